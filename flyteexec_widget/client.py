@@ -1,0 +1,639 @@
+"""Remote: a grpcio client for FlyteAdmin with deadlines, retries, auth and one error translation point.
+
+Every RPC goes through :meth:`Remote.call`. The channel is created on first use, so constructing a Remote
+never touches the network.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import random
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import grpc
+from flyteidl.admin import common_pb2, execution_pb2, node_execution_pb2, signal_pb2, task_execution_pb2
+from flyteidl.core import identifier_pb2, literals_pb2
+from flyteidl.service import (
+    admin_pb2_grpc,
+    auth_pb2,
+    auth_pb2_grpc,
+    dataproxy_pb2,
+    dataproxy_pb2_grpc,
+    signal_pb2_grpc,
+)
+
+from . import auth as _auth
+from .config import load_config
+from .errors import TRANSIENT_CODES, ConfigError, FlyteAssertion, RpcFailure, translate_rpc_error
+from .refs import ExecutionRef, console_base, execution_url, normalize_endpoint, parse_execution_ref
+
+if TYPE_CHECKING:
+    from .executions import FlyteWorkflowExecution
+
+__all__ = ["DEFAULT_PAGE_SIZE", "Remote", "RetryPolicy"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PAGE_SIZE = 1000
+
+# Match FlyteAdmin's limits (32 KiB metadata, 20 MiB messages) and let gRPC notice dead connections
+# (idle TCP dropped by a load balancer or NAT) instead of hanging on a black hole; as flytekit's raw client does.
+_CHANNEL_OPTIONS: list[tuple[str, Any]] = [
+    ("grpc.max_metadata_size", 32 * 1024),
+    ("grpc.max_receive_message_length", 20 * 1024 * 1024),
+    ("grpc.keepalive_time_ms", 30_000),
+    ("grpc.keepalive_timeout_ms", 10_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.max_pings_without_data", 0),
+]
+
+_STUBS: dict[str, Callable[[grpc.Channel], Any]] = {
+    "admin": admin_pb2_grpc.AdminServiceStub,
+    "signal": signal_pb2_grpc.SignalServiceStub,
+    "dataproxy": dataproxy_pb2_grpc.DataProxyServiceStub,
+    "auth": auth_pb2_grpc.AuthMetadataServiceStub,
+}
+
+RetryHook = Callable[[int, float, RpcFailure], None]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Retry of transient codes: attempt ``n`` (1-based) waits ``min(max, initial * multiplier**(n-1))``,
+    jittered into the upper half of that (so retries of many clients spread out but never hammer)."""
+
+    max_attempts: int = 5
+    initial_backoff: float = 0.2
+    max_backoff: float = 5.0
+    multiplier: float = 2.0
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError(f"RetryPolicy.max_attempts must be >= 1, got {self.max_attempts}")
+        if self.initial_backoff < 0 or self.max_backoff < 0:
+            raise ValueError("RetryPolicy backoffs must be >= 0")
+        if self.multiplier < 1:
+            raise ValueError(f"RetryPolicy.multiplier must be >= 1, got {self.multiplier}")
+
+    def backoff(self, attempt: int, rand: Callable[[], float] = random.random) -> float:
+        """Seconds to wait after failed attempt ``attempt`` (1-based)."""
+        cap = min(self.max_backoff, self.initial_backoff * self.multiplier ** (attempt - 1))
+        return cap * (0.5 + 0.5 * rand())
+
+
+NO_RETRY = RetryPolicy(max_attempts=1)
+
+
+def _simple_literal(value: Any) -> literals_pb2.Literal:
+    """A scalar Literal for bool/int/float/str, used when ``literals.to_literal`` is unavailable."""
+    if isinstance(value, bool):
+        prim = literals_pb2.Primitive(boolean=value)
+    elif isinstance(value, int):
+        prim = literals_pb2.Primitive(integer=value)
+    elif isinstance(value, float):
+        prim = literals_pb2.Primitive(float_value=value)
+    elif isinstance(value, str):
+        prim = literals_pb2.Primitive(string_value=value)
+    else:
+        raise TypeError(f"cannot turn a {type(value).__name__} into a Flyte literal; pass a flyteidl Literal")
+    return literals_pb2.Literal(scalar=literals_pb2.Scalar(primitive=prim))
+
+
+def _bool_literal(value: bool) -> literals_pb2.Literal:
+    return literals_pb2.Literal(scalar=literals_pb2.Scalar(primitive=literals_pb2.Primitive(boolean=value)))
+
+
+def _ts_key(msg: Any) -> tuple[int, int]:
+    ts = msg.closure.created_at
+    return (ts.seconds, ts.nanos)
+
+
+class Remote:
+    """A FlyteAdmin client that mirrors the parts of flytekit's ``FlyteRemote`` used to watch executions.
+
+    ``on_retry(attempt, delay, error)`` is called before each retry sleep (the live view shows "reconnecting");
+    ``sleep`` is injectable so tests never wait.
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        insecure: bool = False,
+        insecure_skip_verify: bool = False,
+        ca_cert_file_path: str | None = None,
+        console_endpoint: str | None = None,
+        auth: _auth.Authenticator | None = None,
+        default_project: str | None = None,
+        default_domain: str | None = None,
+        rpc_timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        max_workers: int = 16,
+        on_retry: RetryHook | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        channel_options: list[tuple[str, Any]] | None = None,
+    ) -> None:
+        endpoint = normalize_endpoint(endpoint)
+        if endpoint.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"endpoint {endpoint!r} is a URL; pass the admin's 'host:port' (e.g. 'flyte.example.com:443'), "
+                "and insecure=True for plain-text gRPC"
+            )
+        if not rpc_timeout or rpc_timeout <= 0:
+            raise ConfigError(f"rpc_timeout must be a positive number of seconds, got {rpc_timeout!r}")
+        if max_workers < 1:
+            raise ConfigError(f"max_workers must be >= 1, got {max_workers!r}")
+        if auth is not None and not isinstance(auth, _auth.Authenticator):
+            raise ConfigError(f"auth must be an Authenticator (StaticToken, ClientSecret, ...), got {type(auth)}")
+        self.endpoint = endpoint
+        self.insecure = bool(insecure)
+        self.insecure_skip_verify = bool(insecure_skip_verify)
+        self.ca_cert_file_path = ca_cert_file_path
+        self.console_endpoint = console_endpoint
+        self.auth = auth
+        self.default_project = default_project
+        self.default_domain = default_domain
+        self.rpc_timeout = float(rpc_timeout)
+        self.retry = retry or RetryPolicy()
+        self.max_workers = max_workers
+        self.on_retry = on_retry
+        self._sleep = sleep
+        self._channel_options = _CHANNEL_OPTIONS + list(channel_options or [])
+        self._lock = threading.Lock()
+        self._channel: grpc.Channel | None = None
+        self._stubs: dict[str, Any] = {}
+        self._executor: ThreadPoolExecutor | None = None
+        self._server_auth: _auth.ServerAuthConfig | None = None
+        self._closed = False
+
+    # ------------------------------------------------------------------ construction helpers
+
+    @classmethod
+    def from_config(cls, path: str | None = None, **overrides: Any) -> Remote:
+        """Build from the flytectl config (search order + ``FLYTE_*`` env vars); keyword arguments win."""
+        cfg = load_config(path)
+        kwargs: dict[str, Any] = {
+            "endpoint": cfg.endpoint,
+            "insecure": cfg.insecure,
+            "insecure_skip_verify": cfg.insecure_skip_verify,
+            "ca_cert_file_path": cfg.ca_cert_file_path,
+            "console_endpoint": cfg.console_endpoint,
+        }
+        kwargs.update(overrides)
+        if not kwargs.get("endpoint"):
+            where = f"config file {cfg.source}" if cfg.source else "no config file was found"
+            raise ConfigError(
+                f"no FlyteAdmin endpoint: {where} has no admin.endpoint; set admin.endpoint in "
+                "$FLYTECTL_CONFIG or ~/.flyte/config.yaml, set FLYTE_PLATFORM_URL, or pass endpoint=..."
+            )
+        if "auth" not in overrides:
+            verify: bool | str = True
+            if kwargs.get("insecure_skip_verify"):
+                verify = False
+            elif kwargs.get("ca_cert_file_path"):
+                verify = str(kwargs["ca_cert_file_path"])
+            kwargs["auth"] = _auth.from_config(cfg, verify=verify)
+        endpoint = kwargs.pop("endpoint")
+        return cls(endpoint, **kwargs)
+
+    @classmethod
+    def for_sandbox(cls, endpoint: str = "127.0.0.1:30080", **kw: Any) -> Remote:
+        """A plain-text (insecure) Remote for a local sandbox."""
+        kw.setdefault("insecure", True)
+        return cls(endpoint, **kw)
+
+    def __repr__(self) -> str:
+        mode = "none" if self.auth is None else self.auth.mode
+        return f"Remote(endpoint={self.endpoint!r}, insecure={self.insecure}, auth={mode!r})"
+
+    # ------------------------------------------------------------------ channel and lifecycle
+
+    def _credentials(self) -> grpc.ChannelCredentials:
+        if self.insecure_skip_verify:
+            # gRPC Python cannot turn verification off. Like flytekit, trust whatever certificate the server
+            # presents right now (fetched without verification) as the only root. The host name must still match.
+            host, _, port = self.endpoint.rpartition(":")
+            if not host or not port.isdigit():
+                host, port = self.endpoint, "443"
+            try:
+                pem = ssl.get_server_certificate((host, int(port)))
+            except OSError as e:
+                raise ConfigError(f"insecure_skip_verify: cannot fetch the certificate of {self.endpoint}: {e}") from e
+            return grpc.ssl_channel_credentials(root_certificates=pem.encode())
+        if self.ca_cert_file_path:
+            try:
+                with open(self.ca_cert_file_path, "rb") as fh:
+                    roots = fh.read()
+            except OSError as e:
+                raise ConfigError(f"caCertFilePath {self.ca_cert_file_path!r} cannot be read: {e.strerror}") from e
+            return grpc.ssl_channel_credentials(root_certificates=roots)
+        return grpc.ssl_channel_credentials()
+
+    def _get_channel(self) -> grpc.Channel:
+        with self._lock:
+            if self._closed:
+                raise FlyteAssertion(f"{self!r} is closed")
+            if self._channel is None:
+                if self.insecure:
+                    self._channel = grpc.insecure_channel(self.endpoint, options=self._channel_options)
+                else:
+                    self._channel = grpc.secure_channel(
+                        self.endpoint, self._credentials(), options=self._channel_options
+                    )
+                log.info("FlyteAdmin channel to %s (%s)", self.endpoint, "insecure" if self.insecure else "TLS")
+            return self._channel
+
+    def _stub(self, service: str) -> Any:
+        stub = self._stubs.get(service)
+        if stub is None:
+            factory = _STUBS.get(service)
+            if factory is None:
+                raise ValueError(f"unknown service {service!r}; valid: {', '.join(_STUBS)}")
+            stub = self._stubs[service] = factory(self._get_channel())
+        return stub
+
+    @property
+    def executor(self) -> ThreadPoolExecutor:
+        """A bounded thread pool (``max_workers``) for concurrent RPCs, created on first use."""
+        with self._lock:
+            if self._closed:
+                raise FlyteAssertion(f"{self!r} is closed")
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(self.max_workers, thread_name_prefix="flyteexec-rpc")
+            return self._executor
+
+    def close(self) -> None:
+        """Close the channel and the thread pool. Idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            channel, self._channel = self._channel, None
+            executor, self._executor = self._executor, None
+            self._stubs.clear()
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+        if channel is not None:
+            channel.close()
+
+    def __enter__(self) -> Remote:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ auth
+
+    def server_auth_config(self) -> _auth.ServerAuthConfig:
+        """What ``AuthMetadataService`` announces (fetched once; empty if the server has auth disabled)."""
+        cached = self._server_auth
+        if cached is not None:
+            return cached
+        try:
+            pub = self.call("auth", "GetPublicClientConfig", auth_pb2.PublicClientAuthConfigRequest())
+            oauth = self.call("auth", "GetOAuth2Metadata", auth_pb2.OAuth2MetadataRequest())
+        except RpcFailure as e:
+            if e.code != grpc.StatusCode.UNIMPLEMENTED:
+                raise
+            log.info("FlyteAdmin at %s has no AuthMetadataService (auth disabled)", self.endpoint)
+            cached = _auth.ServerAuthConfig()
+        else:
+            cached = _auth.ServerAuthConfig(
+                token_endpoint=oauth.token_endpoint,
+                authorization_endpoint=oauth.authorization_endpoint,
+                device_authorization_endpoint=oauth.device_authorization_endpoint,
+                client_id=pub.client_id,
+                redirect_uri=pub.redirect_uri,
+                scopes=tuple(pub.scopes),
+                authorization_metadata_key=pub.authorization_metadata_key,
+                audience=pub.audience,
+            )
+        self._server_auth = cached
+        return cached
+
+    def _auth_metadata(self, service: str) -> tuple[list[tuple[str, str]], str | None]:
+        """The call metadata and the token it carries (None when none is sent)."""
+        auth = self.auth
+        if auth is None or service == "auth":  # AuthMetadataService needs no token
+            return [], None
+        if auth.expired():
+            auth.refresh(self.server_auth_config(), auth.token())
+        token = auth.token()
+        if token is None:
+            return [], None  # lazy, like flytekit: obtained on the first UNAUTHENTICATED
+        key = auth.header_key or self.server_auth_config().authorization_metadata_key or _auth.DEFAULT_HEADER_KEY
+        return [(key.lower(), f"Bearer {token}")], token
+
+    # ------------------------------------------------------------------ the one call path
+
+    def call(
+        self,
+        service: str,
+        method: str,
+        request: Any,
+        *,
+        timeout: float | None = None,
+        subject: str | None = None,
+        retry: bool = True,
+        on_retry: RetryHook | None = None,
+    ) -> Any:
+        """Invoke ``service.method(request)`` with a deadline, auth metadata, transient retries and translation.
+
+        ``service`` is ``admin``, ``signal``, ``dataproxy`` or ``auth``; ``subject`` names what the call is about
+        in error messages (e.g. ``"project:domain:name"``). Raises :class:`~flyteexec_widget.errors.RpcFailure`
+        subclasses only.
+        """
+        stub = self._stub(service)
+        fn = getattr(stub, method, None)
+        if fn is None:
+            raise ValueError(f"{service} service has no method {method!r}")
+        deadline = self.rpc_timeout if timeout is None else float(timeout)
+        policy = self.retry if retry else NO_RETRY
+        hook = on_retry or self.on_retry
+        attempt = 0
+        refreshed = False
+        while True:
+            attempt += 1
+            metadata, token = self._auth_metadata(service)
+            try:
+                return fn(request, timeout=deadline, metadata=metadata)
+            except grpc.RpcError as err:
+                code = err.code() if callable(getattr(err, "code", None)) else grpc.StatusCode.UNKNOWN
+                if (
+                    code == grpc.StatusCode.UNAUTHENTICATED
+                    and self.auth is not None
+                    and service != "auth"
+                    and not refreshed
+                ):
+                    refreshed = True
+                    attempt -= 1  # the refresh round does not use up a retry
+                    log.info("%s: UNAUTHENTICATED, getting a new token and retrying once", method)
+                    self.auth.refresh(self.server_auth_config(), token)
+                    continue
+                failure = translate_rpc_error(err, method=method, endpoint=self.endpoint, subject=subject)
+                if code in TRANSIENT_CODES and attempt < policy.max_attempts:
+                    delay = policy.backoff(attempt)
+                    log.warning("%s (attempt %d/%d), retrying in %.2fs", failure, attempt, policy.max_attempts, delay)
+                    if hook is not None:
+                        try:
+                            hook(attempt, delay, failure)
+                        except Exception:  # a UI hook must not break the call
+                            log.exception("on_retry hook failed")
+                    self._sleep(delay)
+                    continue
+                raise failure from None
+
+    # ------------------------------------------------------------------ RPC wrappers (raw protos in/out)
+
+    @staticmethod
+    def _subject(wf_id: Any) -> str:
+        return f"{wf_id.project}:{wf_id.domain}:{wf_id.name}"
+
+    @classmethod
+    def _node_subject(cls, node_id: Any) -> str:
+        return f"{cls._subject(node_id.execution_id)} node {node_id.node_id}"
+
+    @classmethod
+    def _task_subject(cls, task_id: Any) -> str:
+        t = task_id.task_id
+        return f"{cls._node_subject(task_id.node_execution_id)} task {t.name} attempt {task_id.retry_attempt}"
+
+    def get_execution(self, wf_id: identifier_pb2.WorkflowExecutionIdentifier) -> Any:
+        """``GetExecution`` -> admin ``Execution``."""
+        req = execution_pb2.WorkflowExecutionGetRequest(id=wf_id)
+        return self.call("admin", "GetExecution", req, subject=self._subject(wf_id))
+
+    def list_node_executions(
+        self,
+        wf_id: identifier_pb2.WorkflowExecutionIdentifier,
+        *,
+        unique_parent_id: str = "",
+        filters: str = "",
+        limit: int = DEFAULT_PAGE_SIZE,
+    ) -> list[Any]:
+        """Every page of ``ListNodeExecutions``, sorted by ``created_at`` ascending (start/end nodes included)."""
+        subject = self._subject(wf_id) + (f" parent {unique_parent_id}" if unique_parent_id else "")
+        sort = common_pb2.Sort(key="created_at", direction=common_pb2.Sort.ASCENDING)
+
+        def page(token: str) -> Any:
+            req = node_execution_pb2.NodeExecutionListRequest(
+                workflow_execution_id=wf_id,
+                limit=limit,
+                token=token,
+                filters=filters,
+                sort_by=sort,
+                unique_parent_id=unique_parent_id,
+            )
+            return self.call("admin", "ListNodeExecutions", req, subject=subject)
+
+        nodes = self._all_pages(page, "node_executions")
+        nodes.sort(key=_ts_key)  # stable: the server's order is kept for equal timestamps
+        return nodes
+
+    @staticmethod
+    def _all_pages(fetch: Callable[[str], Any], field: str) -> list[Any]:
+        out: list[Any] = []
+        token = ""
+        seen: set[str] = {""}
+        while True:
+            resp = fetch(token)
+            out.extend(getattr(resp, field))
+            token = resp.token
+            if not token:
+                return out
+            if token in seen:  # a server that repeats a token would loop forever
+                log.warning("server repeated page token %r; stopping", token)
+                return out
+            seen.add(token)
+
+    def get_node_execution(self, node_id: identifier_pb2.NodeExecutionIdentifier) -> Any:
+        """``GetNodeExecution`` -> admin ``NodeExecution`` (untrimmed error message)."""
+        req = node_execution_pb2.NodeExecutionGetRequest(id=node_id)
+        return self.call("admin", "GetNodeExecution", req, subject=self._node_subject(node_id))
+
+    def list_task_executions(
+        self, node_id: identifier_pb2.NodeExecutionIdentifier, *, limit: int = DEFAULT_PAGE_SIZE
+    ) -> list[Any]:
+        """Every page of ``ListTaskExecutions`` for one node, ordered by retry attempt."""
+        subject = self._node_subject(node_id)
+        sort = common_pb2.Sort(key="created_at", direction=common_pb2.Sort.ASCENDING)
+
+        def page(token: str) -> Any:
+            req = task_execution_pb2.TaskExecutionListRequest(
+                node_execution_id=node_id, limit=limit, token=token, sort_by=sort
+            )
+            return self.call("admin", "ListTaskExecutions", req, subject=subject)
+
+        tasks = self._all_pages(page, "task_executions")
+        tasks.sort(key=lambda t: t.id.retry_attempt)
+        return tasks
+
+    def get_task_execution(self, task_id: identifier_pb2.TaskExecutionIdentifier) -> Any:
+        """``GetTaskExecution`` -> admin ``TaskExecution``."""
+        req = task_execution_pb2.TaskExecutionGetRequest(id=task_id)
+        return self.call("admin", "GetTaskExecution", req, subject=self._task_subject(task_id))
+
+    def get_execution_data(self, wf_id: identifier_pb2.WorkflowExecutionIdentifier) -> Any:
+        """``GetExecutionData`` -> ``WorkflowExecutionGetDataResponse``."""
+        req = execution_pb2.WorkflowExecutionGetDataRequest(id=wf_id)
+        return self.call("admin", "GetExecutionData", req, subject=self._subject(wf_id))
+
+    def get_node_execution_data(self, node_id: identifier_pb2.NodeExecutionIdentifier) -> Any:
+        """``GetNodeExecutionData`` -> ``NodeExecutionGetDataResponse``."""
+        req = node_execution_pb2.NodeExecutionGetDataRequest(id=node_id)
+        return self.call("admin", "GetNodeExecutionData", req, subject=self._node_subject(node_id))
+
+    def get_task_execution_data(self, task_id: identifier_pb2.TaskExecutionIdentifier) -> Any:
+        """``GetTaskExecutionData`` -> ``TaskExecutionGetDataResponse``."""
+        req = task_execution_pb2.TaskExecutionGetDataRequest(id=task_id)
+        return self.call("admin", "GetTaskExecutionData", req, subject=self._task_subject(task_id))
+
+    @staticmethod
+    def _entity_subject(ident: identifier_pb2.Identifier) -> str:
+        return f"{ident.project}:{ident.domain}:{ident.name}@{ident.version}"
+
+    def get_workflow(self, ident: identifier_pb2.Identifier) -> Any:
+        """``GetWorkflow`` -> admin ``Workflow``."""
+        req = common_pb2.ObjectGetRequest(id=ident)
+        return self.call("admin", "GetWorkflow", req, subject="workflow " + self._entity_subject(ident))
+
+    def get_launch_plan(self, ident: identifier_pb2.Identifier) -> Any:
+        """``GetLaunchPlan`` -> admin ``LaunchPlan``."""
+        req = common_pb2.ObjectGetRequest(id=ident)
+        return self.call("admin", "GetLaunchPlan", req, subject="launch plan " + self._entity_subject(ident))
+
+    def get_task(self, ident: identifier_pb2.Identifier) -> Any:
+        """``GetTask`` -> admin ``Task``."""
+        req = common_pb2.ObjectGetRequest(id=ident)
+        return self.call("admin", "GetTask", req, subject="task " + self._entity_subject(ident))
+
+    def list_signals(
+        self, wf_id: identifier_pb2.WorkflowExecutionIdentifier, *, limit: int = DEFAULT_PAGE_SIZE
+    ) -> list[Any]:
+        """Every page of ``SignalService.ListSignals`` for one execution."""
+        subject = self._subject(wf_id)
+
+        def page(token: str) -> Any:
+            req = signal_pb2.SignalListRequest(workflow_execution_id=wf_id, limit=limit, token=token)
+            return self.call("signal", "ListSignals", req, subject=subject)
+
+        return self._all_pages(page, "signals")
+
+    def create_download_link(self, node_id: identifier_pb2.NodeExecutionIdentifier) -> list[str]:
+        """Signed URLs of a node's Flyte Deck; ``[]`` when there is no deck (NOT_FOUND)."""
+        req = dataproxy_pb2.CreateDownloadLinkRequest(
+            artifact_type=dataproxy_pb2.ARTIFACT_TYPE_DECK, node_execution_id=node_id
+        )
+        try:
+            resp = self.call("dataproxy", "CreateDownloadLink", req, subject=self._node_subject(node_id))
+        except RpcFailure as e:
+            if e.code == grpc.StatusCode.NOT_FOUND:
+                return []
+            raise
+        urls = list(resp.pre_signed_urls.signed_url) or list(resp.signed_url)
+        return [u for u in urls if u]
+
+    # ------------------------------------------------------------------ user level
+
+    def _ref(self, execution: Any) -> ExecutionRef:
+        return parse_execution_ref(execution, default_project=self.default_project, default_domain=self.default_domain)
+
+    def _wf_id(self, execution: Any) -> identifier_pb2.WorkflowExecutionIdentifier:
+        """Accept our wrappers, admin protos, a WorkflowExecutionIdentifier, or any reference refs can parse."""
+        if isinstance(execution, identifier_pb2.WorkflowExecutionIdentifier):
+            return execution
+        to_idl = getattr(execution, "to_flyte_idl", None)
+        if callable(to_idl):
+            execution = to_idl()
+        if isinstance(execution, identifier_pb2.WorkflowExecutionIdentifier):
+            return execution
+        # admin Execution / NodeExecution / TaskExecution protos: walk to the workflow execution id
+        ident = getattr(execution, "id", None)
+        if ident is not None and not isinstance(execution, (str, tuple)):
+            for path in ((), ("execution_id",), ("node_execution_id", "execution_id")):
+                cur = ident
+                for attr in path:
+                    cur = getattr(cur, attr, None)
+                if isinstance(cur, identifier_pb2.WorkflowExecutionIdentifier):
+                    return cur
+        ref = self._ref(execution)
+        return identifier_pb2.WorkflowExecutionIdentifier(project=ref.project, domain=ref.domain, name=ref.name)
+
+    def fetch_execution(
+        self, project: Any = None, domain: str | None = None, name: str | None = None
+    ) -> FlyteWorkflowExecution:
+        """Fetch one execution: ``(project, domain, name)``, ``name=`` with defaults, ``"P:D:N"`` or a console URL."""
+        from .executions import FlyteWorkflowExecution
+
+        ref = parse_execution_ref(
+            project, domain, name, default_project=self.default_project, default_domain=self.default_domain
+        )
+        wf_id = identifier_pb2.WorkflowExecutionIdentifier(project=ref.project, domain=ref.domain, name=ref.name)
+        return FlyteWorkflowExecution(self.get_execution(wf_id), remote=self)
+
+    def sync_execution(self, execution: FlyteWorkflowExecution, sync_nodes: bool = True) -> FlyteWorkflowExecution:
+        """Refresh an execution (and its node tree when ``sync_nodes``); see ``tree.sync_execution``."""
+        tree: Any = importlib.import_module(".tree", __package__)  # lazy: tree imports this module
+        result: FlyteWorkflowExecution = tree.sync_execution(self, execution, sync_nodes=sync_nodes)
+        return result
+
+    def console_base(self) -> str:
+        """The FlyteConsole base URL for this admin."""
+        return console_base(self.endpoint, self.insecure, self.console_endpoint)
+
+    def generate_console_url(self, execution_or_id: Any) -> str:
+        """The console page of an execution (same string flytekit's ``generate_console_url`` builds)."""
+        wf_id = self._wf_id(execution_or_id)
+        return execution_url(self.console_base(), wf_id.project, wf_id.domain, wf_id.name)
+
+    def terminate(self, execution: Any, cause: str = "") -> None:
+        """``TerminateExecution`` with ``cause`` (FAILED_PRECONDITION if it already finished)."""
+        wf_id = self._wf_id(execution)
+        req = execution_pb2.ExecutionTerminateRequest(id=wf_id, cause=cause)
+        self.call("admin", "TerminateExecution", req, subject=self._subject(wf_id))
+
+    def relaunch(self, execution: Any, name: str | None = None) -> identifier_pb2.WorkflowExecutionIdentifier:
+        """``RelaunchExecution``: run it again with the same inputs; returns the new execution's id."""
+        wf_id = self._wf_id(execution)
+        req = execution_pb2.ExecutionRelaunchRequest(id=wf_id, name=name or "")
+        return self.call("admin", "RelaunchExecution", req, subject=self._subject(wf_id)).id
+
+    def recover(self, execution: Any, name: str | None = None) -> identifier_pb2.WorkflowExecutionIdentifier:
+        """``RecoverExecution``: rerun from the last failure, reusing succeeded nodes; returns the new id."""
+        wf_id = self._wf_id(execution)
+        req = execution_pb2.ExecutionRecoverRequest(id=wf_id, name=name or "")
+        return self.call("admin", "RecoverExecution", req, subject=self._subject(wf_id)).id
+
+    def set_signal(self, execution: Any, signal_id: str, value: Any) -> None:
+        """``SetSignal``: ``value`` is a flyteidl Literal or a simple Python value (converted by ``to_literal``)."""
+        if not signal_id or not isinstance(signal_id, str):
+            raise FlyteAssertion(f"signal_id must be a non-empty string, got {signal_id!r}")
+        wf_id = self._wf_id(execution)
+        if isinstance(value, literals_pb2.Literal):
+            literal = value
+        else:
+            try:
+                from .literals import to_literal
+            except ImportError:
+                literal = _simple_literal(value)
+            else:
+                literal = to_literal(value)
+        req = signal_pb2.SignalSetRequest(
+            id=identifier_pb2.SignalIdentifier(signal_id=signal_id, execution_id=wf_id), value=literal
+        )
+        self.call("signal", "SetSignal", req, subject=f"{self._subject(wf_id)} signal {signal_id}")
+
+    def approve(self, execution: Any, signal_id: str) -> None:
+        """Approve a gate: ``SetSignal`` with the BOOLEAN literal ``true``."""
+        self.set_signal(execution, signal_id, _bool_literal(True))
+
+    def reject(self, execution: Any, signal_id: str) -> None:
+        """Reject a gate: ``SetSignal`` with the BOOLEAN literal ``false`` (the node fails)."""
+        self.set_signal(execution, signal_id, _bool_literal(False))

@@ -1,0 +1,256 @@
+"""PlatformConfig: the flytectl YAML (or legacy INI) config plus ``FLYTE_*`` environment variables.
+
+Follows flytekit's ``PlatformConfig.auto()``: the first config file found in the search order
+``$FLYTECTL_CONFIG`` -> ``./flytekit.config`` -> ``~/.flyte/config`` -> ``~/.flyte/config.yaml`` is read
+(``*.yaml``/``*.yml`` as flytectl YAML, anything else as flytekit's legacy INI), and each
+``FLYTE_{SECTION}_{OPTION}`` environment variable overrides the file's value.
+"""
+
+from __future__ import annotations
+
+import configparser
+import logging
+import os
+import shlex
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError
+from .refs import normalize_endpoint
+
+__all__ = ["AUTH_TYPES", "PlatformConfig", "find_config_file", "load_config"]
+
+log = logging.getLogger(__name__)
+
+# flytectl's names first (what the error message lists), then flytekit's aliases for the same modes.
+AUTH_TYPES: dict[str, str] = {
+    "clientsecret": "ClientSecret",
+    "pkce": "Pkce",
+    "externalcommand": "ExternalCommand",
+    "deviceflow": "DeviceFlow",
+    "standard": "Pkce",
+    "basic": "ClientSecret",
+    "client_credentials": "ClientSecret",
+    "external_process": "ExternalCommand",
+}
+_VALID_AUTH = (
+    "ClientSecret, Pkce, ExternalCommand, DeviceFlow (flytekit aliases: standard, basic, client_credentials, "
+    "external_process)"
+)
+
+
+def _to_bool(v: Any) -> bool:
+    if isinstance(v, bool):
+        return v
+    return str(v).strip().lower() not in ("", "false", "0", "off", "no")
+
+
+def _to_list(v: Any) -> tuple[str, ...]:
+    if isinstance(v, (list, tuple)):
+        return tuple(str(x) for x in v)
+    return tuple(s.strip() for s in str(v).split(",") if s.strip())
+
+
+def _to_command(v: Any) -> tuple[str, ...]:
+    # flytekit splits a string on commas; a single string without commas is more likely a shell line.
+    if isinstance(v, (list, tuple)):
+        return tuple(str(x) for x in v)
+    s = str(v)
+    return tuple(x.strip() for x in s.split(",")) if "," in s else tuple(shlex.split(s))
+
+
+def _to_str(v: Any) -> str:
+    return str(v)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    field: str
+    section: str  # legacy INI section; env var is FLYTE_{SECTION}_{OPTION}
+    option: str | None  # legacy INI option; None = no INI key and no env var
+    yaml: str | None  # dotted flytectl key
+    convert: Callable[[Any], Any] = _to_str
+
+    @property
+    def env(self) -> str | None:
+        return f"FLYTE_{self.section.upper()}_{self.option.upper()}" if self.option else None
+
+
+_ENTRIES: tuple[_Entry, ...] = (
+    _Entry("endpoint", "platform", "url", "admin.endpoint"),
+    _Entry("insecure", "platform", "insecure", "admin.insecure", _to_bool),
+    _Entry("insecure_skip_verify", "platform", "insecure_skip_verify", "admin.insecureSkipVerify", _to_bool),
+    _Entry("ca_cert_file_path", "platform", "ca_cert_file_path", "admin.caCertFilePath"),
+    _Entry("console_endpoint", "platform", "console_endpoint", "console.endpoint"),
+    _Entry("auth_type", "credentials", "auth_mode", "admin.authType"),
+    _Entry("client_id", "credentials", "client_id", "admin.clientId"),
+    _Entry("client_secret", "credentials", "client_secret", None),
+    _Entry("client_secret_location", "credentials", "client_secret_location", "admin.clientSecretLocation"),
+    _Entry("client_secret_env_var", "credentials", "client_secret_env_var", "admin.clientSecretEnvVar"),
+    _Entry("scopes", "credentials", "scopes", "admin.scopes", _to_list),
+    _Entry("audience", "credentials", "audience", "admin.audience"),
+    _Entry("command", "credentials", "command", "admin.command", _to_command),
+    # flyteidl's Go client options; flytekit has no env var for them, so neither do we.
+    _Entry("token_url", "credentials", None, "admin.tokenUrl"),
+    _Entry("authorization_header", "credentials", None, "admin.authorizationHeader"),
+)
+
+ENV_VARS: tuple[str, ...] = tuple(e.env for e in _ENTRIES if e.env)
+
+
+@dataclass(frozen=True)
+class PlatformConfig:
+    """Connection and auth settings. ``client_secret`` never shows in ``repr()``."""
+
+    endpoint: str | None = None
+    insecure: bool = False
+    insecure_skip_verify: bool = False
+    ca_cert_file_path: str | None = None
+    console_endpoint: str | None = None
+    auth_type: str | None = None  # canonical flytectl name (ClientSecret|Pkce|ExternalCommand|DeviceFlow) or None
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    client_secret_location: str | None = None
+    client_secret_env_var: str | None = None
+    scopes: tuple[str, ...] = ()
+    audience: str | None = None
+    command: tuple[str, ...] = ()
+    token_url: str | None = None
+    authorization_header: str | None = None
+    source: str | None = None  # the file read, if any
+
+    def __post_init__(self) -> None:
+        if self.endpoint is not None:
+            object.__setattr__(self, "endpoint", normalize_endpoint(self.endpoint))
+        if self.auth_type is not None:
+            object.__setattr__(self, "auth_type", canonical_auth_type(self.auth_type, where="authType"))
+
+    def resolved_client_secret(self) -> str | None:
+        """The client secret: ``clientSecretEnvVar``'s variable, else ``clientSecretLocation``'s file, else inline.
+
+        Same precedence as flytekit; a missing secret file is skipped (flytectl's default location
+        ``/etc/secrets/client_secret`` rarely exists on a laptop).
+        """
+        if self.client_secret_env_var:
+            v = os.environ.get(self.client_secret_env_var)
+            if v:
+                return v
+        if self.client_secret_location:
+            path = Path(self.client_secret_location).expanduser()
+            if path.is_file():
+                try:
+                    text = path.read_text().strip()
+                except OSError as e:
+                    raise ConfigError(
+                        f"admin.clientSecretLocation {str(path)!r} cannot be read ({e.strerror or e})"
+                    ) from None
+                if text:
+                    return text
+        return self.client_secret or None
+
+
+def canonical_auth_type(value: str, *, where: str = "authType") -> str:
+    """Map a flytectl/flytekit auth mode name (any case) to flytectl's spelling, or raise ConfigError."""
+    canon = AUTH_TYPES.get(str(value).strip().lower())
+    if canon is None:
+        raise ConfigError(f"unknown {where} {value!r}; valid values: {_VALID_AUTH}")
+    return canon
+
+
+def find_config_file(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Path | None:
+    """The first existing file in flytekit's search order, or None."""
+    env = os.environ if environ is None else environ
+    from_env = env.get("FLYTECTL_CONFIG")
+    if from_env:
+        p = Path(from_env).expanduser()
+        if p.exists():
+            return p
+        log.warning("FLYTECTL_CONFIG points to %s, which does not exist; ignoring it", p)
+    here = (cwd or Path.cwd()) / "flytekit.config"
+    if here.exists():
+        return here
+    home = Path.home() / ".flyte"
+    for candidate in (home / "config", home / "config.yaml"):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as e:
+        raise ConfigError(f"cannot read flytectl config {str(path)!r}: {e}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"flytectl config {str(path)!r} must be a YAML mapping, got {type(data).__name__}")
+    out: dict[str, Any] = {}
+    for entry in _ENTRIES:
+        if not entry.yaml:
+            continue
+        node: Any = data
+        for key in entry.yaml.split("."):
+            node = node.get(key) if isinstance(node, dict) else None
+        # flytekit ignores empty values ("" / [] / None) but keeps False.
+        if isinstance(node, bool) or (node is not None and node != "" and node != []):
+            out[entry.field] = node
+    return out
+
+
+def _read_ini(path: Path) -> dict[str, Any]:
+    parser = configparser.ConfigParser()
+    try:
+        parser.read(path)
+    except configparser.Error as e:
+        raise ConfigError(f"cannot read flytekit config {str(path)!r}: {e}") from None
+    out: dict[str, Any] = {}
+    for entry in _ENTRIES:
+        if entry.option and parser.has_option(entry.section, entry.option):
+            out[entry.field] = parser.get(entry.section, entry.option)
+    return out
+
+
+def load_config(path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None) -> PlatformConfig:
+    """Read ``path`` (or the first file in the search order) and apply ``FLYTE_*`` overrides."""
+    env = os.environ if environ is None else environ
+    file: Path | None
+    if path is not None:
+        file = Path(path).expanduser()
+        if not file.exists():
+            raise ConfigError(f"config file {str(file)!r} does not exist")
+    else:
+        file = find_config_file(env)
+    raw: dict[str, Any] = {}
+    if file is not None:
+        raw = _read_yaml(file) if file.suffix in (".yaml", ".yml") else _read_ini(file)
+        log.info("using Flyte config %s", file)
+    for e in _ENTRIES:
+        if e.env and e.env in env:
+            raw[e.field] = env[e.env]
+    values: dict[str, Any] = {}
+    for e in _ENTRIES:
+        if e.field in raw:
+            try:
+                values[e.field] = e.convert(raw[e.field])
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"bad value for {e.yaml or e.env}: {exc}") from None
+    if "auth_type" in values:
+        where = "FLYTE_CREDENTIALS_AUTH_MODE" if "FLYTE_CREDENTIALS_AUTH_MODE" in env else "admin.authType"
+        values["auth_type"] = canonical_auth_type(values["auth_type"], where=where)
+    cfg = PlatformConfig(**values, source=str(file) if file else None)
+    # flytekit: a client secret found through clientSecretLocation/clientSecretEnvVar selects ClientSecret mode.
+    # We let it replace only "no mode" or Pkce (which cannot work in a kernel), never an explicit other mode.
+    if cfg.auth_type in (None, "Pkce") and cfg.resolved_client_secret():
+        cfg = _replace(cfg, auth_type="ClientSecret")
+    return cfg
+
+
+def _replace(cfg: PlatformConfig, **changes: Any) -> PlatformConfig:
+    values = {f.name: getattr(cfg, f.name) for f in fields(cfg)}
+    values.update(changes)
+    return PlatformConfig(**values)
