@@ -290,7 +290,7 @@ def to_python(literal: Any, literal_type: Any = None, as_type: Any = None) -> An
     the value to a Python type, raising ``TypeError`` when it cannot.
     """
     literal = _as_proto(literal)
-    value = _convert(literal, literal_type)
+    value = _convert(literal, _as_proto(literal_type))
     if as_type is None:
         return value
     try:
@@ -300,10 +300,19 @@ def to_python(literal: Any, literal_type: Any = None, as_type: Any = None) -> An
 
 
 def _convert(literal: Any, literal_type: Any) -> Any:
-    converter = _CONVERTERS.get(_kind(literal))
+    kind = _kind(literal)
+    converter = _CONVERTERS.get(kind)
     if converter is None:
         return UnknownLiteral(literal)
+    if kind != "union" and _sub_type(literal_type, "union_type") is not None:
+        literal_type = _optional_arm(literal_type)  # a bare value declared Optional[T] (older flytekit)
     return converter(literal, literal_type)
+
+
+def _optional_arm(literal_type: Any) -> Any:
+    """T for a union type of T and none, else None (a wider union says nothing certain about a bare value)."""
+    arms = [v for v in literal_type.union_type.variants if not _is_none_type(v)]
+    return arms[0] if len(arms) == 1 else None
 
 
 def _sub_type(literal_type: Any, field: str) -> Any:
@@ -441,7 +450,13 @@ def _shape(value: Any, literal_type: Any) -> Any:
         return [_shape(v, literal_type.collection_type) for v in value]
     if which == "map_value_type" and isinstance(value, dict):
         return {k: _shape(v, literal_type.map_value_type) for k, v in value.items()}
+    if which == "union_type" and value is not None:  # Optional[T]: shape with T; wider unions stay as they are
+        return _shape(value, _optional_arm(literal_type))
     return value
+
+
+def _is_none_type(literal_type: Any) -> bool:
+    return bool(literal_type.WhichOneof("type") == "simple" and literal_type.simple == types_pb2.NONE)
 
 
 def _is_number(value: Any) -> bool:
@@ -881,17 +896,19 @@ class LiteralsResolver(Mapping[str, Any]):
         if literals is None:
             raise ValueError("LiteralsResolver needs a LiteralMap or a mapping of name -> Literal, not None")
         literals = _as_proto(literals)
-        if isinstance(literals, LiteralMap):
-            items = literals.literals
+        if isinstance(literals, LiteralMap):  # a protobuf map has no order: sort it
+            items = dict(sorted(literals.literals.items()))
         elif isinstance(literals, Mapping):
-            items = literals
+            items = dict(literals)
         else:
             raise TypeError(
                 f"LiteralsResolver needs a LiteralMap or a mapping of name -> Literal, not {_short(literals)}"
             )
-        self._literals: dict[str, Any] = {name: _as_proto(lit) for name, lit in items.items()}
         if variable_map is not None and hasattr(variable_map, "variables"):  # a VariableMap proto
             variable_map = variable_map.variables
+        if variable_map:  # the interface's order first (o0, o1, ...), then the rest
+            items = {**{k: items[k] for k in variable_map if k in items}, **items}
+        self._literals: dict[str, Any] = {name: _as_proto(lit) for name, lit in items.items()}
         self._variable_map = variable_map
         self._type_hints: dict[str, Any] = dict(type_hints or {})
         self._cache: dict[tuple[str, Any], Any] = {}
