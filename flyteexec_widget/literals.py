@@ -166,21 +166,22 @@ def _kind(literal: Any) -> str:
 
 
 def _kind_path(literal: Any) -> str:
-    """Where conversion stopped, for reprs: "scalar.primitive.<unset>", "<empty>", "scalar.new_kind#12"."""
+    """Where the oneofs lead, for reprs: "scalar.primitive.<unset>", "<empty>", "scalar.<unknown field #12>"."""
     parts: list[str] = []
     msg = literal
-    for name in ("scalar", "primitive"):
+    while True:
         which = msg.WhichOneof("value")
         if which is None:
             unknown = _unknown_field_numbers(msg)
-            hint = f"<unknown field #{','.join(map(str, unknown))}>" if unknown else "<unset>"
-            return ".".join([*parts, hint]) if parts else ("<empty>" if not unknown else hint)
+            if unknown:
+                parts.append("<unknown field #" + ",".join(map(str, unknown)) + ">")
+            else:
+                parts.append("<unset>" if parts else "<empty>")
+            return ".".join(parts)
         parts.append(which)
-        if which != name:
+        if which not in ("scalar", "primitive"):
             return ".".join(parts)
         msg = getattr(msg, which)
-    which = msg.WhichOneof("value")
-    return ".".join([*parts, which or "<unset>"])
 
 
 def _unknown_field_numbers(msg: Any) -> list[int]:
@@ -296,7 +297,7 @@ def to_python(literal: Any, literal_type: Any = None, as_type: Any = None) -> An
     try:
         return _coerce(value, as_type)
     except _CoercionError as e:
-        raise TypeError(f"cannot convert a {literal_kind(literal)} literal to {_type_name(as_type)}: {e}") from None
+        raise TypeError(f"cannot convert the {literal_kind(literal)} literal to {_type_name(as_type)}: {e}") from None
 
 
 def _convert(literal: Any, literal_type: Any) -> Any:
@@ -324,7 +325,10 @@ def _sub_type(literal_type: Any, field: str) -> Any:
 
 def _datetime(literal: Any, _lt: Any) -> _dt.datetime:
     ts = literal.scalar.primitive.datetime
-    return _EPOCH + _dt.timedelta(seconds=ts.seconds, microseconds=ts.nanos // 1000)
+    try:
+        return _EPOCH + _dt.timedelta(seconds=ts.seconds, microseconds=ts.nanos // 1000)
+    except OverflowError:
+        raise ValueError(f"timestamp of {ts.seconds} s since the epoch is outside Python's datetime range") from None
 
 
 def _duration(literal: Any, _lt: Any) -> _dt.timedelta:

@@ -131,6 +131,13 @@ def test_datetime_before_the_epoch() -> None:
     assert to_python(lit) == dt.datetime(1901, 5, 6, 7, 8, 9, tzinfo=UTC)
 
 
+def test_datetime_out_of_range_is_a_clear_error() -> None:
+    lit = L.Literal(scalar=L.Scalar(primitive=L.Primitive()))
+    lit.scalar.primitive.datetime.seconds = 10**12
+    with pytest.raises(ValueError, match="outside Python's datetime range"):
+        to_python(lit)
+
+
 def test_duration_is_timedelta() -> None:
     lit = L.Literal(scalar=L.Scalar(primitive=L.Primitive()))
     lit.scalar.primitive.duration.FromTimedelta(dt.timedelta(hours=1, seconds=3, microseconds=500))
