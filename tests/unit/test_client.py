@@ -1,0 +1,402 @@
+"""Remote over a real in-process gRPC server: paging, deadlines, retries, translation, auth, user-level actions."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+import pytest
+from flyteidl.admin import execution_pb2, signal_pb2
+from flyteidl.core import identifier_pb2, literals_pb2
+
+from flyteexec_widget import errors
+from flyteexec_widget.auth import ClientSecret, ExternalCommand, LoginError, StaticToken, TokenResponse
+from flyteexec_widget.client import Remote, RetryPolicy
+
+from ._fake_admin import FakeIdP, FakeServer, bool_value, node_execution, serve, wf_id
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeServer]:
+    with serve() as f:
+        yield f
+
+
+class Sleeps:
+    """An injectable sleep that records instead of waiting."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    def __call__(self, s: float) -> None:
+        self.delays.append(s)
+
+
+def remote_for(fake: FakeServer, **kw: Any) -> Remote:
+    kw.setdefault("sleep", Sleeps())
+    return Remote.for_sandbox(fake.endpoint, **kw)
+
+
+# ---------------------------------------------------------------- paging
+
+
+@pytest.mark.parametrize(("count", "limit", "pages"), [(7, 3, 3), (6, 3, 3), (3, 3, 2), (2, 3, 1), (0, 3, 1)])
+def test_list_node_executions_follows_every_page(fake: FakeServer, count: int, limit: int, pages: int) -> None:
+    wid = wf_id()
+    # created in reverse order, so the ascending sort is visible
+    fake.admin.node_executions = [node_execution(wid, f"n{i}", 1000 - i) for i in range(count)]
+    with remote_for(fake) as r:
+        nodes = r.list_node_executions(wid, limit=limit)
+    assert [n.id.node_id for n in nodes] == [f"n{i}" for i in reversed(range(count))]
+    calls = fake.state.of("ListNodeExecutions")
+    assert len(calls) == pages  # an exactly-full last page is followed by one empty page
+    assert [c.request.token for c in calls] == [""] + [str(limit * i) for i in range(1, pages)]
+    assert all(c.request.sort_by.key == "created_at" for c in calls)
+    assert all(c.request.sort_by.direction == c.request.sort_by.ASCENDING for c in calls)
+
+
+def test_list_node_executions_passes_parent_and_filters(fake: FakeServer) -> None:
+    with remote_for(fake) as r:
+        r.list_node_executions(wf_id(), unique_parent_id="n1", filters="eq(phase,RUNNING)")
+    (call,) = fake.state.of("ListNodeExecutions")
+    assert call.request.unique_parent_id == "n1"
+    assert call.request.filters == "eq(phase,RUNNING)"
+    assert call.request.limit == 1000
+
+
+def test_list_signals_and_task_executions_page(fake: FakeServer) -> None:
+    wid = wf_id()
+    fake.signal.signals = [
+        signal_pb2.Signal(id=identifier_pb2.SignalIdentifier(signal_id=f"s{i}", execution_id=wid)) for i in range(5)
+    ]
+    with remote_for(fake) as r:
+        assert [s.id.signal_id for s in r.list_signals(wid, limit=2)] == ["s0", "s1", "s2", "s3", "s4"]
+        assert r.list_task_executions(identifier_pb2.NodeExecutionIdentifier(node_id="n0", execution_id=wid)) == []
+    assert fake.state.count("ListSignals") == 3
+
+
+# ---------------------------------------------------------------- errors, retries, deadlines
+
+
+@pytest.mark.parametrize(
+    ("code", "cls"),
+    [
+        (grpc.StatusCode.NOT_FOUND, errors.NotFoundError),
+        (grpc.StatusCode.INVALID_ARGUMENT, errors.InvalidArgumentError),
+        (grpc.StatusCode.ALREADY_EXISTS, errors.AlreadyExistsError),
+        (grpc.StatusCode.FAILED_PRECONDITION, errors.FailedPreconditionError),
+        (grpc.StatusCode.PERMISSION_DENIED, errors.PermissionDeniedError),
+        (grpc.StatusCode.UNAUTHENTICATED, errors.AuthenticationError),
+        (grpc.StatusCode.UNAVAILABLE, errors.UnavailableError),
+        (grpc.StatusCode.RESOURCE_EXHAUSTED, errors.ResourceExhaustedError),
+        (grpc.StatusCode.INTERNAL, errors.RpcFailure),
+    ],
+)
+def test_errors_are_translated_per_code(fake: FakeServer, code: grpc.StatusCode, cls: type) -> None:
+    fake.state.fail["TerminateExecution"] = [code]
+    with remote_for(fake) as r, pytest.raises(cls) as ei:
+        r.call("admin", "TerminateExecution", execution_pb2.ExecutionTerminateRequest(id=wf_id()), retry=False)
+    assert ei.value.code == code
+    assert ei.value.method == "TerminateExecution"
+
+
+def test_not_found_names_the_execution_and_is_not_retried(fake: FakeServer) -> None:
+    with remote_for(fake) as r, pytest.raises(errors.NotFoundError) as ei:
+        r.get_execution(wf_id("nope"))
+    assert "flytesnacks:development:nope" in str(ei.value)
+    assert fake.state.count("GetExecution") == 1
+
+
+def test_unavailable_is_retried_then_succeeds(fake: FakeServer) -> None:
+    fake.admin.add_execution(wf_id())
+    fake.state.fail["GetExecution"] = [grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.UNAVAILABLE]
+    seen: list[tuple[int, float, type]] = []
+    sleeps = Sleeps()
+    policy = RetryPolicy(max_attempts=5, initial_backoff=0.2, max_backoff=5.0, multiplier=2.0)
+    with remote_for(fake, sleep=sleeps, retry=policy, on_retry=lambda a, d, e: seen.append((a, d, type(e)))) as r:
+        ex = r.get_execution(wf_id())
+    assert ex.id.name == "exec1"
+    assert fake.state.count("GetExecution") == 3
+    assert [(a, t) for a, _, t in seen] == [(1, errors.UnavailableError), (2, errors.UnavailableError)]
+    assert [d for _, d, _ in seen] == sleeps.delays
+    # capped exponential backoff, jittered into the upper half
+    assert 0.1 <= sleeps.delays[0] <= 0.2
+    assert 0.2 <= sleeps.delays[1] <= 0.4
+
+
+def test_backoff_is_capped() -> None:
+    policy = RetryPolicy(max_attempts=10, initial_backoff=0.2, max_backoff=5.0, multiplier=2.0)
+    assert policy.backoff(10, rand=lambda: 1.0) == 5.0
+    assert policy.backoff(10, rand=lambda: 0.0) == 2.5
+    assert policy.backoff(1, rand=lambda: 1.0) == pytest.approx(0.2)
+
+
+def test_gives_up_after_max_attempts(fake: FakeServer) -> None:
+    fake.state.fail["GetExecution"] = [grpc.StatusCode.UNAVAILABLE] * 10
+    with remote_for(fake, retry=RetryPolicy(max_attempts=3)) as r, pytest.raises(errors.UnavailableError) as ei:
+        r.get_execution(wf_id())
+    assert fake.state.count("GetExecution") == 3
+    assert fake.endpoint in str(ei.value)
+
+
+def test_retry_false_makes_one_attempt(fake: FakeServer) -> None:
+    fake.state.fail["GetExecution"] = [grpc.StatusCode.UNAVAILABLE] * 3
+    with remote_for(fake) as r, pytest.raises(errors.UnavailableError):
+        r.call("admin", "GetExecution", execution_pb2.WorkflowExecutionGetRequest(id=wf_id()), retry=False)
+    assert fake.state.count("GetExecution") == 1
+
+
+def test_unreachable_endpoint_names_it() -> None:
+    # nothing listens on port 1
+    with Remote.for_sandbox("127.0.0.1:1", rpc_timeout=5, retry=RetryPolicy(max_attempts=2), sleep=Sleeps()) as r:
+        with pytest.raises(errors.UnavailableError) as ei:
+            r.get_execution(wf_id())
+    assert "127.0.0.1:1" in str(ei.value)
+
+
+def test_every_call_carries_a_deadline(fake: FakeServer) -> None:
+    fake.admin.add_execution(wf_id())
+    with remote_for(fake, rpc_timeout=7.0) as r:
+        r.get_execution(wf_id())
+        r.list_node_executions(wf_id())
+        r.call("admin", "GetExecution", execution_pb2.WorkflowExecutionGetRequest(id=wf_id()), timeout=2.0)
+    remaining = [c.time_remaining for c in fake.state.calls]
+    assert len(remaining) == 3
+    # the grpc-timeout header rounds the deadline up a little, hence the small slack
+    assert all(t is not None and 0 < t <= 7.0 + 0.1 for t in remaining), remaining
+    assert remaining[2] is not None and remaining[2] <= 2.0 + 0.1
+
+
+def test_unknown_service_or_method_is_a_clear_error(fake: FakeServer) -> None:
+    with remote_for(fake) as r:
+        with pytest.raises(ValueError, match="admin, signal, dataproxy, auth"):
+            r.call("nope", "X", None)
+        with pytest.raises(ValueError, match="NoSuchRpc"):
+            r.call("admin", "NoSuchRpc", None)
+
+
+def test_closed_remote_refuses_calls(fake: FakeServer) -> None:
+    r = remote_for(fake)
+    r.close()
+    r.close()  # idempotent
+    with pytest.raises(errors.FlyteAssertion, match="closed"):
+        r.get_execution(wf_id())
+
+
+# ---------------------------------------------------------------- auth
+
+
+def test_static_token_sent_under_server_announced_key(fake: FakeServer) -> None:
+    fake.auth.configure(header_key="flyte-authorization")
+    fake.admin.add_execution(wf_id())
+    fake.state.required_auth = ("flyte-authorization", "Bearer tok-1")
+    with remote_for(fake, auth=StaticToken("tok-1")) as r:
+        r.get_execution(wf_id())
+    assert fake.state.of("GetExecution")[0].metadata["flyte-authorization"] == "Bearer tok-1"
+
+
+def test_token_key_defaults_to_authorization_without_auth_metadata(fake: FakeServer) -> None:
+    fake.admin.add_execution(wf_id())  # AuthMetadataService answers UNIMPLEMENTED
+    with remote_for(fake, auth=StaticToken("tok-1")) as r:
+        r.get_execution(wf_id())
+    assert fake.state.of("GetExecution")[0].metadata["authorization"] == "Bearer tok-1"
+
+
+def test_configured_header_key_overrides_server(fake: FakeServer) -> None:
+    fake.auth.configure(header_key="flyte-authorization")
+    fake.admin.add_execution(wf_id())
+    with remote_for(fake, auth=StaticToken("tok-1", header_key="X-Custom-Auth")) as r:
+        r.get_execution(wf_id())
+    md = fake.state.of("GetExecution")[0].metadata
+    assert md["x-custom-auth"] == "Bearer tok-1"
+    assert "flyte-authorization" not in md
+
+
+def test_client_credentials_token_reaches_grpc_server(fake: FakeServer) -> None:
+    secret = "s3cr/et+&x"
+    with FakeIdP() as idp:
+        idp.replies["/token"] = [(200, {"access_token": "good-token", "expires_in": 3600, "token_type": "Bearer"})]
+        fake.auth.configure(header_key="flyte-authorization", token_endpoint=idp.url + "/token")
+        fake.admin.add_execution(wf_id())
+        fake.state.required_auth = ("flyte-authorization", "Bearer good-token")
+        auth = ClientSecret("my-client", secret, scopes=["all", "offline"], audience="aud-1")
+        with remote_for(fake, auth=auth) as r:
+            r.get_execution(wf_id())
+            r.get_execution(wf_id())
+    (req,) = idp.requests  # one token for both calls
+    expected = base64.b64encode(b"my-client:s3cr%2Fet%2B%26x").decode()
+    assert req.headers["authorization"] == f"Basic {expected}"
+    assert req.form == {"grant_type": "client_credentials", "scope": "all offline", "audience": "aud-1"}
+    calls = fake.state.of("GetExecution")
+    # lazy like flytekit: the first try goes without a token, is refused, then succeeds with the new token
+    assert [c.metadata.get("flyte-authorization") for c in calls] == [None, "Bearer good-token", "Bearer good-token"]
+
+
+def test_refresh_and_retry_once_on_unauthenticated(fake: FakeServer) -> None:
+    with FakeIdP() as idp:
+        idp.replies["/token"] = [(200, {"access_token": "fresh"})]
+        fake.auth.configure(token_endpoint=idp.url + "/token")
+        fake.admin.add_execution(wf_id())
+        fake.state.required_auth = ("authorization", "Bearer fresh")
+        auth = ClientSecret("cid", "sec")
+        auth._token = TokenResponse("stale")  # a token the server no longer accepts
+        with remote_for(fake, auth=auth) as r:
+            r.get_execution(wf_id())
+            assert [c.metadata.get("authorization") for c in fake.state.of("GetExecution")] == [
+                "Bearer stale",
+                "Bearer fresh",
+            ]
+            # the server now refuses everything: one refresh, one retry, then AuthenticationError
+            fake.state.required_auth = ("authorization", "Bearer never")
+            idp.replies["/token"] = [(200, {"access_token": "fresh-2"})]
+            with pytest.raises(errors.AuthenticationError):
+                r.get_execution(wf_id())
+        assert len(idp.requests) == 2
+    assert fake.state.count("GetExecution") == 4
+
+
+def test_external_command_token(fake: FakeServer) -> None:
+    fake.admin.add_execution(wf_id())
+    fake.state.required_auth = ("authorization", "Bearer tok")
+    auth = ExternalCommand([sys.executable, "-c", "print('tok')"])
+    with remote_for(fake, auth=auth) as r:
+        r.get_execution(wf_id())
+    assert fake.state.of("GetExecution")[-1].metadata["authorization"] == "Bearer tok"
+
+
+def test_unauthenticated_without_auth_says_how_to_log_in(fake: FakeServer) -> None:
+    fake.state.required_auth = ("authorization", "Bearer x")
+    with remote_for(fake) as r, pytest.raises(errors.AuthenticationError, match="authType"):
+        r.get_execution(wf_id())
+
+
+def test_secrets_never_in_reprs_logs_or_errors(fake: FakeServer, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    secret, token = "SUPER-SECRET-VALUE", "ACCESS-TOKEN-VALUE"
+    with FakeIdP() as idp:
+        idp.replies["/token"] = [(200, {"access_token": token, "refresh_token": "REFRESH-VALUE"})]
+        fake.auth.configure(token_endpoint=idp.url + "/token")
+        fake.admin.add_execution(wf_id())
+        fake.state.required_auth = ("authorization", f"Bearer {token}")
+        auth = ClientSecret("cid", secret)
+        texts: list[str] = []
+        with remote_for(fake, auth=auth) as r:
+            r.get_execution(wf_id())
+            texts += [repr(r), str(r), repr(auth), str(auth), repr(auth._token)]
+            # the server now refuses the token and the IdP refuses the client
+            fake.state.required_auth = ("authorization", "Bearer other")
+            idp.replies["/token"] = [(401, {"error": "invalid_client", "error_description": "bad secret"})]
+            with pytest.raises(LoginError) as ei:
+                r.get_execution(wf_id())
+            texts += [str(ei.value), repr(ei.value)]
+    texts.append(caplog.text)
+    for text in texts:
+        for s in (secret, token, "REFRESH-VALUE"):
+            assert s not in text
+    assert "invalid_client" in str(ei.value)
+
+
+# ---------------------------------------------------------------- user level
+
+
+def test_fetch_execution_accepts_every_reference_form(fake: FakeServer) -> None:
+    from flyteexec_widget.executions import FlyteWorkflowExecution
+
+    fake.admin.add_execution(wf_id("abc"))
+    url = f"http://{fake.endpoint}/console/projects/flytesnacks/domains/development/executions/abc/nodeId/n0?x=1"
+    with remote_for(fake, default_project="flytesnacks", default_domain="development") as r:
+        got = [
+            r.fetch_execution("flytesnacks", "development", "abc"),
+            r.fetch_execution("flytesnacks:development:abc"),
+            r.fetch_execution(url),
+            r.fetch_execution(name="abc"),
+        ]
+    for ex in got:
+        assert isinstance(ex, FlyteWorkflowExecution)
+        assert ex.to_flyte_idl().id.name == "abc"
+    assert [c.request.id.name for c in fake.state.of("GetExecution")] == ["abc"] * 4
+
+
+def test_fetch_execution_bad_reference(fake: FakeServer) -> None:
+    with remote_for(fake) as r, pytest.raises(errors.InvalidReferenceError, match="project:domain:name"):
+        r.fetch_execution("not a reference")
+    assert fake.state.calls == []
+
+
+def test_terminate_relaunch_recover(fake: FakeServer) -> None:
+    wid = wf_id("abc")
+    ex = fake.admin.add_execution(wid)
+    with remote_for(fake) as r:
+        r.terminate(ex, cause="stop it")
+        new = r.relaunch("flytesnacks:development:abc", name="again")
+        rec = r.recover(wid)
+    (term,) = fake.state.of("TerminateExecution")
+    assert term.request.id == wid
+    assert term.request.cause == "stop it"
+    assert isinstance(new, identifier_pb2.WorkflowExecutionIdentifier)
+    assert (new.project, new.name) == ("flytesnacks", "again")
+    assert rec.name == "recovered"
+
+
+def test_approve_reject_set_signal(fake: FakeServer) -> None:
+    from flyteexec_widget.executions import FlyteWorkflowExecution
+
+    wid = wf_id("abc")
+    with remote_for(fake) as r:
+        wrapper = FlyteWorkflowExecution(execution_pb2.Execution(id=wid), remote=r)
+        r.approve(wrapper, "approve-me")
+        r.reject(wid, "reject-me")
+        r.set_signal("flytesnacks:development:abc", "count", 3)
+        r.set_signal(wid, "lit", literals_pb2.Literal(scalar=literals_pb2.Scalar(primitive={"string_value": "x"})))
+    approve, reject, count, lit = fake.signal.set
+    assert approve.id.signal_id == "approve-me"
+    assert approve.id.execution_id == wid
+    assert bool_value(approve.value) is True
+    assert bool_value(reject.value) is False
+    assert count.value.scalar.primitive.integer == 3
+    assert lit.value.scalar.primitive.string_value == "x"
+
+
+def test_create_download_link(fake: FakeServer) -> None:
+    wid = wf_id()
+    fake.dataproxy.decks["n0"] = ["https://signed.example/deck.html"]
+    with remote_for(fake) as r:
+        n0 = identifier_pb2.NodeExecutionIdentifier(node_id="n0", execution_id=wid)
+        n1 = identifier_pb2.NodeExecutionIdentifier(node_id="n1", execution_id=wid)
+        assert r.create_download_link(n0) == ["https://signed.example/deck.html"]
+        assert r.create_download_link(n1) == []  # NOT_FOUND: no deck
+    assert fake.state.of("CreateDownloadLink")[0].request.artifact_type == 1  # ARTIFACT_TYPE_DECK
+
+
+def test_generate_console_url_and_repr(fake: FakeServer) -> None:
+    wid = wf_id("abc")
+    with remote_for(fake, auth=StaticToken("tok-xyz")) as r:
+        want = f"http://{fake.endpoint}/console/projects/flytesnacks/domains/development/executions/abc"
+        assert r.generate_console_url(wid) == want
+        assert r.generate_console_url("flytesnacks:development:abc") == want
+        assert r.generate_console_url(execution_pb2.Execution(id=wid)) == want
+        assert repr(r) == f"Remote(endpoint='{fake.endpoint}', insecure=True, auth='StaticToken')"
+        assert "tok-xyz" not in repr(r)
+
+
+def test_executor_is_bounded_and_lazy(fake: FakeServer) -> None:
+    r = remote_for(fake, max_workers=3)
+    assert r._executor is None
+    ex = r.executor
+    assert ex is r.executor
+    assert ex._max_workers == 3
+    r.close()
+    with pytest.raises(errors.FlyteAssertion):
+        _ = r.executor
+
+
+def test_endpoint_validation() -> None:
+    assert Remote("dns:///flyte.example.com:443").endpoint == "flyte.example.com:443"
+    with pytest.raises(errors.ConfigError, match="host:port"):
+        Remote("https://flyte.example.com")
