@@ -154,9 +154,9 @@ def test_retry_false_makes_one_attempt(fake: FakeServer) -> None:
 
 def test_unreachable_endpoint_names_it() -> None:
     # nothing listens on port 1
-    with Remote.for_sandbox("127.0.0.1:1", rpc_timeout=5, retry=RetryPolicy(max_attempts=2), sleep=Sleeps()) as r:
-        with pytest.raises(errors.UnavailableError) as ei:
-            r.get_execution(wf_id())
+    r = Remote.for_sandbox("127.0.0.1:1", rpc_timeout=5, retry=RetryPolicy(max_attempts=2), sleep=Sleeps())
+    with r, pytest.raises(errors.UnavailableError) as ei:
+        r.get_execution(wf_id())
     assert "127.0.0.1:1" in str(ei.value)
 
 
@@ -170,7 +170,8 @@ def test_every_call_carries_a_deadline(fake: FakeServer) -> None:
     assert len(remaining) == 3
     # the grpc-timeout header rounds the deadline up a little, hence the small slack
     assert all(t is not None and 0 < t <= 7.0 + 0.1 for t in remaining), remaining
-    assert remaining[2] is not None and remaining[2] <= 2.0 + 0.1
+    assert remaining[2] is not None
+    assert remaining[2] <= 2.0 + 0.1
 
 
 def test_unknown_service_or_method_is_a_clear_error(fake: FakeServer) -> None:
