@@ -22,16 +22,17 @@ Where the types DIFFER from flytekit's models (deliberately):
   ``started_at``/``created_at``/``updated_at``, so comparing the two needs ``.replace(tzinfo=timezone.utc)``.
 - An unset sub-message is ``None`` everywhere. flytekit does so for most optional parts (``closure.error`` on a
   success, ``closure.outputs``, ``spec.notifications``, ``metadata.parent_node_execution``, ...) but builds empty
-  models for a few that FlyteAdmin always sets anyway (``spec.labels``, ``spec.annotations``, ``spec.metadata``).
+  models for a few (``spec.labels``, ``spec.annotations``, ``spec.metadata``, ``spec.auth_role``,
+  ``spec.security_context``).
 - Nested values are views, not flytekit model classes: ``isinstance`` checks against flytekit classes fail, and
   ``to_flyte_idl()`` on a nested view returns the nested *proto*.
-- ``spec.security_context`` is ``None`` when unset (flytekit tests the message's truthiness, which is always true).
 - Fields flytekit's models drop (``closure.output_data``, ``closure.workflow_id``, task ``reason``/``reasons``,
   ``custom_info``, ``metadata.is_array``, ...) are simply available.
 
 flytekit names that differ from the proto's field names are kept as aliases (see ``_ALIASES``):
 ``WorkflowNodeMetadata.execution_id`` (proto ``executionId``), ``ClusterAssignment.cluster_pool``
-(``cluster_pool_name``), ``NodeExecutionClosure.target_metadata``, and ``TypedInterface.inputs``/``outputs``
+(``cluster_pool_name``), ``NodeExecutionClosure.target_metadata``, ``CatalogMetadata.source_execution``,
+``Envs.envs`` (a dict; the proto has a list of key/value pairs), and ``TypedInterface.inputs``/``outputs``
 (flytekit: ``dict[str, Variable]``, the proto nests them in ``VariableMap.variables``).
 """
 
@@ -129,8 +130,11 @@ def _variables(proto_field: str) -> Callable[[Message], Any]:
 #: message full name -> {flytekit attribute name: getter}; an alias wins over a proto field of the same name.
 _ALIASES: dict[str, dict[str, Callable[[Message], Any]]] = {
     "flyteidl.admin.WorkflowNodeMetadata": {"execution_id": _renamed("executionId")},
+    # flytekit: Envs.envs -> dict; the proto holds a list of KeyValuePair in ``values``.
+    "flyteidl.admin.Envs": {"envs": lambda m: {kv.key: kv.value for kv in m.values}},  # type: ignore[attr-defined]
     "flyteidl.admin.ClusterAssignment": {"cluster_pool": _renamed("cluster_pool_name")},
     "flyteidl.admin.NodeExecutionClosure": {"target_metadata": _oneof("target_metadata")},
+    "flyteidl.core.CatalogMetadata": {"source_execution": _oneof("source_execution")},
     "flyteidl.core.TypedInterface": {"inputs": _variables("inputs"), "outputs": _variables("outputs")},
 }
 
