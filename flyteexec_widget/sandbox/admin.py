@@ -1,0 +1,556 @@
+"""The sandbox's gRPC servicers: AdminService, SignalService, DataProxyService and AuthMetadataService over
+:class:`~.store.Store`, behaving as FlyteAdmin does (see ``flyteadmin-semantics.md``).
+
+Methods not implemented here answer UNIMPLEMENTED (the generated base servicers do). The admin never runs an
+execution itself: after CreateExecution / Relaunch / Recover / Terminate / SetSignal it calls the
+:class:`ExecutionDriver` (the player), which answers with events through the event RPCs, as propeller does.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import random
+import string
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, Protocol, TypeVar
+
+import grpc
+from flyteidl.admin import common_pb2, event_pb2, execution_pb2, node_execution_pb2, signal_pb2
+from flyteidl.admin import task_execution_pb2, version_pb2
+from flyteidl.core import identifier_pb2, literals_pb2
+from flyteidl.service import admin_pb2_grpc, auth_pb2, auth_pb2_grpc, dataproxy_pb2, dataproxy_pb2_grpc
+from flyteidl.service import signal_pb2_grpc
+
+from .. import __version__
+from .knobs import AUTH_METADATA_KEY, bearer_token
+from .oauth import BlobSigner, HttpSide, TokenAuthority
+from .store import Store, StoreError, exec_key
+
+log = logging.getLogger(__name__)
+
+_MODE = execution_pb2.ExecutionMetadata
+#: flyteadmin's default (and maximum) lifetime of a download link.
+DEFAULT_LINK_EXPIRY = timedelta(hours=1)
+
+
+class ExecutionDriver(Protocol):
+    """What the admin calls after storing a change; the player implements it (see docs/architecture.md)."""
+
+    def on_create(
+        self,
+        execution_id: identifier_pb2.WorkflowExecutionIdentifier,
+        spec: execution_pb2.ExecutionSpec,
+        inputs: literals_pb2.LiteralMap,
+    ) -> None:
+        """An execution was created (CreateExecution, RelaunchExecution or RecoverExecution)."""
+        ...
+
+    def on_terminate(self, execution_id: identifier_pb2.WorkflowExecutionIdentifier, cause: str) -> None:
+        """TerminateExecution set the execution ABORTING."""
+        ...
+
+    def on_signal(self, signal_id: identifier_pb2.SignalIdentifier, value: literals_pb2.Literal) -> None:
+        """SetSignal stored a value."""
+        ...
+
+
+class NameGenerator:
+    """Execution names like flyteadmin's: "a" + 19 lowercase letters/digits; seeded for reproducible tests."""
+
+    _ALPHABET = string.ascii_lowercase + string.digits
+
+    def __init__(self, seed: int | None = None) -> None:
+        self._rng = random.Random(seed)
+
+    def __call__(self) -> str:
+        return "a" + "".join(self._rng.choice(self._ALPHABET) for _ in range(19))
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _rpc(fn: F) -> F:
+    """Turn a :class:`StoreError` raised by a servicer method into the matching gRPC status."""
+
+    @functools.wraps(fn)
+    def wrapper(self: Any, request: Any, context: grpc.ServicerContext) -> Any:
+        try:
+            return fn(self, request, context)
+        except StoreError as err:
+            context.abort(err.code, err.message)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _invalid(message: str) -> StoreError:
+    return StoreError(grpc.StatusCode.INVALID_ARGUMENT, message)
+
+
+def _require_exec_id(wf_id: identifier_pb2.WorkflowExecutionIdentifier, what: str = "id") -> None:
+    for part in ("project", "domain", "name"):
+        if not getattr(wf_id, part):
+            raise _invalid(f"missing {part} in {what}")
+
+
+def _require_node_id(nid: identifier_pb2.NodeExecutionIdentifier) -> None:
+    _require_exec_id(nid.execution_id, "execution_id")
+    if not nid.node_id:
+        raise _invalid("missing node_id")
+
+
+class AdminContext:
+    """What the servicers share: the store, the driver slot, the name generator and the auth/HTTP side."""
+
+    def __init__(
+        self,
+        store: Store,
+        names: NameGenerator,
+        http: HttpSide | None = None,
+        authority: TokenAuthority | None = None,
+    ) -> None:
+        self.store = store
+        self.names = names
+        self.http = http
+        self.authority = authority
+        self.driver: ExecutionDriver | None = None
+
+    def principal(self, context: grpc.ServicerContext) -> str:
+        """The caller's identity (the token's subject) when auth is on, else ""."""
+        if self.authority is None:
+            return ""
+        md = {k.lower(): (v if isinstance(v, str) else v.decode("latin-1")) for k, v in context.invocation_metadata()}
+        token = bearer_token(md)
+        return (self.authority.subject(token) or "") if token else ""
+
+
+class AdminServicer(admin_pb2_grpc.AdminServiceServicer):  # type: ignore[misc]
+    """flyteidl.service.AdminService over the store."""
+
+    def __init__(self, ctx: AdminContext) -> None:
+        self._ctx = ctx
+        self._store = ctx.store
+
+    # -- entities ---------------------------------------------------------------------------------------------
+
+    @_rpc
+    def GetTask(self, request: common_pb2.ObjectGetRequest, context: grpc.ServicerContext) -> Any:
+        return self._store.get_entity(request.id, identifier_pb2.TASK)
+
+    @_rpc
+    def GetWorkflow(self, request: common_pb2.ObjectGetRequest, context: grpc.ServicerContext) -> Any:
+        return self._store.get_entity(request.id, identifier_pb2.WORKFLOW)
+
+    @_rpc
+    def GetLaunchPlan(self, request: common_pb2.ObjectGetRequest, context: grpc.ServicerContext) -> Any:
+        return self._store.get_entity(request.id, identifier_pb2.LAUNCH_PLAN)
+
+    def GetVersion(self, request: Any, context: grpc.ServicerContext) -> version_pb2.GetVersionResponse:
+        return version_pb2.GetVersionResponse(
+            control_plane_version=version_pb2.Version(
+                Build="flyteexec-widget-sandbox", Version=f"v{__version__}-sandbox", BuildTime=""
+            )
+        )
+
+    # -- executions -------------------------------------------------------------------------------------------
+
+    def _inputs_for(self, lp: Any, given: literals_pb2.LiteralMap) -> literals_pb2.LiteralMap:
+        """flyteadmin CheckAndFetchInputsForExecution: defaults filled in, fixed inputs added, required checked."""
+        params = lp.closure.expected_inputs.parameters or lp.spec.default_inputs.parameters
+        fixed = lp.spec.fixed_inputs.literals
+        out = literals_pb2.LiteralMap()
+        for name, lit in given.literals.items():
+            if name in fixed:
+                raise _invalid(f"input {name!r} is fixed by the launch plan and cannot be overridden")
+            # Unknown names are rejected only when the launch plan declares its inputs at all.
+            if params and name not in params:
+                raise _invalid(f"invalid input {name!r}; the launch plan's inputs are: {', '.join(sorted(params))}")
+            out.literals[name].CopyFrom(lit)
+        for name, param in params.items():
+            if name in out.literals:
+                continue
+            if param.HasField("default"):
+                out.literals[name].CopyFrom(param.default)
+            elif param.required:
+                raise _invalid(f"missing required input {name!r}")
+        for name, lit in fixed.items():
+            out.literals[name].CopyFrom(lit)
+        return out
+
+    def _start(
+        self,
+        wf_id: identifier_pb2.WorkflowExecutionIdentifier,
+        spec: execution_pb2.ExecutionSpec,
+        inputs: literals_pb2.LiteralMap,
+        workflow_id: identifier_pb2.Identifier,
+        context: grpc.ServicerContext,
+    ) -> execution_pb2.ExecutionCreateResponse:
+        principal = self._ctx.principal(context)
+        if principal:
+            spec.metadata.principal = principal
+        self._store.create_execution(wf_id, spec, inputs, workflow_id)
+        driver = self._ctx.driver
+        if driver is not None:
+            # Outside the store lock: the driver may answer with events at once (real clock).
+            try:
+                driver.on_create(wf_id, spec, inputs)
+            except Exception:
+                log.exception("sandbox driver failed to start %s", ":".join(exec_key(wf_id)))
+                context.abort(grpc.StatusCode.INTERNAL, "the sandbox player failed to start the execution")
+        return execution_pb2.ExecutionCreateResponse(id=wf_id)
+
+    @_rpc
+    def CreateExecution(self, request: execution_pb2.ExecutionCreateRequest, context: grpc.ServicerContext) -> Any:
+        if not request.project or not request.domain:
+            raise _invalid("missing project or domain")
+        if not request.HasField("spec") or not request.spec.HasField("launch_plan"):
+            raise _invalid("missing spec.launch_plan")
+        lp = self._store.get_entity(request.spec.launch_plan, identifier_pb2.LAUNCH_PLAN)
+        given = request.inputs if request.HasField("inputs") else request.spec.inputs
+        inputs = self._inputs_for(lp, given)
+        spec = execution_pb2.ExecutionSpec()
+        spec.CopyFrom(request.spec)
+        spec.launch_plan.resource_type = identifier_pb2.LAUNCH_PLAN
+        spec.ClearField("inputs")
+        wf_id = identifier_pb2.WorkflowExecutionIdentifier(
+            project=request.project, domain=request.domain, name=request.name or self._ctx.names(), org=request.org
+        )
+        return self._start(wf_id, spec, inputs, lp.spec.workflow_id, context)
+
+    def _again(
+        self,
+        ref: identifier_pb2.WorkflowExecutionIdentifier,
+        name: str,
+        mode: int,
+        context: grpc.ServicerContext,
+        *,
+        overwrite_cache: bool = False,
+        metadata: execution_pb2.ExecutionMetadata | None = None,
+    ) -> execution_pb2.ExecutionCreateResponse:
+        _require_exec_id(ref)
+        with self._store.lock:
+            original = self._store.execution_record(ref)
+            spec = execution_pb2.ExecutionSpec()
+            spec.CopyFrom(original.proto.spec)
+            inputs = literals_pb2.LiteralMap()
+            inputs.CopyFrom(original.inputs)
+            workflow_id = identifier_pb2.Identifier()
+            workflow_id.CopyFrom(original.proto.closure.workflow_id)
+        if metadata is not None:
+            spec.metadata.CopyFrom(metadata)
+        spec.metadata.mode = mode  # type: ignore[assignment]
+        spec.metadata.reference_execution.CopyFrom(ref)
+        if overwrite_cache:
+            spec.overwrite_cache = True
+        wf_id = identifier_pb2.WorkflowExecutionIdentifier(
+            project=ref.project, domain=ref.domain, name=name or self._ctx.names(), org=ref.org
+        )
+        return self._start(wf_id, spec, inputs, workflow_id, context)
+
+    @_rpc
+    def RelaunchExecution(self, request: execution_pb2.ExecutionRelaunchRequest, context: grpc.ServicerContext) -> Any:
+        return self._again(request.id, request.name, _MODE.RELAUNCH, context, overwrite_cache=request.overwrite_cache)
+
+    @_rpc
+    def RecoverExecution(self, request: execution_pb2.ExecutionRecoverRequest, context: grpc.ServicerContext) -> Any:
+        md = request.metadata if request.HasField("metadata") else None
+        return self._again(request.id, request.name, _MODE.RECOVERED, context, metadata=md)
+
+    @_rpc
+    def GetExecution(self, request: execution_pb2.WorkflowExecutionGetRequest, context: grpc.ServicerContext) -> Any:
+        _require_exec_id(request.id)
+        return self._store.get_execution(request.id)
+
+    @_rpc
+    def ListExecutions(self, request: common_pb2.ResourceListRequest, context: grpc.ServicerContext) -> Any:
+        if not request.id.project or not request.id.domain:
+            raise _invalid("missing project or domain in id")
+        filters = request.filters
+        if request.id.name:
+            filters = "+".join(f for f in (filters, f"eq(name,{request.id.name})") if f)
+        sort = request.sort_by if request.HasField("sort_by") else None
+        items, token = self._store.list_executions(
+            request.id.project, request.id.domain, limit=request.limit, token=request.token, filters=filters, sort_by=sort
+        )
+        return execution_pb2.ExecutionList(executions=items, token=token)
+
+    @_rpc
+    def GetExecutionData(
+        self, request: execution_pb2.WorkflowExecutionGetDataRequest, context: grpc.ServicerContext
+    ) -> Any:
+        _require_exec_id(request.id)
+        with self._store.lock:
+            rec = self._store.execution_record(request.id)
+            resp = execution_pb2.WorkflowExecutionGetDataResponse()
+            resp.full_inputs.CopyFrom(rec.inputs)
+            if rec.outputs is not None:
+                resp.full_outputs.CopyFrom(rec.outputs)
+            else:
+                resp.full_outputs.SetInParent()  # an empty map, not null
+            return resp
+
+    @_rpc
+    def TerminateExecution(self, request: execution_pb2.ExecutionTerminateRequest, context: grpc.ServicerContext) -> Any:
+        _require_exec_id(request.id)
+        self._store.terminate(request.id, request.cause, self._ctx.principal(context))
+        driver = self._ctx.driver
+        if driver is not None:
+            try:
+                driver.on_terminate(request.id, request.cause)
+            except Exception:
+                log.exception("sandbox driver failed to abort %s", ":".join(exec_key(request.id)))
+        return execution_pb2.ExecutionTerminateResponse()
+
+    # -- node executions --------------------------------------------------------------------------------------
+
+    @_rpc
+    def GetNodeExecution(self, request: node_execution_pb2.NodeExecutionGetRequest, context: grpc.ServicerContext) -> Any:
+        _require_node_id(request.id)
+        return self._store.get_node_execution(request.id)
+
+    @_rpc
+    def ListNodeExecutions(
+        self, request: node_execution_pb2.NodeExecutionListRequest, context: grpc.ServicerContext
+    ) -> Any:
+        _require_exec_id(request.workflow_execution_id, "workflow_execution_id")
+        items, token = self._store.list_node_executions(
+            request.workflow_execution_id,
+            limit=request.limit,
+            token=request.token,
+            filters=request.filters,
+            sort_by=request.sort_by if request.HasField("sort_by") else None,
+            unique_parent_id=request.unique_parent_id,
+        )
+        return node_execution_pb2.NodeExecutionList(node_executions=items, token=token)
+
+    @_rpc
+    def GetNodeExecutionData(
+        self, request: node_execution_pb2.NodeExecutionGetDataRequest, context: grpc.ServicerContext
+    ) -> Any:
+        _require_node_id(request.id)
+        with self._store.lock:
+            rec = self._store.node_record(request.id)
+            resp = node_execution_pb2.NodeExecutionGetDataResponse()
+            if rec.inputs is not None:
+                resp.full_inputs.CopyFrom(rec.inputs)
+            else:
+                resp.full_inputs.SetInParent()
+            if rec.outputs is not None:
+                resp.full_outputs.CopyFrom(rec.outputs)
+            else:
+                resp.full_outputs.SetInParent()
+            if rec.dynamic is not None:
+                resp.dynamic_workflow.CopyFrom(rec.dynamic)
+            nid = request.id
+            base = f"flyte://v1/{nid.execution_id.project}/{nid.execution_id.domain}/{nid.execution_id.name}/{nid.node_id}"
+            resp.flyte_urls.inputs = f"{base}/i"
+            resp.flyte_urls.outputs = f"{base}/o"
+            if rec.proto.closure.deck_uri:
+                resp.flyte_urls.deck = f"{base}/d"
+            return resp
+
+    @_rpc
+    def GetDynamicNodeWorkflow(
+        self, request: node_execution_pb2.GetDynamicNodeWorkflowRequest, context: grpc.ServicerContext
+    ) -> Any:
+        _require_node_id(request.id)
+        with self._store.lock:
+            rec = self._store.node_record(request.id)
+            if rec.dynamic is None:
+                raise StoreError(grpc.StatusCode.NOT_FOUND, "node does not contain dynamic workflow")
+            return node_execution_pb2.DynamicNodeWorkflowResponse(compiled_workflow=rec.dynamic.compiled_workflow)
+
+    # -- task executions --------------------------------------------------------------------------------------
+
+    @_rpc
+    def GetTaskExecution(self, request: task_execution_pb2.TaskExecutionGetRequest, context: grpc.ServicerContext) -> Any:
+        _require_node_id(request.id.node_execution_id)
+        return self._store.get_task_execution(request.id)
+
+    @_rpc
+    def ListTaskExecutions(
+        self, request: task_execution_pb2.TaskExecutionListRequest, context: grpc.ServicerContext
+    ) -> Any:
+        _require_node_id(request.node_execution_id)
+        items, token = self._store.list_task_executions(
+            request.node_execution_id,
+            limit=request.limit,
+            token=request.token,
+            filters=request.filters,
+            sort_by=request.sort_by if request.HasField("sort_by") else None,
+        )
+        return task_execution_pb2.TaskExecutionList(task_executions=items, token=token)
+
+    @_rpc
+    def GetTaskExecutionData(
+        self, request: task_execution_pb2.TaskExecutionGetDataRequest, context: grpc.ServicerContext
+    ) -> Any:
+        _require_node_id(request.id.node_execution_id)
+        with self._store.lock:
+            rec = self._store.task_record(request.id)
+            resp = task_execution_pb2.TaskExecutionGetDataResponse()
+            if rec.inputs is not None:
+                resp.full_inputs.CopyFrom(rec.inputs)
+            else:
+                resp.full_inputs.SetInParent()
+            if rec.outputs is not None:
+                resp.full_outputs.CopyFrom(rec.outputs)
+            else:
+                resp.full_outputs.SetInParent()
+            nid = request.id.node_execution_id
+            e = nid.execution_id
+            base = f"flyte://v1/{e.project}/{e.domain}/{e.name}/{nid.node_id}/{request.id.retry_attempt}"
+            resp.flyte_urls.inputs = f"{base}/i"
+            resp.flyte_urls.outputs = f"{base}/o"
+            node = self._store.nodes.get((e.project, e.domain, e.name, nid.node_id))
+            if node is not None and node.proto.closure.deck_uri:
+                resp.flyte_urls.deck = f"{base}/d"
+            return resp
+
+    # -- events (propeller's side; the player calls these) ----------------------------------------------------
+
+    @_rpc
+    def CreateWorkflowEvent(self, request: event_pb2.WorkflowExecutionEventRequest, context: grpc.ServicerContext) -> Any:
+        _require_exec_id(request.event.execution_id, "event.execution_id")
+        self._store.apply_workflow_event(request.event)
+        return event_pb2.WorkflowExecutionEventResponse()
+
+    @_rpc
+    def CreateNodeEvent(self, request: event_pb2.NodeExecutionEventRequest, context: grpc.ServicerContext) -> Any:
+        _require_node_id(request.event.id)
+        self._store.apply_node_event(request.event)
+        return event_pb2.NodeExecutionEventResponse()
+
+    @_rpc
+    def CreateTaskEvent(self, request: event_pb2.TaskExecutionEventRequest, context: grpc.ServicerContext) -> Any:
+        _require_node_id(request.event.parent_node_execution_id)
+        if not request.event.task_id.name:
+            raise _invalid("missing event.task_id")
+        self._store.apply_task_event(request.event)
+        return event_pb2.TaskExecutionEventResponse()
+
+
+class SignalServicer(signal_pb2_grpc.SignalServiceServicer):  # type: ignore[misc]
+    """flyteidl.service.SignalService: gate-node signals."""
+
+    def __init__(self, ctx: AdminContext) -> None:
+        self._ctx = ctx
+        self._store = ctx.store
+
+    @_rpc
+    def GetOrCreateSignal(self, request: signal_pb2.SignalGetOrCreateRequest, context: grpc.ServicerContext) -> Any:
+        _require_exec_id(request.id.execution_id, "id.execution_id")
+        if not request.id.signal_id:
+            raise _invalid("missing id.signal_id")
+        if not request.HasField("type"):
+            raise _invalid("missing type")
+        return self._store.get_or_create_signal(request.id, request.type)
+
+    @_rpc
+    def ListSignals(self, request: signal_pb2.SignalListRequest, context: grpc.ServicerContext) -> Any:
+        _require_exec_id(request.workflow_execution_id, "workflow_execution_id")
+        items, token = self._store.list_signals(
+            request.workflow_execution_id,
+            limit=request.limit,
+            token=request.token,
+            filters=request.filters,
+            sort_by=request.sort_by if request.HasField("sort_by") else None,
+        )
+        return signal_pb2.SignalList(signals=items, token=token)
+
+    @_rpc
+    def SetSignal(self, request: signal_pb2.SignalSetRequest, context: grpc.ServicerContext) -> Any:
+        _require_exec_id(request.id.execution_id, "id.execution_id")
+        if not request.HasField("value"):
+            raise _invalid("missing value")
+        self._store.set_signal(request.id, request.value)
+        driver = self._ctx.driver
+        if driver is not None:
+            try:
+                driver.on_signal(request.id, request.value)
+            except Exception:
+                log.exception("sandbox driver failed to handle signal %s", request.id.signal_id)
+        return signal_pb2.SignalSetResponse()
+
+
+class DataProxyServicer(dataproxy_pb2_grpc.DataProxyServiceServicer):  # type: ignore[misc]
+    """flyteidl.service.DataProxyService: CreateDownloadLink for decks (signed URLs on the local HTTP server)."""
+
+    def __init__(self, ctx: AdminContext, signer: BlobSigner) -> None:
+        self._ctx = ctx
+        self._signer = signer
+
+    @_rpc
+    def CreateDownloadLink(self, request: dataproxy_pb2.CreateDownloadLinkRequest, context: grpc.ServicerContext) -> Any:
+        if request.artifact_type != dataproxy_pb2.ARTIFACT_TYPE_DECK:
+            raise _invalid("unsupported artifact type: only ARTIFACT_TYPE_DECK is supported")
+        if request.WhichOneof("source") != "node_execution_id":
+            raise _invalid("missing node_execution_id")
+        _require_node_id(request.node_execution_id)
+        expires_in = DEFAULT_LINK_EXPIRY
+        if request.HasField("expires_in") and request.expires_in.ToTimedelta() > timedelta(0):
+            expires_in = request.expires_in.ToTimedelta()
+        if expires_in > DEFAULT_LINK_EXPIRY:
+            raise _invalid(f"expires_in must be at most {DEFAULT_LINK_EXPIRY}, got {expires_in}")
+        store = self._ctx.store
+        with store.lock:
+            deck_uri = store.node_record(request.node_execution_id).proto.closure.deck_uri
+        if not deck_uri:
+            raise StoreError(grpc.StatusCode.NOT_FOUND, "no deck found for this node execution")
+        if self._ctx.http is None:
+            raise StoreError(grpc.StatusCode.UNAVAILABLE, "the sandbox HTTP server is not running")
+        expires_at = store.now() + expires_in
+        url = self._signer.sign(self._ctx.http.base_url, deck_uri, expires_at)
+        resp = dataproxy_pb2.CreateDownloadLinkResponse(signed_url=[url])
+        resp.expires_at.FromDatetime(expires_at.replace(tzinfo=None) - (expires_at.utcoffset() or timedelta(0)))
+        resp.pre_signed_urls.signed_url.append(url)
+        resp.pre_signed_urls.expires_at.CopyFrom(resp.expires_at)
+        return resp
+
+
+class AuthMetadataServicer(auth_pb2_grpc.AuthMetadataServiceServicer):  # type: ignore[misc]
+    """flyteidl.service.AuthMetadataService (registered only when auth is on; otherwise UNIMPLEMENTED)."""
+
+    def __init__(self, http: HttpSide) -> None:
+        self._http = http
+
+    def GetOAuth2Metadata(self, request: Any, context: grpc.ServicerContext) -> auth_pb2.OAuth2MetadataResponse:
+        cfg = self._http.auth_config()
+        return auth_pb2.OAuth2MetadataResponse(
+            issuer=cfg.issuer,
+            authorization_endpoint=f"{cfg.issuer}/oauth2/authorize",
+            token_endpoint=cfg.token_url,
+            device_authorization_endpoint=cfg.device_authorization_url,
+            response_types_supported=["code"],
+            scopes_supported=list(cfg.scopes),
+            token_endpoint_auth_methods_supported=["client_secret_basic"],
+            jwks_uri=f"{cfg.issuer}/oauth2/jwks",
+            code_challenge_methods_supported=["S256"],
+            grant_types_supported=["client_credentials", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"],
+        )
+
+    def GetPublicClientConfig(
+        self, request: Any, context: grpc.ServicerContext
+    ) -> auth_pb2.PublicClientAuthConfigResponse:
+        cfg = self._http.auth_config()
+        return auth_pb2.PublicClientAuthConfigResponse(
+            client_id=cfg.public_client_id,
+            redirect_uri="http://localhost:53593/callback",
+            scopes=list(cfg.scopes),
+            authorization_metadata_key=AUTH_METADATA_KEY,
+            service_http_endpoint="",
+            audience="",
+        )
+
+
+def add_servicers(
+    server: grpc.Server, ctx: AdminContext, signer: BlobSigner, *, auth: bool
+) -> None:
+    """Register every sandbox service on ``server`` (AuthMetadataService only with ``auth``)."""
+    admin_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(ctx), server)
+    signal_pb2_grpc.add_SignalServiceServicer_to_server(SignalServicer(ctx), server)
+    dataproxy_pb2_grpc.add_DataProxyServiceServicer_to_server(DataProxyServicer(ctx, signer), server)
+    if auth:
+        assert ctx.http is not None
+        auth_pb2_grpc.add_AuthMetadataServiceServicer_to_server(AuthMetadataServicer(ctx.http), server)

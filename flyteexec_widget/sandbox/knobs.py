@@ -1,0 +1,194 @@
+"""Knobs for tests and benchmarks, as one ``grpc.ServerInterceptor``: rpc counts, added latency, injected
+failures and bearer-token auth.
+
+Calls the sandbox makes to itself (the player sending events, creating signals) carry the metadata
+``(INTERNAL_METADATA_KEY, INTERNAL_METADATA_VALUE)``: they are not counted, never delayed or failed, and pass auth,
+so a test measures and disturbs only the client under test.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Collection
+from typing import Any
+
+import grpc
+
+#: Metadata the sandbox's own calls carry (the player's event RPCs): ``metadata=INTERNAL_METADATA``.
+INTERNAL_METADATA_KEY = "x-sandbox-internal"
+INTERNAL_METADATA_VALUE = "1"
+INTERNAL_METADATA: tuple[tuple[str, str], ...] = ((INTERNAL_METADATA_KEY, INTERNAL_METADATA_VALUE),)
+
+#: FlyteAdmin's default ``authorization_metadata_key``; plain ``authorization`` is accepted too, as flyteadmin does.
+AUTH_METADATA_KEY = "flyte-authorization"
+
+#: Services whose methods need no token (flyteadmin serves AuthMetadataService unauthenticated).
+_OPEN_SERVICES = ("flyteidl.service.AuthMetadataService",)
+
+#: Longest sleep used to push a call past its caller's deadline.
+_MAX_DEADLINE_SLEEP_S = 30.0
+
+
+def _short(method: str) -> str:
+    return method.rsplit("/", 1)[-1]
+
+
+def _metadata(details: grpc.HandlerCallDetails) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in details.invocation_metadata or ():
+        key, value = item[0], item[1]
+        out[key.lower()] = value if isinstance(value, str) else value.decode("latin-1")
+    return out
+
+
+def bearer_token(metadata: dict[str, str]) -> str | None:
+    """The bearer token in ``flyte-authorization`` (or ``authorization``) metadata, else None."""
+    for key in (AUTH_METADATA_KEY, "authorization"):
+        value = metadata.get(key, "")
+        if value[:7].lower() == "bearer ":
+            return value[7:].strip() or None
+    return None
+
+
+def _abort_handler(code: grpc.StatusCode, message: str, sleep_past_deadline: bool = False) -> grpc.RpcMethodHandler:
+    def behaviour(request: Any, context: grpc.ServicerContext) -> Any:
+        del request
+        if sleep_past_deadline:
+            remaining = context.time_remaining()
+            if remaining is not None:
+                # Really run past the caller's deadline, as a stuck server does.
+                time.sleep(min(remaining + 0.05, _MAX_DEADLINE_SLEEP_S))
+        context.abort(code, message)
+
+    return grpc.unary_unary_rpc_method_handler(behaviour)
+
+
+class _FailureRule:
+    def __init__(self, code: grpc.StatusCode, methods: Collection[str] | None) -> None:
+        self.code = code
+        self.methods = frozenset(methods) if methods is not None else None
+
+    def applies(self, method: str) -> bool:
+        return self.methods is None or method in self.methods
+
+
+class KnobsInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
+    """Counts client calls, adds latency, injects failures and checks bearer tokens (when ``token_check`` is set).
+
+    ``token_check(token) -> bool`` says whether a bearer token is valid; None turns auth off.
+    """
+
+    def __init__(self, latency_ms: float = 0.0, token_check: Callable[[str], bool] | None = None) -> None:
+        self._lock = threading.Lock()
+        self._counts: Counter[str] = Counter()
+        self._latency_s = 0.0
+        self.set_latency(latency_ms)
+        self._token_check = token_check
+        self._fail_next: list[tuple[int, _FailureRule]] = []
+        self._fraction: tuple[float, _FailureRule, random.Random] | None = None
+
+    # -- knobs ------------------------------------------------------------------------------------------------
+
+    def rpc_counts(self) -> dict[str, int]:
+        """Client calls received per method short name (``{"ListNodeExecutions": 3}``), internal calls excluded."""
+        with self._lock:
+            return dict(self._counts)
+
+    def reset_rpc_counts(self) -> None:
+        """Forget the counts."""
+        with self._lock:
+            self._counts.clear()
+
+    def set_latency(self, ms: float) -> None:
+        """Add ``ms`` milliseconds (a real sleep) before every client call, to emulate a network."""
+        value = float(ms)
+        if value != value or value < 0:
+            raise ValueError(f"latency ms must be a number >= 0, got {ms!r}")
+        with self._lock:
+            self._latency_s = value / 1000.0
+
+    def fail_next(
+        self, n: int, code: grpc.StatusCode = grpc.StatusCode.UNAVAILABLE, methods: Collection[str] | None = None
+    ) -> None:
+        """Fail the next ``n`` client calls (to ``methods`` short names, or any) with ``code``.
+
+        DEADLINE_EXCEEDED is produced the real way: the server sleeps past the caller's deadline first.
+        """
+        if int(n) < 0:
+            raise ValueError(f"n must be >= 0, got {n!r}")
+        if not isinstance(code, grpc.StatusCode) or code == grpc.StatusCode.OK:
+            raise ValueError(f"code must be a non-OK grpc.StatusCode, got {code!r}")
+        with self._lock:
+            if n:
+                self._fail_next.append((int(n), _FailureRule(code, methods)))
+
+    def fail_fraction(
+        self,
+        p: float,
+        code: grpc.StatusCode = grpc.StatusCode.UNAVAILABLE,
+        seed: int | None = 0,
+        methods: Collection[str] | None = None,
+    ) -> None:
+        """Fail each client call with probability ``p`` (seeded, so reproducible); ``p=0`` turns it off."""
+        prob = float(p)
+        if not 0.0 <= prob <= 1.0:
+            raise ValueError(f"p must be within [0, 1], got {p!r}")
+        if not isinstance(code, grpc.StatusCode) or code == grpc.StatusCode.OK:
+            raise ValueError(f"code must be a non-OK grpc.StatusCode, got {code!r}")
+        with self._lock:
+            self._fraction = (prob, _FailureRule(code, methods), random.Random(seed)) if prob > 0 else None
+
+    def clear_failures(self) -> None:
+        """Drop every pending injected failure."""
+        with self._lock:
+            self._fail_next.clear()
+            self._fraction = None
+
+    # -- interception -----------------------------------------------------------------------------------------
+
+    def _injected(self, method: str) -> grpc.StatusCode | None:
+        with self._lock:
+            for i, (left, rule) in enumerate(self._fail_next):
+                if rule.applies(method):
+                    if left <= 1:
+                        del self._fail_next[i]
+                    else:
+                        self._fail_next[i] = (left - 1, rule)
+                    return rule.code
+            if self._fraction is not None:
+                prob, rule, rng = self._fraction
+                if rule.applies(method) and rng.random() < prob:
+                    return rule.code
+        return None
+
+    def intercept_service(
+        self, continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler], details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler:
+        """Apply the knobs to one incoming call."""
+        metadata = _metadata(details)
+        if metadata.get(INTERNAL_METADATA_KEY) == INTERNAL_METADATA_VALUE:
+            return continuation(details)
+        method = _short(details.method)
+        with self._lock:
+            self._counts[method] += 1
+            latency = self._latency_s
+        if latency:
+            time.sleep(latency)
+        code = self._injected(method)
+        if code is not None:
+            return _abort_handler(
+                code, f"injected failure ({code.name}) by the sandbox", code == grpc.StatusCode.DEADLINE_EXCEEDED
+            )
+        if self._token_check is not None and not details.method.lstrip("/").startswith(_OPEN_SERVICES):
+            token = bearer_token(metadata)
+            if token is None:
+                return _abort_handler(
+                    grpc.StatusCode.UNAUTHENTICATED,
+                    f"missing bearer token in metadata {AUTH_METADATA_KEY!r} (or 'authorization')",
+                )
+            if not self._token_check(token):
+                return _abort_handler(grpc.StatusCode.UNAUTHENTICATED, "invalid or expired bearer token")
+        return continuation(details)

@@ -1,0 +1,1286 @@
+"""The sandbox admin's state: executions, node and task executions, signals and registered entities.
+
+State is never written directly: FlyteAdmin's event RPCs feed :meth:`Store.apply_workflow_event`,
+:meth:`Store.apply_node_event` and :meth:`Store.apply_task_event`, which project each event into the entity's
+closure the way flyteadmin's ``repositories/transformers`` do (started_at, duration, logs and external resources
+merged, sticky metadata flags, phase rules). Listing implements flyteadmin's offset tokens, filters and sorting.
+
+Everything sits in memory behind one lock; with a ``path`` every change is also written through to SQLite (each
+record serialized, keyed by its id) and loaded back on open, so a restarted sandbox keeps its executions.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, TypeVar
+
+import grpc
+from flyteidl.admin import common_pb2, execution_pb2, launch_plan_pb2, node_execution_pb2, signal_pb2
+from flyteidl.admin import task_execution_pb2, task_pb2, workflow_pb2
+from flyteidl.core import identifier_pb2, literals_pb2, types_pb2
+from flyteidl.core import execution_pb2 as core_execution_pb2
+from flyteidl.event import event_pb2
+from google.protobuf import json_format, struct_pb2
+from google.protobuf.duration_pb2 import Duration
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from ..phases import NODE_TERMINAL, TASK_TERMINAL, WORKFLOW_TERMINAL, NodePhase, TaskPhase, WorkflowPhase
+
+#: flyteadmin trims ``closure.error.message`` in list responses to this many bytes (transformers.TrimErrorMessage).
+TRIMMED_ERROR_BYTES = 100
+
+_WF_QUEUED = int(WorkflowPhase.QUEUED)
+_WF_RUNNING = int(WorkflowPhase.RUNNING)
+_WF_ABORTING = int(WorkflowPhase.ABORTING)
+_DESCENDING = 0  # admin.Sort.Direction.DESCENDING, the proto default
+
+ExecKey = tuple[str, str, str]
+NodeKey = tuple[str, str, str, str]
+TaskKey = tuple[str, str, str, str, str, str, str, str, int]
+SignalKey = tuple[str, str, str, str]
+
+
+class StoreError(Exception):
+    """A request the admin refuses: ``code`` is the gRPC status the servicer answers with."""
+
+    def __init__(self, code: grpc.StatusCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# records
+
+
+@dataclass
+class ExecutionRecord:
+    """One workflow execution: the admin proto plus the data FlyteAdmin keeps beside it."""
+
+    proto: execution_pb2.Execution
+    inputs: literals_pb2.LiteralMap
+    outputs: literals_pb2.LiteralMap | None = None
+    seq: int = 0
+
+
+@dataclass
+class NodeRecord:
+    """One node execution. ``parent`` is the parent node's unique id ("" at top level)."""
+
+    proto: node_execution_pb2.NodeExecution
+    parent: str = ""
+    parent_task: str = ""
+    inputs: literals_pb2.LiteralMap | None = None
+    outputs: literals_pb2.LiteralMap | None = None
+    dynamic: node_execution_pb2.DynamicWorkflowNodeMetadata | None = None
+    event_version: int = 0
+    seq: int = 0
+    children: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TaskRecord:
+    """One task execution attempt."""
+
+    proto: task_execution_pb2.TaskExecution
+    inputs: literals_pb2.LiteralMap | None = None
+    outputs: literals_pb2.LiteralMap | None = None
+    phase_version: int = 0
+    seq: int = 0
+    child_nodes: int = 0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# small helpers
+
+
+def exec_key(wf_id: identifier_pb2.WorkflowExecutionIdentifier) -> ExecKey:
+    """The store key of a workflow execution id."""
+    return (wf_id.project, wf_id.domain, wf_id.name)
+
+
+def node_key(node_id: identifier_pb2.NodeExecutionIdentifier) -> NodeKey:
+    """The store key of a node execution id."""
+    return (*exec_key(node_id.execution_id), node_id.node_id)
+
+
+def task_key(task_id: identifier_pb2.TaskExecutionIdentifier) -> TaskKey:
+    """The store key of a task execution id."""
+    t = task_id.task_id
+    return (*node_key(task_id.node_execution_id), t.project, t.domain, t.name, t.version, int(task_id.retry_attempt))
+
+
+def entity_key(ident: identifier_pb2.Identifier) -> tuple[int, str, str, str, str]:
+    """The store key of a registered task / workflow / launch plan id."""
+    return (int(ident.resource_type), ident.project, ident.domain, ident.name, ident.version)
+
+
+def _ts(dt: datetime) -> Timestamp:
+    ts = Timestamp()
+    ts.FromDatetime(dt.astimezone(timezone.utc).replace(tzinfo=None))
+    return ts
+
+
+def _dt(ts: Timestamp) -> datetime:
+    return ts.ToDatetime(tzinfo=timezone.utc)
+
+
+def _duration(start: Timestamp, end: Timestamp) -> Duration:
+    d = Duration()
+    d.FromTimedelta(_dt(end) - _dt(start))
+    return d
+
+
+def _reported_at(event: Any) -> Timestamp:
+    """flyteadmin uses ``reported_at`` for updated_at when set, else ``occurred_at``."""
+    if event.HasField("reported_at") and (event.reported_at.seconds or event.reported_at.nanos):
+        return event.reported_at  # type: ignore[no-any-return]
+    return event.occurred_at  # type: ignore[no-any-return]
+
+
+def trim_error_message(message: str) -> str:
+    """flyteadmin's TrimErrorMessage: the first 100 bytes, cut back to valid UTF-8."""
+    raw = message.encode("utf-8")
+    if len(raw) <= TRIMMED_ERROR_BYTES:
+        return message
+    return raw[:TRIMMED_ERROR_BYTES].decode("utf-8", errors="ignore")
+
+
+def _fake_uri(*parts: object) -> str:
+    """Where a real FlyteAdmin would have offloaded data; the sandbox keeps the data itself and serves it inline."""
+    return "s3://flyte-sandbox/metadata/" + "/".join(str(p) for p in parts)
+
+
+def _merge_logs(existing: Sequence[Any], latest: Sequence[Any]) -> list[Any]:
+    """flyteadmin mergeLogs: the latest logs, plus any existing log whose uri and name both are new."""
+    if not latest:
+        return list(existing)
+    if not existing:
+        return list(latest)
+    uris = {log.uri for log in latest}
+    names = {log.name for log in latest if log.name}
+    out = list(latest)
+    out.extend(log for log in existing if log.uri not in uris and log.name not in names)
+    return out
+
+
+def _filter_logs_by_phase(logs: Sequence[Any], phase: int) -> list[Any]:
+    """Drop HideOnceFinished logs at a terminal phase; keep only ShowWhilePending ones while QUEUED/INITIALIZING."""
+    out = []
+    for log in logs:
+        if phase in TASK_TERMINAL and log.HideOnceFinished:
+            continue
+        if phase in (TaskPhase.QUEUED, TaskPhase.INITIALIZING) and not log.ShowWhilePending:
+            continue
+        out.append(log)
+    return out
+
+
+def _merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386 JSON merge patch (what flyteadmin's mergeCustom applies to custom_info)."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for k, v in patch.items():
+        if v is None:
+            result.pop(k, None)
+        else:
+            result[k] = _merge_patch(result.get(k), v)
+    return result
+
+
+def _merge_custom(existing: struct_pb2.Struct, latest: struct_pb2.Struct) -> struct_pb2.Struct:
+    merged = _merge_patch(json_format.MessageToDict(existing), json_format.MessageToDict(latest))
+    out = struct_pb2.Struct()
+    out.update(merged)
+    return out
+
+
+def _sort_resources(resources: Iterable[Any]) -> list[Any]:
+    return sorted(resources, key=lambda r: (r.index, r.retry_attempt))
+
+
+def _merge_external_resources(existing: list[Any], latest: Sequence[Any]) -> list[Any]:
+    """flyteadmin mergeExternalResources: merge by (index, retry_attempt), keep the list sorted by that key."""
+    by_key = {(r.index, r.retry_attempt): r for r in existing}
+    for new in latest:
+        cur = by_key.get((new.index, new.retry_attempt))
+        if cur is None:
+            copy = event_pb2.ExternalResourceInfo()
+            copy.CopyFrom(new)
+            by_key[(new.index, new.retry_attempt)] = copy
+            continue
+        if new.external_id:
+            cur.external_id = new.external_id
+        cur.phase = new.phase
+        if new.cache_status != 0:  # CACHE_DISABLED never overwrites
+            cur.cache_status = new.cache_status
+        merged = _merge_logs(list(cur.logs), list(new.logs))
+        del cur.logs[:]
+        cur.logs.extend(merged)
+    return _sort_resources(by_key.values())
+
+
+def _merge_metadata(closure: task_execution_pb2.TaskExecutionClosure, latest: event_pb2.TaskExecutionMetadata) -> None:
+    """flyteadmin mergeMetadata, in place on ``closure.metadata``."""
+    if not closure.HasField("metadata"):
+        closure.metadata.CopyFrom(latest)
+        return
+    cur = closure.metadata
+    if latest.generated_name:
+        cur.generated_name = latest.generated_name
+    merged = _merge_external_resources(list(cur.external_resources), list(latest.external_resources))
+    del cur.external_resources[:]
+    cur.external_resources.extend(merged)
+    del cur.resource_pool_info[:]
+    cur.resource_pool_info.extend(latest.resource_pool_info)
+    if latest.plugin_identifier:
+        cur.plugin_identifier = latest.plugin_identifier
+    if latest.instance_class != 0:
+        cur.instance_class = latest.instance_class
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# listing: tokens, filters, sorting
+
+FILTER_FUNCTIONS = ("eq", "ne", "gt", "gte", "lt", "lte", "contains", "not_like", "value_in", "value_not_in")
+_EXPR_RE = re.compile(r"^\s*(\w+)\((\w+),(.*)\)\s*$", re.DOTALL)
+
+R = TypeVar("R")
+Getter = Callable[[Any], Any]
+#: field name -> (value kind, getter). Kinds: "str", "int", "time", "duration" (seconds), "phase" (enum name).
+FieldTable = dict[str, tuple[str, Getter]]
+
+
+def parse_token(token: str) -> int:
+    """flyteadmin's offset token: "" is 0; anything but a non-negative integer is INVALID_ARGUMENT."""
+    if token == "":
+        return 0
+    try:
+        offset = int(token)
+    except ValueError:
+        raise StoreError(grpc.StatusCode.INVALID_ARGUMENT, f"invalid pagination token {token!r}") from None
+    if offset < 0:
+        raise StoreError(grpc.StatusCode.INVALID_ARGUMENT, f"invalid pagination token {token!r}")
+    return offset
+
+
+def paginate(items: Sequence[R], limit: int, token: str) -> tuple[list[R], str]:
+    """One page and the next token: ``str(offset + n)`` only when the page is full (so a full last page is
+    followed by one empty page), "" otherwise."""
+    if limit <= 0:
+        raise StoreError(grpc.StatusCode.INVALID_ARGUMENT, "limit must be greater than 0")
+    offset = parse_token(token)
+    page = list(items[offset : offset + limit])
+    return page, (str(offset + len(page)) if len(page) == limit else "")
+
+
+def _coerce(kind: str, name: str, raw: str) -> Any:
+    raw = raw.strip()
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "duration":
+            return float(raw)
+        if kind == "time":
+            value = datetime.fromisoformat(raw.replace("Z", "+00:00") if raw.endswith("Z") else raw)
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=timezone.utc)
+            return value
+    except ValueError:
+        raise StoreError(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            f"invalid value {raw!r} for filter field {name!r} (timestamps are RFC 3339 with 'Z', e.g. "
+            "2024-01-02T03:04:05Z: a '+' separates filter expressions)",
+        ) from None
+    return raw
+
+
+Predicate = Callable[[Any], bool]
+
+
+def _like(value: Any, needle: str) -> bool:
+    return value is not None and needle in str(value)
+
+
+def parse_filters(filters: str, table: FieldTable) -> list[Predicate]:
+    """Parse flyteadmin filter expressions ``fn(field,value)`` joined by ``+`` into predicates over records."""
+    preds: list[Predicate] = []
+    for expr in filters.split("+"):
+        if not expr.strip():
+            continue
+        m = _EXPR_RE.match(expr)
+        if m is None:
+            raise StoreError(
+                grpc.StatusCode.INVALID_ARGUMENT, f"invalid filter expression {expr!r}: expected fn(field,value)"
+            )
+        fn, name, raw = m.group(1), m.group(2), m.group(3)
+        if fn not in FILTER_FUNCTIONS:
+            raise StoreError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"unrecognized filter function {fn!r}; valid: {', '.join(FILTER_FUNCTIONS)}",
+            )
+        if name not in table:
+            raise StoreError(
+                grpc.StatusCode.INVALID_ARGUMENT, f"unknown filter field {name!r}; valid: {', '.join(sorted(table))}"
+            )
+        kind, get = table[name]
+        preds.append(_predicate(fn, kind, name, raw, get))
+    return preds
+
+
+def _predicate(fn: str, kind: str, name: str, raw: str, get: Getter) -> Predicate:
+    if fn in ("value_in", "value_not_in"):
+        values = {_coerce(kind, name, v) for v in raw.split(";") if v.strip()}
+        if fn == "value_in":
+            return lambda r: (v := get(r)) is not None and v in values
+        return lambda r: (v := get(r)) is not None and v not in values
+    if fn == "contains":
+        return lambda r: _like(get(r), raw)
+    if fn == "not_like":
+        return lambda r: (v := get(r)) is not None and not _like(v, raw)
+    target = _coerce(kind, name, raw)
+    ops: dict[str, Callable[[Any, Any], bool]] = {
+        "eq": lambda a, b: a == b,
+        "ne": lambda a, b: a != b,
+        "gt": lambda a, b: a > b,
+        "gte": lambda a, b: a >= b,
+        "lt": lambda a, b: a < b,
+        "lte": lambda a, b: a <= b,
+    }
+    op = ops[fn]
+    # SQL semantics: a NULL column matches no comparison.
+    return lambda r: (v := get(r)) is not None and op(v, target)
+
+
+def select(
+    records: Sequence[R], table: FieldTable, filters: str, sort_by: common_pb2.Sort | None, default: str = ""
+) -> list[R]:
+    """Filter then sort ``records`` (kept in creation order when no sort is asked for)."""
+    preds = parse_filters(filters, table)
+    out = [r for r in records if all(p(r) for p in preds)]
+    key = sort_by.key if sort_by is not None and sort_by.key else default
+    if not key:
+        return out
+    if key not in table:
+        raise StoreError(
+            grpc.StatusCode.INVALID_ARGUMENT, f"invalid sort key {key!r}; valid: {', '.join(sorted(table))}"
+        )
+    get = table[key][1]
+    descending = sort_by is None or not sort_by.key or sort_by.direction == _DESCENDING
+    present = [r for r in out if get(r) is not None]
+    missing = [r for r in out if get(r) is None]
+    present.sort(key=get, reverse=descending)  # stable: ties keep creation order
+    # Postgres puts NULLs last ascending, first descending.
+    return missing + present if descending else present + missing
+
+
+def _time_or_none(msg: Any, name: str) -> datetime | None:
+    return _dt(getattr(msg, name)) if msg.HasField(name) else None
+
+
+def _secs_or_none(msg: Any) -> float | None:
+    return msg.duration.ToTimedelta().total_seconds() if msg.HasField("duration") else None
+
+
+def _error_field(closure: Any, name: str) -> str | None:
+    if closure.WhichOneof("output_result") != "error":
+        return None
+    if name == "kind":
+        return core_execution_pb2.ExecutionError.ErrorKind.Name(closure.error.kind)  # type: ignore[no-any-return]
+    return closure.error.code  # type: ignore[no-any-return]
+
+
+def _common_fields(kind: str, phase_enum: Any, proto: Callable[[Any], Any]) -> FieldTable:
+    del kind
+    return {
+        "phase": ("phase", lambda r: phase_enum(proto(r).closure.phase).name),
+        "created_at": ("time", lambda r: _time_or_none(proto(r).closure, "created_at")),
+        "updated_at": ("time", lambda r: _time_or_none(proto(r).closure, "updated_at")),
+        "started_at": ("time", lambda r: _time_or_none(proto(r).closure, "started_at")),
+        "duration": ("duration", lambda r: _secs_or_none(proto(r).closure)),
+        "error_kind": ("str", lambda r: _error_field(proto(r).closure, "kind")),
+        "error_code": ("str", lambda r: _error_field(proto(r).closure, "code")),
+    }
+
+
+def _cache_status(r: NodeRecord) -> str | None:
+    c = r.proto.closure
+    if c.WhichOneof("target_metadata") != "task_node_metadata" or not c.task_node_metadata.HasField("catalog_key"):
+        return None
+    from flyteidl.core import catalog_pb2
+
+    return catalog_pb2.CatalogCacheStatus.Name(c.task_node_metadata.cache_status)  # type: ignore[no-any-return]
+
+
+NODE_FIELDS: FieldTable = {
+    **_common_fields("node", NodePhase, lambda r: r.proto),
+    "node_id": ("str", lambda r: r.proto.id.node_id),
+    "parent_id": ("str", lambda r: r.parent or None),
+    "cache_status": ("str", _cache_status),
+    "spec_node_id": ("str", lambda r: r.proto.metadata.spec_node_id),
+    "retry_group": ("str", lambda r: r.proto.metadata.retry_group),
+}
+TASK_FIELDS: FieldTable = {
+    **_common_fields("task", TaskPhase, lambda r: r.proto),
+    "retry_attempt": ("int", lambda r: int(r.proto.id.retry_attempt)),
+    "project": ("str", lambda r: r.proto.id.task_id.project),
+    "domain": ("str", lambda r: r.proto.id.task_id.domain),
+    "name": ("str", lambda r: r.proto.id.task_id.name),
+    "version": ("str", lambda r: r.proto.id.task_id.version),
+}
+EXECUTION_FIELDS: FieldTable = {
+    **_common_fields("workflow", WorkflowPhase, lambda r: r.proto),
+    "project": ("str", lambda r: r.proto.id.project),
+    "domain": ("str", lambda r: r.proto.id.domain),
+    "name": ("str", lambda r: r.proto.id.name),
+    "mode": ("int", lambda r: int(r.proto.spec.metadata.mode)),
+    "launch_plan_name": ("str", lambda r: r.proto.spec.launch_plan.name),
+    "workflow_name": ("str", lambda r: r.proto.closure.workflow_id.name),
+}
+SIGNAL_FIELDS: FieldTable = {
+    "signal_id": ("str", lambda s: s.id.signal_id),
+}
+
+
+def _trimmed(proto: Any) -> Any:
+    """A copy of ``proto`` with ``closure.error.message`` trimmed, as list responses carry it."""
+    copy = type(proto)()
+    copy.CopyFrom(proto)
+    if copy.closure.WhichOneof("output_result") == "error":
+        copy.closure.error.message = trim_error_message(copy.closure.error.message)
+    return copy
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# persistence
+
+
+def _b64(msg: Any | None) -> str | None:
+    return None if msg is None else base64.b64encode(msg.SerializeToString()).decode("ascii")
+
+
+def _unb64(cls: Any, text: str | None) -> Any:
+    if text is None:
+        return None
+    msg = cls()
+    msg.ParseFromString(base64.b64decode(text))
+    return msg
+
+
+class _Persistence:
+    """Write-through SQLite: one table, a JSON envelope of base64 protos per record, keyed by kind and id."""
+
+    def __init__(self, path: str) -> None:
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS records (kind TEXT NOT NULL, key TEXT NOT NULL, seq INTEGER NOT NULL, "
+            "body TEXT NOT NULL, PRIMARY KEY (kind, key))"
+        )
+
+    def put(self, kind: str, key: Sequence[object], seq: int, body: dict[str, Any]) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO records (kind, key, seq, body) VALUES (?, ?, ?, ?)",
+            (kind, json.dumps(list(key)), seq, json.dumps(body)),
+        )
+
+    def load(self) -> list[tuple[str, int, dict[str, Any]]]:
+        rows = self._db.execute("SELECT kind, seq, body FROM records ORDER BY seq").fetchall()
+        return [(kind, seq, json.loads(body)) for kind, seq, body in rows]
+
+    def close(self) -> None:
+        self._db.close()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the store
+
+
+class Store:
+    """All sandbox state, projected from events. Thread safe: one lock around everything.
+
+    ``now`` gives the time the admin stamps itself (created_at of executions, registration times).
+    """
+
+    def __init__(self, path: str | None = None, now: Callable[[], datetime] | None = None) -> None:
+        self._lock = threading.RLock()
+        self._now = now or (lambda: datetime.now(timezone.utc))
+        self._seq = itertools.count(1)
+        self.executions: dict[ExecKey, ExecutionRecord] = {}
+        self.nodes: dict[NodeKey, NodeRecord] = {}
+        self.tasks: dict[TaskKey, TaskRecord] = {}
+        self.signals: dict[SignalKey, signal_pb2.Signal] = {}
+        self.entities: dict[tuple[int, str, str, str, str], Any] = {}
+        self.blobs: dict[str, tuple[bytes, str]] = {}
+        # indexes
+        self._exec_nodes: dict[ExecKey, list[NodeKey]] = {}
+        self._node_tasks: dict[NodeKey, list[TaskKey]] = {}
+        self._exec_signals: dict[ExecKey, list[SignalKey]] = {}
+        self._db = _Persistence(path) if path else None
+        if self._db is not None:
+            self._load()
+
+    @property
+    def lock(self) -> threading.RLock:
+        """The store's lock (reentrant), for callers that need several reads to agree."""
+        return self._lock
+
+    def now(self) -> datetime:
+        """The admin's clock."""
+        return self._now()
+
+    def close(self) -> None:
+        """Close the SQLite file (the in-memory state stays readable)."""
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    # -- persistence ------------------------------------------------------------------------------------------
+
+    def _save_execution(self, rec: ExecutionRecord) -> None:
+        if self._db is not None:
+            body = {"proto": _b64(rec.proto), "inputs": _b64(rec.inputs), "outputs": _b64(rec.outputs)}
+            self._db.put("execution", exec_key(rec.proto.id), rec.seq, body)
+
+    def _save_node(self, rec: NodeRecord) -> None:
+        if self._db is not None:
+            body = {
+                "proto": _b64(rec.proto),
+                "parent": rec.parent,
+                "parent_task": rec.parent_task,
+                "inputs": _b64(rec.inputs),
+                "outputs": _b64(rec.outputs),
+                "dynamic": _b64(rec.dynamic),
+                "event_version": rec.event_version,
+            }
+            self._db.put("node", node_key(rec.proto.id), rec.seq, body)
+
+    def _save_task(self, rec: TaskRecord) -> None:
+        if self._db is not None:
+            body = {
+                "proto": _b64(rec.proto),
+                "inputs": _b64(rec.inputs),
+                "outputs": _b64(rec.outputs),
+                "phase_version": rec.phase_version,
+            }
+            self._db.put("task", task_key(rec.proto.id), rec.seq, body)
+
+    def _save_simple(self, kind: str, key: Sequence[object], msg: Any) -> None:
+        if self._db is not None:
+            self._db.put(kind, key, next(self._seq), {"proto": _b64(msg)})
+
+    def _load(self) -> None:
+        assert self._db is not None
+        max_seq = 0
+        for kind, seq, body in self._db.load():
+            max_seq = max(max_seq, seq)
+            if kind == "execution":
+                erec = ExecutionRecord(
+                    _unb64(execution_pb2.Execution, body["proto"]),
+                    _unb64(literals_pb2.LiteralMap, body["inputs"]),
+                    _unb64(literals_pb2.LiteralMap, body["outputs"]),
+                    seq,
+                )
+                self.executions[exec_key(erec.proto.id)] = erec
+                self._exec_nodes.setdefault(exec_key(erec.proto.id), [])
+            elif kind == "node":
+                nrec = NodeRecord(
+                    _unb64(node_execution_pb2.NodeExecution, body["proto"]),
+                    body["parent"],
+                    body["parent_task"],
+                    _unb64(literals_pb2.LiteralMap, body["inputs"]),
+                    _unb64(literals_pb2.LiteralMap, body["outputs"]),
+                    _unb64(node_execution_pb2.DynamicWorkflowNodeMetadata, body["dynamic"]),
+                    body["event_version"],
+                    seq,
+                )
+                self._index_node(nrec)
+            elif kind == "task":
+                trec = TaskRecord(
+                    _unb64(task_execution_pb2.TaskExecution, body["proto"]),
+                    _unb64(literals_pb2.LiteralMap, body["inputs"]),
+                    _unb64(literals_pb2.LiteralMap, body["outputs"]),
+                    body["phase_version"],
+                    seq,
+                )
+                self._index_task(trec)
+            elif kind == "signal":
+                sig = _unb64(signal_pb2.Signal, body["proto"])
+                self._index_signal(sig)
+            elif kind in ("task_entity", "workflow_entity", "launch_plan_entity"):
+                cls = {
+                    "task_entity": task_pb2.Task,
+                    "workflow_entity": workflow_pb2.Workflow,
+                    "launch_plan_entity": launch_plan_pb2.LaunchPlan,
+                }[kind]
+                ent = _unb64(cls, body["proto"])
+                self.entities[entity_key(ent.id)] = ent
+        self._seq = itertools.count(max_seq + 1)
+
+    def _index_node(self, rec: NodeRecord) -> None:
+        key = node_key(rec.proto.id)
+        is_new = key not in self.nodes
+        self.nodes[key] = rec
+        if is_new:
+            self._exec_nodes.setdefault(key[:3], []).append(key)
+            if rec.parent:
+                parent = self.nodes.get((*key[:3], rec.parent))
+                if parent is not None:
+                    parent.children.append(rec.proto.id.node_id)
+            if rec.parent_task:
+                ptask = self._task_by_text(rec.parent_task)
+                if ptask is not None:
+                    ptask.child_nodes += 1
+
+    def _index_task(self, rec: TaskRecord) -> None:
+        key = task_key(rec.proto.id)
+        if key not in self.tasks:
+            self._node_tasks.setdefault(key[:4], []).append(key)
+        self.tasks[key] = rec
+
+    def _index_signal(self, sig: signal_pb2.Signal) -> None:
+        key = (*exec_key(sig.id.execution_id), sig.id.signal_id)
+        if key not in self.signals:
+            self._exec_signals.setdefault(key[:3], []).append(key)
+        self.signals[key] = sig
+
+    def _task_by_text(self, text: str) -> TaskRecord | None:
+        return self.tasks.get(tuple(json.loads(text)))  # type: ignore[arg-type]
+
+    # -- registration -----------------------------------------------------------------------------------------
+
+    def _put_entity(self, kind: str, entity: Any, resource_type: int) -> None:
+        if not entity.id.name or not entity.id.version:
+            raise ValueError(f"{kind} id needs a name and a version, got {entity.id}")
+        with self._lock:
+            copy = type(entity)()
+            copy.CopyFrom(entity)
+            copy.id.resource_type = resource_type
+            key = entity_key(copy.id)
+            self.entities[key] = copy
+            self._save_simple(f"{kind}_entity", key, copy)
+
+    def put_task(self, task: task_pb2.Task) -> None:
+        """Register a task (admin Task with its closure)."""
+        self._put_entity("task", task, identifier_pb2.TASK)
+
+    def put_workflow(self, workflow: workflow_pb2.Workflow) -> None:
+        """Register a workflow (admin Workflow with ``closure.compiled_workflow``)."""
+        self._put_entity("workflow", workflow, identifier_pb2.WORKFLOW)
+
+    def put_launch_plan(self, launch_plan: launch_plan_pb2.LaunchPlan) -> None:
+        """Register a launch plan (admin LaunchPlan; ``spec.workflow_id`` names its workflow)."""
+        self._put_entity("launch_plan", launch_plan, identifier_pb2.LAUNCH_PLAN)
+
+    def put_blob(self, uri: str, data: bytes, content_type: str = "text/html") -> None:
+        """Store the bytes behind a URI an event points to (a deck's ``deck_uri``), served through signed URLs."""
+        with self._lock:
+            self.blobs[uri] = (bytes(data), content_type)
+
+    def get_blob(self, uri: str) -> tuple[bytes, str] | None:
+        """The bytes and content type stored for ``uri``, or None."""
+        with self._lock:
+            return self.blobs.get(uri)
+
+    def get_entity(self, ident: identifier_pb2.Identifier, resource_type: int) -> Any:
+        """A registered task / workflow / launch plan; NOT_FOUND when unknown."""
+        key = (resource_type, ident.project, ident.domain, ident.name, ident.version)
+        with self._lock:
+            ent = self.entities.get(key)
+            if ent is None:
+                kind = identifier_pb2.ResourceType.Name(resource_type)
+                raise StoreError(
+                    grpc.StatusCode.NOT_FOUND,
+                    f"missing entity of type {kind} with identifier "
+                    f"{ident.project}:{ident.domain}:{ident.name}:{ident.version}",
+                )
+            copy = type(ent)()
+            copy.CopyFrom(ent)
+            return copy
+
+    # -- executions -------------------------------------------------------------------------------------------
+
+    def create_execution(
+        self,
+        wf_id: identifier_pb2.WorkflowExecutionIdentifier,
+        spec: execution_pb2.ExecutionSpec,
+        inputs: literals_pb2.LiteralMap,
+        workflow_id: identifier_pb2.Identifier,
+    ) -> execution_pb2.Execution:
+        """Store a new execution in phase UNDEFINED (flyteadmin's CreateExecutionModel); ALREADY_EXISTS on a name
+        clash."""
+        with self._lock:
+            key = exec_key(wf_id)
+            if key in self.executions:
+                raise StoreError(
+                    grpc.StatusCode.ALREADY_EXISTS, f"execution with id {':'.join(key)} already exists"
+                )
+            now = _ts(self._now())
+            proto = execution_pb2.Execution()
+            proto.id.CopyFrom(wf_id)
+            proto.spec.CopyFrom(spec)
+            c = proto.closure
+            c.phase = core_execution_pb2.WorkflowExecution.UNDEFINED
+            c.created_at.CopyFrom(now)
+            c.updated_at.CopyFrom(now)
+            c.workflow_id.CopyFrom(workflow_id)
+            c.state_change_details.state = execution_pb2.EXECUTION_ACTIVE
+            c.state_change_details.occurred_at.CopyFrom(now)
+            c.state_change_details.principal = spec.metadata.principal
+            c.computed_inputs.CopyFrom(inputs)
+            rec = ExecutionRecord(proto, inputs, None, next(self._seq))
+            self.executions[key] = rec
+            self._exec_nodes.setdefault(key, [])
+            self._save_execution(rec)
+            return self._copy(proto)
+
+    @staticmethod
+    def _copy(proto: Any) -> Any:
+        copy = type(proto)()
+        copy.CopyFrom(proto)
+        return copy
+
+    def _execution(self, wf_id: identifier_pb2.WorkflowExecutionIdentifier) -> ExecutionRecord:
+        rec = self.executions.get(exec_key(wf_id))
+        if rec is None:
+            raise StoreError(
+                grpc.StatusCode.NOT_FOUND, f"missing entity of type execution with identifier {':'.join(exec_key(wf_id))}"
+            )
+        return rec
+
+    def get_execution(self, wf_id: identifier_pb2.WorkflowExecutionIdentifier) -> execution_pb2.Execution:
+        """The execution, error message whole; NOT_FOUND when unknown."""
+        with self._lock:
+            return self._copy(self._execution(wf_id).proto)  # type: ignore[no-any-return]
+
+    def execution_record(self, wf_id: identifier_pb2.WorkflowExecutionIdentifier) -> ExecutionRecord:
+        """The execution's record (a live object: read it under :attr:`lock`)."""
+        with self._lock:
+            return self._execution(wf_id)
+
+    def list_executions(
+        self, project: str, domain: str, *, limit: int, token: str, filters: str = "", sort_by: Any = None
+    ) -> tuple[list[execution_pb2.Execution], str]:
+        """One page of a project/domain's executions (errors trimmed), default order newest first."""
+        with self._lock:
+            recs = [r for k, r in self.executions.items() if k[0] == project and k[1] == domain]
+            recs.sort(key=lambda r: r.seq)
+            chosen = select(recs, EXECUTION_FIELDS, filters, sort_by, default="created_at")
+            page, nxt = paginate(chosen, limit, token)
+            return [_trimmed(r.proto) for r in page], nxt
+
+    def terminate(
+        self, wf_id: identifier_pb2.WorkflowExecutionIdentifier, cause: str, principal: str
+    ) -> execution_pb2.Execution:
+        """flyteadmin TerminateExecution: FAILED_PRECONDITION when terminal, else ABORTING + abort_metadata."""
+        with self._lock:
+            rec = self._execution(wf_id)
+            c = rec.proto.closure
+            if c.phase in WORKFLOW_TERMINAL:
+                raise StoreError(
+                    grpc.StatusCode.FAILED_PRECONDITION,
+                    f"Cannot abort an already terminated workflow execution: {':'.join(exec_key(wf_id))}",
+                )
+            c.phase = core_execution_pb2.WorkflowExecution.ABORTING
+            c.abort_metadata.cause = cause
+            c.abort_metadata.principal = principal
+            c.updated_at.CopyFrom(_ts(self._now()))
+            self._save_execution(rec)
+            return self._copy(rec.proto)  # type: ignore[no-any-return]
+
+    def apply_workflow_event(self, ev: event_pb2.WorkflowExecutionEvent) -> None:
+        """Project a WorkflowExecutionEvent (flyteadmin CreateWorkflowEvent + UpdateExecutionModelState)."""
+        with self._lock:
+            rec = self._execution(ev.execution_id)
+            c = rec.proto.closure
+            cur, new = int(c.phase), int(ev.phase)
+            name = ":".join(exec_key(ev.execution_id))
+            # Repeated QUEUED events are allowed (cluster reassignment).
+            if new != _WF_QUEUED and cur == new:
+                raise StoreError(
+                    grpc.StatusCode.ALREADY_EXISTS,
+                    f"This phase {WorkflowPhase(new).name} was already recorded for workflow execution {name}",
+                )
+            if cur in WORKFLOW_TERMINAL:
+                raise StoreError(
+                    grpc.StatusCode.FAILED_PRECONDITION,
+                    f"Invalid phase change from {WorkflowPhase(cur).name} to {_name(WorkflowPhase, new)} "
+                    f"for workflow execution {name}: already in a terminal state",
+                )
+            if cur == _WF_RUNNING and new == _WF_QUEUED:
+                raise StoreError(
+                    grpc.StatusCode.FAILED_PRECONDITION, f"Cannot go from RUNNING to QUEUED for workflow execution {name}"
+                )
+            if cur == _WF_ABORTING and new not in WORKFLOW_TERMINAL:
+                raise StoreError(
+                    grpc.StatusCode.FAILED_PRECONDITION,
+                    f"Invalid phase change from ABORTING to {_name(WorkflowPhase, new)} for workflow execution {name}",
+                )
+            c.phase = new  # type: ignore[assignment]
+            c.updated_at.CopyFrom(ev.occurred_at)
+            if new == _WF_RUNNING:
+                c.started_at.CopyFrom(ev.occurred_at)
+            if new in WORKFLOW_TERMINAL:
+                if c.HasField("started_at"):
+                    c.duration.CopyFrom(_duration(c.started_at, ev.occurred_at))
+                if ev.output_uri:
+                    c.outputs.uri = ev.output_uri
+                elif ev.HasField("output_data"):
+                    rec.outputs = self._copy(ev.output_data)
+                    c.outputs.uri = _fake_uri(*exec_key(ev.execution_id), "end-node", "data", "outputs.pb")
+                elif ev.HasField("error"):
+                    c.error.CopyFrom(ev.error)
+            self._save_execution(rec)
+
+    # -- node executions --------------------------------------------------------------------------------------
+
+    def _node(self, nid: identifier_pb2.NodeExecutionIdentifier) -> NodeRecord:
+        rec = self.nodes.get(node_key(nid))
+        if rec is None:
+            raise StoreError(
+                grpc.StatusCode.NOT_FOUND,
+                f"missing entity of type node execution with identifier {':'.join(node_key(nid))}",
+            )
+        return rec
+
+    def _node_view(self, rec: NodeRecord, *, listed: bool) -> node_execution_pb2.NodeExecution:
+        """FromNodeExecutionModel: the stored proto, error trimmed in lists, is_parent_node from children."""
+        proto = _trimmed(rec.proto) if listed else self._copy(rec.proto)
+        md = proto.metadata
+        # flyteadmin derives the flags from preloaded children when the event didn't set them: always in List
+        # (children are preloaded), in Get only for nodes created by event_version 0.
+        if (listed or rec.event_version == 0) and not (md.is_parent_node or md.is_dynamic) and rec.children:
+            md.is_parent_node = True
+            if rec.dynamic is not None:
+                md.is_dynamic = True
+        return proto  # type: ignore[no-any-return]
+
+    def get_node_execution(self, nid: identifier_pb2.NodeExecutionIdentifier) -> node_execution_pb2.NodeExecution:
+        """The node execution, error message whole; NOT_FOUND when unknown."""
+        with self._lock:
+            return self._node_view(self._node(nid), listed=False)
+
+    def node_record(self, nid: identifier_pb2.NodeExecutionIdentifier) -> NodeRecord:
+        """The node's record (a live object: read it under :attr:`lock`)."""
+        with self._lock:
+            return self._node(nid)
+
+    def list_node_executions(
+        self,
+        wf_id: identifier_pb2.WorkflowExecutionIdentifier,
+        *,
+        limit: int,
+        token: str,
+        filters: str = "",
+        sort_by: Any = None,
+        unique_parent_id: str = "",
+    ) -> tuple[list[node_execution_pb2.NodeExecution], str]:
+        """One page of top-level nodes, or of ``unique_parent_id``'s children (NOT_FOUND for an unknown parent)."""
+        with self._lock:
+            ekey = exec_key(wf_id)
+            if ekey not in self.executions:
+                self._execution(wf_id)
+            if unique_parent_id:
+                if (*ekey, unique_parent_id) not in self.nodes:
+                    raise StoreError(
+                        grpc.StatusCode.NOT_FOUND,
+                        f"missing entity of type node execution with identifier {':'.join(ekey)}:{unique_parent_id}",
+                    )
+                recs = [self.nodes[k] for k in self._exec_nodes.get(ekey, []) if self.nodes[k].parent == unique_parent_id]
+            else:
+                recs = [
+                    self.nodes[k]
+                    for k in self._exec_nodes.get(ekey, [])
+                    if not self.nodes[k].parent and not self.nodes[k].parent_task
+                ]
+            chosen = select(recs, NODE_FIELDS, filters, sort_by)
+            page, nxt = paginate(chosen, limit, token)
+            return [self._node_view(r, listed=True) for r in page], nxt
+
+    def all_nodes(self, wf_id: identifier_pb2.WorkflowExecutionIdentifier) -> list[NodeRecord]:
+        """Every node of an execution, children included, in creation order."""
+        with self._lock:
+            self._execution(wf_id)
+            return [self.nodes[k] for k in self._exec_nodes.get(exec_key(wf_id), [])]
+
+    def apply_node_event(self, ev: event_pb2.NodeExecutionEvent) -> None:
+        """Project a NodeExecutionEvent (flyteadmin CreateNodeEvent + Create/UpdateNodeExecutionModel)."""
+        with self._lock:
+            self._execution(ev.id.execution_id)
+            key = node_key(ev.id)
+            rec = self.nodes.get(key)
+            if rec is None:
+                self._create_node(ev)
+            else:
+                self._update_node(rec, ev)
+
+    def _create_node(self, ev: event_pb2.NodeExecutionEvent) -> None:
+        parent = ""
+        if ev.HasField("parent_node_metadata"):
+            parent = ev.parent_node_metadata.node_id
+            pid = identifier_pb2.NodeExecutionIdentifier(node_id=parent, execution_id=ev.id.execution_id)
+            self._node(pid)
+        parent_task = ""
+        if ev.HasField("parent_task_metadata"):
+            tkey = task_key(ev.parent_task_metadata.id)
+            if tkey not in self.tasks:
+                raise StoreError(
+                    grpc.StatusCode.NOT_FOUND, f"missing entity of type task execution with identifier {tkey}"
+                )
+            parent_task = json.dumps(list(tkey))
+        proto = node_execution_pb2.NodeExecution()
+        proto.id.CopyFrom(ev.id)
+        c = proto.closure
+        c.phase = ev.phase
+        c.created_at.CopyFrom(ev.occurred_at)
+        c.updated_at.CopyFrom(_reported_at(ev))
+        md = proto.metadata
+        md.retry_group = ev.retry_group
+        md.spec_node_id = ev.spec_node_id
+        md.is_parent_node = ev.is_parent
+        md.is_dynamic = ev.is_dynamic
+        md.is_array = ev.is_array
+        md.is_eager = ev.is_eager
+        rec = NodeRecord(proto, parent, parent_task, event_version=int(ev.event_version), seq=next(self._seq))
+        self._node_inputs(rec, ev)
+        if ev.phase == NodePhase.RUNNING:
+            c.started_at.CopyFrom(ev.occurred_at)
+            c.deck_uri = ev.deck_uri
+        if ev.phase in NODE_TERMINAL:
+            self._node_terminal(rec, ev)
+        self._node_task_metadata(rec, ev)
+        self._index_node(rec)
+        self._save_node(rec)
+
+    def _update_node(self, rec: NodeRecord, ev: event_pb2.NodeExecutionEvent) -> None:
+        c = rec.proto.closure
+        cur, new = int(c.phase), int(ev.phase)
+        ident = ":".join(node_key(ev.id))
+        if cur == new:
+            raise StoreError(
+                grpc.StatusCode.ALREADY_EXISTS, f"This phase was already recorded {NodePhase(cur).name} for {ident}"
+            )
+        if cur in NODE_TERMINAL:
+            raise StoreError(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"Invalid phase change from {NodePhase(cur).name} to {_name(NodePhase, new)} for node execution "
+                f"{ident}: already in a terminal state",
+            )
+        child: identifier_pb2.WorkflowExecutionIdentifier | None = None
+        if ev.HasField("workflow_node_metadata"):
+            child = ev.workflow_node_metadata.execution_id
+            self._execution(child)  # the launched execution must exist
+        self._node_inputs(rec, ev)
+        c.phase = new  # type: ignore[assignment]
+        c.updated_at.CopyFrom(_reported_at(ev))
+        if new == NodePhase.RUNNING:
+            c.started_at.CopyFrom(ev.occurred_at)
+            c.deck_uri = ev.deck_uri
+        if new in NODE_TERMINAL:
+            self._node_terminal(rec, ev)
+        if child is not None and c.WhichOneof("target_metadata") != "workflow_node_metadata":
+            c.workflow_node_metadata.execution_id.CopyFrom(child)
+        self._node_task_metadata(rec, ev)
+        md = rec.proto.metadata
+        # Sticky: only ever switched on by an event.
+        md.is_parent_node = md.is_parent_node or ev.is_parent
+        md.is_dynamic = md.is_dynamic or ev.is_dynamic
+        md.is_array = md.is_array or ev.is_array
+        self._save_node(rec)
+
+    def _node_inputs(self, rec: NodeRecord, ev: event_pb2.NodeExecutionEvent) -> None:
+        if rec.proto.input_uri:
+            return  # inputs are static over the node execution
+        which = ev.WhichOneof("input_value")
+        if which == "input_uri":
+            rec.proto.input_uri = ev.input_uri
+        elif which == "input_data":
+            rec.inputs = self._copy(ev.input_data)
+            rec.proto.input_uri = _fake_uri(*node_key(ev.id), "data", "inputs.pb")
+
+    def _node_terminal(self, rec: NodeRecord, ev: event_pb2.NodeExecutionEvent) -> None:
+        c = rec.proto.closure
+        if c.HasField("started_at"):
+            c.duration.CopyFrom(_duration(c.started_at, ev.occurred_at))
+        which = ev.WhichOneof("output_result")
+        if which == "output_uri":
+            c.output_uri = ev.output_uri
+        elif which == "output_data":
+            # FlyteAdmin's default InlineEventDataPolicy offloads: the closure gets a URI, the data is served by
+            # GetNodeExecutionData.
+            rec.outputs = self._copy(ev.output_data)
+            c.output_uri = _fake_uri(*node_key(ev.id), "data", "outputs.pb")
+        elif which == "error":
+            c.error.CopyFrom(ev.error)
+        c.deck_uri = ev.deck_uri
+
+    def _node_task_metadata(self, rec: NodeRecord, ev: event_pb2.NodeExecutionEvent) -> None:
+        if not ev.HasField("task_node_metadata"):
+            return
+        c = rec.proto.closure
+        tnm = ev.task_node_metadata
+        target = node_execution_pb2.TaskNodeMetadata(checkpoint_uri=tnm.checkpoint_uri)
+        if tnm.HasField("catalog_key"):
+            target.cache_status = tnm.cache_status
+            target.catalog_key.CopyFrom(tnm.catalog_key)
+        c.task_node_metadata.CopyFrom(target)
+        if tnm.HasField("dynamic_workflow"):
+            dyn = tnm.dynamic_workflow
+            if dyn.dynamic_job_spec_uri:
+                c.dynamic_job_spec_uri = dyn.dynamic_job_spec_uri
+            if dyn.HasField("compiled_workflow"):
+                rec.dynamic = node_execution_pb2.DynamicWorkflowNodeMetadata(
+                    id=dyn.id, compiled_workflow=dyn.compiled_workflow, dynamic_job_spec_uri=dyn.dynamic_job_spec_uri
+                )
+
+    # -- task executions --------------------------------------------------------------------------------------
+
+    def _task(self, tid: identifier_pb2.TaskExecutionIdentifier) -> TaskRecord:
+        rec = self.tasks.get(task_key(tid))
+        if rec is None:
+            raise StoreError(
+                grpc.StatusCode.NOT_FOUND,
+                f"missing entity of type task execution with identifier {task_key(tid)}",
+            )
+        return rec
+
+    def _task_view(self, rec: TaskRecord, *, listed: bool) -> task_execution_pb2.TaskExecution:
+        proto = _trimmed(rec.proto) if listed else self._copy(rec.proto)
+        if rec.child_nodes:
+            proto.is_parent = True
+        return proto  # type: ignore[no-any-return]
+
+    def get_task_execution(self, tid: identifier_pb2.TaskExecutionIdentifier) -> task_execution_pb2.TaskExecution:
+        """The task execution, error message whole; NOT_FOUND when unknown."""
+        with self._lock:
+            return self._task_view(self._task(tid), listed=False)
+
+    def task_record(self, tid: identifier_pb2.TaskExecutionIdentifier) -> TaskRecord:
+        """The task execution's record (a live object: read it under :attr:`lock`)."""
+        with self._lock:
+            return self._task(tid)
+
+    def list_task_executions(
+        self, nid: identifier_pb2.NodeExecutionIdentifier, *, limit: int, token: str, filters: str = "", sort_by: Any = None
+    ) -> tuple[list[task_execution_pb2.TaskExecution], str]:
+        """One page of a node's task executions (attempts, in creation order unless sorted)."""
+        with self._lock:
+            self._node(nid)
+            recs = [self.tasks[k] for k in self._node_tasks.get(node_key(nid), [])]
+            chosen = select(recs, TASK_FIELDS, filters, sort_by)
+            page, nxt = paginate(chosen, limit, token)
+            return [self._task_view(r, listed=True) for r in page], nxt
+
+    def apply_task_event(self, ev: event_pb2.TaskExecutionEvent) -> None:
+        """Project a TaskExecutionEvent (flyteadmin CreateTaskEvent + Create/UpdateTaskExecutionModel)."""
+        with self._lock:
+            self._node(ev.parent_node_execution_id)
+            tid = identifier_pb2.TaskExecutionIdentifier(
+                task_id=ev.task_id, node_execution_id=ev.parent_node_execution_id, retry_attempt=ev.retry_attempt
+            )
+            tid.task_id.resource_type = identifier_pb2.TASK
+            rec = self.tasks.get(task_key(tid))
+            if rec is None:
+                self._create_task(tid, ev)
+            else:
+                self._update_task(rec, ev)
+
+    def _create_task(self, tid: identifier_pb2.TaskExecutionIdentifier, ev: event_pb2.TaskExecutionEvent) -> None:
+        proto = task_execution_pb2.TaskExecution()
+        proto.id.CopyFrom(tid)
+        c = proto.closure
+        c.phase = ev.phase
+        c.created_at.CopyFrom(ev.occurred_at)
+        c.updated_at.CopyFrom(_reported_at(ev))
+        c.logs.extend(ev.logs)
+        if ev.HasField("custom_info"):
+            c.custom_info.CopyFrom(ev.custom_info)
+        c.task_type = ev.task_type
+        if ev.HasField("metadata"):
+            c.metadata.CopyFrom(ev.metadata)
+            ordered = _sort_resources(list(ev.metadata.external_resources))
+            del c.metadata.external_resources[:]
+            c.metadata.external_resources.extend(ordered)
+        c.event_version = ev.event_version
+        if ev.reasons:
+            c.reasons.extend(task_execution_pb2.Reason(occurred_at=r.occurred_at, message=r.reason) for r in ev.reasons)
+            c.reason = ev.reasons[-1].reason
+        elif ev.reason:
+            c.reasons.append(task_execution_pb2.Reason(occurred_at=ev.occurred_at, message=ev.reason))
+            c.reason = ev.reason
+        rec = TaskRecord(proto, phase_version=int(ev.phase_version), seq=next(self._seq))
+        self._task_inputs(rec, ev)
+        if ev.phase == TaskPhase.RUNNING:
+            c.started_at.CopyFrom(ev.occurred_at)
+        if ev.phase in TASK_TERMINAL:
+            self._task_terminal(rec, ev)
+        self._index_task(rec)
+        self._save_task(rec)
+
+    def _update_task(self, rec: TaskRecord, ev: event_pb2.TaskExecutionEvent) -> None:
+        c = rec.proto.closure
+        cur, new = int(c.phase), int(ev.phase)
+        ident = str(task_key(rec.proto.id))
+        if cur == new and ev.phase_version <= rec.phase_version:
+            raise StoreError(
+                grpc.StatusCode.ALREADY_EXISTS, f"This phase {TaskPhase(cur).name} was already recorded for {ident}"
+            )
+        if cur in TASK_TERMINAL:
+            raise StoreError(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"Invalid phase change from {TaskPhase(cur).name} to {_name(TaskPhase, new)} for task execution "
+                f"{ident}: already in a terminal state",
+            )
+        self._task_inputs(rec, ev)
+        phase_change = cur != new
+        c.phase = new  # type: ignore[assignment]
+        rec.phase_version = int(ev.phase_version)
+        c.updated_at.CopyFrom(_reported_at(ev))
+        logs = _filter_logs_by_phase(_merge_logs(list(c.logs), list(ev.logs)), new)
+        del c.logs[:]
+        c.logs.extend(logs)
+        if ev.reasons:
+            c.reasons.extend(task_execution_pb2.Reason(occurred_at=r.occurred_at, message=r.reason) for r in ev.reasons)
+            c.reason = ev.reasons[-1].reason
+        elif ev.reason:
+            if c.reason != ev.reason:
+                c.reasons.append(task_execution_pb2.Reason(occurred_at=ev.occurred_at, message=ev.reason))
+            c.reason = ev.reason
+        if cur != TaskPhase.RUNNING and new == TaskPhase.RUNNING and not c.HasField("started_at"):
+            c.started_at.CopyFrom(ev.occurred_at)
+        if new in TASK_TERMINAL:
+            self._task_terminal(rec, ev)
+        if ev.HasField("custom_info"):
+            if c.HasField("custom_info"):
+                c.custom_info.CopyFrom(_merge_custom(c.custom_info, ev.custom_info))
+            else:
+                c.custom_info.CopyFrom(ev.custom_info)
+        if ev.HasField("metadata"):
+            _merge_metadata(c, ev.metadata)
+        if phase_change:
+            for res in c.metadata.external_resources:
+                kept = _filter_logs_by_phase(list(res.logs), new)
+                del res.logs[:]
+                res.logs.extend(kept)
+        if ev.event_version > c.event_version:
+            c.event_version = ev.event_version
+        self._save_task(rec)
+
+    def _task_inputs(self, rec: TaskRecord, ev: event_pb2.TaskExecutionEvent) -> None:
+        if rec.proto.input_uri:
+            return
+        which = ev.WhichOneof("input_value")
+        if which == "input_uri":
+            rec.proto.input_uri = ev.input_uri
+        elif which == "input_data":
+            rec.inputs = self._copy(ev.input_data)
+            rec.proto.input_uri = _fake_uri(*task_key(rec.proto.id), "inputs.pb")
+
+    def _task_terminal(self, rec: TaskRecord, ev: event_pb2.TaskExecutionEvent) -> None:
+        c = rec.proto.closure
+        if c.HasField("started_at"):
+            c.duration.CopyFrom(_duration(c.started_at, ev.occurred_at))
+        which = ev.WhichOneof("output_result")
+        if which == "output_uri":
+            c.output_uri = ev.output_uri
+        elif which == "output_data":
+            rec.outputs = self._copy(ev.output_data)
+            c.output_uri = _fake_uri(*task_key(rec.proto.id), "outputs.pb")
+        elif which == "error":
+            c.error.CopyFrom(ev.error)
+
+    # -- signals ----------------------------------------------------------------------------------------------
+
+    def get_or_create_signal(
+        self, sid: identifier_pb2.SignalIdentifier, literal_type: types_pb2.LiteralType
+    ) -> signal_pb2.Signal:
+        """The signal, created with ``literal_type`` if new (the execution must exist)."""
+        with self._lock:
+            self._execution(sid.execution_id)
+            key = (*exec_key(sid.execution_id), sid.signal_id)
+            sig = self.signals.get(key)
+            if sig is None:
+                sig = signal_pb2.Signal(id=sid, type=literal_type)
+                self._index_signal(sig)
+                self._save_simple("signal", key, sig)
+            return self._copy(sig)  # type: ignore[no-any-return]
+
+    def list_signals(
+        self, wf_id: identifier_pb2.WorkflowExecutionIdentifier, *, limit: int, token: str, filters: str = "", sort_by: Any = None
+    ) -> tuple[list[signal_pb2.Signal], str]:
+        """One page of an execution's signals."""
+        with self._lock:
+            recs = [self.signals[k] for k in self._exec_signals.get(exec_key(wf_id), [])]
+            chosen = select(recs, SIGNAL_FIELDS, filters, sort_by)
+            page, nxt = paginate(chosen, limit, token)
+            return [self._copy(s) for s in page], nxt
+
+    def set_signal(self, sid: identifier_pb2.SignalIdentifier, value: literals_pb2.Literal) -> signal_pb2.Signal:
+        """Store a signal's value (overwrites); INVALID_ARGUMENT if the signal is unknown or the type differs."""
+        with self._lock:
+            key = (*exec_key(sid.execution_id), sid.signal_id)
+            sig = self.signals.get(key)
+            if sig is None:
+                raise StoreError(
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    f"failed to validate that signal [{sid.signal_id}] exists for execution {':'.join(key[:3])}",
+                )
+            if not literal_matches_type(value, sig.type):
+                raise StoreError(
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    f"requested signal value is not castable to existing signal type [{sig.type}]",
+                )
+            sig.value.CopyFrom(value)
+            self._save_simple("signal", key, sig)
+            return self._copy(sig)  # type: ignore[no-any-return]
+
+
+def _name(enum_cls: Any, value: int) -> str:
+    try:
+        return enum_cls(value).name  # type: ignore[no-any-return]
+    except ValueError:
+        return f"PHASE_{value}"
+
+
+_PRIMITIVE_TYPES = {
+    "integer": types_pb2.INTEGER,
+    "float_value": types_pb2.FLOAT,
+    "string_value": types_pb2.STRING,
+    "boolean": types_pb2.BOOLEAN,
+    "datetime": types_pb2.DATETIME,
+    "duration": types_pb2.DURATION,
+}
+
+
+def literal_matches_type(value: literals_pb2.Literal, literal_type: types_pb2.LiteralType) -> bool:
+    """A simple-type check for SetSignal: primitives must match the signal's simple type. Other types (rarely
+    used for signals) are accepted as they come."""
+    if literal_type.WhichOneof("type") != "simple":
+        return True
+    if value.WhichOneof("value") != "scalar":
+        return False
+    scalar = value.scalar
+    kind = scalar.WhichOneof("value")
+    if kind == "primitive":
+        return _PRIMITIVE_TYPES.get(scalar.primitive.WhichOneof("value") or "") == literal_type.simple
+    if kind == "none_type":
+        return literal_type.simple == types_pb2.NONE
+    return literal_type.simple in (types_pb2.STRUCT, types_pb2.BINARY) and kind in ("generic", "binary")
+
+
+def timedelta_to_duration(td: timedelta) -> Duration:
+    """A protobuf Duration from a timedelta."""
+    d = Duration()
+    d.FromTimedelta(td)
+    return d
