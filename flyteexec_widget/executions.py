@@ -42,6 +42,7 @@ from .errors import FlyteAssertion
 from .views import ProtoView
 
 if TYPE_CHECKING:
+    from .client import Remote
     from .literals import LiteralsResolver
 
 __all__ = [
@@ -123,7 +124,9 @@ class RemoteExecutionBase:
     _PHASES: ClassVar[type[phases.WorkflowPhase] | type[phases.NodePhase] | type[phases.TaskPhase]]
     _DONE: ClassVar[frozenset[int]]  # flytekit's is_done set
 
-    def __init__(self, proto: Message, remote: Any = None, type_hints: Mapping[str, type] | None = None) -> None:
+    def __init__(
+        self, proto: Message, remote: Remote | None = None, type_hints: Mapping[str, type] | None = None
+    ) -> None:
         if not isinstance(proto, self._PROTO):
             raise TypeError(
                 f"{type(self).__name__} wraps a {self._PROTO.DESCRIPTOR.full_name} message, "
@@ -147,7 +150,7 @@ class RemoteExecutionBase:
 
     @classmethod
     def promote_from_model(
-        cls: type[_Self], base_model: Any, remote: Any = None, type_hints: Mapping[str, type] | None = None
+        cls: type[_Self], base_model: Any, remote: Remote | None = None, type_hints: Mapping[str, type] | None = None
     ) -> _Self:
         """Wrap ``base_model``: one of our wrappers, a raw message, or anything with ``to_flyte_idl()`` (a flytekit
         model or flytekit's own ``Flyte*Execution``; note that flytekit models rebuild their message and drop
@@ -248,12 +251,16 @@ class RemoteExecutionBase:
 
         Raises ``FlyteAssertion`` while the execution is not finished.
         """
-        if not self._terminal:
-            raise FlyteAssertion(
-                f"{self._subject} is {self._phase_name}: wait until it has completed before requesting its error."
-            )
-        closure = self._proto.closure
+        closure = self._proto.closure  # read once: the sync thread may swap the message meanwhile
+        self._require_terminal(closure.phase, "its error")
         return ProtoView(closure.error) if closure.HasField("error") else None
+
+    def _require_terminal(self, phase: int, what: str) -> None:
+        if not phases.is_terminal(self._KIND, phase):
+            raise FlyteAssertion(
+                f"{self._subject} is {phases.phase_name(self._KIND, phase)}: "
+                f"wait until it has completed before requesting {what}."
+            )
 
     def __repr__(self) -> str:
         parts = [type(self).__name__, self._ref, self._phase_name]
@@ -279,11 +286,13 @@ class RemoteExecutionBase:
         return NotImplemented
 
     def __hash__(self) -> int:
-        return hash(self._proto.SerializeToString(deterministic=True))
+        # The id never changes (``_update`` checks it), so the hash stays stable while the sync layer updates the
+        # message; equal messages have equal ids, as hashing requires.
+        return hash((type(self).__name__, self._proto.id.SerializeToString(deterministic=True)))
 
     # ---- data ---------------------------------------------------------------------------------------------
 
-    def _fetch_data(self) -> _DataResponse:
+    def _fetch_data(self, remote: Remote) -> _DataResponse:
         raise NotImplementedError
 
     def _inline_inputs(self) -> literals_pb2.LiteralMap | None:
@@ -297,7 +306,11 @@ class RemoteExecutionBase:
             return closure.output_data
         return None
 
-    def _require_remote(self, what: str) -> Any:
+    def _data_interface(self) -> interface_pb2.TypedInterface | None:
+        """The interface whose variable types guide how inputs/outputs convert, if known."""
+        return self._interface
+
+    def _require_remote(self, what: str) -> Remote:
         if self._remote is None:
             raise FlyteAssertion(
                 f"Reading the {what} of {self._subject} needs a remote: create it with remote=Remote(...) "
@@ -309,8 +322,9 @@ class RemoteExecutionBase:
         from .literals import LiteralsResolver  # the literal machinery is only needed once data is read
 
         variables = None
-        if self._interface is not None:
-            variables = getattr(self._interface, which).variables
+        interface = self._data_interface()
+        if interface is not None:
+            variables = getattr(interface, which).variables
         hints = self._type_hints if which == "outputs" else None
         return LiteralsResolver(literal_map, variable_map=variables, type_hints=hints)
 
@@ -318,8 +332,7 @@ class RemoteExecutionBase:
         inline = self._inline_inputs() if which == "inputs" else self._inline_outputs()
         if inline is not None:
             return self._resolver(inline, which)
-        self._require_remote(which)
-        resp = self._fetch_data()
+        resp = self._fetch_data(self._require_remote(which))
         full: literals_pb2.LiteralMap = resp.full_inputs if which == "inputs" else resp.full_outputs
         blob = resp.inputs if which == "inputs" else resp.outputs
         if not full.literals and blob.bytes > 0:
@@ -341,8 +354,9 @@ class RemoteExecutionBase:
         """
         if self._inputs is not None:
             return self._unwrap(self._inputs)
+        terminal = self._terminal  # before the fetch, so a phase change meanwhile cannot cache stale emptiness
         value = self._load("inputs")
-        if isinstance(value, DataNotInlineError) or len(value) > 0 or self._terminal:
+        if isinstance(value, DataNotInlineError) or len(value) > 0 or terminal:
             self._inputs = value
         return self._unwrap(value)
 
@@ -356,19 +370,16 @@ class RemoteExecutionBase:
         """
         if self._outputs is not None:
             return self._unwrap(self._outputs)
-        closure = self._proto.closure
-        if not self._terminal:
-            raise FlyteAssertion(
-                f"{self._subject} is {self._phase_name}: wait until it has completed before requesting the outputs."
-            )
+        closure = self._proto.closure  # read once: the sync thread may swap the message meanwhile
+        self._require_terminal(closure.phase, "the outputs")
+        name = phases.phase_name(self._KIND, closure.phase)
         if closure.HasField("error"):
             raise FlyteAssertion(
                 f"Outputs of {self._subject} could not be found because the execution ended in failure "
-                f"({self._phase_name}). Error message: {closure.error.message}"
+                f"({name}). Error message: {closure.error.message}"
             )
-        if not self.is_successful:
-            cause = self._no_outputs_cause()
-            raise FlyteAssertion(f"{self._subject} ended {self._phase_name}{cause}: it has no outputs.")
+        if not phases.style(self._KIND, closure.phase).succeeded:
+            raise FlyteAssertion(f"{self._subject} ended {name}{self._no_outputs_cause()}: it has no outputs.")
         value = self._load("outputs")
         self._outputs = value  # terminal: outputs can no longer change
         return self._unwrap(value)
@@ -386,7 +397,7 @@ class FlyteWorkflowExecution(RemoteExecutionBase):
     _DONE = phases.WORKFLOW_TERMINAL
 
     def __init__(
-        self, proto: execution_pb2.Execution, remote: Any = None, type_hints: Mapping[str, type] | None = None
+        self, proto: execution_pb2.Execution, remote: Remote | None = None, type_hints: Mapping[str, type] | None = None
     ) -> None:
         super().__init__(proto, remote, type_hints)
         self._node_executions: dict[str, FlyteNodeExecution] | None = None
@@ -479,6 +490,14 @@ class FlyteWorkflowExecution(RemoteExecutionBase):
             return closure.outputs.values
         return super()._inline_outputs()
 
+    def _data_interface(self) -> interface_pb2.TypedInterface | None:
+        # Set by the sync layer, else the workflow's own interface once ``flyte_workflow`` was fetched (no RPC here).
+        if self._interface is None and self._flyte_workflow is not None:
+            compiled = self._flyte_workflow.closure.compiled_workflow  # type: ignore[attr-defined]
+            if compiled.primary.template.HasField("interface"):
+                return compiled.primary.template.interface
+        return self._interface
+
     def _no_outputs_cause(self) -> str:
         closure = self._proto.closure
         if closure.HasField("abort_metadata") and closure.abort_metadata.cause:
@@ -487,8 +506,8 @@ class FlyteWorkflowExecution(RemoteExecutionBase):
             return f" ({closure.abort_cause})"
         return ""
 
-    def _fetch_data(self) -> _DataResponse:
-        return self._remote.get_execution_data(self._proto.id)  # type: ignore[no-any-return]
+    def _fetch_data(self, remote: Remote) -> _DataResponse:
+        return remote.get_execution_data(self._proto.id)  # type: ignore[no-any-return]
 
 
 class FlyteNodeExecution(RemoteExecutionBase):
@@ -500,7 +519,10 @@ class FlyteNodeExecution(RemoteExecutionBase):
     _DONE = phases.FLYTEKIT_NODE_DONE
 
     def __init__(
-        self, proto: node_execution_pb2.NodeExecution, remote: Any = None, type_hints: Mapping[str, type] | None = None
+        self,
+        proto: node_execution_pb2.NodeExecution,
+        remote: Remote | None = None,
+        type_hints: Mapping[str, type] | None = None,
     ) -> None:
         super().__init__(proto, remote, type_hints)
         self._task_executions: list[FlyteTaskExecution] | None = None
@@ -565,8 +587,8 @@ class FlyteNodeExecution(RemoteExecutionBase):
         """
         return self.task_executions or list(self.subworkflow_node_executions.values()) or self.workflow_executions
 
-    def _fetch_data(self) -> _DataResponse:
-        return self._remote.get_node_execution_data(self._proto.id)  # type: ignore[no-any-return]
+    def _fetch_data(self, remote: Remote) -> _DataResponse:
+        return remote.get_node_execution_data(self._proto.id)  # type: ignore[no-any-return]
 
 
 class FlyteTaskExecution(RemoteExecutionBase):
@@ -578,7 +600,10 @@ class FlyteTaskExecution(RemoteExecutionBase):
     _DONE = phases.TASK_TERMINAL
 
     def __init__(
-        self, proto: task_execution_pb2.TaskExecution, remote: Any = None, type_hints: Mapping[str, type] | None = None
+        self,
+        proto: task_execution_pb2.TaskExecution,
+        remote: Remote | None = None,
+        type_hints: Mapping[str, type] | None = None,
     ) -> None:
         super().__init__(proto, remote, type_hints)
         self._task: Message | None = None
@@ -611,5 +636,5 @@ class FlyteTaskExecution(RemoteExecutionBase):
             self._task = self._remote.get_task(self._proto.id.task_id)
         return ProtoView(self._task)
 
-    def _fetch_data(self) -> _DataResponse:
-        return self._remote.get_task_execution_data(self._proto.id)  # type: ignore[no-any-return]
+    def _fetch_data(self, remote: Remote) -> _DataResponse:
+        return remote.get_task_execution_data(self._proto.id)  # type: ignore[no-any-return]

@@ -241,7 +241,12 @@ TASK_FIXTURES: dict[str, Any] = {
 }
 
 
-class FakeRemote:
+def FakeRemote(data: Any = None) -> Any:
+    """A fake ``Remote`` (typed ``Any``: it stands in for the real client)."""
+    return _FakeRemote(data)
+
+
+class _FakeRemote:
     """Counts calls; answers data requests with the configured response."""
 
     def __init__(self, data: Any = None) -> None:
@@ -675,20 +680,60 @@ def test_task_and_node_data_go_to_their_own_rpc() -> None:
     assert remote.calls == Counter(get_task_execution_data=1, get_node_execution_data=1)
 
 
-def test_interface_and_type_hints_shape_the_outputs() -> None:
-    remote = FakeRemote(_data_response(outputs=_int_map(o0=3, o1=4)))
-    node = FlyteNodeExecution(NODE_FIXTURES["task_succeeded"], remote=remote)
-    node._interface = interface_pb2.TypedInterface(
-        outputs=interface_pb2.VariableMap(
-            variables={"o0": interface_pb2.Variable(type=types_pb2.LiteralType(simple=types_pb2.FLOAT))}
-        )
+def _struct_map(**values: float) -> literals_pb2.LiteralMap:
+    from google.protobuf import struct_pb2
+
+    struct = struct_pb2.Struct()
+    struct.update(values)
+    return literals_pb2.LiteralMap(literals={"o0": literals_pb2.Literal(scalar=literals_pb2.Scalar(generic=struct))})
+
+
+def _struct_interface() -> interface_pb2.TypedInterface:
+    # o0 is a dataclass whose field "a" is an int: the declared type turns the JSON float back into an int.
+    int_type = types_pb2.LiteralType(simple=types_pb2.INTEGER)
+    dataclass = types_pb2.LiteralType(
+        simple=types_pb2.STRUCT, structure=types_pb2.TypeStructure(dataclass_type={"a": int_type})
     )
+    return interface_pb2.TypedInterface(
+        outputs=interface_pb2.VariableMap(variables={"o0": interface_pb2.Variable(type=dataclass)})
+    )
+
+
+def test_node_interface_guides_output_conversion() -> None:
+    remote = FakeRemote(_data_response(outputs=_struct_map(a=3)))
+    plain = FlyteNodeExecution(NODE_FIXTURES["task_succeeded"], remote=remote)
+    assert plain.outputs["o0"] == {"a": 3.0}
+    assert isinstance(plain.outputs["o0"]["a"], float)
+    node = FlyteNodeExecution(NODE_FIXTURES["task_succeeded"], remote=remote)
+    node._interface = _struct_interface()
     assert node.interface is not None
     assert sorted(node.interface.outputs) == ["o0"]
+    assert isinstance(node.outputs["o0"]["a"], int)
+
+
+def test_workflow_outputs_use_the_fetched_workflow_interface() -> None:
+    remote = FakeRemote(_data_response(outputs=_struct_map(a=3)))
+    remote.workflow.closure.compiled_workflow.primary.template.interface.CopyFrom(_struct_interface())
+    wf = FlyteWorkflowExecution(WF_FIXTURES["succeeded"], remote=remote)
+    assert wf.flyte_workflow is not None
+    assert isinstance(wf.outputs["o0"]["a"], int)
+
+
+def test_type_hints_coerce_outputs() -> None:
+    remote = FakeRemote(_data_response(outputs=_int_map(o0=3, o1=4)))
     hinted = FlyteWorkflowExecution(wf_exec(WF.SUCCEEDED), remote=remote, type_hints={"o1": float})
     value = hinted.outputs["o1"]
     assert value == 4.0
     assert isinstance(value, float)
+    assert isinstance(hinted.outputs["o0"], int)
+
+
+def test_hash_is_stable_across_updates() -> None:
+    node = FlyteNodeExecution(node_exec("n0", NODE.RUNNING))
+    before = hash(node)
+    node._update(node_exec("n0", NODE.SUCCEEDED, duration=_dur(2)))
+    assert hash(node) == before
+    assert {node: 1}[node] == 1
 
 
 def test_update_replaces_the_message_and_keeps_terminal_data() -> None:
