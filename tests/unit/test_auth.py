@@ -1,0 +1,288 @@
+"""Authenticators against a stdlib HTTP IdP: client credentials, device flow, external command, static token."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import sys
+import types
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from flyteexec_widget import auth
+from flyteexec_widget.auth import (
+    ClientSecret,
+    DeviceFlow,
+    ExternalCommand,
+    LoginError,
+    ServerAuthConfig,
+    StaticToken,
+    TokenResponse,
+    basic_auth_header,
+    show_device_prompt,
+)
+from flyteexec_widget.errors import AuthenticationError, ConfigError
+
+from ._fake_admin import FakeIdP
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def idp() -> Iterator[FakeIdP]:
+    with FakeIdP() as server:
+        yield server
+
+
+class FakeTime:
+    """sleep() advances clock(): device-flow polling without waiting."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, s: float) -> None:
+        self.sleeps.append(s)
+        self.now += s
+
+
+def test_basic_header_quotes_the_secret() -> None:
+    header = basic_auth_header("client", "a b+c/d")
+    assert header == "Basic " + base64.b64encode(b"client:a+b%2Bc%2Fd").decode()
+
+
+@pytest.mark.flytekit
+def test_basic_header_matches_flytekit() -> None:
+    from flytekit.clients.auth.token_client import get_basic_authorization_header
+
+    for cid, secret in [("c", "s"), ("my-client", "p@ss w/rd+=&?"), ("x", "ünïcode")]:
+        assert basic_auth_header(cid, secret) == get_basic_authorization_header(cid, secret)
+
+
+def test_client_secret_posts_basic_auth_and_form(idp: FakeIdP) -> None:
+    idp.replies["/token"] = [(200, {"access_token": "tok", "expires_in": 3600})]
+    a = ClientSecret("cid", "sec ret", scopes=["all", "offline"], audience="aud")
+    server = ServerAuthConfig(token_endpoint=idp.url + "/token", scopes=("ignored",), audience="ignored")
+    assert a.token() is None
+    assert a.refresh(server) == "tok"
+    assert a.token() == "tok"
+    (req,) = idp.requests
+    assert req.path == "/token"
+    assert req.headers["authorization"] == basic_auth_header("cid", "sec ret")
+    assert req.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert req.form == {"grant_type": "client_credentials", "scope": "all offline", "audience": "aud"}
+
+
+def test_client_secret_uses_server_scopes_and_token_url_override(idp: FakeIdP) -> None:
+    idp.replies["/mine"] = [(200, {"access_token": "tok"})]
+    a = ClientSecret("cid", "sec", token_url=idp.url + "/mine")
+    a.refresh(ServerAuthConfig(token_endpoint=idp.url + "/server", scopes=("all",)))
+    (req,) = idp.requests
+    assert req.path == "/mine"
+    assert req.form == {"grant_type": "client_credentials", "scope": "all"}
+
+
+def test_client_secret_without_token_endpoint() -> None:
+    with pytest.raises(LoginError, match=r"admin\.tokenUrl"):
+        ClientSecret("cid", "sec").refresh(ServerAuthConfig())
+
+
+def test_refused_client_credentials_name_the_idp_error_not_the_secret(
+    idp: FakeIdP, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    idp.replies["/token"] = [(401, {"error": "invalid_client", "error_description": "Client authentication failed"})]
+    a = ClientSecret("cid", "TOP-SECRET")
+    with pytest.raises(LoginError) as ei:
+        a.refresh(ServerAuthConfig(token_endpoint=idp.url + "/token"))
+    assert isinstance(ei.value, AuthenticationError)  # callers catching the RPC error class see it too
+    msg = str(ei.value)
+    assert "HTTP 401" in msg
+    assert "invalid_client" in msg
+    assert "'cid'" in msg
+    for text in (msg, repr(ei.value), repr(a), caplog.text):
+        assert "TOP-SECRET" not in text
+
+
+def test_refresh_is_single_flight_and_honours_expiry(idp: FakeIdP) -> None:
+    idp.replies["/token"] = [(200, {"access_token": "t1", "expires_in": 100}), (200, {"access_token": "t2"})]
+    t = FakeTime()
+    a = ClientSecret("cid", "sec", token_url=idp.url + "/token")
+    a._clock = t.clock
+    server = ServerAuthConfig()
+    assert a.refresh(server, stale=None) == "t1"
+    # another caller that also saw "no token" gets the token already fetched
+    assert a.refresh(server, stale=None) == "t1"
+    assert len(idp.requests) == 1
+    t.now += 60
+    assert not a.expired()
+    t.now += 15  # past expires_in minus the 30 s margin
+    assert a.expired()
+    assert a.refresh(server, stale="t1") == "t2"
+    assert len(idp.requests) == 2
+
+
+def test_device_flow_polls_until_approved(idp: FakeIdP) -> None:
+    idp.replies["/device"] = [
+        (
+            200,
+            {
+                "device_code": "dev-code",
+                "user_code": "ABCD-EFGH",
+                "verification_uri": "https://idp.example.com/activate",
+                "expires_in": 600,
+                "interval": 2,
+            },
+        )
+    ]
+    idp.replies["/token"] = [
+        (400, {"error": "authorization_pending"}),
+        (400, {"error": "slow_down"}),
+        (400, {"error": "authorization_pending"}),
+        (200, {"access_token": "device-token", "refresh_token": "r1", "expires_in": 3600}),
+    ]
+    shown: list[tuple[str, str]] = []
+    t = FakeTime()
+    a = DeviceFlow(scopes=["openid"], prompt=lambda u, c: shown.append((u, c)), sleep=t.sleep, clock=t.clock)
+    server = ServerAuthConfig(
+        token_endpoint=idp.url + "/token", device_authorization_endpoint=idp.url + "/device", client_id="flytectl"
+    )
+    assert a.refresh(server) == "device-token"
+    assert shown == [("https://idp.example.com/activate", "ABCD-EFGH")]
+    assert t.sleeps == [2, 2, 7, 7]  # interval honoured, +5 s after slow_down
+    device_req, *polls = idp.requests
+    assert device_req.form == {"client_id": "flytectl", "scope": "openid"}
+    assert len(polls) == 4
+    assert polls[0].form == {
+        "client_id": "flytectl",
+        "scope": "openid",
+        "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+        "device_code": "dev-code",
+    }
+    assert "authorization" not in polls[0].headers
+
+
+def test_device_flow_uses_refresh_token_first(idp: FakeIdP) -> None:
+    idp.replies["/token"] = [(200, {"access_token": "renewed"})]
+    a = DeviceFlow("cli", token_url=idp.url + "/token", prompt=lambda u, c: pytest.fail("no prompt expected"))
+    a._token = TokenResponse("old", refresh_token="r1")
+    assert a.refresh(ServerAuthConfig(), stale="old") == "renewed"
+    (req,) = idp.requests
+    assert req.form == {"client_id": "cli", "grant_type": "refresh_token", "refresh_token": "r1"}
+
+
+def test_device_flow_expires(idp: FakeIdP) -> None:
+    idp.replies["/device"] = [
+        (
+            200,
+            {"device_code": "d", "user_code": "u", "verification_uri": "https://x/a", "expires_in": 10, "interval": 4},
+        )
+    ]
+    idp.replies["/token"] = [(400, {"error": "authorization_pending"})]
+    t = FakeTime()
+    a = DeviceFlow("cli", prompt=lambda u, c: None, sleep=t.sleep, clock=t.clock)
+    server = ServerAuthConfig(token_endpoint=idp.url + "/token", device_authorization_endpoint=idp.url + "/device")
+    with pytest.raises(LoginError, match="expired"):
+        a.refresh(server)
+    assert t.sleeps == [4, 4, 4]
+
+
+def test_device_flow_denied(idp: FakeIdP) -> None:
+    idp.replies["/device"] = [(200, {"device_code": "d", "user_code": "u", "verification_uri": "https://x/a"})]
+    idp.replies["/token"] = [(400, {"error": "access_denied"})]
+    t = FakeTime()
+    a = DeviceFlow("cli", prompt=lambda u, c: None, sleep=t.sleep, clock=t.clock)
+    server = ServerAuthConfig(token_endpoint=idp.url + "/token", device_authorization_endpoint=idp.url + "/device")
+    with pytest.raises(LoginError, match="access_denied"):
+        a.refresh(server)
+
+
+def test_device_flow_without_device_endpoint() -> None:
+    a = DeviceFlow("cli", prompt=lambda u, c: None)
+    with pytest.raises(LoginError, match="device authorization endpoint"):
+        a.refresh(ServerAuthConfig(token_endpoint="https://idp/token"))
+
+
+def test_device_prompt_on_stderr_outside_ipython(capsys: pytest.CaptureFixture[str], monkeypatch: Any) -> None:
+    monkeypatch.delitem(sys.modules, "IPython", raising=False)
+    show_device_prompt("https://idp.example.com/activate?user_code=ABCD", "ABCD")
+    err = capsys.readouterr().err
+    assert "https://idp.example.com/activate?user_code=ABCD" in err
+    assert "ABCD" in err
+
+
+def test_device_prompt_is_a_link_in_a_notebook(monkeypatch: pytest.MonkeyPatch) -> None:
+    shown: list[Any] = []
+    ipython = types.ModuleType("IPython")
+    ipython.get_ipython = lambda: object()  # type: ignore[attr-defined]
+    display = types.ModuleType("IPython.display")
+    display.HTML = lambda s: ("HTML", s)  # type: ignore[attr-defined]
+    display.display = shown.append  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "IPython", ipython)
+    monkeypatch.setitem(sys.modules, "IPython.display", display)
+    show_device_prompt("https://idp.example.com/activate?a=1&b=2", "<CODE>")
+    ((kind, html),) = shown
+    assert kind == "HTML"
+    assert '<a href="https://idp.example.com/activate?a=1&amp;b=2"' in html
+    assert "&lt;CODE&gt;" in html  # server data is escaped
+
+
+def test_external_command() -> None:
+    a = ExternalCommand([sys.executable, "-c", "print('tok')"])
+    assert a.refresh(ServerAuthConfig()) == "tok"
+
+
+def test_external_command_failure_shows_stderr_not_stdout() -> None:
+    script = "import sys; print('PARTIAL' + '-TOKEN'); sys.stderr.write('boom'); sys.exit(3)"
+    a = ExternalCommand([sys.executable, "-c", script])
+    with pytest.raises(LoginError) as ei:
+        a.refresh(ServerAuthConfig())
+    msg = str(ei.value)
+    assert "exited with 3" in msg
+    assert "boom" in msg
+    assert "PARTIAL-TOKEN" not in msg
+
+
+@pytest.mark.parametrize(
+    ("command", "needle"),
+    [([sys.executable, "-c", "pass"], "printed nothing"), (["/nonexistent/get-token"], "not found")],
+)
+def test_external_command_errors(command: list[str], needle: str) -> None:
+    with pytest.raises(LoginError, match=needle):
+        ExternalCommand(command).refresh(ServerAuthConfig())
+
+
+def test_static_token() -> None:
+    a = StaticToken("  tok-123 ")
+    assert a.token() == "tok-123"
+    assert "tok-123" not in repr(a)
+    with pytest.raises(LoginError, match="static token"):
+        a.refresh(ServerAuthConfig(), stale="tok-123")
+    with pytest.raises(ConfigError):
+        StaticToken("")
+
+
+def test_config_errors_for_incomplete_authenticators() -> None:
+    with pytest.raises(ConfigError, match="clientId"):
+        ClientSecret("", "s")
+    with pytest.raises(ConfigError, match="no secret"):
+        ClientSecret("c", "")
+    with pytest.raises(ConfigError, match=r"admin\.command"):
+        ExternalCommand([])
+
+
+def test_reprs_hide_secrets(idp: FakeIdP) -> None:
+    idp.replies["/token"] = [(200, {"access_token": "ACCESS-XYZ", "refresh_token": "REFRESH-XYZ"})]
+    cs = ClientSecret("cid", "SECRET-XYZ", token_url=idp.url + "/token")
+    cs.refresh(ServerAuthConfig())
+    df = DeviceFlow("cli")
+    df._token = TokenResponse("ACCESS-XYZ", refresh_token="REFRESH-XYZ")
+    for obj in (cs, df, cs._token, df._token, auth._Pkce()):
+        for s in ("SECRET-XYZ", "ACCESS-XYZ", "REFRESH-XYZ"):
+            assert s not in repr(obj)
+            assert s not in str(obj)
