@@ -159,7 +159,11 @@ class RemoteExecutionBase:
         if isinstance(base_model, RemoteExecutionBase):
             if not isinstance(base_model, cls):
                 raise TypeError(f"cannot promote a {type(base_model).__name__} to a {cls.__name__}")
-            return cls(base_model._proto, remote or base_model._remote, type_hints or base_model._type_hints)
+            return cls(
+                base_model._proto,
+                remote if remote is not None else base_model._remote,
+                type_hints if type_hints is not None else base_model._type_hints,
+            )
         proto = base_model if isinstance(base_model, Message) else None
         if proto is None and callable(getattr(base_model, "to_flyte_idl", None)):
             proto = base_model.to_flyte_idl()

@@ -215,3 +215,7 @@ class ProtoView:
 
     def __repr__(self) -> str:
         return f"<{self._msg.DESCRIPTOR.full_name} {self.short_string()}>"
+
+    def __reduce__(self) -> tuple[type[ProtoView], tuple[Message]]:
+        # copy/pickle would otherwise restore the slot through __setattr__, which a read-only view refuses.
+        return (ProtoView, (self._msg,))

@@ -158,6 +158,16 @@ def test_equality_hash_and_raw_access() -> None:
     assert ProtoView(identifier_pb2.WorkflowExecutionIdentifier()).is_empty
 
 
+def test_views_copy_and_pickle() -> None:
+    import copy
+    import pickle
+
+    view = ProtoView(WF_ID)
+    assert copy.copy(view) == view
+    assert copy.deepcopy(view) == view
+    assert pickle.loads(pickle.dumps(view)) == view
+
+
 def test_repr_names_the_type_and_shows_the_fields_shortened() -> None:
     view = ProtoView(WF_ID)
     assert repr(view) == '<flyteidl.core.WorkflowExecutionIdentifier project: "p" domain: "d" name: "n">'
