@@ -91,21 +91,6 @@ class RetryPolicy:
 NO_RETRY = RetryPolicy(max_attempts=1)
 
 
-def _simple_literal(value: Any) -> literals_pb2.Literal:
-    """A scalar Literal for bool/int/float/str, used when ``literals.to_literal`` is unavailable."""
-    if isinstance(value, bool):
-        prim = literals_pb2.Primitive(boolean=value)
-    elif isinstance(value, int):
-        prim = literals_pb2.Primitive(integer=value)
-    elif isinstance(value, float):
-        prim = literals_pb2.Primitive(float_value=value)
-    elif isinstance(value, str):
-        prim = literals_pb2.Primitive(string_value=value)
-    else:
-        raise TypeError(f"cannot turn a {type(value).__name__} into a Flyte literal; pass a flyteidl Literal")
-    return literals_pb2.Literal(scalar=literals_pb2.Scalar(primitive=prim))
-
-
 def _bool_literal(value: bool) -> literals_pb2.Literal:
     return literals_pb2.Literal(scalar=literals_pb2.Scalar(primitive=literals_pb2.Primitive(boolean=value)))
 
@@ -279,7 +264,8 @@ class Remote:
             executor, self._executor = self._executor, None
             self._stubs.clear()
         if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
+            # wait=False: close() may run on one of the pool's own threads; running calls fail as "closed"
+            executor.shutdown(wait=False, cancel_futures=True)
         if channel is not None:
             channel.close()
 
@@ -364,6 +350,11 @@ class Remote:
             metadata, token = self._auth_metadata(service)
             try:
                 return fn(request, timeout=deadline, metadata=metadata)
+            except ValueError as err:
+                # grpc raises ValueError when a call races close(); say so in our terms
+                if self._closed:
+                    raise FlyteAssertion(f"{self!r} is closed") from None
+                raise err
             except grpc.RpcError as err:
                 code = err.code() if callable(getattr(err, "code", None)) else grpc.StatusCode.UNKNOWN
                 if (
@@ -603,13 +594,15 @@ class Remote:
         """``RelaunchExecution``: run it again with the same inputs; returns the new execution's id."""
         wf_id = self._wf_id(execution)
         req = execution_pb2.ExecutionRelaunchRequest(id=wf_id, name=name or "")
-        return self.call("admin", "RelaunchExecution", req, subject=self._subject(wf_id)).id
+        # Not retried: a request that reached the server before the connection broke would launch twice.
+        return self.call("admin", "RelaunchExecution", req, subject=self._subject(wf_id), retry=False).id
 
     def recover(self, execution: Any, name: str | None = None) -> identifier_pb2.WorkflowExecutionIdentifier:
         """``RecoverExecution``: rerun from the last failure, reusing succeeded nodes; returns the new id."""
         wf_id = self._wf_id(execution)
         req = execution_pb2.ExecutionRecoverRequest(id=wf_id, name=name or "")
-        return self.call("admin", "RecoverExecution", req, subject=self._subject(wf_id)).id
+        # Not retried, like relaunch: it creates a new execution.
+        return self.call("admin", "RecoverExecution", req, subject=self._subject(wf_id), retry=False).id
 
     def set_signal(self, execution: Any, signal_id: str, value: Any) -> None:
         """``SetSignal``: ``value`` is a flyteidl Literal or a simple Python value (converted by ``to_literal``)."""
@@ -619,12 +612,9 @@ class Remote:
         if isinstance(value, literals_pb2.Literal):
             literal = value
         else:
-            try:
-                from .literals import to_literal
-            except ImportError:
-                literal = _simple_literal(value)
-            else:
-                literal = to_literal(value)
+            from .literals import to_literal
+
+            literal = to_literal(value)
         req = signal_pb2.SignalSetRequest(
             id=identifier_pb2.SignalIdentifier(signal_id=signal_id, execution_id=wf_id), value=literal
         )

@@ -401,3 +401,11 @@ def test_endpoint_validation() -> None:
     assert Remote("dns:///flyte.example.com:443").endpoint == "flyte.example.com:443"
     with pytest.raises(errors.ConfigError, match="host:port"):
         Remote("https://flyte.example.com")
+
+
+def test_relaunch_is_not_retried(fake: FakeServer) -> None:
+    # a relaunch that reached the server before the connection broke must not launch a second execution
+    fake.state.fail["RelaunchExecution"] = [grpc.StatusCode.UNAVAILABLE]
+    with remote_for(fake) as r, pytest.raises(errors.UnavailableError):
+        r.relaunch(wf_id())
+    assert fake.state.count("RelaunchExecution") == 1
