@@ -215,8 +215,8 @@ class FakeServer:
 
 
 @contextmanager
-def serve() -> Iterator[FakeServer]:
-    """An in-process gRPC server on 127.0.0.1 with every fake servicer."""
+def serve(tls: tuple[bytes, bytes] | None = None) -> Iterator[FakeServer]:
+    """An in-process gRPC server on 127.0.0.1 with every fake servicer; ``tls=(key_pem, cert_pem)`` serves TLS."""
     state = State()
     server = grpc.server(ThreadPoolExecutor(max_workers=4))
     fakes = FakeServer("", state, FakeAdmin(state), FakeSignal(state), FakeDataProxy(state), FakeAuthMetadata(state))
@@ -224,7 +224,10 @@ def serve() -> Iterator[FakeServer]:
     signal_pb2_grpc.add_SignalServiceServicer_to_server(fakes.signal, server)
     dataproxy_pb2_grpc.add_DataProxyServiceServicer_to_server(fakes.dataproxy, server)
     auth_pb2_grpc.add_AuthMetadataServiceServicer_to_server(fakes.auth, server)
-    port = server.add_insecure_port("127.0.0.1:0")
+    if tls is None:
+        port = server.add_insecure_port("127.0.0.1:0")
+    else:
+        port = server.add_secure_port("127.0.0.1:0", grpc.ssl_server_credentials([tls]))
     server.start()
     fakes.endpoint = f"127.0.0.1:{port}"
     try:

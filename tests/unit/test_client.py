@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import logging
+import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -409,3 +411,47 @@ def test_relaunch_is_not_retried(fake: FakeServer) -> None:
     with remote_for(fake) as r, pytest.raises(errors.UnavailableError):
         r.relaunch(wf_id())
     assert fake.state.count("RelaunchExecution") == 1
+
+
+# ---------------------------------------------------------------- TLS
+
+
+@pytest.fixture(scope="module")
+def self_signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, bytes, str]:
+    """A throwaway certificate for 127.0.0.1: (key pem, cert pem, cert path)."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl is not installed")
+    d = tmp_path_factory.mktemp("tls")
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-keyout", str(d / "key.pem"), "-out", str(d / "cert.pem"), "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return (d / "key.pem").read_bytes(), (d / "cert.pem").read_bytes(), str(d / "cert.pem")
+
+
+def test_tls_with_ca_cert_file(self_signed: tuple[bytes, bytes, str]) -> None:
+    key, cert, cert_path = self_signed
+    with serve(tls=(key, cert)) as fake:
+        fake.admin.add_execution(wf_id())
+        with Remote(fake.endpoint, ca_cert_file_path=cert_path, sleep=Sleeps()) as r:
+            assert r.get_execution(wf_id()).id.name == "exec1"
+        # system roots do not trust a self-signed certificate
+        with Remote(fake.endpoint, retry=RetryPolicy(max_attempts=1)) as r, pytest.raises(errors.UnavailableError):
+            r.get_execution(wf_id())
+
+
+def test_tls_insecure_skip_verify_trusts_the_served_certificate(self_signed: tuple[bytes, bytes, str]) -> None:
+    key, cert, _ = self_signed
+    with serve(tls=(key, cert)) as fake:
+        fake.admin.add_execution(wf_id())
+        with Remote(fake.endpoint, insecure_skip_verify=True, sleep=Sleeps()) as r:
+            assert r.get_execution(wf_id()).id.name == "exec1"
+
+
+def test_unreadable_ca_cert_file_is_a_config_error(tmp_path: Any) -> None:
+    r = Remote("127.0.0.1:1", ca_cert_file_path=str(tmp_path / "nope.pem"))
+    with r, pytest.raises(errors.ConfigError, match="caCertFilePath"):
+        r.get_execution(wf_id())
