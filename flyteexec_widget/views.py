@@ -27,13 +27,14 @@ Where the types DIFFER from flytekit's models (deliberately):
 - Nested values are views, not flytekit model classes: ``isinstance`` checks against flytekit classes fail, and
   ``to_flyte_idl()`` on a nested view returns the nested *proto*.
 - Fields flytekit's models drop (``closure.output_data``, ``closure.workflow_id``, task ``reason``/``reasons``,
-  ``custom_info``, ``metadata.is_array``, ...) are simply available.
+  ``custom_info``, ``closure.dynamic_job_spec_uri``, ...) are simply available.
 
 flytekit names that differ from the proto's field names are kept as aliases (see ``_ALIASES``):
 ``WorkflowNodeMetadata.execution_id`` (proto ``executionId``), ``ClusterAssignment.cluster_pool``
 (``cluster_pool_name``), ``NodeExecutionClosure.target_metadata``, ``CatalogMetadata.source_execution``,
 ``Envs.envs`` (a dict; the proto has a list of key/value pairs), and ``TypedInterface.inputs``/``outputs``
-(flytekit: ``dict[str, Variable]``, the proto nests them in ``VariableMap.variables``).
+(flytekit: ``dict[str, Variable]``, the proto nests them in ``VariableMap.variables``; these two aliases shadow
+the proto fields of the same name, whose messages stay reachable through ``to_flyte_idl()``).
 """
 
 from __future__ import annotations
