@@ -1,0 +1,303 @@
+"""ExecutionModel: the observable, plain-JSON state of one execution (header, counts, node rows, sync status).
+
+The sync layer feeds it the wrapper tree after each sync (:meth:`ExecutionModel.update_from`); the model turns it
+into rows (the schema is in docs/architecture.md), compares them with the previous ones and publishes only what
+changed as ``(version, changed_rows, removed_keys)``, so a view patches instead of redrawing. No protobuf object
+ever reaches a trait or a row: the proto-to-JSON conversion lives in ``tree.py``.
+
+Thread use: the sync thread writes, views read. Every write happens inside :meth:`ExecutionModel.batch`, which
+holds the model's lock, holds trait notifications until the end, and enters every context registered with
+:meth:`ExecutionModel.add_batch_hook` (a widget registers its ``hold_sync`` so a sync becomes one comm message).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import logging
+import threading
+import weakref
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager as ContextManager
+from types import MappingProxyType
+from typing import Any
+
+import traitlets
+
+from . import tree
+
+__all__ = ["ExecutionModel", "Row", "RowsCallback", "models_for"]
+
+log = logging.getLogger(__name__)
+
+Row = dict[str, Any]
+RowsCallback = Callable[[int, list[Row], list[str]], None]
+
+SYNC_STATES = ("live", "reconnecting", "done", "stopped", "error")
+
+_ALL_MODELS: weakref.WeakSet[ExecutionModel] = weakref.WeakSet()
+_ALL_LOCK = threading.Lock()
+
+
+def _now_iso() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _iso(value: _dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError(f"timestamps in sync_status must be timezone-aware, got {value!r}")
+    return value.astimezone(_dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class ExecutionModel(traitlets.HasTraits):
+    """Observable state of one workflow execution, in plain JSON-able values.
+
+    Traits: ``header`` (project, domain, name, workflow, phase, label, color, terminal, created_at, started_at,
+    duration_s, url, error), ``counts`` (phase name -> number of rows), ``rows_version`` and ``sync_status``
+    (state: live|reconnecting|done|stopped|error, last_synced_at, attempt, next_retry_at, last_error).
+    Rows: :attr:`rows`, :meth:`on_rows_change`, :meth:`node`.
+    """
+
+    header = traitlets.Dict()
+    counts = traitlets.Dict()
+    rows_version = traitlets.Int(0)
+    sync_status = traitlets.Dict()
+
+    def __init__(self, execution: Any | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._lock = threading.RLock()
+        self._batch_depth = 0
+        self._rows: dict[str, Row] = {}
+        self._nodes: dict[str, Any] = {}
+        # key -> (id of wrapper, its _fx_version, fields from tree.node_fields): skip rebuilding unchanged rows.
+        self._field_cache: dict[str, tuple[int, int, dict[str, Any]]] = {}
+        self._subscribers: list[RowsCallback] = []
+        self._batch_hooks: list[Callable[[], ContextManager[Any]]] = []
+        self.shown = False
+        self.execution: Any | None = None
+        self.sync_status = {
+            "state": "stopped",
+            "last_synced_at": None,
+            "attempt": 0,
+            "next_retry_at": None,
+            "last_error": None,
+        }
+        with _ALL_LOCK:
+            _ALL_MODELS.add(self)
+        if execution is not None:
+            self.update_from(execution)
+
+    # ---- reading -------------------------------------------------------------------------------------------------
+
+    @property
+    def rows(self) -> Mapping[str, Row]:
+        """The current rows, key -> row, in tree order (a read-only view; rows must not be mutated)."""
+        return MappingProxyType(self._rows)
+
+    def node(self, key: str) -> Any:
+        """The wrapper behind a row: a FlyteNodeExecution (an array subtask row gives its array node's wrapper)."""
+        try:
+            return self._nodes[key]
+        except KeyError:
+            raise KeyError(f"no row with key {key!r} in this execution model") from None
+
+    @property
+    def execution_key(self) -> str:
+        """``"project:domain:name"`` of the execution shown, or ``""`` before the first update."""
+        h = self.header
+        return f"{h['project']}:{h['domain']}:{h['name']}" if h else ""
+
+    def snapshot(self) -> tuple[int, list[Row]]:
+        """``(version, rows)`` taken under the lock, for a view that (re)draws from scratch."""
+        with self._lock:
+            return self.rows_version, list(self._rows.values())
+
+    # ---- subscribing ---------------------------------------------------------------------------------------------
+
+    def on_rows_change(self, callback: RowsCallback) -> Callable[[], None]:
+        """Call ``callback(version, changed_rows, removed_keys)`` after each change; returns an unsubscribe.
+
+        Called on the thread that updates the model (the sync thread), inside :meth:`batch`.
+        """
+        if not callable(callback):
+            raise TypeError(f"on_rows_change needs a callable, got {callback!r}")
+        with self._lock:
+            self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock, contextlib.suppress(ValueError):
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def add_batch_hook(self, factory: Callable[[], ContextManager[Any]]) -> Callable[[], None]:
+        """Enter ``factory()`` around every batch of writes (e.g. a widget's ``hold_sync``); returns a remover."""
+        if not callable(factory):
+            raise TypeError(f"add_batch_hook needs a callable returning a context manager, got {factory!r}")
+        with self._lock:
+            self._batch_hooks.append(factory)
+
+        def remove() -> None:
+            with self._lock, contextlib.suppress(ValueError):
+                self._batch_hooks.remove(factory)
+
+        return remove
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group writes: the model's lock, trait notifications held to the end, and the registered hooks."""
+        with self._lock, contextlib.ExitStack() as stack:
+            if self._batch_depth == 0:
+                for factory in list(self._batch_hooks):
+                    stack.enter_context(factory())
+                stack.enter_context(self.hold_trait_notifications())
+            self._batch_depth += 1
+            try:
+                yield
+            finally:
+                self._batch_depth -= 1
+
+    def mark_shown(self) -> None:
+        """Record that a live view of this model is on screen (``wait()`` then does not show another one)."""
+        self.shown = True
+
+    # ---- writing -------------------------------------------------------------------------------------------------
+
+    def update_from(self, execution: Any) -> int:
+        """Rebuild header, counts and rows from a synced wrapper tree; publish changed rows. Returns the version."""
+        rows, nodes = self._build(execution)
+        with self.batch():
+            old = self._rows
+            changed = [row for key, row in rows.items() if old.get(key) != row]
+            removed = [key for key in old if key not in rows]
+            self.execution = execution
+            self._rows, self._nodes = rows, nodes
+            self.header = self._header(execution)
+            counts: dict[str, int] = {}
+            for row in rows.values():
+                counts[row["phase"]] = counts.get(row["phase"], 0) + 1
+            self.counts = counts
+            if changed or removed:
+                self.rows_version += 1
+                version = self.rows_version
+                for callback in list(self._subscribers):
+                    try:
+                        callback(version, changed, removed)
+                    except Exception:
+                        log.exception("a rows subscriber of %s failed", self.execution_key)
+            return self.rows_version
+
+    def set_sync_status(
+        self,
+        state: str,
+        *,
+        attempt: int = 0,
+        next_retry_at: _dt.datetime | None = None,
+        last_error: str | None = None,
+        synced_at: _dt.datetime | None = None,
+    ) -> None:
+        """Set the sync status; ``synced_at`` records a successful sync (kept until the next one)."""
+        if state not in SYNC_STATES:
+            raise ValueError(f"sync state must be one of {SYNC_STATES}, got {state!r}")
+        with self.batch():
+            prev = self.sync_status
+            self.sync_status = {
+                "state": state,
+                "last_synced_at": _iso(synced_at) if synced_at is not None else prev.get("last_synced_at"),
+                "attempt": int(attempt),
+                "next_retry_at": _iso(next_retry_at),
+                "last_error": last_error,
+            }
+
+    # ---- building ------------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _header(execution: Any) -> dict[str, Any]:
+        header = tree.header_fields(execution.to_flyte_idl())
+        header["url"] = _url_of(execution)
+        return header
+
+    def _build(self, execution: Any) -> tuple[dict[str, Row], dict[str, Any]]:
+        rows: dict[str, Row] = {}
+        nodes: dict[str, Any] = {}
+        cache = self._field_cache
+        new_cache: dict[str, tuple[int, int, dict[str, Any]]] = {}
+
+        def fields_of(key: str, w: Any) -> dict[str, Any]:
+            version = getattr(w, "_fx_version", None)
+            hit = cache.get(key)
+            if version is not None and hit is not None and hit[0] == id(w) and hit[1] == version:
+                new_cache[key] = hit
+                return hit[2]
+            f = tree.node_fields(w.to_flyte_idl(), [t.to_flyte_idl() for t in (w._task_executions or [])], _info_of(w))
+            if version is not None:
+                new_cache[key] = (id(w), version, f)
+            return f
+
+        def walk(children: Mapping[str, Any] | None, parent: str, prefix: str, depth: int) -> None:
+            for node_id, w in (children or {}).items():
+                info = _info_of(w)
+                if info is not None and info.kind == "subtask" and info.index is not None and parent:
+                    key = f"{parent}[{info.index}]"
+                else:
+                    key = prefix + node_id
+                f = fields_of(key, w)
+                subs = getattr(w, "_subworkflow_node_executions", None) or {}
+                child_execs = list(getattr(w, "_workflow_executions", None) or [])
+                subtask_rows: list[tuple[int, dict[str, Any]]] = []
+                if f["kind"] == "array" and not subs:
+                    subtask_rows = tree.subtask_fields(
+                        w.to_flyte_idl(), [t.to_flyte_idl() for t in (w._task_executions or [])], f["name"]
+                    )
+                child = None
+                if child_execs:
+                    ce = child_execs[-1]
+                    child = {"name": ce.to_flyte_idl().id.name, "url": _url_of(ce)}
+                has_children = bool(subs or subtask_rows or any(_node_map(ce) for ce in child_execs))
+                rows[key] = {
+                    "key": key,
+                    "parent": parent,
+                    "depth": depth,
+                    **f,
+                    "child": child,
+                    "has_children": has_children,
+                }
+                nodes[key] = w
+                for index, sf in subtask_rows:
+                    skey = f"{key}[{index}]"
+                    rows[skey] = {"key": skey, "parent": key, "depth": depth + 1, **sf, "child": None}
+                    rows[skey]["has_children"] = False
+                    nodes[skey] = w
+                walk(subs, key, key + "/", depth + 1)
+                for ce in child_execs:
+                    walk(_node_map(ce), key, f"{key}>{ce.to_flyte_idl().id.name}/", depth + 1)
+
+        walk(_node_map(execution), "", "", 0)
+        self._field_cache = new_cache
+        return rows, nodes
+
+
+def _node_map(execution: Any) -> Mapping[str, Any]:
+    return getattr(execution, "_node_executions", None) or {}
+
+
+def _info_of(wrapper: Any) -> tree.TemplateInfo | None:
+    info = getattr(wrapper, "_template_info", None)
+    return info if isinstance(info, tree.TemplateInfo) else None
+
+
+def _url_of(execution: Any) -> str | None:
+    try:
+        url = execution.execution_url
+    except Exception:  # a wrapper without a remote, or a remote without a console endpoint
+        return None
+    return url if isinstance(url, str) and tree.safe_link(url) else None
+
+
+def models_for(execution_key: str) -> list[ExecutionModel]:
+    """Every live model currently showing ``"project:domain:name"``."""
+    with _ALL_LOCK:
+        models = list(_ALL_MODELS)
+    return [m for m in models if m.execution_key == execution_key]

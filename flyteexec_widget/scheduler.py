@@ -1,0 +1,418 @@
+"""SyncScheduler: one daemon thread keeps every watched execution in the kernel fresh.
+
+Each watch has its own adaptive interval: fast (``min_interval``) while its rows change, doubling up to
+``max_interval`` when idle; at a terminal phase one immediate final sync, then the watch ends. Syncs run on a small
+pool of the scheduler's own (so one slow execution does not hold back the others, and 50 watches do not mean 50
+threads); the RPCs inside a sync run on ``remote.executor``.
+
+Errors: transient ones (``RpcFailure.transient``: UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED) are retried
+with exponential backoff and jitter and shown as ``reconnecting``; permanent ones (NOT_FOUND, UNAUTHENTICATED,
+PERMISSION_DENIED) end the watch with a clear message; anything else is logged, shown as ``error`` and retried
+with backoff, so the thread never dies silently and other watches go on.
+
+The thread starts with the first watch and exits (joined) when the last one stops; ``shutdown()`` runs at
+interpreter exit. Tests inject the clock, the wake-up event and ``start_thread=False``, and drive it with
+:meth:`SyncScheduler.run_pending` / :meth:`SyncScheduler.sync_once`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import datetime as _dt
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from .errors import AuthenticationError, NotFoundError, PermissionDeniedError, RpcFailure
+from .model import ExecutionModel
+from .tree import TreeSync, rpc_error_summary
+
+__all__ = ["Backoff", "SyncScheduler", "Watch", "default_scheduler", "watch"]
+
+log = logging.getLogger(__name__)
+
+PERMANENT_ERRORS: tuple[type[RpcFailure], ...] = (NotFoundError, AuthenticationError, PermissionDeniedError)
+
+
+class TreeLike(Protocol):
+    """What a watch needs from the sync layer (a :class:`~flyteexec_widget.tree.TreeSync`, or a test double)."""
+
+    def refresh(self, sync_nodes: bool = True) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Exponential backoff with jitter: ``initial * factor**(attempt-1)``, capped, then +/- ``jitter`` of it."""
+
+    initial: float = 1.0
+    factor: float = 2.0
+    maximum: float = 30.0
+    jitter: float = 0.2
+
+    def __post_init__(self) -> None:
+        if self.initial <= 0 or self.factor < 1 or self.maximum < self.initial or not 0 <= self.jitter < 1:
+            raise ValueError(
+                f"Backoff needs initial > 0, factor >= 1, maximum >= initial and 0 <= jitter < 1, got {self!r}"
+            )
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        """Seconds to wait before retry number ``attempt`` (1 for the first retry)."""
+        base = min(self.maximum, self.initial * self.factor ** max(0, attempt - 1))
+        return base * (1.0 + rng.uniform(-self.jitter, self.jitter))
+
+
+def _remote_of(execution: Any) -> Any:
+    remote = getattr(execution, "_remote", None) or getattr(execution, "remote", None)
+    if remote is None:
+        raise ValueError(
+            "cannot watch an execution without a remote: fetch it with Remote.fetch_execution(), or pass remote="
+        )
+    return remote
+
+
+class Watch:
+    """One execution kept in sync with one model. ``stop()`` is idempotent and waits for a running sync."""
+
+    def __init__(
+        self,
+        scheduler: SyncScheduler,
+        execution: Any,
+        model: ExecutionModel,
+        tree: TreeLike,
+        *,
+        sync_nodes: bool,
+        min_interval: float,
+        max_interval: float,
+        due: float,
+    ) -> None:
+        self.scheduler = scheduler
+        self.execution = execution
+        self.model = model
+        self.tree = tree
+        self.sync_nodes = sync_nodes
+        self.min_interval = min_interval
+        self.max_interval = max_interval
+        self.interval = min_interval
+        self.due = due
+        self.attempt = 0  # consecutive failed syncs
+        self.final_pending = False  # terminal phase seen: one more sync, then done
+        self.error: BaseException | None = None  # the permanent error that ended the watch
+        self.syncs = 0  # successful syncs
+        self.finished = threading.Event()  # set when the watch ended (terminal, permanent error or stop)
+        self._stopped = False
+        self._in_flight = False
+        self._cond = threading.Condition()
+        self._sync_lock = threading.Lock()  # one sync of this watch at a time
+        self._sync_thread: int | None = None
+
+    @property
+    def active(self) -> bool:
+        """Whether the watch still syncs."""
+        return not self._stopped
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the watch ends (or ``timeout`` seconds); returns whether it ended."""
+        return self.finished.wait(timeout)
+
+    def stop(self) -> None:
+        """Stop syncing; waits for a sync in progress (unless called from that sync). Idempotent."""
+        self._finish("stopped")
+        self.scheduler._forget(self)
+        if self._sync_thread != threading.get_ident():
+            with self._cond:
+                self._cond.wait_for(lambda: not self._in_flight)
+        self.scheduler._join_if_idle()
+
+    def _finish(self, state: str | None, **status: Any) -> bool:
+        """Mark the watch ended once; ``state`` is written to the model's sync status (None: leave it)."""
+        with self._cond:
+            if self._stopped:
+                return False
+            self._stopped = True
+        if state is not None:
+            try:
+                self.model.set_sync_status(state, **status)
+            except Exception:
+                log.exception("could not record sync state %r", state)
+        self.finished.set()
+        return True
+
+    def __repr__(self) -> str:
+        key = self.model.execution_key or "?"
+        return f"<Watch {key} {'active' if self.active else 'ended'} interval={self.interval:g}s>"
+
+
+class SyncScheduler:
+    """Runs every watch's syncs from one daemon thread (plus a small pool of sync workers)."""
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], _dt.datetime] = lambda: _dt.datetime.now(_dt.timezone.utc),
+        wake: threading.Event | None = None,
+        start_thread: bool = True,
+        min_interval: float = 1.0,
+        max_interval: float = 15.0,
+        backoff: Backoff | None = None,
+        max_workers: int = 4,
+        rng: random.Random | None = None,
+    ) -> None:
+        if not 0 < min_interval <= max_interval:
+            raise ValueError(
+                f"need 0 < min_interval <= max_interval, got min_interval={min_interval}, max_interval={max_interval}"
+            )
+        if max_workers < 1:
+            raise ValueError(f"max_workers must be at least 1, got {max_workers}")
+        self._clock = clock
+        self._wall = wall_clock
+        self._wake = wake if wake is not None else threading.Event()
+        self._threaded = start_thread
+        self.min_interval = min_interval
+        self.max_interval = max_interval
+        self.backoff = backoff or Backoff()
+        self._max_workers = max_workers
+        self._rng = rng or random.Random()
+        self._lock = threading.Lock()
+        self._watches: list[Watch] = []
+        self._thread: threading.Thread | None = None  # the running loop; None once it decided to exit
+        self._last_thread: threading.Thread | None = None  # kept for joining after it exits
+        self._closed = False
+
+    # ---- public ----------------------------------------------------------------------------------------------
+
+    def watch(
+        self,
+        execution: Any,
+        model: ExecutionModel | None = None,
+        *,
+        remote: Any = None,
+        sync_nodes: bool = True,
+        poll_interval: float | None = None,
+        tree: TreeLike | None = None,
+    ) -> Watch:
+        """Keep ``execution`` synced into ``model`` (a new one if None) until terminal or ``Watch.stop()``.
+
+        ``poll_interval`` fixes the interval (seconds) instead of adapting it. Watching the same execution object
+        into the same model twice returns the running watch.
+        """
+        if poll_interval is not None and not poll_interval > 0:
+            raise ValueError(f"poll_interval must be a positive number of seconds, got {poll_interval!r}")
+        if model is None:
+            model = ExecutionModel()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("this SyncScheduler was shut down")
+            for w in self._watches:
+                if w.execution is execution and w.model is model and w.active:
+                    return w
+        if tree is None:
+            tree = TreeSync(remote if remote is not None else _remote_of(execution), execution)
+        lo = poll_interval if poll_interval is not None else self.min_interval
+        hi = poll_interval if poll_interval is not None else max(self.max_interval, lo)
+        w = Watch(
+            self, execution, model, tree, sync_nodes=sync_nodes, min_interval=lo, max_interval=hi, due=self._clock()
+        )
+        model.set_sync_status("live")
+        with self._lock:
+            self._watches.append(w)
+            if self._threaded and self._thread is None:
+                self._thread = self._last_thread = threading.Thread(
+                    target=self._loop, name="flyteexec-sync", daemon=True
+                )
+                self._thread.start()
+        self._wake.set()
+        return w
+
+    @property
+    def watches(self) -> list[Watch]:
+        """The active watches."""
+        with self._lock:
+            return list(self._watches)
+
+    def run_pending(self, now: float | None = None) -> float | None:
+        """Sync, on this thread, every watch due at ``now``; return when the next one is due (None: no watches)."""
+        now = self._clock() if now is None else now
+        for w in self.watches:
+            if w.due <= now and w.active:
+                self._sync(w)
+        return self._next_due()
+
+    def sync_once(self, watch: Watch | None = None) -> None:
+        """Sync ``watch`` (or every active watch) now, on this thread, whatever their schedule."""
+        for w in [watch] if watch is not None else self.watches:
+            if w.active:
+                self._sync(w)
+
+    def shutdown(self) -> None:
+        """Stop every watch and the thread (joined). Idempotent; runs at interpreter exit for the default one."""
+        with self._lock:
+            self._closed = True
+            watches = list(self._watches)
+        for w in watches:
+            w.stop()
+        self._wake.set()
+        self._join_if_idle()
+
+    # ---- internals ------------------------------------------------------------------------------------------------
+
+    def _next_due(self) -> float | None:
+        dues = [w.due for w in self.watches if w.active]
+        return min(dues) if dues else None
+
+    def _forget(self, w: Watch) -> None:
+        with self._lock:
+            if w in self._watches:
+                self._watches.remove(w)
+        self._wake.set()
+
+    def _join_if_idle(self) -> None:
+        """Join the thread once it has nothing left to watch (it then exits by itself, with its pool)."""
+        thread = self._last_thread
+        if thread is None or thread is threading.current_thread() or _in_pool_worker():
+            return
+        while thread.is_alive():
+            with self._lock:
+                if self._watches:
+                    return  # a new watch arrived: the thread carries on serving it
+            self._wake.set()
+            thread.join(0.1)
+
+    def _loop(self) -> None:
+        pool = ThreadPoolExecutor(max_workers=self._max_workers, thread_name_prefix="flyteexec-sync-worker")
+        try:
+            while True:
+                self._wake.clear()
+                with self._lock:
+                    if not self._watches:
+                        self._thread = None
+                        return
+                    watches = list(self._watches)
+                now = self._clock()
+                for w in watches:
+                    if w.active and w.due <= now and not w._in_flight:
+                        with w._cond:
+                            w._in_flight = True
+                        pool.submit(self._run_in_pool, w)
+                next_due = self._next_due_idle()
+                timeout = None if next_due is None else max(0.0, next_due - self._clock())
+                # Wake at the next due time, or when a watch is added/stopped or a sync finished.
+                self._wake.wait(timeout)
+        except BaseException:  # never die silently: log, and let the next watch() start a fresh thread
+            log.exception("the flyteexec sync thread failed")
+            with self._lock:
+                self._thread = None
+        finally:
+            pool.shutdown(wait=True)
+
+    def _next_due_idle(self) -> float | None:
+        dues = [w.due for w in self.watches if w.active and not w._in_flight]
+        return min(dues) if dues else None
+
+    def _run_in_pool(self, w: Watch) -> None:
+        try:
+            self._sync(w, in_flight_set=True)
+        finally:
+            self._wake.set()
+
+    def _sync(self, w: Watch, *, in_flight_set: bool = False) -> None:
+        """One sync of one watch, with all of its error handling; never raises."""
+        if not in_flight_set:
+            with w._cond:
+                w._in_flight = True
+        try:
+            with w._sync_lock:
+                if not w.active:
+                    return
+                w._sync_thread = threading.get_ident()
+                try:
+                    self._sync_unguarded(w)
+                finally:
+                    w._sync_thread = None
+        except BaseException as exc:  # the loop must survive anything a sync throws
+            log.exception("sync of %s failed unexpectedly", w.model.execution_key or w.execution)
+            self._on_failure(w, exc, unexpected=True)
+        finally:
+            with w._cond:
+                w._in_flight = False
+                w._cond.notify_all()
+
+    def _sync_unguarded(self, w: Watch) -> None:
+        model = w.model
+        before = (model.rows_version, model.header)
+        try:
+            execution = w.tree.refresh(sync_nodes=w.sync_nodes)
+        except RpcFailure as exc:
+            self._on_failure(w, exc, unexpected=False)
+            return
+        if not w.active:
+            return  # stopped while the RPCs ran: leave the model as stop() set it
+        model.update_from(execution)
+        w.syncs += 1
+        w.attempt = 0
+        now, wall = self._clock(), self._wall()
+        changed = (model.rows_version, model.header) != before
+        if model.header.get("terminal"):
+            if w.final_pending:
+                w._finish("done", synced_at=wall)
+                self._forget(w)
+                return
+            w.final_pending = True
+            w.due = now  # one immediate final sync, then done
+        else:
+            w.interval = w.min_interval if changed else min(w.interval * 2, w.max_interval)
+            w.due = now + w.interval
+        model.set_sync_status("live", synced_at=wall)
+
+    def _on_failure(self, w: Watch, exc: BaseException, *, unexpected: bool) -> None:
+        message = rpc_error_summary(exc)
+        if isinstance(exc, PERMANENT_ERRORS):
+            log.warning("stopped watching %s: %s", w.model.execution_key or "execution", message)
+            w.error = exc
+            w._finish("error", last_error=message)
+            self._forget(w)
+            return
+        w.attempt += 1
+        delay = self.backoff.delay(w.attempt, self._rng)
+        w.due = self._clock() + delay
+        retry_at = self._wall() + _dt.timedelta(seconds=delay)
+        transient = isinstance(exc, RpcFailure) and exc.transient
+        if not transient and not unexpected:
+            log.warning("sync of %s failed (will retry): %s", w.model.execution_key, message)
+        try:
+            w.model.set_sync_status(
+                "reconnecting" if transient else "error",
+                attempt=w.attempt,
+                next_retry_at=retry_at,
+                last_error=message,
+            )
+        except Exception:
+            log.exception("could not record a sync failure")
+
+
+def _in_pool_worker() -> bool:
+    return threading.current_thread().name.startswith("flyteexec-sync-worker")
+
+
+_DEFAULT: SyncScheduler | None = None
+_DEFAULT_LOCK = threading.Lock()
+
+
+def default_scheduler() -> SyncScheduler:
+    """The kernel-wide scheduler (created on first use; shut down at interpreter exit)."""
+    global _DEFAULT
+    with _DEFAULT_LOCK:
+        if _DEFAULT is None:
+            _DEFAULT = SyncScheduler()
+            atexit.register(_DEFAULT.shutdown)
+        return _DEFAULT
+
+
+def watch(execution: Any, model: ExecutionModel | None = None, **kwargs: Any) -> Watch:
+    """``default_scheduler().watch(...)``."""
+    return default_scheduler().watch(execution, model, **kwargs)

@@ -1,0 +1,922 @@
+"""Whole-tree sync of a workflow execution, and the incremental refresh the live monitor runs every second.
+
+:func:`sync_execution` returns the complete tree, filled the way flytekit's ``FlyteRemote.sync_execution`` fills
+it (``node_executions``, ``subworkflow_node_executions``, ``task_executions``, ``workflow_executions``,
+``interface``). :class:`TreeSync` keeps what it learnt between refreshes, so a refresh fetches only what can still
+change:
+
+* a scope (the top level of an execution, or the children of a parent node) is listed while its owner is not
+  terminal, and once more after the owner was seen terminal; after that it is final and never listed again;
+* a re-listing asks only for nodes updated since the last one (``gte(updated_at, watermark)``), so a 1,000-node
+  level costs one small page;
+* task attempts are listed for running nodes and for nodes whose ``updated_at`` moved;
+* inputs, outputs and decks are never fetched here (the wrappers fetch them lazily).
+
+Every round of a refresh sends all independent calls at once on ``remote.executor`` and handles the answers on
+the calling thread, so a refresh costs about (tree depth) x (round-trip time). Workflow templates (kinds, names,
+gates, interfaces) are fetched once per workflow id and remote and cached.
+
+The proto-to-plain-JSON conversion of rows (:func:`node_fields`, :func:`subtask_fields`, :func:`header_fields`)
+also lives here, so ``model.py`` never touches a protobuf.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import re
+import threading
+import weakref
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from functools import partial
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit
+
+from flyteidl.admin import execution_pb2 as admin_execution_pb2
+from flyteidl.admin import node_execution_pb2, task_execution_pb2, workflow_pb2
+from flyteidl.core import execution_pb2, identifier_pb2, interface_pb2, types_pb2
+from flyteidl.core import workflow_pb2 as core_workflow_pb2
+from google.protobuf import timestamp_pb2
+
+from .errors import InvalidArgumentError, RpcFailure
+from .phases import (
+    CACHE_LABELS,
+    PAUSED_STYLE,
+    CacheStatus,
+    NodePhase,
+    is_terminal,
+    phase_name,
+    style,
+)
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
+    from .client import Remote
+    from .executions import FlyteNodeExecution, FlyteTaskExecution, FlyteWorkflowExecution
+
+__all__ = [
+    "NodeKind",
+    "TemplateInfo",
+    "TreeSync",
+    "header_fields",
+    "is_start_or_end",
+    "node_fields",
+    "subtask_fields",
+    "sync_execution",
+]
+
+log = logging.getLogger(__name__)
+
+NodeKind = str  # "task" | "subworkflow" | "dynamic" | "branch" | "launch_plan" | "gate" | "array" | "subtask"
+
+START_NODE_ID = "start-node"
+END_NODE_ID = "end-node"
+
+#: Re-listings ask for nodes updated since (newest updated_at seen - margin): FlyteAdmin stamps updated_at when it
+#: writes, and two writes can commit out of order, so a small overlap keeps a late commit from being missed.
+WATERMARK_MARGIN = _dt.timedelta(seconds=1)
+
+#: Array subtask node ids with event version 1 end in "-n<index>".
+_SUBTASK_ID = re.compile(r"-n(\d+)$")
+
+#: Error messages in list responses are trimmed to this many bytes by FlyteAdmin.
+_LIST_ERROR_TRIM_BYTES = 100
+
+
+class _RemoteLike(Protocol):
+    """The part of :class:`~flyteexec_widget.client.Remote` the sync uses."""
+
+    @property
+    def executor(self) -> Executor: ...
+
+    def get_execution(self, wf_id: identifier_pb2.WorkflowExecutionIdentifier) -> admin_execution_pb2.Execution: ...
+
+    def list_node_executions(
+        self, wf_id: identifier_pb2.WorkflowExecutionIdentifier, *, unique_parent_id: str = "", filters: str = ""
+    ) -> list[node_execution_pb2.NodeExecution]: ...
+
+    def list_task_executions(
+        self, node_exec_id: identifier_pb2.NodeExecutionIdentifier
+    ) -> list[task_execution_pb2.TaskExecution]: ...
+
+    def get_workflow(self, identifier: identifier_pb2.Identifier) -> workflow_pb2.Workflow: ...
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Templates: what each node is (kind, display name, gate, interface), from the compiled workflow
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TemplateInfo:
+    """What the sync knows about a node beyond its NodeExecution: set on each node wrapper as ``_template_info``."""
+
+    kind: NodeKind
+    name: str
+    #: {"kind": "approve"|"signal"|"sleep", "signal_id": str, "type": str} for gate nodes, else None.
+    gate: Mapping[str, str] | None = None
+    #: For an array subtask that is a child node (event version 1): its index, used in the row key.
+    index: int | None = None
+
+
+def _id_key(ident: identifier_pb2.Identifier) -> tuple[int, str, str, str, str]:
+    return (ident.resource_type, ident.project, ident.domain, ident.name, ident.version)
+
+
+def _short(name: str) -> str:
+    """``"my.module.t1"`` -> ``"t1"``: what a user calls a task or workflow."""
+    return name.rsplit(".", 1)[-1] if name else name
+
+
+@dataclass
+class _Compiled:
+    """A workflow's compiled closure, indexed for lookups."""
+
+    primary: core_workflow_pb2.WorkflowTemplate
+    sub_workflows: dict[tuple[int, str, str, str, str], core_workflow_pb2.WorkflowTemplate]
+    task_interfaces: dict[tuple[int, str, str, str, str], interface_pb2.TypedInterface]
+
+    @classmethod
+    def from_workflow(cls, wf: workflow_pb2.Workflow) -> _Compiled:
+        closure = wf.closure.compiled_workflow
+        return cls(
+            primary=closure.primary.template,
+            sub_workflows={_id_key(s.template.id): s.template for s in closure.sub_workflows},
+            task_interfaces={_id_key(t.template.id): t.template.interface for t in closure.tasks},
+        )
+
+
+def _template_nodes(template: core_workflow_pb2.WorkflowTemplate) -> dict[str, core_workflow_pb2.Node]:
+    nodes = {n.id: n for n in template.nodes}
+    if template.HasField("failure_node"):
+        nodes[template.failure_node.id] = template.failure_node
+    return nodes
+
+
+def _branch_nodes(branch: core_workflow_pb2.BranchNode) -> dict[str, core_workflow_pb2.Node]:
+    if_else = branch.if_else
+    nodes = [if_else.case.then_node, *(b.then_node for b in if_else.other)]
+    if if_else.HasField("else_node"):
+        nodes.append(if_else.else_node)
+    return {n.id: n for n in nodes if n.id}
+
+
+def type_label(lt: types_pb2.LiteralType) -> str:
+    """A short Python-ish name of a literal type, for gate prompts: ``bool``, ``int``, ``list[str]``."""
+    which = lt.WhichOneof("type")
+    if which == "simple":
+        return {
+            types_pb2.NONE: "none",
+            types_pb2.INTEGER: "int",
+            types_pb2.FLOAT: "float",
+            types_pb2.STRING: "str",
+            types_pb2.BOOLEAN: "bool",
+            types_pb2.DATETIME: "datetime",
+            types_pb2.DURATION: "timedelta",
+            types_pb2.BINARY: "bytes",
+            types_pb2.ERROR: "error",
+            types_pb2.STRUCT: "dict",
+        }.get(lt.simple, "unknown")
+    if which == "collection_type":
+        return f"list[{type_label(lt.collection_type)}]"
+    if which == "map_value_type":
+        return f"dict[str, {type_label(lt.map_value_type)}]"
+    if which == "enum_type":
+        return "enum"
+    if which == "blob":
+        return "file"
+    if which in ("schema", "structured_dataset_type"):
+        return "dataframe"
+    if which == "union_type":
+        return " | ".join(type_label(v) for v in lt.union_type.variants) or "union"
+    return which or "unknown"
+
+
+def _gate_info(gate: core_workflow_pb2.GateNode) -> dict[str, str]:
+    which = gate.WhichOneof("condition")
+    if which == "approve":
+        return {"kind": "approve", "signal_id": gate.approve.signal_id, "type": "bool"}
+    if which == "signal":
+        return {"kind": "signal", "signal_id": gate.signal.signal_id, "type": type_label(gate.signal.type)}
+    return {"kind": "sleep", "signal_id": "", "type": ""}
+
+
+def _list_interface(iface: interface_pb2.TypedInterface) -> interface_pb2.TypedInterface:
+    """The interface of an array node over ``iface``: every input and output becomes a list."""
+    out = interface_pb2.TypedInterface()
+    for src, dst in ((iface.inputs, out.inputs), (iface.outputs, out.outputs)):
+        for name, var in src.variables.items():
+            dst.variables[name].CopyFrom(
+                interface_pb2.Variable(
+                    type=types_pb2.LiteralType(collection_type=var.type), description=var.description
+                )
+            )
+    return out
+
+
+def is_start_or_end(node: node_execution_pb2.NodeExecution) -> bool:
+    """Whether a node execution is a start/end marker (hidden, as flytekit and the console hide them)."""
+    spec = node.metadata.spec_node_id or node.id.node_id
+    return spec in (START_NODE_ID, END_NODE_ID) or node.id.node_id.endswith(("-" + START_NODE_ID, "-" + END_NODE_ID))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# State kept between refreshes
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _version(ts: timestamp_pb2.Timestamp, phase: int) -> tuple[int, int, int]:
+    """What "changed" means for a node or execution: its updated_at and phase."""
+    return (ts.seconds, ts.nanos, int(phase))
+
+
+@dataclass
+class _Scope:
+    """The nodes under one owner: an execution's top level, or a parent node's children."""
+
+    exec_state: _ExecState
+    parent_id: str
+    parent: _NodeState | None = None
+    nodes: dict[str, _NodeState] = field(default_factory=dict)  # node_id -> state, first-seen order
+    watermark: timestamp_pb2.Timestamp | None = None
+    listed_for: tuple[int, int, int] | None = None  # owner version when last listed
+    listed_in: int = -1  # refresh number of the last listing
+
+
+@dataclass
+class _NodeState:
+    proto: node_execution_pb2.NodeExecution
+    wrapper: FlyteNodeExecution
+    scope: _Scope
+    tasks: list[task_execution_pb2.TaskExecution] = field(default_factory=list)
+    task_wrappers: dict[int, FlyteTaskExecution] = field(default_factory=dict)
+    tasks_for: tuple[int, int, int] | None = None
+    tasks_in: int = -1
+    children: _Scope | None = None
+    child_exec: _ExecState | None = None
+    template: core_workflow_pb2.Node | None = None
+
+    @property
+    def version(self) -> tuple[int, int, int]:
+        return _version(self.proto.closure.updated_at, self.proto.closure.phase)
+
+    @property
+    def terminal(self) -> bool:
+        return is_terminal("node", self.proto.closure.phase)
+
+
+@dataclass
+class _ExecState:
+    wf_id: identifier_pb2.WorkflowExecutionIdentifier
+    wrapper: FlyteWorkflowExecution
+    proto: admin_execution_pb2.Execution | None
+    top: _Scope = field(init=False)
+    fetched_in: int = -1
+    terminal_before: bool = False  # terminal at the end of a previous refresh: never fetched again
+
+    def __post_init__(self) -> None:
+        self.top = _Scope(self, "")
+
+    @property
+    def version(self) -> tuple[int, int, int] | None:
+        if self.proto is None:
+            return None
+        return _version(self.proto.closure.updated_at, self.proto.closure.phase)
+
+    @property
+    def terminal(self) -> bool:
+        return self.proto is not None and is_terminal("workflow", self.proto.closure.phase)
+
+
+class _EntityCache:
+    """Compiled workflows per remote (registered entities are immutable, so a cache never goes stale)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        #: None: the workflow could not be fetched (kinds then come from node metadata alone).
+        self.workflows: dict[tuple[int, str, str, str, str], _Compiled | None] = {}
+        self.filters_unsupported = False
+
+
+_CACHES: weakref.WeakKeyDictionary[Any, _EntityCache] = weakref.WeakKeyDictionary()
+_CACHES_LOCK = threading.Lock()
+
+
+def _cache_for(remote: Any) -> _EntityCache:
+    with _CACHES_LOCK:
+        try:
+            return _CACHES[remote]
+        except KeyError:
+            cache = _CACHES[remote] = _EntityCache()
+            return cache
+        except TypeError:  # not weak-referenceable (a test double): a private cache
+            return _EntityCache()
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The refresh: rounds of concurrent jobs
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Job:
+    """One RPC (or a short fixed sequence) and what to do with its answer on the syncing thread."""
+
+    key: tuple[Any, ...]
+    call: Callable[[], Any]
+    handle: Callable[[Any], None]
+
+
+class TreeSync:
+    """Keeps one execution's tree in sync; :meth:`refresh` fetches only what can still change.
+
+    Not thread-safe: one refresh at a time (the scheduler runs at most one per watch).
+    """
+
+    def __init__(self, remote: Remote | _RemoteLike, execution: FlyteWorkflowExecution) -> None:
+        self.remote = remote
+        self.execution = execution
+        self._cache = _cache_for(remote)
+        self._refresh_no = 0
+        proto = execution.to_flyte_idl()
+        self._root = _ExecState(wf_id=proto.id, wrapper=execution, proto=proto if proto.HasField("closure") else None)
+        self._root.fetched_in = -1
+        self._execs: dict[tuple[str, str, str], _ExecState] = {self._exec_key(proto.id): self._root}
+        self.last_rpc_count = 0
+
+    @staticmethod
+    def _exec_key(wf_id: identifier_pb2.WorkflowExecutionIdentifier) -> tuple[str, str, str]:
+        return (wf_id.project, wf_id.domain, wf_id.name)
+
+    # ---- public ----------------------------------------------------------------------------------------------
+
+    @property
+    def complete(self) -> bool:
+        """True once the execution is terminal and every part of its tree is final: nothing left to fetch."""
+        return self._refresh_no > 0 and not self._plan(True, self._refresh_no + 1)
+
+    def refresh(self, sync_nodes: bool = True) -> FlyteWorkflowExecution:
+        """Bring the wrappers up to date with FlyteAdmin and return the root execution wrapper.
+
+        Raises the first :class:`~flyteexec_widget.errors.RpcFailure` of a round (after the round's other calls
+        finished); what earlier rounds learnt is kept, so the next refresh resumes from there.
+        """
+        self._refresh_no += 1
+        self.last_rpc_count = 0
+        done: set[tuple[Any, ...]] = set()
+        while True:
+            jobs = [j for j in self._plan(sync_nodes, self._refresh_no) if j.key not in done]
+            if not jobs:
+                break
+            done.update(j.key for j in jobs)
+            results = self._run(jobs)
+            for job, result in zip(jobs, results, strict=True):
+                job.handle(result)
+        self._wire(sync_nodes)
+        for st in self._execs.values():
+            st.terminal_before = st.terminal
+        return self.execution
+
+    # ---- planning ----------------------------------------------------------------------------------------------
+
+    def _plan(self, sync_nodes: bool, refresh_no: int) -> list[_Job]:
+        """Every job the current state calls for in refresh ``refresh_no`` (the caller drops those already run)."""
+        jobs: list[_Job] = []
+        for st in list(self._execs.values()) if sync_nodes else [self._root]:
+            jobs.extend(self._plan_exec(st, sync_nodes, refresh_no))
+        return jobs
+
+    def _plan_exec(self, st: _ExecState, sync_nodes: bool, refresh_no: int) -> list[_Job]:
+        jobs: list[_Job] = []
+        ekey = self._exec_key(st.wf_id)
+        if not st.terminal_before and st.fetched_in != refresh_no:
+            jobs.append(_Job(("exec", *ekey), partial(self.remote.get_execution, st.wf_id), self._on_exec(st)))
+        if st.proto is not None and st.proto.closure.HasField("workflow_id"):
+            ident = st.proto.closure.workflow_id
+            wf_key = _id_key(ident)
+            if wf_key not in self._cache.workflows:
+                jobs.append(_Job(("wf", *wf_key), partial(self._get_workflow, ident), self._on_workflow(wf_key)))
+        if sync_nodes:
+            jobs.extend(self._plan_scope(st.top, st.version, st.terminal, refresh_no))
+        return jobs
+
+    def _plan_scope(
+        self, scope: _Scope, owner_version: tuple[int, int, int] | None, owner_terminal: bool, refresh_no: int
+    ) -> list[_Job]:
+        jobs: list[_Job] = []
+        # Listed while the owner runs (once per refresh), and once more after the owner was seen terminal.
+        if (scope.listed_for != owner_version) if owner_terminal else (scope.listed_in != refresh_no):
+            key = ("list", *self._exec_key(scope.exec_state.wf_id), scope.parent_id, owner_version, refresh_no)
+            jobs.append(_Job(key, self._lister(scope), self._on_list(scope, owner_version, refresh_no)))
+        for node in scope.nodes.values():
+            jobs.extend(self._plan_node(node, refresh_no))
+        return jobs
+
+    def _plan_node(self, node: _NodeState, refresh_no: int) -> list[_Job]:
+        jobs: list[_Job] = []
+        version, terminal = node.version, node.terminal
+        # Attempts: for running nodes every refresh; for finished ones once more after updated_at moved.
+        if self._may_have_tasks(node) and ((node.tasks_for != version) if terminal else (node.tasks_in != refresh_no)):
+            key = ("tasks", *self._exec_key(node.scope.exec_state.wf_id), node.proto.id.node_id, version, refresh_no)
+            jobs.append(
+                _Job(key, partial(self.remote.list_task_executions, node.proto.id), self._on_tasks(node, version))
+            )
+        if node.proto.metadata.is_parent_node:
+            if node.children is None:
+                node.children = _Scope(node.scope.exec_state, node.proto.id.node_id, parent=node)
+            jobs.extend(self._plan_scope(node.children, version, terminal, refresh_no))
+        closure = node.proto.closure
+        child_id = closure.workflow_node_metadata.executionId
+        if node.child_exec is None and closure.HasField("workflow_node_metadata") and child_id.name:
+            from .executions import FlyteWorkflowExecution
+
+            key3 = self._exec_key(child_id)
+            child = self._execs.get(key3)
+            if child is None:
+                wrapper = FlyteWorkflowExecution(admin_execution_pb2.Execution(id=child_id), remote=self.remote)  # type: ignore[arg-type]
+                child = self._execs[key3] = _ExecState(wf_id=child_id, wrapper=wrapper, proto=None)
+            node.child_exec = child
+            # _plan() walks every known execution: the child's own jobs are planned there (next round).
+        return jobs
+
+    def _may_have_tasks(self, node: _NodeState) -> bool:
+        """Whether a node runs task attempts: not a pure container (subworkflow, branch), launch plan or gate."""
+        meta = node.proto.metadata
+        if meta.is_dynamic or meta.is_array:
+            return True
+        if meta.is_parent_node:
+            return False
+        if node.proto.closure.HasField("workflow_node_metadata"):
+            return False
+        tmpl = self._template_for(node)
+        if tmpl is not None:
+            return tmpl.HasField("task_node") or tmpl.HasField("array_node")
+        return True
+
+    # ---- calls ---------------------------------------------------------------------------------------------------
+
+    def _get_workflow(self, ident: identifier_pb2.Identifier) -> workflow_pb2.Workflow | None:
+        """The workflow behind an execution; None when FlyteAdmin will not give it (kinds then come from metadata)."""
+        try:
+            return self.remote.get_workflow(ident)
+        except RpcFailure as exc:
+            if exc.transient:
+                raise
+            log.warning("cannot fetch workflow %s (%s); node kinds are inferred from node metadata", ident.name, exc)
+            return None
+
+    def _lister(self, scope: _Scope) -> Callable[[], list[node_execution_pb2.NodeExecution]]:
+        wf_id, parent = scope.exec_state.wf_id, scope.parent_id
+        filters = ""
+        if scope.watermark is not None and not self._cache.filters_unsupported:
+            since = scope.watermark.ToDatetime(tzinfo=_dt.timezone.utc) - WATERMARK_MARGIN
+            filters = "gte(updated_at," + since.strftime("%Y-%m-%dT%H:%M:%S.%fZ") + ")"
+
+        def call() -> list[node_execution_pb2.NodeExecution]:
+            if filters:
+                try:
+                    return self.remote.list_node_executions(wf_id, unique_parent_id=parent, filters=filters)
+                except InvalidArgumentError:
+                    # A server that cannot filter on updated_at: list everything from now on.
+                    log.info("FlyteAdmin rejected an updated_at filter; listing whole levels from now on")
+                    self._cache.filters_unsupported = True
+            return self.remote.list_node_executions(wf_id, unique_parent_id=parent)
+
+        return call
+
+    def _run(self, jobs: Sequence[_Job]) -> list[Any]:
+        """Run the jobs concurrently on the remote's executor; raise the first failure after all finished."""
+        self.last_rpc_count += len(jobs)
+        if len(jobs) == 1:
+            return [jobs[0].call()]
+        executor = self.remote.executor
+        futures: list[Future[Any]] = [executor.submit(j.call) for j in jobs]
+        results: list[Any] = []
+        first_error: BaseException | None = None
+        for fut in futures:
+            try:
+                results.append(fut.result())
+            except BaseException as exc:  # re-raised below, after the other calls finished
+                results.append(None)
+                if first_error is None:
+                    first_error = exc
+        if first_error is not None:
+            raise first_error
+        return results
+
+    # ---- handlers --------------------------------------------------------------------------------------------------
+
+    def _on_exec(self, st: _ExecState) -> Callable[[admin_execution_pb2.Execution], None]:
+        def handle(proto: admin_execution_pb2.Execution) -> None:
+            st.proto = proto
+            st.fetched_in = self._refresh_no
+            st.wrapper._update(proto)
+
+        return handle
+
+    def _on_workflow(self, key: tuple[int, str, str, str, str]) -> Callable[[workflow_pb2.Workflow | None], None]:
+        def handle(wf: workflow_pb2.Workflow | None) -> None:
+            with self._cache.lock:
+                self._cache.workflows[key] = _Compiled.from_workflow(wf) if wf is not None else None
+
+        return handle
+
+    def _on_list(
+        self, scope: _Scope, owner_version: tuple[int, int, int] | None, refresh_no: int
+    ) -> Callable[[list[node_execution_pb2.NodeExecution]], None]:
+        def handle(protos: list[node_execution_pb2.NodeExecution]) -> None:
+            from .executions import FlyteNodeExecution
+
+            scope.listed_for = owner_version
+            scope.listed_in = refresh_no
+            for proto in protos:
+                ts = proto.closure.updated_at
+                if scope.watermark is None or (ts.seconds, ts.nanos) > (scope.watermark.seconds, scope.watermark.nanos):
+                    scope.watermark = timestamp_pb2.Timestamp(seconds=ts.seconds, nanos=ts.nanos)
+                if is_start_or_end(proto):
+                    continue
+                node = scope.nodes.get(proto.id.node_id)
+                if node is None:
+                    wrapper = FlyteNodeExecution(proto, remote=self.remote)  # type: ignore[arg-type]
+                    scope.nodes[proto.id.node_id] = _NodeState(proto=proto, wrapper=wrapper, scope=scope)
+                elif node.proto != proto:
+                    node.proto = proto
+                    node.wrapper._update(proto)
+                    _bump(node.wrapper)
+
+        return handle
+
+    def _on_tasks(
+        self, node: _NodeState, version: tuple[int, int, int]
+    ) -> Callable[[list[task_execution_pb2.TaskExecution]], None]:
+        def handle(protos: list[task_execution_pb2.TaskExecution]) -> None:
+            from .executions import FlyteTaskExecution
+
+            node.tasks_for = version
+            node.tasks_in = self._refresh_no
+            protos = sorted(protos, key=lambda t: t.id.retry_attempt)
+            if protos == node.tasks:
+                return
+            node.tasks = protos
+            for proto in protos:
+                attempt = proto.id.retry_attempt
+                tw = node.task_wrappers.get(attempt)
+                if tw is None:
+                    node.task_wrappers[attempt] = FlyteTaskExecution(proto, remote=self.remote)  # type: ignore[arg-type]
+                else:
+                    tw._update(proto)
+            _bump(node.wrapper)
+
+        return handle
+
+    # ---- templates and wiring ----------------------------------------------------------------------------------
+
+    def _compiled(self, st: _ExecState) -> _Compiled | None:
+        if st.proto is None or not st.proto.closure.HasField("workflow_id"):
+            return None
+        return self._cache.workflows.get(_id_key(st.proto.closure.workflow_id))
+
+    def _scope_templates(self, scope: _Scope) -> dict[str, core_workflow_pb2.Node] | None:
+        """Template nodes of a scope, by id; None when unknown (inside a dynamic node, or no workflow yet)."""
+        compiled = self._compiled(scope.exec_state)
+        if compiled is None:
+            return None
+        if scope.parent is None:
+            return _template_nodes(compiled.primary)
+        tmpl = self._template_for(scope.parent)
+        if tmpl is None:
+            return None
+        if tmpl.HasField("workflow_node") and tmpl.workflow_node.HasField("sub_workflow_ref"):
+            sub = compiled.sub_workflows.get(_id_key(tmpl.workflow_node.sub_workflow_ref))
+            return _template_nodes(sub) if sub is not None else None
+        if tmpl.HasField("branch_node"):
+            return _branch_nodes(tmpl.branch_node)
+        if tmpl.HasField("array_node"):
+            return {"*": tmpl.array_node.node}
+        return None  # dynamic: the generated workflow is not fetched (it would cost a data call per node)
+
+    def _template_for(self, node: _NodeState) -> core_workflow_pb2.Node | None:
+        if node.template is not None:
+            return node.template
+        templates = self._scope_templates(node.scope)
+        if templates is None:
+            return None
+        spec = node.proto.metadata.spec_node_id or node.proto.id.node_id
+        node.template = templates.get(spec) or templates.get(node.proto.id.node_id) or templates.get("*")
+        return node.template
+
+    def _info(self, node: _NodeState) -> tuple[TemplateInfo, interface_pb2.TypedInterface | None]:
+        proto, meta = node.proto, node.proto.metadata
+        tmpl = self._template_for(node)
+        compiled = self._compiled(node.scope.exec_state)
+        spec_id = meta.spec_node_id or proto.id.node_id
+        task_name = _short(node.tasks[-1].id.task_id.name) if node.tasks else ""
+        parent = node.scope.parent
+        if parent is not None and parent.proto.metadata.is_array:
+            m = _SUBTASK_ID.search(proto.id.node_id)
+            index = int(m.group(1)) if m else None
+            name = f"{task_name or spec_id}[{index}]" if index is not None else (task_name or spec_id)
+            return TemplateInfo("subtask", name, index=index), None
+        if tmpl is None:
+            if meta.is_array:
+                kind = "array"
+            elif meta.is_dynamic:
+                kind = "dynamic"
+            elif proto.closure.HasField("workflow_node_metadata"):
+                kind = "launch_plan"
+            elif meta.is_parent_node:
+                kind = "subworkflow"
+            else:
+                kind = "task"
+            return TemplateInfo(kind, task_name or spec_id), None
+        if tmpl.HasField("task_node"):
+            ref = tmpl.task_node.reference_id
+            iface = compiled.task_interfaces.get(_id_key(ref)) if compiled else None
+            return TemplateInfo("dynamic" if meta.is_dynamic else "task", _short(ref.name) or spec_id), iface
+        if tmpl.HasField("workflow_node"):
+            wn = tmpl.workflow_node
+            if wn.HasField("launchplan_ref"):
+                child_iface = None
+                if node.child_exec is not None:
+                    child_compiled = self._compiled(node.child_exec)
+                    child_iface = child_compiled.primary.interface if child_compiled else None
+                return TemplateInfo("launch_plan", _short(wn.launchplan_ref.name) or spec_id), child_iface
+            sub = compiled.sub_workflows.get(_id_key(wn.sub_workflow_ref)) if compiled else None
+            return TemplateInfo("subworkflow", _short(wn.sub_workflow_ref.name) or spec_id), (
+                sub.interface if sub is not None else None
+            )
+        if tmpl.HasField("branch_node"):
+            return TemplateInfo("branch", tmpl.metadata.name or spec_id), None
+        if tmpl.HasField("gate_node"):
+            return TemplateInfo("gate", tmpl.metadata.name or spec_id, _gate_info(tmpl.gate_node)), None
+        if tmpl.HasField("array_node"):
+            sub_node = tmpl.array_node.node
+            iface = None
+            name = tmpl.metadata.name or spec_id
+            if sub_node.HasField("task_node") and compiled is not None:
+                ref = sub_node.task_node.reference_id
+                name = _short(ref.name) or name
+                task_iface = compiled.task_interfaces.get(_id_key(ref))
+                iface = _list_interface(task_iface) if task_iface is not None else None
+            return TemplateInfo("array", name), iface
+        return TemplateInfo("task", spec_id), None
+
+    def _wire(self, sync_nodes: bool) -> None:
+        """Point the wrappers at each other the way flytekit does, and attach what rows are built from."""
+        if not sync_nodes:
+            return
+        for st in self._execs.values():
+            st.wrapper._node_executions = self._wire_scope(st.top)
+
+    def _wire_scope(self, scope: _Scope) -> dict[str, FlyteNodeExecution]:
+        out: dict[str, FlyteNodeExecution] = {}
+        for node_id, node in scope.nodes.items():
+            w = node.wrapper
+            info, iface = self._info(node)
+            if getattr(w, "_template_info", None) != info:
+                w._template_info = info  # type: ignore[attr-defined]
+                _bump(w)
+            w._task_executions = [node.task_wrappers[t.id.retry_attempt] for t in node.tasks]
+            if node.children is not None:
+                w._subworkflow_node_executions = self._wire_scope(node.children)
+            if node.child_exec is not None:
+                w._workflow_executions = [node.child_exec.wrapper]
+            if iface is not None:
+                w._interface = iface
+            out[node_id] = w
+        return out
+
+
+def _bump(wrapper: Any) -> None:
+    """Mark a wrapper as changed, so the model rebuilds its row (rows are cached per ``_fx_version``)."""
+    wrapper._fx_version = getattr(wrapper, "_fx_version", 0) + 1
+
+
+def sync_execution(
+    remote: Remote | _RemoteLike, execution: FlyteWorkflowExecution, sync_nodes: bool = True
+) -> FlyteWorkflowExecution:
+    """Sync ``execution`` (in place) with FlyteAdmin and return it, with its whole node tree if ``sync_nodes``.
+
+    Like flytekit's ``FlyteRemote.sync_execution``, but concurrent, and without fetching inputs/outputs (the
+    wrappers fetch them on first access). A :class:`TreeSync` kept on the execution makes repeated syncs
+    incremental.
+    """
+    tree: TreeSync | None = getattr(execution, "_tree_sync", None)
+    if tree is None or tree.remote is not remote:
+        tree = TreeSync(remote, execution)
+        execution._tree_sync = tree  # type: ignore[attr-defined]
+    return tree.refresh(sync_nodes=sync_nodes)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Plain JSON for rows and header (model.py builds rows from these; no protobuf leaves this module)
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _iso(ts: timestamp_pb2.Timestamp) -> str:
+    dt = ts.ToDatetime(tzinfo=_dt.timezone.utc)
+    return dt.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _ts(msg: Any, name: str) -> str | None:
+    return _iso(getattr(msg, name)) if msg.HasField(name) else None
+
+
+def _seconds(msg: Any, name: str) -> float | None:
+    if not msg.HasField(name):
+        return None
+    d = getattr(msg, name)
+    return float(d.seconds) + d.nanos / 1e9
+
+
+def _queued(closure: Any) -> float | None:
+    if not (closure.HasField("started_at") and closure.HasField("created_at")):
+        return None
+    s, c = closure.started_at, closure.created_at
+    return max(0.0, (s.seconds - c.seconds) + (s.nanos - c.nanos) / 1e9)
+
+
+def _error(err: execution_pb2.ExecutionError, *, from_list: bool) -> dict[str, Any]:
+    message = err.message
+    return {
+        "kind": execution_pb2.ExecutionError.ErrorKind.Name(err.kind),
+        "code": err.code,
+        "message": message,
+        "trimmed": from_list and len(message.encode()) >= _LIST_ERROR_TRIM_BYTES,
+    }
+
+
+def safe_link(uri: str) -> bool:
+    """Only http(s) links with a host reach the page (a ``javascript:`` log link would run on click)."""
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def _logs(logs: Iterable[execution_pb2.TaskLog], attempt: int) -> list[dict[str, Any]]:
+    return [{"name": lg.name, "uri": lg.uri, "attempt": attempt} for lg in logs if safe_link(lg.uri)]
+
+
+def _cache_label(status: int) -> str:
+    try:
+        return CACHE_LABELS[CacheStatus(status)]
+    except ValueError:
+        return f"cache status {int(status)}"
+
+
+def _latest_subtasks(
+    tasks: Sequence[task_execution_pb2.TaskExecution],
+) -> dict[int, Any]:
+    """The latest retry per subtask index over every attempt of an array node (event version 0)."""
+    latest: dict[int, tuple[tuple[int, int], Any]] = {}
+    for t in tasks:
+        for res in t.closure.metadata.external_resources:
+            rank = (t.id.retry_attempt, res.retry_attempt)
+            cur = latest.get(res.index)
+            if cur is None or rank >= cur[0]:
+                latest[res.index] = (rank, res)
+    return {i: r for i, (_, r) in sorted(latest.items())}
+
+
+def node_fields(
+    proto: node_execution_pb2.NodeExecution,
+    tasks: Sequence[task_execution_pb2.TaskExecution],
+    info: TemplateInfo | None,
+) -> dict[str, Any]:
+    """A node's row fields (all but key, parent, depth, has_children, child), as plain JSON."""
+    closure, meta = proto.closure, proto.metadata
+    if info is None:
+        kind = (
+            "array"
+            if meta.is_array
+            else "dynamic"
+            if meta.is_dynamic
+            else "launch_plan"
+            if closure.HasField("workflow_node_metadata")
+            else "subworkflow"
+            if meta.is_parent_node
+            else "task"
+        )
+        info = TemplateInfo(kind, meta.spec_node_id or proto.id.node_id)
+    phase = int(closure.phase)
+    st = PAUSED_STYLE if info.kind == "gate" and phase == NodePhase.RUNNING else style("node", phase)
+    logs: list[dict[str, Any]] = []
+    for t in tasks:
+        logs.extend(_logs(t.closure.logs, t.id.retry_attempt))
+    error = None
+    if closure.HasField("error"):
+        error = _error(closure.error, from_list=True)
+        if error["trimmed"]:
+            prefix = closure.error.message[:50]
+            for t in reversed(tasks):
+                if t.closure.HasField("error") and t.closure.error.message.startswith(prefix):
+                    error = _error(t.closure.error, from_list=False)
+                    break
+    elif is_terminal("node", phase) and tasks and tasks[-1].closure.HasField("error"):
+        error = _error(tasks[-1].closure.error, from_list=False)
+    subtasks = None
+    if meta.is_array and tasks:
+        latest = _latest_subtasks(tasks)
+        if latest:
+            counts: dict[str, int] = {}
+            for res in latest.values():
+                name = phase_name("task", res.phase)
+                counts[name] = counts.get(name, 0) + 1
+            subtasks = {"total": len(latest), "counts": counts}
+    return {
+        "node_id": proto.id.node_id,
+        "name": info.name,
+        "kind": info.kind,
+        "phase": phase_name("node", phase),
+        "label": st.label,
+        "color": st.color,
+        "terminal": st.terminal,
+        "created_at": _ts(closure, "created_at"),
+        "started_at": _ts(closure, "started_at"),
+        "duration_s": _seconds(closure, "duration"),
+        "queued_s": _queued(closure),
+        "attempts": len(tasks),
+        "cache": _cache_label(closure.task_node_metadata.cache_status)
+        if closure.HasField("task_node_metadata")
+        else "",
+        "logs": logs,
+        "error": error,
+        "subtasks": subtasks,
+        "gate": dict(info.gate) if info.gate is not None and phase == NodePhase.RUNNING else None,
+        "deck": bool(closure.deck_uri),
+    }
+
+
+def subtask_fields(
+    proto: node_execution_pb2.NodeExecution, tasks: Sequence[task_execution_pb2.TaskExecution], name: str
+) -> list[tuple[int, dict[str, Any]]]:
+    """Rows (index, fields) of an array node's subtasks, from its task executions' external resources."""
+    out: list[tuple[int, dict[str, Any]]] = []
+    for index, res in _latest_subtasks(tasks).items():
+        st = style("task", res.phase)
+        out.append(
+            (
+                index,
+                {
+                    "node_id": res.external_id or f"{proto.id.node_id}[{index}]",
+                    "name": f"{name}[{index}]",
+                    "kind": "subtask",
+                    "phase": phase_name("task", res.phase),
+                    "label": st.label,
+                    "color": st.color,
+                    "terminal": st.terminal,
+                    "created_at": None,
+                    "started_at": None,
+                    "duration_s": None,
+                    "queued_s": None,
+                    "attempts": res.retry_attempt + 1,
+                    "cache": _cache_label(res.cache_status),
+                    "logs": _logs(res.logs, res.retry_attempt),
+                    "error": None,
+                    "subtasks": None,
+                    "gate": None,
+                    "deck": False,
+                },
+            )
+        )
+    return out
+
+
+def header_fields(proto: admin_execution_pb2.Execution) -> dict[str, Any]:
+    """The execution header (all but url), as plain JSON."""
+    closure = proto.closure
+    phase = int(closure.phase)
+    st = style("workflow", phase)
+    error: dict[str, Any] | None = None
+    if closure.HasField("error"):
+        error = _error(closure.error, from_list=False)
+    elif closure.HasField("abort_metadata") or closure.abort_cause:
+        cause = closure.abort_metadata.cause or closure.abort_cause
+        error = {"kind": "ABORTED", "code": "", "message": cause, "trimmed": False}
+    workflow = closure.workflow_id.name or proto.spec.launch_plan.name
+    return {
+        "project": proto.id.project,
+        "domain": proto.id.domain,
+        "name": proto.id.name,
+        "workflow": workflow,
+        "phase": phase_name("workflow", phase),
+        "label": st.label,
+        "color": st.color,
+        "terminal": st.terminal,
+        "created_at": _ts(closure, "created_at"),
+        "started_at": _ts(closure, "started_at"),
+        "duration_s": _seconds(closure, "duration"),
+        "error": error,
+    }
+
+
+def rpc_error_summary(exc: BaseException) -> str:
+    """One line for the model's sync status."""
+    if isinstance(exc, RpcFailure):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
