@@ -31,7 +31,7 @@ from flyteidl.service import (
 
 from . import auth as _auth
 from .config import load_config
-from .errors import TRANSIENT_CODES, ConfigError, FlyteAssertion, RpcFailure, translate_rpc_error
+from .errors import TRANSIENT_CODES, ConfigError, FlyteAssertion, RpcFailure, UnavailableError, translate_rpc_error
 from .refs import ExecutionRef, console_base, execution_url, normalize_endpoint, parse_execution_ref
 
 if TYPE_CHECKING:
@@ -103,8 +103,17 @@ def _ts_key(msg: Any) -> tuple[int, int]:
 class Remote:
     """A FlyteAdmin client that mirrors the parts of flytekit's ``FlyteRemote`` used to watch executions.
 
-    ``on_retry(attempt, delay, error)`` is called before each retry sleep (the live view shows "reconnecting");
-    ``sleep`` is injectable so tests never wait.
+    - ``endpoint``: the admin's ``host:port`` (a ``dns:///`` prefix is dropped).
+    - ``insecure``: plain-text gRPC (sandbox). Otherwise TLS with the system roots, or ``ca_cert_file_path``'s.
+    - ``insecure_skip_verify``: gRPC Python cannot skip certificate verification; like flytekit, the certificate
+      the server presents is fetched (unverified) when the channel opens and trusted as the only root. The name
+      in it must still match the endpoint's host.
+    - ``auth``: an :class:`~flyteexec_widget.auth.Authenticator` (None: send no token).
+    - ``rpc_timeout``: the deadline of every call, in seconds (``call(timeout=...)`` overrides it per call).
+    - ``retry``: how transient codes (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED) are retried.
+    - ``max_workers``: size of :attr:`executor`, the pool the sync layer runs concurrent calls on.
+    - ``on_retry(attempt, delay, error)``: called before each retry sleep (the live view shows "reconnecting").
+    - ``sleep``: injectable so tests never wait; ``channel_options``: extra gRPC channel options.
     """
 
     def __init__(
@@ -210,7 +219,12 @@ class Remote:
             try:
                 pem = ssl.get_server_certificate((host, int(port)))
             except OSError as e:
-                raise ConfigError(f"insecure_skip_verify: cannot fetch the certificate of {self.endpoint}: {e}") from e
+                raise UnavailableError(
+                    f"FlyteAdmin at {self.endpoint} is unavailable (insecure_skip_verify: cannot fetch its "
+                    f"certificate: {e})",
+                    code=grpc.StatusCode.UNAVAILABLE,
+                    method="connect",
+                ) from e
             return grpc.ssl_channel_credentials(root_certificates=pem.encode())
         if self.ca_cert_file_path:
             try:
