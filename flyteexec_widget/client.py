@@ -385,7 +385,9 @@ class Remote:
                 failure = translate_rpc_error(err, method=method, endpoint=self.endpoint, subject=subject)
                 if code in TRANSIENT_CODES and attempt < policy.max_attempts:
                     delay = policy.backoff(attempt)
-                    log.warning("%s (attempt %d/%d), retrying in %.2fs", failure, attempt, policy.max_attempts, delay)
+                    # info, not warning: retries are expected, and an unconfigured root logger would print
+                    # warnings from the sync thread into whatever notebook cell is running
+                    log.info("%s (attempt %d/%d), retrying in %.2fs", failure, attempt, policy.max_attempts, delay)
                     if hook is not None:
                         try:
                             hook(attempt, delay, failure)
