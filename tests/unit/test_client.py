@@ -455,3 +455,21 @@ def test_unreadable_ca_cert_file_is_a_config_error(tmp_path: Any) -> None:
     r = Remote("127.0.0.1:1", ca_cert_file_path=str(tmp_path / "nope.pem"))
     with r, pytest.raises(errors.ConfigError, match="caCertFilePath"):
         r.get_execution(wf_id())
+
+
+def test_per_call_on_retry_hook_and_a_failing_hook(fake: FakeServer) -> None:
+    fake.admin.add_execution(wf_id())
+    fake.state.fail["GetExecution"] = [grpc.StatusCode.RESOURCE_EXHAUSTED]
+
+    def broken_hook(attempt: int, delay: float, error: errors.RpcFailure) -> None:
+        raise RuntimeError("UI went away")
+
+    seen: list[int] = []
+    with remote_for(fake, on_retry=broken_hook) as r:
+        # the Remote's hook fails: the call still retries and succeeds
+        assert r.get_execution(wf_id()).id.name == "exec1"
+        fake.state.fail["GetExecution"] = [grpc.StatusCode.DEADLINE_EXCEEDED]
+        req = execution_pb2.WorkflowExecutionGetRequest(id=wf_id())
+        r.call("admin", "GetExecution", req, on_retry=lambda a, d, e: seen.append(a))
+    assert seen == [1]
+    assert fake.state.count("GetExecution") == 4
