@@ -17,11 +17,17 @@ from datetime import timedelta
 from typing import Any, Protocol, TypeVar
 
 import grpc
-from flyteidl.admin import common_pb2, event_pb2, execution_pb2, node_execution_pb2, signal_pb2
-from flyteidl.admin import task_execution_pb2, version_pb2
+from flyteidl.admin import (
+    common_pb2,
+    event_pb2,
+    execution_pb2,
+    node_execution_pb2,
+    signal_pb2,
+    task_execution_pb2,
+    version_pb2,
+)
 from flyteidl.core import identifier_pb2, literals_pb2
-from flyteidl.service import admin_pb2_grpc, auth_pb2, auth_pb2_grpc, dataproxy_pb2, dataproxy_pb2_grpc
-from flyteidl.service import signal_pb2_grpc
+from flyteidl.service import admin_pb2_grpc, auth_pb2, auth_pb2_grpc, dataproxy_pb2, dataproxy_pb2_grpc, signal_pb2_grpc
 
 from .. import __version__
 from .knobs import AUTH_METADATA_KEY, bearer_token
@@ -239,7 +245,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):  # type: ignore[misc]
             workflow_id.CopyFrom(original.proto.closure.workflow_id)
         if metadata is not None:
             spec.metadata.CopyFrom(metadata)
-        spec.metadata.mode = mode  # type: ignore[assignment]
+        spec.metadata.mode = mode
         spec.metadata.reference_execution.CopyFrom(ref)
         if overwrite_cache:
             spec.overwrite_cache = True
@@ -271,7 +277,12 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):  # type: ignore[misc]
             filters = "+".join(f for f in (filters, f"eq(name,{request.id.name})") if f)
         sort = request.sort_by if request.HasField("sort_by") else None
         items, token = self._store.list_executions(
-            request.id.project, request.id.domain, limit=request.limit, token=request.token, filters=filters, sort_by=sort
+            request.id.project,
+            request.id.domain,
+            limit=request.limit,
+            token=request.token,
+            filters=filters,
+            sort_by=sort,
         )
         return execution_pb2.ExecutionList(executions=items, token=token)
 
@@ -291,7 +302,9 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):  # type: ignore[misc]
             return resp
 
     @_rpc
-    def TerminateExecution(self, request: execution_pb2.ExecutionTerminateRequest, context: grpc.ServicerContext) -> Any:
+    def TerminateExecution(
+        self, request: execution_pb2.ExecutionTerminateRequest, context: grpc.ServicerContext
+    ) -> Any:
         _require_exec_id(request.id)
         self._store.terminate(request.id, request.cause, self._ctx.principal(context))
         driver = self._ctx.driver
@@ -305,7 +318,9 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):  # type: ignore[misc]
     # -- node executions --------------------------------------------------------------------------------------
 
     @_rpc
-    def GetNodeExecution(self, request: node_execution_pb2.NodeExecutionGetRequest, context: grpc.ServicerContext) -> Any:
+    def GetNodeExecution(
+        self, request: node_execution_pb2.NodeExecutionGetRequest, context: grpc.ServicerContext
+    ) -> Any:
         _require_node_id(request.id)
         return self._store.get_node_execution(request.id)
 
@@ -343,7 +358,9 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):  # type: ignore[misc]
             if rec.dynamic is not None:
                 resp.dynamic_workflow.CopyFrom(rec.dynamic)
             nid = request.id
-            base = f"flyte://v1/{nid.execution_id.project}/{nid.execution_id.domain}/{nid.execution_id.name}/{nid.node_id}"
+            base = (
+                f"flyte://v1/{nid.execution_id.project}/{nid.execution_id.domain}/{nid.execution_id.name}/{nid.node_id}"
+            )
             resp.flyte_urls.inputs = f"{base}/i"
             resp.flyte_urls.outputs = f"{base}/o"
             if rec.proto.closure.deck_uri:
@@ -364,7 +381,9 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):  # type: ignore[misc]
     # -- task executions --------------------------------------------------------------------------------------
 
     @_rpc
-    def GetTaskExecution(self, request: task_execution_pb2.TaskExecutionGetRequest, context: grpc.ServicerContext) -> Any:
+    def GetTaskExecution(
+        self, request: task_execution_pb2.TaskExecutionGetRequest, context: grpc.ServicerContext
+    ) -> Any:
         _require_node_id(request.id.node_execution_id)
         return self._store.get_task_execution(request.id)
 
@@ -411,7 +430,9 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):  # type: ignore[misc]
     # -- events (propeller's side; the player calls these) ----------------------------------------------------
 
     @_rpc
-    def CreateWorkflowEvent(self, request: event_pb2.WorkflowExecutionEventRequest, context: grpc.ServicerContext) -> Any:
+    def CreateWorkflowEvent(
+        self, request: event_pb2.WorkflowExecutionEventRequest, context: grpc.ServicerContext
+    ) -> Any:
         _require_exec_id(request.event.execution_id, "event.execution_id")
         self._store.apply_workflow_event(request.event)
         return event_pb2.WorkflowExecutionEventResponse()
@@ -482,7 +503,9 @@ class DataProxyServicer(dataproxy_pb2_grpc.DataProxyServiceServicer):  # type: i
         self._signer = signer
 
     @_rpc
-    def CreateDownloadLink(self, request: dataproxy_pb2.CreateDownloadLinkRequest, context: grpc.ServicerContext) -> Any:
+    def CreateDownloadLink(
+        self, request: dataproxy_pb2.CreateDownloadLinkRequest, context: grpc.ServicerContext
+    ) -> Any:
         if request.artifact_type != dataproxy_pb2.ARTIFACT_TYPE_DECK:
             raise _invalid("unsupported artifact type: only ARTIFACT_TYPE_DECK is supported")
         if request.WhichOneof("source") != "node_execution_id":
@@ -527,7 +550,11 @@ class AuthMetadataServicer(auth_pb2_grpc.AuthMetadataServiceServicer):  # type: 
             token_endpoint_auth_methods_supported=["client_secret_basic"],
             jwks_uri=f"{cfg.issuer}/oauth2/jwks",
             code_challenge_methods_supported=["S256"],
-            grant_types_supported=["client_credentials", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"],
+            grant_types_supported=[
+                "client_credentials",
+                "refresh_token",
+                "urn:ietf:params:oauth:grant-type:device_code",
+            ],
         )
 
     def GetPublicClientConfig(
@@ -544,9 +571,7 @@ class AuthMetadataServicer(auth_pb2_grpc.AuthMetadataServiceServicer):  # type: 
         )
 
 
-def add_servicers(
-    server: grpc.Server, ctx: AdminContext, signer: BlobSigner, *, auth: bool
-) -> None:
+def add_servicers(server: grpc.Server, ctx: AdminContext, signer: BlobSigner, *, auth: bool) -> None:
     """Register every sandbox service on ``server`` (AuthMetadataService only with ``auth``)."""
     admin_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(ctx), server)
     signal_pb2_grpc.add_SignalServiceServicer_to_server(SignalServicer(ctx), server)

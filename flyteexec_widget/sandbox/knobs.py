@@ -13,7 +13,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Collection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 
@@ -30,6 +30,9 @@ _OPEN_SERVICES = ("flyteidl.service.AuthMetadataService",)
 
 #: Longest sleep used to push a call past its caller's deadline.
 _MAX_DEADLINE_SLEEP_S = 30.0
+
+#: Real sleeping, behind a name tests can replace to observe latency without timing anything.
+_sleep = time.sleep
 
 
 def _short(method: str) -> str:
@@ -53,14 +56,16 @@ def bearer_token(metadata: dict[str, str]) -> str | None:
     return None
 
 
-def _abort_handler(code: grpc.StatusCode, message: str, sleep_past_deadline: bool = False) -> grpc.RpcMethodHandler:
+def _abort_handler(
+    code: grpc.StatusCode, message: str, sleep_past_deadline: bool = False
+) -> grpc.RpcMethodHandler[Any, Any]:
     def behaviour(request: Any, context: grpc.ServicerContext) -> Any:
         del request
         if sleep_past_deadline:
             remaining = context.time_remaining()
             if remaining is not None:
                 # Really run past the caller's deadline, as a stuck server does.
-                time.sleep(min(remaining + 0.05, _MAX_DEADLINE_SLEEP_S))
+                _sleep(min(remaining + 0.05, _MAX_DEADLINE_SLEEP_S))
         context.abort(code, message)
 
     return grpc.unary_unary_rpc_method_handler(behaviour)
@@ -75,7 +80,13 @@ class _FailureRule:
         return self.methods is None or method in self.methods
 
 
-class KnobsInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
+if TYPE_CHECKING:  # grpc-stubs make the interceptor generic; the runtime class is not subscriptable
+    _ServerInterceptor = grpc.ServerInterceptor[Any, Any]
+else:
+    _ServerInterceptor = grpc.ServerInterceptor
+
+
+class KnobsInterceptor(_ServerInterceptor):
     """Counts client calls, adds latency, injects failures and checks bearer tokens (when ``token_check`` is set).
 
     ``token_check(token) -> bool`` says whether a bearer token is valid; None turns auth off.
@@ -165,8 +176,10 @@ class KnobsInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
         return None
 
     def intercept_service(
-        self, continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler], details: grpc.HandlerCallDetails
-    ) -> grpc.RpcMethodHandler:
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler[Any, Any] | None],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
         """Apply the knobs to one incoming call."""
         metadata = _metadata(details)
         if metadata.get(INTERNAL_METADATA_KEY) == INTERNAL_METADATA_VALUE:
@@ -176,7 +189,7 @@ class KnobsInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
             self._counts[method] += 1
             latency = self._latency_s
         if latency:
-            time.sleep(latency)
+            _sleep(latency)
         code = self._injected(method)
         if code is not None:
             return _abort_handler(

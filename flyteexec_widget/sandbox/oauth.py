@@ -345,11 +345,11 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             self._json(200, authority.issue(CLIENT_ID))
         elif grant_type == DEVICE_GRANT:
-            status, grant = authority.poll_device(form.get("device_code", ""))
-            if grant is None:
+            status, polled = authority.poll_device(form.get("device_code", ""))
+            if polled is None:
                 self._json(400, {"error": status})
                 return
-            self._json(200, authority.issue(f"device:{grant.client_id}", refresh=True))
+            self._json(200, authority.issue(f"device:{polled.client_id}", refresh=True))
         elif grant_type == "refresh_token":
             body = authority.refresh(form.get("refresh_token", ""))
             if body is None:

@@ -23,10 +23,18 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
 import grpc
-from flyteidl.admin import common_pb2, execution_pb2, launch_plan_pb2, node_execution_pb2, signal_pb2
-from flyteidl.admin import task_execution_pb2, task_pb2, workflow_pb2
-from flyteidl.core import identifier_pb2, literals_pb2, types_pb2
+from flyteidl.admin import (
+    common_pb2,
+    execution_pb2,
+    launch_plan_pb2,
+    node_execution_pb2,
+    signal_pb2,
+    task_execution_pb2,
+    task_pb2,
+    workflow_pb2,
+)
 from flyteidl.core import execution_pb2 as core_execution_pb2
+from flyteidl.core import identifier_pb2, literals_pb2, types_pb2
 from flyteidl.event import event_pb2
 from google.protobuf import json_format, struct_pb2
 from google.protobuf.duration_pb2 import Duration
@@ -376,11 +384,13 @@ def select(
         )
     get = table[key][1]
     descending = sort_by is None or not sort_by.key or sort_by.direction == _DESCENDING
-    present = [r for r in out if get(r) is not None]
+    # Ties are broken by creation order (reversed too when descending), so the newest comes first.
+    present = [(get(r), i, r) for i, r in enumerate(out) if get(r) is not None]
     missing = [r for r in out if get(r) is None]
-    present.sort(key=get, reverse=descending)  # stable: ties keep creation order
+    present.sort(key=lambda t: (t[0], t[1]), reverse=descending)
+    ordered = [t[2] for t in present]
     # Postgres puts NULLs last ascending, first descending.
-    return missing + present if descending else present + missing
+    return missing + ordered if descending else ordered + missing
 
 
 def _time_or_none(msg: Any, name: str) -> datetime | None:
@@ -656,7 +666,7 @@ class Store:
         self.signals[key] = sig
 
     def _task_by_text(self, text: str) -> TaskRecord | None:
-        return self.tasks.get(tuple(json.loads(text)))  # type: ignore[arg-type]
+        return self.tasks.get(tuple(json.loads(text)))
 
     # -- registration -----------------------------------------------------------------------------------------
 
@@ -723,9 +733,7 @@ class Store:
         with self._lock:
             key = exec_key(wf_id)
             if key in self.executions:
-                raise StoreError(
-                    grpc.StatusCode.ALREADY_EXISTS, f"execution with id {':'.join(key)} already exists"
-                )
+                raise StoreError(grpc.StatusCode.ALREADY_EXISTS, f"execution with id {':'.join(key)} already exists")
             now = _ts(self._now())
             proto = execution_pb2.Execution()
             proto.id.CopyFrom(wf_id)
@@ -755,14 +763,15 @@ class Store:
         rec = self.executions.get(exec_key(wf_id))
         if rec is None:
             raise StoreError(
-                grpc.StatusCode.NOT_FOUND, f"missing entity of type execution with identifier {':'.join(exec_key(wf_id))}"
+                grpc.StatusCode.NOT_FOUND,
+                f"missing entity of type execution with identifier {':'.join(exec_key(wf_id))}",
             )
         return rec
 
     def get_execution(self, wf_id: identifier_pb2.WorkflowExecutionIdentifier) -> execution_pb2.Execution:
         """The execution, error message whole; NOT_FOUND when unknown."""
         with self._lock:
-            return self._copy(self._execution(wf_id).proto)  # type: ignore[no-any-return]
+            return self._copy(self._execution(wf_id).proto)
 
     def execution_record(self, wf_id: identifier_pb2.WorkflowExecutionIdentifier) -> ExecutionRecord:
         """The execution's record (a live object: read it under :attr:`lock`)."""
@@ -797,7 +806,7 @@ class Store:
             c.abort_metadata.principal = principal
             c.updated_at.CopyFrom(_ts(self._now()))
             self._save_execution(rec)
-            return self._copy(rec.proto)  # type: ignore[no-any-return]
+            return self._copy(rec.proto)
 
     def apply_workflow_event(self, ev: event_pb2.WorkflowExecutionEvent) -> None:
         """Project a WorkflowExecutionEvent (flyteadmin CreateWorkflowEvent + UpdateExecutionModelState)."""
@@ -820,14 +829,15 @@ class Store:
                 )
             if cur == _WF_RUNNING and new == _WF_QUEUED:
                 raise StoreError(
-                    grpc.StatusCode.FAILED_PRECONDITION, f"Cannot go from RUNNING to QUEUED for workflow execution {name}"
+                    grpc.StatusCode.FAILED_PRECONDITION,
+                    f"Cannot go from RUNNING to QUEUED for workflow execution {name}",
                 )
             if cur == _WF_ABORTING and new not in WORKFLOW_TERMINAL:
                 raise StoreError(
                     grpc.StatusCode.FAILED_PRECONDITION,
                     f"Invalid phase change from ABORTING to {_name(WorkflowPhase, new)} for workflow execution {name}",
                 )
-            c.phase = new  # type: ignore[assignment]
+            c.phase = new
             c.updated_at.CopyFrom(ev.occurred_at)
             if new == _WF_RUNNING:
                 c.started_at.CopyFrom(ev.occurred_at)
@@ -864,7 +874,7 @@ class Store:
             md.is_parent_node = True
             if rec.dynamic is not None:
                 md.is_dynamic = True
-        return proto  # type: ignore[no-any-return]
+        return proto
 
     def get_node_execution(self, nid: identifier_pb2.NodeExecutionIdentifier) -> node_execution_pb2.NodeExecution:
         """The node execution, error message whole; NOT_FOUND when unknown."""
@@ -897,7 +907,9 @@ class Store:
                         grpc.StatusCode.NOT_FOUND,
                         f"missing entity of type node execution with identifier {':'.join(ekey)}:{unique_parent_id}",
                     )
-                recs = [self.nodes[k] for k in self._exec_nodes.get(ekey, []) if self.nodes[k].parent == unique_parent_id]
+                recs = [
+                    self.nodes[k] for k in self._exec_nodes.get(ekey, []) if self.nodes[k].parent == unique_parent_id
+                ]
             else:
                 recs = [
                     self.nodes[k]
@@ -982,7 +994,7 @@ class Store:
             child = ev.workflow_node_metadata.execution_id
             self._execution(child)  # the launched execution must exist
         self._node_inputs(rec, ev)
-        c.phase = new  # type: ignore[assignment]
+        c.phase = new
         c.updated_at.CopyFrom(_reported_at(ev))
         if new == NodePhase.RUNNING:
             c.started_at.CopyFrom(ev.occurred_at)
@@ -990,7 +1002,7 @@ class Store:
         if new in NODE_TERMINAL:
             self._node_terminal(rec, ev)
         if child is not None and c.WhichOneof("target_metadata") != "workflow_node_metadata":
-            c.workflow_node_metadata.execution_id.CopyFrom(child)
+            c.workflow_node_metadata.executionId.CopyFrom(child)
         self._node_task_metadata(rec, ev)
         md = rec.proto.metadata
         # Sticky: only ever switched on by an event.
@@ -1059,7 +1071,7 @@ class Store:
         proto = _trimmed(rec.proto) if listed else self._copy(rec.proto)
         if rec.child_nodes:
             proto.is_parent = True
-        return proto  # type: ignore[no-any-return]
+        return proto
 
     def get_task_execution(self, tid: identifier_pb2.TaskExecutionIdentifier) -> task_execution_pb2.TaskExecution:
         """The task execution, error message whole; NOT_FOUND when unknown."""
@@ -1072,7 +1084,13 @@ class Store:
             return self._task(tid)
 
     def list_task_executions(
-        self, nid: identifier_pb2.NodeExecutionIdentifier, *, limit: int, token: str, filters: str = "", sort_by: Any = None
+        self,
+        nid: identifier_pb2.NodeExecutionIdentifier,
+        *,
+        limit: int,
+        token: str,
+        filters: str = "",
+        sort_by: Any = None,
     ) -> tuple[list[task_execution_pb2.TaskExecution], str]:
         """One page of a node's task executions (attempts, in creation order unless sorted)."""
         with self._lock:
@@ -1144,7 +1162,7 @@ class Store:
             )
         self._task_inputs(rec, ev)
         phase_change = cur != new
-        c.phase = new  # type: ignore[assignment]
+        c.phase = new
         rec.phase_version = int(ev.phase_version)
         c.updated_at.CopyFrom(_reported_at(ev))
         logs = _filter_logs_by_phase(_merge_logs(list(c.logs), list(ev.logs)), new)
@@ -1214,10 +1232,16 @@ class Store:
                 sig = signal_pb2.Signal(id=sid, type=literal_type)
                 self._index_signal(sig)
                 self._save_simple("signal", key, sig)
-            return self._copy(sig)  # type: ignore[no-any-return]
+            return self._copy(sig)
 
     def list_signals(
-        self, wf_id: identifier_pb2.WorkflowExecutionIdentifier, *, limit: int, token: str, filters: str = "", sort_by: Any = None
+        self,
+        wf_id: identifier_pb2.WorkflowExecutionIdentifier,
+        *,
+        limit: int,
+        token: str,
+        filters: str = "",
+        sort_by: Any = None,
     ) -> tuple[list[signal_pb2.Signal], str]:
         """One page of an execution's signals."""
         with self._lock:
@@ -1243,7 +1267,7 @@ class Store:
                 )
             sig.value.CopyFrom(value)
             self._save_simple("signal", key, sig)
-            return self._copy(sig)  # type: ignore[no-any-return]
+            return self._copy(sig)
 
 
 def _name(enum_cls: Any, value: int) -> str:
@@ -1273,9 +1297,9 @@ def literal_matches_type(value: literals_pb2.Literal, literal_type: types_pb2.Li
     scalar = value.scalar
     kind = scalar.WhichOneof("value")
     if kind == "primitive":
-        return _PRIMITIVE_TYPES.get(scalar.primitive.WhichOneof("value") or "") == literal_type.simple
+        return bool(_PRIMITIVE_TYPES.get(scalar.primitive.WhichOneof("value") or "") == literal_type.simple)
     if kind == "none_type":
-        return literal_type.simple == types_pb2.NONE
+        return bool(literal_type.simple == types_pb2.NONE)
     return literal_type.simple in (types_pb2.STRUCT, types_pb2.BINARY) and kind in ("generic", "binary")
 
 

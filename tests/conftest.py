@@ -1,0 +1,42 @@
+"""Shared fixtures: a sandbox FlyteAdmin over real gRPC on 127.0.0.1 (stepped clock), and a client for it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from flyteexec_widget.client import Remote
+    from flyteexec_widget.sandbox import Sandbox
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    """A fresh ``Sandbox(clock="stepped")`` per test: time moves only in ``sandbox.advance()``."""
+    from flyteexec_widget.sandbox import Sandbox
+
+    with Sandbox(clock="stepped") as sb:
+        yield sb
+
+
+@pytest.fixture(scope="module")
+def module_sandbox() -> Iterator[Sandbox]:
+    """One ``Sandbox(clock="stepped")`` shared by a module's tests (cheaper; tests must use their own executions)."""
+    from flyteexec_widget.sandbox import Sandbox
+
+    with Sandbox(clock="stepped") as sb:
+        yield sb
+
+
+@pytest.fixture
+def remote(sandbox: Sandbox) -> Iterator[Remote]:
+    """Our client (``Remote.for_sandbox``) connected to the per-test ``sandbox``."""
+    from flyteexec_widget.client import Remote
+
+    r = Remote.for_sandbox(sandbox.endpoint, rpc_timeout=10.0)
+    try:
+        yield r
+    finally:
+        r.close()
