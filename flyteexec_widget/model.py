@@ -167,7 +167,11 @@ class ExecutionModel(traitlets.HasTraits):
 
     def update_from(self, execution: Any) -> int:
         """Rebuild header, counts and rows from a synced wrapper tree; publish changed rows. Returns the version."""
-        rows, nodes = self._build(execution)
+        with self._lock:
+            rows, nodes = self._build(execution)
+            return self._publish(execution, rows, nodes)
+
+    def _publish(self, execution: Any, rows: dict[str, Row], nodes: dict[str, Any]) -> int:
         with self.batch():
             old = self._rows
             changed = [row for key, row in rows.items() if old.get(key) != row]

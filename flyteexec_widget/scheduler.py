@@ -119,13 +119,16 @@ class Watch:
         """Block until the watch ends (or ``timeout`` seconds); returns whether it ended."""
         return self.finished.wait(timeout)
 
-    def stop(self) -> None:
-        """Stop syncing; waits for a sync in progress (unless called from that sync). Idempotent."""
+    def stop(self, wait: bool = True) -> None:
+        """Stop syncing. Idempotent. With ``wait`` (default) it returns only once a sync in progress finished
+        (so nothing writes to the model afterwards) and, if this was the last watch, the thread exited.
+        ``wait=False`` is for an interrupt: a sync in flight completes in the background and writes nothing."""
         self._finish("stopped")
         self.scheduler._forget(self)
-        if self._sync_thread != threading.get_ident():
-            with self._cond:
-                self._cond.wait_for(lambda: not self._in_flight)
+        if not wait or self._sync_thread == threading.get_ident():
+            return
+        with self._cond:
+            self._cond.wait_for(lambda: not self._in_flight)
         self.scheduler._join_if_idle()
 
     def _finish(self, state: str | None, **status: Any) -> bool:

@@ -135,6 +135,7 @@ def _short(name: str) -> str:
 class _Compiled:
     """A workflow's compiled closure, indexed for lookups."""
 
+    raw: workflow_pb2.Workflow
     primary: core_workflow_pb2.WorkflowTemplate
     sub_workflows: dict[tuple[int, str, str, str, str], core_workflow_pb2.WorkflowTemplate]
     task_interfaces: dict[tuple[int, str, str, str, str], interface_pb2.TypedInterface]
@@ -143,6 +144,7 @@ class _Compiled:
     def from_workflow(cls, wf: workflow_pb2.Workflow) -> _Compiled:
         closure = wf.closure.compiled_workflow
         return cls(
+            raw=wf,
             primary=closure.primary.template,
             sub_workflows={_id_key(s.template.id): s.template for s in closure.sub_workflows},
             task_interfaces={_id_key(t.template.id): t.template.interface for t in closure.tasks},
@@ -453,7 +455,7 @@ class TreeSync:
             return False
         tmpl = self._template_for(node)
         if tmpl is not None:
-            return tmpl.HasField("task_node") or tmpl.HasField("array_node")
+            return bool(tmpl.HasField("task_node") or tmpl.HasField("array_node"))
         return True
 
     # ---- calls ---------------------------------------------------------------------------------------------------
@@ -669,6 +671,10 @@ class TreeSync:
         if not sync_nodes:
             return
         for st in self._execs.values():
+            compiled = self._compiled(st)
+            if compiled is not None and st.wrapper._flyte_workflow is None:
+                # What flytekit's sync sets too; the wrapper types workflow outputs with its interface.
+                st.wrapper._flyte_workflow = compiled.raw
             st.wrapper._node_executions = self._wire_scope(st.top)
 
     def _wire_scope(self, scope: _Scope) -> dict[str, FlyteNodeExecution]:
@@ -729,14 +735,14 @@ def _seconds(msg: Any, name: str) -> float | None:
     if not msg.HasField(name):
         return None
     d = getattr(msg, name)
-    return float(d.seconds) + d.nanos / 1e9
+    return float(d.seconds) + float(d.nanos) / 1e9
 
 
 def _queued(closure: Any) -> float | None:
     if not (closure.HasField("started_at") and closure.HasField("created_at")):
         return None
     s, c = closure.started_at, closure.created_at
-    return max(0.0, (s.seconds - c.seconds) + (s.nanos - c.nanos) / 1e9)
+    return max(0.0, float(s.seconds - c.seconds) + float(s.nanos - c.nanos) / 1e9)
 
 
 def _error(err: execution_pb2.ExecutionError, *, from_list: bool) -> dict[str, Any]:

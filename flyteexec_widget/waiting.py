@@ -1,0 +1,252 @@
+"""wait(): block until an execution finishes, showing it live.
+
+Same signature and semantics as flytekit's ``FlyteWorkflowExecution.wait(timeout, poll_interval, sync_nodes)``:
+``timeout`` and ``poll_interval`` are seconds or timedeltas; it returns the synced execution, or raises
+:class:`~flyteexec_widget.errors.FlyteTimeout` naming the execution and its last phase.
+
+While it blocks, the execution is synced by the kernel-wide :class:`~flyteexec_widget.scheduler.SyncScheduler`
+(adaptive interval, reconnecting on transient errors); this thread only waits, so Ctrl-C interrupts it promptly.
+
+* In a notebook (an IPython kernel with comms) it shows the live widget (``widget.display_for``) unless one is
+  already on screen or ``show=False``, and processes pending kernel messages while waiting, so the widget's
+  buttons (Approve, Terminate...) work during the wait. That pumping is done by the ``jupyter-ui-poll`` package
+  when installed (it tracks ipykernel's internals across versions 6 and 7); without it the widget still updates
+  live, but clicks are handled only when the cell ends.
+* In a terminal it rewrites one status line on stderr (``\\r``): ``p:d:name RUNNING 12/40 nodes done, 1 failed,
+  00:42``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import logging
+import sys
+import time
+from collections.abc import Callable, Iterator
+from typing import IO, TYPE_CHECKING, Any
+
+from .errors import FlyteTimeout
+from .model import ExecutionModel, models_for
+from .scheduler import SyncScheduler, Watch, default_scheduler
+
+if TYPE_CHECKING:
+    from .executions import FlyteWorkflowExecution
+
+__all__ = ["format_status_line", "wait"]
+
+log = logging.getLogger(__name__)
+
+#: How often the waiting thread wakes: to process kernel messages (clicks) and refresh the status line.
+UI_TICK_S = 0.1
+TEXT_TICK_S = 0.5
+
+_FAILED = frozenset({"FAILED", "TIMED_OUT"})
+
+
+def _seconds(name: str, value: _dt.timedelta | float | None) -> float | None:
+    """``timeout``/``poll_interval`` as seconds, validated like flytekit's (int seconds or timedelta)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, _dt.timedelta)):
+        raise TypeError(f"{name} must be a number of seconds or a datetime.timedelta, got {value!r}")
+    seconds = value.total_seconds() if isinstance(value, _dt.timedelta) else float(value)
+    if seconds < 0 or seconds != seconds:
+        raise ValueError(f"{name} must not be negative, got {value!r}")
+    return seconds
+
+
+def _in_kernel() -> bool:
+    """Whether we run inside an IPython kernel with comms (a notebook), not a terminal IPython or plain Python."""
+    ipython_mod = sys.modules.get("IPython")
+    if ipython_mod is None:
+        return False
+    try:
+        ip = ipython_mod.get_ipython()
+    except Exception:
+        return False
+    return ip is not None and getattr(ip, "kernel", None) is not None
+
+
+def format_status_line(model: ExecutionModel, elapsed_s: float) -> str:
+    """The one-line status: ``p:d:name RUNNING 12/40 nodes done, 1 failed, 00:42`` (+ reconnect state)."""
+    header = model.header
+    rows = [r for r in model.rows.values() if r["kind"] != "subtask"]
+    done = sum(1 for r in rows if r["terminal"])
+    failed = sum(1 for r in rows if r["phase"] in _FAILED)
+    duration = header.get("duration_s") if header.get("terminal") else None
+    secs = int(duration if duration is not None else elapsed_s)
+    hours, rest = divmod(max(0, secs), 3600)
+    clock = f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
+    line = (
+        f"{model.execution_key or '?'} {header.get('phase', 'UNKNOWN')} "
+        f"{done}/{len(rows)} nodes done, {failed} failed, {clock}"
+    )
+    status = model.sync_status
+    if status.get("state") == "reconnecting":
+        line += f" (reconnecting, attempt {status.get('attempt')})"
+    elif status.get("state") == "error" and status.get("last_error"):
+        line += f" (error: {str(status['last_error'])[:80]})"
+    return line
+
+
+class _StatusLine:
+    """A ``\\r``-rewritten line on a text stream; only rewrites when the text changed."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+        self._last = ""
+        self._width = 0
+
+    def show(self, text: str) -> None:
+        if text == self._last:
+            return
+        pad = " " * max(0, self._width - len(text))
+        self.stream.write("\r" + text + pad)
+        self.stream.flush()
+        self._last, self._width = text, len(text)
+
+    def close(self) -> None:
+        if self._last:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+@contextlib.contextmanager
+def _kernel_pump() -> Iterator[Callable[[], None]]:
+    """A function processing pending kernel messages (comm clicks) while the cell blocks; no-op if unavailable."""
+    try:
+        from jupyter_ui_poll import ui_events
+    except ImportError:
+        log.debug("jupyter-ui-poll is not installed: widget clicks are handled after wait() returns")
+        yield lambda: None
+        return
+    with ui_events() as poll:
+        yield lambda: poll(10)
+
+
+def _show_widget(execution: Any, model: ExecutionModel) -> bool:
+    """Display the live widget through the widget module; False when it cannot (then a text line is used)."""
+    try:
+        from .widget import display_for
+    except ImportError:
+        return False
+    try:
+        shown = display_for(execution, model)
+    except Exception:
+        log.exception("could not display the execution widget; falling back to a status line")
+        return False
+    if shown is None:  # not in a kernel after all
+        return False
+    model.mark_shown()
+    return True
+
+
+def wait(
+    execution: FlyteWorkflowExecution,
+    timeout: _dt.timedelta | float | None = None,
+    poll_interval: _dt.timedelta | float | None = None,
+    sync_nodes: bool = True,
+    *,
+    show: bool | None = None,
+    scheduler: SyncScheduler | None = None,
+    stream: IO[str] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> FlyteWorkflowExecution:
+    """Block until ``execution`` reaches a terminal phase; return it, synced (its node tree too if ``sync_nodes``).
+
+    ``show``: None shows the widget in a notebook (unless one is already on screen) or a status line on a
+    terminal; True forces a display (widget, or the status line outside a notebook); False shows nothing.
+    ``scheduler``, ``stream`` (status line, default stderr) and ``clock`` are for tests.
+    Raises ``FlyteTimeout`` after ``timeout``, and the RPC error that ended the sync if it was permanent
+    (e.g. ``NotFoundError``).
+    """
+    timeout_s = _seconds("timeout", timeout)
+    poll_s = _seconds("poll_interval", poll_interval)
+    if poll_s is not None and poll_s <= 0:
+        raise ValueError(f"poll_interval must be positive, got {poll_interval!r}")
+    if show is not None and not isinstance(show, bool):
+        raise TypeError(f"show must be True, False or None, got {show!r}")
+    sched = scheduler if scheduler is not None else default_scheduler()
+    model = ExecutionModel()
+    in_kernel = _in_kernel()
+    ref = getattr(execution, "_ref", "")
+    already_shown = any(m.shown for m in models_for(ref)) if ref else False
+
+    watch = sched.watch(execution, model, sync_nodes=sync_nodes, poll_interval=poll_s)
+    start = clock()
+    deadline = None if timeout_s is None else start + timeout_s
+    line: _StatusLine | None = None
+    widget = False
+    try:
+        if show is not False and in_kernel and (show or not already_shown):
+            widget = _show_widget(execution, model)
+        out = stream if stream is not None else sys.stderr
+        if (
+            show is not False
+            and not widget
+            and not (in_kernel and already_shown)
+            and (show or in_kernel or _isatty(out))
+        ):
+            line = _StatusLine(out)
+        pump_ctx = _kernel_pump() if in_kernel else contextlib.nullcontext(lambda: None)
+        with pump_ctx as pump:
+            tick = UI_TICK_S if in_kernel else TEXT_TICK_S
+            while not watch.finished.is_set():
+                now = clock()
+                if deadline is not None and now >= deadline:
+                    break
+                pump()
+                if line is not None and model.header:
+                    line.show(format_status_line(model, now - start))
+                remaining = tick if deadline is None else max(0.0, min(tick, deadline - now))
+                watch.wait(remaining)
+        if not watch.finished.is_set():
+            _final_check(sched, watch)
+        if line is not None and model.header:
+            line.show(format_status_line(model, clock() - start))
+        if watch.error is not None:
+            raise watch.error
+        if model.header.get("terminal"):
+            return execution
+        raise FlyteTimeout(_timeout_message(execution, model, timeout_s))
+    except KeyboardInterrupt:
+        # Prompt: do not wait for a sync in flight (it sees the watch stopped and writes nothing more).
+        watch.stop(wait=False)
+        raise
+    finally:
+        # Done, timed out or failed: the watch ends with this call (a terminal one ended already).
+        watch.stop()
+        if line is not None:
+            line.close()
+
+
+def _final_check(sched: SyncScheduler, watch: Watch) -> None:
+    """At the timeout, sync once more on this thread (flytekit re-fetches too) before giving up."""
+    try:
+        sched.sync_once(watch)
+    except Exception:
+        log.exception("final sync before the timeout failed")
+
+
+def _timeout_message(execution: Any, model: ExecutionModel, timeout_s: float | None) -> str:
+    ref = getattr(execution, "_ref", None) or model.execution_key or repr(execution)
+    phase = model.header.get("phase") or _phase_name(execution)
+    limit = f" within {_dt.timedelta(seconds=timeout_s)}" if timeout_s is not None else ""
+    status = model.sync_status
+    extra = f"; last sync error: {status['last_error']}" if status.get("last_error") else ""
+    return f"Execution {ref} did not complete{limit}: last phase {phase}{extra}"
+
+
+def _phase_name(execution: Any) -> str:
+    try:
+        return str(execution._phase_name)
+    except Exception:
+        return "UNKNOWN"
+
+
+def _isatty(stream: IO[str]) -> bool:
+    try:
+        return bool(stream.isatty())
+    except Exception:
+        return False
