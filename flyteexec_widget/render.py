@@ -1,0 +1,398 @@
+"""Static renderings of an execution's state: a text tree (``text/plain``, terminals) and an HTML snapshot.
+
+Both read only the plain data of an :class:`~flyteexec_widget.model.ExecutionModel` (``header``, ``counts``,
+``sync_status`` and the node rows, see docs/architecture.md), so they can be tested with exact strings and carry
+nothing but what the widget shows. Server text is untrusted: the HTML escapes all of it with ``html.escape`` and
+links only http(s) URLs.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import math
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from . import phases
+
+__all__ = [
+    "ExecutionState",
+    "fmt_duration",
+    "html_snapshot",
+    "ordered_rows",
+    "render_html",
+    "render_text",
+    "safe_url",
+    "text_tree",
+]
+
+Row = Mapping[str, Any]
+
+#: Text and HTML stop after this many node rows (a wide execution has 10,000): "... N more nodes".
+MAX_TEXT_ROWS = 200
+MAX_HTML_ROWS = 500
+
+_CSS_PATH = Path(__file__).parent / "static" / "widget.css"
+
+
+class ExecutionState(Protocol):
+    """The read-only part of ``ExecutionModel`` the renderers use."""
+
+    @property
+    def header(self) -> Mapping[str, Any]: ...
+
+    @property
+    def counts(self) -> Mapping[str, Any]: ...
+
+    @property
+    def sync_status(self) -> Mapping[str, Any]: ...
+
+    @property
+    def rows(self) -> Mapping[str, Row]: ...
+
+
+def safe_url(url: Any) -> str | None:
+    """``url`` if it is an absolute http(s) URL with a host, else ``None`` (``javascript:``, ``data:``, relative)."""
+    if not isinstance(url, str):
+        return None
+    u = url.strip()
+    try:
+        parts = urlsplit(u)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return u
+
+
+def fmt_duration(seconds: float | None) -> str:
+    """``0.4s``, ``12s``, ``1m 05s``, ``2h 03m``, ``3d 04h``; ``""`` for ``None``. Same rules as widget.js."""
+    if seconds is None or not math.isfinite(seconds):
+        return ""
+    s = max(0.0, float(seconds))
+    if s < 10:
+        return f"{math.floor(s * 10) / 10:.1f}s"
+    total = int(s)
+    if total < 60:
+        return f"{total}s"
+    m, sec = divmod(total, 60)
+    if m < 60:
+        return f"{m}m {sec:02d}s"
+    h, m = divmod(m, 60)
+    if h < 24:
+        return f"{h}h {m:02d}m"
+    d, h = divmod(h, 24)
+    return f"{d}d {h:02d}h"
+
+
+def _parse_time(value: Any) -> _dt.datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        t = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=_dt.timezone.utc)
+
+
+def _fmt_time(value: Any) -> str:
+    """An ISO timestamp as ``2026-11-27 10:52:20 UTC`` (the snapshot is read later, anywhere: UTC, explicit)."""
+    t = _parse_time(value)
+    return t.astimezone(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC") if t else ""
+
+
+def _now(now: _dt.datetime | None) -> _dt.datetime:
+    return now if now is not None else _dt.datetime.now(_dt.timezone.utc)
+
+
+def _elapsed(header: Mapping[str, Any], now: _dt.datetime | None) -> float | None:
+    """The final duration once terminal, else the time since it started (None before it started)."""
+    if header.get("terminal") and header.get("duration_s") is not None:
+        return float(header["duration_s"])
+    started = _parse_time(header.get("started_at"))
+    if started is None:
+        return header.get("duration_s")
+    return max(0.0, (_now(now) - started).total_seconds())
+
+
+def _sort_key(item: tuple[int, Row]) -> tuple[int, str, int]:
+    index, row = item
+    created = row.get("created_at")
+    return (0 if created else 1, created or "", index)
+
+
+def ordered_rows(rows: Mapping[str, Row] | Iterable[Row]) -> list[Row]:
+    """Rows depth-first: children under their parent, siblings by ``created_at`` (as the console), then arrival.
+
+    A row whose parent is missing is shown at the top level rather than lost.
+    """
+    items = list(rows.values()) if isinstance(rows, Mapping) else list(rows)
+    keys = {r["key"] for r in items}
+    children: dict[str, list[tuple[int, Row]]] = {}
+    for i, r in enumerate(items):
+        parent = r.get("parent") or ""
+        children.setdefault(parent if parent in keys else "", []).append((i, r))
+    out: list[Row] = []
+    stack: list[Row] = [r for _, r in sorted(children.get("", []), key=_sort_key)][::-1]
+    seen: set[str] = set()
+    while stack:
+        row = stack.pop()
+        if row["key"] in seen:  # a cycle in bad data must not loop forever
+            continue
+        seen.add(row["key"])
+        out.append(row)
+        stack.extend(r for _, r in sorted(children.get(row["key"], []), key=_sort_key, reverse=True))
+    return out
+
+
+def _first_line(text: Any, limit: int = 160) -> str:
+    s = str(text or "").strip()
+    line = s.splitlines()[0] if s else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def phase_style(name: str) -> phases.PhaseStyle:
+    """The style of a phase given by name: a node phase, else a task phase (array subtasks), else neutral."""
+    for kind, enum_cls in (("node", phases.NodePhase), ("task", phases.TaskPhase)):
+        member = enum_cls.__members__.get(name)
+        if member is not None:
+            return phases.style(kind, member)  # type: ignore[arg-type]
+    return phases.PhaseStyle(name, "undefined", False)
+
+
+def _count_parts(counts: Mapping[str, Any]) -> list[tuple[str, str, str, int]]:
+    """``(name, label, color, n)`` per phase with n > 0: node phases in the enum's order, then the others."""
+    order = [m.name for m in phases.NodePhase] + [m.name for m in phases.TaskPhase]
+    names = sorted((n for n, c in counts.items() if c), key=lambda n: order.index(n) if n in order else len(order))
+    parts = []
+    for name in names:
+        s = phase_style(name)
+        parts.append((name, s.label, s.color, int(counts[name])))
+    return parts
+
+
+def _sync_text(sync: Mapping[str, Any], now: _dt.datetime | None) -> str:
+    state = sync.get("state") or ""
+    if state == "reconnecting":
+        text = f"reconnecting (attempt {sync.get('attempt') or 1}"
+        nxt = _parse_time(sync.get("next_retry_at"))
+        if nxt is not None:
+            text += f", next in {fmt_duration(max(0.0, (nxt - _now(now)).total_seconds()))}"
+        return text + ")"
+    last = _parse_time(sync.get("last_synced_at"))
+    ago = f"last synced {fmt_duration(max(0.0, (_now(now) - last).total_seconds()))} ago" if last else ""
+    if state == "error":
+        return "sync failed: " + _first_line(sync.get("last_error")) + (f" ({ago})" if ago else "")
+    if state == "stopped":
+        return "not watching" + (f" ({ago})" if ago else "")
+    if state == "done":
+        return "final" + (f" ({ago})" if ago else "")
+    return ago
+
+
+def _exec_ref(header: Mapping[str, Any]) -> str:
+    return "/".join(str(header.get(k) or "") for k in ("project", "domain", "name"))
+
+
+def _row_facts(row: Row) -> list[str]:
+    """The short facts after a row's badge: duration, attempts, cache, subtask counts, gate."""
+    facts = []
+    duration = fmt_duration(row.get("duration_s"))
+    if duration:
+        facts.append(duration)
+    if row.get("queued_s"):
+        facts.append(f"queued {fmt_duration(row['queued_s'])}")
+    if (row.get("attempts") or 0) > 1:
+        facts.append(f"attempts {row['attempts']}")
+    if row.get("cache") and row.get("cache") != "disabled":
+        facts.append(f"cache {row['cache']}")
+    sub = row.get("subtasks")
+    if sub:
+        parts = [f"{n} {label}" for _, label, _, n in _count_parts(sub.get("counts", {}))]
+        facts.append(f"subtasks {sub.get('total', 0)}: " + ", ".join(parts))
+    gate = row.get("gate")
+    if gate:
+        facts.append(f"waiting for {gate.get('kind')} {gate.get('signal_id') or ''}".rstrip())
+    return facts
+
+
+def text_tree(state: ExecutionState, *, now: _dt.datetime | None = None, max_rows: int = MAX_TEXT_ROWS) -> str:
+    """The execution as a text tree (rich-style guides). ``now`` fixes the clock for elapsed times (tests)."""
+    h = state.header
+    lines: list[str] = []
+    title = "  ".join(
+        p
+        for p in (
+            str(h.get("workflow") or ""),
+            _exec_ref(h),
+            f"[{h.get('label') or 'Unknown'}]",
+            fmt_duration(_elapsed(h, now)),
+        )
+        if p
+    )
+    lines.append(title)
+    url = safe_url(h.get("url"))
+    if url:
+        lines.append(url)
+    parts = _count_parts(state.counts)
+    if parts:
+        total = sum(n for *_, n in parts)
+        lines.append("nodes: " + ", ".join(f"{n} {label}" for _, label, _, n in parts) + f" ({total} total)")
+    sync = _sync_text(state.sync_status, now)
+    if sync:
+        lines.append(sync)
+    err = h.get("error")
+    if err:
+        lines.append("error: " + _first_line(err.get("message") if isinstance(err, Mapping) else err))
+
+    rows = ordered_rows(state.rows)
+    shown = rows[:max_rows]
+    # A row is "last" among its siblings when no later row (in the shown order) has the same parent.
+    last_of_parent: dict[str, str] = {}
+    for r in shown:
+        last_of_parent[r.get("parent") or ""] = r["key"]
+    open_guides: dict[int, bool] = {}  # depth -> whether the ancestor at that depth has later siblings
+    for r in shown:
+        depth = int(r.get("depth") or 0)
+        is_last = last_of_parent.get(r.get("parent") or "") == r["key"]
+        prefix = "".join("│  " if open_guides.get(d) else "   " for d in range(depth))
+        open_guides[depth] = not is_last
+        name = str(r.get("name") or r.get("node_id") or r["key"])
+        head = [name]
+        if r.get("node_id") and r.get("node_id") != name:
+            head.append(str(r["node_id"]))
+        head.append(f"({r.get('kind') or 'node'})")
+        head.append(f"[{r.get('label') or r.get('phase') or 'Unknown'}]")
+        line = prefix + ("└─ " if is_last else "├─ ") + "  ".join([" ".join(head), *_row_facts(r)])
+        lines.append(line)
+        error = r.get("error")
+        if error and error.get("message"):
+            cont = prefix + ("   " if is_last else "│  ")
+            lines.append(cont + "error: " + _first_line(error["message"]))
+    if len(rows) > len(shown):
+        lines.append(f"… {len(rows) - len(shown)} more nodes")
+    return "\n".join(lines)
+
+
+def render_text(state: ExecutionState) -> str:
+    """:func:`text_tree` at the current time."""
+    return text_tree(state)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# HTML snapshot
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value if value is not None else ""), quote=True)
+
+
+def _link(url: Any, text: Any) -> str:
+    """An ``<a>`` to an http(s) ``url`` opening in a new tab, else the escaped text alone."""
+    safe = safe_url(url)
+    if safe is None:
+        return _e(text)
+    return f'<a href="{_e(safe)}" target="_blank" rel="noopener noreferrer">{_e(text)}</a>'
+
+
+def _badge(label: Any, color: Any) -> str:
+    token = "".join(c for c in str(color or "undefined") if c.isalnum() or c == "-") or "undefined"
+    return f'<span class="fxw-badge fxw-badge--{token}">{_e(label or "Unknown")}</span>'
+
+
+def _css() -> str:
+    try:
+        return _CSS_PATH.read_text(encoding="utf-8")
+    except OSError:  # the snapshot stays readable without the stylesheet
+        return ""
+
+
+def html_snapshot(
+    state: ExecutionState,
+    *,
+    now: _dt.datetime | None = None,
+    max_rows: int = MAX_HTML_ROWS,
+    include_css: bool = True,
+) -> str:
+    """A static HTML copy of the widget's last state (nbconvert, GitHub, a notebook saved without widget state).
+
+    Every server string is escaped; only http(s) links are kept; no script, no iframe.
+    """
+    h = state.header
+    out: list[str] = []
+    if include_css:
+        out.append(f"<style>{_css()}</style>")
+    out.append('<div class="fxw fxw-static">')
+    out.append('<div class="fxw-header"><div class="fxw-title">')
+    out.append(f'<span class="fxw-wf">{_e(h.get("workflow"))}</span> ')
+    out.append(_link(h.get("url"), _exec_ref(h)) + " ")
+    out.append(_badge(h.get("label"), h.get("color")) + " ")
+    out.append(f'<span class="fxw-elapsed">{_e(fmt_duration(_elapsed(h, now)))}</span>')
+    out.append("</div>")
+    parts = _count_parts(state.counts)
+    if parts:
+        chips = " ".join(f"{_badge(f'{n} {label}', color)}" for _, label, color, n in parts)
+        out.append(f'<div class="fxw-counts">{chips}</div>')
+    sync = _sync_text(state.sync_status, now)
+    if sync:
+        out.append(f'<div class="fxw-sync">{_e(sync)}</div>')
+    err = h.get("error")
+    if err:
+        msg = err.get("message") if isinstance(err, Mapping) else err
+        out.append(f'<pre class="fxw-error-full">{_e(msg)}</pre>')
+    out.append("</div>")
+
+    rows = ordered_rows(state.rows)
+    shown = rows[:max_rows]
+    out.append('<table class="fxw-static-table"><thead><tr>')
+    for col in ("Node", "Kind", "Status", "Started", "Duration", "Attempts", "Cache", "Logs", "Error"):
+        out.append(f"<th>{col}</th>")
+    out.append("</tr></thead><tbody>")
+    for r in shown:
+        indent = int(r.get("depth") or 0) * 16
+        name = _e(r.get("name") or r.get("node_id") or r.get("key"))
+        node_id = r.get("node_id")
+        id_html = f' <span class="fxw-nodeid">{_e(node_id)}</span>' if node_id and node_id != r.get("name") else ""
+        child = r.get("child")
+        if isinstance(child, Mapping) and child.get("name"):
+            id_html += " → " + _link(child.get("url"), child.get("name"))
+        logs = ", ".join(
+            _link(log.get("uri"), log.get("name") or "log")
+            for log in (r.get("logs") or [])
+            if isinstance(log, Mapping) and safe_url(log.get("uri"))
+        )
+        error = r.get("error")
+        err_html = f'<span class="fxw-error">{_e(_first_line(error.get("message")))}</span>' if error else ""
+        sub = r.get("subtasks")
+        if sub:
+            counts = ", ".join(f"{n} {label}" for _, label, _, n in _count_parts(sub.get("counts", {})))
+            id_html += f' <span class="fxw-subtasks">{_e(counts)}</span>'
+        duration = fmt_duration(r.get("duration_s"))
+        if r.get("queued_s"):
+            duration += f" (queued {fmt_duration(r['queued_s'])})"
+        cells = [
+            f'<td style="padding-left:{indent + 4}px">{name}{id_html}</td>',
+            f"<td>{_e(r.get('kind'))}</td>",
+            f"<td>{_badge(r.get('label') or r.get('phase'), r.get('color'))}</td>",
+            f"<td>{_e(_fmt_time(r.get('started_at')))}</td>",
+            f"<td>{_e(duration)}</td>",
+            f"<td>{_e(r.get('attempts') or '')}</td>",
+            f"<td>{_e(r.get('cache') or '')}</td>",
+            f"<td>{logs}</td>",
+            f"<td>{err_html}</td>",
+        ]
+        out.append(f'<tr data-key="{_e(r.get("key"))}" data-phase="{_e(r.get("phase"))}">{"".join(cells)}</tr>')
+    out.append("</tbody></table>")
+    if len(rows) > len(shown):
+        out.append(f'<div class="fxw-more">… {len(rows) - len(shown)} more nodes</div>')
+    out.append("</div>")
+    return "".join(out)
+
+
+def render_html(state: ExecutionState) -> str:
+    """:func:`html_snapshot` at the current time."""
+    return html_snapshot(state)

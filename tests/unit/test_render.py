@@ -1,0 +1,284 @@
+"""render.py: the exact text tree, and an HTML snapshot in which server text can never become markup."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html.parser
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from flyteexec_widget import phases
+from flyteexec_widget.render import fmt_duration, html_snapshot, ordered_rows, safe_url, text_tree
+
+NOW = dt.datetime(2026, 11, 27, 10, 1, 5, tzinfo=dt.timezone.utc)
+
+
+def row(key: str, parent: str = "", phase: str = "SUCCEEDED", **extra: Any) -> dict[str, Any]:
+    st = phases.style("node", phases.NodePhase[phase])
+    node_id = key.rsplit("/", 1)[-1]
+    base: dict[str, Any] = {
+        "key": key,
+        "parent": parent,
+        "depth": key.count("/"),
+        "node_id": node_id,
+        "name": f"t_{node_id}",
+        "kind": "task",
+        "phase": phase,
+        "label": st.label,
+        "color": st.color,
+        "terminal": st.terminal,
+        "created_at": None,
+        "started_at": None,
+        "duration_s": 12.0 if st.terminal else None,
+        "queued_s": None,
+        "attempts": 1,
+        "cache": "",
+        "logs": [],
+        "error": None,
+        "subtasks": None,
+        "child": None,
+        "gate": None,
+        "has_children": False,
+        "deck": False,
+    }
+    base.update(extra)
+    return base
+
+
+@dataclass
+class State:
+    rows: dict[str, dict[str, Any]]
+    header: dict[str, Any] = field(
+        default_factory=lambda: {
+            "project": "flytesnacks",
+            "domain": "development",
+            "name": "abc123",
+            "workflow": "wf.main",
+            "phase": "RUNNING",
+            "label": "Running",
+            "color": "running",
+            "terminal": False,
+            "created_at": "2026-11-27T09:59:58Z",
+            "started_at": "2026-11-27T10:00:00Z",
+            "duration_s": None,
+            "url": "https://console.example.com/console/projects/flytesnacks/domains/development/executions/abc123",
+            "error": None,
+        }
+    )
+    counts: dict[str, int] = field(default_factory=dict)
+    sync_status: dict[str, Any] = field(
+        default_factory=lambda: {"state": "live", "last_synced_at": "2026-11-27T10:01:01Z", "attempt": 0}
+    )
+
+
+def state(rows: list[dict[str, Any]], **kw: Any) -> State:
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["phase"]] = counts.get(r["phase"], 0) + 1
+    return State(rows={r["key"]: r for r in rows}, counts=counts, **kw)
+
+
+def sample() -> State:
+    return state(
+        [
+            row("n0", cache="hit", created_at="2026-11-27T10:00:01Z"),
+            row(
+                "n1",
+                phase="RUNNING",
+                kind="subworkflow",
+                has_children=True,
+                created_at="2026-11-27T10:00:02Z",
+            ),
+            # arrival order differs from creation order: siblings are sorted by created_at
+            row(
+                "n1/n1-0-n1",
+                "n1",
+                phase="FAILED",
+                attempts=2,
+                created_at="2026-11-27T10:00:09Z",
+                error={
+                    "kind": "USER",
+                    "code": "ValueError",
+                    "message": "ValueError: boom\n  at line 3",
+                    "trimmed": False,
+                },
+            ),
+            row("n1/n1-0-n0", "n1", queued_s=3.5, created_at="2026-11-27T10:00:03Z"),
+            row(
+                "n2",
+                kind="array",
+                phase="RUNNING",
+                created_at="2026-11-27T10:00:04Z",
+                subtasks={"total": 15, "counts": {"SUCCEEDED": 12, "WAITING_FOR_RESOURCES": 3}},
+            ),
+            row(
+                "n3",
+                phase="RUNNING",
+                kind="gate",
+                label="Paused",
+                color="paused",
+                created_at="2026-11-27T10:00:05Z",
+                gate={"kind": "approve", "signal_id": "go", "type": "bool"},
+            ),
+        ]
+    )
+
+
+def test_text_tree_exact() -> None:
+    assert text_tree(sample(), now=NOW) == "\n".join(
+        [
+            "wf.main  flytesnacks/development/abc123  [Running]  1m 05s",
+            "https://console.example.com/console/projects/flytesnacks/domains/development/executions/abc123",
+            "nodes: 3 Running, 2 Succeeded, 1 Failed (6 total)",
+            "last synced 4.0s ago",
+            "├─ t_n0 n0 (task) [Succeeded]  12s  cache hit",
+            "├─ t_n1 n1 (subworkflow) [Running]",
+            "│  ├─ t_n1-0-n0 n1-0-n0 (task) [Succeeded]  12s  queued 3.5s",
+            "│  └─ t_n1-0-n1 n1-0-n1 (task) [Failed]  12s  attempts 2",
+            "│     error: ValueError: boom",
+            "├─ t_n2 n2 (array) [Running]  subtasks 15: 12 Succeeded, 3 Waiting for resources",
+            "└─ t_n3 n3 (gate) [Paused]  waiting for approve go",
+        ]
+    )
+
+
+def test_text_tree_terminal_failed_with_cap() -> None:
+    rows = [row(f"n{i}", created_at=f"2026-11-27T10:00:{i:02d}Z") for i in range(5)]
+    s = state(rows)
+    s.header.update(
+        phase="FAILED",
+        label="Failed",
+        terminal=True,
+        duration_s=3725.0,
+        url="javascript:alert(1)",
+        error={"kind": "USER", "code": "x", "message": "Node n3 failed\nTraceback...", "trimmed": False},
+    )
+    s.sync_status = {"state": "done", "last_synced_at": "2026-11-27T10:01:05Z"}
+    assert text_tree(s, now=NOW, max_rows=2) == "\n".join(
+        [
+            "wf.main  flytesnacks/development/abc123  [Failed]  1h 02m",
+            "nodes: 5 Succeeded (5 total)",
+            "final (last synced 0.0s ago)",
+            "error: Node n3 failed",
+            "├─ t_n0 n0 (task) [Succeeded]  12s",
+            "└─ t_n1 n1 (task) [Succeeded]  12s",
+            "… 3 more nodes",
+        ]
+    )
+
+
+def test_text_tree_reconnecting() -> None:
+    s = state([])
+    s.sync_status = {"state": "reconnecting", "attempt": 3, "next_retry_at": "2026-11-27T10:01:12Z"}
+    assert text_tree(s, now=NOW).splitlines()[-1] == "reconnecting (attempt 3, next in 7.0s)"
+
+
+def test_ordered_rows_keeps_orphans_and_survives_cycles() -> None:
+    rows = [row("a", parent="zz"), row("b", parent="c"), row("c", parent="b")]
+    assert [r["key"] for r in ordered_rows(rows)] == ["a"]  # b and c only reach each other: not shown, no hang
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(None, ""), (0.44, "0.4s"), (12.9, "12s"), (65, "1m 05s"), (7380, "2h 03m"), (273600, "3d 04h")],
+)
+def test_fmt_duration(seconds: float | None, text: str) -> None:
+    assert fmt_duration(seconds) == text
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("https://a.example.com/x", True),
+        ("http://a:8080/", True),
+        ("javascript:alert(1)", False),
+        ("JAVASCRIPT:alert(1)", False),
+        (" data:text/html,x", False),
+        ("//evil.example.com", False),
+        ("https://", False),
+        (None, False),
+    ],
+)
+def test_safe_url(url: Any, ok: bool) -> None:
+    assert (safe_url(url) is not None) is ok
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# HTML: parse the output and check that nothing from the server became a tag, an attribute or a script link
+# ---------------------------------------------------------------------------------------------------------------
+
+
+class Collector(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+EVIL = "<img src=x onerror=alert(1)>"
+
+
+def evil_state() -> State:
+    s = state(
+        [
+            row(
+                "n0",
+                name=EVIL,
+                node_id='n0" onmouseover="alert(2)',
+                logs=[
+                    {"name": "ok log", "uri": "https://logs.example.com/n0", "attempt": 0},
+                    {"name": "bad log", "uri": "javascript:alert(3)", "attempt": 0},
+                ],
+                error={"kind": "USER", "code": "x", "message": "</td><script>alert(4)</script>", "trimmed": False},
+                child={"name": "<b>child</b>", "url": "javascript:alert(5)"},
+            )
+        ]
+    )
+    s.header["workflow"] = "<script>alert(6)</script>"
+    s.header["error"] = {"kind": "USER", "code": "", "message": "<svg onload=alert(7)>", "trimmed": False}
+    return s
+
+
+def test_html_escapes_every_server_string() -> None:
+    out = html_snapshot(evil_state(), now=NOW, include_css=False)
+    parsed = Collector()
+    parsed.feed(out)
+    tags = {t for t, _ in parsed.tags}
+    assert tags <= {"div", "span", "a", "pre", "table", "thead", "tbody", "tr", "th", "td"}, tags
+    assert not any(k.startswith("on") for _, attrs in parsed.tags for k in attrs)
+    text = "".join(parsed.text)
+    for needle in (EVIL, "<script>alert(6)</script>", "</td><script>alert(4)</script>", "<svg onload=alert(7)>"):
+        assert needle in text  # shown as text, exactly
+
+
+def test_html_links_are_http_only_and_open_safely() -> None:
+    out = html_snapshot(evil_state(), now=NOW, include_css=False)
+    parsed = Collector()
+    parsed.feed(out)
+    links = [attrs for tag, attrs in parsed.tags if tag == "a"]
+    hrefs = [a["href"] for a in links]
+    assert hrefs == [
+        "https://console.example.com/console/projects/flytesnacks/domains/development/executions/abc123",
+        "https://logs.example.com/n0",
+    ]
+    assert all(a["target"] == "_blank" and a["rel"] == "noopener noreferrer" for a in links)
+    assert "javascript:" not in out
+
+
+def test_html_rows_are_addressable_and_capped() -> None:
+    rows = [row(f"n{i}", created_at=f"2026-11-27T10:00:{i:02d}Z") for i in range(4)]
+    out = html_snapshot(state(rows), now=NOW, max_rows=3)
+    assert out.startswith("<style>")
+    assert ".fxw-badge--succeeded" in out
+    assert out.count("<tr data-key=") == 3
+    assert '<tr data-key="n0" data-phase="SUCCEEDED">' in out
+    assert "… 1 more nodes" in out
+    assert '<span class="fxw-badge fxw-badge--succeeded">4 Succeeded</span>' in out

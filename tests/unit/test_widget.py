@@ -1,0 +1,742 @@
+"""ExecutionWidget without a kernel: a dummy comm records every message (as ipywidgets' own tests do).
+
+The model is a small fake following the documented ExecutionModel contract (docs/architecture.md), plus one
+test over the real ExecutionModel and Remote for the no-credentials rule.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import logging
+import math
+import subprocess
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import comm
+import pytest
+import traitlets
+from flyteidl.admin import execution_pb2 as admin_execution_pb2
+from flyteidl.core import execution_pb2, identifier_pb2, literals_pb2
+
+from flyteexec_widget import phases, widget
+from flyteexec_widget.literals import BlobRef, LiteralError, LiteralsResolver, StructuredDatasetRef, to_literal
+from flyteexec_widget.widget import ExecutionWidget, resolve_path, value_tree
+
+STATIC = Path(widget.__file__).parent / "static"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A comm that records, and a fake model that follows the contract
+# ---------------------------------------------------------------------------------------------------------------
+
+
+class RecordingComm:
+    comm_id = "a-b-c-d"
+    kernel = "Truthy"  # ipywidgets only sends when the comm has a kernel
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.messages: list[dict[str, Any]] = []
+
+    def open(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def on_msg(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def send(self, data: Any = None, buffers: Any = None, **kwargs: Any) -> None:
+        self.messages.append(data)
+
+    def close(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+@pytest.fixture(autouse=True)
+def recording_comm(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(comm, "create_comm", lambda **kw: RecordingComm())
+
+
+def custom(w: ExecutionWidget) -> list[dict[str, Any]]:
+    """The custom messages the widget sent, in order."""
+    return [m["content"] for m in w.comm.messages if m.get("method") == "custom"]
+
+
+def updates(w: ExecutionWidget) -> list[dict[str, Any]]:
+    return [m["state"] for m in w.comm.messages if m.get("method") == "update"]
+
+
+def row(key: str, phase: str = "RUNNING", parent: str = "", **extra: Any) -> dict[str, Any]:
+    st = phases.style("node", phases.NodePhase[phase])
+    base: dict[str, Any] = {
+        "key": key,
+        "parent": parent,
+        "depth": key.count("/"),
+        "node_id": key.rsplit("/", 1)[-1],
+        "name": f"task_{key}",
+        "kind": "task",
+        "phase": phase,
+        "label": st.label,
+        "color": st.color,
+        "terminal": st.terminal,
+        "created_at": "2026-11-27T10:00:00Z",
+        "started_at": "2026-11-27T10:00:01Z",
+        "duration_s": None,
+        "queued_s": 1.0,
+        "attempts": 1,
+        "cache": "",
+        "logs": [],
+        "error": None,
+        "subtasks": None,
+        "child": None,
+        "gate": None,
+        "has_children": False,
+        "deck": False,
+    }
+    base.update(extra)
+    return base
+
+
+class FakeNode:
+    """A wrapper stand-in: counts every read of inputs/outputs, so laziness can be asserted."""
+
+    def __init__(self, key: str, outputs: Any = None, inputs: Any = None) -> None:
+        self.key = key
+        self._outputs = outputs if outputs is not None else {}
+        self._inputs = inputs if inputs is not None else {}
+        self.data_reads = 0
+
+    @property
+    def outputs(self) -> Any:
+        self.data_reads += 1
+        if isinstance(self._outputs, Exception):
+            raise self._outputs
+        return self._outputs
+
+    @property
+    def inputs(self) -> Any:
+        self.data_reads += 1
+        return self._inputs
+
+    def to_flyte_idl(self) -> Any:
+        return admin_node_proto(self.key)
+
+
+def admin_node_proto(node_id: str) -> Any:
+    from flyteidl.admin import node_execution_pb2
+
+    return node_execution_pb2.NodeExecution(
+        id=identifier_pb2.NodeExecutionIdentifier(
+            node_id=node_id,
+            execution_id=identifier_pb2.WorkflowExecutionIdentifier(project="p", domain="d", name="e1"),
+        )
+    )
+
+
+class FakeModel(traitlets.HasTraits):
+    header = traitlets.Dict()
+    counts = traitlets.Dict()
+    sync_status = traitlets.Dict()
+    rows_version = traitlets.Int(0)
+
+    def __init__(self, rows: list[dict[str, Any]], nodes: dict[str, Any] | None = None) -> None:
+        super().__init__()
+        self._rows = {r["key"]: r for r in rows}
+        self._nodes = nodes or {}
+        self._subscribers: list[Callable[[int, list[dict[str, Any]], list[str]], None]] = []
+        self.hooks: list[Callable[[], Any]] = []
+        self.execution: Any = None
+        self.shown = False
+        self.header = {"project": "p", "domain": "d", "name": "e1", "workflow": "wf", "phase": "RUNNING"}
+        self.counts = {"RUNNING": len(rows)}
+        self.sync_status = {"state": "live"}
+
+    @property
+    def rows(self) -> Mapping[str, dict[str, Any]]:
+        return self._rows
+
+    def node(self, key: str) -> Any:
+        return self._nodes[key]
+
+    def snapshot(self) -> tuple[int, list[dict[str, Any]]]:
+        return self.rows_version, list(self._rows.values())
+
+    def on_rows_change(self, cb: Callable[[int, list[dict[str, Any]], list[str]], None]) -> Callable[[], None]:
+        self._subscribers.append(cb)
+        return lambda: self._subscribers.remove(cb)
+
+    def add_batch_hook(self, factory: Callable[[], Any]) -> Callable[[], None]:
+        self.hooks.append(factory)
+        return lambda: self.hooks.remove(factory)
+
+    def mark_shown(self) -> None:
+        self.shown = True
+
+    def publish(self, changed: list[dict[str, Any]], removed: list[str] = ()) -> None:  # type: ignore[assignment]
+        for r in changed:
+            self._rows[r["key"]] = r
+        for k in removed:
+            self._rows.pop(k, None)
+        self.rows_version += 1
+        for cb in list(self._subscribers):
+            cb(self.rows_version, changed, list(removed))
+
+
+class FakeWatch:
+    def __init__(self) -> None:
+        self.stopped = 0
+
+    def stop(self) -> None:
+        self.stopped += 1
+
+
+class FakeRemote:
+    """Records the client calls the widget makes; ``fail`` makes the next call raise."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+        self.fail: Exception | None = None
+
+    def _record(self, *call: Any) -> None:
+        self.calls.append(call)
+        if self.fail is not None:
+            raise self.fail
+
+    def approve(self, execution: Any, signal_id: str) -> None:
+        self._record("approve", execution, signal_id)
+
+    def reject(self, execution: Any, signal_id: str) -> None:
+        self._record("reject", execution, signal_id)
+
+    def set_signal(self, execution: Any, signal_id: str, value: Any) -> None:
+        self._record("set_signal", execution, signal_id, value)
+
+    def terminate(self, execution: Any, cause: str = "") -> None:
+        self._record("terminate", execution, cause)
+
+    def get_node_execution(self, node_id: Any) -> Any:
+        self._record("get_node_execution", node_id.node_id)
+        proto = admin_node_proto(node_id.node_id)
+        proto.closure.error.CopyFrom(
+            execution_pb2.ExecutionError(code="USER:Boom", message="line one\n" + "x" * 500, kind=1)
+        )
+        return proto
+
+    def create_download_link(self, node_id: Any) -> list[str]:
+        self._record("create_download_link", node_id.node_id)
+        return ["javascript:alert(1)", "https://deck.example.com/n0.html?sig=1"]
+
+
+def make(
+    rows: list[dict[str, Any]] | None = None,
+    nodes: dict[str, Any] | None = None,
+    remote: Any = None,
+    watch: Any = None,
+    execution: Any = None,
+) -> tuple[ExecutionWidget, FakeModel]:
+    model = FakeModel(rows if rows is not None else [row("n0"), row("n1")], nodes)
+    w = ExecutionWidget(model, remote=remote, watch=watch, execution=execution, runner=lambda fn: fn())
+    return w, model
+
+
+def ask(w: ExecutionWidget, **content: Any) -> dict[str, Any]:
+    """Send a request from the 'view' and return the response the kernel sent."""
+    before = len(custom(w))
+    w._handle_custom_msg({"type": "request", "id": "v1:1", **content}, [])
+    sent = custom(w)[before:]
+    assert len(sent) == 1, sent
+    assert sent[0]["type"] == "response"
+    assert sent[0]["id"] == "v1:1"
+    return sent[0]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Rows: snapshot on request, then patches with only what changed
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def test_snapshot_answers_the_view_that_asked() -> None:
+    w, model = make()
+    assert custom(w) == []  # nothing until a view asks
+    w._handle_custom_msg({"type": "snapshot", "view": "v1"}, [])
+    (snap,) = custom(w)
+    assert snap == {"type": "snapshot", "view": "v1", "version": 0, "rows": [row("n0"), row("n1")]}
+    assert model.shown
+
+
+def test_no_patch_before_a_view_exists_then_only_changed_rows() -> None:
+    w, model = make()
+    model.publish([row("n0", "SUCCEEDED")])
+    assert custom(w) == []  # no view yet: nothing to patch
+    w._handle_custom_msg({"type": "snapshot", "view": "v1"}, [])
+    model.publish([row("n1", "FAILED")], removed=["n0"])
+    patch = custom(w)[-1]
+    assert patch == {"type": "patch", "version": 2, "rows": [row("n1", "FAILED")], "removed": ["n0"]}
+
+
+def test_model_traits_are_mirrored_and_batched_through_the_hook() -> None:
+    w, model = make()
+    assert len(model.hooks) == 1  # the widget's hold_sync entered around each model batch
+    with model.hooks[0]():
+        model.header = {**model.header, "phase": "SUCCEEDED", "terminal": True}
+        model.counts = {"SUCCEEDED": 2}
+    assert w.header["phase"] == "SUCCEEDED"
+    assert w.counts == {"SUCCEEDED": 2}
+    last = updates(w)[-1]
+    assert last["header"]["phase"] == "SUCCEEDED"
+    assert last["counts"] == {"SUCCEEDED": 2}
+
+
+def test_close_stops_the_watch_and_listens_no_more() -> None:
+    watch = FakeWatch()
+    w, model = make(watch=watch)
+    w._handle_custom_msg({"type": "snapshot", "view": "v1"}, [])
+    w.close()
+    w.close()
+    assert watch.stopped == 1
+    assert model._subscribers == []
+    assert model.hooks == []
+    model.header = {"phase": "FAILED"}
+    assert w.header.get("phase") == "RUNNING"
+
+
+def test_bad_messages_are_ignored_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    w, _ = make()
+    with caplog.at_level(logging.WARNING, logger="flyteexec_widget.widget"):
+        w._handle_custom_msg("hello", [])
+        w._handle_custom_msg({"type": "nonsense"}, [])
+        w._handle_custom_msg({"type": "request", "action": "inputs"}, [])  # no id
+    assert custom(w) == []
+    assert len(caplog.records) == 3
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Inputs / outputs: lazy, typed, errors as data
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def resolver(**values: Any) -> LiteralsResolver:
+    return LiteralsResolver({k: to_literal(v) for k, v in values.items()})
+
+
+def test_outputs_are_read_only_when_requested() -> None:
+    node = FakeNode("n0", outputs=resolver(o0=3, o1="hi"))
+    w, _ = make(nodes={"n0": node})
+    w._handle_custom_msg({"type": "snapshot", "view": "v1"}, [])
+    assert node.data_reads == 0
+    resp = ask(w, action="outputs", key="n0")
+    assert node.data_reads >= 1
+    assert resp["ok"] is True
+    assert resp["result"] == {
+        "items": [
+            {"name": "o0", "value": {"t": "int", "v": 3}},
+            {"name": "o1", "value": {"t": "str", "v": "hi", "len": 2}},
+        ]
+    }
+
+
+def test_show_all_fetches_one_cut_subtree_whole() -> None:
+    node = FakeNode("n0", outputs={"big": list(range(120)), "s": "y" * 5000})
+    w, _ = make(nodes={"n0": node})
+    first = ask(w, action="outputs", key="n0")["result"]["items"]
+    big = first[0]["value"]
+    assert big["len"] == 120
+    assert len(big["items"]) == 50
+    assert big["truncated"] is True
+    assert big["path"] == ["big"]
+    s = first[1]["value"]
+    assert s["len"] == 5000
+    assert len(s["v"]) == 2000
+    assert s["path"] == ["s"]
+    full = ask(w, action="outputs", key="n0", path=["big"])["result"]
+    assert full["path"] == ["big"]
+    assert len(full["value"]["items"]) == 120
+    assert "truncated" not in full["value"]
+
+
+def test_select_puts_the_python_value_on_the_widget() -> None:
+    value = {"a": [1, 2, dt.timedelta(seconds=3)]}
+    node = FakeNode("n0", outputs={"o0": value})
+    w, _ = make(nodes={"n0": node})
+    resp = ask(w, action="select", key="n0", which="outputs", path=["o0", 0, 2])
+    assert resp["result"] == {"path": "o0[0][2]", "type": "timedelta"}
+    assert w.selected_output == dt.timedelta(seconds=3)
+    assert w.selected_from == {"key": "n0", "which": "outputs", "path": "o0[0][2]"}
+    assert "selected_output" not in w.get_state()  # any Python object: never synced
+
+
+def test_a_failing_read_comes_back_as_data_and_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    node = FakeNode("n0", outputs=RuntimeError("outputs are not available yet"))
+    w, _ = make(nodes={"n0": node})
+    with caplog.at_level(logging.WARNING, logger="flyteexec_widget.widget"):
+        resp = ask(w, action="outputs", key="n0")
+    assert resp == {
+        "type": "response",
+        "id": "v1:1",
+        "ok": False,
+        "error": {"type": "RuntimeError", "message": "outputs are not available yet"},
+    }
+    assert "outputs are not available yet" in caplog.text
+
+
+def test_one_bad_variable_does_not_hide_the_others() -> None:
+    class Partly(Mapping[str, Any]):
+        def __getitem__(self, k: str) -> Any:
+            if k == "bad":
+                raise TypeError("'bad': cannot convert")
+            return 1
+
+        def __iter__(self) -> Iterator[str]:
+            return iter(["good", "bad"])
+
+        def __len__(self) -> int:
+            return 2
+
+    w, _ = make(nodes={"n0": FakeNode("n0", outputs=Partly())})
+    items = ask(w, action="outputs", key="n0")["result"]["items"]
+    assert items[0] == {"name": "good", "value": {"t": "int", "v": 1}}
+    assert items[1] == {"name": "bad", "error": {"type": "TypeError", "message": "'bad': cannot convert"}}
+
+
+@pytest.mark.parametrize(
+    ("request_", "message"),
+    [
+        ({"action": "explode", "key": "n0"}, "unknown action 'explode'"),
+        ({"action": "outputs", "key": "nope"}, "no node 'nope'"),
+        ({"action": "outputs", "key": "n0", "path": ["o0", -1]}, "position"),
+        ({"action": "select", "key": "n0", "which": "secrets", "path": ["o0"]}, "which must be"),
+        ({"action": "approve", "key": "n0"}, "is not waiting on approve"),
+    ],
+)
+def test_bad_requests_get_a_clear_error(request_: dict[str, Any], message: str) -> None:
+    w, _ = make(nodes={"n0": FakeNode("n0", outputs={"o0": [1]})}, remote=FakeRemote())
+    resp = ask(w, **request_)
+    assert resp["ok"] is False
+    assert message in resp["error"]["message"]
+
+
+def test_execution_outputs_use_the_execution() -> None:
+    execution = FakeNode("exec", outputs={"result": 42})
+    w, _ = make(execution=execution)
+    assert ask(w, action="outputs", key="")["result"]["items"] == [{"name": "result", "value": {"t": "int", "v": 42}}]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Actions
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def gate_rows() -> list[dict[str, Any]]:
+    return [
+        row("g1", kind="gate", gate={"kind": "approve", "signal_id": "ok-to-go", "type": "bool"}),
+        row("g2", kind="gate", gate={"kind": "signal", "signal_id": "threshold", "type": "int"}),
+    ]
+
+
+def test_approve_reject_and_signal_call_the_client_with_the_gates_node() -> None:
+    remote = FakeRemote()
+    nodes = {"g1": FakeNode("g1"), "g2": FakeNode("g2")}
+    w, _ = make(rows=gate_rows(), nodes=nodes, remote=remote)
+    assert w.can_act is True
+    assert ask(w, action="approve", key="g1")["result"] == {"message": "Approved"}
+    assert ask(w, action="reject", key="g1")["ok"] is True
+    assert ask(w, action="signal", key="g2", value="7")["result"] == {"message": "Sent 7"}
+    assert remote.calls == [
+        ("approve", nodes["g1"], "ok-to-go"),
+        ("reject", nodes["g1"], "ok-to-go"),
+        ("set_signal", nodes["g2"], "threshold", 7),
+    ]
+
+
+def test_a_signal_of_the_wrong_type_is_refused_before_any_call() -> None:
+    remote = FakeRemote()
+    w, _ = make(rows=gate_rows(), nodes={"g2": FakeNode("g2")}, remote=remote)
+    resp = ask(w, action="signal", key="g2", value="seven")
+    assert resp["ok"] is False
+    assert resp["error"]["message"] == "signal value must be int, got 'seven'"
+    assert remote.calls == []
+
+
+def test_server_errors_of_actions_come_back_as_data() -> None:
+    from flyteexec_widget.errors import InvalidArgumentError
+
+    remote = FakeRemote()
+    remote.fail = InvalidArgumentError("SetSignal: signal does not exist", code=None, method="SetSignal")  # type: ignore[arg-type]
+    w, _ = make(rows=gate_rows(), nodes={"g1": FakeNode("g1")}, remote=remote)
+    resp = ask(w, action="approve", key="g1")
+    assert resp["error"] == {"type": "InvalidArgumentError", "message": "SetSignal: signal does not exist"}
+
+
+def test_terminate_with_cause_and_without_a_remote() -> None:
+    execution = FakeNode("exec")
+    remote = FakeRemote()
+    w, _ = make(remote=remote, execution=execution)
+    assert ask(w, action="terminate", key="", cause="wrong inputs")["ok"] is True
+    assert remote.calls == [("terminate", execution, "wrong inputs")]
+    w2, _ = make(execution=execution)
+    assert w2.can_act is False
+    resp = ask(w2, action="terminate", key="")
+    assert resp["ok"] is False
+    assert "no Remote" in resp["error"]["message"]
+
+
+def test_full_error_is_fetched_with_a_single_get() -> None:
+    remote = FakeRemote()
+    w, _ = make(nodes={"n0": FakeNode("n0")}, remote=remote)
+    result = ask(w, action="error", key="n0")["result"]
+    assert result == {"message": "line one\n" + "x" * 500, "code": "USER:Boom", "kind": "USER"}
+    assert remote.calls == [("get_node_execution", "n0")]
+
+
+def test_deck_link_is_http_only() -> None:
+    w, _ = make(nodes={"n0": FakeNode("n0")}, remote=FakeRemote())
+    assert ask(w, action="deck", key="n0")["result"] == {"url": "https://deck.example.com/n0.html?sig=1"}
+
+
+def test_requests_run_on_the_runner_not_inline() -> None:
+    queued: list[Callable[[], None]] = []
+    model = FakeModel([row("n0")], {"n0": FakeNode("n0", outputs={"o": 1})})
+    w = ExecutionWidget(model, runner=queued.append)
+    w._handle_custom_msg({"type": "request", "id": 5, "action": "outputs", "key": "n0"}, [])
+    assert custom(w) == []
+    assert len(queued) == 1
+    queued[0]()
+    assert custom(w)[-1]["id"] == 5
+    assert custom(w)[-1]["ok"] is True
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Typed value trees
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Point:
+    x: int
+    label: str
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, {"t": "none"}),
+        (True, {"t": "bool", "v": True}),
+        (2**60, {"t": "int", "v": str(2**60)}),  # beyond JavaScript's exact integers
+        (math.nan, {"t": "float", "v": "nan"}),
+        (1.5, {"t": "float", "v": 1.5}),
+        (b"\x00\xff", {"t": "bytes", "v": "00ff", "len": 2}),
+        (dt.datetime(2026, 1, 2, tzinfo=dt.timezone.utc), {"t": "datetime", "v": "2026-01-02T00:00:00+00:00"}),
+        (dt.timedelta(minutes=1), {"t": "duration", "v": 60.0}),
+        (
+            BlobRef("s3://b/f.csv", "csv"),
+            {"t": "blob", "uri": "s3://b/f.csv", "format": "csv", "dimensionality": "file"},
+        ),
+        (
+            StructuredDatasetRef("s3://b/df", "parquet", (("a", "int"),)),
+            {
+                "t": "structured_dataset",
+                "uri": "s3://b/df",
+                "format": "parquet",
+                "columns": [{"name": "a", "type": "int"}],
+            },
+        ),
+        (LiteralError("n2", "boom"), {"t": "error", "message": "boom", "node": "n2"}),
+        (
+            Point(1, "a"),
+            {
+                "t": "record",
+                "type": "Point",
+                "len": 2,
+                "items": [{"k": "x", "v": {"t": "int", "v": 1}}, {"k": "label", "v": {"t": "str", "v": "a", "len": 1}}],
+            },
+        ),
+        (
+            {"k": [1]},
+            {
+                "t": "map",
+                "len": 1,
+                "items": [{"k": "k", "v": {"t": "list", "len": 1, "items": [{"t": "int", "v": 1}]}}],
+            },
+        ),
+    ],
+)
+def test_value_tree_by_type(value: Any, expected: dict[str, Any]) -> None:
+    tree = value_tree(value)
+    assert tree == expected
+    json.dumps(tree, allow_nan=False)  # always valid JSON
+
+
+def test_value_tree_cuts_deep_nesting_with_a_path() -> None:
+    deep: Any = 1
+    for _ in range(12):
+        deep = [deep]
+    tree = value_tree(deep, path=["x"], max_depth=3)
+    cut = tree["items"][0]["items"][0]["items"][0]
+    assert cut == {"t": "object", "type": "list", "v": "…", "truncated": True, "path": ["x", 0, 0, 0]}
+    assert resolve_path({"x": deep}, cut["path"]) == deep[0][0][0]
+
+
+def test_value_tree_survives_a_repr_that_raises() -> None:
+    class Weird:
+        def __repr__(self) -> str:
+            raise RuntimeError("no")
+
+    assert value_tree(Weird())["v"].endswith("repr failed: RuntimeError>")
+
+
+def test_resolve_path_walks_maps_records_and_lists() -> None:
+    root = {"o": {"a": Point(3, "p"), "b": [10, 20]}}
+    assert resolve_path(root, ["o", 0, 1]) == "p"
+    assert resolve_path(root, ["o", 1, 1]) == 20
+    with pytest.raises(ValueError, match="out of range"):
+        resolve_path(root, ["o", 1, 5])
+    with pytest.raises(ValueError, match="variable name"):
+        resolve_path(root, [0])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Phase styles, display bundle, credentials, watch() arguments
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def test_phase_styles_come_from_the_one_table() -> None:
+    styles = widget.phase_styles()
+    for kind, enum in (("workflow", phases.WorkflowPhase), ("node", phases.NodePhase), ("task", phases.TaskPhase)):
+        assert set(styles[kind]) == {m.name for m in enum}
+        for m in enum:
+            assert styles[kind][m.name]["label"] == phases.style(kind, m).label  # type: ignore[arg-type]
+    assert styles["gate"]["PAUSED"]["color"] == phases.PAUSED_STYLE.color
+    tokens = {s["color"] for table in styles.values() for s in table.values()}
+    css = (STATIC / "widget.css").read_text()
+    missing = [t for t in tokens if f".fxw-badge--{t} " not in css]
+    assert missing == []  # every colour token the kernel can send has a CSS rule
+
+
+def test_display_bundle_has_widget_text_and_html() -> None:
+    w, _ = make(rows=[row("n0", name="<img src=x onerror=alert(1)>")])
+    data, _ = w._repr_mimebundle_()
+    assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == w.model_id
+    assert "task_n0" not in data["text/plain"]
+    assert "<img src=x onerror=alert(1)>" in data["text/plain"]
+    assert "&lt;img src=x onerror=alert(1)&gt;" in data["text/html"]
+    assert "<img" not in data["text/html"]
+
+
+def test_no_trait_or_message_carries_credentials() -> None:
+    from flyteexec_widget.auth import StaticToken
+    from flyteexec_widget.client import Remote
+    from flyteexec_widget.executions import FlyteWorkflowExecution
+    from flyteexec_widget.model import ExecutionModel
+
+    token = "SECRET-TOKEN-4f9a"
+    remote = Remote("flyte.example.com:443", auth=StaticToken(token), console_endpoint="https://console.example.com")
+    proto = admin_execution_pb2.Execution(
+        id=identifier_pb2.WorkflowExecutionIdentifier(project="p", domain="d", name="e1"),
+        closure=admin_execution_pb2.ExecutionClosure(
+            phase=execution_pb2.WorkflowExecution.RUNNING,
+            workflow_id=identifier_pb2.Identifier(name="wf"),
+        ),
+    )
+    execution = FlyteWorkflowExecution(proto, remote=remote)
+    model = ExecutionModel(execution)
+    w = ExecutionWidget(model, execution=execution, runner=lambda fn: fn())
+    w._handle_custom_msg({"type": "snapshot", "view": "v1"}, [])
+    assert w.header["url"] == "https://console.example.com/console/projects/p/domains/d/executions/e1"
+    assert w.can_act is True
+    state = json.dumps(w.get_state(), default=str)
+    assert token not in state
+    assert token not in json.dumps(w.comm.messages, default=str)
+    assert token not in json.dumps(w._repr_mimebundle_()[0], default=str)
+    w.close()
+
+
+def test_watch_rejects_what_it_cannot_read() -> None:
+    with pytest.raises(TypeError, match="console URL"):
+        widget.watch(42)
+    with pytest.raises(TypeError, match="both project= and domain="):
+        widget.watch("e1", FakeRemote(), project="p")
+
+
+def test_watch_fetches_by_name_and_starts_a_watch(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flyteexec_widget.executions import FlyteWorkflowExecution
+
+    proto = admin_execution_pb2.Execution(
+        id=identifier_pb2.WorkflowExecutionIdentifier(project="p", domain="d", name="e1")
+    )
+
+    class Fetching(FakeRemote):
+        def fetch_execution(self, *args: Any) -> FlyteWorkflowExecution:
+            self.calls.append(("fetch_execution", *args))
+            return FlyteWorkflowExecution(proto, remote=self)
+
+        def generate_console_url(self, _: Any) -> str:
+            return "https://console.example.com/x"
+
+    started: list[Any] = []
+    handle = FakeWatch()
+    monkeypatch.setattr(widget, "_start_watch", lambda ex, model: started.append((ex, model)) or handle)
+    remote = Fetching()
+    w = widget.watch("e1", remote, project="p", domain="d")
+    assert remote.calls == [("fetch_execution", "p", "d", "e1")]
+    assert started[0][0] is w.execution
+    assert started[0][1] is w.model
+    w.close()
+    assert handle.stopped == 1
+
+
+def test_flytekit_style_objects_are_promoted(monkeypatch: pytest.MonkeyPatch) -> None:
+    proto = admin_execution_pb2.Execution(
+        id=identifier_pb2.WorkflowExecutionIdentifier(project="p", domain="d", name="e9")
+    )
+
+    class FlytekitLike:
+        id = proto.id
+
+        def to_flyte_idl(self) -> Any:
+            return proto
+
+    monkeypatch.setattr(widget, "_start_watch", lambda ex, model: FakeWatch())
+    remote = FakeRemote()
+    w = widget.watch(FlytekitLike(), remote)
+    assert w.execution is not None
+    assert w.execution.to_flyte_idl() is proto
+    assert w.execution._remote is remote
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The front end: syntax, and its pure helpers under node
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _node() -> str:
+    import shutil
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    return node
+
+
+def test_widget_js_parses() -> None:
+    result = subprocess.run([_node(), "--check", str(STATIC / "widget.js")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_widget_js_helpers_under_node() -> None:
+    test_file = Path(__file__).parent / "js" / "widget_helpers.test.mjs"
+    result = subprocess.run([_node(), "--test", str(test_file)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_signal_literal_round_trip_for_the_client() -> None:
+    # The value the widget passes to set_signal must be one to_literal accepts for the gate's type.
+    lit = to_literal(widget._coerce_signal("2.5", "float"))
+    assert isinstance(lit, literals_pb2.Literal)
+    assert lit.scalar.primitive.float_value == 2.5
+    assert widget._coerce_signal("true", "bool") is True
+    assert widget._coerce_signal("90", "timedelta") == dt.timedelta(seconds=90)
+    assert widget._coerce_signal("2026-01-02T03:04:05Z", "datetime") == dt.datetime(
+        2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc
+    )
