@@ -227,7 +227,8 @@ class Player:
         """One internal RPC (marked so the sandbox neither counts, delays, fails nor authenticates it).
 
         ``wait_for_ready`` rides out a sandbox restart. ALREADY_EXISTS (a repeated event) is ignored, as propeller
-        does; FAILED_PRECONDITION (an event after the execution ended) is logged and ignored.
+        does; FAILED_PRECONDITION (an event after the execution ended) is logged and ignored. Any other error is
+        logged and the script goes on (returns None): one refused event must not stall the whole execution.
         """
         try:
             admin, signal = self._stubs()
@@ -240,14 +241,14 @@ class Player:
             )
         except grpc.RpcError as e:
             code = e.code() if callable(getattr(e, "code", None)) else None
+            details = e.details() if callable(getattr(e, "details", None)) else str(e)
             if code == grpc.StatusCode.ALREADY_EXISTS:
                 return None
             if code == grpc.StatusCode.FAILED_PRECONDITION:
-                log.info("sandbox player: %s refused: %s", method, e.details() if hasattr(e, "details") else e)
-                return None
-            if self._closed:
-                return None
-            raise
+                log.info("sandbox player: %s refused: %s", method, details)
+            elif not self._closed:
+                log.error("sandbox player: %s failed with %s: %s", method, code, details)
+            return None
 
     # -- scheduling helpers -------------------------------------------------------------------------------------
     def _start(
@@ -521,10 +522,17 @@ class _Graph:
         self.failure: core_execution_pb2.ExecutionError | None = None
         self.done = False
         self.upstream: dict[str, tuple[str, ...]] = {}
+        self.downstream: dict[str, list[str]] = {s.id: [] for s in self.specs}
+        self._by_id = {s.id: s for s in self.specs}
         prev: str | None = None
         for s in self.specs:
-            self.upstream[s.id] = s.upstream if s.upstream is not None else ((prev,) if prev else ())
+            ups = s.upstream if s.upstream is not None else ((prev,) if prev else ())
+            self.upstream[s.id] = ups
+            for u in ups:
+                self.downstream.setdefault(u, []).append(s.id)
             prev = s.id
+        self.running = 0
+        self._depth = 0  # > 0 while starting nodes (a node may finish synchronously, e.g. a skipped one)
 
     @property
     def parent_unique_id(self) -> str | None:
@@ -561,41 +569,34 @@ class _Graph:
             ev = self.base_event(START_NODE, START_NODE, START_NODE, NodePhase.SUCCEEDED)
             ev.output_data.CopyFrom(self.inputs)
             self.run.node_event(ev)
-        self._advance()
+        self._try_start([s.id for s in self.specs if not self.upstream[s.id]])
 
-    def _advance(self) -> None:
-        """Start every node whose upstream nodes are done; finish the graph when nothing more can run."""
-        if self.done:
-            return
-        for s in self.specs:
-            if s.id in self.nodes:
-                continue
-            ups = self.upstream[s.id]
-            if not all(u in self.results for u in ups):
-                continue
-            if any(self.results[u] not in (NodePhase.SUCCEEDED, NodePhase.RECOVERED, NodePhase.SKIPPED) for u in ups):
-                continue  # an upstream node failed: this one never runs
-            node = _NodeRun(self, s)
-            self.nodes[s.id] = node
-            if any(self.results[u] == NodePhase.SKIPPED for u in ups):
-                node.skip()
-            else:
-                node.start()
-        running = [n for n in self.nodes.values() if n.spec.id not in self.results]
-        if running or self.done:
-            return
-        startable = [
-            s
-            for s in self.specs
-            if s.id not in self.nodes
-            and all(
-                self.results.get(u) in (NodePhase.SUCCEEDED, NodePhase.RECOVERED, NodePhase.SKIPPED)
-                for u in self.upstream[s.id]
-            )
-        ]
-        if startable:
-            return
-        self._finish()
+    def _try_start(self, ids: Sequence[str]) -> None:
+        """Start those of ``ids`` whose upstream nodes are all done (incremental: no scan of the whole graph)."""
+        self._depth += 1
+        try:
+            for sid in ids:
+                if self.done or sid in self.nodes:
+                    continue
+                ups = self.upstream[sid]
+                if not all(u in self.results for u in ups):
+                    continue
+                if any(self.results[u] not in _PASSED for u in ups):
+                    continue  # an upstream node failed: this one never runs
+                node = _NodeRun(self, self._spec(sid))
+                self.nodes[sid] = node
+                self.running += 1
+                if any(self.results[u] == NodePhase.SKIPPED for u in ups):
+                    node.skip()
+                else:
+                    node.start()
+        finally:
+            self._depth -= 1
+        if self._depth == 0 and not self.done and self.running == 0:
+            self._finish()
+
+    def _spec(self, sid: str) -> NodeSpec:
+        return self._by_id[sid]
 
     def _finish(self) -> None:
         self.done = True
@@ -612,6 +613,7 @@ class _Graph:
     def node_done(self, node: _NodeRun, outcome: _Outcome) -> None:
         if self.done:
             return
+        self.running -= 1
         self.results[node.spec.id] = outcome.phase
         if outcome.phase in (NodePhase.FAILED, NodePhase.TIMED_OUT, NodePhase.ABORTED):
             if self.failure is None:
@@ -628,12 +630,15 @@ class _Graph:
                         other.abort("Aborting: another node of the workflow failed (FAIL_IMMEDIATELY)")
                 self.on_done(_Outcome(NodePhase.FAILED, self.failure))
                 return
-        self._advance()
+        self._try_start(self.downstream.get(node.spec.id, ()))
 
     def abort(self, cause: str) -> None:
         self.done = True
         for node in self.nodes.values():
             node.abort(cause)
+
+
+_PASSED = (NodePhase.SUCCEEDED, NodePhase.RECOVERED, NodePhase.SKIPPED)
 
 
 def _kind_name(kind: int) -> str:

@@ -1,0 +1,354 @@
+"""Every scenario played by the sandbox's player, checked through FlyteAdmin's gRPC API as a client sees it.
+
+The stepped clock makes each run deterministic: ``run_until_done`` jumps from one scheduled event to the next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+import pytest
+from flyteidl.admin import execution_pb2, node_execution_pb2, signal_pb2, task_execution_pb2
+from flyteidl.core import identifier_pb2, literals_pb2
+from flyteidl.service import admin_pb2_grpc, signal_pb2_grpc
+
+from flyteexec_widget.phases import CacheStatus, NodePhase, TaskPhase, WorkflowPhase
+from flyteexec_widget.sandbox import Sandbox
+from flyteexec_widget.sandbox.player import unique_node_id
+
+WfId = identifier_pb2.WorkflowExecutionIdentifier
+
+
+class Admin:
+    """Raw stubs for the sandbox (what a client sees), with paging helpers."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.channel = grpc.insecure_channel(endpoint)
+        self.admin = admin_pb2_grpc.AdminServiceStub(self.channel)
+        self.signal = signal_pb2_grpc.SignalServiceStub(self.channel)
+
+    def execution(self, wf: WfId) -> execution_pb2.Execution:
+        return self.admin.GetExecution(execution_pb2.WorkflowExecutionGetRequest(id=wf), timeout=10)
+
+    def nodes(self, wf: WfId, parent: str = "", limit: int = 100) -> list[node_execution_pb2.NodeExecution]:
+        out: list[node_execution_pb2.NodeExecution] = []
+        token = ""
+        while True:
+            resp = self.admin.ListNodeExecutions(
+                node_execution_pb2.NodeExecutionListRequest(
+                    workflow_execution_id=wf, limit=limit, token=token, unique_parent_id=parent
+                ),
+                timeout=10,
+            )
+            out.extend(resp.node_executions)
+            if not resp.token:
+                return out
+            token = resp.token
+
+    def tree(self, wf: WfId, parent: str = "") -> dict[str, node_execution_pb2.NodeExecution]:
+        """Every node below ``parent``, recursively, keyed by unique id (start/end nodes included)."""
+        out: dict[str, node_execution_pb2.NodeExecution] = {}
+        for ne in self.nodes(wf, parent):
+            out[ne.id.node_id] = ne
+            if ne.metadata.is_parent_node:
+                out.update(self.tree(wf, ne.id.node_id))
+        return out
+
+    def node(self, wf: WfId, node_id: str) -> node_execution_pb2.NodeExecution:
+        ident = identifier_pb2.NodeExecutionIdentifier(node_id=node_id, execution_id=wf)
+        return self.admin.GetNodeExecution(node_execution_pb2.NodeExecutionGetRequest(id=ident), timeout=10)
+
+    def node_data(self, wf: WfId, node_id: str) -> Any:
+        ident = identifier_pb2.NodeExecutionIdentifier(node_id=node_id, execution_id=wf)
+        return self.admin.GetNodeExecutionData(node_execution_pb2.NodeExecutionGetDataRequest(id=ident), timeout=10)
+
+    def tasks(self, wf: WfId, node_id: str) -> list[Any]:
+        ident = identifier_pb2.NodeExecutionIdentifier(node_id=node_id, execution_id=wf)
+        resp = self.admin.ListTaskExecutions(
+            task_execution_pb2.TaskExecutionListRequest(node_execution_id=ident, limit=100), timeout=10
+        )
+        return sorted(resp.task_executions, key=lambda t: t.id.retry_attempt)
+
+    def set_signal(self, wf: WfId, signal_id: str, value: literals_pb2.Literal) -> None:
+        sig = identifier_pb2.SignalIdentifier(signal_id=signal_id, execution_id=wf)
+        self.signal.SetSignal(signal_pb2.SignalSetRequest(id=sig, value=value), timeout=10)
+
+    def signals(self, wf: WfId) -> list[str]:
+        resp = self.signal.ListSignals(signal_pb2.SignalListRequest(workflow_execution_id=wf, limit=100), timeout=10)
+        return sorted(s.id.signal_id for s in resp.signals)
+
+
+def boolean(v: bool) -> literals_pb2.Literal:
+    return literals_pb2.Literal(scalar=literals_pb2.Scalar(primitive=literals_pb2.Primitive(boolean=v)))
+
+
+def floating(v: float) -> literals_pb2.Literal:
+    return literals_pb2.Literal(scalar=literals_pb2.Scalar(primitive=literals_pb2.Primitive(float_value=v)))
+
+
+def phases(tree: dict[str, node_execution_pb2.NodeExecution]) -> dict[str, str]:
+    return {k: NodePhase(v.closure.phase).name for k, v in tree.items()}
+
+
+@pytest.fixture(scope="module")
+def sb() -> Iterator[Sandbox]:
+    with Sandbox(clock="stepped") as sandbox:
+        yield sandbox
+
+
+@pytest.fixture(scope="module")
+def api(sb: Sandbox) -> Iterator[Admin]:
+    a = Admin(sb.endpoint)
+    yield a
+    a.channel.close()
+
+
+def wait_for_gate(sb: Sandbox, wf: WfId) -> None:
+    """Play until nothing is scheduled any more (the execution waits for a signal)."""
+    with pytest.raises(RuntimeError, match="nothing is scheduled"):
+        sb.run_until_done(wf, max_seconds=3600)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+def test_single_task_events_become_a_succeeded_execution_with_data(sb: Sandbox, api: Admin) -> None:
+    wf = sb.launch("single-task")
+    assert sb.run_until_done(wf) == WorkflowPhase.SUCCEEDED
+    tree = api.tree(wf)
+    assert phases(tree) == {"start-node": "SUCCEEDED", "n0": "SUCCEEDED", "end-node": "SUCCEEDED"}
+    n0 = tree["n0"]
+    assert n0.metadata.spec_node_id == "n0"
+    assert n0.closure.HasField("started_at") and n0.closure.duration.seconds > 0
+    [attempt] = api.tasks(wf, "n0")
+    assert attempt.closure.phase == TaskPhase.SUCCEEDED
+    assert attempt.id.task_id.name == "sandbox.say_hello"
+    assert [log.name for log in attempt.closure.logs] == ["Kubernetes Logs (User)"]
+    assert all(log.uri.startswith("http") for log in attempt.closure.logs)
+    data = api.node_data(wf, "n0")
+    assert data.full_inputs.literals["name"].scalar.primitive.string_value == "world"
+    assert data.full_outputs.literals["o0"].scalar.primitive.string_value == "Hello, world!"
+    ex = api.execution(wf)
+    assert ex.closure.outputs is not None
+    assert WorkflowPhase(ex.closure.phase) == WorkflowPhase.SUCCEEDED
+
+
+def test_demo_waits_at_the_approve_gate_until_approved(sb: Sandbox, api: Admin) -> None:
+    wf = sb.launch("demo")
+    wait_for_gate(sb, wf)
+    tree = api.tree(wf)
+    assert tree["n4"].closure.phase == NodePhase.RUNNING
+    assert "n5" not in tree
+    assert api.signals(wf) == ["approve-deploy"]
+    # train: one retry -> two task executions, the first failed, the second succeeded, with a deck.
+    train = api.tasks(wf, "n2")
+    assert [(t.id.retry_attempt, TaskPhase(t.closure.phase)) for t in train] == [
+        (0, TaskPhase.FAILED),
+        (1, TaskPhase.SUCCEEDED),
+    ]
+    assert "OOMKilled" in train[0].closure.error.message
+    assert api.node(wf, "n2").closure.deck_uri
+    # load_data populated the cache; the map over shards is one array task with 8 subtasks (+1 retry).
+    assert tree["n0"].closure.task_node_metadata.cache_status == CacheStatus.CACHE_POPULATED
+    assert tree["n1"].metadata.is_array
+    [arr] = api.tasks(wf, "n1")
+    assert arr.closure.task_type == "container_array"
+    assert arr.closure.metadata.plugin_identifier == "k8s-array"
+    assert arr.closure.event_version == 1
+    resources = arr.closure.metadata.external_resources
+    assert len(resources) == 9
+    latest = {r.index: r for r in sorted(resources, key=lambda r: r.retry_attempt)}
+    assert {TaskPhase(r.phase) for r in latest.values()} == {TaskPhase.SUCCEEDED}
+    assert latest[5].retry_attempt == 1
+    # evaluate's metrics are a Struct
+    metrics = api.node_data(wf, "n3").full_outputs.literals["metrics"].scalar.generic
+    assert metrics["accuracy"] == pytest.approx(0.934)
+
+    api.set_signal(wf, "approve-deploy", boolean(True))
+    assert sb.run_until_done(wf) == WorkflowPhase.SUCCEEDED
+    assert phases(api.tree(wf))["n5"] == "SUCCEEDED"
+
+
+def test_rejecting_the_gate_fails_it_with_received_reject_signal(sb: Sandbox, api: Admin) -> None:
+    wf = sb.launch("demo")
+    wait_for_gate(sb, wf)
+    api.set_signal(wf, "approve-deploy", boolean(False))
+    assert sb.run_until_done(wf) == WorkflowPhase.FAILED
+    gate = api.node(wf, "n4")
+    assert gate.closure.phase == NodePhase.FAILED
+    assert gate.closure.error.code == "ReceivedRejectSignal"
+    assert "n5" not in phases(api.tree(wf))
+
+
+def test_all_kinds_every_node_kind_then_failed(sb: Sandbox, api: Admin) -> None:
+    wf = sb.launch("all-kinds")
+    wait_for_gate(sb, wf)
+    assert api.signals(wf) == ["approve-me", "threshold"]
+    tree = api.tree(wf)
+    assert tree["n6"].closure.phase == NodePhase.RUNNING
+    assert tree["n7"].closure.phase == NodePhase.RUNNING
+    api.set_signal(wf, "approve-me", boolean(True))
+    api.set_signal(wf, "threshold", floating(0.7))
+    assert sb.run_until_done(wf) == WorkflowPhase.FAILED
+
+    tree = api.tree(wf)
+    got = phases(tree)
+    expected_top = {
+        "n0": "SUCCEEDED",  # retried twice
+        "n1": "SUCCEEDED",  # cache hit
+        "n2": "SUCCEEDED",  # subworkflow
+        "n3": "SUCCEEDED",  # dynamic
+        "n4": "SUCCEEDED",  # branch
+        "n5": "SUCCEEDED",  # launch plan
+        "n6": "SUCCEEDED",  # approve
+        "n7": "SUCCEEDED",  # signal
+        "n8": "SUCCEEDED",  # sleep
+        "n9": "SUCCEEDED",  # array with retries
+        "n10": "FAILED",  # long user stack trace
+        "n11": "TIMED_OUT",
+        "n12": "SKIPPED",
+    }
+    assert {k: got[k] for k in expected_top} == expected_top
+    # children ids: parentUniqueId-parentAttempt-nodeId, start/end nodes in subworkflows and dynamic workflows
+    for child in ("n2-0-start-node", "n2-0-n0", "n2-0-n1", "n2-0-end-node", "n4-0-n0"):
+        assert got[child] == "SUCCEEDED", child
+    for child in ("n3-0-start-node", "n3-0-dn0", "n3-0-dn1", "n3-0-dn2", "n3-0-end-node"):
+        assert got[child] == "SUCCEEDED", child
+    assert "n4-0-start-node" not in got  # a branch runs its node, not a workflow
+    sub = tree["n2-0-n0"]
+    assert sub.metadata.retry_group == "0" and sub.metadata.spec_node_id == "n0"
+    assert tree["n2"].metadata.is_parent_node
+    assert tree["n3"].metadata.is_dynamic and tree["n3"].metadata.is_parent_node
+    assert tree["n3-0-dn2"].metadata.is_array
+    assert api.node_data(wf, "n3").dynamic_workflow.compiled_workflow.primary.template.nodes
+
+    # task attempts: two retryable failures, then success
+    assert [TaskPhase(t.closure.phase) for t in api.tasks(wf, "n0")] == [
+        TaskPhase.FAILED,
+        TaskPhase.FAILED,
+        TaskPhase.SUCCEEDED,
+    ]
+    assert tree["n1"].closure.task_node_metadata.cache_status == CacheStatus.CACHE_HIT
+    assert api.tasks(wf, "n1") == []
+    # the launch-plan node points to a child execution that ran to completion
+    child_id = tree["n5"].closure.workflow_node_metadata.executionId
+    child = api.execution(child_id)
+    assert WorkflowPhase(child.closure.phase) == WorkflowPhase.SUCCEEDED
+    assert child.spec.metadata.mode == execution_pb2.ExecutionMetadata.CHILD_WORKFLOW
+    assert child.spec.metadata.parent_node_execution.node_id == "n5"
+    # typed signal output
+    assert api.node_data(wf, "n7").full_outputs.literals["threshold"].scalar.primitive.float_value == 0.7
+    # array: 120 subtasks, the last retry per index all succeeded, 5 extra attempts
+    [arr] = api.tasks(wf, "n9")
+    resources = arr.closure.metadata.external_resources
+    assert len({r.index for r in resources}) == 120
+    assert len(resources) == 120 + 5
+    # the failing task: the whole message from Get, trimmed in List
+    failed = api.node(wf, "n10")
+    assert failed.closure.error.code == "USER:ValueError"
+    assert failed.closure.error.message.count("\n") > 40
+    assert len(tree["n10"].closure.error.message.encode()) <= 100
+    assert tree["n11"].closure.error.code == "TimeoutExpired"
+    assert [TaskPhase(t.closure.phase) for t in api.tasks(wf, "n11")] == [TaskPhase.ABORTED]
+    ex = api.execution(wf)
+    assert "n10" in ex.closure.error.message or "n11" in ex.closure.error.message
+
+
+def test_failure_fails_fast_and_aborts_the_parallel_task(sb: Sandbox, api: Admin) -> None:
+    wf = sb.launch("failure")
+    assert sb.run_until_done(wf) == WorkflowPhase.FAILED
+    got = phases(api.tree(wf))
+    assert got == {"start-node": "SUCCEEDED", "n0": "SUCCEEDED", "n1": "FAILED", "n2": "ABORTED"}
+    assert [TaskPhase(t.closure.phase) for t in api.tasks(wf, "n2")] == [TaskPhase.ABORTED]
+    ex = api.execution(wf)
+    assert ex.closure.error.code == "USER:KeyError"
+
+
+def test_aborted_scenario_is_terminated_by_its_scripted_user(sb: Sandbox, api: Admin) -> None:
+    wf = sb.launch("aborted")
+    assert sb.run_until_done(wf) == WorkflowPhase.ABORTED
+    got = phases(api.tree(wf))
+    assert got == {"start-node": "SUCCEEDED", "n0": "SUCCEEDED", "n1": "ABORTED"}
+    assert [TaskPhase(t.closure.phase) for t in api.tasks(wf, "n1")] == [TaskPhase.ABORTED]
+
+
+def test_terminate_aborts_running_nodes_then_the_workflow(sb: Sandbox, api: Admin) -> None:
+    wf = sb.launch("all-kinds")
+    sb.advance(8)
+    api.admin.TerminateExecution(execution_pb2.ExecutionTerminateRequest(id=wf, cause="stop it"), timeout=10)
+    assert sb.run_until_done(wf) == WorkflowPhase.ABORTED
+    tree = api.tree(wf)
+    got = phases(tree)
+    assert got["n6"] == "ABORTED" and got["n9"] == "ABORTED"
+    assert not [k for k, p in got.items() if p in ("RUNNING", "QUEUED", "DYNAMIC_RUNNING")]
+    # the child execution of the launch-plan node is terminated too
+    child_id = tree["n5"].closure.workflow_node_metadata.executionId
+    if child_id.name:
+        sb.run_until_done(child_id)
+        assert WorkflowPhase(api.execution(child_id).closure.phase) in (WorkflowPhase.ABORTED, WorkflowPhase.SUCCEEDED)
+    before = sb.advance(3600)
+    assert before == 0  # nothing left scheduled for an aborted execution
+
+
+def test_relaunch_plays_the_scenario_again(sb: Sandbox, api: Admin) -> None:
+    wf = sb.launch("single-task")
+    sb.run_until_done(wf)
+    new = api.admin.RelaunchExecution(execution_pb2.ExecutionRelaunchRequest(id=wf, name="relaunched1"), timeout=10)
+    assert sb.run_until_done(new.id) == WorkflowPhase.SUCCEEDED
+    assert api.execution(new.id).spec.metadata.mode == execution_pb2.ExecutionMetadata.RELAUNCH
+    assert phases(api.tree(new.id))["n0"] == "SUCCEEDED"
+
+
+def test_recover_reuses_nodes_that_succeeded(sb: Sandbox, api: Admin) -> None:
+    wf = sb.launch("failure")
+    assert sb.run_until_done(wf) == WorkflowPhase.FAILED
+    new = api.admin.RecoverExecution(execution_pb2.ExecutionRecoverRequest(id=wf, name="recovered1"), timeout=10)
+    sb.run_until_done(new.id)
+    tree = api.tree(new.id)
+    assert tree["n0"].closure.phase == NodePhase.RECOVERED
+    assert api.tasks(new.id, "n0") == []  # not run again
+    assert api.node_data(new.id, "n0").full_outputs.literals["o0"].scalar.primitive.integer == 42
+    assert tree["n1"].closure.phase == NodePhase.FAILED  # the script fails it again
+
+
+def test_deep_nesting_uses_propellers_hashed_ids(sb: Sandbox, api: Admin) -> None:
+    wf = sb.launch("deep", depth=6)
+    assert sb.run_until_done(wf) == WorkflowPhase.SUCCEEDED
+    tree = api.tree(wf)
+    # level k subworkflow is node n1 of level k-1; compute the ids as propeller does and find them all
+    uid = "n1"
+    for _ in range(5):
+        assert tree[uid].metadata.is_parent_node, uid
+        uid = unique_node_id(uid, 0, "n1")
+    assert uid in tree
+    assert any(len(k) == 8 and k.startswith("f") for k in tree)  # ids past 20 chars are hashed
+    assert all(len(k) <= 20 for k in tree)
+    assert {NodePhase(n.closure.phase) for n in tree.values()} == {NodePhase.SUCCEEDED}
+
+
+def test_wide_1000_nodes_page_through_the_top_level(sb: Sandbox, api: Admin) -> None:
+    wf = sb.launch("wide", size=1000)
+    assert sb.run_until_done(wf) == WorkflowPhase.SUCCEEDED
+    nodes = api.nodes(wf, limit=100)
+    ids = {n.id.node_id for n in nodes}
+    assert len(nodes) == 1002 == len(ids)
+    assert {f"n{i}" for i in range(1000)} <= ids
+
+
+@pytest.mark.slow
+def test_wide_10000_nodes() -> None:
+    with Sandbox(clock="stepped") as sandbox:
+        wf = sandbox.launch("wide", size=10000)
+        assert sandbox.run_until_done(wf) == WorkflowPhase.SUCCEEDED
+        truth = sandbox.truth(wf)
+        assert len(truth) == 10002
+        assert set(truth.values()) == {NodePhase.SUCCEEDED}
+
+
+def test_unknown_parameters_and_scenarios_are_clear_errors(sb: Sandbox) -> None:
+    with pytest.raises(ValueError, match="valid parameters: size"):
+        sb.launch("wide", depth=3)
+    with pytest.raises(ValueError, match="valid scenarios: demo"):
+        sb.launch("nope")
+    with pytest.raises(ValueError, match="between 1 and"):
+        sb.launch("deep", depth=0)
