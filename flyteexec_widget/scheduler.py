@@ -243,7 +243,7 @@ class SyncScheduler:
         now = self._clock() if now is None else now
         for w in self.watches:
             if w.due <= now and w.active:
-                self._sync(w)
+                self._sync(w, now=now)
         return self._next_due()
 
     def sync_once(self, watch: Watch | None = None) -> None:
@@ -323,7 +323,7 @@ class SyncScheduler:
         finally:
             self._wake.set()
 
-    def _sync(self, w: Watch, *, in_flight_set: bool = False) -> None:
+    def _sync(self, w: Watch, *, in_flight_set: bool = False, now: float | None = None) -> None:
         """One sync of one watch, with all of its error handling; never raises."""
         if not in_flight_set:
             with w._cond:
@@ -334,31 +334,33 @@ class SyncScheduler:
                     return
                 w._sync_thread = threading.get_ident()
                 try:
-                    self._sync_unguarded(w)
+                    self._sync_unguarded(w, now)
                 finally:
                     w._sync_thread = None
         except BaseException as exc:  # the loop must survive anything a sync throws
             log.exception("sync of %s failed unexpectedly", w.model.execution_key or w.execution)
-            self._on_failure(w, exc, unexpected=True)
+            self._on_failure(w, exc, unexpected=True, now=now)
         finally:
             with w._cond:
                 w._in_flight = False
                 w._cond.notify_all()
 
-    def _sync_unguarded(self, w: Watch) -> None:
+    def _sync_unguarded(self, w: Watch, now: float | None) -> None:
+        """``now``: the scheduler time the sync counts as happening at (``run_pending(now)``), else the clock."""
         model = w.model
         before = (model.rows_version, model.header)
         try:
             execution = w.tree.refresh(sync_nodes=w.sync_nodes)
         except RpcFailure as exc:
-            self._on_failure(w, exc, unexpected=False)
+            self._on_failure(w, exc, unexpected=False, now=now)
             return
         if not w.active:
             return  # stopped while the RPCs ran: leave the model as stop() set it
         model.update_from(execution)
         w.syncs += 1
         w.attempt = 0
-        now, wall = self._clock(), self._wall()
+        now = self._clock() if now is None else now
+        wall = self._wall()
         changed = (model.rows_version, model.header) != before
         if model.header.get("terminal"):
             if w.final_pending:
@@ -372,7 +374,7 @@ class SyncScheduler:
             w.due = now + w.interval
         model.set_sync_status("live", synced_at=wall)
 
-    def _on_failure(self, w: Watch, exc: BaseException, *, unexpected: bool) -> None:
+    def _on_failure(self, w: Watch, exc: BaseException, *, unexpected: bool, now: float | None = None) -> None:
         message = rpc_error_summary(exc)
         if isinstance(exc, PERMANENT_ERRORS):
             log.warning("stopped watching %s: %s", w.model.execution_key or "execution", message)
@@ -382,7 +384,7 @@ class SyncScheduler:
             return
         w.attempt += 1
         delay = self.backoff.delay(w.attempt, self._rng)
-        w.due = self._clock() + delay
+        w.due = (self._clock() if now is None else now) + delay
         retry_at = self._wall() + _dt.timedelta(seconds=delay)
         transient = isinstance(exc, RpcFailure) and exc.transient
         if not transient and not unexpected:

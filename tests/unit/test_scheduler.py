@@ -1,0 +1,311 @@
+"""SyncScheduler: adaptive intervals, terminal handling, error handling and thread lifecycle, with a fake tree."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import grpc
+import pytest
+from flyteidl.admin import execution_pb2 as admin_execution_pb2
+from flyteidl.admin import node_execution_pb2
+from flyteidl.core import execution_pb2, identifier_pb2
+
+from flyteexec_widget.errors import NotFoundError, RpcFailure, UnavailableError
+from flyteexec_widget.executions import FlyteNodeExecution, FlyteWorkflowExecution
+from flyteexec_widget.model import ExecutionModel
+from flyteexec_widget.scheduler import Backoff, SyncScheduler
+
+RUNNING = execution_pb2.WorkflowExecution.RUNNING
+SUCCEEDED = execution_pb2.WorkflowExecution.SUCCEEDED
+WALL = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.timezone.utc)
+
+
+def make_execution(name: str = "abc") -> FlyteWorkflowExecution:
+    proto = admin_execution_pb2.Execution(
+        id=identifier_pb2.WorkflowExecutionIdentifier(project="p", domain="d", name=name)
+    )
+    proto.closure.phase = RUNNING
+    return FlyteWorkflowExecution(proto)
+
+
+class FakeTree:
+    """Plays a script of steps: a phase, an int (that many nodes, so rows change), or an exception to raise."""
+
+    def __init__(self, execution: FlyteWorkflowExecution, steps: list[Any] | None = None) -> None:
+        self.execution = execution
+        self.steps = list(steps or [])
+        self.calls = 0
+        self.nodes = 0
+        self.before: Callable[[], None] | None = None
+
+    def refresh(self, sync_nodes: bool = True) -> FlyteWorkflowExecution:
+        self.calls += 1
+        if self.before is not None:
+            self.before()
+        step = self.steps.pop(0) if self.steps else None
+        if isinstance(step, BaseException):
+            raise step
+        if isinstance(step, tuple):  # ("nodes", n)
+            self.nodes = step[1]
+        elif step is not None:
+            self.execution.to_flyte_idl().closure.phase = step
+        self.execution._node_executions = {f"n{i}": _node(self.execution, i) for i in range(self.nodes)}
+        return self.execution
+
+
+def _node(ex: FlyteWorkflowExecution, i: int) -> FlyteNodeExecution:
+    proto = node_execution_pb2.NodeExecution()
+    proto.id.execution_id.CopyFrom(ex.to_flyte_idl().id)
+    proto.id.node_id = f"n{i}"
+    return FlyteNodeExecution(proto)
+
+
+def unavailable() -> UnavailableError:
+    return UnavailableError("GetExecution: unavailable", code=grpc.StatusCode.UNAVAILABLE, method="GetExecution")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def sched(clock: Clock) -> Iterator[SyncScheduler]:
+    s = SyncScheduler(
+        clock=clock,
+        wall_clock=lambda: WALL + dt.timedelta(seconds=clock.now - 100.0),
+        start_thread=False,
+        backoff=Backoff(initial=1.0, factor=2.0, maximum=8.0, jitter=0.0),
+    )
+    yield s
+    s.shutdown()
+
+
+def watch_fake(sched: SyncScheduler, steps: list[Any], **kw: Any) -> tuple[Any, FakeTree, ExecutionModel]:
+    ex = make_execution()
+    tree = FakeTree(ex, steps)
+    model = ExecutionModel()
+    return sched.watch(ex, model, tree=tree, **kw), tree, model
+
+
+def test_interval_is_fast_while_rows_change_and_backs_off_to_the_ceiling_when_idle(
+    sched: SyncScheduler, clock: Clock
+) -> None:
+    w, tree, model = watch_fake(sched, [("nodes", 1), ("nodes", 2)])
+    intervals = []
+    for _ in range(7):
+        next_due = sched.run_pending()
+        assert next_due is not None
+        intervals.append(next_due - clock.now)
+        clock.now = next_due
+    assert intervals == [1.0, 1.0, 2.0, 4.0, 8.0, 15.0, 15.0]
+    assert tree.calls == 7
+    assert model.sync_status["state"] == "live"
+    assert model.sync_status["last_synced_at"] is not None
+
+
+def test_nothing_runs_before_it_is_due(sched: SyncScheduler, clock: Clock) -> None:
+    w, tree, _ = watch_fake(sched, [])
+    sched.run_pending()
+    sched.run_pending(clock.now + 0.5)
+    assert tree.calls == 1
+
+
+def test_a_fixed_poll_interval_does_not_adapt(sched: SyncScheduler, clock: Clock) -> None:
+    w, tree, _ = watch_fake(sched, [], poll_interval=3.0)
+    assert [sched.run_pending(clock.now + 3.0 * i) for i in range(3)] == [103.0, 106.0, 109.0]
+
+
+def test_terminal_phase_gets_one_immediate_final_sync_then_the_watch_ends(sched: SyncScheduler, clock: Clock) -> None:
+    w, tree, model = watch_fake(sched, [RUNNING, SUCCEEDED])
+    sched.run_pending()
+    assert sched.run_pending(clock.now + 1) == clock.now + 1  # saw SUCCEEDED: due again at once
+    assert not w.finished.is_set()
+    assert sched.run_pending(clock.now + 1) is None  # the final sync; no watches left
+    assert tree.calls == 3
+    assert w.finished.is_set()
+    assert not w.active
+    assert model.sync_status["state"] == "done"
+    assert sched.watches == []
+
+
+def test_transient_errors_reconnect_with_growing_backoff_and_recover(sched: SyncScheduler, clock: Clock) -> None:
+    w, tree, model = watch_fake(sched, [unavailable(), unavailable(), unavailable(), RUNNING])
+    delays = []
+    for attempt in (1, 2, 3):
+        due = sched.run_pending()
+        assert due is not None
+        delays.append(due - clock.now)
+        st = model.sync_status
+        assert (st["state"], st["attempt"]) == ("reconnecting", attempt)
+        assert st["next_retry_at"] == (WALL + dt.timedelta(seconds=clock.now - 100 + delays[-1])).isoformat(
+            timespec="milliseconds"
+        ).replace("+00:00", "Z")
+        assert "unavailable" in st["last_error"]
+        clock.now = due
+    assert delays == [1.0, 2.0, 4.0]
+    sched.run_pending()
+    assert model.sync_status["state"] == "live"
+    assert model.sync_status["attempt"] == 0
+    assert w.active
+
+
+def test_a_permanent_error_ends_the_watch_with_a_clear_message(sched: SyncScheduler) -> None:
+    err = NotFoundError("GetExecution: not found p:d:abc", code=grpc.StatusCode.NOT_FOUND, method="GetExecution")
+    w, tree, model = watch_fake(sched, [err])
+    assert sched.run_pending() is None
+    assert w.error is err
+    assert w.finished.is_set()
+    assert model.sync_status["state"] == "error"
+    assert model.sync_status["last_error"] == "GetExecution: not found p:d:abc"
+    assert model.sync_status["next_retry_at"] is None
+    sched.sync_once()
+    assert tree.calls == 1  # never retried
+
+
+def test_an_unexpected_exception_is_shown_logged_retried_and_others_go_on(
+    sched: SyncScheduler, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    bad, bad_tree, bad_model = watch_fake(sched, [ValueError("bug in sync")])
+    good, good_tree, good_model = watch_fake(sched, [("nodes", 1)])
+    with caplog.at_level(logging.ERROR, logger="flyteexec_widget.scheduler"):
+        sched.run_pending()
+    assert "failed unexpectedly" in caplog.text
+    assert bad_model.sync_status["state"] == "error"
+    assert bad_model.sync_status["last_error"] == "ValueError: bug in sync"
+    assert bad_model.sync_status["next_retry_at"] is not None
+    assert bad.active  # retried later
+    assert good_tree.calls == 1
+    assert good_model.rows_version == 1
+    clock.now += 1.0
+    sched.run_pending()
+    assert bad_model.sync_status["state"] == "live"
+
+
+def test_other_rpc_failures_are_retried_as_errors(sched: SyncScheduler) -> None:
+    err = RpcFailure("GetExecution: INTERNAL", code=grpc.StatusCode.INTERNAL, method="GetExecution")
+    w, _, model = watch_fake(sched, [err])
+    sched.run_pending()
+    assert (model.sync_status["state"], model.sync_status["attempt"], w.active) == ("error", 1, True)
+
+
+def test_stop_is_idempotent_and_stops_syncing(sched: SyncScheduler) -> None:
+    w, tree, model = watch_fake(sched, [])
+    w.stop()
+    w.stop()
+    assert model.sync_status["state"] == "stopped"
+    sched.sync_once()
+    sched.run_pending()
+    assert tree.calls == 0
+
+
+def test_watching_the_same_execution_into_the_same_model_returns_the_running_watch(sched: SyncScheduler) -> None:
+    ex = make_execution()
+    model = ExecutionModel()
+    tree = FakeTree(ex)
+    assert sched.watch(ex, model, tree=tree) is sched.watch(ex, model, tree=tree)
+    assert len(sched.watches) == 1
+
+
+def test_bad_arguments_are_named(sched: SyncScheduler) -> None:
+    with pytest.raises(ValueError, match="without a remote"):
+        sched.watch(make_execution())
+    with pytest.raises(ValueError, match="poll_interval"):
+        sched.watch(make_execution(), tree=FakeTree(make_execution()), poll_interval=0)
+    with pytest.raises(ValueError, match="min_interval"):
+        SyncScheduler(min_interval=5, max_interval=1, start_thread=False)
+    with pytest.raises(ValueError, match="Backoff"):
+        Backoff(initial=0)
+
+
+def test_backoff_jitter_stays_within_bounds() -> None:
+    b = Backoff(initial=1.0, factor=2.0, maximum=30.0, jitter=0.2)
+    rng = random.Random(7)
+    for attempt, base in [(1, 1.0), (3, 4.0), (10, 30.0)]:
+        for _ in range(50):
+            assert base * 0.8 <= b.delay(attempt, rng) <= base * 1.2
+
+
+def _sync_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("flyteexec-sync")]
+
+
+def test_one_thread_serves_many_watches_and_none_is_left_after_they_stop() -> None:
+    sched = SyncScheduler(min_interval=60.0, max_interval=60.0)
+    synced = threading.Semaphore(0)
+    watches = []
+    for i in range(100):
+        tree = FakeTree(make_execution(f"e{i}"))
+        tree.before = synced.release
+        watches.append(sched.watch(tree.execution, ExecutionModel(), tree=tree))
+    for _ in range(100):
+        assert synced.acquire(timeout=30)  # every watch synced once
+    assert len([t for t in _sync_threads() if t.name == "flyteexec-sync"]) == 1
+    assert len(_sync_threads()) <= 1 + 4  # the loop + its bounded pool, not one thread per watch
+    for w in watches:
+        w.stop()
+    assert _sync_threads() == []
+    sched.shutdown()
+
+
+def test_stop_waits_for_the_sync_in_flight() -> None:
+    sched = SyncScheduler()
+    tree = FakeTree(make_execution())
+    started, release = threading.Event(), threading.Event()
+    finished: list[bool] = []
+
+    def block() -> None:
+        started.set()
+        release.wait(30)
+        finished.append(True)
+
+    tree.before = block
+    w = sched.watch(tree.execution, ExecutionModel(), tree=tree)
+    assert started.wait(30)
+    stopper = threading.Thread(target=w.stop)
+    stopper.start()
+    release.set()
+    stopper.join(30)
+    assert finished == [True]  # stop() returned only after the sync finished
+    assert w.model.sync_status["state"] == "stopped"  # and the late result did not overwrite the stop
+    assert _sync_threads() == []
+    sched.shutdown()
+
+
+def test_the_thread_survives_a_failing_sync_and_serves_the_others() -> None:
+    sched = SyncScheduler(backoff=Backoff(initial=60.0, maximum=60.0))
+    bad = FakeTree(make_execution("bad"), [RuntimeError("boom")])
+    good = FakeTree(make_execution("good"))
+    synced = threading.Event()
+    good.before = synced.set
+    wb = sched.watch(bad.execution, ExecutionModel(), tree=bad)
+    wg = sched.watch(good.execution, ExecutionModel(), tree=good)
+    assert synced.wait(30)
+    assert [t.name for t in _sync_threads()].count("flyteexec-sync") == 1
+    wb.stop()
+    wg.stop()
+    sched.shutdown()
+    assert _sync_threads() == []
+
+
+def test_shutdown_stops_every_watch_and_refuses_new_ones(sched: SyncScheduler) -> None:
+    w, _, model = watch_fake(sched, [])
+    sched.shutdown()
+    sched.shutdown()
+    assert not w.active
+    assert model.sync_status["state"] == "stopped"
+    with pytest.raises(RuntimeError, match="shut down"):
+        watch_fake(sched, [])
