@@ -104,7 +104,7 @@ def watch_fake(sched: SyncScheduler, steps: list[Any], **kw: Any) -> tuple[Any, 
 def test_interval_is_fast_while_rows_change_and_backs_off_to_the_ceiling_when_idle(
     sched: SyncScheduler, clock: Clock
 ) -> None:
-    w, tree, model = watch_fake(sched, [("nodes", 1), ("nodes", 2)])
+    _w, tree, model = watch_fake(sched, [("nodes", 1), ("nodes", 2)])
     intervals = []
     for _ in range(7):
         next_due = sched.run_pending()
@@ -118,14 +118,14 @@ def test_interval_is_fast_while_rows_change_and_backs_off_to_the_ceiling_when_id
 
 
 def test_nothing_runs_before_it_is_due(sched: SyncScheduler, clock: Clock) -> None:
-    w, tree, _ = watch_fake(sched, [])
+    _w, tree, _ = watch_fake(sched, [])
     sched.run_pending()
     sched.run_pending(clock.now + 0.5)
     assert tree.calls == 1
 
 
 def test_a_fixed_poll_interval_does_not_adapt(sched: SyncScheduler, clock: Clock) -> None:
-    w, tree, _ = watch_fake(sched, [], poll_interval=3.0)
+    _w, _tree, _ = watch_fake(sched, [], poll_interval=3.0)
     assert [sched.run_pending(clock.now + 3.0 * i) for i in range(3)] == [103.0, 106.0, 109.0]
 
 
@@ -143,7 +143,7 @@ def test_terminal_phase_gets_one_immediate_final_sync_then_the_watch_ends(sched:
 
 
 def test_transient_errors_reconnect_with_growing_backoff_and_recover(sched: SyncScheduler, clock: Clock) -> None:
-    w, tree, model = watch_fake(sched, [unavailable(), unavailable(), unavailable(), RUNNING])
+    w, _tree, model = watch_fake(sched, [unavailable(), unavailable(), unavailable(), RUNNING])
     delays = []
     for attempt in (1, 2, 3):
         due = sched.run_pending()
@@ -179,8 +179,8 @@ def test_a_permanent_error_ends_the_watch_with_a_clear_message(sched: SyncSchedu
 def test_an_unexpected_exception_is_shown_logged_retried_and_others_go_on(
     sched: SyncScheduler, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    bad, bad_tree, bad_model = watch_fake(sched, [ValueError("bug in sync")])
-    good, good_tree, good_model = watch_fake(sched, [("nodes", 1)])
+    bad, _bad_tree, bad_model = watch_fake(sched, [ValueError("bug in sync")])
+    _good, good_tree, good_model = watch_fake(sched, [("nodes", 1)])
     with caplog.at_level(logging.ERROR, logger="flyteexec_widget.scheduler"):
         sched.run_pending()
     assert "failed unexpectedly" in caplog.text
