@@ -504,9 +504,9 @@ class _Persistence:
             (kind, json.dumps(list(key)), seq, json.dumps(body)),
         )
 
-    def load(self) -> list[tuple[str, int, dict[str, Any]]]:
-        rows = self._db.execute("SELECT kind, seq, body FROM records ORDER BY seq").fetchall()
-        return [(kind, seq, json.loads(body)) for kind, seq, body in rows]
+    def load(self) -> list[tuple[str, list[Any], int, dict[str, Any]]]:
+        rows = self._db.execute("SELECT kind, key, seq, body FROM records ORDER BY seq").fetchall()
+        return [(kind, json.loads(key), seq, json.loads(body)) for kind, key, seq, body in rows]
 
     def close(self) -> None:
         self._db.close()
@@ -536,6 +536,7 @@ class Store:
         self._exec_nodes: dict[ExecKey, list[NodeKey]] = {}
         self._node_tasks: dict[NodeKey, list[TaskKey]] = {}
         self._exec_signals: dict[ExecKey, list[SignalKey]] = {}
+        self._simple_seq: dict[tuple[str, tuple[Any, ...]], int] = {}
         self._db = _Persistence(path) if path else None
         if self._db is not None:
             self._load()
@@ -588,13 +589,16 @@ class Store:
 
     def _save_simple(self, kind: str, key: Sequence[object], msg: Any) -> None:
         if self._db is not None:
-            self._db.put(kind, key, next(self._seq), {"proto": _b64(msg)})
+            # Keep the first-seen order across rewrites (list order of signals after a reload).
+            seq = self._simple_seq.setdefault((kind, tuple(key)), next(self._seq))
+            self._db.put(kind, key, seq, {"proto": _b64(msg)})
 
     def _load(self) -> None:
         assert self._db is not None
         max_seq = 0
-        for kind, seq, body in self._db.load():
+        for kind, key, seq, body in self._db.load():
             max_seq = max(max_seq, seq)
+            self._simple_seq[(kind, tuple(key))] = seq
             if kind == "execution":
                 erec = ExecutionRecord(
                     _unb64(execution_pb2.Execution, body["proto"]),
@@ -625,6 +629,8 @@ class Store:
                     seq,
                 )
                 self._index_task(trec)
+            elif kind == "blob":
+                self.blobs[key[0]] = (base64.b64decode(body["data"]), body["content_type"])
             elif kind == "signal":
                 sig = _unb64(signal_pb2.Signal, body["proto"])
                 self._index_signal(sig)
@@ -697,6 +703,9 @@ class Store:
         """Store the bytes behind a URI an event points to (a deck's ``deck_uri``), served through signed URLs."""
         with self._lock:
             self.blobs[uri] = (bytes(data), content_type)
+            if self._db is not None:
+                body = {"data": base64.b64encode(bytes(data)).decode("ascii"), "content_type": content_type}
+                self._db.put("blob", (uri,), next(self._seq), body)
 
     def get_blob(self, uri: str) -> tuple[bytes, str] | None:
         """The bytes and content type stored for ``uri``, or None."""

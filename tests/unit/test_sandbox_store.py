@@ -1,0 +1,230 @@
+"""The sandbox store without a server: listing rules, merge rules and SQLite persistence."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from flyteidl.admin import common_pb2, execution_pb2
+from flyteidl.core import execution_pb2 as core_exec
+from flyteidl.core import identifier_pb2, literals_pb2, types_pb2
+from flyteidl.event import event_pb2 as ev
+from google.protobuf import json_format, struct_pb2
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from flyteexec_widget.phases import NodePhase, TaskPhase
+from flyteexec_widget.sandbox.store import (
+    Store,
+    StoreError,
+    _filter_logs_by_phase,
+    _merge_custom,
+    _merge_external_resources,
+    _merge_logs,
+    literal_matches_type,
+    paginate,
+    parse_filters,
+    select,
+    trim_error_message,
+)
+
+WF = identifier_pb2.WorkflowExecutionIdentifier(project="p", domain="d", name="n")
+
+
+def code(fn: Any, *args: Any, **kw: Any) -> grpc.StatusCode:
+    with pytest.raises(StoreError) as info:
+        fn(*args, **kw)
+    return info.value.code
+
+
+# -- paging ---------------------------------------------------------------------------------------------------
+
+
+def test_paginate_full_last_page_is_followed_by_an_empty_page() -> None:
+    items = list(range(6))
+    assert paginate(items, 3, "") == ([0, 1, 2], "3")
+    assert paginate(items, 3, "3") == ([3, 4, 5], "6")
+    assert paginate(items, 3, "6") == ([], "")
+    assert paginate(items, 4, "4") == ([4, 5], "")
+
+
+@pytest.mark.parametrize(("limit", "token"), [(0, ""), (3, "x"), (3, "-2"), (3, "1.5")])
+def test_paginate_rejects_limit_zero_and_bad_tokens(limit: int, token: str) -> None:
+    assert code(paginate, [1, 2], limit, token) == grpc.StatusCode.INVALID_ARGUMENT
+
+
+# -- filters and sorting --------------------------------------------------------------------------------------
+
+TABLE = {
+    "phase": ("phase", lambda r: r["phase"]),
+    "n": ("int", lambda r: r["n"]),
+    "at": ("time", lambda r: r["at"]),
+}
+ROWS = [
+    {"phase": "RUNNING", "n": 1, "at": datetime(2026, 1, 1, tzinfo=timezone.utc)},
+    {"phase": "QUEUED", "n": 3, "at": None},
+    {"phase": "SUCCEEDED", "n": 2, "at": datetime(2026, 1, 3, tzinfo=timezone.utc)},
+]
+
+
+def ns(filters: str = "", sort: common_pb2.Sort | None = None) -> list[int]:
+    return [r["n"] for r in select(ROWS, TABLE, filters, sort)]
+
+
+def test_filter_functions() -> None:
+    assert ns("eq(phase,RUNNING)") == [1]
+    assert ns("ne(phase,RUNNING)") == [3, 2]
+    assert ns("gt(n,1)+lt(n,3)") == [2]
+    assert ns("gte(n,2)") == [3, 2]
+    assert ns("lte(n,2)") == [1, 2]
+    assert ns("contains(phase,UN)") == [1]
+    assert ns("not_like(phase,UN)") == [3, 2]
+    assert ns("value_in(phase,RUNNING;QUEUED)") == [1, 3]
+    assert ns("value_not_in(phase,RUNNING;QUEUED)") == [2]
+    assert ns("gt(at,2026-01-02T00:00:00Z)") == [2]  # NULL never matches
+    assert ns("") == [1, 3, 2]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "regex(phase,R)",
+        "eq(nope,1)",
+        "eq(n,x)",
+        "gt(at,yesterday)",
+        "eq phase RUNNING",
+        "gt(at,2026-01-01T00:00:00+00:00)",
+    ],
+)
+def test_bad_filters_are_invalid_argument(bad: str) -> None:
+    assert code(parse_filters, bad, TABLE) == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_sorting_default_direction_is_descending_and_nulls_go_first_descending() -> None:
+    assert ns(sort=common_pb2.Sort(key="n")) == [3, 2, 1]
+    assert ns(sort=common_pb2.Sort(key="n", direction=common_pb2.Sort.ASCENDING)) == [1, 2, 3]
+    assert ns(sort=common_pb2.Sort(key="at")) == [3, 2, 1]  # NULL first when descending (Postgres)
+    assert ns(sort=common_pb2.Sort(key="at", direction=common_pb2.Sort.ASCENDING)) == [1, 2, 3]
+    assert code(select, ROWS, TABLE, "", common_pb2.Sort(key="zzz")) == grpc.StatusCode.INVALID_ARGUMENT
+
+
+# -- merge rules ----------------------------------------------------------------------------------------------
+
+
+def test_trim_error_message_keeps_100_bytes_of_valid_utf8() -> None:
+    assert trim_error_message("short") == "short"
+    assert trim_error_message("a" * 100) == "a" * 100
+    assert trim_error_message("a" * 99 + "éé") == "a" * 99
+    assert len(trim_error_message("€" * 50).encode()) == 99
+
+
+def log(name: str, uri: str, **kw: Any) -> core_exec.TaskLog:
+    return core_exec.TaskLog(name=name, uri=uri, **kw)
+
+
+def test_merge_logs_latest_win_by_uri_or_name() -> None:
+    existing = [log("a", "u1"), log("b", "u2"), log("c", "u3")]
+    latest = [log("a", "u9"), log("x", "u2")]
+    assert [(x.name, x.uri) for x in _merge_logs(existing, latest)] == [("a", "u9"), ("x", "u2"), ("c", "u3")]
+    assert _merge_logs(existing, []) == existing
+
+
+def test_filter_logs_by_phase() -> None:
+    logs = [log("pending", "1", ShowWhilePending=True), log("plain", "2"), log("live", "3", HideOnceFinished=True)]
+    assert [x.name for x in _filter_logs_by_phase(logs, TaskPhase.QUEUED)] == ["pending"]
+    assert [x.name for x in _filter_logs_by_phase(logs, TaskPhase.RUNNING)] == ["pending", "plain", "live"]
+    assert [x.name for x in _filter_logs_by_phase(logs, TaskPhase.SUCCEEDED)] == ["pending", "plain"]
+
+
+def test_merge_external_resources_by_index_and_retry_sorted() -> None:
+    def r(i: int, a: int, phase: int, **kw: Any) -> ev.ExternalResourceInfo:
+        return ev.ExternalResourceInfo(index=i, retry_attempt=a, phase=phase, **kw)
+
+    merged = _merge_external_resources(
+        [r(0, 0, TaskPhase.RUNNING, cache_status=2, external_id="x")],
+        [r(1, 0, TaskPhase.RUNNING), r(0, 0, TaskPhase.SUCCEEDED), r(0, 1, TaskPhase.QUEUED)],
+    )
+    assert [(m.index, m.retry_attempt, m.phase) for m in merged] == [
+        (0, 0, TaskPhase.SUCCEEDED),
+        (0, 1, TaskPhase.QUEUED),
+        (1, 0, TaskPhase.RUNNING),
+    ]
+    assert (merged[0].cache_status, merged[0].external_id) == (2, "x")  # not overwritten by defaults
+
+
+def test_merge_custom_info_is_a_json_merge_patch() -> None:
+    old, new = struct_pb2.Struct(), struct_pb2.Struct()
+    old.update({"a": 1, "keep": {"x": 1, "y": 2}})
+    new.update({"a": 2, "keep": {"y": None}, "b": "n"})
+    assert json_format.MessageToDict(_merge_custom(old, new)) == {"a": 2, "keep": {"x": 1}, "b": "n"}
+
+
+def test_literal_matches_type() -> None:
+    def prim(**kw: Any) -> literals_pb2.Literal:
+        return literals_pb2.Literal(scalar=literals_pb2.Scalar(primitive=literals_pb2.Primitive(**kw)))
+
+    boolean = types_pb2.LiteralType(simple=types_pb2.BOOLEAN)
+    assert literal_matches_type(prim(boolean=False), boolean)
+    assert not literal_matches_type(prim(integer=1), boolean)
+    assert literal_matches_type(prim(string_value="s"), types_pb2.LiteralType(simple=types_pb2.STRING))
+
+
+# -- the store ------------------------------------------------------------------------------------------------
+
+
+def ts(s: int) -> Timestamp:
+    return Timestamp(seconds=1_767_268_800 + s)
+
+
+def node_ev(node_id: str, phase: int, t: int, **kw: Any) -> ev.NodeExecutionEvent:
+    nid = identifier_pb2.NodeExecutionIdentifier(node_id=node_id, execution_id=WF)
+    return ev.NodeExecutionEvent(id=nid, phase=phase, occurred_at=ts(t), **kw)
+
+
+def new_store(path: str | None = None) -> Store:
+    store = Store(path, now=lambda: datetime(2026, 1, 1, tzinfo=timezone.utc))
+    store.create_execution(WF, execution_pb2.ExecutionSpec(), literals_pb2.LiteralMap(), identifier_pb2.Identifier())
+    return store
+
+
+def test_store_projection_and_reload_from_sqlite(tmp_path: Path) -> None:
+    path = str(tmp_path / "s.sqlite")
+    store = new_store(path)
+    store.apply_node_event(node_ev("n0", NodePhase.RUNNING, 0, is_parent=True))
+    child = node_ev("n0-0-a", NodePhase.RUNNING, 1, spec_node_id="a")
+    child.parent_node_metadata.node_id = "n0"
+    store.apply_node_event(child)
+    store.apply_node_event(node_ev("n0-0-a", NodePhase.SUCCEEDED, 4))
+    store.put_blob("s3://deck", b"<p>deck</p>")
+    sid = identifier_pb2.SignalIdentifier(signal_id="s", execution_id=WF)
+    store.get_or_create_signal(sid, types_pb2.LiteralType(simple=types_pb2.BOOLEAN))
+    store.close()
+
+    again = Store(path)
+    assert {r.proto.id.node_id: r.proto.closure.phase for r in again.all_nodes(WF)} == {
+        "n0": NodePhase.RUNNING,
+        "n0-0-a": NodePhase.SUCCEEDED,
+    }
+    children, _ = again.list_node_executions(WF, limit=10, token="", unique_parent_id="n0")
+    assert [c.id.node_id for c in children] == ["n0-0-a"]
+    assert children[0].closure.duration.seconds == 3
+    assert again.get_blob("s3://deck") == (b"<p>deck</p>", "text/html")
+    signals, _ = again.list_signals(WF, limit=10, token="")
+    assert [s.id.signal_id for s in signals] == ["s"]
+    with pytest.raises(StoreError) as info:
+        again.create_execution(
+            WF, execution_pb2.ExecutionSpec(), literals_pb2.LiteralMap(), identifier_pb2.Identifier()
+        )
+    assert info.value.code == grpc.StatusCode.ALREADY_EXISTS
+    again.close()
+
+
+def test_store_phase_rules() -> None:
+    store = new_store()
+    store.apply_node_event(node_ev("n0", NodePhase.QUEUED, 0))
+    assert code(store.apply_node_event, node_ev("n0", NodePhase.QUEUED, 1)) == grpc.StatusCode.ALREADY_EXISTS
+    store.apply_node_event(node_ev("n0", NodePhase.SKIPPED, 1))
+    assert code(store.apply_node_event, node_ev("n0", NodePhase.RUNNING, 2)) == grpc.StatusCode.FAILED_PRECONDITION
+    assert store.get_node_execution(node_ev("n0", 0, 0).id).closure.phase == NodePhase.SKIPPED
