@@ -1,0 +1,226 @@
+"""wait(): flytekit's semantics (return at terminal, FlyteTimeout, argument types), status line, widget + pumping."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import grpc
+import pytest
+from flyteidl.admin import execution_pb2 as admin_execution_pb2
+from flyteidl.admin import node_execution_pb2
+from flyteidl.core import execution_pb2, identifier_pb2
+
+from flyteexec_widget import waiting
+from flyteexec_widget.errors import FlyteTimeout, NotFoundError
+from flyteexec_widget.executions import FlyteNodeExecution, FlyteWorkflowExecution
+from flyteexec_widget.model import ExecutionModel
+from flyteexec_widget.scheduler import SyncScheduler
+from flyteexec_widget.tree import TemplateInfo
+
+RUNNING = execution_pb2.WorkflowExecution.RUNNING
+SUCCEEDED = execution_pb2.WorkflowExecution.SUCCEEDED
+N_SUCCEEDED = execution_pb2.NodeExecution.SUCCEEDED
+N_FAILED = execution_pb2.NodeExecution.FAILED
+
+
+def make_execution() -> FlyteWorkflowExecution:
+    proto = admin_execution_pb2.Execution(
+        id=identifier_pb2.WorkflowExecutionIdentifier(project="flytesnacks", domain="development", name="abc")
+    )
+    proto.closure.phase = RUNNING
+    return FlyteWorkflowExecution(proto)
+
+
+class ScriptTree:
+    """Each refresh takes the next workflow phase of the script (the last one repeats) and sets three nodes."""
+
+    def __init__(self, execution: FlyteWorkflowExecution, phases: list[Any]) -> None:
+        self.execution = execution
+        self.phases = phases
+        self.calls = 0
+        self.before: Callable[[], None] | None = None
+
+    def refresh(self, sync_nodes: bool = True) -> FlyteWorkflowExecution:
+        if self.before is not None:
+            self.before()
+        step = self.phases[min(self.calls, len(self.phases) - 1)]
+        self.calls += 1
+        if isinstance(step, BaseException):
+            raise step
+        self.execution.to_flyte_idl().closure.phase = step
+        nodes = {}
+        for i, phase in enumerate([N_SUCCEEDED, N_FAILED, execution_pb2.NodeExecution.RUNNING]):
+            p = node_execution_pb2.NodeExecution()
+            p.id.execution_id.CopyFrom(self.execution.to_flyte_idl().id)
+            p.id.node_id = f"n{i}"
+            p.closure.phase = phase
+            w = FlyteNodeExecution(p)
+            w._template_info = TemplateInfo("task", f"t{i}")  # type: ignore[attr-defined]
+            nodes[f"n{i}"] = w
+        self.execution._node_executions = nodes
+        return self.execution
+
+
+class TreeScheduler(SyncScheduler):
+    """A real scheduler (thread and all) whose watches sync through a scripted tree instead of a server."""
+
+    def __init__(self, tree: ScriptTree, **kw: Any) -> None:
+        super().__init__(min_interval=0.001, max_interval=0.001, **kw)
+        self.tree = tree
+
+    def watch(self, execution: Any, model: ExecutionModel | None = None, **kw: Any) -> Any:
+        kw["tree"] = self.tree
+        return super().watch(execution, model, **kw)
+
+
+@pytest.fixture(autouse=True)
+def fast_ticks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(waiting, "TEXT_TICK_S", 0.005)
+    monkeypatch.setattr(waiting, "UI_TICK_S", 0.005)
+
+
+def run_wait(phases: list[Any], **kw: Any) -> tuple[FlyteWorkflowExecution, TreeScheduler, Any]:
+    ex = make_execution()
+    sched = TreeScheduler(ScriptTree(ex, phases))
+    try:
+        return ex, sched, waiting.wait(ex, scheduler=sched, **kw)
+    finally:
+        sched.shutdown()
+
+
+def test_returns_the_synced_execution_at_a_terminal_phase() -> None:
+    ex, sched, result = run_wait([RUNNING, RUNNING, SUCCEEDED], show=False)
+    assert result is ex
+    assert ex.phase == SUCCEEDED
+    assert set(ex.node_executions) == {"n0", "n1", "n2"}
+    assert sched.tree.calls >= 3
+    assert sched.watches == []
+
+
+def test_timeout_names_the_execution_and_its_last_phase() -> None:
+    ticks = iter(range(1000))
+    with pytest.raises(FlyteTimeout) as info:
+        run_wait([RUNNING], timeout=dt.timedelta(seconds=3), show=False, clock=lambda: float(next(ticks)))
+    assert str(info.value) == (
+        "Execution flytesnacks:development:abc did not complete within 0:00:03: last phase RUNNING"
+    )
+    assert isinstance(info.value, TimeoutError)
+
+
+def test_int_seconds_are_accepted_like_flytekit() -> None:
+    ticks = iter(range(1000))
+    with pytest.raises(FlyteTimeout, match="within 0:00:02"):
+        run_wait([RUNNING], timeout=2, poll_interval=1, show=False, clock=lambda: float(next(ticks)))
+
+
+@pytest.mark.parametrize(
+    ("kw", "error", "match"),
+    [
+        ({"timeout": "5"}, TypeError, "timeout must be a number of seconds or a datetime.timedelta"),
+        ({"timeout": True}, TypeError, "timeout"),
+        ({"timeout": -1}, ValueError, "timeout must not be negative"),
+        ({"poll_interval": dt.timedelta(0)}, ValueError, "poll_interval must be positive"),
+        ({"show": "yes"}, TypeError, "show must be True, False or None"),
+    ],
+)
+def test_bad_arguments_are_named(kw: dict[str, Any], error: type[Exception], match: str) -> None:
+    with pytest.raises(error, match=match):
+        waiting.wait(make_execution(), scheduler=TreeScheduler(ScriptTree(make_execution(), [RUNNING])), **kw)
+
+
+def test_a_permanent_error_is_raised() -> None:
+    err = NotFoundError("GetExecution: not found", code=grpc.StatusCode.NOT_FOUND, method="GetExecution")
+    with pytest.raises(NotFoundError, match="not found"):
+        run_wait([err], show=False)
+
+
+def test_terminal_status_line_is_rewritten_in_place_and_ends_with_a_newline() -> None:
+    out = io.StringIO()
+    run_wait([RUNNING, SUCCEEDED], show=True, stream=out, clock=lambda: 42.0)
+    text = out.getvalue()
+    assert text.startswith("\r")
+    assert text.endswith("\n")
+    assert text.count("\n") == 1
+    last = text.rstrip("\n").split("\r")[-1].rstrip()
+    assert last == "flytesnacks:development:abc SUCCEEDED 2/3 nodes done, 1 failed, 00:00"
+
+
+def test_no_status_line_when_not_a_terminal_or_show_false() -> None:
+    for show in (None, False):
+        out = io.StringIO()  # not a tty
+        run_wait([SUCCEEDED], show=show, stream=out)
+        assert out.getvalue() == ""
+
+
+def test_format_status_line() -> None:
+    ex = make_execution()
+    ScriptTree(ex, [RUNNING]).refresh()
+    m = ExecutionModel(ex)
+    assert waiting.format_status_line(m, 3725) == (
+        "flytesnacks:development:abc RUNNING 2/3 nodes done, 1 failed, 1:02:05"
+    )
+    m.set_sync_status("reconnecting", attempt=3)
+    assert waiting.format_status_line(m, 42).endswith("00:42 (reconnecting, attempt 3)")
+
+
+def test_ctrl_c_raises_promptly_and_leaves_the_watch_stopped() -> None:
+    ex = make_execution()
+    sched = TreeScheduler(ScriptTree(ex, [RUNNING]))
+
+    class Interrupting(io.StringIO):
+        def write(self, s: str) -> int:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        waiting.wait(ex, scheduler=sched, show=True, stream=Interrupting())
+    assert sched.watches == []
+    sched.shutdown()
+    assert [t for t in threading.enumerate() if t.name.startswith("flyteexec-sync")] == []
+
+
+def test_in_a_notebook_the_widget_is_shown_and_kernel_messages_are_pumped(monkeypatch: pytest.MonkeyPatch) -> None:
+    import flyteexec_widget.widget as widget_mod
+
+    pumped = threading.Event()
+    shown: list[tuple[Any, Any]] = []
+
+    @contextlib.contextmanager
+    def fake_pump() -> Iterator[Callable[[], None]]:
+        yield pumped.set
+
+    monkeypatch.setattr(waiting, "_in_kernel", lambda: True)
+    monkeypatch.setattr(waiting, "_kernel_pump", fake_pump)
+    monkeypatch.setattr(widget_mod, "display_for", lambda ex, model: shown.append((ex, model)) or object())
+    ex = make_execution()
+    tree = ScriptTree(ex, [RUNNING, SUCCEEDED])
+    tree.before = lambda: None if tree.calls == 0 else pumped.wait(30)  # finish only after a pump
+    sched = TreeScheduler(tree)
+    out = io.StringIO()
+    assert waiting.wait(ex, scheduler=sched, stream=out) is ex
+    sched.shutdown()
+    assert pumped.is_set()
+    assert len(shown) == 1
+    assert shown[0][0] is ex
+    assert shown[0][1].shown
+    assert out.getvalue() == ""  # the widget replaces the status line
+
+
+def test_no_second_widget_when_one_is_on_screen(monkeypatch: pytest.MonkeyPatch) -> None:
+    import flyteexec_widget.widget as widget_mod
+
+    shown: list[Any] = []
+    monkeypatch.setattr(waiting, "_in_kernel", lambda: True)
+    monkeypatch.setattr(waiting, "_kernel_pump", lambda: contextlib.nullcontext(lambda: None))
+    monkeypatch.setattr(widget_mod, "display_for", lambda ex, model: shown.append(ex) or object())
+    ex = make_execution()
+    on_screen = ExecutionModel(ex)
+    on_screen.mark_shown()
+    sched = TreeScheduler(ScriptTree(ex, [SUCCEEDED]))
+    waiting.wait(ex, scheduler=sched)
+    sched.shutdown()
+    assert shown == []
