@@ -930,3 +930,69 @@ def test_device_flow_issues_a_token_once_approved() -> None:
         with pytest.raises(ValueError, match="user_code"):
             sb.approve_device_code("NOPE-NOPE")
         cl.channel.close()
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# the Sandbox with its player: launch, stepped time, truth
+
+
+def _list_tree(cl: Client, wf_id: Any, parent: str = "") -> dict[str, int]:
+    out: dict[str, int] = {}
+    for n in cl.list_nodes(wf_id, limit=1000, unique_parent_id=parent).node_executions:
+        out[n.id.node_id] = n.closure.phase
+        if n.metadata.is_parent_node:
+            out.update(_list_tree(cl, wf_id, n.id.node_id))
+    return out
+
+
+def test_launch_and_run_until_done_play_a_scenario_without_counting_internal_calls(module_sandbox: Sandbox) -> None:
+    sb = module_sandbox
+    sb.reset_rpc_counts()
+    wf_id = sb.launch("deep")
+    assert sb.run_until_done(wf_id) == WorkflowPhase.SUCCEEDED
+    assert sb.rpc_counts() == {}  # launch and every event are the sandbox's own calls
+    cl = Client(sb)
+    truth = sb.truth(wf_id)
+    assert any("-" in k and k not in ("start-node", "end-node") for k in truth)  # children are included
+    assert _list_tree(cl, wf_id) == truth  # what a client can list is exactly the truth
+    assert sb.console_url(wf_id) == (
+        f"http://{sb.endpoint}/console/projects/flytesnacks/domains/development/executions/{wf_id.name}"
+    )
+    cl.channel.close()
+
+
+def test_gate_waits_for_set_signal_and_decks_download(module_sandbox: Sandbox) -> None:
+    sb = module_sandbox
+    wf_id = sb.launch("demo")
+    with pytest.raises(RuntimeError, match="nothing is scheduled"):
+        sb.run_until_done(wf_id)
+    cl = Client(sb)
+    (sig,) = cl.signal.ListSignals(signal_pb2.SignalListRequest(workflow_execution_id=wf_id, limit=10)).signals
+    yes = literals_pb2.Literal(scalar=literals_pb2.Scalar(primitive=literals_pb2.Primitive(boolean=True)))
+    cl.signal.SetSignal(signal_pb2.SignalSetRequest(id=sig.id, value=yes))
+    assert sb.run_until_done(wf_id) == WorkflowPhase.SUCCEEDED
+    with_deck = [r for r in sb.store.all_nodes(wf_id) if r.proto.closure.deck_uri]
+    assert with_deck, "the demo scenario has a node with a deck"
+    req = dataproxy_pb2.CreateDownloadLinkRequest(
+        artifact_type=dataproxy_pb2.ARTIFACT_TYPE_DECK, node_execution_id=with_deck[0].proto.id
+    )
+    (url,) = cl.proxy.CreateDownloadLink(req).pre_signed_urls.signed_url
+    with urllib.request.urlopen(url, timeout=10) as r:
+        assert b"<html" in r.read()
+    cl.channel.close()
+
+
+def test_terminate_relaunch_and_recover_through_the_player(module_sandbox: Sandbox) -> None:
+    sb = module_sandbox
+    cl = Client(sb)
+    wf_id = sb.launch("single-task")
+    sb.advance(1)
+    assert sb.phase(wf_id) == WorkflowPhase.RUNNING
+    cl.admin.TerminateExecution(execution_pb2.ExecutionTerminateRequest(id=wf_id, cause="stop"))
+    assert sb.run_until_done(wf_id) == WorkflowPhase.ABORTED
+    relaunched = cl.admin.RelaunchExecution(execution_pb2.ExecutionRelaunchRequest(id=wf_id)).id
+    assert sb.run_until_done(relaunched) == WorkflowPhase.SUCCEEDED
+    assert set(sb.truth(relaunched).values()) == {NodePhase.SUCCEEDED}
+    with pytest.raises(ValueError, match="project:domain:name"):
+        sb.truth("not-an-id")
+    cl.channel.close()
