@@ -119,7 +119,8 @@ def test_single_task_events_become_a_succeeded_execution_with_data(sb: Sandbox, 
     assert phases(tree) == {"start-node": "SUCCEEDED", "n0": "SUCCEEDED", "end-node": "SUCCEEDED"}
     n0 = tree["n0"]
     assert n0.metadata.spec_node_id == "n0"
-    assert n0.closure.HasField("started_at") and n0.closure.duration.seconds > 0
+    assert n0.closure.HasField("started_at")
+    assert n0.closure.duration.seconds > 0
     [attempt] = api.tasks(wf, "n0")
     assert attempt.closure.phase == TaskPhase.SUCCEEDED
     assert attempt.id.task_id.name == "sandbox.say_hello"
@@ -216,9 +217,11 @@ def test_all_kinds_every_node_kind_then_failed(sb: Sandbox, api: Admin) -> None:
         assert got[child] == "SUCCEEDED", child
     assert "n4-0-start-node" not in got  # a branch runs its node, not a workflow
     sub = tree["n2-0-n0"]
-    assert sub.metadata.retry_group == "0" and sub.metadata.spec_node_id == "n0"
+    assert sub.metadata.retry_group == "0"
+    assert sub.metadata.spec_node_id == "n0"
     assert tree["n2"].metadata.is_parent_node
-    assert tree["n3"].metadata.is_dynamic and tree["n3"].metadata.is_parent_node
+    assert tree["n3"].metadata.is_dynamic
+    assert tree["n3"].metadata.is_parent_node
     assert tree["n3-0-dn2"].metadata.is_array
     assert api.node_data(wf, "n3").dynamic_workflow.compiled_workflow.primary.template.nodes
 
@@ -279,7 +282,8 @@ def test_terminate_aborts_running_nodes_then_the_workflow(sb: Sandbox, api: Admi
     assert sb.run_until_done(wf) == WorkflowPhase.ABORTED
     tree = api.tree(wf)
     got = phases(tree)
-    assert got["n6"] == "ABORTED" and got["n9"] == "ABORTED"
+    assert got["n6"] == "ABORTED"
+    assert got["n9"] == "ABORTED"
     assert not [k for k, p in got.items() if p in ("RUNNING", "QUEUED", "DYNAMIC_RUNNING")]
     # the child execution of the launch-plan node is terminated too
     child_id = tree["n5"].closure.workflow_node_metadata.executionId
