@@ -755,7 +755,6 @@ class Store:
             c.state_change_details.state = execution_pb2.EXECUTION_ACTIVE
             c.state_change_details.occurred_at.CopyFrom(now)
             c.state_change_details.principal = spec.metadata.principal
-            c.computed_inputs.CopyFrom(inputs)
             rec = ExecutionRecord(proto, inputs, None, next(self._seq))
             self.executions[key] = rec
             self._exec_nodes.setdefault(key, [])
