@@ -11,6 +11,7 @@ The admin side (:mod:`.admin`, :mod:`.store`) projects events into state as Flyt
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
@@ -63,7 +64,7 @@ class Sandbox:
         clock: str | Clock = "stepped",
         speed: float = 1.0,
         latency_ms: float = 0,
-        state_path: str | None = None,
+        state_path: str | os.PathLike[str] | None = None,
         auth: bool = False,
         *,
         seed: int | None = 0,
@@ -98,7 +99,11 @@ class Sandbox:
         self._driver: Any = None
         self._registered: set[tuple[str, str, str, str]] = set()
         self._closed = False
-        self.start()
+        try:
+            self.start()
+        except BaseException:
+            self.close()  # no clock thread or open file left behind by a failed start (e.g. port in use)
+            raise
 
     # -- lifecycle --------------------------------------------------------------------------------------------
 
@@ -167,12 +172,13 @@ class Sandbox:
         with self._lock:
             if self._closed:
                 return
-            self.stop()
             self._closed = True
+            # Clock first (no new callbacks), then the player, while the server still answers its last calls.
+            self._clock.close()
             close = getattr(self._driver, "close", None)
             if callable(close):
                 close()
-            self._clock.close()
+            self.stop()
             self.store.close()
 
     def __enter__(self) -> Sandbox:

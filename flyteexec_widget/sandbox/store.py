@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import os
 import re
 import sqlite3
 import threading
@@ -489,7 +490,7 @@ def _unb64(cls: Any, text: str | None) -> Any:
 class _Persistence:
     """Write-through SQLite: one table, a JSON envelope of base64 protos per record, keyed by kind and id."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str | os.PathLike[str]) -> None:
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
@@ -522,7 +523,7 @@ class Store:
     ``now`` gives the time the admin stamps itself (created_at of executions, registration times).
     """
 
-    def __init__(self, path: str | None = None, now: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str] | None = None, now: Callable[[], datetime] | None = None) -> None:
         self._lock = threading.RLock()
         self._now = now or (lambda: datetime.now(timezone.utc))
         self._seq = itertools.count(1)

@@ -996,3 +996,24 @@ def test_terminate_relaunch_and_recover_through_the_player(module_sandbox: Sandb
     with pytest.raises(ValueError, match="project:domain:name"):
         sb.truth("not-an-id")
     cl.channel.close()
+
+
+def test_our_client_logs_in_to_an_auth_sandbox_with_client_secret_and_device_flow() -> None:
+    from flyteexec_widget.auth import ClientSecret, DeviceFlow
+    from flyteexec_widget.client import Remote
+    from flyteexec_widget.errors import AuthenticationError
+
+    with Sandbox(clock="stepped", auth=True, register_defaults=False) as sb:
+        _register(sb)
+        wf_id = Client(sb).create(name="authy", metadata=INTERNAL_METADATA)
+        cfg = sb.auth_config
+        # the token endpoint is discovered through AuthMetadataService, as flytekit does
+        with Remote.for_sandbox(sb.endpoint, auth=ClientSecret(cfg.client_id, cfg.client_secret)) as remote:
+            assert remote.get_execution(wf_id).id == wf_id
+            sb.revoke_tokens()  # the client refreshes on UNAUTHENTICATED and retries once
+            assert remote.get_execution(wf_id).id == wf_id
+        device = DeviceFlow(prompt=lambda uri, user_code: sb.approve_device_code(user_code), sleep=lambda s: None)
+        with Remote.for_sandbox(sb.endpoint, auth=device) as remote:
+            assert remote.get_execution(wf_id).id == wf_id
+        with Remote.for_sandbox(sb.endpoint) as remote, pytest.raises(AuthenticationError):
+            remote.get_execution(wf_id)
