@@ -684,6 +684,15 @@ class Store:
             copy = type(entity)()
             copy.CopyFrom(entity)
             copy.id.resource_type = resource_type
+            # FlyteAdmin stamps registration time; a launch plan is also ACTIVE with its workflow's inputs.
+            now = _ts(self._now())
+            if not copy.closure.HasField("created_at"):
+                copy.closure.created_at.CopyFrom(now)
+            if resource_type == identifier_pb2.LAUNCH_PLAN:
+                if not copy.closure.HasField("updated_at"):
+                    copy.closure.updated_at.CopyFrom(now)
+                if not copy.closure.HasField("expected_inputs") and copy.spec.HasField("default_inputs"):
+                    copy.closure.expected_inputs.CopyFrom(copy.spec.default_inputs)
             key = entity_key(copy.id)
             self.entities[key] = copy
             self._save_simple(f"{kind}_entity", key, copy)

@@ -712,7 +712,10 @@ def test_registered_entities_and_version(c: Client) -> None:
     wf = c.admin.GetWorkflow(common_pb2.ObjectGetRequest(id=WF_ID))
     assert wf.closure.compiled_workflow.primary.template.id == WF_ID
     assert c.admin.GetLaunchPlan(common_pb2.ObjectGetRequest(id=LP_ID)).spec.workflow_id == WF_ID
+    assert wf.closure.HasField("created_at")  # stamped at registration
     assert code_of(c.admin.GetTask, common_pb2.ObjectGetRequest(id=TASK_ID)) == grpc.StatusCode.NOT_FOUND
+    projects = admin_pb2_grpc.flyteidl_dot_admin_dot_project__pb2.ProjectListRequest()
+    assert code_of(c.admin.ListProjects, projects) == grpc.StatusCode.UNIMPLEMENTED
     assert c.admin.GetVersion(
         admin_pb2_grpc.flyteidl_dot_admin_dot_version__pb2.GetVersionRequest()
     ).control_plane_version.Version
