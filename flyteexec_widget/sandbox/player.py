@@ -837,6 +837,9 @@ class _NodeRun:
             fields: dict[str, Any] = {}
             if spec.cache != CacheStatus.CACHE_DISABLED:
                 fields["task_node_metadata"] = self._cache_meta(CacheStatus.CACHE_MISS)
+            deck = self._write_deck()
+            if deck:  # propeller reports the deck location from RUNNING on, so a live deck can be opened
+                fields["deck_uri"] = deck
             self.node_event(NodePhase.RUNNING, **fields)
         self.later(a.queued_s, lambda: self._attempt_running(k))
 
@@ -875,16 +878,17 @@ class _NodeRun:
         fields: dict[str, Any] = {"output_data": self.outputs}
         if spec.cache != CacheStatus.CACHE_DISABLED:
             fields["task_node_metadata"] = self._cache_meta(CacheStatus.CACHE_POPULATED)
-        deck = self._write_deck(k)
+        deck = self._write_deck()
         if deck:
             fields["deck_uri"] = deck
         self.done(NodePhase.SUCCEEDED, **fields)
 
-    def _write_deck(self, attempt: int) -> str:
+    def _write_deck(self) -> str:
+        """Store the node's deck HTML in the sandbox's blob store; its ``deck_uri`` ("" when it has no deck)."""
         if not self.spec.deck:
             return ""
         ex = self.run.ex_id
-        uri = f"s3://sandbox-data/metadata/{ex.project}/{ex.domain}/{ex.name}/{self.unique_id}/{attempt}/deck.html"
+        uri = f"s3://sandbox-data/metadata/{ex.project}/{ex.domain}/{ex.name}/{self.unique_id}/deck.html"
         return uri if self.player.put_blob(uri, self.spec.deck.encode(), "text/html") else ""
 
     # -- parents --------------------------------------------------------------------------------------------
