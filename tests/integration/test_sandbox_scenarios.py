@@ -11,13 +11,13 @@ from typing import Any
 
 import grpc
 import pytest
-from flyteidl.admin import execution_pb2, node_execution_pb2, signal_pb2, task_execution_pb2
+from flyteidl.admin import common_pb2, execution_pb2, node_execution_pb2, signal_pb2, task_execution_pb2
 from flyteidl.core import identifier_pb2, literals_pb2
 from flyteidl.service import admin_pb2_grpc, dataproxy_pb2, dataproxy_pb2_grpc, signal_pb2_grpc
 
 from flyteexec_widget.phases import CacheStatus, NodePhase, TaskPhase, WorkflowPhase
 from flyteexec_widget.sandbox import Sandbox
-from flyteexec_widget.sandbox.player import unique_node_id
+from flyteexec_widget.sandbox.player import fixed_length_unique_id_for_parts, unique_node_id
 
 WfId = identifier_pb2.WorkflowExecutionIdentifier
 
@@ -354,6 +354,7 @@ def test_wide_1000_nodes_page_through_the_top_level(sb: Sandbox, api: Admin) -> 
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)
 def test_wide_10000_nodes() -> None:
     with Sandbox(clock="stepped") as sandbox:
         wf = sandbox.launch("wide", size=10000)
@@ -370,3 +371,58 @@ def test_unknown_parameters_and_scenarios_are_clear_errors(sb: Sandbox) -> None:
         sb.launch("nope")
     with pytest.raises(ValueError, match="between 1 and"):
         sb.launch("deep", depth=0)
+
+
+def test_scenarios_are_registered_as_compiled_workflows_launch_plans_and_tasks(sb: Sandbox, api: Admin) -> None:
+    wf = sb.launch("demo")
+    ex = api.execution(wf)
+    lp = api.admin.GetLaunchPlan(common_pb2.ObjectGetRequest(id=ex.spec.launch_plan), timeout=10)
+    assert "source" in lp.closure.expected_inputs.parameters
+    workflow = api.admin.GetWorkflow(common_pb2.ObjectGetRequest(id=lp.spec.workflow_id), timeout=10)
+    template = workflow.closure.compiled_workflow.primary.template
+    assert [n.id for n in template.nodes] == ["n0", "n1", "n2", "n3", "n4", "n5"]
+    assert set(template.interface.outputs.variables) == {"model", "metrics", "endpoint"}
+    assert template.nodes[4].gate_node.approve.signal_id == "approve-deploy"
+    assert template.nodes[1].HasField("array_node")
+    assert list(template.nodes[2].upstream_node_ids) == ["n1"]
+    connections = workflow.closure.compiled_workflow.primary.connections
+    assert list(connections.downstream["start-node"].ids) == ["n0"]
+    train_id = template.nodes[2].task_node.reference_id
+    train = api.admin.GetTask(common_pb2.ObjectGetRequest(id=train_id), timeout=10)
+    iface = train.closure.compiled_task.template.interface
+    assert set(iface.inputs.variables) == {"learning_rate", "epochs"}
+    assert iface.outputs.variables["model"].type.HasField("blob")
+    assert train.closure.compiled_task.template.metadata.retries.retries == 1
+    wide = sb.launch("wide", size=5)
+    wide_lp = api.execution(wide).spec.launch_plan
+    assert wide_lp.version == "v1-size-5"
+    lp = api.admin.GetLaunchPlan(common_pb2.ObjectGetRequest(id=wide_lp), timeout=10)
+    assert lp.closure.expected_inputs.parameters["size"].default.scalar.primitive.integer == 5
+    workflow = api.admin.GetWorkflow(common_pb2.ObjectGetRequest(id=lp.spec.workflow_id), timeout=10)
+    assert len(workflow.closure.compiled_workflow.primary.template.nodes) == 5
+
+
+@pytest.mark.parametrize(
+    ("parts", "max_length", "expected"),
+    [
+        # flytepropeller's encoder tests (pkg/utils/encoder_test.go)
+        (["x", "y", "z"], 10, "x-y-z"),
+        (["x", "y"], 1, "fz2jizji"),
+        (["x"], 2, "x"),
+        (["x", "y", "z"], 4, "fxzsoqrq"),
+        (["x", "y", "z", "m", "n"], 8, "fsigbmty"),
+        (["xxxxxxxxxxx"], 10, "fggddjly"),
+        (["", "", "n0"], 20, "n0"),
+    ],
+)
+def test_unique_ids_match_propellers_encoder(parts: list[str], max_length: int, expected: str) -> None:
+    assert fixed_length_unique_id_for_parts(max_length, parts) == expected
+
+
+def test_child_ids_follow_parent_attempt_lineage() -> None:
+    assert unique_node_id(None, 0, "n0") == "n0"
+    assert unique_node_id("n0", 0, "dn1") == "n0-0-dn1"
+    assert unique_node_id("n3", 2, "n0") == "n3-2-n0"
+    long_id = unique_node_id("n1-0-n1-0-n1-0-n1", 0, "n1")  # 22 characters -> hashed
+    assert long_id.startswith("f")
+    assert len(long_id) == 8
