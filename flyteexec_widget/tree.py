@@ -413,6 +413,9 @@ class TreeSync:
         if (scope.listed_for != owner_version) if owner_terminal else (scope.listed_in != refresh_no):
             key = ("list", *self._exec_key(scope.exec_state.wf_id), scope.parent_id, owner_version, refresh_no)
             jobs.append(_Job(key, self._lister(scope), self._on_list(scope, owner_version, refresh_no)))
+            # The nodes' own calls wait for the listing: then each node is seen in its newest state, and a node
+            # that just finished has its attempts listed once (final), not once as running and again as done.
+            return jobs
         for node in scope.nodes.values():
             jobs.extend(self._plan_node(node, refresh_no))
         return jobs

@@ -1,0 +1,258 @@
+"""Whole-tree and incremental sync over real gRPC against the sandbox (stepped clock: nothing sleeps).
+
+The tree must match what the sandbox knows (``sb.truth``) for every node kind, and a refresh must fetch only what
+can still change: RPC counts per method are asserted (they are deterministic), never times.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flyteidl.core import execution_pb2
+
+from flyteexec_widget.client import Remote
+from flyteexec_widget.executions import FlyteWorkflowExecution
+from flyteexec_widget.model import ExecutionModel
+from flyteexec_widget.phases import NodePhase, TaskPhase
+from flyteexec_widget.sandbox import Sandbox
+from flyteexec_widget.sandbox import scenarios as sc
+from flyteexec_widget.tree import TreeSync, sync_execution
+
+
+class SpyRemote(Remote):
+    """The real client, recording node-list calls (parent, filters) and the most calls in flight at once."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.lists: list[tuple[str, str]] = []
+        self._in_flight = 0
+        self.max_in_flight = 0
+        self._spy_lock = threading.Lock()
+
+    def call(self, *args: Any, **kw: Any) -> Any:
+        with self._spy_lock:
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+        try:
+            return super().call(*args, **kw)
+        finally:
+            with self._spy_lock:
+                self._in_flight -= 1
+
+    def list_node_executions(self, wf_id: Any, *, unique_parent_id: str = "", filters: str = "", **kw: Any) -> Any:
+        with self._spy_lock:
+            self.lists.append((unique_parent_id, filters))
+        return super().list_node_executions(wf_id, unique_parent_id=unique_parent_id, filters=filters, **kw)
+
+
+@pytest.fixture
+def spy(sandbox: Sandbox) -> Iterator[SpyRemote]:
+    r = SpyRemote(sandbox.endpoint, insecure=True, rpc_timeout=10.0)
+    try:
+        yield r
+    finally:
+        r.close()
+
+
+def fetch(remote: Remote, wf_id: Any) -> FlyteWorkflowExecution:
+    return remote.fetch_execution(wf_id.project, wf_id.domain, wf_id.name)
+
+
+def flatten(nodes: dict[str, Any]) -> dict[str, NodePhase]:
+    """Every node in a synced tree (children of parent nodes included), unique id -> phase."""
+    out: dict[str, NodePhase] = {}
+    for node_id, n in nodes.items():
+        out[node_id] = NodePhase(n.phase)
+        out.update(flatten(n.subworkflow_node_executions))
+    return out
+
+
+def visible_truth(sb: Sandbox, wf_id: Any) -> dict[str, NodePhase]:
+    """``sb.truth`` without start/end nodes (recognised by spec node id: long ids are hashed)."""
+    with sb.store.lock:
+        hidden = {
+            r.proto.id.node_id
+            for r in sb.store.all_nodes(wf_id)
+            if r.proto.metadata.spec_node_id in ("start-node", "end-node")
+            or r.proto.id.node_id in ("start-node", "end-node")
+        }
+    return {k: v for k, v in sb.truth(wf_id).items() if k not in hidden}
+
+
+def run_all_kinds(sb: Sandbox, remote: Remote) -> Any:
+    wf_id = sb.launch("all-kinds")
+    sb.advance(5)  # the gates are waiting for their signals now
+    ex = fetch(remote, wf_id)
+    remote.approve(ex, "approve-me")
+    remote.set_signal(ex, "threshold", 0.5)
+    sb.run_until_done(wf_id)
+    return wf_id
+
+
+def test_all_kinds_complete_tree_matches_the_sandbox(sandbox: Sandbox, spy: SpyRemote) -> None:
+    wf_id = run_all_kinds(sandbox, spy)
+    ex = fetch(spy, wf_id)
+    assert sync_execution(spy, ex) is ex
+    assert flatten(ex.node_executions) == visible_truth(sandbox, wf_id)
+    nodes = ex.node_executions
+
+    # a task with retries: one task execution per attempt, with logs and errors
+    flaky = nodes["n0"]
+    assert [TaskPhase(t.phase) for t in flaky.task_executions] == [TaskPhase.FAILED] * 2 + [TaskPhase.SUCCEEDED]
+    assert [t.id.retry_attempt for t in flaky.task_executions] == [0, 1, 2]
+    assert "ConnectionError" in flaky.task_executions[0].closure.error.message
+    assert flaky.interface is not None  # from the compiled workflow, no extra call
+    assert set(flaky.interface.outputs) == {"o0"}
+    # static subworkflow, dynamic, branch: children under the parent
+    assert set(nodes["n2"].subworkflow_node_executions) == {"n2-0-n0", "n2-0-n1"}
+    assert set(nodes["n3"].subworkflow_node_executions) == {"n3-0-dn0", "n3-0-dn1", "n3-0-dn2"}
+    assert nodes["n3"].task_executions  # the dynamic task's own attempt
+    assert set(nodes["n4"].subworkflow_node_executions) == {"n4-0-n0"}
+    # launch plan: the child execution with its own tree
+    (child,) = nodes["n5"].workflow_executions
+    child_truth = visible_truth(sandbox, child.to_flyte_idl().id)
+    assert child_truth
+    assert flatten(child.node_executions) == child_truth
+    # gates have no task executions; the array node's subtasks come from external resources
+    assert nodes["n6"].task_executions == []
+    model = ExecutionModel(ex)
+    assert model.rows["n9"]["subtasks"]["total"] == 120
+    assert model.rows["n9"]["subtasks"]["counts"] == {"SUCCEEDED": 120}
+    assert model.rows["n3/n3-0-dn2"]["subtasks"]["total"] == 10
+    assert sum(1 for k in model.rows if k.startswith("n9[")) == 120
+    assert {r["kind"] for r in model.rows.values()} == {
+        "task", "subworkflow", "dynamic", "branch", "launch_plan", "gate", "array", "subtask",
+    }  # fmt: skip
+    assert model.rows["n5"]["child"]["name"] == child.to_flyte_idl().id.name
+    assert model.rows["n10"]["error"]["kind"] == "USER"
+    # start/end nodes hidden everywhere
+    assert not [k for k in model.rows if "start-node" in k or "end-node" in k]
+    # no data fetched during sync (inputs/outputs are lazy)
+    counts = sandbox.rpc_counts()
+    assert not {m for m in counts if m.endswith("Data")}
+
+
+@pytest.mark.parametrize("advance_s", [9.0, None])
+def test_deep_tree_matches_the_sandbox_mid_run_and_at_the_end(
+    sandbox: Sandbox, spy: SpyRemote, advance_s: float | None
+) -> None:
+    wf_id = sandbox.launch("deep")
+    if advance_s is None:
+        sandbox.run_until_done(wf_id)
+    else:
+        sandbox.advance(advance_s)
+    ex = fetch(spy, wf_id)
+    sync_execution(spy, ex)
+    truth = visible_truth(sandbox, wf_id)
+    assert len(truth) > 3
+    assert flatten(ex.node_executions) == truth
+
+
+def test_refresh_lists_only_what_can_still_change(sandbox: Sandbox, spy: SpyRemote) -> None:
+    wf_id = sandbox.launch("all-kinds")
+    sandbox.advance(25)  # subworkflow, dynamic, branch, launch plan done; gates and slow_query still running
+    ex = fetch(spy, wf_id)
+    tree = TreeSync(spy, ex)
+    tree.refresh()
+    assert flatten(ex.node_executions) == visible_truth(sandbox, wf_id)
+    assert NodePhase(ex.node_executions["n11"].phase) == NodePhase.RUNNING
+    assert NodePhase(ex.node_executions["n2"].phase) == NodePhase.SUCCEEDED
+
+    sandbox.reset_rpc_counts()
+    spy.lists.clear()
+    tree.refresh()
+    # the execution, one (filtered) top-level listing, and the attempts of the one running task: terminal
+    # subtrees (subworkflow, dynamic, branch, the child execution, the array's subtasks) are not fetched again
+    assert sandbox.rpc_counts() == {"GetExecution": 1, "ListNodeExecutions": 1, "ListTaskExecutions": 1}
+    assert [parent for parent, _ in spy.lists] == [""]
+    assert spy.lists[0][1].startswith("gte(updated_at,")
+
+    # time moves: slow_query times out; the refresh picks it up, still without touching finished subtrees
+    sandbox.advance(10)
+    sandbox.reset_rpc_counts()
+    tree.refresh()
+    assert flatten(ex.node_executions) == visible_truth(sandbox, wf_id)
+    assert NodePhase(ex.node_executions["n11"].phase) == NodePhase.TIMED_OUT
+    assert sandbox.rpc_counts().get("ListNodeExecutions") == 1
+    assert sandbox.rpc_counts().get("GetWorkflow") is None
+
+
+def test_a_finished_execution_is_not_fetched_again(sandbox: Sandbox, spy: SpyRemote) -> None:
+    wf_id = run_all_kinds(sandbox, spy)
+    ex = fetch(spy, wf_id)
+    tree = TreeSync(spy, ex)
+    tree.refresh()
+    assert tree.complete
+    sandbox.reset_rpc_counts()
+    tree.refresh()
+    assert sandbox.rpc_counts() == {}
+    assert flatten(ex.node_executions) == visible_truth(sandbox, wf_id)
+
+
+def _rolling(size: int = 1000, width: int = 10) -> sc.Script:
+    """``size`` task nodes, ``width`` running at a time (node i waits for node i - width), 2 s each."""
+    nodes = tuple(
+        sc.NodeSpec(
+            id=f"n{i}",
+            name="work",
+            upstream=(f"n{i - width}",) if i >= width else (),
+            attempts=(sc.Attempt(2.0, queued_s=0.0),),
+            queued_s=0.0,
+        )
+        for i in range(size)
+    )
+    return sc.Script(workflow="rolling", nodes=nodes)
+
+
+@pytest.fixture
+def rolling_sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+    scenario = sc.Scenario("rolling", "size nodes, 10 running", _rolling, {"size": 1000}, {"size": (10, 1000)})
+    monkeypatch.setitem(sc.SCENARIOS, "rolling", scenario)
+    with Sandbox(clock="stepped") as sb:
+        yield sb
+
+
+@pytest.mark.parametrize("size", [100, pytest.param(1000, marks=pytest.mark.slow)])
+def test_steady_state_refresh_with_10_active_nodes_costs_at_most_20_rpcs(rolling_sandbox: Sandbox, size: int) -> None:
+    """The cost of a refresh does not grow with the number of finished nodes (the benchmark's 1,000-node case)."""
+    sb = rolling_sandbox
+    wf_id = sb.launch("rolling", size=size)
+    sb.advance(2 * (size // 10 - 1) + 1)  # the last ten nodes run, all others are done
+    with Remote.for_sandbox(sb.endpoint, rpc_timeout=30.0) as remote:
+        ex = fetch(remote, wf_id)
+        tree = TreeSync(remote, ex)
+        tree.refresh()
+        running = [n for n in ex.node_executions.values() if n.phase == execution_pb2.NodeExecution.RUNNING]
+        assert len(ex.node_executions) == size
+        assert len(running) == 10
+        # steady state: the execution, one filtered top-level listing, the attempts of the ten running nodes
+        sb.advance(0.5)
+        sb.reset_rpc_counts()
+        tree.refresh()
+        assert sb.rpc_counts() == {"GetExecution": 1, "ListNodeExecutions": 1, "ListTaskExecutions": 10}
+        # the last ten finish and so does the execution: their attempts once more (final), and the top level
+        # once more after the execution was seen terminal
+        sb.advance(1.0)
+        sb.reset_rpc_counts()
+        tree.refresh()
+        counts = sb.rpc_counts()
+        assert sum(counts.values()) <= 20, counts
+        assert counts == {"GetExecution": 1, "ListNodeExecutions": 2, "ListTaskExecutions": 10}
+        assert flatten(ex.node_executions) == visible_truth(sb, wf_id)
+        assert tree.complete
+        sb.reset_rpc_counts()
+        tree.refresh()
+        assert sb.rpc_counts() == {}
+
+
+def test_calls_of_one_level_run_concurrently(sandbox: Sandbox, spy: SpyRemote) -> None:
+    wf_id = run_all_kinds(sandbox, spy)
+    sandbox.set_latency(20)
+    ex = fetch(spy, wf_id)
+    spy.max_in_flight = 0
+    sync_execution(spy, ex)
+    # every top-level node's attempts are listed in one round: many calls in flight at once
+    assert spy.max_in_flight >= 4
