@@ -1,0 +1,100 @@
+"""Fixtures of the real-browser tier: one JupyterLab server and one Chromium per session, a fresh page per test.
+
+Every test under tests/browser/ gets the ``browser`` marker. The tier is skipped only where it cannot run and
+nobody is expected to make it run: /usr/bin/chromium absent and not root. As root (CI), scripts/test.sh installs
+Chromium, so its absence there is a failure, not a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.browser.lab import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    LabServer,
+    make_workdir,
+    save_screenshot,
+    start_lab_server,
+)
+
+_HERE = Path(__file__).resolve().parent
+
+
+def _in_browser_tier(item: pytest.Item) -> bool:
+    return _HERE in Path(str(item.path)).resolve().parents
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the tier ``browser``; skip it (with the reason) only without Chromium and without root."""
+    no_browser = not CHROMIUM.exists() and os.geteuid() != 0
+    skip = pytest.mark.skip(
+        reason=f"{CHROMIUM} is missing and we are not root: install Debian's chromium "
+        "(apt-get install chromium) or run scripts/test.sh as root, which installs it"
+    )
+    for item in items:
+        if _in_browser_tier(item):
+            item.add_marker(pytest.mark.browser)
+            if no_browser:
+                item.add_marker(skip)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Keep each phase's report on the item so the ``page`` fixture can screenshot failures."""
+    rep = yield
+    setattr(item, f"rep_{rep.when}", rep)  # type: ignore[attr-defined]
+    return rep
+
+
+@pytest.fixture(scope="session")
+def lab_server() -> Iterator[LabServer]:
+    """A JupyterLab (and Notebook 7) server on a free 127.0.0.1 port, token auth, temp root and JUPYTER_* dirs."""
+    workdir = make_workdir("fxw-lab-")
+    server = start_lab_server(workdir)
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium driven by Playwright (its own browser download cannot work offline)."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: scripts/test.sh installs it as root (apt-get install chromium)")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(chromium: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh context and page; on failure a screenshot ``FAILED-<test>.png`` and the page's errors."""
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    page_errors: list[str] = []
+    pg.on("pageerror", lambda exc: page_errors.append(str(exc)))
+    try:
+        yield pg
+    finally:
+        rep = getattr(request.node, "rep_call", None)
+        if rep is not None and rep.failed:
+            try:
+                path = save_screenshot(pg, f"FAILED-{request.node.name}")
+                print(f"screenshot: {path}")
+            except Exception as exc:  # the page may be gone; the original failure matters more
+                print(f"no failure screenshot: {exc}")
+            if page_errors:
+                print("page errors:\n" + "\n".join(page_errors))
+        context.close()

@@ -1,0 +1,280 @@
+"""Real-browser harness: a JupyterLab server process and Playwright helpers to drive notebooks in it.
+
+The facts this relies on (flags, readiness, pitfalls) are in ../shared/docs/browser-testing.md. One server
+serves both UIs: JupyterLab at ``/lab/tree/<nb>`` and Notebook 7 at ``/notebooks/<nb>``, both with
+``window.jupyterapp`` exposed so a test can run cells through the app's own commands.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Literal
+
+from playwright.sync_api import Locator, Page
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO_ROOT / "test-artifacts" / "browser"
+CHROMIUM = Path("/usr/bin/chromium")
+# Flags checked on these machines (browser-testing.md); never --user-data-dir (Playwright refuses it).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+UI = Literal["lab", "notebook7"]
+
+# An error output (traceback) in any cell: seen by the waits below so a broken notebook fails fast and says why.
+_ERROR_OUTPUT = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']"
+
+
+def free_port() -> int:
+    """A TCP port that was free a moment ago on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class LabServer:
+    """A running Jupyter server (JupyterLab + Notebook 7) on 127.0.0.1 with a temp root dir."""
+
+    port: int
+    token: str
+    root_dir: Path
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+    _log: IO[bytes] = field(repr=False)
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT``."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def url(self, path: str) -> str:
+        """An authenticated URL for a server path such as ``lab/tree/x.ipynb``."""
+        sep = "&" if "?" in path else "?"
+        return f"{self.base_url}/{path.lstrip('/')}{sep}token={self.token}"
+
+    def log_tail(self, n: int = 40) -> str:
+        """The last lines of the server's log, for failure messages."""
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return "(no server log)"
+
+    def stop(self) -> None:
+        """SIGTERM (the server shuts its kernels down), then SIGKILL if it hangs."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self._log.close()
+
+
+def start_lab_server(workdir: Path, *, startup_timeout: float = 90.0) -> LabServer:
+    """Start ``jupyter lab`` from this venv, every JUPYTER_* dir under ``workdir``; return once /api/status answers."""
+    root = workdir / "root"
+    root.mkdir(parents=True)
+    env = dict(os.environ)
+    for var, sub in [
+        ("JUPYTER_CONFIG_DIR", "config"),
+        ("JUPYTER_RUNTIME_DIR", "runtime"),
+        ("JUPYTER_DATA_DIR", "data"),
+        ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"),
+        ("JUPYTERLAB_SETTINGS_DIR", "settings"),
+        ("IPYTHONDIR", "ipython"),
+    ]:
+        (workdir / sub).mkdir()
+        env[var] = str(workdir / sub)
+    # No news/update toasts over the notebook in screenshots (and no network requests from the page).
+    notif = workdir / "settings" / "@jupyterlab" / "apputils-extension"
+    notif.mkdir(parents=True)
+    (notif / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
+    )
+    env.pop("JUPYTER_TOKEN", None)
+    env["PYTHONUNBUFFERED"] = "1"
+
+    port = free_port()
+    token = os.urandom(12).hex()
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.root_dir={root}",
+        "--LabApp.expose_app_in_browser=True",
+        "--JupyterNotebookApp.expose_app_in_browser=True",
+    ]
+    if os.geteuid() == 0:
+        cmd.append("--allow-root")
+    log_path = workdir / "server.log"
+    log = log_path.open("wb")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root)
+    server = LabServer(port=port, token=token, root_dir=root, proc=proc, log_path=log_path, _log=log)
+
+    deadline = time.monotonic() + startup_timeout
+    while True:
+        if proc.poll() is not None:
+            server.stop()
+            raise RuntimeError(f"jupyter lab exited with {proc.returncode}:\n{server.log_tail()}")
+        try:
+            with urllib.request.urlopen(server.url("api/status"), timeout=2) as resp:
+                if resp.status == 200:
+                    return server
+        except (urllib.error.URLError, OSError):
+            pass
+        if time.monotonic() > deadline:
+            server.stop()
+            raise RuntimeError(f"jupyter lab not ready after {startup_timeout:.0f}s:\n{server.log_tail()}")
+        time.sleep(0.2)  # polling a server that is starting: there is nothing to wait on but the socket
+
+
+def write_notebook(root_dir: Path, name: str, cells: Sequence[str]) -> Path:
+    """Write code cells as ``root_dir/name`` (python3 kernel, so no kernel-picker dialog); return the path."""
+    nb = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"},
+        },
+        "cells": [
+            {
+                "cell_type": "code",
+                "id": f"cell-{i}",
+                "metadata": {},
+                "execution_count": None,
+                "outputs": [],
+                "source": src,
+            }
+            for i, src in enumerate(cells)
+        ],
+    }
+    path = root_dir / name
+    path.write_text(json.dumps(nb, indent=1))
+    return path
+
+
+def notebook_url(server: LabServer, name: str, ui: UI = "lab") -> str:
+    """Where ``name`` opens in JupyterLab (``lab``) or in Notebook 7 (``notebook7``)."""
+    return server.url(f"lab/tree/{name}" if ui == "lab" else f"notebooks/{name}")
+
+
+class NotebookSession:
+    """One notebook opened in one page: open, run all, wait for outputs, screenshot."""
+
+    def __init__(self, page: Page, server: LabServer, name: str, ui: UI = "lab") -> None:
+        self.page = page
+        self.server = server
+        self.name = name
+        self.ui = ui
+
+    def open(self, timeout_ms: float = 90_000) -> NotebookSession:
+        """Load the notebook page and wait until its kernel has answered kernel_info."""
+        self.page.goto(notebook_url(self.server, self.name, self.ui))
+        self.page.wait_for_function(
+            """(path) => {
+                const app = window.jupyterapp;
+                if (!app || !app.shell) return false;
+                return Array.from(app.shell.widgets('main')).some(w => w.context && w.context.path === path);
+            }""",
+            arg=self.name,
+            timeout=timeout_ms,
+        )
+        self.page.evaluate(
+            """async ([path, timeoutMs]) => {
+                const timeout = new Promise((_, reject) => setTimeout(
+                    () => reject(new Error(`kernel of ${path} not ready after ${timeoutMs} ms`)), timeoutMs));
+                const app = window.jupyterapp;
+                const panel = Array.from(app.shell.widgets('main')).find(w => w.context && w.context.path === path);
+                app.shell.activateById(panel.id);
+                const ready = (async () => {
+                    await panel.context.ready;
+                    await panel.sessionContext.ready;
+                    const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+                    if (!kernel) throw new Error('no kernel for ' + path);
+                    await kernel.info;
+                })();
+                await Promise.race([ready, timeout]);
+            }""",
+            [self.name, timeout_ms],
+        )
+        return self
+
+    def run_all(self) -> None:
+        """Run every cell through the app's own command; returns at once while the cells run in the kernel."""
+        # The command's promise settles only when the last cell ends: not awaited, or a blocking cell blocks us.
+        self.page.evaluate("() => { void window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+
+    def outputs(self, selector: str = ".jp-OutputArea-output") -> Locator:
+        """Output areas only: text locators on the whole page would also match the cells' source."""
+        return self.page.locator(selector)
+
+    def wait_for_output(self, marker: str, timeout_ms: float = 60_000) -> None:
+        """Wait until an output area contains ``marker``; fail at once, with the traceback, if a cell raised."""
+        self.page.wait_for_function(
+            """([marker, errSel]) => {
+                if (document.querySelector(errSel)) return true;
+                return Array.from(document.querySelectorAll('.jp-OutputArea-output'))
+                    .some(e => e.textContent.includes(marker));
+            }""",
+            arg=[marker, _ERROR_OUTPUT],
+            timeout=timeout_ms,
+        )
+        self.raise_on_error()
+
+    def raise_on_error(self) -> None:
+        """Fail with the notebook's own traceback text if any cell shows an error output."""
+        errors = self.page.locator(_ERROR_OUTPUT)
+        if errors.count():
+            text = "\n---\n".join(errors.all_inner_texts())
+            raise AssertionError(f"a cell of {self.name} raised:\n{text}")
+
+    def cell_is_running(self, index: int) -> bool:
+        """Whether code cell ``index`` shows the ``[*]:`` prompt (kernel.status is not reliable, see the doc)."""
+        prompt = self.page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".jp-InputPrompt")
+        return "*" in (prompt.inner_text() or "")
+
+    def screenshot(self, name: str) -> Path:
+        """Save a full-page PNG under test-artifacts/browser/ and return its path."""
+        return save_screenshot(self.page, f"{self.ui}-{name}")
+
+
+def save_screenshot(page: Page, name: str) -> Path:
+    """Save a PNG of the page under test-artifacts/browser/ (gitignored)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / (re.sub(r"[^A-Za-z0-9_.-]+", "_", name) + ".png")
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def make_workdir(prefix: str) -> Path:
+    """A fresh temp dir for one server's root and JUPYTER_* dirs."""
+    return Path(tempfile.mkdtemp(prefix=prefix))
