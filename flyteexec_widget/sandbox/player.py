@@ -264,7 +264,12 @@ class Player:
         if scenario is None:
             scenario = scenario_for_launch_plan(lp_name)
         if scenario is None:
-            log.warning("sandbox player: no scenario for launch plan %r; execution %s left alone", lp_name, ex_id)
+            log.warning("sandbox player: no scenario for launch plan %r; failing %s", lp_name, ex_id.name)
+            self._send_workflow_end(
+                ex_id,
+                WorkflowPhase.FAILED,
+                _error("NoScript", f"the sandbox has no script for launch plan {lp_name!r}", "SYSTEM"),
+            )
             return
         try:
             params = scenario.params_from_inputs(inputs)
@@ -281,6 +286,23 @@ class Player:
             run = self._runs.get(key)
         if run is not None:
             run.abort(cause)
+            return
+        # Not played by this player (e.g. loaded from a state file after a restart): nothing runs, just end it.
+        ex_id = identifier_pb2.WorkflowExecutionIdentifier(project=key[0], domain=key[1], name=key[2])
+        self._send_workflow_end(ex_id, WorkflowPhase.ABORTED, _error("ExecutionAborted", cause or "aborted"))
+
+    def _send_workflow_end(
+        self,
+        ex_id: identifier_pb2.WorkflowExecutionIdentifier,
+        phase: WorkflowPhase,
+        error: core_execution_pb2.ExecutionError,
+    ) -> None:
+        now = Timestamp()
+        now.FromDatetime(self.clock.now())
+        ev = event_pb2.WorkflowExecutionEvent(
+            execution_id=ex_id, producer_id=self.producer_id, phase=int(phase), occurred_at=now, error=error
+        )
+        self.call("admin", "CreateWorkflowEvent", admin_event_pb2.WorkflowExecutionEventRequest(event=ev))
 
     def _signal_set(self, key: ExecKey, signal_id: str, value: literals_pb2.Literal) -> None:
         with self._lock:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -18,6 +19,7 @@ from flyteidl.service import admin_pb2_grpc, dataproxy_pb2, dataproxy_pb2_grpc, 
 from flyteexec_widget.phases import CacheStatus, NodePhase, TaskPhase, WorkflowPhase
 from flyteexec_widget.sandbox import Sandbox
 from flyteexec_widget.sandbox.player import fixed_length_unique_id_for_parts, unique_node_id
+from flyteexec_widget.sandbox.scenarios import get_scenario
 
 WfId = identifier_pb2.WorkflowExecutionIdentifier
 
@@ -426,3 +428,37 @@ def test_child_ids_follow_parent_attempt_lineage() -> None:
     long_id = unique_node_id("n1-0-n1-0-n1-0-n1", 0, "n1")  # 22 characters -> hashed
     assert long_id.startswith("f")
     assert len(long_id) == 8
+
+
+def test_an_execution_without_a_script_fails_instead_of_hanging(sb: Sandbox, api: Admin) -> None:
+    lp = next(
+        e
+        for e in get_scenario("single-task").entities("flytesnacks", "development")
+        if e.id.resource_type == identifier_pb2.LAUNCH_PLAN
+    )
+    lp.id.name = "someone.else.wf"
+    sb.store.put_launch_plan(lp)
+    req = execution_pb2.ExecutionCreateRequest(
+        project="flytesnacks",
+        domain="development",
+        name="noscript1",
+        spec=execution_pb2.ExecutionSpec(launch_plan=lp.id),
+    )
+    wf = api.admin.CreateExecution(req, timeout=10).id
+    assert sb.run_until_done(wf) == WorkflowPhase.FAILED
+    assert api.execution(wf).closure.error.code == "NoScript"
+
+
+def test_terminating_an_execution_left_from_a_previous_run_aborts_it(tmp_path: Path) -> None:
+    state = str(tmp_path / "state.sqlite")
+    with Sandbox(clock="stepped", state_path=state) as first:
+        wf = first.launch("aborted")
+        first.advance(5)
+        assert first.phase(wf) == WorkflowPhase.RUNNING
+    with Sandbox(clock="stepped", state_path=state) as second:
+        api = Admin(second.endpoint)
+        try:
+            api.admin.TerminateExecution(execution_pb2.ExecutionTerminateRequest(id=wf, cause="cleanup"), timeout=10)
+            assert second.run_until_done(wf) == WorkflowPhase.ABORTED
+        finally:
+            api.channel.close()
