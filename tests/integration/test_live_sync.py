@@ -1,0 +1,238 @@
+"""The live monitor over real gRPC: scheduler + tree + model against the sandbox (stepped clock, no sleeps).
+
+Reconnecting after injected failures and a server restart, a permanent NOT_FOUND, many watches without leaked
+threads, and wait() (timeout text, returning at a terminal phase while another thread moves sandbox time).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+import pytest
+from flyteidl.admin import execution_pb2 as admin_execution_pb2
+from flyteidl.core import identifier_pb2
+
+from flyteexec_widget import waiting
+from flyteexec_widget.client import NO_RETRY, Remote
+from flyteexec_widget.errors import FlyteTimeout
+from flyteexec_widget.executions import FlyteWorkflowExecution
+from flyteexec_widget.model import ExecutionModel
+from flyteexec_widget.phases import NodePhase
+from flyteexec_widget.sandbox import Sandbox
+from flyteexec_widget.scheduler import Backoff, SyncScheduler
+from flyteexec_widget.tree import TreeSync
+
+FAST_RECONNECT = [
+    ("grpc.initial_reconnect_backoff_ms", 50),
+    ("grpc.min_reconnect_backoff_ms", 50),
+    ("grpc.max_reconnect_backoff_ms", 200),
+]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def no_retry_remote(sandbox: Sandbox) -> Iterator[Remote]:
+    """A client that does not retry by itself, so the scheduler sees every failure."""
+    r = Remote(sandbox.endpoint, insecure=True, rpc_timeout=10.0, retry=NO_RETRY, channel_options=FAST_RECONNECT)
+    try:
+        yield r
+    finally:
+        r.close()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def sched(clock: Clock) -> Iterator[SyncScheduler]:
+    s = SyncScheduler(clock=clock, start_thread=False, backoff=Backoff(initial=1.0, maximum=8.0, jitter=0.0))
+    yield s
+    s.shutdown()
+
+
+def fetch(remote: Remote, wf_id: Any) -> FlyteWorkflowExecution:
+    return remote.fetch_execution(wf_id.project, wf_id.domain, wf_id.name)
+
+
+def row_phases(model: ExecutionModel) -> dict[str, str]:
+    """node id -> phase name of every node row of the execution itself (not subtasks, not child executions)."""
+    return {r["node_id"]: r["phase"] for k, r in model.rows.items() if r["kind"] != "subtask" and ">" not in k}
+
+
+def truth_phases(sb: Sandbox, wf_id: Any) -> dict[str, str]:
+    with sb.store.lock:
+        hidden = {
+            r.proto.id.node_id
+            for r in sb.store.all_nodes(wf_id)
+            if r.proto.metadata.spec_node_id in ("start-node", "end-node")
+            or r.proto.id.node_id in ("start-node", "end-node")
+        }
+    return {k: NodePhase(v).name for k, v in sb.truth(wf_id).items() if k not in hidden}
+
+
+def fresh_rows(remote: Remote, wf_id: Any) -> dict[str, dict[str, Any]]:
+    """The rows a brand-new full sync gives: what an incremental one must end up equal to."""
+    ex = fetch(remote, wf_id)
+    TreeSync(remote, ex).refresh()
+    return dict(ExecutionModel(ex).rows)
+
+
+def test_the_model_follows_the_execution_to_the_end(sandbox: Sandbox, remote: Remote, sched: SyncScheduler) -> None:
+    wf_id = sandbox.launch("deep")
+    model = ExecutionModel()
+    w = sched.watch(fetch(remote, wf_id), model)
+    versions = []
+    for _ in range(100):
+        next_due = sched.run_pending()
+        versions.append(model.rows_version)
+        if next_due is None:
+            break
+        sched._clock.now = next_due  # type: ignore[attr-defined]
+        sandbox.advance(1.0)
+    assert w.finished.is_set()
+    assert model.sync_status["state"] == "done"
+    assert model.header["phase"] == "SUCCEEDED"
+    assert row_phases(model) == truth_phases(sandbox, wf_id)
+    assert len(set(versions)) > 3  # it was seen progressing, not only at the end
+    assert dict(model.rows) == fresh_rows(remote, wf_id)
+
+
+def test_reconnects_after_injected_failures_without_losing_or_duplicating_rows(
+    sandbox: Sandbox, no_retry_remote: Remote, sched: SyncScheduler, clock: Clock
+) -> None:
+    wf_id = sandbox.launch("all-kinds")
+    sandbox.advance(10)
+    model = ExecutionModel()
+    states: list[str] = []
+    model.observe(lambda ch: states.append(ch["new"]["state"]), names=["sync_status"])
+    w = sched.watch(fetch(no_retry_remote, wf_id), model)
+    sched.run_pending()
+    rows_before = dict(model.rows)
+    sandbox.fail_next(3)
+    sandbox.advance(10)
+    for _ in range(5):
+        due = sched.run_pending(clock.now)
+        assert due is not None
+        clock.now = due
+        if model.sync_status["state"] == "live" and "reconnecting" in states:
+            break
+    assert "reconnecting" in states
+    assert model.sync_status["state"] == "live"
+    assert model.sync_status["attempt"] == 0
+    assert w.active
+    assert dict(model.rows) != rows_before  # it caught up with what happened meanwhile
+    assert dict(model.rows) == fresh_rows(no_retry_remote, wf_id)
+
+
+def test_reconnects_after_the_server_restarts(
+    sandbox: Sandbox, no_retry_remote: Remote, sched: SyncScheduler, clock: Clock
+) -> None:
+    wf_id = sandbox.launch("deep")
+    sandbox.advance(3)
+    model = ExecutionModel()
+    sched.watch(fetch(no_retry_remote, wf_id), model)
+    sched.run_pending()
+    sandbox.stop()
+    clock.now += 1
+    due = sched.run_pending()
+    status = model.sync_status
+    assert (status["state"], status["attempt"]) == ("reconnecting", 1)
+    assert status["next_retry_at"] is not None
+    assert "unavailable" in status["last_error"]
+    sandbox.start()
+    sandbox.advance(5)
+    # wait (event-driven) until the client's channel is connected again, then the due retry succeeds
+    grpc.channel_ready_future(no_retry_remote._get_channel()).result(timeout=30)
+    assert due is not None
+    clock.now = due
+    sched.run_pending()
+    assert model.sync_status["state"] == "live"
+    assert row_phases(model) == truth_phases(sandbox, wf_id)
+
+
+def test_not_found_stops_the_watch_with_a_clear_message(remote: Remote, sched: SyncScheduler) -> None:
+    wf_id = identifier_pb2.WorkflowExecutionIdentifier(project="flytesnacks", domain="development", name="nope")
+    ex = FlyteWorkflowExecution(admin_execution_pb2.Execution(id=wf_id), remote=remote)
+    model = ExecutionModel()
+    w = sched.watch(ex, model)
+    assert sched.run_pending() is None
+    assert w.finished.is_set()
+    assert not w.active
+    assert model.sync_status["state"] == "error"
+    assert "not found" in model.sync_status["last_error"]
+    assert "flytesnacks:development:nope" in model.sync_status["last_error"]
+
+
+def test_a_hundred_watches_share_one_thread_and_leave_none_behind(sandbox: Sandbox, remote: Remote) -> None:
+    wf_id = sandbox.launch("single-task")
+    sandbox.advance(1)
+    sched = SyncScheduler(min_interval=60.0, max_interval=60.0)
+    synced = threading.Semaphore(0)
+    watches = []
+    models = []
+    for _ in range(100):
+        model = ExecutionModel()
+        model.observe(lambda ch: synced.release() if ch["new"]["last_synced_at"] else None, names=["sync_status"])
+        models.append(model)
+        watches.append(sched.watch(fetch(remote, wf_id), model))
+    for _ in range(100):
+        assert synced.acquire(timeout=60)
+    names = [t.name for t in threading.enumerate()]
+    assert names.count("flyteexec-sync") == 1
+    assert sum(1 for n in names if n.startswith("flyteexec-sync-worker")) <= 4
+    for w in watches:
+        w.stop()
+    assert not [t for t in threading.enumerate() if t.name.startswith("flyteexec-sync")]
+    assert all(m.sync_status["state"] == "stopped" for m in models)
+    assert all(row_phases(m) == row_phases(models[0]) for m in models)
+    sched.shutdown()
+
+
+def test_wait_timeout_names_the_execution_and_its_last_phase(sandbox: Sandbox, remote: Remote) -> None:
+    wf_id = sandbox.launch("demo")
+    sandbox.advance(1)
+    sched = SyncScheduler(min_interval=0.01, max_interval=0.05)
+    try:
+        with pytest.raises(FlyteTimeout) as info:
+            waiting.wait(fetch(remote, wf_id), timeout=dt.timedelta(milliseconds=300), show=False, scheduler=sched)
+    finally:
+        sched.shutdown()
+    assert str(info.value) == (
+        f"Execution flytesnacks:development:{wf_id.name} did not complete within 0:00:00.300000: last phase RUNNING"
+    )
+
+
+def test_wait_returns_the_synced_execution_when_it_finishes(sandbox: Sandbox, remote: Remote) -> None:
+    wf_id = sandbox.launch("all-kinds")
+    sandbox.advance(5)
+    ex = fetch(remote, wf_id)
+    remote.approve(ex, "approve-me")
+    remote.set_signal(ex, "threshold", 0.5)
+    mover = threading.Thread(target=sandbox.run_until_done, args=(wf_id,))
+    sched = SyncScheduler(min_interval=0.01, max_interval=0.05)
+    try:
+        mover.start()  # sandbox time moves on another thread while wait() blocks
+        result = waiting.wait(ex, poll_interval=dt.timedelta(milliseconds=100), show=False, scheduler=sched)
+    finally:
+        mover.join(60)
+        sched.shutdown()
+    assert result is ex
+    assert ex.is_done
+    assert {n: NodePhase(p.phase).name for n, p in ex.node_executions.items()} == {
+        k: v for k, v in truth_phases(sandbox, wf_id).items() if "-" not in k
+    }
+    assert len(ex.node_executions["n0"].task_executions) == 3
+    assert ex.node_executions["n5"].workflow_executions[0].is_done
