@@ -403,11 +403,15 @@ function copyText(text) {
   return Promise.reject(new Error("clipboard not available"));
 }
 
+/** @type {Intl.DateTimeFormat|null} */
+let timeFormat = null; // toLocaleTimeString builds a formatter per call: too slow for every row
+
 /** @param {string|null} iso */
 function clockTime(iso) {
   const t = parseTime(iso);
   if (t === null) return "";
-  return new Date(t).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  timeFormat ??= new Intl.DateTimeFormat([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  return timeFormat.format(t);
 }
 
 // ------------------------------------------------------------------------------------------------------------
@@ -586,6 +590,7 @@ function containerView(node, path, ctx, depth) {
  *   expanded: Set<string>, open: Set<string>, phaseFilter: string|null, text: string,
  *   status: Map<string, {text: string, error: boolean}>, drafts: Map<string, string>,
  *   fullErrors: Map<string, string>, scrollTop: number, execIo: boolean,
+ *   io: Map<string, {open: boolean, result: any}>,
  * }} ViewState
  */
 /** @type {WeakMap<object, ViewState>} */
@@ -605,6 +610,7 @@ function viewState(model) {
       fullErrors: new Map(),
       scrollTop: 0,
       execIo: false,
+      io: new Map(),
     };
     VIEW_STATES.set(model, s);
   }
@@ -766,7 +772,7 @@ function render({ model, el }) {
       chip.addEventListener("click", () => {
         state.phaseFilter = state.phaseFilter === n ? null : n;
         renderCounts();
-        layout();
+        relayout();
       });
       chips.append(chip);
     }
@@ -872,7 +878,10 @@ function render({ model, el }) {
               changed = true;
             }
           }
-          if (changed) scheduleLayout();
+          if (changed) {
+            heightsDirty = true;
+            scheduleLayout();
+          }
         })
       : null;
 
@@ -936,7 +945,9 @@ function render({ model, el }) {
     for (const l of r.logs || []) {
       if (!safeUrl(l.uri)) continue;
       const label = attemptsSeen.size > 1 ? `${l.name || "log"} #${(l.attempt ?? 0) + 1}` : l.name || "log";
-      logs.append(link(l.uri, label, "fxw-log"));
+      const a = link(l.uri, label, "fxw-log");
+      a.title = `${label} (attempt ${(l.attempt ?? 0) + 1})`;
+      logs.append(a);
     }
     const error = h("div", "fxw-c fxw-c-error");
     if (r.error && (r.error.message || r.error.code)) {
@@ -1148,8 +1159,35 @@ function render({ model, el }) {
     const body = h("div", "fxw-io-body");
     const note = h("div", "fxw-io-note");
     det.append(note, body);
+    // A row scrolled out of view and back is rebuilt: what was fetched and opened is remembered per view.
+    const cacheKey = `${key}\u0000${which}`;
+    const cached = state.io.get(cacheKey);
     let loaded = false;
+    /** @param {any} res @param {ValueContext} ctx */
+    const show = (res, ctx) => {
+      note.textContent = "";
+      body.replaceChildren();
+      const items = res?.items || [];
+      if (!items.length) body.append(h("div", "fxw-muted", `no ${which}`));
+      for (const item of items) {
+        const line = h("div", "fxw-kv");
+        const k = button(item.name, "select", "fxw-k");
+        k.title = "Select: the value becomes widget.selected_output";
+        k.addEventListener("click", () => ctx.select([item.name]));
+        line.append(k);
+        if (item.type) line.append(h("span", "fxw-v-type", ` ${item.type}`));
+        line.append(h("span", "fxw-sep", ": "));
+        if (item.error) {
+          line.append(h("span", "fxw-action-status--error", `${item.error.type}: ${item.error.message}`));
+        } else {
+          line.append(renderValue(item.value, [item.name], ctx, 0));
+        }
+        body.append(line);
+      }
+    };
     det.addEventListener("toggle", () => {
+      const entry = state.io.get(cacheKey);
+      if (entry) entry.open = det.open;
       if (!det.open || loaded) return;
       loaded = true;
       note.textContent = "loading…";
@@ -1168,27 +1206,17 @@ function render({ model, el }) {
         },
         showAll: (path) => request(which, key, { path }),
       };
+      const done = state.io.get(cacheKey);
+      if (done?.result) {
+        show(done.result, ctx);
+        return;
+      }
       request(which, key).then(
         (res) => {
-          note.textContent = "";
-          body.replaceChildren();
-          const items = res?.items || [];
-          if (!items.length) body.append(h("div", "fxw-muted", `no ${which}`));
-          for (const item of items) {
-            const line = h("div", "fxw-kv");
-            const k = button(item.name, "select", "fxw-k");
-            k.title = "Select: the value becomes widget.selected_output";
-            k.addEventListener("click", () => ctx.select([item.name]));
-            line.append(k);
-            if (item.type) line.append(h("span", "fxw-v-type", ` ${item.type}`));
-            line.append(h("span", "fxw-sep", ": "));
-            if (item.error) {
-              line.append(h("span", "fxw-action-status--error", `${item.error.type}: ${item.error.message}`));
-            } else {
-              line.append(renderValue(item.value, [item.name], ctx, 0));
-            }
-            body.append(line);
-          }
+          // Outputs of a running node may still appear: remember only what can no longer change.
+          const final = key ? store.rows.get(key)?.terminal : model.get("header")?.terminal;
+          if (final || which === "inputs") state.io.set(cacheKey, { open: det.open, result: res });
+          show(res, ctx);
         },
         (err) => {
           loaded = false; // allow a retry by closing and opening again
@@ -1198,12 +1226,21 @@ function render({ model, el }) {
         },
       );
     });
+    if (cached?.open) det.open = true; // the "toggle" event follows and shows the cached result
     return det;
   }
 
   // ---- windowed layout --------------------------------------------------------------------------------
-  /** @type {Row[]} */
-  let items = [];
+  // The visible list (keys, in tree order) and its geometry are recomputed only when the tree, the expansion,
+  // the filter or an open detail's height changed; scrolling only paints the rows in view.
+  /** @type {string[]} */
+  let keys = [];
+  /** @type {number[]} */
+  let tops = [];
+  /** @type {number[]} */
+  let heights = [];
+  let itemsDirty = true;
+  let heightsDirty = true;
   let layoutQueued = false;
 
   function scheduleLayout() {
@@ -1215,6 +1252,12 @@ function render({ model, el }) {
     });
   }
 
+  /** The tree, expansion or filter changed: recompute the visible list, then paint. */
+  function relayout() {
+    itemsDirty = true;
+    layout();
+  }
+
   function matcher() {
     const phase = state.phaseFilter;
     const text = state.text.trim().toLowerCase();
@@ -1224,31 +1267,43 @@ function render({ model, el }) {
       (!text || (r.name || "").toLowerCase().includes(text) || (r.node_id || "").toLowerCase().includes(text));
   }
 
+  /** @param {string} key */
+  const heightOf = (key) => (state.open.has(key) ? measured.get(key) ?? ROW_HEIGHT + DETAIL_GUESS : ROW_HEIGHT);
+
   function layout() {
     if (destroyed) return;
-    const match = matcher();
-    items = store.visible(state.expanded, match);
-    filterNote.textContent = match ? `${items.length} shown` : "";
-    const heights = items.map((r) => (state.open.has(r.key) ? measured.get(r.key) ?? ROW_HEIGHT + DETAIL_GUESS : ROW_HEIGHT));
-    const tops = new Array(items.length);
-    let y = 0;
-    for (let i = 0; i < items.length; i++) {
-      tops[i] = y;
-      y += heights[i];
+    if (itemsDirty) {
+      const match = matcher();
+      keys = store.visible(state.expanded, match).map((r) => r.key);
+      filterNote.textContent = match ? `${keys.length} shown` : "";
+      empty.hidden = keys.length > 0;
+      empty.textContent = store.version < 0 ? "Loading nodes…" : match ? "No node matches the filter." : "No nodes yet.";
+      firstFailure.hidden = !store.firstFailedLeaf(isFailed);
+      itemsDirty = false;
+      heightsDirty = true;
     }
-    spacer.style.height = `${y}px`;
-    empty.hidden = items.length > 0;
-    empty.textContent = store.version < 0 ? "Loading nodes…" : match ? "No node matches the filter." : "No nodes yet.";
+    if (heightsDirty) {
+      heights = keys.map(heightOf);
+      tops = new Array(keys.length);
+      let y = 0;
+      for (let i = 0; i < keys.length; i++) {
+        tops[i] = y;
+        y += heights[i];
+      }
+      spacer.style.height = `${y}px`;
+      heightsDirty = false;
+    }
     const headH = thead.offsetHeight || ROW_HEIGHT;
     const top = Math.max(0, viewport.scrollTop - headH);
     const bottom = top + (viewport.clientHeight || 400);
-    let i0 = Math.max(0, firstVisible(tops, heights, top) - OVERSCAN);
+    const i0 = Math.max(0, firstVisible(tops, heights, top) - OVERSCAN);
     let i1 = i0;
-    while (i1 < items.length && tops[i1] < bottom) i1++;
-    i1 = Math.min(items.length, i1 + OVERSCAN);
+    while (i1 < keys.length && tops[i1] < bottom) i1++;
+    i1 = Math.min(keys.length, i1 + OVERSCAN);
     const keep = new Set();
     for (let i = i0; i < i1; i++) {
-      const r = items[i];
+      const r = store.rows.get(keys[i]);
+      if (!r) continue;
       keep.add(r.key);
       let entry = rendered.get(r.key);
       const wantDetail = state.open.has(r.key);
@@ -1284,7 +1339,6 @@ function render({ model, el }) {
         rendered.delete(key);
       }
     }
-    firstFailure.hidden = !store.firstFailedLeaf(isFailed);
   }
 
   /**
@@ -1320,7 +1374,7 @@ function render({ model, el }) {
     else state.open.add(key);
     const entry = rendered.get(key);
     if (entry) refreshEntry(entry, entry.data);
-    layout();
+    relayout();
   }
 
   /**
@@ -1360,7 +1414,7 @@ function render({ model, el }) {
       else state.expanded.add(key);
       const entry = rendered.get(key);
       if (entry) refreshEntry(entry, entry.data);
-      layout();
+      relayout();
     } else if (action === "approve" || action === "reject") {
       gateAction(key, action);
     } else if (action === "signal") {
@@ -1406,17 +1460,17 @@ function render({ model, el }) {
   });
   search.addEventListener("input", () => {
     state.text = search.value;
-    layout();
+    relayout();
   });
   expandAll.addEventListener("click", () => {
     for (const r of store.rows.values()) if (r.has_children) state.expanded.add(r.key);
     for (const [, e] of rendered) refreshEntry(e, e.data);
-    layout();
+    relayout();
   });
   collapseAll.addEventListener("click", () => {
     state.expanded.clear();
     for (const [, e] of rendered) refreshEntry(e, e.data);
-    layout();
+    relayout();
   });
   firstFailure.addEventListener("click", () => {
     const leaf = store.firstFailedLeaf(isFailed);
@@ -1428,12 +1482,10 @@ function render({ model, el }) {
     state.open.add(leaf.key);
     for (const [, e] of rendered) refreshEntry(e, e.data);
     renderCounts();
-    layout();
-    const idx = items.findIndex((r) => r.key === leaf.key);
+    relayout();
+    const idx = keys.indexOf(leaf.key);
     if (idx >= 0) {
-      let y = 0;
-      for (let i = 0; i < idx; i++) y += state.open.has(items[i].key) ? measured.get(items[i].key) ?? ROW_HEIGHT + DETAIL_GUESS : ROW_HEIGHT;
-      viewport.scrollTop = y;
+      viewport.scrollTop = tops[idx]; // just below the sticky column header
       layout();
     }
   });
@@ -1463,7 +1515,7 @@ function render({ model, el }) {
         const r = store.rows.get(e.data.key);
         if (r) refreshEntry(e, r);
       }
-      layout();
+      relayout();
       if (state.scrollTop) {
         viewport.scrollTop = state.scrollTop;
         layout();
@@ -1482,7 +1534,7 @@ function render({ model, el }) {
         if (r && !r.gate && state.status.has(key) && !state.status.get(key)?.error) state.status.delete(key);
       }
       const hasFailure = Boolean(store.firstFailedLeaf(isFailed));
-      if (structural || matcher() || firstFailure.hidden === hasFailure) layout();
+      if (structural || matcher() || firstFailure.hidden === hasFailure) relayout();
     } else if (msg.type === "response") {
       const p = pending.get(msg.id);
       if (!p) return; // another view's request
