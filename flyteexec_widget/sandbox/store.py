@@ -300,7 +300,7 @@ def _coerce(kind: str, name: str, raw: str) -> Any:
         if kind == "duration":
             return float(raw)
         if kind == "time":
-            value = datetime.fromisoformat(raw.replace("Z", "+00:00") if raw.endswith("Z") else raw)
+            value = _parse_time(raw)
             if value.tzinfo is None:
                 value = value.replace(tzinfo=timezone.utc)
             return value
@@ -311,6 +311,18 @@ def _coerce(kind: str, name: str, raw: str) -> Any:
             "2024-01-02T03:04:05Z: a '+' separates filter expressions)",
         ) from None
     return raw
+
+
+_TIME_RE = re.compile(r"^(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)?$")
+
+
+def _parse_time(raw: str) -> datetime:
+    """RFC 3339 (``Z`` or an offset, 0-9 fraction digits) on every Python version."""
+    m = _TIME_RE.match(raw)
+    if m is None:
+        raise ValueError(raw)
+    base, frac, zone = m.group(1), (m.group(2) or "")[:6].ljust(6, "0"), m.group(3) or "+00:00"
+    return datetime.fromisoformat(f"{base}.{frac}{'+00:00' if zone == 'Z' else zone}")
 
 
 Predicate = Callable[[Any], bool]

@@ -84,6 +84,8 @@ def test_filter_functions() -> None:
     assert ns("value_in(phase,RUNNING;QUEUED)") == [1, 3]
     assert ns("value_not_in(phase,RUNNING;QUEUED)") == [2]
     assert ns("gt(at,2026-01-02T00:00:00Z)") == [2]  # NULL never matches
+    assert ns("gte(at,2026-01-03T00:00:00.000000000Z)") == [2]  # fractions of any length
+    assert ns("lt(at,2026-01-01T00:00:00.5Z)") == [1]
     assert ns("") == [1, 3, 2]
 
 
