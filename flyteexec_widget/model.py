@@ -72,7 +72,7 @@ class ExecutionModel(traitlets.HasTraits):
         self._rows: dict[str, Row] = {}
         self._nodes: dict[str, Any] = {}
         # key -> (id of wrapper, its _fx_version, fields from tree.node_fields): skip rebuilding unchanged rows.
-        self._field_cache: dict[str, tuple[int, int, dict[str, Any]]] = {}
+        self._field_cache: dict[str, tuple[int, int, Any]] = {}
         self._subscribers: list[RowsCallback] = []
         self._batch_hooks: list[Callable[[], ContextManager[Any]]] = []
         self.shown = False
@@ -227,18 +227,32 @@ class ExecutionModel(traitlets.HasTraits):
         rows: dict[str, Row] = {}
         nodes: dict[str, Any] = {}
         cache = self._field_cache
-        new_cache: dict[str, tuple[int, int, dict[str, Any]]] = {}
+        new_cache: dict[str, tuple[int, int, Any]] = {}
 
-        def fields_of(key: str, w: Any) -> dict[str, Any]:
+        def cached(key: str, w: Any, build: Callable[[], Any]) -> Any:
+            """Reuse what was built for this wrapper at this ``_fx_version`` (the sync bumps it on change)."""
             version = getattr(w, "_fx_version", None)
             hit = cache.get(key)
             if version is not None and hit is not None and hit[0] == id(w) and hit[1] == version:
                 new_cache[key] = hit
                 return hit[2]
-            f = tree.node_fields(w.to_flyte_idl(), [t.to_flyte_idl() for t in (w._task_executions or [])], _info_of(w))
+            value = build()
             if version is not None:
-                new_cache[key] = (id(w), version, f)
-            return f
+                new_cache[key] = (id(w), version, value)
+            return value
+
+        def tasks_of(w: Any) -> list[Any]:
+            return [t.to_flyte_idl() for t in (w._task_executions or [])]
+
+        def fields_of(key: str, w: Any) -> dict[str, Any]:
+            built: dict[str, Any] = cached(key, w, lambda: tree.node_fields(w.to_flyte_idl(), tasks_of(w), _info_of(w)))
+            return built
+
+        def subtasks_of(key: str, w: Any, name: str) -> list[tuple[int, dict[str, Any]]]:
+            built: list[tuple[int, dict[str, Any]]] = cached(
+                key + "[]", w, lambda: tree.subtask_fields(w.to_flyte_idl(), tasks_of(w), name)
+            )
+            return built
 
         def walk(children: Mapping[str, Any] | None, parent: str, prefix: str, depth: int) -> None:
             for node_id, w in (children or {}).items():
@@ -252,9 +266,7 @@ class ExecutionModel(traitlets.HasTraits):
                 child_execs = list(getattr(w, "_workflow_executions", None) or [])
                 subtask_rows: list[tuple[int, dict[str, Any]]] = []
                 if f["kind"] == "array" and not subs:
-                    subtask_rows = tree.subtask_fields(
-                        w.to_flyte_idl(), [t.to_flyte_idl() for t in (w._task_executions or [])], f["name"]
-                    )
+                    subtask_rows = subtasks_of(key, w, f["name"])
                 child = None
                 if child_execs:
                     ce = child_execs[-1]

@@ -40,7 +40,7 @@ from flyteidl.core import execution_pb2, identifier_pb2, interface_pb2, types_pb
 from flyteidl.core import workflow_pb2 as core_workflow_pb2
 from google.protobuf import timestamp_pb2
 
-from .errors import InvalidArgumentError, RpcFailure
+from .errors import AuthenticationError, NotFoundError, PermissionDeniedError, RpcFailure
 from .phases import (
     CACHE_LABELS,
     PAUSED_STYLE,
@@ -484,9 +484,12 @@ class TreeSync:
             if filters:
                 try:
                     return self.remote.list_node_executions(wf_id, unique_parent_id=parent, filters=filters)
-                except InvalidArgumentError:
-                    # A server that cannot filter on updated_at: list everything from now on.
-                    log.info("FlyteAdmin rejected an updated_at filter; listing whole levels from now on")
+                except RpcFailure as exc:
+                    # A server that cannot filter on updated_at (INVALID_ARGUMENT, or a database error): list
+                    # whole levels from now on. Transient and permanent failures are the caller's business.
+                    if exc.transient or isinstance(exc, (NotFoundError, AuthenticationError, PermissionDeniedError)):
+                        raise
+                    log.info("FlyteAdmin rejected an updated_at filter (%s); listing whole levels from now on", exc)
                     self._cache.filters_unsupported = True
             return self.remote.list_node_executions(wf_id, unique_parent_id=parent)
 
@@ -546,6 +549,7 @@ class TreeSync:
                 node = scope.nodes.get(proto.id.node_id)
                 if node is None:
                     wrapper = FlyteNodeExecution(proto, remote=self.remote)  # type: ignore[arg-type]
+                    _bump(wrapper)  # versioned from the start, so the model can cache its row
                     scope.nodes[proto.id.node_id] = _NodeState(proto=proto, wrapper=wrapper, scope=scope)
                 elif node.proto != proto:
                     node.proto = proto
