@@ -1,0 +1,356 @@
+"""Our client's authentication against an ``auth=True`` sandbox over real gRPC and its real local OAuth2 server.
+
+The sandbox checks bearer tokens on every call except AuthMetadataService, announces its token and device
+endpoints there, and issues opaque tokens from its HTTP side (client credentials, device flow, refresh).
+Nothing sleeps: the device flow's poll interval goes to an injected ``sleep``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from flyteidl.core.identifier_pb2 import WorkflowExecutionIdentifier as WfId
+
+from flyteexec_widget import config as config_module
+from flyteexec_widget.auth import (
+    ClientSecret,
+    DeviceFlow,
+    ExternalCommand,
+    LoginError,
+    ServerAuthConfig,
+    StaticToken,
+)
+from flyteexec_widget.client import Remote
+from flyteexec_widget.errors import AuthenticationError
+from flyteexec_widget.phases import WorkflowPhase
+from flyteexec_widget.sandbox import Sandbox
+
+NEW_TOKEN_LOG = "obtained a new access token"
+
+
+@pytest.fixture(scope="module")
+def sb() -> Iterator[Sandbox]:
+    """One stepped sandbox with auth for the module; each test logs in with its own authenticator."""
+    with Sandbox(clock="stepped", auth=True) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture(scope="module")
+def wf(sb: Sandbox) -> WfId:
+    """A finished single-task execution to fetch."""
+    ident = sb.launch("single-task")
+    sb.run_until_done(ident)
+    return ident
+
+
+Seen = list[tuple[str, dict[str, str]]]
+
+
+@pytest.fixture
+def seen(sb: Sandbox) -> Iterator[Seen]:
+    """(method short name, metadata) of every client call the sandbox receives during the test.
+
+    A recording wrapper around the sandbox's own interceptor (it still decides everything): the only way to see
+    which metadata key a token arrived under, since the sandbox accepts both ``flyte-authorization`` and
+    ``authorization`` as flyteadmin does.
+    """
+    calls: Seen = []
+    knobs: Any = sb.knobs
+    original: Callable[..., Any] = knobs.intercept_service
+
+    def recording(continuation: Any, details: grpc.HandlerCallDetails) -> Any:
+        md = {k: (v if isinstance(v, str) else v.decode()) for k, v in (details.invocation_metadata or ())}
+        if "x-sandbox-internal" not in md:
+            calls.append((details.method.rsplit("/", 1)[-1], md))
+        return original(continuation, details)
+
+    knobs.intercept_service = recording
+    try:
+        yield calls
+    finally:
+        del knobs.intercept_service  # back to the class's method
+
+
+def new_token(sb: Sandbox) -> str:
+    """A token from the sandbox's token endpoint (client credentials), as an admin would hand one out."""
+    cfg = sb.auth_config
+    return ClientSecret(cfg.client_id, cfg.client_secret, token_url=cfg.token_url).refresh(ServerAuthConfig())
+
+
+def secret_values(sb: Sandbox, *tokens: str | None) -> list[str]:
+    return [sb.auth_config.client_secret, *(t for t in tokens if t)]
+
+
+# ------------------------------------------------------------------------------------------------ no credentials
+
+
+def test_without_credentials_the_error_says_how_to_log_in(sb: Sandbox, wf: WfId) -> None:
+    sb.reset_rpc_counts()
+    with Remote.for_sandbox(sb.endpoint) as r, pytest.raises(AuthenticationError) as info:
+        r.fetch_execution(wf)
+    msg = str(info.value)
+    assert info.value.code == grpc.StatusCode.UNAUTHENTICATED
+    assert sb.endpoint in msg
+    assert "admin.authType" in msg
+    assert "ClientSecret" in msg
+    assert "DeviceFlow" in msg
+    assert "FLYTE_CREDENTIALS_CLIENT_ID" in msg
+    assert sb.rpc_counts() == {"GetExecution": 1}  # not retried: retrying cannot help
+
+
+# ------------------------------------------------------------------------------------------------ client secret
+
+
+def test_client_secret_logs_in_lazily_and_sends_the_advertised_key(sb: Sandbox, wf: WfId, seen: Seen) -> None:
+    cfg = sb.auth_config
+    auth = ClientSecret(cfg.client_id, cfg.client_secret)  # token endpoint: the one the server announces
+    with Remote.for_sandbox(sb.endpoint, auth=auth) as r:
+        assert r.fetch_execution(wf).phase == WorkflowPhase.SUCCEEDED
+        assert r.server_auth_config().authorization_metadata_key == cfg.authorization_metadata_key
+        assert r.server_auth_config().token_endpoint == cfg.token_url
+        token = auth.token()
+        assert token
+        # like flytekit: the first call goes out without a token, the UNAUTHENTICATED answer triggers the login
+        assert [m for m, _ in seen] == ["GetExecution", "GetPublicClientConfig", "GetOAuth2Metadata", "GetExecution"]
+        assert "flyte-authorization" not in seen[0][1]
+        assert all("flyte-authorization" not in md for _, md in seen[1:3])  # AuthMetadataService needs none
+        assert seen[-1][1]["flyte-authorization"] == f"Bearer {token}"
+        assert "authorization" not in seen[-1][1]
+
+        seen.clear()
+        r.fetch_execution(wf).sync()  # logged in: every call carries the token at once
+        assert seen
+        assert {m for m, _ in seen} >= {"GetExecution", "ListNodeExecutions"}
+        assert all(md.get("flyte-authorization") == f"Bearer {token}" for _, md in seen)
+
+
+def test_configured_header_key_overrides_the_advertised_one(sb: Sandbox, wf: WfId, seen: Seen) -> None:
+    cfg = sb.auth_config
+    auth = ClientSecret(cfg.client_id, cfg.client_secret, token_url=cfg.token_url, header_key="authorization")
+    with Remote.for_sandbox(sb.endpoint, auth=auth) as r:
+        r.fetch_execution(wf)
+    assert seen[-1][1]["authorization"] == f"Bearer {auth.token()}"
+    assert "flyte-authorization" not in seen[-1][1]
+
+
+def test_revoked_token_is_refreshed_once_and_the_call_succeeds(
+    sb: Sandbox, wf: WfId, caplog: pytest.LogCaptureFixture
+) -> None:
+    cfg = sb.auth_config
+    auth = ClientSecret(cfg.client_id, cfg.client_secret)
+    with Remote.for_sandbox(sb.endpoint, auth=auth) as r:
+        r.fetch_execution(wf)
+        first = auth.token()
+        sb.revoke_tokens()
+        caplog.clear()
+        caplog.set_level(logging.INFO, logger="flyteexec_widget")
+        sb.reset_rpc_counts()
+        assert r.fetch_execution(wf).phase == WorkflowPhase.SUCCEEDED
+        assert sb.rpc_counts() == {"GetExecution": 2}  # refused once, then accepted with the new token
+        assert auth.token() != first
+        assert caplog.text.count(NEW_TOKEN_LOG) == 1
+
+        # A sync sends calls concurrently: after a revocation they all fail, and still only one login happens.
+        running = sb.launch("demo")
+        sb.advance(30)
+        ex = r.fetch_execution(running)
+        sb.revoke_tokens()
+        caplog.clear()
+        sb.reset_rpc_counts()
+        ex.sync()
+        assert set(ex.node_executions) >= {"n0", "n1", "n2"}
+        assert caplog.text.count(NEW_TOKEN_LOG) == 1
+        # every call in flight with the old token was refused (usually several at once), one login served them all
+        assert caplog.text.count("UNAUTHENTICATED, getting a new token") >= 1
+
+
+def test_wrong_client_secret_is_a_login_error_without_the_secret(sb: Sandbox, wf: WfId) -> None:
+    cfg = sb.auth_config
+    wrong = "not-the-secret-5f2c"
+    with (
+        Remote.for_sandbox(sb.endpoint, auth=ClientSecret(cfg.client_id, wrong)) as r,
+        pytest.raises(LoginError) as info,
+    ):
+        r.fetch_execution(wf)
+    msg = str(info.value)
+    assert cfg.client_id in msg
+    assert "HTTP 401" in msg
+    assert cfg.token_url in msg
+    assert wrong not in msg
+    assert isinstance(info.value, AuthenticationError)
+
+
+# ------------------------------------------------------------------------------------------------ other modes
+
+
+def test_static_token_works_until_revoked(sb: Sandbox, wf: WfId) -> None:
+    token = new_token(sb)
+    with Remote.for_sandbox(sb.endpoint, auth=StaticToken(token)) as r:
+        sb.reset_rpc_counts()
+        assert r.fetch_execution(wf).phase == WorkflowPhase.SUCCEEDED
+        assert sb.rpc_counts()["GetExecution"] == 1  # the token is there from the start
+        sb.revoke_tokens()
+        with pytest.raises(AuthenticationError) as info:
+            r.fetch_execution(wf)
+    assert "static token" in str(info.value)
+    assert token not in str(info.value)
+
+
+def test_device_flow_shows_the_code_and_polls_until_approved(sb: Sandbox, wf: WfId) -> None:
+    prompts: list[tuple[str, str]] = []
+    polls: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        polls.append(seconds)
+        if len(polls) == 2:  # the user approves while the client polls: the first poll is still pending
+            sb.approve_device_code(prompts[-1][1])
+
+    auth = DeviceFlow(prompt=lambda uri, code: prompts.append((uri, code)), sleep=sleep)
+    with Remote.for_sandbox(sb.endpoint, auth=auth) as r:
+        assert r.fetch_execution(wf).phase == WorkflowPhase.SUCCEEDED
+    [(uri, code)] = prompts
+    assert uri.startswith(sb.auth_config.issuer)
+    assert code in uri  # verification_uri_complete carries the code
+    assert polls == [1.0, 1.0]  # the server's interval
+    assert auth.token()
+
+
+def test_device_flow_refreshes_with_its_refresh_token_without_asking_again(sb: Sandbox, wf: WfId) -> None:
+    prompts: list[str] = []
+
+    def prompt(uri: str, code: str) -> None:
+        prompts.append(code)
+        sb.approve_device_code(code)
+
+    auth = DeviceFlow(prompt=prompt, sleep=lambda s: None)
+    with Remote.for_sandbox(sb.endpoint, auth=auth) as r:
+        r.fetch_execution(wf)
+        first = auth.token()
+        sb.revoke_tokens()
+        assert r.fetch_execution(wf).phase == WorkflowPhase.SUCCEEDED
+    assert len(prompts) == 1  # the refresh token did it: the user was not asked again
+    assert auth.token() != first
+
+
+def _token_script(tmp_path: Path) -> Path:
+    script = tmp_path / "get_token.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import base64, json, sys, urllib.parse, urllib.request
+
+            url, client_id, secret_file = sys.argv[1:4]
+            secret = open(secret_file).read().strip()
+            basic = base64.b64encode(f"{client_id}:{urllib.parse.quote_plus(secret)}".encode()).decode()
+            body = urllib.parse.urlencode({"grant_type": "client_credentials"}).encode()
+            req = urllib.request.Request(url, data=body, method="POST", headers={"Authorization": "Basic " + basic})
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                print(json.load(resp)["access_token"])
+            """
+        )
+    )
+    return script
+
+
+def test_external_command_printing_a_token_from_the_token_endpoint(sb: Sandbox, wf: WfId, tmp_path: Path) -> None:
+    cfg = sb.auth_config
+    secret_file = tmp_path / "secret"
+    secret_file.write_text(cfg.client_secret + "\n")
+    command = [sys.executable, str(_token_script(tmp_path)), cfg.token_url, cfg.client_id, str(secret_file)]
+    auth = ExternalCommand(command)
+    with Remote.for_sandbox(sb.endpoint, auth=auth) as r:
+        assert r.fetch_execution(wf).phase == WorkflowPhase.SUCCEEDED
+        first = auth.token()
+        assert first
+        sb.revoke_tokens()  # the command is simply run again
+        assert r.fetch_execution(wf).phase == WorkflowPhase.SUCCEEDED
+        assert auth.token() != first
+
+
+def test_external_command_printing_a_static_token(sb: Sandbox, wf: WfId) -> None:
+    token = new_token(sb)
+    auth = ExternalCommand([sys.executable, "-c", f"print({token!r})"])
+    with Remote.for_sandbox(sb.endpoint, auth=auth) as r:
+        assert r.fetch_execution(wf).phase == WorkflowPhase.SUCCEEDED
+    assert auth.token() == token
+
+
+# ------------------------------------------------------------------------------------------------ secrets stay secret
+
+
+def test_secrets_never_show_in_reprs_errors_or_logs(sb: Sandbox, wf: WfId, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    cfg = sb.auth_config
+    auth = ClientSecret(cfg.client_id, cfg.client_secret)
+    errors: list[str] = []
+    with Remote.for_sandbox(sb.endpoint, auth=auth) as r:
+        r.fetch_execution(wf).sync()
+        sb.revoke_tokens()
+        r.fetch_execution(wf)
+        token = auth.token()
+        shown = [repr(r), str(r), repr(auth), str(auth)]
+        static = StaticToken(new_token(sb))
+        with Remote.for_sandbox(sb.endpoint, auth=static) as r2:
+            shown += [repr(r2), repr(static)]
+            sb.revoke_tokens()
+            with pytest.raises(AuthenticationError) as info:
+                r2.fetch_execution(wf)
+            errors.append(str(info.value))
+        with (
+            Remote.for_sandbox(sb.endpoint, auth=ClientSecret(cfg.client_id, cfg.client_secret + "x")) as r3,
+            pytest.raises(LoginError) as info2,
+        ):
+            r3.fetch_execution(wf)
+        errors.append(str(info2.value))
+    assert caplog.records  # the flow did log (logins, retries): none of it may hold a secret
+    for secret in secret_values(sb, token, static.token()):
+        for text in shown + errors + [caplog.text]:
+            assert secret not in text
+
+
+# ------------------------------------------------------------------------------------------------ config file
+
+
+def test_from_config_flytectl_yaml_with_client_secret_file(
+    sb: Sandbox, wf: WfId, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for var in (*config_module.ENV_VARS, "FLYTECTL_CONFIG"):
+        monkeypatch.delenv(var, raising=False)
+    cfg = sb.auth_config
+    secret_file = tmp_path / "client_secret"
+    secret_file.write_text(cfg.client_secret + "\n")
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text(
+        textwrap.dedent(
+            f"""
+            admin:
+              endpoint: dns:///{sb.endpoint}
+              insecure: true
+              authType: ClientSecret
+              clientId: {cfg.client_id}
+              clientSecretLocation: {secret_file}
+              scopes:
+                - all
+            console:
+              endpoint: http://console.example.test/
+            """
+        )
+    )
+    with Remote.from_config(str(config_file)) as r:
+        assert isinstance(r.auth, ClientSecret)
+        assert r.endpoint == sb.endpoint
+        ex = r.fetch_execution(wf)
+        assert ex.phase == WorkflowPhase.SUCCEEDED
+        assert dict(ex.sync().node_executions["n0"].outputs) == {"o0": "Hello, world!"}
+        assert ex.execution_url == (
+            f"http://console.example.test/console/projects/{wf.project}/domains/{wf.domain}/executions/{wf.name}"
+        )
+        assert cfg.client_secret not in repr(r)
+        assert cfg.client_secret not in repr(r.auth)
