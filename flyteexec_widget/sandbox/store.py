@@ -328,8 +328,12 @@ def _parse_time(raw: str) -> datetime:
 Predicate = Callable[[Any], bool]
 
 
-def _like(value: Any, needle: str) -> bool:
-    return value is not None and needle in str(value)
+def _like(value: Any, pattern: str) -> bool:
+    """SQL ``LIKE``: ``%`` matches any run, ``_`` one character, everything else literally."""
+    if value is None:
+        return False
+    regex = "".join(".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in pattern)
+    return re.fullmatch(regex, str(value), re.DOTALL) is not None
 
 
 def parse_filters(filters: str, table: FieldTable) -> list[Predicate]:
@@ -365,9 +369,9 @@ def _predicate(fn: str, kind: str, name: str, raw: str, get: Getter) -> Predicat
             return lambda r: (v := get(r)) is not None and v in values
         return lambda r: (v := get(r)) is not None and v not in values
     if fn == "contains":
-        return lambda r: _like(get(r), raw)
+        return lambda r: _like(get(r), f"%{raw}%")  # flyteadmin: LIKE %value%
     if fn == "not_like":
-        return lambda r: (v := get(r)) is not None and not _like(v, raw)
+        return lambda r: (v := get(r)) is not None and not _like(v, raw)  # flyteadmin: NOT LIKE value
     target = _coerce(kind, name, raw)
     ops: dict[str, Callable[[Any, Any], bool]] = {
         "eq": lambda a, b: a == b,
@@ -423,11 +427,13 @@ def _error_field(closure: Any, name: str) -> str | None:
 
 
 def _common_fields(kind: str, phase_enum: Any, proto: Callable[[Any], Any]) -> FieldTable:
-    del kind
     return {
         "phase": ("phase", lambda r: phase_enum(proto(r).closure.phase).name),
         "created_at": ("time", lambda r: _time_or_none(proto(r).closure, "created_at")),
         "updated_at": ("time", lambda r: _time_or_none(proto(r).closure, "updated_at")),
+        # flyteadmin's own columns for the event times (created_at/updated_at are the row's; the same here)
+        f"{kind}_created_at": ("time", lambda r: _time_or_none(proto(r).closure, "created_at")),
+        f"{kind}_updated_at": ("time", lambda r: _time_or_none(proto(r).closure, "updated_at")),
         "started_at": ("time", lambda r: _time_or_none(proto(r).closure, "started_at")),
         "duration": ("duration", lambda r: _secs_or_none(proto(r).closure)),
         "error_kind": ("str", lambda r: _error_field(proto(r).closure, "kind")),
@@ -445,7 +451,7 @@ def _cache_status(r: NodeRecord) -> str | None:
 
 
 NODE_FIELDS: FieldTable = {
-    **_common_fields("node", NodePhase, lambda r: r.proto),
+    **_common_fields("node_execution", NodePhase, lambda r: r.proto),
     "node_id": ("str", lambda r: r.proto.id.node_id),
     "parent_id": ("str", lambda r: r.parent or None),
     "cache_status": ("str", _cache_status),
@@ -453,7 +459,7 @@ NODE_FIELDS: FieldTable = {
     "retry_group": ("str", lambda r: r.proto.metadata.retry_group),
 }
 TASK_FIELDS: FieldTable = {
-    **_common_fields("task", TaskPhase, lambda r: r.proto),
+    **_common_fields("task_execution", TaskPhase, lambda r: r.proto),
     "retry_attempt": ("int", lambda r: int(r.proto.id.retry_attempt)),
     "project": ("str", lambda r: r.proto.id.task_id.project),
     "domain": ("str", lambda r: r.proto.id.task_id.domain),
@@ -461,7 +467,7 @@ TASK_FIELDS: FieldTable = {
     "version": ("str", lambda r: r.proto.id.task_id.version),
 }
 EXECUTION_FIELDS: FieldTable = {
-    **_common_fields("workflow", WorkflowPhase, lambda r: r.proto),
+    **_common_fields("execution", WorkflowPhase, lambda r: r.proto),
     "project": ("str", lambda r: r.proto.id.project),
     "domain": ("str", lambda r: r.proto.id.domain),
     "name": ("str", lambda r: r.proto.id.name),

@@ -393,6 +393,7 @@ def test_filters_and_sorting(c: Client) -> None:
     assert ids("eq(node_id,c)") == ["c"]
     assert ids("gte(created_at,2026-01-01T12:00:01Z)", sort_by=asc) == ["b", "c"]
     assert ids("lt(created_at,2026-01-01T12:00:01Z)") == ["a"]
+    assert ids("lt(node_execution_created_at,2026-01-01T12:00:01Z)") == ["a"]  # flyteadmin's column name
     assert ids("gt(updated_at,2026-01-01T12:00:02Z)+lte(updated_at,2026-01-01T12:00:04Z)", sort_by=asc) == ["a"]
     assert ids("gt(duration,1)") == ["b"]  # only b finished (2s); unset durations match nothing
     # sort_by without a direction is DESCENDING (the proto default)

@@ -80,7 +80,10 @@ def test_filter_functions() -> None:
     assert ns("gte(n,2)") == [3, 2]
     assert ns("lte(n,2)") == [1, 2]
     assert ns("contains(phase,UN)") == [1]
-    assert ns("not_like(phase,UN)") == [3, 2]
+    assert ns("not_like(phase,RUNNING)") == [3, 2]  # NOT LIKE value: no implicit wildcards
+    assert ns("not_like(phase,%UN%)") == [3, 2]
+    assert ns("not_like(phase,UN)") == [1, 3, 2]
+    assert ns("contains(phase,_UEUE_)") == [3]  # LIKE wildcards inside the value
     assert ns("value_in(phase,RUNNING;QUEUED)") == [1, 3]
     assert ns("value_not_in(phase,RUNNING;QUEUED)") == [2]
     assert ns("gt(at,2026-01-02T00:00:00Z)") == [2]  # NULL never matches
