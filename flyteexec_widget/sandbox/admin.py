@@ -512,13 +512,17 @@ class DataProxyServicer(dataproxy_pb2_grpc.DataProxyServiceServicer):  # type: i
             raise _invalid("missing node_execution_id")
         _require_node_id(request.node_execution_id)
         expires_in = DEFAULT_LINK_EXPIRY
-        if request.HasField("expires_in") and request.expires_in.ToTimedelta() > timedelta(0):
+        if request.HasField("expires_in") and request.expires_in.ToTimedelta() != timedelta(0):
             expires_in = request.expires_in.ToTimedelta()
-        if expires_in > DEFAULT_LINK_EXPIRY:
-            raise _invalid(f"expires_in must be at most {DEFAULT_LINK_EXPIRY}, got {expires_in}")
+        if not timedelta(0) < expires_in <= DEFAULT_LINK_EXPIRY:
+            raise _invalid(f"expires_in must be within (0, {DEFAULT_LINK_EXPIRY}], got {expires_in}")
         store = self._ctx.store
         with store.lock:
-            deck_uri = store.node_record(request.node_execution_id).proto.closure.deck_uri
+            try:
+                deck_uri = store.node_record(request.node_execution_id).proto.closure.deck_uri
+            except StoreError as err:
+                # flyteadmin's dataproxy answers INVALID_ARGUMENT for a node it cannot find.
+                raise _invalid(f"failed to find node execution: {err.message}") from None
         if not deck_uri:
             raise StoreError(grpc.StatusCode.NOT_FOUND, "no deck found for this node execution")
         if self._ctx.http is None:

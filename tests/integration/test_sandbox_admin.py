@@ -707,6 +707,14 @@ def test_deck_download_link_serves_the_stored_html(shared: Sandbox, c: Client) -
     assert info.value.code == 403
     undefined = dataproxy_pb2.CreateDownloadLinkRequest(node_execution_id=c.nid(wf_id, "n0"))
     assert code_of(c.proxy.CreateDownloadLink, undefined) == grpc.StatusCode.INVALID_ARGUMENT
+    ghost = dataproxy_pb2.CreateDownloadLinkRequest(
+        artifact_type=dataproxy_pb2.ARTIFACT_TYPE_DECK, node_execution_id=c.nid(wf_id, "ghost")
+    )
+    assert code_of(c.proxy.CreateDownloadLink, ghost) == grpc.StatusCode.INVALID_ARGUMENT
+    too_long = dataproxy_pb2.CreateDownloadLinkRequest()
+    too_long.CopyFrom(req)
+    too_long.expires_in.FromTimedelta(timedelta(hours=2))
+    assert code_of(c.proxy.CreateDownloadLink, too_long) == grpc.StatusCode.INVALID_ARGUMENT
 
 
 def test_registered_entities_and_version(c: Client) -> None:
