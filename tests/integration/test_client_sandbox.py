@@ -16,13 +16,17 @@ import pytest
 from flyteidl.admin import execution_pb2
 from flyteidl.core.identifier_pb2 import WorkflowExecutionIdentifier as WfId
 
+from flyteexec_widget.auth import ClientSecret, StaticToken
 from flyteexec_widget.client import Remote, RetryPolicy
 from flyteexec_widget.errors import (
+    AlreadyExistsError,
+    DeadlineExceededError,
     FailedPreconditionError,
     FlyteAssertion,
     InvalidArgumentError,
     InvalidReferenceError,
     NotFoundError,
+    PermissionDeniedError,
     RpcFailure,
     UnavailableError,
 )
@@ -393,6 +397,24 @@ def test_relaunch_creates_a_new_execution_that_runs(sb: Sandbox, remote: Remote)
     assert named.name == "again-1"
 
 
+def test_relaunch_under_a_name_in_use_is_already_exists(sb: Sandbox, remote: Remote) -> None:
+    wf = sb.launch("single-task")
+    sb.run_until_done(wf)
+    taken = remote.relaunch(wf)
+    with pytest.raises(AlreadyExistsError) as info:
+        remote.relaunch(wf, name=taken.name)
+    assert ident(taken) in str(info.value)
+
+
+def test_approving_a_gate_that_does_not_exist_is_invalid_argument_naming_it(sb: Sandbox, remote: Remote) -> None:
+    wf = sb.launch("demo")
+    play_until_gate(sb, wf)
+    with pytest.raises(InvalidArgumentError) as info:
+        remote.approve(wf, "approve-deplyo")  # a typo
+    assert "approve-deplyo" in str(info.value)
+    assert remote.fetch_execution(wf).phase == WorkflowPhase.RUNNING  # nothing happened
+
+
 def test_recover_marks_what_succeeded_recovered(sb: Sandbox, remote: Remote) -> None:
     wf = sb.launch("failure")
     assert sb.run_until_done(wf) == WorkflowPhase.FAILED
@@ -464,6 +486,43 @@ def test_lazy_data_fetch_is_retried(sb: Sandbox, remote: Remote, rec: Recorder) 
     assert [(a, e.method) for a, e in rec.retries] == [(1, "GetNodeExecutionData")]
 
 
+def test_a_call_past_its_deadline_is_retried(sb: Sandbox) -> None:
+    """The sandbox really answers after the caller's (short) deadline, once; the retry then succeeds."""
+    wf = sb.launch("single-task")
+    retries: list[RpcFailure] = []
+    with Remote.for_sandbox(
+        sb.endpoint, rpc_timeout=0.3, sleep=lambda s: None, on_retry=lambda a, d, e: retries.append(e)
+    ) as r:
+        sb.reset_rpc_counts()
+        sb.fail_next(1, code=grpc.StatusCode.DEADLINE_EXCEEDED, methods=["GetExecution"])
+        assert r.fetch_execution(wf).to_flyte_idl().id == wf
+    assert sb.rpc_counts()["GetExecution"] == 2
+    [err] = retries
+    assert isinstance(err, DeadlineExceededError)
+    assert ident(wf) in str(err)
+
+
+def test_permission_denied_is_not_retried(sb: Sandbox, remote: Remote, rec: Recorder) -> None:
+    wf = sb.launch("single-task")
+    sb.reset_rpc_counts()
+    sb.fail_next(1, code=grpc.StatusCode.PERMISSION_DENIED, methods=["GetExecution"])
+    with pytest.raises(PermissionDeniedError):
+        remote.fetch_execution(wf)
+    assert sb.rpc_counts()["GetExecution"] == 1
+    assert rec.retries == []
+
+
+def test_credentials_against_a_server_without_auth_are_never_used(sb: Sandbox) -> None:
+    """A config with auth works against an admin that has auth off (it announces none): no login is attempted."""
+    wf = sb.launch("single-task")
+    auth = ClientSecret("someone", "secret", token_url="http://127.0.0.1:9/unreachable")
+    with Remote.for_sandbox(sb.endpoint, auth=auth) as r:
+        assert r.fetch_execution(wf).to_flyte_idl().id == wf
+    assert auth.token() is None
+    with Remote.for_sandbox(sb.endpoint, auth=StaticToken("a-token")) as r:
+        assert r.fetch_execution(wf).to_flyte_idl().id == wf
+
+
 def test_relaunch_is_not_retried(sb: Sandbox, remote: Remote, rec: Recorder) -> None:
     """A relaunch that may have reached the server is not sent twice (it would start two executions)."""
     wf = sb.launch("single-task")
@@ -508,6 +567,14 @@ def test_stopped_server_is_unavailable_then_the_same_remote_works_after_start() 
                 r.fetch_execution(wf)
             assert sb.endpoint in str(info.value)
             assert retries == [1, 2, 3, 4, 5]
+            with Remote.for_sandbox(sb.endpoint, retry=RetryPolicy(max_attempts=2), sleep=lambda s: None) as quick:
+                # a sync and a lazy data read while the admin is down fail the same way (nothing half-applied)
+                stale = FlyteWorkflowExecution(before.to_flyte_idl(), remote=quick)
+                with pytest.raises(UnavailableError):
+                    stale.sync()
+                with pytest.raises(UnavailableError):
+                    stale.inputs  # noqa: B018
+                assert stale.to_flyte_idl() == before.to_flyte_idl()
 
             sb.start()
             after = r.fetch_execution(wf)
