@@ -206,6 +206,13 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):  # type: ignore[misc]
                 context.abort(grpc.StatusCode.INTERNAL, "the sandbox player failed to start the execution")
         return execution_pb2.ExecutionCreateResponse(id=wf_id)
 
+    def _fresh_name(self, project: str, domain: str) -> str:
+        """A generated name not used yet (a seeded generator repeats across sandboxes sharing a state file)."""
+        while True:
+            name = self._ctx.names()
+            if (project, domain, name) not in self._store.executions:
+                return name
+
     @_rpc
     def CreateExecution(self, request: execution_pb2.ExecutionCreateRequest, context: grpc.ServicerContext) -> Any:
         if not request.project or not request.domain:
@@ -220,7 +227,10 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):  # type: ignore[misc]
         spec.launch_plan.resource_type = identifier_pb2.LAUNCH_PLAN
         spec.ClearField("inputs")
         wf_id = identifier_pb2.WorkflowExecutionIdentifier(
-            project=request.project, domain=request.domain, name=request.name or self._ctx.names(), org=request.org
+            project=request.project,
+            domain=request.domain,
+            name=request.name or self._fresh_name(request.project, request.domain),
+            org=request.org,
         )
         return self._start(wf_id, spec, inputs, lp.spec.workflow_id, context)
 
@@ -250,7 +260,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):  # type: ignore[misc]
         if overwrite_cache:
             spec.overwrite_cache = True
         wf_id = identifier_pb2.WorkflowExecutionIdentifier(
-            project=ref.project, domain=ref.domain, name=name or self._ctx.names(), org=ref.org
+            project=ref.project, domain=ref.domain, name=name or self._fresh_name(ref.project, ref.domain), org=ref.org
         )
         return self._start(wf_id, spec, inputs, workflow_id, context)
 

@@ -740,6 +740,10 @@ def test_sqlite_state_survives_restart_on_the_same_port_and_a_new_sandbox(tmp_pa
         _register(sb)
         cl = Client(sb)
         wf_id = cl.create(name="keep")
+        unnamed = execution_pb2.ExecutionCreateRequest(project=P, domain=D)
+        unnamed.spec.launch_plan.CopyFrom(LP_ID)
+        unnamed.inputs.literals["y"].CopyFrom(_int(1))
+        first_generated = cl.admin.CreateExecution(unnamed).id.name
         cl.node(wf_id, "n0", R, 0, is_parent=True)
         cl.node(wf_id, "n0-0-a", R, 1, parent="n0")
         cl.task(wf_id, "n0-0-a", core_exec.TaskExecution.RUNNING, 1)
@@ -760,6 +764,11 @@ def test_sqlite_state_survives_restart_on_the_same_port_and_a_new_sandbox(tmp_pa
         cl2.node(wf_id, "n0-0-a", S, 5)  # state keeps projecting after the reload
         assert sb2.truth(wf_id) == {"n0": R, "n0-0-a": S}
         assert code_of(cl2.create, "keep") == grpc.StatusCode.ALREADY_EXISTS
+        # the seeded name generator starts over, but a generated name never collides with a stored one
+        req = execution_pb2.ExecutionCreateRequest(project=P, domain=D)
+        req.spec.launch_plan.CopyFrom(LP_ID)
+        req.inputs.literals["y"].CopyFrom(_int(1))
+        assert cl2.admin.CreateExecution(req).id.name != first_generated
         cl2.channel.close()
 
 
