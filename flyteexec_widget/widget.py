@@ -370,6 +370,10 @@ class ExecutionWidget(anywidget.AnyWidget):
         self._runner: Runner = runner or _run_in_daemon_thread
         self._views_seen = False  # patches are sent only once a view asked for a snapshot
         self._closed = False
+        # Outputs this widget was displayed in (IPython DisplayHandles): refreshed once the watch is done, so the
+        # text/html and text/plain saved with the notebook show the final state, not the state at display time.
+        self._display_handles: list[Any] = []
+        self._final_published = False
         super().__init__(
             header=dict(model.header),
             counts=dict(model.counts),
@@ -417,6 +421,34 @@ class ExecutionWidget(anywidget.AnyWidget):
         """The execution as a text tree (what ``text/plain`` carries)."""
         return render_text(self._model)
 
+    def _ipython_display_(self) -> None:
+        """Display with a display id (IPython calls this before ``_repr_mimebundle_``), so the output can be
+        updated with the final snapshot when the execution is done."""
+        from IPython.display import display
+
+        bundle = self._repr_mimebundle_()
+        if bundle is None:
+            return
+        data, metadata = bundle
+        handle = display(data, raw=True, metadata=metadata, display_id=True)  # type: ignore[no-untyped-call]
+        if handle is not None:
+            self._display_handles.append(handle)
+
+    def _publish_final(self) -> None:
+        """Refresh every output showing this widget with the final fallbacks (once)."""
+        if self._final_published or not self._display_handles:
+            return
+        self._final_published = True
+        bundle = self._repr_mimebundle_()
+        if bundle is None:
+            return
+        data, metadata = bundle
+        for handle in self._display_handles:
+            try:
+                handle.update(data, raw=True, metadata=metadata)
+            except Exception:  # a display update is a nicety: never break the sync thread over it
+                logger.warning("could not refresh the saved snapshot of %s", self.header.get("name"), exc_info=True)
+
     def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
         """The widget view plus ``text/plain`` (text tree) and ``text/html`` (static snapshot) fallbacks."""
         bundle = super()._repr_mimebundle_(**kwargs)
@@ -437,6 +469,8 @@ class ExecutionWidget(anywidget.AnyWidget):
             return
         with self._batch():
             setattr(self, change["name"], dict(change["new"]))
+        if change["name"] == "sync_status" and change["new"].get("state") == "done":
+            self._publish_final()  # the watch saw the terminal state and synced once more: rows are final
 
     def _rows_snapshot(self) -> tuple[int, list[dict[str, Any]]]:
         snapshot = getattr(self._model, "snapshot", None)

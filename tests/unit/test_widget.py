@@ -740,3 +740,29 @@ def test_signal_literal_round_trip_for_the_client() -> None:
     assert widget._coerce_signal("2026-01-02T03:04:05Z", "datetime") == dt.datetime(
         2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc
     )
+
+
+def test_outputs_get_the_final_snapshot_when_the_watch_is_done() -> None:
+    class Handle:
+        def __init__(self) -> None:
+            self.updates: list[tuple[dict[str, Any], dict[str, Any]]] = []
+
+        def update(self, data: dict[str, Any], *, raw: bool, metadata: dict[str, Any]) -> None:
+            assert raw
+            self.updates.append((data, metadata))
+
+    w, model = make()
+    handle = Handle()
+    w._display_handles.append(handle)  # what _ipython_display_ records in a kernel
+    model.sync_status = {"state": "live"}
+    assert handle.updates == []
+    model.publish([row("n0", "SUCCEEDED"), row("n1", "SUCCEEDED")])
+    model.header = {**model.header, "phase": "SUCCEEDED", "label": "Succeeded", "terminal": True}
+    model.counts = {"SUCCEEDED": 2}
+    model.sync_status = {"state": "done"}
+    model.sync_status = {"state": "done", "last_synced_at": "2026-11-27T10:00:00Z"}
+    assert len(handle.updates) == 1  # once
+    data, _ = handle.updates[0]
+    assert "[Succeeded]" in data["text/plain"]
+    assert "Running" not in data["text/html"].split("</style>", 1)[1]
+    assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == w.model_id
