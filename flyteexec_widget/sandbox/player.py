@@ -165,6 +165,7 @@ class Player:
         self._runs: dict[ExecKey, _Run] = {}
         # child execution -> callback into the launch-plan node that launched it
         self._child_done: dict[ExecKey, Callable[[_Run], None]] = {}
+        self._finished: dict[ExecKey, threading.Event] = {}
         self._closed = False
 
     # -- ExecutionDriver ----------------------------------------------------------------------------------------
@@ -310,8 +311,19 @@ class Player:
         if run is not None:
             run.signal(signal_id, value)
 
+    def finished_event(self, execution_id: identifier_pb2.WorkflowExecutionIdentifier) -> threading.Event:
+        """An event set once this player has played the execution to its end (for real-clock waits in tests)."""
+        key = _key(execution_id)
+        with self._lock:
+            ev = self._finished.setdefault(key, threading.Event())
+            run = self._runs.get(key)
+            if run is not None and run.finished:
+                ev.set()
+            return ev
+
     def _run_finished(self, run: _Run) -> None:
         with self._lock:
+            self._finished.setdefault(_key(run.ex_id), threading.Event()).set()
             cb = self._child_done.pop(_key(run.ex_id), None)
         if cb is not None:
             cb(run)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import urllib.request
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -460,5 +461,29 @@ def test_terminating_an_execution_left_from_a_previous_run_aborts_it(tmp_path: P
         try:
             api.admin.TerminateExecution(execution_pb2.ExecutionTerminateRequest(id=wf, cause="cleanup"), timeout=10)
             assert second.run_until_done(wf) == WorkflowPhase.ABORTED
+        finally:
+            api.channel.close()
+
+
+@pytest.mark.timeout(120)
+def test_real_clock_with_speed_plays_to_the_end() -> None:
+    """The demo's setup: wall-clock timestamps, delays divided by ``speed``, events from the clock's thread."""
+    with Sandbox(clock="real", speed=100.0) as real:
+        player = real.driver
+        assert player is not None
+        deep = real.launch("deep", depth=3)
+        failing = real.launch("failure")
+        assert player.finished_event(deep).wait(60), "deep never finished"  # type: ignore[attr-defined]
+        assert player.finished_event(failing).wait(60), "failure never finished"  # type: ignore[attr-defined]
+        api = Admin(real.endpoint)
+        try:
+            ok = api.execution(deep)
+            assert WorkflowPhase(ok.closure.phase) == WorkflowPhase.SUCCEEDED
+            # ~20 s of script at speed 100: well under the script's own length in wall time
+            assert ok.closure.duration.ToTimedelta().total_seconds() < 20
+            # wall-clock timestamps (not the stepped clock's fixed epoch)
+            started = ok.closure.started_at.ToDatetime(tzinfo=timezone.utc)
+            assert abs((datetime.now(timezone.utc) - started).total_seconds()) < 120
+            assert WorkflowPhase(api.execution(failing).closure.phase) == WorkflowPhase.FAILED
         finally:
             api.channel.close()
