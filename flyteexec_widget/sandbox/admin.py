@@ -350,6 +350,20 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):  # type: ignore[misc]
         return node_execution_pb2.NodeExecutionList(node_executions=items, token=token)
 
     @_rpc
+    def ListNodeExecutionsForTask(
+        self, request: node_execution_pb2.NodeExecutionForTaskListRequest, context: grpc.ServicerContext
+    ) -> Any:
+        _require_node_id(request.task_execution_id.node_execution_id)
+        items, token = self._store.list_node_executions_for_task(
+            request.task_execution_id,
+            limit=request.limit,
+            token=request.token,
+            filters=request.filters,
+            sort_by=request.sort_by if request.HasField("sort_by") else None,
+        )
+        return node_execution_pb2.NodeExecutionList(node_executions=items, token=token)
+
+    @_rpc
     def GetNodeExecutionData(
         self, request: node_execution_pb2.NodeExecutionGetDataRequest, context: grpc.ServicerContext
     ) -> Any:

@@ -956,6 +956,25 @@ class Store:
             page, nxt = paginate(chosen, limit, token)
             return [self._node_view(r, listed=True) for r in page], nxt
 
+    def list_node_executions_for_task(
+        self,
+        tid: identifier_pb2.TaskExecutionIdentifier,
+        *,
+        limit: int,
+        token: str,
+        filters: str = "",
+        sort_by: Any = None,
+    ) -> tuple[list[node_execution_pb2.NodeExecution], str]:
+        """One page of the nodes a task execution launched (``parent_task_metadata`` in their events)."""
+        with self._lock:
+            self._task(tid)
+            text = json.dumps(list(task_key(tid)))
+            ekey = exec_key(tid.node_execution_id.execution_id)
+            recs = [self.nodes[k] for k in self._exec_nodes.get(ekey, []) if self.nodes[k].parent_task == text]
+            chosen = select(recs, NODE_FIELDS, filters, sort_by)
+            page, nxt = paginate(chosen, limit, token)
+            return [self._node_view(r, listed=True) for r in page], nxt
+
     def all_nodes(self, wf_id: identifier_pb2.WorkflowExecutionIdentifier) -> list[NodeRecord]:
         """Every node of an execution, children included, in creation order."""
         with self._lock:

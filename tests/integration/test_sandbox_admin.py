@@ -427,6 +427,19 @@ def test_children_by_unique_parent_id_and_start_end_nodes(c: Client) -> None:
     }
 
 
+def test_nodes_launched_by_a_task_are_listed_for_the_task_not_at_top_level(c: Client) -> None:
+    wf_id = c.create()
+    c.node(wf_id, "dt", R, 0)
+    c.task(wf_id, "dt", core_exec.TaskExecution.RUNNING, 0)
+    e = ev.NodeExecutionEvent(id=c.nid(wf_id, "dt-0-dn0"), phase=Q, occurred_at=ts(1))
+    e.parent_task_metadata.id.CopyFrom(c.tid(wf_id, "dt"))
+    c.admin.CreateNodeEvent(event_pb2.NodeExecutionEventRequest(event=e), metadata=INTERNAL_METADATA)
+    assert c.node_ids(wf_id) == ["dt"]
+    req = node_execution_pb2.NodeExecutionForTaskListRequest(task_execution_id=c.tid(wf_id, "dt"), limit=10)
+    assert [n.id.node_id for n in c.admin.ListNodeExecutionsForTask(req).node_executions] == ["dt-0-dn0"]
+    assert c.get_task(wf_id, "dt").is_parent is True
+
+
 def test_list_reports_is_parent_node_for_any_node_with_children(c: Client) -> None:
     wf_id = c.create()
     # a branch node: propeller sets no flag; event_version 1 so Get reports the event's flags only
