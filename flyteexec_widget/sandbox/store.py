@@ -1107,8 +1107,11 @@ class Store:
             if dyn.dynamic_job_spec_uri:
                 c.dynamic_job_spec_uri = dyn.dynamic_job_spec_uri
             if dyn.HasField("compiled_workflow"):
+                # flyteadmin answers with the compiled closure's primary template id
                 rec.dynamic = node_execution_pb2.DynamicWorkflowNodeMetadata(
-                    id=dyn.id, compiled_workflow=dyn.compiled_workflow, dynamic_job_spec_uri=dyn.dynamic_job_spec_uri
+                    id=dyn.compiled_workflow.primary.template.id,
+                    compiled_workflow=dyn.compiled_workflow,
+                    dynamic_job_spec_uri=c.dynamic_job_spec_uri,
                 )
 
     # -- task executions --------------------------------------------------------------------------------------

@@ -553,6 +553,8 @@ def test_sticky_metadata_flags_and_dynamic_workflow(c: Client) -> None:
     assert wf.compiled_workflow.primary.template.id.name == "dyn"
     data = c.admin.GetNodeExecutionData(node_execution_pb2.NodeExecutionGetDataRequest(id=c.nid(wf_id, "dn")))
     assert data.dynamic_workflow.compiled_workflow.primary.template.id.name == "dyn"
+    assert data.dynamic_workflow.id.name == "dyn"
+    assert data.dynamic_workflow.dynamic_job_spec_uri == "s3://b/futures.pb"
     c.node(wf_id, "plain", R, 0)
     req = node_execution_pb2.GetDynamicNodeWorkflowRequest(id=c.nid(wf_id, "plain"))
     assert code_of(c.admin.GetDynamicNodeWorkflow, req) == grpc.StatusCode.NOT_FOUND
