@@ -1,0 +1,189 @@
+"""Rendering in headless Chromium: the widget's ES module in a plain page, fed the kernel's real messages.
+
+No Jupyter: ``flyteexec_widget/static/widget.js`` is loaded as a module into a local page (served through
+Playwright's request routing, no HTTP server) with a tiny stand-in for anywidget's ``model`` (``get``, ``set``,
+``on``, ``off``, ``send``, ``save_changes``). The traits and the snapshot message are the ones an
+``ExecutionWidget`` sends for a synced execution (recorded on the Python side), so the page renders exactly what a
+notebook would. Times are ``performance.now()`` in the page, from dispatching the message until two animation
+frames later (the frame that shows the result has been produced), so style, layout and paint are included.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+from .stats import Figure, to_json
+
+STATIC = Path(__file__).resolve().parent.parent / "flyteexec_widget" / "static"
+CHROMIUM = "/usr/bin/chromium"
+#: Launch flags checked on these machines (see the shared browser-testing notes).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ORIGIN = "http://bench.invalid"
+
+PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>flyteexec-widget bench</title>
+<link rel="stylesheet" href="/widget.css">
+<style>body { margin: 0; width: 1200px; } #host { height: 800px; }</style>
+</head><body><div id="host"></div>
+<script type="module">
+import widget from "/widget.js";
+
+class FakeModel {
+  constructor(state) { this.state = state; this.handlers = new Map(); this.sent = []; }
+  get(name) { return this.state[name]; }
+  set(name, value) { this.state[name] = value; this.emit("change:" + name); }
+  save_changes() {}
+  send(msg) { this.sent.push(msg); }
+  on(event, cb) { if (!this.handlers.has(event)) this.handlers.set(event, []); this.handlers.get(event).push(cb); }
+  off(event, cb) {
+    if (!event) { this.handlers.clear(); return; }
+    const list = this.handlers.get(event) || [];
+    this.handlers.set(event, cb ? list.filter((f) => f !== cb) : []);
+  }
+  emit(event, ...args) { for (const cb of [...(this.handlers.get(event) || [])]) cb(...args); }
+}
+
+const frames = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+let model = null;
+let cleanup = null;
+
+window.bench = {
+  // Mount a fresh view; returns ms from render() to the frame after the snapshot was drawn.
+  async firstRender(state, snapshot) {
+    if (cleanup) { try { cleanup(); } catch (e) {} }
+    const host = document.getElementById("host");
+    host.replaceChildren();
+    const el = document.createElement("div");
+    host.append(el);
+    model = new FakeModel(structuredClone(state));
+    const t0 = performance.now();
+    cleanup = await widget.render({ model, el });
+    const view = (model.sent.find((m) => m && m.type === "snapshot") || {}).view;
+    model.emit("msg:custom", { ...snapshot, view }, []);
+    void el.getBoundingClientRect().height;
+    const sync = performance.now() - t0;
+    await frames();
+    return { ms: performance.now() - t0, sync_ms: sync, rows_in_dom: el.querySelectorAll(".fxw-item").length };
+  },
+  async patch(msg) {
+    const t0 = performance.now();
+    model.emit("msg:custom", msg, []);
+    void document.body.getBoundingClientRect().height;
+    const sync = performance.now() - t0;
+    await frames();
+    return { ms: performance.now() - t0, sync_ms: sync };
+  },
+};
+window.benchReady = true;
+</script></body></html>
+"""
+
+
+def widget_messages(model: Any, execution: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The traits and the snapshot message an ExecutionWidget sends for ``model`` (recorded from its comm)."""
+    from .cases import CommRecorder, attach_widget
+
+    recorder = CommRecorder()
+    recorder.keep = True
+    widget = attach_widget(model, execution, recorder)
+    state_all = widget.get_state()
+    state = {k: state_all[k] for k in ("header", "counts", "sync_status", "styles", "can_act") if k in state_all}
+    snapshot = next(m for m in recorder.messages if m.get("type") == "snapshot")
+    widget.close()
+    return json.loads(json.dumps(state, default=str)), json.loads(json.dumps(snapshot, default=str))
+
+
+def patch_of(snapshot: dict[str, Any], styles: dict[str, Any], n: int) -> dict[str, Any]:
+    """A patch changing the phase of ``n`` rows spread over the tree (SUCCEEDED <-> RUNNING), as a sync sends."""
+    rows = snapshot["rows"]
+    step = max(1, len(rows) // max(n, 1))
+    node_styles = styles.get("node", {})
+    changed = []
+    for row in rows[::step][:n]:
+        new = copy.deepcopy(row)
+        phase = "RUNNING" if row["phase"] != "RUNNING" else "SUCCEEDED"
+        st = node_styles.get(phase, {})
+        new.update(phase=phase, label=st.get("label", phase), color=st.get("color", ""), terminal=phase != "RUNNING")
+        changed.append(new)
+    return {"type": "patch", "version": int(snapshot.get("version", 0)) + 1, "rows": changed, "removed": []}
+
+
+def message_bytes(msg: dict[str, Any]) -> int:
+    """Bytes of a custom message as the comm serialises it (JSON, no whitespace)."""
+    return len(json.dumps({"method": "custom", "content": msg}, separators=(",", ":")))
+
+
+def measure(
+    trees: dict[str, tuple[dict[str, Any], dict[str, Any]]], reps: int, patch_rows: int = 100
+) -> list[dict[str, Any]]:
+    """First render and a ``patch_rows``-row patch for each tree (label -> (traits, snapshot)), ``reps`` times."""
+    from playwright.sync_api import sync_playwright
+
+    js = (STATIC / "widget.js").read_bytes()
+    css = (STATIC / "widget.css").read_bytes() if (STATIC / "widget.css").exists() else b""
+    out: list[dict[str, Any]] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+
+            def route(r: Any) -> None:
+                path = r.request.url[len(ORIGIN) :]
+                if path.startswith("/widget.js"):
+                    r.fulfill(status=200, body=js, headers={"content-type": "text/javascript"})
+                elif path.startswith("/widget.css"):
+                    r.fulfill(status=200, body=css, headers={"content-type": "text/css"})
+                else:
+                    r.fulfill(status=200, body=PAGE, headers={"content-type": "text/html"})
+
+            page.route(f"{ORIGIN}/**", route)
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"{ORIGIN}/")
+            page.wait_for_function("window.benchReady === true", timeout=30000)
+            for label, (state, snapshot) in trees.items():
+                first: list[float] = []
+                first_sync: list[float] = []
+                patch: list[float] = []
+                patch_sync: list[float] = []
+                in_dom = 0
+                msg = patch_of(snapshot, state.get("styles", {}), patch_rows)
+                for _ in range(reps):
+                    r1 = page.evaluate("([s, m]) => window.bench.firstRender(s, m)", [state, snapshot])
+                    first.append(r1["ms"] / 1000)
+                    first_sync.append(r1["sync_ms"] / 1000)
+                    in_dom = int(r1["rows_in_dom"])
+                    r2 = page.evaluate("(m) => window.bench.patch(m)", msg)
+                    patch.append(r2["ms"] / 1000)
+                    patch_sync.append(r2["sync_ms"] / 1000)
+                out.append(
+                    {
+                        "case": "browser",
+                        "tree": label,
+                        "rows": len(snapshot["rows"]),
+                        "rows_in_dom": in_dom,
+                        "snapshot_bytes": message_bytes(snapshot),
+                        "first_render_s": to_json(Figure.of(first)),
+                        "first_render_script_s": to_json(Figure.of(first_sync)),
+                        "patch_rows": len(msg["rows"]),
+                        "patch_bytes": message_bytes(msg),
+                        "patch_bytes_per_row": message_bytes(msg) / max(len(msg["rows"]), 1),
+                        "patch_s": to_json(Figure.of(patch)),
+                        "patch_script_s": to_json(Figure.of(patch_sync)),
+                        "page_errors": errors[:5],
+                    }
+                )
+        finally:
+            browser.close()
+    return out

@@ -1,0 +1,334 @@
+"""``python -m benchmarks``: this package vs flytekit's ``FlyteRemote``, from RPCs to pixels, against the sandbox.
+
+What runs (``--quick`` uses small trees, one repetition):
+
+* cold full-tree sync of a finished execution (fresh clients): wall time and RPCs, ours also with every
+  input/output read (flytekit reads them inside its sync), beside the limit (tree depth) x (added latency);
+* steady-state refresh from a frozen mid-run state (stepped clock), advancing ``--step`` sandbox seconds
+  between refreshes: wall time, RPCs, nodes changed, bytes the widget sends;
+* ``wait()`` from launch to the end on a real-clock sandbox (``--speed`` times faster than real time): RPCs and
+  the delay between the terminal event and ``wait()`` returning;
+* Python memory per node (tracemalloc) and the kernel's CPU share while a live watch runs;
+* first render and a 100-row patch in headless Chromium.
+
+Each figure is the median over repetitions, with min and max; ratios are flytekit / ours, pair by pair. flytekit
+runs are capped by a per-case time budget, and skipped (estimated, and labelled so) when the per-node cost measured
+on a smaller tree at the same latency predicts more than ``--flytekit-skip`` seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import cases
+from .cases import Budget, Case, FlytekitPolicy
+from .report import markdown
+from .scenario import NAME as ROLLING
+from .scenario import listed_at
+from .server import SandboxProcess
+
+log = logging.getLogger("benchmarks")
+
+
+@dataclass
+class Plan:
+    """What one run measures."""
+
+    reps: int
+    latencies: list[float]
+    cold: list[Case]
+    refresh: list[tuple[Case, float]]  # (case, mid-run sandbox seconds)
+    wait: list[Case]
+    memory_ours: Case | None
+    memory_flytekit: Case | None
+    cpu: list[Case]
+    browser_sizes: list[int]
+    case_seconds: float
+    flytekit_seconds: float
+    flytekit_skip_s: float
+    step_s: float = 0.5
+    speed: float = 3.0
+    flytekit_poll_s: float = 1.0
+    cpu_warmup_s: float = 3.0
+    cpu_period_s: float = 10.0
+    wait_flytekit_skip_nodes: int = 1000  # flytekit wait() on trees this big only at 0 ms (each poll is a full sync)
+    notes: list[str] = field(default_factory=list)
+
+
+def _rolling(listed: int, active: int) -> tuple[Case, float]:
+    """``listed`` nodes listed at the frozen instant, ``active`` of them running (twice as many to come)."""
+    case = Case(f"rolling-{listed} ({active} active)", ROLLING, {"size": 2 * listed, "active": active})
+    return case, listed_at(listed, active)
+
+
+def smoke_plan() -> Plan:
+    """The CI smoke run: tiny trees, one repetition, 0 ms, both clients, no browser (seconds, not minutes)."""
+    return Plan(
+        reps=1,
+        latencies=[0.0],
+        cold=[Case("deep-2", "deep", {"depth": 2}), Case("wide-20", "wide", {"size": 20})],
+        refresh=[_rolling(20, 2)],
+        wait=[Case("single-task", "single-task")],
+        memory_ours=Case("wide-20", "wide", {"size": 20}),
+        memory_flytekit=None,
+        cpu=[],
+        browser_sizes=[],
+        case_seconds=10,
+        flytekit_seconds=10,
+        flytekit_skip_s=60,
+        speed=5.0,
+    )
+
+
+def make_plan(args: argparse.Namespace) -> Plan:
+    if args.quick:
+        return Plan(
+            reps=args.reps or 1,
+            latencies=args.latency or [0.0, 5.0],
+            cold=[
+                Case("all-kinds", "all-kinds"),
+                Case("deep-3", "deep", {"depth": 3}),
+                Case("wide-100", "wide", {"size": 100}),
+            ],
+            refresh=[
+                (Case("all-kinds", "all-kinds"), 10.0),
+                (Case("deep-3", "deep", {"depth": 3}), 7.0),
+                _rolling(200, 2),
+            ],
+            wait=[Case("deep-2", "deep", {"depth": 2})] if not args.no_wait else [],
+            memory_ours=Case("wide-100", "wide", {"size": 100}),
+            memory_flytekit=Case("wide-100", "wide", {"size": 100}),
+            cpu=[_rolling(200, 2)[0]] if not args.no_cpu else [],
+            browser_sizes=[] if args.no_browser else [100, 1000],
+            case_seconds=20,
+            flytekit_seconds=20,
+            flytekit_skip_s=args.flytekit_skip,
+            speed=args.speed or 5.0,
+            cpu_warmup_s=1.0,
+            cpu_period_s=2.0,
+        )
+    return Plan(
+        reps=args.reps or 5,
+        latencies=args.latency or [0.0, 5.0],
+        cold=[
+            Case("all-kinds", "all-kinds"),
+            Case("deep", "deep"),
+            Case("wide-1000", "wide", {"size": 1000}),
+            Case("wide-10000", "wide", {"size": 10000}),
+        ],
+        refresh=[
+            (Case("all-kinds", "all-kinds"), 10.0),
+            (Case("deep", "deep"), 13.0),
+            _rolling(1000, 10),
+            _rolling(10000, 100),
+        ],
+        wait=[]
+        if args.no_wait
+        else [Case("all-kinds", "all-kinds"), Case("deep", "deep"), Case("wide-1000", "wide", {"size": 1000})],
+        memory_ours=Case("wide-10000", "wide", {"size": 10000}),
+        memory_flytekit=Case("wide-1000", "wide", {"size": 1000}),
+        cpu=[] if args.no_cpu else [_rolling(1000, 10)[0]],
+        browser_sizes=[] if args.no_browser else [1000, 10000],
+        case_seconds=40,
+        flytekit_seconds=45,
+        flytekit_skip_s=args.flytekit_skip,
+        speed=args.speed or 3.0,
+    )
+
+
+def machine() -> dict[str, Any]:
+    """CPU model, cores, Python and library versions, load."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions: dict[str, str] = {}
+    for dist in ("flytekit", "grpcio", "protobuf", "flyteidl", "playwright"):
+        try:
+            from importlib.metadata import version
+
+            versions[dist] = version(dist)
+        except Exception:
+            versions[dist] = "?"
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "versions": versions,
+        "loadavg_start": list(load),
+    }
+
+
+def _progress(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def run(plan: Plan) -> dict[str, Any]:
+    """Run the plan; returns the JSON document."""
+    started = time.time()
+    results: dict[str, Any] = {"machine": machine(), "plan": _plan_json(plan), "results": []}
+    out: list[dict[str, Any]] = results["results"]
+    fk = FlytekitPolicy(plan.reps, plan.flytekit_seconds, plan.flytekit_skip_s)
+    browser_trees: dict[str, Any] = {}
+    with SandboxProcess(clock="stepped") as sb:
+        results["latency_mode"] = sb.latency_mode
+        _progress("warm-up (imports, first channels; not measured)")
+        cases.warm_up(sb)
+        finished: dict[str, str] = {}
+        for case in plan.cold:
+            _progress(f"launch {case.label}")
+            wf = sb.launch(case.scenario, **case.params)
+            sb.settle(wf)
+            finished[case.label] = wf
+            for latency in plan.latencies:
+                _progress(f"cold sync {case.label} @ {latency:g} ms")
+                out.append(cases.cold_sync(sb, case, wf, latency, Budget(plan.reps, plan.case_seconds), fk))
+        for case, mid in plan.refresh:
+            _progress(f"refresh {case.label} (launch, advance {mid:g} s)")
+            wf = sb.launch(case.scenario, **case.params)
+            sb.advance(mid)
+            _progress(f"refresh {case.label} @ {', '.join(f'{x:g}' for x in plan.latencies)} ms")
+            out += cases.refresh(sb, case, wf, plan.latencies, plan.step_s, Budget(plan.reps, plan.case_seconds), fk)
+        if plan.memory_ours is not None:
+            _progress(f"memory (ours) {plan.memory_ours.label}")
+            wf = finished.get(plan.memory_ours.label) or _settled(sb, plan.memory_ours)
+            out.append({**cases.memory_per_node(sb, wf, "ours"), "scenario": plan.memory_ours.label})
+        if plan.memory_flytekit is not None:
+            _progress(f"memory (flytekit) {plan.memory_flytekit.label}")
+            wf = finished.get(plan.memory_flytekit.label) or _settled(sb, plan.memory_flytekit)
+            try:
+                out.append({**cases.memory_per_node(sb, wf, "flytekit"), "scenario": plan.memory_flytekit.label})
+            except Exception as exc:
+                out.append({"case": "memory", "client": "flytekit", "error": cases._error(exc)})
+        for size in plan.browser_sizes:
+            label = f"wide-{size}"
+            wf = finished.get(label) or _settled(sb, Case(label, "wide", {"size": size}))
+            browser_trees[label] = _widget_messages(sb, wf)
+    if browser_trees:
+        _progress(f"browser: {', '.join(browser_trees)}")
+        try:
+            from . import browser
+
+            out.extend(browser.measure(browser_trees, plan.reps))
+        except Exception as exc:
+            out.append({"case": "browser", "error": cases._error(exc)})
+    if plan.wait or plan.cpu:
+        with SandboxProcess(clock="real", speed=plan.speed) as rb:
+            for case in plan.wait:
+                for latency in plan.latencies:
+                    for client in ("ours", "flytekit"):
+                        if client == "flytekit" and latency > 0 and case.size_hint >= plan.wait_flytekit_skip_nodes:
+                            out.append(
+                                {
+                                    "case": "wait",
+                                    "scenario": case.label,
+                                    "latency_ms": latency,
+                                    "client": client,
+                                    "skipped": "each flytekit poll is a full sync (tens of seconds here)",
+                                }
+                            )
+                            continue
+                        _progress(f"wait {case.label} @ {latency:g} ms, {client}")
+                        out.append(cases.wait_case(rb, case, latency, client, plan.flytekit_poll_s, timeout_s=600))
+            for case in plan.cpu:
+                for client in ("ours", "flytekit"):
+                    _progress(f"cpu share {case.label}, {client}")
+                    rb_case = Case(case.label, case.scenario, case.params)
+                    out.append(cases.cpu_share(rb, rb_case, plan.cpu_warmup_s, plan.cpu_period_s, client))
+    results["machine"]["loadavg_end"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else []
+    results["elapsed_s"] = time.time() - started
+    return results
+
+
+def _settled(sb: SandboxProcess, case: Case) -> str:
+    wf = sb.launch(case.scenario, **case.params)
+    sb.settle(wf)
+    return wf
+
+
+def _widget_messages(sb: SandboxProcess, wf: str) -> Any:
+    from flyteexec_widget.model import ExecutionModel
+
+    from . import browser
+    from . import clients as C
+
+    sb.set_latency(0)
+    remote = C.ours_remote(sb.endpoint)
+    try:
+        ex = C.ours_fetch_and_sync(remote, wf)
+        return browser.widget_messages(ExecutionModel(ex), ex)
+    finally:
+        remote.close()
+
+
+def _plan_json(plan: Plan) -> dict[str, Any]:
+    return {
+        "reps": plan.reps,
+        "latencies_ms": plan.latencies,
+        "cold": [c.label for c in plan.cold],
+        "refresh": [{"scenario": c.label, "mid_run_s": m} for c, m in plan.refresh],
+        "wait": [c.label for c in plan.wait],
+        "step_s": plan.step_s,
+        "speed": plan.speed,
+        "flytekit_poll_s": plan.flytekit_poll_s,
+        "case_seconds": plan.case_seconds,
+        "flytekit_seconds": plan.flytekit_seconds,
+        "flytekit_skip_s": plan.flytekit_skip_s,
+        "browser_sizes": plan.browser_sizes,
+    }
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0] if __doc__ else None)
+    p.add_argument("--quick", action="store_true", help="small trees, one repetition (the CI smoke run)")
+    p.add_argument("--reps", type=int, default=0, help="repetitions per figure (default 5, --quick 1)")
+    p.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
+    p.add_argument(
+        "--latency", type=float, action="append", help="added latency per RPC in ms (repeatable; default 0 and 5)"
+    )
+    p.add_argument("--speed", type=float, default=0.0, help="real-clock speed factor for wait()/CPU cases")
+    p.add_argument(
+        "--flytekit-skip",
+        type=float,
+        default=120.0,
+        help="skip a flytekit run predicted to take longer than this many seconds (the estimate is reported)",
+    )
+    p.add_argument("--no-browser", action="store_true", help="leave out the Chromium rendering figures")
+    p.add_argument("--no-wait", action="store_true", help="leave out the wait() figures")
+    p.add_argument("--no-cpu", action="store_true", help="leave out the CPU share figures")
+    args = p.parse_args(argv)
+    if args.reps < 0:
+        p.error(f"--reps must be >= 1, got {args.reps}")
+    for lat in args.latency or []:
+        if lat < 0:
+            p.error(f"--latency must be >= 0 ms, got {lat:g}")
+    if args.speed < 0:
+        p.error(f"--speed must be > 0, got {args.speed:g}")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    plan = make_plan(args)
+    results = run(plan)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2, default=str))
+    print(markdown(results))
+    return 0

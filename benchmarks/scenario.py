@@ -1,0 +1,57 @@
+"""The benchmarks' own sandbox scenario: ``bench-rolling``, a wide tree that works through its nodes ``active`` at
+a time.
+
+The sandbox's ``wide`` scenario starts every node at once and finishes them in five groups of 20%, so between two
+refreshes either nothing changes or a fifth of the tree does. A steady-state refresh figure needs the state the
+issue describes: many nodes listed, about ``active`` of them running, about 1% changing per half second. Here
+``active`` chains run side by side (node ``i`` follows node ``i - active``), each node runs one second, so every
+``1 / active`` seconds one node finishes and the next one starts. As in FlyteAdmin, a node exists only once it
+started: at ``t`` seconds about ``active * t`` nodes are listed, all finished except the ``active`` running ones.
+"""
+
+from __future__ import annotations
+
+from flyteexec_widget.sandbox.scenarios import SCENARIOS, Attempt, NodeSpec, Scenario, Script
+
+NAME = "bench-rolling"
+RUN_S = 1.0
+
+
+def _rolling(size: int, active: int) -> Script:
+    nodes = tuple(
+        NodeSpec(
+            id=f"n{i}",
+            name="work",
+            upstream=(f"n{i - active}",) if i >= active else (),
+            inputs={"i": i},
+            outputs={"o0": i * i},
+            attempts=(Attempt(RUN_S, queued_s=0.0),),
+            queued_s=0.0,
+        )
+        for i in range(size)
+    )
+    return Script(workflow=NAME, nodes=nodes, outputs={"n": size})
+
+
+ROLLING = Scenario(
+    NAME,
+    "`size` task nodes, `active` running at any time (benchmarks: steady-state refresh)",
+    _rolling,
+    {"size": 1000, "active": 10},
+    {"size": (1, 20000), "active": (1, 1000)},
+)
+
+
+def register() -> None:
+    """Add ``bench-rolling`` to the sandbox's scenario registry (in the process that runs the sandbox)."""
+    SCENARIOS.setdefault(NAME, ROLLING)
+
+
+def listed_at(listed: int, active: int) -> float:
+    """Sandbox seconds after launch at which about ``listed`` nodes exist (``active`` of them running)."""
+    return listed / active * RUN_S - RUN_S / 2
+
+
+def changes_per_second(active: int) -> float:
+    """Nodes whose phase changes per sandbox second in the steady state (one starts and one ends per stagger)."""
+    return 2 * active / RUN_S

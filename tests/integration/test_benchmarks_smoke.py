@@ -1,0 +1,89 @@
+"""The benchmark suite cannot rot: a tiny run of it (both clients, one repetition) on every test run.
+
+Asserts structure and RPC-count sanity only, never times.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+pytest.importorskip("flytekit.remote")
+
+from benchmarks.report import markdown
+from benchmarks.run import parse_args, run, smoke_plan
+
+pytestmark = pytest.mark.flytekit
+
+
+@pytest.fixture(scope="module")
+def results() -> dict[str, Any]:
+    return run(smoke_plan())
+
+
+def _of(results: dict[str, Any], case: str) -> list[dict[str, Any]]:
+    return [r for r in results["results"] if r["case"] == case]
+
+
+def test_reports_the_machine(results: dict[str, Any]) -> None:
+    machine = results["machine"]
+    assert machine["cores"] >= 1
+    assert machine["python"].count(".") == 2
+    assert machine["cpu"]
+
+
+def test_cold_sync_counts_both_clients(results: dict[str, Any]) -> None:
+    cold = _of(results, "cold_sync")
+    assert {r["scenario"] for r in cold} == {"deep-2", "wide-20"}
+    for r in cold:
+        assert r["ours"]["rpcs"]["median"] > 0
+        assert r["ours_eager"]["rpcs"]["median"] > r["ours"]["rpcs"]["median"], "reading the data costs RPCs"
+        assert r["flytekit"]["rpcs"]["median"] > 0, r["flytekit"]
+        # Both clients saw the same tree.
+        assert r["flytekit"]["nodes"] == r["nodes"]
+        assert r["speedup"]["n"] == 1
+    wide = next(r for r in cold if r["scenario"] == "wide-20")
+    assert wide["nodes"] == 20
+    assert wide["depth"] == 1
+    # flytekit reads data per node inside its sync: several RPCs per node.
+    assert wide["flytekit"]["rpcs"]["median"] >= 3 * 20
+
+
+def test_refresh_is_cheaper_in_rpcs_than_flytekit(results: dict[str, Any]) -> None:
+    (r,) = _of(results, "refresh")
+    assert r["ours"]["changed"]["median"] > 0, "the state moved between refreshes"
+    assert 0 < r["ours"]["rpcs"]["median"] < r["flytekit"]["rpcs"]["median"]
+    assert r["ours"]["bytes"]["median"] > 0, "the widget sent a patch"
+    assert r["bytes_per_changed_row"]["median"] > 0
+
+
+def test_wait_returns_after_the_end_for_both(results: dict[str, Any]) -> None:
+    waits = _of(results, "wait")
+    assert {w["client"] for w in waits} == {"ours", "flytekit"}
+    for w in waits:
+        assert "error" not in w, w
+        assert w["rpcs"] > 0
+        assert w["detection_delay_s"] is not None
+        assert w["detection_delay_s"] >= 0
+
+
+def test_memory_per_node_is_reported(results: dict[str, Any]) -> None:
+    (m,) = _of(results, "memory")
+    assert m["nodes"] == 20
+    assert m["bytes_per_node"] > 0
+
+
+def test_output_is_json_and_markdown(results: dict[str, Any]) -> None:
+    json.loads(json.dumps(results, default=str))
+    text = markdown(results)
+    for heading in ("## Cold full-tree sync", "## Steady-state refresh", "## wait()", "## Targets"):
+        assert heading in text
+    assert "| deep-2 |" in text
+
+
+def test_command_line_rejects_bad_values() -> None:
+    with pytest.raises(SystemExit):
+        parse_args(["--latency", "-1"])
+    assert parse_args(["--quick", "--reps", "2"]).reps == 2
