@@ -458,7 +458,8 @@ class _Run:
             self.wf_event(WorkflowPhase.SUCCEEDED, output_data=self.outputs)
         else:
             err = outcome.error or _error("UnknownError", "workflow failed")
-            self.wf_event(WorkflowPhase.FAILING, error=err)
+            if self.phase != WorkflowPhase.FAILING:
+                self.wf_event(WorkflowPhase.FAILING, error=err)
             self.wf_event(WorkflowPhase.FAILED, error=err)
         self._finish()
 
@@ -656,6 +657,9 @@ class _Graph:
                 )
             if self.policy == "FAIL_IMMEDIATELY":
                 self.done = True
+                if self.parent is None:
+                    # propeller: the workflow turns FAILING, aborts what still runs, then reports FAILED
+                    self.run.wf_event(WorkflowPhase.FAILING, error=self.failure)
                 for other in self.nodes.values():
                     if other is not node:
                         other.abort("Aborting: another node of the workflow failed (FAIL_IMMEDIATELY)")
