@@ -290,19 +290,21 @@ class Player:
             return
         # Not played by this player (e.g. loaded from a state file after a restart): nothing runs, just end it.
         ex_id = identifier_pb2.WorkflowExecutionIdentifier(project=key[0], domain=key[1], name=key[2])
-        self._send_workflow_end(ex_id, WorkflowPhase.ABORTED, _error("ExecutionAborted", cause or "aborted"))
+        self._send_workflow_end(ex_id, WorkflowPhase.ABORTED, None)
 
     def _send_workflow_end(
         self,
         ex_id: identifier_pb2.WorkflowExecutionIdentifier,
         phase: WorkflowPhase,
-        error: core_execution_pb2.ExecutionError,
+        error: core_execution_pb2.ExecutionError | None,
     ) -> None:
         now = Timestamp()
         now.FromDatetime(self.clock.now())
         ev = event_pb2.WorkflowExecutionEvent(
-            execution_id=ex_id, producer_id=self.producer_id, phase=int(phase), occurred_at=now, error=error
+            execution_id=ex_id, producer_id=self.producer_id, phase=int(phase), occurred_at=now
         )
+        if error is not None:
+            ev.error.CopyFrom(error)
         self.call("admin", "CreateWorkflowEvent", admin_event_pb2.WorkflowExecutionEventRequest(event=ev))
 
     def _signal_set(self, key: ExecKey, signal_id: str, value: literals_pb2.Literal) -> None:
@@ -480,7 +482,9 @@ class _Run:
         if self.root is not None:
             self.root.abort(cause)
         self.gates.clear()
-        self.wf_event(WorkflowPhase.ABORTED, error=_error("ExecutionAborted", cause or "aborted", "USER"))
+        # No output result: propeller sends ABORTED bare, and flyteadmin shows the abort_metadata (cause, principal)
+        # TerminateExecution recorded.
+        self.wf_event(WorkflowPhase.ABORTED)
         self._finish()
 
     def signal(self, signal_id: str, value: literals_pb2.Literal) -> None:

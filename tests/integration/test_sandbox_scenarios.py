@@ -290,6 +290,9 @@ def test_aborted_scenario_is_terminated_by_its_scripted_user(sb: Sandbox, api: A
     got = phases(api.tree(wf))
     assert got == {"start-node": "SUCCEEDED", "n0": "SUCCEEDED", "n1": "ABORTED"}
     assert [TaskPhase(t.closure.phase) for t in api.tasks(wf, "n1")] == [TaskPhase.ABORTED]
+    closure = api.execution(wf).closure
+    assert closure.abort_metadata.cause == "Terminated from the console by a user"
+    assert closure.WhichOneof("output_result") == "abort_metadata"  # ABORTED carries no error, as from propeller
 
 
 def test_terminate_aborts_running_nodes_then_the_workflow(sb: Sandbox, api: Admin) -> None:
