@@ -297,14 +297,6 @@ def test_terminate_a_running_execution_aborts_it(sb: Sandbox, remote: Remote) ->
         ex.outputs  # noqa: B018
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sandbox bug: an ABORTED execution's closure holds error{code=ExecutionAborted} instead of "
-    "abort_metadata{cause}. player.py (_Run.abort) sends the ABORTED workflow event with an error, which the "
-    "store projects over the abort_metadata TerminateExecution set; propeller sends ABORTED without an output "
-    "result, and flyteadmin (transformers/execution.go FromExecutionModel) always returns abort_metadata for "
-    "ABORTED.",
-)
 def test_aborted_execution_keeps_abort_metadata_and_has_no_error(sb: Sandbox, remote: Remote) -> None:
     wf = sb.launch("demo")
     sb.advance(10)
