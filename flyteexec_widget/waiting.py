@@ -8,18 +8,21 @@ While it blocks, the execution is synced by the kernel-wide :class:`~flyteexec_w
 (adaptive interval, reconnecting on transient errors); this thread only waits, so Ctrl-C interrupts it promptly.
 
 * In a notebook (an IPython kernel with comms) it shows the live widget (``widget.display_for``) unless one is
-  already on screen or ``show=False``, and processes pending kernel messages while waiting, so the widget's
-  buttons (Approve, Terminate...) work during the wait. That pumping is done by the ``jupyter-ui-poll`` package
-  when installed (it tracks ipykernel's internals across versions 6 and 7); without it the widget still updates
-  live, but clicks are handled only when the cell ends.
+  already on screen or ``show=False``, and processes pending widget messages while waiting, so the widget's
+  buttons (Approve, Terminate...) work during the wait; other requests (the next cells) run after it. On
+  ipykernel 7 that is done here (:class:`_ShellPump`: ``jupyter-ui-poll`` 1.1 relies on
+  ``kernel.do_one_iteration``, which ipykernel 7.4 removed, and then silently pumps nothing); on ipykernel 6 by
+  ``jupyter-ui-poll`` when installed. Without either the widget still updates live, but clicks wait for the cell.
 * In a terminal it rewrites one status line on stderr (``\\r``): ``p:d:name RUNNING 12/40 nodes done, 1 failed,
   00:42``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as _dt
+import inspect
 import logging
 import sys
 import time
@@ -58,14 +61,7 @@ def _seconds(name: str, value: _dt.timedelta | float | None) -> float | None:
 
 def _in_kernel() -> bool:
     """Whether we run inside an IPython kernel with comms (a notebook), not a terminal IPython or plain Python."""
-    ipython_mod = sys.modules.get("IPython")
-    if ipython_mod is None:
-        return False
-    try:
-        ip = ipython_mod.get_ipython()
-    except Exception:
-        return False
-    return ip is not None and getattr(ip, "kernel", None) is not None
+    return getattr(_get_ipython(), "kernel", None) is not None
 
 
 def format_status_line(model: ExecutionModel, elapsed_s: float) -> str:
@@ -112,9 +108,105 @@ class _StatusLine:
             self.stream.flush()
 
 
+_COMM_TYPES = frozenset({"comm_open", "comm_msg", "comm_close"})
+
+
+class _ShellPump:
+    """Process widget messages while a cell blocks, on ipykernel 7 (where ``do_one_iteration`` is gone).
+
+    ipykernel 7 receives shell messages on its shell-channel thread and hands them to the main thread through an
+    inproc socket, read by the main event loop, which a blocking cell holds up. This reads that socket directly
+    (on the main thread, which owns it): comm messages (widget clicks) are handled at once, exactly as the kernel
+    would (parent header set for their output, then restored); anything else (the next cells' execute_requests)
+    is handed back to the event loop in arrival order when the wait ends, so it runs after this cell.
+    """
+
+    def __init__(self, kernel: Any, socket: Any) -> None:
+        self.kernel = kernel
+        self.socket = socket
+        self.deferred: list[Any] = []
+        self.tasks: list[Any] = []  # async comm handlers left to the event loop (kept referenced)
+        self.cell_ident = kernel._get_shell_context_var(kernel._shell_parent_ident)
+        self.cell_parent = kernel.get_parent("shell")
+
+    @classmethod
+    def for_kernel(cls, kernel: Any) -> _ShellPump | None:
+        thread = getattr(kernel, "shell_channel_thread", None)
+        pair = getattr(getattr(thread, "manager", None), "_shell_channel_to_main", None)
+        socket = getattr(pair, "to_socket", None)
+        if socket is None or not hasattr(kernel, "_shell_parent_ident"):
+            return None
+        return cls(kernel, socket)
+
+    def poll(self, n: int = 10) -> None:
+        import zmq
+
+        for _ in range(n):
+            try:
+                frames = self.socket.recv_multipart(zmq.NOBLOCK, copy=False)
+            except zmq.Again:
+                return
+            if self._msg_type(frames) in _COMM_TYPES:
+                self._handle_now(frames)
+            else:
+                self.deferred.append(frames)
+
+    def _msg_type(self, frames: list[Any]) -> str:
+        try:
+            _, msg = self.kernel.session.feed_identities(frames, copy=False)
+            return str(self.kernel.session.deserialize(msg, content=False, copy=False)["header"]["msg_type"])
+        except Exception:
+            return ""  # e.g. the kernel's one-frame "stop aborting" marker: leave it to the kernel
+
+    def _handle_now(self, frames: list[Any]) -> None:
+        kernel = self.kernel
+        try:
+            idents, msg = kernel.session.feed_identities(frames, copy=False)
+            msg = kernel.session.deserialize(msg, content=True, copy=False)
+            handler = kernel.shell_handlers.get(msg["header"]["msg_type"])
+            if handler is None:
+                return
+            kernel.set_parent(idents, msg, channel="shell")
+            manager = kernel.shell_channel_thread.manager
+            stream = manager.get_subshell_to_shell_channel_socket(None)
+            result = handler(stream, idents, msg)
+            if inspect.isawaitable(result):  # an async comm handler: let the event loop finish it
+                self.tasks.append(asyncio.ensure_future(result))
+        except Exception:
+            log.exception("a widget message could not be handled during wait()")
+        finally:
+            kernel.set_parent(self.cell_ident, self.cell_parent, channel="shell")
+
+    def close(self) -> None:
+        """Give the deferred messages back to the kernel's loop, in order: they run once this cell ends."""
+        if not self.deferred:
+            return
+        from tornado.ioloop import IOLoop
+
+        loop = IOLoop.current()
+        for frames in self.deferred:
+            loop.add_callback(self.kernel.shell_main, None, frames)
+        self.deferred = []
+
+
 @contextlib.contextmanager
 def _kernel_pump() -> Iterator[Callable[[], None]]:
-    """A function processing pending kernel messages (comm clicks) while the cell blocks; no-op if unavailable."""
+    """A function processing pending kernel messages (widget clicks) while the cell blocks; no-op if unavailable.
+
+    ipykernel 7: :class:`_ShellPump`. ipykernel 6: the ``jupyter-ui-poll`` package when installed (it drives
+    ``kernel.do_one_iteration``, which ipykernel 7 no longer has).
+    """
+    kernel = getattr(_get_ipython(), "kernel", None)
+    pump = _ShellPump.for_kernel(kernel) if kernel is not None else None
+    if pump is not None:
+        try:
+            yield pump.poll
+        finally:
+            pump.close()
+        return
+    if kernel is None or not hasattr(kernel, "do_one_iteration"):
+        yield lambda: None
+        return
     try:
         from jupyter_ui_poll import ui_events
     except ImportError:
@@ -123,6 +215,16 @@ def _kernel_pump() -> Iterator[Callable[[], None]]:
         return
     with ui_events() as poll:
         yield lambda: poll(10)
+
+
+def _get_ipython() -> Any:
+    ipython_mod = sys.modules.get("IPython")
+    if ipython_mod is None:
+        return None
+    try:
+        return ipython_mod.get_ipython()
+    except Exception:
+        return None
 
 
 def _show_widget(execution: Any, model: ExecutionModel) -> bool:

@@ -236,3 +236,59 @@ def test_wait_returns_the_synced_execution_when_it_finishes(sandbox: Sandbox, re
     }
     assert len(ex.node_executions["n0"].task_executions) == 3
     assert ex.node_executions["n5"].workflow_executions[0].is_done
+
+
+KERNEL_CELL = """
+import threading, datetime as dt
+from comm import get_comm_manager
+from flyteexec_widget.sandbox import Sandbox
+from flyteexec_widget.client import Remote
+clicked = threading.Event()
+get_comm_manager().register_target("probe", lambda comm, msg: clicked.set())
+sb = Sandbox(clock="stepped")
+wf = sb.launch("single-task")
+remote = Remote.for_sandbox(sb.endpoint)
+ex = remote.fetch_execution(wf.project, wf.domain, wf.name)
+def mover():  # sandbox time moves only once the 'click' was handled
+    if clicked.wait(60):
+        sb.run_until_done(wf)
+threading.Thread(target=mover, daemon=True).start()
+print("WAITING", flush=True)
+ex.wait(timeout=60, poll_interval=dt.timedelta(milliseconds=50))
+print("DONE", clicked.is_set(), ex.phase, flush=True)
+"""
+
+
+def test_wait_in_a_kernel_handles_widget_messages_and_runs_later_cells_after() -> None:
+    """In a real ipykernel, a comm message (a widget click) sent while wait() blocks is handled during the wait,
+    and a cell queued meanwhile runs after it: the approach of jupyter-ui-poll, done here for ipykernel 7."""
+    import os
+    import pathlib
+    import uuid
+
+    from jupyter_client.manager import start_new_kernel
+
+    env = dict(os.environ, PYTHONPATH=str(pathlib.Path(__file__).resolve().parents[2]))
+    km, kc = start_new_kernel(kernel_name="python3", env=env)
+    try:
+        kc.execute(KERNEL_CELL)
+        texts: list[str] = []
+
+        def read_until(marker: str) -> None:
+            while not any(marker in t for t in texts):
+                msg = kc.get_iopub_msg(timeout=90)
+                if msg["msg_type"] == "error":
+                    raise AssertionError("\n".join(msg["content"]["traceback"]))
+                if msg["msg_type"] == "stream":
+                    texts.extend(line for line in msg["content"]["text"].splitlines() if line)
+
+        read_until("WAITING")
+        kc.execute('print("SECOND", clicked.is_set(), flush=True)')  # queued behind the blocking cell
+        kc.shell_channel.send(
+            kc.session.msg("comm_open", {"comm_id": uuid.uuid4().hex, "target_name": "probe", "data": {}})
+        )
+        read_until("SECOND")
+        assert texts == ["WAITING", "DONE True 4", "SECOND True"]  # 4: SUCCEEDED
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
