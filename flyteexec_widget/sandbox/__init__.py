@@ -28,7 +28,7 @@ from .admin import AdminContext, ExecutionDriver, NameGenerator, add_servicers
 from .clock import Clock, RealClock, StepClock
 from .knobs import INTERNAL_METADATA, KnobsInterceptor
 from .oauth import AuthConfig, BlobSigner, HttpSide, TokenAuthority
-from .store import Store, exec_key
+from .store import Store, StoreError, exec_key
 
 __all__ = ["AuthConfig", "ExecutionDriver", "Sandbox"]
 
@@ -307,13 +307,20 @@ class Sandbox:
     # -- inspection -------------------------------------------------------------------------------------------
 
     def phase(self, wf_id: identifier_pb2.WorkflowExecutionIdentifier | str) -> WorkflowPhase:
-        """The execution's phase, from the store."""
-        return WorkflowPhase(self.store.get_execution(_wf_id(wf_id)).closure.phase)
+        """The execution's phase, from the store (``LookupError`` for an unknown execution)."""
+        try:
+            return WorkflowPhase(self.store.get_execution(_wf_id(wf_id)).closure.phase)
+        except StoreError as err:
+            raise LookupError(err.message) from None
 
     def truth(self, wf_id: identifier_pb2.WorkflowExecutionIdentifier | str) -> dict[str, NodePhase]:
         """Every node the sandbox knows for an execution (children included), unique node id -> phase."""
-        with self.store.lock:
-            return {r.proto.id.node_id: NodePhase(r.proto.closure.phase) for r in self.store.all_nodes(_wf_id(wf_id))}
+        try:
+            with self.store.lock:
+                nodes = self.store.all_nodes(_wf_id(wf_id))
+                return {r.proto.id.node_id: NodePhase(r.proto.closure.phase) for r in nodes}
+        except StoreError as err:
+            raise LookupError(err.message) from None
 
     def console_url(self, wf_id: identifier_pb2.WorkflowExecutionIdentifier | str) -> str:
         """The execution's console URL as a client derives it for an insecure endpoint."""

@@ -1031,6 +1031,8 @@ def test_terminate_relaunch_and_recover_through_the_player(module_sandbox: Sandb
     assert set(sb.truth(relaunched).values()) == {NodePhase.SUCCEEDED}
     with pytest.raises(ValueError, match="project:domain:name"):
         sb.truth("not-an-id")
+    with pytest.raises(LookupError, match="p:d:unknown"):
+        sb.truth("p:d:unknown")
     cl.channel.close()
 
 
