@@ -342,7 +342,7 @@ class Sandbox:
         self.knobs.set_latency(ms)
 
     def fail_next(
-        self, n: int, code: grpc.StatusCode = grpc.StatusCode.UNAVAILABLE, methods: Collection[str] | None = None
+        self, n: int, code: grpc.StatusCode = grpc.StatusCode.UNAVAILABLE, methods: Collection[str] | str | None = None
     ) -> None:
         """Fail the next ``n`` client calls (to ``methods`` short names, or any) with ``code``."""
         self.knobs.fail_next(n, code, methods)
@@ -352,7 +352,7 @@ class Sandbox:
         p: float,
         code: grpc.StatusCode = grpc.StatusCode.UNAVAILABLE,
         seed: int | None = 0,
-        methods: Collection[str] | None = None,
+        methods: Collection[str] | str | None = None,
     ) -> None:
         """Fail each client call with probability ``p`` (seeded); ``p=0`` turns it off."""
         self.knobs.fail_fraction(p, code, seed, methods)

@@ -72,9 +72,13 @@ def _abort_handler(
 
 
 class _FailureRule:
-    def __init__(self, code: grpc.StatusCode, methods: Collection[str] | None) -> None:
+    def __init__(self, code: grpc.StatusCode, methods: Collection[str] | str | None) -> None:
         self.code = code
-        self.methods = frozenset(methods) if methods is not None else None
+        if isinstance(methods, str):
+            methods = [methods]  # one method name, not its characters
+        if methods is not None and not all(isinstance(m, str) and m for m in methods):
+            raise ValueError(f"methods must be RPC short names such as 'ListNodeExecutions', got {methods!r}")
+        self.methods = frozenset(m.rsplit("/", 1)[-1] for m in methods) if methods is not None else None
 
     def applies(self, method: str) -> bool:
         return self.methods is None or method in self.methods
@@ -122,7 +126,7 @@ class KnobsInterceptor(_ServerInterceptor):
             self._latency_s = value / 1000.0
 
     def fail_next(
-        self, n: int, code: grpc.StatusCode = grpc.StatusCode.UNAVAILABLE, methods: Collection[str] | None = None
+        self, n: int, code: grpc.StatusCode = grpc.StatusCode.UNAVAILABLE, methods: Collection[str] | str | None = None
     ) -> None:
         """Fail the next ``n`` client calls (to ``methods`` short names, or any) with ``code``.
 
@@ -141,7 +145,7 @@ class KnobsInterceptor(_ServerInterceptor):
         p: float,
         code: grpc.StatusCode = grpc.StatusCode.UNAVAILABLE,
         seed: int | None = 0,
-        methods: Collection[str] | None = None,
+        methods: Collection[str] | str | None = None,
     ) -> None:
         """Fail each client call with probability ``p`` (seeded, so reproducible); ``p=0`` turns it off."""
         prob = float(p)

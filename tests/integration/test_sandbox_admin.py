@@ -813,6 +813,9 @@ def test_fail_next_by_method_and_internal_calls_unaffected(shared: Sandbox, c: C
     assert code_of(c.get_node, wf_id, "n0") == grpc.StatusCode.UNAVAILABLE
     assert code_of(c.get_node, wf_id, "n0") == grpc.StatusCode.UNAVAILABLE
     assert c.get_node(wf_id, "n0").closure.phase == R
+    shared.fail_next(1, grpc.StatusCode.UNAVAILABLE, methods="GetNodeExecution")  # one name, not its letters
+    c.list_nodes(wf_id)
+    assert code_of(c.get_node, wf_id, "n0") == grpc.StatusCode.UNAVAILABLE
     shared.fail_next(1, grpc.StatusCode.RESOURCE_EXHAUSTED)
     assert code_of(c.list_nodes, wf_id) == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert c.list_nodes(wf_id).node_executions
