@@ -1058,3 +1058,13 @@ def test_our_client_logs_in_to_an_auth_sandbox_with_client_secret_and_device_flo
             assert remote.get_execution(wf_id).id == wf_id
         with Remote.for_sandbox(sb.endpoint) as remote, pytest.raises(AuthenticationError):
             remote.get_execution(wf_id)
+
+
+def test_a_port_in_use_is_refused_clearly(shared: Sandbox) -> None:
+    port = int(shared.endpoint.rsplit(":", 1)[1])
+    with pytest.raises(OSError, match=f"127.0.0.1:{port}"):
+        Sandbox(port=port, clock="stepped", register_defaults=False)
+    with pytest.raises(ValueError, match="port"):
+        Sandbox(port=-1)
+    with pytest.raises(ValueError, match="clock"):
+        Sandbox(clock="fast")
