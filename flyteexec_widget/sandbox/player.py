@@ -50,6 +50,7 @@ from .clock import Clock, Handle
 from .knobs import INTERNAL_METADATA
 from .scenarios import (
     SCENARIOS,
+    TASK_TYPE,
     NodeSpec,
     Scenario,
     Script,
@@ -59,7 +60,6 @@ from .scenarios import (
     literal_map,
     scenario_for_launch_plan,
     task_name,
-    to_literal,
 )
 
 log = logging.getLogger(__name__)
@@ -758,7 +758,7 @@ class _NodeRun:
             producer_id=self.player.producer_id,
             occurred_at=now,
             reported_at=now,
-            task_type="container_array" if self.spec.kind == "array" else "python-task",
+            task_type="container_array" if self.spec.kind == "array" else TASK_TYPE,
         )
         if self.spec.kind == "array":
             ev.event_version = 1
@@ -1149,6 +1149,5 @@ __all__ = [
     "fixed_length_unique_id",
     "fixed_length_unique_id_for_parts",
     "fnv32a",
-    "to_literal",
     "unique_node_id",
 ]

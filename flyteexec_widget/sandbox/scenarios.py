@@ -43,6 +43,8 @@ ErrorKind = Literal["USER", "SYSTEM"]
 FailurePolicy = Literal["FAIL_IMMEDIATELY", "FAIL_AFTER_EXECUTABLE_NODES_COMPLETE"]
 
 DEFAULT_VERSION = "v1"
+#: Every scenario task is a flytekit python function task (a map task is an array node over one).
+TASK_TYPE = "python-task"
 #: The module path the scenario tasks pretend to live in (task names look like flytekit's ``module.function``).
 MODULE = "sandbox"
 
@@ -367,11 +369,6 @@ def task_name(spec: NodeSpec) -> str:
     return f"{MODULE}.{base}"
 
 
-def task_type(spec: NodeSpec) -> str:
-    """The task type as flytekit registers it (map tasks are array nodes over a python-task)."""
-    return "python-task"
-
-
 def _duration(seconds: float) -> duration_pb2.Duration:
     d = duration_pb2.Duration()
     d.FromTimedelta(timedelta(seconds=seconds))
@@ -408,7 +405,7 @@ class _Builder:
                 outputs = {k: v[0] if isinstance(v, list) and v else v for k, v in outputs.items()}
             self.tasks[name] = tasks_pb2.TaskTemplate(
                 id=tid,
-                type=task_type(spec),
+                type=TASK_TYPE,
                 metadata=tasks_pb2.TaskMetadata(
                     discoverable=spec.cache != CacheStatus.CACHE_DISABLED,
                     discovery_version="1.0" if spec.cache != CacheStatus.CACHE_DISABLED else "",
@@ -892,6 +889,7 @@ SCENARIOS: dict[str, Scenario] = {
 
 __all__ = [
     "SCENARIOS",
+    "TASK_TYPE",
     "Attempt",
     "BlobValue",
     "DatasetValue",
