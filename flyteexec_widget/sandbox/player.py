@@ -717,6 +717,9 @@ class _NodeRun:
             NodePhase.RECOVERED,
         )
 
+    def _project_domain(self) -> tuple[str, str]:
+        return self.run.ex_id.project, self.run.ex_id.domain
+
     def task_id(self) -> identifier_pb2.Identifier:
         return self.run.id_of(identifier_pb2.TASK, task_name(self.spec))
 
@@ -733,6 +736,8 @@ class _NodeRun:
             ev.is_array = True
         if kind in ("task", "dynamic", "array"):
             ev.target_entity.CopyFrom(self.task_id())
+        elif kind == "launch_plan":
+            ev.target_entity.CopyFrom(get_scenario(self.spec.launch_plan).launch_plan_id(*self._project_domain()))
         if phase == NodePhase.QUEUED:
             ev.input_data.CopyFrom(self.inputs)
         for k, v in fields.items():
