@@ -550,6 +550,12 @@ class _Builder:
             ],
             tasks=[compiler_pb2.CompiledTask(template=t) for t in self.tasks.values()],
         )
+        # Tasks a dynamic node calls are not in the static closure, but flytekit registers them with the rest.
+        for parent in iter_specs(script.nodes):
+            if parent.kind == "dynamic":
+                for spec in iter_specs(parent.children):
+                    if spec.kind in ("task", "dynamic", "array"):
+                        self._task(spec)
         tasks = [
             task_pb2.Task(id=t.id, closure=task_pb2.TaskClosure(compiled_task=compiler_pb2.CompiledTask(template=t)))
             for t in self.tasks.values()

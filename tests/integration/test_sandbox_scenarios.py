@@ -489,3 +489,19 @@ def test_real_clock_with_speed_plays_to_the_end() -> None:
             assert WorkflowPhase(api.execution(failing).closure.phase) == WorkflowPhase.FAILED
         finally:
             api.channel.close()
+
+
+def test_every_task_execution_names_a_registered_task(sb: Sandbox, api: Admin) -> None:
+    wf = sb.launch("all-kinds")
+    sb.advance(600)  # everything but the two signal gates has finished by then
+    tree = api.tree(wf)
+    seen = set()
+    for node_id in tree:
+        for attempt in api.tasks(wf, node_id):
+            task_id = attempt.id.task_id
+            if (task_id.name, task_id.version) in seen:
+                continue
+            seen.add((task_id.name, task_id.version))
+            task = api.admin.GetTask(common_pb2.ObjectGetRequest(id=task_id), timeout=10)
+            assert task.closure.compiled_task.template.id.name == task_id.name
+    assert len(seen) >= 8
