@@ -11,6 +11,7 @@ import argparse
 import logging
 import math
 import signal
+import sqlite3
 import sys
 import threading
 from collections.abc import Sequence
@@ -146,6 +147,9 @@ def run_sandbox(args: argparse.Namespace, out: TextIO = sys.stdout, stop: thread
         sandbox = Sandbox(
             port=args.port, clock="real", speed=args.speed, latency_ms=args.latency_ms, state_path=args.state
         )
+    except sqlite3.Error as e:
+        print(f"flyteexec-widget sandbox: cannot use --state {args.state!r}: {e}", file=sys.stderr)
+        return 1
     except OSError as e:
         print(f"flyteexec-widget sandbox: {e}. Pick another with --port (0 picks a free one).", file=sys.stderr)
         return 1

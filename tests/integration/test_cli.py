@@ -6,6 +6,8 @@ import re
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
+from pathlib import Path
 
 import grpc
 import pytest
@@ -120,3 +122,59 @@ def test_sandbox_on_a_busy_port_fails_with_a_clear_error() -> None:
     assert done.returncode == 1
     assert f"127.0.0.1:{port}" in done.stderr
     assert "--port" in done.stderr
+
+
+@pytest.mark.timeout(60)
+def test_sandbox_with_an_unusable_state_file_fails_with_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "missing-dir" / "state.sqlite"
+    done = subprocess.run(
+        [*CMD, "sandbox", "--port", "0", "--no-launch", "--state", str(bad)], capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 1
+    assert "cannot use --state" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.timeout(60)
+def test_sandbox_state_file_keeps_executions_across_runs(tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite"
+
+    def run_once(*extra: str, check: Callable[[str], None] | None = None) -> list[str]:
+        proc = subprocess.Popen(
+            [*CMD, "sandbox", "--port", "0", "--state", str(state), *extra],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert proc.stdout is not None
+            lines = []
+            for line in proc.stdout:
+                lines.append(line.rstrip("\n"))
+                if line.startswith("Press Ctrl-C"):
+                    break
+            if check is not None:
+                match = re.search(r"listening on (\S+)", lines[0])
+                assert match, lines
+                check(match.group(1))
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        assert proc.returncode == 0, err
+        return lines
+
+    first = run_once("--scenario", "single-task")
+    [url] = [ln for ln in first if "single-task:" in ln]
+    name = url.rsplit("/", 1)[1]
+
+    def still_there(endpoint: str) -> None:
+        wf = identifier_pb2.WorkflowExecutionIdentifier(project="flytesnacks", domain="development", name=name)
+        with grpc.insecure_channel(endpoint) as channel:
+            stub = admin_pb2_grpc.AdminServiceStub(channel)
+            ex = stub.GetExecution(execution_pb2.WorkflowExecutionGetRequest(id=wf), timeout=10)
+        assert ex.spec.launch_plan.name == "sandbox.single_task.wf"
+
+    run_once("--no-launch", check=still_there)
