@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import sys
-import types
 from collections import Counter
 from typing import Any
 
@@ -799,7 +797,11 @@ def test_sync_and_wait_need_a_remote_and_delegate(monkeypatch: pytest.MonkeyPatc
         seen.update(kw, execution=execution)
         return execution
 
-    monkeypatch.setitem(sys.modules, "flyteexec_widget.waiting", types.SimpleNamespace(wait=fake_wait))
+    # Patch the real module's function: `from . import waiting` finds the package attribute once it was
+    # imported anywhere earlier in the session, so swapping sys.modules alone would not take effect.
+    import flyteexec_widget.waiting as waiting_module
+
+    monkeypatch.setattr(waiting_module, "wait", fake_wait)
     assert wf.wait(timeout=5, poll_interval=1, show=False) is wf
     assert seen == {"execution": wf, "timeout": 5, "poll_interval": 1, "sync_nodes": True, "show": False}
 
