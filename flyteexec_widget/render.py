@@ -203,7 +203,7 @@ def _row_facts(row: Row) -> list[str]:
     duration = fmt_duration(row.get("duration_s"))
     if duration:
         facts.append(duration)
-    if row.get("queued_s"):
+    if (row.get("queued_s") or 0) >= 0.1:  # below that it is noise, not a wait
         facts.append(f"queued {fmt_duration(row['queued_s'])}")
     if (row.get("attempts") or 0) > 1:
         facts.append(f"attempts {row['attempts']}")
@@ -372,7 +372,7 @@ def html_snapshot(
             counts = ", ".join(f"{n} {label}" for _, label, _, n in _count_parts(sub.get("counts", {})))
             id_html += f' <span class="fxw-subtasks">{_e(counts)}</span>'
         duration = fmt_duration(r.get("duration_s"))
-        if r.get("queued_s"):
+        if (r.get("queued_s") or 0) >= 0.1:
             duration += f" (queued {fmt_duration(r['queued_s'])})"
         cells = [
             f'<td style="padding-left:{indent + 4}px">{name}{id_html}</td>',

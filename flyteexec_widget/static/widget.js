@@ -410,7 +410,7 @@ let timeFormat = null; // toLocaleTimeString builds a formatter per call: too sl
 function clockTime(iso) {
   const t = parseTime(iso);
   if (t === null) return "";
-  timeFormat ??= new Intl.DateTimeFormat([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  timeFormat ??= new Intl.DateTimeFormat([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
   return timeFormat.format(t);
 }
 
@@ -689,13 +689,15 @@ function render({ model, el }) {
     ["status", "Status"],
     ["start", "Started"],
     ["dur", "Duration"],
-    ["attempts", "Att."],
+    ["attempts", "#"],
     ["cache", "Cache"],
     ["logs", "Logs"],
     ["error", "Error"],
     ["actions", ""],
   ]) {
-    thead.append(h("div", `fxw-c fxw-c-${cls}`, text));
+    const cell = h("div", `fxw-c fxw-c-${cls}`, text);
+    if (cls === "attempts") cell.title = "Attempts";
+    thead.append(cell);
   }
   const spacer = h("div", "fxw-spacer");
   const empty = h("div", "fxw-empty", "Loading nodes…");
@@ -908,6 +910,7 @@ function render({ model, el }) {
     }
     name.append(h("span", "fxw-name", r.name || r.node_id || r.key));
     if (r.node_id && r.node_id !== r.name) name.append(h("span", "fxw-nodeid", r.node_id));
+    if (r.kind && r.kind !== "task") name.append(h("span", "fxw-kindtag", r.kind)); // shown when Kind is hidden
     if (r.child && r.child.name) {
       const child = link(r.child.url, `→ ${r.child.name}`, "fxw-childlink");
       child.title = "The child execution's console page";
@@ -950,7 +953,13 @@ function render({ model, el }) {
       logs.append(a);
     }
     const error = h("div", "fxw-c fxw-c-error");
-    if (r.error && (r.error.message || r.error.code)) {
+    const st = state.status.get(r.key);
+    if (st) {
+      // The outcome of an action on this row (Approve, Send...): the actions column has no room for it.
+      const note = h("span", `fxw-action-status${st.error ? " fxw-action-status--error" : ""}`, st.text);
+      note.title = st.text;
+      error.append(note);
+    } else if (r.error && (r.error.message || r.error.code)) {
       const e = h("span", "fxw-error", firstLine(r.error.message || r.error.code));
       e.title = "Show the whole error";
       e.dataset.action = "error";
@@ -1042,8 +1051,6 @@ function render({ model, el }) {
         out.push(h("span", "fxw-muted", "sleeping"));
       }
     }
-    const st = state.status.get(r.key);
-    if (st) out.push(h("span", `fxw-action-status${st.error ? " fxw-action-status--error" : ""}`, st.text));
     return out;
   }
 
