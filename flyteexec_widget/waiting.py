@@ -275,12 +275,14 @@ def wait(
     ref = getattr(execution, "_ref", "")
     already_shown = any(m.shown for m in models_for(ref)) if ref else False
 
-    watch = sched.watch(execution, model, sync_nodes=sync_nodes, poll_interval=poll_s)
     start = clock()
     deadline = None if timeout_s is None else start + timeout_s
     line: _StatusLine | None = None
-    widget = False
+    watch: Watch | None = None
+    interrupted = False
     try:
+        watch = sched.watch(execution, model, sync_nodes=sync_nodes, poll_interval=poll_s)
+        widget = False
         if show is not False and in_kernel and (show or not already_shown):
             widget = _show_widget(execution, model)
         out = stream if stream is not None else sys.stderr
@@ -313,12 +315,14 @@ def wait(
             return execution
         raise FlyteTimeout(_timeout_message(execution, model, timeout_s))
     except KeyboardInterrupt:
-        # Prompt: do not wait for a sync in flight (it sees the watch stopped and writes nothing more).
-        watch.stop(wait=False)
+        interrupted = True
         raise
     finally:
-        # Done, timed out or failed: the watch ends with this call (a terminal one ended already).
-        watch.stop()
+        # Done, timed out, failed or interrupted: the watch ends with this call (a terminal one ended already).
+        # After Ctrl-C nothing waits for a sync in flight (it sees the watch stopped and writes nothing more).
+        # The interrupt may have hit inside sched.watch(): then find the watch through its model.
+        for w in [watch] if watch is not None else [w for w in sched.watches if w.model is model]:
+            w.stop(wait=not interrupted)
         if line is not None:
             line.close()
 

@@ -254,7 +254,7 @@ def mover():  # sandbox time moves only once the 'click' was handled
         sb.run_until_done(wf)
 threading.Thread(target=mover, daemon=True).start()
 print("WAITING", flush=True)
-ex.wait(timeout=60, poll_interval=dt.timedelta(milliseconds=50))
+ex.wait(timeout=30, poll_interval=dt.timedelta(milliseconds=50))
 print("DONE", clicked.is_set(), ex.phase, flush=True)
 """
 
@@ -289,6 +289,27 @@ def test_wait_in_a_kernel_handles_widget_messages_and_runs_later_cells_after() -
         )
         read_until("SECOND")
         assert texts == ["WAITING", "DONE True 4", "SECOND True"]  # 4: SUCCEEDED
+
+        # Ctrl-C (a kernel interrupt) during wait(): KeyboardInterrupt at once, the watch stopped
+        texts.clear()
+        kc.execute(
+            'wf2 = sb.launch("single-task"); ex2 = remote.fetch_execution(wf2.project, wf2.domain, wf2.name)\n'
+            'print("WAITING2", flush=True)\nex2.wait(timeout=60)',
+            stop_on_error=False,  # the kernel would otherwise abort the next request after the interrupt
+        )
+        read_until("WAITING2")
+        km.interrupt_kernel()
+        while True:
+            msg = kc.get_iopub_msg(timeout=30)
+            if msg["msg_type"] == "error":
+                assert msg["content"]["ename"] == "KeyboardInterrupt"
+                break
+        kc.execute(
+            "from flyteexec_widget.scheduler import default_scheduler\n"
+            'print("AFTER", default_scheduler().watches, flush=True)'
+        )
+        read_until("AFTER")
+        assert texts[-1] == "AFTER []"
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
