@@ -28,6 +28,7 @@ _EXPORTS: dict[str, str] = {
     "NotFoundError": "errors",
     "AuthenticationError": "errors",
     "UnavailableError": "errors",
+    "DataNotInlineError": "executions",
     # execution wrappers
     "RemoteExecutionBase": "executions",
     "FlyteWorkflowExecution": "executions",
@@ -35,8 +36,14 @@ _EXPORTS: dict[str, str] = {
     "FlyteTaskExecution": "executions",
     # literals
     "LiteralsResolver": "literals",
-    # client
+    # client, config and auth
     "Remote": "client",
+    "RetryPolicy": "client",
+    "PlatformConfig": "config",
+    "StaticToken": "auth",
+    "ClientSecret": "auth",
+    "DeviceFlow": "auth",
+    "ExternalCommand": "auth",
     # live state and widget
     "ExecutionModel": "model",
     "ExecutionWidget": "widget",
