@@ -104,6 +104,8 @@ class _RemoteLike(Protocol):
 
     def get_workflow(self, identifier: identifier_pb2.Identifier) -> workflow_pb2.Workflow: ...
 
+    def get_task(self, identifier: identifier_pb2.Identifier) -> Any: ...
+
 
 # --------------------------------------------------------------------------------------------------------------
 # Templates: what each node is (kind, display name, gate, interface), from the compiled workflow
@@ -300,6 +302,8 @@ class _EntityCache:
         self.lock = threading.Lock()
         #: None: the workflow could not be fetched (kinds then come from node metadata alone).
         self.workflows: dict[tuple[int, str, str, str, str], _Compiled | None] = {}
+        #: Task interfaces of single-task executions whose closure names no workflow (GetTask, once per id).
+        self.task_interfaces: dict[tuple[int, str, str, str, str], interface_pb2.TypedInterface | None] = {}
         self.filters_unsupported = False
 
 
@@ -401,6 +405,14 @@ class TreeSync:
             wf_key = _id_key(ident)
             if wf_key not in self._cache.workflows:
                 jobs.append(_Job(("wf", *wf_key), partial(self._get_workflow, ident), self._on_workflow(wf_key)))
+        elif st.proto is not None and st.proto.spec.launch_plan.resource_type == identifier_pb2.TASK:
+            # A single-task execution from an admin that names no workflow: the task gives the interface.
+            task_id = st.proto.spec.launch_plan
+            task_key = _id_key(task_id)
+            if task_key not in self._cache.task_interfaces:
+                jobs.append(
+                    _Job(("task", *task_key), partial(self._get_task_interface, task_id), self._on_task(task_key))
+                )
         if sync_nodes:
             jobs.extend(self._plan_scope(st.top, st.version, st.terminal, refresh_no))
         return jobs
@@ -525,6 +537,23 @@ class TreeSync:
 
         return handle
 
+    def _get_task_interface(self, ident: identifier_pb2.Identifier) -> interface_pb2.TypedInterface | None:
+        try:
+            task = self.remote.get_task(ident)
+        except RpcFailure as exc:
+            if exc.transient:
+                raise
+            log.warning("cannot fetch task %s (%s); its interface stays unknown", ident.name, exc)
+            return None
+        return task.closure.compiled_task.template.interface
+
+    def _on_task(self, key: tuple[int, str, str, str, str]) -> Callable[[interface_pb2.TypedInterface | None], None]:
+        def handle(iface: interface_pb2.TypedInterface | None) -> None:
+            with self._cache.lock:
+                self._cache.task_interfaces[key] = iface
+
+        return handle
+
     def _on_workflow(self, key: tuple[int, str, str, str, str]) -> Callable[[workflow_pb2.Workflow | None], None]:
         def handle(wf: workflow_pb2.Workflow | None) -> None:
             with self._cache.lock:
@@ -629,6 +658,11 @@ class TreeSync:
             index = int(m.group(1)) if m else None
             name = f"{task_name or spec_id}[{index}]" if index is not None else (task_name or spec_id)
             return TemplateInfo("subtask", name, index=index), None
+        exec_proto = node.scope.exec_state.proto
+        if tmpl is None and node.scope.parent is None and exec_proto is not None and compiled is None:
+            lp = exec_proto.spec.launch_plan
+            if lp.resource_type == identifier_pb2.TASK:
+                return TemplateInfo("task", _short(lp.name) or spec_id), self._cache.task_interfaces.get(_id_key(lp))
         if tmpl is None:
             if meta.is_array:
                 kind = "array"
