@@ -650,6 +650,24 @@ class ExecutionWidget(anywidget.AnyWidget):
         self._require_remote("terminate").terminate(self._require_execution(), cause)
         return {"message": "Termination requested"}
 
+    def _handle_relaunch(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        new_id = self._require_remote("relaunch").relaunch(self._require_execution())
+        return self._new_execution("Relaunched as", new_id)
+
+    def _handle_recover(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        new_id = self._require_remote("recover").recover(self._require_execution())
+        return self._new_execution("Recovering as", new_id)
+
+    def _new_execution(self, what: str, new_id: Any) -> dict[str, Any]:
+        """Name and console link of an execution an action created (the user watches it with ``watch()``)."""
+        name = str(getattr(new_id, "name", "") or new_id)
+        try:
+            url = safe_url(self._require_remote("link the new execution").generate_console_url(new_id))
+        except Exception:  # no console URL is not a failure of the action itself
+            logger.warning("no console URL for %s", name, exc_info=True)
+            url = None
+        return {"message": what, "name": name, "url": url}
+
     def _require_remote(self, what: str) -> Any:
         if self._remote is None:
             raise RequestError(f"cannot {what}: this widget has no Remote (pass remote= to watch())")
@@ -671,6 +689,8 @@ class ExecutionWidget(anywidget.AnyWidget):
         "reject": _handle_reject,
         "signal": _handle_signal,
         "terminate": _handle_terminate,
+        "relaunch": _handle_relaunch,
+        "recover": _handle_recover,
     }
 
 

@@ -662,9 +662,9 @@ function render({ model, el }) {
   const progress = h("div", "fxw-progress");
   const meta = h("div", "fxw-meta");
   const headerError = h("div", "fxw-header-error");
-  const terminateBox = h("div", "fxw-terminate");
-  terminateBox.hidden = true;
-  header.append(title, progress, meta, headerError, terminateBox);
+  const confirmBox = h("div", "fxw-confirm");
+  confirmBox.hidden = true;
+  header.append(title, progress, meta, headerError, confirmBox);
 
   const toolbar = h("div", "fxw-toolbar");
   const search = /** @type {HTMLInputElement} */ (h("input", "fxw-search"));
@@ -725,14 +725,21 @@ function render({ model, el }) {
     title.append(elapsedEl, h("span", "fxw-grow"));
     if (model.get("can_act") && !hd.terminal) {
       const term = button("Terminate", "terminate", "fxw-btn--danger");
-      term.addEventListener("click", () => {
-        terminateBox.hidden = !terminateBox.hidden;
-        if (!terminateBox.hidden) /** @type {HTMLInputElement} */ (terminateBox.querySelector("input"))?.focus();
-      });
+      term.addEventListener("click", () => openConfirm("terminate"));
       title.append(term);
-    } else {
-      terminateBox.hidden = true;
+    } else if (model.get("can_act") && hd.terminal) {
+      const again = button("Relaunch", "relaunch");
+      again.title = "Run it again with the same inputs";
+      again.addEventListener("click", () => openConfirm("relaunch"));
+      title.append(again);
+      if (wfStyle?.failed) {
+        const recover = button("Recover", "recover");
+        recover.title = "Rerun from the failure, reusing the nodes that succeeded";
+        recover.addEventListener("click", () => openConfirm("recover"));
+        title.append(recover);
+      }
     }
+    if (confirmKind === "terminate" && (hd.terminal || !model.get("can_act"))) confirmBox.hidden = true;
     headerError.replaceChildren();
     const err = hd.error;
     if (err && (err.message || err.code)) {
@@ -781,32 +788,67 @@ function render({ model, el }) {
     progress.append(bar, chips);
   }
 
-  function renderTerminateForm() {
-    terminateBox.replaceChildren();
+  // ---- confirmations: Terminate (with a cause), Relaunch, Recover -------------------------------------------
+  /** @type {string|null} */
+  let confirmKind = null;
+  /** @type {Record<string, {question: string, label: string, busy: string, cause: boolean, danger: boolean}>} */
+  const CONFIRMS = {
+    terminate: { question: "Terminate this execution?", label: "Terminate execution", busy: "terminating…", cause: true, danger: true },
+    relaunch: { question: "Relaunch it with the same inputs?", label: "Relaunch", busy: "relaunching…", cause: false, danger: false },
+    recover: {
+      question: "Recover: rerun from the failure, reusing what succeeded?",
+      label: "Recover",
+      busy: "recovering…",
+      cause: false,
+      danger: false,
+    },
+  };
+
+  /** @param {string} kind */
+  function openConfirm(kind) {
+    if (confirmKind === kind && !confirmBox.hidden) {
+      confirmBox.hidden = true;
+      return;
+    }
+    confirmKind = kind;
+    renderConfirm(kind);
+    confirmBox.hidden = false;
+    /** @type {HTMLElement|null} */ (confirmBox.querySelector("input, [data-action$='-confirm']"))?.focus();
+  }
+
+  /** @param {string} kind */
+  function renderConfirm(kind) {
+    const spec = CONFIRMS[kind];
+    confirmBox.replaceChildren();
+    confirmBox.dataset.kind = kind;
     const cause = /** @type {HTMLInputElement} */ (h("input", "fxw-cause"));
     cause.placeholder = "Cause (optional)";
     cause.setAttribute("aria-label", "Cause of the termination");
-    const confirm = button("Terminate execution", "terminate-confirm", "fxw-btn--danger");
-    const cancel = button("Cancel", "terminate-cancel");
+    const confirm = button(spec.label, `${kind}-confirm`, spec.danger ? "fxw-btn--danger" : "fxw-btn--primary");
+    const cancel = button("Cancel", `${kind}-cancel`);
     const status = h("span", "fxw-action-status");
-    cancel.addEventListener("click", () => (terminateBox.hidden = true));
+    cancel.addEventListener("click", () => (confirmBox.hidden = true));
+    cause.addEventListener("keydown", (ev) => ev.key === "Enter" && confirm.click());
     confirm.addEventListener("click", () => {
       confirm.disabled = true;
       status.className = "fxw-action-status";
-      status.textContent = "terminating…";
-      request("terminate", "", { cause: cause.value }).then(
+      status.textContent = spec.busy;
+      request(kind, "", spec.cause ? { cause: cause.value } : {}).then(
         (res) => {
-          status.textContent = res?.message || "Termination requested";
+          status.replaceChildren(res?.message || "done");
+          if (res?.name) status.append(" ", link(res.url, res.name, "fxw-exec"));
         },
         (err) => {
           confirm.disabled = false;
           status.className = "fxw-action-status fxw-action-status--error";
           status.textContent = err?.message || String(err);
-          console.warn("flyteexec-widget: terminate failed", err);
+          console.warn(`flyteexec-widget: ${kind} failed`, err);
         },
       );
     });
-    terminateBox.append(h("span", "", "Terminate this execution?"), cause, confirm, cancel, status);
+    confirmBox.append(h("span", "", spec.question));
+    if (spec.cause) confirmBox.append(cause);
+    confirmBox.append(confirm, cancel, status);
   }
 
   function renderMeta() {
@@ -1581,7 +1623,6 @@ function render({ model, el }) {
   model.on("change:styles", onHeader);
   model.on("msg:custom", onCustom);
 
-  renderTerminateForm();
   renderHeader();
   renderCounts();
   renderMeta();

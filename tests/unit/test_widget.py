@@ -216,6 +216,17 @@ class FakeRemote:
     def terminate(self, execution: Any, cause: str = "") -> None:
         self._record("terminate", execution, cause)
 
+    def relaunch(self, execution: Any, name: str | None = None) -> Any:
+        self._record("relaunch", execution)
+        return identifier_pb2.WorkflowExecutionIdentifier(project="p", domain="d", name="e2")
+
+    def recover(self, execution: Any, name: str | None = None) -> Any:
+        self._record("recover", execution)
+        return identifier_pb2.WorkflowExecutionIdentifier(project="p", domain="d", name="e3")
+
+    def generate_console_url(self, ident: Any) -> str:
+        return f"https://console.example.com/console/projects/p/domains/d/executions/{ident.name}"
+
     def get_node_execution(self, node_id: Any) -> Any:
         self._record("get_node_execution", node_id.node_id)
         proto = admin_node_proto(node_id.node_id)
@@ -766,3 +777,16 @@ def test_outputs_get_the_final_snapshot_when_the_watch_is_done() -> None:
     assert "[Succeeded]" in data["text/plain"]
     assert "Running" not in data["text/html"].split("</style>", 1)[1]
     assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == w.model_id
+
+
+def test_relaunch_and_recover_answer_with_the_new_execution() -> None:
+    execution = FakeNode("exec")
+    remote = FakeRemote()
+    w, _ = make(remote=remote, execution=execution)
+    assert ask(w, action="relaunch", key="")["result"] == {
+        "message": "Relaunched as",
+        "name": "e2",
+        "url": "https://console.example.com/console/projects/p/domains/d/executions/e2",
+    }
+    assert ask(w, action="recover", key="")["result"]["name"] == "e3"
+    assert remote.calls == [("relaunch", execution), ("recover", execution)]
