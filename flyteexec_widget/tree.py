@@ -441,6 +441,15 @@ class TreeSync:
             jobs.append(
                 _Job(key, partial(self.remote.list_task_executions, node.proto.id), self._on_tasks(node, version))
             )
+        if node.tasks and node.template is None and self._template_for(node) is None:
+            # No template (a node inside a dynamic one): the interface comes from its task, fetched once per id.
+            task_id = node.tasks[-1].id.task_id
+            task_key = _id_key(task_id)
+            compiled = self._compiled(node.scope.exec_state)
+            known = compiled is not None and task_key in compiled.task_interfaces
+            if not known and task_key not in self._cache.task_interfaces:
+                job = _Job(("task", *task_key), partial(self._get_task_interface, task_id), self._on_task(task_key))
+                jobs.append(job)
         if node.proto.metadata.is_parent_node:
             if node.children is None:
                 node.children = _Scope(node.scope.exec_state, node.proto.id.node_id, parent=node)
@@ -674,7 +683,15 @@ class TreeSync:
                 kind = "subworkflow"
             else:
                 kind = "task"
-            return TemplateInfo(kind, task_name or spec_id), None
+            iface = None
+            if node.tasks and kind in ("task", "dynamic", "array"):  # e.g. inside a dynamic node
+                task_key = _id_key(node.tasks[-1].id.task_id)
+                iface = (
+                    compiled.task_interfaces.get(task_key) if compiled else None
+                ) or self._cache.task_interfaces.get(task_key)
+                if iface is not None and kind == "array":
+                    iface = _list_interface(iface)
+            return TemplateInfo(kind, task_name or spec_id), iface
         if tmpl.HasField("task_node"):
             ref = tmpl.task_node.reference_id
             iface = compiled.task_interfaces.get(_id_key(ref)) if compiled else None

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flyteidl.core import execution_pb2
+from flyteidl.core import execution_pb2, types_pb2
 
 from flyteexec_widget.client import Remote
 from flyteexec_widget.executions import FlyteWorkflowExecution
@@ -256,3 +256,60 @@ def test_calls_of_one_level_run_concurrently(sandbox: Sandbox, spy: SpyRemote) -
     sync_execution(spy, ex)
     # every top-level node's attempts are listed in one round: many calls in flight at once
     assert spy.max_in_flight >= 4
+
+
+def _children_fk(ne: Any) -> dict[str, Any]:
+    kids = getattr(ne, "_underlying_node_executions", None) or []
+    return {c.id.node_id: c for c in kids if c.metadata.spec_node_id not in ("start-node", "end-node")}
+
+
+def _compare_with_flytekit(ours: dict[str, Any], theirs: dict[str, Any], where: str = "") -> int:
+    """Same node ids, attempts, child executions and interface names as flytekit's sync; returns nodes compared."""
+    theirs = {k: v for k, v in theirs.items() if k not in ("start-node", "end-node")}
+    assert set(ours) == set(theirs), where
+    compared = 0
+    for node_id, fk in theirs.items():
+        me = ours[node_id]
+        at = f"{where}/{node_id}"
+        assert int(me.phase) == fk.closure.phase, at
+        if not me.metadata.is_dynamic:  # flytekit puts the children's attempt lists there (a list of lists)
+            fk_attempts = [(t.id.retry_attempt, t.closure.phase) for t in fk.task_executions]
+            assert [(t.id.retry_attempt, int(t.phase)) for t in me.task_executions] == fk_attempts, at
+        assert [w.to_flyte_idl().id.name for w in me.workflow_executions] == [
+            w.id.name for w in fk.workflow_executions
+        ], at
+        for mine_child, fk_child in zip(me.workflow_executions, fk.workflow_executions, strict=True):
+            compared += _compare_with_flytekit(mine_child.node_executions, fk_child.node_executions, at + ">")
+        if fk.interface is not None and fk.interface.outputs:
+            assert me.interface is not None, at
+            assert set(me.interface.outputs) == set(fk.interface.outputs), at
+            assert set(me.interface.inputs) == set(fk.interface.inputs), at
+        compared += 1 + _compare_with_flytekit(me.subworkflow_node_executions, _children_fk(fk), at)
+    return compared
+
+
+@pytest.mark.flytekit
+@pytest.mark.parametrize("scenario", ["deep", "demo", "all-kinds", "failure"])
+def test_the_tree_is_filled_as_flytekit_fills_it(sandbox: Sandbox, spy: SpyRemote, scenario: str) -> None:
+    fk_remote_mod = pytest.importorskip("flytekit.remote")
+    fk_config = pytest.importorskip("flytekit.configuration")
+    wf_id = sandbox.launch(scenario)
+    for _ in range(10):  # play it to the end, answering every gate
+        try:
+            sandbox.run_until_done(wf_id)
+            break
+        except RuntimeError:
+            for signal in spy.list_signals(wf_id):
+                if not signal.HasField("value"):
+                    if signal.type.simple == types_pb2.BOOLEAN:
+                        spy.approve(wf_id, signal.id.signal_id)
+                    else:
+                        spy.set_signal(wf_id, signal.id.signal_id, 0.5)
+    fk = fk_remote_mod.FlyteRemote(
+        fk_config.Config.for_endpoint(sandbox.endpoint, insecure=True),
+        default_project=wf_id.project,
+        default_domain=wf_id.domain,
+    )
+    theirs = fk.sync_execution(fk.fetch_execution(name=wf_id.name), sync_nodes=True)
+    ours = sync_execution(spy, fetch(spy, wf_id))
+    assert _compare_with_flytekit(ours.node_executions, theirs.node_executions) >= 3
