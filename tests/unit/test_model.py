@@ -319,3 +319,22 @@ def test_sync_status_states_and_validation() -> None:
         m.set_sync_status("sleeping")
     with pytest.raises(ValueError, match="timezone-aware"):
         m.set_sync_status("live", synced_at=dt.datetime(2026, 1, 1))
+
+
+def test_array_subtasks_as_child_nodes_are_keyed_by_index() -> None:
+    """Event version 1: subtasks are child node executions (``<array>-n<i>``); rows keep the ``[i]`` key form."""
+    ex = execution()
+    arr = node("n0", info=TemplateInfo("array", "score"), is_array=True, is_parent_node=True)
+    done = execution_pb2.NodeExecution.SUCCEEDED
+    arr._subworkflow_node_executions = {
+        f"n0-n{i}": node(f"n0-n{i}", done, info=TemplateInfo("subtask", f"score[{i}]", index=i)) for i in (0, 1)
+    }
+    set_nodes(ex, arr)
+    m = ExecutionModel(ex)
+    assert list(m.rows) == ["n0", "n0[0]", "n0[1]"]
+    assert (m.rows["n0[1]"]["kind"], m.rows["n0[1]"]["node_id"], m.rows["n0[1]"]["parent"]) == (
+        "subtask",
+        "n0-n1",
+        "n0",
+    )
+    assert m.node("n0[1]") is arr.subworkflow_node_executions["n0-n1"]

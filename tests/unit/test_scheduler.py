@@ -309,3 +309,14 @@ def test_shutdown_stops_every_watch_and_refuses_new_ones(sched: SyncScheduler) -
     assert model.sync_status["state"] == "stopped"
     with pytest.raises(RuntimeError, match="shut down"):
         watch_fake(sched, [])
+
+
+def test_the_default_scheduler_is_one_instance_shut_down_at_exit(monkeypatch: pytest.MonkeyPatch) -> None:
+    import flyteexec_widget.scheduler as scheduler_mod
+
+    registered: list[Any] = []
+    monkeypatch.setattr(scheduler_mod, "_DEFAULT", None)
+    monkeypatch.setattr(scheduler_mod.atexit, "register", registered.append)
+    first = scheduler_mod.default_scheduler()
+    assert scheduler_mod.default_scheduler() is first
+    assert registered == [first.shutdown]
