@@ -872,17 +872,13 @@ def node_fields(
     logs: list[dict[str, Any]] = []
     for t in tasks:
         logs.extend(_logs(t.closure.logs, t.id.retry_attempt))
+    # Both node and task errors come from list responses, which FlyteAdmin trims to 100 bytes: a message that
+    # long is flagged, and the view fetches the whole one (GetNodeExecution) when asked.
     error = None
     if closure.HasField("error"):
         error = _error(closure.error, from_list=True)
-        if error["trimmed"]:
-            prefix = closure.error.message[:50]
-            for t in reversed(tasks):
-                if t.closure.HasField("error") and t.closure.error.message.startswith(prefix):
-                    error = _error(t.closure.error, from_list=False)
-                    break
     elif is_terminal("node", phase) and tasks and tasks[-1].closure.HasField("error"):
-        error = _error(tasks[-1].closure.error, from_list=False)
+        error = _error(tasks[-1].closure.error, from_list=True)
     subtasks = None
     if meta.is_array and tasks:
         latest = _latest_subtasks(tasks)
