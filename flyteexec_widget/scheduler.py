@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 from .errors import AuthenticationError, NotFoundError, PermissionDeniedError, RpcFailure
 from .model import ExecutionModel
-from .tree import TreeSync, rpc_error_summary
+from .tree import rpc_error_summary, tree_for
 
 __all__ = ["Backoff", "SyncScheduler", "Watch", "default_scheduler", "watch"]
 
@@ -215,7 +215,7 @@ class SyncScheduler:
                 if w.execution is execution and w.model is model and w.active:
                     return w
         if tree is None:
-            tree = TreeSync(remote if remote is not None else _remote_of(execution), execution)
+            tree = tree_for(remote if remote is not None else _remote_of(execution), execution)
         lo = poll_interval if poll_interval is not None else self.min_interval
         hi = poll_interval if poll_interval is not None else max(self.max_interval, lo)
         w = Watch(

@@ -66,6 +66,7 @@ __all__ = [
     "node_fields",
     "subtask_fields",
     "sync_execution",
+    "tree_for",
 ]
 
 log = logging.getLogger(__name__)
@@ -339,13 +340,14 @@ class _Job:
 class TreeSync:
     """Keeps one execution's tree in sync; :meth:`refresh` fetches only what can still change.
 
-    Not thread-safe: one refresh at a time (the scheduler runs at most one per watch).
+    Thread-safe: refreshes are serialised (the RPCs of one refresh run concurrently on ``remote.executor``).
     """
 
     def __init__(self, remote: Remote | _RemoteLike, execution: FlyteWorkflowExecution) -> None:
         self.remote = remote
         self.execution = execution
         self._cache = _cache_for(remote)
+        self._lock = threading.Lock()
         self._refresh_no = 0
         proto = execution.to_flyte_idl()
         self._root = _ExecState(wf_id=proto.id, wrapper=execution, proto=proto if proto.HasField("closure") else None)
@@ -362,7 +364,8 @@ class TreeSync:
     @property
     def complete(self) -> bool:
         """True once the execution is terminal and every part of its tree is final: nothing left to fetch."""
-        return self._refresh_no > 0 and not self._plan(True, self._refresh_no + 1)
+        with self._lock:
+            return self._refresh_no > 0 and not self._plan(True, self._refresh_no + 1)
 
     def refresh(self, sync_nodes: bool = True) -> FlyteWorkflowExecution:
         """Bring the wrappers up to date with FlyteAdmin and return the root execution wrapper.
@@ -370,6 +373,10 @@ class TreeSync:
         Raises the first :class:`~flyteexec_widget.errors.RpcFailure` of a round (after the round's other calls
         finished); what earlier rounds learnt is kept, so the next refresh resumes from there.
         """
+        with self._lock:
+            return self._refresh(sync_nodes)
+
+    def _refresh(self, sync_nodes: bool) -> FlyteWorkflowExecution:
         self._refresh_no += 1
         self.last_rpc_count = 0
         done: set[tuple[Any, ...]] = set()
@@ -768,11 +775,24 @@ def sync_execution(
     wrappers fetch them on first access). A :class:`TreeSync` kept on the execution makes repeated syncs
     incremental.
     """
-    tree: TreeSync | None = getattr(execution, "_tree_sync", None)
-    if tree is None or tree.remote is not remote:
-        tree = TreeSync(remote, execution)
-        execution._tree_sync = tree  # type: ignore[attr-defined]
-    return tree.refresh(sync_nodes=sync_nodes)
+    return tree_for(remote, execution).refresh(sync_nodes=sync_nodes)
+
+
+_TREE_FOR_LOCK = threading.Lock()
+
+
+def tree_for(remote: Remote | _RemoteLike, execution: FlyteWorkflowExecution) -> TreeSync:
+    """The :class:`TreeSync` of this execution object (kept on it as ``_tree_sync``), created on first use.
+
+    Sharing it means ``execution.sync()``, ``wait()`` and a widget's watch of the same object refresh one tree,
+    one at a time, each incrementally, instead of fighting over the wrappers.
+    """
+    with _TREE_FOR_LOCK:
+        tree: TreeSync | None = getattr(execution, "_tree_sync", None)
+        if tree is None or tree.remote is not remote:
+            tree = TreeSync(remote, execution)
+            execution._tree_sync = tree  # type: ignore[attr-defined]
+        return tree
 
 
 # --------------------------------------------------------------------------------------------------------------
