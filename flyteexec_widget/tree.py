@@ -353,6 +353,7 @@ class TreeSync:
         self._root = _ExecState(wf_id=proto.id, wrapper=execution, proto=proto if proto.HasField("closure") else None)
         self._root.fetched_in = -1
         self._execs: dict[tuple[str, str, str], _ExecState] = {self._exec_key(proto.id): self._root}
+        #: Calls the last refresh issued (a listing of several pages counts once); the sandbox counts exactly.
         self.last_rpc_count = 0
 
     @staticmethod
