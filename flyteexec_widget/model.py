@@ -73,6 +73,7 @@ class ExecutionModel(traitlets.HasTraits):
         self._nodes: dict[str, Any] = {}
         # key -> (id of wrapper, its _fx_version, fields from tree.node_fields): skip rebuilding unchanged rows.
         self._field_cache: dict[str, tuple[int, int, Any]] = {}
+        self._tree_version: int | None = None  # the execution's _fx_tree_version at the last build
         self._subscribers: list[RowsCallback] = []
         self._batch_hooks: list[Callable[[], ContextManager[Any]]] = []
         self.shown = False
@@ -168,7 +169,12 @@ class ExecutionModel(traitlets.HasTraits):
     def update_from(self, execution: Any) -> int:
         """Rebuild header, counts and rows from a synced wrapper tree; publish changed rows. Returns the version."""
         with self._lock:
-            rows, nodes = self._build(execution)
+            tree_version = getattr(execution, "_fx_tree_version", None)
+            if tree_version is not None and execution is self.execution and tree_version == self._tree_version:
+                rows, nodes = self._rows, self._nodes  # the sync changed nothing below the header
+            else:
+                rows, nodes = self._build(execution)
+            self._tree_version = tree_version
             return self._publish(execution, rows, nodes)
 
     def _publish(self, execution: Any, rows: dict[str, Row], nodes: dict[str, Any]) -> int:

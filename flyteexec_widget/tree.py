@@ -348,6 +348,7 @@ class TreeSync:
         self.execution = execution
         self._cache = _cache_for(remote)
         self._lock = threading.Lock()
+        self._dirty = True  # something changed since the tree version was last bumped
         self._refresh_no = 0
         proto = execution.to_flyte_idl()
         self._root = _ExecState(wf_id=proto.id, wrapper=execution, proto=proto if proto.HasField("closure") else None)
@@ -389,10 +390,18 @@ class TreeSync:
             results = self._run(jobs)
             for job, result in zip(jobs, results, strict=True):
                 job.handle(result)
-        self._wire(sync_nodes)
+        if done or self._dirty:  # a finished tree with nothing fetched needs no rewiring
+            self._wire(sync_nodes)
         for st in self._execs.values():
             st.terminal_before = st.terminal
+        if self._dirty:  # the model rebuilds rows only when the tree version moved
+            self._dirty = False
+            _bump(self.execution, "_fx_tree_version")
         return self.execution
+
+    def _bump(self, wrapper: Any) -> None:
+        _bump(wrapper)
+        self._dirty = True
 
     # ---- planning ----------------------------------------------------------------------------------------------
 
@@ -548,6 +557,8 @@ class TreeSync:
 
     def _on_exec(self, st: _ExecState) -> Callable[[admin_execution_pb2.Execution], None]:
         def handle(proto: admin_execution_pb2.Execution) -> None:
+            if proto != st.proto:
+                self._dirty = True
             st.proto = proto
             st.fetched_in = self._refresh_no
             st.wrapper._update(proto)
@@ -595,12 +606,12 @@ class TreeSync:
                 node = scope.nodes.get(proto.id.node_id)
                 if node is None:
                     wrapper = FlyteNodeExecution(proto, remote=self.remote)  # type: ignore[arg-type]
-                    _bump(wrapper)  # versioned from the start, so the model can cache its row
+                    self._bump(wrapper)  # versioned from the start, so the model can cache its row
                     scope.nodes[proto.id.node_id] = _NodeState(proto=proto, wrapper=wrapper, scope=scope)
                 elif node.proto != proto:
                     node.proto = proto
                     node.wrapper._update(proto)
-                    _bump(node.wrapper)
+                    self._bump(node.wrapper)
 
         return handle
 
@@ -623,7 +634,7 @@ class TreeSync:
                     node.task_wrappers[attempt] = FlyteTaskExecution(proto, remote=self.remote)  # type: ignore[arg-type]
                 else:
                     tw._update(proto)
-            _bump(node.wrapper)
+            self._bump(node.wrapper)
 
         return handle
 
@@ -750,7 +761,7 @@ class TreeSync:
             info, iface = self._info(node)
             if getattr(w, "_template_info", None) != info:
                 w._template_info = info  # type: ignore[attr-defined]
-                _bump(w)
+                self._bump(w)
             w._task_executions = [node.task_wrappers[t.id.retry_attempt] for t in node.tasks]
             if node.children is not None:
                 w._subworkflow_node_executions = self._wire_scope(node.children)
@@ -762,9 +773,10 @@ class TreeSync:
         return out
 
 
-def _bump(wrapper: Any) -> None:
-    """Mark a wrapper as changed, so the model rebuilds its row (rows are cached per ``_fx_version``)."""
-    wrapper._fx_version = getattr(wrapper, "_fx_version", 0) + 1
+def _bump(wrapper: Any, attr: str = "_fx_version") -> None:
+    """Mark a wrapper as changed, so the model rebuilds its row (rows are cached per ``_fx_version``; a whole
+    tree's rows are reused while the root's ``_fx_tree_version`` stays)."""
+    setattr(wrapper, attr, getattr(wrapper, attr, 0) + 1)
 
 
 def sync_execution(
