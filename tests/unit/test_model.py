@@ -336,3 +336,17 @@ def test_array_subtasks_as_child_nodes_are_keyed_by_index() -> None:
         "n0",
     )
     assert m.node("n0[1]") is arr.subworkflow_node_executions["n0-n1"]
+
+
+def test_rows_are_reused_while_the_tree_version_stays(tree: FlyteWorkflowExecution) -> None:
+    """The sync bumps ``_fx_tree_version`` on the root when anything below changed; otherwise rows are reused."""
+    tree._fx_tree_version = 1  # type: ignore[attr-defined]
+    m = ExecutionModel(tree)
+    tree.node_executions["n2"].to_flyte_idl().closure.phase = execution_pb2.NodeExecution.FAILED
+    tree.to_flyte_idl().closure.phase = execution_pb2.WorkflowExecution.FAILED
+    m.update_from(tree)
+    assert m.rows["n2"]["phase"] == "RUNNING"  # same tree version: not rebuilt
+    assert m.header["phase"] == "FAILED"  # the header always is
+    tree._fx_tree_version = 2  # type: ignore[attr-defined]
+    m.update_from(tree)
+    assert m.rows["n2"]["phase"] == "FAILED"
