@@ -43,8 +43,10 @@ if TYPE_CHECKING:
 __all__ = [
     "ExecutionWidget",
     "display_for",
+    "ipython_display_for",
     "mimebundle_for",
     "phase_styles",
+    "repr_mimebundle",
     "resolve_path",
     "value_tree",
     "watch",
@@ -797,24 +799,52 @@ def watch(x: Any, remote: Any = None, *, project: str | None = None, domain: str
         raise
 
 
-def mimebundle_for(execution: FlyteWorkflowExecution) -> dict[str, Any]:
-    """What displaying a ``FlyteWorkflowExecution`` shows (its ``_repr_mimebundle_`` calls this).
+def _live_widget(execution: FlyteWorkflowExecution) -> tuple[ExecutionWidget | None, Any]:
+    """The widget showing ``execution`` (None outside a kernel) and its model.
 
-    In a kernel: the live widget (a watch keeps it fresh while the execution runs) plus the ``text/plain`` and
-    ``text/html`` fallbacks. Elsewhere (terminal IPython, plain Python): only the fallbacks, no thread started.
+    A watch keeps it fresh unless the execution is already terminal and its nodes were synced.
     """
     from .model import ExecutionModel
 
     model = ExecutionModel(execution)
-    remote = getattr(execution, "_remote", None)
     if not _in_kernel():
-        return {"text/plain": render_text(model), "text/html": render_html(model)}
+        return None, model
+    remote = getattr(execution, "_remote", None)
     synced = getattr(execution, "_node_executions", None) is not None
     needs_sync = remote is not None and not (bool(model.header.get("terminal")) and synced)
     handle = _start_watch(execution, model) if needs_sync else None
-    widget = ExecutionWidget(model, execution=execution, remote=remote, watch=handle)
-    bundle = widget._repr_mimebundle_()
-    return dict(bundle[0]) if bundle else {"text/plain": render_text(model), "text/html": render_html(model)}
+    return ExecutionWidget(model, execution=execution, remote=remote, watch=handle), model
+
+
+def repr_mimebundle(execution: FlyteWorkflowExecution) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(data, metadata)`` for a ``FlyteWorkflowExecution._repr_mimebundle_``: in a kernel the live widget plus
+    ``text/plain`` and ``text/html``; elsewhere (terminal IPython, plain Python) only those two, no thread started.
+    The metadata matters in Colab (anywidget's custom widget manager)."""
+    widget, model = _live_widget(execution)
+    bundle = widget._repr_mimebundle_() if widget is not None else None
+    if bundle is None:
+        return {"text/plain": render_text(model), "text/html": render_html(model)}, {}
+    return dict(bundle[0]), dict(bundle[1])
+
+
+def mimebundle_for(execution: FlyteWorkflowExecution) -> dict[str, Any]:
+    """What displaying a ``FlyteWorkflowExecution`` shows: the data of :func:`repr_mimebundle`."""
+    return repr_mimebundle(execution)[0]
+
+
+def ipython_display_for(execution: FlyteWorkflowExecution) -> None:
+    """For a ``FlyteWorkflowExecution._ipython_display_``: like :func:`repr_mimebundle`, but displayed with a
+    display id, so the output is refreshed with the final state once the watch is done (the snapshot saved with
+    the notebook then shows how the execution ended, not how it looked when the cell ran)."""
+    widget, model = _live_widget(execution)
+    if widget is not None:
+        widget._ipython_display_()
+        return
+    from IPython.display import display
+
+    display(  # type: ignore[no-untyped-call]
+        {"text/plain": render_text(model), "text/html": render_html(model)}, raw=True
+    )
 
 
 def display_for(execution: FlyteWorkflowExecution, model: ModelLike) -> ExecutionWidget | None:

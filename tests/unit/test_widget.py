@@ -790,3 +790,40 @@ def test_relaunch_and_recover_answer_with_the_new_execution() -> None:
     }
     assert ask(w, action="recover", key="")["result"]["name"] == "e3"
     assert remote.calls == [("relaunch", execution), ("recover", execution)]
+
+
+def _wf(phase: int = execution_pb2.WorkflowExecution.RUNNING, remote: Any = None) -> Any:
+    from flyteexec_widget.executions import FlyteWorkflowExecution
+
+    proto = admin_execution_pb2.Execution(
+        id=identifier_pb2.WorkflowExecutionIdentifier(project="p", domain="d", name="e1"),
+        closure=admin_execution_pb2.ExecutionClosure(phase=phase, workflow_id=identifier_pb2.Identifier(name="wf")),
+    )
+    return FlyteWorkflowExecution(proto, remote=remote)
+
+
+def test_mimebundle_outside_a_kernel_starts_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[Any] = []
+    monkeypatch.setattr(widget, "_start_watch", lambda ex, model: started.append(ex))
+    data = widget.mimebundle_for(_wf(remote=FakeRemote()))
+    assert set(data) == {"text/plain", "text/html"}
+    assert data["text/plain"].startswith("wf  p/d/e1  [Running]")
+    assert started == []
+
+
+def test_mimebundle_in_a_kernel_shows_the_live_widget(monkeypatch: pytest.MonkeyPatch) -> None:
+    handle = FakeWatch()
+    started: list[Any] = []
+    monkeypatch.setattr(widget, "_in_kernel", lambda: True)
+    monkeypatch.setattr(widget, "_start_watch", lambda ex, model: started.append(ex) or handle)
+    running = _wf(remote=FakeRemote())
+    data, metadata = widget.repr_mimebundle(running)
+    assert {"text/plain", "text/html", "application/vnd.jupyter.widget-view+json"} <= set(data)
+    assert started == [running]
+    assert isinstance(metadata, dict)
+    # a terminal execution whose nodes were synced needs no watch; one without a remote cannot have one
+    done = _wf(execution_pb2.WorkflowExecution.SUCCEEDED, remote=FakeRemote())
+    done._node_executions = {}
+    widget.mimebundle_for(done)
+    widget.mimebundle_for(_wf())
+    assert started == [running]
