@@ -216,6 +216,9 @@ def _row_facts(row: Row) -> list[str]:
     gate = row.get("gate")
     if gate:
         facts.append(f"waiting for {gate.get('kind')} {gate.get('signal_id') or ''}".rstrip())
+    child = row.get("child")
+    if isinstance(child, Mapping) and child.get("name"):
+        facts.append(f"→ {child['name']}")
     return facts
 
 

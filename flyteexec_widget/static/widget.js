@@ -683,6 +683,7 @@ function render({ model, el }) {
   const viewport = h("div", "fxw-viewport");
   viewport.setAttribute("role", "treegrid");
   const thead = h("div", "fxw-grid fxw-thead");
+  thead.setAttribute("role", "row");
   for (const [cls, text] of [
     ["name", "Node"],
     ["kind", "Kind"],
@@ -696,6 +697,7 @@ function render({ model, el }) {
     ["actions", ""],
   ]) {
     const cell = h("div", `fxw-c fxw-c-${cls}`, text);
+    cell.setAttribute("role", "columnheader");
     if (cls === "attempts") cell.title = "Attempts";
     thead.append(cell);
   }
@@ -1014,6 +1016,7 @@ function render({ model, el }) {
     actions.append(more);
 
     row.append(name, kind, status, start, dur, attempts, cache, logs, error, actions);
+    for (const cell of row.children) cell.setAttribute("role", "gridcell");
     updateRowTime(row, r);
     return row;
   }
@@ -1103,7 +1106,12 @@ function render({ model, el }) {
     const info = h("div", "fxw-detail-info");
     fillDetailInfo(info, r);
     const io = h("div", "fxw-detail-io");
-    io.append(ioSection(r.key, "inputs"), ioSection(r.key, "outputs"));
+    if (r.kind === "subtask") {
+      // FlyteAdmin keeps data per node, not per array index: the array node's row has the inputs/outputs.
+      io.append(h("div", "fxw-muted", "Inputs and outputs: see the array node."));
+    } else {
+      io.append(ioSection(r.key, "inputs"), ioSection(r.key, "outputs"));
+    }
     d.append(info, io);
     return d;
   }

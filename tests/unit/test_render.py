@@ -282,3 +282,17 @@ def test_html_rows_are_addressable_and_capped() -> None:
     assert '<tr data-key="n0" data-phase="SUCCEEDED">' in out
     assert "… 1 more nodes" in out
     assert '<span class="fxw-badge fxw-badge--succeeded">4 Succeeded</span>' in out
+
+
+def test_text_tree_names_a_launch_plans_child_execution() -> None:
+    s = state(
+        [
+            row("n0", kind="launch_plan", has_children=True, child={"name": "f7x2", "url": "https://c.example.com/x"}),
+            row("n0>f7x2/n0", "n0", name="t_inner"),
+        ]
+    )
+    lines = text_tree(s, now=NOW).splitlines()
+    assert lines[-2:] == [
+        "└─ t_n0 n0 (launch_plan) [Succeeded]  12s  → f7x2",
+        "   └─ t_inner n0 (task) [Succeeded]  12s",
+    ]
