@@ -827,3 +827,20 @@ def test_mimebundle_in_a_kernel_shows_the_live_widget(monkeypatch: pytest.Monkey
     widget.mimebundle_for(done)
     widget.mimebundle_for(_wf())
     assert started == [running]
+
+
+@pytest.mark.flytekit
+def test_flytekits_own_execution_object_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flytekit.models.execution import Execution as FlytekitExecutionModel
+    from flytekit.remote.executions import FlyteWorkflowExecution as FlytekitExecution
+
+    proto = admin_execution_pb2.Execution(
+        id=identifier_pb2.WorkflowExecutionIdentifier(project="p", domain="d", name="fk1"),
+        closure=admin_execution_pb2.ExecutionClosure(phase=execution_pb2.WorkflowExecution.RUNNING),
+    )
+    theirs = FlytekitExecution.promote_from_model(FlytekitExecutionModel.from_flyte_idl(proto))
+    monkeypatch.setattr(widget, "_start_watch", lambda ex, model: FakeWatch())
+    w = widget.watch(theirs, FakeRemote())
+    assert w.execution is not None
+    assert w.execution.to_flyte_idl().id.name == "fk1"
+    assert w.header["name"] == "fk1"
