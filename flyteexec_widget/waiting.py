@@ -167,8 +167,10 @@ class _ShellPump:
             if handler is None:
                 return
             kernel.set_parent(idents, msg, channel="shell")
-            manager = kernel.shell_channel_thread.manager
-            stream = manager.get_subshell_to_shell_channel_socket(None)
+            if getattr(kernel, "_supports_kernel_subshells", True):  # what dispatch_shell replies through
+                stream = kernel.shell_channel_thread.manager.get_subshell_to_shell_channel_socket(None)
+            else:
+                stream = kernel.shell_stream
             result = handler(stream, idents, msg)
             if inspect.isawaitable(result):  # an async comm handler: let the event loop finish it
                 self.tasks.append(asyncio.ensure_future(result))

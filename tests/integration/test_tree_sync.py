@@ -19,7 +19,7 @@ from flyteexec_widget.model import ExecutionModel
 from flyteexec_widget.phases import NodePhase, TaskPhase
 from flyteexec_widget.sandbox import Sandbox
 from flyteexec_widget.sandbox import scenarios as sc
-from flyteexec_widget.tree import TreeSync, sync_execution
+from flyteexec_widget.tree import TreeSync, sync_execution, tree_for
 
 
 class SpyRemote(Remote):
@@ -313,3 +313,18 @@ def test_the_tree_is_filled_as_flytekit_fills_it(sandbox: Sandbox, spy: SpyRemot
     theirs = fk.sync_execution(fk.fetch_execution(name=wf_id.name), sync_nodes=True)
     ours = sync_execution(spy, fetch(spy, wf_id))
     assert _compare_with_flytekit(ours.node_executions, theirs.node_executions) >= 3
+
+
+def test_repeated_sync_calls_share_one_incremental_tree(sandbox: Sandbox, spy: SpyRemote) -> None:
+    wf_id = sandbox.launch("deep")
+    sandbox.advance(5)
+    ex = fetch(spy, wf_id)
+    assert ex.sync() is ex
+    assert tree_for(spy, ex) is ex._tree_sync  # type: ignore[attr-defined]
+    sandbox.run_until_done(wf_id)
+    ex.sync()
+    ex.sync()  # finished and fully fetched: nothing left to ask
+    sandbox.reset_rpc_counts()
+    ex.sync()
+    assert sandbox.rpc_counts() == {}
+    assert flatten(ex.node_executions) == visible_truth(sandbox, wf_id)
