@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -18,11 +18,16 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from tests.browser.lab import (
     CHROMIUM,
     CHROMIUM_ARGS,
+    UI,
     LabServer,
+    NotebookSession,
     make_workdir,
     save_screenshot,
     start_lab_server,
+    write_notebook,
 )
+
+OpenNotebook = Callable[[str, Sequence[str], UI], NotebookSession]
 
 _HERE = Path(__file__).resolve().parent
 
@@ -98,3 +103,22 @@ def page(chromium: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
             if page_errors:
                 print("page errors:\n" + "\n".join(page_errors))
         context.close()
+
+
+@pytest.fixture
+def open_notebook(lab_server: LabServer, page: Page) -> Iterator[OpenNotebook]:
+    """``open_notebook(name, cells, ui)``: write the notebook, open it in ``page``, wait for its kernel.
+
+    The kernels it started are shut down after the test.
+    """
+    sessions: list[NotebookSession] = []
+
+    def _open(name: str, cells: Sequence[str], ui: UI = "lab") -> NotebookSession:
+        write_notebook(lab_server.root_dir, name, cells)
+        nb = NotebookSession(page, lab_server, name, ui)
+        sessions.append(nb)
+        return nb.open()
+
+    yield _open
+    for nb in sessions:
+        nb.shutdown()

@@ -81,6 +81,16 @@ class LabServer:
         except OSError:
             return "(no server log)"
 
+    def shutdown_kernel(self, kernel_id: str) -> None:
+        """``DELETE /api/kernels/<id>``; a kernel already gone is fine."""
+        req = urllib.request.Request(self.url(f"api/kernels/{kernel_id}"), method="DELETE")
+        try:
+            with urllib.request.urlopen(req, timeout=30):
+                pass
+        except urllib.error.HTTPError as exc:
+            if exc.code != 404:
+                raise
+
     def stop(self) -> None:
         """SIGTERM (the server shuts its kernels down), then SIGKILL if it hangs."""
         if self.proc.poll() is None:
@@ -116,6 +126,8 @@ def start_lab_server(workdir: Path, *, startup_timeout: float = 90.0) -> LabServ
     )
     env.pop("JUPYTER_TOKEN", None)
     env["PYTHONUNBUFFERED"] = "1"
+    # Kernels import the package from this checkout, also where it is not pip-installed (scripts/test.sh does).
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
 
     port = free_port()
     token = os.urandom(12).hex()
@@ -183,18 +195,37 @@ def write_notebook(root_dir: Path, name: str, cells: Sequence[str]) -> Path:
 
 
 def notebook_url(server: LabServer, name: str, ui: UI = "lab") -> str:
-    """Where ``name`` opens in JupyterLab (``lab``) or in Notebook 7 (``notebook7``)."""
-    return server.url(f"lab/tree/{name}" if ui == "lab" else f"notebooks/{name}")
+    """Where ``name`` opens in JupyterLab (``lab``) or in Notebook 7 (``notebook7``).
+
+    JupyterLab gets a workspace of its own per page: the default workspace is saved on the server and would
+    reopen every notebook an earlier test opened (their cells and outputs in the same DOM).
+    """
+    if ui == "notebook7":
+        return server.url(f"notebooks/{name}")
+    workspace = re.sub(r"[^A-Za-z0-9]+", "-", name) + "-" + os.urandom(4).hex()
+    return server.url(f"lab/workspaces/{workspace}/tree/{name}")
 
 
 class NotebookSession:
-    """One notebook opened in one page: open, run all, wait for outputs, screenshot."""
+    """One notebook opened in one page: open, run all, wait for outputs, screenshot, shut its kernel down.
+
+    Every locator is scoped to this notebook's panel (``self.panel``), never to the whole page.
+    """
 
     def __init__(self, page: Page, server: LabServer, name: str, ui: UI = "lab") -> None:
         self.page = page
         self.server = server
         self.name = name
         self.ui = ui
+        self.panel_id = ""
+        self.kernel_id = ""
+
+    @property
+    def panel(self) -> Locator:
+        """The notebook panel's element."""
+        if not self.panel_id:
+            raise RuntimeError(f"{self.name} is not open: call open() first")
+        return self.page.locator(f'[id="{self.panel_id}"]')
 
     def open(self, timeout_ms: float = 90_000) -> NotebookSession:
         """Load the notebook page and wait until its kernel has answered kernel_info."""
@@ -208,7 +239,7 @@ class NotebookSession:
             arg=self.name,
             timeout=timeout_ms,
         )
-        self.page.evaluate(
+        ids = self.page.evaluate(
             """async ([path, timeoutMs]) => {
                 const timeout = new Promise((_, reject) => setTimeout(
                     () => reject(new Error(`kernel of ${path} not ready after ${timeoutMs} ms`)), timeoutMs));
@@ -221,11 +252,13 @@ class NotebookSession:
                     const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
                     if (!kernel) throw new Error('no kernel for ' + path);
                     await kernel.info;
+                    return [panel.id, kernel.id];
                 })();
-                await Promise.race([ready, timeout]);
+                return await Promise.race([ready, timeout]);
             }""",
             [self.name, timeout_ms],
         )
+        self.panel_id, self.kernel_id = ids
         return self
 
     def run_all(self) -> None:
@@ -233,38 +266,47 @@ class NotebookSession:
         # The command's promise settles only when the last cell ends: not awaited, or a blocking cell blocks us.
         self.page.evaluate("() => { void window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
 
-    def outputs(self, selector: str = ".jp-OutputArea-output") -> Locator:
-        """Output areas only: text locators on the whole page would also match the cells' source."""
-        return self.page.locator(selector)
+    def output(self, selector: str = "") -> Locator:
+        """Inside this notebook's output areas only (text locators elsewhere would also match cell sources)."""
+        outputs = self.panel.locator(".jp-OutputArea-output")
+        return outputs.locator(selector) if selector else outputs
 
     def wait_for_output(self, marker: str, timeout_ms: float = 60_000) -> None:
         """Wait until an output area contains ``marker``; fail at once, with the traceback, if a cell raised."""
         self.page.wait_for_function(
-            """([marker, errSel]) => {
-                if (document.querySelector(errSel)) return true;
-                return Array.from(document.querySelectorAll('.jp-OutputArea-output'))
+            """([panelId, marker, errSel]) => {
+                const panel = document.getElementById(panelId);
+                if (!panel) return false;
+                if (panel.querySelector(errSel)) return true;
+                return Array.from(panel.querySelectorAll('.jp-OutputArea-output'))
                     .some(e => e.textContent.includes(marker));
             }""",
-            arg=[marker, _ERROR_OUTPUT],
+            arg=[self.panel_id, marker, _ERROR_OUTPUT],
             timeout=timeout_ms,
         )
         self.raise_on_error()
 
     def raise_on_error(self) -> None:
         """Fail with the notebook's own traceback text if any cell shows an error output."""
-        errors = self.page.locator(_ERROR_OUTPUT)
+        errors = self.panel.locator(_ERROR_OUTPUT)
         if errors.count():
             text = "\n---\n".join(errors.all_inner_texts())
             raise AssertionError(f"a cell of {self.name} raised:\n{text}")
 
     def cell_is_running(self, index: int) -> bool:
         """Whether code cell ``index`` shows the ``[*]:`` prompt (kernel.status is not reliable, see the doc)."""
-        prompt = self.page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".jp-InputPrompt")
+        prompt = self.panel.locator(".jp-Cell").nth(index).locator(".jp-InputPrompt")
         return "*" in (prompt.inner_text() or "")
 
     def screenshot(self, name: str) -> Path:
         """Save a full-page PNG under test-artifacts/browser/ and return its path."""
         return save_screenshot(self.page, f"{self.ui}-{name}")
+
+    def shutdown(self) -> None:
+        """Shut this notebook's kernel down (kernels left running would compete for the 2 cores)."""
+        if self.kernel_id:
+            self.server.shutdown_kernel(self.kernel_id)
+            self.kernel_id = ""
 
 
 def save_screenshot(page: Page, name: str) -> Path:

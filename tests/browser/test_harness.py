@@ -5,9 +5,10 @@ DOM while the cell that displayed the widget is still blocked (what a blocking `
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import expect
 
-from tests.browser.lab import UI, LabServer, NotebookSession, write_notebook
+from tests.browser.conftest import OpenNotebook
+from tests.browser.lab import UI, LabServer
 
 _PROBE_WIDGET = '''
 import pathlib, threading, time
@@ -53,28 +54,29 @@ print(f"RELEASED final={{probe.count}}")
 
 
 @pytest.mark.parametrize("ui", ["lab", "notebook7"])
-def test_thread_trait_updates_reach_dom_while_cell_blocks(lab_server: LabServer, page: Page, ui: UI) -> None:
+def test_thread_trait_updates_reach_dom_while_cell_blocks(
+    lab_server: LabServer, open_notebook: OpenNotebook, ui: UI
+) -> None:
     release = lab_server.root_dir / f"release-{ui}"
-    name = f"probe-{ui}.ipynb"
-    write_notebook(lab_server.root_dir, name, [_PROBE_WIDGET, _BLOCKING_CELL.format(release=str(release))])
-    nb = NotebookSession(page, lab_server, name, ui).open()
+    nb = open_notebook(f"probe-{ui}.ipynb", [_PROBE_WIDGET, _BLOCKING_CELL.format(release=str(release))], ui)
+    page = nb.page
     nb.run_all()
 
     nb.wait_for_output("PROBE-DEFINED")
     # The count goes past 3 in the browser: several thread updates were rendered live.
     page.wait_for_function(
-        "() => { const e = document.querySelector('.probe-count'); return e && Number(e.dataset.count) >= 3; }",
+        "(id) => { const e = document.getElementById(id)?.querySelector('.probe-count');"
+        " return e && Number(e.dataset.count) >= 3; }",
+        arg=nb.panel_id,
         timeout=60_000,
     )
     assert nb.cell_is_running(1), "the blocking cell finished before the live updates were seen"
-    assert nb.outputs().filter(has_text="RELEASED").count() == 0
+    assert nb.output().filter(has_text="RELEASED").count() == 0
     nb.screenshot("probe-live")
 
     release.touch()
     nb.wait_for_output("RELEASED final=")
-    final = nb.outputs().filter(has_text="RELEASED final=").first.inner_text().split("final=")[1].strip()
+    final = nb.output().filter(has_text="RELEASED final=").first.inner_text().split("final=")[1].strip()
     # The last value set by the thread is the one the DOM shows.
-    page.wait_for_function(
-        "(n) => document.querySelector('.probe-count').dataset.count === n", arg=final, timeout=30_000
-    )
+    expect(nb.output(".probe-count")).to_have_attribute("data-count", final)
     assert not nb.cell_is_running(1)

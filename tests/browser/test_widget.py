@@ -1,0 +1,249 @@
+"""The real widget in a real browser, against a sandbox running in this test process (stepped clock).
+
+The notebook's kernel connects to the sandbox's endpoint, so the test drives time (``sandbox.advance``), reads
+the sandbox's truth and RPC counts, and clicks in the page while the kernel's ``wait()`` blocks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from flyteidl.core.identifier_pb2 import WorkflowExecutionIdentifier
+from playwright.sync_api import Browser, Locator, Page, expect
+
+from flyteexec_widget.client import Remote
+from flyteexec_widget.phases import NodePhase, WorkflowPhase
+from flyteexec_widget.sandbox import Sandbox
+from tests.browser.conftest import OpenNotebook
+from tests.browser.lab import UI, LabServer, NotebookSession, save_screenshot, write_notebook
+
+LONG_MS = 60_000  # generous: 2 shared cores, a kernel, a browser and a server
+
+
+def _ref(wf_id: WorkflowExecutionIdentifier) -> str:
+    return f"{wf_id.project}:{wf_id.domain}:{wf_id.name}"
+
+
+def _connect_cell(sb: Sandbox, ref: str) -> str:
+    return (
+        "from flyteexec_widget import Remote, watch\n"
+        f"remote = Remote.for_sandbox({sb.endpoint!r})\n"
+        f"execution = remote.fetch_execution({ref!r})\n"
+        "print('FETCHED', execution.id.name)\n"
+    )
+
+
+_WAIT_CELL = "print('WAITING')\nexecution = execution.wait(timeout=600)\nprint('DONE', execution.phase.name)\n"
+
+
+def _row(nb: NotebookSession, key: str) -> Locator:
+    return nb.output(f'.fxw-row[data-key="{key}"]')
+
+
+# ---- a finished execution with every node kind: structure, outputs, errors, links ---------------------------
+
+
+@dataclass
+class FinishedView:
+    sb: Sandbox
+    wf_id: WorkflowExecutionIdentifier
+    page: Page
+    nb: NotebookSession
+
+
+@pytest.fixture(scope="module")
+def all_kinds_view(lab_server: LabServer, chromium: Browser) -> Iterator[FinishedView]:
+    """``all-kinds`` played to its end (FAILED after every other node finished), shown with ``watch()``."""
+    with Sandbox(clock="stepped") as sb, Remote.for_sandbox(sb.endpoint) as remote:
+        wf_id = sb.launch("all-kinds")
+        sb.advance(2)  # the gates are waiting: their signals exist from here on
+        remote.approve(wf_id, "approve-me")
+        remote.set_signal(wf_id, "threshold", 0.7)
+        assert sb.run_until_done(wf_id) == WorkflowPhase.FAILED
+        name = "all-kinds.ipynb"
+        write_notebook(lab_server.root_dir, name, [_connect_cell(sb, _ref(wf_id)) + "watch(execution)\n"])
+        context = chromium.new_context(viewport={"width": 1500, "height": 1100})
+        page = context.new_page()
+        nb = NotebookSession(page, lab_server, name)
+        try:
+            nb.open()
+            nb.run_all()
+            nb.wait_for_output("FETCHED")
+            expect(nb.output('.fxw[data-phase="FAILED"]')).to_be_visible(timeout=LONG_MS)
+            yield FinishedView(sb, wf_id, page, nb)
+        except BaseException:
+            save_screenshot(page, "FAILED-all-kinds-setup")
+            raise
+        finally:
+            if nb.kernel_id:
+                nb.shutdown()
+            context.close()
+
+
+def test_finished_execution_shows_every_top_level_node_with_its_phase(all_kinds_view: FinishedView) -> None:
+    v = all_kinds_view
+    truth = {k: p for k, p in v.sb.truth(v.wf_id).items() if "-" not in k}  # top level, no start/end nodes
+    for key, phase in truth.items():
+        expect(_row(v.nb, key)).to_have_attribute("data-phase", phase.name, timeout=LONG_MS)
+    expect(_row(v.nb, "n10").locator(".fxw-c-status")).to_contain_text("Failed")
+    v.nb.screenshot("all-kinds-finished")
+
+
+def test_console_link_points_at_the_execution(all_kinds_view: FinishedView) -> None:
+    v = all_kinds_view
+    link = v.nb.output(".fxw-header a.fxw-exec")
+    expect(link).to_have_attribute("href", v.sb.console_url(v.wf_id))
+    expect(link).to_have_text(v.wf_id.name)
+
+
+def test_expanding_subworkflow_and_array_shows_children_and_subtask_counts(all_kinds_view: FinishedView) -> None:
+    v = all_kinds_view
+    nb = v.nb
+    sub_children = nb.output('.fxw-row[data-key^="n2/"]')
+    expect(sub_children).to_have_count(0)
+    _row(nb, "n2").locator('[data-action="toggle"]').click()
+    # The subworkflow's two task nodes, named as in the workflow, both succeeded.
+    expect(sub_children).to_have_count(2, timeout=LONG_MS)
+    expect(sub_children.locator(".fxw-name")).to_have_text(["prepare", "fit"])
+    for i in range(2):
+        expect(sub_children.nth(i)).to_have_attribute("data-phase", "SUCCEEDED")
+
+    # The array node: 120 subtasks, all succeeded (latest retry of each index), counted on the row itself.
+    array = _row(nb, "n9")
+    expect(array.locator('.fxw-subcount[data-phase="SUCCEEDED"]')).to_have_text("\u00d7120")  # multiplication sign, 120
+    array.locator('[data-action="toggle"]').click()
+    subtasks = nb.output('.fxw-row[data-kind="subtask"][data-key^="n9["]')
+    expect(subtasks.first).to_be_visible(timeout=LONG_MS)
+    expect(nb.output('.fxw-row[data-key="n9[0]"]')).to_have_attribute("data-phase", "SUCCEEDED")
+    v.nb.screenshot("all-kinds-expanded")
+    # Collapse again so later tests see the top level.
+    array.locator('[data-action="toggle"]').click()
+    _row(nb, "n2").locator('[data-action="toggle"]').click()
+    expect(sub_children).to_have_count(0)
+
+
+def test_outputs_are_fetched_only_when_opened(all_kinds_view: FinishedView) -> None:
+    v = all_kinds_view
+    nb = v.nb
+    v.sb.reset_rpc_counts()
+    row = _row(nb, "n1")
+    row.locator('[data-action="details"]').click()
+    detail = nb.output('.fxw-detail[data-key="n1"]')
+    expect(detail).to_be_visible(timeout=LONG_MS)
+    # Opening the row's details shows what the row already knows: no data RPC yet.
+    assert v.sb.rpc_counts().get("GetNodeExecutionData", 0) == 0
+    detail.locator('details.fxw-io[data-which="outputs"] > summary').click()
+    expect(detail.locator('details.fxw-io[data-which="outputs"] .fxw-kv')).to_contain_text(
+        "from cache", timeout=LONG_MS
+    )
+    assert v.sb.rpc_counts().get("GetNodeExecutionData", 0) == 1
+    v.nb.screenshot("all-kinds-outputs")
+    row.locator('[data-action="details"]').click()
+    expect(detail).to_have_count(0)
+
+
+def test_failed_node_error_expands_to_its_full_text(all_kinds_view: FinishedView) -> None:
+    v = all_kinds_view
+    nb = v.nb
+    row = _row(nb, "n10")
+    summary = row.locator('.fxw-error[data-action="error"]')
+    expect(summary).to_contain_text("Traceback")
+    summary.click()
+    full = nb.output('.fxw-detail[data-key="n10"] pre.fxw-error-full')
+    # The list call trims long messages; the full one (last line of the traceback) is fetched on expand.
+    expect(full).to_contain_text("ValueError: column 'price' has 1273 non-numeric values", timeout=LONG_MS)
+    expect(full).to_contain_text('File "/root/pipeline/stage_0.py"')
+    v.nb.screenshot("all-kinds-error")
+
+
+# ---- live: the tree changes while wait() blocks; Approve and Terminate clicked during wait() ----------------
+
+
+@pytest.fixture
+def stepped_sandbox() -> Iterator[Sandbox]:
+    with Sandbox(clock="stepped") as sb:
+        yield sb
+
+
+def _advance_until(
+    sb: Sandbox, wf_id: WorkflowExecutionIdentifier, node: str, phase: NodePhase, max_steps: int = 60
+) -> None:
+    """Play the stepped clock 2 s at a time until ``node`` reaches ``phase`` in the sandbox's own state."""
+    for _ in range(max_steps):
+        if sb.truth(wf_id).get(node) == phase:
+            return
+        sb.advance(2)
+    raise AssertionError(f"{node} never reached {phase.name}: {sb.truth(wf_id)}")
+
+
+def _open_waiting_notebook(
+    open_notebook: OpenNotebook, sb: Sandbox, wf_id: WorkflowExecutionIdentifier, name: str, ui: UI
+) -> NotebookSession:
+    nb = open_notebook(name, [_connect_cell(sb, _ref(wf_id)), _WAIT_CELL], ui)
+    nb.run_all()
+    nb.wait_for_output("WAITING")
+    return nb
+
+
+def test_rows_change_live_and_approve_works_during_wait(open_notebook: OpenNotebook, stepped_sandbox: Sandbox) -> None:
+    sb = stepped_sandbox
+    wf_id = sb.launch("demo")
+    _advance_until(sb, wf_id, "n0", NodePhase.RUNNING)
+    nb = _open_waiting_notebook(open_notebook, sb, wf_id, "live-approve.ipynb", "lab")
+    # wait() showed the widget: the first node runs, nothing else started (time stands still until we advance).
+    expect(_row(nb, "n0")).to_have_attribute("data-phase", "RUNNING", timeout=LONG_MS)
+    expect(_row(nb, "n1")).to_have_count(0)
+    header = nb.output(".fxw-header")
+    expect(nb.output('.fxw[data-phase="RUNNING"]')).to_be_visible(timeout=LONG_MS)
+    expect(header.locator("a.fxw-exec")).to_have_text(wf_id.name)
+    expect(header.locator(".fxw-wf")).to_have_text("sandbox.demo.wf")
+
+    _advance_until(sb, wf_id, "n1", NodePhase.RUNNING)
+    expect(_row(nb, "n0")).to_have_attribute("data-phase", "SUCCEEDED", timeout=LONG_MS)
+    expect(_row(nb, "n0").locator(".fxw-c-status")).to_contain_text("Succeeded")
+    expect(_row(nb, "n1")).to_have_attribute("data-phase", "RUNNING", timeout=LONG_MS)
+    assert nb.cell_is_running(1), "wait() returned before the execution finished"
+    nb.screenshot("live-running")
+
+    _advance_until(sb, wf_id, "n4", NodePhase.RUNNING)  # the gate waits for its signal
+    approve = _row(nb, "n4").locator('[data-action="approve"]')
+    expect(approve).to_be_visible(timeout=LONG_MS)
+    expect(_row(nb, "n4").locator(".fxw-c-status")).to_contain_text("Paused")
+    nb.screenshot("live-gate")
+    assert nb.cell_is_running(1)
+    approve.click()
+    # The kernel answers the click while wait() still blocks: SetSignal reached the sandbox.
+    expect(_row(nb, "n4").locator(".fxw-action-status")).to_have_text("Approved", timeout=LONG_MS)
+    assert sb.rpc_counts().get("SetSignal") == 1
+    assert nb.cell_is_running(1)
+
+    assert sb.run_until_done(wf_id) == WorkflowPhase.SUCCEEDED
+    nb.wait_for_output("DONE SUCCEEDED")
+    for key in ["n0", "n1", "n2", "n3", "n4", "n5"]:
+        expect(_row(nb, key)).to_have_attribute("data-phase", "SUCCEEDED", timeout=LONG_MS)
+    nb.screenshot("live-done")
+
+
+def test_terminate_during_wait_aborts_the_execution_in_notebook7(
+    open_notebook: OpenNotebook, stepped_sandbox: Sandbox
+) -> None:
+    sb = stepped_sandbox
+    wf_id = sb.launch("demo")
+    _advance_until(sb, wf_id, "n1", NodePhase.RUNNING)
+    nb = _open_waiting_notebook(open_notebook, sb, wf_id, "terminate.ipynb", "notebook7")
+    expect(_row(nb, "n1")).to_have_attribute("data-phase", "RUNNING", timeout=LONG_MS)
+    nb.output('.fxw-header [data-action="terminate"]').click()
+    nb.output(".fxw-cause").fill("browser test")
+    nb.output('[data-action="terminate-confirm"]').click()
+    # The confirmation's status line: busy until the kernel answered (during wait()), then the outcome.
+    status = nb.output('[data-action="terminate-confirm"] ~ .fxw-action-status')
+    expect(status).to_have_text("Termination requested", timeout=LONG_MS)
+    assert sb.rpc_counts().get("TerminateExecution") == 1
+    assert nb.cell_is_running(1), "wait() returned before the abort was played"
+
+    assert sb.run_until_done(wf_id) == WorkflowPhase.ABORTED
+    nb.wait_for_output("DONE ABORTED")
+    expect(nb.output('.fxw[data-phase="ABORTED"]')).to_be_visible(timeout=LONG_MS)
+    nb.screenshot("terminated")
