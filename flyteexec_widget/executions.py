@@ -483,6 +483,18 @@ class FlyteWorkflowExecution(RemoteExecutionBase):
         )
         return result
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Displaying the execution in a cell shows the live widget, with text and static HTML fallbacks."""
+        from .widget import repr_mimebundle  # the widget machinery loads only when something is displayed
+
+        return repr_mimebundle(self)
+
+    def _ipython_display_(self) -> None:
+        """Like ``_repr_mimebundle_``, but with a display id so the output ends on the final state."""
+        from .widget import ipython_display_for
+
+        ipython_display_for(self)
+
     def _inline_inputs(self) -> literals_pb2.LiteralMap | None:
         # Older admins return the full inputs in closure.computed_inputs (deprecated); newer ones leave it empty.
         computed = self._proto.closure.computed_inputs

@@ -8,6 +8,7 @@ never wait (except in the restart test, which needs real reconnection, see there
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -573,3 +574,18 @@ def test_stopped_server_is_unavailable_then_the_same_remote_works_after_start() 
             assert after.to_flyte_idl() == before.to_flyte_idl()  # state kept across the restart
             assert sb.run_until_done(wf) == WorkflowPhase.SUCCEEDED
             assert dict(after.sync().outputs) == HELLO
+
+
+def test_displaying_an_execution_outside_a_kernel_gives_text_and_html_without_threads(
+    sb: Sandbox, remote: Remote
+) -> None:
+    wf = sb.launch("failure")
+    sb.run_until_done(wf)
+    ex = remote.fetch_execution(wf)
+    before = {t.ident for t in threading.enumerate()}
+    data, _meta = ex._repr_mimebundle_()
+    assert set(data) == {"text/plain", "text/html"}
+    assert "[Failed]" in data["text/plain"]
+    assert "KeyError" in data["text/plain"]
+    assert wf.name in data["text/html"]
+    assert {t.ident for t in threading.enumerate()} <= before  # no sync thread outside a kernel
