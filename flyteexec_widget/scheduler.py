@@ -23,6 +23,7 @@ import logging
 import random
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -185,6 +186,7 @@ class SyncScheduler:
         self._watches: list[Watch] = []
         self._thread: threading.Thread | None = None  # the running loop; None once it decided to exit
         self._last_thread: threading.Thread | None = None  # kept for joining after it exits
+        self._hooked: weakref.WeakSet[Any] = weakref.WeakSet()  # remotes whose on_retry we chained onto
         self._closed = False
 
     # ---- public ----------------------------------------------------------------------------------------------
@@ -215,7 +217,9 @@ class SyncScheduler:
                 if w.execution is execution and w.model is model and w.active:
                     return w
         if tree is None:
-            tree = tree_for(remote if remote is not None else _remote_of(execution), execution)
+            remote = remote if remote is not None else _remote_of(execution)
+            tree = tree_for(remote, execution)
+            self._hook_retries(remote)
         lo = poll_interval if poll_interval is not None else self.min_interval
         hi = poll_interval if poll_interval is not None else max(self.max_interval, lo)
         w = Watch(
@@ -263,6 +267,42 @@ class SyncScheduler:
         self._join_if_idle()
 
     # ---- internals ------------------------------------------------------------------------------------------------
+
+    def _hook_retries(self, remote: Any) -> None:
+        """Chain onto the client's ``on_retry`` hook, so its own retries show as ``reconnecting`` at once."""
+        if not hasattr(remote, "on_retry"):
+            return
+        with self._lock:
+            try:
+                if remote in self._hooked:
+                    return
+                self._hooked.add(remote)
+            except TypeError:  # not weak-referenceable
+                return
+        previous = remote.on_retry
+        scheduler = weakref.ref(self)
+        remote_ref = weakref.ref(remote)
+
+        def on_retry(attempt: int, delay: float, error: BaseException) -> None:
+            if previous is not None:
+                previous(attempt, delay, error)
+            sched, rem = scheduler(), remote_ref()
+            if sched is not None and rem is not None:
+                sched._on_client_retry(rem, attempt, delay, error)
+
+        remote.on_retry = on_retry
+
+    def _on_client_retry(self, remote: Any, attempt: int, delay: float, error: BaseException) -> None:
+        """Runs on an RPC thread before the client sleeps and retries: mark the syncs waiting on it."""
+        retry_at = self._wall() + _dt.timedelta(seconds=delay)
+        for w in self.watches:
+            if w.active and w._in_flight and getattr(w.tree, "remote", None) is remote:
+                try:
+                    w.model.set_sync_status(
+                        "reconnecting", attempt=attempt, next_retry_at=retry_at, last_error=rpc_error_summary(error)
+                    )
+                except Exception:
+                    log.exception("could not record a retry")
 
     def _next_due(self) -> float | None:
         dues = [w.due for w in self.watches if w.active]

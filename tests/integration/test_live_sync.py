@@ -313,3 +313,27 @@ def test_wait_in_a_kernel_handles_widget_messages_and_runs_later_cells_after() -
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+def test_the_clients_own_retries_show_as_reconnecting(sandbox: Sandbox, sched: SyncScheduler) -> None:
+    """A client that retries by itself (the default) reports each retry through its on_retry hook."""
+    wf_id = sandbox.launch("deep")
+    sandbox.advance(3)
+    seen_by_user: list[int] = []
+    with Remote(
+        sandbox.endpoint,
+        insecure=True,
+        sleep=lambda _s: None,  # the client's backoff sleeps: skipped
+        on_retry=lambda attempt, _delay, _err: seen_by_user.append(attempt),
+    ) as remote:
+        model = ExecutionModel()
+        states: list[tuple[str, int]] = []
+        model.observe(lambda ch: states.append((ch["new"]["state"], ch["new"]["attempt"])), names=["sync_status"])
+        sched.watch(fetch(remote, wf_id), model)
+        sandbox.fail_next(2, methods=["GetExecution"])
+        sched.run_pending()
+    assert ("reconnecting", 1) in states
+    assert ("reconnecting", 2) in states
+    assert states[-1] == ("live", 0)  # the sync itself succeeded
+    assert seen_by_user == [1, 2]  # the user's own hook still runs
+    assert row_phases(model) == truth_phases(sandbox, wf_id)
