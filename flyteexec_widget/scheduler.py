@@ -18,6 +18,7 @@ interpreter exit. Tests inject the clock, the wake-up event and ``start_thread=F
 from __future__ import annotations
 
 import atexit
+import contextlib
 import datetime as _dt
 import logging
 import random
@@ -389,14 +390,16 @@ class SyncScheduler:
         """``now``: the scheduler time the sync counts as happening at (``run_pending(now)``), else the clock."""
         model = w.model
         before = (model.rows_version, model.header)
-        try:
-            execution = w.tree.refresh(sync_nodes=w.sync_nodes)
-        except RpcFailure as exc:
-            self._on_failure(w, exc, unexpected=False, now=now)
-            return
-        if not w.active:
-            return  # stopped while the RPCs ran: leave the model as stop() set it
-        model.update_from(execution)
+        # The tree's lock (when it has one) spans refresh and model update: wrappers stay still while read.
+        with getattr(w.tree, "lock", None) or contextlib.nullcontext():
+            try:
+                execution = w.tree.refresh(sync_nodes=w.sync_nodes)
+            except RpcFailure as exc:
+                self._on_failure(w, exc, unexpected=False, now=now)
+                return
+            if not w.active:
+                return  # stopped while the RPCs ran: leave the model as stop() set it
+            model.update_from(execution)
         w.syncs += 1
         w.attempt = 0
         now = self._clock() if now is None else now

@@ -347,7 +347,9 @@ class TreeSync:
         self.remote = remote
         self.execution = execution
         self._cache = _cache_for(remote)
-        self._lock = threading.Lock()
+        #: Held by each refresh; the scheduler holds it across refresh + model update, so a concurrent
+        #: ``execution.sync()`` cannot change the wrappers while the model reads them.
+        self.lock = threading.RLock()
         self._dirty = True  # something changed since the tree version was last bumped
         self._refresh_no = 0
         proto = execution.to_flyte_idl()
@@ -366,7 +368,7 @@ class TreeSync:
     @property
     def complete(self) -> bool:
         """True once the execution is terminal and every part of its tree is final: nothing left to fetch."""
-        with self._lock:
+        with self.lock:
             return self._refresh_no > 0 and not self._plan(True, self._refresh_no + 1)
 
     def refresh(self, sync_nodes: bool = True) -> FlyteWorkflowExecution:
@@ -375,7 +377,7 @@ class TreeSync:
         Raises the first :class:`~flyteexec_widget.errors.RpcFailure` of a round (after the round's other calls
         finished); what earlier rounds learnt is kept, so the next refresh resumes from there.
         """
-        with self._lock:
+        with self.lock:
             return self._refresh(sync_nodes)
 
     def _refresh(self, sync_nodes: bool) -> FlyteWorkflowExecution:
