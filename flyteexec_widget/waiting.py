@@ -275,7 +275,7 @@ def wait(
     model = ExecutionModel()
     in_kernel = _in_kernel()
     ref = getattr(execution, "_ref", "")
-    already_shown = any(m.shown for m in models_for(ref)) if ref else False
+    already_shown = _on_screen(ref, sched)
 
     start = clock()
     deadline = None if timeout_s is None else start + timeout_s
@@ -327,6 +327,26 @@ def wait(
             w.stop(wait=not interrupted)
         if line is not None:
             line.close()
+
+
+def _on_screen(ref: str, sched: SyncScheduler) -> bool:
+    """Whether a live view of this execution exists: a model marked shown, or one a running watch keeps fresh.
+
+    The second covers Run All: ``watch(execution)`` displayed a widget a few cells up, but its view's first
+    message (which marks the model shown) still queues behind the cells being run.
+    """
+    if not ref:
+        return False
+    models = models_for(ref)
+    if any(m.shown for m in models):
+        return True
+    watched = {
+        id(w.model)
+        for s in {id(sched): sched, id(default_scheduler()): default_scheduler()}.values()
+        for w in s.watches
+        if w.active
+    }
+    return any(id(m) in watched for m in models)
 
 
 def _final_check(sched: SyncScheduler, watch: Watch) -> None:

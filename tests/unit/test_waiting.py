@@ -224,3 +224,21 @@ def test_no_second_widget_when_one_is_on_screen(monkeypatch: pytest.MonkeyPatch)
     waiting.wait(ex, scheduler=sched)
     sched.shutdown()
     assert shown == []
+
+
+def test_no_second_widget_when_a_running_watch_feeds_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run All: watch(execution) displayed a widget whose view has not spoken yet (so not marked shown)."""
+    import flyteexec_widget.widget as widget_mod
+
+    shown: list[Any] = []
+    monkeypatch.setattr(waiting, "_in_kernel", lambda: True)
+    monkeypatch.setattr(waiting, "_kernel_pump", lambda: contextlib.nullcontext(lambda: None))
+    monkeypatch.setattr(widget_mod, "display_for", lambda ex, model: shown.append(ex) or object())
+    ex = make_execution()
+    sched = TreeScheduler(ScriptTree(ex, [RUNNING, RUNNING, SUCCEEDED]))
+    widget_model = ExecutionModel(ex)
+    other = sched.watch(ex, widget_model, poll_interval=60.0)  # the widget's own watch
+    waiting.wait(ex, scheduler=sched)
+    other.stop()
+    sched.shutdown()
+    assert shown == []
