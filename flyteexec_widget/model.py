@@ -160,6 +160,12 @@ class ExecutionModel(traitlets.HasTraits):
             finally:
                 self._batch_depth -= 1
 
+    @property
+    def has_views(self) -> bool:
+        """Whether a view (a widget) is attached: it registered a batch hook and has not removed it (closed)."""
+        with self._lock:
+            return bool(self._batch_hooks)
+
     def mark_shown(self) -> None:
         """Record that a live view of this model is on screen (``wait()`` then does not show another one)."""
         self.shown = True

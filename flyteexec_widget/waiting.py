@@ -330,15 +330,16 @@ def wait(
 
 
 def _on_screen(ref: str, sched: SyncScheduler) -> bool:
-    """Whether a live view of this execution exists: a model marked shown, or one a running watch keeps fresh.
+    """Whether a live view of this execution exists: a model marked shown, one a widget is attached to, or one a
+    running watch keeps fresh.
 
-    The second covers Run All: ``watch(execution)`` displayed a widget a few cells up, but its view's first
+    The last two cover Run All: ``watch(execution)`` displayed a widget a few cells up, but its view's first
     message (which marks the model shown) still queues behind the cells being run.
     """
     if not ref:
         return False
     models = models_for(ref)
-    if any(m.shown for m in models):
+    if any(m.shown or m.has_views for m in models):
         return True
     watched = {
         id(w.model)

@@ -242,3 +242,22 @@ def test_no_second_widget_when_a_running_watch_feeds_one(monkeypatch: pytest.Mon
     other.stop()
     sched.shutdown()
     assert shown == []
+
+
+def test_no_second_widget_when_a_widget_is_attached_to_a_model_of_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run All on a finished execution: watch()'s widget exists (its watch already ended), not yet marked shown."""
+    import flyteexec_widget.widget as widget_mod
+
+    shown: list[Any] = []
+    monkeypatch.setattr(waiting, "_in_kernel", lambda: True)
+    monkeypatch.setattr(waiting, "_kernel_pump", lambda: contextlib.nullcontext(lambda: None))
+    monkeypatch.setattr(widget_mod, "display_for", lambda ex, model: shown.append(ex) or object())
+    ex = make_execution()
+    widget_model = ExecutionModel(ex)
+    remove = widget_model.add_batch_hook(contextlib.nullcontext)  # what an ExecutionWidget does
+    sched = TreeScheduler(ScriptTree(ex, [SUCCEEDED]))
+    waiting.wait(ex, scheduler=sched)
+    sched.shutdown()
+    assert shown == []
+    remove()
+    assert not widget_model.has_views
