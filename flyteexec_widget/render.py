@@ -20,6 +20,7 @@ from . import phases
 
 __all__ = [
     "ExecutionState",
+    "error_summary",
     "fmt_duration",
     "html_snapshot",
     "ordered_rows",
@@ -163,6 +164,20 @@ def phase_style(name: str) -> phases.PhaseStyle:
     return phases.PhaseStyle(name, "undefined", False)
 
 
+_TRACEBACK_SKIP = ("Traceback ", "During handling", "The above exception")
+
+
+def error_summary(message: Any, limit: int = 160) -> str:
+    """The line of an error message worth showing first: for a Python traceback the exception line after the
+    frames (``ValueError: boom``), else the first line. Same rule as widget.js's ``errorSummary``."""
+    lines = str(message or "").strip().splitlines()
+    if lines and lines[0].startswith("Traceback (most recent call last)"):
+        for line in lines[1:]:
+            if line.strip() and not line[0].isspace() and not line.startswith(_TRACEBACK_SKIP):
+                return _first_line(line, limit)
+    return _first_line(lines[0] if lines else "", limit)
+
+
 def _count_parts(counts: Mapping[str, Any]) -> list[tuple[str, str, str, int]]:
     """``(name, label, color, n)`` per phase with n > 0: node phases in the enum's order, then the others."""
     order = [m.name for m in phases.NodePhase] + [m.name for m in phases.TaskPhase]
@@ -249,7 +264,7 @@ def text_tree(state: ExecutionState, *, now: _dt.datetime | None = None, max_row
         lines.append(sync)
     err = h.get("error")
     if err:
-        lines.append("error: " + _first_line(err.get("message") if isinstance(err, Mapping) else err))
+        lines.append("error: " + error_summary(err.get("message") if isinstance(err, Mapping) else err))
 
     rows = ordered_rows(state.rows)
     shown = rows[:max_rows]
@@ -274,7 +289,7 @@ def text_tree(state: ExecutionState, *, now: _dt.datetime | None = None, max_row
         error = r.get("error")
         if error and error.get("message"):
             cont = prefix + ("   " if is_last else "│  ")
-            lines.append(cont + "error: " + _first_line(error["message"]))
+            lines.append(cont + "error: " + error_summary(error["message"]))
     if len(rows) > len(shown):
         lines.append(f"… {len(rows) - len(shown)} more nodes")
     return "\n".join(lines)
@@ -369,7 +384,7 @@ def html_snapshot(
             if isinstance(log, Mapping) and safe_url(log.get("uri"))
         )
         error = r.get("error")
-        err_html = f'<span class="fxw-error">{_e(_first_line(error.get("message")))}</span>' if error else ""
+        err_html = f'<span class="fxw-error">{_e(error_summary(error.get("message")))}</span>' if error else ""
         sub = r.get("subtasks")
         if sub:
             counts = ", ".join(f"{n} {label}" for _, label, _, n in _count_parts(sub.get("counts", {})))

@@ -79,6 +79,22 @@ export function firstLine(text, limit = 200) {
 }
 
 /**
+ * The line of an error message worth showing first: for a Python traceback, the exception line after the frames
+ * ("ValueError: boom"), not "Traceback (most recent call last):". Same rule as render.error_summary.
+ * @param {unknown} message
+ * @param {number} [limit]
+ */
+export function errorSummary(message, limit = 200) {
+  const lines = String(message ?? "").trim().split(/\r?\n/);
+  if (/^Traceback \(most recent call last\)/.test(lines[0] ?? "")) {
+    const skip = /^(Traceback |During handling|The above exception)/;
+    const found = lines.slice(1).find((l) => l.trim() && !/^\s/.test(l) && !skip.test(l));
+    if (found) return firstLine(found, limit);
+  }
+  return firstLine(lines[0] ?? "", limit);
+}
+
+/**
  * Milliseconds since the epoch of an ISO-8601 string, or null.
  * @param {string|null|undefined} iso
  */
@@ -870,7 +886,7 @@ function render({ model, el }) {
    */
   function errorView(message, prefix, fetch) {
     const det = /** @type {HTMLDetailsElement} */ (h("details", "fxw-errview"));
-    det.append(h("summary", "fxw-error", (prefix ? prefix + ": " : "") + firstLine(message)));
+    det.append(h("summary", "fxw-error", (prefix ? prefix + ": " : "") + errorSummary(message)));
     const pre = h("pre", "fxw-error-full", fetch ? state.fullErrors.get(fetch.key) ?? message : message);
     const copy = button("Copy", "copy-error");
     const note = h("span", "fxw-action-status");
@@ -1004,7 +1020,7 @@ function render({ model, el }) {
       note.title = st.text;
       error.append(note);
     } else if (r.error && (r.error.message || r.error.code)) {
-      const e = h("span", "fxw-error", firstLine(r.error.message || r.error.code));
+      const e = h("span", "fxw-error", errorSummary(r.error.message || r.error.code));
       e.title = "Show the whole error";
       e.dataset.action = "error";
       error.append(e);

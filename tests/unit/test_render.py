@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from flyteexec_widget import phases
-from flyteexec_widget.render import fmt_duration, html_snapshot, ordered_rows, safe_url, text_tree
+from flyteexec_widget.render import error_summary, fmt_duration, html_snapshot, ordered_rows, safe_url, text_tree
 
 NOW = dt.datetime(2026, 11, 27, 10, 1, 5, tzinfo=dt.timezone.utc)
 
@@ -296,3 +296,20 @@ def test_text_tree_names_a_launch_plans_child_execution() -> None:
         "└─ t_n0 n0 (launch_plan) [Succeeded]  12s  → f7x2",
         "   └─ t_inner n0 (task) [Succeeded]  12s",
     ]
+
+
+@pytest.mark.parametrize(
+    ("message", "summary"),
+    [
+        ("ValueError: boom\nmore", "ValueError: boom"),
+        (
+            'Traceback (most recent call last):\n  File "x.py", line 3, in f\n    raise ValueError("boom")\n'
+            "ValueError: boom\n\nMessage:\n\n    boom",
+            "ValueError: boom",
+        ),
+        ('Traceback (most recent call last):\n  File "x.py"', "Traceback (most recent call last):"),
+        ("", ""),
+    ],
+)
+def test_error_summary_prefers_the_exception_line(message: str, summary: str) -> None:
+    assert error_summary(message) == summary

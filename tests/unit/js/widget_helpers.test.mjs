@@ -5,6 +5,7 @@ import {
   RowStore,
   cssToken,
   elapsedSeconds,
+  errorSummary,
   firstLine,
   firstVisible,
   fmtDuration,
@@ -147,4 +148,11 @@ test("parseSignalInput by gate type", () => {
   assert.deepEqual(parseSignalInput("bool", "false"), { ok: true, value: false });
   assert.deepEqual(parseSignalInput("str", "hi"), { ok: true, value: "hi" });
   assert.deepEqual(parseSignalInput("list[int]", "[1, 2]"), { ok: true, value: [1, 2] });
+});
+
+test("errorSummary prefers the exception line of a traceback (as render.error_summary)", () => {
+  const tb = 'Traceback (most recent call last):\n  File "x.py", line 3, in f\n    raise ValueError("boom")\nValueError: boom\n';
+  assert.equal(errorSummary(tb), "ValueError: boom");
+  assert.equal(errorSummary("OOMKilled\nmore"), "OOMKilled");
+  assert.equal(errorSummary('Traceback (most recent call last):\n  File "x.py"'), "Traceback (most recent call last):");
 });
