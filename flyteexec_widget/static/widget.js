@@ -969,8 +969,9 @@ function render({ model, el }) {
       name.append(h("span", "fxw-toggle-space"));
     }
     name.append(h("span", "fxw-name", r.name || r.node_id || r.key));
-    if (r.node_id && r.node_id !== r.name) name.append(h("span", "fxw-nodeid", r.node_id));
-    if (r.kind && r.kind !== "task") name.append(h("span", "fxw-kindtag", r.kind)); // shown when Kind is hidden
+    // An array subtask's id is a long external id: it stays in the tooltip and the detail, its name says enough.
+    if (r.node_id && r.node_id !== r.name && r.kind !== "subtask") name.append(h("span", "fxw-nodeid", r.node_id));
+    if (r.kind && r.kind !== "task" && r.kind !== "subtask") name.append(h("span", "fxw-kindtag", r.kind)); // when Kind is hidden
     if (r.child && r.child.name) {
       const child = link(r.child.url, `→ ${r.child.name}`, "fxw-childlink");
       child.title = "The child execution's console page";
