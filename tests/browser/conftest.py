@@ -27,7 +27,8 @@ from tests.browser.lab import (
     write_notebook,
 )
 
-OpenNotebook = Callable[[str, Sequence[str], UI], NotebookSession]
+#: ``open_notebook(name, cells, ui)``; ``cells=None`` opens a notebook already in the root dir as it is.
+OpenNotebook = Callable[[str, Sequence[str] | None, UI], NotebookSession]
 
 _HERE = Path(__file__).resolve().parent
 
@@ -62,7 +63,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 def lab_server() -> Iterator[LabServer]:
     """A JupyterLab (and Notebook 7) server on a free 127.0.0.1 port, token auth, temp root and JUPYTER_* dirs."""
     workdir = make_workdir("fxw-lab-")
-    server = start_lab_server(workdir)
+    # Kernels inherit this: the shipped notebooks' in-kernel sandbox plays 10x faster than real time.
+    server = start_lab_server(workdir, extra_env={"FLYTEEXEC_DEMO_SPEED": "10"})
     try:
         yield server
     finally:
@@ -107,14 +109,16 @@ def page(chromium: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
 
 @pytest.fixture
 def open_notebook(lab_server: LabServer, page: Page) -> Iterator[OpenNotebook]:
-    """``open_notebook(name, cells, ui)``: write the notebook, open it in ``page``, wait for its kernel.
+    """``open_notebook(name, cells, ui)``: write the notebook (unless ``cells`` is None), open it in ``page``, wait
+    for its kernel.
 
     The kernels it started are shut down after the test.
     """
     sessions: list[NotebookSession] = []
 
-    def _open(name: str, cells: Sequence[str], ui: UI = "lab") -> NotebookSession:
-        write_notebook(lab_server.root_dir, name, cells)
+    def _open(name: str, cells: Sequence[str] | None, ui: UI = "lab") -> NotebookSession:
+        if cells is not None:
+            write_notebook(lab_server.root_dir, name, cells)
         nb = NotebookSession(page, lab_server, name, ui)
         sessions.append(nb)
         return nb.open()

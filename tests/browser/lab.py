@@ -103,7 +103,9 @@ class LabServer:
         self._log.close()
 
 
-def start_lab_server(workdir: Path, *, startup_timeout: float = 90.0) -> LabServer:
+def start_lab_server(
+    workdir: Path, *, extra_env: dict[str, str] | None = None, startup_timeout: float = 90.0
+) -> LabServer:
     """Start ``jupyter lab`` from this venv, every JUPYTER_* dir under ``workdir``; return once /api/status answers."""
     root = workdir / "root"
     root.mkdir(parents=True)
@@ -128,6 +130,7 @@ def start_lab_server(workdir: Path, *, startup_timeout: float = 90.0) -> LabServ
     env["PYTHONUNBUFFERED"] = "1"
     # Kernels import the package from this checkout, also where it is not pip-installed (scripts/test.sh does).
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
+    env.update(extra_env or {})
 
     port = free_port()
     token = os.urandom(12).hex()

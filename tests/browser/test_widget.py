@@ -179,9 +179,16 @@ def _advance_until(
 
 
 def _open_waiting_notebook(
-    open_notebook: OpenNotebook, sb: Sandbox, wf_id: WorkflowExecutionIdentifier, name: str, ui: UI
+    open_notebook: OpenNotebook,
+    sb: Sandbox,
+    wf_id: WorkflowExecutionIdentifier,
+    name: str,
+    ui: UI,
+    *,
+    first_cell_suffix: str = "",
 ) -> NotebookSession:
-    nb = open_notebook(name, [_connect_cell(sb, _ref(wf_id)), _WAIT_CELL], ui)
+    """Run All on [connect (+ suffix), wait()]; return once the wait() cell has started."""
+    nb = open_notebook(name, [_connect_cell(sb, _ref(wf_id)) + first_cell_suffix, _WAIT_CELL], ui)
     nb.run_all()
     nb.wait_for_output("WAITING")
     return nb
@@ -247,3 +254,19 @@ def test_terminate_during_wait_aborts_the_execution_in_notebook7(
     nb.wait_for_output("DONE ABORTED")
     expect(nb.output('.fxw[data-phase="ABORTED"]')).to_be_visible(timeout=LONG_MS)
     nb.screenshot("terminated")
+
+
+def test_wait_after_watch_in_run_all_shows_one_widget(open_notebook: OpenNotebook, stepped_sandbox: Sandbox) -> None:
+    # Under Run All the view's first message queues behind the wait() cell: wait() must still see the widget.
+    sb = stepped_sandbox
+    wf_id = sb.launch("single-task")
+    _advance_until(sb, wf_id, "n0", NodePhase.RUNNING)  # running, and stays so until the test advances
+    nb = _open_waiting_notebook(
+        open_notebook, sb, wf_id, "watch-then-wait.ipynb", "lab", first_cell_suffix="watch(execution)\n"
+    )
+    expect(nb.output(".fxw").first).to_have_attribute("data-phase", "RUNNING", timeout=LONG_MS)
+    assert sb.run_until_done(wf_id) == WorkflowPhase.SUCCEEDED
+    nb.wait_for_output("DONE SUCCEEDED")
+    expect(nb.output(".fxw").first).to_have_attribute("data-phase", "SUCCEEDED", timeout=LONG_MS)
+    nb.screenshot("watch-then-wait")
+    expect(nb.output(".fxw")).to_have_count(1)
