@@ -164,17 +164,23 @@ def phase_style(name: str) -> phases.PhaseStyle:
     return phases.PhaseStyle(name, "undefined", False)
 
 
+_TRACEBACK = "Traceback (most recent call last):"
 _TRACEBACK_SKIP = ("Traceback ", "During handling", "The above exception")
 
 
 def error_summary(message: Any, limit: int = 160) -> str:
     """The line of an error message worth showing first: for a Python traceback the exception line after the
-    frames (``ValueError: boom``), else the first line. Same rule as widget.js's ``errorSummary``."""
+    frames (``ValueError: boom``), keeping any lead-in before "Traceback" on its line (``failed at Node[n1]...,
+    caused by: ValueError: boom``); else the first line. Same rule as widget.js's ``errorSummary``."""
     lines = str(message or "").strip().splitlines()
-    if lines and lines[0].startswith("Traceback (most recent call last)"):
-        for line in lines[1:]:
+    for at, head in enumerate(lines):
+        pos = head.find(_TRACEBACK)
+        if pos < 0:
+            continue
+        for line in lines[at + 1 :]:
             if line.strip() and not line[0].isspace() and not line.startswith(_TRACEBACK_SKIP):
-                return _first_line(line, limit)
+                return _first_line(head[:pos] + line, limit)
+        break
     return _first_line(lines[0] if lines else "", limit)
 
 

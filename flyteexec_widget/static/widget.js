@@ -86,10 +86,13 @@ export function firstLine(text, limit = 200) {
  */
 export function errorSummary(message, limit = 200) {
   const lines = String(message ?? "").trim().split(/\r?\n/);
-  if (/^Traceback \(most recent call last\)/.test(lines[0] ?? "")) {
+  const marker = "Traceback (most recent call last):";
+  const at = lines.findIndex((l) => l.includes(marker));
+  if (at >= 0) {
     const skip = /^(Traceback |During handling|The above exception)/;
-    const found = lines.slice(1).find((l) => l.trim() && !/^\s/.test(l) && !skip.test(l));
-    if (found) return firstLine(found, limit);
+    const found = lines.slice(at + 1).find((l) => l.trim() && !/^\s/.test(l) && !skip.test(l));
+    // "failed at Node[n10]. USER:ValueError, caused by: Traceback ..." keeps its lead-in before the exception line
+    if (found) return firstLine(lines[at].slice(0, lines[at].indexOf(marker)) + found, limit);
   }
   return firstLine(lines[0] ?? "", limit);
 }

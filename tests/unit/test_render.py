@@ -308,6 +308,11 @@ def test_text_tree_names_a_launch_plans_child_execution() -> None:
             "ValueError: boom",
         ),
         ('Traceback (most recent call last):\n  File "x.py"', "Traceback (most recent call last):"),
+        (
+            "failed at Node[n10]. USER:ValueError, caused by: Traceback (most recent call last):\n"
+            '  File "x.py", line 3\nValueError: boom',
+            "failed at Node[n10]. USER:ValueError, caused by: ValueError: boom",
+        ),
         ("", ""),
     ],
 )

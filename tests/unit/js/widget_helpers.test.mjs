@@ -155,4 +155,8 @@ test("errorSummary prefers the exception line of a traceback (as render.error_su
   assert.equal(errorSummary(tb), "ValueError: boom");
   assert.equal(errorSummary("OOMKilled\nmore"), "OOMKilled");
   assert.equal(errorSummary('Traceback (most recent call last):\n  File "x.py"'), "Traceback (most recent call last):");
+  assert.equal(
+    errorSummary('failed at Node[n10]. caused by: Traceback (most recent call last):\n  File "x.py"\nValueError: boom'),
+    "failed at Node[n10]. caused by: ValueError: boom",
+  );
 });
