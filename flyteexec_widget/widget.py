@@ -48,6 +48,7 @@ __all__ = [
     "phase_styles",
     "repr_mimebundle",
     "resolve_path",
+    "selected_output",
     "value_tree",
     "watch",
 ]
@@ -588,6 +589,7 @@ class ExecutionWidget(anywidget.AnyWidget):
             raise RequestError(f"{_path_label(path)}: {e}") from None
         self.selected_output = value
         self.selected_from = {"key": request.get("key") or "", "which": which, "path": _path_label(path)}
+        _last_selected[:] = [value]
         return {"path": _path_label(path), "type": type(value).__name__}
 
     def _handle_error(self, request: Mapping[str, Any]) -> dict[str, Any]:
@@ -715,6 +717,21 @@ def _variable_type(var: Any) -> str:
 
 def _noop() -> None:
     return None
+
+
+# The value last clicked in ANY widget: an execution displayed by its repr has no widget variable to ask.
+_last_selected: list[Any] = []
+
+
+def selected_output() -> Any:
+    """The Python value of the input/output entry last clicked in any execution widget of this kernel.
+
+    ``widget.selected_output`` is the same for one widget; this also works for an execution shown by its repr.
+    Raises ``LookupError`` when nothing was clicked yet.
+    """
+    if not _last_selected:
+        raise LookupError("no input or output was clicked in an execution widget yet")
+    return _last_selected[0]
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -1274,7 +1274,10 @@ function render({ model, el }) {
           note.className = "fxw-io-note";
           note.textContent = "selecting…";
           request("select", key, { which, path }).then(
-            (res) => (note.textContent = `widget.selected_output = ${which}${res.path.replace(/^([^[]+)/, "['$1']")} (${res.type})`),
+            (res) => {
+              note.textContent = `widget.selected_output = ${which}${res.path.replace(/^([^[]+)/, "['$1']")} (${res.type})`;
+              note.title = "Also flyteexec_widget.widget.selected_output(), for an execution shown by its repr";
+            },
             (err) => {
               note.className = "fxw-io-note fxw-action-status--error";
               note.textContent = err?.message ?? String(err);

@@ -374,6 +374,7 @@ def test_select_puts_the_python_value_on_the_widget() -> None:
     resp = ask(w, action="select", key="n0", which="outputs", path=["o0", 0, 2])
     assert resp["result"] == {"path": "o0[0][2]", "type": "timedelta"}
     assert w.selected_output == dt.timedelta(seconds=3)
+    assert widget.selected_output() == dt.timedelta(seconds=3)  # for executions shown by their repr
     assert w.selected_from == {"key": "n0", "which": "outputs", "path": "o0[0][2]"}
     assert "selected_output" not in w.get_state()  # any Python object: never synced
 
