@@ -301,9 +301,15 @@ class NotebookSession:
         prompt = self.panel.locator(".jp-Cell").nth(index).locator(".jp-InputPrompt")
         return "*" in (prompt.inner_text() or "")
 
-    def screenshot(self, name: str) -> Path:
-        """Save a full-page PNG under test-artifacts/browser/ and return its path."""
-        return save_screenshot(self.page, f"{self.ui}-{name}")
+    def screenshot(self, name: str, element: Locator | None = None) -> Path:
+        """Save a PNG under test-artifacts/browser/ (the page, or just ``element``) and return its path."""
+        if element is None:
+            return save_screenshot(self.page, f"{self.ui}-{name}")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        path = ARTIFACTS / (re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{self.ui}-{name}") + ".png")
+        element.scroll_into_view_if_needed()
+        element.screenshot(path=str(path))
+        return path
 
     def shutdown(self) -> None:
         """Shut this notebook's kernel down (kernels left running would compete for the 2 cores)."""

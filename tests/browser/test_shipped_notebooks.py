@@ -26,3 +26,4 @@ def test_quickstart_runs_all_in_jupyterlab(lab_server: LabServer, open_notebook:
         expect(widget.locator(f'.fxw-row[data-key="{key}"]')).to_have_attribute("data-phase", "SUCCEEDED")
     expect(widget.locator('.fxw-row[data-key="n4"] .fxw-name')).to_have_text("approve-deploy")
     nb.screenshot("quickstart-done")
+    nb.screenshot("quickstart-widget", widget)

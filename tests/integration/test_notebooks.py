@@ -64,7 +64,8 @@ def test_quickstart_runs_to_success_and_prints_outputs(tmp_path: Path) -> None:
     # The node table lists every top-level node, all succeeded.
     node_lines = [line for line in cells[-1].splitlines() if line.startswith("n")]
     assert [line.split()[0] for line in node_lines] == ["n0", "n1", "n2", "n3", "n4", "n5"]
-    assert all(line.split()[2] == "SUCCEEDED" for line in node_lines)
+    assert all(line.split()[1] == "SUCCEEDED" for line in node_lines)
+    assert "train loss: 0.1873" in text
     # The watch() cell's fallback text names the execution (the widget itself needs a browser: tests/browser).
     assert "console: http://127.0.0.1:" in cells[1]
 
