@@ -35,6 +35,9 @@ def _run_notebook(name: str, env: dict[str, str], tmp_path: Path) -> list[str]:
     # The kernel inherits this environment: the package from this checkout even where it is not installed.
     os.environ.update(env)
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), old.get("PYTHONPATH")]))
+    # "python3" must be this venv's kernel, not one a user-level kernelspec (~/.local/share/jupyter) points at.
+    os.environ["JUPYTER_DATA_DIR"] = str(tmp_path / "jupyter-data")
+    os.environ.pop("JUPYTER_PATH", None)
     try:
         client = NotebookClient(nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
         client.execute()  # raises CellExecutionError, with the traceback, if a cell fails
