@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
@@ -21,14 +22,21 @@ from tests.browser.lab import (
     UI,
     LabServer,
     NotebookSession,
+    add_ipykernel6_kernel,
     make_workdir,
     save_screenshot,
     start_lab_server,
     write_notebook,
 )
 
-#: ``open_notebook(name, cells, ui)``; ``cells=None`` opens a notebook already in the root dir as it is.
-OpenNotebook = Callable[[str, Sequence[str] | None, UI], NotebookSession]
+
+class OpenNotebook(Protocol):
+    """``open_notebook(name, cells, ui, kernel=...)``; ``cells=None`` opens a notebook already in the root dir."""
+
+    def __call__(
+        self, name: str, cells: Sequence[str] | None, ui: UI = "lab", *, kernel: str = "python3"
+    ) -> NotebookSession: ...
+
 
 _HERE = Path(__file__).resolve().parent
 
@@ -70,6 +78,12 @@ def lab_server() -> Iterator[LabServer]:
     finally:
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def ipykernel6(lab_server: LabServer, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The name of a kernel running this venv with ipykernel 6 instead of 7 (installed from PyPI on first use)."""
+    return add_ipykernel6_kernel(lab_server, tmp_path_factory.mktemp("ipykernel6"))
 
 
 @pytest.fixture(scope="session")
@@ -116,9 +130,9 @@ def open_notebook(lab_server: LabServer, page: Page) -> Iterator[OpenNotebook]:
     """
     sessions: list[NotebookSession] = []
 
-    def _open(name: str, cells: Sequence[str] | None, ui: UI = "lab") -> NotebookSession:
+    def _open(name: str, cells: Sequence[str] | None, ui: UI = "lab", *, kernel: str = "python3") -> NotebookSession:
         if cells is not None:
-            write_notebook(lab_server.root_dir, name, cells)
+            write_notebook(lab_server.root_dir, name, cells, kernel)
         nb = NotebookSession(page, lab_server, name, ui)
         sessions.append(nb)
         return nb.open()

@@ -60,6 +60,7 @@ class LabServer:
     port: int
     token: str
     root_dir: Path
+    data_dir: Path  # JUPYTER_DATA_DIR: kernelspecs written under data_dir/kernels are offered by the server
     proc: subprocess.Popen[bytes]
     log_path: Path
     _log: IO[bytes] = field(repr=False)
@@ -152,7 +153,9 @@ def start_lab_server(
     log_path = workdir / "server.log"
     log = log_path.open("wb")
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root)
-    server = LabServer(port=port, token=token, root_dir=root, proc=proc, log_path=log_path, _log=log)
+    server = LabServer(
+        port=port, token=token, root_dir=root, data_dir=workdir / "data", proc=proc, log_path=log_path, _log=log
+    )
 
     deadline = time.monotonic() + startup_timeout
     while True:
@@ -171,13 +174,13 @@ def start_lab_server(
         time.sleep(0.2)  # polling a server that is starting: there is nothing to wait on but the socket
 
 
-def write_notebook(root_dir: Path, name: str, cells: Sequence[str]) -> Path:
+def write_notebook(root_dir: Path, name: str, cells: Sequence[str], kernel: str = "python3") -> Path:
     """Write code cells as ``root_dir/name`` (python3 kernel, so no kernel-picker dialog); return the path."""
     nb = {
         "nbformat": 4,
         "nbformat_minor": 5,
         "metadata": {
-            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "kernelspec": {"name": kernel, "display_name": kernel, "language": "python"},
             "language_info": {"name": "python"},
         },
         "cells": [
@@ -195,6 +198,36 @@ def write_notebook(root_dir: Path, name: str, cells: Sequence[str]) -> Path:
     path = root_dir / name
     path.write_text(json.dumps(nb, indent=1))
     return path
+
+
+IPYKERNEL6 = "python3-ipykernel6"
+PIP_TARGET = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target"]
+
+
+def add_ipykernel6_kernel(server: LabServer, target: Path) -> str:
+    """Offer a kernel ``python3-ipykernel6``: this venv's python with ipykernel 6 put ahead of the installed 7.
+
+    The widget must work on both (ipykernel 7 changed how comm messages and threads interact, ipykernel #1450), so
+    ipykernel 6 (+ nest-asyncio, which only 6 needs) is pip-installed into ``target`` (from PyPI, once per
+    session) and put first on the kernel's PYTHONPATH. Returns the kernel name.
+    """
+    if not (target / "ipykernel" / "__init__.py").exists():
+        subprocess.run(
+            [*PIP_TARGET, str(target), "ipykernel>=6.29,<7", "nest-asyncio>=1.4"],
+            check=True,
+            timeout=300,
+        )
+    spec_dir = server.data_dir / "kernels" / IPYKERNEL6
+    spec_dir.mkdir(parents=True, exist_ok=True)
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3 (ipykernel 6)",
+        "language": "python",
+        "env": {"PYTHONPATH": os.pathsep.join([str(target), str(REPO_ROOT)])},
+        "metadata": {"debugger": False},
+    }
+    (spec_dir / "kernel.json").write_text(json.dumps(spec))
+    return IPYKERNEL6
 
 
 def notebook_url(server: LabServer, name: str, ui: UI = "lab") -> str:

@@ -186,19 +186,36 @@ def _open_waiting_notebook(
     ui: UI,
     *,
     first_cell_suffix: str = "",
+    kernel: str = "python3",
 ) -> NotebookSession:
     """Run All on [connect (+ suffix), wait()]; return once the wait() cell has started."""
-    nb = open_notebook(name, [_connect_cell(sb, _ref(wf_id)) + first_cell_suffix, _WAIT_CELL], ui)
+    nb = open_notebook(name, [_connect_cell(sb, _ref(wf_id)) + first_cell_suffix, _WAIT_CELL], ui, kernel=kernel)
     nb.run_all()
     nb.wait_for_output("WAITING")
     return nb
 
 
-def test_rows_change_live_and_approve_works_during_wait(open_notebook: OpenNotebook, stepped_sandbox: Sandbox) -> None:
+@pytest.mark.parametrize("ipykernel_major", [7, 6])
+def test_rows_change_live_and_approve_works_during_wait(
+    open_notebook: OpenNotebook, stepped_sandbox: Sandbox, request: pytest.FixtureRequest, ipykernel_major: int
+) -> None:
+    # ipykernel 7 is this venv's; 6 is put ahead of it in a kernel of its own (the sync thread and the click pump
+    # depend on ipykernel's internals, which changed in 7).
+    kernel = "python3" if ipykernel_major == 7 else request.getfixturevalue("ipykernel6")
     sb = stepped_sandbox
     wf_id = sb.launch("demo")
     _advance_until(sb, wf_id, "n0", NodePhase.RUNNING)
-    nb = _open_waiting_notebook(open_notebook, sb, wf_id, "live-approve.ipynb", "lab")
+    nb = _open_waiting_notebook(
+        open_notebook,
+        sb,
+        wf_id,
+        f"live-approve-ipykernel{ipykernel_major}.ipynb",
+        "lab",
+        first_cell_suffix="import ipykernel\nprint('IPYKERNEL', ipykernel.__version__)\n",
+        kernel=kernel,
+    )
+    version = nb.output().filter(has_text="IPYKERNEL").first.inner_text().split("IPYKERNEL")[1].split()[0]
+    assert version.startswith(f"{ipykernel_major}."), version
     # wait() showed the widget: the first node runs, nothing else started (time stands still until we advance).
     expect(_row(nb, "n0")).to_have_attribute("data-phase", "RUNNING", timeout=LONG_MS)
     expect(_row(nb, "n1")).to_have_count(0)
@@ -212,13 +229,13 @@ def test_rows_change_live_and_approve_works_during_wait(open_notebook: OpenNoteb
     expect(_row(nb, "n0").locator(".fxw-c-status")).to_contain_text("Succeeded")
     expect(_row(nb, "n1")).to_have_attribute("data-phase", "RUNNING", timeout=LONG_MS)
     assert nb.cell_is_running(1), "wait() returned before the execution finished"
-    nb.screenshot("live-running")
+    nb.screenshot(f"live-running-ipykernel{ipykernel_major}")
 
     _advance_until(sb, wf_id, "n4", NodePhase.RUNNING)  # the gate waits for its signal
     approve = _row(nb, "n4").locator('[data-action="approve"]')
     expect(approve).to_be_visible(timeout=LONG_MS)
     expect(_row(nb, "n4").locator(".fxw-c-status")).to_contain_text("Paused")
-    nb.screenshot("live-gate")
+    nb.screenshot(f"live-gate-ipykernel{ipykernel_major}")
     assert nb.cell_is_running(1)
     approve.click()
     # The kernel answers the click while wait() still blocks: SetSignal reached the sandbox.
@@ -230,7 +247,7 @@ def test_rows_change_live_and_approve_works_during_wait(open_notebook: OpenNoteb
     nb.wait_for_output("DONE SUCCEEDED")
     for key in ["n0", "n1", "n2", "n3", "n4", "n5"]:
         expect(_row(nb, key)).to_have_attribute("data-phase", "SUCCEEDED", timeout=LONG_MS)
-    nb.screenshot("live-done")
+    nb.screenshot(f"live-done-ipykernel{ipykernel_major}")
 
 
 def test_terminate_during_wait_aborts_the_execution_in_notebook7(
