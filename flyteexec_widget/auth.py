@@ -470,7 +470,8 @@ def from_config(cfg: Any, *, verify: bool | str = True) -> Authenticator | None:
     mode = cfg.auth_type
     header = cfg.authorization_header or None
     if mode is None:
-        return None
+        token = getattr(cfg, "access_token", None)  # FLYTE_CREDENTIALS_ACCESS_TOKEN
+        return StaticToken(token, header_key=header) if token else None
     if mode == "ClientSecret":
         return ClientSecret(
             cfg.client_id or "",

@@ -4,6 +4,11 @@ Follows flytekit's ``PlatformConfig.auto()``: the first config file found in the
 ``$FLYTECTL_CONFIG`` -> ``./flytekit.config`` -> ``~/.flyte/config`` -> ``~/.flyte/config.yaml`` is read
 (``*.yaml``/``*.yml`` as flytectl YAML, anything else as flytekit's legacy INI), and each
 ``FLYTE_{SECTION}_{OPTION}`` environment variable overrides the file's value.
+
+One addition of ours: ``FLYTE_CREDENTIALS_ACCESS_TOKEN`` (same naming scheme; flytekit has no such variable) holds
+a bearer token you already have (a CI secret, a token from your IdP). When set it is sent as is (a
+:class:`~flyteexec_widget.auth.StaticToken`), replacing the file's ``authType``; only an explicit
+``FLYTE_CREDENTIALS_AUTH_MODE`` takes precedence over it.
 """
 
 from __future__ import annotations
@@ -94,6 +99,8 @@ _ENTRIES: tuple[_Entry, ...] = (
     _Entry("scopes", "credentials", "scopes", "admin.scopes", _to_list),
     _Entry("audience", "credentials", "audience", "admin.audience"),
     _Entry("command", "credentials", "command", "admin.command", _to_command),
+    # ours (see the module docstring): a ready-made bearer token; no YAML key, tokens do not belong in files.
+    _Entry("access_token", "credentials", "access_token", None),
     # flyteidl's Go client options; flytekit has no env var for them, so neither do we.
     _Entry("token_url", "credentials", None, "admin.tokenUrl"),
     _Entry("authorization_header", "credentials", None, "admin.authorizationHeader"),
@@ -121,6 +128,7 @@ class PlatformConfig:
     command: tuple[str, ...] = ()
     token_url: str | None = None
     authorization_header: str | None = None
+    access_token: str | None = field(default=None, repr=False)  # FLYTE_CREDENTIALS_ACCESS_TOKEN
     source: str | None = None  # the file read, if any
 
     def __post_init__(self) -> None:
@@ -242,10 +250,12 @@ def load_config(path: str | os.PathLike[str] | None = None, environ: Mapping[str
     if "auth_type" in values:
         where = "FLYTE_CREDENTIALS_AUTH_MODE" if "FLYTE_CREDENTIALS_AUTH_MODE" in env else "admin.authType"
         values["auth_type"] = canonical_auth_type(values["auth_type"], where=where)
+    if values.get("access_token") and "FLYTE_CREDENTIALS_AUTH_MODE" not in env:
+        values["auth_type"] = None  # a token given in the environment beats the file's authType (see above)
     cfg = PlatformConfig(**values, source=str(file) if file else None)
     # flytekit: a client secret found through clientSecretLocation/clientSecretEnvVar selects ClientSecret mode.
     # We let it replace only "no mode" or Pkce (which cannot work in a kernel), never an explicit other mode.
-    if cfg.auth_type in (None, "Pkce") and cfg.resolved_client_secret():
+    if cfg.auth_type in (None, "Pkce") and not cfg.access_token and cfg.resolved_client_secret():
         cfg = _replace(cfg, auth_type="ClientSecret")
     return cfg
 

@@ -237,6 +237,30 @@ def test_pkce_works_until_the_server_wants_a_token(tmp_path: Path) -> None:
     assert "ClientSecret" in str(ei.value)
 
 
+def test_access_token_from_the_environment_is_sent_as_a_static_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # flytectl's configs often say authType: Pkce; a token from the environment wins over the file's mode
+    with serve() as fake:
+        fake.admin.add_execution(wf_id())
+        fake.state.required_auth = ("authorization", "Bearer env-token-123")
+        f = write(
+            tmp_path / "c.yaml", f"admin:\n  endpoint: dns:///{fake.endpoint}\n  insecure: true\n  authType: Pkce\n"
+        )
+        monkeypatch.setenv("FLYTE_CREDENTIALS_ACCESS_TOKEN", "env-token-123")
+        cfg = load_config(f)
+        assert (cfg.auth_type, cfg.access_token) == (None, "env-token-123")
+        assert "env-token-123" not in repr(cfg)
+        with Remote.from_config(str(f)) as r:
+            assert isinstance(r.auth, auth.StaticToken)
+            assert r.get_execution(wf_id()).id.name == "exec1"
+            assert "env-token-123" not in repr(r) + repr(r.auth)
+    # an explicit mode in the environment takes precedence over the token
+    monkeypatch.setenv("FLYTE_CREDENTIALS_AUTH_MODE", "ExternalCommand")
+    monkeypatch.setenv("FLYTE_CREDENTIALS_COMMAND", "get-token")
+    assert isinstance(Remote.from_config(str(f)).auth, auth.ExternalCommand)
+
+
 def test_env_var_names_match_flytekit() -> None:
     # the ones flyteadmin-semantics.md lists, spelled as flytekit spells them
     for name in (
@@ -248,6 +272,7 @@ def test_env_var_names_match_flytekit() -> None:
         "FLYTE_CREDENTIALS_CLIENT_SECRET",
         "FLYTE_CREDENTIALS_AUTH_MODE",
         "FLYTE_CREDENTIALS_SCOPES",
+        "FLYTE_CREDENTIALS_ACCESS_TOKEN",  # ours, same scheme
     ):
         assert name in ENV_VARS
 
