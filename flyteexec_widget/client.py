@@ -28,11 +28,12 @@ from flyteidl.service import (
     dataproxy_pb2_grpc,
     signal_pb2_grpc,
 )
+from google.protobuf.message import Message
 
 from . import auth as _auth
 from .config import load_config
 from .errors import TRANSIENT_CODES, ConfigError, FlyteAssertion, RpcFailure, UnavailableError, translate_rpc_error
-from .refs import ExecutionRef, console_base, execution_url, normalize_endpoint, parse_execution_ref
+from .refs import ExecutionRef, console_base, entity_url, execution_url, normalize_endpoint, parse_execution_ref
 
 if TYPE_CHECKING:
     from .executions import FlyteWorkflowExecution
@@ -93,6 +94,21 @@ NO_RETRY = RetryPolicy(max_attempts=1)
 
 def _bool_literal(value: bool) -> literals_pb2.Literal:
     return literals_pb2.Literal(scalar=literals_pb2.Scalar(primitive=literals_pb2.Primitive(boolean=value)))
+
+
+_ENTITY_KIND = {identifier_pb2.TASK: "task", identifier_pb2.LAUNCH_PLAN: "launch_plan"}  # anything else: workflow
+
+
+def _entity_id(obj: Any) -> identifier_pb2.Identifier | None:
+    """The ``core.Identifier`` of a registered entity (the id itself, an admin Task/Workflow/LaunchPlan, a view or
+    flytekit model of one), else None (executions have other identifier types)."""
+    to_idl = getattr(obj, "to_flyte_idl", None)
+    if callable(to_idl):
+        obj = to_idl()
+    if isinstance(obj, identifier_pb2.Identifier):
+        return obj
+    ident = getattr(obj, "id", None) if isinstance(obj, Message) else None
+    return ident if isinstance(ident, identifier_pb2.Identifier) else None
 
 
 def _ts_key(msg: Any) -> tuple[int, int]:
@@ -596,7 +612,13 @@ class Remote:
         return console_base(self.endpoint, self.insecure, self.console_endpoint)
 
     def generate_console_url(self, execution_or_id: Any) -> str:
-        """The console page of an execution (same string flytekit's ``generate_console_url`` builds)."""
+        """The console page of an execution, or of a task/workflow/launch plan given by its ``Identifier`` (or the
+        admin message, e.g. ``execution.flyte_workflow``): the same strings flytekit's ``generate_console_url``
+        builds. A node or task execution gives its workflow execution's page (flytekit fails on those)."""
+        entity = _entity_id(execution_or_id)
+        if entity is not None:
+            kind = _ENTITY_KIND.get(entity.resource_type, "workflow")
+            return entity_url(self.console_base(), kind, entity.project, entity.domain, entity.name, entity.version)
         wf_id = self._wf_id(execution_or_id)
         return execution_url(self.console_base(), wf_id.project, wf_id.domain, wf_id.name)
 

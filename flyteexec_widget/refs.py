@@ -17,6 +17,7 @@ __all__ = [
     "ACCEPTED_FORMS",
     "ExecutionRef",
     "console_base",
+    "entity_url",
     "execution_url",
     "normalize_endpoint",
     "parse_execution_ref",
@@ -80,6 +81,21 @@ def execution_url(base: str, project: str, domain: str, name: str) -> str:
     return f"{base.rstrip('/')}/console/projects/{p}/domains/{d}/executions/{n}"
 
 
+#: URL path segment of each entity kind, as flytekit's ``generate_console_url`` writes it.
+ENTITY_KINDS = ("workflow", "task", "launch_plan")
+
+
+def entity_url(base: str, kind: str, project: str, domain: str, name: str, version: str) -> str:
+    """The console page of a registered entity: ``{base}/console/projects/{p}/domains/{d}/{kind}/{name}/version/{v}``.
+
+    ``kind`` is ``workflow``, ``task`` or ``launch_plan`` (flytekit's spelling).
+    """
+    if kind not in ENTITY_KINDS:
+        raise InvalidReferenceError(f"entity kind must be one of {', '.join(ENTITY_KINDS)}, got {kind!r}")
+    p, d, n, v = (quote(part, safe="") for part in (project, domain, name, version))
+    return f"{base.rstrip('/')}/console/projects/{p}/domains/{d}/{kind}/{n}/version/{v}"
+
+
 def _check_part(what: str, value: Any, original: Any) -> str:
     if not isinstance(value, str) or not value:
         raise InvalidReferenceError(f"execution {what} is missing in {original!r}; {ACCEPTED_FORMS}")
@@ -140,6 +156,12 @@ def parse_execution_ref(
             p, d, n = project
             return ExecutionRef(
                 _check_part("project", p, project), _check_part("domain", d, project), _check_part("name", n, project)
+            )
+        if hasattr(project, "resource_type") or hasattr(project, "version"):
+            # a task/workflow/launch plan Identifier also has project/domain/name: do not read it as an execution
+            raise InvalidReferenceError(
+                f"{type(project).__name__} {project.project}:{project.domain}:{project.name} identifies a registered "
+                f"entity (task, workflow or launch plan), not an execution; {ACCEPTED_FORMS}"
             )
         if all(hasattr(project, a) for a in ("project", "domain", "name")):
             p, d, n = project.project, project.domain, project.name

@@ -12,7 +12,7 @@ from typing import Any
 
 import grpc
 import pytest
-from flyteidl.admin import execution_pb2, signal_pb2
+from flyteidl.admin import execution_pb2, signal_pb2, workflow_pb2
 from flyteidl.core import identifier_pb2, literals_pb2
 
 from flyteexec_widget import errors
@@ -384,6 +384,14 @@ def test_generate_console_url_and_repr(fake: FakeServer) -> None:
         assert r.generate_console_url(wid) == want
         assert r.generate_console_url("flytesnacks:development:abc") == want
         assert r.generate_console_url(execution_pb2.Execution(id=wid)) == want
+        task = identifier_pb2.Identifier(
+            resource_type=identifier_pb2.TASK, project="p", domain="d", name="wf.t1", version="v 1"
+        )
+        base = f"http://{fake.endpoint}/console/projects/p/domains/d"
+        assert r.generate_console_url(task) == f"{base}/task/wf.t1/version/v%201"
+        assert r.generate_console_url(workflow_pb2.Workflow(id=task)) == f"{base}/task/wf.t1/version/v%201"
+        with pytest.raises(errors.InvalidReferenceError, match="not an execution"):
+            r.terminate(task)  # an entity id is never read as an execution id
         assert repr(r) == f"Remote(endpoint='{fake.endpoint}', insecure=True, auth='StaticToken')"
         assert "tok-xyz" not in repr(r)
 

@@ -137,3 +137,19 @@ def test_same_url_as_flytekit(endpoint: str, insecure: bool, console: str | None
     want = fk.generate_console_url(WorkflowExecutionIdentifier("flytesnacks", "development", "abc123"))
     assert ours.generate_console_url("flytesnacks:development:abc123") == want
     assert execution_url(console_base(endpoint, insecure, console), "flytesnacks", "development", "abc123") == want
+    from flytekit.models.core.identifier import Identifier, ResourceType
+
+    # registered entities get their own pages, the same as flytekit's (flyteidl ids and flytekit models alike)
+    for rt in (ResourceType.TASK, ResourceType.WORKFLOW, ResourceType.LAUNCH_PLAN):
+        fk_id = Identifier(rt, "flytesnacks", "development", "wf.demo", "v1")
+        want = fk.generate_console_url(fk_id)
+        assert ours.generate_console_url(fk_id.to_flyte_idl()) == want
+        assert ours.generate_console_url(fk_id) == want
+
+
+def test_an_entity_identifier_is_not_taken_for_an_execution() -> None:
+    lp = identifier_pb2.Identifier(
+        resource_type=identifier_pb2.LAUNCH_PLAN, project="p", domain="d", name="wf.lp", version="v1"
+    )
+    with pytest.raises(InvalidReferenceError, match=r"p:d:wf.lp identifies a registered entity .* not an execution"):
+        parse_execution_ref(lp)
