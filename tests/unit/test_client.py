@@ -459,6 +459,28 @@ def test_tls_insecure_skip_verify_trusts_the_served_certificate(self_signed: tup
             assert r.get_execution(wf_id()).id.name == "exec1"
 
 
+@pytest.mark.parametrize("insecure", [True, False])
+def test_every_channel_has_keepalive_and_message_limits(monkeypatch: pytest.MonkeyPatch, insecure: bool) -> None:
+    # a load balancer that silently drops an idle connection must not leave calls hanging until their deadline
+    opened: list[tuple[str, dict[str, Any]]] = []
+    real_factory = grpc.insecure_channel
+    for kind in ("insecure_channel", "secure_channel"):
+
+        def record(target: str, *args: Any, _kind: str = kind, options: Any = (), **kw: Any) -> Any:
+            opened.append((_kind, dict(options)))
+            return real_factory(target)
+
+        monkeypatch.setattr(f"flyteexec_widget.client.grpc.{kind}", record)
+    with Remote("127.0.0.1:1", insecure=insecure) as r:
+        r._get_channel()
+    ((kind, options),) = opened
+    assert kind == ("insecure_channel" if insecure else "secure_channel")
+    assert options["grpc.keepalive_time_ms"] > 0
+    assert options["grpc.keepalive_timeout_ms"] > 0
+    assert options["grpc.keepalive_permit_without_calls"] == 1
+    assert options["grpc.max_receive_message_length"] >= 20 * 1024 * 1024
+
+
 def test_unreadable_ca_cert_file_is_a_config_error(tmp_path: Any) -> None:
     r = Remote("127.0.0.1:1", ca_cert_file_path=str(tmp_path / "nope.pem"))
     with r, pytest.raises(errors.ConfigError, match="caCertFilePath"):
