@@ -153,8 +153,9 @@ class RemoteExecutionBase:
         cls: type[_Self], base_model: Any, remote: Remote | None = None, type_hints: Mapping[str, type] | None = None
     ) -> _Self:
         """Wrap ``base_model``: one of our wrappers, a raw message, or anything with ``to_flyte_idl()`` (a flytekit
-        model or flytekit's own ``Flyte*Execution``; note that flytekit models rebuild their message and drop
-        fields they do not know, so prefer passing the message itself when you have it).
+        model or flytekit's own ``Flyte*Execution``, whose ``type_hints`` are kept unless ``type_hints`` is given;
+        note that flytekit models rebuild their message and drop fields they do not know, so prefer passing the
+        message itself when you have it).
         """
         if isinstance(base_model, RemoteExecutionBase):
             if not isinstance(base_model, cls):
@@ -172,6 +173,10 @@ class RemoteExecutionBase:
                 f"{cls.__name__}.promote_from_model needs a {cls._PROTO.DESCRIPTOR.full_name} message, an object "
                 f"with to_flyte_idl() returning one, or a {cls.__name__}; got {type(base_model).__name__}"
             )
+        if type_hints is None:
+            # flytekit's own FlyteWorkflowExecution keeps the hints given to FlyteRemote.execute(type_hints=...)
+            theirs = getattr(base_model, "_type_hints", None)
+            type_hints = theirs if isinstance(theirs, Mapping) else None
         return cls(proto, remote, type_hints)
 
     def to_flyte_idl(self) -> Any:

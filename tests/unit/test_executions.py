@@ -506,6 +506,14 @@ def test_promote_from_flytekit_objects() -> None:
     assert from_model.id.name == from_wrapper.id.name == "abc123"
     assert from_model.phase is WorkflowPhase.SUCCEEDED
     assert from_model.execution_url == "https://console/executions/abc123"
+    # type hints given to flytekit (FlyteRemote.execute(type_hints=...)) keep coercing the outputs
+    from flytekit.remote.executions import FlyteWorkflowExecution as FkWorkflowExecution
+
+    fk_hinted = FkWorkflowExecution.promote_from_model(Execution.from_flyte_idl(pb), type_hints={"o0": float})
+    hinted = FlyteWorkflowExecution.promote_from_model(
+        fk_hinted, remote=FakeRemote(_data_response(outputs=_int_map(o0=3)))
+    )
+    assert isinstance(hinted.outputs["o0"], float)
     node = FlyteNodeExecution.promote_from_model(NodeExecution.from_flyte_idl(NODE_FIXTURES["task_failed"]))
     assert node.error is not None
     assert node.error.message == "boom: ValueError"
