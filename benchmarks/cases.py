@@ -128,9 +128,17 @@ def limit_s(depth: int, latency_ms: float) -> float:
 # cold full-tree sync
 # ----------------------------------------------------------------------------------------------------------------
 def cold_sync(
-    sb: SandboxProcess, case: Case, wf: str, latency: float, budget: Budget, fk: FlytekitPolicy
+    sb: SandboxProcess,
+    case: Case,
+    wf: str,
+    latency: float,
+    budget: Budget,
+    fk: FlytekitPolicy,
+    keep: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A fresh client fetches the (finished) execution and syncs its whole tree; ours again with all data read."""
+    """A fresh client fetches the (finished) execution and syncs its whole tree; ours again with all data read.
+
+    ``keep`` receives ours' last synced ``execution`` (reused for the browser figures)."""
     sb.set_latency(latency)
     ours, eager, flytekit = Samples(), Samples(), Samples()
     shape = C.TreeShape(0, 0)
@@ -141,6 +149,8 @@ def cold_sync(
             ex, wall, rpcs = _timed(sb, lambda r=remote: C.ours_fetch_and_sync(r, wf))  # type: ignore[misc]
             shape = C.ours_shape(ex)
             ours.add(wall, rpcs)
+            if keep is not None:
+                keep["execution"] = ex
             _, wall2, rpcs2 = _timed(sb, lambda r=remote, e=ex: C.ours_fetch_all_data(r, e))  # type: ignore[misc]
             eager.add(wall + wall2, rpcs + rpcs2)
         finally:
@@ -281,15 +291,10 @@ def refresh(
     """From a frozen mid-run state, advance ``step_s`` of sandbox time, then refresh both clients on that state.
 
     Ours: ``sync_execution`` on an already-synced execution (its TreeSync fetches only what can change), then the
-    model update and the widget patch (their bytes are recorded). flytekit: ``sync_execution`` again. One launch
-    serves every latency (fresh clients per latency, first synced at 0 ms, untimed); the state keeps moving.
+    model update and the widget patch (their bytes are recorded). flytekit: ``sync_execution`` again on its
+    already-synced execution. Both clients are synced once (at 0 ms, untimed), then refreshed ``budget`` times at
+    each latency in turn; the state keeps moving forward ``step_s`` before every refresh.
     """
-    return [_refresh_at(sb, case, wf, latency, step_s, budget, fk) for latency in latencies]
-
-
-def _refresh_at(
-    sb: SandboxProcess, case: Case, wf: str, latency: float, step_s: float, budget: Budget, fk: FlytekitPolicy
-) -> dict[str, Any]:
     from flyteexec_widget.model import ExecutionModel
 
     sb.set_latency(0)
@@ -300,21 +305,63 @@ def _refresh_at(
     widget = attach_widget(model, ex, recorder)
     recorder.take()
     shape = C.ours_shape(ex)
-    est = fk.estimate("refresh", latency, shape.nodes)
-    run_fk = not (est is not None and est > fk.skip_above_s)
-    fr: Any = None
-    fx: Any = None
-    flytekit = Samples()
-    if run_fk:
+    ests = {lat: fk.estimate("refresh", lat, shape.nodes) for lat in latencies}
+    run_fk = {lat: not (e is not None and e > fk.skip_above_s) for lat, e in ests.items()}
+    fk_state: dict[str, Any] = {"remote": None, "execution": None, "error": None}
+    if any(run_fk.values()):
         fr = C.flytekit_remote(sb.endpoint)
         try:
-            fx = C.flytekit_fetch_and_sync(fr, wf)
+            fk_state.update(remote=fr, execution=C.flytekit_fetch_and_sync(fr, wf))
         except Exception as exc:
-            flytekit.error = _error(exc)
-            fr = None
+            fk_state["error"] = _error(exc)
+    out = []
+    try:
+        for latency in latencies:
+            out.append(
+                _refresh_at(
+                    sb,
+                    case,
+                    wf,
+                    latency,
+                    step_s,
+                    budget,
+                    fk,
+                    remote,
+                    ex,
+                    model,
+                    recorder,
+                    fk_state,
+                    run_fk[latency],
+                    ests[latency],
+                )
+            )
+    finally:
+        widget.close()
+        remote.close()
+    return out
+
+
+def _refresh_at(
+    sb: SandboxProcess,
+    case: Case,
+    wf: str,
+    latency: float,
+    step_s: float,
+    budget: Budget,
+    fk: FlytekitPolicy,
+    remote: Any,
+    ex: Any,
+    model: Any,
+    recorder: CommRecorder,
+    fk_state: dict[str, Any],
+    run_fk: bool,
+    est: float | None,
+) -> dict[str, Any]:
+    shape = C.ours_shape(ex)
+    flytekit = Samples(error=fk_state["error"])
     sb.set_latency(latency)
     ours = Samples()
-    fk_left = min(budget.reps, fk.reps)
+    fk_left = min(budget.reps, fk.reps) if run_fk else 0
     fk_start = time.perf_counter()
     before = sb.truth(wf)
     for _ in budget.runs():
@@ -330,16 +377,15 @@ def _refresh_at(
         sent, _messages, patched = recorder.take()
         ours.add(wall + apply_s, rpcs, sync_s=wall, model_s=apply_s, changed=changed, bytes=sent, rows=patched)
         fk_time_left = not flytekit.wall or time.perf_counter() - fk_start < fk.seconds
-        if fr is not None and fk_left > 0 and fk_time_left:
+        if fk_state["remote"] is not None and fk_left > 0 and fk_time_left:
             try:
-                fx, fwall, frpcs = _timed(sb, partial(C.flytekit_refresh, fr, fx))
+                fx, fwall, frpcs = _timed(sb, partial(C.flytekit_refresh, fk_state["remote"], fk_state["execution"]))
+                fk_state["execution"] = fx
                 flytekit.add(fwall, frpcs)
                 fk_left -= 1
             except Exception as exc:
-                flytekit.error = _error(exc)
-                fr = None
-    widget.close()
-    remote.close()
+                flytekit.error = fk_state["error"] = _error(exc)
+                fk_state["remote"] = None
     if flytekit.wall:
         fk.learn("refresh", latency, shape.nodes, statistics_median(flytekit.wall))
     fk_json: dict[str, Any] = flytekit.to_json()
@@ -351,7 +397,6 @@ def _refresh_at(
             "the same latency on a smaller tree",
         }
     bytes_per_row = [b / r for b, r in zip(ours.extra.get("bytes", []), ours.extra.get("rows", []), strict=True) if r]
-    ours_json = ours.to_json()
     speedup = paired_ratios(flytekit.wall, ours.wall)
     if speedup is None and not run_fk and est is not None and ours.wall:
         speedup = Figure.estimated(est / statistics_median(ours.wall))
@@ -360,10 +405,10 @@ def _refresh_at(
         "scenario": case.label,
         "latency_ms": latency,
         "step_s": step_s,
-        "nodes": shape.nodes,
+        "nodes": C.ours_shape(ex).nodes,
         "depth": shape.depth,
         "limit_s": limit_s(shape.depth, latency),
-        "ours": ours_json,
+        "ours": ours.to_json(),
         "flytekit": fk_json,
         "bytes_per_changed_row": to_json(Figure.of(bytes_per_row)),
         "speedup": to_json(speedup),
@@ -426,8 +471,10 @@ def wait_case(
 # ----------------------------------------------------------------------------------------------------------------
 # memory and CPU
 # ----------------------------------------------------------------------------------------------------------------
-def memory_per_node(sb: SandboxProcess, wf: str, client: str) -> dict[str, Any]:
-    """Python memory (tracemalloc) held after a full sync (+ model rows for ours), per node."""
+def memory_per_node(sb: SandboxProcess, wf: str, client: str, keep: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Python memory (tracemalloc) held after a full sync (+ model rows for ours), per node.
+
+    ``keep`` receives ours' synced ``execution`` and ``model`` (reused for the browser figures)."""
     sb.set_latency(0)
     gc.collect()
     tracemalloc.start(1)
@@ -439,8 +486,11 @@ def memory_per_node(sb: SandboxProcess, wf: str, client: str) -> dict[str, Any]:
 
             remote = C.ours_remote(sb.endpoint)
             ex = C.ours_fetch_and_sync(remote, wf)
-            held += [remote, ex, ExecutionModel(ex)]
+            model = ExecutionModel(ex)
+            held += [remote, ex, model]
             nodes = C.ours_shape(ex).nodes
+            if keep is not None:
+                keep.update(execution=ex, model=model)
         else:
             fr = C.flytekit_remote(sb.endpoint)
             fx = C.flytekit_fetch_and_sync(fr, wf)

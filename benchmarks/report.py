@@ -215,10 +215,11 @@ def markdown(doc: dict[str, Any]) -> str:
             if r.get("error"):
                 rows.append([f"memory per node ({r['client']})", "failed: " + r["error"]])
             else:
+                note = f"; {r['note']}" if r.get("note") else ""
                 rows.append(
                     [
                         f"Python memory per node, {r['client']} ({r.get('scenario')}, {r['nodes']} nodes, tracemalloc)",
-                        f"{_num(r['bytes_per_node'], 'B')} held (peak {_num(r['peak_bytes_per_node'], 'B')})",
+                        f"{_num(r['bytes_per_node'], 'B')} held (peak {_num(r['peak_bytes_per_node'], 'B')}){note}",
                     ]
                 )
         for r in cpu:

@@ -40,6 +40,9 @@ from .server import SandboxProcess
 log = logging.getLogger("benchmarks")
 
 
+SECTIONS = ("cold", "refresh", "browser", "memory", "wait", "cpu")
+
+
 @dataclass
 class Plan:
     """What one run measures."""
@@ -62,6 +65,10 @@ class Plan:
     cpu_warmup_s: float = 3.0
     cpu_period_s: float = 10.0
     wait_flytekit_skip_nodes: int = 1000  # flytekit wait() on trees this big only at 0 ms (each poll is a full sync)
+    #: Trace memory on memory_ours only if its untraced cold sync took at most this long, else on memory_fallback.
+    memory_max_sync_s: float = 60.0
+    memory_fallback: Case | None = None
+    sections: frozenset[str] = frozenset(SECTIONS)
     notes: list[str] = field(default_factory=list)
 
 
@@ -118,7 +125,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
             cpu_period_s=2.0,
         )
     return Plan(
-        reps=args.reps or 5,
+        reps=args.reps or 3,
         latencies=args.latency or [0.0, 5.0],
         cold=[
             Case("all-kinds", "all-kinds"),
@@ -136,6 +143,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
         if args.no_wait
         else [Case("all-kinds", "all-kinds"), Case("deep", "deep"), Case("wide-1000", "wide", {"size": 1000})],
         memory_ours=Case("wide-10000", "wide", {"size": 10000}),
+        memory_fallback=Case("wide-1000", "wide", {"size": 1000}),
         memory_flytekit=Case("wide-1000", "wide", {"size": 1000}),
         cpu=[] if args.no_cpu else [_rolling(1000, 10)[0]],
         browser_sizes=[] if args.no_browser else [1000, 10000],
@@ -179,11 +187,46 @@ def _progress(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
-def run(plan: Plan) -> dict[str, Any]:
-    """Run the plan; returns the JSON document."""
+class _Sink:
+    """Collects results; prints a one-line summary of each and rewrites the partial JSON file as it goes."""
+
+    def __init__(self, doc: dict[str, Any], json_path: str | None) -> None:
+        self.doc = doc
+        self.json_path = json_path
+
+    def add(self, record: dict[str, Any]) -> None:
+        self.doc["results"].append(record)
+        _progress("  " + summary(record))
+        if self.json_path:
+            Path(self.json_path).write_text(json.dumps(self.doc, indent=2, default=str))
+
+    def extend(self, records: list[dict[str, Any]]) -> None:
+        for r in records:
+            self.add(r)
+
+
+def summary(r: dict[str, Any]) -> str:
+    """One line: what was measured and the medians."""
+
+    def med(f: Any) -> str:
+        return "-" if not f else f"{f['median']:.4g}" + ("~" if f.get("estimate") else "")
+
+    head = f"{r.get('case')} {r.get('scenario', r.get('tree', ''))} {r.get('latency_ms', '')}"
+    if r.get("case") in ("cold_sync", "refresh"):
+        fk = r["flytekit"]
+        return (
+            f"{head}: ours {med(r['ours'].get('wall_s'))} s / {med(r['ours'].get('rpcs'))} RPCs, flytekit "
+            f"{med(fk.get('wall_s'))} s / {med(fk.get('rpcs'))} RPCs {fk.get('error', '')}"
+        )
+    keys = ("client", "rpcs", "detection_delay_s", "bytes_per_node", "cpu_share", "error", "skipped")
+    return head + ": " + ", ".join(f"{k}={r[k]}" for k in keys if k in r)
+
+
+def run(plan: Plan, json_path: str | None = None) -> dict[str, Any]:
+    """Run the plan; returns the JSON document (also written to ``json_path`` after each result, if given)."""
     started = time.time()
     results: dict[str, Any] = {"machine": machine(), "plan": _plan_json(plan), "results": []}
-    out: list[dict[str, Any]] = results["results"]
+    out = _Sink(results, json_path)
     fk = FlytekitPolicy(plan.reps, plan.flytekit_seconds, plan.flytekit_skip_s)
     browser_trees: dict[str, Any] = {}
     with SandboxProcess(clock="stepped") as sb:
@@ -191,35 +234,64 @@ def run(plan: Plan) -> dict[str, Any]:
         _progress("warm-up (imports, first channels; not measured)")
         cases.warm_up(sb)
         finished: dict[str, str] = {}
-        for case in plan.cold:
+        synced: dict[str, Any] = {}  # label -> ours' synced execution (0 ms cold sync), for the browser figures
+        slowest: dict[str, float] = {}  # label -> ours' median cold sync at the first latency
+        for case in plan.cold if "cold" in plan.sections else []:
             _progress(f"launch {case.label}")
             wf = sb.launch(case.scenario, **case.params)
             sb.settle(wf)
             finished[case.label] = wf
-            for latency in plan.latencies:
+            for i, latency in enumerate(plan.latencies):
                 _progress(f"cold sync {case.label} @ {latency:g} ms")
-                out.append(cases.cold_sync(sb, case, wf, latency, Budget(plan.reps, plan.case_seconds), fk))
-        for case, mid in plan.refresh:
+                keep: dict[str, Any] = {}
+                rec = cases.cold_sync(sb, case, wf, latency, Budget(plan.reps, plan.case_seconds), fk, keep=keep)
+                out.add(rec)
+                if i == 0:
+                    slowest[case.label] = (rec["ours"].get("wall_s") or {}).get("median", 0.0)
+                    if case.label in {f"wide-{n}" for n in plan.browser_sizes}:
+                        synced[case.label] = keep.get("execution")
+        for case, mid in plan.refresh if "refresh" in plan.sections else []:
             _progress(f"refresh {case.label} (launch, advance {mid:g} s)")
             wf = sb.launch(case.scenario, **case.params)
             sb.advance(mid)
             _progress(f"refresh {case.label} @ {', '.join(f'{x:g}' for x in plan.latencies)} ms")
-            out += cases.refresh(sb, case, wf, plan.latencies, plan.step_s, Budget(plan.reps, plan.case_seconds), fk)
-        if plan.memory_ours is not None:
-            _progress(f"memory (ours) {plan.memory_ours.label}")
-            wf = finished.get(plan.memory_ours.label) or _settled(sb, plan.memory_ours)
-            out.append({**cases.memory_per_node(sb, wf, "ours"), "scenario": plan.memory_ours.label})
-        if plan.memory_flytekit is not None:
+            out.extend(
+                cases.refresh(sb, case, wf, plan.latencies, plan.step_s, Budget(plan.reps, plan.case_seconds), fk)
+            )
+        if "browser" in plan.sections:
+            from flyteexec_widget.model import ExecutionModel
+
+            from . import browser
+
+            for size in plan.browser_sizes:
+                label = f"wide-{size}"
+                ex = synced.pop(label, None)
+                if ex is not None:
+                    browser_trees[label] = browser.widget_messages(ExecutionModel(ex), ex)
+                else:
+                    wf = finished.get(label) or _settled(sb, Case(label, "wide", {"size": size}))
+                    browser_trees[label] = _widget_messages(sb, wf)
+        synced.clear()
+        if plan.memory_ours is not None and "memory" in plan.sections:
+            mcase, note = plan.memory_ours, ""
+            took = slowest.get(mcase.label, 0.0)
+            if took > plan.memory_max_sync_s and plan.memory_fallback is not None:
+                note = (
+                    f"{mcase.label} not traced: its untraced sync alone took {took:.0f} s (> "
+                    f"{plan.memory_max_sync_s:.0f} s); measured on {plan.memory_fallback.label} instead"
+                )
+                mcase = plan.memory_fallback
+            _progress(f"memory (ours) {mcase.label}")
+            wf = finished.get(mcase.label) or _settled(sb, mcase)
+            rec = {**cases.memory_per_node(sb, wf, "ours"), "scenario": mcase.label}
+            out.add({**rec, "note": note} if note else rec)
+        if plan.memory_flytekit is not None and "memory" in plan.sections:
             _progress(f"memory (flytekit) {plan.memory_flytekit.label}")
             wf = finished.get(plan.memory_flytekit.label) or _settled(sb, plan.memory_flytekit)
             try:
-                out.append({**cases.memory_per_node(sb, wf, "flytekit"), "scenario": plan.memory_flytekit.label})
+                out.add({**cases.memory_per_node(sb, wf, "flytekit"), "scenario": plan.memory_flytekit.label})
             except Exception as exc:
-                out.append({"case": "memory", "client": "flytekit", "error": cases._error(exc)})
-        for size in plan.browser_sizes:
-            label = f"wide-{size}"
-            wf = finished.get(label) or _settled(sb, Case(label, "wide", {"size": size}))
-            browser_trees[label] = _widget_messages(sb, wf)
+                out.add({"case": "memory", "client": "flytekit", "error": cases._error(exc)})
     if browser_trees:
         _progress(f"browser: {', '.join(browser_trees)}")
         try:
@@ -227,14 +299,14 @@ def run(plan: Plan) -> dict[str, Any]:
 
             out.extend(browser.measure(browser_trees, plan.reps))
         except Exception as exc:
-            out.append({"case": "browser", "error": cases._error(exc)})
-    if plan.wait or plan.cpu:
+            out.add({"case": "browser", "error": cases._error(exc)})
+    if (plan.wait and "wait" in plan.sections) or (plan.cpu and "cpu" in plan.sections):
         with SandboxProcess(clock="real", speed=plan.speed) as rb:
-            for case in plan.wait:
+            for case in plan.wait if "wait" in plan.sections else []:
                 for latency in plan.latencies:
                     for client in ("ours", "flytekit"):
                         if client == "flytekit" and latency > 0 and case.size_hint >= plan.wait_flytekit_skip_nodes:
-                            out.append(
+                            out.add(
                                 {
                                     "case": "wait",
                                     "scenario": case.label,
@@ -245,12 +317,12 @@ def run(plan: Plan) -> dict[str, Any]:
                             )
                             continue
                         _progress(f"wait {case.label} @ {latency:g} ms, {client}")
-                        out.append(cases.wait_case(rb, case, latency, client, plan.flytekit_poll_s, timeout_s=600))
-            for case in plan.cpu:
+                        out.add(cases.wait_case(rb, case, latency, client, plan.flytekit_poll_s, timeout_s=600))
+            for case in plan.cpu if "cpu" in plan.sections else []:
                 for client in ("ours", "flytekit"):
                     _progress(f"cpu share {case.label}, {client}")
                     rb_case = Case(case.label, case.scenario, case.params)
-                    out.append(cases.cpu_share(rb, rb_case, plan.cpu_warmup_s, plan.cpu_period_s, client))
+                    out.add(cases.cpu_share(rb, rb_case, plan.cpu_warmup_s, plan.cpu_period_s, client))
     results["machine"]["loadavg_end"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else []
     results["elapsed_s"] = time.time() - started
     return results
@@ -297,7 +369,7 @@ def _plan_json(plan: Plan) -> dict[str, Any]:
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0] if __doc__ else None)
     p.add_argument("--quick", action="store_true", help="small trees, one repetition (the CI smoke run)")
-    p.add_argument("--reps", type=int, default=0, help="repetitions per figure (default 5, --quick 1)")
+    p.add_argument("--reps", type=int, default=0, help="repetitions per figure (default 3, --quick 1)")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
     p.add_argument(
         "--latency", type=float, action="append", help="added latency per RPC in ms (repeatable; default 0 and 5)"
@@ -306,8 +378,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--flytekit-skip",
         type=float,
-        default=120.0,
+        default=60.0,
         help="skip a flytekit run predicted to take longer than this many seconds (the estimate is reported)",
+    )
+    p.add_argument(
+        "--only",
+        metavar="SECTIONS",
+        help=f"comma-separated subset of {','.join(SECTIONS)} (default: all)",
     )
     p.add_argument("--no-browser", action="store_true", help="leave out the Chromium rendering figures")
     p.add_argument("--no-wait", action="store_true", help="leave out the wait() figures")
@@ -318,6 +395,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     for lat in args.latency or []:
         if lat < 0:
             p.error(f"--latency must be >= 0 ms, got {lat:g}")
+    if args.only:
+        bad = sorted(set(args.only.split(",")) - set(SECTIONS))
+        if bad:
+            p.error(f"--only: unknown section {bad[0]!r}; valid: {', '.join(SECTIONS)}")
     if args.speed < 0:
         p.error(f"--speed must be > 0, got {args.speed:g}")
     return args
@@ -327,7 +408,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     plan = make_plan(args)
-    results = run(plan)
+    if args.only:
+        plan.sections = frozenset(args.only.split(","))
+    results = run(plan, args.json)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2, default=str))
     print(markdown(results))

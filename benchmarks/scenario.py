@@ -4,9 +4,10 @@ a time.
 The sandbox's ``wide`` scenario starts every node at once and finishes them in five groups of 20%, so between two
 refreshes either nothing changes or a fifth of the tree does. A steady-state refresh figure needs the state the
 issue describes: many nodes listed, about ``active`` of them running, about 1% changing per half second. Here
-``active`` chains run side by side (node ``i`` follows node ``i - active``), each node runs one second, so every
-``1 / active`` seconds one node finishes and the next one starts. As in FlyteAdmin, a node exists only once it
-started: at ``t`` seconds about ``active * t`` nodes are listed, all finished except the ``active`` running ones.
+``active`` chains run side by side (node ``i`` follows node ``i - active``), started ``1 / active`` seconds apart,
+each node runs one second, so every ``1 / active`` seconds one node finishes and the next one starts. As in
+FlyteAdmin, a node exists only once it started: at ``t`` seconds about ``active * t`` nodes are listed, all
+finished except the ``active`` running ones.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ def _rolling(size: int, active: int) -> Script:
             inputs={"i": i},
             outputs={"o0": i * i},
             attempts=(Attempt(RUN_S, queued_s=0.0),),
-            queued_s=0.0,
+            # Chains start 1/active s apart, so one node ends (and the next starts) every 1/active s, not all at once.
+            queued_s=i * RUN_S / active if i < active else 0.0,
         )
         for i in range(size)
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing as mp
+import os
 import threading
 import time
 import traceback
@@ -226,7 +227,17 @@ class _ChildState:
         raise ValueError(f"unknown sandbox command {method!r}")
 
 
+def _exit_with_parent() -> None:
+    """End this process when the benchmark process is gone (killed before it could say goodbye)."""
+    parent = os.getppid()
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
 def _child_main(conn: Connection, clock: str, speed: float) -> None:
+    threading.Thread(target=_exit_with_parent, daemon=True, name="bench-parent-watch").start()
     try:
         state = _ChildState(clock, speed)
     except BaseException:
