@@ -238,7 +238,9 @@ def load_config(path: str | os.PathLike[str] | None = None, environ: Mapping[str
         raw = _read_yaml(file) if file.suffix in (".yaml", ".yml") else _read_ini(file)
         log.info("using Flyte config %s", file)
     for e in _ENTRIES:
-        if e.env and e.env in env:
+        # An empty variable (``FLYTE_PLATFORM_URL=``) counts as unset and the file's value stays, as in flytekit
+        # (which, unlike us, reads an empty boolean variable as False).
+        if e.env and env.get(e.env, "").strip():
             raw[e.field] = env[e.env]
     values: dict[str, Any] = {}
     for e in _ENTRIES:
@@ -248,9 +250,11 @@ def load_config(path: str | os.PathLike[str] | None = None, environ: Mapping[str
             except (TypeError, ValueError) as exc:
                 raise ConfigError(f"bad value for {e.yaml or e.env}: {exc}") from None
     if "auth_type" in values:
-        where = "FLYTE_CREDENTIALS_AUTH_MODE" if "FLYTE_CREDENTIALS_AUTH_MODE" in env else "admin.authType"
+        where = (
+            "FLYTE_CREDENTIALS_AUTH_MODE" if env.get("FLYTE_CREDENTIALS_AUTH_MODE", "").strip() else "admin.authType"
+        )
         values["auth_type"] = canonical_auth_type(values["auth_type"], where=where)
-    if values.get("access_token") and "FLYTE_CREDENTIALS_AUTH_MODE" not in env:
+    if values.get("access_token") and not env.get("FLYTE_CREDENTIALS_AUTH_MODE", "").strip():
         values["auth_type"] = None  # a token given in the environment beats the file's authType (see above)
     cfg = PlatformConfig(**values, source=str(file) if file else None)
     # flytekit: a client secret found through clientSecretLocation/clientSecretEnvVar selects ClientSecret mode.

@@ -100,6 +100,16 @@ def test_env_overrides_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert "env-secret" not in repr(cfg)
 
 
+def test_empty_env_vars_count_as_unset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg_file = write(tmp_path / "c.yaml", "admin:\n  endpoint: file-host:443\n  insecure: true\n")
+    monkeypatch.setenv("FLYTECTL_CONFIG", str(cfg_file))
+    monkeypatch.setenv("FLYTE_PLATFORM_URL", "")
+    monkeypatch.setenv("FLYTE_PLATFORM_INSECURE", "")
+    monkeypatch.setenv("FLYTE_CREDENTIALS_AUTH_MODE", " ")
+    cfg = load_config()
+    assert (cfg.endpoint, cfg.insecure, cfg.auth_type) == ("file-host:443", True, None)
+
+
 def test_env_alone_is_enough(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FLYTE_PLATFORM_URL", "dns:///h:1")
     cfg = load_config()
