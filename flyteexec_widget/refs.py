@@ -122,7 +122,7 @@ def _parse_url(ref: str) -> ExecutionRef:
 
 def _parse_string(ref: str) -> ExecutionRef:
     text = ref.strip()
-    if "://" in text or text.startswith("/"):
+    if "/" in text:  # a URL, also without its scheme ("flyte.example.com/console/..."): "P:D:N" has no '/'
         return _parse_url(text)
     pieces = text.split(":")
     if len(pieces) == 3:

@@ -36,6 +36,8 @@ REF = ExecutionRef("flytesnacks", "development", "abc123")
         ),
         (("https://h/prefix/console/projects/flytesnacks/domains/development/executions/abc123#frag",), {}),
         (("/console/projects/flytesnacks/domains/development/executions/abc123",), {}),
+        (("flyte.example.com/console/projects/flytesnacks/domains/development/executions/abc123",), {}),
+        (("flyte.example.com:443/console/projects/flytesnacks/domains/development/executions/abc123",), {}),
         ((("flytesnacks", "development", "abc123"),), {}),
         ((identifier_pb2.WorkflowExecutionIdentifier(project="flytesnacks", domain="development", name="abc123"),), {}),
         ((REF,), {}),
