@@ -472,25 +472,18 @@ def from_config(cfg: Any, *, verify: bool | str = True) -> Authenticator | None:
     if mode is None:
         token = getattr(cfg, "access_token", None)  # FLYTE_CREDENTIALS_ACCESS_TOKEN
         return StaticToken(token, header_key=header) if token else None
+    # what both OAuth2 flows take from the config
+    oauth: dict[str, Any] = {
+        "token_url": cfg.token_url,
+        "scopes": cfg.scopes,
+        "audience": cfg.audience,
+        "header_key": header,
+        "verify": verify,
+    }
     if mode == "ClientSecret":
-        return ClientSecret(
-            cfg.client_id or "",
-            cfg.resolved_client_secret() or "",
-            token_url=cfg.token_url,
-            scopes=cfg.scopes,
-            audience=cfg.audience,
-            header_key=header,
-            verify=verify,
-        )
+        return ClientSecret(cfg.client_id or "", cfg.resolved_client_secret() or "", **oauth)
     if mode == "DeviceFlow":
-        return DeviceFlow(
-            cfg.client_id,
-            token_url=cfg.token_url,
-            scopes=cfg.scopes,
-            audience=cfg.audience,
-            header_key=header,
-            verify=verify,
-        )
+        return DeviceFlow(cfg.client_id, **oauth)
     if mode == "ExternalCommand":
         return ExternalCommand(cfg.command, header_key=header)
     if mode == "Pkce":
