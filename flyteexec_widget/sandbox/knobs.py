@@ -118,7 +118,8 @@ class KnobsInterceptor(_ServerInterceptor):
             self._counts.clear()
 
     def set_latency(self, ms: float) -> None:
-        """Add ``ms`` milliseconds (a real sleep) before every client call, to emulate a network."""
+        """Add ``ms`` milliseconds (a real sleep, on the call's own worker thread: concurrent calls overlap as on a
+        network) before every client call."""
         value = float(ms)
         if value != value or value < 0:
             raise ValueError(f"latency ms must be a number >= 0, got {ms!r}")
@@ -192,8 +193,15 @@ class KnobsInterceptor(_ServerInterceptor):
         with self._lock:
             self._counts[method] += 1
             latency = self._latency_s
-        if latency:
-            _sleep(latency)
+        return _delayed(self._handler(continuation, details, method, metadata), latency)
+
+    def _handler(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler[Any, Any] | None],
+        details: grpc.HandlerCallDetails,
+        method: str,
+        metadata: dict[str, str],
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
         code = self._injected(method)
         if code is not None:
             return _abort_handler(
@@ -209,3 +217,24 @@ class KnobsInterceptor(_ServerInterceptor):
             if not self._token_check(token):
                 return _abort_handler(grpc.StatusCode.UNAUTHENTICATED, "invalid or expired bearer token")
         return continuation(details)
+
+
+def _delayed(
+    handler: grpc.RpcMethodHandler[Any, Any] | None, latency_s: float
+) -> grpc.RpcMethodHandler[Any, Any] | None:
+    """``handler`` with ``latency_s`` of sleep before its behaviour, on the worker thread that runs the call.
+
+    gRPC runs ``intercept_service`` on the server's one serving thread: a sleep there would serialise every call
+    (N concurrent calls taking N x latency instead of ~latency, unlike a network). Every sandbox method is unary.
+    """
+    if not latency_s or handler is None or handler.unary_unary is None:
+        return handler
+    behaviour = handler.unary_unary
+
+    def slow(request: Any, context: grpc.ServicerContext) -> Any:
+        _sleep(latency_s)
+        return behaviour(request, context)
+
+    return grpc.unary_unary_rpc_method_handler(
+        slow, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer
+    )

@@ -7,9 +7,11 @@ of flyteadmin-semantics.md is checked on its own.
 from __future__ import annotations
 
 import itertools
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -866,6 +868,26 @@ def test_latency_sleeps_before_each_client_call(shared: Sandbox, c: Client, monk
     assert slept == [0.04]
     with pytest.raises(ValueError, match="latency"):
         shared.set_latency(-1)
+
+
+def test_latency_delays_concurrent_calls_independently(
+    shared: Sandbox, c: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two calls must be inside their latency sleep at the same time (as on a network): a barrier of two parties
+    # only opens then. A sleep on gRPC's single serving thread would hold the second call back: broken barrier.
+    barrier = threading.Barrier(2, timeout=10)
+    monkeypatch.setattr(knobs, "_sleep", lambda _s: barrier.wait())
+    wf_id = c.create()
+    shared.set_latency(5)
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            req = execution_pb2.WorkflowExecutionGetRequest(id=wf_id)
+            futures = [pool.submit(c.admin.GetExecution, req, timeout=30) for _ in range(2)]
+            phases = [f.result(timeout=30).closure.phase for f in futures]
+    finally:
+        shared.set_latency(0)
+    assert phases == [core_exec.WorkflowExecution.UNDEFINED] * 2
+    assert not barrier.broken
 
 
 def test_injected_failures_validate_arguments(shared: Sandbox) -> None:
