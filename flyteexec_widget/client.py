@@ -233,8 +233,9 @@ class Remote:
             if not host or not port.isdigit():
                 host, port = self.endpoint, "443"
             try:
-                pem = ssl.get_server_certificate((host, int(port)))
-            except OSError as e:
+                # bounded like an RPC: a black-holed endpoint would otherwise hang here, holding the channel lock
+                pem = ssl.get_server_certificate((host, int(port)), timeout=self.rpc_timeout)
+            except OSError as e:  # socket.timeout included
                 raise UnavailableError(
                     f"FlyteAdmin at {self.endpoint} is unavailable (insecure_skip_verify: cannot fetch its "
                     f"certificate: {e})",

@@ -481,6 +481,19 @@ def test_every_channel_has_keepalive_and_message_limits(monkeypatch: pytest.Monk
     assert options["grpc.max_receive_message_length"] >= 20 * 1024 * 1024
 
 
+def test_insecure_skip_verify_against_a_silent_server_is_unavailable_not_a_hang() -> None:
+    # the server accepts TCP (the kernel's backlog) but never answers the TLS handshake
+    import socket
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        endpoint = f"127.0.0.1:{silent.getsockname()[1]}"
+        r = Remote(endpoint, insecure_skip_verify=True, rpc_timeout=0.3)
+        with r, pytest.raises(errors.UnavailableError, match="cannot fetch its certificate"):
+            r.get_execution(wf_id())
+
+
 def test_unreadable_ca_cert_file_is_a_config_error(tmp_path: Any) -> None:
     r = Remote("127.0.0.1:1", ca_cert_file_path=str(tmp_path / "nope.pem"))
     with r, pytest.raises(errors.ConfigError, match="caCertFilePath"):
