@@ -14,6 +14,7 @@ import html
 import importlib
 import json
 import logging
+import math
 import shlex
 import ssl
 import subprocess
@@ -145,16 +146,27 @@ def _idp_error(data: dict[str, Any]) -> str:
     return f"{err}: {desc}" if desc else err
 
 
+def _seconds(value: Any, default: float | None) -> float | None:
+    """A positive number of seconds from an IdP's JSON (a number or a numeric string, as some IdPs send), else
+    ``default``: the reply is not trusted to be well-formed."""
+    if isinstance(value, bool):
+        return default
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return default
+    return seconds if math.isfinite(seconds) and seconds > 0 else default
+
+
 def _token_from(data: dict[str, Any], url: str) -> TokenResponse:
     tok = data.get("access_token")
     if not isinstance(tok, str) or not tok:
         raise LoginError(f"token endpoint {url} answered without an access_token")
     refresh = data.get("refresh_token")
-    exp = data.get("expires_in")
     return TokenResponse(
         access_token=tok,
         refresh_token=refresh if isinstance(refresh, str) and refresh else None,
-        expires_in=float(exp) if isinstance(exp, (int, float)) and not isinstance(exp, bool) else None,
+        expires_in=_seconds(data.get("expires_in"), None),
     )
 
 
@@ -393,8 +405,8 @@ class DeviceFlow(Authenticator):
                 method="DeviceFlow login",
             )
         self._prompt(str(data.get("verification_uri_complete") or verification), str(user_code))
-        interval = float(data.get("interval") or 5)
-        deadline = self._clock() + float(data.get("expires_in") or 600)
+        interval = _seconds(data.get("interval"), 5.0) or 5.0  # RFC 8628 defaults
+        deadline = self._clock() + (_seconds(data.get("expires_in"), 600.0) or 600.0)
         poll = {**base_form, "grant_type": "urn:ietf:params:oauth:grant-type:device_code", "device_code": device_code}
         while True:
             self._sleep(interval)

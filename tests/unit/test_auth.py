@@ -192,6 +192,30 @@ def test_device_flow_expires(idp: FakeIdP) -> None:
     assert t.sleeps == [4, 4, 4]
 
 
+def test_device_flow_survives_malformed_numbers_from_the_idp(idp: FakeIdP) -> None:
+    idp.replies["/device"] = [
+        (
+            200,
+            {
+                "device_code": "d",
+                "user_code": "u",
+                "verification_uri": "https://x/a",
+                "expires_in": "x",
+                "interval": "?",
+            },
+        )
+    ]
+    # a numeric string expiry (some IdPs send strings) counts; an unusable interval falls back to RFC 8628's 5 s
+    idp.replies["/token"] = [(200, {"access_token": "tok", "expires_in": "3600"})]
+    t = FakeTime()
+    a = DeviceFlow("cli", prompt=lambda u, c: None, sleep=t.sleep, clock=t.clock)
+    server = ServerAuthConfig(token_endpoint=idp.url + "/token", device_authorization_endpoint=idp.url + "/device")
+    assert a.refresh(server) == "tok"
+    assert t.sleeps == [5.0]
+    assert a._token is not None
+    assert a._token.expires_in == 3600.0
+
+
 def test_device_flow_denied(idp: FakeIdP) -> None:
     idp.replies["/device"] = [(200, {"device_code": "d", "user_code": "u", "verification_uri": "https://x/a"})]
     idp.replies["/token"] = [(400, {"error": "access_denied"})]
