@@ -6,9 +6,10 @@ it (``node_executions``, ``subworkflow_node_executions``, ``task_executions``, `
 change:
 
 * a scope (the top level of an execution, or the children of a parent node) is listed while its owner is not
-  terminal, and once more after the owner was seen terminal; after that it is final and never listed again;
-* a re-listing asks only for nodes updated since the last one (``gte(updated_at, watermark)``), so a 1,000-node
-  level costs one small page;
+  terminal, and once more, whole, after the owner was seen terminal; after that it is final and never listed again;
+* a re-listing asks only for nodes updated since the last one (``gte(node_execution_updated_at, watermark)``), so a
+  1,000-node level costs one small page; every :data:`FULL_LISTING_EVERY`-th listing of a level is whole, so an
+  event FlyteAdmin stored late (see :data:`WATERMARK_MARGIN`) shows up within a few refreshes, never "never";
 * task attempts are listed for running nodes and for nodes whose ``updated_at`` moved;
 * inputs, outputs and decks are never fetched here (the wrappers fetch them lazily).
 
@@ -76,9 +77,20 @@ NodeKind = str  # "task" | "subworkflow" | "dynamic" | "branch" | "launch_plan" 
 START_NODE_ID = "start-node"
 END_NODE_ID = "end-node"
 
-#: Re-listings ask for nodes updated since (newest updated_at seen - margin): FlyteAdmin stamps updated_at when it
-#: writes, and two writes can commit out of order, so a small overlap keeps a late commit from being missed.
-WATERMARK_MARGIN = _dt.timedelta(seconds=1)
+#: The column re-listings filter on. FlyteAdmin returns a node's ``closure.updated_at`` from the event's
+#: ``reported_at`` (propeller's clock) and stores the same value in ``node_execution_updated_at``; its ``updated_at``
+#: column is the row's write time on the admin's clock. The watermark comes from ``closure.updated_at``, so it is
+#: compared with the column that holds that very value: a clock difference between propeller and FlyteAdmin then
+#: cannot hide updates (with ``updated_at``, propeller running 2 s ahead would lose every update of the next 2 s).
+UPDATED_AT_COLUMN = "node_execution_updated_at"
+
+#: Re-listings ask for nodes with ``UPDATED_AT_COLUMN >= newest seen - margin`` (``gte``, so equal timestamps are
+#: included). An event stored more than this after its ``reported_at`` (a slow event RPC) can fall below the filter:
+#: the periodic whole listing (:data:`FULL_LISTING_EVERY`) and the final whole listing catch it.
+WATERMARK_MARGIN = _dt.timedelta(seconds=5)
+
+#: Every this many filtered listings of one level, one whole listing (one call more, a bigger page).
+FULL_LISTING_EVERY = 10
 
 #: Array subtask node ids with event version 1 end in "-n<index>".
 _SUBTASK_ID = re.compile(r"-n(\d+)$")
@@ -249,6 +261,7 @@ class _Scope:
     watermark: timestamp_pb2.Timestamp | None = None
     listed_for: tuple[int, int, int] | None = None  # owner version when last listed
     listed_in: int = -1  # refresh number of the last listing
+    filtered_listings: int = 0  # filtered listings since the last whole one
 
 
 @dataclass
@@ -440,10 +453,19 @@ class TreeSync:
         self, scope: _Scope, owner_version: tuple[int, int, int] | None, owner_terminal: bool, refresh_no: int
     ) -> list[_Job]:
         jobs: list[_Job] = []
-        # Listed while the owner runs (once per refresh), and once more after the owner was seen terminal.
+        # Listed while the owner runs (once per refresh), and once more, whole, after the owner was seen terminal:
+        # whatever a filtered listing may have missed, the final tree is exactly what FlyteAdmin holds.
         if (scope.listed_for != owner_version) if owner_terminal else (scope.listed_in != refresh_no):
+            filtered = (
+                not owner_terminal
+                and scope.watermark is not None
+                and not self._cache.filters_unsupported
+                and scope.filtered_listings < FULL_LISTING_EVERY - 1
+            )
             key = ("list", *self._exec_key(scope.exec_state.wf_id), scope.parent_id, owner_version, refresh_no)
-            jobs.append(_Job(key, self._lister(scope), self._on_list(scope, owner_version, refresh_no)))
+            jobs.append(
+                _Job(key, self._lister(scope, filtered), self._on_list(scope, owner_version, refresh_no, filtered))
+            )
             # The nodes' own calls wait for the listing: then each node is seen in its newest state, and a node
             # that just finished has its attempts listed once (final), not once as running and again as done.
             return jobs
@@ -513,12 +535,12 @@ class TreeSync:
             log.warning("cannot fetch workflow %s (%s); node kinds are inferred from node metadata", ident.name, exc)
             return None
 
-    def _lister(self, scope: _Scope) -> Callable[[], list[node_execution_pb2.NodeExecution]]:
+    def _lister(self, scope: _Scope, filtered: bool) -> Callable[[], list[node_execution_pb2.NodeExecution]]:
         wf_id, parent = scope.exec_state.wf_id, scope.parent_id
         filters = ""
-        if scope.watermark is not None and not self._cache.filters_unsupported:
+        if filtered and scope.watermark is not None:
             since = scope.watermark.ToDatetime(tzinfo=_dt.timezone.utc) - WATERMARK_MARGIN
-            filters = "gte(updated_at," + since.strftime("%Y-%m-%dT%H:%M:%S.%fZ") + ")"
+            filters = f"gte({UPDATED_AT_COLUMN}," + since.strftime("%Y-%m-%dT%H:%M:%S.%fZ") + ")"
 
         def call() -> list[node_execution_pb2.NodeExecution]:
             if filters:
@@ -592,13 +614,14 @@ class TreeSync:
         return handle
 
     def _on_list(
-        self, scope: _Scope, owner_version: tuple[int, int, int] | None, refresh_no: int
+        self, scope: _Scope, owner_version: tuple[int, int, int] | None, refresh_no: int, filtered: bool
     ) -> Callable[[list[node_execution_pb2.NodeExecution]], None]:
         def handle(protos: list[node_execution_pb2.NodeExecution]) -> None:
             from .executions import FlyteNodeExecution
 
             scope.listed_for = owner_version
             scope.listed_in = refresh_no
+            scope.filtered_listings = scope.filtered_listings + 1 if filtered else 0
             for proto in protos:
                 ts = proto.closure.updated_at
                 if scope.watermark is None or (ts.seconds, ts.nanos) > (scope.watermark.seconds, scope.watermark.nanos):

@@ -6,12 +6,17 @@ can still change: RPC counts per method are asserted (they are deterministic), n
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Iterator
 from typing import Any
 
+import grpc
 import pytest
+from flyteidl.admin import event_pb2 as admin_event_pb2
 from flyteidl.core import execution_pb2, types_pb2
+from flyteidl.event import event_pb2
+from flyteidl.service import admin_pb2_grpc as service_pb2_grpc
 
 from flyteexec_widget.client import Remote
 from flyteexec_widget.executions import FlyteWorkflowExecution
@@ -19,7 +24,8 @@ from flyteexec_widget.model import ExecutionModel
 from flyteexec_widget.phases import NodePhase, TaskPhase
 from flyteexec_widget.sandbox import Sandbox
 from flyteexec_widget.sandbox import scenarios as sc
-from flyteexec_widget.tree import TreeSync, sync_execution, tree_for
+from flyteexec_widget.sandbox.knobs import INTERNAL_METADATA
+from flyteexec_widget.tree import FULL_LISTING_EVERY, WATERMARK_MARGIN, TreeSync, sync_execution, tree_for
 
 
 class SpyRemote(Remote):
@@ -67,6 +73,15 @@ def flatten(nodes: dict[str, Any]) -> dict[str, NodePhase]:
     for node_id, n in nodes.items():
         out[node_id] = NodePhase(n.phase)
         out.update(flatten(n.subworkflow_node_executions))
+    return out
+
+
+def flatten_wrappers(nodes: dict[str, Any]) -> dict[str, Any]:
+    """Every node wrapper in a synced tree (children of parent nodes included), unique id -> wrapper."""
+    out: dict[str, Any] = {}
+    for node_id, n in nodes.items():
+        out[node_id] = n
+        out.update(flatten_wrappers(n.subworkflow_node_executions))
     return out
 
 
@@ -168,7 +183,8 @@ def test_refresh_lists_only_what_can_still_change(sandbox: Sandbox, spy: SpyRemo
     # subtrees (subworkflow, dynamic, branch, the child execution, the array's subtasks) are not fetched again
     assert sandbox.rpc_counts() == {"GetExecution": 1, "ListNodeExecutions": 1, "ListTaskExecutions": 1}
     assert [parent for parent, _ in spy.lists] == [""]
-    assert spy.lists[0][1].startswith("gte(updated_at,")
+    # the column holding the very value of closure.updated_at (propeller's clock), which the watermark comes from
+    assert spy.lists[0][1].startswith("gte(node_execution_updated_at,")
 
     # time moves: slow_query times out; the refresh picks it up, still without touching finished subtrees
     sandbox.advance(10)
@@ -209,7 +225,13 @@ def _rolling(size: int = 1000, width: int = 10) -> sc.Script:
 
 @pytest.fixture
 def rolling_sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
-    scenario = sc.Scenario("rolling", "size nodes, 10 running", _rolling, {"size": 1000}, {"size": (10, 1000)})
+    scenario = sc.Scenario(
+        "rolling",
+        "size nodes, width running",
+        _rolling,
+        {"size": 1000, "width": 10},
+        {"size": (10, 1000), "width": (1, 100)},
+    )
     monkeypatch.setitem(sc.SCENARIOS, "rolling", scenario)
     with Sandbox(clock="stepped") as sb:
         yield sb
@@ -234,18 +256,66 @@ def test_steady_state_refresh_with_10_active_nodes_costs_at_most_20_rpcs(rolling
         tree.refresh()
         assert sb.rpc_counts() == {"GetExecution": 1, "ListNodeExecutions": 1, "ListTaskExecutions": 10}
         # the last ten finish and so does the execution: their attempts once more (final), and the top level
-        # once more after the execution was seen terminal
+        # once more, whole (pages of 1,000), after the execution was seen terminal
         sb.advance(1.0)
         sb.reset_rpc_counts()
         tree.refresh()
         counts = sb.rpc_counts()
         assert sum(counts.values()) <= 20, counts
-        assert counts == {"GetExecution": 1, "ListNodeExecutions": 2, "ListTaskExecutions": 10}
+        whole_listing_pages = (size + 2) // 1000 + 1  # start/end nodes included; a full last page is followed
+        assert counts == {"GetExecution": 1, "ListNodeExecutions": 1 + whole_listing_pages, "ListTaskExecutions": 10}
         assert flatten(ex.node_executions) == visible_truth(sb, wf_id)
         assert tree.complete
         sb.reset_rpc_counts()
         tree.refresh()
         assert sb.rpc_counts() == {}
+
+
+def _send_late_node_event(sb: Sandbox, wf_id: Any, node_id: str, phase: int, reported: dt.datetime) -> None:
+    """A node event that reaches FlyteAdmin only now, stamped (reported_at) at ``reported``: what a slow event RPC
+    (or a propeller whose clock is behind) looks like to a client. Sent as the sandbox's own propeller does."""
+    event = event_pb2.NodeExecutionEvent(phase=phase, producer_id="propeller")
+    event.id.execution_id.CopyFrom(wf_id)
+    event.id.node_id = node_id
+    event.occurred_at.FromDatetime(reported)
+    event.reported_at.FromDatetime(reported)
+    with grpc.insecure_channel(sb.endpoint) as channel:
+        stub = service_pb2_grpc.AdminServiceStub(channel)
+        stub.CreateNodeEvent(
+            admin_event_pb2.NodeExecutionEventRequest(event=event), metadata=INTERNAL_METADATA, timeout=10
+        )
+
+
+def test_an_event_stored_late_is_not_lost(sandbox: Sandbox, spy: SpyRemote) -> None:
+    """A re-listing asks for nodes updated since (newest seen - margin). An event stored later than that margin after
+    its own timestamp falls below the filter: a periodic whole listing shows it within FULL_LISTING_EVERY refreshes,
+    and the final listing (after the execution ended) is whole, so the finished tree is never missing it."""
+    wf_id = sandbox.launch("all-kinds")
+    sandbox.advance(5)  # the gates wait for their signals: the execution runs as long as the test wants
+    ex = fetch(spy, wf_id)
+    tree = TreeSync(spy, ex)
+    tree.refresh()
+    newest = max(n.closure.updated_at for n in flatten_wrappers(ex.node_executions).values())
+    _send_late_node_event(sandbox, wf_id, "late", NodePhase.RUNNING, newest - 2 * WATERMARK_MARGIN)
+    seen_after = None
+    for i in range(1, FULL_LISTING_EVERY + 1):
+        sandbox.advance(0.5)
+        tree.refresh()
+        if "late" in ex.node_executions:
+            seen_after = i
+            break
+    assert seen_after is not None, "a node stored late never appeared while the execution ran"
+    assert seen_after == FULL_LISTING_EVERY  # the filtered listings cannot show it; the periodic whole one does
+    # a second late event (the node finishing), then the execution ends: the final tree has it
+    _send_late_node_event(sandbox, wf_id, "late", NodePhase.SUCCEEDED, newest - 2 * WATERMARK_MARGIN)
+    remote_ex = fetch(spy, wf_id)
+    spy.approve(remote_ex, "approve-me")
+    spy.set_signal(remote_ex, "threshold", 0.5)
+    sandbox.run_until_done(wf_id)
+    tree.refresh()
+    assert tree.complete
+    assert NodePhase(ex.node_executions["late"].phase) == NodePhase.SUCCEEDED
+    assert flatten(ex.node_executions) == visible_truth(sandbox, wf_id)
 
 
 def test_calls_of_one_level_run_concurrently(sandbox: Sandbox, spy: SpyRemote) -> None:
