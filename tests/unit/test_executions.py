@@ -476,6 +476,25 @@ def test_error_and_outputs_raise_while_running_like_flytekit(
 
 
 @pytest.mark.flytekit
+@pytest.mark.parametrize(
+    "name", ["RemoteExecutionBase", "FlyteWorkflowExecution", "FlyteNodeExecution", "FlyteTaskExecution"]
+)
+def test_every_public_name_of_flytekits_class_exists(name: str) -> None:
+    import flytekit.remote.executions as fk_executions
+
+    from flyteexec_widget import executions
+
+    theirs, ours = getattr(fk_executions, name), getattr(executions, name)
+    names = {n for k in theirs.__mro__ if k.__module__.startswith("flytekit") for n in vars(k) if n[0] != "_"}
+    assert {"inputs", "outputs", "error", "is_done"} <= names
+    assert sorted(n for n in names if not hasattr(ours, n)) == []
+    if name != "RemoteExecutionBase":
+        assert {"from_flyte_idl", "to_flyte_idl", "promote_from_model"} <= names  # flytekit's model bases seen
+        # the reference page also lists verbose_string (gone from flytekit 1.16's models)
+        assert callable(ours.verbose_string)
+
+
+@pytest.mark.flytekit
 def test_failed_outputs_raise_with_the_error_message_like_flytekit() -> None:
     pb = WF_FIXTURES["failed"]
     with pytest.raises(AssertionError, match="boom: ValueError"):
