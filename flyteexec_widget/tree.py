@@ -10,7 +10,10 @@ change:
 * a re-listing asks only for nodes updated since the last one (``gte(node_execution_updated_at, watermark)``), so a
   1,000-node level costs one small page; every :data:`FULL_LISTING_EVERY`-th listing of a level is whole, so an
   event FlyteAdmin stored late (see :data:`WATERMARK_MARGIN`) shows up within a few refreshes, never "never";
-* task attempts are listed for running nodes and for nodes whose ``updated_at`` moved;
+* task attempts are listed for nodes whose ``updated_at``/phase moved, and for running ones: FlyteAdmin does not
+  touch a node when an event of its task arrives (new attempt, logs, array subtask progress), so an unchanged
+  running node must still be asked, but only :attr:`TreeSync.attempts_budget` of those per refresh, the least
+  recently listed first (a wide fan-out of 800 running nodes costs 50 calls a refresh, not 800);
 * inputs, outputs and decks are never fetched here (the wrappers fetch them lazily).
 
 Every round of a refresh sends all independent calls at once on ``remote.executor`` and handles the answers on
@@ -91,6 +94,9 @@ WATERMARK_MARGIN = _dt.timedelta(seconds=5)
 
 #: Every this many filtered listings of one level, one whole listing (one call more, a bigger page).
 FULL_LISTING_EVERY = 10
+
+#: Attempt listings per refresh for running nodes that did not change (changed nodes are always listed).
+ATTEMPTS_BUDGET = 50
 
 #: Array subtask node ids with event version 1 end in "-n<index>".
 _SUBTASK_ID = re.compile(r"-n(\d+)$")
@@ -348,6 +354,9 @@ class _Job:
     key: tuple[Any, ...]
     call: Callable[[], Any]
     handle: Callable[[Any], None]
+    #: None: needed. An int: optional (attempts of an unchanged running node), run within the refresh's budget,
+    #: lowest first (the refresh number of the node's last attempt listing: least recently listed first).
+    optional_rank: int | None = None
 
 
 class TreeSync:
@@ -371,6 +380,9 @@ class TreeSync:
         self._execs: dict[tuple[str, str, str], _ExecState] = {self._exec_key(proto.id): self._root}
         #: Calls the last refresh issued (a listing of several pages counts once); the sandbox counts exactly.
         self.last_rpc_count = 0
+        #: Attempt listings per refresh for running nodes that did not change (see the module docstring).
+        self.attempts_budget = ATTEMPTS_BUDGET
+        self._budget_left = 0
 
     @staticmethod
     def _exec_key(wf_id: identifier_pb2.WorkflowExecutionIdentifier) -> tuple[str, str, str]:
@@ -396,9 +408,10 @@ class TreeSync:
     def _refresh(self, sync_nodes: bool) -> FlyteWorkflowExecution:
         self._refresh_no += 1
         self.last_rpc_count = 0
+        self._budget_left = self.attempts_budget
         done: set[tuple[Any, ...]] = set()
         while True:
-            jobs = [j for j in self._plan(sync_nodes, self._refresh_no) if j.key not in done]
+            jobs = self._within_budget([j for j in self._plan(sync_nodes, self._refresh_no) if j.key not in done])
             if not jobs:
                 break
             done.update(j.key for j in jobs)
@@ -417,6 +430,16 @@ class TreeSync:
     def _bump(self, wrapper: Any) -> None:
         _bump(wrapper)
         self._dirty = True
+
+    def _within_budget(self, jobs: list[_Job]) -> list[_Job]:
+        """Every needed job, and as many optional ones as the refresh's budget has left (least recently run first).
+
+        Optional jobs left out are planned again in the next round and dropped again once the budget is spent.
+        """
+        optional = sorted((j for j in jobs if j.optional_rank is not None), key=lambda j: j.optional_rank or 0)
+        keep = {id(j) for j in optional[: max(0, self._budget_left)]}
+        self._budget_left -= len(keep)
+        return [j for j in jobs if j.optional_rank is None or id(j) in keep]
 
     # ---- planning ----------------------------------------------------------------------------------------------
 
@@ -476,12 +499,13 @@ class TreeSync:
     def _plan_node(self, node: _NodeState, refresh_no: int) -> list[_Job]:
         jobs: list[_Job] = []
         version, terminal = node.version, node.terminal
-        # Attempts: for running nodes every refresh; for finished ones once more after updated_at moved.
-        if self._may_have_tasks(node) and ((node.tasks_for != version) if terminal else (node.tasks_in != refresh_no)):
+        # Attempts: once after updated_at/phase moved (needed); for a running node that did not change also every
+        # refresh while the budget lasts (optional: its task's events do not touch the node).
+        changed = node.tasks_for != version
+        if self._may_have_tasks(node) and (changed or (not terminal and node.tasks_in != refresh_no)):
             key = ("tasks", *self._exec_key(node.scope.exec_state.wf_id), node.proto.id.node_id, version, refresh_no)
-            jobs.append(
-                _Job(key, partial(self.remote.list_task_executions, node.proto.id), self._on_tasks(node, version))
-            )
+            call = partial(self.remote.list_task_executions, node.proto.id)
+            jobs.append(_Job(key, call, self._on_tasks(node, version), None if changed else node.tasks_in))
         if node.tasks and node.template is None and self._template_for(node) is None:
             # No template (a node inside a dynamic one): the interface comes from its task, fetched once per id.
             task_id = node.tasks[-1].id.task_id

@@ -34,6 +34,7 @@ class SpyRemote(Remote):
     def __init__(self, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.lists: list[tuple[str, str]] = []
+        self.task_lists: list[str] = []  # node ids whose attempts were listed
         self._in_flight = 0
         self.max_in_flight = 0
         self._spy_lock = threading.Lock()
@@ -52,6 +53,11 @@ class SpyRemote(Remote):
         with self._spy_lock:
             self.lists.append((unique_parent_id, filters))
         return super().list_node_executions(wf_id, unique_parent_id=unique_parent_id, filters=filters, **kw)
+
+    def list_task_executions(self, node_exec_id: Any, **kw: Any) -> Any:
+        with self._spy_lock:
+            self.task_lists.append(node_exec_id.node_id)
+        return super().list_task_executions(node_exec_id, **kw)
 
 
 @pytest.fixture
@@ -316,6 +322,39 @@ def test_an_event_stored_late_is_not_lost(sandbox: Sandbox, spy: SpyRemote) -> N
     assert tree.complete
     assert NodePhase(ex.node_executions["late"].phase) == NodePhase.SUCCEEDED
     assert flatten(ex.node_executions) == visible_truth(sandbox, wf_id)
+
+
+def test_attempts_of_unchanged_running_nodes_are_listed_round_robin_within_a_budget(
+    rolling_sandbox: Sandbox,
+) -> None:
+    """FlyteAdmin does not touch a node when its task reports (new attempt, logs, array progress), so running nodes
+    are asked for their attempts although they look unchanged, but at most ``attempts_budget`` a refresh, the least
+    recently asked first; a node that changed is always asked."""
+    sb = rolling_sandbox
+    wf_id = sb.launch("rolling", size=30, width=30)  # 30 nodes running at once, 2 s each
+    sb.advance(0.5)
+    with SpyRemote(sb.endpoint, insecure=True, rpc_timeout=10.0) as remote:
+        ex = fetch(remote, wf_id)
+        tree = TreeSync(remote, ex)
+        tree.refresh()
+        assert len(remote.task_lists) == 30  # new nodes: all asked
+        tree.attempts_budget = 8
+        asked: list[list[str]] = []
+        for _ in range(4):
+            remote.task_lists.clear()
+            sb.advance(0.1)
+            tree.refresh()
+            asked.append(list(remote.task_lists))
+        assert [len(a) for a in asked] == [8, 8, 8, 8]
+        assert len({n for a in asked[:3] for n in a}) == 24  # round robin: no node asked twice before the others
+        assert {n for a in asked for n in a} == set(ex.node_executions)  # every running node within 4 refreshes
+        # all 30 finish: each changed, so each is asked (final attempts), whatever the budget
+        sb.advance(2.0)
+        remote.task_lists.clear()
+        tree.refresh()
+        assert sorted(remote.task_lists) == sorted(ex.node_executions)
+        assert all(len(n.task_executions) == 1 for n in ex.node_executions.values())
+        assert flatten(ex.node_executions) == visible_truth(sb, wf_id)
 
 
 def test_calls_of_one_level_run_concurrently(sandbox: Sandbox, spy: SpyRemote) -> None:
