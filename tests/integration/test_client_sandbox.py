@@ -226,6 +226,21 @@ def test_demo_outputs_are_python_values(sb: Sandbox, remote: Remote) -> None:
     assert dict(evaluate.inputs) == {"model": DEMO_OUTPUTS["model"]}
 
 
+def test_deck_links_come_from_create_download_link_and_download(sb: Sandbox, remote: Remote) -> None:
+    import urllib.request
+
+    wf = sb.launch("demo")
+    play_until_gate(sb, wf)  # n2 (train) and n3 (evaluate) have run and written decks; n0 has none
+    ex = remote.fetch_execution(wf).sync()
+    train = ex.node_executions["n2"].to_flyte_idl()
+    assert train.closure.deck_uri
+    (url,) = remote.create_download_link(train.id)
+    assert url.startswith(("http://", "https://"))
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        assert "Training" in resp.read().decode()
+    assert remote.create_download_link(ex.node_executions["n0"].to_flyte_idl().id) == []  # NOT_FOUND: no deck
+
+
 def test_node_data_is_fetched_lazily_and_once_when_terminal(sb: Sandbox, remote: Remote) -> None:
     wf = sb.launch("single-task")
     sb.advance(3)
