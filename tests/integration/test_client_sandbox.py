@@ -241,6 +241,20 @@ def test_deck_links_come_from_create_download_link_and_download(sb: Sandbox, rem
     assert remote.create_download_link(ex.node_executions["n0"].to_flyte_idl().id) == []  # NOT_FOUND: no deck
 
 
+def test_each_attempt_has_its_own_data_through_get_task_execution_data(sb: Sandbox, remote: Remote) -> None:
+    wf = sb.launch("demo")
+    play_until_gate(sb, wf)
+    train = remote.fetch_execution(wf).sync().node_executions["n2"]  # attempt 0 OOMKilled, attempt 1 succeeded
+    failed, succeeded = train.task_executions
+    sb.reset_rpc_counts()
+    assert dict(succeeded.inputs) == {"learning_rate": 0.05, "epochs": 20}
+    assert dict(succeeded.outputs) == {"model": DEMO_OUTPUTS["model"], "epochs": 20, "loss": 0.1873}
+    assert dict(failed.inputs) == {"learning_rate": 0.05, "epochs": 20}
+    with pytest.raises(FlyteAssertion, match=r"n2/sandbox\.train attempt 0 .*\(FAILED\).*OOMKilled"):
+        failed.outputs  # noqa: B018
+    assert sb.rpc_counts()["GetTaskExecutionData"] == 3  # each attempt's own data; the failed outputs ask nothing
+
+
 def test_node_data_is_fetched_lazily_and_once_when_terminal(sb: Sandbox, remote: Remote) -> None:
     wf = sb.launch("single-task")
     sb.advance(3)
