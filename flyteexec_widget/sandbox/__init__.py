@@ -24,7 +24,15 @@ from flyteidl.core import identifier_pb2
 from flyteidl.service import admin_pb2_grpc
 
 from ..phases import WORKFLOW_TERMINAL, NodePhase, WorkflowPhase
-from .admin import AdminContext, ExecutionDriver, NameGenerator, add_servicers
+from .admin import (
+    AdminContext,
+    ExecutionDriver,
+    LocalCaller,
+    NameGenerator,
+    ServingGate,
+    add_servicers,
+    build_servicers,
+)
 from .clock import Clock, RealClock, StepClock
 from .knobs import INTERNAL_METADATA, KnobsInterceptor
 from .oauth import AuthConfig, BlobSigner, HttpSide, TokenAuthority
@@ -94,6 +102,8 @@ class Sandbox:
         self._signer = BlobSigner(self._clock.now)
         self._http = HttpSide(self.authority or TokenAuthority(), self._signer, self.store.get_blob)
         self._ctx = AdminContext(self.store, NameGenerator(seed), self._http, self.authority)
+        self._servicers = build_servicers(self._ctx, self._signer, auth=self._auth)
+        self._gate = ServingGate()
         self._server: grpc.Server | None = None
         self._channel: grpc.Channel | None = None
         self._driver: Any = None
@@ -139,7 +149,7 @@ class Sandbox:
                     ("grpc.so_reuseport", 0),  # a port clash must fail loudly, not share the port
                 ],
             )
-            add_servicers(server, self._ctx, self._signer, auth=self._auth)
+            add_servicers(server, self._servicers)
             try:
                 bound = server.add_insecure_port(f"127.0.0.1:{self._port}")
             except RuntimeError as err:
@@ -149,6 +159,7 @@ class Sandbox:
             self._port = bound
             server.start()
             self._server = server
+            self._gate.set(True)
             if self._driver is None:
                 self._driver = self._make_driver()
                 self._ctx.driver = self._driver
@@ -159,6 +170,7 @@ class Sandbox:
     def stop(self) -> None:
         """Stop serving (clients see UNAVAILABLE); state and ports are kept for :meth:`start`. Idempotent."""
         with self._lock:
+            self._gate.set(False)
             if self._channel is not None:
                 self._channel.close()
                 self._channel = None
@@ -173,6 +185,7 @@ class Sandbox:
             if self._closed:
                 return
             self._closed = True
+            self._gate.close()  # a player call waiting for a restart gives up
             # Clock first (no new callbacks), then the player, while the server still answers its last calls.
             self._clock.close()
             close = getattr(self._driver, "close", None)
@@ -195,7 +208,13 @@ class Sandbox:
         except ImportError:
             log.warning("sandbox player not available: executions will be created but never run")
             return None
-        return Player(endpoint=self.endpoint, clock=self._clock, store=self.store)
+        # Its calls go in-process through the servicers (see LocalCaller); the endpoint is kept for reference.
+        return Player(
+            endpoint=self.endpoint,
+            clock=self._clock,
+            store=self.store,
+            transport=LocalCaller(self._servicers, self._gate),
+        )
 
     @property
     def driver(self) -> ExecutionDriver | None:

@@ -12,7 +12,9 @@ import functools
 import logging
 import random
 import string
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol, TypeVar
 
@@ -30,7 +32,7 @@ from flyteidl.core import identifier_pb2, literals_pb2
 from flyteidl.service import admin_pb2_grpc, auth_pb2, auth_pb2_grpc, dataproxy_pb2, dataproxy_pb2_grpc, signal_pb2_grpc
 
 from .. import __version__
-from .knobs import AUTH_METADATA_KEY, bearer_token
+from .knobs import AUTH_METADATA_KEY, INTERNAL_METADATA, bearer_token
 from .oauth import BlobSigner, HttpSide, TokenAuthority
 from .store import Store, StoreError, exec_key
 
@@ -599,11 +601,140 @@ class AuthMetadataServicer(auth_pb2_grpc.AuthMetadataServiceServicer):  # type: 
         )
 
 
-def add_servicers(server: grpc.Server, ctx: AdminContext, signer: BlobSigner, *, auth: bool) -> None:
-    """Register every sandbox service on ``server`` (AuthMetadataService only with ``auth``)."""
-    admin_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(ctx), server)
-    signal_pb2_grpc.add_SignalServiceServicer_to_server(SignalServicer(ctx), server)
-    dataproxy_pb2_grpc.add_DataProxyServiceServicer_to_server(DataProxyServicer(ctx, signer), server)
+@dataclass(frozen=True)
+class Servicers:
+    """The sandbox's servicer objects: registered on every (re)started gRPC server, and called in-process by
+    :class:`LocalCaller` for the sandbox's own calls."""
+
+    admin: AdminServicer
+    signal: SignalServicer
+    dataproxy: DataProxyServicer
+    auth: AuthMetadataServicer | None
+
+
+def build_servicers(ctx: AdminContext, signer: BlobSigner, *, auth: bool) -> Servicers:
+    """Every sandbox servicer over ``ctx`` (AuthMetadataService only with ``auth``)."""
+    auth_servicer = None
     if auth:
         assert ctx.http is not None
-        auth_pb2_grpc.add_AuthMetadataServiceServicer_to_server(AuthMetadataServicer(ctx.http), server)
+        auth_servicer = AuthMetadataServicer(ctx.http)
+    return Servicers(AdminServicer(ctx), SignalServicer(ctx), DataProxyServicer(ctx, signer), auth_servicer)
+
+
+def add_servicers(server: grpc.Server, servicers: Servicers) -> None:
+    """Register every sandbox service on ``server``."""
+    admin_pb2_grpc.add_AdminServiceServicer_to_server(servicers.admin, server)
+    signal_pb2_grpc.add_SignalServiceServicer_to_server(servicers.signal, server)
+    dataproxy_pb2_grpc.add_DataProxyServiceServicer_to_server(servicers.dataproxy, server)
+    if servicers.auth is not None:
+        auth_pb2_grpc.add_AuthMetadataServiceServicer_to_server(servicers.auth, server)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# in-process calls (the player's events)
+
+
+class LocalRpcError(grpc.RpcError):
+    """What a servicer's ``context.abort`` raises for an in-process call: a ``grpc.RpcError`` with ``code()`` and
+    ``details()``, like the error a gRPC stub raises."""
+
+    def __init__(self, code: grpc.StatusCode, details: str) -> None:
+        super().__init__(f"{code.name}: {details}")
+        self._code = code
+        self._details = details
+
+    def code(self) -> grpc.StatusCode:
+        """The status code the handler answered with."""
+        return self._code
+
+    def details(self) -> str:
+        """The handler's message."""
+        return self._details
+
+
+class _LocalContext:
+    """The part of ``grpc.ServicerContext`` the servicers use, for an in-process call."""
+
+    __slots__ = ("_metadata",)
+
+    def __init__(self, metadata: tuple[tuple[str, str], ...]) -> None:
+        self._metadata = metadata
+
+    def invocation_metadata(self) -> tuple[tuple[str, str], ...]:
+        return self._metadata
+
+    def abort(self, code: grpc.StatusCode, details: str) -> None:
+        raise LocalRpcError(code, details)
+
+    def time_remaining(self) -> float | None:
+        return None
+
+    def is_active(self) -> bool:
+        return True
+
+
+class ServingGate:
+    """Whether the sandbox serves: in-process calls wait while it is stopped, as gRPC's ``wait_for_ready`` does."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._serving = False
+        self._closed = False
+
+    def set(self, serving: bool) -> None:
+        """Record a start (``True``) or a stop (``False``)."""
+        with self._cond:
+            self._serving = serving
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        """The sandbox is closing: callers waiting for a restart give up."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    def wait(self, timeout: float) -> bool:
+        """True once serving; False after ``timeout`` seconds or when closed."""
+        if self._serving:  # the common case, without the lock (a bool read is atomic)
+            return True
+        with self._cond:
+            self._cond.wait_for(lambda: self._serving or self._closed, timeout)
+            return self._serving
+
+
+class LocalCaller:
+    """The sandbox's own calls (the player's events, signals and child executions), made in-process.
+
+    Each request is serialized and parsed again, exactly what crossing the wire does, and handed to the same
+    servicer method a gRPC call reaches, with the internal metadata: the admin projects it through the very code
+    path a remote propeller's event takes. What is skipped is only gRPC's transport (~1.5 ms of CPU per call with
+    client and server in one process), which made a 10,000-node execution take minutes to play. Internal calls
+    are exempt from the knobs (counts, latency, failures, auth) in either case. While the sandbox is stopped, a
+    call waits for it to serve again (up to ``timeout``), then fails UNAVAILABLE, as a gRPC call with
+    ``wait_for_ready`` would.
+    """
+
+    def __init__(self, servicers: Servicers, gate: ServingGate, timeout: float = 30.0) -> None:
+        self._targets: dict[str, Any] = {"admin": servicers.admin, "signal": servicers.signal}
+        self._gate = gate
+        self._timeout = timeout
+        self._context = _LocalContext(INTERNAL_METADATA)
+
+    def __call__(self, service: str, method: str, request: Any) -> Any:
+        """Call ``service`` (``"admin"`` or ``"signal"``) ``method`` with ``request``; raises ``grpc.RpcError``."""
+        target = self._targets.get(service)
+        handler = getattr(target, method, None) if target is not None else None
+        if handler is None:
+            raise LocalRpcError(grpc.StatusCode.UNIMPLEMENTED, f"no method {service}.{method} in the sandbox")
+        if not self._gate.wait(self._timeout):
+            raise LocalRpcError(grpc.StatusCode.UNAVAILABLE, "the sandbox is not serving")
+        wire = type(request).FromString(request.SerializeToString())
+        try:
+            response = handler(wire, self._context)
+        except LocalRpcError:
+            raise
+        except Exception as err:
+            # gRPC answers a handler's unexpected exception with UNKNOWN; so does this path.
+            log.exception("sandbox %s.%s failed", service, method)
+            raise LocalRpcError(grpc.StatusCode.UNKNOWN, f"exception calling application: {err}") from err
+        return type(response).FromString(response.SerializeToString())

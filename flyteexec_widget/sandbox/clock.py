@@ -21,6 +21,10 @@ log = logging.getLogger(__name__)
 DEFAULT_START = datetime(2026, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
 
 
+def _nothing() -> None:
+    """What a cancelled handle holds instead of its callback."""
+
+
 class Handle:
     """A scheduled callback; ``cancel()`` makes sure it never runs (a no-op once it ran)."""
 
@@ -34,6 +38,7 @@ class Handle:
     def cancel(self) -> None:
         """Do not run the callback (if it has not run yet)."""
         self._cancelled = True
+        self.fn = _nothing  # drop the callback (and any reference cycle through it) at once
 
     @property
     def cancelled(self) -> bool:

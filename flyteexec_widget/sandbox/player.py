@@ -2,9 +2,11 @@
 
 :class:`Player` implements the ``ExecutionDriver`` the admin calls (``on_create``, ``on_terminate``,
 ``on_signal``). It interprets a :class:`~.scenarios.Script` generically - one interpreter for every scenario - and
-reports progress only through the admin's own event RPCs over real gRPC (``CreateWorkflowEvent``,
-``CreateNodeEvent``, ``CreateTaskEvent``), creates gate signals through ``SignalService.GetOrCreateSignal`` and
-child executions through ``CreateExecution``, exactly as flytepropeller does. All state a client sees therefore
+reports progress only through the admin's own event RPCs (``CreateWorkflowEvent``, ``CreateNodeEvent``,
+``CreateTaskEvent``), creates gate signals through ``SignalService.GetOrCreateSignal`` and child executions
+through ``CreateExecution``, exactly as flytepropeller does. Inside a Sandbox those calls reach the servicers
+in-process (:class:`~.admin.LocalCaller`: serialized, same handler code, no gRPC transport cost); a standalone
+Player uses a gRPC channel to ``endpoint``. All state a client sees therefore
 comes from events, projected by the admin as FlyteAdmin would.
 
 Propeller details kept (flyteorg/flyte, flytepropeller ``pkg/controller/nodes``):
@@ -34,6 +36,7 @@ import math
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 import grpc
@@ -138,7 +141,9 @@ class Player:
     ``endpoint`` is the admin's ``host:port`` (or a callable returning it, read when the first event is sent).
     ``put_blob(uri, data, content_type)`` stores deck HTML behind the ``deck_uri`` events carry (the admin serves
     it for ``CreateDownloadLink``); passing the sandbox ``store`` uses its ``put_blob``. ``log_base`` prefixes task
-    log links.
+    log links. ``transport(service, method, request) -> response`` replaces the gRPC channel (the Sandbox passes
+    its in-process :class:`~.admin.LocalCaller`: the same servicer code, without gRPC's per-call cost); it raises
+    ``grpc.RpcError`` as a stub does.
     """
 
     def __init__(
@@ -151,9 +156,11 @@ class Player:
         scenarios: Mapping[str, Scenario] = SCENARIOS,
         log_base: str = "http://localhost:30080",
         producer_id: str = PRODUCER_ID,
+        transport: Callable[[str, str, Any], Any] | None = None,
     ) -> None:
         self.clock = clock
         self._endpoint = endpoint
+        self._transport = transport
         self._put_blob = put_blob if put_blob is not None else getattr(store, "put_blob", None)
         self._scenarios = scenarios
         self.log_base = log_base.rstrip("/")
@@ -232,11 +239,15 @@ class Player:
         logged and the script goes on (returns None): one refused event must not stall the whole execution.
         """
         try:
-            admin, signal = self._stubs()
-        except RuntimeError:
-            return None
-        stub: Any = admin if service == "admin" else signal
-        try:
+            if self._transport is not None:
+                if self._closed:
+                    return None
+                return self._transport(service, method, request)
+            try:
+                admin, signal = self._stubs()
+            except RuntimeError:
+                return None
+            stub: Any = admin if service == "admin" else signal
             return getattr(stub, method)(
                 request, metadata=INTERNAL_METADATA, timeout=RPC_TIMEOUT_S, wait_for_ready=True
             )
@@ -298,10 +309,8 @@ class Player:
         phase: WorkflowPhase,
         error: core_execution_pb2.ExecutionError | None,
     ) -> None:
-        now = Timestamp()
-        now.FromDatetime(self.clock.now())
         ev = event_pb2.WorkflowExecutionEvent(
-            execution_id=ex_id, producer_id=self.producer_id, phase=int(phase), occurred_at=now
+            execution_id=ex_id, producer_id=self.producer_id, phase=int(phase), occurred_at=_ts(self)
         )
         if error is not None:
             ev.error.CopyFrom(error)
@@ -344,10 +353,13 @@ class Player:
 # ----------------------------------------------------------------------------------------------------------------
 # One execution
 # ----------------------------------------------------------------------------------------------------------------
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
 def _ts(player: Player) -> Timestamp:
-    t = Timestamp()
-    t.FromDatetime(player.clock.now())
-    return t
+    """The clock's now as a Timestamp (by arithmetic: ``FromDatetime`` costs more than a whole event's rest)."""
+    d = player.clock.now() - _EPOCH
+    return Timestamp(seconds=d.days * 86400 + d.seconds, nanos=d.microseconds * 1000)
 
 
 def _error(code: str, message: str, kind: str = "USER") -> core_execution_pb2.ExecutionError:
@@ -395,7 +407,9 @@ class _Run:
 
         def guarded() -> None:
             if box:
-                self.handles.discard(box[0])
+                # pop, not read: the handle refers to this closure, which would otherwise keep a reference cycle
+                # per scheduled step alive for the cyclic GC (a measurable cost on 10,000-node executions)
+                self.handles.discard(box.pop())
             if not self.finished:
                 fn()
 
@@ -581,11 +595,14 @@ class _Graph:
     def unique_id(self, node_id: str) -> str:
         return unique_node_id(self.parent_unique_id, self.parent_attempt, node_id)
 
-    def base_event(self, node_id: str, spec_node_id: str, name: str, phase: NodePhase) -> event_pb2.NodeExecutionEvent:
+    def base_event(
+        self, node_id: str, spec_node_id: str, name: str, phase: NodePhase, unique_id: str | None = None
+    ) -> event_pb2.NodeExecutionEvent:
         """The fields every node event of this graph carries (propeller's ``ToNodeExecutionEvent``)."""
         now = _ts(self.run.player)
+        uid = unique_id if unique_id is not None else self.unique_id(node_id)
         ev = event_pb2.NodeExecutionEvent(
-            id=identifier_pb2.NodeExecutionIdentifier(node_id=self.unique_id(node_id), execution_id=self.run.ex_id),
+            id=identifier_pb2.NodeExecutionIdentifier(node_id=uid, execution_id=self.run.ex_id),
             producer_id=self.run.player.producer_id,
             phase=int(phase),
             occurred_at=now,
@@ -704,6 +721,8 @@ class _NodeRun:
         self.inputs = literal_map(spec.inputs)
         self.outputs = literal_map(spec.outputs)
         self.array_state: dict[tuple[int, int], TaskPhase] = {}
+        self._task_id: identifier_pb2.Identifier | None = None
+        self._pod_names: dict[int, str] = {}
 
     # -- events -------------------------------------------------------------------------------------------------
     @property
@@ -721,11 +740,13 @@ class _NodeRun:
         return self.run.ex_id.project, self.run.ex_id.domain
 
     def task_id(self) -> identifier_pb2.Identifier:
-        return self.run.id_of(identifier_pb2.TASK, task_name(self.spec))
+        if self._task_id is None:
+            self._task_id = self.run.id_of(identifier_pb2.TASK, task_name(self.spec))
+        return self._task_id
 
     def node_event(self, phase: NodePhase, **fields: Any) -> None:
         self.phase = phase
-        ev = self.graph.base_event(self.spec.id, self.spec.id, self.spec.display_name, phase)
+        ev = self.graph.base_event(self.spec.id, self.spec.id, self.spec.display_name, phase, self.unique_id)
         kind = self.spec.kind
         if kind == "subworkflow":
             ev.is_parent = True
@@ -784,8 +805,11 @@ class _NodeRun:
 
     def pod_name(self, attempt: int) -> str:
         """The generated pod name (``FixedLengthUniqueIDForParts(50, exec, node, attempt)``)."""
-        parts = [self.run.ex_id.name, self.unique_id, str(attempt)]
-        return fixed_length_unique_id_for_parts(TASK_ID_MAX_LENGTH, parts)
+        name = self._pod_names.get(attempt)
+        if name is None:
+            parts = [self.run.ex_id.name, self.unique_id, str(attempt)]
+            name = self._pod_names[attempt] = fixed_length_unique_id_for_parts(TASK_ID_MAX_LENGTH, parts)
+        return name
 
     def logs(self, attempt: int, *, pending: bool = False, index: int | None = None) -> list[Any]:
         """Task log links as the sandbox's kubernetes-dashboard log plugin would template them."""

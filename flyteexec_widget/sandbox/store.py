@@ -1033,16 +1033,16 @@ class Store:
     def _update_node(self, rec: NodeRecord, ev: event_pb2.NodeExecutionEvent) -> None:
         c = rec.proto.closure
         cur, new = int(c.phase), int(ev.phase)
-        ident = ":".join(node_key(ev.id))
         if cur == new:
             raise StoreError(
-                grpc.StatusCode.ALREADY_EXISTS, f"This phase was already recorded {NodePhase(cur).name} for {ident}"
+                grpc.StatusCode.ALREADY_EXISTS,
+                f"This phase was already recorded {NodePhase(cur).name} for {':'.join(node_key(ev.id))}",
             )
         if cur in NODE_TERMINAL:
             raise StoreError(
                 grpc.StatusCode.FAILED_PRECONDITION,
                 f"Invalid phase change from {NodePhase(cur).name} to {_name(NodePhase, new)} for node execution "
-                f"{ident}: already in a terminal state",
+                f"{':'.join(node_key(ev.id))}: already in a terminal state",
             )
         child: identifier_pb2.WorkflowExecutionIdentifier | None = None
         if ev.HasField("workflow_node_metadata"):
@@ -1207,16 +1207,16 @@ class Store:
     def _update_task(self, rec: TaskRecord, ev: event_pb2.TaskExecutionEvent) -> None:
         c = rec.proto.closure
         cur, new = int(c.phase), int(ev.phase)
-        ident = str(task_key(rec.proto.id))
         if cur == new and ev.phase_version <= rec.phase_version:
             raise StoreError(
-                grpc.StatusCode.ALREADY_EXISTS, f"This phase {TaskPhase(cur).name} was already recorded for {ident}"
+                grpc.StatusCode.ALREADY_EXISTS,
+                f"This phase {TaskPhase(cur).name} was already recorded for {task_key(rec.proto.id)}",
             )
         if cur in TASK_TERMINAL:
             raise StoreError(
                 grpc.StatusCode.FAILED_PRECONDITION,
                 f"Invalid phase change from {TaskPhase(cur).name} to {_name(TaskPhase, new)} for task execution "
-                f"{ident}: already in a terminal state",
+                f"{task_key(rec.proto.id)}: already in a terminal state",
             )
         self._task_inputs(rec, ev)
         phase_change = cur != new

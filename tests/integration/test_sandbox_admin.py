@@ -57,7 +57,7 @@ def ts(seconds: float) -> Timestamp:
 def code_of(fn: Any, *args: Any, **kw: Any) -> grpc.StatusCode:
     with pytest.raises(grpc.RpcError) as info:
         fn(*args, **kw)
-    return info.value.code()  # type: ignore[no-any-return]
+    return info.value.code()
 
 
 def _int(v: int) -> literals_pb2.Literal:
@@ -93,7 +93,7 @@ class Client:
         req.spec.launch_plan.CopyFrom(LP_ID)
         for k, v in {"y": 1, **inputs}.items():
             req.inputs.literals[k].CopyFrom(_int(v))
-        return self.admin.CreateExecution(req, metadata=metadata).id  # type: ignore[no-any-return]
+        return self.admin.CreateExecution(req, metadata=metadata).id
 
     def wf(self, wf_id: Any, phase: int, t: float, **kw: Any) -> None:
         e = ev.WorkflowExecutionEvent(execution_id=wf_id, phase=phase, occurred_at=ts(t), **kw)
@@ -328,7 +328,8 @@ def test_paging_1000_nodes_by_100_gives_ten_pages_then_an_empty_page(c: Client) 
     for i in range(1000):
         c.node(wf_id, f"n{i}", Q, i)
     sort = common_pb2.Sort(key="created_at", direction=common_pb2.Sort.ASCENDING)
-    token, pages, seen = "", 0, []
+    token, pages = "", 0
+    seen: list[str] = []
     while True:
         page = c.list_nodes(wf_id, limit=100, token=token, sort_by=sort)
         if not page.node_executions:
@@ -888,6 +889,45 @@ def test_latency_delays_concurrent_calls_independently(
         shared.set_latency(0)
     assert phases == [core_exec.WorkflowExecution.UNDEFINED] * 2
     assert not barrier.broken
+
+
+def test_internal_calls_reach_the_servicers_in_process_and_wait_while_stopped() -> None:
+    from flyteexec_widget.sandbox.admin import (
+        AdminContext,
+        LocalCaller,
+        NameGenerator,
+        ServingGate,
+        build_servicers,
+    )
+    from flyteexec_widget.sandbox.oauth import BlobSigner
+    from flyteexec_widget.sandbox.store import Store
+
+    store = Store()
+    gate = ServingGate()
+    caller = LocalCaller(
+        build_servicers(AdminContext(store, NameGenerator(0)), BlobSigner(store.now), auth=False), gate, 0.0
+    )
+    req = execution_pb2.WorkflowExecutionGetRequest(
+        id=identifier_pb2.WorkflowExecutionIdentifier(project=P, domain=D, name="x")
+    )
+    with pytest.raises(grpc.RpcError) as stopped:
+        caller("admin", "GetExecution", req)
+    assert stopped.value.code() == grpc.StatusCode.UNAVAILABLE
+    gate.set(True)
+    # the servicer's own checks and the store's errors answer, as over gRPC
+    with pytest.raises(grpc.RpcError) as missing:
+        caller("admin", "GetExecution", req)
+    assert missing.value.code() == grpc.StatusCode.NOT_FOUND
+    assert "proj:dev:x" in (missing.value.details() or "")
+    with pytest.raises(grpc.RpcError) as invalid:
+        caller("admin", "GetExecution", execution_pb2.WorkflowExecutionGetRequest())
+    assert invalid.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    with pytest.raises(grpc.RpcError) as unknown:
+        caller("admin", "NoSuchMethod", req)
+    assert unknown.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    gate.set(False)
+    gate.close()  # a closing sandbox: waiting callers give up at once
+    assert gate.wait(30) is False
 
 
 def test_injected_failures_validate_arguments(shared: Sandbox) -> None:
