@@ -113,7 +113,8 @@ def translate_rpc_error(err: grpc.RpcError, *, method: str, endpoint: str, subje
         msg = (
             f"{method}: FlyteAdmin at {endpoint} refused the request as unauthenticated ({details or 'no details'}). "
             "Log in by setting admin.authType in your flytectl config (ClientSecret, DeviceFlow or "
-            "ExternalCommand), or FLYTE_CREDENTIALS_CLIENT_ID / FLYTE_CREDENTIALS_CLIENT_SECRET."
+            "ExternalCommand), set FLYTE_CREDENTIALS_CLIENT_ID / FLYTE_CREDENTIALS_CLIENT_SECRET, or put a token "
+            "in FLYTE_CREDENTIALS_ACCESS_TOKEN."
         )
     elif code == grpc.StatusCode.DEADLINE_EXCEEDED:
         msg = f"{method}{about}: no answer from {endpoint} before the deadline"

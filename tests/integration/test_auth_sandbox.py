@@ -102,6 +102,7 @@ def test_without_credentials_the_error_says_how_to_log_in(sb: Sandbox, wf: WfId)
     assert "ClientSecret" in msg
     assert "DeviceFlow" in msg
     assert "FLYTE_CREDENTIALS_CLIENT_ID" in msg
+    assert "FLYTE_CREDENTIALS_ACCESS_TOKEN" in msg
     assert sb.rpc_counts() == {"GetExecution": 1}  # not retried: retrying cannot help
 
 
@@ -201,6 +202,23 @@ def test_static_token_works_until_revoked(sb: Sandbox, wf: WfId) -> None:
             r.fetch_execution(wf)
     assert "static token" in str(info.value)
     assert token not in str(info.value)
+
+
+def test_a_token_in_the_environment_is_used_with_flytectls_env_only_setup(
+    sb: Sandbox, wf: WfId, seen: Seen, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for var in (*config_module.ENV_VARS, "FLYTECTL_CONFIG"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("HOME", "/nonexistent")  # no ~/.flyte config either: the environment alone
+    token = new_token(sb)
+    monkeypatch.setenv("FLYTE_PLATFORM_URL", sb.endpoint)
+    monkeypatch.setenv("FLYTE_PLATFORM_INSECURE", "true")
+    monkeypatch.setenv("FLYTE_CREDENTIALS_ACCESS_TOKEN", token)
+    with Remote.from_config() as r:
+        assert r.fetch_execution(wf).phase == WorkflowPhase.SUCCEEDED
+        assert token not in repr(r) + repr(r.auth)
+    (_, md), *_ = [c for c in seen if c[0] == "GetExecution"]
+    assert md["flyte-authorization"] == f"Bearer {token}"  # under the key the server announces, from the start
 
 
 def test_device_flow_shows_the_code_and_polls_until_approved(sb: Sandbox, wf: WfId) -> None:
