@@ -419,6 +419,9 @@ class SyncScheduler:
 
     def _on_failure(self, w: Watch, exc: BaseException, *, unexpected: bool, now: float | None = None) -> None:
         message = rpc_error_summary(exc)
+        if not w.active:  # stopped while the sync ran (e.g. Ctrl-C in wait()): the model keeps saying "stopped"
+            log.debug("sync of a stopped watch failed: %s", message)
+            return
         if isinstance(exc, PERMANENT_ERRORS):
             log.warning("stopped watching %s: %s", w.model.execution_key or "execution", message)
             w.error = exc

@@ -320,3 +320,13 @@ def test_the_default_scheduler_is_one_instance_shut_down_at_exit(monkeypatch: py
     first = scheduler_mod.default_scheduler()
     assert scheduler_mod.default_scheduler() is first
     assert registered == [first.shutdown]
+
+
+def test_a_sync_failing_after_stop_leaves_the_model_stopped(sched: SyncScheduler) -> None:
+    """Ctrl-C in wait() stops the watch without waiting; the sync in flight may then fail: nothing is written."""
+    w, tree, model = watch_fake(sched, [unavailable()])
+    tree.before = lambda: w.stop(wait=False)
+    sched.run_pending()
+    assert model.sync_status["state"] == "stopped"
+    assert model.sync_status["next_retry_at"] is None
+    assert sched.watches == []
