@@ -133,6 +133,11 @@ class Watch:
             self._cond.wait_for(lambda: not self._in_flight)
         self.scheduler._join_if_idle()
 
+    def _not_in_flight(self) -> None:
+        with self._cond:
+            self._in_flight = False
+            self._cond.notify_all()
+
     def _finish(self, state: str | None, **status: Any) -> bool:
         """Mark the watch ended once; ``state`` is written to the model's sync status (None: leave it)."""
         with self._cond:
@@ -342,15 +347,25 @@ class SyncScheduler:
                     if w.active and w.due <= now and not w._in_flight:
                         with w._cond:
                             w._in_flight = True
-                        pool.submit(self._run_in_pool, w)
+                        try:
+                            pool.submit(self._run_in_pool, w)
+                        except BaseException:  # e.g. "cannot schedule new futures after interpreter shutdown"
+                            w._not_in_flight()  # or stop() (at exit too) would wait for it forever
+                            raise
                 next_due = self._next_due_idle()
                 timeout = None if next_due is None else max(0.0, next_due - self._clock())
                 # Wake at the next due time, or when a watch is added/stopped or a sync finished.
                 self._wake.wait(timeout)
-        except BaseException:  # never die silently: log, and let the next watch() start a fresh thread
+        except BaseException as exc:  # never die silently: log, show it, and let the next watch() start a thread
             log.exception("the flyteexec sync thread failed")
             with self._lock:
                 self._thread = None
+                orphans = [w for w in self._watches if w.active]
+            for w in orphans:
+                try:
+                    w.model.set_sync_status("error", last_error=f"the sync thread failed: {rpc_error_summary(exc)}")
+                except Exception:
+                    log.exception("could not record the sync thread's failure")
         finally:
             pool.shutdown(wait=True)
 
@@ -382,9 +397,7 @@ class SyncScheduler:
             log.exception("sync of %s failed unexpectedly", w.model.execution_key or w.execution)
             self._on_failure(w, exc, unexpected=True, now=now)
         finally:
-            with w._cond:
-                w._in_flight = False
-                w._cond.notify_all()
+            w._not_in_flight()
 
     def _sync_unguarded(self, w: Watch, now: float | None) -> None:
         """``now``: the scheduler time the sync counts as happening at (``run_pending(now)``), else the clock."""

@@ -330,3 +330,30 @@ def test_a_sync_failing_after_stop_leaves_the_model_stopped(sched: SyncScheduler
     assert model.sync_status["state"] == "stopped"
     assert model.sync_status["next_retry_at"] is None
     assert sched.watches == []
+
+
+def test_a_dying_sync_thread_is_shown_and_stop_does_not_hang(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At interpreter exit the pool refuses new work: the loop ends, the models say so, stop() still returns."""
+    import flyteexec_widget.scheduler as scheduler_mod
+
+    class ClosedPool(scheduler_mod.ThreadPoolExecutor):
+        def submit(self, *args: Any, **kw: Any) -> Any:
+            raise RuntimeError("cannot schedule new futures after interpreter shutdown")
+
+    monkeypatch.setattr(scheduler_mod, "ThreadPoolExecutor", ClosedPool)
+    sched = SyncScheduler()
+    model = ExecutionModel()
+    failed = threading.Event()
+    model.observe(lambda ch: failed.set() if ch["new"]["state"] == "error" else None, names=["sync_status"])
+    tree = FakeTree(make_execution())
+    w = sched.watch(tree.execution, model, tree=tree)
+    assert failed.wait(30)
+    assert model.sync_status["last_error"] == (
+        "the sync thread failed: RuntimeError: cannot schedule new futures after interpreter shutdown"
+    )
+    stopper = threading.Thread(target=sched.shutdown, daemon=True)
+    stopper.start()
+    stopper.join(30)
+    assert not stopper.is_alive()  # shutdown (at exit: atexit) returned
+    assert not w.active
+    assert tree.calls == 0
