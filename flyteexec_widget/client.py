@@ -593,13 +593,17 @@ class Remote:
     def fetch_execution(
         self, project: Any = None, domain: str | None = None, name: str | None = None
     ) -> FlyteWorkflowExecution:
-        """Fetch one execution: ``(project, domain, name)``, ``name=`` with defaults, ``"P:D:N"`` or a console URL."""
+        """Fetch one execution: ``(project, domain, name)``, ``name=`` with defaults, ``"P:D:N"``, a console URL, or
+        (alone) an execution's identifier, message or wrapper (ours or flytekit's; a node's gives its workflow's)."""
         from .executions import FlyteWorkflowExecution
 
-        ref = parse_execution_ref(
-            project, domain, name, default_project=self.default_project, default_domain=self.default_domain
-        )
-        wf_id = identifier_pb2.WorkflowExecutionIdentifier(project=ref.project, domain=ref.domain, name=ref.name)
+        if domain is None and name is None and project is not None:
+            wf_id = self._wf_id(project)
+        else:
+            ref = parse_execution_ref(
+                project, domain, name, default_project=self.default_project, default_domain=self.default_domain
+            )
+            wf_id = identifier_pb2.WorkflowExecutionIdentifier(project=ref.project, domain=ref.domain, name=ref.name)
         return FlyteWorkflowExecution(self.get_execution(wf_id), remote=self)
 
     def sync_execution(self, execution: FlyteWorkflowExecution, sync_nodes: bool = True) -> FlyteWorkflowExecution:

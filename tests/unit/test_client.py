@@ -320,10 +320,13 @@ def test_fetch_execution_accepts_every_reference_form(fake: FakeServer) -> None:
             r.fetch_execution(url),
             r.fetch_execution(name="abc"),
         ]
+        # an execution object itself (e.g. to get a fresh copy), or a node of it
+        got.append(r.fetch_execution(got[0]))
+        got.append(r.fetch_execution(node_execution(wf_id("abc"), "n0", 1)))
     for ex in got:
         assert isinstance(ex, FlyteWorkflowExecution)
         assert ex.to_flyte_idl().id.name == "abc"
-    assert [c.request.id.name for c in fake.state.of("GetExecution")] == ["abc"] * 4
+    assert [c.request.id.name for c in fake.state.of("GetExecution")] == ["abc"] * 6
 
 
 def test_fetch_execution_bad_reference(fake: FakeServer) -> None:
