@@ -297,10 +297,32 @@ class NotebookSession:
         self.panel_id, self.kernel_id = ids
         return self
 
-    def run_all(self) -> None:
-        """Run every cell through the app's own command; returns at once while the cells run in the kernel."""
-        # The command's promise settles only when the last cell ends: not awaited, or a blocking cell blocks us.
-        self.page.evaluate("() => { void window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+    def run_all(self, timeout_ms: float = 30_000) -> None:
+        """Run every cell through the app's own command; returns once the first code cell has started (the rest
+        run in the kernel meanwhile)."""
+        # The panel is named explicitly (``widgetId``): the command otherwise acts on the tracker's current
+        # notebook, which is not always set yet on a fresh page. The command's promise settles only when the last
+        # cell ends: it is not awaited (a blocking cell would block us), only its failure is kept.
+        self.page.evaluate(
+            """(panelId) => {
+                window.__fxwRunAllError = undefined;
+                window.jupyterapp.commands.execute('notebook:run-all-cells', {widgetId: panelId})
+                    .catch((e) => { window.__fxwRunAllError = String(e && e.stack || e); });
+            }""",
+            self.panel_id,
+        )
+        self.page.wait_for_function(
+            r"""(panelId) => {
+                if (window.__fxwRunAllError) return true;
+                const prompts = document.getElementById(panelId)?.querySelectorAll('.jp-CodeCell .jp-InputPrompt');
+                return Array.from(prompts || []).some((p) => /\[(\*|\d+)\]/.test(p.textContent));
+            }""",
+            arg=self.panel_id,
+            timeout=timeout_ms,
+        )
+        error = self.page.evaluate("() => window.__fxwRunAllError")
+        if error:
+            raise AssertionError(f"Run All failed in {self.name}: {error}")
 
     def output(self, selector: str = "") -> Locator:
         """Inside this notebook's output areas only (text locators elsewhere would also match cell sources)."""
