@@ -35,6 +35,7 @@ class SpyRemote(Remote):
         super().__init__(*args, **kw)
         self.lists: list[tuple[str, str]] = []
         self.task_lists: list[str] = []  # node ids whose attempts were listed
+        self.page_size: int | None = None  # None: the client's default
         self._in_flight = 0
         self.max_in_flight = 0
         self._spy_lock = threading.Lock()
@@ -52,11 +53,15 @@ class SpyRemote(Remote):
     def list_node_executions(self, wf_id: Any, *, unique_parent_id: str = "", filters: str = "", **kw: Any) -> Any:
         with self._spy_lock:
             self.lists.append((unique_parent_id, filters))
+        if self.page_size is not None:
+            kw["limit"] = self.page_size
         return super().list_node_executions(wf_id, unique_parent_id=unique_parent_id, filters=filters, **kw)
 
     def list_task_executions(self, node_exec_id: Any, **kw: Any) -> Any:
         with self._spy_lock:
             self.task_lists.append(node_exec_id.node_id)
+        if self.page_size is not None:
+            kw["limit"] = self.page_size
         return super().list_task_executions(node_exec_id, **kw)
 
 
@@ -363,8 +368,22 @@ def test_calls_of_one_level_run_concurrently(sandbox: Sandbox, spy: SpyRemote) -
     ex = fetch(spy, wf_id)
     spy.max_in_flight = 0
     sync_execution(spy, ex)
-    # every top-level node's attempts are listed in one round: many calls in flight at once
-    assert spy.max_in_flight >= 4
+    # every top-level node's attempts are listed in one round: many calls in flight at once, never more than the
+    # client's pool
+    assert 4 <= spy.max_in_flight <= spy.max_workers
+
+
+def test_every_page_is_followed(sandbox: Sandbox, spy: SpyRemote) -> None:
+    wf_id = run_all_kinds(sandbox, spy)
+    ex = fetch(spy, wf_id)
+    spy.page_size = 2  # node lists and attempt lists (n0 has 3 attempts) span several pages
+    sandbox.reset_rpc_counts()
+    sync_execution(spy, ex)
+    assert flatten(ex.node_executions) == visible_truth(sandbox, wf_id)
+    assert [t.id.retry_attempt for t in ex.node_executions["n0"].task_executions] == [0, 1, 2]
+    (child,) = ex.node_executions["n5"].workflow_executions
+    assert flatten(child.node_executions) == visible_truth(sandbox, child.to_flyte_idl().id)
+    assert sandbox.rpc_counts()["ListNodeExecutions"] > len(spy.lists)  # more pages than listings
 
 
 def _children_fk(ne: Any) -> dict[str, Any]:
