@@ -138,6 +138,13 @@ class Watch:
             self._in_flight = False
             self._cond.notify_all()
 
+    def _set_running_status(self, state: str, **status: Any) -> None:
+        """Write the status of a watch that is still running. A ``stop()`` on another thread (Ctrl-C in wait(), a
+        widget closing) may come in between its check and this write: then "stopped" is written again, so it wins."""
+        self.model.set_sync_status(state, **status)
+        if self._stopped:
+            self.model.set_sync_status("stopped")
+
     def _finish(self, state: str | None, **status: Any) -> bool:
         """Mark the watch ended once; ``state`` is written to the model's sync status (None: leave it)."""
         with self._cond:
@@ -304,7 +311,7 @@ class SyncScheduler:
         for w in self.watches:
             if w.active and w._in_flight and getattr(w.tree, "remote", None) is remote:
                 try:
-                    w.model.set_sync_status(
+                    w._set_running_status(
                         "reconnecting", attempt=attempt, next_retry_at=retry_at, last_error=rpc_error_summary(error)
                     )
                 except Exception:
@@ -428,7 +435,7 @@ class SyncScheduler:
         else:
             w.interval = w.min_interval if changed else min(w.interval * 2, w.max_interval)
             w.due = now + w.interval
-        model.set_sync_status("live", synced_at=wall)
+        w._set_running_status("live", synced_at=wall)
 
     def _on_failure(self, w: Watch, exc: BaseException, *, unexpected: bool, now: float | None = None) -> None:
         message = rpc_error_summary(exc)
@@ -449,7 +456,7 @@ class SyncScheduler:
         if not transient and not unexpected:
             log.warning("sync of %s failed (will retry): %s", w.model.execution_key, message)
         try:
-            w.model.set_sync_status(
+            w._set_running_status(
                 "reconnecting" if transient else "error",
                 attempt=w.attempt,
                 next_retry_at=retry_at,

@@ -357,3 +357,12 @@ def test_a_dying_sync_thread_is_shown_and_stop_does_not_hang(monkeypatch: pytest
     assert not stopper.is_alive()  # shutdown (at exit: atexit) returned
     assert not w.active
     assert tree.calls == 0
+
+
+def test_a_stop_while_the_model_updates_is_not_overwritten(sched: SyncScheduler) -> None:
+    """stop() lands after the sync checked the watch was active but before it wrote "live": "stopped" stays."""
+    w, _tree, model = watch_fake(sched, [("nodes", 1)])
+    model.observe(lambda _ch: w.stop(wait=False), names=["rows_version"])  # fires inside the model update
+    sched.run_pending()
+    assert not w.active
+    assert model.sync_status["state"] == "stopped"
