@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from datetime import datetime, timedelta, timezone
 
@@ -33,7 +34,7 @@ def test_step_clock_keeps_scheduling_order_for_equal_due_times() -> None:
     clock = StepClock()
     seen: list[int] = []
     for i in range(5):
-        clock.call_later(1, lambda i=i: seen.append(i))
+        clock.call_later(1, functools.partial(seen.append, i))
     clock.advance(1)
     assert seen == [0, 1, 2, 3, 4]
 

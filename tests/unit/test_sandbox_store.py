@@ -70,7 +70,7 @@ ROWS = [
 
 
 def ns(filters: str = "", sort: common_pb2.Sort | None = None) -> list[int]:
-    return [r["n"] for r in select(ROWS, TABLE, filters, sort)]
+    return [int(r["n"]) for r in select(ROWS, TABLE, filters, sort)]  # type: ignore[call-overload]
 
 
 def test_filter_functions() -> None:
