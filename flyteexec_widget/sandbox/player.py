@@ -326,14 +326,13 @@ class Player:
         """An event set once this player has played the execution to its end (for real-clock waits in tests)."""
         key = _key(execution_id)
         with self._lock:
-            ev = self._finished.setdefault(key, threading.Event())
-            run = self._runs.get(key)
-            if run is not None and run.finished:
-                ev.set()
-            return ev
+            return self._finished.setdefault(key, threading.Event())
 
     def _run_finished(self, run: _Run) -> None:
         with self._lock:
+            # Forget the interpreter state (a 10,000-node run holds ~10,000 node objects): a long-lived sandbox
+            # (the CLI, the benchmarks) would otherwise keep every execution it ever played.
+            self._runs.pop(_key(run.ex_id), None)
             self._finished.setdefault(_key(run.ex_id), threading.Event()).set()
             cb = self._child_done.pop(_key(run.ex_id), None)
         if cb is not None:

@@ -9,7 +9,7 @@ import urllib.request
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import grpc
 import pytest
@@ -19,10 +19,10 @@ from flyteidl.service import admin_pb2_grpc, dataproxy_pb2, dataproxy_pb2_grpc, 
 
 from flyteexec_widget.phases import CacheStatus, NodePhase, TaskPhase, WorkflowPhase
 from flyteexec_widget.sandbox import Sandbox
-from flyteexec_widget.sandbox.player import fixed_length_unique_id_for_parts, unique_node_id
+from flyteexec_widget.sandbox.player import Player, fixed_length_unique_id_for_parts, unique_node_id
 from flyteexec_widget.sandbox.scenarios import get_scenario
 
-WfId = identifier_pb2.WorkflowExecutionIdentifier
+WfId: TypeAlias = identifier_pb2.WorkflowExecutionIdentifier
 
 
 class Admin:
@@ -86,7 +86,7 @@ class Admin:
         [url] = link.pre_signed_urls.signed_url
         assert url.startswith("http")
         with urllib.request.urlopen(url, timeout=10) as resp:
-            return resp.read().decode()
+            return str(resp.read().decode())
 
     def set_signal(self, wf: WfId, signal_id: str, value: literals_pb2.Literal) -> None:
         sig = identifier_pb2.SignalIdentifier(signal_id=signal_id, execution_id=wf)
@@ -368,6 +368,18 @@ def test_wide_10000_nodes() -> None:
         truth = sandbox.truth(wf)
         assert len(truth) == 10002
         assert set(truth.values()) == {NodePhase.SUCCEEDED}
+
+
+def test_the_player_forgets_finished_executions(sb: Sandbox) -> None:
+    player = sb.driver
+    assert isinstance(player, Player)
+    wf = sb.launch("single-task")
+    sb.advance(1)
+    assert player.active_executions() == [(wf.project, wf.domain, wf.name)]
+    assert sb.run_until_done(wf) == WorkflowPhase.SUCCEEDED
+    assert player.finished_event(wf).is_set()
+    assert player.active_executions() == []
+    assert not player._runs  # no interpreter state kept for a finished execution
 
 
 def test_unknown_parameters_and_scenarios_are_clear_errors(sb: Sandbox) -> None:
