@@ -236,11 +236,6 @@ class RemoteExecutionBase:
         return phases.style(self._KIND, self._proto.closure.phase).succeeded
 
     @property
-    def _terminal(self) -> bool:
-        # FlyteAdmin's terminality (RECOVERED included for nodes), used for caching and for error/outputs.
-        return phases.is_terminal(self._KIND, self._proto.closure.phase)
-
-    @property
     def _phase_name(self) -> str:
         return phases.phase_name(self._KIND, self._proto.closure.phase)
 
@@ -337,11 +332,25 @@ class RemoteExecutionBase:
         hints = self._type_hints if which == "outputs" else None
         return LiteralsResolver(literal_map, variable_map=variables, type_hints=hints)
 
-    def _load(self, which: str) -> LiteralsResolver | DataNotInlineError:
+    def _load(self, which: str, *, outputs_final: bool = False) -> LiteralsResolver | DataNotInlineError:
+        """The inputs or outputs: from the message if it carries them, else one ``Get*ExecutionData`` call.
+
+        That call answers both sides, so the other side is cached too once it cannot change any more: the inputs
+        when the outputs are read (only done once the execution succeeded), the outputs when the inputs are read
+        and ``outputs_final`` (the execution had succeeded before the call).
+        """
         inline = self._inline_inputs() if which == "inputs" else self._inline_outputs()
         if inline is not None:
             return self._resolver(inline, which)
         resp = self._fetch_data(self._require_remote(which))
+        if which == "outputs":
+            if self._inputs is None and self._inline_inputs() is None:
+                self._inputs = self._from_response(resp, "inputs")
+        elif outputs_final and self._outputs is None and self._inline_outputs() is None:
+            self._outputs = self._from_response(resp, "outputs")
+        return self._from_response(resp, which)
+
+    def _from_response(self, resp: _DataResponse, which: str) -> LiteralsResolver | DataNotInlineError:
         full: literals_pb2.LiteralMap = resp.full_inputs if which == "inputs" else resp.full_outputs
         blob = resp.inputs if which == "inputs" else resp.outputs
         if not full.literals and blob.bytes > 0:
@@ -363,8 +372,11 @@ class RemoteExecutionBase:
         """
         if self._inputs is not None:
             return self._unwrap(self._inputs)
-        terminal = self._terminal  # before the fetch, so a phase change meanwhile cannot cache stale emptiness
-        value = self._load("inputs")
+        # Read before the fetch, so a phase change meanwhile cannot cache stale emptiness or unfinished outputs.
+        closure = self._proto.closure
+        terminal = phases.is_terminal(self._KIND, closure.phase)
+        succeeded = phases.style(self._KIND, closure.phase).succeeded and not closure.HasField("error")
+        value = self._load("inputs", outputs_final=succeeded)
         if isinstance(value, DataNotInlineError) or len(value) > 0 or terminal:
             self._inputs = value
         return self._unwrap(value)

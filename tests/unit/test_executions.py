@@ -636,8 +636,28 @@ def test_data_is_fetched_on_first_access_and_cached_once_terminal() -> None:
     assert wf.outputs["o0"] == 3
     assert wf.outputs["o0"] == 3
     assert wf.inputs["a"] == 1
-    assert remote.calls["get_execution_data"] == 2  # once for outputs, once for inputs; then cached
+    assert remote.calls["get_execution_data"] == 1  # one response holds both sides; then cached
     assert remote.last_id == WF_ID
+
+
+def test_reading_the_inputs_keeps_the_outputs_only_once_they_are_final() -> None:
+    remote = FakeRemote(_data_response(inputs=_int_map(a=1), outputs=_int_map(o0=3)))
+    done = FlyteNodeExecution(node_exec("n0", NODE.SUCCEEDED, duration=_dur(1)), remote=remote)
+    assert done.inputs["a"] == 1
+    assert done.outputs["o0"] == 3
+    assert remote.calls["get_node_execution_data"] == 1
+    # running: the outputs in the same response are not final yet (and not asked for); read again once done
+    running = FlyteNodeExecution(node_exec("n0", NODE.RUNNING), remote=remote)
+    assert running.inputs["a"] == 1
+    running._update(node_exec("n0", NODE.SUCCEEDED, duration=_dur(1)))
+    remote.data = _data_response(inputs=_int_map(a=1), outputs=_int_map(o0=4))
+    assert running.outputs["o0"] == 4
+    assert remote.calls["get_node_execution_data"] == 3
+    # failed: reading the inputs leaves the outputs raising with the error, as before
+    failed = FlyteNodeExecution(NODE_FIXTURES["task_failed"], remote=remote)
+    assert failed.inputs["a"] == 1
+    with pytest.raises(FlyteAssertion, match="ended in failure"):
+        _ = failed.outputs
 
 
 def test_inputs_of_a_waiting_node_are_fetched_again_until_they_appear() -> None:
