@@ -386,6 +386,14 @@ def _outcome(fn: Any) -> tuple[str, Any]:
         return ("raises", exc)
 
 
+def assert_same_error(theirs: Any, ours: Any) -> None:
+    """``error`` raises in both, or reads the same in both."""
+    their_error, our_error = _outcome(lambda: theirs.error), _outcome(lambda: ours.error)
+    assert their_error[0] == our_error[0]
+    if our_error[0] == "ok":
+        assert_like_flytekit(their_error[1], our_error[1], "error")
+
+
 # ------------------------------------------------------------------------------------------ flytekit parity
 
 
@@ -402,10 +410,7 @@ def test_workflow_execution_matches_flytekit(name: str) -> None:
     assert_like_flytekit(theirs.spec, ours.spec, "spec")
     assert ours.serialize_to_string() == pb.SerializeToString()
     assert ours.to_flyte_idl() is pb
-    their_error, our_error = _outcome(lambda: theirs.error), _outcome(lambda: ours.error)
-    assert their_error[0] == our_error[0]
-    if our_error[0] == "ok":
-        assert_like_flytekit(their_error[1], our_error[1], "error")
+    assert_same_error(theirs, ours)
 
 
 @pytest.mark.flytekit
@@ -424,15 +429,12 @@ def test_node_execution_matches_flytekit(name: str) -> None:
     assert ours.executions == theirs.executions == []
     assert ours.workflow_executions == theirs.workflow_executions == []
     assert ours.interface is theirs.interface is None
-    their_error, our_error = _outcome(lambda: theirs.error), _outcome(lambda: ours.error)
     if name == "recovered":
         # Documented difference: flytekit raises "wait until completed" for a finished (RECOVERED) node.
-        assert their_error[0] == "raises"
-        assert our_error == ("ok", None)
+        assert _outcome(lambda: theirs.error)[0] == "raises"
+        assert _outcome(lambda: ours.error) == ("ok", None)
     else:
-        assert their_error[0] == our_error[0]
-        if our_error[0] == "ok":
-            assert_like_flytekit(their_error[1], our_error[1], "error")
+        assert_same_error(theirs, ours)
 
 
 @pytest.mark.flytekit
@@ -446,10 +448,7 @@ def test_task_execution_matches_flytekit(name: str) -> None:
     assert_like_flytekit(theirs.id, ours.id, "id")
     assert_like_flytekit(theirs.closure, ours.closure, "closure")
     assert ours.serialize_to_string() == pb.SerializeToString()
-    their_error, our_error = _outcome(lambda: theirs.error), _outcome(lambda: ours.error)
-    assert their_error[0] == our_error[0]
-    if our_error[0] == "ok":
-        assert_like_flytekit(their_error[1], our_error[1], "error")
+    assert_same_error(theirs, ours)
 
 
 @pytest.mark.flytekit
