@@ -214,6 +214,10 @@ def _read_ini(path: Path) -> dict[str, Any]:
     parser = configparser.ConfigParser()
     try:
         parser.read(path)
+    except configparser.MissingSectionHeaderError:
+        # No "[section]" line: a flytectl YAML file without a .yaml name (flytectl itself reads FLYTECTL_CONFIG as
+        # YAML whatever its name; flytekit would fail here).
+        return _read_yaml(path)
     except configparser.Error as e:
         raise ConfigError(f"cannot read flytekit config {str(path)!r}: {e}") from None
     out: dict[str, Any] = {}

@@ -133,6 +133,15 @@ def test_search_order(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert load_config().endpoint == "from-cwd:1"
 
 
+def test_yaml_in_a_file_without_a_yaml_name_is_read_as_yaml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg_file = write(tmp_path / "sandbox-config", "admin:\n  endpoint: dns:///yaml-host:30080\n  insecure: true\n")
+    monkeypatch.setenv("FLYTECTL_CONFIG", str(cfg_file))
+    assert (load_config().endpoint, load_config().insecure) == ("yaml-host:30080", True)
+    bad_ini = write(tmp_path / "bad.config", "[platform]\nurl = a\n[platform]\nurl = b\n")  # duplicate section
+    with pytest.raises(ConfigError, match="cannot read flytekit config"):
+        load_config(bad_ini)
+
+
 def test_explicit_path_must_exist(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(tmp_path / "nope.yaml")
