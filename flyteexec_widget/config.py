@@ -2,7 +2,8 @@
 
 Follows flytekit's ``PlatformConfig.auto()``: the first config file found in the search order
 ``$FLYTECTL_CONFIG`` -> ``./flytekit.config`` -> ``~/.flyte/config`` -> ``~/.flyte/config.yaml`` is read
-(``*.yaml``/``*.yml`` as flytectl YAML, anything else as flytekit's legacy INI), and each
+(``*.yaml``/``*.yml`` as flytectl YAML, anything else as flytekit's legacy INI, or as YAML when it has no INI
+``[section]``: flytekit would fail there), and each
 ``FLYTE_{SECTION}_{OPTION}`` environment variable overrides the file's value.
 
 One addition of ours: ``FLYTE_CREDENTIALS_ACCESS_TOKEN`` (same naming scheme; flytekit has no such variable) holds
