@@ -265,7 +265,7 @@ class _Scope:
     parent: _NodeState | None = None
     nodes: dict[str, _NodeState] = field(default_factory=dict)  # node_id -> state, first-seen order
     watermark: timestamp_pb2.Timestamp | None = None
-    listed_for: tuple[int, int, int] | None = None  # owner version when last listed
+    listed_for: tuple[int, ...] | None = None  # owner version when last listed
     listed_in: int = -1  # refresh number of the last listing
     filtered_listings: int = 0  # filtered listings since the last whole one
 
@@ -277,7 +277,7 @@ class _NodeState:
     scope: _Scope
     tasks: list[task_execution_pb2.TaskExecution] = field(default_factory=list)
     task_wrappers: dict[int, FlyteTaskExecution] = field(default_factory=dict)
-    tasks_for: tuple[int, int, int] | None = None
+    tasks_for: tuple[int, ...] | None = None
     tasks_in: int = -1
     children: _Scope | None = None
     child_exec: _ExecState | None = None
@@ -473,7 +473,7 @@ class TreeSync:
         return jobs
 
     def _plan_scope(
-        self, scope: _Scope, owner_version: tuple[int, int, int] | None, owner_terminal: bool, refresh_no: int
+        self, scope: _Scope, owner_version: tuple[int, ...] | None, owner_terminal: bool, refresh_no: int
     ) -> list[_Job]:
         jobs: list[_Job] = []
         # Listed while the owner runs (once per refresh), and once more, whole, after the owner was seen terminal:
@@ -498,7 +498,13 @@ class TreeSync:
 
     def _plan_node(self, node: _NodeState, refresh_no: int) -> list[_Job]:
         jobs: list[_Job] = []
-        version, terminal = node.version, node.terminal
+        version: tuple[int, ...] = node.version
+        terminal = node.terminal
+        if not terminal and node.scope.exec_state.terminal:
+            # A node left running in a finished execution (FlyteAdmin keeps e.g. nodes of an aborted run RUNNING
+            # when no event came): fetched once more, then as final as a finished node. Without this the tree
+            # would never be complete and every later sync() would ask for it again.
+            version, terminal = (*version, 1), True
         # Attempts: once after updated_at/phase moved (needed); for a running node that did not change also every
         # refresh while the budget lasts (optional: its task's events do not touch the node).
         changed = node.tasks_for != version
@@ -638,7 +644,7 @@ class TreeSync:
         return handle
 
     def _on_list(
-        self, scope: _Scope, owner_version: tuple[int, int, int] | None, refresh_no: int, filtered: bool
+        self, scope: _Scope, owner_version: tuple[int, ...] | None, refresh_no: int, filtered: bool
     ) -> Callable[[list[node_execution_pb2.NodeExecution]], None]:
         def handle(protos: list[node_execution_pb2.NodeExecution]) -> None:
             from .executions import FlyteNodeExecution
@@ -665,7 +671,7 @@ class TreeSync:
         return handle
 
     def _on_tasks(
-        self, node: _NodeState, version: tuple[int, int, int]
+        self, node: _NodeState, version: tuple[int, ...]
     ) -> Callable[[list[task_execution_pb2.TaskExecution]], None]:
         def handle(protos: list[task_execution_pb2.TaskExecution]) -> None:
             from .executions import FlyteTaskExecution

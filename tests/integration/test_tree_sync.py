@@ -329,6 +329,28 @@ def test_an_event_stored_late_is_not_lost(sandbox: Sandbox, spy: SpyRemote) -> N
     assert flatten(ex.node_executions) == visible_truth(sandbox, wf_id)
 
 
+def test_a_node_left_running_in_a_finished_execution_is_fetched_once_more_then_never(
+    sandbox: Sandbox, spy: SpyRemote
+) -> None:
+    """FlyteAdmin keeps a node RUNNING if no event finished it (e.g. an abort propeller never reported): once the
+    execution is over, the node gets a final look like any finished one, and the tree is complete."""
+    wf_id = sandbox.launch("single-task")
+    sandbox.advance(1)
+    ex = fetch(spy, wf_id)
+    tree = tree_for(spy, ex)  # the one ex.sync() uses too
+    tree.refresh()
+    _send_late_node_event(sandbox, wf_id, "stuck", NodePhase.RUNNING, dt.datetime.now(dt.timezone.utc))
+    sandbox.run_until_done(wf_id)
+    tree.refresh()
+    assert NodePhase(ex.node_executions["stuck"].phase) == NodePhase.RUNNING
+    assert tree.complete
+    sandbox.reset_rpc_counts()
+    tree.refresh()
+    ex.sync()
+    assert sandbox.rpc_counts() == {}
+    assert flatten(ex.node_executions) == visible_truth(sandbox, wf_id)
+
+
 def test_attempts_of_unchanged_running_nodes_are_listed_round_robin_within_a_budget(
     rolling_sandbox: Sandbox,
 ) -> None:
