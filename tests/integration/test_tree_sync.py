@@ -282,19 +282,27 @@ def test_steady_state_refresh_with_10_active_nodes_costs_at_most_20_rpcs(rolling
         assert sb.rpc_counts() == {}
 
 
-def _send_late_node_event(sb: Sandbox, wf_id: Any, node_id: str, phase: int, reported: dt.datetime) -> None:
-    """A node event that reaches FlyteAdmin only now, stamped (reported_at) at ``reported``: what a slow event RPC
-    (or a propeller whose clock is behind) looks like to a client. Sent as the sandbox's own propeller does."""
+def _send_node_event(
+    sb: Sandbox, wf_id: Any, node_id: str, phase: int, reported: dt.datetime | None = None, **fields: Any
+) -> None:
+    """A node event sent as the sandbox's own propeller sends them; ``reported``: when it says it happened (now by
+    default; an older time is what a slow event RPC, or a propeller whose clock is behind, looks like to a client).
+    ``fields``: more NodeExecutionEvent fields (``parent_node_metadata`` takes the parent's node id)."""
     event = event_pb2.NodeExecutionEvent(phase=phase, producer_id="propeller")
     event.id.execution_id.CopyFrom(wf_id)
     event.id.node_id = node_id
-    event.occurred_at.FromDatetime(reported)
-    event.reported_at.FromDatetime(reported)
+    at = reported or dt.datetime.now(dt.timezone.utc)
+    event.occurred_at.FromDatetime(at)
+    event.reported_at.FromDatetime(at)
+    parent = fields.pop("parent_node_metadata", None)
+    if parent is not None:
+        event.parent_node_metadata.node_id = parent
+    for name, value in fields.items():
+        setattr(event, name, value)
     with grpc.insecure_channel(sb.endpoint) as channel:
         stub = service_pb2_grpc.AdminServiceStub(channel)
-        stub.CreateNodeEvent(
-            admin_event_pb2.NodeExecutionEventRequest(event=event), metadata=INTERNAL_METADATA, timeout=10
-        )
+        request = admin_event_pb2.NodeExecutionEventRequest(event=event)
+        stub.CreateNodeEvent(request, metadata=INTERNAL_METADATA, timeout=10)
 
 
 def test_an_event_stored_late_is_not_lost(sandbox: Sandbox, spy: SpyRemote) -> None:
@@ -307,7 +315,7 @@ def test_an_event_stored_late_is_not_lost(sandbox: Sandbox, spy: SpyRemote) -> N
     tree = TreeSync(spy, ex)
     tree.refresh()
     newest = max(n.closure.updated_at for n in flatten_wrappers(ex.node_executions).values())
-    _send_late_node_event(sandbox, wf_id, "late", NodePhase.RUNNING, newest - 2 * WATERMARK_MARGIN)
+    _send_node_event(sandbox, wf_id, "late", NodePhase.RUNNING, newest - 2 * WATERMARK_MARGIN)
     seen_after = None
     for i in range(1, FULL_LISTING_EVERY + 1):
         sandbox.advance(0.5)
@@ -318,7 +326,7 @@ def test_an_event_stored_late_is_not_lost(sandbox: Sandbox, spy: SpyRemote) -> N
     assert seen_after is not None, "a node stored late never appeared while the execution ran"
     assert seen_after == FULL_LISTING_EVERY  # the filtered listings cannot show it; the periodic whole one does
     # a second late event (the node finishing), then the execution ends: the final tree has it
-    _send_late_node_event(sandbox, wf_id, "late", NodePhase.SUCCEEDED, newest - 2 * WATERMARK_MARGIN)
+    _send_node_event(sandbox, wf_id, "late", NodePhase.SUCCEEDED, newest - 2 * WATERMARK_MARGIN)
     remote_ex = fetch(spy, wf_id)
     spy.approve(remote_ex, "approve-me")
     spy.set_signal(remote_ex, "threshold", 0.5)
@@ -339,7 +347,7 @@ def test_a_node_left_running_in_a_finished_execution_is_fetched_once_more_then_n
     ex = fetch(spy, wf_id)
     tree = tree_for(spy, ex)  # the one ex.sync() uses too
     tree.refresh()
-    _send_late_node_event(sandbox, wf_id, "stuck", NodePhase.RUNNING, dt.datetime.now(dt.timezone.utc))
+    _send_node_event(sandbox, wf_id, "stuck", NodePhase.RUNNING)
     sandbox.run_until_done(wf_id)
     tree.refresh()
     assert NodePhase(ex.node_executions["stuck"].phase) == NodePhase.RUNNING
@@ -349,6 +357,32 @@ def test_a_node_left_running_in_a_finished_execution_is_fetched_once_more_then_n
     ex.sync()
     assert sandbox.rpc_counts() == {}
     assert flatten(ex.node_executions) == visible_truth(sandbox, wf_id)
+
+
+def test_array_subtasks_reported_as_child_nodes_event_version_1(sandbox: Sandbox, spy: SpyRemote) -> None:
+    """With event version 1 an array node's subtasks are child node executions ``<array>-n<i>``: rows keyed
+    ``<array>[i]``, kind subtask, each with its own phase; the array row counts them as children."""
+    wf_id = sandbox.launch("single-task")
+    sandbox.advance(1)
+    array = {"is_array": True, "is_parent": True, "event_version": 1, "spec_node_id": "arr"}
+    _send_node_event(sandbox, wf_id, "arr", NodePhase.RUNNING, **array)
+    for i, phase in enumerate([NodePhase.SUCCEEDED, NodePhase.RUNNING, NodePhase.FAILED]):
+        child = {"parent_node_metadata": "arr", "event_version": 1, "spec_node_id": "arr"}
+        _send_node_event(sandbox, wf_id, f"arr-n{i}", NodePhase.RUNNING, **child)
+        if phase != NodePhase.RUNNING:
+            _send_node_event(sandbox, wf_id, f"arr-n{i}", phase, **child)
+    ex = fetch(spy, wf_id)
+    sync_execution(spy, ex)
+    assert flatten(ex.node_executions) == visible_truth(sandbox, wf_id)
+    model = ExecutionModel(ex)
+    subtasks = {k: (r["kind"], r["node_id"], r["phase"], r["parent"]) for k, r in model.rows.items() if "[" in k}
+    assert subtasks == {
+        "arr[0]": ("subtask", "arr-n0", "SUCCEEDED", "arr"),
+        "arr[1]": ("subtask", "arr-n1", "RUNNING", "arr"),
+        "arr[2]": ("subtask", "arr-n2", "FAILED", "arr"),
+    }
+    assert (model.rows["arr"]["kind"], model.rows["arr"]["has_children"]) == ("array", True)
+    assert model.node("arr[2]") is ex.node_executions["arr"].subworkflow_node_executions["arr-n2"]
 
 
 def test_attempts_of_unchanged_running_nodes_are_listed_round_robin_within_a_budget(
