@@ -124,25 +124,22 @@ class ExecutionModel(traitlets.HasTraits):
         """
         if not callable(callback):
             raise TypeError(f"on_rows_change needs a callable, got {callback!r}")
-        with self._lock:
-            self._subscribers.append(callback)
-
-        def unsubscribe() -> None:
-            with self._lock, contextlib.suppress(ValueError):
-                self._subscribers.remove(callback)
-
-        return unsubscribe
+        return self._register(self._subscribers, callback)
 
     def add_batch_hook(self, factory: Callable[[], ContextManager[Any]]) -> Callable[[], None]:
         """Enter ``factory()`` around every batch of writes (e.g. a widget's ``hold_sync``); returns a remover."""
         if not callable(factory):
             raise TypeError(f"add_batch_hook needs a callable returning a context manager, got {factory!r}")
+        return self._register(self._batch_hooks, factory)
+
+    def _register(self, registry: list[Any], item: Any) -> Callable[[], None]:
+        """Add ``item`` to ``registry`` under the lock; return an idempotent remover."""
         with self._lock:
-            self._batch_hooks.append(factory)
+            registry.append(item)
 
         def remove() -> None:
             with self._lock, contextlib.suppress(ValueError):
-                self._batch_hooks.remove(factory)
+                registry.remove(item)
 
         return remove
 
