@@ -210,13 +210,19 @@ def test_in_a_notebook_the_widget_is_shown_and_kernel_messages_are_pumped(monkey
     assert out.getvalue() == ""  # the widget replaces the status line
 
 
-def test_no_second_widget_when_one_is_on_screen(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def shown(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """In a notebook (pretend): the executions wait() displays a widget for, in order."""
     import flyteexec_widget.widget as widget_mod
 
-    shown: list[Any] = []
+    displayed: list[Any] = []
     monkeypatch.setattr(waiting, "_in_kernel", lambda: True)
     monkeypatch.setattr(waiting, "_kernel_pump", lambda: contextlib.nullcontext(lambda: None))
-    monkeypatch.setattr(widget_mod, "display_for", lambda ex, model: shown.append(ex) or object())
+    monkeypatch.setattr(widget_mod, "display_for", lambda ex, model: displayed.append(ex) or object())
+    return displayed
+
+
+def test_no_second_widget_when_one_is_on_screen(shown: list[Any]) -> None:
     ex = make_execution()
     on_screen = ExecutionModel(ex)
     on_screen.mark_shown()
@@ -226,14 +232,8 @@ def test_no_second_widget_when_one_is_on_screen(monkeypatch: pytest.MonkeyPatch)
     assert shown == []
 
 
-def test_no_second_widget_when_a_running_watch_feeds_one(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_second_widget_when_a_running_watch_feeds_one(shown: list[Any]) -> None:
     """Run All: watch(execution) displayed a widget whose view has not spoken yet (so not marked shown)."""
-    import flyteexec_widget.widget as widget_mod
-
-    shown: list[Any] = []
-    monkeypatch.setattr(waiting, "_in_kernel", lambda: True)
-    monkeypatch.setattr(waiting, "_kernel_pump", lambda: contextlib.nullcontext(lambda: None))
-    monkeypatch.setattr(widget_mod, "display_for", lambda ex, model: shown.append(ex) or object())
     ex = make_execution()
     sched = TreeScheduler(ScriptTree(ex, [RUNNING, RUNNING, SUCCEEDED]))
     widget_model = ExecutionModel(ex)
@@ -244,14 +244,8 @@ def test_no_second_widget_when_a_running_watch_feeds_one(monkeypatch: pytest.Mon
     assert shown == []
 
 
-def test_no_second_widget_when_a_widget_is_attached_to_a_model_of_it(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_second_widget_when_a_widget_is_attached_to_a_model_of_it(shown: list[Any]) -> None:
     """Run All on a finished execution: watch()'s widget exists (its watch already ended), not yet marked shown."""
-    import flyteexec_widget.widget as widget_mod
-
-    shown: list[Any] = []
-    monkeypatch.setattr(waiting, "_in_kernel", lambda: True)
-    monkeypatch.setattr(waiting, "_kernel_pump", lambda: contextlib.nullcontext(lambda: None))
-    monkeypatch.setattr(widget_mod, "display_for", lambda ex, model: shown.append(ex) or object())
     ex = make_execution()
     widget_model = ExecutionModel(ex)
     remove = widget_model.add_batch_hook(contextlib.nullcontext)  # what an ExecutionWidget does
