@@ -7,6 +7,7 @@ can still change: RPC counts per method are asserted (they are deterministic), n
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -383,6 +384,32 @@ def test_array_subtasks_reported_as_child_nodes_event_version_1(sandbox: Sandbox
     }
     assert (model.rows["arr"]["kind"], model.rows["arr"]["has_children"]) == ("array", True)
     assert model.node("arr[2]") is ex.node_executions["arr"].subworkflow_node_executions["arr-n2"]
+
+
+def test_a_server_that_rejects_the_filter_gets_whole_listings(
+    sandbox: Sandbox, spy: SpyRemote, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A FlyteAdmin that cannot filter on the column (INVALID_ARGUMENT, or a database error) is listed whole."""
+    import flyteexec_widget.tree as tree_mod
+
+    monkeypatch.setattr(tree_mod, "UPDATED_AT_COLUMN", "no_such_column")  # the sandbox rejects unknown columns
+    wf_id = sandbox.launch("deep")
+    sandbox.advance(3)
+    ex = fetch(spy, wf_id)
+    tree = TreeSync(spy, ex)
+    tree.refresh()
+    spy.lists.clear()
+    sandbox.advance(2)
+    with caplog.at_level(logging.INFO, logger="flyteexec_widget.tree"):
+        tree.refresh()
+    assert any(f.startswith("gte(no_such_column,") for _, f in spy.lists)
+    assert "rejected an updated_at filter" in caplog.text
+    spy.lists.clear()
+    sandbox.advance(2)
+    tree.refresh()
+    assert spy.lists
+    assert all(f == "" for _, f in spy.lists)  # no filter tried again
+    assert flatten(ex.node_executions) == visible_truth(sandbox, wf_id)
 
 
 def test_attempts_of_unchanged_running_nodes_are_listed_round_robin_within_a_budget(
