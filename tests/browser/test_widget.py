@@ -98,6 +98,14 @@ def test_console_link_points_at_the_execution(all_kinds_view: FinishedView) -> N
     expect(link).to_have_text(v.wf_id.name)
 
 
+def test_launch_plan_node_links_to_its_child_execution(all_kinds_view: FinishedView) -> None:
+    v = all_kinds_view
+    link = _row(v.nb, "n5").locator("a.fxw-childlink")
+    child = (link.text_content() or "").lstrip("→ ").strip()
+    assert child, "the launch-plan node names no child execution"
+    expect(link).to_have_attribute("href", v.sb.console_url(f"{v.wf_id.project}:{v.wf_id.domain}:{child}"))
+
+
 def test_expanding_subworkflow_and_array_shows_children_and_subtask_counts(all_kinds_view: FinishedView) -> None:
     v = all_kinds_view
     nb = v.nb
@@ -248,6 +256,14 @@ def test_rows_change_live_and_approve_works_during_wait(
     for key in ["n0", "n1", "n2", "n3", "n4", "n5"]:
         expect(_row(nb, key)).to_have_attribute("data-phase", "SUCCEEDED", timeout=LONG_MS)
     nb.screenshot(f"live-done-ipykernel{ipykernel_major}")
+
+    # The deck of "train": a signed link from the sandbox, shown in a sandboxed iframe.
+    _row(nb, "n2").locator('[data-action="details"]').click()
+    nb.output('.fxw-detail[data-key="n2"] [data-action="deck"]').click()
+    frame = nb.output('.fxw-detail[data-key="n2"] iframe.fxw-deck')
+    expect(frame).to_have_attribute("sandbox", "allow-scripts", timeout=LONG_MS)
+    expect(frame.content_frame.locator("h2")).to_have_text("Training", timeout=LONG_MS)
+    nb.screenshot(f"live-deck-ipykernel{ipykernel_major}", nb.output('.fxw-detail[data-key="n2"]'))
 
 
 def test_terminate_during_wait_aborts_the_execution_in_notebook7(
