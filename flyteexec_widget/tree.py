@@ -13,7 +13,8 @@ change:
 * task attempts are listed for nodes whose ``updated_at``/phase moved, and for running ones: FlyteAdmin does not
   touch a node when an event of its task arrives (new attempt, logs, array subtask progress), so an unchanged
   running node must still be asked, but only :attr:`TreeSync.attempts_budget` of those per refresh, the least
-  recently listed first (a wide fan-out of 800 running nodes costs 50 calls a refresh, not 800);
+  recently listed first (a wide fan-out of 800 running nodes costs 50 calls a refresh, not 800); running array
+  nodes always (their subtask progress exists only in their task's events);
 * inputs, outputs and decks are never fetched here (the wrappers fetch them lazily).
 
 Every round of a refresh sends all independent calls at once on ``remote.executor`` and handles the answers on
@@ -511,7 +512,9 @@ class TreeSync:
         if self._may_have_tasks(node) and (changed or (not terminal and node.tasks_in != refresh_no)):
             key = ("tasks", *self._exec_key(node.scope.exec_state.wf_id), node.proto.id.node_id, version, refresh_no)
             call = partial(self.remote.list_task_executions, node.proto.id)
-            jobs.append(_Job(key, call, self._on_tasks(node, version), None if changed else node.tasks_in))
+            # An array node's progress (its subtasks) lives only in its task's events: never left for later.
+            needed = changed or node.proto.metadata.is_array
+            jobs.append(_Job(key, call, self._on_tasks(node, version), None if needed else node.tasks_in))
         if node.tasks and node.template is None and self._template_for(node) is None:
             # No template (a node inside a dynamic one): the interface comes from its task, fetched once per id.
             task_id = node.tasks[-1].id.task_id

@@ -445,6 +445,23 @@ def test_attempts_of_unchanged_running_nodes_are_listed_round_robin_within_a_bud
         assert flatten(ex.node_executions) == visible_truth(sb, wf_id)
 
 
+def test_a_running_array_node_is_asked_for_its_progress_whatever_the_budget(sandbox: Sandbox, spy: SpyRemote) -> None:
+    """Subtask progress exists only in the array task's events (the node itself does not move): never deferred."""
+    wf_id = sandbox.launch("all-kinds")
+    sandbox.advance(4)  # n9 (an array of 120 subtasks) runs
+    ex = fetch(spy, wf_id)
+    tree = TreeSync(spy, ex)
+    tree.refresh()
+    before = ExecutionModel(ex).rows["n9"]["subtasks"]
+    tree.attempts_budget = 0
+    sandbox.advance(4)
+    spy.task_lists.clear()
+    tree.refresh()
+    assert NodePhase(ex.node_executions["n9"].phase) == NodePhase.RUNNING
+    assert "n9" in spy.task_lists
+    assert ExecutionModel(ex).rows["n9"]["subtasks"] != before
+
+
 def test_calls_of_one_level_run_concurrently(sandbox: Sandbox, spy: SpyRemote) -> None:
     wf_id = run_all_kinds(sandbox, spy)
     sandbox.set_latency(20)
