@@ -1,6 +1,7 @@
 """The measurements: cold sync, steady-state refresh, wait(), memory per node, CPU share while watching.
 
-Every case returns a plain-JSON dict (see ``benchmarks/README``-style docs in :mod:`benchmarks.run`). Times are
+Every case returns a plain-JSON dict (``case``, ``scenario``, ``latency_ms``, then per client ``wall_s``/``rpcs``
+figures: ``{median, min, max, n, estimate}``). Times are
 ``time.perf_counter`` wall seconds in this process; RPC counts are what the sandbox received from clients (its own
 player's calls are not counted). Ratios are flytekit / ours, taken pair by pair on the same state.
 """

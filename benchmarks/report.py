@@ -67,7 +67,8 @@ def markdown(doc: dict[str, Any]) -> str:
     out: list[str] = ["# flyteexec-widget benchmarks", ""]
     v = m.get("versions", {})
     out.append(
-        f"Machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}; flytekit {v.get('flytekit')}, "
+        f"Code: {m.get('code', '?')}. Machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}; "
+        f"flytekit {v.get('flytekit')}, "
         f"grpcio {v.get('grpcio')}, protobuf {v.get('protobuf')}. Load average at start "
         f"{', '.join(f'{x:.1f}' for x in m.get('loadavg_start', []))}, at end "
         f"{', '.join(f'{x:.1f}' for x in m.get('loadavg_end', []))}. Sandbox in a child process; added latency "

@@ -174,6 +174,7 @@ def machine() -> dict[str, Any]:
             versions[dist] = "?"
     load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
     return {
+        "code": _git_state(),
         "cpu": cpu,
         "cores": os.cpu_count(),
         "python": platform.python_version(),
@@ -181,6 +182,23 @@ def machine() -> dict[str, Any]:
         "versions": versions,
         "loadavg_start": list(load),
     }
+
+
+def _git_state() -> str:
+    """The commit measured, and whether the package had uncommitted changes (``abc1234+dirty``)."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "flyteexec_widget"], cwd=root, capture_output=True, text=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
 
 
 def _progress(msg: str) -> None:
@@ -386,6 +404,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         metavar="SECTIONS",
         help=f"comma-separated subset of {','.join(SECTIONS)} (default: all)",
     )
+    p.add_argument("--report", metavar="PATH", help="print the Markdown report of a saved --json file; run nothing")
     p.add_argument("--no-browser", action="store_true", help="leave out the Chromium rendering figures")
     p.add_argument("--no-wait", action="store_true", help="leave out the wait() figures")
     p.add_argument("--no-cpu", action="store_true", help="leave out the CPU share figures")
@@ -407,6 +426,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.report:
+        print(markdown(json.loads(Path(args.report).read_text())))
+        return 0
     plan = make_plan(args)
     if args.only:
         plan.sections = frozenset(args.only.split(","))
