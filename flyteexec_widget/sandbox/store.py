@@ -45,6 +45,8 @@ from ..phases import NODE_TERMINAL, TASK_TERMINAL, WORKFLOW_TERMINAL, NodePhase,
 
 #: flyteadmin trims ``closure.error.message`` in list responses to this many bytes (transformers.TrimErrorMessage).
 TRIMMED_ERROR_BYTES = 100
+#: How many filtered and sorted node listings the store keeps for paging.
+_MAX_LISTINGS = 32
 
 _WF_QUEUED = int(WorkflowPhase.QUEUED)
 _WF_RUNNING = int(WorkflowPhase.RUNNING)
@@ -265,7 +267,8 @@ _EXPR_RE = re.compile(r"^\s*(\w+)\((\w+),(.*)\)\s*$", re.DOTALL)
 
 R = TypeVar("R")
 Getter = Callable[[Any], Any]
-#: field name -> (value kind, getter). Kinds: "str", "int", "time", "duration" (seconds), "phase" (enum name).
+#: field name -> (value kind, getter). Kinds: "str", "int", "time" (ns since the epoch), "duration" (seconds),
+#: "phase" (enum name).
 FieldTable = dict[str, tuple[str, Getter]]
 
 
@@ -303,7 +306,7 @@ def _coerce(kind: str, name: str, raw: str) -> Any:
             value = _parse_time(raw)
             if value.tzinfo is None:
                 value = value.replace(tzinfo=timezone.utc)
-            return value
+            return _datetime_ns(value)
     except ValueError:
         raise StoreError(
             grpc.StatusCode.INVALID_ARGUMENT,
@@ -402,16 +405,32 @@ def select(
     get = table[key][1]
     descending = sort_by is None or not sort_by.key or sort_by.direction == _DESCENDING
     # Ties are broken by creation order (reversed too when descending), so the newest comes first.
-    present = [(get(r), i, r) for i, r in enumerate(out) if get(r) is not None]
-    missing = [r for r in out if get(r) is None]
+    keyed = [(get(r), i, r) for i, r in enumerate(out)]
+    present = [t for t in keyed if t[0] is not None]
+    missing = [t[2] for t in keyed if t[0] is None]
     present.sort(key=lambda t: (t[0], t[1]), reverse=descending)
     ordered = [t[2] for t in present]
     # Postgres puts NULLs last ascending, first descending.
     return missing + ordered if descending else ordered + missing
 
 
-def _time_or_none(msg: Any, name: str) -> datetime | None:
-    return _dt(getattr(msg, name)) if msg.HasField(name) else None
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _datetime_ns(value: datetime) -> int:
+    """Nanoseconds since the epoch of an aware datetime (how time filters compare)."""
+    d = value - _EPOCH
+    return (d.days * 86400 + d.seconds) * 1_000_000_000 + d.microseconds * 1000
+
+
+def _time_or_none(msg: Any, name: str) -> int | None:
+    """A timestamp field as nanoseconds since the epoch (None when unset): integer arithmetic, because filtering
+    and sorting touch every node of an execution on every listed page (``ToDatetime`` made listing a
+    10,000-node execution cost seconds)."""
+    if not msg.HasField(name):
+        return None
+    ts = getattr(msg, name)
+    return ts.seconds * 1_000_000_000 + ts.nanos  # type: ignore[no-any-return]
 
 
 def _secs_or_none(msg: Any) -> float | None:
@@ -556,6 +575,10 @@ class Store:
         self._node_tasks: dict[NodeKey, list[TaskKey]] = {}
         self._exec_signals: dict[ExecKey, list[SignalKey]] = {}
         self._simple_seq: dict[tuple[str, tuple[Any, ...]], int] = {}
+        # Node listings, filtered and sorted, reused while no node event touched their execution (paging through
+        # 10,000 nodes would otherwise filter and sort all of them again for every page).
+        self._node_writes: dict[ExecKey, int] = {}
+        self._listings: dict[tuple[Any, ...], tuple[int, list[NodeRecord]]] = {}
         self._db = _Persistence(path) if path else None
         if self._db is not None:
             self._load()
@@ -937,22 +960,28 @@ class Store:
             ekey = exec_key(wf_id)
             if ekey not in self.executions:
                 self._execution(wf_id)
-            if unique_parent_id:
-                if (*ekey, unique_parent_id) not in self.nodes:
-                    raise StoreError(
-                        grpc.StatusCode.NOT_FOUND,
-                        f"missing entity of type node execution with identifier {':'.join(ekey)}:{unique_parent_id}",
-                    )
-                recs = [
-                    self.nodes[k] for k in self._exec_nodes.get(ekey, []) if self.nodes[k].parent == unique_parent_id
-                ]
+            if unique_parent_id and (*ekey, unique_parent_id) not in self.nodes:
+                raise StoreError(
+                    grpc.StatusCode.NOT_FOUND,
+                    f"missing entity of type node execution with identifier {':'.join(ekey)}:{unique_parent_id}",
+                )
+            sort = (sort_by.key, sort_by.direction) if sort_by is not None else None
+            cache_key = (ekey, unique_parent_id, filters, sort)
+            version = self._node_writes.get(ekey, 0)
+            cached = self._listings.get(cache_key)
+            if cached is not None and cached[0] == version:
+                chosen = cached[1]
             else:
-                recs = [
-                    self.nodes[k]
-                    for k in self._exec_nodes.get(ekey, [])
-                    if not self.nodes[k].parent and not self.nodes[k].parent_task
-                ]
-            chosen = select(recs, NODE_FIELDS, filters, sort_by)
+                nodes = [self.nodes[k] for k in self._exec_nodes.get(ekey, [])]
+                if unique_parent_id:
+                    recs = [r for r in nodes if r.parent == unique_parent_id]
+                else:
+                    recs = [r for r in nodes if not r.parent and not r.parent_task]
+                chosen = select(recs, NODE_FIELDS, filters, sort_by)
+                self._listings.pop(cache_key, None)
+                self._listings[cache_key] = (version, chosen)
+                while len(self._listings) > _MAX_LISTINGS:
+                    del self._listings[next(iter(self._listings))]  # the oldest
             page, nxt = paginate(chosen, limit, token)
             return [self._node_view(r, listed=True) for r in page], nxt
 
@@ -987,10 +1016,13 @@ class Store:
             self._execution(ev.id.execution_id)
             key = node_key(ev.id)
             rec = self.nodes.get(key)
-            if rec is None:
-                self._create_node(ev)
-            else:
-                self._update_node(rec, ev)
+            try:
+                if rec is None:
+                    self._create_node(ev)
+                else:
+                    self._update_node(rec, ev)
+            finally:
+                self._node_writes[key[:3]] = self._node_writes.get(key[:3], 0) + 1  # cached listings are stale
 
     def _create_node(self, ev: event_pb2.NodeExecutionEvent) -> None:
         parent = ""

@@ -19,6 +19,7 @@ from flyteexec_widget.phases import NodePhase, TaskPhase
 from flyteexec_widget.sandbox.store import (
     Store,
     StoreError,
+    _datetime_ns,
     _filter_logs_by_phase,
     _merge_custom,
     _merge_external_resources,
@@ -60,7 +61,7 @@ def test_paginate_rejects_limit_zero_and_bad_tokens(limit: int, token: str) -> N
 TABLE = {
     "phase": ("phase", lambda r: r["phase"]),
     "n": ("int", lambda r: r["n"]),
-    "at": ("time", lambda r: r["at"]),
+    "at": ("time", lambda r: None if r["at"] is None else _datetime_ns(r["at"])),  # time fields are ns
 }
 ROWS = [
     {"phase": "RUNNING", "n": 1, "at": datetime(2026, 1, 1, tzinfo=timezone.utc)},
@@ -233,3 +234,25 @@ def test_store_phase_rules() -> None:
     store.apply_node_event(node_ev("n0", NodePhase.SKIPPED, 1))
     assert code(store.apply_node_event, node_ev("n0", NodePhase.RUNNING, 2)) == grpc.StatusCode.FAILED_PRECONDITION
     assert store.get_node_execution(node_ev("n0", 0, 0).id).closure.phase == NodePhase.SKIPPED
+
+
+def test_node_listings_follow_every_node_event() -> None:
+    # Listings are reused between pages; any node event must make the next listing see the change.
+    store = new_store()
+
+    def running() -> list[str]:
+        page, _ = store.list_node_executions(WF, limit=10, token="", filters="eq(phase,RUNNING)")
+        return [n.id.node_id for n in page]
+
+    store.apply_node_event(node_ev("n0", NodePhase.RUNNING, 0))
+    assert running() == ["n0"]
+    store.apply_node_event(node_ev("n1", NodePhase.RUNNING, 1))
+    assert running() == ["n0", "n1"]
+    store.apply_node_event(node_ev("n0", NodePhase.SUCCEEDED, 2))
+    assert running() == ["n1"]
+    child = node_ev("n1-0-a", NodePhase.RUNNING, 3)
+    child.parent_node_metadata.node_id = "n1"
+    store.apply_node_event(child)
+    page, _ = store.list_node_executions(WF, limit=10, token="", unique_parent_id="n1")
+    assert [n.id.node_id for n in page] == ["n1-0-a"]
+    assert running() == ["n1"]  # children are not top-level nodes
