@@ -41,7 +41,7 @@ class AuthConfig:
     """What a client needs to log in to an ``auth=True`` sandbox."""
 
     client_id: str
-    client_secret: str
+    client_secret: str = field(repr=False)  # a secret never shows in a repr or a log line
     token_url: str
     device_authorization_url: str
     issuer: str

@@ -969,6 +969,7 @@ def test_auth_mode_requires_a_token_from_the_token_endpoint() -> None:
         _register(sb)
         cl = Client(sb)
         cfg = sb.auth_config
+        assert cfg.client_secret not in repr(cfg)
         auth = auth_pb2_grpc.AuthMetadataServiceStub(cl.channel)
         public = auth.GetPublicClientConfig(auth_pb2.PublicClientAuthConfigRequest())  # needs no token
         assert public.authorization_metadata_key == "flyte-authorization"
