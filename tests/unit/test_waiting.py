@@ -255,3 +255,24 @@ def test_no_second_widget_when_a_widget_is_attached_to_a_model_of_it(shown: list
     assert shown == []
     remove()
     assert not widget_model.has_views
+
+
+def test_show_false_displays_nothing_in_a_notebook(shown: list[Any]) -> None:
+    ex = make_execution()
+    sched = TreeScheduler(ScriptTree(ex, [RUNNING, SUCCEEDED]))
+    out = io.StringIO()
+    assert waiting.wait(ex, scheduler=sched, show=False, stream=out) is ex
+    sched.shutdown()
+    assert shown == []
+    assert out.getvalue() == ""
+
+
+def test_show_true_displays_a_widget_even_when_one_is_on_screen(shown: list[Any]) -> None:
+    ex = make_execution()
+    on_screen = ExecutionModel(ex)
+    on_screen.mark_shown()
+    sched = TreeScheduler(ScriptTree(ex, [SUCCEEDED]))
+    waiting.wait(ex, scheduler=sched, show=True)
+    sched.shutdown()
+    assert shown == [ex]
+    assert on_screen.shown
