@@ -108,6 +108,15 @@ def _require_node_id(nid: identifier_pb2.NodeExecutionIdentifier) -> None:
         raise _invalid("missing node_id")
 
 
+def _fill_data(resp: Any, inputs: literals_pb2.LiteralMap | None, outputs: literals_pb2.LiteralMap | None) -> None:
+    """``full_inputs`` / ``full_outputs`` of a Get*Data response: the stored maps, empty maps (not null) if none."""
+    for field, value in (("full_inputs", inputs), ("full_outputs", outputs)):
+        if value is not None:
+            getattr(resp, field).CopyFrom(value)
+        else:
+            getattr(resp, field).SetInParent()
+
+
 class AdminContext:
     """What the servicers share: the store, the driver slot, the name generator and the auth/HTTP side."""
 
@@ -306,11 +315,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):  # type: ignore[misc]
         with self._store.lock:
             rec = self._store.execution_record(request.id)
             resp = execution_pb2.WorkflowExecutionGetDataResponse()
-            resp.full_inputs.CopyFrom(rec.inputs)
-            if rec.outputs is not None:
-                resp.full_outputs.CopyFrom(rec.outputs)
-            else:
-                resp.full_outputs.SetInParent()  # an empty map, not null
+            _fill_data(resp, rec.inputs, rec.outputs)
             return resp
 
     @_rpc
@@ -373,14 +378,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):  # type: ignore[misc]
         with self._store.lock:
             rec = self._store.node_record(request.id)
             resp = node_execution_pb2.NodeExecutionGetDataResponse()
-            if rec.inputs is not None:
-                resp.full_inputs.CopyFrom(rec.inputs)
-            else:
-                resp.full_inputs.SetInParent()
-            if rec.outputs is not None:
-                resp.full_outputs.CopyFrom(rec.outputs)
-            else:
-                resp.full_outputs.SetInParent()
+            _fill_data(resp, rec.inputs, rec.outputs)
             if rec.dynamic is not None:
                 resp.dynamic_workflow.CopyFrom(rec.dynamic)
             nid = request.id
@@ -435,14 +433,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):  # type: ignore[misc]
         with self._store.lock:
             rec = self._store.task_record(request.id)
             resp = task_execution_pb2.TaskExecutionGetDataResponse()
-            if rec.inputs is not None:
-                resp.full_inputs.CopyFrom(rec.inputs)
-            else:
-                resp.full_inputs.SetInParent()
-            if rec.outputs is not None:
-                resp.full_outputs.CopyFrom(rec.outputs)
-            else:
-                resp.full_outputs.SetInParent()
+            _fill_data(resp, rec.inputs, rec.outputs)
             nid = request.id.node_execution_id
             e = nid.execution_id
             base = f"flyte://v1/{e.project}/{e.domain}/{e.name}/{nid.node_id}/{request.id.retry_attempt}"
