@@ -131,6 +131,8 @@ def test_all_kinds_complete_tree_matches_the_sandbox(sandbox: Sandbox, spy: SpyR
     assert [TaskPhase(t.phase) for t in flaky.task_executions] == [TaskPhase.FAILED] * 2 + [TaskPhase.SUCCEEDED]
     assert [t.id.retry_attempt for t in flaky.task_executions] == [0, 1, 2]
     assert "ConnectionError" in flaky.task_executions[0].closure.error.message
+    assert [r.message for r in flaky.task_executions[0].closure.reasons] == ["task submitted to K8s"]
+    assert all(t.closure.logs for t in flaky.task_executions)
     assert flaky.interface is not None  # from the compiled workflow, no extra call
     assert set(flaky.interface.outputs) == {"o0"}
     # static subworkflow, dynamic, branch: children under the parent
