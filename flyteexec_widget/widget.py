@@ -386,6 +386,14 @@ class ExecutionWidget(anywidget.AnyWidget):
             **kwargs,
         )
         model.observe(self._on_model_trait, names=["header", "counts", "sync_status"])
+        # A sync thread may have written the model between the copy above and observe(): copy once more, now
+        # that no later write can be missed (an unchanged header is never rewritten, so a lost one stays lost).
+        with self.hold_sync():
+            self.header, self.counts, self.sync_status = (
+                dict(model.header),
+                dict(model.counts),
+                dict(model.sync_status),
+            )
         self._unsubscribe_rows = model.on_rows_change(self._on_rows_change)
         # One sync = one comm message for the traits: the model enters our hold_sync around each batch of writes.
         add_hook = getattr(model, "add_batch_hook", None)

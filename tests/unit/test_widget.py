@@ -300,6 +300,23 @@ def test_model_traits_are_mirrored_and_batched_through_the_hook() -> None:
     assert last["counts"] == {"SUCCEEDED": 2}
 
 
+class RacingModel(FakeModel):
+    """A sync thread writes the model after the widget copied its traits but before it observes them."""
+
+    def observe(self, handler: Any, names: Any = traitlets.All, type: str = "change") -> None:
+        if names == ["header", "counts", "sync_status"]:
+            self.header = {**self.header, "phase": "SUCCEEDED"}
+            self.sync_status = {"state": "done"}
+        super().observe(handler, names=names, type=type)
+
+
+def test_a_model_write_between_copy_and_observe_is_not_lost() -> None:
+    model = RacingModel([row("n0")])
+    w = ExecutionWidget(model, runner=lambda fn: fn())
+    assert w.header["phase"] == "SUCCEEDED"
+    assert w.sync_status == {"state": "done"}
+
+
 def test_close_stops_the_watch_and_listens_no_more() -> None:
     watch = FakeWatch()
     w, model = make(watch=watch)
