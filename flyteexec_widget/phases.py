@@ -87,7 +87,7 @@ CACHE_LABELS: dict[CacheStatus, str] = {
 class PhaseStyle:
     """How one phase is shown: a text label (colour is never the only signal), a colour token, terminality.
 
-    ``color`` is a token, not a colour: the widget's CSS maps ``fx-badge--<color>`` to theme-aware colours.
+    ``color`` is a token, not a colour: the widget's CSS maps ``fxw-badge--<color>`` to theme-aware colours.
     """
 
     label: str
