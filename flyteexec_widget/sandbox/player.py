@@ -721,6 +721,7 @@ class _NodeRun:
         self.outputs = literal_map(spec.outputs)
         self.array_state: dict[tuple[int, int], TaskPhase] = {}
         self._task_id: identifier_pb2.Identifier | None = None
+        self._nid: identifier_pb2.NodeExecutionIdentifier | None = None
         self._pod_names: dict[int, str] = {}
 
     # -- events -------------------------------------------------------------------------------------------------
@@ -737,6 +738,11 @@ class _NodeRun:
 
     def _project_domain(self) -> tuple[str, str]:
         return self.run.ex_id.project, self.run.ex_id.domain
+
+    def node_execution_id(self) -> identifier_pb2.NodeExecutionIdentifier:
+        if self._nid is None:
+            self._nid = identifier_pb2.NodeExecutionIdentifier(node_id=self.unique_id, execution_id=self.run.ex_id)
+        return self._nid
 
     def task_id(self) -> identifier_pb2.Identifier:
         if self._task_id is None:
@@ -774,9 +780,7 @@ class _NodeRun:
         now = _ts(self.player)
         ev = event_pb2.TaskExecutionEvent(
             task_id=self.task_id(),
-            parent_node_execution_id=identifier_pb2.NodeExecutionIdentifier(
-                node_id=self.unique_id, execution_id=self.run.ex_id
-            ),
+            parent_node_execution_id=self.node_execution_id(),
             retry_attempt=attempt,
             phase=int(phase),
             phase_version=version,

@@ -140,13 +140,11 @@ def _ts(dt: datetime) -> Timestamp:
     return ts
 
 
-def _dt(ts: Timestamp) -> datetime:
-    return ts.ToDatetime(tzinfo=timezone.utc)
-
-
 def _duration(start: Timestamp, end: Timestamp) -> Duration:
+    """``end - start`` (integer arithmetic: one per terminal event)."""
+    ns = (end.seconds - start.seconds) * 1_000_000_000 + (end.nanos - start.nanos)
     d = Duration()
-    d.FromTimedelta(_dt(end) - _dt(start))
+    d.FromNanoseconds(ns)
     return d
 
 
@@ -167,7 +165,7 @@ def trim_error_message(message: str) -> str:
 
 def _fake_uri(*parts: object) -> str:
     """Where a real FlyteAdmin would have offloaded data; the sandbox keeps the data itself and serves it inline."""
-    return "s3://flyte-sandbox/metadata/" + "/".join(str(p) for p in parts)
+    return "s3://flyte-sandbox/metadata/" + "/".join(map(str, parts))
 
 
 def _merge_logs(existing: Sequence[Any], latest: Sequence[Any]) -> list[Any]:
@@ -1194,15 +1192,17 @@ class Store:
         """Project a TaskExecutionEvent (flyteadmin CreateTaskEvent + Create/UpdateTaskExecutionModel)."""
         with self._lock:
             self._node(ev.parent_node_execution_id)
+            t = ev.task_id
+            key = (*node_key(ev.parent_node_execution_id), t.project, t.domain, t.name, t.version, ev.retry_attempt)
+            rec = self.tasks.get(key)
+            if rec is not None:
+                self._update_task(rec, ev)
+                return
             tid = identifier_pb2.TaskExecutionIdentifier(
                 task_id=ev.task_id, node_execution_id=ev.parent_node_execution_id, retry_attempt=ev.retry_attempt
             )
             tid.task_id.resource_type = identifier_pb2.TASK
-            rec = self.tasks.get(task_key(tid))
-            if rec is None:
-                self._create_task(tid, ev)
-            else:
-                self._update_task(rec, ev)
+            self._create_task(tid, ev)
 
     def _create_task(self, tid: identifier_pb2.TaskExecutionIdentifier, ev: event_pb2.TaskExecutionEvent) -> None:
         proto = task_execution_pb2.TaskExecution()
