@@ -6,7 +6,8 @@ import re
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import grpc
@@ -18,6 +19,25 @@ from flyteidl.service import admin_pb2_grpc
 from flyteexec_widget import cli
 
 CMD = [sys.executable, "-m", "flyteexec_widget.cli"]
+
+
+@contextmanager
+def serving(*args: str) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
+    """``flyteexec-widget sandbox ARGS`` as a subprocess, with the lines it printed up to "Press Ctrl-C"; killed
+    on the way out if the test did not stop it."""
+    proc = subprocess.Popen([*CMD, "sandbox", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        lines = []
+        for line in proc.stdout:
+            lines.append(line.rstrip("\n"))
+            if line.startswith("Press Ctrl-C"):
+                break
+        yield proc, lines
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
 
 
 def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
@@ -67,19 +87,8 @@ def test_parse_scenario_reads_parameters() -> None:
 
 @pytest.mark.timeout(60)
 def test_sandbox_subprocess_prints_endpoint_and_urls_serves_and_stops_on_sigint() -> None:
-    proc = subprocess.Popen(
-        [*CMD, "sandbox", "--port", "0", "--speed", "50", "--scenario", "single-task", "--scenario", "deep:depth=2"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        lines = []
-        for line in proc.stdout:
-            lines.append(line.rstrip("\n"))
-            if line.startswith("Press Ctrl-C"):
-                break
+    args = ("--port", "0", "--speed", "50", "--scenario", "single-task", "--scenario", "deep:depth=2")
+    with serving(*args) as (proc, lines):
         head = lines[0]
         match = re.search(r"listening on (127\.0\.0\.1:\d+)", head)
         assert match, lines
@@ -101,10 +110,6 @@ def test_sandbox_subprocess_prints_endpoint_and_urls_serves_and_stops_on_sigint(
                 assert ex.spec.launch_plan.name.startswith("sandbox.")
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
     assert proc.returncode == 0, err
     assert "Stopping the sandbox." in out
     assert "Traceback" not in err
@@ -140,29 +145,13 @@ def test_sandbox_state_file_keeps_executions_across_runs(tmp_path: Path) -> None
     state = tmp_path / "state.sqlite"
 
     def run_once(*extra: str, check: Callable[[str], None] | None = None) -> list[str]:
-        proc = subprocess.Popen(
-            [*CMD, "sandbox", "--port", "0", "--state", str(state), *extra],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            assert proc.stdout is not None
-            lines = []
-            for line in proc.stdout:
-                lines.append(line.rstrip("\n"))
-                if line.startswith("Press Ctrl-C"):
-                    break
+        with serving("--port", "0", "--state", str(state), *extra) as (proc, lines):
             if check is not None:
                 match = re.search(r"listening on (\S+)", lines[0])
                 assert match, lines
                 check(match.group(1))
             proc.send_signal(signal.SIGINT)
             _, err = proc.communicate(timeout=30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.communicate()
         assert proc.returncode == 0, err
         return lines
 
