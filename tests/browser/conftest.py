@@ -23,6 +23,7 @@ from tests.browser.lab import (
     LabServer,
     NotebookSession,
     add_ipykernel6_kernel,
+    collect_page_errors,
     make_workdir,
     save_screenshot,
     start_lab_server,
@@ -104,8 +105,7 @@ def page(chromium: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     """A fresh context and page; on failure a screenshot ``FAILED-<test>.png`` and the page's errors."""
     context = chromium.new_context(viewport={"width": 1400, "height": 1000})
     pg = context.new_page()
-    page_errors: list[str] = []
-    pg.on("pageerror", lambda exc: page_errors.append(str(exc)))
+    page_errors = collect_page_errors(pg)
     try:
         yield pg
     finally:
@@ -119,6 +119,10 @@ def page(chromium: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
             if page_errors:
                 print("page errors:\n" + "\n".join(page_errors))
         context.close()
+    # After a passing test: an uncaught exception in the page, or a warning the widget logged (a failed request),
+    # is a failure too (the widget swallows nothing silently, so nothing should show up here).
+    if rep is not None and rep.passed and page_errors:
+        pytest.fail("the page reported errors:\n" + "\n".join(page_errors))
 
 
 @pytest.fixture

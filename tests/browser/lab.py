@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Literal
 
-from playwright.sync_api import Locator, Page
+from playwright.sync_api import ConsoleMessage, Locator, Page
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "browser"
@@ -371,6 +371,29 @@ class NotebookSession:
         if self.kernel_id:
             self.server.shutdown_kernel(self.kernel_id)
             self.kernel_id = ""
+
+
+#: Page errors of Notebook 7 itself, harmless (browser-testing.md): not ours to fail on.
+KNOWN_PAGE_ERRORS = ("reading 'schema'", "Command 'filebrowser:open-path' not registered")
+
+
+def collect_page_errors(page: Page) -> list[str]:
+    """A list that fills with the page's uncaught exceptions and with console messages from the widget
+    (``flyteexec-widget: ...`` warnings, e.g. a request the kernel answered with an error)."""
+    errors: list[str] = []
+
+    def on_page_error(exc: object) -> None:
+        text = str(exc)
+        if not any(known in text for known in KNOWN_PAGE_ERRORS):
+            errors.append(f"uncaught: {text}")
+
+    def on_console(msg: ConsoleMessage) -> None:
+        if msg.type in ("error", "warning") and "flyteexec-widget" in msg.text:
+            errors.append(f"console.{msg.type}: {msg.text}")
+
+    page.on("pageerror", on_page_error)
+    page.on("console", on_console)
+    return errors
 
 
 def save_screenshot(page: Page, name: str) -> Path:

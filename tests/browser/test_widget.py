@@ -17,7 +17,7 @@ from flyteexec_widget.client import Remote
 from flyteexec_widget.phases import NodePhase, WorkflowPhase
 from flyteexec_widget.sandbox import Sandbox
 from tests.browser.conftest import OpenNotebook
-from tests.browser.lab import UI, LabServer, NotebookSession, save_screenshot, write_notebook
+from tests.browser.lab import UI, LabServer, NotebookSession, collect_page_errors, save_screenshot, write_notebook
 
 LONG_MS = 60_000  # generous: 2 shared cores, a kernel, a browser and a server
 
@@ -66,6 +66,7 @@ def all_kinds_view(lab_server: LabServer, chromium: Browser) -> Iterator[Finishe
         write_notebook(lab_server.root_dir, name, [_connect_cell(sb, _ref(wf_id)) + "watch(execution)\n"])
         context = chromium.new_context(viewport={"width": 1500, "height": 1100})
         page = context.new_page()
+        page_errors = collect_page_errors(page)
         nb = NotebookSession(page, lab_server, name)
         try:
             nb.open()
@@ -73,6 +74,7 @@ def all_kinds_view(lab_server: LabServer, chromium: Browser) -> Iterator[Finishe
             nb.wait_for_output("FETCHED")
             expect(nb.output('.fxw[data-phase="FAILED"]')).to_be_visible(timeout=LONG_MS)
             yield FinishedView(sb, wf_id, page, nb)
+            assert not page_errors, "the page reported errors:\n" + "\n".join(page_errors)
         except BaseException:
             save_screenshot(page, "FAILED-all-kinds-setup")
             raise
