@@ -239,7 +239,8 @@ def test_wait_returns_the_synced_execution_when_it_finishes(sandbox: Sandbox, re
 
 
 KERNEL_CELL = """
-import threading, datetime as dt
+import faulthandler, signal, threading, datetime as dt
+faulthandler.register(signal.SIGUSR1, all_threads=True)  # the test dumps the kernel's threads if it hangs
 from comm import get_comm_manager
 from flyteexec_widget.sandbox import Sandbox
 from flyteexec_widget.client import Remote
@@ -262,8 +263,11 @@ print("DONE", clicked.is_set(), ex.phase, flush=True)
 def test_wait_in_a_kernel_handles_widget_messages_and_runs_later_cells_after() -> None:
     """In a real ipykernel, a comm message (a widget click) sent while wait() blocks is handled during the wait,
     and a cell queued meanwhile runs after it: the approach of jupyter-ui-poll, done here for ipykernel 7."""
+    import contextlib
     import os
     import pathlib
+    import queue
+    import signal
     import uuid
 
     from jupyter_client.manager import start_new_kernel
@@ -300,7 +304,14 @@ def test_wait_in_a_kernel_handles_widget_messages_and_runs_later_cells_after() -
         read_until("WAITING2")
         km.interrupt_kernel()
         while True:
-            msg = kc.get_iopub_msg(timeout=30)
+            try:
+                msg = kc.get_iopub_msg(timeout=30)
+            except queue.Empty as empty:
+                os.kill(km.provisioner.process.pid, signal.SIGUSR1)  # type: ignore[union-attr,attr-defined]
+                with contextlib.suppress(queue.Empty):  # the failure path only: let the dump reach stderr
+                    kc.get_iopub_msg(timeout=2)
+                message = "no KeyboardInterrupt 30 s after the interrupt (the kernel's threads: see stderr)"
+                raise AssertionError(message) from empty
             if msg["msg_type"] == "error":
                 assert msg["content"]["ename"] == "KeyboardInterrupt"
                 break
