@@ -6,7 +6,10 @@ the node rows travel as custom messages so a change to one node sends that row o
 "Widget protocol"):
 
 - view -> kernel ``{"type": "snapshot", "view"}``; kernel -> view ``{"type": "snapshot", "view", "version", "rows"}``;
-- kernel -> view ``{"type": "patch", "version", "rows", "removed"}`` for every change published by the model;
+- kernel -> view ``{"type": "patch", "version", "rows", "removed"}`` for every change published by the model,
+  where each row is a delta (:func:`row_delta`): ``key`` plus the fields that differ from the model's previous
+  version of that row (a field that disappeared is sent as ``null``), or the whole row if this widget never saw
+  the key published; the view merges it into the row it holds (``{...old, ...delta}``);
 - view -> kernel ``{"type": "request", "id", "action", "key", ...}``; kernel -> view
   ``{"type": "response", "id", "ok": true, "result"}`` or ``{"type": "response", "id", "ok": false, "error"}``.
 
@@ -48,6 +51,7 @@ __all__ = [
     "phase_styles",
     "repr_mimebundle",
     "resolve_path",
+    "row_delta",
     "selected_output",
     "value_tree",
     "watch",
@@ -272,6 +276,30 @@ def resolve_path(root: Mapping[str, Any], path: Sequence[Any]) -> Any:
     return value
 
 
+def row_delta(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> Mapping[str, Any]:
+    """What a patch carries for row ``new`` when the view holds ``old``: ``key`` plus the fields that differ.
+
+    ``old`` None (a row the view never got from this baseline) gives ``new`` itself (not a copy). A field of
+    ``old`` missing from ``new`` is sent as ``None`` (JSON null): rows have a fixed set of fields where null means
+    "none", so the merged row reads the same as the published one.
+    """
+    if old is None:
+        return new
+    delta: dict[str, Any] = {"key": new["key"]}
+    for name, value in new.items():
+        if name not in old:
+            delta[name] = value
+            continue
+        before = old[name]
+        # Identity first: the model reuses unchanged nested values (log lists, error dicts) between builds.
+        if value is not before and value != before:
+            delta[name] = value
+    for name in old:
+        if name not in new:
+            delta[name] = None
+    return delta
+
+
 def _path_label(path: Sequence[Any]) -> str:
     """``x[3][0]``: how the view and the log name a selected entry."""
     return str(path[0]) + "".join(f"[{p}]" for p in path[1:])
@@ -372,6 +400,13 @@ class ExecutionWidget(anywidget.AnyWidget):
         self._watch = watch
         self._runner: Runner = runner or _run_in_daemon_thread
         self._views_seen = False  # patches are sent only once a view asked for a snapshot
+        # key -> the model's row dict for that key at version _baseline_version (a reference, never a copy: the
+        # model replaces a row's dict on change and never mutates a published one): what patch deltas are
+        # computed against. Guarded by _baseline_lock, which is only ever taken innermost (inside the model's lock
+        # in _on_rows_change, alone in _seed_baseline), so the two locks are never taken in opposite orders.
+        self._baseline: dict[str, Mapping[str, Any]] = {}
+        self._baseline_version = -1
+        self._baseline_lock = threading.Lock()
         self._closed = False
         # Outputs this widget was displayed in (IPython DisplayHandles): refreshed once the watch is done, so the
         # text/html and text/plain saved with the notebook show the final state, not the state at display time.
@@ -395,6 +430,7 @@ class ExecutionWidget(anywidget.AnyWidget):
                 dict(model.sync_status),
             )
         self._unsubscribe_rows = model.on_rows_change(self._on_rows_change)
+        self._seed_baseline()
         # One sync = one comm message for the traits: the model enters our hold_sync around each batch of writes.
         add_hook = getattr(model, "add_batch_hook", None)
         self._remove_batch_hook: Callable[[], None] = add_hook(self._batch) if callable(add_hook) else _noop
@@ -423,6 +459,8 @@ class ExecutionWidget(anywidget.AnyWidget):
             if self._watch is not None:
                 self._watch.stop()
             self._unsubscribe_rows()
+            with self._baseline_lock:
+                self._baseline = {}
             self._remove_batch_hook()
             with contextlib.suppress(ValueError):  # traitlets raises if the handler is already gone
                 self._model.unobserve(self._on_model_trait, names=["header", "counts", "sync_status"])
@@ -491,13 +529,58 @@ class ExecutionWidget(anywidget.AnyWidget):
         version = int(self._model.rows_version)
         return version, list(self._model.rows.values())
 
-    def _on_rows_change(self, version: int, changed: list[dict[str, Any]], removed: list[str]) -> None:
-        # Called by the sync thread with the model's lock held. No lock of ours is taken here (a snapshot request
-        # takes the model's lock on the kernel thread: two locks in opposite orders would deadlock); the view
-        # orders messages by version instead (it buffers patches until its snapshot, then drops older ones).
-        if self._closed or not self._views_seen or (not changed and not removed):
+    def _seed_baseline(self) -> None:
+        """Start the delta baseline from the model's rows as they are now (called once, after subscribing).
+
+        Without it, the first change of every row that existed before the widget would go whole. Only with an
+        atomic ``model.snapshot()``; a publication that raced ahead of the seeding wins (its keys have a baseline,
+        the others then go whole once).
+        """
+        snapshot = getattr(self._model, "snapshot", None)
+        if not callable(snapshot):
             return
-        self.send({"type": "patch", "version": int(version), "rows": list(changed), "removed": list(removed)})
+        version, rows = snapshot()
+        # We subscribed before taking the snapshot, so every publication up to `version` has already run its
+        # callback (the model calls them under its lock, which snapshot() waits for); a later one may have run
+        # too: then the baseline is newer than this snapshot and must not be overwritten.
+        with self._baseline_lock:
+            if self._baseline_version < int(version):
+                self._baseline = {r["key"]: r for r in rows}
+                self._baseline_version = int(version)
+
+    def _on_rows_change(self, version: int, changed: list[dict[str, Any]], removed: list[str]) -> None:
+        # Called by the sync thread with the model's lock held. Only our innermost baseline lock is taken here (a
+        # snapshot request takes the model's lock on the kernel thread); the view orders messages by version
+        # (it buffers patches until its snapshot, then drops older ones).
+        #
+        # Deltas, and why they are right for every view (several views may share this widget's comm; each
+        # snapshot goes to the view that asked, patches go to all):
+        # - the baseline is seeded with the model's rows when the widget subscribes and advanced at EVERY
+        #   publication after that, also while no view exists, so for publication v it holds exactly the model's
+        #   rows at version v-1 (a key without a baseline goes whole). The delta of v therefore turns "the row at
+        #   v-1" into "the row at v", whatever view applies it: it depends on the model's versions only, not on
+        #   what was sent to whom.
+        # - a view holds the rows at version S after its snapshot (model.snapshot() is atomic under the model's
+        #   lock) and applies only patches with version > S, in order. _views_seen is set before the snapshot is
+        #   taken, so every publication after S is sent as a patch (the model's lock orders the flag, the snapshot
+        #   and the publication); patches leave in version order (one publication at a time, under that lock);
+        #   the model bumps its version exactly when it publishes rows, so the view sees versions S+1, S+2, ...
+        #   with no gap and applies each delta to the rows at the version before it.
+        # - a view that finds a gap (a patch newer than store.version + 1: it adopted another view's snapshot and
+        #   missed patches sent before it was listening) asks for a snapshot of its own again (widget.js).
+        if self._closed:
+            return
+        sending = self._views_seen and bool(changed or removed)
+        with self._baseline_lock:
+            baseline = self._baseline
+            deltas = [row_delta(baseline.get(r["key"]), r) for r in changed] if sending else []
+            for r in changed:
+                baseline[r["key"]] = r
+            for key in removed:
+                baseline.pop(key, None)  # a key that comes back is new to the view: it goes whole
+            self._baseline_version = max(self._baseline_version, int(version))
+        if sending:
+            self.send({"type": "patch", "version": int(version), "rows": deltas, "removed": list(removed)})
 
     # ---- view -> kernel ------------------------------------------------------------------------------------
 

@@ -156,6 +156,16 @@ function siblingOrder(a, b, arrival) {
   return (arrival.get(a.key) ?? 0) - (arrival.get(b.key) ?? 0);
 }
 
+/**
+ * A row of a patch merged into the row the view holds. Patches carry deltas: `key` plus the fields that changed
+ * since the previous version (a field that disappeared comes as null); a row the view has not got comes whole.
+ * @param {Row|undefined} old @param {Partial<Row> & {key: string}} delta
+ * @returns {Row}
+ */
+export function mergeRow(old, delta) {
+  return /** @type {Row} */ (old ? { ...old, ...delta } : delta);
+}
+
 /** The rows of one execution, kept by key; the tree order is derived lazily after structural changes. */
 export class RowStore {
   constructor() {
@@ -186,15 +196,17 @@ export class RowStore {
   }
 
   /**
-   * Apply a patch; returns the keys whose row changed and whether the tree shape (or order) changed.
-   * @param {Row[]} rows @param {string[]} removed @param {number} version
+   * Apply a patch (row deltas, see mergeRow); returns the keys whose row changed and whether the tree shape (or
+   * order) changed.
+   * @param {(Partial<Row> & {key: string})[]} rows @param {string[]} removed @param {number} version
    * @returns {{changed: Set<string>, structural: boolean}}
    */
   apply(rows, removed, version) {
     const changed = new Set();
     let structural = false;
-    for (const r of rows) {
-      const old = this.rows.get(r.key);
+    for (const delta of rows) {
+      const old = this.rows.get(delta.key);
+      const r = mergeRow(old, delta);
       if (!old || old.parent !== r.parent || old.created_at !== r.created_at) structural = true;
       this._put(r);
       changed.add(r.key);
@@ -310,6 +322,82 @@ export class RowStore {
       cur = this.rows.get(cur.parent);
     }
     return out;
+  }
+}
+
+/**
+ * @typedef {{version: number, rows: (Partial<Row> & {key: string})[], removed: string[]}} Patch
+ */
+
+/**
+ * Orders the kernel's row messages for one view (docs/architecture.md, "Widget protocol"): a snapshot (whole rows
+ * at version S), then patches S+1, S+2, ... whose rows are deltas against the version before. Patches that arrive
+ * before the snapshot are held; those not newer than it are dropped. Since a delta needs the version before it,
+ * none may be missed: a gap (this view adopted another view's snapshot and missed patches sent before it listened)
+ * makes it hold patches and ask for a snapshot of its own (`requestSnapshot`).
+ */
+export class RowFeed {
+  /** @param {RowStore} store @param {string} viewId @param {() => void} requestSnapshot */
+  constructor(store, viewId, requestSnapshot) {
+    this.store = store;
+    this.viewId = viewId;
+    this.requestSnapshot = requestSnapshot;
+    /** @type {Patch[]} */
+    this.pending = [];
+    this.resyncing = false;
+  }
+
+  /**
+   * Take a snapshot message; returns whether it was used. Once the view has rows it ignores another view's
+   * snapshot, and an older one than it holds (its own, overtaken by an adopted snapshot and its patches).
+   * @param {{view?: string, version?: number, rows?: Row[]}} msg
+   */
+  snapshot(msg) {
+    const store = this.store;
+    const version = msg.version ?? 0;
+    if (store.version >= 0 && (msg.view !== this.viewId || version < store.version)) return false;
+    store.reset(msg.rows || [], version);
+    this.resyncing = false;
+    const later = this.pending.filter((p) => p.version > version).sort((a, b) => a.version - b.version);
+    this.pending = [];
+    for (let i = 0; i < later.length; i++) {
+      if (later[i].version !== store.version + 1) {
+        this.pending = later.slice(i + 1);
+        this._resync(later[i]);
+        break;
+      }
+      store.apply(later[i].rows, later[i].removed, later[i].version);
+    }
+    return true;
+  }
+
+  /**
+   * Take a patch message; returns what changed when it was applied now, else null (held or dropped).
+   * @param {{version: number, rows?: (Partial<Row> & {key: string})[], removed?: string[]}} msg
+   * @returns {{changed: Set<string>, structural: boolean}|null}
+   */
+  patch(msg) {
+    const store = this.store;
+    /** @type {Patch} */
+    const p = { version: msg.version, rows: msg.rows || [], removed: msg.removed || [] };
+    if (store.version < 0 || this.resyncing) {
+      this.pending.push(p);
+      return null;
+    }
+    if (p.version <= store.version) return null;
+    if (p.version !== store.version + 1) {
+      this._resync(p);
+      return null;
+    }
+    return store.apply(p.rows, p.removed, p.version);
+  }
+
+  /** @param {Patch} p a patch after a gap: hold it and ask for a fresh snapshot (once) */
+  _resync(p) {
+    this.pending.push(p);
+    if (this.resyncing) return;
+    this.resyncing = true;
+    this.requestSnapshot();
   }
 }
 
@@ -643,8 +731,7 @@ function render({ model, el }) {
   const viewId = `v${Date.now().toString(36)}${(viewCounter++).toString(36)}`;
   const state = viewState(model);
   const store = new RowStore();
-  /** @type {{version: number, rows: Row[], removed: string[]}[]} */
-  let pendingPatches = [];
+  const feed = new RowFeed(store, viewId, () => model.send({ type: "snapshot", view: viewId }));
   /** @type {Map<string, {resolve: (v: any) => void, reject: (e: ErrorData) => void}>} */
   const pending = new Map();
   let reqSeq = 0;
@@ -1586,11 +1673,7 @@ function render({ model, el }) {
   function onCustom(msg) {
     if (!msg || typeof msg !== "object") return;
     if (msg.type === "snapshot") {
-      if (msg.view !== viewId && store.version >= 0) return; // another view's snapshot: ours is current
-      store.reset(msg.rows || [], msg.version ?? 0);
-      const later = pendingPatches.filter((p) => p.version > store.version).sort((a, b) => a.version - b.version);
-      pendingPatches = [];
-      for (const p of later) store.apply(p.rows, p.removed, p.version);
+      if (!feed.snapshot(msg)) return;
       for (const [, e] of rendered) {
         const r = store.rows.get(e.data.key);
         if (r) refreshEntry(e, r);
@@ -1601,12 +1684,9 @@ function render({ model, el }) {
         layout();
       }
     } else if (msg.type === "patch") {
-      if (store.version < 0) {
-        pendingPatches.push({ version: msg.version, rows: msg.rows || [], removed: msg.removed || [] });
-        return;
-      }
-      if (msg.version <= store.version) return;
-      const { changed, structural } = store.apply(msg.rows || [], msg.removed || [], msg.version);
+      const applied = feed.patch(msg);
+      if (!applied) return;
+      const { changed, structural } = applied;
       for (const key of changed) {
         const entry = rendered.get(key);
         const r = store.rows.get(key);

@@ -284,7 +284,136 @@ def test_no_patch_before_a_view_exists_then_only_changed_rows() -> None:
     w._handle_custom_msg({"type": "snapshot", "view": "v1"}, [])
     model.publish([row("n1", "FAILED")], removed=["n0"])
     patch = custom(w)[-1]
-    assert patch == {"type": "patch", "version": 2, "rows": [row("n1", "FAILED")], "removed": ["n0"]}
+    delta = {"key": "n1", "phase": "FAILED", **style_of("FAILED")}  # n1 as the model had it: only what changed
+    assert patch == {"type": "patch", "version": 2, "rows": [delta], "removed": ["n0"]}
+
+
+def logs_of(key: str) -> list[dict[str, Any]]:
+    """Log links as long as the sandbox's (Kubernetes dashboard and CloudWatch-style URIs)."""
+    base = "https://logs.example.com/#/log/flytesnacks-development/"
+    return [
+        {"name": "Kubernetes Logs (User)", "uri": f"{base}a1b2c3d4e5f6g7h8i9j0-{key}-0/pod?namespace=x", "attempt": 0},
+        {"name": "CloudWatch Logs", "uri": f"{base}group/stream/a1b2c3d4e5f6g7h8i9j0-{key}-0/events", "attempt": 0},
+    ]
+
+
+def patches(w: ExecutionWidget) -> list[dict[str, Any]]:
+    return [m for m in custom(w) if m["type"] == "patch"]
+
+
+def test_a_phase_change_sends_only_what_changed_not_the_logs() -> None:
+    w, model = make([row("n0", logs=logs_of("n0")), row("n1")])  # rows before the widget: its first baseline
+    w._handle_custom_msg({"type": "snapshot", "view": "v1"}, [])
+    done = row("n0", "SUCCEEDED", logs=logs_of("n0"), duration_s=12.5)
+    model.publish([done])
+    (patch,) = patches(w)
+    (delta,) = patch["rows"]
+    st = phases.style("node", phases.NodePhase.SUCCEEDED)
+    assert delta == {
+        "key": "n0",
+        "phase": "SUCCEEDED",
+        "label": st.label,
+        "color": st.color,
+        "terminal": True,
+        "duration_s": 12.5,
+    }
+    assert len(json.dumps(done)) > 500  # what a whole row costs, so the bound below can fail
+    assert len(json.dumps(delta)) < 300
+
+
+def test_a_row_the_view_never_got_is_sent_whole() -> None:
+    w, model = make()
+    w._handle_custom_msg({"type": "snapshot", "view": "v1"}, [])
+    model.publish([row("n2", logs=logs_of("n2")), row("n0", "QUEUED")])
+    (patch,) = patches(w)
+    assert patch["rows"] == [row("n2", logs=logs_of("n2")), {"key": "n0", "phase": "QUEUED", **style_of("QUEUED")}]
+
+
+def style_of(phase: str) -> dict[str, Any]:
+    """The style fields a change from RUNNING to ``phase`` sends (``terminal`` only when it flips)."""
+    st = phases.style("node", phases.NodePhase[phase])
+    return {"label": st.label, "color": st.color, **({"terminal": True} if st.terminal else {})}
+
+
+class LateSnapshotModel(FakeModel):
+    """The sync thread publishes after the widget subscribed, and the widget's snapshot() returns older rows."""
+
+    def on_rows_change(self, cb: Callable[[int, list[dict[str, Any]], list[str]], None]) -> Callable[[], None]:
+        self.stale = (self.rows_version, list(self._rows.values()))
+        unsubscribe = super().on_rows_change(cb)
+        self.publish([row("n0", "QUEUED")])
+        return unsubscribe
+
+    def snapshot(self) -> tuple[int, list[dict[str, Any]]]:
+        if hasattr(self, "stale"):
+            taken, self.stale = self.stale, None  # type: ignore[assignment]
+            if taken is not None:
+                return taken
+        return super().snapshot()
+
+
+def test_a_publication_that_raced_ahead_of_the_seeding_is_not_overwritten() -> None:
+    model = LateSnapshotModel([row("n0"), row("n1")])
+    w = ExecutionWidget(model, runner=lambda fn: fn())
+    w._handle_custom_msg({"type": "snapshot", "view": "v1"}, [])
+    model.publish([row("n0", "SUCCEEDED"), row("n1", "FAILED")])
+    (patch,) = patches(w)
+    # n0's baseline is the racing publication (QUEUED), not the stale snapshot (RUNNING); n1 has none: whole.
+    assert patch["rows"] == [{"key": "n0", "phase": "SUCCEEDED", **style_of("SUCCEEDED")}, row("n1", "FAILED")]
+
+
+def test_a_field_that_disappeared_arrives_as_null() -> None:
+    w, model = make()
+    model.publish([row("n0", extra_field="x")])
+    w._handle_custom_msg({"type": "snapshot", "view": "v1"}, [])
+    model.publish([row("n0")])
+    assert patches(w)[-1]["rows"] == [{"key": "n0", "extra_field": None}]
+
+
+def test_successive_patches_of_a_row_each_carry_only_their_own_change() -> None:
+    w, model = make()
+    model.publish([row("n0")])
+    w._handle_custom_msg({"type": "snapshot", "view": "v1"}, [])
+    model.publish([row("n0", attempts=2)])
+    model.publish([row("n0", attempts=2, cache="hit")])
+    model.publish([row("n0", attempts=2, cache="hit")], removed=["n1"])  # unchanged row: an empty delta
+    assert [p["rows"] for p in patches(w)] == [
+        [{"key": "n0", "attempts": 2}],
+        [{"key": "n0", "cache": "hit"}],
+        [{"key": "n0"}],
+    ]
+    assert [p["version"] for p in patches(w)] == [2, 3, 4]  # contiguous: the view detects a missed one
+
+
+def test_a_removed_row_that_comes_back_is_sent_whole() -> None:
+    w, model = make()
+    model.publish([row("n0")])
+    w._handle_custom_msg({"type": "snapshot", "view": "v1"}, [])
+    model.publish([], removed=["n0"])
+    model.publish([row("n0", "QUEUED")])
+    assert patches(w)[-1]["rows"] == [row("n0", "QUEUED")]
+
+
+def test_a_later_snapshot_has_whole_current_rows_and_deltas_continue_from_them() -> None:
+    w, model = make()
+    w._handle_custom_msg({"type": "snapshot", "view": "v1"}, [])
+    model.publish([row("n0", logs=logs_of("n0"))])
+    model.publish([row("n0", "SUCCEEDED", logs=logs_of("n0"))])
+    w._handle_custom_msg({"type": "snapshot", "view": "v2"}, [])
+    snap = custom(w)[-1]
+    assert (snap["view"], snap["version"]) == ("v2", 2)
+    assert snap["rows"] == [row("n0", "SUCCEEDED", logs=logs_of("n0")), row("n1")]
+    model.publish([row("n0", "SUCCEEDED", logs=logs_of("n0"), deck=True)])
+    assert patches(w)[-1] == {"type": "patch", "version": 3, "rows": [{"key": "n0", "deck": True}], "removed": []}
+    # Applying every patch after each view's snapshot gives both views the model's rows.
+    views = {"v1": {r["key"]: r for r in custom(w)[0]["rows"]}, "v2": {r["key"]: r for r in snap["rows"]}}
+    since = {"v1": custom(w)[0]["version"], "v2": snap["version"]}
+    for name, held in views.items():
+        for p in patches(w):
+            if p["version"] > since[name]:
+                for delta in p["rows"]:
+                    held[delta["key"]] = {**held.get(delta["key"], {}), **delta}
+        assert held == dict(model.rows), name
 
 
 def test_model_traits_are_mirrored_and_batched_through_the_hook() -> None:

@@ -2,6 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
+  RowFeed,
   RowStore,
   cssToken,
   elapsedSeconds,
@@ -9,6 +10,7 @@ import {
   firstLine,
   firstVisible,
   fmtDuration,
+  mergeRow,
   parseSignalInput,
   safeUrl,
   syncText,
@@ -159,4 +161,88 @@ test("errorSummary prefers the exception line of a traceback (as render.error_su
     errorSummary('failed at Node[n10]. caused by: Traceback (most recent call last):\n  File "x.py"\nValueError: boom'),
     "failed at Node[n10]. caused by: ValueError: boom",
   );
+});
+
+test("mergeRow: a delta changes only its fields, null clears one, a row not held comes whole", () => {
+  const old = row("a", "", { logs: [{ name: "l", uri: "https://x/y" }], error: { message: "boom" } });
+  const merged = mergeRow(old, { key: "a", phase: "SUCCEEDED", error: null });
+  assert.deepEqual(merged, { ...old, phase: "SUCCEEDED", error: null });
+  assert.equal(merged.logs, old.logs); // untouched fields are the held ones
+  assert.equal(old.phase, "RUNNING"); // the held row is not mutated (a rendered entry may still show it)
+  const whole = row("b");
+  assert.equal(mergeRow(undefined, whole), whole);
+});
+
+test("RowStore.apply merges deltas and still sees structural changes", () => {
+  const s = new RowStore();
+  s.reset([row("a", "", { logs: [{ name: "l", uri: "https://x/y" }] }), row("b")], 1);
+  let res = s.apply([{ key: "a", phase: "SUCCEEDED" }], [], 2);
+  assert.equal(res.structural, false);
+  assert.deepEqual(s.rows.get("a")?.logs, [{ name: "l", uri: "https://x/y" }]);
+  assert.equal(s.rows.get("a")?.phase, "SUCCEEDED");
+  res = s.apply([{ key: "b", parent: "a" }], [], 3);
+  assert.equal(res.structural, true);
+  assert.equal(s.rows.get("b")?.name, "b");
+});
+
+/** A feed over a fresh store, recording the snapshots it asks for. */
+const feedOf = (viewId = "v1") => {
+  const store = new RowStore();
+  const asked = [];
+  const feed = new RowFeed(store, viewId, () => asked.push(viewId));
+  return { store, feed, asked };
+};
+
+test("RowFeed: patches before the snapshot are held, older ones dropped, later deltas applied in order", () => {
+  const { store, feed, asked } = feedOf();
+  assert.equal(feed.patch({ version: 3, rows: [{ key: "a", attempts: 2 }] }), null); // no snapshot yet: held
+  assert.equal(feed.patch({ version: 2, rows: [{ key: "a", phase: "QUEUED" }] }), null);
+  assert.equal(feed.snapshot({ view: "v1", version: 2, rows: [row("a", "", { attempts: 1 })] }), true);
+  assert.equal(store.version, 3);
+  assert.equal(store.rows.get("a")?.phase, "RUNNING"); // version 2 is in the snapshot: its patch was dropped
+  assert.equal(store.rows.get("a")?.attempts, 2);
+  const res = feed.patch({ version: 4, rows: [{ key: "a", phase: "SUCCEEDED" }] });
+  assert.deepEqual([...(res?.changed ?? [])], ["a"]);
+  assert.deepEqual(store.rows.get("a"), row("a", "", { attempts: 2, phase: "SUCCEEDED" }));
+  assert.equal(feed.patch({ version: 4, rows: [{ key: "a", phase: "FAILED" }] }), null); // a repeat: dropped
+  assert.deepEqual(asked, []);
+});
+
+test("RowFeed: a later snapshot gives whole current rows and the deltas after it apply to them", () => {
+  const { store, feed } = feedOf("v2");
+  feed.snapshot({ view: "v1", version: 5, rows: [row("a"), row("b")] }); // adopted: we have none yet
+  feed.patch({ version: 6, rows: [{ key: "a", phase: "SUCCEEDED" }] });
+  assert.equal(feed.snapshot({ view: "v1", version: 7, rows: [row("x")] }), false); // another view's: ignored
+  // Our own snapshot, newer than what we hold: whole rows at 8, then the delta of 9 on top of them.
+  assert.equal(feed.snapshot({ view: "v2", version: 8, rows: [row("a", "", { phase: "FAILED" }), row("b")] }), true);
+  feed.patch({ version: 9, rows: [{ key: "b", cache: "hit" }], removed: ["a"] });
+  assert.deepEqual([...store.rows.values()], [row("b", "", { cache: "hit" })]);
+  assert.equal(store.version, 9);
+});
+
+test("RowFeed: an own snapshot older than the rows held is ignored", () => {
+  const { store, feed } = feedOf("v2");
+  feed.snapshot({ view: "v1", version: 5, rows: [row("a")] });
+  feed.patch({ version: 6, rows: [{ key: "a", phase: "SUCCEEDED" }] });
+  assert.equal(feed.snapshot({ view: "v2", version: 4, rows: [row("a")] }), false);
+  assert.equal(store.rows.get("a")?.phase, "SUCCEEDED");
+});
+
+test("RowFeed: a missed patch makes the view ask for its own snapshot and hold patches until it arrives", () => {
+  const { store, feed, asked } = feedOf("v2");
+  feed.snapshot({ view: "v1", version: 5, rows: [row("a"), row("b")] });
+  assert.equal(feed.patch({ version: 7, rows: [{ key: "a", phase: "SUCCEEDED" }] }), null); // 6 never came
+  assert.equal(feed.patch({ version: 8, rows: [{ key: "b", attempts: 3 }] }), null); // held, asked once only
+  assert.deepEqual(asked, ["v2"]);
+  assert.equal(store.rows.get("a")?.phase, "RUNNING");
+  feed.snapshot({ view: "v2", version: 7, rows: [row("a", "", { phase: "SUCCEEDED", error: "x" }), row("b")] });
+  assert.equal(store.version, 8);
+  assert.deepEqual(store.rows.get("b"), row("b", "", { attempts: 3 }));
+  assert.equal(store.rows.get("a")?.error, "x");
+  // A gap among the held patches after an adopted snapshot asks again.
+  const other = feedOf("v3");
+  other.feed.patch({ version: 7, rows: [{ key: "a", deck: true }] });
+  other.feed.snapshot({ view: "v1", version: 5, rows: [row("a")] });
+  assert.deepEqual(other.asked, ["v3"]);
+  assert.equal(other.store.rows.get("a")?.deck, undefined);
 });
