@@ -365,7 +365,10 @@ def _refresh_at(
     fk_left = min(budget.reps, fk.reps) if run_fk else 0
     fk_start = time.perf_counter()
     before = sb.truth(wf)
-    for _ in budget.runs():
+    ours_spent = 0.0  # ours' budget counts ours' own time: a slow flytekit must not cut ours' repetitions
+    for rep in range(budget.reps):
+        if rep > 0 and ours_spent * (rep + 1) / rep > budget.seconds:
+            break
         sb.advance(step_s)
         after = sb.truth(wf)
         changed = sum(1 for k, v in after.items() if before.get(k) != v)
@@ -377,6 +380,7 @@ def _refresh_at(
         apply_s = time.perf_counter() - t0
         sent, _messages, patched = recorder.take()
         ours.add(wall + apply_s, rpcs, sync_s=wall, model_s=apply_s, changed=changed, bytes=sent, rows=patched)
+        ours_spent += wall + apply_s
         fk_time_left = not flytekit.wall or time.perf_counter() - fk_start < fk.seconds
         if fk_state["remote"] is not None and fk_left > 0 and fk_time_left:
             try:
