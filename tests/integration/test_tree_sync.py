@@ -558,3 +558,25 @@ def test_repeated_sync_calls_share_one_incremental_tree(sandbox: Sandbox, spy: S
     ex.sync()
     assert sandbox.rpc_counts() == {}
     assert flatten(ex.node_executions) == visible_truth(sandbox, wf_id)
+
+
+def test_template_lookup_is_built_once_per_scope_not_per_node(
+    sandbox: Sandbox, spy: SpyRemote, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cold sync of a wide tree builds each level's template index once: per node it was quadratic."""
+    import flyteexec_widget.tree as tree_module
+
+    builds: list[int] = []
+    real = tree_module._template_nodes
+
+    def counting(template: Any) -> Any:
+        builds.append(1)
+        return real(template)
+
+    monkeypatch.setattr(tree_module, "_template_nodes", counting)
+    wf_id = sandbox.launch("wide", size=200)
+    sandbox.run_until_done(wf_id)
+    ex = fetch(spy, wf_id)
+    sync_execution(spy, ex)
+    assert len(flatten(ex.node_executions)) == 200
+    assert len(builds) <= 2  # one top level (and at most one rebuild); it was one build per node
