@@ -38,7 +38,7 @@ import traitlets
 
 from . import phases
 from .literals import BlobRef, LiteralError, OffloadedRef, StructuredDatasetRef, UnknownLiteral, describe_type
-from .render import render_html, render_text, safe_url
+from .render import ExecutionState, render_html, render_text, safe_url
 
 if TYPE_CHECKING:
     from .executions import FlyteWorkflowExecution
@@ -69,17 +69,9 @@ FULL_LIMITS = {"max_items": 20_000, "max_chars": 2_000_000, "max_depth": 32}
 _SAFE_INT = 2**53  # larger integers lose precision as JavaScript numbers: sent as strings
 
 
-class ModelLike(Protocol):
-    """What the widget needs from an :class:`~flyteexec_widget.model.ExecutionModel` (the documented contract)."""
-
-    @property
-    def header(self) -> Mapping[str, Any]: ...
-
-    @property
-    def counts(self) -> Mapping[str, Any]: ...
-
-    @property
-    def sync_status(self) -> Mapping[str, Any]: ...
+class ModelLike(ExecutionState, Protocol):
+    """What the widget needs from an :class:`~flyteexec_widget.model.ExecutionModel` (the documented contract):
+    what the renderers read, plus versioned row changes, the wrappers behind rows and trait observation."""
 
     @property
     def rows_version(self) -> int: ...
