@@ -14,6 +14,7 @@ import signal
 import sqlite3
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import FrameType
@@ -22,6 +23,7 @@ from typing import Any, TextIO
 from . import __version__
 
 DEFAULT_PORT = 30080
+_POLL_S = 0.1  # how often the serving loop looks for a stop request
 DEFAULT_SCENARIOS = ("demo",)
 
 
@@ -160,7 +162,11 @@ def run_sandbox(args: argparse.Namespace, out: TextIO = sys.stdout, stop: thread
             wf_id = sandbox.launch(sc.name, project=args.project, domain=args.domain, **sc.params)
             print(f"  {sc}: {sandbox.console_url(wf_id)}", file=out)
         print("Press Ctrl-C to stop.", file=out, flush=True)
-        stop.wait()
+        # Poll instead of stop.wait(): the SIGINT handler calls stop.set(), which takes the Event's lock; a signal
+        # landing while this thread held that lock inside wait() would deadlock the handler (a rare hang on Ctrl-C).
+        # is_set() takes no lock, and sleep() is where the handler runs.
+        while not stop.is_set():
+            time.sleep(_POLL_S)
         print("Stopping the sandbox.", file=out, flush=True)
     return 0
 

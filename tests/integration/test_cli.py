@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import signal
 import subprocess
@@ -167,3 +168,27 @@ def test_sandbox_state_file_keeps_executions_across_runs(tmp_path: Path) -> None
         assert ex.spec.launch_plan.name == "sandbox.single_task.wf"
 
     run_once("--no-launch", check=still_there)
+
+
+class _StopRequest:
+    """A stop request the serving loop must poll (is_set) and never block on (wait): the SIGINT handler sets the
+    real Event, and a signal landing while the main thread held the Event's lock inside wait() deadlocked."""
+
+    def __init__(self) -> None:
+        self.polls = 0
+
+    def is_set(self) -> bool:
+        self.polls += 1
+        return self.polls > 2
+
+    def wait(self, timeout: float | None = None) -> bool:
+        raise AssertionError("the serving loop blocked in Event.wait(), where a signal handler's set() deadlocks")
+
+
+def test_serving_loop_polls_the_stop_request_instead_of_blocking_in_its_lock() -> None:
+    args = cli.build_parser().parse_args(["sandbox", "--port", "0", "--no-launch"])
+    stop = _StopRequest()
+    out = io.StringIO()
+    assert cli.run_sandbox(args, out=out, stop=stop) == 0  # type: ignore[arg-type]
+    assert stop.polls == 3
+    assert "Stopping the sandbox." in out.getvalue()
