@@ -1,6 +1,6 @@
 """Rendering in headless Chromium: the widget's ES module in a plain page, fed the kernel's real messages.
 
-No Jupyter: ``flyteexec_widget/static/widget.js`` is loaded as a module into a local page (served through
+No Jupyter: ``flyteexec_widget/display/static/widget.js`` is loaded as a module into a local page (served through
 Playwright's request routing, no HTTP server) with a tiny stand-in for anywidget's ``model`` (``get``, ``set``,
 ``on``, ``off``, ``send``, ``save_changes``). The traits and the snapshot message are the ones an
 ``ExecutionWidget`` sends for a synced execution (recorded on the Python side), so the page renders exactly what a

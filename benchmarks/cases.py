@@ -272,7 +272,7 @@ class CommRecorder:
 
 def attach_widget(model: Any, execution: Any, recorder: CommRecorder) -> Any:
     """An ExecutionWidget on ``model`` whose comm is ``recorder``, with a view attached (it asked a snapshot)."""
-    from flyteexec_widget.widget import ExecutionWidget
+    from flyteexec_widget.display.widget import ExecutionWidget
 
     with recorder.installed():
         widget = ExecutionWidget(model, execution=execution, runner=lambda fn: fn())
@@ -296,7 +296,7 @@ def refresh(
     already-synced execution. Both clients are synced once (at 0 ms, untimed), then refreshed ``budget`` times at
     each latency in turn; the state keeps moving forward ``step_s`` before every refresh.
     """
-    from flyteexec_widget.model import ExecutionModel
+    from flyteexec_widget.live.model import ExecutionModel
 
     sb.set_latency(0)
     remote = C.ours_remote(sb.endpoint)
@@ -440,7 +440,7 @@ def wait_case(
     error = None
     try:
         if client == "ours":
-            from flyteexec_widget.waiting import wait
+            from flyteexec_widget.display.waiting import wait
 
             remote = C.ours_remote(sb.endpoint)
             try:
@@ -487,7 +487,7 @@ def memory_per_node(sb: SandboxProcess, wf: str, client: str, keep: dict[str, An
     held: list[Any] = []
     try:
         if client == "ours":
-            from flyteexec_widget.model import ExecutionModel
+            from flyteexec_widget.live.model import ExecutionModel
 
             remote = C.ours_remote(sb.endpoint)
             ex = C.ours_fetch_and_sync(remote, wf)
@@ -528,8 +528,8 @@ def cpu_share(sb: SandboxProcess, case: Case, warmup_s: float, period_s: float, 
     stopper: Callable[[], None]
     remote: Any = None
     if client == "ours":
-        from flyteexec_widget.model import ExecutionModel
-        from flyteexec_widget.scheduler import SyncScheduler
+        from flyteexec_widget.live.model import ExecutionModel
+        from flyteexec_widget.live.scheduler import SyncScheduler
 
         remote = C.ours_remote(sb.endpoint)
         ex = remote.fetch_execution(wf)
@@ -587,7 +587,7 @@ def cpu_share(sb: SandboxProcess, case: Case, warmup_s: float, period_s: float, 
 
 def warm_up(sb: SandboxProcess) -> None:
     """One untimed sync by each client, so that imports and first-call costs do not land in the first figure."""
-    from flyteexec_widget.model import ExecutionModel
+    from flyteexec_widget.live.model import ExecutionModel
 
     sb.set_latency(0)
     wf = sb.launch("single-task")

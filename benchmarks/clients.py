@@ -13,9 +13,9 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from flyteexec_widget.client import Remote
-from flyteexec_widget.executions import FlyteNodeExecution, FlyteWorkflowExecution
-from flyteexec_widget.phases import NodePhase
+from flyteexec_widget.objects.executions import FlyteNodeExecution, FlyteWorkflowExecution
+from flyteexec_widget.objects.phases import NodePhase
+from flyteexec_widget.remote import Remote
 
 #: Node phases after which a node has outputs to read.
 _SUCCEEDED = {int(NodePhase.SUCCEEDED), int(NodePhase.RECOVERED)}

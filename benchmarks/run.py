@@ -277,7 +277,7 @@ def run(plan: Plan, json_path: str | None = None) -> dict[str, Any]:
                 cases.refresh(sb, case, wf, plan.latencies, plan.step_s, Budget(plan.reps, plan.case_seconds), fk)
             )
         if "browser" in plan.sections:
-            from flyteexec_widget.model import ExecutionModel
+            from flyteexec_widget.live.model import ExecutionModel
 
             from . import browser
 
@@ -353,7 +353,7 @@ def _settled(sb: SandboxProcess, case: Case) -> str:
 
 
 def _widget_messages(sb: SandboxProcess, wf: str) -> Any:
-    from flyteexec_widget.model import ExecutionModel
+    from flyteexec_widget.live.model import ExecutionModel
 
     from . import browser
     from . import clients as C

@@ -174,7 +174,7 @@ class _ChildState:
 
     def auto_answer(self, key: str, period_s: float) -> None:
         """Real clock: answer the execution's signals in the background until it is terminal."""
-        from flyteexec_widget.phases import WORKFLOW_TERMINAL
+        from flyteexec_widget.objects.phases import WORKFLOW_TERMINAL
 
         wf = self._wf(key)
 
@@ -188,7 +188,7 @@ class _ChildState:
 
     def terminal_at(self, key: str) -> float | None:
         """When the execution became terminal (its ``updated_at``, sandbox time as epoch seconds), else None."""
-        from flyteexec_widget.phases import WORKFLOW_TERMINAL
+        from flyteexec_widget.objects.phases import WORKFLOW_TERMINAL
 
         proto = self.sb.store.get_execution(self._wf(key))
         if self.sb.phase(self._wf(key)) not in WORKFLOW_TERMINAL:

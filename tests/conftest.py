@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from flyteexec_widget.client import Remote
+    from flyteexec_widget.remote import Remote
     from flyteexec_widget.sandbox import Sandbox
 
 
@@ -33,7 +33,7 @@ def module_sandbox() -> Iterator[Sandbox]:
 @pytest.fixture
 def remote(sandbox: Sandbox) -> Iterator[Remote]:
     """Our client (``Remote.for_sandbox``) connected to the per-test ``sandbox``."""
-    from flyteexec_widget.client import Remote
+    from flyteexec_widget.remote import Remote
 
     r = Remote.for_sandbox(sandbox.endpoint, rpc_timeout=10.0)
     try:

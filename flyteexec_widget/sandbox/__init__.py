@@ -23,7 +23,7 @@ from flyteidl.admin import execution_pb2
 from flyteidl.core import identifier_pb2
 from flyteidl.service import admin_pb2_grpc
 
-from ..phases import WORKFLOW_TERMINAL, NodePhase, WorkflowPhase
+from ..objects.phases import WORKFLOW_TERMINAL, NodePhase, WorkflowPhase
 from .admin import (
     AdminContext,
     ExecutionDriver,

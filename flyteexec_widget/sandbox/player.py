@@ -48,7 +48,7 @@ from flyteidl.event import event_pb2
 from flyteidl.service import admin_pb2_grpc, signal_pb2_grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from ..phases import CacheStatus, NodePhase, TaskPhase, WorkflowPhase
+from ..objects.phases import CacheStatus, NodePhase, TaskPhase, WorkflowPhase
 from .clock import Clock, Handle
 from .knobs import INTERNAL_METADATA
 from .scenarios import (

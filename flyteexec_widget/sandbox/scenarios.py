@@ -36,7 +36,7 @@ from flyteidl.core import (
 )
 from google.protobuf import duration_pb2, struct_pb2
 
-from ..phases import CacheStatus
+from ..objects.phases import CacheStatus
 
 NodeKind = Literal["task", "subworkflow", "dynamic", "branch", "launch_plan", "gate", "array"]
 ErrorKind = Literal["USER", "SYSTEM"]

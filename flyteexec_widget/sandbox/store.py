@@ -41,7 +41,7 @@ from google.protobuf import json_format, struct_pb2
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from ..phases import NODE_TERMINAL, TASK_TERMINAL, WORKFLOW_TERMINAL, NodePhase, TaskPhase, WorkflowPhase
+from ..objects.phases import NODE_TERMINAL, TASK_TERMINAL, WORKFLOW_TERMINAL, NodePhase, TaskPhase, WorkflowPhase
 
 #: flyteadmin trims ``closure.error.message`` in list responses to this many bytes (transformers.TrimErrorMessage).
 TRIMMED_ERROR_BYTES = 100

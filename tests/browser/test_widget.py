@@ -13,8 +13,8 @@ import pytest
 from flyteidl.core.identifier_pb2 import WorkflowExecutionIdentifier
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from flyteexec_widget.client import Remote
-from flyteexec_widget.phases import NodePhase, WorkflowPhase
+from flyteexec_widget.objects.phases import NodePhase, WorkflowPhase
+from flyteexec_widget.remote import Remote
 from flyteexec_widget.sandbox import Sandbox
 from tests.browser.conftest import OpenNotebook
 from tests.browser.lab import UI, LabServer, NotebookSession, collect_page_errors, save_screenshot, write_notebook

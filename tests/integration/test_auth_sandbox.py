@@ -18,8 +18,8 @@ import grpc
 import pytest
 from flyteidl.core.identifier_pb2 import WorkflowExecutionIdentifier as WfId
 
-from flyteexec_widget import config as config_module
-from flyteexec_widget.auth import (
+from flyteexec_widget.admin import config as config_module
+from flyteexec_widget.admin.auth import (
     ClientSecret,
     DeviceFlow,
     ExternalCommand,
@@ -27,9 +27,9 @@ from flyteexec_widget.auth import (
     ServerAuthConfig,
     StaticToken,
 )
-from flyteexec_widget.client import Remote
-from flyteexec_widget.errors import AuthenticationError
-from flyteexec_widget.phases import WorkflowPhase
+from flyteexec_widget.admin.errors import AuthenticationError
+from flyteexec_widget.objects.phases import WorkflowPhase
+from flyteexec_widget.remote import Remote
 from flyteexec_widget.sandbox import Sandbox
 
 NEW_TOKEN_LOG = "obtained a new access token"

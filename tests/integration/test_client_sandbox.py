@@ -17,9 +17,9 @@ import pytest
 from flyteidl.admin import execution_pb2
 from flyteidl.core.identifier_pb2 import WorkflowExecutionIdentifier as WfId
 
-from flyteexec_widget.auth import ClientSecret, StaticToken
-from flyteexec_widget.client import Remote, RetryPolicy
-from flyteexec_widget.errors import (
+from flyteexec_widget.admin.auth import ClientSecret, StaticToken
+from flyteexec_widget.admin.client import RetryPolicy
+from flyteexec_widget.admin.errors import (
     AlreadyExistsError,
     DeadlineExceededError,
     FailedPreconditionError,
@@ -31,9 +31,10 @@ from flyteexec_widget.errors import (
     RpcFailure,
     UnavailableError,
 )
-from flyteexec_widget.executions import FlyteWorkflowExecution
-from flyteexec_widget.literals import BlobRef
-from flyteexec_widget.phases import NodePhase, TaskPhase, WorkflowPhase
+from flyteexec_widget.objects.executions import FlyteWorkflowExecution
+from flyteexec_widget.objects.literals import BlobRef
+from flyteexec_widget.objects.phases import NodePhase, TaskPhase, WorkflowPhase
+from flyteexec_widget.remote import Remote
 from flyteexec_widget.sandbox import Sandbox
 
 PROJECT, DOMAIN = "flytesnacks", "development"

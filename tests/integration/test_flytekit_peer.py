@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from flyteidl.core import types_pb2
 
-from flyteexec_widget.client import Remote
-from flyteexec_widget.phases import NodePhase, WorkflowPhase
+from flyteexec_widget.objects.phases import NodePhase, WorkflowPhase
+from flyteexec_widget.remote import Remote
 from flyteexec_widget.sandbox import Sandbox
 from flyteexec_widget.sandbox.scenarios import SCENARIOS
 

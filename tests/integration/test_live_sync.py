@@ -16,15 +16,16 @@ import pytest
 from flyteidl.admin import execution_pb2 as admin_execution_pb2
 from flyteidl.core import identifier_pb2
 
-from flyteexec_widget import waiting
-from flyteexec_widget.client import NO_RETRY, Remote
-from flyteexec_widget.errors import FlyteTimeout
-from flyteexec_widget.executions import FlyteWorkflowExecution
-from flyteexec_widget.model import ExecutionModel
-from flyteexec_widget.phases import NodePhase
+from flyteexec_widget.admin.client import NO_RETRY
+from flyteexec_widget.admin.errors import FlyteTimeout
+from flyteexec_widget.display import waiting
+from flyteexec_widget.live.model import ExecutionModel
+from flyteexec_widget.live.scheduler import Backoff, SyncScheduler
+from flyteexec_widget.live.sync import TreeSync
+from flyteexec_widget.objects.executions import FlyteWorkflowExecution
+from flyteexec_widget.objects.phases import NodePhase
+from flyteexec_widget.remote import Remote
 from flyteexec_widget.sandbox import Sandbox
-from flyteexec_widget.scheduler import Backoff, SyncScheduler
-from flyteexec_widget.tree import TreeSync
 
 FAST_RECONNECT = [
     ("grpc.initial_reconnect_backoff_ms", 50),
@@ -243,7 +244,7 @@ import faulthandler, signal, threading, datetime as dt
 faulthandler.register(signal.SIGUSR1, all_threads=True)  # the test dumps the kernel's threads if it hangs
 from comm import get_comm_manager
 from flyteexec_widget.sandbox import Sandbox
-from flyteexec_widget.client import Remote
+from flyteexec_widget.remote import Remote
 clicked = threading.Event()
 get_comm_manager().register_target("probe", lambda comm, msg: clicked.set())
 sb = Sandbox(clock="stepped")
@@ -316,7 +317,7 @@ def test_wait_in_a_kernel_handles_widget_messages_and_runs_later_cells_after() -
                 assert msg["content"]["ename"] == "KeyboardInterrupt"
                 break
         kc.execute(
-            "from flyteexec_widget.scheduler import default_scheduler\n"
+            "from flyteexec_widget.live.scheduler import default_scheduler\n"
             'print("AFTER", default_scheduler().watches, flush=True)'
         )
         read_until("AFTER")

@@ -34,7 +34,7 @@ from flyteidl.event import event_pb2 as ev
 from flyteidl.service import admin_pb2_grpc, auth_pb2, auth_pb2_grpc, dataproxy_pb2, dataproxy_pb2_grpc, signal_pb2_grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from flyteexec_widget.phases import NodePhase, WorkflowPhase
+from flyteexec_widget.objects.phases import NodePhase, WorkflowPhase
 from flyteexec_widget.sandbox import Sandbox, knobs
 from flyteexec_widget.sandbox.knobs import INTERNAL_METADATA
 
@@ -1103,9 +1103,9 @@ def test_terminate_relaunch_and_recover_through_the_player(module_sandbox: Sandb
 
 
 def test_our_client_logs_in_to_an_auth_sandbox_with_client_secret_and_device_flow() -> None:
-    from flyteexec_widget.auth import ClientSecret, DeviceFlow
-    from flyteexec_widget.client import Remote
-    from flyteexec_widget.errors import AuthenticationError
+    from flyteexec_widget.admin.auth import ClientSecret, DeviceFlow
+    from flyteexec_widget.admin.errors import AuthenticationError
+    from flyteexec_widget.remote import Remote
 
     with Sandbox(clock="stepped", auth=True, register_defaults=False) as sb:
         _register(sb)

@@ -17,7 +17,7 @@ from flyteidl.admin import common_pb2, execution_pb2, node_execution_pb2, signal
 from flyteidl.core import identifier_pb2, literals_pb2
 from flyteidl.service import admin_pb2_grpc, dataproxy_pb2, dataproxy_pb2_grpc, signal_pb2_grpc
 
-from flyteexec_widget.phases import CacheStatus, NodePhase, TaskPhase, WorkflowPhase
+from flyteexec_widget.objects.phases import CacheStatus, NodePhase, TaskPhase, WorkflowPhase
 from flyteexec_widget.sandbox import Sandbox
 from flyteexec_widget.sandbox.player import Player, fixed_length_unique_id_for_parts, unique_node_id
 from flyteexec_widget.sandbox.scenarios import get_scenario

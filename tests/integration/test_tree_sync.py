@@ -19,14 +19,14 @@ from flyteidl.core import execution_pb2, types_pb2
 from flyteidl.event import event_pb2
 from flyteidl.service import admin_pb2_grpc as service_pb2_grpc
 
-from flyteexec_widget.client import Remote
-from flyteexec_widget.executions import FlyteWorkflowExecution
-from flyteexec_widget.model import ExecutionModel
-from flyteexec_widget.phases import NodePhase, TaskPhase
+from flyteexec_widget.live.model import ExecutionModel
+from flyteexec_widget.live.sync import FULL_LISTING_EVERY, WATERMARK_MARGIN, TreeSync, sync_execution, tree_for
+from flyteexec_widget.objects.executions import FlyteWorkflowExecution
+from flyteexec_widget.objects.phases import NodePhase, TaskPhase
+from flyteexec_widget.remote import Remote
 from flyteexec_widget.sandbox import Sandbox
 from flyteexec_widget.sandbox import scenarios as sc
 from flyteexec_widget.sandbox.knobs import INTERNAL_METADATA
-from flyteexec_widget.tree import FULL_LISTING_EVERY, WATERMARK_MARGIN, TreeSync, sync_execution, tree_for
 
 
 class SpyRemote(Remote):
@@ -392,7 +392,7 @@ def test_a_server_that_rejects_the_filter_gets_whole_listings(
     sandbox: Sandbox, spy: SpyRemote, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A FlyteAdmin that cannot filter on the column (INVALID_ARGUMENT, or a database error) is listed whole."""
-    import flyteexec_widget.tree as tree_mod
+    import flyteexec_widget.live.sync as tree_mod
 
     monkeypatch.setattr(tree_mod, "UPDATED_AT_COLUMN", "no_such_column")  # the sandbox rejects unknown columns
     wf_id = sandbox.launch("deep")
@@ -402,7 +402,7 @@ def test_a_server_that_rejects_the_filter_gets_whole_listings(
     tree.refresh()
     spy.lists.clear()
     sandbox.advance(2)
-    with caplog.at_level(logging.INFO, logger="flyteexec_widget.tree"):
+    with caplog.at_level(logging.INFO, logger="flyteexec_widget.live.sync"):
         tree.refresh()
     assert any(f.startswith("gte(no_such_column,") for _, f in spy.lists)
     assert "rejected an updated_at filter" in caplog.text
@@ -564,7 +564,7 @@ def test_template_lookup_is_built_once_per_scope_not_per_node(
     sandbox: Sandbox, spy: SpyRemote, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A cold sync of a wide tree builds each level's template index once: per node it was quadratic."""
-    import flyteexec_widget.tree as tree_module
+    import flyteexec_widget.live.sync as tree_module
 
     builds: list[int] = []
     real = tree_module._template_nodes

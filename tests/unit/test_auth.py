@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from flyteexec_widget import auth
-from flyteexec_widget.auth import (
+from flyteexec_widget.admin import auth
+from flyteexec_widget.admin.auth import (
     ClientSecret,
     DeviceFlow,
     ExternalCommand,
@@ -23,7 +23,7 @@ from flyteexec_widget.auth import (
     basic_auth_header,
     show_device_prompt,
 )
-from flyteexec_widget.errors import AuthenticationError, ConfigError
+from flyteexec_widget.admin.errors import AuthenticationError, ConfigError
 
 from ._fake_admin import FakeIdP
 

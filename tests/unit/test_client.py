@@ -15,9 +15,10 @@ import pytest
 from flyteidl.admin import execution_pb2, signal_pb2, workflow_pb2
 from flyteidl.core import identifier_pb2, literals_pb2
 
-from flyteexec_widget import errors
-from flyteexec_widget.auth import ClientSecret, ExternalCommand, LoginError, StaticToken, TokenResponse
-from flyteexec_widget.client import Remote, RetryPolicy
+from flyteexec_widget.admin import errors
+from flyteexec_widget.admin.auth import ClientSecret, ExternalCommand, LoginError, StaticToken, TokenResponse
+from flyteexec_widget.admin.client import RetryPolicy
+from flyteexec_widget.remote import Remote
 
 from ._fake_admin import FakeIdP, FakeServer, bool_value, node_execution, serve, wf_id
 
@@ -309,7 +310,7 @@ def test_secrets_never_in_reprs_logs_or_errors(fake: FakeServer, caplog: pytest.
 
 
 def test_fetch_execution_accepts_every_reference_form(fake: FakeServer) -> None:
-    from flyteexec_widget.executions import FlyteWorkflowExecution
+    from flyteexec_widget.objects.executions import FlyteWorkflowExecution
 
     fake.admin.add_execution(wf_id("abc"))
     url = f"http://{fake.endpoint}/console/projects/flytesnacks/domains/development/executions/abc/nodeId/n0?x=1"
@@ -351,7 +352,7 @@ def test_terminate_relaunch_recover(fake: FakeServer) -> None:
 
 
 def test_approve_reject_set_signal(fake: FakeServer) -> None:
-    from flyteexec_widget.executions import FlyteWorkflowExecution
+    from flyteexec_widget.objects.executions import FlyteWorkflowExecution
 
     wid = wf_id("abc")
     with remote_for(fake) as r:
@@ -473,7 +474,7 @@ def test_every_channel_has_keepalive_and_message_limits(monkeypatch: pytest.Monk
             opened.append((_kind, dict(options)))
             return real_factory(target)
 
-        monkeypatch.setattr(f"flyteexec_widget.client.grpc.{kind}", record)
+        monkeypatch.setattr(f"flyteexec_widget.admin.client.grpc.{kind}", record)
     with Remote("127.0.0.1:1", insecure=insecure) as r:
         r._get_channel()
     ((kind, options),) = opened

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from flyteexec_widget import auth
-from flyteexec_widget.client import Remote
-from flyteexec_widget.config import ENV_VARS, PlatformConfig, find_config_file, load_config
-from flyteexec_widget.errors import ConfigError
+from flyteexec_widget.admin import auth
+from flyteexec_widget.admin.config import ENV_VARS, PlatformConfig, find_config_file, load_config
+from flyteexec_widget.admin.errors import ConfigError
+from flyteexec_widget.remote import Remote
 
 from ._fake_admin import serve, wf_id
 

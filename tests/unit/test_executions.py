@@ -26,15 +26,15 @@ from flyteidl.core import (
 from flyteidl.core import execution_pb2 as core_execution_pb2
 from flyteidl.event import event_pb2
 
-from flyteexec_widget.errors import FlyteAssertion
-from flyteexec_widget.executions import (
+from flyteexec_widget.admin.errors import FlyteAssertion
+from flyteexec_widget.objects.executions import (
     DataNotInlineError,
     FlyteNodeExecution,
     FlyteTaskExecution,
     FlyteWorkflowExecution,
 )
-from flyteexec_widget.phases import NodePhase, TaskPhase, WorkflowPhase
-from flyteexec_widget.views import ProtoView
+from flyteexec_widget.objects.phases import NodePhase, TaskPhase, WorkflowPhase
+from flyteexec_widget.objects.protoview import ProtoView
 
 UTC = datetime.timezone.utc
 T0 = datetime.datetime(2026, 11, 27, 10, 0, 0, 250000, tzinfo=UTC)
@@ -481,7 +481,7 @@ def test_error_and_outputs_raise_while_running_like_flytekit(
 def test_every_public_name_of_flytekits_class_exists(name: str) -> None:
     import flytekit.remote.executions as fk_executions
 
-    from flyteexec_widget import executions
+    from flyteexec_widget.objects import executions
 
     theirs, ours = getattr(fk_executions, name), getattr(executions, name)
     names = {n for k in theirs.__mro__ if k.__module__.startswith("flytekit") for n in vars(k) if n[0] != "_"}
@@ -845,7 +845,7 @@ def test_sync_and_wait_need_a_remote_and_delegate(monkeypatch: pytest.MonkeyPatc
 
     # Patch the real module's function: `from . import waiting` finds the package attribute once it was
     # imported anywhere earlier in the session, so swapping sys.modules alone would not take effect.
-    import flyteexec_widget.waiting as waiting_module
+    import flyteexec_widget.display.waiting as waiting_module
 
     monkeypatch.setattr(waiting_module, "wait", fake_wait)
     assert wf.wait(timeout=5, poll_interval=1, show=False) is wf

@@ -15,7 +15,7 @@ import pytest
 from flyteidl.core import interface_pb2, literals_pb2, types_pb2
 from google.protobuf import struct_pb2
 
-from flyteexec_widget.literals import (
+from flyteexec_widget.objects.literals import (
     BlobRef,
     LiteralError,
     LiteralKeyError,

@@ -14,9 +14,9 @@ from flyteidl.admin import node_execution_pb2, task_execution_pb2
 from flyteidl.core import catalog_pb2, execution_pb2, identifier_pb2
 from flyteidl.event import event_pb2
 
-from flyteexec_widget.executions import FlyteNodeExecution, FlyteTaskExecution, FlyteWorkflowExecution
-from flyteexec_widget.model import ExecutionModel, models_for
-from flyteexec_widget.tree import TemplateInfo
+from flyteexec_widget.live.model import ExecutionModel, models_for
+from flyteexec_widget.live.sync import TemplateInfo
+from flyteexec_widget.objects.executions import FlyteNodeExecution, FlyteTaskExecution, FlyteWorkflowExecution
 
 WF_ID = identifier_pb2.WorkflowExecutionIdentifier(project="p", domain="d", name="abc")
 T0 = 1_700_000_000

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flyteidl.core import execution_pb2
 
-from flyteexec_widget.phases import (
+from flyteexec_widget.objects.phases import (
     FLYTEKIT_NODE_DONE,
     NODE_TERMINAL,
     TASK_TERMINAL,

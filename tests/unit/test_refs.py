@@ -7,8 +7,14 @@ from typing import Any
 import pytest
 from flyteidl.core import identifier_pb2
 
-from flyteexec_widget.errors import InvalidReferenceError
-from flyteexec_widget.refs import ExecutionRef, console_base, execution_url, normalize_endpoint, parse_execution_ref
+from flyteexec_widget.admin.errors import InvalidReferenceError
+from flyteexec_widget.admin.refs import (
+    ExecutionRef,
+    console_base,
+    execution_url,
+    normalize_endpoint,
+    parse_execution_ref,
+)
 
 REF = ExecutionRef("flytesnacks", "development", "abc123")
 
@@ -131,7 +137,7 @@ def test_same_url_as_flytekit(endpoint: str, insecure: bool, console: str | None
     from flytekit.models.core.identifier import WorkflowExecutionIdentifier
     from flytekit.remote import FlyteRemote
 
-    from flyteexec_widget.client import Remote
+    from flyteexec_widget.remote import Remote
 
     # FlyteRemote does not connect until a call needs its client
     fk = FlyteRemote(Config(platform=PlatformConfig(endpoint=endpoint, insecure=insecure, console_endpoint=console)))

@@ -9,8 +9,15 @@ from typing import Any
 
 import pytest
 
-from flyteexec_widget import phases
-from flyteexec_widget.render import error_summary, fmt_duration, html_snapshot, ordered_rows, safe_url, text_tree
+from flyteexec_widget.display.render import (
+    error_summary,
+    fmt_duration,
+    html_snapshot,
+    ordered_rows,
+    safe_url,
+    text_tree,
+)
+from flyteexec_widget.objects import phases
 
 NOW = dt.datetime(2026, 11, 27, 10, 1, 5, tzinfo=dt.timezone.utc)
 

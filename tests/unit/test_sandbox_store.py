@@ -15,7 +15,7 @@ from flyteidl.event import event_pb2 as ev
 from google.protobuf import json_format, struct_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from flyteexec_widget.phases import NodePhase, TaskPhase
+from flyteexec_widget.objects.phases import NodePhase, TaskPhase
 from flyteexec_widget.sandbox.store import (
     Store,
     StoreError,

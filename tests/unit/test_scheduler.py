@@ -15,10 +15,10 @@ from flyteidl.admin import execution_pb2 as admin_execution_pb2
 from flyteidl.admin import node_execution_pb2
 from flyteidl.core import execution_pb2, identifier_pb2
 
-from flyteexec_widget.errors import NotFoundError, RpcFailure, UnavailableError
-from flyteexec_widget.executions import FlyteNodeExecution, FlyteWorkflowExecution
-from flyteexec_widget.model import ExecutionModel
-from flyteexec_widget.scheduler import Backoff, SyncScheduler
+from flyteexec_widget.admin.errors import NotFoundError, RpcFailure, UnavailableError
+from flyteexec_widget.live.model import ExecutionModel
+from flyteexec_widget.live.scheduler import Backoff, SyncScheduler
+from flyteexec_widget.objects.executions import FlyteNodeExecution, FlyteWorkflowExecution
 
 RUNNING = execution_pb2.WorkflowExecution.RUNNING
 SUCCEEDED = execution_pb2.WorkflowExecution.SUCCEEDED
@@ -181,7 +181,7 @@ def test_an_unexpected_exception_is_shown_logged_retried_and_others_go_on(
 ) -> None:
     bad, _bad_tree, bad_model = watch_fake(sched, [ValueError("bug in sync")])
     _good, good_tree, good_model = watch_fake(sched, [("nodes", 1)])
-    with caplog.at_level(logging.ERROR, logger="flyteexec_widget.scheduler"):
+    with caplog.at_level(logging.ERROR, logger="flyteexec_widget.live.scheduler"):
         sched.run_pending()
     assert "failed unexpectedly" in caplog.text
     assert bad_model.sync_status["state"] == "error"
@@ -312,7 +312,7 @@ def test_shutdown_stops_every_watch_and_refuses_new_ones(sched: SyncScheduler) -
 
 
 def test_the_default_scheduler_is_one_instance_shut_down_at_exit(monkeypatch: pytest.MonkeyPatch) -> None:
-    import flyteexec_widget.scheduler as scheduler_mod
+    import flyteexec_widget.live.scheduler as scheduler_mod
 
     registered: list[Any] = []
     monkeypatch.setattr(scheduler_mod, "_DEFAULT", None)
@@ -334,7 +334,7 @@ def test_a_sync_failing_after_stop_leaves_the_model_stopped(sched: SyncScheduler
 
 def test_a_dying_sync_thread_is_shown_and_stop_does_not_hang(monkeypatch: pytest.MonkeyPatch) -> None:
     """At interpreter exit the pool refuses new work: the loop ends, the models say so, stop() still returns."""
-    import flyteexec_widget.scheduler as scheduler_mod
+    import flyteexec_widget.live.scheduler as scheduler_mod
 
     class ClosedPool(scheduler_mod.ThreadPoolExecutor):
         def submit(self, *args: Any, **kw: Any) -> Any:

@@ -9,7 +9,7 @@ from flyteidl.admin import cluster_assignment_pb2, common_pb2, execution_pb2, no
 from flyteidl.core import catalog_pb2, identifier_pb2, interface_pb2, literals_pb2, types_pb2
 from flyteidl.core import execution_pb2 as core_execution_pb2
 
-from flyteexec_widget.views import ProtoView
+from flyteexec_widget.objects.protoview import ProtoView
 
 UTC = datetime.timezone.utc
 WF_ID = identifier_pb2.WorkflowExecutionIdentifier(project="p", domain="d", name="n")

@@ -15,12 +15,12 @@ from flyteidl.admin import execution_pb2 as admin_execution_pb2
 from flyteidl.admin import node_execution_pb2
 from flyteidl.core import execution_pb2, identifier_pb2
 
-from flyteexec_widget import waiting
-from flyteexec_widget.errors import FlyteTimeout, NotFoundError
-from flyteexec_widget.executions import FlyteNodeExecution, FlyteWorkflowExecution
-from flyteexec_widget.model import ExecutionModel
-from flyteexec_widget.scheduler import SyncScheduler
-from flyteexec_widget.tree import TemplateInfo
+from flyteexec_widget.admin.errors import FlyteTimeout, NotFoundError
+from flyteexec_widget.display import waiting
+from flyteexec_widget.live.model import ExecutionModel
+from flyteexec_widget.live.scheduler import SyncScheduler
+from flyteexec_widget.live.sync import TemplateInfo
+from flyteexec_widget.objects.executions import FlyteNodeExecution, FlyteWorkflowExecution
 
 RUNNING = execution_pb2.WorkflowExecution.RUNNING
 SUCCEEDED = execution_pb2.WorkflowExecution.SUCCEEDED
@@ -184,7 +184,7 @@ def test_ctrl_c_raises_promptly_and_leaves_the_watch_stopped() -> None:
 
 
 def test_in_a_notebook_the_widget_is_shown_and_kernel_messages_are_pumped(monkeypatch: pytest.MonkeyPatch) -> None:
-    import flyteexec_widget.widget as widget_mod
+    import flyteexec_widget.display.widget as widget_mod
 
     pumped = threading.Event()
     shown: list[tuple[Any, Any]] = []
@@ -213,7 +213,7 @@ def test_in_a_notebook_the_widget_is_shown_and_kernel_messages_are_pumped(monkey
 @pytest.fixture
 def shown(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """In a notebook (pretend): the executions wait() displays a widget for, in order."""
-    import flyteexec_widget.widget as widget_mod
+    import flyteexec_widget.display.widget as widget_mod
 
     displayed: list[Any] = []
     monkeypatch.setattr(waiting, "_in_kernel", lambda: True)

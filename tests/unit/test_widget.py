@@ -22,9 +22,10 @@ import traitlets
 from flyteidl.admin import execution_pb2 as admin_execution_pb2
 from flyteidl.core import execution_pb2, identifier_pb2, literals_pb2
 
-from flyteexec_widget import phases, widget
-from flyteexec_widget.literals import BlobRef, LiteralError, LiteralsResolver, StructuredDatasetRef, to_literal
-from flyteexec_widget.widget import ExecutionWidget, resolve_path, value_tree
+from flyteexec_widget.display import widget
+from flyteexec_widget.display.widget import ExecutionWidget, resolve_path, value_tree
+from flyteexec_widget.objects import phases
+from flyteexec_widget.objects.literals import BlobRef, LiteralError, LiteralsResolver, StructuredDatasetRef, to_literal
 
 STATIC = Path(widget.__file__).parent / "static"
 
@@ -461,7 +462,7 @@ def test_close_stops_the_watch_and_listens_no_more() -> None:
 
 def test_bad_messages_are_ignored_and_logged(caplog: pytest.LogCaptureFixture) -> None:
     w, _ = make()
-    with caplog.at_level(logging.WARNING, logger="flyteexec_widget.widget"):
+    with caplog.at_level(logging.WARNING, logger="flyteexec_widget.display.widget"):
         w._handle_custom_msg("hello", [])
         w._handle_custom_msg({"type": "nonsense"}, [])
         w._handle_custom_msg({"type": "request", "action": "inputs"}, [])  # no id
@@ -528,7 +529,7 @@ def test_select_puts_the_python_value_on_the_widget() -> None:
 def test_a_failing_read_comes_back_as_data_and_is_logged(caplog: pytest.LogCaptureFixture) -> None:
     node = FakeNode("n0", outputs=RuntimeError("outputs are not available yet"))
     w, _ = make(nodes={"n0": node})
-    with caplog.at_level(logging.WARNING, logger="flyteexec_widget.widget"):
+    with caplog.at_level(logging.WARNING, logger="flyteexec_widget.display.widget"):
         resp = ask(w, action="outputs", key="n0")
     assert resp == {
         "type": "response",
@@ -618,7 +619,7 @@ def test_a_signal_of_the_wrong_type_is_refused_before_any_call() -> None:
 
 
 def test_server_errors_of_actions_come_back_as_data() -> None:
-    from flyteexec_widget.errors import InvalidArgumentError
+    from flyteexec_widget.admin.errors import InvalidArgumentError
 
     remote = FakeRemote()
     remote.fail = InvalidArgumentError("SetSignal: signal does not exist", code=None, method="SetSignal")  # type: ignore[arg-type]
@@ -783,10 +784,10 @@ def test_display_bundle_has_widget_text_and_html() -> None:
 
 
 def test_no_trait_or_message_carries_credentials() -> None:
-    from flyteexec_widget.auth import StaticToken
-    from flyteexec_widget.client import Remote
-    from flyteexec_widget.executions import FlyteWorkflowExecution
-    from flyteexec_widget.model import ExecutionModel
+    from flyteexec_widget.admin.auth import StaticToken
+    from flyteexec_widget.live.model import ExecutionModel
+    from flyteexec_widget.objects.executions import FlyteWorkflowExecution
+    from flyteexec_widget.remote import Remote
 
     token = "SECRET-TOKEN-4f9a"
     remote = Remote("flyte.example.com:443", auth=StaticToken(token), console_endpoint="https://console.example.com")
@@ -818,7 +819,7 @@ def test_watch_rejects_what_it_cannot_read() -> None:
 
 
 def test_watch_fetches_by_name_and_starts_a_watch(monkeypatch: pytest.MonkeyPatch) -> None:
-    from flyteexec_widget.executions import FlyteWorkflowExecution
+    from flyteexec_widget.objects.executions import FlyteWorkflowExecution
 
     proto = admin_execution_pb2.Execution(
         id=identifier_pb2.WorkflowExecutionIdentifier(project="p", domain="d", name="e1")
@@ -940,7 +941,7 @@ def test_relaunch_and_recover_answer_with_the_new_execution() -> None:
 
 
 def _wf(phase: int = execution_pb2.WorkflowExecution.RUNNING, remote: Any = None) -> Any:
-    from flyteexec_widget.executions import FlyteWorkflowExecution
+    from flyteexec_widget.objects.executions import FlyteWorkflowExecution
 
     proto = admin_execution_pb2.Execution(
         id=identifier_pb2.WorkflowExecutionIdentifier(project="p", domain="d", name="e1"),

@@ -1,4 +1,4 @@
-// Pure helpers of flyteexec_widget/static/widget.js under node's test runner (no DOM needed to import it).
+// Pure helpers of flyteexec_widget/display/static/widget.js under node's test runner (no DOM needed to import it).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -14,7 +14,7 @@ import {
   parseSignalInput,
   safeUrl,
   syncText,
-} from "../../../flyteexec_widget/static/widget.js";
+} from "../../../flyteexec_widget/display/static/widget.js";
 
 /** @param {string} key @param {string} parent @param {Record<string, unknown>} [extra] */
 const row = (key, parent = "", extra = {}) => ({

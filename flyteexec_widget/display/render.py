@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from . import phases
+from ..objects import phases
 
 __all__ = [
     "ExecutionState",

@@ -36,12 +36,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 import anywidget
 import traitlets
 
-from . import phases
-from .literals import BlobRef, LiteralError, OffloadedRef, StructuredDatasetRef, UnknownLiteral, describe_type
+from ..objects import phases
+from ..objects.literals import BlobRef, LiteralError, OffloadedRef, StructuredDatasetRef, UnknownLiteral, describe_type
 from .render import ExecutionState, render_html, render_text, safe_url
 
 if TYPE_CHECKING:
-    from .executions import FlyteWorkflowExecution
+    from ..objects.executions import FlyteWorkflowExecution
 
 __all__ = [
     "ExecutionWidget",
@@ -838,14 +838,14 @@ def _in_kernel() -> bool:
 
 
 def _default_remote() -> Any:
-    from .client import Remote
+    from ..remote import Remote
 
     return Remote.from_config()
 
 
 def _resolve_execution(x: Any, remote: Any, project: str | None, domain: str | None) -> FlyteWorkflowExecution:
     """Our wrapper for whatever :func:`watch` was given, with a remote to sync it."""
-    from .executions import FlyteWorkflowExecution
+    from ..objects.executions import FlyteWorkflowExecution
 
     if isinstance(x, FlyteWorkflowExecution):
         if remote is not None and remote is not x._remote:
@@ -873,7 +873,7 @@ def _resolve_execution(x: Any, remote: Any, project: str | None, domain: str | N
 
 
 def _start_watch(execution: Any, model: Any) -> WatchLike:
-    from . import scheduler
+    from ..live import scheduler
 
     started: WatchLike = scheduler.watch(execution, model)
     return started
@@ -887,7 +887,7 @@ def watch(x: Any, remote: Any = None, *, project: str | None = None, domain: str
     ``domain=``. ``remote`` defaults to the execution's own, else ``Remote.from_config()``. A scheduler watch keeps
     the model fresh until the execution is terminal; closing the widget stops it.
     """
-    from .model import ExecutionModel
+    from ..live.model import ExecutionModel
 
     execution = _resolve_execution(x, remote, project, domain)
     model = ExecutionModel(execution)
@@ -904,7 +904,7 @@ def _live_widget(execution: FlyteWorkflowExecution) -> tuple[ExecutionWidget | N
 
     A watch keeps it fresh unless the execution is already terminal and its nodes were synced.
     """
-    from .model import ExecutionModel
+    from ..live.model import ExecutionModel
 
     model = ExecutionModel(execution)
     if not _in_kernel():

@@ -37,12 +37,11 @@ from flyteidl.admin import execution_pb2, node_execution_pb2, task_execution_pb2
 from flyteidl.core import identifier_pb2, interface_pb2, literals_pb2
 from google.protobuf.message import Message
 
+from ..admin.errors import FlyteAssertion
 from . import phases
-from .errors import FlyteAssertion
-from .views import ProtoView
+from .protoview import ProtoView
 
 if TYPE_CHECKING:
-    from .client import Remote
     from .literals import LiteralsResolver
 
 __all__ = [
@@ -84,6 +83,20 @@ class _DataResponse(Protocol):
     def outputs(self) -> Any: ...
 
 
+class Remote(Protocol):
+    """What the wrappers call on their ``remote``: :class:`flyteexec_widget.Remote` is one. A Protocol, because
+    ``Remote`` sits above this layer (it builds these wrappers); so does flytekit's ``FlyteRemote``, mostly."""
+
+    def get_execution_data(self, wf_id: Any) -> Any: ...
+    def get_node_execution_data(self, node_id: Any) -> Any: ...
+    def get_task_execution_data(self, task_id: Any) -> Any: ...
+    def get_workflow(self, ident: Any) -> Any: ...
+    def get_launch_plan(self, ident: Any) -> Any: ...
+    def get_task(self, ident: Any) -> Any: ...
+    def generate_console_url(self, execution_or_id: Any) -> str: ...
+    def sync_execution(self, execution: Any, sync_nodes: bool = True) -> Any: ...
+
+
 _Self = TypeVar("_Self", bound="RemoteExecutionBase")
 
 
@@ -114,7 +127,7 @@ def _yaml_like(msg: Message, indent: int) -> str:
 class RemoteExecutionBase:
     """What the three wrappers share: the message, its phase, and the lazy, cached inputs/outputs.
 
-    ``remote`` is a :class:`~flyteexec_widget.client.Remote` (or anything with the few methods named in the module
+    ``remote`` is a :class:`~flyteexec_widget.Remote` (or anything with the few methods named in the module
     docstring); without one, data that is not in the message itself cannot be read. ``type_hints`` (output name ->
     Python type) steer how ``outputs`` convert.
     """
@@ -493,7 +506,9 @@ class FlyteWorkflowExecution(RemoteExecutionBase):
         """
         if self._remote is None:
             raise FlyteAssertion(f"Cannot wait for {self._subject} without a remote")
-        from . import waiting  # waiting pulls in the widget machinery: import it only when waiting
+        # The one upward import (with the two display hooks below): flytekit's API puts wait() and notebook display
+        # on the execution object, and the display layer loads only when they are used.
+        from ..display import waiting
 
         result: FlyteWorkflowExecution = waiting.wait(
             self, timeout=timeout, poll_interval=poll_interval, sync_nodes=sync_nodes, show=show
@@ -502,13 +517,13 @@ class FlyteWorkflowExecution(RemoteExecutionBase):
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
         """Displaying the execution in a cell shows the live widget, with text and static HTML fallbacks."""
-        from .widget import repr_mimebundle  # the widget machinery loads only when something is displayed
+        from ..display.widget import repr_mimebundle  # upward, see wait()
 
         return repr_mimebundle(self)
 
     def _ipython_display_(self) -> None:
         """Like ``_repr_mimebundle_``, but with a display id so the output ends on the final state."""
-        from .widget import ipython_display_for
+        from ..display.widget import ipython_display_for  # upward, see wait()
 
         ipython_display_for(self)
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import traitlets
 
-from . import tree
+from ..live import sync as tree
 
 __all__ = ["ExecutionModel", "Row", "RowsCallback", "models_for"]
 

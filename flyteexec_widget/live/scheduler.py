@@ -30,9 +30,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .errors import AuthenticationError, NotFoundError, PermissionDeniedError, RpcFailure
+from ..admin.errors import AuthenticationError, NotFoundError, PermissionDeniedError, RpcFailure
 from .model import ExecutionModel
-from .tree import rpc_error_summary, tree_for
+from .sync import rpc_error_summary, tree_for
 
 __all__ = ["Backoff", "SyncScheduler", "Watch", "default_scheduler", "watch"]
 

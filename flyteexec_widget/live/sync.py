@@ -45,8 +45,9 @@ from flyteidl.core import execution_pb2, identifier_pb2, interface_pb2, types_pb
 from flyteidl.core import workflow_pb2 as core_workflow_pb2
 from google.protobuf import timestamp_pb2
 
-from .errors import AuthenticationError, NotFoundError, PermissionDeniedError, RpcFailure
-from .phases import (
+from ..admin.errors import AuthenticationError, NotFoundError, PermissionDeniedError, RpcFailure
+from ..objects.executions import FlyteNodeExecution, FlyteTaskExecution, FlyteWorkflowExecution
+from ..objects.phases import (
     CACHE_LABELS,
     PAUSED_STYLE,
     CacheStatus,
@@ -59,8 +60,7 @@ from .phases import (
 if TYPE_CHECKING:
     from concurrent.futures import Executor
 
-    from .client import Remote
-    from .executions import FlyteNodeExecution, FlyteTaskExecution, FlyteWorkflowExecution
+    from ..admin.client import AdminClient
 
 __all__ = [
     "NodeKind",
@@ -107,7 +107,7 @@ _LIST_ERROR_TRIM_BYTES = 100
 
 
 class _RemoteLike(Protocol):
-    """The part of :class:`~flyteexec_widget.client.Remote` the sync uses."""
+    """The part of :class:`~flyteexec_widget.admin.client.AdminClient` the sync uses."""
 
     @property
     def executor(self) -> Executor: ...
@@ -369,7 +369,7 @@ class TreeSync:
     Thread-safe: refreshes are serialised (the RPCs of one refresh run concurrently on ``remote.executor``).
     """
 
-    def __init__(self, remote: Remote | _RemoteLike, execution: FlyteWorkflowExecution) -> None:
+    def __init__(self, remote: AdminClient | _RemoteLike, execution: FlyteWorkflowExecution) -> None:
         self.remote = remote
         self.execution = execution
         self._cache = _cache_for(remote)
@@ -534,8 +534,6 @@ class TreeSync:
         closure = node.proto.closure
         child_id = closure.workflow_node_metadata.executionId
         if node.child_exec is None and closure.HasField("workflow_node_metadata") and child_id.name:
-            from .executions import FlyteWorkflowExecution
-
             key3 = self._exec_key(child_id)
             child = self._execs.get(key3)
             if child is None:
@@ -653,8 +651,6 @@ class TreeSync:
         self, scope: _Scope, owner_version: tuple[int, ...] | None, refresh_no: int, filtered: bool
     ) -> Callable[[list[node_execution_pb2.NodeExecution]], None]:
         def handle(protos: list[node_execution_pb2.NodeExecution]) -> None:
-            from .executions import FlyteNodeExecution
-
             scope.listed_for = owner_version
             scope.listed_in = refresh_no
             scope.filtered_listings = scope.filtered_listings + 1 if filtered else 0
@@ -680,8 +676,6 @@ class TreeSync:
         self, node: _NodeState, version: tuple[int, ...]
     ) -> Callable[[list[task_execution_pb2.TaskExecution]], None]:
         def handle(protos: list[task_execution_pb2.TaskExecution]) -> None:
-            from .executions import FlyteTaskExecution
-
             node.tasks_for = version
             node.tasks_in = self._refresh_no
             protos = sorted(protos, key=lambda t: t.id.retry_attempt)
@@ -847,7 +841,7 @@ def _bump(wrapper: Any, attr: str = "_fx_version") -> None:
 
 
 def sync_execution(
-    remote: Remote | _RemoteLike, execution: FlyteWorkflowExecution, sync_nodes: bool = True
+    remote: AdminClient | _RemoteLike, execution: FlyteWorkflowExecution, sync_nodes: bool = True
 ) -> FlyteWorkflowExecution:
     """Sync ``execution`` (in place) with FlyteAdmin and return it, with its whole node tree if ``sync_nodes``.
 
@@ -861,7 +855,7 @@ def sync_execution(
 _TREE_FOR_LOCK = threading.Lock()
 
 
-def tree_for(remote: Remote | _RemoteLike, execution: FlyteWorkflowExecution) -> TreeSync:
+def tree_for(remote: AdminClient | _RemoteLike, execution: FlyteWorkflowExecution) -> TreeSync:
     """The :class:`TreeSync` of this execution object (kept on it as ``_tree_sync``), created on first use.
 
     Sharing it means ``execution.sync()``, ``wait()`` and a widget's watch of the same object refresh one tree,

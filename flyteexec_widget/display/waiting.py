@@ -29,12 +29,12 @@ import time
 from collections.abc import Callable, Iterator
 from typing import IO, TYPE_CHECKING, Any
 
-from .errors import FlyteTimeout
-from .model import ExecutionModel, models_for
-from .scheduler import SyncScheduler, Watch, default_scheduler
+from ..admin.errors import FlyteTimeout
+from ..live.model import ExecutionModel, models_for
+from ..live.scheduler import SyncScheduler, Watch, default_scheduler
 
 if TYPE_CHECKING:
-    from .executions import FlyteWorkflowExecution
+    from ..objects.executions import FlyteWorkflowExecution
 
 __all__ = ["format_status_line", "wait"]
 

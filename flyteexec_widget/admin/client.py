@@ -1,12 +1,12 @@
-"""Remote: a grpcio client for FlyteAdmin with deadlines, retries, auth and one error translation point.
+"""AdminClient: a grpcio client for FlyteAdmin with deadlines, retries, auth and one error translation point.
 
-Every RPC goes through :meth:`Remote.call`. The channel is created on first use, so constructing a Remote
-never touches the network.
+Every RPC goes through :meth:`AdminClient.call`. The channel is created on first use, so constructing a client
+never touches the network. It speaks protobufs only; :class:`flyteexec_widget.remote.Remote` adds the execution
+objects on top (``fetch_execution``, ``sync_execution``, typed ``set_signal``).
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import random
 import ssl
@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
 import grpc
 from flyteidl.admin import common_pb2, execution_pb2, node_execution_pb2, signal_pb2, task_execution_pb2
@@ -35,10 +35,7 @@ from .config import load_config
 from .errors import TRANSIENT_CODES, ConfigError, FlyteAssertion, RpcFailure, UnavailableError, translate_rpc_error
 from .refs import ExecutionRef, console_base, entity_url, execution_url, normalize_endpoint, parse_execution_ref
 
-if TYPE_CHECKING:
-    from .executions import FlyteWorkflowExecution
-
-__all__ = ["DEFAULT_PAGE_SIZE", "Remote", "RetryPolicy"]
+__all__ = ["DEFAULT_PAGE_SIZE", "AdminClient", "RetryPolicy"]
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +113,11 @@ def _ts_key(msg: Any) -> tuple[int, int]:
     return (ts.seconds, ts.nanos)
 
 
-class Remote:
-    """A FlyteAdmin client that mirrors the parts of flytekit's ``FlyteRemote`` used to watch executions.
+_C = TypeVar("_C", bound="AdminClient")
+
+
+class AdminClient:
+    """A FlyteAdmin client: every RPC the package uses, returning protobufs (``Remote`` is the user's subclass).
 
     - ``endpoint``: the admin's ``host:port`` (a ``dns:///`` prefix is dropped).
     - ``insecure``: plain-text gRPC (sandbox). Otherwise TLS with the system roots, or ``ca_cert_file_path``'s.
@@ -186,7 +186,7 @@ class Remote:
     # ------------------------------------------------------------------ construction helpers
 
     @classmethod
-    def from_config(cls, path: str | None = None, **overrides: Any) -> Remote:
+    def from_config(cls: type[_C], path: str | None = None, **overrides: Any) -> _C:
         """Build from the flytectl config (search order + ``FLYTE_*`` env vars); keyword arguments win."""
         cfg = load_config(path)
         kwargs: dict[str, Any] = {
@@ -214,14 +214,14 @@ class Remote:
         return cls(endpoint, **kwargs)
 
     @classmethod
-    def for_sandbox(cls, endpoint: str = "127.0.0.1:30080", **kw: Any) -> Remote:
-        """A plain-text (insecure) Remote for a local sandbox."""
+    def for_sandbox(cls: type[_C], endpoint: str = "127.0.0.1:30080", **kw: Any) -> _C:
+        """A plain-text (insecure) client for a local sandbox."""
         kw.setdefault("insecure", True)
         return cls(endpoint, **kw)
 
     def __repr__(self) -> str:
         mode = "none" if self.auth is None else self.auth.mode
-        return f"Remote(endpoint={self.endpoint!r}, insecure={self.insecure}, auth={mode!r})"
+        return f"{type(self).__name__}(endpoint={self.endpoint!r}, insecure={self.insecure}, auth={mode!r})"
 
     # ------------------------------------------------------------------ channel and lifecycle
 
@@ -300,7 +300,7 @@ class Remote:
         if channel is not None:
             channel.close()
 
-    def __enter__(self) -> Remote:
+    def __enter__(self: _C) -> _C:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -590,28 +590,6 @@ class Remote:
         ref = self._ref(execution)
         return identifier_pb2.WorkflowExecutionIdentifier(project=ref.project, domain=ref.domain, name=ref.name)
 
-    def fetch_execution(
-        self, project: Any = None, domain: str | None = None, name: str | None = None
-    ) -> FlyteWorkflowExecution:
-        """Fetch one execution: ``(project, domain, name)``, ``name=`` with defaults, ``"P:D:N"``, a console URL, or
-        (alone) an execution's identifier, message or wrapper (ours or flytekit's; a node's gives its workflow's)."""
-        from .executions import FlyteWorkflowExecution
-
-        if domain is None and name is None and project is not None:
-            wf_id = self._wf_id(project)
-        else:
-            ref = parse_execution_ref(
-                project, domain, name, default_project=self.default_project, default_domain=self.default_domain
-            )
-            wf_id = identifier_pb2.WorkflowExecutionIdentifier(project=ref.project, domain=ref.domain, name=ref.name)
-        return FlyteWorkflowExecution(self.get_execution(wf_id), remote=self)
-
-    def sync_execution(self, execution: FlyteWorkflowExecution, sync_nodes: bool = True) -> FlyteWorkflowExecution:
-        """Refresh an execution (and its node tree when ``sync_nodes``); see ``tree.sync_execution``."""
-        tree: Any = importlib.import_module(".tree", __package__)  # lazy: tree imports this module
-        result: FlyteWorkflowExecution = tree.sync_execution(self, execution, sync_nodes=sync_nodes)
-        return result
-
     def console_base(self) -> str:
         """The FlyteConsole base URL for this admin."""
         return console_base(self.endpoint, self.insecure, self.console_endpoint)
@@ -647,17 +625,11 @@ class Remote:
         # Not retried, like relaunch: it creates a new execution.
         return self.call("admin", "RecoverExecution", req, subject=self._subject(wf_id), retry=False).id
 
-    def set_signal(self, execution: Any, signal_id: str, value: Any) -> None:
-        """``SetSignal``: ``value`` is a flyteidl Literal or a simple Python value (converted by ``to_literal``)."""
+    def send_signal(self, execution: Any, signal_id: str, literal: literals_pb2.Literal) -> None:
+        """``SetSignal`` with a ready literal (``Remote.set_signal`` builds one from a Python value)."""
         if not signal_id or not isinstance(signal_id, str):
             raise FlyteAssertion(f"signal_id must be a non-empty string, got {signal_id!r}")
         wf_id = self._wf_id(execution)
-        if isinstance(value, literals_pb2.Literal):
-            literal = value
-        else:
-            from .literals import to_literal
-
-            literal = to_literal(value)
         req = signal_pb2.SignalSetRequest(
             id=identifier_pb2.SignalIdentifier(signal_id=signal_id, execution_id=wf_id), value=literal
         )
@@ -665,8 +637,8 @@ class Remote:
 
     def approve(self, execution: Any, signal_id: str) -> None:
         """Approve a gate: ``SetSignal`` with the BOOLEAN literal ``true``."""
-        self.set_signal(execution, signal_id, _bool_literal(True))
+        self.send_signal(execution, signal_id, _bool_literal(True))
 
     def reject(self, execution: Any, signal_id: str) -> None:
         """Reject a gate: ``SetSignal`` with the BOOLEAN literal ``false`` (the node fails)."""
-        self.set_signal(execution, signal_id, _bool_literal(False))
+        self.send_signal(execution, signal_id, _bool_literal(False))
