@@ -42,6 +42,7 @@ from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from ..phases import NODE_TERMINAL, TASK_TERMINAL, WORKFLOW_TERMINAL, NodePhase, TaskPhase, WorkflowPhase
+from .errors import StoreError
 
 #: flyteadmin trims ``closure.error.message`` in list responses to this many bytes (transformers.TrimErrorMessage).
 TRIMMED_ERROR_BYTES = 100
@@ -57,15 +58,6 @@ ExecKey = tuple[str, str, str]
 NodeKey = tuple[str, str, str, str]
 TaskKey = tuple[str, str, str, str, str, str, str, str, int]
 SignalKey = tuple[str, str, str, str]
-
-
-class StoreError(Exception):
-    """A request the admin refuses: ``code`` is the gRPC status the servicer answers with."""
-
-    def __init__(self, code: grpc.StatusCode, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -16,9 +16,9 @@ from google.protobuf import json_format, struct_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from flyteexec_widget.phases import NodePhase, TaskPhase
+from flyteexec_widget.sandbox.errors import StoreError
 from flyteexec_widget.sandbox.store import (
     Store,
-    StoreError,
     _datetime_ns,
     _filter_logs_by_phase,
     _merge_custom,
