@@ -3,7 +3,7 @@
 State is never written directly: FlyteAdmin's event RPCs feed :meth:`Store.apply_workflow_event`,
 :meth:`Store.apply_node_event` and :meth:`Store.apply_task_event`, which project each event into the entity's
 closure the way flyteadmin's ``repositories/transformers`` do (started_at, duration, logs and external resources
-merged, sticky metadata flags, phase rules). Listing implements flyteadmin's offset tokens, filters and sorting.
+merged, sticky metadata flags, phase rules). Listing pages, filters and sorts with :mod:`.listing`.
 
 Everything sits in memory behind one lock; with a ``path`` every change is also written through to SQLite (each
 record serialized, keyed by its id) and loaded back on open, so a restarted sandbox keeps its executions.
@@ -15,17 +15,15 @@ import base64
 import itertools
 import json
 import os
-import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, TypeVar
+from typing import Any
 
 import grpc
 from flyteidl.admin import (
-    common_pb2,
     execution_pb2,
     launch_plan_pb2,
     node_execution_pb2,
@@ -43,6 +41,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from ..phases import NODE_TERMINAL, TASK_TERMINAL, WORKFLOW_TERMINAL, NodePhase, TaskPhase, WorkflowPhase
 from .errors import StoreError
+from .listing import EXECUTION_FIELDS, NODE_FIELDS, SIGNAL_FIELDS, TASK_FIELDS, paginate, select
 
 #: flyteadmin trims ``closure.error.message`` in list responses to this many bytes (transformers.TrimErrorMessage).
 TRIMMED_ERROR_BYTES = 100
@@ -52,7 +51,6 @@ _MAX_LISTINGS = 32
 _WF_QUEUED = int(WorkflowPhase.QUEUED)
 _WF_RUNNING = int(WorkflowPhase.RUNNING)
 _WF_ABORTING = int(WorkflowPhase.ABORTING)
-_DESCENDING = 0  # admin.Sort.Direction.DESCENDING, the proto default
 
 ExecKey = tuple[str, str, str]
 NodeKey = tuple[str, str, str, str]
@@ -247,246 +245,6 @@ def _merge_metadata(closure: task_execution_pb2.TaskExecutionClosure, latest: ev
         cur.plugin_identifier = latest.plugin_identifier
     if latest.instance_class != 0:
         cur.instance_class = latest.instance_class
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# listing: tokens, filters, sorting
-
-FILTER_FUNCTIONS = ("eq", "ne", "gt", "gte", "lt", "lte", "contains", "not_like", "value_in", "value_not_in")
-_EXPR_RE = re.compile(r"^\s*(\w+)\((\w+),(.*)\)\s*$", re.DOTALL)
-
-R = TypeVar("R")
-Getter = Callable[[Any], Any]
-#: field name -> (value kind, getter). Kinds: "str", "int", "time" (ns since the epoch), "duration" (seconds),
-#: "phase" (enum name).
-FieldTable = dict[str, tuple[str, Getter]]
-
-
-def parse_token(token: str) -> int:
-    """flyteadmin's offset token: "" is 0; anything but a non-negative integer is INVALID_ARGUMENT."""
-    if token == "":
-        return 0
-    try:
-        offset = int(token)
-    except ValueError:
-        raise StoreError(grpc.StatusCode.INVALID_ARGUMENT, f"invalid pagination token {token!r}") from None
-    if offset < 0:
-        raise StoreError(grpc.StatusCode.INVALID_ARGUMENT, f"invalid pagination token {token!r}")
-    return offset
-
-
-def paginate(items: Sequence[R], limit: int, token: str) -> tuple[list[R], str]:
-    """One page and the next token: ``str(offset + n)`` only when the page is full (so a full last page is
-    followed by one empty page), "" otherwise."""
-    if limit <= 0:
-        raise StoreError(grpc.StatusCode.INVALID_ARGUMENT, "limit must be greater than 0")
-    offset = parse_token(token)
-    page = list(items[offset : offset + limit])
-    return page, (str(offset + len(page)) if len(page) == limit else "")
-
-
-def _coerce(kind: str, name: str, raw: str) -> Any:
-    raw = raw.strip()
-    try:
-        if kind == "int":
-            return int(raw)
-        if kind == "duration":
-            return float(raw)
-        if kind == "time":
-            value = _parse_time(raw)
-            if value.tzinfo is None:
-                value = value.replace(tzinfo=timezone.utc)
-            return _datetime_ns(value)
-    except ValueError:
-        raise StoreError(
-            grpc.StatusCode.INVALID_ARGUMENT,
-            f"invalid value {raw!r} for filter field {name!r} (timestamps are RFC 3339 with 'Z', e.g. "
-            "2024-01-02T03:04:05Z: a '+' separates filter expressions)",
-        ) from None
-    return raw
-
-
-_TIME_RE = re.compile(r"^(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)?$")
-
-
-def _parse_time(raw: str) -> datetime:
-    """RFC 3339 (``Z`` or an offset, 0-9 fraction digits) on every Python version."""
-    m = _TIME_RE.match(raw)
-    if m is None:
-        raise ValueError(raw)
-    base, frac, zone = m.group(1), (m.group(2) or "")[:6].ljust(6, "0"), m.group(3) or "+00:00"
-    return datetime.fromisoformat(f"{base}.{frac}{'+00:00' if zone == 'Z' else zone}")
-
-
-Predicate = Callable[[Any], bool]
-
-
-def _like(value: Any, pattern: str) -> bool:
-    """SQL ``LIKE``: ``%`` matches any run, ``_`` one character, everything else literally."""
-    if value is None:
-        return False
-    regex = "".join(".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in pattern)
-    return re.fullmatch(regex, str(value), re.DOTALL) is not None
-
-
-def parse_filters(filters: str, table: FieldTable) -> list[Predicate]:
-    """Parse flyteadmin filter expressions ``fn(field,value)`` joined by ``+`` into predicates over records."""
-    preds: list[Predicate] = []
-    for expr in filters.split("+"):
-        if not expr.strip():
-            continue
-        m = _EXPR_RE.match(expr)
-        if m is None:
-            raise StoreError(
-                grpc.StatusCode.INVALID_ARGUMENT, f"invalid filter expression {expr!r}: expected fn(field,value)"
-            )
-        fn, name, raw = m.group(1), m.group(2), m.group(3)
-        if fn not in FILTER_FUNCTIONS:
-            raise StoreError(
-                grpc.StatusCode.INVALID_ARGUMENT,
-                f"unrecognized filter function {fn!r}; valid: {', '.join(FILTER_FUNCTIONS)}",
-            )
-        if name not in table:
-            raise StoreError(
-                grpc.StatusCode.INVALID_ARGUMENT, f"unknown filter field {name!r}; valid: {', '.join(sorted(table))}"
-            )
-        kind, get = table[name]
-        preds.append(_predicate(fn, kind, name, raw, get))
-    return preds
-
-
-def _predicate(fn: str, kind: str, name: str, raw: str, get: Getter) -> Predicate:
-    if fn in ("value_in", "value_not_in"):
-        values = {_coerce(kind, name, v) for v in raw.split(";") if v.strip()}
-        if fn == "value_in":
-            return lambda r: (v := get(r)) is not None and v in values
-        return lambda r: (v := get(r)) is not None and v not in values
-    if fn == "contains":
-        return lambda r: _like(get(r), f"%{raw}%")  # flyteadmin: LIKE %value%
-    if fn == "not_like":
-        return lambda r: (v := get(r)) is not None and not _like(v, raw)  # flyteadmin: NOT LIKE value
-    target = _coerce(kind, name, raw)
-    ops: dict[str, Callable[[Any, Any], bool]] = {
-        "eq": lambda a, b: a == b,
-        "ne": lambda a, b: a != b,
-        "gt": lambda a, b: a > b,
-        "gte": lambda a, b: a >= b,
-        "lt": lambda a, b: a < b,
-        "lte": lambda a, b: a <= b,
-    }
-    op = ops[fn]
-    # SQL semantics: a NULL column matches no comparison.
-    return lambda r: (v := get(r)) is not None and op(v, target)
-
-
-def select(
-    records: Sequence[R], table: FieldTable, filters: str, sort_by: common_pb2.Sort | None, default: str = ""
-) -> list[R]:
-    """Filter then sort ``records`` (kept in creation order when no sort is asked for)."""
-    preds = parse_filters(filters, table)
-    out = [r for r in records if all(p(r) for p in preds)]
-    key = sort_by.key if sort_by is not None and sort_by.key else default
-    if not key:
-        return out
-    if key not in table:
-        raise StoreError(
-            grpc.StatusCode.INVALID_ARGUMENT, f"invalid sort key {key!r}; valid: {', '.join(sorted(table))}"
-        )
-    get = table[key][1]
-    descending = sort_by is None or not sort_by.key or sort_by.direction == _DESCENDING
-    # Ties are broken by creation order (reversed too when descending), so the newest comes first.
-    keyed = [(get(r), i, r) for i, r in enumerate(out)]
-    present = [t for t in keyed if t[0] is not None]
-    missing = [t[2] for t in keyed if t[0] is None]
-    present.sort(key=lambda t: (t[0], t[1]), reverse=descending)
-    ordered = [t[2] for t in present]
-    # Postgres puts NULLs last ascending, first descending.
-    return missing + ordered if descending else ordered + missing
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-def _datetime_ns(value: datetime) -> int:
-    """Nanoseconds since the epoch of an aware datetime (how time filters compare)."""
-    d = value - _EPOCH
-    return (d.days * 86400 + d.seconds) * 1_000_000_000 + d.microseconds * 1000
-
-
-def _time_or_none(msg: Any, name: str) -> int | None:
-    """A timestamp field as nanoseconds since the epoch (None when unset): integer arithmetic, because filtering
-    and sorting touch every node of an execution on every listed page (``ToDatetime`` made listing a
-    10,000-node execution cost seconds)."""
-    if not msg.HasField(name):
-        return None
-    ts = getattr(msg, name)
-    return ts.seconds * 1_000_000_000 + ts.nanos  # type: ignore[no-any-return]
-
-
-def _secs_or_none(msg: Any) -> float | None:
-    return msg.duration.ToTimedelta().total_seconds() if msg.HasField("duration") else None
-
-
-def _error_field(closure: Any, name: str) -> str | None:
-    if closure.WhichOneof("output_result") != "error":
-        return None
-    if name == "kind":
-        return core_execution_pb2.ExecutionError.ErrorKind.Name(closure.error.kind)  # type: ignore[no-any-return]
-    return closure.error.code  # type: ignore[no-any-return]
-
-
-def _common_fields(kind: str, phase_enum: Any, proto: Callable[[Any], Any]) -> FieldTable:
-    return {
-        "phase": ("phase", lambda r: phase_enum(proto(r).closure.phase).name),
-        "created_at": ("time", lambda r: _time_or_none(proto(r).closure, "created_at")),
-        "updated_at": ("time", lambda r: _time_or_none(proto(r).closure, "updated_at")),
-        # flyteadmin's own columns for the event times (created_at/updated_at are the row's; the same here)
-        f"{kind}_created_at": ("time", lambda r: _time_or_none(proto(r).closure, "created_at")),
-        f"{kind}_updated_at": ("time", lambda r: _time_or_none(proto(r).closure, "updated_at")),
-        "started_at": ("time", lambda r: _time_or_none(proto(r).closure, "started_at")),
-        "duration": ("duration", lambda r: _secs_or_none(proto(r).closure)),
-        "error_kind": ("str", lambda r: _error_field(proto(r).closure, "kind")),
-        "error_code": ("str", lambda r: _error_field(proto(r).closure, "code")),
-    }
-
-
-def _cache_status(r: NodeRecord) -> str | None:
-    c = r.proto.closure
-    if c.WhichOneof("target_metadata") != "task_node_metadata" or not c.task_node_metadata.HasField("catalog_key"):
-        return None
-    from flyteidl.core import catalog_pb2
-
-    return catalog_pb2.CatalogCacheStatus.Name(c.task_node_metadata.cache_status)  # type: ignore[no-any-return]
-
-
-NODE_FIELDS: FieldTable = {
-    **_common_fields("node_execution", NodePhase, lambda r: r.proto),
-    "node_id": ("str", lambda r: r.proto.id.node_id),
-    "parent_id": ("str", lambda r: r.parent or None),
-    "cache_status": ("str", _cache_status),
-    "spec_node_id": ("str", lambda r: r.proto.metadata.spec_node_id),
-    "retry_group": ("str", lambda r: r.proto.metadata.retry_group),
-}
-TASK_FIELDS: FieldTable = {
-    **_common_fields("task_execution", TaskPhase, lambda r: r.proto),
-    "retry_attempt": ("int", lambda r: int(r.proto.id.retry_attempt)),
-    "project": ("str", lambda r: r.proto.id.task_id.project),
-    "domain": ("str", lambda r: r.proto.id.task_id.domain),
-    "name": ("str", lambda r: r.proto.id.task_id.name),
-    "version": ("str", lambda r: r.proto.id.task_id.version),
-}
-EXECUTION_FIELDS: FieldTable = {
-    **_common_fields("execution", WorkflowPhase, lambda r: r.proto),
-    "project": ("str", lambda r: r.proto.id.project),
-    "domain": ("str", lambda r: r.proto.id.domain),
-    "name": ("str", lambda r: r.proto.id.name),
-    "mode": ("int", lambda r: int(r.proto.spec.metadata.mode)),
-    "launch_plan_name": ("str", lambda r: r.proto.spec.launch_plan.name),
-    "workflow_name": ("str", lambda r: r.proto.closure.workflow_id.name),
-}
-SIGNAL_FIELDS: FieldTable = {
-    "signal_id": ("str", lambda s: s.id.signal_id),
-}
 
 
 def _trimmed(proto: Any) -> Any:

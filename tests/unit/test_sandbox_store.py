@@ -17,17 +17,14 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from flyteexec_widget.phases import NodePhase, TaskPhase
 from flyteexec_widget.sandbox.errors import StoreError
+from flyteexec_widget.sandbox.listing import datetime_ns, paginate, parse_filters, select
 from flyteexec_widget.sandbox.store import (
     Store,
-    _datetime_ns,
     _filter_logs_by_phase,
     _merge_custom,
     _merge_external_resources,
     _merge_logs,
     literal_matches_type,
-    paginate,
-    parse_filters,
-    select,
     trim_error_message,
 )
 
@@ -61,7 +58,7 @@ def test_paginate_rejects_limit_zero_and_bad_tokens(limit: int, token: str) -> N
 TABLE = {
     "phase": ("phase", lambda r: r["phase"]),
     "n": ("int", lambda r: r["n"]),
-    "at": ("time", lambda r: None if r["at"] is None else _datetime_ns(r["at"])),  # time fields are ns
+    "at": ("time", lambda r: None if r["at"] is None else datetime_ns(r["at"])),  # time fields are ns
 }
 ROWS = [
     {"phase": "RUNNING", "n": 1, "at": datetime(2026, 1, 1, tzinfo=timezone.utc)},
