@@ -19,7 +19,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 import grpc
@@ -1141,10 +1141,3 @@ def literal_matches_type(value: literals_pb2.Literal, literal_type: types_pb2.Li
     if kind == "none_type":
         return bool(literal_type.simple == types_pb2.NONE)
     return literal_type.simple in (types_pb2.STRUCT, types_pb2.BINARY) and kind in ("generic", "binary")
-
-
-def timedelta_to_duration(td: timedelta) -> Duration:
-    """A protobuf Duration from a timedelta."""
-    d = Duration()
-    d.FromTimedelta(td)
-    return d
