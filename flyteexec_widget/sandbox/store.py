@@ -2,8 +2,9 @@
 
 State is never written directly: FlyteAdmin's event RPCs feed :meth:`Store.apply_workflow_event`,
 :meth:`Store.apply_node_event` and :meth:`Store.apply_task_event`, which project each event into the entity's
-closure the way flyteadmin's ``repositories/transformers`` do (started_at, duration, logs and external resources
-merged, sticky metadata flags, phase rules). Listing pages, filters and sorts with :mod:`.listing`.
+closure the way flyteadmin does: phase rules and sticky metadata flags here, the merge rules of its
+``repositories/transformers`` (started_at, duration, logs and external resources merged) in :mod:`.transformers`.
+Listings are paged, filtered and sorted by :mod:`.listing`.
 
 Everything sits in memory behind one lock; with a ``path`` every change is also written through to SQLite (each
 record serialized, keyed by its id) and loaded back on open, so a restarted sandbox keeps its executions.
@@ -17,7 +18,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -35,16 +36,22 @@ from flyteidl.admin import (
 from flyteidl.core import execution_pb2 as core_execution_pb2
 from flyteidl.core import identifier_pb2, literals_pb2, types_pb2
 from flyteidl.event import event_pb2
-from google.protobuf import json_format, struct_pb2
-from google.protobuf.duration_pb2 import Duration
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from ..phases import NODE_TERMINAL, TASK_TERMINAL, WORKFLOW_TERMINAL, NodePhase, TaskPhase, WorkflowPhase
 from .errors import StoreError
 from .listing import EXECUTION_FIELDS, NODE_FIELDS, SIGNAL_FIELDS, TASK_FIELDS, paginate, select
+from .transformers import (
+    duration_between,
+    filter_logs_by_phase,
+    merge_custom,
+    merge_logs,
+    merge_metadata,
+    reported_at,
+    sort_resources,
+    to_timestamp,
+    trimmed,
+)
 
-#: flyteadmin trims ``closure.error.message`` in list responses to this many bytes (transformers.TrimErrorMessage).
-TRIMMED_ERROR_BYTES = 100
 #: How many filtered and sorted node listings the store keeps for paging.
 _MAX_LISTINGS = 32
 
@@ -124,136 +131,9 @@ def entity_key(ident: identifier_pb2.Identifier) -> tuple[int, str, str, str, st
     return (int(ident.resource_type), ident.project, ident.domain, ident.name, ident.version)
 
 
-def _ts(dt: datetime) -> Timestamp:
-    ts = Timestamp()
-    ts.FromDatetime(dt.astimezone(timezone.utc).replace(tzinfo=None))
-    return ts
-
-
-def _duration(start: Timestamp, end: Timestamp) -> Duration:
-    """``end - start`` (integer arithmetic: one per terminal event)."""
-    ns = (end.seconds - start.seconds) * 1_000_000_000 + (end.nanos - start.nanos)
-    d = Duration()
-    d.FromNanoseconds(ns)
-    return d
-
-
-def _reported_at(event: Any) -> Timestamp:
-    """flyteadmin uses ``reported_at`` for updated_at when set, else ``occurred_at``."""
-    if event.HasField("reported_at") and (event.reported_at.seconds or event.reported_at.nanos):
-        return event.reported_at  # type: ignore[no-any-return]
-    return event.occurred_at  # type: ignore[no-any-return]
-
-
-def trim_error_message(message: str) -> str:
-    """flyteadmin's TrimErrorMessage: the first 100 bytes, cut back to valid UTF-8."""
-    raw = message.encode("utf-8")
-    if len(raw) <= TRIMMED_ERROR_BYTES:
-        return message
-    return raw[:TRIMMED_ERROR_BYTES].decode("utf-8", errors="ignore")
-
-
 def _fake_uri(*parts: object) -> str:
     """Where a real FlyteAdmin would have offloaded data; the sandbox keeps the data itself and serves it inline."""
     return "s3://flyte-sandbox/metadata/" + "/".join(map(str, parts))
-
-
-def _merge_logs(existing: Sequence[Any], latest: Sequence[Any]) -> list[Any]:
-    """flyteadmin mergeLogs: the latest logs, plus any existing log whose uri and name both are new."""
-    if not latest:
-        return list(existing)
-    if not existing:
-        return list(latest)
-    uris = {log.uri for log in latest}
-    names = {log.name for log in latest if log.name}
-    out = list(latest)
-    out.extend(log for log in existing if log.uri not in uris and log.name not in names)
-    return out
-
-
-def _filter_logs_by_phase(logs: Sequence[Any], phase: int) -> list[Any]:
-    """Drop HideOnceFinished logs at a terminal phase; keep only ShowWhilePending ones while QUEUED/INITIALIZING."""
-    out = []
-    for log in logs:
-        if phase in TASK_TERMINAL and log.HideOnceFinished:
-            continue
-        if phase in (TaskPhase.QUEUED, TaskPhase.INITIALIZING) and not log.ShowWhilePending:
-            continue
-        out.append(log)
-    return out
-
-
-def _merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7386 JSON merge patch (what flyteadmin's mergeCustom applies to custom_info)."""
-    if not isinstance(patch, dict):
-        return patch
-    result = dict(target) if isinstance(target, dict) else {}
-    for k, v in patch.items():
-        if v is None:
-            result.pop(k, None)
-        else:
-            result[k] = _merge_patch(result.get(k), v)
-    return result
-
-
-def _merge_custom(existing: struct_pb2.Struct, latest: struct_pb2.Struct) -> struct_pb2.Struct:
-    merged = _merge_patch(json_format.MessageToDict(existing), json_format.MessageToDict(latest))
-    out = struct_pb2.Struct()
-    out.update(merged)
-    return out
-
-
-def _sort_resources(resources: Iterable[Any]) -> list[Any]:
-    return sorted(resources, key=lambda r: (r.index, r.retry_attempt))
-
-
-def _merge_external_resources(existing: list[Any], latest: Sequence[Any]) -> list[Any]:
-    """flyteadmin mergeExternalResources: merge by (index, retry_attempt), keep the list sorted by that key."""
-    by_key = {(r.index, r.retry_attempt): r for r in existing}
-    for new in latest:
-        cur = by_key.get((new.index, new.retry_attempt))
-        if cur is None:
-            copy = event_pb2.ExternalResourceInfo()
-            copy.CopyFrom(new)
-            by_key[(new.index, new.retry_attempt)] = copy
-            continue
-        if new.external_id:
-            cur.external_id = new.external_id
-        cur.phase = new.phase
-        if new.cache_status != 0:  # CACHE_DISABLED never overwrites
-            cur.cache_status = new.cache_status
-        merged = _merge_logs(list(cur.logs), list(new.logs))
-        del cur.logs[:]
-        cur.logs.extend(merged)
-    return _sort_resources(by_key.values())
-
-
-def _merge_metadata(closure: task_execution_pb2.TaskExecutionClosure, latest: event_pb2.TaskExecutionMetadata) -> None:
-    """flyteadmin mergeMetadata, in place on ``closure.metadata``."""
-    if not closure.HasField("metadata"):
-        closure.metadata.CopyFrom(latest)
-        return
-    cur = closure.metadata
-    if latest.generated_name:
-        cur.generated_name = latest.generated_name
-    merged = _merge_external_resources(list(cur.external_resources), list(latest.external_resources))
-    del cur.external_resources[:]
-    cur.external_resources.extend(merged)
-    del cur.resource_pool_info[:]
-    cur.resource_pool_info.extend(latest.resource_pool_info)
-    if latest.plugin_identifier:
-        cur.plugin_identifier = latest.plugin_identifier
-    if latest.instance_class != 0:
-        cur.instance_class = latest.instance_class
-
-
-def _trimmed(proto: Any) -> Any:
-    """A copy of ``proto`` with ``closure.error.message`` trimmed, as list responses carry it."""
-    copy = type(proto)()
-    copy.CopyFrom(proto)
-    if copy.closure.WhichOneof("output_result") == "error":
-        copy.closure.error.message = trim_error_message(copy.closure.error.message)
-    return copy
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -474,7 +354,7 @@ class Store:
             copy.CopyFrom(entity)
             copy.id.resource_type = resource_type
             # FlyteAdmin stamps registration time; a launch plan is also ACTIVE with its workflow's inputs.
-            now = _ts(self._now())
+            now = to_timestamp(self._now())
             if not copy.closure.HasField("created_at"):
                 copy.closure.created_at.CopyFrom(now)
             if resource_type == identifier_pb2.LAUNCH_PLAN:
@@ -542,7 +422,7 @@ class Store:
             key = exec_key(wf_id)
             if key in self.executions:
                 raise StoreError(grpc.StatusCode.ALREADY_EXISTS, f"execution with id {':'.join(key)} already exists")
-            now = _ts(self._now())
+            now = to_timestamp(self._now())
             proto = execution_pb2.Execution()
             proto.id.CopyFrom(wf_id)
             proto.spec.CopyFrom(spec)
@@ -594,7 +474,7 @@ class Store:
             recs.sort(key=lambda r: r.seq)
             chosen = select(recs, EXECUTION_FIELDS, filters, sort_by, default="created_at")
             page, nxt = paginate(chosen, limit, token)
-            return [_trimmed(r.proto) for r in page], nxt
+            return [trimmed(r.proto) for r in page], nxt
 
     def terminate(
         self, wf_id: identifier_pb2.WorkflowExecutionIdentifier, cause: str, principal: str
@@ -611,7 +491,7 @@ class Store:
             c.phase = core_execution_pb2.WorkflowExecution.ABORTING
             c.abort_metadata.cause = cause
             c.abort_metadata.principal = principal
-            c.updated_at.CopyFrom(_ts(self._now()))
+            c.updated_at.CopyFrom(to_timestamp(self._now()))
             self._save_execution(rec)
             return self._copy(rec.proto)
 
@@ -650,7 +530,7 @@ class Store:
                 c.started_at.CopyFrom(ev.occurred_at)
             if new in WORKFLOW_TERMINAL:
                 if c.HasField("started_at"):
-                    c.duration.CopyFrom(_duration(c.started_at, ev.occurred_at))
+                    c.duration.CopyFrom(duration_between(c.started_at, ev.occurred_at))
                 if ev.output_uri:
                     c.outputs.uri = ev.output_uri
                 elif ev.HasField("output_data"):
@@ -673,7 +553,7 @@ class Store:
 
     def _node_view(self, rec: NodeRecord, *, listed: bool) -> node_execution_pb2.NodeExecution:
         """FromNodeExecutionModel: the stored proto, error trimmed in lists, is_parent_node from children."""
-        proto = _trimmed(rec.proto) if listed else self._copy(rec.proto)
+        proto = trimmed(rec.proto) if listed else self._copy(rec.proto)
         md = proto.metadata
         # flyteadmin derives the flags from preloaded children when the event didn't set them: always in List
         # (children are preloaded), in Get only for nodes created by event_version 0.
@@ -791,7 +671,7 @@ class Store:
         c = proto.closure
         c.phase = ev.phase
         c.created_at.CopyFrom(ev.occurred_at)
-        c.updated_at.CopyFrom(_reported_at(ev))
+        c.updated_at.CopyFrom(reported_at(ev))
         md = proto.metadata
         md.retry_group = ev.retry_group
         md.spec_node_id = ev.spec_node_id
@@ -830,7 +710,7 @@ class Store:
             self._execution(child)  # the launched execution must exist
         self._node_inputs(rec, ev)
         c.phase = new
-        c.updated_at.CopyFrom(_reported_at(ev))
+        c.updated_at.CopyFrom(reported_at(ev))
         if new == NodePhase.RUNNING:
             c.started_at.CopyFrom(ev.occurred_at)
             c.deck_uri = ev.deck_uri
@@ -859,7 +739,7 @@ class Store:
     def _node_terminal(self, rec: NodeRecord, ev: event_pb2.NodeExecutionEvent) -> None:
         c = rec.proto.closure
         if c.HasField("started_at"):
-            c.duration.CopyFrom(_duration(c.started_at, ev.occurred_at))
+            c.duration.CopyFrom(duration_between(c.started_at, ev.occurred_at))
         which = ev.WhichOneof("output_result")
         if which == "output_uri":
             c.output_uri = ev.output_uri
@@ -906,7 +786,7 @@ class Store:
         return rec
 
     def _task_view(self, rec: TaskRecord, *, listed: bool) -> task_execution_pb2.TaskExecution:
-        proto = _trimmed(rec.proto) if listed else self._copy(rec.proto)
+        proto = trimmed(rec.proto) if listed else self._copy(rec.proto)
         if rec.child_nodes:
             proto.is_parent = True
         return proto
@@ -960,14 +840,14 @@ class Store:
         c = proto.closure
         c.phase = ev.phase
         c.created_at.CopyFrom(ev.occurred_at)
-        c.updated_at.CopyFrom(_reported_at(ev))
+        c.updated_at.CopyFrom(reported_at(ev))
         c.logs.extend(ev.logs)
         if ev.HasField("custom_info"):
             c.custom_info.CopyFrom(ev.custom_info)
         c.task_type = ev.task_type
         if ev.HasField("metadata"):
             c.metadata.CopyFrom(ev.metadata)
-            ordered = _sort_resources(list(ev.metadata.external_resources))
+            ordered = sort_resources(list(ev.metadata.external_resources))
             del c.metadata.external_resources[:]
             c.metadata.external_resources.extend(ordered)
         c.event_version = ev.event_version
@@ -1004,8 +884,8 @@ class Store:
         phase_change = cur != new
         c.phase = new
         rec.phase_version = int(ev.phase_version)
-        c.updated_at.CopyFrom(_reported_at(ev))
-        logs = _filter_logs_by_phase(_merge_logs(list(c.logs), list(ev.logs)), new)
+        c.updated_at.CopyFrom(reported_at(ev))
+        logs = filter_logs_by_phase(merge_logs(list(c.logs), list(ev.logs)), new)
         del c.logs[:]
         c.logs.extend(logs)
         if ev.reasons:
@@ -1021,14 +901,14 @@ class Store:
             self._task_terminal(rec, ev)
         if ev.HasField("custom_info"):
             if c.HasField("custom_info"):
-                c.custom_info.CopyFrom(_merge_custom(c.custom_info, ev.custom_info))
+                c.custom_info.CopyFrom(merge_custom(c.custom_info, ev.custom_info))
             else:
                 c.custom_info.CopyFrom(ev.custom_info)
         if ev.HasField("metadata"):
-            _merge_metadata(c, ev.metadata)
+            merge_metadata(c, ev.metadata)
         if phase_change:
             for res in c.metadata.external_resources:
-                kept = _filter_logs_by_phase(list(res.logs), new)
+                kept = filter_logs_by_phase(list(res.logs), new)
                 del res.logs[:]
                 res.logs.extend(kept)
         if ev.event_version > c.event_version:
@@ -1048,7 +928,7 @@ class Store:
     def _task_terminal(self, rec: TaskRecord, ev: event_pb2.TaskExecutionEvent) -> None:
         c = rec.proto.closure
         if c.HasField("started_at"):
-            c.duration.CopyFrom(_duration(c.started_at, ev.occurred_at))
+            c.duration.CopyFrom(duration_between(c.started_at, ev.occurred_at))
         which = ev.WhichOneof("output_result")
         if which == "output_uri":
             c.output_uri = ev.output_uri

@@ -18,13 +18,12 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from flyteexec_widget.phases import NodePhase, TaskPhase
 from flyteexec_widget.sandbox.errors import StoreError
 from flyteexec_widget.sandbox.listing import datetime_ns, paginate, parse_filters, select
-from flyteexec_widget.sandbox.store import (
-    Store,
-    _filter_logs_by_phase,
-    _merge_custom,
-    _merge_external_resources,
-    _merge_logs,
-    literal_matches_type,
+from flyteexec_widget.sandbox.store import Store, literal_matches_type
+from flyteexec_widget.sandbox.transformers import (
+    filter_logs_by_phase,
+    merge_custom,
+    merge_external_resources,
+    merge_logs,
     trim_error_message,
 )
 
@@ -130,22 +129,22 @@ def log(name: str, uri: str, **kw: Any) -> core_exec.TaskLog:
 def test_merge_logs_latest_win_by_uri_or_name() -> None:
     existing = [log("a", "u1"), log("b", "u2"), log("c", "u3")]
     latest = [log("a", "u9"), log("x", "u2")]
-    assert [(x.name, x.uri) for x in _merge_logs(existing, latest)] == [("a", "u9"), ("x", "u2"), ("c", "u3")]
-    assert _merge_logs(existing, []) == existing
+    assert [(x.name, x.uri) for x in merge_logs(existing, latest)] == [("a", "u9"), ("x", "u2"), ("c", "u3")]
+    assert merge_logs(existing, []) == existing
 
 
 def test_filter_logs_by_phase() -> None:
     logs = [log("pending", "1", ShowWhilePending=True), log("plain", "2"), log("live", "3", HideOnceFinished=True)]
-    assert [x.name for x in _filter_logs_by_phase(logs, TaskPhase.QUEUED)] == ["pending"]
-    assert [x.name for x in _filter_logs_by_phase(logs, TaskPhase.RUNNING)] == ["pending", "plain", "live"]
-    assert [x.name for x in _filter_logs_by_phase(logs, TaskPhase.SUCCEEDED)] == ["pending", "plain"]
+    assert [x.name for x in filter_logs_by_phase(logs, TaskPhase.QUEUED)] == ["pending"]
+    assert [x.name for x in filter_logs_by_phase(logs, TaskPhase.RUNNING)] == ["pending", "plain", "live"]
+    assert [x.name for x in filter_logs_by_phase(logs, TaskPhase.SUCCEEDED)] == ["pending", "plain"]
 
 
 def test_merge_external_resources_by_index_and_retry_sorted() -> None:
     def r(i: int, a: int, phase: int, **kw: Any) -> ev.ExternalResourceInfo:
         return ev.ExternalResourceInfo(index=i, retry_attempt=a, phase=phase, **kw)
 
-    merged = _merge_external_resources(
+    merged = merge_external_resources(
         [r(0, 0, TaskPhase.RUNNING, cache_status=2, external_id="x")],
         [r(1, 0, TaskPhase.RUNNING), r(0, 0, TaskPhase.SUCCEEDED), r(0, 1, TaskPhase.QUEUED)],
     )
@@ -161,7 +160,7 @@ def test_merge_custom_info_is_a_json_merge_patch() -> None:
     old, new = struct_pb2.Struct(), struct_pb2.Struct()
     old.update({"a": 1, "keep": {"x": 1, "y": 2}})
     new.update({"a": 2, "keep": {"y": None}, "b": "n"})
-    assert json_format.MessageToDict(_merge_custom(old, new)) == {"a": 2, "keep": {"x": 1}, "b": "n"}
+    assert json_format.MessageToDict(merge_custom(old, new)) == {"a": 2, "keep": {"x": 1}, "b": "n"}
 
 
 def test_literal_matches_type() -> None:
