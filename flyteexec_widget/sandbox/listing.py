@@ -48,7 +48,7 @@ def parse_token(token: str) -> int:
     try:
         offset = int(token)
     except ValueError:
-        raise StoreError(grpc.StatusCode.INVALID_ARGUMENT, f"invalid pagination token {token!r}") from None
+        offset = -1
     if offset < 0:
         raise StoreError(grpc.StatusCode.INVALID_ARGUMENT, f"invalid pagination token {token!r}")
     return offset
@@ -214,18 +214,24 @@ def _error_field(closure: Any, name: str) -> str | None:
     return closure.error.code  # type: ignore[no-any-return]
 
 
-def _common_fields(kind: str, phase_enum: Any, proto: Callable[[Any], Any]) -> FieldTable:
+def _closure_time(name: str) -> Getter:
+    return lambda r: _time_or_none(r.proto.closure, name)
+
+
+def _common_fields(kind: str, phase_enum: Any) -> FieldTable:
+    """The columns of every record with a ``proto.closure`` (executions, node and task executions)."""
+    created_at, updated_at = _closure_time("created_at"), _closure_time("updated_at")
     return {
-        "phase": ("phase", lambda r: phase_enum(proto(r).closure.phase).name),
-        "created_at": ("time", lambda r: _time_or_none(proto(r).closure, "created_at")),
-        "updated_at": ("time", lambda r: _time_or_none(proto(r).closure, "updated_at")),
+        "phase": ("phase", lambda r: phase_enum(r.proto.closure.phase).name),
+        "created_at": ("time", created_at),
+        "updated_at": ("time", updated_at),
         # flyteadmin's own columns for the event times (created_at/updated_at are the row's; the same here)
-        f"{kind}_created_at": ("time", lambda r: _time_or_none(proto(r).closure, "created_at")),
-        f"{kind}_updated_at": ("time", lambda r: _time_or_none(proto(r).closure, "updated_at")),
-        "started_at": ("time", lambda r: _time_or_none(proto(r).closure, "started_at")),
-        "duration": ("duration", lambda r: _secs_or_none(proto(r).closure)),
-        "error_kind": ("str", lambda r: _error_field(proto(r).closure, "kind")),
-        "error_code": ("str", lambda r: _error_field(proto(r).closure, "code")),
+        f"{kind}_created_at": ("time", created_at),
+        f"{kind}_updated_at": ("time", updated_at),
+        "started_at": ("time", _closure_time("started_at")),
+        "duration": ("duration", lambda r: _secs_or_none(r.proto.closure)),
+        "error_kind": ("str", lambda r: _error_field(r.proto.closure, "kind")),
+        "error_code": ("str", lambda r: _error_field(r.proto.closure, "code")),
     }
 
 
@@ -240,7 +246,7 @@ def _cache_status(r: Any) -> str | None:
 
 
 NODE_FIELDS: FieldTable = {
-    **_common_fields("node_execution", NodePhase, lambda r: r.proto),
+    **_common_fields("node_execution", NodePhase),
     "node_id": ("str", lambda r: r.proto.id.node_id),
     "parent_id": ("str", lambda r: r.parent or None),
     "cache_status": ("str", _cache_status),
@@ -248,7 +254,7 @@ NODE_FIELDS: FieldTable = {
     "retry_group": ("str", lambda r: r.proto.metadata.retry_group),
 }
 TASK_FIELDS: FieldTable = {
-    **_common_fields("task_execution", TaskPhase, lambda r: r.proto),
+    **_common_fields("task_execution", TaskPhase),
     "retry_attempt": ("int", lambda r: int(r.proto.id.retry_attempt)),
     "project": ("str", lambda r: r.proto.id.task_id.project),
     "domain": ("str", lambda r: r.proto.id.task_id.domain),
@@ -256,7 +262,7 @@ TASK_FIELDS: FieldTable = {
     "version": ("str", lambda r: r.proto.id.task_id.version),
 }
 EXECUTION_FIELDS: FieldTable = {
-    **_common_fields("execution", WorkflowPhase, lambda r: r.proto),
+    **_common_fields("execution", WorkflowPhase),
     "project": ("str", lambda r: r.proto.id.project),
     "domain": ("str", lambda r: r.proto.id.domain),
     "name": ("str", lambda r: r.proto.id.name),

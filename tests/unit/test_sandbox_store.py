@@ -1,4 +1,5 @@
-"""The sandbox store without a server: listing rules, merge rules and SQLite persistence."""
+"""The sandbox store without a server: listing rules (listing.py), merge rules (transformers.py), the store's
+projection and SQLite persistence."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import grpc
 import pytest
-from flyteidl.admin import common_pb2, execution_pb2
+from flyteidl.admin import common_pb2, execution_pb2, node_execution_pb2, task_execution_pb2
 from flyteidl.core import execution_pb2 as core_exec
 from flyteidl.core import identifier_pb2, literals_pb2, types_pb2
 from flyteidl.event import event_pb2 as ev
@@ -17,8 +18,17 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from flyteexec_widget.phases import NodePhase, TaskPhase
 from flyteexec_widget.sandbox.errors import StoreError
-from flyteexec_widget.sandbox.listing import datetime_ns, paginate, parse_filters, select
-from flyteexec_widget.sandbox.store import Store, literal_matches_type
+from flyteexec_widget.sandbox.listing import (
+    EXECUTION_FIELDS,
+    NODE_FIELDS,
+    TASK_FIELDS,
+    FieldTable,
+    datetime_ns,
+    paginate,
+    parse_filters,
+    select,
+)
+from flyteexec_widget.sandbox.store import ExecutionRecord, NodeRecord, Store, TaskRecord, literal_matches_type
 from flyteexec_widget.sandbox.transformers import (
     filter_logs_by_phase,
     merge_custom,
@@ -102,6 +112,50 @@ def test_filter_functions() -> None:
 )
 def test_bad_filters_are_invalid_argument(bad: str) -> None:
     assert code(parse_filters, bad, TABLE) == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_unknown_filter_field_and_function_are_named_in_the_error() -> None:
+    with pytest.raises(StoreError) as info:
+        parse_filters("eq(phase,RUNNING)+eq(nope,1)", TABLE)
+    assert info.value.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert info.value.message == "unknown filter field 'nope'; valid: at, n, phase"
+    with pytest.raises(StoreError) as info:
+        parse_filters("regex(phase,R)", TABLE)
+    assert "'regex'" in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("table", "record", "kind"),
+    [
+        (
+            EXECUTION_FIELDS,
+            ExecutionRecord(execution_pb2.Execution(), literals_pb2.LiteralMap()),
+            "execution",
+        ),
+        (NODE_FIELDS, NodeRecord(node_execution_pb2.NodeExecution()), "node_execution"),
+        (TASK_FIELDS, TaskRecord(task_execution_pb2.TaskExecution()), "task_execution"),
+    ],
+)
+def test_entity_tables_read_the_closure_and_alias_the_event_times(table: FieldTable, record: Any, kind: str) -> None:
+    c = record.proto.closure
+    c.phase = 2  # RUNNING in the three phase enums
+    c.created_at.CopyFrom(ts(0))
+    c.updated_at.CopyFrom(ts(5))
+    c.started_at.CopyFrom(ts(1))
+    c.duration.FromSeconds(4)
+    created, updated = "2026-01-01T12:00:00Z", "2026-01-01T12:00:05Z"
+
+    def matches(filters: str) -> bool:
+        return select([record], table, filters, None) == [record]
+
+    assert matches(f"eq(phase,RUNNING)+eq(created_at,{created})+eq(updated_at,{updated})")
+    assert matches(f"eq({kind}_created_at,{created})+eq({kind}_updated_at,{updated})")
+    assert not matches(f"gt({kind}_created_at,{created})")
+    assert matches("gt(started_at,2026-01-01T12:00:00Z)+eq(duration,4)")
+    assert not matches("eq(error_kind,USER)")  # no error: NULL matches nothing
+    c.error.kind = core_exec.ExecutionError.SYSTEM
+    c.error.code = "Boom"
+    assert matches("eq(error_kind,SYSTEM)+eq(error_code,Boom)")
 
 
 def test_sorting_default_direction_is_descending_and_nulls_go_first_descending() -> None:
