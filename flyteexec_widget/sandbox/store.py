@@ -43,9 +43,12 @@ from .listing import EXECUTION_FIELDS, NODE_FIELDS, SIGNAL_FIELDS, TASK_FIELDS, 
 from .transformers import (
     duration_between,
     filter_logs_by_phase,
+    filter_resource_logs_by_phase,
     merge_custom,
     merge_logs,
     merge_metadata,
+    merge_reasons,
+    replace_repeated,
     reported_at,
     sort_resources,
     to_timestamp,
@@ -847,16 +850,9 @@ class Store:
         c.task_type = ev.task_type
         if ev.HasField("metadata"):
             c.metadata.CopyFrom(ev.metadata)
-            ordered = sort_resources(list(ev.metadata.external_resources))
-            del c.metadata.external_resources[:]
-            c.metadata.external_resources.extend(ordered)
+            replace_repeated(c.metadata.external_resources, sort_resources(list(ev.metadata.external_resources)))
         c.event_version = ev.event_version
-        if ev.reasons:
-            c.reasons.extend(task_execution_pb2.Reason(occurred_at=r.occurred_at, message=r.reason) for r in ev.reasons)
-            c.reason = ev.reasons[-1].reason
-        elif ev.reason:
-            c.reasons.append(task_execution_pb2.Reason(occurred_at=ev.occurred_at, message=ev.reason))
-            c.reason = ev.reason
+        merge_reasons(c, ev)
         rec = TaskRecord(proto, phase_version=int(ev.phase_version), seq=next(self._seq))
         self._task_inputs(rec, ev)
         if ev.phase == TaskPhase.RUNNING:
@@ -885,16 +881,8 @@ class Store:
         c.phase = new
         rec.phase_version = int(ev.phase_version)
         c.updated_at.CopyFrom(reported_at(ev))
-        logs = filter_logs_by_phase(merge_logs(list(c.logs), list(ev.logs)), new)
-        del c.logs[:]
-        c.logs.extend(logs)
-        if ev.reasons:
-            c.reasons.extend(task_execution_pb2.Reason(occurred_at=r.occurred_at, message=r.reason) for r in ev.reasons)
-            c.reason = ev.reasons[-1].reason
-        elif ev.reason:
-            if c.reason != ev.reason:
-                c.reasons.append(task_execution_pb2.Reason(occurred_at=ev.occurred_at, message=ev.reason))
-            c.reason = ev.reason
+        replace_repeated(c.logs, filter_logs_by_phase(merge_logs(list(c.logs), list(ev.logs)), new))
+        merge_reasons(c, ev)
         if cur != TaskPhase.RUNNING and new == TaskPhase.RUNNING and not c.HasField("started_at"):
             c.started_at.CopyFrom(ev.occurred_at)
         if new in TASK_TERMINAL:
@@ -907,10 +895,7 @@ class Store:
         if ev.HasField("metadata"):
             merge_metadata(c, ev.metadata)
         if phase_change:
-            for res in c.metadata.external_resources:
-                kept = filter_logs_by_phase(list(res.logs), new)
-                del res.logs[:]
-                res.logs.extend(kept)
+            filter_resource_logs_by_phase(c.metadata.external_resources, new)
         if ev.event_version > c.event_version:
             c.event_version = ev.event_version
         self._save_task(rec)

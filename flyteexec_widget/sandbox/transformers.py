@@ -5,7 +5,7 @@
   the event's ``reported_at`` when set (``node_execution.go``, ``task_execution.go``).
 - Task execution closures (``task_execution.go``): logs merged by uri and name (mergeLogs) and hidden or shown
   by phase, ``custom_info`` merged as a JSON merge patch (mergeCustom), external resources merged by
-  (index, retry_attempt) into the metadata (mergeExternalResources, mergeMetadata).
+  (index, retry_attempt) into the metadata (mergeExternalResources, mergeMetadata), reasons appended.
 - List responses (``execution.go``, TrimErrorMessage): error messages cut to 100 bytes of valid UTF-8.
 
 Pure functions over protos; the store's records are not known here.
@@ -93,6 +93,13 @@ def filter_logs_by_phase(logs: Sequence[Any], phase: int) -> list[Any]:
     return out
 
 
+def filter_resource_logs_by_phase(resources: Iterable[Any], phase: int) -> None:
+    """flyteadmin filterExternalResourceLogsByPhase: :func:`filter_logs_by_phase` on each resource's logs, in
+    place."""
+    for res in resources:
+        replace_repeated(res.logs, filter_logs_by_phase(list(res.logs), phase))
+
+
 def _merge_patch(target: Any, patch: Any) -> Any:
     """RFC 7386 JSON merge patch (what flyteadmin's mergeCustom applies to custom_info)."""
     if not isinstance(patch, dict):
@@ -107,6 +114,7 @@ def _merge_patch(target: Any, patch: Any) -> Any:
 
 
 def merge_custom(existing: struct_pb2.Struct, latest: struct_pb2.Struct) -> struct_pb2.Struct:
+    """flyteadmin mergeCustom: ``latest`` applied to ``existing`` as a JSON merge patch."""
     merged = _merge_patch(json_format.MessageToDict(existing), json_format.MessageToDict(latest))
     out = struct_pb2.Struct()
     out.update(merged)
@@ -114,6 +122,7 @@ def merge_custom(existing: struct_pb2.Struct, latest: struct_pb2.Struct) -> stru
 
 
 def sort_resources(resources: Iterable[Any]) -> list[Any]:
+    """External resources in flyteadmin's order: by (index, retry_attempt)."""
     return sorted(resources, key=lambda r: (r.index, r.retry_attempt))
 
 
@@ -132,9 +141,7 @@ def merge_external_resources(existing: list[Any], latest: Sequence[Any]) -> list
         cur.phase = new.phase
         if new.cache_status != 0:  # CACHE_DISABLED never overwrites
             cur.cache_status = new.cache_status
-        merged = merge_logs(list(cur.logs), list(new.logs))
-        del cur.logs[:]
-        cur.logs.extend(merged)
+        replace_repeated(cur.logs, merge_logs(list(cur.logs), list(new.logs)))
     return sort_resources(by_key.values())
 
 
@@ -147,11 +154,30 @@ def merge_metadata(closure: task_execution_pb2.TaskExecutionClosure, latest: eve
     if latest.generated_name:
         cur.generated_name = latest.generated_name
     merged = merge_external_resources(list(cur.external_resources), list(latest.external_resources))
-    del cur.external_resources[:]
-    cur.external_resources.extend(merged)
-    del cur.resource_pool_info[:]
-    cur.resource_pool_info.extend(latest.resource_pool_info)
+    replace_repeated(cur.external_resources, merged)
+    replace_repeated(cur.resource_pool_info, latest.resource_pool_info)
     if latest.plugin_identifier:
         cur.plugin_identifier = latest.plugin_identifier
     if latest.instance_class != 0:
         cur.instance_class = latest.instance_class
+
+
+def merge_reasons(closure: task_execution_pb2.TaskExecutionClosure, event: event_pb2.TaskExecutionEvent) -> None:
+    """Create/UpdateTaskExecutionModel's reasons: the event's ``reasons`` are appended and the last one becomes
+    ``closure.reason``; without them a lone ``reason`` is appended only when it differs from the current one."""
+    if event.reasons:
+        closure.reasons.extend(
+            task_execution_pb2.Reason(occurred_at=r.occurred_at, message=r.reason) for r in event.reasons
+        )
+        closure.reason = event.reasons[-1].reason
+    elif event.reason:
+        if closure.reason != event.reason:
+            closure.reasons.append(task_execution_pb2.Reason(occurred_at=event.occurred_at, message=event.reason))
+        closure.reason = event.reason
+
+
+def replace_repeated(field: Any, items: Iterable[Any]) -> None:
+    """Set a repeated proto field to ``items`` (read in full first, so they may come from the field itself)."""
+    items = list(items)
+    del field[:]
+    field.extend(items)

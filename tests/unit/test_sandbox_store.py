@@ -34,6 +34,8 @@ from flyteexec_widget.sandbox.transformers import (
     merge_custom,
     merge_external_resources,
     merge_logs,
+    merge_metadata,
+    merge_reasons,
     trim_error_message,
 )
 
@@ -215,6 +217,51 @@ def test_merge_custom_info_is_a_json_merge_patch() -> None:
     old.update({"a": 1, "keep": {"x": 1, "y": 2}})
     new.update({"a": 2, "keep": {"y": None}, "b": "n"})
     assert json_format.MessageToDict(merge_custom(old, new)) == {"a": 2, "keep": {"x": 1}, "b": "n"}
+
+
+def test_merge_metadata_overwrites_only_what_the_event_sets() -> None:
+    closure = task_execution_pb2.TaskExecutionClosure()
+    first = ev.TaskExecutionMetadata(
+        generated_name="g1",
+        plugin_identifier="k8s-array",
+        instance_class=ev.TaskExecutionMetadata.INTERRUPTIBLE,
+        resource_pool_info=[ev.ResourcePoolInfo(namespace="a")],
+        external_resources=[ev.ExternalResourceInfo(index=1), ev.ExternalResourceInfo(index=0)],
+    )
+    merge_metadata(closure, first)  # no metadata yet: taken whole
+    assert closure.metadata == first
+    merge_metadata(
+        closure,
+        ev.TaskExecutionMetadata(
+            resource_pool_info=[ev.ResourcePoolInfo(namespace="b")],
+            external_resources=[ev.ExternalResourceInfo(index=2)],
+        ),
+    )
+    md = closure.metadata
+    assert (md.generated_name, md.plugin_identifier) == ("g1", "k8s-array")  # empty strings do not overwrite
+    assert md.instance_class == ev.TaskExecutionMetadata.INTERRUPTIBLE  # DEFAULT does not overwrite
+    assert [p.namespace for p in md.resource_pool_info] == ["b"]  # replaced
+    assert [r.index for r in md.external_resources] == [0, 1, 2]  # merged, sorted
+
+
+def test_merge_reasons() -> None:
+    def reason(t: int, text: str) -> ev.EventReason:
+        return ev.EventReason(reason=text, occurred_at=ts(t))
+
+    closure = task_execution_pb2.TaskExecutionClosure()
+    merge_reasons(closure, ev.TaskExecutionEvent(reasons=[reason(0, "queued"), reason(1, "pulling")]))
+    merge_reasons(closure, ev.TaskExecutionEvent(reason="pulling", occurred_at=ts(2)))  # same as current: no entry
+    merge_reasons(closure, ev.TaskExecutionEvent(reason="running", occurred_at=ts(3)))
+    merge_reasons(closure, ev.TaskExecutionEvent())  # nothing to add
+    assert [(r.message, r.occurred_at.seconds - ts(0).seconds) for r in closure.reasons] == [
+        ("queued", 0),
+        ("pulling", 1),
+        ("running", 3),
+    ]
+    assert closure.reason == "running"
+    fresh = task_execution_pb2.TaskExecutionClosure()
+    merge_reasons(fresh, ev.TaskExecutionEvent(reason="queued", occurred_at=ts(0)))  # a first event's lone reason
+    assert ([r.message for r in fresh.reasons], fresh.reason) == (["queued"], "queued")
 
 
 def test_literal_matches_type() -> None:
