@@ -41,6 +41,10 @@ Getter = Callable[[Any], Any]
 FieldTable = dict[str, tuple[str, Getter]]
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# page tokens
+
+
 def parse_token(token: str) -> int:
     """flyteadmin's offset token: "" is 0; anything but a non-negative integer is INVALID_ARGUMENT."""
     if token == "":
@@ -62,6 +66,10 @@ def paginate(items: Sequence[R], limit: int, token: str) -> tuple[list[R], str]:
     offset = parse_token(token)
     page = list(items[offset : offset + limit])
     return page, (str(offset + len(page)) if len(page) == limit else "")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# filters
 
 
 def _coerce(kind: str, name: str, raw: str) -> Any:
@@ -95,6 +103,15 @@ def _parse_time(raw: str) -> datetime:
         raise ValueError(raw)
     base, frac, zone = m.group(1), (m.group(2) or "")[:6].ljust(6, "0"), m.group(3) or "+00:00"
     return datetime.fromisoformat(f"{base}.{frac}{'+00:00' if zone == 'Z' else zone}")
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def datetime_ns(value: datetime) -> int:
+    """Nanoseconds since the epoch of an aware datetime (how time filters compare)."""
+    d = value - _EPOCH
+    return (d.days * 86400 + d.seconds) * 1_000_000_000 + d.microseconds * 1000
 
 
 Predicate = Callable[[Any], bool]
@@ -158,6 +175,10 @@ def _predicate(fn: str, kind: str, name: str, raw: str, get: Getter) -> Predicat
     return lambda r: (v := get(r)) is not None and op(v, target)
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# sorting
+
+
 def select(
     records: Sequence[R], table: FieldTable, filters: str, sort_by: common_pb2.Sort | None, default: str = ""
 ) -> list[R]:
@@ -183,13 +204,8 @@ def select(
     return missing + ordered if descending else ordered + missing
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-def datetime_ns(value: datetime) -> int:
-    """Nanoseconds since the epoch of an aware datetime (how time filters compare)."""
-    d = value - _EPOCH
-    return (d.days * 86400 + d.seconds) * 1_000_000_000 + d.microseconds * 1000
+# ---------------------------------------------------------------------------------------------------------------
+# field tables
 
 
 def _time_or_none(msg: Any, name: str) -> int | None:
