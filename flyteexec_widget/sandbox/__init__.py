@@ -34,9 +34,10 @@ from .admin import (
     build_servicers,
 )
 from .clock import Clock, RealClock, StepClock
+from .errors import StoreError
 from .knobs import INTERNAL_METADATA, KnobsInterceptor
 from .oauth import AuthConfig, BlobSigner, HttpSide, TokenAuthority
-from .store import Store, StoreError, exec_key
+from .store import Store, exec_key
 
 __all__ = ["AuthConfig", "ExecutionDriver", "Sandbox"]
 

@@ -32,9 +32,10 @@ from flyteidl.core import identifier_pb2, literals_pb2
 from flyteidl.service import admin_pb2_grpc, auth_pb2, auth_pb2_grpc, dataproxy_pb2, dataproxy_pb2_grpc, signal_pb2_grpc
 
 from .. import __version__
+from .errors import StoreError
 from .knobs import AUTH_METADATA_KEY, INTERNAL_METADATA, bearer_token
 from .oauth import BlobSigner, HttpSide, TokenAuthority
-from .store import Store, StoreError, exec_key
+from .store import Store, exec_key
 
 log = logging.getLogger(__name__)
 

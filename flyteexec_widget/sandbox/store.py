@@ -2,8 +2,9 @@
 
 State is never written directly: FlyteAdmin's event RPCs feed :meth:`Store.apply_workflow_event`,
 :meth:`Store.apply_node_event` and :meth:`Store.apply_task_event`, which project each event into the entity's
-closure the way flyteadmin's ``repositories/transformers`` do (started_at, duration, logs and external resources
-merged, sticky metadata flags, phase rules). Listing implements flyteadmin's offset tokens, filters and sorting.
+closure the way flyteadmin does: phase rules and sticky metadata flags here, the merge rules of its
+``repositories/transformers`` (started_at, duration, logs and external resources merged) in :mod:`.transformers`.
+Listings are paged, filtered and sorted by :mod:`.listing`.
 
 Everything sits in memory behind one lock; with a ``path`` every change is also written through to SQLite (each
 record serialized, keyed by its id) and loaded back on open, so a restarted sandbox keeps its executions.
@@ -15,17 +16,15 @@ import base64
 import itertools
 import json
 import os
-import re
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, TypeVar
+from datetime import datetime, timezone
+from typing import Any
 
 import grpc
 from flyteidl.admin import (
-    common_pb2,
     execution_pb2,
     launch_plan_pb2,
     node_execution_pb2,
@@ -37,35 +36,36 @@ from flyteidl.admin import (
 from flyteidl.core import execution_pb2 as core_execution_pb2
 from flyteidl.core import identifier_pb2, literals_pb2, types_pb2
 from flyteidl.event import event_pb2
-from google.protobuf import json_format, struct_pb2
-from google.protobuf.duration_pb2 import Duration
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from ..objects.phases import NODE_TERMINAL, TASK_TERMINAL, WORKFLOW_TERMINAL, NodePhase, TaskPhase, WorkflowPhase
+from .errors import StoreError
+from .listing import EXECUTION_FIELDS, NODE_FIELDS, SIGNAL_FIELDS, TASK_FIELDS, paginate, select
+from .transformers import (
+    duration_between,
+    filter_logs_by_phase,
+    filter_resource_logs_by_phase,
+    merge_custom,
+    merge_logs,
+    merge_metadata,
+    merge_reasons,
+    replace_repeated,
+    reported_at,
+    sort_resources,
+    to_timestamp,
+    trimmed,
+)
 
-#: flyteadmin trims ``closure.error.message`` in list responses to this many bytes (transformers.TrimErrorMessage).
-TRIMMED_ERROR_BYTES = 100
 #: How many filtered and sorted node listings the store keeps for paging.
 _MAX_LISTINGS = 32
 
 _WF_QUEUED = int(WorkflowPhase.QUEUED)
 _WF_RUNNING = int(WorkflowPhase.RUNNING)
 _WF_ABORTING = int(WorkflowPhase.ABORTING)
-_DESCENDING = 0  # admin.Sort.Direction.DESCENDING, the proto default
 
 ExecKey = tuple[str, str, str]
 NodeKey = tuple[str, str, str, str]
 TaskKey = tuple[str, str, str, str, str, str, str, str, int]
 SignalKey = tuple[str, str, str, str]
-
-
-class StoreError(Exception):
-    """A request the admin refuses: ``code`` is the gRPC status the servicer answers with."""
-
-    def __init__(self, code: grpc.StatusCode, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -134,376 +134,9 @@ def entity_key(ident: identifier_pb2.Identifier) -> tuple[int, str, str, str, st
     return (int(ident.resource_type), ident.project, ident.domain, ident.name, ident.version)
 
 
-def _ts(dt: datetime) -> Timestamp:
-    ts = Timestamp()
-    ts.FromDatetime(dt.astimezone(timezone.utc).replace(tzinfo=None))
-    return ts
-
-
-def _duration(start: Timestamp, end: Timestamp) -> Duration:
-    """``end - start`` (integer arithmetic: one per terminal event)."""
-    ns = (end.seconds - start.seconds) * 1_000_000_000 + (end.nanos - start.nanos)
-    d = Duration()
-    d.FromNanoseconds(ns)
-    return d
-
-
-def _reported_at(event: Any) -> Timestamp:
-    """flyteadmin uses ``reported_at`` for updated_at when set, else ``occurred_at``."""
-    if event.HasField("reported_at") and (event.reported_at.seconds or event.reported_at.nanos):
-        return event.reported_at  # type: ignore[no-any-return]
-    return event.occurred_at  # type: ignore[no-any-return]
-
-
-def trim_error_message(message: str) -> str:
-    """flyteadmin's TrimErrorMessage: the first 100 bytes, cut back to valid UTF-8."""
-    raw = message.encode("utf-8")
-    if len(raw) <= TRIMMED_ERROR_BYTES:
-        return message
-    return raw[:TRIMMED_ERROR_BYTES].decode("utf-8", errors="ignore")
-
-
 def _fake_uri(*parts: object) -> str:
     """Where a real FlyteAdmin would have offloaded data; the sandbox keeps the data itself and serves it inline."""
     return "s3://flyte-sandbox/metadata/" + "/".join(map(str, parts))
-
-
-def _merge_logs(existing: Sequence[Any], latest: Sequence[Any]) -> list[Any]:
-    """flyteadmin mergeLogs: the latest logs, plus any existing log whose uri and name both are new."""
-    if not latest:
-        return list(existing)
-    if not existing:
-        return list(latest)
-    uris = {log.uri for log in latest}
-    names = {log.name for log in latest if log.name}
-    out = list(latest)
-    out.extend(log for log in existing if log.uri not in uris and log.name not in names)
-    return out
-
-
-def _filter_logs_by_phase(logs: Sequence[Any], phase: int) -> list[Any]:
-    """Drop HideOnceFinished logs at a terminal phase; keep only ShowWhilePending ones while QUEUED/INITIALIZING."""
-    out = []
-    for log in logs:
-        if phase in TASK_TERMINAL and log.HideOnceFinished:
-            continue
-        if phase in (TaskPhase.QUEUED, TaskPhase.INITIALIZING) and not log.ShowWhilePending:
-            continue
-        out.append(log)
-    return out
-
-
-def _merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7386 JSON merge patch (what flyteadmin's mergeCustom applies to custom_info)."""
-    if not isinstance(patch, dict):
-        return patch
-    result = dict(target) if isinstance(target, dict) else {}
-    for k, v in patch.items():
-        if v is None:
-            result.pop(k, None)
-        else:
-            result[k] = _merge_patch(result.get(k), v)
-    return result
-
-
-def _merge_custom(existing: struct_pb2.Struct, latest: struct_pb2.Struct) -> struct_pb2.Struct:
-    merged = _merge_patch(json_format.MessageToDict(existing), json_format.MessageToDict(latest))
-    out = struct_pb2.Struct()
-    out.update(merged)
-    return out
-
-
-def _sort_resources(resources: Iterable[Any]) -> list[Any]:
-    return sorted(resources, key=lambda r: (r.index, r.retry_attempt))
-
-
-def _merge_external_resources(existing: list[Any], latest: Sequence[Any]) -> list[Any]:
-    """flyteadmin mergeExternalResources: merge by (index, retry_attempt), keep the list sorted by that key."""
-    by_key = {(r.index, r.retry_attempt): r for r in existing}
-    for new in latest:
-        cur = by_key.get((new.index, new.retry_attempt))
-        if cur is None:
-            copy = event_pb2.ExternalResourceInfo()
-            copy.CopyFrom(new)
-            by_key[(new.index, new.retry_attempt)] = copy
-            continue
-        if new.external_id:
-            cur.external_id = new.external_id
-        cur.phase = new.phase
-        if new.cache_status != 0:  # CACHE_DISABLED never overwrites
-            cur.cache_status = new.cache_status
-        merged = _merge_logs(list(cur.logs), list(new.logs))
-        del cur.logs[:]
-        cur.logs.extend(merged)
-    return _sort_resources(by_key.values())
-
-
-def _merge_metadata(closure: task_execution_pb2.TaskExecutionClosure, latest: event_pb2.TaskExecutionMetadata) -> None:
-    """flyteadmin mergeMetadata, in place on ``closure.metadata``."""
-    if not closure.HasField("metadata"):
-        closure.metadata.CopyFrom(latest)
-        return
-    cur = closure.metadata
-    if latest.generated_name:
-        cur.generated_name = latest.generated_name
-    merged = _merge_external_resources(list(cur.external_resources), list(latest.external_resources))
-    del cur.external_resources[:]
-    cur.external_resources.extend(merged)
-    del cur.resource_pool_info[:]
-    cur.resource_pool_info.extend(latest.resource_pool_info)
-    if latest.plugin_identifier:
-        cur.plugin_identifier = latest.plugin_identifier
-    if latest.instance_class != 0:
-        cur.instance_class = latest.instance_class
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# listing: tokens, filters, sorting
-
-FILTER_FUNCTIONS = ("eq", "ne", "gt", "gte", "lt", "lte", "contains", "not_like", "value_in", "value_not_in")
-_EXPR_RE = re.compile(r"^\s*(\w+)\((\w+),(.*)\)\s*$", re.DOTALL)
-
-R = TypeVar("R")
-Getter = Callable[[Any], Any]
-#: field name -> (value kind, getter). Kinds: "str", "int", "time" (ns since the epoch), "duration" (seconds),
-#: "phase" (enum name).
-FieldTable = dict[str, tuple[str, Getter]]
-
-
-def parse_token(token: str) -> int:
-    """flyteadmin's offset token: "" is 0; anything but a non-negative integer is INVALID_ARGUMENT."""
-    if token == "":
-        return 0
-    try:
-        offset = int(token)
-    except ValueError:
-        raise StoreError(grpc.StatusCode.INVALID_ARGUMENT, f"invalid pagination token {token!r}") from None
-    if offset < 0:
-        raise StoreError(grpc.StatusCode.INVALID_ARGUMENT, f"invalid pagination token {token!r}")
-    return offset
-
-
-def paginate(items: Sequence[R], limit: int, token: str) -> tuple[list[R], str]:
-    """One page and the next token: ``str(offset + n)`` only when the page is full (so a full last page is
-    followed by one empty page), "" otherwise."""
-    if limit <= 0:
-        raise StoreError(grpc.StatusCode.INVALID_ARGUMENT, "limit must be greater than 0")
-    offset = parse_token(token)
-    page = list(items[offset : offset + limit])
-    return page, (str(offset + len(page)) if len(page) == limit else "")
-
-
-def _coerce(kind: str, name: str, raw: str) -> Any:
-    raw = raw.strip()
-    try:
-        if kind == "int":
-            return int(raw)
-        if kind == "duration":
-            return float(raw)
-        if kind == "time":
-            value = _parse_time(raw)
-            if value.tzinfo is None:
-                value = value.replace(tzinfo=timezone.utc)
-            return _datetime_ns(value)
-    except ValueError:
-        raise StoreError(
-            grpc.StatusCode.INVALID_ARGUMENT,
-            f"invalid value {raw!r} for filter field {name!r} (timestamps are RFC 3339 with 'Z', e.g. "
-            "2024-01-02T03:04:05Z: a '+' separates filter expressions)",
-        ) from None
-    return raw
-
-
-_TIME_RE = re.compile(r"^(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)?$")
-
-
-def _parse_time(raw: str) -> datetime:
-    """RFC 3339 (``Z`` or an offset, 0-9 fraction digits) on every Python version."""
-    m = _TIME_RE.match(raw)
-    if m is None:
-        raise ValueError(raw)
-    base, frac, zone = m.group(1), (m.group(2) or "")[:6].ljust(6, "0"), m.group(3) or "+00:00"
-    return datetime.fromisoformat(f"{base}.{frac}{'+00:00' if zone == 'Z' else zone}")
-
-
-Predicate = Callable[[Any], bool]
-
-
-def _like(value: Any, pattern: str) -> bool:
-    """SQL ``LIKE``: ``%`` matches any run, ``_`` one character, everything else literally."""
-    if value is None:
-        return False
-    regex = "".join(".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in pattern)
-    return re.fullmatch(regex, str(value), re.DOTALL) is not None
-
-
-def parse_filters(filters: str, table: FieldTable) -> list[Predicate]:
-    """Parse flyteadmin filter expressions ``fn(field,value)`` joined by ``+`` into predicates over records."""
-    preds: list[Predicate] = []
-    for expr in filters.split("+"):
-        if not expr.strip():
-            continue
-        m = _EXPR_RE.match(expr)
-        if m is None:
-            raise StoreError(
-                grpc.StatusCode.INVALID_ARGUMENT, f"invalid filter expression {expr!r}: expected fn(field,value)"
-            )
-        fn, name, raw = m.group(1), m.group(2), m.group(3)
-        if fn not in FILTER_FUNCTIONS:
-            raise StoreError(
-                grpc.StatusCode.INVALID_ARGUMENT,
-                f"unrecognized filter function {fn!r}; valid: {', '.join(FILTER_FUNCTIONS)}",
-            )
-        if name not in table:
-            raise StoreError(
-                grpc.StatusCode.INVALID_ARGUMENT, f"unknown filter field {name!r}; valid: {', '.join(sorted(table))}"
-            )
-        kind, get = table[name]
-        preds.append(_predicate(fn, kind, name, raw, get))
-    return preds
-
-
-def _predicate(fn: str, kind: str, name: str, raw: str, get: Getter) -> Predicate:
-    if fn in ("value_in", "value_not_in"):
-        values = {_coerce(kind, name, v) for v in raw.split(";") if v.strip()}
-        if fn == "value_in":
-            return lambda r: (v := get(r)) is not None and v in values
-        return lambda r: (v := get(r)) is not None and v not in values
-    if fn == "contains":
-        return lambda r: _like(get(r), f"%{raw}%")  # flyteadmin: LIKE %value%
-    if fn == "not_like":
-        return lambda r: (v := get(r)) is not None and not _like(v, raw)  # flyteadmin: NOT LIKE value
-    target = _coerce(kind, name, raw)
-    ops: dict[str, Callable[[Any, Any], bool]] = {
-        "eq": lambda a, b: a == b,
-        "ne": lambda a, b: a != b,
-        "gt": lambda a, b: a > b,
-        "gte": lambda a, b: a >= b,
-        "lt": lambda a, b: a < b,
-        "lte": lambda a, b: a <= b,
-    }
-    op = ops[fn]
-    # SQL semantics: a NULL column matches no comparison.
-    return lambda r: (v := get(r)) is not None and op(v, target)
-
-
-def select(
-    records: Sequence[R], table: FieldTable, filters: str, sort_by: common_pb2.Sort | None, default: str = ""
-) -> list[R]:
-    """Filter then sort ``records`` (kept in creation order when no sort is asked for)."""
-    preds = parse_filters(filters, table)
-    out = [r for r in records if all(p(r) for p in preds)]
-    key = sort_by.key if sort_by is not None and sort_by.key else default
-    if not key:
-        return out
-    if key not in table:
-        raise StoreError(
-            grpc.StatusCode.INVALID_ARGUMENT, f"invalid sort key {key!r}; valid: {', '.join(sorted(table))}"
-        )
-    get = table[key][1]
-    descending = sort_by is None or not sort_by.key or sort_by.direction == _DESCENDING
-    # Ties are broken by creation order (reversed too when descending), so the newest comes first.
-    keyed = [(get(r), i, r) for i, r in enumerate(out)]
-    present = [t for t in keyed if t[0] is not None]
-    missing = [t[2] for t in keyed if t[0] is None]
-    present.sort(key=lambda t: (t[0], t[1]), reverse=descending)
-    ordered = [t[2] for t in present]
-    # Postgres puts NULLs last ascending, first descending.
-    return missing + ordered if descending else ordered + missing
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-def _datetime_ns(value: datetime) -> int:
-    """Nanoseconds since the epoch of an aware datetime (how time filters compare)."""
-    d = value - _EPOCH
-    return (d.days * 86400 + d.seconds) * 1_000_000_000 + d.microseconds * 1000
-
-
-def _time_or_none(msg: Any, name: str) -> int | None:
-    """A timestamp field as nanoseconds since the epoch (None when unset): integer arithmetic, because filtering
-    and sorting touch every node of an execution on every listed page (``ToDatetime`` made listing a
-    10,000-node execution cost seconds)."""
-    if not msg.HasField(name):
-        return None
-    ts = getattr(msg, name)
-    return ts.seconds * 1_000_000_000 + ts.nanos  # type: ignore[no-any-return]
-
-
-def _secs_or_none(msg: Any) -> float | None:
-    return msg.duration.ToTimedelta().total_seconds() if msg.HasField("duration") else None
-
-
-def _error_field(closure: Any, name: str) -> str | None:
-    if closure.WhichOneof("output_result") != "error":
-        return None
-    if name == "kind":
-        return core_execution_pb2.ExecutionError.ErrorKind.Name(closure.error.kind)  # type: ignore[no-any-return]
-    return closure.error.code  # type: ignore[no-any-return]
-
-
-def _common_fields(kind: str, phase_enum: Any, proto: Callable[[Any], Any]) -> FieldTable:
-    return {
-        "phase": ("phase", lambda r: phase_enum(proto(r).closure.phase).name),
-        "created_at": ("time", lambda r: _time_or_none(proto(r).closure, "created_at")),
-        "updated_at": ("time", lambda r: _time_or_none(proto(r).closure, "updated_at")),
-        # flyteadmin's own columns for the event times (created_at/updated_at are the row's; the same here)
-        f"{kind}_created_at": ("time", lambda r: _time_or_none(proto(r).closure, "created_at")),
-        f"{kind}_updated_at": ("time", lambda r: _time_or_none(proto(r).closure, "updated_at")),
-        "started_at": ("time", lambda r: _time_or_none(proto(r).closure, "started_at")),
-        "duration": ("duration", lambda r: _secs_or_none(proto(r).closure)),
-        "error_kind": ("str", lambda r: _error_field(proto(r).closure, "kind")),
-        "error_code": ("str", lambda r: _error_field(proto(r).closure, "code")),
-    }
-
-
-def _cache_status(r: NodeRecord) -> str | None:
-    c = r.proto.closure
-    if c.WhichOneof("target_metadata") != "task_node_metadata" or not c.task_node_metadata.HasField("catalog_key"):
-        return None
-    from flyteidl.core import catalog_pb2
-
-    return catalog_pb2.CatalogCacheStatus.Name(c.task_node_metadata.cache_status)  # type: ignore[no-any-return]
-
-
-NODE_FIELDS: FieldTable = {
-    **_common_fields("node_execution", NodePhase, lambda r: r.proto),
-    "node_id": ("str", lambda r: r.proto.id.node_id),
-    "parent_id": ("str", lambda r: r.parent or None),
-    "cache_status": ("str", _cache_status),
-    "spec_node_id": ("str", lambda r: r.proto.metadata.spec_node_id),
-    "retry_group": ("str", lambda r: r.proto.metadata.retry_group),
-}
-TASK_FIELDS: FieldTable = {
-    **_common_fields("task_execution", TaskPhase, lambda r: r.proto),
-    "retry_attempt": ("int", lambda r: int(r.proto.id.retry_attempt)),
-    "project": ("str", lambda r: r.proto.id.task_id.project),
-    "domain": ("str", lambda r: r.proto.id.task_id.domain),
-    "name": ("str", lambda r: r.proto.id.task_id.name),
-    "version": ("str", lambda r: r.proto.id.task_id.version),
-}
-EXECUTION_FIELDS: FieldTable = {
-    **_common_fields("execution", WorkflowPhase, lambda r: r.proto),
-    "project": ("str", lambda r: r.proto.id.project),
-    "domain": ("str", lambda r: r.proto.id.domain),
-    "name": ("str", lambda r: r.proto.id.name),
-    "mode": ("int", lambda r: int(r.proto.spec.metadata.mode)),
-    "launch_plan_name": ("str", lambda r: r.proto.spec.launch_plan.name),
-    "workflow_name": ("str", lambda r: r.proto.closure.workflow_id.name),
-}
-SIGNAL_FIELDS: FieldTable = {
-    "signal_id": ("str", lambda s: s.id.signal_id),
-}
-
-
-def _trimmed(proto: Any) -> Any:
-    """A copy of ``proto`` with ``closure.error.message`` trimmed, as list responses carry it."""
-    copy = type(proto)()
-    copy.CopyFrom(proto)
-    if copy.closure.WhichOneof("output_result") == "error":
-        copy.closure.error.message = trim_error_message(copy.closure.error.message)
-    return copy
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -724,7 +357,7 @@ class Store:
             copy.CopyFrom(entity)
             copy.id.resource_type = resource_type
             # FlyteAdmin stamps registration time; a launch plan is also ACTIVE with its workflow's inputs.
-            now = _ts(self._now())
+            now = to_timestamp(self._now())
             if not copy.closure.HasField("created_at"):
                 copy.closure.created_at.CopyFrom(now)
             if resource_type == identifier_pb2.LAUNCH_PLAN:
@@ -792,7 +425,7 @@ class Store:
             key = exec_key(wf_id)
             if key in self.executions:
                 raise StoreError(grpc.StatusCode.ALREADY_EXISTS, f"execution with id {':'.join(key)} already exists")
-            now = _ts(self._now())
+            now = to_timestamp(self._now())
             proto = execution_pb2.Execution()
             proto.id.CopyFrom(wf_id)
             proto.spec.CopyFrom(spec)
@@ -844,7 +477,7 @@ class Store:
             recs.sort(key=lambda r: r.seq)
             chosen = select(recs, EXECUTION_FIELDS, filters, sort_by, default="created_at")
             page, nxt = paginate(chosen, limit, token)
-            return [_trimmed(r.proto) for r in page], nxt
+            return [trimmed(r.proto) for r in page], nxt
 
     def terminate(
         self, wf_id: identifier_pb2.WorkflowExecutionIdentifier, cause: str, principal: str
@@ -861,7 +494,7 @@ class Store:
             c.phase = core_execution_pb2.WorkflowExecution.ABORTING
             c.abort_metadata.cause = cause
             c.abort_metadata.principal = principal
-            c.updated_at.CopyFrom(_ts(self._now()))
+            c.updated_at.CopyFrom(to_timestamp(self._now()))
             self._save_execution(rec)
             return self._copy(rec.proto)
 
@@ -900,7 +533,7 @@ class Store:
                 c.started_at.CopyFrom(ev.occurred_at)
             if new in WORKFLOW_TERMINAL:
                 if c.HasField("started_at"):
-                    c.duration.CopyFrom(_duration(c.started_at, ev.occurred_at))
+                    c.duration.CopyFrom(duration_between(c.started_at, ev.occurred_at))
                 if ev.output_uri:
                     c.outputs.uri = ev.output_uri
                 elif ev.HasField("output_data"):
@@ -923,7 +556,7 @@ class Store:
 
     def _node_view(self, rec: NodeRecord, *, listed: bool) -> node_execution_pb2.NodeExecution:
         """FromNodeExecutionModel: the stored proto, error trimmed in lists, is_parent_node from children."""
-        proto = _trimmed(rec.proto) if listed else self._copy(rec.proto)
+        proto = trimmed(rec.proto) if listed else self._copy(rec.proto)
         md = proto.metadata
         # flyteadmin derives the flags from preloaded children when the event didn't set them: always in List
         # (children are preloaded), in Get only for nodes created by event_version 0.
@@ -1041,7 +674,7 @@ class Store:
         c = proto.closure
         c.phase = ev.phase
         c.created_at.CopyFrom(ev.occurred_at)
-        c.updated_at.CopyFrom(_reported_at(ev))
+        c.updated_at.CopyFrom(reported_at(ev))
         md = proto.metadata
         md.retry_group = ev.retry_group
         md.spec_node_id = ev.spec_node_id
@@ -1080,7 +713,7 @@ class Store:
             self._execution(child)  # the launched execution must exist
         self._node_inputs(rec, ev)
         c.phase = new
-        c.updated_at.CopyFrom(_reported_at(ev))
+        c.updated_at.CopyFrom(reported_at(ev))
         if new == NodePhase.RUNNING:
             c.started_at.CopyFrom(ev.occurred_at)
             c.deck_uri = ev.deck_uri
@@ -1109,7 +742,7 @@ class Store:
     def _node_terminal(self, rec: NodeRecord, ev: event_pb2.NodeExecutionEvent) -> None:
         c = rec.proto.closure
         if c.HasField("started_at"):
-            c.duration.CopyFrom(_duration(c.started_at, ev.occurred_at))
+            c.duration.CopyFrom(duration_between(c.started_at, ev.occurred_at))
         which = ev.WhichOneof("output_result")
         if which == "output_uri":
             c.output_uri = ev.output_uri
@@ -1156,7 +789,7 @@ class Store:
         return rec
 
     def _task_view(self, rec: TaskRecord, *, listed: bool) -> task_execution_pb2.TaskExecution:
-        proto = _trimmed(rec.proto) if listed else self._copy(rec.proto)
+        proto = trimmed(rec.proto) if listed else self._copy(rec.proto)
         if rec.child_nodes:
             proto.is_parent = True
         return proto
@@ -1210,23 +843,16 @@ class Store:
         c = proto.closure
         c.phase = ev.phase
         c.created_at.CopyFrom(ev.occurred_at)
-        c.updated_at.CopyFrom(_reported_at(ev))
+        c.updated_at.CopyFrom(reported_at(ev))
         c.logs.extend(ev.logs)
         if ev.HasField("custom_info"):
             c.custom_info.CopyFrom(ev.custom_info)
         c.task_type = ev.task_type
         if ev.HasField("metadata"):
             c.metadata.CopyFrom(ev.metadata)
-            ordered = _sort_resources(list(ev.metadata.external_resources))
-            del c.metadata.external_resources[:]
-            c.metadata.external_resources.extend(ordered)
+            replace_repeated(c.metadata.external_resources, sort_resources(list(ev.metadata.external_resources)))
         c.event_version = ev.event_version
-        if ev.reasons:
-            c.reasons.extend(task_execution_pb2.Reason(occurred_at=r.occurred_at, message=r.reason) for r in ev.reasons)
-            c.reason = ev.reasons[-1].reason
-        elif ev.reason:
-            c.reasons.append(task_execution_pb2.Reason(occurred_at=ev.occurred_at, message=ev.reason))
-            c.reason = ev.reason
+        merge_reasons(c, ev)
         rec = TaskRecord(proto, phase_version=int(ev.phase_version), seq=next(self._seq))
         self._task_inputs(rec, ev)
         if ev.phase == TaskPhase.RUNNING:
@@ -1254,33 +880,22 @@ class Store:
         phase_change = cur != new
         c.phase = new
         rec.phase_version = int(ev.phase_version)
-        c.updated_at.CopyFrom(_reported_at(ev))
-        logs = _filter_logs_by_phase(_merge_logs(list(c.logs), list(ev.logs)), new)
-        del c.logs[:]
-        c.logs.extend(logs)
-        if ev.reasons:
-            c.reasons.extend(task_execution_pb2.Reason(occurred_at=r.occurred_at, message=r.reason) for r in ev.reasons)
-            c.reason = ev.reasons[-1].reason
-        elif ev.reason:
-            if c.reason != ev.reason:
-                c.reasons.append(task_execution_pb2.Reason(occurred_at=ev.occurred_at, message=ev.reason))
-            c.reason = ev.reason
+        c.updated_at.CopyFrom(reported_at(ev))
+        replace_repeated(c.logs, filter_logs_by_phase(merge_logs(list(c.logs), list(ev.logs)), new))
+        merge_reasons(c, ev)
         if cur != TaskPhase.RUNNING and new == TaskPhase.RUNNING and not c.HasField("started_at"):
             c.started_at.CopyFrom(ev.occurred_at)
         if new in TASK_TERMINAL:
             self._task_terminal(rec, ev)
         if ev.HasField("custom_info"):
             if c.HasField("custom_info"):
-                c.custom_info.CopyFrom(_merge_custom(c.custom_info, ev.custom_info))
+                c.custom_info.CopyFrom(merge_custom(c.custom_info, ev.custom_info))
             else:
                 c.custom_info.CopyFrom(ev.custom_info)
         if ev.HasField("metadata"):
-            _merge_metadata(c, ev.metadata)
+            merge_metadata(c, ev.metadata)
         if phase_change:
-            for res in c.metadata.external_resources:
-                kept = _filter_logs_by_phase(list(res.logs), new)
-                del res.logs[:]
-                res.logs.extend(kept)
+            filter_resource_logs_by_phase(c.metadata.external_resources, new)
         if ev.event_version > c.event_version:
             c.event_version = ev.event_version
         self._save_task(rec)
@@ -1298,7 +913,7 @@ class Store:
     def _task_terminal(self, rec: TaskRecord, ev: event_pb2.TaskExecutionEvent) -> None:
         c = rec.proto.closure
         if c.HasField("started_at"):
-            c.duration.CopyFrom(_duration(c.started_at, ev.occurred_at))
+            c.duration.CopyFrom(duration_between(c.started_at, ev.occurred_at))
         which = ev.WhichOneof("output_result")
         if which == "output_uri":
             c.output_uri = ev.output_uri
@@ -1391,10 +1006,3 @@ def literal_matches_type(value: literals_pb2.Literal, literal_type: types_pb2.Li
     if kind == "none_type":
         return bool(literal_type.simple == types_pb2.NONE)
     return literal_type.simple in (types_pb2.STRUCT, types_pb2.BINARY) and kind in ("generic", "binary")
-
-
-def timedelta_to_duration(td: timedelta) -> Duration:
-    """A protobuf Duration from a timedelta."""
-    d = Duration()
-    d.FromTimedelta(td)
-    return d

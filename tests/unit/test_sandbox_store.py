@@ -1,4 +1,5 @@
-"""The sandbox store without a server: listing rules, merge rules and SQLite persistence."""
+"""The sandbox store without a server: listing rules (listing.py), merge rules (transformers.py), the store's
+projection and SQLite persistence."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import grpc
 import pytest
-from flyteidl.admin import common_pb2, execution_pb2
+from flyteidl.admin import common_pb2, execution_pb2, node_execution_pb2, task_execution_pb2
 from flyteidl.core import execution_pb2 as core_exec
 from flyteidl.core import identifier_pb2, literals_pb2, types_pb2
 from flyteidl.event import event_pb2 as ev
@@ -16,18 +17,25 @@ from google.protobuf import json_format, struct_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from flyteexec_widget.objects.phases import NodePhase, TaskPhase
-from flyteexec_widget.sandbox.store import (
-    Store,
-    StoreError,
-    _datetime_ns,
-    _filter_logs_by_phase,
-    _merge_custom,
-    _merge_external_resources,
-    _merge_logs,
-    literal_matches_type,
+from flyteexec_widget.sandbox.errors import StoreError
+from flyteexec_widget.sandbox.listing import (
+    EXECUTION_FIELDS,
+    NODE_FIELDS,
+    TASK_FIELDS,
+    FieldTable,
+    datetime_ns,
     paginate,
     parse_filters,
     select,
+)
+from flyteexec_widget.sandbox.store import ExecutionRecord, NodeRecord, Store, TaskRecord, literal_matches_type
+from flyteexec_widget.sandbox.transformers import (
+    filter_logs_by_phase,
+    merge_custom,
+    merge_external_resources,
+    merge_logs,
+    merge_metadata,
+    merge_reasons,
     trim_error_message,
 )
 
@@ -61,7 +69,7 @@ def test_paginate_rejects_limit_zero_and_bad_tokens(limit: int, token: str) -> N
 TABLE = {
     "phase": ("phase", lambda r: r["phase"]),
     "n": ("int", lambda r: r["n"]),
-    "at": ("time", lambda r: None if r["at"] is None else _datetime_ns(r["at"])),  # time fields are ns
+    "at": ("time", lambda r: None if r["at"] is None else datetime_ns(r["at"])),  # time fields are ns
 }
 ROWS = [
     {"phase": "RUNNING", "n": 1, "at": datetime(2026, 1, 1, tzinfo=timezone.utc)},
@@ -108,6 +116,50 @@ def test_bad_filters_are_invalid_argument(bad: str) -> None:
     assert code(parse_filters, bad, TABLE) == grpc.StatusCode.INVALID_ARGUMENT
 
 
+def test_unknown_filter_field_and_function_are_named_in_the_error() -> None:
+    with pytest.raises(StoreError) as info:
+        parse_filters("eq(phase,RUNNING)+eq(nope,1)", TABLE)
+    assert info.value.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert info.value.message == "unknown filter field 'nope'; valid: at, n, phase"
+    with pytest.raises(StoreError) as info:
+        parse_filters("regex(phase,R)", TABLE)
+    assert "'regex'" in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("table", "record", "kind"),
+    [
+        (
+            EXECUTION_FIELDS,
+            ExecutionRecord(execution_pb2.Execution(), literals_pb2.LiteralMap()),
+            "execution",
+        ),
+        (NODE_FIELDS, NodeRecord(node_execution_pb2.NodeExecution()), "node_execution"),
+        (TASK_FIELDS, TaskRecord(task_execution_pb2.TaskExecution()), "task_execution"),
+    ],
+)
+def test_entity_tables_read_the_closure_and_alias_the_event_times(table: FieldTable, record: Any, kind: str) -> None:
+    c = record.proto.closure
+    c.phase = 2  # RUNNING in the three phase enums
+    c.created_at.CopyFrom(ts(0))
+    c.updated_at.CopyFrom(ts(5))
+    c.started_at.CopyFrom(ts(1))
+    c.duration.FromSeconds(4)
+    created, updated = "2026-01-01T12:00:00Z", "2026-01-01T12:00:05Z"
+
+    def matches(filters: str) -> bool:
+        return select([record], table, filters, None) == [record]
+
+    assert matches(f"eq(phase,RUNNING)+eq(created_at,{created})+eq(updated_at,{updated})")
+    assert matches(f"eq({kind}_created_at,{created})+eq({kind}_updated_at,{updated})")
+    assert not matches(f"gt({kind}_created_at,{created})")
+    assert matches("gt(started_at,2026-01-01T12:00:00Z)+eq(duration,4)")
+    assert not matches("eq(error_kind,USER)")  # no error: NULL matches nothing
+    c.error.kind = core_exec.ExecutionError.SYSTEM
+    c.error.code = "Boom"
+    assert matches("eq(error_kind,SYSTEM)+eq(error_code,Boom)")
+
+
 def test_sorting_default_direction_is_descending_and_nulls_go_first_descending() -> None:
     assert ns(sort=common_pb2.Sort(key="n")) == [3, 2, 1]
     assert ns(sort=common_pb2.Sort(key="n", direction=common_pb2.Sort.ASCENDING)) == [1, 2, 3]
@@ -133,22 +185,22 @@ def log(name: str, uri: str, **kw: Any) -> core_exec.TaskLog:
 def test_merge_logs_latest_win_by_uri_or_name() -> None:
     existing = [log("a", "u1"), log("b", "u2"), log("c", "u3")]
     latest = [log("a", "u9"), log("x", "u2")]
-    assert [(x.name, x.uri) for x in _merge_logs(existing, latest)] == [("a", "u9"), ("x", "u2"), ("c", "u3")]
-    assert _merge_logs(existing, []) == existing
+    assert [(x.name, x.uri) for x in merge_logs(existing, latest)] == [("a", "u9"), ("x", "u2"), ("c", "u3")]
+    assert merge_logs(existing, []) == existing
 
 
 def test_filter_logs_by_phase() -> None:
     logs = [log("pending", "1", ShowWhilePending=True), log("plain", "2"), log("live", "3", HideOnceFinished=True)]
-    assert [x.name for x in _filter_logs_by_phase(logs, TaskPhase.QUEUED)] == ["pending"]
-    assert [x.name for x in _filter_logs_by_phase(logs, TaskPhase.RUNNING)] == ["pending", "plain", "live"]
-    assert [x.name for x in _filter_logs_by_phase(logs, TaskPhase.SUCCEEDED)] == ["pending", "plain"]
+    assert [x.name for x in filter_logs_by_phase(logs, TaskPhase.QUEUED)] == ["pending"]
+    assert [x.name for x in filter_logs_by_phase(logs, TaskPhase.RUNNING)] == ["pending", "plain", "live"]
+    assert [x.name for x in filter_logs_by_phase(logs, TaskPhase.SUCCEEDED)] == ["pending", "plain"]
 
 
 def test_merge_external_resources_by_index_and_retry_sorted() -> None:
     def r(i: int, a: int, phase: int, **kw: Any) -> ev.ExternalResourceInfo:
         return ev.ExternalResourceInfo(index=i, retry_attempt=a, phase=phase, **kw)
 
-    merged = _merge_external_resources(
+    merged = merge_external_resources(
         [r(0, 0, TaskPhase.RUNNING, cache_status=2, external_id="x")],
         [r(1, 0, TaskPhase.RUNNING), r(0, 0, TaskPhase.SUCCEEDED), r(0, 1, TaskPhase.QUEUED)],
     )
@@ -164,7 +216,52 @@ def test_merge_custom_info_is_a_json_merge_patch() -> None:
     old, new = struct_pb2.Struct(), struct_pb2.Struct()
     old.update({"a": 1, "keep": {"x": 1, "y": 2}})
     new.update({"a": 2, "keep": {"y": None}, "b": "n"})
-    assert json_format.MessageToDict(_merge_custom(old, new)) == {"a": 2, "keep": {"x": 1}, "b": "n"}
+    assert json_format.MessageToDict(merge_custom(old, new)) == {"a": 2, "keep": {"x": 1}, "b": "n"}
+
+
+def test_merge_metadata_overwrites_only_what_the_event_sets() -> None:
+    closure = task_execution_pb2.TaskExecutionClosure()
+    first = ev.TaskExecutionMetadata(
+        generated_name="g1",
+        plugin_identifier="k8s-array",
+        instance_class=ev.TaskExecutionMetadata.INTERRUPTIBLE,
+        resource_pool_info=[ev.ResourcePoolInfo(namespace="a")],
+        external_resources=[ev.ExternalResourceInfo(index=1), ev.ExternalResourceInfo(index=0)],
+    )
+    merge_metadata(closure, first)  # no metadata yet: taken whole
+    assert closure.metadata == first
+    merge_metadata(
+        closure,
+        ev.TaskExecutionMetadata(
+            resource_pool_info=[ev.ResourcePoolInfo(namespace="b")],
+            external_resources=[ev.ExternalResourceInfo(index=2)],
+        ),
+    )
+    md = closure.metadata
+    assert (md.generated_name, md.plugin_identifier) == ("g1", "k8s-array")  # empty strings do not overwrite
+    assert md.instance_class == ev.TaskExecutionMetadata.INTERRUPTIBLE  # DEFAULT does not overwrite
+    assert [p.namespace for p in md.resource_pool_info] == ["b"]  # replaced
+    assert [r.index for r in md.external_resources] == [0, 1, 2]  # merged, sorted
+
+
+def test_merge_reasons() -> None:
+    def reason(t: int, text: str) -> ev.EventReason:
+        return ev.EventReason(reason=text, occurred_at=ts(t))
+
+    closure = task_execution_pb2.TaskExecutionClosure()
+    merge_reasons(closure, ev.TaskExecutionEvent(reasons=[reason(0, "queued"), reason(1, "pulling")]))
+    merge_reasons(closure, ev.TaskExecutionEvent(reason="pulling", occurred_at=ts(2)))  # same as current: no entry
+    merge_reasons(closure, ev.TaskExecutionEvent(reason="running", occurred_at=ts(3)))
+    merge_reasons(closure, ev.TaskExecutionEvent())  # nothing to add
+    assert [(r.message, r.occurred_at.seconds - ts(0).seconds) for r in closure.reasons] == [
+        ("queued", 0),
+        ("pulling", 1),
+        ("running", 3),
+    ]
+    assert closure.reason == "running"
+    fresh = task_execution_pb2.TaskExecutionClosure()
+    merge_reasons(fresh, ev.TaskExecutionEvent(reason="queued", occurred_at=ts(0)))  # a first event's lone reason
+    assert ([r.message for r in fresh.reasons], fresh.reason) == (["queued"], "queued")
 
 
 def test_literal_matches_type() -> None:
