@@ -1,4 +1,4 @@
-"""Display: rows, the widget and its comm protocol, value encoding, text/HTML renderings, ``wait()``.
+"""Display: the widget and its comm protocol, value encoding, text/HTML renderings, ``wait()``.
 
 The top layer: imports ``live``, ``objects`` and ``admin``; static/ holds the view (plain ES module + CSS).
 """

@@ -1,9 +1,9 @@
 """Static renderings of an execution's state: a text tree (``text/plain``, terminals) and an HTML snapshot.
 
-Both read only the plain data of an :class:`~flyteexec_widget.model.ExecutionModel` (``header``, ``counts``,
-``sync_status`` and the node rows, see docs/architecture.md), so they can be tested with exact strings and carry
-nothing but what the widget shows. Server text is untrusted: the HTML escapes all of it with ``html.escape`` and
-links only http(s) URLs.
+Both read only the plain data of an :class:`~flyteexec_widget.live.model.ExecutionModel` (``header``, ``counts``,
+``sync_status`` and the node rows, whose schema is :mod:`~flyteexec_widget.live.rows`), so they can be tested with
+exact strings and carry nothing but what the widget shows. Server text is untrusted: the HTML escapes all of it
+with ``html.escape`` and links only what :func:`~flyteexec_widget.live.rows.safe_url` lets through.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
+from ..live.rows import safe_url
 from ..objects import phases
 
 __all__ = [
@@ -26,7 +26,6 @@ __all__ = [
     "ordered_rows",
     "render_html",
     "render_text",
-    "safe_url",
     "text_tree",
 ]
 
@@ -53,20 +52,6 @@ class ExecutionState(Protocol):
 
     @property
     def rows(self) -> Mapping[str, Row]: ...
-
-
-def safe_url(url: Any) -> str | None:
-    """``url`` if it is an absolute http(s) URL with a host, else ``None`` (``javascript:``, ``data:``, relative)."""
-    if not isinstance(url, str):
-        return None
-    u = url.strip()
-    try:
-        parts = urlsplit(u)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    return u
 
 
 def fmt_duration(seconds: float | None) -> str:

@@ -36,9 +36,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 import anywidget
 import traitlets
 
+from ..live.rows import Row, safe_url
 from ..objects import phases
 from ..objects.literals import BlobRef, LiteralError, OffloadedRef, StructuredDatasetRef, UnknownLiteral, describe_type
-from .render import ExecutionState, render_html, render_text, safe_url
+from .render import ExecutionState, render_html, render_text
 
 if TYPE_CHECKING:
     from ..objects.executions import FlyteWorkflowExecution
@@ -77,11 +78,9 @@ class ModelLike(ExecutionState, Protocol):
     def rows_version(self) -> int: ...
 
     @property
-    def rows(self) -> Mapping[str, dict[str, Any]]: ...
+    def rows(self) -> Mapping[str, Row]: ...
 
-    def on_rows_change(
-        self, callback: Callable[[int, list[dict[str, Any]], list[str]], None]
-    ) -> Callable[[], None]: ...
+    def on_rows_change(self, callback: Callable[[int, list[Row], list[str]], None]) -> Callable[[], None]: ...
 
     def node(self, key: str) -> Any: ...
 
@@ -513,7 +512,7 @@ class ExecutionWidget(anywidget.AnyWidget):
         if change["name"] == "sync_status" and change["new"].get("state") == "done":
             self._publish_final()  # the watch saw the terminal state and synced once more: rows are final
 
-    def _rows_snapshot(self) -> tuple[int, list[dict[str, Any]]]:
+    def _rows_snapshot(self) -> tuple[int, list[Row]]:
         snapshot = getattr(self._model, "snapshot", None)
         if callable(snapshot):  # atomic (version, rows) when the model offers it
             version, rows = snapshot()
@@ -540,7 +539,7 @@ class ExecutionWidget(anywidget.AnyWidget):
                 self._baseline = {r["key"]: r for r in rows}
                 self._baseline_version = int(version)
 
-    def _on_rows_change(self, version: int, changed: list[dict[str, Any]], removed: list[str]) -> None:
+    def _on_rows_change(self, version: int, changed: list[Row], removed: list[str]) -> None:
         # Called by the sync thread with the model's lock held. Only our innermost baseline lock is taken here (a
         # snapshot request takes the model's lock on the kernel thread); the view orders messages by version
         # (it buffers patches until its snapshot, then drops older ones).
@@ -698,7 +697,7 @@ class ExecutionWidget(anywidget.AnyWidget):
             raise RequestError("the server returned no http(s) link to the deck")
         return {"url": urls[0]}
 
-    def _gate(self, request: Mapping[str, Any], kinds: tuple[str, ...]) -> tuple[Any, str, dict[str, Any]]:
+    def _gate(self, request: Mapping[str, Any], kinds: tuple[str, ...]) -> tuple[Any, str, Mapping[str, Any]]:
         key = request.get("key")
         if not isinstance(key, str) or key not in self._model.rows:
             raise RequestError(f"no node {key!r} in this execution")

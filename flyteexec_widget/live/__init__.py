@@ -1,4 +1,4 @@
-"""Live sync: the incremental sync engine, the plain-JSON model of one execution and the scheduler thread.
+"""Live sync: the incremental sync engine, the rows (schema and conversion), the model of one execution, the scheduler.
 
 Imports ``objects`` and ``admin``; nothing here draws anything.
 """

@@ -1,9 +1,9 @@
 """ExecutionModel: the observable, plain-JSON state of one execution (header, counts, node rows, sync status).
 
-The sync layer feeds it the wrapper tree after each sync (:meth:`ExecutionModel.update_from`); the model turns it
-into rows (the schema is in docs/architecture.md), compares them with the previous ones and publishes only what
-changed as ``(version, changed_rows, removed_keys)``, so a view patches instead of redrawing. No protobuf object
-ever reaches a trait or a row: the proto-to-JSON conversion lives in ``tree.py``.
+The sync layer feeds it the wrapper tree after each sync (:meth:`ExecutionModel.update_from`); the model has it
+turned into rows and a header (:mod:`~flyteexec_widget.live.rows`: the schema and the conversion), compares the rows
+with the previous ones and publishes only what changed as ``(version, changed_rows, removed_keys)``, so a view
+patches instead of redrawing. It also holds the sync status the scheduler reports.
 
 Thread use: the sync thread writes, views read. Every write happens inside :meth:`ExecutionModel.batch`, which
 holds the model's lock, holds trait notifications until the end, and enters every context registered with
@@ -24,23 +24,19 @@ from typing import Any
 
 import traitlets
 
-from ..live import sync as tree
+from ..objects.executions import FlyteNodeExecution, FlyteWorkflowExecution
+from .rows import Row, RowBuilder, header_of
 
-__all__ = ["ExecutionModel", "Row", "RowsCallback", "models_for"]
+__all__ = ["ExecutionModel", "RowsCallback", "models_for"]
 
 log = logging.getLogger(__name__)
 
-Row = dict[str, Any]
 RowsCallback = Callable[[int, list[Row], list[str]], None]
 
 SYNC_STATES = ("live", "reconnecting", "done", "stopped", "error")
 
 _ALL_MODELS: weakref.WeakSet[ExecutionModel] = weakref.WeakSet()
 _ALL_LOCK = threading.Lock()
-
-
-def _now_iso() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _iso(value: _dt.datetime | None) -> str | None:
@@ -54,9 +50,9 @@ def _iso(value: _dt.datetime | None) -> str | None:
 class ExecutionModel(traitlets.HasTraits):
     """Observable state of one workflow execution, in plain JSON-able values.
 
-    Traits: ``header`` (project, domain, name, workflow, phase, label, color, terminal, created_at, started_at,
-    duration_s, url, error), ``counts`` (phase name -> number of rows), ``rows_version`` and ``sync_status``
-    (state: live|reconnecting|done|stopped|error, last_synced_at, attempt, next_retry_at, last_error).
+    Traits: ``header`` (a :class:`~flyteexec_widget.live.rows.Header`), ``counts`` (phase name -> number of rows),
+    ``rows_version`` and ``sync_status`` (state: live|reconnecting|done|stopped|error, last_synced_at, attempt,
+    next_retry_at, last_error).
     Rows: :attr:`rows`, :meth:`on_rows_change`, :meth:`node`.
     """
 
@@ -65,19 +61,18 @@ class ExecutionModel(traitlets.HasTraits):
     rows_version = traitlets.Int(0)
     sync_status = traitlets.Dict()
 
-    def __init__(self, execution: Any | None = None, **kwargs: Any) -> None:
+    def __init__(self, execution: FlyteWorkflowExecution | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._lock = threading.RLock()
         self._batch_depth = 0
         self._rows: dict[str, Row] = {}
-        self._nodes: dict[str, Any] = {}
-        # key -> (id of wrapper, its _fx_version, fields from tree.node_fields): skip rebuilding unchanged rows.
-        self._field_cache: dict[str, tuple[int, int, Any]] = {}
-        self._tree_version: int | None = None  # the execution's _fx_tree_version at the last build
+        self._nodes: dict[str, FlyteNodeExecution] = {}
+        self._builder = RowBuilder()
+        self._tree_version = 0  # the execution's _fx_tree_version at the last build (0: never synced)
         self._subscribers: list[RowsCallback] = []
         self._batch_hooks: list[Callable[[], ContextManager[Any]]] = []
         self.shown = False
-        self.execution: Any | None = None
+        self.execution: FlyteWorkflowExecution | None = None
         self.sync_status = {
             "state": "stopped",
             "last_synced_at": None,
@@ -97,7 +92,7 @@ class ExecutionModel(traitlets.HasTraits):
         """The current rows, key -> row, in tree order (a read-only view; rows must not be mutated)."""
         return MappingProxyType(self._rows)
 
-    def node(self, key: str) -> Any:
+    def node(self, key: str) -> FlyteNodeExecution:
         """The wrapper behind a row: a FlyteNodeExecution (an array subtask row gives its array node's wrapper)."""
         try:
             return self._nodes[key]
@@ -169,25 +164,27 @@ class ExecutionModel(traitlets.HasTraits):
 
     # ---- writing -------------------------------------------------------------------------------------------------
 
-    def update_from(self, execution: Any) -> int:
+    def update_from(self, execution: FlyteWorkflowExecution) -> int:
         """Rebuild header, counts and rows from a synced wrapper tree; publish changed rows. Returns the version."""
         with self._lock:
-            tree_version = getattr(execution, "_fx_tree_version", None)
-            if tree_version is not None and execution is self.execution and tree_version == self._tree_version:
+            tree_version = execution._fx_tree_version
+            if tree_version and execution is self.execution and tree_version == self._tree_version:
                 rows, nodes = self._rows, self._nodes  # the sync changed nothing below the header
             else:
-                rows, nodes = self._build(execution)
+                rows, nodes = self._builder.build(execution)
             self._tree_version = tree_version
             return self._publish(execution, rows, nodes)
 
-    def _publish(self, execution: Any, rows: dict[str, Row], nodes: dict[str, Any]) -> int:
+    def _publish(
+        self, execution: FlyteWorkflowExecution, rows: dict[str, Row], nodes: dict[str, FlyteNodeExecution]
+    ) -> int:
         with self.batch():
             old = self._rows
             changed = [row for key, row in rows.items() if old.get(key) != row]
             removed = [key for key in old if key not in rows]
             self.execution = execution
             self._rows, self._nodes = rows, nodes
-            self.header = self._header(execution)
+            self.header = dict(header_of(execution))
             counts: dict[str, int] = {}
             for row in rows.values():
                 counts[row["phase"]] = counts.get(row["phase"], 0) + 1
@@ -223,102 +220,6 @@ class ExecutionModel(traitlets.HasTraits):
                 "next_retry_at": _iso(next_retry_at),
                 "last_error": last_error,
             }
-
-    # ---- building ------------------------------------------------------------------------------------------------
-
-    @staticmethod
-    def _header(execution: Any) -> dict[str, Any]:
-        header = tree.header_fields(execution.to_flyte_idl())
-        header["url"] = _url_of(execution)
-        return header
-
-    def _build(self, execution: Any) -> tuple[dict[str, Row], dict[str, Any]]:
-        rows: dict[str, Row] = {}
-        nodes: dict[str, Any] = {}
-        cache = self._field_cache
-        new_cache: dict[str, tuple[int, int, Any]] = {}
-
-        def cached(key: str, w: Any, build: Callable[[], Any]) -> Any:
-            """Reuse what was built for this wrapper at this ``_fx_version`` (the sync bumps it on change)."""
-            version = getattr(w, "_fx_version", None)
-            hit = cache.get(key)
-            if version is not None and hit is not None and hit[0] == id(w) and hit[1] == version:
-                new_cache[key] = hit
-                return hit[2]
-            value = build()
-            if version is not None:
-                new_cache[key] = (id(w), version, value)
-            return value
-
-        def tasks_of(w: Any) -> list[Any]:
-            return [t.to_flyte_idl() for t in (w._task_executions or [])]
-
-        def fields_of(key: str, w: Any) -> dict[str, Any]:
-            built: dict[str, Any] = cached(key, w, lambda: tree.node_fields(w.to_flyte_idl(), tasks_of(w), _info_of(w)))
-            return built
-
-        def subtasks_of(key: str, w: Any, name: str) -> list[tuple[int, dict[str, Any]]]:
-            built: list[tuple[int, dict[str, Any]]] = cached(
-                key + "[]", w, lambda: tree.subtask_fields(w.to_flyte_idl(), tasks_of(w), name)
-            )
-            return built
-
-        def walk(children: Mapping[str, Any] | None, parent: str, prefix: str, depth: int) -> None:
-            for node_id, w in (children or {}).items():
-                info = _info_of(w)
-                if info is not None and info.kind == "subtask" and info.index is not None and parent:
-                    key = f"{parent}[{info.index}]"
-                else:
-                    key = prefix + node_id
-                f = fields_of(key, w)
-                subs = getattr(w, "_subworkflow_node_executions", None) or {}
-                child_execs = list(getattr(w, "_workflow_executions", None) or [])
-                subtask_rows: list[tuple[int, dict[str, Any]]] = []
-                if f["kind"] == "array" and not subs:
-                    subtask_rows = subtasks_of(key, w, f["name"])
-                child = None
-                if child_execs:
-                    ce = child_execs[-1]
-                    child = {"name": ce.to_flyte_idl().id.name, "url": _url_of(ce)}
-                has_children = bool(subs or subtask_rows or any(_node_map(ce) for ce in child_execs))
-                rows[key] = {
-                    "key": key,
-                    "parent": parent,
-                    "depth": depth,
-                    **f,
-                    "child": child,
-                    "has_children": has_children,
-                }
-                nodes[key] = w
-                for index, sf in subtask_rows:
-                    skey = f"{key}[{index}]"
-                    rows[skey] = {"key": skey, "parent": key, "depth": depth + 1, **sf, "child": None}
-                    rows[skey]["has_children"] = False
-                    nodes[skey] = w
-                walk(subs, key, key + "/", depth + 1)
-                for ce in child_execs:
-                    walk(_node_map(ce), key, f"{key}>{ce.to_flyte_idl().id.name}/", depth + 1)
-
-        walk(_node_map(execution), "", "", 0)
-        self._field_cache = new_cache
-        return rows, nodes
-
-
-def _node_map(execution: Any) -> Mapping[str, Any]:
-    return getattr(execution, "_node_executions", None) or {}
-
-
-def _info_of(wrapper: Any) -> tree.TemplateInfo | None:
-    info = getattr(wrapper, "_template_info", None)
-    return info if isinstance(info, tree.TemplateInfo) else None
-
-
-def _url_of(execution: Any) -> str | None:
-    try:
-        url = execution.execution_url
-    except Exception:  # a wrapper without a remote, or a remote without a console endpoint
-        return None
-    return url if isinstance(url, str) and tree.safe_link(url) else None
 
 
 def models_for(execution_key: str) -> list[ExecutionModel]:

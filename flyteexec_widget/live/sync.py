@@ -19,10 +19,11 @@ change:
 
 Every round of a refresh sends all independent calls at once on ``remote.executor`` and handles the answers on
 the calling thread, so a refresh costs about (tree depth) x (round-trip time). Workflow templates (kinds, names,
-gates, interfaces) are fetched once per workflow id and remote and cached.
+gates, interfaces) are fetched once per workflow id and remote and cached; what they say about each node is set on
+its wrapper as a :class:`~flyteexec_widget.objects.templates.TemplateInfo` (``_template_info``).
 
-The proto-to-plain-JSON conversion of rows (:func:`node_fields`, :func:`subtask_fields`, :func:`header_fields`)
-also lives here, so ``model.py`` never touches a protobuf.
+Every change the sync makes to a node wrapper bumps its ``_fx_version``, and any change in a tree bumps the root's
+``_fx_tree_version``: :mod:`~flyteexec_widget.live.rows` rebuilds only what moved.
 """
 
 from __future__ import annotations
@@ -32,51 +33,27 @@ import logging
 import re
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import urlsplit
+from typing import Any, Protocol
 
 from flyteidl.admin import execution_pb2 as admin_execution_pb2
 from flyteidl.admin import node_execution_pb2, task_execution_pb2, workflow_pb2
-from flyteidl.core import execution_pb2, identifier_pb2, interface_pb2, types_pb2
+from flyteidl.core import identifier_pb2, interface_pb2, types_pb2
 from flyteidl.core import workflow_pb2 as core_workflow_pb2
 from google.protobuf import timestamp_pb2
 
+from ..admin.client import AdminClient
 from ..admin.errors import AuthenticationError, NotFoundError, PermissionDeniedError, RpcFailure
 from ..objects.executions import FlyteNodeExecution, FlyteTaskExecution, FlyteWorkflowExecution
-from ..objects.phases import (
-    CACHE_LABELS,
-    PAUSED_STYLE,
-    CacheStatus,
-    NodePhase,
-    is_terminal,
-    phase_name,
-    style,
-)
+from ..objects.phases import is_terminal
+from ..objects.templates import TemplateInfo, node_kind
 
-if TYPE_CHECKING:
-    from concurrent.futures import Executor
-
-    from ..admin.client import AdminClient
-
-__all__ = [
-    "NodeKind",
-    "TemplateInfo",
-    "TreeSync",
-    "header_fields",
-    "is_start_or_end",
-    "node_fields",
-    "subtask_fields",
-    "sync_execution",
-    "tree_for",
-]
+__all__ = ["TreeSync", "is_start_or_end", "rpc_error_summary", "sync_execution", "tree_for"]
 
 log = logging.getLogger(__name__)
-
-NodeKind = str  # "task" | "subworkflow" | "dynamic" | "branch" | "launch_plan" | "gate" | "array" | "subtask"
 
 START_NODE_ID = "start-node"
 END_NODE_ID = "end-node"
@@ -101,9 +78,6 @@ ATTEMPTS_BUDGET = 50
 
 #: Array subtask node ids with event version 1 end in "-n<index>".
 _SUBTASK_ID = re.compile(r"-n(\d+)$")
-
-#: Error messages in list responses are trimmed to this many bytes by FlyteAdmin.
-_LIST_ERROR_TRIM_BYTES = 100
 
 
 class _RemoteLike(Protocol):
@@ -130,18 +104,6 @@ class _RemoteLike(Protocol):
 # --------------------------------------------------------------------------------------------------------------
 # Templates: what each node is (kind, display name, gate, interface), from the compiled workflow
 # --------------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TemplateInfo:
-    """What the sync knows about a node beyond its NodeExecution: set on each node wrapper as ``_template_info``."""
-
-    kind: NodeKind
-    name: str
-    #: {"kind": "approve"|"signal"|"sleep", "signal_id": str, "type": str} for gate nodes, else None.
-    gate: Mapping[str, str] | None = None
-    #: For an array subtask that is a child node (event version 1): its index, used in the row key.
-    index: int | None = None
 
 
 def _id_key(ident: identifier_pb2.Identifier) -> tuple[int, str, str, str, str]:
@@ -186,46 +148,6 @@ def _branch_nodes(branch: core_workflow_pb2.BranchNode) -> dict[str, core_workfl
     if if_else.HasField("else_node"):
         nodes.append(if_else.else_node)
     return {n.id: n for n in nodes if n.id}
-
-
-def type_label(lt: types_pb2.LiteralType) -> str:
-    """A short Python-ish name of a literal type, for gate prompts: ``bool``, ``int``, ``list[str]``."""
-    which = lt.WhichOneof("type")
-    if which == "simple":
-        return {
-            types_pb2.NONE: "none",
-            types_pb2.INTEGER: "int",
-            types_pb2.FLOAT: "float",
-            types_pb2.STRING: "str",
-            types_pb2.BOOLEAN: "bool",
-            types_pb2.DATETIME: "datetime",
-            types_pb2.DURATION: "timedelta",
-            types_pb2.BINARY: "bytes",
-            types_pb2.ERROR: "error",
-            types_pb2.STRUCT: "dict",
-        }.get(lt.simple, "unknown")
-    if which == "collection_type":
-        return f"list[{type_label(lt.collection_type)}]"
-    if which == "map_value_type":
-        return f"dict[str, {type_label(lt.map_value_type)}]"
-    if which == "enum_type":
-        return "enum"
-    if which == "blob":
-        return "file"
-    if which in ("schema", "structured_dataset_type"):
-        return "dataframe"
-    if which == "union_type":
-        return " | ".join(type_label(v) for v in lt.union_type.variants) or "union"
-    return which or "unknown"
-
-
-def _gate_info(gate: core_workflow_pb2.GateNode) -> dict[str, str]:
-    which = gate.WhichOneof("condition")
-    if which == "approve":
-        return {"kind": "approve", "signal_id": gate.approve.signal_id, "type": "bool"}
-    if which == "signal":
-        return {"kind": "signal", "signal_id": gate.signal.signal_id, "type": type_label(gate.signal.type)}
-    return {"kind": "sleep", "signal_id": "", "type": ""}
 
 
 def _list_interface(iface: interface_pb2.TypedInterface) -> interface_pb2.TypedInterface:
@@ -428,11 +350,13 @@ class TreeSync:
             st.terminal_before = st.terminal
         if self._dirty:  # the model rebuilds rows only when the tree version moved
             self._dirty = False
-            _bump(self.execution, "_fx_tree_version")
+            self.execution._fx_tree_version += 1
         return self.execution
 
-    def _bump(self, wrapper: Any) -> None:
-        _bump(wrapper)
+    def _bump(self, wrapper: FlyteNodeExecution) -> None:
+        """Mark a node wrapper as changed: its row is rebuilt (rows are cached per ``_fx_version``), and so is the
+        tree's (the whole tree's rows are reused while the root's ``_fx_tree_version`` stays)."""
+        wrapper._fx_version += 1
         self._dirty = True
 
     def _within_budget(self, jobs: list[_Job]) -> list[_Job]:
@@ -753,16 +677,7 @@ class TreeSync:
             if lp.resource_type == identifier_pb2.TASK:
                 return TemplateInfo("task", _short(lp.name) or spec_id), self._cache.task_interfaces.get(_id_key(lp))
         if tmpl is None:
-            if meta.is_array:
-                kind = "array"
-            elif meta.is_dynamic:
-                kind = "dynamic"
-            elif proto.closure.HasField("workflow_node_metadata"):
-                kind = "launch_plan"
-            elif meta.is_parent_node:
-                kind = "subworkflow"
-            else:
-                kind = "task"
+            kind = node_kind(proto)
             iface = None
             if node.tasks and kind in ("task", "dynamic", "array"):  # e.g. inside a dynamic node
                 task_key = _id_key(node.tasks[-1].id.task_id)
@@ -791,7 +706,7 @@ class TreeSync:
         if tmpl.HasField("branch_node"):
             return TemplateInfo("branch", tmpl.metadata.name or spec_id), None
         if tmpl.HasField("gate_node"):
-            return TemplateInfo("gate", tmpl.metadata.name or spec_id, _gate_info(tmpl.gate_node)), None
+            return TemplateInfo("gate", tmpl.metadata.name or spec_id, tmpl.gate_node), None
         if tmpl.HasField("array_node"):
             sub_node = tmpl.array_node.node
             iface = None
@@ -820,8 +735,8 @@ class TreeSync:
         for node_id, node in scope.nodes.items():
             w = node.wrapper
             info, iface = self._info(node)
-            if getattr(w, "_template_info", None) != info:
-                w._template_info = info  # type: ignore[attr-defined]
+            if w._template_info != info:
+                w._template_info = info
                 self._bump(w)
             w._task_executions = [node.task_wrappers[t.id.retry_attempt] for t in node.tasks]
             if node.children is not None:
@@ -832,12 +747,6 @@ class TreeSync:
                 w._interface = iface
             out[node_id] = w
         return out
-
-
-def _bump(wrapper: Any, attr: str = "_fx_version") -> None:
-    """Mark a wrapper as changed, so the model rebuilds its row (rows are cached per ``_fx_version``; a whole
-    tree's rows are reused while the root's ``_fx_tree_version`` stays)."""
-    setattr(wrapper, attr, getattr(wrapper, attr, 0) + 1)
 
 
 def sync_execution(
@@ -862,211 +771,11 @@ def tree_for(remote: AdminClient | _RemoteLike, execution: FlyteWorkflowExecutio
     one at a time, each incrementally, instead of fighting over the wrappers.
     """
     with _TREE_FOR_LOCK:
-        tree: TreeSync | None = getattr(execution, "_tree_sync", None)
-        if tree is None or tree.remote is not remote:
+        tree = execution._tree_sync
+        if not isinstance(tree, TreeSync) or tree.remote is not remote:
             tree = TreeSync(remote, execution)
-            execution._tree_sync = tree  # type: ignore[attr-defined]
+            execution._tree_sync = tree
         return tree
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Plain JSON for rows and header (model.py builds rows from these; no protobuf leaves this module)
-# --------------------------------------------------------------------------------------------------------------
-
-
-def _iso(ts: timestamp_pb2.Timestamp) -> str:
-    dt = ts.ToDatetime(tzinfo=_dt.timezone.utc)
-    return dt.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _ts(msg: Any, name: str) -> str | None:
-    return _iso(getattr(msg, name)) if msg.HasField(name) else None
-
-
-def _seconds(msg: Any, name: str) -> float | None:
-    if not msg.HasField(name):
-        return None
-    d = getattr(msg, name)
-    return float(d.seconds) + float(d.nanos) / 1e9
-
-
-def _queued(closure: Any) -> float | None:
-    if not (closure.HasField("started_at") and closure.HasField("created_at")):
-        return None
-    s, c = closure.started_at, closure.created_at
-    return max(0.0, float(s.seconds - c.seconds) + float(s.nanos - c.nanos) / 1e9)
-
-
-def _error(err: execution_pb2.ExecutionError, *, from_list: bool) -> dict[str, Any]:
-    message = err.message
-    return {
-        "kind": execution_pb2.ExecutionError.ErrorKind.Name(err.kind),
-        "code": err.code,
-        "message": message,
-        "trimmed": from_list and len(message.encode()) >= _LIST_ERROR_TRIM_BYTES,
-    }
-
-
-def safe_link(uri: str) -> bool:
-    """Only http(s) links with a host reach the page (a ``javascript:`` log link would run on click)."""
-    try:
-        parts = urlsplit(uri)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
-
-
-def _logs(logs: Iterable[execution_pb2.TaskLog], attempt: int) -> list[dict[str, Any]]:
-    return [{"name": lg.name, "uri": lg.uri, "attempt": attempt} for lg in logs if safe_link(lg.uri)]
-
-
-def _cache_label(status: int) -> str:
-    try:
-        return CACHE_LABELS[CacheStatus(status)]
-    except ValueError:
-        return f"cache status {int(status)}"
-
-
-def _latest_subtasks(
-    tasks: Sequence[task_execution_pb2.TaskExecution],
-) -> dict[int, Any]:
-    """The latest retry per subtask index over every attempt of an array node (event version 0)."""
-    latest: dict[int, tuple[tuple[int, int], Any]] = {}
-    for t in tasks:
-        for res in t.closure.metadata.external_resources:
-            rank = (t.id.retry_attempt, res.retry_attempt)
-            cur = latest.get(res.index)
-            if cur is None or rank >= cur[0]:
-                latest[res.index] = (rank, res)
-    return {i: r for i, (_, r) in sorted(latest.items())}
-
-
-def node_fields(
-    proto: node_execution_pb2.NodeExecution,
-    tasks: Sequence[task_execution_pb2.TaskExecution],
-    info: TemplateInfo | None,
-) -> dict[str, Any]:
-    """A node's row fields (all but key, parent, depth, has_children, child), as plain JSON."""
-    closure, meta = proto.closure, proto.metadata
-    if info is None:
-        kind = (
-            "array"
-            if meta.is_array
-            else "dynamic"
-            if meta.is_dynamic
-            else "launch_plan"
-            if closure.HasField("workflow_node_metadata")
-            else "subworkflow"
-            if meta.is_parent_node
-            else "task"
-        )
-        info = TemplateInfo(kind, meta.spec_node_id or proto.id.node_id)
-    phase = int(closure.phase)
-    st = PAUSED_STYLE if info.kind == "gate" and phase == NodePhase.RUNNING else style("node", phase)
-    logs: list[dict[str, Any]] = []
-    for t in tasks:
-        logs.extend(_logs(t.closure.logs, t.id.retry_attempt))
-    # Both node and task errors come from list responses, which FlyteAdmin trims to 100 bytes: a message that
-    # long is flagged, and the view fetches the whole one (GetNodeExecution) when asked.
-    error = None
-    if closure.HasField("error"):
-        error = _error(closure.error, from_list=True)
-    elif is_terminal("node", phase) and tasks and tasks[-1].closure.HasField("error"):
-        error = _error(tasks[-1].closure.error, from_list=True)
-    subtasks = None
-    if meta.is_array and tasks:
-        latest = _latest_subtasks(tasks)
-        if latest:
-            counts: dict[str, int] = {}
-            for res in latest.values():
-                name = phase_name("task", res.phase)
-                counts[name] = counts.get(name, 0) + 1
-            subtasks = {"total": len(latest), "counts": counts}
-    return {
-        "node_id": proto.id.node_id,
-        "name": info.name,
-        "kind": info.kind,
-        "phase": phase_name("node", phase),
-        "label": st.label,
-        "color": st.color,
-        "terminal": st.terminal,
-        "created_at": _ts(closure, "created_at"),
-        "started_at": _ts(closure, "started_at"),
-        "duration_s": _seconds(closure, "duration"),
-        "queued_s": _queued(closure),
-        "attempts": len(tasks),
-        "cache": _cache_label(closure.task_node_metadata.cache_status)
-        if closure.HasField("task_node_metadata")
-        else "",
-        "logs": logs,
-        "error": error,
-        "subtasks": subtasks,
-        "gate": dict(info.gate) if info.gate is not None and phase == NodePhase.RUNNING else None,
-        "deck": bool(closure.deck_uri),
-    }
-
-
-def subtask_fields(
-    proto: node_execution_pb2.NodeExecution, tasks: Sequence[task_execution_pb2.TaskExecution], name: str
-) -> list[tuple[int, dict[str, Any]]]:
-    """Rows (index, fields) of an array node's subtasks, from its task executions' external resources."""
-    out: list[tuple[int, dict[str, Any]]] = []
-    for index, res in _latest_subtasks(tasks).items():
-        st = style("task", res.phase)
-        out.append(
-            (
-                index,
-                {
-                    "node_id": res.external_id or f"{proto.id.node_id}[{index}]",
-                    "name": f"{name}[{index}]",
-                    "kind": "subtask",
-                    "phase": phase_name("task", res.phase),
-                    "label": st.label,
-                    "color": st.color,
-                    "terminal": st.terminal,
-                    "created_at": None,
-                    "started_at": None,
-                    "duration_s": None,
-                    "queued_s": None,
-                    "attempts": res.retry_attempt + 1,
-                    "cache": _cache_label(res.cache_status),
-                    "logs": _logs(res.logs, res.retry_attempt),
-                    "error": None,
-                    "subtasks": None,
-                    "gate": None,
-                    "deck": False,
-                },
-            )
-        )
-    return out
-
-
-def header_fields(proto: admin_execution_pb2.Execution) -> dict[str, Any]:
-    """The execution header (all but url), as plain JSON."""
-    closure = proto.closure
-    phase = int(closure.phase)
-    st = style("workflow", phase)
-    error: dict[str, Any] | None = None
-    if closure.HasField("error"):
-        error = _error(closure.error, from_list=False)
-    elif closure.HasField("abort_metadata") or closure.abort_cause:
-        cause = closure.abort_metadata.cause or closure.abort_cause
-        error = {"kind": "ABORTED", "code": "", "message": cause, "trimmed": False}
-    workflow = closure.workflow_id.name or proto.spec.launch_plan.name
-    return {
-        "project": proto.id.project,
-        "domain": proto.id.domain,
-        "name": proto.id.name,
-        "workflow": workflow,
-        "phase": phase_name("workflow", phase),
-        "label": st.label,
-        "color": st.color,
-        "terminal": st.terminal,
-        "created_at": _ts(closure, "created_at"),
-        "started_at": _ts(closure, "started_at"),
-        "duration_s": _seconds(closure, "duration"),
-        "error": error,
-    }
 
 
 def rpc_error_summary(exc: BaseException) -> str:

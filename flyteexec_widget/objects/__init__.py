@@ -1,4 +1,5 @@
 """Execution objects: flytekit's ``flytekit.remote.executions`` API over flyteidl protobufs.
 
-Wrappers, attribute access over protobufs, literal conversion and the phase table. Imports only ``admin``.
+Wrappers, attribute access over protobufs, literal conversion, the phase table and what a node's template says
+(kind, name, gate). Imports only ``admin``.
 """

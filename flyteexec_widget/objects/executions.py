@@ -8,8 +8,10 @@ attribute names. ``inputs`` / ``outputs`` are fetched lazily through the ``remot
 
 The wrappers never talk to the network themselves: they call ``remote.get_execution_data``,
 ``get_node_execution_data``, ``get_task_execution_data``, ``get_workflow``, ``get_launch_plan``, ``get_task``,
-``sync_execution`` and ``generate_console_url``. The sync layer (``tree.py``) fills the child links
-(``_node_executions``, ``_task_executions``, ...) and replaces the message through ``_update(proto)``.
+``sync_execution`` and ``generate_console_url``. The sync engine (:mod:`~flyteexec_widget.live.sync`) fills the
+child links (``_node_executions``, ``_task_executions``, ...), replaces the message through ``_update(proto)``, sets
+each node's ``_template_info`` and counts changes in ``_fx_version`` / ``_fx_tree_version`` (the rows are cached
+per version).
 
 Differences from flytekit, on purpose (each is also noted where it happens):
 
@@ -40,6 +42,7 @@ from google.protobuf.message import Message
 from ..admin.errors import FlyteAssertion
 from . import phases
 from .protoview import ProtoView
+from .templates import TemplateInfo
 
 if TYPE_CHECKING:
     from .literals import LiteralsResolver
@@ -430,6 +433,13 @@ class FlyteWorkflowExecution(RemoteExecutionBase):
     _PHASES = phases.WorkflowPhase
     _DONE = phases.WORKFLOW_TERMINAL
 
+    #: Bumped by the sync whenever anything in the tree below changed (0: never synced); the rows of a whole tree
+    #: are reused while it stays.
+    _fx_tree_version: int = 0
+    #: The ``live.sync.TreeSync`` that refreshes this tree, kept here so every sync of this object shares it
+    #: (typed loosely: this module sits below ``live``).
+    _tree_sync: object = None
+
     def __init__(
         self, proto: execution_pb2.Execution, remote: Remote | None = None, type_hints: Mapping[str, type] | None = None
     ) -> None:
@@ -565,6 +575,12 @@ class FlyteNodeExecution(RemoteExecutionBase):
     _PROTO = node_execution_pb2.NodeExecution
     _PHASES = phases.NodePhase
     _DONE = phases.FLYTEKIT_NODE_DONE
+
+    #: Kind, display name and gate from the compiled workflow, set by the sync (None: never wired by one).
+    _template_info: TemplateInfo | None = None
+    #: Bumped by the sync whenever this node, its attempts or its template info changed (0: never synced); its
+    #: row is rebuilt only then.
+    _fx_version: int = 0
 
     def __init__(
         self,

@@ -550,7 +550,7 @@ def test_repeated_sync_calls_share_one_incremental_tree(sandbox: Sandbox, spy: S
     sandbox.advance(5)
     ex = fetch(spy, wf_id)
     assert ex.sync() is ex
-    assert tree_for(spy, ex) is ex._tree_sync  # type: ignore[attr-defined]
+    assert tree_for(spy, ex) is ex._tree_sync
     sandbox.run_until_done(wf_id)
     ex.sync()
     ex.sync()  # finished and fully fetched: nothing left to ask

@@ -11,12 +11,13 @@ from typing import Any
 import pytest
 from flyteidl.admin import execution_pb2 as admin_execution_pb2
 from flyteidl.admin import node_execution_pb2, task_execution_pb2
-from flyteidl.core import catalog_pb2, execution_pb2, identifier_pb2
+from flyteidl.core import catalog_pb2, execution_pb2, identifier_pb2, workflow_pb2
 from flyteidl.event import event_pb2
 
 from flyteexec_widget.live.model import ExecutionModel, models_for
-from flyteexec_widget.live.sync import TemplateInfo
+from flyteexec_widget.live.rows import ROW_FIELDS
 from flyteexec_widget.objects.executions import FlyteNodeExecution, FlyteTaskExecution, FlyteWorkflowExecution
+from flyteexec_widget.objects.templates import TemplateInfo
 
 WF_ID = identifier_pb2.WorkflowExecutionIdentifier(project="p", domain="d", name="abc")
 T0 = 1_700_000_000
@@ -52,8 +53,7 @@ def node(
     for k, v in meta.items():
         setattr(proto.metadata, k, v)
     w = FlyteNodeExecution(proto)
-    if info is not None:
-        w._template_info = info  # type: ignore[attr-defined]
+    w._template_info = info
     return w
 
 
@@ -89,7 +89,8 @@ def tree() -> FlyteWorkflowExecution:
     sub = node("n1", info=TemplateInfo("subworkflow", "sub"), is_parent_node=True)
     child = node("n1-0-n0", info=TemplateInfo("task", "prep"))
     sub._subworkflow_node_executions = {"n1-0-n0": child}
-    gate = node("n2", info=TemplateInfo("gate", "approve-me", {"kind": "approve", "signal_id": "ok", "type": "bool"}))
+    approve = workflow_pb2.GateNode(approve=workflow_pb2.ApproveCondition(signal_id="ok"))
+    gate = node("n2", info=TemplateInfo("gate", "approve-me", approve))
     set_nodes(ex, t, sub, gate)
     return ex
 
@@ -98,11 +99,7 @@ def test_rows_follow_the_schema_and_tree_order(tree: FlyteWorkflowExecution) -> 
     m = ExecutionModel(tree)
     assert list(m.rows) == ["n0", "n1", "n1/n1-0-n0", "n2"]
     r = m.rows["n0"]
-    assert set(r) == {
-        "key", "parent", "depth", "node_id", "name", "kind", "phase", "label", "color", "terminal", "created_at",
-        "started_at", "duration_s", "queued_s", "attempts", "cache", "logs", "error", "subtasks", "child", "gate",
-        "has_children", "deck",
-    }  # fmt: skip
+    assert tuple(r) == ROW_FIELDS
     assert (r["name"], r["kind"], r["phase"], r["terminal"], r["attempts"]) == ("train", "task", "SUCCEEDED", True, 2)
     assert r["started_at"] == "2023-11-14T22:13:24.000Z"
     assert (r["duration_s"], r["queued_s"]) == (7.0, 3.0)
@@ -166,12 +163,12 @@ def test_only_changed_rows_are_published(tree: FlyteWorkflowExecution) -> None:
 def test_a_wrapper_version_bump_rebuilds_its_row(tree: FlyteWorkflowExecution) -> None:
     m = ExecutionModel(tree)
     n0 = tree.node_executions["n0"]
-    n0._fx_version = 1  # type: ignore[attr-defined]
+    n0._fx_version = 1
     m.update_from(tree)
     n0.to_flyte_idl().closure.phase = execution_pb2.NodeExecution.FAILED
     m.update_from(tree)
     assert m.rows["n0"]["phase"] == "SUCCEEDED"  # same version: the cached row is kept (the sync bumps it)
-    n0._fx_version = 2  # type: ignore[attr-defined]
+    n0._fx_version = 2
     m.update_from(tree)
     assert m.rows["n0"]["phase"] == "FAILED"
 
@@ -340,13 +337,13 @@ def test_array_subtasks_as_child_nodes_are_keyed_by_index() -> None:
 
 def test_rows_are_reused_while_the_tree_version_stays(tree: FlyteWorkflowExecution) -> None:
     """The sync bumps ``_fx_tree_version`` on the root when anything below changed; otherwise rows are reused."""
-    tree._fx_tree_version = 1  # type: ignore[attr-defined]
+    tree._fx_tree_version = 1
     m = ExecutionModel(tree)
     tree.node_executions["n2"].to_flyte_idl().closure.phase = execution_pb2.NodeExecution.FAILED
     tree.to_flyte_idl().closure.phase = execution_pb2.WorkflowExecution.FAILED
     m.update_from(tree)
     assert m.rows["n2"]["phase"] == "RUNNING"  # same tree version: not rebuilt
     assert m.header["phase"] == "FAILED"  # the header always is
-    tree._fx_tree_version = 2  # type: ignore[attr-defined]
+    tree._fx_tree_version = 2
     m.update_from(tree)
     assert m.rows["n2"]["phase"] == "FAILED"

@@ -19,8 +19,8 @@ from flyteexec_widget.admin.errors import FlyteTimeout, NotFoundError
 from flyteexec_widget.display import waiting
 from flyteexec_widget.live.model import ExecutionModel
 from flyteexec_widget.live.scheduler import SyncScheduler
-from flyteexec_widget.live.sync import TemplateInfo
 from flyteexec_widget.objects.executions import FlyteNodeExecution, FlyteWorkflowExecution
+from flyteexec_widget.objects.templates import TemplateInfo
 
 RUNNING = execution_pb2.WorkflowExecution.RUNNING
 SUCCEEDED = execution_pb2.WorkflowExecution.SUCCEEDED
@@ -60,7 +60,7 @@ class ScriptTree:
             p.id.node_id = f"n{i}"
             p.closure.phase = phase
             w = FlyteNodeExecution(p)
-            w._template_info = TemplateInfo("task", f"t{i}")  # type: ignore[attr-defined]
+            w._template_info = TemplateInfo("task", f"t{i}")
             nodes[f"n{i}"] = w
         self.execution._node_executions = nodes
         return self.execution

@@ -24,6 +24,7 @@ from flyteidl.core import execution_pb2, identifier_pb2, literals_pb2
 
 from flyteexec_widget.display import widget
 from flyteexec_widget.display.widget import ExecutionWidget, resolve_path, value_tree
+from flyteexec_widget.live.rows import empty_row
 from flyteexec_widget.objects import phases
 from flyteexec_widget.objects.literals import BlobRef, LiteralError, LiteralsResolver, StructuredDatasetRef, to_literal
 
@@ -70,34 +71,22 @@ def updates(w: ExecutionWidget) -> list[dict[str, Any]]:
 
 
 def row(key: str, phase: str = "RUNNING", parent: str = "", **extra: Any) -> dict[str, Any]:
+    """A started task row by default; every field not named here is at its empty value."""
     st = phases.style("node", phases.NodePhase[phase])
-    base: dict[str, Any] = {
-        "key": key,
-        "parent": parent,
-        "depth": key.count("/"),
+    return {
+        **empty_row(key, parent, key.count("/")),
         "node_id": key.rsplit("/", 1)[-1],
         "name": f"task_{key}",
-        "kind": "task",
         "phase": phase,
         "label": st.label,
         "color": st.color,
         "terminal": st.terminal,
         "created_at": "2026-11-27T10:00:00Z",
         "started_at": "2026-11-27T10:00:01Z",
-        "duration_s": None,
         "queued_s": 1.0,
         "attempts": 1,
-        "cache": "",
-        "logs": [],
-        "error": None,
-        "subtasks": None,
-        "child": None,
-        "gate": None,
-        "has_children": False,
-        "deck": False,
+        **extra,
     }
-    base.update(extra)
-    return base
 
 
 class FakeNode:

@@ -1,0 +1,526 @@
+"""Rows: the plain-JSON schema of what a view shows, and the one place that turns execution wrappers into it.
+
+A synced wrapper tree (:mod:`~flyteexec_widget.live.sync` fills it) becomes one flat list of :class:`Row` s, one per
+node (array subtasks included), in tree order, plus the execution's :class:`Header`. The schema is defined here
+once, as ``TypedDict`` s; :mod:`~flyteexec_widget.live.model` publishes these rows, the view
+(``display/static/widget.js``) and the text/HTML renderings (``display/render.py``) read them. Adding a field means
+adding it here (its type, its value in :func:`_node_fields` / :func:`empty_fields`) and showing it there.
+
+Row keys are unique and stable: ``"<node id>"`` at the top level, ``"<parent key>/<child id>"`` below,
+``"<node key>[<index>]"`` for array subtasks, ``"<node key>><child execution name>/..."`` inside a child launch
+plan. No protobuf object reaches a row; server text is kept as sent (the view escapes it), but every link is
+checked by :func:`safe_url` first.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
+from typing import Any, TypedDict, TypeVar
+from urllib.parse import urlsplit
+
+from flyteidl.admin import execution_pb2 as admin_execution_pb2
+from flyteidl.admin import node_execution_pb2, task_execution_pb2
+from flyteidl.core import execution_pb2, types_pb2
+from flyteidl.core import workflow_pb2 as core_workflow_pb2
+from google.protobuf import timestamp_pb2
+
+from ..objects.executions import FlyteNodeExecution, FlyteWorkflowExecution
+from ..objects.phases import CACHE_LABELS, PAUSED_STYLE, CacheStatus, NodePhase, is_terminal, phase_name, style
+from ..objects.templates import NodeKind, TemplateInfo, node_kind
+
+__all__ = [
+    "HEADER_FIELDS",
+    "ROW_FIELDS",
+    "ChildLink",
+    "ErrorInfo",
+    "GateInfo",
+    "Header",
+    "LogLink",
+    "NodeFields",
+    "Row",
+    "RowBuilder",
+    "Subtasks",
+    "empty_fields",
+    "empty_row",
+    "header_of",
+    "safe_url",
+    "type_label",
+]
+
+# --------------------------------------------------------------------------------------------------------------
+# The schema
+# --------------------------------------------------------------------------------------------------------------
+
+
+class LogLink(TypedDict):
+    """A task log link (http(s) only: any other link is dropped)."""
+
+    name: str
+    uri: str
+    attempt: int  # the retry attempt it belongs to
+
+
+class ErrorInfo(TypedDict):
+    """An execution error. ``trimmed``: the message came from a list response, which FlyteAdmin cuts to 100 bytes
+    (the view then fetches the whole one)."""
+
+    kind: str  # ExecutionError.ErrorKind name ("USER", "SYSTEM", "UNKNOWN"), or "ABORTED" in a header
+    code: str
+    message: str
+    trimmed: bool
+
+
+class Subtasks(TypedDict):
+    """An array node's progress: the latest retry of each subtask index, counted per phase name."""
+
+    total: int
+    counts: dict[str, int]
+
+
+class GateInfo(TypedDict):
+    """What a running gate waits for; ``type`` is the signal's type (``bool`` for approve, ``""`` for sleep)."""
+
+    kind: str  # "approve" | "signal" | "sleep"
+    signal_id: str
+    type: str
+
+
+class ChildLink(TypedDict):
+    """The child execution a launch-plan node started."""
+
+    name: str
+    url: str | None
+
+
+class RowPlace(TypedDict):
+    """Where a row sits in the tree."""
+
+    key: str
+    parent: str  # the parent row's key, "" at the top level
+    depth: int  # 0 at the top level
+
+
+class NodeFields(TypedDict):
+    """What a node's own messages say (cached per wrapper ``_fx_version``)."""
+
+    node_id: str  # FlyteAdmin's unique node id
+    name: str  # display name: task or workflow short name, else the spec node id
+    kind: NodeKind
+    phase: str  # the phase enum's name ("RUNNING"); label, color, terminal from phases.style
+    label: str  # a RUNNING gate is "Paused"
+    color: str
+    terminal: bool
+    created_at: str | None  # ISO-8601 UTC
+    started_at: str | None
+    duration_s: float | None
+    queued_s: float | None
+    attempts: int
+    cache: str  # "hit" | "miss" | "populated" | "put failure" | "disabled" | ... | ""
+    logs: list[LogLink]
+    error: ErrorInfo | None
+    subtasks: Subtasks | None
+    gate: GateInfo | None  # while the gate waits, else None
+    deck: bool
+
+
+class Row(RowPlace, NodeFields):
+    """One row of the node table, exactly as a view receives it."""
+
+    child: ChildLink | None
+    has_children: bool
+
+
+class Header(TypedDict):
+    """The execution itself (the model's ``header`` trait)."""
+
+    project: str
+    domain: str
+    name: str
+    workflow: str  # the workflow's (or single task's) name
+    phase: str
+    label: str
+    color: str
+    terminal: bool
+    created_at: str | None
+    started_at: str | None
+    duration_s: float | None
+    error: ErrorInfo | None  # an abort shows as kind "ABORTED" with its cause
+    url: str | None  # the console URL, http(s) only
+
+
+#: Every row field, in the order a view receives them.
+ROW_FIELDS: tuple[str, ...] = tuple(Row.__annotations__)
+#: Every header field.
+HEADER_FIELDS: tuple[str, ...] = tuple(Header.__annotations__)
+
+
+def empty_fields() -> NodeFields:
+    """Node fields with nothing to say: each at its empty value (an array subtask starts from these)."""
+    st = style("node", NodePhase.UNDEFINED)
+    return {
+        "node_id": "",
+        "name": "",
+        "kind": "task",
+        "phase": NodePhase.UNDEFINED.name,
+        "label": st.label,
+        "color": st.color,
+        "terminal": st.terminal,
+        "created_at": None,
+        "started_at": None,
+        "duration_s": None,
+        "queued_s": None,
+        "attempts": 0,
+        "cache": "",
+        "logs": [],
+        "error": None,
+        "subtasks": None,
+        "gate": None,
+        "deck": False,
+    }
+
+
+def empty_row(key: str, parent: str = "", depth: int = 0) -> Row:
+    """A whole row with every field but its place at its empty value: the base of test rows."""
+    return _row(key, parent, depth, empty_fields(), None, False)
+
+
+def _row(key: str, parent: str, depth: int, fields: NodeFields, child: ChildLink | None, has_children: bool) -> Row:
+    return {"key": key, "parent": parent, "depth": depth, **fields, "child": child, "has_children": has_children}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Links
+# --------------------------------------------------------------------------------------------------------------
+
+
+def safe_url(url: Any) -> str | None:
+    """``url`` (stripped) if it is an absolute http(s) URL with a host, else ``None``: ``javascript:``, ``data:``,
+    relative and scheme-relative links never reach a page (a ``javascript:`` log link would run on click)."""
+    if not isinstance(url, str):
+        return None
+    u = url.strip()
+    try:
+        parts = urlsplit(u)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return u
+
+
+def _execution_url(execution: FlyteWorkflowExecution) -> str | None:
+    try:
+        url = execution.execution_url
+    except Exception:  # a wrapper without a remote, or a remote without a console endpoint
+        return None
+    return safe_url(url)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Messages -> plain JSON
+# --------------------------------------------------------------------------------------------------------------
+
+#: Error messages in list responses are trimmed to this many bytes by FlyteAdmin.
+_LIST_ERROR_TRIM_BYTES = 100
+
+
+def _iso(ts: timestamp_pb2.Timestamp) -> str:
+    dt = ts.ToDatetime(tzinfo=_dt.timezone.utc)
+    return dt.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _ts(msg: Any, name: str) -> str | None:
+    return _iso(getattr(msg, name)) if msg.HasField(name) else None
+
+
+def _seconds(msg: Any, name: str) -> float | None:
+    if not msg.HasField(name):
+        return None
+    d = getattr(msg, name)
+    return float(d.seconds) + float(d.nanos) / 1e9
+
+
+def _queued(closure: Any) -> float | None:
+    if not (closure.HasField("started_at") and closure.HasField("created_at")):
+        return None
+    s, c = closure.started_at, closure.created_at
+    return max(0.0, float(s.seconds - c.seconds) + float(s.nanos - c.nanos) / 1e9)
+
+
+def _error(err: execution_pb2.ExecutionError, *, from_list: bool) -> ErrorInfo:
+    message = err.message
+    return {
+        "kind": execution_pb2.ExecutionError.ErrorKind.Name(err.kind),
+        "code": err.code,
+        "message": message,
+        "trimmed": from_list and len(message.encode()) >= _LIST_ERROR_TRIM_BYTES,
+    }
+
+
+def _logs(logs: Iterable[execution_pb2.TaskLog], attempt: int) -> list[LogLink]:
+    out: list[LogLink] = []
+    for lg in logs:
+        uri = safe_url(lg.uri)
+        if uri is not None:
+            out.append({"name": lg.name, "uri": uri, "attempt": attempt})
+    return out
+
+
+def _cache_label(status: int) -> str:
+    try:
+        return CACHE_LABELS[CacheStatus(status)]
+    except ValueError:
+        return f"cache status {int(status)}"
+
+
+def type_label(lt: types_pb2.LiteralType) -> str:
+    """A short Python-ish name of a literal type, for gate prompts: ``bool``, ``int``, ``list[str]``."""
+    which = lt.WhichOneof("type")
+    if which == "simple":
+        return {
+            types_pb2.NONE: "none",
+            types_pb2.INTEGER: "int",
+            types_pb2.FLOAT: "float",
+            types_pb2.STRING: "str",
+            types_pb2.BOOLEAN: "bool",
+            types_pb2.DATETIME: "datetime",
+            types_pb2.DURATION: "timedelta",
+            types_pb2.BINARY: "bytes",
+            types_pb2.ERROR: "error",
+            types_pb2.STRUCT: "dict",
+        }.get(lt.simple, "unknown")
+    if which == "collection_type":
+        return f"list[{type_label(lt.collection_type)}]"
+    if which == "map_value_type":
+        return f"dict[str, {type_label(lt.map_value_type)}]"
+    if which == "enum_type":
+        return "enum"
+    if which == "blob":
+        return "file"
+    if which in ("schema", "structured_dataset_type"):
+        return "dataframe"
+    if which == "union_type":
+        return " | ".join(type_label(v) for v in lt.union_type.variants) or "union"
+    return which or "unknown"
+
+
+def _gate_info(gate: core_workflow_pb2.GateNode) -> GateInfo:
+    which = gate.WhichOneof("condition")
+    if which == "approve":
+        return {"kind": "approve", "signal_id": gate.approve.signal_id, "type": "bool"}
+    if which == "signal":
+        return {"kind": "signal", "signal_id": gate.signal.signal_id, "type": type_label(gate.signal.type)}
+    return {"kind": "sleep", "signal_id": "", "type": ""}
+
+
+def _latest_subtasks(tasks: Sequence[task_execution_pb2.TaskExecution]) -> dict[int, Any]:
+    """The latest retry per subtask index over every attempt of an array node (event version 0)."""
+    latest: dict[int, tuple[tuple[int, int], Any]] = {}
+    for t in tasks:
+        for res in t.closure.metadata.external_resources:
+            rank = (t.id.retry_attempt, res.retry_attempt)
+            cur = latest.get(res.index)
+            if cur is None or rank >= cur[0]:
+                latest[res.index] = (rank, res)
+    return {i: r for i, (_, r) in sorted(latest.items())}
+
+
+def _node_fields(
+    proto: node_execution_pb2.NodeExecution,
+    tasks: Sequence[task_execution_pb2.TaskExecution],
+    info: TemplateInfo | None,
+) -> NodeFields:
+    """A node's fields, from its NodeExecution, its task attempts and what the sync learnt from its template."""
+    closure, meta = proto.closure, proto.metadata
+    if info is None:
+        info = TemplateInfo(node_kind(proto), meta.spec_node_id or proto.id.node_id)
+    phase = int(closure.phase)
+    st = PAUSED_STYLE if info.kind == "gate" and phase == NodePhase.RUNNING else style("node", phase)
+    logs: list[LogLink] = []
+    for t in tasks:
+        logs.extend(_logs(t.closure.logs, t.id.retry_attempt))
+    # Both node and task errors come from list responses, which FlyteAdmin trims to 100 bytes: a message that
+    # long is flagged, and the view fetches the whole one (GetNodeExecution) when asked.
+    error = None
+    if closure.HasField("error"):
+        error = _error(closure.error, from_list=True)
+    elif is_terminal("node", phase) and tasks and tasks[-1].closure.HasField("error"):
+        error = _error(tasks[-1].closure.error, from_list=True)
+    subtasks: Subtasks | None = None
+    if meta.is_array and tasks:
+        latest = _latest_subtasks(tasks)
+        if latest:
+            counts: dict[str, int] = {}
+            for res in latest.values():
+                name = phase_name("task", res.phase)
+                counts[name] = counts.get(name, 0) + 1
+            subtasks = {"total": len(latest), "counts": counts}
+    return {
+        "node_id": proto.id.node_id,
+        "name": info.name,
+        "kind": info.kind,
+        "phase": phase_name("node", phase),
+        "label": st.label,
+        "color": st.color,
+        "terminal": st.terminal,
+        "created_at": _ts(closure, "created_at"),
+        "started_at": _ts(closure, "started_at"),
+        "duration_s": _seconds(closure, "duration"),
+        "queued_s": _queued(closure),
+        "attempts": len(tasks),
+        "cache": _cache_label(closure.task_node_metadata.cache_status)
+        if closure.HasField("task_node_metadata")
+        else "",
+        "logs": logs,
+        "error": error,
+        "subtasks": subtasks,
+        "gate": _gate_info(info.gate) if info.gate is not None and phase == NodePhase.RUNNING else None,
+        "deck": bool(closure.deck_uri),
+    }
+
+
+def _subtask_fields(
+    proto: node_execution_pb2.NodeExecution, tasks: Sequence[task_execution_pb2.TaskExecution], name: str
+) -> list[tuple[int, NodeFields]]:
+    """(index, fields) of an array node's subtasks, from its task executions' external resources (event version
+    0; with version 1 subtasks are child nodes and get rows of their own)."""
+    out: list[tuple[int, NodeFields]] = []
+    for index, res in _latest_subtasks(tasks).items():
+        st = style("task", res.phase)
+        fields: NodeFields = {
+            **empty_fields(),
+            "node_id": res.external_id or f"{proto.id.node_id}[{index}]",
+            "name": f"{name}[{index}]",
+            "kind": "subtask",
+            "phase": phase_name("task", res.phase),
+            "label": st.label,
+            "color": st.color,
+            "terminal": st.terminal,
+            "attempts": res.retry_attempt + 1,
+            "cache": _cache_label(res.cache_status),
+            "logs": _logs(res.logs, res.retry_attempt),
+        }
+        out.append((index, fields))
+    return out
+
+
+def header_of(execution: FlyteWorkflowExecution) -> Header:
+    """The execution's header."""
+    proto: admin_execution_pb2.Execution = execution.to_flyte_idl()
+    closure = proto.closure
+    phase = int(closure.phase)
+    st = style("workflow", phase)
+    error: ErrorInfo | None = None
+    if closure.HasField("error"):
+        error = _error(closure.error, from_list=False)
+    elif closure.HasField("abort_metadata") or closure.abort_cause:
+        cause = closure.abort_metadata.cause or closure.abort_cause
+        error = {"kind": "ABORTED", "code": "", "message": cause, "trimmed": False}
+    return {
+        "project": proto.id.project,
+        "domain": proto.id.domain,
+        "name": proto.id.name,
+        "workflow": closure.workflow_id.name or proto.spec.launch_plan.name,
+        "phase": phase_name("workflow", phase),
+        "label": st.label,
+        "color": st.color,
+        "terminal": st.terminal,
+        "created_at": _ts(closure, "created_at"),
+        "started_at": _ts(closure, "started_at"),
+        "duration_s": _seconds(closure, "duration"),
+        "error": error,
+        "url": _execution_url(execution),
+    }
+
+
+# --------------------------------------------------------------------------------------------------------------
+# A wrapper tree -> rows
+# --------------------------------------------------------------------------------------------------------------
+
+_T = TypeVar("_T")
+
+
+class RowBuilder:
+    """Turns a synced wrapper tree into rows, reusing a node's fields while its wrapper's ``_fx_version`` stays.
+
+    The sync bumps ``_fx_version`` whenever a node, its attempts or its template info change, so an unchanged node
+    costs a dictionary lookup, not a rebuild. A wrapper no sync has versioned (``_fx_version`` 0) is always rebuilt.
+    Not thread-safe: the model calls it under its lock.
+    """
+
+    def __init__(self) -> None:
+        # key -> (id of the wrapper, its _fx_version, what was built): only entries used by the last build are kept.
+        self._cache: dict[str, tuple[int, int, Any]] = {}
+        self._next: dict[str, tuple[int, int, Any]] = {}
+
+    def build(self, execution: FlyteWorkflowExecution) -> tuple[dict[str, Row], dict[str, FlyteNodeExecution]]:
+        """Rows (key -> row, in tree order) and the wrapper behind each (an array subtask row: its array node's)."""
+        rows: dict[str, Row] = {}
+        nodes: dict[str, FlyteNodeExecution] = {}
+        self._next = {}
+        self._walk(rows, nodes, execution._node_executions or {}, "", "", 0)
+        self._cache, self._next = self._next, {}
+        return rows, nodes
+
+    def _cached(self, key: str, w: FlyteNodeExecution, build: Callable[[], _T]) -> _T:
+        version = w._fx_version
+        hit = self._cache.get(key)
+        if version and hit is not None and hit[0] == id(w) and hit[1] == version:
+            self._next[key] = hit
+            value: _T = hit[2]
+            return value
+        value = build()
+        if version:
+            self._next[key] = (id(w), version, value)
+        return value
+
+    def _walk(
+        self,
+        rows: dict[str, Row],
+        nodes: dict[str, FlyteNodeExecution],
+        children: Mapping[str, FlyteNodeExecution],
+        parent: str,
+        prefix: str,
+        depth: int,
+    ) -> None:
+        for node_id, w in children.items():
+            info = w._template_info
+            if info is not None and info.kind == "subtask" and info.index is not None and parent:
+                key = f"{parent}[{info.index}]"
+            else:
+                key = prefix + node_id
+            fields = self._cached(key, w, partial(_fields_of, w))
+            subs = w._subworkflow_node_executions or {}
+            child_execs = list(w._workflow_executions)
+            subtask_fields: list[tuple[int, NodeFields]] = []
+            if fields["kind"] == "array" and not subs:
+                subtask_fields = self._cached(key + "[]", w, partial(_subtask_fields_of, w, fields["name"]))
+            child: ChildLink | None = None
+            if child_execs:
+                ce = child_execs[-1]
+                child = {"name": ce.to_flyte_idl().id.name, "url": _execution_url(ce)}
+            has_children = bool(subs or subtask_fields or any(ce._node_executions for ce in child_execs))
+            rows[key] = _row(key, parent, depth, fields, child, has_children)
+            nodes[key] = w
+            for index, sub_fields in subtask_fields:
+                skey = f"{key}[{index}]"
+                rows[skey] = _row(skey, key, depth + 1, sub_fields, None, False)
+                nodes[skey] = w
+            self._walk(rows, nodes, subs, key, key + "/", depth + 1)
+            for ce in child_execs:
+                inner = f"{key}>{ce.to_flyte_idl().id.name}/"
+                self._walk(rows, nodes, ce._node_executions or {}, key, inner, depth + 1)
+
+
+def _tasks(w: FlyteNodeExecution) -> list[task_execution_pb2.TaskExecution]:
+    return [t.to_flyte_idl() for t in (w._task_executions or [])]
+
+
+def _fields_of(w: FlyteNodeExecution) -> NodeFields:
+    return _node_fields(w.to_flyte_idl(), _tasks(w), w._template_info)
+
+
+def _subtask_fields_of(w: FlyteNodeExecution, name: str) -> list[tuple[int, NodeFields]]:
+    return _subtask_fields(w.to_flyte_idl(), _tasks(w), name)
