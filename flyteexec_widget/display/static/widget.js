@@ -688,7 +688,7 @@ function containerView(node, path, ctx, depth) {
 }
 
 // ------------------------------------------------------------------------------------------------------------
-// The view
+// The view: render() builds one context object and wires the parts below together
 // ------------------------------------------------------------------------------------------------------------
 
 /**
@@ -724,150 +724,331 @@ function viewState(model) {
   return s;
 }
 
-let viewCounter = 0;
+/**
+ * The part of anywidget's model a view uses.
+ * @typedef {{
+ *   get: (name: string) => any,
+ *   send: (msg: Record<string, unknown>) => void,
+ *   on: (event: string, handler: (msg?: any) => void) => void,
+ *   off: (event: string, handler: (msg?: any) => void) => void,
+ * }} Model
+ */
 
-/** @param {{model: any, el: HTMLElement}} ctx */
-function render({ model, el }) {
-  const viewId = `v${Date.now().toString(36)}${(viewCounter++).toString(36)}`;
-  const state = viewState(model);
-  const store = new RowStore();
-  const feed = new RowFeed(store, viewId, () => model.send({ type: "snapshot", view: viewId }));
-  /** @type {Map<string, {resolve: (v: any) => void, reject: (e: ErrorData) => void}>} */
-  const pending = new Map();
-  let reqSeq = 0;
-  let destroyed = false;
+/**
+ * What the parts of one view share; render() builds it once and hands it to their constructors.
+ * @typedef {{model: Model, state: ViewState, store: RowStore, styles: PhaseStyles, requests: Requests}} ViewContext
+ */
 
-  /** @returns {Record<string, Record<string, PhaseStyle>>} */
-  const styles = () => model.get("styles") || {};
-  /**
-   * The style of a phase name: node phases first, then task phases (array subtasks count with task phases).
-   * @param {string} name @returns {PhaseStyle|undefined}
-   */
-  const phaseStyle = (name) => styles().node?.[name] ?? styles().task?.[name];
-  /** @param {Row} r */
-  const isFailed = (r) => Boolean((r.kind === "subtask" ? styles().task?.[r.phase] : phaseStyle(r.phase))?.failed);
+/** @type {ErrorData} */
+const CLOSED = { type: "Closed", message: "the view was closed" };
+
+/**
+ * The view's requests to the kernel (`{"type": "request", id, action, key, ...}`), each settled by the "response"
+ * message with its id. close() rejects every pending one, and any made after it.
+ */
+export class Requests {
+  /** @param {string} viewId @param {(msg: Record<string, unknown>) => void} send */
+  constructor(viewId, send) {
+    this.viewId = viewId;
+    this.send = send;
+    /** @type {Map<string, {resolve: (v: any) => void, reject: (e: ErrorData) => void}>} */
+    this.pending = new Map();
+    this.seq = 0;
+    this.closed = false;
+  }
 
   /**
    * Send a request to the kernel; resolves with the result, rejects with the error data.
    * @param {string} action @param {string} key @param {Record<string, unknown>} [extra]
    * @returns {Promise<any>}
    */
-  function request(action, key, extra = {}) {
-    const id = `${viewId}:${++reqSeq}`;
+  request(action, key, extra = {}) {
+    if (this.closed) return Promise.reject(CLOSED);
+    const id = `${this.viewId}:${++this.seq}`;
     return new Promise((resolve, reject) => {
-      pending.set(id, { resolve, reject });
-      model.send({ ...extra, type: "request", id, action, key });
+      this.pending.set(id, { resolve, reject });
+      this.send({ ...extra, type: "request", id, action, key });
     });
   }
 
-  // ---- skeleton ---------------------------------------------------------------------------------------
-  const root = h("div", "fxw");
-  root.dataset.view = viewId;
-  const header = h("div", "fxw-header");
-  const title = h("div", "fxw-title");
-  const progress = h("div", "fxw-progress");
-  const meta = h("div", "fxw-meta");
-  const headerError = h("div", "fxw-header-error");
-  const confirmBox = h("div", "fxw-confirm");
-  confirmBox.hidden = true;
-  header.append(title, progress, meta, headerError, confirmBox);
-
-  const toolbar = h("div", "fxw-toolbar");
-  const search = /** @type {HTMLInputElement} */ (h("input", "fxw-search"));
-  search.type = "search";
-  search.placeholder = "Filter nodes by name or id";
-  search.value = state.text;
-  search.setAttribute("aria-label", "Filter nodes by name or id");
-  const filterNote = h("span", "fxw-filter-note");
-  const firstFailure = button("Jump to first failure", "first-failure");
-  const expandAll = button("Expand all", "expand-all");
-  const collapseAll = button("Collapse all", "collapse-all");
-  const execIoBtn = button("Execution inputs / outputs", "exec-io");
-  toolbar.append(search, filterNote, h("span", "fxw-grow"), firstFailure, expandAll, collapseAll, execIoBtn);
-  const execIo = h("div", "fxw-exec-io");
-
-  const viewport = h("div", "fxw-viewport");
-  viewport.setAttribute("role", "treegrid");
-  const thead = h("div", "fxw-grid fxw-thead");
-  thead.setAttribute("role", "row");
-  for (const [cls, text] of [
-    ["name", "Node"],
-    ["kind", "Kind"],
-    ["status", "Status"],
-    ["start", "Started"],
-    ["dur", "Duration"],
-    ["attempts", "#"],
-    ["cache", "Cache"],
-    ["logs", "Logs"],
-    ["error", "Error"],
-    ["actions", ""],
-  ]) {
-    const cell = h("div", `fxw-c fxw-c-${cls}`, text);
-    cell.setAttribute("role", "columnheader");
-    if (cls === "attempts") cell.title = "Attempts";
-    thead.append(cell);
-  }
-  const spacer = h("div", "fxw-spacer");
-  const empty = h("div", "fxw-empty", "Loading nodes…");
-  viewport.append(thead, spacer, empty);
-  root.append(header, toolbar, execIo, viewport);
-  el.append(root);
-
-  // ---- header -----------------------------------------------------------------------------------------
-  /** @type {HTMLElement|null} */
-  let elapsedEl = null;
-  /** @type {HTMLElement|null} */
-  let syncEl = null;
-
-  function renderHeader() {
-    const hd = model.get("header") || {};
-    const wfStyle = styles().workflow?.[hd.phase];
-    root.dataset.phase = hd.phase || "";
-    title.replaceChildren();
-    title.append(h("span", "fxw-wf", hd.workflow || "workflow"));
-    const ref = [hd.project, hd.domain, hd.name].filter(Boolean).join("/");
-    const exec = link(hd.url, hd.name || ref, "fxw-exec");
-    exec.title = ref;
-    title.append(exec, badge(hd.label || wfStyle?.label || hd.phase, hd.color || wfStyle?.color || "", hd.phase));
-    elapsedEl = h("span", "fxw-elapsed");
-    title.append(elapsedEl, h("span", "fxw-grow"));
-    if (model.get("can_act") && !hd.terminal) {
-      const term = button("Terminate", "terminate", "fxw-btn--danger");
-      term.addEventListener("click", () => openConfirm("terminate"));
-      title.append(term);
-    } else if (model.get("can_act") && hd.terminal) {
-      const again = button("Relaunch", "relaunch");
-      again.title = "Run it again with the same inputs";
-      again.addEventListener("click", () => openConfirm("relaunch"));
-      title.append(again);
-      if (wfStyle?.failed) {
-        const recover = button("Recover", "recover");
-        recover.title = "Rerun from the failure, reusing the nodes that succeeded";
-        recover.addEventListener("click", () => openConfirm("recover"));
-        title.append(recover);
-      }
-    }
-    if (confirmKind === "terminate" && (hd.terminal || !model.get("can_act"))) confirmBox.hidden = true;
-    headerError.replaceChildren();
-    const err = hd.error;
-    if (err && (err.message || err.code)) {
-      headerError.append(errorView(err.message || err.code || "", "", null));
-    }
-    tick();
+  /**
+   * Settle the request a "response" message answers; false when it is not one of this view's.
+   * @param {{id?: string, ok?: boolean, result?: any, error?: ErrorData}} msg
+   */
+  settle(msg) {
+    const p = this.pending.get(msg.id ?? "");
+    if (!p) return false; // another view's request
+    this.pending.delete(msg.id ?? "");
+    if (msg.ok) p.resolve(msg.result);
+    else p.reject(msg.error || { type: "Error", message: "request failed" });
+    return true;
   }
 
-  function renderCounts() {
-    const counts = model.get("counts") || {};
-    /** @type {Record<string, PhaseStyle|undefined>} */
-    const table = {};
-    const names = [...Object.keys(styles().node || {}), ...Object.keys(styles().task || {})].filter(
-      (n, i, all) => counts[n] > 0 && all.indexOf(n) === i,
+  /** The view is gone: reject what is pending, refuse what comes. */
+  close() {
+    this.closed = true;
+    for (const [, p] of this.pending) p.reject(CLOSED);
+    this.pending.clear();
+  }
+}
+
+/** The `styles` trait (phases.py's table as JSON), read on every call since the trait may change. */
+export class PhaseStyles {
+  /** @param {() => Record<string, Record<string, PhaseStyle>>|null|undefined} table */
+  constructor(table) {
+    this.table = table;
+  }
+
+  /** @returns {Record<string, Record<string, PhaseStyle>>} */
+  get all() {
+    return this.table() || {};
+  }
+
+  /** @param {string} name @returns {PhaseStyle|undefined} */
+  workflow(name) {
+    return this.all.workflow?.[name];
+  }
+
+  /**
+   * The style of a phase name: node phases first, then task phases (array subtasks count with task phases).
+   * @param {string} name @returns {PhaseStyle|undefined}
+   */
+  phase(name) {
+    const s = this.all;
+    return s.node?.[name] ?? s.task?.[name];
+  }
+
+  /**
+   * The style of an array subtask's phase: task phases first.
+   * @param {string} name @returns {PhaseStyle|undefined}
+   */
+  task(name) {
+    return this.all.task?.[name] ?? this.phase(name);
+  }
+
+  /** @param {Row} r */
+  isFailed(r) {
+    return Boolean((r.kind === "subtask" ? this.all.task?.[r.phase] : this.phase(r.phase))?.failed);
+  }
+}
+
+/**
+ * The phases the progress bar shows (table order: node phases, task phases, then unknown names; only counts > 0),
+ * their styles, the total and how many are done (terminal).
+ * @param {Record<string, number>} counts @param {PhaseStyles} styles
+ * @returns {{names: string[], table: Record<string, PhaseStyle|undefined>, total: number, done: number}}
+ */
+export function phaseCounts(counts, styles) {
+  const all = styles.all;
+  /** @type {Record<string, PhaseStyle|undefined>} */
+  const table = {};
+  const names = [...Object.keys(all.node || {}), ...Object.keys(all.task || {})].filter(
+    (n, i, list) => counts[n] > 0 && list.indexOf(n) === i,
+  );
+  for (const n of Object.keys(counts)) if (!names.includes(n) && counts[n] > 0) names.push(n);
+  for (const n of names) table[n] = styles.phase(n);
+  const total = names.reduce((s, n) => s + counts[n], 0);
+  const done = names.filter((n) => table[n]?.terminal).reduce((s, n) => s + counts[n], 0);
+  return { names, table, total, done };
+}
+
+/**
+ * The tree filter as a predicate, or null when nothing filters: the phase is `phase`, and the name or node id
+ * contains `text` (case-insensitive).
+ * @param {string|null} phase @param {string} text
+ * @returns {((r: Row) => boolean)|null}
+ */
+export function rowMatcher(phase, text) {
+  const needle = text.trim().toLowerCase();
+  if (!phase && !needle) return null;
+  return (r) =>
+    (!phase || r.phase === phase) &&
+    (!needle || (r.name || "").toLowerCase().includes(needle) || (r.node_id || "").toLowerCase().includes(needle));
+}
+
+/**
+ * The geometry of the windowed list: the visible keys in tree order, the top and height of each, and the slice
+ * of them a scrolled range needs in the DOM.
+ */
+export class RowWindow {
+  constructor() {
+    /** @type {string[]} */
+    this.keys = [];
+    /** @type {number[]} */
+    this.tops = [];
+    /** @type {number[]} */
+    this.heights = [];
+    this.total = 0;
+  }
+
+  /** @param {(key: string) => number} heightOf @returns {number} the height of the whole list */
+  measure(heightOf) {
+    this.heights = this.keys.map(heightOf);
+    this.tops = new Array(this.keys.length);
+    let y = 0;
+    for (let i = 0; i < this.keys.length; i++) {
+      this.tops[i] = y;
+      y += this.heights[i];
+    }
+    this.total = y;
+    return y;
+  }
+
+  /**
+   * The indices [start, end) of the items overlapping [top, bottom), widened by `overscan` on both sides.
+   * @param {number} top @param {number} bottom @param {number} overscan
+   * @returns {[number, number]}
+   */
+  range(top, bottom, overscan) {
+    const i0 = Math.max(0, firstVisible(this.tops, this.heights, top) - overscan);
+    let i1 = i0;
+    while (i1 < this.keys.length && this.tops[i1] < bottom) i1++;
+    return [i0, Math.min(this.keys.length, i1 + overscan)];
+  }
+
+  /** @param {string} key @returns {number|null} */
+  topOf(key) {
+    const i = this.keys.indexOf(key);
+    return i >= 0 ? this.tops[i] : null;
+  }
+}
+
+/**
+ * The first line of an error, expandable to the whole message with a copy button. With `fetch`, a message the
+ * server's list call trimmed is fetched whole on first expand (and kept in the view state).
+ * @param {string} message @param {string} prefix @param {{key: string, trimmed: boolean, ctx: ViewContext}|null} fetch
+ */
+function errorView(message, prefix, fetch) {
+  const det = /** @type {HTMLDetailsElement} */ (h("details", "fxw-errview"));
+  det.append(h("summary", "fxw-error", (prefix ? prefix + ": " : "") + errorSummary(message)));
+  const fullErrors = fetch?.ctx.state.fullErrors;
+  const pre = h("pre", "fxw-error-full", fetch ? fullErrors?.get(fetch.key) ?? message : message);
+  const copy = button("Copy", "copy-error");
+  const note = h("span", "fxw-action-status");
+  copy.addEventListener("click", () =>
+    copyText(pre.textContent || "").then(
+      () => (note.textContent = "copied"),
+      () => (note.textContent = "copy failed: select the text instead"),
+    ),
+  );
+  det.append(pre, copy, note);
+  if (fetch && fetch.trimmed && !fullErrors?.has(fetch.key)) {
+    det.addEventListener(
+      "toggle",
+      () => {
+        if (!det.open) return;
+        note.textContent = "loading the full message…";
+        fetch.ctx.requests.request("error", fetch.key).then(
+          (res) => {
+            const full = res?.message || message;
+            fullErrors?.set(fetch.key, full);
+            pre.textContent = full;
+            note.textContent = "";
+          },
+          (err) => {
+            note.className = "fxw-action-status fxw-action-status--error";
+            note.textContent = `could not fetch the full message: ${err?.message ?? err}`;
+          },
+        );
+      },
+      { once: true },
     );
-    for (const n of Object.keys(counts)) if (!names.includes(n) && counts[n] > 0) names.push(n);
-    for (const n of names) table[n] = phaseStyle(n);
-    const total = names.reduce((s, n) => s + counts[n], 0);
-    const done = names.filter((n) => table[n]?.terminal).reduce((s, n) => s + counts[n], 0);
-    progress.replaceChildren();
+  }
+  return det;
+}
+
+/** @type {Record<string, {question: string, label: string, busy: string, cause: boolean, danger: boolean}>} */
+const CONFIRMS = {
+  terminate: { question: "Terminate this execution?", label: "Terminate execution", busy: "terminating…", cause: true, danger: true },
+  relaunch: { question: "Relaunch it with the same inputs?", label: "Relaunch", busy: "relaunching…", cause: false, danger: false },
+  recover: {
+    question: "Recover: rerun from the failure, reusing what succeeded?",
+    label: "Recover",
+    busy: "recovering…",
+    cause: false,
+    danger: false,
+  },
+};
+
+/** The confirmation under the header for Terminate (with a cause), Relaunch and Recover; it sends the request. */
+class ConfirmBox {
+  /** @param {Requests} requests */
+  constructor(requests) {
+    this.requests = requests;
+    this.el = h("div", "fxw-confirm");
+    this.el.hidden = true;
+    /** @type {string|null} */
+    this.kind = null;
+  }
+
+  /** Open the confirmation of `kind`, or close it if that one is open. @param {string} kind */
+  toggle(kind) {
+    if (this.kind === kind && !this.el.hidden) {
+      this.el.hidden = true;
+      return;
+    }
+    this.kind = kind;
+    this._render(kind);
+    this.el.hidden = false;
+    /** @type {HTMLElement|null} */ (this.el.querySelector("input, [data-action$='-confirm']"))?.focus();
+  }
+
+  /** Close an open Terminate once it cannot apply. @param {boolean} terminal @param {boolean} canAct */
+  hideStale(terminal, canAct) {
+    if (this.kind === "terminate" && (terminal || !canAct)) this.el.hidden = true;
+  }
+
+  /** @param {string} kind */
+  _render(kind) {
+    const spec = CONFIRMS[kind];
+    const box = this.el;
+    box.replaceChildren();
+    box.dataset.kind = kind;
+    const cause = /** @type {HTMLInputElement} */ (h("input", "fxw-cause"));
+    cause.placeholder = "Cause (optional)";
+    cause.setAttribute("aria-label", "Cause of the termination");
+    const confirm = button(spec.label, `${kind}-confirm`, spec.danger ? "fxw-btn--danger" : "fxw-btn--primary");
+    const cancel = button("Cancel", `${kind}-cancel`);
+    const status = h("span", "fxw-action-status");
+    cancel.addEventListener("click", () => (box.hidden = true));
+    cause.addEventListener("keydown", (ev) => ev.key === "Enter" && confirm.click());
+    confirm.addEventListener("click", () => {
+      confirm.disabled = true;
+      status.className = "fxw-action-status";
+      status.textContent = spec.busy;
+      this.requests.request(kind, "", spec.cause ? { cause: cause.value } : {}).then(
+        (res) => {
+          status.replaceChildren(res?.message || "done");
+          if (res?.name) status.append(" ", link(res.url, res.name, "fxw-exec"));
+        },
+        (err) => {
+          confirm.disabled = false;
+          status.className = "fxw-action-status fxw-action-status--error";
+          status.textContent = err?.message || String(err);
+          console.warn(`flyteexec-widget: ${kind} failed`, err);
+        },
+      );
+    });
+    box.append(h("span", "", spec.question));
+    if (spec.cause) box.append(cause);
+    box.append(confirm, cancel, status);
+  }
+}
+
+/** The progress bar and the per-phase count chips; a chip sets or clears the phase filter (state.phaseFilter). */
+class CountsView {
+  /** @param {ViewContext} ctx @param {() => void} onFilter called after a chip changed the filter */
+  constructor(ctx, onFilter) {
+    this.ctx = ctx;
+    this.onFilter = onFilter;
+    this.el = h("div", "fxw-progress");
+  }
+
+  render() {
+    const state = this.ctx.state;
+    const counts = this.ctx.model.get("counts") || {};
+    const { names, table, total, done } = phaseCounts(counts, this.ctx.styles);
+    this.el.replaceChildren();
     const bar = h("div", "fxw-bar");
     bar.setAttribute("role", "progressbar");
     bar.setAttribute("aria-valuemin", "0");
@@ -888,435 +1069,178 @@ function render({ model, el }) {
       chip.setAttribute("aria-pressed", String(state.phaseFilter === n));
       chip.addEventListener("click", () => {
         state.phaseFilter = state.phaseFilter === n ? null : n;
-        renderCounts();
-        relayout();
+        this.render();
+        this.onFilter();
       });
       chips.append(chip);
     }
-    progress.append(bar, chips);
+    this.el.append(bar, chips);
   }
+}
 
-  // ---- confirmations: Terminate (with a cause), Relaunch, Recover -------------------------------------------
-  /** @type {string|null} */
-  let confirmKind = null;
-  /** @type {Record<string, {question: string, label: string, busy: string, cause: boolean, danger: boolean}>} */
-  const CONFIRMS = {
-    terminate: { question: "Terminate this execution?", label: "Terminate execution", busy: "terminating…", cause: true, danger: true },
-    relaunch: { question: "Relaunch it with the same inputs?", label: "Relaunch", busy: "relaunching…", cause: false, danger: false },
-    recover: {
-      question: "Recover: rerun from the failure, reusing what succeeded?",
-      label: "Recover",
-      busy: "recovering…",
-      cause: false,
-      danger: false,
-    },
-  };
-
-  /** @param {string} kind */
-  function openConfirm(kind) {
-    if (confirmKind === kind && !confirmBox.hidden) {
-      confirmBox.hidden = true;
-      return;
-    }
-    confirmKind = kind;
-    renderConfirm(kind);
-    confirmBox.hidden = false;
-    /** @type {HTMLElement|null} */ (confirmBox.querySelector("input, [data-action$='-confirm']"))?.focus();
-  }
-
-  /** @param {string} kind */
-  function renderConfirm(kind) {
-    const spec = CONFIRMS[kind];
-    confirmBox.replaceChildren();
-    confirmBox.dataset.kind = kind;
-    const cause = /** @type {HTMLInputElement} */ (h("input", "fxw-cause"));
-    cause.placeholder = "Cause (optional)";
-    cause.setAttribute("aria-label", "Cause of the termination");
-    const confirm = button(spec.label, `${kind}-confirm`, spec.danger ? "fxw-btn--danger" : "fxw-btn--primary");
-    const cancel = button("Cancel", `${kind}-cancel`);
-    const status = h("span", "fxw-action-status");
-    cancel.addEventListener("click", () => (confirmBox.hidden = true));
-    cause.addEventListener("keydown", (ev) => ev.key === "Enter" && confirm.click());
-    confirm.addEventListener("click", () => {
-      confirm.disabled = true;
-      status.className = "fxw-action-status";
-      status.textContent = spec.busy;
-      request(kind, "", spec.cause ? { cause: cause.value } : {}).then(
-        (res) => {
-          status.replaceChildren(res?.message || "done");
-          if (res?.name) status.append(" ", link(res.url, res.name, "fxw-exec"));
-        },
-        (err) => {
-          confirm.disabled = false;
-          status.className = "fxw-action-status fxw-action-status--error";
-          status.textContent = err?.message || String(err);
-          console.warn(`flyteexec-widget: ${kind} failed`, err);
-        },
-      );
-    });
-    confirmBox.append(h("span", "", spec.question));
-    if (spec.cause) confirmBox.append(cause);
-    confirmBox.append(confirm, cancel, status);
-  }
-
-  function renderMeta() {
-    meta.replaceChildren();
-    const sync = model.get("sync_status") || {};
-    syncEl = h("span", "fxw-sync");
-    syncEl.dataset.state = sync.state || "";
-    meta.append(syncEl);
-    tick();
-  }
-
-  // ---- errors -----------------------------------------------------------------------------------------
+/**
+ * The header: the title line (workflow, execution link, phase badge, elapsed time, Terminate/Relaunch/Recover),
+ * the execution's error and the sync line; it holds the progress bar and the confirmation, which render themselves.
+ */
+class HeaderView {
   /**
-   * The first line of an error, expandable to the whole message with a copy button. When `key` is given and
-   * the message was trimmed by the server's list call, the full one is fetched on first expand.
-   * @param {string} message @param {string} prefix @param {{key: string, trimmed: boolean}|null} fetch
+   * @param {ViewContext} ctx @param {HTMLElement} root the .fxw element, whose data-phase is the execution's
+   * @param {CountsView} counts @param {ConfirmBox} confirm
    */
-  function errorView(message, prefix, fetch) {
-    const det = /** @type {HTMLDetailsElement} */ (h("details", "fxw-errview"));
-    det.append(h("summary", "fxw-error", (prefix ? prefix + ": " : "") + errorSummary(message)));
-    const pre = h("pre", "fxw-error-full", fetch ? state.fullErrors.get(fetch.key) ?? message : message);
-    const copy = button("Copy", "copy-error");
-    const note = h("span", "fxw-action-status");
-    copy.addEventListener("click", () =>
-      copyText(pre.textContent || "").then(
-        () => (note.textContent = "copied"),
-        () => (note.textContent = "copy failed: select the text instead"),
-      ),
-    );
-    det.append(pre, copy, note);
-    if (fetch && fetch.trimmed && !state.fullErrors.has(fetch.key)) {
-      det.addEventListener(
-        "toggle",
-        () => {
-          if (!det.open) return;
-          note.textContent = "loading the full message…";
-          request("error", fetch.key).then(
-            (res) => {
-              const full = res?.message || message;
-              state.fullErrors.set(fetch.key, full);
-              pre.textContent = full;
-              note.textContent = "";
-            },
-            (err) => {
-              note.className = "fxw-action-status fxw-action-status--error";
-              note.textContent = `could not fetch the full message: ${err?.message ?? err}`;
-            },
-          );
-        },
-        { once: true },
-      );
-    }
-    return det;
+  constructor(ctx, root, counts, confirm) {
+    this.ctx = ctx;
+    this.root = root;
+    this.confirm = confirm;
+    this.el = h("div", "fxw-header");
+    this.title = h("div", "fxw-title");
+    this.meta = h("div", "fxw-meta");
+    this.error = h("div", "fxw-header-error");
+    this.el.append(this.title, counts.el, this.meta, this.error, confirm.el);
+    /** @type {HTMLElement|null} */
+    this.elapsedEl = null;
+    /** @type {HTMLElement|null} */
+    this.syncEl = null;
   }
 
-  // ---- rows -------------------------------------------------------------------------------------------
-  /** @type {Map<string, {item: HTMLElement, row: HTMLElement, detail: HTMLElement|null, data: Row}>} */
-  const rendered = new Map();
-  /** @type {Map<string, number>} */
-  const measured = new Map();
-  const resizeObserver =
-    typeof ResizeObserver === "function"
-      ? new ResizeObserver((entries) => {
-          let changed = false;
-          for (const e of entries) {
-            const key = /** @type {HTMLElement} */ (e.target).dataset.key;
-            if (!key) continue;
-            const hgt = /** @type {HTMLElement} */ (e.target).offsetHeight;
-            if (hgt && measured.get(key) !== hgt) {
-              measured.set(key, hgt);
-              changed = true;
-            }
-          }
-          if (changed) {
-            heightsDirty = true;
-            scheduleLayout();
-          }
-        })
-      : null;
-
-  /** @param {Row} r */
-  function buildRow(r) {
-    const row = h("div", "fxw-grid fxw-row");
-    row.dataset.key = r.key;
-    row.dataset.phase = r.phase || "";
-    row.dataset.kind = r.kind || "";
-    row.setAttribute("role", "row");
-    row.setAttribute("aria-level", String((r.depth || 0) + 1));
-    if (state.open.has(r.key)) row.classList.add("fxw-row--open");
-
-    const name = h("div", "fxw-c fxw-c-name");
-    name.style.paddingLeft = `${4 + (r.depth || 0) * 16}px`;
-    if (r.has_children) {
-      const open = state.expanded.has(r.key);
-      const tog = button(open ? "▾" : "▸", "toggle", "fxw-toggle");
-      tog.setAttribute("aria-expanded", String(open));
-      tog.setAttribute("aria-label", open ? "Collapse" : "Expand");
-      name.append(tog);
-    } else {
-      name.append(h("span", "fxw-toggle-space"));
-    }
-    name.append(h("span", "fxw-name", r.name || r.node_id || r.key));
-    // An array subtask's id is a long external id: it stays in the tooltip and the detail, its name says enough.
-    if (r.node_id && r.node_id !== r.name && r.kind !== "subtask") name.append(h("span", "fxw-nodeid", r.node_id));
-    if (r.kind && r.kind !== "task" && r.kind !== "subtask") name.append(h("span", "fxw-kindtag", r.kind)); // when Kind is hidden
-    if (r.child && r.child.name) {
-      const child = link(r.child.url, `→ ${r.child.name}`, "fxw-childlink");
-      child.title = "The child execution's console page";
-      name.append(child);
-    }
-    name.title = `${r.name || ""} (${r.node_id || r.key})`;
-
-    const kind = h("div", "fxw-c fxw-c-kind", r.kind);
-    const status = h("div", "fxw-c fxw-c-status");
-    status.append(badge(r.label || r.phase, r.color, r.phase));
-    if (r.subtasks) {
-      const sub = h("span", "fxw-subcounts");
-      sub.title = "Array subtasks per phase (latest attempt of each index)";
-      for (const [p, n] of Object.entries(r.subtasks.counts || {})) {
-        if (!n) continue;
-        const st = styles().task?.[p] ?? phaseStyle(p);
-        const chip = h("span", `fxw-subcount fxw-badge--${cssToken(st?.color)}`, `×${n}`);
-        chip.title = `${n} ${st?.label ?? p}`;
-        chip.dataset.phase = p;
-        sub.append(chip);
-      }
-      status.append(sub);
-    }
-
-    const start = h("div", "fxw-c fxw-c-start", clockTime(r.started_at || r.created_at));
-    start.title = r.started_at || r.created_at || "";
-    const dur = h("div", "fxw-c fxw-c-dur");
-    const durText = h("span", "fxw-dur");
-    dur.append(durText, timelineBar(r));
-    const attempts = h("div", "fxw-c fxw-c-attempts", r.attempts ? String(r.attempts) : "");
-    const cache = h("div", "fxw-c fxw-c-cache");
-    if (r.cache) cache.append(h("span", `fxw-cache fxw-cache--${cssToken(r.cache.replace(/\s+/g, "-"))}`, r.cache));
-    const logs = h("div", "fxw-c fxw-c-logs");
-    const attemptsSeen = new Set((r.logs || []).map((l) => l.attempt ?? 0));
-    for (const l of r.logs || []) {
-      if (!safeUrl(l.uri)) continue;
-      const label = attemptsSeen.size > 1 ? `${l.name || "log"} #${(l.attempt ?? 0) + 1}` : l.name || "log";
-      const a = link(l.uri, label, "fxw-log");
-      a.title = `${label} (attempt ${(l.attempt ?? 0) + 1})`;
-      logs.append(a);
-    }
-    const error = h("div", "fxw-c fxw-c-error");
-    const st = state.status.get(r.key);
-    if (st) {
-      // The outcome of an action on this row (Approve, Send...): the actions column has no room for it.
-      const note = h("span", `fxw-action-status${st.error ? " fxw-action-status--error" : ""}`, st.text);
-      note.title = st.text;
-      error.append(note);
-    } else if (r.error && (r.error.message || r.error.code)) {
-      const e = h("span", "fxw-error", errorSummary(r.error.message || r.error.code));
-      e.title = "Show the whole error";
-      e.dataset.action = "error";
-      error.append(e);
-    }
-    const actions = h("div", "fxw-c fxw-c-actions");
-    actions.append(...gateControls(r));
-    const more = button(state.open.has(r.key) ? "less" : "more", "details", "fxw-btn--link");
-    more.setAttribute("aria-label", "Details, inputs and outputs");
-    actions.append(more);
-
-    row.append(name, kind, status, start, dur, attempts, cache, logs, error, actions);
-    for (const cell of row.children) cell.setAttribute("role", "gridcell");
-    updateRowTime(row, r);
-    return row;
-  }
-
-  /**
-   * A mini timeline of the row within the execution: queued lead-in, then running.
-   * @param {Row} r
-   */
-  function timelineBar(r) {
-    const tl = h("span", "fxw-tl");
-    tl.append(h("span", "fxw-tl-queued"), h("span", `fxw-tl-run fxw-badge--${cssToken(r.color)}`));
-    return tl;
-  }
-
-  /**
-   * Refresh the time-dependent parts of a rendered row (duration, timeline) at `now`.
-   * @param {HTMLElement} rowEl @param {Row} r
-   */
-  function updateRowTime(rowEl, r) {
-    const now = Date.now();
+  /** The title line and the error, from the `header` and `can_act` traits. */
+  render() {
+    const { model, styles } = this.ctx;
     const hd = model.get("header") || {};
-    const dur = elapsedSeconds(r, now);
-    const durEl = /** @type {HTMLElement|null} */ (rowEl.querySelector(".fxw-dur"));
-    const created = parseTime(r.created_at);
-    const started = parseTime(r.started_at);
-    let queued = r.queued_s;
-    if (queued == null && created !== null) queued = ((started ?? (r.terminal ? created : now)) - created) / 1000;
-    if (durEl) {
-      durEl.textContent = fmtDuration(dur);
-      durEl.title = queued ? `queued ${fmtDuration(queued)}, running ${fmtDuration(dur)}` : "";
+    const canAct = Boolean(model.get("can_act"));
+    const wfStyle = styles.workflow(hd.phase);
+    const title = this.title;
+    this.root.dataset.phase = hd.phase || "";
+    title.replaceChildren();
+    title.append(h("span", "fxw-wf", hd.workflow || "workflow"));
+    const ref = [hd.project, hd.domain, hd.name].filter(Boolean).join("/");
+    const exec = link(hd.url, hd.name || ref, "fxw-exec");
+    exec.title = ref;
+    title.append(exec, badge(hd.label || wfStyle?.label || hd.phase, hd.color || wfStyle?.color || "", hd.phase));
+    this.elapsedEl = h("span", "fxw-elapsed");
+    title.append(this.elapsedEl, h("span", "fxw-grow"));
+    if (canAct && !hd.terminal) {
+      const term = button("Terminate", "terminate", "fxw-btn--danger");
+      term.addEventListener("click", () => this.confirm.toggle("terminate"));
+      title.append(term);
+    } else if (canAct && hd.terminal) {
+      const again = button("Relaunch", "relaunch");
+      again.title = "Run it again with the same inputs";
+      again.addEventListener("click", () => this.confirm.toggle("relaunch"));
+      title.append(again);
+      if (wfStyle?.failed) {
+        const recover = button("Recover", "recover");
+        recover.title = "Rerun from the failure, reusing the nodes that succeeded";
+        recover.addEventListener("click", () => this.confirm.toggle("recover"));
+        title.append(recover);
+      }
     }
-    const t0 = parseTime(hd.started_at) ?? parseTime(hd.created_at);
-    const total = elapsedSeconds(hd, now);
-    const q = /** @type {HTMLElement|null} */ (rowEl.querySelector(".fxw-tl-queued"));
-    const run = /** @type {HTMLElement|null} */ (rowEl.querySelector(".fxw-tl-run"));
-    if (!q || !run) return;
-    if (t0 === null || !total || created === null) {
-      q.style.width = "0";
-      run.style.width = "0";
-      return;
-    }
-    const pct = (/** @type {number} */ s) => `${Math.max(0, Math.min(100, (100 * s) / total))}%`;
-    q.style.marginLeft = pct((created - t0) / 1000);
-    q.style.width = pct(queued ?? 0);
-    run.style.width = pct(dur ?? 0);
+    this.confirm.hideStale(Boolean(hd.terminal), canAct);
+    this.error.replaceChildren();
+    const err = hd.error;
+    if (err && (err.message || err.code)) this.error.append(errorView(err.message || err.code || "", "", null));
   }
 
-  /** @param {Row} r @returns {HTMLElement[]} */
-  function gateControls(r) {
-    const g = r.gate;
-    const out = [];
-    if (g && model.get("can_act")) {
-      if (g.kind === "approve") {
-        out.push(button("Approve", "approve", "fxw-btn--primary"), button("Reject", "reject", "fxw-btn--danger"));
-      } else if (g.kind === "signal") {
-        const t = (g.type || "").toLowerCase();
-        /** @type {HTMLInputElement|HTMLSelectElement} */
-        let input;
-        if (t === "bool" || t === "boolean") {
-          input = /** @type {HTMLSelectElement} */ (h("select", "fxw-signal"));
-          for (const v of ["", "true", "false"]) {
-            const o = /** @type {HTMLOptionElement} */ (h("option", "", v || "choose…"));
-            o.value = v;
-            input.append(o);
-          }
-        } else {
-          input = /** @type {HTMLInputElement} */ (h("input", "fxw-signal"));
-          input.type = t === "int" || t === "integer" || t === "float" ? "number" : "text";
-          if (t === "float") input.step = "any";
-          input.placeholder = g.type || "value";
-        }
-        input.setAttribute("aria-label", `Value for signal ${g.signal_id} (${g.type || "any"})`);
-        input.dataset.key = r.key;
-        input.value = state.drafts.get(r.key) ?? "";
-        out.push(input, button("Send", "signal", "fxw-btn--primary"));
-      } else if (g.kind === "sleep") {
-        out.push(h("span", "fxw-muted", "sleeping"));
-      }
-    }
-    return out;
+  /** The sync line's element, from the `sync_status` trait (its text is set by tick). */
+  renderSync() {
+    this.meta.replaceChildren();
+    const sync = this.ctx.model.get("sync_status") || {};
+    this.syncEl = h("span", "fxw-sync");
+    this.syncEl.dataset.state = sync.state || "";
+    this.meta.append(this.syncEl);
   }
 
-  /** @param {Row} r */
-  function buildDetail(r) {
-    const d = h("div", "fxw-detail");
-    d.dataset.key = r.key;
-    const info = h("div", "fxw-detail-info");
-    fillDetailInfo(info, r);
-    const io = h("div", "fxw-detail-io");
-    if (r.kind === "subtask") {
-      // FlyteAdmin keeps data per node, not per array index: the array node's row has the inputs/outputs.
-      io.append(h("div", "fxw-muted", "Inputs and outputs: see the array node."));
-    } else {
-      io.append(ioSection(r.key, "inputs"), ioSection(r.key, "outputs"));
+  /** The texts that change with time: elapsed, "last synced 4s ago". @param {number} now */
+  tick(now) {
+    const model = this.ctx.model;
+    const hd = model.get("header") || {};
+    if (this.elapsedEl) {
+      const s = elapsedSeconds(hd, now);
+      this.elapsedEl.textContent = s === null ? "" : hd.terminal ? `took ${fmtDuration(s)}` : `running ${fmtDuration(s)}`;
     }
-    d.append(info, io);
-    return d;
+    if (this.syncEl) this.syncEl.textContent = syncText(model.get("sync_status") || {}, now);
+  }
+}
+
+/** The toolbar: the text filter (state.text) and its "N shown", and the buttons above the tree. */
+class Toolbar {
+  /**
+   * @param {ViewState} state
+   * @param {{filter: () => void, firstFailure: () => void, expandAll: () => void, collapseAll: () => void,
+   *   execIo: () => void}} on what the search box (after setting state.text) and each button call
+   */
+  constructor(state, on) {
+    this.el = h("div", "fxw-toolbar");
+    const search = /** @type {HTMLInputElement} */ (h("input", "fxw-search"));
+    search.type = "search";
+    search.placeholder = "Filter nodes by name or id";
+    search.value = state.text;
+    search.setAttribute("aria-label", "Filter nodes by name or id");
+    this.search = search;
+    this.filterNote = h("span", "fxw-filter-note");
+    this.firstFailure = button("Jump to first failure", "first-failure");
+    const expandAll = button("Expand all", "expand-all");
+    const collapseAll = button("Collapse all", "collapse-all");
+    this.execIoBtn = button("Execution inputs / outputs", "exec-io");
+    this.setExecIo(state.execIo);
+    const grow = h("span", "fxw-grow");
+    this.el.append(search, this.filterNote, grow, this.firstFailure, expandAll, collapseAll, this.execIoBtn);
+    search.addEventListener("input", () => {
+      state.text = search.value;
+      on.filter();
+    });
+    this.firstFailure.addEventListener("click", () => on.firstFailure());
+    expandAll.addEventListener("click", () => on.expandAll());
+    collapseAll.addEventListener("click", () => on.collapseAll());
+    this.execIoBtn.addEventListener("click", () => on.execIo());
   }
 
-  /** @param {HTMLElement} info @param {Row} r */
-  function fillDetailInfo(info, r) {
-    info.replaceChildren();
-    const facts = h("div", "fxw-facts");
-    /** @param {string} k @param {string|Node} v */
-    const fact = (k, v) => {
-      const f = h("span", "fxw-fact");
-      f.append(h("span", "fxw-fact-k", k + " "), v);
-      facts.append(f);
-    };
-    fact("id", h("code", "", r.node_id || r.key));
-    fact("kind", r.kind || "");
-    fact("status", r.label || r.phase);
-    if (r.created_at) fact("created", r.created_at);
-    if (r.started_at) fact("started", r.started_at);
-    if (r.queued_s != null) fact("queued", fmtDuration(r.queued_s));
-    if (r.duration_s != null) fact("ran", fmtDuration(r.duration_s));
-    if (r.attempts) fact("attempts", String(r.attempts));
-    if (r.cache) fact("cache", r.cache);
-    info.append(facts);
-    if (r.child && r.child.name) {
-      const c = h("div", "fxw-detail-row");
-      c.append(h("span", "fxw-fact-k", "child execution "), link(r.child.url, r.child.name, "fxw-childlink"));
-      info.append(c);
-    }
-    if (r.subtasks) {
-      const s = h("div", "fxw-detail-row");
-      s.append(h("span", "fxw-fact-k", `subtasks (${r.subtasks.total}) `));
-      for (const [p, n] of Object.entries(r.subtasks.counts || {})) {
-        const st = styles().task?.[p] ?? phaseStyle(p);
-        if (n) s.append(badge(`${n} ${st?.label ?? p}`, st?.color ?? "undefined", p), " ");
-      }
-      info.append(s);
-    }
-    const logs = (r.logs || []).filter((l) => safeUrl(l.uri));
-    if (logs.length) {
-      /** @type {Map<number, LogLink[]>} */
-      const byAttempt = new Map();
-      for (const l of logs) {
-        const a = l.attempt ?? 0;
-        if (!byAttempt.has(a)) byAttempt.set(a, []);
-        /** @type {LogLink[]} */ (byAttempt.get(a)).push(l);
-      }
-      for (const [a, ls] of [...byAttempt].sort((x, y) => x[0] - y[0])) {
-        const line = h("div", "fxw-detail-row");
-        line.append(h("span", "fxw-fact-k", `attempt ${a + 1} logs `));
-        for (const l of ls) line.append(link(l.uri, l.name || "log", "fxw-log"), " ");
-        info.append(line);
-      }
-    }
-    if (r.error && (r.error.message || r.error.code)) {
-      const prefix = [r.error.kind, r.error.code].filter(Boolean).join(" ");
-      const ev = errorView(r.error.message || "", prefix, { key: r.key, trimmed: Boolean(r.error.trimmed) });
-      ev.open = true; // the native "toggle" event follows and fetches the untrimmed message if needed
-      info.append(ev);
-    }
-    if (r.deck) {
-      const line = h("div", "fxw-detail-row");
-      const open = button("Open deck", "deck");
-      const note = h("span", "fxw-action-status");
-      open.addEventListener("click", () => {
-        open.disabled = true;
-        note.textContent = "getting a link…";
-        request("deck", r.key).then(
-          (res) => {
-            note.replaceChildren(link(res?.url, "deck (new tab)", "fxw-log"));
-            const url = safeUrl(res?.url);
-            if (url) {
-              const frame = /** @type {HTMLIFrameElement} */ (h("iframe", "fxw-deck"));
-              // No allow-same-origin: the deck's scripts run, but cannot reach the notebook or its cookies.
-              frame.setAttribute("sandbox", "allow-scripts");
-              frame.referrerPolicy = "no-referrer";
-              frame.src = url;
-              frame.title = "Flyte deck";
-              line.after(frame);
-            }
-          },
-          (err) => {
-            open.disabled = false;
-            note.className = "fxw-action-status fxw-action-status--error";
-            note.textContent = err?.message ?? String(err);
-          },
-        );
-      });
-      line.append(open, " ", note);
-      info.append(line);
-    }
+  /** What the tree shows now. @param {{shown: number, filtered: boolean, hasFailure: boolean}} items */
+  showItems(items) {
+    this.filterNote.textContent = items.filtered ? `${items.shown} shown` : "";
+    this.firstFailure.hidden = !items.hasFailure;
+  }
+
+  clearSearch() {
+    this.search.value = "";
+  }
+
+  /** @param {boolean} open whether the execution's inputs/outputs box is shown */
+  setExecIo(open) {
+    this.execIoBtn.setAttribute("aria-pressed", String(open));
+  }
+}
+
+/**
+ * Inputs and outputs: the collapsed sections of a row's detail and the execution's own box. A section is
+ * fetched on first open, never before; what can no longer change is kept in state.io, so a row rebuilt after
+ * scrolling shows it again without a request. Clicking an entry's name selects it (widget.selected_output).
+ */
+class IoPanel {
+  /** @param {ViewContext} ctx */
+  constructor(ctx) {
+    this.ctx = ctx;
+    this.el = h("div", "fxw-exec-io");
+  }
+
+  /** Show the execution's inputs/outputs box or not, as state.execIo says. */
+  renderExec() {
+    const state = this.ctx.state;
+    this.el.replaceChildren();
+    this.el.hidden = !state.execIo;
+    if (state.execIo) this.el.append(this.section("", "inputs"), this.section("", "outputs"));
+  }
+
+  toggleExec() {
+    this.ctx.state.execIo = !this.ctx.state.execIo;
+    this.renderExec();
   }
 
   /**
-   * A collapsed Inputs/Outputs section: fetched on first open, never before.
+   * A collapsed Inputs/Outputs section of row `key` ("" = the execution).
    * @param {string} key @param {"inputs"|"outputs"} which
    */
-  function ioSection(key, which) {
+  section(key, which) {
+    const { state, requests } = this.ctx;
     const det = /** @type {HTMLDetailsElement} */ (h("details", "fxw-io"));
     det.dataset.which = which;
     det.append(h("summary", "", which === "inputs" ? "Inputs" : "Outputs"));
@@ -1360,7 +1284,7 @@ function render({ model, el }) {
         select: (path) => {
           note.className = "fxw-io-note";
           note.textContent = "selecting…";
-          request("select", key, { which, path }).then(
+          requests.request("select", key, { which, path }).then(
             (res) => {
               note.textContent = `widget.selected_output = ${which}${res.path.replace(/^([^[]+)/, "['$1']")} (${res.type})`;
               note.title = "Also flyteexec_widget.widget.selected_output(), for an execution shown by its repr";
@@ -1371,17 +1295,17 @@ function render({ model, el }) {
             },
           );
         },
-        showAll: (path) => request(which, key, { path }),
+        showAll: (path) => requests.request(which, key, { path }),
       };
       const done = state.io.get(cacheKey);
       if (done?.result) {
         show(done.result, ctx);
         return;
       }
-      request(which, key).then(
+      requests.request(which, key).then(
         (res) => {
           // Outputs of a running node may still appear: remember only what can no longer change.
-          const final = key ? store.rows.get(key)?.terminal : model.get("header")?.terminal;
+          const final = key ? this.ctx.store.rows.get(key)?.terminal : this.ctx.model.get("header")?.terminal;
           if (final || which === "inputs") state.io.set(cacheKey, { open: det.open, result: res });
           show(res, ctx);
         },
@@ -1396,123 +1320,490 @@ function render({ model, el }) {
     if (cached?.open) det.open = true; // the "toggle" event follows and shows the cached result
     return det;
   }
+}
 
-  // ---- windowed layout --------------------------------------------------------------------------------
-  // The visible list (keys, in tree order) and its geometry are recomputed only when the tree, the expansion,
-  // the filter or an open detail's height changed; scrolling only paints the rows in view.
-  /** @type {string[]} */
-  let keys = [];
-  /** @type {number[]} */
-  let tops = [];
-  /** @type {number[]} */
-  let heights = [];
-  let itemsDirty = true;
-  let heightsDirty = true;
-  let layoutQueued = false;
+/**
+ * A mini timeline of the row within the execution: queued lead-in, then running.
+ * @param {Row} r
+ */
+function timelineBar(r) {
+  const tl = h("span", "fxw-tl");
+  tl.append(h("span", "fxw-tl-queued"), h("span", `fxw-tl-run fxw-badge--${cssToken(r.color)}`));
+  return tl;
+}
 
-  function scheduleLayout() {
-    if (layoutQueued || destroyed) return;
-    layoutQueued = true;
-    requestAnimationFrame(() => {
-      layoutQueued = false;
-      if (!destroyed) layout();
+/**
+ * The DOM of one tree row (name with indent, toggle, id, kind and child link; status with subtask counts; times;
+ * attempts; cache; logs; error or action outcome; gate controls) and its time-dependent parts.
+ */
+class RowView {
+  /** @param {ViewContext} ctx */
+  constructor(ctx) {
+    this.ctx = ctx;
+  }
+
+  /** @param {Row} r @returns {HTMLElement} */
+  build(r) {
+    const { state, styles } = this.ctx;
+    const row = h("div", "fxw-grid fxw-row");
+    row.dataset.key = r.key;
+    row.dataset.phase = r.phase || "";
+    row.dataset.kind = r.kind || "";
+    row.setAttribute("role", "row");
+    row.setAttribute("aria-level", String((r.depth || 0) + 1));
+    if (state.open.has(r.key)) row.classList.add("fxw-row--open");
+
+    const name = h("div", "fxw-c fxw-c-name");
+    name.style.paddingLeft = `${4 + (r.depth || 0) * 16}px`;
+    if (r.has_children) {
+      const open = state.expanded.has(r.key);
+      const tog = button(open ? "▾" : "▸", "toggle", "fxw-toggle");
+      tog.setAttribute("aria-expanded", String(open));
+      tog.setAttribute("aria-label", open ? "Collapse" : "Expand");
+      name.append(tog);
+    } else {
+      name.append(h("span", "fxw-toggle-space"));
+    }
+    name.append(h("span", "fxw-name", r.name || r.node_id || r.key));
+    // An array subtask's id is a long external id: it stays in the tooltip and the detail, its name says enough.
+    if (r.node_id && r.node_id !== r.name && r.kind !== "subtask") name.append(h("span", "fxw-nodeid", r.node_id));
+    if (r.kind && r.kind !== "task" && r.kind !== "subtask") name.append(h("span", "fxw-kindtag", r.kind)); // when Kind is hidden
+    if (r.child && r.child.name) {
+      const child = link(r.child.url, `→ ${r.child.name}`, "fxw-childlink");
+      child.title = "The child execution's console page";
+      name.append(child);
+    }
+    name.title = `${r.name || ""} (${r.node_id || r.key})`;
+
+    const kind = h("div", "fxw-c fxw-c-kind", r.kind);
+    const status = h("div", "fxw-c fxw-c-status");
+    status.append(badge(r.label || r.phase, r.color, r.phase));
+    if (r.subtasks) {
+      const sub = h("span", "fxw-subcounts");
+      sub.title = "Array subtasks per phase (latest attempt of each index)";
+      for (const [p, n] of Object.entries(r.subtasks.counts || {})) {
+        if (!n) continue;
+        const st = styles.task(p);
+        const chip = h("span", `fxw-subcount fxw-badge--${cssToken(st?.color)}`, `×${n}`);
+        chip.title = `${n} ${st?.label ?? p}`;
+        chip.dataset.phase = p;
+        sub.append(chip);
+      }
+      status.append(sub);
+    }
+
+    const start = h("div", "fxw-c fxw-c-start", clockTime(r.started_at || r.created_at));
+    start.title = r.started_at || r.created_at || "";
+    const dur = h("div", "fxw-c fxw-c-dur");
+    const durText = h("span", "fxw-dur");
+    dur.append(durText, timelineBar(r));
+    const attempts = h("div", "fxw-c fxw-c-attempts", r.attempts ? String(r.attempts) : "");
+    const cache = h("div", "fxw-c fxw-c-cache");
+    if (r.cache) cache.append(h("span", `fxw-cache fxw-cache--${cssToken(r.cache.replace(/\s+/g, "-"))}`, r.cache));
+    const logs = h("div", "fxw-c fxw-c-logs");
+    const attemptsSeen = new Set((r.logs || []).map((l) => l.attempt ?? 0));
+    for (const l of r.logs || []) {
+      if (!safeUrl(l.uri)) continue;
+      const label = attemptsSeen.size > 1 ? `${l.name || "log"} #${(l.attempt ?? 0) + 1}` : l.name || "log";
+      const a = link(l.uri, label, "fxw-log");
+      a.title = `${label} (attempt ${(l.attempt ?? 0) + 1})`;
+      logs.append(a);
+    }
+    const error = h("div", "fxw-c fxw-c-error");
+    const st = state.status.get(r.key);
+    if (st) {
+      // The outcome of an action on this row (Approve, Send...): the actions column has no room for it.
+      const note = h("span", `fxw-action-status${st.error ? " fxw-action-status--error" : ""}`, st.text);
+      note.title = st.text;
+      error.append(note);
+    } else if (r.error && (r.error.message || r.error.code)) {
+      const e = h("span", "fxw-error", errorSummary(r.error.message || r.error.code));
+      e.title = "Show the whole error";
+      e.dataset.action = "error";
+      error.append(e);
+    }
+    const actions = h("div", "fxw-c fxw-c-actions");
+    actions.append(...this._gateControls(r));
+    const more = button(state.open.has(r.key) ? "less" : "more", "details", "fxw-btn--link");
+    more.setAttribute("aria-label", "Details, inputs and outputs");
+    actions.append(more);
+
+    row.append(name, kind, status, start, dur, attempts, cache, logs, error, actions);
+    for (const cell of row.children) cell.setAttribute("role", "gridcell");
+    this.updateTime(row, r, Date.now());
+    return row;
+  }
+
+  /**
+   * Refresh the time-dependent parts of a rendered row (duration, timeline) at `now`.
+   * @param {HTMLElement} rowEl @param {Row} r @param {number} now
+   */
+  updateTime(rowEl, r, now) {
+    const hd = this.ctx.model.get("header") || {};
+    const dur = elapsedSeconds(r, now);
+    const durEl = /** @type {HTMLElement|null} */ (rowEl.querySelector(".fxw-dur"));
+    const created = parseTime(r.created_at);
+    const started = parseTime(r.started_at);
+    let queued = r.queued_s;
+    if (queued == null && created !== null) queued = ((started ?? (r.terminal ? created : now)) - created) / 1000;
+    if (durEl) {
+      durEl.textContent = fmtDuration(dur);
+      durEl.title = queued ? `queued ${fmtDuration(queued)}, running ${fmtDuration(dur)}` : "";
+    }
+    const t0 = parseTime(hd.started_at) ?? parseTime(hd.created_at);
+    const total = elapsedSeconds(hd, now);
+    const q = /** @type {HTMLElement|null} */ (rowEl.querySelector(".fxw-tl-queued"));
+    const run = /** @type {HTMLElement|null} */ (rowEl.querySelector(".fxw-tl-run"));
+    if (!q || !run) return;
+    if (t0 === null || !total || created === null) {
+      q.style.width = "0";
+      run.style.width = "0";
+      return;
+    }
+    const pct = (/** @type {number} */ s) => `${Math.max(0, Math.min(100, (100 * s) / total))}%`;
+    q.style.marginLeft = pct((created - t0) / 1000);
+    q.style.width = pct(queued ?? 0);
+    run.style.width = pct(dur ?? 0);
+  }
+
+  /** Approve/Reject, a signal's input and Send, or "sleeping". @param {Row} r @returns {HTMLElement[]} */
+  _gateControls(r) {
+    const g = r.gate;
+    const out = [];
+    if (g && this.ctx.model.get("can_act")) {
+      if (g.kind === "approve") {
+        out.push(button("Approve", "approve", "fxw-btn--primary"), button("Reject", "reject", "fxw-btn--danger"));
+      } else if (g.kind === "signal") {
+        const t = (g.type || "").toLowerCase();
+        /** @type {HTMLInputElement|HTMLSelectElement} */
+        let input;
+        if (t === "bool" || t === "boolean") {
+          input = /** @type {HTMLSelectElement} */ (h("select", "fxw-signal"));
+          for (const v of ["", "true", "false"]) {
+            const o = /** @type {HTMLOptionElement} */ (h("option", "", v || "choose…"));
+            o.value = v;
+            input.append(o);
+          }
+        } else {
+          input = /** @type {HTMLInputElement} */ (h("input", "fxw-signal"));
+          input.type = t === "int" || t === "integer" || t === "float" ? "number" : "text";
+          if (t === "float") input.step = "any";
+          input.placeholder = g.type || "value";
+        }
+        input.setAttribute("aria-label", `Value for signal ${g.signal_id} (${g.type || "any"})`);
+        input.dataset.key = r.key;
+        input.value = this.ctx.state.drafts.get(r.key) ?? "";
+        out.push(input, button("Send", "signal", "fxw-btn--primary"));
+      } else if (g.kind === "sleep") {
+        out.push(h("span", "fxw-muted", "sleeping"));
+      }
+    }
+    return out;
+  }
+}
+
+/**
+ * The detail under an open row: facts, child execution, subtask counts, logs per attempt, the full error, the
+ * deck (in a sandboxed iframe) and the row's inputs/outputs.
+ */
+class DetailView {
+  /** @param {ViewContext} ctx @param {IoPanel} io */
+  constructor(ctx, io) {
+    this.ctx = ctx;
+    this.io = io;
+  }
+
+  /** @param {Row} r @returns {HTMLElement} */
+  build(r) {
+    const d = h("div", "fxw-detail");
+    d.dataset.key = r.key;
+    const info = h("div", "fxw-detail-info");
+    this.fillInfo(info, r);
+    const io = h("div", "fxw-detail-io");
+    if (r.kind === "subtask") {
+      // FlyteAdmin keeps data per node, not per array index: the array node's row has the inputs/outputs.
+      io.append(h("div", "fxw-muted", "Inputs and outputs: see the array node."));
+    } else {
+      io.append(this.io.section(r.key, "inputs"), this.io.section(r.key, "outputs"));
+    }
+    d.append(info, io);
+    return d;
+  }
+
+  /** (Re)fill the part of a detail that follows the row's data. @param {HTMLElement} info @param {Row} r */
+  fillInfo(info, r) {
+    info.replaceChildren();
+    const facts = h("div", "fxw-facts");
+    /** @param {string} k @param {string|Node} v */
+    const fact = (k, v) => {
+      const f = h("span", "fxw-fact");
+      f.append(h("span", "fxw-fact-k", k + " "), v);
+      facts.append(f);
+    };
+    fact("id", h("code", "", r.node_id || r.key));
+    fact("kind", r.kind || "");
+    fact("status", r.label || r.phase);
+    if (r.created_at) fact("created", r.created_at);
+    if (r.started_at) fact("started", r.started_at);
+    if (r.queued_s != null) fact("queued", fmtDuration(r.queued_s));
+    if (r.duration_s != null) fact("ran", fmtDuration(r.duration_s));
+    if (r.attempts) fact("attempts", String(r.attempts));
+    if (r.cache) fact("cache", r.cache);
+    info.append(facts);
+    if (r.child && r.child.name) {
+      const c = h("div", "fxw-detail-row");
+      c.append(h("span", "fxw-fact-k", "child execution "), link(r.child.url, r.child.name, "fxw-childlink"));
+      info.append(c);
+    }
+    if (r.subtasks) {
+      const s = h("div", "fxw-detail-row");
+      s.append(h("span", "fxw-fact-k", `subtasks (${r.subtasks.total}) `));
+      for (const [p, n] of Object.entries(r.subtasks.counts || {})) {
+        const st = this.ctx.styles.task(p);
+        if (n) s.append(badge(`${n} ${st?.label ?? p}`, st?.color ?? "undefined", p), " ");
+      }
+      info.append(s);
+    }
+    const logs = (r.logs || []).filter((l) => safeUrl(l.uri));
+    if (logs.length) {
+      /** @type {Map<number, LogLink[]>} */
+      const byAttempt = new Map();
+      for (const l of logs) {
+        const a = l.attempt ?? 0;
+        if (!byAttempt.has(a)) byAttempt.set(a, []);
+        /** @type {LogLink[]} */ (byAttempt.get(a)).push(l);
+      }
+      for (const [a, ls] of [...byAttempt].sort((x, y) => x[0] - y[0])) {
+        const line = h("div", "fxw-detail-row");
+        line.append(h("span", "fxw-fact-k", `attempt ${a + 1} logs `));
+        for (const l of ls) line.append(link(l.uri, l.name || "log", "fxw-log"), " ");
+        info.append(line);
+      }
+    }
+    if (r.error && (r.error.message || r.error.code)) {
+      const prefix = [r.error.kind, r.error.code].filter(Boolean).join(" ");
+      const fetch = { key: r.key, trimmed: Boolean(r.error.trimmed), ctx: this.ctx };
+      const ev = errorView(r.error.message || "", prefix, fetch);
+      ev.open = true; // the native "toggle" event follows and fetches the untrimmed message if needed
+      info.append(ev);
+    }
+    if (r.deck) info.append(this._deck(r));
+  }
+
+  /** "Open deck": asks for a link, then shows it and the deck in an iframe. @param {Row} r */
+  _deck(r) {
+    const line = h("div", "fxw-detail-row");
+    const open = button("Open deck", "deck");
+    const note = h("span", "fxw-action-status");
+    open.addEventListener("click", () => {
+      open.disabled = true;
+      note.textContent = "getting a link…";
+      this.ctx.requests.request("deck", r.key).then(
+        (res) => {
+          note.replaceChildren(link(res?.url, "deck (new tab)", "fxw-log"));
+          const url = safeUrl(res?.url);
+          if (url) {
+            const frame = /** @type {HTMLIFrameElement} */ (h("iframe", "fxw-deck"));
+            // No allow-same-origin: the deck's scripts run, but cannot reach the notebook or its cookies.
+            frame.setAttribute("sandbox", "allow-scripts");
+            frame.referrerPolicy = "no-referrer";
+            frame.src = url;
+            frame.title = "Flyte deck";
+            line.after(frame);
+          }
+        },
+        (err) => {
+          open.disabled = false;
+          note.className = "fxw-action-status fxw-action-status--error";
+          note.textContent = err?.message ?? String(err);
+        },
+      );
+    });
+    line.append(open, " ", note);
+    return line;
+  }
+}
+
+/** @typedef {{item: HTMLElement, row: HTMLElement, detail: HTMLElement|null, data: Row}} Entry */
+
+/**
+ * The windowed tree grid: which rows are visible (expansion, filter), only the ones in view in the DOM with their
+ * details, the clicks on them (expand, open, Approve/Reject/Send), and the rows a snapshot or patch changed.
+ * The visible list and its geometry are recomputed only when the tree, the expansion, the filter or an open
+ * detail's height changed; scrolling only paints the rows in view.
+ */
+class TreeView {
+  /**
+   * @param {ViewContext} ctx @param {RowView} rowView @param {DetailView} detailView
+   * @param {(items: {shown: number, filtered: boolean, hasFailure: boolean}) => void} onItems told what the
+   *   tree shows whenever the visible list was recomputed
+   */
+  constructor(ctx, rowView, detailView, onItems) {
+    this.ctx = ctx;
+    this.rowView = rowView;
+    this.detailView = detailView;
+    this.onItems = onItems;
+    const viewport = h("div", "fxw-viewport");
+    viewport.setAttribute("role", "treegrid");
+    const thead = h("div", "fxw-grid fxw-thead");
+    thead.setAttribute("role", "row");
+    for (const [cls, text] of [
+      ["name", "Node"],
+      ["kind", "Kind"],
+      ["status", "Status"],
+      ["start", "Started"],
+      ["dur", "Duration"],
+      ["attempts", "#"],
+      ["cache", "Cache"],
+      ["logs", "Logs"],
+      ["error", "Error"],
+      ["actions", ""],
+    ]) {
+      const cell = h("div", `fxw-c fxw-c-${cls}`, text);
+      cell.setAttribute("role", "columnheader");
+      if (cls === "attempts") cell.title = "Attempts";
+      thead.append(cell);
+    }
+    this.spacer = h("div", "fxw-spacer");
+    this.empty = h("div", "fxw-empty", "Loading nodes…");
+    viewport.append(thead, this.spacer, this.empty);
+    this.el = viewport;
+    this.thead = thead;
+
+    /** @type {Map<string, Entry>} */
+    this.rendered = new Map();
+    /** @type {Map<string, number>} the measured height of each open row with its detail */
+    this.measured = new Map();
+    this.window = new RowWindow();
+    this.itemsDirty = true;
+    this.heightsDirty = true;
+    this.hasFailure = false;
+    this.frame = 0; // the requestAnimationFrame of a scheduled layout, 0 if none
+    this.destroyed = false;
+
+    this.resizeObserver =
+      typeof ResizeObserver === "function" ? new ResizeObserver((entries) => this._onResize(entries)) : null;
+    this.viewportObserver =
+      typeof ResizeObserver === "function" ? new ResizeObserver(() => this.scheduleLayout()) : null;
+    this.viewportObserver?.observe(viewport);
+    viewport.addEventListener("scroll", () => {
+      ctx.state.scrollTop = viewport.scrollTop;
+      this.scheduleLayout();
+    });
+    this.spacer.addEventListener("click", (ev) => this._onClick(ev));
+    this.spacer.addEventListener("input", (ev) => this._onInput(ev));
+    this.spacer.addEventListener("change", (ev) => this._onInput(ev));
+    this.spacer.addEventListener("keydown", (ev) => this._onKey(ev));
+  }
+
+  /** @param {ResizeObserverEntry[]} entries open rows whose detail may have changed height */
+  _onResize(entries) {
+    let changed = false;
+    for (const e of entries) {
+      const key = /** @type {HTMLElement} */ (e.target).dataset.key;
+      if (!key) continue;
+      const hgt = /** @type {HTMLElement} */ (e.target).offsetHeight;
+      if (hgt && this.measured.get(key) !== hgt) {
+        this.measured.set(key, hgt);
+        changed = true;
+      }
+    }
+    if (changed) {
+      this.heightsDirty = true;
+      this.scheduleLayout();
+    }
+  }
+
+  /** Paint at the next frame (scrolling, resizing). */
+  scheduleLayout() {
+    if (this.frame || this.destroyed) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      if (!this.destroyed) this.layout();
     });
   }
 
   /** The tree, expansion or filter changed: recompute the visible list, then paint. */
-  function relayout() {
-    itemsDirty = true;
-    layout();
-  }
-
-  function matcher() {
-    const phase = state.phaseFilter;
-    const text = state.text.trim().toLowerCase();
-    if (!phase && !text) return null;
-    return (/** @type {Row} */ r) =>
-      (!phase || r.phase === phase) &&
-      (!text || (r.name || "").toLowerCase().includes(text) || (r.node_id || "").toLowerCase().includes(text));
+  relayout() {
+    this.itemsDirty = true;
+    this.layout();
   }
 
   /** @param {string} key */
-  const heightOf = (key) => (state.open.has(key) ? measured.get(key) ?? ROW_HEIGHT + DETAIL_GUESS : ROW_HEIGHT);
+  _heightOf(key) {
+    return this.ctx.state.open.has(key) ? this.measured.get(key) ?? ROW_HEIGHT + DETAIL_GUESS : ROW_HEIGHT;
+  }
 
-  function layout() {
-    if (destroyed) return;
-    if (itemsDirty) {
-      const match = matcher();
-      keys = store.visible(state.expanded, match).map((r) => r.key);
-      filterNote.textContent = match ? `${keys.length} shown` : "";
-      empty.hidden = keys.length > 0;
-      empty.textContent = store.version < 0 ? "Loading nodes…" : match ? "No node matches the filter." : "No nodes yet.";
-      firstFailure.hidden = !store.firstFailedLeaf(isFailed);
-      itemsDirty = false;
-      heightsDirty = true;
+  /** Recompute what is stale (visible list, geometry), then put the rows in view in the DOM and no others. */
+  layout() {
+    if (this.destroyed) return;
+    const { state, store, styles } = this.ctx;
+    const win = this.window;
+    if (this.itemsDirty) {
+      const match = rowMatcher(state.phaseFilter, state.text);
+      win.keys = store.visible(state.expanded, match).map((r) => r.key);
+      this.empty.hidden = win.keys.length > 0;
+      this.empty.textContent =
+        store.version < 0 ? "Loading nodes…" : match ? "No node matches the filter." : "No nodes yet.";
+      this.hasFailure = Boolean(store.firstFailedLeaf((r) => styles.isFailed(r)));
+      this.onItems({ shown: win.keys.length, filtered: Boolean(match), hasFailure: this.hasFailure });
+      this.itemsDirty = false;
+      this.heightsDirty = true;
     }
-    if (heightsDirty) {
-      heights = keys.map(heightOf);
-      tops = new Array(keys.length);
-      let y = 0;
-      for (let i = 0; i < keys.length; i++) {
-        tops[i] = y;
-        y += heights[i];
-      }
-      spacer.style.height = `${y}px`;
-      heightsDirty = false;
+    if (this.heightsDirty) {
+      this.spacer.style.height = `${win.measure((key) => this._heightOf(key))}px`;
+      this.heightsDirty = false;
     }
-    const headH = thead.offsetHeight || ROW_HEIGHT;
+    const viewport = this.el;
+    const headH = this.thead.offsetHeight || ROW_HEIGHT;
     const top = Math.max(0, viewport.scrollTop - headH);
-    const bottom = top + (viewport.clientHeight || 400);
-    const i0 = Math.max(0, firstVisible(tops, heights, top) - OVERSCAN);
-    let i1 = i0;
-    while (i1 < keys.length && tops[i1] < bottom) i1++;
-    i1 = Math.min(keys.length, i1 + OVERSCAN);
+    const [i0, i1] = win.range(top, top + (viewport.clientHeight || 400), OVERSCAN);
     const keep = new Set();
     for (let i = i0; i < i1; i++) {
-      const r = store.rows.get(keys[i]);
+      const r = store.rows.get(win.keys[i]);
       if (!r) continue;
       keep.add(r.key);
-      let entry = rendered.get(r.key);
+      let entry = this.rendered.get(r.key);
       const wantDetail = state.open.has(r.key);
       if (!entry) {
         const item = h("div", "fxw-item");
         item.dataset.key = r.key;
-        const rowEl = buildRow(r);
+        const rowEl = this.rowView.build(r);
         item.append(rowEl);
         entry = { item, row: rowEl, detail: null, data: r };
-        rendered.set(r.key, entry);
-        spacer.append(item);
+        this.rendered.set(r.key, entry);
+        this.spacer.append(item);
       } else if (entry.data !== r) {
-        refreshEntry(entry, r);
+        this.refresh(entry, r);
       }
       if (wantDetail && !entry.detail) {
-        entry.detail = buildDetail(r);
+        entry.detail = this.detailView.build(r);
         entry.item.append(entry.detail);
         entry.item.classList.add("fxw-item--open");
-        resizeObserver?.observe(entry.item);
+        this.resizeObserver?.observe(entry.item);
       } else if (!wantDetail && entry.detail) {
         entry.detail.remove();
         entry.detail = null;
         entry.item.classList.remove("fxw-item--open");
-        resizeObserver?.unobserve(entry.item);
-        measured.delete(r.key);
+        this.resizeObserver?.unobserve(entry.item);
+        this.measured.delete(r.key);
       }
-      entry.item.style.transform = `translateY(${tops[i]}px)`;
+      entry.item.style.transform = `translateY(${win.tops[i]}px)`;
     }
-    for (const [key, entry] of rendered) {
+    for (const [key, entry] of this.rendered) {
       if (!keep.has(key)) {
-        resizeObserver?.unobserve(entry.item);
+        this.resizeObserver?.unobserve(entry.item);
         entry.item.remove();
-        rendered.delete(key);
+        this.rendered.delete(key);
       }
     }
   }
 
   /**
    * Rebuild a rendered row with new data (a patch); the detail's info part too, keeping its inputs/outputs.
-   * @param {{item: HTMLElement, row: HTMLElement, detail: HTMLElement|null, data: Row}} entry @param {Row} r
+   * @param {Entry} entry @param {Row} r
    */
-  function refreshEntry(entry, r) {
+  refresh(entry, r) {
     // A patch may rebuild the row the user is typing in: keep the focus (the draft value is kept in state).
     const active = document.activeElement;
     const inRow = active instanceof HTMLElement && entry.row.contains(active) ? active : null;
@@ -1523,237 +1814,290 @@ function render({ model, el }) {
           ? `[data-action="${CSS.escape(inRow.dataset.action)}"]`
           : null
       : null;
-    const fresh = buildRow(r);
+    const fresh = this.rowView.build(r);
     entry.row.replaceWith(fresh);
     entry.row = fresh;
     entry.data = r;
     if (focusSel) /** @type {HTMLElement|null} */ (fresh.querySelector(focusSel))?.focus();
     if (entry.detail) {
       const info = /** @type {HTMLElement|null} */ (entry.detail.querySelector(".fxw-detail-info"));
-      if (info) fillDetailInfo(info, r);
+      if (info) this.detailView.fillInfo(info, r);
     }
   }
 
-  // ---- events -----------------------------------------------------------------------------------------
+  /** Rebuild every rendered row with the data it has (the view state or `can_act` changed). */
+  refreshAll() {
+    for (const [, e] of this.rendered) this.refresh(e, e.data);
+  }
+
   /** @param {string} key */
-  function toggleOpen(key) {
-    if (state.open.has(key)) state.open.delete(key);
-    else state.open.add(key);
-    const entry = rendered.get(key);
-    if (entry) refreshEntry(entry, entry.data);
-    relayout();
+  _refreshKey(key) {
+    const entry = this.rendered.get(key);
+    if (entry) this.refresh(entry, entry.data);
+  }
+
+  /** @param {Set<string>} set @param {string} key */
+  _flip(set, key) {
+    if (set.has(key)) set.delete(key);
+    else set.add(key);
+    this._refreshKey(key);
+    this.relayout();
+  }
+
+  expandAll() {
+    for (const r of this.ctx.store.rows.values()) if (r.has_children) this.ctx.state.expanded.add(r.key);
+    this.refreshAll();
+    this.relayout();
+  }
+
+  collapseAll() {
+    this.ctx.state.expanded.clear();
+    this.refreshAll();
+    this.relayout();
+  }
+
+  /**
+   * Clear the filters, expand down to the first failed leaf, open its detail and scroll to it; false if there is
+   * no failure.
+   */
+  revealFirstFailure() {
+    const { state, store, styles } = this.ctx;
+    const leaf = store.firstFailedLeaf((r) => styles.isFailed(r));
+    if (!leaf) return false;
+    state.phaseFilter = null;
+    state.text = "";
+    for (const k of store.ancestors(leaf.key)) state.expanded.add(k);
+    state.open.add(leaf.key);
+    this.refreshAll();
+    this.relayout();
+    const top = this.window.topOf(leaf.key);
+    if (top !== null) {
+      this.el.scrollTop = top; // just below the sticky column header
+      this.layout();
+    }
+    return true;
   }
 
   /**
    * Run a gate action for row `key` and keep its outcome next to the buttons.
    * @param {string} key @param {string} action @param {Record<string, unknown>} [extra]
    */
-  function gateAction(key, action, extra) {
+  _gateAction(key, action, extra) {
+    const { state, store, requests } = this.ctx;
     state.status.set(key, { text: `${action}…`, error: false });
-    const entry = rendered.get(key);
-    if (entry) refreshEntry(entry, entry.data);
-    request(action, key, extra).then(
-      (res) => {
-        state.status.set(key, { text: res?.message || "done", error: false });
-        state.drafts.delete(key);
-      },
-      (err) => {
-        state.status.set(key, { text: err?.message ?? String(err), error: true });
-        console.warn(`flyteexec-widget: ${action} of ${key} failed`, err);
-      },
-    ).finally(() => {
-      const e = rendered.get(key);
-      if (e) refreshEntry(e, store.rows.get(key) ?? e.data);
-    });
+    this._refreshKey(key);
+    requests
+      .request(action, key, extra)
+      .then(
+        (res) => {
+          state.status.set(key, { text: res?.message || "done", error: false });
+          state.drafts.delete(key);
+        },
+        (err) => {
+          state.status.set(key, { text: err?.message ?? String(err), error: true });
+          console.warn(`flyteexec-widget: ${action} of ${key} failed`, err);
+        },
+      )
+      .finally(() => {
+        const e = this.rendered.get(key);
+        if (e) this.refresh(e, store.rows.get(key) ?? e.data);
+      });
   }
 
   /** @param {MouseEvent} ev */
-  function onClick(ev) {
+  _onClick(ev) {
+    const { state, store } = this.ctx;
     const target = /** @type {HTMLElement} */ (ev.target);
     const rowEl = /** @type {HTMLElement|null} */ (target.closest(".fxw-row"));
-    if (!rowEl || !spacer.contains(rowEl)) return;
+    if (!rowEl || !this.spacer.contains(rowEl)) return;
     const key = rowEl.dataset.key || "";
     const actionEl = /** @type {HTMLElement|null} */ (target.closest("[data-action]"));
     const action = actionEl?.dataset.action;
     if (target.closest("a, input, select")) return; // links and inputs do their own thing
     if (action === "toggle") {
-      if (state.expanded.has(key)) state.expanded.delete(key);
-      else state.expanded.add(key);
-      const entry = rendered.get(key);
-      if (entry) refreshEntry(entry, entry.data);
-      relayout();
+      this._flip(state.expanded, key);
     } else if (action === "approve" || action === "reject") {
-      gateAction(key, action);
+      this._gateAction(key, action);
     } else if (action === "signal") {
       const input = /** @type {HTMLInputElement|null} */ (rowEl.querySelector(".fxw-signal"));
       const r = store.rows.get(key);
       const parsed = parseSignalInput(r?.gate?.type || "", input?.value ?? "");
       if (!parsed.ok) {
         state.status.set(key, { text: parsed.error, error: true });
-        const entry = rendered.get(key);
-        if (entry) refreshEntry(entry, entry.data);
+        this._refreshKey(key);
         return;
       }
-      gateAction(key, "signal", { value: parsed.value });
+      this._gateAction(key, "signal", { value: parsed.value });
     } else {
       // "details", the error text, or a click anywhere else on the row: open/close its detail
-      toggleOpen(key);
+      this._flip(state.open, key);
     }
   }
 
-  /** @param {Event} ev */
-  function onInput(ev) {
+  /** A signal's draft value survives the row's rebuilds. @param {Event} ev */
+  _onInput(ev) {
     const t = /** @type {HTMLInputElement} */ (ev.target);
-    if (t.classList.contains("fxw-signal") && t.dataset.key) state.drafts.set(t.dataset.key, t.value);
+    if (t.classList.contains("fxw-signal") && t.dataset.key) this.ctx.state.drafts.set(t.dataset.key, t.value);
   }
 
   /** @param {KeyboardEvent} ev */
-  function onKey(ev) {
+  _onKey(ev) {
     const t = /** @type {HTMLElement} */ (ev.target);
     if (ev.key === "Enter" && t.classList.contains("fxw-signal")) {
       /** @type {HTMLElement|null} */ (t.parentElement?.querySelector('[data-action="signal"]') ?? null)?.click();
     }
   }
 
-  spacer.addEventListener("click", onClick);
-  spacer.addEventListener("input", onInput);
-  spacer.addEventListener("change", onInput);
-  spacer.addEventListener("keydown", onKey);
-  const viewportObserver = typeof ResizeObserver === "function" ? new ResizeObserver(() => scheduleLayout()) : null;
-  viewportObserver?.observe(viewport);
-  viewport.addEventListener("scroll", () => {
-    state.scrollTop = viewport.scrollTop;
-    scheduleLayout();
-  });
-  search.addEventListener("input", () => {
-    state.text = search.value;
-    relayout();
-  });
-  expandAll.addEventListener("click", () => {
-    for (const r of store.rows.values()) if (r.has_children) state.expanded.add(r.key);
-    for (const [, e] of rendered) refreshEntry(e, e.data);
-    relayout();
-  });
-  collapseAll.addEventListener("click", () => {
-    state.expanded.clear();
-    for (const [, e] of rendered) refreshEntry(e, e.data);
-    relayout();
-  });
-  firstFailure.addEventListener("click", () => {
-    const leaf = store.firstFailedLeaf(isFailed);
-    if (!leaf) return;
-    state.phaseFilter = null;
-    state.text = "";
-    search.value = "";
-    for (const k of store.ancestors(leaf.key)) state.expanded.add(k);
-    state.open.add(leaf.key);
-    for (const [, e] of rendered) refreshEntry(e, e.data);
-    renderCounts();
-    relayout();
-    const idx = keys.indexOf(leaf.key);
-    if (idx >= 0) {
-      viewport.scrollTop = tops[idx]; // just below the sticky column header
-      layout();
+  /** The store took a snapshot: show its rows, and the scroll position this model's view had. */
+  showSnapshot() {
+    const { state, store } = this.ctx;
+    for (const [, e] of this.rendered) {
+      const r = store.rows.get(e.data.key);
+      if (r) this.refresh(e, r);
     }
-  });
-  execIoBtn.addEventListener("click", () => {
-    state.execIo = !state.execIo;
-    renderExecIo();
-  });
-
-  function renderExecIo() {
-    execIo.replaceChildren();
-    execIo.hidden = !state.execIo;
-    execIoBtn.setAttribute("aria-pressed", String(state.execIo));
-    if (state.execIo) execIo.append(ioSection("", "inputs"), ioSection("", "outputs"));
-  }
-
-  // ---- kernel messages --------------------------------------------------------------------------------
-  /** @param {any} msg */
-  function onCustom(msg) {
-    if (!msg || typeof msg !== "object") return;
-    if (msg.type === "snapshot") {
-      if (!feed.snapshot(msg)) return;
-      for (const [, e] of rendered) {
-        const r = store.rows.get(e.data.key);
-        if (r) refreshEntry(e, r);
-      }
-      relayout();
-      if (state.scrollTop) {
-        viewport.scrollTop = state.scrollTop;
-        layout();
-      }
-    } else if (msg.type === "patch") {
-      const applied = feed.patch(msg);
-      if (!applied) return;
-      const { changed, structural } = applied;
-      for (const key of changed) {
-        const entry = rendered.get(key);
-        const r = store.rows.get(key);
-        if (entry && r) refreshEntry(entry, r);
-        if (r && !r.gate && state.status.has(key) && !state.status.get(key)?.error) state.status.delete(key);
-      }
-      const hasFailure = Boolean(store.firstFailedLeaf(isFailed));
-      if (structural || matcher() || firstFailure.hidden === hasFailure) relayout();
-    } else if (msg.type === "response") {
-      const p = pending.get(msg.id);
-      if (!p) return; // another view's request
-      pending.delete(msg.id);
-      if (msg.ok) p.resolve(msg.result);
-      else p.reject(msg.error || { type: "Error", message: "request failed" });
+    this.relayout();
+    if (state.scrollTop) {
+      this.el.scrollTop = state.scrollTop;
+      this.layout();
     }
   }
 
-  // ---- clock: elapsed times tick in the browser, between syncs -------------------------------------------
-  function tick() {
+  /**
+   * The store applied a patch: rebuild the rows it changed, and the visible list if it may have changed.
+   * @param {{changed: Set<string>, structural: boolean}} applied
+   */
+  showPatch({ changed, structural }) {
+    const { state, store, styles } = this.ctx;
+    for (const key of changed) {
+      const entry = this.rendered.get(key);
+      const r = store.rows.get(key);
+      if (entry && r) this.refresh(entry, r);
+      // The gate is gone (approved, signalled): its "done" note has done its job; an error note stays.
+      if (r && !r.gate && state.status.has(key) && !state.status.get(key)?.error) state.status.delete(key);
+    }
+    const hasFailure = Boolean(store.firstFailedLeaf((r) => styles.isFailed(r)));
+    if (structural || rowMatcher(state.phaseFilter, state.text) || hasFailure !== this.hasFailure) this.relayout();
+  }
+
+  /** Durations and timelines of the running rows (all rows while the execution runs). @param {number} now */
+  tick(now) {
+    const hd = this.ctx.model.get("header") || {};
+    for (const [, e] of this.rendered) {
+      if (!e.data.terminal || !hd.terminal) this.rowView.updateTime(e.row, e.data, now);
+    }
+  }
+
+  /** Stop painting and observing. */
+  destroy() {
+    this.destroyed = true;
+    if (this.frame) cancelAnimationFrame(this.frame);
+    this.frame = 0;
+    this.resizeObserver?.disconnect();
+    this.viewportObserver?.disconnect();
+  }
+}
+
+let viewCounter = 0;
+
+/**
+ * One view of the model in `el`: builds the parts, routes the traits and the kernel's messages to them, ticks the
+ * clock; returns the cleanup (listeners, timer, observers, pending requests).
+ * @param {{model: Model, el: HTMLElement}} args
+ */
+function render({ model, el }) {
+  const viewId = `v${Date.now().toString(36)}${(viewCounter++).toString(36)}`;
+  const askSnapshot = () => model.send({ type: "snapshot", view: viewId });
+  const store = new RowStore();
+  const feed = new RowFeed(store, viewId, askSnapshot);
+  /** @type {ViewContext} */
+  const ctx = {
+    model,
+    state: viewState(model),
+    store,
+    styles: new PhaseStyles(() => model.get("styles")),
+    requests: new Requests(viewId, (msg) => model.send(msg)),
+  };
+
+  // The callbacks between the parts run on user input only, once all of them exist.
+  const root = h("div", "fxw");
+  root.dataset.view = viewId;
+  const io = new IoPanel(ctx);
+  const counts = new CountsView(ctx, () => tree.relayout());
+  const header = new HeaderView(ctx, root, counts, new ConfirmBox(ctx.requests));
+  const toolbar = new Toolbar(ctx.state, {
+    filter: () => tree.relayout(),
+    firstFailure: () => {
+      if (!tree.revealFirstFailure()) return;
+      toolbar.clearSearch();
+      counts.render();
+    },
+    expandAll: () => tree.expandAll(),
+    collapseAll: () => tree.collapseAll(),
+    execIo: () => {
+      io.toggleExec();
+      toolbar.setExecIo(ctx.state.execIo);
+    },
+  });
+  const tree = new TreeView(ctx, new RowView(ctx), new DetailView(ctx, io), (items) => toolbar.showItems(items));
+  root.append(header.el, toolbar.el, io.el, tree.el);
+  el.append(root);
+
+  // Elapsed times tick in the browser, between syncs.
+  const tick = () => {
     const now = Date.now();
-    const hd = model.get("header") || {};
-    if (elapsedEl) {
-      const s = elapsedSeconds(hd, now);
-      elapsedEl.textContent = s === null ? "" : hd.terminal ? `took ${fmtDuration(s)}` : `running ${fmtDuration(s)}`;
+    header.tick(now);
+    tree.tick(now);
+  };
+  const onHeader = () => {
+    header.render();
+    counts.render();
+    tick();
+  };
+  /** @param {any} msg a custom message from the kernel */
+  const onMessage = (msg) => {
+    if (msg?.type === "snapshot") {
+      if (feed.snapshot(msg)) tree.showSnapshot();
+    } else if (msg?.type === "patch") {
+      const applied = feed.patch(msg);
+      if (applied) tree.showPatch(applied);
+    } else if (msg?.type === "response") {
+      ctx.requests.settle(msg);
     }
-    if (syncEl) syncEl.textContent = syncText(model.get("sync_status") || {}, now);
-    for (const [, e] of rendered) if (!e.data.terminal || !hd.terminal) updateRowTime(e.row, e.data);
-  }
+  };
+  const onSync = () => {
+    header.renderSync();
+    tick();
+  };
+  const onCanAct = () => {
+    header.render();
+    tick();
+    tree.refreshAll();
+  };
+  /** @type {[string, (msg?: any) => void][]} */
+  const listeners = [
+    ["change:header", onHeader],
+    ["change:styles", onHeader],
+    ["change:counts", () => counts.render()],
+    ["change:sync_status", onSync],
+    ["change:can_act", onCanAct],
+    ["msg:custom", onMessage],
+  ];
+  for (const [event, fn] of listeners) model.on(event, fn);
   const timer = setInterval(tick, 1000);
 
-  const onHeader = () => {
-    renderHeader();
-    renderCounts();
-  };
-  const onCounts = () => renderCounts();
-  const onSync = () => renderMeta();
-  const onCanAct = () => {
-    renderHeader();
-    for (const [, e] of rendered) refreshEntry(e, e.data);
-  };
-  model.on("change:header", onHeader);
-  model.on("change:counts", onCounts);
-  model.on("change:sync_status", onSync);
-  model.on("change:can_act", onCanAct);
-  model.on("change:styles", onHeader);
-  model.on("msg:custom", onCustom);
-
-  renderHeader();
-  renderCounts();
-  renderMeta();
-  renderExecIo();
-  layout();
-  model.send({ type: "snapshot", view: viewId });
+  header.render();
+  counts.render();
+  header.renderSync();
+  io.renderExec();
+  tick();
+  tree.layout();
+  askSnapshot();
 
   return () => {
-    destroyed = true;
     clearInterval(timer);
-    resizeObserver?.disconnect();
-    viewportObserver?.disconnect();
-    model.off("change:header", onHeader);
-    model.off("change:counts", onCounts);
-    model.off("change:sync_status", onSync);
-    model.off("change:can_act", onCanAct);
-    model.off("change:styles", onHeader);
-    model.off("msg:custom", onCustom);
-    for (const [, p] of pending) p.reject({ type: "Closed", message: "the view was closed" });
-    pending.clear();
+    for (const [event, fn] of listeners) model.off(event, fn);
+    tree.destroy();
+    ctx.requests.close();
   };
 }
 
