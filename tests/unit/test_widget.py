@@ -872,9 +872,10 @@ def test_widget_js_parses() -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_widget_js_helpers_under_node() -> None:
-    test_file = Path(__file__).parent / "js" / "widget_helpers.test.mjs"
-    result = subprocess.run([_node(), "--test", str(test_file)], capture_output=True, text=True, timeout=60)
+def test_widget_js_unit_tests_under_node() -> None:
+    test_files = sorted(str(p) for p in (Path(__file__).parent / "js").glob("*.test.mjs"))
+    assert len(test_files) >= 2  # the helpers and the view parts
+    result = subprocess.run([_node(), "--test", *test_files], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -1,7 +1,7 @@
 // The parts of widget.js's view that need no DOM: requests, the phase table, counts, the filter, the row window.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { PhaseStyles, Requests, RowWindow, phaseCounts, rowMatcher } from "../../../flyteexec_widget/static/widget.js";
+import { PhaseStyles, Requests, RowWindow, phaseCounts, rowMatcher } from "../../../flyteexec_widget/display/static/widget.js";
 
 /** Requests whose sent messages are recorded. */
 const requestsOf = (viewId = "v1") => {
