@@ -16,7 +16,7 @@ from flyteidl.admin import node_execution_pb2
 from flyteidl.core import execution_pb2, identifier_pb2
 
 from flyteexec_widget.admin.errors import FlyteTimeout, NotFoundError
-from flyteexec_widget.display import waiting
+from flyteexec_widget.display import kernel, notebook, waiting
 from flyteexec_widget.live.model import ExecutionModel
 from flyteexec_widget.live.scheduler import SyncScheduler
 from flyteexec_widget.live.sync import TemplateInfo
@@ -184,8 +184,6 @@ def test_ctrl_c_raises_promptly_and_leaves_the_watch_stopped() -> None:
 
 
 def test_in_a_notebook_the_widget_is_shown_and_kernel_messages_are_pumped(monkeypatch: pytest.MonkeyPatch) -> None:
-    import flyteexec_widget.display.widget as widget_mod
-
     pumped = threading.Event()
     shown: list[tuple[Any, Any]] = []
 
@@ -193,9 +191,9 @@ def test_in_a_notebook_the_widget_is_shown_and_kernel_messages_are_pumped(monkey
     def fake_pump() -> Iterator[Callable[[], None]]:
         yield pumped.set
 
-    monkeypatch.setattr(waiting, "_in_kernel", lambda: True)
-    monkeypatch.setattr(waiting, "_kernel_pump", fake_pump)
-    monkeypatch.setattr(widget_mod, "display_for", lambda ex, model: shown.append((ex, model)) or object())
+    monkeypatch.setattr(kernel, "in_kernel", lambda: True)
+    monkeypatch.setattr(kernel, "kernel_pump", fake_pump)
+    monkeypatch.setattr(notebook, "display_for", lambda ex, model: shown.append((ex, model)) or object())
     ex = make_execution()
     tree = ScriptTree(ex, [RUNNING, SUCCEEDED])
     tree.before = lambda: None if tree.calls == 0 else pumped.wait(30)  # finish only after a pump
@@ -213,12 +211,10 @@ def test_in_a_notebook_the_widget_is_shown_and_kernel_messages_are_pumped(monkey
 @pytest.fixture
 def shown(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """In a notebook (pretend): the executions wait() displays a widget for, in order."""
-    import flyteexec_widget.display.widget as widget_mod
-
     displayed: list[Any] = []
-    monkeypatch.setattr(waiting, "_in_kernel", lambda: True)
-    monkeypatch.setattr(waiting, "_kernel_pump", lambda: contextlib.nullcontext(lambda: None))
-    monkeypatch.setattr(widget_mod, "display_for", lambda ex, model: displayed.append(ex) or object())
+    monkeypatch.setattr(kernel, "in_kernel", lambda: True)
+    monkeypatch.setattr(kernel, "kernel_pump", lambda: contextlib.nullcontext(lambda: None))
+    monkeypatch.setattr(notebook, "display_for", lambda ex, model: displayed.append(ex) or object())
     return displayed
 
 
