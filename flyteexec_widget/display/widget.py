@@ -55,24 +55,32 @@ _STATIC = Path(__file__).parent / "static"
 
 class ModelLike(ExecutionState, Protocol):
     """What the widget needs from an :class:`~flyteexec_widget.live.model.ExecutionModel` (the documented
-    contract): what the renderers read, plus versioned row changes, the wrappers behind rows and trait
-    observation."""
+    contract): what the renderers read, plus atomic row snapshots and versioned row changes, the wrappers behind
+    rows, a batch hook (one comm message per sync), "a view is on screen", and trait observation."""
 
     @property
-    def rows_version(self) -> int: ...
+    def execution(self) -> Any: ...
 
-    @property
-    def rows(self) -> Mapping[str, dict[str, Any]]: ...
+    def snapshot(self) -> tuple[int, list[dict[str, Any]]]: ...
 
     def on_rows_change(
         self, callback: Callable[[int, list[dict[str, Any]], list[str]], None]
     ) -> Callable[[], None]: ...
+
+    def add_batch_hook(self, factory: Callable[[], AbstractContextManager[Any]]) -> Callable[[], None]: ...
+
+    def mark_shown(self) -> None: ...
 
     def node(self, key: str) -> Any: ...
 
     def observe(self, handler: Callable[[Any], None], names: Any = ...) -> None: ...
 
     def unobserve(self, handler: Callable[[Any], None], names: Any = ...) -> None: ...
+
+
+#: The members :class:`ModelLike` declares (its own and the renderers'), checked when a widget is created so a wrong
+#: model fails with a clear error; read from the Protocols, so the check cannot drift from the contract.
+_MODEL_MEMBERS = tuple(n for cls in (ExecutionState, ModelLike) for n in vars(cls) if not n.startswith("_"))
 
 
 class WatchLike(Protocol):
@@ -112,10 +120,6 @@ def phase_styles() -> dict[str, dict[str, dict[str, Any]]]:
                 "succeeded": s.succeeded,
                 "failed": s.failed,
             }
-    p = phases.PAUSED_STYLE
-    out["gate"] = {
-        "PAUSED": {"label": p.label, "color": p.color, "terminal": False, "succeeded": False, "failed": False}
-    }
     return out
 
 
@@ -219,6 +223,10 @@ class ExecutionWidget(anywidget.AnyWidget):
     #: Where it came from, e.g. ``{"key": "n0", "which": "outputs", "path": "o0[2]"}``.
     selected_from = traitlets.Dict()
 
+    # Until __init__ got far enough to set it False, there is nothing of ours to close: ipywidgets' __del__ calls
+    # close() also on a widget whose __init__ raised (e.g. over a model that lacks part of ModelLike).
+    _closed = True
+
     def __init__(
         self,
         model: ModelLike,
@@ -229,7 +237,7 @@ class ExecutionWidget(anywidget.AnyWidget):
         runner: Runner | None = None,
         **kwargs: Any,
     ) -> None:
-        for name in ("header", "counts", "sync_status", "rows", "on_rows_change", "node"):
+        for name in _MODEL_MEMBERS:
             if not hasattr(model, name):
                 raise TypeError(f"ExecutionWidget needs an ExecutionModel (missing {name!r}), got {type(model)!r}")
         self._model = model
@@ -270,8 +278,7 @@ class ExecutionWidget(anywidget.AnyWidget):
         self._unsubscribe_rows = model.on_rows_change(self._on_rows_change)
         self._seed_baseline()
         # One sync = one comm message for the traits: the model enters our hold_sync around each batch of writes.
-        add_hook = getattr(model, "add_batch_hook", None)
-        self._remove_batch_hook: Callable[[], None] = add_hook(self._batch) if callable(add_hook) else _noop
+        self._remove_batch_hook = model.add_batch_hook(self._batch)
         self.on_msg(self._on_msg)
 
     # ---- public -------------------------------------------------------------------------------------------
@@ -357,25 +364,13 @@ class ExecutionWidget(anywidget.AnyWidget):
         if change["name"] == "sync_status" and change["new"].get("state") == "done":
             self._publish_final()  # the watch saw the terminal state and synced once more: rows are final
 
-    def _rows_snapshot(self) -> tuple[int, list[dict[str, Any]]]:
-        snapshot = getattr(self._model, "snapshot", None)
-        if callable(snapshot):  # atomic (version, rows) when the model offers it
-            version, rows = snapshot()
-            return int(version), list(rows)
-        version = int(self._model.rows_version)
-        return version, list(self._model.rows.values())
-
     def _seed_baseline(self) -> None:
         """Start the delta baseline from the model's rows as they are now (called once, after subscribing).
 
-        Without it, the first change of every row that existed before the widget would go whole. Only with an
-        atomic ``model.snapshot()``; a publication that raced ahead of the seeding wins (its keys have a baseline,
-        the others then go whole once).
+        Without it, the first change of every row that existed before the widget would go whole. A publication
+        that raced ahead of the seeding wins (its keys have a baseline, the others then go whole once).
         """
-        snapshot = getattr(self._model, "snapshot", None)
-        if not callable(snapshot):
-            return
-        version, rows = snapshot()
+        version, rows = self._model.snapshot()
         # We subscribed before taking the snapshot, so every publication up to `version` has already run its
         # callback (the model calls them under its lock, which snapshot() waits for); a later one may have run
         # too: then the baseline is newer than this snapshot and must not be overwritten.
@@ -428,11 +423,9 @@ class ExecutionWidget(anywidget.AnyWidget):
         if kind == "snapshot":
             # The flag first: a change published after it reaches the view as a patch, newer than the snapshot.
             self._views_seen = True
-            mark_shown = getattr(self._model, "mark_shown", None)
-            if callable(mark_shown):
-                mark_shown()
-            version, rows = self._rows_snapshot()
-            self.send({"type": "snapshot", "view": content.get("view"), "version": version, "rows": rows})
+            self._model.mark_shown()
+            version, rows = self._model.snapshot()  # atomic: the rows at exactly this version
+            self.send({"type": "snapshot", "view": content.get("view"), "version": int(version), "rows": rows})
         elif kind == "request":
             req_id = content.get("id")
             if not isinstance(req_id, (str, int)) or isinstance(req_id, bool):
@@ -605,7 +598,7 @@ class ExecutionWidget(anywidget.AnyWidget):
         return self._remote
 
     def _require_execution(self) -> Any:
-        execution = self._execution if self._execution is not None else getattr(self._model, "execution", None)
+        execution = self._execution if self._execution is not None else self._model.execution
         if execution is None:
             raise RequestError("this widget was created without its execution")
         return execution
@@ -632,10 +625,6 @@ def _error_data(e: BaseException) -> dict[str, Any]:
 
 def _error_kind_name(kind: int) -> str:
     return {0: "UNKNOWN", 1: "USER", 2: "SYSTEM"}.get(int(kind), str(kind))
-
-
-def _noop() -> None:
-    return None
 
 
 # The value last clicked in ANY widget: an execution displayed by its repr has no widget variable to ask.

@@ -429,6 +429,20 @@ def test_model_traits_are_mirrored_and_batched_through_the_hook() -> None:
     assert last["counts"] == {"SUCCEEDED": 2}
 
 
+@pytest.mark.parametrize("missing", ["snapshot", "add_batch_hook", "mark_shown", "execution"])
+def test_a_model_without_a_member_of_the_contract_is_refused_up_front(missing: str) -> None:
+    """No fallbacks: ModelLike is required whole, and a model lacking a member fails at once, naming it."""
+
+    class Lacking(FakeModel):
+        def __getattribute__(self, name: str) -> Any:
+            if name == missing:
+                raise AttributeError(name)
+            return super().__getattribute__(name)
+
+    with pytest.raises(TypeError, match=f"missing '{missing}'"):
+        ExecutionWidget(Lacking([row("n0")]), runner=lambda fn: fn())
+
+
 class RacingModel(FakeModel):
     """A sync thread writes the model after the widget copied its traits but before it observes them."""
 
@@ -676,8 +690,9 @@ def test_phase_styles_come_from_the_one_table() -> None:
         assert set(styles[kind]) == {m.name for m in enum}
         for m in enum:
             assert styles[kind][m.name]["label"] == phases.style(kind, m).label  # type: ignore[arg-type]
-    assert styles["gate"]["PAUSED"]["color"] == phases.PAUSED_STYLE.color
-    tokens = {s["color"] for table in styles.values() for s in table.values()}
+    assert set(styles) == {"workflow", "node", "task"}  # what widget.js reads
+    # Rows carry their colour token themselves; a running gate node's is PAUSED_STYLE's.
+    tokens = {s["color"] for table in styles.values() for s in table.values()} | {phases.PAUSED_STYLE.color}
     css = (STATIC / "widget.css").read_text()
     missing = [t for t in tokens if f".fxw-badge--{t} " not in css]
     assert missing == []  # every colour token the kernel can send has a CSS rule
