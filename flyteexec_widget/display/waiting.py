@@ -13,7 +13,7 @@ While it blocks, the execution is synced by the kernel-wide :class:`~flyteexec_w
   during the wait; other requests (the next cells) run after it. Without a pump (ipykernel 6 without
   ``jupyter-ui-poll``) the widget still updates live, but clicks wait for the cell.
 * In a terminal it rewrites one status line on stderr (``\\r``): ``p:d:name RUNNING 12/40 nodes done, 1 failed,
-  00:42``.
+  00:42``; "failed" counts the node phases the phase table marks failed (ABORTED too), as the widget does.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from typing import IO, TYPE_CHECKING, Any
 from ..admin.errors import FlyteTimeout
 from ..live.model import ExecutionModel, models_for
 from ..live.scheduler import SyncScheduler, Watch, default_scheduler
+from ..objects import phases
 from . import kernel
 
 if TYPE_CHECKING:
@@ -42,7 +43,8 @@ log = logging.getLogger(__name__)
 UI_TICK_S = 0.1
 TEXT_TICK_S = 0.5
 
-_FAILED = frozenset({"FAILED", "TIMED_OUT"})
+#: Node phase names the status line counts as failed: the ``failed`` flag of the one phase table, as in the widget.
+_FAILED = frozenset(p.name for p in phases.NodePhase if phases.style("node", p).failed)
 
 
 def _seconds(name: str, value: _dt.timedelta | float | None) -> float | None:

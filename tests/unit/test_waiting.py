@@ -16,7 +16,7 @@ from flyteidl.admin import node_execution_pb2
 from flyteidl.core import execution_pb2, identifier_pb2
 
 from flyteexec_widget.admin.errors import FlyteTimeout, NotFoundError
-from flyteexec_widget.display import kernel, notebook, waiting
+from flyteexec_widget.display import kernel, notebook, waiting, widget
 from flyteexec_widget.live.model import ExecutionModel
 from flyteexec_widget.live.scheduler import SyncScheduler
 from flyteexec_widget.live.sync import TemplateInfo
@@ -166,6 +166,28 @@ def test_format_status_line() -> None:
     )
     m.set_sync_status("reconnecting", attempt=3)
     assert waiting.format_status_line(m, 42).endswith("00:42 (reconnecting, attempt 3)")
+
+
+def test_an_aborted_node_counts_as_failed_as_in_the_widget() -> None:
+    """The status line's "failed" is the phase table's ``failed`` flag, the one the widget's view counts by."""
+    N = execution_pb2.NodeExecution
+    ex = make_execution()
+    ex.to_flyte_idl().closure.phase = execution_pb2.WorkflowExecution.ABORTED
+    nodes = {}
+    for i, phase in enumerate([N.ABORTED, N.FAILED, N.TIMED_OUT, N.SUCCEEDED, N.SKIPPED]):
+        p = node_execution_pb2.NodeExecution()
+        p.id.execution_id.CopyFrom(ex.to_flyte_idl().id)
+        p.id.node_id = f"n{i}"
+        p.closure.phase = phase
+        node = FlyteNodeExecution(p)
+        node._template_info = TemplateInfo("task", f"t{i}")  # type: ignore[attr-defined]
+        nodes[f"n{i}"] = node
+    ex._node_executions = nodes
+    model = ExecutionModel(ex)
+    styles = widget.phase_styles()["node"]  # what the view's isFailed() reads
+    failed_in_widget = sum(1 for r in model.rows.values() if styles[r["phase"]]["failed"])
+    assert failed_in_widget == 3
+    assert waiting.format_status_line(model, 5) == "flytesnacks:development:abc ABORTED 5/5 nodes done, 3 failed, 00:05"
 
 
 def test_ctrl_c_raises_promptly_and_leaves_the_watch_stopped() -> None:
