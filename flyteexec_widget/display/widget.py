@@ -199,7 +199,7 @@ def _coerce_signal(value: Any, type_name: str) -> Any:
 class ExecutionWidget(anywidget.AnyWidget):
     """A live view of one workflow execution: header, per-phase counts, and the node execution tree.
 
-    ``model`` is the :class:`~flyteexec_widget.model.ExecutionModel` kept fresh by a scheduler watch; ``watch``
+    ``model`` is the :class:`~flyteexec_widget.live.model.ExecutionModel` kept fresh by a scheduler watch; ``watch``
     (optional) is stopped when the widget is closed. ``remote`` and ``execution`` serve data requests and actions
     (Approve/Reject/signal/Terminate); without a remote the view hides the actions. ``runner`` runs each request's
     handler (default: a daemon thread; tests pass ``lambda fn: fn()``).
