@@ -47,7 +47,7 @@ _EXPORTS: dict[str, str] = {
     # live state and widget
     "ExecutionModel": "live.model",
     "ExecutionWidget": "display.widget",
-    "watch": "display.widget",
+    "watch": "display.notebook",
     # sandbox
     "Sandbox": "sandbox",
 }

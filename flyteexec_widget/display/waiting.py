@@ -7,31 +7,30 @@ Same signature and semantics as flytekit's ``FlyteWorkflowExecution.wait(timeout
 While it blocks, the execution is synced by the kernel-wide :class:`~flyteexec_widget.scheduler.SyncScheduler`
 (adaptive interval, reconnecting on transient errors); this thread only waits, so Ctrl-C interrupts it promptly.
 
-* In a notebook (an IPython kernel with comms) it shows the live widget (``widget.display_for``) unless one is
-  already on screen or ``show=False``, and processes pending widget messages while waiting, so the widget's
-  buttons (Approve, Terminate...) work during the wait; other requests (the next cells) run after it. On
-  ipykernel 7 that is done here (:class:`_ShellPump`: ``jupyter-ui-poll`` 1.1 relies on
-  ``kernel.do_one_iteration``, which ipykernel 7.4 removed, and then silently pumps nothing); on ipykernel 6 by
-  ``jupyter-ui-poll`` when installed. Without either the widget still updates live, but clicks wait for the cell.
+* In a notebook (an IPython kernel with comms) it shows the live widget (``notebook.display_for``) unless one is
+  already on screen or ``show=False``, and processes pending widget messages while waiting
+  (:func:`~flyteexec_widget.display.kernel.kernel_pump`), so the widget's buttons (Approve, Terminate...) work
+  during the wait; other requests (the next cells) run after it. Without a pump (ipykernel 6 without
+  ``jupyter-ui-poll``) the widget still updates live, but clicks wait for the cell.
 * In a terminal it rewrites one status line on stderr (``\\r``): ``p:d:name RUNNING 12/40 nodes done, 1 failed,
-  00:42``.
+  00:42``; "failed" counts the node phases the phase table marks failed (ABORTED too), as the widget does.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as _dt
-import inspect
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any
 
 from ..admin.errors import FlyteTimeout
 from ..live.model import ExecutionModel, models_for
 from ..live.scheduler import SyncScheduler, Watch, default_scheduler
+from ..objects import phases
+from . import kernel
 
 if TYPE_CHECKING:
     from ..objects.executions import FlyteWorkflowExecution
@@ -44,7 +43,8 @@ log = logging.getLogger(__name__)
 UI_TICK_S = 0.1
 TEXT_TICK_S = 0.5
 
-_FAILED = frozenset({"FAILED", "TIMED_OUT"})
+#: Node phase names the status line counts as failed: the ``failed`` flag of the one phase table, as in the widget.
+_FAILED = frozenset(p.name for p in phases.NodePhase if phases.style("node", p).failed)
 
 
 def _seconds(name: str, value: _dt.timedelta | float | None) -> float | None:
@@ -57,11 +57,6 @@ def _seconds(name: str, value: _dt.timedelta | float | None) -> float | None:
     if seconds < 0 or seconds != seconds:
         raise ValueError(f"{name} must not be negative, got {value!r}")
     return seconds
-
-
-def _in_kernel() -> bool:
-    """Whether we run inside an IPython kernel with comms (a notebook), not a terminal IPython or plain Python."""
-    return getattr(_get_ipython(), "kernel", None) is not None
 
 
 def format_status_line(model: ExecutionModel, elapsed_s: float) -> str:
@@ -108,134 +103,13 @@ class _StatusLine:
             self.stream.flush()
 
 
-_COMM_TYPES = frozenset({"comm_open", "comm_msg", "comm_close"})
-
-
-class _ShellPump:
-    """Process widget messages while a cell blocks, on ipykernel 7 (where ``do_one_iteration`` is gone).
-
-    ipykernel 7 receives shell messages on its shell-channel thread and hands them to the main thread through an
-    inproc socket, read by the main event loop, which a blocking cell holds up. This reads that socket directly
-    (on the main thread, which owns it): comm messages (widget clicks) are handled at once, exactly as the kernel
-    would (parent header set for their output, then restored); anything else (the next cells' execute_requests)
-    is handed back to the event loop in arrival order when the wait ends, so it runs after this cell.
-    """
-
-    def __init__(self, kernel: Any, socket: Any) -> None:
-        self.kernel = kernel
-        self.socket = socket
-        self.deferred: list[Any] = []
-        self.tasks: list[Any] = []  # async comm handlers left to the event loop (kept referenced)
-        self.cell_ident = kernel._get_shell_context_var(kernel._shell_parent_ident)
-        self.cell_parent = kernel.get_parent("shell")
-
-    @classmethod
-    def for_kernel(cls, kernel: Any) -> _ShellPump | None:
-        thread = getattr(kernel, "shell_channel_thread", None)
-        pair = getattr(getattr(thread, "manager", None), "_shell_channel_to_main", None)
-        socket = getattr(pair, "to_socket", None)
-        if socket is None or not hasattr(kernel, "_shell_parent_ident"):
-            return None
-        return cls(kernel, socket)
-
-    def poll(self, n: int = 10) -> None:
-        import zmq
-
-        for _ in range(n):
-            try:
-                frames = self.socket.recv_multipart(zmq.NOBLOCK, copy=False)
-            except zmq.Again:
-                return
-            if self._msg_type(frames) in _COMM_TYPES:
-                self._handle_now(frames)
-            else:
-                self.deferred.append(frames)
-
-    def _msg_type(self, frames: list[Any]) -> str:
-        try:
-            _, msg = self.kernel.session.feed_identities(frames, copy=False)
-            return str(self.kernel.session.deserialize(msg, content=False, copy=False)["header"]["msg_type"])
-        except Exception:
-            return ""  # e.g. the kernel's one-frame "stop aborting" marker: leave it to the kernel
-
-    def _handle_now(self, frames: list[Any]) -> None:
-        kernel = self.kernel
-        try:
-            idents, msg = kernel.session.feed_identities(frames, copy=False)
-            msg = kernel.session.deserialize(msg, content=True, copy=False)
-            handler = kernel.shell_handlers.get(msg["header"]["msg_type"])
-            if handler is None:
-                return
-            kernel.set_parent(idents, msg, channel="shell")
-            if getattr(kernel, "_supports_kernel_subshells", True):  # what dispatch_shell replies through
-                stream = kernel.shell_channel_thread.manager.get_subshell_to_shell_channel_socket(None)
-            else:
-                stream = kernel.shell_stream
-            result = handler(stream, idents, msg)
-            if inspect.isawaitable(result):  # an async comm handler: let the event loop finish it
-                self.tasks.append(asyncio.ensure_future(result))
-        except Exception:
-            log.exception("a widget message could not be handled during wait()")
-        finally:
-            kernel.set_parent(self.cell_ident, self.cell_parent, channel="shell")
-
-    def close(self) -> None:
-        """Give the deferred messages back to the kernel's loop, in order: they run once this cell ends."""
-        if not self.deferred:
-            return
-        from tornado.ioloop import IOLoop
-
-        loop = IOLoop.current()
-        for frames in self.deferred:
-            loop.add_callback(self.kernel.shell_main, None, frames)
-        self.deferred = []
-
-
-@contextlib.contextmanager
-def _kernel_pump() -> Iterator[Callable[[], None]]:
-    """A function processing pending kernel messages (widget clicks) while the cell blocks; no-op if unavailable.
-
-    ipykernel 7: :class:`_ShellPump`. ipykernel 6: the ``jupyter-ui-poll`` package when installed (it drives
-    ``kernel.do_one_iteration``, which ipykernel 7 no longer has).
-    """
-    kernel = getattr(_get_ipython(), "kernel", None)
-    pump = _ShellPump.for_kernel(kernel) if kernel is not None else None
-    if pump is not None:
-        try:
-            yield pump.poll
-        finally:
-            pump.close()
-        return
-    if kernel is None or not hasattr(kernel, "do_one_iteration"):
-        yield lambda: None
-        return
-    try:
-        from jupyter_ui_poll import ui_events
-    except ImportError:
-        log.debug("jupyter-ui-poll is not installed: widget clicks are handled after wait() returns")
-        yield lambda: None
-        return
-    with ui_events() as poll:
-        yield lambda: poll(10)
-
-
-def _get_ipython() -> Any:
-    ipython_mod = sys.modules.get("IPython")
-    if ipython_mod is None:
-        return None
-    try:
-        return ipython_mod.get_ipython()
-    except Exception:
-        return None
-
-
 def _show_widget(execution: Any, model: ExecutionModel) -> bool:
-    """Display the live widget through the widget module; False when it cannot (then a text line is used)."""
+    """Display the live widget (``notebook.display_for``); False when it cannot (then a text line is used)."""
     try:
-        from .widget import display_for
-    except ImportError:
-        return False
-    try:
+        # Lazy: the widget machinery (anywidget, ipywidgets, IPython) loads only when a kernel can show it, not for
+        # wait() in a terminal.
+        from .notebook import display_for
+
         shown = display_for(execution, model)
     except Exception:
         log.exception("could not display the execution widget; falling back to a status line")
@@ -273,7 +147,7 @@ def wait(
         raise TypeError(f"show must be True, False or None, got {show!r}")
     sched = scheduler if scheduler is not None else default_scheduler()
     model = ExecutionModel()
-    in_kernel = _in_kernel()
+    in_kernel = kernel.in_kernel()
     ref = getattr(execution, "_ref", "")
     already_shown = _on_screen(ref, sched)
 
@@ -295,7 +169,7 @@ def wait(
             and (show or in_kernel or _isatty(out))
         ):
             line = _StatusLine(out)
-        pump_ctx = _kernel_pump() if in_kernel else contextlib.nullcontext(lambda: None)
+        pump_ctx = kernel.kernel_pump() if in_kernel else contextlib.nullcontext(lambda: None)
         with pump_ctx as pump:
             tick = UI_TICK_S if in_kernel else TEXT_TICK_S
             while not watch.finished.is_set():

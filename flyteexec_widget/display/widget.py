@@ -1,7 +1,8 @@
-"""The notebook widget: ``ExecutionWidget`` (anywidget), ``watch()``, and the display hooks of the wrappers.
+"""The notebook widget ``ExecutionWidget`` (anywidget) and its comm protocol with the view.
 
 The front end is the plain ES module ``static/widget.js`` with ``static/widget.css`` (package data: no bundler, no
-CDN). Three traits (``header``, ``counts``, ``sync_status``) mirror the :class:`~flyteexec_widget.model.ExecutionModel`;
+CDN). Three traits (``header``, ``counts``, ``sync_status``) mirror the
+:class:`~flyteexec_widget.live.model.ExecutionModel`;
 the node rows travel as custom messages so a change to one node sends that row only (see docs/architecture.md,
 "Widget protocol"):
 
@@ -16,77 +17,72 @@ the node rows travel as custom messages so a change to one node sends that row o
 Requests are answered on a worker thread (a data fetch or an action is one RPC with a deadline) so the kernel stays
 free; a failure is logged and sent back as data, never swallowed. Inputs and outputs are read from
 ``model.node(key).inputs`` / ``.outputs`` only when a request asks for them, and are sent as a JSON-safe typed tree
-(:func:`value_tree`).
+(:func:`~flyteexec_widget.display.values.value_tree`).
+
+How a widget gets on screen (``watch()``, the display hooks of the execution wrappers, ``wait()``) is
+:mod:`.notebook`'s job; this module is the widget alone.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as _dt
 import enum
 import logging
-import math
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import anywidget
 import traitlets
+from IPython.display import display
 
 from ..live.rows import Row, safe_url
 from ..objects import phases
-from ..objects.literals import BlobRef, LiteralError, OffloadedRef, StructuredDatasetRef, UnknownLiteral, describe_type
 from .render import ExecutionState, render_html, render_text
+from .values import FULL_LIMITS, path_label, resolve_path, value_tree, variable_type
 
 if TYPE_CHECKING:
     from ..objects.executions import FlyteWorkflowExecution
 
-__all__ = [
-    "ExecutionWidget",
-    "display_for",
-    "ipython_display_for",
-    "mimebundle_for",
-    "phase_styles",
-    "repr_mimebundle",
-    "resolve_path",
-    "row_delta",
-    "selected_output",
-    "value_tree",
-    "watch",
-]
+__all__ = ["ExecutionWidget", "ModelLike", "WatchLike", "phase_styles", "row_delta", "selected_output"]
 
 logger = logging.getLogger(__name__)
 
 _STATIC = Path(__file__).parent / "static"
 
-#: How much of a value the first answer carries; "show all" asks again for one subtree with the FULL limits.
-PREVIEW_LIMITS = {"max_items": 50, "max_chars": 2_000, "max_depth": 8}
-#: "Show all" still has a ceiling, so one click cannot send gigabytes to the browser.
-FULL_LIMITS = {"max_items": 20_000, "max_chars": 2_000_000, "max_depth": 32}
-
-_SAFE_INT = 2**53  # larger integers lose precision as JavaScript numbers: sent as strings
-
 
 class ModelLike(ExecutionState, Protocol):
-    """What the widget needs from an :class:`~flyteexec_widget.model.ExecutionModel` (the documented contract):
-    what the renderers read, plus versioned row changes, the wrappers behind rows and trait observation."""
+    """What the widget needs from an :class:`~flyteexec_widget.live.model.ExecutionModel` (the documented
+    contract): what the renderers read, plus atomic row snapshots and versioned row changes, the wrappers behind
+    rows, a batch hook (one comm message per sync), "a view is on screen", and trait observation."""
 
     @property
-    def rows_version(self) -> int: ...
+    def execution(self) -> Any: ...
 
     @property
     def rows(self) -> Mapping[str, Row]: ...
 
+    def snapshot(self) -> tuple[int, list[Row]]: ...
+
     def on_rows_change(self, callback: Callable[[int, list[Row], list[str]], None]) -> Callable[[], None]: ...
+
+    def add_batch_hook(self, factory: Callable[[], AbstractContextManager[Any]]) -> Callable[[], None]: ...
+
+    def mark_shown(self) -> None: ...
 
     def node(self, key: str) -> Any: ...
 
     def observe(self, handler: Callable[[Any], None], names: Any = ...) -> None: ...
 
     def unobserve(self, handler: Callable[[Any], None], names: Any = ...) -> None: ...
+
+
+#: The members :class:`ModelLike` declares (its own and the renderers'), checked when a widget is created so a wrong
+#: model fails with a clear error; read from the Protocols, so the check cannot drift from the contract.
+_MODEL_MEMBERS = tuple(n for cls in (ExecutionState, ModelLike) for n in vars(cls) if not n.startswith("_"))
 
 
 class WatchLike(Protocol):
@@ -104,7 +100,7 @@ def _run_in_daemon_thread(fn: Callable[[], None]) -> None:
 
 
 def phase_styles() -> dict[str, dict[str, dict[str, Any]]]:
-    """The phase table of :mod:`~flyteexec_widget.phases` as plain JSON: kind -> phase name -> style.
+    """The phase table of :mod:`~flyteexec_widget.objects.phases` as plain JSON: kind -> phase name -> style.
 
     Sent once to the view (trait ``styles``), so the browser uses the same labels and colour tokens as Python
     and there is no second table in JavaScript.
@@ -126,145 +122,7 @@ def phase_styles() -> dict[str, dict[str, dict[str, Any]]]:
                 "succeeded": s.succeeded,
                 "failed": s.failed,
             }
-    p = phases.PAUSED_STYLE
-    out["gate"] = {
-        "PAUSED": {"label": p.label, "color": p.color, "terminal": False, "succeeded": False, "failed": False}
-    }
     return out
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Python values -> a JSON-safe typed tree
-# ---------------------------------------------------------------------------------------------------------------
-
-
-def value_tree(
-    value: Any,
-    *,
-    max_items: int = PREVIEW_LIMITS["max_items"],
-    max_chars: int = PREVIEW_LIMITS["max_chars"],
-    max_depth: int = PREVIEW_LIMITS["max_depth"],
-    path: Sequence[str | int] = (),
-) -> dict[str, Any]:
-    """Describe ``value`` as a JSON-safe tree the view renders by type.
-
-    Nodes: ``{"t": "none"|"bool"|"int"|"float"|"str"|"bytes"|"datetime"|"date"|"duration"|"enum", "v": ...}``,
-    containers ``{"t": "list"|"map"|"record", "len", "items": [...], "truncated"}`` (map/record items are
-    ``{"k", "v"}``), references ``{"t": "blob"|"structured_dataset"|"offloaded", "uri", "format", ...}``,
-    ``{"t": "error", "message", "node"}`` and ``{"t": "object", "type", "v": repr}``. Whatever was cut (a long
-    string, a big collection, a deep nesting) says so (``truncated``) and carries ``path``: the steps from the
-    variable (a name, then item positions) that a "show all" request sends back to :func:`resolve_path`.
-    """
-    limits = {"max_items": max_items, "max_chars": max_chars, "max_depth": max_depth}
-    return _tree(value, list(path), 0, limits)
-
-
-def _truncate_text(text: str, limit: int) -> tuple[str, bool]:
-    return (text, False) if len(text) <= limit else (text[:limit], True)
-
-
-def _tree(value: Any, path: list[str | int], depth: int, lim: Mapping[str, int]) -> dict[str, Any]:
-    # Order matters: bool before int, enums before their base types, references before dataclasses.
-    if value is None:
-        return {"t": "none"}
-    if isinstance(value, bool):
-        return {"t": "bool", "v": value}
-    if isinstance(value, enum.Enum):
-        return {"t": "enum", "type": type(value).__name__, "v": str(value.name)}
-    if isinstance(value, int):
-        return {"t": "int", "v": value if -_SAFE_INT < value < _SAFE_INT else str(value)}
-    if isinstance(value, float):
-        return {"t": "float", "v": value if math.isfinite(value) else repr(value)}
-    if isinstance(value, str):
-        text, cut = _truncate_text(value, lim["max_chars"])
-        node: dict[str, Any] = {"t": "str", "v": text, "len": len(value)}
-        return _mark(node, cut, path)
-    if isinstance(value, (bytes, bytearray)):
-        shown = bytes(value[: min(len(value), lim["max_chars"] // 2)])
-        return _mark({"t": "bytes", "v": shown.hex(), "len": len(value)}, len(shown) < len(value), path)
-    if isinstance(value, _dt.datetime):
-        return {"t": "datetime", "v": value.isoformat()}
-    if isinstance(value, _dt.date):
-        return {"t": "date", "v": value.isoformat()}
-    if isinstance(value, _dt.timedelta):
-        return {"t": "duration", "v": value.total_seconds()}
-    if isinstance(value, BlobRef):
-        kind = "directory" if value.dimensionality == "multipart" else "file"
-        return {"t": "blob", "uri": value.uri, "format": value.format, "dimensionality": kind}
-    if isinstance(value, StructuredDatasetRef):
-        cols = [{"name": n, "type": t} for n, t in value.columns]
-        return {"t": "structured_dataset", "uri": value.uri, "format": value.format, "columns": cols}
-    if isinstance(value, OffloadedRef):
-        return {"t": "offloaded", "uri": value.uri, "size_bytes": value.size_bytes, "type": value.type_name}
-    if isinstance(value, LiteralError):
-        return {"t": "error", "message": value.message, "node": value.failed_node_id}
-    if isinstance(value, UnknownLiteral):
-        return {"t": "object", "type": "unknown literal", "v": value.kind}
-    if depth >= lim["max_depth"]:
-        return _mark({"t": "object", "type": type(value).__name__, "v": "…"}, True, path)
-    if isinstance(value, Mapping):
-        entries = list(value.items())
-        items = [
-            {"k": str(k), "v": _tree(v, [*path, i], depth + 1, lim)}
-            for i, (k, v) in enumerate(entries[: lim["max_items"]])
-        ]
-        return _mark({"t": "map", "len": len(entries), "items": items}, len(entries) > len(items), path)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = dataclasses.fields(value)
-        items = [
-            {"k": f.name, "v": _tree(getattr(value, f.name), [*path, i], depth + 1, lim)}
-            for i, f in enumerate(fields[: lim["max_items"]])
-        ]
-        node = {"t": "record", "type": type(value).__name__, "len": len(fields), "items": items}
-        return _mark(node, len(fields) > len(items), path)
-    if isinstance(value, (list, tuple, set, frozenset)):
-        seq = list(value) if isinstance(value, (set, frozenset)) else value
-        items = [_tree(v, [*path, i], depth + 1, lim) for i, v in enumerate(seq[: lim["max_items"]])]
-        return _mark({"t": "list", "len": len(seq), "items": items}, len(seq) > len(items), path)
-    text, cut = _truncate_text(_safe_repr(value), lim["max_chars"])
-    return _mark({"t": "object", "type": type(value).__qualname__, "v": text}, cut, path)
-
-
-def _mark(node: dict[str, Any], truncated: bool, path: list[str | int]) -> dict[str, Any]:
-    """Flag a cut node with the path that fetches it whole."""
-    if truncated:
-        node["truncated"] = True
-        node["path"] = list(path)
-    return node
-
-
-def _safe_repr(value: Any) -> str:
-    try:
-        return repr(value)
-    except Exception as e:  # a user type's __repr__ may raise: show that instead of failing the whole answer
-        return f"<{type(value).__qualname__}: repr failed: {type(e).__name__}>"
-
-
-def resolve_path(root: Mapping[str, Any], path: Sequence[Any]) -> Any:
-    """The value at ``path`` (a variable name, then item positions as produced by :func:`value_tree`).
-
-    Raises ``ValueError`` naming the step that does not exist.
-    """
-    if not path or not isinstance(path[0], str):
-        raise ValueError(f"path must start with a variable name, got {list(path)!r}")
-    value = root[path[0]]
-    for step, pos in enumerate(path[1:], start=1):
-        if not isinstance(pos, int) or isinstance(pos, bool) or pos < 0:
-            raise ValueError(f"path step {step} must be a position (int >= 0), got {pos!r}")
-        try:
-            if isinstance(value, Mapping):
-                value = list(value.values())[pos]
-            elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-                value = getattr(value, dataclasses.fields(value)[pos].name)
-            elif isinstance(value, (list, tuple)):
-                value = value[pos]
-            elif isinstance(value, (set, frozenset)):
-                value = list(value)[pos]
-            else:
-                raise ValueError(f"path step {step}: a {type(value).__name__} has no items")
-        except IndexError:
-            raise ValueError(f"path step {step}: position {pos} is out of range") from None
-    return value
 
 
 def row_delta(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -289,11 +147,6 @@ def row_delta(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> Mapping[
         if name not in new:
             delta[name] = None
     return delta
-
-
-def _path_label(path: Sequence[Any]) -> str:
-    """``x[3][0]``: how the view and the log name a selected entry."""
-    return str(path[0]) + "".join(f"[{p}]" for p in path[1:])
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -348,7 +201,7 @@ def _coerce_signal(value: Any, type_name: str) -> Any:
 class ExecutionWidget(anywidget.AnyWidget):
     """A live view of one workflow execution: header, per-phase counts, and the node execution tree.
 
-    ``model`` is the :class:`~flyteexec_widget.model.ExecutionModel` kept fresh by a scheduler watch; ``watch``
+    ``model`` is the :class:`~flyteexec_widget.live.model.ExecutionModel` kept fresh by a scheduler watch; ``watch``
     (optional) is stopped when the widget is closed. ``remote`` and ``execution`` serve data requests and actions
     (Approve/Reject/signal/Terminate); without a remote the view hides the actions. ``runner`` runs each request's
     handler (default: a daemon thread; tests pass ``lambda fn: fn()``).
@@ -372,6 +225,10 @@ class ExecutionWidget(anywidget.AnyWidget):
     #: Where it came from, e.g. ``{"key": "n0", "which": "outputs", "path": "o0[2]"}``.
     selected_from = traitlets.Dict()
 
+    # Until __init__ got far enough to set it False, there is nothing of ours to close: ipywidgets' __del__ calls
+    # close() also on a widget whose __init__ raised (e.g. over a model that lacks part of ModelLike).
+    _closed = True
+
     def __init__(
         self,
         model: ModelLike,
@@ -382,7 +239,7 @@ class ExecutionWidget(anywidget.AnyWidget):
         runner: Runner | None = None,
         **kwargs: Any,
     ) -> None:
-        for name in ("header", "counts", "sync_status", "rows", "on_rows_change", "node"):
+        for name in _MODEL_MEMBERS:
             if not hasattr(model, name):
                 raise TypeError(f"ExecutionWidget needs an ExecutionModel (missing {name!r}), got {type(model)!r}")
         self._model = model
@@ -423,8 +280,7 @@ class ExecutionWidget(anywidget.AnyWidget):
         self._unsubscribe_rows = model.on_rows_change(self._on_rows_change)
         self._seed_baseline()
         # One sync = one comm message for the traits: the model enters our hold_sync around each batch of writes.
-        add_hook = getattr(model, "add_batch_hook", None)
-        self._remove_batch_hook: Callable[[], None] = add_hook(self._batch) if callable(add_hook) else _noop
+        self._remove_batch_hook = model.add_batch_hook(self._batch)
         self.on_msg(self._on_msg)
 
     # ---- public -------------------------------------------------------------------------------------------
@@ -464,8 +320,6 @@ class ExecutionWidget(anywidget.AnyWidget):
     def _ipython_display_(self) -> None:
         """Display with a display id (IPython calls this before ``_repr_mimebundle_``), so the output can be
         updated with the final snapshot when the execution is done."""
-        from IPython.display import display
-
         bundle = self._repr_mimebundle_()
         if bundle is None:
             return
@@ -512,25 +366,13 @@ class ExecutionWidget(anywidget.AnyWidget):
         if change["name"] == "sync_status" and change["new"].get("state") == "done":
             self._publish_final()  # the watch saw the terminal state and synced once more: rows are final
 
-    def _rows_snapshot(self) -> tuple[int, list[Row]]:
-        snapshot = getattr(self._model, "snapshot", None)
-        if callable(snapshot):  # atomic (version, rows) when the model offers it
-            version, rows = snapshot()
-            return int(version), list(rows)
-        version = int(self._model.rows_version)
-        return version, list(self._model.rows.values())
-
     def _seed_baseline(self) -> None:
         """Start the delta baseline from the model's rows as they are now (called once, after subscribing).
 
-        Without it, the first change of every row that existed before the widget would go whole. Only with an
-        atomic ``model.snapshot()``; a publication that raced ahead of the seeding wins (its keys have a baseline,
-        the others then go whole once).
+        Without it, the first change of every row that existed before the widget would go whole. A publication
+        that raced ahead of the seeding wins (its keys have a baseline, the others then go whole once).
         """
-        snapshot = getattr(self._model, "snapshot", None)
-        if not callable(snapshot):
-            return
-        version, rows = snapshot()
+        version, rows = self._model.snapshot()
         # We subscribed before taking the snapshot, so every publication up to `version` has already run its
         # callback (the model calls them under its lock, which snapshot() waits for); a later one may have run
         # too: then the baseline is newer than this snapshot and must not be overwritten.
@@ -583,11 +425,9 @@ class ExecutionWidget(anywidget.AnyWidget):
         if kind == "snapshot":
             # The flag first: a change published after it reaches the view as a patch, newer than the snapshot.
             self._views_seen = True
-            mark_shown = getattr(self._model, "mark_shown", None)
-            if callable(mark_shown):
-                mark_shown()
-            version, rows = self._rows_snapshot()
-            self.send({"type": "snapshot", "view": content.get("view"), "version": version, "rows": rows})
+            self._model.mark_shown()
+            version, rows = self._model.snapshot()  # atomic: the rows at exactly this version
+            self.send({"type": "snapshot", "view": content.get("view"), "version": int(version), "rows": rows})
         elif kind == "request":
             req_id = content.get("id")
             if not isinstance(req_id, (str, int)) or isinstance(req_id, bool):
@@ -635,7 +475,7 @@ class ExecutionWidget(anywidget.AnyWidget):
             try:
                 value = resolve_path(resolver, path)
             except (KeyError, ValueError) as e:
-                raise RequestError(f"{_path_label(path)}: {e}") from None
+                raise RequestError(f"{path_label(path)}: {e}") from None
             return {"path": path, "value": value_tree(value, path=path, **FULL_LIMITS)}
         variables = getattr(resolver, "variable_map", None)
         items: list[dict[str, Any]] = []
@@ -643,7 +483,7 @@ class ExecutionWidget(anywidget.AnyWidget):
             item: dict[str, Any] = {"name": name}
             var = variables.get(name) if isinstance(variables, Mapping) else None
             if var is not None:
-                item["type"] = _variable_type(var)
+                item["type"] = variable_type(var)
             try:
                 item["value"] = value_tree(resolver[name], path=[name])
             except Exception as e:  # one bad literal must not hide the others
@@ -668,11 +508,11 @@ class ExecutionWidget(anywidget.AnyWidget):
         try:
             value = resolve_path(getattr(self._target(request), which), path)
         except (KeyError, ValueError) as e:
-            raise RequestError(f"{_path_label(path)}: {e}") from None
+            raise RequestError(f"{path_label(path)}: {e}") from None
         self.selected_output = value
-        self.selected_from = {"key": request.get("key") or "", "which": which, "path": _path_label(path)}
+        self.selected_from = {"key": request.get("key") or "", "which": which, "path": path_label(path)}
         _last_selected[:] = [value]
-        return {"path": _path_label(path), "type": type(value).__name__}
+        return {"path": path_label(path), "type": type(value).__name__}
 
     def _handle_error(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """The whole error message: list responses trim it to 100 bytes, a single Get returns it whole."""
@@ -760,7 +600,7 @@ class ExecutionWidget(anywidget.AnyWidget):
         return self._remote
 
     def _require_execution(self) -> Any:
-        execution = self._execution if self._execution is not None else getattr(self._model, "execution", None)
+        execution = self._execution if self._execution is not None else self._model.execution
         if execution is None:
             raise RequestError("this widget was created without its execution")
         return execution
@@ -789,18 +629,6 @@ def _error_kind_name(kind: int) -> str:
     return {0: "UNKNOWN", 1: "USER", 2: "SYSTEM"}.get(int(kind), str(kind))
 
 
-def _variable_type(var: Any) -> str:
-    try:
-        literal_type = var.type if hasattr(var, "type") else var
-        return describe_type(literal_type)
-    except Exception:  # an interface from a newer Flyte: the type name is decoration only
-        return "unknown"
-
-
-def _noop() -> None:
-    return None
-
-
 # The value last clicked in ANY widget: an execution displayed by its repr has no widget variable to ask.
 _last_selected: list[Any] = []
 
@@ -814,148 +642,3 @@ def selected_output() -> Any:
     if not _last_selected:
         raise LookupError("no input or output was clicked in an execution widget yet")
     return _last_selected[0]
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Entry points
-# ---------------------------------------------------------------------------------------------------------------
-
-_ACCEPTED = (
-    "watch() takes a FlyteWorkflowExecution (ours or flytekit's), a console URL, 'project:domain:name', "
-    "or a name with project= and domain="
-)
-
-
-def _in_kernel() -> bool:
-    """Whether we run inside a Jupyter kernel (a widget can be shown), not a terminal IPython or plain Python."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and getattr(shell, "kernel", None) is not None
-
-
-def _default_remote() -> Any:
-    from ..remote import Remote
-
-    return Remote.from_config()
-
-
-def _resolve_execution(x: Any, remote: Any, project: str | None, domain: str | None) -> FlyteWorkflowExecution:
-    """Our wrapper for whatever :func:`watch` was given, with a remote to sync it."""
-    from ..objects.executions import FlyteWorkflowExecution
-
-    if isinstance(x, FlyteWorkflowExecution):
-        if remote is not None and remote is not x._remote:
-            return FlyteWorkflowExecution.promote_from_model(x, remote=remote)
-        if x._remote is None:
-            return FlyteWorkflowExecution.promote_from_model(x, remote=_default_remote())
-        return x
-    if isinstance(x, str):
-        if not x.strip():
-            raise TypeError(f"{_ACCEPTED}; got an empty string")
-        remote = remote if remote is not None else _default_remote()
-        if project is not None or domain is not None:
-            if project is None or domain is None:
-                raise TypeError(
-                    f"{_ACCEPTED}; with a name, give both project= and domain= (got {project!r}, {domain!r})"
-                )
-            fetched: FlyteWorkflowExecution = remote.fetch_execution(project, domain, x)
-        else:
-            fetched = remote.fetch_execution(x)
-        return fetched
-    if callable(getattr(x, "to_flyte_idl", None)) and hasattr(x, "id"):  # flytekit's FlyteWorkflowExecution
-        remote = remote if remote is not None else _default_remote()
-        return FlyteWorkflowExecution.promote_from_model(x, remote=remote)
-    raise TypeError(f"{_ACCEPTED}; got {type(x).__module__}.{type(x).__qualname__}")
-
-
-def _start_watch(execution: Any, model: Any) -> WatchLike:
-    from ..live import scheduler
-
-    started: WatchLike = scheduler.watch(execution, model)
-    return started
-
-
-def watch(x: Any, remote: Any = None, *, project: str | None = None, domain: str | None = None) -> ExecutionWidget:
-    """Watch an execution live: returns the widget (display it, or let the cell show it).
-
-    ``x`` is our :class:`~flyteexec_widget.executions.FlyteWorkflowExecution`, flytekit's (anything with
-    ``to_flyte_idl()`` and ``id``), a console URL, ``"project:domain:name"``, or a name with ``project=`` and
-    ``domain=``. ``remote`` defaults to the execution's own, else ``Remote.from_config()``. A scheduler watch keeps
-    the model fresh until the execution is terminal; closing the widget stops it.
-    """
-    from ..live.model import ExecutionModel
-
-    execution = _resolve_execution(x, remote, project, domain)
-    model = ExecutionModel(execution)
-    handle = _start_watch(execution, model)
-    try:
-        return ExecutionWidget(model, execution=execution, remote=execution._remote, watch=handle)
-    except Exception:
-        handle.stop()
-        raise
-
-
-def _live_widget(execution: FlyteWorkflowExecution) -> tuple[ExecutionWidget | None, Any]:
-    """The widget showing ``execution`` (None outside a kernel) and its model.
-
-    A watch keeps it fresh unless the execution is already terminal and its nodes were synced.
-    """
-    from ..live.model import ExecutionModel
-
-    model = ExecutionModel(execution)
-    if not _in_kernel():
-        return None, model
-    remote = getattr(execution, "_remote", None)
-    synced = getattr(execution, "_node_executions", None) is not None
-    needs_sync = remote is not None and not (bool(model.header.get("terminal")) and synced)
-    handle = _start_watch(execution, model) if needs_sync else None
-    return ExecutionWidget(model, execution=execution, remote=remote, watch=handle), model
-
-
-def repr_mimebundle(execution: FlyteWorkflowExecution) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``(data, metadata)`` for a ``FlyteWorkflowExecution._repr_mimebundle_``: in a kernel the live widget plus
-    ``text/plain`` and ``text/html``; elsewhere (terminal IPython, plain Python) only those two, no thread started.
-    The metadata matters in Colab (anywidget's custom widget manager)."""
-    widget, model = _live_widget(execution)
-    bundle = widget._repr_mimebundle_() if widget is not None else None
-    if bundle is None:
-        return {"text/plain": render_text(model), "text/html": render_html(model)}, {}
-    return dict(bundle[0]), dict(bundle[1])
-
-
-def mimebundle_for(execution: FlyteWorkflowExecution) -> dict[str, Any]:
-    """What displaying a ``FlyteWorkflowExecution`` shows: the data of :func:`repr_mimebundle`."""
-    return repr_mimebundle(execution)[0]
-
-
-def ipython_display_for(execution: FlyteWorkflowExecution) -> None:
-    """For a ``FlyteWorkflowExecution._ipython_display_``: like :func:`repr_mimebundle`, but displayed with a
-    display id, so the output is refreshed with the final state once the watch is done (the snapshot saved with
-    the notebook then shows how the execution ended, not how it looked when the cell ran)."""
-    widget, model = _live_widget(execution)
-    if widget is not None:
-        widget._ipython_display_()
-        return
-    from IPython.display import display
-
-    display(  # type: ignore[no-untyped-call]
-        {"text/plain": render_text(model), "text/html": render_html(model)}, raw=True
-    )
-
-
-def display_for(execution: FlyteWorkflowExecution, model: ModelLike) -> ExecutionWidget | None:
-    """Show a widget over ``model`` (owned and synced by the caller, e.g. ``wait()``) and return it.
-
-    The widget does not own a watch: closing it leaves the caller's sync running. Outside a kernel nothing is
-    shown and ``None`` is returned (the caller prints a text status instead).
-    """
-    if not _in_kernel():
-        return None
-    from IPython.display import display
-
-    widget = ExecutionWidget(model, execution=execution, remote=getattr(execution, "_remote", None))
-    display(widget)  # type: ignore[no-untyped-call]
-    return widget

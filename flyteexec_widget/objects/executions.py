@@ -512,7 +512,7 @@ class FlyteWorkflowExecution(RemoteExecutionBase):
         """Block until the execution completes (showing the live widget in a notebook); returns this object.
 
         ``timeout`` / ``poll_interval`` are timedeltas or seconds; ``show`` forces the widget on or off.
-        Raises ``FlyteTimeout`` when ``timeout`` passes first. See :func:`flyteexec_widget.waiting.wait`.
+        Raises ``FlyteTimeout`` when ``timeout`` passes first. See :func:`flyteexec_widget.display.waiting.wait`.
         """
         if self._remote is None:
             raise FlyteAssertion(f"Cannot wait for {self._subject} without a remote")
@@ -527,13 +527,13 @@ class FlyteWorkflowExecution(RemoteExecutionBase):
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
         """Displaying the execution in a cell shows the live widget, with text and static HTML fallbacks."""
-        from ..display.widget import repr_mimebundle  # upward, see wait()
+        from ..display.notebook import repr_mimebundle  # upward, see wait()
 
         return repr_mimebundle(self)
 
     def _ipython_display_(self) -> None:
         """Like ``_repr_mimebundle_``, but with a display id so the output ends on the final state."""
-        from ..display.widget import ipython_display_for  # upward, see wait()
+        from ..display.notebook import ipython_display_for  # upward, see wait()
 
         ipython_display_for(self)
 

@@ -16,7 +16,7 @@ from flyteidl.admin import node_execution_pb2
 from flyteidl.core import execution_pb2, identifier_pb2
 
 from flyteexec_widget.admin.errors import FlyteTimeout, NotFoundError
-from flyteexec_widget.display import waiting
+from flyteexec_widget.display import kernel, notebook, waiting, widget
 from flyteexec_widget.live.model import ExecutionModel
 from flyteexec_widget.live.scheduler import SyncScheduler
 from flyteexec_widget.objects.executions import FlyteNodeExecution, FlyteWorkflowExecution
@@ -168,6 +168,28 @@ def test_format_status_line() -> None:
     assert waiting.format_status_line(m, 42).endswith("00:42 (reconnecting, attempt 3)")
 
 
+def test_an_aborted_node_counts_as_failed_as_in_the_widget() -> None:
+    """The status line's "failed" is the phase table's ``failed`` flag, the one the widget's view counts by."""
+    N = execution_pb2.NodeExecution
+    ex = make_execution()
+    ex.to_flyte_idl().closure.phase = execution_pb2.WorkflowExecution.ABORTED
+    nodes = {}
+    for i, phase in enumerate([N.ABORTED, N.FAILED, N.TIMED_OUT, N.SUCCEEDED, N.SKIPPED]):
+        p = node_execution_pb2.NodeExecution()
+        p.id.execution_id.CopyFrom(ex.to_flyte_idl().id)
+        p.id.node_id = f"n{i}"
+        p.closure.phase = phase
+        node = FlyteNodeExecution(p)
+        node._template_info = TemplateInfo("task", f"t{i}")  # type: ignore[attr-defined]
+        nodes[f"n{i}"] = node
+    ex._node_executions = nodes
+    model = ExecutionModel(ex)
+    styles = widget.phase_styles()["node"]  # what the view's isFailed() reads
+    failed_in_widget = sum(1 for r in model.rows.values() if styles[r["phase"]]["failed"])
+    assert failed_in_widget == 3
+    assert waiting.format_status_line(model, 5) == "flytesnacks:development:abc ABORTED 5/5 nodes done, 3 failed, 00:05"
+
+
 def test_ctrl_c_raises_promptly_and_leaves_the_watch_stopped() -> None:
     ex = make_execution()
     sched = TreeScheduler(ScriptTree(ex, [RUNNING]))
@@ -184,8 +206,6 @@ def test_ctrl_c_raises_promptly_and_leaves_the_watch_stopped() -> None:
 
 
 def test_in_a_notebook_the_widget_is_shown_and_kernel_messages_are_pumped(monkeypatch: pytest.MonkeyPatch) -> None:
-    import flyteexec_widget.display.widget as widget_mod
-
     pumped = threading.Event()
     shown: list[tuple[Any, Any]] = []
 
@@ -193,9 +213,9 @@ def test_in_a_notebook_the_widget_is_shown_and_kernel_messages_are_pumped(monkey
     def fake_pump() -> Iterator[Callable[[], None]]:
         yield pumped.set
 
-    monkeypatch.setattr(waiting, "_in_kernel", lambda: True)
-    monkeypatch.setattr(waiting, "_kernel_pump", fake_pump)
-    monkeypatch.setattr(widget_mod, "display_for", lambda ex, model: shown.append((ex, model)) or object())
+    monkeypatch.setattr(kernel, "in_kernel", lambda: True)
+    monkeypatch.setattr(kernel, "kernel_pump", fake_pump)
+    monkeypatch.setattr(notebook, "display_for", lambda ex, model: shown.append((ex, model)) or object())
     ex = make_execution()
     tree = ScriptTree(ex, [RUNNING, SUCCEEDED])
     tree.before = lambda: None if tree.calls == 0 else pumped.wait(30)  # finish only after a pump
@@ -213,12 +233,10 @@ def test_in_a_notebook_the_widget_is_shown_and_kernel_messages_are_pumped(monkey
 @pytest.fixture
 def shown(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """In a notebook (pretend): the executions wait() displays a widget for, in order."""
-    import flyteexec_widget.display.widget as widget_mod
-
     displayed: list[Any] = []
-    monkeypatch.setattr(waiting, "_in_kernel", lambda: True)
-    monkeypatch.setattr(waiting, "_kernel_pump", lambda: contextlib.nullcontext(lambda: None))
-    monkeypatch.setattr(widget_mod, "display_for", lambda ex, model: displayed.append(ex) or object())
+    monkeypatch.setattr(kernel, "in_kernel", lambda: True)
+    monkeypatch.setattr(kernel, "kernel_pump", lambda: contextlib.nullcontext(lambda: None))
+    monkeypatch.setattr(notebook, "display_for", lambda ex, model: displayed.append(ex) or object())
     return displayed
 
 

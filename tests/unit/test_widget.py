@@ -1,4 +1,5 @@
-"""ExecutionWidget without a kernel: a dummy comm records every message (as ipywidgets' own tests do).
+"""ExecutionWidget without a kernel: a dummy comm records every message (as ipywidgets' own tests do); and the
+notebook entry points that make one (``watch()``, the display hooks), with the kernel probe patched.
 
 The model is a small fake following the documented ExecutionModel contract (docs/architecture.md), plus one
 test over the real ExecutionModel and Remote for the no-credentials rule.
@@ -6,11 +7,9 @@ test over the real ExecutionModel and Remote for the no-credentials rule.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import logging
-import math
 import subprocess
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -22,11 +21,11 @@ import traitlets
 from flyteidl.admin import execution_pb2 as admin_execution_pb2
 from flyteidl.core import execution_pb2, identifier_pb2, literals_pb2
 
-from flyteexec_widget.display import widget
-from flyteexec_widget.display.widget import ExecutionWidget, resolve_path, value_tree
+from flyteexec_widget.display import kernel, notebook, widget
+from flyteexec_widget.display.widget import ExecutionWidget
 from flyteexec_widget.live.rows import empty_row
 from flyteexec_widget.objects import phases
-from flyteexec_widget.objects.literals import BlobRef, LiteralError, LiteralsResolver, StructuredDatasetRef, to_literal
+from flyteexec_widget.objects.literals import LiteralsResolver, to_literal
 
 STATIC = Path(widget.__file__).parent / "static"
 
@@ -419,6 +418,20 @@ def test_model_traits_are_mirrored_and_batched_through_the_hook() -> None:
     assert last["counts"] == {"SUCCEEDED": 2}
 
 
+@pytest.mark.parametrize("missing", ["snapshot", "add_batch_hook", "mark_shown", "execution"])
+def test_a_model_without_a_member_of_the_contract_is_refused_up_front(missing: str) -> None:
+    """No fallbacks: ModelLike is required whole, and a model lacking a member fails at once, naming it."""
+
+    class Lacking(FakeModel):
+        def __getattribute__(self, name: str) -> Any:
+            if name == missing:
+                raise AttributeError(name)
+            return super().__getattribute__(name)
+
+    with pytest.raises(TypeError, match=f"missing '{missing}'"):
+        ExecutionWidget(Lacking([row("n0")]), runner=lambda fn: fn())
+
+
 class RacingModel(FakeModel):
     """A sync thread writes the model after the widget copied its traits but before it observes them."""
 
@@ -656,95 +669,6 @@ def test_requests_run_on_the_runner_not_inline() -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Typed value trees
-# ---------------------------------------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass
-class Point:
-    x: int
-    label: str
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        (None, {"t": "none"}),
-        (True, {"t": "bool", "v": True}),
-        (2**60, {"t": "int", "v": str(2**60)}),  # beyond JavaScript's exact integers
-        (math.nan, {"t": "float", "v": "nan"}),
-        (1.5, {"t": "float", "v": 1.5}),
-        (b"\x00\xff", {"t": "bytes", "v": "00ff", "len": 2}),
-        (dt.datetime(2026, 1, 2, tzinfo=dt.timezone.utc), {"t": "datetime", "v": "2026-01-02T00:00:00+00:00"}),
-        (dt.timedelta(minutes=1), {"t": "duration", "v": 60.0}),
-        (
-            BlobRef("s3://b/f.csv", "csv"),
-            {"t": "blob", "uri": "s3://b/f.csv", "format": "csv", "dimensionality": "file"},
-        ),
-        (
-            StructuredDatasetRef("s3://b/df", "parquet", (("a", "int"),)),
-            {
-                "t": "structured_dataset",
-                "uri": "s3://b/df",
-                "format": "parquet",
-                "columns": [{"name": "a", "type": "int"}],
-            },
-        ),
-        (LiteralError("n2", "boom"), {"t": "error", "message": "boom", "node": "n2"}),
-        (
-            Point(1, "a"),
-            {
-                "t": "record",
-                "type": "Point",
-                "len": 2,
-                "items": [{"k": "x", "v": {"t": "int", "v": 1}}, {"k": "label", "v": {"t": "str", "v": "a", "len": 1}}],
-            },
-        ),
-        (
-            {"k": [1]},
-            {
-                "t": "map",
-                "len": 1,
-                "items": [{"k": "k", "v": {"t": "list", "len": 1, "items": [{"t": "int", "v": 1}]}}],
-            },
-        ),
-    ],
-)
-def test_value_tree_by_type(value: Any, expected: dict[str, Any]) -> None:
-    tree = value_tree(value)
-    assert tree == expected
-    json.dumps(tree, allow_nan=False)  # always valid JSON
-
-
-def test_value_tree_cuts_deep_nesting_with_a_path() -> None:
-    deep: Any = 1
-    for _ in range(12):
-        deep = [deep]
-    tree = value_tree(deep, path=["x"], max_depth=3)
-    cut = tree["items"][0]["items"][0]["items"][0]
-    assert cut == {"t": "object", "type": "list", "v": "…", "truncated": True, "path": ["x", 0, 0, 0]}
-    assert resolve_path({"x": deep}, cut["path"]) == deep[0][0][0]
-
-
-def test_value_tree_survives_a_repr_that_raises() -> None:
-    class Weird:
-        def __repr__(self) -> str:
-            raise RuntimeError("no")
-
-    assert value_tree(Weird())["v"].endswith("repr failed: RuntimeError>")
-
-
-def test_resolve_path_walks_maps_records_and_lists() -> None:
-    root = {"o": {"a": Point(3, "p"), "b": [10, 20]}}
-    assert resolve_path(root, ["o", 0, 1]) == "p"
-    assert resolve_path(root, ["o", 1, 1]) == 20
-    with pytest.raises(ValueError, match="out of range"):
-        resolve_path(root, ["o", 1, 5])
-    with pytest.raises(ValueError, match="variable name"):
-        resolve_path(root, [0])
-
-
-# ---------------------------------------------------------------------------------------------------------------
 # Phase styles, display bundle, credentials, watch() arguments
 # ---------------------------------------------------------------------------------------------------------------
 
@@ -755,8 +679,9 @@ def test_phase_styles_come_from_the_one_table() -> None:
         assert set(styles[kind]) == {m.name for m in enum}
         for m in enum:
             assert styles[kind][m.name]["label"] == phases.style(kind, m).label  # type: ignore[arg-type]
-    assert styles["gate"]["PAUSED"]["color"] == phases.PAUSED_STYLE.color
-    tokens = {s["color"] for table in styles.values() for s in table.values()}
+    assert set(styles) == {"workflow", "node", "task"}  # what widget.js reads
+    # Rows carry their colour token themselves; a running gate node's is PAUSED_STYLE's.
+    tokens = {s["color"] for table in styles.values() for s in table.values()} | {phases.PAUSED_STYLE.color}
     css = (STATIC / "widget.css").read_text()
     missing = [t for t in tokens if f".fxw-badge--{t} " not in css]
     assert missing == []  # every colour token the kernel can send has a CSS rule
@@ -802,9 +727,9 @@ def test_no_trait_or_message_carries_credentials() -> None:
 
 def test_watch_rejects_what_it_cannot_read() -> None:
     with pytest.raises(TypeError, match="console URL"):
-        widget.watch(42)
+        notebook.watch(42)
     with pytest.raises(TypeError, match="both project= and domain="):
-        widget.watch("e1", FakeRemote(), project="p")
+        notebook.watch("e1", FakeRemote(), project="p")
 
 
 def test_watch_fetches_by_name_and_starts_a_watch(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -824,9 +749,9 @@ def test_watch_fetches_by_name_and_starts_a_watch(monkeypatch: pytest.MonkeyPatc
 
     started: list[Any] = []
     handle = FakeWatch()
-    monkeypatch.setattr(widget, "_start_watch", lambda ex, model: started.append((ex, model)) or handle)
+    monkeypatch.setattr(notebook, "_start_watch", lambda ex, model: started.append((ex, model)) or handle)
     remote = Fetching()
-    w = widget.watch("e1", remote, project="p", domain="d")
+    w = notebook.watch("e1", remote, project="p", domain="d")
     assert remote.calls == [("fetch_execution", "p", "d", "e1")]
     assert started[0][0] is w.execution
     assert started[0][1] is w.model
@@ -845,9 +770,9 @@ def test_flytekit_style_objects_are_promoted(monkeypatch: pytest.MonkeyPatch) ->
         def to_flyte_idl(self) -> Any:
             return proto
 
-    monkeypatch.setattr(widget, "_start_watch", lambda ex, model: FakeWatch())
+    monkeypatch.setattr(notebook, "_start_watch", lambda ex, model: FakeWatch())
     remote = FakeRemote()
-    w = widget.watch(FlytekitLike(), remote)
+    w = notebook.watch(FlytekitLike(), remote)
     assert w.execution is not None
     assert w.execution.to_flyte_idl() is proto
     assert w.execution._remote is remote
@@ -942,8 +867,8 @@ def _wf(phase: int = execution_pb2.WorkflowExecution.RUNNING, remote: Any = None
 
 def test_mimebundle_outside_a_kernel_starts_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     started: list[Any] = []
-    monkeypatch.setattr(widget, "_start_watch", lambda ex, model: started.append(ex))
-    data = widget.mimebundle_for(_wf(remote=FakeRemote()))
+    monkeypatch.setattr(notebook, "_start_watch", lambda ex, model: started.append(ex))
+    data = notebook.mimebundle_for(_wf(remote=FakeRemote()))
     assert set(data) == {"text/plain", "text/html"}
     assert data["text/plain"].startswith("wf  p/d/e1  [Running]")
     assert started == []
@@ -952,18 +877,18 @@ def test_mimebundle_outside_a_kernel_starts_nothing(monkeypatch: pytest.MonkeyPa
 def test_mimebundle_in_a_kernel_shows_the_live_widget(monkeypatch: pytest.MonkeyPatch) -> None:
     handle = FakeWatch()
     started: list[Any] = []
-    monkeypatch.setattr(widget, "_in_kernel", lambda: True)
-    monkeypatch.setattr(widget, "_start_watch", lambda ex, model: started.append(ex) or handle)
+    monkeypatch.setattr(kernel, "in_kernel", lambda: True)
+    monkeypatch.setattr(notebook, "_start_watch", lambda ex, model: started.append(ex) or handle)
     running = _wf(remote=FakeRemote())
-    data, metadata = widget.repr_mimebundle(running)
+    data, metadata = notebook.repr_mimebundle(running)
     assert {"text/plain", "text/html", "application/vnd.jupyter.widget-view+json"} <= set(data)
     assert started == [running]
     assert isinstance(metadata, dict)
     # a terminal execution whose nodes were synced needs no watch; one without a remote cannot have one
     done = _wf(execution_pb2.WorkflowExecution.SUCCEEDED, remote=FakeRemote())
     done._node_executions = {}
-    widget.mimebundle_for(done)
-    widget.mimebundle_for(_wf())
+    notebook.mimebundle_for(done)
+    notebook.mimebundle_for(_wf())
     assert started == [running]
 
 
@@ -977,8 +902,8 @@ def test_flytekits_own_execution_object_is_accepted(monkeypatch: pytest.MonkeyPa
         closure=admin_execution_pb2.ExecutionClosure(phase=execution_pb2.WorkflowExecution.RUNNING),
     )
     theirs = FlytekitExecution.promote_from_model(FlytekitExecutionModel.from_flyte_idl(proto))
-    monkeypatch.setattr(widget, "_start_watch", lambda ex, model: FakeWatch())
-    w = widget.watch(theirs, FakeRemote())
+    monkeypatch.setattr(notebook, "_start_watch", lambda ex, model: FakeWatch())
+    w = notebook.watch(theirs, FakeRemote())
     assert w.execution is not None
     assert w.execution.to_flyte_idl().id.name == "fk1"
     assert w.header["name"] == "fk1"

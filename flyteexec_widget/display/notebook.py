@@ -1,0 +1,140 @@
+"""Getting an execution on screen in a notebook: ``watch()``, the display hooks of the execution wrappers, and the
+widget ``wait()`` shows.
+
+Each entry point builds an :class:`~flyteexec_widget.live.model.ExecutionModel`, starts a scheduler watch when the
+execution still changes, and wraps both in an :class:`~flyteexec_widget.display.widget.ExecutionWidget`. Outside a
+kernel (:func:`~flyteexec_widget.display.kernel.in_kernel`: terminal IPython, plain Python, nbconvert without
+widgets) no widget and no thread is made: the display hooks give the text tree and the static HTML snapshot.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from IPython.display import display
+
+from ..live import scheduler
+from ..live.model import ExecutionModel
+from ..objects.executions import FlyteWorkflowExecution
+from ..remote import Remote
+from . import kernel
+from .render import render_html, render_text
+from .widget import ExecutionWidget, ModelLike, WatchLike
+
+__all__ = ["display_for", "ipython_display_for", "mimebundle_for", "repr_mimebundle", "watch"]
+
+_ACCEPTED = (
+    "watch() takes a FlyteWorkflowExecution (ours or flytekit's), a console URL, 'project:domain:name', "
+    "or a name with project= and domain="
+)
+
+
+def watch(x: Any, remote: Any = None, *, project: str | None = None, domain: str | None = None) -> ExecutionWidget:
+    """Watch an execution live: returns the widget (display it, or let the cell show it).
+
+    ``x`` is our :class:`~flyteexec_widget.objects.executions.FlyteWorkflowExecution`, flytekit's (anything with
+    ``to_flyte_idl()`` and ``id``), a console URL, ``"project:domain:name"``, or a name with ``project=`` and
+    ``domain=``. ``remote`` defaults to the execution's own, else ``Remote.from_config()``. A scheduler watch keeps
+    the model fresh until the execution is terminal; closing the widget stops it.
+    """
+    execution = _resolve_execution(x, remote, project, domain)
+    model = ExecutionModel(execution)
+    handle = _start_watch(execution, model)
+    try:
+        return ExecutionWidget(model, execution=execution, remote=execution._remote, watch=handle)
+    except Exception:
+        handle.stop()
+        raise
+
+
+def _default_remote() -> Remote:
+    return Remote.from_config()
+
+
+def _resolve_execution(x: Any, remote: Any, project: str | None, domain: str | None) -> FlyteWorkflowExecution:
+    """Our wrapper for whatever :func:`watch` was given, with a remote to sync it."""
+    if isinstance(x, FlyteWorkflowExecution):
+        if remote is not None and remote is not x._remote:
+            return FlyteWorkflowExecution.promote_from_model(x, remote=remote)
+        if x._remote is None:
+            return FlyteWorkflowExecution.promote_from_model(x, remote=_default_remote())
+        return x
+    if isinstance(x, str):
+        if not x.strip():
+            raise TypeError(f"{_ACCEPTED}; got an empty string")
+        remote = remote if remote is not None else _default_remote()
+        if project is not None or domain is not None:
+            if project is None or domain is None:
+                raise TypeError(
+                    f"{_ACCEPTED}; with a name, give both project= and domain= (got {project!r}, {domain!r})"
+                )
+            fetched: FlyteWorkflowExecution = remote.fetch_execution(project, domain, x)
+        else:
+            fetched = remote.fetch_execution(x)
+        return fetched
+    if callable(getattr(x, "to_flyte_idl", None)) and hasattr(x, "id"):  # flytekit's FlyteWorkflowExecution
+        remote = remote if remote is not None else _default_remote()
+        return FlyteWorkflowExecution.promote_from_model(x, remote=remote)
+    raise TypeError(f"{_ACCEPTED}; got {type(x).__module__}.{type(x).__qualname__}")
+
+
+def _start_watch(execution: Any, model: ExecutionModel) -> WatchLike:
+    started: WatchLike = scheduler.watch(execution, model)
+    return started
+
+
+def _live_widget(execution: FlyteWorkflowExecution) -> tuple[ExecutionWidget | None, ExecutionModel]:
+    """The widget showing ``execution`` (None outside a kernel) and its model.
+
+    A watch keeps it fresh unless the execution is already terminal and its nodes were synced.
+    """
+    model = ExecutionModel(execution)
+    if not kernel.in_kernel():
+        return None, model
+    remote = getattr(execution, "_remote", None)
+    synced = getattr(execution, "_node_executions", None) is not None
+    needs_sync = remote is not None and not (bool(model.header.get("terminal")) and synced)
+    handle = _start_watch(execution, model) if needs_sync else None
+    return ExecutionWidget(model, execution=execution, remote=remote, watch=handle), model
+
+
+def repr_mimebundle(execution: FlyteWorkflowExecution) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(data, metadata)`` for a ``FlyteWorkflowExecution._repr_mimebundle_``: in a kernel the live widget plus
+    ``text/plain`` and ``text/html``; elsewhere (terminal IPython, plain Python) only those two, no thread started.
+    The metadata matters in Colab (anywidget's custom widget manager)."""
+    widget, model = _live_widget(execution)
+    bundle = widget._repr_mimebundle_() if widget is not None else None
+    if bundle is None:
+        return {"text/plain": render_text(model), "text/html": render_html(model)}, {}
+    return dict(bundle[0]), dict(bundle[1])
+
+
+def mimebundle_for(execution: FlyteWorkflowExecution) -> dict[str, Any]:
+    """What displaying a ``FlyteWorkflowExecution`` shows: the data of :func:`repr_mimebundle`."""
+    return repr_mimebundle(execution)[0]
+
+
+def ipython_display_for(execution: FlyteWorkflowExecution) -> None:
+    """For a ``FlyteWorkflowExecution._ipython_display_``: like :func:`repr_mimebundle`, but displayed with a
+    display id, so the output is refreshed with the final state once the watch is done (the snapshot saved with
+    the notebook then shows how the execution ended, not how it looked when the cell ran)."""
+    widget, model = _live_widget(execution)
+    if widget is not None:
+        widget._ipython_display_()
+        return
+    display(  # type: ignore[no-untyped-call]
+        {"text/plain": render_text(model), "text/html": render_html(model)}, raw=True
+    )
+
+
+def display_for(execution: FlyteWorkflowExecution, model: ModelLike) -> ExecutionWidget | None:
+    """Show a widget over ``model`` (owned and synced by the caller, e.g. ``wait()``) and return it.
+
+    The widget does not own a watch: closing it leaves the caller's sync running. Outside a kernel nothing is
+    shown and ``None`` is returned (the caller prints a text status instead).
+    """
+    if not kernel.in_kernel():
+        return None
+    widget = ExecutionWidget(model, execution=execution, remote=getattr(execution, "_remote", None))
+    display(widget)  # type: ignore[no-untyped-call]
+    return widget
