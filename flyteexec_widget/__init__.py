@@ -48,6 +48,7 @@ _EXPORTS: dict[str, str] = {
     "ExecutionModel": "live.model",
     "ExecutionWidget": "display.widget",
     "watch": "display.notebook",
+    "selected_output": "display.widget",
     # sandbox
     "Sandbox": "sandbox",
 }

@@ -42,7 +42,7 @@ PERMANENT_ERRORS: tuple[type[RpcFailure], ...] = (NotFoundError, AuthenticationE
 
 
 class TreeLike(Protocol):
-    """What a watch needs from the sync layer (a :class:`~flyteexec_widget.tree.TreeSync`, or a test double)."""
+    """What a watch needs from the sync layer (a :class:`~flyteexec_widget.live.sync.TreeSync`, or a test double)."""
 
     def refresh(self, sync_nodes: bool = True) -> Any: ...
 

@@ -27,3 +27,11 @@ def test_import_does_not_load_grpc_or_widgets() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_selected_output_is_public_where_the_view_says() -> None:
+    # The view's tooltip tells users to call flyteexec_widget.selected_output(); it must resolve there.
+    from flyteexec_widget.display import widget
+
+    assert flyteexec_widget.selected_output is widget.selected_output
+    assert "flyteexec_widget.selected_output()" in (widget._STATIC / "widget.js").read_text()

@@ -1287,7 +1287,7 @@ class IoPanel {
           requests.request("select", key, { which, path }).then(
             (res) => {
               note.textContent = `widget.selected_output = ${which}${res.path.replace(/^([^[]+)/, "['$1']")} (${res.type})`;
-              note.title = "Also flyteexec_widget.widget.selected_output(), for an execution shown by its repr";
+              note.title = "Also flyteexec_widget.selected_output(), for an execution shown by its repr";
             },
             (err) => {
               note.className = "fxw-io-note fxw-action-status--error";
