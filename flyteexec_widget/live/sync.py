@@ -47,6 +47,7 @@ from google.protobuf import timestamp_pb2
 
 from ..admin.errors import AuthenticationError, NotFoundError, PermissionDeniedError, RpcFailure
 from ..objects.executions import FlyteNodeExecution, FlyteTaskExecution, FlyteWorkflowExecution
+from ..objects.literals import describe_type
 from ..objects.phases import (
     CACHE_LABELS,
     PAUSED_STYLE,
@@ -189,34 +190,11 @@ def _branch_nodes(branch: core_workflow_pb2.BranchNode) -> dict[str, core_workfl
 
 
 def type_label(lt: types_pb2.LiteralType) -> str:
-    """A short Python-ish name of a literal type, for gate prompts: ``bool``, ``int``, ``list[str]``."""
-    which = lt.WhichOneof("type")
-    if which == "simple":
-        return {
-            types_pb2.NONE: "none",
-            types_pb2.INTEGER: "int",
-            types_pb2.FLOAT: "float",
-            types_pb2.STRING: "str",
-            types_pb2.BOOLEAN: "bool",
-            types_pb2.DATETIME: "datetime",
-            types_pb2.DURATION: "timedelta",
-            types_pb2.BINARY: "bytes",
-            types_pb2.ERROR: "error",
-            types_pb2.STRUCT: "dict",
-        }.get(lt.simple, "unknown")
-    if which == "collection_type":
-        return f"list[{type_label(lt.collection_type)}]"
-    if which == "map_value_type":
-        return f"dict[str, {type_label(lt.map_value_type)}]"
-    if which == "enum_type":
-        return "enum"
-    if which == "blob":
-        return "file"
-    if which in ("schema", "structured_dataset_type"):
-        return "dataframe"
-    if which == "union_type":
-        return " | ".join(type_label(v) for v in lt.union_type.variants) or "union"
-    return which or "unknown"
+    """A gate's type as the literals module names it (``describe_type``): ``bool``, ``struct``, ``enum{a, b}``.
+
+    The view picks its input by this name and ``Remote.set_signal`` builds the value with the type itself.
+    """
+    return describe_type(lt)
 
 
 def _gate_info(gate: core_workflow_pb2.GateNode) -> dict[str, str]:
