@@ -1,17 +1,22 @@
 """Remote: the user's FlyteAdmin client, flytekit's ``FlyteRemote`` for watching executions.
 
 :class:`~flyteexec_widget.admin.client.AdminClient` speaks protobufs; ``Remote`` adds what needs the layers above
-it: execution objects (``fetch_execution``), the sync engine (``sync_execution``) and literals built from Python
-values (``set_signal``). It sits above every layer it joins, so none of them imports it.
+it: execution objects (``fetch_execution``), the sync engine (``sync_execution``) and typed signal values
+(``set_signal``: the signal's ``LiteralType`` from ``ListSignals``, the literal from ``objects.literals.to_literal``).
+It sits above every layer it joins, so none of them imports it.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import grpc
+from flyteidl.admin import signal_pb2
 from flyteidl.core import identifier_pb2, literals_pb2
 
 from .admin.client import AdminClient, RetryPolicy
+from .admin.errors import FlyteAssertion, InvalidArgumentError, NotFoundError
 from .admin.refs import parse_execution_ref
 from .live import sync
 from .objects.executions import FlyteWorkflowExecution
@@ -45,6 +50,46 @@ class Remote(AdminClient):
         return sync.sync_execution(self, execution, sync_nodes=sync_nodes)
 
     def set_signal(self, execution: Any, signal_id: str, value: Any) -> None:
-        """``SetSignal``: ``value`` is a flyteidl Literal or a simple Python value (converted by ``to_literal``)."""
-        literal = value if isinstance(value, literals_pb2.Literal) else to_literal(value)
-        self.send_signal(execution, signal_id, literal)
+        """``SetSignal`` with ``value`` as the signal's own type (flytekit's ``set_signal`` guesses it from the value).
+
+        A flyteidl ``Literal`` is sent as it is. Any other value becomes the literal of the signal's ``LiteralType``
+        (read with ``ListSignals``; see :func:`~flyteexec_widget.objects.literals.to_literal` for what each type
+        accepts), so a struct, an enum, a union, a list or a map arrives as FlyteAdmin checks it.
+
+        Raises ``InvalidArgumentError`` before any ``SetSignal`` when the value does not fit the type (naming the
+        signal, the value and the type), and ``NotFoundError`` when the execution has no such signal yet: propeller
+        creates it when the gate node starts.
+        """
+        if isinstance(value, literals_pb2.Literal):
+            self.send_signal(execution, signal_id, value)
+            return
+        if not signal_id or not isinstance(signal_id, str):
+            raise FlyteAssertion(f"signal_id must be a non-empty string, got {signal_id!r}")
+        wf_id = self._wf_id(execution)
+        subject = f"{self._subject(wf_id)} signal {signal_id}"
+        signal = self._signal(wf_id, signal_id, subject)
+        try:
+            literal = to_literal(value, signal.type)
+        except ValueError as e:
+            raise InvalidArgumentError(
+                f"SetSignal {subject}: {e}", code=grpc.StatusCode.INVALID_ARGUMENT, method="SetSignal"
+            ) from None
+        self.send_signal(wf_id, signal_id, literal)
+
+    def _signal(
+        self, wf_id: identifier_pb2.WorkflowExecutionIdentifier, signal_id: str, subject: str
+    ) -> signal_pb2.Signal:
+        """The execution's admin ``Signal`` named ``signal_id`` (filtered by the server when the id is safe to put in
+        FlyteAdmin's filter syntax, where ``+ , ; ( )`` separate things)."""
+        filters = f"eq(signal_id,{signal_id})" if _FILTERABLE_ID.fullmatch(signal_id) else ""
+        for signal in self.list_signals(wf_id, filters=filters):
+            if signal.id.signal_id == signal_id:
+                return signal
+        raise NotFoundError(
+            f"SetSignal {subject}: the execution has no such signal (yet): its gate node has not started",
+            code=grpc.StatusCode.NOT_FOUND,
+            method="ListSignals",
+        )
+
+
+_FILTERABLE_ID = re.compile(r"[A-Za-z0-9_.:-]+")

@@ -539,13 +539,13 @@ class AdminClient:
         return self.call("admin", "GetTask", req, subject="task " + self._entity_subject(ident))
 
     def list_signals(
-        self, wf_id: identifier_pb2.WorkflowExecutionIdentifier, *, limit: int = DEFAULT_PAGE_SIZE
+        self, wf_id: identifier_pb2.WorkflowExecutionIdentifier, *, limit: int = DEFAULT_PAGE_SIZE, filters: str = ""
     ) -> list[Any]:
-        """Every page of ``SignalService.ListSignals`` for one execution."""
+        """Every page of ``SignalService.ListSignals`` for one execution (``filters``: e.g. ``eq(signal_id,x)``)."""
         subject = self._subject(wf_id)
 
         def page(token: str) -> Any:
-            req = signal_pb2.SignalListRequest(workflow_execution_id=wf_id, limit=limit, token=token)
+            req = signal_pb2.SignalListRequest(workflow_execution_id=wf_id, limit=limit, token=token, filters=filters)
             return self.call("signal", "ListSignals", req, subject=subject)
 
         return self._all_pages(page, "signals")

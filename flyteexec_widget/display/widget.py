@@ -26,7 +26,6 @@ How a widget gets on screen (``watch()``, the display hooks of the execution wra
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
 import enum
 import logging
 import threading
@@ -156,46 +155,6 @@ def row_delta(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> Mapping[
 
 class RequestError(Exception):
     """A request from the view that cannot be served (bad key, missing remote, wrong gate): sent back as data."""
-
-
-_SIGNAL_TYPES: dict[str, Callable[[Any], Any]] = {
-    "int": int,
-    "integer": int,
-    "float": float,
-    "str": str,
-    "string": str,
-    "bool": bool,
-    "boolean": bool,
-}
-
-
-def _coerce_signal(value: Any, type_name: str) -> Any:
-    """The Python value for a signal typed ``type_name`` (``describe_type`` names) from the view's JSON value."""
-    t = (type_name or "").lower()
-    if t in ("bool", "boolean"):
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("true", "false"):
-            return value.lower() == "true"
-        raise RequestError(f"signal value must be true or false, got {value!r}")
-    if t in ("datetime",):
-        try:
-            parsed = _dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            raise RequestError(f"signal value must be an ISO-8601 date and time, got {value!r}") from None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=_dt.timezone.utc)
-    if t in ("timedelta", "duration"):
-        try:
-            return _dt.timedelta(seconds=float(value))
-        except (TypeError, ValueError):
-            raise RequestError(f"signal value must be a number of seconds, got {value!r}") from None
-    convert = _SIGNAL_TYPES.get(t)
-    if convert is None:
-        return value  # lists, maps, unions: the JSON value as is; the client checks it against the signal's type
-    try:
-        return convert(value)
-    except (TypeError, ValueError):
-        raise RequestError(f"signal value must be {t}, got {value!r}") from None
 
 
 class ExecutionWidget(anywidget.AnyWidget):
@@ -562,10 +521,12 @@ class ExecutionWidget(anywidget.AnyWidget):
         return {"message": "Rejected"}
 
     def _handle_signal(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        execution, signal_id, gate = self._gate(request, ("signal",))
+        execution, signal_id, _ = self._gate(request, ("signal",))
         if "value" not in request:
             raise RequestError("a signal request needs a value")
-        value = _coerce_signal(request["value"], str(gate.get("type") or ""))
+        # The JSON value as the view parsed it: set_signal builds the literal with the signal's own type, and a
+        # value that does not fit comes back as the request's error, naming the type.
+        value = request["value"]
         self._require_remote("send a signal").set_signal(execution, signal_id, value)
         return {"message": f"Sent {value!r}"}
 

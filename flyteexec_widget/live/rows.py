@@ -22,11 +22,12 @@ from urllib.parse import urlsplit
 
 from flyteidl.admin import execution_pb2 as admin_execution_pb2
 from flyteidl.admin import node_execution_pb2, task_execution_pb2
-from flyteidl.core import execution_pb2, types_pb2
+from flyteidl.core import execution_pb2
 from flyteidl.core import workflow_pb2 as core_workflow_pb2
 from google.protobuf import timestamp_pb2
 
 from ..objects.executions import FlyteNodeExecution, FlyteWorkflowExecution
+from ..objects.literals import describe_type
 from ..objects.phases import CACHE_LABELS, PAUSED_STYLE, CacheStatus, NodePhase, is_terminal, phase_name, style
 from ..objects.templates import NodeKind, TemplateInfo, node_kind
 
@@ -46,7 +47,6 @@ __all__ = [
     "empty_row",
     "header_of",
     "safe_url",
-    "type_label",
 ]
 
 # --------------------------------------------------------------------------------------------------------------
@@ -275,43 +275,14 @@ def _cache_label(status: int) -> str:
         return f"cache status {int(status)}"
 
 
-def type_label(lt: types_pb2.LiteralType) -> str:
-    """A short Python-ish name of a literal type, for gate prompts: ``bool``, ``int``, ``list[str]``."""
-    which = lt.WhichOneof("type")
-    if which == "simple":
-        return {
-            types_pb2.NONE: "none",
-            types_pb2.INTEGER: "int",
-            types_pb2.FLOAT: "float",
-            types_pb2.STRING: "str",
-            types_pb2.BOOLEAN: "bool",
-            types_pb2.DATETIME: "datetime",
-            types_pb2.DURATION: "timedelta",
-            types_pb2.BINARY: "bytes",
-            types_pb2.ERROR: "error",
-            types_pb2.STRUCT: "dict",
-        }.get(lt.simple, "unknown")
-    if which == "collection_type":
-        return f"list[{type_label(lt.collection_type)}]"
-    if which == "map_value_type":
-        return f"dict[str, {type_label(lt.map_value_type)}]"
-    if which == "enum_type":
-        return "enum"
-    if which == "blob":
-        return "file"
-    if which in ("schema", "structured_dataset_type"):
-        return "dataframe"
-    if which == "union_type":
-        return " | ".join(type_label(v) for v in lt.union_type.variants) or "union"
-    return which or "unknown"
-
-
 def _gate_info(gate: core_workflow_pb2.GateNode) -> GateInfo:
     which = gate.WhichOneof("condition")
     if which == "approve":
         return {"kind": "approve", "signal_id": gate.approve.signal_id, "type": "bool"}
     if which == "signal":
-        return {"kind": "signal", "signal_id": gate.signal.signal_id, "type": type_label(gate.signal.type)}
+        # The literals module's name of the type (``struct``, ``enum{a, b}``, ``list[int]``): the view picks its
+        # input by it, and Remote.set_signal builds the value with the signal's LiteralType itself.
+        return {"kind": "signal", "signal_id": gate.signal.signal_id, "type": describe_type(gate.signal.type)}
     return {"kind": "sleep", "signal_id": "", "type": ""}
 
 

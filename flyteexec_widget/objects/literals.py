@@ -33,9 +33,10 @@ msgpack-encoded dataclasses carry), enums, ``Optional``/``Union``, ``list[T]`` a
 cannot become the requested type raises a ``TypeError`` naming the literal's kind and the type; a resolver adds
 the key.
 
-``to_literal`` goes the other way for simple values (signals): ``bool``, ``int``, ``float``, ``str``, ``datetime``,
-``date``, ``timedelta``, ``None``, enums, lists, ``dict[str, ...]`` and the references above, optionally checked
-against the signal's ``LiteralType``.
+``to_literal`` goes the other way, for signal values: given the signal's ``LiteralType`` it builds the literal
+FlyteAdmin and propeller expect for that type (a STRUCT as a ``generic`` Struct, an enum as a string, a union
+wrapped with its variant's type, ...) or raises a ``ValueError`` naming the expected type; without one, the literal
+follows the Python value. ``describe_type`` is the one name of a type, for messages and for the view's gate rows.
 
 No function here touches the network or a blob store.
 """
@@ -45,7 +46,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import enum
+import json
 import math
+import re
 import types
 import typing
 from collections.abc import Callable, Iterator, Mapping
@@ -53,7 +56,7 @@ from typing import Any
 
 import msgpack
 from flyteidl.core import literals_pb2, types_pb2
-from google.protobuf import json_format
+from google.protobuf import json_format, struct_pb2
 
 __all__ = [
     "BlobRef",
@@ -670,14 +673,36 @@ def _coerce_dataclass(value: Any, tp: type) -> Any:
 
 
 def to_literal(value: Any, literal_type: Any = None) -> Any:
-    """Build a ``flyteidl.core.Literal`` from a simple Python value.
+    """Build a ``flyteidl.core.Literal`` from a Python value, shaped by ``literal_type`` when it is given.
+
+    With ``literal_type`` (a signal's type: ``Remote.set_signal`` passes it) the literal is the one FlyteAdmin
+    and propeller expect for that type, and the value must fit it, else a ``ValueError`` names the value and the
+    expected type (:func:`describe_type`'s name). What each type accepts (JSON values are what a view sends):
+
+    =========================  ====================================================================================
+    type                       accepted value -> literal
+    =========================  ====================================================================================
+    INTEGER                    ``int``, or a string of one (a browser's number holds only 53 bits) -> ``integer``
+    FLOAT                      ``int`` or ``float`` -> ``float_value``
+    STRING / BOOLEAN           ``str`` (or a str-valued enum member) / ``bool``
+    DATETIME                   ``datetime``, ``date`` or an ISO-8601 string; naive means UTC -> ``datetime``
+    DURATION                   ``timedelta`` or a number of seconds -> ``duration``
+    NONE                       ``None`` -> ``none_type``
+    STRUCT                     a ``dict`` of JSON data, a JSON object's text, or a dataclass -> a ``generic``
+                               ``google.protobuf.Struct`` (its numbers are doubles, as in JSON)
+    BINARY                     ``bytes`` -> an untagged ``binary``
+    ``collection_type``        a list or tuple, element by element -> ``collection``
+    ``map_value_type``         a ``dict`` with ``str`` keys, value by value -> ``map``
+    ``enum_type``              one of its values (or an enum member with that value) -> a ``string_value``
+    ``union_type``             the value of the variant of exactly its own kind, else of the first variant it fits,
+                               wrapped as flytekit's ``UnionTransformer`` does: ``Union(value, type=variant)``
+    ``blob`` / structured ds   a ``BlobRef`` / ``StructuredDatasetRef`` (nothing is uploaded)
+    =========================  ====================================================================================
 
     Without ``literal_type`` the literal follows the value: bool, int, float, str, datetime (a naive one is taken
     as UTC; flytekit takes it as local time), date (midnight UTC, as flytekit), timedelta, None, an enum (its
-    value), list, tuple, ``dict`` with ``str`` keys, ``bytes`` (an untagged binary), ``BlobRef`` and
-    ``StructuredDatasetRef``. With ``literal_type`` (e.g. a signal's type) the value must fit it, else a
-    ``ValueError`` names the expected type; an int is accepted for a FLOAT, a dict for a STRUCT (msgpack-encoded,
-    as flytekit does), a member of an enum type, and a union gets its value wrapped with the first variant it fits.
+    value), list, tuple, ``dict`` with ``str`` keys (a map), ``bytes`` (an untagged binary), ``BlobRef`` and
+    ``StructuredDatasetRef``.
     """
     if literal_type is None:
         return _literal_from_value(value)
@@ -758,6 +783,76 @@ def _literal_from_ref(value: Any) -> Any:
     return None
 
 
+_INT64 = range(-(2**63), 2**63)
+_INTEGRAL_TEXT = re.compile(r"[-+]?\d+")
+
+
+def _int64(value: Any) -> int:
+    """An INTEGER signal's value: an int, or the text of one (a view sends whole numbers past 2**53 as text)."""
+    if isinstance(value, str) and _INTEGRAL_TEXT.fullmatch(value.strip()):
+        value = int(value.strip())
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _CoercionError("expected an int")
+    if value not in _INT64:
+        raise _CoercionError("expected an int that fits in 64 bits")
+    return value
+
+
+def _datetime_value(value: Any) -> _dt.datetime | _dt.date:
+    if isinstance(value, (_dt.datetime, _dt.date)):
+        return value
+    if isinstance(value, str):
+        try:
+            return _dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            pass
+    raise _CoercionError("expected a datetime (or an ISO-8601 date and time)")
+
+
+def _struct_literal(value: Any) -> Any:
+    """A STRUCT literal: a ``generic`` Struct of JSON data. FlyteAdmin's SetSignal check takes it as a STRUCT (as it
+    takes a msgpack-tagged ``binary``, which flytekit >= 1.14 writes for dicts), and every flytekit reads it back,
+    into a dataclass too; a view's JSON maps onto it one to one."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise _CoercionError("expected a dict (or a JSON object's text)") from None
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = dataclasses.asdict(value)
+    if not isinstance(value, dict):
+        raise _CoercionError("expected a dict (or a JSON object's text)")
+    _check_json(value, "")
+    struct = struct_pb2.Struct()
+    struct.update(value)
+    return _scalar(generic=struct)
+
+
+def _check_json(value: Any, where: str) -> None:
+    """Raise unless ``value`` is JSON data (what a Struct can hold), naming where the first bad part is."""
+    if value is None or isinstance(value, (bool, str)):
+        return
+    if isinstance(value, (int, float)):
+        try:
+            finite = math.isfinite(value)
+        except OverflowError:  # an int past a double's range
+            finite = False
+        if not finite:
+            raise _CoercionError(f"{where or 'the value'} is {_short(value)}, which a JSON number cannot hold")
+        return
+    if isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            _check_json(item, f"{where}[{i}]")
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise _CoercionError(f"{where or 'the dict'} has the key {_short(key)}: JSON keys are strings")
+            _check_json(item, f"{where}[{key!r}]")
+        return
+    raise _CoercionError(f"{where or 'the value'} is {_short(value)}, which is not JSON data")
+
+
 def _literal_for_simple(value: Any, simple: int) -> Any:
     if simple == types_pb2.NONE:
         if value is None:
@@ -768,28 +863,17 @@ def _literal_for_simple(value: Any, simple: int) -> Any:
     if simple == types_pb2.BOOLEAN:
         return _primitive(boolean=_expect(value, _to_bool, "a bool"))
     if simple == types_pb2.INTEGER:
-        if isinstance(value, float):
-            raise _CoercionError("expected an int")
-        return _primitive(integer=_expect(value, _to_int, "an int"))
+        return _primitive(integer=_int64(value))
     if simple == types_pb2.FLOAT:
         return _primitive(float_value=_expect(value, _to_float, "a float"))
     if simple == types_pb2.STRING:
         return _primitive(string_value=_expect(value, _to_str, "a str"))
     if simple == types_pb2.DATETIME:
-        if isinstance(value, (_dt.datetime, _dt.date)):
-            return _timestamp_literal(value)
-        raise _CoercionError("expected a datetime")
+        return _timestamp_literal(_datetime_value(value))
     if simple == types_pb2.DURATION:
-        return _duration_literal(_expect(value, _to_timedelta, "a timedelta"))
+        return _duration_literal(_expect(value, _to_timedelta, "a timedelta (or a number of seconds)"))
     if simple == types_pb2.STRUCT:
-        if not isinstance(value, dict) and not dataclasses.is_dataclass(value):
-            raise _CoercionError("expected a dict")
-        data = dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value  # type: ignore[arg-type]
-        try:
-            packed = msgpack.packb(data)
-        except TypeError as e:
-            raise _CoercionError(f"not msgpack-encodable: {e}") from None
-        return _scalar(binary=literals_pb2.Binary(value=packed, tag=_MSGPACK_TAG))
+        return _struct_literal(value)
     if simple == types_pb2.BINARY:
         return _scalar(binary=literals_pb2.Binary(value=_expect(value, _to_bytes, "bytes")))
     raise _CoercionError("values of this type cannot be built here")
@@ -811,16 +895,16 @@ def _literal_for_type(value: Any, literal_type: Any) -> Any:
         allowed = list(literal_type.enum_type.values)
         if not isinstance(raw, str) or raw not in allowed:
             raise _CoercionError("expected one of " + ", ".join(repr(v) for v in allowed))
-        return _primitive(string_value=raw)
+        return _primitive(string_value=raw)  # flytekit's EnumTransformer: the value as a string primitive
     if which == "collection_type":
         if not isinstance(value, (list, tuple)):
             raise _CoercionError("expected a list")
-        items = [_literal_for_type(v, literal_type.collection_type) for v in value]
+        items = [_within(f"item {i}", v, literal_type.collection_type) for i, v in enumerate(value)]
         return Literal(collection=literals_pb2.LiteralCollection(literals=items))
     if which == "map_value_type":
         if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
             raise _CoercionError("expected a dict with str keys")
-        entries = {k: _literal_for_type(v, literal_type.map_value_type) for k, v in value.items()}
+        entries = {k: _within(f"key {k!r}", v, literal_type.map_value_type) for k, v in value.items()}
         return Literal(map=literals_pb2.LiteralMap(literals=entries))
     if which == "union_type":
         return _literal_for_union(value, literal_type.union_type.variants)
@@ -832,22 +916,37 @@ def _literal_for_type(value: Any, literal_type: Any) -> Any:
     raise _CoercionError("values of this type cannot be built here")
 
 
+def _within(where: str, value: Any, literal_type: Any) -> Any:
+    """One element of a list or map: its failure names where it is."""
+    try:
+        return _literal_for_type(value, literal_type)
+    except _CoercionError as e:
+        raise _CoercionError(f"{where}: {e}") from None
+
+
 def _literal_for_union(value: Any, variants: Any) -> Any:
+    """The value as flytekit's ``UnionTransformer`` stores it: ``Scalar.union`` holding the variant's literal and
+    the variant's own ``LiteralType`` (with its ``structure.tag``, which flytekit reads back to pick the variant)."""
+
     def wrap(inner: Any, variant: Any) -> Any:
         return _scalar(union=literals_pb2.Union(value=inner, type=variant))
 
-    # A variant of exactly the value's own kind first, so Union[float, int] keeps 3 an integer.
-    own = _literal_from_value(value) if _is_simple_value(value) else None
-    if own is not None:
-        for variant in variants:
-            if variant.WhichOneof("type") == "simple" and _SIMPLE_KIND.get(variant.simple) == _kind(own):
-                return wrap(own, variant)
+    # A variant of exactly the value's own kind first, so Union[float, int] keeps 3 an integer and a str stays a str
+    # next to an enum that has it as a value (flytekit prefers str there too).
+    own = _own_kind(value)
+    for variant in variants:
+        if own and variant.WhichOneof("type") == "simple" and _SIMPLE_KIND.get(variant.simple) == own:
+            try:
+                return wrap(_literal_for_type(value, variant), variant)
+            except _CoercionError:
+                break  # e.g. an int past 64 bits: the loop below says why for every variant
+    reasons = []
     for variant in variants:
         try:
             return wrap(_literal_for_type(value, variant), variant)
-        except _CoercionError:
-            continue
-    raise _CoercionError("it fits none of the variants")
+        except _CoercionError as e:
+            reasons.append(f"{describe_type(variant)}: {e}")
+    raise _CoercionError("it fits none of the variants (" + "; ".join(reasons) + ")")
 
 
 _SIMPLE_KIND = {
@@ -861,8 +960,24 @@ _SIMPLE_KIND = {
 }
 
 
-def _is_simple_value(value: Any) -> bool:
-    return value is None or isinstance(value, (bool, int, float, str, _dt.datetime, _dt.timedelta))
+def _own_kind(value: Any) -> str:
+    """The literal kind a simple Python value has by itself ("" for anything else)."""
+    if value is None:
+        return "none_type"
+    for python_type, kind in _OWN_KINDS:
+        if isinstance(value, python_type):
+            return kind
+    return ""
+
+
+_OWN_KINDS: tuple[tuple[type, str], ...] = (  # bool before int, datetime before date: subclasses first
+    (bool, "boolean"),
+    (int, "integer"),
+    (float, "float_value"),
+    (str, "string_value"),
+    (_dt.datetime, "datetime"),
+    (_dt.timedelta, "duration"),
+)
 
 
 def _as_proto(message: Any) -> Any:

@@ -30,8 +30,10 @@ from flyteidl.admin import (
 )
 from flyteidl.core import identifier_pb2, literals_pb2
 from flyteidl.service import admin_pb2_grpc, auth_pb2, auth_pb2_grpc, dataproxy_pb2, dataproxy_pb2_grpc, signal_pb2_grpc
+from google.protobuf import text_format
 
 from .. import __version__
+from .castable import are_types_castable, literal_type_for_literal, validate_literal_type
 from .errors import StoreError
 from .knobs import AUTH_METADATA_KEY, INTERNAL_METADATA, bearer_token
 from .oauth import BlobSigner, HttpSide, TokenAuthority
@@ -503,6 +505,7 @@ class SignalServicer(signal_pb2_grpc.SignalServiceServicer):  # type: ignore[mis
         _require_exec_id(request.id.execution_id, "id.execution_id")
         if not request.HasField("value"):
             raise _invalid("missing value")
+        self._validate_signal_value(request.id, request.value)
         self._store.set_signal(request.id, request.value)
         driver = self._ctx.driver
         if driver is not None:
@@ -511,6 +514,41 @@ class SignalServicer(signal_pb2_grpc.SignalServiceServicer):  # type: ignore[mis
             except Exception:
                 log.exception("sandbox driver failed to handle signal %s", request.id.signal_id)
         return signal_pb2.SignalSetResponse()
+
+    def _validate_signal_value(self, sid: identifier_pb2.SignalIdentifier, value: literals_pb2.Literal) -> None:
+        """FlyteAdmin's ``ValidateSignalSetRequest`` (``flyteadmin/pkg/manager/impl/validation/signal_validator.go``
+        on flyteorg/flyte master): the signal must exist, and the value's inferred type must be known and castable
+        from the signal's type (see :mod:`.castable`), else INVALID_ARGUMENT. FlyteAdmin prints the stored type as
+        raw bytes; the sandbox prints it as text."""
+        signal_type = self._signal_type(sid)
+        if signal_type is None:
+            execution = ":".join(exec_key(sid.execution_id))
+            raise _invalid(f"failed to validate that signal [{sid.signal_id}] exists for execution {execution}")
+        value_type = literal_type_for_literal(value)
+        problem = validate_literal_type(value_type)
+        if problem:
+            raise _invalid(f"Failed to validate literal type for [] with err: {problem}")
+        assert value_type is not None  # validate_literal_type refuses None
+        if not are_types_castable(signal_type, value_type):
+            raise _invalid(
+                f"requested signal value [{_one_line(value)}] is not castable to existing signal type "
+                f"[{_one_line(signal_type)}]"
+            )
+
+    def _signal_type(self, sid: identifier_pb2.SignalIdentifier) -> Any:
+        """The stored signal's LiteralType, None if the execution has no such signal (yet)."""
+        token = ""
+        while True:
+            signals, token = self._store.list_signals(sid.execution_id, limit=100, token=token)
+            for signal in signals:
+                if signal.id.signal_id == sid.signal_id:
+                    return signal.type
+            if not token:
+                return None
+
+
+def _one_line(message: Any) -> str:
+    return text_format.MessageToString(message, as_one_line=True)
 
 
 class DataProxyServicer(dataproxy_pb2_grpc.DataProxyServiceServicer):  # type: ignore[misc]

@@ -175,18 +175,27 @@ class Attempt:
 
 @dataclass(frozen=True)
 class Gate:
-    """A gate node: ``approve`` (BOOLEAN signal), ``signal`` (typed signal) or ``sleep``."""
+    """A gate node: ``approve`` (BOOLEAN signal), ``signal`` (typed signal) or ``sleep``.
+
+    A signal gate's ``type`` is a simple type, ``struct`` (a dict, as flytekit declares ``dict``) or ``enum``
+    (one of ``choices``, as flytekit declares an ``Enum``).
+    """
 
     kind: Literal["approve", "signal", "sleep"]
     signal_id: str = ""
-    type: Literal["bool", "int", "float", "str"] = "bool"
+    type: Literal["bool", "int", "float", "str", "struct", "enum"] = "bool"
     output_name: str = "o0"
     sleep_s: float = 0.0
+    choices: tuple[str, ...] = ()
 
     def literal_type(self) -> types_pb2.LiteralType:
         """The signal's type (approve gates are BOOLEAN)."""
         if self.kind == "approve":
             return types_pb2.LiteralType(simple=types_pb2.BOOLEAN)
+        if self.type == "struct":
+            return types_pb2.LiteralType(simple=types_pb2.STRUCT)
+        if self.type == "enum":
+            return types_pb2.LiteralType(enum_type=types_pb2.EnumType(values=self.choices))
         return types_pb2.LiteralType(simple=_COLUMN_TYPES[self.type])
 
 
@@ -793,6 +802,29 @@ def _all_kinds() -> Script:
     )
 
 
+def _signals() -> Script:
+    """Gates that wait for typed signals a user answers with more than a number: a JSON config and a choice."""
+    nodes = (
+        NodeSpec(id="n0", name="prepare", outputs={"o0": "ready"}, attempts=(Attempt(2.0),)),
+        NodeSpec(
+            id="n1",
+            kind="gate",
+            name="config",
+            upstream=("n0",),
+            gate=Gate("signal", signal_id="config", type="struct", output_name="config"),
+        ),
+        NodeSpec(
+            id="n2",
+            kind="gate",
+            name="color",
+            upstream=("n0",),
+            gate=Gate("signal", signal_id="color", type="enum", choices=("red", "green", "blue"), output_name="color"),
+        ),
+        NodeSpec(id="n3", name="apply", upstream=("n1", "n2"), outputs={"o0": "applied"}, attempts=(Attempt(2.0),)),
+    )
+    return Script(workflow="signals", nodes=nodes, outputs={"result": "applied"})
+
+
 def _failure() -> Script:
     return Script(
         workflow="failure",
@@ -885,6 +917,7 @@ SCENARIOS: dict[str, Scenario] = {
     for s in (
         Scenario("demo", "An ML pipeline: load, map over shards, train (one retry), evaluate, approve, deploy", _demo),
         Scenario("all-kinds", "Every node kind Flyte has, failing at the end (failure, timeout)", _all_kinds),
+        Scenario("signals", "Gates waiting for typed signals: a struct (JSON) and an enum", _signals),
         Scenario("failure", "A task fails with a user error; the parallel task is aborted", _failure),
         Scenario("aborted", "A long training run terminated by a user", _aborted),
         Scenario("single-task", "One task that says hello", _single_task),

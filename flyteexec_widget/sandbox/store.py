@@ -956,7 +956,8 @@ class Store:
             return [self._copy(s) for s in page], nxt
 
     def set_signal(self, sid: identifier_pb2.SignalIdentifier, value: literals_pb2.Literal) -> signal_pb2.Signal:
-        """Store a signal's value (overwrites); INVALID_ARGUMENT if the signal is unknown or the type differs."""
+        """Store a signal's value (overwrites); INVALID_ARGUMENT if the signal is unknown. The value's type was
+        checked by the servicer first (``castable.validate_literal_type``, as flyteadmin's signal validator)."""
         with self._lock:
             key = (*exec_key(sid.execution_id), sid.signal_id)
             sig = self.signals.get(key)
@@ -964,11 +965,6 @@ class Store:
                 raise StoreError(
                     grpc.StatusCode.INVALID_ARGUMENT,
                     f"failed to validate that signal [{sid.signal_id}] exists for execution {':'.join(key[:3])}",
-                )
-            if not literal_matches_type(value, sig.type):
-                raise StoreError(
-                    grpc.StatusCode.INVALID_ARGUMENT,
-                    f"requested signal value is not castable to existing signal type [{sig.type}]",
                 )
             sig.value.CopyFrom(value)
             self._save_simple("signal", key, sig)
@@ -980,29 +976,3 @@ def _name(enum_cls: Any, value: int) -> str:
         return enum_cls(value).name  # type: ignore[no-any-return]
     except ValueError:
         return f"PHASE_{value}"
-
-
-_PRIMITIVE_TYPES = {
-    "integer": types_pb2.INTEGER,
-    "float_value": types_pb2.FLOAT,
-    "string_value": types_pb2.STRING,
-    "boolean": types_pb2.BOOLEAN,
-    "datetime": types_pb2.DATETIME,
-    "duration": types_pb2.DURATION,
-}
-
-
-def literal_matches_type(value: literals_pb2.Literal, literal_type: types_pb2.LiteralType) -> bool:
-    """A simple-type check for SetSignal: primitives must match the signal's simple type. Other types (rarely
-    used for signals) are accepted as they come."""
-    if literal_type.WhichOneof("type") != "simple":
-        return True
-    if value.WhichOneof("value") != "scalar":
-        return False
-    scalar = value.scalar
-    kind = scalar.WhichOneof("value")
-    if kind == "primitive":
-        return bool(_PRIMITIVE_TYPES.get(scalar.primitive.WhichOneof("value") or "") == literal_type.simple)
-    if kind == "none_type":
-        return bool(literal_type.simple == types_pb2.NONE)
-    return literal_type.simple in (types_pb2.STRUCT, types_pb2.BINARY) and kind in ("generic", "binary")

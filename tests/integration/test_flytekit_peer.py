@@ -77,14 +77,18 @@ def _assert_flytekit_sees_the_truth(sandbox: Sandbox, synced: Any) -> None:
         assert _flytekit_tree(child.node_executions) == _truth(sandbox, child_id)
 
 
+# A value for each typed gate of the scenarios (all-kinds' float threshold, the signals scenario's struct and enum).
+_SIGNAL_VALUES: dict[str, Any] = {"threshold": 0.75, "config": {"a": 1, "b": [1, 2]}, "color": "green"}
+
+
 def _approve_waiting_gates(sandbox: Sandbox, remote: Remote, wf_id: Any) -> None:
     for signal in remote.list_signals(wf_id):
         if signal.HasField("value"):
             continue
         if signal.type.simple == types_pb2.SimpleType.BOOLEAN:
             remote.approve(wf_id, signal.id.signal_id)
-        else:  # the typed gate of all-kinds waits for a float threshold
-            remote.set_signal(wf_id, signal.id.signal_id, 0.75)
+        else:
+            remote.set_signal(wf_id, signal.id.signal_id, _SIGNAL_VALUES[signal.id.signal_id])
 
 
 def _run_approving_gates(sandbox: Sandbox, wf_id: Any) -> None:

@@ -32,6 +32,7 @@ from flyteidl.core import catalog_pb2, compiler_pb2, identifier_pb2, interface_p
 from flyteidl.core import execution_pb2 as core_exec
 from flyteidl.event import event_pb2 as ev
 from flyteidl.service import admin_pb2_grpc, auth_pb2, auth_pb2_grpc, dataproxy_pb2, dataproxy_pb2_grpc, signal_pb2_grpc
+from google.protobuf import struct_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from flyteexec_widget.objects.phases import NodePhase, WorkflowPhase
@@ -672,6 +673,81 @@ def test_array_external_resources_merge_by_index_and_retry(c: Client) -> None:
 
 # ----------------------------------------------------------------------------------------------------------------
 # signals and decks
+
+
+def _lit(**scalar: Any) -> literals_pb2.Literal:
+    return literals_pb2.Literal(scalar=literals_pb2.Scalar(**scalar))
+
+
+def _prim(**primitive: Any) -> literals_pb2.Literal:
+    return _lit(primitive=literals_pb2.Primitive(**primitive))
+
+
+def _coll(*items: literals_pb2.Literal) -> literals_pb2.Literal:
+    return literals_pb2.Literal(collection=literals_pb2.LiteralCollection(literals=items))
+
+
+def _lmap(**items: literals_pb2.Literal) -> literals_pb2.Literal:
+    return literals_pb2.Literal(map=literals_pb2.LiteralMap(literals=items))
+
+
+def _generic(data: dict[str, Any]) -> literals_pb2.Literal:
+    s = struct_pb2.Struct()
+    s.update(data)
+    return _lit(generic=s)
+
+
+_SIMPLE = types_pb2.LiteralType
+_STRUCT = _SIMPLE(simple=types_pb2.STRUCT)
+_COLOR = _SIMPLE(enum_type=types_pb2.EnumType(values=["red", "green"]))
+_INTS = _SIMPLE(collection_type=_SIMPLE(simple=types_pb2.INTEGER))
+_FLOATS_BY_NAME = _SIMPLE(map_value_type=_SIMPLE(simple=types_pb2.FLOAT))
+_INT_TAGGED = _SIMPLE(simple=types_pb2.INTEGER, structure=types_pb2.TypeStructure(tag="int"))
+_STR_TAGGED = _SIMPLE(simple=types_pb2.STRING, structure=types_pb2.TypeStructure(tag="str"))
+_INT_OR_STR = _SIMPLE(union_type=types_pb2.UnionType(variants=[_INT_TAGGED, _STR_TAGGED]))
+
+
+@pytest.mark.parametrize(
+    ("signal_type", "value", "accepted"),
+    [
+        # STRUCT: FlyteAdmin infers STRUCT from a generic Struct and from a msgpack-tagged binary, never from a map
+        (_STRUCT, _generic({"a": 1, "b": [1, 2]}), True),
+        (_STRUCT, _lit(binary=literals_pb2.Binary(value=b"\x81\xa1a\x01", tag="msgpack")), True),
+        (_STRUCT, _lmap(a=_prim(integer=1)), False),
+        (_STRUCT, _lit(binary=literals_pb2.Binary(value=b"x")), False),
+        # an enum takes its value as a string primitive
+        (_COLOR, _prim(string_value="red"), True),
+        (_COLOR, _prim(integer=1), False),
+        # lists and maps, element by element
+        (_INTS, _coll(_prim(integer=1), _prim(integer=2)), True),
+        (_INTS, _coll(_prim(string_value="1"), _prim(string_value="2")), False),
+        # FlyteAdmin's reversed call lets a mixed list through: list[union[int, str]] "casts from" list[int]
+        (_INTS, _coll(_prim(integer=1), _prim(string_value="2")), True),
+        (_INTS, _coll(), False),  # "empty matches any" looks at the signal's side in FlyteAdmin's call
+        (_FLOATS_BY_NAME, _lmap(a=_prim(float_value=1.0)), True),
+        (_FLOATS_BY_NAME, _lmap(a=_prim(integer=1)), False),
+        # simple types are exact: no int for a FLOAT
+        (_SIMPLE(simple=types_pb2.FLOAT), _prim(integer=1), False),
+        # a union of two variants refuses even its own variant's value (every signal variant must cast to it)
+        (_INT_OR_STR, _lit(union=literals_pb2.Union(value=_prim(integer=1), type=_INT_TAGGED)), False),
+    ],
+)
+def test_set_signal_checks_the_value_against_the_signal_type_as_flyteadmin_does(
+    c: Client, signal_type: types_pb2.LiteralType, value: literals_pb2.Literal, accepted: bool
+) -> None:
+    wf_id = c.create()
+    sid = identifier_pb2.SignalIdentifier(signal_id="s", execution_id=wf_id)
+    req = signal_pb2.SignalGetOrCreateRequest(id=sid, type=signal_type)
+    c.signal.GetOrCreateSignal(req, metadata=INTERNAL_METADATA)
+    if accepted:
+        c.signal.SetSignal(signal_pb2.SignalSetRequest(id=sid, value=value))
+        (stored,) = c.signal.ListSignals(signal_pb2.SignalListRequest(workflow_execution_id=wf_id, limit=10)).signals
+        assert stored.value == value
+        return
+    with pytest.raises(grpc.RpcError) as info:
+        c.signal.SetSignal(signal_pb2.SignalSetRequest(id=sid, value=value))
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "is not castable to existing signal type" in (info.value.details() or "")
 
 
 def test_signals(shared: Sandbox, c: Client) -> None:

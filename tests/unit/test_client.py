@@ -13,7 +13,7 @@ from typing import Any
 import grpc
 import pytest
 from flyteidl.admin import execution_pb2, signal_pb2, workflow_pb2
-from flyteidl.core import identifier_pb2, literals_pb2
+from flyteidl.core import identifier_pb2, literals_pb2, types_pb2
 
 from flyteexec_widget.admin import errors
 from flyteexec_widget.admin.auth import ClientSecret, ExternalCommand, LoginError, StaticToken, TokenResponse
@@ -355,12 +355,17 @@ def test_approve_reject_set_signal(fake: FakeServer) -> None:
     from flyteexec_widget.objects.executions import FlyteWorkflowExecution
 
     wid = wf_id("abc")
+    count_id = identifier_pb2.SignalIdentifier(signal_id="count", execution_id=wid)
+    fake.signal.signals = [signal_pb2.Signal(id=count_id, type=types_pb2.LiteralType(simple=types_pb2.INTEGER))]
     with remote_for(fake) as r:
         wrapper = FlyteWorkflowExecution(execution_pb2.Execution(id=wid), remote=r)
         r.approve(wrapper, "approve-me")
         r.reject(wid, "reject-me")
         r.set_signal("flytesnacks:development:abc", "count", 3)
         r.set_signal(wid, "lit", literals_pb2.Literal(scalar=literals_pb2.Scalar(primitive={"string_value": "x"})))
+    (listed,) = fake.state.of("ListSignals")  # the typed value needs the signal's type; a Literal goes as it is
+    assert listed.request.filters == "eq(signal_id,count)"
+    assert listed.request.workflow_execution_id == wid
     approve, reject, count, lit = fake.signal.set
     assert approve.id.signal_id == "approve-me"
     assert approve.id.execution_id == wid
@@ -368,6 +373,28 @@ def test_approve_reject_set_signal(fake: FakeServer) -> None:
     assert bool_value(reject.value) is False
     assert count.value.scalar.primitive.integer == 3
     assert lit.value.scalar.primitive.string_value == "x"
+
+
+def test_set_signal_finds_the_signals_type_and_refuses_what_does_not_fit_before_sending(fake: FakeServer) -> None:
+    from flyteexec_widget.admin.errors import InvalidArgumentError, NotFoundError
+
+    wid = wf_id("abc")
+
+    def sig(signal_id: str, lt: types_pb2.LiteralType) -> signal_pb2.Signal:
+        return signal_pb2.Signal(id=identifier_pb2.SignalIdentifier(signal_id=signal_id, execution_id=wid), type=lt)
+
+    struct = types_pb2.LiteralType(simple=types_pb2.STRUCT)
+    fake.signal.signals = [sig("a+b", struct), sig("a", types_pb2.LiteralType(simple=types_pb2.INTEGER))]
+    with remote_for(fake) as r:
+        r.set_signal(wid, "a+b", {"k": [1, 2]})  # "+" joins filters in FlyteAdmin: list them all, match exactly
+        with pytest.raises(InvalidArgumentError, match=r"signal a\+b: int 3 does not fit the expected type struct"):
+            r.set_signal(wid, "a+b", 3)
+        with pytest.raises(NotFoundError, match="signal zz: the execution has no such signal"):
+            r.set_signal(wid, "zz", 1)
+    assert [c.request.filters for c in fake.state.of("ListSignals")] == ["", "", "eq(signal_id,zz)"]
+    (sent,) = fake.signal.set  # only the value that fits was sent
+    assert sent.id.signal_id == "a+b"
+    assert sent.value.scalar.WhichOneof("value") == "generic"
 
 
 def test_create_download_link(fake: FakeServer) -> None:

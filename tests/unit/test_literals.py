@@ -728,7 +728,7 @@ def test_to_literal_with_datetime_duration_and_struct_types() -> None:
     assert to_python(to_literal(when, simple(T.DATETIME))) == when
     assert to_python(to_literal(dt.timedelta(minutes=1), simple(T.DURATION))) == dt.timedelta(minutes=1)
     struct_lit = to_literal({"k": [1, "two"]}, simple(T.STRUCT))
-    assert struct_lit.scalar.binary.tag == "msgpack"
+    assert struct_lit.scalar.WhichOneof("value") == "generic"
     assert to_python(struct_lit) == {"k": [1, "two"]}
     assert to_python(to_literal(Inner(1, "b"), simple(T.STRUCT)), as_type=Inner) == Inner(1, "b")
 
@@ -756,10 +756,10 @@ def test_to_literal_with_a_union_type_wraps_the_value() -> None:
         (1, simple(T.STRING), ["expected type str"]),
         (None, simple(T.STRING), ["None only fits an Optional"]),
         ("1h", simple(T.DURATION), ["timedelta"]),
-        ("2024-01-01", simple(T.DATETIME), ["datetime"]),
+        ("next tuesday", simple(T.DATETIME), ["datetime", "ISO-8601"]),
         ("green", T.LiteralType(enum_type=T.EnumType(values=["red"])), ["enum{red}", "'red'"]),
         ([1, "x"], T.LiteralType(collection_type=simple(T.INTEGER)), ["list[int]"]),
-        ({"a": object()}, simple(T.STRUCT), ["struct", "msgpack"]),
+        ({"a": object()}, simple(T.STRUCT), ["struct", "['a']", "not JSON data"]),
         ("s3://x", T.LiteralType(blob=T.BlobType()), ["BlobRef", "nothing is uploaded"]),
         (1, simple(T.ERROR), ["cannot be built"]),
     ],
@@ -771,6 +771,149 @@ def test_to_literal_type_mismatch_names_the_expected_type(
         to_literal(value, literal_type)
     for word in words:
         assert word in str(info.value)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# to_literal with a signal's type, one type family at a time (what Remote.set_signal sends)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def tagged(simple_type: int, tag: str) -> types_pb2.LiteralType:
+    """A union variant as flytekit declares it: the type with ``structure.tag`` = its transformer's name."""
+    return T.LiteralType(simple=simple_type, structure=T.TypeStructure(tag=tag))
+
+
+def union_of(*variants: types_pb2.LiteralType) -> types_pb2.LiteralType:
+    return T.LiteralType(union_type=T.UnionType(variants=list(variants)))
+
+
+def test_to_literal_union_wraps_the_value_with_the_chosen_variants_own_type() -> None:
+    int_or_str = union_of(tagged(T.INTEGER, "int"), tagged(T.STRING, "str"))
+    lit = to_literal(7, int_or_str)
+    assert lit.scalar.union.value == prim(integer=7)
+    assert lit.scalar.union.type == tagged(T.INTEGER, "int")  # the variant as declared, tag included
+    assert to_literal("7", int_or_str).scalar.union.value == prim(string_value="7")  # a str stays a str
+    # No variant of the value's own kind: the first variant it fits.
+    struct_or_none = union_of(tagged(T.STRUCT, "Typed Dict"), tagged(T.NONE, "none"))
+    lit = to_literal({"a": 1}, struct_or_none)
+    assert lit.scalar.union.value.scalar.WhichOneof("value") == "generic"
+    assert lit.scalar.union.type == tagged(T.STRUCT, "Typed Dict")
+    assert to_python(lit) == {"a": 1}
+    assert to_literal(None, struct_or_none).scalar.union.type == tagged(T.NONE, "none")
+    # An enum next to str: a str that is also an enum value is the str (flytekit prefers the exact type too).
+    color = T.LiteralType(enum_type=T.EnumType(values=["red", "blue"]))
+    str_or_color = union_of(color, tagged(T.STRING, "str"))
+    assert to_literal("red", str_or_color).scalar.union.type == tagged(T.STRING, "str")
+    assert to_literal(Color.RED, union_of(tagged(T.INTEGER, "int"), color)).scalar.union.type == color
+
+
+def test_to_literal_union_that_nothing_fits_names_every_variant() -> None:
+    int_or_str = union_of(tagged(T.INTEGER, "int"), tagged(T.STRING, "str"))
+    with pytest.raises(ValueError, match="fits none of the variants") as info:
+        to_literal([1], int_or_str)
+    msg = str(info.value)
+    assert "list [1] does not fit the expected type union[int, str]" in msg
+    assert "int: expected an int" in msg
+    assert "str: expected a str" in msg
+
+
+def test_to_literal_enum_is_one_of_its_values_as_a_string() -> None:
+    color = T.LiteralType(enum_type=T.EnumType(values=["red", "blue"]))
+    assert to_literal("blue", color) == prim(string_value="blue")
+    assert to_literal(Color.RED, color) == prim(string_value="red")
+    with pytest.raises(ValueError, match=r"str 'green' does not fit the expected type enum\{red, blue\}"):
+        to_literal("green", color)
+    with pytest.raises(ValueError, match="expected one of 'red', 'blue'"):
+        to_literal(1, color)
+
+
+def test_to_literal_struct_is_a_generic_struct_of_json_data() -> None:
+    struct = simple(T.STRUCT)
+    lit = to_literal({"a": 1, "b": [1, 2], "c": {"d": None, "e": True}}, struct)
+    assert lit.scalar.WhichOneof("value") == "generic"
+    expected = struct_pb2.Struct()
+    expected.update({"a": 1, "b": [1, 2], "c": {"d": None, "e": True}})
+    assert lit.scalar.generic == expected
+    assert to_python(lit) == {"a": 1, "b": [1, 2], "c": {"d": None, "e": True}}
+    assert to_literal('{"a": 1, "b": [1, 2]}', struct) == to_literal({"a": 1, "b": [1, 2]}, struct)  # JSON text
+    assert to_python(to_literal(Inner(3, "x"), struct)) == {"a": 3, "b": "x"}  # a dataclass: its fields
+    # A dataclass's declared field types bring the ints back as ints.
+    declared = T.LiteralType(simple=T.STRUCT, structure=T.TypeStructure(dataclass_type={"a": simple(T.INTEGER)}))
+    back = to_python(to_literal({"a": 3}, declared), declared)
+    assert back == {"a": 3}
+    assert type(back["a"]) is int
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ([1, 2], ["expected a dict"]),
+        ("[1, 2]", ["expected a dict"]),
+        ("{not json", ["expected a dict (or a JSON object's text)"]),
+        ({"when": dt.datetime(2024, 1, 1)}, ["['when'] is datetime", "not JSON data"]),
+        ({"x": [1, float("nan")]}, ["['x'][1] is float nan", "a JSON number cannot hold"]),
+        ({"x": 10**400}, ["['x'] is int 1000", "a JSON number cannot hold"]),
+        ({1: "a"}, ["the key int 1", "JSON keys are strings"]),
+    ],
+)
+def test_to_literal_struct_refuses_what_json_cannot_hold(value: Any, words: list[str]) -> None:
+    with pytest.raises(ValueError, match="does not fit the expected type struct") as info:
+        to_literal(value, simple(T.STRUCT))
+    for word in words:
+        assert word in str(info.value)
+
+
+def test_to_literal_collection_converts_each_item_and_names_the_bad_one() -> None:
+    list_of_lists = T.LiteralType(collection_type=T.LiteralType(collection_type=simple(T.INTEGER)))
+    assert to_literal([[1], (2, 3)], list_of_lists) == collection(
+        collection(prim(integer=1)), collection(prim(integer=2), prim(integer=3))
+    )
+    assert to_literal([], list_of_lists) == literals_pb2.Literal(collection=literals_pb2.LiteralCollection())
+    with pytest.raises(ValueError, match=r"list\[list\[int\]\]: item 1: item 0: expected an int"):
+        to_literal([[1], ["x"]], list_of_lists)
+    with pytest.raises(ValueError, match="expected a list"):
+        to_literal({"a": 1}, list_of_lists)
+
+
+def test_to_literal_map_converts_each_value_and_names_the_bad_key() -> None:
+    floats = T.LiteralType(map_value_type=simple(T.FLOAT))
+    assert to_literal({"a": 1, "b": 2.5}, floats) == lmap(a=prim(float_value=1.0), b=prim(float_value=2.5))
+    with pytest.raises(ValueError, match=r"dict\[str, float\]: key 'b': expected a float"):
+        to_literal({"a": 1, "b": "x"}, floats)
+    with pytest.raises(ValueError, match="expected a dict with str keys"):
+        to_literal({1: 1.0}, floats)
+
+
+def test_to_literal_datetime_from_datetimes_dates_and_iso_text() -> None:
+    when = simple(T.DATETIME)
+    utc = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert to_python(to_literal(utc, when)) == utc
+    assert to_python(to_literal(dt.datetime(2026, 1, 2, 3, 4, 5), when)) == utc  # naive means UTC
+    assert to_python(to_literal("2026-01-02T03:04:05Z", when)) == utc  # what a view sends
+    assert to_python(to_literal("2026-01-02T05:04:05+02:00", when)) == utc
+    assert to_python(to_literal(dt.date(2026, 1, 2), when)) == dt.datetime(2026, 1, 2, tzinfo=UTC)
+    with pytest.raises(ValueError, match="expected a datetime"):
+        to_literal(1767322800, when)
+
+
+def test_to_literal_duration_from_timedeltas_and_seconds() -> None:
+    took = simple(T.DURATION)
+    assert to_python(to_literal(dt.timedelta(minutes=2), took)) == dt.timedelta(minutes=2)
+    assert to_python(to_literal(90, took)) == dt.timedelta(seconds=90)  # what a view sends
+    assert to_python(to_literal(1.5, took)) == dt.timedelta(seconds=1.5)
+    for bad in ("90", True, float("inf")):
+        with pytest.raises(ValueError, match="expected a timedelta"):
+            to_literal(bad, took)
+
+
+def test_to_literal_integer_takes_the_text_of_a_whole_number_past_a_browsers_53_bits() -> None:
+    big = 2**53 + 1  # a JavaScript number cannot hold it: the view sends its digits
+    assert to_literal(str(big), simple(T.INTEGER)) == prim(integer=big)
+    assert to_literal(" -7 ", simple(T.INTEGER)) == prim(integer=-7)
+    with pytest.raises(ValueError, match="fits in 64 bits"):
+        to_literal(2**63, simple(T.INTEGER))
+    with pytest.raises(ValueError, match="expected an int"):
+        to_literal("7.5", simple(T.INTEGER))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -919,6 +1062,13 @@ def test_dataclass_without_as_type_is_its_field_dict(kit: Any) -> None:
         (None, typing.Optional[int]),  # noqa: UP045
         (3, typing.Optional[int]),  # noqa: UP045
         ({"k": [1, "two"]}, dict),
+        (KitInner(1, "b"), KitInner),
+        (Color.BLUE, Color),
+        (7, typing.Union[int, str]),  # noqa: UP007
+        ("x", typing.Union[int, str]),  # noqa: UP007
+        ({"a": 1.5}, typing.Optional[dict]),  # noqa: UP045
+        ([[1, 2], []], list[list[int]]),
+        ({"a": [1.5]}, dict[str, list[float]]),
     ],
 )
 def test_flytekit_reads_our_literals(kit: Any, value: Any, python_type: Any) -> None:

@@ -28,7 +28,7 @@ from flyteexec_widget.sandbox.listing import (
     parse_filters,
     select,
 )
-from flyteexec_widget.sandbox.store import ExecutionRecord, NodeRecord, Store, TaskRecord, literal_matches_type
+from flyteexec_widget.sandbox.store import ExecutionRecord, NodeRecord, Store, TaskRecord
 from flyteexec_widget.sandbox.transformers import (
     filter_logs_by_phase,
     merge_custom,
@@ -262,16 +262,6 @@ def test_merge_reasons() -> None:
     fresh = task_execution_pb2.TaskExecutionClosure()
     merge_reasons(fresh, ev.TaskExecutionEvent(reason="queued", occurred_at=ts(0)))  # a first event's lone reason
     assert ([r.message for r in fresh.reasons], fresh.reason) == (["queued"], "queued")
-
-
-def test_literal_matches_type() -> None:
-    def prim(**kw: Any) -> literals_pb2.Literal:
-        return literals_pb2.Literal(scalar=literals_pb2.Scalar(primitive=literals_pb2.Primitive(**kw)))
-
-    boolean = types_pb2.LiteralType(simple=types_pb2.BOOLEAN)
-    assert literal_matches_type(prim(boolean=False), boolean)
-    assert not literal_matches_type(prim(integer=1), boolean)
-    assert literal_matches_type(prim(string_value="s"), types_pb2.LiteralType(simple=types_pb2.STRING))
 
 
 # -- the store ------------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import comm
 import pytest
 import traitlets
 from flyteidl.admin import execution_pb2 as admin_execution_pb2
-from flyteidl.core import execution_pb2, identifier_pb2, literals_pb2
+from flyteidl.core import execution_pb2, identifier_pb2
 
 from flyteexec_widget.display import kernel, notebook, widget
 from flyteexec_widget.display.widget import ExecutionWidget
@@ -603,7 +603,7 @@ def test_approve_reject_and_signal_call_the_client_with_the_gates_node() -> None
     assert w.can_act is True
     assert ask(w, action="approve", key="g1")["result"] == {"message": "Approved"}
     assert ask(w, action="reject", key="g1")["ok"] is True
-    assert ask(w, action="signal", key="g2", value="7")["result"] == {"message": "Sent 7"}
+    assert ask(w, action="signal", key="g2", value=7)["result"] == {"message": "Sent 7"}
     assert remote.calls == [
         ("approve", nodes["g1"], "ok-to-go"),
         ("reject", nodes["g1"], "ok-to-go"),
@@ -611,13 +611,29 @@ def test_approve_reject_and_signal_call_the_client_with_the_gates_node() -> None
     ]
 
 
-def test_a_signal_of_the_wrong_type_is_refused_before_any_call() -> None:
+def test_a_signal_value_goes_to_set_signal_as_the_view_parsed_it() -> None:
+    # No coercion by gate type name in the widget: set_signal builds the literal with the signal's own type.
     remote = FakeRemote()
+    rows = [row("g3", kind="gate", gate={"kind": "signal", "signal_id": "config", "type": "struct"})]
+    w, _ = make(rows=rows, nodes={"g3": FakeNode("g3")}, remote=remote)
+    assert ask(w, action="signal", key="g3", value={"a": 1, "b": [1, 2]})["ok"] is True
+    assert remote.calls == [("set_signal", w._model.node("g3"), "config", {"a": 1, "b": [1, 2]})]
+
+
+def test_a_value_that_does_not_fit_the_signal_comes_back_as_the_request_error() -> None:
+    from flyteexec_widget.admin.errors import InvalidArgumentError
+
+    remote = FakeRemote()
+    remote.fail = InvalidArgumentError(
+        "SetSignal p:d:e signal threshold: str 'seven' does not fit the expected type int: expected an int",
+        code=None,  # type: ignore[arg-type]
+        method="SetSignal",
+    )
     w, _ = make(rows=gate_rows(), nodes={"g2": FakeNode("g2")}, remote=remote)
     resp = ask(w, action="signal", key="g2", value="seven")
     assert resp["ok"] is False
-    assert resp["error"]["message"] == "signal value must be int, got 'seven'"
-    assert remote.calls == []
+    assert resp["error"]["type"] == "InvalidArgumentError"
+    assert "expected type int" in resp["error"]["message"]
 
 
 def test_server_errors_of_actions_come_back_as_data() -> None:
@@ -802,18 +818,6 @@ def test_widget_js_unit_tests_under_node() -> None:
     assert len(test_files) >= 2  # the helpers and the view parts
     result = subprocess.run([_node(), "--test", *test_files], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_signal_literal_round_trip_for_the_client() -> None:
-    # The value the widget passes to set_signal must be one to_literal accepts for the gate's type.
-    lit = to_literal(widget._coerce_signal("2.5", "float"))
-    assert isinstance(lit, literals_pb2.Literal)
-    assert lit.scalar.primitive.float_value == 2.5
-    assert widget._coerce_signal("true", "bool") is True
-    assert widget._coerce_signal("90", "timedelta") == dt.timedelta(seconds=90)
-    assert widget._coerce_signal("2026-01-02T03:04:05Z", "datetime") == dt.datetime(
-        2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc
-    )
 
 
 def test_outputs_get_the_final_snapshot_when_the_watch_is_done() -> None:

@@ -426,33 +426,52 @@ export function cssToken(token) {
 }
 
 /**
- * Turn the typed value of a signal input into the JSON value sent to the kernel.
+ * Turn the text typed into a signal input into the JSON value sent to the kernel. `type` is the gate's type as
+ * the kernel names it (objects/literals.py describe_type: "int", "float", "str", "bool", "datetime",
+ * "timedelta", "none", "struct", "dataclass", "list[int]", "dict[str, float]", "enum{a, b}", "union[int, str]").
+ * Only the JSON shape is checked here: the kernel builds the literal with the signal's own type and answers
+ * with an error naming that type when the value does not fit.
  * @param {string} type @param {string} raw
  * @returns {{ok: true, value: unknown} | {ok: false, error: string}}
  */
 export function parseSignalInput(type, raw) {
-  const t = (type || "").toLowerCase();
+  const t = type || "";
   const text = raw.trim();
-  if (t === "int" || t === "integer") {
-    return /^[-+]?\d+$/.test(text) ? { ok: true, value: Number(text) } : { ok: false, error: "enter a whole number" };
-  }
-  if (t === "float") {
+  if (t === "int") {
+    if (!/^[-+]?\d+$/.test(text)) return { ok: false, error: "enter a whole number" };
     const n = Number(text);
-    return text !== "" && Number.isFinite(n) ? { ok: true, value: n } : { ok: false, error: "enter a number" };
+    // Past 2**53 a JS number loses digits: send the digits, which the kernel reads as a 64-bit integer.
+    return { ok: true, value: Number.isSafeInteger(n) ? n : text.replace(/^\+/, "") };
   }
-  if (t === "bool" || t === "boolean") {
+  if (t === "float" || t === "timedelta") {
+    const n = Number(text);
+    if (text !== "" && Number.isFinite(n)) return { ok: true, value: n };
+    return { ok: false, error: t === "float" ? "enter a number" : "enter a number of seconds" };
+  }
+  if (t === "bool") {
     return text === "true" || text === "false"
       ? { ok: true, value: text === "true" }
       : { ok: false, error: "choose true or false" };
   }
-  if (t === "str" || t === "string" || t === "datetime" || t === "timedelta" || t === "duration") {
-    return { ok: true, value: text };
-  }
+  if (t === "none") return { ok: true, value: null };
+  if (t === "str" || t === "datetime" || t.startsWith("enum{")) return { ok: true, value: text };
+  /** @type {unknown} */
+  let json;
   try {
-    return { ok: true, value: JSON.parse(text) };
+    json = JSON.parse(text);
   } catch {
-    return { ok: true, value: text };
+    json = undefined;
   }
+  if (t === "struct" || t === "dataclass" || t.startsWith("dict[")) {
+    return json !== null && typeof json === "object" && !Array.isArray(json)
+      ? { ok: true, value: json }
+      : { ok: false, error: 'enter a JSON object, e.g. {"a": 1}' };
+  }
+  if (t.startsWith("list[")) {
+    return Array.isArray(json) ? { ok: true, value: json } : { ok: false, error: "enter a JSON list, e.g. [1, 2]" };
+  }
+  // unions and the rest: the JSON value when the text is JSON, else the text itself
+  return { ok: true, value: json === undefined ? text : json };
 }
 
 // ------------------------------------------------------------------------------------------------------------
@@ -1477,7 +1496,7 @@ class RowView {
         const t = (g.type || "").toLowerCase();
         /** @type {HTMLInputElement|HTMLSelectElement} */
         let input;
-        if (t === "bool" || t === "boolean") {
+        if (t === "bool") {
           input = /** @type {HTMLSelectElement} */ (h("select", "fxw-signal"));
           for (const v of ["", "true", "false"]) {
             const o = /** @type {HTMLOptionElement} */ (h("option", "", v || "choose…"));
@@ -1486,7 +1505,7 @@ class RowView {
           }
         } else {
           input = /** @type {HTMLInputElement} */ (h("input", "fxw-signal"));
-          input.type = t === "int" || t === "integer" || t === "float" ? "number" : "text";
+          input.type = t === "int" || t === "float" ? "number" : "text";
           if (t === "float") input.step = "any";
           input.placeholder = g.type || "value";
         }

@@ -143,13 +143,38 @@ test("firstVisible binary search", () => {
   assert.equal(firstVisible(tops, heights, 260), 3);
 });
 
-test("parseSignalInput by gate type", () => {
+test("parseSignalInput by gate type (the kernel's describe_type names)", () => {
   assert.deepEqual(parseSignalInput("int", " 7 "), { ok: true, value: 7 });
   assert.equal(parseSignalInput("int", "7.5").ok, false);
+  // past 2**53 the digits go as text (a JS number would round them); the kernel reads them as an int64
+  assert.deepEqual(parseSignalInput("int", "9007199254740993"), { ok: true, value: "9007199254740993" });
+  assert.deepEqual(parseSignalInput("int", "+9007199254740993"), { ok: true, value: "9007199254740993" });
   assert.deepEqual(parseSignalInput("float", "2.5"), { ok: true, value: 2.5 });
+  assert.equal(parseSignalInput("float", "").ok, false);
   assert.deepEqual(parseSignalInput("bool", "false"), { ok: true, value: false });
-  assert.deepEqual(parseSignalInput("str", "hi"), { ok: true, value: "hi" });
+  assert.deepEqual(parseSignalInput("str", " hi "), { ok: true, value: "hi" });
+  assert.deepEqual(parseSignalInput("str", "[1]"), { ok: true, value: "[1]" }); // a str is never JSON-parsed
+  assert.deepEqual(parseSignalInput("datetime", "2026-01-02T03:04:05Z"), { ok: true, value: "2026-01-02T03:04:05Z" });
+  assert.deepEqual(parseSignalInput("timedelta", "90"), { ok: true, value: 90 });
+  assert.deepEqual(parseSignalInput("timedelta", "1h"), { ok: false, error: "enter a number of seconds" });
+  assert.deepEqual(parseSignalInput("none", ""), { ok: true, value: null });
+  assert.deepEqual(parseSignalInput("enum{red, 2}", "2"), { ok: true, value: "2" }); // enum values are strings
   assert.deepEqual(parseSignalInput("list[int]", "[1, 2]"), { ok: true, value: [1, 2] });
+  assert.equal(parseSignalInput("list[int]", "1, 2").ok, false);
+  assert.deepEqual(parseSignalInput("dict[str, float]", '{"a": 1.5}'), { ok: true, value: { a: 1.5 } });
+  // a struct gate's input is JSON text, and must be an object
+  assert.deepEqual(parseSignalInput("struct", '{"a": 1, "b": [1, 2]}'), { ok: true, value: { a: 1, b: [1, 2] } });
+  assert.deepEqual(parseSignalInput("dataclass", '{"x": null}'), { ok: true, value: { x: null } });
+  for (const bad of ["[1, 2]", "null", "a: 1", ""]) {
+    assert.deepEqual(parseSignalInput("struct", bad), { ok: false, error: 'enter a JSON object, e.g. {"a": 1}' });
+  }
+  // unions: JSON when the text is JSON, else the text
+  assert.deepEqual(parseSignalInput("union[int, str]", "7"), { ok: true, value: 7 });
+  assert.deepEqual(parseSignalInput("union[int, str]", "seven"), { ok: true, value: "seven" });
+  assert.deepEqual(parseSignalInput("union[struct, none]", '{"a": 1}'), { ok: true, value: { a: 1 } });
+  // the names the kernel never sends are not special: "integer" is not an int type
+  assert.deepEqual(parseSignalInput("integer", "7.5"), { ok: true, value: 7.5 });
+  assert.deepEqual(parseSignalInput("boolean", "yes"), { ok: true, value: "yes" });
 });
 
 test("errorSummary prefers the exception line of a traceback (as render.error_summary)", () => {
