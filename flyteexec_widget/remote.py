@@ -11,8 +11,9 @@ from typing import Any
 
 from flyteidl.core import identifier_pb2, literals_pb2
 
-from .admin.client import AdminClient, RetryPolicy
+from .admin.client import AdminClient
 from .admin.refs import parse_execution_ref
+from .admin.retry import RetryPolicy
 from .live import sync
 from .objects.executions import FlyteWorkflowExecution
 from .objects.literals import to_literal

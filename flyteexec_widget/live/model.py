@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 Row = dict[str, Any]
 RowsCallback = Callable[[int, list[Row], list[str]], None]
 
-SYNC_STATES = ("live", "reconnecting", "done", "stopped", "error")
+SYNC_STATES = ("live", "reconnecting", "login", "done", "stopped", "error")
 
 _ALL_MODELS: weakref.WeakSet[ExecutionModel] = weakref.WeakSet()
 _ALL_LOCK = threading.Lock()
@@ -56,7 +56,8 @@ class ExecutionModel(traitlets.HasTraits):
 
     Traits: ``header`` (project, domain, name, workflow, phase, label, color, terminal, created_at, started_at,
     duration_s, url, error), ``counts`` (phase name -> number of rows), ``rows_version`` and ``sync_status``
-    (state: live|reconnecting|done|stopped|error, last_synced_at, attempt, next_retry_at, last_error).
+    (state: live|reconnecting|login|done|stopped|error, last_synced_at, attempt, next_retry_at, last_error,
+    login_url: the http(s) page where a login under way waits for the user, in state "login").
     Rows: :attr:`rows`, :meth:`on_rows_change`, :meth:`node`.
     """
 
@@ -84,6 +85,7 @@ class ExecutionModel(traitlets.HasTraits):
             "attempt": 0,
             "next_retry_at": None,
             "last_error": None,
+            "login_url": None,
         }
         with _ALL_LOCK:
             _ALL_MODELS.add(self)
@@ -210,8 +212,10 @@ class ExecutionModel(traitlets.HasTraits):
         next_retry_at: _dt.datetime | None = None,
         last_error: str | None = None,
         synced_at: _dt.datetime | None = None,
+        login_url: str | None = None,
     ) -> None:
-        """Set the sync status; ``synced_at`` records a successful sync (kept until the next one)."""
+        """Set the sync status; ``synced_at`` records a successful sync (kept until the next one). ``login_url`` is
+        kept only if it is an http(s) link."""
         if state not in SYNC_STATES:
             raise ValueError(f"sync state must be one of {SYNC_STATES}, got {state!r}")
         with self.batch():
@@ -222,6 +226,7 @@ class ExecutionModel(traitlets.HasTraits):
                 "attempt": int(attempt),
                 "next_retry_at": _iso(next_retry_at),
                 "last_error": last_error,
+                "login_url": login_url if login_url and tree.safe_link(login_url) else None,
             }
 
     # ---- building ------------------------------------------------------------------------------------------------
