@@ -38,7 +38,7 @@ _EXPORTS: dict[str, str] = {
     "LiteralsResolver": "objects.literals",
     # client, config and auth
     "Remote": "remote",
-    "RetryPolicy": "admin.client",
+    "RetryPolicy": "admin.retry",
     "PlatformConfig": "admin.config",
     "StaticToken": "admin.auth",
     "ClientSecret": "admin.auth",

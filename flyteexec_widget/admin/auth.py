@@ -1,8 +1,16 @@
 """Authenticators: where the bearer token for FlyteAdmin comes from.
 
 Like flytekit, a token is obtained lazily: the first call goes out with whatever token is cached (none at
-first), and on UNAUTHENTICATED ``Remote.call`` asks the authenticator to :meth:`Authenticator.refresh` once and
-retries. Tokens and secrets never appear in ``repr()``, log records or exception messages.
+first), and on UNAUTHENTICATED ``AdminClient.call`` asks the authenticator to :meth:`Authenticator.refresh` once
+and retries. Tokens and secrets never appear in ``repr()``, log records or exception messages.
+
+Who may prompt: a DeviceFlow login shows a link and a code and waits for the user, so it only starts where the
+user is looking: on the main thread (a notebook cell runs there), or where :func:`prompting` allows it. The live
+scheduler's syncs say no; on such a thread a refresh that needs the user raises
+:class:`~flyteexec_widget.admin.errors.LoginRequiredError` at once (the widget then says "log in again"), and the
+user's next call from a cell logs in. The client's worker threads inherit the answer of the thread whose call they
+run (:func:`caller_context`). The notebook prompt needs no kernel probe from the display layer: a minimal
+``sys.modules`` check for IPython (:func:`show_device_prompt`) decides between HTML and a line on stderr.
 
 HTTP uses ``urllib`` from the standard library (no ``requests`` dependency).
 """
@@ -10,6 +18,9 @@ HTTP uses ``urllib`` from the standard library (no ``requests`` dependency).
 from __future__ import annotations
 
 import base64
+import contextlib
+import contextvars
+import dataclasses
 import html
 import importlib
 import json
@@ -25,13 +36,13 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import grpc
 
-from .errors import AuthenticationError, ConfigError
+from .errors import AuthenticationError, ConfigError, LoginRequiredError
 
 __all__ = [
     "DEFAULT_HEADER_KEY",
@@ -44,7 +55,10 @@ __all__ = [
     "StaticToken",
     "TokenResponse",
     "basic_auth_header",
+    "caller_context",
     "from_config",
+    "may_prompt",
+    "prompting",
 ]
 
 log = logging.getLogger(__name__)
@@ -58,6 +72,41 @@ class LoginError(AuthenticationError):
 
     def __init__(self, message: str, *, method: str = "login") -> None:
         super().__init__(message, code=grpc.StatusCode.UNAUTHENTICATED, method=method)
+
+
+# -- who may prompt ----------------------------------------------------------------------------------------------
+
+_PROMPTS: contextvars.ContextVar[bool | None] = contextvars.ContextVar("flyteexec_widget_prompts", default=None)
+
+
+def may_prompt() -> bool:
+    """Whether a login on this thread may show a prompt and wait for the user.
+
+    As :func:`prompting` set it; otherwise only on the main thread: output from any other thread would land in
+    whatever notebook cell happens to be running.
+    """
+    allowed = _PROMPTS.get()
+    return threading.current_thread() is threading.main_thread() if allowed is None else allowed
+
+
+@contextlib.contextmanager
+def prompting(allowed: bool) -> Iterator[None]:
+    """Within the block, a login on this thread (and on the client's worker threads running its calls) may prompt
+    or may not. The live scheduler wraps each sync in ``prompting(False)``."""
+    token = _PROMPTS.set(allowed)
+    try:
+        yield
+    finally:
+        _PROMPTS.reset(token)
+
+
+def caller_context() -> contextvars.Context:
+    """A copy of this thread's context for running part of its work on another thread, with this thread's
+    :func:`may_prompt` answer fixed in it: a sync run from a cell may log in from a worker (the cell waits on that
+    worker, and IPython sends the worker's output to that cell), a sync of the scheduler's may not."""
+    ctx = contextvars.copy_context()
+    ctx.run(_PROMPTS.set, may_prompt())
+    return ctx
 
 
 @dataclass(frozen=True)
@@ -175,6 +224,7 @@ class Authenticator(ABC):
 
     ``header_key`` overrides the metadata key the server announces (config ``admin.authorizationHeader``).
     Thread-safe: concurrent :meth:`refresh` calls that saw the same stale token fetch only once.
+    :meth:`add_token_listener` tells who needs to know when a new token arrived (a watch waiting for a login).
     """
 
     mode: ClassVar[str] = "?"
@@ -185,6 +235,7 @@ class Authenticator(ABC):
         self._lock = threading.Lock()
         self._token: TokenResponse | None = None
         self._obtained_at = 0.0
+        self._listeners: list[Callable[[], None]] = []
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(mode={self.mode!r}, has_token={self._token is not None})"
@@ -204,14 +255,46 @@ class Authenticator(ABC):
     def refresh(self, server: ServerAuthConfig, stale: str | None = None) -> str:
         """Get a new token unless another thread already replaced ``stale``; return the current token."""
         with self._lock:
-            current = self._token
-            if current is not None and current.access_token != stale and not self.expired():
-                return current.access_token
-            new = self._fetch(server, current)
-            self._token = new
-            self._obtained_at = self._clock()
-            log.info("%s: obtained a new access token", self.mode)
-            return new.access_token
+            current = self._usable(stale)
+            if current is not None:
+                return current
+            token = self._store(self._fetch(server, self._token))
+        self._notify()
+        return token
+
+    def add_token_listener(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``callback()`` after each new token, on the thread that got it; returns an idempotent remover."""
+        with self._lock:
+            self._listeners.append(callback)
+
+        def remove() -> None:
+            with self._lock, contextlib.suppress(ValueError):
+                self._listeners.remove(callback)
+
+        return remove
+
+    def _usable(self, stale: str | None) -> str | None:
+        """The cached token if it is neither ``stale`` nor expired (lock held)."""
+        current = self._token
+        if current is not None and current.access_token != stale and not self.expired():
+            return current.access_token
+        return None
+
+    def _store(self, new: TokenResponse) -> str:
+        """Keep a new token (lock held); call :meth:`_notify` once the lock is released."""
+        self._token = new
+        self._obtained_at = self._clock()
+        log.info("%s: obtained a new access token", self.mode)
+        return new.access_token
+
+    def _notify(self) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for callback in listeners:
+            try:
+                callback()
+            except Exception:  # a listener must not fail the call that logged in
+                log.exception("a token listener failed")
 
     @abstractmethod
     def _fetch(self, server: ServerAuthConfig, previous: TokenResponse | None) -> TokenResponse:
@@ -310,6 +393,7 @@ def show_device_prompt(verification_uri: str, user_code: str) -> None:
     """Tell the user where to log in: a clickable link in a notebook, a line on stderr elsewhere."""
     text = f"To log in to Flyte, open {verification_uri} and enter the code {user_code}"
     if _in_ipython() and urllib.parse.urlsplit(verification_uri).scheme in ("http", "https"):
+        # IPython is optional: only imported when it is already running
         display_mod: Any = importlib.import_module("IPython.display")
         url = html.escape(verification_uri, quote=True)
         display_mod.display(
@@ -322,11 +406,47 @@ def show_device_prompt(verification_uri: str, user_code: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
 
+#: What a thread that may not prompt says when nobody is logging in yet.
+LOGIN_FROM_A_CELL = "log in again: run any call in a cell, e.g. remote.fetch_execution(...)"
+
+
+@dataclass
+class _DeviceLogin:
+    """A device login under way: where the user approves it, how to poll for it, and how it ended."""
+
+    url: str  # verification_uri_complete, else verification_uri
+    user_code: str
+    token_url: str
+    poll_form: dict[str, str] = field(repr=False)  # holds the device code
+    interval: float
+    deadline: float  # on the authenticator's clock
+    done: threading.Event = field(default_factory=threading.Event)
+    token: TokenResponse | None = field(default=None, repr=False)
+    error: BaseException | None = None
+
+    def required(self) -> LoginRequiredError:
+        """The error for a thread that may not wait for this login: the link and the user code, if shareable."""
+        parts = urllib.parse.urlsplit(self.url)
+        shareable = parts.scheme in ("http", "https") and bool(parts.netloc)
+        shareable = shareable and self.poll_form["device_code"] not in self.url  # a secret never reaches a view
+        return LoginRequiredError(
+            f"log in again: enter the code {self.user_code} at the login page (a call in a cell waits for it)",
+            url=self.url if shareable else None,
+            user_code=self.user_code,
+            method="DeviceFlow login",
+        )
+
+
 class DeviceFlow(Authenticator):
     """OAuth2 device authorization grant (RFC 8628): show a URL and a code, poll until the user approved.
 
     ``client_id`` defaults to the server's public client id. ``prompt(verification_uri, user_code)`` shows the
     login link (default :func:`show_device_prompt`); ``sleep``/``clock`` are injectable for tests.
+
+    A refresh first tries the refresh token, under the lock. A new device login only starts where
+    :func:`may_prompt` (elsewhere: :class:`~flyteexec_widget.admin.errors.LoginRequiredError`), and its prompt and
+    polling run without the lock: meanwhile another thread that needs a token waits for that login if it may
+    prompt (until the device code expires), else gets a LoginRequiredError at once, with the login's link.
     """
 
     mode = "DeviceFlow"
@@ -356,11 +476,28 @@ class DeviceFlow(Authenticator):
         self._http_timeout = http_timeout
         self._prompt = prompt or show_device_prompt
         self._sleep = sleep
+        self._login: _DeviceLogin | None = None  # the device login under way
 
     def __repr__(self) -> str:
         return f"DeviceFlow(client_id={self.client_id!r}, has_token={self._token is not None})"
 
+    def refresh(self, server: ServerAuthConfig, stale: str | None = None) -> str:
+        """The current token, else a token from the refresh token, else (where :func:`may_prompt`) a device login."""
+        try:
+            return super().refresh(server, stale)
+        except LoginRequiredError:
+            if not may_prompt():
+                raise
+        return self._log_in(server, stale)
+
     def _common(self, server: ServerAuthConfig) -> tuple[str, dict[str, str]]:
+        """The token endpoint and the form fields every request carries."""
+        token_url = self.token_url or server.token_endpoint
+        if not token_url:
+            raise LoginError(
+                "DeviceFlow auth: FlyteAdmin announces no token endpoint; set admin.tokenUrl", method="DeviceFlow login"
+            )
+        _http_url(token_url, "token endpoint")
         client_id = self.client_id or server.client_id
         if not client_id:
             raise LoginError("DeviceFlow auth: no client id (set admin.clientId)", method="DeviceFlow login")
@@ -371,22 +508,56 @@ class DeviceFlow(Authenticator):
         audience = self.audience or server.audience
         if audience:
             form["audience"] = audience
-        return client_id, form
+        return token_url, form
 
     def _fetch(self, server: ServerAuthConfig, previous: TokenResponse | None) -> TokenResponse:
-        token_url = self.token_url or server.token_endpoint
-        if not token_url:
-            raise LoginError(
-                "DeviceFlow auth: FlyteAdmin announces no token endpoint; set admin.tokenUrl", method="DeviceFlow login"
-            )
-        _http_url(token_url, "token endpoint")
-        _, base_form = self._common(server)
+        """The silent part, under the lock: a token from the refresh token, else LoginRequiredError."""
+        if self._login is not None:
+            raise self._login.required()
+        token_url, base_form = self._common(server)
         if previous is not None and previous.refresh_token:
             form = {**base_form, "grant_type": "refresh_token", "refresh_token": previous.refresh_token}
             status, data = post_form(token_url, form, verify=self._verify, timeout=self._http_timeout)
             if status == 200:
                 return _token_from(data, token_url)
-            log.info("DeviceFlow: refresh token refused (%s); starting a new device login", _idp_error(data))
+            log.info("DeviceFlow: refresh token refused (%s); a new device login is needed", _idp_error(data))
+            self._token = dataclasses.replace(previous, refresh_token=None)  # not tried again on every refresh
+        raise LoginRequiredError(LOGIN_FROM_A_CELL, method="DeviceFlow login")
+
+    def _log_in(self, server: ServerAuthConfig, stale: str | None) -> str:
+        """Run a device login on this thread, or wait for the one another thread runs."""
+        with self._lock:
+            current = self._usable(stale)
+            if current is not None:  # someone logged in meanwhile
+                return current
+            login = self._login
+            if login is not None:
+                owner = False
+            else:
+                owner = True
+                login = self._login = self._authorize(server)
+        if not owner:
+            return self._await(login)
+        try:
+            self._prompt(login.url, login.user_code)
+            new = self._poll(login)
+        except BaseException as exc:  # KeyboardInterrupt included: the waiters must not wait for nothing
+            with self._lock:
+                self._login = None
+            login.error = exc
+            login.done.set()
+            raise
+        with self._lock:
+            token = self._store(new)
+            self._login = None
+        login.token = new
+        login.done.set()
+        self._notify()
+        return token
+
+    def _authorize(self, server: ServerAuthConfig) -> _DeviceLogin:
+        """Start a device authorization (lock held: one request, bounded by ``http_timeout``)."""
+        token_url, base_form = self._common(server)
         device_url = self.device_authorization_url or server.device_authorization_endpoint
         if not device_url:
             raise LoginError(
@@ -404,15 +575,24 @@ class DeviceFlow(Authenticator):
                 f"device authorization endpoint {device_url} refused (HTTP {status}, {_idp_error(data)})",
                 method="DeviceFlow login",
             )
-        self._prompt(str(data.get("verification_uri_complete") or verification), str(user_code))
-        interval = _seconds(data.get("interval"), 5.0) or 5.0  # RFC 8628 defaults
-        deadline = self._clock() + (_seconds(data.get("expires_in"), 600.0) or 600.0)
-        poll = {**base_form, "grant_type": "urn:ietf:params:oauth:grant-type:device_code", "device_code": device_code}
+        grant = "urn:ietf:params:oauth:grant-type:device_code"
+        return _DeviceLogin(
+            url=str(data.get("verification_uri_complete") or verification),
+            user_code=str(user_code),
+            token_url=token_url,
+            poll_form={**base_form, "grant_type": grant, "device_code": str(device_code)},
+            interval=_seconds(data.get("interval"), 5.0) or 5.0,  # RFC 8628 defaults
+            deadline=self._clock() + (_seconds(data.get("expires_in"), 600.0) or 600.0),
+        )
+
+    def _poll(self, login: _DeviceLogin) -> TokenResponse:
+        """Poll the token endpoint until the user approved (no lock held: this takes as long as the user does)."""
+        interval = login.interval
         while True:
             self._sleep(interval)
-            status, data = post_form(token_url, poll, verify=self._verify, timeout=self._http_timeout)
+            status, data = post_form(login.token_url, login.poll_form, verify=self._verify, timeout=self._http_timeout)
             if status == 200:
-                return _token_from(data, token_url)
+                return _token_from(data, login.token_url)
             err = data.get("error")
             if err == "authorization_pending":
                 pass
@@ -420,10 +600,21 @@ class DeviceFlow(Authenticator):
                 interval += 5.0  # RFC 8628 section 3.5
             else:
                 raise LoginError(
-                    f"device login failed at {token_url} (HTTP {status}, {_idp_error(data)})", method="DeviceFlow login"
+                    f"device login failed at {login.token_url} (HTTP {status}, {_idp_error(data)})",
+                    method="DeviceFlow login",
                 )
-            if self._clock() >= deadline:
+            if self._clock() >= login.deadline:
                 raise LoginError("device login expired before it was approved; try again", method="DeviceFlow login")
+
+    def _await(self, login: _DeviceLogin) -> str:
+        """Wait for the device login another thread runs, at most until its code expires (plus one poll)."""
+        timeout = max(0.0, login.deadline - self._clock()) + login.interval + self._http_timeout
+        if not login.done.wait(timeout):
+            raise LoginError("the device login under way did not finish in time", method="DeviceFlow login")
+        if login.token is None:
+            reason = "was interrupted" if not isinstance(login.error, Exception) else f"failed: {login.error}"
+            raise LoginError(f"the device login under way {reason}", method="DeviceFlow login")
+        return login.token.access_token
 
 
 class ExternalCommand(Authenticator):

@@ -7,14 +7,13 @@ objects on top (``fetch_execution``, ``sync_execution``, typed ``set_signal``).
 
 from __future__ import annotations
 
+import functools
 import logging
-import random
 import ssl
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import grpc
@@ -32,10 +31,11 @@ from google.protobuf.message import Message
 
 from . import auth as _auth
 from .config import load_config
-from .errors import TRANSIENT_CODES, ConfigError, FlyteAssertion, RpcFailure, UnavailableError, translate_rpc_error
+from .errors import ConfigError, FlyteAssertion, RpcFailure, UnavailableError, translate_rpc_error
 from .refs import ExecutionRef, console_base, entity_url, execution_url, normalize_endpoint, parse_execution_ref
+from .retry import NO_RETRY, RetryPolicy
 
-__all__ = ["DEFAULT_PAGE_SIZE", "AdminClient", "RetryPolicy"]
+__all__ = ["DEFAULT_PAGE_SIZE", "AdminClient"]
 
 log = logging.getLogger(__name__)
 
@@ -61,32 +61,16 @@ _STUBS: dict[str, Callable[[grpc.Channel], Any]] = {
 
 RetryHook = Callable[[int, float, RpcFailure], None]
 
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Retry of transient codes: attempt ``n`` (1-based) waits ``min(max, initial * multiplier**(n-1))``,
-    jittered into the upper half of that (so retries of many clients spread out but never hammer)."""
-
-    max_attempts: int = 5
-    initial_backoff: float = 0.2
-    max_backoff: float = 5.0
-    multiplier: float = 2.0
-
-    def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise ValueError(f"RetryPolicy.max_attempts must be >= 1, got {self.max_attempts}")
-        if self.initial_backoff < 0 or self.max_backoff < 0:
-            raise ValueError("RetryPolicy backoffs must be >= 0")
-        if self.multiplier < 1:
-            raise ValueError(f"RetryPolicy.multiplier must be >= 1, got {self.multiplier}")
-
-    def backoff(self, attempt: int, rand: Callable[[], float] = random.random) -> float:
-        """Seconds to wait after failed attempt ``attempt`` (1-based)."""
-        cap = min(self.max_backoff, self.initial_backoff * self.multiplier ** (attempt - 1))
-        return cap * (0.5 + 0.5 * rand())
+_T = TypeVar("_T")
 
 
-NO_RETRY = RetryPolicy(max_attempts=1)
+class _CallerExecutor(ThreadPoolExecutor):
+    """A pool that runs each function in its caller's context (:func:`~.auth.caller_context`): a call made for a
+    notebook cell may log in from the pool, one made for the sync thread may not, and IPython sends any output to
+    the caller's cell."""
+
+    def submit(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> Future[_T]:
+        return super().submit(functools.partial(_auth.caller_context().run, fn, *args, **kwargs))
 
 
 def _bool_literal(value: bool) -> literals_pb2.Literal:
@@ -179,7 +163,7 @@ class AdminClient:
         self._lock = threading.Lock()
         self._channel: grpc.Channel | None = None
         self._stubs: dict[str, Any] = {}
-        self._executor: ThreadPoolExecutor | None = None
+        self._executor: _CallerExecutor | None = None
         self._server_auth: _auth.ServerAuthConfig | None = None
         self._closed = False
 
@@ -277,12 +261,13 @@ class AdminClient:
 
     @property
     def executor(self) -> ThreadPoolExecutor:
-        """A bounded thread pool (``max_workers``) for concurrent RPCs, created on first use."""
+        """A bounded thread pool (``max_workers``) for concurrent RPCs, created on first use. Each call runs in
+        its caller's context, so a login on a worker may prompt only if it could have on the caller's thread."""
         with self._lock:
             if self._closed:
                 raise FlyteAssertion(f"{self!r} is closed")
             if self._executor is None:
-                self._executor = ThreadPoolExecutor(self.max_workers, thread_name_prefix="flyteexec-rpc")
+                self._executor = _CallerExecutor(self.max_workers, thread_name_prefix="flyteexec-rpc")
             return self._executor
 
     def close(self) -> None:
@@ -400,7 +385,7 @@ class AdminClient:
                     self.auth.refresh(self.server_auth_config(), token)
                     continue
                 failure = translate_rpc_error(err, method=method, endpoint=self.endpoint, subject=subject)
-                if code in TRANSIENT_CODES and attempt < policy.max_attempts:
+                if failure.transient and attempt < policy.max_attempts:
                     delay = policy.backoff(attempt)
                     # info, not warning: retries are expected, and an unconfigured root logger would print
                     # warnings from the sync thread into whatever notebook cell is running

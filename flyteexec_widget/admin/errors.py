@@ -1,4 +1,16 @@
-"""The package's exceptions, and the one place that turns a ``grpc.RpcError`` into one of them."""
+"""The package's exceptions, the one place that turns a ``grpc.RpcError`` into one of them, and which failures are
+worth retrying.
+
+Every :class:`RpcFailure` says what a caller should do about it, once, here:
+
+- ``transient``: retry; the same call may succeed later as it is (UNAVAILABLE, DEADLINE_EXCEEDED,
+  RESOURCE_EXHAUSTED, or a login the user still has to do: :class:`LoginRequiredError`).
+- ``permanent``: stop; retrying cannot help (NOT_FOUND, UNAUTHENTICATED, PERMISSION_DENIED). A watch ends.
+- neither: the server rejected this request (INVALID_ARGUMENT, INTERNAL...); a watch retries with backoff and
+  shows the error.
+
+:func:`is_transient` and :func:`is_permanent` answer for any exception (False for what is not an RpcFailure).
+"""
 
 from __future__ import annotations
 
@@ -28,7 +40,10 @@ class ConfigError(FlyteExecWidgetError, ValueError):
 class RpcFailure(FlyteExecWidgetError):
     """A FlyteAdmin call failed. ``code`` is the gRPC status code, ``method`` the RPC's short name."""
 
+    #: Retry: the same call may succeed later as it is.
     transient = False
+    #: Stop: retrying cannot help.
+    permanent = False
 
     def __init__(self, message: str, *, code: grpc.StatusCode, method: str, details: str = "") -> None:
         super().__init__(message)
@@ -38,7 +53,9 @@ class RpcFailure(FlyteExecWidgetError):
 
 
 class NotFoundError(RpcFailure, LookupError):
-    """The execution, node or signal does not exist (NOT_FOUND)."""
+    """The execution, node or signal does not exist (NOT_FOUND). Permanent."""
+
+    permanent = True
 
 
 class InvalidArgumentError(RpcFailure, ValueError):
@@ -54,11 +71,35 @@ class FailedPreconditionError(RpcFailure):
 
 
 class AuthenticationError(RpcFailure):
-    """The server wants credentials, or refused the ones sent (UNAUTHENTICATED)."""
+    """The server wants credentials, or refused the ones sent (UNAUTHENTICATED). Permanent (a refresh was tried)."""
+
+    permanent = True
+
+
+class LoginRequiredError(AuthenticationError):
+    """A new interactive login (DeviceFlow) is needed and this thread may not show it: the sync thread must not
+    prompt into whatever cell is running. Transient, not permanent: the user's next call in a cell logs in, and a
+    watch that waited resumes.
+
+    ``url`` (http(s)) and ``user_code``: where a login already started in a cell waits for approval; None when
+    none is under way. Neither is a secret (the device code, which is, never leaves the authenticator).
+    """
+
+    transient = True
+    permanent = False
+
+    def __init__(
+        self, message: str, *, url: str | None = None, user_code: str | None = None, method: str = "login"
+    ) -> None:
+        super().__init__(message, code=grpc.StatusCode.UNAUTHENTICATED, method=method)
+        self.url = url
+        self.user_code = user_code
 
 
 class PermissionDeniedError(RpcFailure):
-    """The credentials are valid but may not do this (PERMISSION_DENIED)."""
+    """The credentials are valid but may not do this (PERMISSION_DENIED). Permanent."""
+
+    permanent = True
 
 
 class UnavailableError(RpcFailure, ConnectionError):
@@ -79,9 +120,15 @@ class ResourceExhaustedError(RpcFailure):
     transient = True
 
 
-TRANSIENT_CODES = frozenset(
-    {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.RESOURCE_EXHAUSTED}
-)
+def is_transient(exc: BaseException) -> bool:
+    """Whether ``exc`` is worth retrying as it is (see the module docstring)."""
+    return isinstance(exc, RpcFailure) and exc.transient
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """Whether retrying ``exc`` cannot help, so a watch should stop (see the module docstring)."""
+    return isinstance(exc, RpcFailure) and exc.permanent
+
 
 _BY_CODE: dict[grpc.StatusCode, type[RpcFailure]] = {
     grpc.StatusCode.NOT_FOUND: NotFoundError,

@@ -188,6 +188,9 @@ def _sync_text(sync: Mapping[str, Any], now: _dt.datetime | None) -> str:
         if nxt is not None:
             text += f", next in {fmt_duration(max(0.0, (nxt - _now(now)).total_seconds()))}"
         return text + ")"
+    if state == "login":  # the message says what to do; the link is where a login under way waits
+        url = safe_url(sync.get("login_url"))
+        return (_first_line(sync.get("last_error")) or "log in again") + (f" ({url})" if url else "")
     last = _parse_time(sync.get("last_synced_at"))
     ago = f"last synced {fmt_duration(max(0.0, (_now(now) - last).total_seconds()))} ago" if last else ""
     if state == "error":

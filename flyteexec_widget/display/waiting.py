@@ -76,6 +76,8 @@ def format_status_line(model: ExecutionModel, elapsed_s: float) -> str:
     status = model.sync_status
     if status.get("state") == "reconnecting":
         line += f" (reconnecting, attempt {status.get('attempt')})"
+    elif status.get("state") == "login":
+        line += " (log in again)"
     elif status.get("state") == "error" and status.get("last_error"):
         line += f" (error: {str(status['last_error'])[:80]})"
     return line
@@ -176,6 +178,7 @@ def wait(
                 now = clock()
                 if deadline is not None and now >= deadline:
                     break
+                watch.log_in()  # the sync thread may not show a login prompt; this (the user's) thread may
                 pump()
                 if line is not None and model.header:
                     line.show(format_status_line(model, now - start))

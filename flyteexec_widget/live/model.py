@@ -25,7 +25,7 @@ from typing import Any
 import traitlets
 
 from ..objects.executions import FlyteNodeExecution, FlyteWorkflowExecution
-from .rows import Row, RowBuilder, header_of
+from .rows import Row, RowBuilder, header_of, safe_url
 
 __all__ = ["ExecutionModel", "RowsCallback", "models_for"]
 
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 RowsCallback = Callable[[int, list[Row], list[str]], None]
 
-SYNC_STATES = ("live", "reconnecting", "done", "stopped", "error")
+SYNC_STATES = ("live", "reconnecting", "login", "done", "stopped", "error")
 
 _ALL_MODELS: weakref.WeakSet[ExecutionModel] = weakref.WeakSet()
 _ALL_LOCK = threading.Lock()
@@ -51,8 +51,9 @@ class ExecutionModel(traitlets.HasTraits):
     """Observable state of one workflow execution, in plain JSON-able values.
 
     Traits: ``header`` (a :class:`~flyteexec_widget.live.rows.Header`), ``counts`` (phase name -> number of rows),
-    ``rows_version`` and ``sync_status`` (state: live|reconnecting|done|stopped|error, last_synced_at, attempt,
-    next_retry_at, last_error).
+    ``rows_version`` and ``sync_status`` (state: live|reconnecting|login|done|stopped|error, last_synced_at, attempt,
+    next_retry_at, last_error, login_url: the http(s) page where a login under way waits for the user, in state
+    "login").
     Rows: :attr:`rows`, :meth:`on_rows_change`, :meth:`node`.
     """
 
@@ -79,6 +80,7 @@ class ExecutionModel(traitlets.HasTraits):
             "attempt": 0,
             "next_retry_at": None,
             "last_error": None,
+            "login_url": None,
         }
         with _ALL_LOCK:
             _ALL_MODELS.add(self)
@@ -207,8 +209,10 @@ class ExecutionModel(traitlets.HasTraits):
         next_retry_at: _dt.datetime | None = None,
         last_error: str | None = None,
         synced_at: _dt.datetime | None = None,
+        login_url: str | None = None,
     ) -> None:
-        """Set the sync status; ``synced_at`` records a successful sync (kept until the next one)."""
+        """Set the sync status; ``synced_at`` records a successful sync (kept until the next one). ``login_url`` is
+        kept only if it is an http(s) link."""
         if state not in SYNC_STATES:
             raise ValueError(f"sync state must be one of {SYNC_STATES}, got {state!r}")
         with self.batch():
@@ -219,6 +223,7 @@ class ExecutionModel(traitlets.HasTraits):
                 "attempt": int(attempt),
                 "next_retry_at": _iso(next_retry_at),
                 "last_error": last_error,
+                "login_url": safe_url(login_url),
             }
 
 

@@ -5,10 +5,17 @@ Each watch has its own adaptive interval: fast (``min_interval``) while its rows
 pool of the scheduler's own (so one slow execution does not hold back the others, and 50 watches do not mean 50
 threads); the RPCs inside a sync run on ``remote.executor``.
 
-Errors: transient ones (``RpcFailure.transient``: UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED) are retried
-with exponential backoff and jitter and shown as ``reconnecting``; permanent ones (NOT_FOUND, UNAUTHENTICATED,
-PERMISSION_DENIED) end the watch with a clear message; anything else is logged, shown as ``error`` and retried
-with backoff, so the thread never dies silently and other watches go on.
+Errors, as :mod:`~flyteexec_widget.admin.errors` classifies them: transient ones (UNAVAILABLE, DEADLINE_EXCEEDED,
+RESOURCE_EXHAUSTED) are retried with the backoff of a :class:`~flyteexec_widget.admin.retry.RetryPolicy` and shown
+as ``reconnecting``; permanent ones (NOT_FOUND, UNAUTHENTICATED, PERMISSION_DENIED) end the watch with a clear
+message; anything else is logged, shown as ``error`` and retried with backoff, so the thread never dies silently
+and other watches go on.
+
+Logins: a sync never prompts (it runs in ``prompting(False)``: its output would land in whatever cell is running).
+When the token needs a new interactive login it gets a ``LoginRequiredError``: the watch shows ``login`` ("log in
+again", with the link of a login under way), keeps retrying with backoff, and syncs at once when the user's next
+call from a cell logged in (a token listener on the remote's authenticator). ``wait()`` logs in itself, on the
+main thread (:meth:`Watch.log_in`).
 
 The thread starts with the first watch and exits (joined) when the last one stops; ``shutdown()`` runs at
 interpreter exit. Tests inject the clock, the wake-up event and ``start_thread=False``, and drive it with
@@ -27,45 +34,27 @@ import time
 import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..admin.errors import AuthenticationError, NotFoundError, PermissionDeniedError, RpcFailure
+from ..admin.auth import may_prompt, prompting
+from ..admin.errors import LoginRequiredError, RpcFailure, is_permanent, is_transient
+from ..admin.retry import RetryPolicy
 from .model import ExecutionModel
 from .sync import rpc_error_summary, tree_for
 
-__all__ = ["Backoff", "SyncScheduler", "Watch", "default_scheduler", "watch"]
+__all__ = ["WATCH_RETRY", "SyncScheduler", "Watch", "default_scheduler", "watch"]
 
 log = logging.getLogger(__name__)
 
-PERMANENT_ERRORS: tuple[type[RpcFailure], ...] = (NotFoundError, AuthenticationError, PermissionDeniedError)
+#: The backoff between the syncs of a failing watch (1 s doubling to 30 s). A watch never gives up: it retries
+#: until stopped, so ``max_attempts`` does not apply.
+WATCH_RETRY = RetryPolicy(initial_backoff=1.0, max_backoff=30.0, multiplier=2.0, jitter=0.2)
 
 
 class TreeLike(Protocol):
     """What a watch needs from the sync layer (a :class:`~flyteexec_widget.live.sync.TreeSync`, or a test double)."""
 
     def refresh(self, sync_nodes: bool = True) -> Any: ...
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Exponential backoff with jitter: ``initial * factor**(attempt-1)``, capped, then +/- ``jitter`` of it."""
-
-    initial: float = 1.0
-    factor: float = 2.0
-    maximum: float = 30.0
-    jitter: float = 0.2
-
-    def __post_init__(self) -> None:
-        if self.initial <= 0 or self.factor < 1 or self.maximum < self.initial or not 0 <= self.jitter < 1:
-            raise ValueError(
-                f"Backoff needs initial > 0, factor >= 1, maximum >= initial and 0 <= jitter < 1, got {self!r}"
-            )
-
-    def delay(self, attempt: int, rng: random.Random) -> float:
-        """Seconds to wait before retry number ``attempt`` (1 for the first retry)."""
-        base = min(self.maximum, self.initial * self.factor ** max(0, attempt - 1))
-        return base * (1.0 + rng.uniform(-self.jitter, self.jitter))
 
 
 def _remote_of(execution: Any) -> Any:
@@ -104,6 +93,9 @@ class Watch:
         self.attempt = 0  # consecutive failed syncs
         self.final_pending = False  # terminal phase seen: one more sync, then done
         self.error: BaseException | None = None  # the permanent error that ended the watch
+        self.awaiting_login = False  # the last sync needed a login this thread could not show
+        self.logins = 0  # new tokens its remote got (counted by the token listener)
+        self._logins_at_sync = 0  # ... when the current sync started
         self.syncs = 0  # successful syncs
         self.finished = threading.Event()  # set when the watch ended (terminal, permanent error or stop)
         self._stopped = False
@@ -132,6 +124,17 @@ class Watch:
         with self._cond:
             self._cond.wait_for(lambda: not self._in_flight)
         self.scheduler._join_if_idle()
+
+    def log_in(self) -> bool:
+        """Log in on this thread if the watch waits for a login and this thread may prompt (the main thread:
+        ``wait()`` calls it); the watch then syncs at once. Returns whether it logged in."""
+        remote: Any = getattr(self.tree, "remote", None)
+        auth = getattr(remote, "auth", None)
+        if not (self.awaiting_login and self.active and auth is not None and may_prompt()):
+            return False
+        auth.refresh(remote.server_auth_config(), auth.token())
+        self.awaiting_login = False  # the token listener made the watch due: its next sync says how it went
+        return True
 
     def _not_in_flight(self) -> None:
         with self._cond:
@@ -176,7 +179,7 @@ class SyncScheduler:
         start_thread: bool = True,
         min_interval: float = 1.0,
         max_interval: float = 15.0,
-        backoff: Backoff | None = None,
+        retry: RetryPolicy = WATCH_RETRY,
         max_workers: int = 4,
         rng: random.Random | None = None,
     ) -> None:
@@ -186,20 +189,22 @@ class SyncScheduler:
             )
         if max_workers < 1:
             raise ValueError(f"max_workers must be at least 1, got {max_workers}")
+        if not retry.initial_backoff > 0:  # a failing watch would sync in a busy loop
+            raise ValueError(f"the watch retry policy needs initial_backoff > 0, got {retry.initial_backoff}")
         self._clock = clock
         self._wall = wall_clock
         self._wake = wake if wake is not None else threading.Event()
         self._threaded = start_thread
         self.min_interval = min_interval
         self.max_interval = max_interval
-        self.backoff = backoff or Backoff()
+        self.retry = retry
         self._max_workers = max_workers
         self._rng = rng or random.Random()
         self._lock = threading.Lock()
         self._watches: list[Watch] = []
         self._thread: threading.Thread | None = None  # the running loop; None once it decided to exit
         self._last_thread: threading.Thread | None = None  # kept for joining after it exits
-        self._hooked: weakref.WeakSet[Any] = weakref.WeakSet()  # remotes whose on_retry we chained onto
+        self._hooked: weakref.WeakSet[Any] = weakref.WeakSet()  # remotes whose on_retry and auth we listen to
         self._closed = False
 
     # ---- public ----------------------------------------------------------------------------------------------
@@ -232,7 +237,8 @@ class SyncScheduler:
         if tree is None:
             remote = remote if remote is not None else _remote_of(execution)
             tree = tree_for(remote, execution)
-            self._hook_retries(remote)
+        if remote is not None:
+            self._hook_remote(remote)
         lo = poll_interval if poll_interval is not None else self.min_interval
         hi = poll_interval if poll_interval is not None else max(self.max_interval, lo)
         w = Watch(
@@ -281,8 +287,9 @@ class SyncScheduler:
 
     # ---- internals ------------------------------------------------------------------------------------------------
 
-    def _hook_retries(self, remote: Any) -> None:
-        """Chain onto the client's ``on_retry`` hook, so its own retries show as ``reconnecting`` at once."""
+    def _hook_remote(self, remote: Any) -> None:
+        """Chain onto the client's ``on_retry`` hook, so its own retries show as ``reconnecting`` at once, and listen
+        for new tokens of its authenticator, so a watch waiting for a login syncs as soon as the user logged in."""
         if not hasattr(remote, "on_retry"):
             return
         with self._lock:
@@ -304,6 +311,26 @@ class SyncScheduler:
                 sched._on_client_retry(rem, attempt, delay, error)
 
         remote.on_retry = on_retry
+
+        def on_new_token() -> None:
+            sched, rem = scheduler(), remote_ref()
+            if sched is not None and rem is not None:
+                sched._on_new_token(rem)
+
+        add_listener = getattr(getattr(remote, "auth", None), "add_token_listener", None)
+        if callable(add_listener):
+            add_listener(on_new_token)
+
+    def _on_new_token(self, remote: Any) -> None:
+        """Runs on the thread that logged in: the watches of ``remote`` waiting for a login are due now."""
+        now = self._clock()
+        for w in self.watches:
+            if w.active and getattr(w.tree, "remote", None) is remote:
+                w.logins += 1
+                if w.awaiting_login:
+                    w.awaiting_login = False
+                    w.due = now
+        self._wake.set()
 
     def _on_client_retry(self, remote: Any, attempt: int, delay: float, error: BaseException) -> None:
         """Runs on an RPC thread before the client sleeps and retries: mark the syncs waiting on it."""
@@ -410,10 +437,12 @@ class SyncScheduler:
         """``now``: the scheduler time the sync counts as happening at (``run_pending(now)``), else the clock."""
         model = w.model
         before = (model.rows_version, model.header)
+        w._logins_at_sync = w.logins
         # The tree's lock (when it has one) spans refresh and model update: wrappers stay still while read.
         with getattr(w.tree, "lock", None) or contextlib.nullcontext():
             try:
-                execution = w.tree.refresh(sync_nodes=w.sync_nodes)
+                with prompting(False):  # not even on the main thread (wait()'s last check): see the module docstring
+                    execution = w.tree.refresh(sync_nodes=w.sync_nodes)
             except RpcFailure as exc:
                 self._on_failure(w, exc, unexpected=False, now=now)
                 return
@@ -422,6 +451,7 @@ class SyncScheduler:
             model.update_from(execution)
         w.syncs += 1
         w.attempt = 0
+        w.awaiting_login = False
         now = self._clock() if now is None else now
         wall = self._wall()
         changed = (model.rows_version, model.header) != before
@@ -442,25 +472,34 @@ class SyncScheduler:
         if not w.active:  # stopped while the sync ran (e.g. Ctrl-C in wait()): the model keeps saying "stopped"
             log.debug("sync of a stopped watch failed: %s", message)
             return
-        if isinstance(exc, PERMANENT_ERRORS):
+        if is_permanent(exc):
             log.warning("stopped watching %s: %s", w.model.execution_key or "execution", message)
             w.error = exc
             w._finish("error", last_error=message)
             self._forget(w)
             return
         w.attempt += 1
-        delay = self.backoff.delay(w.attempt, self._rng)
+        delay = self.retry.backoff(w.attempt, self._rng.random)
         w.due = (self._clock() if now is None else now) + delay
         retry_at = self._wall() + _dt.timedelta(seconds=delay)
-        transient = isinstance(exc, RpcFailure) and exc.transient
-        if not transient and not unexpected:
-            log.warning("sync of %s failed (will retry): %s", w.model.execution_key, message)
+        login_url = None
+        if isinstance(exc, LoginRequiredError):
+            # info: a warning from this thread could reach the running cell through logging's last-resort handler
+            log.info("sync of %s waits for a login: %s", w.model.execution_key, message)
+            state, login_url = "login", exc.url
+            if w.logins == w._logins_at_sync:
+                w.awaiting_login = True
+            else:  # the user logged in while this sync failed: no need to ask again, retry at once
+                w.due = self._clock() if now is None else now
+        elif is_transient(exc):
+            state = "reconnecting"
+        else:
+            state = "error"
+            if not unexpected:
+                log.warning("sync of %s failed (will retry): %s", w.model.execution_key, message)
         try:
             w._set_running_status(
-                "reconnecting" if transient else "error",
-                attempt=w.attempt,
-                next_retry_at=retry_at,
-                last_error=message,
+                state, attempt=w.attempt, next_retry_at=retry_at, last_error=message, login_url=login_url
             )
         except Exception:
             log.exception("could not record a sync failure")

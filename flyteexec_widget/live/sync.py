@@ -46,7 +46,7 @@ from flyteidl.core import workflow_pb2 as core_workflow_pb2
 from google.protobuf import timestamp_pb2
 
 from ..admin.client import AdminClient
-from ..admin.errors import AuthenticationError, NotFoundError, PermissionDeniedError, RpcFailure
+from ..admin.errors import RpcFailure
 from ..objects.executions import FlyteNodeExecution, FlyteTaskExecution, FlyteWorkflowExecution
 from ..objects.phases import is_terminal
 from ..objects.templates import TemplateInfo, node_kind
@@ -507,7 +507,7 @@ class TreeSync:
                 except RpcFailure as exc:
                     # A server that cannot filter on updated_at (INVALID_ARGUMENT, or a database error): list
                     # whole levels from now on. Transient and permanent failures are the caller's business.
-                    if exc.transient or isinstance(exc, (NotFoundError, AuthenticationError, PermissionDeniedError)):
+                    if exc.transient or exc.permanent:
                         raise
                     log.info("FlyteAdmin rejected an updated_at filter (%s); listing whole levels from now on", exc)
                     self._cache.filters_unsupported = True

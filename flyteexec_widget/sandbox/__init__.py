@@ -396,8 +396,9 @@ class Sandbox:
             raise RuntimeError("this sandbox runs without auth: create it with Sandbox(auth=True)")
         self.authority.approve(user_code)
 
-    def revoke_tokens(self) -> None:
-        """Invalidate every issued access token (clients must refresh or log in again)."""
+    def revoke_tokens(self, *, refresh_tokens: bool = False) -> None:
+        """Invalidate every issued access token (clients must refresh or log in again); with ``refresh_tokens``
+        every refresh token too (a device-flow client must log in again)."""
         if self.authority is None:
             raise RuntimeError("this sandbox runs without auth: create it with Sandbox(auth=True)")
-        self.authority.revoke_all()
+        self.authority.revoke_all(refresh_tokens=refresh_tokens)

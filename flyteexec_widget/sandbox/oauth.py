@@ -99,10 +99,13 @@ class TokenAuthority:
         """Whether ``token`` was issued here and has not expired."""
         return self.subject(token) is not None
 
-    def revoke_all(self) -> None:
-        """Invalidate every access token (to test a client's refresh on UNAUTHENTICATED)."""
+    def revoke_all(self, *, refresh_tokens: bool = False) -> None:
+        """Invalidate every access token (to test a client's refresh on UNAUTHENTICATED); with ``refresh_tokens``
+        every refresh token too (the session ended: a device-flow user must log in again)."""
         with self._lock:
             self._tokens.clear()
+            if refresh_tokens:
+                self._refresh.clear()
 
     def refresh(self, refresh_token: str) -> dict[str, Any] | None:
         """A new token for a known refresh token."""

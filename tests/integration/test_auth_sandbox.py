@@ -7,9 +7,13 @@ Nothing sleeps: the device flow's poll interval goes to an injected ``sleep``.
 
 from __future__ import annotations
 
+import io
 import logging
 import sys
 import textwrap
+import threading
+import time
+import types
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,14 +24,20 @@ from flyteidl.core.identifier_pb2 import WorkflowExecutionIdentifier as WfId
 
 from flyteexec_widget.admin import config as config_module
 from flyteexec_widget.admin.auth import (
+    LOGIN_FROM_A_CELL,
     ClientSecret,
     DeviceFlow,
     ExternalCommand,
     LoginError,
     ServerAuthConfig,
     StaticToken,
+    show_device_prompt,
 )
 from flyteexec_widget.admin.errors import AuthenticationError
+from flyteexec_widget.admin.retry import RetryPolicy
+from flyteexec_widget.display.waiting import wait
+from flyteexec_widget.live.model import ExecutionModel
+from flyteexec_widget.live.scheduler import SyncScheduler
 from flyteexec_widget.objects.phases import WorkflowPhase
 from flyteexec_widget.remote import Remote
 from flyteexec_widget.sandbox import Sandbox
@@ -255,6 +265,137 @@ def test_device_flow_refreshes_with_its_refresh_token_without_asking_again(sb: S
         assert r.fetch_execution(wf).phase == WorkflowPhase.SUCCEEDED
     assert len(prompts) == 1  # the refresh token did it: the user was not asked again
     assert auth.token() != first
+
+
+# ------------------------------------------------------------------------------------------ no prompt from a thread
+
+
+def until(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def notebook(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """A stand-in IPython: every ``display()`` call, as (thread name, HTML), as a notebook cell would show it."""
+    shown: list[tuple[str, str]] = []
+    ipython = types.ModuleType("IPython")
+    ipython.get_ipython = lambda: object()  # type: ignore[attr-defined]
+    display = types.ModuleType("IPython.display")
+    display.HTML = lambda html: html  # type: ignore[attr-defined]
+    display.display = lambda obj: shown.append((threading.current_thread().name, obj))  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "IPython", ipython)
+    monkeypatch.setitem(sys.modules, "IPython.display", display)
+    return shown
+
+
+def fast_scheduler() -> SyncScheduler:
+    return SyncScheduler(min_interval=0.05, max_interval=0.2, retry=RetryPolicy(initial_backoff=0.05, max_backoff=0.2))
+
+
+def test_a_watch_says_log_in_again_without_a_prompt_and_resumes_after_a_login_from_a_cell(
+    sb: Sandbox, notebook: list[tuple[str, str]], capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="flyteexec_widget")
+    model = ExecutionModel()
+    prompts: list[tuple[str, str, str]] = []  # (thread, link, code)
+    relogin = threading.Event()
+
+    def prompt(uri: str, code: str) -> None:
+        prompts.append((threading.current_thread().name, uri, code))
+        show_device_prompt(uri, code)  # the default prompt: a link in the notebook
+
+    def sleep(seconds: float) -> None:  # the device flow's poll interval: the user acts meanwhile
+        _, uri, code = prompts[-1]
+        if relogin.is_set():
+            # While this thread polls, the sync thread asks for a token: it is told at once where the login waits
+            # (the lock is not held while polling), and the widget shows that link.
+            until(lambda: model.sync_status["login_url"] == uri)
+            assert model.sync_status["state"] == "login"
+        sb.approve_device_code(code)
+
+    auth = DeviceFlow(prompt=prompt, sleep=sleep)
+    sched = fast_scheduler()
+    with Remote.for_sandbox(sb.endpoint, auth=auth) as r:
+        running = sb.launch("demo")
+        sb.advance(30)
+        ex = r.fetch_execution(running)  # logs in from this thread, the main one: a cell
+        w = sched.watch(ex, model)
+        until(lambda: w.syncs >= 1)
+        assert model.sync_status["state"] == "live"
+
+        sb.revoke_tokens(refresh_tokens=True)  # the session ended: only a new device login helps
+        until(lambda: model.sync_status["attempt"] >= 3)  # it keeps retrying, and does not stop
+        st = model.sync_status
+        assert (st["state"], st["last_error"], st["login_url"]) == ("login", LOGIN_FROM_A_CELL, None)
+        assert w.active
+        assert len(prompts) == 1  # nothing was asked from the sync thread
+
+        relogin.set()
+        sb.advance(30)
+        assert r.fetch_execution(running).phase  # the user's next call, from a cell, logs in
+        until(lambda: model.sync_status["state"] == "live")  # and the watch resumes
+        assert model.sync_status["login_url"] is None
+        assert w.active
+        w.stop()
+    sched.shutdown()
+
+    assert [(thread, code in uri) for thread, uri, code in prompts] == [("MainThread", True), ("MainThread", True)]
+    assert [thread for thread, _ in notebook] == ["MainThread", "MainThread"]  # the two links, both in the cell
+    assert all(prompts[-1][1].replace("&", "&amp;") in html for _, html in notebook[1:])
+    assert capfd.readouterr() == ("", "")  # nothing printed, from any thread
+    assert not [rec for rec in caplog.records if rec.levelno >= logging.WARNING]  # nor logged where it would print
+    assert "waits for a login" in caplog.text
+
+
+def test_a_sync_from_a_cell_logs_in_once_for_all_its_concurrent_calls(
+    sb: Sandbox, notebook: list[tuple[str, str]], capfd: pytest.CaptureFixture[str]
+) -> None:
+    prompts: list[str] = []
+
+    def prompt(uri: str, code: str) -> None:
+        prompts.append(code)
+        show_device_prompt(uri, code)
+        sb.approve_device_code(code)
+
+    auth = DeviceFlow(prompt=prompt, sleep=lambda s: None)
+    with Remote.for_sandbox(sb.endpoint, auth=auth) as r:
+        running = sb.launch("demo")
+        sb.advance(30)
+        ex = r.fetch_execution(running)
+        sb.revoke_tokens(refresh_tokens=True)
+        sb.reset_rpc_counts()
+        ex.sync()  # its calls run concurrently on the client's workers, for this (the main) thread: one may log in
+        assert sb.rpc_counts()["ListNodeExecutions"] >= 1
+    assert len(prompts) == 2  # the first login, then one for the whole sync
+    # Both links went to the cell that made the call (the worker that showed the second one runs in its context).
+    assert len(notebook) == 2
+    assert all(thread == "MainThread" or thread.startswith("flyteexec-rpc") for thread, _ in notebook)
+    assert capfd.readouterr() == ("", "")
+
+
+def test_wait_logs_in_on_its_own_thread_when_the_sync_thread_may_not(
+    sb: Sandbox, wf: WfId, capfd: pytest.CaptureFixture[str]
+) -> None:
+    prompts: list[str] = []
+
+    def prompt(uri: str, code: str) -> None:
+        prompts.append(threading.current_thread().name)
+        sb.approve_device_code(code)
+
+    auth = DeviceFlow(prompt=prompt, sleep=lambda s: None)
+    sched = fast_scheduler()
+    with Remote.for_sandbox(sb.endpoint, auth=auth) as r:
+        ex = r.fetch_execution(wf)
+        sb.revoke_tokens(refresh_tokens=True)
+        stream = io.StringIO()
+        assert wait(ex, timeout=60, show=False, scheduler=sched, stream=stream) is ex
+    sched.shutdown()
+    assert prompts == ["MainThread", "MainThread"]  # the first login, then the one wait() did
+    assert stream.getvalue() == ""
+    assert capfd.readouterr() == ("", "")
 
 
 def _token_script(tmp_path: Path) -> Path:

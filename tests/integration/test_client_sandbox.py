@@ -18,7 +18,6 @@ from flyteidl.admin import execution_pb2
 from flyteidl.core.identifier_pb2 import WorkflowExecutionIdentifier as WfId
 
 from flyteexec_widget.admin.auth import ClientSecret, StaticToken
-from flyteexec_widget.admin.client import RetryPolicy
 from flyteexec_widget.admin.errors import (
     AlreadyExistsError,
     DeadlineExceededError,
@@ -31,6 +30,7 @@ from flyteexec_widget.admin.errors import (
     RpcFailure,
     UnavailableError,
 )
+from flyteexec_widget.admin.retry import RetryPolicy
 from flyteexec_widget.objects.executions import FlyteWorkflowExecution
 from flyteexec_widget.objects.literals import BlobRef
 from flyteexec_widget.objects.phases import NodePhase, TaskPhase, WorkflowPhase

@@ -18,9 +18,10 @@ from flyteidl.core import identifier_pb2
 
 from flyteexec_widget.admin.client import NO_RETRY
 from flyteexec_widget.admin.errors import FlyteTimeout
+from flyteexec_widget.admin.retry import RetryPolicy
 from flyteexec_widget.display import waiting
 from flyteexec_widget.live.model import ExecutionModel
-from flyteexec_widget.live.scheduler import Backoff, SyncScheduler
+from flyteexec_widget.live.scheduler import SyncScheduler
 from flyteexec_widget.live.sync import TreeSync
 from flyteexec_widget.objects.executions import FlyteWorkflowExecution
 from flyteexec_widget.objects.phases import NodePhase
@@ -59,7 +60,9 @@ def clock() -> Clock:
 
 @pytest.fixture
 def sched(clock: Clock) -> Iterator[SyncScheduler]:
-    s = SyncScheduler(clock=clock, start_thread=False, backoff=Backoff(initial=1.0, maximum=8.0, jitter=0.0))
+    s = SyncScheduler(
+        clock=clock, start_thread=False, retry=RetryPolicy(initial_backoff=1.0, max_backoff=8.0, jitter=0.0)
+    )
     yield s
     s.shutdown()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import logging
 import sys
+import threading
 import types
 from collections.abc import Iterator
 from typing import Any
@@ -21,9 +22,11 @@ from flyteexec_widget.admin.auth import (
     StaticToken,
     TokenResponse,
     basic_auth_header,
+    may_prompt,
+    prompting,
     show_device_prompt,
 )
-from flyteexec_widget.admin.errors import AuthenticationError, ConfigError
+from flyteexec_widget.admin.errors import AuthenticationError, ConfigError, LoginRequiredError, is_permanent
 
 from ._fake_admin import FakeIdP
 
@@ -230,6 +233,182 @@ def test_device_flow_without_device_endpoint() -> None:
     a = DeviceFlow("cli", prompt=lambda u, c: None)
     with pytest.raises(LoginError, match="device authorization endpoint"):
         a.refresh(ServerAuthConfig(token_endpoint="https://idp/token"))
+
+
+DEVICE_REPLY = {
+    "device_code": "DEV-SECRET",
+    "user_code": "ABCD-EFGH",
+    "verification_uri": "https://idp.example.com/activate",
+    "verification_uri_complete": "https://idp.example.com/activate?user_code=ABCD-EFGH",
+    "expires_in": 600,
+    "interval": 2,
+}
+
+
+def device_server(idp: FakeIdP) -> ServerAuthConfig:
+    return ServerAuthConfig(
+        token_endpoint=idp.url + "/token", device_authorization_endpoint=idp.url + "/device", client_id="cli"
+    )
+
+
+def in_thread(fn: Any) -> Any:
+    """Run ``fn`` on another thread; return what it returned or raised."""
+    out: list[Any] = []
+
+    def run() -> None:
+        try:
+            out.append(fn())
+        except BaseException as exc:
+            out.append(exc)
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join(30)
+    assert not t.is_alive()
+    return out[0]
+
+
+def spy_on_await(a: DeviceFlow) -> threading.Event:
+    """An event set when a thread starts waiting for the device login another thread runs."""
+    awaiting = threading.Event()
+    original = a._await
+
+    def spy(login: Any) -> str:
+        awaiting.set()
+        return original(login)
+
+    a._await = spy  # type: ignore[method-assign]
+    return awaiting
+
+
+def test_only_the_main_thread_may_prompt_unless_told() -> None:
+    assert may_prompt()  # pytest runs tests on the main thread
+    assert in_thread(may_prompt) is False
+    with prompting(False):
+        assert not may_prompt()
+        with prompting(True):
+            assert may_prompt()
+    assert may_prompt()
+
+    def allowed_in_a_thread() -> bool:
+        with prompting(True):
+            return may_prompt()
+
+    assert in_thread(allowed_in_a_thread) is True
+
+
+def test_device_flow_does_not_start_a_login_where_it_may_not_prompt(idp: FakeIdP) -> None:
+    idp.replies["/device"] = [(200, DEVICE_REPLY)]
+    a = DeviceFlow(prompt=lambda u, c: pytest.fail("no prompt from here"), sleep=lambda s: pytest.fail("no poll"))
+    with prompting(False), pytest.raises(LoginRequiredError) as ei:
+        a.refresh(device_server(idp))
+    err = in_thread(lambda: a.refresh(device_server(idp)))  # another thread: not told, so no either
+    assert isinstance(err, LoginRequiredError)
+    for e in (ei.value, err):
+        assert str(e) == "log in again: run any call in a cell, e.g. remote.fetch_execution(...)"
+        assert e.url is None  # no login under way: nothing to link to
+        assert isinstance(e, AuthenticationError)
+        assert not is_permanent(e)  # a watch waits for the login instead of stopping
+    assert idp.requests == []  # no device authorization started
+
+
+def test_a_refused_refresh_token_is_tried_once(idp: FakeIdP) -> None:
+    idp.replies["/token"] = [(400, {"error": "invalid_grant"})]
+    a = DeviceFlow("cli", token_url=idp.url + "/token")
+    a._token = TokenResponse("old", refresh_token="r1")
+    with prompting(False):
+        for _ in range(3):
+            with pytest.raises(LoginRequiredError):
+                a.refresh(ServerAuthConfig(), stale="old")
+    assert [r.form.get("grant_type") for r in idp.requests] == ["refresh_token"]
+
+
+def test_device_login_polls_without_the_lock(idp: FakeIdP) -> None:
+    """While the main thread polls, a thread that may not prompt gets the login's link at once, one that may waits
+    for the login, and nobody blocks on the lock."""
+    idp.replies["/device"] = [(200, DEVICE_REPLY)]
+    idp.replies["/token"] = [(400, {"error": "authorization_pending"}), (200, {"access_token": "tok"})]
+    seen: dict[str, Any] = {}
+    waiter: list[threading.Thread] = []
+    got: list[str] = []
+    new_tokens: list[str] = []
+
+    def sleep(seconds: float) -> None:
+        if seen:
+            return
+        # the lock is free while polling
+        assert a._lock.acquire(timeout=5)
+        a._lock.release()
+        # a thread that may not prompt (the sync thread) is told where the login waits, at once
+        with prompting(False):
+            seen["error"] = in_thread(lambda: a.refresh(server, stale=None))
+
+        def wait_for_it() -> None:
+            with prompting(True):
+                got.append(a.refresh(server))
+
+        waiter.append(threading.Thread(target=wait_for_it))
+        waiter[0].start()
+        assert awaiting.wait(30)  # the other thread waits for this login (and does not start its own)
+
+    a = DeviceFlow(prompt=lambda u, c: None, sleep=sleep)
+    awaiting = spy_on_await(a)
+    a.add_token_listener(lambda: new_tokens.append(threading.current_thread().name))
+    server = device_server(idp)
+    assert a.refresh(server) == "tok"
+    waiter[0].join(30)
+    err = seen["error"]
+    assert isinstance(err, LoginRequiredError)
+    assert err.url == "https://idp.example.com/activate?user_code=ABCD-EFGH"
+    assert err.user_code == "ABCD-EFGH"
+    assert "DEV-SECRET" not in str(err) + repr(err) + str(err.url)
+    assert got == ["tok"]  # the waiter got the token of the login it waited for
+    assert [r.path for r in idp.requests].count("/device") == 1  # one login for everyone
+    assert new_tokens == [threading.main_thread().name]
+
+
+def test_a_link_holding_the_device_code_is_not_shared(idp: FakeIdP) -> None:
+    idp.replies["/device"] = [(200, {**DEVICE_REPLY, "verification_uri_complete": "https://idp/x?c=DEV-SECRET"})]
+    idp.replies["/token"] = [(200, {"access_token": "tok"})]
+    errors: list[Any] = []
+
+    def sleep(seconds: float) -> None:
+        with prompting(False):
+            errors.append(in_thread(lambda: a.refresh(device_server(idp))))
+
+    a = DeviceFlow(prompt=lambda u, c: None, sleep=sleep)
+    assert a.refresh(device_server(idp)) == "tok"
+    [err] = errors
+    assert isinstance(err, LoginRequiredError)
+    assert err.url is None
+
+
+def test_an_interrupted_device_login_releases_its_waiters(idp: FakeIdP) -> None:
+    idp.replies["/device"] = [(200, DEVICE_REPLY)]
+    outcome: list[BaseException] = []
+
+    def wait_for_it() -> None:
+        with prompting(True):
+            try:
+                a.refresh(device_server(idp))
+            except LoginError as exc:
+                outcome.append(exc)
+
+    def sleep(seconds: float) -> None:
+        waiter = threading.Thread(target=wait_for_it)
+        waiter.start()
+        assert waiting.wait(30)
+        sleeps.append(waiter)
+        raise KeyboardInterrupt  # Ctrl-C in the cell while it polls
+
+    sleeps: list[threading.Thread] = []
+    a = DeviceFlow(prompt=lambda u, c: None, sleep=sleep)
+    waiting = spy_on_await(a)
+    with pytest.raises(KeyboardInterrupt):
+        a.refresh(device_server(idp))
+    sleeps[0].join(30)
+    assert [str(e) for e in outcome] == ["the device login under way was interrupted"]
+    assert a._login is None  # the next call starts a new login
 
 
 def test_device_prompt_on_stderr_outside_ipython(capsys: pytest.CaptureFixture[str], monkeypatch: Any) -> None:

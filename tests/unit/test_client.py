@@ -7,6 +7,7 @@ import logging
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,8 +17,16 @@ from flyteidl.admin import execution_pb2, signal_pb2, workflow_pb2
 from flyteidl.core import identifier_pb2, literals_pb2, types_pb2
 
 from flyteexec_widget.admin import errors
-from flyteexec_widget.admin.auth import ClientSecret, ExternalCommand, LoginError, StaticToken, TokenResponse
-from flyteexec_widget.admin.client import RetryPolicy
+from flyteexec_widget.admin.auth import (
+    ClientSecret,
+    ExternalCommand,
+    LoginError,
+    StaticToken,
+    TokenResponse,
+    may_prompt,
+    prompting,
+)
+from flyteexec_widget.admin.retry import RetryPolicy
 from flyteexec_widget.remote import Remote
 
 from ._fake_admin import FakeIdP, FakeServer, bool_value, node_execution, serve, wf_id
@@ -131,6 +140,18 @@ def test_unavailable_is_retried_then_succeeds(fake: FakeServer) -> None:
     # capped exponential backoff, jittered into the upper half
     assert 0.1 <= sleeps.delays[0] <= 0.2
     assert 0.2 <= sleeps.delays[1] <= 0.4
+
+
+def test_the_pool_runs_each_call_with_its_callers_prompt_permission() -> None:
+    with Remote.for_sandbox("127.0.0.1:1") as r:
+        assert r.executor.submit(may_prompt).result(30)  # a call from a cell: its workers may log in
+        with prompting(False):  # the sync thread's: they may not
+            assert not r.executor.submit(may_prompt).result(30)
+        out: list[bool] = []
+        t = threading.Thread(target=lambda: out.append(r.executor.submit(may_prompt).result(30)))
+        t.start()
+        t.join(30)
+        assert out == [False]  # another thread's: not either
 
 
 def test_backoff_is_capped() -> None:

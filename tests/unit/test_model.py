@@ -309,6 +309,7 @@ def test_sync_status_states_and_validation() -> None:
         "attempt": 2,
         "next_retry_at": "2026-01-01T12:00:00.000Z",
         "last_error": "unavailable",
+        "login_url": None,
     }
     with pytest.raises(ValueError, match="one of"):
         m.set_sync_status("sleeping")

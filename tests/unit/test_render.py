@@ -168,6 +168,16 @@ def test_text_tree_reconnecting() -> None:
     assert text_tree(s, now=NOW).splitlines()[-1] == "reconnecting (attempt 3, next in 7.0s)"
 
 
+def test_text_tree_login() -> None:
+    s = state([])
+    waits = "log in again: enter the code AB-CD at the login page (a call in a cell waits for it)"
+    s.sync_status = {"state": "login", "last_error": waits, "login_url": "https://idp.example.com/a?user_code=AB-CD"}
+    assert text_tree(s, now=NOW).splitlines()[-1] == waits + " (https://idp.example.com/a?user_code=AB-CD)"
+    s.sync_status = {"state": "login", "last_error": "log in again: run any call in a cell", "login_url": "data:x"}
+    assert text_tree(s, now=NOW).splitlines()[-1] == "log in again: run any call in a cell"
+    assert "log in again: run any call in a cell" in html_snapshot(s, now=NOW)
+
+
 def test_ordered_rows_keeps_orphans_and_survives_cycles() -> None:
     rows = [row("a", parent="zz"), row("b", parent="c"), row("c", parent="b")]
     assert [r["key"] for r in ordered_rows(rows)] == ["a"]  # b and c only reach each other: not shown, no hang

@@ -15,9 +15,11 @@ from flyteidl.admin import execution_pb2 as admin_execution_pb2
 from flyteidl.admin import node_execution_pb2
 from flyteidl.core import execution_pb2, identifier_pb2
 
-from flyteexec_widget.admin.errors import NotFoundError, RpcFailure, UnavailableError
+from flyteexec_widget.admin.auth import may_prompt
+from flyteexec_widget.admin.errors import LoginRequiredError, NotFoundError, RpcFailure, UnavailableError
+from flyteexec_widget.admin.retry import RetryPolicy
 from flyteexec_widget.live.model import ExecutionModel
-from flyteexec_widget.live.scheduler import Backoff, SyncScheduler
+from flyteexec_widget.live.scheduler import SyncScheduler
 from flyteexec_widget.objects.executions import FlyteNodeExecution, FlyteWorkflowExecution
 
 RUNNING = execution_pb2.WorkflowExecution.RUNNING
@@ -88,7 +90,7 @@ def sched(clock: Clock) -> Iterator[SyncScheduler]:
         clock=clock,
         wall_clock=lambda: WALL + dt.timedelta(seconds=clock.now - 100.0),
         start_thread=False,
-        backoff=Backoff(initial=1.0, factor=2.0, maximum=8.0, jitter=0.0),
+        retry=RetryPolicy(initial_backoff=1.0, multiplier=2.0, max_backoff=8.0, jitter=0.0),
     )
     yield s
     s.shutdown()
@@ -202,6 +204,87 @@ def test_other_rpc_failures_are_retried_as_errors(sched: SyncScheduler) -> None:
     assert (model.sync_status["state"], model.sync_status["attempt"], w.active) == ("error", 1, True)
 
 
+def test_a_sync_that_needs_a_login_says_log_in_again_and_keeps_retrying(sched: SyncScheduler, clock: Clock) -> None:
+    ask = "log in again: run any call in a cell, e.g. remote.fetch_execution(...)"
+    waits = "log in again: enter the code AB-CD at the login page (a call in a cell waits for it)"
+    steps = [
+        LoginRequiredError(ask),
+        LoginRequiredError(waits, url="https://idp.example.com/activate?user_code=AB-CD", user_code="AB-CD"),
+        LoginRequiredError(waits, url="javascript:alert(1)", user_code="AB-CD"),
+    ]
+    w, _tree, model = watch_fake(sched, steps)
+    seen = []
+    for _ in steps:
+        due = sched.run_pending()
+        assert due is not None
+        st = model.sync_status
+        seen.append((st["state"], st["attempt"], st["last_error"], st["login_url"], due - clock.now))
+        clock.now = due
+    assert seen == [
+        ("login", 1, ask, None, 1.0),
+        ("login", 2, waits, "https://idp.example.com/activate?user_code=AB-CD", 2.0),
+        ("login", 3, waits, None, 4.0),  # only http(s) links reach the view
+    ]
+    assert w.active  # not ended: it waits for the user's login
+    assert w.awaiting_login
+    sched.run_pending()
+    assert (model.sync_status["state"], model.sync_status["login_url"], w.awaiting_login) == ("live", None, False)
+
+
+class FakeAuth:
+    def __init__(self) -> None:
+        self.listeners: list[Callable[[], None]] = []
+
+    def add_token_listener(self, callback: Callable[[], None]) -> Callable[[], None]:
+        self.listeners.append(callback)
+        return lambda: None
+
+
+class FakeRemote:
+    def __init__(self) -> None:
+        self.on_retry: Any = None
+        self.auth = FakeAuth()
+
+
+def test_a_watch_waiting_for_a_login_syncs_as_soon_as_the_user_logged_in(sched: SyncScheduler, clock: Clock) -> None:
+    remote = FakeRemote()
+    ex = make_execution()
+    tree = FakeTree(ex, [LoginRequiredError("log in again"), ("nodes", 1)])
+    tree.remote = remote  # type: ignore[attr-defined]
+    model = ExecutionModel()
+    w = sched.watch(ex, model, remote=remote, tree=tree)
+    sched.run_pending()
+    assert w.due == clock.now + 1.0  # the next retry, by the backoff
+    [new_token] = remote.auth.listeners
+    new_token()  # the user logged in from a cell (on the main thread)
+    assert w.due == clock.now
+    sched.run_pending()
+    assert model.sync_status["state"] == "live"
+    assert tree.calls == 2
+
+
+def test_a_login_during_a_failing_sync_is_not_asked_for_again(sched: SyncScheduler, clock: Clock) -> None:
+    remote = FakeRemote()
+    ex = make_execution()
+    tree = FakeTree(ex, [LoginRequiredError("log in again")])
+    tree.remote = remote  # type: ignore[attr-defined]
+    w = sched.watch(ex, ExecutionModel(), remote=remote, tree=tree)
+    [new_token] = remote.auth.listeners
+    tree.before = new_token  # the user's login completes while this sync fails with the old token
+    sched.run_pending()
+    assert not w.awaiting_login  # so wait() does not log in once more
+    assert w.due == clock.now  # and the next sync, with the new token, is due at once
+
+
+def test_a_sync_never_prompts_for_a_login_even_on_the_main_thread(sched: SyncScheduler) -> None:
+    _w, tree, _ = watch_fake(sched, [])
+    prompts: list[bool] = []
+    tree.before = lambda: prompts.append(may_prompt())
+    assert may_prompt()
+    sched.run_pending()  # on this (the main) thread, as wait()'s last check does
+    assert prompts == [False]
+
+
 def test_stop_is_idempotent_and_stops_syncing(sched: SyncScheduler) -> None:
     w, tree, model = watch_fake(sched, [])
     w.stop()
@@ -227,16 +310,16 @@ def test_bad_arguments_are_named(sched: SyncScheduler) -> None:
         sched.watch(make_execution(), tree=FakeTree(make_execution()), poll_interval=0)
     with pytest.raises(ValueError, match="min_interval"):
         SyncScheduler(min_interval=5, max_interval=1, start_thread=False)
-    with pytest.raises(ValueError, match="Backoff"):
-        Backoff(initial=0)
+    with pytest.raises(ValueError, match="initial_backoff"):
+        SyncScheduler(retry=RetryPolicy(initial_backoff=0), start_thread=False)
 
 
 def test_backoff_jitter_stays_within_bounds() -> None:
-    b = Backoff(initial=1.0, factor=2.0, maximum=30.0, jitter=0.2)
+    b = RetryPolicy(initial_backoff=1.0, multiplier=2.0, max_backoff=30.0, jitter=0.2)
     rng = random.Random(7)
     for attempt, base in [(1, 1.0), (3, 4.0), (10, 30.0)]:
         for _ in range(50):
-            assert base * 0.8 <= b.delay(attempt, rng) <= base * 1.2
+            assert base * 0.8 <= b.backoff(attempt, rng.random) <= base
 
 
 def _sync_threads() -> list[threading.Thread]:
@@ -286,7 +369,7 @@ def test_stop_waits_for_the_sync_in_flight() -> None:
 
 
 def test_the_thread_survives_a_failing_sync_and_serves_the_others() -> None:
-    sched = SyncScheduler(backoff=Backoff(initial=60.0, maximum=60.0))
+    sched = SyncScheduler(retry=RetryPolicy(initial_backoff=60.0, max_backoff=60.0))
     bad = FakeTree(make_execution("bad"), [RuntimeError("boom")])
     good = FakeTree(make_execution("good"))
     synced = threading.Event()

@@ -166,6 +166,8 @@ def test_format_status_line() -> None:
     )
     m.set_sync_status("reconnecting", attempt=3)
     assert waiting.format_status_line(m, 42).endswith("00:42 (reconnecting, attempt 3)")
+    m.set_sync_status("login", attempt=1, last_error="log in again: run any call in a cell")
+    assert waiting.format_status_line(m, 42).endswith("00:42 (log in again)")
 
 
 def test_an_aborted_node_counts_as_failed_as_in_the_widget() -> None:

@@ -121,12 +121,13 @@ export function elapsedSeconds(item, nowMs) {
 }
 
 /**
- * The sync status line: "last synced 4s ago", "reconnecting (attempt 2, next in 3.0s)", ...
+ * The sync status line: "last synced 4s ago", "reconnecting (attempt 2, next in 3.0s)", "log in again: ...", ...
  * @param {Record<string, any>} sync
  * @param {number} nowMs
  */
 export function syncText(sync, nowMs) {
   const state = sync?.state ?? "";
+  if (state === "login") return firstLine(sync.last_error) || "log in again"; // the link: HeaderView.renderSync
   if (state === "reconnecting") {
     let text = `reconnecting (attempt ${sync.attempt || 1}`;
     const next = parseTime(sync.next_retry_at);
@@ -1166,6 +1167,10 @@ class HeaderView {
     this.syncEl = h("span", "fxw-sync");
     this.syncEl.dataset.state = sync.state || "";
     this.meta.append(this.syncEl);
+    // where a login under way waits for the user (http(s) only)
+    if (sync.state === "login" && safeUrl(sync.login_url)) {
+      this.meta.append(" ", link(sync.login_url, "login page", "fxw-login"));
+    }
   }
 
   /** The texts that change with time: elapsed, "last synced 4s ago". @param {number} now */

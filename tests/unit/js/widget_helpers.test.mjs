@@ -69,6 +69,9 @@ test("syncText", () => {
     syncText({ state: "reconnecting", attempt: 2, next_retry_at: "2026-11-27T10:00:13Z" }, now),
     "reconnecting (attempt 2, next in 3.0s)",
   );
+  const login = "log in again: run any call in a cell, e.g. remote.fetch_execution(...)";
+  assert.equal(syncText({ state: "login", last_error: login, login_url: null }, now), login);
+  assert.equal(syncText({ state: "login", last_error: null }, now), "log in again");
 });
 
 test("RowStore: collapsed by default, expanded shows children sorted by created_at", () => {
