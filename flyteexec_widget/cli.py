@@ -114,8 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="run a local FlyteAdmin sandbox (real gRPC, scripted executions) until Ctrl-C",
         description=(
             "Run a local FlyteAdmin sandbox over real gRPC with scripted executions, print its endpoint and the "
-            "console-style URL of each launched execution, and serve until Ctrl-C. Connect with "
-            "Remote.for_sandbox(ENDPOINT) or FLYTE_PLATFORM_URL=ENDPOINT FLYTE_PLATFORM_INSECURE=true."
+            "console-style URL of each launched execution (a stand-in page on its HTTP side), and serve until Ctrl-C. "
+            "Connect with Remote.for_sandbox(ENDPOINT, console_endpoint=...) as printed, or "
+            "FLYTE_PLATFORM_URL=ENDPOINT FLYTE_PLATFORM_INSECURE=true."
         ),
     )
     sb.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"gRPC port (default {DEFAULT_PORT}; 0: any)")
@@ -157,7 +158,8 @@ def run_sandbox(args: argparse.Namespace, out: TextIO = sys.stdout, stop: thread
         return 1
     with sandbox:
         print(f"FlyteAdmin sandbox listening on {sandbox.endpoint} (insecure gRPC)", file=out)
-        print(f"  connect: Remote.for_sandbox({sandbox.endpoint!r})", file=out)
+        connect = f"Remote.for_sandbox({sandbox.endpoint!r}, console_endpoint={sandbox.console_endpoint!r})"
+        print(f"  connect: {connect}", file=out)
         for sc in scenarios:
             wf_id = sandbox.launch(sc.name, project=args.project, domain=args.domain, **sc.params)
             print(f"  {sc}: {sandbox.console_url(wf_id)}", file=out)

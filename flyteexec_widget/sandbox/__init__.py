@@ -37,6 +37,7 @@ from .clock import Clock, RealClock, StepClock
 from .errors import StoreError
 from .knobs import INTERNAL_METADATA, KnobsInterceptor
 from .oauth import AuthConfig, BlobSigner, HttpSide, TokenAuthority
+from .pages import Pages, console_path
 from .store import Store, exec_key
 
 __all__ = ["AuthConfig", "ExecutionDriver", "Sandbox"]
@@ -101,7 +102,9 @@ class Sandbox:
         self.authority = TokenAuthority() if auth else None
         self.knobs = KnobsInterceptor(latency_ms, token_check=self.authority.is_valid if self.authority else None)
         self._signer = BlobSigner(self._clock.now)
-        self._http = HttpSide(self.authority or TokenAuthority(), self._signer, self.store.get_blob)
+        self._http = HttpSide(
+            self.authority or TokenAuthority(), self._signer, self.store.get_blob, pages=Pages(self.store).handle
+        )
         self._ctx = AdminContext(self.store, NameGenerator(seed), self._http, self.authority)
         self._servicers = build_servicers(self._ctx, self._signer, auth=self._auth)
         self._gate = ServingGate()
@@ -215,6 +218,7 @@ class Sandbox:
             clock=self._clock,
             store=self.store,
             transport=LocalCaller(self._servicers, self._gate),
+            log_base=self._http.base_url,  # task log links open the HTTP side's log pages
         )
 
     @property
@@ -342,10 +346,17 @@ class Sandbox:
         except StoreError as err:
             raise LookupError(err.message) from None
 
+    @property
+    def console_endpoint(self) -> str:
+        """Where the sandbox's stand-in console pages are (``http://127.0.0.1:PORT`` of its HTTP side): pass it as
+        a client's ``console_endpoint`` (``Remote.for_sandbox(sb.endpoint, console_endpoint=sb.console_endpoint)``),
+        as a cluster's ``console.endpoint`` setting points clients at FlyteConsole."""
+        return self._http.base_url
+
     def console_url(self, wf_id: identifier_pb2.WorkflowExecutionIdentifier | str) -> str:
-        """The execution's console URL as a client derives it for an insecure endpoint."""
+        """The execution's page on the HTTP side (a client with :attr:`console_endpoint` links to the same)."""
         ident = _wf_id(wf_id)
-        return f"http://{self.endpoint}/console/projects/{ident.project}/domains/{ident.domain}/executions/{ident.name}"
+        return self.console_endpoint + console_path(ident.project, ident.domain, ident.name)
 
     # -- knobs ------------------------------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 """The sandbox's small HTTP side (stdlib ``http.server`` on 127.0.0.1): a local OAuth2 authorization server
-(client credentials and device flow) and the signed-URL download server for decks.
+(client credentials and device flow), the signed-URL download server for decks, and the stand-in console and log
+pages (:mod:`.pages`) the sandbox's console and log links point at.
 
 Tokens are opaque random strings the :class:`TokenAuthority` remembers; the gRPC auth interceptor asks it whether
 a bearer token is valid. Device codes are approved from Python (``approve_device_code(user_code)``), standing in
@@ -180,7 +181,8 @@ class BlobSigner:
 
 class HttpSide:
     """The HTTP server: ``/oauth2/token``, ``/oauth2/device/authorize``, ``/.well-known/oauth-authorization-server``
-    and ``/blobs/<signed>``. ``blob(uri) -> (bytes, content_type) | None`` reads the store."""
+    and ``/blobs/<signed>``. ``blob(uri) -> (bytes, content_type) | None`` reads the store. ``pages(path, query)
+    -> (status, html) | None`` answers any other GET (the console and log pages), None meaning 404."""
 
     def __init__(
         self,
@@ -188,10 +190,12 @@ class HttpSide:
         signer: BlobSigner,
         blob: Callable[[str], tuple[bytes, str] | None],
         port: int = 0,
+        pages: Callable[[str, str], tuple[int, bytes] | None] | None = None,
     ) -> None:
         self.authority = authority
         self.signer = signer
         self._blob = blob
+        self._pages = pages
         self._port = port
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -311,6 +315,15 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(404, f"no data stored for {uri}".encode(), "text/plain; charset=utf-8")
                 return
             self._send(200, blob[0], blob[1])
+            return
+        try:
+            page = self.owner._pages(parts.path, parts.query) if self.owner._pages is not None else None
+        except Exception:  # a page that cannot be built says so; the server thread goes on
+            log.exception("sandbox http: the page %s failed", parts.path)
+            self._send(500, b"the sandbox could not build this page (see its log)", "text/plain; charset=utf-8")
+            return
+        if page is not None:
+            self._send(page[0], page[1], "text/html; charset=utf-8")
             return
         self._send(404, b"not found", "text/plain; charset=utf-8")
 

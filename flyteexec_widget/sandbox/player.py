@@ -51,6 +51,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from ..objects.phases import CacheStatus, NodePhase, TaskPhase, WorkflowPhase
 from .clock import Clock, Handle
 from .knobs import INTERNAL_METADATA
+from .pages import log_path
 from .scenarios import (
     SCENARIOS,
     TASK_TYPE,
@@ -815,13 +816,17 @@ class _NodeRun:
         return name
 
     def logs(self, attempt: int, *, pending: bool = False, index: int | None = None) -> list[Any]:
-        """Task log links as the sandbox's kubernetes-dashboard log plugin would template them."""
+        """Task log links named as propeller's log plugin names them, pointing at the sandbox's log pages.
+
+        An array subtask's link (``index``; ``attempt`` is then its retry) gets ``-<index>`` appended to the plugin's
+        display name, as propeller's ArrayNode does (``nodes/array/event_recorder.go``: ``"%s-%d"``): each retry
+        of an index has its own link of the same name, told apart by its retry attempt.
+        """
         if not self.spec.logs:
             return []
-        ns = f"{self.run.ex_id.project}-{self.run.ex_id.domain}"
-        pod = self.pod_name(attempt) if index is None else f"{self.pod_name(attempt)}-{index}"
+        ex = self.run.ex_id
         name = "Kubernetes Logs (User)" if index is None else f"Kubernetes Logs (User)-{index}"
-        uri = f"{self.player.log_base}/kubernetes-dashboard/#/log/{ns}/{pod}/pod?namespace={ns}"
+        uri = self.player.log_base + log_path(ex.project, ex.domain, ex.name, self.unique_id, attempt, index)
         return [
             core_execution_pb2.TaskLog(
                 uri=uri,

@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -94,14 +95,19 @@ def test_sandbox_subprocess_prints_endpoint_and_urls_serves_and_stops_on_sigint(
         match = re.search(r"listening on (127\.0\.0\.1:\d+)", head)
         assert match, lines
         endpoint = match.group(1)
+        connect = re.search(r"console_endpoint='(http://127\.0\.0\.1:\d+)'", lines[1])
+        assert connect, lines
         urls = [re.search(r"(http://\S+)$", ln) for ln in lines if ln.lstrip().startswith(("single-task", "deep"))]
         assert len(urls) == 2
-        prefix = f"http://{endpoint}/console/projects/flytesnacks/domains/development/executions/"
+        # each URL is the execution's page on the sandbox's HTTP side (the console_endpoint it printed)
+        prefix = f"{connect.group(1)}/console/projects/flytesnacks/domains/development/executions/"
         names = []
         for m in urls:
             assert m is not None
             assert m.group(1).startswith(prefix)
             names.append(m.group(1)[len(prefix) :])
+            with urllib.request.urlopen(m.group(1), timeout=10) as resp:
+                assert names[-1] in resp.read().decode()
         # the server is real: the launched executions exist over gRPC
         with grpc.insecure_channel(endpoint) as channel:
             stub = admin_pb2_grpc.AdminServiceStub(channel)

@@ -120,11 +120,17 @@ def test_fetch_execution_by_parts_string_console_url_and_defaults(sb: Sandbox, r
 
 def test_execution_url_is_the_console_url_of_the_sandbox(sb: Sandbox, remote: Remote) -> None:
     wf = sb.launch("single-task")
-    ex = remote.fetch_execution(wf)
-    assert ex.execution_url == sb.console_url(wf)
-    assert remote.generate_console_url(wf) == sb.console_url(wf)
-    # the URL we hand out can be fed back in
-    assert remote.fetch_execution(ex.execution_url).to_flyte_idl().id == wf
+    # Without console_endpoint a client derives the console from the admin endpoint, as flytekit does.
+    assert remote.generate_console_url(wf) == (
+        f"http://{sb.endpoint}/console/projects/{wf.project}/domains/{wf.domain}/executions/{wf.name}"
+    )
+    # With the sandbox's console endpoint, the URL is its stand-in console page.
+    with Remote.for_sandbox(sb.endpoint, console_endpoint=sb.console_endpoint) as linked:
+        ex = linked.fetch_execution(wf)
+        assert ex.execution_url == sb.console_url(wf)
+        assert linked.generate_console_url(wf) == sb.console_url(wf)
+        # the URL we hand out can be fed back in
+        assert linked.fetch_execution(ex.execution_url).to_flyte_idl().id == wf
 
 
 def test_unknown_execution_is_not_found_naming_the_id(remote: Remote) -> None:

@@ -1134,7 +1134,7 @@ def test_launch_and_run_until_done_play_a_scenario_without_counting_internal_cal
     assert any("-" in k and k not in ("start-node", "end-node") for k in truth)  # children are included
     assert _list_tree(cl, wf_id) == truth  # what a client can list is exactly the truth
     assert sb.console_url(wf_id) == (
-        f"http://{sb.endpoint}/console/projects/flytesnacks/domains/development/executions/{wf_id.name}"
+        f"{sb.console_endpoint}/console/projects/flytesnacks/domains/development/executions/{wf_id.name}"
     )
     cl.channel.close()
 
