@@ -269,6 +269,9 @@ def _logs(logs: Iterable[execution_pb2.TaskLog], attempt: int) -> list[LogLink]:
 
 
 def _cache_label(status: int) -> str:
+    """The cache column's text; "" where caching is disabled (nothing to tell, as FlyteConsole shows nothing)."""
+    if status == CacheStatus.CACHE_DISABLED:
+        return ""
     try:
         return CACHE_LABELS[CacheStatus(status)]
     except ValueError:
@@ -352,14 +355,50 @@ def _node_fields(
     }
 
 
+#: When the sync saw an array subtask attempt start and end: ``(index, retry) -> (started, ended)``, ISO-8601 UTC.
+SubtaskTimes = Mapping[tuple[int, int], tuple[str | None, str | None]]
+
+
+def _subtask_logs(tasks: Sequence[task_execution_pb2.TaskExecution]) -> dict[int, list[LogLink]]:
+    """Every retry's log links of each subtask index (retry order), as propeller named them."""
+    latest: dict[tuple[int, int], tuple[tuple[int, int], Any]] = {}
+    for t in tasks:
+        for res in t.closure.metadata.external_resources:
+            rank = (t.id.retry_attempt, res.retry_attempt)
+            key = (res.index, res.retry_attempt)
+            cur = latest.get(key)
+            if cur is None or rank >= cur[0]:
+                latest[key] = (rank, res)
+    out: dict[int, list[LogLink]] = {}
+    for (index, retry), (_, res) in sorted(latest.items()):
+        out.setdefault(index, []).extend(_logs(res.logs, retry))
+    return out
+
+
+def _elapsed(start: str | None, end: str | None) -> float | None:
+    if start is None or end is None:
+        return None
+    parse = _dt.datetime.fromisoformat
+    return max(0.0, (parse(end.replace("Z", "+00:00")) - parse(start.replace("Z", "+00:00"))).total_seconds())
+
+
 def _subtask_fields(
-    proto: node_execution_pb2.NodeExecution, tasks: Sequence[task_execution_pb2.TaskExecution], name: str
+    proto: node_execution_pb2.NodeExecution,
+    tasks: Sequence[task_execution_pb2.TaskExecution],
+    name: str,
+    times: SubtaskTimes | None = None,
 ) -> list[tuple[int, NodeFields]]:
     """(index, fields) of an array node's subtasks, from its task executions' external resources (event version
-    0; with version 1 subtasks are child nodes and get rows of their own)."""
+    0; with version 1 subtasks are child nodes and get rows of their own).
+
+    FlyteAdmin keeps no times per subtask: ``times`` are when the sync saw each attempt start and end (see
+    :mod:`~flyteexec_widget.live.sync`); an attempt first seen already running or done has no start.
+    """
     out: list[tuple[int, NodeFields]] = []
+    logs = _subtask_logs(tasks)
     for index, res in _latest_subtasks(tasks).items():
         st = style("task", res.phase)
+        start, end = (times or {}).get((index, res.retry_attempt), (None, None))
         fields: NodeFields = {
             **empty_fields(),
             "node_id": res.external_id or f"{proto.id.node_id}[{index}]",
@@ -369,9 +408,12 @@ def _subtask_fields(
             "label": st.label,
             "color": st.color,
             "terminal": st.terminal,
+            "created_at": start,
+            "started_at": start,
+            "duration_s": _elapsed(start, end) if st.terminal else None,
             "attempts": res.retry_attempt + 1,
             "cache": _cache_label(res.cache_status),
-            "logs": _logs(res.logs, res.retry_attempt),
+            "logs": logs.get(index, []),
         }
         out.append((index, fields))
     return out
@@ -494,4 +536,4 @@ def _fields_of(w: FlyteNodeExecution) -> NodeFields:
 
 
 def _subtask_fields_of(w: FlyteNodeExecution, name: str) -> list[tuple[int, NodeFields]]:
-    return _subtask_fields(w.to_flyte_idl(), _tasks(w), name)
+    return _subtask_fields(w.to_flyte_idl(), _tasks(w), name, w._fx_subtask_times)

@@ -48,13 +48,17 @@ from google.protobuf import timestamp_pb2
 from ..admin.client import AdminClient
 from ..admin.errors import RpcFailure
 from ..objects.executions import FlyteNodeExecution, FlyteTaskExecution, FlyteWorkflowExecution
-from ..objects.phases import is_terminal
+from ..objects.phases import TaskPhase, is_terminal
 from ..objects.templates import TemplateInfo, node_kind
 
 __all__ = ["TreeSync", "is_start_or_end", "rpc_error_summary", "sync_execution", "tree_for"]
 
 log = logging.getLogger(__name__)
 
+#: Task phases of a subtask that has not started running (its start is when it leaves them).
+_SUBTASK_WAITING = frozenset(
+    {TaskPhase.UNDEFINED, TaskPhase.QUEUED, TaskPhase.INITIALIZING, TaskPhase.WAITING_FOR_RESOURCES}
+)
 START_NODE_ID = "start-node"
 END_NODE_ID = "end-node"
 
@@ -208,6 +212,9 @@ class _NodeState:
     children: _Scope | None = None
     child_exec: _ExecState | None = None
     template: core_workflow_pb2.Node | None = None
+    # An array node's subtask attempts: the phase last seen, and when they were seen to start and end.
+    subtask_phases: dict[tuple[int, int], int] = field(default_factory=dict)
+    subtask_times: dict[tuple[int, int], tuple[str | None, str | None]] = field(default_factory=dict)
 
     @property
     def version(self) -> tuple[int, int, int]:
@@ -600,11 +607,14 @@ class TreeSync:
         self, node: _NodeState, version: tuple[int, ...]
     ) -> Callable[[list[task_execution_pb2.TaskExecution]], None]:
         def handle(protos: list[task_execution_pb2.TaskExecution]) -> None:
+            first = node.tasks_for is None
             node.tasks_for = version
             node.tasks_in = self._refresh_no
             protos = sorted(protos, key=lambda t: t.id.retry_attempt)
             if protos == node.tasks:
                 return
+            if node.proto.metadata.is_array:
+                _observe_subtasks(node, protos, first)
             node.tasks = protos
             for proto in protos:
                 attempt = proto.id.retry_attempt
@@ -739,6 +749,8 @@ class TreeSync:
                 w._template_info = info
                 self._bump(w)
             w._task_executions = [node.task_wrappers[t.id.retry_attempt] for t in node.tasks]
+            if node.subtask_times:
+                w._fx_subtask_times = node.subtask_times
             if node.children is not None:
                 w._subworkflow_node_executions = self._wire_scope(node.children)
             if node.child_exec is not None:
@@ -747,6 +759,34 @@ class TreeSync:
                 w._interface = iface
             out[node_id] = w
         return out
+
+
+def _observe_subtasks(node: _NodeState, protos: Sequence[task_execution_pb2.TaskExecution], first: bool) -> None:
+    """Note when array subtask attempts were seen to start and end: FlyteAdmin keeps no times per subtask.
+
+    A subtask attempt's phase changed between two listings, so it changed at the latest at the ``updated_at`` of
+    the task execution now carrying it (the time of its last event): exact when the listing follows each event,
+    later by up to one refresh otherwise. Attempts already there at the first listing have no known start.
+    """
+    for t in protos:
+        at = _iso(t.closure.updated_at)
+        for res in t.closure.metadata.external_resources:
+            key = (res.index, res.retry_attempt)
+            before = node.subtask_phases.get(key)
+            node.subtask_phases[key] = res.phase
+            if first or before == res.phase:
+                continue
+            start, end = node.subtask_times.get(key, (None, None))
+            was_waiting = before is None or before in _SUBTASK_WAITING
+            if start is None and was_waiting and res.phase not in _SUBTASK_WAITING:
+                start = at
+            if end is None and is_terminal("task", res.phase):
+                end = at
+            node.subtask_times[key] = (start, end)
+
+
+def _iso(ts: timestamp_pb2.Timestamp) -> str:
+    return ts.ToDatetime(tzinfo=_dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def sync_execution(

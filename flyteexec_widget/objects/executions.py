@@ -581,6 +581,9 @@ class FlyteNodeExecution(RemoteExecutionBase):
     #: Bumped by the sync whenever this node, its attempts or its template info changed (0: never synced); its
     #: row is rebuilt only then.
     _fx_version: int = 0
+    #: An array node's subtask attempts, ``(index, retry) -> (started, ended)`` as the sync saw them (ISO-8601 UTC):
+    #: FlyteAdmin keeps no times per subtask. None: never observed by a sync.
+    _fx_subtask_times: Mapping[tuple[int, int], tuple[str | None, str | None]] | None = None
 
     def __init__(
         self,

@@ -580,3 +580,50 @@ def test_template_lookup_is_built_once_per_scope_not_per_node(
     sync_execution(spy, ex)
     assert len(flatten(ex.node_executions)) == 200
     assert len(builds) <= 2  # one top level (and at most one rebuild); it was one build per node
+
+
+def _subtask_run_s(arr: sc.Subtasks, index: int) -> float:
+    """How long the player runs subtask ``index`` (player._subtask_timeline's formula)."""
+    return arr.run_s * (0.75 + 0.05 * ((index * 37) % 11))
+
+
+def test_array_subtask_rows_have_times_seen_by_a_watch_and_every_retrys_logs(sandbox: Sandbox, spy: SpyRemote) -> None:
+    """FlyteAdmin keeps no times per subtask: a watch that saw them start and end gives their start and duration;
+    a retried shard lists the log of each retry, named as propeller names them; no cache status where none."""
+    wf_id = sandbox.launch("demo")
+    ex = fetch(spy, wf_id)
+    tree = TreeSync(spy, ex)
+    model = ExecutionModel()
+    for _ in range(40):  # a refresh after every array tick (1 s), as a live watch does
+        sandbox.advance(1)
+        tree.refresh()
+        model.update_from(ex)
+        if model.rows.get("n1", {}).get("phase") == "SUCCEEDED":
+            break
+    arr = sc.SCENARIOS["demo"].script().nodes[1].array
+    assert arr is not None
+    for i in range(arr.size):
+        row = model.rows[f"n1[{i}]"]
+        assert row["started_at"] is not None, row
+        assert row["duration_s"] == pytest.approx(_subtask_run_s(arr, i), abs=1.01), row  # ticks are 1 s apart
+        assert row["cache"] == ""  # the map task is not cached: nothing to show
+    shard5 = model.rows["n1[5]"]
+    assert shard5["attempts"] == 2
+    assert [(lg["name"], lg["attempt"]) for lg in shard5["logs"]] == [
+        ("Kubernetes Logs (User)-5", 0),
+        ("Kubernetes Logs (User)-5", 1),
+    ]
+    assert model.rows["n0"]["cache"] == "populated"
+
+
+def test_array_subtasks_first_seen_finished_have_no_start(sandbox: Sandbox, spy: SpyRemote) -> None:
+    wf_id = sandbox.launch("demo")
+    for _ in range(30):
+        sandbox.advance(2)
+        if sandbox.truth(wf_id).get("n1") == NodePhase.SUCCEEDED:
+            break
+    ex = fetch(spy, wf_id)
+    TreeSync(spy, ex).refresh()
+    model = ExecutionModel(ex)
+    row = model.rows["n1[0]"]
+    assert (row["phase"], row["started_at"], row["duration_s"]) == ("SUCCEEDED", None, None)
