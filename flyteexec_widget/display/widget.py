@@ -29,6 +29,7 @@ import contextlib
 import enum
 import logging
 import threading
+import uuid
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
@@ -178,6 +179,9 @@ class ExecutionWidget(anywidget.AnyWidget):
     styles = traitlets.Dict().tag(sync=True)
     #: Whether the actions (Approve/Reject/signal/Terminate) can work: a remote is known.
     can_act = traitlets.Bool(False).tag(sync=True)
+    #: This widget's key for what its views remember (expanded rows, an action's outcome...) when a view is made
+    #: again over the same model (a display update): the browser gets a new model object for each view.
+    _view_key = traitlets.Unicode().tag(sync=True)
 
     #: The Python value of the last input/output entry clicked in the view (not synced: may be any object).
     selected_output = traitlets.Any(None)
@@ -225,6 +229,7 @@ class ExecutionWidget(anywidget.AnyWidget):
             sync_status=dict(model.sync_status),
             styles=phase_styles(),
             can_act=self._remote is not None,
+            _view_key=uuid.uuid4().hex,
             **kwargs,
         )
         model.observe(self._on_model_trait, names=["header", "counts", "sync_status"])

@@ -174,10 +174,18 @@ class Pages:
         nodes: list[tuple[node_execution_pb2.NodeExecution, str]],
     ) -> str:
         """Every node (children indented under their parent) with its task, phase, times and log pages."""
-        shown = [n for n, _ in nodes if n.metadata.spec_node_id not in _HIDDEN_NODES]
+        kids: dict[str, list[node_execution_pb2.NodeExecution]] = {}
+        for n, parent in nodes:  # creation order, as FlyteConsole lists siblings
+            if n.metadata.spec_node_id not in _HIDDEN_NODES:
+                kids.setdefault(parent, []).append(n)
+        shown: list[node_execution_pb2.NodeExecution] = []
         depth: dict[str, int] = {}
-        for n, parent in nodes:  # creation order: a parent is stored before its children
-            depth[n.id.node_id] = depth.get(parent, -1) + 1 if parent else 0
+        stack = [(n, 0) for n in reversed(kids.get("", []))]
+        while stack:
+            n, d = stack.pop()
+            shown.append(n)
+            depth[n.id.node_id] = d
+            stack.extend((c, d + 1) for c in reversed(kids.get(n.id.node_id, [])))
         head = "<tr><th>Node</th><th>Task</th><th>Phase</th><th>Started</th><th>Duration</th><th>Logs</th></tr>"
         rows = []
         for n in shown[:MAX_NODES_SHOWN]:
@@ -193,7 +201,7 @@ class Pages:
             )
             child = ""
             if c.HasField("workflow_node_metadata"):
-                ce = c.workflow_node_metadata.execution_id
+                ce = c.workflow_node_metadata.executionId  # the admin message spells it so
                 child = f" &rarr; <a href='{_esc(console_path(ce.project, ce.domain, ce.name))}'>{_esc(ce.name)}</a>"
             rows.append(
                 f"<tr data-node='{_esc(n.id.node_id)}'><td>{indent}<code>{_esc(n.id.node_id)}</code>{child}</td>"

@@ -29,7 +29,7 @@ def _ref(wf_id: WorkflowExecutionIdentifier) -> str:
 def _connect_cell(sb: Sandbox, ref: str) -> str:
     return (
         "from flyteexec_widget import Remote, watch\n"
-        f"remote = Remote.for_sandbox({sb.endpoint!r})\n"
+        f"remote = Remote.for_sandbox({sb.endpoint!r}, console_endpoint={sb.console_endpoint!r})\n"
         f"execution = remote.fetch_execution({ref!r})\n"
         "print('FETCHED', execution.id.name)\n"
     )
@@ -98,6 +98,36 @@ def test_console_link_points_at_the_execution(all_kinds_view: FinishedView) -> N
     link = v.nb.output(".fxw-header a.fxw-exec")
     expect(link).to_have_attribute("href", v.sb.console_url(v.wf_id))
     expect(link).to_have_text(v.wf_id.name)
+
+
+def test_console_and_log_links_open_the_sandbox_pages(all_kinds_view: FinishedView) -> None:
+    """The demo's links lead somewhere: the header's console link, a child execution's, a failed task's log."""
+    v = all_kinds_view
+    with v.page.context.expect_page() as opened:
+        v.nb.output(".fxw-header a.fxw-exec").click()
+    console = opened.value
+    console.wait_for_load_state()
+    expect(console.locator(".phase").first).to_have_text("FAILED")
+    expect(console.locator(".note")).to_contain_text("On a real Flyte cluster this link opens FlyteConsole")
+    expect(console.locator("tr[data-node='n10'] .phase")).to_have_text("FAILED")
+    save_screenshot(console, "sandbox-console-page")
+    console.close()
+
+    with v.page.context.expect_page() as opened:
+        _row(v.nb, "n10").locator("a.fxw-log").click()
+    log = opened.value
+    log.wait_for_load_state()
+    expect(log.locator("pre.log")).to_contain_text("ValueError: column 'price' has 1273 non-numeric values")
+    save_screenshot(log, "sandbox-log-page-n10")
+    log.close()
+
+    with v.page.context.expect_page() as opened:
+        _row(v.nb, "n5").locator("a.fxw-childlink").click()
+    child = opened.value
+    child.wait_for_load_state()
+    expect(child.locator("h1")).to_have_text("sandbox.single_task.wf")
+    expect(child.locator(".phase").first).to_have_text("SUCCEEDED")
+    child.close()
 
 
 def test_launch_plan_node_links_to_its_child_execution(all_kinds_view: FinishedView) -> None:
@@ -257,6 +287,14 @@ def test_rows_change_live_and_approve_works_during_wait(
     nb.wait_for_output("DONE SUCCEEDED")
     for key in ["n0", "n1", "n2", "n3", "n4", "n5"]:
         expect(_row(nb, key)).to_have_attribute("data-phase", "SUCCEEDED", timeout=LONG_MS)
+    # The gate's result stays with it, where its buttons were: not as an error.
+    expect(_row(nb, "n4").locator(".fxw-c-actions .fxw-action-status")).to_have_text("Approved")
+    expect(_row(nb, "n4").locator(".fxw-rowerr")).to_have_count(0)
+    # The retried shard: its row lists the log of each retry, named as propeller names them, and no cache status.
+    _row(nb, "n1").locator('[data-action="toggle"]').click()
+    shard = _row(nb, "n1[5]")
+    expect(shard.locator("a.fxw-log")).to_have_text(["Kubernetes Logs (User)-5 #1", "Kubernetes Logs (User)-5 #2"])
+    expect(shard.locator(".fxw-c-cache")).to_have_text("")
     nb.screenshot(f"live-done-ipykernel{ipykernel_major}")
 
     # The deck of "train": a signed link from the sandbox, shown in a sandboxed iframe.

@@ -75,6 +75,19 @@ def test_console_url_opens_a_page_with_the_execution_and_its_nodes(played: tuple
     assert 'http-equiv="refresh"' not in page  # finished: nothing left to reload for
 
 
+def test_a_parent_s_page_indents_its_children_and_links_its_child_execution(played: tuple[Sandbox, ...]) -> None:
+    sb, _, kinds = played
+    page = _ok(sb.console_url(kinds))
+    assert "data-phase='FAILED'" in page
+    assert "data-node='n2-0-n0'" in page  # the subworkflow's children are listed too
+    child = sb.store.get_node_execution(NodeExecutionIdentifier(node_id="n5", execution_id=kinds))
+    name = child.closure.workflow_node_metadata.executionId.name
+    assert f"executions/{name}'>{name}</a>" in page
+    assert "sandbox.single_task.wf" in _ok(
+        f"{sb.console_endpoint}/console/projects/flytesnacks/domains/development/executions/{name}"
+    )
+
+
 def test_every_log_link_of_every_attempt_and_subtask_opens_a_log_page(played: tuple[Sandbox, ...]) -> None:
     sb, demo, kinds = played
     checked = 0

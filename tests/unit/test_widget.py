@@ -584,6 +584,16 @@ def test_execution_outputs_use_the_execution() -> None:
     assert ask(w, action="outputs", key="")["result"]["items"] == [{"name": "result", "value": {"t": "int", "v": 42}}]
 
 
+def test_each_widget_has_its_own_synced_view_key() -> None:
+    """What views remember (expanded rows, an action's outcome) is kept per widget, by a key the browser can read:
+    a display update makes a new view, and anywidget gives each view a new model object."""
+    w1, _ = make()
+    w2, _ = make()
+    assert len(w1._view_key) == 32
+    assert w1._view_key != w2._view_key
+    assert w1.get_state()["_view_key"] == w1._view_key
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Actions
 # ---------------------------------------------------------------------------------------------------------------

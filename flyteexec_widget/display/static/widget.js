@@ -121,11 +121,26 @@ export function elapsedSeconds(item, nowMs) {
 }
 
 /**
+ * When a terminal execution (or node) ended: its start plus its duration; null while it runs or when unknown.
+ * @param {{started_at?: string|null, created_at?: string|null, duration_s?: number|null, terminal?: boolean}} item
+ * @returns {number|null} ms since the epoch
+ */
+export function finishedAt(item) {
+  if (!item?.terminal) return null;
+  const start = parseTime(item.started_at ?? null) ?? parseTime(item.created_at ?? null);
+  return start === null ? null : start + (item.duration_s ?? 0) * 1000;
+}
+
+/**
  * The sync status line: "last synced 4s ago", "reconnecting (attempt 2, next in 3.0s)", "log in again: ...", ...
+ * Once the execution is final the line stops ticking: "final (finished 12:01:05)", from `finishedMs` (when the
+ * execution ended) or else the last sync.
  * @param {Record<string, any>} sync
  * @param {number} nowMs
+ * @param {number|null} [finishedMs]
+ * @param {TimeFormats} [fmt]
  */
-export function syncText(sync, nowMs) {
+export function syncText(sync, nowMs, finishedMs = null, fmt = TIME) {
   const state = sync?.state ?? "";
   if (state === "login") return firstLine(sync.last_error) || "log in again"; // the link: HeaderView.renderSync
   if (state === "reconnecting") {
@@ -135,11 +150,274 @@ export function syncText(sync, nowMs) {
     return text + ")";
   }
   const last = parseTime(sync?.last_synced_at);
+  if (state === "done") {
+    const end = finishedMs ?? last;
+    return end === null ? "final" : `final (finished ${fmt.clock(end, nowMs)})`;
+  }
   const ago = last === null ? "" : `last synced ${fmtDuration(Math.max(0, (nowMs - last) / 1000))} ago`;
   if (state === "error") return "sync failed: " + firstLine(sync.last_error) + (ago ? ` (${ago})` : "");
   if (state === "stopped") return "not watching" + (ago ? ` (${ago})` : "");
-  if (state === "done") return "final" + (ago ? ` (${ago})` : "");
   return ago;
+}
+
+/**
+ * Times and counts as a Flyte user reads them: local clock time, with the date when it is not today; UTC in full
+ * for a tooltip; counts with thousands separators. One instance per locale and time zone (formatters are costly
+ * to build: one per row would be too slow); the view uses TIME, the browser's own.
+ */
+export class TimeFormats {
+  /** @param {string|string[]} [locale] @param {string} [timeZone] */
+  constructor(locale = [], timeZone = undefined) {
+    const tz = timeZone ? { timeZone } : {};
+    /** @type {Intl.DateTimeFormatOptions} */
+    const time = { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23", ...tz };
+    this.time = new Intl.DateTimeFormat(locale, time);
+    this.dateTime = new Intl.DateTimeFormat(locale, { month: "short", day: "numeric", ...time });
+    this.yearTime = new Intl.DateTimeFormat(locale, { year: "numeric", month: "short", day: "numeric", ...time });
+    this.day = new Intl.DateTimeFormat("en-CA", { year: "numeric", month: "2-digit", day: "2-digit", ...tz });
+    this.number = new Intl.NumberFormat(locale);
+  }
+
+  /**
+   * "12:00:05" today, "Nov 27, 12:00:05" another day of this year, "Nov 27, 2025, 12:00:05" before.
+   * @param {number} ms @param {number} nowMs
+   */
+  clock(ms, nowMs) {
+    const day = this.day.format(ms);
+    const today = this.day.format(nowMs);
+    if (day === today) return this.time.format(ms);
+    return day.slice(0, 4) === today.slice(0, 4) ? this.dateTime.format(ms) : this.yearTime.format(ms);
+  }
+
+  /** @param {number} n */
+  count(n) {
+    return this.number.format(n);
+  }
+}
+
+/** The browser's locale and time zone. */
+export const TIME = new TimeFormats();
+
+/**
+ * An ISO time as the clock column shows it ("" when unset); see TimeFormats.clock.
+ * @param {string|null|undefined} iso @param {number} nowMs @param {TimeFormats} [fmt]
+ */
+export function fmtClock(iso, nowMs, fmt = TIME) {
+  const t = parseTime(iso);
+  return t === null ? "" : fmt.clock(t, nowMs);
+}
+
+/**
+ * An ISO time in UTC for a tooltip: "2026-11-27 12:00:05 UTC" ("" when unset).
+ * @param {string|null|undefined} iso
+ */
+export function fmtUtc(iso) {
+  const t = parseTime(iso);
+  if (t === null) return "";
+  return new Date(t).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
+}
+
+/**
+ * A count with thousands separators ("1,273" in English).
+ * @param {number} n @param {TimeFormats} [fmt]
+ */
+export function fmtCount(n, fmt = TIME) {
+  return fmt.count(n);
+}
+
+/**
+ * A node id as the name column shows it: whole up to `max` characters, else its start and end around "…" (the
+ * full id goes in the tooltip). Propeller's ids grow with depth ("n1-0-n1-0-n0") up to 20 characters.
+ * @param {string} id @param {number} [max]
+ */
+export function shortId(id, max = 12) {
+  if (id.length <= max) return id;
+  const tail = Math.ceil((max - 1) / 2);
+  return id.slice(0, max - 1 - tail) + "…" + id.slice(id.length - tail);
+}
+
+/** Indentation per tree level (px), full for the first levels, then narrower, then none. */
+export const INDENT_STEP = 16;
+const INDENT_FULL_LEVELS = 4;
+const INDENT_MAX = 100;
+
+/**
+ * The name column's indentation for a tree depth: 16px a level for 4 levels, 6px a level after that, at most
+ * 100px, so a deep tree (depth 8 and more) keeps its names readable.
+ * @param {number} depth
+ */
+export function indentPx(depth) {
+  const d = Math.max(0, depth || 0);
+  const full = Math.min(d, INDENT_FULL_LEVELS) * INDENT_STEP;
+  return Math.min(INDENT_MAX, full + Math.max(0, d - INDENT_FULL_LEVELS) * 6);
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// The node table's columns: sized from what the rows hold, given up by priority when the output is narrow
+// ------------------------------------------------------------------------------------------------------------
+
+/**
+ * The table's columns in display order. When the output is too narrow for all of them, the lowest `priority`
+ * goes first; the node's name and its status stay to the last (what they held is in the row's detail).
+ * An error is not a column: it is a line of its own under its row, as wide as the table, so it is always whole.
+ * @type {{id: string, label: string, priority: number, title?: string}[]}
+ */
+export const COLUMNS = [
+  { id: "name", label: "Node", priority: 100 },
+  { id: "status", label: "Status", priority: 90 },
+  { id: "start", label: "Started", priority: 30 },
+  { id: "dur", label: "Duration", priority: 40 },
+  { id: "attempts", label: "#", priority: 20, title: "Attempts" },
+  { id: "cache", label: "Cache", priority: 50 },
+  { id: "logs", label: "Logs", priority: 60 },
+  { id: "actions", label: "", priority: 80 },
+];
+
+/** Lines of a row: the first is ROW_HEIGHT high (a 20px line and 4px above and below), the others LINE_HEIGHT. */
+export const LINE_HEIGHT = 20;
+const CELL_PAD = 8; // .fxw-c padding, both sides
+const BADGE_EXTRA = 26; // .fxw-badge: padding 6+6, border 1+1, dot 7, gap 4, rounding
+const CHIP_EXTRA = 8; // .fxw-subcount: padding 2+2, margin 3, rounding
+const BTN_EXTRA = 14; // .fxw-c-actions .fxw-btn: padding 5+5, border 1+1, gap 2
+const TOGGLE_W = 20; // the toggle (16) and its gap
+const DUR_W = 104; // duration text (46), gap (6), a timeline bar of at least 40, padding
+const SIGNAL_W = 72; // .fxw-signal
+const NAME_MAX = 360; // the name column asks for no more than this (long names then shorten with "…")
+
+/**
+ * @typedef {(text: string, font: "cell"|"badge"|"chip"|"mono"|"small"|"btn"|"head") => number} MeasureText
+ * @typedef {Record<string, number>} ColumnNeeds  column id -> px it needs (0: nothing to show), plus statusMin
+ */
+
+/** @param {Row} r the log links a row shows, http(s) only */
+export function rowLogs(r) {
+  return (r.logs || []).filter((l) => safeUrl(l.uri));
+}
+
+/**
+ * The text of a log link in the row: the name the plugin gave it, with the attempt's number when the row has
+ * logs of more than one attempt ("Kubernetes Logs (User) #2").
+ * @param {LogLink} l @param {boolean} multi
+ */
+export function logLabel(l, multi) {
+  const name = l.name || "log";
+  return multi ? `${name} #${(l.attempt ?? 0) + 1}` : name;
+}
+
+/** @param {LogLink[]} logs whether they belong to more than one attempt */
+export function manyAttempts(logs) {
+  return new Set(logs.map((l) => l.attempt ?? 0)).size > 1;
+}
+
+/**
+ * The px each column needs to show every given row whole (what the widest row holds), and `statusMin`: the widest
+ * status badge alone (the status column never gets less; subtask counts may wrap below it). The name column needs
+ * room for the names; the ids, kind tags and child links after them take what it has beyond that.
+ * @param {Row[]} rows
+ * @param {{measure: MeasureText, nowMs: number, canAct: boolean, notes: Map<string, {text: string}>,
+ *   fmt?: TimeFormats}} opts
+ * @returns {ColumnNeeds}
+ */
+export function columnNeeds(rows, { measure, nowMs, canAct, notes, fmt = TIME }) {
+  /** @type {ColumnNeeds} */
+  const need = { name: 0, status: 0, statusMin: 0, start: 0, dur: 0, attempts: 0, cache: 0, logs: 0, actions: 0 };
+  const more = measure("more", "btn") + BTN_EXTRA;
+  for (const r of rows) {
+    // The name itself must be readable; its id, kind tag and child link fill what the column has left (CSS).
+    const name = indentPx(r.depth) + TOGGLE_W + measure(r.name || r.node_id || r.key, "cell");
+    need.name = Math.max(need.name, name);
+
+    const badge = measure(r.label || r.phase || "Unknown", "badge") + BADGE_EXTRA;
+    let status = badge;
+    for (const n of Object.values(r.subtasks?.counts || {})) if (n) status += measure(`×${fmt.count(n)}`, "chip") + CHIP_EXTRA;
+    need.statusMin = Math.max(need.statusMin, badge);
+    need.status = Math.max(need.status, status + (r.subtasks ? 4 : 0));
+
+    const at = r.started_at || r.created_at;
+    if (at) need.start = Math.max(need.start, measure(fmtClock(at, nowMs, fmt), "cell"));
+    if (at || r.duration_s != null) need.dur = DUR_W;
+    if (r.attempts) need.attempts = Math.max(need.attempts, measure(fmt.count(r.attempts), "cell"));
+    if (r.cache) need.cache = Math.max(need.cache, measure(r.cache, "small"));
+    const logs = rowLogs(r);
+    const multi = manyAttempts(logs);
+    for (const l of logs) need.logs = Math.max(need.logs, measure(logLabel(l, multi), "cell"));
+
+    let actions = more;
+    const g = r.gate;
+    if (g && canAct) {
+      if (g.kind === "approve") actions += measure("Approve", "btn") + measure("Reject", "btn") + 2 * BTN_EXTRA;
+      else if (g.kind === "signal") actions += SIGNAL_W + measure("Send", "btn") + BTN_EXTRA + 3;
+      else if (g.kind === "sleep") actions += measure("sleeping", "cell") + 3;
+    }
+    const note = notes.get(r.key);
+    if (note) actions += measure(note.text, "btn") + 8;
+    need.actions = Math.max(need.actions, actions);
+  }
+  // A column with something to show is at least as wide as its heading.
+  for (const c of COLUMNS) {
+    if (c.id === "dur") continue;
+    if (need[c.id] > 0 || c.id === "name" || c.id === "status") {
+      need[c.id] = Math.ceil(Math.max(need[c.id], c.label ? measure(c.label, "head") : 0) + CELL_PAD);
+    }
+  }
+  need.statusMin = Math.ceil(need.statusMin + CELL_PAD);
+  need.name = Math.min(NAME_MAX, need.name);
+  return need;
+}
+
+/**
+ * Which columns fit in `width` px and the grid template for them: every column gets what it needs, the name also
+ * the width left over; when they do not all fit, columns go by priority (COLUMNS), name and status last. If even
+ * those two do not fit, the status gives way down to its widest badge (its subtask counts wrap under it), then
+ * the name (its tag and id go first, then it shortens with "…"; the whole name is in its tooltip).
+ * @param {ColumnNeeds} need @param {number} width
+ * @returns {{shown: string[], hidden: string[], template: string}}
+ */
+export function fitColumns(need, width) {
+  const kept = new Set(COLUMNS.filter((c) => c.id === "name" || c.id === "status" || need[c.id] > 0).map((c) => c.id));
+  const total = () => [...kept].reduce((sum, id) => sum + (need[id] || 0), 0);
+  const droppable = COLUMNS.filter((c) => c.priority < 90).sort((a, b) => a.priority - b.priority);
+  for (const c of droppable) {
+    if (total() <= width) break;
+    kept.delete(c.id);
+  }
+  const others = [...kept].filter((id) => id !== "name" && id !== "status").reduce((sum, id) => sum + need[id], 0);
+  const statusMin = need.statusMin || 0;
+  const nameMin = Math.max(0, Math.min(need.name, width - others - statusMin));
+  const status = Math.max(statusMin, Math.min(need.status, width - others - nameMin));
+  const shown = COLUMNS.filter((c) => kept.has(c.id)).map((c) => c.id);
+  const template = shown
+    .map((id) => (id === "name" ? `minmax(${nameMin}px, 1fr)` : `${id === "status" ? status : need[id]}px`))
+    .join(" ");
+  return { shown, hidden: COLUMNS.filter((c) => !kept.has(c.id)).map((c) => c.id), template };
+}
+
+/**
+ * The height of a row before it was measured: one line, more when it stacks log links or has an error line.
+ * @param {Row} r @param {boolean} logsShown whether the Logs column is shown
+ */
+export function rowHeightGuess(r, logsShown) {
+  const logLines = logsShown ? rowLogs(r).length : 0;
+  const errorLine = r.error && (r.error.message || r.error.code) ? 1 : 0;
+  return ROW_HEIGHT + (Math.max(1, logLines) - 1 + errorLine) * LINE_HEIGHT;
+}
+
+/** Array nodes with more subtasks than this are left collapsed by "Expand all" (their own toggle opens them). */
+export const EXPAND_ALL_MAX_SUBTASKS = 20;
+
+/**
+ * The rows "Expand all" expands: every row with children, except array nodes with many subtasks (10,000 rows
+ * of subtasks would bury the tree; the array row shows their counts).
+ * @param {Iterable<Row>} rows
+ */
+export function expandAllKeys(rows) {
+  const out = [];
+  for (const r of rows) {
+    if (!r.has_children) continue;
+    if (r.kind === "array" && (r.subtasks?.total ?? 0) > EXPAND_ALL_MAX_SUBTASKS) continue;
+    out.push(r.key);
+  }
+  return out;
 }
 
 /**
@@ -524,21 +802,74 @@ function badge(label, color, phase) {
   return b;
 }
 
+/** The element whose font each MeasureText font name stands for (inside .fxw-viewport). */
+const FONT_PROBES = {
+  cell: ["div", "fxw-c"],
+  badge: ["span", "fxw-badge"],
+  chip: ["span", "fxw-subcount"],
+  mono: ["span", "fxw-nodeid"],
+  small: ["span", "fxw-cache"],
+  btn: ["button", "fxw-btn"],
+  head: ["div", "fxw-c fxw-head-probe"],
+};
+
+/**
+ * Text widths in the fonts the table really uses (read from probe elements, so themes and font sizes count),
+ * measured on a canvas and kept: digits count as "0" (equal widths), so 10,000 subtask log names cost one.
+ */
+class TextMeasure {
+  /** @param {HTMLElement} host where the probes go (the viewport: its fonts are the table's) */
+  constructor(host) {
+    this.host = host;
+    /** @type {Map<string, string>} font name -> CSS font */
+    this.fonts = new Map();
+    /** @type {Map<string, number>} */
+    this.cache = new Map();
+    /** @type {CanvasRenderingContext2D|null} */
+    this.ctx = null;
+  }
+
+  /** @param {string} name @returns {string|null} the CSS font, or null while the host is not in a page */
+  _font(name) {
+    const known = this.fonts.get(name);
+    if (known) return known;
+    if (!this.host.isConnected) return null;
+    const [tag, cls] = FONT_PROBES[/** @type {keyof typeof FONT_PROBES} */ (name)] ?? FONT_PROBES.cell;
+    const probe = h(tag, cls, "x");
+    probe.setAttribute("aria-hidden", "true");
+    probe.style.cssText = "position:absolute;visibility:hidden;left:-9999px;top:0";
+    this.host.append(probe);
+    const cs = getComputedStyle(probe);
+    const font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+    probe.remove();
+    this.fonts.set(name, font);
+    return font;
+  }
+
+  /** @param {string} text @param {string} font a FONT_PROBES name @returns {number} px */
+  width(text, font) {
+    const css = this._font(font);
+    if (css === null) return text.length * 8; // not in a page yet: a generous guess, not kept
+    const key = font + "\u0000" + text.replace(/\d/g, "0");
+    let w = this.cache.get(key);
+    if (w === undefined) {
+      this.ctx ??= document.createElement("canvas").getContext("2d");
+      if (this.ctx) {
+        this.ctx.font = css;
+        w = Math.ceil(this.ctx.measureText(key.slice(font.length + 1)).width) + 1;
+      } else {
+        w = text.length * 8;
+      }
+      this.cache.set(key, w);
+    }
+    return w;
+  }
+}
+
 /** @param {string} text @returns {Promise<void>} */
 function copyText(text) {
   if (navigator.clipboard?.writeText) return navigator.clipboard.writeText(text);
   return Promise.reject(new Error("clipboard not available"));
-}
-
-/** @type {Intl.DateTimeFormat|null} */
-let timeFormat = null; // toLocaleTimeString builds a formatter per call: too slow for every row
-
-/** @param {string|null} iso */
-function clockTime(iso) {
-  const t = parseTime(iso);
-  if (t === null) return "";
-  timeFormat ??= new Intl.DateTimeFormat([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
-  return timeFormat.format(t);
 }
 
 // ------------------------------------------------------------------------------------------------------------
@@ -720,26 +1051,41 @@ function containerView(node, path, ctx, depth) {
  *   io: Map<string, {open: boolean, result: any}>,
  * }} ViewState
  */
+/**
+ * The states of the widgets shown lately, by the widget's `_view_key` trait: anywidget hands each view a new model
+ * proxy, so the proxy cannot be the key (a display update re-creates the view, e.g. when a watch ends and the
+ * output is refreshed). The oldest states are forgotten past MAX_VIEW_STATES; a model without a key (tests)
+ * keeps its state by its object.
+ * @type {Map<string, ViewState>}
+ */
+const VIEW_STATES = new Map();
 /** @type {WeakMap<object, ViewState>} */
-const VIEW_STATES = new WeakMap();
+const VIEW_STATES_BY_OBJECT = new WeakMap();
+const MAX_VIEW_STATES = 50;
 
-/** @param {object} model @returns {ViewState} */
-function viewState(model) {
-  let s = VIEW_STATES.get(model);
-  if (!s) {
-    s = {
-      expanded: new Set(),
-      open: new Set(),
-      phaseFilter: null,
-      text: "",
-      status: new Map(),
-      drafts: new Map(),
-      fullErrors: new Map(),
-      scrollTop: 0,
-      execIo: false,
-      io: new Map(),
-    };
-    VIEW_STATES.set(model, s);
+/** @param {{get: (name: string) => any}} model @returns {ViewState} */
+export function viewState(model) {
+  const key = model.get("_view_key");
+  const known = typeof key === "string" && key ? VIEW_STATES.get(key) : VIEW_STATES_BY_OBJECT.get(model);
+  if (known) return known;
+  /** @type {ViewState} */
+  const s = {
+    expanded: new Set(),
+    open: new Set(),
+    phaseFilter: null,
+    text: "",
+    status: new Map(),
+    drafts: new Map(),
+    fullErrors: new Map(),
+    scrollTop: 0,
+    execIo: false,
+    io: new Map(),
+  };
+  if (typeof key === "string" && key) {
+    VIEW_STATES.set(key, s);
+    if (VIEW_STATES.size > MAX_VIEW_STATES) VIEW_STATES.delete(/** @type {string} */ (VIEW_STATES.keys().next().value));
+  } else {
+    VIEW_STATES_BY_OBJECT.set(model, s);
   }
   return s;
 }
@@ -1077,13 +1423,14 @@ class CountsView {
     for (const n of names) {
       const seg = h("div", `fxw-bar-seg fxw-badge--${cssToken(table[n]?.color)}`);
       seg.style.width = `${(100 * counts[n]) / Math.max(1, total)}%`;
-      seg.title = `${counts[n]} ${table[n]?.label ?? n}`;
+      seg.title = `${fmtCount(counts[n])} ${table[n]?.label ?? n}`;
       bar.append(seg);
     }
     const chips = h("div", "fxw-counts");
-    chips.append(h("span", "fxw-done", total ? `${done} / ${total} done` : "no nodes yet"));
+    chips.append(h("span", "fxw-done", total ? `${fmtCount(done)} / ${fmtCount(total)} done` : "no nodes yet"));
     for (const n of names) {
-      const chip = button(`${counts[n]} ${table[n]?.label ?? n}`, "filter", `fxw-chip fxw-badge--${cssToken(table[n]?.color)}`);
+      const text = `${fmtCount(counts[n])} ${table[n]?.label ?? n}`;
+      const chip = button(text, "filter", `fxw-chip fxw-badge--${cssToken(table[n]?.color)}`);
       chip.dataset.phase = n;
       chip.title = state.phaseFilter === n ? "Show all nodes" : `Show only ${table[n]?.label ?? n} nodes`;
       chip.setAttribute("aria-pressed", String(state.phaseFilter === n));
@@ -1181,7 +1528,7 @@ class HeaderView {
       const s = elapsedSeconds(hd, now);
       this.elapsedEl.textContent = s === null ? "" : hd.terminal ? `took ${fmtDuration(s)}` : `running ${fmtDuration(s)}`;
     }
-    if (this.syncEl) this.syncEl.textContent = syncText(model.get("sync_status") || {}, now);
+    if (this.syncEl) this.syncEl.textContent = syncText(model.get("sync_status") || {}, now, finishedAt(hd));
   }
 }
 
@@ -1369,6 +1716,7 @@ class RowView {
   /** @param {Row} r @returns {HTMLElement} */
   build(r) {
     const { state, styles } = this.ctx;
+    const now = Date.now();
     const row = h("div", "fxw-grid fxw-row");
     row.dataset.key = r.key;
     row.dataset.phase = r.phase || "";
@@ -1377,8 +1725,10 @@ class RowView {
     row.setAttribute("aria-level", String((r.depth || 0) + 1));
     if (state.open.has(r.key)) row.classList.add("fxw-row--open");
 
+    // Indented by depth, but never by more than a third of the name column: a deep name stays readable.
+    const indent = `min(${4 + indentPx(r.depth)}px, 35%)`;
     const name = h("div", "fxw-c fxw-c-name");
-    name.style.paddingLeft = `${4 + (r.depth || 0) * 16}px`;
+    name.style.paddingLeft = indent;
     if (r.has_children) {
       const open = state.expanded.has(r.key);
       const tog = button(open ? "▾" : "▸", "toggle", "fxw-toggle");
@@ -1388,18 +1738,26 @@ class RowView {
     } else {
       name.append(h("span", "fxw-toggle-space"));
     }
-    name.append(h("span", "fxw-name", r.name || r.node_id || r.key));
+    const label = r.name || r.node_id || r.key;
+    name.append(h("span", "fxw-name", label));
     // An array subtask's id is a long external id: it stays in the tooltip and the detail, its name says enough.
-    if (r.node_id && r.node_id !== r.name && r.kind !== "subtask") name.append(h("span", "fxw-nodeid", r.node_id));
-    if (r.kind && r.kind !== "task" && r.kind !== "subtask") name.append(h("span", "fxw-kindtag", r.kind)); // when Kind is hidden
+    if (r.node_id && r.node_id !== r.name && r.kind !== "subtask") {
+      const id = h("span", "fxw-nodeid", shortId(r.node_id));
+      id.title = r.node_id;
+      name.append(id);
+    }
+    if (r.kind && r.kind !== "task" && r.kind !== "subtask") {
+      const tag = h("span", "fxw-kindtag", r.kind);
+      tag.title = r.kind;
+      name.append(tag);
+    }
     if (r.child && r.child.name) {
       const child = link(r.child.url, `→ ${r.child.name}`, "fxw-childlink");
       child.title = "The child execution's console page";
       name.append(child);
     }
-    name.title = `${r.name || ""} (${r.node_id || r.key})`;
+    name.title = `${label} (${r.node_id || r.key})`;
 
-    const kind = h("div", "fxw-c fxw-c-kind", r.kind);
     const status = h("div", "fxw-c fxw-c-status");
     status.append(badge(r.label || r.phase, r.color, r.phase));
     if (r.subtasks) {
@@ -1408,53 +1766,59 @@ class RowView {
       for (const [p, n] of Object.entries(r.subtasks.counts || {})) {
         if (!n) continue;
         const st = styles.task(p);
-        const chip = h("span", `fxw-subcount fxw-badge--${cssToken(st?.color)}`, `×${n}`);
-        chip.title = `${n} ${st?.label ?? p}`;
+        const chip = h("span", `fxw-subcount fxw-badge--${cssToken(st?.color)}`, `×${fmtCount(n)}`);
+        chip.title = `${fmtCount(n)} ${st?.label ?? p}`;
         chip.dataset.phase = p;
         sub.append(chip);
       }
       status.append(sub);
     }
 
-    const start = h("div", "fxw-c fxw-c-start", clockTime(r.started_at || r.created_at));
-    start.title = r.started_at || r.created_at || "";
+    const at = r.started_at || r.created_at;
+    const start = h("div", "fxw-c fxw-c-start", fmtClock(at, now));
+    start.title = at ? `${r.started_at ? "started" : "created"} ${fmtUtc(at)}` : "";
     const dur = h("div", "fxw-c fxw-c-dur");
     const durText = h("span", "fxw-dur");
     dur.append(durText, timelineBar(r));
-    const attempts = h("div", "fxw-c fxw-c-attempts", r.attempts ? String(r.attempts) : "");
+    const attempts = h("div", "fxw-c fxw-c-attempts", r.attempts ? fmtCount(r.attempts) : "");
     const cache = h("div", "fxw-c fxw-c-cache");
     if (r.cache) cache.append(h("span", `fxw-cache fxw-cache--${cssToken(r.cache.replace(/\s+/g, "-"))}`, r.cache));
+    // One line per link, every attempt's (the row grows): a log is never hidden behind a cut.
     const logs = h("div", "fxw-c fxw-c-logs");
-    const attemptsSeen = new Set((r.logs || []).map((l) => l.attempt ?? 0));
-    for (const l of r.logs || []) {
-      if (!safeUrl(l.uri)) continue;
-      const label = attemptsSeen.size > 1 ? `${l.name || "log"} #${(l.attempt ?? 0) + 1}` : l.name || "log";
-      const a = link(l.uri, label, "fxw-log");
-      a.title = `${label} (attempt ${(l.attempt ?? 0) + 1})`;
+    const shown = rowLogs(r);
+    const multi = manyAttempts(shown);
+    for (const l of shown) {
+      const text = logLabel(l, multi);
+      const a = link(l.uri, text, "fxw-log");
+      a.title = `${text} (attempt ${(l.attempt ?? 0) + 1})`;
       logs.append(a);
-    }
-    const error = h("div", "fxw-c fxw-c-error");
-    const st = state.status.get(r.key);
-    if (st) {
-      // The outcome of an action on this row (Approve, Send...): the actions column has no room for it.
-      const note = h("span", `fxw-action-status${st.error ? " fxw-action-status--error" : ""}`, st.text);
-      note.title = st.text;
-      error.append(note);
-    } else if (r.error && (r.error.message || r.error.code)) {
-      const e = h("span", "fxw-error", errorSummary(r.error.message || r.error.code));
-      e.title = "Show the whole error";
-      e.dataset.action = "error";
-      error.append(e);
     }
     const actions = h("div", "fxw-c fxw-c-actions");
     actions.append(...this._gateControls(r));
+    const st = state.status.get(r.key);
+    if (st) {
+      // The outcome of an action on this row ("Approved", "Sent 0.75", or why it failed) stays where it was asked.
+      const note = h("span", `fxw-action-status${st.error ? " fxw-action-status--error" : ""}`, st.text);
+      note.title = st.text;
+      actions.append(note);
+    }
     const more = button(state.open.has(r.key) ? "less" : "more", "details", "fxw-btn--link");
     more.setAttribute("aria-label", "Details, inputs and outputs");
     actions.append(more);
 
-    row.append(name, kind, status, start, dur, attempts, cache, logs, error, actions);
+    row.append(name, status, start, dur, attempts, cache, logs, actions);
     for (const cell of row.children) cell.setAttribute("role", "gridcell");
-    this.updateTime(row, r, Date.now());
+    if (r.error && (r.error.message || r.error.code)) {
+      // The exception line, under the row and as wide as the table: whole, wrapped if it must.
+      const line = h("div", "fxw-rowerr");
+      line.style.paddingLeft = `calc(${indent} + ${TOGGLE_W}px)`;
+      const e = h("span", "fxw-error", errorSummary(r.error.message || r.error.code, 400));
+      e.title = "Show the whole error";
+      e.dataset.action = "error";
+      line.append(e);
+      row.append(line);
+    }
+    this.updateTime(row, r, now);
     return row;
   }
 
@@ -1564,14 +1928,22 @@ class DetailView {
       f.append(h("span", "fxw-fact-k", k + " "), v);
       facts.append(f);
     };
+    /** @param {string|null} iso a time as the table shows it, in UTC on hover */
+    const when = (iso) => {
+      const t = h("span", "fxw-time", fmtClock(iso, Date.now()));
+      t.title = fmtUtc(iso);
+      return t;
+    };
     fact("id", h("code", "", r.node_id || r.key));
     fact("kind", r.kind || "");
     fact("status", r.label || r.phase);
-    if (r.created_at) fact("created", r.created_at);
-    if (r.started_at) fact("started", r.started_at);
+    if (r.created_at) fact("created", when(r.created_at));
+    if (r.started_at) fact("started", when(r.started_at));
     if (r.queued_s != null) fact("queued", fmtDuration(r.queued_s));
     if (r.duration_s != null) fact("ran", fmtDuration(r.duration_s));
-    if (r.attempts) fact("attempts", String(r.attempts));
+    const end = finishedAt(r);
+    if (end !== null && r.started_at) fact("ended", when(new Date(end).toISOString()));
+    if (r.attempts) fact("attempts", fmtCount(r.attempts));
     if (r.cache) fact("cache", r.cache);
     info.append(facts);
     if (r.child && r.child.name) {
@@ -1581,10 +1953,10 @@ class DetailView {
     }
     if (r.subtasks) {
       const s = h("div", "fxw-detail-row");
-      s.append(h("span", "fxw-fact-k", `subtasks (${r.subtasks.total}) `));
+      s.append(h("span", "fxw-fact-k", `subtasks (${fmtCount(r.subtasks.total)}) `));
       for (const [p, n] of Object.entries(r.subtasks.counts || {})) {
         const st = this.ctx.styles.task(p);
-        if (n) s.append(badge(`${n} ${st?.label ?? p}`, st?.color ?? "undefined", p), " ");
+        if (n) s.append(badge(`${fmtCount(n)} ${st?.label ?? p}`, st?.color ?? "undefined", p), " ");
       }
       info.append(s);
     }
@@ -1671,21 +2043,10 @@ class TreeView {
     viewport.setAttribute("role", "treegrid");
     const thead = h("div", "fxw-grid fxw-thead");
     thead.setAttribute("role", "row");
-    for (const [cls, text] of [
-      ["name", "Node"],
-      ["kind", "Kind"],
-      ["status", "Status"],
-      ["start", "Started"],
-      ["dur", "Duration"],
-      ["attempts", "#"],
-      ["cache", "Cache"],
-      ["logs", "Logs"],
-      ["error", "Error"],
-      ["actions", ""],
-    ]) {
-      const cell = h("div", `fxw-c fxw-c-${cls}`, text);
+    for (const c of COLUMNS) {
+      const cell = h("div", `fxw-c fxw-c-${c.id}`, c.label);
       cell.setAttribute("role", "columnheader");
-      if (cls === "attempts") cell.title = "Attempts";
+      if (c.title) cell.title = c.title;
       thead.append(cell);
     }
     this.spacer = h("div", "fxw-spacer");
@@ -1696,11 +2057,15 @@ class TreeView {
 
     /** @type {Map<string, Entry>} */
     this.rendered = new Map();
-    /** @type {Map<string, number>} the measured height of each open row with its detail */
+    /** @type {Map<string, number>} the measured height of each rendered row (with its detail when open) */
     this.measured = new Map();
     this.window = new RowWindow();
+    this.text = new TextMeasure(viewport);
     this.itemsDirty = true;
     this.heightsDirty = true;
+    this.columnsDirty = true; // the rows shown, or what they hold, changed: the column widths may have
+    this.width = -1; // the width the columns were fitted to
+    this.fit = { template: "", hidden: "" };
     this.hasFailure = false;
     this.frame = 0; // the requestAnimationFrame of a scheduled layout, 0 if none
     this.destroyed = false;
@@ -1720,7 +2085,7 @@ class TreeView {
     this.spacer.addEventListener("keydown", (ev) => this._onKey(ev));
   }
 
-  /** @param {ResizeObserverEntry[]} entries open rows whose detail may have changed height */
+  /** @param {ResizeObserverEntry[]} entries rendered rows (and open details) whose height may have changed */
   _onResize(entries) {
     let changed = false;
     for (const e of entries) {
@@ -1753,9 +2118,40 @@ class TreeView {
     this.layout();
   }
 
-  /** @param {string} key */
+  /** @param {string} key its measured height, else a guess from its data (measured once it is rendered) */
   _heightOf(key) {
-    return this.ctx.state.open.has(key) ? this.measured.get(key) ?? ROW_HEIGHT + DETAIL_GUESS : ROW_HEIGHT;
+    const known = this.measured.get(key);
+    if (known !== undefined) return known;
+    const r = this.ctx.store.rows.get(key);
+    const guess = r ? rowHeightGuess(r, !this.fit.hidden.split(" ").includes("logs")) : ROW_HEIGHT;
+    return this.ctx.state.open.has(key) ? guess + DETAIL_GUESS : guess;
+  }
+
+  /**
+   * Size the columns for the rows shown (what they hold) and the viewport's width, hiding those that do not fit.
+   * @param {number} width
+   */
+  _fitColumns(width) {
+    const { store, state, model } = this.ctx;
+    const rows = /** @type {Row[]} */ (this.window.keys.map((k) => store.rows.get(k)).filter(Boolean));
+    const need = columnNeeds(rows, {
+      measure: (text, font) => this.text.width(text, font),
+      nowMs: Date.now(),
+      canAct: Boolean(model.get("can_act")),
+      notes: state.status,
+    });
+    const fit = fitColumns(need, width);
+    const hidden = fit.hidden.join(" ");
+    if (fit.template !== this.fit.template) this.el.style.setProperty("--fxw-cols", fit.template);
+    if (hidden !== this.fit.hidden) {
+      this.el.dataset.hide = hidden;
+      this.measured.clear(); // rows change height with the columns they show; the rendered ones are re-measured
+      this.heightsDirty = true;
+    }
+    this.fit = { template: fit.template, hidden };
+    this.width = width;
+    this.el.dataset.width = String(width); // what the columns were fitted to (tests wait for it after a resize)
+    this.columnsDirty = false;
   }
 
   /** Recompute what is stale (visible list, geometry), then put the rows in view in the DOM and no others. */
@@ -1773,6 +2169,16 @@ class TreeView {
       this.onItems({ shown: win.keys.length, filtered: Boolean(match), hasFailure: this.hasFailure });
       this.itemsDirty = false;
       this.heightsDirty = true;
+      this.columnsDirty = true;
+    }
+    const width = this.el.clientWidth;
+    if (width > 0 && (this.columnsDirty || width !== this.width)) {
+      if (this.width > 0 && width !== this.width) {
+        // Lines wrap differently at another width: what was measured off screen is stale.
+        for (const key of [...this.measured.keys()]) if (!this.rendered.has(key)) this.measured.delete(key);
+        this.heightsDirty = true;
+      }
+      this._fitColumns(width);
     }
     if (this.heightsDirty) {
       this.spacer.style.height = `${win.measure((key) => this._heightOf(key))}px`;
@@ -1797,6 +2203,7 @@ class TreeView {
         entry = { item, row: rowEl, detail: null, data: r };
         this.rendered.set(r.key, entry);
         this.spacer.append(item);
+        this.resizeObserver?.observe(item);
       } else if (entry.data !== r) {
         this.refresh(entry, r);
       }
@@ -1804,12 +2211,10 @@ class TreeView {
         entry.detail = this.detailView.build(r);
         entry.item.append(entry.detail);
         entry.item.classList.add("fxw-item--open");
-        this.resizeObserver?.observe(entry.item);
       } else if (!wantDetail && entry.detail) {
         entry.detail.remove();
         entry.detail = null;
         entry.item.classList.remove("fxw-item--open");
-        this.resizeObserver?.unobserve(entry.item);
         this.measured.delete(r.key);
       }
       entry.item.style.transform = `translateY(${win.tops[i]}px)`;
@@ -1852,12 +2257,16 @@ class TreeView {
   /** Rebuild every rendered row with the data it has (the view state or `can_act` changed). */
   refreshAll() {
     for (const [, e] of this.rendered) this.refresh(e, e.data);
+    this.columnsDirty = true;
+    this.scheduleLayout();
   }
 
   /** @param {string} key */
   _refreshKey(key) {
     const entry = this.rendered.get(key);
     if (entry) this.refresh(entry, entry.data);
+    this.columnsDirty = true; // an action's note may widen the actions column
+    this.scheduleLayout();
   }
 
   /** @param {Set<string>} set @param {string} key */
@@ -1868,8 +2277,9 @@ class TreeView {
     this.relayout();
   }
 
+  /** Expand every parent, but not the arrays with many subtasks (expandAllKeys). */
   expandAll() {
-    for (const r of this.ctx.store.rows.values()) if (r.has_children) this.ctx.state.expanded.add(r.key);
+    for (const key of expandAllKeys(this.ctx.store.rows.values())) this.ctx.state.expanded.add(key);
     this.refreshAll();
     this.relayout();
   }
@@ -1996,8 +2406,11 @@ class TreeView {
       const entry = this.rendered.get(key);
       const r = store.rows.get(key);
       if (entry && r) this.refresh(entry, r);
-      // The gate is gone (approved, signalled): its "done" note has done its job; an error note stays.
-      if (r && !r.gate && state.status.has(key) && !state.status.get(key)?.error) state.status.delete(key);
+    }
+    // What the rows hold changed (a longer label, new log links...): the columns are sized again at the next paint.
+    if (changed.size) {
+      this.columnsDirty = true;
+      this.scheduleLayout();
     }
     const hasFailure = Boolean(store.firstFailedLeaf((r) => styles.isFailed(r)));
     if (structural || rowMatcher(state.phaseFilter, state.text) || hasFailure !== this.hasFailure) this.relayout();

@@ -1,7 +1,14 @@
 // The parts of widget.js's view that need no DOM: requests, the phase table, counts, the filter, the row window.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { PhaseStyles, Requests, RowWindow, phaseCounts, rowMatcher } from "../../../flyteexec_widget/display/static/widget.js";
+import {
+  PhaseStyles,
+  Requests,
+  RowWindow,
+  phaseCounts,
+  rowMatcher,
+  viewState,
+} from "../../../flyteexec_widget/display/static/widget.js";
 
 /** Requests whose sent messages are recorded. */
 const requestsOf = (viewId = "v1") => {
@@ -112,4 +119,18 @@ test("RowWindow: tops from heights, the range in view widened by the overscan, t
   win.keys = [];
   assert.equal(win.measure(() => 10), 0);
   assert.deepEqual(win.range(0, 100, 8), [0, 0]);
+});
+
+test("viewState: a new view of the same widget (a new model proxy, as anywidget makes) keeps what the last one had", () => {
+  const proxy = (/** @type {string} */ key) => ({ get: (/** @type {string} */ name) => (name === "_view_key" ? key : undefined) });
+  const first = viewState(proxy("w1"));
+  first.status.set("n4", { text: "Approved", error: false });
+  first.expanded.add("n1");
+  const again = viewState(proxy("w1"));
+  assert.equal(again, first);
+  assert.equal(again.status.get("n4")?.text, "Approved");
+  assert.notEqual(viewState(proxy("w2")), first);
+  const keyless = proxy("");
+  assert.equal(viewState(keyless), viewState(keyless)); // no key: kept by the object
+  assert.notEqual(viewState(proxy("")), viewState(keyless));
 });
