@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -60,7 +62,9 @@ def _cell_text(cell: Any) -> str:
 def test_quickstart_runs_to_success_and_prints_outputs(tmp_path: Path) -> None:
     cells = _run_notebook("quickstart.ipynb", {"FLYTEEXEC_DEMO_SPEED": "30"}, tmp_path)
     text = "\n".join(cells)
-    assert "approved 'approve-deploy'" in text
+    # Nobody clicks here: the gate's cell left the click to the user, then approved through the API and said so.
+    assert "'approve-deploy' is waiting: click Approve in the widget above" in cells[2]
+    assert "nobody decided within 10s: approved 'approve-deploy' through the API" in cells[2]
     assert "phase: SUCCEEDED" in text
     assert "endpoint: https://models.example.com/churn/v3" in text
     assert "'accuracy': 0.934" in text
@@ -69,8 +73,10 @@ def test_quickstart_runs_to_success_and_prints_outputs(tmp_path: Path) -> None:
     assert [line.split()[0] for line in node_lines] == ["n0", "n1", "n2", "n3", "n4", "n5"]
     assert all(line.split()[1] == "SUCCEEDED" for line in node_lines)
     assert "train loss: 0.1873" in text
-    # The watch() cell's fallback text names the execution (the widget itself needs a browser: tests/browser).
-    assert "console: http://127.0.0.1:" in cells[1]
+    # The console link points at the sandbox's pages (its HTTP side), not at its gRPC port.
+    pages = re.search(r"its pages at (http://127\.0\.0\.1:\d+)", cells[0])
+    assert pages, cells[0]
+    assert f"console: {pages.group(1)}/console/projects/flytesnacks/domains/development/executions/" in cells[1]
 
 
 def test_your_cluster_runs_against_an_auth_sandbox(tmp_path: Path) -> None:
@@ -130,6 +136,12 @@ def test_demo_script_serves_the_quickstart_and_stops_on_ctrl_c(tmp_path: Path) -
                 assert time.monotonic() < deadline, "JupyterLab from demo.sh did not answer within 90s"
                 time.sleep(0.3)  # polling a server that is starting
         assert model["type"] == "notebook"  # the root dir is notebooks/, the quickstart is at its top
+        # No "get notified about Jupyter news?" toast over the widget: JupyterLab shows it while the setting fetchNews
+        # is "none", its default (the demo's overrides change the defaults the server sends; the user's own win).
+        settings = f"http://127.0.0.1:{port}/lab/api/settings/@jupyterlab/apputils-extension:notification?token={token}"
+        with urllib.request.urlopen(settings, timeout=10) as resp:
+            props = json.load(resp)["schema"]["properties"]
+        assert (props["fetchNews"]["default"], props["checkForUpdates"]["default"]) == ("false", False)
         proc.send_signal(signal.SIGINT)  # what Ctrl-C sends (demo.sh execs JupyterLab)
         out, _ = proc.communicate(timeout=30)
         assert proc.returncode is not None
@@ -138,6 +150,31 @@ def test_demo_script_serves_the_quickstart_and_stops_on_ctrl_c(tmp_path: Path) -
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_the_demo_installs_jupyterlab_and_the_package_but_no_test_tools(tmp_path: Path) -> None:
+    """demo.sh installs the demo extra: what pip would install for it, from nothing, has no test tool in it."""
+    assert "pip install -q -e '.[demo]'" in (REPO / "scripts" / "demo.sh").read_text()
+    report = tmp_path / "report.json"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--dry-run",
+            "--ignore-installed",
+            "--report",
+            str(report),
+            f"{REPO}[demo]",
+        ],
+        check=True,
+        timeout=600,
+    )
+    names = {item["metadata"]["name"].lower().replace("_", "-") for item in json.loads(report.read_text())["install"]}
+    assert {"flyteexec-widget", "jupyterlab", "ipykernel", "anywidget", "ipywidgets", "grpcio"} <= names
+    assert not names & {"pytest", "playwright", "flytekit", "mypy", "ruff", "nbclient-tests", "voila"}, names
 
 
 @pytest.mark.parametrize("script", ["demo.sh", "test.sh"])
