@@ -17,7 +17,7 @@ from typing import Any
 
 from .stats import Figure, to_json
 
-STATIC = Path(__file__).resolve().parent.parent / "flyteexec_widget" / "static"
+STATIC = Path(__file__).resolve().parent.parent / "flyteexec_widget" / "display" / "static"
 CHROMIUM = "/usr/bin/chromium"
 #: Launch flags checked on these machines (see the shared browser-testing notes).
 CHROMIUM_ARGS = [

@@ -152,6 +152,26 @@ test("columnNeeds: gate controls and an action's outcome widen the actions colum
   assert.equal(columnNeeds([row()], { ...opts, notes }).actions, more + 8 * 7 + 8 + 8);
 });
 
+test("columnNeeds: a row's own needs are kept by row object, so a patch measures only the rows it replaced", () => {
+  /** @type {string[]} */
+  const measured = [];
+  const counting = (/** @type {string} */ text) => {
+    measured.push(text);
+    return text.length * 7;
+  };
+  const cache = new WeakMap();
+  const rows = Array.from({ length: 50 }, (_, i) => row({ key: `n${i}`, name: `task_${i}` }));
+  const first = columnNeeds(rows, { ...opts, measure: counting, cache });
+  assert.ok(measured.includes("task_7"));
+  measured.length = 0;
+  const patched = [...rows];
+  patched[3] = row({ key: "n3", name: "a_much_longer_task_name", label: "Running" });
+  const second = columnNeeds(patched, { ...opts, measure: counting, cache });
+  assert.ok(!measured.some((t) => t.startsWith("task_")), measured.join(", "));
+  assert.ok(measured.includes("a_much_longer_task_name"));
+  assert.ok(second.name > first.name);
+});
+
 test("fitColumns: all columns when they fit, the name takes what is left", () => {
   const need = { name: 200, status: 150, statusMin: 100, start: 70, dur: 104, attempts: 20, cache: 70, logs: 180, actions: 50 };
   const wide = fitColumns(need, 1200);
