@@ -1,7 +1,9 @@
 """Rows: the plain-JSON schema of what a view shows, and the one place that turns execution wrappers into it.
 
 A synced wrapper tree (:mod:`~flyteexec_widget.live.sync` fills it) becomes one flat list of :class:`Row` s, one per
-node (array subtasks included), in tree order, plus the execution's :class:`Header`. The schema is defined here
+node (array subtasks included), in tree order, plus the execution's :class:`Header`. Nodes the compiled workflow
+plans that have not started yet (``_fx_planned``, set by the sync) get rows too, phase ``NOT_STARTED``, after the
+started ones of their scope in graph order. The schema is defined here
 once, as ``TypedDict`` s; :mod:`~flyteexec_widget.live.model` publishes these rows, the view
 (``display/static/widget.js``) and the text/HTML renderings (``display/render.py``) read them. Adding a field means
 adding it here (its type, its value in :func:`_node_fields` / :func:`empty_fields`) and showing it there.
@@ -15,6 +17,7 @@ checked by :func:`safe_url` first.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from typing import Any, TypedDict, TypeVar
@@ -28,14 +31,25 @@ from google.protobuf import timestamp_pb2
 
 from ..objects.executions import FlyteNodeExecution, FlyteWorkflowExecution
 from ..objects.literals import describe_type
-from ..objects.phases import CACHE_LABELS, PAUSED_STYLE, CacheStatus, NodePhase, is_terminal, phase_name, style
-from ..objects.templates import NodeKind, TemplateInfo, node_kind
+from ..objects.phases import (
+    CACHE_LABELS,
+    NOT_STARTED,
+    NOT_STARTED_STYLE,
+    PAUSED_STYLE,
+    CacheStatus,
+    NodePhase,
+    is_terminal,
+    phase_name,
+    style,
+)
+from ..objects.templates import NodeKind, PlannedNode, TemplateInfo, node_kind
 
 __all__ = [
     "HEADER_FIELDS",
     "ROW_FIELDS",
     "ChildLink",
     "ErrorInfo",
+    "FailedAt",
     "GateInfo",
     "Header",
     "LogLink",
@@ -45,6 +59,7 @@ __all__ = [
     "Subtasks",
     "empty_fields",
     "empty_row",
+    "failed_at",
     "header_of",
     "safe_url",
 ]
@@ -132,6 +147,14 @@ class Row(RowPlace, NodeFields):
     has_children: bool
 
 
+class FailedAt(TypedDict):
+    """The node an execution failed at: the one its error names, else the earliest failed node."""
+
+    key: str  # its row key
+    name: str
+    node_id: str
+
+
 class Header(TypedDict):
     """The execution itself (the model's ``header`` trait)."""
 
@@ -148,6 +171,7 @@ class Header(TypedDict):
     duration_s: float | None
     error: ErrorInfo | None  # an abort shows as kind "ABORTED" with its cause
     url: str | None  # the console URL, http(s) only
+    failed_at: FailedAt | None  # where it failed (see failed_at()); also set for a failed node while it runs
 
 
 #: Every row field, in the order a view receives them.
@@ -222,8 +246,10 @@ def _execution_url(execution: FlyteWorkflowExecution) -> str | None:
 # Messages -> plain JSON
 # --------------------------------------------------------------------------------------------------------------
 
-#: Error messages in list responses are trimmed to this many bytes by FlyteAdmin.
+#: Error messages in list responses are trimmed to this many bytes by FlyteAdmin, backing off to a character
+#: boundary (so a cut one has 97-100 bytes; a longer one is whole).
 _LIST_ERROR_TRIM_BYTES = 100
+_LIST_ERROR_TRIM_MIN = 97
 
 
 def _iso(ts: timestamp_pb2.Timestamp) -> str:
@@ -255,7 +281,7 @@ def _error(err: execution_pb2.ExecutionError, *, from_list: bool) -> ErrorInfo:
         "kind": execution_pb2.ExecutionError.ErrorKind.Name(err.kind),
         "code": err.code,
         "message": message,
-        "trimmed": from_list and len(message.encode()) >= _LIST_ERROR_TRIM_BYTES,
+        "trimmed": from_list and _LIST_ERROR_TRIM_MIN <= len(message.encode()) <= _LIST_ERROR_TRIM_BYTES,
     }
 
 
@@ -313,7 +339,8 @@ def _node_fields(
     for t in tasks:
         logs.extend(_logs(t.closure.logs, t.id.retry_attempt))
     # Both node and task errors come from list responses, which FlyteAdmin trims to 100 bytes: a message that
-    # long is flagged, and the view fetches the whole one (GetNodeExecution) when asked.
+    # long is flagged, and the view fetches the whole one (GetNodeExecution) when asked. The sync fetches it for
+    # the first failures itself (sync.FULL_ERRORS): those arrive whole, longer than the cut.
     error = None
     if closure.HasField("error"):
         error = _error(closure.error, from_list=True)
@@ -377,8 +404,86 @@ def _subtask_fields(
     return out
 
 
-def header_of(execution: FlyteWorkflowExecution) -> Header:
-    """The execution's header."""
+def _planned_fields(planned: PlannedNode) -> NodeFields:
+    """A planned node that has not started: its name and kind from the template, phase NOT_STARTED."""
+    st = NOT_STARTED_STYLE
+    return {
+        **empty_fields(),
+        "node_id": planned.node_id,
+        "name": planned.info.name,
+        "kind": planned.info.kind,
+        "phase": NOT_STARTED,
+        "label": st.label,
+        "color": st.color,
+        "terminal": st.terminal,
+    }
+
+
+_FAILED_AT_NODE = re.compile(r"failed at Node\[([^\]\s]+)\]")
+
+
+def _failed(row: Row) -> bool:
+    if row["kind"] == "subtask" or row["phase"] == NOT_STARTED:
+        return False
+    member = NodePhase.__members__.get(row["phase"])
+    return member is not None and style("node", member).failed
+
+
+def _end_time(row: Row) -> float:
+    """When a row finished (start + duration), as a sort key; unknown last."""
+    start = row["started_at"] or row["created_at"]
+    if not start:
+        return float("inf")
+    try:
+        t = _dt.datetime.fromisoformat(start.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return float("inf")
+    return t + (row["duration_s"] or 0.0)
+
+
+def _failure_rank(row: Row) -> tuple[bool, bool, float]:
+    """Where a failure is "really" at: not a gate (a rejected approval), not an abort (a casualty), earliest."""
+    return (row["kind"] == "gate", row["phase"] == NodePhase.ABORTED.name, _end_time(row))
+
+
+def failed_at(error: ErrorInfo | None, rows: Mapping[str, Row]) -> FailedAt | None:
+    """The node an execution failed at: the deepest node its error names (propeller writes "failed at
+    Node[<id>]" for each level it bubbled through), else the earliest failed node (gates and aborted nodes last);
+    from there down to its own earliest failed child, where the error really is. None without a failed node."""
+    order: dict[str, int] = {}  # tree order of the failed rows
+    children: dict[str, list[Row]] = {}
+    failed: list[Row] = []
+    for i, r in enumerate(rows.values()):
+        if _failed(r):
+            order[r["key"]] = i
+            failed.append(r)
+            children.setdefault(r["parent"], []).append(r)
+    if not failed:
+        return None
+
+    def rank(r: Row) -> tuple[bool, bool, float, int]:
+        return (*_failure_rank(r), order[r["key"]])
+
+    start: Row | None = None
+    if error is not None:
+        # Node ids are unique within one execution: a child launch plan's rows (keys with ">") have their own.
+        by_id = {r["node_id"]: r for r in failed if ">" not in r["key"]}
+        for node_id in reversed(_FAILED_AT_NODE.findall(error["message"])):
+            start = by_id.get(node_id)
+            if start is not None:
+                break
+    if start is None:  # the earliest of the failures whose parent did not fail (a parent fails with its child)
+        tops = [r for r in failed if r["parent"] not in rows or not _failed(rows[r["parent"]])]
+        start = min(tops or failed, key=rank)
+    seen = {start["key"]}
+    while kids := [r for r in children.get(start["key"], []) if r["key"] not in seen]:
+        start = min(kids, key=rank)
+        seen.add(start["key"])
+    return {"key": start["key"], "name": start["name"], "node_id": start["node_id"]}
+
+
+def header_of(execution: FlyteWorkflowExecution, rows: Mapping[str, Row] | None = None) -> Header:
+    """The execution's header; ``rows`` (its current rows) say where it failed."""
     proto: admin_execution_pb2.Execution = execution.to_flyte_idl()
     closure = proto.closure
     phase = int(closure.phase)
@@ -403,6 +508,7 @@ def header_of(execution: FlyteWorkflowExecution) -> Header:
         "duration_s": _seconds(closure, "duration"),
         "error": error,
         "url": _execution_url(execution),
+        "failed_at": failed_at(error, rows) if rows else None,
     }
 
 
@@ -425,13 +531,15 @@ class RowBuilder:
         # key -> (id of the wrapper, its _fx_version, what was built): only entries used by the last build are kept.
         self._cache: dict[str, tuple[int, int, Any]] = {}
         self._next: dict[str, tuple[int, int, Any]] = {}
+        # id(planned node) -> (it, its fields): planned nodes live as long as the sync that made them.
+        self._planned_cache: dict[int, tuple[PlannedNode, NodeFields]] = {}
 
     def build(self, execution: FlyteWorkflowExecution) -> tuple[dict[str, Row], dict[str, FlyteNodeExecution]]:
         """Rows (key -> row, in tree order) and the wrapper behind each (an array subtask row: its array node's)."""
         rows: dict[str, Row] = {}
         nodes: dict[str, FlyteNodeExecution] = {}
         self._next = {}
-        self._walk(rows, nodes, execution._node_executions or {}, "", "", 0)
+        self._walk(rows, nodes, execution._node_executions or {}, "", "", 0, execution._fx_planned)
         self._cache, self._next = self._next, {}
         return rows, nodes
 
@@ -455,8 +563,12 @@ class RowBuilder:
         parent: str,
         prefix: str,
         depth: int,
+        planned: Sequence[PlannedNode] | None = None,
     ) -> None:
+        started: set[str] = set()  # spec ids of this scope's nodes that have a node execution
         for node_id, w in children.items():
+            if planned:
+                started.add(w.to_flyte_idl().metadata.spec_node_id or node_id)
             info = w._template_info
             if info is not None and info.kind == "subtask" and info.index is not None and parent:
                 key = f"{parent}[{info.index}]"
@@ -472,17 +584,45 @@ class RowBuilder:
             if child_execs:
                 ce = child_execs[-1]
                 child = {"name": ce.to_flyte_idl().id.name, "url": _execution_url(ce)}
-            has_children = bool(subs or subtask_fields or any(ce._node_executions for ce in child_execs))
+            has_children = bool(
+                subs
+                or subtask_fields
+                or w._fx_planned
+                or any(ce._node_executions or ce._fx_planned for ce in child_execs)
+            )
             rows[key] = _row(key, parent, depth, fields, child, has_children)
             nodes[key] = w
             for index, sub_fields in subtask_fields:
                 skey = f"{key}[{index}]"
                 rows[skey] = _row(skey, key, depth + 1, sub_fields, None, False)
                 nodes[skey] = w
-            self._walk(rows, nodes, subs, key, key + "/", depth + 1)
+            self._walk(rows, nodes, subs, key, key + "/", depth + 1, w._fx_planned)
             for ce in child_execs:
                 inner = f"{key}>{ce.to_flyte_idl().id.name}/"
-                self._walk(rows, nodes, ce._node_executions or {}, key, inner, depth + 1)
+                self._walk(rows, nodes, ce._node_executions or {}, key, inner, depth + 1, ce._fx_planned)
+        if planned:
+            self._walk_planned(rows, planned, started, parent, prefix, depth)
+
+    def _walk_planned(
+        self,
+        rows: dict[str, Row],
+        planned: Sequence[PlannedNode],
+        started: set[str],
+        parent: str,
+        prefix: str,
+        depth: int,
+    ) -> None:
+        """Rows for the planned nodes of one scope that have not started (and, below a planned subworkflow, for
+        its planned nodes), in the graph order they come in."""
+        for p in planned:
+            key = prefix + p.node_id
+            if p.spec_id in started or key in rows:
+                continue
+            hit = self._planned_cache.get(id(p))
+            if hit is None or hit[0] is not p:
+                hit = self._planned_cache[id(p)] = (p, _planned_fields(p))
+            rows[key] = _row(key, parent, depth, hit[1], None, bool(p.children))
+            self._walk_planned(rows, p.children, set(), key, key + "/", depth + 1)
 
 
 def _tasks(w: FlyteNodeExecution) -> list[task_execution_pb2.TaskExecution]:

@@ -15,7 +15,13 @@ change:
   running node must still be asked, but only :attr:`TreeSync.attempts_budget` of those per refresh, the least
   recently listed first (a wide fan-out of 800 running nodes costs 50 calls a refresh, not 800); running array
   nodes always (their subtask progress exists only in their task's events);
-* inputs, outputs and decks are never fetched here (the wrappers fetch them lazily).
+* inputs, outputs and decks are never fetched here (the wrappers fetch them lazily);
+* the error of a failed node is fetched whole once (``GetNodeExecution``: list responses cut it to 100 bytes,
+  which leaves the first line of a traceback), for the first :data:`FULL_ERRORS` failures of an execution.
+
+The compiled workflow also says which nodes are planned: each scope whose template is known (the top level, a
+subworkflow's children) gets its :class:`~flyteexec_widget.objects.templates.PlannedNode` s as ``_fx_planned`` on
+its owner's wrapper, so a node without a node execution yet is shown as not started.
 
 Every round of a refresh sends all independent calls at once on ``remote.executor`` and handles the answers on
 the calling thread, so a refresh costs about (tree depth) x (round-trip time). Workflow templates (kinds, names,
@@ -41,6 +47,7 @@ from typing import Any, Protocol
 
 from flyteidl.admin import execution_pb2 as admin_execution_pb2
 from flyteidl.admin import node_execution_pb2, task_execution_pb2, workflow_pb2
+from flyteidl.core import execution_pb2 as core_execution_pb2
 from flyteidl.core import identifier_pb2, interface_pb2, types_pb2
 from flyteidl.core import workflow_pb2 as core_workflow_pb2
 from google.protobuf import timestamp_pb2
@@ -48,8 +55,8 @@ from google.protobuf import timestamp_pb2
 from ..admin.client import AdminClient
 from ..admin.errors import RpcFailure
 from ..objects.executions import FlyteNodeExecution, FlyteTaskExecution, FlyteWorkflowExecution
-from ..objects.phases import is_terminal
-from ..objects.templates import TemplateInfo, node_kind
+from ..objects.phases import is_terminal, style
+from ..objects.templates import PlannedNode, TemplateInfo, node_kind
 
 __all__ = ["TreeSync", "is_start_or_end", "rpc_error_summary", "sync_execution", "tree_for"]
 
@@ -76,6 +83,17 @@ FULL_LISTING_EVERY = 10
 #: Attempt listings per refresh for running nodes that did not change (changed nodes are always listed).
 ATTEMPTS_BUDGET = 50
 
+#: Failed nodes per execution whose whole error message is fetched (one ``GetNodeExecution`` each).
+FULL_ERRORS = 50
+
+#: A listed error message this long (in UTF-8 bytes) may have been cut: FlyteAdmin trims list responses to 100
+#: bytes, backing off to a character boundary (``transformers.TrimErrorMessage``).
+TRIMMED_ERROR_MIN_BYTES = 97
+
+#: Propeller's limit on node ids (``encoding.FixedLengthUniqueIDForParts``): longer ones are hashed, so a planned
+#: child's id is predicted only below it.
+MAX_UNIQUE_ID_LENGTH = 20
+
 #: Array subtask node ids with event version 1 end in "-n<index>".
 _SUBTASK_ID = re.compile(r"-n(\d+)$")
 
@@ -99,6 +117,10 @@ class _RemoteLike(Protocol):
     def get_workflow(self, identifier: identifier_pb2.Identifier) -> workflow_pb2.Workflow: ...
 
     def get_task(self, identifier: identifier_pb2.Identifier) -> Any: ...
+
+    def get_node_execution(
+        self, node_exec_id: identifier_pb2.NodeExecutionIdentifier
+    ) -> node_execution_pb2.NodeExecution: ...
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -163,6 +185,90 @@ def _list_interface(iface: interface_pb2.TypedInterface) -> interface_pb2.TypedI
     return out
 
 
+def _graph_order(template: core_workflow_pb2.WorkflowTemplate) -> list[core_workflow_pb2.Node]:
+    """The template's nodes (start/end excluded) upstream first, ties in the template's own order (Kahn)."""
+    nodes = [n for n in template.nodes if n.id not in (START_NODE_ID, END_NODE_ID)]
+    ids = {n.id for n in nodes}
+    waiting = {n.id: {u for u in n.upstream_node_ids if u in ids and u != n.id} for n in nodes}
+    out: list[core_workflow_pb2.Node] = []
+    placed: set[str] = set()
+    while len(out) < len(nodes):
+        ready = [n for n in nodes if n.id not in placed and waiting[n.id] <= placed]
+        if not ready:  # a cycle (bad data): the rest in template order rather than never
+            ready = [n for n in nodes if n.id not in placed]
+        for n in ready:
+            out.append(n)
+            placed.add(n.id)
+    return out
+
+
+def _planned_info(tmpl: core_workflow_pb2.Node, compiled: _Compiled) -> TemplateInfo:
+    """Kind and name of a template node that has not run (as :meth:`TreeSync._info` names it once it runs)."""
+    name = tmpl.metadata.name or tmpl.id
+    if tmpl.HasField("task_node"):
+        return TemplateInfo("task", _short(tmpl.task_node.reference_id.name) or tmpl.id)
+    if tmpl.HasField("workflow_node"):
+        wn = tmpl.workflow_node
+        if wn.HasField("launchplan_ref"):
+            return TemplateInfo("launch_plan", _short(wn.launchplan_ref.name) or tmpl.id)
+        return TemplateInfo("subworkflow", _short(wn.sub_workflow_ref.name) or tmpl.id)
+    if tmpl.HasField("branch_node"):
+        return TemplateInfo("branch", name)
+    if tmpl.HasField("gate_node"):
+        return TemplateInfo("gate", name, tmpl.gate_node)
+    if tmpl.HasField("array_node"):
+        sub = tmpl.array_node.node
+        if sub.HasField("task_node"):
+            name = _short(sub.task_node.reference_id.name) or name
+        return TemplateInfo("array", name)
+    return TemplateInfo("task", tmpl.id)
+
+
+def _child_node_id(parent_id: str, spec_id: str) -> str:
+    """The id propeller gives a child's first run (``<parent>-0-<spec id>``); past its length limit propeller
+    hashes it, and the row then just changes key when the node starts."""
+    return f"{parent_id}-0-{spec_id}" if parent_id else spec_id
+
+
+def _planned(
+    template: core_workflow_pb2.WorkflowTemplate, compiled: _Compiled, parent_id: str, depth: int = 0
+) -> tuple[PlannedNode, ...]:
+    """The nodes ``template`` plans, in graph order, with a subworkflow's own planned nodes below it."""
+    out: list[PlannedNode] = []
+    for tmpl in _graph_order(template):
+        node_id = _child_node_id(parent_id, tmpl.id)
+        children: tuple[PlannedNode, ...] = ()
+        wn = tmpl.workflow_node if tmpl.HasField("workflow_node") else None
+        if wn is not None and wn.HasField("sub_workflow_ref") and depth < 100:  # 100: a recursive template
+            sub = compiled.sub_workflows.get(_id_key(wn.sub_workflow_ref))
+            if sub is not None:
+                children = _planned(sub, compiled, node_id, depth + 1)
+        out.append(PlannedNode(tmpl.id, node_id, _planned_info(tmpl, compiled), children))
+    return tuple(out)
+
+
+def _error_maybe_trimmed(proto: node_execution_pb2.NodeExecution) -> bool:
+    """Whether a listed node's error message may have been cut by the list response."""
+    closure = proto.closure
+    return closure.HasField("error") and len(closure.error.message.encode()) >= TRIMMED_ERROR_MIN_BYTES
+
+
+def _with_full_error(
+    proto: node_execution_pb2.NodeExecution, full: core_execution_pb2.ExecutionError
+) -> node_execution_pb2.NodeExecution:
+    """``proto`` with the whole error message fetched earlier, if its listed message is that one cut short."""
+    closure = proto.closure
+    if not closure.HasField("error"):
+        return proto
+    listed = closure.error
+    if listed.message == full.message or listed.code != full.code or not full.message.startswith(listed.message):
+        return proto
+    out = node_execution_pb2.NodeExecution()
+    out.CopyFrom(proto)
+    out.closure.error.message = full.message
+    return out
+
+
 def is_start_or_end(node: node_execution_pb2.NodeExecution) -> bool:
     """Whether a node execution is a start/end marker (hidden, as flytekit and the console hide them)."""
     spec = node.metadata.spec_node_id or node.id.node_id
@@ -208,6 +314,10 @@ class _NodeState:
     children: _Scope | None = None
     child_exec: _ExecState | None = None
     template: core_workflow_pb2.Node | None = None
+    #: A subworkflow node's planned children, once its template is known.
+    planned: tuple[PlannedNode, ...] | None = None
+    #: The whole error message (GetNodeExecution), kept over later listings that cut it again.
+    full_error: core_execution_pb2.ExecutionError | None = None
 
     @property
     def version(self) -> tuple[int, int, int]:
@@ -226,6 +336,7 @@ class _ExecState:
     top: _Scope = field(init=False)
     fetched_in: int = -1
     terminal_before: bool = False  # terminal at the end of a previous refresh: never fetched again
+    planned: tuple[PlannedNode, ...] | None = None  # its top level's planned nodes, once the workflow is known
 
     def __post_init__(self) -> None:
         self.top = _Scope(self, "")
@@ -309,6 +420,8 @@ class TreeSync:
         #: Attempt listings per refresh for running nodes that did not change (see the module docstring).
         self.attempts_budget = ATTEMPTS_BUDGET
         self._budget_left = 0
+        #: Nodes whose whole error is (being) fetched: at most FULL_ERRORS, in the order they were seen failed.
+        self._full_error_nodes: set[tuple[str, str, str, str]] = set()
 
     @staticmethod
     def _exec_key(wf_id: identifier_pb2.WorkflowExecutionIdentifier) -> tuple[str, str, str]:
@@ -451,6 +564,7 @@ class TreeSync:
             if not known and task_key not in self._cache.task_interfaces:
                 job = _Job(("task", *task_key), partial(self._get_task_interface, task_id), self._on_task(task_key))
                 jobs.append(job)
+        jobs.extend(self._plan_full_error(node, terminal))
         if node.proto.metadata.is_parent_node:
             if node.children is None:
                 node.children = _Scope(node.scope.exec_state, node.proto.id.node_id, parent=node)
@@ -466,6 +580,19 @@ class TreeSync:
             node.child_exec = child
             # _plan() walks every known execution: the child's own jobs are planned there (next round).
         return jobs
+
+    def _plan_full_error(self, node: _NodeState, terminal: bool) -> list[_Job]:
+        """GetNodeExecution once for a finished node whose listed error may be cut (the first FULL_ERRORS)."""
+        if not terminal or node.full_error is not None or not _error_maybe_trimmed(node.proto):
+            return []
+        if not style("node", node.proto.closure.phase).failed:
+            return []
+        key = (*self._exec_key(node.scope.exec_state.wf_id), node.proto.id.node_id)
+        if key not in self._full_error_nodes:
+            if len(self._full_error_nodes) >= FULL_ERRORS:
+                return []
+            self._full_error_nodes.add(key)
+        return [_Job(("error", *key), partial(self._get_node_error, node.proto.id), self._on_full_error(node))]
 
     def _may_have_tasks(self, node: _NodeState) -> bool:
         """Whether a node runs task attempts: not a pure container (subworkflow, branch), launch plan or gate."""
@@ -492,6 +619,19 @@ class TreeSync:
                 raise
             log.warning("cannot fetch workflow %s (%s); node kinds are inferred from node metadata", ident.name, exc)
             return None
+
+    def _get_node_error(
+        self, node_id: identifier_pb2.NodeExecutionIdentifier
+    ) -> core_execution_pb2.ExecutionError | None:
+        """A node's whole error (None: it has none, or FlyteAdmin will not give it: the cut one stays)."""
+        try:
+            proto = self.remote.get_node_execution(node_id)
+        except RpcFailure as exc:
+            if exc.transient:
+                raise
+            log.warning("cannot fetch the whole error of node %s (%s); its list message stays", node_id.node_id, exc)
+            return None
+        return proto.closure.error if proto.closure.HasField("error") else None
 
     def _lister(self, scope: _Scope, filtered: bool) -> Callable[[], list[node_execution_pb2.NodeExecution]]:
         wf_id, parent = scope.exec_state.wf_id, scope.parent_id
@@ -585,6 +725,8 @@ class TreeSync:
                 if is_start_or_end(proto):
                     continue
                 node = scope.nodes.get(proto.id.node_id)
+                if node is not None and node.full_error is not None:
+                    proto = _with_full_error(proto, node.full_error)
                 if node is None:
                     wrapper = FlyteNodeExecution(proto, remote=self.remote)  # type: ignore[arg-type]
                     self._bump(wrapper)  # versioned from the start, so the model can cache its row
@@ -593,6 +735,20 @@ class TreeSync:
                     node.proto = proto
                     node.wrapper._update(proto)
                     self._bump(node.wrapper)
+
+        return handle
+
+    def _on_full_error(self, node: _NodeState) -> Callable[[core_execution_pb2.ExecutionError | None], None]:
+        def handle(error: core_execution_pb2.ExecutionError | None) -> None:
+            # An empty error marks it as asked (not fetched again); the listed message then stays.
+            node.full_error = error if error is not None else core_execution_pb2.ExecutionError()
+            if error is None:
+                return
+            proto = _with_full_error(node.proto, error)
+            if proto is not node.proto:
+                node.proto = proto
+                node.wrapper._update(proto)
+                self._bump(node.wrapper)
 
         return handle
 
@@ -728,6 +884,11 @@ class TreeSync:
             if compiled is not None and st.wrapper._flyte_workflow is None:
                 # What flytekit's sync sets too; the wrapper types workflow outputs with its interface.
                 st.wrapper._flyte_workflow = compiled.raw
+            if compiled is not None and st.planned is None:
+                st.planned = _planned(compiled.primary, compiled, "")
+            if st.wrapper._fx_planned is not st.planned:
+                st.wrapper._fx_planned = st.planned
+                self._dirty = True
             st.wrapper._node_executions = self._wire_scope(st.top)
 
     def _wire_scope(self, scope: _Scope) -> dict[str, FlyteNodeExecution]:
@@ -745,8 +906,23 @@ class TreeSync:
                 w._workflow_executions = [node.child_exec.wrapper]
             if iface is not None:
                 w._interface = iface
+            if node.planned is None:
+                node.planned = self._planned_children(node)
+            if w._fx_planned is not node.planned:
+                w._fx_planned = node.planned
+                self._bump(w)
             out[node_id] = w
         return out
+
+    def _planned_children(self, node: _NodeState) -> tuple[PlannedNode, ...] | None:
+        """A subworkflow node's planned children (None while its template is unknown, or for any other kind)."""
+        tmpl = self._template_for(node)
+        compiled = self._compiled(node.scope.exec_state)
+        if tmpl is None or compiled is None or not tmpl.HasField("workflow_node"):
+            return None
+        ref = tmpl.workflow_node.sub_workflow_ref if tmpl.workflow_node.HasField("sub_workflow_ref") else None
+        sub = compiled.sub_workflows.get(_id_key(ref)) if ref is not None else None
+        return _planned(sub, compiled, node.proto.id.node_id) if sub is not None else None
 
 
 def sync_execution(

@@ -14,7 +14,7 @@ from typing import Literal
 from flyteidl.admin import node_execution_pb2
 from flyteidl.core import workflow_pb2
 
-__all__ = ["NodeKind", "TemplateInfo", "node_kind"]
+__all__ = ["NodeKind", "PlannedNode", "TemplateInfo", "node_kind"]
 
 NodeKind = Literal["task", "subworkflow", "dynamic", "branch", "launch_plan", "gate", "array", "subtask"]
 
@@ -31,6 +31,23 @@ class TemplateInfo:
     gate: workflow_pb2.GateNode | None = field(default=None, hash=False)
     #: For an array subtask that is a child node (event version 1): its index, used in the row key.
     index: int | None = None
+
+
+@dataclass(frozen=True)
+class PlannedNode:
+    """A node the compiled workflow plans in one scope (set by the sync as ``_fx_planned`` on the execution wrapper
+    for its top level, and on a subworkflow node's wrapper for its children): shown as a not-started row until a
+    node execution with its ``spec_id`` appears in that scope."""
+
+    #: The template node's id (a node execution's ``metadata.spec_node_id``).
+    spec_id: str
+    #: The id FlyteAdmin will most likely give its node execution (``<parent>-<attempt>-<spec id>`` below the top
+    #: level, as propeller names children), so the row keeps its key when the node starts.
+    node_id: str
+    info: TemplateInfo
+    #: A subworkflow's own planned nodes; empty for every other kind (a branch, dynamic or launch-plan node's
+    #: children are unknown until it runs).
+    children: tuple[PlannedNode, ...] = ()
 
 
 def node_kind(proto: node_execution_pb2.NodeExecution) -> NodeKind:
