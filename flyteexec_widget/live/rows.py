@@ -449,7 +449,10 @@ def _failure_rank(row: Row) -> tuple[bool, bool, float]:
 def failed_at(error: ErrorInfo | None, rows: Mapping[str, Row]) -> FailedAt | None:
     """The node an execution failed at: the deepest node its error names (propeller writes "failed at
     Node[<id>]" for each level it bubbled through), else the earliest failed node (gates and aborted nodes last);
-    from there down to its own earliest failed child, where the error really is. None without a failed node."""
+    from there down to its own earliest failed child, where the error really is. A gate (a rejected approval) only
+    when nothing else failed: with FAIL_AFTER_EXECUTABLE_NODES_COMPLETE propeller names the last failure its
+    traversal met (``executor.go``, handleDownstream), which may be a gate the user rejected after a task failed.
+    None without a failed node."""
     order: dict[str, int] = {}  # tree order of the failed rows
     children: dict[str, list[Row]] = {}
     failed: list[Row] = []
@@ -472,8 +475,9 @@ def failed_at(error: ErrorInfo | None, rows: Mapping[str, Row]) -> FailedAt | No
             start = by_id.get(node_id)
             if start is not None:
                 break
-    if start is None:  # the earliest of the failures whose parent did not fail (a parent fails with its child)
-        tops = [r for r in failed if r["parent"] not in rows or not _failed(rows[r["parent"]])]
+    tops = [r for r in failed if r["parent"] not in rows or not _failed(rows[r["parent"]])]
+    if start is None or (start["kind"] == "gate" and any(r["kind"] != "gate" for r in tops)):
+        # the earliest of the failures whose parent did not fail (a parent fails with its child)
         start = min(tops or failed, key=rank)
     seen = {start["key"]}
     while kids := [r for r in children.get(start["key"], []) if r["key"] not in seen]:

@@ -239,8 +239,10 @@ def test_failed_at_is_the_node_the_execution_error_names_down_to_its_own_failed_
     assert rows.failed_at(error(msg), table) == {"key": "n1/n1-0-n0", "name": "t_n1/n1-0-n0", "node_id": "n1-0-n0"}
     # Named at the parent only: still down to the failed child, where the error is.
     assert rows.failed_at(error("failed at Node[n1]. boom"), table)["key"] == "n1/n1-0-n0"  # type: ignore[index]
-    # The message names the gate: the execution did fail there.
-    assert rows.failed_at(error("failed at Node[n0]. USER: E"), table)["key"] == "n0"  # type: ignore[index]
+    # The message names a rejected gate, but a task failed too: that task is where to look.
+    assert rows.failed_at(error("failed at Node[n0]. USER: E"), table)["key"] == "n1/n1-0-n0"  # type: ignore[index]
+    only_gate = {"n0": table["n0"], "n2": table["n2"]}
+    assert rows.failed_at(error("failed at Node[n0]. USER: E"), only_gate)["key"] == "n0"  # type: ignore[index]
 
 
 def test_without_a_named_node_the_earliest_real_failure_not_a_gate_or_an_abort() -> None:
