@@ -316,7 +316,7 @@ class ExecutionWidget(anywidget.AnyWidget):
     def _ipython_display_(self) -> None:
         """Display as two outputs (IPython calls this before ``_repr_mimebundle_``): the saved snapshot, with a
         display id so it can be refreshed, then the live view. Pushes the rows to the browser right away."""
-        bundle = self._repr_mimebundle_()
+        bundle = super()._repr_mimebundle_()  # anywidget's: the view alone (no fallbacks rendered for nothing)
         if bundle is None:
             return
         data, metadata = bundle
@@ -325,6 +325,7 @@ class ExecutionWidget(anywidget.AnyWidget):
             with self._saved_lock:
                 self._display_handles.append(handle)
                 self._saved_at = time.monotonic()
+        self._push_snapshot()
         live = {WIDGET_MIME: data[WIDGET_MIME], "text/plain": self._live_text()}
         display(live, raw=True, metadata=metadata)  # type: ignore[no-untyped-call]
 

@@ -70,15 +70,22 @@ def _row(view: Locator, key: str) -> Locator:
     return view.locator(f'.fxw-row[data-key="{key}"]')
 
 
-@pytest.mark.parametrize("ui", ["lab", "notebook7"])
+@pytest.mark.parametrize(("ui", "ipykernel_major"), [("lab", 7), ("notebook7", 7), ("lab", 6)])
 def test_rows_show_and_change_while_the_next_cell_runs(
-    lab_server: LabServer, open_notebook: OpenNotebook, stepped_sandbox: Sandbox, ui: UI
+    lab_server: LabServer,
+    open_notebook: OpenNotebook,
+    stepped_sandbox: Sandbox,
+    request: pytest.FixtureRequest,
+    ui: UI,
+    ipykernel_major: int,
 ) -> None:
+    # ipykernel 6 and 7 hand messages from threads to iopub differently (ipykernel #1450): both are tried.
+    kernel = "python3" if ipykernel_major == 7 else request.getfixturevalue("ipykernel6")
     sb = stepped_sandbox
     wf_id = sb.launch("demo")
     _advance_until(sb, wf_id, "n0", NodePhase.RUNNING)
-    release = lab_server.root_dir / f"release-busy-{ui}"
-    nb = open_notebook(f"busy-{ui}.ipynb", _cells(sb, wf_id, release), ui)
+    release = lab_server.root_dir / f"release-busy-{ui}-{ipykernel_major}"
+    nb = open_notebook(f"busy-{ui}-{ipykernel_major}.ipynb", _cells(sb, wf_id, release), ui, kernel=kernel)
     nb.run_all()
     nb.wait_for_output("BUSY")
     assert nb.cell_is_running(1), "the busy cell ended before the test looked"
@@ -94,7 +101,7 @@ def test_rows_show_and_change_while_the_next_cell_runs(
             expect(_row(view, key)).to_have_attribute("data-phase", "NOT_STARTED")
         expect(view.locator(".fxw-done")).to_have_text("0 of 6 nodes done")
     assert nb.cell_is_running(1)
-    nb.screenshot("busy-rows-while-cell-runs")
+    nb.screenshot(f"busy-rows-while-cell-runs-ipykernel{ipykernel_major}")
 
     # Live changes while the kernel stays busy.
     _advance_until(sb, wf_id, "n1", NodePhase.RUNNING)
@@ -116,7 +123,7 @@ def test_rows_show_and_change_while_the_next_cell_runs(
     outputs.locator("summary").click()
     expect(outputs.locator(".fxw-io-note")).to_contain_text("waiting for the kernel", timeout=LONG_MS)
     assert nb.cell_is_running(1)
-    nb.screenshot("busy-request-waits-for-the-kernel")
+    nb.screenshot(f"busy-request-waits-for-the-kernel-ipykernel{ipykernel_major}")
     release.touch()
     nb.wait_for_output("FREE")
     expect(outputs.locator(".fxw-io-body")).to_contain_text("100000", timeout=LONG_MS)  # output "rows"

@@ -492,7 +492,7 @@ export class SharedModel {
   }
 }
 
-/** @type {Map<string, SharedModel>} */
+/** @type {Map<string, {shared: SharedModel, users: number, stop: () => void}>} */
 const SHARED = new Map();
 
 /**
@@ -504,19 +504,29 @@ const SHARED = new Map();
  */
 function connectShared(model) {
   const id = String(model.get("instance") || "");
-  const existing = SHARED.get(id);
-  if (existing) return { shared: existing, dispose: () => {} };
-  const shared = new SharedModel(model);
-  SHARED.set(id, shared);
-  /** @param {any} msg */
-  const onMessage = (msg) => shared.take(msg);
-  model.on("msg:custom", onMessage);
-  if ((model.get("snapshot_version") ?? -1) >= 0) model.send({ type: "snapshot" });
+  let entry = SHARED.get(id);
+  if (!entry) {
+    const shared = new SharedModel(model);
+    /** @param {any} msg */
+    const onMessage = (msg) => shared.take(msg);
+    model.on("msg:custom", onMessage);
+    if ((model.get("snapshot_version") ?? -1) >= 0) model.send({ type: "snapshot" });
+    entry = { shared, users: 0, stop: () => model.off("msg:custom", onMessage) };
+    SHARED.set(id, entry);
+  }
+  const held = entry;
+  held.users += 1;
+  let disposed = false;
   return {
-    shared,
+    shared: held.shared,
     dispose: () => {
-      model.off("msg:custom", onMessage);
-      if (SHARED.get(id) === shared) SHARED.delete(id);
+      if (disposed) return;
+      disposed = true;
+      held.users -= 1;
+      if (held.users === 0 && SHARED.get(id) === held) {
+        held.stop();
+        SHARED.delete(id);
+      }
     },
   };
 }
