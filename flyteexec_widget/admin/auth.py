@@ -42,6 +42,7 @@ from typing import Any, ClassVar
 
 import grpc
 
+from . import ipython
 from .errors import AuthenticationError, ConfigError, LoginRequiredError
 
 __all__ = [
@@ -379,20 +380,11 @@ class ClientSecret(Authenticator):
         return _token_from(data, url)
 
 
-def _in_ipython() -> bool:
-    mod = sys.modules.get("IPython")
-    if mod is None:
-        return False
-    try:
-        return mod.get_ipython() is not None
-    except Exception:  # IPython present but unusable: fall back to stderr
-        return False
-
-
 def show_device_prompt(verification_uri: str, user_code: str) -> None:
     """Tell the user where to log in: a clickable link in a notebook, a line on stderr elsewhere."""
     text = f"To log in to Flyte, open {verification_uri} and enter the code {user_code}"
-    if _in_ipython() and urllib.parse.urlsplit(verification_uri).scheme in ("http", "https"):
+    # HTML only in a Jupyter kernel: a terminal IPython would print the HTML object's repr, not the link
+    if ipython.in_kernel() and urllib.parse.urlsplit(verification_uri).scheme in ("http", "https"):
         # IPython is optional: only imported when it is already running
         display_mod: Any = importlib.import_module("IPython.display")
         url = html.escape(verification_uri, quote=True)

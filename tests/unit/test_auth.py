@@ -422,7 +422,7 @@ def test_device_prompt_on_stderr_outside_ipython(capsys: pytest.CaptureFixture[s
 def test_device_prompt_is_a_link_in_a_notebook(monkeypatch: pytest.MonkeyPatch) -> None:
     shown: list[Any] = []
     ipython = types.ModuleType("IPython")
-    ipython.get_ipython = lambda: object()  # type: ignore[attr-defined]
+    ipython.get_ipython = lambda: types.SimpleNamespace(kernel=object())  # type: ignore[attr-defined]
     display = types.ModuleType("IPython.display")
     display.HTML = lambda s: ("HTML", s)  # type: ignore[attr-defined]
     display.display = shown.append  # type: ignore[attr-defined]
@@ -433,6 +433,22 @@ def test_device_prompt_is_a_link_in_a_notebook(monkeypatch: pytest.MonkeyPatch) 
     assert kind == "HTML"
     assert '<a href="https://idp.example.com/activate?a=1&amp;b=2"' in html
     assert "&lt;CODE&gt;" in html  # server data is escaped
+
+
+def test_device_prompt_in_terminal_ipython_is_text(capsys: pytest.CaptureFixture[str], monkeypatch: Any) -> None:
+    # A terminal IPython has a shell but no kernel: display(HTML) would print "<IPython.core.display.HTML object>"
+    # and lose the link, so the prompt is the stderr line there.
+    shown: list[Any] = []
+    ipython = types.ModuleType("IPython")
+    ipython.get_ipython = lambda: types.SimpleNamespace()  # type: ignore[attr-defined]
+    display = types.ModuleType("IPython.display")
+    display.HTML = lambda s: ("HTML", s)  # type: ignore[attr-defined]
+    display.display = shown.append  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "IPython", ipython)
+    monkeypatch.setitem(sys.modules, "IPython.display", display)
+    show_device_prompt("https://idp.example.com/activate?user_code=ABCD", "ABCD")
+    assert shown == []
+    assert "https://idp.example.com/activate?user_code=ABCD" in capsys.readouterr().err
 
 
 def test_external_command() -> None:
