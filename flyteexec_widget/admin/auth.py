@@ -9,8 +9,8 @@ user is looking: on the main thread (a notebook cell runs there), or where :func
 scheduler's syncs say no; on such a thread a refresh that needs the user raises
 :class:`~flyteexec_widget.admin.errors.LoginRequiredError` at once (the widget then says "log in again"), and the
 user's next call from a cell logs in. The client's worker threads inherit the answer of the thread whose call they
-run (:func:`caller_context`). The notebook prompt needs no kernel probe from the display layer: a minimal
-``sys.modules`` check for IPython (:func:`show_device_prompt`) decides between HTML and a line on stderr.
+run (:func:`caller_context`). The prompt (:func:`show_device_prompt`) is a link in a Jupyter kernel and a line on
+stderr elsewhere, decided by the package's one probe, :mod:`~flyteexec_widget.admin.ipython`.
 
 HTTP uses ``urllib`` from the standard library (no ``requests`` dependency).
 """
@@ -661,7 +661,7 @@ class _Pkce(Authenticator):
 
 
 def from_config(cfg: Any, *, verify: bool | str = True) -> Authenticator | None:
-    """Build the authenticator a :class:`~flyteexec_widget.config.PlatformConfig` asks for (None: no auth)."""
+    """Build the authenticator a :class:`~flyteexec_widget.admin.config.PlatformConfig` asks for (None: no auth)."""
     mode = cfg.auth_type
     header = cfg.authorization_header or None
     if mode is None:

@@ -108,7 +108,7 @@ class AdminClient:
     - ``insecure_skip_verify``: gRPC Python cannot skip certificate verification; like flytekit, the certificate
       the server presents is fetched (unverified) when the channel opens and trusted as the only root. The name
       in it must still match the endpoint's host.
-    - ``auth``: an :class:`~flyteexec_widget.auth.Authenticator` (None: send no token).
+    - ``auth``: an :class:`~flyteexec_widget.admin.auth.Authenticator` (None: send no token).
     - ``rpc_timeout``: the deadline of every call, in seconds (``call(timeout=...)`` overrides it per call).
     - ``retry``: how transient codes (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED) are retried.
     - ``max_workers``: size of :attr:`executor`, the pool the sync layer runs concurrent calls on.
@@ -349,7 +349,7 @@ class AdminClient:
         """Invoke ``service.method(request)`` with a deadline, auth metadata, transient retries and translation.
 
         ``service`` is ``admin``, ``signal``, ``dataproxy`` or ``auth``; ``subject`` names what the call is about
-        in error messages (e.g. ``"project:domain:name"``). Raises :class:`~flyteexec_widget.errors.RpcFailure`
+        in error messages (e.g. ``"project:domain:name"``). Raises :class:`~flyteexec_widget.admin.errors.RpcFailure`
         subclasses only.
         """
         stub = self._stub(service)

@@ -8,7 +8,7 @@ Follows flytekit's ``PlatformConfig.auto()``: the first config file found in the
 
 One addition of ours: ``FLYTE_CREDENTIALS_ACCESS_TOKEN`` (same naming scheme; flytekit has no such variable) holds
 a bearer token you already have (a CI secret, a token from your IdP). When set it is sent as is (a
-:class:`~flyteexec_widget.auth.StaticToken`), replacing the file's ``authType``; only an explicit
+:class:`~flyteexec_widget.admin.auth.StaticToken`), replacing the file's ``authType``; only an explicit
 ``FLYTE_CREDENTIALS_AUTH_MODE`` takes precedence over it.
 """
 

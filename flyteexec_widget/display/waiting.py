@@ -2,9 +2,9 @@
 
 Same signature and semantics as flytekit's ``FlyteWorkflowExecution.wait(timeout, poll_interval, sync_nodes)``:
 ``timeout`` and ``poll_interval`` are seconds or timedeltas; it returns the synced execution, or raises
-:class:`~flyteexec_widget.errors.FlyteTimeout` naming the execution and its last phase.
+:class:`~flyteexec_widget.admin.errors.FlyteTimeout` naming the execution and its last phase.
 
-While it blocks, the execution is synced by the kernel-wide :class:`~flyteexec_widget.scheduler.SyncScheduler`
+While it blocks, the execution is synced by the kernel-wide :class:`~flyteexec_widget.live.scheduler.SyncScheduler`
 (adaptive interval, reconnecting on transient errors); this thread only waits, so Ctrl-C interrupts it promptly.
 
 * In a notebook (an IPython kernel with comms) it shows the live widget (``notebook.display_for``) unless one is
@@ -24,16 +24,14 @@ import logging
 import sys
 import time
 from collections.abc import Callable
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from ..admin.errors import FlyteTimeout
 from ..live.model import ExecutionModel, models_for
 from ..live.scheduler import SyncScheduler, Watch, default_scheduler
 from ..objects import phases
+from ..objects.executions import FlyteWorkflowExecution
 from . import kernel
-
-if TYPE_CHECKING:
-    from ..objects.executions import FlyteWorkflowExecution
 
 __all__ = ["format_status_line", "wait"]
 

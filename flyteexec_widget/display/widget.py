@@ -32,7 +32,7 @@ import threading
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import anywidget
 import traitlets
@@ -40,11 +40,9 @@ from IPython.display import display
 
 from ..live.rows import Row, safe_url
 from ..objects import phases
+from ..objects.executions import FlyteWorkflowExecution
 from .render import ExecutionState, render_html, render_text
 from .values import FULL_LIMITS, path_label, resolve_path, value_tree, variable_type
-
-if TYPE_CHECKING:
-    from ..objects.executions import FlyteWorkflowExecution
 
 __all__ = ["ExecutionWidget", "ModelLike", "WatchLike", "phase_styles", "row_delta", "selected_output"]
 

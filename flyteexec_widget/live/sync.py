@@ -325,7 +325,7 @@ class TreeSync:
     def refresh(self, sync_nodes: bool = True) -> FlyteWorkflowExecution:
         """Bring the wrappers up to date with FlyteAdmin and return the root execution wrapper.
 
-        Raises the first :class:`~flyteexec_widget.errors.RpcFailure` of a round (after the round's other calls
+        Raises the first :class:`~flyteexec_widget.admin.errors.RpcFailure` of a round (after the round's other calls
         finished); what earlier rounds learnt is kept, so the next refresh resumes from there.
         """
         with self.lock:

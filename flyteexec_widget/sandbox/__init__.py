@@ -37,6 +37,8 @@ from .clock import Clock, RealClock, StepClock
 from .errors import StoreError
 from .knobs import INTERNAL_METADATA, KnobsInterceptor
 from .oauth import AuthConfig, BlobSigner, HttpSide, TokenAuthority
+from .player import Player
+from .scenarios import SCENARIOS, get_scenario
 from .store import Store, exec_key
 
 __all__ = ["AuthConfig", "ExecutionDriver", "Sandbox"]
@@ -204,11 +206,6 @@ class Sandbox:
         self.close()
 
     def _make_driver(self) -> Any:
-        try:
-            from .player import Player
-        except ImportError:
-            log.warning("sandbox player not available: executions will be created but never run")
-            return None
         # Its calls go in-process through the servicers (see LocalCaller); the endpoint is kept for reference.
         return Player(
             endpoint=self.endpoint,
@@ -229,16 +226,10 @@ class Sandbox:
     # -- scenarios --------------------------------------------------------------------------------------------
 
     def _register_all(self, project: str, domain: str) -> None:
-        try:
-            from .scenarios import SCENARIOS
-        except ImportError:
-            return
         for name in SCENARIOS:
             self._register(name, project, domain, {})
 
     def _register(self, scenario: str, project: str, domain: str, params: dict[str, Any]) -> Any:
-        from .scenarios import get_scenario
-
         sc = get_scenario(scenario)
         version = sc.version(**params)
         key = (scenario, project, domain, version)

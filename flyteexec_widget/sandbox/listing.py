@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 import grpc
 from flyteidl.admin import common_pb2
+from flyteidl.core import catalog_pb2
 from flyteidl.core import execution_pb2 as core_execution_pb2
 
 from ..objects.phases import NodePhase, TaskPhase, WorkflowPhase
@@ -256,8 +257,6 @@ def _cache_status(r: Any) -> str | None:
     c = r.proto.closure
     if c.WhichOneof("target_metadata") != "task_node_metadata" or not c.task_node_metadata.HasField("catalog_key"):
         return None
-    from flyteidl.core import catalog_pb2
-
     return catalog_pb2.CatalogCacheStatus.Name(c.task_node_metadata.cache_status)  # type: ignore[no-any-return]
 
 

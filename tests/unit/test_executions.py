@@ -327,7 +327,7 @@ def assert_like_flytekit(theirs: Any, ours: Any, path: str) -> None:
     if theirs is None:
         assert ours is None, path
     elif ours is None:
-        # Documented difference (views.py): for an unset part flytekit builds an empty model, the epoch or
+        # Documented difference (objects/protoview.py): for an unset part flytekit builds an empty model, the epoch or
         # timedelta(0); we say None. Allowed only when flytekit's value is exactly that empty default.
         assert _is_empty_default(theirs), f"{path}: {theirs!r}"
     elif isinstance(theirs, FlyteIdlEntity):

@@ -553,7 +553,7 @@ function clockTime(iso) {
  */
 
 /**
- * Render one node of the typed tree sent by widget.value_tree.
+ * Render one node of the typed tree sent by display/values.py value_tree.
  * @param {any} node @param {(string|number)[]} path @param {ValueContext} ctx @param {number} depth
  * @returns {HTMLElement}
  */
