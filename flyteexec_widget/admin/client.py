@@ -526,11 +526,15 @@ class AdminClient:
     def list_signals(
         self, wf_id: identifier_pb2.WorkflowExecutionIdentifier, *, limit: int = DEFAULT_PAGE_SIZE, filters: str = ""
     ) -> list[Any]:
-        """Every page of ``SignalService.ListSignals`` for one execution (``filters``: e.g. ``eq(signal_id,x)``)."""
+        """Every page of ``SignalService.ListSignals`` for one execution (``filters``: e.g. ``eq(signal_id,x)``),
+        by signal id: offset pages are consistent only over an order asked for (FlyteAdmin adds no ORDER BY)."""
         subject = self._subject(wf_id)
+        sort = common_pb2.Sort(key="signal_id", direction=common_pb2.Sort.ASCENDING)
 
         def page(token: str) -> Any:
-            req = signal_pb2.SignalListRequest(workflow_execution_id=wf_id, limit=limit, token=token, filters=filters)
+            req = signal_pb2.SignalListRequest(
+                workflow_execution_id=wf_id, limit=limit, token=token, filters=filters, sort_by=sort
+            )
             return self.call("signal", "ListSignals", req, subject=subject)
 
         return self._all_pages(page, "signals")

@@ -487,12 +487,23 @@ class ExecutionWidget(anywidget.AnyWidget):
         return {"message": err.message, "code": err.code, "kind": _error_kind_name(err.kind)}
 
     def _handle_deck(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """A signed link to the node's deck, or (``url`` None) a note that a running task has not written it yet:
+        propeller reports ``deck_uri`` from RUNNING on, and the data proxy answers NOT_FOUND until the task wrote
+        the file at its end."""
+        key = request.get("key") or ""
+        if key == "":
+            raise RequestError("decks belong to nodes: the request needs a node's row key")
         target = self._target(request)
         remote = self._require_remote("open the deck")
-        urls = [u for u in remote.create_download_link(target.to_flyte_idl().id) if safe_url(u)]
-        if not urls:
-            raise RequestError("the server returned no http(s) link to the deck")
-        return {"url": urls[0]}
+        links = remote.create_download_link(target.to_flyte_idl().id)
+        urls = [u for u in links if safe_url(u)]
+        if urls:
+            return {"url": urls[0]}
+        if not links and not self._model.rows[key].get("terminal"):
+            return {"url": None, "message": "the deck is written when the task ends"}
+        if not links:
+            raise RequestError("the server has no deck for this node")
+        raise RequestError("the server returned no http(s) link to the deck")
 
     def _gate(self, request: Mapping[str, Any], kinds: tuple[str, ...]) -> tuple[Any, str, Mapping[str, Any]]:
         key = request.get("key")

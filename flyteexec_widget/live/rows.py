@@ -312,13 +312,14 @@ def _node_fields(
     logs: list[LogLink] = []
     for t in tasks:
         logs.extend(_logs(t.closure.logs, t.id.retry_attempt))
-    # Both node and task errors come from list responses, which FlyteAdmin trims to 100 bytes: a message that
-    # long is flagged, and the view fetches the whole one (GetNodeExecution) when asked.
+    # A node's error comes from ListNodeExecutions, which FlyteAdmin trims to 100 bytes: a message that long is
+    # flagged, and the view fetches the whole one (GetNodeExecution) when asked. An attempt's error comes from
+    # ListTaskExecutions, which returns it whole (flyteadmin's task_execution_manager.go): never flagged.
     error = None
     if closure.HasField("error"):
         error = _error(closure.error, from_list=True)
     elif is_terminal("node", phase) and tasks and tasks[-1].closure.HasField("error"):
-        error = _error(tasks[-1].closure.error, from_list=True)
+        error = _error(tasks[-1].closure.error, from_list=False)
     subtasks: Subtasks | None = None
     if meta.is_array and tasks:
         latest = _latest_subtasks(tasks)

@@ -342,6 +342,11 @@ class Player:
         with self._lock:
             self._child_done[key] = cb
 
+    @property
+    def keeps_blobs(self) -> bool:
+        """Whether decks can be stored (a blob store was given)."""
+        return self._put_blob is not None
+
     def put_blob(self, uri: str, data: bytes, content_type: str) -> bool:
         if self._put_blob is None:
             return False
@@ -908,8 +913,10 @@ class _NodeRun:
             fields: dict[str, Any] = {}
             if spec.cache != CacheStatus.CACHE_DISABLED:
                 fields["task_node_metadata"] = self._cache_meta(CacheStatus.CACHE_MISS)
-            deck = self._write_deck()
-            if deck:  # propeller reports the deck location from RUNNING on, so a live deck can be opened
+            deck = self._deck_uri()
+            if deck:
+                # Propeller reports where the deck will be from RUNNING on (``nodes/task/handler.go``), before the
+                # task wrote it: until the end, CreateDownloadLink answers NOT_FOUND.
                 fields["deck_uri"] = deck
             self.node_event(NodePhase.RUNNING, **fields)
         self.later(a.queued_s, lambda: self._attempt_running(k))
@@ -954,13 +961,17 @@ class _NodeRun:
             fields["deck_uri"] = deck
         self.done(NodePhase.SUCCEEDED, **fields)
 
-    def _write_deck(self) -> str:
-        """Store the node's deck HTML in the sandbox's blob store; its ``deck_uri`` ("" when it has no deck)."""
-        if not self.spec.deck:
+    def _deck_uri(self) -> str:
+        """Where the node's deck goes ("" when it has none, or the sandbox keeps no blobs)."""
+        if not self.spec.deck or not self.player.keeps_blobs:
             return ""
         ex = self.run.ex_id
-        uri = f"s3://sandbox-data/metadata/{ex.project}/{ex.domain}/{ex.name}/{self.unique_id}/deck.html"
-        return uri if self.player.put_blob(uri, self.spec.deck.encode(), "text/html") else ""
+        return f"s3://sandbox-data/metadata/{ex.project}/{ex.domain}/{ex.name}/{self.unique_id}/deck.html"
+
+    def _write_deck(self) -> str:
+        """Store the node's deck HTML in the sandbox's blob store, as a task does when it ends; its ``deck_uri``."""
+        uri = self._deck_uri()
+        return uri if uri and self.player.put_blob(uri, self.spec.deck.encode(), "text/html") else ""
 
     # -- parents --------------------------------------------------------------------------------------------
     def _run_children(self) -> None:

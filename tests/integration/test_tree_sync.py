@@ -580,3 +580,39 @@ def test_template_lookup_is_built_once_per_scope_not_per_node(
     sync_execution(spy, ex)
     assert len(flatten(ex.node_executions)) == 200
     assert len(builds) <= 2  # one top level (and at most one rebuild); it was one build per node
+
+
+def test_an_execution_without_node_rows_is_listed_empty_and_done_only_when_flyteadmin_says_so(
+    sandbox: Sandbox, spy: SpyRemote
+) -> None:
+    """FlyteAdmin answers an execution that has no node rows (yet) with an empty listing, not NOT_FOUND
+    (node_execution_manager.go checks nothing): the tree is empty, the execution not done; nodes appear once they
+    exist, and an execution that ends before any node ran is complete with no nodes."""
+    wf_id = sandbox.launch("demo")  # created; nothing played yet
+    assert sandbox.truth(wf_id) == {}
+    ex = fetch(spy, wf_id)
+    tree = TreeSync(spy, ex)
+    tree.refresh()
+    assert spy.lists == [("", "")]  # listed, and the empty answer was taken as it is
+    assert (dict(ex.node_executions), ex.is_done, tree.complete) == ({}, False, False)
+    model = ExecutionModel(ex)
+    assert (model.rows, model.header["terminal"]) == ({}, False)
+    sandbox.advance(0.5)
+    tree.refresh()
+    assert flatten(ex.node_executions) == {"n0": NodePhase.RUNNING}
+    assert not tree.complete
+
+    other = sandbox.launch("demo")
+    ex2 = fetch(spy, other)
+    tree2 = TreeSync(spy, ex2)
+    tree2.refresh()
+    event = event_pb2.WorkflowExecutionEvent(phase=execution_pb2.WorkflowExecution.FAILED, producer_id="propeller")
+    event.execution_id.CopyFrom(other)
+    event.occurred_at.FromDatetime(dt.datetime.now(dt.timezone.utc))
+    event.error.message = "could not start"
+    with grpc.insecure_channel(sandbox.endpoint) as channel:
+        stub = service_pb2_grpc.AdminServiceStub(channel)
+        request = admin_event_pb2.WorkflowExecutionEventRequest(event=event)
+        stub.CreateWorkflowEvent(request, metadata=INTERNAL_METADATA, timeout=10)
+    tree2.refresh()
+    assert (dict(ex2.node_executions), ex2.is_done, tree2.complete) == ({}, True, True)

@@ -91,6 +91,8 @@ def test_list_signals_and_task_executions_page(fake: FakeServer) -> None:
         assert [s.id.signal_id for s in r.list_signals(wid, limit=2)] == ["s0", "s1", "s2", "s3", "s4"]
         assert r.list_task_executions(identifier_pb2.NodeExecutionIdentifier(node_id="n0", execution_id=wid)) == []
     assert fake.state.count("ListSignals") == 3
+    # pages over an order it asked for (a signal_id column exists in flyteadmin's models/signal.go)
+    assert all(c.request.sort_by.key == "signal_id" for c in fake.state.of("ListSignals"))
 
 
 # ---------------------------------------------------------------- errors, retries, deadlines

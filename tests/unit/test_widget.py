@@ -672,6 +672,27 @@ def test_deck_link_is_http_only() -> None:
     assert ask(w, action="deck", key="n0")["result"] == {"url": "https://deck.example.com/n0.html?sig=1"}
 
 
+class NoDeckYet(FakeRemote):
+    """CreateDownloadLink answering NOT_FOUND (the client's ``[]``): the deck file does not exist (yet)."""
+
+    def create_download_link(self, node_id: Any) -> list[str]:
+        self._record("create_download_link", node_id.node_id)
+        return []
+
+
+def test_a_running_nodes_missing_deck_is_a_note_not_an_error() -> None:
+    """Propeller reports deck_uri from RUNNING on; the data proxy answers NOT_FOUND until the task wrote the deck
+    at its end: for a running node that is expected, so the view gets a note, not an error."""
+    rows = [row("n0", "RUNNING", deck=True), row("n1", "SUCCEEDED", deck=True)]
+    w, _ = make(rows=rows, nodes={"n0": FakeNode("n0"), "n1": FakeNode("n1")}, remote=NoDeckYet())
+    running = ask(w, action="deck", key="n0")
+    assert running["ok"] is True
+    assert running["result"] == {"url": None, "message": "the deck is written when the task ends"}
+    done = ask(w, action="deck", key="n1")  # a finished node without its deck: that is an error
+    assert (done["ok"], done["error"]["message"]) == (False, "the server has no deck for this node")
+    assert ask(w, action="deck", key="")["ok"] is False  # decks belong to nodes
+
+
 def test_requests_run_on_the_runner_not_inline() -> None:
     queued: list[Callable[[], None]] = []
     model = FakeModel([row("n0")], {"n0": FakeNode("n0", outputs={"o": 1})})

@@ -1614,16 +1614,26 @@ class DetailView {
     if (r.deck) info.append(this._deck(r));
   }
 
-  /** "Open deck": asks for a link, then shows it and the deck in an iframe. @param {Row} r */
+  /**
+   * "Open deck": asks for a link, then shows it and the deck in an iframe. A running task's deck is not written
+   * yet: the kernel then answers with a note (no url), and the button stays for a later try.
+   * @param {Row} r
+   */
   _deck(r) {
     const line = h("div", "fxw-detail-row");
     const open = button("Open deck", "deck");
     const note = h("span", "fxw-action-status");
     open.addEventListener("click", () => {
       open.disabled = true;
+      note.className = "fxw-action-status";
       note.textContent = "getting a link…";
       this.ctx.requests.request("deck", r.key).then(
         (res) => {
+          if (!res?.url && res?.message) {
+            open.disabled = false;
+            note.textContent = String(res.message);
+            return;
+          }
           note.replaceChildren(link(res?.url, "deck (new tab)", "fxw-log"));
           const url = safeUrl(res?.url);
           if (url) {
