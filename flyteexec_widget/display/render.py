@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..live.rows import safe_url
+from ..live.rows import INVALID_TIME, MAX_ERROR_BYTES, safe_url
 from ..objects import phases
 
 __all__ = [
@@ -88,6 +88,17 @@ def _fmt_time(value: Any) -> str:
     """An ISO timestamp as ``2026-11-27 10:52:20 UTC`` (the snapshot is read later, anywhere: UTC, explicit)."""
     t = _parse_time(value)
     return t.astimezone(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC") if t else ""
+
+
+def _invalid(item: Mapping[str, Any], *fields: str) -> bool:
+    """Whether the server sent any of ``fields`` out of range (``invalid_times``): shown as "invalid time"."""
+    bad = item.get("invalid_times") or ()
+    return any(f in bad for f in fields)
+
+
+def _elapsed_text(header: Mapping[str, Any], now: _dt.datetime | None) -> str:
+    text = fmt_duration(_elapsed(header, now))
+    return text or (INVALID_TIME if _invalid(header, "started_at", "duration_s") else "")
 
 
 def _now(now: _dt.datetime | None) -> _dt.datetime:
@@ -212,6 +223,8 @@ def _row_facts(row: Row) -> list[str]:
     duration = fmt_duration(row.get("duration_s"))
     if duration:
         facts.append(duration)
+    if row.get("invalid_times"):  # one bad time from the server: said once, the rest of the row stands
+        facts.append(INVALID_TIME)
     if (row.get("queued_s") or 0) >= 0.1:  # below that it is noise, not a wait
         facts.append(f"queued {fmt_duration(row['queued_s'])}")
     if (row.get("attempts") or 0) > 1:
@@ -241,7 +254,7 @@ def text_tree(state: ExecutionState, *, now: _dt.datetime | None = None, max_row
             str(h.get("workflow") or ""),
             _exec_ref(h),
             f"[{h.get('label') or 'Unknown'}]",
-            fmt_duration(_elapsed(h, now)),
+            _elapsed_text(h, now),
         )
         if p
     )
@@ -343,7 +356,7 @@ def html_snapshot(
     out.append(f'<span class="fxw-wf">{_e(h.get("workflow"))}</span> ')
     out.append(_link(h.get("url"), _exec_ref(h)) + " ")
     out.append(_badge(h.get("label"), h.get("color")) + " ")
-    out.append(f'<span class="fxw-elapsed">{_e(fmt_duration(_elapsed(h, now)))}</span>')
+    out.append(f'<span class="fxw-elapsed">{_e(_elapsed_text(h, now))}</span>')
     out.append("</div>")
     parts = _count_parts(state.counts)
     if parts:
@@ -356,6 +369,8 @@ def html_snapshot(
     if err:
         msg = err.get("message") if isinstance(err, Mapping) else err
         out.append(f'<pre class="fxw-error-full">{_e(msg)}</pre>')
+        if isinstance(err, Mapping) and err.get("capped"):
+            out.append(f'<div class="fxw-more">… cut at {MAX_ERROR_BYTES // 1024} KB (the live view shows all)</div>')
     out.append("</div>")
 
     rows = ordered_rows(state.rows)
@@ -377,20 +392,23 @@ def html_snapshot(
             for log in (r.get("logs") or [])
             if isinstance(log, Mapping) and safe_url(log.get("uri"))
         )
+        if r.get("logs_omitted"):
+            logs += f' <span class="fxw-log-more">and {_e(r["logs_omitted"])} more</span>'
         error = r.get("error")
         err_html = f'<span class="fxw-error">{_e(error_summary(error.get("message")))}</span>' if error else ""
         sub = r.get("subtasks")
         if sub:
             counts = ", ".join(f"{n} {label}" for _, label, _, n in _count_parts(sub.get("counts", {})))
             id_html += f' <span class="fxw-subtasks">{_e(counts)}</span>'
-        duration = fmt_duration(r.get("duration_s"))
+        duration = fmt_duration(r.get("duration_s")) or (INVALID_TIME if _invalid(r, "duration_s") else "")
         if (r.get("queued_s") or 0) >= 0.1:
             duration += f" (queued {fmt_duration(r['queued_s'])})"
+        started = _fmt_time(r.get("started_at")) or (INVALID_TIME if _invalid(r, "started_at") else "")
         cells = [
             f'<td style="padding-left:{indent + 4}px">{name}{id_html}</td>',
             f"<td>{_e(r.get('kind'))}</td>",
             f"<td>{_badge(r.get('label') or r.get('phase'), r.get('color'))}</td>",
-            f"<td>{_e(_fmt_time(r.get('started_at')))}</td>",
+            f"<td>{_e(started)}</td>",
             f"<td>{_e(duration)}</td>",
             f"<td>{_e(r.get('attempts') or '')}</td>",
             f"<td>{_e(r.get('cache') or '')}</td>",

@@ -38,7 +38,7 @@ import anywidget
 import traitlets
 from IPython.display import display
 
-from ..live.rows import Row, safe_url
+from ..live.rows import Row, all_logs, cap_text, safe_url
 from ..objects import phases
 from ..objects.executions import FlyteWorkflowExecution
 from .render import ExecutionState, render_html, render_text
@@ -472,19 +472,31 @@ class ExecutionWidget(anywidget.AnyWidget):
         return {"path": path_label(path), "type": type(value).__name__}
 
     def _handle_error(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        """The whole error message: list responses trim it to 100 bytes, a single Get returns it whole."""
+        """The error message as a single Get returns it (list responses trim it to 100 bytes): up to
+        ``rows.MAX_ERROR_BYTES`` (``capped`` says it was cut), all of it with ``"all": true`` ("show all")."""
         target = self._target(request)
         remote = self._require_remote("fetch the full error")
         key = request.get("key") or ""
+        whole = request.get("all", False)
+        if not isinstance(whole, bool):
+            raise RequestError(f"all must be true or false, got {whole!r}")
         if key == "":
             proto = remote.get_execution(target.to_flyte_idl().id)
         else:
             proto = remote.get_node_execution(target.to_flyte_idl().id)
         closure = proto.closure
         if not closure.HasField("error"):
-            return {"message": "", "code": "", "kind": ""}
+            return {"message": "", "code": "", "kind": "", "capped": False}
         err = closure.error
-        return {"message": err.message, "code": err.code, "kind": _error_kind_name(err.kind)}
+        message, capped = (err.message, False) if whole else cap_text(err.message)
+        return {"message": message, "code": err.code, "kind": phases.error_kind_name(err.kind), "capped": capped}
+
+    def _handle_logs(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """Every log link of a node (a row carries at most ``rows.MAX_LOGS_PER_ATTEMPT`` per attempt)."""
+        key = request.get("key")
+        if not isinstance(key, str) or key not in self._model.rows:
+            raise RequestError(f"no node {key!r} in this execution")
+        return {"logs": all_logs(self._model.rows[key], self._model.node(key))}
 
     def _handle_deck(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """A signed link to the node's deck, or (``url`` None) a note that a running task has not written it yet:
@@ -580,6 +592,7 @@ class ExecutionWidget(anywidget.AnyWidget):
         "outputs": _handle_outputs,
         "select": _handle_select,
         "error": _handle_error,
+        "logs": _handle_logs,
         "deck": _handle_deck,
         "approve": _handle_approve,
         "reject": _handle_reject,
@@ -593,10 +606,6 @@ class ExecutionWidget(anywidget.AnyWidget):
 def _error_data(e: BaseException) -> dict[str, Any]:
     """An exception as the data a response carries (type and message; never a traceback with local values)."""
     return {"type": type(e).__name__, "message": str(e) or type(e).__name__}
-
-
-def _error_kind_name(kind: int) -> str:
-    return {0: "UNKNOWN", 1: "USER", 2: "SYSTEM"}.get(int(kind), str(kind))
 
 
 # The value last clicked in ANY widget: an execution displayed by its repr has no widget variable to ask.

@@ -10,11 +10,18 @@ Row keys are unique and stable: ``"<node id>"`` at the top level, ``"<parent key
 ``"<node key>[<index>]"`` for array subtasks, ``"<node key>><child execution name>/..."`` inside a child launch
 plan. No protobuf object reaches a row; server text is kept as sent (the view escapes it), but every link is
 checked by :func:`safe_url` first.
+
+One bad value must not poison the view: an enum value this flyteidl does not know reads ``"unknown (N)"``, a time
+Python cannot hold leaves its field ``None`` and is named in the row's ``invalid_times`` (shown as "invalid time"),
+and a node whose row cannot be built at all gets a row saying so; the other rows are unaffected. A row carries at
+most :data:`MAX_LOGS_PER_ATTEMPT` log links per attempt (:data:`MAX_LOGS_PER_ROW` in all; ``logs_omitted`` counts
+the rest, :func:`all_logs` lists them) and :data:`MAX_ERROR_BYTES` of error text (``error.capped``; the view asks
+for the rest).
 """
 
 from __future__ import annotations
 
-import datetime as _dt
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from typing import Any, TypedDict, TypeVar
@@ -28,11 +35,16 @@ from google.protobuf import timestamp_pb2
 
 from ..objects.executions import FlyteNodeExecution, FlyteWorkflowExecution
 from ..objects.literals import describe_type
-from ..objects.phases import CACHE_LABELS, PAUSED_STYLE, CacheStatus, NodePhase, is_terminal, phase_name, style
-from ..objects.templates import NodeKind, TemplateInfo, node_kind
+from ..objects.phases import PAUSED_STYLE, NodePhase, cache_label, error_kind_name, is_terminal, phase_name, style
+from ..objects.protoview import InvalidTimeError, to_datetime, to_timedelta
+from ..objects.templates import TemplateInfo, node_kind
 
 __all__ = [
     "HEADER_FIELDS",
+    "INVALID_TIME",
+    "MAX_ERROR_BYTES",
+    "MAX_LOGS_PER_ATTEMPT",
+    "MAX_LOGS_PER_ROW",
     "ROW_FIELDS",
     "ChildLink",
     "ErrorInfo",
@@ -43,11 +55,27 @@ __all__ = [
     "Row",
     "RowBuilder",
     "Subtasks",
+    "all_logs",
+    "cap_text",
     "empty_fields",
     "empty_row",
     "header_of",
     "safe_url",
 ]
+
+log = logging.getLogger(__name__)
+
+#: Log links one row carries per attempt, and in all (the latest attempts first); the rest on request.
+MAX_LOGS_PER_ATTEMPT = 50
+MAX_LOGS_PER_ROW = 200
+#: Error text one row (or the header) carries, in UTF-8 bytes; "show all" in the view fetches the rest.
+MAX_ERROR_BYTES = 64 * 1024
+#: A log link's name is cut to this many characters, an error code too; a longer URL is left out of the row.
+MAX_LOG_NAME_CHARS = 200
+MAX_ERROR_CODE_CHARS = 256
+MAX_URL_CHARS = 8192
+#: What the views show for a field named in ``invalid_times``.
+INVALID_TIME = "invalid time"
 
 # --------------------------------------------------------------------------------------------------------------
 # The schema
@@ -64,12 +92,14 @@ class LogLink(TypedDict):
 
 class ErrorInfo(TypedDict):
     """An execution error. ``trimmed``: the message came from a list response, which FlyteAdmin cuts to 100 bytes
-    (the view then fetches the whole one)."""
+    (the view then fetches the whole one). ``capped``: the message was longer than :data:`MAX_ERROR_BYTES` and
+    was cut here (the view's "show all" fetches it whole)."""
 
-    kind: str  # ExecutionError.ErrorKind name ("USER", "SYSTEM", "UNKNOWN"), or "ABORTED" in a header
+    kind: str  # ExecutionError.ErrorKind name ("USER", "SYSTEM", "UNKNOWN", "unknown (N)"), "ABORTED" in a header
     code: str
     message: str
     trimmed: bool
+    capped: bool
 
 
 class Subtasks(TypedDict):
@@ -107,7 +137,7 @@ class NodeFields(TypedDict):
 
     node_id: str  # FlyteAdmin's unique node id
     name: str  # display name: task or workflow short name, else the spec node id
-    kind: NodeKind
+    kind: str  # a templates.NodeKind, or "unknown (N)" for a node type this flyteidl does not know
     phase: str  # the phase enum's name ("RUNNING"); label, color, terminal from phases.style
     label: str  # a RUNNING gate is "Paused"
     color: str
@@ -116,9 +146,11 @@ class NodeFields(TypedDict):
     started_at: str | None
     duration_s: float | None
     queued_s: float | None
+    invalid_times: list[str]  # the time fields above the server sent out of range (they are None): "invalid time"
     attempts: int
-    cache: str  # "hit" | "miss" | "populated" | "put failure" | "disabled" | ... | ""
-    logs: list[LogLink]
+    cache: str  # "hit" | "miss" | "populated" | "put failure" | "disabled" | ... | "unknown (N)" | ""
+    logs: list[LogLink]  # at most MAX_LOGS_PER_ATTEMPT per attempt, MAX_LOGS_PER_ROW in all
+    logs_omitted: int  # log links left out of ``logs`` (all_logs / the view's "logs" request has them)
     error: ErrorInfo | None
     subtasks: Subtasks | None
     gate: GateInfo | None  # while the gate waits, else None
@@ -146,6 +178,7 @@ class Header(TypedDict):
     created_at: str | None
     started_at: str | None
     duration_s: float | None
+    invalid_times: list[str]  # as in a row
     error: ErrorInfo | None  # an abort shows as kind "ABORTED" with its cause
     url: str | None  # the console URL, http(s) only
 
@@ -171,9 +204,11 @@ def empty_fields() -> NodeFields:
         "started_at": None,
         "duration_s": None,
         "queued_s": None,
+        "invalid_times": [],
         "attempts": 0,
         "cache": "",
         "logs": [],
+        "logs_omitted": 0,
         "error": None,
         "subtasks": None,
         "gate": None,
@@ -227,35 +262,71 @@ _LIST_ERROR_TRIM_BYTES = 100
 
 
 def _iso(ts: timestamp_pb2.Timestamp) -> str:
-    dt = ts.ToDatetime(tzinfo=_dt.timezone.utc)
-    return dt.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return to_datetime(ts).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _ts(msg: Any, name: str) -> str | None:
-    return _iso(getattr(msg, name)) if msg.HasField(name) else None
+def _ts(msg: Any, name: str, invalid: list[str]) -> str | None:
+    """The timestamp field ``name`` as ISO-8601; None when unset, or out of range (then named in ``invalid``)."""
+    if not msg.HasField(name):
+        return None
+    try:
+        return _iso(getattr(msg, name))
+    except InvalidTimeError:
+        invalid.append(name)
+        return None
 
 
-def _seconds(msg: Any, name: str) -> float | None:
+def _seconds(msg: Any, name: str, invalid: list[str], field: str) -> float | None:
+    """The duration field ``name`` in seconds; None when unset, or out of range (then ``field`` in ``invalid``)."""
     if not msg.HasField(name):
         return None
     d = getattr(msg, name)
+    try:
+        to_timedelta(d)  # only the range check: the float keeps the nanoseconds
+    except InvalidTimeError:
+        invalid.append(field)
+        return None
     return float(d.seconds) + float(d.nanos) / 1e9
 
 
-def _queued(closure: Any) -> float | None:
+def _queued(closure: Any, invalid: list[str]) -> float | None:
     if not (closure.HasField("started_at") and closure.HasField("created_at")):
+        return None
+    if "started_at" in invalid or "created_at" in invalid:  # nothing to subtract: the times say so themselves
         return None
     s, c = closure.started_at, closure.created_at
     return max(0.0, float(s.seconds - c.seconds) + float(s.nanos - c.nanos) / 1e9)
 
 
+def cap_text(text: str, limit_bytes: int = MAX_ERROR_BYTES) -> tuple[str, bool]:
+    """``text`` within ``limit_bytes`` of UTF-8, and whether it was cut. A cut keeps the start and the last
+    eighth (a traceback's exception line is at its end: the summary finds it there), joined by an indented line
+    saying how much is left out (indented, so the summary skips it as it skips traceback frames)."""
+    if len(text) <= limit_bytes // 4:  # no encoding needed: even 4-byte characters fit
+        return text, False
+    data = text.encode()
+    if len(data) <= limit_bytes:
+        return text, False
+    tail = limit_bytes // 8
+    marker = f"\n  … {len(data) - limit_bytes:,} more bytes not shown …\n".encode()
+    head = limit_bytes - tail - len(marker)
+    kept = data[:head] + marker + data[len(data) - tail :] if head > 0 else data[:limit_bytes]
+    # cutting inside a character leaves a partial one at the head's end or the tail's start: dropped
+    return kept.decode("utf-8", "ignore"), True
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _error(err: execution_pb2.ExecutionError, *, from_list: bool) -> ErrorInfo:
-    message = err.message
+    message, capped = cap_text(err.message)
     return {
-        "kind": execution_pb2.ExecutionError.ErrorKind.Name(err.kind),
-        "code": err.code,
+        "kind": error_kind_name(err.kind),
+        "code": _clip(err.code, MAX_ERROR_CODE_CHARS),
         "message": message,
-        "trimmed": from_list and len(message.encode()) >= _LIST_ERROR_TRIM_BYTES,
+        "trimmed": from_list and not capped and len(message.encode()) >= _LIST_ERROR_TRIM_BYTES,
+        "capped": capped,
     }
 
 
@@ -268,11 +339,30 @@ def _logs(logs: Iterable[execution_pb2.TaskLog], attempt: int) -> list[LogLink]:
     return out
 
 
-def _cache_label(status: int) -> str:
-    try:
-        return CACHE_LABELS[CacheStatus(status)]
-    except ValueError:
-        return f"cache status {int(status)}"
+def _capped_logs(groups: Sequence[tuple[int, Sequence[execution_pb2.TaskLog]]]) -> tuple[list[LogLink], int]:
+    """The log links a row carries from ``(attempt, logs)`` groups, and how many were left out: per attempt the
+    first :data:`MAX_LOGS_PER_ATTEMPT`, in all :data:`MAX_LOGS_PER_ROW` (the latest attempts first: those are the
+    ones a user opens). Links past the caps are counted, not checked (10,000 of them must stay cheap), so the
+    count may include links :func:`all_logs` then drops as unsafe."""
+    kept: list[list[LogLink]] = []
+    room = MAX_LOGS_PER_ROW
+    omitted = 0
+    for attempt, logs in reversed(groups):
+        take: list[LogLink] = []
+        seen = 0
+        for lg in logs:
+            if len(take) >= min(MAX_LOGS_PER_ATTEMPT, room):
+                break
+            seen += 1
+            uri = safe_url(lg.uri) if len(lg.uri) <= MAX_URL_CHARS else None
+            if uri is not None:
+                take.append({"name": _clip(lg.name, MAX_LOG_NAME_CHARS), "uri": uri, "attempt": attempt})
+            elif len(lg.uri) > MAX_URL_CHARS and safe_url(lg.uri) is not None:
+                omitted += 1  # a link too long to carry in every row: in the full list only
+        omitted += len(logs) - seen
+        room -= len(take)
+        kept.append(take)
+    return [link for group in reversed(kept) for link in group], omitted
 
 
 def _gate_info(gate: core_workflow_pb2.GateNode) -> GateInfo:
@@ -309,9 +399,7 @@ def _node_fields(
         info = TemplateInfo(node_kind(proto), meta.spec_node_id or proto.id.node_id)
     phase = int(closure.phase)
     st = PAUSED_STYLE if info.kind == "gate" and phase == NodePhase.RUNNING else style("node", phase)
-    logs: list[LogLink] = []
-    for t in tasks:
-        logs.extend(_logs(t.closure.logs, t.id.retry_attempt))
+    logs, logs_omitted = _capped_logs([(t.id.retry_attempt, t.closure.logs) for t in tasks])
     # A node's error comes from ListNodeExecutions, which FlyteAdmin trims to 100 bytes: a message that long is
     # flagged, and the view fetches the whole one (GetNodeExecution) when asked. An attempt's error comes from
     # ListTaskExecutions, which returns it whole (flyteadmin's task_execution_manager.go): never flagged.
@@ -329,6 +417,9 @@ def _node_fields(
                 name = phase_name("task", res.phase)
                 counts[name] = counts.get(name, 0) + 1
             subtasks = {"total": len(latest), "counts": counts}
+    invalid: list[str] = []
+    created_at, started_at = _ts(closure, "created_at", invalid), _ts(closure, "started_at", invalid)
+    duration_s = _seconds(closure, "duration", invalid, "duration_s")
     return {
         "node_id": proto.id.node_id,
         "name": info.name,
@@ -337,15 +428,15 @@ def _node_fields(
         "label": st.label,
         "color": st.color,
         "terminal": st.terminal,
-        "created_at": _ts(closure, "created_at"),
-        "started_at": _ts(closure, "started_at"),
-        "duration_s": _seconds(closure, "duration"),
-        "queued_s": _queued(closure),
+        "created_at": created_at,
+        "started_at": started_at,
+        "duration_s": duration_s,
+        "queued_s": _queued(closure, invalid),
+        "invalid_times": invalid,
         "attempts": len(tasks),
-        "cache": _cache_label(closure.task_node_metadata.cache_status)
-        if closure.HasField("task_node_metadata")
-        else "",
+        "cache": cache_label(closure.task_node_metadata.cache_status) if closure.HasField("task_node_metadata") else "",
         "logs": logs,
+        "logs_omitted": logs_omitted,
         "error": error,
         "subtasks": subtasks,
         "gate": _gate_info(info.gate) if info.gate is not None and phase == NodePhase.RUNNING else None,
@@ -361,6 +452,7 @@ def _subtask_fields(
     out: list[tuple[int, NodeFields]] = []
     for index, res in _latest_subtasks(tasks).items():
         st = style("task", res.phase)
+        logs, logs_omitted = _capped_logs([(res.retry_attempt, res.logs)])
         fields: NodeFields = {
             **empty_fields(),
             "node_id": res.external_id or f"{proto.id.node_id}[{index}]",
@@ -371,8 +463,9 @@ def _subtask_fields(
             "color": st.color,
             "terminal": st.terminal,
             "attempts": res.retry_attempt + 1,
-            "cache": _cache_label(res.cache_status),
-            "logs": _logs(res.logs, res.retry_attempt),
+            "cache": cache_label(res.cache_status),
+            "logs": logs,
+            "logs_omitted": logs_omitted,
         }
         out.append((index, fields))
     return out
@@ -388,8 +481,9 @@ def header_of(execution: FlyteWorkflowExecution) -> Header:
     if closure.HasField("error"):
         error = _error(closure.error, from_list=False)
     elif closure.HasField("abort_metadata") or closure.abort_cause:
-        cause = closure.abort_metadata.cause or closure.abort_cause
-        error = {"kind": "ABORTED", "code": "", "message": cause, "trimmed": False}
+        cause, capped = cap_text(closure.abort_metadata.cause or closure.abort_cause)
+        error = {"kind": "ABORTED", "code": "", "message": cause, "trimmed": False, "capped": capped}
+    invalid: list[str] = []
     return {
         "project": proto.id.project,
         "domain": proto.id.domain,
@@ -399,9 +493,10 @@ def header_of(execution: FlyteWorkflowExecution) -> Header:
         "label": st.label,
         "color": st.color,
         "terminal": st.terminal,
-        "created_at": _ts(closure, "created_at"),
-        "started_at": _ts(closure, "started_at"),
-        "duration_s": _seconds(closure, "duration"),
+        "created_at": _ts(closure, "created_at", invalid),
+        "started_at": _ts(closure, "started_at", invalid),
+        "duration_s": _seconds(closure, "duration", invalid, "duration_s"),
+        "invalid_times": invalid,
         "error": error,
         "url": _execution_url(execution),
     }
@@ -491,8 +586,48 @@ def _tasks(w: FlyteNodeExecution) -> list[task_execution_pb2.TaskExecution]:
 
 
 def _fields_of(w: FlyteNodeExecution) -> NodeFields:
-    return _node_fields(w.to_flyte_idl(), _tasks(w), w._template_info)
+    try:
+        return _node_fields(w.to_flyte_idl(), _tasks(w), w._template_info)
+    except Exception as e:  # one node the builder cannot read must not take every other row with it
+        log.warning("the row of %s could not be built; it shows the error instead", w._subject, exc_info=True)
+        return _unreadable(w, e)
 
 
 def _subtask_fields_of(w: FlyteNodeExecution, name: str) -> list[tuple[int, NodeFields]]:
-    return _subtask_fields(w.to_flyte_idl(), _tasks(w), name)
+    try:
+        return _subtask_fields(w.to_flyte_idl(), _tasks(w), name)
+    except Exception:  # the array node's own row still shows; its subtasks are left out, and logged
+        log.warning("the subtask rows of %s could not be built", w._subject, exc_info=True)
+        return []
+
+
+def _unreadable(w: FlyteNodeExecution, exc: Exception) -> NodeFields:
+    """The row of a node whose fields could not be built: its id, phase and what went wrong."""
+    proto = w.to_flyte_idl()
+    phase = int(proto.closure.phase)
+    st = style("node", phase)
+    message, capped = cap_text(f"flyteexec-widget could not read this node: {type(exc).__name__}: {exc}")
+    return {
+        **empty_fields(),
+        "node_id": proto.id.node_id,
+        "name": w._template_info.name if w._template_info is not None else proto.id.node_id,
+        "kind": w._template_info.kind if w._template_info is not None else "task",
+        "phase": phase_name("node", phase),
+        "label": st.label,
+        "color": st.color,
+        "terminal": st.terminal,
+        "error": {"kind": "", "code": "", "message": message, "trimmed": False, "capped": capped},
+    }
+
+
+def all_logs(row: Mapping[str, Any], w: FlyteNodeExecution) -> list[LogLink]:
+    """Every http(s) log link of ``row`` (whose wrapper is ``w``), uncapped: what the view shows when the row says
+    ``logs_omitted``. For an array subtask row (event version 0) those of its index's latest attempt."""
+    tasks = _tasks(w)
+    info = w._template_info
+    if row.get("kind") == "subtask" and not (info is not None and info.kind == "subtask"):
+        key = str(row.get("key", ""))
+        index = key[key.rfind("[") + 1 : -1] if key.endswith("]") else ""
+        res = _latest_subtasks(tasks).get(int(index)) if index.isdigit() else None
+        return _logs(res.logs, res.retry_attempt) if res is not None else []
+    return [link for t in tasks for link in _logs(t.closure.logs, t.id.retry_attempt)]

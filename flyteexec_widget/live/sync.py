@@ -49,7 +49,8 @@ from ..admin.client import AdminClient
 from ..admin.errors import RpcFailure
 from ..objects.executions import FlyteNodeExecution, FlyteTaskExecution, FlyteWorkflowExecution
 from ..objects.phases import is_terminal
-from ..objects.templates import TemplateInfo, node_kind
+from ..objects.protoview import is_valid_timestamp
+from ..objects.templates import TemplateInfo, node_kind, unknown_kind
 
 __all__ = ["TreeSync", "is_start_or_end", "rpc_error_summary", "sync_execution", "tree_for"]
 
@@ -580,7 +581,9 @@ class TreeSync:
             scope.filtered_listings = scope.filtered_listings + 1 if filtered else 0
             for proto in protos:
                 ts = proto.closure.updated_at
-                if scope.watermark is None or (ts.seconds, ts.nanos) > (scope.watermark.seconds, scope.watermark.nanos):
+                mark = scope.watermark
+                # A time out of range cannot be written as a filter: as the watermark it would fail every sync.
+                if is_valid_timestamp(ts) and (mark is None or (ts.seconds, ts.nanos) > (mark.seconds, mark.nanos)):
                     scope.watermark = timestamp_pb2.Timestamp(seconds=ts.seconds, nanos=ts.nanos)
                 if is_start_or_end(proto):
                     continue
@@ -717,7 +720,7 @@ class TreeSync:
                 task_iface = compiled.task_interfaces.get(_id_key(ref))
                 iface = _list_interface(task_iface) if task_iface is not None else None
             return TemplateInfo("array", name), iface
-        return TemplateInfo("task", spec_id), None
+        return TemplateInfo(unknown_kind(tmpl), spec_id), None  # a node type newer than this flyteidl
 
     def _wire(self, sync_nodes: bool) -> None:
         """Point the wrappers at each other the way flytekit does, and attach what rows are built from."""

@@ -42,7 +42,7 @@ from google.protobuf.message import Message
 from ..admin.errors import FlyteAssertion
 from . import phases
 from .literals import LiteralsResolver
-from .protoview import ProtoView
+from .protoview import InvalidTimeError, ProtoView, to_timedelta
 from .templates import TemplateInfo
 
 __all__ = [
@@ -283,7 +283,10 @@ class RemoteExecutionBase:
     def __repr__(self) -> str:
         parts = [type(self).__name__, self._ref, self._phase_name]
         if self._proto.closure.HasField("duration"):
-            parts.append(_fmt_duration(self._proto.closure.duration.ToTimedelta()))
+            try:
+                parts.append(_fmt_duration(to_timedelta(self._proto.closure.duration)))
+            except InvalidTimeError:  # a repr must not raise: the field itself says what is wrong
+                parts.append("invalid duration")
         return "<" + " ".join(parts) + ">"
 
     def short_string(self) -> str:

@@ -14,7 +14,10 @@ from typing import Literal
 from flyteidl.admin import node_execution_pb2
 from flyteidl.core import workflow_pb2
 
-__all__ = ["NodeKind", "TemplateInfo", "node_kind"]
+from .phases import unknown_name
+from .protoview import unknown_field_numbers
+
+__all__ = ["NodeKind", "TemplateInfo", "node_kind", "unknown_kind"]
 
 NodeKind = Literal["task", "subworkflow", "dynamic", "branch", "launch_plan", "gate", "array", "subtask"]
 
@@ -23,7 +26,8 @@ NodeKind = Literal["task", "subworkflow", "dynamic", "branch", "launch_plan", "g
 class TemplateInfo:
     """What the compiled workflow says about one node (set on its wrapper as ``_template_info`` by the sync)."""
 
-    kind: NodeKind
+    #: A NodeKind, or "unknown (N)" for a node type this flyteidl does not know (see :func:`unknown_kind`).
+    kind: NodeKind | str
     #: The name a user knows it by: the task's or workflow's short name, else the spec node id.
     name: str
     #: The gate condition (approve, signal or sleep) of a gate node, else None. Compared, not hashed (a message
@@ -45,3 +49,10 @@ def node_kind(proto: node_execution_pb2.NodeExecution) -> NodeKind:
     if meta.is_parent_node:
         return "subworkflow"
     return "task"
+
+
+def unknown_kind(node: workflow_pb2.Node) -> str:
+    """The kind of a template node with none of the targets this flyteidl knows (a newer Flyte's node type):
+    ``"unknown (N)"`` with N the field number of what it does have, or ``"unknown"`` when protobuf cannot tell."""
+    numbers = unknown_field_numbers(node)
+    return unknown_name(numbers[0]) if numbers else "unknown"

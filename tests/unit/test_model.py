@@ -291,10 +291,22 @@ def test_errors_are_summarised_and_flagged_when_trimmed() -> None:
     ]
     set_nodes(ex, n, short, from_task)
     m = ExecutionModel(ex)
-    assert m.rows["n0"]["error"] == {"kind": "USER", "code": "USER:ValueError", "message": long_msg, "trimmed": True}
+    assert m.rows["n0"]["error"] == {
+        "kind": "USER",
+        "code": "USER:ValueError",
+        "message": long_msg,
+        "trimmed": True,
+        "capped": False,
+    }
     assert m.rows["n1"]["error"]["trimmed"] is False
     # no node error: the last attempt's, which ListTaskExecutions returns whole (task_execution_manager.go)
-    assert m.rows["n2"]["error"] == {"kind": "UNKNOWN", "code": "", "message": long_msg, "trimmed": False}
+    assert m.rows["n2"]["error"] == {
+        "kind": "UNKNOWN",
+        "code": "",
+        "message": long_msg,
+        "trimmed": False,
+        "capped": False,
+    }
 
 
 def test_sync_status_states_and_validation() -> None:

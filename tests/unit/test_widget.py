@@ -663,7 +663,7 @@ def test_full_error_is_fetched_with_a_single_get() -> None:
     remote = FakeRemote()
     w, _ = make(nodes={"n0": FakeNode("n0")}, remote=remote)
     result = ask(w, action="error", key="n0")["result"]
-    assert result == {"message": "line one\n" + "x" * 500, "code": "USER:Boom", "kind": "USER"}
+    assert result == {"message": "line one\n" + "x" * 500, "code": "USER:Boom", "kind": "USER", "capped": False}
     assert remote.calls == [("get_node_execution", "n0")]
 
 

@@ -11,12 +11,13 @@
 
 /**
  * @typedef {{name: string, uri: string, attempt?: number}} LogLink
- * @typedef {{kind?: string, code?: string, message?: string, trimmed?: boolean}} RowError
+ * @typedef {{kind?: string, code?: string, message?: string, trimmed?: boolean, capped?: boolean}} RowError
  * @typedef {{
  *   key: string, parent: string, depth: number, node_id: string, name: string, kind: string,
  *   phase: string, label: string, color: string, terminal: boolean,
  *   created_at: string|null, started_at: string|null, duration_s: number|null, queued_s: number|null,
- *   attempts: number, cache: string, logs: LogLink[], error: RowError|null,
+ *   invalid_times: string[], attempts: number, cache: string, logs: LogLink[], logs_omitted: number,
+ *   error: RowError|null,
  *   subtasks: {total: number, counts: Object<string, number>}|null,
  *   child: {name: string, url: string}|null,
  *   gate: {kind: string, signal_id: string, type?: string}|null,
@@ -118,6 +119,18 @@ export function elapsedSeconds(item, nowMs) {
   const start = parseTime(item.started_at);
   if (start === null) return item.duration_s ?? null;
   return Math.max(0, (nowMs - start) / 1000);
+}
+
+/** What a time field the kernel could not read shows (rows.py INVALID_TIME). */
+export const INVALID_TIME = "invalid time";
+
+/**
+ * Whether the server sent any of `fields` of a row or the header out of range (rows.py `invalid_times`).
+ * @param {{invalid_times?: string[]}|null|undefined} item @param {...string} fields
+ */
+export function hasInvalidTime(item, ...fields) {
+  const bad = item?.invalid_times || [];
+  return fields.some((f) => bad.includes(f));
 }
 
 /**
@@ -716,7 +729,8 @@ function containerView(node, path, ctx, depth) {
  * @typedef {{
  *   expanded: Set<string>, open: Set<string>, phaseFilter: string|null, text: string,
  *   status: Map<string, {text: string, error: boolean}>, drafts: Map<string, string>,
- *   fullErrors: Map<string, string>, scrollTop: number, execIo: boolean,
+ *   fullErrors: Map<string, string>, fullLogs: Map<string, {total: number, logs: LogLink[]}>,
+ *   scrollTop: number, execIo: boolean,
  *   io: Map<string, {open: boolean, result: any}>,
  * }} ViewState
  */
@@ -735,6 +749,7 @@ function viewState(model) {
       status: new Map(),
       drafts: new Map(),
       fullErrors: new Map(),
+      fullLogs: new Map(),
       scrollTop: 0,
       execIo: false,
       io: new Map(),
@@ -812,6 +827,15 @@ export class Requests {
   }
 }
 
+/**
+ * The style of a phase name the table lacks (a newer Flyte's phase, sent as "unknown (N)"): neutral, labelled
+ * with the name, never terminal or failed.
+ * @param {string} name @returns {PhaseStyle}
+ */
+export function unknownStyle(name) {
+  return { label: name || "Unknown", color: "undefined", terminal: false, succeeded: false, failed: false };
+}
+
 /** The `styles` trait (phases.py's table as JSON), read on every call since the trait may change. */
 export class PhaseStyles {
   /** @param {() => Record<string, Record<string, PhaseStyle>>|null|undefined} table */
@@ -856,17 +880,17 @@ export class PhaseStyles {
  * The phases the progress bar shows (table order: node phases, task phases, then unknown names; only counts > 0),
  * their styles, the total and how many are done (terminal).
  * @param {Record<string, number>} counts @param {PhaseStyles} styles
- * @returns {{names: string[], table: Record<string, PhaseStyle|undefined>, total: number, done: number}}
+ * @returns {{names: string[], table: Record<string, PhaseStyle>, total: number, done: number}}
  */
 export function phaseCounts(counts, styles) {
   const all = styles.all;
-  /** @type {Record<string, PhaseStyle|undefined>} */
+  /** @type {Record<string, PhaseStyle>} */
   const table = {};
   const names = [...Object.keys(all.node || {}), ...Object.keys(all.task || {})].filter(
     (n, i, list) => counts[n] > 0 && list.indexOf(n) === i,
   );
   for (const n of Object.keys(counts)) if (!names.includes(n) && counts[n] > 0) names.push(n);
-  for (const n of names) table[n] = styles.phase(n);
+  for (const n of names) table[n] = styles.phase(n) ?? unknownStyle(n);
   const total = names.reduce((s, n) => s + counts[n], 0);
   const done = names.filter((n) => table[n]?.terminal).reduce((s, n) => s + counts[n], 0);
   return { names, table, total, done };
@@ -935,14 +959,18 @@ export class RowWindow {
 
 /**
  * The first line of an error, expandable to the whole message with a copy button. With `fetch`, a message the
- * server's list call trimmed is fetched whole on first expand (and kept in the view state).
- * @param {string} message @param {string} prefix @param {{key: string, trimmed: boolean, ctx: ViewContext}|null} fetch
+ * server's list call trimmed is fetched on first expand, and one cut at rows.py's MAX_ERROR_BYTES (`capped`) gets
+ * a "Show all" button fetching all of it (kept in the view state).
+ * @param {string} message @param {string} prefix
+ * @param {{key: string, trimmed: boolean, capped?: boolean, ctx: ViewContext}|null} fetch
  */
 function errorView(message, prefix, fetch) {
   const det = /** @type {HTMLDetailsElement} */ (h("details", "fxw-errview"));
   det.append(h("summary", "fxw-error", (prefix ? prefix + ": " : "") + errorSummary(message)));
   const fullErrors = fetch?.ctx.state.fullErrors;
   const pre = h("pre", "fxw-error-full", fetch ? fullErrors?.get(fetch.key) ?? message : message);
+  const showAll = button("Show all", "show-all-error");
+  showAll.hidden = !fetch?.capped || Boolean(fullErrors?.has(fetch.key));
   const copy = button("Copy", "copy-error");
   const note = h("span", "fxw-action-status");
   copy.addEventListener("click", () =>
@@ -951,7 +979,27 @@ function errorView(message, prefix, fetch) {
       () => (note.textContent = "copy failed: select the text instead"),
     ),
   );
-  det.append(pre, copy, note);
+  det.append(pre, copy, showAll, note);
+  if (fetch) {
+    showAll.addEventListener("click", () => {
+      showAll.disabled = true;
+      note.textContent = "loading the rest…";
+      fetch.ctx.requests.request("error", fetch.key, { all: true }).then(
+        (res) => {
+          const full = res?.message || pre.textContent || "";
+          fullErrors?.set(fetch.key, full);
+          pre.textContent = full;
+          showAll.hidden = true;
+          note.textContent = "";
+        },
+        (err) => {
+          showAll.disabled = false;
+          note.className = "fxw-action-status fxw-action-status--error";
+          note.textContent = `could not fetch the rest: ${err?.message ?? err}`;
+        },
+      );
+    });
+  }
   if (fetch && fetch.trimmed && !fullErrors?.has(fetch.key)) {
     det.addEventListener(
       "toggle",
@@ -961,7 +1009,8 @@ function errorView(message, prefix, fetch) {
         fetch.ctx.requests.request("error", fetch.key).then(
           (res) => {
             const full = res?.message || message;
-            fullErrors?.set(fetch.key, full);
+            if (res?.capped) showAll.hidden = false; // more than the kernel sends unasked: "Show all" gets it
+            else fullErrors?.set(fetch.key, full);
             pre.textContent = full;
             note.textContent = "";
           },
@@ -1157,7 +1206,10 @@ class HeaderView {
     this.confirm.hideStale(Boolean(hd.terminal), canAct);
     this.error.replaceChildren();
     const err = hd.error;
-    if (err && (err.message || err.code)) this.error.append(errorView(err.message || err.code || "", "", null));
+    if (err && (err.message || err.code)) {
+      const fetch = { key: "", trimmed: false, capped: Boolean(err.capped), ctx: this.ctx };
+      this.error.append(errorView(err.message || err.code || "", "", fetch));
+    }
   }
 
   /** The sync line's element, from the `sync_status` trait (its text is set by tick). */
@@ -1179,7 +1231,8 @@ class HeaderView {
     const hd = model.get("header") || {};
     if (this.elapsedEl) {
       const s = elapsedSeconds(hd, now);
-      this.elapsedEl.textContent = s === null ? "" : hd.terminal ? `took ${fmtDuration(s)}` : `running ${fmtDuration(s)}`;
+      const bad = hasInvalidTime(hd, "started_at", "duration_s") ? INVALID_TIME : "";
+      this.elapsedEl.textContent = s === null ? bad : hd.terminal ? `took ${fmtDuration(s)}` : `running ${fmtDuration(s)}`;
     }
     if (this.syncEl) this.syncEl.textContent = syncText(model.get("sync_status") || {}, now);
   }
@@ -1416,8 +1469,10 @@ class RowView {
       status.append(sub);
     }
 
-    const start = h("div", "fxw-c fxw-c-start", clockTime(r.started_at || r.created_at));
-    start.title = r.started_at || r.created_at || "";
+    // A start the server sent out of range is said so, not replaced by the creation time.
+    const badStart = hasInvalidTime(r, "started_at") || (!r.started_at && hasInvalidTime(r, "created_at"));
+    const start = h("div", "fxw-c fxw-c-start", badStart ? INVALID_TIME : clockTime(r.started_at || r.created_at));
+    start.title = badStart ? "The server sent this time out of range" : r.started_at || r.created_at || "";
     const dur = h("div", "fxw-c fxw-c-dur");
     const durText = h("span", "fxw-dur");
     dur.append(durText, timelineBar(r));
@@ -1432,6 +1487,12 @@ class RowView {
       const a = link(l.uri, label, "fxw-log");
       a.title = `${label} (attempt ${(l.attempt ?? 0) + 1})`;
       logs.append(a);
+    }
+    if (r.logs_omitted > 0) {
+      const more = h("span", "fxw-log-more", `and ${r.logs_omitted} more`);
+      more.title = "The details list every log link";
+      logs.classList.add("fxw-c-logs--more");
+      logs.append(more);
     }
     const error = h("div", "fxw-c fxw-c-error");
     const st = state.status.get(r.key);
@@ -1471,7 +1532,8 @@ class RowView {
     let queued = r.queued_s;
     if (queued == null && created !== null) queued = ((started ?? (r.terminal ? created : now)) - created) / 1000;
     if (durEl) {
-      durEl.textContent = fmtDuration(dur);
+      const bad = dur === null && hasInvalidTime(r, "duration_s", "started_at");
+      durEl.textContent = bad ? INVALID_TIME : fmtDuration(dur);
       durEl.title = queued ? `queued ${fmtDuration(queued)}, running ${fmtDuration(dur)}` : "";
     }
     const t0 = parseTime(hd.started_at) ?? parseTime(hd.created_at);
@@ -1527,6 +1589,29 @@ class RowView {
 }
 
 /**
+ * A row's log links, one line per attempt (http(s) links only).
+ * @param {LogLink[]} logs @returns {HTMLElement[]}
+ */
+function logLines(logs) {
+  /** @type {Map<number, LogLink[]>} */
+  const byAttempt = new Map();
+  for (const l of logs) {
+    if (!safeUrl(l.uri)) continue;
+    const a = l.attempt ?? 0;
+    if (!byAttempt.has(a)) byAttempt.set(a, []);
+    /** @type {LogLink[]} */ (byAttempt.get(a)).push(l);
+  }
+  return [...byAttempt]
+    .sort((x, y) => x[0] - y[0])
+    .map(([a, ls]) => {
+      const line = h("div", "fxw-detail-row");
+      line.append(h("span", "fxw-fact-k", `attempt ${a + 1} logs `));
+      for (const l of ls) line.append(link(l.uri, l.name || "log", "fxw-log"), " ");
+      return line;
+    });
+}
+
+/**
  * The detail under an open row: facts, child execution, subtask counts, logs per attempt, the full error, the
  * deck (in a sandboxed iframe) and the row's inputs/outputs.
  */
@@ -1567,10 +1652,11 @@ class DetailView {
     fact("id", h("code", "", r.node_id || r.key));
     fact("kind", r.kind || "");
     fact("status", r.label || r.phase);
-    if (r.created_at) fact("created", r.created_at);
-    if (r.started_at) fact("started", r.started_at);
+    if (r.created_at || hasInvalidTime(r, "created_at")) fact("created", r.created_at || INVALID_TIME);
+    if (r.started_at || hasInvalidTime(r, "started_at")) fact("started", r.started_at || INVALID_TIME);
     if (r.queued_s != null) fact("queued", fmtDuration(r.queued_s));
     if (r.duration_s != null) fact("ran", fmtDuration(r.duration_s));
+    else if (hasInvalidTime(r, "duration_s")) fact("ran", INVALID_TIME);
     if (r.attempts) fact("attempts", String(r.attempts));
     if (r.cache) fact("cache", r.cache);
     info.append(facts);
@@ -1588,30 +1674,50 @@ class DetailView {
       }
       info.append(s);
     }
-    const logs = (r.logs || []).filter((l) => safeUrl(l.uri));
-    if (logs.length) {
-      /** @type {Map<number, LogLink[]>} */
-      const byAttempt = new Map();
-      for (const l of logs) {
-        const a = l.attempt ?? 0;
-        if (!byAttempt.has(a)) byAttempt.set(a, []);
-        /** @type {LogLink[]} */ (byAttempt.get(a)).push(l);
-      }
-      for (const [a, ls] of [...byAttempt].sort((x, y) => x[0] - y[0])) {
-        const line = h("div", "fxw-detail-row");
-        line.append(h("span", "fxw-fact-k", `attempt ${a + 1} logs `));
-        for (const l of ls) line.append(link(l.uri, l.name || "log", "fxw-log"), " ");
-        info.append(line);
-      }
-    }
+    const logBox = h("div", "fxw-detail-logs");
+    const total = (r.logs || []).length + (r.logs_omitted || 0);
+    const full = this.ctx.state.fullLogs.get(r.key);
+    const fullLogs = full && full.total === total ? full.logs : null; // fetched before new attempts came: stale
+    logBox.append(...logLines(fullLogs ?? r.logs ?? []));
+    if (r.logs_omitted > 0 && !fullLogs) logBox.append(this._moreLogs(r, logBox, total));
+    info.append(logBox);
     if (r.error && (r.error.message || r.error.code)) {
       const prefix = [r.error.kind, r.error.code].filter(Boolean).join(" ");
-      const fetch = { key: r.key, trimmed: Boolean(r.error.trimmed), ctx: this.ctx };
+      const { trimmed, capped } = r.error;
+      const fetch = { key: r.key, trimmed: Boolean(trimmed), capped: Boolean(capped), ctx: this.ctx };
       const ev = errorView(r.error.message || "", prefix, fetch);
       ev.open = true; // the native "toggle" event follows and fetches the untrimmed message if needed
       info.append(ev);
     }
     if (r.deck) info.append(this._deck(r));
+  }
+
+  /**
+   * "and N more": fetches every log link of the row (rows.py caps what a row carries) into `box`.
+   * @param {Row} r @param {HTMLElement} box @param {number} total the row's links, carried and left out
+   */
+  _moreLogs(r, box, total) {
+    const line = h("div", "fxw-detail-row");
+    const more = button(`and ${r.logs_omitted} more`, "more-logs", "fxw-btn--link");
+    const note = h("span", "fxw-action-status");
+    more.addEventListener("click", () => {
+      more.disabled = true;
+      note.textContent = "loading…";
+      this.ctx.requests.request("logs", r.key).then(
+        (res) => {
+          const all = Array.isArray(res?.logs) ? res.logs : [];
+          this.ctx.state.fullLogs.set(r.key, { total, logs: all });
+          box.replaceChildren(...logLines(all));
+        },
+        (err) => {
+          more.disabled = false;
+          note.className = "fxw-action-status fxw-action-status--error";
+          note.textContent = `could not fetch the log links: ${err?.message ?? err}`;
+        },
+      );
+    });
+    line.append(more, " ", note);
+    return line;
   }
 
   /**

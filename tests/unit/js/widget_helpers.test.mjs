@@ -10,6 +10,7 @@ import {
   firstLine,
   firstVisible,
   fmtDuration,
+  hasInvalidTime,
   mergeRow,
   parseSignalInput,
   safeUrl,
@@ -273,4 +274,11 @@ test("RowFeed: a missed patch makes the view ask for its own snapshot and hold p
   other.feed.snapshot({ view: "v1", version: 5, rows: [row("a")] });
   assert.deepEqual(other.asked, ["v3"]);
   assert.equal(other.store.rows.get("a")?.deck, undefined);
+});
+
+test("hasInvalidTime reads the kernel's invalid_times of a row or the header", () => {
+  assert.equal(hasInvalidTime({ invalid_times: ["started_at"] }, "started_at", "created_at"), true);
+  assert.equal(hasInvalidTime({ invalid_times: ["duration_s"] }, "started_at"), false);
+  assert.equal(hasInvalidTime({}, "started_at"), false); // a row from before the field existed
+  assert.equal(hasInvalidTime(null, "started_at"), false);
 });
