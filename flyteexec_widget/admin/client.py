@@ -13,7 +13,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future
 from typing import Any, TypeVar
 
 import grpc
@@ -31,6 +31,7 @@ from google.protobuf.message import Message
 
 from . import auth as _auth
 from .config import load_config
+from .daemon_pool import DaemonPool
 from .errors import ConfigError, FlyteAssertion, RpcFailure, UnavailableError, translate_rpc_error
 from .refs import ExecutionRef, console_base, entity_url, execution_url, normalize_endpoint, parse_execution_ref
 from .retry import NO_RETRY, RetryPolicy
@@ -61,13 +62,17 @@ _STUBS: dict[str, Callable[[grpc.Channel], Any]] = {
 
 RetryHook = Callable[[int, float, RpcFailure], None]
 
+#: No attempt gets a shorter deadline than this, and none starts with less of the call's budget left.
+_MIN_ATTEMPT_S = 0.1
+
 _T = TypeVar("_T")
 
 
-class _CallerExecutor(ThreadPoolExecutor):
+class _CallerExecutor(DaemonPool):
     """A pool that runs each function in its caller's context (:func:`~.auth.caller_context`): a call made for a
     notebook cell may log in from the pool, one made for the sync thread may not, and IPython sends any output to
-    the caller's cell."""
+    the caller's cell. Its threads are daemons: a call stuck on a server that never answers holds up neither
+    ``close()`` nor the interpreter's exit."""
 
     def submit(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> Future[_T]:
         return super().submit(functools.partial(_auth.caller_context().run, fn, *args, **kwargs))
@@ -109,11 +114,14 @@ class AdminClient:
       the server presents is fetched (unverified) when the channel opens and trusted as the only root. The name
       in it must still match the endpoint's host.
     - ``auth``: an :class:`~flyteexec_widget.admin.auth.Authenticator` (None: send no token).
-    - ``rpc_timeout``: the deadline of every call, in seconds (``call(timeout=...)`` overrides it per call).
-    - ``retry``: how transient codes (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED) are retried.
+    - ``rpc_timeout``: the deadline of every attempt of a call, in seconds (``call(timeout=...)`` overrides it per
+      call).
+    - ``retry``: how transient failures (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, CANCELLED) are
+      retried, and the time budget of a call with its retries (``RetryPolicy.total_timeout``, 60 s by default).
     - ``max_workers``: size of :attr:`executor`, the pool the sync layer runs concurrent calls on.
     - ``on_retry(attempt, delay, error)``: called before each retry sleep (the live view shows "reconnecting").
-    - ``sleep``: injectable so tests never wait; ``channel_options``: extra gRPC channel options.
+    - ``sleep`` and ``clock`` (monotonic seconds, for the budget): injectable so tests never wait;
+      ``channel_options``: extra gRPC channel options.
     """
 
     def __init__(
@@ -132,6 +140,7 @@ class AdminClient:
         max_workers: int = 16,
         on_retry: RetryHook | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
         channel_options: list[tuple[str, Any]] | None = None,
     ) -> None:
         endpoint = normalize_endpoint(endpoint)
@@ -159,6 +168,7 @@ class AdminClient:
         self.max_workers = max_workers
         self.on_retry = on_retry
         self._sleep = sleep
+        self._clock = clock
         self._channel_options = _CHANNEL_OPTIONS + list(channel_options or [])
         self._lock = threading.Lock()
         self._channel: grpc.Channel | None = None
@@ -260,7 +270,7 @@ class AdminClient:
         return stub
 
     @property
-    def executor(self) -> ThreadPoolExecutor:
+    def executor(self) -> Executor:
         """A bounded thread pool (``max_workers``) for concurrent RPCs, created on first use. Each call runs in
         its caller's context, so a login on a worker may prompt only if it could have on the caller's thread."""
         with self._lock:
@@ -349,8 +359,9 @@ class AdminClient:
         """Invoke ``service.method(request)`` with a deadline, auth metadata, transient retries and translation.
 
         ``service`` is ``admin``, ``signal``, ``dataproxy`` or ``auth``; ``subject`` names what the call is about
-        in error messages (e.g. ``"project:domain:name"``). Raises :class:`~flyteexec_widget.admin.errors.RpcFailure`
-        subclasses only.
+        in error messages (e.g. ``"project:domain:name"``). Every attempt has the deadline ``timeout`` (default
+        ``rpc_timeout``), and all of them together the retry policy's ``total_timeout`` (at least one whole
+        deadline). Raises :class:`~flyteexec_widget.admin.errors.RpcFailure` subclasses only.
         """
         stub = self._stub(service)
         fn = getattr(stub, method, None)
@@ -358,14 +369,18 @@ class AdminClient:
             raise ValueError(f"{service} service has no method {method!r}")
         deadline = self.rpc_timeout if timeout is None else float(timeout)
         policy = self.retry if retry else NO_RETRY
+        budget = None if policy.total_timeout is None else max(policy.total_timeout, deadline)
+        give_up_at = None if budget is None else self._clock() + budget
         hook = on_retry or self.on_retry
         attempt = 0
         refreshed = False
         while True:
             attempt += 1
             metadata, token = self._auth_metadata(service)
+            # the last attempt gets what is left of the budget (a token refresh above may have used some)
+            left = deadline if give_up_at is None else min(deadline, give_up_at - self._clock())
             try:
-                return fn(request, timeout=deadline, metadata=metadata)
+                return fn(request, timeout=max(left, _MIN_ATTEMPT_S), metadata=metadata)
             except ValueError as err:
                 # grpc raises ValueError when a call races close(); say so in our terms
                 if self._closed:
@@ -385,19 +400,23 @@ class AdminClient:
                     self.auth.refresh(self.server_auth_config(), token)
                     continue
                 failure = translate_rpc_error(err, method=method, endpoint=self.endpoint, subject=subject)
-                if failure.transient and attempt < policy.max_attempts:
-                    delay = policy.backoff(attempt)
-                    # info, not warning: retries are expected, and an unconfigured root logger would print
-                    # warnings from the sync thread into whatever notebook cell is running
-                    log.info("%s (attempt %d/%d), retrying in %.2fs", failure, attempt, policy.max_attempts, delay)
-                    if hook is not None:
-                        try:
-                            hook(attempt, delay, failure)
-                        except Exception:  # a UI hook must not break the call
-                            log.exception("on_retry hook failed")
-                    self._sleep(delay)
-                    continue
-                raise failure from None
+                if self._closed:  # close() cancelled the call: nothing to retry
+                    raise FlyteAssertion(f"{self!r} is closed") from None
+                if not (failure.transient and attempt < policy.max_attempts):
+                    raise failure from None
+                delay = policy.backoff(attempt)
+                if give_up_at is not None and self._clock() + delay + _MIN_ATTEMPT_S > give_up_at:
+                    log.info("%s (attempt %d): the call's %gs budget is spent, giving up", failure, attempt, budget)
+                    raise failure from None
+                # info, not warning: retries are expected, and an unconfigured root logger would print
+                # warnings from the sync thread into whatever notebook cell is running
+                log.info("%s (attempt %d/%d), retrying in %.2fs", failure, attempt, policy.max_attempts, delay)
+                if hook is not None:
+                    try:
+                        hook(attempt, delay, failure)
+                    except Exception:  # a UI hook must not break the call
+                        log.exception("on_retry hook failed")
+                self._sleep(delay)
 
     # ------------------------------------------------------------------ RPC wrappers (raw protos in/out)
 

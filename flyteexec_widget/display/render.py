@@ -194,7 +194,8 @@ def _count_parts(counts: Mapping[str, Any]) -> list[tuple[str, str, str, int]]:
 def _sync_text(sync: Mapping[str, Any], now: _dt.datetime | None) -> str:
     state = sync.get("state") or ""
     if state == "reconnecting":
-        text = f"reconnecting (attempt {sync.get('attempt') or 1}"
+        cause = _first_line(sync.get("server_error"))
+        text = "reconnecting (" + (f"server error: {cause}; " if cause else "") + f"attempt {sync.get('attempt') or 1}"
         nxt = _parse_time(sync.get("next_retry_at"))
         if nxt is not None:
             text += f", next in {fmt_duration(max(0.0, (nxt - _now(now)).total_seconds()))}"

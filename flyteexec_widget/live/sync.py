@@ -489,7 +489,7 @@ class TreeSync:
         try:
             return self.remote.get_workflow(ident)
         except RpcFailure as exc:
-            if exc.transient:
+            if exc.transient or exc.server_error:  # may work next time: the sync is retried, nothing is cached
                 raise
             log.warning("cannot fetch workflow %s (%s); node kinds are inferred from node metadata", ident.name, exc)
             return None
@@ -507,11 +507,15 @@ class TreeSync:
                     return self.remote.list_node_executions(wf_id, unique_parent_id=parent, filters=filters)
                 except RpcFailure as exc:
                     # A server that cannot filter on updated_at (INVALID_ARGUMENT, or a database error): list
-                    # whole levels from now on. Transient and permanent failures are the caller's business.
+                    # whole levels from now on. Transient and permanent failures are the caller's business, and so
+                    # is a server failing whatever it is asked (the whole listing below fails too): an outage must
+                    # not switch filtering off for good.
                     if exc.transient or exc.permanent:
                         raise
+                    nodes = self.remote.list_node_executions(wf_id, unique_parent_id=parent)
                     log.info("FlyteAdmin rejected an updated_at filter (%s); listing whole levels from now on", exc)
                     self._cache.filters_unsupported = True
+                    return nodes
             return self.remote.list_node_executions(wf_id, unique_parent_id=parent)
 
         return call
@@ -552,7 +556,7 @@ class TreeSync:
         try:
             task = self.remote.get_task(ident)
         except RpcFailure as exc:
-            if exc.transient:
+            if exc.transient or exc.server_error:
                 raise
             log.warning("cannot fetch task %s (%s); its interface stays unknown", ident.name, exc)
             return None

@@ -322,7 +322,12 @@ def test_sync_status_states_and_validation() -> None:
         "next_retry_at": "2026-01-01T12:00:00.000Z",
         "last_error": "unavailable",
         "login_url": None,
+        "server_error": None,
     }
+    m.set_sync_status("reconnecting", attempt=3, last_error="GetExecution: INTERNAL", server_error="INTERNAL: db down")
+    assert m.sync_status["server_error"] == "INTERNAL: db down"
+    m.set_sync_status("live", synced_at=at)
+    assert m.sync_status["server_error"] is None  # a sync that worked clears it
     with pytest.raises(ValueError, match="one of"):
         m.set_sync_status("sleeping")
     with pytest.raises(ValueError, match="timezone-aware"):

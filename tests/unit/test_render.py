@@ -166,6 +166,10 @@ def test_text_tree_reconnecting() -> None:
     s = state([])
     s.sync_status = {"state": "reconnecting", "attempt": 3, "next_retry_at": "2026-11-27T10:01:12Z"}
     assert text_tree(s, now=NOW).splitlines()[-1] == "reconnecting (attempt 3, next in 7.0s)"
+    s.sync_status = {**s.sync_status, "server_error": "INTERNAL: database is down\n  at db.go:12"}
+    expected = "reconnecting (server error: INTERNAL: database is down; attempt 3, next in 7.0s)"
+    assert text_tree(s, now=NOW).splitlines()[-1] == expected
+    assert expected in html_snapshot(s, now=NOW)
 
 
 def test_text_tree_login() -> None:

@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import io
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -15,7 +16,7 @@ from flyteidl.admin import execution_pb2 as admin_execution_pb2
 from flyteidl.admin import node_execution_pb2
 from flyteidl.core import execution_pb2, identifier_pb2
 
-from flyteexec_widget.admin.errors import FlyteTimeout, NotFoundError
+from flyteexec_widget.admin.errors import DeadlineExceededError, FlyteTimeout, NotFoundError
 from flyteexec_widget.display import kernel, notebook, waiting, widget
 from flyteexec_widget.live.model import ExecutionModel
 from flyteexec_widget.live.scheduler import SyncScheduler
@@ -110,6 +111,45 @@ def test_timeout_names_the_execution_and_its_last_phase() -> None:
         "Execution flytesnacks:development:abc did not complete within 0:00:03: last phase RUNNING"
     )
     assert isinstance(info.value, TimeoutError)
+
+
+def test_a_timeout_while_the_server_does_not_answer_returns_on_time_and_says_so() -> None:
+    """The sync in flight never ends: wait() no longer waits for it (the last check used to sync on this thread
+    after the in-flight one, ~300 s against a silent server with the default rpc_timeout)."""
+    ex = make_execution()
+    tree = ScriptTree(ex, [RUNNING])
+    release = threading.Event()
+    tree.before = lambda: release.wait(120) and None
+    sched = TreeScheduler(tree)
+    start = time.monotonic()
+    try:
+        with pytest.raises(FlyteTimeout) as info:
+            waiting.wait(ex, timeout=0.2, scheduler=sched, show=False)
+        took = time.monotonic() - start
+        assert sched.watches == []
+    finally:
+        release.set()
+        sched.shutdown()
+    assert took < 20  # a generous bound: 0.2 s + the last check's FINAL_SYNC_S; the sync holds on for 120 s
+    assert str(info.value).startswith(
+        "Execution flytesnacks:development:abc did not complete within 0:00:00.200000: last phase RUNNING; "
+        "the server did not answer (its last call has waited "
+    )
+
+
+def test_a_timeout_after_deadline_exceeded_says_the_server_did_not_answer() -> None:
+    err = DeadlineExceededError(
+        "GetExecution flytesnacks:development:abc: no answer from h:1 before the deadline",
+        code=grpc.StatusCode.DEADLINE_EXCEEDED,
+        method="GetExecution",
+    )
+    ticks = iter(range(1000))
+    with pytest.raises(FlyteTimeout) as info:
+        run_wait([err], timeout=3, show=False, clock=lambda: float(next(ticks)))
+    assert str(info.value) == (
+        "Execution flytesnacks:development:abc did not complete within 0:00:03: last phase RUNNING; the server did "
+        "not answer: GetExecution flytesnacks:development:abc: no answer from h:1 before the deadline"
+    )
 
 
 def test_int_seconds_are_accepted_like_flytekit() -> None:

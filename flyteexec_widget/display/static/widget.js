@@ -134,7 +134,8 @@ export function hasInvalidTime(item, ...fields) {
 }
 
 /**
- * The sync status line: "last synced 4s ago", "reconnecting (attempt 2, next in 3.0s)", "log in again: ...", ...
+ * The sync status line: "last synced 4s ago", "reconnecting (attempt 2, next in 3.0s)", "reconnecting (server error:
+ * INTERNAL: ...; attempt 2, next in 3.0s)", "log in again: ...", ...
  * @param {Record<string, any>} sync
  * @param {number} nowMs
  */
@@ -142,7 +143,8 @@ export function syncText(sync, nowMs) {
   const state = sync?.state ?? "";
   if (state === "login") return firstLine(sync.last_error) || "log in again"; // the link: HeaderView.renderSync
   if (state === "reconnecting") {
-    let text = `reconnecting (attempt ${sync.attempt || 1}`;
+    const cause = firstLine(sync.server_error);
+    let text = `reconnecting (${cause ? `server error: ${cause}; ` : ""}attempt ${sync.attempt || 1}`;
     const next = parseTime(sync.next_retry_at);
     if (next !== null) text += `, next in ${fmtDuration(Math.max(0, (next - nowMs) / 1000))}`;
     return text + ")";

@@ -70,6 +70,8 @@ test("syncText", () => {
     syncText({ state: "reconnecting", attempt: 2, next_retry_at: "2026-11-27T10:00:13Z" }, now),
     "reconnecting (attempt 2, next in 3.0s)",
   );
+  const failing = { state: "reconnecting", attempt: 4, server_error: "UNKNOWN: db down\nstack", next_retry_at: null };
+  assert.equal(syncText(failing, now), "reconnecting (server error: UNKNOWN: db down; attempt 4)");
   const login = "log in again: run any call in a cell, e.g. remote.fetch_execution(...)";
   assert.equal(syncText({ state: "login", last_error: login, login_url: null }, now), login);
   assert.equal(syncText({ state: "login", last_error: null }, now), "log in again");
