@@ -140,6 +140,9 @@ class AdminClient:
                 f"endpoint {endpoint!r} is a URL; pass the admin's 'host:port' (e.g. 'flyte.example.com:443'), "
                 "and insecure=True for plain-text gRPC"
             )
+        for flag, value in (("insecure", insecure), ("insecure_skip_verify", insecure_skip_verify)):
+            if not isinstance(value, bool):  # bool("false") is True: a plain-text channel must be asked for exactly
+                raise ConfigError(f"{flag} must be True or False, got {value!r}")
         if not rpc_timeout or rpc_timeout <= 0:
             raise ConfigError(f"rpc_timeout must be a positive number of seconds, got {rpc_timeout!r}")
         if max_workers < 1:
@@ -147,8 +150,8 @@ class AdminClient:
         if auth is not None and not isinstance(auth, _auth.Authenticator):
             raise ConfigError(f"auth must be an Authenticator (StaticToken, ClientSecret, ...), got {type(auth)}")
         self.endpoint = endpoint
-        self.insecure = bool(insecure)
-        self.insecure_skip_verify = bool(insecure_skip_verify)
+        self.insecure = insecure
+        self.insecure_skip_verify = insecure_skip_verify
         self.ca_cert_file_path = ca_cert_file_path
         self.console_endpoint = console_endpoint
         self.auth = auth

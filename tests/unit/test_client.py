@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 import shutil
 import subprocess
 import sys
@@ -463,6 +464,14 @@ def test_endpoint_validation() -> None:
     assert Remote("dns:///flyte.example.com:443").endpoint == "flyte.example.com:443"
     with pytest.raises(errors.ConfigError, match="host:port"):
         Remote("https://flyte.example.com")
+
+
+@pytest.mark.parametrize("flag", ["insecure", "insecure_skip_verify"])
+@pytest.mark.parametrize("value", ["false", "no", 0, 1, None, [True]])
+def test_tls_flags_must_be_booleans(flag: str, value: object) -> None:
+    # bool("false") is True: a plain-text channel (or an unverified one) is never a guess
+    with pytest.raises(errors.ConfigError, match=re.escape(f"{flag} must be True or False, got {value!r}")):
+        Remote("flyte.example.com:443", **{flag: value})
 
 
 def test_relaunch_is_not_retried(fake: FakeServer) -> None:
