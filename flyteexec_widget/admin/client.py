@@ -32,7 +32,16 @@ from google.protobuf.message import Message
 from . import auth as _auth
 from .config import load_config
 from .errors import ConfigError, FlyteAssertion, RpcFailure, UnavailableError, translate_rpc_error
-from .refs import ExecutionRef, console_base, entity_url, execution_url, normalize_endpoint, parse_execution_ref
+from .refs import (
+    ExecutionRef,
+    check_part_lengths,
+    check_same_cluster,
+    console_base,
+    entity_url,
+    execution_url,
+    normalize_endpoint,
+    parse_execution_ref,
+)
 from .retry import NO_RETRY, RetryPolicy
 
 __all__ = ["DEFAULT_PAGE_SIZE", "AdminClient"]
@@ -555,10 +564,18 @@ class AdminClient:
     # ------------------------------------------------------------------ user level
 
     def _ref(self, execution: Any) -> ExecutionRef:
-        return parse_execution_ref(execution, default_project=self.default_project, default_domain=self.default_domain)
+        """Parse a reference; a console URL must be of this cluster (its host is the endpoint's or the console's)."""
+        ref = parse_execution_ref(execution, default_project=self.default_project, default_domain=self.default_domain)
+        check_same_cluster(ref, self.endpoint, self.console_endpoint)
+        return ref
 
     def _wf_id(self, execution: Any) -> identifier_pb2.WorkflowExecutionIdentifier:
         """Accept our wrappers, admin protos, a WorkflowExecutionIdentifier, or any reference refs can parse."""
+        wf_id = self._wf_id_of(execution)
+        check_part_lengths(project=wf_id.project, domain=wf_id.domain, name=wf_id.name)
+        return wf_id
+
+    def _wf_id_of(self, execution: Any) -> identifier_pb2.WorkflowExecutionIdentifier:
         if isinstance(execution, identifier_pb2.WorkflowExecutionIdentifier):
             return execution
         to_idl = getattr(execution, "to_flyte_idl", None)
@@ -602,6 +619,8 @@ class AdminClient:
     def relaunch(self, execution: Any, name: str | None = None) -> identifier_pb2.WorkflowExecutionIdentifier:
         """``RelaunchExecution``: run it again with the same inputs; returns the new execution's id."""
         wf_id = self._wf_id(execution)
+        if name:
+            check_part_lengths(name=name)
         req = execution_pb2.ExecutionRelaunchRequest(id=wf_id, name=name or "")
         # Not retried: a request that reached the server before the connection broke would launch twice.
         return self.call("admin", "RelaunchExecution", req, subject=self._subject(wf_id), retry=False).id
@@ -609,6 +628,8 @@ class AdminClient:
     def recover(self, execution: Any, name: str | None = None) -> identifier_pb2.WorkflowExecutionIdentifier:
         """``RecoverExecution``: rerun from the last failure, reusing succeeded nodes; returns the new id."""
         wf_id = self._wf_id(execution)
+        if name:
+            check_part_lengths(name=name)
         req = execution_pb2.ExecutionRecoverRequest(id=wf_id, name=name or "")
         # Not retried, like relaunch: it creates a new execution.
         return self.call("admin", "RecoverExecution", req, subject=self._subject(wf_id), retry=False).id
