@@ -26,6 +26,8 @@ import importlib
 import json
 import logging
 import math
+import os
+import re
 import shlex
 import ssl
 import subprocess
@@ -59,6 +61,7 @@ __all__ = [
     "from_config",
     "may_prompt",
     "prompting",
+    "redact_tokens",
 ]
 
 log = logging.getLogger(__name__)
@@ -617,8 +620,34 @@ class DeviceFlow(Authenticator):
         return login.token.access_token
 
 
+#: What in a login tool's stderr may be a credential: a JWT, a ``Bearer``/``Basic`` credential, the value after a
+#: word like token/secret/password/key, and any long run of token characters holding letters and digits (opaque
+#: tokens, hex secrets). Over-redacting an id or a hash is the price of never showing a token. The groups ``scheme``
+#: and ``key`` hold what stays (``Bearer ``, ``client_secret=``) so the message still says what went wrong.
+_SECRET_WORD = r"[a-z_-]*(?:token|secret|password|passwd|pwd|api[_-]?key|credential|cookie|authorization)[a-z_-]*"
+_TOKENISH = re.compile(
+    r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"
+    r"|(?P<scheme>(?i:\b(?:bearer|basic)\s+))\S+"
+    rf"|(?P<key>(?i:{_SECRET_WORD}[\"']?\s*[:=]\s*[\"']?))(?!(?i:bearer|basic)\s)[^\s\"',;&]+"
+    # a whole run (not the tail of one, not an absolute path's): 24+ token characters with a letter and a digit
+    r"|(?<![A-Za-z0-9_\-+=.~/])(?=[A-Za-z0-9_\-+=.~/]*[0-9])(?=[A-Za-z0-9_\-+=.~/]*[A-Za-z])"
+    r"[A-Za-z0-9_\-+=.~][A-Za-z0-9_\-+=.~/]{23,}"
+)
+REDACTED = "[redacted]"
+
+
+def redact_tokens(text: str) -> str:
+    """``text`` with whatever looks like a token replaced by ``[redacted]``."""
+    return _TOKENISH.sub(lambda m: (m.group("scheme") or m.group("key") or "") + REDACTED, text)
+
+
 class ExternalCommand(Authenticator):
-    """Runs a command (``admin.command``) whose stdout is the token."""
+    """Runs a command (``admin.command``) whose stdout is the token.
+
+    Its arguments may hold a secret (``--client-secret ...``), so ``repr()`` and every error name the program only,
+    and quote its stderr with anything token-like redacted (:func:`redact_tokens`); stdout, where the token is, is
+    never shown.
+    """
 
     mode = "ExternalCommand"
 
@@ -630,29 +659,38 @@ class ExternalCommand(Authenticator):
         self.command = tuple(cmd)
         self._timeout = timeout
 
+    @property
+    def program(self) -> str:
+        """The command's name (its first word without the directory): all that is shown of the command."""
+        return os.path.basename(self.command[0]) or self.command[0]
+
     def __repr__(self) -> str:
-        return f"ExternalCommand(command={list(self.command)!r})"
+        return f"ExternalCommand(program={self.program!r}, arguments={len(self.command) - 1})"
 
     def _fetch(self, server: ServerAuthConfig, previous: TokenResponse | None) -> TokenResponse:
-        shown = " ".join(shlex.quote(c) for c in self.command)
+        shown = f"token command {self.program!r}"
         try:
             out = subprocess.run(list(self.command), capture_output=True, text=True, check=True, timeout=self._timeout)
         except FileNotFoundError:
-            raise LoginError(f"token command `{shown}` not found", method="ExternalCommand login") from None
+            raise LoginError(f"{shown} not found", method="ExternalCommand login") from None
         except subprocess.TimeoutExpired:
             raise LoginError(
-                f"token command `{shown}` did not finish within {self._timeout:g}s", method="ExternalCommand login"
+                f"{shown} did not finish within {self._timeout:g}s", method="ExternalCommand login"
             ) from None
         except subprocess.CalledProcessError as e:
             # stderr only: stdout is where a token would be.
-            err = (e.stderr or "").strip()[-500:]
+            err = redact_tokens((e.stderr or "").strip()[-500:])
             raise LoginError(
-                f"token command `{shown}` exited with {e.returncode}" + (f": {err}" if err else ""),
+                f"{shown} exited with {e.returncode}" + (f": {err}" if err else ""),
                 method="ExternalCommand login",
+            ) from None
+        except OSError as e:  # not executable, a directory, ...
+            raise LoginError(
+                f"{shown} cannot be run ({e.strerror or type(e).__name__})", method="ExternalCommand login"
             ) from None
         token = out.stdout.strip()
         if not token:
-            raise LoginError(f"token command `{shown}` printed nothing", method="ExternalCommand login")
+            raise LoginError(f"{shown} printed nothing", method="ExternalCommand login")
         return TokenResponse(access_token=token)
 
 
