@@ -45,6 +45,7 @@ from typing import Any, ClassVar
 import grpc
 
 from .errors import AuthenticationError, ConfigError, LoginRequiredError
+from .plaintext import printable
 
 __all__ = [
     "DEFAULT_HEADER_KEY",
@@ -406,7 +407,7 @@ def show_device_prompt(verification_uri: str, user_code: str) -> None:
             )
         )
     else:
-        print(text, file=sys.stderr, flush=True)
+        print(printable(text), file=sys.stderr, flush=True)  # the IdP's text must not drive the terminal
 
 
 #: What a thread that may not prompt says when nobody is logging in yet.

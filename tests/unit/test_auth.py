@@ -30,6 +30,7 @@ from flyteexec_widget.admin.auth import (
 )
 from flyteexec_widget.admin.errors import AuthenticationError, ConfigError, LoginRequiredError, is_permanent
 
+from ..hostile_text import UNSAFE, hostile
 from ._fake_admin import FakeIdP
 
 pytestmark = pytest.mark.timeout(60)
@@ -419,6 +420,18 @@ def test_device_prompt_on_stderr_outside_ipython(capsys: pytest.CaptureFixture[s
     err = capsys.readouterr().err
     assert "https://idp.example.com/activate?user_code=ABCD" in err
     assert "ABCD" in err
+
+
+def test_device_prompt_on_stderr_shows_terminal_payloads_as_escapes(
+    capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    monkeypatch.delitem(sys.modules, "IPython", raising=False)
+    show_device_prompt("https://idp.example.com/a?" + hostile("uri"), hostile("code"))
+    err = capsys.readouterr().err
+    assert not UNSAFE.search(err)
+    assert err.count("\n") == 1  # one line, however many newlines the IdP sent
+    assert "uri:\\x1b[2J" in err
+    assert "code:\\x1b[2J" in err
 
 
 def test_device_prompt_is_a_link_in_a_notebook(monkeypatch: pytest.MonkeyPatch) -> None:
