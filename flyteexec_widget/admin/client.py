@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import grpc
 from flyteidl.admin import common_pb2, execution_pb2, node_execution_pb2, signal_pb2, task_execution_pb2
@@ -149,6 +150,10 @@ class AdminClient:
                 f"endpoint {endpoint!r} is a URL; pass the admin's 'host:port' (e.g. 'flyte.example.com:443'), "
                 "and insecure=True for plain-text gRPC"
             )
+        try:
+            _ = urlsplit("//" + endpoint).port  # raises on "[::1" (Invalid IPv6 URL) and "host:abc" (bad port)
+        except ValueError as e:
+            raise ConfigError(f"endpoint {endpoint!r} is not a 'host:port' address: {e}") from None
         for flag, value in (("insecure", insecure), ("insecure_skip_verify", insecure_skip_verify)):
             if not isinstance(value, bool):  # bool("false") is True: a plain-text channel must be asked for exactly
                 raise ConfigError(f"{flag} must be True or False, got {value!r}")

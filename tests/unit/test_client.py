@@ -466,6 +466,22 @@ def test_endpoint_validation() -> None:
         Remote("https://flyte.example.com")
 
 
+@pytest.mark.parametrize(
+    ("endpoint", "needle"),
+    [
+        ("[::1:30080", "Invalid IPv6 URL"),
+        ("flyte.example.com:abc", "Port could not be cast"),
+        ("h:99999", "out of range"),
+    ],
+)
+def test_a_malformed_endpoint_is_a_config_error_naming_it(endpoint: str, needle: str) -> None:
+    with pytest.raises(errors.ConfigError) as ei:
+        Remote(endpoint)
+    assert f"endpoint {endpoint!r} is not a 'host:port' address" in str(ei.value)
+    assert needle in str(ei.value)
+    assert Remote("[::1]:30080").endpoint == "[::1]:30080"
+
+
 @pytest.mark.parametrize("flag", ["insecure", "insecure_skip_verify"])
 @pytest.mark.parametrize("value", ["false", "no", 0, 1, None, [True]])
 def test_tls_flags_must_be_booleans(flag: str, value: object) -> None:
