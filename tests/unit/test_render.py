@@ -338,4 +338,4 @@ def test_the_text_tree_shows_terminal_payloads_as_escapes() -> None:
         assert f"{label}:\\x1b[2J\\x1b[H|" in out, label
     for label in ("header error", "sync error", "row error"):  # error lines show the first line of the message
         assert f"{label}:\\x1b[2J" in out, label
-    assert "\\u202etxt.exe" in out
+    assert "\\u202etxt_exe" in out
