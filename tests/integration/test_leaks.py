@@ -10,7 +10,9 @@ from __future__ import annotations
 import gc
 import os
 import threading
+import tracemalloc
 import weakref
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +20,8 @@ import pytest
 
 from flyteexec_widget.display import notebook
 from flyteexec_widget.live.model import ExecutionModel
+from flyteexec_widget.live.scheduler import SyncScheduler
+from flyteexec_widget.objects.executions import RemoteExecutionBase
 from flyteexec_widget.remote import Remote
 from flyteexec_widget.sandbox import Sandbox
 
@@ -108,3 +112,41 @@ def test_threads_and_file_descriptors_are_flat_over_a_hundred_watches(running: t
     assert _settled_threads() == []
     assert {t.ident for t in threading.enumerate()} <= threads
     assert _fds() <= fds
+
+
+def _wrappers() -> Counter[str]:
+    """Live execution wrappers by class (the objects a sync makes per node and attempt)."""
+    gc.collect()
+    return Counter(type(o).__name__ for o in gc.get_objects() if isinstance(o, RemoteExecutionBase))
+
+
+def test_a_long_watch_keeps_memory_flat(sandbox: Sandbox, remote: Remote) -> None:
+    """200 syncs of a running execution (the demo waits at its approval gate) hold no more objects than one: the
+    same wrappers, and no traced allocation growth beyond noise."""
+    wf_id = sandbox.launch("demo")
+    for _ in range(60):  # to its approval gate, where it waits (running) for good
+        sandbox.advance(2)
+    execution = remote.fetch_execution(wf_id.project, wf_id.domain, wf_id.name)
+    sched = SyncScheduler(start_thread=False)
+    model = ExecutionModel()
+    w = sched.watch(execution, model)
+    for _ in range(5):  # warm up: the tree, templates and channel are built
+        sched.sync_once(w)
+    assert model.header["phase"] == "RUNNING"
+    assert any(r["kind"] == "gate" and not r["terminal"] for r in model.rows.values())
+    wrappers = _wrappers()
+    assert wrappers["FlyteNodeExecution"] >= 5  # the tree is there: the counts below are not vacuous
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(200):
+            sched.sync_once(w)
+        gc.collect()
+        growth = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert w.syncs >= 205
+    assert _wrappers() == wrappers
+    assert growth < 256 * 1024, f"{growth:,} bytes more after 200 syncs"
+    w.stop()
+    sched.shutdown()
