@@ -27,7 +27,6 @@ import json
 import logging
 import math
 import os
-import re
 import shlex
 import ssl
 import subprocess
@@ -45,7 +44,7 @@ from typing import Any, ClassVar
 import grpc
 
 from .errors import AuthenticationError, ConfigError, LoginRequiredError
-from .plaintext import printable
+from .plaintext import printable, redact_tokens
 
 __all__ = [
     "DEFAULT_HEADER_KEY",
@@ -62,7 +61,6 @@ __all__ = [
     "from_config",
     "may_prompt",
     "prompting",
-    "redact_tokens",
 ]
 
 log = logging.getLogger(__name__)
@@ -619,27 +617,6 @@ class DeviceFlow(Authenticator):
             reason = "was interrupted" if not isinstance(login.error, Exception) else f"failed: {login.error}"
             raise LoginError(f"the device login under way {reason}", method="DeviceFlow login")
         return login.token.access_token
-
-
-#: What in a login tool's stderr may be a credential: a JWT, a ``Bearer``/``Basic`` credential, the value after a
-#: word like token/secret/password/key, and any long run of token characters holding letters and digits (opaque
-#: tokens, hex secrets). Over-redacting an id or a hash is the price of never showing a token. The groups ``scheme``
-#: and ``key`` hold what stays (``Bearer ``, ``client_secret=``) so the message still says what went wrong.
-_SECRET_WORD = r"[a-z_-]*(?:token|secret|password|passwd|pwd|api[_-]?key|credential|cookie|authorization)[a-z_-]*"
-_TOKENISH = re.compile(
-    r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"
-    r"|(?P<scheme>(?i:\b(?:bearer|basic)\s+))\S+"
-    rf"|(?P<key>(?i:{_SECRET_WORD}[\"']?\s*[:=]\s*[\"']?))(?!(?i:bearer|basic)\s)[^\s\"',;&]+"
-    # a whole run (not the tail of one, not an absolute path's): 24+ token characters with a letter and a digit
-    r"|(?<![A-Za-z0-9_\-+=.~/])(?=[A-Za-z0-9_\-+=.~/]*[0-9])(?=[A-Za-z0-9_\-+=.~/]*[A-Za-z])"
-    r"[A-Za-z0-9_\-+=.~][A-Za-z0-9_\-+=.~/]{23,}"
-)
-REDACTED = "[redacted]"
-
-
-def redact_tokens(text: str) -> str:
-    """``text`` with whatever looks like a token replaced by ``[redacted]``."""
-    return _TOKENISH.sub(lambda m: (m.group("scheme") or m.group("key") or "") + REDACTED, text)
 
 
 class ExternalCommand(Authenticator):

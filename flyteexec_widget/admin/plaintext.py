@@ -1,4 +1,5 @@
-"""Server text made safe to print: for ``text/plain``, a terminal line, a prompt on stderr.
+"""Untrusted text made safe to show: server text for ``text/plain``, a terminal line, a prompt on stderr
+(:func:`printable`), and a login tool's stderr with anything token-like redacted (:func:`redact_tokens`).
 
 A name, an error or a URL from FlyteAdmin (or an IdP) is untrusted. Printed as is, ``\\x1b[2J`` clears the screen,
 an OSC-8 sequence makes a hidden link, ``\\r`` or a newline forges a line, and U+202E shows text reversed. The
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["printable"]
+__all__ = ["REDACTED", "printable", "redact_tokens"]
 
 # C0 controls (tab and newline too: inside one value they would forge layout), DEL and the C1 controls (U+009B and
 # U+009D start CSI and OSC sequences on their own); the bidi embeddings, overrides, isolates and marks; and the
@@ -35,3 +36,24 @@ def printable(text: str) -> str:
     """``text`` with control characters and bidi controls replaced by visible escapes (``\\x1b``, ``\\n``,
     ``\\u202e``); everything else, box-drawing characters and emoji included, is kept."""
     return _UNSAFE.sub(_escape, text)
+
+
+#: What in a login tool's stderr may be a credential: a JWT, a ``Bearer``/``Basic`` credential, the value after a
+#: word like token/secret/password/key, and any long run of token characters holding letters and digits (opaque
+#: tokens, hex secrets). Over-redacting an id or a hash is the price of never showing a token. The groups ``scheme``
+#: and ``key`` hold what stays (``Bearer ``, ``client_secret=``) so the message still says what went wrong.
+_SECRET_WORD = r"[a-z_-]*(?:token|secret|password|passwd|pwd|api[_-]?key|credential|cookie|authorization)[a-z_-]*"
+_TOKENISH = re.compile(
+    r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"
+    r"|(?P<scheme>(?i:\b(?:bearer|basic)\s+))\S+"
+    rf"|(?P<key>(?i:{_SECRET_WORD}[\"']?\s*[:=]\s*[\"']?))(?!(?i:bearer|basic)\s)[^\s\"',;&]+"
+    # a whole run (not the tail of one, not an absolute path's): 24+ token characters with a letter and a digit
+    r"|(?<![A-Za-z0-9_\-+=.~/])(?=[A-Za-z0-9_\-+=.~/]*[0-9])(?=[A-Za-z0-9_\-+=.~/]*[A-Za-z])"
+    r"[A-Za-z0-9_\-+=.~][A-Za-z0-9_\-+=.~/]{23,}"
+)
+REDACTED = "[redacted]"
+
+
+def redact_tokens(text: str) -> str:
+    """``text`` with whatever looks like a token replaced by ``[redacted]``."""
+    return _TOKENISH.sub(lambda m: (m.group("scheme") or m.group("key") or "") + REDACTED, text)

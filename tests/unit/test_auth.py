@@ -25,10 +25,10 @@ from flyteexec_widget.admin.auth import (
     basic_auth_header,
     may_prompt,
     prompting,
-    redact_tokens,
     show_device_prompt,
 )
 from flyteexec_widget.admin.errors import AuthenticationError, ConfigError, LoginRequiredError, is_permanent
+from flyteexec_widget.admin.plaintext import redact_tokens
 
 from ..hostile_text import UNSAFE, hostile
 from ._fake_admin import FakeIdP
