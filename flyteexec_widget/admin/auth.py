@@ -26,6 +26,7 @@ import importlib
 import json
 import logging
 import math
+import os
 import shlex
 import ssl
 import subprocess
@@ -44,6 +45,7 @@ import grpc
 
 from . import ipython
 from .errors import AuthenticationError, ConfigError, LoginRequiredError
+from .plaintext import printable, redact_tokens
 
 __all__ = [
     "DEFAULT_HEADER_KEY",
@@ -395,7 +397,7 @@ def show_device_prompt(verification_uri: str, user_code: str) -> None:
             )
         )
     else:
-        print(text, file=sys.stderr, flush=True)
+        print(printable(text), file=sys.stderr, flush=True)  # the IdP's text must not drive the terminal
 
 
 #: What a thread that may not prompt says when nobody is logging in yet.
@@ -610,7 +612,12 @@ class DeviceFlow(Authenticator):
 
 
 class ExternalCommand(Authenticator):
-    """Runs a command (``admin.command``) whose stdout is the token."""
+    """Runs a command (``admin.command``) whose stdout is the token.
+
+    Its arguments may hold a secret (``--client-secret ...``), so ``repr()`` and every error name the program only,
+    and quote its stderr with anything token-like redacted (:func:`redact_tokens`); stdout, where the token is, is
+    never shown.
+    """
 
     mode = "ExternalCommand"
 
@@ -622,29 +629,38 @@ class ExternalCommand(Authenticator):
         self.command = tuple(cmd)
         self._timeout = timeout
 
+    @property
+    def program(self) -> str:
+        """The command's name (its first word without the directory): all that is shown of the command."""
+        return os.path.basename(self.command[0]) or self.command[0]
+
     def __repr__(self) -> str:
-        return f"ExternalCommand(command={list(self.command)!r})"
+        return f"ExternalCommand(program={self.program!r}, arguments={len(self.command) - 1})"
 
     def _fetch(self, server: ServerAuthConfig, previous: TokenResponse | None) -> TokenResponse:
-        shown = " ".join(shlex.quote(c) for c in self.command)
+        shown = f"token command {self.program!r}"
         try:
             out = subprocess.run(list(self.command), capture_output=True, text=True, check=True, timeout=self._timeout)
         except FileNotFoundError:
-            raise LoginError(f"token command `{shown}` not found", method="ExternalCommand login") from None
+            raise LoginError(f"{shown} not found", method="ExternalCommand login") from None
         except subprocess.TimeoutExpired:
             raise LoginError(
-                f"token command `{shown}` did not finish within {self._timeout:g}s", method="ExternalCommand login"
+                f"{shown} did not finish within {self._timeout:g}s", method="ExternalCommand login"
             ) from None
         except subprocess.CalledProcessError as e:
             # stderr only: stdout is where a token would be.
-            err = (e.stderr or "").strip()[-500:]
+            err = redact_tokens((e.stderr or "").strip()[-500:])
             raise LoginError(
-                f"token command `{shown}` exited with {e.returncode}" + (f": {err}" if err else ""),
+                f"{shown} exited with {e.returncode}" + (f": {err}" if err else ""),
                 method="ExternalCommand login",
+            ) from None
+        except OSError as e:  # not executable, a directory, ...
+            raise LoginError(
+                f"{shown} cannot be run ({e.strerror or type(e).__name__})", method="ExternalCommand login"
             ) from None
         token = out.stdout.strip()
         if not token:
-            raise LoginError(f"token command `{shown}` printed nothing", method="ExternalCommand login")
+            raise LoginError(f"{shown} printed nothing", method="ExternalCommand login")
         return TokenResponse(access_token=token)
 
 

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import grpc
 from flyteidl.admin import common_pb2, execution_pb2, node_execution_pb2, signal_pb2, task_execution_pb2
@@ -33,7 +34,16 @@ from . import auth as _auth
 from .config import load_config
 from .daemon_pool import DaemonPool
 from .errors import ConfigError, FlyteAssertion, RpcFailure, UnavailableError, translate_rpc_error
-from .refs import ExecutionRef, console_base, entity_url, execution_url, normalize_endpoint, parse_execution_ref
+from .refs import (
+    ExecutionRef,
+    check_part_lengths,
+    check_same_cluster,
+    console_base,
+    entity_url,
+    execution_url,
+    normalize_endpoint,
+    parse_execution_ref,
+)
 from .retry import NO_RETRY, RetryPolicy
 
 __all__ = ["DEFAULT_PAGE_SIZE", "AdminClient"]
@@ -149,6 +159,13 @@ class AdminClient:
                 f"endpoint {endpoint!r} is a URL; pass the admin's 'host:port' (e.g. 'flyte.example.com:443'), "
                 "and insecure=True for plain-text gRPC"
             )
+        try:
+            _ = urlsplit("//" + endpoint).port  # raises on "[::1" (Invalid IPv6 URL) and "host:abc" (bad port)
+        except ValueError as e:
+            raise ConfigError(f"endpoint {endpoint!r} is not a 'host:port' address: {e}") from None
+        for flag, value in (("insecure", insecure), ("insecure_skip_verify", insecure_skip_verify)):
+            if not isinstance(value, bool):  # bool("false") is True: a plain-text channel must be asked for exactly
+                raise ConfigError(f"{flag} must be True or False, got {value!r}")
         if not rpc_timeout or rpc_timeout <= 0:
             raise ConfigError(f"rpc_timeout must be a positive number of seconds, got {rpc_timeout!r}")
         if max_workers < 1:
@@ -156,8 +173,8 @@ class AdminClient:
         if auth is not None and not isinstance(auth, _auth.Authenticator):
             raise ConfigError(f"auth must be an Authenticator (StaticToken, ClientSecret, ...), got {type(auth)}")
         self.endpoint = endpoint
-        self.insecure = bool(insecure)
-        self.insecure_skip_verify = bool(insecure_skip_verify)
+        self.insecure = insecure
+        self.insecure_skip_verify = insecure_skip_verify
         self.ca_cert_file_path = ca_cert_file_path
         self.console_endpoint = console_endpoint
         self.auth = auth
@@ -575,10 +592,18 @@ class AdminClient:
     # ------------------------------------------------------------------ user level
 
     def _ref(self, execution: Any) -> ExecutionRef:
-        return parse_execution_ref(execution, default_project=self.default_project, default_domain=self.default_domain)
+        """Parse a reference; a console URL must be of this cluster (its host is the endpoint's or the console's)."""
+        ref = parse_execution_ref(execution, default_project=self.default_project, default_domain=self.default_domain)
+        check_same_cluster(ref, self.endpoint, self.console_endpoint)
+        return ref
 
     def _wf_id(self, execution: Any) -> identifier_pb2.WorkflowExecutionIdentifier:
         """Accept our wrappers, admin protos, a WorkflowExecutionIdentifier, or any reference refs can parse."""
+        wf_id = self._wf_id_of(execution)
+        check_part_lengths(project=wf_id.project, domain=wf_id.domain, name=wf_id.name)
+        return wf_id
+
+    def _wf_id_of(self, execution: Any) -> identifier_pb2.WorkflowExecutionIdentifier:
         if isinstance(execution, identifier_pb2.WorkflowExecutionIdentifier):
             return execution
         to_idl = getattr(execution, "to_flyte_idl", None)
@@ -622,6 +647,8 @@ class AdminClient:
     def relaunch(self, execution: Any, name: str | None = None) -> identifier_pb2.WorkflowExecutionIdentifier:
         """``RelaunchExecution``: run it again with the same inputs; returns the new execution's id."""
         wf_id = self._wf_id(execution)
+        if name:
+            check_part_lengths(name=name)
         req = execution_pb2.ExecutionRelaunchRequest(id=wf_id, name=name or "")
         # Not retried: a request that reached the server before the connection broke would launch twice.
         return self.call("admin", "RelaunchExecution", req, subject=self._subject(wf_id), retry=False).id
@@ -629,6 +656,8 @@ class AdminClient:
     def recover(self, execution: Any, name: str | None = None) -> identifier_pb2.WorkflowExecutionIdentifier:
         """``RecoverExecution``: rerun from the last failure, reusing succeeded nodes; returns the new id."""
         wf_id = self._wf_id(execution)
+        if name:
+            check_part_lengths(name=name)
         req = execution_pb2.ExecutionRecoverRequest(id=wf_id, name=name or "")
         # Not retried, like relaunch: it creates a new execution.
         return self.call("admin", "RecoverExecution", req, subject=self._subject(wf_id), retry=False).id

@@ -46,8 +46,11 @@ class DaemonPool(Executor):
                 self._idle -= 1  # that worker takes this item
                 self._queue.put(item)
             elif len(self._threads) < self._max_workers:
+                # Through the queue, not as the thread's args: a Thread keeps its args until it ends, so the
+                # first item (and the objects its call holds, e.g. a whole execution tree) would live as long.
+                self._queue.put(item)
                 name = f"{self._prefix}_{len(self._threads)}"
-                thread = threading.Thread(target=self._work, args=(item,), name=name, daemon=True)
+                thread = threading.Thread(target=self._work, name=name, daemon=True)
                 self._threads.append(thread)
                 thread.start()
             else:
@@ -77,7 +80,8 @@ class DaemonPool(Executor):
                 if thread is not threading.current_thread():
                     thread.join(None if give_up_at is None else max(0.0, give_up_at - time.monotonic()))
 
-    def _work(self, item: _Item | None) -> None:
+    def _work(self) -> None:
+        item = self._queue.get()
         while item is not None:
             future, fn, args, kwargs = item
             del item  # do not keep the last item's arguments alive while idle

@@ -3,7 +3,9 @@
 Both read only the plain data of an :class:`~flyteexec_widget.live.model.ExecutionModel` (``header``, ``counts``,
 ``sync_status`` and the node rows, whose schema is :mod:`~flyteexec_widget.live.rows`), so they can be tested with
 exact strings and carry nothing but what the widget shows. Server text is untrusted: the HTML escapes all of it
-with ``html.escape`` and links only what :func:`~flyteexec_widget.live.rows.safe_url` lets through.
+with ``html.escape`` and links only what :func:`~flyteexec_widget.live.rows.safe_url` lets through; the text tree
+shows control characters, escape sequences and bidi controls as visible escapes
+(:func:`~flyteexec_widget.admin.plaintext.printable`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..admin.plaintext import printable
 from ..live.rows import INVALID_TIME, MAX_ERROR_BYTES, safe_url
 from ..objects import phases
 
@@ -300,7 +303,9 @@ def text_tree(state: ExecutionState, *, now: _dt.datetime | None = None, max_row
             lines.append(cont + "error: " + error_summary(error["message"]))
     if len(rows) > len(shown):
         lines.append(f"… {len(rows) - len(shown)} more nodes")
-    return "\n".join(lines)
+    # Line by line: a newline or an escape sequence inside a server string (a name, an error) shows as an escape
+    # instead of forging a line or driving the terminal.
+    return "\n".join(printable(line) for line in lines)
 
 
 def render_text(state: ExecutionState) -> str:

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from typing import IO, Any
 
 from ..admin.errors import DeadlineExceededError, FlyteTimeout
+from ..admin.plaintext import printable
 from ..live.model import ExecutionModel, models_for
 from ..live.scheduler import SyncScheduler, Watch, default_scheduler
 from ..objects import phases
@@ -84,7 +85,7 @@ def format_status_line(model: ExecutionModel, elapsed_s: float) -> str:
         line += " (log in again)"
     elif status.get("state") == "error" and status.get("last_error"):
         line += f" (error: {str(status['last_error'])[:80]})"
-    return line
+    return printable(line)  # server text (the name, the error) must not drive the terminal
 
 
 class _StatusLine:

@@ -166,8 +166,11 @@ class ExecutionWidget(anywidget.AnyWidget):
     ``selected_output`` holds the Python value of the input/output entry last clicked in the view.
     """
 
-    _esm = _STATIC / "widget.js"
-    _css = _STATIC / "widget.css"
+    # The front end, declared as our own traits and read when a widget is made. Given as Paths, anywidget would
+    # connect a closure over each instance to a class-level file-watch signal that is never disconnected, so no
+    # widget (nor its model and execution tree) would ever be freed (manzt/anywidget#929).
+    _esm = traitlets.Unicode().tag(sync=True)
+    _css = traitlets.Unicode().tag(sync=True)
 
     header = traitlets.Dict().tag(sync=True)
     counts = traitlets.Dict().tag(sync=True)
@@ -239,6 +242,14 @@ class ExecutionWidget(anywidget.AnyWidget):
         # One sync = one comm message for the traits: the model enters our hold_sync around each batch of writes.
         self._remove_batch_hook = model.add_batch_hook(self._batch)
         self.on_msg(self._on_msg)
+
+    @traitlets.default("_esm")
+    def _default_esm(self) -> str:
+        return (_STATIC / "widget.js").read_text(encoding="utf-8")
+
+    @traitlets.default("_css")
+    def _default_css(self) -> str:
+        return (_STATIC / "widget.css").read_text(encoding="utf-8")
 
     # ---- public -------------------------------------------------------------------------------------------
 

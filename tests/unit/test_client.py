@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 import shutil
 import subprocess
 import sys
@@ -555,6 +556,30 @@ def test_endpoint_validation() -> None:
     assert Remote("dns:///flyte.example.com:443").endpoint == "flyte.example.com:443"
     with pytest.raises(errors.ConfigError, match="host:port"):
         Remote("https://flyte.example.com")
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "needle"),
+    [
+        ("[::1:30080", "Invalid IPv6 URL"),
+        ("flyte.example.com:abc", "Port could not be cast"),
+        ("h:99999", "out of range"),
+    ],
+)
+def test_a_malformed_endpoint_is_a_config_error_naming_it(endpoint: str, needle: str) -> None:
+    with pytest.raises(errors.ConfigError) as ei:
+        Remote(endpoint)
+    assert f"endpoint {endpoint!r} is not a 'host:port' address" in str(ei.value)
+    assert needle in str(ei.value)
+    assert Remote("[::1]:30080").endpoint == "[::1]:30080"
+
+
+@pytest.mark.parametrize("flag", ["insecure", "insecure_skip_verify"])
+@pytest.mark.parametrize("value", ["false", "no", 0, 1, None, [True]])
+def test_tls_flags_must_be_booleans(flag: str, value: object) -> None:
+    # bool("false") is True: a plain-text channel (or an unverified one) is never a guess
+    with pytest.raises(errors.ConfigError, match=re.escape(f"{flag} must be True or False, got {value!r}")):
+        Remote("flyte.example.com:443", **{flag: value})
 
 
 def test_relaunch_is_not_retried(fake: FakeServer) -> None:

@@ -19,6 +19,8 @@ from flyteexec_widget.display.render import (
 from flyteexec_widget.live.rows import empty_row
 from flyteexec_widget.objects import phases
 
+from ..hostile_text import UNSAFE, hostile
+
 NOW = dt.datetime(2026, 11, 27, 10, 1, 5, tzinfo=dt.timezone.utc)
 
 
@@ -308,3 +310,36 @@ def test_text_tree_names_a_launch_plans_child_execution() -> None:
 )
 def test_error_summary_prefers_the_exception_line(message: str, summary: str) -> None:
     assert error_summary(message) == summary
+
+
+def test_the_text_tree_shows_terminal_payloads_as_escapes() -> None:
+    """Every server string in the text tree (names, ids, errors, sync error, gate, child, cache) is printable: no
+    escape sequence reaches a terminal and no payload forges a line of the tree."""
+    s = state(
+        [
+            row(
+                "n0",
+                name=hostile("name"),
+                node_id=hostile("node_id"),
+                cache=hostile("cache"),
+                error={"kind": "USER", "code": "x", "message": hostile("row error"), "trimmed": False},
+                child={"name": hostile("child"), "url": "https://e.example/x"},
+            ),
+            row("n1", phase="RUNNING", kind="gate", gate={"kind": "signal", "signal_id": hostile("signal")}),
+        ]
+    )
+    s.header["workflow"] = hostile("workflow")
+    s.header["name"] = hostile("exec name")
+    s.header["error"] = {"kind": "USER", "code": "", "message": hostile("header error"), "trimmed": False}
+    s.sync_status = {"state": "error", "last_error": hostile("sync error"), "last_synced_at": None}
+    out = text_tree(s, now=NOW)
+    assert not UNSAFE.search(out)
+    assert "\t" not in out
+    lines = out.split("\n")
+    # title, url, counts, sync, error, n0, its error, n1: nothing added by a payload's newlines
+    assert len(lines) == 8, lines
+    for label in ("name", "node_id", "cache", "row error", "child", "signal", "workflow", "exec name"):
+        assert f"{label}:\\x1b[2J\\x1b[H|" in out, label
+    for label in ("header error", "sync error", "row error"):  # error lines show the first line of the message
+        assert f"{label}:\\x1b[2J" in out, label
+    assert "\\u202etxt_exe" in out

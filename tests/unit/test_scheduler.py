@@ -253,7 +253,7 @@ def test_a_failing_watch_never_waits_longer_than_its_max_interval(clock: Clock) 
         clock.now = due
     assert model.sync_status["state"] == "reconnecting"
     assert delays[0] <= 1.0
-    assert max(delays) <= 15.0
+    assert max(delays) <= 15.0 + 1e-9  # due - now: float rounding of a sum, the delay itself is capped exactly
     sched.run_pending()
     assert model.sync_status["state"] == "live"
     sched.shutdown()

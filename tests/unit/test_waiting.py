@@ -23,6 +23,8 @@ from flyteexec_widget.live.scheduler import SyncScheduler
 from flyteexec_widget.objects.executions import FlyteNodeExecution, FlyteWorkflowExecution
 from flyteexec_widget.objects.templates import TemplateInfo
 
+from ..hostile_text import UNSAFE, hostile
+
 RUNNING = execution_pb2.WorkflowExecution.RUNNING
 SUCCEEDED = execution_pb2.WorkflowExecution.SUCCEEDED
 N_SUCCEEDED = execution_pb2.NodeExecution.SUCCEEDED
@@ -208,6 +210,21 @@ def test_format_status_line() -> None:
     assert waiting.format_status_line(m, 42).endswith("00:42 (reconnecting, attempt 3)")
     m.set_sync_status("login", attempt=1, last_error="log in again: run any call in a cell")
     assert waiting.format_status_line(m, 42).endswith("00:42 (log in again)")
+
+
+def test_the_status_line_shows_terminal_payloads_as_escapes() -> None:
+    """The execution's name and the sync error are server text: the ``\\r``-rewritten line stays one line."""
+    ex = make_execution()
+    ex.to_flyte_idl().id.name = hostile("name")
+    ScriptTree(ex, [RUNNING]).refresh()
+    m = ExecutionModel(ex)
+    m.set_sync_status("error", attempt=1, last_error=hostile("error"))
+    line = waiting.format_status_line(m, 42)
+    assert not UNSAFE.search(line)
+    assert "\n" not in line
+    assert "\t" not in line
+    assert line.startswith("flytesnacks:development:name:\\x1b[2J\\x1b[H|")
+    assert "(error: error:\\x1b[2J" in line
 
 
 def test_an_aborted_node_counts_as_failed_as_in_the_widget() -> None:

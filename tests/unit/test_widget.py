@@ -8,9 +8,11 @@ test over the real ExecutionModel and Remote for the no-credentials rule.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import logging
 import subprocess
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from flyteidl.core import execution_pb2, identifier_pb2
 
 from flyteexec_widget.display import kernel, notebook, widget
 from flyteexec_widget.display.widget import ExecutionWidget
+from flyteexec_widget.live.model import ExecutionModel
 from flyteexec_widget.live.rows import empty_row
 from flyteexec_widget.objects import phases
 from flyteexec_widget.objects.literals import LiteralsResolver, to_literal
@@ -460,6 +463,25 @@ def test_close_stops_the_watch_and_listens_no_more() -> None:
     assert model.hooks == []
     model.header = {"phase": "FAILED"}
     assert w.header.get("phase") == "RUNNING"
+
+
+def test_a_closed_widget_and_its_real_model_are_collected() -> None:
+    model = ExecutionModel()
+    w = ExecutionWidget(model)
+    w._handle_custom_msg({"type": "snapshot", "view": "v1"}, [])
+    refs = weakref.ref(w), weakref.ref(model)
+    w.close()
+    del w, model
+    gc.collect()
+    assert [r() for r in refs] == [None, None]
+
+
+def test_the_front_end_is_the_package_files_sent_as_text() -> None:
+    """Sent as text read from static/ (not as Paths: anywidget would tie every instance to a file watcher)."""
+    w, _ = make()
+    state = w.get_state()
+    assert state["_esm"] == (STATIC / "widget.js").read_text(encoding="utf-8")
+    assert state["_css"] == (STATIC / "widget.css").read_text(encoding="utf-8")
 
 
 def test_bad_messages_are_ignored_and_logged(caplog: pytest.LogCaptureFixture) -> None:
