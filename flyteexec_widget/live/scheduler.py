@@ -532,7 +532,8 @@ class SyncScheduler:
             log.debug("sync of a stopped watch failed: %s", message)
             return
         if is_permanent(exc):
-            log.warning("stopped watching %s: %s", w.model.execution_key or "execution", message)
+            # INFO: the widget shows it (state "error"); a WARNING from this thread would print into a running cell
+            log.info("stopped watching %s: %s", w.model.execution_key or "execution", message)
             w.error = exc
             w._finish("error", last_error=message)
             self._forget(w)
