@@ -6,7 +6,10 @@ the fields each entity can be filtered and sorted by.
   ``value_not_in`` separated by ``;``; the functions and their SQL meaning are flyteadmin's
   (flyteorg/flyte master: ``flyteadmin/pkg/common/filters.go``), the parsing and value preparation (RFC 3339
   timestamps, durations in seconds) follow ``flyteadmin/pkg/manager/impl/util/filters.go``. Applied in memory
-  with SQL's semantics: a NULL column matches no comparison, ``contains`` is ``LIKE %value%``.
+  with SQL's semantics: a NULL column matches no comparison, ``contains`` is ``LIKE %value%``. flyteadmin hands a
+  timestamp filter's value to SQL as the text it received (its ``timestampFields`` are CamelCase, the filter fields
+  snake_case): Postgres compares it as a timestamp; a SQLite-backed admin compares it with the stored text
+  ``2006-01-02 15:04:05.999999999+00:00``, which ``text_times=True`` imitates.
 - Sorting (:func:`select`): descending unless asked otherwise, NULLs first descending and last ascending
   (Postgres), ties in creation order.
 - Field tables (:data:`NODE_FIELDS`, :data:`TASK_FIELDS`, :data:`EXECUTION_FIELDS`, :data:`SIGNAL_FIELDS`): the
@@ -19,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
 import grpc
@@ -125,8 +128,19 @@ def _like(value: Any, pattern: str) -> bool:
     return re.fullmatch(regex, str(value), re.DOTALL) is not None
 
 
-def parse_filters(filters: str, table: FieldTable) -> list[Predicate]:
-    """Parse flyteadmin filter expressions ``fn(field,value)`` joined by ``+`` into predicates over records."""
+def sqlite_time_text(ns: int) -> str:
+    """How a SQLite-backed FlyteAdmin stores a UTC timestamp (go-sqlite3's ``2006-01-02 15:04:05.999999999-07:00``,
+    trailing fraction zeros dropped)."""
+    seconds, frac = divmod(ns, 1_000_000_000)
+    base = (_EPOCH + timedelta(seconds=seconds)).strftime("%Y-%m-%d %H:%M:%S")
+    digits = f"{frac:09d}".rstrip("0")
+    return f"{base}{'.' + digits if digits else ''}+00:00"
+
+
+def parse_filters(filters: str, table: FieldTable, *, text_times: bool = False) -> list[Predicate]:
+    """Parse flyteadmin filter expressions ``fn(field,value)`` joined by ``+`` into predicates over records.
+
+    ``text_times``: compare timestamp columns as SQLite does, the stored text against the value's text."""
     preds: list[Predicate] = []
     for expr in filters.split("+"):
         if not expr.strip():
@@ -147,8 +161,14 @@ def parse_filters(filters: str, table: FieldTable) -> list[Predicate]:
                 grpc.StatusCode.INVALID_ARGUMENT, f"unknown filter field {name!r}; valid: {', '.join(sorted(table))}"
             )
         kind, get = table[name]
+        if text_times and kind == "time":
+            kind, get, raw = "str", _as_text(get), raw.strip()
         preds.append(_predicate(fn, kind, name, raw, get))
     return preds
+
+
+def _as_text(get: Getter) -> Getter:
+    return lambda r: None if (ns := get(r)) is None else sqlite_time_text(ns)
 
 
 def _predicate(fn: str, kind: str, name: str, raw: str, get: Getter) -> Predicate:
@@ -180,10 +200,17 @@ def _predicate(fn: str, kind: str, name: str, raw: str, get: Getter) -> Predicat
 
 
 def select(
-    records: Sequence[R], table: FieldTable, filters: str, sort_by: common_pb2.Sort | None, default: str = ""
+    records: Sequence[R],
+    table: FieldTable,
+    filters: str,
+    sort_by: common_pb2.Sort | None,
+    default: str = "",
+    *,
+    text_times: bool = False,
 ) -> list[R]:
-    """Filter then sort ``records`` (kept in creation order when no sort is asked for)."""
-    preds = parse_filters(filters, table)
+    """Filter then sort ``records`` (kept in creation order when no sort is asked for); ``text_times``: see
+    :func:`parse_filters`."""
+    preds = parse_filters(filters, table, text_times=text_times)
     out = [r for r in records if all(p(r) for p in preds)]
     key = sort_by.key if sort_by is not None and sort_by.key else default
     if not key:

@@ -210,6 +210,8 @@ class Store:
         # 10,000 nodes would otherwise filter and sort all of them again for every page).
         self._node_writes: dict[ExecKey, int] = {}
         self._listings: dict[tuple[Any, ...], tuple[int, list[NodeRecord]]] = {}
+        #: Compare timestamp filters as a SQLite-backed FlyteAdmin does: stored text against the value's text.
+        self.text_timestamps = False
         self._db = _Persistence(path) if path else None
         if self._db is not None:
             self._load()
@@ -475,7 +477,9 @@ class Store:
         with self._lock:
             recs = [r for k, r in self.executions.items() if k[0] == project and k[1] == domain]
             recs.sort(key=lambda r: r.seq)
-            chosen = select(recs, EXECUTION_FIELDS, filters, sort_by, default="created_at")
+            chosen = select(
+                recs, EXECUTION_FIELDS, filters, sort_by, default="created_at", text_times=self.text_timestamps
+            )
             page, nxt = paginate(chosen, limit, token)
             return [trimmed(r.proto) for r in page], nxt
 
@@ -597,7 +601,7 @@ class Store:
                     f"missing entity of type node execution with identifier {':'.join(ekey)}:{unique_parent_id}",
                 )
             sort = (sort_by.key, sort_by.direction) if sort_by is not None else None
-            cache_key = (ekey, unique_parent_id, filters, sort)
+            cache_key = (ekey, unique_parent_id, filters, sort, self.text_timestamps)
             version = self._node_writes.get(ekey, 0)
             cached = self._listings.get(cache_key)
             if cached is not None and cached[0] == version:
@@ -608,7 +612,7 @@ class Store:
                     recs = [r for r in nodes if r.parent == unique_parent_id]
                 else:
                     recs = [r for r in nodes if not r.parent and not r.parent_task]
-                chosen = select(recs, NODE_FIELDS, filters, sort_by)
+                chosen = select(recs, NODE_FIELDS, filters, sort_by, text_times=self.text_timestamps)
                 self._listings.pop(cache_key, None)
                 self._listings[cache_key] = (version, chosen)
                 while len(self._listings) > _MAX_LISTINGS:
@@ -631,7 +635,7 @@ class Store:
             text = json.dumps(list(task_key(tid)))
             ekey = exec_key(tid.node_execution_id.execution_id)
             recs = [self.nodes[k] for k in self._exec_nodes.get(ekey, []) if self.nodes[k].parent_task == text]
-            chosen = select(recs, NODE_FIELDS, filters, sort_by)
+            chosen = select(recs, NODE_FIELDS, filters, sort_by, text_times=self.text_timestamps)
             page, nxt = paginate(chosen, limit, token)
             return [self._node_view(r, listed=True) for r in page], nxt
 
@@ -817,7 +821,7 @@ class Store:
         with self._lock:
             self._node(nid)
             recs = [self.tasks[k] for k in self._node_tasks.get(node_key(nid), [])]
-            chosen = select(recs, TASK_FIELDS, filters, sort_by)
+            chosen = select(recs, TASK_FIELDS, filters, sort_by, text_times=self.text_timestamps)
             page, nxt = paginate(chosen, limit, token)
             return [self._task_view(r, listed=True) for r in page], nxt
 
@@ -951,7 +955,7 @@ class Store:
         """One page of an execution's signals."""
         with self._lock:
             recs = [self.signals[k] for k in self._exec_signals.get(exec_key(wf_id), [])]
-            chosen = select(recs, SIGNAL_FIELDS, filters, sort_by)
+            chosen = select(recs, SIGNAL_FIELDS, filters, sort_by, text_times=self.text_timestamps)
             page, nxt = paginate(chosen, limit, token)
             return [self._copy(s) for s in page], nxt
 
