@@ -1529,11 +1529,12 @@ class RowView {
     const shown = this.ctx.state.attempts.get(r.key) ?? groups[groups.length - 1];
     const sel = /** @type {HTMLSelectElement} */ (h("select", "fxw-attempt"));
     sel.dataset.key = r.key;
-    sel.setAttribute("aria-label", "Show the children of attempt");
-    sel.title = "This node was retried: show the children of another attempt";
+    sel.setAttribute("aria-label", "Attempt whose children are shown");
+    sel.title = `Retried: showing the children of attempt ${shown + 1} of ${groups.length}; choose another attempt`;
     for (const g of groups) {
       const latest = g === groups[groups.length - 1];
-      const o = /** @type {HTMLOptionElement} */ (h("option", "", `attempt ${g + 1}${latest ? " (latest)" : ""}`));
+      const o = /** @type {HTMLOptionElement} */ (h("option", "", `#${g + 1}`));
+      o.title = `attempt ${g + 1}${latest ? " (latest)" : ""}`;
       o.value = String(g);
       o.selected = g === shown;
       sel.append(o);
