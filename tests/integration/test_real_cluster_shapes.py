@@ -21,6 +21,7 @@ from flyteidl.admin import node_execution_pb2
 from flyteidl.core import execution_pb2
 
 from flyteexec_widget.display.render import text_tree
+from flyteexec_widget.display.waiting import format_status_line
 from flyteexec_widget.live.model import ExecutionModel
 from flyteexec_widget.live.sync import TreeSync
 from flyteexec_widget.objects.phases import NodePhase
@@ -70,6 +71,7 @@ def test_children_of_a_retried_dynamic_node_are_grouped_by_parent_attempt(sandbo
     assert all(r["retry_group"] == 0 and r["superseded"] for r in earlier.values())
     assert earlier["n1/n1-0-dn1"]["phase"] == "TIMED_OUT"
     assert "TIMED_OUT" not in model.counts  # the view counts what runs now: the latest attempt
+    assert ", 0 failed," in format_status_line(model, 10)  # so does wait()'s status line
     # attempt 1's children arrive under the same parent
     _advance_until(sandbox, tree, lambda: "n1-1-dn2" in ex.node_executions["n1"].subworkflow_node_executions)
     sandbox.run_until_done(wf_id)
