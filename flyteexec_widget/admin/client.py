@@ -52,15 +52,23 @@ log = logging.getLogger(__name__)
 
 DEFAULT_PAGE_SIZE = 1000
 
-# Match FlyteAdmin's limits (32 KiB metadata, 20 MiB messages) and let gRPC notice dead connections
-# (idle TCP dropped by a load balancer or NAT) instead of hanging on a black hole; as flytekit's raw client does.
+#: Keepalive pings: never more often than a default FlyteAdmin accepts. It sets no enforcement policy
+#: (flyteadmin/pkg/server/service.go), so grpc-go's default holds: at most one ping per 5 minutes while a call is in
+#: flight, none while idle (PermitWithoutStream=false); the third ping too soon earns GOAWAY ``too_many_pings`` and a
+#: dropped connection. So pings only during calls, every 5 minutes and a margin (timers are not exact). Dead
+#: connections are still found: with keepalive on, gRPC sets TCP_USER_TIMEOUT to the keepalive timeout (grpc
+#: proposal A18), so data a black hole swallows drops the connection after 20 s, and the call is retried.
+KEEPALIVE_TIME_MS = 330_000
+KEEPALIVE_TIMEOUT_MS = 20_000
+KEEPALIVE_PERMIT_WITHOUT_CALLS = 0
+
+# Match FlyteAdmin's limits (32 KiB metadata, 20 MiB messages); keepalive as above.
 _CHANNEL_OPTIONS: list[tuple[str, Any]] = [
     ("grpc.max_metadata_size", 32 * 1024),
     ("grpc.max_receive_message_length", 20 * 1024 * 1024),
-    ("grpc.keepalive_time_ms", 30_000),
-    ("grpc.keepalive_timeout_ms", 10_000),
-    ("grpc.keepalive_permit_without_calls", 1),
-    ("grpc.http2.max_pings_without_data", 0),
+    ("grpc.keepalive_time_ms", KEEPALIVE_TIME_MS),
+    ("grpc.keepalive_timeout_ms", KEEPALIVE_TIMEOUT_MS),
+    ("grpc.keepalive_permit_without_calls", KEEPALIVE_PERMIT_WITHOUT_CALLS),
 ]
 
 _STUBS: dict[str, Callable[[grpc.Channel], Any]] = {
@@ -131,7 +139,8 @@ class AdminClient:
     - ``max_workers``: size of :attr:`executor`, the pool the sync layer runs concurrent calls on.
     - ``on_retry(attempt, delay, error)``: called before each retry sleep (the live view shows "reconnecting").
     - ``sleep`` and ``clock`` (monotonic seconds, for the budget): injectable so tests never wait;
-      ``channel_options``: extra gRPC channel options.
+      ``channel_options``: extra gRPC channel options (they replace the defaults of the same name, e.g.
+      ``grpc.keepalive_time_ms``).
     """
 
     def __init__(
@@ -186,7 +195,8 @@ class AdminClient:
         self.on_retry = on_retry
         self._sleep = sleep
         self._clock = clock
-        self._channel_options = _CHANNEL_OPTIONS + list(channel_options or [])
+        # one value per option, the caller's winning (a repeated key's effect would depend on gRPC's lookup order)
+        self._channel_options = list({**dict(_CHANNEL_OPTIONS), **dict(channel_options or [])}.items())
         self._lock = threading.Lock()
         self._channel: grpc.Channel | None = None
         self._stubs: dict[str, Any] = {}

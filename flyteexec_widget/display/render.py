@@ -245,7 +245,24 @@ def _row_facts(row: Row) -> list[str]:
     child = row.get("child")
     if isinstance(child, Mapping) and child.get("name"):
         facts.append(f"→ {child['name']}")
+    note = _attempt_note(row)
+    if note:
+        facts.append(note)
     return facts
+
+
+def _current(rows: list[Row]) -> list[Row]:
+    """The rows without those of a retried parent's earlier attempts (the widget shows them behind a switch)."""
+    return [r for r in rows if not r.get("superseded")]
+
+
+def _attempt_note(row: Row) -> str:
+    """``"children of attempt 2 (1 earlier attempt not shown)"`` for a retried parent, else ``""``."""
+    groups = row.get("attempt_groups") or []
+    if len(groups) < 2:
+        return ""
+    earlier = len(groups) - 1
+    return f"children of attempt {groups[-1] + 1} ({earlier} earlier attempt{'s' if earlier > 1 else ''} not shown)"
 
 
 def text_tree(state: ExecutionState, *, now: _dt.datetime | None = None, max_rows: int = MAX_TEXT_ROWS) -> str:
@@ -277,7 +294,7 @@ def text_tree(state: ExecutionState, *, now: _dt.datetime | None = None, max_row
     if err:
         lines.append("error: " + error_summary(err.get("message") if isinstance(err, Mapping) else err))
 
-    rows = ordered_rows(state.rows)
+    rows = _current(ordered_rows(state.rows))
     shown = rows[:max_rows]
     # A row is "last" among its siblings when no later row (in the shown order) has the same parent.
     last_of_parent: dict[str, str] = {}
@@ -379,7 +396,7 @@ def html_snapshot(
             out.append(f'<div class="fxw-more">… cut at {MAX_ERROR_BYTES // 1024} KB (the live view shows all)</div>')
     out.append("</div>")
 
-    rows = ordered_rows(state.rows)
+    rows = _current(ordered_rows(state.rows))
     shown = rows[:max_rows]
     out.append('<table class="fxw-static-table"><thead><tr>')
     for col in ("Node", "Kind", "Status", "Started", "Duration", "Attempts", "Cache", "Logs", "Error"):
@@ -406,6 +423,8 @@ def html_snapshot(
         if sub:
             counts = ", ".join(f"{n} {label}" for _, label, _, n in _count_parts(sub.get("counts", {})))
             id_html += f' <span class="fxw-subtasks">{_e(counts)}</span>'
+        if _attempt_note(r):
+            id_html += f' <span class="fxw-attempt-note">{_e(_attempt_note(r))}</span>'
         duration = fmt_duration(r.get("duration_s")) or (INVALID_TIME if _invalid(r, "duration_s") else "")
         if (r.get("queued_s") or 0) >= 0.1:
             duration += f" (queued {fmt_duration(r['queued_s'])})"

@@ -67,7 +67,8 @@ def _seconds(name: str, value: _dt.timedelta | float | None) -> float | None:
 def format_status_line(model: ExecutionModel, elapsed_s: float) -> str:
     """The one-line status: ``p:d:name RUNNING 12/40 nodes done, 1 failed, 00:42`` (+ reconnect state)."""
     header = model.header
-    rows = [r for r in model.rows.values() if r["kind"] != "subtask"]
+    # as the counts: a retried parent's earlier attempts are not what runs now
+    rows = [r for r in model.rows.values() if r["kind"] != "subtask" and not r["superseded"]]
     done = sum(1 for r in rows if r["terminal"])
     failed = sum(1 for r in rows if r["phase"] in _FAILED)
     duration = header.get("duration_s") if header.get("terminal") else None

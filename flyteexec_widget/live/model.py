@@ -50,7 +50,8 @@ def _iso(value: _dt.datetime | None) -> str | None:
 class ExecutionModel(traitlets.HasTraits):
     """Observable state of one workflow execution, in plain JSON-able values.
 
-    Traits: ``header`` (a :class:`~flyteexec_widget.live.rows.Header`), ``counts`` (phase name -> number of rows),
+    Traits: ``header`` (a :class:`~flyteexec_widget.live.rows.Header`), ``counts`` (phase name -> number of rows,
+    superseded rows of a retried parent's earlier attempts left out),
     ``rows_version`` and ``sync_status`` (state: live|reconnecting|login|done|stopped|error, last_synced_at, attempt,
     next_retry_at, last_error, login_url: the http(s) page where a login under way waits for the user, in state
     "login"; server_error: ``"INTERNAL: <the server's text>"`` when FlyteAdmin itself failed, in state
@@ -191,6 +192,8 @@ class ExecutionModel(traitlets.HasTraits):
             self.header = dict(header_of(execution))
             counts: dict[str, int] = {}
             for row in rows.values():
+                if row["superseded"]:
+                    continue  # an earlier attempt of a retried parent: the latest attempt is what runs
                 counts[row["phase"]] = counts.get(row["phase"], 0) + 1
             self.counts = counts
             if changed or removed:

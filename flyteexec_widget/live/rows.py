@@ -17,6 +17,12 @@ and a node whose row cannot be built at all gets a row saying so; the other rows
 most :data:`MAX_LOGS_PER_ATTEMPT` log links per attempt (:data:`MAX_LOGS_PER_ROW` in all; ``logs_omitted`` counts
 the rest, :func:`all_logs` lists them) and :data:`MAX_ERROR_BYTES` of error text (``error.capped``; the view asks
 for the rest).
+
+A retried parent (a dynamic node whose generated workflow timed out) has children of each attempt (``n1-0-dn0``,
+``n1-1-dn0``): every row says which parent attempt it belongs to (``retry_group``), the parent lists its attempts
+(``attempt_groups``, when there are several), and rows of an earlier attempt, with everything below them, are
+``superseded``: a view shows the latest attempt by default and the earlier ones behind a switch, and the counts
+leave superseded rows out.
 """
 
 from __future__ import annotations
@@ -162,6 +168,9 @@ class Row(RowPlace, NodeFields):
 
     child: ChildLink | None
     has_children: bool
+    retry_group: int | None  # the parent's attempt this row belongs to (0, 1, ...); None at the top level
+    attempt_groups: list[int]  # a retried parent: its attempts, ascending (the latest last); [] when only one
+    superseded: bool  # in (or below) an earlier attempt of a retried parent: hidden by default, not counted
 
 
 class Header(TypedDict):
@@ -216,13 +225,37 @@ def empty_fields() -> NodeFields:
     }
 
 
+#: (retry_group, attempt_groups, superseded) of a row.
+_Attempts = tuple[int | None, tuple[int, ...], bool]
+_NO_ATTEMPTS: _Attempts = (None, (), False)
+
+
 def empty_row(key: str, parent: str = "", depth: int = 0) -> Row:
     """A whole row with every field but its place at its empty value: the base of test rows."""
     return _row(key, parent, depth, empty_fields(), None, False)
 
 
-def _row(key: str, parent: str, depth: int, fields: NodeFields, child: ChildLink | None, has_children: bool) -> Row:
-    return {"key": key, "parent": parent, "depth": depth, **fields, "child": child, "has_children": has_children}
+def _row(
+    key: str,
+    parent: str,
+    depth: int,
+    fields: NodeFields,
+    child: ChildLink | None,
+    has_children: bool,
+    attempts: _Attempts | None = None,
+) -> Row:
+    group, groups, superseded = attempts or _NO_ATTEMPTS
+    return {
+        "key": key,
+        "parent": parent,
+        "depth": depth,
+        **fields,
+        "child": child,
+        "has_children": has_children,
+        "retry_group": group,
+        "attempt_groups": list(groups),
+        "superseded": superseded,
+    }
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -257,8 +290,12 @@ def _execution_url(execution: FlyteWorkflowExecution) -> str | None:
 # Messages -> plain JSON
 # --------------------------------------------------------------------------------------------------------------
 
-#: Error messages in list responses are trimmed to this many bytes by FlyteAdmin.
+#: Error messages in list responses are trimmed to this many bytes by FlyteAdmin, then made valid UTF-8 again
+#: (``strings.ToValidUTF8(msg[:100], "")``, ``transformers/execution.go`` ``TrimErrorMessage``): a cut inside a 2-4
+#: byte character drops its 1-3 bytes, so a trimmed message has 97 to 100 bytes. One of 97-99 bytes may be whole;
+#: flagging it costs one fetch of the whole message when it is opened, not flagging a cut one hides its end.
 _LIST_ERROR_TRIM_BYTES = 100
+_LIST_ERROR_TRIM_MIN = _LIST_ERROR_TRIM_BYTES - 3
 
 
 def _iso(ts: timestamp_pb2.Timestamp) -> str:
@@ -325,7 +362,7 @@ def _error(err: execution_pb2.ExecutionError, *, from_list: bool) -> ErrorInfo:
         "kind": error_kind_name(err.kind),
         "code": _clip(err.code, MAX_ERROR_CODE_CHARS),
         "message": message,
-        "trimmed": from_list and not capped and len(message.encode()) >= _LIST_ERROR_TRIM_BYTES,
+        "trimmed": from_list and not capped and len(message.encode()) >= _LIST_ERROR_TRIM_MIN,
         "capped": capped,
     }
 
@@ -551,13 +588,16 @@ class RowBuilder:
         parent: str,
         prefix: str,
         depth: int,
+        latest: int | None = None,
+        superseded: bool = False,
     ) -> None:
+        """Rows of ``children`` and below; ``latest``: the parent's latest attempt, ``superseded``: the parent's."""
         for node_id, w in children.items():
             info = w._template_info
+            key = prefix + node_id
             if info is not None and info.kind == "subtask" and info.index is not None and parent:
-                key = f"{parent}[{info.index}]"
-            else:
-                key = prefix + node_id
+                # by index; a second node claiming the same index (bad data) keeps its id key instead of a clash
+                key = f"{parent}[{info.index}]" if f"{parent}[{info.index}]" not in rows else key
             fields = self._cached(key, w, partial(_fields_of, w))
             subs = w._subworkflow_node_executions or {}
             child_execs = list(w._workflow_executions)
@@ -569,16 +609,40 @@ class RowBuilder:
                 ce = child_execs[-1]
                 child = {"name": ce.to_flyte_idl().id.name, "url": _execution_url(ce)}
             has_children = bool(subs or subtask_fields or any(ce._node_executions for ce in child_execs))
-            rows[key] = _row(key, parent, depth, fields, child, has_children)
+            group = _retry_group(w) if parent else None
+            row_superseded = superseded or (latest is not None and group is not None and group < latest)
+            groups, sub_latest = _attempt_groups(w, subs)
+            rows[key] = _row(key, parent, depth, fields, child, has_children, (group, groups, row_superseded))
             nodes[key] = w
             for index, sub_fields in subtask_fields:
                 skey = f"{key}[{index}]"
-                rows[skey] = _row(skey, key, depth + 1, sub_fields, None, False)
+                rows[skey] = _row(skey, key, depth + 1, sub_fields, None, False, (None, (), row_superseded))
                 nodes[skey] = w
-            self._walk(rows, nodes, subs, key, key + "/", depth + 1)
+            self._walk(rows, nodes, subs, key, key + "/", depth + 1, sub_latest, row_superseded)
             for ce in child_execs:
                 inner = f"{key}>{ce.to_flyte_idl().id.name}/"
-                self._walk(rows, nodes, ce._node_executions or {}, key, inner, depth + 1)
+                self._walk(rows, nodes, ce._node_executions or {}, key, inner, depth + 1, None, row_superseded)
+
+
+def _retry_group(w: FlyteNodeExecution) -> int | None:
+    """The parent attempt a child node belongs to (``metadata.retry_group``, "0", "1"...); None if not a number."""
+    text = w.to_flyte_idl().metadata.retry_group
+    return int(text) if text.isdigit() else None
+
+
+def _attempt_groups(
+    w: FlyteNodeExecution, subs: Mapping[str, FlyteNodeExecution]
+) -> tuple[tuple[int, ...], int | None]:
+    """A parent's attempts that a view can switch between (empty unless several), and its latest attempt (None: no
+    children in groups). The latest is the newest child group or, once a retry runs before its children exist, the
+    parent's own newest task attempt (a dynamic node's attempts are its task's)."""
+    groups = {g for g in (_retry_group(c) for c in subs.values()) if g is not None}
+    if not groups:
+        return (), None
+    own = len(w._task_executions or []) - 1
+    latest = max(max(groups), own)
+    groups.add(latest)
+    return (tuple(sorted(groups)) if len(groups) > 1 else ()), latest
 
 
 def _tasks(w: FlyteNodeExecution) -> list[task_execution_pb2.TaskExecution]:

@@ -9,7 +9,10 @@ the columns each entity can be filtered and sorted by.
   (``flyteadmin/pkg/repositories/models/*.go``), anything else is INVALID_ARGUMENT; ``entity.column`` names a
   column of a joined entity where flyteadmin allows the join (``execution.phase`` on node executions). Values:
   RFC 3339 timestamps, durations in seconds. Applied in memory with SQL's semantics: a NULL column matches no
-  comparison, ``contains`` is ``LIKE %value%``.
+  comparison, ``contains`` is ``LIKE %value%``. flyteadmin hands a timestamp filter's value to SQL as the text it
+  received (its ``timestampFields`` are CamelCase, the filter fields snake_case): Postgres compares it as a
+  timestamp; a SQLite-backed admin compares it with the stored text ``2006-01-02 15:04:05.999999999+00:00``, which
+  ``text_times=True`` imitates.
 - Sorting (:func:`select`): the key must be a column (an empty key is INVALID_ARGUMENT,
   ``flyteadmin/pkg/common/sorting.go``); descending unless asked otherwise, NULLs first descending and last
   ascending (Postgres), ties in creation order. Without ``sort_by`` flyteadmin adds no ORDER BY, so the order is
@@ -27,7 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
 import grpc
@@ -221,9 +224,21 @@ def _through(via: Getter, get: Getter) -> Getter:
     return lambda r: None if (joined := via(r)) is None else get(joined)
 
 
-def parse_filters(filters: str, columns: Columns, joins: Joins | None = None) -> list[Predicate]:
+def sqlite_time_text(ns: int) -> str:
+    """How a SQLite-backed FlyteAdmin stores a UTC timestamp (go-sqlite3's ``2006-01-02 15:04:05.999999999-07:00``,
+    trailing fraction zeros dropped)."""
+    seconds, frac = divmod(ns, 1_000_000_000)
+    base = (_EPOCH + timedelta(seconds=seconds)).strftime("%Y-%m-%d %H:%M:%S")
+    digits = f"{frac:09d}".rstrip("0")
+    return f"{base}{'.' + digits if digits else ''}+00:00"
+
+
+def parse_filters(
+    filters: str, columns: Columns, joins: Joins | None = None, *, text_times: bool = False
+) -> list[Predicate]:
     """Parse flyteadmin filter expressions ``fn(field,value)`` joined by ``+`` into predicates over records of
-    ``columns``' entity; ``joins`` reach the rows of joined entities (``execution.phase``)."""
+    ``columns``' entity; ``joins`` reach the rows of joined entities (``execution.phase``). ``text_times``: compare
+    timestamp columns as SQLite does, the stored text against the value's text."""
     preds: list[Predicate] = []
     for expr in filters.split("+"):
         if not expr.strip():
@@ -235,6 +250,8 @@ def parse_filters(filters: str, columns: Columns, joins: Joins | None = None) ->
             )
         fn, name, raw = m.group(1), m.group(2), m.group(3)
         kind, get = _column(columns, name, joins)
+        if text_times and kind == "time":
+            kind, get, raw = "str", _as_text(get), raw.strip()
         if fn not in FILTER_FUNCTIONS:
             raise StoreError(
                 grpc.StatusCode.INVALID_ARGUMENT,
@@ -242,6 +259,10 @@ def parse_filters(filters: str, columns: Columns, joins: Joins | None = None) ->
             )
         preds.append(_predicate(fn, kind, name, raw, get))
     return preds
+
+
+def _as_text(get: Getter) -> Getter:
+    return lambda r: None if (ns := get(r)) is None else sqlite_time_text(ns)
 
 
 def _predicate(fn: str, kind: str, name: str, raw: str, get: Getter) -> Predicate:
@@ -280,10 +301,11 @@ def select(
     *,
     joins: Joins | None = None,
     natural: Callable[[R], Any] | None = None,
+    text_times: bool = False,
 ) -> list[R]:
     """Filter then sort ``records`` (given in creation order). Without ``sort_by`` the order is the database's:
-    ``natural`` (the primary key) when given, else creation order."""
-    preds = parse_filters(filters, columns, joins)
+    ``natural`` (the primary key) when given, else creation order. ``text_times``: see :func:`parse_filters`."""
+    preds = parse_filters(filters, columns, joins, text_times=text_times)
     out = [r for r in records if all(p(r) for p in preds)]
     if sort_by is None:
         return sorted(out, key=natural) if natural is not None else out

@@ -237,6 +237,8 @@ class Store:
         # 10,000 nodes would otherwise filter and sort all of them again for every page).
         self._node_writes: dict[ExecKey, int] = {}
         self._listings: dict[tuple[Any, ...], tuple[int, list[NodeRecord]]] = {}
+        #: Compare timestamp filters as a SQLite-backed FlyteAdmin does: stored text against the value's text.
+        self.text_timestamps = False
         self._db = _Persistence(path) if path else None
         if self._db is not None:
             self._load()
@@ -536,7 +538,14 @@ class Store:
                 if k[0] == project and k[1] == domain and (not name or k[2] == name)
             ]
             recs.sort(key=lambda r: r.seq)
-            chosen = select(recs, EXECUTION, filters, sort_by, natural=lambda r: exec_key(r.proto.id))
+            chosen = select(
+                recs,
+                EXECUTION,
+                filters,
+                sort_by,
+                text_times=self.text_timestamps,
+                natural=lambda r: exec_key(r.proto.id),
+            )
             page, nxt = paginate(chosen, limit, token)
             return [trimmed(r.proto) for r in page], nxt
 
@@ -671,7 +680,7 @@ class Store:
                     f"missing entity of type node execution with identifier {':'.join(ekey)}:{unique_parent_id}",
                 )
             sort = (sort_by.key, sort_by.direction) if sort_by is not None else None
-            cache_key = (ekey, unique_parent_id, filters, sort)
+            cache_key = (ekey, unique_parent_id, filters, sort, self.text_timestamps)
             version = self._node_writes.get(ekey, 0)
             cached = self._listings.get(cache_key)
             if cached is not None and cached[0] == version:
@@ -682,7 +691,15 @@ class Store:
                     recs = [r for r in nodes if r.parent == unique_parent_id]
                 else:
                     recs = [r for r in nodes if not r.parent and not r.parent_task]
-                chosen = select(recs, NODE, filters, sort_by, joins=self._node_joins(ekey), natural=_by_node_id)
+                chosen = select(
+                    recs,
+                    NODE,
+                    filters,
+                    sort_by,
+                    joins=self._node_joins(ekey),
+                    text_times=self.text_timestamps,
+                    natural=_by_node_id,
+                )
                 self._listings.pop(cache_key, None)
                 self._listings[cache_key] = (version, chosen)
                 while len(self._listings) > _MAX_LISTINGS:
@@ -707,7 +724,15 @@ class Store:
             text = json.dumps(list(task_key(tid)))
             ekey = exec_key(tid.node_execution_id.execution_id)
             recs = [self.nodes[k] for k in self._exec_nodes.get(ekey, []) if self.nodes[k].parent_task == text]
-            chosen = select(recs, NODE, filters, sort_by, joins=self._node_joins(ekey), natural=_by_node_id)
+            chosen = select(
+                recs,
+                NODE,
+                filters,
+                sort_by,
+                joins=self._node_joins(ekey),
+                text_times=self.text_timestamps,
+                natural=_by_node_id,
+            )
             page, nxt = paginate(chosen, limit, token)
             return [self._node_view(r, listed=True) for r in page], nxt
 
@@ -907,7 +932,15 @@ class Store:
             recs = [self.tasks[k] for k in self._node_tasks.get(node_key(nid), [])]
             node, execution = self.nodes.get(node_key(nid)), self.executions.get(exec_key(nid.execution_id))
             joins = {"node_execution": lambda r: node, "execution": lambda r: execution}
-            chosen = select(recs, TASK, filters, sort_by, joins=joins, natural=lambda r: task_key(r.proto.id))
+            chosen = select(
+                recs,
+                TASK,
+                filters,
+                sort_by,
+                joins=joins,
+                text_times=self.text_timestamps,
+                natural=lambda r: task_key(r.proto.id),
+            )
             page, nxt = paginate(chosen, limit, token)
             return [self._task_view(r) for r in page], nxt
 
@@ -1044,7 +1077,9 @@ class Store:
         with self._lock:
             check_limit(limit)
             recs = [self.signals[k] for k in self._exec_signals.get(exec_key(wf_id), [])]
-            chosen = select(recs, SIGNAL, filters, sort_by, natural=lambda s: s.id.signal_id)
+            chosen = select(
+                recs, SIGNAL, filters, sort_by, text_times=self.text_timestamps, natural=lambda s: s.id.signal_id
+            )
             page, nxt = paginate(chosen, limit, token)
             return [self._copy(s) for s in page], nxt
 

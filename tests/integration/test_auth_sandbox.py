@@ -283,7 +283,7 @@ def notebook(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     """A stand-in IPython: every ``display()`` call, as (thread name, HTML), as a notebook cell would show it."""
     shown: list[tuple[str, str]] = []
     ipython = types.ModuleType("IPython")
-    ipython.get_ipython = lambda: object()  # type: ignore[attr-defined]
+    ipython.get_ipython = lambda: types.SimpleNamespace(kernel=object())  # type: ignore[attr-defined]  # a kernel's shell
     display = types.ModuleType("IPython.display")
     display.HTML = lambda html: html  # type: ignore[attr-defined]
     display.display = lambda obj: shown.append((threading.current_thread().name, obj))  # type: ignore[attr-defined]

@@ -301,7 +301,10 @@ def _send_node_event(
     if parent is not None:
         event.parent_node_metadata.node_id = parent
     for name, value in fields.items():
-        setattr(event, name, value)
+        if hasattr(value, "DESCRIPTOR"):  # a message field (error, task_node_metadata...)
+            getattr(event, name).CopyFrom(value)
+        else:
+            setattr(event, name, value)
     with grpc.insecure_channel(sb.endpoint) as channel:
         stub = service_pb2_grpc.AdminServiceStub(channel)
         request = admin_event_pb2.NodeExecutionEventRequest(event=event)

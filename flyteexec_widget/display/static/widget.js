@@ -21,7 +21,8 @@
  *   subtasks: {total: number, counts: Object<string, number>}|null,
  *   child: {name: string, url: string}|null,
  *   gate: {kind: string, signal_id: string, type?: string}|null,
- *   has_children: boolean, deck: boolean
+ *   has_children: boolean, deck: boolean,
+ *   retry_group: number|null, attempt_groups: number[], superseded: boolean
  * }} Row
  * @typedef {{label: string, color: string, terminal: boolean, succeeded: boolean, failed: boolean}} PhaseStyle
  * @typedef {{type: string, message: string}} ErrorData
@@ -266,20 +267,47 @@ export class RowStore {
   }
 
   /**
+   * Whether a row belongs to the attempt its parent shows: a retried parent (`attempt_groups`) shows the children
+   * of the attempt chosen for it (`chosen`), else of its latest.
+   * @param {Row} r @param {Map<string, number>} chosen
+   */
+  inShownAttempt(r, chosen) {
+    const parent = r.parent ? this.rows.get(r.parent) : undefined;
+    const groups = parent?.attempt_groups;
+    if (!parent || !groups || groups.length < 2 || r.retry_group == null) return true;
+    return r.retry_group === (chosen.get(parent.key) ?? groups[groups.length - 1]);
+  }
+
+  /** Whether a row and all its ancestors are in the attempts shown. @param {Row} r @param {Map<string, number>} chosen */
+  _attemptPathShown(r, chosen) {
+    const seen = new Set();
+    /** @type {Row|undefined} */
+    let cur = r;
+    while (cur && !seen.has(cur.key)) {
+      if (!this.inShownAttempt(cur, chosen)) return false;
+      seen.add(cur.key);
+      cur = cur.parent ? this.rows.get(cur.parent) : undefined;
+    }
+    return true;
+  }
+
+  /**
    * The rows to show, depth-first. Without a filter: the children of expanded rows only. With a filter: every
-   * matching row with its ancestors, whatever is expanded (so a match deep in the tree is found).
+   * matching row with its ancestors, whatever is expanded (so a match deep in the tree is found). Rows of a retried
+   * parent's other attempts are left out, with everything below them.
    * @param {Set<string>} expanded
    * @param {((r: Row) => boolean)|null} match
+   * @param {Map<string, number>} [chosen] the attempt shown per retried parent (default: the latest)
    * @returns {Row[]}
    */
-  visible(expanded, match) {
+  visible(expanded, match, chosen = new Map()) {
     this._index();
     /** @type {Set<string>|null} */
     let include = null;
     if (match) {
       include = new Set();
       for (const r of this.rows.values()) {
-        if (!match(r)) continue;
+        if (!match(r) || !this._attemptPathShown(r, chosen)) continue;
         /** @type {Row|undefined} */
         let cur = r;
         while (cur && !include.has(cur.key)) {
@@ -297,7 +325,7 @@ export class RowStore {
       if (seen.has(key)) continue; // bad data with a cycle must not loop
       seen.add(key);
       const row = this.rows.get(key);
-      if (!row) continue;
+      if (!row || !this.inShownAttempt(row, chosen)) continue;
       if (include && !include.has(key)) continue;
       out.push(row);
       if (include || expanded.has(key)) {
@@ -319,7 +347,7 @@ export class RowStore {
     const search = (parent) => {
       for (const key of this.childrenOf(parent)) {
         const row = this.rows.get(key);
-        if (!row || !isFailed(row)) continue;
+        if (!row || row.superseded || !isFailed(row)) continue; // an earlier attempt's failure was retried
         return search(key) ?? row;
       }
       return null;
@@ -733,7 +761,7 @@ function containerView(node, path, ctx, depth) {
  *   status: Map<string, {text: string, error: boolean}>, drafts: Map<string, string>,
  *   fullErrors: Map<string, string>, fullLogs: Map<string, {total: number, logs: LogLink[]}>,
  *   scrollTop: number, execIo: boolean,
- *   io: Map<string, {open: boolean, result: any}>,
+ *   io: Map<string, {open: boolean, result: any}>, attempts: Map<string, number>,
  * }} ViewState
  */
 /** @type {WeakMap<object, ViewState>} */
@@ -755,6 +783,7 @@ function viewState(model) {
       scrollTop: 0,
       execIo: false,
       io: new Map(),
+      attempts: new Map(),
     };
     VIEW_STATES.set(model, s);
   }
@@ -1447,6 +1476,7 @@ class RowView {
     // An array subtask's id is a long external id: it stays in the tooltip and the detail, its name says enough.
     if (r.node_id && r.node_id !== r.name && r.kind !== "subtask") name.append(h("span", "fxw-nodeid", r.node_id));
     if (r.kind && r.kind !== "task" && r.kind !== "subtask") name.append(h("span", "fxw-kindtag", r.kind)); // when Kind is hidden
+    if (r.attempt_groups && r.attempt_groups.length > 1) name.append(this._attemptSwitch(r));
     if (r.child && r.child.name) {
       const child = link(r.child.url, `→ ${r.child.name}`, "fxw-childlink");
       child.title = "The child execution's console page";
@@ -1552,6 +1582,28 @@ class RowView {
     q.style.marginLeft = pct((created - t0) / 1000);
     q.style.width = pct(queued ?? 0);
     run.style.width = pct(dur ?? 0);
+  }
+
+  /**
+   * A retried parent's switch between the children of its attempts (the latest by default).
+   * @param {Row} r @returns {HTMLElement}
+   */
+  _attemptSwitch(r) {
+    const groups = r.attempt_groups;
+    const shown = this.ctx.state.attempts.get(r.key) ?? groups[groups.length - 1];
+    const sel = /** @type {HTMLSelectElement} */ (h("select", "fxw-attempt"));
+    sel.dataset.key = r.key;
+    sel.setAttribute("aria-label", "Attempt whose children are shown");
+    sel.title = `Retried: showing the children of attempt ${shown + 1} of ${groups.length}; choose another attempt`;
+    for (const g of groups) {
+      const latest = g === groups[groups.length - 1];
+      const o = /** @type {HTMLOptionElement} */ (h("option", "", `#${g + 1}`));
+      o.title = `attempt ${g + 1}${latest ? " (latest)" : ""}`;
+      o.value = String(g);
+      o.selected = g === shown;
+      sel.append(o);
+    }
+    return sel;
   }
 
   /** Approve/Reject, a signal's input and Send, or "sleeping". @param {Row} r @returns {HTMLElement[]} */
@@ -1883,7 +1935,7 @@ class TreeView {
     const win = this.window;
     if (this.itemsDirty) {
       const match = rowMatcher(state.phaseFilter, state.text);
-      win.keys = store.visible(state.expanded, match).map((r) => r.key);
+      win.keys = store.visible(state.expanded, match, state.attempts).map((r) => r.key);
       this.empty.hidden = win.keys.length > 0;
       this.empty.textContent =
         store.version < 0 ? "Loading nodes…" : match ? "No node matches the filter." : "No nodes yet.";
@@ -2076,10 +2128,14 @@ class TreeView {
     }
   }
 
-  /** A signal's draft value survives the row's rebuilds. @param {Event} ev */
+  /** A signal's draft value survives the row's rebuilds; an attempt switch shows that attempt's children. @param {Event} ev */
   _onInput(ev) {
     const t = /** @type {HTMLInputElement} */ (ev.target);
     if (t.classList.contains("fxw-signal") && t.dataset.key) this.ctx.state.drafts.set(t.dataset.key, t.value);
+    if (ev.type === "change" && t.classList.contains("fxw-attempt") && t.dataset.key) {
+      this.ctx.state.attempts.set(t.dataset.key, Number(t.value));
+      this.relayout();
+    }
   }
 
   /** @param {KeyboardEvent} ev */

@@ -127,6 +127,32 @@ test("RowStore: a filter shows matches with their ancestors, whatever is expande
   assert.deepEqual(s.ancestors("a/y"), ["a"]);
 });
 
+test("RowStore: a retried parent shows its latest attempt's children, another attempt on request", () => {
+  const s = new RowStore();
+  const attempt = (/** @type {string} */ key, /** @type {number} */ g, extra = {}) =>
+    row(key, "n1", { retry_group: g, superseded: g < 1, ...extra });
+  s.reset(
+    [
+      row("n1", "", { has_children: true, attempt_groups: [0, 1] }),
+      attempt("n1/n1-0-dn0", 0, { phase: "TIMED_OUT", has_children: true }),
+      row("n1/n1-0-dn0/x", "n1/n1-0-dn0", { retry_group: 0, superseded: true, phase: "TIMED_OUT" }),
+      attempt("n1/n1-1-dn0", 1),
+      row("n2", "", { retry_group: null }),
+    ],
+    1,
+  );
+  const all = new Set(["n1", "n1/n1-0-dn0"]);
+  const keys = (/** @type {any[]} */ rows) => rows.map((r) => r.key);
+  assert.deepEqual(keys(s.visible(all, null)), ["n1", "n1/n1-1-dn0", "n2"]);
+  assert.deepEqual(keys(s.visible(all, null, new Map([["n1", 0]]))), ["n1", "n1/n1-0-dn0", "n1/n1-0-dn0/x", "n2"]);
+  // a filter finds nothing in the attempt not shown, and the failure of a retried attempt is not "the" failure
+  const timedOut = (/** @type {any} */ r) => r.phase === "TIMED_OUT";
+  assert.deepEqual(keys(s.visible(new Set(), timedOut)), []);
+  assert.deepEqual(keys(s.visible(new Set(), timedOut, new Map([["n1", 0]]))), ["n1", "n1/n1-0-dn0", "n1/n1-0-dn0/x"]);
+  s.apply([{ ...row("n1", "", { has_children: true, attempt_groups: [0, 1] }), phase: "TIMED_OUT" }], [], 2);
+  assert.equal(s.firstFailedLeaf(timedOut)?.key, "n1"); // not its earlier attempt's child
+});
+
 test("RowStore: 10,000 rows flatten quickly", () => {
   const s = new RowStore();
   const rows = [];
