@@ -3,7 +3,9 @@
 Both read only the plain data of an :class:`~flyteexec_widget.live.model.ExecutionModel` (``header``, ``counts``,
 ``sync_status`` and the node rows, whose schema is :mod:`~flyteexec_widget.live.rows`), so they can be tested with
 exact strings and carry nothing but what the widget shows. Server text is untrusted: the HTML escapes all of it
-with ``html.escape`` and links only what :func:`~flyteexec_widget.live.rows.safe_url` lets through.
+with ``html.escape`` and links only what :func:`~flyteexec_widget.live.rows.safe_url` lets through; the text tree
+shows control characters, escape sequences and bidi controls as visible escapes
+(:func:`~flyteexec_widget.admin.plaintext.printable`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..live.rows import safe_url
+from ..admin.plaintext import printable
+from ..live.rows import INVALID_TIME, MAX_ERROR_BYTES, safe_url
 from ..objects import phases
 
 __all__ = [
@@ -92,6 +95,17 @@ def _fmt_time(value: Any) -> str:
     """An ISO timestamp as ``2026-11-27 10:52:20 UTC`` (the snapshot is read later, anywhere: UTC, explicit)."""
     t = _parse_time(value)
     return t.astimezone(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC") if t else ""
+
+
+def _invalid(item: Mapping[str, Any], *fields: str) -> bool:
+    """Whether the server sent any of ``fields`` out of range (``invalid_times``): shown as "invalid time"."""
+    bad = item.get("invalid_times") or ()
+    return any(f in bad for f in fields)
+
+
+def _elapsed_text(header: Mapping[str, Any], now: _dt.datetime | None) -> str:
+    text = fmt_duration(_elapsed(header, now))
+    return text or (INVALID_TIME if _invalid(header, "started_at", "duration_s") else "")
 
 
 def _now(now: _dt.datetime | None) -> _dt.datetime:
@@ -254,7 +268,8 @@ def _sync_text(sync: Mapping[str, Any], now: _dt.datetime | None, *, absolute: b
     """The sync line; ``absolute``: "last synced <UTC time>" (a saved snapshot is read later), not "... ago"."""
     state = sync.get("state") or ""
     if state == "reconnecting":
-        text = f"reconnecting (attempt {sync.get('attempt') or 1}"
+        cause = _first_line(sync.get("server_error"))
+        text = "reconnecting (" + (f"server error: {cause}; " if cause else "") + f"attempt {sync.get('attempt') or 1}"
         nxt = _parse_time(sync.get("next_retry_at"))
         if nxt is not None:
             text += f", next in {fmt_duration(max(0.0, (nxt - _now(now)).total_seconds()))}"
@@ -288,6 +303,8 @@ def _row_facts(row: Row) -> list[str]:
     duration = fmt_duration(row.get("duration_s"))
     if duration:
         facts.append(duration)
+    if row.get("invalid_times"):  # one bad time from the server: said once, the rest of the row stands
+        facts.append(INVALID_TIME)
     if (row.get("queued_s") or 0) >= 0.1:  # below that it is noise, not a wait
         facts.append(f"queued {fmt_duration(row['queued_s'])}")
     if (row.get("attempts") or 0) > 1:
@@ -304,7 +321,24 @@ def _row_facts(row: Row) -> list[str]:
     child = row.get("child")
     if isinstance(child, Mapping) and child.get("name"):
         facts.append(f"→ {child['name']}")
+    note = _attempt_note(row)
+    if note:
+        facts.append(note)
     return facts
+
+
+def _current(rows: list[Row]) -> list[Row]:
+    """The rows without those of a retried parent's earlier attempts (the widget shows them behind a switch)."""
+    return [r for r in rows if not r.get("superseded")]
+
+
+def _attempt_note(row: Row) -> str:
+    """``"children of attempt 2 (1 earlier attempt not shown)"`` for a retried parent, else ``""``."""
+    groups = row.get("attempt_groups") or []
+    if len(groups) < 2:
+        return ""
+    earlier = len(groups) - 1
+    return f"children of attempt {groups[-1] + 1} ({earlier} earlier attempt{'s' if earlier > 1 else ''} not shown)"
 
 
 def text_tree(state: ExecutionState, *, now: _dt.datetime | None = None, max_rows: int = MAX_TEXT_ROWS) -> str:
@@ -317,7 +351,7 @@ def text_tree(state: ExecutionState, *, now: _dt.datetime | None = None, max_row
             str(h.get("workflow") or ""),
             _exec_ref(h),
             f"[{h.get('label') or 'Unknown'}]",
-            fmt_duration(_elapsed(h, now)),
+            _elapsed_text(h, now),
         )
         if p
     )
@@ -336,7 +370,7 @@ def text_tree(state: ExecutionState, *, now: _dt.datetime | None = None, max_row
     if failure:
         lines.append("error: " + failure)
 
-    rows = ordered_rows(state.rows)
+    rows = _current(ordered_rows(state.rows))
     shown = rows[:max_rows]
     # A row is "last" among its siblings when no later row (in the shown order) has the same parent.
     last_of_parent: dict[str, str] = {}
@@ -362,7 +396,9 @@ def text_tree(state: ExecutionState, *, now: _dt.datetime | None = None, max_row
             lines.append(cont + "error: " + error_summary(error["message"]))
     if len(rows) > len(shown):
         lines.append(f"… {len(rows) - len(shown)} more nodes")
-    return "\n".join(lines)
+    # Line by line: a newline or an escape sequence inside a server string (a name, an error) shows as an escape
+    # instead of forging a line or driving the terminal.
+    return "\n".join(printable(line) for line in lines)
 
 
 def render_text(state: ExecutionState) -> str:
@@ -441,7 +477,7 @@ def html_snapshot(
     out.append(f'<span class="fxw-wf">{_e(h.get("workflow"))}</span> ')
     out.append(_link(h.get("url"), _exec_ref(h)) + " ")
     out.append(_badge(h.get("label"), h.get("color")) + " ")
-    out.append(f'<span class="fxw-elapsed">{_e(fmt_duration(_elapsed(h, now)))}</span>')
+    out.append(f'<span class="fxw-elapsed">{_e(_elapsed_text(h, now))}</span>')
     out.append("</div>")
     parts = _count_parts(state.counts)
     if parts:
@@ -456,9 +492,11 @@ def html_snapshot(
         msg = err.get("message") if isinstance(err, Mapping) else err
         out.append(f'<div class="fxw-header-error fxw-error">{_e(failure_text(h, state.rows))}</div>')
         out.append(f'<pre class="fxw-error-full">{_e(msg)}</pre>')
+        if isinstance(err, Mapping) and err.get("capped"):
+            out.append(f'<div class="fxw-more">… cut at {MAX_ERROR_BYTES // 1024} KB (the live view shows all)</div>')
     out.append("</div>")
 
-    rows = ordered_rows(state.rows)
+    rows = _current(ordered_rows(state.rows))
     shown = rows[:max_rows]
     out.append('<table class="fxw-static-table"><thead><tr>')
     for col in ("Node", "Kind", "Status", "Started", "Duration", "Attempts", "Cache", "Logs", "Error"):
@@ -477,20 +515,25 @@ def html_snapshot(
             for log in (r.get("logs") or [])
             if isinstance(log, Mapping) and safe_url(log.get("uri"))
         )
+        if r.get("logs_omitted"):
+            logs += f' <span class="fxw-log-more">and {_e(r["logs_omitted"])} more</span>'
         error = r.get("error")
         err_html = f'<span class="fxw-error">{_e(error_summary(error.get("message")))}</span>' if error else ""
         sub = r.get("subtasks")
         if sub:
             counts = ", ".join(f"{n} {label}" for _, label, _, n in _count_parts(sub.get("counts", {})))
             id_html += f' <span class="fxw-subtasks">{_e(shards_text(sub))}: {_e(counts)}</span>'
-        duration = fmt_duration(r.get("duration_s"))
+        if _attempt_note(r):
+            id_html += f' <span class="fxw-attempt-note">{_e(_attempt_note(r))}</span>'
+        duration = fmt_duration(r.get("duration_s")) or (INVALID_TIME if _invalid(r, "duration_s") else "")
         if (r.get("queued_s") or 0) >= 0.1:
             duration += f" (queued {fmt_duration(r['queued_s'])})"
+        started = _fmt_time(r.get("started_at")) or (INVALID_TIME if _invalid(r, "started_at") else "")
         cells = [
             f'<td style="padding-left:{indent + 4}px">{name}{id_html}</td>',
             f"<td>{_e(r.get('kind'))}</td>",
             f"<td>{_badge(r.get('label') or r.get('phase'), r.get('color'))}</td>",
-            f"<td>{_e(_fmt_time(r.get('started_at')))}</td>",
+            f"<td>{_e(started)}</td>",
             f"<td>{_e(duration)}</td>",
             f"<td>{_e(r.get('attempts') or '')}</td>",
             f"<td>{_e(r.get('cache') or '')}</td>",

@@ -45,19 +45,17 @@ import uuid
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import anywidget
 import traitlets
 from IPython.display import display
 
-from ..live.rows import Row, safe_url
+from ..live.rows import Row, all_logs, cap_text, safe_url
 from ..objects import phases
+from ..objects.executions import FlyteWorkflowExecution
 from .render import ExecutionState, render_html, render_saved_html, render_text
 from .values import FULL_LIMITS, path_label, resolve_path, value_tree, variable_type
-
-if TYPE_CHECKING:
-    from ..objects.executions import FlyteWorkflowExecution
 
 __all__ = ["ExecutionWidget", "ModelLike", "WatchLike", "phase_styles", "row_delta", "selected_output"]
 
@@ -195,8 +193,11 @@ class ExecutionWidget(anywidget.AnyWidget):
     ``selected_output`` holds the Python value of the input/output entry last clicked in the view.
     """
 
-    _esm = _STATIC / "widget.js"
-    _css = _STATIC / "widget.css"
+    # The front end, declared as our own traits and read when a widget is made. Given as Paths, anywidget would
+    # connect a closure over each instance to a class-level file-watch signal that is never disconnected, so no
+    # widget (nor its model and execution tree) would ever be freed (manzt/anywidget#929).
+    _esm = traitlets.Unicode().tag(sync=True)
+    _css = traitlets.Unicode().tag(sync=True)
 
     header = traitlets.Dict().tag(sync=True)
     counts = traitlets.Dict().tag(sync=True)
@@ -278,6 +279,14 @@ class ExecutionWidget(anywidget.AnyWidget):
         # One sync = one comm message for the traits: the model enters our hold_sync around each batch of writes.
         self._remove_batch_hook = model.add_batch_hook(self._batch)
         self.on_msg(self._on_msg)
+
+    @traitlets.default("_esm")
+    def _default_esm(self) -> str:
+        return (_STATIC / "widget.js").read_text(encoding="utf-8")
+
+    @traitlets.default("_css")
+    def _default_css(self) -> str:
+        return (_STATIC / "widget.css").read_text(encoding="utf-8")
 
     # ---- public -------------------------------------------------------------------------------------------
 
@@ -552,27 +561,51 @@ class ExecutionWidget(anywidget.AnyWidget):
         return {"path": path_label(path), "type": type(value).__name__}
 
     def _handle_error(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        """The whole error message: list responses trim it to 100 bytes, a single Get returns it whole."""
+        """The error message as a single Get returns it (list responses trim it to 100 bytes): up to
+        ``rows.MAX_ERROR_BYTES`` (``capped`` says it was cut), all of it with ``"all": true`` ("show all")."""
         target = self._target(request)
         remote = self._require_remote("fetch the full error")
         key = request.get("key") or ""
+        whole = request.get("all", False)
+        if not isinstance(whole, bool):
+            raise RequestError(f"all must be true or false, got {whole!r}")
         if key == "":
             proto = remote.get_execution(target.to_flyte_idl().id)
         else:
             proto = remote.get_node_execution(target.to_flyte_idl().id)
         closure = proto.closure
         if not closure.HasField("error"):
-            return {"message": "", "code": "", "kind": ""}
+            return {"message": "", "code": "", "kind": "", "capped": False}
         err = closure.error
-        return {"message": err.message, "code": err.code, "kind": _error_kind_name(err.kind)}
+        message, capped = (err.message, False) if whole else cap_text(err.message)
+        return {"message": message, "code": err.code, "kind": phases.error_kind_name(err.kind), "capped": capped}
+
+    def _handle_logs(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """Every log link of a node (a row carries at most ``rows.MAX_LOGS_PER_ATTEMPT`` per attempt)."""
+        key = request.get("key")
+        if not isinstance(key, str) or key == "":
+            raise RequestError(f"no node {key!r} in this execution")
+        node = self._target(request)  # a node that has started (a planned one has no logs yet)
+        return {"logs": all_logs(self._model.rows[key], node)}
 
     def _handle_deck(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """A signed link to the node's deck, or (``url`` None) a note that a running task has not written it yet:
+        propeller reports ``deck_uri`` from RUNNING on, and the data proxy answers NOT_FOUND until the task wrote
+        the file at its end."""
+        key = request.get("key") or ""
+        if key == "":
+            raise RequestError("decks belong to nodes: the request needs a node's row key")
         target = self._target(request)
         remote = self._require_remote("open the deck")
-        urls = [u for u in remote.create_download_link(target.to_flyte_idl().id) if safe_url(u)]
-        if not urls:
-            raise RequestError("the server returned no http(s) link to the deck")
-        return {"url": urls[0]}
+        links = remote.create_download_link(target.to_flyte_idl().id)
+        urls = [u for u in links if safe_url(u)]
+        if urls:
+            return {"url": urls[0]}
+        if not links and not self._model.rows[key].get("terminal"):
+            return {"url": None, "message": "the deck is written when the task ends"}
+        if not links:
+            raise RequestError("the server has no deck for this node")
+        raise RequestError("the server returned no http(s) link to the deck")
 
     def _gate(self, request: Mapping[str, Any], kinds: tuple[str, ...]) -> tuple[Any, str, Mapping[str, Any]]:
         key = request.get("key")
@@ -649,6 +682,7 @@ class ExecutionWidget(anywidget.AnyWidget):
         "outputs": _handle_outputs,
         "select": _handle_select,
         "error": _handle_error,
+        "logs": _handle_logs,
         "deck": _handle_deck,
         "approve": _handle_approve,
         "reject": _handle_reject,
@@ -662,10 +696,6 @@ class ExecutionWidget(anywidget.AnyWidget):
 def _error_data(e: BaseException) -> dict[str, Any]:
     """An exception as the data a response carries (type and message; never a traceback with local values)."""
     return {"type": type(e).__name__, "message": str(e) or type(e).__name__}
-
-
-def _error_kind_name(kind: int) -> str:
-    return {0: "UNKNOWN", 1: "USER", 2: "SYSTEM"}.get(int(kind), str(kind))
 
 
 # The value last clicked in ANY widget: an execution displayed by its repr has no widget variable to ask.

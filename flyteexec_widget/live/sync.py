@@ -9,7 +9,16 @@ change:
   terminal, and once more, whole, after the owner was seen terminal; after that it is final and never listed again;
 * a re-listing asks only for nodes updated since the last one (``gte(node_execution_updated_at, watermark)``), so a
   1,000-node level costs one small page; every :data:`FULL_LISTING_EVERY`-th listing of a level is whole, so an
-  event FlyteAdmin stored late (see :data:`WATERMARK_MARGIN`) shows up within a few refreshes, never "never";
+  event FlyteAdmin stored late (see :data:`WATERMARK_MARGIN`) shows up within a few refreshes, never "never". A
+  filtered listing must return the node that set the watermark (update times never go back); one that does not
+  proves the server's filter broken (a SQLite-backed FlyteAdmin compares the timestamp as text and can match
+  nothing), and that execution is listed whole from then on (logged once);
+* a node's children are listed while it is a parent, or may have become one without its own update time moving:
+  FlyteAdmin derives ``is_parent_node`` from the children when no event said so (a dynamic node reporting with event
+  version 1 never does; it ends with ``is_dynamic`` alone), so a running node whose task attempt already succeeded,
+  and any ``is_dynamic`` node, has its children listed too;
+* children of a retried parent (a dynamic node's attempts 0 and 1: ``n1-0-dn0``, ``n1-1-dn0``) all come under the
+  one parent, each with its ``retry_group``; :mod:`~flyteexec_widget.live.rows` groups them by parent attempt;
 * task attempts are listed for nodes whose ``updated_at``/phase moved, and for running ones: FlyteAdmin does not
   touch a node when an event of its task arrives (new attempt, logs, array subtask progress), so an unchanged
   running node must still be asked, but only :attr:`TreeSync.attempts_budget` of those per refresh, the least
@@ -55,8 +64,9 @@ from google.protobuf import timestamp_pb2
 from ..admin.client import AdminClient
 from ..admin.errors import RpcFailure
 from ..objects.executions import FlyteNodeExecution, FlyteTaskExecution, FlyteWorkflowExecution
-from ..objects.phases import is_terminal, style
-from ..objects.templates import PlannedNode, TemplateInfo, node_kind
+from ..objects.phases import TaskPhase, is_terminal, style
+from ..objects.protoview import is_valid_timestamp
+from ..objects.templates import PlannedNode, TemplateInfo, child_node_id, node_kind, unknown_kind
 
 __all__ = ["TreeSync", "is_start_or_end", "rpc_error_summary", "sync_execution", "tree_for"]
 
@@ -87,14 +97,14 @@ ATTEMPTS_BUDGET = 50
 FULL_ERRORS = 50
 
 #: A listed error message this long (in UTF-8 bytes) may have been cut: FlyteAdmin trims list responses to 100
-#: bytes, backing off to a character boundary (``transformers.TrimErrorMessage``).
+#: bytes, backing off to a character boundary (``transformers.TrimErrorMessage``); a longer one is whole.
 TRIMMED_ERROR_MIN_BYTES = 97
+TRIMMED_ERROR_MAX_BYTES = 100
 
-#: Propeller's limit on node ids (``encoding.FixedLengthUniqueIDForParts``): longer ones are hashed, so a planned
-#: child's id is predicted only below it.
-MAX_UNIQUE_ID_LENGTH = 20
-
-#: Array subtask node ids with event version 1 end in "-n<index>".
+#: Array subtasks with event version 1 have the spec node id "n<index>" (propeller's array handler names its sub
+#: node so); their unique id is "<array>-<attempt>-n<index>", hashed past 20 characters, so the id is only a fallback
+#: (for events that carry no spec node id).
+_SUBTASK_SPEC_ID = re.compile(r"^n(\d+)$")
 _SUBTASK_ID = re.compile(r"-n(\d+)$")
 
 
@@ -221,13 +231,7 @@ def _planned_info(tmpl: core_workflow_pb2.Node, compiled: _Compiled) -> Template
         if sub.HasField("task_node"):
             name = _short(sub.task_node.reference_id.name) or name
         return TemplateInfo("array", name)
-    return TemplateInfo("task", tmpl.id)
-
-
-def _child_node_id(parent_id: str, spec_id: str) -> str:
-    """The id propeller gives a child's first run (``<parent>-0-<spec id>``); past its length limit propeller
-    hashes it, and the row then just changes key when the node starts."""
-    return f"{parent_id}-0-{spec_id}" if parent_id else spec_id
+    return TemplateInfo(unknown_kind(tmpl), tmpl.id)  # a node type newer than this flyteidl
 
 
 def _planned(
@@ -236,7 +240,7 @@ def _planned(
     """The nodes ``template`` plans, in graph order, with a subworkflow's own planned nodes below it."""
     out: list[PlannedNode] = []
     for tmpl in _graph_order(template):
-        node_id = _child_node_id(parent_id, tmpl.id)
+        node_id = child_node_id(parent_id, 0, tmpl.id)
         children: tuple[PlannedNode, ...] = ()
         wn = tmpl.workflow_node if tmpl.HasField("workflow_node") else None
         if wn is not None and wn.HasField("sub_workflow_ref") and depth < 100:  # 100: a recursive template
@@ -250,7 +254,9 @@ def _planned(
 def _error_maybe_trimmed(proto: node_execution_pb2.NodeExecution) -> bool:
     """Whether a listed node's error message may have been cut by the list response."""
     closure = proto.closure
-    return closure.HasField("error") and len(closure.error.message.encode()) >= TRIMMED_ERROR_MIN_BYTES
+    if not closure.HasField("error"):
+        return False
+    return TRIMMED_ERROR_MIN_BYTES <= len(closure.error.message.encode()) <= TRIMMED_ERROR_MAX_BYTES
 
 
 def _with_full_error(
@@ -422,6 +428,8 @@ class TreeSync:
         self._budget_left = 0
         #: Nodes whose whole error is (being) fetched: at most FULL_ERRORS, in the order they were seen failed.
         self._full_error_nodes: set[tuple[str, str, str, str]] = set()
+        #: The server's updated_at filter proved broken on this execution: every level is listed whole from then on.
+        self.whole_listings = False
 
     @staticmethod
     def _exec_key(wf_id: identifier_pb2.WorkflowExecutionIdentifier) -> tuple[str, str, str]:
@@ -438,7 +446,7 @@ class TreeSync:
     def refresh(self, sync_nodes: bool = True) -> FlyteWorkflowExecution:
         """Bring the wrappers up to date with FlyteAdmin and return the root execution wrapper.
 
-        Raises the first :class:`~flyteexec_widget.errors.RpcFailure` of a round (after the round's other calls
+        Raises the first :class:`~flyteexec_widget.admin.errors.RpcFailure` of a round (after the round's other calls
         finished); what earlier rounds learnt is kept, so the next refresh resumes from there.
         """
         with self.lock:
@@ -524,9 +532,18 @@ class TreeSync:
                 not owner_terminal
                 and scope.watermark is not None
                 and not self._cache.filters_unsupported
+                and not self.whole_listings
                 and scope.filtered_listings < FULL_LISTING_EVERY - 1
             )
-            key = ("list", *self._exec_key(scope.exec_state.wf_id), scope.parent_id, owner_version, refresh_no)
+            # ``filtered`` in the key: a filtered listing found broken is followed by a whole one in the same refresh
+            key = (
+                "list",
+                *self._exec_key(scope.exec_state.wf_id),
+                scope.parent_id,
+                owner_version,
+                refresh_no,
+                filtered,
+            )
             jobs.append(
                 _Job(key, self._lister(scope, filtered), self._on_list(scope, owner_version, refresh_no, filtered))
             )
@@ -565,7 +582,7 @@ class TreeSync:
                 job = _Job(("task", *task_key), partial(self._get_task_interface, task_id), self._on_task(task_key))
                 jobs.append(job)
         jobs.extend(self._plan_full_error(node, terminal))
-        if node.proto.metadata.is_parent_node:
+        if self._may_have_children(node):
             if node.children is None:
                 node.children = _Scope(node.scope.exec_state, node.proto.id.node_id, parent=node)
             jobs.extend(self._plan_scope(node.children, version, terminal, refresh_no))
@@ -594,18 +611,40 @@ class TreeSync:
             self._full_error_nodes.add(key)
         return [_Job(("error", *key), partial(self._get_node_error, node.proto.id), self._on_full_error(node))]
 
+    def _may_have_children(self, node: _NodeState) -> bool:
+        """Whether a node's children are listed: it is a parent, or may be one FlyteAdmin has not flagged yet.
+
+        FlyteAdmin derives ``is_parent_node`` from the children when no event set it, and its row does not move when
+        they appear, so a filtered listing would not show the flag: a running node whose latest attempt already
+        succeeded (a dynamic task whose workflow runs now) is asked for children every refresh until it ends. An
+        ``is_dynamic`` node always: one reporting with event version 1 ends with ``is_dynamic`` alone, and the
+        flag derivation stops (``transformers/node_execution.go`` ``FromNodeExecutionModel``).
+        """
+        meta = node.proto.metadata
+        if meta.is_parent_node or meta.is_dynamic:
+            return True
+        if node.children is not None and node.children.nodes:
+            return True
+        if node.terminal or not node.tasks:
+            return False
+        return int(node.tasks[-1].closure.phase) == TaskPhase.SUCCEEDED
+
     def _may_have_tasks(self, node: _NodeState) -> bool:
         """Whether a node runs task attempts: not a pure container (subworkflow, branch), launch plan or gate."""
         meta = node.proto.metadata
-        if meta.is_dynamic or meta.is_array:
+        if meta.is_array:
+            return not meta.is_parent_node  # with event version 1 its subtasks are nodes, with their own attempts
+        if meta.is_dynamic:
             return True
+        tmpl = self._template_for(node)
+        if tmpl is not None and tmpl.HasField("task_node"):
+            return True  # a dynamic task FlyteAdmin flagged as a parent from its children only
         if meta.is_parent_node:
             return False
         if node.proto.closure.HasField("workflow_node_metadata"):
             return False
-        tmpl = self._template_for(node)
         if tmpl is not None:
-            return bool(tmpl.HasField("task_node") or tmpl.HasField("array_node"))
+            return bool(tmpl.HasField("array_node"))
         return True
 
     # ---- calls ---------------------------------------------------------------------------------------------------
@@ -615,7 +654,7 @@ class TreeSync:
         try:
             return self.remote.get_workflow(ident)
         except RpcFailure as exc:
-            if exc.transient:
+            if exc.transient or exc.server_error:  # may work next time: the sync is retried, nothing is cached
                 raise
             log.warning("cannot fetch workflow %s (%s); node kinds are inferred from node metadata", ident.name, exc)
             return None
@@ -627,7 +666,7 @@ class TreeSync:
         try:
             proto = self.remote.get_node_execution(node_id)
         except RpcFailure as exc:
-            if exc.transient:
+            if exc.transient or exc.server_error:  # may work next time: asked again next refresh
                 raise
             log.warning("cannot fetch the whole error of node %s (%s); its list message stays", node_id.node_id, exc)
             return None
@@ -646,11 +685,15 @@ class TreeSync:
                     return self.remote.list_node_executions(wf_id, unique_parent_id=parent, filters=filters)
                 except RpcFailure as exc:
                     # A server that cannot filter on updated_at (INVALID_ARGUMENT, or a database error): list
-                    # whole levels from now on. Transient and permanent failures are the caller's business.
+                    # whole levels from now on. Transient and permanent failures are the caller's business, and so
+                    # is a server failing whatever it is asked (the whole listing below fails too): an outage must
+                    # not switch filtering off for good.
                     if exc.transient or exc.permanent:
                         raise
+                    nodes = self.remote.list_node_executions(wf_id, unique_parent_id=parent)
                     log.info("FlyteAdmin rejected an updated_at filter (%s); listing whole levels from now on", exc)
                     self._cache.filters_unsupported = True
+                    return nodes
             return self.remote.list_node_executions(wf_id, unique_parent_id=parent)
 
         return call
@@ -691,7 +734,7 @@ class TreeSync:
         try:
             task = self.remote.get_task(ident)
         except RpcFailure as exc:
-            if exc.transient:
+            if exc.transient or exc.server_error:
                 raise
             log.warning("cannot fetch task %s (%s); its interface stays unknown", ident.name, exc)
             return None
@@ -715,12 +758,16 @@ class TreeSync:
         self, scope: _Scope, owner_version: tuple[int, ...] | None, refresh_no: int, filtered: bool
     ) -> Callable[[list[node_execution_pb2.NodeExecution]], None]:
         def handle(protos: list[node_execution_pb2.NodeExecution]) -> None:
+            if filtered and self._filter_missed(scope, protos):
+                return  # planned again, whole, in this refresh
             scope.listed_for = owner_version
             scope.listed_in = refresh_no
             scope.filtered_listings = scope.filtered_listings + 1 if filtered else 0
             for proto in protos:
                 ts = proto.closure.updated_at
-                if scope.watermark is None or (ts.seconds, ts.nanos) > (scope.watermark.seconds, scope.watermark.nanos):
+                mark = scope.watermark
+                # A time out of range cannot be written as a filter: as the watermark it would fail every sync.
+                if is_valid_timestamp(ts) and (mark is None or (ts.seconds, ts.nanos) > (mark.seconds, mark.nanos)):
                     scope.watermark = timestamp_pb2.Timestamp(seconds=ts.seconds, nanos=ts.nanos)
                 if is_start_or_end(proto):
                     continue
@@ -751,6 +798,30 @@ class TreeSync:
                 self._bump(node.wrapper)
 
         return handle
+
+    def _filter_missed(self, scope: _Scope, protos: list[node_execution_pb2.NodeExecution]) -> bool:
+        """Whether a filtered listing lacks the node that set the scope's watermark (its update time is at least the
+        watermark, and update times never go back): then the server's filter is broken, e.g. a SQLite-backed
+        FlyteAdmin compares the stored text ``2006-01-02 15:04:05`` with our RFC 3339 ``T`` value and can match
+        nothing (flyteadmin passes the value to SQL as text: ``util/filters.go`` knows no snake_case time field).
+        The tree is listed whole from then on; logged once."""
+        mark = scope.watermark
+        if mark is None:
+            return False
+        for proto in protos:
+            ts = proto.closure.updated_at
+            if (ts.seconds, ts.nanos) >= (mark.seconds, mark.nanos):
+                return False
+        if not self.whole_listings:
+            self.whole_listings = True
+            name = scope.exec_state.wf_id.name
+            log.warning(
+                "FlyteAdmin's %s filter missed nodes of execution %s (a SQLite-backed FlyteAdmin compares timestamps "
+                "as text); listing whole levels of it from now on",
+                UPDATED_AT_COLUMN,
+                name,
+            )
+        return True
 
     def _on_tasks(
         self, node: _NodeState, version: tuple[int, ...]
@@ -823,7 +894,7 @@ class TreeSync:
         task_name = _short(node.tasks[-1].id.task_id.name) if node.tasks else ""
         parent = node.scope.parent
         if parent is not None and parent.proto.metadata.is_array:
-            m = _SUBTASK_ID.search(proto.id.node_id)
+            m = _SUBTASK_SPEC_ID.match(meta.spec_node_id) or _SUBTASK_ID.search(proto.id.node_id)
             index = int(m.group(1)) if m else None
             name = f"{task_name or spec_id}[{index}]" if index is not None else (task_name or spec_id)
             return TemplateInfo("subtask", name, index=index), None
@@ -846,7 +917,9 @@ class TreeSync:
         if tmpl.HasField("task_node"):
             ref = tmpl.task_node.reference_id
             iface = compiled.task_interfaces.get(_id_key(ref)) if compiled else None
-            return TemplateInfo("dynamic" if meta.is_dynamic else "task", _short(ref.name) or spec_id), iface
+            # A task node with children is dynamic, flagged or not (event version 1 never flags it while it runs).
+            dynamic = meta.is_dynamic or (node.children is not None and bool(node.children.nodes))
+            return TemplateInfo("dynamic" if dynamic else "task", _short(ref.name) or spec_id), iface
         if tmpl.HasField("workflow_node"):
             wn = tmpl.workflow_node
             if wn.HasField("launchplan_ref"):
@@ -873,7 +946,7 @@ class TreeSync:
                 task_iface = compiled.task_interfaces.get(_id_key(ref))
                 iface = _list_interface(task_iface) if task_iface is not None else None
             return TemplateInfo("array", name), iface
-        return TemplateInfo("task", spec_id), None
+        return TemplateInfo(unknown_kind(tmpl), spec_id), None  # a node type newer than this flyteidl
 
     def _wire(self, sync_nodes: bool) -> None:
         """Point the wrappers at each other the way flytekit does, and attach what rows are built from."""

@@ -247,6 +247,42 @@ def test_wait_returns_the_synced_execution_when_it_finishes(sandbox: Sandbox, re
     assert ex.node_executions["n5"].workflow_executions[0].is_done
 
 
+def test_wait_across_a_server_restart_ends_on_the_true_terminal_phase(sandbox: Sandbox, remote: Remote) -> None:
+    """FlyteAdmin restarts while wait() blocks: the wait goes on through the outage and ends on the phase the
+    server really reached, with every node's final phase (no row regressed to what it was before the restart)."""
+    wf_id = sandbox.launch("all-kinds")
+    sandbox.advance(5)
+    ex = fetch(remote, wf_id)
+    remote.approve(ex, "approve-me")
+    remote.set_signal(ex, "threshold", 0.5)
+    seen_before = {n: NodePhase(p.phase).name for n, p in remote.sync_execution(ex).node_executions.items()}
+    outcome: dict[str, Any] = {}
+    sched = SyncScheduler(min_interval=0.01, max_interval=0.2)
+
+    def waiter() -> None:
+        try:
+            outcome["result"] = waiting.wait(ex, timeout=dt.timedelta(seconds=90), show=False, scheduler=sched)
+        except BaseException as e:  # handed to the test thread
+            outcome["error"] = e
+
+    t = threading.Thread(target=waiter)
+    try:
+        t.start()
+        sandbox.stop()  # the restart: every call fails while the execution moves on (state kept)
+        sandbox.start()
+        sandbox.run_until_done(wf_id)
+        t.join(120)
+    finally:
+        sched.shutdown()
+    assert not t.is_alive()
+    assert "error" not in outcome, outcome.get("error")
+    assert outcome["result"] is ex
+    truth = {k: v for k, v in truth_phases(sandbox, wf_id).items() if "-" not in k}
+    assert ex.closure.phase == sandbox.phase(wf_id)
+    assert {n: NodePhase(p.phase).name for n, p in ex.node_executions.items()} == truth
+    assert seen_before != truth  # the nodes did move on during the wait: their final phases are what it shows
+
+
 KERNEL_CELL = """
 import faulthandler, signal, threading, datetime as dt
 faulthandler.register(signal.SIGUSR1, all_threads=True)  # the test dumps the kernel's threads if it hangs

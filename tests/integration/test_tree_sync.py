@@ -301,7 +301,10 @@ def _send_node_event(
     if parent is not None:
         event.parent_node_metadata.node_id = parent
     for name, value in fields.items():
-        setattr(event, name, value)
+        if hasattr(value, "DESCRIPTOR"):  # a message field (error, task_node_metadata...)
+            getattr(event, name).CopyFrom(value)
+        else:
+            setattr(event, name, value)
     with grpc.insecure_channel(sb.endpoint) as channel:
         stub = service_pb2_grpc.AdminServiceStub(channel)
         request = admin_event_pb2.NodeExecutionEventRequest(event=event)
@@ -641,6 +644,21 @@ def test_planned_children_of_a_subworkflow_keep_their_keys_when_they_start(sandb
     assert {r["phase"] for r in model.rows.values()} == {"SUCCEEDED"}
 
 
+def test_planned_rows_keep_their_keys_when_propeller_hashes_long_ids(sandbox: Sandbox, spy: SpyRemote) -> None:
+    wf_id = sandbox.launch("long-names")  # nothing ran yet: every row is planned, ids over 20 characters hashed
+    ex = sync_execution(spy, fetch(spy, wf_id))
+    model = ExecutionModel(ex)
+    planned = set(model.rows)
+    assert {r["phase"] for r in model.rows.values()} == {"NOT_STARTED"}
+    assert len(planned) == 7  # 5 top-level nodes and the subworkflow's 2
+    assert all(len(r["node_id"]) <= 20 for r in model.rows.values())
+    assert sandbox.run_until_done(wf_id) == WorkflowPhase.SUCCEEDED
+    sync_execution(spy, ex)
+    model.update_from(ex)
+    assert planned <= set(model.rows)  # the same keys, now for the nodes that ran
+    assert all(model.rows[k]["phase"] == "SUCCEEDED" for k in planned)
+
+
 def test_the_whole_error_of_a_failed_node_is_fetched_once(sandbox: Sandbox, spy: SpyRemote) -> None:
     wf_id = run_all_kinds(sandbox, spy)
     sandbox.reset_rpc_counts()
@@ -689,3 +707,41 @@ def test_the_header_names_the_node_the_execution_failed_at(
     sandbox.run_until_done(wf_id)
     model = ExecutionModel(sync_execution(spy, fetch(spy, wf_id)))
     assert model.header["failed_at"] == {"key": key, "name": name, "node_id": key}
+
+
+def test_an_execution_without_node_rows_is_listed_empty_and_done_only_when_flyteadmin_says_so(
+    sandbox: Sandbox, spy: SpyRemote
+) -> None:
+    """FlyteAdmin answers an execution that has no node rows (yet) with an empty listing, not NOT_FOUND
+    (node_execution_manager.go checks nothing): the tree is empty, the execution not done; nodes appear once they
+    exist, and an execution that ends before any node ran is complete with no nodes."""
+    wf_id = sandbox.launch("demo")  # created; nothing played yet
+    assert sandbox.truth(wf_id) == {}
+    ex = fetch(spy, wf_id)
+    tree = TreeSync(spy, ex)
+    tree.refresh()
+    assert spy.lists == [("", "")]  # listed, and the empty answer was taken as it is
+    assert (dict(ex.node_executions), ex.is_done, tree.complete) == ({}, False, False)
+    model = ExecutionModel(ex)
+    # no node rows, only the nodes the workflow plans, not started
+    assert ({r["phase"] for r in model.rows.values()}, model.header["terminal"]) == ({"NOT_STARTED"}, False)
+    assert model.counts == {"NOT_STARTED": 6}
+    sandbox.advance(0.5)
+    tree.refresh()
+    assert flatten(ex.node_executions) == {"n0": NodePhase.RUNNING}
+    assert not tree.complete
+
+    other = sandbox.launch("demo")
+    ex2 = fetch(spy, other)
+    tree2 = TreeSync(spy, ex2)
+    tree2.refresh()
+    event = event_pb2.WorkflowExecutionEvent(phase=execution_pb2.WorkflowExecution.FAILED, producer_id="propeller")
+    event.execution_id.CopyFrom(other)
+    event.occurred_at.FromDatetime(dt.datetime.now(dt.timezone.utc))
+    event.error.message = "could not start"
+    with grpc.insecure_channel(sandbox.endpoint) as channel:
+        stub = service_pb2_grpc.AdminServiceStub(channel)
+        request = admin_event_pb2.WorkflowExecutionEventRequest(event=event)
+        stub.CreateWorkflowEvent(request, metadata=INTERNAL_METADATA, timeout=10)
+    tree2.refresh()
+    assert (dict(ex2.node_executions), ex2.is_done, tree2.complete) == ({}, True, True)

@@ -19,6 +19,8 @@ from flyteexec_widget.display.render import (
 from flyteexec_widget.live.rows import empty_row
 from flyteexec_widget.objects import phases
 
+from ..hostile_text import UNSAFE, hostile
+
 NOW = dt.datetime(2026, 11, 27, 10, 1, 5, tzinfo=dt.timezone.utc)
 
 
@@ -166,6 +168,10 @@ def test_text_tree_reconnecting() -> None:
     s = state([])
     s.sync_status = {"state": "reconnecting", "attempt": 3, "next_retry_at": "2026-11-27T10:01:12Z"}
     assert text_tree(s, now=NOW).splitlines()[-1] == "reconnecting (attempt 3, next in 7.0s)"
+    s.sync_status = {**s.sync_status, "server_error": "INTERNAL: database is down\n  at db.go:12"}
+    expected = "reconnecting (server error: INTERNAL: database is down; attempt 3, next in 7.0s)"
+    assert text_tree(s, now=NOW).splitlines()[-1] == expected
+    assert expected in html_snapshot(s, now=NOW)
 
 
 def test_text_tree_login() -> None:
@@ -378,3 +384,36 @@ def test_the_saved_snapshot_is_marked_with_its_time_and_shows_only_without_a_liv
     assert "Saved snapshot" not in plain
     assert '<div class="fxw fxw-static">' in plain
     assert ".jp-OutputArea-child" not in plain
+
+
+def test_the_text_tree_shows_terminal_payloads_as_escapes() -> None:
+    """Every server string in the text tree (names, ids, errors, sync error, gate, child, cache) is printable: no
+    escape sequence reaches a terminal and no payload forges a line of the tree."""
+    s = state(
+        [
+            row(
+                "n0",
+                name=hostile("name"),
+                node_id=hostile("node_id"),
+                cache=hostile("cache"),
+                error={"kind": "USER", "code": "x", "message": hostile("row error"), "trimmed": False},
+                child={"name": hostile("child"), "url": "https://e.example/x"},
+            ),
+            row("n1", phase="RUNNING", kind="gate", gate={"kind": "signal", "signal_id": hostile("signal")}),
+        ]
+    )
+    s.header["workflow"] = hostile("workflow")
+    s.header["name"] = hostile("exec name")
+    s.header["error"] = {"kind": "USER", "code": "", "message": hostile("header error"), "trimmed": False}
+    s.sync_status = {"state": "error", "last_error": hostile("sync error"), "last_synced_at": None}
+    out = text_tree(s, now=NOW)
+    assert not UNSAFE.search(out)
+    assert "\t" not in out
+    lines = out.split("\n")
+    # title, url, counts, sync, error, n0, its error, n1: nothing added by a payload's newlines
+    assert len(lines) == 8, lines
+    for label in ("name", "node_id", "cache", "row error", "child", "signal", "workflow", "exec name"):
+        assert f"{label}:\\x1b[2J\\x1b[H|" in out, label
+    for label in ("header error", "sync error", "row error"):  # error lines show the first line of the message
+        assert f"{label}:\\x1b[2J" in out, label
+    assert "\\u202etxt_exe" in out

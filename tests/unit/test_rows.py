@@ -261,3 +261,84 @@ def test_without_a_named_node_the_earliest_real_failure_not_a_gate_or_an_abort()
     del table["n2"], table["n3"]
     assert rows.failed_at(None, table)["key"] == "n1"  # type: ignore[index]
     assert rows.failed_at(None, {"n5": failed_row("n5", phase="SUCCEEDED")}) is None
+
+
+# ---- planned nodes and where it failed, below a retried parent -------------------------------------------------
+
+
+def test_child_node_ids_are_predicted_as_propeller_names_them_hashed_past_20_characters() -> None:
+    from flyteexec_widget.objects.templates import child_node_id
+    from flyteexec_widget.sandbox.player import unique_node_id
+
+    assert child_node_id("", 0, "n0") == "n0"
+    assert child_node_id("n1", 2, "dn0") == "n1-2-dn0"
+    for parent, attempt, spec in [
+        ("", 0, "train_model_for_each_region"),
+        ("feature_engineering_stage", 0, "normalize_numeric_columns"),
+        ("n1-0-n1-0-n1", 1, "n0"),
+        ("fxq3z5a2b", 0, "score_feature_quality"),
+    ]:
+        got = child_node_id(parent, attempt, spec)
+        assert got == unique_node_id(parent or None, attempt, spec)
+        assert len(got) <= 20
+
+
+def test_planned_children_of_a_retried_parent_belong_to_its_latest_attempt_and_are_counted() -> None:
+    from flyteexec_widget.live.model import ExecutionModel
+    from flyteexec_widget.objects.templates import PlannedNode, child_node_id
+
+    def child(node_id: str, spec: str, group: str, phase: int) -> FlyteNodeExecution:
+        return node(node_id, phase, TemplateInfo("task", spec), spec_node_id=spec, retry_group=group)
+
+    failed = execution_pb2.NodeExecution.FAILED
+    parent = node("n1", RUNNING, TemplateInfo("subworkflow", "sub"), is_parent_node=True)
+    parent._subworkflow_node_executions = {
+        "n1-0-a": child("n1-0-a", "a", "0", execution_pb2.NodeExecution.SUCCEEDED),
+        "n1-0-b": child("n1-0-b", "b", "0", failed),  # attempt 0 failed here, and was retried
+        "n1-1-a": child("n1-1-a", "a", "1", RUNNING),
+    }
+    parent._fx_planned = (
+        PlannedNode("a", "n1-0-a", TemplateInfo("task", "a")),
+        PlannedNode("b", "n1-0-b", TemplateInfo("task", "b")),
+    )
+    ex = execution(parent)
+    got = build(ex)
+    # b has not started in attempt 1: a not-started row of attempt 1, with the id attempt 1 will give it
+    assert {k: (r["phase"], r["retry_group"], r["superseded"]) for k, r in got.items()} == {
+        "n1": ("RUNNING", None, False),
+        "n1/n1-0-a": ("SUCCEEDED", 0, True),
+        "n1/n1-0-b": ("FAILED", 0, True),
+        "n1/n1-1-a": ("RUNNING", 1, False),
+        "n1/n1-1-b": ("NOT_STARTED", 1, False),
+    }
+    assert got["n1/n1-1-b"]["node_id"] == child_node_id("n1", 1, "b")
+    assert got["n1"]["attempt_groups"] == [0, 1]
+    model = ExecutionModel(ex)
+    assert model.counts == {"RUNNING": 2, "NOT_STARTED": 1}  # 0 of 3 nodes: attempt 0's rows are not counted
+    # attempt 0's failure was retried: it is not where the execution failed
+    assert rows.failed_at(error("failed at Node[n1-0-b]. USER: E"), got) is None
+
+
+def test_failed_at_leaves_out_a_retried_parents_earlier_attempts() -> None:
+    table = {
+        r["key"]: r
+        for r in [
+            failed_row("n1", kind="dynamic"),
+            failed_row("n1/n1-0-x", parent="n1", at="2026-01-01T00:00:01Z", superseded=True, retry_group=0),
+            failed_row("n1/n1-1-x", parent="n1", at="2026-01-01T00:00:09Z", retry_group=1),
+        ]
+    }
+    assert rows.failed_at(None, table)["key"] == "n1/n1-1-x"  # type: ignore[index]
+    assert rows.failed_at(error("failed at Node[n1-0-x]. USER: E"), table)["key"] == "n1/n1-1-x"  # type: ignore[index]
+
+
+def test_a_capped_error_is_not_flagged_cut_and_keeps_its_exception_line() -> None:
+    from flyteexec_widget.display.render import exception_line
+
+    w = node("n0", execution_pb2.NodeExecution.FAILED)
+    frames = "".join(f'  File "/app/x.py", line {i}, in f\n    g()\n' for i in range(4000))
+    message = "Traceback (most recent call last):\n" + frames + "ValueError: column 'price' has 1273 non-numeric values"
+    w._proto.closure.error.CopyFrom(execution_pb2.ExecutionError(code="E", message=message))  # the sync's whole one
+    err = build(execution(w))["n0"]["error"]
+    assert (err["capped"], err["trimmed"]) == (True, False)  # "Show all" fetches the rest; nothing to re-fetch
+    assert exception_line(err["message"]) == "ValueError: column 'price' has 1273 non-numeric values"

@@ -8,9 +8,11 @@ test over the real ExecutionModel and Remote for the no-credentials rule.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import logging
 import subprocess
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from flyteidl.core import execution_pb2, identifier_pb2
 
 from flyteexec_widget.display import kernel, notebook, widget
 from flyteexec_widget.display.widget import ExecutionWidget
+from flyteexec_widget.live.model import ExecutionModel
 from flyteexec_widget.live.rows import empty_row
 from flyteexec_widget.objects import phases
 from flyteexec_widget.objects.literals import LiteralsResolver, to_literal
@@ -483,6 +486,25 @@ def test_close_stops_the_watch_and_listens_no_more() -> None:
     assert w.header.get("phase") == "RUNNING"
 
 
+def test_a_closed_widget_and_its_real_model_are_collected() -> None:
+    model = ExecutionModel()
+    w = ExecutionWidget(model)
+    w._handle_custom_msg({"type": "snapshot", "view": "v1"}, [])
+    refs = weakref.ref(w), weakref.ref(model)
+    w.close()
+    del w, model
+    gc.collect()
+    assert [r() for r in refs] == [None, None]
+
+
+def test_the_front_end_is_the_package_files_sent_as_text() -> None:
+    """Sent as text read from static/ (not as Paths: anywidget would tie every instance to a file watcher)."""
+    w, _ = make()
+    state = w.get_state()
+    assert state["_esm"] == (STATIC / "widget.js").read_text(encoding="utf-8")
+    assert state["_css"] == (STATIC / "widget.css").read_text(encoding="utf-8")
+
+
 def test_bad_messages_are_ignored_and_logged(caplog: pytest.LogCaptureFixture) -> None:
     w, _ = make()
     with caplog.at_level(logging.WARNING, logger="flyteexec_widget.display.widget"):
@@ -684,13 +706,34 @@ def test_full_error_is_fetched_with_a_single_get() -> None:
     remote = FakeRemote()
     w, _ = make(nodes={"n0": FakeNode("n0")}, remote=remote)
     result = ask(w, action="error", key="n0")["result"]
-    assert result == {"message": "line one\n" + "x" * 500, "code": "USER:Boom", "kind": "USER"}
+    assert result == {"message": "line one\n" + "x" * 500, "code": "USER:Boom", "kind": "USER", "capped": False}
     assert remote.calls == [("get_node_execution", "n0")]
 
 
 def test_deck_link_is_http_only() -> None:
     w, _ = make(nodes={"n0": FakeNode("n0")}, remote=FakeRemote())
     assert ask(w, action="deck", key="n0")["result"] == {"url": "https://deck.example.com/n0.html?sig=1"}
+
+
+class NoDeckYet(FakeRemote):
+    """CreateDownloadLink answering NOT_FOUND (the client's ``[]``): the deck file does not exist (yet)."""
+
+    def create_download_link(self, node_id: Any) -> list[str]:
+        self._record("create_download_link", node_id.node_id)
+        return []
+
+
+def test_a_running_nodes_missing_deck_is_a_note_not_an_error() -> None:
+    """Propeller reports deck_uri from RUNNING on; the data proxy answers NOT_FOUND until the task wrote the deck
+    at its end: for a running node that is expected, so the view gets a note, not an error."""
+    rows = [row("n0", "RUNNING", deck=True), row("n1", "SUCCEEDED", deck=True)]
+    w, _ = make(rows=rows, nodes={"n0": FakeNode("n0"), "n1": FakeNode("n1")}, remote=NoDeckYet())
+    running = ask(w, action="deck", key="n0")
+    assert running["ok"] is True
+    assert running["result"] == {"url": None, "message": "the deck is written when the task ends"}
+    done = ask(w, action="deck", key="n1")  # a finished node without its deck: that is an error
+    assert (done["ok"], done["error"]["message"]) == (False, "the server has no deck for this node")
+    assert ask(w, action="deck", key="")["ok"] is False  # decks belong to nodes
 
 
 def test_requests_run_on_the_runner_not_inline() -> None:

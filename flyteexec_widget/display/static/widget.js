@@ -13,16 +13,18 @@
 
 /**
  * @typedef {{name: string, uri: string, attempt?: number}} LogLink
- * @typedef {{kind?: string, code?: string, message?: string, trimmed?: boolean}} RowError
+ * @typedef {{kind?: string, code?: string, message?: string, trimmed?: boolean, capped?: boolean}} RowError
  * @typedef {{
  *   key: string, parent: string, depth: number, node_id: string, name: string, kind: string,
  *   phase: string, label: string, color: string, terminal: boolean,
  *   created_at: string|null, started_at: string|null, duration_s: number|null, queued_s: number|null,
- *   attempts: number, cache: string, logs: LogLink[], error: RowError|null,
+ *   invalid_times: string[], attempts: number, cache: string, logs: LogLink[], logs_omitted: number,
+ *   error: RowError|null,
  *   subtasks: {total: number, counts: Object<string, number>}|null,
  *   child: {name: string, url: string}|null,
  *   gate: {kind: string, signal_id: string, type?: string}|null,
- *   has_children: boolean, deck: boolean
+ *   has_children: boolean, deck: boolean,
+ *   retry_group: number|null, attempt_groups: number[], superseded: boolean
  * }} Row
  * @typedef {{label: string, color: string, terminal: boolean, succeeded: boolean, failed: boolean}} PhaseStyle
  * @typedef {{type: string, message: string}} ErrorData
@@ -172,8 +174,21 @@ export function elapsedSeconds(item, nowMs) {
   return Math.max(0, (nowMs - start) / 1000);
 }
 
+/** What a time field the kernel could not read shows (rows.py INVALID_TIME). */
+export const INVALID_TIME = "invalid time";
+
 /**
- * The sync status line: "last synced 4s ago", "reconnecting (attempt 2, next in 3.0s)", "log in again: ...", ...
+ * Whether the server sent any of `fields` of a row or the header out of range (rows.py `invalid_times`).
+ * @param {{invalid_times?: string[]}|null|undefined} item @param {...string} fields
+ */
+export function hasInvalidTime(item, ...fields) {
+  const bad = item?.invalid_times || [];
+  return fields.some((f) => bad.includes(f));
+}
+
+/**
+ * The sync status line: "last synced 4s ago", "reconnecting (attempt 2, next in 3.0s)", "reconnecting (server error:
+ * INTERNAL: ...; attempt 2, next in 3.0s)", "log in again: ...", ...
  * @param {Record<string, any>} sync
  * @param {number} nowMs
  */
@@ -181,7 +196,8 @@ export function syncText(sync, nowMs) {
   const state = sync?.state ?? "";
   if (state === "login") return firstLine(sync.last_error) || "log in again"; // the link: HeaderView.renderSync
   if (state === "reconnecting") {
-    let text = `reconnecting (attempt ${sync.attempt || 1}`;
+    const cause = firstLine(sync.server_error);
+    let text = `reconnecting (${cause ? `server error: ${cause}; ` : ""}attempt ${sync.attempt || 1}`;
     const next = parseTime(sync.next_retry_at);
     if (next !== null) text += `, next in ${fmtDuration(Math.max(0, (next - nowMs) / 1000))}`;
     return text + ")";
@@ -303,20 +319,47 @@ export class RowStore {
   }
 
   /**
+   * Whether a row belongs to the attempt its parent shows: a retried parent (`attempt_groups`) shows the children
+   * of the attempt chosen for it (`chosen`), else of its latest.
+   * @param {Row} r @param {Map<string, number>} chosen
+   */
+  inShownAttempt(r, chosen) {
+    const parent = r.parent ? this.rows.get(r.parent) : undefined;
+    const groups = parent?.attempt_groups;
+    if (!parent || !groups || groups.length < 2 || r.retry_group == null) return true;
+    return r.retry_group === (chosen.get(parent.key) ?? groups[groups.length - 1]);
+  }
+
+  /** Whether a row and all its ancestors are in the attempts shown. @param {Row} r @param {Map<string, number>} chosen */
+  _attemptPathShown(r, chosen) {
+    const seen = new Set();
+    /** @type {Row|undefined} */
+    let cur = r;
+    while (cur && !seen.has(cur.key)) {
+      if (!this.inShownAttempt(cur, chosen)) return false;
+      seen.add(cur.key);
+      cur = cur.parent ? this.rows.get(cur.parent) : undefined;
+    }
+    return true;
+  }
+
+  /**
    * The rows to show, depth-first. Without a filter: the children of expanded rows only. With a filter: every
-   * matching row with its ancestors, whatever is expanded (so a match deep in the tree is found).
+   * matching row with its ancestors, whatever is expanded (so a match deep in the tree is found). Rows of a retried
+   * parent's other attempts are left out, with everything below them.
    * @param {Set<string>} expanded
    * @param {((r: Row) => boolean)|null} match
+   * @param {Map<string, number>} [chosen] the attempt shown per retried parent (default: the latest)
    * @returns {Row[]}
    */
-  visible(expanded, match) {
+  visible(expanded, match, chosen = new Map()) {
     this._index();
     /** @type {Set<string>|null} */
     let include = null;
     if (match) {
       include = new Set();
       for (const r of this.rows.values()) {
-        if (!match(r)) continue;
+        if (!match(r) || !this._attemptPathShown(r, chosen)) continue;
         /** @type {Row|undefined} */
         let cur = r;
         while (cur && !include.has(cur.key)) {
@@ -334,7 +377,7 @@ export class RowStore {
       if (seen.has(key)) continue; // bad data with a cycle must not loop
       seen.add(key);
       const row = this.rows.get(key);
-      if (!row) continue;
+      if (!row || !this.inShownAttempt(row, chosen)) continue;
       if (include && !include.has(key)) continue;
       out.push(row);
       if (include || expanded.has(key)) {
@@ -682,7 +725,7 @@ function clockTime(iso) {
  */
 
 /**
- * Render one node of the typed tree sent by widget.value_tree.
+ * Render one node of the typed tree sent by display/values.py value_tree.
  * @param {any} node @param {(string|number)[]} path @param {ValueContext} ctx @param {number} depth
  * @returns {HTMLElement}
  */
@@ -844,8 +887,9 @@ function containerView(node, path, ctx, depth) {
  * @typedef {{
  *   expanded: Set<string>, open: Set<string>, phaseFilter: string|null, text: string,
  *   status: Map<string, {text: string, error: boolean}>, drafts: Map<string, string>,
- *   fullErrors: Map<string, string>, scrollTop: number, execIo: boolean,
- *   io: Map<string, {open: boolean, result: any}>,
+ *   fullErrors: Map<string, string>, fullLogs: Map<string, {total: number, logs: LogLink[]}>,
+ *   scrollTop: number, execIo: boolean,
+ *   io: Map<string, {open: boolean, result: any}>, attempts: Map<string, number>,
  * }} ViewState
  */
 /** @returns {ViewState} */
@@ -858,9 +902,11 @@ function newViewState() {
     status: new Map(),
     drafts: new Map(),
     fullErrors: new Map(),
+    fullLogs: new Map(),
     scrollTop: 0,
     execIo: false,
     io: new Map(),
+    attempts: new Map(),
   };
 }
 
@@ -986,6 +1032,15 @@ export class Requests {
   }
 }
 
+/**
+ * The style of a phase name the table lacks (a newer Flyte's phase, sent as "unknown (N)"): neutral, labelled
+ * with the name, never terminal or failed.
+ * @param {string} name @returns {PhaseStyle}
+ */
+export function unknownStyle(name) {
+  return { label: name || "Unknown", color: "undefined", terminal: false, succeeded: false, failed: false };
+}
+
 /** The `styles` trait (phases.py's table as JSON), read on every call since the trait may change. */
 export class PhaseStyles {
   /** @param {() => Record<string, Record<string, PhaseStyle>>|null|undefined} table */
@@ -1030,17 +1085,17 @@ export class PhaseStyles {
  * The phases the progress bar shows (table order: node phases, task phases, then unknown names; only counts > 0),
  * their styles, the total and how many are done (terminal).
  * @param {Record<string, number>} counts @param {PhaseStyles} styles
- * @returns {{names: string[], table: Record<string, PhaseStyle|undefined>, total: number, done: number}}
+ * @returns {{names: string[], table: Record<string, PhaseStyle>, total: number, done: number}}
  */
 export function phaseCounts(counts, styles) {
   const all = styles.all;
-  /** @type {Record<string, PhaseStyle|undefined>} */
+  /** @type {Record<string, PhaseStyle>} */
   const table = {};
   const names = [...Object.keys(all.node || {}), ...Object.keys(all.task || {})].filter(
     (n, i, list) => counts[n] > 0 && list.indexOf(n) === i,
   );
   for (const n of Object.keys(counts)) if (!names.includes(n) && counts[n] > 0) names.push(n);
-  for (const n of names) table[n] = styles.phase(n);
+  for (const n of names) table[n] = styles.phase(n) ?? unknownStyle(n);
   const total = names.reduce((s, n) => s + counts[n], 0);
   const done = names.filter((n) => table[n]?.terminal).reduce((s, n) => s + counts[n], 0);
   return { names, table, total, done };
@@ -1109,14 +1164,18 @@ export class RowWindow {
 
 /**
  * An error's line (`summary`), expandable to the whole message with a copy button. With `fetch`, a message the
- * server's list call trimmed is fetched whole on first expand (and kept in the view state).
- * @param {string} message @param {string} summary @param {{key: string, trimmed: boolean, ctx: ViewContext}|null} fetch
+ * server's list call trimmed is fetched on first expand, and one cut at rows.py's MAX_ERROR_BYTES (`capped`) gets
+ * a "Show all" button fetching all of it (kept in the view state).
+ * @param {string} message @param {string} summary
+ * @param {{key: string, trimmed: boolean, capped?: boolean, ctx: ViewContext}|null} fetch
  */
 function errorView(message, summary, fetch) {
   const det = /** @type {HTMLDetailsElement} */ (h("details", "fxw-errview"));
   det.append(h("summary", "fxw-error", summary));
   const fullErrors = fetch?.ctx.state.fullErrors;
   const pre = h("pre", "fxw-error-full", fetch ? fullErrors?.get(fetch.key) ?? message : message);
+  const showAll = button("Show all", "show-all-error");
+  showAll.hidden = !fetch?.capped || Boolean(fullErrors?.has(fetch.key));
   const copy = button("Copy", "copy-error");
   const note = h("span", "fxw-action-status");
   copy.addEventListener("click", () =>
@@ -1125,7 +1184,27 @@ function errorView(message, summary, fetch) {
       () => (note.textContent = "copy failed: select the text instead"),
     ),
   );
-  det.append(pre, copy, note);
+  det.append(pre, copy, showAll, note);
+  if (fetch) {
+    showAll.addEventListener("click", () => {
+      showAll.disabled = true;
+      note.className = "fxw-action-status";
+      fetch.ctx.requests.request("error", fetch.key, { all: true }, busyNote(note, "loading the rest…")).then(
+        (res) => {
+          const full = res?.message || pre.textContent || "";
+          fullErrors?.set(fetch.key, full);
+          pre.textContent = full;
+          showAll.hidden = true;
+          note.textContent = "";
+        },
+        (err) => {
+          showAll.disabled = false;
+          note.className = "fxw-action-status fxw-action-status--error";
+          note.textContent = `could not fetch the rest: ${err?.message ?? err}`;
+        },
+      );
+    });
+  }
   if (fetch && fetch.trimmed && !fullErrors?.has(fetch.key)) {
     det.addEventListener(
       "toggle",
@@ -1134,7 +1213,8 @@ function errorView(message, summary, fetch) {
         fetch.ctx.requests.request("error", fetch.key, {}, busyNote(note, "loading the full message…")).then(
           (res) => {
             const full = res?.message || message;
-            fullErrors?.set(fetch.key, full);
+            if (res?.capped) showAll.hidden = false; // more than the kernel sends unasked: "Show all" gets it
+            else fullErrors?.set(fetch.key, full);
             pre.textContent = full;
             note.textContent = "";
           },
@@ -1331,7 +1411,8 @@ class HeaderView {
     const err = hd.error;
     if (err && (err.message || err.code)) {
       const summary = failureText(hd, (key) => this.ctx.store.rows.get(key));
-      this.error.append(errorView(err.message || err.code || "", summary, null));
+      const fetch = { key: "", trimmed: false, capped: Boolean(err.capped), ctx: this.ctx };
+      this.error.append(errorView(err.message || err.code || "", summary, fetch));
     }
   }
 
@@ -1354,7 +1435,8 @@ class HeaderView {
     const hd = model.get("header") || {};
     if (this.elapsedEl) {
       const s = elapsedSeconds(hd, now);
-      this.elapsedEl.textContent = s === null ? "" : hd.terminal ? `took ${fmtDuration(s)}` : `running ${fmtDuration(s)}`;
+      const bad = hasInvalidTime(hd, "started_at", "duration_s") ? INVALID_TIME : "";
+      this.elapsedEl.textContent = s === null ? bad : hd.terminal ? `took ${fmtDuration(s)}` : `running ${fmtDuration(s)}`;
     }
     if (this.syncEl) {
       const sync = model.get("sync_status") || {};
@@ -1569,6 +1651,7 @@ class RowView {
     // An array subtask's id is a long external id: it stays in the tooltip and the detail, its name says enough.
     if (r.node_id && r.node_id !== r.name && r.kind !== "subtask") name.append(h("span", "fxw-nodeid", r.node_id));
     if (r.kind && r.kind !== "task" && r.kind !== "subtask") name.append(h("span", "fxw-kindtag", r.kind)); // when Kind is hidden
+    if (r.attempt_groups && r.attempt_groups.length > 1) name.append(this._attemptSwitch(r));
     if (r.child && r.child.name) {
       const child = link(r.child.url, `→ ${r.child.name}`, "fxw-childlink");
       child.title = "The child execution's console page";
@@ -1595,8 +1678,10 @@ class RowView {
       status.append(sub);
     }
 
-    const start = h("div", "fxw-c fxw-c-start", clockTime(r.started_at || r.created_at));
-    start.title = r.started_at || r.created_at || "";
+    // A start the server sent out of range is said so, not replaced by the creation time.
+    const badStart = hasInvalidTime(r, "started_at") || (!r.started_at && hasInvalidTime(r, "created_at"));
+    const start = h("div", "fxw-c fxw-c-start", badStart ? INVALID_TIME : clockTime(r.started_at || r.created_at));
+    start.title = badStart ? "The server sent this time out of range" : r.started_at || r.created_at || "";
     const dur = h("div", "fxw-c fxw-c-dur");
     const durText = h("span", "fxw-dur");
     dur.append(durText, timelineBar(r));
@@ -1611,6 +1696,12 @@ class RowView {
       const a = link(l.uri, label, "fxw-log");
       a.title = `${label} (attempt ${(l.attempt ?? 0) + 1})`;
       logs.append(a);
+    }
+    if (r.logs_omitted > 0) {
+      const more = h("span", "fxw-log-more", `and ${r.logs_omitted} more`);
+      more.title = "The details list every log link";
+      logs.classList.add("fxw-c-logs--more");
+      logs.append(more);
     }
     const error = h("div", "fxw-c fxw-c-error");
     const st = state.status.get(r.key);
@@ -1650,7 +1741,8 @@ class RowView {
     let queued = r.queued_s;
     if (queued == null && created !== null) queued = ((started ?? (r.terminal ? created : now)) - created) / 1000;
     if (durEl) {
-      durEl.textContent = fmtDuration(dur);
+      const bad = dur === null && hasInvalidTime(r, "duration_s", "started_at");
+      durEl.textContent = bad ? INVALID_TIME : fmtDuration(dur);
       durEl.title = queued ? `queued ${fmtDuration(queued)}, running ${fmtDuration(dur)}` : "";
     }
     const t0 = parseTime(hd.started_at) ?? parseTime(hd.created_at);
@@ -1667,6 +1759,28 @@ class RowView {
     q.style.marginLeft = pct((created - t0) / 1000);
     q.style.width = pct(queued ?? 0);
     run.style.width = pct(dur ?? 0);
+  }
+
+  /**
+   * A retried parent's switch between the children of its attempts (the latest by default).
+   * @param {Row} r @returns {HTMLElement}
+   */
+  _attemptSwitch(r) {
+    const groups = r.attempt_groups;
+    const shown = this.ctx.state.attempts.get(r.key) ?? groups[groups.length - 1];
+    const sel = /** @type {HTMLSelectElement} */ (h("select", "fxw-attempt"));
+    sel.dataset.key = r.key;
+    sel.setAttribute("aria-label", "Attempt whose children are shown");
+    sel.title = `Retried: showing the children of attempt ${shown + 1} of ${groups.length}; choose another attempt`;
+    for (const g of groups) {
+      const latest = g === groups[groups.length - 1];
+      const o = /** @type {HTMLOptionElement} */ (h("option", "", `#${g + 1}`));
+      o.title = `attempt ${g + 1}${latest ? " (latest)" : ""}`;
+      o.value = String(g);
+      o.selected = g === shown;
+      sel.append(o);
+    }
+    return sel;
   }
 
   /** Approve/Reject, a signal's input and Send, or "sleeping". @param {Row} r @returns {HTMLElement[]} */
@@ -1703,6 +1817,29 @@ class RowView {
     }
     return out;
   }
+}
+
+/**
+ * A row's log links, one line per attempt (http(s) links only).
+ * @param {LogLink[]} logs @returns {HTMLElement[]}
+ */
+function logLines(logs) {
+  /** @type {Map<number, LogLink[]>} */
+  const byAttempt = new Map();
+  for (const l of logs) {
+    if (!safeUrl(l.uri)) continue;
+    const a = l.attempt ?? 0;
+    if (!byAttempt.has(a)) byAttempt.set(a, []);
+    /** @type {LogLink[]} */ (byAttempt.get(a)).push(l);
+  }
+  return [...byAttempt]
+    .sort((x, y) => x[0] - y[0])
+    .map(([a, ls]) => {
+      const line = h("div", "fxw-detail-row");
+      line.append(h("span", "fxw-fact-k", `attempt ${a + 1} logs `));
+      for (const l of ls) line.append(link(l.uri, l.name || "log", "fxw-log"), " ");
+      return line;
+    });
 }
 
 /**
@@ -1748,10 +1885,11 @@ class DetailView {
     fact("id", h("code", "", r.node_id || r.key));
     fact("kind", r.kind || "");
     fact("status", r.label || r.phase);
-    if (r.created_at) fact("created", r.created_at);
-    if (r.started_at) fact("started", r.started_at);
+    if (r.created_at || hasInvalidTime(r, "created_at")) fact("created", r.created_at || INVALID_TIME);
+    if (r.started_at || hasInvalidTime(r, "started_at")) fact("started", r.started_at || INVALID_TIME);
     if (r.queued_s != null) fact("queued", fmtDuration(r.queued_s));
     if (r.duration_s != null) fact("ran", fmtDuration(r.duration_s));
+    else if (hasInvalidTime(r, "duration_s")) fact("ran", INVALID_TIME);
     if (r.attempts) fact("attempts", String(r.attempts));
     if (r.cache) fact("cache", r.cache);
     info.append(facts);
@@ -1769,29 +1907,21 @@ class DetailView {
       }
       info.append(s);
     }
-    const logs = (r.logs || []).filter((l) => safeUrl(l.uri));
-    if (logs.length) {
-      /** @type {Map<number, LogLink[]>} */
-      const byAttempt = new Map();
-      for (const l of logs) {
-        const a = l.attempt ?? 0;
-        if (!byAttempt.has(a)) byAttempt.set(a, []);
-        /** @type {LogLink[]} */ (byAttempt.get(a)).push(l);
-      }
-      for (const [a, ls] of [...byAttempt].sort((x, y) => x[0] - y[0])) {
-        const line = h("div", "fxw-detail-row");
-        line.append(h("span", "fxw-fact-k", `attempt ${a + 1} logs `));
-        for (const l of ls) line.append(link(l.uri, l.name || "log", "fxw-log"), " ");
-        info.append(line);
-      }
-    }
+    const logBox = h("div", "fxw-detail-logs");
+    const total = (r.logs || []).length + (r.logs_omitted || 0);
+    const full = this.ctx.state.fullLogs.get(r.key);
+    const fullLogs = full && full.total === total ? full.logs : null; // fetched before new attempts came: stale
+    logBox.append(...logLines(fullLogs ?? r.logs ?? []));
+    if (r.logs_omitted > 0 && !fullLogs) logBox.append(this._moreLogs(r, logBox, total));
+    info.append(logBox);
     if (r.error && (r.error.message || r.error.code)) {
       // The code ("USER:ValueError") only where the exception line does not already say it.
       const line = errorSummary(r.error.message || r.error.code);
       const code = r.error.code || r.error.kind || "";
       const named = code.split(":").pop() || "";
       const summary = code && !(named && line.startsWith(named)) ? `${code}: ${line}` : line;
-      const fetch = { key: r.key, trimmed: Boolean(r.error.trimmed), ctx: this.ctx };
+      const { trimmed, capped } = r.error;
+      const fetch = { key: r.key, trimmed: Boolean(trimmed), capped: Boolean(capped), ctx: this.ctx };
       const ev = errorView(r.error.message || "", summary, fetch);
       ev.open = true; // the native "toggle" event follows and fetches the untrimmed message if needed
       info.append(ev);
@@ -1799,15 +1929,53 @@ class DetailView {
     if (r.deck) info.append(this._deck(r));
   }
 
-  /** "Open deck": asks for a link, then shows it and the deck in an iframe. @param {Row} r */
+  /**
+   * "and N more": fetches every log link of the row (rows.py caps what a row carries) into `box`.
+   * @param {Row} r @param {HTMLElement} box @param {number} total the row's links, carried and left out
+   */
+  _moreLogs(r, box, total) {
+    const line = h("div", "fxw-detail-row");
+    const more = button(`and ${r.logs_omitted} more`, "more-logs", "fxw-btn--link");
+    const note = h("span", "fxw-action-status");
+    more.addEventListener("click", () => {
+      more.disabled = true;
+      note.className = "fxw-action-status";
+      this.ctx.requests.request("logs", r.key, {}, busyNote(note, "loading…")).then(
+        (res) => {
+          const all = Array.isArray(res?.logs) ? res.logs : [];
+          this.ctx.state.fullLogs.set(r.key, { total, logs: all });
+          box.replaceChildren(...logLines(all));
+        },
+        (err) => {
+          more.disabled = false;
+          note.className = "fxw-action-status fxw-action-status--error";
+          note.textContent = `could not fetch the log links: ${err?.message ?? err}`;
+        },
+      );
+    });
+    line.append(more, " ", note);
+    return line;
+  }
+
+  /**
+   * "Open deck": asks for a link, then shows it and the deck in an iframe. A running task's deck is not written
+   * yet: the kernel then answers with a note (no url), and the button stays for a later try.
+   * @param {Row} r
+   */
   _deck(r) {
     const line = h("div", "fxw-detail-row");
     const open = button("Open deck", "deck");
     const note = h("span", "fxw-action-status");
     open.addEventListener("click", () => {
       open.disabled = true;
+      note.className = "fxw-action-status";
       this.ctx.requests.request("deck", r.key, {}, busyNote(note, "getting a link…")).then(
         (res) => {
+          if (!res?.url && res?.message) {
+            open.disabled = false;
+            note.textContent = String(res.message);
+            return;
+          }
           note.replaceChildren(link(res?.url, "deck (new tab)", "fxw-log"));
           const url = safeUrl(res?.url);
           if (url) {
@@ -1949,7 +2117,7 @@ class TreeView {
     const win = this.window;
     if (this.itemsDirty) {
       const match = rowMatcher(state.phaseFilter, state.text);
-      win.keys = store.visible(state.expanded, match).map((r) => r.key);
+      win.keys = store.visible(state.expanded, match, state.attempts).map((r) => r.key);
       this.empty.hidden = win.keys.length > 0;
       this.empty.textContent =
         store.version < 0 ? "Loading nodes…" : match ? "No node matches the filter." : "No nodes yet.";
@@ -2090,7 +2258,10 @@ class TreeView {
     if (!leaf) return false;
     state.phaseFilter = null;
     state.text = "";
-    for (const k of store.ancestors(leaf.key)) state.expanded.add(k);
+    for (const k of store.ancestors(leaf.key)) {
+      state.expanded.add(k);
+      state.attempts.delete(k); // a retried parent shows its latest attempt again: the failure is there
+    }
     state.open.add(leaf.key);
     this.refreshAll();
     this.relayout();
@@ -2161,10 +2332,14 @@ class TreeView {
     }
   }
 
-  /** A signal's draft value survives the row's rebuilds. @param {Event} ev */
+  /** A signal's draft value survives the row's rebuilds; an attempt switch shows that attempt's children. @param {Event} ev */
   _onInput(ev) {
     const t = /** @type {HTMLInputElement} */ (ev.target);
     if (t.classList.contains("fxw-signal") && t.dataset.key) this.ctx.state.drafts.set(t.dataset.key, t.value);
+    if (ev.type === "change" && t.classList.contains("fxw-attempt") && t.dataset.key) {
+      this.ctx.state.attempts.set(t.dataset.key, Number(t.value));
+      this.relayout();
+    }
   }
 
   /** @param {KeyboardEvent} ev */

@@ -16,6 +16,7 @@ import {
   firstLine,
   firstVisible,
   fmtDuration,
+  hasInvalidTime,
   mergeRow,
   parseSignalInput,
   safeUrl,
@@ -75,6 +76,8 @@ test("syncText", () => {
     syncText({ state: "reconnecting", attempt: 2, next_retry_at: "2026-11-27T10:00:13Z" }, now),
     "reconnecting (attempt 2, next in 3.0s)",
   );
+  const failing = { state: "reconnecting", attempt: 4, server_error: "UNKNOWN: db down\nstack", next_retry_at: null };
+  assert.equal(syncText(failing, now), "reconnecting (server error: UNKNOWN: db down; attempt 4)");
   const login = "log in again: run any call in a cell, e.g. remote.fetch_execution(...)";
   assert.equal(syncText({ state: "login", last_error: login, login_url: null }, now), login);
   assert.equal(syncText({ state: "login", last_error: null }, now), "log in again");
@@ -125,6 +128,31 @@ test("RowStore: a filter shows matches with their ancestors, whatever is expande
     ["a", "a/y"],
   );
   assert.deepEqual(s.ancestors("a/y"), ["a"]);
+});
+
+test("RowStore: a retried parent shows its latest attempt's children, another attempt on request", () => {
+  const s = new RowStore();
+  const attempt = (/** @type {string} */ key, /** @type {number} */ g, extra = {}) =>
+    row(key, "n1", { retry_group: g, superseded: g < 1, ...extra });
+  s.reset(
+    [
+      row("n1", "", { has_children: true, attempt_groups: [0, 1] }),
+      attempt("n1/n1-0-dn0", 0, { phase: "TIMED_OUT", has_children: true }),
+      row("n1/n1-0-dn0/x", "n1/n1-0-dn0", { retry_group: 0, superseded: true, phase: "TIMED_OUT" }),
+      attempt("n1/n1-1-dn0", 1),
+      row("n2", "", { retry_group: null }),
+    ],
+    1,
+  );
+  const all = new Set(["n1", "n1/n1-0-dn0"]);
+  const keys = (/** @type {any[]} */ rows) => rows.map((r) => r.key);
+  assert.deepEqual(keys(s.visible(all, null)), ["n1", "n1/n1-1-dn0", "n2"]);
+  assert.deepEqual(keys(s.visible(all, null, new Map([["n1", 0]]))), ["n1", "n1/n1-0-dn0", "n1/n1-0-dn0/x", "n2"]);
+  // a filter finds nothing in the attempt not shown (the failure "Jump to first failure" goes to is the kernel's
+  // header.failed_at, which leaves superseded rows out: test_rows.py)
+  const timedOut = (/** @type {any} */ r) => r.phase === "TIMED_OUT";
+  assert.deepEqual(keys(s.visible(new Set(), timedOut)), []);
+  assert.deepEqual(keys(s.visible(new Set(), timedOut, new Map([["n1", 0]]))), ["n1", "n1/n1-0-dn0", "n1/n1-0-dn0/x"]);
 });
 
 test("RowStore: 10,000 rows flatten quickly", () => {
@@ -338,4 +366,11 @@ test("SharedModel: one store per model, filled before any view, and every view t
   shared.goOffline();
   assert.deepEqual(seen[0], ["patch", "offline"]);
   assert.equal(shared.offline, true);
+});
+
+test("hasInvalidTime reads the kernel's invalid_times of a row or the header", () => {
+  assert.equal(hasInvalidTime({ invalid_times: ["started_at"] }, "started_at", "created_at"), true);
+  assert.equal(hasInvalidTime({ invalid_times: ["duration_s"] }, "started_at"), false);
+  assert.equal(hasInvalidTime({}, "started_at"), false); // a row from before the field existed
+  assert.equal(hasInvalidTime(null, "started_at"), false);
 });

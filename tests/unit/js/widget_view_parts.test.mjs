@@ -9,6 +9,7 @@ import {
   offlineText,
   phaseCounts,
   rowMatcher,
+  unknownStyle,
 } from "../../../flyteexec_widget/display/static/widget.js";
 
 /** Requests whose sent messages are recorded. */
@@ -117,10 +118,27 @@ test("phaseCounts: table order then unknown names, zeros left out, done = termin
   const res = phaseCounts({ WEIRD: 1, SUCCEEDED: 3, RUNNING: 2, FAILED: 0, RETRYABLE_FAILURE: 1 }, styles);
   assert.deepEqual(res.names, ["RUNNING", "SUCCEEDED", "RETRYABLE_FAILURE", "WEIRD"]); // RUNNING once
   assert.equal(res.table.RUNNING?.label, "Running");
-  assert.equal(res.table.WEIRD, undefined);
+  assert.deepEqual(res.table.WEIRD, unknownStyle("WEIRD")); // a phase the table lacks: neutral, not undefined
   assert.equal(res.total, 7);
   assert.equal(res.done, 3);
   assert.deepEqual(phaseCounts({}, new PhaseStyles(() => undefined)), { names: [], table: {}, total: 0, done: 0 });
+});
+
+test("a phase a newer Flyte added falls back to a neutral style everywhere the view reads styles", () => {
+  const name = "unknown (11)"; // what phases.py names a phase number this flyteidl does not know
+  assert.deepEqual(unknownStyle(name), { label: name, color: "undefined", terminal: false, succeeded: false, failed: false });
+  assert.equal(unknownStyle("").label, "Unknown");
+  for (const table of [TABLE, null, undefined, {}]) {
+    const styles = new PhaseStyles(() => /** @type {any} */ (table));
+    const res = phaseCounts({ [name]: 2, SUCCEEDED: 1 }, styles);
+    assert.ok(res.names.includes(name));
+    assert.equal(res.table[name].label, name);
+    assert.equal(res.table[name].color, "undefined"); // the CSS has fxw-badge--undefined
+    assert.equal(res.done, table === TABLE ? 1 : 0); // an unknown phase is never counted as done
+    assert.equal(styles.isFailed({ kind: "task", phase: name }), false);
+    assert.equal(styles.isFailed({ kind: "subtask", phase: name }), false);
+    assert.equal(styles.workflow(name)?.label, undefined);
+  }
 });
 
 test("rowMatcher: no filter is null; phase and text (name or id, any case) must both match", () => {
