@@ -1923,6 +1923,9 @@ class DetailView {
       const { trimmed, capped } = r.error;
       const fetch = { key: r.key, trimmed: Boolean(trimmed), capped: Boolean(capped), ctx: this.ctx };
       const ev = errorView(r.error.message || "", summary, fetch);
+      // kind and code stay on hover ("unknown (7) USER:ValueError": a newer Flyte's error kind is named there)
+      const head = ev.querySelector("summary");
+      if (head) head.title = [r.error.kind, r.error.code].filter(Boolean).join(" ");
       ev.open = true; // the native "toggle" event follows and fetches the untrimmed message if needed
       info.append(ev);
     }
