@@ -40,6 +40,7 @@ class ScenarioArg:
 
 
 def _scenario_names() -> list[str]:
+    # The sandbox (gRPC server, scenarios, flyteidl) loads only when a command needs it: `--help` stays instant.
     from .sandbox.scenarios import SCENARIOS
 
     return list(SCENARIOS)

@@ -18,12 +18,11 @@ from flyteidl.core import identifier_pb2, literals_pb2
 from .admin.client import AdminClient
 from .admin.errors import FlyteAssertion, InvalidArgumentError, NotFoundError
 from .admin.refs import parse_execution_ref
-from .admin.retry import RetryPolicy
 from .live import sync
 from .objects.executions import FlyteWorkflowExecution
 from .objects.literals import to_literal
 
-__all__ = ["Remote", "RetryPolicy"]
+__all__ = ["Remote"]
 
 
 class Remote(AdminClient):

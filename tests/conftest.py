@@ -1,4 +1,5 @@
-"""Shared fixtures: a sandbox FlyteAdmin over real gRPC on 127.0.0.1 (stepped clock), and a client for it."""
+"""Shared fixtures: a sandbox FlyteAdmin over real gRPC on 127.0.0.1 (stepped clock), a client for it, and a hostile
+FlyteAdmin whose every answer a test scripts (:mod:`tests.hostile_admin`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 if TYPE_CHECKING:
     from flyteexec_widget.remote import Remote
     from flyteexec_widget.sandbox import Sandbox
+    from tests.hostile_admin import HostileAdmin
 
 
 @pytest.fixture
@@ -40,3 +42,13 @@ def remote(sandbox: Sandbox) -> Iterator[Remote]:
         yield r
     finally:
         r.close()
+
+
+@pytest.fixture
+def hostile_admin() -> Iterator[HostileAdmin]:
+    """A started :class:`~tests.hostile_admin.HostileAdmin` on 127.0.0.1 (every method UNIMPLEMENTED until scripted);
+    stopped after the test, which ends any call still hung."""
+    from tests.hostile_admin import HostileAdmin
+
+    with HostileAdmin() as server:
+        yield server

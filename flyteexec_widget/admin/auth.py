@@ -9,8 +9,8 @@ user is looking: on the main thread (a notebook cell runs there), or where :func
 scheduler's syncs say no; on such a thread a refresh that needs the user raises
 :class:`~flyteexec_widget.admin.errors.LoginRequiredError` at once (the widget then says "log in again"), and the
 user's next call from a cell logs in. The client's worker threads inherit the answer of the thread whose call they
-run (:func:`caller_context`). The notebook prompt needs no kernel probe from the display layer: a minimal
-``sys.modules`` check for IPython (:func:`show_device_prompt`) decides between HTML and a line on stderr.
+run (:func:`caller_context`). The prompt (:func:`show_device_prompt`) is a link in a Jupyter kernel and a line on
+stderr elsewhere, decided by the package's one probe, :mod:`~flyteexec_widget.admin.ipython`.
 
 HTTP uses ``urllib`` from the standard library (no ``requests`` dependency).
 """
@@ -26,6 +26,7 @@ import importlib
 import json
 import logging
 import math
+import os
 import shlex
 import ssl
 import subprocess
@@ -42,7 +43,9 @@ from typing import Any, ClassVar
 
 import grpc
 
+from . import ipython
 from .errors import AuthenticationError, ConfigError, LoginRequiredError
+from .plaintext import printable, redact_tokens
 
 __all__ = [
     "DEFAULT_HEADER_KEY",
@@ -379,20 +382,11 @@ class ClientSecret(Authenticator):
         return _token_from(data, url)
 
 
-def _in_ipython() -> bool:
-    mod = sys.modules.get("IPython")
-    if mod is None:
-        return False
-    try:
-        return mod.get_ipython() is not None
-    except Exception:  # IPython present but unusable: fall back to stderr
-        return False
-
-
 def show_device_prompt(verification_uri: str, user_code: str) -> None:
     """Tell the user where to log in: a clickable link in a notebook, a line on stderr elsewhere."""
     text = f"To log in to Flyte, open {verification_uri} and enter the code {user_code}"
-    if _in_ipython() and urllib.parse.urlsplit(verification_uri).scheme in ("http", "https"):
+    # HTML only in a Jupyter kernel: a terminal IPython would print the HTML object's repr, not the link
+    if ipython.in_kernel() and urllib.parse.urlsplit(verification_uri).scheme in ("http", "https"):
         # IPython is optional: only imported when it is already running
         display_mod: Any = importlib.import_module("IPython.display")
         url = html.escape(verification_uri, quote=True)
@@ -403,7 +397,7 @@ def show_device_prompt(verification_uri: str, user_code: str) -> None:
             )
         )
     else:
-        print(text, file=sys.stderr, flush=True)
+        print(printable(text), file=sys.stderr, flush=True)  # the IdP's text must not drive the terminal
 
 
 #: What a thread that may not prompt says when nobody is logging in yet.
@@ -618,7 +612,12 @@ class DeviceFlow(Authenticator):
 
 
 class ExternalCommand(Authenticator):
-    """Runs a command (``admin.command``) whose stdout is the token."""
+    """Runs a command (``admin.command``) whose stdout is the token.
+
+    Its arguments may hold a secret (``--client-secret ...``), so ``repr()`` and every error name the program only,
+    and quote its stderr with anything token-like redacted (:func:`redact_tokens`); stdout, where the token is, is
+    never shown.
+    """
 
     mode = "ExternalCommand"
 
@@ -630,29 +629,38 @@ class ExternalCommand(Authenticator):
         self.command = tuple(cmd)
         self._timeout = timeout
 
+    @property
+    def program(self) -> str:
+        """The command's name (its first word without the directory): all that is shown of the command."""
+        return os.path.basename(self.command[0]) or self.command[0]
+
     def __repr__(self) -> str:
-        return f"ExternalCommand(command={list(self.command)!r})"
+        return f"ExternalCommand(program={self.program!r}, arguments={len(self.command) - 1})"
 
     def _fetch(self, server: ServerAuthConfig, previous: TokenResponse | None) -> TokenResponse:
-        shown = " ".join(shlex.quote(c) for c in self.command)
+        shown = f"token command {self.program!r}"
         try:
             out = subprocess.run(list(self.command), capture_output=True, text=True, check=True, timeout=self._timeout)
         except FileNotFoundError:
-            raise LoginError(f"token command `{shown}` not found", method="ExternalCommand login") from None
+            raise LoginError(f"{shown} not found", method="ExternalCommand login") from None
         except subprocess.TimeoutExpired:
             raise LoginError(
-                f"token command `{shown}` did not finish within {self._timeout:g}s", method="ExternalCommand login"
+                f"{shown} did not finish within {self._timeout:g}s", method="ExternalCommand login"
             ) from None
         except subprocess.CalledProcessError as e:
             # stderr only: stdout is where a token would be.
-            err = (e.stderr or "").strip()[-500:]
+            err = redact_tokens((e.stderr or "").strip()[-500:])
             raise LoginError(
-                f"token command `{shown}` exited with {e.returncode}" + (f": {err}" if err else ""),
+                f"{shown} exited with {e.returncode}" + (f": {err}" if err else ""),
                 method="ExternalCommand login",
+            ) from None
+        except OSError as e:  # not executable, a directory, ...
+            raise LoginError(
+                f"{shown} cannot be run ({e.strerror or type(e).__name__})", method="ExternalCommand login"
             ) from None
         token = out.stdout.strip()
         if not token:
-            raise LoginError(f"token command `{shown}` printed nothing", method="ExternalCommand login")
+            raise LoginError(f"{shown} printed nothing", method="ExternalCommand login")
         return TokenResponse(access_token=token)
 
 
@@ -669,7 +677,7 @@ class _Pkce(Authenticator):
 
 
 def from_config(cfg: Any, *, verify: bool | str = True) -> Authenticator | None:
-    """Build the authenticator a :class:`~flyteexec_widget.config.PlatformConfig` asks for (None: no auth)."""
+    """Build the authenticator a :class:`~flyteexec_widget.admin.config.PlatformConfig` asks for (None: no auth)."""
     mode = cfg.auth_type
     header = cfg.authorization_header or None
     if mode is None:

@@ -13,8 +13,9 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import grpc
 from flyteidl.admin import common_pb2, execution_pb2, node_execution_pb2, signal_pb2, task_execution_pb2
@@ -31,8 +32,18 @@ from google.protobuf.message import Message
 
 from . import auth as _auth
 from .config import load_config
+from .daemon_pool import DaemonPool
 from .errors import ConfigError, FlyteAssertion, RpcFailure, UnavailableError, translate_rpc_error
-from .refs import ExecutionRef, console_base, entity_url, execution_url, normalize_endpoint, parse_execution_ref
+from .refs import (
+    ExecutionRef,
+    check_part_lengths,
+    check_same_cluster,
+    console_base,
+    entity_url,
+    execution_url,
+    normalize_endpoint,
+    parse_execution_ref,
+)
 from .retry import NO_RETRY, RetryPolicy
 
 __all__ = ["DEFAULT_PAGE_SIZE", "AdminClient"]
@@ -41,15 +52,23 @@ log = logging.getLogger(__name__)
 
 DEFAULT_PAGE_SIZE = 1000
 
-# Match FlyteAdmin's limits (32 KiB metadata, 20 MiB messages) and let gRPC notice dead connections
-# (idle TCP dropped by a load balancer or NAT) instead of hanging on a black hole; as flytekit's raw client does.
+#: Keepalive pings: never more often than a default FlyteAdmin accepts. It sets no enforcement policy
+#: (flyteadmin/pkg/server/service.go), so grpc-go's default holds: at most one ping per 5 minutes while a call is in
+#: flight, none while idle (PermitWithoutStream=false); the third ping too soon earns GOAWAY ``too_many_pings`` and a
+#: dropped connection. So pings only during calls, every 5 minutes and a margin (timers are not exact). Dead
+#: connections are still found: with keepalive on, gRPC sets TCP_USER_TIMEOUT to the keepalive timeout (grpc
+#: proposal A18), so data a black hole swallows drops the connection after 20 s, and the call is retried.
+KEEPALIVE_TIME_MS = 330_000
+KEEPALIVE_TIMEOUT_MS = 20_000
+KEEPALIVE_PERMIT_WITHOUT_CALLS = 0
+
+# Match FlyteAdmin's limits (32 KiB metadata, 20 MiB messages); keepalive as above.
 _CHANNEL_OPTIONS: list[tuple[str, Any]] = [
     ("grpc.max_metadata_size", 32 * 1024),
     ("grpc.max_receive_message_length", 20 * 1024 * 1024),
-    ("grpc.keepalive_time_ms", 30_000),
-    ("grpc.keepalive_timeout_ms", 10_000),
-    ("grpc.keepalive_permit_without_calls", 1),
-    ("grpc.http2.max_pings_without_data", 0),
+    ("grpc.keepalive_time_ms", KEEPALIVE_TIME_MS),
+    ("grpc.keepalive_timeout_ms", KEEPALIVE_TIMEOUT_MS),
+    ("grpc.keepalive_permit_without_calls", KEEPALIVE_PERMIT_WITHOUT_CALLS),
 ]
 
 _STUBS: dict[str, Callable[[grpc.Channel], Any]] = {
@@ -61,13 +80,17 @@ _STUBS: dict[str, Callable[[grpc.Channel], Any]] = {
 
 RetryHook = Callable[[int, float, RpcFailure], None]
 
+#: No attempt gets a shorter deadline than this, and none starts with less of the call's budget left.
+_MIN_ATTEMPT_S = 0.1
+
 _T = TypeVar("_T")
 
 
-class _CallerExecutor(ThreadPoolExecutor):
+class _CallerExecutor(DaemonPool):
     """A pool that runs each function in its caller's context (:func:`~.auth.caller_context`): a call made for a
     notebook cell may log in from the pool, one made for the sync thread may not, and IPython sends any output to
-    the caller's cell."""
+    the caller's cell. Its threads are daemons: a call stuck on a server that never answers holds up neither
+    ``close()`` nor the interpreter's exit."""
 
     def submit(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> Future[_T]:
         return super().submit(functools.partial(_auth.caller_context().run, fn, *args, **kwargs))
@@ -108,12 +131,16 @@ class AdminClient:
     - ``insecure_skip_verify``: gRPC Python cannot skip certificate verification; like flytekit, the certificate
       the server presents is fetched (unverified) when the channel opens and trusted as the only root. The name
       in it must still match the endpoint's host.
-    - ``auth``: an :class:`~flyteexec_widget.auth.Authenticator` (None: send no token).
-    - ``rpc_timeout``: the deadline of every call, in seconds (``call(timeout=...)`` overrides it per call).
-    - ``retry``: how transient codes (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED) are retried.
+    - ``auth``: an :class:`~flyteexec_widget.admin.auth.Authenticator` (None: send no token).
+    - ``rpc_timeout``: the deadline of every attempt of a call, in seconds (``call(timeout=...)`` overrides it per
+      call).
+    - ``retry``: how transient failures (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, CANCELLED) are
+      retried, and the time budget of a call with its retries (``RetryPolicy.total_timeout``, 60 s by default).
     - ``max_workers``: size of :attr:`executor`, the pool the sync layer runs concurrent calls on.
     - ``on_retry(attempt, delay, error)``: called before each retry sleep (the live view shows "reconnecting").
-    - ``sleep``: injectable so tests never wait; ``channel_options``: extra gRPC channel options.
+    - ``sleep`` and ``clock`` (monotonic seconds, for the budget): injectable so tests never wait;
+      ``channel_options``: extra gRPC channel options (they replace the defaults of the same name, e.g.
+      ``grpc.keepalive_time_ms``).
     """
 
     def __init__(
@@ -132,6 +159,7 @@ class AdminClient:
         max_workers: int = 16,
         on_retry: RetryHook | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
         channel_options: list[tuple[str, Any]] | None = None,
     ) -> None:
         endpoint = normalize_endpoint(endpoint)
@@ -140,6 +168,13 @@ class AdminClient:
                 f"endpoint {endpoint!r} is a URL; pass the admin's 'host:port' (e.g. 'flyte.example.com:443'), "
                 "and insecure=True for plain-text gRPC"
             )
+        try:
+            _ = urlsplit("//" + endpoint).port  # raises on "[::1" (Invalid IPv6 URL) and "host:abc" (bad port)
+        except ValueError as e:
+            raise ConfigError(f"endpoint {endpoint!r} is not a 'host:port' address: {e}") from None
+        for flag, value in (("insecure", insecure), ("insecure_skip_verify", insecure_skip_verify)):
+            if not isinstance(value, bool):  # bool("false") is True: a plain-text channel must be asked for exactly
+                raise ConfigError(f"{flag} must be True or False, got {value!r}")
         if not rpc_timeout or rpc_timeout <= 0:
             raise ConfigError(f"rpc_timeout must be a positive number of seconds, got {rpc_timeout!r}")
         if max_workers < 1:
@@ -147,8 +182,8 @@ class AdminClient:
         if auth is not None and not isinstance(auth, _auth.Authenticator):
             raise ConfigError(f"auth must be an Authenticator (StaticToken, ClientSecret, ...), got {type(auth)}")
         self.endpoint = endpoint
-        self.insecure = bool(insecure)
-        self.insecure_skip_verify = bool(insecure_skip_verify)
+        self.insecure = insecure
+        self.insecure_skip_verify = insecure_skip_verify
         self.ca_cert_file_path = ca_cert_file_path
         self.console_endpoint = console_endpoint
         self.auth = auth
@@ -159,7 +194,9 @@ class AdminClient:
         self.max_workers = max_workers
         self.on_retry = on_retry
         self._sleep = sleep
-        self._channel_options = _CHANNEL_OPTIONS + list(channel_options or [])
+        self._clock = clock
+        # one value per option, the caller's winning (a repeated key's effect would depend on gRPC's lookup order)
+        self._channel_options = list({**dict(_CHANNEL_OPTIONS), **dict(channel_options or [])}.items())
         self._lock = threading.Lock()
         self._channel: grpc.Channel | None = None
         self._stubs: dict[str, Any] = {}
@@ -260,7 +297,7 @@ class AdminClient:
         return stub
 
     @property
-    def executor(self) -> ThreadPoolExecutor:
+    def executor(self) -> Executor:
         """A bounded thread pool (``max_workers``) for concurrent RPCs, created on first use. Each call runs in
         its caller's context, so a login on a worker may prompt only if it could have on the caller's thread."""
         with self._lock:
@@ -349,8 +386,9 @@ class AdminClient:
         """Invoke ``service.method(request)`` with a deadline, auth metadata, transient retries and translation.
 
         ``service`` is ``admin``, ``signal``, ``dataproxy`` or ``auth``; ``subject`` names what the call is about
-        in error messages (e.g. ``"project:domain:name"``). Raises :class:`~flyteexec_widget.errors.RpcFailure`
-        subclasses only.
+        in error messages (e.g. ``"project:domain:name"``). Every attempt has the deadline ``timeout`` (default
+        ``rpc_timeout``), and all of them together the retry policy's ``total_timeout`` (at least one whole
+        deadline). Raises :class:`~flyteexec_widget.admin.errors.RpcFailure` subclasses only.
         """
         stub = self._stub(service)
         fn = getattr(stub, method, None)
@@ -358,14 +396,18 @@ class AdminClient:
             raise ValueError(f"{service} service has no method {method!r}")
         deadline = self.rpc_timeout if timeout is None else float(timeout)
         policy = self.retry if retry else NO_RETRY
+        budget = None if policy.total_timeout is None else max(policy.total_timeout, deadline)
+        give_up_at = None if budget is None else self._clock() + budget
         hook = on_retry or self.on_retry
         attempt = 0
         refreshed = False
         while True:
             attempt += 1
             metadata, token = self._auth_metadata(service)
+            # the last attempt gets what is left of the budget (a token refresh above may have used some)
+            left = deadline if give_up_at is None else min(deadline, give_up_at - self._clock())
             try:
-                return fn(request, timeout=deadline, metadata=metadata)
+                return fn(request, timeout=max(left, _MIN_ATTEMPT_S), metadata=metadata)
             except ValueError as err:
                 # grpc raises ValueError when a call races close(); say so in our terms
                 if self._closed:
@@ -385,19 +427,23 @@ class AdminClient:
                     self.auth.refresh(self.server_auth_config(), token)
                     continue
                 failure = translate_rpc_error(err, method=method, endpoint=self.endpoint, subject=subject)
-                if failure.transient and attempt < policy.max_attempts:
-                    delay = policy.backoff(attempt)
-                    # info, not warning: retries are expected, and an unconfigured root logger would print
-                    # warnings from the sync thread into whatever notebook cell is running
-                    log.info("%s (attempt %d/%d), retrying in %.2fs", failure, attempt, policy.max_attempts, delay)
-                    if hook is not None:
-                        try:
-                            hook(attempt, delay, failure)
-                        except Exception:  # a UI hook must not break the call
-                            log.exception("on_retry hook failed")
-                    self._sleep(delay)
-                    continue
-                raise failure from None
+                if self._closed:  # close() cancelled the call: nothing to retry
+                    raise FlyteAssertion(f"{self!r} is closed") from None
+                if not (failure.transient and attempt < policy.max_attempts):
+                    raise failure from None
+                delay = policy.backoff(attempt)
+                if give_up_at is not None and self._clock() + delay + _MIN_ATTEMPT_S > give_up_at:
+                    log.info("%s (attempt %d): the call's %gs budget is spent, giving up", failure, attempt, budget)
+                    raise failure from None
+                # info, not warning: retries are expected, and an unconfigured root logger would print
+                # warnings from the sync thread into whatever notebook cell is running
+                log.info("%s (attempt %d/%d), retrying in %.2fs", failure, attempt, policy.max_attempts, delay)
+                if hook is not None:
+                    try:
+                        hook(attempt, delay, failure)
+                    except Exception:  # a UI hook must not break the call
+                        log.exception("on_retry hook failed")
+                self._sleep(delay)
 
     # ------------------------------------------------------------------ RPC wrappers (raw protos in/out)
 
@@ -526,11 +572,15 @@ class AdminClient:
     def list_signals(
         self, wf_id: identifier_pb2.WorkflowExecutionIdentifier, *, limit: int = DEFAULT_PAGE_SIZE, filters: str = ""
     ) -> list[Any]:
-        """Every page of ``SignalService.ListSignals`` for one execution (``filters``: e.g. ``eq(signal_id,x)``)."""
+        """Every page of ``SignalService.ListSignals`` for one execution (``filters``: e.g. ``eq(signal_id,x)``),
+        by signal id: offset pages are consistent only over an order asked for (FlyteAdmin adds no ORDER BY)."""
         subject = self._subject(wf_id)
+        sort = common_pb2.Sort(key="signal_id", direction=common_pb2.Sort.ASCENDING)
 
         def page(token: str) -> Any:
-            req = signal_pb2.SignalListRequest(workflow_execution_id=wf_id, limit=limit, token=token, filters=filters)
+            req = signal_pb2.SignalListRequest(
+                workflow_execution_id=wf_id, limit=limit, token=token, filters=filters, sort_by=sort
+            )
             return self.call("signal", "ListSignals", req, subject=subject)
 
         return self._all_pages(page, "signals")
@@ -552,10 +602,18 @@ class AdminClient:
     # ------------------------------------------------------------------ user level
 
     def _ref(self, execution: Any) -> ExecutionRef:
-        return parse_execution_ref(execution, default_project=self.default_project, default_domain=self.default_domain)
+        """Parse a reference; a console URL must be of this cluster (its host is the endpoint's or the console's)."""
+        ref = parse_execution_ref(execution, default_project=self.default_project, default_domain=self.default_domain)
+        check_same_cluster(ref, self.endpoint, self.console_endpoint)
+        return ref
 
     def _wf_id(self, execution: Any) -> identifier_pb2.WorkflowExecutionIdentifier:
         """Accept our wrappers, admin protos, a WorkflowExecutionIdentifier, or any reference refs can parse."""
+        wf_id = self._wf_id_of(execution)
+        check_part_lengths(project=wf_id.project, domain=wf_id.domain, name=wf_id.name)
+        return wf_id
+
+    def _wf_id_of(self, execution: Any) -> identifier_pb2.WorkflowExecutionIdentifier:
         if isinstance(execution, identifier_pb2.WorkflowExecutionIdentifier):
             return execution
         to_idl = getattr(execution, "to_flyte_idl", None)
@@ -599,6 +657,8 @@ class AdminClient:
     def relaunch(self, execution: Any, name: str | None = None) -> identifier_pb2.WorkflowExecutionIdentifier:
         """``RelaunchExecution``: run it again with the same inputs; returns the new execution's id."""
         wf_id = self._wf_id(execution)
+        if name:
+            check_part_lengths(name=name)
         req = execution_pb2.ExecutionRelaunchRequest(id=wf_id, name=name or "")
         # Not retried: a request that reached the server before the connection broke would launch twice.
         return self.call("admin", "RelaunchExecution", req, subject=self._subject(wf_id), retry=False).id
@@ -606,6 +666,8 @@ class AdminClient:
     def recover(self, execution: Any, name: str | None = None) -> identifier_pb2.WorkflowExecutionIdentifier:
         """``RecoverExecution``: rerun from the last failure, reusing succeeded nodes; returns the new id."""
         wf_id = self._wf_id(execution)
+        if name:
+            check_part_lengths(name=name)
         req = execution_pb2.ExecutionRecoverRequest(id=wf_id, name=name or "")
         # Not retried, like relaunch: it creates a new execution.
         return self.call("admin", "RecoverExecution", req, subject=self._subject(wf_id), retry=False).id

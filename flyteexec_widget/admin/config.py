@@ -6,9 +6,13 @@ Follows flytekit's ``PlatformConfig.auto()``: the first config file found in the
 ``[section]``: flytekit would fail there), and each
 ``FLYTE_{SECTION}_{OPTION}`` environment variable overrides the file's value.
 
+Stricter than flytekit where a guess would fail open: booleans take only the spellings flytectl and YAML know
+(:data:`BOOL_SPELLINGS`; flytekit reads ``insecure: flase`` as True), URLs and paths must be strings, and a file
+must be UTF-8. Anything else is a :class:`ConfigError` naming the setting, where it was read and the value.
+
 One addition of ours: ``FLYTE_CREDENTIALS_ACCESS_TOKEN`` (same naming scheme; flytekit has no such variable) holds
 a bearer token you already have (a CI secret, a token from your IdP). When set it is sent as is (a
-:class:`~flyteexec_widget.auth.StaticToken`), replacing the file's ``authType``; only an explicit
+:class:`~flyteexec_widget.admin.auth.StaticToken`), replacing the file's ``authType``; only an explicit
 ``FLYTE_CREDENTIALS_AUTH_MODE`` takes precedence over it.
 """
 
@@ -49,28 +53,70 @@ _VALID_AUTH = (
 )
 
 
+#: The boolean spellings accepted (any case): Go's ``strconv.ParseBool`` (flytectl: 1, t, true / 0, f, false) and
+#: YAML 1.1's own booleans (yes/no, y/n, on/off), which flytectl's YAML and flytekit's PyYAML read. Anything else
+#: is an error: flytekit reads every string but false/0/off/no as True, so ``insecure: flase`` would send the
+#: bearer token in plain text.
+_TRUE = frozenset({"true", "t", "1", "yes", "y", "on"})
+_FALSE = frozenset({"false", "f", "0", "no", "n", "off"})
+BOOL_SPELLINGS = "true/false, yes/no, on/off, y/n, t/f, 1/0 (any case)"
+
+
+def _kind(v: Any) -> str:
+    """What a config value is, in YAML's words, for error messages."""
+    if isinstance(v, dict):
+        return "a mapping"
+    if isinstance(v, (list, tuple)):
+        return "a list"
+    return f"{type(v).__name__} {v!r}"
+
+
 def _to_bool(v: Any) -> bool:
     if isinstance(v, bool):
         return v
-    return str(v).strip().lower() not in ("", "false", "0", "off", "no")
+    if isinstance(v, int) and v in (0, 1):  # YAML ``insecure: 1``
+        return bool(v)
+    if isinstance(v, str):
+        word = v.strip().lower()
+        if word in _TRUE:
+            return True
+        if word in _FALSE:
+            return False
+        raise ValueError(f"{v!r} is not a boolean; accepted: {BOOL_SPELLINGS}")
+    raise ValueError(f"{_kind(v)} is not a boolean; accepted: {BOOL_SPELLINGS}")
 
 
 def _to_list(v: Any) -> tuple[str, ...]:
     if isinstance(v, (list, tuple)):
-        return tuple(str(x) for x in v)
-    return tuple(s.strip() for s in str(v).split(",") if s.strip())
+        return tuple(_to_str(x) for x in v)
+    return tuple(s.strip() for s in _to_str(v).split(",") if s.strip())
 
 
 def _to_command(v: Any) -> tuple[str, ...]:
     # flytekit splits a string on commas; a single string without commas is more likely a shell line.
     if isinstance(v, (list, tuple)):
-        return tuple(str(x) for x in v)
-    s = str(v)
-    return tuple(x.strip() for x in s.split(",")) if "," in s else tuple(shlex.split(s))
+        return tuple(_to_str(x) for x in v)
+    s = _to_str(v)
+    try:
+        return tuple(x.strip() for x in s.split(",")) if "," in s else tuple(shlex.split(s))
+    except ValueError as e:  # an unclosed quote
+        raise ValueError(f"cannot split the command line ({e})") from None
 
 
 def _to_str(v: Any) -> str:
-    return str(v)
+    """A text value; a YAML number is read as its digits (an unquoted numeric client id), nothing else is."""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, int) and not isinstance(v, bool):
+        return str(v)
+    raise ValueError(f"expected a string, got {_kind(v)}")
+
+
+def _to_text(v: Any) -> str:
+    """A URL or path: a string, nothing else (``endpoint: 8089`` or a list is a mistake, not a host)."""
+    if isinstance(v, str):
+        return v
+    raise ValueError(f"expected a string, got {_kind(v)}")
 
 
 @dataclass(frozen=True)
@@ -87,24 +133,24 @@ class _Entry:
 
 
 _ENTRIES: tuple[_Entry, ...] = (
-    _Entry("endpoint", "platform", "url", "admin.endpoint"),
+    _Entry("endpoint", "platform", "url", "admin.endpoint", _to_text),
     _Entry("insecure", "platform", "insecure", "admin.insecure", _to_bool),
     _Entry("insecure_skip_verify", "platform", "insecure_skip_verify", "admin.insecureSkipVerify", _to_bool),
-    _Entry("ca_cert_file_path", "platform", "ca_cert_file_path", "admin.caCertFilePath"),
-    _Entry("console_endpoint", "platform", "console_endpoint", "console.endpoint"),
-    _Entry("auth_type", "credentials", "auth_mode", "admin.authType"),
+    _Entry("ca_cert_file_path", "platform", "ca_cert_file_path", "admin.caCertFilePath", _to_text),
+    _Entry("console_endpoint", "platform", "console_endpoint", "console.endpoint", _to_text),
+    _Entry("auth_type", "credentials", "auth_mode", "admin.authType", _to_text),
     _Entry("client_id", "credentials", "client_id", "admin.clientId"),
     _Entry("client_secret", "credentials", "client_secret", None),
-    _Entry("client_secret_location", "credentials", "client_secret_location", "admin.clientSecretLocation"),
-    _Entry("client_secret_env_var", "credentials", "client_secret_env_var", "admin.clientSecretEnvVar"),
+    _Entry("client_secret_location", "credentials", "client_secret_location", "admin.clientSecretLocation", _to_text),
+    _Entry("client_secret_env_var", "credentials", "client_secret_env_var", "admin.clientSecretEnvVar", _to_text),
     _Entry("scopes", "credentials", "scopes", "admin.scopes", _to_list),
     _Entry("audience", "credentials", "audience", "admin.audience"),
     _Entry("command", "credentials", "command", "admin.command", _to_command),
     # ours (see the module docstring): a ready-made bearer token; no YAML key, tokens do not belong in files.
     _Entry("access_token", "credentials", "access_token", None),
     # flyteidl's Go client options; flytekit has no env var for them, so neither do we.
-    _Entry("token_url", "credentials", None, "admin.tokenUrl"),
-    _Entry("authorization_header", "credentials", None, "admin.authorizationHeader"),
+    _Entry("token_url", "credentials", None, "admin.tokenUrl", _to_text),
+    _Entry("authorization_header", "credentials", None, "admin.authorizationHeader", _to_text),
 )
 
 ENV_VARS: tuple[str, ...] = tuple(e.env for e in _ENTRIES if e.env)
@@ -126,7 +172,7 @@ class PlatformConfig:
     client_secret_env_var: str | None = None
     scopes: tuple[str, ...] = ()
     audience: str | None = None
-    command: tuple[str, ...] = ()
+    command: tuple[str, ...] = field(default=(), repr=False)  # its arguments may hold a secret
     token_url: str | None = None
     authorization_header: str | None = None
     access_token: str | None = field(default=None, repr=False)  # FLYTE_CREDENTIALS_ACCESS_TOKEN
@@ -151,12 +197,7 @@ class PlatformConfig:
         if self.client_secret_location:
             path = Path(self.client_secret_location).expanduser()
             if path.is_file():
-                try:
-                    text = path.read_text().strip()
-                except OSError as e:
-                    raise ConfigError(
-                        f"admin.clientSecretLocation {str(path)!r} cannot be read ({e.strerror or e})"
-                    ) from None
+                text = _read_text(path, "admin.clientSecretLocation").strip()
                 if text:
                     return text
         return self.client_secret or None
@@ -171,74 +212,118 @@ def canonical_auth_type(value: str, *, where: str = "authType") -> str:
 
 
 def find_config_file(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Path | None:
-    """The first existing file in flytekit's search order, or None."""
+    """The first existing file in flytekit's search order, or None.
+
+    ``$FLYTECTL_CONFIG`` naming something that is not a file (a directory) is a :class:`ConfigError`: it was
+    set on purpose, and skipping it would quietly connect with another file's settings.
+    """
     env = os.environ if environ is None else environ
     from_env = env.get("FLYTECTL_CONFIG")
     if from_env:
         p = Path(from_env).expanduser()
         if p.exists():
+            if not p.is_file():
+                raise ConfigError(f"FLYTECTL_CONFIG {str(p)!r} is not a file (a directory?); point it at a config file")
             return p
         log.warning("FLYTECTL_CONFIG points to %s, which does not exist; ignoring it", p)
     here = (cwd or Path.cwd()) / "flytekit.config"
-    if here.exists():
+    if here.is_file():
         return here
     home = Path.home() / ".flyte"
     for candidate in (home / "config", home / "config.yaml"):
-        if candidate.exists():
+        if candidate.is_file():
             return candidate
     return None
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+#: A value read from the config, with where it came from (``admin.insecure in /home/me/.flyte/config.yaml``,
+#: ``FLYTE_PLATFORM_INSECURE``): what an error about it names.
+_Raw = tuple[Any, str]
+
+
+def _read_text(path: Path, what: str) -> str:
     try:
-        data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as e:
+        data = path.read_bytes()
+    except OSError as e:
+        raise ConfigError(f"cannot read {what} {str(path)!r}: {e.strerror or e}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(
+            f"{what} {str(path)!r} is not UTF-8 text (byte 0x{data[e.start]:02x} at offset {e.start}); save it as UTF-8"
+        ) from None
+
+
+def _read_yaml(path: Path, text: str | None = None) -> dict[str, _Raw]:
+    text = _read_text(path, "flytectl config") if text is None else text
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
         raise ConfigError(f"cannot read flytectl config {str(path)!r}: {e}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"flytectl config {str(path)!r} must be a YAML mapping, got {type(data).__name__}")
-    out: dict[str, Any] = {}
+    out: dict[str, _Raw] = {}
     for entry in _ENTRIES:
         if not entry.yaml:
             continue
         node: Any = data
-        for key in entry.yaml.split("."):
-            node = node.get(key) if isinstance(node, dict) else None
+        keys = entry.yaml.split(".")
+        for depth, key in enumerate(keys):
+            if node is None:
+                break
+            if not isinstance(node, dict):
+                section = ".".join(keys[:depth])
+                raise ConfigError(
+                    f"{section} in {str(path)!r} must be a mapping of settings (like 'admin: {{endpoint: ...}}'), "
+                    f"got {_kind(node)}"
+                )
+            node = node.get(key)
         # flytekit ignores empty values ("" / [] / None) but keeps False.
         if isinstance(node, bool) or (node is not None and node != "" and node != []):
-            out[entry.field] = node
+            out[entry.field] = (node, f"{entry.yaml} in {str(path)!r}")
     return out
 
 
-def _read_ini(path: Path) -> dict[str, Any]:
+def _read_ini(path: Path) -> dict[str, _Raw]:
+    text = _read_text(path, "flytekit config")
     parser = configparser.ConfigParser()
     try:
-        parser.read(path)
+        parser.read_string(text, source=str(path))
     except configparser.MissingSectionHeaderError:
         # No "[section]" line: a flytectl YAML file without a .yaml name (flytectl itself reads FLYTECTL_CONFIG as
         # YAML whatever its name; flytekit would fail here).
-        return _read_yaml(path)
+        return _read_yaml(path, text)
     except configparser.Error as e:
         raise ConfigError(f"cannot read flytekit config {str(path)!r}: {e}") from None
-    out: dict[str, Any] = {}
+    out: dict[str, _Raw] = {}
     for entry in _ENTRIES:
         if entry.option and parser.has_option(entry.section, entry.option):
-            out[entry.field] = parser.get(entry.section, entry.option)
+            value = parser.get(entry.section, entry.option)
+            # "insecure =" is unset, as in flytekit (which skips empty values and reads an empty boolean as False)
+            if value.strip():
+                out[entry.field] = (value, f"[{entry.section}] {entry.option} in {str(path)!r}")
     return out
 
 
 def load_config(path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None) -> PlatformConfig:
-    """Read ``path`` (or the first file in the search order) and apply ``FLYTE_*`` overrides."""
+    """Read ``path`` (or the first file in the search order) and apply ``FLYTE_*`` overrides.
+
+    A value that is not what its setting takes (``insecure: flase``, ``endpoint: [a, b]``) is a
+    :class:`ConfigError` naming the setting, where it was read, the value and what is accepted.
+    """
     env = os.environ if environ is None else environ
     file: Path | None
     if path is not None:
         file = Path(path).expanduser()
         if not file.exists():
             raise ConfigError(f"config file {str(file)!r} does not exist")
+        if not file.is_file():
+            raise ConfigError(f"config file {str(file)!r} is not a file (a directory?); give the path of a config file")
     else:
         file = find_config_file(env)
-    raw: dict[str, Any] = {}
+    raw: dict[str, _Raw] = {}
     if file is not None:
         raw = _read_yaml(file) if file.suffix in (".yaml", ".yml") else _read_ini(file)
         log.info("using Flyte config %s", file)
@@ -246,14 +331,15 @@ def load_config(path: str | os.PathLike[str] | None = None, environ: Mapping[str
         # An empty variable (``FLYTE_PLATFORM_URL=``) counts as unset and the file's value stays, as in flytekit
         # (which, unlike us, reads an empty boolean variable as False).
         if e.env and env.get(e.env, "").strip():
-            raw[e.field] = env[e.env]
+            raw[e.field] = (env[e.env], e.env)
     values: dict[str, Any] = {}
     for e in _ENTRIES:
         if e.field in raw:
+            value, where = raw[e.field]
             try:
-                values[e.field] = e.convert(raw[e.field])
+                values[e.field] = e.convert(value)
             except (TypeError, ValueError) as exc:
-                raise ConfigError(f"bad value for {e.yaml or e.env}: {exc}") from None
+                raise ConfigError(f"bad value for {where}: {exc}") from None
     if "auth_type" in values:
         where = (
             "FLYTE_CREDENTIALS_AUTH_MODE" if env.get("FLYTE_CREDENTIALS_AUTH_MODE", "").strip() else "admin.authType"

@@ -4,12 +4,17 @@ worth retrying.
 Every :class:`RpcFailure` says what a caller should do about it, once, here:
 
 - ``transient``: retry; the same call may succeed later as it is (UNAVAILABLE, DEADLINE_EXCEEDED,
-  RESOURCE_EXHAUSTED, or a login the user still has to do: :class:`LoginRequiredError`).
+  RESOURCE_EXHAUSTED, CANCELLED: what calls in flight get when FlyteAdmin restarts, or a login the user still has
+  to do: :class:`LoginRequiredError`).
 - ``permanent``: stop; retrying cannot help (NOT_FOUND, UNAUTHENTICATED, PERMISSION_DENIED). A watch ends.
-- neither: the server rejected this request (INVALID_ARGUMENT, INTERNAL...); a watch retries with backoff and
-  shows the error.
+- ``server_error``: FlyteAdmin failed while answering (INTERNAL, UNKNOWN: a bug, or an outage behind it such as
+  its database). A call does not retry it (it may have been applied), a watch does, with backoff, and shows
+  "reconnecting (server error: ...)": it is back to live once the server answers again.
+- none of these: the server rejected this request (INVALID_ARGUMENT, FAILED_PRECONDITION...); a watch retries
+  with backoff and shows the error.
 
-:func:`is_transient` and :func:`is_permanent` answer for any exception (False for what is not an RpcFailure).
+:func:`is_transient`, :func:`is_permanent` and :func:`is_server_error` answer for any exception (False for what
+is not an RpcFailure).
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ class RpcFailure(FlyteExecWidgetError):
     transient = False
     #: Stop: retrying cannot help.
     permanent = False
+    #: FlyteAdmin failed while answering: a watch retries, a single call does not.
+    server_error = False
 
     def __init__(self, message: str, *, code: grpc.StatusCode, method: str, details: str = "") -> None:
         super().__init__(message)
@@ -120,6 +127,20 @@ class ResourceExhaustedError(RpcFailure):
     transient = True
 
 
+class CallCancelledError(RpcFailure):
+    """The call was cancelled before an answer came (CANCELLED): what calls in flight get when FlyteAdmin or a
+    proxy in front of it restarts. Transient: retried."""
+
+    transient = True
+
+
+class ServerError(RpcFailure):
+    """FlyteAdmin failed while answering (INTERNAL, UNKNOWN). Not retried by a call (a request that changes
+    something may have been applied); a watch retries it with backoff, as "reconnecting (server error: ...)"."""
+
+    server_error = True
+
+
 def is_transient(exc: BaseException) -> bool:
     """Whether ``exc`` is worth retrying as it is (see the module docstring)."""
     return isinstance(exc, RpcFailure) and exc.transient
@@ -140,7 +161,15 @@ _BY_CODE: dict[grpc.StatusCode, type[RpcFailure]] = {
     grpc.StatusCode.UNAVAILABLE: UnavailableError,
     grpc.StatusCode.DEADLINE_EXCEEDED: DeadlineExceededError,
     grpc.StatusCode.RESOURCE_EXHAUSTED: ResourceExhaustedError,
+    grpc.StatusCode.CANCELLED: CallCancelledError,
+    grpc.StatusCode.INTERNAL: ServerError,
+    grpc.StatusCode.UNKNOWN: ServerError,
 }
+
+
+def is_server_error(exc: BaseException) -> bool:
+    """Whether ``exc`` says FlyteAdmin itself failed, so it may answer again later (see the module docstring)."""
+    return isinstance(exc, RpcFailure) and exc.server_error
 
 
 def translate_rpc_error(err: grpc.RpcError, *, method: str, endpoint: str, subject: str | None = None) -> RpcFailure:

@@ -1,11 +1,11 @@
-"""The Jupyter kernel we may run in: one probe for "can a widget be shown here", and the pump that handles widget
+"""The Jupyter kernel we may run in: the probe for "can a widget be shown here", and the pump that handles widget
 messages while a cell blocks.
 
-:func:`in_kernel` is the one answer to "is this a notebook kernel" (the entry points, ``wait()``): a terminal
-IPython has a shell but no kernel, and cannot show a widget. :func:`kernel_pump` lets ``wait()`` handle widget
-clicks during its blocking loop: on ipykernel 7 by :class:`_ShellPump` (``jupyter-ui-poll`` 1.1 relies on
-``kernel.do_one_iteration``, which ipykernel 7.4 removed, and then silently pumps nothing); on ipykernel 6 by
-``jupyter-ui-poll``.
+:func:`in_kernel` (defined in :mod:`flyteexec_widget.admin.ipython`, which the login prompt uses too) is the one
+answer to "is this a notebook kernel": a terminal IPython has a shell but no kernel, and cannot show a widget.
+:func:`kernel_pump` lets ``wait()`` handle widget clicks during its blocking loop: on ipykernel 7 by
+:class:`_ShellPump` (``jupyter-ui-poll`` 1.1 relies on ``kernel.do_one_iteration``, which ipykernel 7.4 removed,
+and then silently pumps nothing); on ipykernel 6 by ``jupyter-ui-poll``.
 
 Nothing here is imported at module level from IPython, ipykernel, zmq, tornado or jupyter-ui-poll: ``wait()`` in a
 terminal loads this module and must not pay for (or need) a kernel's libraries; inside a kernel they are loaded
@@ -18,36 +18,17 @@ import asyncio
 import contextlib
 import inspect
 import logging
-import sys
 from collections.abc import Callable, Iterator
 from typing import Any
+
+# The probe lives with the login prompt that needs it too, in the bottom layer; the display layer uses it from here.
+from ..admin.ipython import in_kernel, ipython_shell, running_kernel
 
 __all__ = ["in_kernel", "ipython_shell", "kernel_pump", "running_kernel"]
 
 log = logging.getLogger(__name__)
 
 _COMM_TYPES = frozenset({"comm_open", "comm_msg", "comm_close"})
-
-
-def ipython_shell() -> Any:
-    """The running IPython shell (``get_ipython()``), or None; never imports IPython (a kernel has it loaded)."""
-    ipython_mod = sys.modules.get("IPython")
-    if ipython_mod is None:
-        return None
-    try:
-        return ipython_mod.get_ipython()
-    except Exception:  # IPython present but unusable (e.g. torn down at exit): as if absent
-        return None
-
-
-def running_kernel() -> Any:
-    """The ipykernel kernel behind the running shell, or None (plain Python, terminal IPython)."""
-    return getattr(ipython_shell(), "kernel", None)
-
-
-def in_kernel() -> bool:
-    """Whether we run inside a Jupyter kernel (a widget can be shown), not a terminal IPython or plain Python."""
-    return running_kernel() is not None
 
 
 class _ShellPump:

@@ -162,7 +162,7 @@ def path_label(path: Sequence[Any]) -> str:
 
 
 def variable_type(var: Any) -> str:
-    """The type label of an interface variable (or a bare LiteralType), e.g. ``List[int]``."""
+    """The type label of an interface variable (or a bare LiteralType), e.g. ``list[int]``."""
     try:
         literal_type = var.type if hasattr(var, "type") else var
         return describe_type(literal_type)

@@ -2,10 +2,13 @@
 
 Same signature and semantics as flytekit's ``FlyteWorkflowExecution.wait(timeout, poll_interval, sync_nodes)``:
 ``timeout`` and ``poll_interval`` are seconds or timedeltas; it returns the synced execution, or raises
-:class:`~flyteexec_widget.errors.FlyteTimeout` naming the execution and its last phase.
+:class:`~flyteexec_widget.admin.errors.FlyteTimeout` naming the execution and its last phase.
 
-While it blocks, the execution is synced by the kernel-wide :class:`~flyteexec_widget.scheduler.SyncScheduler`
+While it blocks, the execution is synced by the kernel-wide :class:`~flyteexec_widget.live.scheduler.SyncScheduler`
 (adaptive interval, reconnecting on transient errors); this thread only waits, so Ctrl-C interrupts it promptly.
+At the timeout it asks for one last sync but waits at most :data:`FINAL_SYNC_S` for it, so ``wait(timeout=T)``
+returns within T plus a few seconds whatever the server does; a server that accepts calls and never answers gets
+a ``FlyteTimeout`` saying "the server did not answer".
 
 * In a notebook (an IPython kernel with comms) it shows the live widget (``notebook.display_for``) unless one is
   already on screen or ``show=False``, and processes pending widget messages while waiting
@@ -24,16 +27,15 @@ import logging
 import sys
 import time
 from collections.abc import Callable
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
-from ..admin.errors import FlyteTimeout
+from ..admin.errors import DeadlineExceededError, FlyteTimeout
+from ..admin.plaintext import printable
 from ..live.model import ExecutionModel, models_for
 from ..live.scheduler import SyncScheduler, Watch, default_scheduler
 from ..objects import phases
+from ..objects.executions import FlyteWorkflowExecution
 from . import kernel
-
-if TYPE_CHECKING:
-    from ..objects.executions import FlyteWorkflowExecution
 
 __all__ = ["format_status_line", "wait"]
 
@@ -42,6 +44,9 @@ log = logging.getLogger(__name__)
 #: How often the waiting thread wakes: to process kernel messages (clicks) and refresh the status line.
 UI_TICK_S = 0.1
 TEXT_TICK_S = 0.5
+
+#: At the timeout, how long wait() waits for its last sync (or the one in flight) before giving up on the server.
+FINAL_SYNC_S = 3.0
 
 #: Node phase names the status line counts as failed: the ``failed`` flag of the one phase table, as in the widget.
 _FAILED = frozenset(p.name for p in phases.NodePhase if phases.style("node", p).failed)
@@ -62,7 +67,8 @@ def _seconds(name: str, value: _dt.timedelta | float | None) -> float | None:
 def format_status_line(model: ExecutionModel, elapsed_s: float) -> str:
     """The one-line status: ``p:d:name RUNNING 12/40 nodes done, 1 failed, 00:42`` (+ reconnect state)."""
     header = model.header
-    rows = [r for r in model.rows.values() if r["kind"] != "subtask"]
+    # as the counts: a retried parent's earlier attempts are not what runs now
+    rows = [r for r in model.rows.values() if r["kind"] != "subtask" and not r["superseded"]]
     done = sum(1 for r in rows if r["terminal"])
     failed = sum(1 for r in rows if r["phase"] in _FAILED)
     duration = header.get("duration_s") if header.get("terminal") else None
@@ -80,7 +86,7 @@ def format_status_line(model: ExecutionModel, elapsed_s: float) -> str:
         line += " (log in again)"
     elif status.get("state") == "error" and status.get("last_error"):
         line += f" (error: {str(status['last_error'])[:80]})"
-    return line
+    return printable(line)  # server text (the name, the error) must not drive the terminal
 
 
 class _StatusLine:
@@ -158,6 +164,7 @@ def wait(
     line: _StatusLine | None = None
     watch: Watch | None = None
     interrupted = False
+    answered = True  # False: the last sync was still waiting for the server when wait() gave up
     try:
         watch = sched.watch(execution, model, sync_nodes=sync_nodes, poll_interval=poll_s)
         widget = False
@@ -185,23 +192,24 @@ def wait(
                 remaining = tick if deadline is None else max(0.0, min(tick, deadline - now))
                 watch.wait(remaining)
         if not watch.finished.is_set():
-            _final_check(sched, watch)
+            answered = _final_check(watch)
         if line is not None and model.header:
             line.show(format_status_line(model, clock() - start))
         if watch.error is not None:
             raise watch.error
         if model.header.get("terminal"):
             return execution
-        raise FlyteTimeout(_timeout_message(execution, model, timeout_s))
+        raise FlyteTimeout(_timeout_message(execution, model, timeout_s, watch, answered))
     except KeyboardInterrupt:
         interrupted = True
         raise
     finally:
         # Done, timed out, failed or interrupted: the watch ends with this call (a terminal one ended already).
-        # After Ctrl-C nothing waits for a sync in flight (it sees the watch stopped and writes nothing more).
-        # The interrupt may have hit inside sched.watch(): then find the watch through its model.
+        # After Ctrl-C, or when the server did not answer, nothing waits for a sync in flight (it sees the watch
+        # stopped and writes nothing more). The interrupt may have hit inside sched.watch(): then find the watch
+        # through its model.
         for w in [watch] if watch is not None else [w for w in sched.watches if w.model is model]:
-            w.stop(wait=not interrupted)
+            w.stop(wait=not interrupted and answered)
         if line is not None:
             line.close()
 
@@ -227,20 +235,31 @@ def _on_screen(ref: str, sched: SyncScheduler) -> bool:
     return any(id(m) in watched for m in models)
 
 
-def _final_check(sched: SyncScheduler, watch: Watch) -> None:
-    """At the timeout, sync once more on this thread (flytekit re-fetches too) before giving up."""
+def _final_check(watch: Watch) -> bool:
+    """At the timeout, sync once more (flytekit re-fetches too), but wait at most :data:`FINAL_SYNC_S` for it: the
+    sync thread runs it, so a server that never answers cannot hold this thread. Returns whether it ended."""
     try:
-        sched.sync_once(watch)
+        return watch.sync_now(FINAL_SYNC_S)
     except Exception:
         log.exception("final sync before the timeout failed")
+        return True
 
 
-def _timeout_message(execution: Any, model: ExecutionModel, timeout_s: float | None) -> str:
+def _timeout_message(
+    execution: Any, model: ExecutionModel, timeout_s: float | None, watch: Watch, answered: bool
+) -> str:
     ref = getattr(execution, "_ref", None) or model.execution_key or repr(execution)
     phase = model.header.get("phase") or _phase_name(execution)
     limit = f" within {_dt.timedelta(seconds=timeout_s)}" if timeout_s is not None else ""
     status = model.sync_status
-    extra = f"; last sync error: {status['last_error']}" if status.get("last_error") else ""
+    if not answered:
+        waited = watch.in_flight_for
+        since = f" (its last call has waited {waited:.0f}s)" if waited is not None else ""
+        extra = f"; the server did not answer{since}"
+    elif isinstance(watch.last_failure, DeadlineExceededError):
+        extra = f"; the server did not answer: {status.get('last_error') or watch.last_failure}"
+    else:
+        extra = f"; last sync error: {status['last_error']}" if status.get("last_error") else ""
     return f"Execution {ref} did not complete{limit}: last phase {phase}{extra}"
 
 

@@ -50,10 +50,13 @@ def _iso(value: _dt.datetime | None) -> str | None:
 class ExecutionModel(traitlets.HasTraits):
     """Observable state of one workflow execution, in plain JSON-able values.
 
-    Traits: ``header`` (a :class:`~flyteexec_widget.live.rows.Header`), ``counts`` (phase name -> number of rows),
+    Traits: ``header`` (a :class:`~flyteexec_widget.live.rows.Header`), ``counts`` (phase name -> number of node
+    rows: array subtasks are counted on their array's row, not here; nodes not started yet as ``NOT_STARTED``;
+    superseded rows of a retried parent's earlier attempts left out),
     ``rows_version`` and ``sync_status`` (state: live|reconnecting|login|done|stopped|error, last_synced_at, attempt,
     next_retry_at, last_error, login_url: the http(s) page where a login under way waits for the user, in state
-    "login").
+    "login"; server_error: ``"INTERNAL: <the server's text>"`` when FlyteAdmin itself failed, in state
+    "reconnecting").
     Rows: :attr:`rows`, :meth:`on_rows_change`, :meth:`node`.
     """
 
@@ -81,6 +84,7 @@ class ExecutionModel(traitlets.HasTraits):
             "next_retry_at": None,
             "last_error": None,
             "login_url": None,
+            "server_error": None,
         }
         with _ALL_LOCK:
             _ALL_MODELS.add(self)
@@ -186,9 +190,11 @@ class ExecutionModel(traitlets.HasTraits):
             removed = [key for key in old if key not in rows]
             self.execution = execution
             self._rows, self._nodes = rows, nodes
-            self.header = dict(header_of(execution))
+            self.header = dict(header_of(execution, rows))
             counts: dict[str, int] = {}
             for row in rows.values():
+                if row["kind"] == "subtask" or row["superseded"]:
+                    continue  # counted on its array's row / an earlier attempt of a retried parent: the latest runs
                 counts[row["phase"]] = counts.get(row["phase"], 0) + 1
             self.counts = counts
             if changed or removed:
@@ -210,9 +216,10 @@ class ExecutionModel(traitlets.HasTraits):
         last_error: str | None = None,
         synced_at: _dt.datetime | None = None,
         login_url: str | None = None,
+        server_error: str | None = None,
     ) -> None:
         """Set the sync status; ``synced_at`` records a successful sync (kept until the next one). ``login_url`` is
-        kept only if it is an http(s) link."""
+        kept only if it is an http(s) link; ``server_error`` is the server's failure a "reconnecting" is about."""
         if state not in SYNC_STATES:
             raise ValueError(f"sync state must be one of {SYNC_STATES}, got {state!r}")
         with self.batch():
@@ -224,6 +231,7 @@ class ExecutionModel(traitlets.HasTraits):
                 "next_retry_at": _iso(next_retry_at),
                 "last_error": last_error,
                 "login_url": safe_url(login_url),
+                "server_error": server_error,
             }
 
 

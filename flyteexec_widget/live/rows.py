@@ -1,7 +1,9 @@
 """Rows: the plain-JSON schema of what a view shows, and the one place that turns execution wrappers into it.
 
 A synced wrapper tree (:mod:`~flyteexec_widget.live.sync` fills it) becomes one flat list of :class:`Row` s, one per
-node (array subtasks included), in tree order, plus the execution's :class:`Header`. The schema is defined here
+node (array subtasks included), in tree order, plus the execution's :class:`Header`. Nodes the compiled workflow
+plans that have not started yet (``_fx_planned``, set by the sync) get rows too, phase ``NOT_STARTED``, after the
+started ones of their scope in graph order. The schema is defined here
 once, as ``TypedDict`` s; :mod:`~flyteexec_widget.live.model` publishes these rows, the view
 (``display/static/widget.js``) and the text/HTML renderings (``display/render.py``) read them. Adding a field means
 adding it here (its type, its value in :func:`_node_fields` / :func:`empty_fields`) and showing it there.
@@ -10,11 +12,26 @@ Row keys are unique and stable: ``"<node id>"`` at the top level, ``"<parent key
 ``"<node key>[<index>]"`` for array subtasks, ``"<node key>><child execution name>/..."`` inside a child launch
 plan. No protobuf object reaches a row; server text is kept as sent (the view escapes it), but every link is
 checked by :func:`safe_url` first.
+
+One bad value must not poison the view: an enum value this flyteidl does not know reads ``"unknown (N)"``, a time
+Python cannot hold leaves its field ``None`` and is named in the row's ``invalid_times`` (shown as "invalid time"),
+and a node whose row cannot be built at all gets a row saying so; the other rows are unaffected. A row carries at
+most :data:`MAX_LOGS_PER_ATTEMPT` log links per attempt (:data:`MAX_LOGS_PER_ROW` in all; ``logs_omitted`` counts
+the rest, :func:`all_logs` lists them) and :data:`MAX_ERROR_BYTES` of error text (``error.capped``; the view asks
+for the rest).
+
+A retried parent (a dynamic node whose generated workflow timed out) has children of each attempt (``n1-0-dn0``,
+``n1-1-dn0``): every row says which parent attempt it belongs to (``retry_group``), the parent lists its attempts
+(``attempt_groups``, when there are several), and rows of an earlier attempt, with everything below them, are
+``superseded``: a view shows the latest attempt by default and the earlier ones behind a switch, and the counts
+leave superseded rows out.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import logging
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from typing import Any, TypedDict, TypeVar
@@ -28,14 +45,31 @@ from google.protobuf import timestamp_pb2
 
 from ..objects.executions import FlyteNodeExecution, FlyteWorkflowExecution
 from ..objects.literals import describe_type
-from ..objects.phases import CACHE_LABELS, PAUSED_STYLE, CacheStatus, NodePhase, is_terminal, phase_name, style
-from ..objects.templates import NodeKind, TemplateInfo, node_kind
+from ..objects.phases import (
+    NOT_STARTED,
+    NOT_STARTED_STYLE,
+    PAUSED_STYLE,
+    CacheStatus,
+    NodePhase,
+    cache_label,
+    error_kind_name,
+    is_terminal,
+    phase_name,
+    style,
+)
+from ..objects.protoview import InvalidTimeError, to_datetime, to_timedelta
+from ..objects.templates import PlannedNode, TemplateInfo, child_node_id, node_kind
 
 __all__ = [
     "HEADER_FIELDS",
+    "INVALID_TIME",
+    "MAX_ERROR_BYTES",
+    "MAX_LOGS_PER_ATTEMPT",
+    "MAX_LOGS_PER_ROW",
     "ROW_FIELDS",
     "ChildLink",
     "ErrorInfo",
+    "FailedAt",
     "GateInfo",
     "Header",
     "LogLink",
@@ -43,11 +77,28 @@ __all__ = [
     "Row",
     "RowBuilder",
     "Subtasks",
+    "all_logs",
+    "cap_text",
     "empty_fields",
     "empty_row",
+    "failed_at",
     "header_of",
     "safe_url",
 ]
+
+log = logging.getLogger(__name__)
+
+#: Log links one row carries per attempt, and in all (the latest attempts first); the rest on request.
+MAX_LOGS_PER_ATTEMPT = 50
+MAX_LOGS_PER_ROW = 200
+#: Error text one row (or the header) carries, in UTF-8 bytes; "show all" in the view fetches the rest.
+MAX_ERROR_BYTES = 64 * 1024
+#: A log link's name is cut to this many characters, an error code too; a longer URL is left out of the row.
+MAX_LOG_NAME_CHARS = 200
+MAX_ERROR_CODE_CHARS = 256
+MAX_URL_CHARS = 8192
+#: What the views show for a field named in ``invalid_times``.
+INVALID_TIME = "invalid time"
 
 # --------------------------------------------------------------------------------------------------------------
 # The schema
@@ -64,12 +115,14 @@ class LogLink(TypedDict):
 
 class ErrorInfo(TypedDict):
     """An execution error. ``trimmed``: the message came from a list response, which FlyteAdmin cuts to 100 bytes
-    (the view then fetches the whole one)."""
+    (the view then fetches the whole one). ``capped``: the message was longer than :data:`MAX_ERROR_BYTES` and
+    was cut here (the view's "show all" fetches it whole)."""
 
-    kind: str  # ExecutionError.ErrorKind name ("USER", "SYSTEM", "UNKNOWN"), or "ABORTED" in a header
+    kind: str  # ExecutionError.ErrorKind name ("USER", "SYSTEM", "UNKNOWN", "unknown (N)"), "ABORTED" in a header
     code: str
     message: str
     trimmed: bool
+    capped: bool
 
 
 class Subtasks(TypedDict):
@@ -107,7 +160,7 @@ class NodeFields(TypedDict):
 
     node_id: str  # FlyteAdmin's unique node id
     name: str  # display name: task or workflow short name, else the spec node id
-    kind: NodeKind
+    kind: str  # a templates.NodeKind, or "unknown (N)" for a node type this flyteidl does not know
     phase: str  # the phase enum's name ("RUNNING"); label, color, terminal from phases.style
     label: str  # a RUNNING gate is "Paused"
     color: str
@@ -116,9 +169,11 @@ class NodeFields(TypedDict):
     started_at: str | None
     duration_s: float | None
     queued_s: float | None
+    invalid_times: list[str]  # the time fields above the server sent out of range (they are None): "invalid time"
     attempts: int
-    cache: str  # "hit" | "miss" | "populated" | "put failure" | "disabled" | ... | ""
-    logs: list[LogLink]
+    cache: str  # "hit" | "miss" | "populated" | "put failure" | ... | "unknown (N)" | "" (disabled)
+    logs: list[LogLink]  # at most MAX_LOGS_PER_ATTEMPT per attempt, MAX_LOGS_PER_ROW in all
+    logs_omitted: int  # log links left out of ``logs`` (all_logs / the view's "logs" request has them)
     error: ErrorInfo | None
     subtasks: Subtasks | None
     gate: GateInfo | None  # while the gate waits, else None
@@ -130,6 +185,17 @@ class Row(RowPlace, NodeFields):
 
     child: ChildLink | None
     has_children: bool
+    retry_group: int | None  # the parent's attempt this row belongs to (0, 1, ...); None at the top level
+    attempt_groups: list[int]  # a retried parent: its attempts, ascending (the latest last); [] when only one
+    superseded: bool  # in (or below) an earlier attempt of a retried parent: hidden by default, not counted
+
+
+class FailedAt(TypedDict):
+    """The node an execution failed at: the one its error names, else the earliest failed node."""
+
+    key: str  # its row key
+    name: str
+    node_id: str
 
 
 class Header(TypedDict):
@@ -146,8 +212,10 @@ class Header(TypedDict):
     created_at: str | None
     started_at: str | None
     duration_s: float | None
+    invalid_times: list[str]  # as in a row
     error: ErrorInfo | None  # an abort shows as kind "ABORTED" with its cause
     url: str | None  # the console URL, http(s) only
+    failed_at: FailedAt | None  # where it failed (see failed_at()); also set for a failed node while it runs
 
 
 #: Every row field, in the order a view receives them.
@@ -171,9 +239,11 @@ def empty_fields() -> NodeFields:
         "started_at": None,
         "duration_s": None,
         "queued_s": None,
+        "invalid_times": [],
         "attempts": 0,
         "cache": "",
         "logs": [],
+        "logs_omitted": 0,
         "error": None,
         "subtasks": None,
         "gate": None,
@@ -181,13 +251,37 @@ def empty_fields() -> NodeFields:
     }
 
 
+#: (retry_group, attempt_groups, superseded) of a row.
+_Attempts = tuple[int | None, tuple[int, ...], bool]
+_NO_ATTEMPTS: _Attempts = (None, (), False)
+
+
 def empty_row(key: str, parent: str = "", depth: int = 0) -> Row:
     """A whole row with every field but its place at its empty value: the base of test rows."""
     return _row(key, parent, depth, empty_fields(), None, False)
 
 
-def _row(key: str, parent: str, depth: int, fields: NodeFields, child: ChildLink | None, has_children: bool) -> Row:
-    return {"key": key, "parent": parent, "depth": depth, **fields, "child": child, "has_children": has_children}
+def _row(
+    key: str,
+    parent: str,
+    depth: int,
+    fields: NodeFields,
+    child: ChildLink | None,
+    has_children: bool,
+    attempts: _Attempts | None = None,
+) -> Row:
+    group, groups, superseded = attempts or _NO_ATTEMPTS
+    return {
+        "key": key,
+        "parent": parent,
+        "depth": depth,
+        **fields,
+        "child": child,
+        "has_children": has_children,
+        "retry_group": group,
+        "attempt_groups": list(groups),
+        "superseded": superseded,
+    }
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -222,40 +316,81 @@ def _execution_url(execution: FlyteWorkflowExecution) -> str | None:
 # Messages -> plain JSON
 # --------------------------------------------------------------------------------------------------------------
 
-#: Error messages in list responses are trimmed to this many bytes by FlyteAdmin.
+#: Error messages in list responses are trimmed to this many bytes by FlyteAdmin, then made valid UTF-8 again
+#: (``strings.ToValidUTF8(msg[:100], "")``, ``transformers/execution.go`` ``TrimErrorMessage``): a cut inside a 2-4
+#: byte character drops its 1-3 bytes, so a trimmed message has 97 to 100 bytes (a longer one is whole: the sync
+#: put the fetched one in). One of 97-99 bytes may be whole; flagging it costs one fetch of the whole message when
+#: it is opened, not flagging a cut one hides its end.
 _LIST_ERROR_TRIM_BYTES = 100
+_LIST_ERROR_TRIM_MIN = _LIST_ERROR_TRIM_BYTES - 3
 
 
 def _iso(ts: timestamp_pb2.Timestamp) -> str:
-    dt = ts.ToDatetime(tzinfo=_dt.timezone.utc)
-    return dt.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return to_datetime(ts).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _ts(msg: Any, name: str) -> str | None:
-    return _iso(getattr(msg, name)) if msg.HasField(name) else None
+def _ts(msg: Any, name: str, invalid: list[str]) -> str | None:
+    """The timestamp field ``name`` as ISO-8601; None when unset, or out of range (then named in ``invalid``)."""
+    if not msg.HasField(name):
+        return None
+    try:
+        return _iso(getattr(msg, name))
+    except InvalidTimeError:
+        invalid.append(name)
+        return None
 
 
-def _seconds(msg: Any, name: str) -> float | None:
+def _seconds(msg: Any, name: str, invalid: list[str], field: str) -> float | None:
+    """The duration field ``name`` in seconds; None when unset, or out of range (then ``field`` in ``invalid``)."""
     if not msg.HasField(name):
         return None
     d = getattr(msg, name)
+    try:
+        to_timedelta(d)  # only the range check: the float keeps the nanoseconds
+    except InvalidTimeError:
+        invalid.append(field)
+        return None
     return float(d.seconds) + float(d.nanos) / 1e9
 
 
-def _queued(closure: Any) -> float | None:
+def _queued(closure: Any, invalid: list[str]) -> float | None:
     if not (closure.HasField("started_at") and closure.HasField("created_at")):
+        return None
+    if "started_at" in invalid or "created_at" in invalid:  # nothing to subtract: the times say so themselves
         return None
     s, c = closure.started_at, closure.created_at
     return max(0.0, float(s.seconds - c.seconds) + float(s.nanos - c.nanos) / 1e9)
 
 
+def cap_text(text: str, limit_bytes: int = MAX_ERROR_BYTES) -> tuple[str, bool]:
+    """``text`` within ``limit_bytes`` of UTF-8, and whether it was cut. A cut keeps the start and the last
+    eighth (a traceback's exception line is at its end: the summary finds it there), joined by an indented line
+    saying how much is left out (indented, so the summary skips it as it skips traceback frames)."""
+    if len(text) <= limit_bytes // 4:  # no encoding needed: even 4-byte characters fit
+        return text, False
+    data = text.encode()
+    if len(data) <= limit_bytes:
+        return text, False
+    tail = limit_bytes // 8
+    marker = f"\n  … {len(data) - limit_bytes:,} more bytes not shown …\n".encode()
+    head = limit_bytes - tail - len(marker)
+    kept = data[:head] + marker + data[len(data) - tail :] if head > 0 else data[:limit_bytes]
+    # cutting inside a character leaves a partial one at the head's end or the tail's start: dropped
+    return kept.decode("utf-8", "ignore"), True
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _error(err: execution_pb2.ExecutionError, *, from_list: bool) -> ErrorInfo:
-    message = err.message
+    message, capped = cap_text(err.message)
     return {
-        "kind": execution_pb2.ExecutionError.ErrorKind.Name(err.kind),
-        "code": err.code,
+        "kind": error_kind_name(err.kind),
+        "code": _clip(err.code, MAX_ERROR_CODE_CHARS),
         "message": message,
-        "trimmed": from_list and len(message.encode()) >= _LIST_ERROR_TRIM_BYTES,
+        "trimmed": from_list and not capped and _LIST_ERROR_TRIM_MIN <= len(message.encode()) <= _LIST_ERROR_TRIM_BYTES,
+        "capped": capped,
     }
 
 
@@ -268,14 +403,35 @@ def _logs(logs: Iterable[execution_pb2.TaskLog], attempt: int) -> list[LogLink]:
     return out
 
 
-def _cache_label(status: int) -> str:
-    """The cache column's text; "" where caching is disabled (nothing to tell, as FlyteConsole shows nothing)."""
-    if status == CacheStatus.CACHE_DISABLED:
-        return ""
-    try:
-        return CACHE_LABELS[CacheStatus(status)]
-    except ValueError:
-        return f"cache status {int(status)}"
+def _cache_text(status: int) -> str:
+    """The cache column's text; "" where caching is disabled (nothing to tell: FlyteConsole shows nothing)."""
+    return "" if status == CacheStatus.CACHE_DISABLED else cache_label(status)
+
+
+def _capped_logs(groups: Sequence[tuple[int, Sequence[execution_pb2.TaskLog]]]) -> tuple[list[LogLink], int]:
+    """The log links a row carries from ``(attempt, logs)`` groups, and how many were left out: per attempt the
+    first :data:`MAX_LOGS_PER_ATTEMPT`, in all :data:`MAX_LOGS_PER_ROW` (the latest attempts first: those are the
+    ones a user opens). Links past the caps are counted, not checked (10,000 of them must stay cheap), so the
+    count may include links :func:`all_logs` then drops as unsafe."""
+    kept: list[list[LogLink]] = []
+    room = MAX_LOGS_PER_ROW
+    omitted = 0
+    for attempt, logs in reversed(groups):
+        take: list[LogLink] = []
+        seen = 0
+        for lg in logs:
+            if len(take) >= min(MAX_LOGS_PER_ATTEMPT, room):
+                break
+            seen += 1
+            uri = safe_url(lg.uri) if len(lg.uri) <= MAX_URL_CHARS else None
+            if uri is not None:
+                take.append({"name": _clip(lg.name, MAX_LOG_NAME_CHARS), "uri": uri, "attempt": attempt})
+            elif len(lg.uri) > MAX_URL_CHARS and safe_url(lg.uri) is not None:
+                omitted += 1  # a link too long to carry in every row: in the full list only
+        omitted += len(logs) - seen
+        room -= len(take)
+        kept.append(take)
+    return [link for group in reversed(kept) for link in group], omitted
 
 
 def _gate_info(gate: core_workflow_pb2.GateNode) -> GateInfo:
@@ -312,16 +468,16 @@ def _node_fields(
         info = TemplateInfo(node_kind(proto), meta.spec_node_id or proto.id.node_id)
     phase = int(closure.phase)
     st = PAUSED_STYLE if info.kind == "gate" and phase == NodePhase.RUNNING else style("node", phase)
-    logs: list[LogLink] = []
-    for t in tasks:
-        logs.extend(_logs(t.closure.logs, t.id.retry_attempt))
-    # Both node and task errors come from list responses, which FlyteAdmin trims to 100 bytes: a message that
-    # long is flagged, and the view fetches the whole one (GetNodeExecution) when asked.
+    logs, logs_omitted = _capped_logs([(t.id.retry_attempt, t.closure.logs) for t in tasks])
+    # A node's error comes from ListNodeExecutions, which FlyteAdmin trims to 100 bytes: a message that long is
+    # flagged, and the view fetches the whole one (GetNodeExecution) when asked; the sync fetches it for the first
+    # failures itself (sync.FULL_ERRORS): those arrive whole, longer than the cut. An attempt's error comes from
+    # ListTaskExecutions, which returns it whole (flyteadmin's task_execution_manager.go): never flagged.
     error = None
     if closure.HasField("error"):
         error = _error(closure.error, from_list=True)
     elif is_terminal("node", phase) and tasks and tasks[-1].closure.HasField("error"):
-        error = _error(tasks[-1].closure.error, from_list=True)
+        error = _error(tasks[-1].closure.error, from_list=False)
     subtasks: Subtasks | None = None
     if meta.is_array and tasks:
         latest = _latest_subtasks(tasks)
@@ -331,6 +487,9 @@ def _node_fields(
                 name = phase_name("task", res.phase)
                 counts[name] = counts.get(name, 0) + 1
             subtasks = {"total": len(latest), "counts": counts}
+    invalid: list[str] = []
+    created_at, started_at = _ts(closure, "created_at", invalid), _ts(closure, "started_at", invalid)
+    duration_s = _seconds(closure, "duration", invalid, "duration_s")
     return {
         "node_id": proto.id.node_id,
         "name": info.name,
@@ -339,15 +498,15 @@ def _node_fields(
         "label": st.label,
         "color": st.color,
         "terminal": st.terminal,
-        "created_at": _ts(closure, "created_at"),
-        "started_at": _ts(closure, "started_at"),
-        "duration_s": _seconds(closure, "duration"),
-        "queued_s": _queued(closure),
+        "created_at": created_at,
+        "started_at": started_at,
+        "duration_s": duration_s,
+        "queued_s": _queued(closure, invalid),
+        "invalid_times": invalid,
         "attempts": len(tasks),
-        "cache": _cache_label(closure.task_node_metadata.cache_status)
-        if closure.HasField("task_node_metadata")
-        else "",
+        "cache": _cache_text(closure.task_node_metadata.cache_status) if closure.HasField("task_node_metadata") else "",
         "logs": logs,
+        "logs_omitted": logs_omitted,
         "error": error,
         "subtasks": subtasks,
         "gate": _gate_info(info.gate) if info.gate is not None and phase == NodePhase.RUNNING else None,
@@ -359,8 +518,11 @@ def _node_fields(
 SubtaskTimes = Mapping[tuple[int, int], tuple[str | None, str | None]]
 
 
-def _subtask_logs(tasks: Sequence[task_execution_pb2.TaskExecution]) -> dict[int, list[LogLink]]:
-    """Every retry's log links of each subtask index (retry order), as propeller named them."""
+def _subtask_retries(
+    tasks: Sequence[task_execution_pb2.TaskExecution],
+) -> dict[int, list[tuple[int, Sequence[execution_pb2.TaskLog]]]]:
+    """Each subtask index's ``(retry, logs)`` for every retry (retry order), as propeller named them: the row lists
+    the logs of every retry (capped by :func:`_capped_logs`), not only the latest's."""
     latest: dict[tuple[int, int], tuple[tuple[int, int], Any]] = {}
     for t in tasks:
         for res in t.closure.metadata.external_resources:
@@ -369,9 +531,9 @@ def _subtask_logs(tasks: Sequence[task_execution_pb2.TaskExecution]) -> dict[int
             cur = latest.get(key)
             if cur is None or rank >= cur[0]:
                 latest[key] = (rank, res)
-    out: dict[int, list[LogLink]] = {}
+    out: dict[int, list[tuple[int, Sequence[execution_pb2.TaskLog]]]] = {}
     for (index, retry), (_, res) in sorted(latest.items()):
-        out.setdefault(index, []).extend(_logs(res.logs, retry))
+        out.setdefault(index, []).append((retry, res.logs))
     return out
 
 
@@ -395,10 +557,11 @@ def _subtask_fields(
     :mod:`~flyteexec_widget.live.sync`); an attempt first seen already running or done has no start.
     """
     out: list[tuple[int, NodeFields]] = []
-    logs = _subtask_logs(tasks)
+    retries = _subtask_retries(tasks)
     for index, res in _latest_subtasks(tasks).items():
         st = style("task", res.phase)
         start, end = (times or {}).get((index, res.retry_attempt), (None, None))
+        logs, logs_omitted = _capped_logs(retries.get(index, []))
         fields: NodeFields = {
             **empty_fields(),
             "node_id": res.external_id or f"{proto.id.node_id}[{index}]",
@@ -412,15 +575,99 @@ def _subtask_fields(
             "started_at": start,
             "duration_s": _elapsed(start, end) if st.terminal else None,
             "attempts": res.retry_attempt + 1,
-            "cache": _cache_label(res.cache_status),
-            "logs": logs.get(index, []),
+            "cache": _cache_text(res.cache_status),
+            "logs": logs,
+            "logs_omitted": logs_omitted,
         }
         out.append((index, fields))
     return out
 
 
-def header_of(execution: FlyteWorkflowExecution) -> Header:
-    """The execution's header."""
+def _planned_fields(planned: PlannedNode, node_id: str) -> NodeFields:
+    """A planned node that has not started: its name and kind from the template, phase NOT_STARTED."""
+    st = NOT_STARTED_STYLE
+    return {
+        **empty_fields(),
+        "node_id": node_id,
+        "name": planned.info.name,
+        "kind": planned.info.kind,
+        "phase": NOT_STARTED,
+        "label": st.label,
+        "color": st.color,
+        "terminal": st.terminal,
+    }
+
+
+_FAILED_AT_NODE = re.compile(r"failed at Node\[([^\]\s]+)\]")
+
+
+def _failed(row: Row) -> bool:
+    """A failed node row; not a subtask (its array row fails with it), not a retried parent's earlier attempt."""
+    if row["kind"] == "subtask" or row["phase"] == NOT_STARTED or row["superseded"]:
+        return False
+    member = NodePhase.__members__.get(row["phase"])
+    return member is not None and style("node", member).failed
+
+
+def _end_time(row: Row) -> float:
+    """When a row finished (start + duration), as a sort key; unknown last."""
+    start = row["started_at"] or row["created_at"]
+    if not start:
+        return float("inf")
+    try:
+        t = _dt.datetime.fromisoformat(start.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return float("inf")
+    return t + (row["duration_s"] or 0.0)
+
+
+def _failure_rank(row: Row) -> tuple[bool, bool, float]:
+    """Where a failure is "really" at: not a gate (a rejected approval), not an abort (a casualty), earliest."""
+    return (row["kind"] == "gate", row["phase"] == NodePhase.ABORTED.name, _end_time(row))
+
+
+def failed_at(error: ErrorInfo | None, rows: Mapping[str, Row]) -> FailedAt | None:
+    """The node an execution failed at: the deepest node its error names (propeller writes "failed at
+    Node[<id>]" for each level it bubbled through), else the earliest failed node (gates and aborted nodes last);
+    from there down to its own earliest failed child, where the error really is. A gate (a rejected approval) only
+    when nothing else failed: with FAIL_AFTER_EXECUTABLE_NODES_COMPLETE propeller names the last failure its
+    traversal met (``executor.go``, handleDownstream), which may be a gate the user rejected after a task failed.
+    None without a failed node."""
+    order: dict[str, int] = {}  # tree order of the failed rows
+    children: dict[str, list[Row]] = {}
+    failed: list[Row] = []
+    for i, r in enumerate(rows.values()):
+        if _failed(r):
+            order[r["key"]] = i
+            failed.append(r)
+            children.setdefault(r["parent"], []).append(r)
+    if not failed:
+        return None
+
+    def rank(r: Row) -> tuple[bool, bool, float, int]:
+        return (*_failure_rank(r), order[r["key"]])
+
+    start: Row | None = None
+    if error is not None:
+        # Node ids are unique within one execution: a child launch plan's rows (keys with ">") have their own.
+        by_id = {r["node_id"]: r for r in failed if ">" not in r["key"]}
+        for node_id in reversed(_FAILED_AT_NODE.findall(error["message"])):
+            start = by_id.get(node_id)
+            if start is not None:
+                break
+    tops = [r for r in failed if r["parent"] not in rows or not _failed(rows[r["parent"]])]
+    if start is None or (start["kind"] == "gate" and any(r["kind"] != "gate" for r in tops)):
+        # the earliest of the failures whose parent did not fail (a parent fails with its child)
+        start = min(tops or failed, key=rank)
+    seen = {start["key"]}
+    while kids := [r for r in children.get(start["key"], []) if r["key"] not in seen]:
+        start = min(kids, key=rank)
+        seen.add(start["key"])
+    return {"key": start["key"], "name": start["name"], "node_id": start["node_id"]}
+
+
+def header_of(execution: FlyteWorkflowExecution, rows: Mapping[str, Row] | None = None) -> Header:
+    """The execution's header; ``rows`` (its current rows) say where it failed."""
     proto: admin_execution_pb2.Execution = execution.to_flyte_idl()
     closure = proto.closure
     phase = int(closure.phase)
@@ -429,8 +676,9 @@ def header_of(execution: FlyteWorkflowExecution) -> Header:
     if closure.HasField("error"):
         error = _error(closure.error, from_list=False)
     elif closure.HasField("abort_metadata") or closure.abort_cause:
-        cause = closure.abort_metadata.cause or closure.abort_cause
-        error = {"kind": "ABORTED", "code": "", "message": cause, "trimmed": False}
+        cause, capped = cap_text(closure.abort_metadata.cause or closure.abort_cause)
+        error = {"kind": "ABORTED", "code": "", "message": cause, "trimmed": False, "capped": capped}
+    invalid: list[str] = []
     return {
         "project": proto.id.project,
         "domain": proto.id.domain,
@@ -440,11 +688,13 @@ def header_of(execution: FlyteWorkflowExecution) -> Header:
         "label": st.label,
         "color": st.color,
         "terminal": st.terminal,
-        "created_at": _ts(closure, "created_at"),
-        "started_at": _ts(closure, "started_at"),
-        "duration_s": _seconds(closure, "duration"),
+        "created_at": _ts(closure, "created_at", invalid),
+        "started_at": _ts(closure, "started_at", invalid),
+        "duration_s": _seconds(closure, "duration", invalid, "duration_s"),
+        "invalid_times": invalid,
         "error": error,
         "url": _execution_url(execution),
+        "failed_at": failed_at(error, rows) if rows else None,
     }
 
 
@@ -467,13 +717,15 @@ class RowBuilder:
         # key -> (id of the wrapper, its _fx_version, what was built): only entries used by the last build are kept.
         self._cache: dict[str, tuple[int, int, Any]] = {}
         self._next: dict[str, tuple[int, int, Any]] = {}
+        # id(planned node) -> (it, its fields): planned nodes live as long as the sync that made them.
+        self._planned_cache: dict[int, tuple[PlannedNode, NodeFields]] = {}
 
     def build(self, execution: FlyteWorkflowExecution) -> tuple[dict[str, Row], dict[str, FlyteNodeExecution]]:
         """Rows (key -> row, in tree order) and the wrapper behind each (an array subtask row: its array node's)."""
         rows: dict[str, Row] = {}
         nodes: dict[str, FlyteNodeExecution] = {}
         self._next = {}
-        self._walk(rows, nodes, execution._node_executions or {}, "", "", 0)
+        self._walk(rows, nodes, execution._node_executions or {}, "", "", 0, execution._fx_planned)
         self._cache, self._next = self._next, {}
         return rows, nodes
 
@@ -497,13 +749,24 @@ class RowBuilder:
         parent: str,
         prefix: str,
         depth: int,
+        planned: Sequence[PlannedNode] | None = None,
+        latest: int | None = None,
+        superseded: bool = False,
+        parent_id: str = "",
     ) -> None:
+        """Rows of ``children`` and below, then of the scope's ``planned`` nodes that have not started; ``latest``:
+        the parent's latest attempt, ``superseded``: the parent's, ``parent_id``: its node id ("" for the top level
+        of an execution)."""
+        started: set[str] = set()  # spec ids of this scope's nodes that have a node execution in its latest attempt
         for node_id, w in children.items():
+            group = _retry_group(w) if parent else None
+            if planned and (latest is None or group is None or group == latest):
+                started.add(w.to_flyte_idl().metadata.spec_node_id or node_id)
             info = w._template_info
+            key = prefix + node_id
             if info is not None and info.kind == "subtask" and info.index is not None and parent:
-                key = f"{parent}[{info.index}]"
-            else:
-                key = prefix + node_id
+                # by index; a second node claiming the same index (bad data) keeps its id key instead of a clash
+                key = f"{parent}[{info.index}]" if f"{parent}[{info.index}]" not in rows else key
             fields = self._cached(key, w, partial(_fields_of, w))
             subs = w._subworkflow_node_executions or {}
             child_execs = list(w._workflow_executions)
@@ -514,17 +777,87 @@ class RowBuilder:
             if child_execs:
                 ce = child_execs[-1]
                 child = {"name": ce.to_flyte_idl().id.name, "url": _execution_url(ce)}
-            has_children = bool(subs or subtask_fields or any(ce._node_executions for ce in child_execs))
-            rows[key] = _row(key, parent, depth, fields, child, has_children)
+            has_children = bool(
+                subs
+                or subtask_fields
+                or w._fx_planned
+                or any(ce._node_executions or ce._fx_planned for ce in child_execs)
+            )
+            row_superseded = superseded or (latest is not None and group is not None and group < latest)
+            groups, sub_latest = _attempt_groups(w, subs)
+            rows[key] = _row(key, parent, depth, fields, child, has_children, (group, groups, row_superseded))
             nodes[key] = w
             for index, sub_fields in subtask_fields:
                 skey = f"{key}[{index}]"
-                rows[skey] = _row(skey, key, depth + 1, sub_fields, None, False)
+                rows[skey] = _row(skey, key, depth + 1, sub_fields, None, False, (None, (), row_superseded))
                 nodes[skey] = w
-            self._walk(rows, nodes, subs, key, key + "/", depth + 1)
+            self._walk(rows, nodes, subs, key, key + "/", depth + 1, w._fx_planned, sub_latest, row_superseded, node_id)
             for ce in child_execs:
                 inner = f"{key}>{ce.to_flyte_idl().id.name}/"
-                self._walk(rows, nodes, ce._node_executions or {}, key, inner, depth + 1)
+                self._walk(
+                    rows, nodes, ce._node_executions or {}, key, inner, depth + 1, ce._fx_planned, None, row_superseded
+                )
+        if planned:
+            # Below a node, a planned row belongs to the attempt shown by default (its latest), as its started
+            # siblings do; its id is the one that attempt will give it (planned ids assume attempt 0).
+            attempt = latest or 0
+            group = attempt if parent_id else None
+            rename = (parent_id, attempt) if parent_id and attempt else None
+            self._walk_planned(rows, planned, started, parent, prefix, depth, group, superseded, rename)
+
+    def _walk_planned(
+        self,
+        rows: dict[str, Row],
+        planned: Sequence[PlannedNode],
+        started: set[str],
+        parent: str,
+        prefix: str,
+        depth: int,
+        group: int | None,
+        superseded: bool,
+        rename: tuple[str, int] | None = None,
+    ) -> None:
+        """Rows for the planned nodes of one scope that have not started (and, below a planned subworkflow, for
+        its planned nodes), in the graph order they come in; ``rename``: (parent id, attempt) when the ids differ
+        from the planned ones."""
+        for p in planned:
+            if p.spec_id in started:
+                continue
+            node_id = child_node_id(rename[0], rename[1], p.spec_id) if rename else p.node_id
+            key = prefix + node_id
+            if key in rows:
+                continue
+            if node_id == p.node_id:
+                hit = self._planned_cache.get(id(p))
+                if hit is None or hit[0] is not p:
+                    hit = self._planned_cache[id(p)] = (p, _planned_fields(p, node_id))
+                fields = hit[1]
+            else:
+                fields = _planned_fields(p, node_id)
+            rows[key] = _row(key, parent, depth, fields, None, bool(p.children), (group, (), superseded))
+            below = (node_id, 0) if node_id != p.node_id else None
+            self._walk_planned(rows, p.children, set(), key, key + "/", depth + 1, 0, superseded, below)
+
+
+def _retry_group(w: FlyteNodeExecution) -> int | None:
+    """The parent attempt a child node belongs to (``metadata.retry_group``, "0", "1"...); None if not a number."""
+    text = w.to_flyte_idl().metadata.retry_group
+    return int(text) if text.isdigit() else None
+
+
+def _attempt_groups(
+    w: FlyteNodeExecution, subs: Mapping[str, FlyteNodeExecution]
+) -> tuple[tuple[int, ...], int | None]:
+    """A parent's attempts that a view can switch between (empty unless several), and its latest attempt (None: no
+    children in groups). The latest is the newest child group or, once a retry runs before its children exist, the
+    parent's own newest task attempt (a dynamic node's attempts are its task's)."""
+    groups = {g for g in (_retry_group(c) for c in subs.values()) if g is not None}
+    if not groups:
+        return (), None
+    own = len(w._task_executions or []) - 1
+    latest = max(max(groups), own)
+    groups.add(latest)
+    return (tuple(sorted(groups)) if len(groups) > 1 else ()), latest
 
 
 def _tasks(w: FlyteNodeExecution) -> list[task_execution_pb2.TaskExecution]:
@@ -532,8 +865,48 @@ def _tasks(w: FlyteNodeExecution) -> list[task_execution_pb2.TaskExecution]:
 
 
 def _fields_of(w: FlyteNodeExecution) -> NodeFields:
-    return _node_fields(w.to_flyte_idl(), _tasks(w), w._template_info)
+    try:
+        return _node_fields(w.to_flyte_idl(), _tasks(w), w._template_info)
+    except Exception as e:  # one node the builder cannot read must not take every other row with it
+        log.warning("the row of %s could not be built; it shows the error instead", w._subject, exc_info=True)
+        return _unreadable(w, e)
 
 
 def _subtask_fields_of(w: FlyteNodeExecution, name: str) -> list[tuple[int, NodeFields]]:
-    return _subtask_fields(w.to_flyte_idl(), _tasks(w), name, w._fx_subtask_times)
+    try:
+        return _subtask_fields(w.to_flyte_idl(), _tasks(w), name, w._fx_subtask_times)
+    except Exception:  # the array node's own row still shows; its subtasks are left out, and logged
+        log.warning("the subtask rows of %s could not be built", w._subject, exc_info=True)
+        return []
+
+
+def _unreadable(w: FlyteNodeExecution, exc: Exception) -> NodeFields:
+    """The row of a node whose fields could not be built: its id, phase and what went wrong."""
+    proto = w.to_flyte_idl()
+    phase = int(proto.closure.phase)
+    st = style("node", phase)
+    message, capped = cap_text(f"flyteexec-widget could not read this node: {type(exc).__name__}: {exc}")
+    return {
+        **empty_fields(),
+        "node_id": proto.id.node_id,
+        "name": w._template_info.name if w._template_info is not None else proto.id.node_id,
+        "kind": w._template_info.kind if w._template_info is not None else "task",
+        "phase": phase_name("node", phase),
+        "label": st.label,
+        "color": st.color,
+        "terminal": st.terminal,
+        "error": {"kind": "", "code": "", "message": message, "trimmed": False, "capped": capped},
+    }
+
+
+def all_logs(row: Mapping[str, Any], w: FlyteNodeExecution) -> list[LogLink]:
+    """Every http(s) log link of ``row`` (whose wrapper is ``w``), uncapped: what the view shows when the row says
+    ``logs_omitted``. For an array subtask row (event version 0) those of every retry of its index."""
+    tasks = _tasks(w)
+    info = w._template_info
+    if row.get("kind") == "subtask" and not (info is not None and info.kind == "subtask"):
+        key = str(row.get("key", ""))
+        index = key[key.rfind("[") + 1 : -1] if key.endswith("]") else ""
+        retries = _subtask_retries(tasks).get(int(index), []) if index.isdigit() else []
+        return [link for retry, logs in retries for link in _logs(logs, retry)]
+    return [link for t in tasks for link in _logs(t.closure.logs, t.id.retry_attempt)]

@@ -2,14 +2,21 @@
 
 Each watch has its own adaptive interval: fast (``min_interval``) while its rows change, doubling up to
 ``max_interval`` when idle; at a terminal phase one immediate final sync, then the watch ends. Syncs run on a small
-pool of the scheduler's own (so one slow execution does not hold back the others, and 50 watches do not mean 50
-threads); the RPCs inside a sync run on ``remote.executor``.
+pool of daemon threads of the scheduler's own (so one slow execution does not hold back the others, and 50 watches
+do not mean 50 threads); the RPCs inside a sync run on ``remote.executor``.
 
 Errors, as :mod:`~flyteexec_widget.admin.errors` classifies them: transient ones (UNAVAILABLE, DEADLINE_EXCEEDED,
-RESOURCE_EXHAUSTED) are retried with the backoff of a :class:`~flyteexec_widget.admin.retry.RetryPolicy` and shown
-as ``reconnecting``; permanent ones (NOT_FOUND, UNAUTHENTICATED, PERMISSION_DENIED) end the watch with a clear
+RESOURCE_EXHAUSTED, CANCELLED) are retried with the backoff of a :class:`~flyteexec_widget.admin.retry.RetryPolicy`
+and shown as ``reconnecting``; so are server errors (INTERNAL, UNKNOWN), with the server's text in the status's
+``server_error``; permanent ones (NOT_FOUND, UNAUTHENTICATED, PERMISSION_DENIED) end the watch with a clear
 message; anything else is logged, shown as ``error`` and retried with backoff, so the thread never dies silently
-and other watches go on.
+and other watches go on. The wait between the syncs of a failing watch never exceeds its ``max_interval``: once
+the server answers again, the watch is live within one interval, however long it failed.
+
+A server that accepts calls and never answers: each call ends by its own deadline and budget
+(:class:`~flyteexec_widget.admin.retry.RetryPolicy`); meanwhile ``Watch.stop()`` returns after at most
+:data:`STOP_GRACE_S` and leaves the stuck sync to end on its own daemon thread (it then writes nothing), and
+``wait()`` asks for its last sync with :meth:`Watch.sync_now`, which gives up after a bound too.
 
 Logins: a sync never prompts (it runs in ``prompting(False)``: its output would land in whatever cell is running).
 When the token needs a new interactive login it gets a ``LoginRequiredError``: the watch shows ``login`` ("log in
@@ -33,22 +40,30 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 from ..admin.auth import may_prompt, prompting
-from ..admin.errors import LoginRequiredError, RpcFailure, is_permanent, is_transient
+from ..admin.daemon_pool import DaemonPool
+from ..admin.errors import LoginRequiredError, RpcFailure, is_permanent, is_server_error, is_transient
 from ..admin.retry import RetryPolicy
 from .model import ExecutionModel
 from .sync import rpc_error_summary, tree_for
 
-__all__ = ["WATCH_RETRY", "SyncScheduler", "Watch", "default_scheduler", "watch"]
+__all__ = ["STOP_GRACE_S", "WATCH_RETRY", "SyncScheduler", "Watch", "default_scheduler", "watch"]
 
 log = logging.getLogger(__name__)
 
-#: The backoff between the syncs of a failing watch (1 s doubling to 30 s). A watch never gives up: it retries
-#: until stopped, so ``max_attempts`` does not apply.
+#: The backoff between the syncs of a failing watch (1 s doubling to 30 s, and never more than the watch's
+#: ``max_interval``). A watch never gives up: it retries until stopped, so ``max_attempts`` does not apply.
 WATCH_RETRY = RetryPolicy(initial_backoff=1.0, max_backoff=30.0, multiplier=2.0, jitter=0.2)
+
+#: How long ``Watch.stop()`` waits for a sync in flight before it leaves it to end on its own (a normal sync takes
+#: milliseconds; one stuck on a server that never answers takes up to its calls' budget).
+STOP_GRACE_S = 1.0
+
+#: At most this many characters of a server's error text go into the sync status (it is the server's text: a
+#: hostile one may send 32 KiB of it).
+SERVER_ERROR_CHARS = 200
 
 
 class TreeLike(Protocol):
@@ -67,7 +82,7 @@ def _remote_of(execution: Any) -> Any:
 
 
 class Watch:
-    """One execution kept in sync with one model. ``stop()`` is idempotent and waits for a running sync."""
+    """One execution kept in sync with one model. ``stop()`` is idempotent and waits (briefly) for a running sync."""
 
     def __init__(
         self,
@@ -93,6 +108,8 @@ class Watch:
         self.attempt = 0  # consecutive failed syncs
         self.final_pending = False  # terminal phase seen: one more sync, then done
         self.error: BaseException | None = None  # the permanent error that ended the watch
+        self.last_failure: BaseException | None = None  # what the last sync failed with (None after a success)
+        self.in_flight_since: float | None = None  # scheduler clock when the sync in flight started
         self.awaiting_login = False  # the last sync needed a login this thread could not show
         self.logins = 0  # new tokens its remote got (counted by the token listener)
         self._logins_at_sync = 0  # ... when the current sync started
@@ -100,6 +117,7 @@ class Watch:
         self.finished = threading.Event()  # set when the watch ended (terminal, permanent error or stop)
         self._stopped = False
         self._in_flight = False
+        self._sync_ends = 0  # syncs that ended (succeeded, failed or were skipped): what sync_now() waits for
         self._cond = threading.Condition()
         self._sync_lock = threading.Lock()  # one sync of this watch at a time
         self._sync_thread: int | None = None
@@ -114,16 +132,43 @@ class Watch:
         return self.finished.wait(timeout)
 
     def stop(self, wait: bool = True) -> None:
-        """Stop syncing. Idempotent. With ``wait`` (default) it returns only once a sync in progress finished
-        (so nothing writes to the model afterwards) and, if this was the last watch, the thread exited.
-        ``wait=False`` is for an interrupt: a sync in flight completes in the background and writes nothing."""
+        """Stop syncing. Idempotent. With ``wait`` (default) it waits up to :data:`STOP_GRACE_S` for a sync in
+        progress to finish and, if this was the last watch, for the thread to exit. A sync still in flight then
+        (stuck on a server that does not answer) ends on its own daemon thread and writes nothing: it finds the
+        watch stopped. ``wait=False`` is for an interrupt: it returns at once."""
         self._finish("stopped")
         self.scheduler._forget(self)
         if not wait or self._sync_thread == threading.get_ident():
             return
+        if not self._wait_settled(STOP_GRACE_S):
+            log.info("stopped watching %s with a sync still waiting for the server", self.model.execution_key)
+        self.scheduler._join_if_idle(STOP_GRACE_S)
+
+    @property
+    def in_flight_for(self) -> float | None:
+        """Seconds the sync in flight has been running (None: none is)."""
+        since = self.in_flight_since
+        return None if since is None else max(0.0, self.scheduler._clock() - since)
+
+    def _wait_settled(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds until no sync is in flight; returns whether none is."""
         with self._cond:
-            self._cond.wait_for(lambda: not self._in_flight)
-        self.scheduler._join_if_idle()
+            return self._cond.wait_for(lambda: not self._in_flight, timeout)
+
+    def sync_now(self, timeout: float) -> bool:
+        """Have the watch sync now and wait up to ``timeout`` seconds for it (or for the one in flight) to end;
+        returns whether one ended. On a scheduler without a thread (tests) it syncs on this thread."""
+        with self._cond:
+            target = self._sync_ends + 1
+        if not self.active:
+            return True
+        if not self.scheduler._threaded:
+            self.scheduler.sync_once(self)
+            return True
+        self.due = self.scheduler._clock()
+        self.scheduler._wake.set()
+        with self._cond:
+            return self._cond.wait_for(lambda: self._sync_ends >= target, timeout)
 
     def log_in(self) -> bool:
         """Log in on this thread if the watch waits for a login and this thread may prompt (the main thread:
@@ -139,6 +184,8 @@ class Watch:
     def _not_in_flight(self) -> None:
         with self._cond:
             self._in_flight = False
+            self.in_flight_since = None
+            self._sync_ends += 1
             self._cond.notify_all()
 
     def _set_running_status(self, state: str, **status: Any) -> None:
@@ -276,14 +323,18 @@ class SyncScheduler:
                 self._sync(w)
 
     def shutdown(self) -> None:
-        """Stop every watch and the thread (joined). Idempotent; runs at interpreter exit for the default one."""
+        """Stop every watch and the thread (joined). Idempotent; runs at interpreter exit for the default one.
+        Waits for syncs in flight up to :data:`STOP_GRACE_S` in all (stuck ones end on their own)."""
         with self._lock:
             self._closed = True
             watches = list(self._watches)
         for w in watches:
-            w.stop()
+            w.stop(wait=False)
+        give_up_at = time.monotonic() + STOP_GRACE_S
+        for w in watches:
+            w._wait_settled(max(0.0, give_up_at - time.monotonic()))
         self._wake.set()
-        self._join_if_idle()
+        self._join_if_idle(STOP_GRACE_S)
 
     # ---- internals ------------------------------------------------------------------------------------------------
 
@@ -354,12 +405,14 @@ class SyncScheduler:
                 self._watches.remove(w)
         self._wake.set()
 
-    def _join_if_idle(self) -> None:
-        """Join the thread once it has nothing left to watch (it then exits by itself, with its pool)."""
+    def _join_if_idle(self, timeout: float) -> None:
+        """Join the thread once it has nothing left to watch (it then exits by itself; its pool's workers end with
+        their current sync). Gives up after ``timeout`` seconds: the thread exits on its own anyway."""
         thread = self._last_thread
         if thread is None or thread is threading.current_thread() or _in_pool_worker():
             return
-        while thread.is_alive():
+        give_up_at = time.monotonic() + timeout
+        while thread.is_alive() and time.monotonic() < give_up_at:
             with self._lock:
                 if self._watches:
                     return  # a new watch arrived: the thread carries on serving it
@@ -367,7 +420,8 @@ class SyncScheduler:
             thread.join(0.1)
 
     def _loop(self) -> None:
-        pool = ThreadPoolExecutor(max_workers=self._max_workers, thread_name_prefix="flyteexec-sync-worker")
+        # daemon workers: a sync stuck on a server that never answers must not hold up stop() or the kernel's exit
+        pool = DaemonPool(self._max_workers, thread_name_prefix="flyteexec-sync-worker")
         try:
             while True:
                 self._wake.clear()
@@ -381,6 +435,7 @@ class SyncScheduler:
                     if w.active and w.due <= now and not w._in_flight:
                         with w._cond:
                             w._in_flight = True
+                            w.in_flight_since = now
                         try:
                             pool.submit(self._run_in_pool, w)
                         except BaseException:  # e.g. "cannot schedule new futures after interpreter shutdown"
@@ -401,7 +456,9 @@ class SyncScheduler:
                 except Exception:
                     log.exception("could not record the sync thread's failure")
         finally:
-            pool.shutdown(wait=True)
+            # Idle workers exit at once; one stuck in a sync on a server that never answers is left to end on its
+            # own (a daemon thread): stop() must not wait for it.
+            pool.shutdown(wait=True, timeout=STOP_GRACE_S)
 
     def _next_due_idle(self) -> float | None:
         dues = [w.due for w in self.watches if w.active and not w._in_flight]
@@ -418,6 +475,7 @@ class SyncScheduler:
         if not in_flight_set:
             with w._cond:
                 w._in_flight = True
+                w.in_flight_since = self._clock()
         try:
             with w._sync_lock:
                 if not w.active:
@@ -451,6 +509,7 @@ class SyncScheduler:
             model.update_from(execution)
         w.syncs += 1
         w.attempt = 0
+        w.last_failure = None
         w.awaiting_login = False
         now = self._clock() if now is None else now
         wall = self._wall()
@@ -473,16 +532,20 @@ class SyncScheduler:
             log.debug("sync of a stopped watch failed: %s", message)
             return
         if is_permanent(exc):
-            log.warning("stopped watching %s: %s", w.model.execution_key or "execution", message)
+            # INFO: the widget shows it (state "error"); a WARNING from this thread would print into a running cell
+            log.info("stopped watching %s: %s", w.model.execution_key or "execution", message)
             w.error = exc
             w._finish("error", last_error=message)
             self._forget(w)
             return
         w.attempt += 1
-        delay = self.retry.backoff(w.attempt, self._rng.random)
+        w.last_failure = exc
+        # never longer than the watch's own interval: once the server answers again, live within one interval
+        delay = min(self.retry.backoff(w.attempt, self._rng.random), w.max_interval)
         w.due = (self._clock() if now is None else now) + delay
         retry_at = self._wall() + _dt.timedelta(seconds=delay)
         login_url = None
+        server_error = None
         if isinstance(exc, LoginRequiredError):
             # info: a warning from this thread could reach the running cell through logging's last-resort handler
             log.info("sync of %s waits for a login: %s", w.model.execution_key, message)
@@ -493,16 +556,34 @@ class SyncScheduler:
                 w.due = self._clock() if now is None else now
         elif is_transient(exc):
             state = "reconnecting"
+        elif is_server_error(exc):
+            # FlyteAdmin failed (INTERNAL, UNKNOWN): it may answer again any moment, so this is a reconnect too
+            state = "reconnecting"
+            server_error = _server_error_text(exc)
         else:
             state = "error"
-            if not unexpected:
-                log.warning("sync of %s failed (will retry): %s", w.model.execution_key, message)
+        if not unexpected:
+            # info, not warning: the status trait shows it, and a warning from this thread would be printed into
+            # whatever cell is running (logging's last-resort handler writes to stderr)
+            log.info("sync of %s failed (will retry): %s", w.model.execution_key, message)
         try:
             w._set_running_status(
-                state, attempt=w.attempt, next_retry_at=retry_at, last_error=message, login_url=login_url
+                state,
+                attempt=w.attempt,
+                next_retry_at=retry_at,
+                last_error=message,
+                login_url=login_url,
+                server_error=server_error,
             )
         except Exception:
             log.exception("could not record a sync failure")
+
+
+def _server_error_text(exc: BaseException) -> str:
+    """``"INTERNAL: <the server's details>"``, first line only, at most :data:`SERVER_ERROR_CHARS` characters."""
+    lines = str(getattr(exc, "details", "") or "").strip().splitlines()
+    text = f"{getattr(getattr(exc, 'code', None), 'name', 'UNKNOWN')}: {lines[0] if lines else 'no details'}"
+    return text if len(text) <= SERVER_ERROR_CHARS else text[: SERVER_ERROR_CHARS - 1] + "\u2026"
 
 
 def _in_pool_worker() -> bool:

@@ -9,13 +9,28 @@ change:
   terminal, and once more, whole, after the owner was seen terminal; after that it is final and never listed again;
 * a re-listing asks only for nodes updated since the last one (``gte(node_execution_updated_at, watermark)``), so a
   1,000-node level costs one small page; every :data:`FULL_LISTING_EVERY`-th listing of a level is whole, so an
-  event FlyteAdmin stored late (see :data:`WATERMARK_MARGIN`) shows up within a few refreshes, never "never";
+  event FlyteAdmin stored late (see :data:`WATERMARK_MARGIN`) shows up within a few refreshes, never "never". A
+  filtered listing must return the node that set the watermark (update times never go back); one that does not
+  proves the server's filter broken (a SQLite-backed FlyteAdmin compares the timestamp as text and can match
+  nothing), and that execution is listed whole from then on (logged once);
+* a node's children are listed while it is a parent, or may have become one without its own update time moving:
+  FlyteAdmin derives ``is_parent_node`` from the children when no event said so (a dynamic node reporting with event
+  version 1 never does; it ends with ``is_dynamic`` alone), so a running node whose task attempt already succeeded,
+  and any ``is_dynamic`` node, has its children listed too;
+* children of a retried parent (a dynamic node's attempts 0 and 1: ``n1-0-dn0``, ``n1-1-dn0``) all come under the
+  one parent, each with its ``retry_group``; :mod:`~flyteexec_widget.live.rows` groups them by parent attempt;
 * task attempts are listed for nodes whose ``updated_at``/phase moved, and for running ones: FlyteAdmin does not
   touch a node when an event of its task arrives (new attempt, logs, array subtask progress), so an unchanged
   running node must still be asked, but only :attr:`TreeSync.attempts_budget` of those per refresh, the least
   recently listed first (a wide fan-out of 800 running nodes costs 50 calls a refresh, not 800); running array
   nodes always (their subtask progress exists only in their task's events);
-* inputs, outputs and decks are never fetched here (the wrappers fetch them lazily).
+* inputs, outputs and decks are never fetched here (the wrappers fetch them lazily);
+* the error of a failed node is fetched whole once (``GetNodeExecution``: list responses cut it to 100 bytes,
+  which leaves the first line of a traceback), for the first :data:`FULL_ERRORS` failures of an execution.
+
+The compiled workflow also says which nodes are planned: each scope whose template is known (the top level, a
+subworkflow's children) gets its :class:`~flyteexec_widget.objects.templates.PlannedNode` s as ``_fx_planned`` on
+its owner's wrapper, so a node without a node execution yet is shown as not started.
 
 Every round of a refresh sends all independent calls at once on ``remote.executor`` and handles the answers on
 the calling thread, so a refresh costs about (tree depth) x (round-trip time). Workflow templates (kinds, names,
@@ -41,6 +56,7 @@ from typing import Any, Protocol
 
 from flyteidl.admin import execution_pb2 as admin_execution_pb2
 from flyteidl.admin import node_execution_pb2, task_execution_pb2, workflow_pb2
+from flyteidl.core import execution_pb2 as core_execution_pb2
 from flyteidl.core import identifier_pb2, interface_pb2, types_pb2
 from flyteidl.core import workflow_pb2 as core_workflow_pb2
 from google.protobuf import timestamp_pb2
@@ -48,8 +64,9 @@ from google.protobuf import timestamp_pb2
 from ..admin.client import AdminClient
 from ..admin.errors import RpcFailure
 from ..objects.executions import FlyteNodeExecution, FlyteTaskExecution, FlyteWorkflowExecution
-from ..objects.phases import TaskPhase, is_terminal
-from ..objects.templates import TemplateInfo, node_kind
+from ..objects.phases import TaskPhase, is_terminal, style
+from ..objects.protoview import is_valid_timestamp
+from ..objects.templates import PlannedNode, TemplateInfo, child_node_id, node_kind, unknown_kind
 
 __all__ = ["TreeSync", "is_start_or_end", "rpc_error_summary", "sync_execution", "tree_for"]
 
@@ -80,7 +97,18 @@ FULL_LISTING_EVERY = 10
 #: Attempt listings per refresh for running nodes that did not change (changed nodes are always listed).
 ATTEMPTS_BUDGET = 50
 
-#: Array subtask node ids with event version 1 end in "-n<index>".
+#: Failed nodes per execution whose whole error message is fetched (one ``GetNodeExecution`` each).
+FULL_ERRORS = 50
+
+#: A listed error message this long (in UTF-8 bytes) may have been cut: FlyteAdmin trims list responses to 100
+#: bytes, backing off to a character boundary (``transformers.TrimErrorMessage``); a longer one is whole.
+TRIMMED_ERROR_MIN_BYTES = 97
+TRIMMED_ERROR_MAX_BYTES = 100
+
+#: Array subtasks with event version 1 have the spec node id "n<index>" (propeller's array handler names its sub
+#: node so); their unique id is "<array>-<attempt>-n<index>", hashed past 20 characters, so the id is only a fallback
+#: (for events that carry no spec node id).
+_SUBTASK_SPEC_ID = re.compile(r"^n(\d+)$")
 _SUBTASK_ID = re.compile(r"-n(\d+)$")
 
 
@@ -103,6 +131,10 @@ class _RemoteLike(Protocol):
     def get_workflow(self, identifier: identifier_pb2.Identifier) -> workflow_pb2.Workflow: ...
 
     def get_task(self, identifier: identifier_pb2.Identifier) -> Any: ...
+
+    def get_node_execution(
+        self, node_exec_id: identifier_pb2.NodeExecutionIdentifier
+    ) -> node_execution_pb2.NodeExecution: ...
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -167,6 +199,86 @@ def _list_interface(iface: interface_pb2.TypedInterface) -> interface_pb2.TypedI
     return out
 
 
+def _graph_order(template: core_workflow_pb2.WorkflowTemplate) -> list[core_workflow_pb2.Node]:
+    """The template's nodes (start/end excluded) upstream first, ties in the template's own order (Kahn)."""
+    nodes = [n for n in template.nodes if n.id not in (START_NODE_ID, END_NODE_ID)]
+    ids = {n.id for n in nodes}
+    waiting = {n.id: {u for u in n.upstream_node_ids if u in ids and u != n.id} for n in nodes}
+    out: list[core_workflow_pb2.Node] = []
+    placed: set[str] = set()
+    while len(out) < len(nodes):
+        ready = [n for n in nodes if n.id not in placed and waiting[n.id] <= placed]
+        if not ready:  # a cycle (bad data): the rest in template order rather than never
+            ready = [n for n in nodes if n.id not in placed]
+        for n in ready:
+            out.append(n)
+            placed.add(n.id)
+    return out
+
+
+def _planned_info(tmpl: core_workflow_pb2.Node, compiled: _Compiled) -> TemplateInfo:
+    """Kind and name of a template node that has not run (as :meth:`TreeSync._info` names it once it runs)."""
+    name = tmpl.metadata.name or tmpl.id
+    if tmpl.HasField("task_node"):
+        return TemplateInfo("task", _short(tmpl.task_node.reference_id.name) or tmpl.id)
+    if tmpl.HasField("workflow_node"):
+        wn = tmpl.workflow_node
+        if wn.HasField("launchplan_ref"):
+            return TemplateInfo("launch_plan", _short(wn.launchplan_ref.name) or tmpl.id)
+        return TemplateInfo("subworkflow", _short(wn.sub_workflow_ref.name) or tmpl.id)
+    if tmpl.HasField("branch_node"):
+        return TemplateInfo("branch", name)
+    if tmpl.HasField("gate_node"):
+        return TemplateInfo("gate", name, tmpl.gate_node)
+    if tmpl.HasField("array_node"):
+        sub = tmpl.array_node.node
+        if sub.HasField("task_node"):
+            name = _short(sub.task_node.reference_id.name) or name
+        return TemplateInfo("array", name)
+    return TemplateInfo(unknown_kind(tmpl), tmpl.id)  # a node type newer than this flyteidl
+
+
+def _planned(
+    template: core_workflow_pb2.WorkflowTemplate, compiled: _Compiled, parent_id: str, depth: int = 0
+) -> tuple[PlannedNode, ...]:
+    """The nodes ``template`` plans, in graph order, with a subworkflow's own planned nodes below it."""
+    out: list[PlannedNode] = []
+    for tmpl in _graph_order(template):
+        node_id = child_node_id(parent_id, 0, tmpl.id)
+        children: tuple[PlannedNode, ...] = ()
+        wn = tmpl.workflow_node if tmpl.HasField("workflow_node") else None
+        if wn is not None and wn.HasField("sub_workflow_ref") and depth < 100:  # 100: a recursive template
+            sub = compiled.sub_workflows.get(_id_key(wn.sub_workflow_ref))
+            if sub is not None:
+                children = _planned(sub, compiled, node_id, depth + 1)
+        out.append(PlannedNode(tmpl.id, node_id, _planned_info(tmpl, compiled), children))
+    return tuple(out)
+
+
+def _error_maybe_trimmed(proto: node_execution_pb2.NodeExecution) -> bool:
+    """Whether a listed node's error message may have been cut by the list response."""
+    closure = proto.closure
+    if not closure.HasField("error"):
+        return False
+    return TRIMMED_ERROR_MIN_BYTES <= len(closure.error.message.encode()) <= TRIMMED_ERROR_MAX_BYTES
+
+
+def _with_full_error(
+    proto: node_execution_pb2.NodeExecution, full: core_execution_pb2.ExecutionError
+) -> node_execution_pb2.NodeExecution:
+    """``proto`` with the whole error message fetched earlier, if its listed message is that one cut short."""
+    closure = proto.closure
+    if not closure.HasField("error"):
+        return proto
+    listed = closure.error
+    if listed.message == full.message or listed.code != full.code or not full.message.startswith(listed.message):
+        return proto
+    out = node_execution_pb2.NodeExecution()
+    out.CopyFrom(proto)
+    out.closure.error.message = full.message
+    return out
+
+
 def is_start_or_end(node: node_execution_pb2.NodeExecution) -> bool:
     """Whether a node execution is a start/end marker (hidden, as flytekit and the console hide them)."""
     spec = node.metadata.spec_node_id or node.id.node_id
@@ -215,6 +327,10 @@ class _NodeState:
     # An array node's subtask attempts: the phase last seen, and when they were seen to start and end.
     subtask_phases: dict[tuple[int, int], int] = field(default_factory=dict)
     subtask_times: dict[tuple[int, int], tuple[str | None, str | None]] = field(default_factory=dict)
+    #: A subworkflow node's planned children, once its template is known.
+    planned: tuple[PlannedNode, ...] | None = None
+    #: The whole error message (GetNodeExecution), kept over later listings that cut it again.
+    full_error: core_execution_pb2.ExecutionError | None = None
 
     @property
     def version(self) -> tuple[int, int, int]:
@@ -233,6 +349,7 @@ class _ExecState:
     top: _Scope = field(init=False)
     fetched_in: int = -1
     terminal_before: bool = False  # terminal at the end of a previous refresh: never fetched again
+    planned: tuple[PlannedNode, ...] | None = None  # its top level's planned nodes, once the workflow is known
 
     def __post_init__(self) -> None:
         self.top = _Scope(self, "")
@@ -316,6 +433,10 @@ class TreeSync:
         #: Attempt listings per refresh for running nodes that did not change (see the module docstring).
         self.attempts_budget = ATTEMPTS_BUDGET
         self._budget_left = 0
+        #: Nodes whose whole error is (being) fetched: at most FULL_ERRORS, in the order they were seen failed.
+        self._full_error_nodes: set[tuple[str, str, str, str]] = set()
+        #: The server's updated_at filter proved broken on this execution: every level is listed whole from then on.
+        self.whole_listings = False
 
     @staticmethod
     def _exec_key(wf_id: identifier_pb2.WorkflowExecutionIdentifier) -> tuple[str, str, str]:
@@ -332,7 +453,7 @@ class TreeSync:
     def refresh(self, sync_nodes: bool = True) -> FlyteWorkflowExecution:
         """Bring the wrappers up to date with FlyteAdmin and return the root execution wrapper.
 
-        Raises the first :class:`~flyteexec_widget.errors.RpcFailure` of a round (after the round's other calls
+        Raises the first :class:`~flyteexec_widget.admin.errors.RpcFailure` of a round (after the round's other calls
         finished); what earlier rounds learnt is kept, so the next refresh resumes from there.
         """
         with self.lock:
@@ -418,9 +539,18 @@ class TreeSync:
                 not owner_terminal
                 and scope.watermark is not None
                 and not self._cache.filters_unsupported
+                and not self.whole_listings
                 and scope.filtered_listings < FULL_LISTING_EVERY - 1
             )
-            key = ("list", *self._exec_key(scope.exec_state.wf_id), scope.parent_id, owner_version, refresh_no)
+            # ``filtered`` in the key: a filtered listing found broken is followed by a whole one in the same refresh
+            key = (
+                "list",
+                *self._exec_key(scope.exec_state.wf_id),
+                scope.parent_id,
+                owner_version,
+                refresh_no,
+                filtered,
+            )
             jobs.append(
                 _Job(key, self._lister(scope, filtered), self._on_list(scope, owner_version, refresh_no, filtered))
             )
@@ -458,7 +588,8 @@ class TreeSync:
             if not known and task_key not in self._cache.task_interfaces:
                 job = _Job(("task", *task_key), partial(self._get_task_interface, task_id), self._on_task(task_key))
                 jobs.append(job)
-        if node.proto.metadata.is_parent_node:
+        jobs.extend(self._plan_full_error(node, terminal))
+        if self._may_have_children(node):
             if node.children is None:
                 node.children = _Scope(node.scope.exec_state, node.proto.id.node_id, parent=node)
             jobs.extend(self._plan_scope(node.children, version, terminal, refresh_no))
@@ -474,18 +605,53 @@ class TreeSync:
             # _plan() walks every known execution: the child's own jobs are planned there (next round).
         return jobs
 
+    def _plan_full_error(self, node: _NodeState, terminal: bool) -> list[_Job]:
+        """GetNodeExecution once for a finished node whose listed error may be cut (the first FULL_ERRORS)."""
+        if not terminal or node.full_error is not None or not _error_maybe_trimmed(node.proto):
+            return []
+        if not style("node", node.proto.closure.phase).failed:
+            return []
+        key = (*self._exec_key(node.scope.exec_state.wf_id), node.proto.id.node_id)
+        if key not in self._full_error_nodes:
+            if len(self._full_error_nodes) >= FULL_ERRORS:
+                return []
+            self._full_error_nodes.add(key)
+        return [_Job(("error", *key), partial(self._get_node_error, node.proto.id), self._on_full_error(node))]
+
+    def _may_have_children(self, node: _NodeState) -> bool:
+        """Whether a node's children are listed: it is a parent, or may be one FlyteAdmin has not flagged yet.
+
+        FlyteAdmin derives ``is_parent_node`` from the children when no event set it, and its row does not move when
+        they appear, so a filtered listing would not show the flag: a running node whose latest attempt already
+        succeeded (a dynamic task whose workflow runs now) is asked for children every refresh until it ends. An
+        ``is_dynamic`` node always: one reporting with event version 1 ends with ``is_dynamic`` alone, and the
+        flag derivation stops (``transformers/node_execution.go`` ``FromNodeExecutionModel``).
+        """
+        meta = node.proto.metadata
+        if meta.is_parent_node or meta.is_dynamic:
+            return True
+        if node.children is not None and node.children.nodes:
+            return True
+        if node.terminal or not node.tasks:
+            return False
+        return int(node.tasks[-1].closure.phase) == TaskPhase.SUCCEEDED
+
     def _may_have_tasks(self, node: _NodeState) -> bool:
         """Whether a node runs task attempts: not a pure container (subworkflow, branch), launch plan or gate."""
         meta = node.proto.metadata
-        if meta.is_dynamic or meta.is_array:
+        if meta.is_array:
+            return not meta.is_parent_node  # with event version 1 its subtasks are nodes, with their own attempts
+        if meta.is_dynamic:
             return True
+        tmpl = self._template_for(node)
+        if tmpl is not None and tmpl.HasField("task_node"):
+            return True  # a dynamic task FlyteAdmin flagged as a parent from its children only
         if meta.is_parent_node:
             return False
         if node.proto.closure.HasField("workflow_node_metadata"):
             return False
-        tmpl = self._template_for(node)
         if tmpl is not None:
-            return bool(tmpl.HasField("task_node") or tmpl.HasField("array_node"))
+            return bool(tmpl.HasField("array_node"))
         return True
 
     # ---- calls ---------------------------------------------------------------------------------------------------
@@ -495,10 +661,23 @@ class TreeSync:
         try:
             return self.remote.get_workflow(ident)
         except RpcFailure as exc:
-            if exc.transient:
+            if exc.transient or exc.server_error:  # may work next time: the sync is retried, nothing is cached
                 raise
             log.warning("cannot fetch workflow %s (%s); node kinds are inferred from node metadata", ident.name, exc)
             return None
+
+    def _get_node_error(
+        self, node_id: identifier_pb2.NodeExecutionIdentifier
+    ) -> core_execution_pb2.ExecutionError | None:
+        """A node's whole error (None: it has none, or FlyteAdmin will not give it: the cut one stays)."""
+        try:
+            proto = self.remote.get_node_execution(node_id)
+        except RpcFailure as exc:
+            if exc.transient or exc.server_error:  # may work next time: asked again next refresh
+                raise
+            log.warning("cannot fetch the whole error of node %s (%s); its list message stays", node_id.node_id, exc)
+            return None
+        return proto.closure.error if proto.closure.HasField("error") else None
 
     def _lister(self, scope: _Scope, filtered: bool) -> Callable[[], list[node_execution_pb2.NodeExecution]]:
         wf_id, parent = scope.exec_state.wf_id, scope.parent_id
@@ -513,11 +692,15 @@ class TreeSync:
                     return self.remote.list_node_executions(wf_id, unique_parent_id=parent, filters=filters)
                 except RpcFailure as exc:
                     # A server that cannot filter on updated_at (INVALID_ARGUMENT, or a database error): list
-                    # whole levels from now on. Transient and permanent failures are the caller's business.
+                    # whole levels from now on. Transient and permanent failures are the caller's business, and so
+                    # is a server failing whatever it is asked (the whole listing below fails too): an outage must
+                    # not switch filtering off for good.
                     if exc.transient or exc.permanent:
                         raise
+                    nodes = self.remote.list_node_executions(wf_id, unique_parent_id=parent)
                     log.info("FlyteAdmin rejected an updated_at filter (%s); listing whole levels from now on", exc)
                     self._cache.filters_unsupported = True
+                    return nodes
             return self.remote.list_node_executions(wf_id, unique_parent_id=parent)
 
         return call
@@ -558,7 +741,7 @@ class TreeSync:
         try:
             task = self.remote.get_task(ident)
         except RpcFailure as exc:
-            if exc.transient:
+            if exc.transient or exc.server_error:
                 raise
             log.warning("cannot fetch task %s (%s); its interface stays unknown", ident.name, exc)
             return None
@@ -582,16 +765,22 @@ class TreeSync:
         self, scope: _Scope, owner_version: tuple[int, ...] | None, refresh_no: int, filtered: bool
     ) -> Callable[[list[node_execution_pb2.NodeExecution]], None]:
         def handle(protos: list[node_execution_pb2.NodeExecution]) -> None:
+            if filtered and self._filter_missed(scope, protos):
+                return  # planned again, whole, in this refresh
             scope.listed_for = owner_version
             scope.listed_in = refresh_no
             scope.filtered_listings = scope.filtered_listings + 1 if filtered else 0
             for proto in protos:
                 ts = proto.closure.updated_at
-                if scope.watermark is None or (ts.seconds, ts.nanos) > (scope.watermark.seconds, scope.watermark.nanos):
+                mark = scope.watermark
+                # A time out of range cannot be written as a filter: as the watermark it would fail every sync.
+                if is_valid_timestamp(ts) and (mark is None or (ts.seconds, ts.nanos) > (mark.seconds, mark.nanos)):
                     scope.watermark = timestamp_pb2.Timestamp(seconds=ts.seconds, nanos=ts.nanos)
                 if is_start_or_end(proto):
                     continue
                 node = scope.nodes.get(proto.id.node_id)
+                if node is not None and node.full_error is not None:
+                    proto = _with_full_error(proto, node.full_error)
                 if node is None:
                     wrapper = FlyteNodeExecution(proto, remote=self.remote)  # type: ignore[arg-type]
                     self._bump(wrapper)  # versioned from the start, so the model can cache its row
@@ -602,6 +791,44 @@ class TreeSync:
                     self._bump(node.wrapper)
 
         return handle
+
+    def _on_full_error(self, node: _NodeState) -> Callable[[core_execution_pb2.ExecutionError | None], None]:
+        def handle(error: core_execution_pb2.ExecutionError | None) -> None:
+            # An empty error marks it as asked (not fetched again); the listed message then stays.
+            node.full_error = error if error is not None else core_execution_pb2.ExecutionError()
+            if error is None:
+                return
+            proto = _with_full_error(node.proto, error)
+            if proto is not node.proto:
+                node.proto = proto
+                node.wrapper._update(proto)
+                self._bump(node.wrapper)
+
+        return handle
+
+    def _filter_missed(self, scope: _Scope, protos: list[node_execution_pb2.NodeExecution]) -> bool:
+        """Whether a filtered listing lacks the node that set the scope's watermark (its update time is at least the
+        watermark, and update times never go back): then the server's filter is broken, e.g. a SQLite-backed
+        FlyteAdmin compares the stored text ``2006-01-02 15:04:05`` with our RFC 3339 ``T`` value and can match
+        nothing (flyteadmin passes the value to SQL as text: ``util/filters.go`` knows no snake_case time field).
+        The tree is listed whole from then on; logged once."""
+        mark = scope.watermark
+        if mark is None:
+            return False
+        for proto in protos:
+            ts = proto.closure.updated_at
+            if (ts.seconds, ts.nanos) >= (mark.seconds, mark.nanos):
+                return False
+        if not self.whole_listings:
+            self.whole_listings = True
+            name = scope.exec_state.wf_id.name
+            log.warning(
+                "FlyteAdmin's %s filter missed nodes of execution %s (a SQLite-backed FlyteAdmin compares timestamps "
+                "as text); listing whole levels of it from now on",
+                UPDATED_AT_COLUMN,
+                name,
+            )
+        return True
 
     def _on_tasks(
         self, node: _NodeState, version: tuple[int, ...]
@@ -677,7 +904,7 @@ class TreeSync:
         task_name = _short(node.tasks[-1].id.task_id.name) if node.tasks else ""
         parent = node.scope.parent
         if parent is not None and parent.proto.metadata.is_array:
-            m = _SUBTASK_ID.search(proto.id.node_id)
+            m = _SUBTASK_SPEC_ID.match(meta.spec_node_id) or _SUBTASK_ID.search(proto.id.node_id)
             index = int(m.group(1)) if m else None
             name = f"{task_name or spec_id}[{index}]" if index is not None else (task_name or spec_id)
             return TemplateInfo("subtask", name, index=index), None
@@ -700,7 +927,9 @@ class TreeSync:
         if tmpl.HasField("task_node"):
             ref = tmpl.task_node.reference_id
             iface = compiled.task_interfaces.get(_id_key(ref)) if compiled else None
-            return TemplateInfo("dynamic" if meta.is_dynamic else "task", _short(ref.name) or spec_id), iface
+            # A task node with children is dynamic, flagged or not (event version 1 never flags it while it runs).
+            dynamic = meta.is_dynamic or (node.children is not None and bool(node.children.nodes))
+            return TemplateInfo("dynamic" if dynamic else "task", _short(ref.name) or spec_id), iface
         if tmpl.HasField("workflow_node"):
             wn = tmpl.workflow_node
             if wn.HasField("launchplan_ref"):
@@ -727,7 +956,7 @@ class TreeSync:
                 task_iface = compiled.task_interfaces.get(_id_key(ref))
                 iface = _list_interface(task_iface) if task_iface is not None else None
             return TemplateInfo("array", name), iface
-        return TemplateInfo("task", spec_id), None
+        return TemplateInfo(unknown_kind(tmpl), spec_id), None  # a node type newer than this flyteidl
 
     def _wire(self, sync_nodes: bool) -> None:
         """Point the wrappers at each other the way flytekit does, and attach what rows are built from."""
@@ -738,6 +967,11 @@ class TreeSync:
             if compiled is not None and st.wrapper._flyte_workflow is None:
                 # What flytekit's sync sets too; the wrapper types workflow outputs with its interface.
                 st.wrapper._flyte_workflow = compiled.raw
+            if compiled is not None and st.planned is None:
+                st.planned = _planned(compiled.primary, compiled, "")
+            if st.wrapper._fx_planned is not st.planned:
+                st.wrapper._fx_planned = st.planned
+                self._dirty = True
             st.wrapper._node_executions = self._wire_scope(st.top)
 
     def _wire_scope(self, scope: _Scope) -> dict[str, FlyteNodeExecution]:
@@ -757,8 +991,23 @@ class TreeSync:
                 w._workflow_executions = [node.child_exec.wrapper]
             if iface is not None:
                 w._interface = iface
+            if node.planned is None:
+                node.planned = self._planned_children(node)
+            if w._fx_planned is not node.planned:
+                w._fx_planned = node.planned
+                self._bump(w)
             out[node_id] = w
         return out
+
+    def _planned_children(self, node: _NodeState) -> tuple[PlannedNode, ...] | None:
+        """A subworkflow node's planned children (None while its template is unknown, or for any other kind)."""
+        tmpl = self._template_for(node)
+        compiled = self._compiled(node.scope.exec_state)
+        if tmpl is None or compiled is None or not tmpl.HasField("workflow_node"):
+            return None
+        ref = tmpl.workflow_node.sub_workflow_ref if tmpl.workflow_node.HasField("sub_workflow_ref") else None
+        sub = compiled.sub_workflows.get(_id_key(ref)) if ref is not None else None
+        return _planned(sub, compiled, node.proto.id.node_id) if sub is not None else None
 
 
 def _observe_subtasks(node: _NodeState, protos: Sequence[task_execution_pb2.TaskExecution], first: bool) -> None:
@@ -785,7 +1034,10 @@ def _observe_subtasks(node: _NodeState, protos: Sequence[task_execution_pb2.Task
             node.subtask_times[key] = (start, end)
 
 
-def _iso(ts: timestamp_pb2.Timestamp) -> str:
+def _iso(ts: timestamp_pb2.Timestamp) -> str | None:
+    """ISO-8601 UTC, or None for a time out of range (a hostile or broken server's)."""
+    if not is_valid_timestamp(ts):
+        return None
     return ts.ToDatetime(tzinfo=_dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 

@@ -3,8 +3,8 @@
 ``FlyteWorkflowExecution``, ``FlyteNodeExecution`` and ``FlyteTaskExecution`` each wrap one FlyteAdmin message
 (``admin.Execution``, ``admin.NodeExecution``, ``admin.TaskExecution``) and keep it as is, so
 ``to_flyte_idl()`` / ``serialize_to_string()`` give back exactly what the server sent (unknown fields included).
-``closure``, ``id``, ``spec`` and ``metadata`` are :class:`~flyteexec_widget.views.ProtoView` s with flytekit's
-attribute names. ``inputs`` / ``outputs`` are fetched lazily through the ``remote`` on first access.
+``closure``, ``id``, ``spec`` and ``metadata`` are :class:`~flyteexec_widget.objects.protoview.ProtoView` s with
+flytekit's attribute names. ``inputs`` / ``outputs`` are fetched lazily through the ``remote`` on first access.
 
 The wrappers never talk to the network themselves: they call ``remote.get_execution_data``,
 ``get_node_execution_data``, ``get_task_execution_data``, ``get_workflow``, ``get_launch_plan``, ``get_task``,
@@ -33,7 +33,7 @@ import datetime
 import os
 import textwrap
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from flyteidl.admin import execution_pb2, node_execution_pb2, task_execution_pb2
 from flyteidl.core import identifier_pb2, interface_pb2, literals_pb2
@@ -41,11 +41,9 @@ from google.protobuf.message import Message
 
 from ..admin.errors import FlyteAssertion
 from . import phases
-from .protoview import ProtoView
-from .templates import TemplateInfo
-
-if TYPE_CHECKING:
-    from .literals import LiteralsResolver
+from .literals import LiteralsResolver
+from .protoview import InvalidTimeError, ProtoView, to_timedelta
+from .templates import PlannedNode, TemplateInfo
 
 __all__ = [
     "DataNotInlineError",
@@ -285,7 +283,10 @@ class RemoteExecutionBase:
     def __repr__(self) -> str:
         parts = [type(self).__name__, self._ref, self._phase_name]
         if self._proto.closure.HasField("duration"):
-            parts.append(_fmt_duration(self._proto.closure.duration.ToTimedelta()))
+            try:
+                parts.append(_fmt_duration(to_timedelta(self._proto.closure.duration)))
+            except InvalidTimeError:  # a repr must not raise: the field itself says what is wrong
+                parts.append("invalid duration")
         return "<" + " ".join(parts) + ">"
 
     def short_string(self) -> str:
@@ -339,8 +340,6 @@ class RemoteExecutionBase:
         return self._remote
 
     def _resolver(self, literal_map: literals_pb2.LiteralMap, which: str) -> LiteralsResolver:
-        from .literals import LiteralsResolver  # the literal machinery is only needed once data is read
-
         variables = None
         interface = self._data_interface()
         if interface is not None:
@@ -439,6 +438,9 @@ class FlyteWorkflowExecution(RemoteExecutionBase):
     #: The ``live.sync.TreeSync`` that refreshes this tree, kept here so every sync of this object shares it
     #: (typed loosely: this module sits below ``live``).
     _tree_sync: object = None
+    #: The top-level nodes its compiled workflow plans (set by the sync; None: not known): rows for those not
+    #: started yet.
+    _fx_planned: tuple[PlannedNode, ...] | None = None
 
     def __init__(
         self, proto: execution_pb2.Execution, remote: Remote | None = None, type_hints: Mapping[str, type] | None = None
@@ -578,6 +580,8 @@ class FlyteNodeExecution(RemoteExecutionBase):
 
     #: Kind, display name and gate from the compiled workflow, set by the sync (None: never wired by one).
     _template_info: TemplateInfo | None = None
+    #: A subworkflow node's planned children (set by the sync; None: not known or not a subworkflow).
+    _fx_planned: tuple[PlannedNode, ...] | None = None
     #: Bumped by the sync whenever this node, its attempts or its template info changed (0: never synced); its
     #: row is rebuilt only then.
     _fx_version: int = 0

@@ -58,6 +58,8 @@ import msgpack
 from flyteidl.core import literals_pb2, types_pb2
 from google.protobuf import json_format, struct_pb2
 
+from .protoview import to_timedelta, unknown_field_numbers
+
 __all__ = [
     "BlobRef",
     "LiteralError",
@@ -175,7 +177,7 @@ def _kind_path(literal: Any) -> str:
     while True:
         which = msg.WhichOneof("value")
         if which is None:
-            unknown = _unknown_field_numbers(msg)
+            unknown = unknown_field_numbers(msg)
             if unknown:
                 parts.append("<unknown field #" + ",".join(map(str, unknown)) + ">")
             else:
@@ -185,17 +187,6 @@ def _kind_path(literal: Any) -> str:
         if which not in ("scalar", "primitive"):
             return ".".join(parts)
         msg = getattr(msg, which)
-
-
-def _unknown_field_numbers(msg: Any) -> list[int]:
-    """Field numbers this flyteidl does not know (a newer Flyte's additions), when protobuf can tell."""
-    try:
-        from google.protobuf import unknown_fields
-
-        field_set = unknown_fields.UnknownFieldSet(msg)
-        return sorted({field_set[i].field_number for i in range(len(field_set))})
-    except Exception:  # older protobuf runtimes: the repr just says "<unset>"
-        return []
 
 
 _KIND_NAMES = {
@@ -335,8 +326,20 @@ def _datetime(literal: Any, _lt: Any) -> _dt.datetime:
 
 
 def _duration(literal: Any, _lt: Any) -> _dt.timedelta:
-    d = literal.scalar.primitive.duration
-    return _dt.timedelta(seconds=d.seconds, microseconds=d.nanos // 1000)
+    # protobuf's ToTimedelta raises a bare OverflowError past timedelta's range: say which value instead
+    return to_timedelta(literal.scalar.primitive.duration, "duration literal")
+
+
+def _seconds_to_timedelta(value: float, where: str) -> _dt.timedelta:
+    """``timedelta(seconds=value)``, or a ValueError naming the value (NaN, infinity, past 999,999,999 days)."""
+    try:
+        if not math.isfinite(value):
+            raise OverflowError
+        return _dt.timedelta(seconds=value)
+    except OverflowError:
+        raise ValueError(
+            f"{where} of {value!r} seconds is not a valid duration (a finite number within +-999,999,999 days)"
+        ) from None
 
 
 def _collection(literal: Any, literal_type: Any) -> list[Any]:
@@ -356,7 +359,13 @@ def _binary(literal: Any, literal_type: Any) -> Any:
     try:
         decoded = msgpack.unpackb(binary.value, raw=False, strict_map_key=False, timestamp=3)
     except Exception as e:
-        raise ValueError(f"binary literal tagged 'msgpack' does not decode: {e}") from e
+        # Some msgpack errors have no message (FormatError on a reserved byte): name the type and the bytes.
+        data = bytes(binary.value)
+        head = data[:16].hex(" ") + (" ..." if len(data) > 16 else "")
+        reason = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+        raise ValueError(
+            f"binary literal tagged 'msgpack' ({len(data)} bytes: {head or 'empty'}) does not decode: {reason}"
+        ) from e
     return _shape(decoded, literal_type)
 
 
@@ -446,7 +455,7 @@ def _shape(value: Any, literal_type: Any) -> Any:
             except ValueError:
                 return value
         if simple == types_pb2.DURATION and _is_number(value):
-            return _dt.timedelta(seconds=value)
+            return _seconds_to_timedelta(value, "msgpack duration")
         if simple == types_pb2.INTEGER and isinstance(value, float) and value.is_integer():
             return int(value)
         if simple == types_pb2.STRUCT and isinstance(value, dict) and literal_type.structure.dataclass_type:
@@ -615,7 +624,10 @@ def _to_timedelta(value: Any) -> _dt.timedelta:
     if isinstance(value, _dt.timedelta):
         return value
     if _is_number(value) and math.isfinite(value):
-        return _dt.timedelta(seconds=value)
+        try:
+            return _dt.timedelta(seconds=value)
+        except OverflowError:
+            raise _CoercionError(f"value is {_short(value)} seconds, past timedelta's range") from None
     raise _CoercionError(f"value is {_short(value)}")
 
 

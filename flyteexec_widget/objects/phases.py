@@ -2,6 +2,9 @@
 
 Every place that needs to know whether a phase is terminal, what to call it or how to colour it reads
 :data:`PHASE_STYLES` (through :func:`style`), so the widget, the text tree, the sync loop and the sandbox agree.
+
+A newer FlyteAdmin may send enum values this flyteidl does not know (a new phase, error kind or cache status):
+they are named ``"unknown (N)"`` (:func:`unknown_name`), never an exception.
 """
 
 from __future__ import annotations
@@ -71,6 +74,32 @@ class CacheStatus(enum.IntEnum):
     CACHE_EVICTED = 7
 
 
+class ErrorKind(enum.IntEnum):
+    """``flyteidl.core.execution_pb2.ExecutionError.ErrorKind``."""
+
+    UNKNOWN = 0
+    USER = 1
+    SYSTEM = 2
+
+
+def unknown_name(value: int) -> str:
+    """How an enum value this flyteidl does not know (a newer Flyte sent it) is shown: ``"unknown (7)"``."""
+    return f"unknown ({int(value)})"
+
+
+def enum_name(enum_cls: type[enum.IntEnum], value: int) -> str:
+    """The member name of ``value`` (``"USER"``), or ``"unknown (N)"`` for a number this version lacks."""
+    try:
+        return enum_cls(value).name
+    except ValueError:
+        return unknown_name(value)
+
+
+def error_kind_name(kind: int) -> str:
+    """An ``ExecutionError.kind`` as its name (``"USER"``, ``"SYSTEM"``, ``"UNKNOWN"``), or ``"unknown (N)"``."""
+    return enum_name(ErrorKind, kind)
+
+
 CACHE_LABELS: dict[CacheStatus, str] = {
     CacheStatus.CACHE_DISABLED: "disabled",
     CacheStatus.CACHE_MISS: "miss",
@@ -81,6 +110,14 @@ CACHE_LABELS: dict[CacheStatus, str] = {
     CacheStatus.CACHE_SKIPPED: "skipped",
     CacheStatus.CACHE_EVICTED: "evicted",
 }
+
+
+def cache_label(status: int) -> str:
+    """A cache status as the row shows it (``"hit"``), or ``"unknown (N)"`` for a status this version lacks."""
+    try:
+        return CACHE_LABELS[CacheStatus(status)]
+    except ValueError:
+        return unknown_name(status)
 
 
 @dataclass(frozen=True)
@@ -140,25 +177,28 @@ PHASE_STYLES: dict[PhaseKind, dict[int, PhaseStyle]] = {
 #: A RUNNING gate node (approve, signal or sleep) waits on the outside world: shown as paused, like the console.
 PAUSED_STYLE = PhaseStyle("Paused", "paused", False)
 
+#: A node the compiled workflow plans that has no node execution yet (no event came for it): a row of its own, so
+#: progress reads "k of N nodes" from the start. Not a flyteidl phase: the rows use this name for it.
+NOT_STARTED = "NOT_STARTED"
+NOT_STARTED_STYLE = PhaseStyle("Not started", "not-started", False)
+
 _ENUMS: dict[PhaseKind, type[enum.IntEnum]] = {"workflow": WorkflowPhase, "node": NodePhase, "task": TaskPhase}
 
 
 def style(kind: PhaseKind, phase: int) -> PhaseStyle:
-    """The style of ``phase`` of a ``kind`` execution; an unknown number (a newer Flyte) gets a neutral style."""
+    """The style of ``phase`` of a ``kind`` execution; an unknown number (a newer Flyte) gets a neutral style
+    labelled ``"unknown (N)"``."""
     try:
         return PHASE_STYLES[kind][phase]
     except KeyError:
         if kind not in PHASE_STYLES:
             raise ValueError(f"kind must be one of {sorted(PHASE_STYLES)}, got {kind!r}") from None
-        return PhaseStyle(f"Phase {int(phase)}", "undefined", False)
+        return PhaseStyle(unknown_name(phase), "undefined", False)
 
 
 def phase_name(kind: PhaseKind, phase: int) -> str:
-    """The enum name (``"RUNNING"``) of a phase number, or ``"PHASE_<n>"`` for a number this version lacks."""
-    try:
-        return _ENUMS[kind](phase).name
-    except ValueError:
-        return f"PHASE_{int(phase)}"
+    """The enum name (``"RUNNING"``) of a phase number, or ``"unknown (N)"`` for a number this version lacks."""
+    return enum_name(_ENUMS[kind], phase)
 
 
 def is_terminal(kind: PhaseKind, phase: int) -> bool:

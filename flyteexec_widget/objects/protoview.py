@@ -6,7 +6,9 @@ message (``to_flyte_idl()``), so nothing is lost in a round trip (unknown fields
 
 Conversions, field by field:
 
-- ``google.protobuf.Timestamp`` -> an *aware* UTC ``datetime``; ``Duration`` -> ``timedelta``;
+- ``google.protobuf.Timestamp`` -> an *aware* UTC ``datetime``; ``Duration`` -> ``timedelta``; a value Python
+  cannot hold (a year past 9999 or before 1, nanos out of range, a duration over 10,000 years) raises
+  :class:`InvalidTimeError` naming the field and the value, for that field only;
   wrapper types (``BoolValue``, ``StringValue``, ...) -> their ``value``; ``Struct``/``Value``/``ListValue`` ->
   plain ``dict``/``list``/scalars.
 - any other singular sub-message -> a ``ProtoView``, or ``None`` when the field is unset;
@@ -46,7 +48,43 @@ from typing import Any
 from google.protobuf import json_format, text_format
 from google.protobuf.message import Message
 
+from ..admin.errors import FlyteExecWidgetError
+
 _UTC = datetime.timezone.utc
+
+# The ranges protobuf documents (timestamp.proto, duration.proto): 0001-01-01 to 9999-12-31 (Python's datetime
+# range too) and +-10,000 years; nanos within one second. A server may send anything in the int64/int32 fields.
+_MIN_SECONDS = -62_135_596_800
+_MAX_SECONDS = 253_402_300_799
+_MAX_DURATION_SECONDS = 315_576_000_000
+_MAX_NANOS = 999_999_999
+
+
+class InvalidTimeError(FlyteExecWidgetError, ValueError):
+    """A ``Timestamp`` or ``Duration`` from the server that is not a valid time (out of Python's range)."""
+
+
+def to_datetime(ts: Any, where: str = "Timestamp") -> datetime.datetime:
+    """An aware UTC datetime from a ``google.protobuf.Timestamp``; :class:`InvalidTimeError` naming ``where`` and
+    the value if it is out of range (protobuf's own error does not say which field, and its range text is wrong)."""
+    if not is_valid_timestamp(ts):
+        raise InvalidTimeError(
+            f"{where}: Timestamp(seconds={ts.seconds}, nanos={ts.nanos}) is not a valid time "
+            f"(seconds must be in {_MIN_SECONDS}..{_MAX_SECONDS}, years 1 to 9999; nanos in 0..{_MAX_NANOS})"
+        )
+    return ts.ToDatetime(tzinfo=_UTC)  # type: ignore[no-any-return]
+
+
+def to_timedelta(d: Any, where: str = "Duration") -> datetime.timedelta:
+    """A timedelta from a ``google.protobuf.Duration``; :class:`InvalidTimeError` naming ``where`` and the value if
+    it is out of protobuf's range (+-10,000 years; past that, protobuf raises a bare OverflowError)."""
+    if not (abs(d.seconds) <= _MAX_DURATION_SECONDS and abs(d.nanos) <= _MAX_NANOS):
+        raise InvalidTimeError(
+            f"{where}: Duration(seconds={d.seconds}, nanos={d.nanos}) is not a valid duration "
+            f"(seconds must be within +-{_MAX_DURATION_SECONDS}, 10,000 years; nanos within +-{_MAX_NANOS})"
+        )
+    return d.ToTimedelta()  # type: ignore[no-any-return]
+
 
 # A field descriptor. The stubs type it as a union of the pure-Python and the upb classes, which share no base.
 FieldDescriptor = Any
@@ -62,13 +100,30 @@ _WRAPPERS = frozenset(
 _JSON_LIKE = frozenset({"google.protobuf.Struct", "google.protobuf.Value", "google.protobuf.ListValue"})
 
 
-def convert_message(msg: Message) -> Any:
-    """Convert a (set) sub-message to what a view returns for it: datetime, timedelta, a plain value or a view."""
+def is_valid_timestamp(ts: Any) -> bool:
+    """Whether a ``Timestamp`` converts to a datetime (integer checks only: cheap enough for every listed node)."""
+    return bool(_MIN_SECONDS <= ts.seconds <= _MAX_SECONDS and 0 <= ts.nanos <= _MAX_NANOS)
+
+
+def unknown_field_numbers(msg: Message) -> list[int]:
+    """Field numbers of ``msg`` this flyteidl does not know (a newer Flyte's additions), when protobuf can tell."""
+    try:
+        from google.protobuf import unknown_fields
+
+        field_set = unknown_fields.UnknownFieldSet(msg)
+        return sorted({field_set[i].field_number for i in range(len(field_set))})
+    except Exception:  # older protobuf runtimes cannot list them
+        return []
+
+
+def convert_message(msg: Message, where: str = "") -> Any:
+    """Convert a (set) sub-message to what a view returns for it: datetime, timedelta, a plain value or a view.
+    ``where`` (the field's full name) is what an :class:`InvalidTimeError` names."""
     name = msg.DESCRIPTOR.full_name
     if name == "google.protobuf.Timestamp":
-        return msg.ToDatetime(tzinfo=_UTC)  # type: ignore[attr-defined]
+        return to_datetime(msg, where or name)
     if name == "google.protobuf.Duration":
-        return msg.ToTimedelta()  # type: ignore[attr-defined]
+        return to_timedelta(msg, where or name)
     if name in _WRAPPERS:
         return msg.value  # type: ignore[attr-defined]
     if name in _JSON_LIKE:
@@ -92,16 +147,16 @@ def convert_field(msg: Message, field: FieldDescriptor) -> Any:
     if _is_map(field):
         value_field = field.message_type.fields_by_name["value"]
         if value_field.message_type is not None:
-            return {k: convert_message(v) for k, v in value.items()}
+            return {k: convert_message(v, f"{field.full_name}[{k!r}]") for k, v in value.items()}
         return dict(value)
     if _is_repeated(field):
         if field.message_type is not None:
-            return [convert_message(v) for v in value]
+            return [convert_message(v, f"{field.full_name}[{i}]") for i, v in enumerate(value)]
         return list(value)
     if field.has_presence and not msg.HasField(field.name):
         return None
     if field.message_type is not None:
-        return convert_message(value)
+        return convert_message(value, field.full_name)
     return value
 
 

@@ -38,15 +38,19 @@ from .errors import StoreError
 from .knobs import INTERNAL_METADATA, KnobsInterceptor
 from .oauth import AuthConfig, BlobSigner, HttpSide, TokenAuthority
 from .pages import Pages, console_path
+from .player import Player
+from .scenarios import SCENARIOS, get_scenario
 from .store import Store, exec_key
 
-__all__ = ["AuthConfig", "ExecutionDriver", "Sandbox"]
+__all__ = ["DEFAULT_MIN_PING_INTERVAL_MS", "AuthConfig", "ExecutionDriver", "Sandbox"]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PROJECT = "flytesnacks"
 DEFAULT_DOMAIN = "development"
 _MAX_MESSAGE = 256 * 1024 * 1024  # wide executions list thousands of nodes per page
+#: grpc-go's and grpcio's default minimum interval between a client's pings (``MinTime`` of the enforcement policy).
+DEFAULT_MIN_PING_INTERVAL_MS = 5 * 60 * 1000
 
 
 def _wf_id(value: identifier_pb2.WorkflowExecutionIdentifier | str) -> identifier_pb2.WorkflowExecutionIdentifier:
@@ -66,6 +70,10 @@ class Sandbox:
     faster than real time), or any :class:`~.clock.Clock`. ``latency_ms`` adds a real delay to every client
     call. ``state_path`` keeps state in SQLite across restarts. ``auth=True`` requires a bearer token
     (see :attr:`auth_config`). ``seed`` makes generated execution names reproducible (stepped clock).
+    ``text_timestamps`` compares timestamp filters as a SQLite-backed FlyteAdmin does (see
+    :meth:`compare_timestamps_as_text`). ``min_ping_interval_ms`` is the keepalive enforcement of grpc-go's and
+    grpcio's servers, which FlyteAdmin keeps (5 minutes; no pings at all while no call is in flight): a client
+    pinging more often gets GOAWAY ``too_many_pings``. Tests shrink it together with the client's ping interval.
     """
 
     def __init__(
@@ -80,6 +88,8 @@ class Sandbox:
         seed: int | None = 0,
         max_workers: int = 16,
         register_defaults: bool = True,
+        text_timestamps: bool = False,
+        min_ping_interval_ms: int = DEFAULT_MIN_PING_INTERVAL_MS,
     ) -> None:
         if not isinstance(port, int) or not 0 <= port <= 65535:
             raise ValueError(f"port must be an int in 0..65535 (0 picks a free port), got {port!r}")
@@ -93,12 +103,20 @@ class Sandbox:
                 raise ValueError(f"clock must be 'stepped', 'real' or a Clock object, got {clock!r}")
         else:
             self._clock = clock
+        if (
+            isinstance(min_ping_interval_ms, bool)
+            or not isinstance(min_ping_interval_ms, int)
+            or min_ping_interval_ms < 1
+        ):
+            raise ValueError(f"min_ping_interval_ms must be a positive int, got {min_ping_interval_ms!r}")
         self._port = port
+        self._min_ping_interval_ms = min_ping_interval_ms
         self._max_workers = int(max_workers)
         self._auth = bool(auth)
         self._register_defaults = register_defaults
         self._lock = threading.RLock()
         self.store = Store(state_path, now=self._clock.now)
+        self.store.text_timestamps = bool(text_timestamps)
         self.authority = TokenAuthority() if auth else None
         self.knobs = KnobsInterceptor(latency_ms, token_check=self.authority.is_valid if self.authority else None)
         self._signer = BlobSigner(self._clock.now)
@@ -151,6 +169,12 @@ class Sandbox:
                     ("grpc.max_send_message_length", _MAX_MESSAGE),
                     ("grpc.max_receive_message_length", _MAX_MESSAGE),
                     ("grpc.so_reuseport", 0),  # a port clash must fail loudly, not share the port
+                    # FlyteAdmin's keepalive enforcement is grpc-go's default (flyteadmin/pkg/server/service.go
+                    # sets none): pings at most every 5 minutes during calls, none while idle (grpcio's server
+                    # judges idle pings against 2 hours); the third bad ping earns GOAWAY too_many_pings.
+                    ("grpc.http2.min_ping_interval_without_data_ms", self._min_ping_interval_ms),
+                    ("grpc.keepalive_permit_without_calls", 0),
+                    ("grpc.http2.max_ping_strikes", 2),
                 ],
             )
             add_servicers(server, self._servicers)
@@ -207,11 +231,6 @@ class Sandbox:
         self.close()
 
     def _make_driver(self) -> Any:
-        try:
-            from .player import Player
-        except ImportError:
-            log.warning("sandbox player not available: executions will be created but never run")
-            return None
         # Its calls go in-process through the servicers (see LocalCaller); the endpoint is kept for reference.
         return Player(
             endpoint=self.endpoint,
@@ -233,16 +252,10 @@ class Sandbox:
     # -- scenarios --------------------------------------------------------------------------------------------
 
     def _register_all(self, project: str, domain: str) -> None:
-        try:
-            from .scenarios import SCENARIOS
-        except ImportError:
-            return
         for name in SCENARIOS:
             self._register(name, project, domain, {})
 
     def _register(self, scenario: str, project: str, domain: str, params: dict[str, Any]) -> Any:
-        from .scenarios import get_scenario
-
         sc = get_scenario(scenario)
         version = sc.version(**params)
         key = (scenario, project, domain, version)
@@ -326,7 +339,8 @@ class Sandbox:
                     f"execution {':'.join(exec_key(ident))} is {phase.name} but nothing is scheduled "
                     "(waiting for a signal or approval?)"
                 )
-            clock.advance(min(max((due - clock.now()).total_seconds(), 0.0), max_seconds - used))
+            # at least a microsecond: a step due within one of now (datetimes round to microseconds) must not loop
+            clock.advance(min(max((due - clock.now()).total_seconds(), 1e-6), max_seconds - used))
 
     # -- inspection -------------------------------------------------------------------------------------------
 
@@ -391,6 +405,18 @@ class Sandbox:
     def clear_failures(self) -> None:
         """Drop every pending injected failure."""
         self.knobs.clear_failures()
+
+    def compare_timestamps_as_text(self, enabled: bool = True) -> None:
+        """Answer timestamp filters as a SQLite-backed FlyteAdmin (single-binary sandboxes) does: flyteadmin passes
+        the value as text (``util/filters.go``), and SQLite compares it with the stored ``2006-01-02 15:04:05...``
+        text, so an RFC 3339 ``...T...Z`` value matches nothing on the same day (Postgres compares timestamps)."""
+        with self.store.lock:
+            self.store.text_timestamps = bool(enabled)
+
+    def client_peers(self) -> list[str]:
+        """The client connections (``ipv4:127.0.0.1:PORT``) calls came on, in order of first call: a client
+        that had to reconnect (e.g. after a GOAWAY) shows a second one."""
+        return self.knobs.peers()
 
     # -- auth -------------------------------------------------------------------------------------------------
 

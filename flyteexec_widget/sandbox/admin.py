@@ -296,17 +296,15 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):  # type: ignore[misc]
     def ListExecutions(self, request: common_pb2.ResourceListRequest, context: grpc.ServicerContext) -> Any:
         if not request.id.project or not request.id.domain:
             raise _invalid("missing project or domain in id")
-        filters = request.filters
-        if request.id.name:
-            filters = "+".join(f for f in (filters, f"eq(name,{request.id.name})") if f)
         sort = request.sort_by if request.HasField("sort_by") else None
         items, token = self._store.list_executions(
             request.id.project,
             request.id.domain,
             limit=request.limit,
             token=request.token,
-            filters=filters,
+            filters=request.filters,
             sort_by=sort,
+            name=request.id.name,
         )
         return execution_pb2.ExecutionList(executions=items, token=token)
 
@@ -384,6 +382,8 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):  # type: ignore[misc]
             _fill_data(resp, rec.inputs, rec.outputs)
             if rec.dynamic is not None:
                 resp.dynamic_workflow.CopyFrom(rec.dynamic)
+                # read from the closure, as node_execution_manager.go's GetNodeExecutionData does
+                resp.dynamic_workflow.dynamic_job_spec_uri = rec.proto.closure.dynamic_job_spec_uri
             nid = request.id
             base = (
                 f"flyte://v1/{nid.execution_id.project}/{nid.execution_id.domain}/{nid.execution_id.name}/{nid.node_id}"
@@ -579,8 +579,12 @@ class DataProxyServicer(dataproxy_pb2_grpc.DataProxyServiceServicer):  # type: i
             except StoreError as err:
                 # flyteadmin's dataproxy answers INVALID_ARGUMENT for a node it cannot find.
                 raise _invalid(f"failed to find node execution: {err.message}") from None
+        # flyteadmin's dataproxy/service.go: NOT_FOUND without a deck_uri, and NOT_FOUND while the object it names
+        # does not exist yet (propeller reports deck_uri from RUNNING on; the task writes the file when it ends).
         if not deck_uri:
-            raise StoreError(grpc.StatusCode.NOT_FOUND, "no deck found for this node execution")
+            raise StoreError(grpc.StatusCode.NOT_FOUND, "no deckUrl found for this node execution")
+        if store.get_blob(deck_uri) is None:
+            raise StoreError(grpc.StatusCode.NOT_FOUND, "object not found")
         if self._ctx.http is None:
             raise StoreError(grpc.StatusCode.UNAVAILABLE, "the sandbox HTTP server is not running")
         expires_at = store.now() + expires_in

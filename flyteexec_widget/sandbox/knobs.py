@@ -1,5 +1,5 @@
 """Knobs for tests and benchmarks, as one ``grpc.ServerInterceptor``: rpc counts, added latency, injected
-failures and bearer-token auth.
+failures, bearer-token auth and the client connections calls came on.
 
 Calls the sandbox makes to itself (the player sending events, creating signals) carry the metadata
 ``(INTERNAL_METADATA_KEY, INTERNAL_METADATA_VALUE)``: they are not counted, never delayed or failed, and pass auth,
@@ -104,6 +104,7 @@ class KnobsInterceptor(_ServerInterceptor):
         self._token_check = token_check
         self._fail_next: list[tuple[int, _FailureRule]] = []
         self._fraction: tuple[float, _FailureRule, random.Random] | None = None
+        self._peers: dict[str, None] = {}  # client connections, in order of first call
 
     # -- knobs ------------------------------------------------------------------------------------------------
 
@@ -116,6 +117,15 @@ class KnobsInterceptor(_ServerInterceptor):
         """Forget the counts."""
         with self._lock:
             self._counts.clear()
+
+    def peers(self) -> list[str]:
+        """The client connections (``context.peer()``) calls came on, in order of first call."""
+        with self._lock:
+            return list(self._peers)
+
+    def _saw_peer(self, peer: str) -> None:
+        with self._lock:
+            self._peers.setdefault(peer, None)
 
     def set_latency(self, ms: float) -> None:
         """Add ``ms`` milliseconds (a real sleep, on the call's own worker thread: concurrent calls overlap as on a
@@ -193,7 +203,7 @@ class KnobsInterceptor(_ServerInterceptor):
         with self._lock:
             self._counts[method] += 1
             latency = self._latency_s
-        return _delayed(self._handler(continuation, details, method, metadata), latency)
+        return _delayed(self._handler(continuation, details, method, metadata), latency, self._saw_peer)
 
     def _handler(
         self,
@@ -220,19 +230,22 @@ class KnobsInterceptor(_ServerInterceptor):
 
 
 def _delayed(
-    handler: grpc.RpcMethodHandler[Any, Any] | None, latency_s: float
+    handler: grpc.RpcMethodHandler[Any, Any] | None, latency_s: float, saw_peer: Callable[[str], None]
 ) -> grpc.RpcMethodHandler[Any, Any] | None:
-    """``handler`` with ``latency_s`` of sleep before its behaviour, on the worker thread that runs the call.
+    """``handler`` noting the call's connection (``saw_peer``), with ``latency_s`` of sleep before its behaviour, on
+    the worker thread that runs the call.
 
     gRPC runs ``intercept_service`` on the server's one serving thread: a sleep there would serialise every call
     (N concurrent calls taking N x latency instead of ~latency, unlike a network). Every sandbox method is unary.
     """
-    if not latency_s or handler is None or handler.unary_unary is None:
+    if handler is None or handler.unary_unary is None:
         return handler
     behaviour = handler.unary_unary
 
     def slow(request: Any, context: grpc.ServicerContext) -> Any:
-        _sleep(latency_s)
+        saw_peer(context.peer())
+        if latency_s:
+            _sleep(latency_s)
         return behaviour(request, context)
 
     return grpc.unary_unary_rpc_method_handler(

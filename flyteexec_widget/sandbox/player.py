@@ -19,7 +19,12 @@ Propeller details kept (flyteorg/flyte, flytepropeller ``pkg/controller/nodes``)
 - array nodes (event version 0): one task execution, ``task_type="container_array"``,
   ``metadata.plugin_identifier="k8s-array"``, ``event_version=1``, ``external_resources`` per subtask attempt with
   ids ``<generated>-n<index>-<retry>``;
-- dynamic nodes report DYNAMIC_RUNNING with the generated workflow in ``task_node_metadata.dynamic_workflow``;
+- dynamic nodes report DYNAMIC_RUNNING with the generated workflow in ``task_node_metadata.dynamic_workflow``
+  (RUNNING when the workflow's event version is below 2); a generated workflow that times out is a retryable
+  failure: the node is retried without an event of its own, and the next attempt's children are
+  ``<node>-<attempt>-<id>`` (``nodes/dynamic``, ``executor.go`` ``handleRetryableFailure``);
+- array nodes with event version 1: subtasks are child node executions ``GenerateUniqueID(array, attempt, n<i>)``
+  with spec node id ``n<i>`` and a task execution per subtask retry, and the array node has no task execution;
 - launch-plan nodes create a child execution named ``FixedLengthUniqueIDForParts(20, exec, node, attempt)`` with
   ``metadata.mode=CHILD_WORKFLOW`` and ``parent_node_execution``; aborting the parent terminates the child.
 
@@ -30,6 +35,7 @@ Threading: the driver methods only schedule work on the clock; every event is se
 from __future__ import annotations
 
 import base64
+import dataclasses
 import heapq
 import logging
 import math
@@ -343,6 +349,11 @@ class Player:
         with self._lock:
             self._child_done[key] = cb
 
+    @property
+    def keeps_blobs(self) -> bool:
+        """Whether decks can be stored (a blob store was given)."""
+        return self._put_blob is not None
+
     def put_blob(self, uri: str, data: bytes, content_type: str) -> bool:
         if self._put_blob is None:
             return False
@@ -570,6 +581,9 @@ class _Graph:
         self.nodes: dict[str, _NodeRun] = {}
         self.results: dict[str, NodePhase] = {}
         self.failure: core_execution_pb2.ExecutionError | None = None
+        self.failure_phase = NodePhase.FAILED  # TIMED_OUT when the first failure was a timeout (retryable)
+        # The parent's attempt when this graph was built: children of a retried parent keep their lineage.
+        self._parent_attempt = parent.attempt if parent else 0
         self.done = False
         self.upstream: dict[str, tuple[str, ...]] = {}
         self.downstream: dict[str, list[str]] = {s.id: [] for s in self.specs}
@@ -590,7 +604,7 @@ class _Graph:
 
     @property
     def parent_attempt(self) -> int:
-        return self.parent.attempt if self.parent else 0
+        return self._parent_attempt
 
     def unique_id(self, node_id: str) -> str:
         return unique_node_id(self.parent_unique_id, self.parent_attempt, node_id)
@@ -614,7 +628,7 @@ class _Graph:
         )
         if self.parent is not None:
             ev.parent_node_metadata.node_id = self.parent.unique_id
-            ev.retry_group = str(self.parent.attempt)
+            ev.retry_group = str(self._parent_attempt)
         return ev
 
     def start(self) -> None:
@@ -654,7 +668,7 @@ class _Graph:
     def _finish(self) -> None:
         self.done = True
         if self.failure is not None:
-            self.on_done(_Outcome(NodePhase.FAILED, self.failure))
+            self.on_done(_Outcome(self.failure_phase, self.failure))
             return
         if self.start_end:
             ev = self.base_event(END_NODE, END_NODE, END_NODE, NodePhase.SUCCEEDED)
@@ -670,6 +684,7 @@ class _Graph:
         self.results[node.spec.id] = outcome.phase
         if outcome.phase in (NodePhase.FAILED, NodePhase.TIMED_OUT, NodePhase.ABORTED):
             if self.failure is None:
+                self.failure_phase = NodePhase.TIMED_OUT if outcome.phase == NodePhase.TIMED_OUT else NodePhase.FAILED
                 err = outcome.error or _error("UnknownError", f"node {node.unique_id} failed")
                 self.failure = _error(
                     err.code,
@@ -684,7 +699,7 @@ class _Graph:
                 for other in self.nodes.values():
                     if other is not node:
                         other.abort("Aborting: another node of the workflow failed (FAIL_IMMEDIATELY)")
-                self.on_done(_Outcome(NodePhase.FAILED, self.failure))
+                self.on_done(_Outcome(self.failure_phase, self.failure))
                 return
         self._try_start(self.downstream.get(node.spec.id, ()))
 
@@ -721,6 +736,7 @@ class _NodeRun:
         self.inputs = literal_map(spec.inputs)
         self.outputs = literal_map(spec.outputs)
         self.array_state: dict[tuple[int, int], TaskPhase] = {}
+        self.subnodes: dict[int, _SubNode] = {}  # array subtasks with event version 1
         self._task_id: identifier_pb2.Identifier | None = None
         self._nid: identifier_pb2.NodeExecutionIdentifier | None = None
         self._pod_names: dict[int, str] = {}
@@ -757,10 +773,13 @@ class _NodeRun:
         if kind == "subworkflow":
             ev.is_parent = True
         if self.dynamic:
+            # propeller (nodes/transformers.go): IsParent only on the event that carries the generated workflow
             ev.is_dynamic = True
-            ev.is_parent = True
+            meta = fields.get("task_node_metadata")
+            ev.is_parent = meta is not None and meta.HasField("dynamic_workflow")
         if kind == "array":
             ev.is_array = True
+            ev.is_parent = self.spec.array is not None and self.spec.array.event_version >= 1
         if kind in ("task", "dynamic", "array"):
             ev.target_entity.CopyFrom(self.task_id())
         elif kind == "launch_plan":
@@ -913,8 +932,10 @@ class _NodeRun:
             fields: dict[str, Any] = {}
             if spec.cache != CacheStatus.CACHE_DISABLED:
                 fields["task_node_metadata"] = self._cache_meta(CacheStatus.CACHE_MISS)
-            deck = self._write_deck()
-            if deck:  # propeller reports the deck location from RUNNING on, so a live deck can be opened
+            deck = self._deck_uri()
+            if deck:
+                # Propeller reports where the deck will be from RUNNING on (``nodes/task/handler.go``), before the
+                # task wrote it: until the end, CreateDownloadLink answers NOT_FOUND.
                 fields["deck_uri"] = deck
             self.node_event(NodePhase.RUNNING, **fields)
         self.later(a.queued_s, lambda: self._attempt_running(k))
@@ -959,13 +980,17 @@ class _NodeRun:
             fields["deck_uri"] = deck
         self.done(NodePhase.SUCCEEDED, **fields)
 
-    def _write_deck(self) -> str:
-        """Store the node's deck HTML in the sandbox's blob store; its ``deck_uri`` ("" when it has no deck)."""
-        if not self.spec.deck:
+    def _deck_uri(self) -> str:
+        """Where the node's deck goes ("" when it has none, or the sandbox keeps no blobs)."""
+        if not self.spec.deck or not self.player.keeps_blobs:
             return ""
         ex = self.run.ex_id
-        uri = f"s3://sandbox-data/metadata/{ex.project}/{ex.domain}/{ex.name}/{self.unique_id}/deck.html"
-        return uri if self.player.put_blob(uri, self.spec.deck.encode(), "text/html") else ""
+        return f"s3://sandbox-data/metadata/{ex.project}/{ex.domain}/{ex.name}/{self.unique_id}/deck.html"
+
+    def _write_deck(self) -> str:
+        """Store the node's deck HTML in the sandbox's blob store, as a task does when it ends; its ``deck_uri``."""
+        uri = self._deck_uri()
+        return uri if uri and self.player.put_blob(uri, self.spec.deck.encode(), "text/html") else ""
 
     # -- parents --------------------------------------------------------------------------------------------
     def _run_children(self) -> None:
@@ -987,18 +1012,23 @@ class _NodeRun:
     def _dynamic_children(self) -> None:
         self.dynamic = True
         ex = self.run.ex_id
+        generated = dataclasses.replace(self.spec, children=self.spec.children_for(self.attempt))
         meta = event_pb2.TaskNodeMetadata(
             dynamic_workflow=event_pb2.DynamicWorkflowNodeMetadata(
                 id=self.run.id_of(identifier_pb2.WORKFLOW, f"{task_name(self.spec)}.dynamic"),
-                compiled_workflow=compiled_dynamic_workflow(self.spec, ex.project, ex.domain, self.run.version),
+                compiled_workflow=compiled_dynamic_workflow(generated, ex.project, ex.domain, self.run.version),
                 dynamic_job_spec_uri=f"s3://sandbox-data/metadata/{ex.project}/{ex.domain}/{ex.name}/"
                 f"{self.unique_id}/{self.attempt}/futures.pb",
             )
         )
-        self.node_event(NodePhase.DYNAMIC_RUNNING, task_node_metadata=meta)
+        # A retried node is DYNAMIC_RUNNING already: FlyteAdmin refuses the repeated phase (ALREADY_EXISTS, which
+        # propeller ignores), so the new attempt's workflow is never stored. Below event version 2 propeller sends
+        # RUNNING instead, refused the same way: the node never says it is a parent.
+        phase = NodePhase.DYNAMIC_RUNNING if self.run.script.event_version >= 2 else NodePhase.RUNNING
+        self.node_event(phase, task_node_metadata=meta)
         self.child = _Graph(
             self.run,
-            specs=self.spec.children,
+            specs=generated.children,
             parent=self,
             policy="FAIL_IMMEDIATELY",
             start_end=True,
@@ -1014,6 +1044,13 @@ class _NodeRun:
             return
         if outcome.phase == NodePhase.SUCCEEDED:
             self.done(NodePhase.SUCCEEDED, output_data=self.outputs)
+        elif self.dynamic and outcome.phase == NodePhase.TIMED_OUT and self.attempt + 1 < len(self.spec.attempts):
+            # propeller: a generated workflow that timed out is a retryable failure (one that failed is permanent,
+            # dynamic_workflow.go IsFailurePermanent). The retry sends no node event (executor.go); the next attempt
+            # runs the task again, and its workflow's nodes are <node>-<attempt>-<id>, listed under the same parent.
+            self.attempt += 1
+            self.child = None
+            self.later(1.0, lambda: self._attempt(self.attempt))
         else:
             self.done(NodePhase.FAILED, outcome.error)
 
@@ -1088,6 +1125,9 @@ class _NodeRun:
     def _array_start(self) -> None:
         arr = self.spec.array or Subtasks(size=0)
         self.node_event(NodePhase.RUNNING)
+        if arr.event_version >= 1:
+            self._subnodes_start(arr)
+            return
         self.task_event(TaskPhase.QUEUED, 0, input_data=self.inputs)
         timeline = _subtask_timeline(arr)
         if not timeline:
@@ -1121,21 +1161,43 @@ class _NodeRun:
 
     def _array_end(self) -> None:
         arr = self.spec.array or Subtasks(size=0)
+        own_task = arr.event_version < 1  # with event version 1 the array node has no task execution of its own
         final: dict[int, TaskPhase] = {}
         for (index, retry), phase in sorted(self.array_state.items()):
             del retry
             final[index] = phase
         ok = sum(1 for p in final.values() if p == TaskPhase.SUCCEEDED)
         if arr.size == 0 or ok >= math.ceil(arr.min_success_ratio * arr.size):
-            self.task_event(TaskPhase.SUCCEEDED, 0, output_data=self.outputs)
+            if own_task:
+                self.task_event(TaskPhase.SUCCEEDED, 0, output_data=self.outputs)
             self.done(NodePhase.SUCCEEDED, output_data=self.outputs)
             return
         failed = sorted(i for i, p in final.items() if p != TaskPhase.SUCCEEDED)
         msg = f"{len(failed)} of {arr.size} subtasks failed (indices {failed[:10]})"
         msg += f"; min_success_ratio {arr.min_success_ratio}"
         err = _error("ArrayNodeSubtasksFailed", msg, "USER")
-        self.task_event(TaskPhase.FAILED, 0, error=err)
+        if own_task:
+            self.task_event(TaskPhase.FAILED, 0, error=err)
         self.done(NodePhase.FAILED, err)
+
+    def _subnodes_start(self, arr: Subtasks) -> None:
+        """Event version 1: each subtask is a node of its own, played on the subtask timeline."""
+        timeline = _subtask_timeline(arr)
+        last_retry: dict[int, int] = {}
+        for _, index, retry, _ in timeline:
+            last_retry[index] = max(retry, last_retry.get(index, 0))
+        self.subnodes = {i: _SubNode(self, i, last_retry.get(i, 0)) for i in range(arr.size)}
+        # propeller evaluates the sub nodes once per round: their events come in batches, as with version 0
+        ticks: dict[float, list[tuple[int, int, TaskPhase]]] = {}
+        for t, index, retry, phase in timeline:
+            ticks.setdefault(math.ceil(t / ARRAY_TICK_S) * ARRAY_TICK_S, []).append((index, retry, phase))
+        for t, batch in sorted(ticks.items()):
+            self.later(max(t, 0.0), lambda batch=batch: self._subnodes_tick(batch))  # type: ignore[misc]
+        self.later(max(ticks, default=0.0) + ARRAY_TICK_S, self._array_end)
+
+    def _subnodes_tick(self, batch: list[tuple[int, int, TaskPhase]]) -> None:
+        for index, retry, phase in batch:
+            self.subnodes[index].report(retry, phase)
 
     # -- abort ----------------------------------------------------------------------------------------------
     def abort(self, cause: str) -> None:
@@ -1144,6 +1206,8 @@ class _NodeRun:
             return
         if self.child is not None:
             self.child.abort(cause)
+        for sub in self.subnodes.values():
+            sub.abort(cause)
         if self.child_exec is not None:
             req = execution_pb2.ExecutionTerminateRequest(id=self.child_exec, cause=f"parent aborted: {cause}")
             self.player.call("admin", "TerminateExecution", req)
@@ -1156,6 +1220,102 @@ class _NodeRun:
         if self.spec.gate is not None:
             self.run.gates.pop(self.spec.gate.signal_id, None)
         self.node_event(NodePhase.ABORTED, error=_error("NodeAborted", cause or "aborted", "USER"))
+
+
+class _SubNode:
+    """One array subtask reported as a node execution (event version 1), as propeller's node executor reports the
+    array's sub node: id ``GenerateUniqueID(array, array attempt, "n<index>")``, spec node id and name ``n<index>``
+    (``nodes/array/handler.go`` ``buildArrayNodeContext``), one task execution per subtask retry."""
+
+    def __init__(self, array: _NodeRun, index: int, last_retry: int) -> None:
+        self.array = array
+        self.index = index
+        self.last_retry = last_retry
+        self.spec_id = f"n{index}"
+        self.unique_id = unique_node_id(array.unique_id, array.attempt, self.spec_id)
+        self.nid = identifier_pb2.NodeExecutionIdentifier(node_id=self.unique_id, execution_id=array.run.ex_id)
+        self.phase = NodePhase.UNDEFINED
+        self.task_phase: tuple[int, TaskPhase, int] | None = None  # (retry, phase, phase version) last reported
+
+    @property
+    def terminal(self) -> bool:
+        return self.phase in (NodePhase.SUCCEEDED, NodePhase.FAILED, NodePhase.ABORTED)
+
+    def node_event(self, phase: NodePhase, error: core_execution_pb2.ExecutionError | None = None) -> None:
+        self.phase = phase
+        arr, now = self.array, _ts(self.array.player)
+        ev = event_pb2.NodeExecutionEvent(
+            id=self.nid,
+            producer_id=arr.player.producer_id,
+            phase=int(phase),
+            occurred_at=now,
+            reported_at=now,
+            event_version=1,
+            spec_node_id=self.spec_id,
+            node_name=self.spec_id,
+            is_in_dynamic_chain=arr.graph.in_dynamic,
+            retry_group=str(arr.attempt),
+            target_entity=arr.task_id(),
+        )
+        ev.parent_node_metadata.node_id = arr.unique_id
+        if error is not None:
+            ev.error.CopyFrom(error)
+        arr.run.node_event(ev)
+
+    def task_event(self, retry: int, phase: TaskPhase, **fields: Any) -> None:
+        prev = self.task_phase
+        version = prev[2] + 1 if prev is not None and prev[:2] == (retry, phase) else 0
+        self.task_phase = (retry, phase, version)
+        arr, now = self.array, _ts(self.array.player)
+        pod = fixed_length_unique_id_for_parts(TASK_ID_MAX_LENGTH, [arr.run.ex_id.name, self.unique_id, str(retry)])
+        ev = event_pb2.TaskExecutionEvent(
+            task_id=arr.task_id(),
+            parent_node_execution_id=self.nid,
+            retry_attempt=retry,
+            phase=int(phase),
+            phase_version=version,
+            producer_id=arr.player.producer_id,
+            occurred_at=now,
+            reported_at=now,
+            task_type=TASK_TYPE,
+            **fields,
+        )
+        ev.metadata.plugin_identifier = "container"
+        ev.metadata.generated_name = pod
+        if arr.spec.logs and phase != TaskPhase.QUEUED:
+            ns = f"{arr.run.ex_id.project}-{arr.run.ex_id.domain}"
+            uri = f"{arr.player.log_base}/kubernetes-dashboard/#/log/{ns}/{pod}/pod?namespace={ns}"
+            ev.logs.append(core_execution_pb2.TaskLog(uri=uri, name="Kubernetes Logs (User)"))
+        arr.run.task_event(ev)
+
+    def report(self, retry: int, phase: TaskPhase) -> None:
+        """One step of the subtask timeline: attempt ``retry`` reached ``phase``."""
+        if self.terminal or self.array.terminal:
+            return
+        self.array.array_state[(self.index, retry)] = phase
+        if phase == TaskPhase.QUEUED:
+            if retry == 0:
+                self.node_event(NodePhase.QUEUED)
+            self.task_event(retry, phase)
+        elif phase == TaskPhase.RUNNING:
+            self.task_event(retry, phase)
+            if retry == 0:
+                self.node_event(NodePhase.RUNNING)
+        elif phase == TaskPhase.SUCCEEDED:
+            self.task_event(retry, phase)
+            self.node_event(NodePhase.SUCCEEDED)
+        else:
+            err = _error("USER:RuntimeError", f"subtask {self.index} attempt {retry} failed", "USER")
+            self.task_event(retry, TaskPhase.FAILED, error=err)
+            if retry >= self.last_retry:  # a retryable failure keeps the node RUNNING
+                self.node_event(NodePhase.FAILED, err)
+
+    def abort(self, cause: str) -> None:
+        if self.terminal or self.phase == NodePhase.UNDEFINED:
+            return
+        if self.task_phase is not None and self.task_phase[1] in (TaskPhase.QUEUED, TaskPhase.RUNNING):
+            self.task_event(self.task_phase[0], TaskPhase.ABORTED, reason=cause)
+        self.node_event(NodePhase.ABORTED, _error("NodeAborted", cause or "aborted", "USER"))
 
 
 def _subtask_timeline(arr: Subtasks) -> list[tuple[float, int, int, TaskPhase]]:

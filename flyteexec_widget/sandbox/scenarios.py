@@ -215,6 +215,9 @@ class Subtasks:
     permanent: frozenset[int] = frozenset()
     min_success_ratio: float = 1.0
     task: str = "map_task"
+    #: 0: subtask progress travels in the array task's ``external_resources`` (propeller's default); 1: each subtask
+    #: is a child node execution ``<array>-<attempt>-n<i>`` with its own task executions (``ArrayNode.EventVersion``).
+    event_version: int = 0
 
 
 @dataclass(frozen=True)
@@ -223,7 +226,8 @@ class NodeSpec:
 
     ``upstream=None`` means "after the previous sibling" (a chain), ``()`` means "at once".
     ``children`` are the nodes of a subworkflow, of the workflow a dynamic node generates, or the node a branch
-    takes. A launch-plan node launches ``launch_plan`` (a scenario name) as a child execution.
+    takes. A launch-plan node launches ``launch_plan`` (a scenario name) as a child execution. A dynamic node retried
+    after its generated workflow timed out generates ``retry_children[attempt]`` (``children`` when absent).
     """
 
     id: str
@@ -244,6 +248,11 @@ class NodeSpec:
     deck: str = ""  # HTML of the node's deck ("" = no deck)
     logs: bool = True
     queued_s: float = 0.5  # node QUEUED -> work starts
+    retry_children: tuple[tuple[NodeSpec, ...], ...] = ()
+
+    def children_for(self, attempt: int) -> tuple[NodeSpec, ...]:
+        """The children of the node's ``attempt`` (a dynamic node may generate a different workflow each time)."""
+        return self.retry_children[attempt] if attempt < len(self.retry_children) else self.children
 
     @property
     def retries(self) -> int:
@@ -266,6 +275,10 @@ class Script:
     failure_policy: FailurePolicy = "FAIL_IMMEDIATELY"
     abort_after_s: float | None = None  # a user terminates the execution after this long
     abort_cause: str = "Terminated from the console by a user"
+    #: The workflow's event version (flyteadmin's ``eventVersion`` setting, 2 by default). Below 2 propeller reports
+    #: DYNAMIC_RUNNING as RUNNING (``nodes/transformers.go``), which FlyteAdmin refuses as already recorded: a
+    #: dynamic node then never reports itself a parent, FlyteAdmin derives it from its children.
+    event_version: int = 2
 
 
 def iter_specs(nodes: Sequence[NodeSpec]) -> Iterator[NodeSpec]:
@@ -273,6 +286,8 @@ def iter_specs(nodes: Sequence[NodeSpec]) -> Iterator[NodeSpec]:
     for n in nodes:
         yield n
         yield from iter_specs(n.children)
+        for kids in n.retry_children:
+            yield from iter_specs(kids)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -562,7 +577,7 @@ class _Builder:
         # Tasks a dynamic node calls are not in the static closure, but flytekit registers them with the rest.
         for parent in iter_specs(script.nodes):
             if parent.kind == "dynamic":
-                for spec in iter_specs(parent.children):
+                for spec in iter_specs((*parent.children, *(n for kids in parent.retry_children for n in kids))):
                     if spec.kind in ("task", "dynamic", "array"):
                         self._task(spec)
         tasks = [
@@ -912,6 +927,134 @@ def _wide(size: int) -> Script:
     return Script(workflow="wide", nodes=nodes, outputs={"n": size})
 
 
+def _dynamic_retry() -> Script:
+    """A dynamic node whose generated workflow times out, so propeller retries the node: the children of both
+    attempts (``n1-0-dn0`` ..., ``n1-1-dn0`` ...) come back under the one parent, told apart by ``retry_group``."""
+    square = NodeSpec(id="dn0", name="square", upstream=(), outputs={"o0": 4}, attempts=(Attempt(3.0),))
+    stuck = NodeSpec(
+        id="dn1", name="fetch_remote", upstream=(), outputs={"o0": 9}, attempts=(Attempt(60.0),), timeout_s=6.0
+    )
+    quick = dataclasses.replace(stuck, attempts=(Attempt(2.0),))
+    total = NodeSpec(id="dn2", name="add", upstream=("dn0", "dn1"), outputs={"o0": 13}, attempts=(Attempt(1.0),))
+    nodes = (
+        NodeSpec(id="n0", name="prepare", outputs={"o0": 2}, attempts=(Attempt(2.0),)),
+        NodeSpec(
+            id="n1",
+            kind="dynamic",
+            name="fan_out",
+            outputs={"o0": 13},
+            attempts=(Attempt(2.0), Attempt(2.0)),
+            retry_children=((square, stuck, total), (square, quick, total)),
+        ),
+        NodeSpec(id="n2", name="report", outputs={"o0": "13"}, attempts=(Attempt(1.0),)),
+    )
+    return Script(workflow="dynamic-retry", nodes=nodes, outputs={"o0": "13"})
+
+
+def _long_names() -> Script:
+    """Node ids longer than propeller's 20 characters at every level: unique ids become ``"f" + base32(fnv32a)``,
+    the top level's included (a subworkflow, a dynamic node, a branch, map tasks)."""
+    region = ("north", "south", "east")
+    nodes = (
+        NodeSpec(id="load_customer_records", name="load", outputs={"o0": 1000}, attempts=(Attempt(2.0),)),
+        NodeSpec(
+            id="feature_engineering_stage",
+            kind="subworkflow",
+            name="features",
+            upstream=(),
+            children=(
+                NodeSpec(id="normalize_numeric_columns", name="normalize", attempts=(Attempt(2.0),)),
+                NodeSpec(
+                    id="score_feature_quality",
+                    kind="array",
+                    name="score_feature",
+                    array=Subtasks(size=4, run_s=2.0, retries={2: 1}, task="score_feature"),
+                ),
+            ),
+        ),
+        NodeSpec(
+            id="train_model_for_each_region",
+            kind="dynamic",
+            name="train_regions",
+            upstream=("load_customer_records",),
+            attempts=(Attempt(2.0),),
+            children=tuple(
+                NodeSpec(id=f"train_region_model_{r}", name="train_region", upstream=(), attempts=(Attempt(3.0),))
+                for r in region
+            ),
+        ),
+        NodeSpec(
+            id="score_every_customer_batch",
+            kind="array",
+            name="score_batch",
+            upstream=(),
+            array=Subtasks(size=6, run_s=2.0, task="score_batch"),
+        ),
+        NodeSpec(
+            id="choose_deployment_target",
+            kind="branch",
+            name="choose_target",
+            upstream=("train_model_for_each_region",),
+            children=(NodeSpec(id="deploy_to_staging_cluster", name="deploy", attempts=(Attempt(2.0),)),),
+        ),
+    )
+    return Script(workflow="long-names", nodes=nodes)
+
+
+def _array_node_v1() -> Script:
+    """Array nodes with ``ArrayNode.EventVersion: 1``: each subtask is a child node execution with spec node id
+    ``n<i>`` and one task execution per retry. Under ``score_all_batches`` (17 characters) the subtask ids
+    ``score_all_batches-0-n<i>`` pass 20 characters and are hashed, so only the spec node id tells the index."""
+    nodes = (
+        NodeSpec(id="n0", name="prepare", outputs={"o0": 12}, attempts=(Attempt(2.0),)),
+        NodeSpec(
+            id="score_all_batches",
+            kind="array",
+            name="score_batch",
+            array=Subtasks(size=12, run_s=2.0, parallelism=6, retries={3: 1}, task="score_batch", event_version=1),
+        ),
+        NodeSpec(
+            id="n2",
+            kind="subworkflow",
+            name="nested",
+            upstream=("n0",),
+            children=(
+                NodeSpec(
+                    id="n0",
+                    kind="array",
+                    name="check_batch",
+                    array=Subtasks(size=3, run_s=2.0, task="check_batch", event_version=1),
+                ),
+            ),
+        ),
+    )
+    return Script(workflow="array-node-v1", nodes=nodes)
+
+
+def _late_parent() -> Script:
+    """A FlyteAdmin configured with ``eventVersion: 1``: propeller reports a dynamic node's DYNAMIC_RUNNING as
+    RUNNING, which FlyteAdmin refuses as already recorded, so the node becomes a parent only through its children
+    (FlyteAdmin derives ``is_parent_node`` from them); its own row is not touched when they appear. Siblings keep
+    reporting meanwhile, so the dynamic node's update time falls far behind the newest of its level."""
+    nodes = (
+        NodeSpec(
+            id="n0",
+            kind="dynamic",
+            name="plan_work",
+            upstream=(),
+            outputs={"o0": 3},
+            attempts=(Attempt(20.0),),
+            children=tuple(
+                NodeSpec(id=f"dn{i}", name="work", upstream=(), outputs={"o0": i}, attempts=(Attempt(4.0 + i),))
+                for i in range(3)
+            ),
+        ),
+        NodeSpec(id="n1", name="tick", upstream=(), attempts=(Attempt(8.0),)),
+        NodeSpec(id="n2", name="tock", attempts=(Attempt(40.0),)),
+    )
+    return Script(workflow="late-parent", nodes=nodes, event_version=1)
+
+
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in (
@@ -923,6 +1066,10 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("single-task", "One task that says hello", _single_task),
         Scenario("deep", "Subworkflows nested `depth` levels deep", _deep, {"depth": 6}, {"depth": (1, 50)}),
         Scenario("wide", "`size` parallel task nodes (paginated listing)", _wide, {"size": 1000}, {"size": (1, 20000)}),
+        Scenario("dynamic-retry", "A dynamic node retried after its generated workflow timed out", _dynamic_retry),
+        Scenario("long-names", "Node ids over 20 characters at every level (hashed unique ids)", _long_names),
+        Scenario("array-node-v1", "Array subtasks reported as child node executions (event version 1)", _array_node_v1),
+        Scenario("late-parent", "A dynamic node that becomes a parent only through its children", _late_parent),
     )
 }
 

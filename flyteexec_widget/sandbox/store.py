@@ -4,7 +4,8 @@ State is never written directly: FlyteAdmin's event RPCs feed :meth:`Store.apply
 :meth:`Store.apply_node_event` and :meth:`Store.apply_task_event`, which project each event into the entity's
 closure the way flyteadmin does: phase rules and sticky metadata flags here, the merge rules of its
 ``repositories/transformers`` (started_at, duration, logs and external resources merged) in :mod:`.transformers`.
-Listings are paged, filtered and sorted by :mod:`.listing`.
+Listings are paged, filtered and sorted by :mod:`.listing`. Each record also keeps its row's write times on the
+admin's clock (``created_at``/``updated_at`` columns, distinct from the event times in its closure).
 
 Everything sits in memory behind one lock; with a ``path`` every change is also written through to SQLite (each
 record serialized, keyed by its id) and loaded back on open, so a restarted sandbox keeps its executions.
@@ -39,7 +40,7 @@ from flyteidl.event import event_pb2
 
 from ..objects.phases import NODE_TERMINAL, TASK_TERMINAL, WORKFLOW_TERMINAL, NodePhase, TaskPhase, WorkflowPhase
 from .errors import StoreError
-from .listing import EXECUTION_FIELDS, NODE_FIELDS, SIGNAL_FIELDS, TASK_FIELDS, paginate, select
+from .listing import EXECUTION, NODE, SIGNAL, TASK, check_limit, datetime_ns, paginate, select
 from .transformers import (
     duration_between,
     filter_logs_by_phase,
@@ -80,11 +81,15 @@ class ExecutionRecord:
     inputs: literals_pb2.LiteralMap
     outputs: literals_pb2.LiteralMap | None = None
     seq: int = 0
+    created_ns: int = 0  # the row's write times on the admin's clock (ns since the epoch)
+    updated_ns: int = 0
 
 
 @dataclass
 class NodeRecord:
-    """One node execution. ``parent`` is the parent node's unique id ("" at top level)."""
+    """One node execution. ``parent`` is the parent node's unique id ("" at top level); ``parent_row`` and
+    ``parent_task_row`` are the row ids (``seq``) of the parent node and of the task execution that launched it,
+    as flyteadmin's ``parent_id`` / ``parent_task_execution_id`` columns hold them."""
 
     proto: node_execution_pb2.NodeExecution
     parent: str = ""
@@ -94,7 +99,16 @@ class NodeRecord:
     dynamic: node_execution_pb2.DynamicWorkflowNodeMetadata | None = None
     event_version: int = 0
     seq: int = 0
+    created_ns: int = 0
+    updated_ns: int = 0
     children: list[str] = field(default_factory=list)
+    parent_row: int | None = None
+    parent_task_row: int | None = None
+
+    @property
+    def dynamic_ref(self) -> str:
+        """Where flyteadmin would have stored the dynamic workflow's closure ("" for a node without one)."""
+        return _fake_uri(*node_key(self.proto.id), "dynamic_workflow.pb") if self.dynamic is not None else ""
 
 
 @dataclass
@@ -106,6 +120,8 @@ class TaskRecord:
     outputs: literals_pb2.LiteralMap | None = None
     phase_version: int = 0
     seq: int = 0
+    created_ns: int = 0
+    updated_ns: int = 0
     child_nodes: int = 0
 
 
@@ -153,6 +169,17 @@ def _unb64(cls: Any, text: str | None) -> Any:
     msg = cls()
     msg.ParseFromString(base64.b64decode(text))
     return msg
+
+
+def _row_times(rec: Any) -> dict[str, int]:
+    return {"created_ns": rec.created_ns, "updated_ns": rec.updated_ns}
+
+
+def _load_row_times(rec: Any, body: dict[str, Any]) -> None:
+    """The row's write times (a state file from before they were kept: the closure's times stand in)."""
+    c = rec.proto.closure
+    rec.created_ns = body.get("created_ns", c.created_at.seconds * 1_000_000_000 + c.created_at.nanos)
+    rec.updated_ns = body.get("updated_ns", c.updated_at.seconds * 1_000_000_000 + c.updated_at.nanos)
 
 
 class _Persistence:
@@ -210,6 +237,8 @@ class Store:
         # 10,000 nodes would otherwise filter and sort all of them again for every page).
         self._node_writes: dict[ExecKey, int] = {}
         self._listings: dict[tuple[Any, ...], tuple[int, list[NodeRecord]]] = {}
+        #: Compare timestamp filters as a SQLite-backed FlyteAdmin does: stored text against the value's text.
+        self.text_timestamps = False
         self._db = _Persistence(path) if path else None
         if self._db is not None:
             self._load()
@@ -223,6 +252,13 @@ class Store:
         """The admin's clock."""
         return self._now()
 
+    def _stamp(self, rec: Any, *, created: bool = False) -> None:
+        """Record a write of ``rec``'s row at the admin's time, as gorm sets ``created_at``/``updated_at``."""
+        now = datetime_ns(self._now())
+        if created:
+            rec.created_ns = now
+        rec.updated_ns = now
+
     def close(self) -> None:
         """Close the SQLite file (the in-memory state stays readable)."""
         with self._lock:
@@ -234,7 +270,12 @@ class Store:
 
     def _save_execution(self, rec: ExecutionRecord) -> None:
         if self._db is not None:
-            body = {"proto": _b64(rec.proto), "inputs": _b64(rec.inputs), "outputs": _b64(rec.outputs)}
+            body = {
+                "proto": _b64(rec.proto),
+                "inputs": _b64(rec.inputs),
+                "outputs": _b64(rec.outputs),
+                **_row_times(rec),
+            }
             self._db.put("execution", exec_key(rec.proto.id), rec.seq, body)
 
     def _save_node(self, rec: NodeRecord) -> None:
@@ -247,6 +288,7 @@ class Store:
                 "outputs": _b64(rec.outputs),
                 "dynamic": _b64(rec.dynamic),
                 "event_version": rec.event_version,
+                **_row_times(rec),
             }
             self._db.put("node", node_key(rec.proto.id), rec.seq, body)
 
@@ -257,6 +299,7 @@ class Store:
                 "inputs": _b64(rec.inputs),
                 "outputs": _b64(rec.outputs),
                 "phase_version": rec.phase_version,
+                **_row_times(rec),
             }
             self._db.put("task", task_key(rec.proto.id), rec.seq, body)
 
@@ -279,6 +322,7 @@ class Store:
                     _unb64(literals_pb2.LiteralMap, body["outputs"]),
                     seq,
                 )
+                _load_row_times(erec, body)
                 self.executions[exec_key(erec.proto.id)] = erec
                 self._exec_nodes.setdefault(exec_key(erec.proto.id), [])
             elif kind == "node":
@@ -292,6 +336,7 @@ class Store:
                     body["event_version"],
                     seq,
                 )
+                _load_row_times(nrec, body)
                 self._index_node(nrec)
             elif kind == "task":
                 trec = TaskRecord(
@@ -301,6 +346,7 @@ class Store:
                     body["phase_version"],
                     seq,
                 )
+                _load_row_times(trec, body)
                 self._index_task(trec)
             elif kind == "blob":
                 self.blobs[key[0]] = (base64.b64decode(body["data"]), body["content_type"])
@@ -327,10 +373,12 @@ class Store:
                 parent = self.nodes.get((*key[:3], rec.parent))
                 if parent is not None:
                     parent.children.append(rec.proto.id.node_id)
+                    rec.parent_row = parent.seq
             if rec.parent_task:
                 ptask = self._task_by_text(rec.parent_task)
                 if ptask is not None:
                     ptask.child_nodes += 1
+                    rec.parent_task_row = ptask.seq
 
     def _index_task(self, rec: TaskRecord) -> None:
         key = task_key(rec.proto.id)
@@ -438,6 +486,7 @@ class Store:
             c.state_change_details.occurred_at.CopyFrom(now)
             c.state_change_details.principal = spec.metadata.principal
             rec = ExecutionRecord(proto, inputs, None, next(self._seq))
+            self._stamp(rec, created=True)
             self.executions[key] = rec
             self._exec_nodes.setdefault(key, [])
             self._save_execution(rec)
@@ -469,20 +518,43 @@ class Store:
             return self._execution(wf_id)
 
     def list_executions(
-        self, project: str, domain: str, *, limit: int, token: str, filters: str = "", sort_by: Any = None
+        self,
+        project: str,
+        domain: str,
+        *,
+        limit: int,
+        token: str,
+        filters: str = "",
+        sort_by: Any = None,
+        name: str = "",
     ) -> tuple[list[execution_pb2.Execution], str]:
-        """One page of a project/domain's executions (errors trimmed), default order newest first."""
+        """One page of a project/domain's executions (errors trimmed; ``name``: only that one). Without
+        ``sort_by`` in the database's order (by name), as flyteadmin adds no ORDER BY."""
         with self._lock:
-            recs = [r for k, r in self.executions.items() if k[0] == project and k[1] == domain]
+            check_limit(limit)
+            recs = [
+                r
+                for k, r in self.executions.items()
+                if k[0] == project and k[1] == domain and (not name or k[2] == name)
+            ]
             recs.sort(key=lambda r: r.seq)
-            chosen = select(recs, EXECUTION_FIELDS, filters, sort_by, default="created_at")
+            chosen = select(
+                recs,
+                EXECUTION,
+                filters,
+                sort_by,
+                text_times=self.text_timestamps,
+                natural=lambda r: exec_key(r.proto.id),
+            )
             page, nxt = paginate(chosen, limit, token)
             return [trimmed(r.proto) for r in page], nxt
 
     def terminate(
         self, wf_id: identifier_pb2.WorkflowExecutionIdentifier, cause: str, principal: str
     ) -> execution_pb2.Execution:
-        """flyteadmin TerminateExecution: FAILED_PRECONDITION when terminal, else ABORTING + abort_metadata."""
+        """flyteadmin TerminateExecution: FAILED_PRECONDITION when terminal, else ABORTING + abort_metadata.
+        ``closure.updated_at`` stays (SetExecutionAborting in ``repositories/transformers/execution.go`` does not
+        touch it); only the row's write time moves."""
         with self._lock:
             rec = self._execution(wf_id)
             c = rec.proto.closure
@@ -494,9 +566,15 @@ class Store:
             c.phase = core_execution_pb2.WorkflowExecution.ABORTING
             c.abort_metadata.cause = cause
             c.abort_metadata.principal = principal
-            c.updated_at.CopyFrom(to_timestamp(self._now()))
-            self._save_execution(rec)
+            self._stamp(rec)
+            self._execution_written(rec)
             return self._copy(rec.proto)
+
+    def _execution_written(self, rec: ExecutionRecord) -> None:
+        self._save_execution(rec)
+        # Node listings may filter on the execution's columns (execution.phase): cached ones are stale.
+        key = exec_key(rec.proto.id)
+        self._node_writes[key] = self._node_writes.get(key, 0) + 1
 
     def apply_workflow_event(self, ev: event_pb2.WorkflowExecutionEvent) -> None:
         """Project a WorkflowExecutionEvent (flyteadmin CreateWorkflowEvent + UpdateExecutionModelState)."""
@@ -541,7 +619,8 @@ class Store:
                     c.outputs.uri = _fake_uri(*exec_key(ev.execution_id), "end-node", "data", "outputs.pb")
                 elif ev.HasField("error"):
                     c.error.CopyFrom(ev.error)
-            self._save_execution(rec)
+            self._stamp(rec)
+            self._execution_written(rec)
 
     # -- node executions --------------------------------------------------------------------------------------
 
@@ -586,18 +665,22 @@ class Store:
         sort_by: Any = None,
         unique_parent_id: str = "",
     ) -> tuple[list[node_execution_pb2.NodeExecution], str]:
-        """One page of top-level nodes, or of ``unique_parent_id``'s children (NOT_FOUND for an unknown parent)."""
+        """One page of top-level nodes, or of ``unique_parent_id``'s children (NOT_FOUND for an unknown parent).
+
+        As flyteadmin's ``node_execution_manager.go``: an unknown execution is not checked for, its listing is
+        empty; an unknown parent is NOT_FOUND (the parent's row is looked up for its id). Without ``sort_by`` the
+        order is the primary key's (node id), not creation order.
+        """
         with self._lock:
+            check_limit(limit)
             ekey = exec_key(wf_id)
-            if ekey not in self.executions:
-                self._execution(wf_id)
             if unique_parent_id and (*ekey, unique_parent_id) not in self.nodes:
                 raise StoreError(
                     grpc.StatusCode.NOT_FOUND,
                     f"missing entity of type node execution with identifier {':'.join(ekey)}:{unique_parent_id}",
                 )
             sort = (sort_by.key, sort_by.direction) if sort_by is not None else None
-            cache_key = (ekey, unique_parent_id, filters, sort)
+            cache_key = (ekey, unique_parent_id, filters, sort, self.text_timestamps)
             version = self._node_writes.get(ekey, 0)
             cached = self._listings.get(cache_key)
             if cached is not None and cached[0] == version:
@@ -608,7 +691,15 @@ class Store:
                     recs = [r for r in nodes if r.parent == unique_parent_id]
                 else:
                     recs = [r for r in nodes if not r.parent and not r.parent_task]
-                chosen = select(recs, NODE_FIELDS, filters, sort_by)
+                chosen = select(
+                    recs,
+                    NODE,
+                    filters,
+                    sort_by,
+                    joins=self._node_joins(ekey),
+                    text_times=self.text_timestamps,
+                    natural=_by_node_id,
+                )
                 self._listings.pop(cache_key, None)
                 self._listings[cache_key] = (version, chosen)
                 while len(self._listings) > _MAX_LISTINGS:
@@ -625,15 +716,30 @@ class Store:
         filters: str = "",
         sort_by: Any = None,
     ) -> tuple[list[node_execution_pb2.NodeExecution], str]:
-        """One page of the nodes a task execution launched (``parent_task_metadata`` in their events)."""
+        """One page of the nodes a task execution launched (``parent_task_metadata`` in their events); NOT_FOUND
+        for an unknown task execution (flyteadmin looks its row up)."""
         with self._lock:
+            check_limit(limit)
             self._task(tid)
             text = json.dumps(list(task_key(tid)))
             ekey = exec_key(tid.node_execution_id.execution_id)
             recs = [self.nodes[k] for k in self._exec_nodes.get(ekey, []) if self.nodes[k].parent_task == text]
-            chosen = select(recs, NODE_FIELDS, filters, sort_by)
+            chosen = select(
+                recs,
+                NODE,
+                filters,
+                sort_by,
+                joins=self._node_joins(ekey),
+                text_times=self.text_timestamps,
+                natural=_by_node_id,
+            )
             page, nxt = paginate(chosen, limit, token)
             return [self._node_view(r, listed=True) for r in page], nxt
+
+    def _node_joins(self, ekey: ExecKey) -> dict[str, Callable[[Any], Any]]:
+        """The rows a node listing's filters may join (``execution.`` columns)."""
+        execution = self.executions.get(ekey)
+        return {"execution": lambda r: execution}
 
     def all_nodes(self, wf_id: identifier_pb2.WorkflowExecutionIdentifier) -> list[NodeRecord]:
         """Every node of an execution, children included, in creation order."""
@@ -683,13 +789,14 @@ class Store:
         md.is_array = ev.is_array
         md.is_eager = ev.is_eager
         rec = NodeRecord(proto, parent, parent_task, event_version=int(ev.event_version), seq=next(self._seq))
+        self._stamp(rec, created=True)
         self._node_inputs(rec, ev)
         if ev.phase == NodePhase.RUNNING:
             c.started_at.CopyFrom(ev.occurred_at)
             c.deck_uri = ev.deck_uri
         if ev.phase in NODE_TERMINAL:
             self._node_terminal(rec, ev)
-        self._node_task_metadata(rec, ev)
+        self._node_task_metadata(rec, ev, update=False)
         self._index_node(rec)
         self._save_node(rec)
 
@@ -712,6 +819,7 @@ class Store:
             child = ev.workflow_node_metadata.execution_id
             self._execution(child)  # the launched execution must exist
         self._node_inputs(rec, ev)
+        self._stamp(rec)
         c.phase = new
         c.updated_at.CopyFrom(reported_at(ev))
         if new == NodePhase.RUNNING:
@@ -721,7 +829,7 @@ class Store:
             self._node_terminal(rec, ev)
         if child is not None and c.WhichOneof("target_metadata") != "workflow_node_metadata":
             c.workflow_node_metadata.executionId.CopyFrom(child)
-        self._node_task_metadata(rec, ev)
+        self._node_task_metadata(rec, ev, update=True)
         md = rec.proto.metadata
         # Sticky: only ever switched on by an event.
         md.is_parent_node = md.is_parent_node or ev.is_parent
@@ -755,7 +863,10 @@ class Store:
             c.error.CopyFrom(ev.error)
         c.deck_uri = ev.deck_uri
 
-    def _node_task_metadata(self, rec: NodeRecord, ev: event_pb2.NodeExecutionEvent) -> None:
+    def _node_task_metadata(self, rec: NodeRecord, ev: event_pb2.NodeExecutionEvent, *, update: bool) -> None:
+        """TaskNodeMetadata (cache status, checkpoint) and the dynamic workflow. ``dynamic_job_spec_uri`` is kept
+        only on the update path: CreateNodeExecutionModel ignores it (``repositories/transformers/node_execution.go``),
+        while the dynamic workflow's closure is stored on both (``node_execution_manager.go``)."""
         if not ev.HasField("task_node_metadata"):
             return
         c = rec.proto.closure
@@ -767,14 +878,13 @@ class Store:
         c.task_node_metadata.CopyFrom(target)
         if tnm.HasField("dynamic_workflow"):
             dyn = tnm.dynamic_workflow
-            if dyn.dynamic_job_spec_uri:
+            if update and dyn.dynamic_job_spec_uri:
                 c.dynamic_job_spec_uri = dyn.dynamic_job_spec_uri
             if dyn.HasField("compiled_workflow"):
-                # flyteadmin answers with the compiled closure's primary template id
+                # flyteadmin answers with the compiled closure's primary template id; GetNodeExecutionData adds the
+                # closure's dynamic_job_spec_uri when it is read.
                 rec.dynamic = node_execution_pb2.DynamicWorkflowNodeMetadata(
-                    id=dyn.compiled_workflow.primary.template.id,
-                    compiled_workflow=dyn.compiled_workflow,
-                    dynamic_job_spec_uri=c.dynamic_job_spec_uri,
+                    id=dyn.compiled_workflow.primary.template.id, compiled_workflow=dyn.compiled_workflow
                 )
 
     # -- task executions --------------------------------------------------------------------------------------
@@ -788,8 +898,10 @@ class Store:
             )
         return rec
 
-    def _task_view(self, rec: TaskRecord, *, listed: bool) -> task_execution_pb2.TaskExecution:
-        proto = trimmed(rec.proto) if listed else self._copy(rec.proto)
+    def _task_view(self, rec: TaskRecord) -> task_execution_pb2.TaskExecution:
+        """FromTaskExecutionModel: the error message whole, also in lists (ListTaskExecutions uses the default
+        transformer options since flyteadmin PR #536, ``task_execution_manager.go``), is_parent from children."""
+        proto = self._copy(rec.proto)
         if rec.child_nodes:
             proto.is_parent = True
         return proto
@@ -797,7 +909,7 @@ class Store:
     def get_task_execution(self, tid: identifier_pb2.TaskExecutionIdentifier) -> task_execution_pb2.TaskExecution:
         """The task execution, error message whole; NOT_FOUND when unknown."""
         with self._lock:
-            return self._task_view(self._task(tid), listed=False)
+            return self._task_view(self._task(tid))
 
     def task_record(self, tid: identifier_pb2.TaskExecutionIdentifier) -> TaskRecord:
         """The task execution's record (a live object: read it under :attr:`lock`)."""
@@ -813,13 +925,24 @@ class Store:
         filters: str = "",
         sort_by: Any = None,
     ) -> tuple[list[task_execution_pb2.TaskExecution], str]:
-        """One page of a node's task executions (attempts, in creation order unless sorted)."""
+        """One page of a node's task executions (attempts; without ``sort_by`` in primary-key order). An unknown
+        node is not checked for: its listing is empty (``task_execution_manager.go``)."""
         with self._lock:
-            self._node(nid)
+            check_limit(limit)
             recs = [self.tasks[k] for k in self._node_tasks.get(node_key(nid), [])]
-            chosen = select(recs, TASK_FIELDS, filters, sort_by)
+            node, execution = self.nodes.get(node_key(nid)), self.executions.get(exec_key(nid.execution_id))
+            joins = {"node_execution": lambda r: node, "execution": lambda r: execution}
+            chosen = select(
+                recs,
+                TASK,
+                filters,
+                sort_by,
+                joins=joins,
+                text_times=self.text_timestamps,
+                natural=lambda r: task_key(r.proto.id),
+            )
             page, nxt = paginate(chosen, limit, token)
-            return [self._task_view(r, listed=True) for r in page], nxt
+            return [self._task_view(r) for r in page], nxt
 
     def apply_task_event(self, ev: event_pb2.TaskExecutionEvent) -> None:
         """Project a TaskExecutionEvent (flyteadmin CreateTaskEvent + Create/UpdateTaskExecutionModel)."""
@@ -854,6 +977,7 @@ class Store:
         c.event_version = ev.event_version
         merge_reasons(c, ev)
         rec = TaskRecord(proto, phase_version=int(ev.phase_version), seq=next(self._seq))
+        self._stamp(rec, created=True)
         self._task_inputs(rec, ev)
         if ev.phase == TaskPhase.RUNNING:
             c.started_at.CopyFrom(ev.occurred_at)
@@ -877,6 +1001,7 @@ class Store:
                 f"{task_key(rec.proto.id)}: already in a terminal state",
             )
         self._task_inputs(rec, ev)
+        self._stamp(rec)
         phase_change = cur != new
         c.phase = new
         rec.phase_version = int(ev.phase_version)
@@ -948,10 +1073,13 @@ class Store:
         filters: str = "",
         sort_by: Any = None,
     ) -> tuple[list[signal_pb2.Signal], str]:
-        """One page of an execution's signals."""
+        """One page of an execution's signals (without ``sort_by`` by signal id, the primary key's order)."""
         with self._lock:
+            check_limit(limit)
             recs = [self.signals[k] for k in self._exec_signals.get(exec_key(wf_id), [])]
-            chosen = select(recs, SIGNAL_FIELDS, filters, sort_by)
+            chosen = select(
+                recs, SIGNAL, filters, sort_by, text_times=self.text_timestamps, natural=lambda s: s.id.signal_id
+            )
             page, nxt = paginate(chosen, limit, token)
             return [self._copy(s) for s in page], nxt
 
@@ -969,6 +1097,10 @@ class Store:
             sig.value.CopyFrom(value)
             self._save_simple("signal", key, sig)
             return self._copy(sig)
+
+
+def _by_node_id(rec: NodeRecord) -> str:
+    return rec.proto.id.node_id  # type: ignore[no-any-return]
 
 
 def _name(enum_cls: Any, value: int) -> str:

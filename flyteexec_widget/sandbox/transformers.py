@@ -5,8 +5,10 @@
   the event's ``reported_at`` when set (``node_execution.go``, ``task_execution.go``).
 - Task execution closures (``task_execution.go``): logs merged by uri and name (mergeLogs) and hidden or shown
   by phase, ``custom_info`` merged as a JSON merge patch (mergeCustom), external resources merged by
-  (index, retry_attempt) into the metadata (mergeExternalResources, mergeMetadata), reasons appended.
-- List responses (``execution.go``, TrimErrorMessage): error messages cut to 100 bytes of valid UTF-8.
+  (index, retry_attempt) into the metadata (mergeExternalResources, mergeMetadata; a subtask's ``custom_info``
+  is overwritten, not merged), reasons appended.
+- List responses of executions and node executions (``execution.go``, TrimErrorMessage): error messages cut to
+  100 bytes of valid UTF-8. ListTaskExecutions does not trim (``task_execution_manager.go``).
 
 Pure functions over protos; the store's records are not known here.
 """
@@ -127,7 +129,11 @@ def sort_resources(resources: Iterable[Any]) -> list[Any]:
 
 
 def merge_external_resources(existing: list[Any], latest: Sequence[Any]) -> list[Any]:
-    """flyteadmin mergeExternalResources: merge by (index, retry_attempt), keep the list sorted by that key."""
+    """flyteadmin mergeExternalResources: merge by (index, retry_attempt), keep the list sorted by that key.
+
+    An entry that is reported again (mergeExternalResource) takes the new phase, the external id and cache
+    status when set, merged logs, and the new ``custom_info`` whole when the event has one.
+    """
     by_key = {(r.index, r.retry_attempt): r for r in existing}
     for new in latest:
         cur = by_key.get((new.index, new.retry_attempt))
@@ -142,6 +148,8 @@ def merge_external_resources(existing: list[Any], latest: Sequence[Any]) -> list
         if new.cache_status != 0:  # CACHE_DISABLED never overwrites
             cur.cache_status = new.cache_status
         replace_repeated(cur.logs, merge_logs(list(cur.logs), list(new.logs)))
+        if new.HasField("custom_info"):
+            cur.custom_info.CopyFrom(new.custom_info)  # overwritten, unlike the task's own custom_info
     return sort_resources(by_key.values())
 
 

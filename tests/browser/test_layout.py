@@ -13,6 +13,7 @@ side panel); one more pass at 600 px with the file browser open gives the narrow
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -95,7 +96,7 @@ _CHECK = r"""
     return a.left >= b.left - 1 && a.right <= b.right + 1;
   };
   const whole = (el) => el.scrollWidth <= el.clientWidth + 1;
-  for (const root of panel.querySelectorAll('.jp-OutputArea-output .fxw')) {
+  for (const root of panel.querySelectorAll('.jp-OutputArea-output .fxw.fxw-live')) {
     const vp = root.querySelector('.fxw-viewport');
     const name = root.querySelector('.fxw-wf')?.textContent || '?';
     const hidden = (vp.dataset.hide || '').split(' ').filter(Boolean);
@@ -145,6 +146,74 @@ _CHECK = r"""
   return { problems, widgets };
 }
 """
+
+
+#: The saved snapshots (shown here although the live views are on screen): no cell's text runs into the next one, no
+#: table is wider than its output; returns what is wrong, and the columns each shows.
+_CHECK_SAVED = r"""
+(panelId) => {
+  const panel = document.getElementById(panelId);
+  const problems = [];
+  const tables = [];
+  const shown = (el) => el.getClientRects().length > 0;
+  for (const root of panel.querySelectorAll('.jp-OutputArea-output .fxw-saved')) {
+    const name = root.querySelector('.fxw-wf')?.textContent || '?';
+    const table = root.querySelector('table.fxw-static-table');
+    const out = root.getBoundingClientRect();
+    if (table.getBoundingClientRect().right > out.right + 1)
+      problems.push(`${name}: the table is wider than its output (${table.scrollWidth} > ${root.clientWidth})`);
+    for (const td of table.querySelectorAll('td')) {
+      if (!shown(td)) continue;
+      const cell = td.getBoundingClientRect();
+      for (const el of td.querySelectorAll('span, a, div')) {
+        if (!shown(el)) continue;
+        const b = el.getBoundingClientRect();
+        if (b.left < cell.left - 1 || b.right > cell.right + 1)
+          problems.push(`${name} ${td.closest('tr').dataset.key || 'error'}: "${el.textContent}" runs out of its cell`);
+      }
+    }
+    const heads = [...table.querySelectorAll('th')].filter(shown).map((th) => th.className.replace('fxw-sc-', ''));
+    tables.push({ name, heads, rows: table.querySelectorAll('tr[data-key]').length });
+  }
+  return { problems, tables };
+}
+"""
+
+
+def _show_saved(nb: NotebookSession, show: bool) -> None:
+    """Show the saved-snapshot outputs beside the live views (they are hidden while a live view is on screen)."""
+    nb.page.evaluate(
+        """(show) => {
+            document.getElementById('fxw-test-show-saved')?.remove();
+            if (!show) return;
+            const style = document.createElement('style');
+            style.id = 'fxw-test-show-saved';
+            style.textContent = '.jp-OutputArea-child:has(.fxw-saved) { display: flex !important; }';
+            document.head.append(style);
+        }""",
+        show,
+    )
+
+
+def _check_saved(nb: NotebookSession, label: str, width: int) -> None:
+    _show_saved(nb, True)
+    try:
+        report = nb.page.evaluate(_CHECK_SAVED, nb.panel_id)
+        assert not report["problems"], f"{label} saved snapshots: " + "\n".join(report["problems"])
+        tables = {t["name"]: t for t in report["tables"]}
+        assert len(tables) == 4, list(tables)
+        # all-kinds' array of 120 subtasks lists none of them (its row counts them): 13 nodes and 2 subworkflow
+        # children, not 135 rows
+        assert tables["sandbox.all_kinds.wf"]["rows"] < 40, tables["sandbox.all_kinds.wf"]
+        for t in tables.values():
+            assert {"name", "status"} <= set(t["heads"]), (label, t)
+            if width >= 1400:
+                assert t["heads"] == ["name", "status", "start", "dur", "attempts", "cache", "logs"], (label, t)
+        saved = nb.panel.locator(".jp-OutputArea-output .fxw-saved")
+        for i, name in enumerate(["all-kinds", "demo", "failure", "deep"]):
+            nb.screenshot(f"saved-{label}-{name}", saved.nth(i))
+    finally:
+        _show_saved(nb, False)
 
 
 def _set_theme(nb: NotebookSession, theme: str) -> None:
@@ -263,6 +332,7 @@ def test_nothing_is_cut_off_at_any_width_light_and_dark(open_notebook: OpenNoteb
                 label = f"{width}-{theme}"
                 _check(nb, scene, f"{ui} {label}", wide=width >= 1000)
                 _screenshots(nb, label)
+                _check_saved(nb, f"{ui} {label}", width)
         if ui == "lab":
             # The narrowest output: 600 px with JupyterLab's file browser open.
             _set_theme(nb, "light")
@@ -271,5 +341,60 @@ def test_nothing_is_cut_off_at_any_width_light_and_dark(open_notebook: OpenNoteb
             shown = _check(nb, scene, "lab 600 with the file browser", wide=False)
             assert all(w["width"] < 300 for w in shown.values()), {n: w["width"] for n, w in shown.items()}
             _screenshots(nb, "600-filebrowser-light")
+            _check_saved(nb, "lab 600-filebrowser-light", 600)
     finally:
         _set_theme(nb, "light")  # the theme is a saved setting: later tests on this server expect the light one
+
+
+def test_a_gate_is_decided_from_its_detail_when_its_actions_column_gave_way(open_notebook: OpenNotebook) -> None:
+    """At 600 px with the file browser open the actions column gives way: the gate rows say "decide…", and their
+    detail offers Approve/Reject and the signal's input and Send, which work as the row's buttons do."""
+    with Sandbox(clock="stepped") as sb:
+        wf = sb.launch("all-kinds")
+        for _ in range(30):
+            truth = sb.truth(wf)
+            if truth.get("n6") == NodePhase.RUNNING and truth.get("n7") == NodePhase.RUNNING:
+                break
+            sb.advance(1)
+        else:
+            raise AssertionError(f"the gates never waited: {sb.truth(wf)}")
+        ref = f"{wf.project}:{wf.domain}:{wf.name}"
+        cells = [f"from flyteexec_widget import Remote, watch\nwatch({ref!r}, Remote.for_sandbox({sb.endpoint!r}))\n"]
+        nb = open_notebook("gate-narrow.ipynb", cells, "lab")
+        _left_area(nb, open_=True)
+        nb.run_all()
+        view = nb.output(".fxw-live")
+        approve_row = view.locator('.fxw-row[data-key="n6"]')
+        signal_row = view.locator('.fxw-row[data-key="n7"]')
+        expect(approve_row).to_have_count(1, timeout=LONG_MS)
+        _fitted(nb, 600)
+        expect(view.locator(".fxw-viewport")).to_have_attribute("data-hide", re.compile(r"\bactions\b"))
+        expect(approve_row.locator('[data-action="approve"]')).to_have_count(0)  # no room in the row
+        hint = approve_row.locator(".fxw-gate-hint")
+        expect(hint).to_be_visible()
+        expect(signal_row.locator(".fxw-gate-hint")).to_be_visible()
+
+        hint.click()
+        gate = view.locator('.fxw-detail[data-key="n6"] .fxw-detail-gate')
+        expect(gate.locator('[data-action="approve"]')).to_be_visible()
+        expect(gate.locator('[data-action="reject"]')).to_be_visible()
+        nb.screenshot("gate-in-detail-600-filebrowser", view)
+        gate.locator('[data-action="approve"]').click()
+        expect(gate.locator(".fxw-action-status")).to_have_text("Approved", timeout=LONG_MS)
+        assert sb.rpc_counts().get("SetSignal") == 1
+        assert approve_row.locator(".fxw-action-status").count() == 0  # the outcome is where it was asked
+
+        signal_row.locator(".fxw-name").click()
+        box = view.locator('.fxw-detail[data-key="n7"] .fxw-detail-gate')
+        box.locator("input.fxw-signal").fill("0.75")
+        box.locator("input.fxw-signal").press("Enter")
+        expect(box.locator(".fxw-action-status")).to_have_text("Sent 0.75", timeout=LONG_MS)
+        assert sb.rpc_counts().get("SetSignal") == 2
+
+        # Wide again: the controls and the outcome are back in the row's actions column, not in the detail.
+        _left_area(nb, open_=False)
+        _fitted(nb, 1400)
+        expect(view.locator(".fxw-viewport")).not_to_have_attribute("data-hide", re.compile(r"\bactions\b"))
+        expect(approve_row.locator(".fxw-c-actions .fxw-action-status")).to_have_text("Approved")
+        expect(view.locator(".fxw-detail-gate")).to_have_count(0)
+        expect(approve_row.locator(".fxw-gate-hint")).to_have_count(0)

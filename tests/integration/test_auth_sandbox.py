@@ -8,6 +8,7 @@ Nothing sleeps: the device flow's poll interval goes to an injected ``sleep``.
 from __future__ import annotations
 
 import io
+import json
 import logging
 import sys
 import textwrap
@@ -16,7 +17,7 @@ import time
 import types
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import grpc
 import pytest
@@ -282,7 +283,7 @@ def notebook(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     """A stand-in IPython: every ``display()`` call, as (thread name, HTML), as a notebook cell would show it."""
     shown: list[tuple[str, str]] = []
     ipython = types.ModuleType("IPython")
-    ipython.get_ipython = lambda: object()  # type: ignore[attr-defined]
+    ipython.get_ipython = lambda: types.SimpleNamespace(kernel=object())  # type: ignore[attr-defined]  # a kernel's shell
     display = types.ModuleType("IPython.display")
     display.HTML = lambda html: html  # type: ignore[attr-defined]
     display.display = lambda obj: shown.append((threading.current_thread().name, obj))  # type: ignore[attr-defined]
@@ -513,3 +514,129 @@ def test_from_config_flytectl_yaml_with_client_secret_file(
         )
         assert cfg.client_secret not in repr(r)
         assert cfg.client_secret not in repr(r.auth)
+
+
+class _RecordingComm:
+    """What a widget sends to the browser, recorded (no kernel here)."""
+
+    comm_id = "secrets-test"
+    kernel = "Truthy"  # ipywidgets only sends when the comm has a kernel
+    sent: ClassVar[list[Any]] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def open(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def on_msg(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def send(self, data: Any = None, buffers: Any = None, **kwargs: Any) -> None:
+        self.sent.append(data)
+
+    def close(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+_ARG_TOKEN_SCRIPT = """
+import base64, json, sys, urllib.parse, urllib.request
+url, client_id, secret = sys.argv[1:4]
+basic = base64.b64encode(f"{client_id}:{urllib.parse.quote_plus(secret)}".encode()).decode()
+body = urllib.parse.urlencode({"grant_type": "client_credentials"}).encode()
+req = urllib.request.Request(url, data=body, method="POST", headers={"Authorization": "Basic " + basic})
+with urllib.request.urlopen(req, timeout=10) as resp:
+    token = json.load(resp)["access_token"]
+if len(sys.argv) > 4:  # the failing variant: a tool that shows what it got on stderr, then fails
+    sys.stderr.write(f"refusing token={token} (Bearer {token}); cached as {token}\\n")
+    sys.exit(7)
+print(token)
+"""
+
+
+def _auth_of(mode: str, sb: Sandbox, *, failing: bool = False) -> Any:
+    """An authenticator of ``mode`` that logs in against the sandbox (or, ``failing``, that cannot)."""
+    cfg = sb.auth_config
+    if mode == "ClientSecret":
+        return ClientSecret(cfg.client_id, cfg.client_secret + ("-wrong" if failing else ""))
+    if mode == "DeviceFlow":
+        if failing:  # nobody approves; each poll's sleep moves the authenticator's clock 1,000 s on
+            now = [0.0]
+            return DeviceFlow(
+                prompt=lambda uri, code: None,
+                sleep=lambda s: now.__setitem__(0, now[0] + 1000.0),
+                clock=lambda: now[0],
+            )
+        return DeviceFlow(prompt=lambda uri, code: sb.approve_device_code(code), sleep=lambda s: None)
+    if mode == "ExternalCommand":  # the client secret is an argument of the command: its repr must not show it
+        extra = ["--fail"] if failing else []
+        return ExternalCommand(
+            [sys.executable, "-c", _ARG_TOKEN_SCRIPT, cfg.token_url, cfg.client_id, cfg.client_secret, *extra]
+        )
+    token = new_token(sb)
+    if failing:
+        sb.revoke_tokens()
+    return StaticToken(token)
+
+
+@pytest.mark.parametrize("mode", ["ClientSecret", "DeviceFlow", "ExternalCommand", "StaticToken"])
+def test_no_auth_mode_shows_a_secret_in_reprs_logs_errors_or_a_live_widget(
+    sb: Sandbox, wf: WfId, mode: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every secret the flow handled (client secret, access and refresh tokens, device codes, the command's
+    arguments) stays out of reprs, errors, DEBUG logs, the widget's state, its messages to the browser, its
+    ``text/plain`` and ``text/html`` and the model it shows."""
+    import comm
+
+    from flyteexec_widget.display import notebook as notebook_module
+
+    caplog.set_level(logging.DEBUG)
+    secrets_seen: list[str] = [sb.auth_config.client_secret]
+    authority: Any = sb.authority
+    issue, start_device = authority.issue, authority.start_device
+
+    def recording_issue(subject: str, *, refresh: bool = False) -> dict[str, Any]:
+        body: dict[str, Any] = issue(subject, refresh=refresh)
+        secrets_seen.extend(v for k, v in body.items() if k in ("access_token", "refresh_token"))
+        return body
+
+    def recording_start_device(client_id: str, scopes: list[str]) -> Any:
+        grant = start_device(client_id, scopes)
+        secrets_seen.append(grant.device_code)
+        return grant
+
+    monkeypatch.setattr(authority, "issue", recording_issue)
+    monkeypatch.setattr(authority, "start_device", recording_start_device)
+    _RecordingComm.sent = []
+    monkeypatch.setattr(comm, "create_comm", lambda **kw: _RecordingComm())
+
+    shown: list[str] = []
+    auth = _auth_of(mode, sb)
+    with Remote.for_sandbox(sb.endpoint, auth=auth) as r:
+        ex = r.fetch_execution(wf)
+        w = notebook_module.watch(ex)
+        assert w.watch is not None
+        assert w.watch.wait(60)  # type: ignore[attr-defined]
+        w._handle_custom_msg({"type": "snapshot", "view": "v1"}, [])
+        sb.revoke_tokens()
+        try:  # a second login (refresh token, new run, new grant); a static token can only fail
+            r.fetch_execution(wf)
+        except AuthenticationError as e:
+            assert mode == "StaticToken"
+            shown += [str(e), repr(e)]
+        shown += [repr(r), str(r), repr(auth), str(auth), repr(ex), w.text(), repr(w.model)]
+        shown.append(json.dumps(w.get_state(), default=str))
+        shown.append(json.dumps(w._repr_mimebundle_(), default=str))
+        shown.append(json.dumps([dict(w.model.header), dict(w.model.sync_status)], default=str))
+        w.close()
+    with Remote.for_sandbox(sb.endpoint, auth=_auth_of(mode, sb, failing=True)) as bad:
+        with pytest.raises(AuthenticationError) as info:
+            bad.fetch_execution(wf)
+        shown += [str(info.value), repr(info.value), repr(bad.auth)]
+    shown.append(json.dumps(_RecordingComm.sent, default=str))
+    shown.append(caplog.text)
+    assert len(secrets_seen) > 2, "no login happened: the test would prove nothing"
+    assert _RecordingComm.sent, "the widget sent nothing: the test would prove nothing"
+    for secret in secrets_seen:
+        for text in shown:
+            assert secret not in text

@@ -2,9 +2,12 @@
 
 flytekit is the reference FlyteAdmin client. If its ``fetch_execution``, ``sync_execution(sync_nodes=True)`` and
 ``wait()`` succeed on every scenario and see the same node ids and phases as the sandbox's truth (launch-plan child
-executions included), the sandbox speaks FlyteAdmin's protocol the way real clients rely on. No case needs an
-xfail: flytekit's known sync bugs (wait() on ArrayNode, flyte#5359; gate nodes, flyte#3265) did not trigger on
-these scenarios (array nodes as event-version-0 map tasks), not even while wait() follows all-kinds live.
+executions included), the sandbox speaks FlyteAdmin's protocol the way real clients rely on. flytekit's known sync
+bugs (wait() on ArrayNode, flyte#5359; gate nodes, flyte#3265) do not trigger on event-version-0 map tasks, not even
+while wait() follows all-kinds live. Two scenarios show what real clusters do and flytekit cannot follow, checked
+precisely rather than skipped: array nodes with event version 1 (flytekit's sync raises on a parent node that is
+neither dynamic, subworkflow nor branch), and a dynamic node FlyteAdmin never flags as a parent (flytekit lists
+children only under ``is_parent_node``, so it misses exactly those).
 """
 
 from __future__ import annotations
@@ -63,14 +66,37 @@ def _child_executions(node_executions: dict[str, Any]) -> list[Any]:
     return out
 
 
+def _unflagged_children(sandbox: Sandbox, wf_id: Any) -> set[str]:
+    """Children of nodes that FlyteAdmin's list does not flag ``is_parent_node`` (flytekit does not look for them):
+    a dynamic node reporting with event version 1 ends with ``is_dynamic`` alone, which stops FlyteAdmin deriving
+    the flag from its children (``transformers/node_execution.go``)."""
+    with sandbox.store.lock:
+        records = list(sandbox.store.all_nodes(wf_id))
+    flagged: dict[str, bool] = {}
+    for rec in records:
+        md = rec.proto.metadata
+        flagged[rec.proto.id.node_id] = md.is_parent_node or (not md.is_dynamic and bool(rec.children))
+    hidden: set[str] = set()
+    for rec in records:
+        parent = rec.parent
+        while parent:
+            if not flagged.get(parent, True):
+                hidden.add(rec.proto.id.node_id)
+                break
+            parent = next((r.parent for r in records if r.proto.id.node_id == parent), "")
+    return hidden
+
+
 def _assert_flytekit_sees_the_truth(sandbox: Sandbox, synced: Any) -> None:
-    """flytekit's tree equals the sandbox's: every node id and phase, launch-plan child executions included."""
+    """flytekit's tree equals the sandbox's: every node id and phase, launch-plan child executions included (but
+    the children FlyteAdmin gives no parent flag to: see ``_unflagged_children``)."""
     wf_id = synced.id.to_flyte_idl()
     assert synced.is_done
     assert synced.closure.phase == int(sandbox.phase(wf_id))
     seen = _flytekit_tree(synced.node_executions)
     assert seen, "flytekit saw no node executions"
-    assert seen == _truth(sandbox, wf_id)
+    hidden = _unflagged_children(sandbox, wf_id)
+    assert seen == {k: v for k, v in _truth(sandbox, wf_id).items() if k not in hidden}
     for child in _child_executions(synced.node_executions):
         child_id = child.id.to_flyte_idl()
         assert child.closure.phase == int(sandbox.phase(child_id))
@@ -105,6 +131,15 @@ def _run_approving_gates(sandbox: Sandbox, wf_id: Any) -> None:
 
 # Every registered scenario (a scenario added later is covered without editing this file).
 SCENARIO_NAMES = sorted(SCENARIOS)
+#: What flytekit 1.16 cannot do on a scenario, as strict expected failures (flytekit/remote/remote.py
+#: sync_node_execution: an is_parent_node node must be dynamic (with a stored dynamic workflow), a subworkflow or a
+#: branch, else "Node execution undeterminable").
+FLYTEKIT_CANNOT = {
+    "array-node-v1": pytest.mark.xfail(
+        strict=True, raises=ValueError, reason="flytekit cannot sync array nodes with event version 1"
+    ),
+}
+SCENARIO_PARAMS = [pytest.param(n, marks=FLYTEKIT_CANNOT[n]) if n in FLYTEKIT_CANNOT else n for n in SCENARIO_NAMES]
 # flytekit pages node executions by 100: 298 wide nodes + start/end fill three pages exactly, so flytekit also
 # meets the empty last page (and its serial per-node sync of the default 1,000 would cost ~20 s per pass).
 PARAMS: dict[str, dict[str, Any]] = {"wide": {"size": 298}}
@@ -114,7 +149,7 @@ def test_every_issue_scenario_is_covered() -> None:
     assert {"demo", "all-kinds", "failure", "aborted", "single-task", "deep", "wide"} <= set(SCENARIO_NAMES)
 
 
-@pytest.mark.parametrize("scenario", SCENARIO_NAMES)
+@pytest.mark.parametrize("scenario", SCENARIO_PARAMS)
 def test_flytekit_fetches_syncs_and_waits_on_every_scenario(sandbox: Sandbox, flyte_remote: Any, scenario: str) -> None:
     wf_id = sandbox.launch(scenario, **PARAMS.get(scenario, {}))
     _run_approving_gates(sandbox, wf_id)

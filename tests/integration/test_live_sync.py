@@ -72,8 +72,13 @@ def fetch(remote: Remote, wf_id: Any) -> FlyteWorkflowExecution:
 
 
 def row_phases(model: ExecutionModel) -> dict[str, str]:
-    """node id -> phase name of every node row of the execution itself (not subtasks, not child executions)."""
-    return {r["node_id"]: r["phase"] for k, r in model.rows.items() if r["kind"] != "subtask" and ">" not in k}
+    """node id -> phase name of every node row of the execution itself that has started (not subtasks, not child
+    executions, not the planned nodes that have not started yet)."""
+    return {
+        r["node_id"]: r["phase"]
+        for k, r in model.rows.items()
+        if r["kind"] != "subtask" and ">" not in k and r["phase"] != "NOT_STARTED"
+    }
 
 
 def truth_phases(sb: Sandbox, wf_id: Any) -> dict[str, str]:
@@ -246,6 +251,42 @@ def test_wait_returns_the_synced_execution_when_it_finishes(sandbox: Sandbox, re
     }
     assert len(ex.node_executions["n0"].task_executions) == 3
     assert ex.node_executions["n5"].workflow_executions[0].is_done
+
+
+def test_wait_across_a_server_restart_ends_on_the_true_terminal_phase(sandbox: Sandbox, remote: Remote) -> None:
+    """FlyteAdmin restarts while wait() blocks: the wait goes on through the outage and ends on the phase the
+    server really reached, with every node's final phase (no row regressed to what it was before the restart)."""
+    wf_id = sandbox.launch("all-kinds")
+    sandbox.advance(5)
+    ex = fetch(remote, wf_id)
+    remote.approve(ex, "approve-me")
+    remote.set_signal(ex, "threshold", 0.5)
+    seen_before = {n: NodePhase(p.phase).name for n, p in remote.sync_execution(ex).node_executions.items()}
+    outcome: dict[str, Any] = {}
+    sched = SyncScheduler(min_interval=0.01, max_interval=0.2)
+
+    def waiter() -> None:
+        try:
+            outcome["result"] = waiting.wait(ex, timeout=dt.timedelta(seconds=90), show=False, scheduler=sched)
+        except BaseException as e:  # handed to the test thread
+            outcome["error"] = e
+
+    t = threading.Thread(target=waiter)
+    try:
+        t.start()
+        sandbox.stop()  # the restart: every call fails while the execution moves on (state kept)
+        sandbox.start()
+        sandbox.run_until_done(wf_id)
+        t.join(120)
+    finally:
+        sched.shutdown()
+    assert not t.is_alive()
+    assert "error" not in outcome, outcome.get("error")
+    assert outcome["result"] is ex
+    truth = {k: v for k, v in truth_phases(sandbox, wf_id).items() if "-" not in k}
+    assert ex.closure.phase == sandbox.phase(wf_id)
+    assert {n: NodePhase(p.phase).name for n, p in ex.node_executions.items()} == truth
+    assert seen_before != truth  # the nodes did move on during the wait: their final phases are what it shows
 
 
 KERNEL_CELL = """

@@ -263,10 +263,20 @@ def test_terminate_sets_aborting_then_only_terminal_phases(shared: Sandbox, c: C
     try:
         wf_id = c.create()
         c.wf(wf_id, WorkflowPhase.RUNNING, 1)
+        shared.advance(30)
+        terminated_at = shared.store.now()
         c.admin.TerminateExecution(execution_pb2.ExecutionTerminateRequest(id=wf_id, cause="enough"))
         got = c.admin.GetExecution(execution_pb2.WorkflowExecutionGetRequest(id=wf_id))
         assert got.closure.phase == WorkflowPhase.ABORTING
         assert got.closure.abort_metadata.cause == "enough"
+        # SetExecutionAborting (repositories/transformers/execution.go) leaves closure.updated_at alone: it stays
+        # the RUNNING event's time; only the row's own updated_at moves.
+        assert got.closure.updated_at == ts(1)
+        lreq = common_pb2.ResourceListRequest(id=common_pb2.NamedEntityIdentifier(project=P, domain=D), limit=10)
+        lreq.filters = f"eq(execution_name,{wf_id.name})+gte(updated_at,{_z(terminated_at)})"
+        assert len(c.admin.ListExecutions(lreq).executions) == 1
+        lreq.filters = f"eq(execution_name,{wf_id.name})+gte(execution_updated_at,{_z(terminated_at)})"
+        assert len(c.admin.ListExecutions(lreq).executions) == 0
         assert ("terminate", (wf_id.name, "enough")) in driver.calls
         assert code_of(c.wf, wf_id, WorkflowPhase.RUNNING, 2) == grpc.StatusCode.FAILED_PRECONDITION
         c.wf(wf_id, WorkflowPhase.ABORTED, 3)
@@ -309,10 +319,12 @@ def test_list_executions_pages_filters_and_trims(c: Client) -> None:
     c.wf(ids[1], WorkflowPhase.RUNNING, 1)
     c.wf(ids[1], WorkflowPhase.FAILED, 2, error=core_exec.ExecutionError(code="C", message="é" * 200))
     req = common_pb2.ResourceListRequest(id=common_pb2.NamedEntityIdentifier(project=P, domain=D), limit=1000)
-    req.filters = "contains(name,lx)"
+    req.filters = "contains(execution_name,lx)"  # the column; "name" is none (models/execution.go)
+    req.sort_by.CopyFrom(common_pb2.Sort(key="created_at"))
     names = [e.id.name for e in c.admin.ListExecutions(req).executions]
-    assert names == ["lx2", "lx1", "lx0"]  # default: created_at DESCENDING
-    req.filters = "contains(name,lx)+eq(phase,FAILED)"
+    assert names == ["lx2", "lx1", "lx0"]  # DESCENDING is the proto default
+    req.ClearField("sort_by")
+    req.filters = "contains(execution_name,lx)+eq(phase,FAILED)"
     (failed,) = c.admin.ListExecutions(req).executions
     assert len(failed.closure.error.message.encode()) == 100
     assert len(c.admin.GetExecution(execution_pb2.WorkflowExecutionGetRequest(id=ids[1])).closure.error.message) == 200
@@ -395,15 +407,136 @@ def test_filters_and_sorting(c: Client) -> None:
     assert ids("value_not_in(phase,RUNNING;SUCCEEDED)", sort_by=asc) == ["c"]
     assert ids("ne(phase,QUEUED)", sort_by=asc) == ["a", "b"]
     assert ids("eq(node_id,c)") == ["c"]
-    assert ids("gte(created_at,2026-01-01T12:00:01Z)", sort_by=asc) == ["b", "c"]
-    assert ids("lt(created_at,2026-01-01T12:00:01Z)") == ["a"]
-    assert ids("lt(node_execution_created_at,2026-01-01T12:00:01Z)") == ["a"]  # flyteadmin's column name
-    assert ids("gt(updated_at,2026-01-01T12:00:02Z)+lte(updated_at,2026-01-01T12:00:04Z)", sort_by=asc) == ["a"]
-    assert ids("gt(duration,1)") == ["b"]  # only b finished (2s); unset durations match nothing
-    # sort_by without a direction is DESCENDING (the proto default)
+    # the event times (occurred_at / reported_at) are the node_execution_* columns
+    assert ids("gte(node_execution_created_at,2026-01-01T12:00:01Z)", sort_by=asc) == ["b", "c"]
+    assert ids("lt(node_execution_created_at,2026-01-01T12:00:01Z)") == ["a"]
+    upd = "gt(node_execution_updated_at,2026-01-01T12:00:02Z)+lte(node_execution_updated_at,2026-01-01T12:00:04Z)"
+    assert ids(upd, sort_by=asc) == ["a"]
+    assert ids("gt(duration,1)") == ["b"]  # only b finished (2s)
+    assert ids("lt(duration,1)", sort_by=asc) == ["a", "c"]  # a time.Duration column: 0, not NULL, until the end
+    # sort_by without a direction is DESCENDING (the proto default); ties (one admin instant) in creation order
     assert ids(sort_by=common_pb2.Sort(key="created_at")) == ["c", "b", "a"]
     assert ids(sort_by=asc) == ["a", "b", "c"]
     assert ids(sort_by=common_pb2.Sort(key="node_id", direction=common_pb2.Sort.ASCENDING)) == ["a", "b", "c"]
+
+
+def _z(when: datetime) -> str:
+    """A filter timestamp: RFC 3339 with 'Z' ('+' would split the expression)."""
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def test_created_and_updated_at_are_the_rows_write_times_on_the_admins_clock(shared: Sandbox, c: Client) -> None:
+    """gorm's created_at/updated_at columns (models/base_model.go) are when the admin wrote the row; the event
+    times are node_execution_created_at/_updated_at (repositories/transformers/node_execution.go)."""
+    wf_id = c.create()
+    asc = common_pb2.Sort(key="created_at", direction=common_pb2.Sort.ASCENDING)
+    by_event = common_pb2.Sort(key="node_execution_created_at", direction=common_pb2.Sort.ASCENDING)
+    first_write = shared.store.now()
+    c.node(wf_id, "late", Q, 100)  # propeller's clock says t+100 ...
+    shared.advance(10)
+    c.node(wf_id, "early", Q, 0)  # ... and this one happened first, but reached the admin 10 s later
+    assert c.node_ids(wf_id, sort_by=asc) == ["late", "early"]  # written first
+    assert c.node_ids(wf_id, sort_by=by_event) == ["early", "late"]  # happened first
+    shared.advance(10)
+    c.node(wf_id, "late", R, 101)
+    written = shared.store.now()
+    assert c.node_ids(wf_id, filters=f"gte(updated_at,{_z(written)})") == ["late"]
+    assert c.node_ids(wf_id, filters=f"gte(created_at,{_z(written)})") == []
+    assert c.node_ids(wf_id, filters=f"lt(created_at,{_z(first_write + timedelta(seconds=5))})") == ["late"]
+    # the event-time column compares propeller's times, whatever the admin's clock says
+    assert c.node_ids(wf_id, filters="gte(node_execution_updated_at,2026-01-01T12:01:41Z)") == ["late"]
+    # the same for task executions and executions
+    c.task(wf_id, "late", core_exec.TaskExecution.RUNNING, 102)
+    req = task_execution_pb2.TaskExecutionListRequest(node_execution_id=c.nid(wf_id, "late"), limit=10)
+    req.filters = f"gte(created_at,{_z(written)})+lt(task_execution_created_at,2026-01-01T12:01:43Z)"
+    assert len(c.admin.ListTaskExecutions(req).task_executions) == 1
+    lreq = common_pb2.ResourceListRequest(id=common_pb2.NamedEntityIdentifier(project=P, domain=D), limit=10)
+    lreq.filters = f"eq(execution_name,{wf_id.name})+lt(created_at,{_z(first_write + timedelta(seconds=1))})"
+    assert [e.id.name for e in c.admin.ListExecutions(lreq).executions] == [wf_id.name]
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["spec_node_id", "retry_group", "is_parent_node", "project", "name", "parent", "execution.name", "signal.value"],
+)
+def test_node_filters_on_anything_but_a_column_are_invalid_argument(c: Client, field: str) -> None:
+    """flyteadmin's ParseFilters (manager/impl/util/filters.go) accepts the gorm model's columns only."""
+    wf_id = c.create()
+    c.node(wf_id, "n0", Q, 0, spec_node_id="n0", retry_group="0")
+    assert code_of(c.list_nodes, wf_id, filters=f"eq({field},x)") == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_columns_and_the_execution_join_filter_as_flyteadmin_does(c: Client) -> None:
+    wf_id = c.create()
+    c.node(wf_id, "n0", R, 0)
+    c.node(wf_id, "n1", Q, 1)
+    assert c.node_ids(wf_id, filters=f"eq(execution_name,{wf_id.name})+eq(input_uri,)+eq(phase,RUNNING)") == ["n0"]
+    # the execution's own columns, through the join flyteadmin makes for "execution." fields
+    assert c.node_ids(wf_id, filters="eq(execution.phase,UNDEFINED)+eq(node_execution.node_id,n1)") == ["n1"]
+    c.wf(wf_id, WorkflowPhase.RUNNING, 2)
+    assert c.node_ids(wf_id, filters="eq(execution.phase,UNDEFINED)") == []  # a cached listing is not reused
+    assert sorted(c.node_ids(wf_id, filters=f"eq(execution.execution_name,{wf_id.name})")) == ["n0", "n1"]
+    # task executions: their own columns, and the node execution's and execution's through joins
+    T = core_exec.TaskExecution
+    c.task(wf_id, "n0", T.FAILED, 1, error=core_exec.ExecutionError(code="E", message="m"))
+    c.task(wf_id, "n0", T.RUNNING, 2, retry=1)
+    req = task_execution_pb2.TaskExecutionListRequest(node_execution_id=c.nid(wf_id, "n0"), limit=10)
+
+    def attempts(filters: str) -> list[int]:
+        req.filters = filters
+        return [t.id.retry_attempt for t in c.admin.ListTaskExecutions(req).task_executions]
+
+    assert attempts("eq(retry_attempt,1)") == [1]
+    assert attempts(f"eq(name,{wf_id.name})+eq(version,v1)") == [0, 1]  # name: the execution's (customizeField)
+    assert attempts("eq(node_execution.phase,RUNNING)+eq(execution.phase,RUNNING)") == [0, 1]
+    req.filters = "eq(error_code,E)"  # not a task execution column
+    assert code_of(c.admin.ListTaskExecutions, req) == grpc.StatusCode.INVALID_ARGUMENT
+    # executions: "name" is no column, "execution_name" and "execution." fields are
+    lreq = common_pb2.ResourceListRequest(id=common_pb2.NamedEntityIdentifier(project=P, domain=D), limit=10)
+    lreq.filters = f"eq(execution.execution_name,{wf_id.name})+eq(phase,RUNNING)+eq(launch_entity,launch_plan)"
+    assert [e.id.name for e in c.admin.ListExecutions(lreq).executions] == [wf_id.name]
+    lreq.filters = f"eq(name,{wf_id.name})"
+    assert code_of(c.admin.ListExecutions, lreq) == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_an_empty_sort_key_is_invalid_and_no_sort_by_promises_no_creation_order(c: Client) -> None:
+    """common/sorting.go refuses a Sort whose key is no column, the empty one included. Without sort_by flyteadmin
+    adds no ORDER BY: the sandbox answers in primary-key order, which is not the order the rows were made in."""
+    wf_id = c.create()
+    for i in range(12):
+        c.node(wf_id, f"n{i}", Q, i)
+    natural = c.node_ids(wf_id)
+    assert natural == sorted(f"n{i}" for i in range(12))
+    assert natural[:4] == ["n0", "n1", "n10", "n11"]
+    asc = common_pb2.Sort(key="created_at", direction=common_pb2.Sort.ASCENDING)
+    assert c.node_ids(wf_id, sort_by=asc) == [f"n{i}" for i in range(12)]  # asked for: creation order
+    assert code_of(c.list_nodes, wf_id, sort_by=common_pb2.Sort()) == grpc.StatusCode.INVALID_ARGUMENT
+    empty = common_pb2.Sort(direction=common_pb2.Sort.ASCENDING)
+    treq = task_execution_pb2.TaskExecutionListRequest(node_execution_id=c.nid(wf_id, "n0"), limit=10, sort_by=empty)
+    assert code_of(c.admin.ListTaskExecutions, treq) == grpc.StatusCode.INVALID_ARGUMENT
+    lreq = common_pb2.ResourceListRequest(id=common_pb2.NamedEntityIdentifier(project=P, domain=D), limit=10)
+    lreq.sort_by.CopyFrom(empty)
+    assert code_of(c.admin.ListExecutions, lreq) == grpc.StatusCode.INVALID_ARGUMENT
+    sreq = signal_pb2.SignalListRequest(workflow_execution_id=wf_id, limit=10, sort_by=empty)
+    assert code_of(c.signal.ListSignals, sreq) == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_listing_an_unknown_execution_or_node_is_empty_but_an_unknown_parent_is_not_found(c: Client) -> None:
+    """node_execution_manager.go and task_execution_manager.go check no existence before listing; only a
+    unique_parent_id is looked up (its row id filters the children)."""
+    ghost = identifier_pb2.WorkflowExecutionIdentifier(project=P, domain=D, name="no-such-execution")
+    page = c.list_nodes(ghost)
+    assert (list(page.node_executions), page.token) == ([], "")
+    assert code_of(c.list_nodes, ghost, unique_parent_id="n0") == grpc.StatusCode.NOT_FOUND
+    wf_id = c.create()
+    c.node(wf_id, "n0", R, 0)
+    for nid in (c.nid(wf_id, "ghost"), c.nid(ghost, "n0")):
+        req = task_execution_pb2.TaskExecutionListRequest(node_execution_id=nid, limit=10)
+        assert list(c.admin.ListTaskExecutions(req).task_executions) == []
+    assert code_of(c.list_nodes, wf_id, unique_parent_id="ghost") == grpc.StatusCode.NOT_FOUND
+    # the request is still validated first
+    assert code_of(c.list_nodes, ghost, limit=0) == grpc.StatusCode.INVALID_ARGUMENT
+    assert code_of(c.list_nodes, ghost, filters="eq(spec_node_id,n0)") == grpc.StatusCode.INVALID_ARGUMENT
 
 
 def test_children_by_unique_parent_id_and_start_end_nodes(c: Client) -> None:
@@ -458,7 +591,7 @@ def test_list_reports_is_parent_node_for_any_node_with_children(c: Client) -> No
     assert c.get_node(wf_id, "old").metadata.is_parent_node is True
 
 
-def test_error_message_trimmed_in_lists_whole_in_get(c: Client) -> None:
+def test_error_message_trimmed_in_node_lists_whole_in_get_and_task_lists(c: Client) -> None:
     wf_id = c.create()
     long = "x" * 99 + "é" + "tail" * 100  # the 100-byte cut falls inside a 2-byte character
     c.node(wf_id, "n0", R, 0)
@@ -473,7 +606,8 @@ def test_error_message_trimmed_in_lists_whole_in_get(c: Client) -> None:
     tl = c.admin.ListTaskExecutions(
         task_execution_pb2.TaskExecutionListRequest(node_execution_id=c.nid(wf_id, "n0"), limit=10)
     )
-    assert tl.task_executions[0].closure.error.message == "x" * 99
+    # ListTaskExecutions does not trim (flyteadmin's task_execution_manager.go uses the default transformer options)
+    assert tl.task_executions[0].closure.error.message == long
     assert c.get_task(wf_id, "n0").closure.error.message == long
     assert c.node_ids(wf_id, filters="eq(error_kind,USER)+eq(error_code,E)") == ["n0"]
 
@@ -567,6 +701,28 @@ def test_sticky_metadata_flags_and_dynamic_workflow(c: Client) -> None:
     assert c.get_node(wf_id, "arr").metadata.is_array is True
 
 
+def test_dynamic_job_spec_uri_is_kept_on_the_update_path_only(c: Client) -> None:
+    """CreateNodeExecutionModel ignores dynamic_job_spec_uri, UpdateNodeExecutionModel keeps it
+    (repositories/transformers/node_execution.go); the compiled workflow is stored on both paths."""
+    wf_id = c.create()
+    compiled = compiler_pb2.CompiledWorkflowClosure()
+    compiled.primary.template.id.name = "dyn"
+
+    def meta(uri: str) -> ev.TaskNodeMetadata:
+        dyn = ev.DynamicWorkflowNodeMetadata(compiled_workflow=compiled, dynamic_job_spec_uri=uri)
+        return ev.TaskNodeMetadata(dynamic_workflow=dyn)
+
+    first = "s3://b/0/futures.pb"
+    c.node(wf_id, "dn", NodePhase.DYNAMIC_RUNNING, 0, is_dynamic=True, task_node_metadata=meta(first))
+    assert c.get_node(wf_id, "dn").closure.dynamic_job_spec_uri == ""
+    data_req = node_execution_pb2.NodeExecutionGetDataRequest(id=c.nid(wf_id, "dn"))
+    data = c.admin.GetNodeExecutionData(data_req)
+    assert (data.dynamic_workflow.id.name, data.dynamic_workflow.dynamic_job_spec_uri) == ("dyn", "")
+    c.node(wf_id, "dn", S, 1, task_node_metadata=meta("s3://b/1/futures.pb"))
+    assert c.get_node(wf_id, "dn").closure.dynamic_job_spec_uri == "s3://b/1/futures.pb"
+    assert c.admin.GetNodeExecutionData(data_req).dynamic_workflow.dynamic_job_spec_uri == "s3://b/1/futures.pb"
+
+
 def test_launch_plan_node_points_at_child_execution_from_update_event(c: Client) -> None:
     parent = c.create()
     child = c.create()
@@ -640,15 +796,24 @@ def test_array_external_resources_merge_by_index_and_retry(c: Client) -> None:
     def res(i: int, retry: int, phase: int, **kw: Any) -> ev.ExternalResourceInfo:
         return ev.ExternalResourceInfo(external_id=f"arr-{i}-{retry}", index=i, retry_attempt=retry, phase=phase, **kw)
 
+    def info(**fields: Any) -> struct_pb2.Struct:
+        st = struct_pb2.Struct()
+        st.update(fields)
+        return st
+
     md = ev.TaskExecutionMetadata(
         plugin_identifier="k8s-array",
-        external_resources=[res(2, 0, T.RUNNING), res(0, 0, T.RUNNING), res(1, 0, T.QUEUED)],
+        external_resources=[
+            res(2, 0, T.RUNNING, custom_info=info(pod="p2", node="k1")),
+            res(0, 0, T.RUNNING, custom_info=info(pod="p0", node="k1")),
+            res(1, 0, T.QUEUED),
+        ],
     )
     c.task(wf_id, "arr", T.RUNNING, 1, task_type="container_array", event_version=1, metadata=md)
     log = core_exec.TaskLog(name="k8s", uri="https://l/0")
     md2 = ev.TaskExecutionMetadata(
         external_resources=[
-            res(0, 0, T.SUCCEEDED, cache_status=catalog_pb2.CACHE_HIT, logs=[log]),
+            res(0, 0, T.SUCCEEDED, cache_status=catalog_pb2.CACHE_HIT, logs=[log], custom_info=info(exit=0)),
             res(1, 0, T.FAILED),
             res(1, 1, T.RUNNING),
         ]
@@ -666,6 +831,10 @@ def test_array_external_resources_merge_by_index_and_retry(c: Client) -> None:
     first = got.metadata.external_resources[0]
     assert first.cache_status == catalog_pb2.CACHE_HIT
     assert [x.uri for x in first.logs] == ["https://l/0"]
+    # a subtask's custom_info is overwritten whole by the one an event carries (mergeExternalResource in
+    # repositories/transformers/task_execution.go), and kept when the event has none
+    assert first.custom_info == info(exit=0)
+    assert got.metadata.external_resources[3].custom_info == info(pod="p2", node="k1")
     assert got.metadata.plugin_identifier == "k8s-array"
     assert got.task_type == "container_array"
     assert got.event_version == 1
@@ -786,10 +955,14 @@ def test_deck_download_link_serves_the_stored_html(shared: Sandbox, c: Client) -
     req = dataproxy_pb2.CreateDownloadLinkRequest(
         artifact_type=dataproxy_pb2.ARTIFACT_TYPE_DECK, node_execution_id=c.nid(wf_id, "n0")
     )
-    assert code_of(c.proxy.CreateDownloadLink, req) == grpc.StatusCode.NOT_FOUND  # no deck yet
+    assert code_of(c.proxy.CreateDownloadLink, req) == grpc.StatusCode.NOT_FOUND  # no deck_uri
     uri = f"s3://b/{wf_id.name}/deck.html"
-    shared.store.put_blob(uri, b"<html><body>deck</body></html>")
     c.node(wf_id, "n0", S, 1, deck_uri=uri)
+    # a deck_uri whose object does not exist (yet): NOT_FOUND "object not found" (flyteadmin's dataproxy/service.go)
+    with pytest.raises(grpc.RpcError) as missing:
+        c.proxy.CreateDownloadLink(req)
+    assert (missing.value.code(), missing.value.details()) == (grpc.StatusCode.NOT_FOUND, "object not found")
+    shared.store.put_blob(uri, b"<html><body>deck</body></html>")
     resp = c.proxy.CreateDownloadLink(req)
     (url,) = resp.pre_signed_urls.signed_url
     assert url.startswith("http://127.0.0.1:")
@@ -1157,6 +1330,35 @@ def test_gate_waits_for_set_signal_and_decks_download(module_sandbox: Sandbox) -
     (url,) = cl.proxy.CreateDownloadLink(req).pre_signed_urls.signed_url
     with urllib.request.urlopen(url, timeout=10) as r:
         assert b"<html" in r.read()
+    cl.channel.close()
+
+
+def test_a_running_nodes_deck_is_not_found_until_the_task_ends(module_sandbox: Sandbox) -> None:
+    """Propeller sends deck_uri on RUNNING (nodes/task/handler.go) before the task wrote the file; the data proxy
+    answers NOT_FOUND until then. The player writes a node's deck when the node ends."""
+    sb = module_sandbox
+    wf_id = sb.launch("demo")
+    cl = Client(sb)
+    req = dataproxy_pb2.CreateDownloadLinkRequest(
+        artifact_type=dataproxy_pb2.ARTIFACT_TYPE_DECK, node_execution_id=cl.nid(wf_id, "n2")
+    )
+    for _ in range(60):
+        if sb.truth(wf_id).get("n2") == NodePhase.RUNNING:
+            break
+        sb.advance(1)
+    running = cl.get_node(wf_id, "n2")
+    assert running.closure.phase == NodePhase.RUNNING
+    assert running.closure.deck_uri  # reported from RUNNING on ...
+    with pytest.raises(grpc.RpcError) as info:
+        cl.proxy.CreateDownloadLink(req)  # ... but not written yet
+    assert (info.value.code(), info.value.details()) == (grpc.StatusCode.NOT_FOUND, "object not found")
+    for _ in range(120):
+        if sb.truth(wf_id).get("n2") == NodePhase.SUCCEEDED:
+            break
+        sb.advance(1)
+    (url,) = cl.proxy.CreateDownloadLink(req).pre_signed_urls.signed_url
+    with urllib.request.urlopen(url, timeout=10) as r:
+        assert b"Training" in r.read()
     cl.channel.close()
 
 

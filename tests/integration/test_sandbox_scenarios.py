@@ -518,3 +518,70 @@ def test_every_task_execution_names_a_registered_task(sb: Sandbox, api: Admin) -
             task = api.admin.GetTask(common_pb2.ObjectGetRequest(id=task_id), timeout=10)
             assert task.closure.compiled_task.template.id.name == task_id.name
     assert len(seen) >= 8
+
+
+def test_a_dynamic_node_retried_after_its_workflow_timed_out_keeps_both_attempts_children(
+    sb: Sandbox, api: Admin
+) -> None:
+    """propeller: a timed-out generated workflow is a retryable failure; the retry sends no node event (the node
+    stays DYNAMIC_RUNNING, and the next attempt's DYNAMIC_RUNNING is refused as already recorded), the task runs
+    again as attempt 1, and the new workflow's nodes are n1-1-<id>, listed under the same parent."""
+    wf = sb.launch("dynamic-retry")
+    assert sb.run_until_done(wf) == WorkflowPhase.SUCCEEDED
+    children = {n.id.node_id: n for n in api.nodes(wf, "n1")}
+    assert {k: (n.metadata.retry_group, n.metadata.spec_node_id) for k, n in children.items()} == {
+        "n1-0-start-node": ("0", "start-node"),
+        "n1-0-dn0": ("0", "dn0"),
+        "n1-0-dn1": ("0", "dn1"),
+        "n1-1-start-node": ("1", "start-node"),
+        "n1-1-dn0": ("1", "dn0"),
+        "n1-1-dn1": ("1", "dn1"),
+        "n1-1-dn2": ("1", "dn2"),
+        "n1-1-end-node": ("1", "end-node"),
+    }
+    assert NodePhase(children["n1-0-dn1"].closure.phase) == NodePhase.TIMED_OUT
+    assert [(t.id.retry_attempt, TaskPhase(t.closure.phase)) for t in api.tasks(wf, "n1")] == [
+        (0, TaskPhase.SUCCEEDED),
+        (1, TaskPhase.SUCCEEDED),
+    ]
+    parent = api.node(wf, "n1")
+    assert (parent.metadata.is_parent_node, parent.metadata.is_dynamic) == (True, True)
+    assert NodePhase(parent.closure.phase) == NodePhase.SUCCEEDED
+
+
+def test_array_subtasks_as_node_executions_event_version_1(sb: Sandbox, api: Admin) -> None:
+    """ArrayNode.EventVersion 1: the array node is a parent with no task execution of its own; each subtask is a
+    node ``GenerateUniqueID(array, attempt, n<i>)`` (hashed past 20 characters) with spec node id and name n<i>,
+    retry_group = the array's attempt, and a task execution per retry of the subtask."""
+    wf = sb.launch("array-node-v1")
+    assert sb.run_until_done(wf) == WorkflowPhase.SUCCEEDED
+    array = api.node(wf, "score_all_batches")
+    assert (array.metadata.is_array, array.metadata.is_parent_node) == (True, True)
+    assert api.tasks(wf, "score_all_batches") == []
+    subtasks = {n.metadata.spec_node_id: n for n in api.nodes(wf, "score_all_batches")}
+    assert set(subtasks) == {f"n{i}" for i in range(12)}
+    for i, node in subtasks.items():
+        assert node.id.node_id == unique_node_id("score_all_batches", 0, i)
+        assert node.id.node_id.startswith("f")  # "score_all_batches-0-n<i>" is over 20 characters
+        assert node.metadata.retry_group == "0"
+    retried = [(t.id.retry_attempt, TaskPhase(t.closure.phase)) for t in api.tasks(wf, subtasks["n3"].id.node_id)]
+    assert retried == [(0, TaskPhase.FAILED), (1, TaskPhase.SUCCEEDED)]
+    assert NodePhase(subtasks["n3"].closure.phase) == NodePhase.SUCCEEDED
+
+
+def test_a_dynamic_node_of_an_event_version_1_workflow_is_a_parent_only_through_its_children(
+    sb: Sandbox, api: Admin
+) -> None:
+    """Below event version 2 propeller reports DYNAMIC_RUNNING as RUNNING, refused as already recorded: while it
+    runs, List derives is_parent_node from the children; its final event sets is_dynamic alone, which ends the
+    derivation (flyteadmin transformers/node_execution.go), and no dynamic workflow was ever stored."""
+    wf = sb.launch("late-parent")
+    sb.advance(25)  # the dynamic task finished at ~21.5 s; its children run
+    (listed,) = [n for n in api.nodes(wf) if n.id.node_id == "n0"]
+    assert (listed.metadata.is_parent_node, listed.metadata.is_dynamic) == (True, False)
+    assert NodePhase(listed.closure.phase) == NodePhase.RUNNING
+    assert {n.id.node_id for n in api.nodes(wf, "n0")} >= {"n0-0-dn0", "n0-0-dn1", "n0-0-dn2"}
+    assert sb.run_until_done(wf) == WorkflowPhase.SUCCEEDED
+    (listed,) = [n for n in api.nodes(wf) if n.id.node_id == "n0"]
+    assert (listed.metadata.is_parent_node, listed.metadata.is_dynamic) == (False, True)
+    assert not api.node_data(wf, "n0").HasField("dynamic_workflow")

@@ -8,6 +8,7 @@ import sys
 import threading
 import types
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,7 +28,9 @@ from flyteexec_widget.admin.auth import (
     show_device_prompt,
 )
 from flyteexec_widget.admin.errors import AuthenticationError, ConfigError, LoginRequiredError, is_permanent
+from flyteexec_widget.admin.plaintext import redact_tokens
 
+from ..hostile_text import UNSAFE, hostile
 from ._fake_admin import FakeIdP
 
 pytestmark = pytest.mark.timeout(60)
@@ -419,10 +422,22 @@ def test_device_prompt_on_stderr_outside_ipython(capsys: pytest.CaptureFixture[s
     assert "ABCD" in err
 
 
+def test_device_prompt_on_stderr_shows_terminal_payloads_as_escapes(
+    capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    monkeypatch.delitem(sys.modules, "IPython", raising=False)
+    show_device_prompt("https://idp.example.com/a?" + hostile("uri"), hostile("code"))
+    err = capsys.readouterr().err
+    assert not UNSAFE.search(err)
+    assert err.count("\n") == 1  # one line, however many newlines the IdP sent
+    assert "uri:\\x1b[2J" in err
+    assert "code:\\x1b[2J" in err
+
+
 def test_device_prompt_is_a_link_in_a_notebook(monkeypatch: pytest.MonkeyPatch) -> None:
     shown: list[Any] = []
     ipython = types.ModuleType("IPython")
-    ipython.get_ipython = lambda: object()  # type: ignore[attr-defined]
+    ipython.get_ipython = lambda: types.SimpleNamespace(kernel=object())  # type: ignore[attr-defined]
     display = types.ModuleType("IPython.display")
     display.HTML = lambda s: ("HTML", s)  # type: ignore[attr-defined]
     display.display = shown.append  # type: ignore[attr-defined]
@@ -433,6 +448,22 @@ def test_device_prompt_is_a_link_in_a_notebook(monkeypatch: pytest.MonkeyPatch) 
     assert kind == "HTML"
     assert '<a href="https://idp.example.com/activate?a=1&amp;b=2"' in html
     assert "&lt;CODE&gt;" in html  # server data is escaped
+
+
+def test_device_prompt_in_terminal_ipython_is_text(capsys: pytest.CaptureFixture[str], monkeypatch: Any) -> None:
+    # A terminal IPython has a shell but no kernel: display(HTML) would print "<IPython.core.display.HTML object>"
+    # and lose the link, so the prompt is the stderr line there.
+    shown: list[Any] = []
+    ipython = types.ModuleType("IPython")
+    ipython.get_ipython = lambda: types.SimpleNamespace()  # type: ignore[attr-defined]
+    display = types.ModuleType("IPython.display")
+    display.HTML = lambda s: ("HTML", s)  # type: ignore[attr-defined]
+    display.display = shown.append  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "IPython", ipython)
+    monkeypatch.setitem(sys.modules, "IPython.display", display)
+    show_device_prompt("https://idp.example.com/activate?user_code=ABCD", "ABCD")
+    assert shown == []
+    assert "https://idp.example.com/activate?user_code=ABCD" in capsys.readouterr().err
 
 
 def test_external_command() -> None:
@@ -449,6 +480,60 @@ def test_external_command_failure_shows_stderr_not_stdout() -> None:
     assert "exited with 3" in msg
     assert "boom" in msg
     assert "PARTIAL-TOKEN" not in msg
+
+
+def test_external_command_repr_and_errors_show_its_name_only(tmp_path: Path) -> None:
+    secret_arg = "--client-secret=S3CR3T-ARG"
+    script = "import sys; sys.stderr.write('bad credentials'); sys.exit(2)"
+    a = ExternalCommand([sys.executable, "-c", script, secret_arg])
+    assert repr(a) == f"ExternalCommand(program={Path(sys.executable).name!r}, arguments=3)"
+    with pytest.raises(LoginError) as ei:
+        a.refresh(ServerAuthConfig())
+    assert str(ei.value).startswith(f"token command {Path(sys.executable).name!r} exited with 2: bad credentials")
+    for shown in (repr(a), str(ei.value), repr(ei.value)):
+        assert "S3CR3T" not in shown
+        assert "sys.exit" not in shown  # no argument at all, not only the ones that look secret
+    for command, needle in (
+        ([str(tmp_path / "missing-tool"), secret_arg], "token command 'missing-tool' not found"),
+        ([str(tmp_path), secret_arg], f"token command {tmp_path.name!r} cannot be run"),
+    ):
+        with pytest.raises(LoginError) as ei:
+            ExternalCommand(command).refresh(ServerAuthConfig())
+        assert needle in str(ei.value)
+        assert "S3CR3T" not in str(ei.value)
+
+
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLXh5eg"
+OPAQUE = "ya29.a0AfH6SMBx7Q2kL9pZ3vW8nR4tY1uE6oI0"
+
+
+@pytest.mark.parametrize(
+    ("stderr", "shown"),
+    [
+        (f"Authorization: Bearer {JWT}", "Authorization: Bearer [redacted]"),
+        (f"cached {JWT} is stale", "cached [redacted] is stale"),
+        (f"refresh failed for {OPAQUE}", "refresh failed for [redacted]"),
+        ("error: refresh_token=rt-123 expired", "error: refresh_token=[redacted] expired"),
+        ('{"access_token": "opaque-1"}', '{"access_token": "[redacted]"}'),
+        ("client_secret: 'hunter2'", "client_secret: '[redacted]'"),
+        ("password=hunter2&user=alice", "password=[redacted]&user=alice"),
+        ("x-api-key: k1", "x-api-key: [redacted]"),
+        ("Basic dXNlcjpwYXNzd29yZA==", "Basic [redacted]"),
+        ("hex 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b", "hex [redacted]"),
+        # what is not a token stays readable
+        ("HTTP 401 Unauthorized for user alice", "HTTP 401 Unauthorized for user alice"),
+        (
+            'File "/usr/lib/python3.11/site-packages/tool/login.py", line 3',
+            'File "/usr/lib/python3.11/site-packages/tool/login.py", line 3',
+        ),
+    ],
+)
+def test_stderr_is_shown_with_tokens_redacted(stderr: str, shown: str) -> None:
+    assert redact_tokens(stderr) == shown
+    script = f"import sys; sys.stderr.write({stderr!r}); sys.exit(1)"
+    with pytest.raises(LoginError) as ei:
+        ExternalCommand([sys.executable, "-c", script]).refresh(ServerAuthConfig())
+    assert str(ei.value).endswith(f"exited with 1: {shown}")
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 import shutil
 import subprocess
 import sys
@@ -28,6 +29,7 @@ from flyteexec_widget.admin.auth import (
 )
 from flyteexec_widget.admin.retry import RetryPolicy
 from flyteexec_widget.remote import Remote
+from tests.hostile_admin import HANG, HostileAdmin
 
 from ._fake_admin import FakeIdP, FakeServer, bool_value, node_execution, serve, wf_id
 
@@ -91,6 +93,8 @@ def test_list_signals_and_task_executions_page(fake: FakeServer) -> None:
         assert [s.id.signal_id for s in r.list_signals(wid, limit=2)] == ["s0", "s1", "s2", "s3", "s4"]
         assert r.list_task_executions(identifier_pb2.NodeExecutionIdentifier(node_id="n0", execution_id=wid)) == []
     assert fake.state.count("ListSignals") == 3
+    # pages over an order it asked for (a signal_id column exists in flyteadmin's models/signal.go)
+    assert all(c.request.sort_by.key == "signal_id" for c in fake.state.of("ListSignals"))
 
 
 # ---------------------------------------------------------------- errors, retries, deadlines
@@ -107,7 +111,10 @@ def test_list_signals_and_task_executions_page(fake: FakeServer) -> None:
         (grpc.StatusCode.UNAUTHENTICATED, errors.AuthenticationError),
         (grpc.StatusCode.UNAVAILABLE, errors.UnavailableError),
         (grpc.StatusCode.RESOURCE_EXHAUSTED, errors.ResourceExhaustedError),
-        (grpc.StatusCode.INTERNAL, errors.RpcFailure),
+        (grpc.StatusCode.INTERNAL, errors.ServerError),
+        (grpc.StatusCode.UNKNOWN, errors.ServerError),
+        (grpc.StatusCode.CANCELLED, errors.CallCancelledError),
+        (grpc.StatusCode.DATA_LOSS, errors.RpcFailure),
     ],
 )
 def test_errors_are_translated_per_code(fake: FakeServer, code: grpc.StatusCode, cls: type) -> None:
@@ -174,6 +181,92 @@ def test_retry_false_makes_one_attempt(fake: FakeServer) -> None:
     with remote_for(fake) as r, pytest.raises(errors.UnavailableError):
         r.call("admin", "GetExecution", execution_pb2.WorkflowExecutionGetRequest(id=wf_id()), retry=False)
     assert fake.state.count("GetExecution") == 1
+
+
+def test_cancelled_is_transient_and_retried(fake: FakeServer) -> None:
+    """CANCELLED is what calls in flight get when FlyteAdmin restarts: the same call may well succeed next."""
+    fake.admin.add_execution(wf_id())
+    fake.state.fail["GetExecution"] = [grpc.StatusCode.CANCELLED, grpc.StatusCode.CANCELLED]
+    with remote_for(fake) as r:
+        assert r.get_execution(wf_id()).id.name == "exec1"
+    assert fake.state.count("GetExecution") == 3
+
+
+@pytest.mark.parametrize("code", [grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN])
+def test_a_server_error_is_not_retried_by_a_call(fake: FakeServer, code: grpc.StatusCode) -> None:
+    """A request that changes something may have been applied before the server failed (a watch retries, below)."""
+    fake.state.fail["TerminateExecution"] = [code] * 3
+    with remote_for(fake) as r, pytest.raises(errors.ServerError) as ei:
+        r.terminate(wf_id(), "stop")
+    assert errors.is_server_error(ei.value)
+    assert not errors.is_transient(ei.value)
+    assert not errors.is_permanent(ei.value)
+    assert fake.state.count("TerminateExecution") == 1
+
+
+class FakeTime:
+    """A monotonic clock that only the injected sleep moves."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, s: float) -> None:
+        self.now += s
+
+
+def test_retries_stop_when_the_calls_budget_is_spent(fake: FakeServer) -> None:
+    """total_timeout bounds a call with all its retries: attempts at 0, 0.4 and 0.8 s, then 0.8 + 0.4 > 1 s."""
+    fake.state.fail["GetExecution"] = [grpc.StatusCode.UNAVAILABLE] * 10
+    t = FakeTime()
+    policy = RetryPolicy(max_attempts=10, initial_backoff=0.4, max_backoff=0.4, jitter=0.0, total_timeout=1.0)
+    r = Remote.for_sandbox(fake.endpoint, rpc_timeout=1.0, retry=policy, sleep=t.sleep, clock=t)
+    with r, pytest.raises(errors.UnavailableError):
+        r.get_execution(wf_id())
+    remaining = [c.time_remaining for c in fake.state.of("GetExecution")]
+    assert len(remaining) == 3  # not 10
+    # each attempt's deadline is what is left of the budget (the grpc-timeout header rounds up a little)
+    assert all(r is not None for r in remaining)
+    assert [round(r or 0, 1) for r in remaining] == [1.0, 0.6, 0.2]
+
+
+def test_a_deadline_longer_than_the_budget_still_gets_its_attempt(fake: FakeServer) -> None:
+    fake.admin.add_execution(wf_id())
+    with remote_for(fake, rpc_timeout=5.0, retry=RetryPolicy(total_timeout=0.5)) as r:
+        r.get_execution(wf_id())
+    (call,) = fake.state.of("GetExecution")
+    assert call.time_remaining is not None
+    assert call.time_remaining > 4.0
+
+
+def test_a_server_that_never_answers_costs_one_budget_not_five_deadlines(hostile_admin: HostileAdmin) -> None:
+    """Before the budget, DEADLINE_EXCEEDED was retried 5 times: 5 x rpc_timeout (150 s with the defaults)."""
+    hostile_admin.script("GetExecution", HANG)
+    policy = RetryPolicy(initial_backoff=0.05, total_timeout=1.0)
+    r = Remote.for_sandbox(hostile_admin.endpoint, rpc_timeout=0.5, retry=policy)
+    with r, pytest.raises(errors.DeadlineExceededError, match="no answer from"):
+        r.get_execution(wf_id())
+    calls = hostile_admin.calls_of("GetExecution")
+    assert 1 <= len(calls) <= 2  # 0.5 s, then at most what is left of 1 s
+    assert all(c.time_remaining is not None and c.time_remaining <= 0.6 for c in calls)
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, float("nan")])
+def test_retry_policy_rejects_a_budget_that_is_not_positive(bad: float) -> None:
+    with pytest.raises(ValueError, match="total_timeout must be > 0 seconds or None"):
+        RetryPolicy(total_timeout=bad)
+
+
+def test_retry_policy_without_a_budget_keeps_to_max_attempts(fake: FakeServer) -> None:
+    fake.state.fail["GetExecution"] = [grpc.StatusCode.UNAVAILABLE] * 10
+    t = FakeTime()
+    policy = RetryPolicy(max_attempts=4, initial_backoff=100.0, max_backoff=100.0, total_timeout=None)
+    r = Remote.for_sandbox(fake.endpoint, retry=policy, sleep=t.sleep, clock=t)
+    with r, pytest.raises(errors.UnavailableError):
+        r.get_execution(wf_id())
+    assert fake.state.count("GetExecution") == 4
 
 
 def test_unreachable_endpoint_names_it() -> None:
@@ -465,6 +558,30 @@ def test_endpoint_validation() -> None:
         Remote("https://flyte.example.com")
 
 
+@pytest.mark.parametrize(
+    ("endpoint", "needle"),
+    [
+        ("[::1:30080", "Invalid IPv6 URL"),
+        ("flyte.example.com:abc", "Port could not be cast"),
+        ("h:99999", "out of range"),
+    ],
+)
+def test_a_malformed_endpoint_is_a_config_error_naming_it(endpoint: str, needle: str) -> None:
+    with pytest.raises(errors.ConfigError) as ei:
+        Remote(endpoint)
+    assert f"endpoint {endpoint!r} is not a 'host:port' address" in str(ei.value)
+    assert needle in str(ei.value)
+    assert Remote("[::1]:30080").endpoint == "[::1]:30080"
+
+
+@pytest.mark.parametrize("flag", ["insecure", "insecure_skip_verify"])
+@pytest.mark.parametrize("value", ["false", "no", 0, 1, None, [True]])
+def test_tls_flags_must_be_booleans(flag: str, value: object) -> None:
+    # bool("false") is True: a plain-text channel (or an unverified one) is never a guess
+    with pytest.raises(errors.ConfigError, match=re.escape(f"{flag} must be True or False, got {value!r}")):
+        Remote("flyte.example.com:443", **{flag: value})
+
+
 def test_relaunch_is_not_retried(fake: FakeServer) -> None:
     # a relaunch that reached the server before the connection broke must not launch a second execution
     fake.state.fail["RelaunchExecution"] = [grpc.StatusCode.UNAVAILABLE]
@@ -513,7 +630,8 @@ def test_tls_insecure_skip_verify_trusts_the_served_certificate(self_signed: tup
 
 @pytest.mark.parametrize("insecure", [True, False])
 def test_every_channel_has_keepalive_and_message_limits(monkeypatch: pytest.MonkeyPatch, insecure: bool) -> None:
-    # a load balancer that silently drops an idle connection must not leave calls hanging until their deadline
+    # keepalive on (gRPC then sets TCP_USER_TIMEOUT: a black-holed connection is dropped), but within what a default
+    # FlyteAdmin (grpc-go's enforcement) accepts: pings only while calls are in flight, at most every 5 minutes
     opened: list[tuple[str, dict[str, Any]]] = []
     real_factory = grpc.insecure_channel
     for kind in ("insecure_channel", "secure_channel"):
@@ -527,9 +645,9 @@ def test_every_channel_has_keepalive_and_message_limits(monkeypatch: pytest.Monk
         r._get_channel()
     ((kind, options),) = opened
     assert kind == ("insecure_channel" if insecure else "secure_channel")
-    assert options["grpc.keepalive_time_ms"] > 0
+    assert options["grpc.keepalive_time_ms"] >= 5 * 60 * 1000
     assert options["grpc.keepalive_timeout_ms"] > 0
-    assert options["grpc.keepalive_permit_without_calls"] == 1
+    assert options["grpc.keepalive_permit_without_calls"] == 0
     assert options["grpc.max_receive_message_length"] >= 20 * 1024 * 1024
 
 

@@ -321,3 +321,154 @@ def test_same_values_as_flytekit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         fk.command,
     )
     assert (ours.auth_type, ours.resolved_client_secret()) == (fk.auth_mode, fk.client_credentials_secret)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Nothing fails open: a value that is not what its setting takes is an error naming it, never a guess
+# ---------------------------------------------------------------------------------------------------------------
+
+TRUE_SPELLINGS = ["true", "True", "TRUE", "t", "T", "1", "yes", "Yes", "y", "Y", "on", "ON"]
+FALSE_SPELLINGS = ["false", "False", "FALSE", "f", "F", "0", "no", "No", "n", "N", "off", "OFF"]
+BAD_BOOLEANS = ["flase", "nope", "2", "-1", "truee", "enable", "[1]", "{a: 1}", "1.0", "'yes please'"]
+
+
+@pytest.mark.parametrize(("key", "field"), [("insecure", "insecure"), ("insecureSkipVerify", "insecure_skip_verify")])
+@pytest.mark.parametrize(
+    ("spelling", "want"), [(s, True) for s in TRUE_SPELLINGS] + [(s, False) for s in FALSE_SPELLINGS]
+)
+def test_yaml_booleans_take_flytectl_and_yaml_spellings(
+    tmp_path: Path, key: str, field: str, spelling: str, want: bool
+) -> None:
+    f = write(tmp_path / "c.yaml", f"admin:\n  endpoint: h:1\n  {key}: {spelling}\n")
+    assert getattr(load_config(f), field) is want
+
+
+@pytest.mark.parametrize("key", ["insecure", "insecureSkipVerify"])
+@pytest.mark.parametrize("bad", BAD_BOOLEANS)
+def test_a_yaml_boolean_that_is_neither_is_refused(tmp_path: Path, key: str, bad: str) -> None:
+    f = write(tmp_path / "c.yaml", f"admin:\n  endpoint: h:1\n  {key}: {bad}\n")
+    with pytest.raises(ConfigError) as ei:
+        load_config(f)
+    message = str(ei.value)
+    assert f"admin.{key} in {str(f)!r}" in message
+    assert "true/false, yes/no, on/off, y/n, t/f, 1/0" in message
+
+
+@pytest.mark.parametrize(
+    ("spelling", "want"), [(s, True) for s in TRUE_SPELLINGS] + [(s, False) for s in FALSE_SPELLINGS]
+)
+def test_env_booleans_take_the_same_spellings(monkeypatch: pytest.MonkeyPatch, spelling: str, want: bool) -> None:
+    monkeypatch.setenv("FLYTE_PLATFORM_URL", "h:1")
+    monkeypatch.setenv("FLYTE_PLATFORM_INSECURE", spelling)
+    monkeypatch.setenv("FLYTE_PLATFORM_INSECURE_SKIP_VERIFY", spelling)
+    cfg = load_config()
+    assert (cfg.insecure, cfg.insecure_skip_verify) == (want, want)
+
+
+@pytest.mark.parametrize("name", ["FLYTE_PLATFORM_INSECURE", "FLYTE_PLATFORM_INSECURE_SKIP_VERIFY"])
+@pytest.mark.parametrize("bad", ["flase", "nope", "[1]", "2", "si"])
+def test_an_env_boolean_that_is_neither_is_refused(monkeypatch: pytest.MonkeyPatch, name: str, bad: str) -> None:
+    monkeypatch.setenv("FLYTE_PLATFORM_URL", "h:1")
+    monkeypatch.setenv(name, bad)
+    with pytest.raises(ConfigError) as ei:
+        load_config()
+    assert f"bad value for {name}: {bad!r} is not a boolean; accepted: true/false" in str(ei.value)
+
+
+@pytest.mark.parametrize("bad", ["flase", "n0"])
+def test_an_ini_boolean_that_is_neither_is_refused(tmp_path: Path, bad: str) -> None:
+    f = write(tmp_path / "flytekit.config", f"[platform]\nurl = h:1\ninsecure = {bad}\n")
+    with pytest.raises(ConfigError, match=rf"\[platform\] insecure in .*flytekit.config.*{bad!r} is not a boolean"):
+        load_config(f)
+    g = write(tmp_path / "empty.config", "[platform]\nurl = h:1\ninsecure =\n")
+    assert load_config(g).insecure is False  # an empty value is unset, as in flytekit
+
+
+@pytest.mark.flytekit
+@pytest.mark.parametrize("spelling", ["true", "True", "1", "yes", "on", "false", "False", "0", "no", "off"])
+def test_booleans_read_as_flytekit_reads_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spelling: str) -> None:
+    from flytekit.configuration import PlatformConfig as FlytekitPlatformConfig
+
+    f = write(tmp_path / "config.yaml", f"admin:\n  endpoint: h:1\n  insecure: {spelling}\n")
+    assert load_config(f).insecure is bool(FlytekitPlatformConfig.auto(str(f)).insecure)
+    monkeypatch.setenv("FLYTE_PLATFORM_INSECURE", spelling)
+    assert load_config(f).insecure is bool(FlytekitPlatformConfig.auto(str(f)).insecure)
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "where", "got"),
+    [
+        ("admin:\n  endpoint: [a, b]\n", "admin.endpoint", "a list"),
+        ("admin:\n  endpoint: {host: a}\n", "admin.endpoint", "a mapping"),
+        ("admin:\n  endpoint: 8089\n", "admin.endpoint", "int 8089"),
+        ("admin:\n  endpoint: true\n", "admin.endpoint", "bool True"),
+        ("admin:\n  endpoint: h:1\nconsole:\n  endpoint: [x]\n", "console.endpoint", "a list"),
+        ("admin:\n  endpoint: h:1\n  caCertFilePath: {a: 1}\n", "admin.caCertFilePath", "a mapping"),
+        ("admin:\n  endpoint: h:1\n  authType: [DeviceFlow]\n", "admin.authType", "a list"),
+        ("admin:\n  endpoint: h:1\n  clientId: [a]\n", "admin.clientId", "a list"),
+        ("admin:\n  endpoint: h:1\n  scopes: [{a: 1}]\n", "admin.scopes", "a mapping"),
+        ("admin:\n  endpoint: h:1\n  command: {a: 1}\n", "admin.command", "a mapping"),
+        ('admin:\n  endpoint: h:1\n  command: "tok \'unclosed"\n', "admin.command", "cannot split"),
+    ],
+)
+def test_a_yaml_value_of_the_wrong_kind_is_refused(tmp_path: Path, yaml_text: str, where: str, got: str) -> None:
+    f = write(tmp_path / "c.yaml", yaml_text)
+    with pytest.raises(ConfigError) as ei:
+        load_config(f)
+    assert f"bad value for {where} in {str(f)!r}" in str(ei.value)
+    assert got in str(ei.value)
+
+
+def test_a_numeric_client_id_is_its_digits(tmp_path: Path) -> None:
+    f = write(tmp_path / "c.yaml", "admin:\n  endpoint: h:1\n  clientId: 123456\n")
+    assert load_config(f).client_id == "123456"
+
+
+@pytest.mark.parametrize("section", ["admin: [endpoint, h]\n", "admin: just-a-string\n", "console: 3\n"])
+def test_a_section_that_is_not_a_mapping_is_refused(tmp_path: Path, section: str) -> None:
+    f = write(tmp_path / "c.yaml", section)
+    with pytest.raises(ConfigError, match="must be a mapping of settings"):
+        load_config(f)
+
+
+@pytest.mark.parametrize("name", ["c.yaml", "flytekit.config", "config"])
+def test_a_config_file_that_is_not_utf8_is_refused(tmp_path: Path, name: str) -> None:
+    f = tmp_path / name
+    f.write_bytes(b"admin:\n  endpoint: h\xe9:1\n")
+    with pytest.raises(ConfigError) as ei:
+        load_config(f)
+    assert f"{str(f)!r} is not UTF-8 text (byte 0xe9 at offset 20)" in str(ei.value)
+
+
+def test_a_client_secret_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.write_bytes(b"\xff\xfe")
+    f = write(tmp_path / "c.yaml", f"admin:\n  endpoint: h:1\n  clientSecretLocation: {secret}\n")
+    with pytest.raises(ConfigError, match=r"admin.clientSecretLocation .*secret' is not UTF-8 text"):
+        load_config(f)
+
+
+def test_a_directory_is_not_a_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "configs"
+    folder.mkdir()
+    with pytest.raises(ConfigError, match=r"config file .*configs' is not a file \(a directory\?\)"):
+        load_config(folder)
+    monkeypatch.setenv("FLYTECTL_CONFIG", str(folder))
+    with pytest.raises(ConfigError, match=r"FLYTECTL_CONFIG .*configs' is not a file"):
+        load_config()
+
+
+def test_a_directory_in_the_search_order_is_skipped(clean_env: Path) -> None:
+    (clean_env / "work" / "flytekit.config").mkdir()
+    home_yaml = write(clean_env / "home/.flyte/config.yaml", "admin:\n  endpoint: from-home:1\n")
+    assert find_config_file() == home_yaml
+
+
+def test_the_command_s_arguments_stay_out_of_the_config_repr(tmp_path: Path) -> None:
+    f = write(
+        tmp_path / "c.yaml",
+        "admin:\n  endpoint: h:1\n  authType: ExternalCommand\n  command: [tok, --secret, s3cr3t]\n",
+    )
+    cfg = load_config(f)
+    assert cfg.command == ("tok", "--secret", "s3cr3t")
+    assert "s3cr3t" not in repr(cfg)

@@ -34,7 +34,7 @@ from flyteexec_widget.objects.executions import (
     FlyteWorkflowExecution,
 )
 from flyteexec_widget.objects.phases import NodePhase, TaskPhase, WorkflowPhase
-from flyteexec_widget.objects.protoview import ProtoView
+from flyteexec_widget.objects.protoview import InvalidTimeError, ProtoView
 
 UTC = datetime.timezone.utc
 T0 = datetime.datetime(2026, 11, 27, 10, 0, 0, 250000, tzinfo=UTC)
@@ -327,7 +327,7 @@ def assert_like_flytekit(theirs: Any, ours: Any, path: str) -> None:
     if theirs is None:
         assert ours is None, path
     elif ours is None:
-        # Documented difference (views.py): for an unset part flytekit builds an empty model, the epoch or
+        # Documented difference (objects/protoview.py): for an unset part flytekit builds an empty model, the epoch or
         # timedelta(0); we say None. Allowed only when flytekit's value is exactly that empty default.
         assert _is_empty_default(theirs), f"{path}: {theirs!r}"
     elif isinstance(theirs, FlyteIdlEntity):
@@ -571,7 +571,7 @@ def test_unknown_phase_number_stays_an_int() -> None:
     wf = FlyteWorkflowExecution(pb)
     assert wf.phase == 42
     assert not wf.is_done
-    assert "PHASE_42" in repr(wf)
+    assert "unknown (42)" in repr(wf)
 
 
 def test_closure_views_have_aware_times_and_none_for_unset_parts() -> None:
@@ -876,3 +876,29 @@ def test_flyte_workflow_and_task_are_fetched_once() -> None:
 def test_wrappers_reject_the_wrong_message() -> None:
     with pytest.raises(TypeError, match=r"FlyteNodeExecution wraps a flyteidl.admin.NodeExecution message"):
         FlyteNodeExecution(WF_FIXTURES["running"])
+
+
+def test_times_out_of_range_break_neither_repr_nor_the_other_fields() -> None:
+    pb = wf_exec(WF.FAILED)
+    pb.closure.created_at.seconds = 253_402_300_800  # year 10000
+    pb.closure.duration.seconds = 2**62  # protobuf: OverflowError
+    pb.closure.error.kind = 7  # a newer flyteidl's error kind
+    wf = FlyteWorkflowExecution(pb)
+    assert repr(wf) == "<FlyteWorkflowExecution flytesnacks:development:abc123 FAILED invalid duration>"
+    assert "created_at" in str(wf)
+    assert "created_at" in wf.verbose_string()
+    with pytest.raises(InvalidTimeError, match=r"ExecutionClosure.created_at: Timestamp\(seconds=253402300800"):
+        _ = wf.closure.created_at
+    with pytest.raises(InvalidTimeError, match=r"ExecutionClosure.duration: Duration\(seconds=4611686018427387904"):
+        _ = wf.closure.duration
+    assert wf.closure.started_at is not None  # the fields the server sent right still read
+    assert wf.phase == WorkflowPhase.FAILED
+    assert wf.is_done
+    assert wf.error is not None
+    assert wf.error.kind == 7
+
+    node = FlyteNodeExecution(node_exec("n0", NODE.SUCCEEDED))
+    node.to_flyte_idl().closure.started_at.nanos = -1
+    assert "n0 SUCCEEDED" in repr(node)
+    with pytest.raises(InvalidTimeError, match=r"NodeExecutionClosure\.started_at"):
+        _ = node.closure.started_at

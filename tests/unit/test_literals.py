@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import re
 import typing
 from typing import Any
 
@@ -201,8 +202,47 @@ def test_binary_other_tags_are_raw_bytes() -> None:
 
 
 def test_corrupt_msgpack_raises_a_clear_error() -> None:
-    with pytest.raises(ValueError, match="msgpack"):
+    # b"\xc1" is reserved in msgpack: its FormatError has no message, which used to leave the reason empty.
+    with pytest.raises(ValueError, match=r"tagged 'msgpack' \(1 bytes: c1\) does not decode: FormatError$"):
         to_python(undecodable())
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", r"\(0 bytes: empty\) does not decode: ValueError: Unpack failed: incomplete input"),
+        (b"\x92\x01", r"\(2 bytes: 92 01\) does not decode: ValueError: Unpack failed: incomplete input"),
+        (b"\x01\x02", r"\(2 bytes: 01 02\) does not decode: ExtraData: unpack\(b\) received extra data"),
+        (bytes(range(20)), r"\(20 bytes: 00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f \.\.\.\) does not decode"),
+    ],
+)
+def test_undecodable_msgpack_names_the_bytes_and_the_reason(data: bytes, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        to_python(scalar(binary=L.Binary(value=data, tag="msgpack")))
+
+
+@pytest.mark.parametrize(
+    ("seconds", "nanos"),
+    [(2**62, 0), (-(2**62), 0), (315_576_000_001, 0), (1, 1_000_000_000)],
+)
+def test_a_duration_literal_out_of_range_is_a_clear_error(seconds: int, nanos: int) -> None:
+    lit = prim(duration={"seconds": seconds, "nanos": nanos})  # protobuf's ToTimedelta: a bare OverflowError
+    with pytest.raises(ValueError, match=rf"duration literal: Duration\(seconds={seconds}, nanos={nanos}\) is not"):
+        to_python(lit)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(1e300, "1e+300"), (float("nan"), "nan"), (float("inf"), "inf"), (-float("inf"), "-inf"), (2**62, str(2**62))],
+)
+def test_a_msgpack_duration_out_of_range_is_a_clear_error(value: float, shown: str) -> None:
+    # A dataclass field declared timedelta arrives as seconds; 1e300 raised OverflowError, NaN "cannot convert
+    # float NaN to integer".
+    with pytest.raises(ValueError, match=rf"msgpack duration of {re.escape(shown)} seconds is not a valid duration"):
+        to_python(msgpack_literal(value), simple(T.DURATION))
+    with pytest.raises(TypeError, match="cannot convert the binary\\(msgpack\\) literal to timedelta: value is"):
+        to_python(msgpack_literal(value), as_type=dt.timedelta)
+    assert to_python(msgpack_literal(90.5), simple(T.DURATION)) == dt.timedelta(seconds=90.5)
 
 
 def test_union_is_unwrapped_with_the_variant_type() -> None:

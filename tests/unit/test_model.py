@@ -291,10 +291,22 @@ def test_errors_are_summarised_and_flagged_when_trimmed() -> None:
     ]
     set_nodes(ex, n, short, from_task)
     m = ExecutionModel(ex)
-    assert m.rows["n0"]["error"] == {"kind": "USER", "code": "USER:ValueError", "message": long_msg, "trimmed": True}
+    assert m.rows["n0"]["error"] == {
+        "kind": "USER",
+        "code": "USER:ValueError",
+        "message": long_msg,
+        "trimmed": True,
+        "capped": False,
+    }
     assert m.rows["n1"]["error"]["trimmed"] is False
-    # no node error: the last attempt's, which a list response trims too
-    assert m.rows["n2"]["error"] == {"kind": "UNKNOWN", "code": "", "message": long_msg, "trimmed": True}
+    # no node error: the last attempt's, which ListTaskExecutions returns whole (task_execution_manager.go)
+    assert m.rows["n2"]["error"] == {
+        "kind": "UNKNOWN",
+        "code": "",
+        "message": long_msg,
+        "trimmed": False,
+        "capped": False,
+    }
 
 
 def test_sync_status_states_and_validation() -> None:
@@ -310,7 +322,12 @@ def test_sync_status_states_and_validation() -> None:
         "next_retry_at": "2026-01-01T12:00:00.000Z",
         "last_error": "unavailable",
         "login_url": None,
+        "server_error": None,
     }
+    m.set_sync_status("reconnecting", attempt=3, last_error="GetExecution: INTERNAL", server_error="INTERNAL: db down")
+    assert m.sync_status["server_error"] == "INTERNAL: db down"
+    m.set_sync_status("live", synced_at=at)
+    assert m.sync_status["server_error"] is None  # a sync that worked clears it
     with pytest.raises(ValueError, match="one of"):
         m.set_sync_status("sleeping")
     with pytest.raises(ValueError, match="timezone-aware"):

@@ -10,6 +10,7 @@ from flyteidl.core import identifier_pb2
 from flyteexec_widget.admin.errors import InvalidReferenceError
 from flyteexec_widget.admin.refs import (
     ExecutionRef,
+    check_same_cluster,
     console_base,
     execution_url,
     normalize_endpoint,
@@ -161,3 +162,113 @@ def test_an_entity_identifier_is_not_taken_for_an_execution() -> None:
     )
     with pytest.raises(InvalidReferenceError, match=r"p:d:wf.lp identifies a registered entity .* not an execution"):
         parse_execution_ref(lp)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Bad references fail with our error, named, before anything is sent
+# ---------------------------------------------------------------------------------------------------------------
+
+URL_PATH = "/console/projects/p/domains/d/executions/n"
+
+
+@pytest.mark.parametrize(
+    ("url", "needle"),
+    [
+        (f"http://[::1{URL_PATH}", "Invalid IPv6 URL"),
+        (f"http://[::1{URL_PATH}?x=]", "Invalid IPv6 URL"),
+        (f"https://[zz::1]{URL_PATH}", "does not appear to be an IPv4 or IPv6 address"),
+        (f"https://h:abc{URL_PATH}", "Port could not be cast"),
+        (f"https://h:99999{URL_PATH}", "Port out of range"),
+        (f"h:abc{URL_PATH}", "Port could not be cast"),
+        (f"ftp://h{URL_PATH}", "must start with http:// or https://"),
+        (f"javascript://h{URL_PATH}", "must start with http:// or https://"),
+    ],
+)
+def test_a_malformed_console_url_is_our_error_naming_it(url: str, needle: str) -> None:
+    with pytest.raises(InvalidReferenceError) as ei:
+        parse_execution_ref(url)
+    assert needle in str(ei.value)
+    assert repr(url) in str(ei.value)
+
+
+def test_console_urls_keep_their_host_and_port_but_compare_by_id() -> None:
+    ref = parse_execution_ref(f"https://Flyte.Example.com:8443{URL_PATH}")
+    assert (ref.host, ref.port, ref.url) == ("flyte.example.com", 8443, f"https://Flyte.Example.com:8443{URL_PATH}")
+    assert ref == ExecutionRef("p", "d", "n")
+    assert parse_execution_ref(f"[::1]:30080{URL_PATH}").host == "::1"
+    assert parse_execution_ref(URL_PATH).host is None
+    assert parse_execution_ref("p:d:n").host is None
+
+
+@pytest.mark.parametrize("what", ["project", "domain", "name"])
+def test_parts_longer_than_flyteadmin_allows_are_refused_with_its_limit(what: str) -> None:
+    parts = {"project": "p", "domain": "d", "name": "n"}
+    parts[what] = "x" * 63
+    assert getattr(parse_execution_ref(parts["project"], parts["domain"], parts["name"]), what) == "x" * 63
+    parts[what] = "x" * 100_000
+    for ref in (
+        (parts["project"], parts["domain"], parts["name"]),
+        (f"{parts['project']}:{parts['domain']}:{parts['name']}",),
+        (f"https://h/console/projects/{parts['project']}/domains/{parts['domain']}/executions/{parts['name']}",),
+    ):
+        with pytest.raises(InvalidReferenceError) as ei:
+            parse_execution_ref(*ref)
+        message = str(ei.value)
+        assert f"execution {what} 'xxxx" in message
+        assert "is 100,000 characters long; FlyteAdmin allows at most 63" in message
+        assert len(message) < 400  # the input is named, not repeated whole
+
+
+def test_other_errors_quote_a_huge_input_shortly() -> None:
+    for bad in ("x" * 100_000, "a b:" * 30_000, ("p", "d", "n n" * 50_000)):
+        with pytest.raises(InvalidReferenceError) as ei:
+            parse_execution_ref(bad)
+        assert "characters)" in str(ei.value)
+        assert len(str(ei.value)) < 1000
+
+
+@pytest.mark.parametrize(
+    ("url", "endpoint", "console"),
+    [
+        ("https://flyte.example.com/console", "flyte.example.com:443", None),
+        ("https://flyte.example.com/console", "dns:///flyte.example.com", None),
+        ("https://FLYTE.example.com./console", "flyte.example.com", None),
+        ("https://flyte.example.com/console", "flyte.example.com:8089", None),  # console on 443, admin elsewhere
+        ("https://flyte.example.com:443/console", "flyte.example.com:443", None),
+        ("http://127.0.0.1:30080/console", "127.0.0.1:30080", None),  # a sandbox's own URL
+        ("http://localhost:30080/console", "127.0.0.1:30080", None),
+        ("http://[::1]:30080/console", "localhost:30080", None),
+        ("https://console.example.com/console", "admin.example.com:443", "https://console.example.com"),
+        ("https://console.example.com:8443/console", "admin.example.com:443", "https://console.example.com:8443/"),
+        ("flyte.example.com/console", "flyte.example.com:443", None),
+    ],
+)
+def test_a_console_url_of_this_cluster_passes(url: str, endpoint: str, console: str | None) -> None:
+    check_same_cluster(parse_execution_ref(url + URL_PATH[len("/console") :]), endpoint, console)
+
+
+@pytest.mark.parametrize(
+    ("url", "endpoint", "console"),
+    [
+        ("https://other.example.com/console", "flyte.example.com:443", None),
+        ("https://flyte.example.com.evil.io/console", "flyte.example.com:443", None),
+        ("http://127.0.0.1:30081/console", "127.0.0.1:30080", None),  # another sandbox on the same machine
+        ("https://flyte.example.com:8443/console", "flyte.example.com:443", None),
+        ("https://admin.example.com:9999/console", "admin.example.com:443", "https://console.example.com"),
+        ("https://console.example.com/console", "admin.example.com:443", None),
+        ("other.example.com/console", "flyte.example.com:443", None),
+    ],
+)
+def test_a_console_url_of_another_cluster_is_refused(url: str, endpoint: str, console: str | None) -> None:
+    ref = parse_execution_ref(url + URL_PATH[len("/console") :])
+    with pytest.raises(InvalidReferenceError) as ei:
+        check_same_cluster(ref, endpoint, console)
+    message = str(ei.value)
+    assert f"console URL {ref.url!r} is on" in message
+    assert f"not on this Remote's cluster (admin {endpoint}" in message
+    assert "use a Remote connected to" in message
+
+
+def test_references_without_a_host_pass_the_cluster_check() -> None:
+    for ref in ("p:d:n", URL_PATH, ("p", "d", "n")):
+        check_same_cluster(parse_execution_ref(ref), "flyte.example.com:443")

@@ -19,6 +19,8 @@ from flyteexec_widget.display.render import (
 from flyteexec_widget.live.rows import empty_row
 from flyteexec_widget.objects import phases
 
+from ..hostile_text import UNSAFE, hostile
+
 NOW = dt.datetime(2026, 11, 27, 10, 1, 5, tzinfo=dt.timezone.utc)
 
 
@@ -124,14 +126,14 @@ def test_text_tree_exact() -> None:
         [
             "wf.main  flytesnacks/development/abc123  [Running]  1m 05s",
             "https://console.example.com/console/projects/flytesnacks/domains/development/executions/abc123",
-            "nodes: 3 Running, 2 Succeeded, 1 Failed (6 total)",
+            "3 of 6 nodes done: 3 Running, 2 Succeeded, 1 Failed",
             "last synced 4.0s ago",
             "├─ t_n0 n0 (task) [Succeeded]  12s  cache hit",
             "├─ t_n1 n1 (subworkflow) [Running]",
             "│  ├─ t_n1-0-n0 n1-0-n0 (task) [Succeeded]  12s  queued 3.5s",
             "│  └─ t_n1-0-n1 n1-0-n1 (task) [Failed]  12s  attempts 2",
             "│     error: ValueError: boom",
-            "├─ t_n2 n2 (array) [Running]  subtasks 15: 12 Succeeded, 3 Waiting for resources",
+            "├─ t_n2 n2 (array) [Running]  12 of 15 shards: 12 Succeeded, 3 Waiting for resources",
             "└─ t_n3 n3 (gate) [Paused]  waiting for approve go",
         ]
     )
@@ -152,8 +154,8 @@ def test_text_tree_terminal_failed_with_cap() -> None:
     assert text_tree(s, now=NOW, max_rows=2) == "\n".join(
         [
             "wf.main  flytesnacks/development/abc123  [Failed]  1h 02m",
-            "nodes: 5 Succeeded (5 total)",
-            "final (last synced 0.0s ago)",
+            "5 of 5 nodes done: 5 Succeeded",
+            "final (finished 2026-11-27 11:02:05 UTC)",  # when it ended, not a ticking "ago"
             "error: Node n3 failed",
             "├─ t_n0 n0 (task) [Succeeded]  12s",
             "└─ t_n1 n1 (task) [Succeeded]  12s",
@@ -166,6 +168,10 @@ def test_text_tree_reconnecting() -> None:
     s = state([])
     s.sync_status = {"state": "reconnecting", "attempt": 3, "next_retry_at": "2026-11-27T10:01:12Z"}
     assert text_tree(s, now=NOW).splitlines()[-1] == "reconnecting (attempt 3, next in 7.0s)"
+    s.sync_status = {**s.sync_status, "server_error": "INTERNAL: database is down\n  at db.go:12"}
+    expected = "reconnecting (server error: INTERNAL: database is down; attempt 3, next in 7.0s)"
+    assert text_tree(s, now=NOW).splitlines()[-1] == expected
+    assert expected in html_snapshot(s, now=NOW)
 
 
 def test_text_tree_login() -> None:
@@ -297,10 +303,166 @@ def test_text_tree_names_a_launch_plans_child_execution() -> None:
         (
             "failed at Node[n10]. USER:ValueError, caused by: Traceback (most recent call last):\n"
             '  File "x.py", line 3\nValueError: boom',
-            "failed at Node[n10]. USER:ValueError, caused by: ValueError: boom",
+            "ValueError: boom",
         ),
+        (  # chained: the exception finally raised
+            "Traceback (most recent call last):\n  File \"x.py\"\nKeyError: 'a'\n\nDuring handling of the above "
+            'exception, another exception occurred:\n\nTraceback (most recent call last):\n  File "y.py"\n'
+            "ValueError: no price",
+            "ValueError: no price",
+        ),
+        (  # flytekit's layout: indented; a code line that looks like "name: type" is not an exception
+            'Trace:\n\n    Traceback (most recent call last):\n      File "a.py", line 1\n        total: int = f()\n'
+            "    requests.exceptions.ConnectionError: refused\n\nMessage:\n\n"
+            "    requests.exceptions.ConnectionError: refused",
+            "requests.exceptions.ConnectionError: refused",
+        ),
+        ('Traceback (most recent call last):\n  File "x.py"\nKeyboardInterrupt', "KeyboardInterrupt"),
         ("", ""),
     ],
 )
 def test_error_summary_prefers_the_exception_line(message: str, summary: str) -> None:
     assert error_summary(message) == summary
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Where it failed, progress, not-started rows, the saved snapshot
+# ---------------------------------------------------------------------------------------------------------------
+
+_TRACE = (
+    "failed at Node[n10]. USER: USER:ValueError, caused by: Traceback (most recent call last):\n"
+    '  File "/root/pipeline/stage_0.py", line 100, in step_0\n    result = step_1(frame)\n'
+    "ValueError: column 'price' has 1273 non-numeric values"
+)
+
+
+def test_the_header_error_names_the_node_without_repeating_the_kind() -> None:
+    s = state([row("n10", phase="FAILED", name="explode")])
+    s.header.update(
+        phase="FAILED",
+        label="Failed",
+        terminal=True,
+        error={"kind": "USER", "code": "USER:ValueError", "message": _TRACE, "trimmed": False},
+        failed_at={"key": "n10", "name": "explode", "node_id": "n10"},
+    )
+    line = "error: Failed at explode (n10): ValueError: column 'price' has 1273 non-numeric values"
+    assert line in text_tree(s, now=NOW).splitlines()
+    assert "USER: USER" not in text_tree(s, now=NOW)
+    assert "Failed at explode (n10): ValueError: column" in html_snapshot(s, now=NOW)
+    # The execution's error named a rejected gate, but failed_at is the task that failed: its own exception line.
+    s.rows["n10"]["error"] = {"kind": "USER", "code": "USER:ValueError", "message": _TRACE, "trimmed": False}
+    s.header["error"] = {
+        "kind": "USER",
+        "code": "USER:ReceivedRejectSignal",
+        "message": "failed at Node[n6]. USER: USER:ReceivedRejectSignal, caused by: received reject signal",
+        "trimmed": False,
+    }
+    assert line in text_tree(s, now=NOW).splitlines()
+    s.header["error"] = {"kind": "ABORTED", "code": "", "message": "stopped by alice", "trimmed": False}
+    assert "error: Aborted: stopped by alice" in text_tree(s, now=NOW).splitlines()
+
+
+def test_not_started_rows_count_in_the_progress_and_read_not_started() -> None:
+    planned = {**row("n1"), "phase": phases.NOT_STARTED, "label": "Not started", "color": "not-started"}
+    planned.update(terminal=False, duration_s=None, attempts=0)
+    s = state([row("n0"), planned])
+    lines = text_tree(s, now=NOW).splitlines()
+    assert "1 of 2 nodes done: 1 Succeeded, 1 Not started" in lines
+    assert "└─ t_n1 n1 (task) [Not started]" in lines
+    assert "fxw-badge--not-started" in html_snapshot(s, now=NOW)
+
+
+def test_the_saved_snapshot_is_marked_with_its_time_and_shows_only_without_a_live_view() -> None:
+    page = html_snapshot(sample(), now=NOW, saved=True)
+    assert '<div class="fxw fxw-static fxw-saved">' in page
+    assert "<b>Saved snapshot</b>, taken 2026-11-27 10:01:05 UTC" in page
+    # The CSS that picks one of the two outputs in JupyterLab/Notebook 7: hide the snapshot next to a live view,
+    # and the widget's output while it has none (model missing, or not restored yet).
+    assert ".jp-OutputArea-child:has(.fxw-saved):has(+ .jp-OutputArea-child .fxw-live){display:none}" in page
+    assert ":not(:has(.fxw-live)){display:none}" in page
+    plain = html_snapshot(sample(), now=NOW)
+    assert "Saved snapshot" not in plain
+    assert '<div class="fxw fxw-static">' in plain
+    assert ".jp-OutputArea-child" not in plain
+
+
+def test_the_text_tree_shows_terminal_payloads_as_escapes() -> None:
+    """Every server string in the text tree (names, ids, errors, sync error, gate, child, cache) is printable: no
+    escape sequence reaches a terminal and no payload forges a line of the tree."""
+    s = state(
+        [
+            row(
+                "n0",
+                name=hostile("name"),
+                node_id=hostile("node_id"),
+                cache=hostile("cache"),
+                error={"kind": "USER", "code": "x", "message": hostile("row error"), "trimmed": False},
+                child={"name": hostile("child"), "url": "https://e.example/x"},
+            ),
+            row("n1", phase="RUNNING", kind="gate", gate={"kind": "signal", "signal_id": hostile("signal")}),
+        ]
+    )
+    s.header["workflow"] = hostile("workflow")
+    s.header["name"] = hostile("exec name")
+    s.header["error"] = {"kind": "USER", "code": "", "message": hostile("header error"), "trimmed": False}
+    s.sync_status = {"state": "error", "last_error": hostile("sync error"), "last_synced_at": None}
+    out = text_tree(s, now=NOW)
+    assert not UNSAFE.search(out)
+    assert "\t" not in out
+    lines = out.split("\n")
+    # title, url, counts, sync, error, n0, its error, n1: nothing added by a payload's newlines
+    assert len(lines) == 8, lines
+    for label in ("name", "node_id", "cache", "row error", "child", "signal", "workflow", "exec name"):
+        assert f"{label}:\\x1b[2J\\x1b[H|" in out, label
+    for label in ("header error", "sync error", "row error"):  # error lines show the first line of the message
+        assert f"{label}:\\x1b[2J" in out, label
+    assert "\\u202etxt_exe" in out
+
+
+def test_the_snapshot_table_has_the_live_views_columns_and_an_error_line_under_its_row() -> None:
+    """JupyterLab lays out a rendered table with fixed, equal columns: the snapshot's text overlapped. Its table
+    asks for auto layout, has no Kind column (a tag after the name), and a failed node's exception line is a row
+    of its own under it, as wide as the table; log links one a line."""
+    logs = [{"name": f"log {a}", "uri": f"https://logs.example.com/{a}", "attempt": a} for a in range(2)]
+    tb = 'Traceback (most recent call last):\n  File "x.py", line 1\nValueError: boom'
+    error = {"kind": "USER", "code": "x", "message": tb, "trimmed": False}
+    rows = [row("n0", kind="dynamic", logs=logs), row("n1", "", "FAILED", error=error)]
+    out = html_snapshot(state(rows), now=NOW, include_css=False)
+    parsed = Collector()
+    parsed.feed(out)
+    table = next(attrs for tag, attrs in parsed.tags if tag == "table")
+    assert "table-layout:auto" in (table.get("style") or "")
+    heads = [attrs.get("class") for tag, attrs in parsed.tags if tag == "th"]
+    assert heads == [f"fxw-sc-{c}" for c in ("name", "status", "start", "dur", "attempts", "cache", "logs")]
+    assert '<span class="fxw-kindtag">dynamic</span>' in out
+    assert '<div><a href="https://logs.example.com/0"' in out
+    assert "log 1 #2</a></div>" in out
+    err_rows = [attrs for tag, attrs in parsed.tags if tag == "tr" and attrs.get("class") == "fxw-sr-err"]
+    assert len(err_rows) == 1
+    assert '<tr data-key="n1" data-phase="FAILED" class="fxw-sr-haserr">' in out
+    assert '<td colspan="7" style="padding-left:24px"><span class="fxw-error">ValueError: boom</span>' in out
+
+
+def test_the_snapshot_lists_the_subtasks_of_small_arrays_and_only_the_failed_ones_of_big_arrays() -> None:
+    """A 1,000-subtask array listed every subtask: the nodes after it fell past the row limit."""
+
+    def array(key: str, n: int, failed: set[int]) -> list[dict[str, Any]]:
+        counts = {"SUCCEEDED": n - len(failed), "FAILED": len(failed)}
+        out = [row(key, kind="array", has_children=True, subtasks={"total": n, "counts": counts})]
+        for i in range(n):
+            phase = "FAILED" if i in failed else "SUCCEEDED"
+            out.append(row(f"{key}[{i}]", key, phase, kind="subtask", depth=1))
+        return out
+
+    after = row("n2")
+    s = state([*array("n0", 8, set()), *array("n1", 1000, {5, 700}), after])
+    out = html_snapshot(s, now=NOW, max_rows=50)
+    keys = [line.split('"')[1] for line in out.split("<tr data-key=")[1:]]
+    assert keys == ["n0", *[f"n0[{i}]" for i in range(8)], "n1", "n1[5]", "n1[700]", "n2"]
+    assert "1000 of 1000 shards" in out
+    assert "998 Succeeded, 2 Failed" in out
+    assert "more nodes" not in out
+    text = text_tree(s, now=NOW)
+    assert "n1[700]" in text
+    assert "n1[6]" not in text
+    assert "t_n2" in text

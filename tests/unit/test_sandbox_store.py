@@ -19,10 +19,10 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from flyteexec_widget.objects.phases import NodePhase, TaskPhase
 from flyteexec_widget.sandbox.errors import StoreError
 from flyteexec_widget.sandbox.listing import (
-    EXECUTION_FIELDS,
-    NODE_FIELDS,
-    TASK_FIELDS,
-    FieldTable,
+    EXECUTION,
+    NODE,
+    TASK,
+    Columns,
     datetime_ns,
     paginate,
     parse_filters,
@@ -66,11 +66,15 @@ def test_paginate_rejects_limit_zero_and_bad_tokens(limit: int, token: str) -> N
 
 # -- filters and sorting --------------------------------------------------------------------------------------
 
-TABLE = {
-    "phase": ("phase", lambda r: r["phase"]),
-    "n": ("int", lambda r: r["n"]),
-    "at": ("time", lambda r: None if r["at"] is None else datetime_ns(r["at"])),  # time fields are ns
-}
+TABLE = Columns(
+    "row",
+    {
+        "phase": ("phase", lambda r: r["phase"]),
+        "n": ("int", lambda r: r["n"]),
+        "at": ("time", lambda r: None if r["at"] is None else datetime_ns(r["at"])),  # time fields are ns
+        "blob": ("unsupported", lambda r: None),
+    },
+)
 ROWS = [
     {"phase": "RUNNING", "n": 1, "at": datetime(2026, 1, 1, tzinfo=timezone.utc)},
     {"phase": "QUEUED", "n": 3, "at": None},
@@ -120,44 +124,96 @@ def test_unknown_filter_field_and_function_are_named_in_the_error() -> None:
     with pytest.raises(StoreError) as info:
         parse_filters("eq(phase,RUNNING)+eq(nope,1)", TABLE)
     assert info.value.code == grpc.StatusCode.INVALID_ARGUMENT
-    assert info.value.message == "unknown filter field 'nope'; valid: at, n, phase"
+    assert info.value.message == (
+        "'row.nope' is invalid filter: FlyteAdmin filters on database columns only; row columns: at, blob, n, phase"
+    )
     with pytest.raises(StoreError) as info:
         parse_filters("regex(phase,R)", TABLE)
     assert "'regex'" in info.value.message
 
 
 @pytest.mark.parametrize(
-    ("table", "record", "kind"),
+    ("table", "record"),
     [
-        (
-            EXECUTION_FIELDS,
-            ExecutionRecord(execution_pb2.Execution(), literals_pb2.LiteralMap()),
-            "execution",
-        ),
-        (NODE_FIELDS, NodeRecord(node_execution_pb2.NodeExecution()), "node_execution"),
-        (TASK_FIELDS, TaskRecord(task_execution_pb2.TaskExecution()), "task_execution"),
+        (EXECUTION, ExecutionRecord(execution_pb2.Execution(), literals_pb2.LiteralMap())),
+        (NODE, NodeRecord(node_execution_pb2.NodeExecution())),
+        (TASK, TaskRecord(task_execution_pb2.TaskExecution())),
     ],
 )
-def test_entity_tables_read_the_closure_and_alias_the_event_times(table: FieldTable, record: Any, kind: str) -> None:
+def test_entity_tables_tell_the_rows_write_times_from_the_event_times(table: Columns, record: Any) -> None:
+    kind = table.entity
     c = record.proto.closure
     c.phase = 2  # RUNNING in the three phase enums
     c.created_at.CopyFrom(ts(0))
     c.updated_at.CopyFrom(ts(5))
     c.started_at.CopyFrom(ts(1))
     c.duration.FromSeconds(4)
+    record.created_ns = datetime_ns(datetime(2026, 1, 2, tzinfo=timezone.utc))  # the admin wrote the row later
+    record.updated_ns = datetime_ns(datetime(2026, 1, 3, tzinfo=timezone.utc))
     created, updated = "2026-01-01T12:00:00Z", "2026-01-01T12:00:05Z"
 
     def matches(filters: str) -> bool:
         return select([record], table, filters, None) == [record]
 
-    assert matches(f"eq(phase,RUNNING)+eq(created_at,{created})+eq(updated_at,{updated})")
+    # created_at / updated_at: the row's write times (gorm's), on the admin's clock
+    assert matches("eq(phase,RUNNING)+eq(created_at,2026-01-02T00:00:00Z)+eq(updated_at,2026-01-03T00:00:00Z)")
+    assert not matches(f"eq(created_at,{created})")
+    # <entity>_created_at / _updated_at: the event times the closure carries
     assert matches(f"eq({kind}_created_at,{created})+eq({kind}_updated_at,{updated})")
     assert not matches(f"gt({kind}_created_at,{created})")
     assert matches("gt(started_at,2026-01-01T12:00:00Z)+eq(duration,4)")
-    assert not matches("eq(error_kind,USER)")  # no error: NULL matches nothing
-    c.error.kind = core_exec.ExecutionError.SYSTEM
-    c.error.code = "Boom"
-    assert matches("eq(error_kind,SYSTEM)+eq(error_code,Boom)")
+    if kind != "task_execution":  # task executions have no error columns
+        assert not matches("eq(error_kind,USER)")  # no error: NULL matches nothing
+        c.error.kind = core_exec.ExecutionError.SYSTEM
+        c.error.code = "Boom"
+        assert matches("eq(error_kind,SYSTEM)+eq(error_code,Boom)")
+    else:
+        assert code(select, [record], table, "eq(error_kind,USER)", None) == grpc.StatusCode.INVALID_ARGUMENT
+
+
+@pytest.mark.parametrize(
+    ("table", "field"),
+    [
+        (NODE, "spec_node_id"),
+        (NODE, "retry_group"),
+        (NODE, "is_parent_node"),
+        (NODE, "project"),  # the column is execution_project
+        (NODE, "parent"),
+        (TASK, "task_type"),
+        (TASK, "error_code"),
+        (EXECUTION, "name"),  # the column is execution_name
+        (EXECUTION, "workflow_name"),  # a join: workflow.name
+        (NODE, "node_execution.spec_node_id"),
+        (NODE, "execution.name"),
+        (NODE, "no.such_entity"),
+    ],
+)
+def test_filters_on_anything_but_a_column_are_invalid_argument(table: Columns, field: str) -> None:
+    """flyteadmin's ParseFilters checks the field against the gorm model's columns (util/filters.go)."""
+    with pytest.raises(StoreError) as info:
+        parse_filters(f"eq({field},x)", table)
+    assert info.value.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert "invalid filter" in info.value.message
+
+
+def test_join_prefixes_follow_flyteadmins_allowed_joins() -> None:
+    node = NodeRecord(node_execution_pb2.NodeExecution())
+    node.proto.closure.phase = NodePhase.RUNNING
+    execution = ExecutionRecord(execution_pb2.Execution(), literals_pb2.LiteralMap())
+    execution.proto.closure.phase = 4  # SUCCEEDED
+    joins = {"execution": lambda r: execution}
+    assert select([node], NODE, "eq(execution.phase,SUCCEEDED)+eq(node_execution.phase,RUNNING)", None, joins=joins)
+    assert not select([node], NODE, "eq(execution.phase,RUNNING)", None, joins=joins)
+    # an entity flyteadmin does not join to node executions
+    with pytest.raises(StoreError) as info:
+        parse_filters("eq(signal.signal_id,x)", NODE)
+    assert (info.value.code, "'signal' entity is not allowed" in info.value.message) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        True,
+    )
+    # allowed by flyteadmin, but a row the sandbox keeps no columns of: said so, not silently ignored
+    assert code(parse_filters, "eq(task.type,python)", TASK) == grpc.StatusCode.UNIMPLEMENTED
+    assert code(parse_filters, "eq(closure,x)", NODE) == grpc.StatusCode.UNIMPLEMENTED
 
 
 def test_sorting_default_direction_is_descending_and_nulls_go_first_descending() -> None:
@@ -166,6 +222,15 @@ def test_sorting_default_direction_is_descending_and_nulls_go_first_descending()
     assert ns(sort=common_pb2.Sort(key="at")) == [3, 2, 1]  # NULL first when descending (Postgres)
     assert ns(sort=common_pb2.Sort(key="at", direction=common_pb2.Sort.ASCENDING)) == [1, 2, 3]
     assert code(select, ROWS, TABLE, "", common_pb2.Sort(key="zzz")) == grpc.StatusCode.INVALID_ARGUMENT
+    # a Sort with an empty key is no "default order" but INVALID_ARGUMENT (common/sorting.go)
+    assert code(select, ROWS, TABLE, "", common_pb2.Sort()) == grpc.StatusCode.INVALID_ARGUMENT
+    assert code(select, ROWS, TABLE, "", common_pb2.Sort(key="n", direction=7)) == grpc.StatusCode.INVALID_ARGUMENT
+    assert code(select, ROWS, TABLE, "", common_pb2.Sort(key="blob")) == grpc.StatusCode.UNIMPLEMENTED
+
+
+def test_without_sort_by_the_order_is_the_natural_one() -> None:
+    assert ns() == [1, 3, 2]  # creation order
+    assert [r["n"] for r in select(ROWS, TABLE, "", None, natural=lambda r: -r["n"])] == [3, 2, 1]
 
 
 # -- merge rules ----------------------------------------------------------------------------------------------
@@ -210,6 +275,21 @@ def test_merge_external_resources_by_index_and_retry_sorted() -> None:
         (1, 0, TaskPhase.RUNNING),
     ]
     assert (merged[0].cache_status, merged[0].external_id) == (2, "x")  # not overwritten by defaults
+
+
+def test_merge_external_resources_overwrites_a_subtasks_custom_info() -> None:
+    """mergeExternalResource replaces ``custom_info`` whole when the event has one (task_execution.go)."""
+
+    def r(phase: int, custom: dict[str, Any] | None = None) -> ev.ExternalResourceInfo:
+        info = ev.ExternalResourceInfo(index=0, phase=phase)
+        if custom is not None:
+            info.custom_info.update(custom)
+        return info
+
+    (first,) = merge_external_resources([r(TaskPhase.QUEUED, {"pod": "p0", "node": "k1"})], [r(TaskPhase.RUNNING)])
+    assert json_format.MessageToDict(first.custom_info) == {"pod": "p0", "node": "k1"}  # none sent: kept
+    (second,) = merge_external_resources([first], [r(TaskPhase.SUCCEEDED, {"pod": "p1"})])
+    assert json_format.MessageToDict(second.custom_info) == {"pod": "p1"}  # replaced, not merged
 
 
 def test_merge_custom_info_is_a_json_merge_patch() -> None:

@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -16,10 +17,10 @@ from flyteidl.admin import node_execution_pb2
 from flyteidl.core import execution_pb2, identifier_pb2
 
 from flyteexec_widget.admin.auth import may_prompt
-from flyteexec_widget.admin.errors import LoginRequiredError, NotFoundError, RpcFailure, UnavailableError
+from flyteexec_widget.admin.errors import LoginRequiredError, NotFoundError, RpcFailure, ServerError, UnavailableError
 from flyteexec_widget.admin.retry import RetryPolicy
 from flyteexec_widget.live.model import ExecutionModel
-from flyteexec_widget.live.scheduler import SyncScheduler
+from flyteexec_widget.live.scheduler import SERVER_ERROR_CHARS, SyncScheduler
 from flyteexec_widget.objects.executions import FlyteNodeExecution, FlyteWorkflowExecution
 
 RUNNING = execution_pb2.WorkflowExecution.RUNNING
@@ -197,11 +198,104 @@ def test_an_unexpected_exception_is_shown_logged_retried_and_others_go_on(
     assert bad_model.sync_status["state"] == "live"
 
 
-def test_other_rpc_failures_are_retried_as_errors(sched: SyncScheduler) -> None:
-    err = RpcFailure("GetExecution: INTERNAL", code=grpc.StatusCode.INTERNAL, method="GetExecution")
+def test_other_rpc_failures_are_retried_as_errors(sched: SyncScheduler, caplog: pytest.LogCaptureFixture) -> None:
+    err = RpcFailure("GetExecution: DATA_LOSS", code=grpc.StatusCode.DATA_LOSS, method="GetExecution")
     w, _, model = watch_fake(sched, [err])
-    sched.run_pending()
+    with caplog.at_level(logging.INFO, logger="flyteexec_widget"):
+        sched.run_pending()
     assert (model.sync_status["state"], model.sync_status["attempt"], w.active) == ("error", 1, True)
+    assert model.sync_status["server_error"] is None
+    # the status shows it; a warning from the sync thread would be printed into whatever cell is running
+    assert [r.levelno for r in caplog.records] == [logging.INFO]
+
+
+def server_error(details: str, code: grpc.StatusCode = grpc.StatusCode.INTERNAL) -> ServerError:
+    return ServerError(
+        f"GetExecution p:d:abc: {code.name} from h:1: {details}", code=code, method="GetExecution", details=details
+    )
+
+
+@pytest.mark.parametrize("code", [grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN])
+def test_a_server_error_is_a_reconnect_with_the_servers_text_and_prints_nothing(
+    sched: SyncScheduler, clock: Clock, caplog: pytest.LogCaptureFixture, code: grpc.StatusCode
+) -> None:
+    w, _, model = watch_fake(sched, [server_error("database is down\n  at db.go:12", code), RUNNING])
+    with caplog.at_level(logging.INFO, logger="flyteexec_widget"):
+        sched.run_pending()
+    st = model.sync_status
+    assert (st["state"], st["attempt"], st["server_error"]) == ("reconnecting", 1, f"{code.name}: database is down")
+    assert "database is down" in st["last_error"]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    clock.now = w.due
+    sched.run_pending()
+    assert (model.sync_status["state"], model.sync_status["server_error"]) == ("live", None)
+
+
+def test_a_hostile_servers_error_text_is_cut_short_in_the_status(sched: SyncScheduler) -> None:
+    _w, _, model = watch_fake(sched, [server_error("x" * 100_000)])
+    sched.run_pending()
+    text = model.sync_status["server_error"]
+    assert len(text) == SERVER_ERROR_CHARS
+    assert text.startswith("INTERNAL: xxx")
+    assert text.endswith("\u2026")
+
+
+def test_a_failing_watch_never_waits_longer_than_its_max_interval(clock: Clock) -> None:
+    """However long the server failed, the watch is live again within one interval of it answering (the default
+    backoff alone grows to 30 s)."""
+    sched = SyncScheduler(clock=clock, start_thread=False, max_interval=15.0)
+    _w, _, model = watch_fake(sched, [unavailable()] * 12 + [RUNNING])
+    delays = []
+    for _ in range(12):
+        due = sched.run_pending()
+        assert due is not None
+        delays.append(due - clock.now)
+        clock.now = due
+    assert model.sync_status["state"] == "reconnecting"
+    assert delays[0] <= 1.0
+    assert max(delays) <= 15.0 + 1e-9  # due - now: float rounding of a sum, the delay itself is capped exactly
+    sched.run_pending()
+    assert model.sync_status["state"] == "live"
+    sched.shutdown()
+
+
+def test_stop_leaves_a_stuck_sync_behind_and_it_writes_nothing_after() -> None:
+    """A sync stuck on a server that never answers: stop() (and a widget's close()) returns without it (it waited
+    ~150 s before), and when the sync ends at last it finds the watch stopped and leaves the model alone."""
+    sched = SyncScheduler()
+    entered, release = threading.Event(), threading.Event()
+    ex = make_execution()
+    tree = FakeTree(ex, [("nodes", 3)])
+    tree.before = lambda: (entered.set(), release.wait(60))  # type: ignore[func-returns-value]
+    model = ExecutionModel()
+    w = sched.watch(ex, model, tree=tree)
+    assert entered.wait(30)
+    start = time.monotonic()
+    w.stop()
+    assert time.monotonic() - start < 10  # a generous bound: the sync holds on for 60 s
+    assert model.sync_status["state"] == "stopped"
+    assert w.in_flight_for is not None  # still stuck
+    release.set()
+    assert w._wait_settled(30)
+    assert model.sync_status["state"] == "stopped"
+    assert model.rows_version == 0  # its three nodes were not written
+    sched.shutdown()
+
+
+def test_sync_now_gives_up_on_a_stuck_sync_after_its_timeout() -> None:
+    sched = SyncScheduler(min_interval=60.0, max_interval=60.0)
+    entered, release = threading.Event(), threading.Event()
+    ex = make_execution()
+    tree = FakeTree(ex)
+    w = sched.watch(ex, ExecutionModel(), tree=tree)
+    assert w.sync_now(30)  # a sync that answers: it ended
+    tree.before = lambda: (entered.set(), release.wait(60))  # type: ignore[func-returns-value]
+    assert not w.sync_now(0.2)
+    assert entered.is_set()
+    release.set()
+    assert w.sync_now(30)
+    w.stop()
+    sched.shutdown()
 
 
 def test_a_sync_that_needs_a_login_says_log_in_again_and_keeps_retrying(sched: SyncScheduler, clock: Clock) -> None:
@@ -416,14 +510,15 @@ def test_a_sync_failing_after_stop_leaves_the_model_stopped(sched: SyncScheduler
 
 
 def test_a_dying_sync_thread_is_shown_and_stop_does_not_hang(monkeypatch: pytest.MonkeyPatch) -> None:
-    """At interpreter exit the pool refuses new work: the loop ends, the models say so, stop() still returns."""
+    """A pool that refuses new work (as a ThreadPoolExecutor does at interpreter exit): the loop ends, the models
+    say so, stop() still returns."""
     import flyteexec_widget.live.scheduler as scheduler_mod
 
-    class ClosedPool(scheduler_mod.ThreadPoolExecutor):
+    class ClosedPool(scheduler_mod.DaemonPool):
         def submit(self, *args: Any, **kw: Any) -> Any:
             raise RuntimeError("cannot schedule new futures after interpreter shutdown")
 
-    monkeypatch.setattr(scheduler_mod, "ThreadPoolExecutor", ClosedPool)
+    monkeypatch.setattr(scheduler_mod, "DaemonPool", ClosedPool)
     sched = SyncScheduler()
     model = ExecutionModel()
     failed = threading.Event()

@@ -9,7 +9,8 @@ from flyteidl.admin import cluster_assignment_pb2, common_pb2, execution_pb2, no
 from flyteidl.core import catalog_pb2, identifier_pb2, interface_pb2, literals_pb2, types_pb2
 from flyteidl.core import execution_pb2 as core_execution_pb2
 
-from flyteexec_widget.objects.protoview import ProtoView
+from flyteexec_widget.admin.errors import FlyteExecWidgetError
+from flyteexec_widget.objects.protoview import InvalidTimeError, ProtoView, is_valid_timestamp
 
 UTC = datetime.timezone.utc
 WF_ID = identifier_pb2.WorkflowExecutionIdentifier(project="p", domain="d", name="n")
@@ -27,6 +28,63 @@ def test_timestamps_become_aware_utc_datetimes_and_durations_timedeltas() -> Non
     assert view.started_at == datetime.datetime(2026, 1, 2, 3, 4, 5, 600000, tzinfo=UTC)
     assert view.started_at.tzinfo is not None
     assert view.duration == datetime.timedelta(seconds=90, milliseconds=5)
+
+
+@pytest.mark.parametrize(
+    ("field", "seconds", "nanos"),
+    [
+        ("started_at", 253_402_300_800, 0),  # 10000-01-01: one second past Python's datetime range
+        ("started_at", 2**62, 0),
+        ("created_at", -62_135_596_801, 0),  # one second before 0001-01-01
+        ("updated_at", 0, -1),  # negative nanos
+        ("updated_at", 0, 1_000_000_000),  # a whole second of nanos
+        ("duration", 315_576_000_001, 0),  # past protobuf's 10,000 years (and timedelta: OverflowError)
+        ("duration", -(2**62), 0),
+        ("duration", 1, 2_000_000_000),
+    ],
+)
+def test_a_time_out_of_range_raises_a_clear_error_for_that_field_only(field: str, seconds: int, nanos: int) -> None:
+    c = _closure()
+    getattr(c, field).seconds = seconds
+    getattr(c, field).nanos = nanos
+    view = ProtoView(c)
+    with pytest.raises(InvalidTimeError) as info:
+        getattr(view, field)
+    message = str(info.value)
+    assert f"flyteidl.admin.ExecutionClosure.{field}" in message  # names the field...
+    assert f"seconds={seconds}, nanos={nanos}" in message  # ...and the value
+    assert isinstance(info.value, (FlyteExecWidgetError, ValueError))
+    # the other fields still read
+    assert view.phase == core_execution_pb2.WorkflowExecution.SUCCEEDED
+    others = {"started_at", "duration"} - {field}
+    for name in others:
+        assert getattr(view, name) is not None
+    assert field in repr(view)  # the repr is text format: it never converts
+
+
+def test_the_edges_of_the_valid_range_still_convert() -> None:
+    c = execution_pb2.ExecutionClosure()
+    c.started_at.seconds, c.started_at.nanos = 253_402_300_799, 999_999_999
+    c.created_at.seconds = -62_135_596_800
+    c.duration.seconds, c.duration.nanos = -315_576_000_000, -999_999_999
+    view = ProtoView(c)
+    assert view.started_at == datetime.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+    assert view.created_at == datetime.datetime(1, 1, 1, tzinfo=UTC)
+    assert view.duration.days == -3652500 - 1
+    assert is_valid_timestamp(c.started_at)
+    assert is_valid_timestamp(c.created_at)
+    c.started_at.seconds += 1
+    assert not is_valid_timestamp(c.started_at)
+
+
+def test_an_invalid_time_inside_a_list_fails_for_that_element_only() -> None:
+    closure = task_execution_pb2.TaskExecutionClosure()
+    closure.reasons.add(message="ok").occurred_at.seconds = 10
+    closure.reasons.add(message="bad").occurred_at.seconds = 2**62
+    reasons = ProtoView(closure).reasons
+    assert reasons[0].occurred_at.year == 1970
+    with pytest.raises(InvalidTimeError, match=r"admin.Reason.occurred_at: Timestamp\(seconds=4611686018427387904"):
+        _ = reasons[1].occurred_at
 
 
 def test_unset_sub_messages_and_scalars_with_presence_are_none() -> None:

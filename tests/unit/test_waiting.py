@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import io
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -15,12 +16,14 @@ from flyteidl.admin import execution_pb2 as admin_execution_pb2
 from flyteidl.admin import node_execution_pb2
 from flyteidl.core import execution_pb2, identifier_pb2
 
-from flyteexec_widget.admin.errors import FlyteTimeout, NotFoundError
+from flyteexec_widget.admin.errors import DeadlineExceededError, FlyteTimeout, NotFoundError
 from flyteexec_widget.display import kernel, notebook, waiting, widget
 from flyteexec_widget.live.model import ExecutionModel
 from flyteexec_widget.live.scheduler import SyncScheduler
 from flyteexec_widget.objects.executions import FlyteNodeExecution, FlyteWorkflowExecution
 from flyteexec_widget.objects.templates import TemplateInfo
+
+from ..hostile_text import UNSAFE, hostile
 
 RUNNING = execution_pb2.WorkflowExecution.RUNNING
 SUCCEEDED = execution_pb2.WorkflowExecution.SUCCEEDED
@@ -112,6 +115,45 @@ def test_timeout_names_the_execution_and_its_last_phase() -> None:
     assert isinstance(info.value, TimeoutError)
 
 
+def test_a_timeout_while_the_server_does_not_answer_returns_on_time_and_says_so() -> None:
+    """The sync in flight never ends: wait() no longer waits for it (the last check used to sync on this thread
+    after the in-flight one, ~300 s against a silent server with the default rpc_timeout)."""
+    ex = make_execution()
+    tree = ScriptTree(ex, [RUNNING])
+    release = threading.Event()
+    tree.before = lambda: release.wait(120) and None
+    sched = TreeScheduler(tree)
+    start = time.monotonic()
+    try:
+        with pytest.raises(FlyteTimeout) as info:
+            waiting.wait(ex, timeout=0.2, scheduler=sched, show=False)
+        took = time.monotonic() - start
+        assert sched.watches == []
+    finally:
+        release.set()
+        sched.shutdown()
+    assert took < 20  # a generous bound: 0.2 s + the last check's FINAL_SYNC_S; the sync holds on for 120 s
+    assert str(info.value).startswith(
+        "Execution flytesnacks:development:abc did not complete within 0:00:00.200000: last phase RUNNING; "
+        "the server did not answer (its last call has waited "
+    )
+
+
+def test_a_timeout_after_deadline_exceeded_says_the_server_did_not_answer() -> None:
+    err = DeadlineExceededError(
+        "GetExecution flytesnacks:development:abc: no answer from h:1 before the deadline",
+        code=grpc.StatusCode.DEADLINE_EXCEEDED,
+        method="GetExecution",
+    )
+    ticks = iter(range(1000))
+    with pytest.raises(FlyteTimeout) as info:
+        run_wait([err], timeout=3, show=False, clock=lambda: float(next(ticks)))
+    assert str(info.value) == (
+        "Execution flytesnacks:development:abc did not complete within 0:00:03: last phase RUNNING; the server did "
+        "not answer: GetExecution flytesnacks:development:abc: no answer from h:1 before the deadline"
+    )
+
+
 def test_int_seconds_are_accepted_like_flytekit() -> None:
     ticks = iter(range(1000))
     with pytest.raises(FlyteTimeout, match="within 0:00:02"):
@@ -168,6 +210,21 @@ def test_format_status_line() -> None:
     assert waiting.format_status_line(m, 42).endswith("00:42 (reconnecting, attempt 3)")
     m.set_sync_status("login", attempt=1, last_error="log in again: run any call in a cell")
     assert waiting.format_status_line(m, 42).endswith("00:42 (log in again)")
+
+
+def test_the_status_line_shows_terminal_payloads_as_escapes() -> None:
+    """The execution's name and the sync error are server text: the ``\\r``-rewritten line stays one line."""
+    ex = make_execution()
+    ex.to_flyte_idl().id.name = hostile("name")
+    ScriptTree(ex, [RUNNING]).refresh()
+    m = ExecutionModel(ex)
+    m.set_sync_status("error", attempt=1, last_error=hostile("error"))
+    line = waiting.format_status_line(m, 42)
+    assert not UNSAFE.search(line)
+    assert "\n" not in line
+    assert "\t" not in line
+    assert line.startswith("flytesnacks:development:name:\\x1b[2J\\x1b[H|")
+    assert "(error: error:\\x1b[2J" in line
 
 
 def test_an_aborted_node_counts_as_failed_as_in_the_widget() -> None:

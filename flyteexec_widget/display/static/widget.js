@@ -3,7 +3,9 @@
  * flyteexec-widget front end: a plain ES module for anywidget (no bundler, no CDN, works offline).
  *
  * The kernel mirrors an ExecutionModel: traits `header`, `counts`, `sync_status`, `styles` (the phase table from
- * phases.py), `can_act`; node rows travel as custom messages (see docs/architecture.md, "Widget protocol").
+ * phases.py), `can_act`; node rows travel as custom messages (see docs/architecture.md, "Widget protocol"). The
+ * kernel pushes them unasked (a running cell cannot answer a request), so they are collected per widget model from
+ * its creation on (`initialize`: one SharedModel per model) and every view of the model reads that one store.
  * Everything from the server is untrusted: text goes through textContent, links must be http(s), the deck iframe is
  * sandboxed. Only rows in view are in the DOM (windowed rendering), children are collapsed by default, and a
  * "patch" message rebuilds only the rows it names.
@@ -11,22 +13,26 @@
 
 /**
  * @typedef {{name: string, uri: string, attempt?: number}} LogLink
- * @typedef {{kind?: string, code?: string, message?: string, trimmed?: boolean}} RowError
+ * @typedef {{kind?: string, code?: string, message?: string, trimmed?: boolean, capped?: boolean}} RowError
  * @typedef {{
  *   key: string, parent: string, depth: number, node_id: string, name: string, kind: string,
  *   phase: string, label: string, color: string, terminal: boolean,
  *   created_at: string|null, started_at: string|null, duration_s: number|null, queued_s: number|null,
- *   attempts: number, cache: string, logs: LogLink[], error: RowError|null,
+ *   invalid_times: string[], attempts: number, cache: string, logs: LogLink[], logs_omitted: number,
+ *   error: RowError|null,
  *   subtasks: {total: number, counts: Object<string, number>}|null,
  *   child: {name: string, url: string}|null,
  *   gate: {kind: string, signal_id: string, type?: string}|null,
- *   has_children: boolean, deck: boolean
+ *   has_children: boolean, deck: boolean,
+ *   retry_group: number|null, attempt_groups: number[], superseded: boolean
  * }} Row
  * @typedef {{label: string, color: string, terminal: boolean, succeeded: boolean, failed: boolean}} PhaseStyle
  * @typedef {{type: string, message: string}} ErrorData
  */
 
 export const ROW_HEIGHT = 28;
+/** The phase of a row for a node the compiled workflow plans that has not started (phases.NOT_STARTED). */
+export const NOT_STARTED = "NOT_STARTED";
 const OVERSCAN = 8;
 const DETAIL_GUESS = 160; // height of an open row's detail before it was measured
 
@@ -78,23 +84,71 @@ export function firstLine(text, limit = 200) {
   return line.length <= limit ? line : line.slice(0, limit - 1) + "…";
 }
 
+const TRACEBACK = "Traceback (most recent call last):";
+/** An exception line: "ValueError: boom", "requests.exceptions.ConnectionError: ...", or a bare "KeyError". */
+const EXCEPTION_LINE = /^(?:[A-Za-z_]\w*\.)*[A-Z]\w*(?::\s.*|Error|Exception|Interrupt|Exit)$/;
+/** Propeller's lead-in before a node's error in the execution's: "failed at Node[n1]. USER: USER:E, caused by: ". */
+const LEAD_IN = /^\s*failed at Node\[[^\]]*\]\.\s*[^,]*?,\s*caused by:\s*/;
+
 /**
- * The line of an error message worth showing first: for a Python traceback, the exception line after the frames
- * ("ValueError: boom"), not "Traceback (most recent call last):". Same rule as render.error_summary.
+ * The line of an error message that says what went wrong: in a Python traceback, the last line that looks like
+ * "SomeError: message" (the exception finally raised); else the first line. Same rule as render.exception_line.
+ * @param {unknown} message
+ */
+export function exceptionLine(message) {
+  const lines = String(message ?? "").trim().split(/\r?\n/);
+  const at = lines.findIndex((l) => l.includes(TRACEBACK));
+  if (at >= 0) {
+    for (let i = lines.length - 1; i > at; i--) {
+      const cand = lines[i].trim();
+      if (EXCEPTION_LINE.test(cand)) return cand;
+    }
+  }
+  return (lines[0] ?? "").trim();
+}
+
+/**
+ * exceptionLine, cut to `limit` characters. Same rule as render.error_summary.
  * @param {unknown} message
  * @param {number} [limit]
  */
 export function errorSummary(message, limit = 200) {
-  const lines = String(message ?? "").trim().split(/\r?\n/);
-  const marker = "Traceback (most recent call last):";
-  const at = lines.findIndex((l) => l.includes(marker));
-  if (at >= 0) {
-    const skip = /^(Traceback |During handling|The above exception)/;
-    const found = lines.slice(at + 1).find((l) => l.trim() && !/^\s/.test(l) && !skip.test(l));
-    // "failed at Node[n10]. USER:ValueError, caused by: Traceback ..." keeps its lead-in before the exception line
-    if (found) return firstLine(lines[at].slice(0, lines[at].indexOf(marker)) + found, limit);
-  }
-  return firstLine(lines[0] ?? "", limit);
+  return firstLine(exceptionLine(message), limit);
+}
+
+/**
+ * The header's error line: "Failed at <node>: <exception line>" (the node from `failed_at`; propeller's lead-ins
+ * with the error kind dropped), or "Aborted: <cause>". Where `failed_at` is a node the execution's error does not
+ * name (it named a rejected gate, or only the parent), the exception line is that node's own (`rowOf`). Same rule
+ * as render.failure_text.
+ * @param {Record<string, any>} hd the header
+ * @param {(key: string) => Row|undefined} [rowOf]
+ * @param {number} [limit]
+ */
+export function failureText(hd, rowOf, limit = 200) {
+  const err = hd?.error;
+  if (!err || !(err.message || err.code)) return "";
+  if (err.kind === "ABORTED") return firstLine(`Aborted: ${err.message || ""}`, limit);
+  const at = hd.failed_at;
+  const raw = String(err.message || "");
+  let text = raw;
+  for (let cut = text.replace(LEAD_IN, ""); cut !== text; cut = text.replace(LEAD_IN, "")) text = cut;
+  const named = [...raw.matchAll(/failed at Node\[([^\]\s]+)\]/g)].map((m) => m[1]);
+  const own = at?.key && rowOf && !named.includes(at.node_id) ? rowOf(at.key)?.error?.message : null;
+  const what = errorSummary(own || text, limit) || String(err.code || "");
+  if (!at?.name) return what;
+  const node = at.node_id && at.node_id !== at.name ? `${at.name} (${at.node_id})` : at.name;
+  return firstLine(`Failed at ${node}: ${what}`, limit);
+}
+
+/**
+ * "8 of 8 shards": an array node's subtasks in a terminal task phase, of all of them. Same as render.shards_text.
+ * @param {{total: number, counts: Object<string, number>}} subtasks @param {PhaseStyles} styles
+ */
+export function shardsText(subtasks, styles) {
+  let done = 0;
+  for (const [p, n] of Object.entries(subtasks.counts || {})) if (styles.task(p)?.terminal) done += n;
+  return `${done} of ${subtasks.total ?? 0} shards`;
 }
 
 /**
@@ -120,6 +174,9 @@ export function elapsedSeconds(item, nowMs) {
   return Math.max(0, (nowMs - start) / 1000);
 }
 
+/** What a time field the kernel could not read shows (rows.py INVALID_TIME). */
+export const INVALID_TIME = "invalid time";
+
 /**
  * When a terminal execution (or node) ended: its start plus its duration; null while it runs or when unknown.
  * @param {{started_at?: string|null, created_at?: string|null, duration_s?: number|null, terminal?: boolean}} item
@@ -132,7 +189,17 @@ export function finishedAt(item) {
 }
 
 /**
- * The sync status line: "last synced 4s ago", "reconnecting (attempt 2, next in 3.0s)", "log in again: ...", ...
+ * Whether the server sent any of `fields` of a row or the header out of range (rows.py `invalid_times`).
+ * @param {{invalid_times?: string[]}|null|undefined} item @param {...string} fields
+ */
+export function hasInvalidTime(item, ...fields) {
+  const bad = item?.invalid_times || [];
+  return fields.some((f) => bad.includes(f));
+}
+
+/**
+ * The sync status line: "last synced 4s ago", "reconnecting (attempt 2, next in 3.0s)", "reconnecting (server error:
+ * INTERNAL: ...; attempt 2, next in 3.0s)", "log in again: ...", ...
  * Once the execution is final the line stops ticking: "final (finished 12:01:05)", from `finishedMs` (when the
  * execution ended) or else the last sync.
  * @param {Record<string, any>} sync
@@ -144,7 +211,8 @@ export function syncText(sync, nowMs, finishedMs = null, fmt = TIME) {
   const state = sync?.state ?? "";
   if (state === "login") return firstLine(sync.last_error) || "log in again"; // the link: HeaderView.renderSync
   if (state === "reconnecting") {
-    let text = `reconnecting (attempt ${sync.attempt || 1}`;
+    const cause = firstLine(sync.server_error);
+    let text = `reconnecting (${cause ? `server error: ${cause}; ` : ""}attempt ${sync.attempt || 1}`;
     const next = parseTime(sync.next_retry_at);
     if (next !== null) text += `, next in ${fmtDuration(Math.max(0, (next - nowMs) / 1000))}`;
     return text + ")";
@@ -280,18 +348,60 @@ const BADGE_EXTRA = 26; // .fxw-badge: padding 6+6, border 1+1, dot 7, gap 4, ro
 const CHIP_EXTRA = 8; // .fxw-subcount: padding 2+2, margin 3, rounding
 const BTN_EXTRA = 14; // .fxw-c-actions .fxw-btn: padding 5+5, border 1+1, gap 2
 const TOGGLE_W = 20; // the toggle (16) and its gap
+const DUR_TEXT_W = 46; // the widest usual duration text ("59m 59s")
 const DUR_W = 104; // duration text (46), gap (6), a timeline bar of at least 40, padding
+const ATTEMPT_EXTRA = 30; // .fxw-attempt: the select's arrow, padding and border, its margin
+const SHARDS_EXTRA = 6; // .fxw-shards: margin-left
 const SIGNAL_W = 72; // .fxw-signal
 const NAME_MAX = 360; // the name column asks for no more than this (long names then shorten with "…")
 
 /**
- * @typedef {(text: string, font: "cell"|"badge"|"chip"|"mono"|"small"|"btn"|"head") => number} MeasureText
+ * @typedef {(text: string, font: "cell"|"badge"|"chip"|"mono"|"small"|"btn"|"head"|"shards") => number} MeasureText
  * @typedef {Record<string, number>} ColumnNeeds  column id -> px it needs (0: nothing to show), plus statusMin
  */
 
-/** @param {Row} r the log links a row shows, http(s) only */
+/** @param {Row} r the log links a row carries, http(s) only */
 export function rowLogs(r) {
   return (r.logs || []).filter((l) => safeUrl(l.uri));
+}
+
+/** A row shows at most this many lines of log links; "and N more" stands for the rest (the detail lists them). */
+export const ROW_LOG_LINES = 6;
+
+/**
+ * The log links a row's Logs cell shows, one a line, and how many more it has (those it carries beyond
+ * ROW_LOG_LINES, and those the kernel left out: `logs_omitted`). When some are left out, the latest attempts'
+ * links are the ones shown (those are the ones a user opens), in attempt order.
+ * @param {Row} r @returns {{links: LogLink[], more: number, multi: boolean}}
+ */
+export function rowLogLines(r) {
+  const all = rowLogs(r);
+  const multi = manyAttempts(all);
+  const omitted = Math.max(0, r.logs_omitted || 0);
+  const total = all.length + omitted;
+  if (total <= ROW_LOG_LINES && !omitted) return { links: all, more: 0, multi };
+  const room = ROW_LOG_LINES - 1; // the last line says "and N more"
+  /** @type {Map<number, LogLink[]>} */
+  const byAttempt = new Map();
+  for (const l of all) {
+    const a = l.attempt ?? 0;
+    if (!byAttempt.has(a)) byAttempt.set(a, []);
+    /** @type {LogLink[]} */ (byAttempt.get(a)).push(l);
+  }
+  const picked = new Set();
+  for (const a of [...byAttempt.keys()].sort((x, y) => y - x)) {
+    for (const l of /** @type {LogLink[]} */ (byAttempt.get(a))) {
+      if (picked.size >= room) break;
+      picked.add(l);
+    }
+  }
+  const links = all.filter((l) => picked.has(l));
+  return { links, more: total - links.length, multi };
+}
+
+/** @param {number} n @param {TimeFormats} [fmt] "and 1,273 more" */
+export function logsMoreText(n, fmt = TIME) {
+  return `and ${fmt.count(n)} more`;
 }
 
 /**
@@ -310,6 +420,14 @@ export function manyAttempts(logs) {
 }
 
 /**
+ * Whether a row's start time came out of range from the server (its created time does not stand in for it).
+ * @param {Row} r
+ */
+export function badStartTime(r) {
+  return hasInvalidTime(r, "started_at") || (!r.started_at && hasInvalidTime(r, "created_at"));
+}
+
+/**
  * @typedef {{name: number, status: number, badge: number, start: number, dur: number, attempts: number,
  *   cache: number, logs: number}} RowNeed  what one row's own data needs (px, without cell padding)
  */
@@ -320,23 +438,34 @@ export function manyAttempts(logs) {
  * @returns {RowNeed}
  */
 function rowNeed(r, measure, nowMs, fmt) {
-  // The name itself must be readable; its id, kind tag and child link fill what the column has left (CSS).
-  const name = indentPx(r.depth) + TOGGLE_W + measure(r.name || r.node_id || r.key, "cell");
+  // The name itself must be readable, and a retried parent's attempt switch usable; its id, kind tag and child
+  // link fill what the column has left (CSS).
+  let name = indentPx(r.depth) + TOGGLE_W + measure(r.name || r.node_id || r.key, "cell");
+  const groups = r.attempt_groups || [];
+  if (groups.length > 1) name += measure(`#${Math.max(...groups) + 1}`, "small") + ATTEMPT_EXTRA;
   const badge = measure(r.label || r.phase || "Unknown", "badge") + BADGE_EXTRA;
   let status = badge;
-  for (const n of Object.values(r.subtasks?.counts || {})) if (n) status += measure(`×${fmt.count(n)}`, "chip") + CHIP_EXTRA;
-  if (r.subtasks) status += 4;
+  if (r.subtasks) {
+    const total = fmt.count(r.subtasks.total ?? 0);
+    status += measure(`${total} of ${total} shards`, "shards") + SHARDS_EXTRA + 8; // two flex gaps
+    for (const n of Object.values(r.subtasks.counts || {})) if (n) status += measure(`×${fmt.count(n)}`, "chip") + CHIP_EXTRA;
+  }
   const at = r.started_at || r.created_at;
-  let logs = 0;
-  const shown = rowLogs(r);
-  const multi = manyAttempts(shown);
-  for (const l of shown) logs = Math.max(logs, measure(logLabel(l, multi), "cell"));
+  const badStart = badStartTime(r);
+  const badDur = r.duration_s == null && hasInvalidTime(r, "duration_s", "started_at");
+  const { links, more, multi } = rowLogLines(r);
+  let logs = more ? measure(logsMoreText(more, fmt), "cell") : 0;
+  for (const l of links) logs = Math.max(logs, measure(logLabel(l, multi), "cell"));
+  let start = at ? measure(fmtClock(at, nowMs, fmt), "cell") : 0;
+  if (badStart) start = measure(INVALID_TIME, "cell");
+  let dur = at || r.duration_s != null ? DUR_W : 0;
+  if (badDur) dur = Math.max(DUR_W, measure(INVALID_TIME, "cell") + DUR_W - DUR_TEXT_W);
   return {
     name,
     status,
     badge,
-    start: at ? measure(fmtClock(at, nowMs, fmt), "cell") : 0,
-    dur: at || r.duration_s != null ? DUR_W : 0,
+    start,
+    dur,
     attempts: r.attempts ? measure(fmt.count(r.attempts), "cell") : 0,
     cache: r.cache ? measure(r.cache, "small") : 0,
     logs,
@@ -428,7 +557,8 @@ export function fitColumns(need, width) {
  * @param {Row} r @param {boolean} logsShown whether the Logs column is shown
  */
 export function rowHeightGuess(r, logsShown) {
-  const logLines = logsShown ? rowLogs(r).length : 0;
+  const shown = logsShown ? rowLogLines(r) : null;
+  const logLines = shown ? shown.links.length + (shown.more ? 1 : 0) : 0;
   const errorLine = r.error && (r.error.message || r.error.code) ? 1 : 0;
   return ROW_HEIGHT + (Math.max(1, logLines) - 1 + errorLine) * LINE_HEIGHT;
 }
@@ -560,20 +690,47 @@ export class RowStore {
   }
 
   /**
+   * Whether a row belongs to the attempt its parent shows: a retried parent (`attempt_groups`) shows the children
+   * of the attempt chosen for it (`chosen`), else of its latest.
+   * @param {Row} r @param {Map<string, number>} chosen
+   */
+  inShownAttempt(r, chosen) {
+    const parent = r.parent ? this.rows.get(r.parent) : undefined;
+    const groups = parent?.attempt_groups;
+    if (!parent || !groups || groups.length < 2 || r.retry_group == null) return true;
+    return r.retry_group === (chosen.get(parent.key) ?? groups[groups.length - 1]);
+  }
+
+  /** Whether a row and all its ancestors are in the attempts shown. @param {Row} r @param {Map<string, number>} chosen */
+  _attemptPathShown(r, chosen) {
+    const seen = new Set();
+    /** @type {Row|undefined} */
+    let cur = r;
+    while (cur && !seen.has(cur.key)) {
+      if (!this.inShownAttempt(cur, chosen)) return false;
+      seen.add(cur.key);
+      cur = cur.parent ? this.rows.get(cur.parent) : undefined;
+    }
+    return true;
+  }
+
+  /**
    * The rows to show, depth-first. Without a filter: the children of expanded rows only. With a filter: every
-   * matching row with its ancestors, whatever is expanded (so a match deep in the tree is found).
+   * matching row with its ancestors, whatever is expanded (so a match deep in the tree is found). Rows of a retried
+   * parent's other attempts are left out, with everything below them.
    * @param {Set<string>} expanded
    * @param {((r: Row) => boolean)|null} match
+   * @param {Map<string, number>} [chosen] the attempt shown per retried parent (default: the latest)
    * @returns {Row[]}
    */
-  visible(expanded, match) {
+  visible(expanded, match, chosen = new Map()) {
     this._index();
     /** @type {Set<string>|null} */
     let include = null;
     if (match) {
       include = new Set();
       for (const r of this.rows.values()) {
-        if (!match(r)) continue;
+        if (!match(r) || !this._attemptPathShown(r, chosen)) continue;
         /** @type {Row|undefined} */
         let cur = r;
         while (cur && !include.has(cur.key)) {
@@ -591,7 +748,7 @@ export class RowStore {
       if (seen.has(key)) continue; // bad data with a cycle must not loop
       seen.add(key);
       const row = this.rows.get(key);
-      if (!row) continue;
+      if (!row || !this.inShownAttempt(row, chosen)) continue;
       if (include && !include.has(key)) continue;
       out.push(row);
       if (include || expanded.has(key)) {
@@ -600,25 +757,6 @@ export class RowStore {
       }
     }
     return out;
-  }
-
-  /**
-   * The first failed row (tree order) none of whose children failed: where the error really is.
-   * @param {(r: Row) => boolean} isFailed
-   * @returns {Row|null}
-   */
-  firstFailedLeaf(isFailed) {
-    this._index();
-    /** @param {string} parent @returns {Row|null} */
-    const search = (parent) => {
-      for (const key of this.childrenOf(parent)) {
-        const row = this.rows.get(key);
-        if (!row || !isFailed(row)) continue;
-        return search(key) ?? row;
-      }
-      return null;
-    };
-    return search("");
   }
 
   /** @param {string} key @returns {string[]} the keys of the ancestors, nearest last */
@@ -640,17 +778,17 @@ export class RowStore {
  */
 
 /**
- * Orders the kernel's row messages for one view (docs/architecture.md, "Widget protocol"): a snapshot (whole rows
- * at version S), then patches S+1, S+2, ... whose rows are deltas against the version before. Patches that arrive
- * before the snapshot are held; those not newer than it are dropped. Since a delta needs the version before it,
- * none may be missed: a gap (this view adopted another view's snapshot and missed patches sent before it listened)
- * makes it hold patches and ask for a snapshot of its own (`requestSnapshot`).
+ * Orders the kernel's row messages for one widget model (docs/architecture.md, "Widget protocol"): a snapshot
+ * (whole rows at version S), then patches S+1, S+2, ... whose rows are deltas against the version before. The
+ * kernel pushes snapshots unasked (when the widget is displayed); one newer than the rows held replaces them,
+ * older ones are dropped. Patches that arrive before any snapshot are held; those not newer than it are dropped.
+ * Since a delta needs the version before it, none may be missed: a gap (a message lost, e.g. while the page was
+ * disconnected) makes the feed hold patches and ask for a snapshot (`requestSnapshot`), once, until one comes.
  */
 export class RowFeed {
-  /** @param {RowStore} store @param {string} viewId @param {() => void} requestSnapshot */
-  constructor(store, viewId, requestSnapshot) {
+  /** @param {RowStore} store @param {() => void} requestSnapshot */
+  constructor(store, requestSnapshot) {
     this.store = store;
-    this.viewId = viewId;
     this.requestSnapshot = requestSnapshot;
     /** @type {Patch[]} */
     this.pending = [];
@@ -658,14 +796,13 @@ export class RowFeed {
   }
 
   /**
-   * Take a snapshot message; returns whether it was used. Once the view has rows it ignores another view's
-   * snapshot, and an older one than it holds (its own, overtaken by an adopted snapshot and its patches).
-   * @param {{view?: string, version?: number, rows?: Row[]}} msg
+   * Take a snapshot message; returns whether it was used (it is newer than the rows held).
+   * @param {{version?: number, rows?: Row[]}} msg
    */
   snapshot(msg) {
     const store = this.store;
     const version = msg.version ?? 0;
-    if (store.version >= 0 && (msg.view !== this.viewId || version < store.version)) return false;
+    if (version <= store.version) return false;
     store.reset(msg.rows || [], version);
     this.resyncing = false;
     const later = this.pending.filter((p) => p.version > version).sort((a, b) => a.version - b.version);
@@ -709,6 +846,103 @@ export class RowFeed {
     this.resyncing = true;
     this.requestSnapshot();
   }
+}
+
+/**
+ * What a SharedModel tells its views: new rows (a snapshot, or a patch applied), or that the model went offline.
+ * @typedef {{kind: "snapshot"} | {kind: "patch", changed: Set<string>, structural: boolean} | {kind: "offline"}}
+ *   SharedChange
+ */
+
+/**
+ * What every view of one widget model shares: its row store (fed from the model's creation on, before and between
+ * views), and the view state. Found by the model's `instance` trait (the kernel's random id per widget), since
+ * anywidget hands each view and `initialize` a different proxy of the same model.
+ */
+export class SharedModel {
+  /** @param {{send: (msg: Record<string, unknown>) => void}} model */
+  constructor(model) {
+    this.store = new RowStore();
+    this.feed = new RowFeed(this.store, () => model.send({ type: "snapshot" }));
+    /** @type {Set<(change: SharedChange) => void>} */
+    this.views = new Set();
+    this.state = newViewState();
+    /** The model's comm is gone (kernel restarted): the rows are the last the kernel sent; no action works. */
+    this.offline = false;
+  }
+
+  goOffline() {
+    if (this.offline) return;
+    this.offline = true;
+    this._tell({ kind: "offline" });
+  }
+
+  /**
+   * A row message from the kernel ("snapshot" or "patch"); tells every view what changed. Returns whether it was one.
+   * @param {any} msg
+   */
+  take(msg) {
+    if (msg?.type === "snapshot") {
+      if (this.feed.snapshot(msg)) this._tell({ kind: "snapshot" });
+      return true;
+    }
+    if (msg?.type === "patch") {
+      const applied = this.feed.patch(msg);
+      if (applied) this._tell({ kind: "patch", ...applied });
+      return true;
+    }
+    return false;
+  }
+
+  /** @param {SharedChange} change */
+  _tell(change) {
+    for (const fn of this.views) {
+      try {
+        fn(change);
+      } catch (e) {
+        console.error("flyteexec-widget: a view failed to show new rows", e);
+      }
+    }
+  }
+}
+
+/** @type {Map<string, {shared: SharedModel, users: number, stop: () => void}>} */
+const SHARED = new Map();
+
+/**
+ * The SharedModel of `model`, created (and fed from now on) if it has none yet: by `initialize` normally, by the
+ * first view where a host does not call `initialize`. A model restored after a page reload (`snapshot_version` >=
+ * 0: the kernel pushed rows to a page that is gone) asks for its rows; a fresh one gets them pushed.
+ * @param {Model} model
+ * @returns {{shared: SharedModel, dispose: () => void}}
+ */
+export function connectShared(model) {
+  const id = String(model.get("instance") || "");
+  let entry = SHARED.get(id);
+  if (!entry) {
+    const shared = new SharedModel(model);
+    /** @param {any} msg */
+    const onMessage = (msg) => shared.take(msg);
+    model.on("msg:custom", onMessage);
+    if ((model.get("snapshot_version") ?? -1) >= 0) model.send({ type: "snapshot" });
+    entry = { shared, users: 0, stop: () => model.off("msg:custom", onMessage) };
+    SHARED.set(id, entry);
+  }
+  const held = entry;
+  held.users += 1;
+  let disposed = false;
+  return {
+    shared: held.shared,
+    dispose: () => {
+      if (disposed) return;
+      disposed = true;
+      held.users -= 1;
+      if (held.users === 0 && SHARED.get(id) === held) {
+        held.stop();
+        SHARED.delete(id);
+      }
+    },
+  };
 }
 
 /**
@@ -842,6 +1076,7 @@ const FONT_PROBES = {
   small: ["span", "fxw-cache"],
   btn: ["button", "fxw-btn"],
   head: ["div", "fxw-c fxw-head-probe"],
+  shards: ["span", "fxw-shards"],
 };
 
 /**
@@ -910,12 +1145,12 @@ function copyText(text) {
 /**
  * @typedef {{
  *   select: (path: (string|number)[]) => void,
- *   showAll: (path: (string|number)[]) => Promise<any>,
+ *   showAll: (path: (string|number)[], progress?: Progress) => Promise<any>,
  * }} ValueContext
  */
 
 /**
- * Render one node of the typed tree sent by widget.value_tree.
+ * Render one node of the typed tree sent by display/values.py value_tree.
  * @param {any} node @param {(string|number)[]} path @param {ValueContext} ctx @param {number} depth
  * @returns {HTMLElement}
  */
@@ -980,8 +1215,7 @@ export function renderValue(node, path, ctx, depth = 0) {
     more.addEventListener("click", (ev) => {
       ev.stopPropagation();
       more.disabled = true;
-      more.textContent = "loading…";
-      ctx.showAll(node.path).then(
+      ctx.showAll(node.path, busyNote(more, "loading…")).then(
         (res) => out.replaceWith(renderValue(res.value, node.path, ctx, depth)),
         (err) => {
           more.disabled = false;
@@ -1043,8 +1277,7 @@ function containerView(node, path, ctx, depth) {
       more.addEventListener("click", (ev) => {
         ev.stopPropagation();
         more.disabled = true;
-        more.textContent = "loading…";
-        ctx.showAll(node.path).then(
+        ctx.showAll(node.path, busyNote(more, "loading…")).then(
           (res) => {
             const fresh = renderValue(res.value, node.path, ctx, depth);
             if (fresh instanceof HTMLDetailsElement) fresh.open = true;
@@ -1074,33 +1307,19 @@ function containerView(node, path, ctx, depth) {
 // ------------------------------------------------------------------------------------------------------------
 
 /**
- * What a view remembers across re-renders of the same model (a display update re-creates the view).
+ * What the views of one model remember (a display update re-creates the view; a second output of the widget
+ * opens with the same rows expanded): kept in its SharedModel.
  * @typedef {{
  *   expanded: Set<string>, open: Set<string>, phaseFilter: string|null, text: string,
  *   status: Map<string, {text: string, error: boolean}>, drafts: Map<string, string>,
- *   fullErrors: Map<string, string>, scrollTop: number, execIo: boolean,
- *   io: Map<string, {open: boolean, result: any}>,
+ *   fullErrors: Map<string, string>, fullLogs: Map<string, {total: number, logs: LogLink[]}>,
+ *   scrollTop: number, execIo: boolean,
+ *   io: Map<string, {open: boolean, result: any}>, attempts: Map<string, number>,
  * }} ViewState
  */
-/**
- * The states of the widgets shown lately, by the widget's `_view_key` trait: anywidget hands each view a new model
- * proxy, so the proxy cannot be the key (a display update re-creates the view, e.g. when a watch ends and the
- * output is refreshed). The oldest states are forgotten past MAX_VIEW_STATES; a model without a key (tests)
- * keeps its state by its object.
- * @type {Map<string, ViewState>}
- */
-const VIEW_STATES = new Map();
-/** @type {WeakMap<object, ViewState>} */
-const VIEW_STATES_BY_OBJECT = new WeakMap();
-const MAX_VIEW_STATES = 50;
-
-/** @param {{get: (name: string) => any}} model @returns {ViewState} */
-export function viewState(model) {
-  const key = model.get("_view_key");
-  const known = typeof key === "string" && key ? VIEW_STATES.get(key) : VIEW_STATES_BY_OBJECT.get(model);
-  if (known) return known;
-  /** @type {ViewState} */
-  const s = {
+/** @returns {ViewState} */
+function newViewState() {
+  return {
     expanded: new Set(),
     open: new Set(),
     phaseFilter: null,
@@ -1108,17 +1327,12 @@ export function viewState(model) {
     status: new Map(),
     drafts: new Map(),
     fullErrors: new Map(),
+    fullLogs: new Map(),
     scrollTop: 0,
     execIo: false,
     io: new Map(),
+    attempts: new Map(),
   };
-  if (typeof key === "string" && key) {
-    VIEW_STATES.set(key, s);
-    if (VIEW_STATES.size > MAX_VIEW_STATES) VIEW_STATES.delete(/** @type {string} */ (VIEW_STATES.keys().next().value));
-  } else {
-    VIEW_STATES_BY_OBJECT.set(model, s);
-  }
-  return s;
 }
 
 /**
@@ -1133,39 +1347,92 @@ export function viewState(model) {
 
 /**
  * What the parts of one view share; render() builds it once and hands it to their constructors.
- * @typedef {{model: Model, state: ViewState, store: RowStore, styles: PhaseStyles, requests: Requests}} ViewContext
+ * @typedef {{
+ *   model: Model, state: ViewState, store: RowStore, styles: PhaseStyles, requests: Requests, shared: SharedModel,
+ * }} ViewContext
  */
 
 /** @type {ErrorData} */
 const CLOSED = { type: "Closed", message: "the view was closed" };
 
+/** Whether actions (Approve, Terminate, ...) can work: a remote is known and the kernel is still there. @param {ViewContext} ctx */
+function actionsWork(ctx) {
+  return Boolean(ctx.model.get("can_act")) && !ctx.shared.offline;
+}
+
 /**
- * The view's requests to the kernel (`{"type": "request", id, action, key, ...}`), each settled by the "response"
- * message with its id. close() rejects every pending one, and any made after it.
+ * The sync line of a view whose kernel is gone: it shows a saved snapshot, the last state the kernel sent.
+ * @param {Record<string, any>} sync
+ */
+export function offlineText(sync) {
+  const last = parseTime(sync?.last_synced_at);
+  const when = last === null ? "" : `, last synced ${new Date(last).toLocaleString()}`;
+  return `Saved snapshot: the kernel that ran this cell is gone (restarted?)${when}. Run the cell again to watch live.`;
+}
+
+/** What a request's busy note says until the kernel has read it (a running cell holds it back). */
+export const WAITING_TEXT = "waiting for the kernel (a cell is running)…";
+
+/**
+ * How far a request got: "waiting" (sent; the kernel has not read it yet: a cell runs), then "accepted" (the
+ * kernel is on it).
+ * @typedef {(stage: "waiting"|"accepted") => void} Progress
+ */
+
+/**
+ * A Progress that shows `busy` in `el` once the kernel took the request, and WAITING_TEXT until then.
+ * @param {HTMLElement} el @param {string} busy
+ * @returns {Progress}
+ */
+export function busyNote(el, busy) {
+  return (stage) => {
+    el.textContent = stage === "waiting" ? WAITING_TEXT : busy;
+  };
+}
+
+/**
+ * The view's requests to the kernel (`{"type": "request", id, action, key, ...}`): each is "accepted" when the
+ * kernel reads it, and settled by the "response" message with its id. close() rejects every pending one, and any
+ * made after it.
  */
 export class Requests {
   /** @param {string} viewId @param {(msg: Record<string, unknown>) => void} send */
   constructor(viewId, send) {
     this.viewId = viewId;
     this.send = send;
-    /** @type {Map<string, {resolve: (v: any) => void, reject: (e: ErrorData) => void}>} */
+    /** @type {Map<string, {resolve: (v: any) => void, reject: (e: ErrorData) => void, progress: Progress|null}>} */
     this.pending = new Map();
     this.seq = 0;
     this.closed = false;
+    /** @type {ErrorData} */
+    this.closedWith = CLOSED;
   }
 
   /**
-   * Send a request to the kernel; resolves with the result, rejects with the error data.
-   * @param {string} action @param {string} key @param {Record<string, unknown>} [extra]
+   * Send a request to the kernel; resolves with the result, rejects with the error data. `progress` hears
+   * "waiting" at once and "accepted" when the kernel has read the request.
+   * @param {string} action @param {string} key @param {Record<string, unknown>} [extra] @param {Progress} [progress]
    * @returns {Promise<any>}
    */
-  request(action, key, extra = {}) {
-    if (this.closed) return Promise.reject(CLOSED);
+  request(action, key, extra = {}, progress) {
+    if (this.closed) return Promise.reject(this.closedWith);
     const id = `${this.viewId}:${++this.seq}`;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, progress: progress ?? null });
+      progress?.("waiting");
       this.send({ ...extra, type: "request", id, action, key });
     });
+  }
+
+  /**
+   * The kernel read a request (an "accepted" message); false when it is not one of this view's.
+   * @param {{id?: string}} msg
+   */
+  accept(msg) {
+    const p = this.pending.get(msg.id ?? "");
+    if (!p) return false;
+    p.progress?.("accepted");
+    return true;
   }
 
   /**
@@ -1181,12 +1448,22 @@ export class Requests {
     return true;
   }
 
-  /** The view is gone: reject what is pending, refuse what comes. */
-  close() {
+  /** The view is gone (or its kernel): reject what is pending with `why`, refuse what comes. @param {ErrorData} [why] */
+  close(why = CLOSED) {
     this.closed = true;
-    for (const [, p] of this.pending) p.reject(CLOSED);
+    this.closedWith = why;
+    for (const [, p] of this.pending) p.reject(why);
     this.pending.clear();
   }
+}
+
+/**
+ * The style of a phase name the table lacks (a newer Flyte's phase, sent as "unknown (N)"): neutral, labelled
+ * with the name, never terminal or failed.
+ * @param {string} name @returns {PhaseStyle}
+ */
+export function unknownStyle(name) {
+  return { label: name || "Unknown", color: "undefined", terminal: false, succeeded: false, failed: false };
 }
 
 /** The `styles` trait (phases.py's table as JSON), read on every call since the trait may change. */
@@ -1233,17 +1510,17 @@ export class PhaseStyles {
  * The phases the progress bar shows (table order: node phases, task phases, then unknown names; only counts > 0),
  * their styles, the total and how many are done (terminal).
  * @param {Record<string, number>} counts @param {PhaseStyles} styles
- * @returns {{names: string[], table: Record<string, PhaseStyle|undefined>, total: number, done: number}}
+ * @returns {{names: string[], table: Record<string, PhaseStyle>, total: number, done: number}}
  */
 export function phaseCounts(counts, styles) {
   const all = styles.all;
-  /** @type {Record<string, PhaseStyle|undefined>} */
+  /** @type {Record<string, PhaseStyle>} */
   const table = {};
   const names = [...Object.keys(all.node || {}), ...Object.keys(all.task || {})].filter(
     (n, i, list) => counts[n] > 0 && list.indexOf(n) === i,
   );
   for (const n of Object.keys(counts)) if (!names.includes(n) && counts[n] > 0) names.push(n);
-  for (const n of names) table[n] = styles.phase(n);
+  for (const n of names) table[n] = styles.phase(n) ?? unknownStyle(n);
   const total = names.reduce((s, n) => s + counts[n], 0);
   const done = names.filter((n) => table[n]?.terminal).reduce((s, n) => s + counts[n], 0);
   return { names, table, total, done };
@@ -1311,15 +1588,19 @@ export class RowWindow {
 }
 
 /**
- * The first line of an error, expandable to the whole message with a copy button. With `fetch`, a message the
- * server's list call trimmed is fetched whole on first expand (and kept in the view state).
- * @param {string} message @param {string} prefix @param {{key: string, trimmed: boolean, ctx: ViewContext}|null} fetch
+ * An error's line (`summary`), expandable to the whole message with a copy button. With `fetch`, a message the
+ * server's list call trimmed is fetched on first expand, and one cut at rows.py's MAX_ERROR_BYTES (`capped`) gets
+ * a "Show all" button fetching all of it (kept in the view state).
+ * @param {string} message @param {string} summary
+ * @param {{key: string, trimmed: boolean, capped?: boolean, ctx: ViewContext}|null} fetch
  */
-function errorView(message, prefix, fetch) {
+function errorView(message, summary, fetch) {
   const det = /** @type {HTMLDetailsElement} */ (h("details", "fxw-errview"));
-  det.append(h("summary", "fxw-error", (prefix ? prefix + ": " : "") + errorSummary(message)));
+  det.append(h("summary", "fxw-error", summary));
   const fullErrors = fetch?.ctx.state.fullErrors;
   const pre = h("pre", "fxw-error-full", fetch ? fullErrors?.get(fetch.key) ?? message : message);
+  const showAll = button("Show all", "show-all-error");
+  showAll.hidden = !fetch?.capped || Boolean(fullErrors?.has(fetch.key));
   const copy = button("Copy", "copy-error");
   const note = h("span", "fxw-action-status");
   copy.addEventListener("click", () =>
@@ -1328,17 +1609,37 @@ function errorView(message, prefix, fetch) {
       () => (note.textContent = "copy failed: select the text instead"),
     ),
   );
-  det.append(pre, copy, note);
+  det.append(pre, copy, showAll, note);
+  if (fetch) {
+    showAll.addEventListener("click", () => {
+      showAll.disabled = true;
+      note.className = "fxw-action-status";
+      fetch.ctx.requests.request("error", fetch.key, { all: true }, busyNote(note, "loading the rest…")).then(
+        (res) => {
+          const full = res?.message || pre.textContent || "";
+          fullErrors?.set(fetch.key, full);
+          pre.textContent = full;
+          showAll.hidden = true;
+          note.textContent = "";
+        },
+        (err) => {
+          showAll.disabled = false;
+          note.className = "fxw-action-status fxw-action-status--error";
+          note.textContent = `could not fetch the rest: ${err?.message ?? err}`;
+        },
+      );
+    });
+  }
   if (fetch && fetch.trimmed && !fullErrors?.has(fetch.key)) {
     det.addEventListener(
       "toggle",
       () => {
         if (!det.open) return;
-        note.textContent = "loading the full message…";
-        fetch.ctx.requests.request("error", fetch.key).then(
+        fetch.ctx.requests.request("error", fetch.key, {}, busyNote(note, "loading the full message…")).then(
           (res) => {
             const full = res?.message || message;
-            fullErrors?.set(fetch.key, full);
+            if (res?.capped) showAll.hidden = false; // more than the kernel sends unasked: "Show all" gets it
+            else fullErrors?.set(fetch.key, full);
             pre.textContent = full;
             note.textContent = "";
           },
@@ -1412,8 +1713,7 @@ class ConfirmBox {
     confirm.addEventListener("click", () => {
       confirm.disabled = true;
       status.className = "fxw-action-status";
-      status.textContent = spec.busy;
-      this.requests.request(kind, "", spec.cause ? { cause: cause.value } : {}).then(
+      this.requests.request(kind, "", spec.cause ? { cause: cause.value } : {}, busyNote(status, spec.busy)).then(
         (res) => {
           status.replaceChildren(res?.message || "done");
           if (res?.name) status.append(" ", link(res.url, res.name, "fxw-exec"));
@@ -1458,7 +1758,7 @@ class CountsView {
       bar.append(seg);
     }
     const chips = h("div", "fxw-counts");
-    chips.append(h("span", "fxw-done", total ? `${fmtCount(done)} / ${fmtCount(total)} done` : "no nodes yet"));
+    chips.append(h("span", "fxw-done", total ? `${fmtCount(done)} of ${fmtCount(total)} nodes done` : "no nodes yet"));
     for (const n of names) {
       const text = `${fmtCount(counts[n])} ${table[n]?.label ?? n}`;
       const chip = button(text, "filter", `fxw-chip fxw-badge--${cssToken(table[n]?.color)}`);
@@ -1504,7 +1804,7 @@ class HeaderView {
   render() {
     const { model, styles } = this.ctx;
     const hd = model.get("header") || {};
-    const canAct = Boolean(model.get("can_act"));
+    const canAct = actionsWork(this.ctx);
     const wfStyle = styles.workflow(hd.phase);
     const title = this.title;
     this.root.dataset.phase = hd.phase || "";
@@ -1535,7 +1835,11 @@ class HeaderView {
     this.confirm.hideStale(Boolean(hd.terminal), canAct);
     this.error.replaceChildren();
     const err = hd.error;
-    if (err && (err.message || err.code)) this.error.append(errorView(err.message || err.code || "", "", null));
+    if (err && (err.message || err.code)) {
+      const summary = failureText(hd, (key) => this.ctx.store.rows.get(key));
+      const fetch = { key: "", trimmed: false, capped: Boolean(err.capped), ctx: this.ctx };
+      this.error.append(errorView(err.message || err.code || "", summary, fetch));
+    }
   }
 
   /** The sync line's element, from the `sync_status` trait (its text is set by tick). */
@@ -1557,9 +1861,13 @@ class HeaderView {
     const hd = model.get("header") || {};
     if (this.elapsedEl) {
       const s = elapsedSeconds(hd, now);
-      this.elapsedEl.textContent = s === null ? "" : hd.terminal ? `took ${fmtDuration(s)}` : `running ${fmtDuration(s)}`;
+      const bad = hasInvalidTime(hd, "started_at", "duration_s") ? INVALID_TIME : "";
+      this.elapsedEl.textContent = s === null ? bad : hd.terminal ? `took ${fmtDuration(s)}` : `running ${fmtDuration(s)}`;
     }
-    if (this.syncEl) this.syncEl.textContent = syncText(model.get("sync_status") || {}, now, finishedAt(hd));
+    if (this.syncEl) {
+      const sync = model.get("sync_status") || {};
+      this.syncEl.textContent = this.ctx.shared.offline ? offlineText(sync) : syncText(sync, now, finishedAt(hd));
+    }
   }
 }
 
@@ -1685,8 +1993,7 @@ class IoPanel {
       const ctx = {
         select: (path) => {
           note.className = "fxw-io-note";
-          note.textContent = "selecting…";
-          requests.request("select", key, { which, path }).then(
+          requests.request("select", key, { which, path }, busyNote(note, "selecting…")).then(
             (res) => {
               note.textContent = `widget.selected_output = ${which}${res.path.replace(/^([^[]+)/, "['$1']")} (${res.type})`;
               note.title = "Also flyteexec_widget.selected_output(), for an execution shown by its repr";
@@ -1697,14 +2004,14 @@ class IoPanel {
             },
           );
         },
-        showAll: (path) => requests.request(which, key, { path }),
+        showAll: (path, progress) => requests.request(which, key, { path }, progress),
       };
       const done = state.io.get(cacheKey);
       if (done?.result) {
         show(done.result, ctx);
         return;
       }
-      requests.request(which, key).then(
+      requests.request(which, key, {}, busyNote(note, "loading…")).then(
         (res) => {
           // Outputs of a running node may still appear: remember only what can no longer change.
           const final = key ? this.ctx.store.rows.get(key)?.terminal : this.ctx.model.get("header")?.terminal;
@@ -1735,6 +2042,65 @@ function timelineBar(r) {
 }
 
 /**
+ * Whether a row's gate waits for a decision this view can send (Approve/Reject or a signal; not a sleep).
+ * @param {ViewContext} ctx @param {Row} r
+ */
+function gateWaits(ctx, r) {
+  return Boolean(r.gate && r.gate.kind !== "sleep" && actionsWork(ctx));
+}
+
+/**
+ * A gate's controls: Approve/Reject, a signal's input and Send, or "sleeping" (none when actions cannot work). In
+ * the row's actions column, or in its detail when that column gave way to a narrow output.
+ * @param {ViewContext} ctx @param {Row} r @returns {HTMLElement[]}
+ */
+function gateControls(ctx, r) {
+  const g = r.gate;
+  const out = [];
+  if (g && actionsWork(ctx)) {
+    if (g.kind === "approve") {
+      out.push(button("Approve", "approve", "fxw-btn--primary"), button("Reject", "reject", "fxw-btn--danger"));
+    } else if (g.kind === "signal") {
+      const t = (g.type || "").toLowerCase();
+      /** @type {HTMLInputElement|HTMLSelectElement} */
+      let input;
+      if (t === "bool") {
+        input = /** @type {HTMLSelectElement} */ (h("select", "fxw-signal"));
+        for (const v of ["", "true", "false"]) {
+          const o = /** @type {HTMLOptionElement} */ (h("option", "", v || "choose…"));
+          o.value = v;
+          input.append(o);
+        }
+      } else {
+        input = /** @type {HTMLInputElement} */ (h("input", "fxw-signal"));
+        input.type = t === "int" || t === "float" ? "number" : "text";
+        if (t === "float") input.step = "any";
+        input.placeholder = g.type || "value";
+      }
+      input.setAttribute("aria-label", `Value for signal ${g.signal_id} (${g.type || "any"})`);
+      input.dataset.key = r.key;
+      input.value = ctx.state.drafts.get(r.key) ?? "";
+      out.push(input, button("Send", "signal", "fxw-btn--primary"));
+    } else if (g.kind === "sleep") {
+      out.push(h("span", "fxw-muted", "sleeping"));
+    }
+  }
+  return out;
+}
+
+/**
+ * The outcome of an action on a row ("Approved", "Sent 0.75", or why it failed), or null.
+ * @param {ViewContext} ctx @param {string} key
+ */
+function actionNote(ctx, key) {
+  const st = ctx.state.status.get(key);
+  if (!st) return null;
+  const note = h("span", `fxw-action-status${st.error ? " fxw-action-status--error" : ""}`, st.text);
+  note.title = st.text;
+  return note;
+}
+
+/**
  * The DOM of one tree row (name with indent, toggle, id, kind and child link; status with subtask counts; times;
  * attempts; cache; logs; error or action outcome; gate controls) and its time-dependent parts.
  */
@@ -1742,6 +2108,8 @@ class RowView {
   /** @param {ViewContext} ctx */
   constructor(ctx) {
     this.ctx = ctx;
+    /** Whether the actions column gave way to the width (TreeView sets it): the gate's controls are in the detail. */
+    this.actionsHidden = () => false;
   }
 
   /** @param {Row} r @returns {HTMLElement} */
@@ -1772,6 +2140,8 @@ class RowView {
     const label = r.name || r.node_id || r.key;
     name.append(h("span", "fxw-name", label));
     // An array subtask's id is a long external id: it stays in the tooltip and the detail, its name says enough.
+    // The attempt switch is a control: right after the name, before the id and tag that may shorten.
+    if (r.attempt_groups && r.attempt_groups.length > 1) name.append(this._attemptSwitch(r));
     if (r.node_id && r.node_id !== r.name && r.kind !== "subtask") {
       const id = h("span", "fxw-nodeid", shortId(r.node_id));
       id.title = r.node_id;
@@ -1792,6 +2162,8 @@ class RowView {
     const status = h("div", "fxw-c fxw-c-status");
     status.append(badge(r.label || r.phase, r.color, r.phase));
     if (r.subtasks) {
+      // Subtasks are counted here, on their array's row, not with the nodes in the header.
+      status.append(h("span", "fxw-shards", shardsText(r.subtasks, styles)));
       const sub = h("span", "fxw-subcounts");
       sub.title = "Array subtasks per phase (latest attempt of each index)";
       for (const [p, n] of Object.entries(r.subtasks.counts || {})) {
@@ -1804,35 +2176,46 @@ class RowView {
       }
       status.append(sub);
     }
+    if (this.actionsHidden() && gateWaits(this.ctx, r)) {
+      // No room for the gate's buttons in this row: they are in its detail, one click away.
+      const hint = button("decide…", "details", "fxw-btn--link fxw-gate-hint");
+      hint.title = "Approve, reject or send the signal: in the row's detail (the output is too narrow for them here)";
+      status.append(hint);
+    }
 
+    // A start the server sent out of range is said so, not replaced by the creation time.
+    const badStart = badStartTime(r);
     const at = r.started_at || r.created_at;
-    const start = h("div", "fxw-c fxw-c-start", fmtClock(at, now));
-    start.title = at ? `${r.started_at ? "started" : "created"} ${fmtUtc(at)}` : "";
+    const start = h("div", "fxw-c fxw-c-start", badStart ? INVALID_TIME : fmtClock(at, now));
+    if (badStart) start.title = "The server sent this time out of range";
+    else start.title = at ? `${r.started_at ? "started" : "created"} ${fmtUtc(at)}` : "";
     const dur = h("div", "fxw-c fxw-c-dur");
     const durText = h("span", "fxw-dur");
     dur.append(durText, timelineBar(r));
     const attempts = h("div", "fxw-c fxw-c-attempts", r.attempts ? fmtCount(r.attempts) : "");
     const cache = h("div", "fxw-c fxw-c-cache");
     if (r.cache) cache.append(h("span", `fxw-cache fxw-cache--${cssToken(r.cache.replace(/\s+/g, "-"))}`, r.cache));
-    // One line per link, every attempt's (the row grows): a log is never hidden behind a cut.
+    // One line per link (the row grows): a log is never hidden behind a cut. Past ROW_LOG_LINES, the latest
+    // attempts' links and "and N more" (the detail lists every one).
     const logs = h("div", "fxw-c fxw-c-logs");
-    const shown = rowLogs(r);
-    const multi = manyAttempts(shown);
-    for (const l of shown) {
+    const { links, more: moreLogs, multi } = rowLogLines(r);
+    for (const l of links) {
       const text = logLabel(l, multi);
       const a = link(l.uri, text, "fxw-log");
       a.title = `${text} (attempt ${(l.attempt ?? 0) + 1})`;
       logs.append(a);
     }
-    const actions = h("div", "fxw-c fxw-c-actions");
-    actions.append(...this._gateControls(r));
-    const st = state.status.get(r.key);
-    if (st) {
-      // The outcome of an action on this row ("Approved", "Sent 0.75", or why it failed) stays where it was asked.
-      const note = h("span", `fxw-action-status${st.error ? " fxw-action-status--error" : ""}`, st.text);
-      note.title = st.text;
-      actions.append(note);
+    if (moreLogs > 0) {
+      const m = h("span", "fxw-log-more", logsMoreText(moreLogs));
+      m.title = "The details list every log link";
+      m.dataset.action = "details";
+      logs.append(m);
     }
+    const actions = h("div", "fxw-c fxw-c-actions");
+    actions.append(...gateControls(this.ctx, r));
+    // The outcome of an action on this row stays where it was asked, as the gate's result.
+    const note = actionNote(this.ctx, r.key);
+    if (note) actions.append(note);
     const more = button(state.open.has(r.key) ? "less" : "more", "details", "fxw-btn--link");
     more.setAttribute("aria-label", "Details, inputs and outputs");
     actions.append(more);
@@ -1866,7 +2249,8 @@ class RowView {
     let queued = r.queued_s;
     if (queued == null && created !== null) queued = ((started ?? (r.terminal ? created : now)) - created) / 1000;
     if (durEl) {
-      durEl.textContent = fmtDuration(dur);
+      const bad = dur === null && hasInvalidTime(r, "duration_s", "started_at");
+      durEl.textContent = bad ? INVALID_TIME : fmtDuration(dur);
       durEl.title = queued ? `queued ${fmtDuration(queued)}, running ${fmtDuration(dur)}` : "";
     }
     const t0 = parseTime(hd.started_at) ?? parseTime(hd.created_at);
@@ -1885,40 +2269,50 @@ class RowView {
     run.style.width = pct(dur ?? 0);
   }
 
-  /** Approve/Reject, a signal's input and Send, or "sleeping". @param {Row} r @returns {HTMLElement[]} */
-  _gateControls(r) {
-    const g = r.gate;
-    const out = [];
-    if (g && this.ctx.model.get("can_act")) {
-      if (g.kind === "approve") {
-        out.push(button("Approve", "approve", "fxw-btn--primary"), button("Reject", "reject", "fxw-btn--danger"));
-      } else if (g.kind === "signal") {
-        const t = (g.type || "").toLowerCase();
-        /** @type {HTMLInputElement|HTMLSelectElement} */
-        let input;
-        if (t === "bool") {
-          input = /** @type {HTMLSelectElement} */ (h("select", "fxw-signal"));
-          for (const v of ["", "true", "false"]) {
-            const o = /** @type {HTMLOptionElement} */ (h("option", "", v || "choose…"));
-            o.value = v;
-            input.append(o);
-          }
-        } else {
-          input = /** @type {HTMLInputElement} */ (h("input", "fxw-signal"));
-          input.type = t === "int" || t === "float" ? "number" : "text";
-          if (t === "float") input.step = "any";
-          input.placeholder = g.type || "value";
-        }
-        input.setAttribute("aria-label", `Value for signal ${g.signal_id} (${g.type || "any"})`);
-        input.dataset.key = r.key;
-        input.value = this.ctx.state.drafts.get(r.key) ?? "";
-        out.push(input, button("Send", "signal", "fxw-btn--primary"));
-      } else if (g.kind === "sleep") {
-        out.push(h("span", "fxw-muted", "sleeping"));
-      }
+  /**
+   * A retried parent's switch between the children of its attempts (the latest by default).
+   * @param {Row} r @returns {HTMLElement}
+   */
+  _attemptSwitch(r) {
+    const groups = r.attempt_groups;
+    const shown = this.ctx.state.attempts.get(r.key) ?? groups[groups.length - 1];
+    const sel = /** @type {HTMLSelectElement} */ (h("select", "fxw-attempt"));
+    sel.dataset.key = r.key;
+    sel.setAttribute("aria-label", "Attempt whose children are shown");
+    sel.title = `Retried: showing the children of attempt ${shown + 1} of ${groups.length}; choose another attempt`;
+    for (const g of groups) {
+      const latest = g === groups[groups.length - 1];
+      const o = /** @type {HTMLOptionElement} */ (h("option", "", `#${g + 1}`));
+      o.title = `attempt ${g + 1}${latest ? " (latest)" : ""}`;
+      o.value = String(g);
+      o.selected = g === shown;
+      sel.append(o);
     }
-    return out;
+    return sel;
   }
+}
+
+/**
+ * A row's log links, one line per attempt (http(s) links only).
+ * @param {LogLink[]} logs @returns {HTMLElement[]}
+ */
+function logLines(logs) {
+  /** @type {Map<number, LogLink[]>} */
+  const byAttempt = new Map();
+  for (const l of logs) {
+    if (!safeUrl(l.uri)) continue;
+    const a = l.attempt ?? 0;
+    if (!byAttempt.has(a)) byAttempt.set(a, []);
+    /** @type {LogLink[]} */ (byAttempt.get(a)).push(l);
+  }
+  return [...byAttempt]
+    .sort((x, y) => x[0] - y[0])
+    .map(([a, ls]) => {
+      const line = h("div", "fxw-detail-row");
+      line.append(h("span", "fxw-fact-k", `attempt ${a + 1} logs `));
+      for (const l of ls) line.append(link(l.uri, l.name || "log", "fxw-log"), " ");
+      return line;
+    });
 }
 
 /**
@@ -1930,6 +2324,8 @@ class DetailView {
   constructor(ctx, io) {
     this.ctx = ctx;
     this.io = io;
+    /** Whether the actions column gave way to the width (TreeView sets it): then the detail has the gate's controls. */
+    this.actionsHidden = () => false;
   }
 
   /** @param {Row} r @returns {HTMLElement} */
@@ -1939,7 +2335,9 @@ class DetailView {
     const info = h("div", "fxw-detail-info");
     this.fillInfo(info, r);
     const io = h("div", "fxw-detail-io");
-    if (r.kind === "subtask") {
+    if (r.phase === NOT_STARTED) {
+      io.append(h("div", "fxw-muted", "Not started yet: no inputs, outputs or logs so far."));
+    } else if (r.kind === "subtask") {
       // FlyteAdmin keeps data per node, not per array index: the array node's row has the inputs/outputs.
       io.append(h("div", "fxw-muted", "Inputs and outputs: see the array node."));
     } else {
@@ -1952,6 +2350,19 @@ class DetailView {
   /** (Re)fill the part of a detail that follows the row's data. @param {HTMLElement} info @param {Row} r */
   fillInfo(info, r) {
     info.replaceChildren();
+    if (this.actionsHidden()) {
+      // The actions column gave way to a narrow output: the gate's controls and outcome are here instead.
+      const controls = gateControls(this.ctx, r);
+      const note = actionNote(this.ctx, r.key);
+      if (controls.length || note) {
+        const gate = h("div", "fxw-detail-row fxw-detail-gate");
+        gate.dataset.key = r.key;
+        if (controls.length) gate.append(h("span", "fxw-fact-k", r.gate?.kind === "signal" ? "signal " : "decide "));
+        gate.append(...controls);
+        if (note) gate.append(note);
+        info.append(gate);
+      }
+    }
     const facts = h("div", "fxw-facts");
     /** @param {string} k @param {string|Node} v */
     const fact = (k, v) => {
@@ -1968,10 +2379,11 @@ class DetailView {
     fact("id", h("code", "", r.node_id || r.key));
     fact("kind", r.kind || "");
     fact("status", r.label || r.phase);
-    if (r.created_at) fact("created", when(r.created_at));
-    if (r.started_at) fact("started", when(r.started_at));
+    if (r.created_at || hasInvalidTime(r, "created_at")) fact("created", r.created_at ? when(r.created_at) : INVALID_TIME);
+    if (r.started_at || hasInvalidTime(r, "started_at")) fact("started", r.started_at ? when(r.started_at) : INVALID_TIME);
     if (r.queued_s != null) fact("queued", fmtDuration(r.queued_s));
     if (r.duration_s != null) fact("ran", fmtDuration(r.duration_s));
+    else if (hasInvalidTime(r, "duration_s")) fact("ran", INVALID_TIME);
     const end = finishedAt(r);
     if (end !== null && r.started_at) fact("ended", when(new Date(end).toISOString()));
     if (r.attempts) fact("attempts", fmtCount(r.attempts));
@@ -1991,42 +2403,78 @@ class DetailView {
       }
       info.append(s);
     }
-    const logs = (r.logs || []).filter((l) => safeUrl(l.uri));
-    if (logs.length) {
-      /** @type {Map<number, LogLink[]>} */
-      const byAttempt = new Map();
-      for (const l of logs) {
-        const a = l.attempt ?? 0;
-        if (!byAttempt.has(a)) byAttempt.set(a, []);
-        /** @type {LogLink[]} */ (byAttempt.get(a)).push(l);
-      }
-      for (const [a, ls] of [...byAttempt].sort((x, y) => x[0] - y[0])) {
-        const line = h("div", "fxw-detail-row");
-        line.append(h("span", "fxw-fact-k", `attempt ${a + 1} logs `));
-        for (const l of ls) line.append(link(l.uri, l.name || "log", "fxw-log"), " ");
-        info.append(line);
-      }
-    }
+    const logBox = h("div", "fxw-detail-logs");
+    const total = (r.logs || []).length + (r.logs_omitted || 0);
+    const full = this.ctx.state.fullLogs.get(r.key);
+    const fullLogs = full && full.total === total ? full.logs : null; // fetched before new attempts came: stale
+    logBox.append(...logLines(fullLogs ?? r.logs ?? []));
+    if (r.logs_omitted > 0 && !fullLogs) logBox.append(this._moreLogs(r, logBox, total));
+    info.append(logBox);
     if (r.error && (r.error.message || r.error.code)) {
-      const prefix = [r.error.kind, r.error.code].filter(Boolean).join(" ");
-      const fetch = { key: r.key, trimmed: Boolean(r.error.trimmed), ctx: this.ctx };
-      const ev = errorView(r.error.message || "", prefix, fetch);
+      // The code ("USER:ValueError") only where the exception line does not already say it.
+      const line = errorSummary(r.error.message || r.error.code);
+      const code = r.error.code || r.error.kind || "";
+      const named = code.split(":").pop() || "";
+      const summary = code && !(named && line.startsWith(named)) ? `${code}: ${line}` : line;
+      const { trimmed, capped } = r.error;
+      const fetch = { key: r.key, trimmed: Boolean(trimmed), capped: Boolean(capped), ctx: this.ctx };
+      const ev = errorView(r.error.message || "", summary, fetch);
+      // kind and code stay on hover ("unknown (7) USER:ValueError": a newer Flyte's error kind is named there)
+      const head = ev.querySelector("summary");
+      if (head) head.title = [r.error.kind, r.error.code].filter(Boolean).join(" ");
       ev.open = true; // the native "toggle" event follows and fetches the untrimmed message if needed
       info.append(ev);
     }
     if (r.deck) info.append(this._deck(r));
   }
 
-  /** "Open deck": asks for a link, then shows it and the deck in an iframe. @param {Row} r */
+  /**
+   * "and N more": fetches every log link of the row (rows.py caps what a row carries) into `box`.
+   * @param {Row} r @param {HTMLElement} box @param {number} total the row's links, carried and left out
+   */
+  _moreLogs(r, box, total) {
+    const line = h("div", "fxw-detail-row");
+    const more = button(logsMoreText(r.logs_omitted), "more-logs", "fxw-btn--link");
+    const note = h("span", "fxw-action-status");
+    more.addEventListener("click", () => {
+      more.disabled = true;
+      note.className = "fxw-action-status";
+      this.ctx.requests.request("logs", r.key, {}, busyNote(note, "loading…")).then(
+        (res) => {
+          const all = Array.isArray(res?.logs) ? res.logs : [];
+          this.ctx.state.fullLogs.set(r.key, { total, logs: all });
+          box.replaceChildren(...logLines(all));
+        },
+        (err) => {
+          more.disabled = false;
+          note.className = "fxw-action-status fxw-action-status--error";
+          note.textContent = `could not fetch the log links: ${err?.message ?? err}`;
+        },
+      );
+    });
+    line.append(more, " ", note);
+    return line;
+  }
+
+  /**
+   * "Open deck": asks for a link, then shows it and the deck in an iframe. A running task's deck is not written
+   * yet: the kernel then answers with a note (no url), and the button stays for a later try.
+   * @param {Row} r
+   */
   _deck(r) {
     const line = h("div", "fxw-detail-row");
     const open = button("Open deck", "deck");
     const note = h("span", "fxw-action-status");
     open.addEventListener("click", () => {
       open.disabled = true;
-      note.textContent = "getting a link…";
-      this.ctx.requests.request("deck", r.key).then(
+      note.className = "fxw-action-status";
+      this.ctx.requests.request("deck", r.key, {}, busyNote(note, "getting a link…")).then(
         (res) => {
+          if (!res?.url && res?.message) {
+            open.disabled = false;
+            note.textContent = String(res.message);
+            return;
+          }
           note.replaceChildren(link(res?.url, "deck (new tab)", "fxw-log"));
           const url = safeUrl(res?.url);
           if (url) {
@@ -2070,6 +2518,9 @@ class TreeView {
     this.rowView = rowView;
     this.detailView = detailView;
     this.onItems = onItems;
+    const actionsHidden = () => this.fit.hidden.split(" ").includes("actions");
+    rowView.actionsHidden = actionsHidden;
+    detailView.actionsHidden = actionsHidden;
     const viewport = h("div", "fxw-viewport");
     viewport.setAttribute("role", "treegrid");
     const thead = h("div", "fxw-grid fxw-thead");
@@ -2177,12 +2628,15 @@ class TreeView {
     const fit = fitColumns(need, width);
     const hidden = fit.hidden.join(" ");
     if (fit.template !== this.fit.template) this.el.style.setProperty("--fxw-cols", fit.template);
+    const actionsMoved = hidden.split(" ").includes("actions") !== this.fit.hidden.split(" ").includes("actions");
     if (hidden !== this.fit.hidden) {
       this.el.dataset.hide = hidden;
       this.measured.clear(); // rows change height with the columns they show; the rendered ones are re-measured
       this.heightsDirty = true;
     }
     this.fit = { template: fit.template, hidden };
+    // The gate's controls move between the row's actions column and its detail.
+    if (actionsMoved) for (const [, e] of this.rendered) this.refresh(e, e.data);
     this.width = width;
     this.el.dataset.width = String(width); // what the columns were fitted to (tests wait for it after a resize)
     this.columnsDirty = false;
@@ -2191,15 +2645,15 @@ class TreeView {
   /** Recompute what is stale (visible list, geometry), then put the rows in view in the DOM and no others. */
   layout() {
     if (this.destroyed) return;
-    const { state, store, styles } = this.ctx;
+    const { state, store } = this.ctx;
     const win = this.window;
     if (this.itemsDirty) {
       const match = rowMatcher(state.phaseFilter, state.text);
-      win.keys = store.visible(state.expanded, match).map((r) => r.key);
+      win.keys = store.visible(state.expanded, match, state.attempts).map((r) => r.key);
       this.empty.hidden = win.keys.length > 0;
       this.empty.textContent =
         store.version < 0 ? "Loading nodes…" : match ? "No node matches the filter." : "No nodes yet.";
-      this.hasFailure = Boolean(store.firstFailedLeaf((r) => styles.isFailed(r)));
+      this.hasFailure = this.failureKey() !== null;
       this.onItems({ shown: win.keys.length, filtered: Boolean(match), hasFailure: this.hasFailure });
       this.itemsDirty = false;
       this.heightsDirty = true;
@@ -2269,7 +2723,7 @@ class TreeView {
   refresh(entry, r) {
     // A patch may rebuild the row the user is typing in: keep the focus (the draft value is kept in state).
     const active = document.activeElement;
-    const inRow = active instanceof HTMLElement && entry.row.contains(active) ? active : null;
+    const inRow = active instanceof HTMLElement && entry.item.contains(active) ? active : null;
     const focusSel = inRow
       ? inRow.classList.contains("fxw-signal")
         ? ".fxw-signal"
@@ -2281,11 +2735,11 @@ class TreeView {
     entry.row.replaceWith(fresh);
     entry.row = fresh;
     entry.data = r;
-    if (focusSel) /** @type {HTMLElement|null} */ (fresh.querySelector(focusSel))?.focus();
     if (entry.detail) {
       const info = /** @type {HTMLElement|null} */ (entry.detail.querySelector(".fxw-detail-info"));
       if (info) this.detailView.fillInfo(info, r);
     }
+    if (focusSel) /** @type {HTMLElement|null} */ (entry.item.querySelector(focusSel))?.focus();
   }
 
   /** Rebuild every rendered row with the data it has (the view state or `can_act` changed). */
@@ -2325,16 +2779,35 @@ class TreeView {
   }
 
   /**
-   * Clear the filters, expand down to the first failed leaf, open its detail and scroll to it; false if there is
-   * no failure.
+   * The row "Jump to first failure" goes to: the header's `failed_at` (the node the execution failed at, else the
+   * earliest failure, worked out by the kernel: rows.failed_at), once the store has it; else null.
+   * @returns {string|null}
+   */
+  failureKey() {
+    const key = this.ctx.model.get("header")?.failed_at?.key;
+    return typeof key === "string" && this.ctx.store.rows.has(key) ? key : null;
+  }
+
+  /** The header changed: show or hide "Jump to first failure" if its target came or went. */
+  headerChanged() {
+    if ((this.failureKey() !== null) !== this.hasFailure) this.relayout();
+  }
+
+  /**
+   * Clear the filters, expand down to the node the execution failed at, open its detail and scroll to it; false if
+   * there is no failure.
    */
   revealFirstFailure() {
-    const { state, store, styles } = this.ctx;
-    const leaf = store.firstFailedLeaf((r) => styles.isFailed(r));
+    const { state, store } = this.ctx;
+    const key = this.failureKey();
+    const leaf = key === null ? undefined : store.rows.get(key);
     if (!leaf) return false;
     state.phaseFilter = null;
     state.text = "";
-    for (const k of store.ancestors(leaf.key)) state.expanded.add(k);
+    for (const k of store.ancestors(leaf.key)) {
+      state.expanded.add(k);
+      state.attempts.delete(k); // a retried parent shows its latest attempt again: the failure is there
+    }
     state.open.add(leaf.key);
     this.refreshAll();
     this.relayout();
@@ -2352,10 +2825,13 @@ class TreeView {
    */
   _gateAction(key, action, extra) {
     const { state, store, requests } = this.ctx;
-    state.status.set(key, { text: `${action}…`, error: false });
-    this._refreshKey(key);
+    /** @type {Progress} */
+    const progress = (stage) => {
+      state.status.set(key, { text: stage === "waiting" ? WAITING_TEXT : `${action}…`, error: false });
+      this._refreshKey(key);
+    };
     requests
-      .request(action, key, extra)
+      .request(action, key, extra, progress)
       .then(
         (res) => {
           state.status.set(key, { text: res?.message || "done", error: false });
@@ -2376,8 +2852,10 @@ class TreeView {
   _onClick(ev) {
     const { state, store } = this.ctx;
     const target = /** @type {HTMLElement} */ (ev.target);
-    const rowEl = /** @type {HTMLElement|null} */ (target.closest(".fxw-row"));
+    // A row, or the gate's controls in a detail (when the actions column gave way): the same actions.
+    const rowEl = /** @type {HTMLElement|null} */ (target.closest(".fxw-row, .fxw-detail-gate"));
     if (!rowEl || !this.spacer.contains(rowEl)) return;
+    const inDetail = rowEl.classList.contains("fxw-detail-gate");
     const key = rowEl.dataset.key || "";
     const actionEl = /** @type {HTMLElement|null} */ (target.closest("[data-action]"));
     const action = actionEl?.dataset.action;
@@ -2396,16 +2874,20 @@ class TreeView {
         return;
       }
       this._gateAction(key, "signal", { value: parsed.value });
-    } else {
+    } else if (!inDetail) {
       // "details", the error text, or a click anywhere else on the row: open/close its detail
       this._flip(state.open, key);
     }
   }
 
-  /** A signal's draft value survives the row's rebuilds. @param {Event} ev */
+  /** A signal's draft value survives the row's rebuilds; an attempt switch shows that attempt's children. @param {Event} ev */
   _onInput(ev) {
     const t = /** @type {HTMLInputElement} */ (ev.target);
     if (t.classList.contains("fxw-signal") && t.dataset.key) this.ctx.state.drafts.set(t.dataset.key, t.value);
+    if (ev.type === "change" && t.classList.contains("fxw-attempt") && t.dataset.key) {
+      this.ctx.state.attempts.set(t.dataset.key, Number(t.value));
+      this.relayout();
+    }
   }
 
   /** @param {KeyboardEvent} ev */
@@ -2435,7 +2917,7 @@ class TreeView {
    * @param {{changed: Set<string>, structural: boolean}} applied
    */
   showPatch({ changed, structural }) {
-    const { state, store, styles } = this.ctx;
+    const { state, store } = this.ctx;
     for (const key of changed) {
       const entry = this.rendered.get(key);
       const r = store.rows.get(key);
@@ -2446,7 +2928,7 @@ class TreeView {
       this.columnsDirty = true;
       this.scheduleLayout();
     }
-    const hasFailure = Boolean(store.firstFailedLeaf((r) => styles.isFailed(r)));
+    const hasFailure = this.failureKey() !== null;
     if (structural || rowMatcher(state.phaseFilter, state.text) || hasFailure !== this.hasFailure) this.relayout();
   }
 
@@ -2470,27 +2952,46 @@ class TreeView {
 
 let viewCounter = 0;
 
+/** @type {ErrorData} */
+const OFFLINE = { type: "Offline", message: "the kernel that ran this cell is gone (restarted or shut down)" };
+
 /**
- * One view of the model in `el`: builds the parts, routes the traits and the kernel's messages to them, ticks the
+ * anywidget calls this once per widget model, before any view and before the model's messages are handled: from
+ * here on the model's rows are collected, whether a view is on screen or not. Returns the cleanup.
+ * @param {{model: Model}} args
+ */
+function initialize({ model }) {
+  const { shared, dispose } = connectShared(model);
+  // The model's comm went away (the kernel restarted; widget models never come back from that): what the views
+  // show is now the last state the kernel sent.
+  const onCommLive = () => shared.goOffline();
+  model.on("comm_live_update", onCommLive);
+  return () => {
+    model.off("comm_live_update", onCommLive);
+    dispose();
+  };
+}
+
+/**
+ * One view of the model in `el`: builds the parts, routes the traits and the shared rows to them, ticks the
  * clock; returns the cleanup (listeners, timer, observers, pending requests).
  * @param {{model: Model, el: HTMLElement}} args
  */
 function render({ model, el }) {
   const viewId = `v${Date.now().toString(36)}${(viewCounter++).toString(36)}`;
-  const askSnapshot = () => model.send({ type: "snapshot", view: viewId });
-  const store = new RowStore();
-  const feed = new RowFeed(store, viewId, askSnapshot);
+  const { shared, dispose } = connectShared(model); // made by initialize, unless the host skipped it
   /** @type {ViewContext} */
   const ctx = {
     model,
-    state: viewState(model),
-    store,
+    state: shared.state,
+    store: shared.store,
     styles: new PhaseStyles(() => model.get("styles")),
     requests: new Requests(viewId, (msg) => model.send(msg)),
+    shared,
   };
 
   // The callbacks between the parts run on user input only, once all of them exist.
-  const root = h("div", "fxw");
+  const root = h("div", "fxw fxw-live");
   root.dataset.view = viewId;
   const io = new IoPanel(ctx);
   const counts = new CountsView(ctx, () => tree.relayout());
@@ -2515,25 +3016,22 @@ function render({ model, el }) {
 
   // Elapsed times tick in the browser, between syncs.
   const tick = () => {
-    const now = Date.now();
+    // Offline, the clock stops where the kernel's last sync was: nothing after it is known.
+    const last = shared.offline ? parseTime(model.get("sync_status")?.last_synced_at) : null;
+    const now = last ?? Date.now();
     header.tick(now);
     tree.tick(now);
   };
   const onHeader = () => {
     header.render();
     counts.render();
+    tree.headerChanged();
     tick();
   };
-  /** @param {any} msg a custom message from the kernel */
+  /** @param {any} msg a custom message from the kernel (rows go to the shared store, see SharedModel) */
   const onMessage = (msg) => {
-    if (msg?.type === "snapshot") {
-      if (feed.snapshot(msg)) tree.showSnapshot();
-    } else if (msg?.type === "patch") {
-      const applied = feed.patch(msg);
-      if (applied) tree.showPatch(applied);
-    } else if (msg?.type === "response") {
-      ctx.requests.settle(msg);
-    }
+    if (msg?.type === "accepted") ctx.requests.accept(msg);
+    else if (msg?.type === "response") ctx.requests.settle(msg);
   };
   const onSync = () => {
     header.renderSync();
@@ -2541,8 +3039,25 @@ function render({ model, el }) {
   };
   const onCanAct = () => {
     header.render();
+    header.renderSync();
     tick();
     tree.refreshAll();
+  };
+  /** @param {SharedChange} change */
+  const onShared = (change) => {
+    // The header's error line may quote the failed node's own error (failureText): redraw it with that row.
+    const failedKey = model.get("header")?.failed_at?.key;
+    if (change.kind === "snapshot") {
+      tree.showSnapshot();
+      if (failedKey) header.render();
+    } else if (change.kind === "patch") {
+      tree.showPatch(change);
+      if (failedKey && change.changed.has(failedKey)) header.render();
+    } else if (change.kind === "offline") {
+      root.classList.add("fxw--offline");
+      ctx.requests.close(OFFLINE);
+      onCanAct();
+    }
   };
   /** @type {[string, (msg?: any) => void][]} */
   const listeners = [
@@ -2554,22 +3069,25 @@ function render({ model, el }) {
     ["msg:custom", onMessage],
   ];
   for (const [event, fn] of listeners) model.on(event, fn);
+  shared.views.add(onShared);
   const timer = setInterval(tick, 1000);
 
+  if (shared.offline) onShared({ kind: "offline" });
   header.render();
   counts.render();
   header.renderSync();
   io.renderExec();
   tick();
   tree.layout();
-  askSnapshot();
 
   return () => {
     clearInterval(timer);
     for (const [event, fn] of listeners) model.off(event, fn);
+    shared.views.delete(onShared);
+    dispose();
     tree.destroy();
     ctx.requests.close();
   };
 }
 
-export default { render };
+export default { initialize, render };

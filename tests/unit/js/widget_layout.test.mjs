@@ -4,8 +4,10 @@ import assert from "node:assert/strict";
 import {
   COLUMNS,
   EXPAND_ALL_MAX_SUBTASKS,
+  INVALID_TIME,
   LINE_HEIGHT,
   ROW_HEIGHT,
+  ROW_LOG_LINES,
   TimeFormats,
   columnNeeds,
   expandAllKeys,
@@ -16,8 +18,10 @@ import {
   fmtUtc,
   indentPx,
   logLabel,
+  logsMoreText,
   manyAttempts,
   rowHeightGuess,
+  rowLogLines,
   rowLogs,
   shortId,
   syncText,
@@ -128,8 +132,9 @@ test("columnNeeds: each column as wide as its widest row, empty columns need not
     ],
   });
   const need = columnNeeds([plain, busy], opts);
-  // badge "Running" (7*7 + 26) + chips "×1,273" (6*7+8) and "×27" (3*7+8) + 4, + cell padding 8
-  assert.equal(need.status, 7 * 7 + 26 + (6 * 7 + 8) + (3 * 7 + 8) + 4 + 8);
+  // badge "Running" (7*7 + 26) + "1,300 of 1,300 shards" (21*7 + its margin 6) + two gaps 8 + chips "×1,273"
+  // (6*7+8) and "×27" (3*7+8), + cell padding 8
+  assert.equal(need.status, 7 * 7 + 26 + (21 * 7 + 6) + 8 + (6 * 7 + 8) + (3 * 7 + 8) + 8);
   assert.equal(need.statusMin, 9 * 7 + 26 + 8); // the widest badge alone: "Succeeded"
   assert.equal(need.logs, "Kubernetes Logs (User) #2".length * 7 + 8);
   assert.equal(need.cache, "populated".length * 7 + 8);
@@ -209,6 +214,41 @@ test("row heights: one line, plus a line per extra log link and one for the erro
   assert.equal(rowHeightGuess(row({ logs }), true), ROW_HEIGHT + 2 * LINE_HEIGHT);
   assert.equal(rowHeightGuess(row({ logs }), false), ROW_HEIGHT);
   assert.equal(rowHeightGuess(row({ error: { message: "boom" } }), true), ROW_HEIGHT + LINE_HEIGHT);
+});
+
+test("a row shows six log lines at most: the latest attempts' links, then 'and N more' for the rest", () => {
+  const links = (/** @type {number} */ attempt, /** @type {number} */ n) =>
+    Array.from({ length: n }, (_, i) => ({ name: `log ${i}`, uri: `https://l/${attempt}/${i}`, attempt }));
+  const few = rowLogLines(row({ logs: [...links(0, 2), ...links(1, 2)] }));
+  assert.deepEqual([few.links.length, few.more, few.multi], [4, 0, true]);
+  const six = rowLogLines(row({ logs: links(0, ROW_LOG_LINES) }));
+  assert.deepEqual([six.links.length, six.more], [ROW_LOG_LINES, 0]); // six fit: no "more" line instead of one
+  // three attempts of three links: the latest two attempts' links fill five lines, in attempt order
+  const many = rowLogLines(row({ logs: [...links(0, 3), ...links(1, 3), ...links(2, 3)] }));
+  assert.deepEqual(
+    many.links.map((l) => l.uri),
+    ["https://l/1/0", "https://l/1/1", "https://l/2/0", "https://l/2/1", "https://l/2/2"],
+  );
+  assert.equal(many.more, 4);
+  // links the kernel left out (rows.py caps) count too
+  const capped = rowLogLines(row({ logs: links(0, 50), logs_omitted: 9950 }));
+  assert.deepEqual([capped.links.length, capped.more], [ROW_LOG_LINES - 1, 9995]);
+  assert.equal(logsMoreText(capped.more, EN_UTC), "and 9,995 more");
+  const omittedOnly = rowLogLines(row({ logs: links(0, 1), logs_omitted: 2 }));
+  assert.deepEqual([omittedOnly.links.length, omittedOnly.more], [1, 2]);
+  // the height guess counts the "more" line
+  assert.equal(rowHeightGuess(row({ logs: links(0, 50), logs_omitted: 9950 }), true), ROW_HEIGHT + 5 * LINE_HEIGHT);
+});
+
+test("columnNeeds: an attempt switch, 'and N more' and an out-of-range time are room the columns keep", () => {
+  const plain = columnNeeds([row()], opts);
+  const switched = columnNeeds([row({ attempt_groups: [0, 1] })], opts);
+  assert.equal(switched.name - plain.name, "#2".length * 7 + 30);
+  const more = columnNeeds([row({ logs: [{ name: "l", uri: "https://l/0", attempt: 0 }], logs_omitted: 10 })], opts);
+  assert.equal(more.logs, "and 11 more".length * 7 + 8);
+  const bad = columnNeeds([row({ started_at: null, invalid_times: ["started_at", "duration_s"], duration_s: null })], opts);
+  assert.equal(bad.start, INVALID_TIME.length * 7 + 8);
+  assert.ok(bad.dur >= INVALID_TIME.length * 7 + 58, String(bad.dur));
 });
 
 test("Expand all leaves big arrays collapsed", () => {

@@ -5,9 +5,12 @@ import {
   PhaseStyles,
   Requests,
   RowWindow,
+  WAITING_TEXT,
+  connectShared,
+  offlineText,
   phaseCounts,
   rowMatcher,
-  viewState,
+  unknownStyle,
 } from "../../../flyteexec_widget/display/static/widget.js";
 
 /** Requests whose sent messages are recorded. */
@@ -53,6 +56,34 @@ test("Requests: close rejects the pending ones and refuses new ones without send
   assert.equal(requests.pending.size, 0);
 });
 
+test("Requests: until the kernel reads a request it is 'waiting for the kernel'; then the caller's busy text", async () => {
+  const { requests } = requestsOf("vA");
+  /** @type {string[]} */
+  const stages = [];
+  const pending = requests.request("outputs", "n1", {}, (stage) => stages.push(stage));
+  assert.deepEqual(stages, ["waiting"]); // sent; a running cell holds it back
+  assert.equal(requests.accept({ id: "vB:1" }), false); // another view's
+  assert.equal(requests.accept({ id: "vA:1" }), true);
+  assert.deepEqual(stages, ["waiting", "accepted"]);
+  requests.settle({ id: "vA:1", ok: true, result: 3 });
+  assert.equal(await pending, 3);
+  assert.equal(requests.accept({ id: "vA:1" }), false); // settled: nothing left to tell
+  assert.match(WAITING_TEXT, /waiting for the kernel/);
+});
+
+test("Requests: closed because the kernel is gone, they say so", async () => {
+  const { requests } = requestsOf();
+  const open = requests.request("outputs", "n1");
+  requests.close({ type: "Offline", message: "the kernel is gone" });
+  await assert.rejects(open, { type: "Offline" });
+  await assert.rejects(requests.request("inputs", "n1"), { message: "the kernel is gone" });
+});
+
+test("offlineText marks a view whose kernel is gone as a saved snapshot, with the last sync's time", () => {
+  assert.match(offlineText({ last_synced_at: "2026-11-27T10:00:00Z" }), /^Saved snapshot: .*last synced .*2026/);
+  assert.match(offlineText({}), /^Saved snapshot: the kernel that ran this cell is gone/);
+});
+
 const TABLE = {
   workflow: { FAILED: { label: "Failed", color: "failed", terminal: true, succeeded: false, failed: true } },
   node: {
@@ -88,10 +119,27 @@ test("phaseCounts: table order then unknown names, zeros left out, done = termin
   const res = phaseCounts({ WEIRD: 1, SUCCEEDED: 3, RUNNING: 2, FAILED: 0, RETRYABLE_FAILURE: 1 }, styles);
   assert.deepEqual(res.names, ["RUNNING", "SUCCEEDED", "RETRYABLE_FAILURE", "WEIRD"]); // RUNNING once
   assert.equal(res.table.RUNNING?.label, "Running");
-  assert.equal(res.table.WEIRD, undefined);
+  assert.deepEqual(res.table.WEIRD, unknownStyle("WEIRD")); // a phase the table lacks: neutral, not undefined
   assert.equal(res.total, 7);
   assert.equal(res.done, 3);
   assert.deepEqual(phaseCounts({}, new PhaseStyles(() => undefined)), { names: [], table: {}, total: 0, done: 0 });
+});
+
+test("a phase a newer Flyte added falls back to a neutral style everywhere the view reads styles", () => {
+  const name = "unknown (11)"; // what phases.py names a phase number this flyteidl does not know
+  assert.deepEqual(unknownStyle(name), { label: name, color: "undefined", terminal: false, succeeded: false, failed: false });
+  assert.equal(unknownStyle("").label, "Unknown");
+  for (const table of [TABLE, null, undefined, {}]) {
+    const styles = new PhaseStyles(() => /** @type {any} */ (table));
+    const res = phaseCounts({ [name]: 2, SUCCEEDED: 1 }, styles);
+    assert.ok(res.names.includes(name));
+    assert.equal(res.table[name].label, name);
+    assert.equal(res.table[name].color, "undefined"); // the CSS has fxw-badge--undefined
+    assert.equal(res.done, table === TABLE ? 1 : 0); // an unknown phase is never counted as done
+    assert.equal(styles.isFailed({ kind: "task", phase: name }), false);
+    assert.equal(styles.isFailed({ kind: "subtask", phase: name }), false);
+    assert.equal(styles.workflow(name)?.label, undefined);
+  }
 });
 
 test("rowMatcher: no filter is null; phase and text (name or id, any case) must both match", () => {
@@ -121,16 +169,23 @@ test("RowWindow: tops from heights, the range in view widened by the overscan, t
   assert.deepEqual(win.range(0, 100, 8), [0, 0]);
 });
 
-test("viewState: a new view of the same widget (a new model proxy, as anywidget makes) keeps what the last one had", () => {
-  const proxy = (/** @type {string} */ key) => ({ get: (/** @type {string} */ name) => (name === "_view_key" ? key : undefined) });
-  const first = viewState(proxy("w1"));
-  first.status.set("n4", { text: "Approved", error: false });
-  first.expanded.add("n1");
-  const again = viewState(proxy("w1"));
-  assert.equal(again, first);
-  assert.equal(again.status.get("n4")?.text, "Approved");
-  assert.notEqual(viewState(proxy("w2")), first);
-  const keyless = proxy("");
-  assert.equal(viewState(keyless), viewState(keyless)); // no key: kept by the object
-  assert.notEqual(viewState(proxy("")), viewState(keyless));
+test("connectShared: a new view of the same widget (a new model proxy, as anywidget makes) keeps what the last one had", () => {
+  const proxy = (/** @type {string} */ instance) => ({
+    get: (/** @type {string} */ name) => (name === "instance" ? instance : name === "snapshot_version" ? -1 : undefined),
+    send: () => {},
+    on: () => {},
+    off: () => {},
+  });
+  const kept = connectShared(proxy("w1")); // initialize's hold: as long as the model lives
+  const first = connectShared(proxy("w1"));
+  first.shared.state.status.set("n4", { text: "Approved", error: false });
+  first.shared.state.expanded.add("n1");
+  first.dispose(); // the view is made again (a display update)
+  const again = connectShared(proxy("w1"));
+  assert.equal(again.shared, kept.shared);
+  assert.equal(again.shared.state.status.get("n4")?.text, "Approved");
+  assert.ok(again.shared.state.expanded.has("n1"));
+  const other = connectShared(proxy("w2"));
+  assert.notEqual(other.shared.state, again.shared.state);
+  for (const c of [kept, again, other]) c.dispose();
 });

@@ -1,0 +1,267 @@
+"""No hang on a FlyteAdmin that accepts calls and never answers, and recovery after a long burst of server errors:
+our client, scheduler, wait() and widget over real gRPC against the hostile FlyteAdmin (``tests/hostile_admin.py``).
+
+The time bounds here are generous behavioural bounds, far from the expected times (a few seconds), that prove the
+defects are gone (they took 150 to 305 s): not speed measurements.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+import pytest
+from flyteidl.admin import workflow_pb2
+from flyteidl.core import identifier_pb2
+
+from flyteexec_widget.admin.errors import FlyteTimeout
+from flyteexec_widget.display import waiting
+from flyteexec_widget.display.render import text_tree
+from flyteexec_widget.live.model import ExecutionModel
+from flyteexec_widget.live.scheduler import SyncScheduler
+from flyteexec_widget.objects.executions import FlyteWorkflowExecution
+from flyteexec_widget.remote import Remote
+from tests.hostile_admin import HANG, Hang, HostileAdmin, Status, execution, node_execution
+
+SUCCEEDED = 4  # WorkflowExecution.SUCCEEDED
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def remote(hostile_admin: HostileAdmin) -> Iterator[Remote]:
+    """Our client with its defaults (rpc_timeout 30 s, five attempts, a 60 s budget per call)."""
+    with Remote.for_sandbox(hostile_admin.endpoint) as r:
+        yield r
+
+
+def fetch(remote: Remote) -> FlyteWorkflowExecution:
+    return remote.fetch_execution("flytesnacks:development:ex1")
+
+
+def test_wait_times_out_on_time_when_the_server_never_answers(hostile_admin: HostileAdmin, remote: Remote) -> None:
+    """wait(timeout=1) against a silent server returned after ~305 s; now within the timeout and a few seconds."""
+    hostile_admin.script("GetExecution", execution("ex1"), HANG)  # the fetch is answered, every sync hangs
+    ex = fetch(remote)
+    sched = SyncScheduler()
+    start = time.monotonic()
+    try:
+        with pytest.raises(FlyteTimeout) as info:
+            waiting.wait(ex, timeout=1, show=False, scheduler=sched)
+        took = time.monotonic() - start
+    finally:
+        sched.shutdown()
+    assert took < 20
+    assert str(info.value).startswith(
+        "Execution flytesnacks:development:ex1 did not complete within 0:00:01: last phase RUNNING; "
+        "the server did not answer (its last call has waited "
+    )
+    assert hostile_admin.calls_of("GetExecution")[-1].time_remaining is not None  # the stuck call had a deadline
+
+
+def test_stop_returns_at_once_and_the_stuck_call_ends_on_its_own(hostile_admin: HostileAdmin, remote: Remote) -> None:
+    """Watch.stop() took ~150 s (it joined the stuck sync); now it leaves the sync to end on its own thread, and
+    when that sync gets its answer at last (here: SUCCEEDED) nothing reaches the stopped model."""
+    hostile_admin.script("GetExecution", execution("ex1"), Hang(then=execution("ex1", phase=SUCCEEDED)))
+    ex = fetch(remote)
+    sched = SyncScheduler()
+    model = ExecutionModel()
+    w = sched.watch(ex, model)
+    hostile_admin.wait_for_call("GetExecution", 2)  # the sync is inside its call now
+    start = time.monotonic()
+    w.stop()
+    assert time.monotonic() - start < 10
+    assert model.sync_status["state"] == "stopped"
+    assert w.in_flight_for is not None  # the call is still waiting
+    hostile_admin.release()
+    assert w._wait_settled(60)
+    assert model.sync_status["state"] == "stopped"
+    assert model.header == {}  # the late SUCCEEDED was not written
+    sched.shutdown()
+
+
+class _Comm:
+    comm_id = "hang-test"
+    kernel = "Truthy"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def open(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def on_msg(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def send(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def close(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+def test_closing_the_widget_returns_at_once_while_a_sync_is_stuck(
+    hostile_admin: HostileAdmin, remote: Remote, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """widget.close() runs stop() on the kernel's main thread: it must not freeze the notebook either."""
+    import comm
+
+    from flyteexec_widget.display.widget import ExecutionWidget
+
+    monkeypatch.setattr(comm, "create_comm", lambda **kw: _Comm())
+    hostile_admin.script("GetExecution", execution("ex1"), HANG)
+    ex = fetch(remote)
+    sched = SyncScheduler()
+    model = ExecutionModel(ex)
+    w = sched.watch(ex, model)
+    view = ExecutionWidget(model, execution=ex, remote=remote, watch=w)
+    hostile_admin.wait_for_call("GetExecution", 2)
+    start = time.monotonic()
+    view.close()
+    assert time.monotonic() - start < 10
+    assert not w.active
+    assert model.sync_status["state"] == "stopped"
+    sched.shutdown()
+
+
+TERMINAL_WAIT = """
+import sys
+from flyteexec_widget.remote import Remote
+remote = Remote.for_sandbox(sys.argv[1])
+ex = remote.fetch_execution("flytesnacks:development:ex1")
+print("WAITING", flush=True)
+ex.wait(timeout=600, show=False)
+"""
+
+
+def test_ctrl_c_in_a_terminal_ends_the_script_at_once_while_a_call_hangs(hostile_admin: HostileAdmin) -> None:
+    """Ctrl-C raised KeyboardInterrupt at once, but the script then stayed alive until the stuck call ran out of
+    time: its pool threads were joined at exit. (The in-kernel Ctrl-C test is in test_live_sync.py.)"""
+    hostile_admin.script("GetExecution", execution("ex1"), HANG)
+    env = dict(os.environ, PYTHONPATH=str(pathlib.Path(__file__).resolve().parents[2]))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", TERMINAL_WAIT, hostile_admin.endpoint],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == "WAITING\n"
+        hostile_admin.wait_for_call("GetExecution", 2)  # the sync is stuck in its call (30 s deadline, 60 s budget)
+        start = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=25)
+        took = time.monotonic() - start
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert "KeyboardInterrupt" in err
+    assert proc.returncode != 0
+    assert took < 20
+
+
+@pytest.mark.parametrize(
+    ("code", "server_error"),
+    [
+        (grpc.StatusCode.INTERNAL, "INTERNAL: database is down"),
+        (grpc.StatusCode.UNKNOWN, "UNKNOWN: database is down"),
+        (grpc.StatusCode.CANCELLED, None),  # what calls in flight get when the server restarts: transient
+    ],
+)
+def test_back_to_live_within_one_interval_after_a_long_burst_of_errors(
+    hostile_admin: HostileAdmin,
+    caplog: pytest.LogCaptureFixture,
+    code: grpc.StatusCode,
+    server_error: str | None,
+) -> None:
+    """A burst of 15 failed syncs (the backoff alone would be 30 s by then; the watch showed "error" long after the
+    server was back): the watch reconnects, says why, prints nothing, and is live at its next sync once the server
+    answers, within its longest interval."""
+    hostile_admin.serve_execution(execution("ex1"), nodes=[node_execution("ex1", "n0")])
+    clock = Clock()
+    sched = SyncScheduler(clock=clock, start_thread=False)  # default intervals (1 to 15 s) and backoff
+    model = ExecutionModel()
+    with Remote.for_sandbox(hostile_admin.endpoint, rpc_timeout=10.0, sleep=lambda s: None) as remote:
+        w = sched.watch(fetch(remote), model)
+        sched.run_pending()
+        assert model.sync_status["state"] == "live"
+        hostile_admin.script("GetExecution", Status(code, "database is down\n  at db.go:12"))
+        with caplog.at_level(logging.INFO, logger="flyteexec_widget"):
+            for _ in range(15):
+                clock.now = w.due
+                sched.run_pending()
+        status = model.sync_status
+        assert (status["state"], status["attempt"], status["server_error"]) == ("reconnecting", 15, server_error)
+        assert "database is down" in status["last_error"]
+        [line] = [ln for ln in text_tree(model).splitlines() if ln.startswith("reconnecting")]
+        expected = f"reconnecting (server error: {server_error}; " if server_error else "reconnecting (attempt 15"
+        assert line.startswith(expected)
+        # shown in the status, printed into no cell: nothing at WARNING or above (logging's last resort prints that)
+        assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+        assert w.due - clock.now <= sched.max_interval
+        hostile_admin.serve_execution(execution("ex1"), nodes=[node_execution("ex1", "n0")])  # answering again
+        clock.now = w.due
+        sched.run_pending()
+        assert model.sync_status["state"] == "live"
+        assert model.sync_status["server_error"] is None
+        assert list(model.rows) == ["n0"]
+    sched.shutdown()
+
+
+def test_a_burst_of_server_errors_does_not_degrade_the_watch_for_good(
+    hostile_admin: HostileAdmin, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Failing GetWorkflow and filtered listings during an outage used to be taken as final answers: node kinds
+    inferred for ever (with a warning printed into the running cell), and whole listings for ever. Now the sync is
+    retried, and after the outage the workflow is fetched and listings are filtered again."""
+    ex = execution("ex1")
+    ex.closure.workflow_id.CopyFrom(
+        identifier_pb2.Identifier(
+            resource_type=identifier_pb2.WORKFLOW, project="flytesnacks", domain="development", name="wf", version="v1"
+        )
+    )
+    node = node_execution("ex1", "n0")
+    hostile_admin.serve_execution(ex, nodes=[node], workflow=workflow_pb2.Workflow(id=ex.closure.workflow_id))
+    hostile_admin.script("GetWorkflow", Status(grpc.StatusCode.INTERNAL, "database is down"))
+    clock = Clock()
+    sched = SyncScheduler(clock=clock, start_thread=False)
+    model = ExecutionModel()
+    with Remote.for_sandbox(hostile_admin.endpoint, rpc_timeout=10.0, sleep=lambda s: None) as remote:
+        w = sched.watch(fetch(remote), model)
+        with caplog.at_level(logging.INFO, logger="flyteexec_widget"):
+            sched.run_pending()
+            assert model.sync_status["server_error"] == "INTERNAL: database is down"
+            hostile_admin.script("GetWorkflow", workflow_pb2.Workflow(id=ex.closure.workflow_id))
+            clock.now = w.due
+            sched.run_pending()
+            assert model.sync_status["state"] == "live"
+            assert len(hostile_admin.calls_of("GetWorkflow")) == 2  # asked again, not cached as missing
+            # the outage hits the listings, filtered (now that the first one set a watermark) and whole alike
+            hostile_admin.script("ListNodeExecutions", Status(grpc.StatusCode.INTERNAL, "database is down"))
+            clock.now = w.due
+            sched.run_pending()
+            assert model.sync_status["state"] == "reconnecting"
+            hostile_admin.serve_execution(ex, nodes=[node], workflow=workflow_pb2.Workflow(id=ex.closure.workflow_id))
+            clock.now = w.due
+            sched.run_pending()
+            assert model.sync_status["state"] == "live"
+        assert hostile_admin.calls_of("ListNodeExecutions")[-1].request.filters.startswith("gte(")
+        assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    sched.shutdown()
