@@ -428,8 +428,9 @@ export function badStartTime(r) {
 }
 
 /**
- * @typedef {{name: number, status: number, badge: number, start: number, dur: number, attempts: number,
- *   cache: number, logs: number}} RowNeed  what one row's own data needs (px, without cell padding)
+ * @typedef {{name: number, status: number, statusWrap: number, badge: number, start: number, dur: number,
+ *   attempts: number, cache: number, logs: number}} RowNeed  what one row's own data needs (px, without cell
+ *   padding); `statusWrap`: its status with the badge, shards text and counts on lines of their own
  */
 
 /**
@@ -445,10 +446,14 @@ function rowNeed(r, measure, nowMs, fmt) {
   if (groups.length > 1) name += measure(`#${Math.max(...groups) + 1}`, "small") + ATTEMPT_EXTRA;
   const badge = measure(r.label || r.phase || "Unknown", "badge") + BADGE_EXTRA;
   let status = badge;
+  let statusWrap = badge; // the badge, the shards text and the chips each on a line of their own
   if (r.subtasks) {
     const total = fmt.count(r.subtasks.total ?? 0);
-    status += measure(`${total} of ${total} shards`, "shards") + SHARDS_EXTRA + 8; // two flex gaps
-    for (const n of Object.values(r.subtasks.counts || {})) if (n) status += measure(`×${fmt.count(n)}`, "chip") + CHIP_EXTRA;
+    const shards = measure(`${total} of ${total} shards`, "shards") + SHARDS_EXTRA;
+    let chips = 0;
+    for (const n of Object.values(r.subtasks.counts || {})) if (n) chips += measure(`×${fmt.count(n)}`, "chip") + CHIP_EXTRA;
+    status += shards + chips + 8; // two flex gaps
+    statusWrap = Math.max(badge, shards, chips);
   }
   const at = r.started_at || r.created_at;
   const badStart = badStartTime(r);
@@ -463,6 +468,7 @@ function rowNeed(r, measure, nowMs, fmt) {
   return {
     name,
     status,
+    statusWrap,
     badge,
     start,
     dur,
@@ -485,7 +491,7 @@ function rowNeed(r, measure, nowMs, fmt) {
  */
 export function columnNeeds(rows, { measure, nowMs, canAct, notes, fmt = TIME, cache }) {
   /** @type {ColumnNeeds} */
-  const need = { name: 0, status: 0, statusMin: 0, start: 0, dur: 0, attempts: 0, cache: 0, logs: 0, actions: 0 };
+  const need = { name: 0, status: 0, statusWrap: 0, statusMin: 0, start: 0, dur: 0, attempts: 0, cache: 0, logs: 0, actions: 0 };
   const more = measure("more", "btn") + BTN_EXTRA;
   need.actions = more;
   for (const r of rows) {
@@ -497,6 +503,7 @@ export function columnNeeds(rows, { measure, nowMs, canAct, notes, fmt = TIME, c
     if (own.name > need.name) need.name = own.name;
     if (own.status > need.status) need.status = own.status;
     if (own.badge > need.statusMin) need.statusMin = own.badge;
+    if (own.statusWrap > need.statusWrap) need.statusWrap = own.statusWrap;
     if (own.start > need.start) need.start = own.start;
     if (own.dur > need.dur) need.dur = own.dur;
     if (own.attempts > need.attempts) need.attempts = own.attempts;
@@ -521,21 +528,24 @@ export function columnNeeds(rows, { measure, nowMs, canAct, notes, fmt = TIME, c
     }
   }
   need.statusMin = Math.ceil(need.statusMin + CELL_PAD);
+  need.statusWrap = Math.min(need.status, Math.ceil(need.statusWrap + CELL_PAD));
   need.name = Math.min(NAME_MAX, need.name);
   return need;
 }
 
 /**
  * Which columns fit in `width` px and the grid template for them: every column gets what it needs, the name also
- * the width left over; when they do not all fit, columns go by priority (COLUMNS), name and status last. If even
- * those two do not fit, the status gives way down to its widest badge (its subtask counts wrap under it), then
- * the name (its tag and id go first, then it shortens with "…"; the whole name is in its tooltip).
+ * the width left over. When they do not all fit, an array's status first wraps its shards text and counts under
+ * its badge (`statusWrap`: nothing is lost, the row grows), then columns go by priority (COLUMNS), name and status
+ * last. If even those two do not fit, the status gives way down to its widest badge (its subtask counts wrap
+ * under it), then the name (its tag and id go first, then it shortens with "…"; the whole name is in its tooltip).
  * @param {ColumnNeeds} need @param {number} width
  * @returns {{shown: string[], hidden: string[], template: string}}
  */
 export function fitColumns(need, width) {
   const kept = new Set(COLUMNS.filter((c) => c.id === "name" || c.id === "status" || need[c.id] > 0).map((c) => c.id));
-  const total = () => [...kept].reduce((sum, id) => sum + (need[id] || 0), 0);
+  const statusWrap = Math.min(need.status, need.statusWrap || need.status);
+  const total = () => [...kept].reduce((sum, id) => sum + (id === "status" ? statusWrap : need[id] || 0), 0);
   const droppable = COLUMNS.filter((c) => c.priority < 90).sort((a, b) => a.priority - b.priority);
   for (const c of droppable) {
     if (total() <= width) break;
@@ -2548,6 +2558,7 @@ class TreeView {
     this.itemsDirty = true;
     this.heightsDirty = true;
     this.columnsDirty = true; // the rows shown, or what they hold, changed: the column widths may have
+    this.remeasure = false; // the columns shown changed: measure the rendered rows again after the layout
     this.width = -1; // the width the columns were fitted to
     this.fit = { template: "", hidden: "" };
     this.hasFailure = false;
@@ -2631,8 +2642,11 @@ class TreeView {
     const actionsMoved = hidden.split(" ").includes("actions") !== this.fit.hidden.split(" ").includes("actions");
     if (hidden !== this.fit.hidden) {
       this.el.dataset.hide = hidden;
-      this.measured.clear(); // rows change height with the columns they show; the rendered ones are re-measured
+      // Rows change height with the columns they show: what was measured off screen is stale; the rendered rows
+      // are measured again after this layout (the ResizeObserver reports only those whose height changed).
+      for (const key of [...this.measured.keys()]) if (!this.rendered.has(key)) this.measured.delete(key);
       this.heightsDirty = true;
+      this.remeasure = true;
     }
     this.fit = { template: fit.template, hidden };
     // The gate's controls move between the row's actions column and its detail.
@@ -2712,6 +2726,21 @@ class TreeView {
         this.resizeObserver?.unobserve(entry.item);
         entry.item.remove();
         this.rendered.delete(key);
+      }
+    }
+    if (this.remeasure) {
+      this.remeasure = false;
+      let changed = false;
+      for (const [key, entry] of this.rendered) {
+        const hgt = entry.item.offsetHeight;
+        if (hgt && this.measured.get(key) !== hgt) {
+          this.measured.set(key, hgt);
+          changed = true;
+        }
+      }
+      if (changed) {
+        this.heightsDirty = true;
+        this.scheduleLayout();
       }
     }
   }

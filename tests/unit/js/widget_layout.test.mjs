@@ -208,6 +208,27 @@ test("fitColumns: columns give way by priority, name and status last, the badge 
   assert.deepEqual(fitColumns({ ...need, cache: 0, logs: 0 }, 2000).hidden, ["cache", "logs"]);
 });
 
+test("fitColumns: an array's status wraps its counts under its badge before any column gives way", () => {
+  const need = {
+    name: 200, status: 300, statusWrap: 120, statusMin: 100, start: 70, dur: 104, attempts: 20, cache: 70, logs: 180, actions: 50,
+  };
+  const all = 200 + 300 + 70 + 104 + 20 + 70 + 180 + 50;
+  assert.deepEqual(fitColumns(need, all).hidden, []);
+  // 150 px short: the status takes what is left (at least its wrapped width), every column stays
+  const tight = fitColumns(need, all - 150);
+  assert.deepEqual(tight.hidden, []);
+  assert.equal(tight.template, "minmax(200px, 1fr) 150px 70px 104px 20px 70px 180px 50px");
+  assert.deepEqual(fitColumns(need, all - 180).hidden, []); // status at its wrapped 120
+  assert.deepEqual(fitColumns(need, all - 181).hidden, ["attempts"]);
+  const wrapped = columnNeeds(
+    [row({ label: "Running", subtasks: { total: 80, counts: { SUCCEEDED: 46, RUNNING: 31, FAILED: 3 } } })],
+    opts,
+  );
+  // the widest part alone: "80 of 80 shards" (15*7 + its margin 6), + padding 8
+  assert.equal(wrapped.statusWrap, 15 * 7 + 6 + 8);
+  assert.ok(wrapped.status > wrapped.statusWrap);
+});
+
 test("row heights: one line, plus a line per extra log link and one for the error", () => {
   const logs = [0, 1, 2].map((a) => ({ name: "log", uri: `https://l/${a}`, attempt: a }));
   assert.equal(rowHeightGuess(row(), true), ROW_HEIGHT);
