@@ -112,11 +112,12 @@ def test_the_widget_renders_and_updates_live_in_voila(voila: VoilaServer, page: 
         )
         voila.start()
         page.goto(voila.url, timeout=LONG_MS)  # Voila runs the notebook before it sends the page
-        widget = page.locator(".fxw")
+        widget = page.locator(".fxw.fxw-live")
         expect(widget).to_have_count(1, timeout=LONG_MS)
         expect(widget.locator(".fxw-wf")).to_have_text("sandbox.demo.wf")
         expect(widget.locator('.fxw-row[data-key="n0"]')).to_have_attribute("data-phase", "RUNNING", timeout=LONG_MS)
-        expect(widget.locator('.fxw-row[data-key="n1"]')).to_have_count(0)
+        # planned from the start, not started yet
+        expect(widget.locator('.fxw-row[data-key="n1"]')).to_have_attribute("data-phase", "NOT_STARTED")
         save_screenshot(page, "voila-running")
 
         # Live: the sandbox moves on, the kernel's sync thread pushes it to the page.

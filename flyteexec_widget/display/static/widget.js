@@ -2137,7 +2137,8 @@ class RowView {
     // Indented by depth, but never by more than a third of the name column: a deep name stays readable.
     const indent = `min(${4 + indentPx(r.depth)}px, 35%)`;
     const name = h("div", "fxw-c fxw-c-name");
-    name.style.paddingLeft = indent;
+    // The toggle hangs in the indentation (CSS: a negative margin), so what wraps under the name lines up with it.
+    name.style.paddingLeft = `calc(${indent} + ${TOGGLE_W}px)`;
     if (r.has_children) {
       const open = state.expanded.has(r.key);
       const tog = button(open ? "▾" : "▸", "toggle", "fxw-toggle");
