@@ -22,12 +22,14 @@ import contextlib
 import contextvars
 import dataclasses
 import html
+import http.client
 import importlib
 import json
 import logging
 import math
 import os
 import shlex
+import socket
 import ssl
 import subprocess
 import sys
@@ -46,19 +48,25 @@ import grpc
 from . import ipython
 from .errors import AuthenticationError, ConfigError, LoginRequiredError
 from .plaintext import printable, redact_tokens
+from .refs import safe_url
 
 __all__ = [
     "DEFAULT_HEADER_KEY",
+    "MAX_DEVICE_CODE_S",
+    "MAX_POLL_INTERVAL_S",
+    "MAX_RESPONSE_BYTES",
     "Authenticator",
     "ClientSecret",
     "DeviceFlow",
     "ExternalCommand",
     "LoginError",
+    "LoginTimeout",
     "ServerAuthConfig",
     "StaticToken",
     "TokenResponse",
     "basic_auth_header",
     "caller_context",
+    "counting_user_wait",
     "from_config",
     "may_prompt",
     "prompting",
@@ -75,6 +83,15 @@ class LoginError(AuthenticationError):
 
     def __init__(self, message: str, *, method: str = "login") -> None:
         super().__init__(message, code=grpc.StatusCode.UNAUTHENTICATED, method=method)
+
+
+class LoginTimeout(LoginError):
+    """Getting a token ran out of time: the identity provider (or a login command) did not answer within the
+    call's budget, or a device login was not approved within the time the caller had. Transient, like
+    DEADLINE_EXCEEDED: the same login may succeed later."""
+
+    transient = True
+    permanent = False
 
 
 # -- who may prompt ----------------------------------------------------------------------------------------------
@@ -110,6 +127,30 @@ def caller_context() -> contextvars.Context:
     ctx = contextvars.copy_context()
     ctx.run(_PROMPTS.set, may_prompt())
     return ctx
+
+
+_USER_WAIT: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar(
+    "flyteexec_widget_user_wait", default=None
+)
+
+
+@contextlib.contextmanager
+def counting_user_wait() -> Iterator[Callable[[], float]]:
+    """Within the block, add up the seconds this thread waits for a user to approve a device login; yields a
+    function returning the sum. ``AdminClient.call`` keeps them out of a call's time budget: they are the user's
+    time, not the server's."""
+    spent = [0.0]
+    token = _USER_WAIT.set(spent)
+    try:
+        yield lambda: spent[0]
+    finally:
+        _USER_WAIT.reset(token)
+
+
+def _add_user_wait(seconds: float) -> None:
+    spent = _USER_WAIT.get()
+    if spent is not None:
+        spent[0] += max(0.0, seconds)
 
 
 @dataclass(frozen=True)
@@ -159,6 +200,116 @@ def _http_url(url: str, what: str) -> str:
     return url
 
 
+#: The most of an IdP's answer read: a token or device-authorization reply is a few KB of JSON.
+MAX_RESPONSE_BYTES = 1024 * 1024
+_CHUNK = 64 * 1024
+
+
+def _shown(text: str, limit: int = 300) -> str:
+    """Server text (a URL an IdP or FlyteAdmin announced, a Location header) for a message: printable, cut short."""
+    return printable(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Follow no redirect: urllib's default would resend the request, its ``Authorization: Basic`` header (the
+    client secret) or its form (a refresh token, a device code) included, to whatever host the answer names, over
+    plain http too. urllib then raises the 3xx as an HTTPError, which :func:`post_form` refuses."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+class _Connections:
+    """The HTTP connections one request opened, so the caller can cut them when its deadline passes (a socket's
+    timeout bounds one read; a server that drips a byte at a time resets it on every byte)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._conns: list[http.client.HTTPConnection] = []
+        self._cut = False
+
+    def tracking(self, http_class: Any) -> Callable[..., http.client.HTTPConnection]:
+        def make(*args: Any, **kwargs: Any) -> http.client.HTTPConnection:
+            conn: http.client.HTTPConnection = http_class(*args, **kwargs)
+            with self._lock:
+                self._conns.append(conn)
+            return conn
+
+        return make
+
+    def cut(self) -> None:
+        """Shut every socket down: a read blocked on it returns at once (best effort: not during a TLS handshake)."""
+        with self._lock:
+            conns = list(self._conns)
+        for conn in conns:
+            sock = conn.sock
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+
+def _opener(verify: bool | str, conns: _Connections) -> urllib.request.OpenerDirector:
+    """urllib's opener (proxies from the environment included) with no redirects and tracked connections."""
+
+    class Http(urllib.request.HTTPHandler):
+        def do_open(self, http_class: Any, req: Any, **kwargs: Any) -> Any:
+            return super().do_open(conns.tracking(http_class), req, **kwargs)
+
+    class Https(urllib.request.HTTPSHandler):
+        def do_open(self, http_class: Any, req: Any, **kwargs: Any) -> Any:
+            return super().do_open(conns.tracking(http_class), req, **kwargs)
+
+    return urllib.request.build_opener(_NoRedirect, Http, Https(context=_ssl_context(verify)))
+
+
+@dataclass
+class _Answer:
+    status: int = 0
+    body: bytes = b""
+    location: str | None = None  # a redirect's target
+    error: BaseException | None = None
+
+
+def _read_capped(resp: Any) -> bytes:
+    length = resp.headers.get("Content-Length") if resp.headers is not None else None
+    if length is not None and length.strip().isdigit() and int(length) > MAX_RESPONSE_BYTES:
+        raise _TooLarge(int(length))
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = resp.read(_CHUNK)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            raise _TooLarge(size)
+        chunks.append(chunk)
+
+
+class _TooLarge(Exception):
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size
+
+
+def _exchange(opener: urllib.request.OpenerDirector, req: urllib.request.Request, timeout: float, out: _Answer) -> None:
+    """One POST and its whole answer, into ``out`` (runs on a daemon thread: see :func:`post_form`)."""
+    try:
+        try:
+            resp: Any = opener.open(req, timeout=timeout)
+        except urllib.error.HTTPError as e:
+            if 300 <= e.code < 400:
+                out.status, out.location = e.code, e.headers.get("Location", "") if e.headers is not None else ""
+                e.close()
+                return
+            resp = e  # an error status still has a body: the IdP's error code
+        with resp:
+            out.status = resp.status if getattr(resp, "status", None) is not None else resp.code
+            out.body = _read_capped(resp)
+    except BaseException as e:  # handed to the caller's thread
+        out.error = e
+
+
 def post_form(
     url: str,
     form: dict[str, str],
@@ -167,7 +318,14 @@ def post_form(
     verify: bool | str = True,
     timeout: float = 30.0,
 ) -> tuple[int, dict[str, Any]]:
-    """POST ``form`` url-encoded; return ``(status, json body)``. Non-JSON bodies become ``{}``."""
+    """POST ``form`` url-encoded; return ``(status, json body)``. Non-JSON bodies become ``{}``.
+
+    ``timeout`` bounds the whole exchange (connecting, sending, the answer read whole), not each socket read: a
+    server that drips its answer a byte at a time still gets only ``timeout``. A redirect is refused (the request
+    may carry the client secret or a refresh token: it goes to ``url`` only), and so is an answer over
+    :data:`MAX_RESPONSE_BYTES`. Each failure is a :class:`LoginError` naming ``url`` (printable; it may come from
+    the server); running out of time is a :class:`LoginTimeout`.
+    """
     body = urllib.parse.urlencode(form).encode()
     req = urllib.request.Request(url, data=body, method="POST")
     req.add_header("Content-Type", "application/x-www-form-urlencoded")
@@ -175,26 +333,47 @@ def post_form(
     req.add_header("Cache-Control", "no-cache")
     for k, v in (headers or {}).items():
         req.add_header(k, v)
-    ctx = _ssl_context(verify) if url.startswith("https") else None
+    conns = _Connections()
+    answer = _Answer()
+    # On its own daemon thread, so that this one returns at the deadline whatever the server does (a TLS handshake
+    # or a name lookup cannot be cut from outside); the connections are shut down then, which ends that thread too.
+    worker = threading.Thread(
+        target=_exchange, args=(_opener(verify, conns), req, timeout, answer), name="flyteexec-http", daemon=True
+    )
+    worker.start()
+    worker.join(timeout)
+    shown = _shown(url)
+    if worker.is_alive():
+        conns.cut()
+        raise LoginTimeout(f"{shown} did not answer within {timeout:g}s")
+    err = answer.error
+    if isinstance(err, _TooLarge):
+        raise LoginError(f"{shown} answered with more than {MAX_RESPONSE_BYTES:,} bytes; refused") from None
+    if isinstance(err, (urllib.error.URLError, OSError, http.client.HTTPException)):
+        reason = getattr(err, "reason", err)
+        if isinstance(reason, (TimeoutError, socket.timeout)):
+            raise LoginTimeout(f"{shown} did not answer within {timeout:g}s") from None
+        raise LoginError(f"cannot reach {shown}: {_shown(str(reason))}") from None
+    if err is not None:
+        raise err
+    if answer.location is not None:
+        raise LoginError(
+            f"{shown} answered with a redirect (HTTP {answer.status}) to {_shown(answer.location) or 'nowhere'}; "
+            "not followed: the request carries credentials. Configure the URL it redirects to instead "
+            "(admin.tokenUrl, or the identity provider's settings in FlyteAdmin)"
+        )
     try:
-        with urllib.request.urlopen(req, timeout=timeout, context=ctx) as resp:
-            status, raw = resp.status, resp.read()
-    except urllib.error.HTTPError as e:
-        status, raw = e.code, e.read()
-    except (urllib.error.URLError, OSError) as e:
-        reason = getattr(e, "reason", e)
-        raise LoginError(f"cannot reach {url}: {reason}") from None
-    try:
-        data = json.loads(raw.decode() or "{}")
+        data = json.loads(answer.body.decode() or "{}")
     except (ValueError, UnicodeDecodeError):
         data = {}
-    return status, data if isinstance(data, dict) else {}
+    return answer.status, data if isinstance(data, dict) else {}
 
 
 def _idp_error(data: dict[str, Any]) -> str:
-    # Only the IdP's error code and description: never echo the request (it holds the secret).
-    err = str(data.get("error", "")) or "no error code"
-    desc = str(data.get("error_description", ""))[:200]
+    # Only the IdP's error code and description: never echo the request (it holds the secret). Both are the IdP's
+    # text, shown in a terminal: printable.
+    err = _shown(str(data.get("error", "")), 100) or "no error code"
+    desc = _shown(str(data.get("error_description", "")), 200)
     return f"{err}: {desc}" if desc else err
 
 
@@ -213,7 +392,7 @@ def _seconds(value: Any, default: float | None) -> float | None:
 def _token_from(data: dict[str, Any], url: str) -> TokenResponse:
     tok = data.get("access_token")
     if not isinstance(tok, str) or not tok:
-        raise LoginError(f"token endpoint {url} answered without an access_token")
+        raise LoginError(f"token endpoint {_shown(url)} answered without an access_token")
     refresh = data.get("refresh_token")
     return TokenResponse(
         access_token=tok,
@@ -255,15 +434,55 @@ class Authenticator(ABC):
             return False
         return self._clock() >= self._obtained_at + max(0.0, t.expires_in - _EXPIRY_MARGIN_S)
 
-    def refresh(self, server: ServerAuthConfig, stale: str | None = None) -> str:
-        """Get a new token unless another thread already replaced ``stale``; return the current token."""
-        with self._lock:
+    def refresh(
+        self,
+        server: ServerAuthConfig,
+        stale: str | None = None,
+        *,
+        timeout: float | None = None,
+        login_timeout: float | None = None,
+    ) -> str:
+        """Get a new token unless another thread already replaced ``stale``; return the current token.
+
+        ``timeout``: the seconds the refresh may take in all, waiting for another thread's refresh included (the
+        identity provider's answers, a login command; None: each request its own limit); past it,
+        :class:`LoginTimeout`. ``login_timeout``: how long a user may take to approve an interactive login
+        (:class:`DeviceFlow`; None: as long as the login's code lives).
+        """
+        ends = self._ends(timeout)
+        with self._locked(ends):
             current = self._usable(stale)
             if current is not None:
                 return current
-            token = self._store(self._fetch(server, self._token))
+            token = self._store(self._fetch(server, self._token, ends))
         self._notify()
         return token
+
+    def _ends(self, timeout: float | None) -> float | None:
+        """When a refresh given ``timeout`` seconds must end, on this authenticator's clock."""
+        return None if timeout is None else self._clock() + max(0.0, timeout)
+
+    def _within(self, ends: float | None, limit: float, what: str) -> float:
+        """The seconds one request may take: its own ``limit``, cut to what is left until ``ends``."""
+        if ends is None:
+            return limit
+        left = ends - self._clock()
+        if left <= 0:
+            raise LoginTimeout(f"{what}: no time left of the call's budget", method=f"{self.mode} login")
+        return min(limit, left)
+
+    @contextlib.contextmanager
+    def _locked(self, ends: float | None) -> Iterator[None]:
+        """The lock, waited for at most until ``ends``: another thread's refresh may be stuck on a slow IdP."""
+        wait = -1.0 if ends is None else max(0.0, ends - self._clock())
+        if not self._lock.acquire(timeout=wait):
+            raise LoginTimeout(
+                "another thread's login did not finish within the call's budget", method=f"{self.mode} login"
+            )
+        try:
+            yield
+        finally:
+            self._lock.release()
 
     def add_token_listener(self, callback: Callable[[], None]) -> Callable[[], None]:
         """Call ``callback()`` after each new token, on the thread that got it; returns an idempotent remover."""
@@ -300,8 +519,9 @@ class Authenticator(ABC):
                 log.exception("a token listener failed")
 
     @abstractmethod
-    def _fetch(self, server: ServerAuthConfig, previous: TokenResponse | None) -> TokenResponse:
-        """Obtain a fresh token (called with the lock held)."""
+    def _fetch(self, server: ServerAuthConfig, previous: TokenResponse | None, ends: float | None) -> TokenResponse:
+        """Obtain a fresh token (called with the lock held) by ``ends`` (this authenticator's clock; None: no
+        overall limit)."""
 
 
 class StaticToken(Authenticator):
@@ -315,7 +535,7 @@ class StaticToken(Authenticator):
         super().__init__(header_key=header_key)
         self._token = TokenResponse(access_token=token.strip())
 
-    def _fetch(self, server: ServerAuthConfig, previous: TokenResponse | None) -> TokenResponse:
+    def _fetch(self, server: ServerAuthConfig, previous: TokenResponse | None, ends: float | None) -> TokenResponse:
         raise LoginError(
             "FlyteAdmin refused the static token; get a fresh token, or use ClientSecret/DeviceFlow, which refresh"
         )
@@ -357,7 +577,7 @@ class ClientSecret(Authenticator):
     def __repr__(self) -> str:
         return f"ClientSecret(client_id={self.client_id!r}, token_url={self.token_url!r})"
 
-    def _fetch(self, server: ServerAuthConfig, previous: TokenResponse | None) -> TokenResponse:
+    def _fetch(self, server: ServerAuthConfig, previous: TokenResponse | None, ends: float | None) -> TokenResponse:
         url = self.token_url or server.token_endpoint
         if not url:
             raise LoginError(
@@ -373,10 +593,11 @@ class ClientSecret(Authenticator):
         if audience:
             form["audience"] = audience
         headers = {"Authorization": basic_auth_header(self.client_id, self._secret)}
-        status, data = post_form(url, form, headers=headers, verify=self._verify, timeout=self._http_timeout)
+        timeout = self._within(ends, self._http_timeout, f"token endpoint {_shown(url)}")
+        status, data = post_form(url, form, headers=headers, verify=self._verify, timeout=timeout)
         if status != 200:
             raise LoginError(
-                f"token endpoint {url} refused client {self.client_id!r} (HTTP {status}, {_idp_error(data)})",
+                f"token endpoint {_shown(url)} refused client {self.client_id!r} (HTTP {status}, {_idp_error(data)})",
                 method="ClientSecret login",
             )
         return _token_from(data, url)
@@ -385,20 +606,29 @@ class ClientSecret(Authenticator):
 def show_device_prompt(verification_uri: str, user_code: str) -> None:
     """Tell the user where to log in: a clickable link in a notebook, a line on stderr elsewhere."""
     text = f"To log in to Flyte, open {verification_uri} and enter the code {user_code}"
-    # HTML only in a Jupyter kernel: a terminal IPython would print the HTML object's repr, not the link
-    if ipython.in_kernel() and urllib.parse.urlsplit(verification_uri).scheme in ("http", "https"):
+    # HTML only in a Jupyter kernel (a terminal IPython would print the HTML object's repr, not the link), and a
+    # link only to an absolute http(s) URL with a host: ``javascript:`` or a host-less ``http:foo`` gets the text line
+    link = safe_url(verification_uri)
+    if ipython.in_kernel() and link is not None:
         # IPython is optional: only imported when it is already running
         display_mod: Any = importlib.import_module("IPython.display")
-        url = html.escape(verification_uri, quote=True)
         display_mod.display(
             display_mod.HTML(
-                f'<div>To log in to Flyte, open <a href="{url}" target="_blank" rel="noopener noreferrer">'
-                f"{html.escape(verification_uri)}</a> and enter the code <code>{html.escape(user_code)}</code></div>"
+                f'<div>To log in to Flyte, open <a href="{html.escape(link, quote=True)}" target="_blank" '
+                f'rel="noopener noreferrer">{html.escape(link)}</a> and enter the code '
+                f"<code>{html.escape(user_code)}</code></div>"
             )
         )
     else:
         print(printable(text), file=sys.stderr, flush=True)  # the IdP's text must not drive the terminal
 
+
+#: Caps on what an IdP's device authorization says: its polling interval (RFC 8628 suggests 5 s) and how long its
+#: code lives (typically 10 minutes); a hostile or broken IdP's hours must not hold a thread for hours.
+MAX_POLL_INTERVAL_S = 60.0
+MAX_DEVICE_CODE_S = 30 * 60.0
+#: The last poll's request gets at least this long, even when the time is up.
+_LAST_POLL_S = 1.0
 
 #: What a thread that may not prompt says when nobody is logging in yet.
 LOGIN_FROM_A_CELL = "log in again: run any call in a cell, e.g. remote.fetch_execution(...)"
@@ -420,8 +650,7 @@ class _DeviceLogin:
 
     def required(self) -> LoginRequiredError:
         """The error for a thread that may not wait for this login: the link and the user code, if shareable."""
-        parts = urllib.parse.urlsplit(self.url)
-        shareable = parts.scheme in ("http", "https") and bool(parts.netloc)
+        shareable = safe_url(self.url) is not None
         shareable = shareable and self.poll_form["device_code"] not in self.url  # a secret never reaches a view
         return LoginRequiredError(
             f"log in again: enter the code {self.user_code} at the login page (a call in a cell waits for it)",
@@ -475,14 +704,26 @@ class DeviceFlow(Authenticator):
     def __repr__(self) -> str:
         return f"DeviceFlow(client_id={self.client_id!r}, has_token={self._token is not None})"
 
-    def refresh(self, server: ServerAuthConfig, stale: str | None = None) -> str:
-        """The current token, else a token from the refresh token, else (where :func:`may_prompt`) a device login."""
+    def refresh(
+        self,
+        server: ServerAuthConfig,
+        stale: str | None = None,
+        *,
+        timeout: float | None = None,
+        login_timeout: float | None = None,
+    ) -> str:
+        """The current token, else a token from the refresh token, else (where :func:`may_prompt`) a device login.
+
+        ``timeout`` bounds the requests to the identity provider; ``login_timeout`` the time the user has to
+        approve a device login (None: as long as the device code lives, at most :data:`MAX_DEVICE_CODE_S`). The
+        time spent waiting for the user is counted by :func:`counting_user_wait`, not as the server's.
+        """
         try:
-            return super().refresh(server, stale)
+            return super().refresh(server, stale, timeout=timeout)
         except LoginRequiredError:
             if not may_prompt():
                 raise
-        return self._log_in(server, stale)
+        return self._log_in(server, stale, self._ends(timeout), self._ends(login_timeout))
 
     def _common(self, server: ServerAuthConfig) -> tuple[str, dict[str, str]]:
         """The token endpoint and the form fields every request carries."""
@@ -504,23 +745,25 @@ class DeviceFlow(Authenticator):
             form["audience"] = audience
         return token_url, form
 
-    def _fetch(self, server: ServerAuthConfig, previous: TokenResponse | None) -> TokenResponse:
+    def _fetch(self, server: ServerAuthConfig, previous: TokenResponse | None, ends: float | None) -> TokenResponse:
         """The silent part, under the lock: a token from the refresh token, else LoginRequiredError."""
         if self._login is not None:
             raise self._login.required()
         token_url, base_form = self._common(server)
         if previous is not None and previous.refresh_token:
             form = {**base_form, "grant_type": "refresh_token", "refresh_token": previous.refresh_token}
-            status, data = post_form(token_url, form, verify=self._verify, timeout=self._http_timeout)
+            timeout = self._within(ends, self._http_timeout, f"token endpoint {_shown(token_url)}")
+            status, data = post_form(token_url, form, verify=self._verify, timeout=timeout)
             if status == 200:
                 return _token_from(data, token_url)
             log.info("DeviceFlow: refresh token refused (%s); a new device login is needed", _idp_error(data))
             self._token = dataclasses.replace(previous, refresh_token=None)  # not tried again on every refresh
         raise LoginRequiredError(LOGIN_FROM_A_CELL, method="DeviceFlow login")
 
-    def _log_in(self, server: ServerAuthConfig, stale: str | None) -> str:
-        """Run a device login on this thread, or wait for the one another thread runs."""
-        with self._lock:
+    def _log_in(self, server: ServerAuthConfig, stale: str | None, ends: float | None, until: float | None) -> str:
+        """Run a device login on this thread, or wait for the one another thread runs: its requests by ``ends``,
+        the user's approval by ``until`` (both on this authenticator's clock; None: no limit of the caller's)."""
+        with self._locked(ends):
             current = self._usable(stale)
             if current is not None:  # someone logged in meanwhile
                 return current
@@ -529,18 +772,24 @@ class DeviceFlow(Authenticator):
                 owner = False
             else:
                 owner = True
-                login = self._login = self._authorize(server)
+                login = self._login = self._authorize(server, ends)
+        started = self._clock()
         if not owner:
-            return self._await(login)
+            try:
+                return self._await(login, until)
+            finally:
+                _add_user_wait(self._clock() - started)
         try:
             self._prompt(login.url, login.user_code)
-            new = self._poll(login)
+            new = self._poll(login, until)
         except BaseException as exc:  # KeyboardInterrupt included: the waiters must not wait for nothing
             with self._lock:
                 self._login = None
             login.error = exc
             login.done.set()
             raise
+        finally:
+            _add_user_wait(self._clock() - started)
         with self._lock:
             token = self._store(new)
             self._login = None
@@ -549,8 +798,8 @@ class DeviceFlow(Authenticator):
         self._notify()
         return token
 
-    def _authorize(self, server: ServerAuthConfig) -> _DeviceLogin:
-        """Start a device authorization (lock held: one request, bounded by ``http_timeout``)."""
+    def _authorize(self, server: ServerAuthConfig, ends: float | None) -> _DeviceLogin:
+        """Start a device authorization (lock held: one request, bounded by ``http_timeout`` and ``ends``)."""
         token_url, base_form = self._common(server)
         device_url = self.device_authorization_url or server.device_authorization_endpoint
         if not device_url:
@@ -560,50 +809,71 @@ class DeviceFlow(Authenticator):
                 method="DeviceFlow login",
             )
         _http_url(device_url, "device authorization endpoint")
-        status, data = post_form(device_url, base_form, verify=self._verify, timeout=self._http_timeout)
+        timeout = self._within(ends, self._http_timeout, f"device authorization endpoint {_shown(device_url)}")
+        status, data = post_form(device_url, base_form, verify=self._verify, timeout=timeout)
         device_code = data.get("device_code")
         user_code = data.get("user_code")
         verification = data.get("verification_uri") or data.get("verification_url")
         if status != 200 or not (device_code and user_code and verification):
             raise LoginError(
-                f"device authorization endpoint {device_url} refused (HTTP {status}, {_idp_error(data)})",
+                f"device authorization endpoint {_shown(device_url)} refused (HTTP {status}, {_idp_error(data)})",
                 method="DeviceFlow login",
             )
         grant = "urn:ietf:params:oauth:grant-type:device_code"
+        # RFC 8628's defaults (5 s, and 600 s as flytekit), capped: the IdP's numbers must not hold a thread for a day
+        interval = min(_seconds(data.get("interval"), 5.0) or 5.0, MAX_POLL_INTERVAL_S)
+        lives = min(_seconds(data.get("expires_in"), 600.0) or 600.0, MAX_DEVICE_CODE_S)
         return _DeviceLogin(
             url=str(data.get("verification_uri_complete") or verification),
             user_code=str(user_code),
             token_url=token_url,
             poll_form={**base_form, "grant_type": grant, "device_code": str(device_code)},
-            interval=_seconds(data.get("interval"), 5.0) or 5.0,  # RFC 8628 defaults
-            deadline=self._clock() + (_seconds(data.get("expires_in"), 600.0) or 600.0),
+            interval=interval,
+            deadline=self._clock() + lives,
         )
 
-    def _poll(self, login: _DeviceLogin) -> TokenResponse:
-        """Poll the token endpoint until the user approved (no lock held: this takes as long as the user does)."""
+    def _poll(self, login: _DeviceLogin, until: float | None) -> TokenResponse:
+        """Poll the token endpoint until the user approved (no lock held: this takes as long as the user does), the
+        code expired, or ``until`` passed (:class:`LoginTimeout`)."""
         interval = login.interval
+        end = login.deadline if until is None else min(login.deadline, until)
         while True:
-            self._sleep(interval)
-            status, data = post_form(login.token_url, login.poll_form, verify=self._verify, timeout=self._http_timeout)
+            self._sleep(min(interval, max(0.0, end - self._clock())))
+            # the last poll gets a moment even at the end: the user may have approved during the wait
+            timeout = min(self._http_timeout, max(end - self._clock(), _LAST_POLL_S))
+            status, data = post_form(login.token_url, login.poll_form, verify=self._verify, timeout=timeout)
             if status == 200:
                 return _token_from(data, login.token_url)
             err = data.get("error")
             if err == "authorization_pending":
                 pass
             elif err == "slow_down":
-                interval += 5.0  # RFC 8628 section 3.5
+                interval = min(interval + 5.0, MAX_POLL_INTERVAL_S)  # RFC 8628 section 3.5
             else:
                 raise LoginError(
-                    f"device login failed at {login.token_url} (HTTP {status}, {_idp_error(data)})",
+                    f"device login failed at {_shown(login.token_url)} (HTTP {status}, {_idp_error(data)})",
                     method="DeviceFlow login",
                 )
-            if self._clock() >= login.deadline:
+            if self._clock() >= end:
+                if until is not None and until < login.deadline:
+                    raise LoginTimeout(
+                        "the device login was not approved within the time the caller had", method="DeviceFlow login"
+                    )
                 raise LoginError("device login expired before it was approved; try again", method="DeviceFlow login")
 
-    def _await(self, login: _DeviceLogin) -> str:
-        """Wait for the device login another thread runs, at most until its code expires (plus one poll)."""
-        timeout = max(0.0, login.deadline - self._clock()) + login.interval + self._http_timeout
-        if not login.done.wait(timeout):
+    def _await(self, login: _DeviceLogin, until: float | None) -> str:
+        """Wait for the device login another thread runs, at most until its code expires (plus one poll) or
+        ``until``."""
+        end = login.deadline + login.interval + self._http_timeout
+        cut = until is not None and until < end
+        if until is not None:
+            end = min(end, until)
+        if not login.done.wait(max(0.0, end - self._clock())):
+            if cut:
+                raise LoginTimeout(
+                    "the device login under way was not approved within the time the caller had",
+                    method="DeviceFlow login",
+                )
             raise LoginError("the device login under way did not finish in time", method="DeviceFlow login")
         if login.token is None:
             reason = "was interrupted" if not isinstance(login.error, Exception) else f"failed: {login.error}"
@@ -637,16 +907,17 @@ class ExternalCommand(Authenticator):
     def __repr__(self) -> str:
         return f"ExternalCommand(program={self.program!r}, arguments={len(self.command) - 1})"
 
-    def _fetch(self, server: ServerAuthConfig, previous: TokenResponse | None) -> TokenResponse:
+    def _fetch(self, server: ServerAuthConfig, previous: TokenResponse | None, ends: float | None) -> TokenResponse:
         shown = f"token command {self.program!r}"
+        timeout = self._within(ends, self._timeout, shown)
         try:
-            out = subprocess.run(list(self.command), capture_output=True, text=True, check=True, timeout=self._timeout)
+            out = subprocess.run(list(self.command), capture_output=True, text=True, check=True, timeout=timeout)
         except FileNotFoundError:
             raise LoginError(f"{shown} not found", method="ExternalCommand login") from None
         except subprocess.TimeoutExpired:
-            raise LoginError(
-                f"{shown} did not finish within {self._timeout:g}s", method="ExternalCommand login"
-            ) from None
+            # cut by the call's budget: transient (the next call may have the time); its own limit: not
+            error = LoginTimeout if timeout < self._timeout else LoginError
+            raise error(f"{shown} did not finish within {timeout:g}s", method="ExternalCommand login") from None
         except subprocess.CalledProcessError as e:
             # stderr only: stdout is where a token would be.
             err = redact_tokens((e.stderr or "").strip()[-500:])
@@ -669,7 +940,7 @@ class _Pkce(Authenticator):
 
     mode = "Pkce"
 
-    def _fetch(self, server: ServerAuthConfig, previous: TokenResponse | None) -> TokenResponse:
+    def _fetch(self, server: ServerAuthConfig, previous: TokenResponse | None, ends: float | None) -> TokenResponse:
         raise ConfigError(
             "admin.authType Pkce needs a browser redirect to localhost, which a notebook kernel cannot receive; "
             "set admin.authType to DeviceFlow (interactive) or ClientSecret (service account) instead"
