@@ -32,9 +32,12 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def printable(text: str) -> str:
+def printable(text: str, *, multiline: bool = False) -> str:
     """``text`` with control characters and bidi controls replaced by visible escapes (``\\x1b``, ``\\n``,
-    ``\\u202e``); everything else, box-drawing characters and emoji included, is kept."""
+    ``\\u202e``); everything else, box-drawing characters and emoji included, is kept. ``multiline`` keeps
+    newlines as they are (an exception's message, a traceback from the server), ``\\r`` still escaped."""
+    if multiline:
+        return "\n".join(_UNSAFE.sub(_escape, line) for line in text.split("\n"))
     return _UNSAFE.sub(_escape, text)
 
 

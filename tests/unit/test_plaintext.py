@@ -36,3 +36,12 @@ def test_exact_escapes(text: str, want: str) -> None:
 def test_ordinary_text_is_kept() -> None:
     text = "flytesnacks:development:abc ├─ t_n0 (task) [Succeeded] 1m 05s → child été 日本 🚀 👩‍💻 \\x1b"
     assert printable(text) == text
+
+
+def test_multiline_keeps_the_lines_and_escapes_the_rest() -> None:
+    """An exception's message may span lines (the server's stack trace); nothing else in it drives the terminal."""
+    assert printable("a\x1b[2J\nb\rc\u202e\n", multiline=True) == "a\\x1b[2J\nb\\rc\\u202e\n"
+    for label, payload in TERMINAL_PAYLOADS.items():
+        out = printable(payload, multiline=True)
+        assert not UNSAFE.search(out), label
+        assert out.count("\n") == payload.count("\n")
