@@ -195,8 +195,9 @@ def _ssl_context(verify: bool | str) -> ssl.SSLContext:
 
 
 def _http_url(url: str, what: str) -> str:
-    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
-        raise LoginError(f"{what} {url!r} is not an http(s) URL")
+    """``url`` if it is an absolute http(s) URL with a host (the one check of links, :func:`~.refs.safe_url`)."""
+    if safe_url(url) is None:
+        raise LoginError(f"{what} {_shown(repr(url))} is not an absolute http(s) URL with a host")
     return url
 
 

@@ -748,3 +748,10 @@ def test_idp_error_text_is_printable(idp: FakeIdP) -> None:
         a.refresh(ServerAuthConfig())
     assert not UNSAFE.search(str(ei.value))
     assert "bad\\x1b[2J: x\\u202ey\\nforged line" in str(ei.value)
+
+
+@pytest.mark.parametrize("url", ["ftp://idp/token", "http:token", "https://", "javascript:alert(1)"])
+def test_a_token_endpoint_that_is_not_an_http_url_with_a_host_is_refused(url: str) -> None:
+    a = ClientSecret("cid", "secret", token_url=url)
+    with pytest.raises(LoginError, match="is not an absolute http\\(s\\) URL with a host"):
+        a.refresh(ServerAuthConfig())
