@@ -195,7 +195,7 @@ ex.wait(timeout=600, show=False)
 
 def test_ctrl_c_in_a_terminal_ends_the_script_at_once_while_a_call_hangs(hostile_admin: HostileAdmin) -> None:
     """Ctrl-C raised KeyboardInterrupt at once, but the script then stayed alive until the stuck call ran out of
-    time: its pool threads were joined at exit. (The in-kernel Ctrl-C test is in test_live_sync.py.)"""
+    time: its pool threads were joined at exit. (In a kernel: the next test.)"""
     hostile_admin.script("GetExecution", execution("ex1"), HANG)
     env = dict(os.environ, PYTHONPATH=str(pathlib.Path(__file__).resolve().parents[2]))
     proc = subprocess.Popen(
@@ -220,6 +220,76 @@ def test_ctrl_c_in_a_terminal_ends_the_script_at_once_while_a_call_hangs(hostile
     assert "KeyboardInterrupt" in err
     assert proc.returncode != 0
     assert took < STOP_BOUND_S + MARGIN_S  # the interrupt, the watch's stop and the interpreter's exit
+
+
+KERNEL_SETUP = """
+from flyteexec_widget.remote import Remote
+remote = Remote.for_sandbox({endpoint!r})
+ex = remote.fetch_execution("flytesnacks:development:ex1")
+print("READY", flush=True)
+"""
+
+
+def test_ctrl_c_in_a_kernel_interrupts_a_wait_and_a_call_that_hang() -> None:
+    """In a real ipykernel, against the hostile FlyteAdmin: a cell blocked in wait() while the sync's call hangs,
+    then a cell blocked in the hanging call itself (fetch_execution on the kernel's main thread, a 30 s deadline and
+    a 60 s budget): a kernel interrupt shows KeyboardInterrupt promptly each time, and the kernel runs the next
+    cell, with no watch left."""
+    import queue
+    import uuid
+
+    from jupyter_client.manager import start_new_kernel
+
+    # Its own server, stopped only after the kernel: a hung call ends when its server stops, which must not be
+    # what ends it here.
+    with HostileAdmin() as server:
+        server.script("GetExecution", execution("ex1"), HANG)  # the fetch is answered, every later call hangs
+        env = dict(os.environ, PYTHONPATH=str(pathlib.Path(__file__).resolve().parents[2]))
+        km, kc = start_new_kernel(kernel_name="python3", env=env)
+        try:
+
+            def run(code: str, marker: str) -> str:
+                """Run a cell; return the line it printed starting with ``marker``."""
+                kc.execute(code, stop_on_error=False)  # after an interrupt the kernel must still take requests
+                while True:
+                    msg = kc.get_iopub_msg(timeout=90)
+                    if msg["msg_type"] == "error":
+                        raise AssertionError("\n".join(msg["content"]["traceback"]))
+                    if msg["msg_type"] == "stream" and marker in msg["content"]["text"]:
+                        return next(ln for ln in msg["content"]["text"].splitlines() if ln.startswith(marker))
+
+            def interrupted_after(calls: int) -> float:
+                """Wait until the server holds call number ``calls`` of GetExecution, interrupt the kernel, and
+                return the seconds until the cell's KeyboardInterrupt."""
+                server.wait_for_call("GetExecution", calls, timeout=60)
+                start = time.monotonic()
+                km.interrupt_kernel()
+                while True:
+                    try:
+                        msg = kc.get_iopub_msg(timeout=60)
+                    except queue.Empty:
+                        raise AssertionError("no KeyboardInterrupt 60 s after the interrupt") from None
+                    if msg["msg_type"] == "error":
+                        assert msg["content"]["ename"] == "KeyboardInterrupt"
+                        return time.monotonic() - start
+
+            run(KERNEL_SETUP.format(endpoint=server.endpoint), "READY")
+            kc.execute('print("WAITING", flush=True)\nex.wait(timeout=600)', stop_on_error=False)
+            took_wait = interrupted_after(2)  # the fetch, then the watch's sync: stuck
+            kc.execute('remote.fetch_execution("flytesnacks:development:ex1")', stop_on_error=False)
+            took_call = interrupted_after(3)  # the cell's own call: stuck on the kernel's main thread
+            marker = uuid.uuid4().hex
+            after = run(
+                "from flyteexec_widget.live.scheduler import default_scheduler\n"
+                f'print("{marker}", default_scheduler().watches, flush=True)',
+                marker,
+            )
+        finally:
+            kc.stop_channels()
+            km.shutdown_kernel(now=True)
+    assert took_wait < STOP_BOUND_S + MARGIN_S
+    assert took_call < STOP_BOUND_S + MARGIN_S  # not the call's 30 s deadline
+    assert after == f"{marker} []"  # the interrupted wait() left no watch behind
 
 
 # ---------------------------------------------------------------------------------------- a user's own calls
