@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import anywidget
+import ipywidgets
 import traitlets
 from IPython.display import display
 
@@ -279,7 +280,12 @@ class ExecutionWidget(anywidget.AnyWidget):
             self._remove_batch_hook()
             with contextlib.suppress(ValueError):  # traitlets raises if the handler is already gone
                 self._model.unobserve(self._on_model_trait, names=["header", "counts", "sync_status"])
+        # ipywidgets gives every DOMWidget a Layout widget of its own and does not close it with the widget: it
+        # stayed in ipywidgets' registry of open widgets, with its comm, for the kernel's life (one per watch)
+        layout = self._trait_values.get("layout")
         super().close()
+        if isinstance(layout, ipywidgets.Widget):
+            layout.close()
 
     def text(self) -> str:
         """The execution as a text tree (what ``text/plain`` carries)."""
