@@ -12,7 +12,7 @@ user's next call from a cell logs in. The client's worker threads inherit the an
 run (:func:`caller_context`). The prompt (:func:`show_device_prompt`) is a link in a Jupyter kernel and a line on
 stderr elsewhere, decided by the package's one probe, :mod:`~flyteexec_widget.admin.ipython`.
 
-HTTP uses ``urllib`` from the standard library (no ``requests`` dependency).
+The identity provider is reached through :func:`~.idp.post_form` (bounded in time and size, never redirected).
 """
 
 from __future__ import annotations
@@ -22,15 +22,11 @@ import contextlib
 import contextvars
 import dataclasses
 import html
-import http.client
 import importlib
-import json
 import logging
 import math
 import os
 import shlex
-import socket
-import ssl
 import subprocess
 import sys
 import threading
@@ -43,18 +39,16 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-import grpc
-
 from . import ipython
-from .errors import AuthenticationError, ConfigError, LoginRequiredError
-from .plaintext import printable, redact_tokens
+from .errors import ConfigError, LoginError, LoginRequiredError, LoginTimeout
+from .idp import post_form
+from .plaintext import printable, printable_cut, redact_tokens
 from .refs import safe_url
 
 __all__ = [
     "DEFAULT_HEADER_KEY",
     "MAX_DEVICE_CODE_S",
     "MAX_POLL_INTERVAL_S",
-    "MAX_RESPONSE_BYTES",
     "Authenticator",
     "ClientSecret",
     "DeviceFlow",
@@ -76,22 +70,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_HEADER_KEY = "authorization"
 _EXPIRY_MARGIN_S = 30.0  # refresh a little before the IdP says the token expires
-
-
-class LoginError(AuthenticationError):
-    """Getting a token failed (token endpoint refused, device flow expired, command failed, ...)."""
-
-    def __init__(self, message: str, *, method: str = "login") -> None:
-        super().__init__(message, code=grpc.StatusCode.UNAUTHENTICATED, method=method)
-
-
-class LoginTimeout(LoginError):
-    """Getting a token ran out of time: the identity provider (or a login command) did not answer within the
-    call's budget, or a device login was not approved within the time the caller had. Transient, like
-    DEADLINE_EXCEEDED: the same login may succeed later."""
-
-    transient = True
-    permanent = False
 
 
 # -- who may prompt ----------------------------------------------------------------------------------------------
@@ -182,199 +160,18 @@ def basic_auth_header(client_id: str, client_secret: str) -> str:
     return "Basic " + base64.b64encode(raw).decode()
 
 
-def _ssl_context(verify: bool | str) -> ssl.SSLContext:
-    if verify is False:
-        # insecureSkipVerify: the user asked not to verify the IdP either (flytekit passes verify=False too).
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        return ctx
-    if isinstance(verify, str):
-        return ssl.create_default_context(cafile=verify)
-    return ssl.create_default_context()
-
-
 def _http_url(url: str, what: str) -> str:
     """``url`` if it is an absolute http(s) URL with a host (the one check of links, :func:`~.refs.safe_url`)."""
     if safe_url(url) is None:
-        raise LoginError(f"{what} {_shown(repr(url))} is not an absolute http(s) URL with a host")
+        raise LoginError(f"{what} {printable_cut(repr(url))} is not an absolute http(s) URL with a host")
     return url
-
-
-#: The most of an IdP's answer read: a token or device-authorization reply is a few KB of JSON.
-MAX_RESPONSE_BYTES = 1024 * 1024
-_CHUNK = 64 * 1024
-
-
-def _shown(text: str, limit: int = 300) -> str:
-    """Server text (a URL an IdP or FlyteAdmin announced, a Location header) for a message: printable, cut short."""
-    return printable(text if len(text) <= limit else text[: limit - 1] + "…")
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """Follow no redirect: urllib's default would resend the request, its ``Authorization: Basic`` header (the
-    client secret) or its form (a refresh token, a device code) included, to whatever host the answer names, over
-    plain http too. urllib then raises the 3xx as an HTTPError, which :func:`post_form` refuses."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-class _Connections:
-    """The HTTP connections one request opened, so the caller can cut them when its deadline passes (a socket's
-    timeout bounds one read; a server that drips a byte at a time resets it on every byte)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._conns: list[http.client.HTTPConnection] = []
-        self._cut = False
-
-    def tracking(self, http_class: Any) -> Callable[..., http.client.HTTPConnection]:
-        def make(*args: Any, **kwargs: Any) -> http.client.HTTPConnection:
-            conn: http.client.HTTPConnection = http_class(*args, **kwargs)
-            with self._lock:
-                self._conns.append(conn)
-            return conn
-
-        return make
-
-    def cut(self) -> None:
-        """Shut every socket down: a read blocked on it returns at once (best effort: not during a TLS handshake)."""
-        with self._lock:
-            conns = list(self._conns)
-        for conn in conns:
-            sock = conn.sock
-            if sock is not None:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-
-
-def _opener(verify: bool | str, conns: _Connections) -> urllib.request.OpenerDirector:
-    """urllib's opener (proxies from the environment included) with no redirects and tracked connections."""
-
-    class Http(urllib.request.HTTPHandler):
-        def do_open(self, http_class: Any, req: Any, **kwargs: Any) -> Any:
-            return super().do_open(conns.tracking(http_class), req, **kwargs)
-
-    class Https(urllib.request.HTTPSHandler):
-        def do_open(self, http_class: Any, req: Any, **kwargs: Any) -> Any:
-            return super().do_open(conns.tracking(http_class), req, **kwargs)
-
-    return urllib.request.build_opener(_NoRedirect, Http, Https(context=_ssl_context(verify)))
-
-
-@dataclass
-class _Answer:
-    status: int = 0
-    body: bytes = b""
-    location: str | None = None  # a redirect's target
-    error: BaseException | None = None
-
-
-def _read_capped(resp: Any) -> bytes:
-    length = resp.headers.get("Content-Length") if resp.headers is not None else None
-    if length is not None and length.strip().isdigit() and int(length) > MAX_RESPONSE_BYTES:
-        raise _TooLarge(int(length))
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        chunk = resp.read(_CHUNK)
-        if not chunk:
-            return b"".join(chunks)
-        size += len(chunk)
-        if size > MAX_RESPONSE_BYTES:
-            raise _TooLarge(size)
-        chunks.append(chunk)
-
-
-class _TooLarge(Exception):
-    def __init__(self, size: int) -> None:
-        super().__init__(size)
-        self.size = size
-
-
-def _exchange(opener: urllib.request.OpenerDirector, req: urllib.request.Request, timeout: float, out: _Answer) -> None:
-    """One POST and its whole answer, into ``out`` (runs on a daemon thread: see :func:`post_form`)."""
-    try:
-        try:
-            resp: Any = opener.open(req, timeout=timeout)
-        except urllib.error.HTTPError as e:
-            if 300 <= e.code < 400:
-                out.status, out.location = e.code, e.headers.get("Location", "") if e.headers is not None else ""
-                e.close()
-                return
-            resp = e  # an error status still has a body: the IdP's error code
-        with resp:
-            out.status = resp.status if getattr(resp, "status", None) is not None else resp.code
-            out.body = _read_capped(resp)
-    except BaseException as e:  # handed to the caller's thread
-        out.error = e
-
-
-def post_form(
-    url: str,
-    form: dict[str, str],
-    *,
-    headers: dict[str, str] | None = None,
-    verify: bool | str = True,
-    timeout: float = 30.0,
-) -> tuple[int, dict[str, Any]]:
-    """POST ``form`` url-encoded; return ``(status, json body)``. Non-JSON bodies become ``{}``.
-
-    ``timeout`` bounds the whole exchange (connecting, sending, the answer read whole), not each socket read: a
-    server that drips its answer a byte at a time still gets only ``timeout``. A redirect is refused (the request
-    may carry the client secret or a refresh token: it goes to ``url`` only), and so is an answer over
-    :data:`MAX_RESPONSE_BYTES`. Each failure is a :class:`LoginError` naming ``url`` (printable; it may come from
-    the server); running out of time is a :class:`LoginTimeout`.
-    """
-    body = urllib.parse.urlencode(form).encode()
-    req = urllib.request.Request(url, data=body, method="POST")
-    req.add_header("Content-Type", "application/x-www-form-urlencoded")
-    req.add_header("Accept", "application/json")
-    req.add_header("Cache-Control", "no-cache")
-    for k, v in (headers or {}).items():
-        req.add_header(k, v)
-    conns = _Connections()
-    answer = _Answer()
-    # On its own daemon thread, so that this one returns at the deadline whatever the server does (a TLS handshake
-    # or a name lookup cannot be cut from outside); the connections are shut down then, which ends that thread too.
-    worker = threading.Thread(
-        target=_exchange, args=(_opener(verify, conns), req, timeout, answer), name="flyteexec-http", daemon=True
-    )
-    worker.start()
-    worker.join(timeout)
-    shown = _shown(url)
-    if worker.is_alive():
-        conns.cut()
-        raise LoginTimeout(f"{shown} did not answer within {timeout:g}s")
-    err = answer.error
-    if isinstance(err, _TooLarge):
-        raise LoginError(f"{shown} answered with more than {MAX_RESPONSE_BYTES:,} bytes; refused") from None
-    if isinstance(err, (urllib.error.URLError, OSError, http.client.HTTPException)):
-        reason = getattr(err, "reason", err)
-        if isinstance(reason, (TimeoutError, socket.timeout)):
-            raise LoginTimeout(f"{shown} did not answer within {timeout:g}s") from None
-        raise LoginError(f"cannot reach {shown}: {_shown(str(reason))}") from None
-    if err is not None:
-        raise err
-    if answer.location is not None:
-        raise LoginError(
-            f"{shown} answered with a redirect (HTTP {answer.status}) to {_shown(answer.location) or 'nowhere'}; "
-            "not followed: the request carries credentials. Configure the URL it redirects to instead "
-            "(admin.tokenUrl, or the identity provider's settings in FlyteAdmin)"
-        )
-    try:
-        data = json.loads(answer.body.decode() or "{}")
-    except (ValueError, UnicodeDecodeError):
-        data = {}
-    return answer.status, data if isinstance(data, dict) else {}
 
 
 def _idp_error(data: dict[str, Any]) -> str:
     # Only the IdP's error code and description: never echo the request (it holds the secret). Both are the IdP's
     # text, shown in a terminal: printable.
-    err = _shown(str(data.get("error", "")), 100) or "no error code"
-    desc = _shown(str(data.get("error_description", "")), 200)
+    err = printable_cut(str(data.get("error", "")), 100) or "no error code"
+    desc = printable_cut(str(data.get("error_description", "")), 200)
     return f"{err}: {desc}" if desc else err
 
 
@@ -393,7 +190,7 @@ def _seconds(value: Any, default: float | None) -> float | None:
 def _token_from(data: dict[str, Any], url: str) -> TokenResponse:
     tok = data.get("access_token")
     if not isinstance(tok, str) or not tok:
-        raise LoginError(f"token endpoint {_shown(url)} answered without an access_token")
+        raise LoginError(f"token endpoint {printable_cut(url)} answered without an access_token")
     refresh = data.get("refresh_token")
     return TokenResponse(
         access_token=tok,
@@ -594,11 +391,12 @@ class ClientSecret(Authenticator):
         if audience:
             form["audience"] = audience
         headers = {"Authorization": basic_auth_header(self.client_id, self._secret)}
-        timeout = self._within(ends, self._http_timeout, f"token endpoint {_shown(url)}")
+        timeout = self._within(ends, self._http_timeout, f"token endpoint {printable_cut(url)}")
         status, data = post_form(url, form, headers=headers, verify=self._verify, timeout=timeout)
         if status != 200:
             raise LoginError(
-                f"token endpoint {_shown(url)} refused client {self.client_id!r} (HTTP {status}, {_idp_error(data)})",
+                f"token endpoint {printable_cut(url)} refused client {self.client_id!r} "
+                f"(HTTP {status}, {_idp_error(data)})",
                 method="ClientSecret login",
             )
         return _token_from(data, url)
@@ -753,7 +551,7 @@ class DeviceFlow(Authenticator):
         token_url, base_form = self._common(server)
         if previous is not None and previous.refresh_token:
             form = {**base_form, "grant_type": "refresh_token", "refresh_token": previous.refresh_token}
-            timeout = self._within(ends, self._http_timeout, f"token endpoint {_shown(token_url)}")
+            timeout = self._within(ends, self._http_timeout, f"token endpoint {printable_cut(token_url)}")
             status, data = post_form(token_url, form, verify=self._verify, timeout=timeout)
             if status == 200:
                 return _token_from(data, token_url)
@@ -810,14 +608,15 @@ class DeviceFlow(Authenticator):
                 method="DeviceFlow login",
             )
         _http_url(device_url, "device authorization endpoint")
-        timeout = self._within(ends, self._http_timeout, f"device authorization endpoint {_shown(device_url)}")
+        timeout = self._within(ends, self._http_timeout, f"device authorization endpoint {printable_cut(device_url)}")
         status, data = post_form(device_url, base_form, verify=self._verify, timeout=timeout)
         device_code = data.get("device_code")
         user_code = data.get("user_code")
         verification = data.get("verification_uri") or data.get("verification_url")
         if status != 200 or not (device_code and user_code and verification):
             raise LoginError(
-                f"device authorization endpoint {_shown(device_url)} refused (HTTP {status}, {_idp_error(data)})",
+                f"device authorization endpoint {printable_cut(device_url)} refused "
+                f"(HTTP {status}, {_idp_error(data)})",
                 method="DeviceFlow login",
             )
         grant = "urn:ietf:params:oauth:grant-type:device_code"
@@ -852,7 +651,7 @@ class DeviceFlow(Authenticator):
                 interval = min(interval + 5.0, MAX_POLL_INTERVAL_S)  # RFC 8628 section 3.5
             else:
                 raise LoginError(
-                    f"device login failed at {_shown(login.token_url)} (HTTP {status}, {_idp_error(data)})",
+                    f"device login failed at {printable_cut(login.token_url)} (HTTP {status}, {_idp_error(data)})",
                     method="DeviceFlow login",
                 )
             if self._clock() >= end:

@@ -105,6 +105,22 @@ class LoginRequiredError(AuthenticationError):
         self.user_code = user_code
 
 
+class LoginError(AuthenticationError):
+    """Getting a token failed (token endpoint refused, device flow expired, command failed, ...)."""
+
+    def __init__(self, message: str, *, method: str = "login") -> None:
+        super().__init__(message, code=grpc.StatusCode.UNAUTHENTICATED, method=method)
+
+
+class LoginTimeout(LoginError):
+    """Getting a token ran out of time: the identity provider (or a login command) did not answer within the
+    call's budget, or a device login was not approved within the time the caller had. Transient, like
+    DEADLINE_EXCEEDED: the same login may succeed later."""
+
+    transient = True
+    permanent = False
+
+
 class PermissionDeniedError(RpcFailure):
     """The credentials are valid but may not do this (PERMISSION_DENIED). Permanent."""
 

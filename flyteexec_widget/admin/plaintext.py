@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["REDACTED", "printable", "redact_tokens"]
+__all__ = ["REDACTED", "printable", "printable_cut", "redact_tokens"]
 
 # C0 controls (tab and newline too: inside one value they would forge layout), DEL and the C1 controls (U+009B and
 # U+009D start CSI and OSC sequences on their own); the bidi embeddings, overrides, isolates and marks; and the
@@ -39,6 +39,11 @@ def printable(text: str, *, multiline: bool = False) -> str:
     if multiline:
         return "\n".join(_UNSAFE.sub(_escape, line) for line in text.split("\n"))
     return _UNSAFE.sub(_escape, text)
+
+
+def printable_cut(text: str, limit: int = 300) -> str:
+    """:func:`printable` of ``text`` cut to ``limit`` characters (a URL or an error a server sent, in a message)."""
+    return printable(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
 #: What in a login tool's stderr may be a credential: a JWT, a ``Bearer``/``Basic`` credential, the value after a

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from flyteexec_widget.admin import auth
+from flyteexec_widget.admin import idp as idp_http
 from flyteexec_widget.admin.auth import (
     ClientSecret,
     DeviceFlow,
@@ -609,7 +610,7 @@ def test_a_redirect_is_refused_and_the_client_secret_goes_nowhere_else(code: int
 
 def test_a_redirect_s_location_is_shown_printable() -> None:
     with RawHttp(_redirect(302, "http://x/\x1b]8;;http://evil\x07y")) as idp, pytest.raises(LoginError) as ei:
-        auth.post_form(idp.url, {})
+        idp_http.post_form(idp.url, {})
     assert "\x1b" not in str(ei.value)
     assert "\\x1b]8;;http://evil\\x07y" in str(ei.value)
 
@@ -644,7 +645,7 @@ def test_a_server_dripping_its_answer_gets_the_whole_timeout_not_one_per_byte(he
     with RawHttp(_drip(head, then)) as idp:
         start = time.monotonic()
         with pytest.raises(auth.LoginTimeout, match=rf"{idp.url} did not answer within 1s"):
-            auth.post_form(idp.url, {"grant_type": "client_credentials"}, timeout=1.0)
+            idp_http.post_form(idp.url, {"grant_type": "client_credentials"}, timeout=1.0)
         took = time.monotonic() - start
     assert took < 1.0 + 4  # the timeout and a margin for a loaded machine; the server drips for 8 s
     assert auth.LoginTimeout.transient
@@ -664,7 +665,7 @@ def test_an_answer_over_a_mebibyte_is_refused(with_length: bool) -> None:
         a = ClientSecret("cid", "secret", token_url=idp.url)
         with pytest.raises(LoginError, match=r"answered with more than 1,048,576 bytes; refused"):
             a.refresh(ServerAuthConfig())
-    assert auth.MAX_RESPONSE_BYTES == 1024 * 1024
+    assert idp_http.MAX_RESPONSE_BYTES == 1024 * 1024
 
 
 def test_a_refresh_within_a_timeout_ends_by_it_whatever_the_idp_does() -> None:
