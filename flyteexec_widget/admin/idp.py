@@ -64,7 +64,6 @@ class _Connections:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._conns: list[http.client.HTTPConnection] = []
-        self._cut = False
 
     def tracking(self, http_class: Any) -> Callable[..., http.client.HTTPConnection]:
         def make(*args: Any, **kwargs: Any) -> http.client.HTTPConnection:
