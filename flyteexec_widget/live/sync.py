@@ -665,12 +665,11 @@ class TreeSync:
                 return False
         if not self.whole_listings:
             self.whole_listings = True
-            name = scope.exec_state.wf_id.name
-            log.warning(
-                "FlyteAdmin's %s filter missed nodes of execution %s (a SQLite-backed FlyteAdmin compares timestamps "
-                "as text); listing whole levels of it from now on",
-                UPDATED_AT_COLUMN,
-                name,
+            # INFO, not WARNING: this runs on the sync thread, where a WARNING prints into whatever cell runs.
+            log.info(
+                "execution %s: the filtered listing missed the newest node (e.g. a SQLite-backed FlyteAdmin compares "
+                "timestamps as text): listing this execution whole from now on",
+                scope.exec_state.wf_id.name,
             )
         return True
 
