@@ -70,6 +70,7 @@ from .scenarios import (
     literal_map,
     scenario_for_launch_plan,
     task_name,
+    task_type,
 )
 
 log = logging.getLogger(__name__)
@@ -826,7 +827,7 @@ class _NodeRun:
             producer_id=self.player.producer_id,
             occurred_at=now,
             reported_at=now,
-            task_type="container_array" if self.spec.kind == "array" else TASK_TYPE,
+            task_type="container_array" if self.spec.kind == "array" else task_type(self.spec),
         )
         if self.spec.kind == "array":
             ev.event_version = 1

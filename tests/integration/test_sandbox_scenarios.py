@@ -617,6 +617,9 @@ def test_a_dynamic_node_of_an_event_version_1_workflow_is_a_parent_only_through_
     assert (listed.metadata.is_parent_node, listed.metadata.is_dynamic) == (True, False)
     assert NodePhase(listed.closure.phase) == NodePhase.RUNNING
     assert {n.id.node_id for n in api.nodes(wf, "n0")} >= {"n0-0-dn0", "n0-0-dn1", "n0-0-dn2"}
+    # flytekit's @dynamic registers task type "dynamic-task"; propeller reports the template's type in task events
+    (attempt,) = api.tasks(wf, "n0")
+    assert attempt.closure.task_type == "dynamic-task"
     assert sb.run_until_done(wf) == WorkflowPhase.SUCCEEDED
     (listed,) = [n for n in api.nodes(wf) if n.id.node_id == "n0"]
     assert (listed.metadata.is_parent_node, listed.metadata.is_dynamic) == (False, True)
