@@ -271,12 +271,12 @@ class CommRecorder:
 
 
 def attach_widget(model: Any, execution: Any, recorder: CommRecorder) -> Any:
-    """An ExecutionWidget on ``model`` whose comm is ``recorder``, with a view attached (it asked a snapshot)."""
+    """An ExecutionWidget on ``model`` whose comm is ``recorder``, displayed (it pushed a snapshot)."""
     from flyteexec_widget.display.widget import ExecutionWidget
 
     with recorder.installed():
         widget = ExecutionWidget(model, execution=execution, runner=lambda fn: fn())
-    widget._handle_custom_msg({"type": "snapshot"}, [])  # what the view sends when it renders
+    widget._push_snapshot()  # what displaying it does: the rows go to the page unasked
     return widget
 
 

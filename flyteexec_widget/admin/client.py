@@ -66,11 +66,13 @@ MAX_LIST_PAGES = 10_000
 MAX_LIST_ITEMS = 1_000_000
 
 #: Keepalive pings: never more often than a default FlyteAdmin accepts. It sets no enforcement policy
-#: (flyteadmin/pkg/server/service.go), so grpc-go's default holds: at most one ping per 5 minutes while a call is in
-#: flight, none while idle (PermitWithoutStream=false); the third ping too soon earns GOAWAY ``too_many_pings`` and a
-#: dropped connection. So pings only during calls, every 5 minutes and a margin (timers are not exact). Dead
-#: connections are still found: with keepalive on, gRPC sets TCP_USER_TIMEOUT to the keepalive timeout (grpc
-#: proposal A18), so data a black hole swallows drops the connection after 20 s, and the call is retried.
+#: (flyteadmin/pkg/server/service.go), so on its plain gRPC listener (grpcServer.Serve) grpc-go's default holds: at
+#: most one ping per 5 minutes while a call is in flight, one per 2 hours while idle (PermitWithoutStream=false); the
+#: third ping too soon earns GOAWAY ``too_many_pings`` and a dropped connection (with ``secure: true`` gRPC goes
+#: through net/http, ServeHTTP, which enforces nothing). So pings only during calls, every 5 minutes and a margin
+#: (timers are not exact). Dead connections are still found: with keepalive on, gRPC sets TCP_USER_TIMEOUT to the
+#: keepalive timeout (grpc proposal A18), so data a black hole swallows drops the connection after 20 s, and the
+#: call is retried.
 KEEPALIVE_TIME_MS = 330_000
 KEEPALIVE_TIMEOUT_MS = 20_000
 KEEPALIVE_PERMIT_WITHOUT_CALLS = 0

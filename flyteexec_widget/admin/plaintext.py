@@ -58,6 +58,8 @@ _TOKENISH = re.compile(
     # a whole run (not the tail of one, not an absolute path's): 24+ token characters with a letter and a digit
     r"|(?<![A-Za-z0-9_\-+=.~/])(?=[A-Za-z0-9_\-+=.~/]*[0-9])(?=[A-Za-z0-9_\-+=.~/]*[A-Za-z])"
     r"[A-Za-z0-9_\-+=.~][A-Za-z0-9_\-+=.~/]{23,}"
+    # a random token may hold no digit (about 1 in 1,400 of 43 urlsafe characters): 32+ of them in one run, any mix
+    r"|(?<![A-Za-z0-9_\-+=.~/])[A-Za-z0-9_\-]{32,}(?![A-Za-z0-9_\-+=.~/])"
 )
 REDACTED = "[redacted]"
 

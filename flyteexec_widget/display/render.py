@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 import html
 import math
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
@@ -24,10 +25,13 @@ from ..objects import phases
 __all__ = [
     "ExecutionState",
     "error_summary",
+    "exception_line",
+    "failure_text",
     "fmt_duration",
     "html_snapshot",
     "ordered_rows",
     "render_html",
+    "render_saved_html",
     "render_text",
     "text_tree",
 ]
@@ -156,6 +160,8 @@ def _first_line(text: Any, limit: int = 160) -> str:
 
 def phase_style(name: str) -> phases.PhaseStyle:
     """The style of a phase given by name: a node phase, else a task phase (array subtasks), else neutral."""
+    if name == phases.NOT_STARTED:
+        return phases.NOT_STARTED_STYLE
     for kind, enum_cls in (("node", phases.NodePhase), ("task", phases.TaskPhase)):
         member = enum_cls.__members__.get(name)
         if member is not None:
@@ -164,28 +170,92 @@ def phase_style(name: str) -> phases.PhaseStyle:
 
 
 _TRACEBACK = "Traceback (most recent call last):"
-_TRACEBACK_SKIP = ("Traceback ", "During handling", "The above exception")
+#: An exception line: ``ValueError: boom``, ``requests.exceptions.ConnectionError: ...``, or a bare ``KeyError``.
+_EXCEPTION_LINE = re.compile(r"(?:[A-Za-z_]\w*\.)*[A-Z]\w*(?::\s.*|Error|Exception|Interrupt|Exit)")
+#: What propeller puts before a node's error in the execution's: "failed at Node[n1]. USER: USER:E, caused by: ".
+_LEAD_IN = re.compile(r"^\s*failed at Node\[[^\]]*\]\.\s*[^,]*?,\s*caused by:\s*")
+_NAMED_NODE = re.compile(r"failed at Node\[([^\]\s]+)\]")
+
+
+def exception_line(message: Any) -> str:
+    """The line of an error message that says what went wrong: in a Python traceback, the last line that looks
+    like ``SomeError: message`` (the exception finally raised, also past chained ones and flytekit's indented
+    "Message:" block); else the first line. Same rule as widget.js's ``exceptionLine``."""
+    lines = str(message or "").strip().splitlines()
+    for at, line in enumerate(lines):
+        if _TRACEBACK in line:
+            for cand in reversed(lines[at + 1 :]):
+                if _EXCEPTION_LINE.fullmatch(cand.strip()):
+                    return cand.strip()
+            break
+    return lines[0].strip() if lines else ""
 
 
 def error_summary(message: Any, limit: int = 160) -> str:
-    """The line of an error message worth showing first: for a Python traceback the exception line after the
-    frames (``ValueError: boom``), keeping any lead-in before "Traceback" on its line (``failed at Node[n1]...,
-    caused by: ValueError: boom``); else the first line. Same rule as widget.js's ``errorSummary``."""
-    lines = str(message or "").strip().splitlines()
-    for at, head in enumerate(lines):
-        pos = head.find(_TRACEBACK)
-        if pos < 0:
-            continue
-        for line in lines[at + 1 :]:
-            if line.strip() and not line[0].isspace() and not line.startswith(_TRACEBACK_SKIP):
-                return _first_line(head[:pos] + line, limit)
-        break
-    return _first_line(lines[0] if lines else "", limit)
+    """:func:`exception_line`, cut to ``limit`` characters."""
+    line = exception_line(message)
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def strip_lead_in(message: Any) -> str:
+    """An execution's error without propeller's "failed at Node[..]. KIND: CODE, caused by: " lead-ins (the
+    header names the node itself, and the kind is in the code already)."""
+    text = str(message or "")
+    while True:
+        cut = _LEAD_IN.sub("", text, count=1)
+        if cut == text:
+            return text
+        text = cut
+
+
+def failure_text(header: Mapping[str, Any], rows: Mapping[str, Row] | None = None, limit: int = 160) -> str:
+    """The header's error line: "Failed at <node>: <exception line>", or the error's own line without a node
+    (an abort: "Aborted: <cause>"). The exception line is the execution's error's, or, where ``failed_at`` is a
+    node that error does not name (it named a rejected gate, or only the parent), that node's own."""
+    err = header.get("error")
+    if not isinstance(err, Mapping):
+        return ""
+    if err.get("kind") == "ABORTED":
+        return _first_line("Aborted: " + str(err.get("message") or ""), limit)
+    at = header.get("failed_at")
+    message = strip_lead_in(err.get("message"))
+    if (
+        isinstance(at, Mapping)
+        and rows is not None
+        and at.get("node_id") not in _NAMED_NODE.findall(str(err.get("message") or ""))
+    ):
+        row_error = (rows.get(str(at.get("key"))) or {}).get("error")
+        if isinstance(row_error, Mapping) and row_error.get("message"):
+            message = str(row_error["message"])
+    what = error_summary(message, limit) or str(err.get("code") or "")
+    if isinstance(at, Mapping) and at.get("name"):
+        node = str(at["name"]) + (f" ({at['node_id']})" if at.get("node_id") and at["node_id"] != at["name"] else "")
+        return _first_line(f"Failed at {node}: {what}", limit)
+    return what
+
+
+def progress_text(counts: Mapping[str, Any]) -> str:
+    """``"4 of 6 nodes done"``: node rows whose phase is terminal, of all node rows (planned ones included)."""
+    total = sum(int(n) for n in counts.values())
+    done = sum(int(n) for name, n in counts.items() if phase_style(name).terminal)
+    return f"{done} of {total} nodes done" if total else ""
+
+
+def shards_text(subtasks: Mapping[str, Any]) -> str:
+    """``"8 of 8 shards"``: an array node's subtasks in a terminal phase, of all of them (latest retry each)."""
+    counts = subtasks.get("counts") or {}
+    done = sum(int(n) for name, n in counts.items() if _task_style(name).terminal)
+    return f"{done} of {subtasks.get('total', 0)} shards"
+
+
+def _task_style(name: str) -> phases.PhaseStyle:
+    member = phases.TaskPhase.__members__.get(name)
+    return phases.style("task", member) if member is not None else phase_style(name)
 
 
 def _count_parts(counts: Mapping[str, Any]) -> list[tuple[str, str, str, int]]:
     """``(name, label, color, n)`` per phase with n > 0: node phases in the enum's order, then the others."""
-    order = [m.name for m in phases.NodePhase] + [m.name for m in phases.TaskPhase]
+    order = [m.name for m in phases.NodePhase] + [phases.NOT_STARTED] + [m.name for m in phases.TaskPhase]
     names = sorted((n for n, c in counts.items() if c), key=lambda n: order.index(n) if n in order else len(order))
     parts = []
     for name in names:
@@ -194,7 +264,8 @@ def _count_parts(counts: Mapping[str, Any]) -> list[tuple[str, str, str, int]]:
     return parts
 
 
-def _sync_text(sync: Mapping[str, Any], now: _dt.datetime | None) -> str:
+def _sync_text(sync: Mapping[str, Any], now: _dt.datetime | None, *, absolute: bool = False) -> str:
+    """The sync line; ``absolute``: "last synced <UTC time>" (a saved snapshot is read later), not "... ago"."""
     state = sync.get("state") or ""
     if state == "reconnecting":
         cause = _first_line(sync.get("server_error"))
@@ -207,7 +278,12 @@ def _sync_text(sync: Mapping[str, Any], now: _dt.datetime | None) -> str:
         url = safe_url(sync.get("login_url"))
         return (_first_line(sync.get("last_error")) or "log in again") + (f" ({url})" if url else "")
     last = _parse_time(sync.get("last_synced_at"))
-    ago = f"last synced {fmt_duration(max(0.0, (_now(now) - last).total_seconds()))} ago" if last else ""
+    if last is None:
+        ago = ""
+    elif absolute:
+        ago = f"last synced {_fmt_time(sync.get('last_synced_at'))}"
+    else:
+        ago = f"last synced {fmt_duration(max(0.0, (_now(now) - last).total_seconds()))} ago"
     if state == "error":
         return "sync failed: " + _first_line(sync.get("last_error")) + (f" ({ago})" if ago else "")
     if state == "stopped":
@@ -238,7 +314,7 @@ def _row_facts(row: Row) -> list[str]:
     sub = row.get("subtasks")
     if sub:
         parts = [f"{n} {label}" for _, label, _, n in _count_parts(sub.get("counts", {}))]
-        facts.append(f"subtasks {sub.get('total', 0)}: " + ", ".join(parts))
+        facts.append(f"{shards_text(sub)}: " + ", ".join(parts))
     gate = row.get("gate")
     if gate:
         facts.append(f"waiting for {gate.get('kind')} {gate.get('signal_id') or ''}".rstrip())
@@ -285,14 +361,14 @@ def text_tree(state: ExecutionState, *, now: _dt.datetime | None = None, max_row
         lines.append(url)
     parts = _count_parts(state.counts)
     if parts:
-        total = sum(n for *_, n in parts)
-        lines.append("nodes: " + ", ".join(f"{n} {label}" for _, label, _, n in parts) + f" ({total} total)")
+        progress = progress_text(state.counts)
+        lines.append(f"{progress}: " + ", ".join(f"{n} {label}" for _, label, _, n in parts))
     sync = _sync_text(state.sync_status, now)
     if sync:
         lines.append(sync)
-    err = h.get("error")
-    if err:
-        lines.append("error: " + error_summary(err.get("message") if isinstance(err, Mapping) else err))
+    failure = failure_text(h, state.rows)
+    if failure:
+        lines.append("error: " + failure)
 
     rows = _current(ordered_rows(state.rows))
     shown = rows[:max_rows]
@@ -359,22 +435,44 @@ def _css() -> str:
         return ""
 
 
+#: With a saved snapshot, in the output before the live view (widget.ExecutionWidget._ipython_display_): a
+#: notebook front end built on JupyterLab's output area (JupyterLab, Notebook 7, Voila) shows one of the two. The
+#: snapshot is hidden while the live view after it is on screen; the widget's output is hidden while it has no
+#: live view: its model is missing (kernel gone: "Error displaying widget: model not found") or not restored yet
+#: (a page reloaded while a cell runs: "Loading widget..."), and the snapshot shows instead.
+SAVED_CSS = (
+    ".jp-OutputArea-child:has(.fxw-saved):has(+ .jp-OutputArea-child .fxw-live){display:none}"
+    # The widget renderer's output carries no data-mime-type (rendermime's renderers all set one).
+    ".jp-OutputArea-child:has(.fxw-saved)"
+    "+.jp-OutputArea-child:has(> .jp-OutputArea-output:not([data-mime-type])):not(:has(.fxw-live)){display:none}"
+)
+
+
 def html_snapshot(
     state: ExecutionState,
     *,
     now: _dt.datetime | None = None,
     max_rows: int = MAX_HTML_ROWS,
     include_css: bool = True,
+    saved: bool = False,
 ) -> str:
     """A static HTML copy of the widget's last state (nbconvert, GitHub, a notebook saved without widget state).
 
-    Every server string is escaped; only http(s) links are kept; no script, no iframe.
+    ``saved``: the saved-snapshot output shown instead of the live view when it cannot be (marked as a saved
+    snapshot with the time it was taken, and carrying :data:`SAVED_CSS`). Every server string is escaped; only
+    http(s) links are kept; no script, no iframe.
     """
     h = state.header
     out: list[str] = []
     if include_css:
-        out.append(f"<style>{_css()}</style>")
-    out.append('<div class="fxw fxw-static">')
+        out.append(f"<style>{_css()}{SAVED_CSS if saved else ''}</style>")
+    out.append('<div class="fxw fxw-static fxw-saved">' if saved else '<div class="fxw fxw-static">')
+    if saved:
+        taken = _now(now).astimezone(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        out.append(
+            f'<div class="fxw-saved-note"><b>Saved snapshot</b>, taken {_e(taken)}. The live view shows here once '
+            "the kernel that ran this cell is back and free; after a kernel restart, run the cell again.</div>"
+        )
     out.append('<div class="fxw-header"><div class="fxw-title">')
     out.append(f'<span class="fxw-wf">{_e(h.get("workflow"))}</span> ')
     out.append(_link(h.get("url"), _exec_ref(h)) + " ")
@@ -384,13 +482,15 @@ def html_snapshot(
     parts = _count_parts(state.counts)
     if parts:
         chips = " ".join(f"{_badge(f'{n} {label}', color)}" for _, label, color, n in parts)
-        out.append(f'<div class="fxw-counts">{chips}</div>')
-    sync = _sync_text(state.sync_status, now)
+        progress = f'<span class="fxw-done">{_e(progress_text(state.counts))}</span> '
+        out.append(f'<div class="fxw-counts">{progress}{chips}</div>')
+    sync = _sync_text(state.sync_status, now, absolute=saved)
     if sync:
         out.append(f'<div class="fxw-sync">{_e(sync)}</div>')
     err = h.get("error")
     if err:
         msg = err.get("message") if isinstance(err, Mapping) else err
+        out.append(f'<div class="fxw-header-error fxw-error">{_e(failure_text(h, state.rows))}</div>')
         out.append(f'<pre class="fxw-error-full">{_e(msg)}</pre>')
         if isinstance(err, Mapping) and err.get("capped"):
             out.append(f'<div class="fxw-more">… cut at {MAX_ERROR_BYTES // 1024} KB (the live view shows all)</div>')
@@ -422,7 +522,7 @@ def html_snapshot(
         sub = r.get("subtasks")
         if sub:
             counts = ", ".join(f"{n} {label}" for _, label, _, n in _count_parts(sub.get("counts", {})))
-            id_html += f' <span class="fxw-subtasks">{_e(counts)}</span>'
+            id_html += f' <span class="fxw-subtasks">{_e(shards_text(sub))}: {_e(counts)}</span>'
         if _attempt_note(r):
             id_html += f' <span class="fxw-attempt-note">{_e(_attempt_note(r))}</span>'
         duration = fmt_duration(r.get("duration_s")) or (INVALID_TIME if _invalid(r, "duration_s") else "")
@@ -451,3 +551,8 @@ def html_snapshot(
 def render_html(state: ExecutionState) -> str:
     """:func:`html_snapshot` at the current time."""
     return html_snapshot(state)
+
+
+def render_saved_html(state: ExecutionState) -> str:
+    """The saved snapshot (:func:`html_snapshot` with ``saved``) at the current time."""
+    return html_snapshot(state, saved=True)

@@ -4,20 +4,31 @@ The front end is the plain ES module ``static/widget.js`` with ``static/widget.c
 CDN). Three traits (``header``, ``counts``, ``sync_status``) mirror the
 :class:`~flyteexec_widget.live.model.ExecutionModel`;
 the node rows travel as custom messages so a change to one node sends that row only (see docs/architecture.md,
-"Widget protocol"):
+"Widget protocol"). Rows never wait for the kernel to be idle: the kernel sends them unasked, from whichever
+thread has them (iopub is not blocked by a running cell), and the browser keeps one row store per widget model
+that every view of it reads (``initialize`` in widget.js), so a second output of the widget fills at once too:
 
-- view -> kernel ``{"type": "snapshot", "view"}``; kernel -> view ``{"type": "snapshot", "view", "version", "rows"}``;
-- kernel -> view ``{"type": "patch", "version", "rows", "removed"}`` for every change published by the model,
-  where each row is a delta (:func:`row_delta`): ``key`` plus the fields that differ from the model's previous
-  version of that row (a field that disappeared is sent as ``null``), or the whole row if this widget never saw
-  the key published; the view merges it into the row it holds (``{...old, ...delta}``);
-- view -> kernel ``{"type": "request", "id", "action", "key", ...}``; kernel -> view
-  ``{"type": "response", "id", "ok": true, "result"}`` or ``{"type": "response", "id", "ok": false, "error"}``.
+- kernel -> browser ``{"type": "snapshot", "version", "rows"}``: the rows at ``version``, pushed whenever the widget
+  is displayed, and sent in answer to ``{"type": "snapshot"}`` from the browser (a model restored after a page
+  reload, which the trait ``snapshot_version`` >= 0 tells, or a store that missed a patch);
+- kernel -> browser ``{"type": "patch", "version", "rows", "removed"}`` for every change published by the model
+  once the widget was displayed, where each row is a delta (:func:`row_delta`): ``key`` plus the fields that
+  differ from the model's previous version of that row (a field that disappeared is sent as ``null``), or the
+  whole row if this widget never saw the key published; the store merges it into the row it holds;
+- browser -> kernel ``{"type": "request", "id", "action", "key", ...}``; kernel -> browser ``{"type": "accepted",
+  "id"}`` as soon as the kernel reads it (until then the view says it is waiting for the kernel: a running cell
+  holds requests back, except during ``wait()``), then ``{"type": "response", "id", "ok": true, "result"}`` or
+  ``{"type": "response", "id", "ok": false, "error"}``.
 
 Requests are answered on a worker thread (a data fetch or an action is one RPC with a deadline) so the kernel stays
 free; a failure is logged and sent back as data, never swallowed. Inputs and outputs are read from
 ``model.node(key).inputs`` / ``.outputs`` only when a request asks for them, and are sent as a JSON-safe typed tree
 (:func:`~flyteexec_widget.display.values.value_tree`).
+
+Displayed (:meth:`ExecutionWidget._ipython_display_`), the widget makes two outputs: a saved snapshot (``text/html``
+and ``text/plain``, refreshed while the execution runs and once it is done) and the live view. A notebook front
+end shows one of them (CSS in the snapshot: the live view when its model exists, else the snapshot), so a notebook
+reopened without its kernel, or reloaded while a cell runs, shows the execution's last state instead of an error.
 
 How a widget gets on screen (``watch()``, the display hooks of the execution wrappers, ``wait()``) is
 :mod:`.notebook`'s job; this module is the widget alone.
@@ -29,6 +40,8 @@ import contextlib
 import enum
 import logging
 import threading
+import time
+import uuid
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
@@ -42,7 +55,7 @@ from IPython.display import display
 from ..live.rows import Row, all_logs, cap_text, safe_url, signal_id_of
 from ..objects import phases
 from ..objects.executions import FlyteWorkflowExecution
-from .render import ExecutionState, render_html, render_text
+from .render import ExecutionState, render_html, render_saved_html, render_text
 from .values import FULL_LIMITS, path_label, resolve_path, value_tree, variable_type
 
 __all__ = ["ExecutionWidget", "ModelLike", "WatchLike", "phase_styles", "row_delta", "selected_output"]
@@ -50,6 +63,12 @@ __all__ = ["ExecutionWidget", "ModelLike", "WatchLike", "phase_styles", "row_del
 logger = logging.getLogger(__name__)
 
 _STATIC = Path(__file__).parent / "static"
+
+#: The saved snapshot (the output a notebook shows without its kernel) is refreshed at most this often while the
+#: execution runs (and once more when the watch is done): a notebook saved mid-run keeps a recent tree.
+SAVED_SNAPSHOT_EVERY_S = 5.0
+
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 
 class ModelLike(ExecutionState, Protocol):
@@ -120,6 +139,14 @@ def phase_styles() -> dict[str, dict[str, dict[str, Any]]]:
                 "succeeded": s.succeeded,
                 "failed": s.failed,
             }
+    nst = phases.NOT_STARTED_STYLE
+    out["node"][phases.NOT_STARTED] = {
+        "label": nst.label,
+        "color": nst.color,
+        "terminal": nst.terminal,
+        "succeeded": nst.succeeded,
+        "failed": nst.failed,
+    }
     return out
 
 
@@ -180,6 +207,11 @@ class ExecutionWidget(anywidget.AnyWidget):
     styles = traitlets.Dict().tag(sync=True)
     #: Whether the actions (Approve/Reject/signal/Terminate) can work: a remote is known.
     can_act = traitlets.Bool(False).tag(sync=True)
+    #: A random id per widget: the views of one widget in a page share one row store under it.
+    instance = traitlets.Unicode("").tag(sync=True)
+    #: The version of the last row snapshot pushed to the browser (-1: none yet). A model the browser restores
+    #: later (a page reload) gets it with its state, sees that it missed that push, and asks for a snapshot.
+    snapshot_version = traitlets.Int(-1).tag(sync=True)
 
     #: The Python value of the last input/output entry clicked in the view (not synced: may be any object).
     selected_output = traitlets.Any(None)
@@ -208,7 +240,7 @@ class ExecutionWidget(anywidget.AnyWidget):
         self._remote = remote if remote is not None else getattr(execution, "_remote", None)
         self._watch = watch
         self._runner: Runner = runner or _run_in_daemon_thread
-        self._views_seen = False  # patches are sent only once a view asked for a snapshot
+        self._views_seen = False  # patches are sent only once a snapshot went out (displayed, or asked for)
         # key -> the model's row dict for that key at version _baseline_version (a reference, never a copy: the
         # model replaces a row's dict on change and never mutates a published one): what patch deltas are
         # computed against. Guarded by _baseline_lock, which is only ever taken innermost (inside the model's lock
@@ -217,9 +249,13 @@ class ExecutionWidget(anywidget.AnyWidget):
         self._baseline_version = -1
         self._baseline_lock = threading.Lock()
         self._closed = False
-        # Outputs this widget was displayed in (IPython DisplayHandles): refreshed once the watch is done, so the
-        # text/html and text/plain saved with the notebook show the final state, not the state at display time.
+        # The saved-snapshot outputs of this widget (IPython DisplayHandles): refreshed while the execution runs
+        # (at most every SAVED_SNAPSHOT_EVERY_S, when something changed) and once the watch is done, so what a
+        # notebook saves shows the state it was saved in, not the state at display time.
         self._display_handles: list[Any] = []
+        self._saved_lock = threading.Lock()
+        self._saved_at = 0.0  # time.monotonic() of the last refresh
+        self._saved_dirty = False
         self._final_published = False
         super().__init__(
             header=dict(model.header),
@@ -227,6 +263,7 @@ class ExecutionWidget(anywidget.AnyWidget):
             sync_status=dict(model.sync_status),
             styles=phase_styles(),
             can_act=self._remote is not None,
+            instance=uuid.uuid4().hex,
             **kwargs,
         )
         model.observe(self._on_model_trait, names=["header", "counts", "sync_status"])
@@ -292,39 +329,73 @@ class ExecutionWidget(anywidget.AnyWidget):
         return render_text(self._model)
 
     def _ipython_display_(self) -> None:
-        """Display with a display id (IPython calls this before ``_repr_mimebundle_``), so the output can be
-        updated with the final snapshot when the execution is done."""
-        bundle = self._repr_mimebundle_()
+        """Display as two outputs (IPython calls this before ``_repr_mimebundle_``): the saved snapshot, with a
+        display id so it can be refreshed, then the live view. Pushes the rows to the browser right away."""
+        bundle = super()._repr_mimebundle_()  # anywidget's: the view alone (no fallbacks rendered for nothing)
         if bundle is None:
             return
         data, metadata = bundle
-        handle = display(data, raw=True, metadata=metadata, display_id=True)  # type: ignore[no-untyped-call]
+        handle = display(self._saved_bundle(), raw=True, display_id=True)  # type: ignore[no-untyped-call]
         if handle is not None:
-            self._display_handles.append(handle)
+            with self._saved_lock:
+                self._display_handles.append(handle)
+                self._saved_at = time.monotonic()
+        self._push_snapshot()
+        live = {WIDGET_MIME: data[WIDGET_MIME], "text/plain": self._live_text()}
+        display(live, raw=True, metadata=metadata)  # type: ignore[no-untyped-call]
 
-    def _publish_final(self) -> None:
-        """Refresh every output showing this widget with the final fallbacks (once)."""
-        if self._final_published or not self._display_handles:
-            return
-        self._final_published = True
-        bundle = self._repr_mimebundle_()
-        if bundle is None:
-            return
-        data, metadata = bundle
-        for handle in self._display_handles:
+    def _saved_bundle(self) -> dict[str, Any]:
+        return {"text/plain": render_text(self._model), "text/html": render_saved_html(self._model)}
+
+    def _live_text(self) -> str:
+        h = self._model.header
+        ref = "/".join(str(h.get(k) or "") for k in ("project", "domain", "name"))
+        return f"Live view of {ref} (needs this notebook's kernel; the saved snapshot shows its last state)"
+
+    def _refresh_saved(self, *, final: bool = False) -> None:
+        """Refresh the saved-snapshot outputs: when something changed and the last refresh is old enough, or
+        ``final`` (once: the watch is done)."""
+        with self._saved_lock:
+            if not self._display_handles or self._final_published:
+                return
+            now = time.monotonic()
+            if not final and (not self._saved_dirty or now - self._saved_at < SAVED_SNAPSHOT_EVERY_S):
+                return
+            self._final_published = final
+            self._saved_at, self._saved_dirty = now, False
+            handles = list(self._display_handles)
+        bundle = self._saved_bundle()
+        for handle in handles:
             try:
-                handle.update(data, raw=True, metadata=metadata)
+                handle.update(bundle, raw=True)
             except Exception:  # a display update is a nicety: never break the sync thread over it
                 logger.warning("could not refresh the saved snapshot of %s", self.header.get("name"), exc_info=True)
 
+    def _publish_final(self) -> None:
+        """Refresh every saved-snapshot output with the final state (once)."""
+        self._refresh_saved(final=True)
+
     def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        """The widget view plus ``text/plain`` (text tree) and ``text/html`` (static snapshot) fallbacks."""
+        """The widget view plus ``text/plain`` (text tree) and ``text/html`` (static snapshot) fallbacks; the rows
+        are pushed to the browser at once (a view about to appear must not wait for the kernel to ask it)."""
         bundle = super()._repr_mimebundle_(**kwargs)
         if bundle is None:
             return None
         data, metadata = bundle
         data = {**data, "text/plain": render_text(self._model), "text/html": render_html(self._model)}
+        self._push_snapshot()
         return data, metadata
+
+    def _push_snapshot(self) -> None:
+        """Send the rows at the model's current version to every view, and from now on every change."""
+        if self._closed:
+            return
+        # The flag first: a change published after it reaches the browser as a patch, newer than the snapshot.
+        self._views_seen = True
+        self._model.mark_shown()
+        version, rows = self._model.snapshot()  # atomic: the rows at exactly this version
+        self.send({"type": "snapshot", "version": int(version), "rows": rows})
+        self.snapshot_version = int(version)
 
     # ---- model -> view -------------------------------------------------------------------------------------
 
@@ -337,8 +408,12 @@ class ExecutionWidget(anywidget.AnyWidget):
             return
         with self._batch():
             setattr(self, change["name"], dict(change["new"]))
-        if change["name"] == "sync_status" and change["new"].get("state") == "done":
-            self._publish_final()  # the watch saw the terminal state and synced once more: rows are final
+        if change["name"] == "header":
+            self._saved_dirty = True
+        elif change["name"] == "sync_status":
+            # Once per sync: the watch saw the terminal state and synced once more, the rows are final; else
+            # refresh the saved snapshot if it is due.
+            self._refresh_saved(final=change["new"].get("state") == "done")
 
     def _seed_baseline(self) -> None:
         """Start the delta baseline from the model's rows as they are now (called once, after subscribing).
@@ -373,10 +448,12 @@ class ExecutionWidget(anywidget.AnyWidget):
         #   and the publication); patches leave in version order (one publication at a time, under that lock);
         #   the model bumps its version exactly when it publishes rows, so the view sees versions S+1, S+2, ...
         #   with no gap and applies each delta to the rows at the version before it.
-        # - a view that finds a gap (a patch newer than store.version + 1: it adopted another view's snapshot and
-        #   missed patches sent before it was listening) asks for a snapshot of its own again (widget.js).
+        # - a store that finds a gap (a patch newer than store.version + 1: a message lost, e.g. while the page
+        #   was disconnected) asks for a snapshot again (widget.js); so does a model restored after a page reload.
         if self._closed:
             return
+        if changed or removed:
+            self._saved_dirty = True
         sending = self._views_seen and bool(changed or removed)
         with self._baseline_lock:
             baseline = self._baseline
@@ -397,16 +474,14 @@ class ExecutionWidget(anywidget.AnyWidget):
             return
         kind = content.get("type")
         if kind == "snapshot":
-            # The flag first: a change published after it reaches the view as a patch, newer than the snapshot.
-            self._views_seen = True
-            self._model.mark_shown()
-            version, rows = self._model.snapshot()  # atomic: the rows at exactly this version
-            self.send({"type": "snapshot", "view": content.get("view"), "version": int(version), "rows": rows})
+            self._push_snapshot()
         elif kind == "request":
             req_id = content.get("id")
             if not isinstance(req_id, (str, int)) or isinstance(req_id, bool):
                 logger.warning("ignored a request without an id: %r", content)
                 return
+            # The view says "waiting for the kernel" until this arrives: a running cell holds messages back.
+            self.send({"type": "accepted", "id": req_id})
             self._runner(lambda: self._answer(content))
         else:
             logger.warning("ignored a message of unknown type %r from the view", kind)
@@ -436,8 +511,11 @@ class ExecutionWidget(anywidget.AnyWidget):
             raise RequestError(f"key must be a row key (a string), got {key!r}")
         if key == "":
             return self._require_execution()
-        if key not in self._model.rows:
+        row = self._model.rows.get(key)
+        if row is None:
             raise RequestError(f"no node {key!r} in this execution")
+        if row["phase"] == phases.NOT_STARTED:
+            raise RequestError(f"node {row['name'] or key!r} has not started yet")
         return self._model.node(key)
 
     def _data(self, request: Mapping[str, Any], which: str) -> dict[str, Any]:
@@ -511,9 +589,10 @@ class ExecutionWidget(anywidget.AnyWidget):
     def _handle_logs(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """Every log link of a node (a row carries at most ``rows.MAX_LOGS_PER_ATTEMPT`` per attempt)."""
         key = request.get("key")
-        if not isinstance(key, str) or key not in self._model.rows:
+        if not isinstance(key, str) or key == "":
             raise RequestError(f"no node {key!r} in this execution")
-        return {"logs": all_logs(self._model.rows[key], self._model.node(key))}
+        node = self._target(request)  # a node that has started (a planned one has no logs yet)
+        return {"logs": all_logs(self._model.rows[key], node)}
 
     def _handle_deck(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """A signed link to the node's deck, or (``url`` None) a note that a running task has not written it yet:

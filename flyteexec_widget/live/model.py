@@ -50,7 +50,8 @@ def _iso(value: _dt.datetime | None) -> str | None:
 class ExecutionModel(traitlets.HasTraits):
     """Observable state of one workflow execution, in plain JSON-able values.
 
-    Traits: ``header`` (a :class:`~flyteexec_widget.live.rows.Header`), ``counts`` (phase name -> number of rows,
+    Traits: ``header`` (a :class:`~flyteexec_widget.live.rows.Header`), ``counts`` (phase name -> number of node
+    rows: array subtasks are counted on their array's row, not here; nodes not started yet as ``NOT_STARTED``;
     superseded rows of a retried parent's earlier attempts left out),
     ``rows_version`` and ``sync_status`` (state: live|reconnecting|login|done|stopped|error, last_synced_at, attempt,
     next_retry_at, last_error, login_url: the http(s) page where a login under way waits for the user, in state
@@ -189,11 +190,11 @@ class ExecutionModel(traitlets.HasTraits):
             removed = [key for key in old if key not in rows]
             self.execution = execution
             self._rows, self._nodes = rows, nodes
-            self.header = dict(header_of(execution))
+            self.header = dict(header_of(execution, rows))
             counts: dict[str, int] = {}
             for row in rows.values():
-                if row["superseded"]:
-                    continue  # an earlier attempt of a retried parent: the latest attempt is what runs
+                if row["kind"] == "subtask" or row["superseded"]:
+                    continue  # counted on its array's row / an earlier attempt of a retried parent: the latest runs
                 counts[row["phase"]] = counts.get(row["phase"], 0) + 1
             self.counts = counts
             if changed or removed:

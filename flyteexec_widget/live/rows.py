@@ -1,7 +1,9 @@
 """Rows: the plain-JSON schema of what a view shows, and the one place that turns execution wrappers into it.
 
 A synced wrapper tree (:mod:`~flyteexec_widget.live.sync` fills it) becomes one flat list of :class:`Row` s, one per
-node (array subtasks included), in tree order, plus the execution's :class:`Header`. The schema is defined here
+node (array subtasks included), in tree order, plus the execution's :class:`Header`. Nodes the compiled workflow
+plans that have not started yet (``_fx_planned``, set by the sync) get rows too, phase ``NOT_STARTED``, after the
+started ones of their scope in graph order. The schema is defined here
 once, as ``TypedDict`` s; :mod:`~flyteexec_widget.live.model` publishes these rows, the view
 (``display/static/widget.js``) and the text/HTML renderings (``display/render.py``) read them. Adding a field means
 adding it here (its type, its value in :func:`_node_fields` / :func:`empty_fields`) and showing it there.
@@ -28,8 +30,10 @@ leave superseded rows out.
 
 from __future__ import annotations
 
+import datetime as _dt
 import hashlib
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from typing import Any, TypedDict, TypeVar
@@ -43,9 +47,19 @@ from google.protobuf import timestamp_pb2
 from ..admin.refs import safe_url
 from ..objects.executions import FlyteNodeExecution, FlyteWorkflowExecution
 from ..objects.literals import describe_type
-from ..objects.phases import PAUSED_STYLE, NodePhase, cache_label, error_kind_name, is_terminal, phase_name, style
+from ..objects.phases import (
+    NOT_STARTED,
+    NOT_STARTED_STYLE,
+    PAUSED_STYLE,
+    NodePhase,
+    cache_label,
+    error_kind_name,
+    is_terminal,
+    phase_name,
+    style,
+)
 from ..objects.protoview import InvalidTimeError, to_datetime, to_timedelta
-from ..objects.templates import TemplateInfo, node_kind
+from ..objects.templates import PlannedNode, TemplateInfo, child_node_id, node_kind
 
 __all__ = [
     "HEADER_FIELDS",
@@ -56,6 +70,7 @@ __all__ = [
     "ROW_FIELDS",
     "ChildLink",
     "ErrorInfo",
+    "FailedAt",
     "GateInfo",
     "Header",
     "LogLink",
@@ -67,6 +82,7 @@ __all__ = [
     "cap_text",
     "empty_fields",
     "empty_row",
+    "failed_at",
     "header_of",
     "safe_url",
     "signal_id_of",
@@ -180,6 +196,14 @@ class Row(RowPlace, NodeFields):
     superseded: bool  # in (or below) an earlier attempt of a retried parent: hidden by default, not counted
 
 
+class FailedAt(TypedDict):
+    """The node an execution failed at: the one its error names, else the earliest failed node."""
+
+    key: str  # its row key
+    name: str
+    node_id: str
+
+
 class Header(TypedDict):
     """The execution itself (the model's ``header`` trait)."""
 
@@ -197,6 +221,7 @@ class Header(TypedDict):
     invalid_times: list[str]  # as in a row
     error: ErrorInfo | None  # an abort shows as kind "ABORTED" with its cause
     url: str | None  # the console URL, http(s) only
+    failed_at: FailedAt | None  # where it failed (see failed_at()); also set for a failed node while it runs
 
 
 #: Every row field, in the order a view receives them.
@@ -284,8 +309,9 @@ def _execution_url(execution: FlyteWorkflowExecution) -> str | None:
 
 #: Error messages in list responses are trimmed to this many bytes by FlyteAdmin, then made valid UTF-8 again
 #: (``strings.ToValidUTF8(msg[:100], "")``, ``transformers/execution.go`` ``TrimErrorMessage``): a cut inside a 2-4
-#: byte character drops its 1-3 bytes, so a trimmed message has 97 to 100 bytes. One of 97-99 bytes may be whole;
-#: flagging it costs one fetch of the whole message when it is opened, not flagging a cut one hides its end.
+#: byte character drops its 1-3 bytes, so a trimmed message has 97 to 100 bytes (a longer one is whole: the sync
+#: put the fetched one in). One of 97-99 bytes may be whole; flagging it costs one fetch of the whole message when
+#: it is opened, not flagging a cut one hides its end.
 _LIST_ERROR_TRIM_BYTES = 100
 _LIST_ERROR_TRIM_MIN = _LIST_ERROR_TRIM_BYTES - 3
 
@@ -364,7 +390,7 @@ def _error(err: execution_pb2.ExecutionError, *, from_list: bool) -> ErrorInfo:
         "kind": error_kind_name(err.kind),
         "code": _clip(err.code, MAX_ERROR_CODE_CHARS),
         "message": message,
-        "trimmed": from_list and not capped and len(message.encode()) >= _LIST_ERROR_TRIM_MIN,
+        "trimmed": from_list and not capped and _LIST_ERROR_TRIM_MIN <= len(message.encode()) <= _LIST_ERROR_TRIM_BYTES,
         "capped": capped,
     }
 
@@ -451,7 +477,8 @@ def _node_fields(
     st = PAUSED_STYLE if info.kind == "gate" and phase == NodePhase.RUNNING else style("node", phase)
     logs, logs_omitted = _capped_logs([(t.id.retry_attempt, t.closure.logs) for t in tasks])
     # A node's error comes from ListNodeExecutions, which FlyteAdmin trims to 100 bytes: a message that long is
-    # flagged, and the view fetches the whole one (GetNodeExecution) when asked. An attempt's error comes from
+    # flagged, and the view fetches the whole one (GetNodeExecution) when asked; the sync fetches it for the first
+    # failures itself (sync.FULL_ERRORS): those arrive whole, longer than the cut. An attempt's error comes from
     # ListTaskExecutions, which returns it whole (flyteadmin's task_execution_manager.go): never flagged.
     error = None
     if closure.HasField("error"):
@@ -521,8 +548,91 @@ def _subtask_fields(
     return out
 
 
-def header_of(execution: FlyteWorkflowExecution) -> Header:
-    """The execution's header."""
+def _planned_fields(planned: PlannedNode, node_id: str) -> NodeFields:
+    """A planned node that has not started: its name and kind from the template, phase NOT_STARTED."""
+    st = NOT_STARTED_STYLE
+    return {
+        **empty_fields(),
+        "node_id": _clip(node_id),
+        "name": _clip(planned.info.name),
+        "kind": planned.info.kind,
+        "phase": NOT_STARTED,
+        "label": st.label,
+        "color": st.color,
+        "terminal": st.terminal,
+    }
+
+
+_FAILED_AT_NODE = re.compile(r"failed at Node\[([^\]\s]+)\]")
+
+
+def _failed(row: Row) -> bool:
+    """A failed node row; not a subtask (its array row fails with it), not a retried parent's earlier attempt."""
+    if row["kind"] == "subtask" or row["phase"] == NOT_STARTED or row["superseded"]:
+        return False
+    member = NodePhase.__members__.get(row["phase"])
+    return member is not None and style("node", member).failed
+
+
+def _end_time(row: Row) -> float:
+    """When a row finished (start + duration), as a sort key; unknown last."""
+    start = row["started_at"] or row["created_at"]
+    if not start:
+        return float("inf")
+    try:
+        t = _dt.datetime.fromisoformat(start.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return float("inf")
+    return t + (row["duration_s"] or 0.0)
+
+
+def _failure_rank(row: Row) -> tuple[bool, bool, float]:
+    """Where a failure is "really" at: not a gate (a rejected approval), not an abort (a casualty), earliest."""
+    return (row["kind"] == "gate", row["phase"] == NodePhase.ABORTED.name, _end_time(row))
+
+
+def failed_at(error: ErrorInfo | None, rows: Mapping[str, Row]) -> FailedAt | None:
+    """The node an execution failed at: the deepest node its error names (propeller writes "failed at
+    Node[<id>]" for each level it bubbled through), else the earliest failed node (gates and aborted nodes last);
+    from there down to its own earliest failed child, where the error really is. A gate (a rejected approval) only
+    when nothing else failed: with FAIL_AFTER_EXECUTABLE_NODES_COMPLETE propeller names the last failure its
+    traversal met (``executor.go``, handleDownstream), which may be a gate the user rejected after a task failed.
+    None without a failed node."""
+    order: dict[str, int] = {}  # tree order of the failed rows
+    children: dict[str, list[Row]] = {}
+    failed: list[Row] = []
+    for i, r in enumerate(rows.values()):
+        if _failed(r):
+            order[r["key"]] = i
+            failed.append(r)
+            children.setdefault(r["parent"], []).append(r)
+    if not failed:
+        return None
+
+    def rank(r: Row) -> tuple[bool, bool, float, int]:
+        return (*_failure_rank(r), order[r["key"]])
+
+    start: Row | None = None
+    if error is not None:
+        # Node ids are unique within one execution: a child launch plan's rows (keys with ">") have their own.
+        by_id = {r["node_id"]: r for r in failed if ">" not in r["key"]}
+        for node_id in reversed(_FAILED_AT_NODE.findall(error["message"])):
+            start = by_id.get(_clip(node_id))  # as the rows hold them: cut to MAX_NAME_CHARS
+            if start is not None:
+                break
+    tops = [r for r in failed if r["parent"] not in rows or not _failed(rows[r["parent"]])]
+    if start is None or (start["kind"] == "gate" and any(r["kind"] != "gate" for r in tops)):
+        # the earliest of the failures whose parent did not fail (a parent fails with its child)
+        start = min(tops or failed, key=rank)
+    seen = {start["key"]}
+    while kids := [r for r in children.get(start["key"], []) if r["key"] not in seen]:
+        start = min(kids, key=rank)
+        seen.add(start["key"])
+    return {"key": start["key"], "name": start["name"], "node_id": start["node_id"]}
+
+
+def header_of(execution: FlyteWorkflowExecution, rows: Mapping[str, Row] | None = None) -> Header:
+    """The execution's header; ``rows`` (its current rows) say where it failed."""
     proto: admin_execution_pb2.Execution = execution.to_flyte_idl()
     closure = proto.closure
     phase = int(closure.phase)
@@ -549,6 +659,7 @@ def header_of(execution: FlyteWorkflowExecution) -> Header:
         "invalid_times": invalid,
         "error": error,
         "url": _execution_url(execution),
+        "failed_at": failed_at(error, rows) if rows else None,
     }
 
 
@@ -571,13 +682,15 @@ class RowBuilder:
         # key -> (id of the wrapper, its _fx_version, what was built): only entries used by the last build are kept.
         self._cache: dict[str, tuple[int, int, Any]] = {}
         self._next: dict[str, tuple[int, int, Any]] = {}
+        # id(planned node) -> (it, its fields): planned nodes live as long as the sync that made them.
+        self._planned_cache: dict[int, tuple[PlannedNode, NodeFields]] = {}
 
     def build(self, execution: FlyteWorkflowExecution) -> tuple[dict[str, Row], dict[str, FlyteNodeExecution]]:
         """Rows (key -> row, in tree order) and the wrapper behind each (an array subtask row: its array node's)."""
         rows: dict[str, Row] = {}
         nodes: dict[str, FlyteNodeExecution] = {}
         self._next = {}
-        self._walk(rows, nodes, execution._node_executions or {}, "", "", 0)
+        self._walk(rows, nodes, execution._node_executions or {}, "", "", 0, execution._fx_planned)
         self._cache, self._next = self._next, {}
         return rows, nodes
 
@@ -601,11 +714,19 @@ class RowBuilder:
         parent: str,
         prefix: str,
         depth: int,
+        planned: Sequence[PlannedNode] | None = None,
         latest: int | None = None,
         superseded: bool = False,
+        parent_id: str = "",
     ) -> None:
-        """Rows of ``children`` and below; ``latest``: the parent's latest attempt, ``superseded``: the parent's."""
+        """Rows of ``children`` and below, then of the scope's ``planned`` nodes that have not started; ``latest``:
+        the parent's latest attempt, ``superseded``: the parent's, ``parent_id``: its node id ("" for the top level
+        of an execution)."""
+        started: set[str] = set()  # spec ids of this scope's nodes that have a node execution in its latest attempt
         for node_id, w in children.items():
+            group = _retry_group(w) if parent else None
+            if planned and (latest is None or group is None or group == latest):
+                started.add(w.to_flyte_idl().metadata.spec_node_id or node_id)
             info = w._template_info
             key = prefix + _key_part(node_id)
             if info is not None and info.kind == "subtask" and info.index is not None and parent:
@@ -621,8 +742,12 @@ class RowBuilder:
             if child_execs:
                 ce = child_execs[-1]
                 child = {"name": _clip(ce.to_flyte_idl().id.name), "url": _execution_url(ce)}
-            has_children = bool(subs or subtask_fields or any(ce._node_executions for ce in child_execs))
-            group = _retry_group(w) if parent else None
+            has_children = bool(
+                subs
+                or subtask_fields
+                or w._fx_planned
+                or any(ce._node_executions or ce._fx_planned for ce in child_execs)
+            )
             row_superseded = superseded or (latest is not None and group is not None and group < latest)
             groups, sub_latest = _attempt_groups(w, subs)
             rows[key] = _row(key, parent, depth, fields, child, has_children, (group, groups, row_superseded))
@@ -631,10 +756,52 @@ class RowBuilder:
                 skey = f"{key}[{index}]"
                 rows[skey] = _row(skey, key, depth + 1, sub_fields, None, False, (None, (), row_superseded))
                 nodes[skey] = w
-            self._walk(rows, nodes, subs, key, key + "/", depth + 1, sub_latest, row_superseded)
+            self._walk(rows, nodes, subs, key, key + "/", depth + 1, w._fx_planned, sub_latest, row_superseded, node_id)
             for ce in child_execs:
                 inner = f"{key}>{_key_part(ce.to_flyte_idl().id.name)}/"
-                self._walk(rows, nodes, ce._node_executions or {}, key, inner, depth + 1, None, row_superseded)
+                self._walk(
+                    rows, nodes, ce._node_executions or {}, key, inner, depth + 1, ce._fx_planned, None, row_superseded
+                )
+        if planned:
+            # Below a node, a planned row belongs to the attempt shown by default (its latest), as its started
+            # siblings do; its id is the one that attempt will give it (planned ids assume attempt 0).
+            attempt = latest or 0
+            group = attempt if parent_id else None
+            rename = (parent_id, attempt) if parent_id and attempt else None
+            self._walk_planned(rows, planned, started, parent, prefix, depth, group, superseded, rename)
+
+    def _walk_planned(
+        self,
+        rows: dict[str, Row],
+        planned: Sequence[PlannedNode],
+        started: set[str],
+        parent: str,
+        prefix: str,
+        depth: int,
+        group: int | None,
+        superseded: bool,
+        rename: tuple[str, int] | None = None,
+    ) -> None:
+        """Rows for the planned nodes of one scope that have not started (and, below a planned subworkflow, for
+        its planned nodes), in the graph order they come in; ``rename``: (parent id, attempt) when the ids differ
+        from the planned ones."""
+        for p in planned:
+            if p.spec_id in started:
+                continue
+            node_id = child_node_id(rename[0], rename[1], p.spec_id) if rename else p.node_id
+            key = prefix + _key_part(node_id)
+            if key in rows:
+                continue
+            if node_id == p.node_id:
+                hit = self._planned_cache.get(id(p))
+                if hit is None or hit[0] is not p:
+                    hit = self._planned_cache[id(p)] = (p, _planned_fields(p, node_id))
+                fields = hit[1]
+            else:
+                fields = _planned_fields(p, node_id)
+            rows[key] = _row(key, parent, depth, fields, None, bool(p.children), (group, (), superseded))
+            below = (node_id, 0) if node_id != p.node_id else None
+            self._walk_planned(rows, p.children, set(), key, key + "/", depth + 1, 0, superseded, below)
 
 
 def _retry_group(w: FlyteNodeExecution) -> int | None:

@@ -23,8 +23,15 @@ change:
   touch a node when an event of its task arrives (new attempt, logs, array subtask progress), so an unchanged
   running node must still be asked, but only :attr:`TreeSync.attempts_budget` of those per refresh, the least
   recently listed first (a wide fan-out of 800 running nodes costs 50 calls a refresh, not 800); running array
-  nodes always (their subtask progress exists only in their task's events);
-* inputs, outputs and decks are never fetched here (the wrappers fetch them lazily).
+  nodes always (their subtask progress exists only in their task's events), and so running dynamic tasks not yet
+  seen as parents (their attempt's success is what says to list their children);
+* inputs, outputs and decks are never fetched here (the wrappers fetch them lazily);
+* the error of a failed node is fetched whole once (``GetNodeExecution``: list responses cut it to 100 bytes,
+  which leaves the first line of a traceback), for the first :data:`FULL_ERRORS` failures of an execution.
+
+The compiled workflow also says which nodes are planned: each scope whose template is known (the top level, a
+subworkflow's children) gets its :class:`~flyteexec_widget.objects.templates.PlannedNode` s as ``_fx_planned`` on
+its owner's wrapper, so a node without a node execution yet is shown as not started.
 
 Every round of a refresh sends all independent calls at once on ``remote.executor`` and handles the answers on
 the calling thread, so a refresh costs about (tree depth) x (round-trip time). Workflow templates (kinds, names,
@@ -50,6 +57,7 @@ from typing import Any, Protocol
 
 from flyteidl.admin import execution_pb2 as admin_execution_pb2
 from flyteidl.admin import node_execution_pb2, task_execution_pb2, workflow_pb2
+from flyteidl.core import execution_pb2 as core_execution_pb2
 from flyteidl.core import identifier_pb2, interface_pb2, types_pb2
 from flyteidl.core import workflow_pb2 as core_workflow_pb2
 from google.protobuf import timestamp_pb2
@@ -57,9 +65,9 @@ from google.protobuf import timestamp_pb2
 from ..admin.client import AdminClient
 from ..admin.errors import RpcFailure
 from ..objects.executions import FlyteNodeExecution, FlyteTaskExecution, FlyteWorkflowExecution
-from ..objects.phases import TaskPhase, is_terminal
+from ..objects.phases import TaskPhase, is_terminal, style
 from ..objects.protoview import is_valid_timestamp
-from ..objects.templates import TemplateInfo, node_kind, unknown_kind
+from ..objects.templates import PlannedNode, TemplateInfo, child_node_id, node_kind, unknown_kind
 
 __all__ = ["TreeSync", "is_start_or_end", "rpc_error_summary", "sync_execution", "tree_for"]
 
@@ -85,6 +93,18 @@ FULL_LISTING_EVERY = 10
 
 #: Attempt listings per refresh for running nodes that did not change (changed nodes are always listed).
 ATTEMPTS_BUDGET = 50
+
+#: Failed nodes per execution whose whole error message is fetched (one ``GetNodeExecution`` each).
+FULL_ERRORS = 50
+
+#: A listed error message this long (in UTF-8 bytes) may have been cut: FlyteAdmin trims list responses to 100
+#: bytes, backing off to a character boundary (``transformers.TrimErrorMessage``); a longer one is whole.
+TRIMMED_ERROR_MIN_BYTES = 97
+TRIMMED_ERROR_MAX_BYTES = 100
+
+#: The task type flytekit's ``@dynamic`` registers (``flytekit/core/dynamic_workflow_task.py``): such a node may
+#: become a parent that FlyteAdmin flags only from its children (see :meth:`TreeSync._may_become_parent`).
+DYNAMIC_TASK_TYPE = "dynamic-task"
 
 #: Array subtasks with event version 1 have the spec node id "n<index>" (propeller's array handler names its sub
 #: node so); their unique id is "<array>-<attempt>-n<index>", hashed past 20 characters, so the id is only a fallback
@@ -113,6 +133,10 @@ class _RemoteLike(Protocol):
 
     def get_task(self, identifier: identifier_pb2.Identifier) -> Any: ...
 
+    def get_node_execution(
+        self, node_exec_id: identifier_pb2.NodeExecutionIdentifier
+    ) -> node_execution_pb2.NodeExecution: ...
+
 
 # --------------------------------------------------------------------------------------------------------------
 # Templates: what each node is (kind, display name, gate, interface), from the compiled workflow
@@ -136,6 +160,7 @@ class _Compiled:
     primary: core_workflow_pb2.WorkflowTemplate
     sub_workflows: dict[tuple[int, str, str, str, str], core_workflow_pb2.WorkflowTemplate]
     task_interfaces: dict[tuple[int, str, str, str, str], interface_pb2.TypedInterface]
+    task_types: dict[tuple[int, str, str, str, str], str]
 
     @classmethod
     def from_workflow(cls, wf: workflow_pb2.Workflow) -> _Compiled:
@@ -145,6 +170,7 @@ class _Compiled:
             primary=closure.primary.template,
             sub_workflows={_id_key(s.template.id): s.template for s in closure.sub_workflows},
             task_interfaces={_id_key(t.template.id): t.template.interface for t in closure.tasks},
+            task_types={_id_key(t.template.id): t.template.type for t in closure.tasks},
         )
 
 
@@ -173,6 +199,86 @@ def _list_interface(iface: interface_pb2.TypedInterface) -> interface_pb2.TypedI
                     type=types_pb2.LiteralType(collection_type=var.type), description=var.description
                 )
             )
+    return out
+
+
+def _graph_order(template: core_workflow_pb2.WorkflowTemplate) -> list[core_workflow_pb2.Node]:
+    """The template's nodes (start/end excluded) upstream first, ties in the template's own order (Kahn)."""
+    nodes = [n for n in template.nodes if n.id not in (START_NODE_ID, END_NODE_ID)]
+    ids = {n.id for n in nodes}
+    waiting = {n.id: {u for u in n.upstream_node_ids if u in ids and u != n.id} for n in nodes}
+    out: list[core_workflow_pb2.Node] = []
+    placed: set[str] = set()
+    while len(out) < len(nodes):
+        ready = [n for n in nodes if n.id not in placed and waiting[n.id] <= placed]
+        if not ready:  # a cycle (bad data): the rest in template order rather than never
+            ready = [n for n in nodes if n.id not in placed]
+        for n in ready:
+            out.append(n)
+            placed.add(n.id)
+    return out
+
+
+def _planned_info(tmpl: core_workflow_pb2.Node, compiled: _Compiled) -> TemplateInfo:
+    """Kind and name of a template node that has not run (as :meth:`TreeSync._info` names it once it runs)."""
+    name = tmpl.metadata.name or tmpl.id
+    if tmpl.HasField("task_node"):
+        return TemplateInfo("task", _short(tmpl.task_node.reference_id.name) or tmpl.id)
+    if tmpl.HasField("workflow_node"):
+        wn = tmpl.workflow_node
+        if wn.HasField("launchplan_ref"):
+            return TemplateInfo("launch_plan", _short(wn.launchplan_ref.name) or tmpl.id)
+        return TemplateInfo("subworkflow", _short(wn.sub_workflow_ref.name) or tmpl.id)
+    if tmpl.HasField("branch_node"):
+        return TemplateInfo("branch", name)
+    if tmpl.HasField("gate_node"):
+        return TemplateInfo("gate", name, tmpl.gate_node)
+    if tmpl.HasField("array_node"):
+        sub = tmpl.array_node.node
+        if sub.HasField("task_node"):
+            name = _short(sub.task_node.reference_id.name) or name
+        return TemplateInfo("array", name)
+    return TemplateInfo(unknown_kind(tmpl), tmpl.id)  # a node type newer than this flyteidl
+
+
+def _planned(
+    template: core_workflow_pb2.WorkflowTemplate, compiled: _Compiled, parent_id: str, depth: int = 0
+) -> tuple[PlannedNode, ...]:
+    """The nodes ``template`` plans, in graph order, with a subworkflow's own planned nodes below it."""
+    out: list[PlannedNode] = []
+    for tmpl in _graph_order(template):
+        node_id = child_node_id(parent_id, 0, tmpl.id)
+        children: tuple[PlannedNode, ...] = ()
+        wn = tmpl.workflow_node if tmpl.HasField("workflow_node") else None
+        if wn is not None and wn.HasField("sub_workflow_ref") and depth < 100:  # 100: a recursive template
+            sub = compiled.sub_workflows.get(_id_key(wn.sub_workflow_ref))
+            if sub is not None:
+                children = _planned(sub, compiled, node_id, depth + 1)
+        out.append(PlannedNode(tmpl.id, node_id, _planned_info(tmpl, compiled), children))
+    return tuple(out)
+
+
+def _error_maybe_trimmed(proto: node_execution_pb2.NodeExecution) -> bool:
+    """Whether a listed node's error message may have been cut by the list response."""
+    closure = proto.closure
+    if not closure.HasField("error"):
+        return False
+    return TRIMMED_ERROR_MIN_BYTES <= len(closure.error.message.encode()) <= TRIMMED_ERROR_MAX_BYTES
+
+
+def _with_full_error(
+    proto: node_execution_pb2.NodeExecution, full: core_execution_pb2.ExecutionError
+) -> node_execution_pb2.NodeExecution:
+    """``proto`` with the whole error message fetched earlier, if its listed message is that one cut short."""
+    closure = proto.closure
+    if not closure.HasField("error"):
+        return proto
+    listed = closure.error
+    if listed.message == full.message or listed.code != full.code or not full.message.startswith(listed.message):
+        return proto
+    out = node_execution_pb2.NodeExecution()
+    out.CopyFrom(proto)
+    out.closure.error.message = full.message
     return out
 
 
@@ -221,6 +327,10 @@ class _NodeState:
     children: _Scope | None = None
     child_exec: _ExecState | None = None
     template: core_workflow_pb2.Node | None = None
+    #: A subworkflow node's planned children, once its template is known.
+    planned: tuple[PlannedNode, ...] | None = None
+    #: The whole error message (GetNodeExecution), kept over later listings that cut it again.
+    full_error: core_execution_pb2.ExecutionError | None = None
 
     @property
     def version(self) -> tuple[int, int, int]:
@@ -239,6 +349,7 @@ class _ExecState:
     top: _Scope = field(init=False)
     fetched_in: int = -1
     terminal_before: bool = False  # terminal at the end of a previous refresh: never fetched again
+    planned: tuple[PlannedNode, ...] | None = None  # its top level's planned nodes, once the workflow is known
 
     def __post_init__(self) -> None:
         self.top = _Scope(self, "")
@@ -322,6 +433,8 @@ class TreeSync:
         #: Attempt listings per refresh for running nodes that did not change (see the module docstring).
         self.attempts_budget = ATTEMPTS_BUDGET
         self._budget_left = 0
+        #: Nodes whose whole error is (being) fetched: at most FULL_ERRORS, in the order they were seen failed.
+        self._full_error_nodes: set[tuple[str, str, str, str]] = set()
         #: The server's updated_at filter proved broken on this execution: every level is listed whole from then on.
         self.whole_listings = False
 
@@ -463,8 +576,9 @@ class TreeSync:
         if self._may_have_tasks(node) and (changed or (not terminal and node.tasks_in != refresh_no)):
             key = ("tasks", *self._exec_key(node.scope.exec_state.wf_id), node.proto.id.node_id, version, refresh_no)
             call = partial(self.remote.list_task_executions, node.proto.id)
-            # An array node's progress (its subtasks) lives only in its task's events: never left for later.
-            needed = changed or node.proto.metadata.is_array
+            # An array node's progress (its subtasks) lives only in its task's events: never left for later; nor is
+            # a dynamic task's success, after which its children are listed (see _may_become_parent).
+            needed = changed or node.proto.metadata.is_array or (not terminal and self._may_become_parent(node))
             jobs.append(_Job(key, call, self._on_tasks(node, version), None if needed else node.tasks_in))
         if node.tasks and node.template is None and self._template_for(node) is None:
             # No template (a node inside a dynamic one): the interface comes from its task, fetched once per id.
@@ -475,6 +589,7 @@ class TreeSync:
             if not known and task_key not in self._cache.task_interfaces:
                 job = _Job(("task", *task_key), partial(self._get_task_interface, task_id), self._on_task(task_key))
                 jobs.append(job)
+        jobs.extend(self._plan_full_error(node, terminal))
         if self._may_have_children(node):
             if node.children is None:
                 node.children = _Scope(node.scope.exec_state, node.proto.id.node_id, parent=node)
@@ -490,6 +605,19 @@ class TreeSync:
             node.child_exec = child
             # _plan() walks every known execution: the child's own jobs are planned there (next round).
         return jobs
+
+    def _plan_full_error(self, node: _NodeState, terminal: bool) -> list[_Job]:
+        """GetNodeExecution once for a finished node whose listed error may be cut (the first FULL_ERRORS)."""
+        if not terminal or node.full_error is not None or not _error_maybe_trimmed(node.proto):
+            return []
+        if not style("node", node.proto.closure.phase).failed:
+            return []
+        key = (*self._exec_key(node.scope.exec_state.wf_id), node.proto.id.node_id)
+        if key not in self._full_error_nodes:
+            if len(self._full_error_nodes) >= FULL_ERRORS:
+                return []
+            self._full_error_nodes.add(key)
+        return [_Job(("error", *key), partial(self._get_node_error, node.proto.id), self._on_full_error(node))]
 
     def _may_have_children(self, node: _NodeState) -> bool:
         """Whether a node's children are listed: it is a parent, or may be one FlyteAdmin has not flagged yet.
@@ -508,6 +636,30 @@ class TreeSync:
         if node.terminal or not node.tasks:
             return False
         return int(node.tasks[-1].closure.phase) == TaskPhase.SUCCEEDED
+
+    def _may_become_parent(self, node: _NodeState) -> bool:
+        """Whether a running node's attempts are listed every refresh, outside the budget: a dynamic task (by its
+        template's task type, or its attempts' where no template is known) not yet seen as a parent.
+
+        Below event version 2 FlyteAdmin never hears such a node go DYNAMIC_RUNNING, and its row does not move when
+        its children appear: only its task attempt's success (:meth:`_may_have_children`) says to list children,
+        and asking for it once per refresh makes the children show in the refresh after they appear. Why only
+        ``dynamic-task`` and not every running task node (any task may return a dynamic workflow to propeller): on
+        a 10,000-node execution whose fan-out runs 800 task nodes at once, that would be 800 attempt listings every
+        refresh, the very cost :data:`ATTEMPTS_BUDGET` bounds; this costs one call per running flytekit dynamic
+        task until it has children (then its children's listing shows them). A dynamic workflow from another task
+        type (an older SDK's ``python-task``) is still seen within ``ceil(running / budget)`` refreshes, in the
+        next one while no more than ``budget`` unchanged nodes run, and at the latest at the periodic whole
+        listing (which shows FlyteAdmin's derived ``is_parent_node``).
+        """
+        if self._may_have_children(node):
+            return False  # its children are listed anyway
+        tmpl = self._template_for(node)
+        if tmpl is not None and tmpl.HasField("task_node"):
+            compiled = self._compiled(node.scope.exec_state)
+            if compiled is not None:
+                return compiled.task_types.get(_id_key(tmpl.task_node.reference_id)) == DYNAMIC_TASK_TYPE
+        return bool(node.tasks) and node.tasks[-1].closure.task_type == DYNAMIC_TASK_TYPE
 
     def _may_have_tasks(self, node: _NodeState) -> bool:
         """Whether a node runs task attempts: not a pure container (subworkflow, branch), launch plan or gate."""
@@ -538,6 +690,19 @@ class TreeSync:
                 raise
             log.warning("cannot fetch workflow %s (%s); node kinds are inferred from node metadata", ident.name, exc)
             return None
+
+    def _get_node_error(
+        self, node_id: identifier_pb2.NodeExecutionIdentifier
+    ) -> core_execution_pb2.ExecutionError | None:
+        """A node's whole error (None: it has none, or FlyteAdmin will not give it: the cut one stays)."""
+        try:
+            proto = self.remote.get_node_execution(node_id)
+        except RpcFailure as exc:
+            if exc.transient or exc.server_error:  # may work next time: asked again next refresh
+                raise
+            log.warning("cannot fetch the whole error of node %s (%s); its list message stays", node_id.node_id, exc)
+            return None
+        return proto.closure.error if proto.closure.HasField("error") else None
 
     def _lister(self, scope: _Scope, filtered: bool) -> Callable[[], list[node_execution_pb2.NodeExecution]]:
         wf_id, parent = scope.exec_state.wf_id, scope.parent_id
@@ -639,6 +804,8 @@ class TreeSync:
                 if is_start_or_end(proto):
                     continue
                 node = scope.nodes.get(proto.id.node_id)
+                if node is not None and node.full_error is not None:
+                    proto = _with_full_error(proto, node.full_error)
                 if node is None:
                     wrapper = FlyteNodeExecution(proto, remote=self.remote)  # type: ignore[arg-type]
                     self._bump(wrapper)  # versioned from the start, so the model can cache its row
@@ -647,6 +814,20 @@ class TreeSync:
                     node.proto = proto
                     node.wrapper._update(proto)
                     self._bump(node.wrapper)
+
+        return handle
+
+    def _on_full_error(self, node: _NodeState) -> Callable[[core_execution_pb2.ExecutionError | None], None]:
+        def handle(error: core_execution_pb2.ExecutionError | None) -> None:
+            # An empty error marks it as asked (not fetched again); the listed message then stays.
+            node.full_error = error if error is not None else core_execution_pb2.ExecutionError()
+            if error is None:
+                return
+            proto = _with_full_error(node.proto, error)
+            if proto is not node.proto:
+                node.proto = proto
+                node.wrapper._update(proto)
+                self._bump(node.wrapper)
 
         return handle
 
@@ -665,12 +846,11 @@ class TreeSync:
                 return False
         if not self.whole_listings:
             self.whole_listings = True
-            name = scope.exec_state.wf_id.name
-            log.warning(
-                "FlyteAdmin's %s filter missed nodes of execution %s (a SQLite-backed FlyteAdmin compares timestamps "
-                "as text); listing whole levels of it from now on",
-                UPDATED_AT_COLUMN,
-                name,
+            # INFO, not WARNING: this runs on the sync thread, where a WARNING prints into whatever cell runs.
+            log.info(
+                "execution %s: the filtered listing missed the newest node (e.g. a SQLite-backed FlyteAdmin compares "
+                "timestamps as text): listing this execution whole from now on",
+                scope.exec_state.wf_id.name,
             )
         return True
 
@@ -808,6 +988,11 @@ class TreeSync:
             if compiled is not None and st.wrapper._flyte_workflow is None:
                 # What flytekit's sync sets too; the wrapper types workflow outputs with its interface.
                 st.wrapper._flyte_workflow = compiled.raw
+            if compiled is not None and st.planned is None:
+                st.planned = _planned(compiled.primary, compiled, "")
+            if st.wrapper._fx_planned is not st.planned:
+                st.wrapper._fx_planned = st.planned
+                self._dirty = True
             st.wrapper._node_executions = self._wire_scope(st.top)
 
     def _wire_scope(self, scope: _Scope) -> dict[str, FlyteNodeExecution]:
@@ -825,8 +1010,23 @@ class TreeSync:
                 w._workflow_executions = [node.child_exec.wrapper]
             if iface is not None:
                 w._interface = iface
+            if node.planned is None:
+                node.planned = self._planned_children(node)
+            if w._fx_planned is not node.planned:
+                w._fx_planned = node.planned
+                self._bump(w)
             out[node_id] = w
         return out
+
+    def _planned_children(self, node: _NodeState) -> tuple[PlannedNode, ...] | None:
+        """A subworkflow node's planned children (None while its template is unknown, or for any other kind)."""
+        tmpl = self._template_for(node)
+        compiled = self._compiled(node.scope.exec_state)
+        if tmpl is None or compiled is None or not tmpl.HasField("workflow_node"):
+            return None
+        ref = tmpl.workflow_node.sub_workflow_ref if tmpl.workflow_node.HasField("sub_workflow_ref") else None
+        sub = compiled.sub_workflows.get(_id_key(ref)) if ref is not None else None
+        return _planned(sub, compiled, node.proto.id.node_id) if sub is not None else None
 
 
 def sync_execution(

@@ -44,7 +44,7 @@ from ..admin.plaintext import printable
 from . import phases
 from .literals import LiteralsResolver
 from .protoview import InvalidTimeError, ProtoView, to_timedelta
-from .templates import TemplateInfo
+from .templates import PlannedNode, TemplateInfo
 
 __all__ = [
     "DataNotInlineError",
@@ -441,6 +441,9 @@ class FlyteWorkflowExecution(RemoteExecutionBase):
     #: The ``live.sync.TreeSync`` that refreshes this tree, kept here so every sync of this object shares it
     #: (typed loosely: this module sits below ``live``).
     _tree_sync: object = None
+    #: The top-level nodes its compiled workflow plans (set by the sync; None: not known): rows for those not
+    #: started yet.
+    _fx_planned: tuple[PlannedNode, ...] | None = None
 
     def __init__(
         self, proto: execution_pb2.Execution, remote: Remote | None = None, type_hints: Mapping[str, type] | None = None
@@ -580,6 +583,8 @@ class FlyteNodeExecution(RemoteExecutionBase):
 
     #: Kind, display name and gate from the compiled workflow, set by the sync (None: never wired by one).
     _template_info: TemplateInfo | None = None
+    #: A subworkflow node's planned children (set by the sync; None: not known or not a subworkflow).
+    _fx_planned: tuple[PlannedNode, ...] | None = None
     #: Bumped by the sync whenever this node, its attempts or its template info changed (0: never synced); its
     #: row is rebuilt only then.
     _fx_version: int = 0

@@ -177,6 +177,11 @@ PHASE_STYLES: dict[PhaseKind, dict[int, PhaseStyle]] = {
 #: A RUNNING gate node (approve, signal or sleep) waits on the outside world: shown as paused, like the console.
 PAUSED_STYLE = PhaseStyle("Paused", "paused", False)
 
+#: A node the compiled workflow plans that has no node execution yet (no event came for it): a row of its own, so
+#: progress reads "k of N nodes" from the start. Not a flyteidl phase: the rows use this name for it.
+NOT_STARTED = "NOT_STARTED"
+NOT_STARTED_STYLE = PhaseStyle("Not started", "not-started", False)
+
 _ENUMS: dict[PhaseKind, type[enum.IntEnum]] = {"workflow": WorkflowPhase, "node": NodePhase, "task": TaskPhase}
 
 

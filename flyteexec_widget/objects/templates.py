@@ -8,6 +8,7 @@ sync has wired) gets its kind from its own metadata: :func:`node_kind`, the one 
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -17,7 +18,7 @@ from flyteidl.core import workflow_pb2
 from .phases import unknown_name
 from .protoview import unknown_field_numbers
 
-__all__ = ["NodeKind", "TemplateInfo", "node_kind", "unknown_kind"]
+__all__ = ["NodeKind", "PlannedNode", "TemplateInfo", "child_node_id", "node_kind", "unknown_kind"]
 
 NodeKind = Literal["task", "subworkflow", "dynamic", "branch", "launch_plan", "gate", "array", "subtask"]
 
@@ -35,6 +36,23 @@ class TemplateInfo:
     gate: workflow_pb2.GateNode | None = field(default=None, hash=False)
     #: For an array subtask that is a child node (event version 1): its index, used in the row key.
     index: int | None = None
+
+
+@dataclass(frozen=True)
+class PlannedNode:
+    """A node the compiled workflow plans in one scope (set by the sync as ``_fx_planned`` on the execution wrapper
+    for its top level, and on a subworkflow node's wrapper for its children): shown as a not-started row until a
+    node execution with its ``spec_id`` appears in that scope."""
+
+    #: The template node's id (a node execution's ``metadata.spec_node_id``).
+    spec_id: str
+    #: The id FlyteAdmin will give its node execution's first run (:func:`child_node_id` with attempt 0 below the
+    #: top level), so the row keeps its key when the node starts.
+    node_id: str
+    info: TemplateInfo
+    #: A subworkflow's own planned nodes; empty for every other kind (a branch, dynamic or launch-plan node's
+    #: children are unknown until it runs).
+    children: tuple[PlannedNode, ...] = ()
 
 
 def node_kind(proto: node_execution_pb2.NodeExecution) -> NodeKind:
@@ -56,3 +74,22 @@ def unknown_kind(node: workflow_pb2.Node) -> str:
     ``"unknown (N)"`` with N the field number of what it does have, or ``"unknown"`` when protobuf cannot tell."""
     numbers = unknown_field_numbers(node)
     return unknown_name(numbers[0]) if numbers else "unknown"
+
+
+#: Propeller's ``maxUniqueIDLength``: a child node id longer than this is hashed.
+MAX_UNIQUE_ID_LENGTH = 20
+_B32_TRANSLATE = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", b"abcdefghijklmnopqrstuvwxyz123456")
+
+
+def child_node_id(parent_id: str, parent_attempt: int, spec_id: str) -> str:
+    """The id propeller gives node ``spec_id`` run by attempt ``parent_attempt`` of node ``parent_id`` (""
+    at the top level): ``<parent>-<attempt>-<spec id>`` (the spec id alone at the top level), and past 20 characters
+    ``"f"`` and the lower-case base32 of its 32-bit FNV-1a hash instead (``common.GenerateUniqueID`` and
+    ``encoding.FixedLengthUniqueIDForParts`` in flytepropeller; as the sandbox's player names nodes)."""
+    text = f"{parent_id}-{parent_attempt}-{spec_id}" if parent_id else spec_id
+    if len(text) <= MAX_UNIQUE_ID_LENGTH:
+        return text
+    h = 0x811C9DC5
+    for b in text.encode():
+        h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
+    return "f" + base64.b32encode(h.to_bytes(4, "big")).rstrip(b"=").translate(_B32_TRANSLATE).decode()

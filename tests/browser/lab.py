@@ -325,9 +325,61 @@ class NotebookSession:
             raise AssertionError(f"Run All failed in {self.name}: {error}")
 
     def output(self, selector: str = "") -> Locator:
-        """Inside this notebook's output areas only (text locators elsewhere would also match cell sources)."""
-        outputs = self.panel.locator(".jp-OutputArea-output")
+        """Inside this notebook's output areas only (text locators elsewhere would also match cell sources), the
+        widget's saved-snapshot outputs left out (:meth:`saved` has those)."""
+        outputs = self.panel.locator(".jp-OutputArea-output:not(:has(.fxw-saved))")
         return outputs.locator(selector) if selector else outputs
+
+    def saved(self, selector: str = "") -> Locator:
+        """The widget's saved-snapshot outputs (shown only while its live view is not on screen)."""
+        outputs = self.panel.locator(".jp-OutputArea-output:has(.fxw-saved)")
+        return outputs.locator(selector) if selector else outputs
+
+    def save(self) -> None:
+        """Save the notebook through the app (as Ctrl+S), and wait until the server has it."""
+        self.page.evaluate(
+            """async (panelId) => {
+                const app = window.jupyterapp;
+                const panel = Array.from(app.shell.widgets('main')).find(w => w.id === panelId);
+                await panel.context.save();
+            }""",
+            self.panel_id,
+        )
+
+    def reload(self, timeout_ms: float = 90_000) -> None:
+        """Reload the page and wait for the notebook's panel, not for its kernel (a running cell keeps the kernel
+        from answering until it ends)."""
+        self.page.reload()
+        self.page.wait_for_function(
+            """(path) => {
+                const app = window.jupyterapp;
+                if (!app || !app.shell) return false;
+                const panel = Array.from(app.shell.widgets('main')).find(w => w.context && w.context.path === path);
+                return Boolean(panel && panel.context.isReady);
+            }""",
+            arg=self.name,
+            timeout=timeout_ms,
+        )
+        self.panel_id = self.page.evaluate(
+            """(path) => Array.from(window.jupyterapp.shell.widgets('main'))
+                .find(w => w.context && w.context.path === path).id""",
+            self.name,
+        )
+
+    def restart_kernel(self, timeout_ms: float = 90_000) -> None:
+        """Restart the notebook's kernel (no dialog) and wait until the new one is ready."""
+        self.kernel_id = self.page.evaluate(
+            """async ([panelId, timeoutMs]) => {
+                const app = window.jupyterapp;
+                const panel = Array.from(app.shell.widgets('main')).find(w => w.id === panelId);
+                const kernel = panel.sessionContext.session.kernel;
+                const timeout = new Promise((_, reject) => setTimeout(
+                    () => reject(new Error(`kernel not back after ${timeoutMs} ms`)), timeoutMs));
+                await Promise.race([kernel.restart().then(() => kernel.info), timeout]);
+                return kernel.id;
+            }""",
+            [self.panel_id, timeout_ms],
+        )
 
     def wait_for_output(self, marker: str, timeout_ms: float = 60_000) -> None:
         """Wait until an output area contains ``marker``; fail at once, with the traceback, if a cell raised."""

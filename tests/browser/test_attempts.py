@@ -32,7 +32,7 @@ def test_a_retried_dynamic_node_switches_between_its_attempts_children(open_note
         parent = nb.output('.fxw-row[data-key="n1"]')
         expect(parent).to_have_attribute("data-phase", "SUCCEEDED", timeout=LONG_MS)
         # counts: 2 top-level tasks, the dynamic node and attempt 2's three children; attempt 1's timeout is not one
-        expect(nb.output(".fxw-done")).to_have_text("6 / 6 done")
+        expect(nb.output(".fxw-done")).to_have_text("6 of 6 nodes done")
         expect(nb.output('.fxw-chip[data-phase="TIMED_OUT"]')).to_have_count(0)
 
         switch = parent.locator("select.fxw-attempt")

@@ -79,4 +79,5 @@ def test_thread_trait_updates_reach_dom_while_cell_blocks(
     final = nb.output().filter(has_text="RELEASED final=").first.inner_text().split("final=")[1].strip()
     # The last value set by the thread is the one the DOM shows.
     expect(nb.output(".probe-count")).to_have_attribute("data-count", final)
-    assert not nb.cell_is_running(1)
+    # The prompt leaves "[*]" when the execute reply arrives, just after the cell's last output: waited for.
+    expect(nb.panel.locator(".jp-Cell").nth(1).locator(".jp-InputPrompt")).not_to_contain_text("*")

@@ -280,7 +280,8 @@ def test_the_saved_notebook_exported_to_html_runs_nothing(
         _assert_nothing_ran(page)
         for payload in (HTML_PAYLOADS["script"], HTML_PAYLOADS["img onerror"], HTML_PAYLOADS["meta refresh"]):
             expect(page.locator(".fxw").first).to_contain_text(payload)
-        stream = page.locator(".jp-OutputArea-output pre").filter(has_text="SNAPSHOT")  # the text tree, printed
+        # the text tree, printed (case-sensitive: the live output's text/plain mentions the saved snapshot)
+        stream = page.locator(".jp-OutputArea-output pre").filter(has_text=re.compile("SNAPSHOT"))
         expect(stream).to_contain_text("term:\\x1b[2J\\x1b[H|\\x1b[31mred")
         assert stream.locator("span[class*='ansi']").count() == 0
         save_screenshot(page, "hostile-saved-notebook")

@@ -50,6 +50,7 @@ const model = {
   send: (msg) => sent.push(msg),
 };
 window.fx = { sent, emit: (ev, msg) => (handlers[ev] || []).forEach((f) => f(msg)) };
+widget.initialize({ model });  // as anywidget does, once per model before any view: rows are collected from here
 widget.render({ model, el: document.getElementById("host") });
 window.fx.ready = true;
 </script></body></html>
@@ -108,6 +109,8 @@ def view_page(page: Page, tmp_path: Path) -> Iterator[tuple[Page, ExecutionModel
         "sync_status": {"state": "done"},
         "styles": widget.phase_styles(),
         "can_act": False,
+        "instance": "view-values",
+        "snapshot_version": -1,  # nothing pushed yet: the page asks for nothing, the kernel pushes (below)
     }
     for name in ("widget.js", "widget.css"):
         shutil.copy(STATIC / name, tmp_path / name)
@@ -118,11 +121,10 @@ def view_page(page: Page, tmp_path: Path) -> Iterator[tuple[Page, ExecutionModel
     try:
         page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html")
         page.wait_for_function("window.fx && window.fx.ready")
-        view = page.evaluate("window.fx.sent[0].view")
+        assert page.evaluate("window.fx.sent") == []  # rows are pushed, not asked for
         version, rows = model.snapshot()
         page.evaluate(
-            "(m) => window.fx.emit('msg:custom', m)",
-            {"type": "snapshot", "view": view, "version": version, "rows": rows},
+            "(m) => window.fx.emit('msg:custom', m)", {"type": "snapshot", "version": version, "rows": rows}
         )
         yield page, model, nodes
     finally:
@@ -134,6 +136,7 @@ def _respond(page: Page, action: str, result: Any) -> dict[str, Any]:
     """Answer the view's last request (which must be ``action``) as the kernel would."""
     req: dict[str, Any] = page.evaluate("window.fx.sent[window.fx.sent.length - 1]")
     assert (req["type"], req["action"]) == ("request", action), req
+    page.evaluate("(m) => window.fx.emit('msg:custom', m)", {"type": "accepted", "id": req["id"]})
     page.evaluate(
         "(m) => window.fx.emit('msg:custom', m)", {"type": "response", "id": req["id"], "ok": True, "result": result}
     )
@@ -193,7 +196,9 @@ def test_hostile_values_render_in_their_row_only(
     n3 = page.locator('.fxw-row[data-key="n3"]')
     n3.locator(".fxw-name").click()
     detail = page.locator('.fxw-detail[data-key="n3"]')
-    expect(detail.locator("summary.fxw-error")).to_have_text("unknown (7) USER:ValueError: ValueError: boom")
+    # the exception line says what the code would (no "USER:ValueError: ValueError"); kind and code on hover
+    expect(detail.locator("summary.fxw-error")).to_have_text("ValueError: boom")
+    expect(detail.locator("summary.fxw-error")).to_have_attribute("title", "unknown (7) USER:ValueError")
     pre = detail.locator(".fxw-error-full")
     assert len(pre.inner_text().encode()) <= MAX_ERROR_BYTES
     show_all = detail.locator('[data-action="show-all-error"]')

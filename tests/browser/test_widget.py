@@ -155,18 +155,49 @@ def test_outputs_are_fetched_only_when_opened(all_kinds_view: FinishedView) -> N
     expect(detail).to_have_count(0)
 
 
-def test_failed_node_error_expands_to_its_full_text(all_kinds_view: FinishedView) -> None:
+def test_a_failed_row_shows_its_exception_line_and_the_header_where_the_execution_failed(
+    all_kinds_view: FinishedView,
+) -> None:
     v = all_kinds_view
     nb = v.nb
-    row = _row(nb, "n10")
-    summary = row.locator('.fxw-error[data-action="error"]')
-    expect(summary).to_contain_text("Traceback")
-    summary.click()
+    exception = "ValueError: column 'price' has 1273 non-numeric values"
+    # The list call cut the traceback to its first line; the sync fetched the whole one, whose exception line the
+    # row shows (not "Traceback (most recent call last):").
+    summary = _row(nb, "n10").locator('.fxw-error[data-action="error"]')
+    expect(summary).to_contain_text(exception)
+    # The header names the node the execution failed at, without "USER: USER:ValueError".
+    header_error = nb.output(".fxw-header-error summary")
+    expect(header_error).to_have_text(f"Failed at explode (n10): {exception}, e.g. ['N/A', '12,50', '--']")
+    expect(header_error).not_to_contain_text("USER")
+    # "Jump to first failure" opens that node, whose detail has the whole traceback (no second fetch needed).
+    nb.output('[data-action="first-failure"]').click()
     full = nb.output('.fxw-detail[data-key="n10"] pre.fxw-error-full')
-    # The list call trims long messages; the full one (last line of the traceback) is fetched on expand.
-    expect(full).to_contain_text("ValueError: column 'price' has 1273 non-numeric values", timeout=LONG_MS)
+    expect(full).to_contain_text(exception, timeout=LONG_MS)
     expect(full).to_contain_text('File "/root/pipeline/stage_0.py"')
     v.nb.screenshot("all-kinds-error")
+    _row(nb, "n10").locator('[data-action="details"]').click()
+    expect(full).to_have_count(0)
+
+
+def test_jump_to_first_failure_goes_where_the_execution_failed_not_to_a_rejected_gate(
+    open_notebook: OpenNotebook, stepped_sandbox: Sandbox
+) -> None:
+    sb = stepped_sandbox
+    wf_id = sb.launch("all-kinds")
+    sb.advance(5)  # "explode" (n10) has failed; the gates wait
+    with Remote.for_sandbox(sb.endpoint) as remote:
+        remote.reject(wf_id, "approve-me")  # n6 fails too, later, and sits before n10 in the tree
+        remote.set_signal(wf_id, "threshold", 0.7)
+    assert sb.run_until_done(wf_id) == WorkflowPhase.FAILED
+    assert sb.truth(wf_id)["n6"] == NodePhase.FAILED
+    nb = open_notebook("jump.ipynb", [_connect_cell(sb, _ref(wf_id)) + "watch(execution)\n"], "notebook7")
+    nb.run_all()
+    expect(nb.output('.fxw[data-phase="FAILED"]')).to_be_visible(timeout=LONG_MS)
+    expect(nb.output(".fxw-header-error summary")).to_contain_text("Failed at explode (n10): ValueError")
+    nb.output('[data-action="first-failure"]').click()
+    expect(nb.output('.fxw-detail[data-key="n10"]')).to_be_visible(timeout=LONG_MS)
+    expect(nb.output('.fxw-detail[data-key="n6"]')).to_have_count(0)
+    nb.screenshot("jump-to-first-failure")
 
 
 # ---- live: the tree changes while wait() blocks; Approve and Terminate clicked during wait() ----------------
@@ -229,7 +260,7 @@ def test_rows_change_live_and_approve_works_during_wait(
     assert version.startswith(f"{ipykernel_major}."), version
     # wait() showed the widget: the first node runs, nothing else started (time stands still until we advance).
     expect(_row(nb, "n0")).to_have_attribute("data-phase", "RUNNING", timeout=LONG_MS)
-    expect(_row(nb, "n1")).to_have_count(0)
+    expect(_row(nb, "n1")).to_have_attribute("data-phase", "NOT_STARTED")
     header = nb.output(".fxw-header")
     expect(nb.output('.fxw[data-phase="RUNNING"]')).to_be_visible(timeout=LONG_MS)
     expect(header.locator("a.fxw-exec")).to_have_text(wf_id.name)

@@ -72,8 +72,13 @@ def fetch(remote: Remote, wf_id: Any) -> FlyteWorkflowExecution:
 
 
 def row_phases(model: ExecutionModel) -> dict[str, str]:
-    """node id -> phase name of every node row of the execution itself (not subtasks, not child executions)."""
-    return {r["node_id"]: r["phase"] for k, r in model.rows.items() if r["kind"] != "subtask" and ">" not in k}
+    """node id -> phase name of every node row of the execution itself that has started (not subtasks, not child
+    executions, not the planned nodes that have not started yet)."""
+    return {
+        r["node_id"]: r["phase"]
+        for k, r in model.rows.items()
+        if r["kind"] != "subtask" and ">" not in k and r["phase"] != "NOT_STARTED"
+    }
 
 
 def truth_phases(sb: Sandbox, wf_id: Any) -> dict[str, str]:

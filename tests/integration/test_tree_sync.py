@@ -22,7 +22,7 @@ from flyteidl.service import admin_pb2_grpc as service_pb2_grpc
 from flyteexec_widget.live.model import ExecutionModel
 from flyteexec_widget.live.sync import FULL_LISTING_EVERY, WATERMARK_MARGIN, TreeSync, sync_execution, tree_for
 from flyteexec_widget.objects.executions import FlyteWorkflowExecution
-from flyteexec_widget.objects.phases import NodePhase, TaskPhase
+from flyteexec_widget.objects.phases import NodePhase, TaskPhase, WorkflowPhase
 from flyteexec_widget.remote import Remote
 from flyteexec_widget.sandbox import Sandbox
 from flyteexec_widget.sandbox import scenarios as sc
@@ -585,6 +585,130 @@ def test_template_lookup_is_built_once_per_scope_not_per_node(
     assert len(builds) <= 2  # one top level (and at most one rebuild); it was one build per node
 
 
+# ---- planned nodes, the whole error of failed nodes, where an execution failed ----------------------------------
+
+
+def test_planned_nodes_are_rows_from_the_start_in_graph_order(sandbox: Sandbox, spy: SpyRemote) -> None:
+    wf_id = sandbox.launch("demo")
+    sandbox.advance(1)  # load_data runs; nothing else has a node execution yet
+    ex = sync_execution(spy, fetch(spy, wf_id))
+    assert set(ex.node_executions) == {"n0"}
+    model = ExecutionModel(ex)
+    assert [(k, r["name"], r["phase"]) for k, r in model.rows.items()] == [
+        ("n0", "load_data", "RUNNING"),
+        ("n1", "preprocess_shard", "NOT_STARTED"),
+        ("n2", "train", "NOT_STARTED"),
+        ("n3", "evaluate", "NOT_STARTED"),
+        ("n4", "approve-deploy", "NOT_STARTED"),
+        ("n5", "deploy", "NOT_STARTED"),
+    ]
+    assert [model.rows[k]["kind"] for k in ("n1", "n4")] == ["array", "gate"]
+    assert model.counts == {"RUNNING": 1, "NOT_STARTED": 5}  # "0 of 6 nodes" from the start
+
+    # The array node starts: its row keeps its key, and its shards are counted on it, not with the nodes.
+    for _ in range(30):
+        sandbox.advance(2)
+        if sandbox.truth(wf_id).get("n1") == NodePhase.RUNNING:
+            break
+    sync_execution(spy, ex)
+    model.update_from(ex)
+    assert list(model.rows)[:2] == ["n0", "n1"]
+    assert model.rows["n1"]["phase"] == "RUNNING"
+    assert model.rows["n1"]["subtasks"] is not None
+    assert any(r["kind"] == "subtask" for r in model.rows.values())
+    assert model.counts == {"SUCCEEDED": 1, "RUNNING": 1, "NOT_STARTED": 4}
+
+
+def test_planned_children_of_a_subworkflow_keep_their_keys_when_they_start(sandbox: Sandbox, spy: SpyRemote) -> None:
+    wf_id = sandbox.launch("deep", depth=3)
+    sandbox.advance(1)
+    ex = sync_execution(spy, fetch(spy, wf_id))
+    model = ExecutionModel(ex)
+    # Nothing below the first node ran: the nested subworkflows' nodes are planned all the way down, with the
+    # ids propeller will give them.
+    assert {k: r["phase"] for k, r in model.rows.items()} == {
+        "n0": "RUNNING",
+        "n1": "NOT_STARTED",
+        "n1/n1-0-n0": "NOT_STARTED",
+        "n1/n1-0-n1": "NOT_STARTED",
+        "n1/n1-0-n1/n1-0-n1-0-n0": "NOT_STARTED",
+        "n1/n1-0-n1/n1-0-n1-0-n1": "NOT_STARTED",
+    }
+    assert model.rows["n1"]["has_children"]
+    assert model.rows["n1/n1-0-n1"]["has_children"]
+    assert sandbox.run_until_done(wf_id) == WorkflowPhase.SUCCEEDED
+    sync_execution(spy, ex)
+    model.update_from(ex)
+    truth = visible_truth(sandbox, wf_id)
+    assert {r["node_id"] for r in model.rows.values()} == set(truth)  # the same keys, now for the real nodes
+    assert {r["phase"] for r in model.rows.values()} == {"SUCCEEDED"}
+
+
+def test_planned_rows_keep_their_keys_when_propeller_hashes_long_ids(sandbox: Sandbox, spy: SpyRemote) -> None:
+    wf_id = sandbox.launch("long-names")  # nothing ran yet: every row is planned, ids over 20 characters hashed
+    ex = sync_execution(spy, fetch(spy, wf_id))
+    model = ExecutionModel(ex)
+    planned = set(model.rows)
+    assert {r["phase"] for r in model.rows.values()} == {"NOT_STARTED"}
+    assert len(planned) == 7  # 5 top-level nodes and the subworkflow's 2
+    assert all(len(r["node_id"]) <= 20 for r in model.rows.values())
+    assert sandbox.run_until_done(wf_id) == WorkflowPhase.SUCCEEDED
+    sync_execution(spy, ex)
+    model.update_from(ex)
+    assert planned <= set(model.rows)  # the same keys, now for the nodes that ran
+    assert all(model.rows[k]["phase"] == "SUCCEEDED" for k in planned)
+
+
+def test_the_whole_error_of_a_failed_node_is_fetched_once(sandbox: Sandbox, spy: SpyRemote) -> None:
+    wf_id = run_all_kinds(sandbox, spy)
+    sandbox.reset_rpc_counts()
+    ex = sync_execution(spy, fetch(spy, wf_id))
+    model = ExecutionModel(ex)
+    err = model.rows["n10"]["error"]
+    # The list response cut it to its first 100 bytes ("Traceback (most recent call last):" and a bit); the row
+    # has the whole traceback, whose exception line the views show.
+    assert err["message"].splitlines()[-1] == (
+        "ValueError: column 'price' has 1273 non-numeric values, e.g. ['N/A', '12,50', '--']"
+    )
+    assert not err["trimmed"]
+    assert ex.node_executions["n10"].closure.error.message == err["message"]  # flytekit's API sees it too
+    long_failures = {
+        k for k, r in model.rows.items() if r["kind"] != "subtask" and r["error"] and len(r["error"]["message"]) > 100
+    }
+    assert "n10" in long_failures
+    assert sandbox.rpc_counts().get("GetNodeExecution") == len(long_failures)
+    sandbox.reset_rpc_counts()
+    tree_for(spy, ex).refresh()  # fetched once: a later refresh (and a re-listing that cuts it again) keeps it
+    model.update_from(ex)
+    assert sandbox.rpc_counts().get("GetNodeExecution", 0) == 0
+    assert model.rows["n10"]["error"] == err
+
+
+def test_whole_errors_are_fetched_for_the_first_failures_only(
+    sandbox: Sandbox, spy: SpyRemote, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import flyteexec_widget.live.sync as sync_mod
+
+    monkeypatch.setattr(sync_mod, "FULL_ERRORS", 0)
+    wf_id = run_all_kinds(sandbox, spy)
+    sandbox.reset_rpc_counts()
+    ex = sync_execution(spy, fetch(spy, wf_id))
+    assert sandbox.rpc_counts().get("GetNodeExecution", 0) == 0
+    err = ExecutionModel(ex).rows["n10"]["error"]
+    assert err["trimmed"]  # the view fetches this one when it is opened
+    assert len(err["message"].encode()) <= 100
+
+
+@pytest.mark.parametrize(("scenario", "key", "name"), [("all-kinds", "n10", "explode"), ("failure", "n1", "transform")])
+def test_the_header_names_the_node_the_execution_failed_at(
+    sandbox: Sandbox, spy: SpyRemote, scenario: str, key: str, name: str
+) -> None:
+    wf_id = run_all_kinds(sandbox, spy) if scenario == "all-kinds" else sandbox.launch(scenario)
+    sandbox.run_until_done(wf_id)
+    model = ExecutionModel(sync_execution(spy, fetch(spy, wf_id)))
+    assert model.header["failed_at"] == {"key": key, "name": name, "node_id": key}
+
+
 def test_an_execution_without_node_rows_is_listed_empty_and_done_only_when_flyteadmin_says_so(
     sandbox: Sandbox, spy: SpyRemote
 ) -> None:
@@ -599,7 +723,9 @@ def test_an_execution_without_node_rows_is_listed_empty_and_done_only_when_flyte
     assert spy.lists == [("", "")]  # listed, and the empty answer was taken as it is
     assert (dict(ex.node_executions), ex.is_done, tree.complete) == ({}, False, False)
     model = ExecutionModel(ex)
-    assert (model.rows, model.header["terminal"]) == ({}, False)
+    # no node rows, only the nodes the workflow plans, not started
+    assert ({r["phase"] for r in model.rows.values()}, model.header["terminal"]) == ({"NOT_STARTED"}, False)
+    assert model.counts == {"NOT_STARTED": 6}
     sandbox.advance(0.5)
     tree.refresh()
     assert flatten(ex.node_executions) == {"n0": NodePhase.RUNNING}

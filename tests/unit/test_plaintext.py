@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flyteexec_widget.admin.plaintext import printable
+from flyteexec_widget.admin.plaintext import printable, redact_tokens
 
 from ..hostile_text import TERMINAL_PAYLOADS, UNSAFE
 
@@ -45,3 +45,12 @@ def test_multiline_keeps_the_lines_and_escapes_the_rest() -> None:
         out = printable(payload, multiline=True)
         assert not UNSAFE.search(out), label
         assert out.count("\n") == payload.count("\n")
+
+
+def test_a_token_without_a_digit_is_redacted_too() -> None:
+    # secrets.token_urlsafe(32) holds no digit about once in 1,400 draws: the whole run is still a token
+    token = "qWeRtYuIoPaSdFgHjKlZxCvBnM_-qwertyuiopASDF"
+    assert redact_tokens(f"login failed: {token} rejected") == "login failed: [redacted] rejected"
+    assert redact_tokens("see docs/getting-started/configuration for details") == (
+        "see docs/getting-started/configuration for details"
+    )

@@ -126,14 +126,14 @@ def test_text_tree_exact() -> None:
         [
             "wf.main  flytesnacks/development/abc123  [Running]  1m 05s",
             "https://console.example.com/console/projects/flytesnacks/domains/development/executions/abc123",
-            "nodes: 3 Running, 2 Succeeded, 1 Failed (6 total)",
+            "3 of 6 nodes done: 3 Running, 2 Succeeded, 1 Failed",
             "last synced 4.0s ago",
             "├─ t_n0 n0 (task) [Succeeded]  12s  cache hit",
             "├─ t_n1 n1 (subworkflow) [Running]",
             "│  ├─ t_n1-0-n0 n1-0-n0 (task) [Succeeded]  12s  queued 3.5s",
             "│  └─ t_n1-0-n1 n1-0-n1 (task) [Failed]  12s  attempts 2",
             "│     error: ValueError: boom",
-            "├─ t_n2 n2 (array) [Running]  subtasks 15: 12 Succeeded, 3 Waiting for resources",
+            "├─ t_n2 n2 (array) [Running]  12 of 15 shards: 12 Succeeded, 3 Waiting for resources",
             "└─ t_n3 n3 (gate) [Paused]  waiting for approve go",
         ]
     )
@@ -154,7 +154,7 @@ def test_text_tree_terminal_failed_with_cap() -> None:
     assert text_tree(s, now=NOW, max_rows=2) == "\n".join(
         [
             "wf.main  flytesnacks/development/abc123  [Failed]  1h 02m",
-            "nodes: 5 Succeeded (5 total)",
+            "5 of 5 nodes done: 5 Succeeded",
             "final (last synced 0.0s ago)",
             "error: Node n3 failed",
             "├─ t_n0 n0 (task) [Succeeded]  12s",
@@ -303,13 +303,87 @@ def test_text_tree_names_a_launch_plans_child_execution() -> None:
         (
             "failed at Node[n10]. USER:ValueError, caused by: Traceback (most recent call last):\n"
             '  File "x.py", line 3\nValueError: boom',
-            "failed at Node[n10]. USER:ValueError, caused by: ValueError: boom",
+            "ValueError: boom",
         ),
+        (  # chained: the exception finally raised
+            "Traceback (most recent call last):\n  File \"x.py\"\nKeyError: 'a'\n\nDuring handling of the above "
+            'exception, another exception occurred:\n\nTraceback (most recent call last):\n  File "y.py"\n'
+            "ValueError: no price",
+            "ValueError: no price",
+        ),
+        (  # flytekit's layout: indented; a code line that looks like "name: type" is not an exception
+            'Trace:\n\n    Traceback (most recent call last):\n      File "a.py", line 1\n        total: int = f()\n'
+            "    requests.exceptions.ConnectionError: refused\n\nMessage:\n\n"
+            "    requests.exceptions.ConnectionError: refused",
+            "requests.exceptions.ConnectionError: refused",
+        ),
+        ('Traceback (most recent call last):\n  File "x.py"\nKeyboardInterrupt', "KeyboardInterrupt"),
         ("", ""),
     ],
 )
 def test_error_summary_prefers_the_exception_line(message: str, summary: str) -> None:
     assert error_summary(message) == summary
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Where it failed, progress, not-started rows, the saved snapshot
+# ---------------------------------------------------------------------------------------------------------------
+
+_TRACE = (
+    "failed at Node[n10]. USER: USER:ValueError, caused by: Traceback (most recent call last):\n"
+    '  File "/root/pipeline/stage_0.py", line 100, in step_0\n    result = step_1(frame)\n'
+    "ValueError: column 'price' has 1273 non-numeric values"
+)
+
+
+def test_the_header_error_names_the_node_without_repeating_the_kind() -> None:
+    s = state([row("n10", phase="FAILED", name="explode")])
+    s.header.update(
+        phase="FAILED",
+        label="Failed",
+        terminal=True,
+        error={"kind": "USER", "code": "USER:ValueError", "message": _TRACE, "trimmed": False},
+        failed_at={"key": "n10", "name": "explode", "node_id": "n10"},
+    )
+    line = "error: Failed at explode (n10): ValueError: column 'price' has 1273 non-numeric values"
+    assert line in text_tree(s, now=NOW).splitlines()
+    assert "USER: USER" not in text_tree(s, now=NOW)
+    assert "Failed at explode (n10): ValueError: column" in html_snapshot(s, now=NOW)
+    # The execution's error named a rejected gate, but failed_at is the task that failed: its own exception line.
+    s.rows["n10"]["error"] = {"kind": "USER", "code": "USER:ValueError", "message": _TRACE, "trimmed": False}
+    s.header["error"] = {
+        "kind": "USER",
+        "code": "USER:ReceivedRejectSignal",
+        "message": "failed at Node[n6]. USER: USER:ReceivedRejectSignal, caused by: received reject signal",
+        "trimmed": False,
+    }
+    assert line in text_tree(s, now=NOW).splitlines()
+    s.header["error"] = {"kind": "ABORTED", "code": "", "message": "stopped by alice", "trimmed": False}
+    assert "error: Aborted: stopped by alice" in text_tree(s, now=NOW).splitlines()
+
+
+def test_not_started_rows_count_in_the_progress_and_read_not_started() -> None:
+    planned = {**row("n1"), "phase": phases.NOT_STARTED, "label": "Not started", "color": "not-started"}
+    planned.update(terminal=False, duration_s=None, attempts=0)
+    s = state([row("n0"), planned])
+    lines = text_tree(s, now=NOW).splitlines()
+    assert "1 of 2 nodes done: 1 Succeeded, 1 Not started" in lines
+    assert "└─ t_n1 n1 (task) [Not started]" in lines
+    assert "fxw-badge--not-started" in html_snapshot(s, now=NOW)
+
+
+def test_the_saved_snapshot_is_marked_with_its_time_and_shows_only_without_a_live_view() -> None:
+    page = html_snapshot(sample(), now=NOW, saved=True)
+    assert '<div class="fxw fxw-static fxw-saved">' in page
+    assert "<b>Saved snapshot</b>, taken 2026-11-27 10:01:05 UTC" in page
+    # The CSS that picks one of the two outputs in JupyterLab/Notebook 7: hide the snapshot next to a live view,
+    # and the widget's output while it has none (model missing, or not restored yet).
+    assert ".jp-OutputArea-child:has(.fxw-saved):has(+ .jp-OutputArea-child .fxw-live){display:none}" in page
+    assert ":not(:has(.fxw-live)){display:none}" in page
+    plain = html_snapshot(sample(), now=NOW)
+    assert "Saved snapshot" not in plain
+    assert '<div class="fxw fxw-static">' in plain
+    assert ".jp-OutputArea-child" not in plain
 
 
 def test_the_text_tree_shows_terminal_payloads_as_escapes() -> None:

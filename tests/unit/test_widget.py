@@ -245,35 +245,56 @@ def make(
 
 
 def ask(w: ExecutionWidget, **content: Any) -> dict[str, Any]:
-    """Send a request from the 'view' and return the response the kernel sent."""
+    """Send a request from the 'view' and return the response the kernel sent (after its "accepted")."""
     before = len(custom(w))
     w._handle_custom_msg({"type": "request", "id": "v1:1", **content}, [])
     sent = custom(w)[before:]
-    assert len(sent) == 1, sent
-    assert sent[0]["type"] == "response"
-    assert sent[0]["id"] == "v1:1"
-    return sent[0]
+    assert len(sent) == 2, sent
+    assert sent[0] == {"type": "accepted", "id": "v1:1"}
+    assert sent[1]["type"] == "response"
+    assert sent[1]["id"] == "v1:1"
+    return sent[1]
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Rows: snapshot on request, then patches with only what changed
+# Rows: a snapshot pushed when displayed (or asked for), then patches with only what changed
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def test_snapshot_answers_the_view_that_asked() -> None:
+def test_displaying_pushes_a_snapshot_unasked() -> None:
+    # A running cell keeps the kernel from answering the browser: the rows must go out without being asked.
     w, model = make()
-    assert custom(w) == []  # nothing until a view asks
-    w._handle_custom_msg({"type": "snapshot", "view": "v1"}, [])
+    assert custom(w) == []  # nothing before it is displayed
+    assert w.snapshot_version == -1
+    bundle = w._repr_mimebundle_()
+    assert bundle is not None
     (snap,) = custom(w)
-    assert snap == {"type": "snapshot", "view": "v1", "version": 0, "rows": [row("n0"), row("n1")]}
+    assert snap == {"type": "snapshot", "version": 0, "rows": [row("n0"), row("n1")]}
     assert model.shown
+    # A model restored by a reloaded page learns from this trait that it missed the push, and asks.
+    assert w.snapshot_version == 0
+    assert updates(w)[-1] == {"snapshot_version": 0}
+
+
+def test_a_snapshot_request_is_answered_to_every_view() -> None:
+    w, model = make()
+    w._handle_custom_msg({"type": "snapshot"}, [])
+    (snap,) = custom(w)
+    assert snap == {"type": "snapshot", "version": 0, "rows": [row("n0"), row("n1")]}
+    assert model.shown
+
+
+def test_each_widget_has_its_own_instance_id() -> None:
+    (a, _), (b, _) = make(), make()
+    assert len(a.instance) == 32
+    assert a.instance != b.instance
 
 
 def test_no_patch_before_a_view_exists_then_only_changed_rows() -> None:
     w, model = make()
     model.publish([row("n0", "SUCCEEDED")])
     assert custom(w) == []  # no view yet: nothing to patch
-    w._handle_custom_msg({"type": "snapshot", "view": "v1"}, [])
+    w._handle_custom_msg({"type": "snapshot"}, [])
     model.publish([row("n1", "FAILED")], removed=["n0"])
     patch = custom(w)[-1]
     delta = {"key": "n1", "phase": "FAILED", **style_of("FAILED")}  # n1 as the model had it: only what changed
@@ -295,7 +316,7 @@ def patches(w: ExecutionWidget) -> list[dict[str, Any]]:
 
 def test_a_phase_change_sends_only_what_changed_not_the_logs() -> None:
     w, model = make([row("n0", logs=logs_of("n0")), row("n1")])  # rows before the widget: its first baseline
-    w._handle_custom_msg({"type": "snapshot", "view": "v1"}, [])
+    w._handle_custom_msg({"type": "snapshot"}, [])
     done = row("n0", "SUCCEEDED", logs=logs_of("n0"), duration_s=12.5)
     model.publish([done])
     (patch,) = patches(w)
@@ -315,7 +336,7 @@ def test_a_phase_change_sends_only_what_changed_not_the_logs() -> None:
 
 def test_a_row_the_view_never_got_is_sent_whole() -> None:
     w, model = make()
-    w._handle_custom_msg({"type": "snapshot", "view": "v1"}, [])
+    w._handle_custom_msg({"type": "snapshot"}, [])
     model.publish([row("n2", logs=logs_of("n2")), row("n0", "QUEUED")])
     (patch,) = patches(w)
     assert patch["rows"] == [row("n2", logs=logs_of("n2")), {"key": "n0", "phase": "QUEUED", **style_of("QUEUED")}]
@@ -347,7 +368,7 @@ class LateSnapshotModel(FakeModel):
 def test_a_publication_that_raced_ahead_of_the_seeding_is_not_overwritten() -> None:
     model = LateSnapshotModel([row("n0"), row("n1")])
     w = ExecutionWidget(model, runner=lambda fn: fn())
-    w._handle_custom_msg({"type": "snapshot", "view": "v1"}, [])
+    w._handle_custom_msg({"type": "snapshot"}, [])
     model.publish([row("n0", "SUCCEEDED"), row("n1", "FAILED")])
     (patch,) = patches(w)
     # n0's baseline is the racing publication (QUEUED), not the stale snapshot (RUNNING); n1 has none: whole.
@@ -357,7 +378,7 @@ def test_a_publication_that_raced_ahead_of_the_seeding_is_not_overwritten() -> N
 def test_a_field_that_disappeared_arrives_as_null() -> None:
     w, model = make()
     model.publish([row("n0", extra_field="x")])
-    w._handle_custom_msg({"type": "snapshot", "view": "v1"}, [])
+    w._handle_custom_msg({"type": "snapshot"}, [])
     model.publish([row("n0")])
     assert patches(w)[-1]["rows"] == [{"key": "n0", "extra_field": None}]
 
@@ -365,7 +386,7 @@ def test_a_field_that_disappeared_arrives_as_null() -> None:
 def test_successive_patches_of_a_row_each_carry_only_their_own_change() -> None:
     w, model = make()
     model.publish([row("n0")])
-    w._handle_custom_msg({"type": "snapshot", "view": "v1"}, [])
+    w._handle_custom_msg({"type": "snapshot"}, [])
     model.publish([row("n0", attempts=2)])
     model.publish([row("n0", attempts=2, cache="hit")])
     model.publish([row("n0", attempts=2, cache="hit")], removed=["n1"])  # unchanged row: an empty delta
@@ -380,7 +401,7 @@ def test_successive_patches_of_a_row_each_carry_only_their_own_change() -> None:
 def test_a_removed_row_that_comes_back_is_sent_whole() -> None:
     w, model = make()
     model.publish([row("n0")])
-    w._handle_custom_msg({"type": "snapshot", "view": "v1"}, [])
+    w._handle_custom_msg({"type": "snapshot"}, [])
     model.publish([], removed=["n0"])
     model.publish([row("n0", "QUEUED")])
     assert patches(w)[-1]["rows"] == [row("n0", "QUEUED")]
@@ -388,12 +409,12 @@ def test_a_removed_row_that_comes_back_is_sent_whole() -> None:
 
 def test_a_later_snapshot_has_whole_current_rows_and_deltas_continue_from_them() -> None:
     w, model = make()
-    w._handle_custom_msg({"type": "snapshot", "view": "v1"}, [])
+    w._handle_custom_msg({"type": "snapshot"}, [])
     model.publish([row("n0", logs=logs_of("n0"))])
     model.publish([row("n0", "SUCCEEDED", logs=logs_of("n0"))])
-    w._handle_custom_msg({"type": "snapshot", "view": "v2"}, [])
+    w._handle_custom_msg({"type": "snapshot"}, [])
     snap = custom(w)[-1]
-    assert (snap["view"], snap["version"]) == ("v2", 2)
+    assert snap["version"] == 2
     assert snap["rows"] == [row("n0", "SUCCEEDED", logs=logs_of("n0")), row("n1")]
     model.publish([row("n0", "SUCCEEDED", logs=logs_of("n0"), deck=True)])
     assert patches(w)[-1] == {"type": "patch", "version": 3, "rows": [{"key": "n0", "deck": True}], "removed": []}
@@ -455,7 +476,7 @@ def test_a_model_write_between_copy_and_observe_is_not_lost() -> None:
 def test_close_stops_the_watch_and_listens_no_more() -> None:
     watch = FakeWatch()
     w, model = make(watch=watch)
-    w._handle_custom_msg({"type": "snapshot", "view": "v1"}, [])
+    w._handle_custom_msg({"type": "snapshot"}, [])
     w.close()
     w.close()
     assert watch.stopped == 1
@@ -519,7 +540,7 @@ def resolver(**values: Any) -> LiteralsResolver:
 def test_outputs_are_read_only_when_requested() -> None:
     node = FakeNode("n0", outputs=resolver(o0=3, o1="hi"))
     w, _ = make(nodes={"n0": node})
-    w._handle_custom_msg({"type": "snapshot", "view": "v1"}, [])
+    w._handle_custom_msg({"type": "snapshot"}, [])
     assert node.data_reads == 0
     resp = ask(w, action="outputs", key="n0")
     assert node.data_reads >= 1
@@ -733,7 +754,7 @@ def test_requests_run_on_the_runner_not_inline() -> None:
     model = FakeModel([row("n0")], {"n0": FakeNode("n0", outputs={"o": 1})})
     w = ExecutionWidget(model, runner=queued.append)
     w._handle_custom_msg({"type": "request", "id": 5, "action": "outputs", "key": "n0"}, [])
-    assert custom(w) == []
+    assert custom(w) == [{"type": "accepted", "id": 5}]  # read at once: the view stops "waiting for the kernel"
     assert len(queued) == 1
     queued[0]()
     assert custom(w)[-1]["id"] == 5
@@ -748,10 +769,12 @@ def test_requests_run_on_the_runner_not_inline() -> None:
 def test_phase_styles_come_from_the_one_table() -> None:
     styles = widget.phase_styles()
     for kind, enum in (("workflow", phases.WorkflowPhase), ("node", phases.NodePhase), ("task", phases.TaskPhase)):
-        assert set(styles[kind]) == {m.name for m in enum}
+        extra = {phases.NOT_STARTED} if kind == "node" else set()
+        assert set(styles[kind]) == {m.name for m in enum} | extra
         for m in enum:
             assert styles[kind][m.name]["label"] == phases.style(kind, m).label  # type: ignore[arg-type]
     assert set(styles) == {"workflow", "node", "task"}  # what widget.js reads
+    assert styles["node"][phases.NOT_STARTED]["label"] == "Not started"
     # Rows carry their colour token themselves; a running gate node's is PAUSED_STYLE's.
     tokens = {s["color"] for table in styles.values() for s in table.values()} | {phases.PAUSED_STYLE.color}
     css = (STATIC / "widget.css").read_text()
@@ -787,7 +810,7 @@ def test_no_trait_or_message_carries_credentials() -> None:
     execution = FlyteWorkflowExecution(proto, remote=remote)
     model = ExecutionModel(execution)
     w = ExecutionWidget(model, execution=execution, runner=lambda fn: fn())
-    w._handle_custom_msg({"type": "snapshot", "view": "v1"}, [])
+    w._handle_custom_msg({"type": "snapshot"}, [])
     assert w.header["url"] == "https://console.example.com/console/projects/p/domains/d/executions/e1"
     assert w.can_act is True
     state = json.dumps(w.get_state(), default=str)
@@ -876,30 +899,78 @@ def test_widget_js_unit_tests_under_node() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_outputs_get_the_final_snapshot_when_the_watch_is_done() -> None:
-    class Handle:
-        def __init__(self) -> None:
-            self.updates: list[tuple[dict[str, Any], dict[str, Any]]] = []
+class Handle:
+    """A DisplayHandle stand-in recording its updates."""
 
-        def update(self, data: dict[str, Any], *, raw: bool, metadata: dict[str, Any]) -> None:
-            assert raw
-            self.updates.append((data, metadata))
+    def __init__(self) -> None:
+        self.updates: list[dict[str, Any]] = []
 
+    def update(self, data: dict[str, Any], *, raw: bool) -> None:
+        assert raw
+        self.updates.append(data)
+
+
+def test_displaying_makes_a_saved_snapshot_then_the_live_view(monkeypatch: pytest.MonkeyPatch) -> None:
+    shown: list[tuple[dict[str, Any], dict[str, Any]]] = []
+
+    def fake_display(data: dict[str, Any], *, raw: bool, metadata: Any = None, display_id: Any = None) -> Any:
+        shown.append((data, {"metadata": metadata, "display_id": display_id}))
+        return Handle() if display_id else None
+
+    monkeypatch.setattr(widget, "display", fake_display)
+    w, _ = make()
+    w._ipython_display_()
+    (saved, saved_opts), (live, _) = shown
+    # First the saved snapshot (refreshable: a display id), marked as such, with the CSS that shows it only while
+    # the live view after it is not on screen; then the live view alone (no text/html a front end would prefer).
+    assert set(saved) == {"text/plain", "text/html"}
+    assert saved_opts["display_id"] is True
+    assert 'class="fxw fxw-static fxw-saved"' in saved["text/html"]
+    assert "Saved snapshot" in saved["text/html"]
+    assert ".jp-OutputArea-child:has(.fxw-saved)" in saved["text/html"]
+    assert set(live) == {"application/vnd.jupyter.widget-view+json", "text/plain"}
+    assert live["application/vnd.jupyter.widget-view+json"]["model_id"] == w.model_id
+    assert "Live view of p/d/e1" in live["text/plain"]
+    assert [m["type"] for m in custom(w)] == ["snapshot"]  # the rows went out with it, unasked
+
+
+def test_the_saved_snapshot_is_refreshed_while_running_and_once_when_done(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr(widget.time, "monotonic", lambda: clock[0])
     w, model = make()
     handle = Handle()
     w._display_handles.append(handle)  # what _ipython_display_ records in a kernel
+    w._saved_at = clock[0]
     model.sync_status = {"state": "live"}
-    assert handle.updates == []
-    model.publish([row("n0", "SUCCEEDED"), row("n1", "SUCCEEDED")])
+    assert handle.updates == []  # nothing changed
+    model.publish([row("n0", "SUCCEEDED")])
+    model.sync_status = {"state": "live", "last_synced_at": "2026-11-27T10:00:01Z"}
+    assert handle.updates == []  # changed, but the last refresh is too recent
+    clock[0] += widget.SAVED_SNAPSHOT_EVERY_S
+    model.sync_status = {"state": "live", "last_synced_at": "2026-11-27T10:00:06Z"}
+    assert len(handle.updates) == 1  # a notebook saved now holds the tree as it is now
+    assert "[Succeeded]" in handle.updates[0]["text/plain"]
+    clock[0] += widget.SAVED_SNAPSHOT_EVERY_S
+    model.sync_status = {"state": "live", "last_synced_at": "2026-11-27T10:00:12Z"}
+    assert len(handle.updates) == 1  # nothing changed since
+    model.publish([row("n1", "SUCCEEDED")])
     model.header = {**model.header, "phase": "SUCCEEDED", "label": "Succeeded", "terminal": True}
     model.counts = {"SUCCEEDED": 2}
-    model.sync_status = {"state": "done"}
-    model.sync_status = {"state": "done", "last_synced_at": "2026-11-27T10:00:00Z"}
-    assert len(handle.updates) == 1  # once
-    data, _ = handle.updates[0]
-    assert "[Succeeded]" in data["text/plain"]
+    model.sync_status = {"state": "done"}  # final: at once, however recent the last refresh
+    model.sync_status = {"state": "done", "last_synced_at": "2026-11-27T10:00:13Z"}
+    assert len(handle.updates) == 2  # once
+    data = handle.updates[-1]
+    assert set(data) == {"text/plain", "text/html"}  # the live view's output is left alone (no re-render)
     assert "Running" not in data["text/html"].split("</style>", 1)[1]
-    assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == w.model_id
+    assert "fxw-saved" in data["text/html"]
+
+
+def test_a_request_about_a_node_that_has_not_started_says_so() -> None:
+    planned = {**row("n2"), "phase": phases.NOT_STARTED, "label": "Not started", "name": "train"}
+    w, _ = make(rows=[row("n0"), planned])
+    res = ask(w, action="outputs", key="n2")
+    assert res["ok"] is False
+    assert res["error"]["message"] == "node 'train' has not started yet"
 
 
 def test_relaunch_and_recover_answer_with_the_new_execution() -> None:

@@ -3,7 +3,9 @@
  * flyteexec-widget front end: a plain ES module for anywidget (no bundler, no CDN, works offline).
  *
  * The kernel mirrors an ExecutionModel: traits `header`, `counts`, `sync_status`, `styles` (the phase table from
- * phases.py), `can_act`; node rows travel as custom messages (see docs/architecture.md, "Widget protocol").
+ * phases.py), `can_act`; node rows travel as custom messages (see docs/architecture.md, "Widget protocol"). The
+ * kernel pushes them unasked (a running cell cannot answer a request), so they are collected per widget model from
+ * its creation on (`initialize`: one SharedModel per model) and every view of the model reads that one store.
  * Everything from the server is untrusted: text goes through textContent, links must be http(s), the deck iframe is
  * sandboxed. Only rows in view are in the DOM (windowed rendering), children are collapsed by default, and a
  * "patch" message rebuilds only the rows it names.
@@ -29,6 +31,8 @@
  */
 
 export const ROW_HEIGHT = 28;
+/** The phase of a row for a node the compiled workflow plans that has not started (phases.NOT_STARTED). */
+export const NOT_STARTED = "NOT_STARTED";
 const OVERSCAN = 8;
 const DETAIL_GUESS = 160; // height of an open row's detail before it was measured
 
@@ -80,23 +84,71 @@ export function firstLine(text, limit = 200) {
   return line.length <= limit ? line : line.slice(0, limit - 1) + "…";
 }
 
+const TRACEBACK = "Traceback (most recent call last):";
+/** An exception line: "ValueError: boom", "requests.exceptions.ConnectionError: ...", or a bare "KeyError". */
+const EXCEPTION_LINE = /^(?:[A-Za-z_]\w*\.)*[A-Z]\w*(?::\s.*|Error|Exception|Interrupt|Exit)$/;
+/** Propeller's lead-in before a node's error in the execution's: "failed at Node[n1]. USER: USER:E, caused by: ". */
+const LEAD_IN = /^\s*failed at Node\[[^\]]*\]\.\s*[^,]*?,\s*caused by:\s*/;
+
 /**
- * The line of an error message worth showing first: for a Python traceback, the exception line after the frames
- * ("ValueError: boom"), not "Traceback (most recent call last):". Same rule as render.error_summary.
+ * The line of an error message that says what went wrong: in a Python traceback, the last line that looks like
+ * "SomeError: message" (the exception finally raised); else the first line. Same rule as render.exception_line.
+ * @param {unknown} message
+ */
+export function exceptionLine(message) {
+  const lines = String(message ?? "").trim().split(/\r?\n/);
+  const at = lines.findIndex((l) => l.includes(TRACEBACK));
+  if (at >= 0) {
+    for (let i = lines.length - 1; i > at; i--) {
+      const cand = lines[i].trim();
+      if (EXCEPTION_LINE.test(cand)) return cand;
+    }
+  }
+  return (lines[0] ?? "").trim();
+}
+
+/**
+ * exceptionLine, cut to `limit` characters. Same rule as render.error_summary.
  * @param {unknown} message
  * @param {number} [limit]
  */
 export function errorSummary(message, limit = 200) {
-  const lines = String(message ?? "").trim().split(/\r?\n/);
-  const marker = "Traceback (most recent call last):";
-  const at = lines.findIndex((l) => l.includes(marker));
-  if (at >= 0) {
-    const skip = /^(Traceback |During handling|The above exception)/;
-    const found = lines.slice(at + 1).find((l) => l.trim() && !/^\s/.test(l) && !skip.test(l));
-    // "failed at Node[n10]. USER:ValueError, caused by: Traceback ..." keeps its lead-in before the exception line
-    if (found) return firstLine(lines[at].slice(0, lines[at].indexOf(marker)) + found, limit);
-  }
-  return firstLine(lines[0] ?? "", limit);
+  return firstLine(exceptionLine(message), limit);
+}
+
+/**
+ * The header's error line: "Failed at <node>: <exception line>" (the node from `failed_at`; propeller's lead-ins
+ * with the error kind dropped), or "Aborted: <cause>". Where `failed_at` is a node the execution's error does not
+ * name (it named a rejected gate, or only the parent), the exception line is that node's own (`rowOf`). Same rule
+ * as render.failure_text.
+ * @param {Record<string, any>} hd the header
+ * @param {(key: string) => Row|undefined} [rowOf]
+ * @param {number} [limit]
+ */
+export function failureText(hd, rowOf, limit = 200) {
+  const err = hd?.error;
+  if (!err || !(err.message || err.code)) return "";
+  if (err.kind === "ABORTED") return firstLine(`Aborted: ${err.message || ""}`, limit);
+  const at = hd.failed_at;
+  const raw = String(err.message || "");
+  let text = raw;
+  for (let cut = text.replace(LEAD_IN, ""); cut !== text; cut = text.replace(LEAD_IN, "")) text = cut;
+  const named = [...raw.matchAll(/failed at Node\[([^\]\s]+)\]/g)].map((m) => m[1]);
+  const own = at?.key && rowOf && !named.includes(at.node_id) ? rowOf(at.key)?.error?.message : null;
+  const what = errorSummary(own || text, limit) || String(err.code || "");
+  if (!at?.name) return what;
+  const node = at.node_id && at.node_id !== at.name ? `${at.name} (${at.node_id})` : at.name;
+  return firstLine(`Failed at ${node}: ${what}`, limit);
+}
+
+/**
+ * "8 of 8 shards": an array node's subtasks in a terminal task phase, of all of them. Same as render.shards_text.
+ * @param {{total: number, counts: Object<string, number>}} subtasks @param {PhaseStyles} styles
+ */
+export function shardsText(subtasks, styles) {
+  let done = 0;
+  for (const [p, n] of Object.entries(subtasks.counts || {})) if (styles.task(p)?.terminal) done += n;
+  return `${done} of ${subtasks.total ?? 0} shards`;
 }
 
 /**
@@ -336,25 +388,6 @@ export class RowStore {
     return out;
   }
 
-  /**
-   * The first failed row (tree order) none of whose children failed: where the error really is.
-   * @param {(r: Row) => boolean} isFailed
-   * @returns {Row|null}
-   */
-  firstFailedLeaf(isFailed) {
-    this._index();
-    /** @param {string} parent @returns {Row|null} */
-    const search = (parent) => {
-      for (const key of this.childrenOf(parent)) {
-        const row = this.rows.get(key);
-        if (!row || row.superseded || !isFailed(row)) continue; // an earlier attempt's failure was retried
-        return search(key) ?? row;
-      }
-      return null;
-    };
-    return search("");
-  }
-
   /** @param {string} key @returns {string[]} the keys of the ancestors, nearest last */
   ancestors(key) {
     const out = [];
@@ -374,17 +407,17 @@ export class RowStore {
  */
 
 /**
- * Orders the kernel's row messages for one view (docs/architecture.md, "Widget protocol"): a snapshot (whole rows
- * at version S), then patches S+1, S+2, ... whose rows are deltas against the version before. Patches that arrive
- * before the snapshot are held; those not newer than it are dropped. Since a delta needs the version before it,
- * none may be missed: a gap (this view adopted another view's snapshot and missed patches sent before it listened)
- * makes it hold patches and ask for a snapshot of its own (`requestSnapshot`).
+ * Orders the kernel's row messages for one widget model (docs/architecture.md, "Widget protocol"): a snapshot
+ * (whole rows at version S), then patches S+1, S+2, ... whose rows are deltas against the version before. The
+ * kernel pushes snapshots unasked (when the widget is displayed); one newer than the rows held replaces them,
+ * older ones are dropped. Patches that arrive before any snapshot are held; those not newer than it are dropped.
+ * Since a delta needs the version before it, none may be missed: a gap (a message lost, e.g. while the page was
+ * disconnected) makes the feed hold patches and ask for a snapshot (`requestSnapshot`), once, until one comes.
  */
 export class RowFeed {
-  /** @param {RowStore} store @param {string} viewId @param {() => void} requestSnapshot */
-  constructor(store, viewId, requestSnapshot) {
+  /** @param {RowStore} store @param {() => void} requestSnapshot */
+  constructor(store, requestSnapshot) {
     this.store = store;
-    this.viewId = viewId;
     this.requestSnapshot = requestSnapshot;
     /** @type {Patch[]} */
     this.pending = [];
@@ -392,14 +425,13 @@ export class RowFeed {
   }
 
   /**
-   * Take a snapshot message; returns whether it was used. Once the view has rows it ignores another view's
-   * snapshot, and an older one than it holds (its own, overtaken by an adopted snapshot and its patches).
-   * @param {{view?: string, version?: number, rows?: Row[]}} msg
+   * Take a snapshot message; returns whether it was used (it is newer than the rows held).
+   * @param {{version?: number, rows?: Row[]}} msg
    */
   snapshot(msg) {
     const store = this.store;
     const version = msg.version ?? 0;
-    if (store.version >= 0 && (msg.view !== this.viewId || version < store.version)) return false;
+    if (version <= store.version) return false;
     store.reset(msg.rows || [], version);
     this.resyncing = false;
     const later = this.pending.filter((p) => p.version > version).sort((a, b) => a.version - b.version);
@@ -443,6 +475,103 @@ export class RowFeed {
     this.resyncing = true;
     this.requestSnapshot();
   }
+}
+
+/**
+ * What a SharedModel tells its views: new rows (a snapshot, or a patch applied), or that the model went offline.
+ * @typedef {{kind: "snapshot"} | {kind: "patch", changed: Set<string>, structural: boolean} | {kind: "offline"}}
+ *   SharedChange
+ */
+
+/**
+ * What every view of one widget model shares: its row store (fed from the model's creation on, before and between
+ * views), and the view state. Found by the model's `instance` trait (the kernel's random id per widget), since
+ * anywidget hands each view and `initialize` a different proxy of the same model.
+ */
+export class SharedModel {
+  /** @param {{send: (msg: Record<string, unknown>) => void}} model */
+  constructor(model) {
+    this.store = new RowStore();
+    this.feed = new RowFeed(this.store, () => model.send({ type: "snapshot" }));
+    /** @type {Set<(change: SharedChange) => void>} */
+    this.views = new Set();
+    this.state = newViewState();
+    /** The model's comm is gone (kernel restarted): the rows are the last the kernel sent; no action works. */
+    this.offline = false;
+  }
+
+  goOffline() {
+    if (this.offline) return;
+    this.offline = true;
+    this._tell({ kind: "offline" });
+  }
+
+  /**
+   * A row message from the kernel ("snapshot" or "patch"); tells every view what changed. Returns whether it was one.
+   * @param {any} msg
+   */
+  take(msg) {
+    if (msg?.type === "snapshot") {
+      if (this.feed.snapshot(msg)) this._tell({ kind: "snapshot" });
+      return true;
+    }
+    if (msg?.type === "patch") {
+      const applied = this.feed.patch(msg);
+      if (applied) this._tell({ kind: "patch", ...applied });
+      return true;
+    }
+    return false;
+  }
+
+  /** @param {SharedChange} change */
+  _tell(change) {
+    for (const fn of this.views) {
+      try {
+        fn(change);
+      } catch (e) {
+        console.error("flyteexec-widget: a view failed to show new rows", e);
+      }
+    }
+  }
+}
+
+/** @type {Map<string, {shared: SharedModel, users: number, stop: () => void}>} */
+const SHARED = new Map();
+
+/**
+ * The SharedModel of `model`, created (and fed from now on) if it has none yet: by `initialize` normally, by the
+ * first view where a host does not call `initialize`. A model restored after a page reload (`snapshot_version` >=
+ * 0: the kernel pushed rows to a page that is gone) asks for its rows; a fresh one gets them pushed.
+ * @param {Model} model
+ * @returns {{shared: SharedModel, dispose: () => void}}
+ */
+function connectShared(model) {
+  const id = String(model.get("instance") || "");
+  let entry = SHARED.get(id);
+  if (!entry) {
+    const shared = new SharedModel(model);
+    /** @param {any} msg */
+    const onMessage = (msg) => shared.take(msg);
+    model.on("msg:custom", onMessage);
+    if ((model.get("snapshot_version") ?? -1) >= 0) model.send({ type: "snapshot" });
+    entry = { shared, users: 0, stop: () => model.off("msg:custom", onMessage) };
+    SHARED.set(id, entry);
+  }
+  const held = entry;
+  held.users += 1;
+  let disposed = false;
+  return {
+    shared: held.shared,
+    dispose: () => {
+      if (disposed) return;
+      disposed = true;
+      held.users -= 1;
+      if (held.users === 0 && SHARED.get(id) === held) {
+        held.stop();
+        SHARED.delete(id);
+      }
+    },
+  };
 }
 
 /**
@@ -591,7 +720,7 @@ function clockTime(iso) {
 /**
  * @typedef {{
  *   select: (path: (string|number)[]) => void,
- *   showAll: (path: (string|number)[]) => Promise<any>,
+ *   showAll: (path: (string|number)[], progress?: Progress) => Promise<any>,
  * }} ValueContext
  */
 
@@ -661,8 +790,7 @@ export function renderValue(node, path, ctx, depth = 0) {
     more.addEventListener("click", (ev) => {
       ev.stopPropagation();
       more.disabled = true;
-      more.textContent = "loading…";
-      ctx.showAll(node.path).then(
+      ctx.showAll(node.path, busyNote(more, "loading…")).then(
         (res) => out.replaceWith(renderValue(res.value, node.path, ctx, depth)),
         (err) => {
           more.disabled = false;
@@ -724,8 +852,7 @@ function containerView(node, path, ctx, depth) {
       more.addEventListener("click", (ev) => {
         ev.stopPropagation();
         more.disabled = true;
-        more.textContent = "loading…";
-        ctx.showAll(node.path).then(
+        ctx.showAll(node.path, busyNote(more, "loading…")).then(
           (res) => {
             const fresh = renderValue(res.value, node.path, ctx, depth);
             if (fresh instanceof HTMLDetailsElement) fresh.open = true;
@@ -755,7 +882,8 @@ function containerView(node, path, ctx, depth) {
 // ------------------------------------------------------------------------------------------------------------
 
 /**
- * What a view remembers across re-renders of the same model (a display update re-creates the view).
+ * What the views of one model remember (a display update re-creates the view; a second output of the widget
+ * opens with the same rows expanded): kept in its SharedModel.
  * @typedef {{
  *   expanded: Set<string>, open: Set<string>, phaseFilter: string|null, text: string,
  *   status: Map<string, {text: string, error: boolean}>, drafts: Map<string, string>,
@@ -764,30 +892,22 @@ function containerView(node, path, ctx, depth) {
  *   io: Map<string, {open: boolean, result: any}>, attempts: Map<string, number>,
  * }} ViewState
  */
-/** @type {WeakMap<object, ViewState>} */
-const VIEW_STATES = new WeakMap();
-
-/** @param {object} model @returns {ViewState} */
-function viewState(model) {
-  let s = VIEW_STATES.get(model);
-  if (!s) {
-    s = {
-      expanded: new Set(),
-      open: new Set(),
-      phaseFilter: null,
-      text: "",
-      status: new Map(),
-      drafts: new Map(),
-      fullErrors: new Map(),
-      fullLogs: new Map(),
-      scrollTop: 0,
-      execIo: false,
-      io: new Map(),
-      attempts: new Map(),
-    };
-    VIEW_STATES.set(model, s);
-  }
-  return s;
+/** @returns {ViewState} */
+function newViewState() {
+  return {
+    expanded: new Set(),
+    open: new Set(),
+    phaseFilter: null,
+    text: "",
+    status: new Map(),
+    drafts: new Map(),
+    fullErrors: new Map(),
+    fullLogs: new Map(),
+    scrollTop: 0,
+    execIo: false,
+    io: new Map(),
+    attempts: new Map(),
+  };
 }
 
 /**
@@ -802,39 +922,92 @@ function viewState(model) {
 
 /**
  * What the parts of one view share; render() builds it once and hands it to their constructors.
- * @typedef {{model: Model, state: ViewState, store: RowStore, styles: PhaseStyles, requests: Requests}} ViewContext
+ * @typedef {{
+ *   model: Model, state: ViewState, store: RowStore, styles: PhaseStyles, requests: Requests, shared: SharedModel,
+ * }} ViewContext
  */
 
 /** @type {ErrorData} */
 const CLOSED = { type: "Closed", message: "the view was closed" };
 
+/** Whether actions (Approve, Terminate, ...) can work: a remote is known and the kernel is still there. @param {ViewContext} ctx */
+function actionsWork(ctx) {
+  return Boolean(ctx.model.get("can_act")) && !ctx.shared.offline;
+}
+
 /**
- * The view's requests to the kernel (`{"type": "request", id, action, key, ...}`), each settled by the "response"
- * message with its id. close() rejects every pending one, and any made after it.
+ * The sync line of a view whose kernel is gone: it shows a saved snapshot, the last state the kernel sent.
+ * @param {Record<string, any>} sync
+ */
+export function offlineText(sync) {
+  const last = parseTime(sync?.last_synced_at);
+  const when = last === null ? "" : `, last synced ${new Date(last).toLocaleString()}`;
+  return `Saved snapshot: the kernel that ran this cell is gone (restarted?)${when}. Run the cell again to watch live.`;
+}
+
+/** What a request's busy note says until the kernel has read it (a running cell holds it back). */
+export const WAITING_TEXT = "waiting for the kernel (a cell is running)…";
+
+/**
+ * How far a request got: "waiting" (sent; the kernel has not read it yet: a cell runs), then "accepted" (the
+ * kernel is on it).
+ * @typedef {(stage: "waiting"|"accepted") => void} Progress
+ */
+
+/**
+ * A Progress that shows `busy` in `el` once the kernel took the request, and WAITING_TEXT until then.
+ * @param {HTMLElement} el @param {string} busy
+ * @returns {Progress}
+ */
+export function busyNote(el, busy) {
+  return (stage) => {
+    el.textContent = stage === "waiting" ? WAITING_TEXT : busy;
+  };
+}
+
+/**
+ * The view's requests to the kernel (`{"type": "request", id, action, key, ...}`): each is "accepted" when the
+ * kernel reads it, and settled by the "response" message with its id. close() rejects every pending one, and any
+ * made after it.
  */
 export class Requests {
   /** @param {string} viewId @param {(msg: Record<string, unknown>) => void} send */
   constructor(viewId, send) {
     this.viewId = viewId;
     this.send = send;
-    /** @type {Map<string, {resolve: (v: any) => void, reject: (e: ErrorData) => void}>} */
+    /** @type {Map<string, {resolve: (v: any) => void, reject: (e: ErrorData) => void, progress: Progress|null}>} */
     this.pending = new Map();
     this.seq = 0;
     this.closed = false;
+    /** @type {ErrorData} */
+    this.closedWith = CLOSED;
   }
 
   /**
-   * Send a request to the kernel; resolves with the result, rejects with the error data.
-   * @param {string} action @param {string} key @param {Record<string, unknown>} [extra]
+   * Send a request to the kernel; resolves with the result, rejects with the error data. `progress` hears
+   * "waiting" at once and "accepted" when the kernel has read the request.
+   * @param {string} action @param {string} key @param {Record<string, unknown>} [extra] @param {Progress} [progress]
    * @returns {Promise<any>}
    */
-  request(action, key, extra = {}) {
-    if (this.closed) return Promise.reject(CLOSED);
+  request(action, key, extra = {}, progress) {
+    if (this.closed) return Promise.reject(this.closedWith);
     const id = `${this.viewId}:${++this.seq}`;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, progress: progress ?? null });
+      progress?.("waiting");
       this.send({ ...extra, type: "request", id, action, key });
     });
+  }
+
+  /**
+   * The kernel read a request (an "accepted" message); false when it is not one of this view's.
+   * @param {{id?: string}} msg
+   */
+  accept(msg) {
+    const p = this.pending.get(msg.id ?? "");
+    if (!p) return false;
+    p.progress?.("accepted");
+    return true;
   }
 
   /**
@@ -850,10 +1023,11 @@ export class Requests {
     return true;
   }
 
-  /** The view is gone: reject what is pending, refuse what comes. */
-  close() {
+  /** The view is gone (or its kernel): reject what is pending with `why`, refuse what comes. @param {ErrorData} [why] */
+  close(why = CLOSED) {
     this.closed = true;
-    for (const [, p] of this.pending) p.reject(CLOSED);
+    this.closedWith = why;
+    for (const [, p] of this.pending) p.reject(why);
     this.pending.clear();
   }
 }
@@ -989,15 +1163,15 @@ export class RowWindow {
 }
 
 /**
- * The first line of an error, expandable to the whole message with a copy button. With `fetch`, a message the
+ * An error's line (`summary`), expandable to the whole message with a copy button. With `fetch`, a message the
  * server's list call trimmed is fetched on first expand, and one cut at rows.py's MAX_ERROR_BYTES (`capped`) gets
  * a "Show all" button fetching all of it (kept in the view state).
- * @param {string} message @param {string} prefix
+ * @param {string} message @param {string} summary
  * @param {{key: string, trimmed: boolean, capped?: boolean, ctx: ViewContext}|null} fetch
  */
-function errorView(message, prefix, fetch) {
+function errorView(message, summary, fetch) {
   const det = /** @type {HTMLDetailsElement} */ (h("details", "fxw-errview"));
-  det.append(h("summary", "fxw-error", (prefix ? prefix + ": " : "") + errorSummary(message)));
+  det.append(h("summary", "fxw-error", summary));
   const fullErrors = fetch?.ctx.state.fullErrors;
   const pre = h("pre", "fxw-error-full", fetch ? fullErrors?.get(fetch.key) ?? message : message);
   const showAll = button("Show all", "show-all-error");
@@ -1014,8 +1188,8 @@ function errorView(message, prefix, fetch) {
   if (fetch) {
     showAll.addEventListener("click", () => {
       showAll.disabled = true;
-      note.textContent = "loading the rest…";
-      fetch.ctx.requests.request("error", fetch.key, { all: true }).then(
+      note.className = "fxw-action-status";
+      fetch.ctx.requests.request("error", fetch.key, { all: true }, busyNote(note, "loading the rest…")).then(
         (res) => {
           const full = res?.message || pre.textContent || "";
           fullErrors?.set(fetch.key, full);
@@ -1036,8 +1210,7 @@ function errorView(message, prefix, fetch) {
       "toggle",
       () => {
         if (!det.open) return;
-        note.textContent = "loading the full message…";
-        fetch.ctx.requests.request("error", fetch.key).then(
+        fetch.ctx.requests.request("error", fetch.key, {}, busyNote(note, "loading the full message…")).then(
           (res) => {
             const full = res?.message || message;
             if (res?.capped) showAll.hidden = false; // more than the kernel sends unasked: "Show all" gets it
@@ -1115,8 +1288,7 @@ class ConfirmBox {
     confirm.addEventListener("click", () => {
       confirm.disabled = true;
       status.className = "fxw-action-status";
-      status.textContent = spec.busy;
-      this.requests.request(kind, "", spec.cause ? { cause: cause.value } : {}).then(
+      this.requests.request(kind, "", spec.cause ? { cause: cause.value } : {}, busyNote(status, spec.busy)).then(
         (res) => {
           status.replaceChildren(res?.message || "done");
           if (res?.name) status.append(" ", link(res.url, res.name, "fxw-exec"));
@@ -1161,7 +1333,7 @@ class CountsView {
       bar.append(seg);
     }
     const chips = h("div", "fxw-counts");
-    chips.append(h("span", "fxw-done", total ? `${done} / ${total} done` : "no nodes yet"));
+    chips.append(h("span", "fxw-done", total ? `${done} of ${total} nodes done` : "no nodes yet"));
     for (const n of names) {
       const chip = button(`${counts[n]} ${table[n]?.label ?? n}`, "filter", `fxw-chip fxw-badge--${cssToken(table[n]?.color)}`);
       chip.dataset.phase = n;
@@ -1206,7 +1378,7 @@ class HeaderView {
   render() {
     const { model, styles } = this.ctx;
     const hd = model.get("header") || {};
-    const canAct = Boolean(model.get("can_act"));
+    const canAct = actionsWork(this.ctx);
     const wfStyle = styles.workflow(hd.phase);
     const title = this.title;
     this.root.dataset.phase = hd.phase || "";
@@ -1238,8 +1410,9 @@ class HeaderView {
     this.error.replaceChildren();
     const err = hd.error;
     if (err && (err.message || err.code)) {
+      const summary = failureText(hd, (key) => this.ctx.store.rows.get(key));
       const fetch = { key: "", trimmed: false, capped: Boolean(err.capped), ctx: this.ctx };
-      this.error.append(errorView(err.message || err.code || "", "", fetch));
+      this.error.append(errorView(err.message || err.code || "", summary, fetch));
     }
   }
 
@@ -1265,7 +1438,10 @@ class HeaderView {
       const bad = hasInvalidTime(hd, "started_at", "duration_s") ? INVALID_TIME : "";
       this.elapsedEl.textContent = s === null ? bad : hd.terminal ? `took ${fmtDuration(s)}` : `running ${fmtDuration(s)}`;
     }
-    if (this.syncEl) this.syncEl.textContent = syncText(model.get("sync_status") || {}, now);
+    if (this.syncEl) {
+      const sync = model.get("sync_status") || {};
+      this.syncEl.textContent = this.ctx.shared.offline ? offlineText(sync) : syncText(sync, now);
+    }
   }
 }
 
@@ -1391,8 +1567,7 @@ class IoPanel {
       const ctx = {
         select: (path) => {
           note.className = "fxw-io-note";
-          note.textContent = "selecting…";
-          requests.request("select", key, { which, path }).then(
+          requests.request("select", key, { which, path }, busyNote(note, "selecting…")).then(
             (res) => {
               note.textContent = `widget.selected_output = ${which}${res.path.replace(/^([^[]+)/, "['$1']")} (${res.type})`;
               note.title = "Also flyteexec_widget.selected_output(), for an execution shown by its repr";
@@ -1403,14 +1578,14 @@ class IoPanel {
             },
           );
         },
-        showAll: (path) => requests.request(which, key, { path }),
+        showAll: (path, progress) => requests.request(which, key, { path }, progress),
       };
       const done = state.io.get(cacheKey);
       if (done?.result) {
         show(done.result, ctx);
         return;
       }
-      requests.request(which, key).then(
+      requests.request(which, key, {}, busyNote(note, "loading…")).then(
         (res) => {
           // Outputs of a running node may still appear: remember only what can no longer change.
           const final = key ? this.ctx.store.rows.get(key)?.terminal : this.ctx.model.get("header")?.terminal;
@@ -1488,6 +1663,8 @@ class RowView {
     const status = h("div", "fxw-c fxw-c-status");
     status.append(badge(r.label || r.phase, r.color, r.phase));
     if (r.subtasks) {
+      // Subtasks are counted here, on their array's row, not with the nodes in the header.
+      status.append(h("span", "fxw-shards", shardsText(r.subtasks, styles)));
       const sub = h("span", "fxw-subcounts");
       sub.title = "Array subtasks per phase (latest attempt of each index)";
       for (const [p, n] of Object.entries(r.subtasks.counts || {})) {
@@ -1610,7 +1787,7 @@ class RowView {
   _gateControls(r) {
     const g = r.gate;
     const out = [];
-    if (g && this.ctx.model.get("can_act")) {
+    if (g && actionsWork(this.ctx)) {
       if (g.kind === "approve") {
         out.push(button("Approve", "approve", "fxw-btn--primary"), button("Reject", "reject", "fxw-btn--danger"));
       } else if (g.kind === "signal") {
@@ -1683,7 +1860,9 @@ class DetailView {
     const info = h("div", "fxw-detail-info");
     this.fillInfo(info, r);
     const io = h("div", "fxw-detail-io");
-    if (r.kind === "subtask") {
+    if (r.phase === NOT_STARTED) {
+      io.append(h("div", "fxw-muted", "Not started yet: no inputs, outputs or logs so far."));
+    } else if (r.kind === "subtask") {
       // FlyteAdmin keeps data per node, not per array index: the array node's row has the inputs/outputs.
       io.append(h("div", "fxw-muted", "Inputs and outputs: see the array node."));
     } else {
@@ -1736,10 +1915,17 @@ class DetailView {
     if (r.logs_omitted > 0 && !fullLogs) logBox.append(this._moreLogs(r, logBox, total));
     info.append(logBox);
     if (r.error && (r.error.message || r.error.code)) {
-      const prefix = [r.error.kind, r.error.code].filter(Boolean).join(" ");
+      // The code ("USER:ValueError") only where the exception line does not already say it.
+      const line = errorSummary(r.error.message || r.error.code);
+      const code = r.error.code || r.error.kind || "";
+      const named = code.split(":").pop() || "";
+      const summary = code && !(named && line.startsWith(named)) ? `${code}: ${line}` : line;
       const { trimmed, capped } = r.error;
       const fetch = { key: r.key, trimmed: Boolean(trimmed), capped: Boolean(capped), ctx: this.ctx };
-      const ev = errorView(r.error.message || "", prefix, fetch);
+      const ev = errorView(r.error.message || "", summary, fetch);
+      // kind and code stay on hover ("unknown (7) USER:ValueError": a newer Flyte's error kind is named there)
+      const head = ev.querySelector("summary");
+      if (head) head.title = [r.error.kind, r.error.code].filter(Boolean).join(" ");
       ev.open = true; // the native "toggle" event follows and fetches the untrimmed message if needed
       info.append(ev);
     }
@@ -1756,8 +1942,8 @@ class DetailView {
     const note = h("span", "fxw-action-status");
     more.addEventListener("click", () => {
       more.disabled = true;
-      note.textContent = "loading…";
-      this.ctx.requests.request("logs", r.key).then(
+      note.className = "fxw-action-status";
+      this.ctx.requests.request("logs", r.key, {}, busyNote(note, "loading…")).then(
         (res) => {
           const all = Array.isArray(res?.logs) ? res.logs : [];
           this.ctx.state.fullLogs.set(r.key, { total, logs: all });
@@ -1786,8 +1972,7 @@ class DetailView {
     open.addEventListener("click", () => {
       open.disabled = true;
       note.className = "fxw-action-status";
-      note.textContent = "getting a link…";
-      this.ctx.requests.request("deck", r.key).then(
+      this.ctx.requests.request("deck", r.key, {}, busyNote(note, "getting a link…")).then(
         (res) => {
           if (!res?.url && res?.message) {
             open.disabled = false;
@@ -1931,7 +2116,7 @@ class TreeView {
   /** Recompute what is stale (visible list, geometry), then put the rows in view in the DOM and no others. */
   layout() {
     if (this.destroyed) return;
-    const { state, store, styles } = this.ctx;
+    const { state, store } = this.ctx;
     const win = this.window;
     if (this.itemsDirty) {
       const match = rowMatcher(state.phaseFilter, state.text);
@@ -1939,7 +2124,7 @@ class TreeView {
       this.empty.hidden = win.keys.length > 0;
       this.empty.textContent =
         store.version < 0 ? "Loading nodes…" : match ? "No node matches the filter." : "No nodes yet.";
-      this.hasFailure = Boolean(store.firstFailedLeaf((r) => styles.isFailed(r)));
+      this.hasFailure = this.failureKey() !== null;
       this.onItems({ shown: win.keys.length, filtered: Boolean(match), hasFailure: this.hasFailure });
       this.itemsDirty = false;
       this.heightsDirty = true;
@@ -2051,16 +2236,35 @@ class TreeView {
   }
 
   /**
-   * Clear the filters, expand down to the first failed leaf, open its detail and scroll to it; false if there is
-   * no failure.
+   * The row "Jump to first failure" goes to: the header's `failed_at` (the node the execution failed at, else the
+   * earliest failure, worked out by the kernel: rows.failed_at), once the store has it; else null.
+   * @returns {string|null}
+   */
+  failureKey() {
+    const key = this.ctx.model.get("header")?.failed_at?.key;
+    return typeof key === "string" && this.ctx.store.rows.has(key) ? key : null;
+  }
+
+  /** The header changed: show or hide "Jump to first failure" if its target came or went. */
+  headerChanged() {
+    if ((this.failureKey() !== null) !== this.hasFailure) this.relayout();
+  }
+
+  /**
+   * Clear the filters, expand down to the node the execution failed at, open its detail and scroll to it; false if
+   * there is no failure.
    */
   revealFirstFailure() {
-    const { state, store, styles } = this.ctx;
-    const leaf = store.firstFailedLeaf((r) => styles.isFailed(r));
+    const { state, store } = this.ctx;
+    const key = this.failureKey();
+    const leaf = key === null ? undefined : store.rows.get(key);
     if (!leaf) return false;
     state.phaseFilter = null;
     state.text = "";
-    for (const k of store.ancestors(leaf.key)) state.expanded.add(k);
+    for (const k of store.ancestors(leaf.key)) {
+      state.expanded.add(k);
+      state.attempts.delete(k); // a retried parent shows its latest attempt again: the failure is there
+    }
     state.open.add(leaf.key);
     this.refreshAll();
     this.relayout();
@@ -2078,10 +2282,13 @@ class TreeView {
    */
   _gateAction(key, action, extra) {
     const { state, store, requests } = this.ctx;
-    state.status.set(key, { text: `${action}…`, error: false });
-    this._refreshKey(key);
+    /** @type {Progress} */
+    const progress = (stage) => {
+      state.status.set(key, { text: stage === "waiting" ? WAITING_TEXT : `${action}…`, error: false });
+      this._refreshKey(key);
+    };
     requests
-      .request(action, key, extra)
+      .request(action, key, extra, progress)
       .then(
         (res) => {
           state.status.set(key, { text: res?.message || "done", error: false });
@@ -2165,7 +2372,7 @@ class TreeView {
    * @param {{changed: Set<string>, structural: boolean}} applied
    */
   showPatch({ changed, structural }) {
-    const { state, store, styles } = this.ctx;
+    const { state, store } = this.ctx;
     for (const key of changed) {
       const entry = this.rendered.get(key);
       const r = store.rows.get(key);
@@ -2173,7 +2380,7 @@ class TreeView {
       // The gate is gone (approved, signalled): its "done" note has done its job; an error note stays.
       if (r && !r.gate && state.status.has(key) && !state.status.get(key)?.error) state.status.delete(key);
     }
-    const hasFailure = Boolean(store.firstFailedLeaf((r) => styles.isFailed(r)));
+    const hasFailure = this.failureKey() !== null;
     if (structural || rowMatcher(state.phaseFilter, state.text) || hasFailure !== this.hasFailure) this.relayout();
   }
 
@@ -2197,27 +2404,46 @@ class TreeView {
 
 let viewCounter = 0;
 
+/** @type {ErrorData} */
+const OFFLINE = { type: "Offline", message: "the kernel that ran this cell is gone (restarted or shut down)" };
+
 /**
- * One view of the model in `el`: builds the parts, routes the traits and the kernel's messages to them, ticks the
+ * anywidget calls this once per widget model, before any view and before the model's messages are handled: from
+ * here on the model's rows are collected, whether a view is on screen or not. Returns the cleanup.
+ * @param {{model: Model}} args
+ */
+function initialize({ model }) {
+  const { shared, dispose } = connectShared(model);
+  // The model's comm went away (the kernel restarted; widget models never come back from that): what the views
+  // show is now the last state the kernel sent.
+  const onCommLive = () => shared.goOffline();
+  model.on("comm_live_update", onCommLive);
+  return () => {
+    model.off("comm_live_update", onCommLive);
+    dispose();
+  };
+}
+
+/**
+ * One view of the model in `el`: builds the parts, routes the traits and the shared rows to them, ticks the
  * clock; returns the cleanup (listeners, timer, observers, pending requests).
  * @param {{model: Model, el: HTMLElement}} args
  */
 function render({ model, el }) {
   const viewId = `v${Date.now().toString(36)}${(viewCounter++).toString(36)}`;
-  const askSnapshot = () => model.send({ type: "snapshot", view: viewId });
-  const store = new RowStore();
-  const feed = new RowFeed(store, viewId, askSnapshot);
+  const { shared, dispose } = connectShared(model); // made by initialize, unless the host skipped it
   /** @type {ViewContext} */
   const ctx = {
     model,
-    state: viewState(model),
-    store,
+    state: shared.state,
+    store: shared.store,
     styles: new PhaseStyles(() => model.get("styles")),
     requests: new Requests(viewId, (msg) => model.send(msg)),
+    shared,
   };
 
   // The callbacks between the parts run on user input only, once all of them exist.
-  const root = h("div", "fxw");
+  const root = h("div", "fxw fxw-live");
   root.dataset.view = viewId;
   const io = new IoPanel(ctx);
   const counts = new CountsView(ctx, () => tree.relayout());
@@ -2242,25 +2468,22 @@ function render({ model, el }) {
 
   // Elapsed times tick in the browser, between syncs.
   const tick = () => {
-    const now = Date.now();
+    // Offline, the clock stops where the kernel's last sync was: nothing after it is known.
+    const last = shared.offline ? parseTime(model.get("sync_status")?.last_synced_at) : null;
+    const now = last ?? Date.now();
     header.tick(now);
     tree.tick(now);
   };
   const onHeader = () => {
     header.render();
     counts.render();
+    tree.headerChanged();
     tick();
   };
-  /** @param {any} msg a custom message from the kernel */
+  /** @param {any} msg a custom message from the kernel (rows go to the shared store, see SharedModel) */
   const onMessage = (msg) => {
-    if (msg?.type === "snapshot") {
-      if (feed.snapshot(msg)) tree.showSnapshot();
-    } else if (msg?.type === "patch") {
-      const applied = feed.patch(msg);
-      if (applied) tree.showPatch(applied);
-    } else if (msg?.type === "response") {
-      ctx.requests.settle(msg);
-    }
+    if (msg?.type === "accepted") ctx.requests.accept(msg);
+    else if (msg?.type === "response") ctx.requests.settle(msg);
   };
   const onSync = () => {
     header.renderSync();
@@ -2268,8 +2491,25 @@ function render({ model, el }) {
   };
   const onCanAct = () => {
     header.render();
+    header.renderSync();
     tick();
     tree.refreshAll();
+  };
+  /** @param {SharedChange} change */
+  const onShared = (change) => {
+    // The header's error line may quote the failed node's own error (failureText): redraw it with that row.
+    const failedKey = model.get("header")?.failed_at?.key;
+    if (change.kind === "snapshot") {
+      tree.showSnapshot();
+      if (failedKey) header.render();
+    } else if (change.kind === "patch") {
+      tree.showPatch(change);
+      if (failedKey && change.changed.has(failedKey)) header.render();
+    } else if (change.kind === "offline") {
+      root.classList.add("fxw--offline");
+      ctx.requests.close(OFFLINE);
+      onCanAct();
+    }
   };
   /** @type {[string, (msg?: any) => void][]} */
   const listeners = [
@@ -2281,22 +2521,25 @@ function render({ model, el }) {
     ["msg:custom", onMessage],
   ];
   for (const [event, fn] of listeners) model.on(event, fn);
+  shared.views.add(onShared);
   const timer = setInterval(tick, 1000);
 
+  if (shared.offline) onShared({ kind: "offline" });
   header.render();
   counts.render();
   header.renderSync();
   io.renderExec();
   tick();
   tree.layout();
-  askSnapshot();
 
   return () => {
     clearInterval(timer);
     for (const [event, fn] of listeners) model.off(event, fn);
+    shared.views.delete(onShared);
+    dispose();
     tree.destroy();
     ctx.requests.close();
   };
 }
 
-export default { render };
+export default { initialize, render };

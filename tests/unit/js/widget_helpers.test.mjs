@@ -2,11 +2,17 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
+  NOT_STARTED,
+  PhaseStyles,
   RowFeed,
   RowStore,
+  SharedModel,
   cssToken,
   elapsedSeconds,
   errorSummary,
+  exceptionLine,
+  failureText,
+  shardsText,
   firstLine,
   firstVisible,
   fmtDuration,
@@ -121,9 +127,6 @@ test("RowStore: a filter shows matches with their ancestors, whatever is expande
     s.visible(new Set(), failed).map((r) => r.key),
     ["a", "a/y"],
   );
-  assert.equal(s.firstFailedLeaf(failed), null); // "a" itself is not failed: no failed path from the top
-  s.apply([{ ...row("a", "", { has_children: true }), phase: "FAILED" }], [], 2);
-  assert.equal(s.firstFailedLeaf(failed)?.key, "a/y");
   assert.deepEqual(s.ancestors("a/y"), ["a"]);
 });
 
@@ -145,12 +148,11 @@ test("RowStore: a retried parent shows its latest attempt's children, another at
   const keys = (/** @type {any[]} */ rows) => rows.map((r) => r.key);
   assert.deepEqual(keys(s.visible(all, null)), ["n1", "n1/n1-1-dn0", "n2"]);
   assert.deepEqual(keys(s.visible(all, null, new Map([["n1", 0]]))), ["n1", "n1/n1-0-dn0", "n1/n1-0-dn0/x", "n2"]);
-  // a filter finds nothing in the attempt not shown, and the failure of a retried attempt is not "the" failure
+  // a filter finds nothing in the attempt not shown (the failure "Jump to first failure" goes to is the kernel's
+  // header.failed_at, which leaves superseded rows out: test_rows.py)
   const timedOut = (/** @type {any} */ r) => r.phase === "TIMED_OUT";
   assert.deepEqual(keys(s.visible(new Set(), timedOut)), []);
   assert.deepEqual(keys(s.visible(new Set(), timedOut, new Map([["n1", 0]]))), ["n1", "n1/n1-0-dn0", "n1/n1-0-dn0/x"]);
-  s.apply([{ ...row("n1", "", { has_children: true, attempt_groups: [0, 1] }), phase: "TIMED_OUT" }], [], 2);
-  assert.equal(s.firstFailedLeaf(timedOut)?.key, "n1"); // not its earlier attempt's child
 });
 
 test("RowStore: 10,000 rows flatten quickly", () => {
@@ -209,15 +211,57 @@ test("parseSignalInput by gate type (the kernel's describe_type names)", () => {
   assert.deepEqual(parseSignalInput("boolean", "yes"), { ok: true, value: "yes" });
 });
 
-test("errorSummary prefers the exception line of a traceback (as render.error_summary)", () => {
+test("exceptionLine: the last 'SomeError: message' line of a traceback, else the first line (as render)", () => {
   const tb = 'Traceback (most recent call last):\n  File "x.py", line 3, in f\n    raise ValueError("boom")\nValueError: boom\n';
+  assert.equal(exceptionLine(tb), "ValueError: boom");
   assert.equal(errorSummary(tb), "ValueError: boom");
-  assert.equal(errorSummary("OOMKilled\nmore"), "OOMKilled");
-  assert.equal(errorSummary('Traceback (most recent call last):\n  File "x.py"'), "Traceback (most recent call last):");
+  assert.equal(exceptionLine("OOMKilled\nmore"), "OOMKilled");
+  assert.equal(exceptionLine('Traceback (most recent call last):\n  File "x.py"'), "Traceback (most recent call last):");
+  // Chained exceptions: the one finally raised, not the first one.
+  const chained = `${tb}\nDuring handling of the above exception, another exception occurred:\n\n${tb.replace("ValueError: boom", "KeyError: 'price'")}`;
+  assert.equal(exceptionLine(chained), "KeyError: 'price'");
+  // flytekit's format: the traceback and the message indented, code lines that look like "name: type" ignored.
+  const flytekit =
+    "Trace:\n\n    Traceback (most recent call last):\n      File \"a.py\", line 1\n        total: int = f()\n" +
+    "    requests.exceptions.ConnectionError: refused\n\nMessage:\n\n    requests.exceptions.ConnectionError: refused";
+  assert.equal(exceptionLine(flytekit), "requests.exceptions.ConnectionError: refused");
+  assert.equal(exceptionLine("Traceback (most recent call last):\n  File \"x\"\nKeyboardInterrupt"), "KeyboardInterrupt");
+  assert.equal(errorSummary("x".repeat(300), 10), "xxxxxxxxx…");
+});
+
+test("failureText names the node the execution failed at, without repeating the error kind", () => {
+  const message =
+    "failed at Node[n10]. USER: USER:ValueError, caused by: Traceback (most recent call last):\n" +
+    '  File "/root/x.py", line 3, in f\n    raise ValueError(x)\n' +
+    "ValueError: column 'price' has 1273 non-numeric values";
+  const hd = { error: { kind: "USER", code: "USER:ValueError", message }, failed_at: { key: "n10", name: "explode", node_id: "n10" } };
+  assert.equal(failureText(hd), "Failed at explode (n10): ValueError: column 'price' has 1273 non-numeric values");
+  // one line of propeller's, no traceback: its lead-in goes, the kind is not repeated
+  const oneLine = "failed at Node[n1]. USER: USER:KeyError, caused by: KeyError: 'customer_id' not found";
   assert.equal(
-    errorSummary('failed at Node[n10]. caused by: Traceback (most recent call last):\n  File "x.py"\nValueError: boom'),
-    "failed at Node[n10]. caused by: ValueError: boom",
+    failureText({ error: { code: "USER:KeyError", message: oneLine }, failed_at: { key: "n1", name: "n1", node_id: "n1" } }),
+    "Failed at n1: KeyError: 'customer_id' not found",
   );
+  // It named a rejected gate, but failed_at is the task that failed: that task's own exception line.
+  const gate = "failed at Node[n6]. USER: USER:ReceivedRejectSignal, caused by: received reject signal for gate node [n6]";
+  const rowOf = (/** @type {string} */ key) => (key === "n10" ? { error: { message } } : undefined);
+  const at = { key: "n10", name: "explode", node_id: "n10" };
+  assert.equal(
+    failureText({ error: { code: "USER:ReceivedRejectSignal", message: gate }, failed_at: at }, /** @type {any} */ (rowOf)),
+    "Failed at explode (n10): ValueError: column 'price' has 1273 non-numeric values",
+  );
+  assert.equal(failureText({ error: { kind: "ABORTED", message: "by a user" } }), "Aborted: by a user");
+  assert.equal(failureText({ error: { code: "E", message: "OOMKilled" } }), "OOMKilled");
+  assert.equal(failureText({ error: null }), "");
+});
+
+test("shardsText counts an array's subtasks in a terminal task phase", () => {
+  const styles = new PhaseStyles(() => ({
+    task: { SUCCEEDED: { terminal: true }, FAILED: { terminal: true }, RUNNING: { terminal: false } },
+  }));
+  assert.equal(shardsText({ total: 8, counts: { SUCCEEDED: 8 } }, styles), "8 of 8 shards");
+  assert.equal(shardsText({ total: 10, counts: { SUCCEEDED: 5, FAILED: 1, RUNNING: 4 } }, styles), "6 of 10 shards");
+  assert.equal(NOT_STARTED, "NOT_STARTED");
 });
 
 test("mergeRow: a delta changes only its fields, null clears one, a row not held comes whole", () => {
@@ -243,10 +287,10 @@ test("RowStore.apply merges deltas and still sees structural changes", () => {
 });
 
 /** A feed over a fresh store, recording the snapshots it asks for. */
-const feedOf = (viewId = "v1") => {
+const feedOf = () => {
   const store = new RowStore();
   const asked = [];
-  const feed = new RowFeed(store, viewId, () => asked.push(viewId));
+  const feed = new RowFeed(store, () => asked.push("snapshot"));
   return { store, feed, asked };
 };
 
@@ -254,7 +298,7 @@ test("RowFeed: patches before the snapshot are held, older ones dropped, later d
   const { store, feed, asked } = feedOf();
   assert.equal(feed.patch({ version: 3, rows: [{ key: "a", attempts: 2 }] }), null); // no snapshot yet: held
   assert.equal(feed.patch({ version: 2, rows: [{ key: "a", phase: "QUEUED" }] }), null);
-  assert.equal(feed.snapshot({ view: "v1", version: 2, rows: [row("a", "", { attempts: 1 })] }), true);
+  assert.equal(feed.snapshot({ version: 2, rows: [row("a", "", { attempts: 1 })] }), true);
   assert.equal(store.version, 3);
   assert.equal(store.rows.get("a")?.phase, "RUNNING"); // version 2 is in the snapshot: its patch was dropped
   assert.equal(store.rows.get("a")?.attempts, 2);
@@ -265,43 +309,63 @@ test("RowFeed: patches before the snapshot are held, older ones dropped, later d
   assert.deepEqual(asked, []);
 });
 
-test("RowFeed: a later snapshot gives whole current rows and the deltas after it apply to them", () => {
-  const { store, feed } = feedOf("v2");
-  feed.snapshot({ view: "v1", version: 5, rows: [row("a"), row("b")] }); // adopted: we have none yet
+test("RowFeed: a pushed snapshot newer than the rows held replaces them; deltas after it apply to it", () => {
+  const { store, feed } = feedOf();
+  assert.equal(feed.snapshot({ version: 0, rows: [] }), true); // displayed before the first sync: no rows yet
+  feed.snapshot({ version: 5, rows: [row("a"), row("b")] }); // pushed again by a second display
   feed.patch({ version: 6, rows: [{ key: "a", phase: "SUCCEEDED" }] });
-  assert.equal(feed.snapshot({ view: "v1", version: 7, rows: [row("x")] }), false); // another view's: ignored
-  // Our own snapshot, newer than what we hold: whole rows at 8, then the delta of 9 on top of them.
-  assert.equal(feed.snapshot({ view: "v2", version: 8, rows: [row("a", "", { phase: "FAILED" }), row("b")] }), true);
+  assert.equal(feed.snapshot({ version: 6, rows: [row("x")] }), false); // not newer: the rows held are as good
+  assert.equal(feed.snapshot({ version: 8, rows: [row("a", "", { phase: "FAILED" }), row("b")] }), true);
   feed.patch({ version: 9, rows: [{ key: "b", cache: "hit" }], removed: ["a"] });
   assert.deepEqual([...store.rows.values()], [row("b", "", { cache: "hit" })]);
   assert.equal(store.version, 9);
 });
 
-test("RowFeed: an own snapshot older than the rows held is ignored", () => {
-  const { store, feed } = feedOf("v2");
-  feed.snapshot({ view: "v1", version: 5, rows: [row("a")] });
+test("RowFeed: a snapshot older than the rows held is ignored", () => {
+  const { store, feed } = feedOf();
+  feed.snapshot({ version: 5, rows: [row("a")] });
   feed.patch({ version: 6, rows: [{ key: "a", phase: "SUCCEEDED" }] });
-  assert.equal(feed.snapshot({ view: "v2", version: 4, rows: [row("a")] }), false);
+  assert.equal(feed.snapshot({ version: 4, rows: [row("a")] }), false);
   assert.equal(store.rows.get("a")?.phase, "SUCCEEDED");
 });
 
-test("RowFeed: a missed patch makes the view ask for its own snapshot and hold patches until it arrives", () => {
-  const { store, feed, asked } = feedOf("v2");
-  feed.snapshot({ view: "v1", version: 5, rows: [row("a"), row("b")] });
+test("RowFeed: a missed patch makes the feed ask for a snapshot and hold patches until it arrives", () => {
+  const { store, feed, asked } = feedOf();
+  feed.snapshot({ version: 5, rows: [row("a"), row("b")] });
   assert.equal(feed.patch({ version: 7, rows: [{ key: "a", phase: "SUCCEEDED" }] }), null); // 6 never came
   assert.equal(feed.patch({ version: 8, rows: [{ key: "b", attempts: 3 }] }), null); // held, asked once only
-  assert.deepEqual(asked, ["v2"]);
+  assert.deepEqual(asked, ["snapshot"]);
   assert.equal(store.rows.get("a")?.phase, "RUNNING");
-  feed.snapshot({ view: "v2", version: 7, rows: [row("a", "", { phase: "SUCCEEDED", error: "x" }), row("b")] });
+  feed.snapshot({ version: 7, rows: [row("a", "", { phase: "SUCCEEDED", error: "x" }), row("b")] });
   assert.equal(store.version, 8);
   assert.deepEqual(store.rows.get("b"), row("b", "", { attempts: 3 }));
   assert.equal(store.rows.get("a")?.error, "x");
-  // A gap among the held patches after an adopted snapshot asks again.
-  const other = feedOf("v3");
+  // A gap among the held patches after the first snapshot asks again.
+  const other = feedOf();
   other.feed.patch({ version: 7, rows: [{ key: "a", deck: true }] });
-  other.feed.snapshot({ view: "v1", version: 5, rows: [row("a")] });
-  assert.deepEqual(other.asked, ["v3"]);
+  other.feed.snapshot({ version: 5, rows: [row("a")] });
+  assert.deepEqual(other.asked, ["snapshot"]);
   assert.equal(other.store.rows.get("a")?.deck, undefined);
+});
+
+test("SharedModel: one store per model, filled before any view, and every view told what changed", () => {
+  const sent = [];
+  const shared = new SharedModel({ send: (msg) => sent.push(msg) });
+  // Rows pushed while no view exists yet (the kernel sends them when the widget is displayed) are kept.
+  assert.equal(shared.take({ type: "snapshot", version: 1, rows: [row("a")] }), true);
+  const seen = [[], []];
+  shared.views.add((c) => seen[0].push(c.kind));
+  shared.views.add((c) => seen[1].push(c.kind));
+  shared.take({ type: "patch", version: 2, rows: [{ key: "a", phase: "SUCCEEDED" }], removed: [] });
+  assert.equal(shared.take({ type: "response", id: "x" }), false); // not rows: the views' business
+  assert.deepEqual(seen, [["patch"], ["patch"]]);
+  assert.equal(shared.store.rows.get("a")?.phase, "SUCCEEDED");
+  shared.take({ type: "patch", version: 4, rows: [], removed: [] }); // 3 was lost
+  assert.deepEqual(sent, [{ type: "snapshot" }]);
+  shared.goOffline();
+  shared.goOffline();
+  assert.deepEqual(seen[0], ["patch", "offline"]);
+  assert.equal(shared.offline, true);
 });
 
 test("hasInvalidTime reads the kernel's invalid_times of a row or the header", () => {

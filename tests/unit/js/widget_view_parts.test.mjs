@@ -5,6 +5,8 @@ import {
   PhaseStyles,
   Requests,
   RowWindow,
+  WAITING_TEXT,
+  offlineText,
   phaseCounts,
   rowMatcher,
   unknownStyle,
@@ -51,6 +53,34 @@ test("Requests: close rejects the pending ones and refuses new ones without send
   await assert.rejects(requests.request("outputs", "n1"), { type: "Closed" });
   assert.equal(sent.length, 1);
   assert.equal(requests.pending.size, 0);
+});
+
+test("Requests: until the kernel reads a request it is 'waiting for the kernel'; then the caller's busy text", async () => {
+  const { requests } = requestsOf("vA");
+  /** @type {string[]} */
+  const stages = [];
+  const pending = requests.request("outputs", "n1", {}, (stage) => stages.push(stage));
+  assert.deepEqual(stages, ["waiting"]); // sent; a running cell holds it back
+  assert.equal(requests.accept({ id: "vB:1" }), false); // another view's
+  assert.equal(requests.accept({ id: "vA:1" }), true);
+  assert.deepEqual(stages, ["waiting", "accepted"]);
+  requests.settle({ id: "vA:1", ok: true, result: 3 });
+  assert.equal(await pending, 3);
+  assert.equal(requests.accept({ id: "vA:1" }), false); // settled: nothing left to tell
+  assert.match(WAITING_TEXT, /waiting for the kernel/);
+});
+
+test("Requests: closed because the kernel is gone, they say so", async () => {
+  const { requests } = requestsOf();
+  const open = requests.request("outputs", "n1");
+  requests.close({ type: "Offline", message: "the kernel is gone" });
+  await assert.rejects(open, { type: "Offline" });
+  await assert.rejects(requests.request("inputs", "n1"), { message: "the kernel is gone" });
+});
+
+test("offlineText marks a view whose kernel is gone as a saved snapshot, with the last sync's time", () => {
+  assert.match(offlineText({ last_synced_at: "2026-11-27T10:00:00Z" }), /^Saved snapshot: .*last synced .*2026/);
+  assert.match(offlineText({}), /^Saved snapshot: the kernel that ran this cell is gone/);
 });
 
 const TABLE = {
