@@ -12,7 +12,7 @@ user's next call from a cell logs in. The client's worker threads inherit the an
 run (:func:`caller_context`). The prompt (:func:`show_device_prompt`) is a link in a Jupyter kernel and a line on
 stderr elsewhere, decided by the package's one probe, :mod:`~flyteexec_widget.admin.ipython`.
 
-HTTP uses ``urllib`` from the standard library (no ``requests`` dependency).
+The identity provider is reached through :func:`~.idp.post_form` (bounded in time and size, never redirected).
 """
 
 from __future__ import annotations
@@ -23,12 +23,10 @@ import contextvars
 import dataclasses
 import html
 import importlib
-import json
 import logging
 import math
 import os
 import shlex
-import ssl
 import subprocess
 import sys
 import threading
@@ -41,24 +39,28 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-import grpc
-
 from . import ipython
-from .errors import AuthenticationError, ConfigError, LoginRequiredError
-from .plaintext import printable, redact_tokens
+from .errors import ConfigError, LoginError, LoginRequiredError, LoginTimeout
+from .idp import post_form
+from .plaintext import printable, printable_cut, redact_tokens
+from .refs import safe_url
 
 __all__ = [
     "DEFAULT_HEADER_KEY",
+    "MAX_DEVICE_CODE_S",
+    "MAX_POLL_INTERVAL_S",
     "Authenticator",
     "ClientSecret",
     "DeviceFlow",
     "ExternalCommand",
     "LoginError",
+    "LoginTimeout",
     "ServerAuthConfig",
     "StaticToken",
     "TokenResponse",
     "basic_auth_header",
     "caller_context",
+    "counting_user_wait",
     "from_config",
     "may_prompt",
     "prompting",
@@ -68,13 +70,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_HEADER_KEY = "authorization"
 _EXPIRY_MARGIN_S = 30.0  # refresh a little before the IdP says the token expires
-
-
-class LoginError(AuthenticationError):
-    """Getting a token failed (token endpoint refused, device flow expired, command failed, ...)."""
-
-    def __init__(self, message: str, *, method: str = "login") -> None:
-        super().__init__(message, code=grpc.StatusCode.UNAUTHENTICATED, method=method)
 
 
 # -- who may prompt ----------------------------------------------------------------------------------------------
@@ -112,6 +107,30 @@ def caller_context() -> contextvars.Context:
     return ctx
 
 
+_USER_WAIT: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar(
+    "flyteexec_widget_user_wait", default=None
+)
+
+
+@contextlib.contextmanager
+def counting_user_wait() -> Iterator[Callable[[], float]]:
+    """Within the block, add up the seconds this thread waits for a user to approve a device login; yields a
+    function returning the sum. ``AdminClient.call`` keeps them out of a call's time budget: they are the user's
+    time, not the server's."""
+    spent = [0.0]
+    token = _USER_WAIT.set(spent)
+    try:
+        yield lambda: spent[0]
+    finally:
+        _USER_WAIT.reset(token)
+
+
+def _add_user_wait(seconds: float) -> None:
+    spent = _USER_WAIT.get()
+    if spent is not None:
+        spent[0] += max(0.0, seconds)
+
+
 @dataclass(frozen=True)
 class ServerAuthConfig:
     """What FlyteAdmin's ``AuthMetadataService`` says (all empty when the server has auth disabled)."""
@@ -141,60 +160,18 @@ def basic_auth_header(client_id: str, client_secret: str) -> str:
     return "Basic " + base64.b64encode(raw).decode()
 
 
-def _ssl_context(verify: bool | str) -> ssl.SSLContext:
-    if verify is False:
-        # insecureSkipVerify: the user asked not to verify the IdP either (flytekit passes verify=False too).
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        return ctx
-    if isinstance(verify, str):
-        return ssl.create_default_context(cafile=verify)
-    return ssl.create_default_context()
-
-
 def _http_url(url: str, what: str) -> str:
-    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
-        raise LoginError(f"{what} {url!r} is not an http(s) URL")
+    """``url`` if it is an absolute http(s) URL with a host (the one check of links, :func:`~.refs.safe_url`)."""
+    if safe_url(url) is None:
+        raise LoginError(f"{what} {printable_cut(repr(url))} is not an absolute http(s) URL with a host")
     return url
 
 
-def post_form(
-    url: str,
-    form: dict[str, str],
-    *,
-    headers: dict[str, str] | None = None,
-    verify: bool | str = True,
-    timeout: float = 30.0,
-) -> tuple[int, dict[str, Any]]:
-    """POST ``form`` url-encoded; return ``(status, json body)``. Non-JSON bodies become ``{}``."""
-    body = urllib.parse.urlencode(form).encode()
-    req = urllib.request.Request(url, data=body, method="POST")
-    req.add_header("Content-Type", "application/x-www-form-urlencoded")
-    req.add_header("Accept", "application/json")
-    req.add_header("Cache-Control", "no-cache")
-    for k, v in (headers or {}).items():
-        req.add_header(k, v)
-    ctx = _ssl_context(verify) if url.startswith("https") else None
-    try:
-        with urllib.request.urlopen(req, timeout=timeout, context=ctx) as resp:
-            status, raw = resp.status, resp.read()
-    except urllib.error.HTTPError as e:
-        status, raw = e.code, e.read()
-    except (urllib.error.URLError, OSError) as e:
-        reason = getattr(e, "reason", e)
-        raise LoginError(f"cannot reach {url}: {reason}") from None
-    try:
-        data = json.loads(raw.decode() or "{}")
-    except (ValueError, UnicodeDecodeError):
-        data = {}
-    return status, data if isinstance(data, dict) else {}
-
-
 def _idp_error(data: dict[str, Any]) -> str:
-    # Only the IdP's error code and description: never echo the request (it holds the secret).
-    err = str(data.get("error", "")) or "no error code"
-    desc = str(data.get("error_description", ""))[:200]
+    # Only the IdP's error code and description: never echo the request (it holds the secret). Both are the IdP's
+    # text, shown in a terminal: printable.
+    err = printable_cut(str(data.get("error", "")), 100) or "no error code"
+    desc = printable_cut(str(data.get("error_description", "")), 200)
     return f"{err}: {desc}" if desc else err
 
 
@@ -213,7 +190,7 @@ def _seconds(value: Any, default: float | None) -> float | None:
 def _token_from(data: dict[str, Any], url: str) -> TokenResponse:
     tok = data.get("access_token")
     if not isinstance(tok, str) or not tok:
-        raise LoginError(f"token endpoint {url} answered without an access_token")
+        raise LoginError(f"token endpoint {printable_cut(url)} answered without an access_token")
     refresh = data.get("refresh_token")
     return TokenResponse(
         access_token=tok,
@@ -255,15 +232,55 @@ class Authenticator(ABC):
             return False
         return self._clock() >= self._obtained_at + max(0.0, t.expires_in - _EXPIRY_MARGIN_S)
 
-    def refresh(self, server: ServerAuthConfig, stale: str | None = None) -> str:
-        """Get a new token unless another thread already replaced ``stale``; return the current token."""
-        with self._lock:
+    def refresh(
+        self,
+        server: ServerAuthConfig,
+        stale: str | None = None,
+        *,
+        timeout: float | None = None,
+        login_timeout: float | None = None,
+    ) -> str:
+        """Get a new token unless another thread already replaced ``stale``; return the current token.
+
+        ``timeout``: the seconds the refresh may take in all, waiting for another thread's refresh included (the
+        identity provider's answers, a login command; None: each request its own limit); past it,
+        :class:`LoginTimeout`. ``login_timeout``: how long a user may take to approve an interactive login
+        (:class:`DeviceFlow`; None: as long as the login's code lives).
+        """
+        ends = self._ends(timeout)
+        with self._locked(ends):
             current = self._usable(stale)
             if current is not None:
                 return current
-            token = self._store(self._fetch(server, self._token))
+            token = self._store(self._fetch(server, self._token, ends))
         self._notify()
         return token
+
+    def _ends(self, timeout: float | None) -> float | None:
+        """When a refresh given ``timeout`` seconds must end, on this authenticator's clock."""
+        return None if timeout is None else self._clock() + max(0.0, timeout)
+
+    def _within(self, ends: float | None, limit: float, what: str) -> float:
+        """The seconds one request may take: its own ``limit``, cut to what is left until ``ends``."""
+        if ends is None:
+            return limit
+        left = ends - self._clock()
+        if left <= 0:
+            raise LoginTimeout(f"{what}: no time left of the call's budget", method=f"{self.mode} login")
+        return min(limit, left)
+
+    @contextlib.contextmanager
+    def _locked(self, ends: float | None) -> Iterator[None]:
+        """The lock, waited for at most until ``ends``: another thread's refresh may be stuck on a slow IdP."""
+        wait = -1.0 if ends is None else max(0.0, ends - self._clock())
+        if not self._lock.acquire(timeout=wait):
+            raise LoginTimeout(
+                "another thread's login did not finish within the call's budget", method=f"{self.mode} login"
+            )
+        try:
+            yield
+        finally:
+            self._lock.release()
 
     def add_token_listener(self, callback: Callable[[], None]) -> Callable[[], None]:
         """Call ``callback()`` after each new token, on the thread that got it; returns an idempotent remover."""
@@ -300,8 +317,9 @@ class Authenticator(ABC):
                 log.exception("a token listener failed")
 
     @abstractmethod
-    def _fetch(self, server: ServerAuthConfig, previous: TokenResponse | None) -> TokenResponse:
-        """Obtain a fresh token (called with the lock held)."""
+    def _fetch(self, server: ServerAuthConfig, previous: TokenResponse | None, ends: float | None) -> TokenResponse:
+        """Obtain a fresh token (called with the lock held) by ``ends`` (this authenticator's clock; None: no
+        overall limit)."""
 
 
 class StaticToken(Authenticator):
@@ -315,7 +333,7 @@ class StaticToken(Authenticator):
         super().__init__(header_key=header_key)
         self._token = TokenResponse(access_token=token.strip())
 
-    def _fetch(self, server: ServerAuthConfig, previous: TokenResponse | None) -> TokenResponse:
+    def _fetch(self, server: ServerAuthConfig, previous: TokenResponse | None, ends: float | None) -> TokenResponse:
         raise LoginError(
             "FlyteAdmin refused the static token; get a fresh token, or use ClientSecret/DeviceFlow, which refresh"
         )
@@ -357,7 +375,7 @@ class ClientSecret(Authenticator):
     def __repr__(self) -> str:
         return f"ClientSecret(client_id={self.client_id!r}, token_url={self.token_url!r})"
 
-    def _fetch(self, server: ServerAuthConfig, previous: TokenResponse | None) -> TokenResponse:
+    def _fetch(self, server: ServerAuthConfig, previous: TokenResponse | None, ends: float | None) -> TokenResponse:
         url = self.token_url or server.token_endpoint
         if not url:
             raise LoginError(
@@ -373,10 +391,12 @@ class ClientSecret(Authenticator):
         if audience:
             form["audience"] = audience
         headers = {"Authorization": basic_auth_header(self.client_id, self._secret)}
-        status, data = post_form(url, form, headers=headers, verify=self._verify, timeout=self._http_timeout)
+        timeout = self._within(ends, self._http_timeout, f"token endpoint {printable_cut(url)}")
+        status, data = post_form(url, form, headers=headers, verify=self._verify, timeout=timeout)
         if status != 200:
             raise LoginError(
-                f"token endpoint {url} refused client {self.client_id!r} (HTTP {status}, {_idp_error(data)})",
+                f"token endpoint {printable_cut(url)} refused client {self.client_id!r} "
+                f"(HTTP {status}, {_idp_error(data)})",
                 method="ClientSecret login",
             )
         return _token_from(data, url)
@@ -385,20 +405,29 @@ class ClientSecret(Authenticator):
 def show_device_prompt(verification_uri: str, user_code: str) -> None:
     """Tell the user where to log in: a clickable link in a notebook, a line on stderr elsewhere."""
     text = f"To log in to Flyte, open {verification_uri} and enter the code {user_code}"
-    # HTML only in a Jupyter kernel: a terminal IPython would print the HTML object's repr, not the link
-    if ipython.in_kernel() and urllib.parse.urlsplit(verification_uri).scheme in ("http", "https"):
+    # HTML only in a Jupyter kernel (a terminal IPython would print the HTML object's repr, not the link), and a
+    # link only to an absolute http(s) URL with a host: ``javascript:`` or a host-less ``http:foo`` gets the text line
+    link = safe_url(verification_uri)
+    if ipython.in_kernel() and link is not None:
         # IPython is optional: only imported when it is already running
         display_mod: Any = importlib.import_module("IPython.display")
-        url = html.escape(verification_uri, quote=True)
         display_mod.display(
             display_mod.HTML(
-                f'<div>To log in to Flyte, open <a href="{url}" target="_blank" rel="noopener noreferrer">'
-                f"{html.escape(verification_uri)}</a> and enter the code <code>{html.escape(user_code)}</code></div>"
+                f'<div>To log in to Flyte, open <a href="{html.escape(link, quote=True)}" target="_blank" '
+                f'rel="noopener noreferrer">{html.escape(link)}</a> and enter the code '
+                f"<code>{html.escape(user_code)}</code></div>"
             )
         )
     else:
         print(printable(text), file=sys.stderr, flush=True)  # the IdP's text must not drive the terminal
 
+
+#: Caps on what an IdP's device authorization says: its polling interval (RFC 8628 suggests 5 s) and how long its
+#: code lives (typically 10 minutes); a hostile or broken IdP's hours must not hold a thread for hours.
+MAX_POLL_INTERVAL_S = 60.0
+MAX_DEVICE_CODE_S = 30 * 60.0
+#: The last poll's request gets at least this long, even when the time is up.
+_LAST_POLL_S = 1.0
 
 #: What a thread that may not prompt says when nobody is logging in yet.
 LOGIN_FROM_A_CELL = "log in again: run any call in a cell, e.g. remote.fetch_execution(...)"
@@ -420,8 +449,7 @@ class _DeviceLogin:
 
     def required(self) -> LoginRequiredError:
         """The error for a thread that may not wait for this login: the link and the user code, if shareable."""
-        parts = urllib.parse.urlsplit(self.url)
-        shareable = parts.scheme in ("http", "https") and bool(parts.netloc)
+        shareable = safe_url(self.url) is not None
         shareable = shareable and self.poll_form["device_code"] not in self.url  # a secret never reaches a view
         return LoginRequiredError(
             f"log in again: enter the code {self.user_code} at the login page (a call in a cell waits for it)",
@@ -475,14 +503,26 @@ class DeviceFlow(Authenticator):
     def __repr__(self) -> str:
         return f"DeviceFlow(client_id={self.client_id!r}, has_token={self._token is not None})"
 
-    def refresh(self, server: ServerAuthConfig, stale: str | None = None) -> str:
-        """The current token, else a token from the refresh token, else (where :func:`may_prompt`) a device login."""
+    def refresh(
+        self,
+        server: ServerAuthConfig,
+        stale: str | None = None,
+        *,
+        timeout: float | None = None,
+        login_timeout: float | None = None,
+    ) -> str:
+        """The current token, else a token from the refresh token, else (where :func:`may_prompt`) a device login.
+
+        ``timeout`` bounds the requests to the identity provider; ``login_timeout`` the time the user has to
+        approve a device login (None: as long as the device code lives, at most :data:`MAX_DEVICE_CODE_S`). The
+        time spent waiting for the user is counted by :func:`counting_user_wait`, not as the server's.
+        """
         try:
-            return super().refresh(server, stale)
+            return super().refresh(server, stale, timeout=timeout)
         except LoginRequiredError:
             if not may_prompt():
                 raise
-        return self._log_in(server, stale)
+        return self._log_in(server, stale, self._ends(timeout), self._ends(login_timeout))
 
     def _common(self, server: ServerAuthConfig) -> tuple[str, dict[str, str]]:
         """The token endpoint and the form fields every request carries."""
@@ -504,23 +544,25 @@ class DeviceFlow(Authenticator):
             form["audience"] = audience
         return token_url, form
 
-    def _fetch(self, server: ServerAuthConfig, previous: TokenResponse | None) -> TokenResponse:
+    def _fetch(self, server: ServerAuthConfig, previous: TokenResponse | None, ends: float | None) -> TokenResponse:
         """The silent part, under the lock: a token from the refresh token, else LoginRequiredError."""
         if self._login is not None:
             raise self._login.required()
         token_url, base_form = self._common(server)
         if previous is not None and previous.refresh_token:
             form = {**base_form, "grant_type": "refresh_token", "refresh_token": previous.refresh_token}
-            status, data = post_form(token_url, form, verify=self._verify, timeout=self._http_timeout)
+            timeout = self._within(ends, self._http_timeout, f"token endpoint {printable_cut(token_url)}")
+            status, data = post_form(token_url, form, verify=self._verify, timeout=timeout)
             if status == 200:
                 return _token_from(data, token_url)
             log.info("DeviceFlow: refresh token refused (%s); a new device login is needed", _idp_error(data))
             self._token = dataclasses.replace(previous, refresh_token=None)  # not tried again on every refresh
         raise LoginRequiredError(LOGIN_FROM_A_CELL, method="DeviceFlow login")
 
-    def _log_in(self, server: ServerAuthConfig, stale: str | None) -> str:
-        """Run a device login on this thread, or wait for the one another thread runs."""
-        with self._lock:
+    def _log_in(self, server: ServerAuthConfig, stale: str | None, ends: float | None, until: float | None) -> str:
+        """Run a device login on this thread, or wait for the one another thread runs: its requests by ``ends``,
+        the user's approval by ``until`` (both on this authenticator's clock; None: no limit of the caller's)."""
+        with self._locked(ends):
             current = self._usable(stale)
             if current is not None:  # someone logged in meanwhile
                 return current
@@ -529,18 +571,24 @@ class DeviceFlow(Authenticator):
                 owner = False
             else:
                 owner = True
-                login = self._login = self._authorize(server)
+                login = self._login = self._authorize(server, ends)
+        started = self._clock()
         if not owner:
-            return self._await(login)
+            try:
+                return self._await(login, until)
+            finally:
+                _add_user_wait(self._clock() - started)
         try:
             self._prompt(login.url, login.user_code)
-            new = self._poll(login)
+            new = self._poll(login, until)
         except BaseException as exc:  # KeyboardInterrupt included: the waiters must not wait for nothing
             with self._lock:
                 self._login = None
             login.error = exc
             login.done.set()
             raise
+        finally:
+            _add_user_wait(self._clock() - started)
         with self._lock:
             token = self._store(new)
             self._login = None
@@ -549,8 +597,8 @@ class DeviceFlow(Authenticator):
         self._notify()
         return token
 
-    def _authorize(self, server: ServerAuthConfig) -> _DeviceLogin:
-        """Start a device authorization (lock held: one request, bounded by ``http_timeout``)."""
+    def _authorize(self, server: ServerAuthConfig, ends: float | None) -> _DeviceLogin:
+        """Start a device authorization (lock held: one request, bounded by ``http_timeout`` and ``ends``)."""
         token_url, base_form = self._common(server)
         device_url = self.device_authorization_url or server.device_authorization_endpoint
         if not device_url:
@@ -560,50 +608,72 @@ class DeviceFlow(Authenticator):
                 method="DeviceFlow login",
             )
         _http_url(device_url, "device authorization endpoint")
-        status, data = post_form(device_url, base_form, verify=self._verify, timeout=self._http_timeout)
+        timeout = self._within(ends, self._http_timeout, f"device authorization endpoint {printable_cut(device_url)}")
+        status, data = post_form(device_url, base_form, verify=self._verify, timeout=timeout)
         device_code = data.get("device_code")
         user_code = data.get("user_code")
         verification = data.get("verification_uri") or data.get("verification_url")
         if status != 200 or not (device_code and user_code and verification):
             raise LoginError(
-                f"device authorization endpoint {device_url} refused (HTTP {status}, {_idp_error(data)})",
+                f"device authorization endpoint {printable_cut(device_url)} refused "
+                f"(HTTP {status}, {_idp_error(data)})",
                 method="DeviceFlow login",
             )
         grant = "urn:ietf:params:oauth:grant-type:device_code"
+        # RFC 8628's defaults (5 s, and 600 s as flytekit), capped: the IdP's numbers must not hold a thread for a day
+        interval = min(_seconds(data.get("interval"), 5.0) or 5.0, MAX_POLL_INTERVAL_S)
+        lives = min(_seconds(data.get("expires_in"), 600.0) or 600.0, MAX_DEVICE_CODE_S)
         return _DeviceLogin(
             url=str(data.get("verification_uri_complete") or verification),
             user_code=str(user_code),
             token_url=token_url,
             poll_form={**base_form, "grant_type": grant, "device_code": str(device_code)},
-            interval=_seconds(data.get("interval"), 5.0) or 5.0,  # RFC 8628 defaults
-            deadline=self._clock() + (_seconds(data.get("expires_in"), 600.0) or 600.0),
+            interval=interval,
+            deadline=self._clock() + lives,
         )
 
-    def _poll(self, login: _DeviceLogin) -> TokenResponse:
-        """Poll the token endpoint until the user approved (no lock held: this takes as long as the user does)."""
+    def _poll(self, login: _DeviceLogin, until: float | None) -> TokenResponse:
+        """Poll the token endpoint until the user approved (no lock held: this takes as long as the user does), the
+        code expired, or ``until`` passed (:class:`LoginTimeout`)."""
         interval = login.interval
+        end = login.deadline if until is None else min(login.deadline, until)
         while True:
-            self._sleep(interval)
-            status, data = post_form(login.token_url, login.poll_form, verify=self._verify, timeout=self._http_timeout)
+            self._sleep(min(interval, max(0.0, end - self._clock())))
+            # the last poll gets a moment even at the end: the user may have approved during the wait
+            timeout = min(self._http_timeout, max(end - self._clock(), _LAST_POLL_S))
+            status, data = post_form(login.token_url, login.poll_form, verify=self._verify, timeout=timeout)
             if status == 200:
                 return _token_from(data, login.token_url)
             err = data.get("error")
             if err == "authorization_pending":
                 pass
             elif err == "slow_down":
-                interval += 5.0  # RFC 8628 section 3.5
+                interval = min(interval + 5.0, MAX_POLL_INTERVAL_S)  # RFC 8628 section 3.5
             else:
                 raise LoginError(
-                    f"device login failed at {login.token_url} (HTTP {status}, {_idp_error(data)})",
+                    f"device login failed at {printable_cut(login.token_url)} (HTTP {status}, {_idp_error(data)})",
                     method="DeviceFlow login",
                 )
-            if self._clock() >= login.deadline:
+            if self._clock() >= end:
+                if until is not None and until < login.deadline:
+                    raise LoginTimeout(
+                        "the device login was not approved within the time the caller had", method="DeviceFlow login"
+                    )
                 raise LoginError("device login expired before it was approved; try again", method="DeviceFlow login")
 
-    def _await(self, login: _DeviceLogin) -> str:
-        """Wait for the device login another thread runs, at most until its code expires (plus one poll)."""
-        timeout = max(0.0, login.deadline - self._clock()) + login.interval + self._http_timeout
-        if not login.done.wait(timeout):
+    def _await(self, login: _DeviceLogin, until: float | None) -> str:
+        """Wait for the device login another thread runs, at most until its code expires (plus one poll) or
+        ``until``."""
+        end = login.deadline + login.interval + self._http_timeout
+        cut = until is not None and until < end
+        if until is not None:
+            end = min(end, until)
+        if not login.done.wait(max(0.0, end - self._clock())):
+            if cut:
+                raise LoginTimeout(
+                    "the device login under way was not approved within the time the caller had",
+                    method="DeviceFlow login",
+                )
             raise LoginError("the device login under way did not finish in time", method="DeviceFlow login")
         if login.token is None:
             reason = "was interrupted" if not isinstance(login.error, Exception) else f"failed: {login.error}"
@@ -637,16 +707,17 @@ class ExternalCommand(Authenticator):
     def __repr__(self) -> str:
         return f"ExternalCommand(program={self.program!r}, arguments={len(self.command) - 1})"
 
-    def _fetch(self, server: ServerAuthConfig, previous: TokenResponse | None) -> TokenResponse:
+    def _fetch(self, server: ServerAuthConfig, previous: TokenResponse | None, ends: float | None) -> TokenResponse:
         shown = f"token command {self.program!r}"
+        timeout = self._within(ends, self._timeout, shown)
         try:
-            out = subprocess.run(list(self.command), capture_output=True, text=True, check=True, timeout=self._timeout)
+            out = subprocess.run(list(self.command), capture_output=True, text=True, check=True, timeout=timeout)
         except FileNotFoundError:
             raise LoginError(f"{shown} not found", method="ExternalCommand login") from None
         except subprocess.TimeoutExpired:
-            raise LoginError(
-                f"{shown} did not finish within {self._timeout:g}s", method="ExternalCommand login"
-            ) from None
+            # cut by the call's budget: transient (the next call may have the time); its own limit: not
+            error = LoginTimeout if timeout < self._timeout else LoginError
+            raise error(f"{shown} did not finish within {timeout:g}s", method="ExternalCommand login") from None
         except subprocess.CalledProcessError as e:
             # stderr only: stdout is where a token would be.
             err = redact_tokens((e.stderr or "").strip()[-500:])
@@ -669,7 +740,7 @@ class _Pkce(Authenticator):
 
     mode = "Pkce"
 
-    def _fetch(self, server: ServerAuthConfig, previous: TokenResponse | None) -> TokenResponse:
+    def _fetch(self, server: ServerAuthConfig, previous: TokenResponse | None, ends: float | None) -> TokenResponse:
         raise ConfigError(
             "admin.authType Pkce needs a browser redirect to localhost, which a notebook kernel cannot receive; "
             "set admin.authType to DeviceFlow (interactive) or ClientSecret (service account) instead"

@@ -33,7 +33,16 @@ from google.protobuf.message import Message
 from . import auth as _auth
 from .config import load_config
 from .daemon_pool import DaemonPool
-from .errors import ConfigError, FlyteAssertion, RpcFailure, UnavailableError, translate_rpc_error
+from .errors import (
+    ConfigError,
+    DeadlineExceededError,
+    FlyteAssertion,
+    RpcFailure,
+    ServerError,
+    UnavailableError,
+    translate_rpc_error,
+)
+from .plaintext import printable
 from .refs import (
     ExecutionRef,
     check_part_lengths,
@@ -46,18 +55,24 @@ from .refs import (
 )
 from .retry import NO_RETRY, RetryPolicy
 
-__all__ = ["DEFAULT_PAGE_SIZE", "AdminClient"]
+__all__ = ["DEFAULT_PAGE_SIZE", "MAX_LIST_ITEMS", "MAX_LIST_PAGES", "AdminClient"]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PAGE_SIZE = 1000
+#: The most pages and items one listing reads: far beyond any real execution's nodes, attempts or signals (10
+#: million at the default page size), so reaching them means a server that never ends its listing.
+MAX_LIST_PAGES = 10_000
+MAX_LIST_ITEMS = 1_000_000
 
 #: Keepalive pings: never more often than a default FlyteAdmin accepts. It sets no enforcement policy
-#: (flyteadmin/pkg/server/service.go), so grpc-go's default holds: at most one ping per 5 minutes while a call is in
-#: flight, none while idle (PermitWithoutStream=false); the third ping too soon earns GOAWAY ``too_many_pings`` and a
-#: dropped connection. So pings only during calls, every 5 minutes and a margin (timers are not exact). Dead
-#: connections are still found: with keepalive on, gRPC sets TCP_USER_TIMEOUT to the keepalive timeout (grpc
-#: proposal A18), so data a black hole swallows drops the connection after 20 s, and the call is retried.
+#: (flyteadmin/pkg/server/service.go), so on its plain gRPC listener (grpcServer.Serve) grpc-go's default holds: at
+#: most one ping per 5 minutes while a call is in flight, one per 2 hours while idle (PermitWithoutStream=false); the
+#: third ping too soon earns GOAWAY ``too_many_pings`` and a dropped connection (with ``secure: true`` gRPC goes
+#: through net/http, ServeHTTP, which enforces nothing). So pings only during calls, every 5 minutes and a margin
+#: (timers are not exact). Dead connections are still found: with keepalive on, gRPC sets TCP_USER_TIMEOUT to the
+#: keepalive timeout (grpc proposal A18), so data a black hole swallows drops the connection after 20 s, and the
+#: call is retried.
 KEEPALIVE_TIME_MS = 330_000
 KEEPALIVE_TIMEOUT_MS = 20_000
 KEEPALIVE_PERMIT_WITHOUT_CALLS = 0
@@ -330,14 +345,18 @@ class AdminClient:
 
     # ------------------------------------------------------------------ auth
 
-    def server_auth_config(self) -> _auth.ServerAuthConfig:
-        """What ``AuthMetadataService`` announces (fetched once; empty if the server has auth disabled)."""
+    def server_auth_config(self, *, timeout: float | None = None) -> _auth.ServerAuthConfig:
+        """What ``AuthMetadataService`` announces (fetched once; empty if the server has auth disabled).
+        ``timeout``: the seconds both calls may take together (None: each its own budget)."""
         cached = self._server_auth
         if cached is not None:
             return cached
+        ends = None if timeout is None else self._clock() + timeout
         try:
-            pub = self.call("auth", "GetPublicClientConfig", auth_pb2.PublicClientAuthConfigRequest())
-            oauth = self.call("auth", "GetOAuth2Metadata", auth_pb2.OAuth2MetadataRequest())
+            pub = self.call(
+                "auth", "GetPublicClientConfig", auth_pb2.PublicClientAuthConfigRequest(), budget=self._left(ends)
+            )
+            oauth = self.call("auth", "GetOAuth2Metadata", auth_pb2.OAuth2MetadataRequest(), budget=self._left(ends))
         except RpcFailure as e:
             if e.code != grpc.StatusCode.UNIMPLEMENTED:
                 raise
@@ -357,18 +376,34 @@ class AdminClient:
         self._server_auth = cached
         return cached
 
-    def _auth_metadata(self, service: str) -> tuple[list[tuple[str, str]], str | None]:
-        """The call metadata and the token it carries (None when none is sent)."""
+    def _left(self, ends: float | None) -> float | None:
+        """Seconds until ``ends`` (the client's clock), never below one attempt's minimum; None for None."""
+        return None if ends is None else max(_MIN_ATTEMPT_S, ends - self._clock())
+
+    def _refresh(self, auth: _auth.Authenticator, stale: str | None, ends: float | None) -> float | None:
+        """A new token within what is left of the call's budget (the auth metadata calls and the identity
+        provider's answers count); returns the call's new end: the time a user spent approving a device login is
+        the user's, not the server's, and is added back."""
+        left = self._left(ends)
+        with _auth.counting_user_wait() as user_waited:
+            auth.refresh(self.server_auth_config(timeout=left), stale, timeout=left)
+        return None if ends is None else ends + user_waited()
+
+    def _auth_metadata(
+        self, service: str, ends: float | None
+    ) -> tuple[list[tuple[str, str]], str | None, float | None]:
+        """The call metadata, the token it carries (None when none is sent) and the call's end (see _refresh)."""
         auth = self.auth
         if auth is None or service == "auth":  # AuthMetadataService needs no token
-            return [], None
+            return [], None, ends
         if auth.expired():
-            auth.refresh(self.server_auth_config(), auth.token())
+            ends = self._refresh(auth, auth.token(), ends)
         token = auth.token()
         if token is None:
-            return [], None  # lazy, like flytekit: obtained on the first UNAUTHENTICATED
-        key = auth.header_key or self.server_auth_config().authorization_metadata_key or _auth.DEFAULT_HEADER_KEY
-        return [(key.lower(), f"Bearer {token}")], token
+            return [], None, ends  # lazy, like flytekit: obtained on the first UNAUTHENTICATED
+        server = self.server_auth_config(timeout=self._left(ends))
+        key = auth.header_key or server.authorization_metadata_key or _auth.DEFAULT_HEADER_KEY
+        return [(key.lower(), f"Bearer {token}")], token, ends
 
     # ------------------------------------------------------------------ the one call path
 
@@ -382,13 +417,15 @@ class AdminClient:
         subject: str | None = None,
         retry: bool = True,
         on_retry: RetryHook | None = None,
+        budget: float | None = None,
     ) -> Any:
         """Invoke ``service.method(request)`` with a deadline, auth metadata, transient retries and translation.
 
         ``service`` is ``admin``, ``signal``, ``dataproxy`` or ``auth``; ``subject`` names what the call is about
         in error messages (e.g. ``"project:domain:name"``). Every attempt has the deadline ``timeout`` (default
-        ``rpc_timeout``), and all of them together the retry policy's ``total_timeout`` (at least one whole
-        deadline). Raises :class:`~flyteexec_widget.admin.errors.RpcFailure` subclasses only.
+        ``rpc_timeout``), and all of them together, a token refresh included, the time ``budget`` in seconds
+        (default: the retry policy's ``total_timeout``, at least one whole deadline; the pages of a listing share
+        one). Raises :class:`~flyteexec_widget.admin.errors.RpcFailure` subclasses only.
         """
         stub = self._stub(service)
         fn = getattr(stub, method, None)
@@ -396,14 +433,15 @@ class AdminClient:
             raise ValueError(f"{service} service has no method {method!r}")
         deadline = self.rpc_timeout if timeout is None else float(timeout)
         policy = self.retry if retry else NO_RETRY
-        budget = None if policy.total_timeout is None else max(policy.total_timeout, deadline)
-        give_up_at = None if budget is None else self._clock() + budget
+        if budget is None and policy.total_timeout is not None:
+            budget = max(policy.total_timeout, deadline)
+        give_up_at = None if budget is None else self._clock() + max(budget, _MIN_ATTEMPT_S)
         hook = on_retry or self.on_retry
         attempt = 0
         refreshed = False
         while True:
             attempt += 1
-            metadata, token = self._auth_metadata(service)
+            metadata, token, give_up_at = self._auth_metadata(service, give_up_at)
             # the last attempt gets what is left of the budget (a token refresh above may have used some)
             left = deadline if give_up_at is None else min(deadline, give_up_at - self._clock())
             try:
@@ -424,7 +462,7 @@ class AdminClient:
                     refreshed = True
                     attempt -= 1  # the refresh round does not use up a retry
                     log.info("%s: UNAUTHENTICATED, getting a new token and retrying once", method)
-                    self.auth.refresh(self.server_auth_config(), token)
+                    give_up_at = self._refresh(self.auth, token, give_up_at)
                     continue
                 failure = translate_rpc_error(err, method=method, endpoint=self.endpoint, subject=subject)
                 if self._closed:  # close() cancelled the call: nothing to retry
@@ -478,7 +516,7 @@ class AdminClient:
         sort = common_pb2.Sort(key="created_at", direction=common_pb2.Sort.ASCENDING)
 
         def page(token: str) -> Any:
-            req = node_execution_pb2.NodeExecutionListRequest(
+            return node_execution_pb2.NodeExecutionListRequest(
                 workflow_execution_id=wf_id,
                 limit=limit,
                 token=token,
@@ -486,25 +524,49 @@ class AdminClient:
                 sort_by=sort,
                 unique_parent_id=unique_parent_id,
             )
-            return self.call("admin", "ListNodeExecutions", req, subject=subject)
 
-        nodes = self._all_pages(page, "node_executions")
+        nodes = self._all_pages("admin", "ListNodeExecutions", page, "node_executions", subject)
         nodes.sort(key=_ts_key)  # stable: the server's order is kept for equal timestamps
         return nodes
 
-    @staticmethod
-    def _all_pages(fetch: Callable[[str], Any], field: str) -> list[Any]:
+    def _all_pages(
+        self, service: str, method: str, request: Callable[[str], Message], field: str, subject: str
+    ) -> list[Any]:
+        """Every item of a paged listing (``request(token)`` builds a page's request). The pages share one time
+        budget, the retry policy's ``total_timeout``, and at most :data:`MAX_LIST_PAGES` pages and
+        :data:`MAX_LIST_ITEMS` items are read: a server that answers every page with a new token would otherwise
+        hold the caller (a watch's sync, holding its tree's lock) for ever."""
+        total = self.retry.total_timeout
+        ends = None if total is None else self._clock() + max(total, self.rpc_timeout)
         out: list[Any] = []
         token = ""
         seen: set[str] = {""}
+        pages = 0
         while True:
-            resp = fetch(token)
+            if pages >= MAX_LIST_PAGES or len(out) > MAX_LIST_ITEMS:
+                raise ServerError(
+                    f"{method} {subject}: the listing did not end after {pages:,} pages and {len(out):,} items "
+                    f"(the limits are {MAX_LIST_PAGES:,} pages and {MAX_LIST_ITEMS:,} items, far beyond any real "
+                    f"execution): FlyteAdmin at {self.endpoint} keeps answering with a next page",
+                    code=grpc.StatusCode.OUT_OF_RANGE,
+                    method=method,
+                    details=f"the listing did not end after {pages:,} pages",
+                )
+            if pages and ends is not None and self._clock() >= ends:
+                raise DeadlineExceededError(
+                    f"{method} {subject}: the listing did not end within its {total:g}s budget "
+                    f"({pages:,} pages, {len(out):,} items so far) at {self.endpoint}",
+                    code=grpc.StatusCode.DEADLINE_EXCEEDED,
+                    method=method,
+                )
+            resp = self.call(service, method, request(token), subject=subject, budget=self._left(ends))
+            pages += 1
             out.extend(getattr(resp, field))
             token = resp.token
             if not token:
                 return out
             if token in seen:  # a server that repeats a token would loop forever
-                log.warning("server repeated page token %r; stopping", token)
+                log.info("%s: server repeated page token %r; stopping", method, printable(token[:100]))
                 return out
             seen.add(token)
 
@@ -521,12 +583,11 @@ class AdminClient:
         sort = common_pb2.Sort(key="created_at", direction=common_pb2.Sort.ASCENDING)
 
         def page(token: str) -> Any:
-            req = task_execution_pb2.TaskExecutionListRequest(
+            return task_execution_pb2.TaskExecutionListRequest(
                 node_execution_id=node_id, limit=limit, token=token, sort_by=sort
             )
-            return self.call("admin", "ListTaskExecutions", req, subject=subject)
 
-        tasks = self._all_pages(page, "task_executions")
+        tasks = self._all_pages("admin", "ListTaskExecutions", page, "task_executions", subject)
         tasks.sort(key=lambda t: t.id.retry_attempt)
         return tasks
 
@@ -578,12 +639,11 @@ class AdminClient:
         sort = common_pb2.Sort(key="signal_id", direction=common_pb2.Sort.ASCENDING)
 
         def page(token: str) -> Any:
-            req = signal_pb2.SignalListRequest(
+            return signal_pb2.SignalListRequest(
                 workflow_execution_id=wf_id, limit=limit, token=token, filters=filters, sort_by=sort
             )
-            return self.call("signal", "ListSignals", req, subject=subject)
 
-        return self._all_pages(page, "signals")
+        return self._all_pages("signal", "ListSignals", page, "signals", subject)
 
     def create_download_link(self, node_id: identifier_pb2.NodeExecutionIdentifier) -> list[str]:
         """Signed URLs of a node's Flyte Deck; ``[]`` when there is no deck (NOT_FOUND)."""

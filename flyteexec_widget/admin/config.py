@@ -83,6 +83,11 @@ def _to_bool(v: Any) -> bool:
         if word in _FALSE:
             return False
         raise ValueError(f"{v!r} is not a boolean; accepted: {BOOL_SPELLINGS}")
+    if isinstance(v, (dict, list, tuple)):  # a boolean setting holds no secret: show what was written, cut short
+        shown = repr(v)
+        raise ValueError(
+            f"{_kind(v)} {shown if len(shown) <= 80 else shown[:79] + '…'} is not a boolean; accepted: {BOOL_SPELLINGS}"
+        )
     raise ValueError(f"{_kind(v)} is not a boolean; accepted: {BOOL_SPELLINGS}")
 
 
@@ -300,10 +305,20 @@ def _read_ini(path: Path) -> dict[str, _Raw]:
     out: dict[str, _Raw] = {}
     for entry in _ENTRIES:
         if entry.option and parser.has_option(entry.section, entry.option):
-            value = parser.get(entry.section, entry.option)
+            where = f"[{entry.section}] {entry.option} in {str(path)!r}"
+            try:
+                # flytekit's parser interpolates too: "%%" is a "%", a lone "%" is an error (flytekit skips the
+                # value silently; here it is named)
+                value = parser.get(entry.section, entry.option)
+            except configparser.Error as e:
+                # the parser's message quotes the value, and client_secret or access_token may be the key: not shown
+                raise ConfigError(
+                    f"bad value for {where}: its '%' cannot be read ({type(e).__name__}); write a '%' as '%%' "
+                    "(the file is read with interpolation, as flytekit reads it)"
+                ) from None
             # "insecure =" is unset, as in flytekit (which skips empty values and reads an empty boolean as False)
             if value.strip():
-                out[entry.field] = (value, f"[{entry.section}] {entry.option} in {str(path)!r}")
+                out[entry.field] = (value, where)
     return out
 
 

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import grpc
 
+from .plaintext import printable
+
 
 class FlyteExecWidgetError(Exception):
     """Base class of every error this package raises on purpose."""
@@ -103,6 +105,22 @@ class LoginRequiredError(AuthenticationError):
         self.user_code = user_code
 
 
+class LoginError(AuthenticationError):
+    """Getting a token failed (token endpoint refused, device flow expired, command failed, ...)."""
+
+    def __init__(self, message: str, *, method: str = "login") -> None:
+        super().__init__(message, code=grpc.StatusCode.UNAUTHENTICATED, method=method)
+
+
+class LoginTimeout(LoginError):
+    """Getting a token ran out of time: the identity provider (or a login command) did not answer within the
+    call's budget, or a device login was not approved within the time the caller had. Transient, like
+    DEADLINE_EXCEEDED: the same login may succeed later."""
+
+    transient = True
+    permanent = False
+
+
 class PermissionDeniedError(RpcFailure):
     """The credentials are valid but may not do this (PERMISSION_DENIED). Permanent."""
 
@@ -176,18 +194,23 @@ def translate_rpc_error(err: grpc.RpcError, *, method: str, endpoint: str, subje
     """Turn a ``grpc.RpcError`` into the matching :class:`RpcFailure` with a message a user can act on.
 
     ``subject`` names what the call was about (an execution id such as ``"flytesnacks:development:abc"``);
-    ``endpoint`` is the admin address. Credentials never reach the message: only the server's details do.
+    ``endpoint`` is the admin address. Credentials never reach the message: only the server's details do, with
+    control characters and bidi controls as visible escapes (:func:`~.plaintext.printable`).
     """
     code: grpc.StatusCode = err.code() if callable(getattr(err, "code", None)) else grpc.StatusCode.UNKNOWN
     details: str = (err.details() if callable(getattr(err, "details", None)) else "") or ""
-    about = f" {subject}" if subject else ""
+    # The details and the subject (node and task names) are the server's text, and a message ends up in a terminal:
+    # no ANSI sequence or bidi override gets through (``details`` keeps them as sent). The details may span lines (a
+    # stack trace); a name may not.
+    shown = printable(details, multiline=True)
+    about = f" {printable(subject)}" if subject else ""
     if code == grpc.StatusCode.NOT_FOUND:
-        msg = f"{method}: not found{about}" + (f" ({details})" if details else "")
+        msg = f"{method}: not found{about}" + (f" ({shown})" if details else "")
     elif code == grpc.StatusCode.UNAVAILABLE:
-        msg = f"{method}: FlyteAdmin at {endpoint} is unavailable ({details or 'no details'})"
+        msg = f"{method}: FlyteAdmin at {endpoint} is unavailable ({shown or 'no details'})"
     elif code == grpc.StatusCode.UNAUTHENTICATED:
         msg = (
-            f"{method}: FlyteAdmin at {endpoint} refused the request as unauthenticated ({details or 'no details'}). "
+            f"{method}: FlyteAdmin at {endpoint} refused the request as unauthenticated ({shown or 'no details'}). "
             "Log in by setting admin.authType in your flytectl config (ClientSecret, DeviceFlow or "
             "ExternalCommand), set FLYTE_CREDENTIALS_CLIENT_ID / FLYTE_CREDENTIALS_CLIENT_SECRET, or put a token "
             "in FLYTE_CREDENTIALS_ACCESS_TOKEN."
@@ -195,6 +218,6 @@ def translate_rpc_error(err: grpc.RpcError, *, method: str, endpoint: str, subje
     elif code == grpc.StatusCode.DEADLINE_EXCEEDED:
         msg = f"{method}{about}: no answer from {endpoint} before the deadline"
     else:
-        msg = f"{method}{about}: {code.name} from {endpoint}: {details or 'no details'}"
+        msg = f"{method}{about}: {code.name} from {endpoint}: {shown or 'no details'}"
     cls = _BY_CODE.get(code, RpcFailure)
     return cls(msg, code=code, method=method, details=details)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["REDACTED", "printable", "redact_tokens"]
+__all__ = ["REDACTED", "printable", "printable_cut", "redact_tokens"]
 
 # C0 controls (tab and newline too: inside one value they would forge layout), DEL and the C1 controls (U+009B and
 # U+009D start CSI and OSC sequences on their own); the bidi embeddings, overrides, isolates and marks; and the
@@ -32,10 +32,18 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def printable(text: str) -> str:
+def printable(text: str, *, multiline: bool = False) -> str:
     """``text`` with control characters and bidi controls replaced by visible escapes (``\\x1b``, ``\\n``,
-    ``\\u202e``); everything else, box-drawing characters and emoji included, is kept."""
+    ``\\u202e``); everything else, box-drawing characters and emoji included, is kept. ``multiline`` keeps
+    newlines as they are (an exception's message, a traceback from the server), ``\\r`` still escaped."""
+    if multiline:
+        return "\n".join(_UNSAFE.sub(_escape, line) for line in text.split("\n"))
     return _UNSAFE.sub(_escape, text)
+
+
+def printable_cut(text: str, limit: int = 300) -> str:
+    """:func:`printable` of ``text`` cut to ``limit`` characters (a URL or an error a server sent, in a message)."""
+    return printable(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
 #: What in a login tool's stderr may be a credential: a JWT, a ``Bearer``/``Basic`` credential, the value after a
@@ -50,6 +58,8 @@ _TOKENISH = re.compile(
     # a whole run (not the tail of one, not an absolute path's): 24+ token characters with a letter and a digit
     r"|(?<![A-Za-z0-9_\-+=.~/])(?=[A-Za-z0-9_\-+=.~/]*[0-9])(?=[A-Za-z0-9_\-+=.~/]*[A-Za-z])"
     r"[A-Za-z0-9_\-+=.~][A-Za-z0-9_\-+=.~/]{23,}"
+    # a random token may hold no digit (about 1 in 1,400 of 43 urlsafe characters): 32+ of them in one run, any mix
+    r"|(?<![A-Za-z0-9_\-+=.~/])[A-Za-z0-9_\-]{32,}(?![A-Za-z0-9_\-+=.~/])"
 )
 REDACTED = "[redacted]"
 

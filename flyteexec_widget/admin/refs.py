@@ -25,6 +25,7 @@ __all__ = [
     "execution_url",
     "normalize_endpoint",
     "parse_execution_ref",
+    "safe_url",
 ]
 
 ACCEPTED_FORMS = (
@@ -53,6 +54,24 @@ def _shown(value: Any) -> str:
     """``repr(value)``, cut to a readable length (a 100 KB name must not make a 100 KB error)."""
     text = repr(value)
     return text if len(text) <= _SHOWN else f"{text[: _SHOWN - 1]}… ({len(text):,} characters)"
+
+
+def safe_url(url: Any) -> str | None:
+    """``url`` (stripped) if it is an absolute http(s) URL with a host, else ``None``: ``javascript:``, ``data:``,
+    relative, scheme-relative and host-less (``http:foo``) links never reach a page (a ``javascript:`` log link
+    would run on click). The one check of every link the package shows: rows, the HTML snapshot, the widget, the
+    device-login prompt."""
+    if not isinstance(url, str):
+        return None
+    u = url.strip()
+    try:
+        parts = urlsplit(u)
+        host = parts.hostname
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return None
+    return u
 
 
 @dataclass(frozen=True)

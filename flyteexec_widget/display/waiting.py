@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable
 from typing import IO, Any
 
+from ..admin.auth import LoginTimeout
 from ..admin.errors import DeadlineExceededError, FlyteTimeout
 from ..admin.plaintext import printable
 from ..live.model import ExecutionModel, models_for
@@ -185,7 +186,8 @@ def wait(
                 now = clock()
                 if deadline is not None and now >= deadline:
                     break
-                watch.log_in()  # the sync thread may not show a login prompt; this (the user's) thread may
+                # the sync thread may not show a login prompt; this (the user's) thread may, for what is left of T
+                _log_in(watch, None if deadline is None else deadline - now)
                 pump()
                 if line is not None and model.header:
                     line.show(format_status_line(model, now - start))
@@ -235,6 +237,15 @@ def _on_screen(ref: str, sched: SyncScheduler) -> bool:
     return any(id(m) in watched for m in models)
 
 
+def _log_in(watch: Watch, left: float | None) -> None:
+    """A login the watch waits for, within ``left`` seconds: a login not approved by then (or an identity
+    provider that does not answer) ends as the wait's timeout does, not later."""
+    try:
+        watch.log_in(left)
+    except LoginTimeout as e:
+        log.info("no login within the time wait() had: %s", e)
+
+
 def _final_check(watch: Watch) -> bool:
     """At the timeout, sync once more (flytekit re-fetches too), but wait at most :data:`FINAL_SYNC_S` for it: the
     sync thread runs it, so a server that never answers cannot hold this thread. Returns whether it ended."""
@@ -260,7 +271,8 @@ def _timeout_message(
         extra = f"; the server did not answer: {status.get('last_error') or watch.last_failure}"
     else:
         extra = f"; last sync error: {status['last_error']}" if status.get("last_error") else ""
-    return f"Execution {ref} did not complete{limit}: last phase {phase}{extra}"
+    # the name and the last error are the server's text, and this message ends up in a terminal
+    return printable(f"Execution {ref} did not complete{limit}: last phase {phase}{extra}")
 
 
 def _phase_name(execution: Any) -> str:

@@ -48,10 +48,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import anywidget
+import ipywidgets
 import traitlets
 from IPython.display import display
 
-from ..live.rows import Row, all_logs, cap_text, safe_url
+from ..live.rows import Row, all_logs, cap_text, safe_url, signal_id_of
 from ..objects import phases
 from ..objects.executions import FlyteWorkflowExecution
 from .render import ExecutionState, render_html, render_saved_html, render_text
@@ -318,7 +319,12 @@ class ExecutionWidget(anywidget.AnyWidget):
             self._remove_batch_hook()
             with contextlib.suppress(ValueError):  # traitlets raises if the handler is already gone
                 self._model.unobserve(self._on_model_trait, names=["header", "counts", "sync_status"])
+        # ipywidgets gives every DOMWidget a Layout widget of its own and does not close it with the widget: it
+        # stayed in ipywidgets' registry of open widgets, with its comm, for the kernel's life (one per watch)
+        layout = self._trait_values.get("layout")
         super().close()
+        if isinstance(layout, ipywidgets.Widget):
+            layout.close()
 
     def text(self) -> str:
         """The execution as a text tree (what ``text/plain`` carries)."""
@@ -616,7 +622,11 @@ class ExecutionWidget(anywidget.AnyWidget):
         gate = self._model.rows[key].get("gate")
         if not gate or gate.get("kind") not in kinds:
             raise RequestError(f"node {key!r} is not waiting on {' or '.join(kinds)} (any more)")
-        return self._execution_of(key), str(gate["signal_id"]), gate
+        node = self._execution_of(key)
+        # the row's signal id may be cut (rows.MAX_NAME_CHARS): the signal is set by the template's whole id
+        info = getattr(node, "_template_info", None)
+        whole = signal_id_of(info.gate) if info is not None and info.gate is not None else ""
+        return node, whole or str(gate["signal_id"]), gate
 
     def _execution_of(self, key: str) -> Any:
         """What the client's signal calls take for row ``key``: its node wrapper, whose id names the workflow

@@ -10,8 +10,9 @@ adding it here (its type, its value in :func:`_node_fields` / :func:`empty_field
 
 Row keys are unique and stable: ``"<node id>"`` at the top level, ``"<parent key>/<child id>"`` below,
 ``"<node key>[<index>]"`` for array subtasks, ``"<node key>><child execution name>/..."`` inside a child launch
-plan. No protobuf object reaches a row; server text is kept as sent (the view escapes it), but every link is
-checked by :func:`safe_url` first.
+plan; an id longer than :data:`MAX_NAME_CHARS` is cut there, with a hash of the whole. No protobuf object reaches a
+row; server text is kept as sent (the view escapes it), ids and names cut to :data:`MAX_NAME_CHARS`, and every link
+is checked by :func:`safe_url` first.
 
 One bad value must not poison the view: an enum value this flyteidl does not know reads ``"unknown (N)"``, a time
 Python cannot hold leaves its field ``None`` and is named in the row's ``invalid_times`` (shown as "invalid time"),
@@ -30,12 +31,12 @@ leave superseded rows out.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from typing import Any, TypedDict, TypeVar
-from urllib.parse import urlsplit
 
 from flyteidl.admin import execution_pb2 as admin_execution_pb2
 from flyteidl.admin import node_execution_pb2, task_execution_pb2
@@ -43,6 +44,7 @@ from flyteidl.core import execution_pb2
 from flyteidl.core import workflow_pb2 as core_workflow_pb2
 from google.protobuf import timestamp_pb2
 
+from ..admin.refs import safe_url
 from ..objects.executions import FlyteNodeExecution, FlyteWorkflowExecution
 from ..objects.literals import describe_type
 from ..objects.phases import (
@@ -84,6 +86,7 @@ __all__ = [
     "failed_at",
     "header_of",
     "safe_url",
+    "signal_id_of",
 ]
 
 log = logging.getLogger(__name__)
@@ -97,6 +100,10 @@ MAX_ERROR_BYTES = 64 * 1024
 MAX_LOG_NAME_CHARS = 200
 MAX_ERROR_CODE_CHARS = 256
 MAX_URL_CHARS = 8192
+#: A node id, a node's name, a gate's signal id, a subtask's external id and the header's names are cut to this
+#: many characters in a row (a hostile server's 1 MB id must not go whole into widget state and the saved HTML);
+#: a row key part too, with a hash that keeps it unique (:func:`_key_part`).
+MAX_NAME_CHARS = 256
 #: What the views show for a field named in ``invalid_times``.
 INVALID_TIME = "invalid time"
 
@@ -289,21 +296,6 @@ def _row(
 # --------------------------------------------------------------------------------------------------------------
 
 
-def safe_url(url: Any) -> str | None:
-    """``url`` (stripped) if it is an absolute http(s) URL with a host, else ``None``: ``javascript:``, ``data:``,
-    relative and scheme-relative links never reach a page (a ``javascript:`` log link would run on click)."""
-    if not isinstance(url, str):
-        return None
-    u = url.strip()
-    try:
-        parts = urlsplit(u)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    return u
-
-
 def _execution_url(execution: FlyteWorkflowExecution) -> str | None:
     try:
         url = execution.execution_url
@@ -379,8 +371,18 @@ def cap_text(text: str, limit_bytes: int = MAX_ERROR_BYTES) -> tuple[str, bool]:
     return kept.decode("utf-8", "ignore"), True
 
 
-def _clip(text: str, limit: int) -> str:
+def _clip(text: str, limit: int = MAX_NAME_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _key_part(text: str) -> str:
+    """A node id or child execution name as part of a row key. Keys must stay unique and stable (the view and the
+    model find rows by them; the wrapper behind a row keeps the whole id for every call), so a long one is cut to
+    :data:`MAX_NAME_CHARS` with a hash of the whole: two long ids that share their beginning still differ."""
+    if len(text) <= MAX_NAME_CHARS:
+        return text
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{text[: MAX_NAME_CHARS - len(digest) - 2]}…#{digest}"
 
 
 def _error(err: execution_pb2.ExecutionError, *, from_list: bool) -> ErrorInfo:
@@ -434,14 +436,25 @@ def _capped_logs(groups: Sequence[tuple[int, Sequence[execution_pb2.TaskLog]]]) 
     return [link for group in reversed(kept) for link in group], omitted
 
 
-def _gate_info(gate: core_workflow_pb2.GateNode) -> GateInfo:
+def signal_id_of(gate: core_workflow_pb2.GateNode) -> str:
+    """A gate's whole signal id ("" for a sleep): what approving it sends (the row's ``signal_id`` may be cut)."""
     which = gate.WhichOneof("condition")
     if which == "approve":
-        return {"kind": "approve", "signal_id": gate.approve.signal_id, "type": "bool"}
+        return str(gate.approve.signal_id)
+    if which == "signal":
+        return str(gate.signal.signal_id)
+    return ""
+
+
+def _gate_info(gate: core_workflow_pb2.GateNode) -> GateInfo:
+    which = gate.WhichOneof("condition")
+    signal_id = _clip(signal_id_of(gate))
+    if which == "approve":
+        return {"kind": "approve", "signal_id": signal_id, "type": "bool"}
     if which == "signal":
         # The literals module's name of the type (``struct``, ``enum{a, b}``, ``list[int]``): the view picks its
         # input by it, and Remote.set_signal builds the value with the signal's LiteralType itself.
-        return {"kind": "signal", "signal_id": gate.signal.signal_id, "type": describe_type(gate.signal.type)}
+        return {"kind": "signal", "signal_id": signal_id, "type": describe_type(gate.signal.type)}
     return {"kind": "sleep", "signal_id": "", "type": ""}
 
 
@@ -491,8 +504,8 @@ def _node_fields(
     created_at, started_at = _ts(closure, "created_at", invalid), _ts(closure, "started_at", invalid)
     duration_s = _seconds(closure, "duration", invalid, "duration_s")
     return {
-        "node_id": proto.id.node_id,
-        "name": info.name,
+        "node_id": _clip(proto.id.node_id),
+        "name": _clip(info.name),
         "kind": info.kind,
         "phase": phase_name("node", phase),
         "label": st.label,
@@ -564,8 +577,8 @@ def _subtask_fields(
         logs, logs_omitted = _capped_logs(retries.get(index, []))
         fields: NodeFields = {
             **empty_fields(),
-            "node_id": res.external_id or f"{proto.id.node_id}[{index}]",
-            "name": f"{name}[{index}]",
+            "node_id": _clip(res.external_id or f"{proto.id.node_id}[{index}]"),
+            "name": f"{_clip(name)}[{index}]",
             "kind": "subtask",
             "phase": phase_name("task", res.phase),
             "label": st.label,
@@ -588,8 +601,8 @@ def _planned_fields(planned: PlannedNode, node_id: str) -> NodeFields:
     st = NOT_STARTED_STYLE
     return {
         **empty_fields(),
-        "node_id": node_id,
-        "name": planned.info.name,
+        "node_id": _clip(node_id),
+        "name": _clip(planned.info.name),
         "kind": planned.info.kind,
         "phase": NOT_STARTED,
         "label": st.label,
@@ -652,7 +665,7 @@ def failed_at(error: ErrorInfo | None, rows: Mapping[str, Row]) -> FailedAt | No
         # Node ids are unique within one execution: a child launch plan's rows (keys with ">") have their own.
         by_id = {r["node_id"]: r for r in failed if ">" not in r["key"]}
         for node_id in reversed(_FAILED_AT_NODE.findall(error["message"])):
-            start = by_id.get(node_id)
+            start = by_id.get(_clip(node_id))  # as the rows hold them: cut to MAX_NAME_CHARS
             if start is not None:
                 break
     tops = [r for r in failed if r["parent"] not in rows or not _failed(rows[r["parent"]])]
@@ -680,10 +693,10 @@ def header_of(execution: FlyteWorkflowExecution, rows: Mapping[str, Row] | None 
         error = {"kind": "ABORTED", "code": "", "message": cause, "trimmed": False, "capped": capped}
     invalid: list[str] = []
     return {
-        "project": proto.id.project,
-        "domain": proto.id.domain,
-        "name": proto.id.name,
-        "workflow": closure.workflow_id.name or proto.spec.launch_plan.name,
+        "project": _clip(proto.id.project),
+        "domain": _clip(proto.id.domain),
+        "name": _clip(proto.id.name),
+        "workflow": _clip(closure.workflow_id.name or proto.spec.launch_plan.name),
         "phase": phase_name("workflow", phase),
         "label": st.label,
         "color": st.color,
@@ -763,7 +776,7 @@ class RowBuilder:
             if planned and (latest is None or group is None or group == latest):
                 started.add(w.to_flyte_idl().metadata.spec_node_id or node_id)
             info = w._template_info
-            key = prefix + node_id
+            key = prefix + _key_part(node_id)
             if info is not None and info.kind == "subtask" and info.index is not None and parent:
                 # by index; a second node claiming the same index (bad data) keeps its id key instead of a clash
                 key = f"{parent}[{info.index}]" if f"{parent}[{info.index}]" not in rows else key
@@ -776,7 +789,7 @@ class RowBuilder:
             child: ChildLink | None = None
             if child_execs:
                 ce = child_execs[-1]
-                child = {"name": ce.to_flyte_idl().id.name, "url": _execution_url(ce)}
+                child = {"name": _clip(ce.to_flyte_idl().id.name), "url": _execution_url(ce)}
             has_children = bool(
                 subs
                 or subtask_fields
@@ -793,7 +806,7 @@ class RowBuilder:
                 nodes[skey] = w
             self._walk(rows, nodes, subs, key, key + "/", depth + 1, w._fx_planned, sub_latest, row_superseded, node_id)
             for ce in child_execs:
-                inner = f"{key}>{ce.to_flyte_idl().id.name}/"
+                inner = f"{key}>{_key_part(ce.to_flyte_idl().id.name)}/"
                 self._walk(
                     rows, nodes, ce._node_executions or {}, key, inner, depth + 1, ce._fx_planned, None, row_superseded
                 )
@@ -824,7 +837,7 @@ class RowBuilder:
             if p.spec_id in started:
                 continue
             node_id = child_node_id(rename[0], rename[1], p.spec_id) if rename else p.node_id
-            key = prefix + node_id
+            key = prefix + _key_part(node_id)
             if key in rows:
                 continue
             if node_id == p.node_id:
@@ -888,8 +901,8 @@ def _unreadable(w: FlyteNodeExecution, exc: Exception) -> NodeFields:
     message, capped = cap_text(f"flyteexec-widget could not read this node: {type(exc).__name__}: {exc}")
     return {
         **empty_fields(),
-        "node_id": proto.id.node_id,
-        "name": w._template_info.name if w._template_info is not None else proto.id.node_id,
+        "node_id": _clip(proto.id.node_id),
+        "name": _clip(w._template_info.name if w._template_info is not None else proto.id.node_id),
         "kind": w._template_info.kind if w._template_info is not None else "task",
         "phase": phase_name("node", phase),
         "label": st.label,

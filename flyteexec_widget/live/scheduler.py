@@ -170,14 +170,17 @@ class Watch:
         with self._cond:
             return self._cond.wait_for(lambda: self._sync_ends >= target, timeout)
 
-    def log_in(self) -> bool:
+    def log_in(self, timeout: float | None = None) -> bool:
         """Log in on this thread if the watch waits for a login and this thread may prompt (the main thread:
-        ``wait()`` calls it); the watch then syncs at once. Returns whether it logged in."""
+        ``wait()`` calls it); the watch then syncs at once. Returns whether it logged in. ``timeout``: the seconds
+        the login may take, the user's approval included (``wait()`` passes what is left of its own timeout);
+        past it, :class:`~flyteexec_widget.admin.auth.LoginTimeout`."""
         remote: Any = getattr(self.tree, "remote", None)
         auth = getattr(remote, "auth", None)
         if not (self.awaiting_login and self.active and auth is not None and may_prompt()):
             return False
-        auth.refresh(remote.server_auth_config(), auth.token())
+        server = remote.server_auth_config(timeout=timeout)
+        auth.refresh(server, auth.token(), timeout=timeout, login_timeout=timeout)
         self.awaiting_login = False  # the token listener made the watch due: its next sync says how it went
         return True
 

@@ -23,7 +23,8 @@ change:
   touch a node when an event of its task arrives (new attempt, logs, array subtask progress), so an unchanged
   running node must still be asked, but only :attr:`TreeSync.attempts_budget` of those per refresh, the least
   recently listed first (a wide fan-out of 800 running nodes costs 50 calls a refresh, not 800); running array
-  nodes always (their subtask progress exists only in their task's events);
+  nodes always (their subtask progress exists only in their task's events), and so running dynamic tasks not yet
+  seen as parents (their attempt's success is what says to list their children);
 * inputs, outputs and decks are never fetched here (the wrappers fetch them lazily);
 * the error of a failed node is fetched whole once (``GetNodeExecution``: list responses cut it to 100 bytes,
   which leaves the first line of a traceback), for the first :data:`FULL_ERRORS` failures of an execution.
@@ -105,6 +106,10 @@ FULL_ERRORS = 50
 TRIMMED_ERROR_MIN_BYTES = 97
 TRIMMED_ERROR_MAX_BYTES = 100
 
+#: The task type flytekit's ``@dynamic`` registers (``flytekit/core/dynamic_workflow_task.py``): such a node may
+#: become a parent that FlyteAdmin flags only from its children (see :meth:`TreeSync._may_become_parent`).
+DYNAMIC_TASK_TYPE = "dynamic-task"
+
 #: Array subtasks with event version 1 have the spec node id "n<index>" (propeller's array handler names its sub
 #: node so); their unique id is "<array>-<attempt>-n<index>", hashed past 20 characters, so the id is only a fallback
 #: (for events that carry no spec node id).
@@ -159,6 +164,7 @@ class _Compiled:
     primary: core_workflow_pb2.WorkflowTemplate
     sub_workflows: dict[tuple[int, str, str, str, str], core_workflow_pb2.WorkflowTemplate]
     task_interfaces: dict[tuple[int, str, str, str, str], interface_pb2.TypedInterface]
+    task_types: dict[tuple[int, str, str, str, str], str]
 
     @classmethod
     def from_workflow(cls, wf: workflow_pb2.Workflow) -> _Compiled:
@@ -168,6 +174,7 @@ class _Compiled:
             primary=closure.primary.template,
             sub_workflows={_id_key(s.template.id): s.template for s in closure.sub_workflows},
             task_interfaces={_id_key(t.template.id): t.template.interface for t in closure.tasks},
+            task_types={_id_key(t.template.id): t.template.type for t in closure.tasks},
         )
 
 
@@ -576,8 +583,9 @@ class TreeSync:
         if self._may_have_tasks(node) and (changed or (not terminal and node.tasks_in != refresh_no)):
             key = ("tasks", *self._exec_key(node.scope.exec_state.wf_id), node.proto.id.node_id, version, refresh_no)
             call = partial(self.remote.list_task_executions, node.proto.id)
-            # An array node's progress (its subtasks) lives only in its task's events: never left for later.
-            needed = changed or node.proto.metadata.is_array
+            # An array node's progress (its subtasks) lives only in its task's events: never left for later; nor is
+            # a dynamic task's success, after which its children are listed (see _may_become_parent).
+            needed = changed or node.proto.metadata.is_array or (not terminal and self._may_become_parent(node))
             jobs.append(_Job(key, call, self._on_tasks(node, version), None if needed else node.tasks_in))
         if node.tasks and node.template is None and self._template_for(node) is None:
             # No template (a node inside a dynamic one): the interface comes from its task, fetched once per id.
@@ -635,6 +643,30 @@ class TreeSync:
         if node.terminal or not node.tasks:
             return False
         return int(node.tasks[-1].closure.phase) == TaskPhase.SUCCEEDED
+
+    def _may_become_parent(self, node: _NodeState) -> bool:
+        """Whether a running node's attempts are listed every refresh, outside the budget: a dynamic task (by its
+        template's task type, or its attempts' where no template is known) not yet seen as a parent.
+
+        Below event version 2 FlyteAdmin never hears such a node go DYNAMIC_RUNNING, and its row does not move when
+        its children appear: only its task attempt's success (:meth:`_may_have_children`) says to list children,
+        and asking for it once per refresh makes the children show in the refresh after they appear. Why only
+        ``dynamic-task`` and not every running task node (any task may return a dynamic workflow to propeller): on
+        a 10,000-node execution whose fan-out runs 800 task nodes at once, that would be 800 attempt listings every
+        refresh, the very cost :data:`ATTEMPTS_BUDGET` bounds; this costs one call per running flytekit dynamic
+        task until it has children (then its children's listing shows them). A dynamic workflow from another task
+        type (an older SDK's ``python-task``) is still seen within ``ceil(running / budget)`` refreshes, in the
+        next one while no more than ``budget`` unchanged nodes run, and at the latest at the periodic whole
+        listing (which shows FlyteAdmin's derived ``is_parent_node``).
+        """
+        if self._may_have_children(node):
+            return False  # its children are listed anyway
+        tmpl = self._template_for(node)
+        if tmpl is not None and tmpl.HasField("task_node"):
+            compiled = self._compiled(node.scope.exec_state)
+            if compiled is not None:
+                return compiled.task_types.get(_id_key(tmpl.task_node.reference_id)) == DYNAMIC_TASK_TYPE
+        return bool(node.tasks) and node.tasks[-1].closure.task_type == DYNAMIC_TASK_TYPE
 
     def _may_have_tasks(self, node: _NodeState) -> bool:
         """Whether a node runs task attempts: not a pure container (subworkflow, branch), launch plan or gate."""
@@ -821,12 +853,11 @@ class TreeSync:
                 return False
         if not self.whole_listings:
             self.whole_listings = True
-            name = scope.exec_state.wf_id.name
-            log.warning(
-                "FlyteAdmin's %s filter missed nodes of execution %s (a SQLite-backed FlyteAdmin compares timestamps "
-                "as text); listing whole levels of it from now on",
-                UPDATED_AT_COLUMN,
-                name,
+            # INFO, not WARNING: this runs on the sync thread, where a WARNING prints into whatever cell runs.
+            log.info(
+                "execution %s: the filtered listing missed the newest node (e.g. a SQLite-backed FlyteAdmin compares "
+                "timestamps as text): listing this execution whole from now on",
+                scope.exec_state.wf_id.name,
             )
         return True
 

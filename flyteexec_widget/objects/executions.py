@@ -40,6 +40,7 @@ from flyteidl.core import identifier_pb2, interface_pb2, literals_pb2
 from google.protobuf.message import Message
 
 from ..admin.errors import FlyteAssertion
+from ..admin.plaintext import printable
 from . import phases
 from .literals import LiteralsResolver
 from .protoview import InvalidTimeError, ProtoView, to_timedelta
@@ -61,7 +62,7 @@ class DataNotInlineError(FlyteAssertion):
     """
 
     def __init__(self, subject: str, which: str, size_bytes: int, url: str) -> None:
-        where = f" at {url}" if url else ""
+        where = f" at {printable(url)}" if url else ""  # the server's URL: no terminal control in a message
         super().__init__(
             f"The {which} of {subject} are not available inline (size {size_bytes} bytes{where}): "
             "FlyteAdmin returns data above its size limit only as a link."
@@ -119,7 +120,8 @@ def _yaml_like(msg: Message, indent: int) -> str:
                 lines.append(" " * indent + desc.name + ":" + os.linesep)
                 lines.append(_yaml_like(value, indent + 2))
             continue
-        text = textwrap.shorten(str(value).strip(), width=80)
+        # server text (names, errors, URIs) in text/plain: no ANSI sequence, bidi override or forged line
+        text = printable(textwrap.shorten(str(value).strip(), width=80))
         if text:
             lines.append(" " * indent + desc.name + ": " + text + os.linesep)
     return "".join(lines)
@@ -260,8 +262,9 @@ class RemoteExecutionBase:
 
     @property
     def _subject(self) -> str:
-        """How messages name this execution, e.g. ``workflow execution flytesnacks:development:abc``."""
-        return f"{self._KIND} execution {self._ref}"
+        """How messages name this execution, e.g. ``workflow execution flytesnacks:development:abc`` (printable:
+        node and task names are the server's text, and messages end up in a terminal)."""
+        return f"{self._KIND} execution {printable(self._ref)}"
 
     @property
     def error(self) -> ProtoView | None:
@@ -281,7 +284,7 @@ class RemoteExecutionBase:
             )
 
     def __repr__(self) -> str:
-        parts = [type(self).__name__, self._ref, self._phase_name]
+        parts = [type(self).__name__, printable(self._ref), self._phase_name]
         if self._proto.closure.HasField("duration"):
             try:
                 parts.append(_fmt_duration(to_timedelta(self._proto.closure.duration)))
@@ -412,7 +415,7 @@ class RemoteExecutionBase:
         if closure.HasField("error"):
             raise FlyteAssertion(
                 f"Outputs of {self._subject} could not be found because the execution ended in failure "
-                f"({name}). Error message: {closure.error.message}"
+                f"({name}). Error message: {printable(closure.error.message, multiline=True)}"
             )
         if not phases.style(self._KIND, closure.phase).succeeded:
             raise FlyteAssertion(f"{self._subject} ended {name}{self._no_outputs_cause()}: it has no outputs.")
@@ -561,9 +564,9 @@ class FlyteWorkflowExecution(RemoteExecutionBase):
     def _no_outputs_cause(self) -> str:
         closure = self._proto.closure
         if closure.HasField("abort_metadata") and closure.abort_metadata.cause:
-            return f" ({closure.abort_metadata.cause})"
+            return f" ({printable(closure.abort_metadata.cause)})"
         if closure.HasField("abort_cause") and closure.abort_cause:
-            return f" ({closure.abort_cause})"
+            return f" ({printable(closure.abort_cause)})"
         return ""
 
     def _fetch_data(self, remote: Remote) -> _DataResponse:

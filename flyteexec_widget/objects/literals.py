@@ -58,6 +58,7 @@ import msgpack
 from flyteidl.core import literals_pb2, types_pb2
 from google.protobuf import json_format, struct_pb2
 
+from ..admin.plaintext import printable
 from .protoview import to_timedelta, unknown_field_numbers
 
 __all__ = [
@@ -1131,7 +1132,8 @@ class LiteralsResolver(Mapping[str, Any]):
 
     def __repr__(self) -> str:
         shown = list(self._literals.items())[: self._REPR_MAX_KEYS]
-        parts = [f"{name}: {self._kind_label(name, lit)}" for name, lit in shown]
+        # the names are the server's text, shown in text/plain: printable
+        parts = [f"{printable(name)}: {self._kind_label(name, lit)}" for name, lit in shown]
         if len(self._literals) > len(shown):
             parts.append(f"... {len(self._literals) - len(shown)} more")
         return "LiteralsResolver(" + ", ".join(parts) + ")"

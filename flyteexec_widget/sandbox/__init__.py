@@ -169,9 +169,10 @@ class Sandbox:
                     ("grpc.max_send_message_length", _MAX_MESSAGE),
                     ("grpc.max_receive_message_length", _MAX_MESSAGE),
                     ("grpc.so_reuseport", 0),  # a port clash must fail loudly, not share the port
-                    # FlyteAdmin's keepalive enforcement is grpc-go's default (flyteadmin/pkg/server/service.go
-                    # sets none): pings at most every 5 minutes during calls, none while idle (grpcio's server
-                    # judges idle pings against 2 hours); the third bad ping earns GOAWAY too_many_pings.
+                    # FlyteAdmin's keepalive enforcement on its plain gRPC listener is grpc-go's default
+                    # (flyteadmin/pkg/server/service.go sets none): pings at most every 5 minutes during calls, one
+                    # per 2 hours while idle (as grpcio's server judges them); the third bad ping earns GOAWAY
+                    # too_many_pings.
                     ("grpc.http2.min_ping_interval_without_data_ms", self._min_ping_interval_ms),
                     ("grpc.keepalive_permit_without_calls", 0),
                     ("grpc.http2.max_ping_strikes", 2),

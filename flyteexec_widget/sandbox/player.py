@@ -25,7 +25,8 @@ Propeller details kept (flyteorg/flyte, flytepropeller ``pkg/controller/nodes``)
   ``<node>-<attempt>-<id>`` (``nodes/dynamic``, ``executor.go`` ``handleRetryableFailure``);
 - array nodes with event version 1: subtasks are child node executions ``GenerateUniqueID(array, attempt, n<i>)``
   with spec node id ``n<i>`` and a task execution per subtask retry, and the array node has no task execution;
-- launch-plan nodes create a child execution named ``FixedLengthUniqueIDForParts(20, exec, node, attempt)`` with
+- launch-plan nodes create a child execution named ``FixedLengthUniqueIDForParts(20, exec, node, attempt)``, hashed
+  with fnv64a (``"f"`` + 13 characters: ``GetChildWorkflowExecutionIDV2``, definition version 1), with
   ``metadata.mode=CHILD_WORKFLOW`` and ``parent_node_execution``; aborting the parent terminates the child.
 
 Threading: the driver methods only schedule work on the clock; every event is sent from clock callbacks
@@ -70,6 +71,7 @@ from .scenarios import (
     literal_map,
     scenario_for_launch_plan,
     task_name,
+    task_type,
 )
 
 log = logging.getLogger(__name__)
@@ -104,23 +106,39 @@ def fnv32a(data: bytes) -> int:
     return h
 
 
-def fixed_length_unique_id(input_id: str, max_length: int) -> str:
-    """``encoding.FixedLengthUniqueID``: the id itself if short enough, else ``"f"`` + base32(fnv32a(id))."""
-    if len(input_id) <= max_length:
+def fnv64a(data: bytes) -> int:
+    """64-bit FNV-1a hash (Go's ``hash/fnv.New64a``)."""
+    h = 0xCBF29CE484222325
+    for b in data:
+        h ^= b
+        h = (h * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def fixed_length_unique_id(input_id: str, max_length: int, *, bits: int = 32) -> str:
+    """``encoding.FixedLengthUniqueID``: the id itself if short enough, else ``"f"`` + base32 of its FNV-1a hash,
+    32-bit by default (8 characters in all), 64-bit with ``bits=64`` (``encoding.Algorithm64``: 14 characters)."""
+    raw = input_id.encode()
+    if len(raw) <= max_length:  # Go's len(string) counts bytes, not characters
         return input_id
-    digest = fnv32a(input_id.encode()).to_bytes(4, "big")
+    if bits == 32:
+        digest = fnv32a(raw).to_bytes(4, "big")
+    elif bits == 64:
+        digest = fnv64a(raw).to_bytes(8, "big")
+    else:
+        raise ValueError(f"bits must be 32 or 64, not {bits!r}")
     encoded = base64.b32encode(digest).decode().rstrip("=").encode().translate(_B32_TRANSLATE).decode()
     return "f" + encoded
 
 
-def fixed_length_unique_id_for_parts(max_length: int, parts: Sequence[str]) -> str:
+def fixed_length_unique_id_for_parts(max_length: int, parts: Sequence[str], *, bits: int = 32) -> str:
     """``encoding.FixedLengthUniqueIDForParts``: parts joined by ``-`` (empty leading parts add no dash)."""
     out = ""
     for i, p in enumerate(parts):
         if i > 0 and out:
             out += "-"
         out += p
-    return fixed_length_unique_id(out, max_length)
+    return fixed_length_unique_id(out, max_length, bits=bits)
 
 
 def unique_node_id(parent_unique_id: str | None, parent_attempt: int, node_id: str) -> str:
@@ -131,8 +149,11 @@ def unique_node_id(parent_unique_id: str | None, parent_attempt: int, node_id: s
 
 
 def child_execution_name(exec_name: str, node_id: str, attempt: int) -> str:
-    """The name of the execution a launch-plan node launches (propeller's ``GetChildWorkflowExecutionID``)."""
-    return fixed_length_unique_id_for_parts(MAX_UNIQUE_ID_LENGTH, [exec_name, node_id, str(attempt)])
+    """The name of the execution a launch-plan node launches: ``GetChildWorkflowExecutionIDV2`` (64-bit hash), which
+    propeller uses for every workflow of definition version 1, the version it stamps on each new workflow
+    (``subworkflow/launchplan.go`` ``GetChildWorkflowExecutionIDForExecution``, ``controller/handler.go``
+    ``SetDefinitionVersionIfEmpty``); the 32-bit ``GetChildWorkflowExecutionID`` is for version-0 workflows only."""
+    return fixed_length_unique_id_for_parts(MAX_UNIQUE_ID_LENGTH, [exec_name, node_id, str(attempt)], bits=64)
 
 
 def _key(wf_id: identifier_pb2.WorkflowExecutionIdentifier) -> ExecKey:
@@ -807,7 +828,7 @@ class _NodeRun:
             producer_id=self.player.producer_id,
             occurred_at=now,
             reported_at=now,
-            task_type="container_array" if self.spec.kind == "array" else TASK_TYPE,
+            task_type="container_array" if self.spec.kind == "array" else task_type(self.spec),
         )
         if self.spec.kind == "array":
             ev.event_version = 1
@@ -1346,5 +1367,6 @@ __all__ = [
     "fixed_length_unique_id",
     "fixed_length_unique_id_for_parts",
     "fnv32a",
+    "fnv64a",
     "unique_node_id",
 ]

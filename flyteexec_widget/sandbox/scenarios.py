@@ -45,6 +45,9 @@ FailurePolicy = Literal["FAIL_IMMEDIATELY", "FAIL_AFTER_EXECUTABLE_NODES_COMPLET
 DEFAULT_VERSION = "v1"
 #: Every scenario task is a flytekit python function task (a map task is an array node over one).
 TASK_TYPE = "python-task"
+#: ... except a dynamic one: flytekit's ``@dynamic`` registers ``task_type="dynamic-task"``
+#: (``flytekit/core/dynamic_workflow_task.py``), and propeller reports the template's type in task events.
+DYNAMIC_TASK_TYPE = "dynamic-task"
 #: The module path the scenario tasks pretend to live in (task names look like flytekit's ``module.function``).
 MODULE = "sandbox"
 
@@ -387,6 +390,11 @@ def get_scenario(name: str) -> Scenario:
 # ----------------------------------------------------------------------------------------------------------------
 # Registered entities, derived from the script tree
 # ----------------------------------------------------------------------------------------------------------------
+def task_type(spec: NodeSpec) -> str:
+    """The task type flytekit registers for a task/dynamic node's task."""
+    return DYNAMIC_TASK_TYPE if spec.kind == "dynamic" else TASK_TYPE
+
+
 def task_name(spec: NodeSpec) -> str:
     """The registered task name of a task/dynamic/array node."""
     base = spec.array.task if spec.kind == "array" and spec.array else (spec.name or spec.id)
@@ -429,7 +437,7 @@ class _Builder:
                 outputs = {k: v[0] if isinstance(v, list) and v else v for k, v in outputs.items()}
             self.tasks[name] = tasks_pb2.TaskTemplate(
                 id=tid,
-                type=TASK_TYPE,
+                type=task_type(spec),
                 metadata=tasks_pb2.TaskMetadata(
                     discoverable=spec.cache != CacheStatus.CACHE_DISABLED,
                     discovery_version="1.0" if spec.cache != CacheStatus.CACHE_DISABLED else "",
@@ -1074,6 +1082,7 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 __all__ = [
+    "DYNAMIC_TASK_TYPE",
     "SCENARIOS",
     "TASK_TYPE",
     "Attempt",

@@ -34,9 +34,9 @@ from flyteexec_widget.admin.auth import (
     StaticToken,
     show_device_prompt,
 )
-from flyteexec_widget.admin.errors import AuthenticationError
+from flyteexec_widget.admin.errors import AuthenticationError, FlyteTimeout
 from flyteexec_widget.admin.retry import RetryPolicy
-from flyteexec_widget.display.waiting import wait
+from flyteexec_widget.display.waiting import FINAL_SYNC_S, wait
 from flyteexec_widget.live.model import ExecutionModel
 from flyteexec_widget.live.scheduler import SyncScheduler
 from flyteexec_widget.objects.phases import WorkflowPhase
@@ -397,6 +397,35 @@ def test_wait_logs_in_on_its_own_thread_when_the_sync_thread_may_not(
     assert prompts == ["MainThread", "MainThread"]  # the first login, then the one wait() did
     assert stream.getvalue() == ""
     assert capfd.readouterr() == ("", "")
+
+
+def test_wait_gives_a_login_no_more_than_what_is_left_of_its_timeout(sb: Sandbox) -> None:
+    """wait() ran a whole device login on its thread and ignored its own timeout: a user who never approves held
+    wait(timeout=3) until the device code expired (600 s here). Now the login gets what is left of the 3 s. (The
+    user approves 20 s later, so the old code returned then, without a FlyteTimeout, rather than hang the test.)"""
+    prompts: list[str] = []
+
+    def prompt(uri: str, code: str) -> None:
+        prompts.append(code)
+        if len(prompts) == 1:
+            sb.approve_device_code(code)  # the first login, for the fetch
+        else:  # the login wait() runs: approved much later than wait()'s timeout
+            threading.Timer(20, sb.approve_device_code, args=(code,)).start()
+
+    auth = DeviceFlow(prompt=prompt)  # real sleeps: the sandbox's 1 s interval
+    wid = sb.launch("single-task")  # the stepped clock does not move: it stays running
+    sched = fast_scheduler()
+    with Remote.for_sandbox(sb.endpoint, auth=auth) as r:
+        ex = r.fetch_execution(wid)
+        sb.revoke_tokens(refresh_tokens=True)
+        start = time.monotonic()
+        with pytest.raises(FlyteTimeout) as info:
+            wait(ex, timeout=3, show=False, scheduler=sched)
+        took = time.monotonic() - start
+    sched.shutdown()
+    assert len(prompts) == 2  # wait() did start the login
+    assert took < 3 + FINAL_SYNC_S + 5  # T, the last sync's wait and a margin for a loaded machine
+    assert "did not complete within 0:00:03" in str(info.value)
 
 
 def _token_script(tmp_path: Path) -> Path:

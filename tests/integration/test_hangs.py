@@ -1,8 +1,10 @@
 """No hang on a FlyteAdmin that accepts calls and never answers, and recovery after a long burst of server errors:
 our client, scheduler, wait() and widget over real gRPC against the hostile FlyteAdmin (``tests/hostile_admin.py``).
 
-The time bounds here are generous behavioural bounds, far from the expected times (a few seconds), that prove the
-defects are gone (they took 150 to 305 s): not speed measurements.
+The time bounds are the implementation's own constants (``FINAL_SYNC_S``, ``STOP_GRACE_S``, a call's budget) plus a
+margin a loaded 2-core machine cannot miss (:data:`MARGIN_S`): behavioural bounds (the defects took 150 to 305 s),
+not speed measurements. Each is tried with each call of a sync hanging in turn: ``GetExecution``,
+``ListNodeExecutions``, ``ListTaskExecutions``.
 """
 
 from __future__ import annotations
@@ -19,19 +21,46 @@ from typing import Any
 
 import grpc
 import pytest
-from flyteidl.admin import workflow_pb2
+from flyteidl.admin import node_execution_pb2, task_execution_pb2, workflow_pb2
 from flyteidl.core import identifier_pb2
 
-from flyteexec_widget.admin.errors import FlyteTimeout
+from flyteexec_widget.admin.errors import DeadlineExceededError, FlyteTimeout
+from flyteexec_widget.admin.retry import RetryPolicy
 from flyteexec_widget.display import waiting
 from flyteexec_widget.display.render import text_tree
 from flyteexec_widget.live.model import ExecutionModel
-from flyteexec_widget.live.scheduler import SyncScheduler
+from flyteexec_widget.live.scheduler import STOP_GRACE_S, SyncScheduler
 from flyteexec_widget.objects.executions import FlyteWorkflowExecution
 from flyteexec_widget.remote import Remote
-from tests.hostile_admin import HANG, Hang, HostileAdmin, Status, execution, node_execution
+from tests.hostile_admin import HANG, Hang, HostileAdmin, Status, execution, node_execution, task_execution
 
 SUCCEEDED = 4  # WorkflowExecution.SUCCEEDED
+
+#: What a loaded 2-core machine may add to the implementation's own bound before a test calls it a hang.
+MARGIN_S = 5.0
+#: stop() waits STOP_GRACE_S for the sync in flight, then as long again for the sync thread to go idle.
+STOP_BOUND_S = 2 * STOP_GRACE_S + 3
+
+#: Each call a sync makes, in order: the one that hangs (after the fetch, which GetExecution answers once).
+SYNC_CALLS = ["GetExecution", "ListNodeExecutions", "ListTaskExecutions"]
+
+
+def serve_with_hang(hostile_admin: HostileAdmin, method: str, then: Any = None) -> None:
+    """An execution with one task node and its attempt, every call of ``method`` hanging after the fetch (until
+    released: then it answers ``then``, by default UNAVAILABLE)."""
+    n0 = node_execution("ex1", "n0")
+    hostile_admin.serve_execution(execution("ex1"), nodes=[n0], tasks=[task_execution(n0)])
+    hang = Hang() if then is None else Hang(then=then)
+    if method == "GetExecution":
+        hostile_admin.script("GetExecution", execution("ex1"), hang)  # the fetch is answered
+    else:
+        hostile_admin.script(method, hang)
+
+
+def calls_before_the_hang(method: str) -> int:
+    """How many calls of ``method`` have arrived once a watch's sync is stuck in one (the fetch called GetExecution
+    once already)."""
+    return 2 if method == "GetExecution" else 1
 
 
 class Clock:
@@ -53,9 +82,13 @@ def fetch(remote: Remote) -> FlyteWorkflowExecution:
     return remote.fetch_execution("flytesnacks:development:ex1")
 
 
-def test_wait_times_out_on_time_when_the_server_never_answers(hostile_admin: HostileAdmin, remote: Remote) -> None:
-    """wait(timeout=1) against a silent server returned after ~305 s; now within the timeout and a few seconds."""
-    hostile_admin.script("GetExecution", execution("ex1"), HANG)  # the fetch is answered, every sync hangs
+@pytest.mark.parametrize("method", SYNC_CALLS)
+def test_wait_times_out_on_time_when_the_server_never_answers(
+    hostile_admin: HostileAdmin, remote: Remote, method: str
+) -> None:
+    """wait(timeout=1) against a silent server returned after ~305 s; now within the timeout, the last sync's wait
+    (FINAL_SYNC_S) and a margin, whichever call of the sync hangs."""
+    serve_with_hang(hostile_admin, method)
     ex = fetch(remote)
     sched = SyncScheduler()
     start = time.monotonic()
@@ -65,32 +98,43 @@ def test_wait_times_out_on_time_when_the_server_never_answers(hostile_admin: Hos
         took = time.monotonic() - start
     finally:
         sched.shutdown()
-    assert took < 20
+    assert took < 1 + waiting.FINAL_SYNC_S + MARGIN_S
     assert str(info.value).startswith(
         "Execution flytesnacks:development:ex1 did not complete within 0:00:01: last phase RUNNING; "
         "the server did not answer (its last call has waited "
     )
-    assert hostile_admin.calls_of("GetExecution")[-1].time_remaining is not None  # the stuck call had a deadline
+    assert hostile_admin.calls_of(method)[-1].time_remaining is not None  # the stuck call had a deadline
 
 
-def test_stop_returns_at_once_and_the_stuck_call_ends_on_its_own(hostile_admin: HostileAdmin, remote: Remote) -> None:
+LATE_ANSWERS = {
+    "GetExecution": execution("ex1", phase=SUCCEEDED),
+    "ListNodeExecutions": node_execution_pb2.NodeExecutionList(node_executions=[node_execution("ex1", "late")]),
+    "ListTaskExecutions": task_execution_pb2.TaskExecutionList(),
+}
+
+
+@pytest.mark.parametrize("method", SYNC_CALLS)
+def test_stop_returns_at_once_and_the_stuck_call_ends_on_its_own(
+    hostile_admin: HostileAdmin, remote: Remote, method: str
+) -> None:
     """Watch.stop() took ~150 s (it joined the stuck sync); now it leaves the sync to end on its own thread, and
-    when that sync gets its answer at last (here: SUCCEEDED) nothing reaches the stopped model."""
-    hostile_admin.script("GetExecution", execution("ex1"), Hang(then=execution("ex1", phase=SUCCEEDED)))
+    when that sync gets its answer at last (a SUCCEEDED execution, a new node) nothing reaches the stopped model."""
+    serve_with_hang(hostile_admin, method, then=LATE_ANSWERS[method])
     ex = fetch(remote)
     sched = SyncScheduler()
     model = ExecutionModel()
     w = sched.watch(ex, model)
-    hostile_admin.wait_for_call("GetExecution", 2)  # the sync is inside its call now
+    hostile_admin.wait_for_call(method, calls_before_the_hang(method))  # the sync is inside its call now
     start = time.monotonic()
     w.stop()
-    assert time.monotonic() - start < 10
+    assert time.monotonic() - start < STOP_BOUND_S
     assert model.sync_status["state"] == "stopped"
     assert w.in_flight_for is not None  # the call is still waiting
     hostile_admin.release()
     assert w._wait_settled(60)
     assert model.sync_status["state"] == "stopped"
-    assert model.header == {}  # the late SUCCEEDED was not written
+    assert model.header == {}  # the late answer was not written
+    assert model.rows == {}
     sched.shutdown()
 
 
@@ -114,8 +158,9 @@ class _Comm:
         pass
 
 
+@pytest.mark.parametrize("method", SYNC_CALLS)
 def test_closing_the_widget_returns_at_once_while_a_sync_is_stuck(
-    hostile_admin: HostileAdmin, remote: Remote, monkeypatch: pytest.MonkeyPatch
+    hostile_admin: HostileAdmin, remote: Remote, monkeypatch: pytest.MonkeyPatch, method: str
 ) -> None:
     """widget.close() runs stop() on the kernel's main thread: it must not freeze the notebook either."""
     import comm
@@ -123,16 +168,16 @@ def test_closing_the_widget_returns_at_once_while_a_sync_is_stuck(
     from flyteexec_widget.display.widget import ExecutionWidget
 
     monkeypatch.setattr(comm, "create_comm", lambda **kw: _Comm())
-    hostile_admin.script("GetExecution", execution("ex1"), HANG)
+    serve_with_hang(hostile_admin, method)
     ex = fetch(remote)
     sched = SyncScheduler()
     model = ExecutionModel(ex)
     w = sched.watch(ex, model)
     view = ExecutionWidget(model, execution=ex, remote=remote, watch=w)
-    hostile_admin.wait_for_call("GetExecution", 2)
+    hostile_admin.wait_for_call(method, calls_before_the_hang(method))
     start = time.monotonic()
     view.close()
-    assert time.monotonic() - start < 10
+    assert time.monotonic() - start < STOP_BOUND_S
     assert not w.active
     assert model.sync_status["state"] == "stopped"
     sched.shutdown()
@@ -150,7 +195,7 @@ ex.wait(timeout=600, show=False)
 
 def test_ctrl_c_in_a_terminal_ends_the_script_at_once_while_a_call_hangs(hostile_admin: HostileAdmin) -> None:
     """Ctrl-C raised KeyboardInterrupt at once, but the script then stayed alive until the stuck call ran out of
-    time: its pool threads were joined at exit. (The in-kernel Ctrl-C test is in test_live_sync.py.)"""
+    time: its pool threads were joined at exit. (In a kernel: the next test.)"""
     hostile_admin.script("GetExecution", execution("ex1"), HANG)
     env = dict(os.environ, PYTHONPATH=str(pathlib.Path(__file__).resolve().parents[2]))
     proc = subprocess.Popen(
@@ -174,7 +219,109 @@ def test_ctrl_c_in_a_terminal_ends_the_script_at_once_while_a_call_hangs(hostile
             proc.communicate()
     assert "KeyboardInterrupt" in err
     assert proc.returncode != 0
-    assert took < 20
+    assert took < STOP_BOUND_S + MARGIN_S  # the interrupt, the watch's stop and the interpreter's exit
+
+
+KERNEL_SETUP = """
+from flyteexec_widget.remote import Remote
+remote = Remote.for_sandbox({endpoint!r})
+ex = remote.fetch_execution("flytesnacks:development:ex1")
+print("READY", flush=True)
+"""
+
+
+def test_ctrl_c_in_a_kernel_interrupts_a_wait_and_a_call_that_hang() -> None:
+    """In a real ipykernel, against the hostile FlyteAdmin: a cell blocked in wait() while the sync's call hangs,
+    then a cell blocked in the hanging call itself (fetch_execution on the kernel's main thread, a 30 s deadline and
+    a 60 s budget): a kernel interrupt shows KeyboardInterrupt promptly each time, and the kernel runs the next
+    cell, with no watch left."""
+    import queue
+    import uuid
+
+    from jupyter_client.manager import start_new_kernel
+
+    # Its own server, stopped only after the kernel: a hung call ends when its server stops, which must not be
+    # what ends it here.
+    with HostileAdmin() as server:
+        server.script("GetExecution", execution("ex1"), HANG)  # the fetch is answered, every later call hangs
+        env = dict(os.environ, PYTHONPATH=str(pathlib.Path(__file__).resolve().parents[2]))
+        km, kc = start_new_kernel(kernel_name="python3", env=env)
+        try:
+
+            def run(code: str, marker: str) -> str:
+                """Run a cell; return the line it printed starting with ``marker``."""
+                kc.execute(code, stop_on_error=False)  # after an interrupt the kernel must still take requests
+                while True:
+                    msg = kc.get_iopub_msg(timeout=90)
+                    if msg["msg_type"] == "error":
+                        raise AssertionError("\n".join(msg["content"]["traceback"]))
+                    if msg["msg_type"] == "stream" and marker in msg["content"]["text"]:
+                        return next(ln for ln in msg["content"]["text"].splitlines() if ln.startswith(marker))
+
+            def interrupted_after(calls: int) -> float:
+                """Wait until the server holds call number ``calls`` of GetExecution, interrupt the kernel, and
+                return the seconds until the cell's KeyboardInterrupt."""
+                server.wait_for_call("GetExecution", calls, timeout=60)
+                start = time.monotonic()
+                km.interrupt_kernel()
+                while True:
+                    try:
+                        msg = kc.get_iopub_msg(timeout=60)
+                    except queue.Empty:
+                        raise AssertionError("no KeyboardInterrupt 60 s after the interrupt") from None
+                    if msg["msg_type"] == "error":
+                        assert msg["content"]["ename"] == "KeyboardInterrupt"
+                        return time.monotonic() - start
+
+            run(KERNEL_SETUP.format(endpoint=server.endpoint), "READY")
+            kc.execute('print("WAITING", flush=True)\nex.wait(timeout=600)', stop_on_error=False)
+            took_wait = interrupted_after(2)  # the fetch, then the watch's sync: stuck
+            kc.execute('remote.fetch_execution("flytesnacks:development:ex1")', stop_on_error=False)
+            took_call = interrupted_after(3)  # the cell's own call: stuck on the kernel's main thread
+            marker = uuid.uuid4().hex
+            after = run(
+                "from flyteexec_widget.live.scheduler import default_scheduler\n"
+                f'print("{marker}", default_scheduler().watches, flush=True)',
+                marker,
+            )
+        finally:
+            kc.stop_channels()
+            km.shutdown_kernel(now=True)
+    assert took_wait < STOP_BOUND_S + MARGIN_S
+    assert took_call < STOP_BOUND_S + MARGIN_S  # not the call's 30 s deadline
+    assert after == f"{marker} []"  # the interrupted wait() left no watch behind
+
+
+# ---------------------------------------------------------------------------------------- a user's own calls
+
+#: A small budget for the user's own calls (the default is two 30 s deadlines: the same bound, slower to show).
+SHORT = {"rpc_timeout": 1.0, "retry": RetryPolicy(total_timeout=2.0)}
+
+
+def test_fetch_execution_on_a_silent_server_ends_within_its_budget(hostile_admin: HostileAdmin) -> None:
+    hostile_admin.script("GetExecution", HANG)
+    with Remote.for_sandbox(hostile_admin.endpoint, **SHORT) as r:
+        start = time.monotonic()
+        with pytest.raises(DeadlineExceededError, match="GetExecution flytesnacks:development:ex1: no answer"):
+            fetch(r)
+        took = time.monotonic() - start
+    assert took < 2.0 + MARGIN_S
+    assert 1 <= len(hostile_admin.calls_of("GetExecution")) <= 2  # the budget holds two 1 s deadlines at most
+
+
+@pytest.mark.parametrize("method", SYNC_CALLS)
+def test_a_synchronous_sync_ends_within_the_budget_of_the_call_that_hangs(
+    hostile_admin: HostileAdmin, method: str
+) -> None:
+    """execution.sync() on the user's thread: the stuck call gives up at its budget, and the error names it."""
+    serve_with_hang(hostile_admin, method)
+    with Remote.for_sandbox(hostile_admin.endpoint, **SHORT) as r:
+        ex = fetch(r)
+        start = time.monotonic()
+        with pytest.raises(DeadlineExceededError, match=method):
+            ex.sync()
+        took = time.monotonic() - start
+    assert took < 2.0 + MARGIN_S  # one call's budget: the calls before the hanging one are answered at once
 
 
 @pytest.mark.parametrize(

@@ -11,11 +11,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flyteidl.admin import event_pb2 as admin_event_pb2
+from flyteidl.admin import signal_pb2, workflow_pb2
 from flyteidl.core import execution_pb2, identifier_pb2
 from flyteidl.event import event_pb2
 from google.protobuf import timestamp_pb2
@@ -23,11 +25,16 @@ from google.protobuf import timestamp_pb2
 from flyteexec_widget.admin.retry import RetryPolicy
 from flyteexec_widget.display.render import html_snapshot, text_tree
 from flyteexec_widget.live.model import ExecutionModel
+from flyteexec_widget.live.rows import MAX_NAME_CHARS
 from flyteexec_widget.live.scheduler import SyncScheduler
 from flyteexec_widget.remote import Remote
 from flyteexec_widget.sandbox import Sandbox
 
+from .. import hostile_admin as ha
+from ..hostile_admin import HostileAdmin
 from ..unit._fake_admin import FakeServer, node_execution, serve, wf_id
+
+TASK_RUNNING = execution_pb2.TaskExecution.RUNNING
 
 NEWER_ERROR_KIND = 7  # ExecutionError.ErrorKind has UNKNOWN=0, USER=1, SYSTEM=2
 YEAR_10000 = 253_402_300_800
@@ -172,3 +179,95 @@ def test_times_out_of_range_say_invalid_time_in_their_row_only_and_the_sync_stay
     finally:
         sched.shutdown()
         remote.close()
+
+
+class _Comm:
+    comm_id = "huge-ids"
+    kernel = "Truthy"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.sent: list[Any] = []
+
+    def open(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def on_msg(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def send(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        self.sent.append(data)
+
+    def close(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+MB = 1_000_000
+
+
+def test_a_megabyte_of_id_is_cut_in_the_rows_their_keys_and_the_saved_html(
+    hostile_admin: HostileAdmin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A node id, a gate's name and signal id and a subtask's external id of 1 MB each went whole into the rows, so
+    into widget state, its messages and the saved HTML. Now each is cut to rows.MAX_NAME_CHARS; two ids that share
+    their first megabyte but one character still get two rows; approving the gate sends its whole signal id."""
+    import comm
+
+    from flyteexec_widget.display.widget import ExecutionWidget
+
+    monkeypatch.setattr(comm, "create_comm", lambda **kw: _Comm())
+    big = "n" + "x" * MB
+    ex = ha.execution("ex1")
+    ex.closure.workflow_id.CopyFrom(
+        identifier_pb2.Identifier(
+            resource_type=identifier_pb2.WORKFLOW, project="flytesnacks", domain="development", name="wf", version="v1"
+        )
+    )
+    gate = ha.node_execution("ex1", big + "a")
+    gate.metadata.spec_node_id = "g"
+    twin = ha.node_execution("ex1", big + "b")  # the same first megabyte
+    twin.metadata.spec_node_id = "t"
+    array = ha.node_execution("ex1", "arr")
+    array.metadata.is_array = True
+    attempt = ha.task_execution(array)
+    attempt.closure.metadata.external_resources.add(external_id="e" * MB, index=0, phase=TASK_RUNNING)
+    workflow = workflow_pb2.Workflow(id=ex.closure.workflow_id)
+    node = workflow.closure.compiled_workflow.primary.template.nodes.add(id="g")
+    node.metadata.name = "gate " + "y" * MB
+    node.gate_node.approve.signal_id = "s" * MB
+    hostile_admin.serve_execution(ex, nodes=[gate, twin, array], tasks=[attempt], workflow=workflow)
+    hostile_admin.script("SetSignal", signal_pb2.SignalSetResponse())
+    sched = SyncScheduler(start_thread=False)
+    model = ExecutionModel()
+    with Remote.for_sandbox(hostile_admin.endpoint) as remote:
+        w = sched.watch(remote.fetch_execution("flytesnacks:development:ex1"), model)
+        sched.run_pending()
+        assert model.sync_status["state"] == "live", model.sync_status
+        rows = list(model.rows.values())
+        assert len(rows) == 4  # the gate, its twin, the array node and its subtask: no key clash
+        assert len({r["key"] for r in rows}) == 4
+        for r in rows:
+            for field in ("key", "parent", "node_id", "name"):
+                assert len(r[field]) <= 2 * MAX_NAME_CHARS, (field, len(r[field]))
+        [gate_row] = [r for r in rows if r["kind"] == "gate"]
+        assert gate_row["gate"] is not None
+        assert len(gate_row["gate"]["signal_id"]) == MAX_NAME_CHARS
+        assert gate_row["node_id"].endswith("…")
+        [sub] = [r for r in rows if r["kind"] == "subtask"]
+        assert sub["node_id"] == "e" * (MAX_NAME_CHARS - 1) + "…"
+        state = json.dumps({"rows": rows, "header": model.header})
+        assert len(state) < 20_000  # four rows: 3 MB before
+        assert len(html_snapshot(model)) < 50_000
+        assert len(text_tree(model)) < 20_000
+        view = ExecutionWidget(model, execution=w.tree.execution, remote=remote, watch=w)
+        try:
+            view._on_msg(view, {"type": "snapshot", "view": "v1"}, [])  # a view asks for the rows
+            sent = [json.dumps(m, default=str, ensure_ascii=False) for m in view.comm.sent]
+            assert any(gate_row["key"] in m for m in sent)  # the rows went out
+            assert sum(map(len, sent)) < 50_000  # what the browser gets, and the notebook saves
+            assert view._handle_approve({"key": gate_row["key"]}) == {"message": "Approved"}
+        finally:
+            view.close()
+    [set_signal] = hostile_admin.calls_of("SetSignal")
+    assert set_signal.request.id.signal_id == "s" * MB  # the whole id, not the row's cut one
+    assert set_signal.request.id.execution_id.name == "ex1"
+    sched.shutdown()

@@ -19,7 +19,13 @@ from flyteidl.service import admin_pb2_grpc, dataproxy_pb2, dataproxy_pb2_grpc, 
 
 from flyteexec_widget.objects.phases import CacheStatus, NodePhase, TaskPhase, WorkflowPhase
 from flyteexec_widget.sandbox import Sandbox
-from flyteexec_widget.sandbox.player import Player, fixed_length_unique_id_for_parts, unique_node_id
+from flyteexec_widget.sandbox.player import (
+    Player,
+    child_execution_name,
+    fixed_length_unique_id,
+    fixed_length_unique_id_for_parts,
+    unique_node_id,
+)
 from flyteexec_widget.sandbox.scenarios import get_scenario
 
 WfId: TypeAlias = identifier_pb2.WorkflowExecutionIdentifier
@@ -421,20 +427,50 @@ def test_scenarios_are_registered_as_compiled_workflows_launch_plans_and_tasks(s
 
 
 @pytest.mark.parametrize(
-    ("parts", "max_length", "expected"),
+    ("parts", "max_length", "bits", "expected"),
     [
-        # flytepropeller's encoder tests (pkg/utils/encoder_test.go)
-        (["x", "y", "z"], 10, "x-y-z"),
-        (["x", "y"], 1, "fz2jizji"),
-        (["x"], 2, "x"),
-        (["x", "y", "z"], 4, "fxzsoqrq"),
-        (["x", "y", "z", "m", "n"], 8, "fsigbmty"),
-        (["xxxxxxxxxxx"], 10, "fggddjly"),
-        (["", "", "n0"], 20, "n0"),
+        # flyteplugins' encoder tests (go/tasks/pluginmachinery/encoding/encoder_test.go; once pkg/utils)
+        (["x", "y", "z"], 10, 32, "x-y-z"),
+        (["x", "y"], 1, 32, "fz2jizji"),
+        (["x"], 2, 32, "x"),
+        (["x", "y", "z"], 4, 32, "fxzsoqrq"),
+        (["x", "y", "z", "m", "n"], 8, 32, "fsigbmty"),
+        (["xxxxxxxxxxx"], 10, 32, "fggddjly"),
+        (["", "", "n0"], 20, 32, "n0"),
+        (["x", "y", "z", "m", "n", "y", "z", "m", "n", "y", "z", "m", "n"], 15, 32, "fe63sz6y"),
+        (["x", "y", "z", "m", "n", "y", "z", "m", "n", "y", "z", "m", "n"], 15, 64, "fwp4bky2kucex5"),
     ],
 )
-def test_unique_ids_match_propellers_encoder(parts: list[str], max_length: int, expected: str) -> None:
-    assert fixed_length_unique_id_for_parts(max_length, parts) == expected
+def test_unique_ids_match_propellers_encoder(parts: list[str], max_length: int, bits: int, expected: str) -> None:
+    assert fixed_length_unique_id_for_parts(max_length, parts, bits=bits) == expected
+
+
+def test_a_launch_plan_child_execution_is_named_with_the_64_bit_hash() -> None:
+    """Propeller stamps every new workflow with definition version 1, and for those names a launch plan's child
+    execution with ``GetChildWorkflowExecutionIDV2`` (fnv64a: "f" + 13 characters); node ids keep fnv32a."""
+    # the input of propeller's subworkflow/util_test.go, whose V1 (32-bit) name is "fav2uxxi"
+    assert fixed_length_unique_id_for_parts(20, ["first-name-is-pretty-large", "hello-world", "1"]) == "fav2uxxi"
+    name = child_execution_name("first-name-is-pretty-large", "hello-world", 1)
+    joined = b"first-name-is-pretty-large-hello-world-1"
+    h = 0xCBF29CE484222325  # FNV-1a 64, as Go's hash/fnv computes it
+    for byte in joined:
+        h = ((h ^ byte) * 0x100000001B3) % 2**64
+    alphabet = "abcdefghijklmnopqrstuvwxyz123456"  # encoding.Base32Encoder, no padding: 64 bits -> 13 characters
+    bits = h << 1  # 65 bits: 13 groups of 5, the last padded with one zero bit
+    expected = "f" + "".join(alphabet[(bits >> (5 * (12 - i))) & 31] for i in range(13))
+    assert name == expected == "fn1unxl53avgd1"
+    assert child_execution_name("short", "n0", 0) == "short-n0-0"  # 20 characters or fewer: not hashed
+    assert len(unique_node_id("first-name-is-pretty-large", 0, "n1")) == 8  # node ids stay 32-bit
+
+
+def test_the_hash_threshold_counts_bytes_as_go_len_does() -> None:
+    """Go's ``len(string)`` is the UTF-8 byte count: 11 characters of 2 bytes each (22 bytes) are past 20."""
+    accented = "\u00e9" * 11
+    assert (len(accented), len(accented.encode())) == (11, 22)
+    hashed = fixed_length_unique_id(accented, 20)
+    assert hashed != accented
+    assert (hashed[0], len(hashed)) == ("f", 8)
+    assert fixed_length_unique_id("\u00e9" * 10, 20) == "\u00e9" * 10  # 20 bytes: kept
 
 
 def test_child_ids_follow_parent_attempt_lineage() -> None:
@@ -581,6 +617,9 @@ def test_a_dynamic_node_of_an_event_version_1_workflow_is_a_parent_only_through_
     assert (listed.metadata.is_parent_node, listed.metadata.is_dynamic) == (True, False)
     assert NodePhase(listed.closure.phase) == NodePhase.RUNNING
     assert {n.id.node_id for n in api.nodes(wf, "n0")} >= {"n0-0-dn0", "n0-0-dn1", "n0-0-dn2"}
+    # flytekit's @dynamic registers task type "dynamic-task"; propeller reports the template's type in task events
+    (attempt,) = api.tasks(wf, "n0")
+    assert attempt.closure.task_type == "dynamic-task"
     assert sb.run_until_done(wf) == WorkflowPhase.SUCCEEDED
     (listed,) = [n for n in api.nodes(wf) if n.id.node_id == "n0"]
     assert (listed.metadata.is_parent_node, listed.metadata.is_dynamic) == (False, True)

@@ -7,6 +7,7 @@ calls of a method with given status codes, or to require a bearer token.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import urllib.parse
 from collections.abc import Iterator
@@ -289,3 +290,75 @@ class FakeIdP:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join()
+
+
+class RawHttp:
+    """A TCP server on 127.0.0.1 that reads each request (headers and a Content-Length body) and answers with
+    ``answer(send)``: raw bytes, written as the test likes (a redirect, an answer dripped a byte at a time, a huge
+    one). ``requests`` holds every request received, raw."""
+
+    def __init__(self, answer: Any) -> None:
+        self.answer = answer
+        self.requests: list[bytes] = []
+        self._closing = threading.Event()
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self._sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        self._sock.settimeout(0.05)  # accept() wakes up to see the server closing
+        while not self._closing.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            conn.settimeout(30)
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    def _handle(self, conn: socket.socket) -> None:
+        with conn:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                data += chunk
+            head, _, body = data.partition(b"\r\n\r\n")
+            length = next(
+                (
+                    int(line.split(b":", 1)[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                ),
+                0,
+            )
+            while len(body) < length:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    break
+                body += chunk
+            self.requests.append(head + b"\r\n\r\n" + body)
+
+            def send(raw: bytes) -> bool:
+                """Write ``raw``; False once the client went away or the server is closing."""
+                if self._closing.is_set():
+                    return False
+                try:
+                    conn.sendall(raw)
+                except OSError:
+                    return False
+                return True
+
+            self.answer(send)
+
+    def __enter__(self) -> RawHttp:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._closing.set()
+        self._thread.join(5)
+        self._sock.close()

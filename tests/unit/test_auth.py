@@ -6,6 +6,7 @@ import base64
 import logging
 import sys
 import threading
+import time
 import types
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 
 from flyteexec_widget.admin import auth
+from flyteexec_widget.admin import idp as idp_http
 from flyteexec_widget.admin.auth import (
     ClientSecret,
     DeviceFlow,
@@ -31,7 +33,7 @@ from flyteexec_widget.admin.errors import AuthenticationError, ConfigError, Logi
 from flyteexec_widget.admin.plaintext import redact_tokens
 
 from ..hostile_text import UNSAFE, hostile
-from ._fake_admin import FakeIdP
+from ._fake_admin import FakeIdP, RawHttp
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -195,7 +197,7 @@ def test_device_flow_expires(idp: FakeIdP) -> None:
     server = ServerAuthConfig(token_endpoint=idp.url + "/token", device_authorization_endpoint=idp.url + "/device")
     with pytest.raises(LoginError, match="expired"):
         a.refresh(server)
-    assert t.sleeps == [4, 4, 4]
+    assert t.sleeps == [4, 4, 2]  # the last wait is cut to what is left of the code's life
 
 
 def test_device_flow_survives_malformed_numbers_from_the_idp(idp: FakeIdP) -> None:
@@ -276,9 +278,9 @@ def spy_on_await(a: DeviceFlow) -> threading.Event:
     awaiting = threading.Event()
     original = a._await
 
-    def spy(login: Any) -> str:
+    def spy(login: Any, until: float | None) -> str:
         awaiting.set()
-        return original(login)
+        return original(login, until)
 
     a._await = spy  # type: ignore[method-assign]
     return awaiting
@@ -574,3 +576,183 @@ def test_reprs_hide_secrets(idp: FakeIdP) -> None:
         for s in ("SECRET-XYZ", "ACCESS-XYZ", "REFRESH-XYZ"):
             assert s not in repr(obj)
             assert s not in str(obj)
+
+
+# ------------------------------------------------------------------------------------------ hostile HTTP answers
+
+
+def _redirect(code: int, location: str) -> Any:
+    def answer(send: Any) -> None:
+        send(
+            f"HTTP/1.1 {code} Moved\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode()
+        )
+
+    return answer
+
+
+@pytest.mark.parametrize("code", [301, 302, 303, 307, 308])
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1"])
+def test_a_redirect_is_refused_and_the_client_secret_goes_nowhere_else(code: int, host: str) -> None:
+    """urllib followed 301/302/303 with the ``Authorization: Basic client_id:secret`` header to any host, over
+    plain http too. Now no redirect is followed (a token endpoint has no reason to redirect a POST)."""
+    with RawHttp(lambda send: send(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")) as elsewhere:
+        target = f"http://{host}:{elsewhere.port}/token"
+        with RawHttp(_redirect(code, target)) as idp:
+            a = ClientSecret("cid", "the-secret", token_url=idp.url + "/token")
+            with pytest.raises(LoginError) as ei:
+                a.refresh(ServerAuthConfig())
+        assert elsewhere.requests == []  # nothing reached the other server: neither the secret nor the form
+    message = str(ei.value)
+    assert f"{idp.url}/token answered with a redirect (HTTP {code}) to {target}; not followed" in message
+    assert "the-secret" not in message
+    assert len(idp.requests) == 1
+
+
+def test_a_redirect_s_location_is_shown_printable() -> None:
+    with RawHttp(_redirect(302, "http://x/\x1b]8;;http://evil\x07y")) as idp, pytest.raises(LoginError) as ei:
+        idp_http.post_form(idp.url, {})
+    assert "\x1b" not in str(ei.value)
+    assert "\\x1b]8;;http://evil\\x07y" in str(ei.value)
+
+
+def _drip(head: bytes, then: bytes, every: float = 0.05, for_s: float = 8.0) -> Any:
+    """Answer ``head`` at once, then ``then`` one byte every ``every`` seconds (for at most ``for_s`` seconds: a
+    client that waits for all of it fails its test, it does not hang it)."""
+
+    def answer(send: Any) -> None:
+        if not send(head):
+            return
+        started = time.monotonic()
+        for i in range(len(then)):
+            if time.monotonic() - started > for_s or not send(then[i : i + 1]):
+                return
+            time.sleep(every)
+
+    return answer
+
+
+@pytest.mark.parametrize(
+    ("head", "then"),
+    [
+        (b"HTTP/1.1 200 OK\r\n", b"X-Slow: " + b"a" * 10_000),  # the headers, a byte at a time
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 10000\r\n\r\n", b"{" + b" " * 9_999),  # the body, a byte at a time
+    ],
+    ids=["headers", "body"],
+)
+def test_a_server_dripping_its_answer_gets_the_whole_timeout_not_one_per_byte(head: bytes, then: bytes) -> None:
+    """urlopen(timeout=...) bounds each socket read: a byte every 50 ms kept a login waiting for as long as the
+    server liked (here 8 s, then the server gives up). The timeout now bounds the whole exchange."""
+    with RawHttp(_drip(head, then)) as idp:
+        start = time.monotonic()
+        with pytest.raises(auth.LoginTimeout, match=rf"{idp.url} did not answer within 1s"):
+            idp_http.post_form(idp.url, {"grant_type": "client_credentials"}, timeout=1.0)
+        took = time.monotonic() - start
+    assert took < 1.0 + 4  # the timeout and a margin for a loaded machine; the server drips for 8 s
+    assert auth.LoginTimeout.transient
+    assert not auth.LoginTimeout.permanent
+
+
+@pytest.mark.parametrize("with_length", [True, False])
+def test_an_answer_over_a_mebibyte_is_refused(with_length: bool) -> None:
+    big = b'{"access_token": "' + b"a" * (2 * 1024 * 1024) + b'"}'
+    head = b"HTTP/1.1 200 OK\r\nConnection: close\r\n"
+    head += f"Content-Length: {len(big)}\r\n".encode() if with_length else b""
+
+    def answer(send: Any) -> None:
+        send(head + b"\r\n" + big)
+
+    with RawHttp(answer) as idp:
+        a = ClientSecret("cid", "secret", token_url=idp.url)
+        with pytest.raises(LoginError, match=r"answered with more than 1,048,576 bytes; refused"):
+            a.refresh(ServerAuthConfig())
+    assert idp_http.MAX_RESPONSE_BYTES == 1024 * 1024
+
+
+def test_a_refresh_within_a_timeout_ends_by_it_whatever_the_idp_does() -> None:
+    """The call's budget reaches the IdP request: a 30 s http_timeout is cut to what the caller has left."""
+    with RawHttp(_drip(b"HTTP/1.1 200 OK\r\n", b"X: " + b"a" * 10_000)) as idp:
+        a = ClientSecret("cid", "secret", token_url=idp.url, http_timeout=30.0)
+        start = time.monotonic()
+        with pytest.raises(auth.LoginTimeout):
+            a.refresh(ServerAuthConfig(), timeout=1.0)
+        assert time.monotonic() - start < 1.0 + 4
+
+
+def test_the_idp_s_interval_and_code_lifetime_are_capped(idp: FakeIdP) -> None:
+    """An IdP saying "poll every hour, the code lives a day" held the login (and the thread) for a day."""
+    idp.replies["/device"] = [(200, {**DEVICE_REPLY, "interval": 3600, "expires_in": 86_400})]
+    idp.replies["/token"] = [(400, {"error": "authorization_pending"})]
+    t = FakeTime()
+    a = DeviceFlow("cli", prompt=lambda u, c: None, sleep=t.sleep, clock=t.clock)
+    with pytest.raises(LoginError, match="expired"):
+        a.refresh(device_server(idp))
+    assert max(t.sleeps) == auth.MAX_POLL_INTERVAL_S == 60.0
+    assert sum(t.sleeps) == auth.MAX_DEVICE_CODE_S == 1800.0
+
+
+def test_slow_down_never_stretches_the_interval_past_the_cap(idp: FakeIdP) -> None:
+    idp.replies["/device"] = [(200, {**DEVICE_REPLY, "interval": 58})]
+    idp.replies["/token"] = [(400, {"error": "slow_down"})] * 3 + [(200, {"access_token": "tok"})]
+    t = FakeTime()
+    a = DeviceFlow("cli", prompt=lambda u, c: None, sleep=t.sleep, clock=t.clock)
+    assert a.refresh(device_server(idp)) == "tok"
+    assert t.sleeps == [58, 60, 60, 60]
+
+
+def test_a_device_login_ends_at_the_callers_login_timeout(idp: FakeIdP) -> None:
+    """wait(timeout=T) logs in with what is left of T: a user who does not approve cannot hold it longer."""
+    idp.replies["/device"] = [(200, DEVICE_REPLY)]  # interval 2 s, the code lives 600 s
+    idp.replies["/token"] = [(400, {"error": "authorization_pending"})]
+    t = FakeTime()
+    a = DeviceFlow("cli", prompt=lambda u, c: None, sleep=t.sleep, clock=t.clock)
+    with pytest.raises(auth.LoginTimeout, match="not approved within the time the caller had"):
+        a.refresh(device_server(idp), login_timeout=7.0)
+    assert t.sleeps == [2, 2, 2, 1]
+    assert a._login is None  # abandoned: the next call starts a new one
+
+
+def test_the_time_a_user_takes_is_counted_apart(idp: FakeIdP) -> None:
+    """AdminClient.call keeps the user's approval time out of its budget: counting_user_wait says how long."""
+    idp.replies["/device"] = [(200, DEVICE_REPLY)]
+    idp.replies["/token"] = [(400, {"error": "authorization_pending"})] * 3 + [(200, {"access_token": "tok"})]
+    t = FakeTime()
+    a = DeviceFlow("cli", prompt=lambda u, c: None, sleep=t.sleep, clock=t.clock)
+    with auth.counting_user_wait() as waited:
+        a.refresh(device_server(idp))
+    assert waited() == 8.0  # four polls, 2 s apart
+
+
+@pytest.mark.parametrize(
+    "uri", ["http:foo", "https:/idp.example.com/a", "http://", "http://:80/a", "javascript:alert(1)//https://x"]
+)
+def test_device_prompt_links_only_an_http_url_with_a_host(
+    uri: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The scheme alone was checked: ``http:foo`` became a link in the notebook."""
+    shown: list[Any] = []
+    ipython = types.ModuleType("IPython")
+    ipython.get_ipython = lambda: types.SimpleNamespace(kernel=object())  # type: ignore[attr-defined]
+    display = types.ModuleType("IPython.display")
+    display.HTML = lambda s: ("HTML", s)  # type: ignore[attr-defined]
+    display.display = shown.append  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "IPython", ipython)
+    monkeypatch.setitem(sys.modules, "IPython.display", display)
+    show_device_prompt(uri, "ABCD")
+    assert shown == []
+    assert f"open {uri} and enter the code ABCD" in capsys.readouterr().err
+
+
+def test_idp_error_text_is_printable(idp: FakeIdP) -> None:
+    idp.replies["/token"] = [(401, {"error": "bad\x1b[2J", "error_description": "x\u202ey\nforged line"})]
+    a = ClientSecret("cid", "secret", token_url=idp.url + "/token")
+    with pytest.raises(LoginError) as ei:
+        a.refresh(ServerAuthConfig())
+    assert not UNSAFE.search(str(ei.value))
+    assert "bad\\x1b[2J: x\\u202ey\\nforged line" in str(ei.value)
+
+
+@pytest.mark.parametrize("url", ["ftp://idp/token", "http:token", "https://", "javascript:alert(1)"])
+def test_a_token_endpoint_that_is_not_an_http_url_with_a_host_is_refused(url: str) -> None:
+    a = ClientSecret("cid", "secret", token_url=url)
+    with pytest.raises(LoginError, match="is not an absolute http\\(s\\) URL with a host"):
+        a.refresh(ServerAuthConfig())

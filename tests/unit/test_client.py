@@ -29,8 +29,9 @@ from flyteexec_widget.admin.auth import (
 )
 from flyteexec_widget.admin.retry import RetryPolicy
 from flyteexec_widget.remote import Remote
-from tests.hostile_admin import HANG, HostileAdmin
+from tests.hostile_admin import HANG, HostileAdmin, Status
 
+from ..hostile_text import UNSAFE, hostile
 from ._fake_admin import FakeIdP, FakeServer, bool_value, node_execution, serve, wf_id
 
 pytestmark = pytest.mark.timeout(60)
@@ -123,6 +124,33 @@ def test_errors_are_translated_per_code(fake: FakeServer, code: grpc.StatusCode,
         r.call("admin", "TerminateExecution", execution_pb2.ExecutionTerminateRequest(id=wf_id()), retry=False)
     assert ei.value.code == code
     assert ei.value.method == "TerminateExecution"
+
+
+@pytest.mark.parametrize(
+    "code",
+    [grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INTERNAL, grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.UNAUTHENTICATED],
+)
+def test_the_servers_details_and_names_in_an_error_are_printable(
+    hostile_admin: HostileAdmin, code: grpc.StatusCode
+) -> None:
+    """A traceback prints the message in a terminal: the server's details and a node id went in raw. The details
+    keep their lines (a stack trace); nothing else of them drives the terminal. ``details`` keeps what was sent."""
+    details = hostile("details") + "\n  at db.go:12"
+    hostile_admin.script("GetNodeExecution", Status(code, details))
+    node = identifier_pb2.NodeExecutionIdentifier(node_id=hostile("node"), execution_id=wf_id("ex1"))
+    with (
+        Remote.for_sandbox(hostile_admin.endpoint, retry=RetryPolicy(max_attempts=1)) as r,
+        pytest.raises(errors.RpcFailure) as ei,
+    ):
+        r.get_node_execution(node)
+    message = str(ei.value)
+    assert not UNSAFE.search(message)
+    assert "details:\\x1b[2J" in message
+    assert "\n  at db.go:12" in message  # the details' own lines are kept
+    if code in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INTERNAL):
+        assert "node node:\\x1b[2J" in message
+        assert "|x\\n└─ fake_node" in message  # a newline in a name is escaped: it cannot forge a line
+    assert ei.value.details == details
 
 
 def test_not_found_names_the_execution_and_is_not_retried(fake: FakeServer) -> None:

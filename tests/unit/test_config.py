@@ -6,6 +6,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
 from flyteexec_widget.admin import auth
 from flyteexec_widget.admin.config import ENV_VARS, PlatformConfig, find_config_file, load_config
@@ -352,6 +353,8 @@ def test_a_yaml_boolean_that_is_neither_is_refused(tmp_path: Path, key: str, bad
     message = str(ei.value)
     assert f"admin.{key} in {str(f)!r}" in message
     assert "true/false, yes/no, on/off, y/n, t/f, 1/0" in message
+    value = yaml.safe_load(bad)  # what was written, as YAML read it: 'flase', 2, [1], {'a': 1}, 1.0, 'yes please'
+    assert f"{value!r} is not a boolean" in message
 
 
 @pytest.mark.parametrize(
@@ -382,6 +385,30 @@ def test_an_ini_boolean_that_is_neither_is_refused(tmp_path: Path, bad: str) -> 
         load_config(f)
     g = write(tmp_path / "empty.config", "[platform]\nurl = h:1\ninsecure =\n")
     assert load_config(g).insecure is False  # an empty value is unset, as in flytekit
+
+
+@pytest.mark.parametrize("key", ["client_id", "client_secret", "url"])
+def test_a_lone_percent_in_an_ini_value_is_a_config_error_naming_the_file(tmp_path: Path, key: str) -> None:
+    """configparser's InterpolationSyntaxError escaped as is; its message quotes the value, which may be a secret."""
+    section = "platform" if key == "url" else "credentials"
+    text = (
+        "[platform]\nurl = s3cr%t-value\n"
+        if key == "url"
+        else f"[platform]\nurl = h:1\n[{section}]\n{key} = s3cr%t-value\n"
+    )
+    f = write(tmp_path / "flytekit.config", text)
+    with pytest.raises(ConfigError) as ei:
+        load_config(f)
+    message = str(ei.value)
+    assert f"[{section}] {key} in {str(f)!r}" in message
+    assert "write a '%' as '%%'" in message
+    assert "s3cr" not in message
+    assert "t-value" not in message
+
+
+def test_a_doubled_percent_in_an_ini_value_is_one_percent_as_in_flytekit(tmp_path: Path) -> None:
+    f = write(tmp_path / "flytekit.config", "[platform]\nurl = h:1\n[credentials]\nclient_id = a%%b\n")
+    assert load_config(f).client_id == "a%b"
 
 
 @pytest.mark.flytekit

@@ -33,8 +33,11 @@ from flyteexec_widget.objects.executions import (
     FlyteTaskExecution,
     FlyteWorkflowExecution,
 )
+from flyteexec_widget.objects.literals import LiteralsResolver
 from flyteexec_widget.objects.phases import NodePhase, TaskPhase, WorkflowPhase
 from flyteexec_widget.objects.protoview import InvalidTimeError, ProtoView
+
+from ..hostile_text import UNSAFE, hostile
 
 UTC = datetime.timezone.utc
 T0 = datetime.datetime(2026, 11, 27, 10, 0, 0, 250000, tzinfo=UTC)
@@ -902,3 +905,37 @@ def test_times_out_of_range_break_neither_repr_nor_the_other_fields() -> None:
     assert "n0 SUCCEEDED" in repr(node)
     with pytest.raises(InvalidTimeError, match=r"NodeExecutionClosure\.started_at"):
         _ = node.closure.started_at
+
+
+def test_reprs_strs_and_messages_show_server_text_printable() -> None:
+    """repr()/str() are what text/plain and a terminal show, and a FlyteAssertion's message is printed by a
+    traceback: the server's names, errors, causes and URLs came through raw (ANSI sequences, bidi overrides)."""
+    failed = wf_exec(WF.FAILED, error=_error(hostile("error")))
+    failed.id.name = hostile("name")
+    aborted = wf_exec(WF.ABORTED, abort_metadata=execution_pb2.AbortMetadata(cause=hostile("cause")))
+    node = FlyteNodeExecution(node_exec(hostile("node"), NODE.RUNNING))
+    blob = common_pb2.UrlBlob(url="https://signed/" + hostile("url"), bytes=5_000_000)
+    big = FlyteWorkflowExecution(
+        wf_exec(WF.SUCCEEDED), remote=FakeRemote(execution_pb2.WorkflowExecutionGetDataResponse(outputs=blob))
+    )
+    resolver = LiteralsResolver({hostile("input"): _int_map(x=1).literals["x"]})
+    shown = [repr(FlyteWorkflowExecution(failed)), str(FlyteWorkflowExecution(failed)), repr(node), repr(resolver)]
+    for wrapper, what in [
+        (FlyteWorkflowExecution(failed, remote=FakeRemote()), "outputs"),  # the error message
+        (FlyteWorkflowExecution(aborted, remote=FakeRemote()), "outputs"),  # the abort cause
+        (node, "error"),  # "<node> is RUNNING"
+        (big, "outputs"),  # DataNotInlineError's URL
+    ]:
+        with pytest.raises(FlyteAssertion) as info:
+            getattr(wrapper, what)
+        shown.append(str(info.value))
+    for text in shown:
+        assert not UNSAFE.search(text), text
+    assert "name:\\x1b[2J\\x1b[H|" in shown[0]
+    assert "error:\\x1b[2J" in shown[1]
+    assert "node:\\x1b[2J" in shown[2]
+    assert "input:\\x1b[2J" in shown[3]
+    assert "error:\\x1b[2J" in shown[4]
+    assert "cause:\\x1b[2J" in shown[5]
+    assert "node:\\x1b[2J" in shown[6]
+    assert "url:\\x1b[2J" in shown[7]

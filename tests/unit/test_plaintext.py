@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flyteexec_widget.admin.plaintext import printable
+from flyteexec_widget.admin.plaintext import printable, redact_tokens
 
 from ..hostile_text import TERMINAL_PAYLOADS, UNSAFE
 
@@ -36,3 +36,21 @@ def test_exact_escapes(text: str, want: str) -> None:
 def test_ordinary_text_is_kept() -> None:
     text = "flytesnacks:development:abc ├─ t_n0 (task) [Succeeded] 1m 05s → child été 日本 🚀 👩‍💻 \\x1b"
     assert printable(text) == text
+
+
+def test_multiline_keeps_the_lines_and_escapes_the_rest() -> None:
+    """An exception's message may span lines (the server's stack trace); nothing else in it drives the terminal."""
+    assert printable("a\x1b[2J\nb\rc\u202e\n", multiline=True) == "a\\x1b[2J\nb\\rc\\u202e\n"
+    for label, payload in TERMINAL_PAYLOADS.items():
+        out = printable(payload, multiline=True)
+        assert not UNSAFE.search(out), label
+        assert out.count("\n") == payload.count("\n")
+
+
+def test_a_token_without_a_digit_is_redacted_too() -> None:
+    # secrets.token_urlsafe(32) holds no digit about once in 1,400 draws: the whole run is still a token
+    token = "qWeRtYuIoPaSdFgHjKlZxCvBnM_-qwertyuiopASDF"
+    assert redact_tokens(f"login failed: {token} rejected") == "login failed: [redacted] rejected"
+    assert redact_tokens("see docs/getting-started/configuration for details") == (
+        "see docs/getting-started/configuration for details"
+    )

@@ -272,3 +272,15 @@ def test_a_console_url_of_another_cluster_is_refused(url: str, endpoint: str, co
 def test_references_without_a_host_pass_the_cluster_check() -> None:
     for ref in ("p:d:n", URL_PATH, ("p", "d", "n")):
         check_same_cluster(parse_execution_ref(ref), "flyte.example.com:443")
+
+
+@pytest.mark.parametrize("url", ["http:foo", "https:/a.example.com/x", "http://:80/x", "http://user@/x", "http://?q"])
+def test_safe_url_wants_a_host_not_just_a_scheme(url: str) -> None:
+    """The one link check (rows, the HTML snapshot, the widget, the device-login prompt): ``http:foo`` has the
+    scheme but no host, and became a link in the login prompt, which checked the scheme only."""
+    from flyteexec_widget.admin.refs import safe_url
+    from flyteexec_widget.live import rows
+
+    assert safe_url(url) is None
+    assert rows.safe_url is safe_url  # one check, not two
+    assert safe_url("http://[::1]:8080/x") == "http://[::1]:8080/x"

@@ -316,3 +316,34 @@ def test_a_cache_status_row_field_still_reads_known_values() -> None:
     n = node("n0")
     n.to_flyte_idl().closure.task_node_metadata.cache_status = catalog_pb2.CACHE_HIT
     assert build(execution(n))["n0"]["cache"] == "hit"
+
+
+# ---------------------------------------------------------------------------------------------- huge ids and names
+
+
+def test_huge_header_names_are_cut() -> None:
+    big = "z" * 1_000_000
+    proto = admin_execution_pb2.Execution(
+        id=identifier_pb2.WorkflowExecutionIdentifier(project=big, domain=big, name=big)
+    )
+    proto.closure.workflow_id.name = big
+    header = header_of(FlyteWorkflowExecution(proto))
+    for field in ("project", "domain", "name", "workflow"):
+        assert header[field] == "z" * (rows.MAX_NAME_CHARS - 1) + "…", field
+
+
+def test_a_cut_key_stays_unique_and_stable_and_a_child_keeps_its_parent_s() -> None:
+    """Row keys are built from node ids: a cut id gets a hash of the whole, so ids sharing a long beginning (or a
+    short id that looks like a cut one) never share a row, and the same id gives the same key every sync."""
+    long_a, long_b = "a" * 5000 + "1", "a" * 5000 + "2"
+    looks_cut = "a" * (rows.MAX_NAME_CHARS - 18) + "…#0000000000000000"  # as long as a cut key part
+    child = node("c")
+    parent = node(long_a, info=TemplateInfo("subworkflow", "sub"))
+    parent._subworkflow_node_executions = {"c": child}
+    built = build(execution(parent, node(long_b), node(looks_cut)))
+    assert len(built) == 4
+    keys = list(built)
+    assert all(len(k) <= 2 * rows.MAX_NAME_CHARS for k in keys)
+    parent_key = keys[0]
+    assert built[f"{parent_key}/c"]["parent"] == parent_key
+    assert list(build(execution(parent, node(long_b), node(looks_cut)))) == keys  # stable across builds

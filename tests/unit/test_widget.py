@@ -497,6 +497,19 @@ def test_a_closed_widget_and_its_real_model_are_collected() -> None:
     assert [r() for r in refs] == [None, None]
 
 
+def test_closing_the_widget_closes_its_layout_widget_too() -> None:
+    """ipywidgets gives each DOMWidget a Layout widget and leaves it open (in its registry, with a comm) when the
+    widget closes: one left behind per watch for the kernel's life."""
+    from ipywidgets.widgets.widget import _instances
+
+    w = ExecutionWidget(ExecutionModel())
+    layout_id = w.layout.model_id
+    assert layout_id in _instances
+    w.close()
+    assert layout_id not in _instances
+    assert w.layout.comm is None
+
+
 def test_the_front_end_is_the_package_files_sent_as_text() -> None:
     """Sent as text read from static/ (not as Paths: anywidget would tie every instance to a file watcher)."""
     w, _ = make()
