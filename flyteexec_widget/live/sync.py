@@ -58,7 +58,7 @@ from typing import Any, Protocol
 from flyteidl.admin import execution_pb2 as admin_execution_pb2
 from flyteidl.admin import node_execution_pb2, task_execution_pb2, workflow_pb2
 from flyteidl.core import execution_pb2 as core_execution_pb2
-from flyteidl.core import identifier_pb2, interface_pb2, types_pb2
+from flyteidl.core import identifier_pb2, interface_pb2
 from flyteidl.core import workflow_pb2 as core_workflow_pb2
 from google.protobuf import timestamp_pb2
 
@@ -67,7 +67,18 @@ from ..admin.errors import RpcFailure
 from ..objects.executions import FlyteNodeExecution, FlyteTaskExecution, FlyteWorkflowExecution
 from ..objects.phases import TaskPhase, is_terminal, style
 from ..objects.protoview import is_valid_timestamp
-from ..objects.templates import PlannedNode, TemplateInfo, child_node_id, node_kind, unknown_kind
+from ..objects.templates import PlannedNode, TemplateInfo, node_kind, unknown_kind
+from .compiled import (
+    END_NODE_ID,
+    START_NODE_ID,
+    Compiled,
+    branch_nodes,
+    id_key,
+    list_interface,
+    planned_nodes,
+    short_name,
+    template_nodes,
+)
 
 __all__ = ["TreeSync", "is_start_or_end", "rpc_error_summary", "sync_execution", "tree_for"]
 
@@ -77,8 +88,6 @@ log = logging.getLogger(__name__)
 _SUBTASK_WAITING = frozenset(
     {TaskPhase.UNDEFINED, TaskPhase.QUEUED, TaskPhase.INITIALIZING, TaskPhase.WAITING_FOR_RESOURCES}
 )
-START_NODE_ID = "start-node"
-END_NODE_ID = "end-node"
 
 #: The column re-listings filter on. FlyteAdmin returns a node's ``closure.updated_at`` from the event's
 #: ``reported_at`` (propeller's clock) and stores the same value in ``node_execution_updated_at``; its ``updated_at``
@@ -140,126 +149,6 @@ class _RemoteLike(Protocol):
     def get_node_execution(
         self, node_exec_id: identifier_pb2.NodeExecutionIdentifier
     ) -> node_execution_pb2.NodeExecution: ...
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Templates: what each node is (kind, display name, gate, interface), from the compiled workflow
-# --------------------------------------------------------------------------------------------------------------
-
-
-def _id_key(ident: identifier_pb2.Identifier) -> tuple[int, str, str, str, str]:
-    return (ident.resource_type, ident.project, ident.domain, ident.name, ident.version)
-
-
-def _short(name: str) -> str:
-    """``"my.module.t1"`` -> ``"t1"``: what a user calls a task or workflow."""
-    return name.rsplit(".", 1)[-1] if name else name
-
-
-@dataclass
-class _Compiled:
-    """A workflow's compiled closure, indexed for lookups."""
-
-    raw: workflow_pb2.Workflow
-    primary: core_workflow_pb2.WorkflowTemplate
-    sub_workflows: dict[tuple[int, str, str, str, str], core_workflow_pb2.WorkflowTemplate]
-    task_interfaces: dict[tuple[int, str, str, str, str], interface_pb2.TypedInterface]
-    task_types: dict[tuple[int, str, str, str, str], str]
-
-    @classmethod
-    def from_workflow(cls, wf: workflow_pb2.Workflow) -> _Compiled:
-        closure = wf.closure.compiled_workflow
-        return cls(
-            raw=wf,
-            primary=closure.primary.template,
-            sub_workflows={_id_key(s.template.id): s.template for s in closure.sub_workflows},
-            task_interfaces={_id_key(t.template.id): t.template.interface for t in closure.tasks},
-            task_types={_id_key(t.template.id): t.template.type for t in closure.tasks},
-        )
-
-
-def _template_nodes(template: core_workflow_pb2.WorkflowTemplate) -> dict[str, core_workflow_pb2.Node]:
-    nodes = {n.id: n for n in template.nodes}
-    if template.HasField("failure_node"):
-        nodes[template.failure_node.id] = template.failure_node
-    return nodes
-
-
-def _branch_nodes(branch: core_workflow_pb2.BranchNode) -> dict[str, core_workflow_pb2.Node]:
-    if_else = branch.if_else
-    nodes = [if_else.case.then_node, *(b.then_node for b in if_else.other)]
-    if if_else.HasField("else_node"):
-        nodes.append(if_else.else_node)
-    return {n.id: n for n in nodes if n.id}
-
-
-def _list_interface(iface: interface_pb2.TypedInterface) -> interface_pb2.TypedInterface:
-    """The interface of an array node over ``iface``: every input and output becomes a list."""
-    out = interface_pb2.TypedInterface()
-    for src, dst in ((iface.inputs, out.inputs), (iface.outputs, out.outputs)):
-        for name, var in src.variables.items():
-            dst.variables[name].CopyFrom(
-                interface_pb2.Variable(
-                    type=types_pb2.LiteralType(collection_type=var.type), description=var.description
-                )
-            )
-    return out
-
-
-def _graph_order(template: core_workflow_pb2.WorkflowTemplate) -> list[core_workflow_pb2.Node]:
-    """The template's nodes (start/end excluded) upstream first, ties in the template's own order (Kahn)."""
-    nodes = [n for n in template.nodes if n.id not in (START_NODE_ID, END_NODE_ID)]
-    ids = {n.id for n in nodes}
-    waiting = {n.id: {u for u in n.upstream_node_ids if u in ids and u != n.id} for n in nodes}
-    out: list[core_workflow_pb2.Node] = []
-    placed: set[str] = set()
-    while len(out) < len(nodes):
-        ready = [n for n in nodes if n.id not in placed and waiting[n.id] <= placed]
-        if not ready:  # a cycle (bad data): the rest in template order rather than never
-            ready = [n for n in nodes if n.id not in placed]
-        for n in ready:
-            out.append(n)
-            placed.add(n.id)
-    return out
-
-
-def _planned_info(tmpl: core_workflow_pb2.Node, compiled: _Compiled) -> TemplateInfo:
-    """Kind and name of a template node that has not run (as :meth:`TreeSync._info` names it once it runs)."""
-    name = tmpl.metadata.name or tmpl.id
-    if tmpl.HasField("task_node"):
-        return TemplateInfo("task", _short(tmpl.task_node.reference_id.name) or tmpl.id)
-    if tmpl.HasField("workflow_node"):
-        wn = tmpl.workflow_node
-        if wn.HasField("launchplan_ref"):
-            return TemplateInfo("launch_plan", _short(wn.launchplan_ref.name) or tmpl.id)
-        return TemplateInfo("subworkflow", _short(wn.sub_workflow_ref.name) or tmpl.id)
-    if tmpl.HasField("branch_node"):
-        return TemplateInfo("branch", name)
-    if tmpl.HasField("gate_node"):
-        return TemplateInfo("gate", name, tmpl.gate_node)
-    if tmpl.HasField("array_node"):
-        sub = tmpl.array_node.node
-        if sub.HasField("task_node"):
-            name = _short(sub.task_node.reference_id.name) or name
-        return TemplateInfo("array", name)
-    return TemplateInfo(unknown_kind(tmpl), tmpl.id)  # a node type newer than this flyteidl
-
-
-def _planned(
-    template: core_workflow_pb2.WorkflowTemplate, compiled: _Compiled, parent_id: str, depth: int = 0
-) -> tuple[PlannedNode, ...]:
-    """The nodes ``template`` plans, in graph order, with a subworkflow's own planned nodes below it."""
-    out: list[PlannedNode] = []
-    for tmpl in _graph_order(template):
-        node_id = child_node_id(parent_id, 0, tmpl.id)
-        children: tuple[PlannedNode, ...] = ()
-        wn = tmpl.workflow_node if tmpl.HasField("workflow_node") else None
-        if wn is not None and wn.HasField("sub_workflow_ref") and depth < 100:  # 100: a recursive template
-            sub = compiled.sub_workflows.get(_id_key(wn.sub_workflow_ref))
-            if sub is not None:
-                children = _planned(sub, compiled, node_id, depth + 1)
-        out.append(PlannedNode(tmpl.id, node_id, _planned_info(tmpl, compiled), children))
-    return tuple(out)
 
 
 def _error_maybe_trimmed(proto: node_execution_pb2.NodeExecution) -> bool:
@@ -378,7 +267,7 @@ class _EntityCache:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         #: None: the workflow could not be fetched (kinds then come from node metadata alone).
-        self.workflows: dict[tuple[int, str, str, str, str], _Compiled | None] = {}
+        self.workflows: dict[tuple[int, str, str, str, str], Compiled | None] = {}
         #: Task interfaces of single-task executions whose closure names no workflow (GetTask, once per id).
         self.task_interfaces: dict[tuple[int, str, str, str, str], interface_pb2.TypedInterface | None] = {}
         self.filters_unsupported = False
@@ -520,13 +409,13 @@ class TreeSync:
             jobs.append(_Job(("exec", *ekey), partial(self.remote.get_execution, st.wf_id), self._on_exec(st)))
         if st.proto is not None and st.proto.closure.HasField("workflow_id"):
             ident = st.proto.closure.workflow_id
-            wf_key = _id_key(ident)
+            wf_key = id_key(ident)
             if wf_key not in self._cache.workflows:
                 jobs.append(_Job(("wf", *wf_key), partial(self._get_workflow, ident), self._on_workflow(wf_key)))
         elif st.proto is not None and st.proto.spec.launch_plan.resource_type == identifier_pb2.TASK:
             # A single-task execution from an admin that names no workflow: the task gives the interface.
             task_id = st.proto.spec.launch_plan
-            task_key = _id_key(task_id)
+            task_key = id_key(task_id)
             if task_key not in self._cache.task_interfaces:
                 jobs.append(
                     _Job(("task", *task_key), partial(self._get_task_interface, task_id), self._on_task(task_key))
@@ -590,7 +479,7 @@ class TreeSync:
         if node.tasks and node.template is None and self._template_for(node) is None:
             # No template (a node inside a dynamic one): the interface comes from its task, fetched once per id.
             task_id = node.tasks[-1].id.task_id
-            task_key = _id_key(task_id)
+            task_key = id_key(task_id)
             compiled = self._compiled(node.scope.exec_state)
             known = compiled is not None and task_key in compiled.task_interfaces
             if not known and task_key not in self._cache.task_interfaces:
@@ -665,7 +554,7 @@ class TreeSync:
         if tmpl is not None and tmpl.HasField("task_node"):
             compiled = self._compiled(node.scope.exec_state)
             if compiled is not None:
-                return compiled.task_types.get(_id_key(tmpl.task_node.reference_id)) == DYNAMIC_TASK_TYPE
+                return compiled.task_types.get(id_key(tmpl.task_node.reference_id)) == DYNAMIC_TASK_TYPE
         return bool(node.tasks) and node.tasks[-1].closure.task_type == DYNAMIC_TASK_TYPE
 
     def _may_have_tasks(self, node: _NodeState) -> bool:
@@ -789,7 +678,7 @@ class TreeSync:
     def _on_workflow(self, key: tuple[int, str, str, str, str]) -> Callable[[workflow_pb2.Workflow | None], None]:
         def handle(wf: workflow_pb2.Workflow | None) -> None:
             with self._cache.lock:
-                self._cache.workflows[key] = _Compiled.from_workflow(wf) if wf is not None else None
+                self._cache.workflows[key] = Compiled.from_workflow(wf) if wf is not None else None
 
         return handle
 
@@ -887,10 +776,10 @@ class TreeSync:
 
     # ---- templates and wiring ----------------------------------------------------------------------------------
 
-    def _compiled(self, st: _ExecState) -> _Compiled | None:
+    def _compiled(self, st: _ExecState) -> Compiled | None:
         if st.proto is None or not st.proto.closure.HasField("workflow_id"):
             return None
-        return self._cache.workflows.get(_id_key(st.proto.closure.workflow_id))
+        return self._cache.workflows.get(id_key(st.proto.closure.workflow_id))
 
     def _scope_templates(self, scope: _Scope) -> dict[str, core_workflow_pb2.Node] | None:
         """Template nodes of a scope, by id (cached on the scope); None when unknown (inside a dynamic node, or no
@@ -904,15 +793,15 @@ class TreeSync:
         if compiled is None:
             return None
         if scope.parent is None:
-            return _template_nodes(compiled.primary)
+            return template_nodes(compiled.primary)
         tmpl = self._template_for(scope.parent)
         if tmpl is None:
             return None
         if tmpl.HasField("workflow_node") and tmpl.workflow_node.HasField("sub_workflow_ref"):
-            sub = compiled.sub_workflows.get(_id_key(tmpl.workflow_node.sub_workflow_ref))
-            return _template_nodes(sub) if sub is not None else None
+            sub = compiled.sub_workflows.get(id_key(tmpl.workflow_node.sub_workflow_ref))
+            return template_nodes(sub) if sub is not None else None
         if tmpl.HasField("branch_node"):
-            return _branch_nodes(tmpl.branch_node)
+            return branch_nodes(tmpl.branch_node)
         if tmpl.HasField("array_node"):
             return {"*": tmpl.array_node.node}
         return None  # dynamic: the generated workflow is not fetched (it would cost a data call per node)
@@ -932,7 +821,7 @@ class TreeSync:
         tmpl = self._template_for(node)
         compiled = self._compiled(node.scope.exec_state)
         spec_id = meta.spec_node_id or proto.id.node_id
-        task_name = _short(node.tasks[-1].id.task_id.name) if node.tasks else ""
+        task_name = short_name(node.tasks[-1].id.task_id.name) if node.tasks else ""
         parent = node.scope.parent
         if parent is not None and parent.proto.metadata.is_array:
             m = _SUBTASK_SPEC_ID.match(meta.spec_node_id) or _SUBTASK_ID.search(proto.id.node_id)
@@ -943,24 +832,24 @@ class TreeSync:
         if tmpl is None and node.scope.parent is None and exec_proto is not None and compiled is None:
             lp = exec_proto.spec.launch_plan
             if lp.resource_type == identifier_pb2.TASK:
-                return TemplateInfo("task", _short(lp.name) or spec_id), self._cache.task_interfaces.get(_id_key(lp))
+                return TemplateInfo("task", short_name(lp.name) or spec_id), self._cache.task_interfaces.get(id_key(lp))
         if tmpl is None:
             kind = node_kind(proto)
             iface = None
             if node.tasks and kind in ("task", "dynamic", "array"):  # e.g. inside a dynamic node
-                task_key = _id_key(node.tasks[-1].id.task_id)
+                task_key = id_key(node.tasks[-1].id.task_id)
                 iface = (
                     compiled.task_interfaces.get(task_key) if compiled else None
                 ) or self._cache.task_interfaces.get(task_key)
                 if iface is not None and kind == "array":
-                    iface = _list_interface(iface)
+                    iface = list_interface(iface)
             return TemplateInfo(kind, task_name or spec_id), iface
         if tmpl.HasField("task_node"):
             ref = tmpl.task_node.reference_id
-            iface = compiled.task_interfaces.get(_id_key(ref)) if compiled else None
+            iface = compiled.task_interfaces.get(id_key(ref)) if compiled else None
             # A task node with children is dynamic, flagged or not (event version 1 never flags it while it runs).
             dynamic = meta.is_dynamic or (node.children is not None and bool(node.children.nodes))
-            return TemplateInfo("dynamic" if dynamic else "task", _short(ref.name) or spec_id), iface
+            return TemplateInfo("dynamic" if dynamic else "task", short_name(ref.name) or spec_id), iface
         if tmpl.HasField("workflow_node"):
             wn = tmpl.workflow_node
             if wn.HasField("launchplan_ref"):
@@ -968,9 +857,9 @@ class TreeSync:
                 if node.child_exec is not None:
                     child_compiled = self._compiled(node.child_exec)
                     child_iface = child_compiled.primary.interface if child_compiled else None
-                return TemplateInfo("launch_plan", _short(wn.launchplan_ref.name) or spec_id), child_iface
-            sub = compiled.sub_workflows.get(_id_key(wn.sub_workflow_ref)) if compiled else None
-            return TemplateInfo("subworkflow", _short(wn.sub_workflow_ref.name) or spec_id), (
+                return TemplateInfo("launch_plan", short_name(wn.launchplan_ref.name) or spec_id), child_iface
+            sub = compiled.sub_workflows.get(id_key(wn.sub_workflow_ref)) if compiled else None
+            return TemplateInfo("subworkflow", short_name(wn.sub_workflow_ref.name) or spec_id), (
                 sub.interface if sub is not None else None
             )
         if tmpl.HasField("branch_node"):
@@ -983,9 +872,9 @@ class TreeSync:
             name = tmpl.metadata.name or spec_id
             if sub_node.HasField("task_node") and compiled is not None:
                 ref = sub_node.task_node.reference_id
-                name = _short(ref.name) or name
-                task_iface = compiled.task_interfaces.get(_id_key(ref))
-                iface = _list_interface(task_iface) if task_iface is not None else None
+                name = short_name(ref.name) or name
+                task_iface = compiled.task_interfaces.get(id_key(ref))
+                iface = list_interface(task_iface) if task_iface is not None else None
             return TemplateInfo("array", name), iface
         return TemplateInfo(unknown_kind(tmpl), spec_id), None  # a node type newer than this flyteidl
 
@@ -999,7 +888,7 @@ class TreeSync:
                 # What flytekit's sync sets too; the wrapper types workflow outputs with its interface.
                 st.wrapper._flyte_workflow = compiled.raw
             if compiled is not None and st.planned is None:
-                st.planned = _planned(compiled.primary, compiled, "")
+                st.planned = planned_nodes(compiled.primary, compiled, "")
             if st.wrapper._fx_planned is not st.planned:
                 st.wrapper._fx_planned = st.planned
                 self._dirty = True
@@ -1037,8 +926,8 @@ class TreeSync:
         if tmpl is None or compiled is None or not tmpl.HasField("workflow_node"):
             return None
         ref = tmpl.workflow_node.sub_workflow_ref if tmpl.workflow_node.HasField("sub_workflow_ref") else None
-        sub = compiled.sub_workflows.get(_id_key(ref)) if ref is not None else None
-        return _planned(sub, compiled, node.proto.id.node_id) if sub is not None else None
+        sub = compiled.sub_workflows.get(id_key(ref)) if ref is not None else None
+        return planned_nodes(sub, compiled, node.proto.id.node_id) if sub is not None else None
 
 
 def _observe_subtasks(node: _NodeState, protos: Sequence[task_execution_pb2.TaskExecution], first: bool) -> None:
