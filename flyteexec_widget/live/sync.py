@@ -62,9 +62,8 @@ from flyteidl.core import identifier_pb2, interface_pb2
 from flyteidl.core import workflow_pb2 as core_workflow_pb2
 from google.protobuf import timestamp_pb2
 
-from ..admin.client import AdminClient
 from ..admin.errors import RpcFailure
-from ..objects.executions import FlyteNodeExecution, FlyteTaskExecution, FlyteWorkflowExecution
+from ..objects.executions import FlyteNodeExecution, FlyteTaskExecution, FlyteWorkflowExecution, RemoteLike
 from ..objects.phases import TaskPhase, is_terminal, style
 from ..objects.protoview import is_valid_timestamp
 from ..objects.templates import PlannedNode, TemplateInfo, node_kind, unknown_kind
@@ -126,8 +125,9 @@ _SUBTASK_SPEC_ID = re.compile(r"^n(\d+)$")
 _SUBTASK_ID = re.compile(r"-n(\d+)$")
 
 
-class _RemoteLike(Protocol):
-    """The part of :class:`~flyteexec_widget.admin.client.AdminClient` the sync uses."""
+class _RemoteLike(RemoteLike, Protocol):
+    """What the sync calls on its remote (:class:`flyteexec_widget.Remote` is one): the RPCs below, and what the
+    wrappers it builds call (:class:`~flyteexec_widget.objects.executions.RemoteLike`)."""
 
     @property
     def executor(self) -> Executor: ...
@@ -311,7 +311,7 @@ class TreeSync:
     Thread-safe: refreshes are serialised (the RPCs of one refresh run concurrently on ``remote.executor``).
     """
 
-    def __init__(self, remote: AdminClient | _RemoteLike, execution: FlyteWorkflowExecution) -> None:
+    def __init__(self, remote: _RemoteLike, execution: FlyteWorkflowExecution) -> None:
         self.remote = remote
         self.execution = execution
         self._cache = _cache_for(remote)
@@ -496,7 +496,7 @@ class TreeSync:
             key3 = self._exec_key(child_id)
             child = self._execs.get(key3)
             if child is None:
-                wrapper = FlyteWorkflowExecution(admin_execution_pb2.Execution(id=child_id), remote=self.remote)  # type: ignore[arg-type]
+                wrapper = FlyteWorkflowExecution(admin_execution_pb2.Execution(id=child_id), remote=self.remote)
                 child = self._execs[key3] = _ExecState(wf_id=child_id, wrapper=wrapper, proto=None)
             node.child_exec = child
             # _plan() walks every known execution: the child's own jobs are planned there (next round).
@@ -703,7 +703,7 @@ class TreeSync:
                 if node is not None and node.full_error is not None:
                     proto = _with_full_error(proto, node.full_error)
                 if node is None:
-                    wrapper = FlyteNodeExecution(proto, remote=self.remote)  # type: ignore[arg-type]
+                    wrapper = FlyteNodeExecution(proto, remote=self.remote)
                     self._bump(wrapper)  # versioned from the start, so the model can cache its row
                     scope.nodes[proto.id.node_id] = _NodeState(proto=proto, wrapper=wrapper, scope=scope)
                 elif node.proto != proto:
@@ -767,7 +767,7 @@ class TreeSync:
                 attempt = proto.id.retry_attempt
                 tw = node.task_wrappers.get(attempt)
                 if tw is None:
-                    node.task_wrappers[attempt] = FlyteTaskExecution(proto, remote=self.remote)  # type: ignore[arg-type]
+                    node.task_wrappers[attempt] = FlyteTaskExecution(proto, remote=self.remote)
                 else:
                     tw._update(proto)
             self._bump(node.wrapper)
@@ -962,7 +962,7 @@ def _iso(ts: timestamp_pb2.Timestamp) -> str | None:
 
 
 def sync_execution(
-    remote: AdminClient | _RemoteLike, execution: FlyteWorkflowExecution, sync_nodes: bool = True
+    remote: _RemoteLike, execution: FlyteWorkflowExecution, sync_nodes: bool = True
 ) -> FlyteWorkflowExecution:
     """Sync ``execution`` (in place) with FlyteAdmin and return it, with its whole node tree if ``sync_nodes``.
 
@@ -976,7 +976,7 @@ def sync_execution(
 _TREE_FOR_LOCK = threading.Lock()
 
 
-def tree_for(remote: AdminClient | _RemoteLike, execution: FlyteWorkflowExecution) -> TreeSync:
+def tree_for(remote: _RemoteLike, execution: FlyteWorkflowExecution) -> TreeSync:
     """The :class:`TreeSync` of this execution object (kept on it as ``_tree_sync``), created on first use.
 
     Sharing it means ``execution.sync()``, ``wait()`` and a widget's watch of the same object refresh one tree,

@@ -85,7 +85,7 @@ class _DataResponse(Protocol):
     def outputs(self) -> Any: ...
 
 
-class Remote(Protocol):
+class RemoteLike(Protocol):
     """What the wrappers call on their ``remote``: :class:`flyteexec_widget.Remote` is one. A Protocol, because
     ``Remote`` sits above this layer (it builds these wrappers); so does flytekit's ``FlyteRemote``, mostly."""
 
@@ -141,7 +141,7 @@ class RemoteExecutionBase:
     _DONE: ClassVar[frozenset[int]]  # flytekit's is_done set
 
     def __init__(
-        self, proto: Message, remote: Remote | None = None, type_hints: Mapping[str, type] | None = None
+        self, proto: Message, remote: RemoteLike | None = None, type_hints: Mapping[str, type] | None = None
     ) -> None:
         if not isinstance(proto, self._PROTO):
             raise TypeError(
@@ -166,7 +166,10 @@ class RemoteExecutionBase:
 
     @classmethod
     def promote_from_model(
-        cls: type[_Self], base_model: Any, remote: Remote | None = None, type_hints: Mapping[str, type] | None = None
+        cls: type[_Self],
+        base_model: Any,
+        remote: RemoteLike | None = None,
+        type_hints: Mapping[str, type] | None = None,
     ) -> _Self:
         """Wrap ``base_model``: one of our wrappers, a raw message, or anything with ``to_flyte_idl()`` (a flytekit
         model or flytekit's own ``Flyte*Execution``, whose ``type_hints`` are kept unless ``type_hints`` is given;
@@ -316,7 +319,7 @@ class RemoteExecutionBase:
 
     # ---- data ---------------------------------------------------------------------------------------------
 
-    def _fetch_data(self, remote: Remote) -> _DataResponse:
+    def _fetch_data(self, remote: RemoteLike) -> _DataResponse:
         raise NotImplementedError
 
     def _inline_inputs(self) -> literals_pb2.LiteralMap | None:
@@ -334,7 +337,7 @@ class RemoteExecutionBase:
         """The interface whose variable types guide how inputs/outputs convert, if known."""
         return self._interface
 
-    def _require_remote(self, what: str) -> Remote:
+    def _require_remote(self, what: str) -> RemoteLike:
         if self._remote is None:
             raise FlyteAssertion(
                 f"Reading the {what} of {self._subject} needs a remote: create it with remote=Remote(...) "
@@ -446,7 +449,10 @@ class FlyteWorkflowExecution(RemoteExecutionBase):
     _fx_planned: tuple[PlannedNode, ...] | None = None
 
     def __init__(
-        self, proto: execution_pb2.Execution, remote: Remote | None = None, type_hints: Mapping[str, type] | None = None
+        self,
+        proto: execution_pb2.Execution,
+        remote: RemoteLike | None = None,
+        type_hints: Mapping[str, type] | None = None,
     ) -> None:
         super().__init__(proto, remote, type_hints)
         self._node_executions: dict[str, FlyteNodeExecution] | None = None
@@ -569,7 +575,7 @@ class FlyteWorkflowExecution(RemoteExecutionBase):
             return f" ({printable(closure.abort_cause)})"
         return ""
 
-    def _fetch_data(self, remote: Remote) -> _DataResponse:
+    def _fetch_data(self, remote: RemoteLike) -> _DataResponse:
         return remote.get_execution_data(self._proto.id)  # type: ignore[no-any-return]
 
 
@@ -595,7 +601,7 @@ class FlyteNodeExecution(RemoteExecutionBase):
     def __init__(
         self,
         proto: node_execution_pb2.NodeExecution,
-        remote: Remote | None = None,
+        remote: RemoteLike | None = None,
         type_hints: Mapping[str, type] | None = None,
     ) -> None:
         super().__init__(proto, remote, type_hints)
@@ -661,7 +667,7 @@ class FlyteNodeExecution(RemoteExecutionBase):
         """
         return self.task_executions or list(self.subworkflow_node_executions.values()) or self.workflow_executions
 
-    def _fetch_data(self, remote: Remote) -> _DataResponse:
+    def _fetch_data(self, remote: RemoteLike) -> _DataResponse:
         return remote.get_node_execution_data(self._proto.id)  # type: ignore[no-any-return]
 
 
@@ -676,7 +682,7 @@ class FlyteTaskExecution(RemoteExecutionBase):
     def __init__(
         self,
         proto: task_execution_pb2.TaskExecution,
-        remote: Remote | None = None,
+        remote: RemoteLike | None = None,
         type_hints: Mapping[str, type] | None = None,
     ) -> None:
         super().__init__(proto, remote, type_hints)
@@ -710,5 +716,5 @@ class FlyteTaskExecution(RemoteExecutionBase):
             self._task = self._remote.get_task(self._proto.id.task_id)
         return ProtoView(self._task)
 
-    def _fetch_data(self, remote: Remote) -> _DataResponse:
+    def _fetch_data(self, remote: RemoteLike) -> _DataResponse:
         return remote.get_task_execution_data(self._proto.id)  # type: ignore[no-any-return]
