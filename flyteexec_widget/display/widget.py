@@ -342,6 +342,10 @@ class ExecutionWidget(anywidget.AnyWidget):
             with self._saved_lock:
                 self._display_handles.append(handle)
                 self._saved_at = time.monotonic()
+            # The watch may have ended between building that bundle and registering its handle: its final refresh
+            # then found no handle, and no later one comes. Publish the final state now.
+            if (self._model.sync_status or {}).get("state") == "done":
+                self._refresh_saved(final=True)
         self._push_snapshot()
         live = {WIDGET_MIME: data[WIDGET_MIME], "text/plain": self._live_text()}
         display(live, raw=True, metadata=metadata)  # type: ignore[no-untyped-call]

@@ -965,6 +965,29 @@ def test_the_saved_snapshot_is_refreshed_while_running_and_once_when_done(monkey
     assert "fxw-saved" in data["text/html"]
 
 
+def test_a_watch_that_ends_while_the_saved_output_is_made_still_publishes_the_final_tree(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The race a browser test met: the sync thread reported "done" after the saved bundle was built but before its
+    # handle was registered, so the final refresh found no handle and the notebook kept the empty first snapshot.
+    w, model = make()
+    handles: list[Handle] = []
+
+    def fake_display(data: dict[str, Any], *, raw: bool, metadata: Any = None, display_id: Any = None) -> Any:
+        if not display_id:
+            return None
+        model.publish([row("n0", "SUCCEEDED")])  # the watch finishes while this output is being made
+        model.sync_status = {"state": "done"}
+        handles.append(Handle())
+        return handles[-1]
+
+    monkeypatch.setattr(widget, "display", fake_display)
+    w._ipython_display_()
+    (handle,) = handles
+    assert len(handle.updates) == 1
+    assert "[Succeeded]" in handle.updates[0]["text/plain"]
+
+
 def test_a_request_about_a_node_that_has_not_started_says_so() -> None:
     planned = {**row("n2"), "phase": phases.NOT_STARTED, "label": "Not started", "name": "train"}
     w, _ = make(rows=[row("n0"), planned])
