@@ -691,21 +691,25 @@ class Store:
                     recs = [r for r in nodes if r.parent == unique_parent_id]
                 else:
                     recs = [r for r in nodes if not r.parent and not r.parent_task]
-                chosen = select(
-                    recs,
-                    NODE,
-                    filters,
-                    sort_by,
-                    joins=self._node_joins(ekey),
-                    text_times=self.text_timestamps,
-                    natural=_by_node_id,
-                )
+                chosen = self._select_nodes(recs, ekey, filters, sort_by)
                 self._listings.pop(cache_key, None)
                 self._listings[cache_key] = (version, chosen)
                 while len(self._listings) > _MAX_LISTINGS:
                     del self._listings[next(iter(self._listings))]  # the oldest
             page, nxt = paginate(chosen, limit, token)
             return [self._node_view(r, listed=True) for r in page], nxt
+
+    def _select_nodes(self, recs: list[NodeRecord], ekey: ExecKey, filters: str, sort_by: Any) -> list[NodeRecord]:
+        """Filter and sort node records of one execution as a node listing does (joins, text times, key order)."""
+        return select(
+            recs,
+            NODE,
+            filters,
+            sort_by,
+            joins=self._node_joins(ekey),
+            text_times=self.text_timestamps,
+            natural=_by_node_id,
+        )
 
     def list_node_executions_for_task(
         self,
@@ -724,15 +728,7 @@ class Store:
             text = json.dumps(list(task_key(tid)))
             ekey = exec_key(tid.node_execution_id.execution_id)
             recs = [self.nodes[k] for k in self._exec_nodes.get(ekey, []) if self.nodes[k].parent_task == text]
-            chosen = select(
-                recs,
-                NODE,
-                filters,
-                sort_by,
-                joins=self._node_joins(ekey),
-                text_times=self.text_timestamps,
-                natural=_by_node_id,
-            )
+            chosen = self._select_nodes(recs, ekey, filters, sort_by)
             page, nxt = paginate(chosen, limit, token)
             return [self._node_view(r, listed=True) for r in page], nxt
 
