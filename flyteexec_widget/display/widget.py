@@ -1,8 +1,8 @@
 """The notebook widget ``ExecutionWidget`` (anywidget) and its comm protocol with the view.
 
-The front end is the plain ES module ``static/widget.js`` with ``static/widget.css`` (package data: no bundler, no
-CDN). Three traits (``header``, ``counts``, ``sync_status``) mirror the
-:class:`~flyteexec_widget.live.model.ExecutionModel`;
+The front end is the plain ES module ``static/widget.js`` (views may live in sibling files, joined by
+:mod:`.assets`) with ``static/widget.css`` (package data: no bundler, no CDN). Three traits (``header``,
+``counts``, ``sync_status``) mirror the :class:`~flyteexec_widget.live.model.ExecutionModel`;
 the node rows travel as custom messages so a change to one node sends that row only (see docs/architecture.md,
 "Widget protocol"). Rows never wait for the kernel to be idle: the kernel sends them unasked, from whichever
 thread has them (iopub is not blocked by a running cell), and the browser keeps one row store per widget model
@@ -44,7 +44,6 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
-from pathlib import Path
 from typing import Any, Protocol
 
 import anywidget
@@ -55,6 +54,7 @@ from IPython.display import display
 from ..live.rows import Row, all_logs, cap_text, safe_url, signal_id_of
 from ..objects import phases
 from ..objects.executions import FlyteWorkflowExecution
+from . import assets
 from .render import ExecutionState, render_html, render_saved_html, render_text
 from .values import FULL_LIMITS, path_label, resolve_path, value_tree, variable_type
 
@@ -62,7 +62,7 @@ __all__ = ["ExecutionWidget", "ModelLike", "WatchLike", "phase_styles", "row_del
 
 logger = logging.getLogger(__name__)
 
-_STATIC = Path(__file__).parent / "static"
+_STATIC = assets.STATIC
 
 #: The saved snapshot (the output a notebook shows without its kernel) is refreshed at most this often while the
 #: execution runs (and once more when the watch is done): a notebook saved mid-run keeps a recent tree.
@@ -285,11 +285,11 @@ class ExecutionWidget(anywidget.AnyWidget):
 
     @traitlets.default("_esm")
     def _default_esm(self) -> str:
-        return (_STATIC / "widget.js").read_text(encoding="utf-8")
+        return assets.joined_module()
 
     @traitlets.default("_css")
     def _default_css(self) -> str:
-        return (_STATIC / "widget.css").read_text(encoding="utf-8")
+        return assets.stylesheet()
 
     # ---- public -------------------------------------------------------------------------------------------
 
