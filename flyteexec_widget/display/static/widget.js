@@ -30,6 +30,8 @@
  * @typedef {{type: string, message: string}} ErrorData
  */
 
+import { RelaunchForm, TrailView } from "./relaunch.js";
+
 export const ROW_HEIGHT = 28;
 /** The phase of a row for a node the compiled workflow plans that has not started (phases.NOT_STARTED). */
 export const NOT_STARTED = "NOT_STARTED";
@@ -860,8 +862,8 @@ export class RowFeed {
 
 /**
  * What a SharedModel tells its views: new rows (a snapshot, or a patch applied), or that the model went offline.
- * @typedef {{kind: "snapshot"} | {kind: "patch", changed: Set<string>, structural: boolean} | {kind: "offline"}}
- *   SharedChange
+ * @typedef {{kind: "snapshot"} | {kind: "patch", changed: Set<string>, structural: boolean} | {kind: "offline"}
+ *   | {kind: "reset"}} SharedChange
  */
 
 /**
@@ -892,6 +894,10 @@ export class SharedModel {
    * @param {any} msg
    */
   take(msg) {
+    if (msg?.type === "reset") {
+      this.reset();
+      return true;
+    }
     if (msg?.type === "snapshot") {
       if (this.feed.snapshot(msg)) this._tell({ kind: "snapshot" });
       return true;
@@ -902,6 +908,19 @@ export class SharedModel {
       return true;
     }
     return false;
+  }
+
+  /**
+   * The widget now shows another execution (a relaunch it followed): drop the rows and the view state of the one
+   * shown (its versions, expanded rows, fetched data), in place, since every view holds this state object; the
+   * new execution's snapshot follows.
+   */
+  reset() {
+    this.store.reset([], -1);
+    this.feed.pending = [];
+    this.feed.resyncing = false;
+    Object.assign(this.state, newViewState());
+    this._tell({ kind: "reset" });
   }
 
   /** @param {SharedChange} change */
@@ -1038,7 +1057,7 @@ export function parseSignalInput(type, raw) {
  * @param {unknown} [text]
  * @returns {HTMLElement}
  */
-function h(tag, cls, text) {
+export function h(tag, cls, text) {
   const node = document.createElement(tag);
   if (cls) node.className = cls;
   if (text !== undefined && text !== null) node.textContent = String(text);
@@ -1049,7 +1068,7 @@ function h(tag, cls, text) {
  * A link opening in a new tab if `url` is http(s), else the text alone.
  * @param {unknown} url @param {unknown} text @param {string} [cls]
  */
-function link(url, text, cls) {
+export function link(url, text, cls) {
   const safe = safeUrl(url);
   if (!safe) return h("span", cls, text);
   const a = /** @type {HTMLAnchorElement} */ (h("a", cls, text));
@@ -1063,7 +1082,7 @@ function link(url, text, cls) {
  * @param {string} label @param {string} action @param {string} [cls]
  * @returns {HTMLButtonElement}
  */
-function button(label, action, cls) {
+export function button(label, action, cls) {
   const b = /** @type {HTMLButtonElement} */ (h("button", "fxw-btn" + (cls ? " " + cls : ""), label));
   b.type = "button";
   b.dataset.action = action;
@@ -1668,7 +1687,6 @@ function errorView(message, summary, fetch) {
 /** @type {Record<string, {question: string, label: string, busy: string, cause: boolean, danger: boolean}>} */
 const CONFIRMS = {
   terminate: { question: "Terminate this execution?", label: "Terminate execution", busy: "terminating…", cause: true, danger: true },
-  relaunch: { question: "Relaunch it with the same inputs?", label: "Relaunch", busy: "relaunching…", cause: false, danger: false },
   recover: {
     question: "Recover: rerun from the failure, reusing what succeeded?",
     label: "Recover",
@@ -1678,7 +1696,7 @@ const CONFIRMS = {
   },
 };
 
-/** The confirmation under the header for Terminate (with a cause), Relaunch and Recover; it sends the request. */
+/** The confirmation under the header for Terminate (with a cause) and Recover; it sends the request. */
 class ConfirmBox {
   /** @param {Requests} requests */
   constructor(requests) {
@@ -1799,11 +1817,13 @@ class HeaderView {
     this.ctx = ctx;
     this.root = root;
     this.confirm = confirm;
+    this.relaunch = new RelaunchForm(ctx);
+    this.trail = new TrailView(ctx);
     this.el = h("div", "fxw-header");
     this.title = h("div", "fxw-title");
     this.meta = h("div", "fxw-meta");
     this.error = h("div", "fxw-header-error");
-    this.el.append(this.title, counts.el, this.meta, this.error, confirm.el);
+    this.el.append(this.title, this.trail.el, counts.el, this.meta, this.error, confirm.el, this.relaunch.el);
     /** @type {HTMLElement|null} */
     this.elapsedEl = null;
     /** @type {HTMLElement|null} */
@@ -1831,9 +1851,9 @@ class HeaderView {
       term.addEventListener("click", () => this.confirm.toggle("terminate"));
       title.append(term);
     } else if (canAct && hd.terminal) {
-      const again = button("Relaunch", "relaunch");
-      again.title = "Run it again with the same inputs";
-      again.addEventListener("click", () => this.confirm.toggle("relaunch"));
+      const again = button("Relaunch…", "relaunch");
+      again.title = "Run it again: edit its inputs first, or relaunch it unchanged";
+      again.addEventListener("click", () => this.relaunch.toggle());
       title.append(again);
       if (wfStyle?.failed) {
         const recover = button("Recover", "recover");
@@ -1843,6 +1863,8 @@ class HeaderView {
       }
     }
     this.confirm.hideStale(Boolean(hd.terminal), canAct);
+    if (!canAct || !hd.terminal) this.relaunch.close();
+    this.trail.render();
     this.error.replaceChildren();
     const err = hd.error;
     if (err && (err.message || err.code)) {
@@ -3083,6 +3105,14 @@ function render({ model, el }) {
     } else if (change.kind === "patch") {
       tree.showPatch(change);
       if (failedKey && change.changed.has(failedKey)) header.render();
+    } else if (change.kind === "reset") {
+      // Another execution is shown now (a relaunch followed): start over, its snapshot comes next.
+      toolbar.clearSearch();
+      toolbar.setExecIo(false);
+      header.relaunch.close();
+      io.renderExec();
+      onHeader();
+      tree.showSnapshot();
     } else if (change.kind === "offline") {
       root.classList.add("fxw--offline");
       ctx.requests.close(OFFLINE);
@@ -3096,6 +3126,8 @@ function render({ model, el }) {
     ["change:counts", () => counts.render()],
     ["change:sync_status", onSync],
     ["change:can_act", onCanAct],
+    ["change:trail", () => header.trail.render()],
+    ["change:trail_at", () => header.trail.render()],
     ["msg:custom", onMessage],
   ];
   for (const [event, fn] of listeners) model.on(event, fn);
