@@ -1127,19 +1127,19 @@ def _typed_inputs() -> Script:
     nodes = (
         NodeSpec(
             id="n0",
-            name="prepare",
+            name="prepare_sales",
             inputs={"sales": table, "start_at": inputs["start_at"]},
             outputs={"rows": 125000},
             attempts=(Attempt(3.0),),
         ),
         NodeSpec(
             id="n1",
-            name="train",
+            name="fit_model",
             inputs={"epochs": 20, "learning_rate": 0.05, "layers": [64, 32, 16]},
             outputs={"loss": 0.183},
             attempts=(Attempt(5.0),),
         ),
-        NodeSpec(id="n2", name="report", outputs={"summary": "loss 0.183 after 20 epochs"}, attempts=(Attempt(2.0),)),
+        NodeSpec(id="n2", name="write_report", outputs={"summary": "loss 0.183 after 20 epochs"}, attempts=(Attempt(2.0),)),
     )
     return Script(
         workflow="typed-inputs",
