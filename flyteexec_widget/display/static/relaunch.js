@@ -249,7 +249,8 @@ export class RelaunchForm {
     const label = h("label", "fxw-rl-label");
     const id = `fxw-rl-${Math.random().toString(36).slice(2)}`;
     label.htmlFor = id;
-    label.append(h("span", "fxw-rl-name", f.name), h("span", "fxw-rl-type", f.fixed ? `${f.type}, fixed` : f.type));
+    const typeText = f.fixed ? `${f.type}, fixed` : f.kind === "duration" ? `${f.type}, in seconds` : f.type;
+    label.append(h("span", "fxw-rl-name", f.name), h("span", "fxw-rl-type", typeText));
     if (f.required) label.append(h("span", "fxw-rl-req", "required"));
     if (f.description) label.title = f.description;
     /** @type {HTMLInputElement|HTMLTextAreaElement|HTMLSelectElement} */
@@ -403,7 +404,11 @@ export class TrailView {
       });
       part.append(`${step.text} `, go);
       const url = trail[step.index]?.url;
-      if (url) part.append(" ", link(url, "↗", "fxw-trail-console"));
+      if (url) {
+        const console_ = link(url, "↗", "fxw-trail-console");
+        console_.title = `${step.name} in the console`;
+        part.append(" ", console_);
+      }
       return part;
     };
     if (back) this.el.append(stepView(back, "follow-back"));

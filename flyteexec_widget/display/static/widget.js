@@ -3110,6 +3110,7 @@ function render({ model, el }) {
       toolbar.clearSearch();
       toolbar.setExecIo(false);
       header.relaunch.close();
+      header.confirm.el.hidden = true; // a Recover's confirmation: the trail line says where it led
       io.renderExec();
       onHeader();
       tree.showSnapshot();
