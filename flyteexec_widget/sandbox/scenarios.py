@@ -1139,7 +1139,9 @@ def _typed_inputs() -> Script:
             outputs={"loss": 0.183},
             attempts=(Attempt(5.0),),
         ),
-        NodeSpec(id="n2", name="write_report", outputs={"summary": "loss 0.183 after 20 epochs"}, attempts=(Attempt(2.0),)),
+        NodeSpec(
+            id="n2", name="write_report", outputs={"summary": "loss 0.183 after 20 epochs"}, attempts=(Attempt(2.0),)
+        ),
     )
     return Script(
         workflow="typed-inputs",

@@ -359,3 +359,23 @@ def test_the_old_models_changes_no_longer_reach_the_view() -> None:
     assert len(custom(w)) == before[0]
     assert w.sync_status.get("state") != "done"
     assert w.header == before[1]
+
+
+class FakeHandle:
+    """An IPython DisplayHandle that keeps what it was updated with."""
+
+    def __init__(self) -> None:
+        self.bundles: list[dict[str, Any]] = []
+
+    def update(self, bundle: dict[str, Any], raw: bool = False) -> None:
+        self.bundles.append(bundle)
+
+
+def test_the_saved_snapshot_shows_the_followed_execution() -> None:
+    w, _remote, _started, _ = follower()
+    handle = FakeHandle()
+    w._display_handles.append(handle)
+    ask(w, action="relaunch", key="")
+    assert handle.bundles, "the saved snapshot was not refreshed when the widget followed the new execution"
+    assert "e2" in handle.bundles[-1]["text/plain"]
+    assert "e2" in handle.bundles[-1]["text/html"]

@@ -1005,7 +1005,8 @@ def test_relaunch_and_recover_answer_with_the_new_execution() -> None:
     }
     # this fake remote cannot fetch the new execution: the widget says why it does not follow it (tests/unit/
     # test_relaunch.py follows real ones)
-    assert result["followed"] is False and result["follow_error"]
+    assert result["followed"] is False
+    assert result["follow_error"]
     assert ask(w, action="recover", key="")["result"]["name"] == "e3"
     assert remote.calls == [("relaunch", execution), ("recover", execution)]
 
