@@ -57,6 +57,7 @@ def test_relaunch_with_an_edited_input_follows_the_new_execution(open_notebook: 
         expect(form.locator('.fxw-rl-field[data-name="layers"] .fxw-rl-error')).to_have_text(
             "layers: item 1: expected a whole number (list[int])"
         )
+        nb.screenshot("relaunch-form-errors", form)
         epochs.fill("42")
         layers.fill("[5, 6, 7]")
         expect(form.locator(".fxw-rl-field--bad")).to_have_count(0)

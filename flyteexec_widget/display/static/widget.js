@@ -3113,6 +3113,7 @@ function render({ model, el }) {
       header.confirm.el.hidden = true; // a Recover's confirmation: the trail line says where it led
       io.renderExec();
       onHeader();
+      tree.el.scrollTop = 0;
       tree.showSnapshot();
     } else if (change.kind === "offline") {
       root.classList.add("fxw--offline");
