@@ -15,6 +15,9 @@ that every view of it reads (``initialize`` in widget.js), so a second output of
   once the widget was displayed, where each row is a delta (:func:`row_delta`): ``key`` plus the fields that
   differ from the model's previous version of that row (a field that disappeared is sent as ``null``), or the
   whole row if this widget never saw the key published; the store merges it into the row it holds;
+- kernel -> browser ``{"type": "reset"}`` when the widget starts showing another execution (:meth:`ExecutionWidget.
+  follow`: a relaunch, a recovery, a launch with new inputs, or a step along ``trail``): the browser drops the rows
+  and view state it holds; the new model's snapshot follows (its versions start over);
 - browser -> kernel ``{"type": "request", "id", "action", "key", ...}``; kernel -> browser ``{"type": "accepted",
   "id"}`` as soon as the kernel reads it (until then the view says it is waiting for the kernel: a running cell
   holds requests back, except during ``wait()``), then ``{"type": "response", "id", "ok": true, "result"}`` or
