@@ -21,7 +21,7 @@ from .admin.client import AdminClient
 from .admin.errors import FlyteAssertion, InvalidArgumentError, NotFoundError
 from .admin.refs import parse_execution_ref
 from .live import sync
-from .objects.executions import FlyteWorkflowExecution
+from .objects.executions import DataNotInlineError, FlyteWorkflowExecution
 from .objects.launch_inputs import launch_inputs
 from .objects.literals import to_literal
 
@@ -74,11 +74,17 @@ class Remote(AdminClient):
 
     def launch_plan_and_inputs(self, execution: Any) -> tuple[Any, literals_pb2.LiteralMap]:
         """The admin ``LaunchPlan`` an execution was launched from (``spec.launch_plan``: one ``GetLaunchPlan``)
-        and the execution's inputs (``GetExecutionData``)."""
+        and the execution's inputs (``GetExecutionData``).
+
+        Raises :class:`~flyteexec_widget.objects.executions.DataNotInlineError` when FlyteAdmin did not return the
+        inputs inline (too large): relaunching over the launch plan's defaults would silently change them.
+        """
         wf_id = self._wf_id(execution)
         proto = self.get_execution(wf_id)
         launch_plan = self.get_launch_plan(proto.spec.launch_plan)
         data = self.get_execution_data(wf_id)
+        if not data.full_inputs.literals and data.inputs.bytes > 0:
+            raise DataNotInlineError(self._subject(wf_id), "inputs", int(data.inputs.bytes), str(data.inputs.url))
         return launch_plan, data.full_inputs
 
     def set_signal(self, execution: Any, signal_id: str, value: Any) -> None:

@@ -379,3 +379,25 @@ def test_the_saved_snapshot_shows_the_followed_execution() -> None:
     assert handle.bundles, "the saved snapshot was not refreshed when the widget followed the new execution"
     assert "e2" in handle.bundles[-1]["text/plain"]
     assert "e2" in handle.bundles[-1]["text/html"]
+
+
+def test_inputs_too_large_to_be_inline_stop_a_relaunch_with_new_inputs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Relaunching over the launch plan's defaults would silently change every input not edited."""
+    from flyteidl.admin import common_pb2
+
+    from flyteexec_widget.objects.executions import DataNotInlineError
+    from flyteexec_widget.remote import Remote as RealRemote
+
+    remote = RealRemote.for_sandbox("127.0.0.1:9")  # never called: every RPC below is replaced
+    data = admin_execution_pb2.WorkflowExecutionGetDataResponse(
+        inputs=common_pb2.UrlBlob(url="https://blobs.example.com/inputs.pb", bytes=5_000_000)
+    )
+    monkeypatch.setattr(remote, "get_execution", lambda wf_id: wf("e1").to_flyte_idl())
+    monkeypatch.setattr(remote, "get_launch_plan", lambda ident: launch_plan())
+    monkeypatch.setattr(remote, "get_execution_data", lambda wf_id: data)
+    created: list[Any] = []
+    monkeypatch.setattr(remote, "create_execution", lambda *a, **kw: created.append(a))
+    with pytest.raises(DataNotInlineError, match=r"The inputs of p:d:e1 are not available inline \(size 5000000"):
+        remote.relaunch("p:d:e1", inputs={"epochs": 3})
+    assert created == []
+    remote.close()
