@@ -197,7 +197,11 @@ export class RelaunchForm {
       (err) => {
         note.className = "fxw-action-status fxw-action-status--error";
         note.textContent = `cannot relaunch with new inputs: ${err?.message || String(err)}`;
-        note.after(this._cancelButton());
+        // FlyteAdmin's Relaunch needs no form: still offer it
+        this.status = h("span", "fxw-action-status");
+        const actions = h("div", "fxw-rl-actions");
+        actions.append(this._sameButton(), this._cancelButton(), this.status);
+        this.el.append(actions);
         console.warn("flyteexec-widget: relaunch_form failed", err);
       },
     );
@@ -206,6 +210,13 @@ export class RelaunchForm {
   close() {
     this.el.hidden = true;
     this.el.replaceChildren();
+  }
+
+  _sameButton() {
+    const same = button("Relaunch unchanged", "relaunch-same");
+    same.title = "FlyteAdmin's Relaunch: the same inputs, recorded as a relaunch of this execution";
+    same.addEventListener("click", () => this._send("relaunch", {}, "relaunching…"));
+    return same;
   }
 
   _cancelButton() {
@@ -231,11 +242,8 @@ export class RelaunchForm {
     const actions = h("div", "fxw-rl-actions");
     this.launchBtn = button("Launch", "launch", "fxw-btn--primary");
     this.launchBtn.addEventListener("click", () => this._launch());
-    const same = button("Relaunch unchanged", "relaunch-same");
-    same.title = "FlyteAdmin's Relaunch: the same inputs, recorded as a relaunch of this execution";
-    same.addEventListener("click", () => this._send("relaunch", {}, "relaunching…"));
     this.status = h("span", "fxw-action-status");
-    actions.append(this.launchBtn, same, this._cancelButton(), this.status);
+    actions.append(this.launchBtn, this._sameButton(), this._cancelButton(), this.status);
     box.append(actions);
     this._check();
     /** @type {HTMLElement|null} */ (box.querySelector(".fxw-rl-input:not([readonly])"))?.focus();
