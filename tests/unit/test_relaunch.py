@@ -271,10 +271,12 @@ def follower() -> tuple[ExecutionWidget, Remote, list[tuple[Any, Any]], FakeWatc
     original = wf("e1", remote=remote)
     first_watch = FakeWatch()
     started: list[tuple[Any, Any]] = []
+    watches: list[FakeWatch] = []
 
     def watcher(execution: Any, model: Any) -> FakeWatch:
         started.append((execution, model))
-        return FakeWatch()
+        watches.append(FakeWatch())
+        return watches[-1]
 
     w = ExecutionWidget(
         ExecutionModel(original),
@@ -308,6 +310,10 @@ def test_relaunch_follows_the_new_execution_in_the_same_widget() -> None:
     assert w.trail_at == 1
     assert w.trail[1]["how"] == "relaunched"
     assert w.trail[0]["url"].endswith("/executions/e1")
+    new_watch = w.watch
+    assert isinstance(new_watch, FakeWatch)
+    w.close()  # closing the widget stops the watch of the execution it follows
+    assert new_watch.stopped == 1
 
 
 def test_a_launch_with_edited_inputs_follows_too_and_bad_inputs_are_named() -> None:
