@@ -10,6 +10,7 @@ from flyteexec_widget.objects.phases import WorkflowPhase
 from flyteexec_widget.remote import Remote
 from flyteexec_widget.sandbox import Sandbox
 from tests.browser.conftest import OpenNotebook
+from tests.browser.test_layout import _set_theme
 
 LONG_MS = 60_000
 
@@ -58,6 +59,9 @@ def test_relaunch_with_an_edited_input_follows_the_new_execution(open_notebook: 
             "layers: item 1: expected a whole number (list[int])"
         )
         nb.screenshot("relaunch-form-errors", form)
+        _set_theme(nb, "dark")
+        nb.screenshot("relaunch-form-errors-dark", form)
+        _set_theme(nb, "light")
         epochs.fill("42")
         layers.fill("[5, 6, 7]")
         expect(form.locator(".fxw-rl-field--bad")).to_have_count(0)
