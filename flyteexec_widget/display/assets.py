@@ -22,7 +22,7 @@ __all__ = ["STATIC", "WIDGET_MODULES", "joined_module", "stylesheet"]
 STATIC = Path(__file__).parent / "static"
 
 #: The execution widget's modules, entry (``export default``) last.
-WIDGET_MODULES: tuple[str, ...] = ("widget.js",)
+WIDGET_MODULES: tuple[str, ...] = ("notify.js", "widget.js")
 
 #: The widget's stylesheets, joined in order.
 WIDGET_STYLES: tuple[str, ...] = ("widget.css",)

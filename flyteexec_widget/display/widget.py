@@ -215,6 +215,10 @@ class ExecutionWidget(anywidget.AnyWidget):
     #: later (a page reload) gets it with its state, sees that it missed that push, and asks for a snapshot.
     snapshot_version = traitlets.Int(-1).tag(sync=True)
 
+    #: Tell the user when the execution ends (the header's bell; ``watch(notify=True)``): a browser notification
+    #: and a marked tab title, done by the view (static/notify.js).
+    notify = traitlets.Bool(False).tag(sync=True)
+
     #: The Python value of the last input/output entry clicked in the view (not synced: may be any object).
     selected_output = traitlets.Any(None)
     #: Where it came from, e.g. ``{"key": "n0", "which": "outputs", "path": "o0[2]"}``.

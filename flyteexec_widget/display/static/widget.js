@@ -11,6 +11,8 @@
  * "patch" message rebuilds only the rows it names.
  */
 
+import { NotifyBell } from "./notify.js";
+
 /**
  * @typedef {{name: string, uri: string, attempt?: number}} LogLink
  * @typedef {{kind?: string, code?: string, message?: string, trimmed?: boolean, capped?: boolean}} RowError
@@ -1808,6 +1810,8 @@ class HeaderView {
     this.elapsedEl = null;
     /** @type {HTMLElement|null} */
     this.syncEl = null;
+    /** @type {NotifyBell|null} the bell (static/notify.js), set by render() */
+    this.bell = null;
   }
 
   /** The title line and the error, from the `header` and `can_act` traits. */
@@ -1826,6 +1830,7 @@ class HeaderView {
     title.append(exec, badge(hd.label || wfStyle?.label || hd.phase, hd.color || wfStyle?.color || "", hd.phase));
     this.elapsedEl = h("span", "fxw-elapsed");
     title.append(this.elapsedEl, h("span", "fxw-grow"));
+    if (this.bell && !this.ctx.shared.offline) title.append(this.bell.el);
     if (canAct && !hd.terminal) {
       const term = button("Terminate", "terminate", "fxw-btn--danger");
       term.addEventListener("click", () => this.confirm.toggle("terminate"));
@@ -3041,6 +3046,8 @@ function render({ model, el }) {
     },
   });
   const tree = new TreeView(ctx, new RowView(ctx), new DetailView(ctx, io), (items) => toolbar.showItems(items));
+  const bell = new NotifyBell(/** @type {any} */ (model), shared, (phase) => Boolean(ctx.styles.workflow(phase)?.failed));
+  header.bell = bell;
   root.append(header.el, toolbar.el, io.el, tree.el);
   el.append(root);
 
@@ -3053,6 +3060,7 @@ function render({ model, el }) {
     tree.tick(now);
   };
   const onHeader = () => {
+    bell.headerChanged();
     header.render();
     counts.render();
     tree.headerChanged();
@@ -3096,6 +3104,7 @@ function render({ model, el }) {
     ["change:counts", () => counts.render()],
     ["change:sync_status", onSync],
     ["change:can_act", onCanAct],
+    ["change:notify", () => bell.render()],
     ["msg:custom", onMessage],
   ];
   for (const [event, fn] of listeners) model.on(event, fn);
@@ -3116,6 +3125,7 @@ function render({ model, el }) {
     shared.views.delete(onShared);
     dispose();
     tree.destroy();
+    bell.destroy();
     ctx.requests.close();
   };
 }

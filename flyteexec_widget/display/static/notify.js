@@ -1,0 +1,157 @@
+// @ts-check
+// Told when it ends: the header's bell (the `notify` trait) and what happens when the execution reaches a terminal
+// phase while it is on: a browser notification (Notification API; permission is asked only when the user clicks
+// the bell), and the tab title marked ("✓ name — ") until the tab is seen (visibilitychange / focus).
+// Everything the server sent is text here: Notification titles/bodies and document.title are never parsed as HTML.
+
+/**
+ * What the end of an execution says: the notification's title and body, and the tab title's mark.
+ * @param {Record<string, any>} hd the `header` trait @param {boolean} failed the phase table's failed flag
+ * @returns {{title: string, body: string, mark: string}}
+ */
+export function endNotice(hd, failed) {
+  const name = String(hd?.name || "execution");
+  const label = String(hd?.label || hd?.phase || "ended");
+  const ref = [hd?.project, hd?.domain, hd?.name].filter(Boolean).map(String).join("/");
+  const symbol = failed ? "✗" : String(hd?.phase) === "SUCCEEDED" ? "✓" : "■";
+  return {
+    title: `${name} ${label.toLowerCase()}`,
+    body: `${String(hd?.workflow || "workflow")} ${ref} ${label}`.trim(),
+    mark: `${symbol} ${name} — `,
+  };
+}
+
+/** The models whose end was announced already (one notification per execution, however many views it has). */
+const ANNOUNCED = new WeakSet();
+
+/**
+ * The environment a NotifyBell works in: the page's by default; tests pass their own.
+ * @typedef {{doc: Document, win: Window, Notification: any}} NotifyEnv
+ */
+/** @returns {NotifyEnv} */
+function pageEnv() {
+  return {
+    doc: document,
+    win: window,
+    Notification: typeof Notification === "undefined" ? null : Notification,
+  };
+}
+
+/**
+ * The bell of one view: a toggle button for the `notify` trait, and the watcher of the header for the end.
+ * `key` identifies the model (its SharedModel): the end is announced once per model.
+ */
+export class NotifyBell {
+  /**
+   * @param {{get: (n: string) => any, set: (n: string, v: any) => void, save_changes: () => void}} model
+   * @param {object} key @param {(phase: string) => boolean} isFailed @param {NotifyEnv} [env]
+   */
+  constructor(model, key, isFailed, env) {
+    this.model = model;
+    this.key = key;
+    this.isFailed = isFailed;
+    this.env = env || pageEnv();
+    const hd = model.get("header") || {};
+    /** Whether this view saw the execution before its end (a view opened on a finished one announces nothing). */
+    this.sawRunning = !hd.terminal;
+    /** @type {string|null} the mark this view put on the tab title */
+    this.mark = null;
+    this.el = this.env.doc.createElement("button");
+    this.el.type = "button";
+    this.el.className = "fxw-btn fxw-bell";
+    this.el.dataset.action = "notify";
+    this.el.addEventListener("click", () => this.toggle());
+    this.unmark = () => this.clearMark();
+    this.env.doc.addEventListener("visibilitychange", this.unmark);
+    this.env.win.addEventListener("focus", this.unmark);
+    this.render();
+  }
+
+  /** The permission the browser gives notifications: "granted", "denied", "default", or "unsupported". */
+  permission() {
+    return this.env.Notification ? String(this.env.Notification.permission) : "unsupported";
+  }
+
+  /** The button's look from the trait and the permission; hidden once the execution ended. */
+  render() {
+    const on = Boolean(this.model.get("notify"));
+    const hd = this.model.get("header") || {};
+    const el = this.el;
+    el.hidden = Boolean(hd.terminal);
+    el.textContent = on ? "🔔" : "🔕";
+    el.setAttribute("aria-pressed", String(on));
+    el.setAttribute("aria-label", on ? "Notify when it ends: on" : "Notify when it ends: off");
+    const perm = this.permission();
+    el.title = !on
+      ? "Tell me when it ends (a browser notification and a mark on the tab's title)"
+      : perm === "granted"
+        ? "You will be notified when it ends (click to turn off)"
+        : perm === "default"
+          ? "The tab title will be marked when it ends; click twice to allow browser notifications"
+          : "The tab title will be marked when it ends (browser notifications are blocked or unsupported here)";
+  }
+
+  /** The user's click: flips the trait; turning it on asks for the notification permission if not decided yet. */
+  toggle() {
+    const on = !this.model.get("notify");
+    this.model.set("notify", on);
+    this.model.save_changes();
+    const N = this.env.Notification;
+    if (on && N && N.permission === "default" && typeof N.requestPermission === "function") {
+      // only here, on the user's click: browsers ignore (and penalise) permission requests without one
+      Promise.resolve(N.requestPermission())
+        .catch(() => "default")
+        .finally(() => this.render());
+    }
+    this.render();
+  }
+
+  /** The header changed: announce the end once, when this view saw it running and the bell is on. */
+  headerChanged() {
+    const hd = this.model.get("header") || {};
+    this.render();
+    if (!hd.terminal) {
+      this.sawRunning = true;
+      return;
+    }
+    if (!this.sawRunning || !this.model.get("notify") || ANNOUNCED.has(this.key)) return;
+    ANNOUNCED.add(this.key);
+    this.announce(endNotice(hd, this.isFailed(String(hd.phase || ""))), String(this.model.get("instance") || ""));
+  }
+
+  /** @param {{title: string, body: string, mark: string}} notice @param {string} tag */
+  announce(notice, tag) {
+    const N = this.env.Notification;
+    if (N && N.permission === "granted") {
+      try {
+        new N(notice.title, { body: notice.body, tag: tag || undefined });
+      } catch (e) {
+        // e.g. Chrome on Android allows notifications only from a service worker: the title mark still shows
+        console.warn("flyteexec-widget: could not show a notification", e);
+      }
+    }
+    if (this.seen()) return; // the user is looking at the tab
+    const doc = this.env.doc;
+    this.mark = notice.mark;
+    doc.title = notice.mark + doc.title;
+  }
+
+  /** Whether the user sees the tab now. */
+  seen() {
+    const doc = this.env.doc;
+    return doc.visibilityState === "visible" && (typeof doc.hasFocus !== "function" || doc.hasFocus());
+  }
+
+  /** Remove our mark from the tab title once the tab is seen. */
+  clearMark() {
+    if (this.mark === null || this.env.doc.visibilityState !== "visible") return;
+    const doc = this.env.doc;
+    if (doc.title.startsWith(this.mark)) doc.title = doc.title.slice(this.mark.length);
+    this.mark = null;
+  }
+
+  destroy() {
+    this.env.doc.removeEventListener("visibilitychange", this.unmark);
+    this.env.win.removeEventListener("focus", this.unmark);
+  }
+}
