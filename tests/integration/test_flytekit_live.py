@@ -1,0 +1,124 @@
+"""flytekit's own objects watched live, over real gRPC: flytekit's unmodified ``FlyteRemote`` launches and fetches
+on the sandbox, and ``watch()`` of its executions connects through that remote's settings, on a machine with no
+Flyte config file (HOME and the working directory empty, no FLYTE_* variables)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flyteexec_widget import watch
+from flyteexec_widget.admin import ipython
+from flyteexec_widget.admin.config import ENV_VARS
+from flyteexec_widget.admin.errors import ConfigError
+from flyteexec_widget.objects.phases import WorkflowPhase
+from flyteexec_widget.sandbox import Sandbox
+
+flytekit_remote = pytest.importorskip("flytekit.remote")
+flytekit_config = pytest.importorskip("flytekit.configuration")
+
+pytestmark = pytest.mark.flytekit
+
+
+@pytest.fixture(autouse=True)
+def no_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in [*ENV_VARS, "FLYTECTL_CONFIG"]:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(clock="stepped") as sb:
+        yield sb
+
+
+@pytest.fixture(scope="module")
+def flyte_remote(sandbox: Sandbox) -> Any:
+    cfg = flytekit_config.Config.for_endpoint(sandbox.endpoint, insecure=True)
+    return flytekit_remote.FlyteRemote(cfg, default_project="flytesnacks", default_domain="development")
+
+
+def _execute(sandbox: Sandbox, flyte_remote: Any, scenario: str) -> Any:
+    """flytekit's ``FlyteRemote.execute`` of the scenario's launch plan (registered by one sandbox launch)."""
+    registered = sandbox.launch(scenario)
+    lp_id = flyte_remote.fetch_execution(name=registered.name).spec.launch_plan
+    lp = flyte_remote.fetch_launch_plan(lp_id.project, lp_id.domain, lp_id.name, lp_id.version)
+    return flyte_remote.execute(lp, inputs={})
+
+
+def test_watch_of_an_execute_result_uses_its_flyte_remote_and_calls_on_done(
+    sandbox: Sandbox, flyte_remote: Any
+) -> None:
+    ex = _execute(sandbox, flyte_remote, "failure")
+    assert ex._remote is flyte_remote  # flytekit's execute() keeps its remote
+    done = threading.Event()
+    finals: list[Any] = []
+
+    def on_done(final: Any) -> None:
+        finals.append(final)
+        done.set()
+
+    w = watch(ex, on_done=on_done, notify=True)  # no remote=, no config file: the FlyteRemote's endpoint
+    try:
+        remote = w.execution._remote
+        assert (remote.endpoint, remote.insecure) == (sandbox.endpoint, True)
+        assert w.notify is True
+        sandbox.run_until_done(ex.id.to_flyte_idl(), max_seconds=3600)
+        assert done.wait(60)
+        assert len(finals) == 1
+        assert finals[0] is w.execution
+        assert finals[0].phase == WorkflowPhase.FAILED == sandbox.phase(ex.id.to_flyte_idl())
+        assert w.header["phase"] == "FAILED"
+        assert w.header["name"] == ex.id.name
+        assert w.model.rows  # the node tree came over the FlyteRemote's connection
+    finally:
+        w.close()
+
+
+def test_a_fetched_execution_has_no_remote_and_without_config_the_error_says_what_to_do(
+    sandbox: Sandbox, flyte_remote: Any
+) -> None:
+    wf_id = sandbox.launch("single-task")
+    fetched = flyte_remote.fetch_execution(name=wf_id.name)
+    assert fetched._remote is None  # flytekit's fetch_execution() attaches none
+    with pytest.raises(ConfigError) as info:
+        watch(fetched)
+    msg = str(info.value)
+    assert "no config file was found (searched, in order: $FLYTECTL_CONFIG (unset)" in msg
+    assert "set FLYTE_PLATFORM_URL=host:port" in msg
+    assert "pass remote= (your FlyteRemote, or a Remote)" in msg
+    w = watch(fetched, remote=flyte_remote)  # flytekit's FlyteRemote as remote=
+    try:
+        assert w.execution._remote.endpoint == sandbox.endpoint
+        sandbox.run_until_done(wf_id, max_seconds=3600)
+        assert w.watch is not None
+        assert w.watch.wait(60)
+        assert w.header["phase"] == "SUCCEEDED"
+    finally:
+        w.close()
+
+
+def test_a_fetched_execution_uses_the_flyte_remote_of_the_notebook(
+    sandbox: Sandbox, flyte_remote: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Shell:  # the kernel's namespace, as IPython keeps it: the user's variables
+        user_ns = {"remote": flyte_remote}
+
+    monkeypatch.setattr(ipython, "ipython_shell", Shell)
+    wf_id = sandbox.launch("single-task")
+    fetched = flyte_remote.fetch_execution(name=wf_id.name)
+    w = watch(fetched)
+    try:
+        assert w.execution._remote.endpoint == sandbox.endpoint
+        sandbox.run_until_done(wf_id, max_seconds=3600)
+        assert w.watch is not None
+        assert w.watch.wait(60)
+        assert w.header["phase"] == "SUCCEEDED"
+    finally:
+        w.close()
