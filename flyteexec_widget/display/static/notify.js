@@ -21,6 +21,30 @@ export function endNotice(hd, failed) {
   };
 }
 
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+/**
+ * The bell, drawn (an emoji would need a font the machine may lack); struck through when off.
+ * @param {Document} doc @param {boolean} on
+ */
+function bellIcon(doc, on) {
+  const svg = doc.createElementNS(SVG_NS, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("width", "14");
+  svg.setAttribute("height", "14");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("class", "fxw-bell-icon");
+  const shapes = [["M6 16v-5a6 6 0 0 1 12 0v5l2 2H4z", ""], ["M10 20a2 2 0 0 0 4 0z", ""]];
+  if (!on) shapes.push(["M3 3l18 18", "fxw-bell-strike"]);
+  for (const [d, cls] of shapes) {
+    const path = doc.createElementNS(SVG_NS, "path");
+    path.setAttribute("d", d);
+    if (cls) path.setAttribute("class", cls);
+    svg.append(path);
+  }
+  return svg;
+}
+
 /** The models whose end was announced already (one notification per execution, however many views it has). */
 const ANNOUNCED = new WeakSet();
 
@@ -78,7 +102,7 @@ export class NotifyBell {
     const hd = this.model.get("header") || {};
     const el = this.el;
     el.hidden = Boolean(hd.terminal);
-    el.textContent = on ? "🔔" : "🔕";
+    el.replaceChildren(bellIcon(this.env.doc, on));
     el.setAttribute("aria-pressed", String(on));
     el.setAttribute("aria-label", on ? "Notify when it ends: on" : "Notify when it ends: off");
     const perm = this.permission();

@@ -10,7 +10,8 @@ class FakeEl {
     this.attrs = {};
     this.dataset = {};
     this.hidden = false;
-    this.textContent = "";
+    /** @type {FakeEl[]} */
+    this.children = [];
     this.title = "";
     /** @type {(() => void)[]} */
     this.clicks = [];
@@ -18,6 +19,14 @@ class FakeEl {
   /** @param {string} k @param {string} v */
   setAttribute(k, v) {
     this.attrs[k] = v;
+  }
+  /** @param {...FakeEl} kids */
+  append(...kids) {
+    this.children.push(...kids);
+  }
+  /** @param {...FakeEl} kids */
+  replaceChildren(...kids) {
+    this.children = kids;
   }
   /** @param {string} _ev @param {() => void} fn */
   addEventListener(_ev, fn) {
@@ -52,6 +61,7 @@ const page = (permission = "default", { visible = false, focused = false } = {})
     visibilityState: visible ? "visible" : "hidden",
     hasFocus: () => focused,
     createElement: () => new FakeEl(),
+    createElementNS: () => new FakeEl(),
     /** @param {string} ev @param {() => void} fn */
     addEventListener: (ev, fn) => listeners[ev].push(fn),
     /** @param {string} ev @param {() => void} fn */
@@ -96,11 +106,14 @@ test("the bell toggles the notify trait; turning it on asks for the permission o
   const bell = new NotifyBell(model, {}, () => false, env);
   assert.equal(asked(), 0); // never asked without a click
   assert.equal(bell.el.attrs["aria-pressed"], "false");
+  const strikes = () => bell.el.children[0].children.filter((p) => p.attrs.class === "fxw-bell-strike").length;
+  assert.equal(strikes(), 1); // the bell struck through: off
   bell.el.click();
   assert.equal(model.traits.notify, true);
   assert.equal(model.saves(), 1);
   assert.equal(asked(), 1);
   assert.equal(bell.el.attrs["aria-pressed"], "true");
+  assert.equal(strikes(), 0);
   bell.el.click(); // off again: no new request
   assert.equal(model.traits.notify, false);
   assert.equal(asked(), 1);
