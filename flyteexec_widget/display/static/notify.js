@@ -76,8 +76,9 @@ export class NotifyBell {
     this.isFailed = isFailed;
     this.env = env || pageEnv();
     const hd = model.get("header") || {};
-    /** Whether this view saw the execution before its end (a view opened on a finished one announces nothing). */
-    this.sawRunning = !hd.terminal;
+    /** Whether this view saw the execution before its end (a view opened on a finished one announces nothing; an
+     * empty header, before the first sync, is not known to run). */
+    this.sawRunning = Boolean(hd.phase) && !hd.terminal;
     /** @type {string|null} the mark this view put on the tab title */
     this.mark = null;
     this.el = this.env.doc.createElement("button");
@@ -135,7 +136,7 @@ export class NotifyBell {
     const hd = this.model.get("header") || {};
     this.render();
     if (!hd.terminal) {
-      this.sawRunning = true;
+      if (hd.phase) this.sawRunning = true;
       return;
     }
     if (!this.sawRunning || !this.model.get("notify") || ANNOUNCED.has(this.key)) return;

@@ -152,6 +152,13 @@ test("nothing is announced when the bell is off, for a view opened on a finished
   new NotifyBell(finished, {}, () => false, late.env).headerChanged();
   assert.deepEqual(late.shown, []);
 
+  const unknown = page("granted"); // a view made before the first sync (wait() on a finished execution)
+  const empty = modelOf(/** @type {any} */ ({}), true);
+  const first = new NotifyBell(empty, {}, () => false, unknown.env);
+  empty.traits.header = END;
+  first.headerChanged();
+  assert.deepEqual(unknown.shown, []);
+
   const denied = page("denied");
   const m = modelOf(undefined, true);
   const b = new NotifyBell(m, {}, () => true, denied.env);
