@@ -22,7 +22,10 @@ from typing import Any
 from .config import PlatformConfig, canonical_auth_type
 from .errors import ConfigError
 
-__all__ = ["NOT_MAPPED", "config_from_flytekit"]
+__all__ = ["FLYTEKIT_SOURCE", "NOT_MAPPED", "config_from_flytekit", "unmapped_settings"]
+
+#: ``PlatformConfig.source`` of a config mapped from flytekit (errors speak of the FlyteRemote, not of a file).
+FLYTEKIT_SOURCE = "flytekit's FlyteRemote"
 
 #: flytekit settings with no counterpart here: named in the log when one is set (see the module docstring).
 NOT_MAPPED = ("proxy_command", "http_proxy_url")
@@ -54,7 +57,7 @@ def config_from_flytekit(platform: Any) -> PlatformConfig:
         scopes=tuple(str(s) for s in scopes),
         audience=_text(getattr(platform, "audience", None)),
         command=tuple(str(c) for c in command),
-        source="flytekit's FlyteRemote",
+        source=FLYTEKIT_SOURCE,
     )
 
 

@@ -122,3 +122,30 @@ def test_a_fetched_execution_uses_the_flyte_remote_of_the_notebook(
         assert w.header["phase"] == "SUCCEEDED"
     finally:
         w.close()
+
+
+def test_the_flyte_remotes_client_secret_carries_over_to_a_server_that_wants_a_token() -> None:
+    with Sandbox(clock="stepped", auth=True) as sb:
+        wf_id = sb.launch("single-task")
+        ac = sb.auth_config
+        platform = flytekit_config.PlatformConfig(
+            endpoint=sb.endpoint,
+            insecure=True,
+            auth_mode=flytekit_config.AuthType.CLIENTSECRET,
+            client_id=ac.client_id,
+            client_credentials_secret=ac.client_secret,
+        )
+        fr = flytekit_remote.FlyteRemote(
+            flytekit_config.Config(platform=platform), default_project=wf_id.project, default_domain=wf_id.domain
+        )
+        fetched = fr.fetch_execution(name=wf_id.name)  # flytekit itself logs in
+        w = watch(fetched, remote=fr)
+        try:
+            assert w.execution._remote.auth.mode == "ClientSecret"
+            sb.run_until_done(wf_id, max_seconds=3600)
+            assert w.watch is not None
+            assert w.watch.wait(60)
+            assert w.watch.error is None
+            assert w.header["phase"] == "SUCCEEDED"  # every call of the watch carried our token
+        finally:
+            w.close()

@@ -238,3 +238,12 @@ def test_watch_accepts_a_flyte_remote_as_remote() -> None:
     ex = notebook._resolve_execution(flytekit_execution(), fr, None, None)
     assert ex._remote is flytekit_remotes.remote_for(fr)
     assert ex._ref == "flytesnacks:development:abc"
+
+
+def test_flytekits_default_pkce_says_what_to_pass_instead_when_a_token_is_needed() -> None:
+    from flyteexec_widget.admin.auth import ServerAuthConfig
+
+    remote = flytekit_remotes.remote_for(flyte_remote("pkce.example.com:443"))
+    assert remote.auth is not None
+    with pytest.raises(ConfigError, match=r"the FlyteRemote logs in with Pkce \(auth_mode 'standard'.*pass remote="):
+        remote.auth.refresh(ServerAuthConfig())
