@@ -3046,7 +3046,8 @@ function render({ model, el }) {
     },
   });
   const tree = new TreeView(ctx, new RowView(ctx), new DetailView(ctx, io), (items) => toolbar.showItems(items));
-  const bell = new NotifyBell(/** @type {any} */ (model), shared, (phase) => Boolean(ctx.styles.workflow(phase)?.failed));
+  const failed = (/** @type {string} */ phase) => Boolean(ctx.styles.workflow(phase)?.failed);
+  const bell = new NotifyBell(/** @type {any} */ (model), shared, failed);
   header.bell = bell;
   root.append(header.el, toolbar.el, io.el, tree.el);
   el.append(root);
