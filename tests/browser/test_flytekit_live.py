@@ -145,6 +145,9 @@ def test_an_execute_result_is_shown_live_and_the_bell_tells_when_it_ends(
         ]
         expect(page).to_have_title(f"✓ {name_text} — {title}")
         expect(bell).to_be_hidden()
+        nb.save()  # JupyterLab rewrites the tab title when the notebook's dirty mark changes: the mark stays
+        page.wait_for_function("() => !document.querySelector('.jp-mod-dirty')", timeout=LONG_MS)
+        expect(page).to_have_title(f"✓ {name_text} — {title}")
         nb.screenshot("flytekit-execute-done", live)
         _hide_tab(page, False)  # back on the tab: the mark goes
         expect(page).to_have_title(title)
@@ -189,7 +192,7 @@ def test_watch_of_a_fetched_execution_notifies_and_calls_on_done(
         assert notes == [
             {"title": f"{wf_id.name} failed", "body": f"sandbox.failure.wf flytesnacks/development/{wf_id.name} Failed"}
         ]
-        assert page.title().startswith(f"✗ {wf_id.name} — ")
+        expect(page).to_have_title(re.compile(f"^✗ {wf_id.name} — "))
         nb.screenshot("flytekit-fetched-done", live)
         _hide_tab(page, False)
         assert not errors, errors

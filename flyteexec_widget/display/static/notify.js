@@ -1,7 +1,9 @@
 // @ts-check
 // Told when it ends: the header's bell (the `notify` trait) and what happens when the execution reaches a terminal
 // phase while it is on: a browser notification (Notification API; permission is asked only when the user clicks
-// the bell), and the tab title marked ("✓ name — ") until the tab is seen (visibilitychange / focus).
+// the bell), and the tab title marked ("✓ name — ") until the tab is seen (visibilitychange / focus). JupyterLab
+// rewrites document.title whenever the current document's title changes (a save flips its dirty mark): a
+// MutationObserver on <head> puts the mark back until the tab is seen.
 // Everything the server sent is text here: Notification titles/bodies and document.title are never parsed as HTML.
 
 /**
@@ -50,7 +52,7 @@ const ANNOUNCED = new WeakSet();
 
 /**
  * The environment a NotifyBell works in: the page's by default; tests pass their own.
- * @typedef {{doc: Document, win: Window, Notification: any}} NotifyEnv
+ * @typedef {{doc: Document, win: Window, Notification: any, MutationObserver: any}} NotifyEnv
  */
 /** @returns {NotifyEnv} */
 function pageEnv() {
@@ -58,6 +60,7 @@ function pageEnv() {
     doc: document,
     win: window,
     Notification: typeof Notification === "undefined" ? null : Notification,
+    MutationObserver: typeof MutationObserver === "undefined" ? null : MutationObserver,
   };
 }
 
@@ -81,6 +84,8 @@ export class NotifyBell {
     this.sawRunning = Boolean(hd.phase) && !hd.terminal;
     /** @type {string|null} the mark this view put on the tab title */
     this.mark = null;
+    /** @type {{disconnect: () => void}|null} what keeps the mark on while the page rewrites the title */
+    this.keeper = null;
     this.el = this.env.doc.createElement("button");
     this.el.type = "button";
     this.el.className = "fxw-btn fxw-bell";
@@ -156,9 +161,20 @@ export class NotifyBell {
       }
     }
     if (this.seen()) return; // the user is looking at the tab
-    const doc = this.env.doc;
     this.mark = notice.mark;
-    doc.title = notice.mark + doc.title;
+    this.keepMark();
+    const MO = this.env.MutationObserver;
+    if (MO && this.env.doc.head) {
+      const keeper = new MO(() => this.keepMark());
+      keeper.observe(this.env.doc.head, { childList: true, characterData: true, subtree: true });
+      this.keeper = keeper;
+    }
+  }
+
+  /** Put the mark (back) at the start of the tab title; no change when it is there (so no observer loop). */
+  keepMark() {
+    const doc = this.env.doc;
+    if (this.mark !== null && !doc.title.startsWith(this.mark)) doc.title = this.mark + doc.title;
   }
 
   /** Whether the user sees the tab now. */
@@ -167,15 +183,18 @@ export class NotifyBell {
     return doc.visibilityState === "visible" && (typeof doc.hasFocus !== "function" || doc.hasFocus());
   }
 
-  /** Remove our mark from the tab title once the tab is seen. */
-  clearMark() {
-    if (this.mark === null || this.env.doc.visibilityState !== "visible") return;
+  /** Remove our mark from the tab title once the tab is seen (`force`: now, the view goes away). */
+  clearMark(force = false) {
+    if (this.mark === null || (!force && this.env.doc.visibilityState !== "visible")) return;
+    this.keeper?.disconnect();
+    this.keeper = null;
     const doc = this.env.doc;
     if (doc.title.startsWith(this.mark)) doc.title = doc.title.slice(this.mark.length);
     this.mark = null;
   }
 
   destroy() {
+    this.clearMark(true);
     this.env.doc.removeEventListener("visibilitychange", this.unmark);
     this.env.win.removeEventListener("focus", this.unmark);
   }

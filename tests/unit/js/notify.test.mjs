@@ -56,7 +56,22 @@ const page = (permission = "default", { visible = false, focused = false } = {})
     }
   }
   N.permission = permission;
+  /** @type {(() => void)[]} */
+  const observers = [];
+  class MO {
+    /** @param {() => void} fn */
+    constructor(fn) {
+      this.fn = fn;
+    }
+    observe() {
+      observers.push(this.fn);
+    }
+    disconnect() {
+      observers.splice(observers.indexOf(this.fn), 1);
+    }
+  }
   const doc = {
+    head: {},
     title: "demo.ipynb - JupyterLab",
     visibilityState: visible ? "visible" : "hidden",
     hasFocus: () => focused,
@@ -75,7 +90,13 @@ const page = (permission = "default", { visible = false, focused = false } = {})
   };
   /** @param {string} ev */
   const fire = (ev) => listeners[ev].forEach((fn) => fn());
-  return { env: /** @type {any} */ ({ doc, win, Notification: N }), doc, shown, fire, asked: () => asked, N };
+  /** The page rewrites its title (JupyterLab does on a save): the observers see <head> change. @param {string} t */
+  const retitle = (t) => {
+    doc.title = t;
+    observers.slice().forEach((fn) => fn());
+  };
+  const env = /** @type {any} */ ({ doc, win, Notification: N, MutationObserver: MO });
+  return { env, doc, shown, fire, asked: () => asked, N, retitle, observers };
 };
 
 /** A widget model with the traits the bell reads. */
@@ -120,7 +141,7 @@ test("the bell toggles the notify trait; turning it on asks for the permission o
 });
 
 test("the end is announced once per model, with a notification and a title mark cleared when the tab is seen", () => {
-  const { env, doc, shown, fire } = page("granted");
+  const { env, doc, shown, fire, retitle, observers } = page("granted");
   const model = modelOf(undefined, true);
   const key = {};
   const one = new NotifyBell(model, key, () => false, env);
@@ -133,9 +154,14 @@ test("the end is announced once per model, with a notification and a title mark 
   assert.equal(one.el.hidden, true); // nothing left to be told about
   fire("focus"); // still hidden: not seen yet
   assert.equal(doc.title, "✓ abc — demo.ipynb - JupyterLab");
+  retitle("demo.ipynb - JupyterLab"); // the page rewrote its title: the mark comes back
+  assert.equal(doc.title, "✓ abc — demo.ipynb - JupyterLab");
   doc.visibilityState = "visible";
   fire("visibilitychange");
   assert.equal(doc.title, "demo.ipynb - JupyterLab");
+  assert.equal(observers.length, 0); // seen: nothing keeps a mark any more
+  retitle("other.ipynb - JupyterLab");
+  assert.equal(doc.title, "other.ipynb - JupyterLab");
 });
 
 test("nothing is announced when the bell is off, for a view opened on a finished execution, or without permission", () => {
