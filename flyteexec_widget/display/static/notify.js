@@ -117,17 +117,21 @@ export class NotifyBell {
       : perm === "granted"
         ? "You will be notified when it ends (click to turn off)"
         : perm === "default"
-          ? "The tab title will be marked when it ends; click twice to allow browser notifications"
+          ? "The tab title will be marked when it ends; click to allow browser notifications too"
           : "The tab title will be marked when it ends (browser notifications are blocked or unsupported here)";
   }
 
-  /** The user's click: flips the trait; turning it on asks for the notification permission if not decided yet. */
+  /** The user's click: asks for the notification permission while it is undecided and the bell is (turned) on;
+   * otherwise flips the trait. So a bell turned on from Python (`notify=True`) asks on its first click. */
   toggle() {
-    const on = !this.model.get("notify");
-    this.model.set("notify", on);
-    this.model.save_changes();
     const N = this.env.Notification;
-    if (on && N && N.permission === "default" && typeof N.requestPermission === "function") {
+    const undecided = Boolean(N && N.permission === "default" && typeof N.requestPermission === "function");
+    const on = undecided || !this.model.get("notify");
+    if (on !== Boolean(this.model.get("notify"))) {
+      this.model.set("notify", on);
+      this.model.save_changes();
+    }
+    if (on && undecided) {
       // only here, on the user's click: browsers ignore (and penalise) permission requests without one
       Promise.resolve(N.requestPermission())
         .catch(() => "default")

@@ -140,6 +140,17 @@ test("the bell toggles the notify trait; turning it on asks for the permission o
   assert.equal(asked(), 1);
 });
 
+test("a bell turned on from Python asks for the permission on its first click, and stays on", () => {
+  const { env, asked } = page("default");
+  const model = modelOf(undefined, true); // watch(notify=True)
+  const bell = new NotifyBell(model, {}, () => false, env);
+  assert.match(bell.el.title, /click to allow browser notifications/);
+  bell.el.click();
+  assert.equal(asked(), 1);
+  assert.equal(model.traits.notify, true);
+  assert.equal(model.saves(), 0); // unchanged: nothing to send
+});
+
 test("the end is announced once per model, with a notification and a title mark cleared when the tab is seen", () => {
   const { env, doc, shown, fire, retitle, observers } = page("granted");
   const model = modelOf(undefined, true);
