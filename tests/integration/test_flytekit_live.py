@@ -4,6 +4,7 @@ Flyte config file (HOME and the working directory empty, no FLYTE_* variables)."
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -149,3 +150,69 @@ def test_the_flyte_remotes_client_secret_carries_over_to_a_server_that_wants_a_t
             assert w.header["phase"] == "SUCCEEDED"  # every call of the watch carried our token
         finally:
             w.close()
+
+
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+def _run_cells(cells: list[str], tmp_path: Path) -> list[list[dict[str, Any]]]:
+    """Run ``cells`` in a real kernel of this venv (nbclient); return each cell's outputs."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook()  # type: ignore[no-untyped-call]
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]  # type: ignore[no-untyped-call]
+    repo = Path(__file__).resolve().parents[2]
+    old = dict(os.environ)
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(repo), old.get("PYTHONPATH")]))
+    os.environ["JUPYTER_DATA_DIR"] = str(tmp_path / "jupyter-data")  # this venv's python3 kernel, not a user's
+    os.environ.pop("JUPYTER_PATH", None)
+    try:
+        NotebookClient(
+            nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+        ).execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    return [list(c.get("outputs", [])) for c in nb.cells]
+
+
+def _mimes(outputs: list[dict[str, Any]]) -> set[str]:
+    return {m for out in outputs for m in out.get("data", {})}
+
+
+def test_load_ext_shows_flytekits_execution_as_the_widget_in_a_kernel_and_the_switches_turn_it_off(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    (tmp_path / "home").mkdir()  # an empty HOME: no Flyte config file for the kernel either
+    wf_id = sandbox.launch("single-task")
+    sandbox.run_until_done(wf_id, max_seconds=3600)
+    setup = (
+        "%load_ext flyteexec_widget\n"
+        "import flyteexec_widget\n"
+        "from flytekit.configuration import Config\n"
+        "from flytekit.remote import FlyteRemote\n"
+        f"remote = FlyteRemote(Config.for_endpoint({sandbox.endpoint!r}, insecure=True),\n"
+        "                      default_project='flytesnacks', default_domain='development')\n"
+        f"ex = remote.fetch_execution(name={wf_id.name!r})\n"
+    )
+    outputs = _run_cells(
+        [
+            setup,
+            "ex",
+            "flyteexec_widget.flytekit_display(False)\nex",
+            "flyteexec_widget.flytekit_display(True)\nex",
+            "%unload_ext flyteexec_widget\nex",
+        ],
+        tmp_path,
+    )
+    shown, off, on_again, unloaded = outputs[1:]
+    assert WIDGET_MIME in _mimes(shown)  # the live widget, through the notebook's FlyteRemote
+    saved = next(o["data"]["text/plain"] for o in shown if "text/html" in o.get("data", {}))
+    assert f"flytesnacks/development/{wf_id.name}" in saved
+    assert "[Succeeded]" in saved
+    for plain in (off, unloaded):  # flytekit's own text again
+        assert WIDGET_MIME not in _mimes(plain)
+        text = "".join(o["data"].get("text/plain", "") for o in plain if "data" in o)
+        assert text.startswith(f'id {{\n  project: "flytesnacks"\n  domain: "development"\n  name: "{wf_id.name}"')
+    assert WIDGET_MIME in _mimes(on_again)
