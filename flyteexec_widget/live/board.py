@@ -206,7 +206,12 @@ def _id_of(item: Any, project: str | None, domain: str | None) -> tuple[str, str
     ):
         p, d, n = ident.project, ident.domain, ident.name
     else:
-        ref = parse_execution_ref(item, default_project=project, default_domain=domain)
+        bare_name = isinstance(item, str) and not any(c in item for c in ":/")
+        ref = (
+            parse_execution_ref(name=item, default_project=project, default_domain=domain)
+            if bare_name
+            else parse_execution_ref(item, default_project=project, default_domain=domain)
+        )
         p, d, n = ref.project, ref.domain, ref.name
     for name, value in (("project", p), ("domain", d), ("execution name", n)):
         _filter_value(name, value)
