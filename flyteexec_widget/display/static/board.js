@@ -27,7 +27,7 @@ import {
  * @typedef {{col: string, dir: number}} BoardSortSpec
  */
 
-/** The fixed columns a user can sort by, and their headings. */
+/** The fixed columns a user can sort by, and their headings (then the input columns, the metric, the error). */
 export const BOARD_COLUMNS = [
   { id: "name", label: "Execution" },
   { id: "launch_plan", label: "Launch plan" },
@@ -35,7 +35,6 @@ export const BOARD_COLUMNS = [
   { id: "start", label: "Started" },
   { id: "duration", label: "Duration" },
   { id: "progress", label: "Progress" },
-  { id: "error", label: "Error" },
 ];
 
 /**
@@ -341,6 +340,7 @@ class BoardView {
       ...BOARD_COLUMNS,
       ...(header.columns || []).map((/** @type {string} */ n) => ({ id: `input:${n}`, label: n })),
       ...(header.metric ? [{ id: "metric", label: header.metric }] : []),
+      { id: "error", label: "Error" },
     ];
     for (const c of cols) {
       const th = bel("th", c.id.startsWith("input:") ? "fxb-th-input" : c.id === "metric" ? "fxb-th-metric" : "");
@@ -402,7 +402,7 @@ class BoardView {
         err.textContent = line;
         err.title = r.error.message.length > 2000 ? r.error.message.slice(-2000) : r.error.message;
       }
-      tr.append(c0, name, lp, status, start, dur, prog, err);
+      tr.append(c0, name, lp, status, start, dur, prog);
       for (const n of header.columns || []) tr.append(bel("td", "fxb-input", r.inputs?.[n]?.text ?? ""));
       if (header.metric) {
         const m = bel("td", "fxb-metric");
@@ -413,6 +413,7 @@ class BoardView {
         }
         tr.append(m);
       }
+      tr.append(err); // last: the widest, and cut to the space left
       out.push(tr);
     }
     this.tbody.replaceChildren(...out);
