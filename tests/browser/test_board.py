@@ -66,7 +66,9 @@ def test_a_sweep_board_updates_sorts_opens_and_compares(open_notebook: OpenNoteb
         # sort by the metric: best first, executions without one last
         nb.output('th[data-col="metric"]').click()
         expect(nb.output('th[data-col="metric"]')).to_have_attribute("aria-sort", "descending")
-        best = max((n for n, t in trial_of.items() if trial_outcome(t) == "succeeded"), key=lambda n: accuracy(trial_of[n]))
+        best = max(
+            (n for n, t in trial_of.items() if trial_outcome(t) == "succeeded"), key=lambda n: accuracy(trial_of[n])
+        )
         expect(rows.first).to_have_attribute("data-key", f"flytesnacks:development:{best}", timeout=LONG_MS)
         expect(rows.first.locator("td.fxb-metric")).to_have_text(repr(accuracy(trial_of[best])))
         expect(rows.last.locator("td.fxb-metric")).not_to_have_text("0.")
