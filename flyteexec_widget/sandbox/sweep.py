@@ -5,7 +5,7 @@ A hyperparameter sweep as notebooks run them: the launch plan ``sandbox.sweep.wf
 (float). Which hyperparameters a trial gets, and how it goes, follows from ``trial`` alone, so a sweep replays the
 same on every run and relaunch/recover replay a trial:
 
-- ``trial % 5 == 3`` fails in ``train`` with a Python traceback (``FloatingPointError: loss is NaN ...``);
+- ``trial % 5 == 3`` fails in ``train_trial`` with a Python traceback (``FloatingPointError: loss is NaN ...``);
 - ``trial % 5 == 4`` is still training an hour later (a sweep of 100 has 20 running at real time);
 - the others succeed after 6 to 10 seconds with an accuracy computed from the hyperparameters.
 
@@ -84,11 +84,15 @@ def _sweep(trial: int) -> Script:
     acc = accuracy(trial)
     inputs = {k: v for k, v in hp.items() if k != "trial"}
     nodes = (
-        NodeSpec(id="n0", name="load_data", outputs={"o0": 50_000}, attempts=(Attempt(1.0 + trial % 2),)),
+        NodeSpec(id="n0", name="load_trial_data", outputs={"o0": 50_000}, attempts=(Attempt(1.0 + trial % 2),)),
         NodeSpec(
-            id="n1", name="train", inputs=inputs, outputs={"o0": f"s3://sandbox/models/{trial}"}, attempts=(train,)
+            id="n1",
+            name="train_trial",
+            inputs=inputs,
+            outputs={"o0": f"s3://sandbox/models/{trial}"},
+            attempts=(train,),
         ),
-        NodeSpec(id="n2", name="evaluate", outputs={"o0": acc}, attempts=(Attempt(1.0),)),
+        NodeSpec(id="n2", name="evaluate_trial", outputs={"o0": acc}, attempts=(Attempt(1.0),)),
     )
     return Script(workflow="sweep", nodes=nodes, inputs=inputs, outputs={"accuracy": acc})
 

@@ -157,7 +157,7 @@ def test_the_board_through_the_scheduler_compare_and_terminate(sandbox: Sandbox,
         assert result["outputs"][0]["differs"] is True
         assert [n["node_id"] for n in result["nodes"]] == ["n0", "n1", "n2"]
         train = result["nodes"][1]
-        assert train["name"] == "train"
+        assert train["name"] == "train_trial"
         assert train["delta_s"] == pytest.approx(train["b"]["duration_s"] - train["a"]["duration_s"])
         sent: list[dict[str, Any]] = []
         b.widget.send = lambda msg, buffers=None: sent.append(msg)  # type: ignore[method-assign]
