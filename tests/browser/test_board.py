@@ -4,6 +4,7 @@ opening one execution's tree under the board, comparing two."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from playwright.sync_api import expect
 
@@ -98,4 +99,26 @@ def test_a_sweep_board_updates_sorts_opens_and_compares(open_notebook: OpenNoteb
         expect(panel.locator('table[data-section="nodes"] tr[data-node="n1"]')).to_have_count(1)
         expect(panel.locator("tr.fxb-slower, table[data-section=nodes] tr[data-node]")).not_to_have_count(0)
         nb.screenshot("board-compare", nb.output(".fxb").first)
-        nb.screenshot("board-open-tree")
+
+        # pin the open tree, open another: side by side
+        rows.first.locator("button.fxb-pin").click()
+        expect(rows.first.locator("button.fxb-pin")).to_have_text("pinned", timeout=LONG_MS)
+        rows.nth(2).locator("td.fxb-status").click()
+        expect(nb.output(".fxw-live")).to_have_count(2, timeout=LONG_MS)
+        expect(nb.output("tr.fxb-row--open")).to_have_count(2)
+        nb.output(".fxw-live").nth(1).scroll_into_view_if_needed()
+        nb.screenshot("board-trees-side-by-side")
+
+        # terminate a running one, after the confirmation
+        rows.nth(0).locator("input.fxb-check").uncheck()
+        rows.nth(1).locator("input.fxb-check").uncheck()
+        nb.output('.fxb-chip[data-phase="RUNNING"]').click()
+        target = rows.first.get_attribute("data-key")
+        rows.first.locator("input.fxb-check").check()
+        nb.output('button[data-action="terminate"]').click()
+        confirm = nb.output(".fxb-confirm")
+        expect(confirm).to_contain_text("Terminate 1 execution")
+        confirm.locator('[data-action="terminate-confirm"]').click()
+        expect(confirm.locator(".fxw-action-status")).to_contain_text("terminate: 1 of 1 done", timeout=LONG_MS)
+        nb.output('.fxb-chip[data-phase=""]').click()
+        expect(nb.output(f'tr[data-key="{target}"]')).to_have_attribute("data-phase", re.compile("ABORT"))

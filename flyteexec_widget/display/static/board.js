@@ -27,15 +27,26 @@ import {
  * @typedef {{col: string, dir: number}} BoardSortSpec
  */
 
-/** The fixed columns a user can sort by, and their headings (then the input columns, the metric, the error). */
-export const BOARD_COLUMNS = [
-  { id: "name", label: "Execution" },
-  { id: "launch_plan", label: "Launch plan" },
-  { id: "phase", label: "Status" },
-  { id: "start", label: "Started" },
-  { id: "duration", label: "Duration" },
-  { id: "progress", label: "Progress" },
-];
+/**
+ * The board's columns in order (each sortable): execution and status, then what tells a sweep's runs apart (the
+ * inputs that differ, the metric), then progress, times, launch plan, and the error last (the widest: it gets the
+ * space left and shows its whole text on hover).
+ * @param {{columns?: string[], metric?: string|null}} header
+ * @returns {{id: string, label: string}[]}
+ */
+export function boardColumns(header) {
+  return [
+    { id: "name", label: "Execution" },
+    { id: "phase", label: "Status" },
+    ...(header.columns || []).map((n) => ({ id: `input:${n}`, label: n })),
+    ...(header.metric ? [{ id: "metric", label: header.metric }] : []),
+    { id: "progress", label: "Progress" },
+    { id: "start", label: "Started" },
+    { id: "duration", label: "Duration" },
+    { id: "launch_plan", label: "Launch plan" },
+    { id: "error", label: "Error" },
+  ];
+}
 
 /**
  * A row's duration in seconds: the closure's once terminal, else the time since it started (null: not started).
@@ -336,12 +347,7 @@ class BoardView {
     const first = bel("th", "fxb-th-check");
     first.append(all);
     tr.append(first);
-    const cols = [
-      ...BOARD_COLUMNS,
-      ...(header.columns || []).map((/** @type {string} */ n) => ({ id: `input:${n}`, label: n })),
-      ...(header.metric ? [{ id: "metric", label: header.metric }] : []),
-      { id: "error", label: "Error" },
-    ];
+    const cols = boardColumns(header);
     for (const c of cols) {
       const th = bel("th", c.id.startsWith("input:") ? "fxb-th-input" : c.id === "metric" ? "fxb-th-metric" : "");
       th.dataset.col = c.id;
@@ -402,8 +408,8 @@ class BoardView {
         err.textContent = line;
         err.title = r.error.message.length > 2000 ? r.error.message.slice(-2000) : r.error.message;
       }
-      tr.append(c0, name, lp, status, start, dur, prog);
-      for (const n of header.columns || []) tr.append(bel("td", "fxb-input", r.inputs?.[n]?.text ?? ""));
+      /** @type {Record<string, HTMLElement>} */
+      const cells = { name, phase: status, progress: prog, start, duration: dur, launch_plan: lp, error: err };
       if (header.metric) {
         const m = bel("td", "fxb-metric");
         if (r.metric) m.textContent = r.metric.text;
@@ -411,9 +417,14 @@ class BoardView {
           m.textContent = r.terminal ? (r.outputs_state === "pending" ? "…" : "—") : "";
           m.classList.add("fxb-metric--none");
         }
-        tr.append(m);
+        cells.metric = m;
       }
-      tr.append(err); // last: the widest, and cut to the space left
+      tr.append(c0);
+      for (const c of this.columns || boardColumns(header)) {
+        tr.append(
+          cells[c.id] ?? bel("td", "fxb-input", c.id.startsWith("input:") ? (r.inputs?.[c.id.slice(6)]?.text ?? "") : ""),
+        );
+      }
       out.push(tr);
     }
     this.tbody.replaceChildren(...out);

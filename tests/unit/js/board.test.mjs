@@ -2,7 +2,15 @@
 // the comparison's slowest node, the sort cycle.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { boardDuration, boardFilter, boardSort, nextSort, progressText, slowestChange } from "../../../flyteexec_widget/display/static/board.js";
+import {
+  boardColumns,
+  boardDuration,
+  boardFilter,
+  boardSort,
+  nextSort,
+  progressText,
+  slowestChange,
+} from "../../../flyteexec_widget/display/static/board.js";
 
 const NOW = Date.parse("2026-12-05T12:00:00Z");
 
@@ -93,4 +101,11 @@ test("progress text and the node that got slower the most", () => {
   ];
   assert.equal(slowestChange(nodes), "n1");
   assert.equal(slowestChange([{ node_id: "n0", delta_s: -1 }]), null);
+});
+
+test("columns: the differing inputs and the metric come right after the status, the error last", () => {
+  const ids = boardColumns({ columns: ["learning_rate", "batch_size"], metric: "accuracy" }).map((c) => c.id);
+  assert.deepEqual(ids.slice(0, 5), ["name", "phase", "input:learning_rate", "input:batch_size", "metric"]);
+  assert.equal(ids.at(-1), "error");
+  assert.ok(!boardColumns({}).some((c) => c.id === "metric"));
 });
