@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -36,8 +37,9 @@ from ..admin.refs import safe_url
 from ..live import scheduler as _scheduler
 from ..live.board import BoardIds, BoardModel, BoardQuery, BoardSync, Source
 from ..objects.executions import FlyteWorkflowExecution
-from . import assets
-from .widget import ExecutionWidget, phase_styles
+from . import assets, kernel
+from .board_render import board_html, board_text
+from .widget import SAVED_SNAPSHOT_EVERY_S, ExecutionWidget, phase_styles
 
 __all__ = ["Board", "BoardWidget", "board"]
 
@@ -106,6 +108,12 @@ class Board:
         self._lock = threading.Lock()
         self._open: dict[str, ExecutionWidget] = {}
         self._closed = False
+        # The saved-snapshot outputs (IPython DisplayHandles), refreshed at most every SAVED_SNAPSHOT_EVERY_S while
+        # the board changes, and once when a board of ids ended: a notebook saved later shows what it showed then.
+        self._handles: list[Any] = []
+        self._saved_at = 0.0
+        self._saved_dirty = False
+        self._saved_final = False
         self.widget = BoardWidget(
             styles=phase_styles(), can_act=True, instance=uuid.uuid4().hex, sync_status=dict(self.model.sync_status)
         )
@@ -163,8 +171,44 @@ class Board:
         for wid in (self.widget, self.panes, self.container):
             wid.close()
 
+    def text(self) -> str:
+        """The board as a text table."""
+        return board_text(self.rows, self.model.header)
+
     def _ipython_display_(self) -> None:
+        """In a kernel: the saved snapshot (refreshed while the board changes), then the live board. Elsewhere
+        (terminal IPython): the text and HTML tables."""
+        if not kernel.in_kernel():
+            display({"text/plain": self.text(), "text/html": board_html(self.rows, self.model.header)}, raw=True)  # type: ignore[no-untyped-call]
+            return
+        handle = display(self._saved_bundle(), raw=True, display_id=True)  # type: ignore[no-untyped-call]
+        if handle is not None:
+            self._handles.append(handle)
+            self._saved_at = time.monotonic()
         display(self.container)  # type: ignore[no-untyped-call]
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        """For front ends that ask for a bundle instead of calling ``_ipython_display_``: text and HTML tables."""
+        return {"text/plain": self.text(), "text/html": board_html(self.rows, self.model.header)}
+
+    def _saved_bundle(self) -> dict[str, Any]:
+        return {"text/plain": self.text(), "text/html": board_html(self.rows, self.model.header, saved=True)}
+
+    def _refresh_saved(self) -> None:
+        """Refresh the saved snapshot when it is old enough, or once the board ended (runs on the sync thread)."""
+        final = (self.model.sync_status or {}).get("state") == "done"
+        now = time.monotonic()
+        if not self._handles or self._saved_final:
+            return
+        if not final and (not self._saved_dirty or now - self._saved_at < SAVED_SNAPSHOT_EVERY_S):
+            return
+        self._saved_at, self._saved_final, self._saved_dirty = now, final, False
+        bundle = self._saved_bundle()
+        for handle in list(self._handles):
+            try:
+                handle.update(bundle, raw=True)
+            except Exception:  # a nicety: never break the sync thread over it
+                logger.warning("could not refresh the board's saved snapshot", exc_info=True)
 
     def __repr__(self) -> str:
         h = self.model.header
@@ -175,10 +219,13 @@ class Board:
     def _on_model(self, change: Mapping[str, Any]) -> None:
         if not self._closed:
             setattr(self.widget, change["name"], dict(change["new"]))
+            if change["name"] == "sync_status":
+                self._refresh_saved()
 
     def _on_rows(self, version: int, changed: list[Any], removed: list[str]) -> None:
         if not self._closed:
             self.widget.rows = [dict(r) for r in self.model.rows.values()]
+            self._saved_dirty = True
 
     # ---- requests ----------------------------------------------------------------------------------------------
 

@@ -38,6 +38,9 @@ def test_a_sweep_board_updates_sorts_opens_and_compares(open_notebook: OpenNoteb
         nb.wait_for_output("BOARD")
         rows = nb.output("tr.fxb-row")
         expect(rows).to_have_count(16, timeout=LONG_MS)
+        # the saved snapshot (what the notebook shows without its kernel) hides behind the live board
+        expect(nb.panel.locator(".fxb-saved")).to_have_count(1)
+        expect(nb.panel.locator(".fxb-saved")).to_be_hidden()
         # the hyperparameters that differ are columns of their own, the metric too
         heads = nb.output("th[data-col]")
         expect(nb.output('th[data-col="input:learning_rate"]')).to_have_count(1)
