@@ -25,6 +25,7 @@ import logging
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -49,6 +50,11 @@ Runner = Callable[[Callable[[], None]], None]
 
 #: Tree widgets open under a board at most (pinned ones included): each is a watch of its own.
 MAX_OPEN = 4
+
+# The boards board() made, by what they show: running a cell again makes a new board of the same query and closes
+# the old one (a query's board never ends by itself; without this each re-run would add a refresh loop for good).
+_BOARDS: weakref.WeakValueDictionary[tuple[int, Any, Any], Board] = weakref.WeakValueDictionary()
+_BOARDS_LOCK = threading.Lock()
 
 
 def _daemon(fn: Callable[[], None]) -> None:
@@ -507,7 +513,9 @@ def board(
 
     ``metric``: a scalar output shown as a sortable column (e.g. ``"accuracy"``). ``progress``: show "k of N
     nodes" of running executions (one node listing each per refresh). ``remote`` defaults to
-    ``Remote.from_config()``; ``project``/``domain`` default to the remote's.
+    ``Remote.from_config()``; ``project``/``domain`` default to the remote's. A query's board refreshes until
+    :meth:`Board.close`; calling ``board()`` again with the same arguments (a cell run again) closes the previous
+    one.
     """
     if remote is None:
         from ..remote import Remote
@@ -543,4 +551,18 @@ def board(
             principal=principal,
             limit=limit,
         )
-    return Board(remote, source, metric=metric, progress=progress, poll_interval=poll_interval)
+    # what the caller asked for (a `since` timedelta as given: the query fixes it to a time when made)
+    asked = (
+        source
+        if isinstance(source, BoardIds)
+        else (source.project, source.domain, launch_plan, workflow, source.phase, since, principal, limit)
+    )
+    key = (id(remote), asked, metric)
+    with _BOARDS_LOCK:
+        previous = _BOARDS.pop(key, None)
+    if previous is not None:
+        previous.close()
+    made = Board(remote, source, metric=metric, progress=progress, poll_interval=poll_interval)
+    with _BOARDS_LOCK:
+        _BOARDS[key] = made
+    return made

@@ -29,7 +29,7 @@ from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
-from ..admin.errors import RpcFailure
+from ..admin.errors import RpcFailure, is_server_error
 from ..admin.refs import parse_execution_ref, safe_url
 from ..objects import phases
 from ..objects.executions import FlyteWorkflowExecution
@@ -445,16 +445,7 @@ class BoardSync:
         for f in futures:
             exc = f.exception()
             if exc is not None:
-                if (
-                    isinstance(exc, RpcFailure)
-                    and not exc.transient
-                    and exc.code is not None
-                    and exc.code.name
-                    in (
-                        "UNAUTHENTICATED",
-                        "PERMISSION_DENIED",
-                    )
-                ):
+                if isinstance(exc, RpcFailure) and _ends_watch(exc):
                     raise exc
                 pending = True
                 log.info("board: a fetch failed (retried next refresh): %s", exc)
@@ -468,6 +459,21 @@ class BoardSync:
         return not pending
 
     def _run_job(self, what: str, target: Any, arg: Any) -> None:
+        try:
+            self._run_job_unguarded(what, target, arg)
+        except RpcFailure as exc:
+            if exc.transient or is_server_error(exc) or _ends_watch(exc) or what not in ("data", "error"):
+                raise  # retried next refresh (a server error may pass), or the end of the watch
+            # A permanent refusal of one execution's data (NOT_FOUND, a server that cannot read its blob...): shown
+            # as such and not asked again every refresh; the rest of the board goes on.
+            log.info("board: %s of %s refused: %s", what, target.execution.to_flyte_idl().id.name, exc)
+            if what == "data":
+                target.inputs = target.inputs if target.inputs is not None else {}
+                target.outputs, target.outputs_state = {}, "error"
+            else:
+                target.error = target.execution.to_flyte_idl().closure.error.message
+
+    def _run_job_unguarded(self, what: str, target: Any, arg: Any) -> None:
         if what == "data":
             self._fetch_data(target, terminal=bool(arg))
         elif what == "error":
@@ -511,6 +517,11 @@ class BoardSync:
                 durations[node_id] = n.closure.duration.ToTimedelta().total_seconds()
         e.progress = {"done": done, "total": shown, "running": running, "failed": failed}
         e.durations = durations
+
+
+def _ends_watch(exc: RpcFailure) -> bool:
+    """An error no retry fixes for any execution of the board: the login or the permission."""
+    return not exc.transient and exc.code is not None and exc.code.name in ("UNAUTHENTICATED", "PERMISSION_DENIED")
 
 
 def _maybe_trimmed(message: str) -> bool:

@@ -174,3 +174,46 @@ def test_the_board_through_the_scheduler_compare_and_terminate(sandbox: Sandbox,
     finally:
         b.close()
         sched.shutdown()
+
+
+def test_a_refused_data_fetch_marks_that_row_and_is_not_asked_again(sandbox: Sandbox, remote: Remote) -> None:
+    launch_sweep(sandbox, 3)
+    sandbox.advance(30)
+    sandbox.fail_next(1, grpc.StatusCode.NOT_FOUND, methods="GetExecutionData")
+    sync, model = _board(remote, BoardQuery.make(P, D, launch_plan=SWEEP_LP))
+    states = sorted(r["outputs_state"] for r in model.rows.values())
+    assert states == ["error", "ready", "ready"]
+    sandbox.reset_rpc_counts()
+    _refresh(sync, model)
+    assert sandbox.rpc_counts() == {"ListExecutions": 1}
+
+
+def test_server_errors_are_retried_and_the_listing_recovers(sandbox: Sandbox, remote: Remote) -> None:
+    launch_sweep(sandbox, 3)
+    sandbox.advance(30)
+    sandbox.fail_next(1, grpc.StatusCode.INTERNAL, methods="GetExecutionData")
+    sync, model = _board(remote, BoardQuery.make(P, D, launch_plan=SWEEP_LP))
+    assert sorted(r["outputs_state"] for r in model.rows.values()) == ["pending", "ready", "ready"]
+    _refresh(sync, model)  # asked again: FlyteAdmin's own failure may pass
+    assert sorted(r["outputs_state"] for r in model.rows.values()) == ["ready", "ready", "ready"]
+    sandbox.fail_next(1, grpc.StatusCode.UNAVAILABLE, methods="ListExecutions")
+    _refresh(sync, model)  # the client retries a transient failure itself
+    assert len(model.rows) == 3
+
+
+def test_making_the_same_board_again_closes_the_previous_one(sandbox: Sandbox, remote: Remote) -> None:
+    import datetime as dt
+
+    from flyteexec_widget.display.board import board
+
+    launch_sweep(sandbox, 2)
+    first = board(remote=remote, project=P, domain=D, launch_plan=SWEEP_LP, since=dt.timedelta(hours=1))
+    other = board(remote=remote, project=P, domain=D, launch_plan=SWEEP_LP, metric="accuracy")
+    again = board(remote=remote, project=P, domain=D, launch_plan=SWEEP_LP, since=dt.timedelta(hours=1))
+    try:
+        assert not first.watch.active  # a cell run again: the old board stopped refreshing
+        assert again.watch.active
+        assert other.watch.active  # another query (here: another metric) is another board
+    finally:
+        for b in (first, other, again):
+            b.close()
