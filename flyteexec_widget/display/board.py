@@ -9,7 +9,8 @@ Requests from the view use the execution widget's protocol (``{"type": "request"
 ``accepted`` then ``response``), on a worker thread:
 
 - ``open`` (``key``, ``pin``): the execution's tree widget (:class:`~.widget.ExecutionWidget`, watched like
-  ``watch()``) under the board; one at a time unless pinned (then side by side). ``close`` (``key``) closes one.
+  ``watch()``) under the board; one at a time unless pinned (then side by side). ``close`` (``key``) closes one,
+  ``unpin`` (``key``) lets the next one opened replace it.
 - ``compare`` (``keys``: two): inputs and outputs side by side with the differing ones marked, and the top-level
   nodes' durations side by side (two ``ListNodeExecutions``; inputs/outputs come from the board's cache or one
   ``GetExecutionData`` each).
@@ -295,8 +296,14 @@ class Board:
             w = self._open.pop(key, None) if isinstance(key, str) else None
         if w is not None:
             w.close()
+        self.widget.pinned = [k for k in self.widget.pinned if k != key]
         self._sync_panes()
         return {"open": list(self.widget.open_keys)}
+
+    def _handle_unpin(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        key = request.get("key")
+        self.widget.pinned = [k for k in self.widget.pinned if k != key]
+        return {"pinned": list(self.widget.pinned)}
 
     def _open_pane(self, key: str, pin: bool) -> ExecutionWidget:
         listed = self.model.node(key)
@@ -484,6 +491,7 @@ _HANDLERS: dict[str, Callable[[Board, Mapping[str, Any]], Any]] = {
     "select": Board._handle_select,
     "open": Board._handle_open,
     "close": Board._handle_close,
+    "unpin": Board._handle_unpin,
     "compare": Board._handle_compare,
     "terminate": Board._handle_terminate,
     "relaunch": Board._handle_relaunch,

@@ -104,13 +104,16 @@ def test_a_sweep_board_updates_sorts_opens_and_compares(open_notebook: OpenNoteb
         nb.screenshot("board-compare", nb.output(".fxb").first)
 
         # pin the open tree, open another: side by side
-        rows.first.locator("button.fxb-pin").click()
-        expect(rows.first.locator("button.fxb-pin")).to_have_text("pinned", timeout=LONG_MS)
+        rows.first.locator('button[data-action="pin"]').click()
+        expect(rows.first.locator('button[data-action="unpin"]')).to_have_text("pinned", timeout=LONG_MS)
         rows.nth(2).locator("td.fxb-status").click()
         expect(nb.output(".fxw-live")).to_have_count(2, timeout=LONG_MS)
         expect(nb.output("tr.fxb-row--open")).to_have_count(2)
         nb.output(".fxw-live").nth(1).scroll_into_view_if_needed()
         nb.screenshot("board-trees-side-by-side")
+        rows.nth(2).locator('button[data-action="close-pane"]').click()
+        expect(nb.output(".fxw-live")).to_have_count(1, timeout=LONG_MS)
+        expect(nb.output("tr.fxb-row--open")).to_have_count(1)
 
         # terminate a running one, after the confirmation
         rows.nth(0).locator("input.fxb-check").uncheck()

@@ -383,9 +383,16 @@ class BoardView {
       c0.append(check);
       const name = bel("td", "fxb-name");
       name.append(blink(r.url, r.name, "fxb-exec"));
-      const pin = bbutton(pinned.has(r.key) ? "pinned" : "pin", "pin", "fxb-pin");
-      pin.title = "Open its tree beside the others";
+      const isPinned = pinned.has(r.key);
+      const pin = bbutton(isPinned ? "pinned" : "pin", isPinned ? "unpin" : "pin", "fxb-pin");
+      pin.title = isPinned ? "Unpin: the next row opened replaces it" : "Open its tree beside the others";
+      pin.setAttribute("aria-pressed", String(isPinned));
       name.append(pin);
+      if (open.has(r.key)) {
+        const close = bbutton("close", "close-pane", "fxb-pin fxb-close");
+        close.title = "Close its tree";
+        name.append(close);
+      }
       const lp = bel("td", "fxb-lp");
       lp.append(blink(r.lp_url, r.launch_plan || r.workflow, "fxb-lpname"), bel("span", "fxb-ver", r.lp_version));
       const status = bel("td", "fxb-status");
@@ -470,7 +477,14 @@ class BoardView {
       return;
     }
     if (target.closest("td.fxb-td-check")) return;
-    this.openRow(key, Boolean(target.closest("button.fxb-pin")));
+    const action = target.closest("button")?.getAttribute("data-action");
+    if (action === "unpin" || action === "close-pane") {
+      this.requests
+        .request(action === "unpin" ? "unpin" : "close", key)
+        .catch((e) => (this.selInfo.textContent = `could not ${action} ${key}: ${e?.message || e}`));
+      return;
+    }
+    this.openRow(key, action === "pin");
   }
 
   /** @param {string} key @param {boolean} pin */
