@@ -598,6 +598,18 @@ def _row(key: str, e: _Entry, metric: str | None) -> BoardRow:
     }
 
 
+def _metric_note(state: BoardState) -> str | None:
+    """Why the metric column stays empty: no execution that returned outputs has one by that name (a typo)."""
+    if state.metric is None:
+        return None
+    names: set[str] = set()
+    for e in state.entries.values():
+        names.update(k for k in (e.outputs or {}) if k != "…")
+    if not names or state.metric in names:
+        return None
+    return f"no execution has an output named {state.metric!r}; their outputs: {', '.join(sorted(names))}"
+
+
 class BoardModel(ExecutionModel):
     """The board's observable state: ``rows`` (key ``"project:domain:name"`` -> :class:`BoardRow`, in board
     order), ``header`` (``source``, ``columns``: the varying inputs, ``metric``, ``total``, ``truncated``,
@@ -636,6 +648,7 @@ class BoardModel(ExecutionModel):
             "total": len(rows),
             "truncated": state.truncated,
             "terminal": terminal,
+            "metric_note": _metric_note(state),
         }
         with self._lock, self.batch():
             self.state = state

@@ -217,3 +217,12 @@ def test_making_the_same_board_again_closes_the_previous_one(sandbox: Sandbox, r
     finally:
         for b in (first, other, again):
             b.close()
+
+
+def test_a_metric_no_execution_has_says_which_outputs_there_are(sandbox: Sandbox, remote: Remote) -> None:
+    launch_sweep(sandbox, 2)
+    sandbox.advance(30)
+    _s, model = _board(remote, BoardQuery.make(P, D, launch_plan=SWEEP_LP), metric="acuracy")
+    assert model.header["metric_note"] == "no execution has an output named 'acuracy'; their outputs: accuracy"
+    _s, good = _board(remote, BoardQuery.make(P, D, launch_plan=SWEEP_LP), metric="accuracy")
+    assert good.header["metric_note"] is None

@@ -231,7 +231,9 @@ class BoardView {
     this.head = bel("div", "fxb-head");
     this.title = bel("span", "fxb-title");
     this.sync = bel("span", "fxb-sync");
-    this.head.append(this.title, this.sync);
+    this.note = bel("span", "fxb-note");
+    this.note.hidden = true;
+    this.head.append(this.title, this.sync, this.note);
     this.toolbar = bel("div", "fxb-toolbar");
     this.chips = bel("div", "fxb-chips");
     this.chips.setAttribute("role", "group");
@@ -288,6 +290,8 @@ class BoardView {
     this.title.textContent = `Board: ${header.source || "…"} · ${rows.length} execution${rows.length === 1 ? "" : "s"}${
       header.truncated ? " (newest shown; more match)" : ""
     }`;
+    this.note.textContent = header.metric_note || "";
+    this.note.hidden = !header.metric_note;
     this.renderSync(now);
     this.renderChips(rows);
     this.renderHead(header);
