@@ -142,8 +142,10 @@ class BoardQuery:
         elif self.phase:
             out.append(f"value_in(phase,{';'.join(self.phase)})")
         if self.since is not None:
+            # when it was created (launched): a queued execution has no started_at yet, and a NULL matches nothing
             out.append(f"gte(execution_created_at,{_rfc3339(self.since)})")
         if self.principal:
+            # the column `user` holds spec.metadata.principal (models/execution.go, transformers/execution.go)
             out.append(f"eq(user,{self.principal})")
         return "+".join(out)
 

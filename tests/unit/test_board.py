@@ -103,3 +103,17 @@ def test_cells_sort_numbers_as_numbers_and_keep_text_short() -> None:
     long = cell("x" * 500)
     assert len(long["text"]) == 80
     assert long["text"].endswith("…")
+
+
+def test_ids_come_from_execution_objects_and_id_messages() -> None:
+    from flyteidl.admin import execution_pb2
+    from flyteidl.core import identifier_pb2
+
+    from flyteexec_widget.objects.executions import FlyteWorkflowExecution
+
+    ident = identifier_pb2.WorkflowExecutionIdentifier(project="p", domain="d", name="n1")
+    wrapper = FlyteWorkflowExecution(execution_pb2.Execution(id=ident))
+    ids = BoardIds.make([wrapper, identifier_pb2.WorkflowExecutionIdentifier(project="p", domain="d", name="n2")])
+    assert ids.ids == (("p", "d", "n1"), ("p", "d", "n2"))
+    with pytest.raises(ValueError, match="execution name must be"):
+        BoardIds.make(["p:d:a;b"])
