@@ -51,6 +51,7 @@ import ipywidgets
 import traitlets
 from IPython.display import display
 
+from ..live.graph import Graph, workflow_graph
 from ..live.rows import Row, all_logs, cap_text, safe_url, signal_id_of
 from ..objects import phases
 from ..objects.executions import FlyteWorkflowExecution
@@ -242,6 +243,7 @@ class ExecutionWidget(anywidget.AnyWidget):
         self._remote = remote if remote is not None else getattr(execution, "_remote", None)
         self._watch = watch
         self._runner: Runner = runner or _run_in_daemon_thread
+        self._graph: Graph | None = None  # the "graph" request's answer, built once
         self._views_seen = False  # patches are sent only once a snapshot went out (displayed, or asked for)
         # key -> the model's row dict for that key at version _baseline_version (a reference, never a copy: the
         # model replaces a row's dict on change and never mutates a published one): what patch deltas are
@@ -682,6 +684,19 @@ class ExecutionWidget(anywidget.AnyWidget):
             url = None
         return {"message": what, "name": name, "url": url}
 
+    def _handle_graph(self, request: Mapping[str, Any]) -> Graph:
+        """The workflow as compiled (``live.graph.workflow_graph``), built once: a registered workflow never
+        changes. The sync has usually fetched it already; else the execution fetches it once through the remote."""
+        if self._graph is None:
+            execution = self._require_execution()
+            wf = getattr(execution, "_flyte_workflow", None)
+            if wf is None and getattr(execution, "flyte_workflow", None) is not None:
+                wf = execution._flyte_workflow
+            if wf is None:
+                raise RequestError("no compiled workflow for this execution (a single task, or no Remote to fetch it)")
+            self._graph = workflow_graph(wf)
+        return self._graph
+
     def _require_remote(self, what: str) -> Any:
         if self._remote is None:
             raise RequestError(f"cannot {what}: this widget has no Remote (pass remote= to watch())")
@@ -706,6 +721,7 @@ class ExecutionWidget(anywidget.AnyWidget):
         "terminate": _handle_terminate,
         "relaunch": _handle_relaunch,
         "recover": _handle_recover,
+        "graph": _handle_graph,
     }
 
 
