@@ -1,0 +1,143 @@
+"""The Graph view's data (live/graph.py, the widget's "graph" request) for workflows the sandbox serves over real
+gRPC: every kind of node, edges exactly the compiled connections, and row keys that are the tree's own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flyteidl.core.identifier_pb2 import WorkflowExecutionIdentifier
+
+from flyteexec_widget.display.widget import ExecutionWidget
+from flyteexec_widget.live.compiled import END_NODE_ID, START_NODE_ID
+from flyteexec_widget.live.graph import count_nodes, workflow_graph
+from flyteexec_widget.live.model import ExecutionModel
+from flyteexec_widget.objects.executions import FlyteWorkflowExecution
+from flyteexec_widget.objects.phases import WorkflowPhase
+from flyteexec_widget.remote import Remote
+from flyteexec_widget.sandbox import Sandbox
+
+
+@pytest.fixture(scope="module")
+def finished() -> Iterator[tuple[Sandbox, Remote, WorkflowExecutionIdentifier]]:
+    """all-kinds played to its end (its gates decided), with a client."""
+    with Sandbox(clock="stepped") as sb, Remote.for_sandbox(sb.endpoint) as remote:
+        wf_id = sb.launch("all-kinds")
+        sb.advance(2)
+        remote.approve(wf_id, "approve-me")
+        remote.set_signal(wf_id, "threshold", 0.7)
+        assert sb.run_until_done(wf_id) == WorkflowPhase.FAILED
+        yield sb, remote, wf_id
+
+
+def _by_id(graph: Any) -> dict[str, Any]:
+    return {n["id"]: n for n in graph["nodes"]}
+
+
+def _answer(widget: ExecutionWidget, action: str) -> dict[str, Any]:
+    """Serve one request as the view sends it; the response the view would get."""
+    sent: list[dict[str, Any]] = []
+    widget.send = sent.append  # type: ignore[method-assign]
+    widget._answer({"type": "request", "id": 1, "action": action, "key": ""})
+    assert len(sent) == 1
+    return sent[0]
+
+
+def test_all_kinds_graph_has_every_kind_and_the_compiled_connections(finished: Any) -> None:
+    _, remote, wf_id = finished
+    ex = remote.fetch_execution(wf_id.project, wf_id.domain, wf_id.name)
+    wf = ex.flyte_workflow.to_flyte_idl()
+    graph = workflow_graph(wf)
+    nodes = _by_id(graph)
+    kinds = {i: n["kind"] for i, n in nodes.items()}
+    assert kinds == {
+        START_NODE_ID: "start",
+        "n0": "task",
+        "n1": "task",
+        "n2": "subworkflow",
+        "n3": "dynamic",
+        "n4": "branch",
+        "n5": "launch_plan",
+        "n6": "gate",
+        "n7": "gate",
+        "n8": "gate",
+        "n9": "array",
+        "n10": "task",
+        "n11": "task",
+        "n12": "task",
+        END_NODE_ID: "end",
+    }
+    assert (nodes["n0"]["name"], nodes["n9"]["name"], nodes["n6"]["name"]) == ("flaky", "score", "approve-me")
+    # Edges: exactly what the compiler's connection set says (upstream of each node), no more.
+    conn = wf.closure.compiled_workflow.primary.connections.upstream
+    expected = {(u, d) for d, ids in conn.items() for u in ids.ids}
+    assert {tuple(e) for e in graph["edges"]} == expected
+    assert ("n4", "n12") in expected  # notify waits for the branch
+    # A subworkflow's inner graph: its template's nodes and connections, ids and keys as propeller names them.
+    sub = _by_id(nodes["n2"]["graph"])
+    assert {i: (n["name"], n["node_id"], n["key"]) for i, n in sub.items()} == {
+        "n0": ("prepare", "n2-0-n0", "n2/n2-0-n0"),
+        "n1": ("fit", "n2-0-n1", "n2/n2-0-n1"),
+    }
+    assert nodes["n2"]["graph"]["edges"] == [["n0", "n1"]]
+    # A branch: its cases, no edges between them; a gate, an array, a dynamic and a launch plan are single nodes.
+    assert [n["name"] for n in nodes["n4"]["graph"]["nodes"]] == ["take_left"]
+    assert nodes["n4"]["graph"]["edges"] == []
+    for single in ("n3", "n5", "n6", "n9"):
+        assert "graph" not in nodes[single]
+    assert count_nodes(graph) == 15 + 2 + 1
+
+
+def test_graph_keys_are_the_rows_keys(finished: Any) -> None:
+    """Every node that ran has a row under the key the graph names (so the view can colour it from the rows)."""
+    sb, remote, wf_id = finished
+    ex = remote.fetch_execution(wf_id.project, wf_id.domain, wf_id.name)
+    ex.sync()
+    model = ExecutionModel(ex)
+    graph = workflow_graph(ex.flyte_workflow.to_flyte_idl())
+    keys: list[str] = []
+
+    def walk(g: Any) -> None:
+        for n in g["nodes"]:
+            if n["key"] is not None:
+                keys.append(n["key"])
+            if "graph" in n:
+                walk(n["graph"])
+
+    walk(graph)
+    assert set(keys) <= set(model.rows), set(keys) - set(model.rows)
+    truth = sb.truth(wf_id)
+    for key in keys:
+        row = model.rows[key]
+        assert row["phase"] == truth[row["node_id"]].name, key
+
+
+def test_the_graph_request_is_answered_once_and_cached(finished: Any) -> None:
+    sb, remote, wf_id = finished
+    ex = remote.fetch_execution(wf_id.project, wf_id.domain, wf_id.name)
+    widget = ExecutionWidget(ExecutionModel(ex), execution=ex, remote=remote)
+    try:
+        sb.reset_rpc_counts()
+        first = _answer(widget, "graph")
+        assert first["ok"], first
+        assert sb.rpc_counts().get("GetWorkflow", 0) == 1  # this wrapper was never synced: fetched once
+        second = _answer(widget, "graph")
+        assert second["result"] is first["result"]
+        assert sb.rpc_counts().get("GetWorkflow", 0) == 1
+        assert {n["id"] for n in first["result"]["nodes"]} >= {"n0", "n12", START_NODE_ID, END_NODE_ID}
+    finally:
+        widget.close()
+
+
+def test_without_a_compiled_workflow_the_request_says_why(finished: Any) -> None:
+    """An execution wrapper with no workflow and no remote to fetch it (e.g. built from a bare proto)."""
+    _, remote, wf_id = finished
+    bare = FlyteWorkflowExecution(remote.fetch_execution(wf_id.project, wf_id.domain, wf_id.name).to_flyte_idl())
+    widget = ExecutionWidget(ExecutionModel(bare), execution=bare)
+    try:
+        answer = _answer(widget, "graph")
+    finally:
+        widget.close()
+    assert not answer["ok"]
+    assert "no compiled workflow" in answer["error"]["message"]
