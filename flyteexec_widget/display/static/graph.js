@@ -31,8 +31,9 @@ export const GRAPH_SWEEPS = 4;
 /** A collapsed node's size; its width grows with its name up to GRAPH_NODE_MAX_W (longer names are cut). */
 export const GRAPH_NODE_H = 42;
 export const GRAPH_NODE_MIN_W = 110;
-export const GRAPH_NODE_MAX_W = 210;
-const GRAPH_CHAR_W = 7; // an average character at the view's font size, for sizing without measuring
+export const GRAPH_NODE_MAX_W = 230;
+const GRAPH_CHAR_W = 7; // an average character of a name (12px, bold), for sizing without measuring
+const GRAPH_SUB_CHAR_W = 5.6; // ... of the second line (11px)
 const GRAPH_TEXT_PAD = 30; // left stripe, padding, the expander
 const DUMMY_PREFIX = "\u0000d";
 
@@ -296,8 +297,11 @@ export function graphLabel(name) {
 /** @param {GraphNode} n the size of a collapsed node */
 export function graphNodeSize(n) {
   if (n.kind === "start" || n.kind === "end") return { w: 56, h: 28 };
-  const text = Math.max(graphLabel(n.name || n.id).length, 14); // the second line: "Not started · task"
-  return { w: Math.min(GRAPH_NODE_MAX_W, Math.max(GRAPH_NODE_MIN_W, text * GRAPH_CHAR_W + GRAPH_TEXT_PAD)), h: GRAPH_NODE_H };
+  const name = graphLabel(n.name || n.id).length * GRAPH_CHAR_W;
+  // the second line, "<phase label> · <kind>": room for the longest label ("Dynamic running")
+  const sub = (18 + (n.kind || "").length) * GRAPH_SUB_CHAR_W;
+  const w = Math.max(name, sub) + GRAPH_TEXT_PAD;
+  return { w: Math.round(Math.min(GRAPH_NODE_MAX_W, Math.max(GRAPH_NODE_MIN_W, w))), h: GRAPH_NODE_H };
 }
 
 /**
@@ -359,12 +363,13 @@ const GRAPH_STATE = new WeakMap();
 
 /**
  * @param {object} shared the widget's SharedModel
- * @returns {{graph: WorkflowGraph|null, pending: Promise<WorkflowGraph>|null, error: string, expanded: Set<string>}}
+ * @returns {{graph: WorkflowGraph|null, pending: Promise<WorkflowGraph>|null, error: string, expanded: Set<string>,
+ *   fit: boolean}}
  */
 function graphStateOf(shared) {
   let st = GRAPH_STATE.get(shared);
   if (!st) {
-    st = { graph: null, pending: null, error: "", expanded: new Set() };
+    st = { graph: null, pending: null, error: "", expanded: new Set(), fit: false };
     GRAPH_STATE.set(shared, st);
   }
   return st;
@@ -390,7 +395,19 @@ export class GraphView {
     this.note.className = "fxw-graph-note";
     this.canvas = document.createElement("div");
     this.canvas.className = "fxw-graph-canvas";
-    this.el.append(this.note, this.canvas);
+    const bar = document.createElement("div");
+    bar.className = "fxw-graph-bar";
+    this.fitBtn = document.createElement("button");
+    this.fitBtn.type = "button";
+    this.fitBtn.className = "fxw-btn";
+    this.fitBtn.dataset.action = "graph-fit";
+    this.fitBtn.textContent = "Fit to width";
+    this.fitBtn.addEventListener("click", () => {
+      this.st.fit = !this.st.fit;
+      this._applyFit();
+    });
+    bar.append(this.note, this.fitBtn);
+    this.el.append(bar, this.canvas);
     /** @type {Map<string, SVGGElement[]>} drawn nodes by row key */
     this.byKey = new Map();
     this.drawn = false;
@@ -432,6 +449,12 @@ export class GraphView {
     );
   }
 
+  /** Fit to width: the whole graph scaled down to the output's width (never up); else drawn at 100%. */
+  _applyFit() {
+    this.fitBtn.setAttribute("aria-pressed", String(this.st.fit));
+    this.canvas.classList.toggle("fxw-graph-canvas--fit", this.st.fit);
+  }
+
   hide() {
     this.el.hidden = true;
   }
@@ -466,8 +489,10 @@ export class GraphView {
     const root = svgEl("g", { transform: `translate(${pad},${pad})` });
     this._drawLevel(root, lay);
     svg.append(root);
+    svg.setAttribute("viewBox", `0 0 ${svg.getAttribute("width")} ${svg.getAttribute("height")}`);
     this.canvas.replaceChildren(svg);
     this.drawn = true;
+    this._applyFit();
     const n = graph.nodes.filter((x) => x.kind !== "start" && x.kind !== "end").length;
     this.note.textContent = `${n} node${n === 1 ? "" : "s"} at the top level. Click a node for its detail; ⊕ opens a subworkflow or branch.`;
     this.paintAll();
