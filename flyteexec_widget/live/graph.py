@@ -6,12 +6,13 @@ message (a registered workflow never changes, so the answer is cached). Phases a
 them from the rows it already has, by ``key``.
 
 Shape: ``{"nodes": [GraphNode...], "edges": [[upstream id, downstream id], ...]}``; a node is
-``{"id", "name", "kind", "node_id", "key", "graph"?}`` with ``graph`` (the same shape) for a subworkflow (its
-template's nodes and connections) and a branch (its cases' ``then`` nodes: alternatives, no edges). The top level
+``{"id", "name", "kind", "node_id", "key", "graph"?, "lazy"?}`` with ``graph`` (the same shape) for a subworkflow
+(its template's nodes and connections) and a branch (its cases' ``then`` nodes: alternatives, no edges). The top level
 keeps FlyteAdmin's ``start-node`` and ``end-node`` (kinds ``start`` / ``end``, key ``None``) as FlyteConsole's
 graph does; inner graphs leave them out. Edges are the compiled ``connections.upstream`` where the compiler wrote
 them, else the nodes' ``upstream_node_ids``. A dynamic node's generated workflow and a launch plan's child
-workflow are not part of the compiled closure: they are single nodes here.
+workflow are not part of the compiled closure: such a node is ``lazy``, and once it runs the view asks for its
+inner graph by its row key (:func:`closure_graph` of the generated workflow, or of the child execution's).
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ from flyteidl.core import workflow_pb2 as core_workflow_pb2
 
 from ..objects.templates import child_node_id
 from .compiled import END_NODE_ID, START_NODE_ID, Compiled, branch_nodes, graph_order, id_key, planned_info
-from .rows import _key_part as key_part
+from .rows import _key_part as key_part  # the tree's own key parts: the graph names rows by them
 from .sync import DYNAMIC_TASK_TYPE
 
-__all__ = ["MAX_GRAPH_DEPTH", "Graph", "GraphNode", "count_nodes", "workflow_graph"]
+__all__ = ["MAX_GRAPH_DEPTH", "Graph", "GraphNode", "closure_graph", "count_nodes", "key_part", "workflow_graph"]
 
 #: Inner graphs are built this deep at most (a recursive template is bad data; its deeper levels stay collapsed).
 MAX_GRAPH_DEPTH = 30
@@ -45,16 +46,31 @@ class GraphNode(TypedDict, total=False):
     node_id: str  # the id FlyteAdmin gives its node execution (first attempt of its parent); "" for start/end
     key: str | None  # its row key in the tree; None for start/end
     graph: Graph  # subworkflow and branch nodes: what is inside
+    lazy: bool  # dynamic and launch-plan nodes: the inner graph is asked for by the node's key once it runs
 
 
 def workflow_graph(wf: workflow_pb2.Workflow) -> Graph:
     """The graph of a workflow's compiled closure (top level, with start and end)."""
+    return closure_graph(wf.closure.compiled_workflow)
+
+
+def closure_graph(
+    closure: compiler_pb2.CompiledWorkflowClosure,
+    *,
+    parent_id: str = "",
+    attempt: int = 0,
+    key_prefix: str = "",
+    terminals: bool = True,
+) -> Graph:
+    """The graph of a compiled closure whose nodes run under attempt ``attempt`` of node ``parent_id`` ("" at an
+    execution's top level), their row keys starting with ``key_prefix``: an execution's workflow, a child launch
+    plan's (``"<node key>><child execution>/"``) or a dynamic node's generated workflow (``"<node key>/"``).
+    ``terminals``: keep start and end."""
+    wf = workflow_pb2.Workflow(closure=workflow_pb2.WorkflowClosure(compiled_workflow=closure))
     compiled = Compiled.from_workflow(wf)
-    closure = wf.closure.compiled_workflow
     connections = {id_key(s.template.id): s.connections for s in closure.sub_workflows}
-    return _Builder(compiled, connections).graph(
-        compiled.primary, closure.primary.connections, parent_id="", parent_key="", depth=0
-    )
+    builder = _Builder(compiled, connections)
+    return builder.graph(compiled.primary, closure.primary.connections, parent_id, attempt, key_prefix, 0, terminals)
 
 
 class _Builder:
@@ -68,17 +84,16 @@ class _Builder:
         self,
         template: core_workflow_pb2.WorkflowTemplate,
         connections: compiler_pb2.ConnectionSet | None,
-        *,
         parent_id: str,
-        parent_key: str,
+        attempt: int,
+        key_prefix: str,
         depth: int,
+        terminals: bool = False,
     ) -> Graph:
-        """``template``'s nodes in graph order and its edges; ``parent_id``/``parent_key``: the node it runs under
-        ("" at the top level), which prefixes its nodes' ids and row keys."""
+        """``template``'s nodes in graph order and its edges (see :func:`closure_graph`)."""
         ordered = graph_order(template)
-        nodes = [self.node(t, parent_id, parent_key, depth) for t in ordered]
+        nodes = [self.node(t, parent_id, attempt, key_prefix, depth) for t in ordered]
         ids = {t.id for t in ordered}
-        terminals = depth == 0
         if terminals:
             ids |= {START_NODE_ID, END_NODE_ID}
         edges: list[list[str]] = []
@@ -108,14 +123,18 @@ class _Builder:
             nodes = [*([start] if START_NODE_ID in used else []), *nodes, *([end] if END_NODE_ID in used else [])]
         return {"nodes": nodes, "edges": edges}
 
-    def node(self, tmpl: core_workflow_pb2.Node, parent_id: str, parent_key: str, depth: int) -> GraphNode:
+    def node(
+        self, tmpl: core_workflow_pb2.Node, parent_id: str, attempt: int, key_prefix: str, depth: int
+    ) -> GraphNode:
         info = planned_info(tmpl, self.compiled)
         kind = str(info.kind)
         if kind == "task" and self.compiled.task_types.get(id_key(tmpl.task_node.reference_id)) == DYNAMIC_TASK_TYPE:
             kind = "dynamic"  # flytekit's @dynamic: a task node whose task generates a workflow at run time
-        node_id = child_node_id(parent_id, 0, tmpl.id)
-        key = (parent_key + "/" if parent_key else "") + key_part(node_id)
+        node_id = child_node_id(parent_id, attempt, tmpl.id)
+        key = key_prefix + key_part(node_id)
         out: GraphNode = {"id": tmpl.id, "name": info.name, "kind": kind, "node_id": node_id, "key": key}
+        if kind in ("dynamic", "launch_plan"):
+            out["lazy"] = True
         if depth >= MAX_GRAPH_DEPTH:
             return out
         inner: Graph | None = None
@@ -123,10 +142,10 @@ class _Builder:
             ref = id_key(tmpl.workflow_node.sub_workflow_ref)
             sub = self.compiled.sub_workflows.get(ref)
             if sub is not None:
-                inner = self.graph(sub, self.connections.get(ref), parent_id=node_id, parent_key=key, depth=depth + 1)
+                inner = self.graph(sub, self.connections.get(ref), node_id, 0, key + "/", depth + 1)
         elif tmpl.HasField("branch_node"):
             cases = list(branch_nodes(tmpl.branch_node).values())
-            inner = {"nodes": [self.node(c, node_id, key, depth + 1) for c in cases], "edges": []}
+            inner = {"nodes": [self.node(c, node_id, 0, key + "/", depth + 1) for c in cases], "edges": []}
         if inner is not None:
             out["graph"] = inner
         return out

@@ -97,6 +97,15 @@ def test_graph_of_all_kinds_live_expand_and_open_detail(open_notebook: OpenNoteb
             expect(_node(nb, "n2/n2-0-n1")).to_be_visible()
             expect(_node(nb, "n2/n2-0-n0")).to_have_attribute("data-phase", "SUCCEEDED", timeout=LONG_MS)
             expect(nb.output(".fxw-gcluster")).to_have_count(1)
+            # A dynamic node, once it ran, opens into the workflow it generated (asked of the kernel by its key).
+            _advance_until(sb, wf_id, "n3", NodePhase.SUCCEEDED)
+            expect(_node(nb, "n3")).to_have_attribute("data-phase", "SUCCEEDED", timeout=LONG_MS)
+            _node(nb, "n3").locator(".fxw-gexp").click()
+            expect(_node(nb, "n3/n3-0-dn2")).to_be_visible(timeout=LONG_MS)
+            expect(_node(nb, "n3/n3-0-dn2").locator(".fxw-gname")).to_have_text("nested_map")
+            expect(_node(nb, "n3/n3-0-dn0")).to_have_attribute("data-phase", "SUCCEEDED", timeout=LONG_MS)
+            expect(nb.output('.fxw-gedge[data-from="dn0"][data-to="dn2"]')).to_have_count(1)
+            expect(nb.output(".fxw-gcluster")).to_have_count(2)
             nb.screenshot("graph-expanded-1400-light", nb.output(".fxw"))
             _left_area(nb, False)
             for theme in ("light", "dark"):

@@ -35,11 +35,11 @@ def _by_id(graph: Any) -> dict[str, Any]:
     return {n["id"]: n for n in graph["nodes"]}
 
 
-def _answer(widget: ExecutionWidget, action: str) -> dict[str, Any]:
+def _answer(widget: ExecutionWidget, action: str, key: str = "") -> dict[str, Any]:
     """Serve one request as the view sends it; the response the view would get."""
     sent: list[dict[str, Any]] = []
     widget.send = sent.append  # type: ignore[method-assign]
-    widget._answer({"type": "request", "id": 1, "action": action, "key": ""})
+    widget._answer({"type": "request", "id": 1, "action": action, "key": key})
     assert len(sent) == 1
     return sent[0]
 
@@ -141,3 +141,73 @@ def test_without_a_compiled_workflow_the_request_says_why(finished: Any) -> None
         widget.close()
     assert not answer["ok"]
     assert "no compiled workflow" in answer["error"]["message"]
+
+
+def _keys(graph: Any) -> list[str]:
+    out: list[str] = []
+    for n in graph["nodes"]:
+        if n["key"] is not None:
+            out.append(n["key"])
+        if "graph" in n:
+            out.extend(_keys(n["graph"]))
+    return out
+
+
+def test_a_dynamic_and_a_launch_plan_node_give_the_graph_they_ran(finished: Any) -> None:
+    """Not in the compiled closure: asked for by the node's key, from the generated workflow (dynamic) and the child
+    execution's workflow (launch plan), with the keys the tree gives their rows."""
+    sb, remote, wf_id = finished
+    ex = remote.fetch_execution(wf_id.project, wf_id.domain, wf_id.name)
+    ex.sync()
+    model = ExecutionModel(ex)
+    top = workflow_graph(ex.flyte_workflow.to_flyte_idl())
+    assert {n["id"] for n in top["nodes"] if n.get("lazy")} == {"n3", "n5"}
+    widget = ExecutionWidget(model, execution=ex, remote=remote)
+    try:
+        sb.reset_rpc_counts()
+        dyn = _answer(widget, "graph", "n3")
+        assert dyn["ok"], dyn
+        nodes = _by_id(dyn["result"])
+        assert {i: (n["name"], n["kind"], n["key"]) for i, n in nodes.items()} == {
+            "dn0": ("square", "task", "n3/n3-0-dn0"),
+            "dn1": ("square", "task", "n3/n3-0-dn1"),
+            "dn2": ("nested_map", "array", "n3/n3-0-dn2"),
+        }
+        assert sorted(map(tuple, dyn["result"]["edges"])) == [("dn0", "dn2"), ("dn1", "dn2")]
+        assert sb.rpc_counts().get("GetNodeExecutionData") == 1
+        assert _answer(widget, "graph", "n3")["result"] is dyn["result"]  # terminal: kept
+        assert sb.rpc_counts().get("GetNodeExecutionData") == 1
+
+        lp = _answer(widget, "graph", "n5")
+        assert lp["ok"], lp
+        assert [n["kind"] for n in lp["result"]["nodes"]] == ["task"]  # single-task's one node, no start/end
+        for key in _keys(dyn["result"]) + _keys(lp["result"]):
+            assert model.rows[key]["phase"] == "SUCCEEDED", key
+        assert _keys(lp["result"])[0].startswith("n5>")
+
+        gate = _answer(widget, "graph", "n6")
+        assert not gate["ok"]
+        assert "gate node" in gate["error"]["message"]
+    finally:
+        widget.close()
+
+
+def test_a_retried_dynamic_node_gives_its_latest_attempts_graph() -> None:
+    """dynamic-retry: the generated workflow of attempt 2, keyed as the rows of that attempt (n1/n1-1-...)."""
+    with Sandbox(clock="stepped") as sb, Remote.for_sandbox(sb.endpoint) as remote:
+        wf_id = sb.launch("dynamic-retry")
+        assert sb.run_until_done(wf_id) == WorkflowPhase.SUCCEEDED
+        ex = remote.fetch_execution(wf_id.project, wf_id.domain, wf_id.name)
+        ex.sync()
+        model = ExecutionModel(ex)
+        widget = ExecutionWidget(model, execution=ex, remote=remote)
+        try:
+            answer = _answer(widget, "graph", "n1")
+        finally:
+            widget.close()
+    assert answer["ok"], answer
+    keys = _keys(answer["result"])
+    assert len(keys) == 3
+    assert all(k.startswith("n1/n1-1-") for k in keys), keys
+    for key in keys:
+        assert not model.rows[key]["superseded"]

@@ -14,8 +14,8 @@
 import { NOT_STARTED, busyNote, cssToken } from "./widget.js";
 
 /**
- * @typedef {{id: string, name: string, kind: string, node_id: string, key: string|null, graph?: WorkflowGraph}}
- *   GraphNode
+ * @typedef {{id: string, name: string, kind: string, node_id: string, key: string|null, graph?: WorkflowGraph,
+ *   lazy?: boolean}} GraphNode
  * @typedef {{nodes: GraphNode[], edges: [string, string][]}} WorkflowGraph
  * @typedef {{id: string, w: number, h: number}} LayoutInput
  * @typedef {{x: number, y: number, w: number, h: number, layer: number, order: number}} Placed
@@ -269,18 +269,31 @@ export function layeredLayout(nodes, edges, opts = {}) {
       if (isDummy(id)) return;
       const w = wOf(id);
       const hgt = hOf(id);
-      const colW = Math.max(0, ...l.map(wOf));
-      placed.set(id, { x: xs[li] + (colW - w) / 2, y: (cy.get(id) ?? 0) - hgt / 2 - minY, w, h: hgt, layer: li, order });
+      // left-aligned in its layer: every edge into the layer ends on the same line, none crosses a wider node
+      placed.set(id, { x: xs[li], y: (cy.get(id) ?? 0) - hgt / 2 - minY, w, h: hgt, layer: li, order });
     }),
   );
+  // Edges run straight across each layer's column at their own height (a column's nodes and dummies never
+  // overlap there) and bend only in the gaps between columns, so no edge crosses a node of a wider column.
+  const colW = layers.map((l) => Math.max(0, ...l.map(wOf)));
   /** @type {RoutedEdge[]} */
   const routed = chains.map((c) => {
     /** @type {[number, number][]} */
-    const points = c.chain.map((id, i) => {
-      const p = placed.get(id);
+    const points = [];
+    c.chain.forEach((id, i) => {
+      const l = layerOf.get(id);
       const yy = (cy.get(id) ?? 0) - minY;
-      if (!p) return [xs[layerOf.get(id)] + Math.max(0, ...layers[layerOf.get(id)].map(wOf)) / 2, yy];
-      return [i === 0 ? p.x + p.w : p.x, yy];
+      const right = xs[l] + colW[l];
+      if (i === 0) {
+        const p = placed.get(id);
+        const x0 = p ? p.x + p.w : xs[l];
+        points.push([x0, yy]);
+        if (x0 < right) points.push([right, yy]);
+      } else if (i === c.chain.length - 1) {
+        points.push([placed.get(id)?.x ?? xs[l], yy]);
+      } else {
+        points.push([xs[l], yy], [right, yy]);
+      }
     });
     if (c.reversed) points.reverse();
     return { from: c.from, to: c.to, points };
@@ -310,15 +323,27 @@ export function graphNodeSize(n) {
  */
 
 /**
- * Lay out `graph` with the nodes whose key is in `expanded` opened into their inner graphs (innermost first).
- * @param {WorkflowGraph} graph @param {Set<string>} expanded @returns {Nested}
+ * What is inside node `n`: its compiled inner graph, or the one fetched for it (a dynamic or launch-plan node).
+ * @param {GraphNode} n @param {Map<string, WorkflowGraph>} fetched
+ * @returns {WorkflowGraph|null}
  */
-export function nestedLayout(graph, expanded) {
+export function innerGraph(n, fetched) {
+  return n.graph ?? (n.key ? fetched.get(n.key) : undefined) ?? null;
+}
+
+/**
+ * Lay out `graph` with the nodes whose key is in `expanded` opened into their inner graphs (innermost first).
+ * @param {WorkflowGraph} graph @param {Set<string>} expanded
+ * @param {Map<string, WorkflowGraph>} [fetched] inner graphs fetched for dynamic and launch-plan nodes, by key
+ * @returns {Nested}
+ */
+export function nestedLayout(graph, expanded, fetched = new Map()) {
   /** @type {Map<string, Nested>} */
   const inners = new Map();
   const inputs = graph.nodes.map((n) => {
-    if (n.graph && n.key && expanded.has(n.key) && n.graph.nodes.length) {
-      const inner = nestedLayout(n.graph, expanded);
+    const g = innerGraph(n, fetched);
+    if (g && n.key && expanded.has(n.key) && g.nodes.length) {
+      const inner = nestedLayout(g, expanded, fetched);
       inners.set(n.id, inner);
       return {
         id: n.id,
@@ -364,12 +389,12 @@ const GRAPH_STATE = new WeakMap();
 /**
  * @param {object} shared the widget's SharedModel
  * @returns {{graph: WorkflowGraph|null, pending: Promise<WorkflowGraph>|null, error: string, expanded: Set<string>,
- *   fit: boolean}}
+ *   fit: boolean, fetched: Map<string, WorkflowGraph>, fetching: Set<string>}}
  */
 function graphStateOf(shared) {
   let st = GRAPH_STATE.get(shared);
   if (!st) {
-    st = { graph: null, pending: null, error: "", expanded: new Set(), fit: false };
+    st = { graph: null, pending: null, error: "", expanded: new Set(), fit: false, fetched: new Map(), fetching: new Set() };
     GRAPH_STATE.set(shared, st);
   }
   return st;
@@ -463,7 +488,7 @@ export class GraphView {
   draw() {
     const graph = this.st.graph;
     if (!graph) return;
-    const lay = nestedLayout(graph, this.st.expanded);
+    const lay = nestedLayout(graph, this.st.expanded, this.st.fetched);
     const pad = 8;
     const svg = svgEl("svg", {
       class: "fxw-graph-svg",
@@ -538,8 +563,9 @@ export class GraphView {
     g.append(svgEl("text", { x: 12, y: 17, class: "fxw-gname" }, graphLabel(n.name || n.id)));
     const sub = svgEl("text", { x: 12, y: 34, class: "fxw-gsub" });
     g.append(sub);
-    if (n.graph && n.graph.nodes.length) {
-      const open = this.st.expanded.has(key);
+    const inside = innerGraph(n, this.st.fetched);
+    if ((inside && inside.nodes.length) || n.lazy) {
+      const open = this.st.expanded.has(key) && Boolean(b.inner);
       const exp = svgEl("g", {
         class: "fxw-gexp",
         transform: `translate(${b.w - 22},5)`,
@@ -548,7 +574,9 @@ export class GraphView {
         tabindex: "0",
         "aria-expanded": String(open),
       });
-      exp.append(svgEl("title", {}, open ? "Collapse" : `Expand (${n.graph.nodes.length} inside)`));
+      const what = inside ? `${inside.nodes.length} inside` : n.kind === "dynamic" ? "the workflow it generated" : "the workflow it launched";
+      exp.append(svgEl("title", {}, open ? "Collapse" : `Expand (${what})`));
+      if (n.lazy) exp.classList.add("fxw-gexp-lazy"); // shown once the node runs (paint)
       exp.append(svgEl("rect", { width: 16, height: 16, rx: 3, class: "fxw-gexp-box" }));
       exp.append(svgEl("path", { d: open ? "M4,8 H12" : "M4,8 H12 M8,4 V12", class: "fxw-gexp-sign" }));
       g.append(exp);
@@ -588,6 +616,9 @@ export class GraphView {
       g.dataset.phase = phase;
       const sub = g.querySelector(":scope > .fxw-gsub");
       if (sub) sub.textContent = `${label} · ${r?.kind || g.dataset.kind}`;
+      // what a dynamic or launch-plan node runs is known only once it runs
+      const lazy = g.querySelector(":scope > .fxw-gexp-lazy");
+      if (lazy) lazy.setAttribute("visibility", phase === NOT_STARTED ? "hidden" : "visible");
     }
   }
 
@@ -614,8 +645,35 @@ export class GraphView {
         }
       };
       walk(graph);
+      for (const key of this.st.fetched.keys()) this.st.expanded.add(key); // not fetching more: only those known
     }
     this.draw();
+  }
+
+  /** Draw again, keeping the focus on node `key`'s expander. @param {string} key */
+  _redraw(key) {
+    this.draw();
+    const sel = `.fxw-gnode[data-key="${CSS.escape(key)}"] > .fxw-gexp`;
+    /** @type {SVGGElement|null} */ (this.canvas.querySelector(sel))?.focus();
+  }
+
+  /** Ask the kernel what dynamic or launch-plan node `key` ran, then show it expanded. @param {string} key */
+  _fetchInner(key) {
+    if (this.st.fetching.has(key)) return;
+    this.st.fetching.add(key);
+    this.ctx.requests
+      .request("graph", key, {}, busyNote(this.note, "Loading what the node ran…"))
+      .then(
+        (g) => {
+          this.st.fetched.set(key, g);
+          this.st.expanded.add(key);
+          if (!this.el.hidden) this._redraw(key);
+        },
+        (err) => {
+          this.note.textContent = `Cannot expand: ${err?.message ?? String(err)}`;
+        },
+      )
+      .finally(() => this.st.fetching.delete(key));
   }
 
   /** @param {Event} ev */
@@ -625,11 +683,17 @@ export class GraphView {
     if (!g) return;
     const key = g.dataset.key || "";
     if (target.closest(".fxw-gexp")) {
-      if (this.st.expanded.has(key)) this.st.expanded.delete(key);
-      else this.st.expanded.add(key);
-      this.draw();
-      const again = /** @type {SVGGElement|null} */ (this.canvas.querySelector(`.fxw-gnode[data-key="${CSS.escape(key)}"] .fxw-gexp`));
-      again?.focus();
+      if (this.st.expanded.has(key)) {
+        this.st.expanded.delete(key);
+        // a node still running may yet run something else (a retried dynamic node): asked again next time
+        if (!this.ctx.store.rows.get(key)?.terminal) this.st.fetched.delete(key);
+        this._redraw(key);
+      } else if (g.querySelector(":scope > .fxw-gexp-lazy") && !this.st.fetched.has(key)) {
+        this._fetchInner(key);
+      } else {
+        this.st.expanded.add(key);
+        this._redraw(key);
+      }
       return;
     }
     ev.stopPropagation();

@@ -9,6 +9,7 @@ import {
   edgePath,
   graphLabel,
   graphNodeSize,
+  innerGraph,
   layeredLayout,
   nestedLayout,
 } from "../../../flyteexec_widget/display/static/graph.js";
@@ -57,16 +58,31 @@ test("layers respect the edges: every edge points to a later layer, sources firs
     const to = lay.nodes.get(e.to);
     assert.ok(from && to && from.layer < to.layer && from.x + from.w < to.x, `${e.from} -> ${e.to}`);
   }
-  // a -> c spans two layers: routed through a dummy point between them, and drawn from a's right to c's left
+  // a -> c spans two layers: routed straight across b's layer (a dummy there), from a's right to c's left
   const ac = lay.edges.find((e) => e.from === "a" && e.to === "c");
-  assert.equal(ac?.points.length, 3);
-  assert.equal(ac?.points[0][0], (lay.nodes.get("a")?.x ?? 0) + 100);
-  assert.equal(ac?.points[2][0], lay.nodes.get("c")?.x);
+  const pts = ac?.points ?? [];
+  assert.equal(pts.length, 4);
+  assert.equal(pts[0][0], (lay.nodes.get("a")?.x ?? 0) + 100);
+  assert.equal(pts[3][0], lay.nodes.get("c")?.x);
+  const b = lay.nodes.get("b");
+  assert.ok(b && pts[1][1] === pts[2][1] && (pts[1][1] < b.y || pts[1][1] > b.y + b.h), "passes beside b, not through");
 });
 
 test("a random 200-node DAG: edges go forward, no two nodes overlap, the box holds them all", () => {
   const { ids, edges } = randomDag(200);
   const lay = layeredLayout(boxes(ids), edges);
+  // and no edge runs through a node: the straight runs across columns miss every node of that column
+  for (const e of lay.edges) {
+    for (let i = 0; i + 1 < e.points.length; i++) {
+      const [[x0, y0], [x1, y1]] = [e.points[i], e.points[i + 1]];
+      if (y0 !== y1 || x1 <= x0) continue;
+      for (const [id, p] of lay.nodes) {
+        if (id === e.from || id === e.to) continue;
+        const inside = y0 > p.y && y0 < p.y + p.h && x0 < p.x + p.w && x1 > p.x;
+        assert.ok(!inside, `${e.from}->${e.to} runs through ${id}`);
+      }
+    }
+  }
   assert.equal(lay.nodes.size, 200);
   for (const [u, v] of edges) assert.ok((lay.nodes.get(u)?.layer ?? 0) < (lay.nodes.get(v)?.layer ?? 0));
   assertNoOverlap(lay);
@@ -173,4 +189,23 @@ test("long names are cut to the node's width; start and end are small", () => {
   });
   assert.equal(edgePath([]), "");
   assert.match(edgePath([[0, 0], [10, 5]]), /^M0,0 C5,0 5,5 10,5$/);
+});
+
+test("a dynamic node opens into the graph fetched for it, once there is one", () => {
+  const dyn = { id: "n0", name: "fan_out", kind: "dynamic", node_id: "n0", key: "n0", lazy: true };
+  const graph = { nodes: [dyn], edges: /** @type {[string, string][]} */ ([]) };
+  const fetched = new Map();
+  assert.equal(innerGraph(dyn, fetched), null);
+  const closedBox = nestedLayout(graph, new Set(["n0"]), fetched).boxes[0];
+  assert.equal(closedBox.inner, null); // expanded but nothing fetched yet: one node
+  fetched.set("n0", {
+    nodes: [
+      { id: "dn0", name: "square", kind: "task", node_id: "n0-0-dn0", key: "n0/n0-0-dn0" },
+      { id: "dn1", name: "sum", kind: "task", node_id: "n0-0-dn1", key: "n0/n0-0-dn1" },
+    ],
+    edges: [["dn0", "dn1"]],
+  });
+  const open = nestedLayout(graph, new Set(["n0"]), fetched).boxes[0];
+  assert.equal(open.inner?.boxes.length, 2);
+  assert.equal(open.inner?.edges.length, 1);
 });
