@@ -5,6 +5,7 @@ Screenshots at 1,400 and 600 px, light and dark, land in ``test-artifacts/browse
 from __future__ import annotations
 
 import json
+import re
 
 from flyteidl.core.identifier_pb2 import WorkflowExecutionIdentifier
 from playwright.sync_api import Locator, expect
@@ -107,6 +108,15 @@ def test_graph_of_all_kinds_live_expand_and_open_detail(open_notebook: OpenNoteb
             expect(nb.output('.fxw-gedge[data-from="dn0"][data-to="dn2"]')).to_have_count(1)
             expect(nb.output(".fxw-gcluster")).to_have_count(2)
             nb.screenshot("graph-expanded-1400-light", nb.output(".fxw"))
+
+            # The toolbar's filter dims the nodes that do not match, in the graph too.
+            search = nb.output(".fxw-search")
+            search.fill("square")
+            expect(_node(nb, "n3/n3-0-dn0")).not_to_have_class(re.compile(r"\bfxw-gdim\b"))
+            expect(_node(nb, "n0")).to_have_class(re.compile(r"\bfxw-gdim\b"))
+            expect(nb.output(".fxw-graph-note")).to_have_text('2 nodes match "square"')
+            search.fill("")
+            expect(nb.output(".fxw-graph .fxw-gdim")).to_have_count(0)
             _left_area(nb, False)
             for theme in ("light", "dark"):
                 _set_theme(nb, theme)

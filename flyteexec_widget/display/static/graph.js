@@ -521,6 +521,7 @@ export class GraphView {
     const n = graph.nodes.filter((x) => x.kind !== "start" && x.kind !== "end").length;
     this.note.textContent = `${n} node${n === 1 ? "" : "s"} at the top level. Click a node for its detail; ⊕ opens a subworkflow or branch.`;
     this.paintAll();
+    this.applyFilter();
   }
 
   /** @param {SVGElement} parent @param {Nested} lay */
@@ -554,6 +555,7 @@ export class GraphView {
     }
     const key = n.key || "";
     g.dataset.key = key;
+    g.dataset.name = n.name || "";
     g.setAttribute("tabindex", "0");
     g.setAttribute("role", "button");
     const title = svgEl("title", {}, `${n.name} (${n.id}, ${n.kind})`);
@@ -596,6 +598,20 @@ export class GraphView {
     return g;
   }
 
+  /** The toolbar's filter text (state.text): nodes whose name or id does not contain it are dimmed. */
+  applyFilter() {
+    const text = (this.ctx.state.text || "").trim().toLowerCase();
+    let shown = 0;
+    for (const els of this.byKey.values()) {
+      for (const g of els) {
+        const hit = !text || (g.dataset.name || "").toLowerCase().includes(text) || (g.dataset.id || "").toLowerCase().includes(text);
+        g.classList.toggle("fxw-gdim", !hit);
+        if (hit) shown++;
+      }
+    }
+    if (this.drawn && text) this.note.textContent = `${shown} node${shown === 1 ? "" : "s"} match "${this.ctx.state.text.trim()}"`;
+  }
+
   /** Phases of every drawn node, from the rows. */
   paintAll() {
     for (const key of this.byKey.keys()) this.paint(key);
@@ -611,8 +627,8 @@ export class GraphView {
     const color = r?.color || style?.color || "not-started";
     const label = r?.label || style?.label || "Not started";
     for (const g of els) {
-      const cluster = g.classList.contains("fxw-gcluster");
-      g.setAttribute("class", `fxw-gnode fxw-badge--${cssToken(color)}${cluster ? " fxw-gcluster" : ""}`);
+      const keep = ["fxw-gcluster", "fxw-gdim"].filter((c) => g.classList.contains(c));
+      g.setAttribute("class", ["fxw-gnode", `fxw-badge--${cssToken(color)}`, ...keep].join(" "));
       g.dataset.phase = phase;
       const sub = g.querySelector(":scope > .fxw-gsub");
       if (sub) sub.textContent = `${label} · ${r?.kind || g.dataset.kind}`;

@@ -3061,8 +3061,9 @@ function render({ model, el }) {
   const counts = new CountsView(ctx, () => tree.relayout());
   const header = new HeaderView(ctx, root, counts, new ConfirmBox(ctx.requests));
   const toolbar = new Toolbar(ctx.state, {
-    filter: () => tree.relayout(),
+    filter: () => (ctx.state.view === "graph" ? graph.applyFilter() : tree.relayout()),
     firstFailure: () => {
+      if (ctx.state.view !== "tree") showView("tree");
       if (!tree.revealFirstFailure()) return;
       toolbar.clearSearch();
       counts.render();
