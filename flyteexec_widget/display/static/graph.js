@@ -38,15 +38,32 @@ const GRAPH_TEXT_PAD = 30; // left stripe, padding, the expander
 const DUMMY_PREFIX = "\u0000d";
 
 /**
- * Count the crossings between two adjacent layers: edges as (upper position, lower position) pairs.
+ * Count the crossings between two adjacent layers: edges as (upper position, lower position) pairs. Two edges
+ * cross when their upper ends and lower ends are in opposite orders (shared ends do not cross): the inversions of
+ * the lower positions once sorted by upper then lower position, counted by merge sort in O(E log E).
  * @param {[number, number][]} pairs
  */
 export function countCrossings(pairs) {
-  const sorted = [...pairs].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const v = [...pairs].sort((a, b) => a[0] - b[0] || a[1] - b[1]).map((p) => p[1]);
   let n = 0;
-  for (let i = 0; i < sorted.length; i++) {
-    for (let j = i + 1; j < sorted.length; j++) {
-      if (sorted[j][0] > sorted[i][0] && sorted[j][1] < sorted[i][1]) n++;
+  /** @type {number[]} */
+  const tmp = new Array(v.length);
+  for (let width = 1; width < v.length; width *= 2) {
+    for (let lo = 0; lo < v.length - width; lo += 2 * width) {
+      const mid = lo + width;
+      const hi = Math.min(lo + 2 * width, v.length);
+      let i = lo;
+      let j = mid;
+      let k = lo;
+      while (i < mid && j < hi) {
+        if (v[j] < v[i]) {
+          n += mid - i; // v[j] is below every v[i..mid) that precedes it
+          tmp[k++] = v[j++];
+        } else tmp[k++] = v[i++];
+      }
+      while (i < mid) tmp[k++] = v[i++];
+      while (j < hi) tmp[k++] = v[j++];
+      for (let t = lo; t < hi; t++) v[t] = tmp[t];
     }
   }
   return n;
@@ -167,13 +184,10 @@ export function layeredLayout(nodes, edges, opts = {}) {
   for (const id of topo) layers[layerOf.get(id)].push(id);
   for (const c of chains) for (const d of c.chain.slice(1, -1)) layers[layerOf.get(d)].push(d);
 
-  const position = () => {
-    const pos = new Map();
-    for (const l of layers) l.forEach((id, i) => pos.set(id, i));
-    return pos;
-  };
+  /** @type {Map<string, number>} each node's index in its layer, kept up to date as layers are reordered */
+  const pos = new Map();
+  for (const l of layers) l.forEach((id, i) => pos.set(id, i));
   const crossings = () => {
-    const pos = position();
     let n = 0;
     for (let l = 0; l + 1 < layers.length; l++) {
       /** @type {[number, number][]} */
@@ -183,21 +197,23 @@ export function layeredLayout(nodes, edges, opts = {}) {
     }
     return n;
   };
-  /** @param {string[]} row @param {Map<string, string[]>} nbrs @param {Map<string, number>} pos */
-  const byBarycenter = (row, nbrs, pos) => {
+  /** @param {string[]} row @param {Map<string, string[]>} nbrs */
+  const byBarycenter = (row, nbrs) => {
     const bary = new Map();
     row.forEach((id, i) => {
       const ns = nbrs.get(id) || [];
       bary.set(id, ns.length ? ns.reduce((s, n) => s + pos.get(n), 0) / ns.length : i);
     });
     // stable: equal barycenters keep their current order
-    return row.map((id, i) => [id, i]).sort((a, b) => bary.get(a[0]) - bary.get(b[0]) || +a[1] - +b[1]).map((p) => String(p[0]));
+    const out = row.map((id, i) => [id, i]).sort((a, b) => bary.get(a[0]) - bary.get(b[0]) || +a[1] - +b[1]).map((p) => String(p[0]));
+    out.forEach((id, i) => pos.set(id, i));
+    return out;
   };
   let best = layers.map((l) => [...l]);
   let bestCrossings = crossings();
   for (let s = 0; s < sweeps && bestCrossings > 0; s++) {
-    for (let l = 1; l < layers.length; l++) layers[l] = byBarycenter(layers[l], up, position());
-    for (let l = layers.length - 2; l >= 0; l--) layers[l] = byBarycenter(layers[l], down, position());
+    for (let l = 1; l < layers.length; l++) layers[l] = byBarycenter(layers[l], up);
+    for (let l = layers.length - 2; l >= 0; l--) layers[l] = byBarycenter(layers[l], down);
     const c = crossings();
     if (c < bestCrossings) {
       bestCrossings = c;

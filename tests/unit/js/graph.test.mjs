@@ -119,6 +119,13 @@ test("countCrossings counts pairs of edges that cross between two layers", () =>
   assert.equal(countCrossings([[0, 1], [1, 0]]), 1);
   assert.equal(countCrossings([[0, 2], [1, 1], [2, 0]]), 3);
   assert.equal(countCrossings([[0, 0], [0, 1], [1, 0]]), 1); // shared endpoints do not cross
+  // the same as counting every pair, on a random bipartite set of edges
+  let s = 5;
+  const rnd = () => (s = (s * 48271) % 2147483647) % 17;
+  const pairs = /** @type {[number, number][]} */ (Array.from({ length: 300 }, () => [rnd(), rnd()]));
+  let brute = 0;
+  for (const p of pairs) for (const q of pairs) if (p[0] < q[0] && p[1] > q[1]) brute++;
+  assert.equal(countCrossings(pairs), brute);
 });
 
 test("the same graph gives the same layout, whatever the run", () => {
