@@ -211,3 +211,49 @@ def test_a_retried_dynamic_node_gives_its_latest_attempts_graph() -> None:
     assert all(k.startswith("n1/n1-1-") for k in keys), keys
     for key in keys:
         assert not model.rows[key]["superseded"]
+
+
+@pytest.mark.parametrize("scenario", ["long-names", "deep"])
+def test_keys_match_the_rows_with_hashed_ids_and_nested_subworkflows(scenario: str) -> None:
+    """Ids over 20 characters are hashed by propeller (long-names) and subworkflows nest (deep): the graph names
+    every node by the key of its row, planned or run."""
+    with Sandbox(clock="stepped") as sb, Remote.for_sandbox(sb.endpoint) as remote:
+        wf_id = sb.launch(scenario)
+        sb.advance(3)  # part run: some rows are planned ones still
+        ex = remote.fetch_execution(wf_id.project, wf_id.domain, wf_id.name)
+        ex.sync()
+        model = ExecutionModel(ex)
+        graph = workflow_graph(ex.flyte_workflow.to_flyte_idl())
+    # a branch's cases have rows only once it chose one (the tree plans no case): left out while it has not run
+    unrun = [n for n in graph["nodes"] if n["kind"] == "branch" and model.rows[n["key"]]["phase"] == "NOT_STARTED"]
+    cases = {k for n in unrun for k in _keys(n["graph"])}
+    assert cases or scenario != "long-names"
+    keys = [k for k in _keys(graph) if k not in cases]
+    assert len(keys) >= 3
+    assert set(keys) <= set(model.rows), set(keys) - set(model.rows)
+    phases = {model.rows[k]["phase"] for k in keys}
+    assert "NOT_STARTED" in phases
+    assert phases - {"NOT_STARTED"}, phases
+
+
+def test_a_dynamic_nodes_graph_names_hashed_children_as_the_tree_does() -> None:
+    """long-names: the dynamic node's generated nodes have ids over 20 characters, hashed under the parent."""
+    with Sandbox(clock="stepped") as sb, Remote.for_sandbox(sb.endpoint) as remote:
+        wf_id = sb.launch("long-names")
+        sb.run_until_done(wf_id)
+        ex = remote.fetch_execution(wf_id.project, wf_id.domain, wf_id.name)
+        ex.sync()
+        model = ExecutionModel(ex)
+        dyn = next(n for n in workflow_graph(ex.flyte_workflow.to_flyte_idl())["nodes"] if n["kind"] == "dynamic")
+        widget = ExecutionWidget(model, execution=ex, remote=remote)
+        try:
+            answer = _answer(widget, "graph", dyn["key"])
+        finally:
+            widget.close()
+    assert answer["ok"], answer
+    keys = _keys(answer["result"])
+    assert len(keys) == 3
+    assert all(k.startswith(dyn["key"] + "/f") for k in keys), keys  # "f" + base32(fnv32a): hashed
+    for key in keys:
+        assert model.rows[key]["name"] == "train_region"
+        assert model.rows[key]["phase"] == "SUCCEEDED"
