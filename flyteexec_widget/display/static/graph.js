@@ -451,6 +451,8 @@ export class GraphView {
     this.el.append(bar, this.canvas);
     /** @type {Map<string, SVGGElement[]>} drawn nodes by row key */
     this.byKey = new Map();
+    /** @type {Map<string, string[]>} */
+    this.casesOf = new Map();
     this.drawn = false;
     this.canvas.addEventListener("click", (ev) => this._onClick(ev));
     this.canvas.addEventListener("keydown", (ev) => {
@@ -527,6 +529,8 @@ export class GraphView {
     defs.append(marker);
     svg.append(defs);
     this.byKey = new Map();
+    /** @type {Map<string, string[]>} an opened branch's key -> its cases' keys */
+    this.casesOf = new Map();
     const root = svgEl("g", { transform: `translate(${pad},${pad})` });
     this._drawLevel(root, lay);
     svg.append(root);
@@ -604,6 +608,12 @@ export class GraphView {
       const inner = svgEl("g", { transform: `translate(${GRAPH_GAPS.pad},${GRAPH_GAPS.header})` });
       this._drawLevel(inner, b.inner);
       g.append(inner);
+      if (n.kind === "branch") {
+        // its cases: the one not chosen reads "Not taken" once the branch is done (repainted with the branch)
+        const cases = b.inner.boxes.map((c) => c.node.key || "").filter(Boolean);
+        this.casesOf.set(key, cases);
+        for (const c of cases) for (const el of this.byKey.get(c) || []) el.dataset.branch = key;
+      }
       sub.setAttribute("x", String(b.w - 30));
       sub.setAttribute("y", "17");
       sub.setAttribute("text-anchor", "end");
@@ -641,8 +651,9 @@ export class GraphView {
     const phase = r?.phase || NOT_STARTED;
     const style = this.ctx.styles.phase(phase);
     const color = r?.color || style?.color || "not-started";
-    const label = r?.label || style?.label || "Not started";
+    let label = r?.label || style?.label || "Not started";
     for (const g of els) {
+      if (!r && g.dataset.branch && this.ctx.store.rows.get(g.dataset.branch)?.terminal) label = "Not taken";
       const keep = ["fxw-gcluster", "fxw-gdim"].filter((c) => g.classList.contains(c));
       g.setAttribute("class", ["fxw-gnode", `fxw-badge--${cssToken(color)}`, ...keep].join(" "));
       g.dataset.phase = phase;
@@ -657,8 +668,12 @@ export class GraphView {
   /** @param {import("./widget.js").SharedChange} change rows changed in the store */
   showChange(change) {
     if (!this.drawn) return;
-    if (change.kind === "patch") for (const key of change.changed) this.paint(key);
-    else this.paintAll();
+    if (change.kind === "patch") {
+      for (const key of change.changed) {
+        this.paint(key);
+        for (const c of this.casesOf.get(key) || []) this.paint(c);
+      }
+    } else this.paintAll();
   }
 
   /** Expand every subworkflow and branch (or collapse all), then draw again. @param {boolean} open */
