@@ -2870,7 +2870,7 @@ class TreeView {
     state.text = "";
     for (const k of store.ancestors(leaf.key)) {
       state.expanded.add(k);
-      state.attempts.delete(k); // a retried parent shows its latest attempt again: the failure is there
+      state.attempts.delete(k); // a retried parent shows its latest attempt again (the failure, a graph's node)
     }
     state.open.add(leaf.key);
     this.refreshAll();
