@@ -41,7 +41,7 @@ from .server import SandboxProcess
 log = logging.getLogger("benchmarks")
 
 
-SECTIONS = ("cold", "refresh", "browser", "graph", "memory", "wait", "cpu")
+SECTIONS = ("cold", "refresh", "browser", "graph", "memory", "wait", "cpu", "board")
 
 
 @dataclass
@@ -71,6 +71,10 @@ class Plan:
     memory_fallback: Case | None = None
     #: Graph view first render, one figure per compiled graph size (benchmarks/graph.py).
     graph_sizes: list[int] = field(default_factory=list)
+    #: The board (benchmarks/board.py): executions of a sweep (a fifth of them running), its own latency, browser.
+    board_executions: int = 100
+    board_latency_ms: float = 5.0
+    board_browser: bool = True
     sections: frozenset[str] = frozenset(SECTIONS)
     notes: list[str] = field(default_factory=list)
 
@@ -97,6 +101,8 @@ def smoke_plan() -> Plan:
         flytekit_seconds=10,
         flytekit_skip_s=60,
         speed=5.0,
+        board_executions=10,
+        board_browser=False,
     )
 
 
@@ -354,6 +360,15 @@ def run(plan: Plan, json_path: str | None = None) -> dict[str, Any]:
                     _progress(f"cpu share {case.label}, {client}")
                     rb_case = Case(case.label, case.scenario, case.params)
                     out.add(cases.cpu_share(rb, rb_case, plan.cpu_warmup_s, plan.cpu_period_s, client))
+    if "board" in plan.sections and plan.board_executions > 0:
+        from . import board
+
+        _progress(f"board: sweep of {plan.board_executions} @ {plan.board_latency_ms:g} ms")
+        try:
+            figures = board.run(plan.board_executions, plan.board_latency_ms, plan.reps + 2, plan.board_browser)
+            out.add({"case": "board", **figures})
+        except Exception as exc:
+            out.add({"case": "board", "error": cases._error(exc)})
     results["machine"]["loadavg_end"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else []
     results["elapsed_s"] = time.time() - started
     return results
