@@ -23,14 +23,14 @@ export function endNotice(hd, failed) {
   };
 }
 
-const SVG_NS = "http://www.w3.org/2000/svg";
+const BELL_SVG_NS = "http://www.w3.org/2000/svg";
 
 /**
  * The bell, drawn (an emoji would need a font the machine may lack); struck through when off.
  * @param {Document} doc @param {boolean} on
  */
 function bellIcon(doc, on) {
-  const svg = doc.createElementNS(SVG_NS, "svg");
+  const svg = doc.createElementNS(BELL_SVG_NS, "svg");
   svg.setAttribute("viewBox", "0 0 24 24");
   svg.setAttribute("width", "14");
   svg.setAttribute("height", "14");
@@ -39,7 +39,7 @@ function bellIcon(doc, on) {
   const shapes = [["M6 16v-5a6 6 0 0 1 12 0v5l2 2H4z", ""], ["M10 20a2 2 0 0 0 4 0z", ""]];
   if (!on) shapes.push(["M3 3l18 18", "fxw-bell-strike"]);
   for (const [d, cls] of shapes) {
-    const path = doc.createElementNS(SVG_NS, "path");
+    const path = doc.createElementNS(BELL_SVG_NS, "path");
     path.setAttribute("d", d);
     if (cls) path.setAttribute("class", cls);
     svg.append(path);
