@@ -407,3 +407,12 @@ def test_inputs_too_large_to_be_inline_stop_a_relaunch_with_new_inputs(monkeypat
         remote.relaunch("p:d:e1", inputs={"epochs": 3})
     assert created == []
     remote.close()
+
+
+def test_following_forgets_the_other_executions_graph() -> None:
+    w, _remote, _started, _ = follower()
+    w._graph = {"nodes": [{"id": "n0"}], "edges": []}  # type: ignore[assignment]  (as the "graph" request keeps it)
+    w._inner_graphs["n1"] = {"nodes": [], "edges": []}  # type: ignore[assignment]
+    ask(w, action="relaunch", key="")
+    assert w._graph is None
+    assert w._inner_graphs == {}

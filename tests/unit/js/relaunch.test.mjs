@@ -100,6 +100,7 @@ test("SharedModel: a reset drops the rows and the view state, and the new execut
   const r = (/** @type {string} */ key) => ({ key, parent: "", created_at: "2026-01-01T00:00:00Z" });
   shared.take({ type: "snapshot", version: 7, rows: [r("n0"), r("n1")] });
   shared.state.expanded.add("n0");
+  shared.state.view = "graph";
   shared.state.io.set("n0", { open: true, result: { items: [] } });
   const state = shared.state;
   shared.take({ type: "reset" });
@@ -107,6 +108,7 @@ test("SharedModel: a reset drops the rows and the view state, and the new execut
   assert.equal(shared.store.rows.size, 0);
   assert.equal(shared.state.expanded.size, 0);
   assert.equal(shared.state.io.size, 0);
+  assert.equal(shared.state.view, "graph"); // the Tree/Graph choice is the user's, kept
   // the new model's versions start over: its snapshot at version 0 is taken, not refused as stale
   assert.equal(shared.take({ type: "snapshot", version: 0, rows: [r("n0")] }), true);
   assert.deepEqual([...shared.store.rows.keys()], ["n0"]);
