@@ -247,3 +247,30 @@ def test_flytekits_default_pkce_says_what_to_pass_instead_when_a_token_is_needed
     assert remote.auth is not None
     with pytest.raises(ConfigError, match=r"the FlyteRemote logs in with Pkce \(auth_mode 'standard'.*pass remote="):
         remote.auth.refresh(ServerAuthConfig())
+
+
+@pytest.mark.parametrize("remote", [None, "flyte_remote"])
+def test_watch_of_a_flytekit_node_execution_says_to_watch_its_workflow_execution(remote: str | None) -> None:
+    """flytekit's FlyteNodeExecution has ``to_flyte_idl()`` and ``id`` too: it must not be taken for a workflow
+    execution (a confusing config error without remote=, a message-type error with it)."""
+    from flyteidl.admin import node_execution_pb2
+
+    proto = node_execution_pb2.NodeExecution(
+        id=identifier_pb2.NodeExecutionIdentifier(
+            node_id="n0",
+            execution_id=identifier_pb2.WorkflowExecutionIdentifier(
+                project="flytesnacks", domain="development", name="abc"
+            ),
+        )
+    )
+    node = flytekit_executions.FlyteNodeExecution.promote_from_model(
+        flytekit_executions.node_execution_models.NodeExecution.from_flyte_idl(proto)
+    )
+    with pytest.raises(TypeError) as info:
+        notebook.watch(node, remote=flyte_remote() if remote else None)
+    msg = str(info.value)
+    assert "flytekit.remote.executions.FlyteNodeExecution" in msg
+    assert "watch('flytesnacks:development:abc')" in msg
+    shell = FakeShell()
+    assert flytekit_display.register(shell)
+    assert shell.display_formatter.ipython_display_formatter(node) is None  # displayed as flytekit shows it
