@@ -207,6 +207,8 @@ def test_watch_without_remote_or_config_says_where_it_looked_and_what_to_set(tmp
     assert "set FLYTE_PLATFORM_URL=host:port" in msg
     assert "fetch_execution() gives none" in msg
     assert "pass remote= (your FlyteRemote, or a Remote)" in msg
+    assert "pass endpoint=..." not in msg  # watch() takes no endpoint=: the message says whose argument it is
+    assert "Remote.from_config(endpoint='host:port')" in msg
     assert "was found has no" not in msg  # the old message
 
 
@@ -218,7 +220,8 @@ def test_the_config_error_names_a_file_without_an_endpoint(tmp_path: Path, monke
         Remote.from_config()
     assert str(info.value) == (
         f"no FlyteAdmin endpoint: the config file {cfg} has no admin.endpoint and FLYTE_PLATFORM_URL is unset; "
-        f"set admin.endpoint in {cfg}, set FLYTE_PLATFORM_URL=host:port, or pass endpoint=..."
+        f"set admin.endpoint in {cfg}, set FLYTE_PLATFORM_URL=host:port, or connect with "
+        "Remote.from_config(endpoint='host:port')"
     )
 
 
