@@ -277,3 +277,43 @@ def test_watch_of_a_flytekit_node_execution_says_to_watch_its_workflow_execution
     shell = FakeShell()
     assert flytekit_display.register(shell)
     assert shell.display_formatter.ipython_display_formatter(node) is None  # displayed as flytekit shows it
+
+
+@pytest.mark.parametrize("where", ["clientSecretLocation", "clientSecretEnvVar"])
+def test_a_client_secret_flytekit_read_from_its_file_or_variable_carries_over(
+    where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """flytekit's ``PlatformConfig.auto()`` reads ``admin.clientSecretLocation`` / ``admin.clientSecretEnvVar`` into
+    ``client_credentials_secret`` (and switches ``auth_mode`` to ClientSecret): our client logs in with that secret."""
+    secret_file = tmp_path / "client_secret"
+    secret_file.write_text("from-the-file\n")
+    monkeypatch.setenv("MY_FLYTE_SECRET", "from-the-variable")
+    value = str(secret_file) if where == "clientSecretLocation" else "MY_FLYTE_SECRET"
+    cfg_file = tmp_path / "config.yaml"
+    cfg_file.write_text(
+        f"admin:\n  endpoint: dns:///admin.example.com:443\n  clientId: cid\n  {where}: {value}\n  scopes: [all]\n"
+    )
+    fr = flytekit_remote.FlyteRemote(flytekit_configuration.Config.auto(str(cfg_file)))
+    remote = flytekit_remotes.remote_for(fr)
+    assert remote.endpoint == "admin.example.com:443"
+    assert remote.auth is not None
+    assert remote.auth.mode == "ClientSecret"
+    assert (remote.auth.client_id, remote.auth._secret) == (
+        "cid",
+        "from-the-file" if where == "clientSecretLocation" else "from-the-variable",
+    )
+    assert "from-the" not in repr(remote) + repr(remote.auth)
+
+
+def test_the_flyte_remotes_tls_settings_carry_over(tmp_path: Path) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_text("not read until a call is made")
+
+    def tls(**platform: Any) -> Any:
+        cfg = flytekit_configuration.Config(platform=flytekit_configuration.PlatformConfig(**platform))
+        return flytekit_remotes.remote_for(flytekit_remote.FlyteRemote(cfg))
+
+    skip = tls(endpoint="a.example.com:443", insecure_skip_verify=True)
+    assert (skip.insecure, skip.insecure_skip_verify, skip.ca_cert_file_path) == (False, True, None)
+    pinned = tls(endpoint="b.example.com:443", ca_cert_file_path=str(ca))
+    assert (pinned.insecure, pinned.insecure_skip_verify, pinned.ca_cert_file_path) == (False, False, str(ca))
