@@ -317,3 +317,16 @@ def test_the_flyte_remotes_tls_settings_carry_over(tmp_path: Path) -> None:
     assert (skip.insecure, skip.insecure_skip_verify, skip.ca_cert_file_path) == (False, True, None)
     pinned = tls(endpoint="b.example.com:443", ca_cert_file_path=str(ca))
     assert (pinned.insecure, pinned.insecure_skip_verify, pinned.ca_cert_file_path) == (False, False, str(ca))
+
+
+def test_notebook_remotes_of_one_endpoint_with_different_credentials_are_not_guessed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two FlyteRemotes of one cluster logged in as different clients: which identity watches is the user's call."""
+    reader = flyte_remote("admin.example.com:443", auth_mode="ClientSecret", client_id="reader")
+    writer = flyte_remote("admin.example.com:443", auth_mode="ClientSecret", client_id="writer")
+    shell = FakeShell({"reader": reader, "writer": writer})
+    monkeypatch.setattr(ipython, "ipython_shell", lambda: shell)
+    found, how = flytekit_remotes.find_flyte_remote(flytekit_execution())
+    assert found is None
+    assert "connect to admin.example.com:443 with different settings" in how
