@@ -141,7 +141,9 @@ def test_wait_notify_with_a_widget_on_screen_turns_its_bell_on_and_writes_no_bel
     tells the user; a BEL written to the notebook's stderr would only show as an empty red output."""
     monkeypatch.setattr(kernel, "in_kernel", lambda: True)
     monkeypatch.setattr(kernel, "kernel_pump", lambda: contextlib.nullcontext(lambda: None))
-    ex = make_execution()
+    mine = make_execution().to_flyte_idl()
+    mine.id.name = "on-screen"  # not the other tests' "abc": a model marked shown outlives this test until collected
+    ex = FlyteWorkflowExecution(mine)
     other = make_execution().to_flyte_idl()
     other.id.name = "other"
     other_model = ExecutionModel(FlyteWorkflowExecution(other))
@@ -159,3 +161,4 @@ def test_wait_notify_with_a_widget_on_screen_turns_its_bell_on_and_writes_no_bel
     finally:
         on_screen.close()
         elsewhere.close()
+        on_screen.model.shown = False  # type: ignore[attr-defined]
