@@ -13,12 +13,14 @@
 
 /**
  * @typedef {{name: string, uri: string, attempt?: number}} LogLink
+ * @typedef {{phase: string, started_at: string|null, duration_s: number|null}} AttemptSpan
  * @typedef {{kind?: string, code?: string, message?: string, trimmed?: boolean, capped?: boolean}} RowError
  * @typedef {{
  *   key: string, parent: string, depth: number, node_id: string, name: string, kind: string,
  *   phase: string, label: string, color: string, terminal: boolean,
  *   created_at: string|null, started_at: string|null, duration_s: number|null, queued_s: number|null,
- *   invalid_times: string[], attempts: number, cache: string, logs: LogLink[], logs_omitted: number,
+ *   invalid_times: string[], attempts: number, attempt_spans: AttemptSpan[], cache: string, logs: LogLink[],
+ *   logs_omitted: number,
  *   error: RowError|null,
  *   subtasks: {total: number, counts: Object<string, number>}|null,
  *   child: {name: string, url: string}|null,
