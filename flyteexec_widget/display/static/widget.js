@@ -10,6 +10,7 @@
  * sandboxed. Only rows in view are in the DOM (windowed rendering), children are collapsed by default, and a
  * "patch" message rebuilds only the rows it names.
  */
+import { TimelineView, attemptsSection } from "./timeline.js";
 
 /**
  * @typedef {{name: string, uri: string, attempt?: number}} LogLink
@@ -2422,7 +2423,11 @@ class DetailView {
     const fullLogs = full && full.total === total ? full.logs : null; // fetched before new attempts came: stale
     logBox.append(...logLines(fullLogs ?? r.logs ?? []));
     if (r.logs_omitted > 0 && !fullLogs) logBox.append(this._moreLogs(r, logBox, total));
-    info.append(logBox);
+    // Each attempt with its phase, times, reason, error and logs (timeline.js); the plain log list only where
+    // there is no attempt to list, or more links than a row carries.
+    const attempts = attemptsSection(this.ctx, r);
+    if (attempts) info.append(attempts);
+    if (!attempts || r.logs_omitted > 0) info.append(logBox);
     if (r.error && (r.error.message || r.error.code)) {
       // The code ("USER:ValueError") only where the exception line does not already say it.
       const line = errorSummary(r.error.message || r.error.code);
@@ -3042,8 +3047,14 @@ function render({ model, el }) {
       toolbar.setExecIo(ctx.state.execIo);
     },
   });
-  const tree = new TreeView(ctx, new RowView(ctx), new DetailView(ctx, io), (items) => toolbar.showItems(items));
-  root.append(header.el, toolbar.el, io.el, tree.el);
+  const detail = new DetailView(ctx, io);
+  const tree = new TreeView(ctx, new RowView(ctx), detail, (items) => {
+    toolbar.showItems(items);
+    timeline.itemsChanged();
+  });
+  const timeline = new TimelineView(ctx, detail, tree.el, () => tree.relayout());
+  toolbar.el.append(timeline.toggle);
+  root.append(header.el, toolbar.el, io.el, tree.el, timeline.el);
   el.append(root);
 
   // Elapsed times tick in the browser, between syncs.
@@ -3053,6 +3064,7 @@ function render({ model, el }) {
     const now = last ?? Date.now();
     header.tick(now);
     tree.tick(now);
+    timeline.tick(now);
   };
   const onHeader = () => {
     header.render();
@@ -3118,6 +3130,7 @@ function render({ model, el }) {
     shared.views.delete(onShared);
     dispose();
     tree.destroy();
+    timeline.destroy();
     ctx.requests.close();
   };
 }
