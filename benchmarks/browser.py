@@ -1,8 +1,8 @@
 """Rendering in headless Chromium: the widget's ES module in a plain page, fed the kernel's real messages.
 
-No Jupyter: ``flyteexec_widget/display/static/widget.js`` is loaded as a module into a local page (served through
-Playwright's request routing, no HTTP server) with a tiny stand-in for anywidget's ``model`` (``get``, ``set``,
-``on``, ``off``, ``send``, ``save_changes``). The traits and the snapshot message are the ones an
+No Jupyter: the widget's ES module (``static/*.js`` joined, as anywidget gets it) is loaded into a local page
+(served through Playwright's request routing, no HTTP server) with a tiny stand-in for anywidget's ``model``
+(``get``, ``set``, ``on``, ``off``, ``send``, ``save_changes``). The traits and the snapshot message are the ones an
 ``ExecutionWidget`` sends for a synced execution (recorded on the Python side), so the page renders exactly what a
 notebook would. Times are ``performance.now()`` in the page, from dispatching the message until two animation
 frames later (the frame that shows the result has been produced), so style, layout and paint are included.
@@ -90,6 +90,13 @@ window.benchReady = true;
 """
 
 
+def front_end() -> tuple[bytes, bytes]:
+    """The ES module and the stylesheet anywidget gets: the files of ``static/`` joined (display/assets.py)."""
+    from flyteexec_widget.display import assets
+
+    return assets.joined_module().encode(), assets.stylesheet().encode()
+
+
 def widget_messages(model: Any, execution: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """The traits and the snapshot message an ExecutionWidget sends for ``model`` (recorded from its comm)."""
     from .cases import CommRecorder, attach_widget
@@ -130,8 +137,7 @@ def measure(
     """First render and a ``patch_rows``-row patch for each tree (label -> (traits, snapshot)), ``reps`` times."""
     from playwright.sync_api import sync_playwright
 
-    js = (STATIC / "widget.js").read_bytes()
-    css = (STATIC / "widget.css").read_bytes() if (STATIC / "widget.css").exists() else b""
+    js, css = front_end()
     out: list[dict[str, Any]] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)

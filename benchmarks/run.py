@@ -40,7 +40,7 @@ from .server import SandboxProcess
 log = logging.getLogger("benchmarks")
 
 
-SECTIONS = ("cold", "refresh", "browser", "memory", "wait", "cpu")
+SECTIONS = ("cold", "refresh", "browser", "timeline", "memory", "wait", "cpu")
 
 
 @dataclass
@@ -276,7 +276,7 @@ def run(plan: Plan, json_path: str | None = None) -> dict[str, Any]:
             out.extend(
                 cases.refresh(sb, case, wf, plan.latencies, plan.step_s, Budget(plan.reps, plan.case_seconds), fk)
             )
-        if "browser" in plan.sections:
+        if "browser" in plan.sections or "timeline" in plan.sections:
             from flyteexec_widget.live.model import ExecutionModel
 
             from . import browser
@@ -310,7 +310,7 @@ def run(plan: Plan, json_path: str | None = None) -> dict[str, Any]:
                 out.add({**cases.memory_per_node(sb, wf, "flytekit"), "scenario": plan.memory_flytekit.label})
             except Exception as exc:
                 out.add({"case": "memory", "client": "flytekit", "error": cases._error(exc)})
-    if browser_trees:
+    if browser_trees and "browser" in plan.sections:
         _progress(f"browser: {', '.join(browser_trees)}")
         try:
             from . import browser
@@ -318,6 +318,14 @@ def run(plan: Plan, json_path: str | None = None) -> dict[str, Any]:
             out.extend(browser.measure(browser_trees, plan.reps))
         except Exception as exc:
             out.add({"case": "browser", "error": cases._error(exc)})
+    if browser_trees and "timeline" in plan.sections:
+        _progress(f"timeline: {', '.join(browser_trees)}")
+        try:
+            from . import timeline
+
+            out.extend(timeline.measure(browser_trees, plan.reps))
+        except Exception as exc:
+            out.add({"case": "timeline", "error": cases._error(exc)})
     if (plan.wait and "wait" in plan.sections) or (plan.cpu and "cpu" in plan.sections):
         with SandboxProcess(clock="real", speed=plan.speed) as rb:
             for case in plan.wait if "wait" in plan.sections else []:

@@ -44,6 +44,8 @@ const TV_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200,
 export const TV_MIN_SPAN_MS = 1000;
 export const TV_MIN_DRAG_PX = 4;
 const TV_OVERSCAN = 10;
+/** Room a bar's label ("Succeeded · 12m 05s") needs beside it, px. */
+const TV_LABEL_PX = 150;
 
 /** A linear map between times (ms since the epoch) and x (px from the left of the track). */
 export class TimeScale {
@@ -477,7 +479,7 @@ function attemptItem(a, withLinks, focus) {
 // The Timeline view
 // ------------------------------------------------------------------------------------------------------------
 
-/** @typedef {{el: HTMLElement, track: HTMLElement, data: import("./widget.js").Row}} TvEntry */
+/** @typedef {{el: HTMLElement, track: HTMLElement, data: import("./widget.js").Row, shape?: string}} TvEntry */
 
 /**
  * The timeline: a toggle (`toggle`, put in the toolbar by render()), the controls, the axis, the windowed bars
@@ -561,6 +563,7 @@ export class TimelineView {
     });
     this.resizeObserver = typeof ResizeObserver === "function" ? new ResizeObserver(() => this.scheduleLayout()) : null;
     this.resizeObserver?.observe(this.viewport);
+    this.resizeObserver?.observe(this.axis);
     /** @param {any} change */
     this.onShared = (change) => this._onShared(change);
     ctx.shared.views.add(this.onShared);
@@ -612,9 +615,10 @@ export class TimelineView {
   _onShared(change) {
     if (change.kind === "snapshot" || change.structural) this.itemsDirty = true;
     else if (change.kind === "patch") {
-      // a changed row may move in the sort or out of the filter
+      // A changed row may leave the filter, or move in the duration order (running rows' durations grow). By
+      // start or name a patch moves nothing: a new start time (created_at) comes as a structural change.
       const { state } = this.ctx;
-      if (rowMatcher(state.phaseFilter, state.text) || this.st.sort !== "name") this.itemsDirty = true;
+      if (rowMatcher(state.phaseFilter, state.text) || this.st.sort === "duration") this.itemsDirty = true;
       const sel = this.st.selected?.key;
       if (sel && change.changed.has(sel)) this._refreshDetail();
     }
@@ -657,7 +661,13 @@ export class TimelineView {
       this.itemsDirty = false;
       // the order changed: rows in the DOM are placed again below
     }
-    const width = this.axis.clientWidth || 1;
+    const width = this.axis.clientWidth;
+    if (width < 2) {
+      // not laid out (hidden, or the output is being resized): draw nothing at a bogus scale; the resize
+      // observer (or the next tick) comes back
+      this.scaleSig = "";
+      return;
+    }
     const [t0, t1] = this._domain(now);
     const sig = `${t0}|${t1}|${width}`;
     const rescaled = sig !== this.scaleSig;
@@ -767,36 +777,53 @@ export class TimelineView {
     return e;
   }
 
-  /** The row's segments, its duration text and cache mark, at the current scale. @param {TvEntry} e @param {number} now */
+  /**
+   * The row's segments, its duration text and cache mark, at the current scale. Segments that are still the same
+   * (kind, attempt, colour) are moved in place, not made again: a tooltip or a click on them survives the clock.
+   * @param {TvEntry} e @param {number} now
+   */
   _drawBar(e, now) {
     const r = e.data;
     const scale = this.scale;
     const segs = rowSegments(r, now, (p) => this.ctx.styles.task(p));
-    e.track.replaceChildren();
+    const shape = segs.map((s) => `${s.seg}:${s.attempt}:${s.color}:${s.live}`).join(" ");
+    const reuse = shape !== "" && e.shape === shape;
+    const old = reuse ? /** @type {HTMLElement[]} */ ([...e.track.querySelectorAll(".fxw-tv-seg")]) : [];
+    if (!reuse) e.track.replaceChildren();
+    else e.track.querySelector(".fxw-tv-dur")?.remove();
+    e.shape = shape;
     if (!segs.length) {
       if (r.phase === NOT_STARTED) e.track.append(tvEl("span", "fxw-tv-note", "not started"));
-      else if (!r.created_at && !r.started_at) e.track.append(tvEl("span", "fxw-tv-note", "no times yet"));
+      else if (r.kind === "subtask") {
+        // FlyteAdmin keeps no times per subtask: only a watch that saw it run knows them
+        const note = tvEl("span", "fxw-tv-note", "times not seen");
+        note.title = "FlyteAdmin keeps no times per array subtask; this watch did not see this one run";
+        e.track.append(note);
+      } else e.track.append(tvEl("span", "fxw-tv-note", "no times yet"));
       return;
     }
     const lo = -4;
     const hi = scale.width + 4;
     let right = -Infinity;
     let left = Infinity;
-    for (const s of segs) {
+    segs.forEach((s, i) => {
       const x0 = Math.max(lo, Math.min(hi, scale.x(s.start)));
       const x1 = Math.max(lo, Math.min(hi, scale.x(s.end)));
       left = Math.min(left, x0);
       right = Math.max(right, x1);
-      const seg = tvEl("div", `fxw-tv-seg fxw-tv-seg--${s.seg} fxw-badge--${cssToken(s.color)}`);
-      seg.dataset.seg = s.seg;
+      let seg = old[i];
+      if (!seg) {
+        seg = tvEl("div", `fxw-tv-seg fxw-tv-seg--${s.seg} fxw-badge--${cssToken(s.color)}`);
+        seg.dataset.seg = s.seg;
+        if (s.attempt !== null) seg.dataset.attempt = String(s.attempt);
+        if (s.live) seg.classList.add("fxw-tv-seg--live");
+        e.track.append(seg);
+      }
       seg.dataset.phase = s.phase;
-      if (s.attempt !== null) seg.dataset.attempt = String(s.attempt);
-      if (s.live) seg.classList.add("fxw-tv-seg--live");
       seg.style.left = `${x0}px`;
       seg.style.width = `${Math.max(s.seg === "span" ? 0 : 2, x1 - x0)}px`;
       seg.title = this._segTitle(r, s);
-      e.track.append(seg);
-    }
+    });
     const ext = rowExtent(r, now);
     const dur = ext ? (ext[1] - ext[0]) / 1000 : null;
     const text = tvEl("span", "fxw-tv-dur", `${r.label || r.phase}${dur !== null ? " · " + fmtDuration(dur) : ""}`);
@@ -805,11 +832,13 @@ export class TimelineView {
       mark.title = "Taken from the cache: it did not run";
       text.prepend(mark, " ");
     }
-    // the text goes right of the bar, or left of it when the bar reaches the end of the track
-    if (right + 160 < scale.width) text.style.left = `${Math.max(0, right) + 4}px`;
+    // the text goes right of the bar, else left of it, else (a narrow output) over the track's right end
+    const room = TV_LABEL_PX + (r.cache === "hit" ? 70 : 0);
+    if (right + room < scale.width) text.style.left = `${Math.max(0, right) + 4}px`;
+    else if (left > room) text.style.right = `${scale.width - left + 4}px`;
     else {
-      text.classList.add("fxw-tv-dur--left");
-      text.style.right = `${Math.max(0, scale.width - Math.max(0, left)) + 4}px`;
+      text.classList.add("fxw-tv-dur--over");
+      text.style.right = "2px";
     }
     e.track.append(text);
   }
