@@ -387,7 +387,10 @@ export function attemptsFromRow(r, taskStyle) {
  */
 export function attemptsSection(ctx, r) {
   if (r.phase === NOT_STARTED) return null;
-  if (!(r.attempts > 0) && !(r.attempt_spans || []).length) return null;
+  // Nodes that run task attempts list them; one whose attempts have not come yet says so (the sync may list them
+  // after its first rows), a cache hit that nothing ran too. Subworkflows, branches, gates... have none.
+  const runs = ["task", "dynamic", "array", "subtask"].includes(r.kind);
+  if (!(r.attempts > 0) && !(r.attempt_spans || []).length && !runs) return null;
   const st = timelineState(ctx.shared);
   const box = tvEl("div", "fxw-attempts");
   box.dataset.key = r.key;
@@ -404,6 +407,11 @@ export function attemptsSection(ctx, r) {
     head.append(tvEl("span", "fxw-fact-k", `attempts (${fmtCount(items.length + omitted)})`), " ", note);
     box.append(head);
     if (omitted) box.append(tvEl("div", "fxw-muted", `${fmtCount(omitted)} earlier attempts not listed`));
+    if (!items.length) {
+      const why = r.cache === "hit" ? "none: taken from the cache" : r.terminal ? "none reported" : "none reported yet";
+      box.append(tvEl("div", "fxw-muted fxw-attempts-none", why));
+      return;
+    }
     const list = tvEl("ol", "fxw-attempt-list");
     const focus = st.selected?.key === r.key ? st.selected.attempt : null;
     for (const a of items) list.append(attemptItem(a, withLinks, focus === a.attempt));
@@ -411,7 +419,8 @@ export function attemptsSection(ctx, r) {
   };
   if (cached) draw(cached.result.attempts || [], cached.result.omitted || 0);
   else draw(attemptsFromRow(r, taskStyle), 0);
-  if ((!cached || cached.sig !== sig) && st.loading.get(r.key) !== sig) {
+  // offline (the kernel is gone) nothing can answer: the row's own attempts stay
+  if ((!cached || cached.sig !== sig) && st.loading.get(r.key) !== sig && !ctx.shared.offline) {
     st.loading.set(r.key, sig);
     ctx.requests.request("attempts", r.key, {}, busyNote(note, "loading reasons and errors…")).then(
       (res) => {
@@ -489,13 +498,15 @@ export class TimelineView {
   /**
    * @param {import("./widget.js").ViewContext} ctx @param {{build: (r: any) => HTMLElement,
    *   fillInfo: (info: HTMLElement, r: any) => void}} detailView the tree's DetailView
-   * @param {HTMLElement} treeEl hidden while the timeline shows @param {() => void} expansionChanged
+   * @param {HTMLElement} treeEl hidden while the timeline shows
+   * @param {(key: string) => void} toggleExpanded expands or collapses a row in the shared expansion (the tree's
+   *   own toggle: the tree redraws, and tells this view through itemsChanged)
    */
-  constructor(ctx, detailView, treeEl, expansionChanged) {
+  constructor(ctx, detailView, treeEl, toggleExpanded) {
     this.ctx = ctx;
     this.detailView = detailView;
     this.treeEl = treeEl;
-    this.expansionChanged = expansionChanged;
+    this.toggleExpanded = toggleExpanded;
     this.st = timelineState(ctx.shared);
     this.toggle = tvButton("Timeline", "timeline");
     this.toggle.title = "Show the nodes on a time axis";
@@ -613,6 +624,10 @@ export class TimelineView {
 
   /** @param {any} change a SharedChange */
   _onShared(change) {
+    if (!this.st.on) {
+      this.itemsDirty = true; // drawn again when shown
+      return;
+    }
     if (change.kind === "snapshot" || change.structural) this.itemsDirty = true;
     else if (change.kind === "patch") {
       // A changed row may leave the filter, or move in the duration order (running rows' durations grow). By
@@ -866,10 +881,7 @@ export class TimelineView {
     if (!rowEl) return;
     const key = rowEl.dataset.key || "";
     if (t.closest('[data-action="toggle"]')) {
-      const ex = this.ctx.state.expanded;
-      if (ex.has(key)) ex.delete(key);
-      else ex.add(key);
-      this.expansionChanged(); // the tree relayouts, which tells this view (itemsChanged)
+      this.toggleExpanded(key);
       this.itemsChanged();
       return;
     }

@@ -2802,6 +2802,11 @@ class TreeView {
     this.relayout();
   }
 
+  /** Expand or collapse row `key` (its toggle here, or in another view of the rows). @param {string} key */
+  toggleExpanded(key) {
+    this._flip(this.ctx.state.expanded, key);
+  }
+
   /** Expand every parent, but not the arrays with many subtasks (expandAllKeys). */
   expandAll() {
     for (const key of expandAllKeys(this.ctx.store.rows.values())) this.ctx.state.expanded.add(key);
@@ -3036,6 +3041,7 @@ function render({ model, el }) {
   const toolbar = new Toolbar(ctx.state, {
     filter: () => tree.relayout(),
     firstFailure: () => {
+      timeline.show(false); // the failure is shown in the tree
       if (!tree.revealFirstFailure()) return;
       toolbar.clearSearch();
       counts.render();
@@ -3052,7 +3058,7 @@ function render({ model, el }) {
     toolbar.showItems(items);
     timeline.itemsChanged();
   });
-  const timeline = new TimelineView(ctx, detail, tree.el, () => tree.relayout());
+  const timeline = new TimelineView(ctx, detail, tree.el, (key) => tree.toggleExpanded(key));
   toolbar.el.append(timeline.toggle);
   root.append(header.el, toolbar.el, io.el, tree.el, timeline.el);
   el.append(root);
