@@ -1,8 +1,8 @@
 """Rendering in headless Chromium: the widget's ES module in a plain page, fed the kernel's real messages.
 
-No Jupyter: the widget's ES module (``static/*.js`` joined, as anywidget gets it) is loaded into a local page
-(served through Playwright's request routing, no HTTP server) with a tiny stand-in for anywidget's ``model``
-(``get``, ``set``, ``on``, ``off``, ``send``, ``save_changes``). The traits and the snapshot message are the ones an
+No Jupyter: the widget's module (``display/assets.py`` joins ``static/*.js``) is loaded into a local page (served
+through Playwright's request routing, no HTTP server) with a tiny stand-in for anywidget's ``model`` (``get``, ``set``,
+``on``, ``off``, ``send``, ``save_changes``). The traits and the snapshot message are the ones an
 ``ExecutionWidget`` sends for a synced execution (recorded on the Python side), so the page renders exactly what a
 notebook would. Times are ``performance.now()`` in the page, from dispatching the message until two animation
 frames later (the frame that shows the result has been produced), so style, layout and paint are included.

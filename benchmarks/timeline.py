@@ -22,7 +22,7 @@ from .stats import Figure, to_json
 _TIMELINE_JS = """
 window.bench.timeline = async () => {
   const frames = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
-  const button = document.querySelector('[data-action="timeline"]');
+  const button = document.querySelector('[data-action="view"][data-view="timeline"]');
   const t0 = performance.now();
   button.click();
   void document.body.getBoundingClientRect().height;

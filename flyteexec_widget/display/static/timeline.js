@@ -304,7 +304,7 @@ function tvTime(ms) {
 
 /**
  * @typedef {{
- *   on: boolean, sort: string, zoom: [number, number]|null, selected: {key: string, attempt: number|null}|null,
+ *   sort: string, zoom: [number, number]|null, selected: {key: string, attempt: number|null}|null,
  *   attempts: Map<string, {sig: string, result: any}>, loading: Map<string, string>,
  * }} TimelineState
  */
@@ -316,7 +316,7 @@ const TV_STATES = new WeakMap();
 export function timelineState(shared) {
   let st = TV_STATES.get(shared);
   if (!st) {
-    st = { on: false, sort: "start", zoom: null, selected: null, attempts: new Map(), loading: new Map() };
+    st = { sort: "start", zoom: null, selected: null, attempts: new Map(), loading: new Map() };
     TV_STATES.set(shared, st);
   }
   return st;
@@ -491,26 +491,22 @@ function attemptItem(a, withLinks, focus) {
 /** @typedef {{el: HTMLElement, track: HTMLElement, data: import("./widget.js").Row, shape?: string}} TvEntry */
 
 /**
- * The timeline: a toggle (`toggle`, put in the toolbar by render()), the controls, the axis, the windowed bars
- * and the detail of the row clicked. Hidden unless toggled on; the tree is hidden while it shows.
+ * The timeline: the controls, the axis, the windowed bars and the detail of the row clicked. Hidden until render()
+ * shows it (the toolbar's view switch, state.view "timeline").
  */
 export class TimelineView {
   /**
    * @param {import("./widget.js").ViewContext} ctx @param {{build: (r: any) => HTMLElement,
    *   fillInfo: (info: HTMLElement, r: any) => void}} detailView the tree's DetailView
-   * @param {HTMLElement} treeEl hidden while the timeline shows
    * @param {(key: string) => void} toggleExpanded expands or collapses a row in the shared expansion (the tree's
    *   own toggle: the tree redraws, and tells this view through itemsChanged)
    */
-  constructor(ctx, detailView, treeEl, toggleExpanded) {
+  constructor(ctx, detailView, toggleExpanded) {
     this.ctx = ctx;
     this.detailView = detailView;
-    this.treeEl = treeEl;
     this.toggleExpanded = toggleExpanded;
     this.st = timelineState(ctx.shared);
-    this.toggle = tvButton("Timeline", "timeline");
-    this.toggle.title = "Show the nodes on a time axis";
-    this.toggle.addEventListener("click", () => this.show(!this.st.on));
+    this.on = false;
 
     this.el = tvEl("div", "fxw-tv");
     const controls = tvEl("div", "fxw-tv-controls");
@@ -578,15 +574,13 @@ export class TimelineView {
     /** @param {any} change */
     this.onShared = (change) => this._onShared(change);
     ctx.shared.views.add(this.onShared);
-    this.show(this.st.on);
+    this.el.hidden = true;
   }
 
-  /** Show the timeline instead of the tree, or the tree again. @param {boolean} on */
+  /** Shown (the other views are hidden by render()), or hidden. @param {boolean} on */
   show(on) {
-    this.st.on = on;
+    this.on = on;
     this.el.hidden = !on;
-    this.treeEl.hidden = on;
-    this.toggle.setAttribute("aria-pressed", String(on));
     if (on) {
       this.itemsDirty = true;
       this._renderDetail();
@@ -615,7 +609,7 @@ export class TimelineView {
   }
 
   scheduleLayout() {
-    if (this.frame || this.destroyed || !this.st.on) return;
+    if (this.frame || this.destroyed || !this.on) return;
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
       this.layout();
@@ -624,7 +618,7 @@ export class TimelineView {
 
   /** @param {any} change a SharedChange */
   _onShared(change) {
-    if (!this.st.on) {
+    if (!this.on) {
       this.itemsDirty = true; // drawn again when shown
       return;
     }
@@ -665,7 +659,7 @@ export class TimelineView {
 
   /** Recompute what is stale, then draw the axis and the rows in view. @param {number} [now] */
   layout(now = this._now()) {
-    if (this.destroyed || !this.st.on) return;
+    if (this.destroyed || !this.on) return;
     const { state, store } = this.ctx;
     if (this.itemsDirty) {
       const match = rowMatcher(state.phaseFilter, state.text);
@@ -953,7 +947,7 @@ export class TimelineView {
 
   /** Running bars grow, the "now" line moves, the axis follows the clock. @param {number} now */
   tick(now) {
-    if (!this.st.on || this.destroyed) return;
+    if (!this.on || this.destroyed) return;
     const hd = this.ctx.model.get("header") || {};
     if (hd.terminal && !this.nowLine.isConnected) return; // nothing moves any more
     this.layout(now);
