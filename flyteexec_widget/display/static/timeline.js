@@ -331,7 +331,7 @@ export function timelineState(shared) {
  * @typedef {{attempt: number, phase: string, label: string, color: string, terminal?: boolean,
  *   created_at?: string|null, started_at: string|null, duration_s: number|null, queued_s?: number|null,
  *   reason?: string, error?: {kind?: string, code?: string, message?: string}|null,
- *   logs: import("./widget.js").LogLink[], logs_omitted?: number, cache?: string}} AttemptItem
+ *   logs: import("./widget.js").LogLink[], logs_omitted?: number, cache?: string, sameError?: boolean}} AttemptItem
  */
 
 /** What makes a row's attempts worth fetching again. @param {import("./widget.js").Row} r */
@@ -414,7 +414,12 @@ export function attemptsSection(ctx, r) {
     }
     const list = tvEl("ol", "fxw-attempt-list");
     const focus = st.selected?.key === r.key ? st.selected.attempt : null;
-    for (const a of items) list.append(attemptItem(a, withLinks, focus === a.attempt));
+    // The row's own error is shown under the list (DetailView): an attempt that failed with it does not repeat it.
+    const rowError = r.error?.message || "";
+    for (const a of items) {
+      const same = rowError !== "" && (a.error?.message || "").startsWith(rowError);
+      list.append(attemptItem(same ? { ...a, error: null, sameError: true } : a, withLinks, focus === a.attempt));
+    }
     box.append(list);
   };
   if (cached) draw(cached.result.attempts || [], cached.result.omitted || 0);
@@ -466,6 +471,7 @@ function attemptItem(a, withLinks, focus) {
   }
   li.append(line);
   const err = a.error;
+  if (a.sameError) li.append(tvEl("div", "fxw-muted fxw-attempt-same", "failed with the error below"));
   if (err && (err.message || err.code)) {
     const det = /** @type {HTMLDetailsElement} */ (tvEl("details", "fxw-errview fxw-attempt-error"));
     det.append(tvEl("summary", "fxw-error", errorSummary(err.message || err.code || "")));
