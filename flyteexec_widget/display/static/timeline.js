@@ -122,7 +122,8 @@ export function rowSegments(r, nowMs, taskStyle) {
   /** @type {Segment[]} */
   const out = [];
   if (created !== null && started !== null && started > created) {
-    out.push({ seg: "queued", start: created, end: started, phase: "QUEUED", color: "queued", attempt: null, live: false });
+    const times = { start: created, end: started, phase: "QUEUED", color: "queued" };
+    out.push({ seg: "queued", ...times, attempt: null, live: false });
   } else if (started === null && running) {
     const end = Math.max(nowMs, base);
     out.push({ seg: "queued", start: base, end, phase: "QUEUED", color: "queued", attempt: null, live: true });
@@ -457,7 +458,9 @@ function attemptItem(a, withLinks, focus) {
   line.append(tvEl("span", "fxw-attempt-no", `#${a.attempt + 1}`), tvBadge(a.label || a.phase, a.color, a.phase));
   const start = parseTime(a.started_at);
   if (start !== null) line.append(tvEl("span", "fxw-fact-k", " started "), tvTime(start));
-  if (a.queued_s != null && a.queued_s >= 0.1) line.append(tvEl("span", "fxw-fact-k", " queued "), fmtDuration(a.queued_s));
+  if (a.queued_s != null && a.queued_s >= 0.1) {
+    line.append(tvEl("span", "fxw-fact-k", " queued "), fmtDuration(a.queued_s));
+  }
   if (a.duration_s != null) line.append(tvEl("span", "fxw-fact-k", " ran "), fmtDuration(a.duration_s));
   else if (start !== null && !a.terminal) {
     const run = tvEl("span", "fxw-attempt-running", ` running ${fmtDuration((Date.now() - start) / 1000)}`);
@@ -527,7 +530,8 @@ export class TimelineView {
     sortLabel.append(this.sort);
     this.rangeNote = tvEl("span", "fxw-tv-range");
     this.reset = tvButton("Reset zoom", "zoom-reset");
-    controls.append(sortLabel, this.rangeNote, this.reset, tvEl("span", "fxw-muted fxw-tv-hint", "drag on the axis to zoom, double-click to reset"));
+    const hint = tvEl("span", "fxw-muted fxw-tv-hint", "drag on the axis to zoom, double-click to reset");
+    controls.append(sortLabel, this.rangeNote, this.reset, hint);
 
     const head = tvEl("div", "fxw-tv-head");
     this.nameHead = tvEl("div", "fxw-tv-namehead", "Node");
@@ -672,7 +676,8 @@ export class TimelineView {
       this.items = sortRows(store.visible(state.expanded, match, state.attempts), this.st.sort, now);
       this.spacer.style.height = `${this.items.length * ROW_HEIGHT}px`;
       this.empty.hidden = this.items.length > 0;
-      this.empty.textContent = store.version < 0 ? "Loading nodes…" : match ? "No node matches the filter." : "No nodes yet.";
+      this.empty.textContent =
+        store.version < 0 ? "Loading nodes…" : match ? "No node matches the filter." : "No nodes yet.";
       this.itemsDirty = false;
       // the order changed: rows in the DOM are placed again below
     }
@@ -742,7 +747,9 @@ export class TimelineView {
       tick.style.left = `${scale.x(t)}px`;
       // local time; seconds only where the steps are shorter than a minute; UTC on hover
       const label = step < 60000 ? TIME.time.format(t) : TIME.time.format(t).replace(/:\d\d$/, "");
-      tick.textContent = ticks.length && t === ticks[0] && TIME.day.format(t) !== TIME.day.format(now) ? TIME.clock(t, now) : label;
+      // the first tick says the day when it is not today
+      const otherDay = t === ticks[0] && TIME.day.format(t) !== TIME.day.format(now);
+      tick.textContent = otherDay ? TIME.clock(t, now) : label;
       tick.title = fmtUtc(new Date(t).toISOString());
       this.axis.append(tick);
     }
@@ -871,7 +878,9 @@ export class TimelineView {
             ? `${r.label || r.phase}, all attempts`
             : `running: ${r.label || r.phase}`;
     const dur = fmtDuration((s.end - s.start) / 1000) + (s.live ? " so far" : "");
-    return `${r.name}: ${what}, ${dur}\n${TIME.clock(s.start, now)} – ${s.live ? "now" : TIME.clock(s.end, now)} local\n${iso(s.start)} – ${s.live ? "now" : iso(s.end)}`;
+    const local = `${TIME.clock(s.start, now)} – ${s.live ? "now" : TIME.clock(s.end, now)} local`;
+    const utc = `${iso(s.start)} – ${s.live ? "now" : iso(s.end)}`;
+    return `${r.name}: ${what}, ${dur}\n${local}\n${utc}`;
   }
 
   /** @param {MouseEvent} ev */
@@ -899,7 +908,8 @@ export class TimelineView {
     this.detail.hidden = !r;
     if (!r) return;
     const bar = tvEl("div", "fxw-tv-detail-head");
-    bar.append(tvEl("strong", "", r.name || r.key), " ", tvEl("span", "fxw-muted", r.node_id), tvEl("span", "fxw-grow"));
+    bar.append(tvEl("strong", "", r.name || r.key), " ", tvEl("span", "fxw-muted", r.node_id));
+    bar.append(tvEl("span", "fxw-grow"));
     bar.append(tvButton("Close", "tv-close"));
     const d = this.detailView.build(r);
     this.detailInfo = /** @type {HTMLElement|null} */ (d.querySelector(".fxw-detail-info"));
