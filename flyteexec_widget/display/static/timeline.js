@@ -497,7 +497,12 @@ function attemptItem(a, withLinks, focus) {
 // The Timeline view
 // ------------------------------------------------------------------------------------------------------------
 
-/** @typedef {{el: HTMLElement, track: HTMLElement, data: import("./widget.js").Row, shape?: string}} TvEntry */
+/**
+ * A row in the DOM: its element, its track, the data it was drawn from, whether it was drawn expanded, and the
+ * shape of its segments (what _drawBar can move in place).
+ * @typedef {{el: HTMLElement, track: HTMLElement, data: import("./widget.js").Row, open: boolean, shape?: string}}
+ *   TvEntry
+ */
 
 /**
  * The timeline: the controls, the axis, the windowed bars and the detail of the row clicked. Hidden until render()
@@ -713,7 +718,7 @@ export class TimelineView {
         e = this._buildRow(r, now);
         this.rendered.set(r.key, e);
         this.spacer.append(e.el);
-      } else if (e.data !== r) {
+      } else if (e.data !== r || (r.has_children && state.expanded.has(r.key) !== e.open)) {
         const fresh = this._buildRow(r, now);
         e.el.replaceWith(fresh.el);
         this.rendered.set(r.key, (e = fresh));
@@ -794,7 +799,7 @@ export class TimelineView {
     name.append(label);
     const track = tvEl("div", "fxw-tv-track");
     el.append(name, track);
-    const e = { el, track, data: r };
+    const e = { el, track, data: r, open: state.expanded.has(r.key) };
     this._drawBar(e, now);
     return e;
   }
