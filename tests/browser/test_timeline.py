@@ -33,9 +33,18 @@ def _box(loc: Locator) -> dict[str, float]:
     return box
 
 
-def _order(view: Locator, keys: list[str]) -> list[str]:
-    """``keys`` in the order their timeline rows are drawn, top to bottom."""
-    return sorted(keys, key=lambda k: _box(view.locator(f'.fxw-tv-row[data-key="{k}"]'))["y"])
+def _wait_order(nb: NotebookSession, keys: list[str]) -> None:
+    """Wait until the timeline rows ``keys`` are drawn in this order, top to bottom (a sort redraws at the next
+    frame); fails with a timeout otherwise."""
+    nb.page.wait_for_function(
+        """(keys) => {
+            const row = (k) => document.querySelector(`.fxw-tv-row[data-key="${k}"]`);
+            const ys = keys.map((k) => row(k)?.getBoundingClientRect().y);
+            return ys.every((y, i) => y !== undefined && (i === 0 || ys[i - 1] < y));
+        }""",
+        arg=keys,
+        timeout=10_000,
+    )
 
 
 def test_the_timeline_draws_attempts_zooms_sorts_and_opens_an_attempts_detail(open_notebook: OpenNotebook) -> None:
@@ -99,7 +108,7 @@ def test_the_timeline_draws_attempts_zooms_sorts_and_opens_an_attempts_detail(op
         # sort: by name "cached" (n1) comes before "flaky" (n0); by duration the 12 s retried task leads the cache hit
         sort = view.locator("select.fxw-tv-sort")
         sort.select_option("name")
-        assert _order(view, ["n0", "n1"]) == ["n1", "n0"]
+        _wait_order(nb, ["n1", "n0"])
         names = view.locator(".fxw-tv-row .fxw-tv-label")
         drawn = sorted(
             ((_box(names.nth(i))["y"], names.nth(i).inner_text()) for i in range(min(names.count(), 10))),
@@ -108,7 +117,7 @@ def test_the_timeline_draws_attempts_zooms_sorts_and_opens_an_attempts_detail(op
             "(ns) => ns.every((n, i) => i === 0 || ns[i - 1].localeCompare(n) <= 0)", [n for _, n in drawn]
         ), drawn
         sort.select_option("duration")
-        assert _order(view, ["n0", "n1"]) == ["n0", "n1"]
+        _wait_order(nb, ["n0", "n1"])
         sort.select_option("start")
 
         # zoom: drag over a part of the axis; the bars widen; a double-click resets
