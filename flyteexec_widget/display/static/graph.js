@@ -69,6 +69,16 @@ export function countCrossings(pairs) {
   return n;
 }
 
+/** Dummy nodes (one per layer an edge spans) a layout may add: `perNode` per node, at least `min`. */
+export const GRAPH_DUMMY_BUDGET = { perNode: 8, min: 4000 };
+
+/** The largest of `values`, or `empty` (a loop: spreading 100,000 values into Math.max overflows the stack). */
+function maxOf(/** @type {Iterable<number>} */ values, /** @type {number} */ empty) {
+  let m = empty;
+  for (const v of values) if (v > m) m = v;
+  return m;
+}
+
 /**
  * Lay out a directed graph in layers, left to right.
  * @param {LayoutInput[]} nodes in a stable order (it breaks ties, so the same input gives the same layout)
@@ -141,7 +151,7 @@ export function layeredLayout(nodes, edges, opts = {}) {
     const next = [];
     for (const u of ready) {
       topo.push(u);
-      const l = Math.max(0, ...(preds.get(u) || []).map((p) => layer.get(p) + 1));
+      const l = maxOf((preds.get(u) || []).map((p) => layer.get(p) + 1), 0);
       layer.set(u, l);
       for (const v of succs.get(u) || []) {
         indeg.set(v, (indeg.get(v) ?? 1) - 1);
@@ -161,9 +171,21 @@ export function layeredLayout(nodes, edges, opts = {}) {
   /** @type {{from: string, to: string, chain: string[], reversed: boolean}[]} */
   const chains = [];
   let dummies = 0;
-  for (const [u, v, rev] of dag) {
+  // A dummy per layer spanned costs O(span) for each long edge: a 500-node chain whose every node reads a workflow
+  // input (an edge from start-node each) would need 125,000 of them. Shortest edges get dummies first, within a
+  // budget; the rest are drawn as one direct curve (they may pass over nodes, but the layout stays fast).
+  const spanOf = (/** @type {[string, string, boolean]} */ e) => layerOf.get(e[1]) - layerOf.get(e[0]) - 1;
+  const budget = Math.max(GRAPH_DUMMY_BUDGET.min, GRAPH_DUMMY_BUDGET.perNode * ids.length);
+  const direct = new Set();
+  let spent = 0;
+  for (const e of [...dag].sort((a, b) => spanOf(a) - spanOf(b))) {
+    if (spent + spanOf(e) > budget) direct.add(e);
+    else spent += spanOf(e);
+  }
+  for (const e of dag) {
+    const [u, v, rev] = e;
     const chain = [u];
-    for (let l = layerOf.get(u) + 1; l < layerOf.get(v); l++) {
+    for (let l = direct.has(e) ? Infinity : layerOf.get(u) + 1; l < layerOf.get(v); l++) {
       const d = `${DUMMY_PREFIX}${dummies++}`;
       layerOf.set(d, l);
       up.set(d, []);
@@ -177,7 +199,7 @@ export function layeredLayout(nodes, edges, opts = {}) {
     }
     chains.push({ from: rev ? v : u, to: rev ? u : v, chain, reversed: rev });
   }
-  const depth = Math.max(-1, ...layerOf.values()) + 1;
+  const depth = maxOf(layerOf.values(), -1) + 1;
   /** @type {string[][]} */
   let layers = Array.from({ length: depth }, () => []);
   // Initial order: topological order, each dummy right after the node its chain starts from.
@@ -231,7 +253,7 @@ export function layeredLayout(nodes, edges, opts = {}) {
   let x = 0;
   for (const l of layers) {
     xs.push(x);
-    x += Math.max(0, ...l.map(wOf)) + gaps.layer;
+    x += maxOf(l.map(wOf), 0) + gaps.layer;
   }
   const width = Math.max(0, x - gaps.layer);
   /** @type {Map<string, number>} centre y of each node */
@@ -291,7 +313,7 @@ export function layeredLayout(nodes, edges, opts = {}) {
   );
   // Edges run straight across each layer's column at their own height (a column's nodes and dummies never
   // overlap there) and bend only in the gaps between columns, so no edge crosses a node of a wider column.
-  const colW = layers.map((l) => Math.max(0, ...l.map(wOf)));
+  const colW = layers.map((l) => maxOf(l.map(wOf), 0));
   /** @type {RoutedEdge[]} */
   const routed = chains.map((c) => {
     /** @type {[number, number][]} */

@@ -3,6 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
+  GRAPH_DUMMY_BUDGET,
   GRAPH_GAPS,
   GRAPH_NODE_MAX_W,
   countCrossings,
@@ -215,4 +216,28 @@ test("a dynamic node opens into the graph fetched for it, once there is one", ()
   const open = nestedLayout(graph, new Set(["n0"]), fetched).boxes[0];
   assert.equal(open.inner?.boxes.length, 2);
   assert.equal(open.inner?.edges.length, 1);
+});
+
+test("long edges within a budget: a 600-node chain whose every node reads a workflow input lays out", () => {
+  // Each node also has an edge from start-node (the compiler's data edge for a workflow input): one dummy per layer
+  // spanned would be 180,000 dummies (and overflowed the stack); past the budget such edges are one direct curve.
+  const ids = ["start-node", ...Array.from({ length: 600 }, (_, i) => `n${i}`)];
+  /** @type {[string, string][]} */
+  const edges = [];
+  for (let i = 0; i < 600; i++) {
+    edges.push(["start-node", `n${i}`]);
+    if (i) edges.push([`n${i - 1}`, `n${i}`]);
+  }
+  const lay = layeredLayout(boxes(ids), edges);
+  assert.equal(lay.nodes.size, 601);
+  assert.equal(lay.edges.length, edges.length);
+  assert.equal(lay.nodes.get("n599")?.layer, 600);
+  const points = lay.edges.reduce((s, e) => s + e.points.length, 0);
+  // at most 3 points per edge (out of its node, across its column, into its target) and 2 per dummy
+  const budget = Math.max(GRAPH_DUMMY_BUDGET.min, GRAPH_DUMMY_BUDGET.perNode * ids.length);
+  assert.ok(points <= 3 * edges.length + 2 * budget, `${points} routing points`);
+  for (const e of lay.edges) {
+    const to = lay.nodes.get(e.to);
+    assert.deepEqual(e.points[e.points.length - 1], [to?.x, (to?.y ?? 0) + (to?.h ?? 0) / 2]); // ends on its node
+  }
 });
