@@ -73,8 +73,13 @@ def test_unknown_node_types_failure_nodes_and_hostile_names_are_data() -> None:
     wf = _workflow([gate, unknown], failure_node=failure)
     graph = workflow_graph(wf)
     kinds = {n["id"]: n["kind"] for n in graph["nodes"]}
-    assert kinds == {"n0": "gate", "n1": "unknown"}  # the failure node runs only on failure: not drawn
+    assert kinds == {"n0": "gate", "n1": "unknown", "on-failure": "task"}
     assert graph["nodes"][0]["name"] == evil  # kept as text (the view sets it with textContent)
+    # the failure node runs only when the workflow fails: drawn last, marked, with no edges, keyed like its row
+    fn = graph["nodes"][-1]
+    assert (fn["id"], fn.get("failure"), fn["key"]) == ("on-failure", True, "on-failure")
+    assert not [e for e in graph["edges"] if "on-failure" in e]
+    assert all(not n.get("failure") for n in graph["nodes"][:-1])
 
 
 def test_a_closure_under_a_node_gets_its_ids_and_keys() -> None:

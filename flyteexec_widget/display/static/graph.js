@@ -15,7 +15,7 @@ import { NOT_STARTED, busyNote, cssToken } from "./widget.js";
 
 /**
  * @typedef {{id: string, name: string, kind: string, node_id: string, key: string|null, graph?: WorkflowGraph,
- *   lazy?: boolean}} GraphNode
+ *   lazy?: boolean, failure?: boolean}} GraphNode
  * @typedef {{nodes: GraphNode[], edges: [string, string][]}} WorkflowGraph
  * @typedef {{id: string, w: number, h: number}} LayoutInput
  * @typedef {{x: number, y: number, w: number, h: number, layer: number, order: number}} Placed
@@ -391,7 +391,20 @@ export function nestedLayout(graph, expanded, fetched = new Map()) {
     }
     return { id: n.id, ...graphNodeSize(n) };
   });
-  const lay = layeredLayout(inputs, graph.edges);
+  // A failure node has no edges: laid out (not drawn) as if it followed what the end follows, so it sits beside
+  // the end rather than beside the start.
+  const failures = new Set(graph.nodes.filter((n) => n.failure).map((n) => n.id));
+  let edges = graph.edges;
+  if (failures.size) {
+    const end = graph.nodes.find((n) => n.kind === "end");
+    const hasOut = new Set(graph.edges.map((e) => e[0]));
+    const last = end
+      ? graph.edges.filter((e) => e[1] === end.id).map((e) => e[0])
+      : graph.nodes.filter((n) => !hasOut.has(n.id) && !failures.has(n.id)).map((n) => n.id);
+    edges = [...edges, ...last.flatMap((u) => [...failures].map((f) => /** @type {[string, string]} */ ([u, f])))];
+  }
+  const lay = layeredLayout(inputs, edges);
+  if (failures.size) lay.edges = lay.edges.filter((e) => !failures.has(e.to));
   const boxes = graph.nodes.map((n) => {
     const p = lay.nodes.get(n.id) || { x: 0, y: 0, w: 0, h: 0 };
     return { node: n, x: p.x, y: p.y, w: p.w, h: p.h, inner: inners.get(n.id) ?? null };
@@ -600,7 +613,9 @@ export class GraphView {
     g.dataset.name = n.name || "";
     g.setAttribute("tabindex", "0");
     g.setAttribute("role", "button");
-    const title = svgEl("title", {}, `${n.name} (${n.id}, ${n.kind})`);
+    if (n.failure) g.dataset.failure = "true";
+    const about = n.failure ? `${n.kind}, runs only if the workflow fails` : n.kind;
+    const title = svgEl("title", {}, `${n.name} (${n.id}, ${about})`);
     g.append(title);
     g.append(svgEl("rect", { width: b.w, height: b.h, rx: 6, class: "fxw-gbox" }));
     g.append(svgEl("rect", { width: 4, height: b.h, rx: 2, class: "fxw-gstripe" }));
@@ -680,7 +695,7 @@ export class GraphView {
       g.setAttribute("class", ["fxw-gnode", `fxw-badge--${cssToken(color)}`, ...keep].join(" "));
       g.dataset.phase = phase;
       const sub = g.querySelector(":scope > .fxw-gsub");
-      if (sub) sub.textContent = `${label} · ${r?.kind || g.dataset.kind}`;
+      if (sub) sub.textContent = `${label} · ${g.dataset.failure ? "on failure" : r?.kind || g.dataset.kind}`;
       // what a dynamic or launch-plan node runs is known only once it runs
       const lazy = g.querySelector(":scope > .fxw-gexp-lazy");
       if (lazy) lazy.setAttribute("visibility", phase === NOT_STARTED ? "hidden" : "visible");

@@ -241,3 +241,23 @@ test("long edges within a budget: a 600-node chain whose every node reads a work
     assert.deepEqual(e.points[e.points.length - 1], [to?.x, (to?.y ?? 0) + (to?.h ?? 0) / 2]); // ends on its node
   }
 });
+
+test("a failure node is laid out beside the end, with no edge drawn to it", () => {
+  const node = (id, kind = "task", extra = {}) => ({ id, name: id, kind, node_id: id, key: id, ...extra });
+  /** @type {import("../../../flyteexec_widget/display/static/graph.js").WorkflowGraph} */
+  const graph = {
+    nodes: [node("start-node", "start"), node("a"), node("b"), node("end-node", "end"), node("cleanup", "task", { failure: true })],
+    edges: [["start-node", "a"], ["a", "b"], ["b", "end-node"]],
+  };
+  const lay = nestedLayout(graph, new Set());
+  const box = (id) => lay.boxes.find((b) => b.node.id === id);
+  assert.equal(box("cleanup")?.x, box("end-node")?.x); // the end's column, not the start's
+  assert.ok(box("cleanup")?.y !== box("end-node")?.y);
+  assert.equal(lay.edges.length, 3);
+  assert.ok(lay.edges.every((e) => e.to !== "cleanup" && e.from !== "cleanup"));
+  // an inner graph (no end): after its last nodes
+  const inner = nestedLayout({ nodes: [node("a"), node("b"), node("fn", "task", { failure: true })], edges: [["a", "b"]] }, new Set());
+  const ib = (id) => inner.boxes.find((b) => b.node.id === id);
+  assert.equal(ib("fn")?.x, (ib("b")?.x ?? 0) + (ib("b")?.w ?? 0) + GRAPH_GAPS.layer);
+  assert.equal(inner.edges.length, 1);
+});
