@@ -5,8 +5,11 @@ import assert from "node:assert/strict";
 import {
   GRAPH_DUMMY_BUDGET,
   GRAPH_GAPS,
+  GRAPH_MAX_NODES,
   GRAPH_NODE_MAX_W,
+  clusterHeaderWidth,
   countCrossings,
+  drawnCount,
   edgePath,
   graphLabel,
   graphNodeSize,
@@ -260,4 +263,29 @@ test("a failure node is laid out beside the end, with no edge drawn to it", () =
   const ib = (id) => inner.boxes.find((b) => b.node.id === id);
   assert.equal(ib("fn")?.x, (ib("b")?.x ?? 0) + (ib("b")?.w ?? 0) + GRAPH_GAPS.layer);
   assert.equal(inner.edges.length, 1);
+});
+
+test("drawnCount: the nodes a draw lays out, inner graphs only where expanded (the cap on big graphs uses it)", () => {
+  const node = (id, extra = {}) => ({ id, name: id, kind: "task", node_id: id, key: id, ...extra });
+  const sub = { nodes: [node("s/a"), node("s/b", { graph: { nodes: [node("s/b/x")], edges: [] } })], edges: [] };
+  const graph = { nodes: [node("a"), node("s", { kind: "subworkflow", graph: sub }), node("d", { lazy: true })], edges: [] };
+  assert.equal(drawnCount(graph, new Set()), 3);
+  assert.equal(drawnCount(graph, new Set(["s"])), 5);
+  assert.equal(drawnCount(graph, new Set(["s", "s/b"])), 6);
+  assert.equal(drawnCount(graph, new Set(["s/b"])), 3); // inside a collapsed node: not drawn
+  const fetched = new Map([["d", { nodes: [node("d/1"), node("d/2")], edges: [] }]]);
+  assert.equal(drawnCount(graph, new Set(["d"]), fetched), 5);
+  assert.ok(GRAPH_MAX_NODES >= 200 && GRAPH_MAX_NODES < 2000); // the benchmark's 200 draw at once; 2,000 ask first
+});
+
+test("an opened node is wide enough for its header: name and phase line do not overlap", () => {
+  const node = (id, extra = {}) => ({ id, name: id, kind: "task", node_id: id, key: id, ...extra });
+  // all-kinds' branch "choose" with one short case: the inner graph is narrower than "choose  Succeeded · branch"
+  const branch = node("choose", { kind: "branch", graph: { nodes: [node("ok")], edges: [] } });
+  const lay = nestedLayout({ nodes: [branch], edges: [] }, new Set(["choose"]));
+  const box = lay.boxes[0];
+  const nameRight = 12 + "choose".length * 7;
+  const subLeft = box.w - 30 - (18 + "branch".length) * 5.6; // the sub line is right-aligned at w - 30
+  assert.ok(subLeft >= nameRight, `name ends at ${nameRight}, the phase line starts at ${subLeft} (w ${box.w})`);
+  assert.ok(box.w >= clusterHeaderWidth(branch));
 });
