@@ -533,7 +533,9 @@ export class GraphView {
     this.defaultNote = "";
     this.canvas.addEventListener("click", (ev) => this._onClick(ev));
     this.canvas.addEventListener("keydown", (ev) => {
-      if (ev.key === "Enter" || ev.key === " ") {
+      // only on a node: a button in the canvas ("Draw all N nodes") keeps its own Enter and Space
+      const onNode = /** @type {Element} */ (ev.target).closest?.(".fxw-gnode");
+      if ((ev.key === "Enter" || ev.key === " ") && onNode) {
         ev.preventDefault();
         this._onClick(ev);
       }
