@@ -10,10 +10,10 @@ Shape: ``{"nodes": [GraphNode...], "edges": [[upstream id, downstream id], ...]}
 subworkflow (its template's nodes and connections) and a branch (its cases' ``then`` nodes: alternatives, no edges).
 The top level keeps FlyteAdmin's ``start-node`` and ``end-node`` (kinds ``start`` / ``end``, key ``None``) as
 FlyteConsole's graph does; inner graphs leave them out. A template's failure node (``failure``: true) comes last,
-with no edges. Edges are the compiled ``connections.upstream`` where the compiler wrote them, else the nodes'
-``upstream_node_ids``. A dynamic node's generated workflow and a launch plan's child workflow are not part of the
-compiled closure: such a node is ``lazy``, and once it runs the view asks for its inner graph by its row key
-(:func:`closure_graph` of the generated workflow, or of the child execution's).
+with no edges. Edges are the compiled ``connections.upstream`` where the compiler wrote them (else its
+``downstream``, inverted), else the nodes' ``upstream_node_ids``. A dynamic node's generated workflow and a launch
+plan's child workflow are not part of the compiled closure: such a node is ``lazy``, and once it runs the view asks
+for its inner graph by its row key (:func:`closure_graph` of the generated workflow, or of the child execution's).
 """
 
 from __future__ import annotations
@@ -106,12 +106,20 @@ class _Builder:
                 seen.add((up, down))
                 edges.append([up, down])
 
+        upstream: dict[str, list[str]] = {}
         if connections is not None and connections.upstream:
+            upstream = {d: list(ups.ids) for d, ups in connections.upstream.items()}
+        elif connections is not None and connections.downstream:
+            # only the downstream half written (FlyteConsole draws from this one): the same edges, inverted
+            for up, downs in connections.downstream.items():
+                for d in downs.ids:
+                    upstream.setdefault(d, []).append(up)
+        if upstream:
             # The compiler's own edge set (flytepropeller/pkg/compiler: upstream of each node, data and order).
             order = {t.id: i for i, t in enumerate(ordered)}
             order[END_NODE_ID] = len(ordered)
-            for down in sorted(connections.upstream, key=lambda d: (order.get(d, -1), d)):
-                for up in connections.upstream[down].ids:
+            for down in sorted(upstream, key=lambda d: (order.get(d, -1), d)):
+                for up in upstream[down]:
                     add(up, down)
         else:
             for t in ordered:

@@ -91,3 +91,17 @@ def test_a_closure_under_a_node_gets_its_ids_and_keys() -> None:
     assert ids[1][0].startswith("f")
     assert len(ids[1][0]) <= 20
     assert ids[1][1] == "n3/" + ids[1][0]
+
+
+def test_a_connection_set_with_only_the_downstream_half_gives_the_same_edges() -> None:
+    nodes = [_task_node("a"), _task_node("b", "a")]
+    down = compiler_pb2.ConnectionSet()
+    for up, ds in (("start-node", ["a"]), ("a", ["b"]), ("b", ["end-node"])):
+        down.downstream[up].ids.extend(ds)
+    tmpl = core.WorkflowTemplate(id=_wf_id("top"), nodes=nodes)
+    closure = compiler_pb2.CompiledWorkflowClosure(
+        primary=compiler_pb2.CompiledWorkflow(template=tmpl, connections=down)
+    )
+    graph = closure_graph(closure)
+    assert [n["id"] for n in graph["nodes"]] == ["start-node", "a", "b", "end-node"]
+    assert graph["edges"] == [["start-node", "a"], ["a", "b"], ["b", "end-node"]]
