@@ -425,7 +425,7 @@ export function nestedLayout(graph, expanded, fetched = new Map()) {
 
 /**
  * Nodes drawn (start and end included) at most without asking: past it the layout and the SVG take seconds, and
- * the page does not answer meanwhile (benchmark: about 2.8 s for 2,000 nodes, 9.8 s for 5,000).
+ * the page does not answer meanwhile (benchmark: 1.7 to 2.8 s for 2,000 nodes, 9.8 s for 5,000).
  */
 export const GRAPH_MAX_NODES = 1500;
 
