@@ -201,7 +201,7 @@ def test_a_graph_too_big_to_draw_at_once_asks_first(open_notebook: OpenNotebook)
             expect(nb.output(".fxw-row").first).to_be_visible(timeout=LONG_MS)
             nb.output('[data-action="view"][data-view="graph"]').click()
             big = nb.output(".fxw-graph-big")
-            expect(big).to_contain_text("This graph has 1,602 nodes", timeout=LONG_MS)  # 1,600 tasks, start, end
+            expect(big).to_contain_text("This graph has 1,600 nodes", timeout=LONG_MS)
             expect(nb.output(".fxw-graph .fxw-gnode")).to_have_count(0)
             nb.screenshot("graph-too-big", nb.output(".fxw"))
             nb.output('[data-action="graph-draw-anyway"]').focus()

@@ -424,19 +424,21 @@ export function nestedLayout(graph, expanded, fetched = new Map()) {
 }
 
 /**
- * Nodes drawn (start and end included) at most without asking: past it the layout and the SVG take seconds, and
+ * Nodes drawn (start and end aside) at most without asking: past it the layout and the SVG take seconds, and
  * the page does not answer meanwhile (benchmark: 1.7 to 2.8 s for 2,000 nodes, 9.8 s for 5,000).
  */
 export const GRAPH_MAX_NODES = 1500;
 
 /**
- * How many nodes `nestedLayout` would lay out: the graph's, and those of every expanded node inside it.
+ * How many nodes `nestedLayout` would lay out (start and end aside): the graph's, and those of every expanded
+ * node inside it.
  * @param {WorkflowGraph} graph @param {Set<string>} expanded @param {Map<string, WorkflowGraph>} [fetched]
  * @returns {number}
  */
 export function drawnCount(graph, expanded, fetched = new Map()) {
   let n = 0;
   for (const node of graph.nodes) {
+    if (node.kind === "start" || node.kind === "end") continue; // not a node of the workflow (and tiny)
     n++;
     const g = innerGraph(node, fetched);
     if (g && node.key && expanded.has(node.key)) n += drawnCount(g, expanded, fetched);

@@ -270,6 +270,8 @@ test("drawnCount: the nodes a draw lays out, inner graphs only where expanded (t
   const sub = { nodes: [node("s/a"), node("s/b", { graph: { nodes: [node("s/b/x")], edges: [] } })], edges: [] };
   const graph = { nodes: [node("a"), node("s", { kind: "subworkflow", graph: sub }), node("d", { lazy: true })], edges: [] };
   assert.equal(drawnCount(graph, new Set()), 3);
+  const terminals = { nodes: [node("start-node", { kind: "start" }), ...graph.nodes, node("end-node", { kind: "end" })], edges: [] };
+  assert.equal(drawnCount(terminals, new Set()), 3); // start and end are not the workflow's nodes
   assert.equal(drawnCount(graph, new Set(["s"])), 5);
   assert.equal(drawnCount(graph, new Set(["s", "s/b"])), 6);
   assert.equal(drawnCount(graph, new Set(["s/b"])), 3); // inside a collapsed node: not drawn
