@@ -12,6 +12,7 @@
  */
 import { TimelineView, attemptsSection } from "./timeline.js";
 import { GraphView } from "./graph.js";
+import { NotifyBell } from "./notify.js";
 
 /**
  * @typedef {{name: string, uri: string, attempt?: number}} LogLink
@@ -1814,6 +1815,8 @@ class HeaderView {
     this.elapsedEl = null;
     /** @type {HTMLElement|null} */
     this.syncEl = null;
+    /** @type {NotifyBell|null} the bell (static/notify.js), set by render() */
+    this.bell = null;
   }
 
   /** The title line and the error, from the `header` and `can_act` traits. */
@@ -1832,6 +1835,7 @@ class HeaderView {
     title.append(exec, badge(hd.label || wfStyle?.label || hd.phase, hd.color || wfStyle?.color || "", hd.phase));
     this.elapsedEl = h("span", "fxw-elapsed");
     title.append(this.elapsedEl, h("span", "fxw-grow"));
+    if (this.bell && !this.ctx.shared.offline) title.append(this.bell.el);
     if (canAct && !hd.terminal) {
       const term = button("Terminate", "terminate", "fxw-btn--danger");
       term.addEventListener("click", () => this.confirm.toggle("terminate"));
@@ -3095,6 +3099,9 @@ function render({ model, el }) {
   });
   // The timeline draws the tree's rows (its expansion, filter, detail) on a time axis.
   const timeline = new TimelineView(ctx, detail, (key) => tree.toggleExpanded(key));
+  const failed = (/** @type {string} */ phase) => Boolean(ctx.styles.workflow(phase)?.failed);
+  const bell = new NotifyBell(/** @type {any} */ (model), shared, failed);
+  header.bell = bell;
   // A click on a graph node opens its row's detail in the tree.
   const graph = new GraphView(ctx, (key) => {
     showView("tree");
@@ -3126,6 +3133,7 @@ function render({ model, el }) {
     timeline.tick(now);
   };
   const onHeader = () => {
+    bell.headerChanged();
     header.render();
     counts.render();
     tree.headerChanged();
@@ -3170,6 +3178,7 @@ function render({ model, el }) {
     ["change:counts", () => counts.render()],
     ["change:sync_status", onSync],
     ["change:can_act", onCanAct],
+    ["change:notify", () => bell.render()],
     ["msg:custom", onMessage],
   ];
   for (const [event, fn] of listeners) model.on(event, fn);
@@ -3192,6 +3201,7 @@ function render({ model, el }) {
     dispose();
     tree.destroy();
     timeline.destroy();
+    bell.destroy();
     ctx.requests.close();
   };
 }
