@@ -48,9 +48,12 @@ import datetime as _dt
 import logging
 import re
 import threading
+import time
 import weakref
-from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, Future
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future
+from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Protocol
@@ -108,6 +111,19 @@ ATTEMPTS_BUDGET = 50
 
 #: Failed nodes per execution whose whole error message is fetched (one ``GetNodeExecution`` each).
 FULL_ERRORS = 50
+
+#: A publishing refresh (a watch's) shows its rows before the nodes' own calls (attempts, whole errors) when this
+#: many nodes wait for their first attempt listing (its first refresh does whenever any wait): fewer cost less
+#: than the extra publication saves.
+EARLY_PAINT_NEW_NODES = 16
+
+#: While a publishing refresh lists attempts, the rows are published this often (seconds), so attempts fill in
+#: as they arrive; a row the view asked for (:meth:`TreeSync.prioritize`) is published as soon as its answer came.
+PROGRESS_PUBLISH_S = 1.0
+
+#: The nodes' own calls in flight at once per worker of ``remote.executor``: enough to keep every worker busy
+#: while the syncing thread handles answers, few enough that a prioritized call waits for little ahead of it.
+_WINDOW_PER_WORKER = 2
 
 #: A listed error message this long (in UTF-8 bytes) may have been cut: FlyteAdmin trims list responses to 100
 #: bytes, backing off to a character boundary (``transformers.TrimErrorMessage``); a longer one is whole.
@@ -303,6 +319,15 @@ class _Job:
     #: None: needed. An int: optional (attempts of an unchanged running node), run within the refresh's budget,
     #: lowest first (the refresh number of the node's last attempt listing: least recently listed first).
     optional_rank: int | None = None
+    #: The node whose own call this is (attempts, whole error): such calls come after the rows in a publishing
+    #: refresh, and a prioritized node's go first.
+    node: _NodeState | None = None
+    urgent: bool = False
+
+    @property
+    def rows(self) -> bool:
+        """Whether rows depend on it: the execution, its workflow, a node listing (not a node's own call)."""
+        return self.key[0] in ("exec", "wf", "list")
 
 
 class TreeSync:
@@ -333,6 +358,12 @@ class TreeSync:
         self._full_error_nodes: set[tuple[str, str, str, str]] = set()
         #: The server's updated_at filter proved broken on this execution: every level is listed whole from then on.
         self.whole_listings = False
+        #: Nodes whose attempts a view asked for (:meth:`prioritize`), by (project, domain, name, node id).
+        self._urgent: set[tuple[str, str, str, str]] = set()
+        self._urgent_new = False
+        self._urgent_lock = threading.Lock()
+        #: A publishing refresh has shown rows before their attempts once (the first one always does).
+        self._painted = False
 
     @staticmethod
     def _exec_key(wf_id: identifier_pb2.WorkflowExecutionIdentifier) -> tuple[str, str, str]:
@@ -346,28 +377,64 @@ class TreeSync:
         with self.lock:
             return self._refresh_no > 0 and not self._plan(True, self._refresh_no + 1)
 
-    def refresh(self, sync_nodes: bool = True) -> FlyteWorkflowExecution:
-        """Bring the wrappers up to date with FlyteAdmin and return the root execution wrapper.
+    def refresh(self, sync_nodes: bool = True, *, publish: Callable[[], None] | None = None) -> FlyteWorkflowExecution:
+        """Bring the wrappers up to date with FlyteAdmin and return the root execution wrapper (the whole tree:
+        every node with its attempts).
+
+        ``publish`` (a watch's model update) makes it a publishing refresh: the node listings come first, then
+        ``publish()`` shows those rows (nodes whose attempts are not listed yet have ``_fx_attempts_pending``),
+        while the nodes' own calls (attempts, whole errors) already run; ``publish()`` is called again every
+        :data:`PROGRESS_PUBLISH_S` while they do, and as soon as a prioritized node's answer came. It is called on
+        this thread with the tree's lock held; the caller publishes the finished tree itself.
 
         Raises the first :class:`~flyteexec_widget.admin.errors.RpcFailure` of a round (after the round's other calls
         finished); what earlier rounds learnt is kept, so the next refresh resumes from there.
         """
         with self.lock:
-            return self._refresh(sync_nodes)
+            return self._refresh(sync_nodes, publish)
 
-    def _refresh(self, sync_nodes: bool) -> FlyteWorkflowExecution:
+    def prioritize(self, nodes: Iterable[FlyteNodeExecution]) -> int:
+        """Have these nodes' attempts listed before the others still waiting (a row the user opened): in the
+        refresh under way, else in the next one. Thread-safe and without waiting for the tree's lock; returns how
+        many of them are still waiting for their attempts."""
+        keys = []
+        for w in nodes:
+            if not getattr(w, "_fx_attempts_pending", False):
+                continue
+            ident = w.to_flyte_idl().id
+            ex = ident.execution_id
+            keys.append((ex.project, ex.domain, ex.name, ident.node_id))
+        if keys:
+            with self._urgent_lock:
+                self._urgent.update(keys)
+                self._urgent_new = True
+        return len(keys)
+
+    def _refresh(self, sync_nodes: bool, publish: Callable[[], None] | None = None) -> FlyteWorkflowExecution:
         self._refresh_no += 1
         self.last_rpc_count = 0
         self._budget_left = self.attempts_budget
         done: set[tuple[Any, ...]] = set()
+        rows_first = publish is not None and sync_nodes
         while True:
-            jobs = self._within_budget([j for j in self._plan(sync_nodes, self._refresh_no) if j.key not in done])
+            planned = [j for j in self._plan(sync_nodes, self._refresh_no) if j.key not in done]
+            if rows_first:
+                # Rows come from the listings alone: list every level first, the nodes' own calls after.
+                rows_jobs = [j for j in planned if j.rows]
+                if rows_jobs:
+                    done.update(j.key for j in rows_jobs)
+                    self._run_round(rows_jobs)
+                    continue
+            jobs = self._within_budget(planned)
             if not jobs:
                 break
             done.update(j.key for j in jobs)
-            results = self._run(jobs)
-            for job, result in zip(jobs, results, strict=True):
-                job.handle(result)
+            if publish is None:
+                self._run_round(jobs)
+                continue
+            paint = rows_first and self._worth_painting(jobs)
+            rows_first = False
+            self._stream(jobs, sync_nodes, publish, paint)
         if done or self._dirty:  # a finished tree with nothing fetched needs no rewiring
             self._wire(sync_nodes)
         for st in self._execs.values():
@@ -375,7 +442,98 @@ class TreeSync:
         if self._dirty:  # the model rebuilds rows only when the tree version moved
             self._dirty = False
             self.execution._fx_tree_version += 1
+        with self._urgent_lock:
+            self._urgent.clear()  # every node's attempts are listed now
         return self.execution
+
+    def _run_round(self, jobs: Sequence[_Job]) -> None:
+        results = self._run(jobs)
+        for job, result in zip(jobs, results, strict=True):
+            job.handle(result)
+
+    def _worth_painting(self, jobs: Sequence[_Job]) -> bool:
+        """Whether to publish the rows before these (the nodes' own) calls: in the first publishing refresh, and
+        when many nodes wait for their first attempt listing (a big fan-out started)."""
+        waiting = sum(1 for j in jobs if j.node is not None and j.node.tasks_for is None and j.key[0] == "tasks")
+        return waiting > 0 and (not self._painted or waiting >= EARLY_PAINT_NEW_NODES)
+
+    def _paint(self, sync_nodes: bool, publish: Callable[[], None]) -> None:
+        """Wire what is known into the wrappers and have the caller publish it."""
+        self._wire(sync_nodes)
+        if self._dirty:
+            self._dirty = False
+            self.execution._fx_tree_version += 1
+        try:
+            publish()
+        except Exception:  # the view's trouble must not fail the sync: the final publication comes anyway
+            log.exception("publishing the rows of %s early failed", self._root.wf_id.name)
+
+    def _stream(self, jobs: Sequence[_Job], sync_nodes: bool, publish: Callable[[], None], paint: bool) -> None:
+        """Run the jobs on the remote's executor, a window at a time (a prioritized node's first), handling each
+        answer as it comes; ``paint``: publish the rows once the first calls are out. Raises the first failure
+        after the calls in flight finished (none are started after it)."""
+        workers = getattr(self.remote, "max_workers", None)
+        window = _WINDOW_PER_WORKER * (workers if isinstance(workers, int) and workers > 0 else 16)
+        executor = self.remote.executor
+        queue: deque[_Job] = deque(jobs)
+        in_flight: dict[Future[Any], _Job] = {}
+        first_error: BaseException | None = None
+        self._urgent_new = True  # look for earlier requests once
+
+        def fill() -> None:
+            if self._urgent_new:
+                self._promote(queue)
+            while queue and len(in_flight) < window and first_error is None:
+                job = queue.popleft()
+                self.last_rpc_count += 1
+                in_flight[executor.submit(job.call)] = job
+
+        fill()
+        if paint:
+            self._painted = True
+            self._paint(sync_nodes, publish)
+        last = time.monotonic()
+        while in_flight:
+            finished, _ = wait_futures(list(in_flight), return_when=FIRST_COMPLETED)
+            urgent = False
+            for fut in finished:
+                job = in_flight.pop(fut)
+                try:
+                    result = fut.result()
+                except BaseException as exc:  # raised below, once the calls in flight finished
+                    if first_error is None:
+                        first_error = exc
+                    continue
+                job.handle(result)
+                urgent = urgent or job.urgent
+            fill()
+            now = time.monotonic()
+            if urgent or (in_flight and now - last >= PROGRESS_PUBLISH_S):
+                last = now
+                self._paint(sync_nodes, publish)
+        if first_error is not None:
+            raise first_error
+
+    def _promote(self, queue: deque[_Job]) -> None:
+        """Move the queued calls of prioritized nodes to the front."""
+        with self._urgent_lock:
+            self._urgent_new = False
+            urgent = set(self._urgent)
+        if not urgent:
+            return
+        first = [j for j in queue if j.node is not None and self._node_key(j.node) in urgent]
+        if not first:
+            return
+        chosen = {id(j) for j in first}
+        rest = [j for j in queue if id(j) not in chosen]
+        for j in first:
+            j.urgent = True
+        queue.clear()
+        queue.extend(first)
+        queue.extend(rest)
+
+    def _node_key(self, node: _NodeState) -> tuple[str, str, str, str]:
+        return (*self._exec_key(node.scope.exec_state.wf_id), node.proto.id.node_id)
 
     def _bump(self, wrapper: FlyteNodeExecution) -> None:
         """Mark a node wrapper as changed: its row is rebuilt (rows are cached per ``_fx_version``), and so is the
@@ -475,7 +633,7 @@ class TreeSync:
             # An array node's progress (its subtasks) lives only in its task's events: never left for later; nor is
             # a dynamic task's success, after which its children are listed (see _may_become_parent).
             needed = changed or node.proto.metadata.is_array or (not terminal and self._may_become_parent(node))
-            jobs.append(_Job(key, call, self._on_tasks(node, version), None if needed else node.tasks_in))
+            jobs.append(_Job(key, call, self._on_tasks(node, version), None if needed else node.tasks_in, node))
         if node.tasks and node.template is None and self._template_for(node) is None:
             # No template (a node inside a dynamic one): the interface comes from its task, fetched once per id.
             task_id = node.tasks[-1].id.task_id
@@ -513,7 +671,8 @@ class TreeSync:
             if len(self._full_error_nodes) >= FULL_ERRORS:
                 return []
             self._full_error_nodes.add(key)
-        return [_Job(("error", *key), partial(self._get_node_error, node.proto.id), self._on_full_error(node))]
+        call = partial(self._get_node_error, node.proto.id)
+        return [_Job(("error", *key), call, self._on_full_error(node), node=node)]
 
     def _may_have_children(self, node: _NodeState) -> bool:
         """Whether a node's children are listed: it is a parent, or may be one FlyteAdmin has not flagged yet.
@@ -903,6 +1062,10 @@ class TreeSync:
                 w._template_info = info
                 self._bump(w)
             w._task_executions = [node.task_wrappers[t.id.retry_attempt] for t in node.tasks]
+            pending = node.tasks_for is None and self._may_have_tasks(node)
+            if w._fx_attempts_pending != pending:
+                w._fx_attempts_pending = pending
+                self._bump(w)
             if node.subtask_times:
                 w._fx_subtask_times = node.subtask_times
             if node.children is not None:
