@@ -9,7 +9,9 @@ What runs (``--quick`` uses small trees, one repetition):
 * ``wait()`` from launch to the end on a real-clock sandbox (``--speed`` times faster than real time): RPCs and
   the delay between the terminal event and ``wait()`` returning;
 * Python memory per node (tracemalloc) and the kernel's CPU share while a live watch runs;
-* first render and a 100-row patch in headless Chromium.
+* first render and a 100-row patch in headless Chromium;
+* first paint: from ``watch()`` to every node row in the model, and to the complete tree, beside a cold sync
+  (ours and flytekit's), against the depth x latency limit plus the parse time (``firstpaint.py``).
 
 Each figure is the median over repetitions, with min and max; ratios are flytekit / ours, pair by pair. flytekit
 runs are capped by a per-case time budget, and skipped (estimated, and labelled so) when the per-node cost measured
@@ -40,7 +42,7 @@ from .server import SandboxProcess
 log = logging.getLogger("benchmarks")
 
 
-SECTIONS = ("cold", "refresh", "browser", "memory", "wait", "cpu")
+SECTIONS = ("cold", "refresh", "browser", "memory", "wait", "cpu", "firstpaint")
 
 
 @dataclass
@@ -69,6 +71,8 @@ class Plan:
     memory_max_sync_s: float = 60.0
     memory_fallback: Case | None = None
     sections: frozenset[str] = frozenset(SECTIONS)
+    #: (tree, latencies) for the first-paint figures (0 ms first: the parse time of the others)
+    firstpaint: list[tuple[Case, list[float]]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -94,6 +98,7 @@ def smoke_plan() -> Plan:
         flytekit_seconds=10,
         flytekit_skip_s=60,
         speed=5.0,
+        firstpaint=[(Case("wide-20", "wide", {"size": 20}), [0.0])],
     )
 
 
@@ -123,6 +128,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
             speed=args.speed or 5.0,
             cpu_warmup_s=1.0,
             cpu_period_s=2.0,
+            firstpaint=[(Case("wide-100", "wide", {"size": 100}), [0.0, 5.0])],
         )
     return Plan(
         reps=args.reps or 3,
@@ -151,6 +157,11 @@ def make_plan(args: argparse.Namespace) -> Plan:
         flytekit_seconds=45,
         flytekit_skip_s=args.flytekit_skip,
         speed=args.speed or 3.0,
+        firstpaint=[
+            (Case("wide-1000", "wide", {"size": 1000}), [0.0, 5.0]),
+            (Case("wide-10000", "wide", {"size": 10000}), [0.0]),
+            (Case("deep", "deep"), [0.0, 5.0]),
+        ],
     )
 
 
@@ -230,6 +241,12 @@ def summary(r: dict[str, Any]) -> str:
         return "-" if not f else f"{f['median']:.4g}" + ("~" if f.get("estimate") else "")
 
     head = f"{r.get('case')} {r.get('scenario', r.get('tree', ''))} {r.get('latency_ms', '')}"
+    if r.get("case") == "first_paint":
+        return (
+            f"{head}: first paint {med(r.get('first_paint_s'))} s, complete {med(r.get('complete_s'))} s, "
+            f"cold sync {med(r.get('cold_sync_s'))} s, flytekit {med(r['flytekit'].get('wall_s'))} s "
+            f"{r.get('error', '')}"
+        )
     if r.get("case") in ("cold_sync", "refresh"):
         fk = r["flytekit"]
         return (
@@ -268,6 +285,13 @@ def run(plan: Plan, json_path: str | None = None) -> dict[str, Any]:
                     slowest[case.label] = (rec["ours"].get("wall_s") or {}).get("median", 0.0)
                     if case.label in {f"wide-{n}" for n in plan.browser_sizes}:
                         synced[case.label] = keep.get("execution")
+        if "firstpaint" in plan.sections and plan.firstpaint:
+            from .firstpaint import run_cases
+
+            _progress(f"first paint: {', '.join(c.label for c, _ in plan.firstpaint)}")
+            out.extend(
+                run_cases(sb, plan.firstpaint, Budget(plan.reps, plan.case_seconds), fk, finished, results["results"])
+            )
         for case, mid in plan.refresh if "refresh" in plan.sections else []:
             _progress(f"refresh {case.label} (launch, advance {mid:g} s)")
             wf = sb.launch(case.scenario, **case.params)
@@ -381,6 +405,7 @@ def _plan_json(plan: Plan) -> dict[str, Any]:
         "flytekit_seconds": plan.flytekit_seconds,
         "flytekit_skip_s": plan.flytekit_skip_s,
         "browser_sizes": plan.browser_sizes,
+        "firstpaint": [{"scenario": c.label, "latencies_ms": lats} for c, lats in plan.firstpaint],
     }
 
 

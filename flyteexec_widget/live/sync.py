@@ -382,8 +382,8 @@ class TreeSync:
         every node with its attempts).
 
         ``publish`` (a watch's model update) makes it a publishing refresh: the node listings come first, then
-        ``publish()`` shows those rows (nodes whose attempts are not listed yet have ``_fx_attempts_pending``),
-        while the nodes' own calls (attempts, whole errors) already run; ``publish()`` is called again every
+        ``publish()`` shows those rows (nodes whose attempts are not listed yet have ``_fx_attempts_pending``)
+        before the nodes' own calls (attempts, whole errors) start; ``publish()`` is called again every
         :data:`PROGRESS_PUBLISH_S` while they do, and as soon as a prioritized node's answer came. It is called on
         this thread with the tree's lock held; the caller publishes the finished tree itself.
 
@@ -470,7 +470,7 @@ class TreeSync:
 
     def _stream(self, jobs: Sequence[_Job], sync_nodes: bool, publish: Callable[[], None], paint: bool) -> None:
         """Run the jobs on the remote's executor, a window at a time (a prioritized node's first), handling each
-        answer as it comes; ``paint``: publish the rows once the first calls are out. Raises the first failure
+        answer as it comes; ``paint``: publish the rows first. Raises the first failure
         after the calls in flight finished (none are started after it)."""
         workers = getattr(self.remote, "max_workers", None)
         window = _WINDOW_PER_WORKER * (workers if isinstance(workers, int) and workers > 0 else 16)
@@ -488,10 +488,10 @@ class TreeSync:
                 self.last_rpc_count += 1
                 in_flight[executor.submit(job.call)] = job
 
-        fill()
-        if paint:
+        if paint:  # before any of these calls: the rows come from the listings alone
             self._painted = True
             self._paint(sync_nodes, publish)
+        fill()
         last = time.monotonic()
         while in_flight:
             finished, _ = wait_futures(list(in_flight), return_when=FIRST_COMPLETED)
