@@ -34,9 +34,14 @@ subworkflow's children) gets its :class:`~flyteexec_widget.objects.templates.Pla
 its owner's wrapper, so a node without a node execution yet is shown as not started.
 
 Every round of a refresh sends all independent calls at once on ``remote.executor`` and handles the answers on
-the calling thread, so a refresh costs about (tree depth) x (round-trip time). Workflow templates (kinds, names,
-gates, interfaces) are fetched once per workflow id and remote and cached; what they say about each node is set on
-its wrapper as a :class:`~flyteexec_widget.objects.templates.TemplateInfo` (``_template_info``).
+the calling thread, so a refresh costs about (tree depth) x (round-trip time). A watch's refresh (one given
+``publish``) is in two phases: the listings of every level first, then ``publish()`` (rows from the listings
+alone, attempts marked pending), then the nodes' own calls (attempts, whole errors) a window at a time, the nodes a
+view asked for (:meth:`TreeSync.prioritize`) first, publishing as they fill in; it still returns the whole tree.
+
+Workflow templates (kinds, names, gates, interfaces) are fetched once per workflow id and remote and cached; what
+they say about each node is set on its wrapper as a :class:`~flyteexec_widget.objects.templates.TemplateInfo`
+(``_template_info``).
 
 Every change the sync makes to a node wrapper bumps its ``_fx_version``, and any change in a tree bumps the root's
 ``_fx_tree_version``: :mod:`~flyteexec_widget.live.rows` rebuilds only what moved.
@@ -52,10 +57,10 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future
-from concurrent.futures import wait as wait_futures
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from functools import partial
+from queue import SimpleQueue
 from typing import Any, Protocol
 
 from flyteidl.admin import execution_pb2 as admin_execution_pb2
@@ -120,6 +125,9 @@ EARLY_PAINT_NEW_NODES = 16
 #: While a publishing refresh lists attempts, the rows are published this often (seconds), so attempts fill in
 #: as they arrive; a row the view asked for (:meth:`TreeSync.prioritize`) is published as soon as its answer came.
 PROGRESS_PUBLISH_S = 1.0
+
+#: A prioritized batch of attempt listings (a row and its children) is published at least this often (seconds).
+URGENT_PUBLISH_S = 0.1
 
 #: The nodes' own calls in flight at once per worker of ``remote.executor``: enough to keep every worker busy
 #: while the syncing thread handles answers, few enough that a prioritized call waits for little ahead of it.
@@ -361,6 +369,7 @@ class TreeSync:
         #: Nodes whose attempts a view asked for (:meth:`prioritize`), by (project, domain, name, node id).
         self._urgent: set[tuple[str, str, str, str]] = set()
         self._urgent_new = False
+        self._urgent_left = 0
         self._urgent_lock = threading.Lock()
         #: A publishing refresh has shown rows before their attempts once (the first one always does).
         self._painted = False
@@ -476,9 +485,11 @@ class TreeSync:
         window = _WINDOW_PER_WORKER * (workers if isinstance(workers, int) and workers > 0 else 16)
         executor = self.remote.executor
         queue: deque[_Job] = deque(jobs)
+        answered: SimpleQueue[Future[Any]] = SimpleQueue()  # futures as they finish: O(1) per answer
         in_flight: dict[Future[Any], _Job] = {}
         first_error: BaseException | None = None
         self._urgent_new = True  # look for earlier requests once
+        self._urgent_left = 0  # prioritized calls queued or in flight
 
         def fill() -> None:
             if self._urgent_new:
@@ -486,7 +497,9 @@ class TreeSync:
             while queue and len(in_flight) < window and first_error is None:
                 job = queue.popleft()
                 self.last_rpc_count += 1
-                in_flight[executor.submit(job.call)] = job
+                fut = executor.submit(job.call)
+                in_flight[fut] = job
+                fut.add_done_callback(answered.put)
 
         if paint:  # before any of these calls: the rows come from the listings alone
             self._painted = True
@@ -494,20 +507,20 @@ class TreeSync:
         fill()
         last = time.monotonic()
         while in_flight:
-            finished, _ = wait_futures(list(in_flight), return_when=FIRST_COMPLETED)
-            urgent = False
-            for fut in finished:
-                job = in_flight.pop(fut)
-                try:
-                    result = fut.result()
-                except BaseException as exc:  # raised below, once the calls in flight finished
-                    if first_error is None:
-                        first_error = exc
-                    continue
-                job.handle(result)
-                urgent = urgent or job.urgent
-            fill()
+            fut = answered.get()
+            job = in_flight.pop(fut)
+            try:
+                job.handle(fut.result())
+            except BaseException as exc:  # the call's failure: raised below, once the calls in flight finished
+                if first_error is None:
+                    first_error = exc
+            if not in_flight or answered.empty():  # handle what already came before handing out more
+                fill()
             now = time.monotonic()
+            if job.urgent:
+                self._urgent_left -= 1
+            # a prioritized batch (a row and its children) shows when its last answer came, or every 0.1 s
+            urgent = job.urgent and (self._urgent_left <= 0 or now - last >= URGENT_PUBLISH_S)
             if urgent or (in_flight and now - last >= PROGRESS_PUBLISH_S):
                 last = now
                 self._paint(sync_nodes, publish)
@@ -528,6 +541,7 @@ class TreeSync:
         rest = [j for j in queue if id(j) not in chosen]
         for j in first:
             j.urgent = True
+        self._urgent_left += len(first)
         queue.clear()
         queue.extend(first)
         queue.extend(rest)

@@ -466,3 +466,15 @@ def test_the_snapshot_lists_the_subtasks_of_small_arrays_and_only_the_failed_one
     assert "n1[700]" in text
     assert "n1[6]" not in text
     assert "t_n2" in text
+
+
+def test_rows_whose_attempts_are_not_listed_yet_never_read_as_zero_attempts() -> None:
+    """A watch shows rows before their attempts (attempts null): the snapshot says "…", the text says nothing."""
+    rows = [row("n0", attempts=None), row("n1", attempts=3)]
+    out = html_snapshot(state(rows), now=NOW, include_css=False)
+    assert '<td class="fxw-sc-attempts" title="Attempts not listed yet">…</td>' in out
+    assert '<td class="fxw-sc-attempts">3</td>' in out
+    text = text_tree(state(rows), now=NOW)
+    n0 = next(line for line in text.splitlines() if "t_n0" in line)
+    assert n0.endswith("[Succeeded]  12s")  # no attempt count, not a 0
+    assert "attempts 3" in text
