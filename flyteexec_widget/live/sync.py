@@ -126,6 +126,10 @@ EARLY_PAINT_NEW_NODES = 16
 #: as they arrive; a row the view asked for (:meth:`TreeSync.prioritize`) is published as soon as its answer came.
 PROGRESS_PUBLISH_S = 1.0
 
+#: While the syncing thread publishes progress, this many windows of calls are handed out (so the workers do not
+#: wait for it).
+_PAINT_WINDOWS = 4
+
 #: A prioritized batch of attempt listings (a row and its children) is published at least this often (seconds).
 URGENT_PUBLISH_S = 0.1
 
@@ -373,6 +377,8 @@ class TreeSync:
         self._urgent_lock = threading.Lock()
         #: A publishing refresh has shown rows before their attempts once (the first one always does).
         self._painted = False
+        #: Planning only the calls rows come from (a publishing refresh's first phase).
+        self._rows_only = False
 
     @staticmethod
     def _exec_key(wf_id: identifier_pb2.WorkflowExecutionIdentifier) -> tuple[str, str, str]:
@@ -425,25 +431,31 @@ class TreeSync:
         self._budget_left = self.attempts_budget
         done: set[tuple[Any, ...]] = set()
         rows_first = publish is not None and sync_nodes
+        paint = False
         while True:
-            planned = [j for j in self._plan(sync_nodes, self._refresh_no) if j.key not in done]
             if rows_first:
-                # Rows come from the listings alone: list every level first, the nodes' own calls after.
-                rows_jobs = [j for j in planned if j.rows]
+                # Rows come from the listings alone: list every level first (planning nothing else, which costs
+                # time per node), the nodes' own calls after.
+                self._rows_only = True
+                try:
+                    rows_jobs = [j for j in self._plan(sync_nodes, self._refresh_no) if j.key not in done]
+                finally:
+                    self._rows_only = False
                 if rows_jobs:
                     done.update(j.key for j in rows_jobs)
                     self._run_round(rows_jobs)
                     continue
-            jobs = self._within_budget(planned)
+                rows_first = False
+                paint = self._worth_painting()
+            jobs = self._within_budget([j for j in self._plan(sync_nodes, self._refresh_no) if j.key not in done])
             if not jobs:
                 break
             done.update(j.key for j in jobs)
             if publish is None:
                 self._run_round(jobs)
                 continue
-            paint = rows_first and self._worth_painting(jobs)
-            rows_first = False
             self._stream(jobs, sync_nodes, publish, paint)
+            paint = False
         if done or self._dirty:  # a finished tree with nothing fetched needs no rewiring
             self._wire(sync_nodes)
         for st in self._execs.values():
@@ -460,11 +472,23 @@ class TreeSync:
         for job, result in zip(jobs, results, strict=True):
             job.handle(result)
 
-    def _worth_painting(self, jobs: Sequence[_Job]) -> bool:
-        """Whether to publish the rows before these (the nodes' own) calls: in the first publishing refresh, and
-        when many nodes wait for their first attempt listing (a big fan-out started)."""
-        waiting = sum(1 for j in jobs if j.node is not None and j.node.tasks_for is None and j.key[0] == "tasks")
-        return waiting > 0 and (not self._painted or waiting >= EARLY_PAINT_NEW_NODES)
+    def _worth_painting(self) -> bool:
+        """Whether to publish the rows before the nodes' own calls: in the first publishing refresh, and when many
+        nodes wait for their first attempt listing (a big fan-out started)."""
+        waiting = 0
+        for st in self._execs.values():
+            for node in self._all_nodes(st.top):
+                if node.tasks_for is None and self._may_have_tasks(node):
+                    waiting += 1
+                    if self._painted and waiting >= EARLY_PAINT_NEW_NODES:
+                        return True
+        return waiting > 0 and not self._painted
+
+    def _all_nodes(self, scope: _Scope) -> Iterable[_NodeState]:
+        for node in scope.nodes.values():
+            yield node
+            if node.children is not None:
+                yield from self._all_nodes(node.children)
 
     def _paint(self, sync_nodes: bool, publish: Callable[[], None]) -> None:
         """Wire what is known into the wrappers and have the caller publish it."""
@@ -491,10 +515,10 @@ class TreeSync:
         self._urgent_new = True  # look for earlier requests once
         self._urgent_left = 0  # prioritized calls queued or in flight
 
-        def fill() -> None:
+        def fill(limit: int = window) -> None:
             if self._urgent_new:
                 self._promote(queue)
-            while queue and len(in_flight) < window and first_error is None:
+            while queue and len(in_flight) < limit and first_error is None:
                 job = queue.popleft()
                 self.last_rpc_count += 1
                 fut = executor.submit(job.call)
@@ -506,6 +530,7 @@ class TreeSync:
             self._paint(sync_nodes, publish)
         fill()
         last = time.monotonic()
+        cost = 0.0  # what the last progress publication took (seconds)
         while in_flight:
             fut = answered.get()
             job = in_flight.pop(fut)
@@ -519,11 +544,15 @@ class TreeSync:
             now = time.monotonic()
             if job.urgent:
                 self._urgent_left -= 1
-            # a prioritized batch (a row and its children) shows when its last answer came, or every 0.1 s
+            # a prioritized batch (a row and its children) shows when its last answer came, or every 0.1 s; the
+            # progress at most every PROGRESS_PUBLISH_S and never more than a fifth of the time (a publication of
+            # 10,000 rows is not free, and the calls wait for this thread meanwhile)
             urgent = job.urgent and (self._urgent_left <= 0 or now - last >= URGENT_PUBLISH_S)
-            if urgent or (in_flight and now - last >= PROGRESS_PUBLISH_S):
-                last = now
+            if urgent or (in_flight and now - last >= max(PROGRESS_PUBLISH_S, 4 * cost)):
+                fill(_PAINT_WINDOWS * window)  # the workers stay busy while this thread publishes
                 self._paint(sync_nodes, publish)
+                last = time.monotonic()
+                cost = last - now
         if first_error is not None:
             raise first_error
 
@@ -584,7 +613,11 @@ class TreeSync:
             wf_key = id_key(ident)
             if wf_key not in self._cache.workflows:
                 jobs.append(_Job(("wf", *wf_key), partial(self._get_workflow, ident), self._on_workflow(wf_key)))
-        elif st.proto is not None and st.proto.spec.launch_plan.resource_type == identifier_pb2.TASK:
+        elif (
+            not self._rows_only
+            and st.proto is not None
+            and st.proto.spec.launch_plan.resource_type == identifier_pb2.TASK
+        ):
             # A single-task execution from an admin that names no workflow: the task gives the interface.
             task_id = st.proto.spec.launch_plan
             task_key = id_key(task_id)
@@ -641,14 +674,16 @@ class TreeSync:
         # Attempts: once after updated_at/phase moved (needed); for a running node that did not change also every
         # refresh while the budget lasts (optional: its task's events do not touch the node).
         changed = node.tasks_for != version
-        if self._may_have_tasks(node) and (changed or (not terminal and node.tasks_in != refresh_no)):
+        if self._rows_only:
+            pass  # a publishing refresh lists the levels first: the node's own calls come after
+        elif self._may_have_tasks(node) and (changed or (not terminal and node.tasks_in != refresh_no)):
             key = ("tasks", *self._exec_key(node.scope.exec_state.wf_id), node.proto.id.node_id, version, refresh_no)
             call = partial(self.remote.list_task_executions, node.proto.id)
             # An array node's progress (its subtasks) lives only in its task's events: never left for later; nor is
             # a dynamic task's success, after which its children are listed (see _may_become_parent).
             needed = changed or node.proto.metadata.is_array or (not terminal and self._may_become_parent(node))
             jobs.append(_Job(key, call, self._on_tasks(node, version), None if needed else node.tasks_in, node))
-        if node.tasks and node.template is None and self._template_for(node) is None:
+        if not self._rows_only and node.tasks and node.template is None and self._template_for(node) is None:
             # No template (a node inside a dynamic one): the interface comes from its task, fetched once per id.
             task_id = node.tasks[-1].id.task_id
             task_key = id_key(task_id)
@@ -657,7 +692,8 @@ class TreeSync:
             if not known and task_key not in self._cache.task_interfaces:
                 job = _Job(("task", *task_key), partial(self._get_task_interface, task_id), self._on_task(task_key))
                 jobs.append(job)
-        jobs.extend(self._plan_full_error(node, terminal))
+        if not self._rows_only:
+            jobs.extend(self._plan_full_error(node, terminal))
         if self._may_have_children(node):
             if node.children is None:
                 node.children = _Scope(node.scope.exec_state, node.proto.id.node_id, parent=node)
