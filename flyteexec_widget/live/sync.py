@@ -379,6 +379,8 @@ class TreeSync:
         self._painted = False
         #: Planning only the calls rows come from (a publishing refresh's first phase).
         self._rows_only = False
+        #: Nodes the refresh under way saw for the first time.
+        self._new_nodes = 0
 
     @staticmethod
     def _exec_key(wf_id: identifier_pb2.WorkflowExecutionIdentifier) -> tuple[str, str, str]:
@@ -430,6 +432,7 @@ class TreeSync:
         self.last_rpc_count = 0
         self._budget_left = self.attempts_budget
         done: set[tuple[Any, ...]] = set()
+        self._new_nodes = 0
         rows_first = publish is not None and sync_nodes
         paint = False
         while True:
@@ -473,16 +476,16 @@ class TreeSync:
             job.handle(result)
 
     def _worth_painting(self) -> bool:
-        """Whether to publish the rows before the nodes' own calls: in the first publishing refresh, and when many
-        nodes wait for their first attempt listing (a big fan-out started)."""
-        waiting = 0
-        for st in self._execs.values():
-            for node in self._all_nodes(st.top):
-                if node.tasks_for is None and self._may_have_tasks(node):
-                    waiting += 1
-                    if self._painted and waiting >= EARLY_PAINT_NEW_NODES:
-                        return True
-        return waiting > 0 and not self._painted
+        """Whether to publish the rows before the nodes' own calls: in the first publishing refresh (when any node
+        waits for its attempts), and when this refresh found many new nodes (a big fan-out started: counted, not
+        walked, so a steady refresh of 10,000 nodes pays nothing for the question)."""
+        if self._painted:
+            return self._new_nodes >= EARLY_PAINT_NEW_NODES
+        return any(
+            node.tasks_for is None and self._may_have_tasks(node)
+            for st in self._execs.values()
+            for node in self._all_nodes(st.top)
+        )
 
     def _all_nodes(self, scope: _Scope) -> Iterable[_NodeState]:
         for node in scope.nodes.values():
@@ -914,6 +917,7 @@ class TreeSync:
                 if node is None:
                     wrapper = FlyteNodeExecution(proto, remote=self.remote)
                     self._bump(wrapper)  # versioned from the start, so the model can cache its row
+                    self._new_nodes += 1
                     scope.nodes[proto.id.node_id] = _NodeState(proto=proto, wrapper=wrapper, scope=scope)
                 elif node.proto != proto:
                     node.proto = proto
