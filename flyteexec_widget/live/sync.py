@@ -434,7 +434,6 @@ class TreeSync:
         done: set[tuple[Any, ...]] = set()
         self._new_nodes = 0
         rows_first = publish is not None and sync_nodes
-        paint = False
         while True:
             if rows_first:
                 # Rows come from the listings alone: list every level first (planning nothing else, which costs
@@ -449,7 +448,10 @@ class TreeSync:
                     self._run_round(rows_jobs)
                     continue
                 rows_first = False
-                paint = self._worth_painting()
+                if publish is not None and self._worth_painting():
+                    # before planning the nodes' own calls (that takes time per node) and before any of them
+                    self._painted = True
+                    self._paint(sync_nodes, publish)
             jobs = self._within_budget([j for j in self._plan(sync_nodes, self._refresh_no) if j.key not in done])
             if not jobs:
                 break
@@ -457,8 +459,7 @@ class TreeSync:
             if publish is None:
                 self._run_round(jobs)
                 continue
-            self._stream(jobs, sync_nodes, publish, paint)
-            paint = False
+            self._stream(jobs, sync_nodes, publish)
         if done or self._dirty:  # a finished tree with nothing fetched needs no rewiring
             self._wire(sync_nodes)
         for st in self._execs.values():
@@ -504,10 +505,10 @@ class TreeSync:
         except Exception:  # the view's trouble must not fail the sync: the final publication comes anyway
             log.exception("publishing the rows of %s early failed", self._root.wf_id.name)
 
-    def _stream(self, jobs: Sequence[_Job], sync_nodes: bool, publish: Callable[[], None], paint: bool) -> None:
+    def _stream(self, jobs: Sequence[_Job], sync_nodes: bool, publish: Callable[[], None]) -> None:
         """Run the jobs on the remote's executor, a window at a time (a prioritized node's first), handling each
-        answer as it comes; ``paint``: publish the rows first. Raises the first failure
-        after the calls in flight finished (none are started after it)."""
+        answer as it comes and publishing progress. Raises the first failure after the calls in flight finished
+        (none are started after it)."""
         workers = getattr(self.remote, "max_workers", None)
         window = _WINDOW_PER_WORKER * (workers if isinstance(workers, int) and workers > 0 else 16)
         executor = self.remote.executor
@@ -528,9 +529,6 @@ class TreeSync:
                 in_flight[fut] = job
                 fut.add_done_callback(answered.put)
 
-        if paint:  # before any of these calls: the rows come from the listings alone
-            self._painted = True
-            self._paint(sync_nodes, publish)
         fill()
         last = time.monotonic()
         cost = 0.0  # what the last progress publication took (seconds)
