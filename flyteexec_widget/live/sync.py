@@ -126,16 +126,8 @@ EARLY_PAINT_NEW_NODES = 16
 #: as they arrive; a row the view asked for (:meth:`TreeSync.prioritize`) is published as soon as its answer came.
 PROGRESS_PUBLISH_S = 1.0
 
-#: While the syncing thread publishes progress, this many windows of calls are handed out (so the workers do not
-#: wait for it).
-_PAINT_WINDOWS = 4
-
 #: A prioritized batch of attempt listings (a row and its children) is published at least this often (seconds).
 URGENT_PUBLISH_S = 0.1
-
-#: The nodes' own calls in flight at once per worker of ``remote.executor``: enough to keep every worker busy
-#: while the syncing thread handles answers, few enough that a prioritized call waits for little ahead of it.
-_WINDOW_PER_WORKER = 2
 
 #: A listed error message this long (in UTF-8 bytes) may have been cut: FlyteAdmin trims list responses to 100
 #: bytes, backing off to a character boundary (``transformers.TrimErrorMessage``); a longer one is whole.
@@ -506,51 +498,69 @@ class TreeSync:
             log.exception("publishing the rows of %s early failed", self._root.wf_id.name)
 
     def _stream(self, jobs: Sequence[_Job], sync_nodes: bool, publish: Callable[[], None]) -> None:
-        """Run the jobs on the remote's executor, a window at a time (a prioritized node's first), handling each
-        answer as it comes and publishing progress. Raises the first failure after the calls in flight finished
-        (none are started after it)."""
+        """Run the jobs on the remote's executor, handling each answer on this thread as it comes and publishing
+        progress. Each worker takes the next job itself (a prioritized node's first), so the calls never wait for
+        this thread, and a prioritized node's call is the next one any worker starts. Raises the first failure
+        once the calls in flight finished (no call starts after it)."""
         workers = getattr(self.remote, "max_workers", None)
-        window = _WINDOW_PER_WORKER * (workers if isinstance(workers, int) and workers > 0 else 16)
-        executor = self.remote.executor
+        workers = workers if isinstance(workers, int) and workers > 0 else 16
         queue: deque[_Job] = deque(jobs)
-        answered: SimpleQueue[Future[Any]] = SimpleQueue()  # futures as they finish: O(1) per answer
-        in_flight: dict[Future[Any], _Job] = {}
-        first_error: BaseException | None = None
+        lock = threading.Lock()  # guards the queue, the jobs' ``urgent`` and ``_urgent_left``
+        answered: SimpleQueue[tuple[_Job, bool, Any] | None] = SimpleQueue()  # None: a worker is done
+        failed = threading.Event()
         self._urgent_new = True  # look for earlier requests once
         self._urgent_left = 0  # prioritized calls queued or in flight
 
-        def fill(limit: int = window) -> None:
-            if self._urgent_new:
-                self._promote(queue)
-            while queue and len(in_flight) < limit and first_error is None:
-                job = queue.popleft()
-                self.last_rpc_count += 1
-                fut = executor.submit(job.call)
-                in_flight[fut] = job
-                fut.add_done_callback(answered.put)
+        def work() -> None:
+            try:
+                while True:
+                    with lock:
+                        if self._urgent_new:
+                            self._promote(queue)
+                        if failed.is_set() or not queue:
+                            return
+                        job = queue.popleft()
+                    try:
+                        answered.put((job, True, job.call()))
+                    except BaseException as exc:  # handed to the syncing thread, which raises it
+                        failed.set()
+                        answered.put((job, False, exc))
+            finally:
+                answered.put(None)
 
-        fill()
+        running = 0
+        executor = self.remote.executor
+        for _ in range(min(workers, len(queue))):
+            executor.submit(work)
+            running += 1
+        first_error: BaseException | None = None
         last = time.monotonic()
         cost = 0.0  # what the last progress publication took (seconds)
-        while in_flight:
-            fut = answered.get()
-            job = in_flight.pop(fut)
+        while running:
+            item = answered.get()
+            if item is None:
+                running -= 1
+                continue
+            job, ok, result = item
+            self.last_rpc_count += 1
             try:
-                job.handle(fut.result())
-            except BaseException as exc:  # the call's failure: raised below, once the calls in flight finished
+                if not ok:
+                    raise result
+                job.handle(result)
+            except BaseException as exc:  # raised below, once the calls in flight finished
+                failed.set()
                 if first_error is None:
                     first_error = exc
-            if not in_flight or answered.empty():  # handle what already came before handing out more
-                fill()
             now = time.monotonic()
+            urgent = False
             if job.urgent:
-                self._urgent_left -= 1
-            # a prioritized batch (a row and its children) shows when its last answer came, or every 0.1 s; the
-            # progress at most every PROGRESS_PUBLISH_S and never more than a fifth of the time (a publication of
-            # 10,000 rows is not free, and the calls wait for this thread meanwhile)
-            urgent = job.urgent and (self._urgent_left <= 0 or now - last >= URGENT_PUBLISH_S)
-            if urgent or (in_flight and now - last >= max(PROGRESS_PUBLISH_S, 4 * cost)):
-                fill(_PAINT_WINDOWS * window)  # the workers stay busy while this thread publishes
+                with lock:
+                    self._urgent_left -= 1
+                    # a prioritized batch (a row and its children) shows when its last answer came, or every 0.1 s
+                    urgent = self._urgent_left <= 0 or now - last >= URGENT_PUBLISH_S
+            # progress at most every PROGRESS_PUBLISH_S and never more than a fifth of the time: a publication of
+            # 10,000 rows is not free (the calls go on meanwhile)
+            if urgent or (queue and now - last >= max(PROGRESS_PUBLISH_S, 4 * cost)):
                 self._paint(sync_nodes, publish)
                 last = time.monotonic()
                 cost = last - now
@@ -558,7 +568,7 @@ class TreeSync:
             raise first_error
 
     def _promote(self, queue: deque[_Job]) -> None:
-        """Move the queued calls of prioritized nodes to the front."""
+        """Move the queued calls of prioritized nodes to the front (called with the stream's lock held)."""
         with self._urgent_lock:
             self._urgent_new = False
             urgent = set(self._urgent)
