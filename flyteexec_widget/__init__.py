@@ -48,6 +48,8 @@ _EXPORTS: dict[str, str] = {
     "ExecutionModel": "live.model",
     "ExecutionWidget": "display.widget",
     "watch": "display.notebook",
+    "board": "display.board",
+    "Board": "display.board",
     "selected_output": "display.widget",
     # sandbox
     "Sandbox": "sandbox",
