@@ -146,11 +146,12 @@ def markdown(doc: dict[str, Any]) -> str:
                     fig(r.get("complete_s"), "s"),
                     fig(r.get("complete_rpcs")),
                     fig(r.get("cold_sync_s"), "s"),
+                    fig(r.get("cold_sync_rows_s"), "s"),
                     _fk_cell(r["flytekit"], "wall_s", "s"),
                     fig(r.get("complete_over_paint"), "x"),
                     fig(r.get("cold_over_paint"), "x"),
                     fig(r.get("flytekit_over_paint"), "x"),
-                    fig(r.get("complete_over_cold"), "x") + (f" (error: {r['error']})" if r.get("error") else ""),
+                    fig(r.get("complete_over_cold_rows"), "x") + (f" (error: {r['error']})" if r.get("error") else ""),
                 ]
             )
         out += _table(
@@ -166,11 +167,12 @@ def markdown(doc: dict[str, Any]) -> str:
                 "complete (same watch)",
                 "its RPCs",
                 "cold sync (ours)",
+                "cold sync + rows once",
                 "flytekit cold sync",
                 "complete / paint",
                 "cold sync / paint",
                 "flytekit / paint",
-                "complete / cold sync",
+                "complete / (cold sync + rows once)",
             ],
             rows,
         )
@@ -410,11 +412,12 @@ def targets(res: list[dict[str, Any]]) -> list[str]:
         med = r["first_paint_s"]["median"]
         lines.append(f"First paint, 10,000 nodes, 0 ms: {_num(med, 's')} (target < 1 s: {_verdict(med < 1)}).")
     for r in _of(res, "first_paint"):
-        c = (r.get("complete_over_cold") or {}).get("median")
+        c = (r.get("complete_over_cold_rows") or {}).get("median")
         if c is not None and r["nodes"] >= 1000:
             lines.append(
-                f"Complete tree through the watch, {r['scenario']} @ {r['latency_ms']:g} ms: {c:.2f}x the cold "
-                f"sync's time (target: at least as fast, <= 1: {_verdict(c <= 1.0)})."
+                f"Complete tree through the watch, {r['scenario']} @ {r['latency_ms']:g} ms: {c:.2f}x a cold sync "
+                f"with its rows built once, what a watch took before (target: at least as fast, <= 1: "
+                f"{_verdict(c <= 1.0)})."
             )
     b = _find(res, "browser", "wide-10000")
     if b and not b.get("error"):
