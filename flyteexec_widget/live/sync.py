@@ -559,9 +559,9 @@ class TreeSync:
                     self._urgent_left -= 1
                     # a prioritized batch (a row and its children) shows when its last answer came, or every 0.1 s
                     urgent = self._urgent_left <= 0 or now - last >= URGENT_PUBLISH_S
-            # progress at most every PROGRESS_PUBLISH_S and never more than a fifth of the time: a publication of
-            # 10,000 rows is not free (the calls go on meanwhile)
-            if urgent or (queue and now - last >= max(PROGRESS_PUBLISH_S, 4 * cost)):
+            # progress at most every PROGRESS_PUBLISH_S and never more than a tenth of the time: a publication of
+            # 10,000 rows is not free (the calls go on meanwhile, but answers wait for this thread)
+            if urgent or (queue and now - last >= max(PROGRESS_PUBLISH_S, 9 * cost)):
                 self._paint(sync_nodes, publish)
                 last = time.monotonic()
                 cost = last - now
