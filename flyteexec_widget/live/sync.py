@@ -125,7 +125,7 @@ EARLY_PAINT_NEW_NODES = 16
 
 #: While a publishing refresh lists attempts, the rows are published this often (seconds), so attempts fill in
 #: as they arrive; a row the view asked for (:meth:`TreeSync.prioritize`) is published as soon as its answer came.
-PROGRESS_PUBLISH_S = 1.0
+PROGRESS_PUBLISH_S = 2.0
 
 #: A prioritized batch of attempt listings (a row and its children) is published at least this often (seconds).
 URGENT_PUBLISH_S = 0.1
