@@ -31,7 +31,7 @@ from flyteidl.service import (
 from google.protobuf.message import Message
 
 from . import auth as _auth
-from .config import load_config
+from .config import PlatformConfig, load_config, no_endpoint_message
 from .daemon_pool import DaemonPool
 from .errors import (
     ConfigError,
@@ -224,7 +224,12 @@ class AdminClient:
     @classmethod
     def from_config(cls: type[_C], path: str | None = None, **overrides: Any) -> _C:
         """Build from the flytectl config (search order + ``FLYTE_*`` env vars); keyword arguments win."""
-        cfg = load_config(path)
+        return cls.from_platform_config(load_config(path), **overrides)
+
+    @classmethod
+    def from_platform_config(cls: type[_C], cfg: PlatformConfig, **overrides: Any) -> _C:
+        """Build from a :class:`~flyteexec_widget.admin.config.PlatformConfig` (read from files, or mapped from
+        flytekit's); keyword arguments win."""
         kwargs: dict[str, Any] = {
             "endpoint": cfg.endpoint,
             "insecure": cfg.insecure,
@@ -234,11 +239,7 @@ class AdminClient:
         }
         kwargs.update(overrides)
         if not kwargs.get("endpoint"):
-            where = f"config file {cfg.source}" if cfg.source else "no config file was found"
-            raise ConfigError(
-                f"no FlyteAdmin endpoint: {where} has no admin.endpoint; set admin.endpoint in "
-                "$FLYTECTL_CONFIG or ~/.flyte/config.yaml, set FLYTE_PLATFORM_URL, or pass endpoint=..."
-            )
+            raise ConfigError(no_endpoint_message(cfg.source))
         if "auth" not in overrides:
             verify: bool | str = True
             if kwargs.get("insecure_skip_verify"):

@@ -23,7 +23,7 @@ __all__ = ["BOARD_MODULES", "BOARD_STYLES", "STATIC", "WIDGET_MODULES", "joined_
 STATIC = Path(__file__).parent / "static"
 
 #: The execution widget's modules, entry (``export default``) last.
-WIDGET_MODULES: tuple[str, ...] = ("graph.js", "widget.js")
+WIDGET_MODULES: tuple[str, ...] = ("graph.js", "notify.js", "widget.js")
 
 #: The widget's stylesheets, joined in order.
 WIDGET_STYLES: tuple[str, ...] = ("widget.css", "graph.css")

@@ -20,6 +20,10 @@ a ``FlyteTimeout`` saying "the server did not answer".
   running when it returns. With ``poll_interval`` (a fixed interval the caller chose) it keeps its own watch.
 * In a terminal it rewrites one status line on stderr (``\\r``): ``p:d:name RUNNING 12/40 nodes done, 1 failed,
   00:42``; "failed" counts the node phases the phase table marks failed (ABORTED too), as the widget does.
+* ``notify=True``: told when it ends. In a notebook the widget it shows starts with its bell on (a browser
+  notification and a marked tab title), or, when it shows none because one is on screen, that one's bell is turned
+  on (a BEL on the notebook's stderr would only be an empty output). Outside a kernel the terminal bell (BEL) rings
+  once on the status stream when the execution reached a terminal phase (not on a timeout, an error or Ctrl-C).
 """
 
 from __future__ import annotations
@@ -115,7 +119,27 @@ class _StatusLine:
             self.stream.flush()
 
 
-def _show_widget(execution: Any, model: ExecutionModel) -> bool:
+def _ring(stream: IO[str]) -> None:
+    """The terminal bell (BEL), once: the execution ended."""
+    try:
+        stream.write("\a")
+        stream.flush()
+    except Exception:  # a closed stream: the bell is a nicety
+        log.debug("could not ring the terminal bell", exc_info=True)
+
+
+def _bells_on(ref: str) -> None:
+    """Turn on the bell of the widgets of ``ref`` already on screen (``wait(notify=True)`` shows no second one)."""
+    try:
+        from .widget import open_widgets_for  # lazy, as in _show_widget
+    except Exception:
+        log.debug("no widget machinery: no bell to turn on", exc_info=True)
+        return
+    for w in open_widgets_for(ref):
+        w.notify = True
+
+
+def _show_widget(execution: Any, model: ExecutionModel, *, notify: bool = False) -> bool:
     """Display the live widget (``notebook.display_for``); False when it cannot (then a text line is used)."""
     try:
         # Lazy: the widget machinery (anywidget, ipywidgets, IPython) loads only when a kernel can show it, not for
@@ -128,6 +152,8 @@ def _show_widget(execution: Any, model: ExecutionModel) -> bool:
         return False
     if shown is None:  # not in a kernel after all
         return False
+    if notify:
+        shown.notify = True
     model.mark_shown()
     return True
 
@@ -139,6 +165,7 @@ def wait(
     sync_nodes: bool = True,
     *,
     show: bool | None = None,
+    notify: bool = False,
     scheduler: SyncScheduler | None = None,
     stream: IO[str] | None = None,
     clock: Callable[[], float] = time.monotonic,
@@ -147,6 +174,7 @@ def wait(
 
     ``show``: None shows the widget in a notebook (unless one is already on screen) or a status line on a
     terminal; True forces a display (widget, or the status line outside a notebook); False shows nothing.
+    ``notify``: the widget's bell on, or the terminal bell at the end (see the module docstring).
     ``scheduler``, ``stream`` (status line, default stderr) and ``clock`` are for tests.
     Raises ``FlyteTimeout`` after ``timeout``, and the RPC error that ended the sync if it was permanent
     (e.g. ``NotFoundError``).
@@ -157,6 +185,8 @@ def wait(
         raise ValueError(f"poll_interval must be positive, got {poll_interval!r}")
     if show is not None and not isinstance(show, bool):
         raise TypeError(f"show must be True, False or None, got {show!r}")
+    if not isinstance(notify, bool):
+        raise TypeError(f"notify must be True or False, got {notify!r}")
     sched = scheduler if scheduler is not None else default_scheduler()
     shared = _shared_watch(execution, sched, sync_nodes) if poll_s is None else None
     model = shared.model if shared is not None else ExecutionModel()
@@ -176,7 +206,9 @@ def wait(
         )
         widget = False
         if show is not False and in_kernel and (show or not already_shown):
-            widget = _show_widget(execution, model)
+            widget = _show_widget(execution, model, notify=notify)
+        if notify and in_kernel and not widget:
+            _bells_on(ref)
         out = stream if stream is not None else sys.stderr
         if (
             show is not False
@@ -214,6 +246,8 @@ def wait(
         if watch.error is not None:
             raise watch.error
         if model.header.get("terminal"):
+            if notify and not in_kernel:  # in a notebook the widget tells; a BEL there is an empty stderr output
+                _ring(out)
             return execution
         raise FlyteTimeout(_timeout_message(execution, model, timeout_s, watch, answered))
     except KeyboardInterrupt:

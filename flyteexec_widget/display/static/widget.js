@@ -12,6 +12,7 @@
  */
 
 import { GraphView } from "./graph.js";
+import { NotifyBell } from "./notify.js";
 
 /**
  * @typedef {{name: string, uri: string, attempt?: number}} LogLink
@@ -1812,6 +1813,8 @@ class HeaderView {
     this.elapsedEl = null;
     /** @type {HTMLElement|null} */
     this.syncEl = null;
+    /** @type {NotifyBell|null} the bell (static/notify.js), set by render() */
+    this.bell = null;
   }
 
   /** The title line and the error, from the `header` and `can_act` traits. */
@@ -1830,6 +1833,7 @@ class HeaderView {
     title.append(exec, badge(hd.label || wfStyle?.label || hd.phase, hd.color || wfStyle?.color || "", hd.phase));
     this.elapsedEl = h("span", "fxw-elapsed");
     title.append(this.elapsedEl, h("span", "fxw-grow"));
+    if (this.bell && !this.ctx.shared.offline) title.append(this.bell.el);
     if (canAct && !hd.terminal) {
       const term = button("Terminate", "terminate", "fxw-btn--danger");
       term.addEventListener("click", () => this.confirm.toggle("terminate"));
@@ -3083,6 +3087,9 @@ function render({ model, el }) {
     view: (name) => showView(name),
   });
   const tree = new TreeView(ctx, new RowView(ctx), new DetailView(ctx, io), (items) => toolbar.showItems(items));
+  const failed = (/** @type {string} */ phase) => Boolean(ctx.styles.workflow(phase)?.failed);
+  const bell = new NotifyBell(/** @type {any} */ (model), shared, failed);
+  header.bell = bell;
   // A click on a graph node opens its row's detail in the tree.
   const graph = new GraphView(ctx, (key) => {
     showView("tree");
@@ -3112,6 +3119,7 @@ function render({ model, el }) {
     tree.tick(now);
   };
   const onHeader = () => {
+    bell.headerChanged();
     header.render();
     counts.render();
     tree.headerChanged();
@@ -3156,6 +3164,7 @@ function render({ model, el }) {
     ["change:counts", () => counts.render()],
     ["change:sync_status", onSync],
     ["change:can_act", onCanAct],
+    ["change:notify", () => bell.render()],
     ["msg:custom", onMessage],
   ];
   for (const [event, fn] of listeners) model.on(event, fn);
@@ -3177,6 +3186,7 @@ function render({ model, el }) {
     shared.views.delete(onShared);
     dispose();
     tree.destroy();
+    bell.destroy();
     ctx.requests.close();
   };
 }
