@@ -71,10 +71,14 @@ def _rfc3339(value: _dt.datetime) -> str:
 
 
 def _filter_value(name: str, value: str) -> str:
-    # flyteadmin splits expressions at '+' and value lists at ';', and reads a value up to ')': such a value
-    # cannot be asked for (there is no escaping in util/filters.go).
-    if not isinstance(value, str) or not value or any(c in value for c in "+;()"):
-        raise ValueError(f"board: {name} must be a non-empty string without '+', ';', '(' or ')', got {value!r}")
+    # flyteadmin splits expressions at '+' and value lists at ';', and matches `(.+)\((.+),\s?(.+)\)`: the field
+    # runs to the last ',' (a value with a comma becomes part of the field name, refused as an invalid filter) and
+    # one space after the comma is dropped. Such a value cannot be asked for (no escaping in util/filters.go).
+    if not isinstance(value, str) or not value or any(c in value for c in "+;(),") or value != value.strip():
+        raise ValueError(
+            f"board: {name} must be a non-empty string without '+', ';', ',', '(' or ')' and without leading or "
+            f"trailing spaces (FlyteAdmin's filter syntax cannot carry them), got {value!r}"
+        )
     return value
 
 

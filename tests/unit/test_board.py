@@ -53,6 +53,9 @@ def test_since_as_a_timedelta_is_fixed_when_the_board_starts() -> None:
         ({"limit": 0}, "limit must be an int from 1 to 10000"),
         ({"launch_plan": "a+b"}, "launch_plan must be a non-empty string without"),
         ({"principal": "x;y"}, "principal must be"),
+        # flyteadmin's filter regex takes the field up to the last ',': `eq(user,Doe, J)` asks for column "user,Doe"
+        ({"principal": "Doe, J"}, "principal must be a non-empty string without '\\+', ';', ','"),
+        ({"workflow": " wf"}, "without leading or trailing spaces"),
     ],
 )
 def test_bad_query_values_name_the_argument(kwargs: dict[str, object], names: str) -> None:
