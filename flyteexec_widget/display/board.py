@@ -317,17 +317,28 @@ class Board:
 
         widget = watch_execution(self.remote.fetch_execution(listed.id.to_flyte_idl()), self.remote)
         with self._lock:
-            pinned = set(self.widget.pinned)
-            if pin:
-                pinned.add(key)
-            drop = [k for k in self._open if k not in pinned]
-            while len(self._open) - len(drop) >= MAX_OPEN:  # too many pinned: the oldest gives way
-                oldest = next(k for k in self._open if k not in drop)
-                drop.append(oldest)
-                pinned.discard(oldest)
-            closing = [self._open.pop(k) for k in drop]
-            self._open[key] = widget
-            self.widget.pinned = [k for k in self._open if k in pinned]
+            # closed while the tree was fetched: close() (which sets _closed, then empties _open under this lock)
+            # will not see this one
+            closed = self._closed
+            # opened meanwhile by another request (a double click): keep that one, this one goes
+            raced = None if closed else self._open.get(key)
+            if not closed and raced is None:
+                pinned = set(self.widget.pinned)
+                if pin:
+                    pinned.add(key)
+                drop = [k for k in self._open if k not in pinned]
+                while len(self._open) - len(drop) >= MAX_OPEN:  # too many pinned: the oldest gives way
+                    oldest = next(k for k in self._open if k not in drop)
+                    drop.append(oldest)
+                    pinned.discard(oldest)
+                closing = [self._open.pop(k) for k in drop]
+                self._open[key] = widget
+                self.widget.pinned = [k for k in self._open if k in pinned]
+        if closed or raced is not None:
+            widget.close()
+            if raced is None:
+                raise RuntimeError("the board is closed: its rows open no tree")
+            return raced
         for w in closing:
             w.close()
         widget._push_snapshot()  # the page's store asks again if this arrives before the view's module is loaded
