@@ -392,6 +392,10 @@ class BoardSync:
                 else:
                     entry.execution._update(proto)
                 order.append(key)
+            # Forget the executions that no longer match (a phase query's finished ones): a board left open for days
+            # would otherwise keep every execution it ever listed, data included.
+            for gone in set(self._entries) - set(order):
+                del self._entries[gone]
             if isinstance(self.source, BoardIds):  # the order given; ids the admin does not know are left out
                 rank = {f"{p}:{d}:{n}": i for i, (p, d, n) in enumerate(self.source.ids)}
                 order.sort(key=lambda k: rank.get(k, len(rank)))

@@ -126,3 +126,19 @@ def test_while_flyteadmin_cannot_be_reached_the_board_says_reconnecting_and_come
     finally:
         b.close()
         remote.close()
+
+
+def test_executions_that_stop_matching_are_forgotten(sandbox: Sandbox, remote: Remote) -> None:
+    from flyteexec_widget.live.board import BoardModel, BoardSync
+
+    ids = launch_sweep(sandbox, 5)  # trial 4 trains for an hour, the others end within a minute
+    sandbox.advance(2)
+    sync = BoardSync(remote, BoardQuery.make(P, D, launch_plan=SWEEP_LP, phase="RUNNING"))
+    model = BoardModel(sync)
+    model.update_from(sync.refresh())
+    assert len(model.rows) == 5
+    sandbox.advance(60)
+    model.update_from(sync.refresh())
+    assert [r["name"] for r in model.rows.values()] == [ids[4].name]
+    with pytest.raises(KeyError, match="no execution"):
+        sync.entry(f"{P}:{D}:{ids[0].name}")  # its data is not kept for a row the board no longer has
