@@ -8,6 +8,7 @@ import {
   cssToken,
   exceptionLine,
   fmtDuration,
+  firstLine,
   fmtUtc,
   parseTime,
   safeUrl,
@@ -137,6 +138,21 @@ export function nextSort(current, col) {
  */
 export function boardFilter(rows, phase) {
   return phase ? rows.filter((r) => r.phase === phase) : rows;
+}
+
+/**
+ * What an empty board says: that nothing matches only once a listing answered; before that, that it is listing,
+ * or why it could not (FlyteAdmin unreachable, a filter it refused).
+ * @param {any} sync the sync status
+ */
+export function boardEmptyText(sync) {
+  const state = sync?.state ?? "";
+  if (state === "error") return `Could not list the executions: ${firstLine(sync.last_error) || "error"}`;
+  if (sync?.last_synced_at) return "No executions match (yet): new ones appear here.";
+  if (state === "reconnecting") return "Could not reach FlyteAdmin yet: retrying…";
+  if (state === "login") return "Log in again to list the executions.";
+  if (state === "stopped") return "Not watching.";
+  return "Listing the executions…";
 }
 
 /** @param {BoardProgress|null} p */
@@ -297,8 +313,6 @@ class BoardView {
     this.renderHead(header);
     const shown = boardSort(boardFilter(rows, this.state.phase), this.state.sort, now);
     this.renderBody(shown, header, now);
-    this.empty.textContent = rows.length === 0 ? "No executions match (yet): new ones appear here." : "";
-    this.empty.hidden = rows.length > 0;
     this.renderSelection();
   }
 
@@ -307,6 +321,9 @@ class BoardView {
     const sync = this.model.get("sync_status") || {};
     this.sync.textContent = syncText(sync, now);
     this.sync.dataset.state = sync.state || "";
+    const none = this.rows.length === 0;
+    this.empty.textContent = none ? boardEmptyText(sync) : "";
+    this.empty.hidden = !none;
   }
 
   /** @param {BoardRow[]} rows */
