@@ -142,3 +142,37 @@ def test_executions_that_stop_matching_are_forgotten(sandbox: Sandbox, remote: R
     assert [r["name"] for r in model.rows.values()] == [ids[4].name]
     with pytest.raises(KeyError, match="no execution"):
         sync.entry(f"{P}:{D}:{ids[0].name}")  # its data is not kept for a row the board no longer has
+
+
+def test_relaunch_and_recover_of_the_ticked_rows_appear_on_the_board(
+    sandbox: Sandbox, remote: Remote, sched: SyncScheduler
+) -> None:
+    ids = launch_sweep(sandbox, 4)  # trial 3 fails
+    sandbox.advance(60)
+    b = _board(remote, sched)
+    sent: list[dict[str, Any]] = []
+    b.widget.send = lambda msg, buffers=None: sent.append(msg)  # type: ignore[method-assign]
+    try:
+        sched.sync_once()
+        ok, failed = (f"{P}:{D}:{ids[t].name}" for t in (0, 3))
+        assert b.model.rows[failed]["phase"] == "FAILED"
+        b._on_msg(b.widget, {"type": "request", "id": "r1", "action": "relaunch", "keys": [ok]}, [])
+        (relaunched,) = sent[-1]["result"]["results"]
+        assert relaunched["ok"] is True
+        assert relaunched["message"] == "Relaunched as"
+        assert relaunched["url"] is None or relaunched["url"].startswith(("http://", "https://"))
+        b._on_msg(b.widget, {"type": "request", "id": "r2", "action": "recover", "keys": [failed]}, [])
+        (recovered,) = sent[-1]["result"]["results"]
+        assert recovered["ok"] is True
+        assert recovered["message"] == "Recovering as"
+        names = [r["name"] for r in b.rows]
+        assert relaunched["name"] in names  # the board refreshed at once: the new executions match its query
+        assert recovered["name"] in names
+        assert len(names) == 6
+        from flyteidl.admin import execution_pb2
+
+        new = b.execution(f"{P}:{D}:{relaunched['name']}").to_flyte_idl()
+        assert new.spec.metadata.mode == execution_pb2.ExecutionMetadata.RELAUNCH
+        assert new.spec.metadata.reference_execution.name == ids[0].name
+    finally:
+        b.close()
