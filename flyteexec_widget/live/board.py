@@ -620,11 +620,23 @@ def _metric_note(state: BoardState) -> str | None:
     return f"no execution has an output named {state.metric!r}; their outputs: {', '.join(sorted(names))}"
 
 
+def _missing_note(state: BoardState) -> str | None:
+    """Which of a list of ids FlyteAdmin did not list (a typo, another project's name, a deleted execution)."""
+    if not isinstance(state.source, BoardIds):
+        return None
+    missing = [f"{p}:{d}:{n}" for p, d, n in state.source.ids if f"{p}:{d}:{n}" not in state.entries]
+    if not missing:
+        return None
+    shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+    return f"not found on FlyteAdmin: {shown}"
+
+
 class BoardModel(ExecutionModel):
     """The board's observable state: ``rows`` (key ``"project:domain:name"`` -> :class:`BoardRow`, in board
     order), ``header`` (``source``, ``columns``: the varying inputs, ``metric``, ``total``, ``truncated``,
-    ``terminal``: a list of ids that all ended and whose data is fetched; a query never ends), ``counts`` (phase
-    -> executions) and ``sync_status`` as the scheduler sets it. Publishes changed rows like an execution model."""
+    ``terminal``: a list of ids that all ended and whose data is fetched; a query never ends; ``metric_note``,
+    ``missing_note``: a metric no execution has, ids FlyteAdmin did not list), ``counts`` (phase -> executions)
+    and ``sync_status`` as the scheduler sets it. Publishes changed rows like an execution model."""
 
     def __init__(self, sync: BoardSync | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -659,6 +671,7 @@ class BoardModel(ExecutionModel):
             "truncated": state.truncated,
             "terminal": terminal,
             "metric_note": _metric_note(state),
+            "missing_note": _missing_note(state),
         }
         with self._lock, self.batch():
             self.state = state

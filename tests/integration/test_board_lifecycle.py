@@ -176,3 +176,18 @@ def test_relaunch_and_recover_of_the_ticked_rows_appear_on_the_board(
         assert new.spec.metadata.reference_execution.name == ids[0].name
     finally:
         b.close()
+
+
+def test_ids_flyteadmin_does_not_know_are_named_in_the_head(sandbox: Sandbox, remote: Remote) -> None:
+    from flyteexec_widget.display.board_render import board_text
+    from flyteexec_widget.live.board import BoardIds, BoardModel, BoardSync
+
+    (known,) = launch_sweep(sandbox, 1)
+    sync = BoardSync(remote, BoardIds.make([f"{P}:{D}:{known.name}", f"{P}:{D}:typo123"]))
+    model = BoardModel(sync)
+    model.update_from(sync.refresh())
+    assert [r["name"] for r in model.rows.values()] == [known.name]
+    assert model.header["missing_note"] == f"not found on FlyteAdmin: {P}:{D}:typo123"
+    assert "not found on FlyteAdmin: flytesnacks:development:typo123" in board_text(
+        list(model.rows.values()), model.header
+    )

@@ -306,8 +306,9 @@ class BoardView {
     this.title.textContent = `Board: ${header.source || "…"} · ${rows.length} execution${rows.length === 1 ? "" : "s"}${
       header.truncated ? " (newest shown; more match)" : ""
     }`;
-    this.note.textContent = header.metric_note || "";
-    this.note.hidden = !header.metric_note;
+    const notes = [header.missing_note, header.metric_note].filter(Boolean);
+    this.note.textContent = notes.join(" · ");
+    this.note.hidden = notes.length === 0;
     this.renderSync(now);
     this.renderChips(rows);
     this.renderHead(header);
