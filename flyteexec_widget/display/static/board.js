@@ -102,6 +102,7 @@ function compareValues(a, b) {
 
 /**
  * The rows sorted by `spec` (`dir` 1 ascending, -1 descending); rows without a value last in both directions,
+ * text after numbers in both directions,
  * ties in board order (the newest first for a query). Does not modify `rows`.
  * @param {BoardRow[]} rows @param {BoardSortSpec|null} spec @param {number} nowMs
  * @returns {BoardRow[]}
@@ -113,6 +114,9 @@ export function boardSort(rows, spec, nowMs) {
     const mx = x.v === null || x.v === undefined;
     const my = y.v === null || y.v === undefined;
     if (mx || my) return mx === my ? x.i - y.i : mx ? 1 : -1;
+    // numbers before text both ways: a metric that is not a number ("nan", "inf") never tops a best-first sort
+    const nx = typeof x.v === "number";
+    if (nx !== (typeof y.v === "number")) return nx ? -1 : 1;
     const c = compareValues(/** @type {number|string} */ (x.v), /** @type {number|string} */ (y.v));
     return c === 0 ? x.i - y.i : c * spec.dir;
   });

@@ -123,3 +123,15 @@ test("an empty board says nothing matches only once a listing answered", () => {
     "No executions match (yet): new ones appear here.",
   );
 });
+
+test("a metric that is not a number (nan) sorts after the numbers both ways", () => {
+  const rows = [
+    row("nan", { metric: { text: "nan", value: "nan" } }),
+    row("good", { metric: { text: "0.9", value: 0.9 } }),
+    row("ok", { metric: { text: "0.8", value: 0.8 } }),
+  ];
+  const best = boardSort(rows, nextSort(null, "metric"), NOW).map((r) => r.name);
+  assert.deepEqual(best, ["good", "ok", "nan"]);
+  const worst = boardSort(rows, { col: "metric", dir: 1 }, NOW).map((r) => r.name);
+  assert.deepEqual(worst, ["ok", "good", "nan"]);
+});
