@@ -554,6 +554,12 @@ def board(
     :meth:`Board.close`; calling ``board()`` again with the same arguments (a cell run again) closes the previous
     one.
     """
+    if poll_interval is not None and (
+        isinstance(poll_interval, bool) or not isinstance(poll_interval, (int, float)) or not poll_interval > 0
+    ):
+        raise ValueError(f"board(): poll_interval must be a positive number of seconds, got {poll_interval!r}")
+    if not isinstance(progress, bool):
+        raise TypeError(f"board(): progress must be True or False, got {progress!r}")
     given = remote
     if isinstance(executions, Iterable) and not isinstance(executions, (str, bytes)):
         executions = list(executions)  # read once (a generator), for the remote and the ids
