@@ -29,6 +29,8 @@ from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
+from flyteidl.admin import common_pb2
+
 from ..admin.errors import RpcFailure, is_server_error
 from ..admin.refs import parse_execution_ref, safe_url
 from ..objects import phases
@@ -58,6 +60,12 @@ DATA_BUDGET = 200
 ROW_ERROR_BYTES = 8 * 1024
 #: Longest text of an input or metric cell.
 CELL_CHARS = 80
+
+#: The board's order, newest first: by ``execution_created_at`` (the closure's created_at, the column ``since``
+#: filters on), not the client's default ``created_at``: that one is the gorm row time every joined table has too
+#: (a ``launch_plan.``/``workflow.`` filter joins one, and flyteadmin's sort key is not table-qualified,
+#: ``common/sorting.go``), and unlike ``execution_created_at`` it has no index (``models/execution.go``).
+BOARD_SORT = common_pb2.Sort(key="execution_created_at", direction=common_pb2.Sort.DESCENDING)
 
 _PHASES = {p.name for p in phases.WorkflowPhase if p != phases.WorkflowPhase.UNDEFINED}
 
@@ -380,7 +388,9 @@ class BoardSync:
             truncated = False
             for project, domain, filters, limit in self.source.requests():
                 # One more than asked: says whether the query matched more than the board shows.
-                got = self.remote.list_executions(project, domain, filters=filters, max_items=limit + 1)
+                got = self.remote.list_executions(
+                    project, domain, filters=filters, sort_by=BOARD_SORT, max_items=limit + 1
+                )
                 truncated = truncated or len(got) > limit
                 listed.extend(got[:limit])
             order: list[str] = []

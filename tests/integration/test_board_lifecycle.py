@@ -191,3 +191,26 @@ def test_ids_flyteadmin_does_not_know_are_named_in_the_head(sandbox: Sandbox, re
     assert "not found on FlyteAdmin: flytesnacks:development:typo123" in board_text(
         list(model.rows.values()), model.header
     )
+
+
+def test_a_query_is_ordered_by_the_indexed_unambiguous_execution_created_at(
+    sandbox: Sandbox, remote: Remote, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flyteexec_widget.live.board import BoardModel, BoardSync
+
+    ids = launch_sweep(sandbox, 3)
+    asked: list[Any] = []
+    real = remote.list_executions
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        asked.append(kwargs.get("sort_by"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(remote, "list_executions", recording)
+    sync = BoardSync(remote, BoardQuery.make(P, D, launch_plan=SWEEP_LP))  # joins launch_plans (created_at too)
+    model = BoardModel(sync)
+    model.update_from(sync.refresh())
+    from flyteidl.admin import common_pb2
+
+    assert [(s.key, s.direction) for s in asked] == [("execution_created_at", common_pb2.Sort.DESCENDING)]
+    assert [r["name"] for r in model.rows.values()] == [i.name for i in reversed(ids)]
