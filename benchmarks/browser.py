@@ -10,7 +10,6 @@ frames later (the frame that shows the result has been produced), so style, layo
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -104,18 +103,15 @@ def widget_messages(model: Any, execution: Any) -> tuple[dict[str, Any], dict[st
     return json.loads(json.dumps(state, default=str)), json.loads(json.dumps(snapshot, default=str))
 
 
-def patch_of(snapshot: dict[str, Any], styles: dict[str, Any], n: int) -> dict[str, Any]:
-    """A patch changing the phase of ``n`` rows spread over the tree (SUCCEEDED <-> RUNNING), as a sync sends."""
+def patch_of(snapshot: dict[str, Any], n: int) -> dict[str, Any]:
+    """A patch changing the phase of ``n`` rows spread over the tree (SUCCEEDED <-> RUNNING), as a sync sends it:
+    the key and the new phase (the view derives the label, colour and end from the phase)."""
     rows = snapshot["rows"]
     step = max(1, len(rows) // max(n, 1))
-    node_styles = styles.get("node", {})
-    changed = []
-    for row in rows[::step][:n]:
-        new = copy.deepcopy(row)
-        phase = "RUNNING" if row["phase"] != "RUNNING" else "SUCCEEDED"
-        st = node_styles.get(phase, {})
-        new.update(phase=phase, label=st.get("label", phase), color=st.get("color", ""), terminal=phase != "RUNNING")
-        changed.append(new)
+    changed = [
+        {"key": row["key"], "phase": "RUNNING" if row.get("phase") != "RUNNING" else "SUCCEEDED"}
+        for row in rows[::step][:n]
+    ]
     return {"type": "patch", "version": int(snapshot.get("version", 0)) + 1, "rows": changed, "removed": []}
 
 
@@ -161,7 +157,7 @@ def measure(
                 patch: list[float] = []
                 patch_sync: list[float] = []
                 in_dom = 0
-                msg = patch_of(snapshot, state.get("styles", {}), patch_rows)
+                msg = patch_of(snapshot, patch_rows)
                 for _ in range(reps):
                     r1 = page.evaluate("([s, m]) => window.bench.firstRender(s, m)", [state, snapshot])
                     first.append(r1["ms"] / 1000)
