@@ -110,6 +110,11 @@ class FlytekitPolicy:
     seconds: float
     skip_above_s: float
     per_node_s: dict[tuple[str, float], float] = field(default_factory=dict)
+    #: On trees this big flytekit runs once (one sync takes a minute; the full run must stay near 20 minutes).
+    once_from_nodes: int = 5000
+
+    def reps_for(self, nodes: int, reps: int) -> int:
+        return 1 if nodes >= self.once_from_nodes else min(reps, self.reps)
 
     def estimate(self, kind: str, latency: float, nodes: int) -> float | None:
         per = self.per_node_s.get((kind, latency))
@@ -166,7 +171,7 @@ def cold_sync(
             "the same latency on a smaller tree",
         }
     else:
-        for _ in Budget(min(budget.reps, fk.reps), fk.seconds).runs():
+        for _ in Budget(fk.reps_for(shape.nodes, budget.reps), fk.seconds).runs():
             fr = C.flytekit_remote(sb.endpoint)
             try:
                 fx, wall, rpcs = _timed(sb, lambda r=fr: C.flytekit_fetch_and_sync(r, wf))  # type: ignore[misc]
@@ -362,7 +367,7 @@ def _refresh_at(
     flytekit = Samples(error=fk_state["error"])
     sb.set_latency(latency)
     ours = Samples()
-    fk_left = min(budget.reps, fk.reps) if run_fk else 0
+    fk_left = fk.reps_for(shape.nodes, budget.reps) if run_fk else 0
     fk_start = time.perf_counter()
     before = sb.truth(wf)
     ours_spent = 0.0  # ours' budget counts ours' own time: a slow flytekit must not cut ours' repetitions
