@@ -523,6 +523,17 @@ def memory_per_node(sb: SandboxProcess, wf: str, client: str, keep: dict[str, An
     }
 
 
+def _bulk_done(sb: SandboxProcess, case: Case, wf: str, timeout_s: float) -> None:
+    """A ``bench-steady`` execution at its steady state: wait until its bulk (all but the slow tail, one second
+    after launch) has finished, so a watch starts on the finished tree, not on the burst of its end."""
+    if "tail" not in case.params:
+        return
+    bulk = int(case.params["size"]) - int(case.params["tail"])
+    began = time.monotonic()
+    while sum(1 for p in sb.truth(wf).values() if p == "SUCCEEDED") < bulk and time.monotonic() - began < timeout_s:
+        time.sleep(0.2)
+
+
 def cpu_share(
     sb: SandboxProcess, case: Case, warmup_s: float, period_s: float, client: str, first_sync_s: float = 600.0
 ) -> dict[str, Any]:
@@ -531,6 +542,7 @@ def cpu_share(
     first (cold) sync is done, so the figure is the steady state. The sandbox runs in another process."""
     sb.set_latency(0)
     wf = sb.launch(case.scenario, **case.params)
+    _bulk_done(sb, case, wf, first_sync_s)
     stop = threading.Event()
     extra: dict[str, Any] = {}
     stopper: Callable[[], None]
@@ -609,11 +621,7 @@ def load(sb: SandboxProcess, case: Case, seconds: float, latency: float, timeout
 
     sb.set_latency(latency)
     wf = sb.launch(case.scenario, **case.params)
-    # The steady state: the bulk of the tree has finished (a second after launch), the slow tail runs.
-    bulk = int(case.params.get("size", 0)) - int(case.params.get("tail", 0))
-    began = time.monotonic()
-    while sum(1 for p in sb.truth(wf).values() if p == "SUCCEEDED") < bulk and time.monotonic() - began < timeout_s:
-        time.sleep(0.2)
+    _bulk_done(sb, case, wf, timeout_s)
     sb.client_counts(reset=True)
     remote = C.ours_remote(sb.endpoint, agent=C.OURS_AGENT)
     fk_error: list[str] = []
