@@ -10,6 +10,7 @@ What runs (``--quick`` uses small trees, one repetition):
   the delay between the terminal event and ``wait()`` returning;
 * Python memory per node (tracemalloc) and the kernel's CPU share while a live watch runs;
 * first render and a 100-row patch in headless Chromium;
+* the Graph view of a 200-node compiled workflow: first render and a 100-row patch while shown (headless Chromium);
 * load on FlyteAdmin per watcher: calls and response bytes per second while ours watches a 1,000-node execution
   with about 10 node changes a minute, at real speed (``--load-seconds``, default 300), side by side with
   flytekit's ``wait()`` (default 30 s poll) on the same execution.
@@ -43,7 +44,7 @@ from .server import SandboxProcess
 log = logging.getLogger("benchmarks")
 
 
-SECTIONS = ("cold", "refresh", "browser", "memory", "wait", "cpu", "load")
+SECTIONS = ("cold", "refresh", "browser", "graph", "memory", "wait", "cpu", "board", "load")
 
 
 @dataclass
@@ -75,6 +76,12 @@ class Plan:
     load: list[Case] = field(default_factory=list)
     load_s: float = 300.0
     load_latency: float = 5.0
+    #: Graph view first render, one figure per compiled graph size (benchmarks/graph.py).
+    graph_sizes: list[int] = field(default_factory=list)
+    #: The board (benchmarks/board.py): executions of a sweep (a fifth of them running), its own latency, browser.
+    board_executions: int = 100
+    board_latency_ms: float = 5.0
+    board_browser: bool = True
     sections: frozenset[str] = frozenset(SECTIONS)
     notes: list[str] = field(default_factory=list)
 
@@ -115,6 +122,8 @@ def smoke_plan() -> Plan:
         speed=5.0,
         load=[_steady(20, 3.0)],
         load_s=3.0,
+        board_executions=10,
+        board_browser=False,
     )
 
 
@@ -138,6 +147,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
             memory_flytekit=Case("wide-100", "wide", {"size": 100}),
             cpu=[_rolling(200, 2)[0]] if not args.no_cpu else [],
             browser_sizes=[] if args.no_browser else [100, 1000],
+            graph_sizes=[] if args.no_browser else [200],
             case_seconds=20,
             flytekit_seconds=20,
             flytekit_skip_s=args.flytekit_skip,
@@ -170,6 +180,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
         memory_flytekit=Case("wide-1000", "wide", {"size": 1000}),
         cpu=[] if args.no_cpu else [_rolling(1000, 10)[0], WIDE_STEADY],
         browser_sizes=[] if args.no_browser else [1000, 10000],
+        graph_sizes=[] if args.no_browser else [200],
         case_seconds=40,
         flytekit_seconds=45,
         flytekit_skip_s=args.flytekit_skip,
@@ -354,6 +365,14 @@ def run(plan: Plan, json_path: str | None = None) -> dict[str, Any]:
             out.extend(browser.measure(browser_trees, plan.reps))
         except Exception as exc:
             out.add({"case": "browser", "error": cases._error(exc)})
+    if plan.graph_sizes and "graph" in plan.sections:
+        _progress(f"graph: {', '.join(str(n) for n in plan.graph_sizes)} nodes")
+        try:
+            from . import graph
+
+            out.extend(graph.measure(plan.graph_sizes, plan.reps))
+        except Exception as exc:
+            out.add({"case": "graph", "error": cases._error(exc)})
     if (plan.wait and "wait" in plan.sections) or (plan.cpu and "cpu" in plan.sections):
         with SandboxProcess(clock="real", speed=plan.speed) as rb:
             for case in plan.wait if "wait" in plan.sections else []:
@@ -382,6 +401,15 @@ def run(plan: Plan, json_path: str | None = None) -> dict[str, Any]:
             for case in plan.load:
                 _progress(f"load {case.label}: ours and flytekit wait() side by side for {plan.load_s:g} s")
                 out.add(cases.load(lb, case, plan.load_s, plan.load_latency))
+    if "board" in plan.sections and plan.board_executions > 0:
+        from . import board
+
+        _progress(f"board: sweep of {plan.board_executions} @ {plan.board_latency_ms:g} ms")
+        try:
+            figures = board.run(plan.board_executions, plan.board_latency_ms, plan.reps + 2, plan.board_browser)
+            out.add({"case": "board", **figures})
+        except Exception as exc:
+            out.add({"case": "board", "error": cases._error(exc)})
     results["machine"]["loadavg_end"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else []
     results["elapsed_s"] = time.time() - started
     return results
@@ -425,6 +453,7 @@ def _plan_json(plan: Plan) -> dict[str, Any]:
         "load": [c.label for c in plan.load],
         "load_s": plan.load_s,
         "load_latency_ms": plan.load_latency,
+        "graph_sizes": plan.graph_sizes,
     }
 
 
