@@ -81,8 +81,8 @@ SERVER_ERROR_CHARS = 200
 
 #: The calls a watch's syncs may make on average, per second, and in a burst (benchmarks' "load" section: a
 #: 1,000-node execution with ~10 node changes a minute costs about 10 calls a refresh).
-RPC_RATE = 0.75
-RPC_BURST = 30.0
+RPC_RATE = 0.5
+RPC_BURST = 100.0
 
 
 class TreeLike(Protocol):

@@ -136,7 +136,7 @@ def test_a_watch_keeps_to_its_call_budget_however_often_rows_change(sched: SyncS
     """A 1,000-node execution where a few nodes change between any two refreshes: without a budget it would be
     refreshed every second for as long as it runs (a dozen calls each). Bursts stay fast, the average keeps to
     RPC_RATE, and no wait exceeds max_interval."""
-    tree = CostlyTree(make_execution(), cost=9)
+    tree = CostlyTree(make_execution(), cost=6)
     w = sched.watch(tree.execution, ExecutionModel(), tree=tree)
     start, gaps = clock.now, []
     while clock.now - start < 600:
