@@ -219,6 +219,54 @@ def _load(res: Results) -> list[Row]:
     return out
 
 
+def _graph(res: Results) -> list[Row]:
+    out: list[Row] = []
+    for r in _of(res, "graph"):
+        if r.get("error"):
+            continue
+        first = _med(r.get("first_render_s")) or 0.0
+        out.append(
+            [
+                f"Graph view, {r['nodes']}-node compiled workflow: click to drawn (headless Chromium)",
+                _num(first, "s"),
+                "",
+                "",
+                f"< 1 s: {_met(first < 1)}",
+            ]
+        )
+    return out
+
+
+def _board(res: Results) -> list[Row]:
+    out: list[Row] = []
+    for b in _of(res, "board"):
+        if b.get("error"):
+            continue
+        rpcs, wall = _med(b.get("refresh_rpcs")) or 0.0, _med(b.get("refresh_s")) or 0.0
+        out.append(
+            [
+                f"board refresh, sweep of {b['executions']}, {b['running']} running ({b['latency_ms']:g} ms)",
+                f"{_num(wall, 's')}, {rpcs:g} RPCs",
+                "",
+                "",
+                f"<= 25 RPCs, < 100 ms: {_met(rpcs <= 25 and wall < 0.1)}",
+            ]
+        )
+        render = b.get("render")
+        if render:
+            first = render["cold_render_call_s"]
+            out.append(
+                [
+                    f"board first render, {b['executions']} rows (headless Chromium)",
+                    _num(first, "s"),
+                    "",
+                    "",
+                    f"< 1 s: {_met(first < 1)}",
+                ]
+            )
+    return out
+
+
 def _one(fn: Callable[[Results], Row | None]) -> Callable[[Results], list[Row]]:
     return lambda res: [row] if (row := fn(res)) is not None else []
 
@@ -233,7 +281,9 @@ ROWS: list[Callable[[Results], list[Row]]] = [
     _one(_eager),
     _one(_memory),
     _browser,
+    _graph,
     _one(_bytes),
+    _board,
     _wait,
     _cpu,
     _load,
