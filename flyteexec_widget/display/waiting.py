@@ -17,9 +17,10 @@ a ``FlyteTimeout`` saying "the server did not answer".
   ``jupyter-ui-poll``) the widget still updates live, but clicks wait for the cell.
 * In a terminal it rewrites one status line on stderr (``\\r``): ``p:d:name RUNNING 12/40 nodes done, 1 failed,
   00:42``; "failed" counts the node phases the phase table marks failed (ABORTED too), as the widget does.
-* ``notify=True``: told when it ends. The widget it shows starts with its bell on (a browser notification and a
-  marked tab title); without a widget (a terminal), the terminal bell (BEL) rings once on the status stream when
-  the execution reached a terminal phase (not on a timeout, an error or Ctrl-C).
+* ``notify=True``: told when it ends. In a notebook the widget it shows starts with its bell on (a browser
+  notification and a marked tab title), or, when it shows none because one is on screen, that one's bell is turned
+  on (a BEL on the notebook's stderr would only be an empty output). Outside a kernel the terminal bell (BEL) rings
+  once on the status stream when the execution reached a terminal phase (not on a timeout, an error or Ctrl-C).
 """
 
 from __future__ import annotations
@@ -124,6 +125,17 @@ def _ring(stream: IO[str]) -> None:
         log.debug("could not ring the terminal bell", exc_info=True)
 
 
+def _bells_on(ref: str) -> None:
+    """Turn on the bell of the widgets of ``ref`` already on screen (``wait(notify=True)`` shows no second one)."""
+    try:
+        from .widget import open_widgets_for  # lazy, as in _show_widget
+    except Exception:
+        log.debug("no widget machinery: no bell to turn on", exc_info=True)
+        return
+    for w in open_widgets_for(ref):
+        w.notify = True
+
+
 def _show_widget(execution: Any, model: ExecutionModel, *, notify: bool = False) -> bool:
     """Display the live widget (``notebook.display_for``); False when it cannot (then a text line is used)."""
     try:
@@ -189,6 +201,8 @@ def wait(
         widget = False
         if show is not False and in_kernel and (show or not already_shown):
             widget = _show_widget(execution, model, notify=notify)
+        if notify and in_kernel and not widget:
+            _bells_on(ref)
         out = stream if stream is not None else sys.stderr
         if (
             show is not False
@@ -218,7 +232,7 @@ def wait(
         if watch.error is not None:
             raise watch.error
         if model.header.get("terminal"):
-            if notify and not widget:
+            if notify and not in_kernel:  # in a notebook the widget tells; a BEL there is an empty stderr output
                 _ring(out)
             return execution
         raise FlyteTimeout(_timeout_message(execution, model, timeout_s, watch, answered))

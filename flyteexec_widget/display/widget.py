@@ -42,6 +42,7 @@ import logging
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Protocol
@@ -59,7 +60,16 @@ from . import assets
 from .render import ExecutionState, render_html, render_saved_html, render_text
 from .values import FULL_LIMITS, path_label, resolve_path, value_tree, variable_type
 
-__all__ = ["ExecutionWidget", "ModelLike", "WatchLike", "phase_styles", "row_delta", "selected_output", "wire_row"]
+__all__ = [
+    "ExecutionWidget",
+    "ModelLike",
+    "WatchLike",
+    "open_widgets_for",
+    "phase_styles",
+    "row_delta",
+    "selected_output",
+    "wire_row",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -290,6 +300,7 @@ class ExecutionWidget(anywidget.AnyWidget):
         self._baseline_version = -1
         self._baseline_lock = threading.Lock()
         self._closed = False
+        _OPEN.add(self)
         # The saved-snapshot outputs of this widget (IPython DisplayHandles): refreshed while the execution runs
         # (at most every SAVED_SNAPSHOT_EVERY_S, when something changed) and once the watch is done, so what a
         # notebook saves shows the state it was saved in, not the state at display time.
@@ -808,6 +819,14 @@ def _error_data(e: BaseException) -> dict[str, Any]:
 
 # The value last clicked in ANY widget: an execution displayed by its repr has no widget variable to ask.
 _last_selected: list[Any] = []
+
+#: The widgets made in this kernel (weakly: a widget dropped and closed goes), for :func:`open_widgets_for`.
+_OPEN: weakref.WeakSet[ExecutionWidget] = weakref.WeakSet()
+
+
+def open_widgets_for(execution_key: str) -> list[ExecutionWidget]:
+    """The open widgets showing ``"project:domain:name"`` (e.g. ``wait(notify=True)`` turns their bells on)."""
+    return [w for w in list(_OPEN) if not w._closed and getattr(w.model, "execution_key", None) == execution_key]
 
 
 def selected_output() -> Any:
