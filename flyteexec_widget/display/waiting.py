@@ -197,7 +197,9 @@ def wait(
     interrupted = False
     answered = True  # False: the last sync was still waiting for the server when wait() gave up
     try:
-        watch = sched.watch(execution, model, sync_nodes=sync_nodes, poll_interval=poll_s)
+        # Not paced by the watch's call budget: a blocked wait() is short-lived and should end soon after the
+        # execution does (a paced 1,000-node fan-out returned up to 15 s late).
+        watch = sched.watch(execution, model, sync_nodes=sync_nodes, poll_interval=poll_s, paced=False)
         widget = False
         if show is not False and in_kernel and (show or not already_shown):
             widget = _show_widget(execution, model, notify=notify)

@@ -135,6 +135,7 @@ class Watch:
         self.syncs = 0  # successful syncs
         self.budget = scheduler.rpc_burst  # calls it may make at once (RPC_RATE/RPC_BURST); < 0: in debt
         self.budget_at = due
+        self.paced = True  # keeps to the budget (SyncScheduler.watch(paced=False): not)
         self.finished = threading.Event()  # set when the watch ended (terminal, permanent error or stop)
         self._stopped = False
         self._in_flight = False
@@ -295,11 +296,13 @@ class SyncScheduler:
         sync_nodes: bool = True,
         poll_interval: float | None = None,
         tree: TreeLike | None = None,
+        paced: bool = True,
     ) -> Watch:
         """Keep ``execution`` synced into ``model`` (a new one if None) until terminal or ``Watch.stop()``.
 
-        ``poll_interval`` fixes the interval (seconds) instead of adapting it. Watching the same execution object
-        into the same model twice returns the running watch.
+        ``poll_interval`` fixes the interval (seconds) instead of adapting it. ``paced=False`` leaves the call budget
+        out (``wait()``: a user blocked on the end, for a while, rather than a view left open for hours). Watching
+        the same execution object into the same model twice returns the running watch.
         """
         if poll_interval is not None and not poll_interval > 0:
             raise ValueError(f"poll_interval must be a positive number of seconds, got {poll_interval!r}")
@@ -321,6 +324,7 @@ class SyncScheduler:
         w = Watch(
             self, execution, model, tree, sync_nodes=sync_nodes, min_interval=lo, max_interval=hi, due=self._clock()
         )
+        w.paced = paced
         model.set_sync_status("live")
         with self._lock:
             self._watches.append(w)
@@ -560,7 +564,7 @@ class SyncScheduler:
     def _budget_wait(self, w: Watch, now: float, cost: int) -> float:
         """Charge ``cost`` calls to the watch's budget (a token bucket: ``rpc_rate`` a second, up to ``rpc_burst``);
         returns how long its next sync must wait to keep to it, at most its ``max_interval`` (so is the debt)."""
-        if w.min_interval == w.max_interval:  # a fixed poll interval: the user chose the load
+        if w.min_interval == w.max_interval or not w.paced:  # a fixed poll interval, wait(): the user's choice
             return 0.0
         refill = max(0.0, now - w.budget_at) * self.rpc_rate
         w.budget = max(min(self.rpc_burst, w.budget + refill) - cost, -self.rpc_rate * w.max_interval)

@@ -164,6 +164,19 @@ def test_the_budget_never_waits_past_max_interval_and_a_fixed_poll_interval_is_k
     assert fixed.calls > 4 * huge.calls  # the user's own poll interval is not paced
 
 
+def test_an_unpaced_watch_keeps_its_adaptive_interval_however_costly(sched: SyncScheduler, clock: Clock) -> None:
+    """wait() watches unpaced: a user blocked on the end gets it within the adaptive interval, not up to 15 s late."""
+    tree = CostlyTree(make_execution(), cost=50)
+    sched.watch(tree.execution, ExecutionModel(), tree=tree, paced=False)
+    gaps = []
+    for _ in range(20):
+        next_due = sched.run_pending()
+        assert next_due is not None
+        gaps.append(next_due - clock.now)
+        clock.now = next_due
+    assert gaps == [1.0] * 20  # 1,000 calls in 20 s: no budget holds it back
+
+
 def test_nothing_runs_before_it_is_due(sched: SyncScheduler, clock: Clock) -> None:
     _w, tree, _ = watch_fake(sched, [])
     sched.run_pending()
