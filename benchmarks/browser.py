@@ -89,6 +89,13 @@ window.benchReady = true;
 """
 
 
+def front_end() -> tuple[bytes, bytes]:
+    """The ES module and the stylesheet anywidget gets: the files of ``static/`` joined (display/assets.py)."""
+    from flyteexec_widget.display import assets
+
+    return assets.joined_module().encode(), assets.stylesheet().encode()
+
+
 def widget_messages(model: Any, execution: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """The traits and the snapshot message an ExecutionWidget sends for ``model`` (recorded from its comm)."""
     from .cases import CommRecorder, attach_widget
@@ -103,9 +110,10 @@ def widget_messages(model: Any, execution: Any) -> tuple[dict[str, Any], dict[st
     return json.loads(json.dumps(state, default=str)), json.loads(json.dumps(snapshot, default=str))
 
 
-def patch_of(snapshot: dict[str, Any], n: int) -> dict[str, Any]:
+def patch_of(snapshot: dict[str, Any], styles: dict[str, Any], n: int) -> dict[str, Any]:
     """A patch changing the phase of ``n`` rows spread over the tree (SUCCEEDED <-> RUNNING), as a sync sends it:
-    the key and the new phase (the view derives the label, colour and end from the phase)."""
+    the key and the new phase (the view derives the label, colour and end from the phase and its ``styles``)."""
+    del styles  # the view's own: a patch carries no label
     rows = snapshot["rows"]
     step = max(1, len(rows) // max(n, 1))
     changed = [
@@ -126,11 +134,7 @@ def measure(
     """First render and a ``patch_rows``-row patch for each tree (label -> (traits, snapshot)), ``reps`` times."""
     from playwright.sync_api import sync_playwright
 
-    from flyteexec_widget.display import assets
-
-    # the module anywidget gets: every static/*.js joined (graph.js, ... and widget.js), and every stylesheet
-    js = assets.joined_module().encode()
-    css = assets.stylesheet().encode()
+    js, css = front_end()
     out: list[dict[str, Any]] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
@@ -160,7 +164,7 @@ def measure(
                 patch: list[float] = []
                 patch_sync: list[float] = []
                 in_dom = 0
-                msg = patch_of(snapshot, patch_rows)
+                msg = patch_of(snapshot, state.get("styles", {}), patch_rows)
                 for _ in range(reps):
                     r1 = page.evaluate("([s, m]) => window.bench.firstRender(s, m)", [state, snapshot])
                     first.append(r1["ms"] / 1000)

@@ -290,6 +290,25 @@ def markdown(doc: dict[str, Any]) -> str:
         out += _table(["tree", "rows", "first render (to next frame)", "snapshot size", "patch", "patch size"], rows)
         out.append("")
 
+    tl = _of(res, "timeline")
+    if tl:
+        out += ["## Timeline view in headless Chromium (toggle to the next frame, then a live patch)", ""]
+        rows = []
+        for r in tl:
+            if r.get("error"):
+                rows.append([r.get("tree", "?"), "failed: " + r["error"], "", ""])
+                continue
+            rows.append(
+                [
+                    r["tree"],
+                    f"{r['rows']} ({r['retried_rows']} retried; {r['rows_in_dom']} in DOM)",
+                    f"{fig(r['first_render_s'], 's')} (target < 1 s)",
+                    f"{r['patch_rows']} rows: {fig(r['patch_s'], 's')} (target < 50 ms)",
+                ]
+            )
+        out += _table(["tree", "rows", "first render", "patch"], rows)
+        out.append("")
+
     gr = _of(res, "graph")
     if gr:
         out += ["## Graph view in headless Chromium (compiled workflow, real kernel messages)", ""]

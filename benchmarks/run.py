@@ -44,7 +44,7 @@ from .server import SandboxProcess
 log = logging.getLogger("benchmarks")
 
 
-SECTIONS = ("cold", "refresh", "browser", "graph", "memory", "wait", "cpu", "board", "load")
+SECTIONS = ("cold", "refresh", "browser", "timeline", "graph", "memory", "wait", "cpu", "board", "load")
 
 
 @dataclass
@@ -323,7 +323,7 @@ def run(plan: Plan, json_path: str | None = None) -> dict[str, Any]:
             out.extend(
                 cases.refresh(sb, case, wf, plan.latencies, plan.step_s, Budget(plan.reps, plan.case_seconds), fk)
             )
-        if "browser" in plan.sections:
+        if "browser" in plan.sections or "timeline" in plan.sections:
             from flyteexec_widget.live.model import ExecutionModel
 
             from . import browser
@@ -357,7 +357,7 @@ def run(plan: Plan, json_path: str | None = None) -> dict[str, Any]:
                 out.add({**cases.memory_per_node(sb, wf, "flytekit"), "scenario": plan.memory_flytekit.label})
             except Exception as exc:
                 out.add({"case": "memory", "client": "flytekit", "error": cases._error(exc)})
-    if browser_trees:
+    if browser_trees and "browser" in plan.sections:
         _progress(f"browser: {', '.join(browser_trees)}")
         try:
             from . import browser
@@ -365,6 +365,14 @@ def run(plan: Plan, json_path: str | None = None) -> dict[str, Any]:
             out.extend(browser.measure(browser_trees, plan.reps))
         except Exception as exc:
             out.add({"case": "browser", "error": cases._error(exc)})
+    if browser_trees and "timeline" in plan.sections:
+        _progress(f"timeline: {', '.join(browser_trees)}")
+        try:
+            from . import timeline
+
+            out.extend(timeline.measure(browser_trees, plan.reps))
+        except Exception as exc:
+            out.add({"case": "timeline", "error": cases._error(exc)})
     if plan.graph_sizes and "graph" in plan.sections:
         _progress(f"graph: {', '.join(str(n) for n in plan.graph_sizes)} nodes")
         try:

@@ -52,6 +52,7 @@ import ipywidgets
 import traitlets
 from IPython.display import display
 
+from ..live.attempts import attempts_of
 from ..live.graph import Graph, closure_graph, key_part, workflow_graph
 from ..live.rows import DERIVED_FIELDS, Row, all_logs, cap_text, row_defaults, row_style, safe_url, signal_id_of
 from ..objects import phases
@@ -650,6 +651,15 @@ class ExecutionWidget(anywidget.AnyWidget):
         node = self._target(request)  # a node that has started (a planned one has no logs yet)
         return {"logs": all_logs(self._model.rows[key], node)}
 
+    def _handle_attempts(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """Every attempt of a node (an array subtask: every retry) with its reason, error and log links, read from
+        what the sync already holds (live/attempts.py): no RPC."""
+        key = request.get("key")
+        if not isinstance(key, str) or key == "":
+            raise RequestError(f"attempts belong to nodes: no node {key!r} in this execution")
+        node = self._target(request)
+        return attempts_of(self._model.rows[key], node)
+
     def _handle_deck(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """A signed link to the node's deck, or (``url`` None) a note that a running task has not written it yet:
         propeller reports ``deck_uri`` from RUNNING on, and the data proxy answers NOT_FOUND until the task wrote
@@ -801,6 +811,7 @@ class ExecutionWidget(anywidget.AnyWidget):
         "select": _handle_select,
         "error": _handle_error,
         "logs": _handle_logs,
+        "attempts": _handle_attempts,
         "deck": _handle_deck,
         "approve": _handle_approve,
         "reject": _handle_reject,
