@@ -11,6 +11,8 @@ What runs (``--quick`` uses small trees, one repetition):
 * Python memory per node (tracemalloc) and the kernel's CPU share while a live watch runs;
 * first render and a 100-row patch in headless Chromium;
 * the Graph view of a 200-node compiled workflow: first render and a 100-row patch while shown (headless Chromium);
+* first paint: from ``watch()`` to every node row in the model, and to the complete tree, beside a cold sync
+  (ours and flytekit's), against the depth x latency limit plus the parse time (``firstpaint.py``).
 * load on FlyteAdmin per watcher: calls and response bytes per second while ours watches a 1,000-node execution
   with about 10 node changes a minute, at real speed (``--load-seconds``, default 300), side by side with
   flytekit's ``wait()`` (default 30 s poll) on the same execution.
@@ -44,7 +46,7 @@ from .server import SandboxProcess
 log = logging.getLogger("benchmarks")
 
 
-SECTIONS = ("cold", "refresh", "browser", "timeline", "graph", "memory", "wait", "cpu", "board", "load")
+SECTIONS = ("cold", "refresh", "browser", "timeline", "graph", "memory", "wait", "cpu", "board", "firstpaint", "load")
 
 
 @dataclass
@@ -83,6 +85,8 @@ class Plan:
     board_latency_ms: float = 5.0
     board_browser: bool = True
     sections: frozenset[str] = frozenset(SECTIONS)
+    #: (tree, latencies) for the first-paint figures (0 ms first: the parse time of the others)
+    firstpaint: list[tuple[Case, list[float]]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -124,6 +128,7 @@ def smoke_plan() -> Plan:
         load_s=3.0,
         board_executions=10,
         board_browser=False,
+        firstpaint=[(Case("wide-20", "wide", {"size": 20}), [0.0])],
     )
 
 
@@ -156,6 +161,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
             cpu_period_s=2.0,
             load=[_steady(100, args.load_seconds or 5.0)],
             load_s=args.load_seconds or 5.0,
+            firstpaint=[(Case("wide-100", "wide", {"size": 100}), [0.0, 5.0])],
         )
     return Plan(
         reps=args.reps or 3,
@@ -187,6 +193,11 @@ def make_plan(args: argparse.Namespace) -> Plan:
         speed=args.speed or 3.0,
         load=[_steady(1000, args.load_seconds or 300.0)],
         load_s=args.load_seconds or 300.0,
+        firstpaint=[
+            (Case("wide-1000", "wide", {"size": 1000}), [0.0, 5.0]),
+            (Case("wide-10000", "wide", {"size": 10000}), [0.0]),
+            (Case("deep", "deep"), [0.0, 5.0]),
+        ],
     )
 
 
@@ -266,6 +277,12 @@ def summary(r: dict[str, Any]) -> str:
         return "-" if not f else f"{f['median']:.4g}" + ("~" if f.get("estimate") else "")
 
     head = f"{r.get('case')} {r.get('scenario', r.get('tree', ''))} {r.get('latency_ms', '')}"
+    if r.get("case") == "first_paint":
+        return (
+            f"{head}: first paint {med(r.get('first_paint_s'))} s, complete {med(r.get('complete_s'))} s, "
+            f"cold sync {med(r.get('cold_sync_s'))} s, flytekit {med(r['flytekit'].get('wall_s'))} s "
+            f"{r.get('error', '')}"
+        )
     if r.get("case") in ("cold_sync", "refresh"):
         fk = r["flytekit"]
         return (
@@ -315,6 +332,13 @@ def run(plan: Plan, json_path: str | None = None) -> dict[str, Any]:
                     slowest[case.label] = (rec["ours"].get("wall_s") or {}).get("median", 0.0)
                     if case.label in {f"wide-{n}" for n in plan.browser_sizes}:
                         synced[case.label] = keep.get("execution")
+        if "firstpaint" in plan.sections and plan.firstpaint:
+            from .firstpaint import run_cases
+
+            _progress(f"first paint: {', '.join(c.label for c, _ in plan.firstpaint)}")
+            out.extend(
+                run_cases(sb, plan.firstpaint, Budget(plan.reps, plan.case_seconds), fk, finished, results["results"])
+            )
         for case, mid in plan.refresh if "refresh" in plan.sections else []:
             _progress(f"refresh {case.label} (launch, advance {mid:g} s)")
             wf = sb.launch(case.scenario, **case.params)
@@ -462,6 +486,7 @@ def _plan_json(plan: Plan) -> dict[str, Any]:
         "load_s": plan.load_s,
         "load_latency_ms": plan.load_latency,
         "graph_sizes": plan.graph_sizes,
+        "firstpaint": [{"scenario": c.label, "latencies_ms": lats} for c, lats in plan.firstpaint],
     }
 
 

@@ -534,6 +534,13 @@ def _static_logs(r: Row) -> str:
     return "".join(lines)
 
 
+def _attempts_cell(r: Row) -> str:
+    """The attempts cell: the count, or "…" while a watch has not listed them yet (never a wrong 0)."""
+    if r.get("attempts", 0) is None:
+        return '<td class="fxw-sc-attempts" title="Attempts not listed yet">…</td>'
+    return f'<td class="fxw-sc-attempts"{_attempts_title(r)}>{_e(r.get("attempts") or "")}</td>'
+
+
 def _static_row(r: Row) -> list[str]:
     """One node's ``<tr>`` (and a second one with its exception line when it failed)."""
     depth = int(r.get("depth") or 0)
@@ -569,7 +576,7 @@ def _static_row(r: Row) -> list[str]:
         f'<td class="fxw-sc-status">{status}</td>',
         f'<td class="fxw-sc-start">{_e(started)}</td>',
         f'<td class="fxw-sc-dur">{_e(duration)}</td>',
-        f'<td class="fxw-sc-attempts"{_attempts_title(r)}>{_e(r.get("attempts") or "")}</td>',
+        _attempts_cell(r),
         f'<td class="fxw-sc-cache">{_e(r.get("cache") or "")}</td>',
         f'<td class="fxw-sc-logs">{_static_logs(r)}</td>',
     ]

@@ -80,6 +80,9 @@ _STATIC = assets.STATIC
 #: execution runs (and once more when the watch is done): a notebook saved mid-run keeps a recent tree.
 SAVED_SNAPSHOT_EVERY_S = 5.0
 
+#: An "attempts" request for a row moves its children's attempt listings ahead too, at most this many of them.
+MAX_PRIORITIZED_CHILDREN = 200
+
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 
@@ -660,6 +663,19 @@ class ExecutionWidget(anywidget.AnyWidget):
         node = self._target(request)
         return attempts_of(self._model.rows[key], node)
 
+    def _handle_prioritize(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """The user opened or expanded a row whose attempts are not listed yet (``attempts`` null): the sync lists
+        its attempts, and its children's, before the others still waiting. ``{"queued": n}`` (0: none waits)."""
+        key = request.get("key")
+        if not isinstance(key, str) or key not in self._model.rows:
+            raise RequestError(f"no node {key!r} in this execution")
+        rows = self._model.rows
+        keys = [key] + [k for k, r in rows.items() if r["parent"] == key and r["attempts"] is None]
+        nodes = [self._model.node(k) for k in keys[: 1 + MAX_PRIORITIZED_CHILDREN] if rows[k]["attempts"] is None]
+        tree = getattr(self._require_execution(), "_tree_sync", None)
+        prioritize = getattr(tree, "prioritize", None)
+        return {"queued": prioritize(nodes) if callable(prioritize) and nodes else 0}
+
     def _handle_deck(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """A signed link to the node's deck, or (``url`` None) a note that a running task has not written it yet:
         propeller reports ``deck_uri`` from RUNNING on, and the data proxy answers NOT_FOUND until the task wrote
@@ -812,6 +828,7 @@ class ExecutionWidget(anywidget.AnyWidget):
         "error": _handle_error,
         "logs": _handle_logs,
         "attempts": _handle_attempts,
+        "prioritize": _handle_prioritize,
         "deck": _handle_deck,
         "approve": _handle_approve,
         "reject": _handle_reject,

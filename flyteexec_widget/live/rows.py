@@ -195,7 +195,7 @@ class NodeFields(TypedDict):
     duration_s: float | None
     queued_s: float | None
     invalid_times: list[str]  # the time fields above the server sent out of range (they are None): "invalid time"
-    attempts: int
+    attempts: int | None  # None: not listed yet (a watch shows rows before their attempts; logs then wait too)
     attempt_spans: list[AttemptSpan]  # each attempt, only when there are several ([] otherwise: the row's times say it)
     cache: str  # "hit" | "miss" | "populated" | "put failure" | ... | "unknown (N)" | "" (disabled)
     logs: list[LogLink]  # at most MAX_LOGS_PER_ATTEMPT per attempt, MAX_LOGS_PER_ROW in all
@@ -973,7 +973,10 @@ def _tasks(w: FlyteNodeExecution) -> list[task_execution_pb2.TaskExecution]:
 
 def _fields_of(w: FlyteNodeExecution) -> NodeFields:
     try:
-        return _node_fields(w.to_flyte_idl(), _tasks(w), w._template_info)
+        fields = _node_fields(w.to_flyte_idl(), _tasks(w), w._template_info)
+        if w._fx_attempts_pending:
+            fields["attempts"] = None  # unknown yet, not 0
+        return fields
     except Exception as e:  # one node the builder cannot read must not take every other row with it
         log.warning("the row of %s could not be built; it shows the error instead", w._subject, exc_info=True)
         return _unreadable(w, e)

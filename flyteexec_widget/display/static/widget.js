@@ -22,7 +22,7 @@ import { NotifyBell } from "./notify.js";
  *   key: string, parent: string, depth: number, node_id: string, name: string, kind: string,
  *   phase: string, label: string, color: string, terminal: boolean,
  *   created_at: string|null, started_at: string|null, duration_s: number|null, queued_s: number|null,
- *   invalid_times: string[], attempts: number, attempt_spans: AttemptSpan[], cache: string, logs: LogLink[],
+ *   invalid_times: string[], attempts: number|null, attempt_spans: AttemptSpan[], cache: string, logs: LogLink[],
  *   logs_omitted: number,
  *   error: RowError|null,
  *   subtasks: {total: number, counts: Object<string, number>}|null,
@@ -477,7 +477,7 @@ function rowNeed(r, measure, nowMs, fmt) {
     badge,
     start,
     dur,
-    attempts: r.attempts ? measure(fmt.count(r.attempts), "cell") : 0,
+    attempts: r.attempts === null ? measure("…", "cell") : r.attempts ? measure(fmt.count(r.attempts), "cell") : 0,
     cache: r.cache ? measure(r.cache, "small") : 0,
     logs,
   };
@@ -2296,7 +2296,9 @@ class RowView {
     const dur = h("div", "fxw-c fxw-c-dur");
     const durText = h("span", "fxw-dur");
     dur.append(durText, timelineBar(r));
-    const attempts = h("div", "fxw-c fxw-c-attempts", r.attempts ? fmtCount(r.attempts) : "");
+    // null: not listed yet (the kernel shows rows before their attempts, which follow)
+    const attempts = h("div", "fxw-c fxw-c-attempts", r.attempts === null ? "…" : r.attempts ? fmtCount(r.attempts) : "");
+    if (r.attempts === null) attempts.title = "Attempts not listed yet";
     const cache = h("div", "fxw-c fxw-c-cache");
     if (r.cache) cache.append(h("span", `fxw-cache fxw-cache--${cssToken(r.cache.replace(/\s+/g, "-"))}`, r.cache));
     // One line per link (the row grows): a log is never hidden behind a cut. Past ROW_LOG_LINES, the latest
@@ -2887,7 +2889,11 @@ class TreeView {
   /** @param {Set<string>} set @param {string} key */
   _flip(set, key) {
     if (set.has(key)) set.delete(key);
-    else set.add(key);
+    else {
+      set.add(key);
+      // Attempts not listed yet (null): the kernel lists this row's (and its children's) before the others.
+      if (this.ctx.store.rows.get(key)?.attempts === null) this.ctx.requests.request("prioritize", key).catch(() => {});
+    }
     this._refreshKey(key);
     this.relayout();
   }
