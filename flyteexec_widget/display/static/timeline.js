@@ -306,7 +306,7 @@ function tvTime(ms) {
 /**
  * @typedef {{
  *   sort: string, zoom: [number, number]|null, selected: {key: string, attempt: number|null}|null,
- *   attempts: Map<string, {sig: string, result: any}>, loading: Map<string, string>,
+ *   attempts: Map<string, {sig: string, result: any}>, loading: Map<string, string>, prioritized: Set<string>,
  * }} TimelineState
  */
 
@@ -317,7 +317,7 @@ const TV_STATES = new WeakMap();
 export function timelineState(shared) {
   let st = TV_STATES.get(shared);
   if (!st) {
-    st = { sort: "start", zoom: null, selected: null, attempts: new Map(), loading: new Map() };
+    st = { sort: "start", zoom: null, selected: null, attempts: new Map(), loading: new Map(), prioritized: new Set() };
     TV_STATES.set(shared, st);
   }
   return st;
@@ -423,6 +423,21 @@ export function attemptsSection(ctx, r) {
     }
     box.append(list);
   };
+  if (r.attempts === null) {
+    // Not listed yet: the watch paints rows from the node listings first and lists attempts after. Say so (not
+    // "none reported"), and have the kernel list this row's next, whichever view opened it (the tree's toggle,
+    // a timeline segment, a jump to the failure); the patch that brings them draws this section again.
+    draw([], 0);
+    const none = box.querySelector(".fxw-attempts-none");
+    if (none) none.textContent = "not listed yet: listing this node's attempts first…";
+    box.querySelector(".fxw-fact-k")?.replaceChildren("attempts");
+    if (!st.prioritized.has(r.key) && !ctx.shared.offline) {
+      st.prioritized.add(r.key);
+      ctx.requests.request("prioritize", r.key).catch(() => st.prioritized.delete(r.key));
+    }
+    return box;
+  }
+  st.prioritized.delete(r.key);
   if (cached) draw(cached.result.attempts || [], cached.result.omitted || 0);
   else draw(attemptsFromRow(r, taskStyle), 0);
   // offline (the kernel is gone) nothing can answer: the row's own attempts stay
