@@ -201,7 +201,8 @@ def test_a_segment_opened_before_its_attempts_are_listed_asks_for_them_and_shows
     """First paint: rows come from the node listings, attempts after (null until listed). Opening a row from the
     timeline while its attempts are null says they are not listed yet (not "none reported"), asks the kernel to
     list them first (its "prioritize" request, recorded by the notebook), and lists them once they come. The
-    sandbox fails every ListTaskExecutions until the test lets them through, so the null window is the test's."""
+    sandbox fails every ListTaskExecutions until the test lets them through, so the null window is the test's.
+    Segments are reachable from the keyboard: Tab to one, Enter opens its detail."""
     asked = tmp_path / "prioritized.txt"
     with Sandbox(clock="stepped") as sb:
         wf_id = sb.launch("wide", size=4)
@@ -244,8 +245,15 @@ def test_a_segment_opened_before_its_attempts_are_listed_asks_for_them_and_shows
         assert asked.exists(), "no prioritize request reached the kernel"
         assert "n3" in asked.read_text().split(), asked.read_text()
 
-        # the listing comes through: the open detail lists the attempt
-        detail = view.locator('.fxw-tv-detail .fxw-detail[data-key="n3"]')
+        # the keyboard: Enter on a focused segment opens that row's detail
+        seg = view.locator('.fxw-tv-row[data-key="n1"] .fxw-tv-seg[data-seg="run"]')
+        seg.focus()
+        nb.page.keyboard.press("Enter")
+        detail = view.locator('.fxw-tv-detail .fxw-detail[data-key="n1"]')
+        expect(detail).to_be_visible()
+        expect(detail.locator(".fxw-attempts-none")).to_contain_text("not listed yet")
+
+        # the listing comes through: the open detail lists the attempt, with its log link
         sb.clear_failures()
         items = detail.locator(".fxw-attempt-item")
         expect(items).to_have_count(1, timeout=LONG_MS)

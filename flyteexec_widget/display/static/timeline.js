@@ -594,6 +594,12 @@ export class TimelineView {
     this.axis.addEventListener("mousedown", (ev) => this._dragStart(ev));
     this.viewport.addEventListener("scroll", () => this.scheduleLayout());
     this.spacer.addEventListener("click", (ev) => this._onClick(ev));
+    this.spacer.addEventListener("keydown", (ev) => {
+      const t = /** @type {HTMLElement} */ (ev.target);
+      if ((ev.key !== "Enter" && ev.key !== " ") || !t.classList?.contains("fxw-tv-seg")) return;
+      ev.preventDefault(); // Space would scroll the output
+      t.click();
+    });
     this.detail.addEventListener("click", (ev) => {
       const t = /** @type {HTMLElement} */ (ev.target);
       if (t.closest('[data-action="tv-close"]')) this.select(null);
@@ -859,12 +865,16 @@ export class TimelineView {
         seg.dataset.seg = s.seg;
         if (s.attempt !== null) seg.dataset.attempt = String(s.attempt);
         if (s.live) seg.classList.add("fxw-tv-seg--live");
+        // reachable from the keyboard: Tab to it, Enter (or Space) opens the detail as a click does
+        seg.tabIndex = 0;
+        seg.setAttribute("role", "button");
         e.track.append(seg);
       }
       seg.dataset.phase = s.phase;
       seg.style.left = `${x0}px`;
       seg.style.width = `${Math.max(s.seg === "span" ? 0 : 2, x1 - x0)}px`;
       seg.title = this._segTitle(r, s);
+      seg.setAttribute("aria-label", seg.title.split("\n")[0]);
     });
     const ext = rowExtent(r, now);
     const dur = ext ? (ext[1] - ext[0]) / 1000 : null;
