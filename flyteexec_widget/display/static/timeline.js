@@ -460,6 +460,22 @@ export function attemptsSection(ctx, r) {
   return box;
 }
 
+/** @param {number} start ms @param {number} now ms */
+function attemptRunningText(start, now) {
+  return ` running ${fmtDuration(Math.max(0, now - start) / 1000)}`;
+}
+
+/**
+ * The running time of every running attempt listed under `root` (the tree's and the timeline's details), at `now`:
+ * render()'s clock calls it with the other elapsed times, so an open detail's "running 12s" does not stand still.
+ * @param {{querySelectorAll: (sel: string) => Iterable<any>}} root @param {number} now
+ */
+export function tickAttempts(root, now) {
+  for (const el of root.querySelectorAll(".fxw-attempt-running[data-start]")) {
+    el.textContent = attemptRunningText(Number(el.dataset.start), now);
+  }
+}
+
 /**
  * One attempt: "#2", its phase, start (UTC on hover), queued and running time, cache, reason; its error (the
  * exception line, the whole text on expand); its log links.
@@ -478,7 +494,8 @@ function attemptItem(a, withLinks, focus) {
   }
   if (a.duration_s != null) line.append(tvEl("span", "fxw-fact-k", " ran "), fmtDuration(a.duration_s));
   else if (start !== null && !a.terminal) {
-    const run = tvEl("span", "fxw-attempt-running", ` running ${fmtDuration((Date.now() - start) / 1000)}`);
+    const run = tvEl("span", "fxw-attempt-running", attemptRunningText(start, Date.now()));
+    run.dataset.start = String(start); // tickAttempts moves it on with the clock
     line.append(run);
   }
   if (a.cache) line.append(tvEl("span", "fxw-fact-k", " cache "), a.cache);

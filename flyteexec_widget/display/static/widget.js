@@ -10,7 +10,7 @@
  * sandboxed. Only rows in view are in the DOM (windowed rendering), children are collapsed by default, and a
  * "patch" message rebuilds only the rows it names.
  */
-import { TimelineView, attemptsSection } from "./timeline.js";
+import { TimelineView, attemptsSection, tickAttempts } from "./timeline.js";
 import { GraphView } from "./graph.js";
 import { NotifyBell } from "./notify.js";
 
@@ -3137,6 +3137,7 @@ function render({ model, el }) {
     header.tick(now);
     tree.tick(now);
     timeline.tick(now);
+    tickAttempts(root, now); // an open detail's running attempts
   };
   const onHeader = () => {
     bell.headerChanged();

@@ -10,6 +10,7 @@ import {
   rowExtent,
   rowSegments,
   sortRows,
+  tickAttempts,
   timeDomain,
   zoomRange,
 } from "../../../flyteexec_widget/display/static/timeline.js";
@@ -208,4 +209,16 @@ test("attempts a row tells before the kernel answers: its spans, else its own on
     [[0, "Failed", 4, "ValueError: boom"]],
   );
   assert.deepEqual(attemptsFromRow(row("n2", { attempts: 0 }), taskStyle), []);
+});
+
+test("a running attempt's time in an open detail moves on with the clock (render()'s tick)", () => {
+  const running = { dataset: { start: String(T0) }, textContent: " running 0s" };
+  const root = {
+    /** @param {string} sel */
+    querySelectorAll: (sel) => (sel === ".fxw-attempt-running[data-start]" ? [running] : []),
+  };
+  tickAttempts(root, T0 + 75_000);
+  assert.equal(running.textContent, " running 1m 15s");
+  tickAttempts(root, T0 + 76_000);
+  assert.equal(running.textContent, " running 1m 16s");
 });
