@@ -260,3 +260,17 @@ def test_a_segment_opened_before_its_attempts_are_listed_asks_for_them_and_shows
         expect(items.first.locator(".fxw-badge")).to_have_text("Succeeded")
         expect(detail.locator(".fxw-attempts-none")).to_have_count(0)
         nb.screenshot("timeline-attempts-arrived", view)
+
+        # the longest bar fills the axis, so its text is drawn over its end: hovering (or focusing) the bar raises
+        # the segment, and the text must stay above it (it was hidden behind it but for its last letter)
+        last = view.locator('.fxw-tv-row[data-key="n3"]')
+        expect(last.locator(".fxw-tv-dur--over")).to_have_count(1)
+        last.locator(".fxw-tv-seg").first.hover()
+        over = last.locator(".fxw-tv-dur--over").evaluate(
+            """(label) => {
+                const seg = label.parentElement.querySelector('.fxw-tv-seg:hover');
+                const z = (e) => Number.parseInt(getComputedStyle(e).zIndex, 10) || 0;
+                return seg !== null && z(label) > z(seg);
+            }"""
+        )
+        assert over, "a hovered segment covers the text drawn over it"
