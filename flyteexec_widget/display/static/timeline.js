@@ -154,6 +154,22 @@ export function rowSegments(r, nowMs, taskStyle) {
   return out;
 }
 
+/** Below this width (px) a segment has no separator borders: they would cover all of it. */
+export const TV_THIN_PX = 6;
+
+/**
+ * Where a segment is drawn on `scale`: its ends (clamped a little past the track), its width (at least 2 px, but
+ * a span's) and whether it is `thin` (drawn without the attempt separator / live edge, which would hide it).
+ * @param {TimeScale} scale @param {Segment} s @returns {{x0: number, x1: number, width: number, thin: boolean}}
+ */
+export function segBox(scale, s) {
+  const clamp = (/** @type {number} */ x) => Math.max(-4, Math.min(scale.width + 4, x));
+  const x0 = clamp(scale.x(s.start));
+  const x1 = clamp(scale.x(s.end));
+  const width = Math.max(s.seg === "span" ? 0 : 2, x1 - x0);
+  return { x0, x1, width, thin: s.seg !== "span" && width < TV_THIN_PX };
+}
+
 /**
  * When a row starts (created, else started) and ends (its end, now while it runs), for sorting and the axis.
  * @param {import("./widget.js").Row} r @param {number} nowMs @returns {[number, number]|null}
@@ -867,13 +883,10 @@ export class TimelineView {
       } else e.track.append(tvEl("span", "fxw-tv-note", "no times yet"));
       return;
     }
-    const lo = -4;
-    const hi = scale.width + 4;
     let right = -Infinity;
     let left = Infinity;
     segs.forEach((s, i) => {
-      const x0 = Math.max(lo, Math.min(hi, scale.x(s.start)));
-      const x1 = Math.max(lo, Math.min(hi, scale.x(s.end)));
+      const { x0, x1, width, thin } = segBox(scale, s);
       left = Math.min(left, x0);
       right = Math.max(right, x1);
       let seg = old[i];
@@ -889,7 +902,8 @@ export class TimelineView {
       }
       seg.dataset.phase = s.phase;
       seg.style.left = `${x0}px`;
-      seg.style.width = `${Math.max(s.seg === "span" ? 0 : 2, x1 - x0)}px`;
+      seg.style.width = `${width}px`;
+      seg.classList.toggle("fxw-tv-seg--thin", thin);
       seg.title = this._segTitle(r, s);
       seg.setAttribute("aria-label", seg.title.split("\n")[0]);
     });
