@@ -44,7 +44,7 @@ import random
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any, Protocol
 
@@ -137,6 +137,7 @@ class Watch:
         self.budget = scheduler.rpc_burst  # calls it may make at once (RPC_RATE/RPC_BURST); < 0: in debt
         self.budget_at = due
         self.paced = True  # keeps to the budget (SyncScheduler.watch(paced=False): not)
+        self.followers = 0  # wait() calls following this watch: it is not paced while one blocks on it
         self.finished = threading.Event()  # set when the watch ended (terminal, permanent error or stop)
         self._stopped = False
         self._in_flight = False
@@ -192,6 +193,21 @@ class Watch:
         self.scheduler._wake.set()
         with self._cond:
             return self._cond.wait_for(lambda: self._sync_ends >= target, timeout)
+
+    @contextlib.contextmanager
+    def followed(self) -> Iterator[None]:
+        """A blocked ``wait()`` follows this watch (a widget's): unpaced meanwhile, and due now, so the wait ends
+        soon after the execution does rather than when the call budget next allows (up to ``max_interval`` late)."""
+        with self._cond:
+            self.followers += 1
+        try:
+            if self.active:
+                self.due = min(self.due, self.scheduler._clock())
+                self.scheduler._wake.set()
+            yield
+        finally:
+            with self._cond:
+                self.followers -= 1
 
     def log_in(self, timeout: float | None = None) -> bool:
         """Log in on this thread if the watch waits for a login and this thread may prompt (the main thread:
@@ -569,7 +585,7 @@ class SyncScheduler:
     def _budget_wait(self, w: Watch, now: float, cost: int) -> float:
         """Charge ``cost`` calls to the watch's budget (a token bucket: ``rpc_rate`` a second, up to ``rpc_burst``);
         returns how long its next sync must wait to keep to it, at most its ``max_interval`` (so is the debt)."""
-        if w.min_interval == w.max_interval or not w.paced:  # a fixed poll interval, wait(): the user's choice
+        if w.min_interval == w.max_interval or not w.paced or w.followers:  # a fixed interval, wait(): the user's
             return 0.0
         refill = max(0.0, now - w.budget_at) * self.rpc_rate
         w.budget = max(min(self.rpc_burst, w.budget + refill) - cost, -self.rpc_rate * w.max_interval)

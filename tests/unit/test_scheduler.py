@@ -177,6 +177,33 @@ def test_an_unpaced_watch_keeps_its_adaptive_interval_however_costly(sched: Sync
     assert gaps == [1.0] * 20  # 1,000 calls in 20 s: no budget holds it back
 
 
+def test_a_paced_watch_that_a_wait_follows_is_unpaced_and_due_at_once_until_the_wait_ends(
+    sched: SyncScheduler, clock: Clock
+) -> None:
+    """wait() follows a widget's (paced) watch instead of adding its own: while it blocks, the watch must not make
+    it return up to 15 s after the end; once wait() returns the widget's watch keeps to the budget again."""
+    tree = CostlyTree(make_execution(), cost=50)
+    w = sched.watch(tree.execution, ExecutionModel(), tree=tree)
+
+    def gaps(n: int) -> list[float]:
+        out = []
+        for _ in range(n):
+            next_due = sched.run_pending()
+            assert next_due is not None
+            out.append(next_due - clock.now)
+            clock.now = next_due
+        return out
+
+    assert max(gaps(8)) > 1.0  # in debt: paced
+    sched.run_pending()  # the sync due now; the next one is a while off
+    assert w.due - clock.now > 1.0
+    with w.followed():
+        assert w.due <= clock.now  # due at once when wait() starts following
+        assert gaps(10) == [1.0] * 10
+    assert max(gaps(8)) > 1.0  # paced again after the wait
+    assert w.followers == 0
+
+
 def test_nothing_runs_before_it_is_due(sched: SyncScheduler, clock: Clock) -> None:
     _w, tree, _ = watch_fake(sched, [])
     sched.run_pending()
