@@ -10,7 +10,7 @@
  * sandboxed. Only rows in view are in the DOM (windowed rendering), children are collapsed by default, and a
  * "patch" message rebuilds only the rows it names.
  */
-import { TimelineView, attemptsSection, timelineState } from "./timeline.js";
+import { TimelineView, attemptsSection, tickAttempts, timelineState } from "./timeline.js";
 import { GraphView } from "./graph.js";
 import { NotifyBell } from "./notify.js";
 
@@ -3220,6 +3220,7 @@ function render({ model, el }) {
     header.tick(now);
     tree.tick(now);
     timeline.tick(now);
+    tickAttempts(root, now); // an open detail's running attempts
   };
   const onHeader = () => {
     bell.headerChanged();
@@ -3264,7 +3265,8 @@ function render({ model, el }) {
       onHeader();
       tree.el.scrollTop = 0;
       // the timeline's zoom, selection and fetched attempts were the other execution's (its sort is the user's)
-      Object.assign(timelineState(shared), { zoom: null, selected: null, attempts: new Map(), loading: new Map() });
+      const tl = { zoom: null, selected: null, attempts: new Map(), loading: new Map(), prioritized: new Set() };
+      Object.assign(timelineState(shared), tl);
       tree.showSnapshot();
       graph.reset();
     } else if (change.kind === "offline") {
