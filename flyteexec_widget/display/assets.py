@@ -22,10 +22,10 @@ __all__ = ["STATIC", "WIDGET_MODULES", "joined_module", "stylesheet"]
 STATIC = Path(__file__).parent / "static"
 
 #: The execution widget's modules, entry (``export default``) last.
-WIDGET_MODULES: tuple[str, ...] = ("widget.js",)
+WIDGET_MODULES: tuple[str, ...] = ("taskdetails.js", "widget.js")
 
 #: The widget's stylesheets, joined in order.
-WIDGET_STYLES: tuple[str, ...] = ("widget.css",)
+WIDGET_STYLES: tuple[str, ...] = ("widget.css", "taskdetails.css")
 
 # `import { a, b } from "./sibling.js";` over one or more lines; nothing else is an import of a sibling.
 _SIBLING_IMPORT = re.compile(r'^import\s*\{[^}]*\}\s*from\s*"\./[\w.-]+\.js";[ \t]*\n?', re.MULTILINE)

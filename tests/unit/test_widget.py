@@ -515,8 +515,9 @@ def test_the_front_end_is_the_package_files_sent_as_text() -> None:
     w, _ = make()
     state = w.get_state()
     assert state["_esm"] == assets.joined_module()
-    assert (STATIC / "widget.js").read_text(encoding="utf-8") in state["_esm"]
-    assert state["_css"] == (STATIC / "widget.css").read_text(encoding="utf-8")
+    assert assets.strip_sibling_imports((STATIC / "widget.js").read_text(encoding="utf-8")) in state["_esm"]
+    assert (STATIC / "widget.css").read_text(encoding="utf-8") in state["_css"]
+    assert state["_css"] == assets.stylesheet()
 
 
 def test_bad_messages_are_ignored_and_logged(caplog: pytest.LogCaptureFixture) -> None:

@@ -30,6 +30,8 @@
  * @typedef {{type: string, message: string}} ErrorData
  */
 
+import { TaskDetailsView, hasTaskDetails } from "./taskdetails.js";
+
 export const ROW_HEIGHT = 28;
 /** The phase of a row for a node the compiled workflow plans that has not started (phases.NOT_STARTED). */
 export const NOT_STARTED = "NOT_STARTED";
@@ -1038,7 +1040,7 @@ export function parseSignalInput(type, raw) {
  * @param {unknown} [text]
  * @returns {HTMLElement}
  */
-function h(tag, cls, text) {
+export function h(tag, cls, text) {
   const node = document.createElement(tag);
   if (cls) node.className = cls;
   if (text !== undefined && text !== null) node.textContent = String(text);
@@ -1049,7 +1051,7 @@ function h(tag, cls, text) {
  * A link opening in a new tab if `url` is http(s), else the text alone.
  * @param {unknown} url @param {unknown} text @param {string} [cls]
  */
-function link(url, text, cls) {
+export function link(url, text, cls) {
   const safe = safeUrl(url);
   if (!safe) return h("span", cls, text);
   const a = /** @type {HTMLAnchorElement} */ (h("a", cls, text));
@@ -1063,7 +1065,7 @@ function link(url, text, cls) {
  * @param {string} label @param {string} action @param {string} [cls]
  * @returns {HTMLButtonElement}
  */
-function button(label, action, cls) {
+export function button(label, action, cls) {
   const b = /** @type {HTMLButtonElement} */ (h("button", "fxw-btn" + (cls ? " " + cls : ""), label));
   b.type = "button";
   b.dataset.action = action;
@@ -1143,7 +1145,7 @@ class TextMeasure {
 }
 
 /** @param {string} text @returns {Promise<void>} */
-function copyText(text) {
+export function copyText(text) {
   if (navigator.clipboard?.writeText) return navigator.clipboard.writeText(text);
   return Promise.reject(new Error("clipboard not available"));
 }
@@ -2355,6 +2357,8 @@ class DetailView {
       io.append(this.io.section(r.key, "inputs"), this.io.section(r.key, "outputs"));
     }
     d.append(info, io);
+    // The task it runs (taskdetails.js): fetched now, once per task id, as the console's Task tab shows it.
+    if (hasTaskDetails(r) && this.ctx.model.get("can_act")) d.append(new TaskDetailsView(this.ctx).build(r));
     return d;
   }
 
