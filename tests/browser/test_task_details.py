@@ -80,6 +80,7 @@ def test_a_task_nodes_detail_shows_its_task_and_a_cache_hit_its_source(open_note
         with urllib.request.urlopen(href, timeout=10) as page:  # the link leads to the source execution's page
             assert fill.name in page.read().decode()
         nb.screenshot("task-details-cache-hit", detail)
+        nb.screenshot("task-details-page")  # both details open: the rows below make room for them
 
         # one GetTask per task: closing and opening again, and the same task elsewhere, ask nothing more
         row.locator('[data-action="details"]').click()
