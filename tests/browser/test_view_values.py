@@ -23,7 +23,7 @@ from flyteidl.admin import node_execution_pb2, task_execution_pb2
 from flyteidl.core import execution_pb2, identifier_pb2
 from playwright.sync_api import Page, expect
 
-from flyteexec_widget.display import widget
+from flyteexec_widget.display import assets, widget
 from flyteexec_widget.live.model import ExecutionModel
 from flyteexec_widget.live.rows import MAX_ERROR_BYTES, all_logs
 from flyteexec_widget.objects.executions import FlyteNodeExecution, FlyteTaskExecution, FlyteWorkflowExecution
@@ -112,7 +112,7 @@ def view_page(page: Page, tmp_path: Path) -> Iterator[tuple[Page, ExecutionModel
         "instance": "view-values",
         "snapshot_version": -1,  # nothing pushed yet: the page asks for nothing, the kernel pushes (below)
     }
-    for name in ("widget.js", "widget.css"):
+    for name in (*assets.WIDGET_MODULES, *assets.WIDGET_STYLES):  # widget.js imports its sibling modules
         shutil.copy(STATIC / name, tmp_path / name)
     (tmp_path / "index.html").write_text(_PAGE.replace("__TRAITS__", json.dumps(traits)), encoding="utf-8")
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(tmp_path)))

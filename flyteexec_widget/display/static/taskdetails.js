@@ -138,7 +138,7 @@ export class TaskDetailsView {
     const box = h("div", "fxw-task");
     box.dataset.key = r.key;
     box.append(h("div", "fxw-task-title", "Task"));
-    const note = h("div", "fxw-io-note");
+    const note = h("div", "fxw-io-note fxw-task-note");
     const body = h("div", "fxw-task-body");
     box.append(note, body);
     const answers = answersOf(this.ctx.state);
@@ -157,7 +157,7 @@ export class TaskDetailsView {
           this.fill(body, res);
         },
         (/** @type {any} */ err) => {
-          note.className = "fxw-io-note fxw-action-status--error";
+          note.className = "fxw-io-note fxw-task-error";
           note.replaceChildren(`could not fetch the task: ${err?.message ?? err} `);
           const retry = button("Retry", "task-retry", "fxw-btn--link");
           retry.addEventListener("click", load);
@@ -176,7 +176,7 @@ export class TaskDetailsView {
     if (src) body.append(this.cacheSource(src));
     const t = res?.task;
     if (res?.error) {
-      body.append(h("div", "fxw-action-status fxw-action-status--error fxw-task-error", res.error.message));
+      body.append(h("div", "fxw-task-error", res.error.message));
     }
     if (t) {
       const facts = h("div", "fxw-facts");
@@ -250,7 +250,7 @@ export class TaskDetailsView {
     let any = false;
     for (const [url, text, which] of items) {
       if (!url) continue;
-      const a = link(url, text, "fxw-log");
+      const a = link(url, text, "fxw-task-link");
       a.dataset.link = which;
       if (any) line.append(" · ");
       line.append(a);
@@ -267,13 +267,13 @@ export class TaskDetailsView {
       line.append(h("span", "fxw-muted", cacheSourceText(src)));
       return line;
     }
-    line.append(h("span", "fxw-fact-k", "cached from "), link(src.url, src.name, "fxw-childlink"));
+    line.append(h("span", "fxw-fact-k", "cached from "), link(src.url, src.name, "fxw-task-link"));
     line.append(h("span", "fxw-muted", ` (node ${src.node_id}, attempt ${src.attempt + 1}) `));
     const snippet = watchSnippet(src);
     const code = h("code", "fxw-task-watch", snippet);
     code.title = "Run this in a cell to watch that execution here";
     const copy = button("Copy", "copy-watch", "fxw-btn--link");
-    const note = h("span", "fxw-action-status");
+    const note = h("span", "fxw-task-copied");
     copy.addEventListener("click", () =>
       copyText(snippet).then(
         () => (note.textContent = "copied"),
