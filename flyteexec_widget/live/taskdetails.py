@@ -43,11 +43,13 @@ __all__ = [
     "TaskCache",
     "TaskPayload",
     "cache_source",
+    "node_overrides",
     "node_task_id",
     "task_answer",
     "task_cache",
     "task_key",
     "task_payload",
+    "template_node",
     "template_task_id",
 ]
 
@@ -350,9 +352,10 @@ def _task_ref(node: core_workflow_pb2.Node) -> identifier_pb2.Identifier | None:
     return None
 
 
-def template_task_id(workflow: workflow_pb2.Workflow, spec_path: Sequence[str]) -> identifier_pb2.Identifier | None:
-    """The task the compiled workflow runs at ``spec_path`` (spec node ids from the top level down, through
-    subworkflows, branches and array nodes), or None (a dynamic node's children, a path it does not have)."""
+def template_node(workflow: workflow_pb2.Workflow, spec_path: Sequence[str]) -> core_workflow_pb2.Node | None:
+    """The node the compiled workflow has at ``spec_path`` (spec node ids from the top level down, through
+    subworkflows, branches and array nodes: below an array node, the array node itself), or None (a dynamic node's
+    children, a path it does not have)."""
     closure = workflow.closure.compiled_workflow
     subs = {id_key(s.template.id): s.template for s in closure.sub_workflows}
     scope = template_nodes(closure.primary.template)
@@ -360,8 +363,8 @@ def template_task_id(workflow: workflow_pb2.Workflow, spec_path: Sequence[str]) 
         node = scope.get(spec)
         if node is None:
             return None
-        if depth == len(spec_path) - 1:
-            return _task_ref(node)
+        if depth == len(spec_path) - 1 or node.HasField("array_node"):
+            return node  # below an array node run only its subtasks, of its one task
         if node.HasField("workflow_node") and node.workflow_node.HasField("sub_workflow_ref"):
             sub = subs.get(id_key(node.workflow_node.sub_workflow_ref))
             if sub is None:
@@ -369,11 +372,61 @@ def template_task_id(workflow: workflow_pb2.Workflow, spec_path: Sequence[str]) 
             scope = template_nodes(sub)
         elif node.HasField("branch_node"):
             scope = branch_nodes(node.branch_node)
-        elif node.HasField("array_node"):
-            return _task_ref(node)  # below an array node run only its subtasks, of its one task
         else:
             return None
     return None
+
+
+def template_task_id(workflow: workflow_pb2.Workflow, spec_path: Sequence[str]) -> identifier_pb2.Identifier | None:
+    """The task the compiled workflow runs at ``spec_path`` (see :func:`template_node`), or None."""
+    node = template_node(workflow, spec_path)
+    return _task_ref(node) if node is not None else None
+
+
+def node_overrides(node: core_workflow_pb2.Node, task: TaskPayload | None) -> dict[str, Any]:
+    """What the workflow's node sets over its task (flytekit's ``with_overrides``, node metadata): retries, timeout,
+    interruptible, cache, image, resources; only what differs from ``task`` (flytekit copies the task's retries and
+    timeout onto every node, which says nothing). ``{}`` when nothing does."""
+    meta = node.metadata
+    inner = node.array_node.node if node.HasField("array_node") else node
+    ov = inner.task_node.overrides if inner.HasField("task_node") else core_workflow_pb2.TaskNodeOverrides()
+    out: dict[str, Any] = {}
+    if meta.HasField("retries"):
+        out["retries"] = int(meta.retries.retries)
+    if meta.HasField("timeout"):
+        try:
+            seconds = to_timedelta(meta.timeout).total_seconds()
+        except InvalidTimeError:
+            seconds = 0.0
+        if seconds > 0:
+            out["timeout_s"] = seconds
+    if meta.WhichOneof("interruptible_value"):
+        out["interruptible"] = bool(meta.interruptible)
+    if meta.WhichOneof("cacheable_value"):
+        out["cache"] = bool(meta.cacheable)
+    if meta.WhichOneof("cache_version_value"):
+        out["cache_version"] = meta.cache_version
+    if meta.WhichOneof("cache_serializable_value"):
+        out["cache_serializable"] = bool(meta.cache_serializable)
+    cut = _Cutter()
+    if ov.container_image:
+        out["image"] = cut("image", ov.container_image)
+    requests, limits = _resource_map(ov.resources.requests, cut), _resource_map(ov.resources.limits, cut)
+    if requests or limits:
+        out["resources"] = {"requests": requests, "limits": limits}
+    if task is not None:
+        same = {
+            "retries": task["retries"],
+            "timeout_s": task["timeout_s"],
+            "interruptible": task["interruptible"],
+            "cache": task["cache"]["enabled"],
+            "cache_version": task["cache"]["version"],
+            "cache_serializable": task["cache"]["serializable"],
+            "image": task["image"],
+            "resources": task["resources"],
+        }
+        out = {k: v for k, v in out.items() if same.get(k, object()) != v}
+    return out
 
 
 def node_task_id(node: Any, workflow: workflow_pb2.Workflow | None, spec_path: Sequence[str]) -> Any:
@@ -491,7 +544,8 @@ def task_answer(
     rows: Mapping[str, Mapping[str, Any]], node_of: Callable[[str], Any], execution: Any, remote: Any, key: str
 ) -> dict[str, Any]:
     """What the view's ``task`` request about row ``key`` gets: ``{"task": TaskPayload | None, "error": {type,
-    message} | None, "links": {task, task_versions, workflow, launch_plan}, "cache_source": CacheSource | None}``.
+    message} | None, "links": {task, task_versions, workflow, launch_plan}, "cache_source": CacheSource | None,
+    "overrides": what the workflow's node sets over the task (:func:`node_overrides`)}``.
 
     An array subtask's row answers for its array node (one task for every index). A failed ``GetTask`` is an
     ``error`` in the answer, not a failed request: the cache source and the links do not depend on it.
@@ -518,6 +572,8 @@ def task_answer(
         "links": links,
         "cache_source": cache_source(node.to_flyte_idl(), remote.generate_console_url),
     }
+    tmpl = template_node(workflow, spec_path) if workflow is not None and spec_path else None
+    answer["overrides"] = {}
     tid = node_task_id(node, workflow, spec_path)
     if tid is None or not tid.name:
         answer["error"] = {
@@ -539,4 +595,6 @@ def task_answer(
         # The message names the task id and the server's status, never the template's contents (env values).
         log.warning("GetTask %s failed: %s", ":".join(task_key(task_id)), e)
         answer["error"] = {"type": type(e).__name__, "message": str(e) or type(e).__name__}
+    if tmpl is not None:
+        answer["overrides"] = node_overrides(tmpl, answer["task"])
     return answer

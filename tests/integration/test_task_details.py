@@ -113,6 +113,7 @@ def test_a_task_nodes_detail_shows_the_registered_task_with_console_links(
         "launch_plan": f"{base}/launch_plan/sandbox.failure.wf/version/v1",
     }
     assert res["cache_source"] is None
+    assert res["overrides"] == {}  # the node's retries and timeout are the task's: nothing the node overrides
 
 
 def test_one_get_task_per_task_id_however_many_nodes_and_widgets_open_it(
@@ -145,7 +146,9 @@ def test_timeout_and_a_node_without_attempts_take_the_task_from_the_compiled_wor
 ) -> None:
     ex = finished(sandbox, console_remote, "all-kinds")
     w = widget_for(console_remote, ex)
-    slow = ask(w, "n11")["task"]
+    slow_answer = ask(w, "n11")
+    slow = slow_answer["task"]
+    assert slow_answer["overrides"] == {}  # the node's 30 s timeout is the task's
     assert slow["timeout_s"] == 30.0
     assert slow["resources"]["requests"]["ephemeral_storage"] == "5Gi"
     # A cache hit runs no attempt: its task comes from the compiled workflow's task node.

@@ -431,3 +431,38 @@ def test_a_subtask_row_answers_for_its_array_node() -> None:
     answer = td.task_answer(rows, node_of, _Execution(), _Remote(admin_task(container_template())), "n9[3]")
     assert answer["task"] is not None
     assert set(asked) == {"n9"}
+
+
+def _task_node(**meta: Any) -> core_workflow_pb2.Node:
+    node = core_workflow_pb2.Node(id="n0", task_node=core_workflow_pb2.TaskNode(reference_id=_tid()))
+    node.metadata.retries.retries = meta.pop("retries", 0)
+    for k, v in meta.items():
+        setattr(node.metadata, k, v)
+    return node
+
+
+def test_node_overrides_are_what_the_node_sets_beyond_its_task() -> None:
+    task = td.task_payload(admin_task(container_template(retries=literals_pb2.RetryStrategy(retries=2))))
+    # flytekit copies the task's retries onto the node: nothing to say
+    assert td.node_overrides(_task_node(retries=2), task) == {}
+    node = _task_node(retries=5, interruptible=True, cache_version="2")
+    node.metadata.timeout.FromSeconds(600)
+    node.task_node.overrides.container_image = "ghcr.io/x/train:2"
+    node.task_node.overrides.resources.limits.add(name=R.MEMORY, value="16Gi")
+    assert td.node_overrides(node, task) == {
+        "retries": 5,
+        "timeout_s": 600.0,
+        "interruptible": True,
+        "cache_version": "2",
+        "image": "ghcr.io/x/train:2",
+        "resources": {"requests": {}, "limits": {"memory": "16Gi"}},
+    }
+    # without the task (GetTask failed) everything the node sets is shown
+    assert td.node_overrides(_task_node(retries=2), None) == {"retries": 2}
+
+
+def test_an_array_nodes_overrides_are_on_its_inner_task_node() -> None:
+    array = core_workflow_pb2.Node(id="n3")
+    array.array_node.node.CopyFrom(_task_node())
+    array.array_node.node.task_node.overrides.resources.requests.add(name=R.CPU, value="250m")
+    assert td.node_overrides(array, None)["resources"] == {"requests": {"cpu": "250m"}, "limits": {}}

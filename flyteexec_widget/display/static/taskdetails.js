@@ -32,7 +32,7 @@ export const TASK_KINDS = ["task", "dynamic", "array", "subtask"];
  * @typedef {{
  *   task: TaskPayload|null, error: {type: string, message: string}|null,
  *   links: {task: string|null, task_versions: string|null, workflow: string|null, launch_plan: string|null},
- *   cache_source: CacheSource|null
+ *   cache_source: CacheSource|null, overrides?: Object<string, any>
  * }} TaskAnswer
  */
 
@@ -110,6 +110,28 @@ export function cacheSourceText(src) {
 /** @param {CacheSource} src the Python that watches the source execution here (same cluster: same Remote) */
 export function watchSnippet(src) {
   return `watch(${JSON.stringify(`${src.project}:${src.domain}:${src.name}`)}, remote)`;
+}
+
+/**
+ * What the workflow's node sets over its task (only what differs from it), as short texts.
+ * @param {Object<string, any>|null|undefined} ov
+ * @returns {string[]}
+ */
+export function overrideTexts(ov) {
+  if (!ov) return [];
+  const out = [];
+  if (ov.retries != null) out.push(`retries ${ov.retries}`);
+  if (ov.timeout_s != null) out.push(`timeout ${fmtDuration(ov.timeout_s)}`);
+  if (ov.interruptible != null) out.push(`interruptible ${ov.interruptible ? "yes" : "no"}`);
+  if (ov.cache != null) out.push(`cache ${ov.cache ? "on" : "off"}`);
+  if (ov.cache_version) out.push(`cache version ${ov.cache_version}`);
+  if (ov.cache_serializable != null) out.push(`cache serializable ${ov.cache_serializable ? "yes" : "no"}`);
+  if (ov.image) out.push(`image ${ov.image}`);
+  for (const [name, req, lim] of resourceRows(ov.resources)) {
+    if (req) out.push(`${name} request ${req}`);
+    if (lim) out.push(`${name} limit ${lim}`);
+  }
+  return out;
 }
 
 /** Fetched answers per view state (every view of a widget shares one), by row key. */
@@ -191,6 +213,12 @@ export class TaskDetailsView {
       if (t.image) {
         const line = h("div", "fxw-detail-row fxw-task-image");
         line.append(h("span", "fxw-fact-k", "image "), h("code", "", t.image));
+        body.append(line);
+      }
+      const ov = overrideTexts(res?.overrides);
+      if (ov.length) {
+        const line = h("div", "fxw-detail-row fxw-task-overrides");
+        line.append(h("span", "fxw-fact-k", "this node overrides "), ov.join(" · "));
         body.append(line);
       }
       body.append(this.resources(t));

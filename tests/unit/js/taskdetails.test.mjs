@@ -6,6 +6,7 @@ import {
   cacheText,
   hasTaskDetails,
   interruptibleText,
+  overrideTexts,
   resourceRows,
   taskFacts,
   watchSnippet,
@@ -108,4 +109,19 @@ test("a cache hit's source: its execution, or a plain note when the catalog name
   assert.equal(watchSnippet({ ...src, name: 'a"); import os #' }), 'watch("flytesnacks:development:a\\"); import os #", remote)');
   assert.equal(cacheSourceText({ ...src, name: "unknown", known: false, url: null }), "cached value: the catalog names no source execution");
   assert.equal(cacheSourceText(null), "");
+});
+
+test("node overrides read as what the node sets over its task", () => {
+  assert.deepEqual(overrideTexts({}), []);
+  assert.deepEqual(overrideTexts(null), []);
+  assert.deepEqual(
+    overrideTexts({
+      retries: 5,
+      timeout_s: 3600,
+      interruptible: false,
+      image: "ghcr.io/x:2",
+      resources: { requests: { cpu: "4" }, limits: { memory: "16Gi" } },
+    }),
+    ["retries 5", "timeout 1h 00m", "interruptible no", "image ghcr.io/x:2", "cpu request 4", "memory limit 16Gi"],
+  );
 });
