@@ -127,13 +127,15 @@ def test_one_get_task_per_task_id_however_many_nodes_and_widgets_open_it(
     keys = ["n3/n3-0-dn0", "n3/n3-0-dn1", "n9", "n9[0]", "n9[7]", "n0", "n0"]
     answers = {k: ask(w, k) for k in keys}
     assert answers["n3/n3-0-dn0"]["task"]["id"]["name"] == "sandbox.square"
+    dynamic = ask(w, "n3")["task"]  # the dynamic node's own task: flytekit's @dynamic type
+    assert (dynamic["id"]["name"], dynamic["type"]) == ("sandbox.fan_out", "dynamic-task")
     assert answers["n3/n3-0-dn1"]["task"] == answers["n3/n3-0-dn0"]["task"]
     assert answers["n9[7]"]["task"]["id"]["name"] == "sandbox.score"
     assert answers["n9[7]"]["task"]["interruptible"] is True
     flaky = answers["n0"]["task"]
     assert (flaky["retries"], flaky["interruptible"]) == (2, True)
     assert {"key": "RETRY_NOTE", "value": "<b>3 attempts</b> & no markup"} in flaky["env"]  # as sent, unescaped
-    assert sandbox.rpc_counts().get("GetTask", 0) == 3  # square, score, flaky: once each
+    assert sandbox.rpc_counts().get("GetTask", 0) == 4  # square, fan_out, score, flaky: once each
     # A second widget over the same remote asks nothing again.
     w2 = widget_for(remote, remote.fetch_execution(ex.id))
     sandbox.reset_rpc_counts()
