@@ -1,7 +1,7 @@
 """Rendering in headless Chromium: the widget's ES module in a plain page, fed the kernel's real messages.
 
-No Jupyter: ``flyteexec_widget/display/static/widget.js`` is loaded as a module into a local page (served through
-Playwright's request routing, no HTTP server) with a tiny stand-in for anywidget's ``model`` (``get``, ``set``,
+No Jupyter: the widget's module (``display/assets.py`` joins ``static/*.js``) is loaded into a local page (served
+through Playwright's request routing, no HTTP server) with a tiny stand-in for anywidget's ``model`` (``get``, ``set``,
 ``on``, ``off``, ``send``, ``save_changes``). The traits and the snapshot message are the ones an
 ``ExecutionWidget`` sends for a synced execution (recorded on the Python side), so the page renders exactly what a
 notebook would. Times are ``performance.now()`` in the page, from dispatching the message until two animation
@@ -130,8 +130,11 @@ def measure(
     """First render and a ``patch_rows``-row patch for each tree (label -> (traits, snapshot)), ``reps`` times."""
     from playwright.sync_api import sync_playwright
 
-    js = (STATIC / "widget.js").read_bytes()
-    css = (STATIC / "widget.css").read_bytes() if (STATIC / "widget.css").exists() else b""
+    from flyteexec_widget.display import assets
+
+    # the module anywidget gets: every static/*.js joined (graph.js, ... and widget.js), and every stylesheet
+    js = assets.joined_module().encode()
+    css = assets.stylesheet().encode()
     out: list[dict[str, Any]] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)

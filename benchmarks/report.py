@@ -255,6 +255,52 @@ def markdown(doc: dict[str, Any]) -> str:
         out += _table(["tree", "rows", "first render (to next frame)", "snapshot size", "patch", "patch size"], rows)
         out.append("")
 
+    gr = _of(res, "graph")
+    if gr:
+        out += ["## Graph view in headless Chromium (compiled workflow, real kernel messages)", ""]
+        rows = []
+        for r in gr:
+            if r.get("error"):
+                rows.append([r.get("graph", "?"), "failed: " + r["error"], "", ""])
+                continue
+            rows.append(
+                [
+                    r["graph"],
+                    f"{r['nodes']} nodes, {r['edges']} edges ({_num(r['graph_bytes'], 'B')})",
+                    fig(r["first_render_s"], "s"),
+                    f"{r['patch_rows']} rows: {fig(r['patch_s'], 's')}",
+                ]
+            )
+        out += _table(["graph", "size", "first render (click to next frame)", "patch while shown"], rows)
+        out.append("")
+
+    for r in _of(res, "board"):
+        out += ["## Board (a sweep: one ListExecutions per refresh, one node listing per running execution)", ""]
+        if r.get("error"):
+            out += [f"failed: {r['error']}", ""]
+            continue
+        render = r.get("render") or {}
+        by_method = ", ".join(f"{k} {v}" for k, v in r["refresh_rpcs_by_method"].items())
+        out += _table(
+            ["executions (running)", "latency", "steady refresh", "RPCs", "first refresh", "first render"],
+            [
+                [
+                    f"{r['executions']} ({r['running']})",
+                    f"{r['latency_ms']:g} ms",
+                    fig(r["refresh_s"], "s"),
+                    f"{fig(r['refresh_rpcs'])} ({by_method})",
+                    f"{_num(r['first_refresh_s'], 's')}, {sum(r['first_refresh_rpcs'].values())} RPCs",
+                    (
+                        f"{_num(render['cold_render_call_s'], 's')} ({_num(render['cold_first_render_s'], 's')} "
+                        f"from page load); again {fig(render['warm_render_s'], 's')}"
+                    )
+                    if render
+                    else "-",
+                ]
+            ],
+        )
+        out.append("")
+
     out += ["## Targets", ""] + [f"- {line}" for line in targets(res)]
     return "\n".join(out) + "\n"
 
@@ -312,6 +358,12 @@ def targets(res: list[dict[str, Any]]) -> list[str]:
         )
     elif not _of(res, "browser"):
         lines.append("Browser figures: not measured in this run.")
+    g = next((x for x in _of(res, "graph") if not x.get("error") and x.get("nodes", 0) >= 200), None)
+    if g:
+        fr = g["first_render_s"]["median"]
+        lines.append(
+            f"Graph view, {g['nodes']} nodes: first render {_num(fr, 's')} (target < 1 s: {_verdict(fr < 1)})."
+        )
     r = _find(res, "refresh", "rolling-1000 ", 5.0)
     if r and r.get("bytes_per_changed_row"):
         bpr = r["bytes_per_changed_row"]["median"]
@@ -326,4 +378,17 @@ def targets(res: list[dict[str, Any]]) -> list[str]:
                 f"Python memory per node ({mrow['nodes']} nodes): {_num(bpn, 'B')} "
                 f"(target <= 5 KB: {_verdict(bpn <= 5 * 1024)})."
             )
+    for b in _of(res, "board"):
+        if b.get("error") or b["executions"] < 100:
+            continue
+        rpcs, wall = b["refresh_rpcs"]["median"], b["refresh_s"]["median"]
+        lines.append(
+            f"Board refresh ({b['executions']} executions, {b['running']} running, {b['latency_ms']:g} ms): "
+            f"{rpcs:g} RPCs "
+            f"(target <= 25: {_verdict(rpcs <= 25)}), {_num(wall, 's')} (target < 100 ms: {_verdict(wall < 0.1)})."
+        )
+        render = b.get("render")
+        if render:
+            first = render["cold_render_call_s"]
+            lines.append(f"Board first render: {_num(first, 's')} (target < 1 s: {_verdict(first < 1.0)}).")
     return lines or ["(no target figure in this run)"]

@@ -9,7 +9,8 @@ What runs (``--quick`` uses small trees, one repetition):
 * ``wait()`` from launch to the end on a real-clock sandbox (``--speed`` times faster than real time): RPCs and
   the delay between the terminal event and ``wait()`` returning;
 * Python memory per node (tracemalloc) and the kernel's CPU share while a live watch runs;
-* first render and a 100-row patch in headless Chromium.
+* first render and a 100-row patch in headless Chromium;
+* the Graph view of a 200-node compiled workflow: first render and a 100-row patch while shown (headless Chromium).
 
 Each figure is the median over repetitions, with min and max; ratios are flytekit / ours, pair by pair. flytekit
 runs are capped by a per-case time budget, and skipped (estimated, and labelled so) when the per-node cost measured
@@ -40,7 +41,7 @@ from .server import SandboxProcess
 log = logging.getLogger("benchmarks")
 
 
-SECTIONS = ("cold", "refresh", "browser", "memory", "wait", "cpu")
+SECTIONS = ("cold", "refresh", "browser", "graph", "memory", "wait", "cpu", "board")
 
 
 @dataclass
@@ -68,6 +69,12 @@ class Plan:
     #: Trace memory on memory_ours only if its untraced cold sync took at most this long, else on memory_fallback.
     memory_max_sync_s: float = 60.0
     memory_fallback: Case | None = None
+    #: Graph view first render, one figure per compiled graph size (benchmarks/graph.py).
+    graph_sizes: list[int] = field(default_factory=list)
+    #: The board (benchmarks/board.py): executions of a sweep (a fifth of them running), its own latency, browser.
+    board_executions: int = 100
+    board_latency_ms: float = 5.0
+    board_browser: bool = True
     sections: frozenset[str] = frozenset(SECTIONS)
     notes: list[str] = field(default_factory=list)
 
@@ -94,6 +101,8 @@ def smoke_plan() -> Plan:
         flytekit_seconds=10,
         flytekit_skip_s=60,
         speed=5.0,
+        board_executions=10,
+        board_browser=False,
     )
 
 
@@ -117,6 +126,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
             memory_flytekit=Case("wide-100", "wide", {"size": 100}),
             cpu=[_rolling(200, 2)[0]] if not args.no_cpu else [],
             browser_sizes=[] if args.no_browser else [100, 1000],
+            graph_sizes=[] if args.no_browser else [200],
             case_seconds=20,
             flytekit_seconds=20,
             flytekit_skip_s=args.flytekit_skip,
@@ -147,6 +157,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
         memory_flytekit=Case("wide-1000", "wide", {"size": 1000}),
         cpu=[] if args.no_cpu else [_rolling(1000, 10)[0]],
         browser_sizes=[] if args.no_browser else [1000, 10000],
+        graph_sizes=[] if args.no_browser else [200],
         case_seconds=40,
         flytekit_seconds=45,
         flytekit_skip_s=args.flytekit_skip,
@@ -318,6 +329,14 @@ def run(plan: Plan, json_path: str | None = None) -> dict[str, Any]:
             out.extend(browser.measure(browser_trees, plan.reps))
         except Exception as exc:
             out.add({"case": "browser", "error": cases._error(exc)})
+    if plan.graph_sizes and "graph" in plan.sections:
+        _progress(f"graph: {', '.join(str(n) for n in plan.graph_sizes)} nodes")
+        try:
+            from . import graph
+
+            out.extend(graph.measure(plan.graph_sizes, plan.reps))
+        except Exception as exc:
+            out.add({"case": "graph", "error": cases._error(exc)})
     if (plan.wait and "wait" in plan.sections) or (plan.cpu and "cpu" in plan.sections):
         with SandboxProcess(clock="real", speed=plan.speed) as rb:
             for case in plan.wait if "wait" in plan.sections else []:
@@ -341,6 +360,15 @@ def run(plan: Plan, json_path: str | None = None) -> dict[str, Any]:
                     _progress(f"cpu share {case.label}, {client}")
                     rb_case = Case(case.label, case.scenario, case.params)
                     out.add(cases.cpu_share(rb, rb_case, plan.cpu_warmup_s, plan.cpu_period_s, client))
+    if "board" in plan.sections and plan.board_executions > 0:
+        from . import board
+
+        _progress(f"board: sweep of {plan.board_executions} @ {plan.board_latency_ms:g} ms")
+        try:
+            figures = board.run(plan.board_executions, plan.board_latency_ms, plan.reps + 2, plan.board_browser)
+            out.add({"case": "board", **figures})
+        except Exception as exc:
+            out.add({"case": "board", "error": cases._error(exc)})
     results["machine"]["loadavg_end"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else []
     results["elapsed_s"] = time.time() - started
     return results
@@ -381,6 +409,7 @@ def _plan_json(plan: Plan) -> dict[str, Any]:
         "flytekit_seconds": plan.flytekit_seconds,
         "flytekit_skip_s": plan.flytekit_skip_s,
         "browser_sizes": plan.browser_sizes,
+        "graph_sizes": plan.graph_sizes,
     }
 
 

@@ -41,6 +41,7 @@ from typing import Any, ClassVar
 
 from . import ipython
 from .errors import ConfigError, LoginError, LoginRequiredError, LoginTimeout
+from .flytekit_config import FLYTEKIT_SOURCE
 from .idp import post_form
 from .plaintext import printable, printable_cut, redact_tokens
 from .refs import safe_url
@@ -740,7 +741,17 @@ class _Pkce(Authenticator):
 
     mode = "Pkce"
 
+    def __init__(self, *, header_key: str | None = None, from_flytekit: bool = False) -> None:
+        super().__init__(header_key=header_key)
+        self.from_flytekit = from_flytekit  # mapped from a flytekit FlyteRemote: its words in the error
+
     def _fetch(self, server: ServerAuthConfig, previous: TokenResponse | None, ends: float | None) -> TokenResponse:
+        if self.from_flytekit:
+            raise ConfigError(
+                "the FlyteRemote logs in with Pkce (auth_mode 'standard', flytekit's default): a browser redirect to "
+                "localhost, which this package does not take over; pass remote= a Remote with DeviceFlow "
+                "(interactive), ClientSecret (service account) or a StaticToken (e.g. Remote.from_config())"
+            )
         raise ConfigError(
             "admin.authType Pkce needs a browser redirect to localhost, which a notebook kernel cannot receive; "
             "set admin.authType to DeviceFlow (interactive) or ClientSecret (service account) instead"
@@ -769,5 +780,5 @@ def from_config(cfg: Any, *, verify: bool | str = True) -> Authenticator | None:
     if mode == "ExternalCommand":
         return ExternalCommand(cfg.command, header_key=header)
     if mode == "Pkce":
-        return _Pkce(header_key=header)
+        return _Pkce(header_key=header, from_flytekit=cfg.source == FLYTEKIT_SOURCE)
     raise ConfigError(f"unknown authType {mode!r}; valid values: ClientSecret, Pkce, ExternalCommand, DeviceFlow")

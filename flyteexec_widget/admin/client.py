@@ -31,7 +31,7 @@ from flyteidl.service import (
 from google.protobuf.message import Message
 
 from . import auth as _auth
-from .config import load_config
+from .config import PlatformConfig, load_config, no_endpoint_message
 from .daemon_pool import DaemonPool
 from .errors import (
     ConfigError,
@@ -224,7 +224,12 @@ class AdminClient:
     @classmethod
     def from_config(cls: type[_C], path: str | None = None, **overrides: Any) -> _C:
         """Build from the flytectl config (search order + ``FLYTE_*`` env vars); keyword arguments win."""
-        cfg = load_config(path)
+        return cls.from_platform_config(load_config(path), **overrides)
+
+    @classmethod
+    def from_platform_config(cls: type[_C], cfg: PlatformConfig, **overrides: Any) -> _C:
+        """Build from a :class:`~flyteexec_widget.admin.config.PlatformConfig` (read from files, or mapped from
+        flytekit's); keyword arguments win."""
         kwargs: dict[str, Any] = {
             "endpoint": cfg.endpoint,
             "insecure": cfg.insecure,
@@ -234,11 +239,7 @@ class AdminClient:
         }
         kwargs.update(overrides)
         if not kwargs.get("endpoint"):
-            where = f"config file {cfg.source}" if cfg.source else "no config file was found"
-            raise ConfigError(
-                f"no FlyteAdmin endpoint: {where} has no admin.endpoint; set admin.endpoint in "
-                "$FLYTECTL_CONFIG or ~/.flyte/config.yaml, set FLYTE_PLATFORM_URL, or pass endpoint=..."
-            )
+            raise ConfigError(no_endpoint_message(cfg.source))
         if "auth" not in overrides:
             verify: bool | str = True
             if kwargs.get("insecure_skip_verify"):
@@ -529,8 +530,48 @@ class AdminClient:
         nodes.sort(key=_ts_key)  # stable: the server's order is kept for equal timestamps
         return nodes
 
+    def list_executions(
+        self,
+        project: str,
+        domain: str,
+        *,
+        filters: str = "",
+        sort_by: common_pb2.Sort | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        max_items: int | None = None,
+    ) -> list[Any]:
+        """Every page of ``ListExecutions`` of a project/domain with FlyteAdmin ``filters`` (e.g.
+        ``eq(launch_plan.name,x)+value_in(phase,RUNNING;QUEUED)``), newest first unless ``sort_by`` says otherwise
+        (offset pages are consistent only over an order asked for); at most ``max_items`` (then it stops paging).
+        FlyteAdmin trims list errors to 100 bytes and leaves ``spec.inputs`` out (``ListExecutions`` in
+        ``manager/impl/execution_manager.go``): the inputs are ``GetExecutionData``'s."""
+        check_part_lengths(project=project, domain=domain)
+        subject = f"{project}:{domain} executions"
+        sort = (
+            sort_by if sort_by is not None else common_pb2.Sort(key="created_at", direction=common_pb2.Sort.DESCENDING)
+        )
+        page_size = limit if max_items is None else max(1, min(limit, max_items))
+
+        def page(token: str) -> Any:
+            return common_pb2.ResourceListRequest(
+                id=common_pb2.NamedEntityIdentifier(project=project, domain=domain),
+                limit=page_size,
+                token=token,
+                filters=filters,
+                sort_by=sort,
+            )
+
+        return self._all_pages("admin", "ListExecutions", page, "executions", subject, max_items=max_items)
+
     def _all_pages(
-        self, service: str, method: str, request: Callable[[str], Message], field: str, subject: str
+        self,
+        service: str,
+        method: str,
+        request: Callable[[str], Message],
+        field: str,
+        subject: str,
+        *,
+        max_items: int | None = None,
     ) -> list[Any]:
         """Every item of a paged listing (``request(token)`` builds a page's request). The pages share one time
         budget, the retry policy's ``total_timeout``, and at most :data:`MAX_LIST_PAGES` pages and
@@ -563,6 +604,8 @@ class AdminClient:
             pages += 1
             out.extend(getattr(resp, field))
             token = resp.token
+            if max_items is not None and len(out) >= max_items:
+                return out[:max_items]
             if not token:
                 return out
             if token in seen:  # a server that repeats a token would loop forever

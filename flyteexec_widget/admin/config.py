@@ -32,7 +32,7 @@ import yaml
 from .errors import ConfigError
 from .refs import normalize_endpoint
 
-__all__ = ["AUTH_TYPES", "PlatformConfig", "find_config_file", "load_config"]
+__all__ = ["AUTH_TYPES", "PlatformConfig", "find_config_file", "load_config", "no_endpoint_message", "searched_files"]
 
 log = logging.getLogger(__name__)
 
@@ -239,6 +239,35 @@ def find_config_file(environ: Mapping[str, str] | None = None, cwd: Path | None 
         if candidate.is_file():
             return candidate
     return None
+
+
+def searched_files(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> list[str]:
+    """The places :func:`find_config_file` looks, in its order, as a user would write them (for error messages)."""
+    env = os.environ if environ is None else environ
+    from_env = env.get("FLYTECTL_CONFIG")
+    return [
+        f"$FLYTECTL_CONFIG ({from_env!r})" if from_env else "$FLYTECTL_CONFIG (unset)",
+        str((cwd or Path.cwd()) / "flytekit.config"),
+        str(Path.home() / ".flyte" / "config"),
+        str(Path.home() / ".flyte" / "config.yaml"),
+    ]
+
+
+def no_endpoint_message(source: str | None, environ: Mapping[str, str] | None = None) -> str:
+    """What to say when no FlyteAdmin endpoint is configured: where we looked, and the ways to give one."""
+    if source:
+        where = f"the config file {source} has no admin.endpoint and FLYTE_PLATFORM_URL is unset"
+        fix = f"set admin.endpoint in {source}"
+    else:
+        where = (
+            f"no config file was found (searched, in order: {', '.join(searched_files(environ))}) and "
+            "FLYTE_PLATFORM_URL is unset"
+        )
+        fix = (
+            "write ~/.flyte/config.yaml with 'admin: {endpoint: dns:///flyte.example.com:443}' "
+            "(or point FLYTECTL_CONFIG at such a file)"
+        )
+    return f"no FlyteAdmin endpoint: {where}; {fix}, set FLYTE_PLATFORM_URL=host:port, or pass endpoint=..."
 
 
 #: A value read from the config, with where it came from (``admin.insecure in /home/me/.flyte/config.yaml``,

@@ -7,7 +7,8 @@ a bundler would do for modules that only import one another. No bundler, no CDN;
 module that node's test runner imports on its own (tests/unit/js).
 
 Rules for the files (checked by tests/unit/test_assets.py): top-level names are unique across the files; only the
-entry file (the last one) has ``export default``; a file uses what it imports from a sibling only inside functions
+entry file (the last one) of a list has ``export default`` (another list's entry joined in front, as widget.js is in
+the board's, has its default export dropped); a file uses what it imports from a sibling only inside functions
 and classes, never at its own top level (siblings may import each other in a cycle).
 """
 
@@ -17,18 +18,28 @@ import re
 from functools import cache
 from pathlib import Path
 
-__all__ = ["STATIC", "WIDGET_MODULES", "joined_module", "stylesheet"]
+__all__ = ["BOARD_MODULES", "BOARD_STYLES", "STATIC", "WIDGET_MODULES", "joined_module", "stylesheet"]
 
 STATIC = Path(__file__).parent / "static"
 
 #: The execution widget's modules, entry (``export default``) last.
-WIDGET_MODULES: tuple[str, ...] = ("taskdetails.js", "widget.js")
+WIDGET_MODULES: tuple[str, ...] = ("graph.js", "notify.js", "taskdetails.js", "widget.js")
 
 #: The widget's stylesheets, joined in order.
-WIDGET_STYLES: tuple[str, ...] = ("widget.css", "taskdetails.css")
+WIDGET_STYLES: tuple[str, ...] = ("widget.css", "graph.css", "taskdetails.css")
+
+#: The board's modules (a widget of its own: ``display/board.py``): the execution widget's helpers, then its entry.
+BOARD_MODULES: tuple[str, ...] = (*WIDGET_MODULES, "board.js")
+
+#: The board's stylesheets: the execution widget's (badges, buttons, themes), then its own.
+BOARD_STYLES: tuple[str, ...] = (*WIDGET_STYLES, "board.css")
 
 # `import { a, b } from "./sibling.js";` over one or more lines; nothing else is an import of a sibling.
 _SIBLING_IMPORT = re.compile(r'^import\s*\{[^}]*\}\s*from\s*"\./[\w.-]+\.js";[ \t]*\n?', re.MULTILINE)
+
+
+# The default export of an entry joined in front of another entry (one statement on one line, as widget.js ends).
+_DEFAULT_EXPORT = re.compile(r"^export default [^\n]*;[ \t]*\n?", re.MULTILINE)
 
 
 def strip_sibling_imports(source: str) -> str:
@@ -40,8 +51,10 @@ def strip_sibling_imports(source: str) -> str:
 def joined_module(names: tuple[str, ...] = WIDGET_MODULES) -> str:
     """The files ``names`` from ``static/`` joined into one ES module (entry last)."""
     parts = []
-    for name in names:
+    for i, name in enumerate(names):
         text = (STATIC / name).read_text(encoding="utf-8")
+        if i < len(names) - 1:
+            text = _DEFAULT_EXPORT.sub("", text)
         parts.append(f"// ---- {name} ----\n{strip_sibling_imports(text)}")
     return "\n".join(parts)
 

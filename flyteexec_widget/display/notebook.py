@@ -9,19 +9,26 @@ widgets) no widget and no thread is made: the display hooks give the text tree a
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
 from IPython.display import display
 
+from ..admin.errors import ConfigError
+from ..flytekit_remotes import find_flyte_remote, is_flyte_remote, remote_for
 from ..live import scheduler
 from ..live.model import ExecutionModel
+from ..live.on_done import call_when_done
 from ..objects.executions import FlyteWorkflowExecution
 from ..remote import Remote
 from . import kernel
 from .render import render_html, render_text
 from .widget import ExecutionWidget, ModelLike, WatchLike
 
-__all__ = ["display_for", "ipython_display_for", "mimebundle_for", "repr_mimebundle", "watch"]
+__all__ = ["display_flytekit", "display_for", "ipython_display_for", "mimebundle_for", "repr_mimebundle", "watch"]
+
+log = logging.getLogger(__name__)
 
 _ACCEPTED = (
     "watch() takes a FlyteWorkflowExecution (ours or flytekit's), a console URL, 'project:domain:name', "
@@ -29,30 +36,72 @@ _ACCEPTED = (
 )
 
 
-def watch(x: Any, remote: Any = None, *, project: str | None = None, domain: str | None = None) -> ExecutionWidget:
+def watch(
+    x: Any,
+    remote: Any = None,
+    *,
+    project: str | None = None,
+    domain: str | None = None,
+    notify: bool = False,
+    on_done: Callable[[FlyteWorkflowExecution], Any] | None = None,
+) -> ExecutionWidget:
     """Watch an execution live: returns the widget (display it, or let the cell show it).
 
     ``x`` is our :class:`~flyteexec_widget.objects.executions.FlyteWorkflowExecution`, flytekit's (anything with
     ``to_flyte_idl()`` and ``id``), a console URL, ``"project:domain:name"``, or a name with ``project=`` and
-    ``domain=``. ``remote`` defaults to the execution's own, else ``Remote.from_config()``. A scheduler watch keeps
-    the model fresh until the execution is terminal; closing the widget stops it.
+    ``domain=``. ``remote`` (a :class:`~flyteexec_widget.remote.Remote` or flytekit's ``FlyteRemote``) defaults to
+    the execution's own (a flytekit execution's ``FlyteRemote``: see :mod:`~flyteexec_widget.flytekit_remotes`),
+    else ``Remote.from_config()``. A scheduler watch keeps the model fresh until the execution is terminal; closing
+    the widget stops it.
+
+    ``notify``: the widget's bell starts on (a browser notification and a marked tab title when the execution
+    ends). ``on_done(execution)``: called once, with the final (synced) execution, when the watch saw the terminal
+    phase and synced it a last time; on a daemon thread of its own (never the cell's); an exception in it is
+    logged. Not called when the watch stops first (the widget closed) or ends on a permanent error.
     """
+    if not isinstance(notify, bool):
+        raise TypeError(f"notify must be True or False, got {notify!r}")
+    if on_done is not None and not callable(on_done):
+        raise TypeError(f"on_done must be a callable taking the execution, got {on_done!r}")
     execution = _resolve_execution(x, remote, project, domain)
     model = ExecutionModel(execution)
+    if on_done is not None:
+        call_when_done(model, execution, on_done)
     handle = _start_watch(execution, model)
     try:
-        return ExecutionWidget(model, execution=execution, remote=execution._remote, watch=handle)
+        return ExecutionWidget(model, execution=execution, remote=execution._remote, watch=handle, notify=notify)
     except Exception:
         handle.stop()
         raise
 
 
-def _default_remote() -> Remote:
-    return Remote.from_config()
+def _default_remote(why: str | None = None) -> Remote:
+    """``Remote.from_config()``; ``why``: why the execution's own remote was not used (added to a config error)."""
+    try:
+        return Remote.from_config()
+    except ConfigError as e:
+        if why is None:
+            raise
+        raise ConfigError(f"{e}; {why}: pass remote= (your FlyteRemote, or a Remote)") from None
+
+
+def _as_remote(remote: Any) -> Any:
+    """``remote=`` as our client: flytekit's FlyteRemote becomes a Remote over its connection settings."""
+    return remote_for(remote) if is_flyte_remote(remote) else remote
+
+
+def _flytekit_remote(x: Any) -> Remote:
+    """The remote for a flytekit execution: its FlyteRemote's settings, else the config file."""
+    flyte_remote, how = find_flyte_remote(x)
+    if flyte_remote is not None:
+        log.info("watching %s through %s", getattr(getattr(x, "id", None), "name", "?"), how)
+        return remote_for(flyte_remote)
+    return _default_remote(how)
 
 
 def _resolve_execution(x: Any, remote: Any, project: str | None, domain: str | None) -> FlyteWorkflowExecution:
     """Our wrapper for whatever :func:`watch` was given, with a remote to sync it."""
+    remote = _as_remote(remote)
     if isinstance(x, FlyteWorkflowExecution):
         if remote is not None and remote is not x._remote:
             return FlyteWorkflowExecution.promote_from_model(x, remote=remote)
@@ -73,7 +122,7 @@ def _resolve_execution(x: Any, remote: Any, project: str | None, domain: str | N
             fetched = remote.fetch_execution(x)
         return fetched
     if callable(getattr(x, "to_flyte_idl", None)) and hasattr(x, "id"):  # flytekit's FlyteWorkflowExecution
-        remote = remote if remote is not None else _default_remote()
+        remote = remote if remote is not None else _flytekit_remote(x)
         return FlyteWorkflowExecution.promote_from_model(x, remote=remote)
     raise TypeError(f"{_ACCEPTED}; got {type(x).__module__}.{type(x).__qualname__}")
 
@@ -125,6 +174,20 @@ def ipython_display_for(execution: FlyteWorkflowExecution) -> None:
     display(  # type: ignore[no-untyped-call]
         {"text/plain": render_text(model), "text/html": render_html(model)}, raw=True
     )
+
+
+def display_flytekit(x: Any) -> None:
+    """Display flytekit's ``FlyteWorkflowExecution`` ``x`` as our live widget (the printer of
+    :mod:`~.flytekit_display`), through its FlyteRemote's connection (:func:`_flytekit_remote`). When no remote can
+    be found, flytekit's own text shows, with the reason and what to do."""
+    try:
+        execution = FlyteWorkflowExecution.promote_from_model(x, remote=_flytekit_remote(x))
+    except Exception as e:
+        log.info("no live view of a flytekit execution: %s", e)
+        note = f"(flyteexec-widget shows no live view: {e})"
+        display({"text/plain": f"{x!r}\n{note}"}, raw=True)  # type: ignore[no-untyped-call]
+        return
+    ipython_display_for(execution)
 
 
 def display_for(execution: FlyteWorkflowExecution, model: ModelLike) -> ExecutionWidget | None:

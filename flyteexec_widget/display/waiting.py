@@ -17,6 +17,9 @@ a ``FlyteTimeout`` saying "the server did not answer".
   ``jupyter-ui-poll``) the widget still updates live, but clicks wait for the cell.
 * In a terminal it rewrites one status line on stderr (``\\r``): ``p:d:name RUNNING 12/40 nodes done, 1 failed,
   00:42``; "failed" counts the node phases the phase table marks failed (ABORTED too), as the widget does.
+* ``notify=True``: told when it ends. The widget it shows starts with its bell on (a browser notification and a
+  marked tab title); without a widget (a terminal), the terminal bell (BEL) rings once on the status stream when
+  the execution reached a terminal phase (not on a timeout, an error or Ctrl-C).
 """
 
 from __future__ import annotations
@@ -112,7 +115,16 @@ class _StatusLine:
             self.stream.flush()
 
 
-def _show_widget(execution: Any, model: ExecutionModel) -> bool:
+def _ring(stream: IO[str]) -> None:
+    """The terminal bell (BEL), once: the execution ended."""
+    try:
+        stream.write("\a")
+        stream.flush()
+    except Exception:  # a closed stream: the bell is a nicety
+        log.debug("could not ring the terminal bell", exc_info=True)
+
+
+def _show_widget(execution: Any, model: ExecutionModel, *, notify: bool = False) -> bool:
     """Display the live widget (``notebook.display_for``); False when it cannot (then a text line is used)."""
     try:
         # Lazy: the widget machinery (anywidget, ipywidgets, IPython) loads only when a kernel can show it, not for
@@ -125,6 +137,8 @@ def _show_widget(execution: Any, model: ExecutionModel) -> bool:
         return False
     if shown is None:  # not in a kernel after all
         return False
+    if notify:
+        shown.notify = True
     model.mark_shown()
     return True
 
@@ -136,6 +150,7 @@ def wait(
     sync_nodes: bool = True,
     *,
     show: bool | None = None,
+    notify: bool = False,
     scheduler: SyncScheduler | None = None,
     stream: IO[str] | None = None,
     clock: Callable[[], float] = time.monotonic,
@@ -144,6 +159,7 @@ def wait(
 
     ``show``: None shows the widget in a notebook (unless one is already on screen) or a status line on a
     terminal; True forces a display (widget, or the status line outside a notebook); False shows nothing.
+    ``notify``: the widget's bell on, or the terminal bell at the end (see the module docstring).
     ``scheduler``, ``stream`` (status line, default stderr) and ``clock`` are for tests.
     Raises ``FlyteTimeout`` after ``timeout``, and the RPC error that ended the sync if it was permanent
     (e.g. ``NotFoundError``).
@@ -154,6 +170,8 @@ def wait(
         raise ValueError(f"poll_interval must be positive, got {poll_interval!r}")
     if show is not None and not isinstance(show, bool):
         raise TypeError(f"show must be True, False or None, got {show!r}")
+    if not isinstance(notify, bool):
+        raise TypeError(f"notify must be True or False, got {notify!r}")
     sched = scheduler if scheduler is not None else default_scheduler()
     model = ExecutionModel()
     in_kernel = kernel.in_kernel()
@@ -170,7 +188,7 @@ def wait(
         watch = sched.watch(execution, model, sync_nodes=sync_nodes, poll_interval=poll_s)
         widget = False
         if show is not False and in_kernel and (show or not already_shown):
-            widget = _show_widget(execution, model)
+            widget = _show_widget(execution, model, notify=notify)
         out = stream if stream is not None else sys.stderr
         if (
             show is not False
@@ -200,6 +218,8 @@ def wait(
         if watch.error is not None:
             raise watch.error
         if model.header.get("terminal"):
+            if notify and not widget:
+                _ring(out)
             return execution
         raise FlyteTimeout(_timeout_message(execution, model, timeout_s, watch, answered))
     except KeyboardInterrupt:

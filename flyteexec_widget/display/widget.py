@@ -51,6 +51,7 @@ import ipywidgets
 import traitlets
 from IPython.display import display
 
+from ..live.graph import Graph, closure_graph, key_part, workflow_graph
 from ..live.rows import Row, all_logs, cap_text, safe_url, signal_id_of
 from ..live.taskdetails import task_answer
 from ..objects import phases
@@ -216,6 +217,10 @@ class ExecutionWidget(anywidget.AnyWidget):
     #: later (a page reload) gets it with its state, sees that it missed that push, and asks for a snapshot.
     snapshot_version = traitlets.Int(-1).tag(sync=True)
 
+    #: Tell the user when the execution ends (the header's bell; ``watch(notify=True)``): a browser notification
+    #: and a marked tab title, done by the view (static/notify.js).
+    notify = traitlets.Bool(False).tag(sync=True)
+
     #: The Python value of the last input/output entry clicked in the view (not synced: may be any object).
     selected_output = traitlets.Any(None)
     #: Where it came from, e.g. ``{"key": "n0", "which": "outputs", "path": "o0[2]"}``.
@@ -243,6 +248,8 @@ class ExecutionWidget(anywidget.AnyWidget):
         self._remote = remote if remote is not None else getattr(execution, "_remote", None)
         self._watch = watch
         self._runner: Runner = runner or _run_in_daemon_thread
+        self._graph: Graph | None = None  # the "graph" request's answer, built once
+        self._inner_graphs: dict[str, Graph] = {}  # row key -> what a terminal dynamic/launch-plan node ran
         self._views_seen = False  # patches are sent only once a snapshot went out (displayed, or asked for)
         # key -> the model's row dict for that key at version _baseline_version (a reference, never a copy: the
         # model replaces a row's dict on change and never mutates a published one): what patch deltas are
@@ -693,6 +700,58 @@ class ExecutionWidget(anywidget.AnyWidget):
             url = None
         return {"message": what, "name": name, "url": url}
 
+    def _handle_graph(self, request: Mapping[str, Any]) -> Graph:
+        """The workflow as compiled (``live.graph``): for key "" the execution's, built once (a registered workflow
+        never changes; the sync has usually fetched it, else the execution fetches it once through the remote);
+        for a dynamic or launch-plan node that runs, what it runs (kept once the node is terminal)."""
+        key = request.get("key") or ""
+        if not isinstance(key, str):
+            raise RequestError(f"key must be a row key (a string), got {key!r}")
+        if key:
+            return self._inner_graph(request, key)
+        if self._graph is None:
+            execution = self._require_execution()
+            wf = getattr(execution, "_flyte_workflow", None)
+            if wf is None and getattr(execution, "flyte_workflow", None) is not None:
+                wf = execution._flyte_workflow
+            if wf is None:
+                raise RequestError("no compiled workflow for this execution (a single task, or no Remote to fetch it)")
+            self._graph = workflow_graph(wf)
+        return self._graph
+
+    def _inner_graph(self, request: Mapping[str, Any], key: str) -> Graph:
+        """A dynamic node's generated workflow (``GetNodeExecutionData``'s ``dynamic_workflow``, which flyteadmin
+        reads from the node's stored closure: ``manager/impl/node_execution_manager.go``) or a launch-plan node's
+        child execution's workflow, with the row keys the tree gives their nodes."""
+        cached = self._inner_graphs.get(key)
+        if cached is not None:
+            return cached
+        node = self._target(request)  # a node that has started
+        row = self._model.rows[key]
+        node_id = node.to_flyte_idl().id.node_id
+        if row["kind"] == "dynamic":
+            data = self._require_remote("fetch the generated workflow").get_node_execution_data(node.to_flyte_idl().id)
+            if not data.HasField("dynamic_workflow") or not data.dynamic_workflow.HasField("compiled_workflow"):
+                raise RequestError(f"node {row['name'] or key!r} has not generated its workflow yet")
+            groups = row.get("attempt_groups") or []
+            attempt = max(groups) if groups else 0  # the node's stored workflow is its latest attempt's
+            closure = data.dynamic_workflow.compiled_workflow
+            graph = closure_graph(closure, parent_id=node_id, attempt=attempt, key_prefix=key + "/", terminals=False)
+        elif row["kind"] == "launch_plan":
+            children = list(getattr(node, "_workflow_executions", None) or [])
+            if not children:
+                raise RequestError(f"node {row['name'] or key!r} has not launched its execution yet")
+            child = children[-1]
+            if child.flyte_workflow is None:
+                raise RequestError(f"no compiled workflow for the execution node {row['name'] or key!r} launched")
+            prefix = f"{key}>{key_part(child.to_flyte_idl().id.name)}/"
+            graph = closure_graph(child._flyte_workflow.closure.compiled_workflow, key_prefix=prefix, terminals=False)
+        else:
+            raise RequestError(f"node {row['name'] or key!r} is a {row['kind']} node: its graph is the workflow's")
+        if row.get("terminal"):
+            self._inner_graphs[key] = graph
+        return graph
+
     def _require_remote(self, what: str) -> Any:
         if self._remote is None:
             raise RequestError(f"cannot {what}: this widget has no Remote (pass remote= to watch())")
@@ -718,6 +777,7 @@ class ExecutionWidget(anywidget.AnyWidget):
         "terminate": _handle_terminate,
         "relaunch": _handle_relaunch,
         "recover": _handle_recover,
+        "graph": _handle_graph,
     }
 
 

@@ -519,10 +519,12 @@ class FlyteWorkflowExecution(RemoteExecutionBase):
         sync_nodes: bool = True,
         *,
         show: bool | None = None,
+        notify: bool = False,
     ) -> FlyteWorkflowExecution:
         """Block until the execution completes (showing the live widget in a notebook); returns this object.
 
-        ``timeout`` / ``poll_interval`` are timedeltas or seconds; ``show`` forces the widget on or off.
+        ``timeout`` / ``poll_interval`` are timedeltas or seconds; ``show`` forces the widget on or off;
+        ``notify``: told when it ends (the widget's bell on, or the terminal bell).
         Raises ``FlyteTimeout`` when ``timeout`` passes first. See :func:`flyteexec_widget.display.waiting.wait`.
         """
         if self._remote is None:
@@ -532,7 +534,7 @@ class FlyteWorkflowExecution(RemoteExecutionBase):
         from ..display import waiting
 
         result: FlyteWorkflowExecution = waiting.wait(
-            self, timeout=timeout, poll_interval=poll_interval, sync_nodes=sync_nodes, show=show
+            self, timeout=timeout, poll_interval=poll_interval, sync_nodes=sync_nodes, show=show, notify=notify
         )
         return result
 

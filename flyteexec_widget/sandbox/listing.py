@@ -501,5 +501,70 @@ SIGNAL = Columns(
         "value": _UNSUPPORTED,
     },
 )
+
+
+def _entity_key_fields() -> FieldTable:
+    """The key columns of a registered entity (``LaunchPlanKey``/``WorkflowKey``: project, domain, name, version),
+    read off its ``Identifier`` (the joined record of an execution listing is the identifier it names)."""
+    return {
+        "project": ("str", lambda i: i.project),
+        "domain": ("str", lambda i: i.domain),
+        "name": ("str", lambda i: i.name),
+        "version": ("str", lambda i: i.version),
+    }
+
+
+#: models.LaunchPlan (``repositories/models/launch_plan.go``), as an execution listing joins it
+#: (``INNER JOIN launch_plans ON executions.launch_plan_id = launch_plans.id``, ``gormimpl/execution_repo.go``):
+#: its key columns; the blobs and the row ids are columns the sandbox keeps no value for.
+LAUNCH_PLAN = Columns(
+    "launch_plan",
+    {
+        "id": _UNSUPPORTED,
+        "created_at": _UNSUPPORTED,
+        "updated_at": _UNSUPPORTED,
+        "deleted_at": _UNSUPPORTED,
+        **_entity_key_fields(),
+        "spec": _UNSUPPORTED,
+        "workflow_id": _UNSUPPORTED,
+        "closure": _UNSUPPORTED,
+        "state": _UNSUPPORTED,
+        "digest": _UNSUPPORTED,
+        "schedule_type": _UNSUPPORTED,
+        "launch_condition_type": _UNSUPPORTED,
+    },
+)
+#: models.Workflow (``repositories/models/workflow.go``), joined on ``executions.workflow_id = workflows.id``.
+WORKFLOW = Columns(
+    "workflow",
+    {
+        "id": _UNSUPPORTED,
+        "created_at": _UNSUPPORTED,
+        "updated_at": _UNSUPPORTED,
+        "deleted_at": _UNSUPPORTED,
+        **_entity_key_fields(),
+        "typed_interface": _UNSUPPORTED,
+        "remote_closure_identifier": _UNSUPPORTED,
+        "digest": _UNSUPPORTED,
+        "short_description": _UNSUPPORTED,
+    },
+)
+
+
+def execution_joins() -> dict[str, Getter]:
+    """How an execution record reaches the launch plan and workflow rows an execution listing joins: the
+    identifiers its spec and closure name (an INNER JOIN: an execution of a task has no launch plan row here)."""
+
+    def launch_plan(r: Any) -> Any:
+        lp = r.proto.spec.launch_plan
+        return lp if lp.resource_type == identifier_pb2.LAUNCH_PLAN and lp.name else None
+
+    def workflow(r: Any) -> Any:
+        wf = r.proto.closure.workflow_id
+        return wf if wf.name else None
+
+    return {"launch_plan": launch_plan, "workflow": workflow}
+
+
 #: The entities the sandbox keeps rows of, by flyteadmin's entity name.
-TABLES: dict[str, Columns] = {c.entity: c for c in (NODE, TASK, EXECUTION, SIGNAL)}
+TABLES: dict[str, Columns] = {c.entity: c for c in (NODE, TASK, EXECUTION, SIGNAL, LAUNCH_PLAN, WORKFLOW)}

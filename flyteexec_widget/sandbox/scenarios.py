@@ -1116,6 +1116,12 @@ SCENARIOS: dict[str, Scenario] = {
     )
 }
 
+# The sweep family (one launch plan launched N times with different inputs) lives in sandbox/sweep.py; it is
+# registered here, where the player looks scenarios up.
+from .sweep import SWEEP  # noqa: E402  (sweep.py builds on the names above)
+
+SCENARIOS[SWEEP.name] = SWEEP
+
 __all__ = [
     "DYNAMIC_TASK_TYPE",
     "SCENARIOS",

@@ -40,7 +40,7 @@ from flyteidl.event import event_pb2
 
 from ..objects.phases import NODE_TERMINAL, TASK_TERMINAL, WORKFLOW_TERMINAL, NodePhase, TaskPhase, WorkflowPhase
 from .errors import StoreError
-from .listing import EXECUTION, NODE, SIGNAL, TASK, check_limit, datetime_ns, paginate, select
+from .listing import EXECUTION, NODE, SIGNAL, TASK, check_limit, datetime_ns, execution_joins, paginate, select
 from .transformers import (
     duration_between,
     filter_logs_by_phase,
@@ -543,6 +543,7 @@ class Store:
                 EXECUTION,
                 filters,
                 sort_by,
+                joins=execution_joins(),
                 text_times=self.text_timestamps,
                 natural=lambda r: exec_key(r.proto.id),
             )

@@ -87,3 +87,13 @@ def test_command_line_rejects_bad_values() -> None:
     with pytest.raises(SystemExit):
         parse_args(["--latency", "-1"])
     assert parse_args(["--quick", "--reps", "2"]).reps == 2
+
+
+def test_the_board_section_counts_a_steady_refresh(results: dict[str, Any]) -> None:
+    (b,) = _of(results, "board")
+    assert b["executions"] == 10
+    assert b["running"] == 2  # every fifth trial of the sweep trains for an hour
+    # one ListExecutions, one node listing per running execution, nothing else once the data is read
+    assert b["refresh_rpcs_by_method"] == {"ListExecutions": 1, "ListNodeExecutions": 2}
+    assert b["first_refresh_rpcs"]["GetExecutionData"] == 10
+    assert "## Board" in markdown(results)

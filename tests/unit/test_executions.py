@@ -852,7 +852,14 @@ def test_sync_and_wait_need_a_remote_and_delegate(monkeypatch: pytest.MonkeyPatc
 
     monkeypatch.setattr(waiting_module, "wait", fake_wait)
     assert wf.wait(timeout=5, poll_interval=1, show=False) is wf
-    assert seen == {"execution": wf, "timeout": 5, "poll_interval": 1, "sync_nodes": True, "show": False}
+    assert seen == {
+        "execution": wf,
+        "timeout": 5,
+        "poll_interval": 1,
+        "sync_nodes": True,
+        "show": False,
+        "notify": False,
+    }
 
 
 def test_flyte_workflow_and_task_are_fetched_once() -> None:

@@ -515,9 +515,11 @@ def test_the_front_end_is_the_package_files_sent_as_text() -> None:
     w, _ = make()
     state = w.get_state()
     assert state["_esm"] == assets.joined_module()
-    assert assets.strip_sibling_imports((STATIC / "widget.js").read_text(encoding="utf-8")) in state["_esm"]
-    assert (STATIC / "widget.css").read_text(encoding="utf-8") in state["_css"]
+    for name in assets.WIDGET_MODULES:
+        assert assets.strip_sibling_imports((STATIC / name).read_text(encoding="utf-8")) in state["_esm"]
     assert state["_css"] == assets.stylesheet()
+    for name in assets.WIDGET_STYLES:
+        assert (STATIC / name).read_text(encoding="utf-8") in state["_css"]
 
 
 def test_bad_messages_are_ignored_and_logged(caplog: pytest.LogCaptureFixture) -> None:

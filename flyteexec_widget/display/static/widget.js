@@ -11,6 +11,10 @@
  * "patch" message rebuilds only the rows it names.
  */
 
+import { GraphView } from "./graph.js";
+import { NotifyBell } from "./notify.js";
+import { TaskDetailsView, hasTaskDetails } from "./taskdetails.js";
+
 /**
  * @typedef {{name: string, uri: string, attempt?: number}} LogLink
  * @typedef {{kind?: string, code?: string, message?: string, trimmed?: boolean, capped?: boolean}} RowError
@@ -29,8 +33,6 @@
  * @typedef {{label: string, color: string, terminal: boolean, succeeded: boolean, failed: boolean}} PhaseStyle
  * @typedef {{type: string, message: string}} ErrorData
  */
-
-import { TaskDetailsView, hasTaskDetails } from "./taskdetails.js";
 
 export const ROW_HEIGHT = 28;
 /** The phase of a row for a node the compiled workflow plans that has not started (phases.NOT_STARTED). */
@@ -1327,6 +1329,7 @@ function containerView(node, path, ctx, depth) {
  *   fullErrors: Map<string, string>, fullLogs: Map<string, {total: number, logs: LogLink[]}>,
  *   scrollTop: number, execIo: boolean,
  *   io: Map<string, {open: boolean, result: any}>, attempts: Map<string, number>,
+ *   view: string,
  * }} ViewState
  */
 /** @returns {ViewState} */
@@ -1344,6 +1347,7 @@ function newViewState() {
     execIo: false,
     io: new Map(),
     attempts: new Map(),
+    view: "tree", // which of VIEWS is shown
   };
 }
 
@@ -1810,6 +1814,8 @@ class HeaderView {
     this.elapsedEl = null;
     /** @type {HTMLElement|null} */
     this.syncEl = null;
+    /** @type {NotifyBell|null} the bell (static/notify.js), set by render() */
+    this.bell = null;
   }
 
   /** The title line and the error, from the `header` and `can_act` traits. */
@@ -1828,6 +1834,7 @@ class HeaderView {
     title.append(exec, badge(hd.label || wfStyle?.label || hd.phase, hd.color || wfStyle?.color || "", hd.phase));
     this.elapsedEl = h("span", "fxw-elapsed");
     title.append(this.elapsedEl, h("span", "fxw-grow"));
+    if (this.bell && !this.ctx.shared.offline) title.append(this.bell.el);
     if (canAct && !hd.terminal) {
       const term = button("Terminate", "terminate", "fxw-btn--danger");
       term.addEventListener("click", () => this.confirm.toggle("terminate"));
@@ -1883,15 +1890,32 @@ class HeaderView {
   }
 }
 
-/** The toolbar: the text filter (state.text) and its "N shown", and the buttons above the tree. */
+/** The views the toolbar switches between ([state.view, label]); render() shows the one chosen. */
+export const VIEWS = [
+  ["tree", "Tree"],
+  ["graph", "Graph"],
+];
+
+/** The toolbar: the view switch, the text filter (state.text) and its "N shown", and the buttons above the tree. */
 class Toolbar {
   /**
    * @param {ViewState} state
    * @param {{filter: () => void, firstFailure: () => void, expandAll: () => void, collapseAll: () => void,
-   *   execIo: () => void}} on what the search box (after setting state.text) and each button call
+   *   execIo: () => void, view: (name: string) => void}} on what the search box (after setting state.text) and
+   *   each button call
    */
   constructor(state, on) {
     this.el = h("div", "fxw-toolbar");
+    this.views = h("span", "fxw-views");
+    this.views.setAttribute("role", "group");
+    this.views.setAttribute("aria-label", "View");
+    for (const [name, label] of VIEWS) {
+      const b = button(label, "view", "fxw-view-btn");
+      b.dataset.view = name;
+      b.addEventListener("click", () => on.view(name));
+      this.views.append(b);
+    }
+    this.setView(state.view);
     const search = /** @type {HTMLInputElement} */ (h("input", "fxw-search"));
     search.type = "search";
     search.placeholder = "Filter nodes by name or id";
@@ -1905,7 +1929,7 @@ class Toolbar {
     this.execIoBtn = button("Execution inputs / outputs", "exec-io");
     this.setExecIo(state.execIo);
     const grow = h("span", "fxw-grow");
-    this.el.append(search, this.filterNote, grow, this.firstFailure, expandAll, collapseAll, this.execIoBtn);
+    this.el.append(this.views, search, this.filterNote, grow, this.firstFailure, expandAll, collapseAll, this.execIoBtn);
     search.addEventListener("input", () => {
       state.text = search.value;
       on.filter();
@@ -1924,6 +1948,11 @@ class Toolbar {
 
   clearSearch() {
     this.search.value = "";
+  }
+
+  /** @param {string} name the view shown */
+  setView(name) {
+    for (const b of this.views.querySelectorAll("button")) b.setAttribute("aria-pressed", String(b.dataset.view === name));
   }
 
   /** @param {boolean} open whether the execution's inputs/outputs box is shown */
@@ -2832,15 +2861,23 @@ class TreeView {
    * there is no failure.
    */
   revealFirstFailure() {
-    const { state, store } = this.ctx;
     const key = this.failureKey();
-    const leaf = key === null ? undefined : store.rows.get(key);
+    return key !== null && this.reveal(key);
+  }
+
+  /**
+   * Clear the filters, expand down to row `key`, open its detail and scroll to it; false if there is no such row.
+   * @param {string} key
+   */
+  reveal(key) {
+    const { state, store } = this.ctx;
+    const leaf = store.rows.get(key);
     if (!leaf) return false;
     state.phaseFilter = null;
     state.text = "";
     for (const k of store.ancestors(leaf.key)) {
       state.expanded.add(k);
-      state.attempts.delete(k); // a retried parent shows its latest attempt again: the failure is there
+      state.attempts.delete(k); // a retried parent shows its latest attempt again (the failure, a graph's node)
     }
     state.open.add(leaf.key);
     this.refreshAll();
@@ -3031,21 +3068,43 @@ function render({ model, el }) {
   const counts = new CountsView(ctx, () => tree.relayout());
   const header = new HeaderView(ctx, root, counts, new ConfirmBox(ctx.requests));
   const toolbar = new Toolbar(ctx.state, {
-    filter: () => tree.relayout(),
+    filter: () => (ctx.state.view === "graph" ? graph.applyFilter() : tree.relayout()),
     firstFailure: () => {
+      if (ctx.state.view !== "tree") showView("tree");
       if (!tree.revealFirstFailure()) return;
       toolbar.clearSearch();
       counts.render();
     },
-    expandAll: () => tree.expandAll(),
-    collapseAll: () => tree.collapseAll(),
+    expandAll: () => (ctx.state.view === "graph" ? graph.expandAll(true) : tree.expandAll()),
+    collapseAll: () => (ctx.state.view === "graph" ? graph.expandAll(false) : tree.collapseAll()),
     execIo: () => {
       io.toggleExec();
       toolbar.setExecIo(ctx.state.execIo);
     },
+    view: (name) => showView(name),
   });
   const tree = new TreeView(ctx, new RowView(ctx), new DetailView(ctx, io), (items) => toolbar.showItems(items));
-  root.append(header.el, toolbar.el, io.el, tree.el);
+  const failed = (/** @type {string} */ phase) => Boolean(ctx.styles.workflow(phase)?.failed);
+  const bell = new NotifyBell(/** @type {any} */ (model), shared, failed);
+  header.bell = bell;
+  // A click on a graph node opens its row's detail in the tree.
+  const graph = new GraphView(ctx, (key) => {
+    showView("tree");
+    tree.reveal(key);
+    counts.render();
+    toolbar.clearSearch();
+  });
+  /** @param {string} name one of VIEWS */
+  const showView = (name) => {
+    ctx.state.view = name;
+    toolbar.setView(name);
+    root.dataset.viewShown = name;
+    tree.el.hidden = name !== "tree";
+    if (name === "graph") graph.show();
+    else graph.hide();
+    if (name === "tree") tree.relayout();
+  };
+  root.append(header.el, toolbar.el, io.el, tree.el, graph.el);
   el.append(root);
 
   // Elapsed times tick in the browser, between syncs.
@@ -3057,6 +3116,7 @@ function render({ model, el }) {
     tree.tick(now);
   };
   const onHeader = () => {
+    bell.headerChanged();
     header.render();
     counts.render();
     tree.headerChanged();
@@ -3081,6 +3141,7 @@ function render({ model, el }) {
   const onShared = (change) => {
     // The header's error line may quote the failed node's own error (failureText): redraw it with that row.
     const failedKey = model.get("header")?.failed_at?.key;
+    graph.showChange(change);
     if (change.kind === "snapshot") {
       tree.showSnapshot();
       if (failedKey) header.render();
@@ -3100,6 +3161,7 @@ function render({ model, el }) {
     ["change:counts", () => counts.render()],
     ["change:sync_status", onSync],
     ["change:can_act", onCanAct],
+    ["change:notify", () => bell.render()],
     ["msg:custom", onMessage],
   ];
   for (const [event, fn] of listeners) model.on(event, fn);
@@ -3113,6 +3175,7 @@ function render({ model, el }) {
   io.renderExec();
   tick();
   tree.layout();
+  if (ctx.state.view !== "tree") showView(ctx.state.view);
 
   return () => {
     clearInterval(timer);
@@ -3120,6 +3183,7 @@ function render({ model, el }) {
     shared.views.delete(onShared);
     dispose();
     tree.destroy();
+    bell.destroy();
     ctx.requests.close();
   };
 }

@@ -1,0 +1,182 @@
+"""``python -m benchmarks.board``: the board on a sweep (the issue's targets: 100 executions, 20 running, 5 ms added
+latency; a refresh <= 25 RPCs and < 100 ms; the board's first render < 1 s in headless Chromium).
+
+The sandbox runs in a child process (:class:`~.server.SandboxProcess`, stepped clock); ``n`` sweep trials are
+launched (every fifth still trains an hour later, so ``n / 5`` run) and played for a minute. Then, with the latency
+on: the board's first refresh (it reads every execution's inputs and outputs once), and ``reps`` steady refreshes
+(one ``ListExecutions`` plus one top-level node listing per running execution). The first render is the board's
+joined module (display/assets.py BOARD_MODULES) in a plain page with a stand-in for anywidget's model, fed the rows
+the widget would get: from page load to the frame after the table was drawn ("cold", module compile included), and
+again in the same page ("warm").
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from .browser import CHROMIUM, CHROMIUM_ARGS, ORIGIN
+from .server import SandboxProcess
+
+P, D = "flytesnacks", "development"
+
+PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>board bench</title><link rel="stylesheet" href="/board.css">
+<style>body { margin: 0; width: 1400px; }</style></head><body><div id="host"></div>
+<script type="module">
+window.t0 = performance.now();
+import board from "/board.js";
+class FakeModel {
+  constructor(state) { this.state = state; this.handlers = new Map(); }
+  get(name) { return this.state[name]; }
+  set(name, value) { this.state[name] = value; }
+  save_changes() {}
+  send(msg) {}
+  on(event, cb) { if (!this.handlers.has(event)) this.handlers.set(event, []); this.handlers.get(event).push(cb); }
+  off(event, cb) {}
+}
+const frames = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+let cleanup = null;
+window.bench = {
+  async render(state) {
+    if (cleanup) cleanup();
+    const host = document.getElementById("host");
+    host.replaceChildren();
+    const el = document.createElement("div");
+    host.append(el);
+    const t0 = performance.now();
+    cleanup = board.render({ model: new FakeModel(state), el });
+    await frames();
+    return { ms: performance.now() - t0, rows: el.querySelectorAll("tr.fxb-row").length };
+  },
+};
+window.benchReady = true;
+</script></body></html>
+"""
+
+
+def _fig(values: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def measure_refresh(n: int, latency_ms: float, reps: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Refresh figures and the widget's traits (for the render)."""
+    from flyteexec_widget.live.board import BoardModel, BoardQuery, BoardSync
+    from flyteexec_widget.remote import Remote
+
+    with SandboxProcess(clock="stepped") as sb:
+        for t in range(n):
+            sb.launch("sweep", trial=t)
+        sb.advance(60)
+        sb.set_latency(latency_ms)
+        remote = Remote.for_sandbox(sb.endpoint)
+        try:
+            sync = BoardSync(remote, BoardQuery.make(P, D, launch_plan="sandbox.sweep.wf"), metric="accuracy")
+            model = BoardModel(sync)
+            sb.reset_rpc_counts()
+            t0 = time.perf_counter()
+            model.update_from(sync.refresh())
+            first_s = time.perf_counter() - t0
+            first_rpcs = dict(sb.rpc_counts())
+            times, rpcs = [], []
+            for _ in range(reps):
+                sb.reset_rpc_counts()
+                t0 = time.perf_counter()
+                model.update_from(sync.refresh())
+                times.append(time.perf_counter() - t0)
+                counts = sb.rpc_counts()
+                rpcs.append(sum(counts.values()))
+            result = {
+                "executions": len(model.rows),
+                "running": model.counts.get("RUNNING", 0),
+                "latency_ms": latency_ms,
+                "first_refresh_s": first_s,
+                "first_refresh_rpcs": first_rpcs,
+                "refresh_s": _fig(times),
+                "refresh_rpcs": _fig([float(r) for r in rpcs]),
+                "refresh_rpcs_by_method": dict(counts),
+            }
+            from flyteexec_widget.display.widget import phase_styles
+
+            traits = {
+                "rows": [dict(r) for r in model.rows.values()],
+                "header": dict(model.header),
+                "counts": dict(model.counts),
+                "sync_status": dict(model.sync_status),
+                "styles": phase_styles(),
+                "can_act": True,
+                "instance": "bench",
+                "open_keys": [],
+                "pinned": [],
+            }
+            return result, traits
+        finally:
+            remote.close()
+
+
+def measure_render(traits: dict[str, Any], reps: int) -> dict[str, Any]:
+    from playwright.sync_api import sync_playwright
+
+    from flyteexec_widget.display import assets
+
+    js = assets.joined_module(assets.BOARD_MODULES).encode()
+    css = assets.stylesheet(assets.BOARD_STYLES).encode()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+
+            def route(r: Any) -> None:
+                path = r.request.url[len(ORIGIN) :]
+                if path.startswith("/board.js"):
+                    r.fulfill(status=200, body=js, headers={"content-type": "text/javascript"})
+                elif path.startswith("/board.css"):
+                    r.fulfill(status=200, body=css, headers={"content-type": "text/css"})
+                else:
+                    r.fulfill(status=200, body=PAGE, headers={"content-type": "text/html"})
+
+            page.route(f"{ORIGIN}/**", route)
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            t0 = time.perf_counter()
+            page.goto(f"{ORIGIN}/")
+            page.wait_for_function("window.benchReady === true", timeout=30000)
+            cold = page.evaluate("(s) => window.bench.render(s)", traits)
+            cold_s = time.perf_counter() - t0
+            warm = [page.evaluate("(s) => window.bench.render(s)", traits)["ms"] / 1000 for _ in range(reps)]
+            if errors:
+                raise RuntimeError("the board page failed: " + "; ".join(errors))
+            return {
+                "rows_in_dom": cold["rows"],
+                "cold_first_render_s": cold_s,
+                "cold_render_call_s": cold["ms"] / 1000,
+                "warm_render_s": _fig(warm),
+            }
+        finally:
+            browser.close()
+
+
+def run(n: int = 100, latency_ms: float = 5.0, reps: int = 5, browser: bool = True) -> dict[str, Any]:
+    result, traits = measure_refresh(n, latency_ms, reps)
+    if browser:
+        result["render"] = measure_render(traits, reps)
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.board", description=__doc__.split("\n\n")[0])
+    p.add_argument("--executions", type=int, default=100)
+    p.add_argument("--latency-ms", type=float, default=5.0)
+    p.add_argument("--reps", type=int, default=5)
+    p.add_argument("--no-browser", action="store_true")
+    args = p.parse_args(argv)
+    print(json.dumps(run(args.executions, args.latency_ms, args.reps, not args.no_browser), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

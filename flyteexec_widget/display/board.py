@@ -1,0 +1,576 @@
+"""The board on screen: ``board(...)``, the :class:`Board` it returns, and its widget :class:`BoardWidget`.
+
+The board's table is an anywidget of its own (``static/board.js`` over ``static/widget.js``'s helpers, joined by
+:mod:`.assets` as :data:`~.assets.BOARD_MODULES`). Its rows are few (one per execution) and small, so they travel
+as a trait (``rows``: the whole list, set from the sync thread, which reaches the page live also while a cell
+runs); the widget mirrors a :class:`~flyteexec_widget.live.board.BoardModel` kept fresh by one scheduler watch.
+
+Requests from the view use the execution widget's protocol (``{"type": "request", "id", "action", ...}``, answered
+``accepted`` then ``response``), on a worker thread:
+
+- ``open`` (``key``, ``pin``): the execution's tree widget (:class:`~.widget.ExecutionWidget`, watched like
+  ``watch()``) under the board; one at a time unless pinned (then side by side). ``close`` (``key``) closes one,
+  ``unpin`` (``key``) lets the next one opened replace it.
+- ``compare`` (``keys``: two): inputs and outputs side by side with the differing ones marked, and the top-level
+  nodes' durations side by side (two ``ListNodeExecutions``; inputs/outputs come from the board's cache or one
+  ``GetExecutionData`` each).
+- ``terminate`` (``keys``, ``cause``), ``relaunch``, ``recover`` (``keys``): the Remote's own methods, per
+  execution, each reported; the board then refreshes at once.
+- ``select`` (``keys``): what is ticked, readable as :attr:`Board.selected`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import threading
+import time
+import uuid
+import weakref
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import anywidget
+import ipywidgets
+import traitlets
+from IPython.display import display
+
+from ..admin.refs import safe_url
+from ..live import scheduler as _scheduler
+from ..live.board import BoardIds, BoardModel, BoardQuery, BoardSync, Source
+from ..objects.executions import FlyteWorkflowExecution
+from . import assets, kernel
+from .board_render import board_html, board_text
+from .widget import SAVED_SNAPSHOT_EVERY_S, ExecutionWidget, phase_styles
+
+__all__ = ["Board", "BoardWidget", "board"]
+
+logger = logging.getLogger(__name__)
+
+Runner = Callable[[Callable[[], None]], None]
+
+#: Tree widgets open under a board at most (pinned ones included): each is a watch of its own.
+MAX_OPEN = 4
+
+# The boards board() made, by what they show: running a cell again makes a new board of the same query and closes
+# the old one (a query's board never ends by itself; without this each re-run would add a refresh loop for good).
+_BOARDS: weakref.WeakValueDictionary[tuple[int, Any, Any], Board] = weakref.WeakValueDictionary()
+_BOARDS_LOCK = threading.Lock()
+
+
+def _daemon(fn: Callable[[], None]) -> None:
+    threading.Thread(target=fn, name="flyteexec-board-request", daemon=True).start()
+
+
+class BoardWidget(anywidget.AnyWidget):
+    """The board's table: rows, header, counts and sync status of a :class:`BoardModel`, and the requests."""
+
+    _esm = traitlets.Unicode().tag(sync=True)
+    _css = traitlets.Unicode().tag(sync=True)
+
+    rows: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    header = traitlets.Dict().tag(sync=True)
+    counts = traitlets.Dict().tag(sync=True)
+    sync_status = traitlets.Dict().tag(sync=True)
+    styles = traitlets.Dict().tag(sync=True)
+    can_act = traitlets.Bool(False).tag(sync=True)
+    instance = traitlets.Unicode("").tag(sync=True)
+    #: Keys of the executions whose tree is open under the board, and which of them are pinned.
+    open_keys: traitlets.List[str] = traitlets.List().tag(sync=True)
+    pinned: traitlets.List[str] = traitlets.List().tag(sync=True)
+    #: The keys ticked in the view (set by the view's ``select`` requests; not synced back).
+    selected: traitlets.List[str] = traitlets.List()
+
+    @traitlets.default("_esm")
+    def _default_esm(self) -> str:
+        return assets.joined_module(assets.BOARD_MODULES)
+
+    @traitlets.default("_css")
+    def _default_css(self) -> str:
+        return assets.stylesheet(assets.BOARD_STYLES)
+
+
+class Board:
+    """A live table of executions (see :func:`board`). Display it (or let the cell show it).
+
+    Attributes: ``widget`` (the table), ``model``, ``sync``; :attr:`rows`, :attr:`selected`, :meth:`open`,
+    :meth:`compare`, :meth:`refresh`, :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        remote: Any,
+        source: Source,
+        *,
+        metric: str | None = None,
+        progress: bool = True,
+        poll_interval: float | None = None,
+        scheduler: _scheduler.SyncScheduler | None = None,
+        runner: Runner | None = None,
+    ) -> None:
+        self.remote = remote
+        self.sync = BoardSync(remote, source, metric=metric, progress=progress)
+        self.model = BoardModel(self.sync)
+        self._runner: Runner = runner or _daemon
+        self._lock = threading.Lock()
+        self._open: dict[str, ExecutionWidget] = {}
+        self._closed = False
+        # The saved-snapshot outputs (IPython DisplayHandles), refreshed at most every SAVED_SNAPSHOT_EVERY_S while
+        # the board changes, and once when a board of ids ended: a notebook saved later shows what it showed then.
+        self._handles: list[Any] = []
+        self._saved_at = 0.0
+        self._saved_dirty = False
+        self._saved_final = False
+        self.widget = BoardWidget(
+            styles=phase_styles(), can_act=True, instance=uuid.uuid4().hex, sync_status=dict(self.model.sync_status)
+        )
+        self.panes = ipywidgets.HBox(layout=ipywidgets.Layout(flex_flow="row wrap", width="100%"))
+        self.container = ipywidgets.VBox([self.widget, self.panes], layout=ipywidgets.Layout(width="100%"))
+        self.container.add_class("fxb-container")
+        self.model.observe(self._on_model, names=["header", "counts", "sync_status"])
+        self._unsubscribe = self.model.on_rows_change(self._on_rows)
+        self._remove_hook = self.model.add_batch_hook(self.widget.hold_sync)
+        self.widget.on_msg(self._on_msg)
+        sched = scheduler if scheduler is not None else _scheduler.default_scheduler()
+        self.watch = sched.watch(source, self.model, remote=remote, tree=self.sync, poll_interval=poll_interval)
+
+    # ---- public ------------------------------------------------------------------------------------------------
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        """The rows as the board shows them (plain JSON), in board order."""
+        return [dict(r) for r in self.model.rows.values()]
+
+    @property
+    def selected(self) -> list[str]:
+        """The keys (``"project:domain:name"``) ticked in the view."""
+        return list(self.widget.selected)
+
+    def execution(self, key: str) -> FlyteWorkflowExecution:
+        """The execution wrapper behind a row (as the board last listed it)."""
+        node: FlyteWorkflowExecution = self.model.node(key)
+        return node
+
+    def refresh(self, timeout: float = 30.0) -> bool:
+        """Refresh now (on the scheduler) and wait up to ``timeout`` seconds; returns whether it ran."""
+        return self.watch.sync_now(timeout)
+
+    def open(self, key: str, *, pin: bool = False) -> ExecutionWidget:
+        """Open the tree widget of ``key`` under the board (replacing the unpinned one, unless ``pin``)."""
+        return self._open_pane(key, pin)
+
+    def compare(self, a: str, b: str) -> dict[str, Any]:
+        """Inputs, outputs and top-level node durations of executions ``a`` and ``b`` side by side."""
+        return self._compare(a, b)
+
+    def close(self) -> None:
+        """Stop the refreshes and close the board's widgets (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        self.watch.stop()
+        self._unsubscribe()
+        self._remove_hook()
+        with self._lock:
+            panes, self._open = list(self._open.values()), {}
+        for w in panes:
+            w.close()
+        for wid in (self.widget, self.panes, self.container):
+            wid.close()
+
+    def text(self) -> str:
+        """The board as a text table."""
+        return board_text(self.rows, self.model.header)
+
+    def _ipython_display_(self) -> None:
+        """In a kernel: the saved snapshot (refreshed while the board changes), then the live board. Elsewhere
+        (terminal IPython): the text and HTML tables."""
+        if not kernel.in_kernel():
+            display({"text/plain": self.text(), "text/html": board_html(self.rows, self.model.header)}, raw=True)  # type: ignore[no-untyped-call]
+            return
+        handle = display(self._saved_bundle(), raw=True, display_id=True)  # type: ignore[no-untyped-call]
+        if handle is not None:
+            self._handles.append(handle)
+            self._saved_at = time.monotonic()
+        display(self.container)  # type: ignore[no-untyped-call]
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        """For front ends that ask for a bundle instead of calling ``_ipython_display_``: text and HTML tables."""
+        return {"text/plain": self.text(), "text/html": board_html(self.rows, self.model.header)}
+
+    def _saved_bundle(self) -> dict[str, Any]:
+        return {"text/plain": self.text(), "text/html": board_html(self.rows, self.model.header, saved=True)}
+
+    def _refresh_saved(self) -> None:
+        """Refresh the saved snapshot when it is old enough, or once the board ended (runs on the sync thread)."""
+        final = (self.model.sync_status or {}).get("state") == "done"
+        now = time.monotonic()
+        if not self._handles or self._saved_final:
+            return
+        if not final and (not self._saved_dirty or now - self._saved_at < SAVED_SNAPSHOT_EVERY_S):
+            return
+        self._saved_at, self._saved_final, self._saved_dirty = now, final, False
+        bundle = self._saved_bundle()
+        for handle in list(self._handles):
+            try:
+                handle.update(bundle, raw=True)
+            except Exception:  # a nicety: never break the sync thread over it
+                logger.warning("could not refresh the board's saved snapshot", exc_info=True)
+
+    def __repr__(self) -> str:
+        h = self.model.header
+        return f"<Board {h.get('source', '?')}: {h.get('total', 0)} executions>"
+
+    # ---- model -> widget ---------------------------------------------------------------------------------------
+
+    def _on_model(self, change: Mapping[str, Any]) -> None:
+        if not self._closed:
+            setattr(self.widget, change["name"], dict(change["new"]))
+            if change["name"] == "sync_status":
+                self._refresh_saved()
+
+    def _on_rows(self, version: int, changed: list[Any], removed: list[str]) -> None:
+        if not self._closed:
+            self.widget.rows = [dict(r) for r in self.model.rows.values()]
+            self._saved_dirty = True
+
+    # ---- requests ----------------------------------------------------------------------------------------------
+
+    def _on_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if not isinstance(content, dict) or content.get("type") != "request":
+            logger.warning("board: ignored a message from the view: %r", content)
+            return
+        req_id = content.get("id")
+        if not isinstance(req_id, (str, int)) or isinstance(req_id, bool):
+            logger.warning("board: ignored a request without an id: %r", content)
+            return
+        self.widget.send({"type": "accepted", "id": req_id})
+        self._runner(lambda: self._answer(content))
+
+    def _answer(self, request: Mapping[str, Any]) -> None:
+        action = request.get("action")
+        handler = _HANDLERS.get(action) if isinstance(action, str) else None
+        try:
+            if handler is None:
+                raise ValueError(f"unknown action {action!r}; valid: {', '.join(sorted(_HANDLERS))}")
+            response: dict[str, Any] = {"type": "response", "id": request.get("id"), "ok": True}
+            response["result"] = handler(self, request)
+        except Exception as e:
+            logger.warning("board request %r failed: %s", action, e, exc_info=True)
+            response = {
+                "type": "response",
+                "id": request.get("id"),
+                "ok": False,
+                "error": {"type": type(e).__name__, "message": str(e) or type(e).__name__},
+            }
+        if not self._closed:
+            self.widget.send(response)
+
+    def _keys(self, request: Mapping[str, Any], n: int | None = None) -> list[str]:
+        keys = request.get("keys")
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys) or not keys:
+            raise ValueError(f"keys must be a non-empty list of row keys, got {keys!r}")
+        if n is not None and len(keys) != n:
+            raise ValueError(f"this needs exactly {n} executions, got {len(keys)}")
+        for k in keys:
+            self.model.node(k)  # KeyError names a key not on the board
+        return list(keys)
+
+    def _handle_select(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        keys = request.get("keys")
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            raise ValueError(f"keys must be a list of row keys, got {keys!r}")
+        self.widget.selected = [k for k in keys if k in self.model.rows]
+        return {"selected": len(self.widget.selected)}
+
+    def _handle_open(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        key = request.get("key")
+        if not isinstance(key, str):
+            raise ValueError(f"key must be a row key, got {key!r}")
+        self._open_pane(key, bool(request.get("pin")))
+        return {"open": list(self.widget.open_keys)}
+
+    def _handle_close(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        key = request.get("key")
+        with self._lock:
+            w = self._open.pop(key, None) if isinstance(key, str) else None
+        if w is not None:
+            w.close()
+        self.widget.pinned = [k for k in self.widget.pinned if k != key]
+        self._sync_panes()
+        return {"open": list(self.widget.open_keys)}
+
+    def _handle_unpin(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        key = request.get("key")
+        self.widget.pinned = [k for k in self.widget.pinned if k != key]
+        return {"pinned": list(self.widget.pinned)}
+
+    def _open_pane(self, key: str, pin: bool) -> ExecutionWidget:
+        listed = self.model.node(key)
+        with self._lock:
+            existing = self._open.get(key)
+        if existing is not None:
+            if pin and key not in self.widget.pinned:
+                self.widget.pinned = [*self.widget.pinned, key]
+            return existing
+        from .notebook import watch as watch_execution  # the one way a tree widget is made and watched
+
+        widget = watch_execution(self.remote.fetch_execution(listed.id.to_flyte_idl()), self.remote)
+        with self._lock:
+            pinned = set(self.widget.pinned)
+            if pin:
+                pinned.add(key)
+            drop = [k for k in self._open if k not in pinned]
+            while len(self._open) - len(drop) >= MAX_OPEN:  # too many pinned: the oldest gives way
+                oldest = next(k for k in self._open if k not in drop)
+                drop.append(oldest)
+                pinned.discard(oldest)
+            closing = [self._open.pop(k) for k in drop]
+            self._open[key] = widget
+            self.widget.pinned = [k for k in self._open if k in pinned]
+        for w in closing:
+            w.close()
+        widget._push_snapshot()  # the page's store asks again if this arrives before the view's module is loaded
+        self._sync_panes()
+        return widget
+
+    def _sync_panes(self) -> None:
+        with self._lock:
+            items = list(self._open.items())
+        boxes = []
+        for _key, w in items:
+            w.layout.min_width = "420px"
+            w.layout.flex = "1 1 0"
+            boxes.append(w)
+        self.panes.children = tuple(boxes)
+        self.widget.open_keys = [k for k, _ in items]
+
+    def _handle_compare(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        a, b = self._keys(request, 2)
+        return self._compare(a, b)
+
+    def _compare(self, a: str, b: str) -> dict[str, Any]:
+        ea, eb = self.sync.entry(a), self.sync.entry(b)
+        fa, fb = (
+            self.remote.executor.submit(_side, self.remote, ea),
+            self.remote.executor.submit(_side, self.remote, eb),
+        )
+        sa, sb = fa.result(), fb.result()
+
+        def pairs(x: Mapping[str, Any], y: Mapping[str, Any]) -> list[dict[str, Any]]:
+            names = list(dict.fromkeys([*x, *y]))
+            out = []
+            for n in names:
+                cx, cy = x.get(n), y.get(n)
+                out.append({"name": n, "a": cx, "b": cy, "differs": (cx or {}).get("text") != (cy or {}).get("text")})
+            return out
+
+        nodes = []
+        for node_id in dict.fromkeys([*sa["nodes"], *sb["nodes"]]):
+            na, nb = sa["nodes"].get(node_id), sb["nodes"].get(node_id)
+            da, db = (na or {}).get("duration_s"), (nb or {}).get("duration_s")
+            nodes.append(
+                {
+                    "node_id": node_id,
+                    "name": (na or nb or {}).get("name") or node_id,
+                    "a": na,
+                    "b": nb,
+                    "delta_s": None if da is None or db is None else db - da,
+                }
+            )
+        rows = self.model.rows
+        return {
+            "a": {
+                "key": a,
+                "name": rows[a]["name"],
+                "phase": rows[a]["phase"],
+                "label": rows[a]["label"],
+                "color": rows[a]["color"],
+            },
+            "b": {
+                "key": b,
+                "name": rows[b]["name"],
+                "phase": rows[b]["phase"],
+                "label": rows[b]["label"],
+                "color": rows[b]["color"],
+            },
+            "inputs": pairs(sa["inputs"], sb["inputs"]),
+            "outputs": pairs(sa["outputs"], sb["outputs"]),
+            "nodes": nodes,
+        }
+
+    def _actions(self, request: Mapping[str, Any], what: str) -> dict[str, Any]:
+        keys = self._keys(request)
+        cause = request.get("cause") or ""
+        if not isinstance(cause, str):
+            raise ValueError(f"cause must be a string, got {cause!r}")
+        results = []
+        for key in keys:
+            ex = self.model.node(key)
+            try:
+                if what == "terminate":
+                    self.remote.terminate(ex, cause)
+                    results.append({"key": key, "ok": True, "message": "Termination requested"})
+                else:
+                    new_id = getattr(self.remote, what)(ex)
+                    try:
+                        url = safe_url(self.remote.generate_console_url(new_id))
+                    except Exception:
+                        url = None
+                    verb = "Relaunched as" if what == "relaunch" else "Recovering as"
+                    results.append({"key": key, "ok": True, "message": verb, "name": new_id.name, "url": url})
+            except Exception as e:  # one refusal (e.g. already finished) must not stop the others
+                results.append({"key": key, "ok": False, "message": f"{type(e).__name__}: {e}"})
+        self.watch.sync_now(10.0)  # show the outcome (ABORTING, the new executions of a query) at once
+        done = sum(1 for r in results if r["ok"])
+        return {"results": results, "message": f"{what}: {done} of {len(results)} done"}
+
+    def _handle_terminate(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        return self._actions(request, "terminate")
+
+    def _handle_relaunch(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        return self._actions(request, "relaunch")
+
+    def _handle_recover(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        return self._actions(request, "recover")
+
+
+def _side(remote: Any, e: Any) -> dict[str, Any]:
+    """One execution's side of a comparison: inputs and outputs (cached by the board, else fetched) and the
+    top-level nodes (one listing)."""
+    from ..live.board import _cells  # the board's own cell conversion
+
+    inputs, outputs = e.inputs, e.outputs
+    if inputs is None or outputs is None:
+        resp = remote.get_execution_data(e.execution.to_flyte_idl().id)
+        inputs = _cells(resp.full_inputs, resp.inputs)
+        outputs = _cells(resp.full_outputs, resp.outputs)
+    nodes: dict[str, Any] = {}
+    for n in remote.list_node_executions(e.execution.to_flyte_idl().id):
+        node_id = n.id.node_id
+        if node_id in ("start-node", "end-node"):
+            continue
+        c = n.closure
+        nodes[node_id] = {
+            "name": node_id,
+            "phase": _phase_name(c.phase),
+            "duration_s": c.duration.ToTimedelta().total_seconds() if c.HasField("duration") else None,
+        }
+    names = _node_names(remote, e)
+    for node_id, info in nodes.items():
+        info["name"] = names.get(node_id, node_id)
+    return {"inputs": inputs or {}, "outputs": outputs or {}, "nodes": nodes}
+
+
+def _phase_name(phase: int) -> str:
+    from ..objects.phases import phase_name
+
+    return phase_name("node", phase)
+
+
+def _node_names(remote: Any, e: Any) -> dict[str, str]:
+    """Node id -> the task's short name, from the workflow (one ``GetWorkflow``; empty when it cannot be read)."""
+    wf = e.execution.to_flyte_idl().closure.workflow_id
+    if not wf.name:
+        return {}
+    try:
+        closure = remote.get_workflow(wf).closure.compiled_workflow
+    except Exception:
+        return {}
+    tasks = {t.template.id.name: t.template.id.name.rsplit(".", 1)[-1] for t in closure.tasks}
+    out = {}
+    for n in closure.primary.template.nodes:
+        if n.HasField("task_node"):
+            out[n.id] = tasks.get(n.task_node.reference_id.name, n.id)
+        elif n.metadata.name:
+            out[n.id] = n.metadata.name.rsplit(".", 1)[-1]
+    return out
+
+
+_HANDLERS: dict[str, Callable[[Board, Mapping[str, Any]], Any]] = {
+    "select": Board._handle_select,
+    "open": Board._handle_open,
+    "close": Board._handle_close,
+    "unpin": Board._handle_unpin,
+    "compare": Board._handle_compare,
+    "terminate": Board._handle_terminate,
+    "relaunch": Board._handle_relaunch,
+    "recover": Board._handle_recover,
+}
+
+
+def board(
+    executions: Iterable[Any] | None = None,
+    remote: Any = None,
+    *,
+    project: str | None = None,
+    domain: str | None = None,
+    launch_plan: str | None = None,
+    workflow: str | None = None,
+    phase: str | Iterable[str] | None = None,
+    since: _dt.datetime | _dt.timedelta | None = None,
+    principal: str | None = None,
+    limit: int = 200,
+    metric: str | None = None,
+    progress: bool = True,
+    poll_interval: float | None = None,
+) -> Board:
+    """A live table of executions: ``executions`` (our or flytekit's execution objects, ids, ``"P:D:N"`` or console
+    URLs), or a query of a project/domain (``launch_plan``/``workflow`` name, ``phase``, ``since`` a datetime or
+    timedelta, ``principal``; the newest ``limit``), whose new matches appear while the board runs.
+
+    ``metric``: a scalar output shown as a sortable column (e.g. ``"accuracy"``). ``progress``: show "k of N
+    nodes" of running executions (one node listing each per refresh). ``remote`` defaults to
+    ``Remote.from_config()``; ``project``/``domain`` default to the remote's. A query's board refreshes until
+    :meth:`Board.close`; calling ``board()`` again with the same arguments (a cell run again) closes the previous
+    one.
+    """
+    if remote is None:
+        from ..remote import Remote
+
+        remote = Remote.from_config()
+    source: Source
+    if executions is not None:
+        if isinstance(executions, (str, bytes)) or not isinstance(executions, Iterable):
+            raise TypeError(
+                "board() takes a list of executions (objects, ids, 'P:D:N' or console URLs) or a query "
+                f"(project=, domain=, launch_plan=, ...); got {type(executions).__name__}"
+            )
+        query_args = (launch_plan, workflow, phase, since, principal)
+        if any(a is not None for a in query_args):
+            raise TypeError("board(): give either executions or a query (launch_plan=, workflow=, ...), not both")
+        source = BoardIds.make(
+            list(executions),
+            default_project=project or getattr(remote, "default_project", None),
+            default_domain=domain or getattr(remote, "default_domain", None),
+        )
+    else:
+        p = project or getattr(remote, "default_project", None)
+        d = domain or getattr(remote, "default_domain", None)
+        if not p or not d:
+            raise ValueError("board(): a query needs project= and domain= (or a remote with default_project/domain)")
+        source = BoardQuery.make(
+            p,
+            d,
+            launch_plan=launch_plan,
+            workflow=workflow,
+            phase=phase,
+            since=since,
+            principal=principal,
+            limit=limit,
+        )
+    # what the caller asked for (a `since` timedelta as given: the query fixes it to a time when made)
+    asked = (
+        source
+        if isinstance(source, BoardIds)
+        else (source.project, source.domain, launch_plan, workflow, source.phase, since, principal, limit)
+    )
+    key = (id(remote), asked, metric)
+    with _BOARDS_LOCK:
+        previous = _BOARDS.pop(key, None)
+    if previous is not None:
+        previous.close()
+    made = Board(remote, source, metric=metric, progress=progress, poll_interval=poll_interval)
+    with _BOARDS_LOCK:
+        _BOARDS[key] = made
+    return made
