@@ -90,6 +90,13 @@ window.benchReady = true;
 """
 
 
+def front_end() -> tuple[bytes, bytes]:
+    """The ES module and the stylesheet anywidget gets: the files of ``static/`` joined (display/assets.py)."""
+    from flyteexec_widget.display import assets
+
+    return assets.joined_module().encode(), assets.stylesheet().encode()
+
+
 def widget_messages(model: Any, execution: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """The traits and the snapshot message an ExecutionWidget sends for ``model`` (recorded from its comm)."""
     from .cases import CommRecorder, attach_widget
@@ -130,11 +137,7 @@ def measure(
     """First render and a ``patch_rows``-row patch for each tree (label -> (traits, snapshot)), ``reps`` times."""
     from playwright.sync_api import sync_playwright
 
-    from flyteexec_widget.display import assets
-
-    # the module anywidget gets: every static/*.js joined (graph.js, ... and widget.js), and every stylesheet
-    js = assets.joined_module().encode()
-    css = assets.stylesheet().encode()
+    js, css = front_end()
     out: list[dict[str, Any]] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)

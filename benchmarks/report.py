@@ -126,6 +126,58 @@ def markdown(doc: dict[str, Any]) -> str:
             out.append(f"\nflytekit {r['scenario']} @ {r['latency_ms']:g} ms not run: {r['flytekit']['skipped']}.")
         out.append("")
 
+    fp = _of(res, "first_paint")
+    if fp:
+        out += ["## First paint (watch() to every node row in the model; finished execution, fresh client)", ""]
+        rows = []
+        for r in fp:
+            paint = (r.get("first_paint_s") or {}).get("median")
+            target = 3 * r["limit_s"] + (r.get("parse_s") or 0.0)
+            rows.append(
+                [
+                    r["scenario"],
+                    str(r["nodes"]),
+                    str(r["depth"]),
+                    f"{r['latency_ms']:g} ms",
+                    fig(r.get("first_paint_s"), "s"),
+                    _num(r["limit_s"], "s") if r["limit_s"] else "0",
+                    _num(r["parse_s"], "s") if r.get("parse_s") else "-",
+                    "-" if paint is None else f"{paint / target:.2f}",
+                    fig(r.get("complete_s"), "s"),
+                    fig(r.get("complete_rpcs")),
+                    fig(r.get("cold_sync_s"), "s"),
+                    fig(r.get("cold_sync_rows_s"), "s"),
+                    _fk_cell(r["flytekit"], "wall_s", "s"),
+                    fig(r.get("complete_over_paint"), "x"),
+                    fig(r.get("cold_over_paint"), "x"),
+                    fig(r.get("flytekit_over_paint"), "x"),
+                    fig(r.get("complete_over_cold_rows"), "x") + (f" (error: {r['error']})" if r.get("error") else ""),
+                ]
+            )
+        out += _table(
+            [
+                "tree",
+                "nodes",
+                "depth",
+                "latency",
+                "first paint",
+                "limit (depth x latency)",
+                "parse (first paint at 0 ms)",
+                "first paint / (3 x limit + parse)",
+                "complete (same watch)",
+                "its RPCs",
+                "cold sync (ours)",
+                "cold sync + rows once",
+                "flytekit cold sync",
+                "complete / paint",
+                "cold sync / paint",
+                "flytekit / paint",
+                "complete / (cold sync + rows once)",
+            ],
+            rows,
+        )
+        out.append("")
+
     ref = _of(res, "refresh")
     if ref:
         out += ["## Steady-state refresh (frozen mid-run, stepped clock)", ""]
@@ -255,6 +307,25 @@ def markdown(doc: dict[str, Any]) -> str:
         out += _table(["tree", "rows", "first render (to next frame)", "snapshot size", "patch", "patch size"], rows)
         out.append("")
 
+    tl = _of(res, "timeline")
+    if tl:
+        out += ["## Timeline view in headless Chromium (toggle to the next frame, then a live patch)", ""]
+        rows = []
+        for r in tl:
+            if r.get("error"):
+                rows.append([r.get("tree", "?"), "failed: " + r["error"], "", ""])
+                continue
+            rows.append(
+                [
+                    r["tree"],
+                    f"{r['rows']} ({r['retried_rows']} retried; {r['rows_in_dom']} in DOM)",
+                    f"{fig(r['first_render_s'], 's')} (target < 1 s)",
+                    f"{r['patch_rows']} rows: {fig(r['patch_s'], 's')} (target < 50 ms)",
+                ]
+            )
+        out += _table(["tree", "rows", "first render", "patch"], rows)
+        out.append("")
+
     gr = _of(res, "graph")
     if gr:
         out += ["## Graph view in headless Chromium (compiled workflow, real kernel messages)", ""]
@@ -345,6 +416,27 @@ def targets(res: list[dict[str, Any]]) -> list[str]:
                 f"Cold sync, 1,000 nodes, 5 ms: {sp:.1f}x faster than flytekit (target >= 20x: {_verdict(sp >= 20)}); "
                 f"{_num(med, 's')} = {med / lim:.0f}x the depth x latency limit of {_num(lim, 's')} "
                 f"(target <= 3x: {_verdict(med <= 3 * lim)})."
+            )
+    r = _find(res, "first_paint", "wide-1000", 5.0)
+    if r and (r.get("first_paint_s") or {}).get("median") is not None:
+        med = r["first_paint_s"]["median"]
+        lim, parse = r["limit_s"], r.get("parse_s") or 0.0
+        lines.append(
+            f"First paint, 1,000 nodes, 5 ms: {_num(med, 's')} (target <= 3 x {_num(lim, 's')} + parse "
+            f"{_num(parse, 's')} = {_num(3 * lim + parse, 's')}: {_verdict(med <= 3 * lim + parse)}; target < 50 ms: "
+            f"{_verdict(med < 0.05)})."
+        )
+    r = _find(res, "first_paint", "wide-10000", 0.0)
+    if r and (r.get("first_paint_s") or {}).get("median") is not None:
+        med = r["first_paint_s"]["median"]
+        lines.append(f"First paint, 10,000 nodes, 0 ms: {_num(med, 's')} (target < 1 s: {_verdict(med < 1)}).")
+    for r in _of(res, "first_paint"):
+        c = (r.get("complete_over_cold_rows") or {}).get("median")
+        if c is not None and r["nodes"] >= 1000:
+            lines.append(
+                f"Complete tree through the watch, {r['scenario']} @ {r['latency_ms']:g} ms: {c:.2f}x a cold sync "
+                f"with its rows built once, what a watch took before (target: at least as fast, <= 1: "
+                f"{_verdict(c <= 1.0)})."
             )
     b = _find(res, "browser", "wide-10000")
     if b and not b.get("error"):

@@ -10,7 +10,9 @@ What runs (``--quick`` uses small trees, one repetition):
   the delay between the terminal event and ``wait()`` returning;
 * Python memory per node (tracemalloc) and the kernel's CPU share while a live watch runs;
 * first render and a 100-row patch in headless Chromium;
-* the Graph view of a 200-node compiled workflow: first render and a 100-row patch while shown (headless Chromium).
+* the Graph view of a 200-node compiled workflow: first render and a 100-row patch while shown (headless Chromium);
+* first paint: from ``watch()`` to every node row in the model, and to the complete tree, beside a cold sync
+  (ours and flytekit's), against the depth x latency limit plus the parse time (``firstpaint.py``).
 
 Each figure is the median over repetitions, with min and max; ratios are flytekit / ours, pair by pair. flytekit
 runs are capped by a per-case time budget, and skipped (estimated, and labelled so) when the per-node cost measured
@@ -41,7 +43,7 @@ from .server import SandboxProcess
 log = logging.getLogger("benchmarks")
 
 
-SECTIONS = ("cold", "refresh", "browser", "graph", "memory", "wait", "cpu", "board")
+SECTIONS = ("cold", "refresh", "browser", "timeline", "graph", "memory", "wait", "cpu", "board", "firstpaint")
 
 
 @dataclass
@@ -76,6 +78,8 @@ class Plan:
     board_latency_ms: float = 5.0
     board_browser: bool = True
     sections: frozenset[str] = frozenset(SECTIONS)
+    #: (tree, latencies) for the first-paint figures (0 ms first: the parse time of the others)
+    firstpaint: list[tuple[Case, list[float]]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -103,6 +107,7 @@ def smoke_plan() -> Plan:
         speed=5.0,
         board_executions=10,
         board_browser=False,
+        firstpaint=[(Case("wide-20", "wide", {"size": 20}), [0.0])],
     )
 
 
@@ -133,6 +138,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
             speed=args.speed or 5.0,
             cpu_warmup_s=1.0,
             cpu_period_s=2.0,
+            firstpaint=[(Case("wide-100", "wide", {"size": 100}), [0.0, 5.0])],
         )
     return Plan(
         reps=args.reps or 3,
@@ -162,6 +168,11 @@ def make_plan(args: argparse.Namespace) -> Plan:
         flytekit_seconds=45,
         flytekit_skip_s=args.flytekit_skip,
         speed=args.speed or 3.0,
+        firstpaint=[
+            (Case("wide-1000", "wide", {"size": 1000}), [0.0, 5.0]),
+            (Case("wide-10000", "wide", {"size": 10000}), [0.0]),
+            (Case("deep", "deep"), [0.0, 5.0]),
+        ],
     )
 
 
@@ -241,6 +252,12 @@ def summary(r: dict[str, Any]) -> str:
         return "-" if not f else f"{f['median']:.4g}" + ("~" if f.get("estimate") else "")
 
     head = f"{r.get('case')} {r.get('scenario', r.get('tree', ''))} {r.get('latency_ms', '')}"
+    if r.get("case") == "first_paint":
+        return (
+            f"{head}: first paint {med(r.get('first_paint_s'))} s, complete {med(r.get('complete_s'))} s, "
+            f"cold sync {med(r.get('cold_sync_s'))} s, flytekit {med(r['flytekit'].get('wall_s'))} s "
+            f"{r.get('error', '')}"
+        )
     if r.get("case") in ("cold_sync", "refresh"):
         fk = r["flytekit"]
         return (
@@ -279,6 +296,13 @@ def run(plan: Plan, json_path: str | None = None) -> dict[str, Any]:
                     slowest[case.label] = (rec["ours"].get("wall_s") or {}).get("median", 0.0)
                     if case.label in {f"wide-{n}" for n in plan.browser_sizes}:
                         synced[case.label] = keep.get("execution")
+        if "firstpaint" in plan.sections and plan.firstpaint:
+            from .firstpaint import run_cases
+
+            _progress(f"first paint: {', '.join(c.label for c, _ in plan.firstpaint)}")
+            out.extend(
+                run_cases(sb, plan.firstpaint, Budget(plan.reps, plan.case_seconds), fk, finished, results["results"])
+            )
         for case, mid in plan.refresh if "refresh" in plan.sections else []:
             _progress(f"refresh {case.label} (launch, advance {mid:g} s)")
             wf = sb.launch(case.scenario, **case.params)
@@ -287,7 +311,7 @@ def run(plan: Plan, json_path: str | None = None) -> dict[str, Any]:
             out.extend(
                 cases.refresh(sb, case, wf, plan.latencies, plan.step_s, Budget(plan.reps, plan.case_seconds), fk)
             )
-        if "browser" in plan.sections:
+        if "browser" in plan.sections or "timeline" in plan.sections:
             from flyteexec_widget.live.model import ExecutionModel
 
             from . import browser
@@ -321,7 +345,7 @@ def run(plan: Plan, json_path: str | None = None) -> dict[str, Any]:
                 out.add({**cases.memory_per_node(sb, wf, "flytekit"), "scenario": plan.memory_flytekit.label})
             except Exception as exc:
                 out.add({"case": "memory", "client": "flytekit", "error": cases._error(exc)})
-    if browser_trees:
+    if browser_trees and "browser" in plan.sections:
         _progress(f"browser: {', '.join(browser_trees)}")
         try:
             from . import browser
@@ -329,6 +353,14 @@ def run(plan: Plan, json_path: str | None = None) -> dict[str, Any]:
             out.extend(browser.measure(browser_trees, plan.reps))
         except Exception as exc:
             out.add({"case": "browser", "error": cases._error(exc)})
+    if browser_trees and "timeline" in plan.sections:
+        _progress(f"timeline: {', '.join(browser_trees)}")
+        try:
+            from . import timeline
+
+            out.extend(timeline.measure(browser_trees, plan.reps))
+        except Exception as exc:
+            out.add({"case": "timeline", "error": cases._error(exc)})
     if plan.graph_sizes and "graph" in plan.sections:
         _progress(f"graph: {', '.join(str(n) for n in plan.graph_sizes)} nodes")
         try:
@@ -410,6 +442,7 @@ def _plan_json(plan: Plan) -> dict[str, Any]:
         "flytekit_skip_s": plan.flytekit_skip_s,
         "browser_sizes": plan.browser_sizes,
         "graph_sizes": plan.graph_sizes,
+        "firstpaint": [{"scenario": c.label, "latencies_ms": lats} for c, lats in plan.firstpaint],
     }
 
 

@@ -7,8 +7,9 @@ Which remote (flytekit 1.16, flytekit/remote/remote.py): ``FlyteRemote.execute()
 remote (``_remote``); ``fetch_execution()`` and ``recent_executions()`` return executions WITHOUT one
 (``promote_from_model(...)`` with no ``remote=``), and ``sync_execution()`` keeps what the object had. So an
 execution without a remote is matched to the ``FlyteRemote`` objects bound to names in the notebook (IPython's
-user namespace): when all of them connect to the same endpoint, that one is used. Anything else (none, or several
-clusters) is not guessed: the caller falls back to the config file, or asks for ``remote=``.
+user namespace): when all of them connect alike (endpoint, TLS, auth mode, client id, command), that one is
+used. Anything else (none, several clusters, or several identities) is not guessed: the caller falls back to the
+config file, or asks for ``remote=``.
 """
 
 from __future__ import annotations
@@ -55,8 +56,18 @@ def _platform(flyte_remote: Any) -> Any:
 
 
 def _connection(flyte_remote: Any) -> tuple[Any, ...]:
+    # who logs in counts too: two remotes of one cluster as different clients are not interchangeable
     p = _platform(flyte_remote)
-    return (p.endpoint, bool(p.insecure), bool(p.insecure_skip_verify), p.ca_cert_file_path)
+    mode = getattr(p, "auth_mode", None)
+    return (
+        p.endpoint,
+        bool(p.insecure),
+        bool(p.insecure_skip_verify),
+        p.ca_cert_file_path,
+        str(getattr(mode, "value", mode)),
+        getattr(p, "client_id", None),
+        tuple(getattr(p, "command", None) or ()),
+    )
 
 
 def remote_for(flyte_remote: Any) -> Remote:
@@ -101,6 +112,13 @@ def find_flyte_remote(execution: Any) -> tuple[Any | None, str]:
         return None, "the execution has no FlyteRemote (fetch_execution() gives none) and none is in the notebook"
     connections = {_connection(r) for r in found}
     if len(connections) > 1:
-        endpoints = ", ".join(sorted({str(c[0]) for c in connections}))
-        return None, f"the execution has no FlyteRemote and the notebook's point at several endpoints ({endpoints})"
+        endpoints = sorted({str(c[0]) for c in connections})
+        if len(endpoints) == 1:
+            return None, (
+                f"the execution has no FlyteRemote and the notebook's connect to {endpoints[0]} with different "
+                "settings (TLS or credentials)"
+            )
+        return None, (
+            f"the execution has no FlyteRemote and the notebook's point at several endpoints ({', '.join(endpoints)})"
+        )
     return found[0], "the notebook's FlyteRemote"

@@ -267,7 +267,11 @@ def no_endpoint_message(source: str | None, environ: Mapping[str, str] | None = 
             "write ~/.flyte/config.yaml with 'admin: {endpoint: dns:///flyte.example.com:443}' "
             "(or point FLYTECTL_CONFIG at such a file)"
         )
-    return f"no FlyteAdmin endpoint: {where}; {fix}, set FLYTE_PLATFORM_URL=host:port, or pass endpoint=..."
+    # "endpoint=" alone read as an argument of whatever failed (watch(), board() have none): say whose it is
+    return (
+        f"no FlyteAdmin endpoint: {where}; {fix}, set FLYTE_PLATFORM_URL=host:port, or connect with "
+        "Remote.from_config(endpoint='host:port')"
+    )
 
 
 #: A value read from the config, with where it came from (``admin.insecure in /home/me/.flyte/config.yaml``,

@@ -54,7 +54,7 @@ MAX_OPEN = 4
 
 # The boards board() made, by what they show: running a cell again makes a new board of the same query and closes
 # the old one (a query's board never ends by itself; without this each re-run would add a refresh loop for good).
-_BOARDS: weakref.WeakValueDictionary[tuple[int, Any, Any], Board] = weakref.WeakValueDictionary()
+_BOARDS: weakref.WeakValueDictionary[tuple[int | None, Any, Any], Board] = weakref.WeakValueDictionary()
 _BOARDS_LOCK = threading.Lock()
 
 
@@ -317,17 +317,28 @@ class Board:
 
         widget = watch_execution(self.remote.fetch_execution(listed.id.to_flyte_idl()), self.remote)
         with self._lock:
-            pinned = set(self.widget.pinned)
-            if pin:
-                pinned.add(key)
-            drop = [k for k in self._open if k not in pinned]
-            while len(self._open) - len(drop) >= MAX_OPEN:  # too many pinned: the oldest gives way
-                oldest = next(k for k in self._open if k not in drop)
-                drop.append(oldest)
-                pinned.discard(oldest)
-            closing = [self._open.pop(k) for k in drop]
-            self._open[key] = widget
-            self.widget.pinned = [k for k in self._open if k in pinned]
+            # closed while the tree was fetched: close() (which sets _closed, then empties _open under this lock)
+            # will not see this one
+            closed = self._closed
+            # opened meanwhile by another request (a double click): keep that one, this one goes
+            raced = None if closed else self._open.get(key)
+            if not closed and raced is None:
+                pinned = set(self.widget.pinned)
+                if pin:
+                    pinned.add(key)
+                drop = [k for k in self._open if k not in pinned]
+                while len(self._open) - len(drop) >= MAX_OPEN:  # too many pinned: the oldest gives way
+                    oldest = next(k for k in self._open if k not in drop)
+                    drop.append(oldest)
+                    pinned.discard(oldest)
+                closing = [self._open.pop(k) for k in drop]
+                self._open[key] = widget
+                self.widget.pinned = [k for k in self._open if k in pinned]
+        if closed or raced is not None:
+            widget.close()
+            if raced is None:
+                raise RuntimeError("the board is closed: its rows open no tree")
+            return raced
         for w in closing:
             w.close()
         widget._push_snapshot()  # the page's store asks again if this arrives before the view's module is loaded
@@ -487,6 +498,23 @@ def _node_names(remote: Any, e: Any) -> dict[str, str]:
     return out
 
 
+def _board_remote(remote: Any, items: list[Any]) -> Any:
+    """The client a board uses, as :func:`~.notebook.watch` picks one: ``remote`` (flytekit's ``FlyteRemote``
+    becomes ours over its settings), else the first given execution's own (ours, or a flytekit execution's
+    ``FlyteRemote``), else ``Remote.from_config()``."""
+    from .notebook import _as_remote, _default_remote, _flytekit_remote
+
+    if remote is not None:
+        return _as_remote(remote)
+    for x in items:
+        if isinstance(x, FlyteWorkflowExecution):
+            if x._remote is not None:
+                return x._remote
+        elif callable(getattr(x, "to_flyte_idl", None)) and hasattr(x, "id"):  # flytekit's execution
+            return _flytekit_remote(x)
+    return _default_remote()
+
+
 _HANDLERS: dict[str, Callable[[Board, Mapping[str, Any]], Any]] = {
     "select": Board._handle_select,
     "open": Board._handle_open,
@@ -520,15 +548,22 @@ def board(
     timedelta, ``principal``; the newest ``limit``), whose new matches appear while the board runs.
 
     ``metric``: a scalar output shown as a sortable column (e.g. ``"accuracy"``). ``progress``: show "k of N
-    nodes" of running executions (one node listing each per refresh). ``remote`` defaults to
+    nodes" of running executions (one node listing each per refresh). ``remote`` (ours or flytekit's
+    ``FlyteRemote``) defaults to the first execution's own (a flytekit execution's ``FlyteRemote``), else
     ``Remote.from_config()``; ``project``/``domain`` default to the remote's. A query's board refreshes until
     :meth:`Board.close`; calling ``board()`` again with the same arguments (a cell run again) closes the previous
     one.
     """
-    if remote is None:
-        from ..remote import Remote
-
-        remote = Remote.from_config()
+    if poll_interval is not None and (
+        isinstance(poll_interval, bool) or not isinstance(poll_interval, (int, float)) or not poll_interval > 0
+    ):
+        raise ValueError(f"board(): poll_interval must be a positive number of seconds, got {poll_interval!r}")
+    if not isinstance(progress, bool):
+        raise TypeError(f"board(): progress must be True or False, got {progress!r}")
+    given = remote
+    if isinstance(executions, Iterable) and not isinstance(executions, (str, bytes)):
+        executions = list(executions)  # read once (a generator), for the remote and the ids
+    remote = _board_remote(remote, executions if isinstance(executions, list) else [])
     source: Source
     if executions is not None:
         if isinstance(executions, (str, bytes)) or not isinstance(executions, Iterable):
@@ -565,7 +600,9 @@ def board(
         if isinstance(source, BoardIds)
         else (source.project, source.domain, launch_plan, workflow, source.phase, since, principal, limit)
     )
-    key = (id(remote), asked, metric)
+    # keyed on the remote as given: remote=None (or a FlyteRemote) gives a new client each call, yet a cell run
+    # again asks for the same board
+    key = (None if given is None else id(given), asked, metric)
     with _BOARDS_LOCK:
         previous = _BOARDS.pop(key, None)
     if previous is not None:

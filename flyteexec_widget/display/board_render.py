@@ -57,6 +57,7 @@ def board_text(rows: Sequence[Mapping[str, Any]], header: Mapping[str, Any], *, 
     """The board as aligned text columns (the first :data:`MAX_TEXT_ROWS` rows, in board order)."""
     now = now or _dt.datetime.now(_dt.timezone.utc)
     title = f"Board: {header.get('source', '')} · {len(rows)} execution{'s' if len(rows) != 1 else ''}"
+    title += "".join(f"\n{n}" for n in (header.get("missing_note"), header.get("metric_note")) if n)
     if not rows:
         return title + "\n(no executions match yet)"
     table = [_cells(r, header, now) for r in rows[:MAX_TEXT_ROWS]]
@@ -92,6 +93,7 @@ def board_html(
             "shows here once the kernel that ran this cell is back and free.</div>"
         )
     out.append(f"<div><b>Board: {_e(header.get('source', ''))}</b> · {len(rows)} executions</div>")
+    out.extend(f"<div>{_e(n)}</div>" for n in (header.get("missing_note"), header.get("metric_note")) if n)
     if rows:
         heads = [h for h, _ in _cells(rows[0], header, now)]
         out.append("<table><thead><tr>" + "".join(f"<th>{_e(h)}</th>" for h in heads) + "</tr></thead><tbody>")

@@ -99,6 +99,21 @@ def _flytekit_remote(x: Any) -> Remote:
     return _default_remote(how)
 
 
+def _refuse_node_or_task_execution(x: Any) -> None:
+    """flytekit's FlyteNodeExecution and FlyteTaskExecution have ``to_flyte_idl()`` and ``id`` too: say to watch
+    their workflow execution (their id holds it) instead of failing later on the remote or the message type."""
+    wf_id = getattr(x.id, "execution_id", None)  # a NodeExecutionIdentifier
+    if wf_id is None:  # a TaskExecutionIdentifier: through its node execution's id
+        wf_id = getattr(getattr(x.id, "node_execution_id", None), "execution_id", None)
+    if wf_id is None:
+        return
+    ref = ":".join(str(getattr(wf_id, k, "")) for k in ("project", "domain", "name"))
+    raise TypeError(
+        f"{_ACCEPTED}; got {type(x).__module__}.{type(x).__qualname__} (a part of an execution): watch its workflow "
+        f"execution, watch({ref!r})"
+    )
+
+
 def _resolve_execution(x: Any, remote: Any, project: str | None, domain: str | None) -> FlyteWorkflowExecution:
     """Our wrapper for whatever :func:`watch` was given, with a remote to sync it."""
     remote = _as_remote(remote)
@@ -122,6 +137,7 @@ def _resolve_execution(x: Any, remote: Any, project: str | None, domain: str | N
             fetched = remote.fetch_execution(x)
         return fetched
     if callable(getattr(x, "to_flyte_idl", None)) and hasattr(x, "id"):  # flytekit's FlyteWorkflowExecution
+        _refuse_node_or_task_execution(x)
         remote = remote if remote is not None else _flytekit_remote(x)
         return FlyteWorkflowExecution.promote_from_model(x, remote=remote)
     raise TypeError(f"{_ACCEPTED}; got {type(x).__module__}.{type(x).__qualname__}")

@@ -319,6 +319,16 @@ def _exec_ref(header: Mapping[str, Any]) -> str:
     return "/".join(str(header.get(k) or "") for k in ("project", "domain", "name"))
 
 
+def _attempts_title(row: Row) -> str:
+    """A retried row's attempts on hover in the saved snapshot ("#1 Failed, #2 Succeeded"), from its
+    ``attempt_spans``; "" when it has none."""
+    spans = row.get("attempt_spans") or []
+    if not spans:
+        return ""
+    names = [f"#{i + 1} {phase_style(str(s.get('phase') or '')).label}" for i, s in enumerate(spans)]
+    return f' title="{_e(", ".join(names))}"'
+
+
 def _row_facts(row: Row) -> list[str]:
     """The short facts after a row's badge: duration, attempts, cache, subtask counts, gate."""
     facts = []
@@ -524,6 +534,13 @@ def _static_logs(r: Row) -> str:
     return "".join(lines)
 
 
+def _attempts_cell(r: Row) -> str:
+    """The attempts cell: the count, or "…" while a watch has not listed them yet (never a wrong 0)."""
+    if r.get("attempts", 0) is None:
+        return '<td class="fxw-sc-attempts" title="Attempts not listed yet">…</td>'
+    return f'<td class="fxw-sc-attempts"{_attempts_title(r)}>{_e(r.get("attempts") or "")}</td>'
+
+
 def _static_row(r: Row) -> list[str]:
     """One node's ``<tr>`` (and a second one with its exception line when it failed)."""
     depth = int(r.get("depth") or 0)
@@ -559,7 +576,7 @@ def _static_row(r: Row) -> list[str]:
         f'<td class="fxw-sc-status">{status}</td>',
         f'<td class="fxw-sc-start">{_e(started)}</td>',
         f'<td class="fxw-sc-dur">{_e(duration)}</td>',
-        f'<td class="fxw-sc-attempts">{_e(r.get("attempts") or "")}</td>',
+        _attempts_cell(r),
         f'<td class="fxw-sc-cache">{_e(r.get("cache") or "")}</td>',
         f'<td class="fxw-sc-logs">{_static_logs(r)}</td>',
     ]

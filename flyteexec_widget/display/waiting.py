@@ -15,11 +15,15 @@ a ``FlyteTimeout`` saying "the server did not answer".
   (:func:`~flyteexec_widget.display.kernel.kernel_pump`), so the widget's buttons (Approve, Terminate...) work
   during the wait; other requests (the next cells) run after it. Without a pump (ipykernel 6 without
   ``jupyter-ui-poll``) the widget still updates live, but clicks wait for the cell.
+* An execution object a ``watch()`` widget (or its display) already keeps fresh is not watched twice: wait()
+  follows that watch (:func:`_shared_watch`), so FlyteAdmin sees one sync per interval, not two, and leaves it
+  running when it returns. With ``poll_interval`` (a fixed interval the caller chose) it keeps its own watch.
 * In a terminal it rewrites one status line on stderr (``\\r``): ``p:d:name RUNNING 12/40 nodes done, 1 failed,
   00:42``; "failed" counts the node phases the phase table marks failed (ABORTED too), as the widget does.
-* ``notify=True``: told when it ends. The widget it shows starts with its bell on (a browser notification and a
-  marked tab title); without a widget (a terminal), the terminal bell (BEL) rings once on the status stream when
-  the execution reached a terminal phase (not on a timeout, an error or Ctrl-C).
+* ``notify=True``: told when it ends. In a notebook the widget it shows starts with its bell on (a browser
+  notification and a marked tab title), or, when it shows none because one is on screen, that one's bell is turned
+  on (a BEL on the notebook's stderr would only be an empty output). Outside a kernel the terminal bell (BEL) rings
+  once on the status stream when the execution reached a terminal phase (not on a timeout, an error or Ctrl-C).
 """
 
 from __future__ import annotations
@@ -124,6 +128,17 @@ def _ring(stream: IO[str]) -> None:
         log.debug("could not ring the terminal bell", exc_info=True)
 
 
+def _bells_on(ref: str) -> None:
+    """Turn on the bell of the widgets of ``ref`` already on screen (``wait(notify=True)`` shows no second one)."""
+    try:
+        from .widget import open_widgets_for  # lazy, as in _show_widget
+    except Exception:
+        log.debug("no widget machinery: no bell to turn on", exc_info=True)
+        return
+    for w in open_widgets_for(ref):
+        w.notify = True
+
+
 def _show_widget(execution: Any, model: ExecutionModel, *, notify: bool = False) -> bool:
     """Display the live widget (``notebook.display_for``); False when it cannot (then a text line is used)."""
     try:
@@ -173,10 +188,11 @@ def wait(
     if not isinstance(notify, bool):
         raise TypeError(f"notify must be True or False, got {notify!r}")
     sched = scheduler if scheduler is not None else default_scheduler()
-    model = ExecutionModel()
+    shared = _shared_watch(execution, sched, sync_nodes) if poll_s is None else None
+    model = shared.model if shared is not None else ExecutionModel()
     in_kernel = kernel.in_kernel()
     ref = getattr(execution, "_ref", "")
-    already_shown = _on_screen(ref, sched)
+    already_shown = shared is not None or _on_screen(ref, sched)
 
     start = clock()
     deadline = None if timeout_s is None else start + timeout_s
@@ -185,10 +201,14 @@ def wait(
     interrupted = False
     answered = True  # False: the last sync was still waiting for the server when wait() gave up
     try:
-        watch = sched.watch(execution, model, sync_nodes=sync_nodes, poll_interval=poll_s)
+        watch = (
+            shared if shared is not None else sched.watch(execution, model, sync_nodes=sync_nodes, poll_interval=poll_s)
+        )
         widget = False
         if show is not False and in_kernel and (show or not already_shown):
             widget = _show_widget(execution, model, notify=notify)
+        if notify and in_kernel and not widget:
+            _bells_on(ref)
         out = stream if stream is not None else sys.stderr
         if (
             show is not False
@@ -200,7 +220,15 @@ def wait(
         pump_ctx = kernel.kernel_pump() if in_kernel else contextlib.nullcontext(lambda: None)
         with pump_ctx as pump:
             tick = UI_TICK_S if in_kernel else TEXT_TICK_S
-            while not watch.finished.is_set():
+            while True:
+                if watch.finished.is_set():
+                    if not (watch is shared and _left_early(watch)):
+                        break
+                    # the widget whose watch this followed was closed before the end: watch on our own
+                    model = ExecutionModel()
+                    watch = shared = None
+                    watch = sched.watch(execution, model, sync_nodes=sync_nodes)
+                    continue
                 now = clock()
                 if deadline is not None and now >= deadline:
                     break
@@ -218,7 +246,7 @@ def wait(
         if watch.error is not None:
             raise watch.error
         if model.header.get("terminal"):
-            if notify and not widget:
+            if notify and not in_kernel:  # in a notebook the widget tells; a BEL there is an empty stderr output
                 _ring(out)
             return execution
         raise FlyteTimeout(_timeout_message(execution, model, timeout_s, watch, answered))
@@ -230,10 +258,27 @@ def wait(
         # After Ctrl-C, or when the server did not answer, nothing waits for a sync in flight (it sees the watch
         # stopped and writes nothing more). The interrupt may have hit inside sched.watch(): then find the watch
         # through its model.
+        # A shared watch (a widget's) is not ours to stop: it goes on serving the widget.
         for w in [watch] if watch is not None else [w for w in sched.watches if w.model is model]:
-            w.stop(wait=not interrupted and answered)
+            if w is not shared:
+                w.stop(wait=not interrupted and answered)
         if line is not None:
             line.close()
+
+
+def _shared_watch(execution: Any, sched: SyncScheduler, sync_nodes: bool) -> Watch | None:
+    """An active watch of this very execution object (a ``watch()`` widget's, or its display's) that syncs at
+    least what wait() needs: wait() follows it instead of adding a second watch of the same tree."""
+    for s in {id(sched): sched, id(default_scheduler()): default_scheduler()}.values():
+        for w in s.watches:
+            if w.execution is execution and w.active and (w.sync_nodes or not sync_nodes):
+                return w
+    return None
+
+
+def _left_early(watch: Watch) -> bool:
+    """Whether a watch ended before the execution did, without an error (stopped: its widget was closed)."""
+    return watch.error is None and not watch.model.header.get("terminal")
 
 
 def _on_screen(ref: str, sched: SyncScheduler) -> bool:

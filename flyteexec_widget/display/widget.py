@@ -42,6 +42,7 @@ import logging
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Protocol
@@ -51,6 +52,7 @@ import ipywidgets
 import traitlets
 from IPython.display import display
 
+from ..live.attempts import attempts_of
 from ..live.graph import Graph, closure_graph, key_part, workflow_graph
 from ..live.rows import Row, all_logs, cap_text, safe_url, signal_id_of
 from ..live.taskdetails import task_answer
@@ -60,7 +62,15 @@ from . import assets
 from .render import ExecutionState, render_html, render_saved_html, render_text
 from .values import FULL_LIMITS, path_label, resolve_path, value_tree, variable_type
 
-__all__ = ["ExecutionWidget", "ModelLike", "WatchLike", "phase_styles", "row_delta", "selected_output"]
+__all__ = [
+    "ExecutionWidget",
+    "ModelLike",
+    "WatchLike",
+    "open_widgets_for",
+    "phase_styles",
+    "row_delta",
+    "selected_output",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +79,9 @@ _STATIC = assets.STATIC
 #: The saved snapshot (the output a notebook shows without its kernel) is refreshed at most this often while the
 #: execution runs (and once more when the watch is done): a notebook saved mid-run keeps a recent tree.
 SAVED_SNAPSHOT_EVERY_S = 5.0
+
+#: An "attempts" request for a row moves its children's attempt listings ahead too, at most this many of them.
+MAX_PRIORITIZED_CHILDREN = 200
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
@@ -259,6 +272,7 @@ class ExecutionWidget(anywidget.AnyWidget):
         self._baseline_version = -1
         self._baseline_lock = threading.Lock()
         self._closed = False
+        _OPEN.add(self)
         # The saved-snapshot outputs of this widget (IPython DisplayHandles): refreshed while the execution runs
         # (at most every SAVED_SNAPSHOT_EVERY_S, when something changed) and once the watch is done, so what a
         # notebook saves shows the state it was saved in, not the state at display time.
@@ -608,6 +622,28 @@ class ExecutionWidget(anywidget.AnyWidget):
         node = self._target(request)  # a node that has started (a planned one has no logs yet)
         return {"logs": all_logs(self._model.rows[key], node)}
 
+    def _handle_attempts(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """Every attempt of a node (an array subtask: every retry) with its reason, error and log links, read from
+        what the sync already holds (live/attempts.py): no RPC."""
+        key = request.get("key")
+        if not isinstance(key, str) or key == "":
+            raise RequestError(f"attempts belong to nodes: no node {key!r} in this execution")
+        node = self._target(request)
+        return attempts_of(self._model.rows[key], node)
+
+    def _handle_prioritize(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """The user opened or expanded a row whose attempts are not listed yet (``attempts`` null): the sync lists
+        its attempts, and its children's, before the others still waiting. ``{"queued": n}`` (0: none waits)."""
+        key = request.get("key")
+        if not isinstance(key, str) or key not in self._model.rows:
+            raise RequestError(f"no node {key!r} in this execution")
+        rows = self._model.rows
+        keys = [key] + [k for k, r in rows.items() if r["parent"] == key and r["attempts"] is None]
+        nodes = [self._model.node(k) for k in keys[: 1 + MAX_PRIORITIZED_CHILDREN] if rows[k]["attempts"] is None]
+        tree = getattr(self._require_execution(), "_tree_sync", None)
+        prioritize = getattr(tree, "prioritize", None)
+        return {"queued": prioritize(nodes) if callable(prioritize) and nodes else 0}
+
     def _handle_deck(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """A signed link to the node's deck, or (``url`` None) a note that a running task has not written it yet:
         propeller reports ``deck_uri`` from RUNNING on, and the data proxy answers NOT_FOUND until the task wrote
@@ -769,6 +805,8 @@ class ExecutionWidget(anywidget.AnyWidget):
         "select": _handle_select,
         "error": _handle_error,
         "logs": _handle_logs,
+        "attempts": _handle_attempts,
+        "prioritize": _handle_prioritize,
         "deck": _handle_deck,
         "task": _handle_task,
         "approve": _handle_approve,
@@ -788,6 +826,14 @@ def _error_data(e: BaseException) -> dict[str, Any]:
 
 # The value last clicked in ANY widget: an execution displayed by its repr has no widget variable to ask.
 _last_selected: list[Any] = []
+
+#: The widgets made in this kernel (weakly: a widget dropped and closed goes), for :func:`open_widgets_for`.
+_OPEN: weakref.WeakSet[ExecutionWidget] = weakref.WeakSet()
+
+
+def open_widgets_for(execution_key: str) -> list[ExecutionWidget]:
+    """The open widgets showing ``"project:domain:name"`` (e.g. ``wait(notify=True)`` turns their bells on)."""
+    return [w for w in list(_OPEN) if not w._closed and getattr(w.model, "execution_key", None) == execution_key]
 
 
 def selected_output() -> Any:

@@ -29,6 +29,8 @@ from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
+from flyteidl.admin import common_pb2
+
 from ..admin.errors import RpcFailure, is_server_error
 from ..admin.refs import parse_execution_ref, safe_url
 from ..objects import phases
@@ -59,6 +61,12 @@ ROW_ERROR_BYTES = 8 * 1024
 #: Longest text of an input or metric cell.
 CELL_CHARS = 80
 
+#: The board's order, newest first: by ``execution_created_at`` (the closure's created_at, the column ``since``
+#: filters on), not the client's default ``created_at``: that one is the gorm row time every joined table has too
+#: (a ``launch_plan.``/``workflow.`` filter joins one, and flyteadmin's sort key is not table-qualified,
+#: ``common/sorting.go``), and unlike ``execution_created_at`` it has no index (``models/execution.go``).
+BOARD_SORT = common_pb2.Sort(key="execution_created_at", direction=common_pb2.Sort.DESCENDING)
+
 _PHASES = {p.name for p in phases.WorkflowPhase if p != phases.WorkflowPhase.UNDEFINED}
 
 
@@ -71,10 +79,14 @@ def _rfc3339(value: _dt.datetime) -> str:
 
 
 def _filter_value(name: str, value: str) -> str:
-    # flyteadmin splits expressions at '+' and value lists at ';', and reads a value up to ')': such a value
-    # cannot be asked for (there is no escaping in util/filters.go).
-    if not isinstance(value, str) or not value or any(c in value for c in "+;()"):
-        raise ValueError(f"board: {name} must be a non-empty string without '+', ';', '(' or ')', got {value!r}")
+    # flyteadmin splits expressions at '+' and value lists at ';', and matches `(.+)\((.+),\s?(.+)\)`: the field
+    # runs to the last ',' (a value with a comma becomes part of the field name, refused as an invalid filter) and
+    # one space after the comma is dropped. Such a value cannot be asked for (no escaping in util/filters.go).
+    if not isinstance(value, str) or not value or any(c in value for c in "+;(),") or value != value.strip():
+        raise ValueError(
+            f"board: {name} must be a non-empty string without '+', ';', ',', '(' or ')' and without leading or "
+            f"trailing spaces (FlyteAdmin's filter syntax cannot carry them), got {value!r}"
+        )
     return value
 
 
@@ -376,7 +388,9 @@ class BoardSync:
             truncated = False
             for project, domain, filters, limit in self.source.requests():
                 # One more than asked: says whether the query matched more than the board shows.
-                got = self.remote.list_executions(project, domain, filters=filters, max_items=limit + 1)
+                got = self.remote.list_executions(
+                    project, domain, filters=filters, sort_by=BOARD_SORT, max_items=limit + 1
+                )
                 truncated = truncated or len(got) > limit
                 listed.extend(got[:limit])
             order: list[str] = []
@@ -388,6 +402,10 @@ class BoardSync:
                 else:
                     entry.execution._update(proto)
                 order.append(key)
+            # Forget the executions that no longer match (a phase query's finished ones): a board left open for days
+            # would otherwise keep every execution it ever listed, data included.
+            for gone in set(self._entries) - set(order):
+                del self._entries[gone]
             if isinstance(self.source, BoardIds):  # the order given; ids the admin does not know are left out
                 rank = {f"{p}:{d}:{n}": i for i, (p, d, n) in enumerate(self.source.ids)}
                 order.sort(key=lambda k: rank.get(k, len(rank)))
@@ -612,11 +630,23 @@ def _metric_note(state: BoardState) -> str | None:
     return f"no execution has an output named {state.metric!r}; their outputs: {', '.join(sorted(names))}"
 
 
+def _missing_note(state: BoardState) -> str | None:
+    """Which of a list of ids FlyteAdmin did not list (a typo, another project's name, a deleted execution)."""
+    if not isinstance(state.source, BoardIds):
+        return None
+    missing = [f"{p}:{d}:{n}" for p, d, n in state.source.ids if f"{p}:{d}:{n}" not in state.entries]
+    if not missing:
+        return None
+    shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+    return f"not found on FlyteAdmin: {shown}"
+
+
 class BoardModel(ExecutionModel):
     """The board's observable state: ``rows`` (key ``"project:domain:name"`` -> :class:`BoardRow`, in board
     order), ``header`` (``source``, ``columns``: the varying inputs, ``metric``, ``total``, ``truncated``,
-    ``terminal``: a list of ids that all ended and whose data is fetched; a query never ends), ``counts`` (phase
-    -> executions) and ``sync_status`` as the scheduler sets it. Publishes changed rows like an execution model."""
+    ``terminal``: a list of ids that all ended and whose data is fetched; a query never ends; ``metric_note``,
+    ``missing_note``: a metric no execution has, ids FlyteAdmin did not list), ``counts`` (phase -> executions)
+    and ``sync_status`` as the scheduler sets it. Publishes changed rows like an execution model."""
 
     def __init__(self, sync: BoardSync | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -651,6 +681,7 @@ class BoardModel(ExecutionModel):
             "truncated": state.truncated,
             "terminal": terminal,
             "metric_note": _metric_note(state),
+            "missing_note": _missing_note(state),
         }
         with self._lock, self.batch():
             self.state = state

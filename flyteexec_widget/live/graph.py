@@ -6,13 +6,14 @@ message (a registered workflow never changes, so the answer is cached). Phases a
 them from the rows it already has, by ``key``.
 
 Shape: ``{"nodes": [GraphNode...], "edges": [[upstream id, downstream id], ...]}``; a node is
-``{"id", "name", "kind", "node_id", "key", "graph"?, "lazy"?}`` with ``graph`` (the same shape) for a subworkflow
-(its template's nodes and connections) and a branch (its cases' ``then`` nodes: alternatives, no edges). The top level
-keeps FlyteAdmin's ``start-node`` and ``end-node`` (kinds ``start`` / ``end``, key ``None``) as FlyteConsole's
-graph does; inner graphs leave them out. Edges are the compiled ``connections.upstream`` where the compiler wrote
-them, else the nodes' ``upstream_node_ids``. A dynamic node's generated workflow and a launch plan's child
-workflow are not part of the compiled closure: such a node is ``lazy``, and once it runs the view asks for its
-inner graph by its row key (:func:`closure_graph` of the generated workflow, or of the child execution's).
+``{"id", "name", "kind", "node_id", "key", "graph"?, "lazy"?, "failure"?}`` with ``graph`` (the same shape) for a
+subworkflow (its template's nodes and connections) and a branch (its cases' ``then`` nodes: alternatives, no edges).
+The top level keeps FlyteAdmin's ``start-node`` and ``end-node`` (kinds ``start`` / ``end``, key ``None``) as
+FlyteConsole's graph does; inner graphs leave them out. A template's failure node (``failure``: true) comes last,
+with no edges. Edges are the compiled ``connections.upstream`` where the compiler wrote them (else its
+``downstream``, inverted), else the nodes' ``upstream_node_ids``. A dynamic node's generated workflow and a launch
+plan's child workflow are not part of the compiled closure: such a node is ``lazy``, and once it runs the view asks
+for its inner graph by its row key (:func:`closure_graph` of the generated workflow, or of the child execution's).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class GraphNode(TypedDict, total=False):
     key: str | None  # its row key in the tree; None for start/end
     graph: Graph  # subworkflow and branch nodes: what is inside
     lazy: bool  # dynamic and launch-plan nodes: the inner graph is asked for by the node's key once it runs
+    failure: bool  # the template's failure node (runs only when the workflow fails; no edges)
 
 
 def workflow_graph(wf: workflow_pb2.Workflow) -> Graph:
@@ -104,17 +106,31 @@ class _Builder:
                 seen.add((up, down))
                 edges.append([up, down])
 
+        upstream: dict[str, list[str]] = {}
         if connections is not None and connections.upstream:
+            upstream = {d: list(ups.ids) for d, ups in connections.upstream.items()}
+        elif connections is not None and connections.downstream:
+            # only the downstream half written (FlyteConsole draws from this one): the same edges, inverted
+            for up, downs in connections.downstream.items():
+                for d in downs.ids:
+                    upstream.setdefault(d, []).append(up)
+        if upstream:
             # The compiler's own edge set (flytepropeller/pkg/compiler: upstream of each node, data and order).
             order = {t.id: i for i, t in enumerate(ordered)}
             order[END_NODE_ID] = len(ordered)
-            for down in sorted(connections.upstream, key=lambda d: (order.get(d, -1), d)):
-                for up in connections.upstream[down].ids:
+            for down in sorted(upstream, key=lambda d: (order.get(d, -1), d)):
+                for up in upstream[down]:
                     add(up, down)
         else:
             for t in ordered:
                 for up in t.upstream_node_ids:
                     add(up, t.id)
+        if template.HasField("failure_node") and template.failure_node.id:
+            # WorkflowTemplate.failure_node: runs only when the workflow fails (flytekit's on_failure), instead of
+            # end-node; no compiled connection names it, so it has no edges (the view draws it beside the end).
+            failure = self.node(template.failure_node, parent_id, attempt, key_prefix, depth)
+            failure["failure"] = True
+            nodes.append(failure)
         if terminals:
             used = {n for e in edges for n in e}
             start: GraphNode = {"id": START_NODE_ID, "name": "start", "kind": "start", "node_id": "", "key": None}

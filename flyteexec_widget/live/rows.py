@@ -69,6 +69,7 @@ __all__ = [
     "MAX_LOGS_PER_ATTEMPT",
     "MAX_LOGS_PER_ROW",
     "ROW_FIELDS",
+    "AttemptSpan",
     "ChildLink",
     "ErrorInfo",
     "FailedAt",
@@ -87,6 +88,8 @@ __all__ = [
     "header_of",
     "safe_url",
     "signal_id_of",
+    "subtask_resources",
+    "subtask_spans",
 ]
 
 log = logging.getLogger(__name__)
@@ -130,6 +133,15 @@ class ErrorInfo(TypedDict):
     message: str
     trimmed: bool
     capped: bool
+
+
+class AttemptSpan(TypedDict):
+    """One attempt of a retried node (or a retried array subtask) as the timeline draws it; the rest of what an
+    attempt says (reason, error, logs) is fetched when its row's detail opens (the widget's "attempts" request)."""
+
+    phase: str  # the task phase's name ("FAILED")
+    started_at: str | None  # ISO-8601 UTC: when it started running, else when it was created (queued)
+    duration_s: float | None  # None while it runs
 
 
 class Subtasks(TypedDict):
@@ -177,7 +189,8 @@ class NodeFields(TypedDict):
     duration_s: float | None
     queued_s: float | None
     invalid_times: list[str]  # the time fields above the server sent out of range (they are None): "invalid time"
-    attempts: int
+    attempts: int | None  # None: not listed yet (a watch shows rows before their attempts; logs then wait too)
+    attempt_spans: list[AttemptSpan]  # each attempt, only when there are several ([] otherwise: the row's times say it)
     cache: str  # "hit" | "miss" | "populated" | "put failure" | ... | "unknown (N)" | "" (disabled)
     logs: list[LogLink]  # at most MAX_LOGS_PER_ATTEMPT per attempt, MAX_LOGS_PER_ROW in all
     logs_omitted: int  # log links left out of ``logs`` (all_logs / the view's "logs" request has them)
@@ -248,6 +261,7 @@ def empty_fields() -> NodeFields:
         "queued_s": None,
         "invalid_times": [],
         "attempts": 0,
+        "attempt_spans": [],
         "cache": "",
         "logs": [],
         "logs_omitted": 0,
@@ -517,6 +531,7 @@ def _node_fields(
         "queued_s": _queued(closure, invalid),
         "invalid_times": invalid,
         "attempts": len(tasks),
+        "attempt_spans": _attempt_spans(tasks) if len(tasks) > 1 else [],
         "cache": _cache_text(closure.task_node_metadata.cache_status) if closure.HasField("task_node_metadata") else "",
         "logs": logs,
         "logs_omitted": logs_omitted,
@@ -525,6 +540,24 @@ def _node_fields(
         "gate": _gate_info(info.gate) if info.gate is not None and phase == NodePhase.RUNNING else None,
         "deck": bool(closure.deck_uri),
     }
+
+
+def _attempt_spans(tasks: Sequence[task_execution_pb2.TaskExecution]) -> list[AttemptSpan]:
+    """Each task attempt's phase, start and duration (what the timeline draws); a time out of range is left None."""
+    spans: list[AttemptSpan] = []
+    for t in tasks:
+        c = t.closure
+        bad: list[str] = []
+        start = _ts(c, "started_at", bad) or _ts(c, "created_at", bad)
+        done = is_terminal("task", int(c.phase))
+        spans.append(
+            {
+                "phase": phase_name("task", c.phase),
+                "started_at": start,
+                "duration_s": _seconds(c, "duration", bad, "duration_s") if done else None,
+            }
+        )
+    return spans
 
 
 #: When the sync saw an array subtask attempt start and end: ``(index, retry) -> (started, ended)``, ISO-8601 UTC.
@@ -536,6 +569,12 @@ def _subtask_retries(
 ) -> dict[int, list[tuple[int, Sequence[execution_pb2.TaskLog]]]]:
     """Each subtask index's ``(retry, logs)`` for every retry (retry order), as propeller named them: the row lists
     the logs of every retry (capped by :func:`_capped_logs`), not only the latest's."""
+    return {index: [(retry, res.logs) for retry, res in retries] for index, retries in subtask_resources(tasks).items()}
+
+
+def subtask_resources(tasks: Sequence[task_execution_pb2.TaskExecution]) -> dict[int, list[tuple[int, Any]]]:
+    """Each subtask index's ``(retry, ExternalResourceInfo)`` for every retry (retry order), the latest report of
+    each (event version 0)."""
     latest: dict[tuple[int, int], tuple[tuple[int, int], Any]] = {}
     for t in tasks:
         for res in t.closure.metadata.external_resources:
@@ -544,9 +583,9 @@ def _subtask_retries(
             cur = latest.get(key)
             if cur is None or rank >= cur[0]:
                 latest[key] = (rank, res)
-    out: dict[int, list[tuple[int, Sequence[execution_pb2.TaskLog]]]] = {}
+    out: dict[int, list[tuple[int, Any]]] = {}
     for (index, retry), (_, res) in sorted(latest.items()):
-        out.setdefault(index, []).append((retry, res.logs))
+        out.setdefault(index, []).append((retry, res))
     return out
 
 
@@ -570,11 +609,12 @@ def _subtask_fields(
     :mod:`~flyteexec_widget.live.sync`); an attempt first seen already running or done has no start.
     """
     out: list[tuple[int, NodeFields]] = []
-    retries = _subtask_retries(tasks)
+    resources = subtask_resources(tasks)
     for index, res in _latest_subtasks(tasks).items():
         st = style("task", res.phase)
         start, end = (times or {}).get((index, res.retry_attempt), (None, None))
-        logs, logs_omitted = _capped_logs(retries.get(index, []))
+        retries = resources.get(index, [])
+        logs, logs_omitted = _capped_logs([(retry, r.logs) for retry, r in retries])
         fields: NodeFields = {
             **empty_fields(),
             "node_id": _clip(res.external_id or f"{proto.id.node_id}[{index}]"),
@@ -588,12 +628,29 @@ def _subtask_fields(
             "started_at": start,
             "duration_s": _elapsed(start, end) if st.terminal else None,
             "attempts": res.retry_attempt + 1,
+            "attempt_spans": subtask_spans(retries, times or {}, index) if len(retries) > 1 else [],
             "cache": _cache_text(res.cache_status),
             "logs": logs,
             "logs_omitted": logs_omitted,
         }
         out.append((index, fields))
     return out
+
+
+def subtask_spans(retries: Sequence[tuple[int, Any]], times: SubtaskTimes, index: int) -> list[AttemptSpan]:
+    """Each retry of subtask ``index`` (``(retry, ExternalResourceInfo)``) with the times the watch saw."""
+    spans: list[AttemptSpan] = []
+    for retry, res in retries:
+        start, end = times.get((index, retry), (None, None))
+        done = is_terminal("task", int(res.phase))
+        spans.append(
+            {
+                "phase": phase_name("task", res.phase),
+                "started_at": start,
+                "duration_s": _elapsed(start, end) if done else None,
+            }
+        )
+    return spans
 
 
 def _planned_fields(planned: PlannedNode, node_id: str) -> NodeFields:
@@ -879,7 +936,10 @@ def _tasks(w: FlyteNodeExecution) -> list[task_execution_pb2.TaskExecution]:
 
 def _fields_of(w: FlyteNodeExecution) -> NodeFields:
     try:
-        return _node_fields(w.to_flyte_idl(), _tasks(w), w._template_info)
+        fields = _node_fields(w.to_flyte_idl(), _tasks(w), w._template_info)
+        if w._fx_attempts_pending:
+            fields["attempts"] = None  # unknown yet, not 0
+        return fields
     except Exception as e:  # one node the builder cannot read must not take every other row with it
         log.warning("the row of %s could not be built; it shows the error instead", w._subject, exc_info=True)
         return _unreadable(w, e)

@@ -40,6 +40,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
+from functools import partial
 from typing import Any, Protocol
 
 from ..admin.auth import may_prompt, prompting
@@ -47,7 +48,7 @@ from ..admin.daemon_pool import DaemonPool
 from ..admin.errors import LoginRequiredError, RpcFailure, is_permanent, is_server_error, is_transient
 from ..admin.retry import RetryPolicy
 from .model import ExecutionModel
-from .sync import rpc_error_summary, tree_for
+from .sync import TreeSync, rpc_error_summary, tree_for
 
 __all__ = ["STOP_GRACE_S", "WATCH_RETRY", "SyncScheduler", "Watch", "default_scheduler", "watch"]
 
@@ -503,7 +504,11 @@ class SyncScheduler:
         with getattr(w.tree, "lock", None) or contextlib.nullcontext():
             try:
                 with prompting(False):  # not even on the main thread (wait()'s last check): see the module docstring
-                    execution = w.tree.refresh(sync_nodes=w.sync_nodes)
+                    if isinstance(w.tree, TreeSync):
+                        # rows as soon as the node listings are in, attempts after (TreeSync.refresh)
+                        execution = w.tree.refresh(sync_nodes=w.sync_nodes, publish=partial(_publish_early, w))
+                    else:
+                        execution = w.tree.refresh(sync_nodes=w.sync_nodes)
             except RpcFailure as exc:
                 self._on_failure(w, exc, unexpected=False, now=now)
                 return
@@ -580,6 +585,13 @@ class SyncScheduler:
             )
         except Exception:
             log.exception("could not record a sync failure")
+
+
+def _publish_early(w: Watch) -> None:
+    """A publishing refresh's rows before the end of the sync (on the sync thread, the tree's lock held)."""
+    tree = w.tree
+    if w.active and isinstance(tree, TreeSync):
+        w.model.update_from(tree.execution)
 
 
 def _server_error_text(exc: BaseException) -> str:

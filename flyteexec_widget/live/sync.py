@@ -34,9 +34,15 @@ subworkflow's children) gets its :class:`~flyteexec_widget.objects.templates.Pla
 its owner's wrapper, so a node without a node execution yet is shown as not started.
 
 Every round of a refresh sends all independent calls at once on ``remote.executor`` and handles the answers on
-the calling thread, so a refresh costs about (tree depth) x (round-trip time). Workflow templates (kinds, names,
-gates, interfaces) are fetched once per workflow id and remote and cached; what they say about each node is set on
-its wrapper as a :class:`~flyteexec_widget.objects.templates.TemplateInfo` (``_template_info``).
+the calling thread, so a refresh costs about (tree depth) x (round-trip time). A watch's refresh (one given
+``publish``) is in two phases: the listings of every level first, then ``publish()`` (rows from the listings
+alone, attempts marked pending), then the nodes' own calls (attempts, whole errors) on worker loops that take the next
+call themselves, the nodes a view asked for (:meth:`TreeSync.prioritize`) first, publishing as they fill in; it
+still returns the whole tree.
+
+Workflow templates (kinds, names, gates, interfaces) are fetched once per workflow id and remote and cached; what
+they say about each node is set on its wrapper as a :class:`~flyteexec_widget.objects.templates.TemplateInfo`
+(``_template_info``).
 
 Every change the sync makes to a node wrapper bumps its ``_fx_version``, and any change in a tree bumps the root's
 ``_fx_tree_version``: :mod:`~flyteexec_widget.live.rows` rebuilds only what moved.
@@ -48,11 +54,14 @@ import datetime as _dt
 import logging
 import re
 import threading
+import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from functools import partial
+from queue import SimpleQueue
 from typing import Any, Protocol
 
 from flyteidl.admin import execution_pb2 as admin_execution_pb2
@@ -108,6 +117,18 @@ ATTEMPTS_BUDGET = 50
 
 #: Failed nodes per execution whose whole error message is fetched (one ``GetNodeExecution`` each).
 FULL_ERRORS = 50
+
+#: A publishing refresh (a watch's) shows its rows before the nodes' own calls (attempts, whole errors) when this
+#: many nodes wait for their first attempt listing (its first refresh does whenever any wait): fewer cost less
+#: than the extra publication saves.
+EARLY_PAINT_NEW_NODES = 16
+
+#: While a publishing refresh lists attempts, the rows are published this often (seconds), so attempts fill in
+#: as they arrive; a row the view asked for (:meth:`TreeSync.prioritize`) is published as soon as its answer came.
+PROGRESS_PUBLISH_S = 2.0
+
+#: A prioritized batch of attempt listings (a row and its children) is published at least this often (seconds).
+URGENT_PUBLISH_S = 0.1
 
 #: A listed error message this long (in UTF-8 bytes) may have been cut: FlyteAdmin trims list responses to 100
 #: bytes, backing off to a character boundary (``transformers.TrimErrorMessage``); a longer one is whole.
@@ -303,6 +324,15 @@ class _Job:
     #: None: needed. An int: optional (attempts of an unchanged running node), run within the refresh's budget,
     #: lowest first (the refresh number of the node's last attempt listing: least recently listed first).
     optional_rank: int | None = None
+    #: The node whose own call this is (attempts, whole error): such calls come after the rows in a publishing
+    #: refresh, and a prioritized node's go first.
+    node: _NodeState | None = None
+    urgent: bool = False
+
+    @property
+    def rows(self) -> bool:
+        """Whether rows depend on it: the execution, its workflow, a node listing (not a node's own call)."""
+        return self.key[0] in ("exec", "wf", "list")
 
 
 class TreeSync:
@@ -333,6 +363,17 @@ class TreeSync:
         self._full_error_nodes: set[tuple[str, str, str, str]] = set()
         #: The server's updated_at filter proved broken on this execution: every level is listed whole from then on.
         self.whole_listings = False
+        #: Nodes whose attempts a view asked for (:meth:`prioritize`), by (project, domain, name, node id).
+        self._urgent: set[tuple[str, str, str, str]] = set()
+        self._urgent_new = False
+        self._urgent_left = 0
+        self._urgent_lock = threading.Lock()
+        #: A publishing refresh has shown rows before their attempts once (the first one always does).
+        self._painted = False
+        #: Planning only the calls rows come from (a publishing refresh's first phase).
+        self._rows_only = False
+        #: Nodes the refresh under way saw for the first time.
+        self._new_nodes = 0
 
     @staticmethod
     def _exec_key(wf_id: identifier_pb2.WorkflowExecutionIdentifier) -> tuple[str, str, str]:
@@ -346,28 +387,72 @@ class TreeSync:
         with self.lock:
             return self._refresh_no > 0 and not self._plan(True, self._refresh_no + 1)
 
-    def refresh(self, sync_nodes: bool = True) -> FlyteWorkflowExecution:
-        """Bring the wrappers up to date with FlyteAdmin and return the root execution wrapper.
+    def refresh(self, sync_nodes: bool = True, *, publish: Callable[[], None] | None = None) -> FlyteWorkflowExecution:
+        """Bring the wrappers up to date with FlyteAdmin and return the root execution wrapper (the whole tree:
+        every node with its attempts).
+
+        ``publish`` (a watch's model update) makes it a publishing refresh: the node listings come first, then
+        ``publish()`` shows those rows (nodes whose attempts are not listed yet have ``_fx_attempts_pending``)
+        before the nodes' own calls (attempts, whole errors) start; ``publish()`` is called again every
+        :data:`PROGRESS_PUBLISH_S` while they do, and as soon as a prioritized node's answer came. It is called on
+        this thread with the tree's lock held; the caller publishes the finished tree itself.
 
         Raises the first :class:`~flyteexec_widget.admin.errors.RpcFailure` of a round (after the round's other calls
         finished); what earlier rounds learnt is kept, so the next refresh resumes from there.
         """
         with self.lock:
-            return self._refresh(sync_nodes)
+            return self._refresh(sync_nodes, publish)
 
-    def _refresh(self, sync_nodes: bool) -> FlyteWorkflowExecution:
+    def prioritize(self, nodes: Iterable[FlyteNodeExecution]) -> int:
+        """Have these nodes' attempts listed before the others still waiting (a row the user opened): in the
+        refresh under way, else in the next one. Thread-safe and without waiting for the tree's lock; returns how
+        many of them are still waiting for their attempts."""
+        keys = []
+        for w in nodes:
+            if not getattr(w, "_fx_attempts_pending", False):
+                continue
+            ident = w.to_flyte_idl().id
+            ex = ident.execution_id
+            keys.append((ex.project, ex.domain, ex.name, ident.node_id))
+        if keys:
+            with self._urgent_lock:
+                self._urgent.update(keys)
+                self._urgent_new = True
+        return len(keys)
+
+    def _refresh(self, sync_nodes: bool, publish: Callable[[], None] | None = None) -> FlyteWorkflowExecution:
         self._refresh_no += 1
         self.last_rpc_count = 0
         self._budget_left = self.attempts_budget
         done: set[tuple[Any, ...]] = set()
+        self._new_nodes = 0
+        rows_first = publish is not None and sync_nodes
         while True:
+            if rows_first:
+                # Rows come from the listings alone: list every level first (planning nothing else, which costs
+                # time per node), the nodes' own calls after.
+                self._rows_only = True
+                try:
+                    rows_jobs = [j for j in self._plan(sync_nodes, self._refresh_no) if j.key not in done]
+                finally:
+                    self._rows_only = False
+                if rows_jobs:
+                    done.update(j.key for j in rows_jobs)
+                    self._run_round(rows_jobs)
+                    continue
+                rows_first = False
+                if publish is not None and self._worth_painting():
+                    # before planning the nodes' own calls (that takes time per node) and before any of them
+                    self._painted = True
+                    self._paint(sync_nodes, publish)
             jobs = self._within_budget([j for j in self._plan(sync_nodes, self._refresh_no) if j.key not in done])
             if not jobs:
                 break
             done.update(j.key for j in jobs)
-            results = self._run(jobs)
-            for job, result in zip(jobs, results, strict=True):
-                job.handle(result)
+            if publish is None:
+                self._run_round(jobs)
+                continue
+            self._stream(jobs, sync_nodes, publish)
         if done or self._dirty:  # a finished tree with nothing fetched needs no rewiring
             self._wire(sync_nodes)
         for st in self._execs.values():
@@ -375,7 +460,135 @@ class TreeSync:
         if self._dirty:  # the model rebuilds rows only when the tree version moved
             self._dirty = False
             self.execution._fx_tree_version += 1
+        with self._urgent_lock:
+            self._urgent.clear()  # every node's attempts are listed now
         return self.execution
+
+    def _run_round(self, jobs: Sequence[_Job]) -> None:
+        results = self._run(jobs)
+        for job, result in zip(jobs, results, strict=True):
+            job.handle(result)
+
+    def _worth_painting(self) -> bool:
+        """Whether to publish the rows before the nodes' own calls: in the first publishing refresh (when any node
+        waits for its attempts), and when this refresh found many new nodes (a big fan-out started: counted, not
+        walked, so a steady refresh of 10,000 nodes pays nothing for the question)."""
+        if self._painted:
+            return self._new_nodes >= EARLY_PAINT_NEW_NODES
+        return any(
+            node.tasks_for is None and self._may_have_tasks(node)
+            for st in self._execs.values()
+            for node in self._all_nodes(st.top)
+        )
+
+    def _all_nodes(self, scope: _Scope) -> Iterable[_NodeState]:
+        for node in scope.nodes.values():
+            yield node
+            if node.children is not None:
+                yield from self._all_nodes(node.children)
+
+    def _paint(self, sync_nodes: bool, publish: Callable[[], None]) -> None:
+        """Wire what is known into the wrappers and have the caller publish it."""
+        self._wire(sync_nodes)
+        if self._dirty:
+            self._dirty = False
+            self.execution._fx_tree_version += 1
+        try:
+            publish()
+        except Exception:  # the view's trouble must not fail the sync: the final publication comes anyway
+            log.exception("publishing the rows of %s early failed", self._root.wf_id.name)
+
+    def _stream(self, jobs: Sequence[_Job], sync_nodes: bool, publish: Callable[[], None]) -> None:
+        """Run the jobs on the remote's executor, handling each answer on this thread as it comes and publishing
+        progress. Each worker takes the next job itself (a prioritized node's first), so the calls never wait for
+        this thread, and a prioritized node's call is the next one any worker starts. Raises the first failure
+        once the calls in flight finished (no call starts after it)."""
+        workers = getattr(self.remote, "max_workers", None)
+        workers = workers if isinstance(workers, int) and workers > 0 else 16
+        queue: deque[_Job] = deque(jobs)
+        lock = threading.Lock()  # guards the queue, the jobs' ``urgent`` and ``_urgent_left``
+        answered: SimpleQueue[tuple[_Job, bool, Any] | None] = SimpleQueue()  # None: a worker is done
+        failed = threading.Event()
+        self._urgent_new = True  # look for earlier requests once
+        self._urgent_left = 0  # prioritized calls queued or in flight
+
+        def work() -> None:
+            try:
+                while True:
+                    with lock:
+                        if self._urgent_new:
+                            self._promote(queue)
+                        if failed.is_set() or not queue:
+                            return
+                        job = queue.popleft()
+                    try:
+                        answered.put((job, True, job.call()))
+                    except BaseException as exc:  # handed to the syncing thread, which raises it
+                        failed.set()
+                        answered.put((job, False, exc))
+            finally:
+                answered.put(None)
+
+        running = 0
+        executor = self.remote.executor
+        for _ in range(min(workers, len(queue))):
+            executor.submit(work)
+            running += 1
+        first_error: BaseException | None = None
+        last = time.monotonic()
+        cost = 0.0  # what the last progress publication took (seconds)
+        while running:
+            item = answered.get()
+            if item is None:
+                running -= 1
+                continue
+            job, ok, result = item
+            self.last_rpc_count += 1
+            try:
+                if not ok:
+                    raise result
+                job.handle(result)
+            except BaseException as exc:  # raised below, once the calls in flight finished
+                failed.set()
+                if first_error is None:
+                    first_error = exc
+            now = time.monotonic()
+            urgent = False
+            if job.urgent:
+                with lock:
+                    self._urgent_left -= 1
+                    # a prioritized batch (a row and its children) shows when its last answer came, or every 0.1 s
+                    urgent = self._urgent_left <= 0 or now - last >= URGENT_PUBLISH_S
+            # progress at most every PROGRESS_PUBLISH_S and never more than a tenth of the time: a publication of
+            # 10,000 rows is not free (the calls go on meanwhile, but answers wait for this thread)
+            if urgent or (queue and now - last >= max(PROGRESS_PUBLISH_S, 9 * cost)):
+                self._paint(sync_nodes, publish)
+                last = time.monotonic()
+                cost = last - now
+        if first_error is not None:
+            raise first_error
+
+    def _promote(self, queue: deque[_Job]) -> None:
+        """Move the queued calls of prioritized nodes to the front (called with the stream's lock held)."""
+        with self._urgent_lock:
+            self._urgent_new = False
+            urgent = set(self._urgent)
+        if not urgent:
+            return
+        first = [j for j in queue if j.node is not None and self._node_key(j.node) in urgent]
+        if not first:
+            return
+        chosen = {id(j) for j in first}
+        rest = [j for j in queue if id(j) not in chosen]
+        for j in first:
+            j.urgent = True
+        self._urgent_left += len(first)
+        queue.clear()
+        queue.extend(first)
+        queue.extend(rest)
+
+    def _node_key(self, node: _NodeState) -> tuple[str, str, str, str]:
+        return (*self._exec_key(node.scope.exec_state.wf_id), node.proto.id.node_id)
 
     def _bump(self, wrapper: FlyteNodeExecution) -> None:
         """Mark a node wrapper as changed: its row is rebuilt (rows are cached per ``_fx_version``), and so is the
@@ -412,7 +625,11 @@ class TreeSync:
             wf_key = id_key(ident)
             if wf_key not in self._cache.workflows:
                 jobs.append(_Job(("wf", *wf_key), partial(self._get_workflow, ident), self._on_workflow(wf_key)))
-        elif st.proto is not None and st.proto.spec.launch_plan.resource_type == identifier_pb2.TASK:
+        elif (
+            not self._rows_only
+            and st.proto is not None
+            and st.proto.spec.launch_plan.resource_type == identifier_pb2.TASK
+        ):
             # A single-task execution from an admin that names no workflow: the task gives the interface.
             task_id = st.proto.spec.launch_plan
             task_key = id_key(task_id)
@@ -469,14 +686,16 @@ class TreeSync:
         # Attempts: once after updated_at/phase moved (needed); for a running node that did not change also every
         # refresh while the budget lasts (optional: its task's events do not touch the node).
         changed = node.tasks_for != version
-        if self._may_have_tasks(node) and (changed or (not terminal and node.tasks_in != refresh_no)):
+        if self._rows_only:
+            pass  # a publishing refresh lists the levels first: the node's own calls come after
+        elif self._may_have_tasks(node) and (changed or (not terminal and node.tasks_in != refresh_no)):
             key = ("tasks", *self._exec_key(node.scope.exec_state.wf_id), node.proto.id.node_id, version, refresh_no)
             call = partial(self.remote.list_task_executions, node.proto.id)
             # An array node's progress (its subtasks) lives only in its task's events: never left for later; nor is
             # a dynamic task's success, after which its children are listed (see _may_become_parent).
             needed = changed or node.proto.metadata.is_array or (not terminal and self._may_become_parent(node))
-            jobs.append(_Job(key, call, self._on_tasks(node, version), None if needed else node.tasks_in))
-        if node.tasks and node.template is None and self._template_for(node) is None:
+            jobs.append(_Job(key, call, self._on_tasks(node, version), None if needed else node.tasks_in, node))
+        if not self._rows_only and node.tasks and node.template is None and self._template_for(node) is None:
             # No template (a node inside a dynamic one): the interface comes from its task, fetched once per id.
             task_id = node.tasks[-1].id.task_id
             task_key = id_key(task_id)
@@ -485,7 +704,8 @@ class TreeSync:
             if not known and task_key not in self._cache.task_interfaces:
                 job = _Job(("task", *task_key), partial(self._get_task_interface, task_id), self._on_task(task_key))
                 jobs.append(job)
-        jobs.extend(self._plan_full_error(node, terminal))
+        if not self._rows_only:
+            jobs.extend(self._plan_full_error(node, terminal))
         if self._may_have_children(node):
             if node.children is None:
                 node.children = _Scope(node.scope.exec_state, node.proto.id.node_id, parent=node)
@@ -513,7 +733,8 @@ class TreeSync:
             if len(self._full_error_nodes) >= FULL_ERRORS:
                 return []
             self._full_error_nodes.add(key)
-        return [_Job(("error", *key), partial(self._get_node_error, node.proto.id), self._on_full_error(node))]
+        call = partial(self._get_node_error, node.proto.id)
+        return [_Job(("error", *key), call, self._on_full_error(node), node=node)]
 
     def _may_have_children(self, node: _NodeState) -> bool:
         """Whether a node's children are listed: it is a parent, or may be one FlyteAdmin has not flagged yet.
@@ -705,6 +926,7 @@ class TreeSync:
                 if node is None:
                     wrapper = FlyteNodeExecution(proto, remote=self.remote)
                     self._bump(wrapper)  # versioned from the start, so the model can cache its row
+                    self._new_nodes += 1
                     scope.nodes[proto.id.node_id] = _NodeState(proto=proto, wrapper=wrapper, scope=scope)
                 elif node.proto != proto:
                     node.proto = proto
@@ -903,6 +1125,10 @@ class TreeSync:
                 w._template_info = info
                 self._bump(w)
             w._task_executions = [node.task_wrappers[t.id.retry_attempt] for t in node.tasks]
+            pending = node.tasks_for is None and self._may_have_tasks(node)
+            if w._fx_attempts_pending != pending:
+                w._fx_attempts_pending = pending
+                self._bump(w)
             if node.subtask_times:
                 w._fx_subtask_times = node.subtask_times
             if node.children is not None:

@@ -599,6 +599,9 @@ class FlyteNodeExecution(RemoteExecutionBase):
     #: An array node's subtask attempts, ``(index, retry) -> (started, ended)`` as the sync saw them (ISO-8601 UTC):
     #: FlyteAdmin keeps no times per subtask. None: never observed by a sync.
     _fx_subtask_times: Mapping[tuple[int, int], tuple[str | None, str | None]] | None = None
+    #: True while a watch's sync has shown this node from its listing and not yet listed its attempts (its row then
+    #: says its attempts are unknown, not that there are none); never True after ``sync()`` returned.
+    _fx_attempts_pending: bool = False
 
     def __init__(
         self,

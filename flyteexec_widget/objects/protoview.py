@@ -58,6 +58,7 @@ _MIN_SECONDS = -62_135_596_800
 _MAX_SECONDS = 253_402_300_799
 _MAX_DURATION_SECONDS = 315_576_000_000
 _MAX_NANOS = 999_999_999
+_EPOCH_UTC = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
 
 class InvalidTimeError(FlyteExecWidgetError, ValueError):
@@ -72,7 +73,9 @@ def to_datetime(ts: Any, where: str = "Timestamp") -> datetime.datetime:
             f"{where}: Timestamp(seconds={ts.seconds}, nanos={ts.nanos}) is not a valid time "
             f"(seconds must be in {_MIN_SECONDS}..{_MAX_SECONDS}, years 1 to 9999; nanos in 0..{_MAX_NANOS})"
         )
-    return ts.ToDatetime(tzinfo=_UTC)  # type: ignore[no-any-return]
+    # what ts.ToDatetime(tzinfo=UTC) gives (microseconds rounded toward zero), without its astimezone(): rows
+    # convert two or three times per node, 10,000 nodes at a time
+    return _EPOCH_UTC + datetime.timedelta(seconds=ts.seconds, microseconds=ts.nanos // 1000)
 
 
 def to_timedelta(d: Any, where: str = "Duration") -> datetime.timedelta:

@@ -253,6 +253,8 @@ class NodeSpec:
     logs: bool = True
     queued_s: float = 0.5  # node QUEUED -> work starts
     retry_children: tuple[tuple[NodeSpec, ...], ...] = ()
+    #: A branch's other cases, compiled (``other`` blocks, the last one the ``else_node``) but never taken.
+    not_taken: tuple[NodeSpec, ...] = ()
 
     def children_for(self, attempt: int) -> tuple[NodeSpec, ...]:
         """The children of the node's ``attempt`` (a dynamic node may generate a different workflow each time)."""
@@ -524,9 +526,16 @@ class _Builder:
                 )
             )
             node.branch_node.if_else.case.CopyFrom(core_workflow_pb2.IfBlock(condition=cond, then_node=then))
-            node.branch_node.if_else.error.CopyFrom(
-                types_pb2.Error(failed_node_id=spec.id, message="no branch matched")
-            )
+            for i, other in enumerate(spec.not_taken):
+                case = self._node(dataclasses.replace(other, upstream=()), None)
+                if i == len(spec.not_taken) - 1:
+                    node.branch_node.if_else.else_node.CopyFrom(case)
+                else:
+                    node.branch_node.if_else.other.append(core_workflow_pb2.IfBlock(condition=cond, then_node=case))
+            if not spec.not_taken:
+                node.branch_node.if_else.error.CopyFrom(
+                    types_pb2.Error(failed_node_id=spec.id, message="no branch matched")
+                )
         elif spec.kind == "gate":
             gate = spec.gate or Gate("sleep")
             if gate.kind == "approve":
@@ -809,6 +818,7 @@ def _all_kinds() -> Script:
             upstream=(),
             outputs={"o0": "left"},
             children=(NodeSpec(id="n0", name="take_left", outputs={"o0": "left"}, attempts=(Attempt(3.0),)),),
+            not_taken=(NodeSpec(id="n1", name="take_right", outputs={"o0": "right"}),),
         ),
         NodeSpec(id="n5", kind="launch_plan", name="child", upstream=(), launch_plan="single-task"),
         NodeSpec(id="n6", kind="gate", name="approve-me", upstream=(), gate=Gate("approve", signal_id="approve-me")),

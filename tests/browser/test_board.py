@@ -128,3 +128,34 @@ def test_a_sweep_board_updates_sorts_opens_and_compares(open_notebook: OpenNoteb
         expect(confirm.locator(".fxw-action-status")).to_contain_text("terminate: 1 of 1 done", timeout=LONG_MS)
         nb.output('.fxb-chip[data-phase=""]').click()
         expect(nb.output(f'tr[data-key="{target}"]')).to_have_attribute("data-phase", re.compile("ABORT"))
+
+        # dark theme in a 600 px window with the file browser open (the board gets about 230 px): what is wider
+        # (the table, the comparison's tables) scrolls inside its own box, nothing spills out of the board, the
+        # sticky heading keeps an opaque background (rows scroll under it) and the text stays light on dark
+        nb.page.evaluate(
+            "() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})"
+        )
+        nb.page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'")
+        nb.page.set_viewport_size({"width": 600, "height": 1000})
+        board_el = nb.output(".fxb").first
+        nb.page.wait_for_function(
+            "(id) => document.getElementById(id).querySelector('.fxb').clientWidth < 400", arg=nb.panel_id
+        )
+        board_el.scroll_into_view_if_needed()
+        nb.screenshot("board-dark-600", board_el)
+        spilled = board_el.evaluate(
+            """(b) => {
+                const right = b.getBoundingClientRect().right + 1;
+                const scrolls = (el) => el.closest('.fxb-scroll, .fxb-compare') !== null;
+                return [...b.querySelectorAll('*')]
+                    .filter((el) => el.getBoundingClientRect().right > right && !scrolls(el.parentElement))
+                    .map((el) => `${el.tagName}.${el.className}`);
+            }"""
+        )
+        assert spilled == []
+        assert board_el.evaluate("(b) => b.scrollWidth <= b.clientWidth + 1")
+        colors = nb.output(".fxb-table thead th").first.evaluate(
+            "(th) => [getComputedStyle(th).backgroundColor, getComputedStyle(th).color]"
+        )
+        assert colors[0] not in ("rgba(0, 0, 0, 0)", "transparent")
+        assert sum(int(v) for v in re.findall(r"\d+", colors[1])[:3]) > 3 * 128  # light text

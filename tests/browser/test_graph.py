@@ -4,6 +4,7 @@ Screenshots at 1,400 and 600 px, light and dark, land in ``test-artifacts/browse
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 
@@ -12,6 +13,7 @@ from playwright.sync_api import Locator, expect
 
 from flyteexec_widget.objects.phases import NodePhase
 from flyteexec_widget.sandbox import Sandbox
+from flyteexec_widget.sandbox.clock import StepClock
 from tests.browser.conftest import OpenNotebook
 from tests.browser.lab import NotebookSession
 
@@ -51,7 +53,10 @@ def _node(nb: NotebookSession, key: str) -> Locator:
 
 
 def test_graph_of_all_kinds_live_expand_and_open_detail(open_notebook: OpenNotebook) -> None:
-    with Sandbox(clock="stepped") as sb:
+    # sandbox time a few minutes behind the browser's clock, so the header's elapsed time reads as a real one (the
+    # expanded picture is the README's)
+    start = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=4)
+    with Sandbox(clock=StepClock(start=start)) as sb:
         wf_id = sb.launch("all-kinds")
         _advance_until(sb, wf_id, "n0", NodePhase.RUNNING)  # "flaky" runs (three attempts) until the test advances
         ref = f"{wf_id.project}:{wf_id.domain}:{wf_id.name}"
@@ -109,6 +114,20 @@ def test_graph_of_all_kinds_live_expand_and_open_detail(open_notebook: OpenNoteb
             expect(nb.output(".fxw-gcluster")).to_have_count(2)
             nb.screenshot("graph-expanded-1400-light", nb.output(".fxw"))
 
+            # A branch opens into its cases (if / else): the one it took has its row, the other reads "Not taken".
+            _advance_until(sb, wf_id, "n4", NodePhase.SUCCEEDED)
+            expect(_node(nb, "n4")).to_have_attribute("data-phase", "SUCCEEDED", timeout=LONG_MS)
+            _node(nb, "n4").locator(".fxw-gexp").click()
+            expect(_node(nb, "n4/n4-0-n0")).to_have_attribute("data-phase", "SUCCEEDED", timeout=LONG_MS)
+            expect(_node(nb, "n4/n4-0-n0").locator(".fxw-gsub")).to_have_text("Succeeded · task")
+            expect(_node(nb, "n4/n4-0-n1").locator(".fxw-gname")).to_have_text("take_right")
+            expect(_node(nb, "n4/n4-0-n1").locator(".fxw-gsub")).to_have_text("Not taken · task")
+            expect(_node(nb, "n4/n4-0-n1")).to_have_attribute("data-phase", "NOT_STARTED")
+            expect(nb.output(".fxw-gcluster")).to_have_count(3)
+            nb.screenshot("graph-branch-1400-light", nb.output(".fxw"))
+            _node(nb, "n4").locator(".fxw-gexp").click()  # closed again: the pictures below as before
+            expect(nb.output(".fxw-gcluster")).to_have_count(2)
+
             # The toolbar's filter dims the nodes that do not match, in the graph too.
             search = nb.output(".fxw-search")
             search.fill("square")
@@ -117,6 +136,7 @@ def test_graph_of_all_kinds_live_expand_and_open_detail(open_notebook: OpenNoteb
             expect(nb.output(".fxw-graph-note")).to_have_text('2 nodes match "square"')
             search.fill("")
             expect(nb.output(".fxw-graph .fxw-gdim")).to_have_count(0)
+            expect(nb.output(".fxw-graph-note")).to_contain_text("at the top level")  # not the stale match count
             _left_area(nb, False)
             for theme in ("light", "dark"):
                 _set_theme(nb, theme)
@@ -153,5 +173,41 @@ def test_graph_of_all_kinds_live_expand_and_open_detail(open_notebook: OpenNoteb
             expect(_node(nb, "n2/n2-0-n1")).to_be_visible()
             names = nb.output(".fxw-graph .fxw-gnode[data-key] > .fxw-gname").all_text_contents()
             assert {"flaky", "sub_pipeline", "prepare", "fit", "notify"} <= set(names), json.dumps(names)
+        finally:
+            nb.raise_on_error()
+
+
+def test_a_graph_too_big_to_draw_at_once_asks_first(open_notebook: OpenNotebook) -> None:
+    """Past GRAPH_MAX_NODES (1,500) nodes the layout and SVG take seconds and the page would not answer: the view
+    says how many nodes there are and draws them only when asked."""
+    with Sandbox(clock="stepped") as sb:
+        wf_id = sb.launch("wide", size=1600)
+        sb.advance(1)
+        ref = f"{wf_id.project}:{wf_id.domain}:{wf_id.name}"
+        nb = open_notebook(
+            "graph-big.ipynb",
+            [
+                "from flyteexec_widget import Remote, watch\n"
+                f"remote = Remote.for_sandbox({sb.endpoint!r})\n"
+                f"execution = remote.fetch_execution({ref!r})\n"
+                "print('FETCHED', execution.id.name)\n"
+                "watch(execution)\n"
+            ],
+        )
+        try:
+            nb.page.set_viewport_size({"width": 1400, "height": 1000})
+            nb.run_all()
+            nb.wait_for_output("FETCHED")
+            expect(nb.output(".fxw-row").first).to_be_visible(timeout=LONG_MS)
+            nb.output('[data-action="view"][data-view="graph"]').click()
+            big = nb.output(".fxw-graph-big")
+            expect(big).to_contain_text("This graph has 1,600 nodes", timeout=LONG_MS)
+            expect(nb.output(".fxw-graph .fxw-gnode")).to_have_count(0)
+            nb.screenshot("graph-too-big", nb.output(".fxw"))
+            nb.output('[data-action="graph-draw-anyway"]').focus()
+            nb.page.keyboard.press("Enter")  # the keyboard works too (the canvas's own Enter handler is for nodes)
+            expect(nb.output(".fxw-graph .fxw-gnode")).to_have_count(1602, timeout=LONG_MS)
+            expect(nb.output(".fxw-graph-big")).to_have_count(0)
+            expect(nb.output(".fxw-graph-note")).to_contain_text("1600 nodes at the top level")
         finally:
             nb.raise_on_error()

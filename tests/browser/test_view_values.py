@@ -9,7 +9,6 @@ rest, and times out of range read "invalid time" in their row only; nothing thro
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 from collections.abc import Iterator
 from functools import partial
@@ -112,8 +111,9 @@ def view_page(page: Page, tmp_path: Path) -> Iterator[tuple[Page, ExecutionModel
         "instance": "view-values",
         "snapshot_version": -1,  # nothing pushed yet: the page asks for nothing, the kernel pushes (below)
     }
-    for name in (*assets.WIDGET_MODULES, *assets.WIDGET_STYLES):  # widget.js imports its sibling modules
-        shutil.copy(STATIC / name, tmp_path / name)
+    # what anywidget gets: every static/ module joined (widget.js imports its sibling views), every stylesheet
+    (tmp_path / "widget.js").write_text(assets.joined_module(), encoding="utf-8")
+    (tmp_path / "widget.css").write_text(assets.stylesheet(), encoding="utf-8")
     (tmp_path / "index.html").write_text(_PAGE.replace("__TRAITS__", json.dumps(traits)), encoding="utf-8")
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(tmp_path)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)

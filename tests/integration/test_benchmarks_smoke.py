@@ -75,6 +75,18 @@ def test_memory_per_node_is_reported(results: dict[str, Any]) -> None:
     assert m["bytes_per_node"] > 0
 
 
+def test_first_paint_is_measured_beside_both_cold_syncs(results: dict[str, Any]) -> None:
+    (r,) = _of(results, "first_paint")
+    assert r["scenario"] == "wide-20"
+    assert r["nodes"] == 20
+    assert r["first_paint_s"]["n"] == 1
+    assert r["complete_rpcs"]["median"] >= 20, "the same watch went on to list every node's attempts"
+    assert r["cold_sync_rpcs"]["median"] >= 20
+    assert r["flytekit"]["wall_s"]["median"] > 0, "flytekit's cold sync of the same tree, from the cold section"
+    assert r["flytekit_over_paint"]["median"] > 0
+    assert "## First paint" in markdown(results)
+
+
 def test_output_is_json_and_markdown(results: dict[str, Any]) -> None:
     json.loads(json.dumps(results, default=str))
     text = markdown(results)

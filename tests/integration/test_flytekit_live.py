@@ -4,6 +4,8 @@ Flyte config file (HOME and the working directory empty, no FLYTE_* variables)."
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -125,7 +127,10 @@ def test_a_fetched_execution_uses_the_flyte_remote_of_the_notebook(
         w.close()
 
 
-def test_the_flyte_remotes_client_secret_carries_over_to_a_server_that_wants_a_token() -> None:
+def test_the_flyte_remotes_client_secret_carries_over_to_a_server_that_wants_a_token(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="flyteexec_widget")
     with Sandbox(clock="stepped", auth=True) as sb:
         wf_id = sb.launch("single-task")
         ac = sb.auth_config
@@ -148,6 +153,14 @@ def test_the_flyte_remotes_client_secret_carries_over_to_a_server_that_wants_a_t
             assert w.watch.wait(60)
             assert w.watch.error is None
             assert w.header["phase"] == "SUCCEEDED"  # every call of the watch carried our token
+            # the secret reaches no widget state, repr, output or log line
+            secret = ac.client_secret
+            assert secret
+            remote = w.execution._remote
+            state = json.dumps(w.get_state(), default=str)
+            bundle = json.dumps(w._repr_mimebundle_(), default=str)
+            seen = [state, bundle, repr(w), repr(remote), repr(remote.auth), str(vars(w.execution)), caplog.text]
+            assert all(secret not in text for text in seen)
         finally:
             w.close()
 

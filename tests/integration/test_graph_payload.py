@@ -82,11 +82,12 @@ def test_all_kinds_graph_has_every_kind_and_the_compiled_connections(finished: A
     }
     assert nodes["n2"]["graph"]["edges"] == [["n0", "n1"]]
     # A branch: its cases, no edges between them; a gate, an array, a dynamic and a launch plan are single nodes.
-    assert [n["name"] for n in nodes["n4"]["graph"]["nodes"]] == ["take_left"]
+    assert [n["name"] for n in nodes["n4"]["graph"]["nodes"]] == ["take_left", "take_right"]  # if / else
+    assert [n["key"] for n in nodes["n4"]["graph"]["nodes"]] == ["n4/n4-0-n0", "n4/n4-0-n1"]
     assert nodes["n4"]["graph"]["edges"] == []
     for single in ("n3", "n5", "n6", "n9"):
         assert "graph" not in nodes[single]
-    assert count_nodes(graph) == 15 + 2 + 1
+    assert count_nodes(graph) == 15 + 2 + 2
 
 
 def test_graph_keys_are_the_rows_keys(finished: Any) -> None:
@@ -106,6 +107,10 @@ def test_graph_keys_are_the_rows_keys(finished: Any) -> None:
                 walk(n["graph"])
 
     walk(graph)
+    # the branch's case it did not take never runs: no row (the view reads it "Not taken"); every other node has one
+    assert "n4/n4-0-n1" in keys
+    assert "n4/n4-0-n1" not in model.rows
+    keys.remove("n4/n4-0-n1")
     assert set(keys) <= set(model.rows), set(keys) - set(model.rows)
     truth = sb.truth(wf_id)
     for key in keys:

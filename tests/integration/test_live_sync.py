@@ -101,7 +101,7 @@ def fresh_rows(remote: Remote, wf_id: Any) -> dict[str, dict[str, Any]]:
 
 def comparable(rows: Any) -> dict[str, dict[str, Any]]:
     """Rows without array subtasks' times: only a watch that saw them run knows those (FlyteAdmin keeps none)."""
-    times = ("created_at", "started_at", "duration_s")
+    times = ("created_at", "started_at", "duration_s", "attempt_spans")
     return {k: {f: v for f, v in r.items() if not (r["kind"] == "subtask" and f in times)} for k, r in rows.items()}
 
 

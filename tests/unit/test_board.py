@@ -53,6 +53,9 @@ def test_since_as_a_timedelta_is_fixed_when_the_board_starts() -> None:
         ({"limit": 0}, "limit must be an int from 1 to 10000"),
         ({"launch_plan": "a+b"}, "launch_plan must be a non-empty string without"),
         ({"principal": "x;y"}, "principal must be"),
+        # flyteadmin's filter regex takes the field up to the last ',': `eq(user,Doe, J)` asks for column "user,Doe"
+        ({"principal": "Doe, J"}, "principal must be a non-empty string without '\\+', ';', ','"),
+        ({"workflow": " wf"}, "without leading or trailing spaces"),
     ],
 )
 def test_bad_query_values_name_the_argument(kwargs: dict[str, object], names: str) -> None:
@@ -117,3 +120,18 @@ def test_ids_come_from_execution_objects_and_id_messages() -> None:
     assert ids.ids == (("p", "d", "n1"), ("p", "d", "n2"))
     with pytest.raises(ValueError, match="execution name must be"):
         BoardIds.make(["p:d:a;b"])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "says"),
+    [
+        ({"poll_interval": "fast"}, ValueError, "poll_interval must be a positive number of seconds, got 'fast'"),
+        ({"poll_interval": True}, ValueError, "poll_interval must be a positive number"),
+        ({"progress": "yes"}, TypeError, "progress must be True or False, got 'yes'"),
+    ],
+)
+def test_bad_board_options_name_the_argument(kwargs: dict[str, object], error: type[Exception], says: str) -> None:
+    from flyteexec_widget.display.board import board
+
+    with pytest.raises(error, match=says):
+        board(remote=object(), project="p", domain="d", **kwargs)  # type: ignore[arg-type]

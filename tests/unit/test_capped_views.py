@@ -95,7 +95,8 @@ def test_the_snapshot_and_the_saved_outputs_stay_small() -> None:
     assert len(snapshot) < 2 * MAX_ERROR_BYTES + 20_000
     state = w.get_state()
     assert len(state["header"]["error"]["message"].encode()) == MAX_ERROR_BYTES  # the header's error is capped too
-    assert len(json.dumps(state)) < 300_000  # with the view's own source (_esm, _css): ~100 KB
+    # the view's own source (_esm, _css: every static/ module, ~270 KB) is left out: it grows with views, not data
+    assert len(json.dumps({k: v for k, v in state.items() if k not in ("_esm", "_css")})) < 2 * MAX_ERROR_BYTES
     assert model.header["error"]["kind"] == "unknown (9)"
     data, _ = w._repr_mimebundle_()
     assert len(data["text/html"]) < 200_000

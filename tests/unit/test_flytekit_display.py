@@ -207,6 +207,8 @@ def test_watch_without_remote_or_config_says_where_it_looked_and_what_to_set(tmp
     assert "set FLYTE_PLATFORM_URL=host:port" in msg
     assert "fetch_execution() gives none" in msg
     assert "pass remote= (your FlyteRemote, or a Remote)" in msg
+    assert "pass endpoint=..." not in msg  # watch() takes no endpoint=: the message says whose argument it is
+    assert "Remote.from_config(endpoint='host:port')" in msg
     assert "was found has no" not in msg  # the old message
 
 
@@ -218,7 +220,8 @@ def test_the_config_error_names_a_file_without_an_endpoint(tmp_path: Path, monke
         Remote.from_config()
     assert str(info.value) == (
         f"no FlyteAdmin endpoint: the config file {cfg} has no admin.endpoint and FLYTE_PLATFORM_URL is unset; "
-        f"set admin.endpoint in {cfg}, set FLYTE_PLATFORM_URL=host:port, or pass endpoint=..."
+        f"set admin.endpoint in {cfg}, set FLYTE_PLATFORM_URL=host:port, or connect with "
+        "Remote.from_config(endpoint='host:port')"
     )
 
 
@@ -247,3 +250,83 @@ def test_flytekits_default_pkce_says_what_to_pass_instead_when_a_token_is_needed
     assert remote.auth is not None
     with pytest.raises(ConfigError, match=r"the FlyteRemote logs in with Pkce \(auth_mode 'standard'.*pass remote="):
         remote.auth.refresh(ServerAuthConfig())
+
+
+@pytest.mark.parametrize("remote", [None, "flyte_remote"])
+def test_watch_of_a_flytekit_node_execution_says_to_watch_its_workflow_execution(remote: str | None) -> None:
+    """flytekit's FlyteNodeExecution has ``to_flyte_idl()`` and ``id`` too: it must not be taken for a workflow
+    execution (a confusing config error without remote=, a message-type error with it)."""
+    from flyteidl.admin import node_execution_pb2
+
+    proto = node_execution_pb2.NodeExecution(
+        id=identifier_pb2.NodeExecutionIdentifier(
+            node_id="n0",
+            execution_id=identifier_pb2.WorkflowExecutionIdentifier(
+                project="flytesnacks", domain="development", name="abc"
+            ),
+        )
+    )
+    node = flytekit_executions.FlyteNodeExecution.promote_from_model(
+        flytekit_executions.node_execution_models.NodeExecution.from_flyte_idl(proto)
+    )
+    with pytest.raises(TypeError) as info:
+        notebook.watch(node, remote=flyte_remote() if remote else None)
+    msg = str(info.value)
+    assert "flytekit.remote.executions.FlyteNodeExecution" in msg
+    assert "watch('flytesnacks:development:abc')" in msg
+    shell = FakeShell()
+    assert flytekit_display.register(shell)
+    assert shell.display_formatter.ipython_display_formatter(node) is None  # displayed as flytekit shows it
+
+
+@pytest.mark.parametrize("where", ["clientSecretLocation", "clientSecretEnvVar"])
+def test_a_client_secret_flytekit_read_from_its_file_or_variable_carries_over(
+    where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """flytekit's ``PlatformConfig.auto()`` reads ``admin.clientSecretLocation`` / ``admin.clientSecretEnvVar`` into
+    ``client_credentials_secret`` (and switches ``auth_mode`` to ClientSecret): our client logs in with that secret."""
+    secret_file = tmp_path / "client_secret"
+    secret_file.write_text("from-the-file\n")
+    monkeypatch.setenv("MY_FLYTE_SECRET", "from-the-variable")
+    value = str(secret_file) if where == "clientSecretLocation" else "MY_FLYTE_SECRET"
+    cfg_file = tmp_path / "config.yaml"
+    cfg_file.write_text(
+        f"admin:\n  endpoint: dns:///admin.example.com:443\n  clientId: cid\n  {where}: {value}\n  scopes: [all]\n"
+    )
+    fr = flytekit_remote.FlyteRemote(flytekit_configuration.Config.auto(str(cfg_file)))
+    remote = flytekit_remotes.remote_for(fr)
+    assert remote.endpoint == "admin.example.com:443"
+    assert remote.auth is not None
+    assert remote.auth.mode == "ClientSecret"
+    assert (remote.auth.client_id, remote.auth._secret) == (
+        "cid",
+        "from-the-file" if where == "clientSecretLocation" else "from-the-variable",
+    )
+    assert "from-the" not in repr(remote) + repr(remote.auth)
+
+
+def test_the_flyte_remotes_tls_settings_carry_over(tmp_path: Path) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_text("not read until a call is made")
+
+    def tls(**platform: Any) -> Any:
+        cfg = flytekit_configuration.Config(platform=flytekit_configuration.PlatformConfig(**platform))
+        return flytekit_remotes.remote_for(flytekit_remote.FlyteRemote(cfg))
+
+    skip = tls(endpoint="a.example.com:443", insecure_skip_verify=True)
+    assert (skip.insecure, skip.insecure_skip_verify, skip.ca_cert_file_path) == (False, True, None)
+    pinned = tls(endpoint="b.example.com:443", ca_cert_file_path=str(ca))
+    assert (pinned.insecure, pinned.insecure_skip_verify, pinned.ca_cert_file_path) == (False, False, str(ca))
+
+
+def test_notebook_remotes_of_one_endpoint_with_different_credentials_are_not_guessed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two FlyteRemotes of one cluster logged in as different clients: which identity watches is the user's call."""
+    reader = flyte_remote("admin.example.com:443", auth_mode="ClientSecret", client_id="reader")
+    writer = flyte_remote("admin.example.com:443", auth_mode="ClientSecret", client_id="writer")
+    shell = FakeShell({"reader": reader, "writer": writer})
+    monkeypatch.setattr(ipython, "ipython_shell", lambda: shell)
+    found, how = flytekit_remotes.find_flyte_remote(flytekit_execution())
+    assert found is None
+    assert "connect to admin.example.com:443 with different settings" in how

@@ -73,8 +73,13 @@ def test_unknown_node_types_failure_nodes_and_hostile_names_are_data() -> None:
     wf = _workflow([gate, unknown], failure_node=failure)
     graph = workflow_graph(wf)
     kinds = {n["id"]: n["kind"] for n in graph["nodes"]}
-    assert kinds == {"n0": "gate", "n1": "unknown"}  # the failure node runs only on failure: not drawn
+    assert kinds == {"n0": "gate", "n1": "unknown", "on-failure": "task"}
     assert graph["nodes"][0]["name"] == evil  # kept as text (the view sets it with textContent)
+    # the failure node runs only when the workflow fails: drawn last, marked, with no edges, keyed like its row
+    fn = graph["nodes"][-1]
+    assert (fn["id"], fn.get("failure"), fn["key"]) == ("on-failure", True, "on-failure")
+    assert not [e for e in graph["edges"] if "on-failure" in e]
+    assert all(not n.get("failure") for n in graph["nodes"][:-1])
 
 
 def test_a_closure_under_a_node_gets_its_ids_and_keys() -> None:
@@ -86,3 +91,17 @@ def test_a_closure_under_a_node_gets_its_ids_and_keys() -> None:
     assert ids[1][0].startswith("f")
     assert len(ids[1][0]) <= 20
     assert ids[1][1] == "n3/" + ids[1][0]
+
+
+def test_a_connection_set_with_only_the_downstream_half_gives_the_same_edges() -> None:
+    nodes = [_task_node("a"), _task_node("b", "a")]
+    down = compiler_pb2.ConnectionSet()
+    for up, ds in (("start-node", ["a"]), ("a", ["b"]), ("b", ["end-node"])):
+        down.downstream[up].ids.extend(ds)
+    tmpl = core.WorkflowTemplate(id=_wf_id("top"), nodes=nodes)
+    closure = compiler_pb2.CompiledWorkflowClosure(
+        primary=compiler_pb2.CompiledWorkflow(template=tmpl, connections=down)
+    )
+    graph = closure_graph(closure)
+    assert [n["id"] for n in graph["nodes"]] == ["start-node", "a", "b", "end-node"]
+    assert graph["edges"] == [["start-node", "a"], ["a", "b"], ["b", "end-node"]]

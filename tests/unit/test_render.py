@@ -466,3 +466,26 @@ def test_the_snapshot_lists_the_subtasks_of_small_arrays_and_only_the_failed_one
     assert "n1[700]" in text
     assert "n1[6]" not in text
     assert "t_n2" in text
+
+
+def test_the_saved_snapshot_names_a_retried_rows_attempts_on_hover() -> None:
+    spans = [
+        {"phase": "FAILED", "started_at": "2026-11-27T10:00:00.000Z", "duration_s": 3.0},
+        {"phase": "SUCCEEDED", "started_at": "2026-11-27T10:00:05.000Z", "duration_s": 3.0},
+    ]
+    s = state([row("n0", attempts=2, attempt_spans=spans), row("n1", attempts=1)])
+    page = html_snapshot(s, now=NOW)
+    assert 'title="#1 Failed, #2 Succeeded">2</td>' in page
+    assert '<td class="fxw-sc-attempts">1</td>' in page  # run once: nothing to name
+
+
+def test_rows_whose_attempts_are_not_listed_yet_never_read_as_zero_attempts() -> None:
+    """A watch shows rows before their attempts (attempts null): the snapshot says "…", the text says nothing."""
+    rows = [row("n0", attempts=None), row("n1", attempts=3)]
+    out = html_snapshot(state(rows), now=NOW, include_css=False)
+    assert '<td class="fxw-sc-attempts" title="Attempts not listed yet">…</td>' in out
+    assert '<td class="fxw-sc-attempts">3</td>' in out
+    text = text_tree(state(rows), now=NOW)
+    n0 = next(line for line in text.splitlines() if "t_n0" in line)
+    assert n0.endswith("[Succeeded]  12s")  # no attempt count, not a 0
+    assert "attempts 3" in text

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from flyteexec_widget.display import kernel, notebook, waiting
+from flyteexec_widget.display import kernel, notebook, waiting, widget
 from flyteexec_widget.live.model import ExecutionModel
 from flyteexec_widget.live.on_done import call_when_done
 from flyteexec_widget.objects.executions import FlyteWorkflowExecution
@@ -132,3 +132,33 @@ def test_wait_notify_in_a_notebook_turns_the_widgets_bell_on(monkeypatch: pytest
     run_wait([RUNNING, SUCCEEDED], stream=out, notify=True)
     assert shown.notify is True
     assert out.getvalue() == ""  # no bell in a notebook: the widget tells
+
+
+def test_wait_notify_with_a_widget_on_screen_turns_its_bell_on_and_writes_no_bell_to_the_notebook(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``w = watch(ex)`` a cell up, then ``ex.wait(notify=True)``: wait() shows no second widget, so the one on screen
+    tells the user; a BEL written to the notebook's stderr would only show as an empty red output."""
+    monkeypatch.setattr(kernel, "in_kernel", lambda: True)
+    monkeypatch.setattr(kernel, "kernel_pump", lambda: contextlib.nullcontext(lambda: None))
+    mine = make_execution().to_flyte_idl()
+    mine.id.name = "on-screen"  # not the other tests' "abc": a model marked shown outlives this test until collected
+    ex = FlyteWorkflowExecution(mine)
+    other = make_execution().to_flyte_idl()
+    other.id.name = "other"
+    other_model = ExecutionModel(FlyteWorkflowExecution(other))
+    on_screen = widget.ExecutionWidget(ExecutionModel(ex))
+    elsewhere = widget.ExecutionWidget(other_model)
+    on_screen.model.mark_shown()
+    try:
+        sched = TreeScheduler(ScriptTree(ex, [RUNNING, SUCCEEDED]))
+        out = io.StringIO()
+        assert waiting.wait(ex, scheduler=sched, stream=out, notify=True) is ex
+        sched.shutdown()
+        assert "\a" not in out.getvalue()
+        assert on_screen.notify is True
+        assert elsewhere.notify is False  # another execution's widget keeps its bell
+    finally:
+        on_screen.close()
+        elsewhere.close()
+        on_screen.model.shown = False  # type: ignore[attr-defined]

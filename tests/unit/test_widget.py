@@ -515,7 +515,7 @@ def test_the_front_end_is_the_package_files_sent_as_text() -> None:
     w, _ = make()
     state = w.get_state()
     assert state["_esm"] == assets.joined_module()
-    for name in assets.WIDGET_MODULES:
+    for name in assets.WIDGET_MODULES:  # each file, without its imports of the others
         assert assets.strip_sibling_imports((STATIC / name).read_text(encoding="utf-8")) in state["_esm"]
     assert state["_css"] == assets.stylesheet()
     for name in assets.WIDGET_STYLES:
@@ -1060,3 +1060,57 @@ def test_flytekits_own_execution_object_is_accepted(monkeypatch: pytest.MonkeyPa
     assert w.execution is not None
     assert w.execution.to_flyte_idl().id.name == "fk1"
     assert w.header["name"] == "fk1"
+
+
+def _attempt_proto(attempt: int, phase: int, *, error: str = "", reason: str = "", uri: str = "") -> Any:
+    from flyteidl.admin import task_execution_pb2
+    from flyteidl.core import execution_pb2
+
+    t = task_execution_pb2.TaskExecution()
+    t.id.retry_attempt = attempt
+    t.id.node_execution_id.node_id = "n0"
+    t.closure.phase = phase
+    t.closure.created_at.FromSeconds(1_800_000_000 + 10 * attempt)
+    t.closure.started_at.FromSeconds(1_800_000_001 + 10 * attempt)
+    t.closure.duration.FromSeconds(3)
+    if error:
+        t.closure.error.CopyFrom(execution_pb2.ExecutionError(code="USER:ValueError", message=error, kind=1))
+    if reason:
+        t.closure.reasons.add(message=reason)
+    if uri:
+        t.closure.logs.add(name=f"log {attempt}", uri=uri)
+    return t
+
+
+def test_attempts_lists_each_attempt_with_its_reason_error_and_own_safe_logs() -> None:
+    from flyteexec_widget.objects.executions import FlyteNodeExecution, FlyteTaskExecution
+    from flyteexec_widget.objects.phases import TaskPhase
+
+    node = FlyteNodeExecution(admin_node_proto("n0"))
+    node._task_executions = [
+        FlyteTaskExecution(
+            _attempt_proto(1, TaskPhase.SUCCEEDED, reason="done", uri="https://logs.example.com/1")
+        ),  # listed out of order: the answer is oldest first
+        FlyteTaskExecution(
+            _attempt_proto(
+                0,
+                TaskPhase.FAILED,
+                error="Traceback...\nValueError: boom",
+                reason="x" * 5000,
+                uri="javascript:alert(1)",
+            )
+        ),
+    ]
+    w, _ = make([row("n0"), {**row("n1"), "phase": "NOT_STARTED"}], {"n0": node})
+    got = ask(w, action="attempts", key="n0")["result"]["attempts"]
+    assert [a["attempt"] for a in got] == [0, 1]
+    assert [a["label"] for a in got] == ["Failed", "Succeeded"]
+    assert got[0]["error"]["message"] == "Traceback...\nValueError: boom"
+    assert got[0]["error"]["code"] == "USER:ValueError"
+    assert len(got[0]["reason"]) == 2000  # a hostile reason is cut
+    assert got[0]["logs"] == []  # only http(s) links
+    assert got[1]["logs"] == [{"name": "log 1", "uri": "https://logs.example.com/1", "attempt": 1}]
+    assert (got[1]["started_at"], got[1]["duration_s"], got[1]["queued_s"]) == ("2027-01-15T08:00:11.000Z", 3.0, 1.0)
+    # the execution itself and a node that has not started have no attempts: errors that say so
+    assert "attempts belong to nodes" in ask(w, action="attempts", key="")["error"]["message"]
+    assert "has not started" in ask(w, action="attempts", key="n1")["error"]["message"]

@@ -8,6 +8,7 @@ import {
   cssToken,
   exceptionLine,
   fmtDuration,
+  firstLine,
   fmtUtc,
   parseTime,
   safeUrl,
@@ -101,6 +102,7 @@ function compareValues(a, b) {
 
 /**
  * The rows sorted by `spec` (`dir` 1 ascending, -1 descending); rows without a value last in both directions,
+ * text after numbers in both directions,
  * ties in board order (the newest first for a query). Does not modify `rows`.
  * @param {BoardRow[]} rows @param {BoardSortSpec|null} spec @param {number} nowMs
  * @returns {BoardRow[]}
@@ -112,6 +114,9 @@ export function boardSort(rows, spec, nowMs) {
     const mx = x.v === null || x.v === undefined;
     const my = y.v === null || y.v === undefined;
     if (mx || my) return mx === my ? x.i - y.i : mx ? 1 : -1;
+    // numbers before text both ways: a metric that is not a number ("nan", "inf") never tops a best-first sort
+    const nx = typeof x.v === "number";
+    if (nx !== (typeof y.v === "number")) return nx ? -1 : 1;
     const c = compareValues(/** @type {number|string} */ (x.v), /** @type {number|string} */ (y.v));
     return c === 0 ? x.i - y.i : c * spec.dir;
   });
@@ -137,6 +142,21 @@ export function nextSort(current, col) {
  */
 export function boardFilter(rows, phase) {
   return phase ? rows.filter((r) => r.phase === phase) : rows;
+}
+
+/**
+ * What an empty board says: that nothing matches only once a listing answered; before that, that it is listing,
+ * or why it could not (FlyteAdmin unreachable, a filter it refused).
+ * @param {any} sync the sync status
+ */
+export function boardEmptyText(sync) {
+  const state = sync?.state ?? "";
+  if (state === "error") return `Could not list the executions: ${firstLine(sync.last_error) || "error"}`;
+  if (sync?.last_synced_at) return "No executions match (yet): new ones appear here.";
+  if (state === "reconnecting") return "Could not reach FlyteAdmin yet: retrying…";
+  if (state === "login") return "Log in again to list the executions.";
+  if (state === "stopped") return "Not watching.";
+  return "Listing the executions…";
 }
 
 /** @param {BoardProgress|null} p */
@@ -290,15 +310,14 @@ class BoardView {
     this.title.textContent = `Board: ${header.source || "…"} · ${rows.length} execution${rows.length === 1 ? "" : "s"}${
       header.truncated ? " (newest shown; more match)" : ""
     }`;
-    this.note.textContent = header.metric_note || "";
-    this.note.hidden = !header.metric_note;
+    const notes = [header.missing_note, header.metric_note].filter(Boolean);
+    this.note.textContent = notes.join(" · ");
+    this.note.hidden = notes.length === 0;
     this.renderSync(now);
     this.renderChips(rows);
     this.renderHead(header);
     const shown = boardSort(boardFilter(rows, this.state.phase), this.state.sort, now);
     this.renderBody(shown, header, now);
-    this.empty.textContent = rows.length === 0 ? "No executions match (yet): new ones appear here." : "";
-    this.empty.hidden = rows.length > 0;
     this.renderSelection();
   }
 
@@ -307,6 +326,9 @@ class BoardView {
     const sync = this.model.get("sync_status") || {};
     this.sync.textContent = syncText(sync, now);
     this.sync.dataset.state = sync.state || "";
+    const none = this.rows.length === 0;
+    this.empty.textContent = none ? boardEmptyText(sync) : "";
+    this.empty.hidden = !none;
   }
 
   /** @param {BoardRow[]} rows */

@@ -150,7 +150,11 @@ export class NotifyBell {
     }
     if (!this.sawRunning || !this.model.get("notify") || ANNOUNCED.has(this.key)) return;
     ANNOUNCED.add(this.key);
-    this.announce(endNotice(hd, this.isFailed(String(hd.phase || ""))), String(this.model.get("instance") || ""));
+    // The tag names the execution, not this widget: two widgets of one execution with their bells on (watch() run
+    // twice, or a displayed execution and a watch() of it) give one notification (the browser replaces a tagged one)
+    const ref = [hd.project, hd.domain, hd.name].filter(Boolean).map(String).join(":");
+    const tag = ref ? `flyteexec-widget:${ref}` : String(this.model.get("instance") || "");
+    this.announce(endNotice(hd, this.isFailed(String(hd.phase || ""))), tag);
   }
 
   /** @param {{title: string, body: string, mark: string}} notice @param {string} tag */

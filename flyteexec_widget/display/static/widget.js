@@ -10,19 +10,21 @@
  * sandboxed. Only rows in view are in the DOM (windowed rendering), children are collapsed by default, and a
  * "patch" message rebuilds only the rows it names.
  */
-
+import { TimelineView, attemptsSection } from "./timeline.js";
 import { GraphView } from "./graph.js";
 import { NotifyBell } from "./notify.js";
 import { TaskDetailsView, hasTaskDetails } from "./taskdetails.js";
 
 /**
  * @typedef {{name: string, uri: string, attempt?: number}} LogLink
+ * @typedef {{phase: string, started_at: string|null, duration_s: number|null}} AttemptSpan
  * @typedef {{kind?: string, code?: string, message?: string, trimmed?: boolean, capped?: boolean}} RowError
  * @typedef {{
  *   key: string, parent: string, depth: number, node_id: string, name: string, kind: string,
  *   phase: string, label: string, color: string, terminal: boolean,
  *   created_at: string|null, started_at: string|null, duration_s: number|null, queued_s: number|null,
- *   invalid_times: string[], attempts: number, cache: string, logs: LogLink[], logs_omitted: number,
+ *   invalid_times: string[], attempts: number|null, attempt_spans: AttemptSpan[], cache: string, logs: LogLink[],
+ *   logs_omitted: number,
  *   error: RowError|null,
  *   subtasks: {total: number, counts: Object<string, number>}|null,
  *   child: {name: string, url: string}|null,
@@ -476,7 +478,7 @@ function rowNeed(r, measure, nowMs, fmt) {
     badge,
     start,
     dur,
-    attempts: r.attempts ? measure(fmt.count(r.attempts), "cell") : 0,
+    attempts: r.attempts === null ? measure("…", "cell") : r.attempts ? measure(fmt.count(r.attempts), "cell") : 0,
     cache: r.cache ? measure(r.cache, "small") : 0,
     logs,
   };
@@ -1893,6 +1895,7 @@ class HeaderView {
 /** The views the toolbar switches between ([state.view, label]); render() shows the one chosen. */
 export const VIEWS = [
   ["tree", "Tree"],
+  ["timeline", "Timeline"],
   ["graph", "Graph"],
 ];
 
@@ -2234,7 +2237,9 @@ class RowView {
     const dur = h("div", "fxw-c fxw-c-dur");
     const durText = h("span", "fxw-dur");
     dur.append(durText, timelineBar(r));
-    const attempts = h("div", "fxw-c fxw-c-attempts", r.attempts ? fmtCount(r.attempts) : "");
+    // null: not listed yet (the kernel shows rows before their attempts, which follow)
+    const attempts = h("div", "fxw-c fxw-c-attempts", r.attempts === null ? "…" : r.attempts ? fmtCount(r.attempts) : "");
+    if (r.attempts === null) attempts.title = "Attempts not listed yet";
     const cache = h("div", "fxw-c fxw-c-cache");
     if (r.cache) cache.append(h("span", `fxw-cache fxw-cache--${cssToken(r.cache.replace(/\s+/g, "-"))}`, r.cache));
     // One line per link (the row grows): a log is never hidden behind a cut. Past ROW_LOG_LINES, the latest
@@ -2453,7 +2458,11 @@ class DetailView {
     const fullLogs = full && full.total === total ? full.logs : null; // fetched before new attempts came: stale
     logBox.append(...logLines(fullLogs ?? r.logs ?? []));
     if (r.logs_omitted > 0 && !fullLogs) logBox.append(this._moreLogs(r, logBox, total));
-    info.append(logBox);
+    // Each attempt with its phase, times, reason, error and logs (timeline.js); the plain log list only where
+    // there is no attempt to list, or more links than a row carries.
+    const attempts = attemptsSection(this.ctx, r);
+    if (attempts) info.append(attempts);
+    if (!attempts || r.logs_omitted > 0) info.append(logBox);
     if (r.error && (r.error.message || r.error.code)) {
       // The code ("USER:ValueError") only where the exception line does not already say it.
       const line = errorSummary(r.error.message || r.error.code);
@@ -2823,9 +2832,18 @@ class TreeView {
   /** @param {Set<string>} set @param {string} key */
   _flip(set, key) {
     if (set.has(key)) set.delete(key);
-    else set.add(key);
+    else {
+      set.add(key);
+      // Attempts not listed yet (null): the kernel lists this row's (and its children's) before the others.
+      if (this.ctx.store.rows.get(key)?.attempts === null) this.ctx.requests.request("prioritize", key).catch(() => {});
+    }
     this._refreshKey(key);
     this.relayout();
+  }
+
+  /** Expand or collapse row `key` (its toggle here, or in another view of the rows). @param {string} key */
+  toggleExpanded(key) {
+    this._flip(this.ctx.state.expanded, key);
   }
 
   /** Expand every parent, but not the arrays with many subtasks (expandAllKeys). */
@@ -3083,7 +3101,13 @@ function render({ model, el }) {
     },
     view: (name) => showView(name),
   });
-  const tree = new TreeView(ctx, new RowView(ctx), new DetailView(ctx, io), (items) => toolbar.showItems(items));
+  const detail = new DetailView(ctx, io);
+  const tree = new TreeView(ctx, new RowView(ctx), detail, (items) => {
+    toolbar.showItems(items);
+    timeline.itemsChanged();
+  });
+  // The timeline draws the tree's rows (its expansion, filter, detail) on a time axis.
+  const timeline = new TimelineView(ctx, detail, (key) => tree.toggleExpanded(key));
   const failed = (/** @type {string} */ phase) => Boolean(ctx.styles.workflow(phase)?.failed);
   const bell = new NotifyBell(/** @type {any} */ (model), shared, failed);
   header.bell = bell;
@@ -3102,9 +3126,10 @@ function render({ model, el }) {
     tree.el.hidden = name !== "tree";
     if (name === "graph") graph.show();
     else graph.hide();
+    timeline.show(name === "timeline");
     if (name === "tree") tree.relayout();
   };
-  root.append(header.el, toolbar.el, io.el, tree.el, graph.el);
+  root.append(header.el, toolbar.el, io.el, tree.el, graph.el, timeline.el);
   el.append(root);
 
   // Elapsed times tick in the browser, between syncs.
@@ -3114,6 +3139,7 @@ function render({ model, el }) {
     const now = last ?? Date.now();
     header.tick(now);
     tree.tick(now);
+    timeline.tick(now);
   };
   const onHeader = () => {
     bell.headerChanged();
@@ -3183,6 +3209,7 @@ function render({ model, el }) {
     shared.views.delete(onShared);
     dispose();
     tree.destroy();
+    timeline.destroy();
     bell.destroy();
     ctx.requests.close();
   };

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import {
   boardColumns,
   boardDuration,
+  boardEmptyText,
   boardFilter,
   boardSort,
   nextSort,
@@ -108,4 +109,29 @@ test("columns: the differing inputs and the metric come right after the status, 
   assert.deepEqual(ids.slice(0, 5), ["name", "phase", "input:learning_rate", "input:batch_size", "metric"]);
   assert.equal(ids.at(-1), "error");
   assert.ok(!boardColumns({}).some((c) => c.id === "metric"));
+});
+
+test("an empty board says nothing matches only once a listing answered", () => {
+  assert.equal(boardEmptyText({ state: "live", last_synced_at: null }), "Listing the executions…");
+  assert.equal(boardEmptyText({ state: "reconnecting", attempt: 2 }), "Could not reach FlyteAdmin yet: retrying…");
+  assert.equal(
+    boardEmptyText({ state: "error", last_error: "INVALID_ARGUMENT: 'launch_plan.nope' is invalid filter\nmore" }),
+    "Could not list the executions: INVALID_ARGUMENT: 'launch_plan.nope' is invalid filter",
+  );
+  assert.equal(
+    boardEmptyText({ state: "live", last_synced_at: "2026-12-05T12:00:00Z" }),
+    "No executions match (yet): new ones appear here.",
+  );
+});
+
+test("a metric that is not a number (nan) sorts after the numbers both ways", () => {
+  const rows = [
+    row("nan", { metric: { text: "nan", value: "nan" } }),
+    row("good", { metric: { text: "0.9", value: 0.9 } }),
+    row("ok", { metric: { text: "0.8", value: 0.8 } }),
+  ];
+  const best = boardSort(rows, nextSort(null, "metric"), NOW).map((r) => r.name);
+  assert.deepEqual(best, ["good", "ok", "nan"]);
+  const worst = boardSort(rows, { col: "metric", dir: 1 }, NOW).map((r) => r.name);
+  assert.deepEqual(worst, ["ok", "good", "nan"]);
 });

@@ -3,9 +3,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
+  GRAPH_DUMMY_BUDGET,
   GRAPH_GAPS,
+  GRAPH_MAX_NODES,
   GRAPH_NODE_MAX_W,
+  clusterHeaderWidth,
   countCrossings,
+  drawnCount,
   edgePath,
   graphLabel,
   graphNodeSize,
@@ -215,4 +219,75 @@ test("a dynamic node opens into the graph fetched for it, once there is one", ()
   const open = nestedLayout(graph, new Set(["n0"]), fetched).boxes[0];
   assert.equal(open.inner?.boxes.length, 2);
   assert.equal(open.inner?.edges.length, 1);
+});
+
+test("long edges within a budget: a 600-node chain whose every node reads a workflow input lays out", () => {
+  // Each node also has an edge from start-node (the compiler's data edge for a workflow input): one dummy per layer
+  // spanned would be 180,000 dummies (and overflowed the stack); past the budget such edges are one direct curve.
+  const ids = ["start-node", ...Array.from({ length: 600 }, (_, i) => `n${i}`)];
+  /** @type {[string, string][]} */
+  const edges = [];
+  for (let i = 0; i < 600; i++) {
+    edges.push(["start-node", `n${i}`]);
+    if (i) edges.push([`n${i - 1}`, `n${i}`]);
+  }
+  const lay = layeredLayout(boxes(ids), edges);
+  assert.equal(lay.nodes.size, 601);
+  assert.equal(lay.edges.length, edges.length);
+  assert.equal(lay.nodes.get("n599")?.layer, 600);
+  const points = lay.edges.reduce((s, e) => s + e.points.length, 0);
+  // at most 3 points per edge (out of its node, across its column, into its target) and 2 per dummy
+  const budget = Math.max(GRAPH_DUMMY_BUDGET.min, GRAPH_DUMMY_BUDGET.perNode * ids.length);
+  assert.ok(points <= 3 * edges.length + 2 * budget, `${points} routing points`);
+  for (const e of lay.edges) {
+    const to = lay.nodes.get(e.to);
+    assert.deepEqual(e.points[e.points.length - 1], [to?.x, (to?.y ?? 0) + (to?.h ?? 0) / 2]); // ends on its node
+  }
+});
+
+test("a failure node is laid out beside the end, with no edge drawn to it", () => {
+  const node = (id, kind = "task", extra = {}) => ({ id, name: id, kind, node_id: id, key: id, ...extra });
+  /** @type {import("../../../flyteexec_widget/display/static/graph.js").WorkflowGraph} */
+  const graph = {
+    nodes: [node("start-node", "start"), node("a"), node("b"), node("end-node", "end"), node("cleanup", "task", { failure: true })],
+    edges: [["start-node", "a"], ["a", "b"], ["b", "end-node"]],
+  };
+  const lay = nestedLayout(graph, new Set());
+  const box = (id) => lay.boxes.find((b) => b.node.id === id);
+  assert.equal(box("cleanup")?.x, box("end-node")?.x); // the end's column, not the start's
+  assert.ok(box("cleanup")?.y !== box("end-node")?.y);
+  assert.equal(lay.edges.length, 3);
+  assert.ok(lay.edges.every((e) => e.to !== "cleanup" && e.from !== "cleanup"));
+  // an inner graph (no end): after its last nodes
+  const inner = nestedLayout({ nodes: [node("a"), node("b"), node("fn", "task", { failure: true })], edges: [["a", "b"]] }, new Set());
+  const ib = (id) => inner.boxes.find((b) => b.node.id === id);
+  assert.equal(ib("fn")?.x, (ib("b")?.x ?? 0) + (ib("b")?.w ?? 0) + GRAPH_GAPS.layer);
+  assert.equal(inner.edges.length, 1);
+});
+
+test("drawnCount: the nodes a draw lays out, inner graphs only where expanded (the cap on big graphs uses it)", () => {
+  const node = (id, extra = {}) => ({ id, name: id, kind: "task", node_id: id, key: id, ...extra });
+  const sub = { nodes: [node("s/a"), node("s/b", { graph: { nodes: [node("s/b/x")], edges: [] } })], edges: [] };
+  const graph = { nodes: [node("a"), node("s", { kind: "subworkflow", graph: sub }), node("d", { lazy: true })], edges: [] };
+  assert.equal(drawnCount(graph, new Set()), 3);
+  const terminals = { nodes: [node("start-node", { kind: "start" }), ...graph.nodes, node("end-node", { kind: "end" })], edges: [] };
+  assert.equal(drawnCount(terminals, new Set()), 3); // start and end are not the workflow's nodes
+  assert.equal(drawnCount(graph, new Set(["s"])), 5);
+  assert.equal(drawnCount(graph, new Set(["s", "s/b"])), 6);
+  assert.equal(drawnCount(graph, new Set(["s/b"])), 3); // inside a collapsed node: not drawn
+  const fetched = new Map([["d", { nodes: [node("d/1"), node("d/2")], edges: [] }]]);
+  assert.equal(drawnCount(graph, new Set(["d"]), fetched), 5);
+  assert.ok(GRAPH_MAX_NODES >= 200 && GRAPH_MAX_NODES < 2000); // the benchmark's 200 draw at once; 2,000 ask first
+});
+
+test("an opened node is wide enough for its header: name and phase line do not overlap", () => {
+  const node = (id, extra = {}) => ({ id, name: id, kind: "task", node_id: id, key: id, ...extra });
+  // all-kinds' branch "choose" with one short case: the inner graph is narrower than "choose  Succeeded · branch"
+  const branch = node("choose", { kind: "branch", graph: { nodes: [node("ok")], edges: [] } });
+  const lay = nestedLayout({ nodes: [branch], edges: [] }, new Set(["choose"]));
+  const box = lay.boxes[0];
+  const nameRight = 12 + "choose".length * 7;
+  const subLeft = box.w - 30 - (18 + "branch".length) * 5.6; // the sub line is right-aligned at w - 30
+  assert.ok(subLeft >= nameRight, `name ends at ${nameRight}, the phase line starts at ${subLeft} (w ${box.w})`);
+  assert.ok(box.w >= clusterHeaderWidth(branch));
 });

@@ -160,7 +160,7 @@ test("the end is announced once per model, with a notification and a title mark 
   model.traits.header = END;
   one.headerChanged();
   two.headerChanged();
-  assert.deepEqual(shown, [{ title: "abc succeeded", opts: { body: "wf p/d/abc Succeeded", tag: "i1" } }]);
+  assert.deepEqual(shown, [{ title: "abc succeeded", opts: { body: "wf p/d/abc Succeeded", tag: "flyteexec-widget:p:d:abc" } }]);
   assert.equal(doc.title, "✓ abc — demo.ipynb - JupyterLab");
   assert.equal(one.el.hidden, true); // nothing left to be told about
   fire("focus"); // still hidden: not seen yet
@@ -173,6 +173,24 @@ test("the end is announced once per model, with a notification and a title mark 
   assert.equal(observers.length, 0); // seen: nothing keeps a mark any more
   retitle("other.ipynb - JupyterLab");
   assert.equal(doc.title, "other.ipynb - JupyterLab");
+});
+
+test("two widgets of one execution tag their notifications alike (the browser shows one) and mark the title once", () => {
+  const { env, doc, shown } = page("granted");
+  const first = modelOf(undefined, true);
+  const second = modelOf(undefined, true);
+  second.traits.instance = "i2"; // watch(ex, notify=True) run twice: two widgets, two models
+  const a = new NotifyBell(first, {}, () => false, env);
+  const b = new NotifyBell(second, {}, () => false, env);
+  first.traits.header = END;
+  second.traits.header = END;
+  a.headerChanged();
+  b.headerChanged();
+  assert.deepEqual(
+    shown.map((n) => n.opts.tag),
+    ["flyteexec-widget:p:d:abc", "flyteexec-widget:p:d:abc"],
+  );
+  assert.equal(doc.title, "✓ abc — demo.ipynb - JupyterLab");
 });
 
 test("nothing is announced when the bell is off, for a view opened on a finished execution, or without permission", () => {
