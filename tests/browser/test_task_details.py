@@ -64,7 +64,7 @@ def test_a_task_nodes_detail_shows_its_task_and_a_cache_hit_its_source(open_note
         expect(task.locator('a[data-link="launch_plan"]')).to_have_attribute(
             "href", f"{base}/launch_plan/sandbox.all_kinds.wf/version/v1"
         )
-        nb.screenshot("task-details", nb.output('.fxw-detail[data-key="n0"]'))
+        nb.screenshot("task-details", task)
 
         # cached (n1): a hit whose detail says which execution produced the value, linked to its console page
         hit = nb.output('.fxw-row[data-key="n1"]')
@@ -79,7 +79,7 @@ def test_a_task_nodes_detail_shows_its_task_and_a_cache_hit_its_source(open_note
         assert href is not None
         with urllib.request.urlopen(href, timeout=10) as page:  # the link leads to the source execution's page
             assert fill.name in page.read().decode()
-        nb.screenshot("task-details-cache-hit", detail)
+        nb.screenshot("task-details-cache-hit", detail.locator(".fxw-task"))
         nb.screenshot("task-details-page")  # both details open: the rows below make room for them
 
         # one GetTask per task: closing and opening again, and the same task elsewhere, ask nothing more
