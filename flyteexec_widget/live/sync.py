@@ -596,6 +596,14 @@ class TreeSync:
         wrapper._fx_version += 1
         self._dirty = True
 
+    def _bump_attempts(self, wrapper: FlyteNodeExecution) -> None:
+        """:meth:`_bump` for a change of the node's attempts alone (listed, or no longer pending): the row fields its
+        own message decides, kept on the wrapper (``_fx_own_fields``), stay valid for the new version."""
+        kept = wrapper._fx_own_fields
+        self._bump(wrapper)
+        if kept is not None and kept[2] == wrapper._fx_version - 1:
+            wrapper._fx_own_fields = (kept[0], kept[1], wrapper._fx_version, kept[3])
+
     def _within_budget(self, jobs: list[_Job]) -> list[_Job]:
         """Every needed job, and as many optional ones as the refresh's budget has left (least recently run first).
 
@@ -992,7 +1000,7 @@ class TreeSync:
                     node.task_wrappers[attempt] = FlyteTaskExecution(proto, remote=self.remote)
                 else:
                     tw._update(proto)
-            self._bump(node.wrapper)
+            self._bump_attempts(node.wrapper)
 
         return handle
 
@@ -1128,7 +1136,7 @@ class TreeSync:
             pending = node.tasks_for is None and self._may_have_tasks(node)
             if w._fx_attempts_pending != pending:
                 w._fx_attempts_pending = pending
-                self._bump(w)
+                self._bump_attempts(w)
             if node.subtask_times:
                 w._fx_subtask_times = node.subtask_times
             if node.children is not None:
