@@ -230,3 +230,22 @@ def test_a_watch_builds_each_nodes_own_fields_once_and_again_only_when_its_messa
     assert built[40:] == ["n3"]
     assert model.rows["n3"]["phase"] == "FAILED"
     assert model.rows["n3"]["attempts"] == 1
+
+
+def test_a_watch_stopped_after_the_first_paint_lists_no_more_attempts_and_sync_completes_them() -> None:
+    """Closing the widget mid-listing stops the attempt listings (not 10,000 more RPCs for nobody); a later
+    ``sync()`` of the same tree lists the ones left and returns the whole tree."""
+    remote = FakeRemote(40, max_workers=1)
+    try:
+        ex = _execution(remote)
+        tree = TreeSync(remote, ex)  # type: ignore[arg-type]
+        stop = threading.Event()
+        tree.refresh(publish=stop.set, stopped=stop.is_set)
+        listed = len([c for c in remote.log if c.startswith("ListTaskExecutions")])
+        assert listed == 0
+        assert all(n._fx_attempts_pending for n in ex.node_executions.values())
+        tree.refresh()
+        assert len([c for c in remote.log if c.startswith("ListTaskExecutions")]) == 40
+        assert all(len(n.task_executions) == 1 and not n._fx_attempts_pending for n in ex.node_executions.values())
+    finally:
+        remote.close()
