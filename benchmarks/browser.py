@@ -10,7 +10,6 @@ frames later (the frame that shows the result has been produced), so style, layo
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -112,17 +111,15 @@ def widget_messages(model: Any, execution: Any) -> tuple[dict[str, Any], dict[st
 
 
 def patch_of(snapshot: dict[str, Any], styles: dict[str, Any], n: int) -> dict[str, Any]:
-    """A patch changing the phase of ``n`` rows spread over the tree (SUCCEEDED <-> RUNNING), as a sync sends."""
+    """A patch changing the phase of ``n`` rows spread over the tree (SUCCEEDED <-> RUNNING), as a sync sends it:
+    the key and the new phase (the view derives the label, colour and end from the phase and its ``styles``)."""
+    del styles  # the view's own: a patch carries no label
     rows = snapshot["rows"]
     step = max(1, len(rows) // max(n, 1))
-    node_styles = styles.get("node", {})
-    changed = []
-    for row in rows[::step][:n]:
-        new = copy.deepcopy(row)
-        phase = "RUNNING" if row["phase"] != "RUNNING" else "SUCCEEDED"
-        st = node_styles.get(phase, {})
-        new.update(phase=phase, label=st.get("label", phase), color=st.get("color", ""), terminal=phase != "RUNNING")
-        changed.append(new)
+    changed = [
+        {"key": row["key"], "phase": "RUNNING" if row.get("phase") != "RUNNING" else "SUCCEEDED"}
+        for row in rows[::step][:n]
+    ]
     return {"type": "patch", "version": int(snapshot.get("version", 0)) + 1, "rows": changed, "removed": []}
 
 

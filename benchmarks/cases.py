@@ -110,6 +110,11 @@ class FlytekitPolicy:
     seconds: float
     skip_above_s: float
     per_node_s: dict[tuple[str, float], float] = field(default_factory=dict)
+    #: On trees this big flytekit runs once (one sync takes a minute; the full run must stay near 20 minutes).
+    once_from_nodes: int = 5000
+
+    def reps_for(self, nodes: int, reps: int) -> int:
+        return 1 if nodes >= self.once_from_nodes else min(reps, self.reps)
 
     def estimate(self, kind: str, latency: float, nodes: int) -> float | None:
         per = self.per_node_s.get((kind, latency))
@@ -166,7 +171,7 @@ def cold_sync(
             "the same latency on a smaller tree",
         }
     else:
-        for _ in Budget(min(budget.reps, fk.reps), fk.seconds).runs():
+        for _ in Budget(fk.reps_for(shape.nodes, budget.reps), fk.seconds).runs():
             fr = C.flytekit_remote(sb.endpoint)
             try:
                 fx, wall, rpcs = _timed(sb, lambda r=fr: C.flytekit_fetch_and_sync(r, wf))  # type: ignore[misc]
@@ -362,7 +367,7 @@ def _refresh_at(
     flytekit = Samples(error=fk_state["error"])
     sb.set_latency(latency)
     ours = Samples()
-    fk_left = min(budget.reps, fk.reps) if run_fk else 0
+    fk_left = fk.reps_for(shape.nodes, budget.reps) if run_fk else 0
     fk_start = time.perf_counter()
     before = sb.truth(wf)
     ours_spent = 0.0  # ours' budget counts ours' own time: a slow flytekit must not cut ours' repetitions
@@ -518,11 +523,26 @@ def memory_per_node(sb: SandboxProcess, wf: str, client: str, keep: dict[str, An
     }
 
 
-def cpu_share(sb: SandboxProcess, case: Case, warmup_s: float, period_s: float, client: str) -> dict[str, Any]:
+def _bulk_done(sb: SandboxProcess, case: Case, wf: str, timeout_s: float) -> None:
+    """A ``bench-steady`` execution at its steady state: wait until its bulk (all but the slow tail, one second
+    after launch) has finished, so a watch starts on the finished tree, not on the burst of its end."""
+    if "tail" not in case.params:
+        return
+    bulk = int(case.params["size"]) - int(case.params["tail"])
+    began = time.monotonic()
+    while sum(1 for p in sb.truth(wf).values() if p == "SUCCEEDED") < bulk and time.monotonic() - began < timeout_s:
+        time.sleep(0.2)
+
+
+def cpu_share(
+    sb: SandboxProcess, case: Case, warmup_s: float, period_s: float, client: str, first_sync_s: float = 600.0
+) -> dict[str, Any]:
     """Process CPU seconds / wall seconds while a live watch (ours) or a 1 s sync loop (flytekit) follows a
-    running execution (real clock), over ``period_s`` after ``warmup_s``. The sandbox runs in another process."""
+    running execution (real clock), over ``period_s`` after ``warmup_s``; for ours the warm-up starts once its
+    first (cold) sync is done, so the figure is the steady state. The sandbox runs in another process."""
     sb.set_latency(0)
     wf = sb.launch(case.scenario, **case.params)
+    _bulk_done(sb, case, wf, first_sync_s)
     stop = threading.Event()
     extra: dict[str, Any] = {}
     stopper: Callable[[], None]
@@ -538,9 +558,14 @@ def cpu_share(sb: SandboxProcess, case: Case, warmup_s: float, period_s: float, 
         widget = attach_widget(model, ex, recorder)
         sched = SyncScheduler()
         watch = sched.watch(ex, model)
+        began = time.monotonic()
+        while watch.syncs < 1 and watch.active and time.monotonic() - began < first_sync_s:
+            time.sleep(0.05)
+        extra["first_sync_s"] = time.monotonic() - began
 
         def stopper() -> None:
             extra["rows"] = len(model.rows)
+            extra["syncs"] = watch.syncs
             watch.stop()
             sched.shutdown()
             widget.close()
@@ -583,6 +608,79 @@ def cpu_share(sb: SandboxProcess, case: Case, warmup_s: float, period_s: float, 
         "rpcs_per_s": rpcs / (w1 - w0),
         **extra,
     }
+
+
+def load(sb: SandboxProcess, case: Case, seconds: float, latency: float, timeout_s: float = 120.0) -> dict[str, Any]:
+    """Load on FlyteAdmin per watcher: calls per second and response bytes per second while ours watches (a live
+    watch with its widget, as ``watch()`` runs it) and flytekit's ``FlyteRemote.wait()`` (its defaults: a 30 s
+    poll interval, ``sync_nodes=True``) polls the same running execution, side by side, for ``seconds`` of real
+    time. The window starts once ours' first sync is done (its cold sync is reported apart: ``ours_first_sync``);
+    the sandbox counts each client's calls and response payload bytes (see ``SandboxProcess.client_counts``)."""
+    from flyteexec_widget.live.model import ExecutionModel
+    from flyteexec_widget.live.scheduler import SyncScheduler
+
+    sb.set_latency(latency)
+    wf = sb.launch(case.scenario, **case.params)
+    _bulk_done(sb, case, wf, timeout_s)
+    sb.client_counts(reset=True)
+    remote = C.ours_remote(sb.endpoint, agent=C.OURS_AGENT)
+    fk_error: list[str] = []
+    fr = C.flytekit_remote(sb.endpoint)
+    p, d, n = C.split(wf)
+    fx = fr.fetch_execution(project=p, domain=d, name=n)
+
+    def flytekit_wait() -> None:
+        from datetime import timedelta
+
+        try:
+            fr.wait(fx, timeout=timedelta(seconds=seconds + 1), sync_nodes=True)  # its default poll_interval
+        except Exception as exc:  # the timeout ends it: that is the plan
+            if "timeout" not in type(exc).__name__.lower() and "timeout" not in str(exc).lower():
+                fk_error.append(_error(exc))
+
+    ex = remote.fetch_execution(wf)
+    model = ExecutionModel()
+    widget = attach_widget(model, ex, CommRecorder())
+    sched = SyncScheduler()
+    watch = sched.watch(ex, model)
+    fk_thread = threading.Thread(target=flytekit_wait, daemon=True, name="bench-flytekit-wait")
+    fk_thread.start()
+    try:
+        started = time.monotonic()
+        while watch.syncs < 1 and time.monotonic() - started < timeout_s:
+            time.sleep(0.05)
+        first = sb.client_counts(reset=True).get(C.OURS_AGENT, (0, 0))
+        t0 = time.perf_counter()
+        time.sleep(seconds)
+        counts = sb.client_counts()
+        wall = time.perf_counter() - t0
+        rows, syncs = len(model.rows), watch.syncs
+    finally:
+        watch.stop()
+        sched.shutdown()
+        widget.close()
+        remote.close()
+    # flytekit may be asleep in its 30 s poll interval, or inside a sync: not waited for (a daemon thread; its next
+    # call fails once this sandbox closes, which ends its wait())
+    fk_thread.join(1.0)
+
+    def per_s(agent: str) -> dict[str, float]:
+        calls, received = counts.get(agent, (0, 0))
+        return {"rpcs": calls, "bytes": received, "rpcs_per_s": calls / wall, "bytes_per_s": received / wall}
+
+    out: dict[str, Any] = {
+        "case": "load",
+        "scenario": case.label,
+        "latency_ms": latency,
+        "seconds": wall,
+        "rows": rows,
+        "ours": {**per_s(C.OURS_AGENT), "syncs": syncs - 1},
+        "ours_first_sync": {"rpcs": first[0], "bytes": first[1]},
+        "flytekit": per_s(C.FLYTEKIT_AGENT),
+    }
+    if fk_error:
+        out["flytekit"]["error"] = fk_error[0]
+    return out
 
 
 def warm_up(sb: SandboxProcess) -> None:

@@ -280,10 +280,45 @@ def markdown(doc: dict[str, Any]) -> str:
                 [
                     f"kernel CPU share while watching, {r['client']} ({r['scenario']}, real clock)",
                     f"{_num(r['cpu_share'], '%')} ({r['cpu_s']:.2f} s CPU over {r['period_s']:.1f} s; "
-                    f"{r['rpcs_per_s']:.1f} RPC/s)",
+                    f"{r['rpcs_per_s']:.1f} RPC/s"
+                    + (f"; {r['syncs']} syncs, after a {r['first_sync_s']:.1f} s cold sync" if "syncs" in r else "")
+                    + ")",
                 ]
             )
         out += _table(["figure", "value"], rows)
+        out.append("")
+
+    loads = _of(res, "load")
+    if loads:
+        out += ["## Load on FlyteAdmin per watcher (real clock; flytekit: FlyteRemote.wait() with its defaults)", ""]
+        rows = []
+        for r in loads:
+            o, f, first = r["ours"], r["flytekit"], r["ours_first_sync"]
+            ratio = f["rpcs_per_s"] / o["rpcs_per_s"] if o["rpcs_per_s"] else float("inf")
+            rows.append(
+                [
+                    r["scenario"],
+                    f"{r['latency_ms']:g} ms",
+                    f"{r['seconds']:.0f} s",
+                    f"{o['rpcs_per_s']:.2f} RPC/s, {_num(o['bytes_per_s'], 'B')}/s ({o['syncs']} syncs)",
+                    f"{first['rpcs']} RPCs, {_num(first['bytes'], 'B')}",
+                    (f"failed: {f['error']}" if f.get("error") and not f["rpcs"] else "")
+                    + f"{f['rpcs_per_s']:.2f} RPC/s, {_num(f['bytes_per_s'], 'B')}/s",
+                    _num(ratio, "x"),
+                ]
+            )
+        out += _table(
+            [
+                "execution",
+                "latency",
+                "watched",
+                "ours",
+                "ours' first sync (not in the rate)",
+                "flytekit wait()",
+                "RPC ratio",
+            ],
+            rows,
+        )
         out.append("")
 
     br = _of(res, "browser")
@@ -373,6 +408,9 @@ def markdown(doc: dict[str, Any]) -> str:
         out.append("")
 
     out += ["## Targets", ""] + [f"- {line}" for line in targets(res)]
+    from .readme import readme_table  # it reads this module's helpers
+
+    out += ["", "## For the README's Performance section", "", readme_table(doc)]
     return "\n".join(out) + "\n"
 
 
@@ -470,6 +508,20 @@ def targets(res: list[dict[str, Any]]) -> list[str]:
                 f"Python memory per node ({mrow['nodes']} nodes): {_num(bpn, 'B')} "
                 f"(target <= 5 KB: {_verdict(bpn <= 5 * 1024)})."
             )
+    for r in _of(res, "cpu"):
+        if r["client"] == "ours" and str(r["scenario"]).startswith("wide-10000"):
+            share = r["cpu_share"]
+            lines.append(
+                f"Kernel CPU share watching {r['scenario']}: {_num(share, '%')} "
+                f"(target < 5%: {_verdict(share < 0.05)})."
+            )
+    for r in _of(res, "load"):
+        rate = r["ours"]["rpcs_per_s"]
+        lines.append(
+            f"Load per watcher ({r['scenario']}, {r['seconds']:.0f} s): {rate:.2f} RPC/s, "
+            f"{_num(r['ours']['bytes_per_s'], 'B')}/s received (target <= 1 RPC/s: {_verdict(rate <= 1)}); "
+            f"flytekit wait(): {r['flytekit']['rpcs_per_s']:.1f} RPC/s."
+        )
     for b in _of(res, "board"):
         if b.get("error") or b["executions"] < 100:
             continue

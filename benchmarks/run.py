@@ -13,6 +13,9 @@ What runs (``--quick`` uses small trees, one repetition):
 * the Graph view of a 200-node compiled workflow: first render and a 100-row patch while shown (headless Chromium);
 * first paint: from ``watch()`` to every node row in the model, and to the complete tree, beside a cold sync
   (ours and flytekit's), against the depth x latency limit plus the parse time (``firstpaint.py``).
+* load on FlyteAdmin per watcher: calls and response bytes per second while ours watches a 1,000-node execution
+  with about 10 node changes a minute, at real speed (``--load-seconds``, default 300), side by side with
+  flytekit's ``wait()`` (default 30 s poll) on the same execution.
 
 Each figure is the median over repetitions, with min and max; ratios are flytekit / ours, pair by pair. flytekit
 runs are capped by a per-case time budget, and skipped (estimated, and labelled so) when the per-node cost measured
@@ -37,13 +40,13 @@ from . import cases
 from .cases import Budget, Case, FlytekitPolicy
 from .report import markdown
 from .scenario import NAME as ROLLING
-from .scenario import listed_at
+from .scenario import STEADY_NAME, listed_at, steady_params
 from .server import SandboxProcess
 
 log = logging.getLogger("benchmarks")
 
 
-SECTIONS = ("cold", "refresh", "browser", "timeline", "graph", "memory", "wait", "cpu", "board", "firstpaint")
+SECTIONS = ("cold", "refresh", "browser", "timeline", "graph", "memory", "wait", "cpu", "board", "firstpaint", "load")
 
 
 @dataclass
@@ -71,6 +74,10 @@ class Plan:
     #: Trace memory on memory_ours only if its untraced cold sync took at most this long, else on memory_fallback.
     memory_max_sync_s: float = 60.0
     memory_fallback: Case | None = None
+    #: load: the cases, each watched for load_s seconds of real time at load_latency ms
+    load: list[Case] = field(default_factory=list)
+    load_s: float = 300.0
+    load_latency: float = 5.0
     #: Graph view first render, one figure per compiled graph size (benchmarks/graph.py).
     graph_sizes: list[int] = field(default_factory=list)
     #: The board (benchmarks/board.py): executions of a sweep (a fifth of them running), its own latency, browser.
@@ -89,6 +96,18 @@ def _rolling(listed: int, active: int) -> tuple[Case, float]:
     return case, listed_at(listed, active)
 
 
+def _steady(size: int, seconds: float) -> Case:
+    """A ``size``-node execution with about 10 node changes a minute, running for at least ``seconds`` (twice)."""
+    return Case(f"steady-{size} (10 changes/min)", STEADY_NAME, steady_params(size, 10.0, seconds))
+
+
+#: The kernel's CPU share at steady state on a big flat tree: 10,000 nodes, 100 of them running for the whole
+#: measurement (``wide`` itself finishes in seconds), watched once its cold sync is done. flytekit is not run on it.
+WIDE_STEADY = Case(
+    "wide-10000 (steady, 100 running)", STEADY_NAME, {"size": 10000, "active": 100, "run_s": 3600, "tail": 100}
+)
+
+
 def smoke_plan() -> Plan:
     """The CI smoke run: tiny trees, one repetition, 0 ms, both clients, no browser (seconds, not minutes)."""
     return Plan(
@@ -105,6 +124,8 @@ def smoke_plan() -> Plan:
         flytekit_seconds=10,
         flytekit_skip_s=60,
         speed=5.0,
+        load=[_steady(20, 3.0)],
+        load_s=3.0,
         board_executions=10,
         board_browser=False,
         firstpaint=[(Case("wide-20", "wide", {"size": 20}), [0.0])],
@@ -138,6 +159,8 @@ def make_plan(args: argparse.Namespace) -> Plan:
             speed=args.speed or 5.0,
             cpu_warmup_s=1.0,
             cpu_period_s=2.0,
+            load=[_steady(100, args.load_seconds or 5.0)],
+            load_s=args.load_seconds or 5.0,
             firstpaint=[(Case("wide-100", "wide", {"size": 100}), [0.0, 5.0])],
         )
     return Plan(
@@ -161,13 +184,15 @@ def make_plan(args: argparse.Namespace) -> Plan:
         memory_ours=Case("wide-10000", "wide", {"size": 10000}),
         memory_fallback=Case("wide-1000", "wide", {"size": 1000}),
         memory_flytekit=Case("wide-1000", "wide", {"size": 1000}),
-        cpu=[] if args.no_cpu else [_rolling(1000, 10)[0]],
+        cpu=[] if args.no_cpu else [_rolling(1000, 10)[0], WIDE_STEADY],
         browser_sizes=[] if args.no_browser else [1000, 10000],
         graph_sizes=[] if args.no_browser else [200],
         case_seconds=40,
         flytekit_seconds=45,
         flytekit_skip_s=args.flytekit_skip,
         speed=args.speed or 3.0,
+        load=[_steady(1000, args.load_seconds or 300.0)],
+        load_s=args.load_seconds or 300.0,
         firstpaint=[
             (Case("wide-1000", "wide", {"size": 1000}), [0.0, 5.0]),
             (Case("wide-10000", "wide", {"size": 10000}), [0.0]),
@@ -264,6 +289,12 @@ def summary(r: dict[str, Any]) -> str:
             f"{head}: ours {med(r['ours'].get('wall_s'))} s / {med(r['ours'].get('rpcs'))} RPCs, flytekit "
             f"{med(fk.get('wall_s'))} s / {med(fk.get('rpcs'))} RPCs {fk.get('error', '')}"
         )
+    if r.get("case") == "load":
+        o, f = r["ours"], r["flytekit"]
+        return (
+            f"{head}: ours {o['rpcs_per_s']:.2f} RPC/s {o['bytes_per_s']:.0f} B/s, flytekit wait() "
+            f"{f['rpcs_per_s']:.2f} RPC/s {f['bytes_per_s']:.0f} B/s over {r['seconds']:.0f} s {f.get('error', '')}"
+        )
     keys = ("client", "rpcs", "detection_delay_s", "bytes_per_node", "cpu_share", "error", "skipped")
     return head + ": " + ", ".join(f"{k}={r[k]}" for k in keys if k in r)
 
@@ -271,7 +302,12 @@ def summary(r: dict[str, Any]) -> str:
 def run(plan: Plan, json_path: str | None = None) -> dict[str, Any]:
     """Run the plan; returns the JSON document (also written to ``json_path`` after each result, if given)."""
     started = time.time()
-    results: dict[str, Any] = {"machine": machine(), "plan": _plan_json(plan), "results": []}
+    results: dict[str, Any] = {
+        "machine": machine(),
+        "plan": _plan_json(plan),
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "results": [],
+    }
     out = _Sink(results, json_path)
     fk = FlytekitPolicy(plan.reps, plan.flytekit_seconds, plan.flytekit_skip_s)
     browser_trees: dict[str, Any] = {}
@@ -388,10 +424,15 @@ def run(plan: Plan, json_path: str | None = None) -> dict[str, Any]:
                         _progress(f"wait {case.label} @ {latency:g} ms, {client}")
                         out.add(cases.wait_case(rb, case, latency, client, plan.flytekit_poll_s, timeout_s=600))
             for case in plan.cpu if "cpu" in plan.sections else []:
-                for client in ("ours", "flytekit"):
+                for client in ("ours",) if case is WIDE_STEADY else ("ours", "flytekit"):
                     _progress(f"cpu share {case.label}, {client}")
                     rb_case = Case(case.label, case.scenario, case.params)
                     out.add(cases.cpu_share(rb, rb_case, plan.cpu_warmup_s, plan.cpu_period_s, client))
+    if plan.load and "load" in plan.sections:
+        with SandboxProcess(clock="real", speed=1.0) as lb:
+            for case in plan.load:
+                _progress(f"load {case.label}: ours and flytekit wait() side by side for {plan.load_s:g} s")
+                out.add(cases.load(lb, case, plan.load_s, plan.load_latency))
     if "board" in plan.sections and plan.board_executions > 0:
         from . import board
 
@@ -441,6 +482,9 @@ def _plan_json(plan: Plan) -> dict[str, Any]:
         "flytekit_seconds": plan.flytekit_seconds,
         "flytekit_skip_s": plan.flytekit_skip_s,
         "browser_sizes": plan.browser_sizes,
+        "load": [c.label for c in plan.load],
+        "load_s": plan.load_s,
+        "load_latency_ms": plan.load_latency,
         "graph_sizes": plan.graph_sizes,
         "firstpaint": [{"scenario": c.label, "latencies_ms": lats} for c, lats in plan.firstpaint],
     }
@@ -470,6 +514,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-browser", action="store_true", help="leave out the Chromium rendering figures")
     p.add_argument("--no-wait", action="store_true", help="leave out the wait() figures")
     p.add_argument("--no-cpu", action="store_true", help="leave out the CPU share figures")
+    p.add_argument(
+        "--load-seconds",
+        type=float,
+        default=0.0,
+        help="real seconds the load section watches (default 300, --quick 5)",
+    )
     args = p.parse_args(argv)
     if args.reps < 0:
         p.error(f"--reps must be >= 1, got {args.reps}")
@@ -480,6 +530,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         bad = sorted(set(args.only.split(",")) - set(SECTIONS))
         if bad:
             p.error(f"--only: unknown section {bad[0]!r}; valid: {', '.join(SECTIONS)}")
+    if args.load_seconds < 0:
+        p.error(f"--load-seconds must be > 0, got {args.load_seconds:g}")
     if args.speed < 0:
         p.error(f"--speed must be > 0, got {args.speed:g}")
     return args

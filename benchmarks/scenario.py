@@ -44,9 +44,56 @@ ROLLING = Scenario(
 )
 
 
+STEADY_NAME = "bench-steady"
+
+
+def _steady(size: int, active: int, run_s: int, tail: int) -> Script:
+    """``size - tail`` nodes that all run one second at once, then ``tail`` nodes in ``active`` chains of
+    ``run_s``-second nodes, started ``run_s / active`` seconds apart: a big finished tree with a slow trickle of
+    changes (one node ends and the next starts every ``run_s / active`` seconds)."""
+    done = size - tail
+    nodes = [
+        NodeSpec(id=f"n{i}", name="work", upstream=(), outputs={"o0": i}, attempts=(Attempt(RUN_S, queued_s=0.0),))
+        for i in range(done)
+    ]
+    for j in range(tail):
+        i = done + j
+        nodes.append(
+            NodeSpec(
+                id=f"n{i}",
+                name="slow",
+                upstream=(f"n{i - active}",) if j >= active else (),
+                outputs={"o0": i},
+                attempts=(Attempt(float(run_s), queued_s=0.0),),
+                queued_s=j * run_s / active if j < active else 0.0,
+            )
+        )
+    return Script(workflow=STEADY_NAME, nodes=tuple(nodes), outputs={"n": size})
+
+
+STEADY = Scenario(
+    STEADY_NAME,
+    "`size` task nodes: all but `tail` finish at once, then `active` chains of `run_s`-second nodes "
+    "(benchmarks: load on FlyteAdmin per watcher)",
+    _steady,
+    {"size": 1000, "active": 5, "run_s": 60, "tail": 120},
+    {"size": (2, 20000), "active": (1, 100), "run_s": (1, 3600), "tail": (1, 20000)},
+)
+
+
+def steady_params(size: int, changes_per_min: float, seconds: float) -> dict[str, int]:
+    """``bench-steady`` parameters for ``size`` nodes with about ``changes_per_min`` node phase changes a minute
+    (a start and an end each) lasting at least ``seconds`` (twice over: ours, then flytekit, may watch in turn)."""
+    active = 5
+    run_s = max(1, round(2 * active * 60 / changes_per_min))
+    tail = min(size - 1, active * (int(2 * seconds / run_s) + 3))
+    return {"size": size, "active": active, "run_s": run_s, "tail": tail}
+
+
 def register() -> None:
-    """Add ``bench-rolling`` to the sandbox's scenario registry (in the process that runs the sandbox)."""
+    """Add the benchmarks' scenarios to the sandbox's registry (in the process that runs the sandbox)."""
     SCENARIOS.setdefault(NAME, ROLLING)
+    SCENARIOS.setdefault(STEADY_NAME, STEADY)
 
 
 def listed_at(listed: int, active: int) -> float:

@@ -49,6 +49,10 @@ class _ChildState:
         if self._sandbox_latency_serialises():
             self._install_own_latency()
             self.latency_mode = "benchmark (per call, concurrent)"
+        #: Client calls and response bytes per client (the user agent's first word), see client_counts().
+        self.by_client: dict[str, list[int]] = {}
+        self._counts_lock = threading.Lock()
+        self._install_client_counters()
 
     # -- latency -------------------------------------------------------------------------------------------------
     def _probe(self) -> float:
@@ -109,6 +113,43 @@ class _ChildState:
 
         # The instance attribute shadows the method, in the child process only.
         knobs.intercept_service = intercept_service  # type: ignore[method-assign]
+
+    def _install_client_counters(self) -> None:
+        """Count each client call and the bytes of its response message (the protobuf payload, without gRPC's
+        framing) per client, told apart by the first word of its user agent (the benchmark gives ours its own)."""
+        from flyteexec_widget.sandbox.knobs import INTERNAL_METADATA_KEY
+
+        knobs = self.sb.knobs
+        original = knobs.intercept_service
+        state = self
+
+        def intercept_service(continuation: Callable[[Any], Any], details: Any) -> Any:
+            handler = original(continuation, details)
+            metadata = dict(details.invocation_metadata or ())
+            if handler is None or INTERNAL_METADATA_KEY in metadata or handler.unary_unary is None:
+                return handler
+            client = str(metadata.get("user-agent", "?")).split(" ")[0].split("/")[0]
+            with state._counts_lock:
+                state.by_client.setdefault(client, [0, 0])[0] += 1
+            inner = handler.unary_unary
+
+            def counted(request: Any, context: Any) -> Any:
+                response = inner(request, context)
+                with state._counts_lock:
+                    state.by_client[client][1] += response.ByteSize()
+                return response
+
+            return cast(Any, handler)._replace(unary_unary=counted)
+
+        knobs.intercept_service = intercept_service  # type: ignore[method-assign]
+
+    def client_counts(self, reset: bool = False) -> dict[str, tuple[int, int]]:
+        """``{client: (calls, response bytes)}`` since the last reset."""
+        with self._counts_lock:
+            out = {k: (v[0], v[1]) for k, v in self.by_client.items()}
+            if reset:
+                self.by_client.clear()
+        return out
 
     def set_latency(self, ms: float) -> None:
         if self.latency_mode == "sandbox":
@@ -207,6 +248,7 @@ class _ChildState:
             "terminal_at",
             "truth",
             "set_latency",
+            "client_counts",
         }
         if method in own:
             return getattr(self, method)(*args, **kwargs)
@@ -321,6 +363,11 @@ class SandboxProcess:
 
     def reset_rpc_counts(self) -> None:
         self._call("reset_rpc_counts")
+
+    def client_counts(self, reset: bool = False) -> dict[str, tuple[int, int]]:
+        """``{client: (calls, response bytes)}`` since the last reset; clients are told apart by their user agent's
+        first word (ours: :data:`benchmarks.clients.OURS_AGENT`; flytekit's: ``grpc-python``)."""
+        return {k: (int(v[0]), int(v[1])) for k, v in self._call("client_counts", reset).items()}
 
     def set_latency(self, ms: float) -> None:
         self._call("set_latency", ms)

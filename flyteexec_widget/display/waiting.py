@@ -17,7 +17,9 @@ a ``FlyteTimeout`` saying "the server did not answer".
   ``jupyter-ui-poll``) the widget still updates live, but clicks wait for the cell.
 * An execution object a ``watch()`` widget (or its display) already keeps fresh is not watched twice: wait()
   follows that watch (:func:`_shared_watch`), so FlyteAdmin sees one sync per interval, not two, and leaves it
-  running when it returns. With ``poll_interval`` (a fixed interval the caller chose) it keeps its own watch.
+  running when it returns. While wait() blocks on it the watch is not held back by the call budget (it would end
+  up to ``max_interval`` after the execution). With ``poll_interval`` (a fixed interval the caller chose) it keeps
+  its own watch.
 * In a terminal it rewrites one status line on stderr (``\\r``): ``p:d:name RUNNING 12/40 nodes done, 1 failed,
   00:42``; "failed" counts the node phases the phase table marks failed (ABORTED too), as the widget does.
 * ``notify=True``: told when it ends. In a notebook the widget it shows starts with its bell on (a browser
@@ -201,8 +203,12 @@ def wait(
     interrupted = False
     answered = True  # False: the last sync was still waiting for the server when wait() gave up
     try:
+        # A watch of its own is not paced by the call budget: a blocked wait() is short-lived and should end soon
+        # after the execution does (a paced 1,000-node fan-out returned up to 15 s late).
         watch = (
-            shared if shared is not None else sched.watch(execution, model, sync_nodes=sync_nodes, poll_interval=poll_s)
+            shared
+            if shared is not None
+            else sched.watch(execution, model, sync_nodes=sync_nodes, poll_interval=poll_s, paced=False)
         )
         widget = False
         if show is not False and in_kernel and (show or not already_shown):
@@ -218,7 +224,8 @@ def wait(
         ):
             line = _StatusLine(out)
         pump_ctx = kernel.kernel_pump() if in_kernel else contextlib.nullcontext(lambda: None)
-        with pump_ctx as pump:
+        follow = shared.followed() if shared is not None else contextlib.nullcontext()
+        with pump_ctx as pump, follow:
             tick = UI_TICK_S if in_kernel else TEXT_TICK_S
             while True:
                 if watch.finished.is_set():

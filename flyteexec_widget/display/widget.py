@@ -54,7 +54,7 @@ from IPython.display import display
 
 from ..live.attempts import attempts_of
 from ..live.graph import Graph, closure_graph, key_part, workflow_graph
-from ..live.rows import Row, all_logs, cap_text, safe_url, signal_id_of
+from ..live.rows import DERIVED_FIELDS, Row, all_logs, cap_text, row_defaults, row_style, safe_url, signal_id_of
 from ..objects import phases
 from ..objects.executions import FlyteWorkflowExecution
 from . import assets
@@ -69,6 +69,7 @@ __all__ = [
     "phase_styles",
     "row_delta",
     "selected_output",
+    "wire_row",
 ]
 
 logger = logging.getLogger(__name__)
@@ -145,36 +146,68 @@ def phase_styles() -> dict[str, dict[str, dict[str, Any]]]:
     for kind, enum_cls in enums.items():
         out[kind] = {}
         for member in enum_cls:
-            s = phases.style(kind, member)
-            out[kind][member.name] = {
-                "label": s.label,
-                "color": s.color,
-                "terminal": s.terminal,
-                "succeeded": s.succeeded,
-                "failed": s.failed,
-            }
-    nst = phases.NOT_STARTED_STYLE
-    out["node"][phases.NOT_STARTED] = {
-        "label": nst.label,
-        "color": nst.color,
-        "terminal": nst.terminal,
-        "succeeded": nst.succeeded,
-        "failed": nst.failed,
-    }
+            out[kind][member.name] = _style_json(phases.style(kind, member))
+    out["node"][phases.NOT_STARTED] = _style_json(phases.NOT_STARTED_STYLE)
+    # A gate's phases where they differ from a node's (rows.row_style): the view derives row labels from this.
+    out["gate"] = {phases.NodePhase.RUNNING.name: _style_json(phases.PAUSED_STYLE)}
+    return out
+
+
+def _style_json(s: phases.PhaseStyle) -> dict[str, Any]:
+    return {"label": s.label, "color": s.color, "terminal": s.terminal, "succeeded": s.succeeded, "failed": s.failed}
+
+
+#: What a view assumes for a row field that a whole row leaves out (rows.row_defaults; widget.js ROW_DEFAULTS).
+_DEFAULTS: Mapping[str, Any] = row_defaults()
+
+
+def _is_default(name: str, value: Any) -> bool:
+    default = _DEFAULTS.get(name, _NO_DEFAULT)
+    # The type too: 0 == False == 0.0 in Python, not on the page (a 0.0 duration is not "no duration").
+    return value is default or (type(value) is type(default) and value == default)
+
+
+_NO_DEFAULT = object()
+
+
+def _style_derived(row: Mapping[str, Any]) -> bool:
+    """Whether the view derives the row's label, colour and terminal flag as the row has them (rows.row_style)."""
+    st = row_style(str(row.get("kind", "")), str(row.get("phase", "")))
+    return row.get("label") == st.label and row.get("color") == st.color and row.get("terminal") is st.terminal
+
+
+def wire_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A whole row as it travels to the view: ``key`` plus every field that is not at its default
+    (:func:`~flyteexec_widget.live.rows.row_defaults`), without the label, colour and terminal flag when the view
+    derives them from the row's kind and phase (:data:`~flyteexec_widget.live.rows.DERIVED_FIELDS`). The view
+    fills both back (widget.js ``mergeRow``), so it holds the row as published."""
+    derived = _style_derived(row)
+    out: dict[str, Any] = {"key": row["key"]}
+    for name, value in row.items():
+        if name == "key" or (derived and name in DERIVED_FIELDS) or _is_default(name, value):
+            continue
+        out[name] = value
     return out
 
 
 def row_delta(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> Mapping[str, Any]:
     """What a patch carries for row ``new`` when the view holds ``old``: ``key`` plus the fields that differ.
 
-    ``old`` None (a row the view never got from this baseline) gives ``new`` itself (not a copy). A field of
-    ``old`` missing from ``new`` is sent as ``None`` (JSON null): rows have a fixed set of fields where null means
-    "none", so the merged row reads the same as the published one.
+    ``old`` None (a row the view never got from this baseline) gives the whole row, as :func:`wire_row`. A field
+    of ``old`` missing from ``new`` is sent as ``None`` (JSON null): rows have a fixed set of fields where null
+    means "none", so the merged row reads the same as the published one. The label, colour and terminal flag are
+    left out when the view derives them from the merged row's kind and phase, else all three are sent (widget.js
+    re-derives those a delta leaves out).
     """
     if old is None:
-        return new
+        return wire_row(new)
     delta: dict[str, Any] = {"key": new["key"]}
+    derived = _style_derived(new)
     for name, value in new.items():
+        if name in DERIVED_FIELDS:
+            if not derived:
+                delta[name] = value
+            continue
         if name not in old:
             delta[name] = value
             continue
@@ -421,7 +454,7 @@ class ExecutionWidget(anywidget.AnyWidget):
         self._views_seen = True
         self._model.mark_shown()
         version, rows = self._model.snapshot()  # atomic: the rows at exactly this version
-        self.send({"type": "snapshot", "version": int(version), "rows": rows})
+        self.send({"type": "snapshot", "version": int(version), "rows": [wire_row(r) for r in rows]})
         self.snapshot_version = int(version)
 
     # ---- model -> view -------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ leave superseded rows out.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 import logging
 import re
@@ -53,6 +54,8 @@ from ..objects.phases import (
     PAUSED_STYLE,
     CacheStatus,
     NodePhase,
+    PhaseStyle,
+    TaskPhase,
     cache_label,
     error_kind_name,
     is_terminal,
@@ -63,6 +66,7 @@ from ..objects.protoview import InvalidTimeError, to_datetime, to_timedelta
 from ..objects.templates import PlannedNode, TemplateInfo, child_node_id, node_kind
 
 __all__ = [
+    "DERIVED_FIELDS",
     "HEADER_FIELDS",
     "INVALID_TIME",
     "MAX_ERROR_BYTES",
@@ -86,6 +90,8 @@ __all__ = [
     "empty_row",
     "failed_at",
     "header_of",
+    "row_defaults",
+    "row_style",
     "safe_url",
     "signal_id_of",
     "subtask_resources",
@@ -270,6 +276,37 @@ def empty_fields() -> NodeFields:
         "gate": None,
         "deck": False,
     }
+
+
+#: Row fields a view derives from the row's ``kind`` and ``phase`` and the phase table it already has (the
+#: widget's ``styles`` trait), by :func:`row_style`: the widget sends them only where they differ from that.
+DERIVED_FIELDS: tuple[str, ...] = ("label", "color", "terminal")
+
+
+@functools.lru_cache(maxsize=256)
+def row_style(kind: str, phase: str) -> PhaseStyle:
+    """The style a row of ``kind`` in phase (name) ``phase`` gets: a subtask's from the task phases, a RUNNING
+    gate's "Paused", a not-started node's "Not started", other nodes' from the node phases; a name the table
+    lacks (``"unknown (N)"``) is labelled with itself, neutral (as :func:`~..objects.phases.style` does).
+    widget.js ``rowStyle`` is the same rule over the ``styles`` trait."""
+    if phase == NOT_STARTED:
+        return NOT_STARTED_STYLE
+    if kind == "gate" and phase == NodePhase.RUNNING.name:
+        return PAUSED_STYLE
+    members = TaskPhase.__members__ if kind == "subtask" else NodePhase.__members__
+    member = members.get(phase)
+    if member is None:
+        return PhaseStyle(phase, "undefined", False)
+    return style("task" if kind == "subtask" else "node", member)
+
+
+def row_defaults() -> dict[str, Any]:
+    """Each row field's value where it has nothing to say (the empty row's), but the key and the derived fields:
+    what a view assumes for a field a whole row leaves out (widget.js ``ROW_DEFAULTS``, compared by a test)."""
+    row: dict[str, Any] = dict(empty_row(""))
+    for name in ("key", *DERIVED_FIELDS):
+        del row[name]
+    return row
 
 
 #: (retry_group, attempt_groups, superseded) of a row.

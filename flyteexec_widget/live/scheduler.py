@@ -1,9 +1,14 @@
 """SyncScheduler: one daemon thread keeps every watched execution in the kernel fresh.
 
 Each watch has its own adaptive interval: fast (``min_interval``) while its rows change, doubling up to
-``max_interval`` when idle; at a terminal phase one immediate final sync, then the watch ends. Syncs run on a small
-pool of daemon threads of the scheduler's own (so one slow execution does not hold back the others, and 50 watches
-do not mean 50 threads); the RPCs inside a sync run on ``remote.executor``.
+``max_interval`` when idle; at a terminal phase one immediate final sync, then the watch ends. A watch also keeps
+to a budget of FlyteAdmin calls (:data:`RPC_RATE` a second on average, bursts of :data:`RPC_BURST`; its first sync
+is free): a big execution where a few nodes change now and then (each refresh a dozen calls) would otherwise be
+refreshed every second or two for as long as it runs, and a team's notebooks add up. The budget never makes a
+watch wait longer than its ``max_interval``, and a fixed ``poll_interval`` is left as the user set it.
+
+Syncs run on a small pool of daemon threads of the scheduler's own (so one slow execution does not hold back the
+others, and 50 watches do not mean 50 threads); the RPCs inside a sync run on ``remote.executor``.
 
 Errors, as :mod:`~flyteexec_widget.admin.errors` classifies them: transient ones (UNAVAILABLE, DEADLINE_EXCEEDED,
 RESOURCE_EXHAUSTED, CANCELLED) are retried with the backoff of a :class:`~flyteexec_widget.admin.retry.RetryPolicy`
@@ -39,7 +44,7 @@ import random
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any, Protocol
 
@@ -50,7 +55,16 @@ from ..admin.retry import RetryPolicy
 from .model import ExecutionModel
 from .sync import TreeSync, rpc_error_summary, tree_for
 
-__all__ = ["STOP_GRACE_S", "WATCH_RETRY", "SyncScheduler", "Watch", "default_scheduler", "watch"]
+__all__ = [
+    "RPC_BURST",
+    "RPC_RATE",
+    "STOP_GRACE_S",
+    "WATCH_RETRY",
+    "SyncScheduler",
+    "Watch",
+    "default_scheduler",
+    "watch",
+]
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +79,11 @@ STOP_GRACE_S = 1.0
 #: At most this many characters of a server's error text go into the sync status (it is the server's text: a
 #: hostile one may send 32 KiB of it).
 SERVER_ERROR_CHARS = 200
+
+#: The calls a watch's syncs may make on average, per second, and in a burst (benchmarks' "load" section: a
+#: 1,000-node execution with ~10 node changes a minute costs about 10 calls a refresh).
+RPC_RATE = 0.5
+RPC_BURST = 100.0
 
 
 class TreeLike(Protocol):
@@ -115,6 +134,10 @@ class Watch:
         self.logins = 0  # new tokens its remote got (counted by the token listener)
         self._logins_at_sync = 0  # ... when the current sync started
         self.syncs = 0  # successful syncs
+        self.budget = scheduler.rpc_burst  # calls it may make at once (RPC_RATE/RPC_BURST); < 0: in debt
+        self.budget_at = due
+        self.paced = True  # keeps to the budget (SyncScheduler.watch(paced=False): not)
+        self.followers = 0  # wait() calls following this watch: it is not paced while one blocks on it
         self.finished = threading.Event()  # set when the watch ended (terminal, permanent error or stop)
         self._stopped = False
         self._in_flight = False
@@ -170,6 +193,21 @@ class Watch:
         self.scheduler._wake.set()
         with self._cond:
             return self._cond.wait_for(lambda: self._sync_ends >= target, timeout)
+
+    @contextlib.contextmanager
+    def followed(self) -> Iterator[None]:
+        """A blocked ``wait()`` follows this watch (a widget's): unpaced meanwhile, and due now, so the wait ends
+        soon after the execution does rather than when the call budget next allows (up to ``max_interval`` late)."""
+        with self._cond:
+            self.followers += 1
+        try:
+            if self.active:
+                self.due = min(self.due, self.scheduler._clock())
+                self.scheduler._wake.set()
+            yield
+        finally:
+            with self._cond:
+                self.followers -= 1
 
     def log_in(self, timeout: float | None = None) -> bool:
         """Log in on this thread if the watch waits for a login and this thread may prompt (the main thread:
@@ -233,6 +271,8 @@ class SyncScheduler:
         retry: RetryPolicy = WATCH_RETRY,
         max_workers: int = 4,
         rng: random.Random | None = None,
+        rpc_rate: float = RPC_RATE,
+        rpc_burst: float = RPC_BURST,
     ) -> None:
         if not 0 < min_interval <= max_interval:
             raise ValueError(
@@ -240,6 +280,8 @@ class SyncScheduler:
             )
         if max_workers < 1:
             raise ValueError(f"max_workers must be at least 1, got {max_workers}")
+        if not (rpc_rate > 0 and rpc_burst >= 0):
+            raise ValueError(f"need rpc_rate > 0 and rpc_burst >= 0, got rpc_rate={rpc_rate}, rpc_burst={rpc_burst}")
         if not retry.initial_backoff > 0:  # a failing watch would sync in a busy loop
             raise ValueError(f"the watch retry policy needs initial_backoff > 0, got {retry.initial_backoff}")
         self._clock = clock
@@ -249,6 +291,8 @@ class SyncScheduler:
         self.min_interval = min_interval
         self.max_interval = max_interval
         self.retry = retry
+        self.rpc_rate = rpc_rate
+        self.rpc_burst = rpc_burst
         self._max_workers = max_workers
         self._rng = rng or random.Random()
         self._lock = threading.Lock()
@@ -269,11 +313,13 @@ class SyncScheduler:
         sync_nodes: bool = True,
         poll_interval: float | None = None,
         tree: TreeLike | None = None,
+        paced: bool = True,
     ) -> Watch:
         """Keep ``execution`` synced into ``model`` (a new one if None) until terminal or ``Watch.stop()``.
 
-        ``poll_interval`` fixes the interval (seconds) instead of adapting it. Watching the same execution object
-        into the same model twice returns the running watch.
+        ``poll_interval`` fixes the interval (seconds) instead of adapting it. ``paced=False`` leaves the call budget
+        out (``wait()``: a user blocked on the end, for a while, rather than a view left open for hours). Watching
+        the same execution object into the same model twice returns the running watch.
         """
         if poll_interval is not None and not poll_interval > 0:
             raise ValueError(f"poll_interval must be a positive number of seconds, got {poll_interval!r}")
@@ -295,6 +341,7 @@ class SyncScheduler:
         w = Watch(
             self, execution, model, tree, sync_nodes=sync_nodes, min_interval=lo, max_interval=hi, due=self._clock()
         )
+        w.paced = paced
         model.set_sync_status("live")
         with self._lock:
             self._watches.append(w)
@@ -533,8 +580,19 @@ class SyncScheduler:
             w.due = now  # one immediate final sync, then done
         else:
             w.interval = w.min_interval if changed else min(w.interval * 2, w.max_interval)
-            w.due = now + w.interval
+            cost = getattr(w.tree, "last_rpc_count", 0) if w.syncs > 1 else 0  # the first sync is free
+            w.due = now + max(w.interval, self._budget_wait(w, now, cost))
         w._set_running_status("live", synced_at=wall)
+
+    def _budget_wait(self, w: Watch, now: float, cost: int) -> float:
+        """Charge ``cost`` calls to the watch's budget (a token bucket: ``rpc_rate`` a second, up to ``rpc_burst``);
+        returns how long its next sync must wait to keep to it, at most its ``max_interval`` (so is the debt)."""
+        if w.min_interval == w.max_interval or not w.paced or w.followers:  # a fixed interval, wait(): the user's
+            return 0.0
+        refill = max(0.0, now - w.budget_at) * self.rpc_rate
+        w.budget = max(min(self.rpc_burst, w.budget + refill) - cost, -self.rpc_rate * w.max_interval)
+        w.budget_at = now
+        return 0.0 if w.budget >= 0 else -w.budget / self.rpc_rate
 
     def _on_failure(self, w: Watch, exc: BaseException, *, unexpected: bool, now: float | None = None) -> None:
         message = rpc_error_summary(exc)

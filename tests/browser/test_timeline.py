@@ -10,8 +10,11 @@ at 1,400 and 600 px, light and dark, go to test-artifacts/browser/.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from playwright.sync_api import Locator, expect
 
+from flyteexec_widget.objects.phases import WorkflowPhase
 from flyteexec_widget.sandbox import Sandbox
 from tests.browser.conftest import OpenNotebook
 from tests.browser.lab import NotebookSession
@@ -190,3 +193,84 @@ def test_the_timeline_draws_attempts_zooms_sorts_and_opens_an_attempts_detail(op
         expect(view.locator('.fxw-row[data-key^="n9["]').first).to_be_visible()
         toggle = view.locator('.fxw-row[data-key="n9"] [data-action="toggle"]')
         expect(toggle).to_have_attribute("aria-expanded", "true")
+
+
+def test_a_segment_opened_before_its_attempts_are_listed_asks_for_them_and_shows_them_when_they_come(
+    open_notebook: OpenNotebook, tmp_path: Path
+) -> None:
+    """First paint: rows come from the node listings, attempts after (null until listed). Opening a row from the
+    timeline while its attempts are null says they are not listed yet (not "none reported"), asks the kernel to
+    list them first (its "prioritize" request, recorded by the notebook), and lists them once they come. The
+    sandbox fails every ListTaskExecutions until the test lets them through, so the null window is the test's.
+    Segments are reachable from the keyboard: Tab to one, Enter opens its detail."""
+    asked = tmp_path / "prioritized.txt"
+    with Sandbox(clock="stepped") as sb:
+        wf_id = sb.launch("wide", size=4)
+        assert sb.run_until_done(wf_id) == WorkflowPhase.SUCCEEDED
+        sb.fail_fraction(1.0, methods="ListTaskExecutions")
+        ref = f"{wf_id.project}:{wf_id.domain}:{wf_id.name}"
+        nb = open_notebook(
+            "timeline-first-paint.ipynb",
+            [
+                "import pathlib\n"
+                "from flyteexec_widget import Remote, watch\n"
+                "from flyteexec_widget.display.widget import ExecutionWidget\n"
+                "_plain = ExecutionWidget._HANDLERS['prioritize']\n"
+                "def _recorded(self, request):\n"
+                f"    with pathlib.Path({str(asked)!r}).open('a') as f:\n"
+                "        f.write(str(request.get('key')) + '\\n')\n"
+                "    return _plain(self, request)\n"
+                "ExecutionWidget._HANDLERS['prioritize'] = _recorded\n"
+                f"remote = Remote.for_sandbox({sb.endpoint!r})\n"
+                f"execution = remote.fetch_execution({ref!r})\n"
+                "print('FETCHED', execution.id.name)\n"
+                "watch(execution)\n"
+            ],
+        )
+        nb.run_all()
+        nb.wait_for_output("FETCHED")
+        view = nb.output(".fxw-live")
+        expect(view.locator('.fxw-row[data-key="n3"]')).to_have_attribute("data-phase", "SUCCEEDED", timeout=LONG_MS)
+        expect(view.locator('.fxw-row[data-key="n3"] .fxw-c-attempts')).to_have_text("…")  # not listed yet
+        view.locator('[data-action="view"][data-view="timeline"]').click()
+
+        view.locator('.fxw-tv-row[data-key="n3"] .fxw-tv-seg[data-seg="run"]').click()
+        detail = view.locator('.fxw-tv-detail .fxw-detail[data-key="n3"]')
+        expect(detail.locator(".fxw-attempts-none")).to_contain_text("not listed yet")
+        expect(detail.locator(".fxw-attempt-item")).to_have_count(0)
+        for _ in range(100):  # the notebook's record of the kernel's "prioritize" requests
+            if asked.exists() and "n3" in asked.read_text().split():
+                break
+            nb.page.wait_for_timeout(100)
+        assert asked.exists(), "no prioritize request reached the kernel"
+        assert "n3" in asked.read_text().split(), asked.read_text()
+
+        # the keyboard: Enter on a focused segment opens that row's detail
+        seg = view.locator('.fxw-tv-row[data-key="n1"] .fxw-tv-seg[data-seg="run"]')
+        seg.focus()
+        nb.page.keyboard.press("Enter")
+        detail = view.locator('.fxw-tv-detail .fxw-detail[data-key="n1"]')
+        expect(detail).to_be_visible()
+        expect(detail.locator(".fxw-attempts-none")).to_contain_text("not listed yet")
+
+        # the listing comes through: the open detail lists the attempt, with its log link
+        sb.clear_failures()
+        items = detail.locator(".fxw-attempt-item")
+        expect(items).to_have_count(1, timeout=LONG_MS)
+        expect(items.first.locator(".fxw-badge")).to_have_text("Succeeded")
+        expect(detail.locator(".fxw-attempts-none")).to_have_count(0)
+        nb.screenshot("timeline-attempts-arrived", view)
+
+        # the longest bar fills the axis, so its text is drawn over its end: hovering (or focusing) the bar raises
+        # the segment, and the text must stay above it (it was hidden behind it but for its last letter)
+        last = view.locator('.fxw-tv-row[data-key="n3"]')
+        expect(last.locator(".fxw-tv-dur--over")).to_have_count(1)
+        last.locator(".fxw-tv-seg").first.hover()
+        over = last.locator(".fxw-tv-dur--over").evaluate(
+            """(label) => {
+                const seg = label.parentElement.querySelector('.fxw-tv-seg:hover');
+                const z = (e) => Number.parseInt(getComputedStyle(e).zIndex, 10) || 0;
+                return seg !== null && z(label) > z(seg);
+            }"""
+        )
+        assert over, "a hovered segment covers the text drawn over it"

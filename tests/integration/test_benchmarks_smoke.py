@@ -75,6 +75,14 @@ def test_memory_per_node_is_reported(results: dict[str, Any]) -> None:
     assert m["bytes_per_node"] > 0
 
 
+def test_load_per_watcher_is_counted_per_client(results: dict[str, Any]) -> None:
+    (load,) = [r for r in results["results"] if r["case"] == "load"]
+    assert load["ours"]["rpcs"] > 0  # calls while watching, counted apart from flytekit's by user agent
+    assert load["ours_first_sync"]["rpcs"] > 0
+    assert load["ours"]["bytes"] > 0
+    assert load["seconds"] >= 3.0
+
+
 def test_first_paint_is_measured_beside_both_cold_syncs(results: dict[str, Any]) -> None:
     (r,) = _of(results, "first_paint")
     assert r["scenario"] == "wide-20"
@@ -90,8 +98,9 @@ def test_first_paint_is_measured_beside_both_cold_syncs(results: dict[str, Any])
 def test_output_is_json_and_markdown(results: dict[str, Any]) -> None:
     json.loads(json.dumps(results, default=str))
     text = markdown(results)
-    for heading in ("## Cold full-tree sync", "## Steady-state refresh", "## wait()", "## Targets"):
+    for heading in ("## Cold full-tree sync", "## Steady-state refresh", "## wait()", "## Targets", "## Load on"):
         assert heading in text
+    assert "| figure (5 ms latency unless said) | ours | flytekit | ratio | target |" in text  # the README's table
     assert "| deep-2 |" in text
 
 

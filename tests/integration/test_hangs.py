@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -118,7 +119,8 @@ def test_stop_returns_at_once_and_the_stuck_call_ends_on_its_own(
     hostile_admin: HostileAdmin, remote: Remote, method: str
 ) -> None:
     """Watch.stop() took ~150 s (it joined the stuck sync); now it leaves the sync to end on its own thread, and
-    when that sync gets its answer at last (a SUCCEEDED execution, a new node) nothing reaches the stopped model."""
+    when that sync gets its answer at last (a SUCCEEDED execution, a new node) nothing reaches the stopped model.
+    (A hang in ListTaskExecutions comes after the first paint: the rows painted before it stay as they were.)"""
     serve_with_hang(hostile_admin, method, then=LATE_ANSWERS[method])
     ex = fetch(remote)
     sched = SyncScheduler()
@@ -130,12 +132,13 @@ def test_stop_returns_at_once_and_the_stuck_call_ends_on_its_own(
     assert time.monotonic() - start < STOP_BOUND_S
     assert model.sync_status["state"] == "stopped"
     assert w.in_flight_for is not None  # the call is still waiting
+    painted = (dict(model.header), dict(model.rows))
+    if method != "ListTaskExecutions":
+        assert painted == ({}, {})  # nothing is painted before the execution and its nodes are listed
     hostile_admin.release()
     assert w._wait_settled(60)
     assert model.sync_status["state"] == "stopped"
-    assert model.header == {}  # the late answer was not written
-    assert model.rows == {}
-    sched.shutdown()
+    assert (model.header, model.rows) == painted  # the late answer was not written
 
 
 class _Comm:
@@ -204,6 +207,10 @@ def test_ctrl_c_in_a_terminal_ends_the_script_at_once_while_a_call_hangs(hostile
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        # A terminal's Ctrl-C: the script must get SIGINT as a terminal would deliver it, also when this suite
+        # runs as a background job (a non-interactive shell starts those with SIGINT ignored, which a child
+        # inherits and Python then keeps: it would never see the Ctrl-C).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         assert proc.stdout is not None
@@ -230,13 +237,30 @@ print("READY", flush=True)
 """
 
 
+#: A cell of the kernel test: ``code`` whose KeyboardInterrupt notes when it arrived (the kernel's monotonic clock,
+#: which on Linux is the test's too) in ``name``, then goes on as usual (the traceback shown, the cell failed).
+INTERRUPTIBLE = """
+import time as _time
+try:
+    {code}
+except KeyboardInterrupt:
+    {name} = _time.monotonic()
+    raise
+"""
+
+
 def test_ctrl_c_in_a_kernel_interrupts_a_wait_and_a_call_that_hang() -> None:
     """In a real ipykernel, against the hostile FlyteAdmin: a cell blocked in wait() while the sync's call hangs,
     then a cell blocked in the hanging call itself (fetch_execution on the kernel's main thread, a 30 s deadline and
-    a 60 s budget): a kernel interrupt shows KeyboardInterrupt promptly each time, and the kernel runs the next
-    cell, with no watch left."""
+    a 60 s budget): a kernel interrupt raises KeyboardInterrupt in the cell promptly each time, the cell fails with
+    it, and the kernel runs the next cell, with no watch left.
+
+    The bound is on when the KeyboardInterrupt had come out of our code (noted by the cell itself, after wait()
+    stopped its watch), not on when the error message arrived: after that, IPython renders the traceback (reading
+    and parsing the source of every frame) and the kernel's IOPub thread delivers it, which took up to 5 s under a
+    load of 15-20 on a 2-core machine while the KeyboardInterrupt itself came within 0.03 s; under a heavier load
+    that delivery alone passes the bound. The cell's outcome is read from its execute_reply (the shell channel)."""
     import queue
-    import uuid
 
     from jupyter_client.manager import start_new_kernel
 
@@ -248,48 +272,56 @@ def test_ctrl_c_in_a_kernel_interrupts_a_wait_and_a_call_that_hang() -> None:
         km, kc = start_new_kernel(kernel_name="python3", env=env)
         try:
 
+            def reply_to(msg_id: str, timeout: float) -> dict[str, Any]:
+                """The execute_reply of request ``msg_id`` (earlier replies are skipped)."""
+                while True:
+                    try:
+                        msg = kc.get_shell_msg(timeout=timeout)
+                    except queue.Empty:
+                        raise AssertionError(f"no reply from the kernel {timeout:g} s after the interrupt") from None
+                    if msg["parent_header"].get("msg_id") == msg_id:
+                        return dict(msg["content"])
+
             def run(code: str, marker: str) -> str:
-                """Run a cell; return the line it printed starting with ``marker``."""
-                kc.execute(code, stop_on_error=False)  # after an interrupt the kernel must still take requests
+                """Run a cell; return the line it printed starting with ``marker`` (other cells' output skipped)."""
+                msg_id = kc.execute(code, stop_on_error=False)  # after an interrupt the kernel must take requests
                 while True:
                     msg = kc.get_iopub_msg(timeout=90)
+                    if msg["parent_header"].get("msg_id") != msg_id:
+                        continue
                     if msg["msg_type"] == "error":
                         raise AssertionError("\n".join(msg["content"]["traceback"]))
                     if msg["msg_type"] == "stream" and marker in msg["content"]["text"]:
                         return next(ln for ln in msg["content"]["text"].splitlines() if ln.startswith(marker))
 
-            def interrupted_after(calls: int) -> float:
-                """Wait until the server holds call number ``calls`` of GetExecution, interrupt the kernel, and
-                return the seconds until the cell's KeyboardInterrupt."""
+            def interrupt(code: str, name: str, calls: int) -> float:
+                """Run ``code`` in a cell, wait until the server holds call number ``calls`` of GetExecution,
+                interrupt the kernel; check the cell failed with KeyboardInterrupt; return when it was sent."""
+                msg_id = kc.execute(INTERRUPTIBLE.format(code=code, name=name), stop_on_error=False)
                 server.wait_for_call("GetExecution", calls, timeout=60)
-                start = time.monotonic()
+                sent = time.monotonic()
                 km.interrupt_kernel()
-                while True:
-                    try:
-                        msg = kc.get_iopub_msg(timeout=60)
-                    except queue.Empty:
-                        raise AssertionError("no KeyboardInterrupt 60 s after the interrupt") from None
-                    if msg["msg_type"] == "error":
-                        assert msg["content"]["ename"] == "KeyboardInterrupt"
-                        return time.monotonic() - start
+                reply = reply_to(msg_id, timeout=60)
+                assert (reply["status"], reply.get("ename")) == ("error", "KeyboardInterrupt")
+                return sent
 
             run(KERNEL_SETUP.format(endpoint=server.endpoint), "READY")
-            kc.execute('print("WAITING", flush=True)\nex.wait(timeout=600)', stop_on_error=False)
-            took_wait = interrupted_after(2)  # the fetch, then the watch's sync: stuck
-            kc.execute('remote.fetch_execution("flytesnacks:development:ex1")', stop_on_error=False)
-            took_call = interrupted_after(3)  # the cell's own call: stuck on the kernel's main thread
+            wait_sent = interrupt("ex.wait(timeout=600)", "_ki_wait", 2)  # the fetch, then the watch's sync: stuck
+            # the cell's own call: stuck on the kernel's main thread
+            call_sent = interrupt('remote.fetch_execution("flytesnacks:development:ex1")', "_ki_call", 3)
             marker = uuid.uuid4().hex
             after = run(
                 "from flyteexec_widget.live.scheduler import default_scheduler\n"
-                f'print("{marker}", default_scheduler().watches, flush=True)',
+                f'print("{marker}", _ki_wait, _ki_call, default_scheduler().watches, flush=True)',
                 marker,
             )
         finally:
             kc.stop_channels()
             km.shutdown_kernel(now=True)
-    assert took_wait < STOP_BOUND_S + MARGIN_S
-    assert took_call < STOP_BOUND_S + MARGIN_S  # not the call's 30 s deadline
-    assert after == f"{marker} []"  # the interrupted wait() left no watch behind
+    _, wait_at, call_at, watches = after.split(" ", 3)
+    assert float(wait_at) - wait_sent < STOP_BOUND_S + MARGIN_S
+    assert float(call_at) - call_sent < STOP_BOUND_S + MARGIN_S  # not the call's 30 s deadline
+    assert watches == "[]"  # the interrupted wait() left no watch behind
 
 
 # ---------------------------------------------------------------------------------------- a user's own calls

@@ -20,7 +20,7 @@ from flyteexec_widget.admin.auth import may_prompt
 from flyteexec_widget.admin.errors import LoginRequiredError, NotFoundError, RpcFailure, ServerError, UnavailableError
 from flyteexec_widget.admin.retry import RetryPolicy
 from flyteexec_widget.live.model import ExecutionModel
-from flyteexec_widget.live.scheduler import SERVER_ERROR_CHARS, SyncScheduler
+from flyteexec_widget.live.scheduler import RPC_BURST, RPC_RATE, SERVER_ERROR_CHARS, SyncScheduler
 from flyteexec_widget.objects.executions import FlyteNodeExecution, FlyteWorkflowExecution
 
 RUNNING = execution_pb2.WorkflowExecution.RUNNING
@@ -118,6 +118,90 @@ def test_interval_is_fast_while_rows_change_and_backs_off_to_the_ceiling_when_id
     assert tree.calls == 7
     assert model.sync_status["state"] == "live"
     assert model.sync_status["last_synced_at"] is not None
+
+
+class CostlyTree(FakeTree):
+    """A big execution where something changes at every refresh, each refresh ``cost`` calls (as TreeSync counts)."""
+
+    def __init__(self, execution: FlyteWorkflowExecution, cost: int) -> None:
+        super().__init__(execution)
+        self.last_rpc_count = cost
+
+    def refresh(self, sync_nodes: bool = True) -> FlyteWorkflowExecution:
+        self.steps = [("nodes", self.nodes + 1)]  # rows change every time: the interval alone would stay at 1 s
+        return super().refresh(sync_nodes)
+
+
+def test_a_watch_keeps_to_its_call_budget_however_often_rows_change(sched: SyncScheduler, clock: Clock) -> None:
+    """A 1,000-node execution where a few nodes change between any two refreshes: without a budget it would be
+    refreshed every second for as long as it runs (a dozen calls each). Bursts stay fast, the average keeps to
+    RPC_RATE, and no wait exceeds max_interval."""
+    tree = CostlyTree(make_execution(), cost=6)
+    w = sched.watch(tree.execution, ExecutionModel(), tree=tree)
+    start, gaps = clock.now, []
+    while clock.now - start < 600:
+        next_due = sched.run_pending()
+        assert next_due is not None
+        gaps.append(next_due - clock.now)
+        clock.now = next_due
+    calls = (tree.calls - 1) * tree.last_rpc_count  # the first sync is free (a cold sync is the price of a view)
+    assert gaps[:3] == [1.0, 1.0, 1.0]  # the burst: changes seen at once
+    assert calls / (clock.now - start) <= RPC_RATE + RPC_BURST / 600
+    assert max(gaps) == pytest.approx(tree.last_rpc_count / RPC_RATE)  # paced, never past max_interval (15 s)
+    assert w.interval == 1.0  # rows keep changing: the adaptive interval itself stays fast
+
+
+def test_the_budget_never_waits_past_max_interval_and_a_fixed_poll_interval_is_kept(
+    sched: SyncScheduler, clock: Clock
+) -> None:
+    huge = CostlyTree(make_execution("huge"), cost=500)  # 10,000 nodes, hundreds running
+    sched.watch(huge.execution, ExecutionModel(), tree=huge)
+    fixed = CostlyTree(make_execution("fixed"), cost=500)
+    sched.watch(fixed.execution, ExecutionModel(), tree=fixed, poll_interval=2.0)
+    for _ in range(100):
+        clock.now = sched.run_pending() or clock.now
+    assert huge.calls >= 100 * 2.0 / 15.0 - 1  # at least one refresh per 15 s while the other ran every 2 s
+    assert fixed.calls > 4 * huge.calls  # the user's own poll interval is not paced
+
+
+def test_an_unpaced_watch_keeps_its_adaptive_interval_however_costly(sched: SyncScheduler, clock: Clock) -> None:
+    """wait() watches unpaced: a user blocked on the end gets it within the adaptive interval, not up to 15 s late."""
+    tree = CostlyTree(make_execution(), cost=50)
+    sched.watch(tree.execution, ExecutionModel(), tree=tree, paced=False)
+    gaps = []
+    for _ in range(20):
+        next_due = sched.run_pending()
+        assert next_due is not None
+        gaps.append(next_due - clock.now)
+        clock.now = next_due
+    assert gaps == [1.0] * 20  # 1,000 calls in 20 s: no budget holds it back
+
+
+def test_a_paced_watch_that_a_wait_follows_is_unpaced_and_due_at_once_until_the_wait_ends(
+    sched: SyncScheduler, clock: Clock
+) -> None:
+    """wait() follows a widget's (paced) watch instead of adding its own: while it blocks, the watch must not make
+    it return up to 15 s after the end; once wait() returns the widget's watch keeps to the budget again."""
+    tree = CostlyTree(make_execution(), cost=50)
+    w = sched.watch(tree.execution, ExecutionModel(), tree=tree)
+
+    def gaps(n: int) -> list[float]:
+        out = []
+        for _ in range(n):
+            next_due = sched.run_pending()
+            assert next_due is not None
+            out.append(next_due - clock.now)
+            clock.now = next_due
+        return out
+
+    assert max(gaps(8)) > 1.0  # in debt: paced
+    sched.run_pending()  # the sync due now; the next one is a while off
+    assert w.due - clock.now > 1.0
+    with w.followed():
+        assert w.due <= clock.now  # due at once when wait() starts following
+        assert gaps(10) == [1.0] * 10
+    assert max(gaps(8)) > 1.0  # paced again after the wait
+    assert w.followers == 0
 
 
 def test_nothing_runs_before_it_is_due(sched: SyncScheduler, clock: Clock) -> None:

@@ -96,6 +96,26 @@ def run_wait(phases: list[Any], **kw: Any) -> tuple[FlyteWorkflowExecution, Tree
         sched.shutdown()
 
 
+def test_waits_with_a_watch_the_call_budget_does_not_pace() -> None:
+    """A blocked wait() should end soon after the execution does: its watch keeps the adaptive interval only."""
+    ex = make_execution()
+    sched = TreeScheduler(ScriptTree(ex, [RUNNING, SUCCEEDED]))
+    seen: list[bool] = []
+    original = sched.watch
+
+    def watch(execution: Any, model: ExecutionModel | None = None, **kw: Any) -> Any:
+        w = original(execution, model, **kw)
+        seen.append(w.paced)
+        return w
+
+    sched.watch = watch  # type: ignore[method-assign]
+    try:
+        waiting.wait(ex, scheduler=sched, show=False)
+    finally:
+        sched.shutdown()
+    assert seen == [False]
+
+
 def test_returns_the_synced_execution_at_a_terminal_phase() -> None:
     ex, sched, result = run_wait([RUNNING, RUNNING, SUCCEEDED], show=False)
     assert result is ex

@@ -24,9 +24,9 @@ from flyteidl.admin import execution_pb2 as admin_execution_pb2
 from flyteidl.core import execution_pb2, identifier_pb2
 
 from flyteexec_widget.display import assets, kernel, notebook, widget
-from flyteexec_widget.display.widget import ExecutionWidget
+from flyteexec_widget.display.widget import ExecutionWidget, wire_row
 from flyteexec_widget.live.model import ExecutionModel
-from flyteexec_widget.live.rows import empty_row
+from flyteexec_widget.live.rows import DERIVED_FIELDS, empty_row, row_defaults, row_style
 from flyteexec_widget.objects import phases
 from flyteexec_widget.objects.literals import LiteralsResolver, to_literal
 
@@ -66,6 +66,20 @@ def recording_comm(monkeypatch: pytest.MonkeyPatch) -> None:
 def custom(w: ExecutionWidget) -> list[dict[str, Any]]:
     """The custom messages the widget sent, in order."""
     return [m["content"] for m in w.comm.messages if m.get("method") == "custom"]
+
+
+def view_row(held: Mapping[str, Any] | None, sent: Mapping[str, Any]) -> dict[str, Any]:
+    """The row a view holds after merging ``sent`` (a whole row or a delta) into ``held``: widget.js ``mergeRow``,
+    whose agreement with this is checked under node (tests/unit/test_wire_rows.py)."""
+    r = {**(held if held is not None else row_defaults()), **sent}
+    st = row_style(r["kind"], r["phase"])
+    for name, value in zip(DERIVED_FIELDS, (st.label, st.color, st.terminal), strict=True):
+        r.setdefault(name, value) if name in sent else r.__setitem__(name, value)
+    return r
+
+
+def view_rows(sent: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [view_row(None, r) for r in sent]
 
 
 def updates(w: ExecutionWidget) -> list[dict[str, Any]]:
@@ -269,7 +283,8 @@ def test_displaying_pushes_a_snapshot_unasked() -> None:
     bundle = w._repr_mimebundle_()
     assert bundle is not None
     (snap,) = custom(w)
-    assert snap == {"type": "snapshot", "version": 0, "rows": [row("n0"), row("n1")]}
+    assert snap == {"type": "snapshot", "version": 0, "rows": [wire_row(row("n0")), wire_row(row("n1"))]}
+    assert view_rows(snap["rows"]) == [row("n0"), row("n1")]  # what the view holds: the model's rows
     assert model.shown
     # A model restored by a reloaded page learns from this trait that it missed the push, and asks.
     assert w.snapshot_version == 0
@@ -280,7 +295,7 @@ def test_a_snapshot_request_is_answered_to_every_view() -> None:
     w, model = make()
     w._handle_custom_msg({"type": "snapshot"}, [])
     (snap,) = custom(w)
-    assert snap == {"type": "snapshot", "version": 0, "rows": [row("n0"), row("n1")]}
+    assert (snap["type"], snap["version"], view_rows(snap["rows"])) == ("snapshot", 0, [row("n0"), row("n1")])
     assert model.shown
 
 
@@ -297,7 +312,7 @@ def test_no_patch_before_a_view_exists_then_only_changed_rows() -> None:
     w._handle_custom_msg({"type": "snapshot"}, [])
     model.publish([row("n1", "FAILED")], removed=["n0"])
     patch = custom(w)[-1]
-    delta = {"key": "n1", "phase": "FAILED", **style_of("FAILED")}  # n1 as the model had it: only what changed
+    delta = {"key": "n1", "phase": "FAILED"}  # n1 as the model had it: only what changed (the view derives the label)
     assert patch == {"type": "patch", "version": 2, "rows": [delta], "removed": ["n0"]}
 
 
@@ -322,16 +337,11 @@ def test_a_phase_change_sends_only_what_changed_not_the_logs() -> None:
     (patch,) = patches(w)
     (delta,) = patch["rows"]
     st = phases.style("node", phases.NodePhase.SUCCEEDED)
-    assert delta == {
-        "key": "n0",
-        "phase": "SUCCEEDED",
-        "label": st.label,
-        "color": st.color,
-        "terminal": True,
-        "duration_s": 12.5,
-    }
+    assert delta == {"key": "n0", "phase": "SUCCEEDED", "duration_s": 12.5}  # label, colour, end: derived
+    assert view_row(row("n0", logs=logs_of("n0")), delta) == done
+    assert (st.label, st.terminal) == ("Succeeded", True)
     assert len(json.dumps(done)) > 500  # what a whole row costs, so the bound below can fail
-    assert len(json.dumps(delta)) < 300
+    assert len(json.dumps(delta)) < 100
 
 
 def test_a_row_the_view_never_got_is_sent_whole() -> None:
@@ -339,13 +349,11 @@ def test_a_row_the_view_never_got_is_sent_whole() -> None:
     w._handle_custom_msg({"type": "snapshot"}, [])
     model.publish([row("n2", logs=logs_of("n2")), row("n0", "QUEUED")])
     (patch,) = patches(w)
-    assert patch["rows"] == [row("n2", logs=logs_of("n2")), {"key": "n0", "phase": "QUEUED", **style_of("QUEUED")}]
-
-
-def style_of(phase: str) -> dict[str, Any]:
-    """The style fields a change from RUNNING to ``phase`` sends (``terminal`` only when it flips)."""
-    st = phases.style("node", phases.NodePhase[phase])
-    return {"label": st.label, "color": st.color, **({"terminal": True} if st.terminal else {})}
+    whole, delta = patch["rows"]
+    assert view_row(None, whole) == row("n2", logs=logs_of("n2"))
+    # Whole, but without what the view knows: fields at their default, the label, colour and end of its phase.
+    assert set(whole) == {"key", "node_id", "name", "phase", "created_at", "started_at", "queued_s", "attempts", "logs"}
+    assert delta == {"key": "n0", "phase": "QUEUED"}
 
 
 class LateSnapshotModel(FakeModel):
@@ -372,7 +380,7 @@ def test_a_publication_that_raced_ahead_of_the_seeding_is_not_overwritten() -> N
     model.publish([row("n0", "SUCCEEDED"), row("n1", "FAILED")])
     (patch,) = patches(w)
     # n0's baseline is the racing publication (QUEUED), not the stale snapshot (RUNNING); n1 has none: whole.
-    assert patch["rows"] == [{"key": "n0", "phase": "SUCCEEDED", **style_of("SUCCEEDED")}, row("n1", "FAILED")]
+    assert patch["rows"] == [{"key": "n0", "phase": "SUCCEEDED"}, wire_row(row("n1", "FAILED"))]
 
 
 def test_a_field_that_disappeared_arrives_as_null() -> None:
@@ -404,7 +412,7 @@ def test_a_removed_row_that_comes_back_is_sent_whole() -> None:
     w._handle_custom_msg({"type": "snapshot"}, [])
     model.publish([], removed=["n0"])
     model.publish([row("n0", "QUEUED")])
-    assert patches(w)[-1]["rows"] == [row("n0", "QUEUED")]
+    assert view_rows(patches(w)[-1]["rows"]) == [row("n0", "QUEUED")]
 
 
 def test_a_later_snapshot_has_whole_current_rows_and_deltas_continue_from_them() -> None:
@@ -415,17 +423,17 @@ def test_a_later_snapshot_has_whole_current_rows_and_deltas_continue_from_them()
     w._handle_custom_msg({"type": "snapshot"}, [])
     snap = custom(w)[-1]
     assert snap["version"] == 2
-    assert snap["rows"] == [row("n0", "SUCCEEDED", logs=logs_of("n0")), row("n1")]
+    assert view_rows(snap["rows"]) == [row("n0", "SUCCEEDED", logs=logs_of("n0")), row("n1")]
     model.publish([row("n0", "SUCCEEDED", logs=logs_of("n0"), deck=True)])
     assert patches(w)[-1] == {"type": "patch", "version": 3, "rows": [{"key": "n0", "deck": True}], "removed": []}
     # Applying every patch after each view's snapshot gives both views the model's rows.
-    views = {"v1": {r["key"]: r for r in custom(w)[0]["rows"]}, "v2": {r["key"]: r for r in snap["rows"]}}
+    views = {name: {r["key"]: view_row(None, r) for r in m["rows"]} for name, m in (("v1", custom(w)[0]), ("v2", snap))}
     since = {"v1": custom(w)[0]["version"], "v2": snap["version"]}
     for name, held in views.items():
         for p in patches(w):
             if p["version"] > since[name]:
                 for delta in p["rows"]:
-                    held[delta["key"]] = {**held.get(delta["key"], {}), **delta}
+                    held[delta["key"]] = view_row(held.get(delta["key"]), delta)
         assert held == dict(model.rows), name
 
 
@@ -777,7 +785,8 @@ def test_phase_styles_come_from_the_one_table() -> None:
         assert set(styles[kind]) == {m.name for m in enum} | extra
         for m in enum:
             assert styles[kind][m.name]["label"] == phases.style(kind, m).label  # type: ignore[arg-type]
-    assert set(styles) == {"workflow", "node", "task"}  # what widget.js reads
+    assert set(styles) == {"workflow", "node", "task", "gate"}  # what widget.js reads
+    assert styles["gate"] == {"RUNNING": styles["node"]["RUNNING"] | {"label": "Paused", "color": "paused"}}
     assert styles["node"][phases.NOT_STARTED]["label"] == "Not started"
     # Rows carry their colour token themselves; a running gate node's is PAUSED_STYLE's.
     tokens = {s["color"] for table in styles.values() for s in table.values()} | {phases.PAUSED_STYLE.color}

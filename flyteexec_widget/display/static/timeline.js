@@ -154,6 +154,22 @@ export function rowSegments(r, nowMs, taskStyle) {
   return out;
 }
 
+/** Below this width (px) a segment has no separator borders: they would cover all of it. */
+export const TV_THIN_PX = 6;
+
+/**
+ * Where a segment is drawn on `scale`: its ends (clamped a little past the track), its width (at least 2 px, but
+ * a span's) and whether it is `thin` (drawn without the attempt separator / live edge, which would hide it).
+ * @param {TimeScale} scale @param {Segment} s @returns {{x0: number, x1: number, width: number, thin: boolean}}
+ */
+export function segBox(scale, s) {
+  const clamp = (/** @type {number} */ x) => Math.max(-4, Math.min(scale.width + 4, x));
+  const x0 = clamp(scale.x(s.start));
+  const x1 = clamp(scale.x(s.end));
+  const width = Math.max(s.seg === "span" ? 0 : 2, x1 - x0);
+  return { x0, x1, width, thin: s.seg !== "span" && width < TV_THIN_PX };
+}
+
 /**
  * When a row starts (created, else started) and ends (its end, now while it runs), for sorting and the axis.
  * @param {import("./widget.js").Row} r @param {number} nowMs @returns {[number, number]|null}
@@ -306,7 +322,7 @@ function tvTime(ms) {
 /**
  * @typedef {{
  *   sort: string, zoom: [number, number]|null, selected: {key: string, attempt: number|null}|null,
- *   attempts: Map<string, {sig: string, result: any}>, loading: Map<string, string>,
+ *   attempts: Map<string, {sig: string, result: any}>, loading: Map<string, string>, prioritized: Set<string>,
  * }} TimelineState
  */
 
@@ -317,7 +333,7 @@ const TV_STATES = new WeakMap();
 export function timelineState(shared) {
   let st = TV_STATES.get(shared);
   if (!st) {
-    st = { sort: "start", zoom: null, selected: null, attempts: new Map(), loading: new Map() };
+    st = { sort: "start", zoom: null, selected: null, attempts: new Map(), loading: new Map(), prioritized: new Set() };
     TV_STATES.set(shared, st);
   }
   return st;
@@ -423,6 +439,21 @@ export function attemptsSection(ctx, r) {
     }
     box.append(list);
   };
+  if (r.attempts === null) {
+    // Not listed yet: the watch paints rows from the node listings first and lists attempts after. Say so (not
+    // "none reported"), and have the kernel list this row's next, whichever view opened it (the tree's toggle,
+    // a timeline segment, a jump to the failure); the patch that brings them draws this section again.
+    draw([], 0);
+    const none = box.querySelector(".fxw-attempts-none");
+    if (none) none.textContent = "not listed yet: listing this node's attempts first…";
+    box.querySelector(".fxw-fact-k")?.replaceChildren("attempts");
+    if (!st.prioritized.has(r.key) && !ctx.shared.offline) {
+      st.prioritized.add(r.key);
+      ctx.requests.request("prioritize", r.key).catch(() => st.prioritized.delete(r.key));
+    }
+    return box;
+  }
+  st.prioritized.delete(r.key);
   if (cached) draw(cached.result.attempts || [], cached.result.omitted || 0);
   else draw(attemptsFromRow(r, taskStyle), 0);
   // offline (the kernel is gone) nothing can answer: the row's own attempts stay
@@ -445,6 +476,22 @@ export function attemptsSection(ctx, r) {
   return box;
 }
 
+/** @param {number} start ms @param {number} now ms */
+function attemptRunningText(start, now) {
+  return ` running ${fmtDuration(Math.max(0, now - start) / 1000)}`;
+}
+
+/**
+ * The running time of every running attempt listed under `root` (the tree's and the timeline's details), at `now`:
+ * render()'s clock calls it with the other elapsed times, so an open detail's "running 12s" does not stand still.
+ * @param {{querySelectorAll: (sel: string) => Iterable<any>}} root @param {number} now
+ */
+export function tickAttempts(root, now) {
+  for (const el of root.querySelectorAll(".fxw-attempt-running[data-start]")) {
+    el.textContent = attemptRunningText(Number(el.dataset.start), now);
+  }
+}
+
 /**
  * One attempt: "#2", its phase, start (UTC on hover), queued and running time, cache, reason; its error (the
  * exception line, the whole text on expand); its log links.
@@ -463,7 +510,8 @@ function attemptItem(a, withLinks, focus) {
   }
   if (a.duration_s != null) line.append(tvEl("span", "fxw-fact-k", " ran "), fmtDuration(a.duration_s));
   else if (start !== null && !a.terminal) {
-    const run = tvEl("span", "fxw-attempt-running", ` running ${fmtDuration((Date.now() - start) / 1000)}`);
+    const run = tvEl("span", "fxw-attempt-running", attemptRunningText(start, Date.now()));
+    run.dataset.start = String(start); // tickAttempts moves it on with the clock
     line.append(run);
   }
   if (a.cache) line.append(tvEl("span", "fxw-fact-k", " cache "), a.cache);
@@ -579,6 +627,12 @@ export class TimelineView {
     this.axis.addEventListener("mousedown", (ev) => this._dragStart(ev));
     this.viewport.addEventListener("scroll", () => this.scheduleLayout());
     this.spacer.addEventListener("click", (ev) => this._onClick(ev));
+    this.spacer.addEventListener("keydown", (ev) => {
+      const t = /** @type {HTMLElement} */ (ev.target);
+      if ((ev.key !== "Enter" && ev.key !== " ") || !t.classList?.contains("fxw-tv-seg")) return;
+      ev.preventDefault(); // Space would scroll the output
+      t.click();
+    });
     this.detail.addEventListener("click", (ev) => {
       const t = /** @type {HTMLElement} */ (ev.target);
       if (t.closest('[data-action="tv-close"]')) this.select(null);
@@ -829,13 +883,10 @@ export class TimelineView {
       } else e.track.append(tvEl("span", "fxw-tv-note", "no times yet"));
       return;
     }
-    const lo = -4;
-    const hi = scale.width + 4;
     let right = -Infinity;
     let left = Infinity;
     segs.forEach((s, i) => {
-      const x0 = Math.max(lo, Math.min(hi, scale.x(s.start)));
-      const x1 = Math.max(lo, Math.min(hi, scale.x(s.end)));
+      const { x0, x1, width, thin } = segBox(scale, s);
       left = Math.min(left, x0);
       right = Math.max(right, x1);
       let seg = old[i];
@@ -844,12 +895,17 @@ export class TimelineView {
         seg.dataset.seg = s.seg;
         if (s.attempt !== null) seg.dataset.attempt = String(s.attempt);
         if (s.live) seg.classList.add("fxw-tv-seg--live");
+        // reachable from the keyboard: Tab to it, Enter (or Space) opens the detail as a click does
+        seg.tabIndex = 0;
+        seg.setAttribute("role", "button");
         e.track.append(seg);
       }
       seg.dataset.phase = s.phase;
       seg.style.left = `${x0}px`;
-      seg.style.width = `${Math.max(s.seg === "span" ? 0 : 2, x1 - x0)}px`;
+      seg.style.width = `${width}px`;
+      seg.classList.toggle("fxw-tv-seg--thin", thin);
       seg.title = this._segTitle(r, s);
+      seg.setAttribute("aria-label", seg.title.split("\n")[0]);
     });
     const ext = rowExtent(r, now);
     const dur = ext ? (ext[1] - ext[0]) / 1000 : null;

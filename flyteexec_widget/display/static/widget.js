@@ -10,7 +10,7 @@
  * sandboxed. Only rows in view are in the DOM (windowed rendering), children are collapsed by default, and a
  * "patch" message rebuilds only the rows it names.
  */
-import { TimelineView, attemptsSection } from "./timeline.js";
+import { TimelineView, attemptsSection, tickAttempts } from "./timeline.js";
 import { GraphView } from "./graph.js";
 import { NotifyBell } from "./notify.js";
 
@@ -612,18 +612,76 @@ function siblingOrder(a, b, arrival) {
 }
 
 /**
- * A row of a patch merged into the row the view holds. Patches carry deltas: `key` plus the fields that changed
- * since the previous version (a field that disappeared comes as null); a row the view has not got comes whole.
+ * What a row field is when a whole row leaves it out: the kernel sends only the fields that say something
+ * (live/rows.py row_defaults(); tests/unit/test_widget.py compares the two). `label`, `color` and `terminal` are
+ * derived instead (rowStyle).
+ */
+export const ROW_DEFAULTS = Object.freeze({
+  parent: "",
+  depth: 0,
+  node_id: "",
+  name: "",
+  kind: "task",
+  phase: "UNDEFINED",
+  created_at: null,
+  started_at: null,
+  duration_s: null,
+  queued_s: null,
+  invalid_times: Object.freeze([]),
+  attempts: 0,
+  cache: "",
+  logs: Object.freeze([]),
+  logs_omitted: 0,
+  attempt_spans: Object.freeze([]),
+  error: null,
+  subtasks: null,
+  gate: null,
+  deck: false,
+  child: null,
+  has_children: false,
+  retry_group: null,
+  attempt_groups: Object.freeze([]),
+  superseded: false,
+});
+
+/**
+ * The style a row shows, from its kind and phase and the `styles` trait (the rule of live/rows.py row_style): a
+ * subtask's from the task phases, a gate's from `styles.gate` where it has one (a RUNNING gate is "Paused"), other
+ * rows' from the node phases (NOT_STARTED among them); a name the table lacks is labelled with itself.
+ * @param {string} kind @param {string} phase @param {Record<string, Record<string, PhaseStyle>>|null|undefined} table
+ * @returns {PhaseStyle}
+ */
+export function rowStyle(kind, phase, table) {
+  const t = table || {};
+  const own = kind === "gate" ? t.gate?.[phase] : undefined;
+  return own ?? (kind === "subtask" ? t.task?.[phase] : t.node?.[phase]) ?? unknownStyle(phase);
+}
+
+/**
+ * A row of a message merged into the row the view holds. Patches carry deltas: `key` plus the fields that changed
+ * since the previous version (a field that disappeared comes as null); a row the view has not got comes whole,
+ * without the fields at their default (ROW_DEFAULTS). The label, colour and terminal flag come only where they
+ * differ from what the row's kind and phase give (rowStyle), else they are derived here.
  * @param {Row|undefined} old @param {Partial<Row> & {key: string}} delta
+ * @param {Record<string, Record<string, PhaseStyle>>|null} [styles] the `styles` trait
  * @returns {Row}
  */
-export function mergeRow(old, delta) {
-  return /** @type {Row} */ (old ? { ...old, ...delta } : delta);
+export function mergeRow(old, delta, styles = null) {
+  const r = /** @type {Row} */ (old ? { ...old, ...delta } : { ...ROW_DEFAULTS, ...delta });
+  if (!("label" in delta && "color" in delta && "terminal" in delta)) {
+    const st = rowStyle(r.kind, r.phase, styles);
+    if (!("label" in delta)) r.label = st.label;
+    if (!("color" in delta)) r.color = st.color;
+    if (!("terminal" in delta)) r.terminal = st.terminal;
+  }
+  return r;
 }
 
 /** The rows of one execution, kept by key; the tree order is derived lazily after structural changes. */
 export class RowStore {
-  constructor() {
+  /** @param {() => Record<string, Record<string, PhaseStyle>>|null|undefined} [styles] the `styles` trait */
+  constructor(styles = () => null) {
+    this.styles = styles;
     /** @type {Map<string, Row>} */
     this.rows = new Map();
     /** @type {Map<string, number>} */
@@ -639,7 +697,8 @@ export class RowStore {
   reset(rows, version) {
     this.rows.clear();
     this.arrival.clear();
-    for (const r of rows) this._put(r);
+    const styles = this.styles() ?? null;
+    for (const r of rows) this._put(mergeRow(undefined, r, styles));
     this.version = version;
     this.dirty = true;
   }
@@ -659,9 +718,10 @@ export class RowStore {
   apply(rows, removed, version) {
     const changed = new Set();
     let structural = false;
+    const styles = this.styles() ?? null;
     for (const delta of rows) {
       const old = this.rows.get(delta.key);
-      const r = mergeRow(old, delta);
+      const r = mergeRow(old, delta, styles);
       if (!old || old.parent !== r.parent || old.created_at !== r.created_at) structural = true;
       this._put(r);
       changed.add(r.key);
@@ -875,9 +935,9 @@ export class RowFeed {
  * anywidget hands each view and `initialize` a different proxy of the same model.
  */
 export class SharedModel {
-  /** @param {{send: (msg: Record<string, unknown>) => void}} model */
+  /** @param {{send: (msg: Record<string, unknown>) => void, get?: (name: string) => any}} model */
   constructor(model) {
-    this.store = new RowStore();
+    this.store = new RowStore(() => model.get?.("styles"));
     this.feed = new RowFeed(this.store, () => model.send({ type: "snapshot" }));
     /** @type {Set<(change: SharedChange) => void>} */
     this.views = new Set();
@@ -3137,6 +3197,7 @@ function render({ model, el }) {
     header.tick(now);
     tree.tick(now);
     timeline.tick(now);
+    tickAttempts(root, now); // an open detail's running attempts
   };
   const onHeader = () => {
     bell.headerChanged();

@@ -9,7 +9,9 @@ import {
   attemptsFromRow,
   rowExtent,
   rowSegments,
+  segBox,
   sortRows,
+  tickAttempts,
   timeDomain,
   zoomRange,
 } from "../../../flyteexec_widget/display/static/timeline.js";
@@ -208,4 +210,41 @@ test("attempts a row tells before the kernel answers: its spans, else its own on
     [[0, "Failed", 4, "ValueError: boom"]],
   );
   assert.deepEqual(attemptsFromRow(row("n2", { attempts: 0 }), taskStyle), []);
+});
+
+test("a running attempt's time in an open detail moves on with the clock (render()'s tick)", () => {
+  const running = { dataset: { start: String(T0) }, textContent: " running 0s" };
+  const root = {
+    /** @param {string} sel */
+    querySelectorAll: (sel) => (sel === ".fxw-attempt-running[data-start]" ? [running] : []),
+  };
+  tickAttempts(root, T0 + 75_000);
+  assert.equal(running.textContent, " running 1m 15s");
+  tickAttempts(root, T0 + 76_000);
+  assert.equal(running.textContent, " running 1m 16s");
+});
+
+test("a short attempt on a long axis is drawn at least 2 px wide and without the separator that would hide it", () => {
+  // a node retried 60 times, 5 s each, in an execution of an hour drawn 700 px wide: 1 px per attempt
+  const spans = Array.from({ length: 60 }, (_, i) => ({
+    phase: i < 59 ? "FAILED" : "SUCCEEDED",
+    started_at: at(i * 6),
+    duration_s: 5,
+  }));
+  const r = row("n0", { created_at: at(0), started_at: at(0), duration_s: 360, attempts: 60, attempt_spans: spans });
+  const segs = rowSegments(r, T0 + 3600_000, taskStyle).filter((s) => s.seg === "attempt");
+  assert.equal(segs.length, 60);
+  const scale = new TimeScale(T0, T0 + 3600_000, 700);
+  for (const s of segs) {
+    const box = segBox(scale, s);
+    assert.ok(box.width >= 2, `attempt ${s.attempt} is ${box.width} px wide`);
+    assert.equal(box.thin, true);
+  }
+  // zoomed to the node's six minutes, each attempt is wide and keeps its separator
+  const zoomed = new TimeScale(T0, T0 + 360_000, 700);
+  assert.equal(segBox(zoomed, segs[1]).thin, false);
+  assert.ok(Math.abs(segBox(zoomed, segs[1]).width - (5 / 360) * 700) < 0.01);
+  // past the track's ends a segment is clamped, not drawn thousands of px away
+  const late = segBox(new TimeScale(T0 - 3600_000, T0, 700), segs[59]);
+  assert.ok(late.x0 <= 704 && late.x1 <= 704);
 });

@@ -18,6 +18,9 @@ import {
   fmtDuration,
   hasInvalidTime,
   mergeRow,
+  ROW_DEFAULTS,
+  rowStyle,
+  unknownStyle,
   parseSignalInput,
   safeUrl,
   syncText,
@@ -35,6 +38,8 @@ const row = (key, parent = "", extra = {}) => ({
   has_children: false,
   ...extra,
 });
+/** A row as a store holds it: the fields a message leaves out at their defaults, the style derived. */
+const held = (key, parent = "", extra = {}) => mergeRow(undefined, row(key, parent, extra));
 
 test("fmtDuration matches render.fmt_duration", () => {
   assert.equal(fmtDuration(null), "");
@@ -265,13 +270,45 @@ test("shardsText counts an array's subtasks in a terminal task phase", () => {
 });
 
 test("mergeRow: a delta changes only its fields, null clears one, a row not held comes whole", () => {
-  const old = row("a", "", { logs: [{ name: "l", uri: "https://x/y" }], error: { message: "boom" } });
+  const old = held("a", "", { logs: [{ name: "l", uri: "https://x/y" }], error: { message: "boom" } });
   const merged = mergeRow(old, { key: "a", phase: "SUCCEEDED", error: null });
-  assert.deepEqual(merged, { ...old, phase: "SUCCEEDED", error: null });
+  assert.deepEqual(merged, { ...old, phase: "SUCCEEDED", error: null, label: "SUCCEEDED" }); // no styles: named as sent
   assert.equal(merged.logs, old.logs); // untouched fields are the held ones
   assert.equal(old.phase, "RUNNING"); // the held row is not mutated (a rendered entry may still show it)
-  const whole = row("b");
-  assert.equal(mergeRow(undefined, whole), whole);
+  const whole = { ...held("b"), label: "Mine", color: "mine", terminal: true };
+  assert.deepEqual(mergeRow(undefined, whole), whole); // a whole row with every field is taken as it is
+});
+
+/** The kernel's phase table as the `styles` trait carries it (only what these tests read). */
+const STYLES = {
+  node: {
+    RUNNING: { label: "Running", color: "running", terminal: false, succeeded: false, failed: false },
+    SUCCEEDED: { label: "Succeeded", color: "succeeded", terminal: true, succeeded: true, failed: false },
+    NOT_STARTED: { label: "Not started", color: "not-started", terminal: false, succeeded: false, failed: false },
+  },
+  task: { RUNNING: { label: "Running", color: "running", terminal: false, succeeded: false, failed: false } },
+  gate: { RUNNING: { label: "Paused", color: "paused", terminal: false, succeeded: false, failed: false } },
+};
+
+test("mergeRow: fields a row leaves out are their defaults, its label, colour and end derived from its phase", () => {
+  const r = mergeRow(undefined, { key: "n1", node_id: "n1", phase: "SUCCEEDED" }, STYLES);
+  assert.deepEqual(r, { ...ROW_DEFAULTS, key: "n1", node_id: "n1", phase: "SUCCEEDED", label: "Succeeded",
+    color: "succeeded", terminal: true });
+  // A delta that moves the phase moves the derived fields with it; one that names them keeps what it says.
+  const running = mergeRow(r, { key: "n1", phase: "RUNNING" }, STYLES);
+  assert.deepEqual([running.label, running.color, running.terminal], ["Running", "running", false]);
+  const odd = mergeRow(r, { key: "n1", label: "Odd", color: "odd", terminal: false }, STYLES);
+  assert.deepEqual([odd.label, odd.color, odd.terminal], ["Odd", "odd", false]);
+  // A gate that runs is paused; a subtask reads the task phases; a phase the table lacks is labelled with itself.
+  assert.equal(mergeRow(undefined, { key: "g", kind: "gate", phase: "RUNNING" }, STYLES).label, "Paused");
+  assert.equal(rowStyle("subtask", "RUNNING", STYLES).label, "Running");
+  assert.deepEqual(rowStyle("task", "unknown (42)", STYLES), unknownStyle("unknown (42)"));
+  assert.equal(rowStyle("task", "NOT_STARTED", STYLES).label, "Not started");
+  // A store derives from the styles it is given.
+  const s = new RowStore(() => STYLES);
+  s.reset([{ key: "a", phase: "RUNNING" }], 1);
+  s.apply([{ key: "a", phase: "SUCCEEDED", duration_s: 2 }], [], 2);
+  assert.deepEqual([s.rows.get("a")?.label, s.rows.get("a")?.terminal, s.rows.get("a")?.logs], ["Succeeded", true, []]);
 });
 
 test("RowStore.apply merges deltas and still sees structural changes", () => {
@@ -304,7 +341,7 @@ test("RowFeed: patches before the snapshot are held, older ones dropped, later d
   assert.equal(store.rows.get("a")?.attempts, 2);
   const res = feed.patch({ version: 4, rows: [{ key: "a", phase: "SUCCEEDED" }] });
   assert.deepEqual([...(res?.changed ?? [])], ["a"]);
-  assert.deepEqual(store.rows.get("a"), row("a", "", { attempts: 2, phase: "SUCCEEDED" }));
+  assert.deepEqual(store.rows.get("a"), held("a", "", { attempts: 2, phase: "SUCCEEDED" }));
   assert.equal(feed.patch({ version: 4, rows: [{ key: "a", phase: "FAILED" }] }), null); // a repeat: dropped
   assert.deepEqual(asked, []);
 });
@@ -317,7 +354,7 @@ test("RowFeed: a pushed snapshot newer than the rows held replaces them; deltas 
   assert.equal(feed.snapshot({ version: 6, rows: [row("x")] }), false); // not newer: the rows held are as good
   assert.equal(feed.snapshot({ version: 8, rows: [row("a", "", { phase: "FAILED" }), row("b")] }), true);
   feed.patch({ version: 9, rows: [{ key: "b", cache: "hit" }], removed: ["a"] });
-  assert.deepEqual([...store.rows.values()], [row("b", "", { cache: "hit" })]);
+  assert.deepEqual([...store.rows.values()], [held("b", "", { cache: "hit" })]);
   assert.equal(store.version, 9);
 });
 
@@ -338,14 +375,14 @@ test("RowFeed: a missed patch makes the feed ask for a snapshot and hold patches
   assert.equal(store.rows.get("a")?.phase, "RUNNING");
   feed.snapshot({ version: 7, rows: [row("a", "", { phase: "SUCCEEDED", error: "x" }), row("b")] });
   assert.equal(store.version, 8);
-  assert.deepEqual(store.rows.get("b"), row("b", "", { attempts: 3 }));
+  assert.deepEqual(store.rows.get("b"), held("b", "", { attempts: 3 }));
   assert.equal(store.rows.get("a")?.error, "x");
   // A gap among the held patches after the first snapshot asks again.
   const other = feedOf();
   other.feed.patch({ version: 7, rows: [{ key: "a", deck: true }] });
   other.feed.snapshot({ version: 5, rows: [row("a")] });
   assert.deepEqual(other.asked, ["snapshot"]);
-  assert.equal(other.store.rows.get("a")?.deck, undefined);
+  assert.equal(other.store.rows.get("a")?.deck, false);
 });
 
 test("SharedModel: one store per model, filled before any view, and every view told what changed", () => {
