@@ -22,10 +22,12 @@ __all__ = [
     "check_same_cluster",
     "console_base",
     "entity_url",
+    "entity_versions_url",
     "execution_url",
     "normalize_endpoint",
     "parse_execution_ref",
     "safe_url",
+    "uri_component",
 ]
 
 ACCEPTED_FORMS = (
@@ -129,16 +131,43 @@ def execution_url(base: str, project: str, domain: str, name: str) -> str:
 #: URL path segment of each entity kind, as flytekit's ``generate_console_url`` writes it.
 ENTITY_KINDS = ("workflow", "task", "launch_plan")
 
+# What JavaScript's encodeURIComponent leaves as is besides letters and digits (Python's quote() also leaves "~").
+_URI_COMPONENT_SAFE = "-_.!~*'()"
+
+
+def uri_component(text: str) -> str:
+    """``text`` encoded as JavaScript's ``encodeURIComponent`` does it (FlyteConsole encodes versions so)."""
+    return quote(text, safe=_URI_COMPONENT_SAFE)
+
 
 def entity_url(base: str, kind: str, project: str, domain: str, name: str, version: str) -> str:
     """The console page of a registered entity: ``{base}/console/projects/{p}/domains/{d}/{kind}/{name}/version/{v}``.
 
-    ``kind`` is ``workflow``, ``task`` or ``launch_plan`` (flytekit's spelling).
+    ``kind`` is ``workflow``, ``task`` or ``launch_plan`` (flytekit's spelling, and FlyteConsole's route: its
+    ``EntityVersionDetails`` / ``TaskVersionDetails`` / ``WorkflowVersionDetails`` / ``LaunchPlanVersionDetails``
+    in flyteconsole ``packages/oss-console/src/routes/routes.ts``, which the console's Task tab links through
+    ``versionDetailsUrlGenerator``). The console puts the version through ``encodeURIComponent`` and the other
+    parts in as they are; here they are percent-encoded too (the same string for the names Flyte allows:
+    letters, digits, ``-_.``), so a hostile name cannot add path segments.
     """
     if kind not in ENTITY_KINDS:
         raise InvalidReferenceError(f"entity kind must be one of {', '.join(ENTITY_KINDS)}, got {kind!r}")
-    p, d, n, v = (quote(part, safe="") for part in (project, domain, name, version))
-    return f"{base.rstrip('/')}/console/projects/{p}/domains/{d}/{kind}/{n}/version/{v}"
+    p, d, n = (quote(part, safe="") for part in (project, domain, name))
+    return f"{base.rstrip('/')}/console/projects/{p}/domains/{d}/{kind}/{n}/version/{uri_component(version)}"
+
+
+#: The console's all-versions page of each entity kind (its ``EntityDetails`` route: ``tasks``, ``workflows``,
+#: ``launchPlans``; flyteconsole ``packages/oss-console/src/routes/routes.ts``).
+_ENTITY_LIST_SEGMENT = {"workflow": "workflows", "task": "tasks", "launch_plan": "launchPlans"}
+
+
+def entity_versions_url(base: str, kind: str, project: str, domain: str, name: str) -> str:
+    """The console page listing every version of an entity: ``.../domains/{d}/{tasks|workflows|launchPlans}/{name}``
+    (FlyteConsole's ``EntityDetails.makeUrl``)."""
+    if kind not in _ENTITY_LIST_SEGMENT:
+        raise InvalidReferenceError(f"entity kind must be one of {', '.join(ENTITY_KINDS)}, got {kind!r}")
+    p, d, n = (quote(part, safe="") for part in (project, domain, name))
+    return f"{base.rstrip('/')}/console/projects/{p}/domains/{d}/{_ENTITY_LIST_SEGMENT[kind]}/{n}"
 
 
 def _check_part(what: str, value: Any, original: Any) -> str:

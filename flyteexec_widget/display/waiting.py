@@ -253,6 +253,8 @@ def wait(
         if watch.error is not None:
             raise watch.error
         if model.header.get("terminal"):
+            if watch is shared:
+                _adopt(execution, watch)
             if notify and not in_kernel:  # in a notebook the widget tells; a BEL there is an empty stderr output
                 _ring(out)
             return execution
@@ -274,13 +276,59 @@ def wait(
 
 
 def _shared_watch(execution: Any, sched: SyncScheduler, sync_nodes: bool) -> Watch | None:
-    """An active watch of this very execution object (a ``watch()`` widget's, or its display's) that syncs at
-    least what wait() needs: wait() follows it instead of adding a second watch of the same tree."""
+    """An active watch of this execution (a ``watch()`` widget's, or its display's) that syncs at least what wait()
+    needs: wait() follows it instead of adding a second watch of the same tree.
+
+    "This execution" is this very object first, else any object of the same execution id on the same FlyteAdmin
+    (:func:`_execution_key`): ``watch("p:d:n")`` then ``remote.fetch_execution(...).wait()`` are two objects of one
+    execution, and a second watch would double the RPCs. wait() then copies the watch's state into its own object
+    (:func:`_adopt`) before returning it.
+    """
+    key = _execution_key(execution)
+    candidates: list[Watch] = []
     for s in {id(sched): sched, id(default_scheduler()): default_scheduler()}.values():
         for w in s.watches:
-            if w.execution is execution and w.active and (w.sync_nodes or not sync_nodes):
-                return w
-    return None
+            if w.active and (w.sync_nodes or not sync_nodes):
+                if w.execution is execution:
+                    return w
+                if key is not None and _execution_key(w.execution) == key:
+                    candidates.append(w)
+    return candidates[0] if candidates else None
+
+
+def _execution_key(execution: Any) -> tuple[Any, ...] | None:
+    """(endpoint, plain text or TLS, project, domain, name): one execution on one FlyteAdmin, whichever object holds
+    it; None when it cannot be told (no remote with an endpoint, no execution id)."""
+    remote = getattr(execution, "_remote", None)
+    endpoint = getattr(remote, "endpoint", None)
+    proto = getattr(execution, "_proto", None)
+    if not isinstance(endpoint, str) or proto is None:
+        return None
+    try:
+        i = proto.id
+        ident = (str(i.project), str(i.domain), str(i.name))
+    except AttributeError:
+        return None
+    if not all(ident):
+        return None
+    return (endpoint, bool(getattr(remote, "insecure", False)), *ident)
+
+
+def _adopt(execution: Any, watch: Watch) -> None:
+    """Give ``execution`` what the shared ``watch`` synced into its own object (another object of the same
+    execution): the message (phase, closure) and, when it synced them, the node tree and the planned nodes."""
+    source = watch.execution
+    if source is execution:
+        return
+    # the tree's lock: the wrappers stay still while read (a widget's sync may still run)
+    with getattr(watch.tree, "lock", None) or contextlib.nullcontext():
+        execution._update(source._proto)
+        nodes = getattr(source, "_node_executions", None)
+        if nodes is not None:
+            execution._node_executions = dict(nodes)
+            execution._fx_planned = getattr(source, "_fx_planned", None)
+            # past both: a model built from this object before must not take the adopted tree for the one it built
+            execution._fx_tree_version = max(execution._fx_tree_version, getattr(source, "_fx_tree_version", 0)) + 1
 
 
 def _left_early(watch: Watch) -> bool:

@@ -60,6 +60,7 @@ from ..live.attempts import attempts_of
 from ..live.graph import Graph, closure_graph, key_part, workflow_graph
 from ..live.model import ExecutionModel
 from ..live.rows import DERIVED_FIELDS, Row, all_logs, cap_text, row_defaults, row_style, safe_url, signal_id_of
+from ..live.taskdetails import task_answer
 from ..objects import phases
 from ..objects.executions import FlyteWorkflowExecution
 from . import assets
@@ -795,6 +796,16 @@ class ExecutionWidget(anywidget.AnyWidget):
             raise RequestError("the server has no deck for this node")
         raise RequestError("the server returned no http(s) link to the deck")
 
+    def _handle_task(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """The task a node runs (one ``GetTask`` per task id and remote, cached), console links, a cache hit's
+        source: :func:`~flyteexec_widget.live.taskdetails.task_answer`."""
+        key = request.get("key") or ""
+        if key == "":
+            raise RequestError("task details belong to nodes: the request needs a node's row key")
+        self._target(request)  # a known row of a node that has started
+        remote = self._require_remote("fetch the task")
+        return task_answer(self._model.rows, self._model.node, self._require_execution(), remote, key)
+
     def _gate(self, request: Mapping[str, Any], kinds: tuple[str, ...]) -> tuple[Any, str, Mapping[str, Any]]:
         key = request.get("key")
         if not isinstance(key, str) or key not in self._model.rows:
@@ -973,6 +984,7 @@ class ExecutionWidget(anywidget.AnyWidget):
         "attempts": _handle_attempts,
         "prioritize": _handle_prioritize,
         "deck": _handle_deck,
+        "task": _handle_task,
         "approve": _handle_approve,
         "reject": _handle_reject,
         "signal": _handle_signal,

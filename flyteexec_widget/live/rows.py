@@ -525,25 +525,21 @@ def _node_fields(
     proto: node_execution_pb2.NodeExecution,
     tasks: Sequence[task_execution_pb2.TaskExecution],
     info: TemplateInfo | None,
+    own: dict[str, Any] | None = None,
 ) -> NodeFields:
-    """A node's fields, from its NodeExecution, its task attempts and what the sync learnt from its template."""
-    closure, meta = proto.closure, proto.metadata
-    if info is None:
-        info = TemplateInfo(node_kind(proto), meta.spec_node_id or proto.id.node_id)
-    phase = int(closure.phase)
-    st = PAUSED_STYLE if info.kind == "gate" and phase == NodePhase.RUNNING else style("node", phase)
+    """A node's fields, from its NodeExecution, its task attempts and what the sync learnt from its template.
+
+    ``own``: :func:`_own_fields` of this very ``proto`` and ``info``, when the caller kept them (a watch builds a
+    node's row once from its listing and again when its attempts come: the node's own part is the same)."""
+    if own is None:
+        own = _own_fields(proto, info)
+    phase = int(proto.closure.phase)
     logs, logs_omitted = _capped_logs([(t.id.retry_attempt, t.closure.logs) for t in tasks])
-    # A node's error comes from ListNodeExecutions, which FlyteAdmin trims to 100 bytes: a message that long is
-    # flagged, and the view fetches the whole one (GetNodeExecution) when asked; the sync fetches it for the first
-    # failures itself (sync.FULL_ERRORS): those arrive whole, longer than the cut. An attempt's error comes from
-    # ListTaskExecutions, which returns it whole (flyteadmin's task_execution_manager.go): never flagged.
-    error = None
-    if closure.HasField("error"):
-        error = _error(closure.error, from_list=True)
-    elif is_terminal("node", phase) and tasks and tasks[-1].closure.HasField("error"):
+    error = own["error"]
+    if error is None and is_terminal("node", phase) and tasks and tasks[-1].closure.HasField("error"):
         error = _error(tasks[-1].closure.error, from_list=False)
     subtasks: Subtasks | None = None
-    if meta.is_array and tasks:
+    if proto.metadata.is_array and tasks:
         latest = _latest_subtasks(tasks)
         if latest:
             counts: dict[str, int] = {}
@@ -551,6 +547,31 @@ def _node_fields(
                 name = phase_name("task", res.phase)
                 counts[name] = counts.get(name, 0) + 1
             subtasks = {"total": len(latest), "counts": counts}
+    fields: NodeFields = {
+        **own,  # type: ignore[typeddict-item]
+        "attempts": len(tasks),
+        "attempt_spans": _attempt_spans(tasks) if len(tasks) > 1 else [],
+        "logs": logs,
+        "logs_omitted": logs_omitted,
+        "error": error,
+        "subtasks": subtasks,
+    }
+    return fields
+
+
+def _own_fields(proto: node_execution_pb2.NodeExecution, info: TemplateInfo | None) -> dict[str, Any]:
+    """The fields a node's NodeExecution and template info alone decide (its attempts are not read), in the row's
+    field order; ``error`` is the node's own (None: none, an attempt's may stand in)."""
+    closure, meta = proto.closure, proto.metadata
+    if info is None:
+        info = TemplateInfo(node_kind(proto), meta.spec_node_id or proto.id.node_id)
+    phase = int(closure.phase)
+    st = PAUSED_STYLE if info.kind == "gate" and phase == NodePhase.RUNNING else style("node", phase)
+    # A node's error comes from ListNodeExecutions, which FlyteAdmin trims to 100 bytes: a message that long is
+    # flagged, and the view fetches the whole one (GetNodeExecution) when asked; the sync fetches it for the first
+    # failures itself (sync.FULL_ERRORS): those arrive whole, longer than the cut. An attempt's error comes from
+    # ListTaskExecutions, which returns it whole (flyteadmin's task_execution_manager.go): never flagged.
+    error = _error(closure.error, from_list=True) if closure.HasField("error") else None
     invalid: list[str] = []
     created_at, started_at = _ts(closure, "created_at", invalid), _ts(closure, "started_at", invalid)
     duration_s = _seconds(closure, "duration", invalid, "duration_s")
@@ -567,13 +588,13 @@ def _node_fields(
         "duration_s": duration_s,
         "queued_s": _queued(closure, invalid),
         "invalid_times": invalid,
-        "attempts": len(tasks),
-        "attempt_spans": _attempt_spans(tasks) if len(tasks) > 1 else [],
+        "attempts": 0,
+        "attempt_spans": [],
         "cache": _cache_text(closure.task_node_metadata.cache_status) if closure.HasField("task_node_metadata") else "",
-        "logs": logs,
-        "logs_omitted": logs_omitted,
+        "logs": [],
+        "logs_omitted": 0,
         "error": error,
-        "subtasks": subtasks,
+        "subtasks": None,
         "gate": _gate_info(info.gate) if info.gate is not None and phase == NodePhase.RUNNING else None,
         "deck": bool(closure.deck_uri),
     }
@@ -973,7 +994,19 @@ def _tasks(w: FlyteNodeExecution) -> list[task_execution_pb2.TaskExecution]:
 
 def _fields_of(w: FlyteNodeExecution) -> NodeFields:
     try:
-        fields = _node_fields(w.to_flyte_idl(), _tasks(w), w._template_info)
+        proto, info = w.to_flyte_idl(), w._template_info
+        # The node's own part, kept on the wrapper for this message and template info: a watch's first paint built
+        # it, and the row its attempts complete reuses it (the complete tree pays for one build of it, not two).
+        # Kept for one version; the sync carries it to the next when only the attempts changed (its _bump_attempts).
+        version = w._fx_version
+        kept = w._fx_own_fields
+        if version and kept is not None and kept[2] == version and kept[0] is proto and kept[1] is info:
+            own = kept[3]
+        else:
+            own = _own_fields(proto, info)
+            if version:
+                w._fx_own_fields = (proto, info, version, own)
+        fields = _node_fields(proto, _tasks(w), info, own)
         if w._fx_attempts_pending:
             fields["attempts"] = None  # unknown yet, not 0
         return fields

@@ -553,7 +553,9 @@ class SyncScheduler:
                 with prompting(False):  # not even on the main thread (wait()'s last check): see the module docstring
                     if isinstance(w.tree, TreeSync):
                         # rows as soon as the node listings are in, attempts after (TreeSync.refresh)
-                        execution = w.tree.refresh(sync_nodes=w.sync_nodes, publish=partial(_publish_early, w))
+                        execution = w.tree.refresh(
+                            sync_nodes=w.sync_nodes, publish=partial(_publish_early, w), stopped=lambda: not w.active
+                        )
                     else:
                         execution = w.tree.refresh(sync_nodes=w.sync_nodes)
             except RpcFailure as exc:

@@ -387,7 +387,13 @@ class TreeSync:
         with self.lock:
             return self._refresh_no > 0 and not self._plan(True, self._refresh_no + 1)
 
-    def refresh(self, sync_nodes: bool = True, *, publish: Callable[[], None] | None = None) -> FlyteWorkflowExecution:
+    def refresh(
+        self,
+        sync_nodes: bool = True,
+        *,
+        publish: Callable[[], None] | None = None,
+        stopped: Callable[[], bool] | None = None,
+    ) -> FlyteWorkflowExecution:
         """Bring the wrappers up to date with FlyteAdmin and return the root execution wrapper (the whole tree:
         every node with its attempts).
 
@@ -397,11 +403,14 @@ class TreeSync:
         :data:`PROGRESS_PUBLISH_S` while they do, and as soon as a prioritized node's answer came. It is called on
         this thread with the tree's lock held; the caller publishes the finished tree itself.
 
+        ``stopped`` (with ``publish``): once it says True (the watch was stopped: its widget closed), no further
+        attempt listing starts and the refresh returns with the rest still pending; the next refresh lists them.
+
         Raises the first :class:`~flyteexec_widget.admin.errors.RpcFailure` of a round (after the round's other calls
         finished); what earlier rounds learnt is kept, so the next refresh resumes from there.
         """
         with self.lock:
-            return self._refresh(sync_nodes, publish)
+            return self._refresh(sync_nodes, publish, stopped)
 
     def prioritize(self, nodes: Iterable[FlyteNodeExecution]) -> int:
         """Have these nodes' attempts listed before the others still waiting (a row the user opened): in the
@@ -420,7 +429,12 @@ class TreeSync:
                 self._urgent_new = True
         return len(keys)
 
-    def _refresh(self, sync_nodes: bool, publish: Callable[[], None] | None = None) -> FlyteWorkflowExecution:
+    def _refresh(
+        self,
+        sync_nodes: bool,
+        publish: Callable[[], None] | None = None,
+        stopped: Callable[[], bool] | None = None,
+    ) -> FlyteWorkflowExecution:
         self._refresh_no += 1
         self.last_rpc_count = 0
         self._budget_left = self.attempts_budget
@@ -452,7 +466,7 @@ class TreeSync:
             if publish is None:
                 self._run_round(jobs)
                 continue
-            self._stream(jobs, sync_nodes, publish)
+            self._stream(jobs, sync_nodes, publish, stopped)
         if done or self._dirty:  # a finished tree with nothing fetched needs no rewiring
             self._wire(sync_nodes)
         for st in self._execs.values():
@@ -498,7 +512,13 @@ class TreeSync:
         except Exception:  # the view's trouble must not fail the sync: the final publication comes anyway
             log.exception("publishing the rows of %s early failed", self._root.wf_id.name)
 
-    def _stream(self, jobs: Sequence[_Job], sync_nodes: bool, publish: Callable[[], None]) -> None:
+    def _stream(
+        self,
+        jobs: Sequence[_Job],
+        sync_nodes: bool,
+        publish: Callable[[], None],
+        stopped: Callable[[], bool] | None = None,
+    ) -> None:
         """Run the jobs on the remote's executor, handling each answer on this thread as it comes and publishing
         progress. Each worker takes the next job itself (a prioritized node's first), so the calls never wait for
         this thread, and a prioritized node's call is the next one any worker starts. Raises the first failure
@@ -519,6 +539,11 @@ class TreeSync:
                         if self._urgent_new:
                             self._promote(queue)
                         if failed.is_set() or not queue:
+                            return
+                        if stopped is not None and stopped():
+                            # a stopped watch (its widget closed) must not go on listing 10,000 attempts: those
+                            # left stay pending (tasks_for None) and the next refresh plans them again
+                            queue.clear()
                             return
                         job = queue.popleft()
                     try:
@@ -595,6 +620,14 @@ class TreeSync:
         tree's (the whole tree's rows are reused while the root's ``_fx_tree_version`` stays)."""
         wrapper._fx_version += 1
         self._dirty = True
+
+    def _bump_attempts(self, wrapper: FlyteNodeExecution) -> None:
+        """:meth:`_bump` for a change of the node's attempts alone (listed, or no longer pending): the row fields its
+        own message decides, kept on the wrapper (``_fx_own_fields``), stay valid for the new version."""
+        kept = wrapper._fx_own_fields
+        self._bump(wrapper)
+        if kept is not None and kept[2] == wrapper._fx_version - 1:
+            wrapper._fx_own_fields = (kept[0], kept[1], wrapper._fx_version, kept[3])
 
     def _within_budget(self, jobs: list[_Job]) -> list[_Job]:
         """Every needed job, and as many optional ones as the refresh's budget has left (least recently run first).
@@ -992,7 +1025,7 @@ class TreeSync:
                     node.task_wrappers[attempt] = FlyteTaskExecution(proto, remote=self.remote)
                 else:
                     tw._update(proto)
-            self._bump(node.wrapper)
+            self._bump_attempts(node.wrapper)
 
         return handle
 
@@ -1128,7 +1161,7 @@ class TreeSync:
             pending = node.tasks_for is None and self._may_have_tasks(node)
             if w._fx_attempts_pending != pending:
                 w._fx_attempts_pending = pending
-                self._bump(w)
+                self._bump_attempts(w)
             if node.subtask_times:
                 w._fx_subtask_times = node.subtask_times
             if node.children is not None:

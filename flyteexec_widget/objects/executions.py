@@ -602,6 +602,10 @@ class FlyteNodeExecution(RemoteExecutionBase):
     #: True while a watch's sync has shown this node from its listing and not yet listed its attempts (its row then
     #: says its attempts are unknown, not that there are none); never True after ``sync()`` returned.
     _fx_attempts_pending: bool = False
+    #: ``(message, template info, _fx_version, fields)``: the row fields those two alone decide (``live.rows``), for
+    #: that version; the sync carries them to the next version when only the attempts changed (a watch builds a
+    #: row from the listing, then again when the attempts come: the node's own part once).
+    _fx_own_fields: tuple[Any, Any, int, Any] | None = None
 
     def __init__(
         self,

@@ -201,6 +201,11 @@ class Player:
         # child execution -> callback into the launch-plan node that launched it
         self._child_done: dict[ExecKey, Callable[[_Run], None]] = {}
         self._finished: dict[ExecKey, threading.Event] = {}
+        # The stand-in for DataCatalog's artifact metadata: (dataset id, artifact tag) -> the task execution that put
+        # the value (propeller's datacatalog client stores exec-project/-domain/-name/-node/-attempt with each
+        # artifact and reads them back as a cache hit's source: nodes/catalog/datacatalog/transformer.go). In
+        # memory: a sandbox reopened on its SQLite file starts with an empty cache.
+        self.catalog: dict[tuple[str, ...], identifier_pb2.TaskExecutionIdentifier] = {}
         self._closed = False
 
     # -- ExecutionDriver ----------------------------------------------------------------------------------------
@@ -921,19 +926,51 @@ class _NodeRun:
             raise ValueError(f"unknown node kind {spec.kind!r}")
 
     # -- tasks ----------------------------------------------------------------------------------------------
-    def _cache_meta(self, status: CacheStatus) -> event_pb2.TaskNodeMetadata:
+    def _cache_meta(self, status: CacheStatus, attempt: int = 0) -> event_pb2.TaskNodeMetadata:
+        """The node event's cache status and catalog key; ``attempt``: the attempt whose outputs a
+        CACHE_POPULATED stores (recorded as the source of later hits)."""
         meta = event_pb2.TaskNodeMetadata(cache_status=int(status))
         if status in (CacheStatus.CACHE_HIT, CacheStatus.CACHE_POPULATED):
-            meta.catalog_key.CopyFrom(
-                catalog_pb2.CatalogMetadata(
-                    dataset_id=self.run.id_of(identifier_pb2.DATASET, f"flyte_task-{task_name(self.spec)}", "1.0"),
-                    artifact_tag=catalog_pb2.CatalogArtifactTag(
-                        artifact_id=f"art-{fnv32a(self.unique_id.encode()):08x}",
-                        name=f"flyte_cached-{fnv32a(task_name(self.spec).encode()):08x}",
-                    ),
-                )
+            key = catalog_pb2.CatalogMetadata(
+                dataset_id=self.run.id_of(identifier_pb2.DATASET, f"flyte_task-{task_name(self.spec)}", "1.0"),
+                artifact_tag=catalog_pb2.CatalogArtifactTag(
+                    artifact_id=f"art-{fnv32a(self.unique_id.encode()):08x}",
+                    name=f"flyte_cached-{fnv32a(task_name(self.spec).encode()):08x}",
+                ),
             )
+            d = key.dataset_id
+            entry = (d.project, d.domain, d.name, d.version, key.artifact_tag.name)
+            if status == CacheStatus.CACHE_POPULATED:
+                source = identifier_pb2.TaskExecutionIdentifier(
+                    task_id=self.task_id(), node_execution_id=self.node_execution_id(), retry_attempt=attempt
+                )
+                # Recorded, not reported: a first put reports no source (datacatalog.go createArtifact:
+                # EventCatalogMetadata(datasetID, tag, nil)); only an overwrite (updateArtifact) names one.
+                self.player.catalog[entry] = source
+            else:
+                hit = self.player.catalog.get(entry)
+                key.source_task_execution.CopyFrom(hit if hit is not None else self._unknown_source())
+            meta.catalog_key.CopyFrom(key)
         return meta
+
+    def _unknown_source(self) -> identifier_pb2.TaskExecutionIdentifier:
+        """The source propeller reports for an artifact whose metadata names no execution (one put before July 2020,
+        or, here, a cached value no execution in this sandbox produced): ``GetSourceFromMetadata``'s defaults,
+        name and node ``unknown``, task version ``unknown``, project and domain those of the current task."""
+        task = identifier_pb2.Identifier()
+        task.CopyFrom(self.task_id())
+        task.version = "unknown"
+        ex = self.run.ex_id
+        return identifier_pb2.TaskExecutionIdentifier(
+            task_id=task,
+            node_execution_id=identifier_pb2.NodeExecutionIdentifier(
+                node_id="unknown",
+                execution_id=identifier_pb2.WorkflowExecutionIdentifier(
+                    project=ex.project, domain=ex.domain, name="unknown"
+                ),
+            ),
+            retry_attempt=0,
+        )
 
     def _cache_hit(self) -> None:
         self.done(
@@ -995,7 +1032,7 @@ class _NodeRun:
             return
         fields: dict[str, Any] = {"output_data": self.outputs}
         if spec.cache != CacheStatus.CACHE_DISABLED:
-            fields["task_node_metadata"] = self._cache_meta(CacheStatus.CACHE_POPULATED)
+            fields["task_node_metadata"] = self._cache_meta(CacheStatus.CACHE_POPULATED, k)
         deck = self._write_deck()
         if deck:
             fields["deck_uri"] = deck

@@ -37,6 +37,7 @@ from flyteidl.core import (
 from google.protobuf import duration_pb2, struct_pb2
 
 from ..objects.phases import CacheStatus
+from .taskconf import task_conf
 
 NodeKind = Literal["task", "subworkflow", "dynamic", "branch", "launch_plan", "gate", "array"]
 ErrorKind = Literal["USER", "SYSTEM"]
@@ -453,6 +454,14 @@ def _duration(seconds: float) -> duration_pb2.Duration:
     return d
 
 
+def _resource_entries(quantities: Mapping[str, str]) -> list[tasks_pb2.Resources.ResourceEntry]:
+    """``{"cpu": "2", "memory": "4Gi"}`` as ``Resources`` entries (names as flytekit's ``Resources`` maps them)."""
+    return [
+        tasks_pb2.Resources.ResourceEntry(name=tasks_pb2.Resources.ResourceName.Value(k.upper()), value=v)
+        for k, v in quantities.items()
+    ]
+
+
 class _Builder:
     """Turns a scenario's script into registrable protos."""
 
@@ -481,22 +490,32 @@ class _Builder:
             if spec.kind == "array":
                 # The array node's outputs are lists; the task it maps produces one element per subtask.
                 outputs = {k: v[0] if isinstance(v, list) and v else v for k, v in outputs.items()}
+            cached = spec.cache != CacheStatus.CACHE_DISABLED
+            conf = task_conf(name.removeprefix(f"{MODULE}."))
+            metadata = tasks_pb2.TaskMetadata(
+                discoverable=cached,
+                discovery_version="1.0" if cached else "",
+                cache_serializable=cached and conf.cache_serializable,
+                runtime=tasks_pb2.RuntimeMetadata(
+                    type=tasks_pb2.RuntimeMetadata.FLYTE_SDK, version="1.16.0", flavor="python"
+                ),
+                retries=literals_pb2.RetryStrategy(retries=spec.retries),
+                timeout=_duration(spec.timeout_s) if spec.timeout_s else None,
+            )
+            if conf.interruptible is not None:  # a oneof: unset means "the workflow's default"
+                metadata.interruptible = conf.interruptible
             self.tasks[name] = tasks_pb2.TaskTemplate(
                 id=tid,
                 type=task_type(spec),
-                metadata=tasks_pb2.TaskMetadata(
-                    discoverable=spec.cache != CacheStatus.CACHE_DISABLED,
-                    discovery_version="1.0" if spec.cache != CacheStatus.CACHE_DISABLED else "",
-                    runtime=tasks_pb2.RuntimeMetadata(
-                        type=tasks_pb2.RuntimeMetadata.FLYTE_SDK, version="1.16.0", flavor="python"
-                    ),
-                    retries=literals_pb2.RetryStrategy(retries=spec.retries),
-                    timeout=_duration(spec.timeout_s) if spec.timeout_s else None,
-                ),
+                metadata=metadata,
                 interface=interface_pb2.TypedInterface(inputs=variable_map(inputs), outputs=variable_map(outputs)),
                 container=tasks_pb2.Container(
-                    image="cr.flyte.org/flyteorg/flytekit:py3.11-1.16.0",
+                    image=conf.image,
                     args=["pyflyte-execute", "--task-module", MODULE, "--task-name", spec.name or spec.id],
+                    resources=tasks_pb2.Resources(
+                        requests=_resource_entries(conf.requests), limits=_resource_entries(conf.limits)
+                    ),
+                    env=[literals_pb2.KeyValuePair(key=k, value=v) for k, v in conf.env.items()],
                 ),
             )
         return tid
@@ -1162,6 +1181,21 @@ def _typed_inputs() -> Script:
     )
 
 
+def _cache_fill() -> Script:
+    """Runs the task all-kinds' ``cached`` node hits, and populates the cache with it: launched first, it is the
+    execution that hit names as its source (the player's catalog records it)."""
+    nodes = (
+        NodeSpec(
+            id="n0",
+            name="cached",
+            outputs={"o0": "from cache"},
+            attempts=(Attempt(2.0),),
+            cache=CacheStatus.CACHE_POPULATED,
+        ),
+    )
+    return Script(workflow="cache-fill", nodes=nodes)
+
+
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in (
@@ -1178,6 +1212,7 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("array-node-v1", "Array subtasks reported as child node executions (event version 1)", _array_node_v1),
         Scenario("late-parent", "A dynamic node that becomes a parent only through its children", _late_parent),
         Scenario("typed-inputs", "A launch plan with inputs of every type (relaunch with new inputs)", _typed_inputs),
+        Scenario("cache-fill", "Populates the cache that all-kinds' `cached` node hits (its source)", _cache_fill),
     )
 }
 

@@ -238,3 +238,77 @@ def test_wait_watches_on_its_own_when_the_widget_closes_before_the_end(sandbox: 
         assert ex.is_done
     finally:
         sched.shutdown()
+
+
+def test_wait_on_another_object_of_the_same_execution_follows_the_widgets_watch(
+    sandbox: Sandbox, remote: Remote
+) -> None:
+    """``watch("p:d:n")`` then ``remote.fetch_execution(...).wait()``: two objects (even two Remotes of one
+    endpoint) of one execution. wait() follows the widget's watch (RPCs of one watch only) and returns its own
+    object with the final phase and the complete node tree."""
+    wf_id = sandbox.launch("wide", size=5)
+    sandbox.advance(1)
+    widget_ex = fetch(remote, wf_id)
+    other_remote = Remote(remote.endpoint, insecure=remote.insecure)
+    ex = fetch(other_remote, wf_id)
+    assert ex is not widget_ex
+    sched = SyncScheduler(min_interval=0.02, max_interval=0.02)
+    try:
+        model = ExecutionModel(widget_ex)
+        widget_watch = sched.watch(widget_ex, model)
+        assert widget_watch.sync_now(30)
+        sandbox.reset_rpc_counts()
+        assert widget_watch.sync_now(30)
+        per_sync = sum(sandbox.rpc_counts().values())
+        added: list[Any] = []
+        original = sched.watch
+
+        def watch(*args: Any, **kwargs: Any) -> Any:
+            added.append(args)
+            return original(*args, **kwargs)
+
+        sched.watch = watch  # type: ignore[method-assign]
+        syncs_before = widget_watch.syncs
+        sandbox.reset_rpc_counts()
+        with pytest.raises(FlyteTimeout):
+            waiting.wait(ex, timeout=0.5, show=False, scheduler=sched)
+        syncs = widget_watch.syncs - syncs_before
+        assert not added
+        assert syncs >= 2
+        assert sum(sandbox.rpc_counts().values()) == per_sync * syncs
+
+        mover = threading.Thread(target=sandbox.run_until_done, args=(wf_id,))
+        mover.start()
+        try:
+            result = waiting.wait(ex, timeout=dt.timedelta(seconds=60), show=False, scheduler=sched)
+        finally:
+            mover.join(60)
+        assert not added
+        assert result is ex
+        assert ex.is_done
+        assert ex.closure.phase == widget_ex.closure.phase
+        assert set(ex.node_executions) == set(widget_ex.node_executions)
+        assert len(ex.node_executions) == 5
+        assert all(n.is_done and len(n.task_executions) == 1 for n in ex.node_executions.values())
+        assert ExecutionModel(ex).rows.keys() == model.rows.keys()
+    finally:
+        sched.shutdown()
+        other_remote.close()
+
+
+def test_wait_on_the_same_execution_of_another_admin_watches_on_its_own() -> None:
+    """Same project/domain/name on two FlyteAdmins are two executions: not shared."""
+
+    class R:
+        def __init__(self, endpoint: str) -> None:
+            self.endpoint, self.insecure = endpoint, True
+
+    from flyteidl.admin import execution_pb2
+
+    def make(endpoint: str) -> FlyteWorkflowExecution:
+        proto = execution_pb2.Execution()
+        proto.id.project, proto.id.domain, proto.id.name = "p", "d", "n"
+        return FlyteWorkflowExecution(proto, remote=R(endpoint))  # type: ignore[arg-type]
+
+    assert waiting._execution_key(make("a:1")) == waiting._execution_key(make("a:1"))
+    assert waiting._execution_key(make("a:1")) != waiting._execution_key(make("b:1"))

@@ -183,10 +183,10 @@ def test_a_node_whose_row_cannot_be_built_shows_the_error_and_the_others_stay(
 ) -> None:
     real = rows._node_fields
 
-    def fragile(proto: Any, tasks: Any, info: Any) -> Any:
+    def fragile(proto: Any, tasks: Any, info: Any, own: Any = None) -> Any:
         if proto.id.node_id == "n0":
             raise RuntimeError("a value nobody foresaw")
-        return real(proto, tasks, info)
+        return real(proto, tasks, info, own)
 
     monkeypatch.setattr(rows, "_node_fields", fragile)
     built = build(execution(node("n0", NODE.FAILED), node("n1")))

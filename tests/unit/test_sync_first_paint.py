@@ -3,6 +3,7 @@ listing, then lists attempts (prioritized nodes first); a plain refresh (``sync(
 
 from __future__ import annotations
 
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -185,3 +186,66 @@ def test_a_failing_publication_does_not_fail_the_sync(remote: FakeRemote) -> Non
 
     TreeSync(remote, ex).refresh(publish=publish)  # type: ignore[arg-type]
     assert all(len(n.task_executions) == 1 for n in ex.node_executions.values())
+
+
+def test_a_watch_builds_each_nodes_own_fields_once_and_again_only_when_its_message_changes(
+    remote: FakeRemote, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The complete tree through a watch costs one build of each node's own part, not two (first paint, then with
+    attempts); a node whose message changed is built from the new one."""
+    from flyteexec_widget.live import rows as rows_mod
+
+    built: list[str] = []
+    real = rows_mod._own_fields
+
+    def counting(proto: Any, info: Any) -> Any:
+        built.append(proto.id.node_id)
+        return real(proto, info)
+
+    monkeypatch.setattr(rows_mod, "_own_fields", counting)
+
+    real_attempt = _attempt
+
+    def attempt(node_id: identifier_pb2.NodeExecutionIdentifier) -> task_execution_pb2.TaskExecution:
+        t = real_attempt(node_id)
+        t.id.task_id.name = node_id.node_id  # the name the row had from the listing: its template info stays
+        return t
+
+    monkeypatch.setattr(sys.modules[__name__], "_attempt", attempt)
+    ex = _execution(remote)
+    model = ExecutionModel(ex)
+    TreeSync(remote, ex).refresh(publish=lambda: model.update_from(ex))  # type: ignore[arg-type]
+    model.update_from(ex)
+    assert sorted(built) == sorted(f"n{i}" for i in range(40))
+    assert all(r["attempts"] == 1 and len(r["logs"]) == 1 for r in model.rows.values())
+
+    n3 = ex.node_executions["n3"]
+    changed = node_execution_pb2.NodeExecution()
+    changed.CopyFrom(n3.to_flyte_idl())
+    changed.closure.phase = core_execution_pb2.NodeExecution.FAILED
+    n3._update(changed)
+    n3._fx_version += 1
+    ex._fx_tree_version += 1
+    model.update_from(ex)
+    assert built[40:] == ["n3"]
+    assert model.rows["n3"]["phase"] == "FAILED"
+    assert model.rows["n3"]["attempts"] == 1
+
+
+def test_a_watch_stopped_after_the_first_paint_lists_no_more_attempts_and_sync_completes_them() -> None:
+    """Closing the widget mid-listing stops the attempt listings (not 10,000 more RPCs for nobody); a later
+    ``sync()`` of the same tree lists the ones left and returns the whole tree."""
+    remote = FakeRemote(40, max_workers=1)
+    try:
+        ex = _execution(remote)
+        tree = TreeSync(remote, ex)  # type: ignore[arg-type]
+        stop = threading.Event()
+        tree.refresh(publish=stop.set, stopped=stop.is_set)
+        listed = len([c for c in remote.log if c.startswith("ListTaskExecutions")])
+        assert listed == 0
+        assert all(n._fx_attempts_pending for n in ex.node_executions.values())
+        tree.refresh()
+        assert len([c for c in remote.log if c.startswith("ListTaskExecutions")]) == 40
+        assert all(len(n.task_executions) == 1 and not n._fx_attempts_pending for n in ex.node_executions.values())
+    finally:
+        remote.close()

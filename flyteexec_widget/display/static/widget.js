@@ -13,6 +13,7 @@
 import { TimelineView, attemptsSection, tickAttempts, timelineState } from "./timeline.js";
 import { GraphView } from "./graph.js";
 import { NotifyBell } from "./notify.js";
+import { TaskDetailsView, forgetTaskAnswers, hasTaskDetails } from "./taskdetails.js";
 
 /**
  * @typedef {{name: string, uri: string, attempt?: number}} LogLink
@@ -986,6 +987,10 @@ export class SharedModel {
     this.feed.resyncing = false;
     const view = this.state.view; // the tree or the graph: the user's choice, not the execution's
     Object.assign(this.state, newViewState(), { view });
+    // the timeline's zoom, selection and fetched attempts were the other execution's (its sort is the user's)
+    const tl = { zoom: null, selected: null, attempts: new Map(), loading: new Map(), prioritized: new Set() };
+    Object.assign(timelineState(this), tl);
+    forgetTaskAnswers(this.state); // fetched task details were the other execution's nodes
     this._tell({ kind: "reset" });
   }
 
@@ -1228,7 +1233,7 @@ class TextMeasure {
 }
 
 /** @param {string} text @returns {Promise<void>} */
-function copyText(text) {
+export function copyText(text) {
   if (navigator.clipboard?.writeText) return navigator.clipboard.writeText(text);
   return Promise.reject(new Error("clipboard not available"));
 }
@@ -2473,6 +2478,8 @@ class DetailView {
       io.append(this.io.section(r.key, "inputs"), this.io.section(r.key, "outputs"));
     }
     d.append(info, io);
+    // The task it runs (taskdetails.js): fetched now, once per task id, as the console's Task tab shows it.
+    if (hasTaskDetails(r) && this.ctx.model.get("can_act")) d.append(new TaskDetailsView(this.ctx).build(r));
     return d;
   }
 
@@ -3264,9 +3271,6 @@ function render({ model, el }) {
       io.renderExec();
       onHeader();
       tree.el.scrollTop = 0;
-      // the timeline's zoom, selection and fetched attempts were the other execution's (its sort is the user's)
-      const tl = { zoom: null, selected: null, attempts: new Map(), loading: new Map(), prioritized: new Set() };
-      Object.assign(timelineState(shared), tl);
       tree.showSnapshot();
       graph.reset();
     } else if (change.kind === "offline") {

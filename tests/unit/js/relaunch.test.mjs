@@ -5,6 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fieldError, formInputs, jsonTypeError, trailLinks } from "../../../flyteexec_widget/display/static/relaunch.js";
 import { SharedModel } from "../../../flyteexec_widget/display/static/widget.js";
+import { timelineState } from "../../../flyteexec_widget/display/static/timeline.js";
 
 /** @param {string} name @param {string} kind @param {string} type @param {Record<string, unknown>} [extra] */
 const field = (name, kind, type, extra = {}) => ({ name, kind, type, text: "", required: false, fixed: false, ...extra });
@@ -102,8 +103,12 @@ test("SharedModel: a reset drops the rows and the view state, and the new execut
   shared.state.expanded.add("n0");
   shared.state.view = "graph";
   shared.state.io.set("n0", { open: true, result: { items: [] } });
+  timelineState(shared).attempts.set("n0", { sig: "x", result: {} });
+  timelineState(shared).sort = "duration";
   const state = shared.state;
   shared.take({ type: "reset" });
+  assert.equal(timelineState(shared).attempts.size, 0); // the other execution's attempts
+  assert.equal(timelineState(shared).sort, "duration"); // the user's choice
   assert.equal(shared.state, state); // the same object: every view holds it
   assert.equal(shared.store.rows.size, 0);
   assert.equal(shared.state.expanded.size, 0);
