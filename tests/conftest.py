@@ -3,6 +3,7 @@ FlyteAdmin whose every answer a test scripts (:mod:`tests.hostile_admin`)."""
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,14 @@ if TYPE_CHECKING:
     from flyteexec_widget.remote import Remote
     from flyteexec_widget.sandbox import Sandbox
     from tests.hostile_admin import HostileAdmin
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl-C reaches the children the tests start (kernels, scripts) as it would from a terminal: a suite run as a
+    background job of a non-interactive shell starts with SIGINT ignored, which every child inherits, so a kernel
+    interrupt would silently do nothing and the interrupt tests would wait out their timeouts."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture

@@ -132,19 +132,29 @@ def test_threads_and_file_descriptors_are_flat_over_a_hundred_watches(running: t
     _watch_once(running, synced=True)  # the first watch opens the channel's connection: count from there
     gc.collect()
     threads, fds = _thread_kinds(), _fds()
+    others = {t for t in threading.enumerate() if t.name.startswith("flyteexec-rpc")} - _pool_threads(remote)
     for _ in range(100):
         _watch_once(running, synced=True)
     gc.collect()
     assert _settled_threads() == []
     after = _thread_kinds()
     # The client's RPC pool starts workers as concurrency needs them, up to its bound: more of them later is not a
-    # leak. Every other kind of thread: no more than after the first watch.
-    assert after.pop("flyteexec-rpc", 0) <= remote.max_workers
+    # leak. (Pools of other tests' clients, still alive in this process, are theirs: they must not grow either.)
+    assert len(_pool_threads(remote)) <= remote.max_workers
+    rpc_now = {t for t in threading.enumerate() if t.name.startswith("flyteexec-rpc")} - _pool_threads(remote)
+    assert rpc_now <= others
+    after.pop("flyteexec-rpc", None)
+    # Every other kind of thread: no more than after the first watch.
     # The sandbox's gRPC server (in this process) grows its own bounded worker pool the same way under load: it is
     # the server's, not something the watches left behind.
     after.pop("sandbox-grpc", None)
     assert {kind: n for kind, n in after.items() if n > threads.get(kind, 0)} == {}
     assert _fds() <= fds
+
+
+def _pool_threads(remote: Remote) -> set[threading.Thread]:
+    """The live worker threads of ``remote``'s RPC pool."""
+    return {t for t in getattr(remote.executor, "_threads", []) if t.is_alive()}
 
 
 def _thread_kinds() -> Counter[str]:
