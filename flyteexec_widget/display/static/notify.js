@@ -47,8 +47,15 @@ function bellIcon(doc, on) {
   return svg;
 }
 
-/** The models whose end was announced already (one notification per execution, however many views it has). */
-const ANNOUNCED = new WeakSet();
+/** Per model, the executions whose end was announced already (one notification per execution, however many views
+ * it has; a widget that follows a relaunch shows several executions in turn, each announced once). */
+const ANNOUNCED = new WeakMap();
+
+/** Which execution a header shows: its name (a relaunch or recovery gets a new one; "" before it is known).
+ * @param {any} hd */
+function headerRef(hd) {
+  return String(hd.name || "");
+}
 
 /**
  * The environment a NotifyBell works in: the page's by default; tests pass their own.
@@ -82,6 +89,9 @@ export class NotifyBell {
     /** Whether this view saw the execution before its end (a view opened on a finished one announces nothing; an
      * empty header, before the first sync, is not known to run). */
     this.sawRunning = Boolean(hd.phase) && !hd.terminal;
+    /** The execution the header showed last: a widget that follows a relaunch (or steps back along its trail)
+     * shows another one, whose end is told (or not) on its own. */
+    this.ref = headerRef(hd);
     /** @type {string|null} the mark this view put on the tab title */
     this.mark = null;
     /** @type {{disconnect: () => void}|null} what keeps the mark on while the page rewrites the title */
@@ -144,16 +154,25 @@ export class NotifyBell {
   headerChanged() {
     const hd = this.model.get("header") || {};
     this.render();
+    const ref = headerRef(hd);
+    if (ref && ref !== this.ref) {
+      // Another execution (a relaunch followed, a step along the trail): seen running only if it runs now; one
+      // shown already ended is not announced (e.g. the original, stepped back to).
+      this.ref = ref;
+      this.sawRunning = false;
+    }
     if (!hd.terminal) {
       if (hd.phase) this.sawRunning = true;
       return;
     }
-    if (!this.sawRunning || !this.model.get("notify") || ANNOUNCED.has(this.key)) return;
-    ANNOUNCED.add(this.key);
+    if (!this.sawRunning || !this.model.get("notify")) return;
+    const announced = ANNOUNCED.get(this.key) ?? new Set();
+    if (announced.has(ref)) return;
+    ANNOUNCED.set(this.key, announced.add(ref));
     // The tag names the execution, not this widget: two widgets of one execution with their bells on (watch() run
     // twice, or a displayed execution and a watch() of it) give one notification (the browser replaces a tagged one)
-    const ref = [hd.project, hd.domain, hd.name].filter(Boolean).map(String).join(":");
-    const tag = ref ? `flyteexec-widget:${ref}` : String(this.model.get("instance") || "");
+    const full = [hd.project, hd.domain, hd.name].filter(Boolean).map(String).join(":");
+    const tag = full ? `flyteexec-widget:${full}` : String(this.model.get("instance") || "");
     this.announce(endNotice(hd, this.isFailed(String(hd.phase || ""))), tag);
   }
 

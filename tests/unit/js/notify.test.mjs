@@ -232,3 +232,39 @@ test("a tab the user is looking at gets the notification but no title mark", () 
   assert.equal(shown.length, 1);
   assert.equal(doc.title, "demo.ipynb - JupyterLab");
 });
+
+test("a widget that follows a relaunch announces the new execution's end too, and not an ended one stepped back to", () => {
+  const { env, shown } = page("granted", { visible: true });
+  const model = modelOf({ ...END, phase: "RUNNING", terminal: false }, true);
+  const key = {};
+  const bell = new NotifyBell(model, key, () => false, env);
+  model.traits.header = { ...END, phase: "FAILED", label: "Failed" };
+  bell.headerChanged(); // the original fails: told
+  // Relaunch... followed: the same widget (the same model key) shows the new execution, running, then its end
+  model.traits.header = { ...END, name: "new1", phase: "RUNNING", terminal: false };
+  bell.headerChanged();
+  assert.equal(bell.el.hidden, false); // the bell is back for the execution now shown
+  model.traits.header = { ...END, name: "new1" };
+  bell.headerChanged();
+  assert.deepEqual(
+    shown.map((n) => n.title),
+    ["abc failed", "new1 succeeded"],
+  );
+  // back along the trail to the original (ended long ago), and forward again: nothing more is announced
+  model.traits.header = { ...END, phase: "FAILED", label: "Failed" };
+  bell.headerChanged();
+  model.traits.header = { ...END, name: "new1" };
+  bell.headerChanged();
+  assert.equal(shown.length, 2);
+});
+
+test("stepping back along the trail to an execution that ended before it was shown announces nothing", () => {
+  const { env, shown } = page("granted", { visible: true });
+  const model = modelOf({ ...END, phase: "FAILED", label: "Failed" }, true); // opened on a failed one
+  const bell = new NotifyBell(model, {}, () => false, env);
+  model.traits.header = { ...END, name: "new1", phase: "RUNNING", terminal: false }; // relaunched, followed
+  bell.headerChanged();
+  model.traits.header = { ...END, phase: "FAILED", label: "Failed" }; // back to the original while new1 runs
+  bell.headerChanged();
+  assert.deepEqual(shown, []);
+});
