@@ -19,7 +19,7 @@ from ..admin.errors import ConfigError
 from ..flytekit_remotes import find_flyte_remote, is_flyte_remote, remote_for
 from ..live import scheduler
 from ..live.model import ExecutionModel
-from ..live.on_done import call_when_done
+from ..live.on_done import FollowedOnDone
 from ..objects.executions import FlyteWorkflowExecution
 from ..remote import Remote
 from . import kernel
@@ -57,7 +57,9 @@ def watch(
     ``notify``: the widget's bell starts on (a browser notification and a marked tab title when the execution
     ends). ``on_done(execution)``: called once, with the final (synced) execution, when the watch saw the terminal
     phase and synced it a last time; on a daemon thread of its own (never the cell's); an exception in it is
-    logged. Not called when the watch stops first (the widget closed) or ends on a permanent error.
+    logged. Not called when the watch stops first (the widget closed) or ends on a permanent error. When the widget
+    follows another execution before the one shown ended (Relaunch, Recover, a launch with new inputs, a step along
+    its trail), ``on_done`` moves to it and is called with that execution when it ends; once called, never again.
     """
     if not isinstance(notify, bool):
         raise TypeError(f"notify must be True or False, got {notify!r}")
@@ -65,11 +67,14 @@ def watch(
         raise TypeError(f"on_done must be a callable taking the execution, got {on_done!r}")
     execution = _resolve_execution(x, remote, project, domain)
     model = ExecutionModel(execution)
-    if on_done is not None:
-        call_when_done(model, execution, on_done)
+    done = FollowedOnDone(on_done) if on_done is not None else None
+    if done is not None:
+        done.attach(model, execution)
     handle = _start_watch(execution, model)
     try:
-        return ExecutionWidget(model, execution=execution, remote=execution._remote, watch=handle, notify=notify)
+        return ExecutionWidget(
+            model, execution=execution, remote=execution._remote, watch=handle, notify=notify, on_done=done
+        )
     except Exception:
         handle.stop()
         raise

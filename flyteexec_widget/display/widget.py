@@ -59,6 +59,7 @@ from ..live import scheduler
 from ..live.attempts import attempts_of
 from ..live.graph import Graph, closure_graph, key_part, workflow_graph
 from ..live.model import ExecutionModel
+from ..live.on_done import FollowedOnDone
 from ..live.rows import DERIVED_FIELDS, Row, all_logs, cap_text, row_defaults, row_style, safe_url, signal_id_of
 from ..live.taskdetails import task_answer
 from ..objects import phases
@@ -303,6 +304,7 @@ class ExecutionWidget(anywidget.AnyWidget):
         watch: WatchLike | None = None,
         runner: Runner | None = None,
         watcher: Watcher | None = None,
+        on_done: FollowedOnDone | None = None,
         **kwargs: Any,
     ) -> None:
         for name in _MODEL_MEMBERS:
@@ -314,6 +316,7 @@ class ExecutionWidget(anywidget.AnyWidget):
         self._watch = watch
         self._runner: Runner = runner or _run_in_daemon_thread
         self._watcher: Watcher = watcher or _watch_with_scheduler
+        self._on_done = on_done  # watch(on_done=...): moves to a followed execution until it ran
         self._trail_executions: list[Any] = []  # the wrappers behind ``trail``
         self._follow_lock = threading.Lock()  # one follow at a time
         self._graph: Graph | None = None  # the "graph" request's answer, built once
@@ -456,6 +459,8 @@ class ExecutionWidget(anywidget.AnyWidget):
         self._model, self._execution, self._watch = model, execution, None
         self._graph, self._inner_graphs = None, {}  # the other execution's workflow
         self._attach(model)
+        if self._on_done is not None:  # before the watch starts: its end cannot be missed
+            self._on_done.attach(model, execution)
         with self._saved_lock:
             self._final_published, self._saved_dirty, self._saved_at = False, True, 0.0
         # The view drops the other execution's rows and view state, then takes the new snapshot (versions start
@@ -473,6 +478,8 @@ class ExecutionWidget(anywidget.AnyWidget):
             self._closed = True
             if self._watch is not None:
                 self._watch.stop()
+            if self._on_done is not None:
+                self._on_done.cancel()
             self._detach()
         # ipywidgets gives every DOMWidget a Layout widget of its own and does not close it with the widget: it
         # stayed in ipywidgets' registry of open widgets, with its comm, for the kernel's life (one per watch)

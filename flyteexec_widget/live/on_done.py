@@ -17,7 +17,7 @@ from typing import Any
 
 from .model import ExecutionModel
 
-__all__ = ["call_when_done"]
+__all__ = ["FollowedOnDone", "call_when_done"]
 
 log = logging.getLogger(__name__)
 
@@ -58,3 +58,51 @@ def call_when_done(
 
     model.observe(on_status, names=["sync_status"])
     return cancel
+
+
+class FollowedOnDone:
+    """``watch(on_done=...)`` of a widget that may follow other executions (a relaunch, a recovery): the callback
+    runs once, for the execution the widget shows when one ends. Following another execution before the one shown
+    ended moves the callback to it (the old watch stops, so that end would never be seen); once it ran, following
+    does not run it again."""
+
+    def __init__(
+        self, callback: Callable[[Any], Any], *, start: Callable[[Callable[[], None]], None] | None = None
+    ) -> None:
+        self._callback = callback
+        self._start = start
+        self._lock = threading.Lock()
+        self._fired = False
+        self._generation = 0  # which attach() is current: a late end of a model left behind runs nothing
+        self._cancel: Callable[[], None] | None = None
+
+    def attach(self, model: ExecutionModel, execution: Any) -> None:
+        """Call back when ``model`` (of ``execution``, now shown) is done, instead of the model attached before."""
+        with self._lock:
+            if self._fired:
+                return
+            if self._cancel is not None:
+                self._cancel()
+            self._generation += 1
+            generation = self._generation
+
+            def start(fn: Callable[[], None]) -> None:
+                with self._lock:
+                    if self._fired or generation != self._generation:
+                        return
+                    self._fired = True
+                (self._start or _launch)(fn)
+
+            self._cancel = call_when_done(model, execution, self._callback, start=start)
+
+    def cancel(self) -> None:
+        """Never call back (the widget closed)."""
+        with self._lock:
+            self._generation += 1
+            if self._cancel is not None:
+                self._cancel()
+                self._cancel = None
+
+
+def _launch(fn: Callable[[], None]) -> None:
+    threading.Thread(target=fn, name="flyteexec-on-done", daemon=True).start()

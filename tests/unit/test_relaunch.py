@@ -15,6 +15,7 @@ from flyteidl.core import execution_pb2, identifier_pb2, interface_pb2, literals
 from flyteexec_widget.display.launch_form import form_fields, kind_of, literal_text, parse_form, parse_text
 from flyteexec_widget.display.widget import ExecutionWidget
 from flyteexec_widget.live.model import ExecutionModel
+from flyteexec_widget.live.on_done import FollowedOnDone
 from flyteexec_widget.objects.executions import FlyteWorkflowExecution
 from flyteexec_widget.objects.launch_inputs import InputsError, launch_inputs
 from flyteexec_widget.objects.literals import to_literal, to_python
@@ -416,3 +417,60 @@ def test_following_forgets_the_other_executions_graph() -> None:
     ask(w, action="relaunch", key="")
     assert w._graph is None
     assert w._inner_graphs == {}
+
+
+def followed_on_done(original_phase: int) -> tuple[ExecutionWidget, list[Any]]:
+    """A widget as watch(ex, on_done=calls.append) makes it, over an original in ``original_phase``."""
+    remote = Remote()
+    original = wf("e1", original_phase, remote=remote)
+    model = ExecutionModel(original)
+    calls: list[Any] = []
+    done = FollowedOnDone(calls.append, start=lambda fn: fn())
+    done.attach(model, original)
+    w = ExecutionWidget(
+        model,
+        execution=original,
+        remote=remote,
+        watch=FakeWatch(),
+        runner=lambda fn: fn(),
+        watcher=lambda execution, model: FakeWatch(),
+        on_done=done,
+    )
+    return w, calls
+
+
+def test_on_done_moves_to_the_followed_execution_when_the_original_had_not_ended() -> None:
+    w, calls = followed_on_done(execution_pb2.WorkflowExecution.RUNNING)
+    old_model = w.model
+    assert ask(w, action="relaunch", key="")["result"]["followed"] is True
+    assert isinstance(old_model, ExecutionModel)
+    old_model.set_sync_status("done")  # a late end of the model left behind (its watch was stopped)
+    assert calls == []
+    new_model = w.model
+    assert isinstance(new_model, ExecutionModel)
+    new_model.set_sync_status("done")
+    assert [ex.id.name for ex in calls] == ["e2"]  # called once, with the execution it followed
+    w.close()
+
+
+def test_on_done_that_ran_for_the_original_does_not_run_again_for_a_relaunch() -> None:
+    w, calls = followed_on_done(execution_pb2.WorkflowExecution.FAILED)
+    model = w.model
+    assert isinstance(model, ExecutionModel)
+    model.set_sync_status("done")
+    assert [ex.id.name for ex in calls] == ["e1"]
+    ask(w, action="relaunch", key="")
+    new_model = w.model
+    assert isinstance(new_model, ExecutionModel)
+    new_model.set_sync_status("done")
+    assert [ex.id.name for ex in calls] == ["e1"]
+    w.close()
+
+
+def test_on_done_of_a_closed_widget_is_not_called() -> None:
+    w, calls = followed_on_done(execution_pb2.WorkflowExecution.RUNNING)
+    model = w.model
+    w.close()
+    assert isinstance(model, ExecutionModel)
+    model.set_sync_status("done")
+    assert calls == []
