@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypedDict
 
@@ -61,6 +62,9 @@ MAX_ENV = 500
 MAX_TEXT = 4096
 #: Command and argument entries a payload lists.
 MAX_ARGS = 200
+#: Task payloads one remote's cache keeps (least recently asked dropped first, fetched again when asked): a kernel
+#: that lives for days over many tasks and versions must not keep every one (a payload may hold MAX_ENV values).
+MAX_CACHED_TASKS = 256
 
 #: flyteidl ``Resources.ResourceName`` -> the payload's key.
 _RESOURCE_NAMES = {
@@ -292,12 +296,14 @@ def task_key(ident: identifier_pb2.Identifier) -> TaskKey:
 class TaskCache:
     """Task payloads by task id, each fetched once (a registered task version is immutable in FlyteAdmin).
 
-    A failed fetch is not kept (the next ask tries again); concurrent asks for one id share the one call.
+    A failed fetch is not kept (the next ask tries again); concurrent asks for one id share the one call. At most
+    ``limit`` payloads are kept, the least recently asked dropped first.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = MAX_CACHED_TASKS) -> None:
         self._lock = threading.Lock()
-        self._done: dict[TaskKey, TaskPayload] = {}
+        self._limit = max(1, limit)
+        self._done: OrderedDict[TaskKey, TaskPayload] = OrderedDict()
         self._running: dict[TaskKey, threading.Event] = {}
 
     def get(self, ident: identifier_pb2.Identifier, fetch: Callable[[identifier_pb2.Identifier], Any]) -> TaskPayload:
@@ -306,6 +312,7 @@ class TaskCache:
             with self._lock:
                 hit = self._done.get(key)
                 if hit is not None:
+                    self._done.move_to_end(key)
                     return hit
                 waiting = self._running.get(key)
                 if waiting is None:
@@ -316,6 +323,8 @@ class TaskCache:
             payload = task_payload(fetch(ident))
             with self._lock:
                 self._done[key] = payload
+                while len(self._done) > self._limit:
+                    self._done.popitem(last=False)
             return payload
         finally:
             with self._lock:

@@ -466,3 +466,25 @@ def test_an_array_nodes_overrides_are_on_its_inner_task_node() -> None:
     array.array_node.node.CopyFrom(_task_node())
     array.array_node.node.task_node.overrides.resources.requests.add(name=R.CPU, value="250m")
     assert td.node_overrides(array, None)["resources"] == {"requests": {"cpu": "250m"}, "limits": {}}
+
+
+def test_the_cache_keeps_a_bounded_number_of_tasks_the_least_recently_asked_dropped_first() -> None:
+    calls: list[str] = []
+
+    def fetch(ident: identifier_pb2.Identifier) -> task_pb2.Task:
+        calls.append(ident.version)
+        return admin_task(container_template())
+
+    cache = td.TaskCache(limit=3)
+    for v in ("v1", "v2", "v3"):
+        cache.get(_tid(version=v), fetch)
+    cache.get(_tid(version="v1"), fetch)  # asked again: the most recent now
+    cache.get(_tid(version="v4"), fetch)  # one too many: v2, the least recently asked, goes
+    assert calls == ["v1", "v2", "v3", "v4"]
+    cache.get(_tid(version="v1"), fetch)
+    cache.get(_tid(version="v4"), fetch)
+    assert calls == ["v1", "v2", "v3", "v4"]  # kept: no second GetTask
+    cache.get(_tid(version="v2"), fetch)
+    assert calls[-1] == "v2"  # dropped, so fetched again
+    assert len(cache._done) == 3
+    assert td.TaskCache()._limit == td.MAX_CACHED_TASKS
