@@ -169,6 +169,8 @@ def test_the_widget_launches_the_edited_form_and_follows_the_new_execution(
     new_name = res["name"]
     assert w.header["name"] == new_name
     assert [t["name"] for t in w.trail] == [original_name, new_name]
+    [followed] = sched.watches  # one watch: the followed execution's
+    assert followed.model is w.model
     assert sandbox.run_until_done(f"{w.header['project']}:{w.header['domain']}:{new_name}") == WorkflowPhase.SUCCEEDED
     sched.sync_once()
     assert w.header["phase"] == "SUCCEEDED"
@@ -178,3 +180,6 @@ def test_the_widget_launches_the_edited_form_and_follows_the_new_execution(
     back = ask(w, action="follow", key="", index=0)
     assert back["ok"]
     assert w.header["name"] == original_name
+    [again] = sched.watches  # the one it left stopped: no watch (nor its RPCs) goes on for nobody
+    assert again.model is w.model and again is not followed
+    assert not followed.active
