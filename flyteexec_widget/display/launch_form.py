@@ -18,7 +18,7 @@ datetime            ISO 8601 (``2026-11-01T06:30:00Z``; without a zone, UTC)
 duration            a number of seconds
 enum                one of ``values``
 list / map / struct JSON (a list / an object); datetimes as ISO strings, durations as seconds, blobs as URIs
-union               JSON when the text is JSON, else the text
+union               JSON when the text is JSON, else the text (a string that reads as JSON is shown quoted)
 blob / dataset      a URI (``s3://bucket/key``); nothing is uploaded
 none                empty
 unsupported         shown, not editable: the execution's literal is launched as it is
@@ -125,10 +125,19 @@ def literal_text(literal: Any, literal_type: Any) -> str:
     if kind == "none":
         return ""
     if kind in (*JSON_KINDS, "union"):
-        if kind == "union" and isinstance(value, str):
-            return value
+        if kind == "union" and isinstance(value, str) and not _reads_as_json(value):
+            return value  # bare: parse_text gives it back as this string; "42" or "true" are quoted below
         return json.dumps(_jsonable(value), ensure_ascii=False)
     raise TypeError(f"a {kind} input cannot show a {type(value).__name__}")
+
+
+def _reads_as_json(text: str) -> bool:
+    """Whether a union field's text would be read as JSON (parse_text), not as the string it is."""
+    try:
+        json.loads(text.strip())
+    except ValueError:
+        return False
+    return True
 
 
 _INT = re.compile(r"[-+]?\d+")

@@ -181,5 +181,6 @@ def test_the_widget_launches_the_edited_form_and_follows_the_new_execution(
     assert back["ok"]
     assert w.header["name"] == original_name
     [again] = sched.watches  # the one it left stopped: no watch (nor its RPCs) goes on for nobody
-    assert again.model is w.model and again is not followed
+    assert again.model is w.model
+    assert again is not followed
     assert not followed.active

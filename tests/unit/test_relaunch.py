@@ -474,3 +474,17 @@ def test_on_done_of_a_closed_widget_is_not_called() -> None:
     assert isinstance(model, ExecutionModel)
     model.set_sync_status("done")
     assert calls == []
+
+
+@pytest.mark.parametrize("value", ["42", "true", "null", '"quoted"', "[1]", " 7 ", "hello", 42])
+def test_a_union_inputs_value_comes_back_unchanged_through_its_field(value: Any) -> None:
+    # union[int, str] holding the string "42": the field showed 42, which a launch read back as the int 42
+    union = types_pb2.LiteralType(
+        union_type=types_pb2.UnionType(
+            variants=[types_pb2.LiteralType(simple=types_pb2.INTEGER), types_pb2.LiteralType(simple=types_pb2.STRING)]
+        )
+    )
+    text = literal_text(to_literal(value, union), union)
+    back = to_python(to_literal(parse_text("union", text), union), union)
+    assert back == value
+    assert type(back) is type(value)
