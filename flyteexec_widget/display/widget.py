@@ -415,6 +415,8 @@ class ExecutionWidget(anywidget.AnyWidget):
         if not isinstance(execution, FlyteWorkflowExecution):
             execution = self._require_remote("follow an execution").fetch_execution(execution)
         with self._follow_lock:
+            if self._closed:  # closed while the execution was fetched: start no watch that nobody would stop
+                raise RequestError("this widget is closed")
             self._trail_to(execution, how)
             self._show(execution)
 
@@ -474,8 +476,11 @@ class ExecutionWidget(anywidget.AnyWidget):
 
     def close(self) -> None:
         """Stop the watch this widget owns, stop listening to the model, and close the comm (idempotent)."""
-        if not self._closed:
-            self._closed = True
+        # Under the follow lock: a follow in progress (on a request's thread) has started its watch, stopped here,
+        # and one after this sees _closed. (No lock when __init__ raised before making it: _closed is then True.)
+        with getattr(self, "_follow_lock", None) or nullcontext():
+            was_open, self._closed = not self._closed, True
+        if was_open:
             if self._watch is not None:
                 self._watch.stop()
             if self._on_done is not None:

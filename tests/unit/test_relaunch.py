@@ -13,7 +13,7 @@ from flyteidl.admin import launch_plan_pb2
 from flyteidl.core import execution_pb2, identifier_pb2, interface_pb2, literals_pb2, types_pb2
 
 from flyteexec_widget.display.launch_form import form_fields, kind_of, literal_text, parse_form, parse_text
-from flyteexec_widget.display.widget import ExecutionWidget
+from flyteexec_widget.display.widget import ExecutionWidget, RequestError
 from flyteexec_widget.live.model import ExecutionModel
 from flyteexec_widget.live.on_done import FollowedOnDone
 from flyteexec_widget.objects.executions import FlyteWorkflowExecution
@@ -488,3 +488,21 @@ def test_a_union_inputs_value_comes_back_unchanged_through_its_field(value: Any)
     back = to_python(to_literal(parse_text("union", text), union), union)
     assert back == value
     assert type(back) is type(value)
+
+
+def test_a_widget_closed_while_a_relaunch_is_fetched_starts_no_watch_for_it() -> None:
+    # the user closes the widget while the kernel still fetches the execution it relaunched: the follow that comes
+    # after must not start a watch nobody stops (it would poll FlyteAdmin until that execution ends)
+    w, remote, started, first_watch = follower()
+    fetch = remote.fetch_execution
+
+    def closing_fetch(ident: Any) -> Any:
+        w.close()
+        return fetch(ident)
+
+    remote.fetch_execution = closing_fetch  # type: ignore[method-assign]
+    new_id = remote.relaunch(w.execution)
+    with pytest.raises(RequestError, match="closed"):
+        w.follow(new_id, "relaunched")
+    assert started == []
+    assert first_watch.stopped == 1
