@@ -12,6 +12,7 @@ import { busyNote, button, h, link } from "./widget.js";
 
 const URI = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/\S+$/;
 const WHOLE = /^[-+]?\d+$/;
+const DECIMAL = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
 const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?$/;
 
 /** Kinds whose text is JSON. */
@@ -105,9 +106,15 @@ export function fieldError(field, text) {
   const t = text.trim();
   const say = (/** @type {string} */ why) => `${field.name}: ${why} (${field.type})`;
   if (t === "" && kind !== "str" && kind !== "none") return field.required ? say("a value is required") : "";
-  if (kind === "int") return WHOLE.test(t) ? "" : say("enter a whole number, e.g. 42");
+  if (kind === "int") {
+    if (!WHOLE.test(t)) return say("enter a whole number, e.g. 42");
+    // as text, never a JS number (exact past 2^53); FlyteAdmin's integers are 64-bit (objects/literals.py checks)
+    const n = BigInt(t);
+    return n >= -(2n ** 63n) && n < 2n ** 63n ? "" : say("enter a whole number that fits in 64 bits");
+  }
   if (kind === "float" || kind === "duration") {
-    if (Number.isFinite(Number(t))) return "";
+    // decimal only, as Python's float() reads it (Number() also takes 0x10, 0b11, which the kernel refuses)
+    if (DECIMAL.test(t) && Number.isFinite(Number(t))) return "";
     return say(kind === "float" ? "enter a number, e.g. 0.5" : "enter a number of seconds, e.g. 90");
   }
   if (kind === "bool") return t === "true" || t === "false" ? "" : say("choose true or false");
