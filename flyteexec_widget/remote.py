@@ -67,10 +67,12 @@ class Remote(AdminClient):
         """
         if inputs is None:
             return super().relaunch(execution, name)
-        launch_plan, current = self.launch_plan_and_inputs(execution)
+        launch_plan, current, spec = self._relaunch_sources(execution)
         wf_id = self._wf_id(execution)
         literals = launch_inputs(launch_plan, inputs, base=current)
-        return self.create_execution(launch_plan.id, literals, project=wf_id.project, domain=wf_id.domain, name=name)
+        return self.create_execution(
+            launch_plan.id, literals, project=wf_id.project, domain=wf_id.domain, name=name, like=spec, reference=wf_id
+        )
 
     def launch_plan_and_inputs(self, execution: Any) -> tuple[Any, literals_pb2.LiteralMap]:
         """The admin ``LaunchPlan`` an execution was launched from (``spec.launch_plan``: one ``GetLaunchPlan``)
@@ -79,13 +81,18 @@ class Remote(AdminClient):
         Raises :class:`~flyteexec_widget.objects.executions.DataNotInlineError` when FlyteAdmin did not return the
         inputs inline (too large): relaunching over the launch plan's defaults would silently change them.
         """
+        launch_plan, inputs, _ = self._relaunch_sources(execution)
+        return launch_plan, inputs
+
+    def _relaunch_sources(self, execution: Any) -> tuple[Any, literals_pb2.LiteralMap, Any]:
+        """:meth:`launch_plan_and_inputs` and the execution's spec (its run settings, which a relaunch keeps)."""
         wf_id = self._wf_id(execution)
         proto = self.get_execution(wf_id)
         launch_plan = self.get_launch_plan(proto.spec.launch_plan)
         data = self.get_execution_data(wf_id)
         if not data.full_inputs.literals and data.inputs.bytes > 0:
             raise DataNotInlineError(self._subject(wf_id), "inputs", int(data.inputs.bytes), str(data.inputs.url))
-        return launch_plan, data.full_inputs
+        return launch_plan, data.full_inputs, proto.spec
 
     def set_signal(self, execution: Any, signal_id: str, value: Any) -> None:
         """``SetSignal`` with ``value`` as the signal's own type (flytekit's ``set_signal`` guesses it from the value).

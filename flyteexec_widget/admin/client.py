@@ -774,19 +774,36 @@ class AdminClient:
         project: str,
         domain: str,
         name: str | None = None,
+        like: execution_pb2.ExecutionSpec | None = None,
+        reference: identifier_pb2.WorkflowExecutionIdentifier | None = None,
     ) -> identifier_pb2.WorkflowExecutionIdentifier:
         """``CreateExecution`` of ``launch_plan`` with ``inputs`` in ``project``/``domain``; returns the new id.
 
         As flytekit's ``FlyteRemote.execute``: mode MANUAL, and FlyteAdmin names the execution unless ``name`` is
         given (it must then be new: ALREADY_EXISTS otherwise). FlyteAdmin fills defaults and fixed inputs and
         answers INVALID_ARGUMENT for an unknown input, a wrong type or a missing required one.
+
+        ``like``: an execution's spec whose run settings the new one takes (service account, labels, annotations,
+        raw output prefix, cache overwrite, parallelism, envs, notifications...), as FlyteAdmin's
+        ``RelaunchExecution`` reruns the existing spec (flyteadmin/pkg/manager/impl/execution_manager.go); its
+        launch plan, inputs and metadata are not taken. ``reference``: the execution this one relaunches (metadata
+        mode RELAUNCH, ``reference_execution``, as RelaunchExecution records it).
         """
         if name:
             check_part_lengths(name=name)
-        spec = execution_pb2.ExecutionSpec(
-            launch_plan=launch_plan,
-            metadata=execution_pb2.ExecutionMetadata(mode=execution_pb2.ExecutionMetadata.MANUAL),
-        )
+        spec = execution_pb2.ExecutionSpec()
+        if like is not None:
+            spec.CopyFrom(like)
+            # the deprecated spec.inputs would compete with the request's; the metadata (parent node, nesting,
+            # principal, system metadata) was the other execution's
+            spec.ClearField("inputs")
+            spec.ClearField("metadata")
+        spec.launch_plan.CopyFrom(launch_plan)
+        if reference is not None:
+            spec.metadata.mode = execution_pb2.ExecutionMetadata.RELAUNCH
+            spec.metadata.reference_execution.CopyFrom(reference)
+        else:
+            spec.metadata.mode = execution_pb2.ExecutionMetadata.MANUAL
         req = execution_pb2.ExecutionCreateRequest(
             project=project, domain=domain, name=name or "", spec=spec, inputs=inputs
         )

@@ -892,9 +892,15 @@ class ExecutionWidget(anywidget.AnyWidget):
         execution = self._require_execution()
         launch_plan, inputs = remote.launch_plan_and_inputs(execution)
         literals = parse_form(launch_plan, texts, inputs)
-        wf_id = execution.id
+        wf_id, proto = execution.id, execution.to_flyte_idl()
         new_id = remote.create_execution(
-            launch_plan.id, literals, project=wf_id.project, domain=wf_id.domain, name=name
+            launch_plan.id,
+            literals,
+            project=wf_id.project,
+            domain=wf_id.domain,
+            name=name,
+            like=proto.spec,  # its run settings (service account, labels...), as FlyteAdmin's Relaunch keeps them
+            reference=proto.id,
         )
         return self._new_execution("Launched", new_id, "relaunched with new inputs")
 

@@ -12,7 +12,9 @@ from typing import Any
 import comm
 import grpc
 import pytest
-from flyteidl.core import literals_pb2
+from flyteidl.admin import common_pb2
+from flyteidl.admin import execution_pb2 as admin_execution_pb2
+from flyteidl.core import literals_pb2, security_pb2
 
 from flyteexec_widget.admin.errors import InvalidArgumentError
 from flyteexec_widget.display.widget import ExecutionWidget
@@ -20,7 +22,7 @@ from flyteexec_widget.live.model import ExecutionModel
 from flyteexec_widget.live.scheduler import SyncScheduler
 from flyteexec_widget.live.sync import TreeSync
 from flyteexec_widget.objects.executions import FlyteWorkflowExecution
-from flyteexec_widget.objects.launch_inputs import InputsError
+from flyteexec_widget.objects.launch_inputs import InputsError, launch_inputs
 from flyteexec_widget.objects.literals import to_literal
 from flyteexec_widget.objects.phases import WorkflowPhase
 from flyteexec_widget.remote import Remote
@@ -176,6 +178,8 @@ def test_the_widget_launches_the_edited_form_and_follows_the_new_execution(
     assert w.header["phase"] == "SUCCEEDED"
     assert stored_inputs(remote, new_name, w.execution)["epochs"] == 50
     assert stored_inputs(remote, new_name, w.execution)["layers"] == [256, 128]
+    new_spec = w.execution.to_flyte_idl().spec  # what FlyteAdmin (the sandbox) stored for it
+    assert new_spec.metadata.reference_execution.name == original_name  # recorded as a relaunch of the original
 
     back = ask(w, action="follow", key="", index=0)
     assert back["ok"]
@@ -184,3 +188,33 @@ def test_the_widget_launches_the_edited_form_and_follows_the_new_execution(
     assert again.model is w.model
     assert again is not followed
     assert not followed.active
+
+
+def test_relaunch_with_new_inputs_keeps_the_originals_run_settings(sandbox: Sandbox, remote: Remote) -> None:
+    """FlyteAdmin's RelaunchExecution reruns the original's spec (flyteadmin/pkg/manager/impl/execution_manager.go
+    RelaunchExecution: the existing spec, metadata mode RELAUNCH and reference_execution): new inputs must not drop
+    the service account, labels, raw output prefix or cache overwrite the original ran with."""
+    original = finished(sandbox, remote)
+    lp, inputs = remote.launch_plan_and_inputs(original)
+    settings = admin_execution_pb2.ExecutionSpec(
+        labels=common_pb2.Labels(values={"team": "ml"}),
+        annotations=common_pb2.Annotations(values={"owner": "ana"}),
+        security_context=security_pb2.SecurityContext(run_as=security_pb2.Identity(k8s_service_account="trainer")),
+        raw_output_data_config=common_pb2.RawOutputDataConfig(output_location_prefix="s3://ml-raw/"),
+        overwrite_cache=True,
+        max_parallelism=7,
+    )
+    project, domain = original.id.project, original.id.domain
+    given = launch_inputs(lp, {}, base=inputs)  # the full inputs without the fixed one
+    first = remote.create_execution(lp.id, given, project=project, domain=domain, like=settings)
+    new_id = remote.relaunch(remote.fetch_execution(first), inputs={"epochs": 3})
+    spec = remote.get_execution(new_id).spec
+    assert dict(spec.labels.values) == {"team": "ml"}
+    assert dict(spec.annotations.values) == {"owner": "ana"}
+    assert spec.security_context.run_as.k8s_service_account == "trainer"
+    assert spec.raw_output_data_config.output_location_prefix == "s3://ml-raw/"
+    assert spec.overwrite_cache is True
+    assert spec.max_parallelism == 7
+    assert spec.metadata.mode == admin_execution_pb2.ExecutionMetadata.RELAUNCH
+    assert spec.metadata.reference_execution.name == first.name
+    assert stored_inputs(remote, new_id.name, original)["epochs"] == 3

@@ -257,7 +257,10 @@ class Remote:
     def launch_plan_and_inputs(self, execution: Any) -> Any:
         return launch_plan(), inputs_of()
 
-    def create_execution(self, lp_id: Any, inputs: Any, *, project: str, domain: str, name: Any = None) -> Any:
+    def create_execution(
+        self, lp_id: Any, inputs: Any, *, project: str, domain: str, name: Any = None, **kw: Any
+    ) -> Any:
+        self.create_kw = kw
         return self._new("create", inputs)
 
     def fetch_execution(self, ident: Any) -> Any:
@@ -506,3 +509,14 @@ def test_a_widget_closed_while_a_relaunch_is_fetched_starts_no_watch_for_it() ->
         w.follow(new_id, "relaunched")
     assert started == []
     assert first_watch.stopped == 1
+
+
+def test_a_launch_from_the_form_keeps_the_originals_run_settings_and_names_it_as_relaunched() -> None:
+    w, remote, _, _ = follower()
+    execution = w.execution
+    assert execution is not None
+    execution.to_flyte_idl().spec.labels.values["team"] = "ml"
+    texts = {f["name"]: f["text"] for f in ask(w, action="relaunch_form", key="")["result"]["fields"] if not f["fixed"]}
+    assert ask(w, action="launch", key="", inputs=texts)["ok"]
+    assert dict(remote.create_kw["like"].labels.values) == {"team": "ml"}
+    assert remote.create_kw["reference"].name == "e1"
