@@ -784,10 +784,11 @@ class AdminClient:
         answers INVALID_ARGUMENT for an unknown input, a wrong type or a missing required one.
 
         ``like``: an execution's spec whose run settings the new one takes (service account, labels, annotations,
-        raw output prefix, cache overwrite, parallelism, envs, notifications...), as FlyteAdmin's
-        ``RelaunchExecution`` reruns the existing spec (flyteadmin/pkg/manager/impl/execution_manager.go); its
-        launch plan, inputs and metadata are not taken. ``reference``: the execution this one relaunches (metadata
-        mode RELAUNCH, ``reference_execution``, as RelaunchExecution records it).
+        raw output prefix, parallelism, envs, notifications...), as FlyteAdmin's ``RelaunchExecution`` reruns the
+        existing spec (flyteadmin/pkg/manager/impl/execution_manager.go); its launch plan, inputs and metadata are
+        not taken, nor ``overwrite_cache`` (RelaunchExecution takes that from its request: off unless asked).
+        ``reference``: the execution this one relaunches (metadata mode RELAUNCH, ``reference_execution``, as
+        RelaunchExecution records it).
         """
         if name:
             check_part_lengths(name=name)
@@ -798,6 +799,7 @@ class AdminClient:
             # principal, system metadata) was the other execution's
             spec.ClearField("inputs")
             spec.ClearField("metadata")
+            spec.ClearField("overwrite_cache")
         spec.launch_plan.CopyFrom(launch_plan)
         if reference is not None:
             spec.metadata.mode = execution_pb2.ExecutionMetadata.RELAUNCH

@@ -192,8 +192,8 @@ def test_the_widget_launches_the_edited_form_and_follows_the_new_execution(
 
 def test_relaunch_with_new_inputs_keeps_the_originals_run_settings(sandbox: Sandbox, remote: Remote) -> None:
     """FlyteAdmin's RelaunchExecution reruns the original's spec (flyteadmin/pkg/manager/impl/execution_manager.go
-    RelaunchExecution: the existing spec, metadata mode RELAUNCH and reference_execution): new inputs must not drop
-    the service account, labels, raw output prefix or cache overwrite the original ran with."""
+    RelaunchExecution: the existing spec, metadata mode RELAUNCH and reference_execution, overwrite_cache from its
+    request): new inputs must not drop the service account, labels or raw output prefix the original ran with."""
     original = finished(sandbox, remote)
     lp, inputs = remote.launch_plan_and_inputs(original)
     settings = admin_execution_pb2.ExecutionSpec(
@@ -213,7 +213,7 @@ def test_relaunch_with_new_inputs_keeps_the_originals_run_settings(sandbox: Sand
     assert dict(spec.annotations.values) == {"owner": "ana"}
     assert spec.security_context.run_as.k8s_service_account == "trainer"
     assert spec.raw_output_data_config.output_location_prefix == "s3://ml-raw/"
-    assert spec.overwrite_cache is True
+    assert spec.overwrite_cache is False  # as RelaunchExecution: a cache overwrite only when asked for again
     assert spec.max_parallelism == 7
     assert spec.metadata.mode == admin_execution_pb2.ExecutionMetadata.RELAUNCH
     assert spec.metadata.reference_execution.name == first.name
