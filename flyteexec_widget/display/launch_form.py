@@ -11,7 +11,7 @@ values, "description"?}``. ``kind`` is how the text is read:
 ==================  ==========================================================================================
 kind                text
 ==================  ==========================================================================================
-int / float         a whole number (64-bit) / a number
+int / float         a whole number (64-bit) / a number, or ``inf``, ``-inf``, ``nan``
 str                 the text as it is
 bool                ``true`` or ``false``
 datetime            ISO 8601 (``2026-11-01T06:30:00Z``; without a zone, UTC)
@@ -141,6 +141,8 @@ def _reads_as_json(text: str) -> bool:
 
 
 _INT = re.compile(r"[-+]?\d+")
+#: The non-finite floats a float field takes, as Python writes them (``repr``: what the field is prefilled with).
+_NON_FINITE = ("nan", "inf", "+inf", "-inf")
 
 
 def parse_text(kind: str, text: str, values: tuple[str, ...] = ()) -> Any:
@@ -150,12 +152,14 @@ def parse_text(kind: str, text: str, values: tuple[str, ...] = ()) -> Any:
         if not _INT.fullmatch(t):
             raise ValueError("enter a whole number, e.g. 42")
         return int(t)
+    if kind == "float" and t.lower() in _NON_FINITE:
+        return float(t)  # a Flyte float is a double: an input of inf (e.g. a default float("inf")) relaunches as is
     if kind in ("float", "duration"):
         try:
             n = float(t)
         except ValueError:
             n = math.nan
-        if not math.isfinite(n):
+        if not math.isfinite(n):  # 1e400 overflows: not an infinity anyone typed
             raise ValueError("enter a number, e.g. 0.5" if kind == "float" else "enter a number of seconds, e.g. 90")
         return n
     if kind == "bool":

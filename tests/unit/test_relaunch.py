@@ -5,6 +5,7 @@ model, watch, trail and the messages that make the view start over)."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 import pytest
@@ -145,6 +146,7 @@ def test_an_input_the_execution_lacks_shows_the_default_and_a_required_one_is_em
     [
         ("int", INT, " 9007199254740993 ", 9007199254740993),  # past 2**53: the kernel keeps every digit
         ("float", FLOAT, "1e-3", 0.001),
+        ("float", FLOAT, "-inf", -math.inf),  # e.g. a default float("-inf"): the form relaunches it as is
         ("str", STR, " a b ", " a b "),
         ("bool", BOOL, "true", True),
         ("datetime", DATETIME, "2026-12-01T00:00:00Z", dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)),
@@ -166,7 +168,8 @@ def test_texts_parse_to_values_and_back(kind: str, lt: Any, text: str, value: An
     ("kind", "text", "message"),
     [
         ("int", "4.5", "enter a whole number"),
-        ("float", "nan", "enter a number"),
+        ("float", "1e400", "enter a number"),  # overflows: not an infinity anyone typed
+        ("duration", "inf", "number of seconds"),
         ("bool", "yes", "choose true or false"),
         ("datetime", "tomorrow", "ISO 8601"),
         ("duration", "1h", "number of seconds"),
@@ -520,3 +523,9 @@ def test_a_launch_from_the_form_keeps_the_originals_run_settings_and_names_it_as
     assert ask(w, action="launch", key="", inputs=texts)["ok"]
     assert dict(remote.create_kw["like"].labels.values) == {"team": "ml"}
     assert remote.create_kw["reference"].name == "e1"
+
+
+def test_a_nan_float_input_is_prefilled_and_launched_as_it_is() -> None:
+    text = literal_text(to_literal(math.nan, FLOAT), FLOAT)
+    assert text == "nan"
+    assert math.isnan(to_python(to_literal(parse_text("float", text), FLOAT), FLOAT))

@@ -12,6 +12,7 @@ import { busyNote, button, h, link } from "./widget.js";
 
 const URI = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/\S+$/;
 const WHOLE = /^[-+]?\d+$/;
+const NON_FINITE = ["nan", "inf", "+inf", "-inf"];
 const DECIMAL = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
 const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?$/;
 
@@ -115,6 +116,7 @@ export function fieldError(field, text) {
   if (kind === "float" || kind === "duration") {
     // decimal only, as Python's float() reads it (Number() also takes 0x10, 0b11, which the kernel refuses)
     if (DECIMAL.test(t) && Number.isFinite(Number(t))) return "";
+    if (kind === "float" && NON_FINITE.includes(t.toLowerCase())) return ""; // as Python writes them (the prefill)
     return say(kind === "float" ? "enter a number, e.g. 0.5" : "enter a number of seconds, e.g. 90");
   }
   if (kind === "bool") return t === "true" || t === "false" ? "" : say("choose true or false");

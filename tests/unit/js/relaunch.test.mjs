@@ -15,6 +15,8 @@ test("fieldError: a valid text of every kind passes", () => {
     [field("epochs", "int", "int"), "9007199254740993"],
     [field("epochs", "int", "int"), "-9223372036854775808"],
     [field("rate", "float", "float"), "-.5e3"],
+    [field("rate", "float", "float"), "-inf"], // as the kernel prefills float("-inf")
+    [field("rate", "float", "float"), "nan"],
     [field("rate", "float", "float"), "1e-3"],
     [field("label", "str", "str"), ""],
     [field("dry", "bool", "bool"), "false"],
@@ -41,6 +43,8 @@ test("fieldError: a bad text says what is valid, naming the field and its type",
     [field("rate", "float", "float"), "abc", "rate: enter a number, e.g. 0.5 (float)"],
     [field("rate", "float", "float"), "0x10", "rate: enter a number, e.g. 0.5 (float)"], // Number() reads it, Python not
     [field("rate", "float", "float"), "Infinity", "rate: enter a number, e.g. 0.5 (float)"],
+    [field("rate", "float", "float"), "1e400", "rate: enter a number, e.g. 0.5 (float)"],
+    [field("timeout", "duration", "timedelta"), "inf", "timeout: enter a number of seconds, e.g. 90 (timedelta)"],
     [field("epochs", "int", "int"), "9223372036854775808", "epochs: enter a whole number that fits in 64 bits (int)"],
     [field("timeout", "duration", "timedelta"), "1h", "timeout: enter a number of seconds, e.g. 90 (timedelta)"],
     [field("start", "datetime", "datetime"), "tomorrow", "start: enter an ISO 8601 date and time, e.g. 2026-11-01T06:30:00Z (datetime)"],
