@@ -450,7 +450,7 @@ def run(plan: Plan, json_path: str | None = None) -> dict[str, Any]:
                 from . import board
 
                 _progress(f"load of a board over a sweep of {plan.load_board} for {plan.load_s:g} s")
-                label = f"board, sweep of {plan.load_board} ({plan.load_board // 5} running)"
+                label = f"sweep of {plan.load_board} ({plan.load_board // 5} running)"
                 try:
                     figures = board.load(lb, plan.load_board, plan.load_s, plan.load_latency, plan.load_board_settle)
                     out.add({"case": "load_board", "scenario": label, "latency_ms": plan.load_latency, **figures})
