@@ -1,14 +1,16 @@
 """Remote: the user's FlyteAdmin client, flytekit's ``FlyteRemote`` for watching executions.
 
 :class:`~flyteexec_widget.admin.client.AdminClient` speaks protobufs; ``Remote`` adds what needs the layers above
-it: execution objects (``fetch_execution``), the sync engine (``sync_execution``) and typed signal values
-(``set_signal``: the signal's ``LiteralType`` from ``ListSignals``, the literal from ``objects.literals.to_literal``).
+it: execution objects (``fetch_execution``), the sync engine (``sync_execution``), typed signal values
+(``set_signal``: the signal's ``LiteralType`` from ``ListSignals``, the literal from ``objects.literals.to_literal``)
+and relaunching with new inputs (``relaunch(..., inputs=)``: typed by the launch plan, ``objects.launch_inputs``).
 It sits above every layer it joins, so none of them imports it.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import grpc
@@ -19,7 +21,8 @@ from .admin.client import AdminClient
 from .admin.errors import FlyteAssertion, InvalidArgumentError, NotFoundError
 from .admin.refs import parse_execution_ref
 from .live import sync
-from .objects.executions import FlyteWorkflowExecution
+from .objects.executions import DataNotInlineError, FlyteWorkflowExecution
+from .objects.launch_inputs import launch_inputs
 from .objects.literals import to_literal
 
 __all__ = ["Remote"]
@@ -48,6 +51,41 @@ class Remote(AdminClient):
     def sync_execution(self, execution: FlyteWorkflowExecution, sync_nodes: bool = True) -> FlyteWorkflowExecution:
         """Refresh an execution (and its node tree when ``sync_nodes``); see :func:`live.sync.sync_execution`."""
         return sync.sync_execution(self, execution, sync_nodes=sync_nodes)
+
+    def relaunch(
+        self, execution: Any, name: str | None = None, inputs: Mapping[str, Any] | None = None
+    ) -> identifier_pb2.WorkflowExecutionIdentifier:
+        """Run an execution again; returns the new execution's id. FlyteAdmin names it unless ``name`` is given.
+
+        Without ``inputs``: ``RelaunchExecution`` (the same inputs, FlyteAdmin records where it came from). With
+        ``inputs`` (name -> Python value, or a ``Literal``): ``CreateExecution`` of the execution's launch plan with
+        this execution's inputs, those in ``inputs`` replaced; each value is built for the launch plan's declared
+        type (see :func:`~flyteexec_widget.objects.literals.to_literal`: ints, floats, str, bool, datetimes,
+        timedeltas or seconds, enum values, lists, dicts, blobs and datasets by URI). A value that does not fit,
+        an unknown or fixed input raise :class:`~flyteexec_widget.objects.launch_inputs.InputsError` naming each
+        input, before anything is launched.
+        """
+        if inputs is None:
+            return super().relaunch(execution, name)
+        launch_plan, current = self.launch_plan_and_inputs(execution)
+        wf_id = self._wf_id(execution)
+        literals = launch_inputs(launch_plan, inputs, base=current)
+        return self.create_execution(launch_plan.id, literals, project=wf_id.project, domain=wf_id.domain, name=name)
+
+    def launch_plan_and_inputs(self, execution: Any) -> tuple[Any, literals_pb2.LiteralMap]:
+        """The admin ``LaunchPlan`` an execution was launched from (``spec.launch_plan``: one ``GetLaunchPlan``)
+        and the execution's inputs (``GetExecutionData``).
+
+        Raises :class:`~flyteexec_widget.objects.executions.DataNotInlineError` when FlyteAdmin did not return the
+        inputs inline (too large): relaunching over the launch plan's defaults would silently change them.
+        """
+        wf_id = self._wf_id(execution)
+        proto = self.get_execution(wf_id)
+        launch_plan = self.get_launch_plan(proto.spec.launch_plan)
+        data = self.get_execution_data(wf_id)
+        if not data.full_inputs.literals and data.inputs.bytes > 0:
+            raise DataNotInlineError(self._subject(wf_id), "inputs", int(data.inputs.bytes), str(data.inputs.url))
+        return launch_plan, data.full_inputs
 
     def set_signal(self, execution: Any, signal_id: str, value: Any) -> None:
         """``SetSignal`` with ``value`` as the signal's own type (flytekit's ``set_signal`` guesses it from the value).

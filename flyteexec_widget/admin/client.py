@@ -766,6 +766,34 @@ class AdminClient:
         # Not retried: a request that reached the server before the connection broke would launch twice.
         return self.call("admin", "RelaunchExecution", req, subject=self._subject(wf_id), retry=False).id
 
+    def create_execution(
+        self,
+        launch_plan: identifier_pb2.Identifier,
+        inputs: literals_pb2.LiteralMap,
+        *,
+        project: str,
+        domain: str,
+        name: str | None = None,
+    ) -> identifier_pb2.WorkflowExecutionIdentifier:
+        """``CreateExecution`` of ``launch_plan`` with ``inputs`` in ``project``/``domain``; returns the new id.
+
+        As flytekit's ``FlyteRemote.execute``: mode MANUAL, and FlyteAdmin names the execution unless ``name`` is
+        given (it must then be new: ALREADY_EXISTS otherwise). FlyteAdmin fills defaults and fixed inputs and
+        answers INVALID_ARGUMENT for an unknown input, a wrong type or a missing required one.
+        """
+        if name:
+            check_part_lengths(name=name)
+        spec = execution_pb2.ExecutionSpec(
+            launch_plan=launch_plan,
+            metadata=execution_pb2.ExecutionMetadata(mode=execution_pb2.ExecutionMetadata.MANUAL),
+        )
+        req = execution_pb2.ExecutionCreateRequest(
+            project=project, domain=domain, name=name or "", spec=spec, inputs=inputs
+        )
+        subject = f"{project}:{domain} launch plan {self._entity_subject(launch_plan)}"
+        # Not retried, like relaunch: it creates a new execution.
+        return self.call("admin", "CreateExecution", req, subject=subject, retry=False).id
+
     def recover(self, execution: Any, name: str | None = None) -> identifier_pb2.WorkflowExecutionIdentifier:
         """``RecoverExecution``: rerun from the last failure, reusing succeeded nodes; returns the new id."""
         wf_id = self._wf_id(execution)

@@ -23,10 +23,10 @@ __all__ = ["BOARD_MODULES", "BOARD_STYLES", "STATIC", "WIDGET_MODULES", "joined_
 STATIC = Path(__file__).parent / "static"
 
 #: The execution widget's modules, entry (``export default``) last.
-WIDGET_MODULES: tuple[str, ...] = ("timeline.js", "graph.js", "notify.js", "taskdetails.js", "widget.js")
+WIDGET_MODULES: tuple[str, ...] = ("timeline.js", "graph.js", "notify.js", "taskdetails.js", "relaunch.js", "widget.js")
 
 #: The widget's stylesheets, joined in order.
-WIDGET_STYLES: tuple[str, ...] = ("widget.css", "timeline.css", "graph.css", "taskdetails.css")
+WIDGET_STYLES: tuple[str, ...] = ("widget.css", "timeline.css", "graph.css", "taskdetails.css", "relaunch.css")
 
 #: The board's modules (a widget of its own: ``display/board.py``): the execution widget's helpers, then its entry.
 BOARD_MODULES: tuple[str, ...] = (*WIDGET_MODULES, "board.js")

@@ -15,6 +15,9 @@ that every view of it reads (``initialize`` in widget.js), so a second output of
   once the widget was displayed, where each row is a delta (:func:`row_delta`): ``key`` plus the fields that
   differ from the model's previous version of that row (a field that disappeared is sent as ``null``), or the
   whole row if this widget never saw the key published; the store merges it into the row it holds;
+- kernel -> browser ``{"type": "reset"}`` when the widget starts showing another execution (:meth:`ExecutionWidget.
+  follow`: a relaunch, a recovery, a launch with new inputs, or a step along ``trail``): the browser drops the rows
+  and view state it holds; the new model's snapshot follows (its versions start over);
 - browser -> kernel ``{"type": "request", "id", "action", "key", ...}``; kernel -> browser ``{"type": "accepted",
   "id"}`` as soon as the kernel reads it (until then the view says it is waiting for the kernel: a running cell
   holds requests back, except during ``wait()``), then ``{"type": "response", "id", "ok": true, "result"}`` or
@@ -52,13 +55,16 @@ import ipywidgets
 import traitlets
 from IPython.display import display
 
+from ..live import scheduler
 from ..live.attempts import attempts_of
 from ..live.graph import Graph, closure_graph, key_part, workflow_graph
+from ..live.model import ExecutionModel
 from ..live.rows import DERIVED_FIELDS, Row, all_logs, cap_text, row_defaults, row_style, safe_url, signal_id_of
 from ..live.taskdetails import task_answer
 from ..objects import phases
 from ..objects.executions import FlyteWorkflowExecution
 from . import assets
+from .launch_form import form_fields, parse_form
 from .render import ExecutionState, render_html, render_saved_html, render_text
 from .values import FULL_LIMITS, path_label, resolve_path, value_tree, variable_type
 
@@ -125,6 +131,13 @@ class WatchLike(Protocol):
 
 
 Runner = Callable[[Callable[[], None]], None]
+#: Starts the watch that keeps a followed execution's model fresh: ``(execution, model) -> watch``.
+Watcher = Callable[[Any, Any], WatchLike]
+
+
+def _watch_with_scheduler(execution: Any, model: Any) -> WatchLike:
+    started: WatchLike = scheduler.watch(execution, model)
+    return started
 
 
 def _run_in_daemon_thread(fn: Callable[[], None]) -> None:
@@ -262,6 +275,11 @@ class ExecutionWidget(anywidget.AnyWidget):
     #: The version of the last row snapshot pushed to the browser (-1: none yet). A model the browser restores
     #: later (a page reload) gets it with its state, sees that it missed that push, and asks for a snapshot.
     snapshot_version = traitlets.Int(-1).tag(sync=True)
+    #: The executions this widget has shown since the first relaunch/recover it followed, oldest first:
+    #: ``{"name", "project", "domain", "url", "how"}`` (``how``: how it came from the one before, e.g.
+    #: "relaunched"); empty until then. ``trail_at`` is the one shown.
+    trail = traitlets.List(traitlets.Dict()).tag(sync=True)
+    trail_at = traitlets.Int(0).tag(sync=True)
 
     #: Tell the user when the execution ends (the header's bell; ``watch(notify=True)``): a browser notification
     #: and a marked tab title, done by the view (static/notify.js).
@@ -284,6 +302,7 @@ class ExecutionWidget(anywidget.AnyWidget):
         remote: Any = None,
         watch: WatchLike | None = None,
         runner: Runner | None = None,
+        watcher: Watcher | None = None,
         **kwargs: Any,
     ) -> None:
         for name in _MODEL_MEMBERS:
@@ -294,6 +313,9 @@ class ExecutionWidget(anywidget.AnyWidget):
         self._remote = remote if remote is not None else getattr(execution, "_remote", None)
         self._watch = watch
         self._runner: Runner = runner or _run_in_daemon_thread
+        self._watcher: Watcher = watcher or _watch_with_scheduler
+        self._trail_executions: list[Any] = []  # the wrappers behind ``trail``
+        self._follow_lock = threading.Lock()  # one follow at a time
         self._graph: Graph | None = None  # the "graph" request's answer, built once
         self._inner_graphs: dict[str, Graph] = {}  # row key -> what a terminal dynamic/launch-plan node ran
         self._views_seen = False  # patches are sent only once a snapshot went out (displayed, or asked for)
@@ -323,9 +345,14 @@ class ExecutionWidget(anywidget.AnyWidget):
             instance=uuid.uuid4().hex,
             **kwargs,
         )
+        self._attach(model)
+        self.on_msg(self._on_msg)
+
+    def _attach(self, model: ModelLike) -> None:
+        """Show ``model``: mirror its traits, take its row changes, batch its writes into our messages."""
         model.observe(self._on_model_trait, names=["header", "counts", "sync_status"])
-        # A sync thread may have written the model between the copy above and observe(): copy once more, now
-        # that no later write can be missed (an unchanged header is never rewritten, so a lost one stays lost).
+        # A sync thread may have written the model between the copy in __init__ and observe(): copy once more,
+        # now that no later write can be missed (an unchanged header is never rewritten, so a lost one stays lost).
         with self.hold_sync():
             self.header, self.counts, self.sync_status = (
                 dict(model.header),
@@ -336,7 +363,17 @@ class ExecutionWidget(anywidget.AnyWidget):
         self._seed_baseline()
         # One sync = one comm message for the traits: the model enters our hold_sync around each batch of writes.
         self._remove_batch_hook = model.add_batch_hook(self._batch)
-        self.on_msg(self._on_msg)
+
+    def _detach(self) -> None:
+        """Stop listening to the model shown. Returns once no callback of it runs any more: they run under the
+        model's lock, which removing the row subscription takes."""
+        with contextlib.suppress(ValueError):  # traitlets raises if the handler is already gone
+            self._model.unobserve(self._on_model_trait, names=["header", "counts", "sync_status"])
+        self._unsubscribe_rows()
+        self._remove_batch_hook()
+        with self._baseline_lock:
+            self._baseline = {}
+            self._baseline_version = -1
 
     @traitlets.default("_esm")
     def _default_esm(self) -> str:
@@ -362,18 +399,81 @@ class ExecutionWidget(anywidget.AnyWidget):
         """The scheduler watch this widget owns (stopped by :meth:`close`), if any."""
         return self._watch
 
+    def follow(self, execution: Any, how: str = "") -> None:
+        """Show ``execution`` (a wrapper, or anything ``Remote.fetch_execution`` takes) in this widget instead of
+        the one shown, live: a new model kept fresh by a new watch; the watch this widget owned stops. The view
+        starts over on the new rows (expanded rows, opened details and fetched data belonged to the other
+        execution), the header shows the new one, and ``trail`` keeps the way back (``how``: how the new one came
+        from the one shown, e.g. "relaunched"; empty when going back along the trail). The saved snapshot output
+        shows the followed execution from then on.
+        """
+        if self._closed:
+            raise RequestError("this widget is closed")
+        if not isinstance(execution, FlyteWorkflowExecution):
+            execution = self._require_remote("follow an execution").fetch_execution(execution)
+        with self._follow_lock:
+            self._trail_to(execution, how)
+            self._show(execution)
+
+    def _trail_to(self, execution: FlyteWorkflowExecution, how: str) -> None:
+        """Record in ``trail`` that ``execution`` is shown next: a step back/forward along it, or (``how`` set) a
+        new execution made from the one shown, which drops what lay ahead of it."""
+        items = list(self.trail)
+        wrappers = list(self._trail_executions)
+        if not items:
+            items, wrappers = [self._trail_item(self._require_execution(), "")], [self._require_execution()]
+        at = self.trail_at
+        key = _ref_of(execution)
+        if not how and key in [_ref_of(w) for w in wrappers]:
+            at = [_ref_of(w) for w in wrappers].index(key)
+            wrappers[at] = execution
+        else:
+            items, wrappers = items[: at + 1], wrappers[: at + 1]
+            items.append(self._trail_item(execution, how))
+            wrappers.append(execution)
+            at = len(items) - 1
+        self._trail_executions = wrappers
+        with self.hold_sync():
+            self.trail, self.trail_at = items, at
+
+    def _trail_item(self, execution: Any, how: str) -> dict[str, Any]:
+        wf_id = execution.id
+        url: str | None = None
+        if self._remote is not None:
+            try:
+                url = safe_url(self._remote.generate_console_url(wf_id))
+            except Exception:  # a link is a nicety
+                logger.warning("no console URL for %s", wf_id.name, exc_info=True)
+        return {"name": wf_id.name, "project": wf_id.project, "domain": wf_id.domain, "url": url, "how": how}
+
+    def _show(self, execution: FlyteWorkflowExecution) -> None:
+        """Swap the model shown for a new one of ``execution`` and start its watch (see :meth:`follow`)."""
+        old_watch = self._watch
+        self._detach()  # the old model's callbacks have all returned: nothing of it reaches the view after this
+        if old_watch is not None:
+            old_watch.stop()
+        model = ExecutionModel(execution)
+        self._model, self._execution, self._watch = model, execution, None
+        self._graph, self._inner_graphs = None, {}  # the other execution's workflow
+        self._attach(model)
+        with self._saved_lock:
+            self._final_published, self._saved_dirty, self._saved_at = False, True, 0.0
+        # The view drops the other execution's rows and view state, then takes the new snapshot (versions start
+        # over with the new model, which a store still holding the old rows would refuse as stale).
+        self.send({"type": "reset"})
+        if self._views_seen:
+            self._push_snapshot()
+        # Subscribed first, then watched: the first sync's rows cannot be missed.
+        self._watch = self._watcher(execution, model)
+        self._refresh_saved()
+
     def close(self) -> None:
         """Stop the watch this widget owns, stop listening to the model, and close the comm (idempotent)."""
         if not self._closed:
             self._closed = True
             if self._watch is not None:
                 self._watch.stop()
-            self._unsubscribe_rows()
-            with self._baseline_lock:
-                self._baseline = {}
-            self._remove_batch_hook()
-            with contextlib.suppress(ValueError):  # traitlets raises if the handler is already gone
-                self._model.unobserve(self._on_model_trait, names=["header", "counts", "sync_status"])
+            self._detach()
         # ipywidgets gives every DOMWidget a Layout widget of its own and does not close it with the widget: it
         # stayed in ipywidgets' registry of open widgets, with its comm, for the kernel's life (one per watch)
         layout = self._trait_values.get("layout")
@@ -465,8 +565,8 @@ class ExecutionWidget(anywidget.AnyWidget):
 
     def _on_model_trait(self, change: Mapping[str, Any]) -> None:
         # Runs on the thread that changed the model (the sync thread); ipywidgets sends the update from there.
-        if self._closed:
-            return
+        if self._closed or change.get("owner", self._model) is not self._model:
+            return  # closed, or a model this widget no longer shows (it followed another execution)
         with self._batch():
             setattr(self, change["name"], dict(change["new"]))
         if change["name"] == "header":
@@ -753,21 +853,64 @@ class ExecutionWidget(anywidget.AnyWidget):
 
     def _handle_relaunch(self, request: Mapping[str, Any]) -> dict[str, Any]:
         new_id = self._require_remote("relaunch").relaunch(self._require_execution())
-        return self._new_execution("Relaunched as", new_id)
+        return self._new_execution("Relaunched as", new_id, "relaunched")
 
     def _handle_recover(self, request: Mapping[str, Any]) -> dict[str, Any]:
         new_id = self._require_remote("recover").recover(self._require_execution())
-        return self._new_execution("Recovering as", new_id)
+        return self._new_execution("Recovering as", new_id, "recovered")
 
-    def _new_execution(self, what: str, new_id: Any) -> dict[str, Any]:
-        """Name and console link of an execution an action created (the user watches it with ``watch()``)."""
+    def _handle_relaunch_form(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """The relaunch form: the execution's launch plan's inputs, prefilled with the execution's
+        (``launch_form.form_fields``); one ``GetExecution``, ``GetLaunchPlan`` and ``GetExecutionData``."""
+        remote = self._require_remote("relaunch")
+        launch_plan, inputs = remote.launch_plan_and_inputs(self._require_execution())
+        lp = launch_plan.id
+        return {"fields": form_fields(launch_plan, inputs), "launch_plan": {"name": lp.name, "version": lp.version}}
+
+    def _handle_launch(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """Launch the execution's launch plan with the form's texts (``inputs``: name -> text), read and typed by
+        the kernel (``launch_form.parse_form``: every bad field named in the error's ``fields``), then follow."""
+        texts = request.get("inputs")
+        if not isinstance(texts, dict):
+            raise RequestError(f"inputs must be an object of input name -> text, got {texts!r}")
+        name = request.get("name") or None
+        if name is not None and not isinstance(name, str):
+            raise RequestError(f"name must be a string, got {name!r}")
+        remote = self._require_remote("relaunch")
+        execution = self._require_execution()
+        launch_plan, inputs = remote.launch_plan_and_inputs(execution)
+        literals = parse_form(launch_plan, texts, inputs)
+        wf_id = execution.id
+        new_id = remote.create_execution(
+            launch_plan.id, literals, project=wf_id.project, domain=wf_id.domain, name=name
+        )
+        return self._new_execution("Launched", new_id, "relaunched with new inputs")
+
+    def _handle_follow(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """Show the execution at ``index`` of ``trail`` (the way back to the original, and forward again)."""
+        index = request.get("index")
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(self._trail_executions):
+            raise RequestError(f"index must be a position in the trail (0..{len(self._trail_executions) - 1})")
+        target = self._trail_executions[index]
+        self.follow(target)
+        return {"message": "Showing", "name": target.id.name}
+
+    def _new_execution(self, what: str, new_id: Any, how: str) -> dict[str, Any]:
+        """Name and console link of an execution an action created, which this widget then follows."""
         name = str(getattr(new_id, "name", "") or new_id)
         try:
             url = safe_url(self._require_remote("link the new execution").generate_console_url(new_id))
         except Exception:  # no console URL is not a failure of the action itself
             logger.warning("no console URL for %s", name, exc_info=True)
             url = None
-        return {"message": what, "name": name, "url": url}
+        result: dict[str, Any] = {"message": what, "name": name, "url": url, "followed": False}
+        try:
+            self.follow(new_id, how)
+            result["followed"] = True
+        except Exception as e:  # the execution exists: say so, with its link, and why it is not shown here
+            logger.warning("could not follow %s", name, exc_info=True)
+            result["follow_error"] = str(e) or type(e).__name__
+        return result
 
     def _handle_graph(self, request: Mapping[str, Any]) -> Graph:
         """The workflow as compiled (``live.graph``): for key "" the execution's, built once (a registered workflow
@@ -848,13 +991,26 @@ class ExecutionWidget(anywidget.AnyWidget):
         "terminate": _handle_terminate,
         "relaunch": _handle_relaunch,
         "recover": _handle_recover,
+        "relaunch_form": _handle_relaunch_form,
+        "launch": _handle_launch,
+        "follow": _handle_follow,
         "graph": _handle_graph,
     }
 
 
 def _error_data(e: BaseException) -> dict[str, Any]:
-    """An exception as the data a response carries (type and message; never a traceback with local values)."""
-    return {"type": type(e).__name__, "message": str(e) or type(e).__name__}
+    """An exception as the data a response carries (type and message; never a traceback with local values), and
+    for bad launch inputs what is wrong with each (``fields``: input name -> message)."""
+    data: dict[str, Any] = {"type": type(e).__name__, "message": str(e) or type(e).__name__}
+    fields = getattr(e, "fields", None)
+    if isinstance(fields, dict):
+        data["fields"] = {str(k): str(v) for k, v in fields.items()}
+    return data
+
+
+def _ref_of(execution: Any) -> str:
+    wf_id = execution.id
+    return f"{wf_id.project}:{wf_id.domain}:{wf_id.name}"
 
 
 # The value last clicked in ANY widget: an execution displayed by its repr has no widget variable to ask.

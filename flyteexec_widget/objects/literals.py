@@ -709,7 +709,8 @@ def to_literal(value: Any, literal_type: Any = None) -> Any:
     ``enum_type``              one of its values (or an enum member with that value) -> a ``string_value``
     ``union_type``             the value of the variant of exactly its own kind, else of the first variant it fits,
                                wrapped as flytekit's ``UnionTransformer`` does: ``Union(value, type=variant)``
-    ``blob`` / structured ds   a ``BlobRef`` / ``StructuredDatasetRef`` (nothing is uploaded)
+    ``blob`` / structured ds   a ``BlobRef`` / ``StructuredDatasetRef``, or a URI string (``s3://...``) typed as
+                               the type declares it (format, dimensionality, columns); nothing is uploaded
     =========================  ====================================================================================
 
     Without ``literal_type`` the literal follows the value: bool, int, float, str, datetime (a naive one is taken
@@ -925,8 +926,25 @@ def _literal_for_type(value: Any, literal_type: Any) -> Any:
         wanted = BlobRef if which == "blob" else StructuredDatasetRef
         if isinstance(value, wanted):
             return _literal_from_ref(value)
-        raise _CoercionError(f"expected a {wanted.__name__} (nothing is uploaded)")
+        if isinstance(value, str):
+            return _data_ref_literal(value, literal_type, which)
+        raise _CoercionError(f"expected a URI such as s3://bucket/key, or a {wanted.__name__} (nothing is uploaded)")
     raise _CoercionError("values of this type cannot be built here")
+
+
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S+")
+
+
+def _data_ref_literal(uri: str, literal_type: Any, which: str) -> Any:
+    """A blob or structured dataset by its URI (a form's text), typed as ``literal_type`` says: the blob's format
+    and dimensionality, the dataset's format and columns, so FlyteAdmin's cast check sees the declared type."""
+    uri = uri.strip()
+    if not _URI.fullmatch(uri):
+        raise _CoercionError("expected a URI such as s3://bucket/key (nothing is uploaded)")
+    if which == "blob":
+        return _scalar(blob=literals_pb2.Blob(uri=uri, metadata=literals_pb2.BlobMetadata(type=literal_type.blob)))
+    meta = literals_pb2.StructuredDatasetMetadata(structured_dataset_type=literal_type.structured_dataset_type)
+    return _scalar(structured_dataset=literals_pb2.StructuredDataset(uri=uri, metadata=meta))
 
 
 def _within(where: str, value: Any, literal_type: Any) -> Any:

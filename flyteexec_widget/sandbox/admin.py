@@ -176,7 +176,11 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):  # type: ignore[misc]
     # -- executions -------------------------------------------------------------------------------------------
 
     def _inputs_for(self, lp: Any, given: literals_pb2.LiteralMap) -> literals_pb2.LiteralMap:
-        """flyteadmin CheckAndFetchInputsForExecution: defaults filled in, fixed inputs added, required checked."""
+        """flyteadmin ``CheckAndFetchInputsForExecution`` (``flyteadmin/pkg/manager/impl/validation/
+        execution_validator.go``, flyteorg/flyte master): an unknown name is INVALID_ARGUMENT ("invalid input x"),
+        so is a value whose inferred type (``LiteralTypeForLiteral``) does not cast to the declared one
+        (``AreTypesCastable(inputType, expected)``: "invalid x input wrong type"); defaults fill the rest, a
+        missing required input is refused, fixed inputs are added and cannot be given."""
         params = lp.closure.expected_inputs.parameters or lp.spec.default_inputs.parameters
         fixed = lp.spec.fixed_inputs.literals
         out = literals_pb2.LiteralMap()
@@ -186,6 +190,16 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):  # type: ignore[misc]
             # Unknown names are rejected only when the launch plan declares its inputs at all.
             if params and name not in params:
                 raise _invalid(f"invalid input {name!r}; the launch plan's inputs are: {', '.join(sorted(params))}")
+            # A parameter without a declared type (hand-made test fixtures; a registered launch plan always has
+            # one) is not type-checked.
+            if name in params and params[name].var.type.WhichOneof("type"):
+                expected = params[name].var.type
+                value_type = literal_type_for_literal(lit)
+                if value_type is None or not are_types_castable(value_type, expected):
+                    raise _invalid(
+                        f"invalid {name} input wrong type. Expected {_one_line(expected)}, but got "
+                        f"{_one_line(value_type) if value_type is not None else 'an unknown type'}"
+                    )
             out.literals[name].CopyFrom(lit)
         for name, param in params.items():
             if name in out.literals:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Literal, TypeAlias
 
 from flyteidl.admin import common_pb2, launch_plan_pb2, task_pb2, workflow_pb2
@@ -74,7 +74,22 @@ class DatasetValue:
     columns: tuple[tuple[str, str], ...] = ()  # (name, "int" | "float" | "str" | "bool")
 
 
-Value = Any  # int | float | str | bool | dict | list | BlobValue | DatasetValue
+@dataclass(frozen=True)
+class EnumValue:
+    """A value of an enum type (flytekit: a str-valued ``enum.Enum``): ``value`` is one of ``values``."""
+
+    value: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MapValue:
+    """A typed map (``dict[str, T]``; a plain dict is an untyped STRUCT): ``T`` is the first item's type."""
+
+    items: Mapping[str, Any]
+
+
+Value = Any  # int, float, str, bool, datetime, timedelta, dict, list, BlobValue, DatasetValue, EnumValue, MapValue
 
 _SIMPLE = {
     bool: types_pb2.BOOLEAN,
@@ -91,6 +106,16 @@ def literal_type_of(value: Value) -> types_pb2.LiteralType:
         return types_pb2.LiteralType(simple=_SIMPLE[type(value)])
     if isinstance(value, dict):
         return types_pb2.LiteralType(simple=types_pb2.STRUCT)
+    if isinstance(value, datetime):
+        return types_pb2.LiteralType(simple=types_pb2.DATETIME)
+    if isinstance(value, timedelta):
+        return types_pb2.LiteralType(simple=types_pb2.DURATION)
+    if isinstance(value, EnumValue):
+        return types_pb2.LiteralType(enum_type=types_pb2.EnumType(values=list(value.values)))
+    if isinstance(value, MapValue):
+        first = next(iter(value.items.values()), None)
+        inner = literal_type_of(first) if first is not None else types_pb2.LiteralType(simple=types_pb2.NONE)
+        return types_pb2.LiteralType(map_value_type=inner)
     if isinstance(value, BlobValue):
         dim = types_pb2.BlobType.MULTIPART if value.multipart else types_pb2.BlobType.SINGLE
         return types_pb2.LiteralType(blob=types_pb2.BlobType(format=value.format, dimensionality=dim))
@@ -124,6 +149,22 @@ def to_literal(value: Value) -> literals_pb2.Literal:
         s = struct_pb2.Struct()
         s.update(value)
         return literals_pb2.Literal(scalar=literals_pb2.Scalar(generic=s))
+    if isinstance(value, datetime):
+        prim = literals_pb2.Primitive()
+        prim.datetime.FromDatetime(value.astimezone(timezone.utc).replace(tzinfo=None))
+        return literals_pb2.Literal(scalar=literals_pb2.Scalar(primitive=prim))
+    if isinstance(value, timedelta):
+        prim = literals_pb2.Primitive()
+        prim.duration.FromTimedelta(value)
+        return literals_pb2.Literal(scalar=literals_pb2.Scalar(primitive=prim))
+    if isinstance(value, EnumValue):  # flytekit's EnumTransformer: the value as a string primitive
+        return literals_pb2.Literal(
+            scalar=literals_pb2.Scalar(primitive=literals_pb2.Primitive(string_value=value.value))
+        )
+    if isinstance(value, MapValue):
+        return literals_pb2.Literal(
+            map=literals_pb2.LiteralMap(literals={k: to_literal(v) for k, v in value.items.items()})
+        )
     if isinstance(value, BlobValue):
         dim = types_pb2.BlobType.MULTIPART if value.multipart else types_pb2.BlobType.SINGLE
         blob = literals_pb2.Blob(
@@ -278,6 +319,9 @@ class Script:
     nodes: tuple[NodeSpec, ...]
     inputs: Mapping[str, Value] = field(default_factory=dict)
     outputs: Mapping[str, Value] = field(default_factory=dict)
+    #: Inputs the launch plan fixes (``fixed_inputs``): in the workflow's interface, not among the launch plan's
+    #: default inputs, and refused when given at launch.
+    fixed_inputs: Mapping[str, Value] = field(default_factory=dict)
     failure_policy: FailurePolicy = "FAIL_IMMEDIATELY"
     abort_after_s: float | None = None  # a user terminates the execution after this long
     abort_cause: str = "Terminated from the console by a user"
@@ -594,7 +638,7 @@ class _Builder:
             id=self._id(identifier_pb2.WORKFLOW, self.scenario.workflow_name()),
             metadata=core_workflow_pb2.WorkflowMetadata(on_failure=_policy(script.failure_policy)),
             interface=interface_pb2.TypedInterface(
-                inputs=variable_map(wf_inputs), outputs=variable_map(script.outputs)
+                inputs=variable_map({**wf_inputs, **script.fixed_inputs}), outputs=variable_map(script.outputs)
             ),
             nodes=self._nodes(script.nodes),
             outputs=[
@@ -638,7 +682,7 @@ class _Builder:
                 workflow_id=primary.id,
                 entity_metadata=launch_plan_pb2.LaunchPlanMetadata(),
                 default_inputs=params,
-                fixed_inputs=literals_pb2.LiteralMap(),
+                fixed_inputs=literal_map(script.fixed_inputs),
                 labels=common_pb2.Labels(values={"scenario": self.scenario.name}),
             ),
             closure=launch_plan_pb2.LaunchPlanClosure(
@@ -1092,6 +1136,51 @@ def _late_parent() -> Script:
     return Script(workflow="late-parent", nodes=nodes, event_version=1)
 
 
+def _typed_inputs() -> Script:
+    """A launch plan whose inputs cover every type family a launch form edits, and a fixed one."""
+    table = DatasetValue(uri=f"{BUCKET}/sales/2026-11.parquet", columns=(("store", "int"), ("revenue", "float")))
+    inputs: dict[str, Value] = {
+        "epochs": 20,
+        "learning_rate": 0.05,
+        "run_name": "nightly",
+        "dry_run": False,
+        "start_at": datetime(2026, 11, 1, 6, 30, tzinfo=timezone.utc),
+        "timeout": timedelta(minutes=45),
+        "optimizer": EnumValue("adam", ("adam", "sgd", "rmsprop")),
+        "layers": [64, 32, 16],
+        "weights": MapValue({"loss": 1.0, "l2": 0.01}),
+        "config": {"dropout": 0.2, "augment": True},
+        "checkpoint": BlobValue(uri=f"{BUCKET}/models/base.joblib", format="joblib"),
+        "sales": table,
+    }
+    nodes = (
+        NodeSpec(
+            id="n0",
+            name="prepare_sales",
+            inputs={"sales": table, "start_at": inputs["start_at"]},
+            outputs={"rows": 125000},
+            attempts=(Attempt(3.0),),
+        ),
+        NodeSpec(
+            id="n1",
+            name="fit_model",
+            inputs={"epochs": 20, "learning_rate": 0.05, "layers": [64, 32, 16]},
+            outputs={"loss": 0.183},
+            attempts=(Attempt(5.0),),
+        ),
+        NodeSpec(
+            id="n2", name="write_report", outputs={"summary": "loss 0.183 after 20 epochs"}, attempts=(Attempt(2.0),)
+        ),
+    )
+    return Script(
+        workflow="typed-inputs",
+        nodes=nodes,
+        inputs=inputs,
+        outputs={"summary": "loss 0.183 after 20 epochs"},
+        fixed_inputs={"region": "eu-west-1"},
+    )
+
+
 def _cache_fill() -> Script:
     """Runs the task all-kinds' ``cached`` node hits, and populates the cache with it: launched first, it is the
     execution that hit names as its source (the player's catalog records it)."""
@@ -1122,6 +1211,7 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("long-names", "Node ids over 20 characters at every level (hashed unique ids)", _long_names),
         Scenario("array-node-v1", "Array subtasks reported as child node executions (event version 1)", _array_node_v1),
         Scenario("late-parent", "A dynamic node that becomes a parent only through its children", _late_parent),
+        Scenario("typed-inputs", "A launch plan with inputs of every type (relaunch with new inputs)", _typed_inputs),
         Scenario("cache-fill", "Populates the cache that all-kinds' `cached` node hits (its source)", _cache_fill),
     )
 }
@@ -1139,8 +1229,10 @@ __all__ = [
     "Attempt",
     "BlobValue",
     "DatasetValue",
+    "EnumValue",
     "Failure",
     "Gate",
+    "MapValue",
     "NodeSpec",
     "Scenario",
     "Script",

@@ -800,7 +800,8 @@ def test_to_literal_with_a_union_type_wraps_the_value() -> None:
         ("green", T.LiteralType(enum_type=T.EnumType(values=["red"])), ["enum{red}", "'red'"]),
         ([1, "x"], T.LiteralType(collection_type=simple(T.INTEGER)), ["list[int]"]),
         ({"a": object()}, simple(T.STRUCT), ["struct", "['a']", "not JSON data"]),
-        ("s3://x", T.LiteralType(blob=T.BlobType()), ["BlobRef", "nothing is uploaded"]),
+        ("model.joblib", T.LiteralType(blob=T.BlobType()), ["a URI such as s3://bucket/key", "nothing is uploaded"]),
+        (3, T.LiteralType(blob=T.BlobType()), ["BlobRef", "nothing is uploaded"]),
         (1, simple(T.ERROR), ["cannot be built"]),
     ],
 )

@@ -583,6 +583,17 @@ export class GraphView {
     this.el.hidden = true;
   }
 
+  /** The widget shows another execution now (a relaunch it followed): forget this one's graph, in place (every
+   * view of the widget holds the same state), and fetch the new one's if the graph is on screen. */
+  reset() {
+    Object.assign(this.st, { graph: null, pending: null, error: "", expanded: new Set(), fetched: new Map(), fetching: new Set() });
+    this.drawn = false;
+    this.byKey.clear();
+    this.casesOf.clear();
+    this.canvas.replaceChildren();
+    if (!this.el.hidden) this.show();
+  }
+
   /** Lay out and draw the whole graph (on first show, and when a node is expanded or collapsed). */
   draw() {
     const graph = this.st.graph;

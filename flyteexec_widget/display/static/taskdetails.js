@@ -144,6 +144,12 @@ function answersOf(state) {
   return m;
 }
 
+/** Forget the answers of a view state (the widget follows another execution: its row keys name other nodes).
+ * @param {object} state */
+export function forgetTaskAnswers(state) {
+  ANSWERS.delete(state);
+}
+
 /** The task section of a row's detail. */
 export class TaskDetailsView {
   /** @param {any} ctx the ViewContext of widget.js */

@@ -10,10 +10,10 @@
  * sandboxed. Only rows in view are in the DOM (windowed rendering), children are collapsed by default, and a
  * "patch" message rebuilds only the rows it names.
  */
-import { TimelineView, attemptsSection, tickAttempts } from "./timeline.js";
+import { TimelineView, attemptsSection, tickAttempts, timelineState } from "./timeline.js";
 import { GraphView } from "./graph.js";
 import { NotifyBell } from "./notify.js";
-import { TaskDetailsView, hasTaskDetails } from "./taskdetails.js";
+import { TaskDetailsView, forgetTaskAnswers, hasTaskDetails } from "./taskdetails.js";
 
 /**
  * @typedef {{name: string, uri: string, attempt?: number}} LogLink
@@ -35,6 +35,8 @@ import { TaskDetailsView, hasTaskDetails } from "./taskdetails.js";
  * @typedef {{label: string, color: string, terminal: boolean, succeeded: boolean, failed: boolean}} PhaseStyle
  * @typedef {{type: string, message: string}} ErrorData
  */
+
+import { RelaunchForm, TrailView } from "./relaunch.js";
 
 export const ROW_HEIGHT = 28;
 /** The phase of a row for a node the compiled workflow plans that has not started (phases.NOT_STARTED). */
@@ -926,8 +928,8 @@ export class RowFeed {
 
 /**
  * What a SharedModel tells its views: new rows (a snapshot, or a patch applied), or that the model went offline.
- * @typedef {{kind: "snapshot"} | {kind: "patch", changed: Set<string>, structural: boolean} | {kind: "offline"}}
- *   SharedChange
+ * @typedef {{kind: "snapshot"} | {kind: "patch", changed: Set<string>, structural: boolean} | {kind: "offline"}
+ *   | {kind: "reset"}} SharedChange
  */
 
 /**
@@ -958,6 +960,10 @@ export class SharedModel {
    * @param {any} msg
    */
   take(msg) {
+    if (msg?.type === "reset") {
+      this.reset();
+      return true;
+    }
     if (msg?.type === "snapshot") {
       if (this.feed.snapshot(msg)) this._tell({ kind: "snapshot" });
       return true;
@@ -968,6 +974,24 @@ export class SharedModel {
       return true;
     }
     return false;
+  }
+
+  /**
+   * The widget now shows another execution (a relaunch it followed): drop the rows and the view state of the one
+   * shown (its versions, expanded rows, fetched data), in place, since every view holds this state object; the
+   * new execution's snapshot follows.
+   */
+  reset() {
+    this.store.reset([], -1);
+    this.feed.pending = [];
+    this.feed.resyncing = false;
+    const view = this.state.view; // the tree or the graph: the user's choice, not the execution's
+    Object.assign(this.state, newViewState(), { view });
+    // the timeline's zoom, selection and fetched attempts were the other execution's (its sort is the user's)
+    const tl = { zoom: null, selected: null, attempts: new Map(), loading: new Map(), prioritized: new Set() };
+    Object.assign(timelineState(this), tl);
+    forgetTaskAnswers(this.state); // fetched task details were the other execution's nodes
+    this._tell({ kind: "reset" });
   }
 
   /** @param {SharedChange} change */
@@ -1736,7 +1760,6 @@ function errorView(message, summary, fetch) {
 /** @type {Record<string, {question: string, label: string, busy: string, cause: boolean, danger: boolean}>} */
 const CONFIRMS = {
   terminate: { question: "Terminate this execution?", label: "Terminate execution", busy: "terminating…", cause: true, danger: true },
-  relaunch: { question: "Relaunch it with the same inputs?", label: "Relaunch", busy: "relaunching…", cause: false, danger: false },
   recover: {
     question: "Recover: rerun from the failure, reusing what succeeded?",
     label: "Recover",
@@ -1746,7 +1769,7 @@ const CONFIRMS = {
   },
 };
 
-/** The confirmation under the header for Terminate (with a cause), Relaunch and Recover; it sends the request. */
+/** The confirmation under the header for Terminate (with a cause) and Recover; it sends the request. */
 class ConfirmBox {
   /** @param {Requests} requests */
   constructor(requests) {
@@ -1867,11 +1890,13 @@ class HeaderView {
     this.ctx = ctx;
     this.root = root;
     this.confirm = confirm;
+    this.relaunch = new RelaunchForm(ctx);
+    this.trail = new TrailView(ctx);
     this.el = h("div", "fxw-header");
     this.title = h("div", "fxw-title");
     this.meta = h("div", "fxw-meta");
     this.error = h("div", "fxw-header-error");
-    this.el.append(this.title, counts.el, this.meta, this.error, confirm.el);
+    this.el.append(this.title, this.trail.el, counts.el, this.meta, this.error, confirm.el, this.relaunch.el);
     /** @type {HTMLElement|null} */
     this.elapsedEl = null;
     /** @type {HTMLElement|null} */
@@ -1902,9 +1927,9 @@ class HeaderView {
       term.addEventListener("click", () => this.confirm.toggle("terminate"));
       title.append(term);
     } else if (canAct && hd.terminal) {
-      const again = button("Relaunch", "relaunch");
-      again.title = "Run it again with the same inputs";
-      again.addEventListener("click", () => this.confirm.toggle("relaunch"));
+      const again = button("Relaunch…", "relaunch");
+      again.title = "Run it again: edit its inputs first, or relaunch it unchanged";
+      again.addEventListener("click", () => this.relaunch.toggle());
       title.append(again);
       if (wfStyle?.failed) {
         const recover = button("Recover", "recover");
@@ -1914,6 +1939,8 @@ class HeaderView {
       }
     }
     this.confirm.hideStale(Boolean(hd.terminal), canAct);
+    if (!canAct || !hd.terminal) this.relaunch.close();
+    this.trail.render();
     this.error.replaceChildren();
     const err = hd.error;
     if (err && (err.message || err.code)) {
@@ -3235,6 +3262,17 @@ function render({ model, el }) {
     } else if (change.kind === "patch") {
       tree.showPatch(change);
       if (failedKey && change.changed.has(failedKey)) header.render();
+    } else if (change.kind === "reset") {
+      // Another execution is shown now (a relaunch followed): start over, its snapshot comes next.
+      toolbar.clearSearch();
+      toolbar.setExecIo(false);
+      header.relaunch.close();
+      header.confirm.el.hidden = true; // a Recover's confirmation: the trail line says where it led
+      io.renderExec();
+      onHeader();
+      tree.el.scrollTop = 0;
+      tree.showSnapshot();
+      graph.reset();
     } else if (change.kind === "offline") {
       root.classList.add("fxw--offline");
       ctx.requests.close(OFFLINE);
@@ -3248,6 +3286,8 @@ function render({ model, el }) {
     ["change:counts", () => counts.render()],
     ["change:sync_status", onSync],
     ["change:can_act", onCanAct],
+    ["change:trail", () => header.trail.render()],
+    ["change:trail_at", () => header.trail.render()],
     ["change:notify", () => bell.render()],
     ["msg:custom", onMessage],
   ];
