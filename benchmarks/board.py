@@ -160,6 +160,64 @@ def measure_render(traits: dict[str, Any], reps: int) -> dict[str, Any]:
             browser.close()
 
 
+#: The board's client in the sandbox's per-client counts (its user agent's first word).
+BOARD_AGENT = "flyteexec-widget-board"
+
+
+def load(
+    sb: SandboxProcess, n: int, seconds: float, latency: float, settle: bool, timeout_s: float = 120.0
+) -> dict[str, Any]:
+    """Load on FlyteAdmin of one board (the load section's third watcher): a board (as ``board()`` makes it, with
+    its own scheduler and the accuracy metric) over a sweep of ``n`` trials launched on ``sb`` (a real-clock
+    sandbox: every fifth trial trains for an hour, the rest end within seconds), watched for ``seconds`` of real
+    time. ``settle``: the window starts once only the long trials run (else at once after the first refresh, which
+    is reported apart as ``first_refresh``). Calls and response bytes as the sandbox counts them for the board's
+    client."""
+    from flyteexec_widget.display.board import Board
+    from flyteexec_widget.live.board import BoardQuery
+    from flyteexec_widget.live.scheduler import SyncScheduler
+
+    from .clients import ours_remote
+
+    sb.set_latency(latency)
+    for t in range(n):
+        sb.launch("sweep", trial=t)
+    remote = ours_remote(sb.endpoint, agent=BOARD_AGENT)
+    sched = SyncScheduler()
+    board = Board(remote, BoardQuery.make(P, D, launch_plan="sandbox.sweep.wf"), metric="accuracy", scheduler=sched)
+    try:
+        started = time.monotonic()
+        while board.watch.syncs < 1 and time.monotonic() - started < timeout_s:
+            time.sleep(0.05)
+        first = sb.client_counts(reset=True).get(BOARD_AGENT, (0, 0))
+        while settle and time.monotonic() - started < timeout_s:
+            counts = board.model.counts
+            if sum(counts.values()) == n and counts.get("RUNNING", 0) == n // 5 and board.sync.refreshes > 1:
+                break
+            time.sleep(0.2)
+        sb.client_counts(reset=True)
+        syncs_before = board.watch.syncs
+        t0 = time.perf_counter()
+        time.sleep(seconds)
+        calls, received = sb.client_counts().get(BOARD_AGENT, (0, 0))
+        wall = time.perf_counter() - t0
+        result = {
+            "executions": len(board.model.rows),
+            "running": board.model.counts.get("RUNNING", 0),
+            "rpcs": calls,
+            "bytes": received,
+            "rpcs_per_s": calls / wall,
+            "bytes_per_s": received / wall,
+            "refreshes": board.watch.syncs - syncs_before,
+            "rpcs_per_refresh": board.sync.last_rpc_count,
+        }
+    finally:
+        board.close()
+        sched.shutdown()
+        remote.close()
+    return {"seconds": wall, "first_refresh": {"rpcs": first[0], "bytes": first[1]}, **result}
+
+
 def run(n: int = 100, latency_ms: float = 5.0, reps: int = 5, browser: bool = True) -> dict[str, Any]:
     result, traits = measure_refresh(n, latency_ms, reps)
     if browser:

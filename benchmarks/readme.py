@@ -216,6 +216,18 @@ def _load(res: Results) -> list[Row]:
                 f"<= 1 RPC/s: {_met(o['rpcs_per_s'] <= 1)}",
             ]
         )
+    for r in _of(res, "load_board"):
+        if r.get("error"):
+            continue
+        out.append(
+            [
+                f"load on FlyteAdmin of one board, {r['scenario']}, {r['seconds'] / 60:.0f} min",
+                f"{r['rpcs_per_s']:.2f} RPC/s, {_num(r['bytes_per_s'] / 1000, '')} KB/s",
+                "",
+                "",
+                "one watcher, own figure",
+            ]
+        )
     return out
 
 
@@ -299,6 +311,7 @@ def sections(res: Results) -> list[str]:
         "cpu": "cpu",
         "browser": "browser",
         "load": "load",
+        "load_board": "load",
     }
     seen: list[str] = []
     for r in res:

@@ -289,7 +289,8 @@ def markdown(doc: dict[str, Any]) -> str:
         out.append("")
 
     loads = _of(res, "load")
-    if loads:
+    boards = _of(res, "load_board")
+    if loads or boards:
         out += ["## Load on FlyteAdmin per watcher (real clock; flytekit: FlyteRemote.wait() with its defaults)", ""]
         rows = []
         for r in loads:
@@ -305,6 +306,23 @@ def markdown(doc: dict[str, Any]) -> str:
                     (f"failed: {f['error']}" if f.get("error") and not f["rpcs"] else "")
                     + f"{f['rpcs_per_s']:.2f} RPC/s, {_num(f['bytes_per_s'], 'B')}/s",
                     _num(ratio, "x"),
+                ]
+            )
+        for r in boards:  # one watcher with its own figure: no flytekit counterpart
+            if r.get("error"):
+                rows.append([r["scenario"], "", "", "failed: " + r["error"], "", "", ""])
+                continue
+            first = r["first_refresh"]
+            rows.append(
+                [
+                    r["scenario"],
+                    f"{r['latency_ms']:g} ms",
+                    f"{r['seconds']:.0f} s",
+                    f"{r['rpcs_per_s']:.2f} RPC/s, {_num(r['bytes_per_s'], 'B')}/s ({r['refreshes']} refreshes of "
+                    f"{r['rpcs_per_refresh']} calls)",
+                    f"{first['rpcs']} RPCs, {_num(first['bytes'], 'B')}",
+                    "",
+                    "",
                 ]
             )
         out += _table(
@@ -522,6 +540,12 @@ def targets(res: list[dict[str, Any]]) -> list[str]:
             f"{_num(r['ours']['bytes_per_s'], 'B')}/s received (target <= 1 RPC/s: {_verdict(rate <= 1)}); "
             f"flytekit wait(): {r['flytekit']['rpcs_per_s']:.1f} RPC/s."
         )
+    for r in _of(res, "load_board"):
+        if not r.get("error"):
+            lines.append(
+                f"Load of one board ({r['scenario']}, {r['seconds']:.0f} s): {r['rpcs_per_s']:.2f} RPC/s, "
+                f"{_num(r['bytes_per_s'], 'B')}/s received."
+            )
     for b in _of(res, "board"):
         if b.get("error") or b["executions"] < 100:
             continue

@@ -15,7 +15,8 @@ What runs (``--quick`` uses small trees, one repetition):
   (ours and flytekit's), against the depth x latency limit plus the parse time (``firstpaint.py``).
 * load on FlyteAdmin per watcher: calls and response bytes per second while ours watches a 1,000-node execution
   with about 10 node changes a minute, at real speed (``--load-seconds``, default 300), side by side with
-  flytekit's ``wait()`` (default 30 s poll) on the same execution.
+  flytekit's ``wait()`` (default 30 s poll) on the same execution; and a board over a sweep of 100 (20 running),
+  one watcher with its own figure (``board.load``).
 
 Each figure is the median over repetitions, with min and max; ratios are flytekit / ours, pair by pair. flytekit
 runs are capped by a per-case time budget, and skipped (estimated, and labelled so) when the per-node cost measured
@@ -78,6 +79,10 @@ class Plan:
     load: list[Case] = field(default_factory=list)
     load_s: float = 300.0
     load_latency: float = 5.0
+    #: load: a board over a sweep of this many trials (a fifth running) as one more watcher (0: none); settle: its
+    #: window starts once only the long trials run (not in the short runs: that takes a dozen seconds)
+    load_board: int = 100
+    load_board_settle: bool = True
     #: Graph view first render, one figure per compiled graph size (benchmarks/graph.py).
     graph_sizes: list[int] = field(default_factory=list)
     #: The board (benchmarks/board.py): executions of a sweep (a fifth of them running), its own latency, browser.
@@ -126,6 +131,8 @@ def smoke_plan() -> Plan:
         speed=5.0,
         load=[_steady(20, 3.0)],
         load_s=3.0,
+        load_board=10,
+        load_board_settle=False,
         board_executions=10,
         board_browser=False,
         firstpaint=[(Case("wide-20", "wide", {"size": 20}), [0.0])],
@@ -161,6 +168,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
             cpu_period_s=2.0,
             load=[_steady(100, args.load_seconds or 5.0)],
             load_s=args.load_seconds or 5.0,
+            load_board_settle=False,
             firstpaint=[(Case("wide-100", "wide", {"size": 100}), [0.0, 5.0])],
         )
     return Plan(
@@ -288,6 +296,11 @@ def summary(r: dict[str, Any]) -> str:
         return (
             f"{head}: ours {med(r['ours'].get('wall_s'))} s / {med(r['ours'].get('rpcs'))} RPCs, flytekit "
             f"{med(fk.get('wall_s'))} s / {med(fk.get('rpcs'))} RPCs {fk.get('error', '')}"
+        )
+    if r.get("case") == "load_board" and not r.get("error"):
+        return (
+            f"{head}: {r['rpcs_per_s']:.2f} RPC/s {r['bytes_per_s']:.0f} B/s over {r['seconds']:.0f} s "
+            f"({r['refreshes']} refreshes of {r['rpcs_per_refresh']} calls, {r['running']} running)"
         )
     if r.get("case") == "load":
         o, f = r["ours"], r["flytekit"]
@@ -433,6 +446,16 @@ def run(plan: Plan, json_path: str | None = None) -> dict[str, Any]:
             for case in plan.load:
                 _progress(f"load {case.label}: ours and flytekit wait() side by side for {plan.load_s:g} s")
                 out.add(cases.load(lb, case, plan.load_s, plan.load_latency))
+            if plan.load_board > 0:
+                from . import board
+
+                _progress(f"load of a board over a sweep of {plan.load_board} for {plan.load_s:g} s")
+                label = f"sweep of {plan.load_board} ({plan.load_board // 5} running)"
+                try:
+                    figures = board.load(lb, plan.load_board, plan.load_s, plan.load_latency, plan.load_board_settle)
+                    out.add({"case": "load_board", "scenario": label, "latency_ms": plan.load_latency, **figures})
+                except Exception as exc:
+                    out.add({"case": "load_board", "scenario": label, "error": cases._error(exc)})
     if "board" in plan.sections and plan.board_executions > 0:
         from . import board
 
@@ -485,6 +508,7 @@ def _plan_json(plan: Plan) -> dict[str, Any]:
         "load": [c.label for c in plan.load],
         "load_s": plan.load_s,
         "load_latency_ms": plan.load_latency,
+        "load_board": plan.load_board,
         "graph_sizes": plan.graph_sizes,
         "firstpaint": [{"scenario": c.label, "latencies_ms": lats} for c, lats in plan.firstpaint],
     }

@@ -12,7 +12,8 @@ Three parts, as for one execution:
   ``GetExecutionData`` for the inputs (FlyteAdmin's list responses carry none) and, once terminal, the outputs (the
   same call answers both for one that was terminal when first seen), ``GetExecution`` for a failed one's whole
   error (list errors are cut to 100 bytes), ``GetWorkflow`` once per workflow version (how many nodes it plans).
-  A scheduler watch runs it (a board is one more watched item of the one scheduler thread).
+  A scheduler watch runs it (a board is one more watched item of the one scheduler thread), and charges its
+  calls (``last_rpc_count``) to the watch's call budget, as for an execution (``scheduler.RPC_RATE``).
 - :class:`BoardModel`: the rows (plain JSON, :class:`BoardRow`) and a header naming the input columns (the inputs
   whose values differ between the executions: a sweep's hyperparameters) and the metric (a scalar output the user
   chose), published like an execution model's rows.
@@ -371,6 +372,9 @@ class BoardSync:
         self._entries: dict[str, _Entry] = {}
         self._workflow_nodes: dict[str, int] = {}  # workflow id -> how many nodes it plans at the top level
         self.refreshes = 0
+        # Calls the last refresh made (one per listing and per fetch; a listing of more pages makes more): what the
+        # scheduler charges to the watch's call budget (scheduler.RPC_RATE), so a board keeps to it like a watch.
+        self.last_rpc_count = 0
 
     # -- reading -------------------------------------------------------------------------------------------------
 
@@ -386,7 +390,9 @@ class BoardSync:
         with self.lock:
             listed: list[Any] = []
             truncated = False
+            self.last_rpc_count = 0
             for project, domain, filters, limit in self.source.requests():
+                self.last_rpc_count += 1
                 # One more than asked: says whether the query matched more than the board shows.
                 got = self.remote.list_executions(
                     project, domain, filters=filters, sort_by=BOARD_SORT, max_items=limit + 1
@@ -460,6 +466,7 @@ class BoardSync:
                 e.progress = None  # the count stopped when it ended: the phase says how
         if not jobs:
             return not pending
+        self.last_rpc_count += len(jobs)
         futures: list[Future[None]] = [self.remote.executor.submit(self._run_job, *job) for job in jobs]
         wait(futures)
         for f in futures:

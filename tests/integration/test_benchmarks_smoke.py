@@ -83,6 +83,15 @@ def test_load_per_watcher_is_counted_per_client(results: dict[str, Any]) -> None
     assert load["seconds"] >= 3.0
 
 
+def test_a_board_counts_as_one_watcher_with_its_own_load(results: dict[str, Any]) -> None:
+    (board,) = [r for r in results["results"] if r["case"] == "load_board"]
+    assert "error" not in board, board.get("error")
+    assert board["executions"] == 10  # the smoke plan's sweep, all listed by the board
+    assert board["rpcs"] > 0  # its own client's calls, counted apart from the execution watch's
+    assert board["bytes"] > 0
+    assert board["first_refresh"]["rpcs"] > 0
+
+
 def test_first_paint_is_measured_beside_both_cold_syncs(results: dict[str, Any]) -> None:
     (r,) = _of(results, "first_paint")
     assert r["scenario"] == "wide-20"
