@@ -19,7 +19,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from .browser import CHROMIUM, CHROMIUM_ARGS, ORIGIN
+from .browser import ORIGIN, bench_page
 from .server import SandboxProcess
 
 P, D = "flytesnacks", "development"
@@ -119,45 +119,26 @@ def measure_refresh(n: int, latency_ms: float, reps: int) -> tuple[dict[str, Any
 
 
 def measure_render(traits: dict[str, Any], reps: int) -> dict[str, Any]:
-    from playwright.sync_api import sync_playwright
-
     from flyteexec_widget.display import assets
 
     js = assets.joined_module(assets.BOARD_MODULES).encode()
     css = assets.stylesheet(assets.BOARD_STYLES).encode()
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-
-            def route(r: Any) -> None:
-                path = r.request.url[len(ORIGIN) :]
-                if path.startswith("/board.js"):
-                    r.fulfill(status=200, body=js, headers={"content-type": "text/javascript"})
-                elif path.startswith("/board.css"):
-                    r.fulfill(status=200, body=css, headers={"content-type": "text/css"})
-                else:
-                    r.fulfill(status=200, body=PAGE, headers={"content-type": "text/html"})
-
-            page.route(f"{ORIGIN}/**", route)
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            t0 = time.perf_counter()
-            page.goto(f"{ORIGIN}/")
-            page.wait_for_function("window.benchReady === true", timeout=30000)
-            cold = page.evaluate("(s) => window.bench.render(s)", traits)
-            cold_s = time.perf_counter() - t0
-            warm = [page.evaluate("(s) => window.bench.render(s)", traits)["ms"] / 1000 for _ in range(reps)]
-            if errors:
-                raise RuntimeError("the board page failed: " + "; ".join(errors))
-            return {
-                "rows_in_dom": cold["rows"],
-                "cold_first_render_s": cold_s,
-                "cold_render_call_s": cold["ms"] / 1000,
-                "warm_render_s": _fig(warm),
-            }
-        finally:
-            browser.close()
+    files = {"/board.js": (js, "text/javascript"), "/board.css": (css, "text/css")}
+    with bench_page(PAGE, files, viewport=(1400, 1000)) as (page, errors):
+        t0 = time.perf_counter()
+        page.goto(f"{ORIGIN}/")
+        page.wait_for_function("window.benchReady === true", timeout=30000)
+        cold = page.evaluate("(s) => window.bench.render(s)", traits)
+        cold_s = time.perf_counter() - t0
+        warm = [page.evaluate("(s) => window.bench.render(s)", traits)["ms"] / 1000 for _ in range(reps)]
+        if errors:
+            raise RuntimeError("the board page failed: " + "; ".join(errors))
+        return {
+            "rows_in_dom": cold["rows"],
+            "cold_first_render_s": cold_s,
+            "cold_render_call_s": cold["ms"] / 1000,
+            "warm_render_s": _fig(warm),
+        }
 
 
 #: The board's client in the sandbox's per-client counts (its user agent's first word).

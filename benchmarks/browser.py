@@ -10,7 +10,9 @@ frames later (the frame that shows the result has been produced), so style, layo
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +125,33 @@ def patch_of(snapshot: dict[str, Any], styles: dict[str, Any], n: int) -> dict[s
     return {"type": "patch", "version": int(snapshot.get("version", 0)) + 1, "rows": changed, "removed": []}
 
 
+@contextlib.contextmanager
+def bench_page(
+    html: str, files: dict[str, tuple[bytes, str]], viewport: tuple[int, int] = (1280, 900)
+) -> Iterator[tuple[Any, list[str]]]:
+    """A headless Chromium page at :data:`ORIGIN` that serves ``files`` (path -> (body, content type)) and ``html``
+    for any other path (nothing reaches the network); yields the page, before navigating, and the list its uncaught
+    errors fill."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+
+            def route(r: Any) -> None:
+                path = r.request.url[len(ORIGIN) :].split("?")[0]
+                body, kind = files.get(path, (html.encode(), "text/html"))
+                r.fulfill(status=200, body=body, headers={"content-type": kind})
+
+            page.route(f"{ORIGIN}/**", route)
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            yield page, errors
+        finally:
+            browser.close()
+
+
 def message_bytes(msg: dict[str, Any]) -> int:
     """Bytes of a custom message as the comm serialises it (JSON, no whitespace)."""
     return len(json.dumps({"method": "custom", "content": msg}, separators=(",", ":")))
@@ -132,64 +161,45 @@ def measure(
     trees: dict[str, tuple[dict[str, Any], dict[str, Any]]], reps: int, patch_rows: int = 100
 ) -> list[dict[str, Any]]:
     """First render and a ``patch_rows``-row patch for each tree (label -> (traits, snapshot)), ``reps`` times."""
-    from playwright.sync_api import sync_playwright
-
     js, css = front_end()
     out: list[dict[str, Any]] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-
-            def route(r: Any) -> None:
-                path = r.request.url[len(ORIGIN) :]
-                if path.startswith("/widget.js"):
-                    r.fulfill(status=200, body=js, headers={"content-type": "text/javascript"})
-                elif path.startswith("/widget.css"):
-                    r.fulfill(status=200, body=css, headers={"content-type": "text/css"})
-                else:
-                    r.fulfill(status=200, body=PAGE, headers={"content-type": "text/html"})
-
-            page.route(f"{ORIGIN}/**", route)
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(f"{ORIGIN}/")
-            page.wait_for_function("window.benchReady === true", timeout=30000)
-            # One untimed render first: module compilation, style sheet parsing and fonts are paid once per page.
-            warm_state, warm_snapshot = next(iter(trees.values()))
-            page.evaluate("([s, m]) => window.bench.firstRender(s, m)", [warm_state, warm_snapshot])
-            for label, (state, snapshot) in trees.items():
-                first: list[float] = []
-                first_sync: list[float] = []
-                patch: list[float] = []
-                patch_sync: list[float] = []
-                in_dom = 0
-                msg = patch_of(snapshot, state.get("styles", {}), patch_rows)
-                for _ in range(reps):
-                    r1 = page.evaluate("([s, m]) => window.bench.firstRender(s, m)", [state, snapshot])
-                    first.append(r1["ms"] / 1000)
-                    first_sync.append(r1["sync_ms"] / 1000)
-                    in_dom = int(r1["rows_in_dom"])
-                    r2 = page.evaluate("(m) => window.bench.patch(m)", msg)
-                    patch.append(r2["ms"] / 1000)
-                    patch_sync.append(r2["sync_ms"] / 1000)
-                out.append(
-                    {
-                        "case": "browser",
-                        "tree": label,
-                        "rows": len(snapshot["rows"]),
-                        "rows_in_dom": in_dom,
-                        "snapshot_bytes": message_bytes(snapshot),
-                        "first_render_s": to_json(Figure.of(first)),
-                        "first_render_script_s": to_json(Figure.of(first_sync)),
-                        "patch_rows": len(msg["rows"]),
-                        "patch_bytes": message_bytes(msg),
-                        "patch_bytes_per_row": message_bytes(msg) / max(len(msg["rows"]), 1),
-                        "patch_s": to_json(Figure.of(patch)),
-                        "patch_script_s": to_json(Figure.of(patch_sync)),
-                        "page_errors": errors[:5],
-                    }
-                )
-        finally:
-            browser.close()
+    files = {"/widget.js": (js, "text/javascript"), "/widget.css": (css, "text/css")}
+    with bench_page(PAGE, files, viewport=(1280, 900)) as (page, errors):
+        page.goto(f"{ORIGIN}/")
+        page.wait_for_function("window.benchReady === true", timeout=30000)
+        # One untimed render first: module compilation, style sheet parsing and fonts are paid once per page.
+        warm_state, warm_snapshot = next(iter(trees.values()))
+        page.evaluate("([s, m]) => window.bench.firstRender(s, m)", [warm_state, warm_snapshot])
+        for label, (state, snapshot) in trees.items():
+            first: list[float] = []
+            first_sync: list[float] = []
+            patch: list[float] = []
+            patch_sync: list[float] = []
+            in_dom = 0
+            msg = patch_of(snapshot, state.get("styles", {}), patch_rows)
+            for _ in range(reps):
+                r1 = page.evaluate("([s, m]) => window.bench.firstRender(s, m)", [state, snapshot])
+                first.append(r1["ms"] / 1000)
+                first_sync.append(r1["sync_ms"] / 1000)
+                in_dom = int(r1["rows_in_dom"])
+                r2 = page.evaluate("(m) => window.bench.patch(m)", msg)
+                patch.append(r2["ms"] / 1000)
+                patch_sync.append(r2["sync_ms"] / 1000)
+            out.append(
+                {
+                    "case": "browser",
+                    "tree": label,
+                    "rows": len(snapshot["rows"]),
+                    "rows_in_dom": in_dom,
+                    "snapshot_bytes": message_bytes(snapshot),
+                    "first_render_s": to_json(Figure.of(first)),
+                    "first_render_script_s": to_json(Figure.of(first_sync)),
+                    "patch_rows": len(msg["rows"]),
+                    "patch_bytes": message_bytes(msg),
+                    "patch_bytes_per_row": message_bytes(msg) / max(len(msg["rows"]), 1),
+                    "patch_s": to_json(Figure.of(patch)),
+                    "patch_script_s": to_json(Figure.of(patch_sync)),
+                    "page_errors": errors[:5],
+                }
+            )
     return out

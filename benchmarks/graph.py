@@ -17,7 +17,7 @@ from typing import Any
 
 from flyteexec_widget.sandbox.scenarios import SCENARIOS, Attempt, NodeSpec, Scenario, Script
 
-from .browser import CHROMIUM, CHROMIUM_ARGS, ORIGIN, patch_of
+from .browser import ORIGIN, bench_page, patch_of
 from .stats import Figure, to_json
 
 NAME = "bench-graph"
@@ -158,64 +158,45 @@ def recorded(size: int = 200, width: int = 20, mid_s: float = 4.0) -> tuple[dict
 
 def measure(sizes: list[int], reps: int, patch_rows: int = 100) -> list[dict[str, Any]]:
     """First render of the Graph view and a ``patch_rows``-row patch while it is shown, for each graph size."""
-    from playwright.sync_api import sync_playwright
-
     from flyteexec_widget.display import assets
 
     js = assets.joined_module().encode()
     css = assets.stylesheet().encode()
     out: list[dict[str, Any]] = []
     inputs = {size: recorded(size) for size in sizes}
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-
-            def route(r: Any) -> None:
-                path = r.request.url[len(ORIGIN) :]
-                if path.startswith("/widget.js"):
-                    r.fulfill(status=200, body=js, headers={"content-type": "text/javascript"})
-                elif path.startswith("/widget.css"):
-                    r.fulfill(status=200, body=css, headers={"content-type": "text/css"})
-                else:
-                    r.fulfill(status=200, body=PAGE, headers={"content-type": "text/html"})
-
-            page.route(f"{ORIGIN}/**", route)
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(f"{ORIGIN}/")
-            page.wait_for_function("window.benchReady === true", timeout=30000)
-            # One untimed run first: module compilation and style sheet parsing are paid once per page.
-            first_size = sizes[0]
-            page.evaluate("([s, m, g]) => window.bench.graphRender(s, m, g)", list(inputs[first_size]))
-            for size in sizes:
-                state, snapshot, graph = inputs[size]
-                msg = patch_of(snapshot, state.get("styles", {}), patch_rows)
-                first: list[float] = []
-                first_sync: list[float] = []
-                patch: list[float] = []
-                drawn: dict[str, Any] = {}
-                for _ in range(reps):
-                    r1 = page.evaluate("([s, m, g]) => window.bench.graphRender(s, m, g)", [state, snapshot, graph])
-                    first.append(r1["ms"] / 1000)
-                    first_sync.append(r1["sync_ms"] / 1000)
-                    drawn = r1
-                    r2 = page.evaluate("(m) => window.bench.patch(m)", msg)
-                    patch.append(r2["ms"] / 1000)
-                out.append(
-                    {
-                        "case": "graph",
-                        "graph": f"{NAME}-{size}",
-                        "nodes": int(drawn.get("nodes", 0)),
-                        "edges": int(drawn.get("edges", 0)),
-                        "graph_bytes": len(json.dumps(graph, separators=(",", ":"))),
-                        "first_render_s": to_json(Figure.of(first)),
-                        "first_render_script_s": to_json(Figure.of(first_sync)),
-                        "patch_rows": len(msg["rows"]),
-                        "patch_s": to_json(Figure.of(patch)),
-                        "page_errors": errors[:5],
-                    }
-                )
-        finally:
-            browser.close()
+    files = {"/widget.js": (js, "text/javascript"), "/widget.css": (css, "text/css")}
+    with bench_page(PAGE, files, viewport=(1280, 900)) as (page, errors):
+        page.goto(f"{ORIGIN}/")
+        page.wait_for_function("window.benchReady === true", timeout=30000)
+        # One untimed run first: module compilation and style sheet parsing are paid once per page.
+        first_size = sizes[0]
+        page.evaluate("([s, m, g]) => window.bench.graphRender(s, m, g)", list(inputs[first_size]))
+        for size in sizes:
+            state, snapshot, graph = inputs[size]
+            msg = patch_of(snapshot, state.get("styles", {}), patch_rows)
+            first: list[float] = []
+            first_sync: list[float] = []
+            patch: list[float] = []
+            drawn: dict[str, Any] = {}
+            for _ in range(reps):
+                r1 = page.evaluate("([s, m, g]) => window.bench.graphRender(s, m, g)", [state, snapshot, graph])
+                first.append(r1["ms"] / 1000)
+                first_sync.append(r1["sync_ms"] / 1000)
+                drawn = r1
+                r2 = page.evaluate("(m) => window.bench.patch(m)", msg)
+                patch.append(r2["ms"] / 1000)
+            out.append(
+                {
+                    "case": "graph",
+                    "graph": f"{NAME}-{size}",
+                    "nodes": int(drawn.get("nodes", 0)),
+                    "edges": int(drawn.get("edges", 0)),
+                    "graph_bytes": len(json.dumps(graph, separators=(",", ":"))),
+                    "first_render_s": to_json(Figure.of(first)),
+                    "first_render_script_s": to_json(Figure.of(first_sync)),
+                    "patch_rows": len(msg["rows"]),
+                    "patch_s": to_json(Figure.of(patch)),
+                    "page_errors": errors[:5],
+                }
+            )
     return out

@@ -16,7 +16,7 @@ import copy
 import datetime as dt
 from typing import Any
 
-from .browser import CHROMIUM, CHROMIUM_ARGS, ORIGIN, PAGE, front_end, message_bytes, patch_of
+from .browser import ORIGIN, PAGE, bench_page, front_end, message_bytes, patch_of
 from .stats import Figure, to_json
 
 _TIMELINE_JS = """
@@ -67,67 +67,48 @@ def measure(
     trees: dict[str, tuple[dict[str, Any], dict[str, Any]]], reps: int, patch_rows: int = 100
 ) -> list[dict[str, Any]]:
     """The timeline's first render and a ``patch_rows``-row patch for each tree (label -> (traits, snapshot))."""
-    from playwright.sync_api import sync_playwright
-
     js, css = front_end()
     page_html = PAGE.replace("window.benchReady = true;", _TIMELINE_JS)
     out: list[dict[str, Any]] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-
-            def route(r: Any) -> None:
-                path = r.request.url[len(ORIGIN) :]
-                if path.startswith("/widget.js"):
-                    r.fulfill(status=200, body=js, headers={"content-type": "text/javascript"})
-                elif path.startswith("/widget.css"):
-                    r.fulfill(status=200, body=css, headers={"content-type": "text/css"})
-                else:
-                    r.fulfill(status=200, body=page_html, headers={"content-type": "text/html"})
-
-            page.route(f"{ORIGIN}/**", route)
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(f"{ORIGIN}/")
-            page.wait_for_function("window.benchReady === true", timeout=30000)
-            warm_state, warm_snapshot = next(iter(trees.values()))
-            page.evaluate("([s, m]) => window.bench.firstRender(s, m)", [warm_state, with_attempts(warm_snapshot)])
-            page.evaluate("() => window.bench.timeline()")
-            for label, (state, plain) in trees.items():
-                snapshot = with_attempts(plain)
-                msg = patch_of(snapshot, state.get("styles", {}), patch_rows)
-                first: list[float] = []
-                first_sync: list[float] = []
-                patch: list[float] = []
-                patch_sync: list[float] = []
-                in_dom = segments = 0
-                for _ in range(reps):
-                    page.evaluate("([s, m]) => window.bench.firstRender(s, m)", [state, snapshot])
-                    r1 = page.evaluate("() => window.bench.timeline()")
-                    first.append(r1["ms"] / 1000)
-                    first_sync.append(r1["sync_ms"] / 1000)
-                    in_dom, segments = int(r1["rows_in_dom"]), int(r1["segments"])
-                    r2 = page.evaluate("(m) => window.bench.patch(m)", msg)
-                    patch.append(r2["ms"] / 1000)
-                    patch_sync.append(r2["sync_ms"] / 1000)
-                out.append(
-                    {
-                        "case": "timeline",
-                        "tree": label,
-                        "rows": len(snapshot["rows"]),
-                        "retried_rows": sum(1 for r in snapshot["rows"] if r.get("attempt_spans")),
-                        "rows_in_dom": in_dom,
-                        "segments_in_dom": segments,
-                        "snapshot_bytes": message_bytes(snapshot),
-                        "first_render_s": to_json(Figure.of(first)),
-                        "first_render_script_s": to_json(Figure.of(first_sync)),
-                        "patch_rows": len(msg["rows"]),
-                        "patch_s": to_json(Figure.of(patch)),
-                        "patch_script_s": to_json(Figure.of(patch_sync)),
-                        "page_errors": errors[:5],
-                    }
-                )
-        finally:
-            browser.close()
+    files = {"/widget.js": (js, "text/javascript"), "/widget.css": (css, "text/css")}
+    with bench_page(page_html, files, viewport=(1280, 900)) as (page, errors):
+        page.goto(f"{ORIGIN}/")
+        page.wait_for_function("window.benchReady === true", timeout=30000)
+        warm_state, warm_snapshot = next(iter(trees.values()))
+        page.evaluate("([s, m]) => window.bench.firstRender(s, m)", [warm_state, with_attempts(warm_snapshot)])
+        page.evaluate("() => window.bench.timeline()")
+        for label, (state, plain) in trees.items():
+            snapshot = with_attempts(plain)
+            msg = patch_of(snapshot, state.get("styles", {}), patch_rows)
+            first: list[float] = []
+            first_sync: list[float] = []
+            patch: list[float] = []
+            patch_sync: list[float] = []
+            in_dom = segments = 0
+            for _ in range(reps):
+                page.evaluate("([s, m]) => window.bench.firstRender(s, m)", [state, snapshot])
+                r1 = page.evaluate("() => window.bench.timeline()")
+                first.append(r1["ms"] / 1000)
+                first_sync.append(r1["sync_ms"] / 1000)
+                in_dom, segments = int(r1["rows_in_dom"]), int(r1["segments"])
+                r2 = page.evaluate("(m) => window.bench.patch(m)", msg)
+                patch.append(r2["ms"] / 1000)
+                patch_sync.append(r2["sync_ms"] / 1000)
+            out.append(
+                {
+                    "case": "timeline",
+                    "tree": label,
+                    "rows": len(snapshot["rows"]),
+                    "retried_rows": sum(1 for r in snapshot["rows"] if r.get("attempt_spans")),
+                    "rows_in_dom": in_dom,
+                    "segments_in_dom": segments,
+                    "snapshot_bytes": message_bytes(snapshot),
+                    "first_render_s": to_json(Figure.of(first)),
+                    "first_render_script_s": to_json(Figure.of(first_sync)),
+                    "patch_rows": len(msg["rows"]),
+                    "patch_s": to_json(Figure.of(patch)),
+                    "patch_script_s": to_json(Figure.of(patch_sync)),
+                    "page_errors": errors[:5],
+                }
+            )
     return out
