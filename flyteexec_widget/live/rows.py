@@ -62,7 +62,7 @@ from ..objects.phases import (
     phase_name,
     style,
 )
-from ..objects.protoview import InvalidTimeError, to_datetime, to_timedelta
+from ..objects.protoview import InvalidTimeError, is_valid_timestamp, to_datetime, to_timedelta
 from ..objects.templates import PlannedNode, TemplateInfo, child_node_id, node_kind
 
 __all__ = [
@@ -368,8 +368,23 @@ _LIST_ERROR_TRIM_BYTES = 100
 _LIST_ERROR_TRIM_MIN = _LIST_ERROR_TRIM_BYTES - 3
 
 
+#: ISO-8601 text of whole UTC seconds (``"2026-12-06T00:21:00"``): a tree's nodes share a few seconds, and a first
+#: paint formats two or three times per node; cleared when it grows past the cap.
+_ISO_SECONDS: dict[int, str] = {}
+_ISO_SECONDS_CAP = 65_536
+
+
 def _iso(ts: timestamp_pb2.Timestamp) -> str:
-    return to_datetime(ts).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """``ts`` as ISO-8601 UTC with milliseconds (truncated, as ``isoformat(timespec="milliseconds")``), ``Z``."""
+    seconds = ts.seconds
+    prefix = _ISO_SECONDS.get(seconds)
+    if prefix is None or not is_valid_timestamp(ts):
+        # to_datetime validates (InvalidTimeError names the value) and gives the second's text
+        prefix = to_datetime(ts).replace(microsecond=0).isoformat(timespec="seconds").replace("+00:00", "")
+        if len(_ISO_SECONDS) >= _ISO_SECONDS_CAP:
+            _ISO_SECONDS.clear()
+        _ISO_SECONDS[seconds] = prefix
+    return f"{prefix}.{ts.nanos // 1_000_000:03d}Z"
 
 
 def _ts(msg: Any, name: str, invalid: list[str]) -> str | None:
