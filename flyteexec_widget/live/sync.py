@@ -76,6 +76,7 @@ from ..objects.executions import FlyteNodeExecution, FlyteTaskExecution, FlyteWo
 from ..objects.phases import TaskPhase, is_terminal, style
 from ..objects.protoview import is_valid_timestamp
 from ..objects.templates import PlannedNode, TemplateInfo, node_kind, unknown_kind
+from . import gcpause
 from .compiled import (
     END_NODE_ID,
     START_NODE_ID,
@@ -452,13 +453,15 @@ class TreeSync:
                     self._rows_only = False
                 if rows_jobs:
                     done.update(j.key for j in rows_jobs)
-                    self._run_round(rows_jobs)
+                    with gcpause.paused():  # one level's wrappers, all at once (see gcpause)
+                        self._run_round(rows_jobs)
                     continue
                 rows_first = False
-                if publish is not None and self._worth_painting():
-                    # before planning the nodes' own calls (that takes time per node) and before any of them
-                    self._painted = True
-                    self._paint(sync_nodes, publish)
+                with gcpause.paused():
+                    if publish is not None and self._worth_painting():
+                        # before planning the nodes' own calls (that takes time per node) and before any of them
+                        self._painted = True
+                        self._paint(sync_nodes, publish)
             jobs = self._within_budget([j for j in self._plan(sync_nodes, self._refresh_no) if j.key not in done])
             if not jobs:
                 break
@@ -503,14 +506,15 @@ class TreeSync:
 
     def _paint(self, sync_nodes: bool, publish: Callable[[], None]) -> None:
         """Wire what is known into the wrappers and have the caller publish it."""
-        self._wire(sync_nodes)
-        if self._dirty:
-            self._dirty = False
-            self.execution._fx_tree_version += 1
-        try:
-            publish()
-        except Exception:  # the view's trouble must not fail the sync: the final publication comes anyway
-            log.exception("publishing the rows of %s early failed", self._root.wf_id.name)
+        with gcpause.paused():  # a first paint allocates every row at once (see gcpause)
+            self._wire(sync_nodes)
+            if self._dirty:
+                self._dirty = False
+                self.execution._fx_tree_version += 1
+            try:
+                publish()
+            except Exception:  # the view's trouble must not fail the sync: the final publication comes anyway
+                log.exception("publishing the rows of %s early failed", self._root.wf_id.name)
 
     def _stream(
         self,
