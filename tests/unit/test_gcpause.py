@@ -20,9 +20,16 @@ def _restore_gc() -> Iterator[None]:
 
 def test_off_inside_back_on_after_even_on_error() -> None:
     gc.enable()
-    with pytest.raises(RuntimeError), gcpause.paused():
-        assert not gc.isenabled()
-        raise RuntimeError("boom")
+    seen: list[bool] = []
+
+    def fail() -> None:
+        with gcpause.paused():
+            seen.append(gc.isenabled())
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        fail()
+    assert seen == [False]
     assert gc.isenabled()
 
 
