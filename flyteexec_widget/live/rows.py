@@ -998,14 +998,19 @@ def _fields_of(w: FlyteNodeExecution) -> NodeFields:
         # The node's own part, kept on the wrapper for this message and template info: a watch's first paint built
         # it, and the row its attempts complete reuses it (the complete tree pays for one build of it, not two).
         # Kept for one version; the sync carries it to the next when only the attempts changed (its _bump_attempts).
+        # Kept only while the attempts are pending: once they are listed, the complete row is built and cached by
+        # the RowBuilder, and a dict per node held for the tree's life was ~10% of its memory.
         version = w._fx_version
         kept = w._fx_own_fields
         if version and kept is not None and kept[2] == version and kept[0] is proto and kept[1] is info:
             own = kept[3]
         else:
             own = _own_fields(proto, info)
-            if version:
+        if version and w._fx_attempts_pending:
+            if kept is None or kept[3] is not own:
                 w._fx_own_fields = (proto, info, version, own)
+        elif kept is not None:
+            w._fx_own_fields = None
         fields = _node_fields(proto, _tasks(w), info, own)
         if w._fx_attempts_pending:
             fields["attempts"] = None  # unknown yet, not 0
