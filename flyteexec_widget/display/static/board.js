@@ -1,6 +1,6 @@
 // The board: a live table of executions (display/board.py). Its own widget, whose module is widget.js's helpers
 // joined with this file (display/assets.py BOARD_MODULES). Rows arrive whole in the `rows` trait; requests use the
-// execution widget's protocol (Requests). Server text is set with textContent, links pass safeUrl.
+// execution widget's protocol (Requests). Server text is set with textContent, links go through link() (http(s) only).
 import {
   Requests,
   TIME,
@@ -11,8 +11,10 @@ import {
   firstLine,
   fmtUtc,
   parseTime,
-  safeUrl,
   syncText,
+  h,
+  link,
+  button,
 } from "./widget.js";
 
 /**
@@ -186,36 +188,10 @@ export function slowestChange(nodes) {
 
 // ---- DOM -------------------------------------------------------------------------------------------------------
 
-/** @param {string} tag @param {string} [cls] @param {unknown} [text] */
-function bel(tag, cls, text) {
-  const node = document.createElement(tag);
-  if (cls) node.className = cls;
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  return node;
-}
-
-/** @param {unknown} url @param {unknown} text @param {string} [cls] */
-function blink(url, text, cls) {
-  const safe = safeUrl(url);
-  if (!safe) return bel("span", cls, text);
-  const a = /** @type {HTMLAnchorElement} */ (bel("a", cls, text));
-  a.href = safe;
-  a.target = "_blank";
-  a.rel = "noopener noreferrer";
-  return a;
-}
-
-/** @param {string} label @param {string} action @param {string} [cls] */
-function bbutton(label, action, cls) {
-  const b = /** @type {HTMLButtonElement} */ (bel("button", "fxw-btn" + (cls ? " " + cls : ""), label));
-  b.type = "button";
-  b.dataset.action = action;
-  return b;
-}
 
 /** @param {string} label @param {string} color @param {string} phase */
 function bbadge(label, color, phase) {
-  const b = bel("span", `fxw-badge fxw-badge--${cssToken(color)}`, label || "Unknown");
+  const b = h("span", `fxw-badge fxw-badge--${cssToken(color)}`, label || "Unknown");
   b.dataset.phase = phase;
   return b;
 }
@@ -247,35 +223,35 @@ class BoardView {
     this.requests = new Requests(`b${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`, (msg) =>
       model.send(msg),
     );
-    this.root = bel("div", "fxw fxb");
-    this.head = bel("div", "fxb-head");
-    this.title = bel("span", "fxb-title");
-    this.sync = bel("span", "fxb-sync");
-    this.note = bel("span", "fxb-note");
+    this.root = h("div", "fxw fxb");
+    this.head = h("div", "fxb-head");
+    this.title = h("span", "fxb-title");
+    this.sync = h("span", "fxb-sync");
+    this.note = h("span", "fxb-note");
     this.note.hidden = true;
     this.head.append(this.title, this.sync, this.note);
-    this.toolbar = bel("div", "fxb-toolbar");
-    this.chips = bel("div", "fxb-chips");
+    this.toolbar = h("div", "fxb-toolbar");
+    this.chips = h("div", "fxb-chips");
     this.chips.setAttribute("role", "group");
     this.chips.setAttribute("aria-label", "Filter by phase");
-    this.selInfo = bel("span", "fxb-selinfo");
-    this.compareBtn = bbutton("Compare", "compare");
+    this.selInfo = h("span", "fxb-selinfo");
+    this.compareBtn = button("Compare", "compare");
     this.actionBtns = ["terminate", "relaunch", "recover"].map((k) =>
-      bbutton(BOARD_CONFIRMS[/** @type {keyof typeof BOARD_CONFIRMS} */ (k)].verb, k),
+      button(BOARD_CONFIRMS[/** @type {keyof typeof BOARD_CONFIRMS} */ (k)].verb, k),
     );
-    const actions = bel("div", "fxb-actions");
+    const actions = h("div", "fxb-actions");
     actions.append(this.selInfo, this.compareBtn, ...this.actionBtns);
     this.toolbar.append(this.chips, actions);
-    this.confirm = bel("div", "fxw-confirm fxb-confirm");
+    this.confirm = h("div", "fxw-confirm fxb-confirm");
     this.confirm.hidden = true;
-    this.scroll = bel("div", "fxb-scroll");
-    this.table = /** @type {HTMLTableElement} */ (bel("table", "fxb-table"));
-    this.thead = bel("thead");
-    this.tbody = bel("tbody");
+    this.scroll = h("div", "fxb-scroll");
+    this.table = /** @type {HTMLTableElement} */ (h("table", "fxb-table"));
+    this.thead = h("thead");
+    this.tbody = h("tbody");
     this.table.append(this.thead, this.tbody);
     this.scroll.append(this.table);
-    this.empty = bel("div", "fxb-empty");
-    this.comparePanel = bel("div", "fxb-compare");
+    this.empty = h("div", "fxb-empty");
+    this.comparePanel = h("div", "fxb-compare");
     this.comparePanel.hidden = true;
     this.root.append(this.head, this.toolbar, this.confirm, this.scroll, this.empty, this.comparePanel);
     el.append(this.root);
@@ -342,7 +318,7 @@ class BoardView {
     }
     if (this.state.phase && !by.has(this.state.phase)) this.state.phase = null;
     const chip = (/** @type {string|null} */ phase, /** @type {string} */ text, /** @type {string} */ color) => {
-      const b = bbutton(text, "phase", `fxb-chip fxw-badge--${cssToken(color)}`);
+      const b = button(text, "phase", `fxb-chip fxw-badge--${cssToken(color)}`);
       b.dataset.phase = phase ?? "";
       b.setAttribute("aria-pressed", String(this.state.phase === phase));
       b.addEventListener("click", () => {
@@ -358,8 +334,8 @@ class BoardView {
 
   /** @param {any} header */
   renderHead(header) {
-    const tr = bel("tr");
-    const all = /** @type {HTMLInputElement} */ (bel("input", "fxb-check-all"));
+    const tr = h("tr");
+    const all = /** @type {HTMLInputElement} */ (h("input", "fxb-check-all"));
     all.type = "checkbox";
     all.setAttribute("aria-label", "Select all shown");
     all.addEventListener("click", (ev) => {
@@ -370,19 +346,19 @@ class BoardView {
       this.sendSelection();
       this.render();
     });
-    const first = bel("th", "fxb-th-check");
+    const first = h("th", "fxb-th-check");
     first.append(all);
     tr.append(first);
     const cols = boardColumns(header);
     for (const c of cols) {
-      const th = bel("th", c.id.startsWith("input:") ? "fxb-th-input" : c.id === "metric" ? "fxb-th-metric" : "");
+      const th = h("th", c.id.startsWith("input:") ? "fxb-th-input" : c.id === "metric" ? "fxb-th-metric" : "");
       th.dataset.col = c.id;
       th.tabIndex = 0;
       const sort = this.state.sort;
       const on = sort && sort.col === c.id;
       th.setAttribute("aria-sort", on ? (sort.dir > 0 ? "ascending" : "descending") : "none");
       th.title = `Sort by ${c.label}`;
-      th.append(bel("span", "", c.label), bel("span", "fxb-sort", on ? (sort.dir > 0 ? " ▲" : " ▼") : ""));
+      th.append(h("span", "", c.label), h("span", "fxb-sort", on ? (sort.dir > 0 ? " ▲" : " ▼") : ""));
       th.addEventListener("keydown", (ev) => ev.key === "Enter" && th.click());
       tr.append(th);
     }
@@ -396,46 +372,46 @@ class BoardView {
     const pinned = new Set(this.model.get("pinned") || []);
     const out = [];
     for (const r of rows) {
-      const tr = bel("tr", "fxb-row");
+      const tr = h("tr", "fxb-row");
       tr.dataset.key = r.key;
       tr.dataset.phase = r.phase;
       tr.tabIndex = 0;
       if (open.has(r.key)) tr.classList.add("fxb-row--open");
-      const check = /** @type {HTMLInputElement} */ (bel("input", "fxb-check"));
+      const check = /** @type {HTMLInputElement} */ (h("input", "fxb-check"));
       check.type = "checkbox";
       check.checked = this.state.selected.has(r.key);
       check.setAttribute("aria-label", `Select ${r.name}`);
-      const c0 = bel("td", "fxb-td-check");
+      const c0 = h("td", "fxb-td-check");
       c0.append(check);
-      const name = bel("td", "fxb-name");
-      name.append(blink(r.url, r.name, "fxb-exec"));
+      const name = h("td", "fxb-name");
+      name.append(link(r.url, r.name, "fxb-exec"));
       const isPinned = pinned.has(r.key);
-      const pin = bbutton(isPinned ? "pinned" : "pin", isPinned ? "unpin" : "pin", "fxb-pin");
+      const pin = button(isPinned ? "pinned" : "pin", isPinned ? "unpin" : "pin", "fxb-pin");
       pin.title = isPinned ? "Unpin: the next row opened replaces it" : "Open its tree beside the others";
       pin.setAttribute("aria-pressed", String(isPinned));
       name.append(pin);
       if (open.has(r.key)) {
-        const close = bbutton("close", "close-pane", "fxb-pin fxb-close");
+        const close = button("close", "close-pane", "fxb-pin fxb-close");
         close.title = "Close its tree";
         name.append(close);
       }
-      const lp = bel("td", "fxb-lp");
-      lp.append(blink(r.lp_url, r.launch_plan || r.workflow, "fxb-lpname"), bel("span", "fxb-ver", r.lp_version));
-      const status = bel("td", "fxb-status");
+      const lp = h("td", "fxb-lp");
+      lp.append(link(r.lp_url, r.launch_plan || r.workflow, "fxb-lpname"), h("span", "fxb-ver", r.lp_version));
+      const status = h("td", "fxb-status");
       status.append(bbadge(r.label, r.color, r.phase));
-      const start = bel("td", "fxb-start", r.started_at ? TIME.clock(parseTime(r.started_at) ?? 0, now) : "");
+      const start = h("td", "fxb-start", r.started_at ? TIME.clock(parseTime(r.started_at) ?? 0, now) : "");
       if (r.started_at) start.title = fmtUtc(r.started_at);
-      const dur = bel("td", "fxb-dur", fmtDuration(boardDuration(r, now)));
+      const dur = h("td", "fxb-dur", fmtDuration(boardDuration(r, now)));
       if (!r.terminal) dur.dataset.live = "1";
-      const prog = bel("td", "fxb-progress");
+      const prog = h("td", "fxb-progress");
       if (r.progress) {
-        const bar = bel("span", "fxb-bar");
-        const fill = bel("span", "fxb-bar-fill");
+        const bar = h("span", "fxb-bar");
+        const fill = h("span", "fxb-bar-fill");
         fill.style.width = `${Math.round((100 * r.progress.done) / Math.max(1, r.progress.total))}%`;
         bar.append(fill);
-        prog.append(bar, bel("span", "fxb-progress-text", progressText(r.progress)));
+        prog.append(bar, h("span", "fxb-progress-text", progressText(r.progress)));
       }
-      const err = bel("td", "fxb-error");
+      const err = h("td", "fxb-error");
       if (r.error) {
         const line = exceptionLine(r.error.message);
         err.textContent = line;
@@ -444,7 +420,7 @@ class BoardView {
       /** @type {Record<string, HTMLElement>} */
       const cells = { name, phase: status, progress: prog, start, duration: dur, launch_plan: lp, error: err };
       if (header.metric) {
-        const m = bel("td", "fxb-metric");
+        const m = h("td", "fxb-metric");
         if (r.metric) m.textContent = r.metric.text;
         else {
           m.textContent = r.terminal ? (r.outputs_state === "pending" ? "…" : "—") : "";
@@ -455,7 +431,7 @@ class BoardView {
       tr.append(c0);
       for (const c of this.columns || boardColumns(header)) {
         tr.append(
-          cells[c.id] ?? bel("td", "fxb-input", c.id.startsWith("input:") ? (r.inputs?.[c.id.slice(6)]?.text ?? "") : ""),
+          cells[c.id] ?? h("td", "fxb-input", c.id.startsWith("input:") ? (r.inputs?.[c.id.slice(6)]?.text ?? "") : ""),
         );
       }
       out.push(tr);
@@ -541,12 +517,12 @@ class BoardView {
     const question = `${spec.verb} ${keys.length} execution${keys.length === 1 ? "" : "s"} (${names.slice(0, 5).join(", ")}${
       names.length > 5 ? ", …" : ""
     })?`;
-    const cause = /** @type {HTMLInputElement} */ (bel("input", "fxw-cause"));
+    const cause = /** @type {HTMLInputElement} */ (h("input", "fxw-cause"));
     cause.placeholder = "Cause (optional)";
     cause.setAttribute("aria-label", "Cause of the termination");
-    const ok = bbutton(spec.verb, `${kind}-confirm`, spec.danger ? "fxw-btn--danger" : "fxw-btn--primary");
-    const cancel = bbutton("Cancel", `${kind}-cancel`);
-    const status = bel("span", "fxw-action-status");
+    const ok = button(spec.verb, `${kind}-confirm`, spec.danger ? "fxw-btn--danger" : "fxw-btn--primary");
+    const cancel = button("Cancel", `${kind}-cancel`);
+    const status = h("span", "fxw-action-status");
     cancel.addEventListener("click", () => (box.hidden = true));
     ok.addEventListener("click", () => {
       ok.disabled = true;
@@ -556,8 +532,8 @@ class BoardView {
           (res) => {
             status.replaceChildren(res?.message || "done");
             for (const r of res?.results || []) {
-              const item = bel("span", r.ok ? "fxb-result" : "fxb-result fxb-result--error", ` ${r.message}`);
-              if (r.name) item.append(" ", blink(r.url, r.name, "fxw-exec"));
+              const item = h("span", r.ok ? "fxb-result" : "fxb-result fxb-result--error", ` ${r.message}`);
+              if (r.name) item.append(" ", link(r.url, r.name, "fxw-exec"));
               status.append(item);
             }
           },
@@ -568,7 +544,7 @@ class BoardView {
           },
         );
     });
-    box.replaceChildren(bel("span", "", question));
+    box.replaceChildren(h("span", "", question));
     if (spec.cause) box.append(cause);
     box.append(ok, cancel, status);
     box.hidden = false;
@@ -580,56 +556,56 @@ class BoardView {
     if (keys.length !== 2) return;
     const panel = this.comparePanel;
     panel.hidden = false;
-    panel.replaceChildren(bel("div", "fxb-compare-wait", "comparing…"));
+    panel.replaceChildren(h("div", "fxb-compare-wait", "comparing…"));
     this.requests.request("compare", "", { keys }).then(
       (res) => this.renderCompare(res),
-      (e) => panel.replaceChildren(bel("div", "fxb-compare-error", e?.message || String(e))),
+      (e) => panel.replaceChildren(h("div", "fxb-compare-error", e?.message || String(e))),
     );
   }
 
   /** @param {any} res */
   renderCompare(res) {
     const panel = this.comparePanel;
-    const close = bbutton("Close", "compare-close");
+    const close = button("Close", "compare-close");
     close.addEventListener("click", () => (panel.hidden = true));
-    const head = bel("div", "fxb-compare-head");
-    head.append(bel("strong", "", "Compare"), bel("span", "", ` ${res.a.name} (A) and ${res.b.name} (B)`), close);
+    const head = h("div", "fxb-compare-head");
+    head.append(h("strong", "", "Compare"), h("span", "", ` ${res.a.name} (A) and ${res.b.name} (B)`), close);
     /** @param {string} title @param {any[]} items */
     const section = (title, items) => {
-      const t = /** @type {HTMLTableElement} */ (bel("table", "fxb-compare-table"));
+      const t = /** @type {HTMLTableElement} */ (h("table", "fxb-compare-table"));
       t.dataset.section = title.toLowerCase();
-      const hr = bel("tr");
-      hr.append(bel("th", "", title), bel("th", "", `A ${res.a.name}`), bel("th", "", `B ${res.b.name}`));
+      const hr = h("tr");
+      hr.append(h("th", "", title), h("th", "", `A ${res.a.name}`), h("th", "", `B ${res.b.name}`));
       t.append(hr);
       for (const it of items) {
-        const tr = bel("tr", it.differs ? "fxb-diff" : "");
+        const tr = h("tr", it.differs ? "fxb-diff" : "");
         tr.dataset.name = it.name;
-        tr.append(bel("td", "", it.name), bel("td", "", it.a?.text ?? "—"), bel("td", "", it.b?.text ?? "—"));
+        tr.append(h("td", "", it.name), h("td", "", it.a?.text ?? "—"), h("td", "", it.b?.text ?? "—"));
         if (it.differs) tr.title = "differs";
         t.append(tr);
       }
-      if (!items.length) t.append(bel("tr", "", "none"));
+      if (!items.length) t.append(h("tr", "", "none"));
       return t;
     };
     const slowest = slowestChange(res.nodes);
-    const nodes = /** @type {HTMLTableElement} */ (bel("table", "fxb-compare-table"));
+    const nodes = /** @type {HTMLTableElement} */ (h("table", "fxb-compare-table"));
     nodes.dataset.section = "nodes";
-    const hr = bel("tr");
-    hr.append(bel("th", "", "Node"), bel("th", "", "A duration"), bel("th", "", "B duration"), bel("th", "", "B − A"));
+    const hr = h("tr");
+    hr.append(h("th", "", "Node"), h("th", "", "A duration"), h("th", "", "B duration"), h("th", "", "B − A"));
     nodes.append(hr);
     for (const n of res.nodes) {
-      const tr = bel("tr", n.node_id === slowest ? "fxb-slower" : "");
+      const tr = h("tr", n.node_id === slowest ? "fxb-slower" : "");
       tr.dataset.node = n.node_id;
       const delta = n.delta_s === null ? "" : `${n.delta_s > 0 ? "+" : n.delta_s < 0 ? "−" : ""}${fmtDuration(Math.abs(n.delta_s))}`;
       tr.append(
-        bel("td", "", `${n.name} (${n.node_id})`),
-        bel("td", "", n.a ? fmtDuration(n.a.duration_s) || n.a.phase : "—"),
-        bel("td", "", n.b ? fmtDuration(n.b.duration_s) || n.b.phase : "—"),
-        bel("td", "fxb-delta", n.node_id === slowest ? `${delta} slower` : delta),
+        h("td", "", `${n.name} (${n.node_id})`),
+        h("td", "", n.a ? fmtDuration(n.a.duration_s) || n.a.phase : "—"),
+        h("td", "", n.b ? fmtDuration(n.b.duration_s) || n.b.phase : "—"),
+        h("td", "fxb-delta", n.node_id === slowest ? `${delta} slower` : delta),
       );
       nodes.append(tr);
     }
-    const grid = bel("div", "fxb-compare-grid");
+    const grid = h("div", "fxb-compare-grid");
     grid.append(section("Inputs", res.inputs), section("Outputs", res.outputs), nodes);
     panel.replaceChildren(head, grid);
   }

@@ -30,6 +30,9 @@ import {
   parseTime,
   rowMatcher,
   safeUrl,
+  h,
+  link,
+  button,
 } from "./widget.js";
 
 // ------------------------------------------------------------------------------------------------------------
@@ -274,43 +277,21 @@ export function timeDomain(extents, header, nowMs) {
 // DOM helpers (names unique across the joined files)
 // ------------------------------------------------------------------------------------------------------------
 
-/** @param {string} tag @param {string} [cls] @param {string} [text] @returns {HTMLElement} */
-function tvEl(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-
-/** @param {string} label @param {string} action @param {string} [cls] */
-function tvButton(label, action, cls) {
-  const b = /** @type {HTMLButtonElement} */ (tvEl("button", "fxw-btn" + (cls ? " " + cls : ""), label));
-  b.type = "button";
-  b.dataset.action = action;
-  return b;
-}
-
-/** An http(s) link opening in a new tab, else the text alone. @param {string} url @param {string} text */
+/** An http(s) log link opening in a new tab, else the text alone (no class). @param {string} url @param {string} text */
 function tvLink(url, text) {
-  const safe = safeUrl(url);
-  if (!safe) return tvEl("span", "", text);
-  const a = /** @type {HTMLAnchorElement} */ (tvEl("a", "fxw-log", text));
-  a.href = safe;
-  a.target = "_blank";
-  a.rel = "noopener noreferrer";
-  return a;
+  return safeUrl(url) ? link(url, text, "fxw-log") : h("span", "", text);
 }
 
 /** @param {string} label @param {string} color @param {string} phase */
 function tvBadge(label, color, phase) {
-  const b = tvEl("span", `fxw-badge fxw-badge--${cssToken(color)}`, label);
+  const b = h("span", `fxw-badge fxw-badge--${cssToken(color)}`, label);
   b.dataset.phase = phase;
   return b;
 }
 
 /** @param {number} ms a time as the view shows it: local clock, UTC on hover */
 function tvTime(ms) {
-  const t = tvEl("span", "fxw-time", TIME.clock(ms, Date.now()));
+  const t = h("span", "fxw-time", TIME.clock(ms, Date.now()));
   t.title = fmtUtc(new Date(ms).toISOString());
   return t;
 }
@@ -409,27 +390,27 @@ export function attemptsSection(ctx, r) {
   const runs = ["task", "dynamic", "array", "subtask"].includes(r.kind);
   if (!(r.attempts > 0) && !(r.attempt_spans || []).length && !runs) return null;
   const st = timelineState(ctx.shared);
-  const box = tvEl("div", "fxw-attempts");
+  const box = h("div", "fxw-attempts");
   box.dataset.key = r.key;
   const sig = attemptsSig(r);
   const cached = st.attempts.get(r.key);
-  const note = tvEl("span", "fxw-action-status");
+  const note = h("span", "fxw-action-status");
   const taskStyle = (/** @type {string} */ p) => ctx.styles.task(p);
   // Links past what a row carries are in the detail's full log list instead (rows.py MAX_LOGS_PER_ROW).
   const withLinks = !(r.logs_omitted > 0);
   /** @param {AttemptItem[]} items @param {number} omitted */
   const draw = (items, omitted) => {
     box.replaceChildren();
-    const head = tvEl("div", "fxw-attempts-head");
-    head.append(tvEl("span", "fxw-fact-k", `attempts (${fmtCount(items.length + omitted)})`), " ", note);
+    const head = h("div", "fxw-attempts-head");
+    head.append(h("span", "fxw-fact-k", `attempts (${fmtCount(items.length + omitted)})`), " ", note);
     box.append(head);
-    if (omitted) box.append(tvEl("div", "fxw-muted", `${fmtCount(omitted)} earlier attempts not listed`));
+    if (omitted) box.append(h("div", "fxw-muted", `${fmtCount(omitted)} earlier attempts not listed`));
     if (!items.length) {
       const why = r.cache === "hit" ? "none: taken from the cache" : r.terminal ? "none reported" : "none reported yet";
-      box.append(tvEl("div", "fxw-muted fxw-attempts-none", why));
+      box.append(h("div", "fxw-muted fxw-attempts-none", why));
       return;
     }
-    const list = tvEl("ol", "fxw-attempt-list");
+    const list = h("ol", "fxw-attempt-list");
     const focus = st.selected?.key === r.key ? st.selected.attempt : null;
     // The row's own error is shown under the list (DetailView): an attempt that failed with it does not repeat it.
     const rowError = r.error?.message || "";
@@ -498,44 +479,44 @@ export function tickAttempts(root, now) {
  * @param {AttemptItem} a @param {boolean} withLinks @param {boolean} focus
  */
 function attemptItem(a, withLinks, focus) {
-  const li = tvEl("li", "fxw-attempt-item" + (focus ? " fxw-attempt-item--focus" : ""));
+  const li = h("li", "fxw-attempt-item" + (focus ? " fxw-attempt-item--focus" : ""));
   li.dataset.attempt = String(a.attempt);
   li.dataset.phase = a.phase;
-  const line = tvEl("div", "fxw-attempt-line");
-  line.append(tvEl("span", "fxw-attempt-no", `#${a.attempt + 1}`), tvBadge(a.label || a.phase, a.color, a.phase));
+  const line = h("div", "fxw-attempt-line");
+  line.append(h("span", "fxw-attempt-no", `#${a.attempt + 1}`), tvBadge(a.label || a.phase, a.color, a.phase));
   const start = parseTime(a.started_at);
-  if (start !== null) line.append(tvEl("span", "fxw-fact-k", " started "), tvTime(start));
+  if (start !== null) line.append(h("span", "fxw-fact-k", " started "), tvTime(start));
   if (a.queued_s != null && a.queued_s >= 0.1) {
-    line.append(tvEl("span", "fxw-fact-k", " queued "), fmtDuration(a.queued_s));
+    line.append(h("span", "fxw-fact-k", " queued "), fmtDuration(a.queued_s));
   }
-  if (a.duration_s != null) line.append(tvEl("span", "fxw-fact-k", " ran "), fmtDuration(a.duration_s));
+  if (a.duration_s != null) line.append(h("span", "fxw-fact-k", " ran "), fmtDuration(a.duration_s));
   else if (start !== null && !a.terminal) {
-    const run = tvEl("span", "fxw-attempt-running", attemptRunningText(start, Date.now()));
+    const run = h("span", "fxw-attempt-running", attemptRunningText(start, Date.now()));
     run.dataset.start = String(start); // tickAttempts moves it on with the clock
     line.append(run);
   }
-  if (a.cache) line.append(tvEl("span", "fxw-fact-k", " cache "), a.cache);
+  if (a.cache) line.append(h("span", "fxw-fact-k", " cache "), a.cache);
   if (a.reason) {
-    const why = tvEl("span", "fxw-attempt-reason", a.reason);
+    const why = h("span", "fxw-attempt-reason", a.reason);
     why.title = a.reason;
     line.append(" ", why);
   }
   li.append(line);
   const err = a.error;
-  if (a.sameError) li.append(tvEl("div", "fxw-muted fxw-attempt-same", "failed with the error below"));
+  if (a.sameError) li.append(h("div", "fxw-muted fxw-attempt-same", "failed with the error below"));
   if (err && (err.message || err.code)) {
-    const det = /** @type {HTMLDetailsElement} */ (tvEl("details", "fxw-errview fxw-attempt-error"));
-    det.append(tvEl("summary", "fxw-error", errorSummary(err.message || err.code || "")));
+    const det = /** @type {HTMLDetailsElement} */ (h("details", "fxw-errview fxw-attempt-error"));
+    det.append(h("summary", "fxw-error", errorSummary(err.message || err.code || "")));
     /** @type {HTMLElement} */ (det.firstChild).title = [err.kind, err.code].filter(Boolean).join(" ");
-    det.append(tvEl("pre", "fxw-error-full", err.message || err.code || ""));
+    det.append(h("pre", "fxw-error-full", err.message || err.code || ""));
     det.open = focus;
     li.append(det);
   }
   if (withLinks && a.logs?.length) {
-    const logs = tvEl("div", "fxw-attempt-logs");
-    logs.append(tvEl("span", "fxw-fact-k", "logs "));
+    const logs = h("div", "fxw-attempt-logs");
+    logs.append(h("span", "fxw-fact-k", "logs "));
     for (const l of a.logs) if (safeUrl(l.uri)) logs.append(tvLink(l.uri, l.name || "log"), " ");
-    if (a.logs_omitted) logs.append(tvEl("span", "fxw-muted", `and ${fmtCount(a.logs_omitted)} more`));
+    if (a.logs_omitted) logs.append(h("span", "fxw-muted", `and ${fmtCount(a.logs_omitted)} more`));
     li.append(logs);
   }
   return li;
@@ -570,38 +551,38 @@ export class TimelineView {
     this.st = timelineState(ctx.shared);
     this.on = false;
 
-    this.el = tvEl("div", "fxw-tv");
-    const controls = tvEl("div", "fxw-tv-controls");
-    const sortLabel = tvEl("label", "fxw-tv-sortlabel", "Sort by ");
-    this.sort = /** @type {HTMLSelectElement} */ (tvEl("select", "fxw-tv-sort"));
+    this.el = h("div", "fxw-tv");
+    const controls = h("div", "fxw-tv-controls");
+    const sortLabel = h("label", "fxw-tv-sortlabel", "Sort by ");
+    this.sort = /** @type {HTMLSelectElement} */ (h("select", "fxw-tv-sort"));
     for (const [value, text] of Object.entries(TV_SORTS)) {
-      const o = /** @type {HTMLOptionElement} */ (tvEl("option", "", text));
+      const o = /** @type {HTMLOptionElement} */ (h("option", "", text));
       o.value = value;
       this.sort.append(o);
     }
     this.sort.value = this.st.sort;
     sortLabel.append(this.sort);
-    this.rangeNote = tvEl("span", "fxw-tv-range");
-    this.reset = tvButton("Reset zoom", "zoom-reset");
-    const hint = tvEl("span", "fxw-muted fxw-tv-hint", "drag on the axis to zoom, double-click to reset");
+    this.rangeNote = h("span", "fxw-tv-range");
+    this.reset = button("Reset zoom", "zoom-reset");
+    const hint = h("span", "fxw-muted fxw-tv-hint", "drag on the axis to zoom, double-click to reset");
     controls.append(sortLabel, this.rangeNote, this.reset, hint);
 
-    const head = tvEl("div", "fxw-tv-head");
-    this.nameHead = tvEl("div", "fxw-tv-namehead", "Node");
-    this.axis = tvEl("div", "fxw-tv-axis");
+    const head = h("div", "fxw-tv-head");
+    this.nameHead = h("div", "fxw-tv-namehead", "Node");
+    this.axis = h("div", "fxw-tv-axis");
     this.axis.title = "Drag to zoom to a range; double-click to reset";
-    this.brush = tvEl("div", "fxw-tv-brush");
+    this.brush = h("div", "fxw-tv-brush");
     this.brush.hidden = true;
     head.append(this.nameHead, this.axis);
 
-    this.viewport = tvEl("div", "fxw-tv-viewport");
-    this.spacer = tvEl("div", "fxw-tv-spacer");
-    this.nowLine = tvEl("div", "fxw-tv-now");
+    this.viewport = h("div", "fxw-tv-viewport");
+    this.spacer = h("div", "fxw-tv-spacer");
+    this.nowLine = h("div", "fxw-tv-now");
     this.nowLine.title = "now";
-    this.empty = tvEl("div", "fxw-empty", "No nodes yet.");
+    this.empty = h("div", "fxw-empty", "No nodes yet.");
     this.head = head;
     this.viewport.append(head, this.spacer, this.empty);
-    this.detail = tvEl("div", "fxw-tv-detail");
+    this.detail = h("div", "fxw-tv-detail");
     this.el.append(controls, this.viewport, this.detail);
 
     /** @type {import("./widget.js").Row[]} */
@@ -802,7 +783,7 @@ export class TimelineView {
     this.axis.replaceChildren(this.brush);
     const { step, ticks } = scale.ticks();
     for (const t of ticks) {
-      const tick = tvEl("span", "fxw-tv-tick");
+      const tick = h("span", "fxw-tv-tick");
       tick.style.left = `${scale.x(t)}px`;
       // local time; seconds only where the steps are shorter than a minute; UTC on hover
       const label = step < 60000 ? TIME.time.format(t) : TIME.time.format(t).replace(/:\d\d$/, "");
@@ -832,26 +813,26 @@ export class TimelineView {
   /** @param {import("./widget.js").Row} r @param {number} now @returns {TvEntry} */
   _buildRow(r, now) {
     const { state } = this.ctx;
-    const el = tvEl("div", "fxw-tv-row");
+    const el = h("div", "fxw-tv-row");
     el.dataset.key = r.key;
     el.dataset.phase = r.phase;
     el.dataset.kind = r.kind;
     if (this.st.selected?.key === r.key) el.classList.add("fxw-tv-row--selected");
-    const name = tvEl("div", "fxw-tv-name");
+    const name = h("div", "fxw-tv-name");
     name.style.paddingLeft = `${4 + indentPx(r.depth)}px`;
     if (r.has_children) {
       const open = state.expanded.has(r.key);
-      const t = tvButton(open ? "▾" : "▸", "toggle", "fxw-toggle");
+      const t = button(open ? "▾" : "▸", "toggle", "fxw-toggle");
       t.setAttribute("aria-label", open ? "Collapse" : "Expand");
       t.setAttribute("aria-expanded", String(open));
       name.append(t);
     } else {
-      name.append(tvEl("span", "fxw-tv-leaf"));
+      name.append(h("span", "fxw-tv-leaf"));
     }
-    const label = tvEl("span", "fxw-tv-label", r.name || r.node_id || r.key);
+    const label = h("span", "fxw-tv-label", r.name || r.node_id || r.key);
     label.title = `${r.name} (${r.node_id})`;
     name.append(label);
-    const track = tvEl("div", "fxw-tv-track");
+    const track = h("div", "fxw-tv-track");
     el.append(name, track);
     const e = { el, track, data: r, open: state.expanded.has(r.key) };
     this._drawBar(e, now);
@@ -874,13 +855,13 @@ export class TimelineView {
     else e.track.querySelector(".fxw-tv-dur")?.remove();
     e.shape = shape;
     if (!segs.length) {
-      if (r.phase === NOT_STARTED) e.track.append(tvEl("span", "fxw-tv-note", "not started"));
+      if (r.phase === NOT_STARTED) e.track.append(h("span", "fxw-tv-note", "not started"));
       else if (r.kind === "subtask") {
         // FlyteAdmin keeps no times per subtask: only a watch that saw it run knows them
-        const note = tvEl("span", "fxw-tv-note", "times not seen");
+        const note = h("span", "fxw-tv-note", "times not seen");
         note.title = "FlyteAdmin keeps no times per array subtask; this watch did not see this one run";
         e.track.append(note);
-      } else e.track.append(tvEl("span", "fxw-tv-note", "no times yet"));
+      } else e.track.append(h("span", "fxw-tv-note", "no times yet"));
       return;
     }
     let right = -Infinity;
@@ -891,7 +872,7 @@ export class TimelineView {
       right = Math.max(right, x1);
       let seg = old[i];
       if (!seg) {
-        seg = tvEl("div", `fxw-tv-seg fxw-tv-seg--${s.seg} fxw-badge--${cssToken(s.color)}`);
+        seg = h("div", `fxw-tv-seg fxw-tv-seg--${s.seg} fxw-badge--${cssToken(s.color)}`);
         seg.dataset.seg = s.seg;
         if (s.attempt !== null) seg.dataset.attempt = String(s.attempt);
         if (s.live) seg.classList.add("fxw-tv-seg--live");
@@ -909,9 +890,9 @@ export class TimelineView {
     });
     const ext = rowExtent(r, now);
     const dur = ext ? (ext[1] - ext[0]) / 1000 : null;
-    const text = tvEl("span", "fxw-tv-dur", `${r.label || r.phase}${dur !== null ? " · " + fmtDuration(dur) : ""}`);
+    const text = h("span", "fxw-tv-dur", `${r.label || r.phase}${dur !== null ? " · " + fmtDuration(dur) : ""}`);
     if (r.cache === "hit") {
-      const mark = tvEl("span", "fxw-tv-cache", "cache hit");
+      const mark = h("span", "fxw-tv-cache", "cache hit");
       mark.title = "Taken from the cache: it did not run";
       text.prepend(mark, " ");
     }
@@ -968,10 +949,10 @@ export class TimelineView {
     this.detailInfo = null;
     this.detail.hidden = !r;
     if (!r) return;
-    const bar = tvEl("div", "fxw-tv-detail-head");
-    bar.append(tvEl("strong", "", r.name || r.key), " ", tvEl("span", "fxw-muted", r.node_id));
-    bar.append(tvEl("span", "fxw-grow"));
-    bar.append(tvButton("Close", "tv-close"));
+    const bar = h("div", "fxw-tv-detail-head");
+    bar.append(h("strong", "", r.name || r.key), " ", h("span", "fxw-muted", r.node_id));
+    bar.append(h("span", "fxw-grow"));
+    bar.append(button("Close", "tv-close"));
     const d = this.detailView.build(r);
     this.detailInfo = /** @type {HTMLElement|null} */ (d.querySelector(".fxw-detail-info"));
     this.detail.append(bar, d);
