@@ -186,7 +186,8 @@ class ExecutionModel(traitlets.HasTraits):
     ) -> int:
         with self.batch():
             old = self._rows
-            changed = [row for key, row in rows.items() if old.get(key) != row]
+            # an unchanged node's row is the very object published before (RowBuilder): skip comparing it
+            changed = [row for key, row in rows.items() if (prev := old.get(key)) is not row and prev != row]
             removed = [key for key in old if key not in rows]
             self.execution = execution
             self._rows, self._nodes = rows, nodes

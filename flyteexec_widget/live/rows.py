@@ -862,6 +862,10 @@ class RowBuilder:
         self._next: dict[str, tuple[int, int, Any]] = {}
         # id(planned node) -> (it, its fields): planned nodes live as long as the sync that made them.
         self._planned_cache: dict[int, tuple[PlannedNode, NodeFields]] = {}
+        # The rows of the last build (the model holds them anyway): a node whose fields and place did not change
+        # gets its previous row object back, so a steady refresh of a big tree neither builds nor compares (the
+        # model skips identical rows) ~30-key dicts for every unchanged node.
+        self._last: dict[str, Row] = {}
 
     def build(self, execution: FlyteWorkflowExecution) -> tuple[dict[str, Row], dict[str, FlyteNodeExecution]]:
         """Rows (key -> row, in tree order) and the wrapper behind each (an array subtask row: its array node's)."""
@@ -870,6 +874,7 @@ class RowBuilder:
         self._next = {}
         self._walk(rows, nodes, execution._node_executions or {}, "", "", 0, execution._fx_planned)
         self._cache, self._next = self._next, {}
+        self._last = rows
         return rows, nodes
 
     def _cached(self, key: str, w: FlyteNodeExecution, build: Callable[[], _T]) -> _T:
@@ -910,6 +915,7 @@ class RowBuilder:
             if info is not None and info.kind == "subtask" and info.index is not None and parent:
                 # by index; a second node claiming the same index (bad data) keeps its id key instead of a clash
                 key = f"{parent}[{info.index}]" if f"{parent}[{info.index}]" not in rows else key
+            before = self._cache.get(key)
             fields = self._cached(key, w, partial(_fields_of, w))
             subs = w._subworkflow_node_executions or {}
             child_execs = list(w._workflow_executions)
@@ -928,7 +934,22 @@ class RowBuilder:
             )
             row_superseded = superseded or (latest is not None and group is not None and group < latest)
             groups, sub_latest = _attempt_groups(w, subs)
-            rows[key] = _row(key, parent, depth, fields, child, has_children, (group, groups, row_superseded))
+            prev = self._last.get(key)
+            if (
+                prev is not None
+                and before is not None
+                and before[2] is fields  # the very fields the last build made this row from
+                and prev["parent"] == parent
+                and prev["depth"] == depth
+                and prev["child"] == child
+                and prev["has_children"] == has_children
+                and prev["retry_group"] == group
+                and prev["attempt_groups"] == list(groups)
+                and prev["superseded"] == row_superseded
+            ):
+                rows[key] = prev
+            else:
+                rows[key] = _row(key, parent, depth, fields, child, has_children, (group, groups, row_superseded))
             nodes[key] = w
             for index, sub_fields in subtask_fields:
                 skey = f"{key}[{index}]"
@@ -1013,14 +1034,19 @@ def _fields_of(w: FlyteNodeExecution) -> NodeFields:
         # The node's own part, kept on the wrapper for this message and template info: a watch's first paint built
         # it, and the row its attempts complete reuses it (the complete tree pays for one build of it, not two).
         # Kept for one version; the sync carries it to the next when only the attempts changed (its _bump_attempts).
+        # Kept only while the attempts are pending: once they are listed, the complete row is built and cached by
+        # the RowBuilder, and a dict per node held for the tree's life was ~10% of its memory.
         version = w._fx_version
         kept = w._fx_own_fields
         if version and kept is not None and kept[2] == version and kept[0] is proto and kept[1] is info:
             own = kept[3]
         else:
             own = _own_fields(proto, info)
-            if version:
+        if version and w._fx_attempts_pending:
+            if kept is None or kept[3] is not own:
                 w._fx_own_fields = (proto, info, version, own)
+        elif kept is not None:
+            w._fx_own_fields = None
         fields = _node_fields(proto, _tasks(w), info, own)
         if w._fx_attempts_pending:
             fields["attempts"] = None  # unknown yet, not 0

@@ -365,3 +365,26 @@ def test_rows_are_reused_while_the_tree_version_stays(tree: FlyteWorkflowExecuti
     tree._fx_tree_version = 2
     m.update_from(tree)
     assert m.rows["n2"]["phase"] == "FAILED"
+
+
+def test_an_unchanged_node_keeps_its_row_but_a_change_of_its_place_still_shows(tree: FlyteWorkflowExecution) -> None:
+    """A versioned node whose fields did not change keeps its previous row (not published again); one whose place
+    in the tree changed (its children went) gets a new row although its own version stayed."""
+    for w in tree.node_executions.values():
+        w._fx_version = 1
+    m = ExecutionModel(tree)
+    seen: list[list[str]] = []
+    m.on_rows_change(lambda v, rows, removed: seen.append([r["key"] for r in rows]))
+    before = dict(m.rows)
+    n0 = tree.node_executions["n0"]
+    n0.to_flyte_idl().closure.phase = execution_pb2.NodeExecution.FAILED
+    n0._fx_version = 2
+    m.update_from(tree)
+    assert seen == [["n0"]]
+    assert m.rows["n0"]["phase"] == "FAILED"
+    assert m.rows["n2"] is before["n2"]  # unchanged: the same row, neither rebuilt nor compared
+
+    tree.node_executions["n1"]._subworkflow_node_executions = {}
+    m.update_from(tree)
+    assert "n1" in seen[-1]
+    assert m.rows["n1"]["has_children"] is False
