@@ -839,11 +839,13 @@ class ExecutionWidget(anywidget.AnyWidget):
     def _handle_approve(self, request: Mapping[str, Any]) -> dict[str, Any]:
         execution, signal_id, _ = self._gate(request, ("approve",))
         self._require_remote("approve").approve(execution, signal_id)
+        scheduler.refresh_soon(self._model)  # the gate's downstream nodes start now: show them without the backoff
         return {"message": "Approved"}
 
     def _handle_reject(self, request: Mapping[str, Any]) -> dict[str, Any]:
         execution, signal_id, _ = self._gate(request, ("approve",))
         self._require_remote("reject").reject(execution, signal_id)
+        scheduler.refresh_soon(self._model)
         return {"message": "Rejected"}
 
     def _handle_signal(self, request: Mapping[str, Any]) -> dict[str, Any]:
@@ -854,6 +856,7 @@ class ExecutionWidget(anywidget.AnyWidget):
         # value that does not fit comes back as the request's error, naming the type.
         value = request["value"]
         self._require_remote("send a signal").set_signal(execution, signal_id, value)
+        scheduler.refresh_soon(self._model)
         return {"message": f"Sent {value!r}"}
 
     def _handle_terminate(self, request: Mapping[str, Any]) -> dict[str, Any]:
@@ -861,6 +864,7 @@ class ExecutionWidget(anywidget.AnyWidget):
         if not isinstance(cause, str):
             raise RequestError(f"cause must be a string, got {cause!r}")
         self._require_remote("terminate").terminate(self._require_execution(), cause)
+        scheduler.refresh_soon(self._model)
         return {"message": "Termination requested"}
 
     def _handle_relaunch(self, request: Mapping[str, Any]) -> dict[str, Any]:

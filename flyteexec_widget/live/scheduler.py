@@ -69,6 +69,7 @@ __all__ = [
     "SyncScheduler",
     "Watch",
     "default_scheduler",
+    "refresh_soon",
     "watch",
 ]
 
@@ -157,6 +158,7 @@ class Watch:
         self.check_due = due  # when a wait() on it next looks at the execution's phase (see END_CHECK_S)
         self.checks = 0  # those looks made (one GetExecution each)
         self._checking = False  # one in flight (never at the same time as a sync)
+        self._soon = False  # refresh_soon() asked for a refresh: the sync that ends next must not push it back
         self.finished = threading.Event()  # set when the watch ended (terminal, permanent error or stop)
         self._stopped = False
         self._in_flight = False
@@ -405,6 +407,21 @@ class SyncScheduler:
             if w.active:
                 self._sync(w)
 
+    def refresh_soon(self, model: object) -> int:
+        """Have the watches of ``model`` refresh now, their interval back at ``min_interval``: the user just changed
+        the execution from this kernel (approved a gate, sent a signal, terminated it), after which its nodes move
+        fast, while the interval may have backed off to ``max_interval`` as the gate waited. A sync in flight
+        may have read the tree before the change: the next one still runs at once. Returns how many watches."""
+        now = self._clock()
+        hit = [w for w in self.watches if w.model is model and w.active]
+        for w in hit:
+            w._soon = True
+            w.interval = w.min_interval
+            w.due = min(w.due, now)
+        if hit:
+            self._wake.set()
+        return len(hit)
+
     def shutdown(self) -> None:
         """Stop every watch and the thread (joined). Idempotent; runs at interpreter exit for the default one.
         Waits for syncs in flight up to :data:`STOP_GRACE_S` in all (stuck ones end on their own)."""
@@ -629,6 +646,7 @@ class SyncScheduler:
         model = w.model
         before = (model.rows_version, model.header)
         w._logins_at_sync = w.logins
+        w._soon = False  # this sync reads what a refresh_soon() before it asked for
         # The tree's lock (when it has one) spans refresh and model update: wrappers stay still while read.
         with getattr(w.tree, "lock", None) or contextlib.nullcontext():
             try:
@@ -661,9 +679,11 @@ class SyncScheduler:
             w.final_pending = True
             w.due = now  # one immediate final sync, then done
         else:
-            w.interval = w.min_interval if changed else min(w.interval * 2, w.max_interval)
+            soon = w._soon  # refresh_soon() while this sync ran: it may have read the tree before the change
+            w.interval = w.min_interval if changed or soon else min(w.interval * 2, w.max_interval)
             cost = getattr(w.tree, "last_rpc_count", 0) if w.syncs > 1 else 0  # the first sync is free
-            w.due = now + max(w.interval, self._budget_wait(w, now, cost))
+            wait_s = max(w.interval, self._budget_wait(w, now, cost))
+            w.due = now if soon else now + wait_s
             w.check_due = now + self.end_check  # a refresh looked at the phase too
         w._set_running_status("live", synced_at=wall)
 
@@ -765,3 +785,10 @@ def default_scheduler() -> SyncScheduler:
 def watch(execution: Any, model: ExecutionModel | None = None, **kwargs: Any) -> Watch:
     """``default_scheduler().watch(...)``."""
     return default_scheduler().watch(execution, model, **kwargs)
+
+
+def refresh_soon(model: object) -> int:
+    """``default_scheduler().refresh_soon(model)`` (none is started for it)."""
+    with _DEFAULT_LOCK:
+        sched = _DEFAULT
+    return sched.refresh_soon(model) if sched is not None else 0

@@ -1,5 +1,7 @@
-"""The end check of a watch a blocked wait() depends on: its refreshes back off in a quiet stretch, its execution's
-phase is still looked at every END_CHECK_S (one call), and the end is seen within that; a fake clock, no thread."""
+"""Seeing a change soon without refreshing often. The end check of a watch a blocked wait() depends on: its
+refreshes back off in a quiet stretch, its execution's phase is still looked at every END_CHECK_S (one call), and
+the end is seen within that. refresh_soon(): after the user approved a gate (or sent a signal, or terminated) from
+the widget, its watch refreshes at once at its fastest interval. A fake clock, no thread."""
 
 from __future__ import annotations
 
@@ -15,9 +17,12 @@ from flyteidl.core import execution_pb2, identifier_pb2
 
 from flyteexec_widget.admin.errors import UnavailableError
 from flyteexec_widget.admin.retry import RetryPolicy
+from flyteexec_widget.live import scheduler as scheduler_module
 from flyteexec_widget.live.model import ExecutionModel
 from flyteexec_widget.live.scheduler import END_CHECK_S, SyncScheduler, Watch
 from flyteexec_widget.objects.executions import FlyteWorkflowExecution
+
+from .test_widget import recording_comm  # noqa: F401  # autouse there: the widget test below records its comm
 
 RUNNING = execution_pb2.WorkflowExecution.RUNNING
 SUCCEEDED = execution_pb2.WorkflowExecution.SUCCEEDED
@@ -190,3 +195,74 @@ def test_a_failing_check_hands_over_to_the_refresh_which_reconnects(sched: SyncS
 def test_end_check_must_be_positive() -> None:
     with pytest.raises(ValueError, match="end_check must be a positive number of seconds, got 0"):
         SyncScheduler(start_thread=False, end_check=0)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# refresh_soon(): the user acted on the execution from this kernel
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def test_refresh_soon_refreshes_a_backed_off_watch_at_once_at_its_fastest_interval(
+    sched: SyncScheduler, clock: Clock
+) -> None:
+    """A gate waited for minutes: the widget's watch backed off to 15 s. Approved from the widget, the nodes after
+    it start at once: the watch refreshes now, then every second while they change, not 15 s later."""
+    w, server = watch_quiet(sched)
+    other, _ = watch_quiet(sched)
+    run_until(sched, clock, 200.0)
+    assert w.interval == sched.max_interval
+    assert sched.refresh_soon(w.model) == 1
+    before = len(server.calls)
+    other_due = other.due
+    sched.run_pending()
+    assert [kind for kind, _ in server.calls[before:]] == ["refresh"]
+    # its interval starts over at the bottom (this fake's rows do not change, so it doubles once: 2 s, not 30 s)
+    assert w.due == clock.now + 2 * sched.min_interval
+    assert other.due == other_due
+    assert other.interval == sched.max_interval  # another execution's watch is not touched
+
+
+def test_refresh_soon_during_a_sync_is_not_lost(sched: SyncScheduler, clock: Clock) -> None:
+    """The approval lands while a sync is under way (it may have listed the nodes before): the next sync still
+    runs at once instead of an interval later."""
+    w, _server = watch_quiet(sched)
+    run_until(sched, clock, 200.0)
+    tree: Any = w.tree
+    original = tree.refresh
+
+    def approved_meanwhile(sync_nodes: bool = True) -> Any:
+        sched.refresh_soon(w.model)
+        return original(sync_nodes)
+
+    tree.refresh = approved_meanwhile
+    sched.sync_once(w)
+    tree.refresh = original
+    assert w.due == clock.now
+    sched.run_pending()
+    assert w.due == clock.now + 2 * sched.min_interval  # nothing changed: backing off again, from the bottom
+
+
+def test_refresh_soon_without_a_scheduler_starts_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(scheduler_module, "_DEFAULT", None)
+    assert scheduler_module.refresh_soon(ExecutionModel()) == 0
+    assert scheduler_module._DEFAULT is None
+
+
+def test_the_widgets_actions_refresh_its_watch_soon(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Approve, reject, a signal and terminate from the widget each ask its model's watch to refresh at once; a
+    failed action does not."""
+    from . import test_widget as tw
+
+    poked: list[Any] = []
+    monkeypatch.setattr(scheduler_module, "refresh_soon", lambda model: poked.append(model) or 1)
+    remote = tw.FakeRemote()
+    w, model = tw.make(rows=tw.gate_rows(), nodes={"g1": tw.FakeNode("g1"), "g2": tw.FakeNode("g2")}, remote=remote)
+    w._execution = tw.FakeNode("exec")
+    assert tw.ask(w, action="approve", key="g1")["ok"] is True
+    assert tw.ask(w, action="reject", key="g1")["ok"] is True
+    assert tw.ask(w, action="signal", key="g2", value=7)["ok"] is True
+    assert tw.ask(w, action="terminate")["ok"] is True
+    assert poked == [model] * 4
+    remote.fail = RuntimeError("the server said no")
+    assert tw.ask(w, action="approve", key="g1")["ok"] is False
+    assert len(poked) == 4
