@@ -647,6 +647,7 @@ class SyncScheduler:
         before = (model.rows_version, model.header)
         w._logins_at_sync = w.logins
         w._soon = False  # this sync reads what a refresh_soon() before it asked for
+        started = self._clock() if now is None else now  # when it asks for the execution (its first round)
         # The tree's lock (when it has one) spans refresh and model update: wrappers stay still while read.
         with getattr(w.tree, "lock", None) or contextlib.nullcontext():
             try:
@@ -684,7 +685,9 @@ class SyncScheduler:
             cost = getattr(w.tree, "last_rpc_count", 0) if w.syncs > 1 else 0  # the first sync is free
             wait_s = max(w.interval, self._budget_wait(w, now, cost))
             w.due = now if soon else now + wait_s
-            w.check_due = now + self.end_check  # a refresh looked at the phase too
+            # a refresh looks at the phase too, in its first round: a long one (1,000 nodes ending) may have seen
+            # it a while before it ends
+            w.check_due = started + self.end_check
         w._set_running_status("live", synced_at=wall)
 
     def _budget_wait(self, w: Watch, now: float, cost: int) -> float:

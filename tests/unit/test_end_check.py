@@ -140,6 +140,29 @@ def test_a_waited_on_watch_backs_its_refreshes_off_but_looks_at_the_phase_every_
     assert seen[0] - ended_at <= END_CHECK_S
 
 
+def test_a_long_refresh_counts_as_a_look_from_its_start(sched: SyncScheduler, clock: Clock) -> None:
+    """A refresh asks for the execution in its first round: one that then lists 1,000 nodes' attempts for 0.8 s
+    saw the phase 0.8 s before it ended, so the next check is due as it ends, not END_CHECK_S after."""
+    w, server = watch_quiet(sched, paced=False)
+    run_until(sched, clock, 110.0)
+    tree: Any = w.tree
+    original = tree.refresh
+
+    def long_refresh(sync_nodes: bool = True) -> Any:
+        result = original(sync_nodes)
+        clock.now += 0.8
+        return result
+
+    tree.refresh = long_refresh
+    started = clock.now
+    sched.sync_once(w)
+    assert clock.now == started + 0.8
+    assert w.check_due == started + END_CHECK_S
+    before = len(server.calls)
+    sched.run_pending()
+    assert [kind for kind, _ in server.calls[before:]] == ["check"]
+
+
 def test_a_widgets_watch_makes_no_checks_unless_a_wait_follows_it(sched: SyncScheduler, clock: Clock) -> None:
     """A paced watch (a widget left open for hours) keeps to its call budget: no checks. While a wait() follows
     it, it is looked at every second like wait()'s own; after the wait, no more checks."""
