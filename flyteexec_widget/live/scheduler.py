@@ -578,13 +578,16 @@ class SyncScheduler:
 
     def _check_due(self, w: Watch) -> float | None:
         """When to look at the execution's phase before the watch's next refresh (None: no look is needed): only
-        while a wait() depends on it, it syncs well, its next refresh is further off than that, and its tree can
-        tell (:meth:`~flyteexec_widget.live.sync.TreeSync.execution_moved`)."""
+        while a wait() depends on it, it syncs well, its next refresh is further off than that (by a quarter of
+        ``end_check``: looks are at most 1.25 ``end_check`` apart), and its tree can tell
+        (:meth:`~flyteexec_widget.live.sync.TreeSync.execution_moved`)."""
         if not (w.active and w.waited_on and w.syncs and w.attempt == 0 and not w.final_pending):
             return None
         if not callable(getattr(w.tree, "execution_moved", None)):
             return None
-        return w.check_due if w.check_due < w.due else None
+        # one due just before the refresh is left to the refresh (it looks too): else a watch refreshing every
+        # second would pay for a check right before each refresh
+        return w.check_due if w.check_due < w.due - self.end_check / 4 else None
 
     def _check_now(self, w: Watch, now: float) -> bool:
         check = self._check_due(w)

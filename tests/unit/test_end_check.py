@@ -119,7 +119,7 @@ def test_a_waited_on_watch_backs_its_refreshes_off_but_looks_at_the_phase_every_
     sched: SyncScheduler, clock: Clock
 ) -> None:
     """wait() on an execution that is quiet for a minute (gates waiting): refreshes back off to max_interval as
-    before, and between them one cheap check a second; the end is seen within END_CHECK_S and the wait ends."""
+    before, and between them one cheap check every END_CHECK_S; the end is seen within that and the wait ends."""
     w, server = watch_quiet(sched, paced=False)  # wait()'s own watch
     run_until(sched, clock, 160.0)
     refreshes = [t for kind, t in server.calls if kind == "refresh"]
@@ -161,6 +161,31 @@ def test_a_long_refresh_counts_as_a_look_from_its_start(sched: SyncScheduler, cl
     before = len(server.calls)
     sched.run_pending()
     assert [kind for kind, _ in server.calls[before:]] == ["check"]
+
+
+def test_no_check_right_before_a_refresh(sched: SyncScheduler, clock: Clock) -> None:
+    """Rows change at every refresh (a fan-out running): refreshes every second, each taking 20 ms. One check
+    half-way between two refreshes; none 20 ms before the next refresh (which looks anyway)."""
+    w, server = watch_quiet(sched, paced=False)
+    tree: Any = w.tree
+    original = tree.refresh
+
+    def busy(sync_nodes: bool = True) -> Any:
+        result = original(sync_nodes)
+        w.model.rows_version += 1  # rows changed: the interval stays at its minimum
+        clock.now += 0.02
+        return result
+
+    tree.refresh = busy
+    started = clock.now
+    sched.sync_once(w)  # as the sync thread runs it: the next one is due an interval after it ended
+    assert w.due == pytest.approx(started + 0.02 + sched.min_interval)
+    assert sched.run_pending(started + END_CHECK_S) == pytest.approx(w.due)  # the check, then the refresh
+    assert [kind for kind, _ in server.calls] == ["refresh", "check"]
+    assert w.check_due < w.due  # due 20 ms before the refresh: left to it
+    clock.now = w.check_due
+    assert sched.run_pending() == pytest.approx(w.due)
+    assert [kind for kind, _ in server.calls] == ["refresh", "check"]
 
 
 def test_a_widgets_watch_makes_no_checks_unless_a_wait_follows_it(sched: SyncScheduler, clock: Clock) -> None:
