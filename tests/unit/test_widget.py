@@ -23,7 +23,7 @@ import traitlets
 from flyteidl.admin import execution_pb2 as admin_execution_pb2
 from flyteidl.core import execution_pb2, identifier_pb2
 
-from flyteexec_widget.display import assets, kernel, notebook, widget
+from flyteexec_widget.display import assets, kernel, notebook, requests, widget
 from flyteexec_widget.display.widget import ExecutionWidget, wire_row
 from flyteexec_widget.live.model import ExecutionModel
 from flyteexec_widget.live.rows import DERIVED_FIELDS, empty_row, row_defaults, row_style
@@ -771,6 +771,18 @@ def test_requests_run_on_the_runner_not_inline() -> None:
     queued[0]()
     assert custom(w)[-1]["id"] == 5
     assert custom(w)[-1]["ok"] is True
+
+
+def test_the_widget_gives_handlers_all_the_request_contract_names() -> None:
+    # The handlers (display/requests_*.py) use the widget only through requests.RequestContext; a member the widget
+    # lacked would turn every request that reads it into an AttributeError on the page. mypy cannot see it: the
+    # widget's base class (anywidget) is untyped, so it passes for any Protocol.
+    members = [n for n in vars(requests.RequestContext) if not n.startswith("_")]
+    assert {"model", "remote", "request_cache", "follow", "select"} <= set(members)
+    w, _ = make()
+    assert [n for n in members if not hasattr(w, n)] == []
+    model_members = [n for n in vars(requests.RequestModel) if not n.startswith("_")]
+    assert [n for n in model_members if not hasattr(w.model, n)] == []
 
 
 # ---------------------------------------------------------------------------------------------------------------
