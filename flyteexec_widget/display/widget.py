@@ -682,8 +682,16 @@ class ExecutionWidget(anywidget.AnyWidget):
         except Exception as e:
             logger.warning("request %s %r for %r failed: %s", req_id, action, request.get("key"), e, exc_info=True)
             response = {"type": "response", "id": req_id, "ok": False, "error": error_data(e)}
-        if not self._closed:
+        if self._closed:
+            return
+        try:
             self.send(response)
+        except Exception as e:  # a result the kernel's session cannot pack as JSON: the page must still get a reply
+            logger.warning("the reply to request %s %r could not be sent: %s", req_id, action, e, exc_info=True)
+            try:
+                self.send({"type": "response", "id": req_id, "ok": False, "error": error_data(e)})
+            except Exception:  # the comm itself is gone: nobody waits for the reply any more
+                logger.warning("request %s %r: no reply could be sent", req_id, action, exc_info=True)
 
     #: Request action -> its handler, ``handler(widget, request) -> result`` (the contract: :mod:`.requests`).
     _HANDLERS: dict[str, Callable[[ExecutionWidget, Mapping[str, Any]], Any]] = {

@@ -22,6 +22,7 @@ import pytest
 import traitlets
 from flyteidl.admin import execution_pb2 as admin_execution_pb2
 from flyteidl.core import execution_pb2, identifier_pb2
+from jupyter_client.session import json_packer
 
 from flyteexec_widget.display import assets, kernel, notebook, requests, widget
 from flyteexec_widget.display.widget import ExecutionWidget, wire_row
@@ -771,6 +772,28 @@ def test_requests_run_on_the_runner_not_inline() -> None:
     queued[0]()
     assert custom(w)[-1]["id"] == 5
     assert custom(w)[-1]["ok"] is True
+
+
+class PackingComm(RecordingComm):
+    """Packs each message as the kernel's session does before it leaves (JSON; no NaN), so what cannot go fails."""
+
+    def send(self, data: Any = None, buffers: Any = None, **kwargs: Any) -> None:
+        json_packer(data)
+        super().send(data, buffers, **kwargs)
+
+
+def test_a_reply_the_session_cannot_pack_still_answers_the_page(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A handler whose result is not JSON used to fail the send on the worker thread: the view waited for ever.
+    monkeypatch.setattr(comm, "create_comm", lambda **kw: PackingComm())
+    monkeypatch.setitem(ExecutionWidget._HANDLERS, "logs", lambda w, request: {"logs": [object()]})
+    w, _ = make()
+    with caplog.at_level(logging.WARNING, logger="flyteexec_widget.display.widget"):
+        resp = ask(w, action="logs", key="n0")
+    assert resp["ok"] is False
+    assert "JSON" in resp["error"]["message"]  # the session's own words: the value is not JSON
+    assert "could not be sent" in caplog.text
 
 
 def test_the_widget_gives_handlers_all_the_request_contract_names() -> None:
