@@ -304,8 +304,8 @@ def test_the_widgets_actions_refresh_its_watch_soon(monkeypatch: pytest.MonkeyPa
     poked: list[Any] = []
     monkeypatch.setattr(scheduler_module, "refresh_soon", lambda model: poked.append(model) or 1)
     remote = tw.FakeRemote()
-    w, model = tw.make(rows=tw.gate_rows(), nodes={"g1": tw.FakeNode("g1"), "g2": tw.FakeNode("g2")}, remote=remote)
-    w._execution = tw.FakeNode("exec")
+    nodes = {"g1": tw.FakeNode("g1"), "g2": tw.FakeNode("g2")}
+    w, model = tw.make(rows=tw.gate_rows(), nodes=nodes, remote=remote, execution=tw.FakeNode("exec"))
     assert tw.ask(w, action="approve", key="g1")["ok"] is True
     assert tw.ask(w, action="reject", key="g1")["ok"] is True
     assert tw.ask(w, action="signal", key="g2", value=7)["ok"] is True
