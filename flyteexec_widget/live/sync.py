@@ -249,6 +249,8 @@ class _NodeState:
     planned: tuple[PlannedNode, ...] | None = None
     #: The whole error message (GetNodeExecution), kept over later listings that cut it again.
     full_error: core_execution_pb2.ExecutionError | None = None
+    #: Its template is known and plans no children (not a subworkflow): ``planned`` stays None for good.
+    no_planned: bool = False
 
     @property
     def version(self) -> tuple[int, int, int]:
@@ -268,6 +270,9 @@ class _ExecState:
     fetched_in: int = -1
     terminal_before: bool = False  # terminal at the end of a previous refresh: never fetched again
     planned: tuple[PlannedNode, ...] | None = None  # its top level's planned nodes, once the workflow is known
+    #: Its compiled workflow once known (TreeSync._compiled): looked up per node several times a paint, and a
+    #: registered workflow never changes once fetched.
+    compiled: Compiled | None = None
 
     def __post_init__(self) -> None:
         self.top = _Scope(self, "")
@@ -441,27 +446,16 @@ class TreeSync:
         self._budget_left = self.attempts_budget
         done: set[tuple[Any, ...]] = set()
         self._new_nodes = 0
-        rows_first = publish is not None and sync_nodes
+        if publish is not None and sync_nodes:
+            # One pause from the listings' wrappers to the paint's rows (see gcpause): a collector turned back on
+            # between them would scan every wrapper just made, before the rows show.
+            with gcpause.paused():
+                self._list_levels(sync_nodes, done)
+                if self._worth_painting():
+                    # before planning the nodes' own calls (that takes time per node) and before any of them
+                    self._painted = True
+                    self._paint(sync_nodes, publish)
         while True:
-            if rows_first:
-                # Rows come from the listings alone: list every level first (planning nothing else, which costs
-                # time per node), the nodes' own calls after.
-                self._rows_only = True
-                try:
-                    rows_jobs = [j for j in self._plan(sync_nodes, self._refresh_no) if j.key not in done]
-                finally:
-                    self._rows_only = False
-                if rows_jobs:
-                    done.update(j.key for j in rows_jobs)
-                    with gcpause.paused():  # one level's wrappers, all at once (see gcpause)
-                        self._run_round(rows_jobs)
-                    continue
-                rows_first = False
-                with gcpause.paused():
-                    if publish is not None and self._worth_painting():
-                        # before planning the nodes' own calls (that takes time per node) and before any of them
-                        self._painted = True
-                        self._paint(sync_nodes, publish)
             jobs = self._within_budget([j for j in self._plan(sync_nodes, self._refresh_no) if j.key not in done])
             if not jobs:
                 break
@@ -480,6 +474,20 @@ class TreeSync:
         with self._urgent_lock:
             self._urgent.clear()  # every node's attempts are listed now
         return self.execution
+
+    def _list_levels(self, sync_nodes: bool, done: set[tuple[Any, ...]]) -> None:
+        """A publishing refresh's first phase: rows come from the listings alone, so every level is listed first
+        (planning nothing else, which costs time per node), the nodes' own calls after."""
+        while True:
+            self._rows_only = True
+            try:
+                rows_jobs = [j for j in self._plan(sync_nodes, self._refresh_no) if j.key not in done]
+            finally:
+                self._rows_only = False
+            if not rows_jobs:
+                return
+            done.update(j.key for j in rows_jobs)
+            self._run_round(rows_jobs)
 
     def _run_round(self, jobs: Sequence[_Job]) -> None:
         results = self._run(jobs)
@@ -1036,9 +1044,12 @@ class TreeSync:
     # ---- templates and wiring ----------------------------------------------------------------------------------
 
     def _compiled(self, st: _ExecState) -> Compiled | None:
+        if st.compiled is not None:
+            return st.compiled
         if st.proto is None or not st.proto.closure.HasField("workflow_id"):
             return None
-        return self._cache.workflows.get(id_key(st.proto.closure.workflow_id))
+        st.compiled = self._cache.workflows.get(id_key(st.proto.closure.workflow_id))
+        return st.compiled
 
     def _scope_templates(self, scope: _Scope) -> dict[str, core_workflow_pb2.Node] | None:
         """Template nodes of a scope, by id (cached on the scope); None when unknown (inside a dynamic node, or no
@@ -1174,13 +1185,20 @@ class TreeSync:
                 w._workflow_executions = [node.child_exec.wrapper]
             if iface is not None:
                 w._interface = iface
-            if node.planned is None:
+            if node.planned is None and not node.no_planned:
                 node.planned = self._planned_children(node)
+                # a task node's template (most nodes) never plans children: not asked again every wiring
+                node.no_planned = node.planned is None and self._plans_nothing(node)
             if w._fx_planned is not node.planned:
                 w._fx_planned = node.planned
                 self._bump(w)
             out[node_id] = w
         return out
+
+    @staticmethod
+    def _plans_nothing(node: _NodeState) -> bool:
+        """Its template is known and is not a workflow node: it never has planned children."""
+        return node.template is not None and not node.template.HasField("workflow_node")
 
     def _planned_children(self, node: _NodeState) -> tuple[PlannedNode, ...] | None:
         """A subworkflow node's planned children (None while its template is unknown, or for any other kind)."""
