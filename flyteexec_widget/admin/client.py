@@ -158,7 +158,9 @@ class AdminClient:
       call).
     - ``retry``: how transient failures (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, CANCELLED) are
       retried, and the time budget of a call with its retries (``RetryPolicy.total_timeout``, 60 s by default).
-    - ``max_workers``: size of :attr:`executor`, the pool the sync layer runs concurrent calls on.
+    - ``max_workers``: size of :attr:`executor`, the pool the sync layer runs concurrent calls on (32: a tree's
+      attempt listings are one small call per node, bound by round trips; with 16, 1,000 of them at 5 ms took
+      ~25% longer).
     - ``on_retry(attempt, delay, error)``: called before each retry sleep (the live view shows "reconnecting").
     - ``sleep`` and ``clock`` (monotonic seconds, for the budget): injectable so tests never wait;
       ``channel_options``: extra gRPC channel options (they replace the defaults of the same name, e.g.
@@ -178,7 +180,7 @@ class AdminClient:
         default_domain: str | None = None,
         rpc_timeout: float = 30.0,
         retry: RetryPolicy | None = None,
-        max_workers: int = 16,
+        max_workers: int = 32,
         on_retry: RetryHook | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,

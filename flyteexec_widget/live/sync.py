@@ -251,6 +251,8 @@ class _NodeState:
     full_error: core_execution_pb2.ExecutionError | None = None
     #: Its template is known and plans no children (not a subworkflow): ``planned`` stays None for good.
     no_planned: bool = False
+    #: A task node's (template, dynamic, info, interface) as TreeSync._info last made them.
+    task_info: tuple[Any, bool, TemplateInfo, interface_pb2.TypedInterface | None] | None = None
 
     @property
     def version(self) -> tuple[int, int, int]:
@@ -267,6 +269,7 @@ class _ExecState:
     wrapper: FlyteWorkflowExecution
     proto: admin_execution_pb2.Execution | None
     top: _Scope = field(init=False)
+    key: tuple[str, str, str] = field(init=False)
     fetched_in: int = -1
     terminal_before: bool = False  # terminal at the end of a previous refresh: never fetched again
     planned: tuple[PlannedNode, ...] | None = None  # its top level's planned nodes, once the workflow is known
@@ -276,6 +279,8 @@ class _ExecState:
 
     def __post_init__(self) -> None:
         self.top = _Scope(self, "")
+        # (project, domain, name): part of every job key of its nodes, read from the message once
+        self.key = (self.wf_id.project, self.wf_id.domain, self.wf_id.name)
 
     @property
     def version(self) -> tuple[int, int, int] | None:
@@ -625,7 +630,7 @@ class TreeSync:
         queue.extend(rest)
 
     def _node_key(self, node: _NodeState) -> tuple[str, str, str, str]:
-        return (*self._exec_key(node.scope.exec_state.wf_id), node.proto.id.node_id)
+        return (*node.scope.exec_state.key, node.proto.id.node_id)
 
     def _bump(self, wrapper: FlyteNodeExecution) -> None:
         """Mark a node wrapper as changed: its row is rebuilt (rows are cached per ``_fx_version``), and so is the
@@ -703,7 +708,7 @@ class TreeSync:
             # ``filtered`` in the key: a filtered listing found broken is followed by a whole one in the same refresh
             key = (
                 "list",
-                *self._exec_key(scope.exec_state.wf_id),
+                *scope.exec_state.key,
                 scope.parent_id,
                 owner_version,
                 refresh_no,
@@ -734,7 +739,7 @@ class TreeSync:
         if self._rows_only:
             pass  # a publishing refresh lists the levels first: the node's own calls come after
         elif self._may_have_tasks(node) and (changed or (not terminal and node.tasks_in != refresh_no)):
-            key = ("tasks", *self._exec_key(node.scope.exec_state.wf_id), node.proto.id.node_id, version, refresh_no)
+            key = ("tasks", *node.scope.exec_state.key, node.proto.id.node_id, version, refresh_no)
             call = partial(self.remote.list_task_executions, node.proto.id)
             # An array node's progress (its subtasks) lives only in its task's events: never left for later; nor is
             # a dynamic task's success, after which its children are listed (see _may_become_parent).
@@ -755,9 +760,12 @@ class TreeSync:
             if node.children is None:
                 node.children = _Scope(node.scope.exec_state, node.proto.id.node_id, parent=node)
             jobs.extend(self._plan_scope(node.children, version, terminal, refresh_no))
+        # the flag before the message: reading an unset sub-message builds an empty one, for every node of a plan
         closure = node.proto.closure
-        child_id = closure.workflow_node_metadata.executionId
-        if node.child_exec is None and closure.HasField("workflow_node_metadata") and child_id.name:
+        if node.child_exec is None and closure.HasField("workflow_node_metadata"):
+            child_id = closure.workflow_node_metadata.executionId
+            if not child_id.name:
+                return jobs
             key3 = self._exec_key(child_id)
             child = self._execs.get(key3)
             if child is None:
@@ -769,11 +777,12 @@ class TreeSync:
 
     def _plan_full_error(self, node: _NodeState, terminal: bool) -> list[_Job]:
         """GetNodeExecution once for a finished node whose listed error may be cut (the first FULL_ERRORS)."""
-        if not terminal or node.full_error is not None or not _error_maybe_trimmed(node.proto):
+        # cheapest checks first: every finished node of a plan passes through here
+        if not terminal or node.full_error is not None or not style("node", node.proto.closure.phase).failed:
             return []
-        if not style("node", node.proto.closure.phase).failed:
+        if not _error_maybe_trimmed(node.proto):
             return []
-        key = (*self._exec_key(node.scope.exec_state.wf_id), node.proto.id.node_id)
+        key = (*node.scope.exec_state.key, node.proto.id.node_id)
         if key not in self._full_error_nodes:
             if len(self._full_error_nodes) >= FULL_ERRORS:
                 return []
@@ -957,12 +966,15 @@ class TreeSync:
             scope.listed_for = owner_version
             scope.listed_in = refresh_no
             scope.filtered_listings = scope.filtered_listings + 1 if filtered else 0
+            # The newest update time, as a tuple while looping: a Timestamp message per newer node (most of a
+            # listing sorted by creation) cost more than the rest of this loop.
+            mark = scope.watermark
+            newest = (mark.seconds, mark.nanos) if mark is not None else None
             for proto in protos:
                 ts = proto.closure.updated_at
-                mark = scope.watermark
                 # A time out of range cannot be written as a filter: as the watermark it would fail every sync.
-                if is_valid_timestamp(ts) and (mark is None or (ts.seconds, ts.nanos) > (mark.seconds, mark.nanos)):
-                    scope.watermark = timestamp_pb2.Timestamp(seconds=ts.seconds, nanos=ts.nanos)
+                if is_valid_timestamp(ts) and (newest is None or (ts.seconds, ts.nanos) > newest):
+                    newest = (ts.seconds, ts.nanos)
                 if is_start_or_end(proto):
                     continue
                 node = scope.nodes.get(proto.id.node_id)
@@ -977,6 +989,8 @@ class TreeSync:
                     node.proto = proto
                     node.wrapper._update(proto)
                     self._bump(node.wrapper)
+            if newest is not None and (mark is None or newest > (mark.seconds, mark.nanos)):
+                scope.watermark = timestamp_pb2.Timestamp(seconds=newest[0], nanos=newest[1])
 
         return handle
 
@@ -1091,8 +1105,10 @@ class TreeSync:
         tmpl = self._template_for(node)
         compiled = self._compiled(node.scope.exec_state)
         spec_id = meta.spec_node_id or proto.id.node_id
-        task_name = short_name(node.tasks[-1].id.task_id.name) if node.tasks else ""
         parent = node.scope.parent
+        if (parent is None or not parent.proto.metadata.is_array) and tmpl is not None and tmpl.HasField("task_node"):
+            return self._task_node_info(node, tmpl, compiled, spec_id)  # most nodes: the rest does not apply
+        task_name = short_name(node.tasks[-1].id.task_id.name) if node.tasks else ""
         if parent is not None and parent.proto.metadata.is_array:
             m = _SUBTASK_SPEC_ID.match(meta.spec_node_id) or _SUBTASK_ID.search(proto.id.node_id)
             index = int(m.group(1)) if m else None
@@ -1114,12 +1130,6 @@ class TreeSync:
                 if iface is not None and kind == "array":
                     iface = list_interface(iface)
             return TemplateInfo(kind, task_name or spec_id), iface
-        if tmpl.HasField("task_node"):
-            ref = tmpl.task_node.reference_id
-            iface = compiled.task_interfaces.get(id_key(ref)) if compiled else None
-            # A task node with children is dynamic, flagged or not (event version 1 never flags it while it runs).
-            dynamic = meta.is_dynamic or (node.children is not None and bool(node.children.nodes))
-            return TemplateInfo("dynamic" if dynamic else "task", short_name(ref.name) or spec_id), iface
         if tmpl.HasField("workflow_node"):
             wn = tmpl.workflow_node
             if wn.HasField("launchplan_ref"):
@@ -1148,6 +1158,21 @@ class TreeSync:
             return TemplateInfo("array", name), iface
         return TemplateInfo(unknown_kind(tmpl), spec_id), None  # a node type newer than this flyteidl
 
+    def _task_node_info(
+        self, node: _NodeState, tmpl: core_workflow_pb2.Node, compiled: Compiled | None, spec_id: str
+    ) -> tuple[TemplateInfo, interface_pb2.TypedInterface | None]:
+        """:meth:`_info` of a node whose template is a task node (not an array's subtask)."""
+        # A task node with children is dynamic, flagged or not (event version 1 never flags it while it runs).
+        dynamic = node.proto.metadata.is_dynamic or (node.children is not None and bool(node.children.nodes))
+        kept = node.task_info
+        if kept is not None and kept[0] is tmpl and kept[1] == dynamic:
+            return kept[2], kept[3]  # the same template and flag: the same info (wired again every refresh)
+        ref = tmpl.task_node.reference_id
+        iface = compiled.task_interfaces.get(id_key(ref)) if compiled else None
+        info = TemplateInfo("dynamic" if dynamic else "task", short_name(ref.name) or spec_id)
+        node.task_info = (tmpl, dynamic, info, iface)
+        return info, iface
+
     def _wire(self, sync_nodes: bool) -> None:
         """Point the wrappers at each other the way flytekit does, and attach what rows are built from."""
         if not sync_nodes:
@@ -1169,7 +1194,7 @@ class TreeSync:
         for node_id, node in scope.nodes.items():
             w = node.wrapper
             info, iface = self._info(node)
-            if w._template_info != info:
+            if w._template_info is not info and w._template_info != info:  # (a dataclass == has no identity check)
                 w._template_info = info
                 self._bump(w)
             w._task_executions = [node.task_wrappers[t.id.retry_attempt] for t in node.tasks]
