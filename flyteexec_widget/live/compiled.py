@@ -13,7 +13,7 @@ from flyteidl.admin import workflow_pb2
 from flyteidl.core import identifier_pb2, interface_pb2, types_pb2
 from flyteidl.core import workflow_pb2 as core_workflow_pb2
 
-from ..objects.templates import PlannedNode, TemplateInfo, child_node_id, unknown_kind
+from ..objects.templates import PlannedNode, TemplateInfo, child_node_id, shared_info, unknown_kind
 
 #: FlyteAdmin's start and end nodes: in every template and execution, never a user's node.
 START_NODE_ID = "start-node"
@@ -103,7 +103,7 @@ def planned_info(tmpl: core_workflow_pb2.Node, compiled: Compiled) -> TemplateIn
     """Kind and name of a template node that has not run (as the sync engine's ``TreeSync._info`` names it once
     it runs)."""
     if tmpl.HasField("task_node"):  # most nodes: first, and without reading the name the others use
-        return TemplateInfo("task", short_name(tmpl.task_node.reference_id.name) or tmpl.id)
+        return shared_info("task", short_name(tmpl.task_node.reference_id.name) or tmpl.id)
     name = tmpl.metadata.name or tmpl.id
     if tmpl.HasField("workflow_node"):
         wn = tmpl.workflow_node

@@ -935,10 +935,18 @@ class RowBuilder:
             if info is not None and info.kind == "subtask" and info.index is not None and parent:
                 # by index; a second node claiming the same index (bad data) keeps its id key instead of a clash
                 key = f"{parent}[{info.index}]" if f"{parent}[{info.index}]" not in rows else key
+            # _cached(), inlined: this runs for every node of every build (a first paint: 10,000 at once)
             before = self._cache.get(key)
-            fields = self._cached(key, w, partial(_fields_of, w))
+            version = w._fx_version
+            if version and before is not None and before[0] == id(w) and before[1] == version:
+                fields = before[2]
+                self._next[key] = before
+            else:
+                fields = _fields_of(w)
+                if version:
+                    self._next[key] = (id(w), version, fields)
             subs = w._subworkflow_node_executions or {}
-            child_execs = list(w._workflow_executions)
+            child_execs = w._workflow_executions  # read only
             subtask_fields: list[tuple[int, NodeFields]] = []
             if fields["kind"] == "array" and not subs:
                 subtask_fields = self._cached(key + "[]", w, partial(_subtask_fields_of, w, fields["name"]))

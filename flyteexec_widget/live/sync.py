@@ -75,7 +75,7 @@ from ..admin.errors import RpcFailure
 from ..objects.executions import FlyteNodeExecution, FlyteTaskExecution, FlyteWorkflowExecution, RemoteLike
 from ..objects.phases import TaskPhase, is_terminal, style
 from ..objects.protoview import is_valid_timestamp
-from ..objects.templates import PlannedNode, TemplateInfo, node_kind, unknown_kind
+from ..objects.templates import PlannedNode, TemplateInfo, node_kind, shared_info, unknown_kind
 from . import gcpause
 from .compiled import (
     END_NODE_ID,
@@ -197,10 +197,15 @@ def _with_full_error(
     return out
 
 
+_START_OR_END = (START_NODE_ID, END_NODE_ID)
+_START_OR_END_SUFFIXES = ("-" + START_NODE_ID, "-" + END_NODE_ID)
+
+
 def is_start_or_end(node: node_execution_pb2.NodeExecution) -> bool:
     """Whether a node execution is a start/end marker (hidden, as flytekit and the console hide them)."""
-    spec = node.metadata.spec_node_id or node.id.node_id
-    return spec in (START_NODE_ID, END_NODE_ID) or node.id.node_id.endswith(("-" + START_NODE_ID, "-" + END_NODE_ID))
+    node_id = node.id.node_id  # read once: asked of every listed node
+    spec = node.metadata.spec_node_id or node_id
+    return spec in _START_OR_END or node_id.endswith(_START_OR_END_SUFFIXES)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -1104,10 +1109,10 @@ class TreeSync:
         proto, meta = node.proto, node.proto.metadata
         tmpl = self._template_for(node)
         compiled = self._compiled(node.scope.exec_state)
-        spec_id = meta.spec_node_id or proto.id.node_id
         parent = node.scope.parent
         if (parent is None or not parent.proto.metadata.is_array) and tmpl is not None and tmpl.HasField("task_node"):
-            return self._task_node_info(node, tmpl, compiled, spec_id)  # most nodes: the rest does not apply
+            return self._task_node_info(node, tmpl, compiled)  # most nodes: the rest does not apply
+        spec_id = meta.spec_node_id or proto.id.node_id
         task_name = short_name(node.tasks[-1].id.task_id.name) if node.tasks else ""
         if parent is not None and parent.proto.metadata.is_array:
             m = _SUBTASK_SPEC_ID.match(meta.spec_node_id) or _SUBTASK_ID.search(proto.id.node_id)
@@ -1159,7 +1164,7 @@ class TreeSync:
         return TemplateInfo(unknown_kind(tmpl), spec_id), None  # a node type newer than this flyteidl
 
     def _task_node_info(
-        self, node: _NodeState, tmpl: core_workflow_pb2.Node, compiled: Compiled | None, spec_id: str
+        self, node: _NodeState, tmpl: core_workflow_pb2.Node, compiled: Compiled | None
     ) -> tuple[TemplateInfo, interface_pb2.TypedInterface | None]:
         """:meth:`_info` of a node whose template is a task node (not an array's subtask)."""
         # A task node with children is dynamic, flagged or not (event version 1 never flags it while it runs).
@@ -1169,7 +1174,8 @@ class TreeSync:
             return kept[2], kept[3]  # the same template and flag: the same info (wired again every refresh)
         ref = tmpl.task_node.reference_id
         iface = compiled.task_interfaces.get(id_key(ref)) if compiled else None
-        info = TemplateInfo("dynamic" if dynamic else "task", short_name(ref.name) or spec_id)
+        name = short_name(ref.name) or node.proto.metadata.spec_node_id or node.proto.id.node_id
+        info = shared_info("dynamic" if dynamic else "task", name)
         node.task_info = (tmpl, dynamic, info, iface)
         return info, iface
 
