@@ -730,6 +730,8 @@ class TreeSync:
         return jobs
 
     def _plan_node(self, node: _NodeState, refresh_no: int) -> list[_Job]:
+        if self._rows_only and self._nothing_below(node):
+            return []  # most nodes of a wide tree: listing the levels, nothing below them to list
         jobs: list[_Job] = []
         version: tuple[int, ...] = node.version
         terminal = node.terminal
@@ -779,6 +781,12 @@ class TreeSync:
             node.child_exec = child
             # _plan() walks every known execution: the child's own jobs are planned there (next round).
         return jobs
+
+    def _nothing_below(self, node: _NodeState) -> bool:
+        """No children to list and no child execution not seen before: a leaf as far as the levels go."""
+        if self._may_have_children(node):
+            return False
+        return node.child_exec is not None or not node.proto.closure.HasField("workflow_node_metadata")
 
     def _plan_full_error(self, node: _NodeState, terminal: bool) -> list[_Job]:
         """GetNodeExecution once for a finished node whose listed error may be cut (the first FULL_ERRORS)."""
