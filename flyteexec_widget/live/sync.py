@@ -990,14 +990,15 @@ class TreeSync:
                     newest = (ts.seconds, ts.nanos)
                 if is_start_or_end(proto):
                     continue
-                node = scope.nodes.get(proto.id.node_id)
+                node_id = proto.id.node_id
+                node = scope.nodes.get(node_id)
                 if node is not None and node.full_error is not None:
                     proto = _with_full_error(proto, node.full_error)
                 if node is None:
                     wrapper = FlyteNodeExecution(proto, remote=self.remote)
                     self._bump(wrapper)  # versioned from the start, so the model can cache its row
                     self._new_nodes += 1
-                    scope.nodes[proto.id.node_id] = _NodeState(proto=proto, wrapper=wrapper, scope=scope)
+                    scope.nodes[node_id] = _NodeState(proto=proto, wrapper=wrapper, scope=scope)
                 elif node.proto != proto:
                     node.proto = proto
                     node.wrapper._update(proto)
