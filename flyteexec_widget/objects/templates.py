@@ -39,10 +39,20 @@ class TemplateInfo:
     index: int | None = None
 
 
-@functools.lru_cache(maxsize=4096)
 def shared_info(kind: NodeKind | str, name: str) -> TemplateInfo:
     """``TemplateInfo(kind, name)``, one object for all nodes alike (it is frozen): a fan-out runs thousands of
-    nodes of one task, and making each its own cost a first paint ~1 ms per 1,000 nodes, twice."""
+    nodes of one task, and making each its own cost a first paint ~1 ms per 1,000 nodes, twice. Names longer than
+    a task's name can reasonably be (a hostile server's) are not kept."""
+    if len(kind) + len(name) > _SHARED_NAME_CHARS:
+        return TemplateInfo(kind, name)
+    return _shared_info(kind, name)
+
+
+_SHARED_NAME_CHARS = 1024
+
+
+@functools.lru_cache(maxsize=4096)
+def _shared_info(kind: NodeKind | str, name: str) -> TemplateInfo:
     return TemplateInfo(kind, name)
 
 

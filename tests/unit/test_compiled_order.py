@@ -39,3 +39,9 @@ def test_nodes_alike_share_one_template_info_equal_to_a_new_one() -> None:
     assert a is b
     assert a == TemplateInfo("task", "t1")
     assert shared_info("dynamic", "t1") != a
+
+
+def test_a_name_longer_than_any_task_name_is_not_kept_for_sharing() -> None:
+    long = "x" * 100_000
+    assert shared_info("task", long) is not shared_info("task", long)
+    assert shared_info("task", long) == TemplateInfo("task", long)
