@@ -12,6 +12,9 @@ from flyteexec_widget.sandbox import Sandbox
 
 from . import rows_golden
 
+#: What a failure says besides the difference.
+AGAIN = "(a row field or a scenario changed on purpose? record again: python -m tests.integration.rows_golden)"
+
 
 @pytest.fixture(scope="module")
 def snapshots() -> dict[str, Any]:
@@ -25,7 +28,7 @@ def recorded() -> dict[str, Any]:
 
 
 def test_every_recorded_snapshot_is_taken_again(snapshots: dict[str, Any], recorded: dict[str, Any]) -> None:
-    assert sorted(snapshots) == sorted(recorded)
+    assert sorted(snapshots) == sorted(recorded), AGAIN
 
 
 @pytest.mark.parametrize("part", ["paint", "complete", "header", "counts"])
@@ -33,7 +36,8 @@ def test_the_rows_are_the_recorded_ones(snapshots: dict[str, Any], recorded: dic
     for name, snap in snapshots.items():
         want, got = recorded[name][part], snap[part]
         if part in ("paint", "complete") and want is not None and got is not None:
-            assert [r["key"] for r in got] == [r["key"] for r in want], f"{name} {part}: row keys or order differ"
+            keys = [r["key"] for r in got]
+            assert keys == [r["key"] for r in want], f"{name} {part}: row keys or order differ {AGAIN}"
             for row, before in zip(got, want, strict=True):
-                assert row == before, f"{name} {part} row {before['key']!r} differs"
-        assert got == want, f"{name} {part} differs"
+                assert row == before, f"{name} {part} row {before['key']!r} differs {AGAIN}"
+        assert got == want, f"{name} {part} differs {AGAIN}"
