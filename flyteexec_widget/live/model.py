@@ -186,8 +186,10 @@ class ExecutionModel(traitlets.HasTraits):
     ) -> int:
         with self.batch():
             old = self._rows
-            # an unchanged node's row is the very object published before (RowBuilder): skip comparing it
-            changed = [row for key, row in rows.items() if (prev := old.get(key)) is not row and prev != row]
+            if not old:  # the first publication (a first paint): every row is new, nothing to compare
+                changed = list(rows.values())
+            else:  # an unchanged node's row is the very object published before (RowBuilder): not compared
+                changed = [row for key, row in rows.items() if (prev := old.get(key)) is not row and prev != row]
             removed = [key for key in old if key not in rows]
             self.execution = execution
             self._rows, self._nodes = rows, nodes
