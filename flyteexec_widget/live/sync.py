@@ -54,14 +54,11 @@ import datetime as _dt
 import logging
 import re
 import threading
-import time
 import weakref
-from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from functools import partial
-from queue import SimpleQueue
 from typing import Any, Protocol
 
 from flyteidl.admin import execution_pb2 as admin_execution_pb2
@@ -77,6 +74,7 @@ from ..objects.phases import TaskPhase, is_terminal, style
 from ..objects.protoview import is_valid_timestamp
 from ..objects.templates import PlannedNode, TemplateInfo, node_kind, shared_info, unknown_kind
 from . import gcpause
+from .attempt_stream import Job, Priorities, stream
 from .compiled import (
     END_NODE_ID,
     START_NODE_ID,
@@ -123,13 +121,6 @@ FULL_ERRORS = 50
 #: many nodes wait for their first attempt listing (its first refresh does whenever any wait): fewer cost less
 #: than the extra publication saves.
 EARLY_PAINT_NEW_NODES = 16
-
-#: While a publishing refresh lists attempts, the rows are published this often (seconds), so attempts fill in
-#: as they arrive; a row the view asked for (:meth:`TreeSync.prioritize`) is published as soon as its answer came.
-PROGRESS_PUBLISH_S = 2.0
-
-#: A prioritized batch of attempt listings (a row and its children) is published at least this often (seconds).
-URGENT_PUBLISH_S = 0.1
 
 #: A listed error message this long (in UTF-8 bytes) may have been cut: FlyteAdmin trims list responses to 100
 #: bytes, backing off to a character boundary (``transformers.TrimErrorMessage``); a longer one is whole.
@@ -330,27 +321,6 @@ def _cache_for(remote: Any) -> _EntityCache:
 # --------------------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Job:
-    """One RPC (or a short fixed sequence) and what to do with its answer on the syncing thread."""
-
-    key: tuple[Any, ...]
-    call: Callable[[], Any]
-    handle: Callable[[Any], None]
-    #: None: needed. An int: optional (attempts of an unchanged running node), run within the refresh's budget,
-    #: lowest first (the refresh number of the node's last attempt listing: least recently listed first).
-    optional_rank: int | None = None
-    #: The node whose own call this is (attempts, whole error): such calls come after the rows in a publishing
-    #: refresh, and a prioritized node's go first.
-    node: _NodeState | None = None
-    urgent: bool = False
-
-    @property
-    def rows(self) -> bool:
-        """Whether rows depend on it: the execution, its workflow, a node listing (not a node's own call)."""
-        return self.key[0] in ("exec", "wf", "list")
-
-
 class TreeSync:
     """Keeps one execution's tree in sync; :meth:`refresh` fetches only what can still change.
 
@@ -380,10 +350,7 @@ class TreeSync:
         #: The server's updated_at filter proved broken on this execution: every level is listed whole from then on.
         self.whole_listings = False
         #: Nodes whose attempts a view asked for (:meth:`prioritize`), by (project, domain, name, node id).
-        self._urgent: set[tuple[str, str, str, str]] = set()
-        self._urgent_new = False
-        self._urgent_left = 0
-        self._urgent_lock = threading.Lock()
+        self._priorities = Priorities()
         #: A publishing refresh has shown rows before their attempts once (the first one always does).
         self._painted = False
         #: Planning only the calls rows come from (a publishing refresh's first phase).
@@ -416,8 +383,9 @@ class TreeSync:
         ``publish`` (a watch's model update) makes it a publishing refresh: the node listings come first, then
         ``publish()`` shows those rows (nodes whose attempts are not listed yet have ``_fx_attempts_pending``)
         before the nodes' own calls (attempts, whole errors) start; ``publish()`` is called again every
-        :data:`PROGRESS_PUBLISH_S` while they do, and as soon as a prioritized node's answer came. It is called on
-        this thread with the tree's lock held; the caller publishes the finished tree itself.
+        :data:`~flyteexec_widget.live.attempt_stream.PROGRESS_PUBLISH_S` while they do, and as soon as a
+        prioritized node's answer came. It is called on this thread with the tree's lock held; the caller publishes
+        the finished tree itself.
 
         ``stopped`` (with ``publish``): once it says True (the watch was stopped: its widget closed), no further
         attempt listing starts and the refresh returns with the rest still pending; the next refresh lists them.
@@ -453,9 +421,7 @@ class TreeSync:
             ex = ident.execution_id
             keys.append((ex.project, ex.domain, ex.name, ident.node_id))
         if keys:
-            with self._urgent_lock:
-                self._urgent.update(keys)
-                self._urgent_new = True
+            self._priorities.add(keys)
         return len(keys)
 
     def _refresh(
@@ -494,8 +460,7 @@ class TreeSync:
         if self._dirty:  # the model rebuilds rows only when the tree version moved
             self._dirty = False
             self.execution._fx_tree_version += 1
-        with self._urgent_lock:
-            self._urgent.clear()  # every node's attempts are listed now
+        self._priorities.clear()  # every node's attempts are listed now
         return self.execution
 
     def _list_levels(self, sync_nodes: bool, done: set[tuple[Any, ...]]) -> None:
@@ -512,7 +477,7 @@ class TreeSync:
             done.update(j.key for j in rows_jobs)
             self._run_round(rows_jobs)
 
-    def _run_round(self, jobs: Sequence[_Job]) -> None:
+    def _run_round(self, jobs: Sequence[Job]) -> None:
         results = self._run(jobs)
         for job, result in zip(jobs, results, strict=True):
             job.handle(result)
@@ -549,103 +514,26 @@ class TreeSync:
 
     def _stream(
         self,
-        jobs: Sequence[_Job],
+        jobs: Sequence[Job],
         sync_nodes: bool,
         publish: Callable[[], None],
-        stopped: Callable[[], bool] | None = None,
+        stopped: Callable[[], bool] | None,
     ) -> None:
-        """Run the jobs on the remote's executor, handling each answer on this thread as it comes and publishing
-        progress. Each worker takes the next job itself (a prioritized node's first), so the calls never wait for
-        this thread, and a prioritized node's call is the next one any worker starts. Raises the first failure
-        once the calls in flight finished (no call starts after it)."""
+        """The nodes' own calls of a publishing refresh, on worker loops (:func:`attempt_stream.stream`)."""
         workers = getattr(self.remote, "max_workers", None)
-        workers = workers if isinstance(workers, int) and workers > 0 else 16
-        queue: deque[_Job] = deque(jobs)
-        lock = threading.Lock()  # guards the queue, the jobs' ``urgent`` and ``_urgent_left``
-        answered: SimpleQueue[tuple[_Job, bool, Any] | None] = SimpleQueue()  # None: a worker is done
-        failed = threading.Event()
-        self._urgent_new = True  # look for earlier requests once
-        self._urgent_left = 0  # prioritized calls queued or in flight
 
-        def work() -> None:
-            try:
-                while True:
-                    with lock:
-                        if self._urgent_new:
-                            self._promote(queue)
-                        if failed.is_set() or not queue:
-                            return
-                        if stopped is not None and stopped():
-                            # a stopped watch (its widget closed) must not go on listing 10,000 attempts: those
-                            # left stay pending (tasks_for None) and the next refresh plans them again
-                            queue.clear()
-                            return
-                        job = queue.popleft()
-                    try:
-                        answered.put((job, True, job.call()))
-                    except BaseException as exc:  # handed to the syncing thread, which raises it
-                        failed.set()
-                        answered.put((job, False, exc))
-            finally:
-                answered.put(None)
-
-        running = 0
-        executor = self.remote.executor
-        for _ in range(min(workers, len(queue))):
-            executor.submit(work)
-            running += 1
-        first_error: BaseException | None = None
-        last = time.monotonic()
-        cost = 0.0  # what the last progress publication took (seconds)
-        while running:
-            item = answered.get()
-            if item is None:
-                running -= 1
-                continue
-            job, ok, result = item
+        def on_call() -> None:
             self.last_rpc_count += 1
-            try:
-                if not ok:
-                    raise result
-                job.handle(result)
-            except BaseException as exc:  # raised below, once the calls in flight finished
-                failed.set()
-                if first_error is None:
-                    first_error = exc
-            now = time.monotonic()
-            urgent = False
-            if job.urgent:
-                with lock:
-                    self._urgent_left -= 1
-                    # a prioritized batch (a row and its children) shows when its last answer came, or every 0.1 s
-                    urgent = self._urgent_left <= 0 or now - last >= URGENT_PUBLISH_S
-            # progress at most every PROGRESS_PUBLISH_S and never more than a tenth of the time: a publication of
-            # 10,000 rows is not free (the calls go on meanwhile, but answers wait for this thread)
-            if urgent or (queue and now - last >= max(PROGRESS_PUBLISH_S, 9 * cost)):
-                self._paint(sync_nodes, publish)
-                last = time.monotonic()
-                cost = last - now
-        if first_error is not None:
-            raise first_error
 
-    def _promote(self, queue: deque[_Job]) -> None:
-        """Move the queued calls of prioritized nodes to the front (called with the stream's lock held)."""
-        with self._urgent_lock:
-            self._urgent_new = False
-            urgent = set(self._urgent)
-        if not urgent:
-            return
-        first = [j for j in queue if j.node is not None and self._node_key(j.node) in urgent]
-        if not first:
-            return
-        chosen = {id(j) for j in first}
-        rest = [j for j in queue if id(j) not in chosen]
-        for j in first:
-            j.urgent = True
-        self._urgent_left += len(first)
-        queue.clear()
-        queue.extend(first)
-        queue.extend(rest)
+        stream(
+            jobs,
+            executor=self.remote.executor,
+            workers=workers if isinstance(workers, int) and workers > 0 else 16,
+            priorities=self._priorities,
+            paint=partial(self._paint, sync_nodes, publish),
+            stopped=stopped,
+            on_call=on_call,
+        )
 
     def _node_key(self, node: _NodeState) -> tuple[str, str, str, str]:
         return (*node.scope.exec_state.key, node.proto.id.node_id)
@@ -664,7 +552,7 @@ class TreeSync:
         if kept is not None and kept[2] == wrapper._fx_version - 1:
             wrapper._fx_own_fields = (kept[0], kept[1], wrapper._fx_version, kept[3])
 
-    def _within_budget(self, jobs: list[_Job]) -> list[_Job]:
+    def _within_budget(self, jobs: list[Job]) -> list[Job]:
         """Every needed job, and as many optional ones as the refresh's budget has left (least recently run first).
 
         Optional jobs left out are planned again in the next round and dropped again once the budget is spent.
@@ -676,23 +564,23 @@ class TreeSync:
 
     # ---- planning ----------------------------------------------------------------------------------------------
 
-    def _plan(self, sync_nodes: bool, refresh_no: int) -> list[_Job]:
+    def _plan(self, sync_nodes: bool, refresh_no: int) -> list[Job]:
         """Every job the current state calls for in refresh ``refresh_no`` (the caller drops those already run)."""
-        jobs: list[_Job] = []
+        jobs: list[Job] = []
         for st in list(self._execs.values()) if sync_nodes else [self._root]:
             jobs.extend(self._plan_exec(st, sync_nodes, refresh_no))
         return jobs
 
-    def _plan_exec(self, st: _ExecState, sync_nodes: bool, refresh_no: int) -> list[_Job]:
-        jobs: list[_Job] = []
+    def _plan_exec(self, st: _ExecState, sync_nodes: bool, refresh_no: int) -> list[Job]:
+        jobs: list[Job] = []
         ekey = self._exec_key(st.wf_id)
         if not st.terminal_before and st.fetched_in != refresh_no:
-            jobs.append(_Job(("exec", *ekey), partial(self.remote.get_execution, st.wf_id), self._on_exec(st)))
+            jobs.append(Job(("exec", *ekey), partial(self.remote.get_execution, st.wf_id), self._on_exec(st)))
         if st.proto is not None and st.proto.closure.HasField("workflow_id"):
             ident = st.proto.closure.workflow_id
             wf_key = id_key(ident)
             if wf_key not in self._cache.workflows:
-                jobs.append(_Job(("wf", *wf_key), partial(self._get_workflow, ident), self._on_workflow(wf_key)))
+                jobs.append(Job(("wf", *wf_key), partial(self._get_workflow, ident), self._on_workflow(wf_key)))
         elif (
             not self._rows_only
             and st.proto is not None
@@ -703,7 +591,7 @@ class TreeSync:
             task_key = id_key(task_id)
             if task_key not in self._cache.task_interfaces:
                 jobs.append(
-                    _Job(("task", *task_key), partial(self._get_task_interface, task_id), self._on_task(task_key))
+                    Job(("task", *task_key), partial(self._get_task_interface, task_id), self._on_task(task_key))
                 )
         if sync_nodes:
             jobs.extend(self._plan_scope(st.top, st.version, st.terminal, refresh_no))
@@ -711,8 +599,8 @@ class TreeSync:
 
     def _plan_scope(
         self, scope: _Scope, owner_version: tuple[int, ...] | None, owner_terminal: bool, refresh_no: int
-    ) -> list[_Job]:
-        jobs: list[_Job] = []
+    ) -> list[Job]:
+        jobs: list[Job] = []
         # Listed while the owner runs (once per refresh), and once more, whole, after the owner was seen terminal:
         # whatever a filtered listing may have missed, the final tree is exactly what FlyteAdmin holds.
         if (scope.listed_for != owner_version) if owner_terminal else (scope.listed_in != refresh_no):
@@ -733,7 +621,7 @@ class TreeSync:
                 filtered,
             )
             jobs.append(
-                _Job(key, self._lister(scope, filtered), self._on_list(scope, owner_version, refresh_no, filtered))
+                Job(key, self._lister(scope, filtered), self._on_list(scope, owner_version, refresh_no, filtered))
             )
             # The nodes' own calls wait for the listing: then each node is seen in its newest state, and a node
             # that just finished has its attempts listed once (final), not once as running and again as done.
@@ -742,10 +630,10 @@ class TreeSync:
             jobs.extend(self._plan_node(node, refresh_no))
         return jobs
 
-    def _plan_node(self, node: _NodeState, refresh_no: int) -> list[_Job]:
+    def _plan_node(self, node: _NodeState, refresh_no: int) -> list[Job]:
         if self._rows_only and self._nothing_below(node):
             return []  # most nodes of a wide tree: listing the levels, nothing below them to list
-        jobs: list[_Job] = []
+        jobs: list[Job] = []
         version: tuple[int, ...] = node.version
         terminal = node.terminal
         if not terminal and node.scope.exec_state.terminal:
@@ -764,7 +652,9 @@ class TreeSync:
             # An array node's progress (its subtasks) lives only in its task's events: never left for later; nor is
             # a dynamic task's success, after which its children are listed (see _may_become_parent).
             needed = changed or node.proto.metadata.is_array or (not terminal and self._may_become_parent(node))
-            jobs.append(_Job(key, call, self._on_tasks(node, version), None if needed else node.tasks_in, node))
+            jobs.append(
+                Job(key, call, self._on_tasks(node, version), None if needed else node.tasks_in, self._node_key(node))
+            )
         if not self._rows_only and node.tasks and node.template is None and self._template_for(node) is None:
             # No template (a node inside a dynamic one): the interface comes from its task, fetched once per id.
             task_id = node.tasks[-1].id.task_id
@@ -772,7 +662,7 @@ class TreeSync:
             compiled = self._compiled(node.scope.exec_state)
             known = compiled is not None and task_key in compiled.task_interfaces
             if not known and task_key not in self._cache.task_interfaces:
-                job = _Job(("task", *task_key), partial(self._get_task_interface, task_id), self._on_task(task_key))
+                job = Job(("task", *task_key), partial(self._get_task_interface, task_id), self._on_task(task_key))
                 jobs.append(job)
         if not self._rows_only:
             jobs.extend(self._plan_full_error(node, terminal))
@@ -801,7 +691,7 @@ class TreeSync:
             return False
         return node.child_exec is not None or not node.proto.closure.HasField("workflow_node_metadata")
 
-    def _plan_full_error(self, node: _NodeState, terminal: bool) -> list[_Job]:
+    def _plan_full_error(self, node: _NodeState, terminal: bool) -> list[Job]:
         """GetNodeExecution once for a finished node whose listed error may be cut (the first FULL_ERRORS)."""
         # cheapest checks first: every finished node of a plan passes through here
         if not terminal or node.full_error is not None or not style("node", node.proto.closure.phase).failed:
@@ -814,7 +704,7 @@ class TreeSync:
                 return []
             self._full_error_nodes.add(key)
         call = partial(self._get_node_error, node.proto.id)
-        return [_Job(("error", *key), call, self._on_full_error(node), node=node)]
+        return [Job(("error", *key), call, self._on_full_error(node), node_key=self._node_key(node))]
 
     def _may_have_children(self, node: _NodeState) -> bool:
         """Whether a node's children are listed: it is a parent, or may be one FlyteAdmin has not flagged yet.
@@ -927,7 +817,7 @@ class TreeSync:
 
         return call
 
-    def _run(self, jobs: Sequence[_Job]) -> list[Any]:
+    def _run(self, jobs: Sequence[Job]) -> list[Any]:
         """Run the jobs concurrently on the remote's executor; raise the first failure after all finished."""
         self.last_rpc_count += len(jobs)
         if len(jobs) == 1:
