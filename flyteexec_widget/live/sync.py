@@ -37,8 +37,8 @@ Every round of a refresh sends all independent calls at once on ``remote.executo
 the calling thread, so a refresh costs about (tree depth) x (round-trip time). A watch's refresh (one given
 ``publish``) is in two phases: the listings of every level first, then ``publish()`` (rows from the listings
 alone, attempts marked pending), then the nodes' own calls (attempts, whole errors) on worker loops that take the next
-call themselves, the nodes a view asked for (:meth:`TreeSync.prioritize`) first, publishing as they fill in; it
-still returns the whole tree.
+call themselves, the nodes a view asked for (:meth:`TreeSync.prioritize`) first, publishing as they fill in (the
+background stream, :mod:`~flyteexec_widget.live.attempt_stream`); it still returns the whole tree.
 
 Workflow templates (kinds, names, gates, interfaces) are fetched once per workflow id and remote and cached; what
 they say about each node is set on its wrapper as a :class:`~flyteexec_widget.objects.templates.TemplateInfo`
