@@ -162,7 +162,8 @@ def stream(
 
 def _promote(queue: deque[Job], priorities: Priorities) -> int:
     """Move the queued calls of prioritized nodes to the front (called with the stream's lock held); returns how
-    many were newly marked urgent."""
+    many were newly marked urgent (one promoted again for a later request is counted once: its one answer ends
+    the batch)."""
     urgent = priorities.take_if_new()
     if not urgent:
         return 0
@@ -171,9 +172,10 @@ def _promote(queue: deque[Job], priorities: Priorities) -> int:
         return 0
     chosen = {id(j) for j in first}
     rest = [j for j in queue if id(j) not in chosen]
+    added = sum(1 for j in first if not j.urgent)
     for j in first:
         j.urgent = True
     queue.clear()
     queue.extend(first)
     queue.extend(rest)
-    return len(first)
+    return added

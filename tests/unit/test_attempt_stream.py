@@ -173,6 +173,24 @@ def test_a_prioritized_batch_publishes_when_its_last_answer_came() -> None:
     assert _handled_and_paints(log) == ["handle n5", "handle n6", "paint x", *rest]
 
 
+def test_a_batch_prioritized_while_another_is_queued_publishes_when_both_answered() -> None:
+    log = Log()
+    priorities = Priorities()
+    priorities.add([_key(5), _key(6)])
+    jobs = [_job(log, i) for i in range(10)]
+
+    def call_n5() -> str:
+        log.note("call n5")
+        priorities.add([_key(9)])  # another row opened while n6 is still queued
+        return "answer n5"
+
+    jobs[5] = _job(log, 5, call_n5)
+    _run(jobs, log, priorities=priorities, clock=lambda: 0.0)
+    rest = [f"handle n{i}" for i in range(9) if i not in (5, 6)]
+    # n6, still queued, is not counted twice: the publication comes with the last prioritized answer
+    assert _handled_and_paints(log) == ["handle n5", "handle n6", "handle n9", "paint x", *rest]
+
+
 def _gated_jobs(log: Log, n: int, now: list[float]) -> list[Job]:
     """Jobs whose call waits until the previous answer was handled, and whose handling moves the clock 1 s on."""
     gates = [threading.Event() for _ in range(n)]
