@@ -228,6 +228,20 @@ class _Scope:
     # Template nodes by id, built once per scope: rebuilding them for each node's first lookup made a sync
     # quadratic in the number of nodes (10,000 nodes: minutes). A compiled workflow never changes once fetched.
     templates: dict[str, core_workflow_pb2.Node] | None = None
+    #: The nodes planning still visits, in first-seen order: a finished node with nothing left to fetch leaves
+    #: (:meth:`TreeSync._settled`), so a steady refresh of 10,000 finished nodes plans only the running ones. A node
+    #: comes back when a listing changes it; all of them when what planning reads beyond the node may have changed
+    #: (``known``, see :meth:`TreeSync._knowledge`).
+    active: dict[str, _NodeState] = field(default_factory=dict)
+    #: The nodes whose wrappers wiring must update (new or changed since the last wiring); parents are always wired.
+    unwired: dict[str, _NodeState] = field(default_factory=dict)
+    #: The scope's nodes that have a scope of children (wired every time, for their children).
+    parents: dict[str, _NodeState] = field(default_factory=dict)
+    #: What ``active`` and ``unwired`` were last filled for (:meth:`TreeSync._knowledge`); None: never.
+    known: tuple[int, int] | None = None
+    #: The scope's wrappers as last wired (``_node_executions`` / ``_subworkflow_node_executions``): kept while no
+    #: node was added, so an unchanged level costs nothing to wire.
+    wired: dict[str, FlyteNodeExecution] | None = None
 
 
 @dataclass
@@ -293,6 +307,8 @@ class _EntityCache:
         #: Task interfaces of single-task executions whose closure names no workflow (GetTask, once per id).
         self.task_interfaces: dict[tuple[int, str, str, str, str], interface_pb2.TypedInterface | None] = {}
         self.filters_unsupported = False
+        #: Bumped whenever a workflow or task interface is added: what planning and wiring read of them may change.
+        self.generation = 0
 
 
 _CACHES: weakref.WeakKeyDictionary[Any, _EntityCache] = weakref.WeakKeyDictionary()
@@ -375,6 +391,8 @@ class TreeSync:
         self._rows_only = False
         #: Nodes the refresh under way saw for the first time.
         self._new_nodes = 0
+        #: Bumped when an execution's message first names its workflow (see :meth:`_knowledge`).
+        self._generation = 0
 
     @staticmethod
     def _exec_key(wf_id: identifier_pb2.WorkflowExecutionIdentifier) -> tuple[str, str, str]:
@@ -707,9 +725,45 @@ class TreeSync:
             # The nodes' own calls wait for the listing: then each node is seen in its newest state, and a node
             # that just finished has its attempts listed once (final), not once as running and again as done.
             return jobs
-        for node in scope.nodes.values():
-            jobs.extend(self._plan_node(node, refresh_no))
+        self._refill(scope)
+        settled: list[str] = []
+        for node_id, node in scope.active.items():
+            node_jobs = self._plan_node(node, refresh_no)
+            if node_jobs:
+                jobs.extend(node_jobs)
+            elif not self._rows_only and self._settled(node):
+                settled.append(node_id)
+        for node_id in settled:
+            del scope.active[node_id]
         return jobs
+
+    def _knowledge(self) -> tuple[int, int]:
+        """What planning and wiring read beyond a node's own state (compiled workflows, task interfaces, which
+        workflow an execution runs); when it moves, every node is planned and wired again once."""
+        return (self._cache.generation, self._generation)
+
+    def _refill(self, scope: _Scope) -> None:
+        """Every node of the scope active and unwired again if what they were settled against may have changed."""
+        known = self._knowledge()
+        if scope.known != known:
+            scope.known = known
+            scope.active = dict(scope.nodes)
+            scope.unwired = dict(scope.nodes)
+
+    def _touch(self, node: _NodeState) -> None:
+        """The node changed (a listing, its attempts, its whole error): plan and wire it again."""
+        node_id = node.proto.id.node_id
+        node.scope.active[node_id] = node
+        node.scope.unwired[node_id] = node
+
+    def _settled(self, node: _NodeState) -> bool:
+        """Whether a node that planned no call needs no further look until it changes: finished (or left running
+        in a finished execution, after its final look) and no parent (a parent's children are planned through it).
+        Everything else planning reads is the node's own state (a change comes back through :meth:`_touch`) or
+        :meth:`_knowledge`."""
+        if node.children is not None or self._may_have_children(node):
+            return False
+        return node.terminal or node.scope.exec_state.terminal
 
     def _plan_node(self, node: _NodeState, refresh_no: int) -> list[_Job]:
         jobs: list[_Job] = []
@@ -746,6 +800,7 @@ class TreeSync:
         if self._may_have_children(node):
             if node.children is None:
                 node.children = _Scope(node.scope.exec_state, node.proto.id.node_id, parent=node)
+                node.scope.parents[node.proto.id.node_id] = node
             jobs.extend(self._plan_scope(node.children, version, terminal, refresh_no))
         closure = node.proto.closure
         child_id = closure.workflow_node_metadata.executionId
@@ -756,6 +811,7 @@ class TreeSync:
                 wrapper = FlyteWorkflowExecution(admin_execution_pb2.Execution(id=child_id), remote=self.remote)
                 child = self._execs[key3] = _ExecState(wf_id=child_id, wrapper=wrapper, proto=None)
             node.child_exec = child
+            self._touch(node)
             # _plan() walks every known execution: the child's own jobs are planned there (next round).
         return jobs
 
@@ -910,6 +966,8 @@ class TreeSync:
         def handle(proto: admin_execution_pb2.Execution) -> None:
             if proto != st.proto:
                 self._dirty = True
+                if st.proto is None or st.proto.closure.workflow_id != proto.closure.workflow_id:
+                    self._generation += 1  # its workflow (templates, kinds) may be known now: look at every node again
             st.proto = proto
             st.fetched_in = self._refresh_no
             st.wrapper._update(proto)
@@ -930,6 +988,7 @@ class TreeSync:
         def handle(iface: interface_pb2.TypedInterface | None) -> None:
             with self._cache.lock:
                 self._cache.task_interfaces[key] = iface
+                self._cache.generation += 1
 
         return handle
 
@@ -937,6 +996,7 @@ class TreeSync:
         def handle(wf: workflow_pb2.Workflow | None) -> None:
             with self._cache.lock:
                 self._cache.workflows[key] = Compiled.from_workflow(wf) if wf is not None else None
+                self._cache.generation += 1
 
         return handle
 
@@ -964,11 +1024,15 @@ class TreeSync:
                     wrapper = FlyteNodeExecution(proto, remote=self.remote)
                     self._bump(wrapper)  # versioned from the start, so the model can cache its row
                     self._new_nodes += 1
-                    scope.nodes[proto.id.node_id] = _NodeState(proto=proto, wrapper=wrapper, scope=scope)
+                    node = scope.nodes[proto.id.node_id] = _NodeState(proto=proto, wrapper=wrapper, scope=scope)
+                    self._touch(node)
                 elif node.proto != proto:
+                    if node.children is not None and node.proto.metadata != proto.metadata:
+                        node.children.known = None  # its children's kinds read its metadata (is_array)
                     node.proto = proto
                     node.wrapper._update(proto)
                     self._bump(node.wrapper)
+                    self._touch(node)
 
         return handle
 
@@ -983,6 +1047,7 @@ class TreeSync:
                 node.proto = proto
                 node.wrapper._update(proto)
                 self._bump(node.wrapper)
+                self._touch(node)
 
         return handle
 
@@ -1017,8 +1082,11 @@ class TreeSync:
             node.tasks_for = version
             node.tasks_in = self._refresh_no
             protos = sorted(protos, key=lambda t: t.id.retry_attempt)
+            if first:
+                self._touch(node)  # no longer pending
             if protos == node.tasks:
                 return
+            self._touch(node)
             if node.proto.metadata.is_array:
                 _observe_subtasks(node, protos, first)
             node.tasks = protos
@@ -1154,8 +1222,20 @@ class TreeSync:
             st.wrapper._node_executions = self._wire_scope(st.top)
 
     def _wire_scope(self, scope: _Scope) -> dict[str, FlyteNodeExecution]:
-        out: dict[str, FlyteNodeExecution] = {}
-        for node_id, node in scope.nodes.items():
+        """Wire the scope's new and changed nodes (and every parent, for its children); returns its wrappers by id,
+        the same dict as last time while no node was added (an unchanged level of 10,000 nodes costs nothing)."""
+        self._refill(scope)
+        if scope.wired is None or len(scope.wired) != len(scope.nodes):
+            scope.wired = {node_id: node.wrapper for node_id, node in scope.nodes.items()}
+        todo = scope.unwired
+        scope.unwired = {}
+        if len(todo) * 4 > len(scope.nodes):
+            visit: Iterable[_NodeState] = [
+                n for node_id, n in scope.nodes.items() if node_id in todo or n.children is not None
+            ]
+        else:  # new and changed nodes, then the parents (their order in the scope does not matter here)
+            visit = [*todo.values(), *(n for node_id, n in scope.parents.items() if node_id not in todo)]
+        for node in visit:
             w = node.wrapper
             info, iface = self._info(node)
             if w._template_info != info:
@@ -1179,8 +1259,7 @@ class TreeSync:
             if w._fx_planned is not node.planned:
                 w._fx_planned = node.planned
                 self._bump(w)
-            out[node_id] = w
-        return out
+        return scope.wired
 
     def _planned_children(self, node: _NodeState) -> tuple[PlannedNode, ...] | None:
         """A subworkflow node's planned children (None while its template is unknown, or for any other kind)."""
