@@ -90,6 +90,7 @@ __all__ = [
     "empty_row",
     "failed_at",
     "header_of",
+    "is_failed_row",
     "row_defaults",
     "row_style",
     "safe_url",
@@ -750,6 +751,12 @@ def _failed(row: Row) -> bool:
         return False
     member = NodePhase.__members__.get(row["phase"])
     return member is not None and style("node", member).failed
+
+
+def is_failed_row(row: Row) -> bool:
+    """Whether :func:`failed_at` looks at this row (a failed node row): a row that is not, before and after a
+    change, cannot move it."""
+    return _failed(row)
 
 
 def _end_time(row: Row) -> float:
