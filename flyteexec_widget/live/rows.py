@@ -923,6 +923,30 @@ class RowBuilder:
                 # by index; a second node claiming the same index (bad data) keeps its id key instead of a clash
                 key = f"{parent}[{info.index}]" if f"{parent}[{info.index}]" not in rows else key
             before = self._cache.get(key)
+            prev = self._last.get(key)
+            row_superseded = superseded or (latest is not None and group is not None and group < latest)
+            if (
+                prev is not None
+                and before is not None
+                and w._fx_version
+                and before[0] == id(w)
+                and before[1] == w._fx_version
+                and not (w._subworkflow_node_executions or w._workflow_executions or w._fx_planned)
+                and prev["kind"] != "array"
+                and prev["parent"] == parent
+                and prev["depth"] == depth
+                and prev["child"] is None
+                and not prev["has_children"]
+                and not prev["attempt_groups"]
+                and prev["retry_group"] == group
+                and prev["superseded"] == row_superseded
+            ):
+                # An unchanged leaf in its old place (most rows of a steady refresh): its previous row, as the
+                # general path below would conclude at several times the cost.
+                self._next[key] = before
+                rows[key] = prev
+                nodes[key] = w
+                continue
             fields = self._cached(key, w, partial(_fields_of, w))
             subs = w._subworkflow_node_executions or {}
             child_execs = list(w._workflow_executions)
@@ -939,9 +963,7 @@ class RowBuilder:
                 or w._fx_planned
                 or any(ce._node_executions or ce._fx_planned for ce in child_execs)
             )
-            row_superseded = superseded or (latest is not None and group is not None and group < latest)
             groups, sub_latest = _attempt_groups(w, subs)
-            prev = self._last.get(key)
             if (
                 prev is not None
                 and before is not None
