@@ -12,7 +12,11 @@ change:
   event FlyteAdmin stored late (see :data:`WATERMARK_MARGIN`) shows up within a few refreshes, never "never". A
   filtered listing must return the node that set the watermark (update times never go back); one that does not
   proves the server's filter broken (a SQLite-backed FlyteAdmin compares the timestamp as text and can match
-  nothing), and that execution is listed whole from then on (logged once);
+  nothing), and that execution is listed whole from then on (logged once). The watermark is the newest update
+  seen less :data:`WATERMARK_MARGIN`, until a listing a margin later (on our clock) showed every event up to it;
+* the refresh plans and wires only the nodes that can still change: finished nodes with nothing left to fetch leave
+  their scope's ``active`` set (and are not wired again) until a listing changes them or a workflow or task
+  interface is learnt, so a steady refresh of 10,000 finished nodes costs what its running ones cost;
 * a node's children are listed while it is a parent, or may have become one without its own update time moving:
   FlyteAdmin derives ``is_parent_node`` from the children when no event said so (a dynamic node reporting with event
   version 1 never does; it ends with ``is_dynamic`` alone), so a running node whose task attempt already succeeded,
@@ -108,6 +112,14 @@ UPDATED_AT_COLUMN = "node_execution_updated_at"
 #: Re-listings ask for nodes with ``UPDATED_AT_COLUMN >= newest seen - margin`` (``gte``, so equal timestamps are
 #: included). An event stored more than this after its ``reported_at`` (a slow event RPC) can fall below the filter:
 #: the periodic whole listing (:data:`FULL_LISTING_EVERY`) and the final whole listing catch it.
+#:
+#: The margin is needed only until the events it covers are stored. An event reported (propeller's clock) no later
+#: than the watermark W was sent no later than W's own event, which FlyteAdmin had stored when a listing showed W;
+#: so, reaching FlyteAdmin within the margin, it is stored at most the margin after that listing came back, whatever
+#: the difference between propeller's clock and ours (both events' times are on propeller's). A listing started that
+#: long after (on our monotonic clock) therefore sees every such event, and from then on, while W stays the newest,
+#: the level is re-listed from W itself: after a big fan-out finished, a quiet level of 10,000 nodes no longer
+#: returns every node that ended within the margin of the last one at every refresh.
 WATERMARK_MARGIN = _dt.timedelta(seconds=5)
 
 #: Every this many filtered listings of one level, one whole listing (one call more, a bigger page).
@@ -222,6 +234,12 @@ class _Scope:
     parent: _NodeState | None = None
     nodes: dict[str, _NodeState] = field(default_factory=dict)  # node_id -> state, first-seen order
     watermark: timestamp_pb2.Timestamp | None = None
+    #: ``TreeSync.clock()`` when a listing first showed the current watermark (its event was stored by then).
+    mark_seen_at: float | None = None
+    #: A listing started :data:`WATERMARK_MARGIN` or more after ``mark_seen_at`` came back with the same watermark:
+    #: every event up to it is stored and listed, so re-listings ask from the watermark itself (see
+    #: :data:`WATERMARK_MARGIN`).
+    mark_covered: bool = False
     listed_for: tuple[int, ...] | None = None  # owner version when last listed
     listed_in: int = -1  # refresh number of the last listing
     filtered_listings: int = 0  # filtered listings since the last whole one
@@ -393,6 +411,8 @@ class TreeSync:
         self._new_nodes = 0
         #: Bumped when an execution's message first names its workflow (see :meth:`_knowledge`).
         self._generation = 0
+        #: Monotonic seconds, for when a listing's watermark is covered (:data:`WATERMARK_MARGIN`); tests set it.
+        self.clock: Callable[[], float] = time.monotonic
 
     @staticmethod
     def _exec_key(wf_id: identifier_pb2.WorkflowExecutionIdentifier) -> tuple[str, str, str]:
@@ -719,8 +739,13 @@ class TreeSync:
                 refresh_no,
                 filtered,
             )
+            started: list[float] = []  # when the listing's call started (our clock), for its handler
             jobs.append(
-                _Job(key, self._lister(scope, filtered), self._on_list(scope, owner_version, refresh_no, filtered))
+                _Job(
+                    key,
+                    self._lister(scope, filtered, started),
+                    self._on_list(scope, owner_version, refresh_no, filtered, started),
+                )
             )
             # The nodes' own calls wait for the listing: then each node is seen in its newest state, and a node
             # that just finished has its attempts listed once (final), not once as running and again as done.
@@ -914,14 +939,19 @@ class TreeSync:
             return None
         return proto.closure.error if proto.closure.HasField("error") else None
 
-    def _lister(self, scope: _Scope, filtered: bool) -> Callable[[], list[node_execution_pb2.NodeExecution]]:
+    def _lister(
+        self, scope: _Scope, filtered: bool, started: list[float]
+    ) -> Callable[[], list[node_execution_pb2.NodeExecution]]:
         wf_id, parent = scope.exec_state.wf_id, scope.parent_id
         filters = ""
         if filtered and scope.watermark is not None:
-            since = scope.watermark.ToDatetime(tzinfo=_dt.timezone.utc) - WATERMARK_MARGIN
+            since = scope.watermark.ToDatetime(tzinfo=_dt.timezone.utc)
+            if not scope.mark_covered:
+                since -= WATERMARK_MARGIN
             filters = f"gte({UPDATED_AT_COLUMN}," + since.strftime("%Y-%m-%dT%H:%M:%S.%fZ") + ")"
 
         def call() -> list[node_execution_pb2.NodeExecution]:
+            started.append(self.clock())
             if filters:
                 try:
                     return self.remote.list_node_executions(wf_id, unique_parent_id=parent, filters=filters)
@@ -1001,7 +1031,12 @@ class TreeSync:
         return handle
 
     def _on_list(
-        self, scope: _Scope, owner_version: tuple[int, ...] | None, refresh_no: int, filtered: bool
+        self,
+        scope: _Scope,
+        owner_version: tuple[int, ...] | None,
+        refresh_no: int,
+        filtered: bool,
+        started: list[float],
     ) -> Callable[[list[node_execution_pb2.NodeExecution]], None]:
         def handle(protos: list[node_execution_pb2.NodeExecution]) -> None:
             if filtered and self._filter_missed(scope, protos):
@@ -1009,6 +1044,7 @@ class TreeSync:
             scope.listed_for = owner_version
             scope.listed_in = refresh_no
             scope.filtered_listings = scope.filtered_listings + 1 if filtered else 0
+            mark_before = scope.watermark
             for proto in protos:
                 ts = proto.closure.updated_at
                 mark = scope.watermark
@@ -1033,6 +1069,14 @@ class TreeSync:
                     node.wrapper._update(proto)
                     self._bump(node.wrapper)
                     self._touch(node)
+            if scope.watermark is not mark_before:  # a newer event: stored by now, its margin runs from here
+                scope.mark_seen_at, scope.mark_covered = self.clock(), False
+            elif (
+                scope.mark_seen_at is not None
+                and started
+                and started[0] - scope.mark_seen_at >= WATERMARK_MARGIN.total_seconds()
+            ):
+                scope.mark_covered = True
 
         return handle
 
