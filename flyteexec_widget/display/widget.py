@@ -23,10 +23,10 @@ that every view of it reads (``initialize`` in widget.js), so a second output of
   holds requests back, except during ``wait()``), then ``{"type": "response", "id", "ok": true, "result"}`` or
   ``{"type": "response", "id", "ok": false, "error"}``.
 
-Requests are answered on a worker thread (a data fetch or an action is one RPC with a deadline) so the kernel stays
-free; a failure is logged and sent back as data, never swallowed. Inputs and outputs are read from
-``model.node(key).inputs`` / ``.outputs`` only when a request asks for them, and are sent as a JSON-safe typed tree
-(:func:`~flyteexec_widget.display.values.value_tree`).
+This module dispatches a request by its action to a handler (``ExecutionWidget._HANDLERS``; the handlers and
+their contract live in :mod:`.requests` and its ``requests_*`` modules) on a worker thread (a data fetch or an
+action is one RPC with a deadline) so the kernel stays free; a failure is logged and sent back as data, never
+swallowed.
 
 Displayed (:meth:`ExecutionWidget._ipython_display_`), the widget makes two outputs: a saved snapshot (``text/html``
 and ``text/plain``, refreshed while the execution runs and once it is done) and the live view. A notebook front
@@ -56,18 +56,14 @@ import traitlets
 from IPython.display import display
 
 from ..live import scheduler
-from ..live.attempts import attempts_of
-from ..live.graph import Graph, closure_graph, key_part, workflow_graph
 from ..live.model import ExecutionModel
 from ..live.on_done import FollowedOnDone
-from ..live.rows import DERIVED_FIELDS, Row, all_logs, cap_text, row_defaults, row_style, safe_url, signal_id_of
-from ..live.taskdetails import task_answer
+from ..live.rows import DERIVED_FIELDS, Row, row_defaults, row_style, safe_url
 from ..objects import phases
 from ..objects.executions import FlyteWorkflowExecution
-from . import assets
-from .launch_form import form_fields, parse_form
+from . import assets, requests_actions, requests_data, requests_graph
 from .render import ExecutionState, render_html, render_saved_html, render_text
-from .values import FULL_LIMITS, path_label, resolve_path, value_tree, variable_type
+from .requests import RequestError, error_data, require_execution, require_remote
 
 __all__ = [
     "ExecutionWidget",
@@ -87,9 +83,6 @@ _STATIC = assets.STATIC
 #: The saved snapshot (the output a notebook shows without its kernel) is refreshed at most this often while the
 #: execution runs (and once more when the watch is done): a notebook saved mid-run keeps a recent tree.
 SAVED_SNAPSHOT_EVERY_S = 5.0
-
-#: An "attempts" request for a row moves its children's attempt listings ahead too, at most this many of them.
-MAX_PRIORITIZED_CHILDREN = 200
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
@@ -241,10 +234,6 @@ def row_delta(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> Mapping[
 # ---------------------------------------------------------------------------------------------------------------
 
 
-class RequestError(Exception):
-    """A request from the view that cannot be served (bad key, missing remote, wrong gate): sent back as data."""
-
-
 class ExecutionWidget(anywidget.AnyWidget):
     """A live view of one workflow execution: header, per-phase counts, and the node execution tree.
 
@@ -319,8 +308,7 @@ class ExecutionWidget(anywidget.AnyWidget):
         self._on_done = on_done  # watch(on_done=...): moves to a followed execution until it ran
         self._trail_executions: list[Any] = []  # the wrappers behind ``trail``
         self._follow_lock = threading.Lock()  # one follow at a time
-        self._graph: Graph | None = None  # the "graph" request's answer, built once
-        self._inner_graphs: dict[str, Graph] = {}  # row key -> what a terminal dynamic/launch-plan node ran
+        self._request_cache: dict[str, Any] = {}  # what request handlers keep for the execution shown
         self._views_seen = False  # patches are sent only once a snapshot went out (displayed, or asked for)
         # key -> the model's row dict for that key at version _baseline_version (a reference, never a copy: the
         # model replaces a row's dict on change and never mutates a published one): what patch deltas are
@@ -402,6 +390,28 @@ class ExecutionWidget(anywidget.AnyWidget):
         """The scheduler watch this widget owns (stopped by :meth:`close`), if any."""
         return self._watch
 
+    @property
+    def remote(self) -> Any:
+        """The Remote that serves the view's requests and actions (None: the view hides the actions)."""
+        return self._remote
+
+    @property
+    def trail_executions(self) -> list[Any]:
+        """The execution wrappers behind ``trail``, oldest first."""
+        return list(self._trail_executions)
+
+    @property
+    def request_cache(self) -> dict[str, Any]:
+        """What request handlers keep about the execution shown (e.g. its workflow graph); emptied on follow."""
+        return self._request_cache
+
+    def select(self, value: Any, origin: dict[str, Any]) -> None:
+        """Make ``value`` (clicked in the view; ``origin``: ``{"key", "which", "path"}``) this widget's
+        ``selected_output`` and the kernel's :func:`selected_output`."""
+        self.selected_output = value
+        self.selected_from = origin
+        _last_selected[:] = [value]
+
     def follow(self, execution: Any, how: str = "") -> None:
         """Show ``execution`` (a wrapper, or anything ``Remote.fetch_execution`` takes) in this widget instead of
         the one shown, live: a new model kept fresh by a new watch; the watch this widget owned stops. The view
@@ -413,7 +423,7 @@ class ExecutionWidget(anywidget.AnyWidget):
         if self._closed:
             raise RequestError("this widget is closed")
         if not isinstance(execution, FlyteWorkflowExecution):
-            execution = self._require_remote("follow an execution").fetch_execution(execution)
+            execution = require_remote(self, "follow an execution").fetch_execution(execution)
         with self._follow_lock:
             if self._closed:  # closed while the execution was fetched: start no watch that nobody would stop
                 raise RequestError("this widget is closed")
@@ -426,7 +436,7 @@ class ExecutionWidget(anywidget.AnyWidget):
         items = list(self.trail)
         wrappers = list(self._trail_executions)
         if not items:
-            items, wrappers = [self._trail_item(self._require_execution(), "")], [self._require_execution()]
+            items, wrappers = [self._trail_item(require_execution(self), "")], [require_execution(self)]
         at = self.trail_at
         key = _ref_of(execution)
         if not how and key in [_ref_of(w) for w in wrappers]:
@@ -459,7 +469,7 @@ class ExecutionWidget(anywidget.AnyWidget):
             old_watch.stop()
         model = ExecutionModel(execution)
         self._model, self._execution, self._watch = model, execution, None
-        self._graph, self._inner_graphs = None, {}  # the other execution's workflow
+        self._request_cache = {}  # answers about the other execution (its workflow graph)
         self._attach(model)
         if self._on_done is not None:  # before the watch starts: its end cannot be missed
             self._on_done.attach(model, execution)
@@ -671,359 +681,40 @@ class ExecutionWidget(anywidget.AnyWidget):
             response: dict[str, Any] = {"type": "response", "id": req_id, "ok": True, "result": result}
         except Exception as e:
             logger.warning("request %s %r for %r failed: %s", req_id, action, request.get("key"), e, exc_info=True)
-            response = {"type": "response", "id": req_id, "ok": False, "error": _error_data(e)}
-        if not self._closed:
+            response = {"type": "response", "id": req_id, "ok": False, "error": error_data(e)}
+        if self._closed:
+            return
+        try:
             self.send(response)
-
-    # ---- request handlers ----------------------------------------------------------------------------------
-
-    def _target(self, request: Mapping[str, Any]) -> Any:
-        """The wrapper a request is about: ``key`` "" is the execution itself, else ``model.node(key)``."""
-        key = request.get("key") or ""
-        if not isinstance(key, str):
-            raise RequestError(f"key must be a row key (a string), got {key!r}")
-        if key == "":
-            return self._require_execution()
-        row = self._model.rows.get(key)
-        if row is None:
-            raise RequestError(f"no node {key!r} in this execution")
-        if row["phase"] == phases.NOT_STARTED:
-            raise RequestError(f"node {row['name'] or key!r} has not started yet")
-        return self._model.node(key)
-
-    def _data(self, request: Mapping[str, Any], which: str) -> dict[str, Any]:
-        resolver = getattr(self._target(request), which)
-        path = request.get("path")
-        if path:  # "show all" of one cut subtree
-            if not isinstance(path, list):
-                raise RequestError(f"path must be a list, got {path!r}")
+        except Exception as e:  # a result the kernel's session cannot pack as JSON: the page must still get a reply
+            logger.warning("the reply to request %s %r could not be sent: %s", req_id, action, e, exc_info=True)
             try:
-                value = resolve_path(resolver, path)
-            except (KeyError, ValueError) as e:
-                raise RequestError(f"{path_label(path)}: {e}") from None
-            return {"path": path, "value": value_tree(value, path=path, **FULL_LIMITS)}
-        variables = getattr(resolver, "variable_map", None)
-        items: list[dict[str, Any]] = []
-        for name in resolver:
-            item: dict[str, Any] = {"name": name}
-            var = variables.get(name) if isinstance(variables, Mapping) else None
-            if var is not None:
-                item["type"] = variable_type(var)
-            try:
-                item["value"] = value_tree(resolver[name], path=[name])
-            except Exception as e:  # one bad literal must not hide the others
-                logger.warning("%s %r could not be converted: %s", which, name, e, exc_info=True)
-                item["error"] = _error_data(e)
-            items.append(item)
-        return {"items": items}
+                self.send({"type": "response", "id": req_id, "ok": False, "error": error_data(e)})
+            except Exception:  # the comm itself is gone: nobody waits for the reply any more
+                logger.warning("request %s %r: no reply could be sent", req_id, action, exc_info=True)
 
-    def _handle_inputs(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        return self._data(request, "inputs")
-
-    def _handle_outputs(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        return self._data(request, "outputs")
-
-    def _handle_select(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        which = request.get("which")
-        if which not in ("inputs", "outputs"):
-            raise RequestError(f"which must be 'inputs' or 'outputs', got {which!r}")
-        path = request.get("path")
-        if not isinstance(path, list) or not path:
-            raise RequestError(f"path must be a non-empty list, got {path!r}")
-        try:
-            value = resolve_path(getattr(self._target(request), which), path)
-        except (KeyError, ValueError) as e:
-            raise RequestError(f"{path_label(path)}: {e}") from None
-        self.selected_output = value
-        self.selected_from = {"key": request.get("key") or "", "which": which, "path": path_label(path)}
-        _last_selected[:] = [value]
-        return {"path": path_label(path), "type": type(value).__name__}
-
-    def _handle_error(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        """The error message as a single Get returns it (list responses trim it to 100 bytes): up to
-        ``rows.MAX_ERROR_BYTES`` (``capped`` says it was cut), all of it with ``"all": true`` ("show all")."""
-        target = self._target(request)
-        remote = self._require_remote("fetch the full error")
-        key = request.get("key") or ""
-        whole = request.get("all", False)
-        if not isinstance(whole, bool):
-            raise RequestError(f"all must be true or false, got {whole!r}")
-        if key == "":
-            proto = remote.get_execution(target.to_flyte_idl().id)
-        else:
-            proto = remote.get_node_execution(target.to_flyte_idl().id)
-        closure = proto.closure
-        if not closure.HasField("error"):
-            return {"message": "", "code": "", "kind": "", "capped": False}
-        err = closure.error
-        message, capped = (err.message, False) if whole else cap_text(err.message)
-        return {"message": message, "code": err.code, "kind": phases.error_kind_name(err.kind), "capped": capped}
-
-    def _handle_logs(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        """Every log link of a node (a row carries at most ``rows.MAX_LOGS_PER_ATTEMPT`` per attempt)."""
-        key = request.get("key")
-        if not isinstance(key, str) or key == "":
-            raise RequestError(f"no node {key!r} in this execution")
-        node = self._target(request)  # a node that has started (a planned one has no logs yet)
-        return {"logs": all_logs(self._model.rows[key], node)}
-
-    def _handle_attempts(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        """Every attempt of a node (an array subtask: every retry) with its reason, error and log links, read from
-        what the sync already holds (live/attempts.py): no RPC."""
-        key = request.get("key")
-        if not isinstance(key, str) or key == "":
-            raise RequestError(f"attempts belong to nodes: no node {key!r} in this execution")
-        node = self._target(request)
-        return attempts_of(self._model.rows[key], node)
-
-    def _handle_prioritize(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        """The user opened or expanded a row whose attempts are not listed yet (``attempts`` null): the sync lists
-        its attempts, and its children's, before the others still waiting. ``{"queued": n}`` (0: none waits)."""
-        key = request.get("key")
-        if not isinstance(key, str) or key not in self._model.rows:
-            raise RequestError(f"no node {key!r} in this execution")
-        rows = self._model.rows
-        keys = [key] + [k for k, r in rows.items() if r["parent"] == key and r["attempts"] is None]
-        nodes = [self._model.node(k) for k in keys[: 1 + MAX_PRIORITIZED_CHILDREN] if rows[k]["attempts"] is None]
-        tree = getattr(self._require_execution(), "_tree_sync", None)
-        prioritize = getattr(tree, "prioritize", None)
-        return {"queued": prioritize(nodes) if callable(prioritize) and nodes else 0}
-
-    def _handle_deck(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        """A signed link to the node's deck, or (``url`` None) a note that a running task has not written it yet:
-        propeller reports ``deck_uri`` from RUNNING on, and the data proxy answers NOT_FOUND until the task wrote
-        the file at its end."""
-        key = request.get("key") or ""
-        if key == "":
-            raise RequestError("decks belong to nodes: the request needs a node's row key")
-        target = self._target(request)
-        remote = self._require_remote("open the deck")
-        links = remote.create_download_link(target.to_flyte_idl().id)
-        urls = [u for u in links if safe_url(u)]
-        if urls:
-            return {"url": urls[0]}
-        if not links and not self._model.rows[key].get("terminal"):
-            return {"url": None, "message": "the deck is written when the task ends"}
-        if not links:
-            raise RequestError("the server has no deck for this node")
-        raise RequestError("the server returned no http(s) link to the deck")
-
-    def _handle_task(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        """The task a node runs (one ``GetTask`` per task id and remote, cached), console links, a cache hit's
-        source: :func:`~flyteexec_widget.live.taskdetails.task_answer`."""
-        key = request.get("key") or ""
-        if key == "":
-            raise RequestError("task details belong to nodes: the request needs a node's row key")
-        self._target(request)  # a known row of a node that has started
-        remote = self._require_remote("fetch the task")
-        return task_answer(self._model.rows, self._model.node, self._require_execution(), remote, key)
-
-    def _gate(self, request: Mapping[str, Any], kinds: tuple[str, ...]) -> tuple[Any, str, Mapping[str, Any]]:
-        key = request.get("key")
-        if not isinstance(key, str) or key not in self._model.rows:
-            raise RequestError(f"no node {key!r} in this execution")
-        gate = self._model.rows[key].get("gate")
-        if not gate or gate.get("kind") not in kinds:
-            raise RequestError(f"node {key!r} is not waiting on {' or '.join(kinds)} (any more)")
-        node = self._execution_of(key)
-        # the row's signal id may be cut (rows.MAX_NAME_CHARS): the signal is set by the template's whole id
-        info = getattr(node, "_template_info", None)
-        whole = signal_id_of(info.gate) if info is not None and info.gate is not None else ""
-        return node, whole or str(gate["signal_id"]), gate
-
-    def _execution_of(self, key: str) -> Any:
-        """What the client's signal calls take for row ``key``: its node wrapper, whose id names the workflow
-        execution that owns the gate (for a gate inside a child launch plan, the child execution)."""
-        return self._model.node(key)
-
-    def _handle_approve(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        execution, signal_id, _ = self._gate(request, ("approve",))
-        self._require_remote("approve").approve(execution, signal_id)
-        return {"message": "Approved"}
-
-    def _handle_reject(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        execution, signal_id, _ = self._gate(request, ("approve",))
-        self._require_remote("reject").reject(execution, signal_id)
-        return {"message": "Rejected"}
-
-    def _handle_signal(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        execution, signal_id, _ = self._gate(request, ("signal",))
-        if "value" not in request:
-            raise RequestError("a signal request needs a value")
-        # The JSON value as the view parsed it: set_signal builds the literal with the signal's own type, and a
-        # value that does not fit comes back as the request's error, naming the type.
-        value = request["value"]
-        self._require_remote("send a signal").set_signal(execution, signal_id, value)
-        return {"message": f"Sent {value!r}"}
-
-    def _handle_terminate(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        cause = request.get("cause") or ""
-        if not isinstance(cause, str):
-            raise RequestError(f"cause must be a string, got {cause!r}")
-        self._require_remote("terminate").terminate(self._require_execution(), cause)
-        return {"message": "Termination requested"}
-
-    def _handle_relaunch(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        new_id = self._require_remote("relaunch").relaunch(self._require_execution())
-        return self._new_execution("Relaunched as", new_id, "relaunched")
-
-    def _handle_recover(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        new_id = self._require_remote("recover").recover(self._require_execution())
-        return self._new_execution("Recovering as", new_id, "recovered")
-
-    def _handle_relaunch_form(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        """The relaunch form: the execution's launch plan's inputs, prefilled with the execution's
-        (``launch_form.form_fields``); one ``GetExecution``, ``GetLaunchPlan`` and ``GetExecutionData``."""
-        remote = self._require_remote("relaunch")
-        launch_plan, inputs = remote.launch_plan_and_inputs(self._require_execution())
-        lp = launch_plan.id
-        return {"fields": form_fields(launch_plan, inputs), "launch_plan": {"name": lp.name, "version": lp.version}}
-
-    def _handle_launch(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        """Launch the execution's launch plan with the form's texts (``inputs``: name -> text), read and typed by
-        the kernel (``launch_form.parse_form``: every bad field named in the error's ``fields``), then follow."""
-        texts = request.get("inputs")
-        if not isinstance(texts, dict):
-            raise RequestError(f"inputs must be an object of input name -> text, got {texts!r}")
-        name = request.get("name") or None
-        if name is not None and not isinstance(name, str):
-            raise RequestError(f"name must be a string, got {name!r}")
-        remote = self._require_remote("relaunch")
-        execution = self._require_execution()
-        launch_plan, inputs = remote.launch_plan_and_inputs(execution)
-        literals = parse_form(launch_plan, texts, inputs)
-        wf_id, proto = execution.id, execution.to_flyte_idl()
-        new_id = remote.create_execution(
-            launch_plan.id,
-            literals,
-            project=wf_id.project,
-            domain=wf_id.domain,
-            name=name,
-            like=proto.spec,  # its run settings (service account, labels...), as FlyteAdmin's Relaunch keeps them
-            reference=proto.id,
-        )
-        return self._new_execution("Launched", new_id, "relaunched with new inputs")
-
-    def _handle_follow(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        """Show the execution at ``index`` of ``trail`` (the way back to the original, and forward again)."""
-        index = request.get("index")
-        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(self._trail_executions):
-            raise RequestError(f"index must be a position in the trail (0..{len(self._trail_executions) - 1})")
-        target = self._trail_executions[index]
-        self.follow(target)
-        return {"message": "Showing", "name": target.id.name}
-
-    def _new_execution(self, what: str, new_id: Any, how: str) -> dict[str, Any]:
-        """Name and console link of an execution an action created, which this widget then follows."""
-        name = str(getattr(new_id, "name", "") or new_id)
-        try:
-            url = safe_url(self._require_remote("link the new execution").generate_console_url(new_id))
-        except Exception:  # no console URL is not a failure of the action itself
-            logger.warning("no console URL for %s", name, exc_info=True)
-            url = None
-        result: dict[str, Any] = {"message": what, "name": name, "url": url, "followed": False}
-        try:
-            self.follow(new_id, how)
-            result["followed"] = True
-        except Exception as e:  # the execution exists: say so, with its link, and why it is not shown here
-            logger.warning("could not follow %s", name, exc_info=True)
-            result["follow_error"] = str(e) or type(e).__name__
-        return result
-
-    def _handle_graph(self, request: Mapping[str, Any]) -> Graph:
-        """The workflow as compiled (``live.graph``): for key "" the execution's, built once (a registered workflow
-        never changes; the sync has usually fetched it, else the execution fetches it once through the remote);
-        for a dynamic or launch-plan node that runs, what it runs (kept once the node is terminal)."""
-        key = request.get("key") or ""
-        if not isinstance(key, str):
-            raise RequestError(f"key must be a row key (a string), got {key!r}")
-        if key:
-            return self._inner_graph(request, key)
-        if self._graph is None:
-            execution = self._require_execution()
-            wf = getattr(execution, "_flyte_workflow", None)
-            if wf is None and getattr(execution, "flyte_workflow", None) is not None:
-                wf = execution._flyte_workflow
-            if wf is None:
-                raise RequestError("no compiled workflow for this execution (a single task, or no Remote to fetch it)")
-            self._graph = workflow_graph(wf)
-        return self._graph
-
-    def _inner_graph(self, request: Mapping[str, Any], key: str) -> Graph:
-        """A dynamic node's generated workflow (``GetNodeExecutionData``'s ``dynamic_workflow``, which flyteadmin
-        reads from the node's stored closure: ``manager/impl/node_execution_manager.go``) or a launch-plan node's
-        child execution's workflow, with the row keys the tree gives their nodes."""
-        cached = self._inner_graphs.get(key)
-        if cached is not None:
-            return cached
-        node = self._target(request)  # a node that has started
-        row = self._model.rows[key]
-        node_id = node.to_flyte_idl().id.node_id
-        if row["kind"] == "dynamic":
-            data = self._require_remote("fetch the generated workflow").get_node_execution_data(node.to_flyte_idl().id)
-            if not data.HasField("dynamic_workflow") or not data.dynamic_workflow.HasField("compiled_workflow"):
-                raise RequestError(f"node {row['name'] or key!r} has not generated its workflow yet")
-            groups = row.get("attempt_groups") or []
-            attempt = max(groups) if groups else 0  # the node's stored workflow is its latest attempt's
-            closure = data.dynamic_workflow.compiled_workflow
-            graph = closure_graph(closure, parent_id=node_id, attempt=attempt, key_prefix=key + "/", terminals=False)
-        elif row["kind"] == "launch_plan":
-            children = list(getattr(node, "_workflow_executions", None) or [])
-            if not children:
-                raise RequestError(f"node {row['name'] or key!r} has not launched its execution yet")
-            child = children[-1]
-            if child.flyte_workflow is None:
-                raise RequestError(f"no compiled workflow for the execution node {row['name'] or key!r} launched")
-            prefix = f"{key}>{key_part(child.to_flyte_idl().id.name)}/"
-            graph = closure_graph(child._flyte_workflow.closure.compiled_workflow, key_prefix=prefix, terminals=False)
-        else:
-            raise RequestError(f"node {row['name'] or key!r} is a {row['kind']} node: its graph is the workflow's")
-        if row.get("terminal"):
-            self._inner_graphs[key] = graph
-        return graph
-
-    def _require_remote(self, what: str) -> Any:
-        if self._remote is None:
-            raise RequestError(f"cannot {what}: this widget has no Remote (pass remote= to watch())")
-        return self._remote
-
-    def _require_execution(self) -> Any:
-        execution = self._execution if self._execution is not None else self._model.execution
-        if execution is None:
-            raise RequestError("this widget was created without its execution")
-        return execution
-
+    #: Request action -> its handler, ``handler(widget, request) -> result`` (the contract: :mod:`.requests`).
     _HANDLERS: dict[str, Callable[[ExecutionWidget, Mapping[str, Any]], Any]] = {
-        "inputs": _handle_inputs,
-        "outputs": _handle_outputs,
-        "select": _handle_select,
-        "error": _handle_error,
-        "logs": _handle_logs,
-        "attempts": _handle_attempts,
-        "prioritize": _handle_prioritize,
-        "deck": _handle_deck,
-        "task": _handle_task,
-        "approve": _handle_approve,
-        "reject": _handle_reject,
-        "signal": _handle_signal,
-        "terminate": _handle_terminate,
-        "relaunch": _handle_relaunch,
-        "recover": _handle_recover,
-        "relaunch_form": _handle_relaunch_form,
-        "launch": _handle_launch,
-        "follow": _handle_follow,
-        "graph": _handle_graph,
+        "inputs": requests_data.inputs,
+        "outputs": requests_data.outputs,
+        "select": requests_data.select,
+        "error": requests_data.error,
+        "logs": requests_data.logs,
+        "attempts": requests_data.attempts,
+        "prioritize": requests_data.prioritize,
+        "deck": requests_data.deck,
+        "task": requests_data.task,
+        "approve": requests_actions.approve,
+        "reject": requests_actions.reject,
+        "signal": requests_actions.signal,
+        "terminate": requests_actions.terminate,
+        "relaunch": requests_actions.relaunch,
+        "recover": requests_actions.recover,
+        "relaunch_form": requests_actions.relaunch_form,
+        "launch": requests_actions.launch,
+        "follow": requests_actions.follow,
+        "graph": requests_graph.graph,
     }
-
-
-def _error_data(e: BaseException) -> dict[str, Any]:
-    """An exception as the data a response carries (type and message; never a traceback with local values), and
-    for bad launch inputs what is wrong with each (``fields``: input name -> message)."""
-    data: dict[str, Any] = {"type": type(e).__name__, "message": str(e) or type(e).__name__}
-    fields = getattr(e, "fields", None)
-    if isinstance(fields, dict):
-        data["fields"] = {str(k): str(v) for k, v in fields.items()}
-    return data
 
 
 def _ref_of(execution: Any) -> str:

@@ -214,7 +214,12 @@ def test_ctrl_c_in_a_terminal_ends_the_script_at_once_while_a_call_hangs(hostile
     )
     try:
         assert proc.stdout is not None
-        assert proc.stdout.readline() == "WAITING\n"
+        first = proc.stdout.readline()
+        if first != "WAITING\n":  # the script ended before waiting: say why (its stderr), not just that it did
+            proc.kill()
+            out, err = proc.communicate()
+            calls = [c.method for c in hostile_admin.calls]
+            raise AssertionError(f"the script did not start waiting: stdout {first + out!r}, calls {calls}\n{err}")
         hostile_admin.wait_for_call("GetExecution", 2)  # the sync is stuck in its call (30 s deadline, 60 s budget)
         start = time.monotonic()
         proc.send_signal(signal.SIGINT)

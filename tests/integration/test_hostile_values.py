@@ -212,6 +212,7 @@ def test_a_megabyte_of_id_is_cut_in_the_rows_their_keys_and_the_saved_html(
     their first megabyte but one character still get two rows; approving the gate sends its whole signal id."""
     import comm
 
+    from flyteexec_widget.display import requests_actions
     from flyteexec_widget.display.widget import ExecutionWidget
 
     monkeypatch.setattr(comm, "create_comm", lambda **kw: _Comm())
@@ -264,7 +265,7 @@ def test_a_megabyte_of_id_is_cut_in_the_rows_their_keys_and_the_saved_html(
             sent = [json.dumps(m, default=str, ensure_ascii=False) for m in view.comm.sent]
             assert any(gate_row["key"] in m for m in sent)  # the rows went out
             assert sum(map(len, sent)) < 50_000  # what the browser gets, and the notebook saves
-            assert view._handle_approve({"key": gate_row["key"]}) == {"message": "Approved"}
+            assert requests_actions.approve(view, {"key": gate_row["key"]}) == {"message": "Approved"}
         finally:
             view.close()
     [set_signal] = hostile_admin.calls_of("SetSignal")

@@ -418,11 +418,10 @@ def test_inputs_too_large_to_be_inline_stop_a_relaunch_with_new_inputs(monkeypat
 
 def test_following_forgets_the_other_executions_graph() -> None:
     w, _remote, _started, _ = follower()
-    w._graph = {"nodes": [{"id": "n0"}], "edges": []}  # type: ignore[assignment]  (as the "graph" request keeps it)
-    w._inner_graphs["n1"] = {"nodes": [], "edges": []}  # type: ignore[assignment]
+    # as the "graph" request keeps them: the execution's graph and a terminal dynamic node's
+    w.request_cache["graph"] = {"": {"nodes": [{"id": "n0"}], "edges": []}, "n1": {"nodes": [], "edges": []}}
     ask(w, action="relaunch", key="")
-    assert w._graph is None
-    assert w._inner_graphs == {}
+    assert w.request_cache == {}
 
 
 def followed_on_done(original_phase: int) -> tuple[ExecutionWidget, list[Any]]:

@@ -22,8 +22,9 @@ import pytest
 import traitlets
 from flyteidl.admin import execution_pb2 as admin_execution_pb2
 from flyteidl.core import execution_pb2, identifier_pb2
+from jupyter_client.session import json_packer
 
-from flyteexec_widget.display import assets, kernel, notebook, widget
+from flyteexec_widget.display import assets, kernel, notebook, requests, widget
 from flyteexec_widget.display.widget import ExecutionWidget, wire_row
 from flyteexec_widget.live.model import ExecutionModel
 from flyteexec_widget.live.rows import DERIVED_FIELDS, empty_row, row_defaults, row_style
@@ -771,6 +772,40 @@ def test_requests_run_on_the_runner_not_inline() -> None:
     queued[0]()
     assert custom(w)[-1]["id"] == 5
     assert custom(w)[-1]["ok"] is True
+
+
+class PackingComm(RecordingComm):
+    """Packs each message as the kernel's session does before it leaves (JSON; no NaN), so what cannot go fails."""
+
+    def send(self, data: Any = None, buffers: Any = None, **kwargs: Any) -> None:
+        json_packer(data)
+        super().send(data, buffers, **kwargs)
+
+
+def test_a_reply_the_session_cannot_pack_still_answers_the_page(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A handler whose result is not JSON used to fail the send on the worker thread: the view waited for ever.
+    monkeypatch.setattr(comm, "create_comm", lambda **kw: PackingComm())
+    monkeypatch.setitem(ExecutionWidget._HANDLERS, "logs", lambda w, request: {"logs": [object()]})
+    w, _ = make()
+    with caplog.at_level(logging.WARNING, logger="flyteexec_widget.display.widget"):
+        resp = ask(w, action="logs", key="n0")
+    assert resp["ok"] is False
+    assert "JSON" in resp["error"]["message"]  # the session's own words: the value is not JSON
+    assert "could not be sent" in caplog.text
+
+
+def test_the_widget_gives_handlers_all_the_request_contract_names() -> None:
+    # The handlers (display/requests_*.py) use the widget only through requests.RequestContext; a member the widget
+    # lacked would turn every request that reads it into an AttributeError on the page. mypy cannot see it: the
+    # widget's base class (anywidget) is untyped, so it passes for any Protocol.
+    members = [n for n in vars(requests.RequestContext) if not n.startswith("_")]
+    assert {"model", "remote", "request_cache", "follow", "select"} <= set(members)
+    w, _ = make()
+    assert [n for n in members if not hasattr(w, n)] == []
+    model_members = [n for n in vars(requests.RequestModel) if not n.startswith("_")]
+    assert [n for n in model_members if not hasattr(w.model, n)] == []
 
 
 # ---------------------------------------------------------------------------------------------------------------
