@@ -171,3 +171,32 @@ def test_a_node_that_starts_later_shows_and_is_counted(remote: SteadyRemote) -> 
     assert model.rows["n30"]["phase"] == "RUNNING"
     assert model.counts == {"SUCCEEDED": 29, "RUNNING": 2}
     assert set(tree.execution.node_executions) == {f"n{i}" for i in range(31)}
+
+
+def test_a_refresh_after_one_node_changed_publishes_that_row_alone(remote: SteadyRemote) -> None:
+    tree, model = _watch(remote)
+    published: list[tuple[list[str], list[str]]] = []
+    model.on_rows_change(lambda version, changed, removed: published.append(([r["key"] for r in changed], removed)))
+    remote.nodes["n29"].closure.phase = core_execution_pb2.NodeExecution.SUCCEEDED  # the running node ends
+    remote.touch("n29", 300)
+    tree.refresh(publish=lambda: model.update_from(tree.execution))
+    model.update_from(tree.execution)
+    assert published == [(["n29"], [])]  # the other 29 rows are the ones the view has: nothing sent for them
+    assert model.rows["n29"]["phase"] == "SUCCEEDED"
+    assert model.counts == {"SUCCEEDED": 30}
+    assert model.header["failed_at"] is None
+
+
+def test_the_header_names_a_failure_as_soon_as_a_row_fails_and_keeps_it_over_quiet_refreshes(
+    remote: SteadyRemote,
+) -> None:
+    tree, model = _watch(remote)
+    assert model.header["failed_at"] is None
+    remote.nodes["n29"].closure.phase = core_execution_pb2.NodeExecution.FAILED  # the execution has no error yet
+    remote.touch("n29", 300)
+    tree.refresh(publish=lambda: model.update_from(tree.execution))
+    model.update_from(tree.execution)
+    assert model.header["failed_at"] == {"key": "n29", "name": "train", "node_id": "n29"}
+    tree.refresh(publish=lambda: model.update_from(tree.execution))  # nothing changed
+    model.update_from(tree.execution)
+    assert model.header["failed_at"] == {"key": "n29", "name": "train", "node_id": "n29"}
