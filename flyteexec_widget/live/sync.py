@@ -1061,7 +1061,8 @@ class TreeSync:
                     self._bump(wrapper)  # versioned from the start, so the model can cache its row
                     self._new_nodes += 1
                     node = scope.nodes[proto.id.node_id] = _NodeState(proto=proto, wrapper=wrapper, scope=scope)
-                    self._touch(node)
+                    if scope.known is not None:  # else every node is taken in at the scope's first look
+                        self._touch(node)
                 elif node.proto != proto:
                     if node.children is not None and node.proto.metadata != proto.metadata:
                         node.children.known = None  # its children's kinds read its metadata (is_array)
@@ -1273,10 +1274,10 @@ class TreeSync:
             scope.wired = {node_id: node.wrapper for node_id, node in scope.nodes.items()}
         todo = scope.unwired
         scope.unwired = {}
-        if len(todo) * 4 > len(scope.nodes):
-            visit: Iterable[_NodeState] = [
-                n for node_id, n in scope.nodes.items() if node_id in todo or n.children is not None
-            ]
+        if len(todo) == len(scope.nodes):  # every node (a first paint)
+            visit: Iterable[_NodeState] = scope.nodes.values()
+        elif len(todo) * 4 > len(scope.nodes):
+            visit = [n for node_id, n in scope.nodes.items() if node_id in todo or n.children is not None]
         else:  # new and changed nodes, then the parents (their order in the scope does not matter here)
             visit = [*todo.values(), *(n for node_id, n in scope.parents.items() if node_id not in todo)]
         for node in visit:
