@@ -287,7 +287,8 @@ def summary(r: dict[str, Any]) -> str:
     head = f"{r.get('case')} {r.get('scenario', r.get('tree', ''))} {r.get('latency_ms', '')}"
     if r.get("case") == "first_paint":
         return (
-            f"{head}: first paint {med(r.get('first_paint_s'))} s, complete {med(r.get('complete_s'))} s, "
+            f"{head}: first paint {med(r.get('first_paint_s'))} s (CPU {med(r.get('first_paint_cpu_s'))} s), "
+            f"complete {med(r.get('complete_s'))} s, "
             f"cold sync {med(r.get('cold_sync_s'))} s, flytekit {med(r['flytekit'].get('wall_s'))} s "
             f"{r.get('error', '')}"
         )

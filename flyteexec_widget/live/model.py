@@ -187,11 +187,15 @@ class ExecutionModel(traitlets.HasTraits):
         with self.batch():
             old = self._rows
             same = rows is old  # the tree did not move: nothing below the header to compare or count again
-            # an unchanged node's row is the very object published before (RowBuilder): skip comparing it
-            changed = (
-                [] if same else [row for key, row in rows.items() if (prev := old.get(key)) is not row and prev != row]
-            )
-            removed = [] if same else [key for key in old if key not in rows]
+            changed: list[Row]
+            removed: list[str]
+            if same:
+                changed, removed = [], []
+            elif not old:  # the first publication (a first paint): every row is new, nothing to compare
+                changed, removed = list(rows.values()), []
+            else:  # an unchanged node's row is the very object published before (RowBuilder): not compared
+                changed = [row for key, row in rows.items() if (prev := old.get(key)) is not row and prev != row]
+                removed = [key for key in old if key not in rows]
             self.execution = execution
             self._rows, self._nodes = rows, nodes
             header = header_of(execution)

@@ -79,7 +79,7 @@ from ..admin.errors import RpcFailure
 from ..objects.executions import FlyteNodeExecution, FlyteTaskExecution, FlyteWorkflowExecution, RemoteLike
 from ..objects.phases import TaskPhase, is_terminal, style
 from ..objects.protoview import is_valid_timestamp
-from ..objects.templates import PlannedNode, TemplateInfo, node_kind, unknown_kind
+from ..objects.templates import PlannedNode, TemplateInfo, node_kind, shared_info, unknown_kind
 from . import gcpause
 from .compiled import (
     END_NODE_ID,
@@ -209,10 +209,15 @@ def _with_full_error(
     return out
 
 
+_START_OR_END = (START_NODE_ID, END_NODE_ID)
+_START_OR_END_SUFFIXES = ("-" + START_NODE_ID, "-" + END_NODE_ID)
+
+
 def is_start_or_end(node: node_execution_pb2.NodeExecution) -> bool:
     """Whether a node execution is a start/end marker (hidden, as flytekit and the console hide them)."""
-    spec = node.metadata.spec_node_id or node.id.node_id
-    return spec in (START_NODE_ID, END_NODE_ID) or node.id.node_id.endswith(("-" + START_NODE_ID, "-" + END_NODE_ID))
+    node_id = node.id.node_id  # read once: asked of every listed node
+    spec = node.metadata.spec_node_id or node_id
+    return spec in _START_OR_END or node_id.endswith(_START_OR_END_SUFFIXES)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -281,6 +286,10 @@ class _NodeState:
     planned: tuple[PlannedNode, ...] | None = None
     #: The whole error message (GetNodeExecution), kept over later listings that cut it again.
     full_error: core_execution_pb2.ExecutionError | None = None
+    #: Its template is known and plans no children (not a subworkflow): ``planned`` stays None for good.
+    no_planned: bool = False
+    #: A task node's (template, dynamic, info, interface) as TreeSync._info last made them.
+    task_info: tuple[Any, bool, TemplateInfo, interface_pb2.TypedInterface | None] | None = None
 
     @property
     def version(self) -> tuple[int, int, int]:
@@ -297,12 +306,18 @@ class _ExecState:
     wrapper: FlyteWorkflowExecution
     proto: admin_execution_pb2.Execution | None
     top: _Scope = field(init=False)
+    key: tuple[str, str, str] = field(init=False)
     fetched_in: int = -1
     terminal_before: bool = False  # terminal at the end of a previous refresh: never fetched again
     planned: tuple[PlannedNode, ...] | None = None  # its top level's planned nodes, once the workflow is known
+    #: Its compiled workflow once known (TreeSync._compiled): looked up per node several times a paint, and a
+    #: registered workflow never changes once fetched.
+    compiled: Compiled | None = None
 
     def __post_init__(self) -> None:
         self.top = _Scope(self, "")
+        # (project, domain, name): part of every job key of its nodes, read from the message once
+        self.key = (self.wf_id.project, self.wf_id.domain, self.wf_id.name)
 
     @property
     def version(self) -> tuple[int, int, int] | None:
@@ -479,27 +494,16 @@ class TreeSync:
         self._budget_left = self.attempts_budget
         done: set[tuple[Any, ...]] = set()
         self._new_nodes = 0
-        rows_first = publish is not None and sync_nodes
+        if publish is not None and sync_nodes:
+            # One pause from the listings' wrappers to the paint's rows (see gcpause): a collector turned back on
+            # between them would scan every wrapper just made, before the rows show.
+            with gcpause.paused():
+                self._list_levels(sync_nodes, done)
+                if self._worth_painting():
+                    # before planning the nodes' own calls (that takes time per node) and before any of them
+                    self._painted = True
+                    self._paint(sync_nodes, publish)
         while True:
-            if rows_first:
-                # Rows come from the listings alone: list every level first (planning nothing else, which costs
-                # time per node), the nodes' own calls after.
-                self._rows_only = True
-                try:
-                    rows_jobs = [j for j in self._plan(sync_nodes, self._refresh_no) if j.key not in done]
-                finally:
-                    self._rows_only = False
-                if rows_jobs:
-                    done.update(j.key for j in rows_jobs)
-                    with gcpause.paused():  # one level's wrappers, all at once (see gcpause)
-                        self._run_round(rows_jobs)
-                    continue
-                rows_first = False
-                with gcpause.paused():
-                    if publish is not None and self._worth_painting():
-                        # before planning the nodes' own calls (that takes time per node) and before any of them
-                        self._painted = True
-                        self._paint(sync_nodes, publish)
             jobs = self._within_budget([j for j in self._plan(sync_nodes, self._refresh_no) if j.key not in done])
             if not jobs:
                 break
@@ -518,6 +522,20 @@ class TreeSync:
         with self._urgent_lock:
             self._urgent.clear()  # every node's attempts are listed now
         return self.execution
+
+    def _list_levels(self, sync_nodes: bool, done: set[tuple[Any, ...]]) -> None:
+        """A publishing refresh's first phase: rows come from the listings alone, so every level is listed first
+        (planning nothing else, which costs time per node), the nodes' own calls after."""
+        while True:
+            self._rows_only = True
+            try:
+                rows_jobs = [j for j in self._plan(sync_nodes, self._refresh_no) if j.key not in done]
+            finally:
+                self._rows_only = False
+            if not rows_jobs:
+                return
+            done.update(j.key for j in rows_jobs)
+            self._run_round(rows_jobs)
 
     def _run_round(self, jobs: Sequence[_Job]) -> None:
         results = self._run(jobs)
@@ -655,7 +673,7 @@ class TreeSync:
         queue.extend(rest)
 
     def _node_key(self, node: _NodeState) -> tuple[str, str, str, str]:
-        return (*self._exec_key(node.scope.exec_state.wf_id), node.proto.id.node_id)
+        return (*node.scope.exec_state.key, node.proto.id.node_id)
 
     def _bump(self, wrapper: FlyteNodeExecution) -> None:
         """Mark a node wrapper as changed: its row is rebuilt (rows are cached per ``_fx_version``), and so is the
@@ -733,7 +751,7 @@ class TreeSync:
             # ``filtered`` in the key: a filtered listing found broken is followed by a whole one in the same refresh
             key = (
                 "list",
-                *self._exec_key(scope.exec_state.wf_id),
+                *scope.exec_state.key,
                 scope.parent_id,
                 owner_version,
                 refresh_no,
@@ -791,6 +809,8 @@ class TreeSync:
         return node.terminal or node.scope.exec_state.terminal
 
     def _plan_node(self, node: _NodeState, refresh_no: int) -> list[_Job]:
+        if self._rows_only and self._nothing_below(node):
+            return []  # most nodes of a wide tree: listing the levels, nothing below them to list
         jobs: list[_Job] = []
         version: tuple[int, ...] = node.version
         terminal = node.terminal
@@ -805,7 +825,7 @@ class TreeSync:
         if self._rows_only:
             pass  # a publishing refresh lists the levels first: the node's own calls come after
         elif self._may_have_tasks(node) and (changed or (not terminal and node.tasks_in != refresh_no)):
-            key = ("tasks", *self._exec_key(node.scope.exec_state.wf_id), node.proto.id.node_id, version, refresh_no)
+            key = ("tasks", *node.scope.exec_state.key, node.proto.id.node_id, version, refresh_no)
             call = partial(self.remote.list_task_executions, node.proto.id)
             # An array node's progress (its subtasks) lives only in its task's events: never left for later; nor is
             # a dynamic task's success, after which its children are listed (see _may_become_parent).
@@ -827,9 +847,12 @@ class TreeSync:
                 node.children = _Scope(node.scope.exec_state, node.proto.id.node_id, parent=node)
                 node.scope.parents[node.proto.id.node_id] = node
             jobs.extend(self._plan_scope(node.children, version, terminal, refresh_no))
+        # the flag before the message: reading an unset sub-message builds an empty one, for every node of a plan
         closure = node.proto.closure
-        child_id = closure.workflow_node_metadata.executionId
-        if node.child_exec is None and closure.HasField("workflow_node_metadata") and child_id.name:
+        if node.child_exec is None and closure.HasField("workflow_node_metadata"):
+            child_id = closure.workflow_node_metadata.executionId
+            if not child_id.name:
+                return jobs
             key3 = self._exec_key(child_id)
             child = self._execs.get(key3)
             if child is None:
@@ -840,13 +863,20 @@ class TreeSync:
             # _plan() walks every known execution: the child's own jobs are planned there (next round).
         return jobs
 
+    def _nothing_below(self, node: _NodeState) -> bool:
+        """No children to list and no child execution not seen before: a leaf as far as the levels go."""
+        if self._may_have_children(node):
+            return False
+        return node.child_exec is not None or not node.proto.closure.HasField("workflow_node_metadata")
+
     def _plan_full_error(self, node: _NodeState, terminal: bool) -> list[_Job]:
         """GetNodeExecution once for a finished node whose listed error may be cut (the first FULL_ERRORS)."""
-        if not terminal or node.full_error is not None or not _error_maybe_trimmed(node.proto):
+        # cheapest checks first: every finished node of a plan passes through here
+        if not terminal or node.full_error is not None or not style("node", node.proto.closure.phase).failed:
             return []
-        if not style("node", node.proto.closure.phase).failed:
+        if not _error_maybe_trimmed(node.proto):
             return []
-        key = (*self._exec_key(node.scope.exec_state.wf_id), node.proto.id.node_id)
+        key = (*node.scope.exec_state.key, node.proto.id.node_id)
         if key not in self._full_error_nodes:
             if len(self._full_error_nodes) >= FULL_ERRORS:
                 return []
@@ -1044,23 +1074,26 @@ class TreeSync:
             scope.listed_for = owner_version
             scope.listed_in = refresh_no
             scope.filtered_listings = scope.filtered_listings + 1 if filtered else 0
-            mark_before = scope.watermark
+            # The newest update time, as a tuple while looping: a Timestamp message per newer node (most of a
+            # listing sorted by creation) cost more than the rest of this loop.
+            mark = scope.watermark
+            newest = (mark.seconds, mark.nanos) if mark is not None else None
             for proto in protos:
                 ts = proto.closure.updated_at
-                mark = scope.watermark
                 # A time out of range cannot be written as a filter: as the watermark it would fail every sync.
-                if is_valid_timestamp(ts) and (mark is None or (ts.seconds, ts.nanos) > (mark.seconds, mark.nanos)):
-                    scope.watermark = timestamp_pb2.Timestamp(seconds=ts.seconds, nanos=ts.nanos)
+                if is_valid_timestamp(ts) and (newest is None or (ts.seconds, ts.nanos) > newest):
+                    newest = (ts.seconds, ts.nanos)
                 if is_start_or_end(proto):
                     continue
-                node = scope.nodes.get(proto.id.node_id)
+                node_id = proto.id.node_id
+                node = scope.nodes.get(node_id)
                 if node is not None and node.full_error is not None:
                     proto = _with_full_error(proto, node.full_error)
                 if node is None:
                     wrapper = FlyteNodeExecution(proto, remote=self.remote)
                     self._bump(wrapper)  # versioned from the start, so the model can cache its row
                     self._new_nodes += 1
-                    node = scope.nodes[proto.id.node_id] = _NodeState(proto=proto, wrapper=wrapper, scope=scope)
+                    node = scope.nodes[node_id] = _NodeState(proto=proto, wrapper=wrapper, scope=scope)
                     if scope.known is not None:  # else every node is taken in at the scope's first look
                         self._touch(node)
                 elif node.proto != proto:
@@ -1070,7 +1103,9 @@ class TreeSync:
                     node.wrapper._update(proto)
                     self._bump(node.wrapper)
                     self._touch(node)
-            if scope.watermark is not mark_before:  # a newer event: stored by now, its margin runs from here
+            if newest is not None and (mark is None or newest > (mark.seconds, mark.nanos)):
+                scope.watermark = timestamp_pb2.Timestamp(seconds=newest[0], nanos=newest[1])
+                # a newer event: stored by now, its margin runs from here
                 scope.mark_seen_at, scope.mark_covered = self.clock(), False
             elif (
                 scope.mark_seen_at is not None
@@ -1149,9 +1184,12 @@ class TreeSync:
     # ---- templates and wiring ----------------------------------------------------------------------------------
 
     def _compiled(self, st: _ExecState) -> Compiled | None:
+        if st.compiled is not None:
+            return st.compiled
         if st.proto is None or not st.proto.closure.HasField("workflow_id"):
             return None
-        return self._cache.workflows.get(id_key(st.proto.closure.workflow_id))
+        st.compiled = self._cache.workflows.get(id_key(st.proto.closure.workflow_id))
+        return st.compiled
 
     def _scope_templates(self, scope: _Scope) -> dict[str, core_workflow_pb2.Node] | None:
         """Template nodes of a scope, by id (cached on the scope); None when unknown (inside a dynamic node, or no
@@ -1192,9 +1230,11 @@ class TreeSync:
         proto, meta = node.proto, node.proto.metadata
         tmpl = self._template_for(node)
         compiled = self._compiled(node.scope.exec_state)
+        parent = node.scope.parent
+        if (parent is None or not parent.proto.metadata.is_array) and tmpl is not None and tmpl.HasField("task_node"):
+            return self._task_node_info(node, tmpl, compiled)  # most nodes: the rest does not apply
         spec_id = meta.spec_node_id or proto.id.node_id
         task_name = short_name(node.tasks[-1].id.task_id.name) if node.tasks else ""
-        parent = node.scope.parent
         if parent is not None and parent.proto.metadata.is_array:
             m = _SUBTASK_SPEC_ID.match(meta.spec_node_id) or _SUBTASK_ID.search(proto.id.node_id)
             index = int(m.group(1)) if m else None
@@ -1216,12 +1256,6 @@ class TreeSync:
                 if iface is not None and kind == "array":
                     iface = list_interface(iface)
             return TemplateInfo(kind, task_name or spec_id), iface
-        if tmpl.HasField("task_node"):
-            ref = tmpl.task_node.reference_id
-            iface = compiled.task_interfaces.get(id_key(ref)) if compiled else None
-            # A task node with children is dynamic, flagged or not (event version 1 never flags it while it runs).
-            dynamic = meta.is_dynamic or (node.children is not None and bool(node.children.nodes))
-            return TemplateInfo("dynamic" if dynamic else "task", short_name(ref.name) or spec_id), iface
         if tmpl.HasField("workflow_node"):
             wn = tmpl.workflow_node
             if wn.HasField("launchplan_ref"):
@@ -1249,6 +1283,22 @@ class TreeSync:
                 iface = list_interface(task_iface) if task_iface is not None else None
             return TemplateInfo("array", name), iface
         return TemplateInfo(unknown_kind(tmpl), spec_id), None  # a node type newer than this flyteidl
+
+    def _task_node_info(
+        self, node: _NodeState, tmpl: core_workflow_pb2.Node, compiled: Compiled | None
+    ) -> tuple[TemplateInfo, interface_pb2.TypedInterface | None]:
+        """:meth:`_info` of a node whose template is a task node (not an array's subtask)."""
+        # A task node with children is dynamic, flagged or not (event version 1 never flags it while it runs).
+        dynamic = node.proto.metadata.is_dynamic or (node.children is not None and bool(node.children.nodes))
+        kept = node.task_info
+        if kept is not None and kept[0] is tmpl and kept[1] == dynamic:
+            return kept[2], kept[3]  # the same template and flag: the same info (wired again every refresh)
+        ref = tmpl.task_node.reference_id
+        iface = compiled.task_interfaces.get(id_key(ref)) if compiled else None
+        name = short_name(ref.name) or node.proto.metadata.spec_node_id or node.proto.id.node_id
+        info = shared_info("dynamic" if dynamic else "task", name)
+        node.task_info = (tmpl, dynamic, info, iface)
+        return info, iface
 
     def _wire(self, sync_nodes: bool) -> None:
         """Point the wrappers at each other the way flytekit does, and attach what rows are built from."""
@@ -1283,7 +1333,7 @@ class TreeSync:
         for node in visit:
             w = node.wrapper
             info, iface = self._info(node)
-            if w._template_info != info:
+            if w._template_info is not info and w._template_info != info:  # (a dataclass == has no identity check)
                 w._template_info = info
                 self._bump(w)
             w._task_executions = [node.task_wrappers[t.id.retry_attempt] for t in node.tasks]
@@ -1299,12 +1349,19 @@ class TreeSync:
                 w._workflow_executions = [node.child_exec.wrapper]
             if iface is not None:
                 w._interface = iface
-            if node.planned is None:
+            if node.planned is None and not node.no_planned:
                 node.planned = self._planned_children(node)
+                # a task node's template (most nodes) never plans children: not asked again every wiring
+                node.no_planned = node.planned is None and self._plans_nothing(node)
             if w._fx_planned is not node.planned:
                 w._fx_planned = node.planned
                 self._bump(w)
         return scope.wired
+
+    @staticmethod
+    def _plans_nothing(node: _NodeState) -> bool:
+        """Its template is known and is not a workflow node: it never has planned children."""
+        return node.template is not None and not node.template.HasField("workflow_node")
 
     def _planned_children(self, node: _NodeState) -> tuple[PlannedNode, ...] | None:
         """A subworkflow node's planned children (None while its template is unknown, or for any other kind)."""

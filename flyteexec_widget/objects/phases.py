@@ -196,9 +196,15 @@ def style(kind: PhaseKind, phase: int) -> PhaseStyle:
         return PhaseStyle(unknown_name(phase), "undefined", False)
 
 
+#: Each kind's phase names by number: ``phase_name`` runs for every node of every first paint, and an IntEnum
+#: lookup by value costs several times a dictionary's.
+_NAMES: dict[PhaseKind, dict[int, str]] = {k: {int(m): m.name for m in e} for k, e in _ENUMS.items()}
+
+
 def phase_name(kind: PhaseKind, phase: int) -> str:
     """The enum name (``"RUNNING"``) of a phase number, or ``"unknown (N)"`` for a number this version lacks."""
-    return enum_name(_ENUMS[kind], phase)
+    name = _NAMES[kind].get(phase)
+    return name if name is not None else enum_name(_ENUMS[kind], phase)
 
 
 def is_terminal(kind: PhaseKind, phase: int) -> bool:

@@ -78,10 +78,15 @@ def to_datetime(ts: Any, where: str = "Timestamp") -> datetime.datetime:
     return _EPOCH_UTC + datetime.timedelta(seconds=ts.seconds, microseconds=ts.nanos // 1000)
 
 
+def is_valid_duration(d: Any) -> bool:
+    """Whether a ``Duration`` converts to a timedelta (:func:`to_timedelta` does not raise): integer checks only."""
+    return bool(abs(d.seconds) <= _MAX_DURATION_SECONDS and abs(d.nanos) <= _MAX_NANOS)
+
+
 def to_timedelta(d: Any, where: str = "Duration") -> datetime.timedelta:
     """A timedelta from a ``google.protobuf.Duration``; :class:`InvalidTimeError` naming ``where`` and the value if
     it is out of protobuf's range (+-10,000 years; past that, protobuf raises a bare OverflowError)."""
-    if not (abs(d.seconds) <= _MAX_DURATION_SECONDS and abs(d.nanos) <= _MAX_NANOS):
+    if not is_valid_duration(d):
         raise InvalidTimeError(
             f"{where}: Duration(seconds={d.seconds}, nanos={d.nanos}) is not a valid duration "
             f"(seconds must be within +-{_MAX_DURATION_SECONDS}, 10,000 years; nanos within +-{_MAX_NANOS})"

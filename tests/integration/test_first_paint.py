@@ -94,6 +94,26 @@ def test_the_first_publication_has_every_node_row_and_no_attempt_listing_before_
     assert sandbox.rpc_counts()["ListTaskExecutions"] >= len(waiting_rows)
 
 
+def test_a_level_of_a_thousand_nodes_is_painted_after_one_listing_call(
+    sandbox: Sandbox, remote: Remote, sched: SyncScheduler
+) -> None:
+    """1,000 nodes plus the start and end nodes FlyteAdmin lists too: one page (client.NODE_PAGE_SIZE), so the
+    rows show after one round trip, not two one after the other."""
+    wf_id = sandbox.launch("wide", size=1000)
+    sandbox.run_until_done(wf_id)
+    model = ExecutionModel()
+    pubs = Publications(sandbox, model)
+    ex = fetch(remote, wf_id)
+    sandbox.reset_rpc_counts()
+    sched.watch(ex, model)
+    sched.run_pending()
+    first_rows, first_counts = pubs.seen[0]
+    assert len(first_rows) == 1000
+    assert first_counts.get("ListNodeExecutions") == 1
+    assert first_counts.get("ListTaskExecutions", 0) == 0
+    assert all(r["attempts"] == 1 for r in model.rows.values())  # and the attempts followed
+
+
 def test_a_row_the_user_opens_has_its_attempts_listed_ahead_of_the_others(sandbox: Sandbox) -> None:
     """One RPC worker, so calls run in the order the sync hands them out: the row opened (through the widget's
     request, from another thread, while the background listing runs) is listed within the next few calls, not

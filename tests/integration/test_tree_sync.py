@@ -19,6 +19,7 @@ from flyteidl.core import execution_pb2, types_pb2
 from flyteidl.event import event_pb2
 from flyteidl.service import admin_pb2_grpc as service_pb2_grpc
 
+from flyteexec_widget.admin.client import NODE_PAGE_SIZE
 from flyteexec_widget.live.model import ExecutionModel
 from flyteexec_widget.live.sync import FULL_LISTING_EVERY, WATERMARK_MARGIN, TreeSync, sync_execution, tree_for
 from flyteexec_widget.objects.executions import FlyteWorkflowExecution
@@ -270,13 +271,13 @@ def test_steady_state_refresh_with_10_active_nodes_costs_at_most_20_rpcs(rolling
         tree.refresh()
         assert sb.rpc_counts() == {"GetExecution": 1, "ListNodeExecutions": 1, "ListTaskExecutions": 10}
         # the last ten finish and so does the execution: their attempts once more (final), and the top level
-        # once more, whole (pages of 1,000), after the execution was seen terminal
+        # once more, whole (pages of NODE_PAGE_SIZE), after the execution was seen terminal
         sb.advance(1.0)
         sb.reset_rpc_counts()
         tree.refresh()
         counts = sb.rpc_counts()
         assert sum(counts.values()) <= 20, counts
-        whole_listing_pages = (size + 2) // 1000 + 1  # start/end nodes included; a full last page is followed
+        whole_listing_pages = (size + 2) // NODE_PAGE_SIZE + 1  # start/end nodes included; a full last page is followed
         assert counts == {"GetExecution": 1, "ListNodeExecutions": 1 + whole_listing_pages, "ListTaskExecutions": 10}
         assert flatten(ex.node_executions) == visible_truth(sb, wf_id)
         assert tree.complete

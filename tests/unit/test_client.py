@@ -27,6 +27,7 @@ from flyteexec_widget.admin.auth import (
     may_prompt,
     prompting,
 )
+from flyteexec_widget.admin.client import NODE_PAGE_SIZE
 from flyteexec_widget.admin.retry import RetryPolicy
 from flyteexec_widget.remote import Remote
 from tests.hostile_admin import HANG, HostileAdmin, Status
@@ -82,7 +83,8 @@ def test_list_node_executions_passes_parent_and_filters(fake: FakeServer) -> Non
     (call,) = fake.state.of("ListNodeExecutions")
     assert call.request.unique_parent_id == "n1"
     assert call.request.filters == "eq(phase,RUNNING)"
-    assert call.request.limit == 1000
+    # one call for a level of up to NODE_PAGE_SIZE nodes: a 1,000-node level (1,002 with start and end) is one page
+    assert call.request.limit == NODE_PAGE_SIZE > 1002
 
 
 def test_list_signals_and_task_executions_page(fake: FakeServer) -> None:
