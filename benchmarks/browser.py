@@ -32,20 +32,32 @@ CHROMIUM_ARGS = [
 ]
 ORIGIN = "http://bench.invalid"
 
-PAGE = """<!doctype html>
-<html><head><meta charset="utf-8"><title>flyteexec-widget bench</title>
+#: The page every widget benchmark loads (:func:`bench_html`): the widget's module and styles, a stand-in for
+#: anywidget's ``model`` (``FakeModel``: traits, custom messages, and the kernel's answers to the requests a benchmark
+#: gives it), shared helpers, and ``window.bench`` with ``patch``; each benchmark adds its methods at ``__BENCH__``.
+_PAGE_TEMPLATE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>__TITLE__</title>
 <link rel="stylesheet" href="/widget.css">
-<style>body { margin: 0; width: 1200px; } #host { height: 800px; }</style>
+<style>body { margin: 0; width: 1200px; } __STYLE__</style>
 </head><body><div id="host"></div>
 <script type="module">
 import widget from "/widget.js";
 
 class FakeModel {
-  constructor(state) { this.state = state; this.handlers = new Map(); this.sent = []; }
+  // answers: request action -> the result the kernel sends back (e.g. the graph for "graph")
+  constructor(state, answers = {}) {
+    this.state = state; this.answers = answers; this.handlers = new Map(); this.sent = [];
+  }
   get(name) { return this.state[name]; }
   set(name, value) { this.state[name] = value; this.emit("change:" + name); }
   save_changes() {}
-  send(msg) { this.sent.push(msg); }
+  send(msg) {
+    this.sent.push(msg);
+    if (msg && msg.type === "request" && Object.hasOwn(this.answers, msg.action)) {
+      const result = this.answers[msg.action];
+      queueMicrotask(() => this.emit("msg:custom", { type: "response", id: msg.id, ok: true, result }));
+    }
+  }
   on(event, cb) { if (!this.handlers.has(event)) this.handlers.set(event, []); this.handlers.get(event).push(cb); }
   off(event, cb) {
     if (!event) { this.handlers.clear(); return; }
@@ -56,27 +68,29 @@ class FakeModel {
 }
 
 const frames = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+const appears = (el, sel) => new Promise((resolve) => {
+  if (el.querySelector(sel)) return resolve();
+  const mo = new MutationObserver(() => { if (el.querySelector(sel)) { mo.disconnect(); resolve(); } });
+  mo.observe(el, { childList: true, subtree: true });
+});
 let model = null;
 let cleanup = null;
 
+// The previous view cleaned up; an empty element in the host and a new model for the next view (not rendered yet).
+function fresh(state, answers) {
+  if (cleanup) { try { cleanup(); } catch (e) {} }
+  cleanup = null;
+  const host = document.getElementById("host");
+  host.replaceChildren();
+  const el = document.createElement("div");
+  host.append(el);
+  model = new FakeModel(state, answers);
+  return el;
+}
+async function render(el) { cleanup = await widget.render({ model, el }); }
+
 window.bench = {
-  // Mount a fresh view; returns ms from render() to the frame after the snapshot was drawn.
-  async firstRender(state, snapshot) {
-    if (cleanup) { try { cleanup(); } catch (e) {} }
-    const host = document.getElementById("host");
-    host.replaceChildren();
-    const el = document.createElement("div");
-    host.append(el);
-    model = new FakeModel(structuredClone(state));
-    const t0 = performance.now();
-    cleanup = await widget.render({ model, el });
-    const view = (model.sent.find((m) => m && m.type === "snapshot") || {}).view;
-    model.emit("msg:custom", { ...snapshot, view }, []);
-    void el.getBoundingClientRect().height;
-    const sync = performance.now() - t0;
-    await frames();
-    return { ms: performance.now() - t0, sync_ms: sync, rows_in_dom: el.querySelectorAll(".fxw-item").length };
-  },
+  // ms from dispatching a message to the view (a patch) to the frame after it was drawn
   async patch(msg) {
     const t0 = performance.now();
     model.emit("msg:custom", msg, []);
@@ -86,9 +100,37 @@ window.bench = {
     return { ms: performance.now() - t0, sync_ms: sync };
   },
 };
+__BENCH__
 window.benchReady = true;
 </script></body></html>
 """
+
+
+def bench_html(title: str, bench_js: str, style: str = "") -> str:
+    """The benchmark page (:data:`_PAGE_TEMPLATE`) with ``bench_js`` (script that adds methods to ``window.bench``;
+    it may use ``FakeModel``, ``fresh``, ``render``, ``frames``, ``appears`` and ``model``) and extra CSS."""
+    return _PAGE_TEMPLATE.replace("__TITLE__", title).replace("__STYLE__", style).replace("__BENCH__", bench_js)
+
+
+#: ``window.bench.firstRender(traits, snapshot)``: a fresh view; ms from render() to the frame after the snapshot
+#: was drawn.
+FIRST_RENDER_JS = """
+window.bench.firstRender = async (state, snapshot) => {
+  const el = fresh(structuredClone(state));
+  const t0 = performance.now();
+  await render(el);
+  const view = (model.sent.find((m) => m && m.type === "snapshot") || {}).view;
+  model.emit("msg:custom", { ...snapshot, view }, []);
+  void el.getBoundingClientRect().height;
+  const sync = performance.now() - t0;
+  await frames();
+  return { ms: performance.now() - t0, sync_ms: sync, rows_in_dom: el.querySelectorAll(".fxw-item").length };
+};
+"""
+
+#: The tree and timeline pages give the host a fixed height (the rows in view are what the page holds).
+HOST_STYLE = "#host { height: 800px; }"
+PAGE = bench_html("flyteexec-widget bench", FIRST_RENDER_JS, style=HOST_STYLE)
 
 
 def front_end() -> tuple[bytes, bytes]:

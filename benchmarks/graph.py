@@ -17,7 +17,7 @@ from typing import Any
 
 from flyteexec_widget.sandbox.scenarios import SCENARIOS, Attempt, NodeSpec, Scenario, Script
 
-from .browser import ORIGIN, bench_page, patch_of
+from .browser import ORIGIN, bench_html, bench_page, patch_of
 from .stats import Figure, to_json
 
 NAME = "bench-graph"
@@ -54,86 +54,37 @@ GRAPH = Scenario(
     {"size": (1, 5000), "width": (1, 500)},
 )
 
-PAGE = """<!doctype html>
-<html><head><meta charset="utf-8"><title>flyteexec-widget graph bench</title>
-<link rel="stylesheet" href="/widget.css">
-<style>body { margin: 0; width: 1200px; }</style>
-</head><body><div id="host"></div>
-<script type="module">
-import widget from "/widget.js";
-
-class FakeModel {
-  constructor(state, graph) { this.state = state; this.graph = graph; this.handlers = new Map(); this.sent = []; }
-  get(name) { return this.state[name]; }
-  set(name, value) { this.state[name] = value; this.emit("change:" + name); }
-  save_changes() {}
-  send(msg) {
-    this.sent.push(msg);
-    // The kernel's answer to the "graph" request: the recorded graph, as a response message.
-    if (msg && msg.type === "request" && msg.action === "graph") {
-      queueMicrotask(() => this.emit("msg:custom", { type: "response", id: msg.id, ok: true, result: this.graph }));
-    }
-  }
-  on(event, cb) { if (!this.handlers.has(event)) this.handlers.set(event, []); this.handlers.get(event).push(cb); }
-  off(event, cb) {
-    const list = this.handlers.get(event) || [];
-    this.handlers.set(event, cb ? list.filter((f) => f !== cb) : []);
-  }
-  emit(event, ...args) { for (const cb of [...(this.handlers.get(event) || [])]) cb(...args); }
-}
-
-const frames = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
-const appears = (el, sel) => new Promise((resolve) => {
-  if (el.querySelector(sel)) return resolve();
-  const mo = new MutationObserver(() => { if (el.querySelector(sel)) { mo.disconnect(); resolve(); } });
-  mo.observe(el, { childList: true, subtree: true });
-});
-let model = null;
-let cleanup = null;
+#: ``window.bench.graphRender(traits, snapshot, graph)``: a fresh view with its rows (the page's model answers the
+#: view's "graph" request with ``graph``, as the kernel would); then ms from the click on "Graph" to the frame after
+#: the graph was drawn.
+GRAPH_RENDER_JS = """
 let n = 0;
-
-window.bench = {
-  // A fresh view with its rows; then ms from the click on "Graph" to the frame after the graph was drawn.
-  async graphRender(state, snapshot, graph) {
-    if (cleanup) { try { cleanup(); } catch (e) {} }
-    const host = document.getElementById("host");
-    host.replaceChildren();
-    const el = document.createElement("div");
-    host.append(el);
-    model = new FakeModel({ ...structuredClone(state), instance: "bench-graph-" + (n++) }, graph);
-    cleanup = await widget.render({ model, el });
-    model.emit("msg:custom", snapshot, []);
-    await frames();
-    const t0 = performance.now();
-    el.querySelector('[data-action="view"][data-view="graph"]').click();
-    await appears(el, ".fxw-graph-svg, .fxw-graph-big");
-    // past GRAPH_MAX_NODES the view asks first: the figure is then the user's "Draw all" at once (no think time)
-    const big = el.querySelector('[data-action="graph-draw-anyway"]');
-    if (big) {
-      big.click();
-      await appears(el, ".fxw-graph-svg");
-    }
-    const sync = performance.now() - t0;
-    await frames();
-    return {
-      ms: performance.now() - t0,
-      sync_ms: sync,
-      nodes: el.querySelectorAll(".fxw-gnode[data-key]").length,
-      edges: el.querySelectorAll(".fxw-gedge").length,
-    };
-  },
-  async patch(msg) {
-    const t0 = performance.now();
-    model.emit("msg:custom", msg, []);
-    void document.body.getBoundingClientRect().height;
-    const sync = performance.now() - t0;
-    await frames();
-    return { ms: performance.now() - t0, sync_ms: sync };
-  },
+window.bench.graphRender = async (state, snapshot, graph) => {
+  const el = fresh({ ...structuredClone(state), instance: "bench-graph-" + (n++) }, { graph });
+  await render(el);
+  model.emit("msg:custom", snapshot, []);
+  await frames();
+  const t0 = performance.now();
+  el.querySelector('[data-action="view"][data-view="graph"]').click();
+  await appears(el, ".fxw-graph-svg, .fxw-graph-big");
+  // past GRAPH_MAX_NODES the view asks first: the figure is then the user's "Draw all" at once (no think time)
+  const big = el.querySelector('[data-action="graph-draw-anyway"]');
+  if (big) {
+    big.click();
+    await appears(el, ".fxw-graph-svg");
+  }
+  const sync = performance.now() - t0;
+  await frames();
+  return {
+    ms: performance.now() - t0,
+    sync_ms: sync,
+    nodes: el.querySelectorAll(".fxw-gnode[data-key]").length,
+    edges: el.querySelectorAll(".fxw-gedge").length,
+  };
 };
-window.benchReady = true;
-</script></body></html>
 """
+
+PAGE = bench_html("flyteexec-widget graph bench", GRAPH_RENDER_JS)
 
 
 def recorded(size: int = 200, width: int = 20, mid_s: float = 4.0) -> tuple[dict[str, Any], dict[str, Any], Any]:

@@ -16,12 +16,12 @@ import copy
 import datetime as dt
 from typing import Any
 
-from .browser import ORIGIN, PAGE, bench_page, front_end, message_bytes, patch_of
+from .browser import FIRST_RENDER_JS, HOST_STYLE, ORIGIN, bench_html, bench_page, front_end, message_bytes, patch_of
 from .stats import Figure, to_json
 
+#: ``window.bench.timeline()``: after ``firstRender``, ms from the click on "Timeline" to the frame after it drew.
 _TIMELINE_JS = """
 window.bench.timeline = async () => {
-  const frames = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
   const button = document.querySelector('[data-action="view"][data-view="timeline"]');
   const t0 = performance.now();
   button.click();
@@ -35,7 +35,6 @@ window.bench.timeline = async () => {
     segments: document.querySelectorAll(".fxw-tv-seg").length,
   };
 };
-window.benchReady = true;
 """
 
 #: Every how many rows one is given attempt spans.
@@ -68,10 +67,10 @@ def measure(
 ) -> list[dict[str, Any]]:
     """The timeline's first render and a ``patch_rows``-row patch for each tree (label -> (traits, snapshot))."""
     js, css = front_end()
-    page_html = PAGE.replace("window.benchReady = true;", _TIMELINE_JS)
+    html = bench_html("flyteexec-widget timeline bench", FIRST_RENDER_JS + _TIMELINE_JS, style=HOST_STYLE)
     out: list[dict[str, Any]] = []
     files = {"/widget.js": (js, "text/javascript"), "/widget.css": (css, "text/css")}
-    with bench_page(page_html, files, viewport=(1280, 900)) as (page, errors):
+    with bench_page(html, files, viewport=(1280, 900)) as (page, errors):
         page.goto(f"{ORIGIN}/")
         page.wait_for_function("window.benchReady === true", timeout=30000)
         warm_state, warm_snapshot = next(iter(trees.values()))

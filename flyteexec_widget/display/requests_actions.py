@@ -2,7 +2,10 @@
 with edited inputs, and step along the trail of executions the widget has shown.
 
 One function per request action (the contract: :mod:`.requests`). Every action is one call of the widget's Remote;
-those that create an execution then make the widget follow it (``ExecutionWidget.follow``).
+those that create an execution then make the widget follow it (``ExecutionWidget.follow``); those that change the
+execution shown (a gate decided, a signal, terminate) have its watch refresh at once
+(:func:`~flyteexec_widget.live.scheduler.refresh_soon`): its nodes move right after, while the watch's interval may
+have backed off as the gate waited.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from ..live import scheduler
 from ..live.rows import safe_url, signal_id_of
 from .launch_form import form_fields, parse_form
 from .requests import RequestContext, RequestError, require_execution, require_remote
@@ -50,6 +54,7 @@ def approve(ctx: RequestContext, request: Mapping[str, Any]) -> dict[str, Any]:
     """``approve``: approve the gate row ``key`` waits on -> ``{"message": "Approved"}``."""
     node, signal_id = _gate(ctx, request, ("approve",))
     require_remote(ctx, "approve").approve(node, signal_id)
+    scheduler.refresh_soon(ctx.model)
     return {"message": "Approved"}
 
 
@@ -57,6 +62,7 @@ def reject(ctx: RequestContext, request: Mapping[str, Any]) -> dict[str, Any]:
     """``reject``: reject the gate row ``key`` waits on -> ``{"message": "Rejected"}``."""
     node, signal_id = _gate(ctx, request, ("approve",))
     require_remote(ctx, "reject").reject(node, signal_id)
+    scheduler.refresh_soon(ctx.model)
     return {"message": "Rejected"}
 
 
@@ -69,6 +75,7 @@ def signal(ctx: RequestContext, request: Mapping[str, Any]) -> dict[str, Any]:
     # value that does not fit comes back as the request's error, naming the type.
     value = request["value"]
     require_remote(ctx, "send a signal").set_signal(node, signal_id, value)
+    scheduler.refresh_soon(ctx.model)
     return {"message": f"Sent {value!r}"}
 
 
@@ -78,6 +85,7 @@ def terminate(ctx: RequestContext, request: Mapping[str, Any]) -> dict[str, Any]
     if not isinstance(cause, str):
         raise RequestError(f"cause must be a string, got {cause!r}")
     require_remote(ctx, "terminate").terminate(require_execution(ctx), cause)
+    scheduler.refresh_soon(ctx.model)
     return {"message": "Termination requested"}
 
 

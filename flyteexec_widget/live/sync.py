@@ -466,6 +466,19 @@ class TreeSync:
         with self.lock:
             return self._refresh(sync_nodes, publish, stopped)
 
+    def execution_moved(self) -> bool:
+        """Whether the execution itself moved (its phase or update time: a workflow event) since a refresh last saw
+        it: one ``GetExecution`` of the root, without the tree's lock and without touching the wrappers (the
+        refresh that follows reads it again). The scheduler's cheap end check between the refreshes of a watch a
+        blocked ``wait()`` depends on. Raises what the call raises."""
+        seen = self._root.proto
+        now = self.remote.get_execution(self._root.wf_id)
+        if seen is None:
+            return True
+        return _version(now.closure.updated_at, now.closure.phase) != _version(
+            seen.closure.updated_at, seen.closure.phase
+        )
+
     def prioritize(self, nodes: Iterable[FlyteNodeExecution]) -> int:
         """Have these nodes' attempts listed before the others still waiting (a row the user opened): in the
         refresh under way, else in the next one. Thread-safe and without waiting for the tree's lock; returns how
