@@ -152,7 +152,9 @@ def ordered_rows(rows: Mapping[str, Row] | Iterable[Row]) -> list[Row]:
             continue
         seen.add(row["key"])
         out.append(row)
-        stack.extend(r for _, r in sorted(children.get(row["key"], []), key=_sort_key, reverse=True))
+        kids = children.get(row["key"])
+        if kids:  # most rows have none: a saved snapshot of 10,000 rows sorted 10,000 empty lists twice
+            stack.extend(r for _, r in sorted(kids, key=_sort_key, reverse=True))
     return out
 
 

@@ -25,7 +25,7 @@ from typing import Any
 import traitlets
 
 from ..objects.executions import FlyteNodeExecution, FlyteWorkflowExecution
-from .rows import Row, RowBuilder, header_of, safe_url
+from .rows import FailedAt, Header, Row, RowBuilder, failed_at, header_of, is_failed_row, safe_url
 
 __all__ = ["ExecutionModel", "RowsCallback", "models_for"]
 
@@ -186,20 +186,28 @@ class ExecutionModel(traitlets.HasTraits):
     ) -> int:
         with self.batch():
             old = self._rows
-            if not old:  # the first publication (a first paint): every row is new, nothing to compare
-                changed = list(rows.values())
+            same = rows is old  # the tree did not move: nothing below the header to compare or count again
+            changed: list[Row]
+            removed: list[str]
+            if same:
+                changed, removed = [], []
+            elif not old:  # the first publication (a first paint): every row is new, nothing to compare
+                changed, removed = list(rows.values()), []
             else:  # an unchanged node's row is the very object published before (RowBuilder): not compared
                 changed = [row for key, row in rows.items() if (prev := old.get(key)) is not row and prev != row]
-            removed = [key for key in old if key not in rows]
+                removed = [key for key in old if key not in rows]
             self.execution = execution
             self._rows, self._nodes = rows, nodes
-            self.header = dict(header_of(execution, rows))
-            counts: dict[str, int] = {}
-            for row in rows.values():
-                if row["kind"] == "subtask" or row["superseded"]:
-                    continue  # counted on its array's row / an earlier attempt of a retried parent: the latest runs
-                counts[row["phase"]] = counts.get(row["phase"], 0) + 1
-            self.counts = counts
+            header = header_of(execution)
+            header["failed_at"] = self._failed_at(header, old, rows, changed, removed)
+            self.header = dict(header)
+            if not same or not self.counts:
+                counts: dict[str, int] = {}
+                for row in rows.values():
+                    if row["kind"] == "subtask" or row["superseded"]:
+                        continue  # counted on its array's row / an earlier attempt of a retried parent: the latest runs
+                    counts[row["phase"]] = counts.get(row["phase"], 0) + 1
+                self.counts = counts
             if changed or removed:
                 self.rows_version += 1
                 version = self.rows_version
@@ -209,6 +217,25 @@ class ExecutionModel(traitlets.HasTraits):
                     except Exception:
                         log.exception("a rows subscriber of %s failed", self.execution_key)
             return self.rows_version
+
+    def _failed_at(
+        self, header: Header, old: Mapping[str, Row], rows: Mapping[str, Row], changed: list[Row], removed: list[str]
+    ) -> FailedAt | None:
+        """The header's ``failed_at``: the last one while neither the execution's error nor any failed row (before
+        or after) changed, else worked out again over every row (a steady sync of 10,000 rows skips that walk)."""
+        prev = self.header
+        if (
+            prev
+            and rows
+            and not removed
+            and prev.get("error") == header["error"]
+            and not any(
+                is_failed_row(r) or ((o := old.get(r["key"])) is not None and is_failed_row(o)) for r in changed
+            )
+        ):
+            kept: FailedAt | None = prev.get("failed_at")
+            return kept
+        return failed_at(header["error"], rows) if rows else None
 
     def set_sync_status(
         self,

@@ -90,6 +90,7 @@ __all__ = [
     "empty_row",
     "failed_at",
     "header_of",
+    "is_failed_row",
     "row_defaults",
     "row_style",
     "safe_url",
@@ -774,6 +775,12 @@ def _failed(row: Row) -> bool:
     return member is not None and style("node", member).failed
 
 
+def is_failed_row(row: Row) -> bool:
+    """Whether :func:`failed_at` looks at this row (a failed node row): a row that is not, before and after a
+    change, cannot move it."""
+    return _failed(row)
+
+
 def _end_time(row: Row) -> float:
     """When a row finished (start + duration), as a sort key; unknown last."""
     start = row["started_at"] or row["created_at"]
@@ -937,9 +944,33 @@ class RowBuilder:
             if info is not None and info.kind == "subtask" and info.index is not None and parent:
                 # by index; a second node claiming the same index (bad data) keeps its id key instead of a clash
                 key = f"{parent}[{info.index}]" if f"{parent}[{info.index}]" not in rows else key
-            # _cached(), inlined: this runs for every node of every build (a first paint: 10,000 at once)
             before = self._cache.get(key)
+            prev = self._last.get(key)
             version = w._fx_version
+            row_superseded = superseded or (latest is not None and group is not None and group < latest)
+            if (
+                prev is not None
+                and before is not None
+                and version
+                and before[0] == id(w)
+                and before[1] == version
+                and not (w._subworkflow_node_executions or w._workflow_executions or w._fx_planned)
+                and prev["kind"] != "array"
+                and prev["parent"] == parent
+                and prev["depth"] == depth
+                and prev["child"] is None
+                and not prev["has_children"]
+                and not prev["attempt_groups"]
+                and prev["retry_group"] == group
+                and prev["superseded"] == row_superseded
+            ):
+                # An unchanged leaf in its old place (most rows of a steady refresh): its previous row, as the
+                # general path below would conclude at several times the cost.
+                self._next[key] = before
+                rows[key] = prev
+                nodes[key] = w
+                continue
+            # _cached(), inlined: this runs for every node of every build (a first paint: 10,000 at once)
             if version and before is not None and before[0] == id(w) and before[1] == version:
                 fields = before[2]
                 self._next[key] = before
@@ -962,9 +993,7 @@ class RowBuilder:
                 or w._fx_planned
                 or any(ce._node_executions or ce._fx_planned for ce in child_execs)
             )
-            row_superseded = superseded or (latest is not None and group is not None and group < latest)
             groups, sub_latest = _attempt_groups(w, subs)
-            prev = self._last.get(key)
             if (
                 prev is not None
                 and before is not None

@@ -12,7 +12,11 @@ change:
   event FlyteAdmin stored late (see :data:`WATERMARK_MARGIN`) shows up within a few refreshes, never "never". A
   filtered listing must return the node that set the watermark (update times never go back); one that does not
   proves the server's filter broken (a SQLite-backed FlyteAdmin compares the timestamp as text and can match
-  nothing), and that execution is listed whole from then on (logged once);
+  nothing), and that execution is listed whole from then on (logged once). The watermark is the newest update
+  seen less :data:`WATERMARK_MARGIN`, until a listing a margin later (on our clock) showed every event up to it;
+* the refresh plans and wires only the nodes that can still change: finished nodes with nothing left to fetch leave
+  their scope's ``active`` set (and are not wired again) until a listing changes them or a workflow or task
+  interface is learnt, so a steady refresh of 10,000 finished nodes costs what its running ones cost;
 * a node's children are listed while it is a parent, or may have become one without its own update time moving:
   FlyteAdmin derives ``is_parent_node`` from the children when no event said so (a dynamic node reporting with event
   version 1 never does; it ends with ``is_dynamic`` alone), so a running node whose task attempt already succeeded,
@@ -54,6 +58,7 @@ import datetime as _dt
 import logging
 import re
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, Future
@@ -106,6 +111,14 @@ UPDATED_AT_COLUMN = "node_execution_updated_at"
 #: Re-listings ask for nodes with ``UPDATED_AT_COLUMN >= newest seen - margin`` (``gte``, so equal timestamps are
 #: included). An event stored more than this after its ``reported_at`` (a slow event RPC) can fall below the filter:
 #: the periodic whole listing (:data:`FULL_LISTING_EVERY`) and the final whole listing catch it.
+#:
+#: The margin is needed only until the events it covers are stored. An event reported (propeller's clock) no later
+#: than the watermark W was sent no later than W's own event, which FlyteAdmin had stored when a listing showed W;
+#: so, reaching FlyteAdmin within the margin, it is stored at most the margin after that listing came back, whatever
+#: the difference between propeller's clock and ours (both events' times are on propeller's). A listing started that
+#: long after (on our monotonic clock) therefore sees every such event, and from then on, while W stays the newest,
+#: the level is re-listed from W itself: after a big fan-out finished, a quiet level of 10,000 nodes no longer
+#: returns every node that ended within the margin of the last one at every refresh.
 WATERMARK_MARGIN = _dt.timedelta(seconds=5)
 
 #: Every this many filtered listings of one level, one whole listing (one call more, a bigger page).
@@ -218,12 +231,32 @@ class _Scope:
     parent: _NodeState | None = None
     nodes: dict[str, _NodeState] = field(default_factory=dict)  # node_id -> state, first-seen order
     watermark: timestamp_pb2.Timestamp | None = None
+    #: ``TreeSync.clock()`` when a listing first showed the current watermark (its event was stored by then).
+    mark_seen_at: float | None = None
+    #: A listing started :data:`WATERMARK_MARGIN` or more after ``mark_seen_at`` came back with the same watermark:
+    #: every event up to it is stored and listed, so re-listings ask from the watermark itself (see
+    #: :data:`WATERMARK_MARGIN`).
+    mark_covered: bool = False
     listed_for: tuple[int, ...] | None = None  # owner version when last listed
     listed_in: int = -1  # refresh number of the last listing
     filtered_listings: int = 0  # filtered listings since the last whole one
     # Template nodes by id, built once per scope: rebuilding them for each node's first lookup made a sync
     # quadratic in the number of nodes (10,000 nodes: minutes). A compiled workflow never changes once fetched.
     templates: dict[str, core_workflow_pb2.Node] | None = None
+    #: The nodes planning still visits, in first-seen order: a finished node with nothing left to fetch leaves
+    #: (:meth:`TreeSync._settled`), so a steady refresh of 10,000 finished nodes plans only the running ones. A node
+    #: comes back when a listing changes it; all of them when what planning reads beyond the node may have changed
+    #: (``known``, see :meth:`TreeSync._knowledge`).
+    active: dict[str, _NodeState] = field(default_factory=dict)
+    #: The nodes whose wrappers wiring must update (new or changed since the last wiring); parents are always wired.
+    unwired: dict[str, _NodeState] = field(default_factory=dict)
+    #: The scope's nodes that have a scope of children (wired every time, for their children).
+    parents: dict[str, _NodeState] = field(default_factory=dict)
+    #: What ``active`` and ``unwired`` were last filled for (:meth:`TreeSync._knowledge`); None: never.
+    known: tuple[int, int] | None = None
+    #: The scope's wrappers as last wired (``_node_executions`` / ``_subworkflow_node_executions``): kept while no
+    #: node was added, so an unchanged level costs nothing to wire.
+    wired: dict[str, FlyteNodeExecution] | None = None
 
 
 @dataclass
@@ -299,6 +332,8 @@ class _EntityCache:
         #: Task interfaces of single-task executions whose closure names no workflow (GetTask, once per id).
         self.task_interfaces: dict[tuple[int, str, str, str, str], interface_pb2.TypedInterface | None] = {}
         self.filters_unsupported = False
+        #: Bumped whenever a workflow or task interface is added: what planning and wiring read of them may change.
+        self.generation = 0
 
 
 _CACHES: weakref.WeakKeyDictionary[Any, _EntityCache] = weakref.WeakKeyDictionary()
@@ -357,6 +392,10 @@ class TreeSync:
         self._rows_only = False
         #: Nodes the refresh under way saw for the first time.
         self._new_nodes = 0
+        #: Bumped when an execution's message first names its workflow (see :meth:`_knowledge`).
+        self._generation = 0
+        #: Monotonic seconds, for when a listing's watermark is covered (:data:`WATERMARK_MARGIN`); tests set it.
+        self.clock: Callable[[], float] = time.monotonic
 
     @staticmethod
     def _exec_key(wf_id: identifier_pb2.WorkflowExecutionIdentifier) -> tuple[str, str, str]:
@@ -620,15 +659,56 @@ class TreeSync:
                 refresh_no,
                 filtered,
             )
+            started: list[float] = []  # when the listing's call started (our clock), for its handler
             jobs.append(
-                Job(key, self._lister(scope, filtered), self._on_list(scope, owner_version, refresh_no, filtered))
+                Job(
+                    key,
+                    self._lister(scope, filtered, started),
+                    self._on_list(scope, owner_version, refresh_no, filtered, started),
+                )
             )
             # The nodes' own calls wait for the listing: then each node is seen in its newest state, and a node
             # that just finished has its attempts listed once (final), not once as running and again as done.
             return jobs
-        for node in scope.nodes.values():
-            jobs.extend(self._plan_node(node, refresh_no))
+        self._refill(scope)
+        settled: list[str] = []
+        for node_id, node in scope.active.items():
+            node_jobs = self._plan_node(node, refresh_no)
+            if node_jobs:
+                jobs.extend(node_jobs)
+            elif not self._rows_only and self._settled(node):
+                settled.append(node_id)
+        for node_id in settled:
+            del scope.active[node_id]
         return jobs
+
+    def _knowledge(self) -> tuple[int, int]:
+        """What planning and wiring read beyond a node's own state (compiled workflows, task interfaces, which
+        workflow an execution runs); when it moves, every node is planned and wired again once."""
+        return (self._cache.generation, self._generation)
+
+    def _refill(self, scope: _Scope) -> None:
+        """Every node of the scope active and unwired again if what they were settled against may have changed."""
+        known = self._knowledge()
+        if scope.known != known:
+            scope.known = known
+            scope.active = dict(scope.nodes)
+            scope.unwired = dict(scope.nodes)
+
+    def _touch(self, node: _NodeState) -> None:
+        """The node changed (a listing, its attempts, its whole error): plan and wire it again."""
+        node_id = node.proto.id.node_id
+        node.scope.active[node_id] = node
+        node.scope.unwired[node_id] = node
+
+    def _settled(self, node: _NodeState) -> bool:
+        """Whether a node that planned no call needs no further look until it changes: finished (or left running
+        in a finished execution, after its final look) and no parent (a parent's children are planned through it).
+        Everything else planning reads is the node's own state (a change comes back through :meth:`_touch`) or
+        :meth:`_knowledge`."""
+        if node.children is not None or self._may_have_children(node):
+            return False
+        return node.terminal or node.scope.exec_state.terminal
 
     def _plan_node(self, node: _NodeState, refresh_no: int) -> list[Job]:
         if self._rows_only and self._nothing_below(node):
@@ -669,6 +749,7 @@ class TreeSync:
         if self._may_have_children(node):
             if node.children is None:
                 node.children = _Scope(node.scope.exec_state, node.proto.id.node_id, parent=node)
+                node.scope.parents[node.proto.id.node_id] = node
             jobs.extend(self._plan_scope(node.children, version, terminal, refresh_no))
         # the flag before the message: reading an unset sub-message builds an empty one, for every node of a plan
         closure = node.proto.closure
@@ -682,6 +763,7 @@ class TreeSync:
                 wrapper = FlyteWorkflowExecution(admin_execution_pb2.Execution(id=child_id), remote=self.remote)
                 child = self._execs[key3] = _ExecState(wf_id=child_id, wrapper=wrapper, proto=None)
             node.child_exec = child
+            self._touch(node)
             # _plan() walks every known execution: the child's own jobs are planned there (next round).
         return jobs
 
@@ -791,14 +873,19 @@ class TreeSync:
             return None
         return proto.closure.error if proto.closure.HasField("error") else None
 
-    def _lister(self, scope: _Scope, filtered: bool) -> Callable[[], list[node_execution_pb2.NodeExecution]]:
+    def _lister(
+        self, scope: _Scope, filtered: bool, started: list[float]
+    ) -> Callable[[], list[node_execution_pb2.NodeExecution]]:
         wf_id, parent = scope.exec_state.wf_id, scope.parent_id
         filters = ""
         if filtered and scope.watermark is not None:
-            since = scope.watermark.ToDatetime(tzinfo=_dt.timezone.utc) - WATERMARK_MARGIN
+            since = scope.watermark.ToDatetime(tzinfo=_dt.timezone.utc)
+            if not scope.mark_covered:
+                since -= WATERMARK_MARGIN
             filters = f"gte({UPDATED_AT_COLUMN}," + since.strftime("%Y-%m-%dT%H:%M:%S.%fZ") + ")"
 
         def call() -> list[node_execution_pb2.NodeExecution]:
+            started.append(self.clock())
             if filters:
                 try:
                     return self.remote.list_node_executions(wf_id, unique_parent_id=parent, filters=filters)
@@ -843,6 +930,8 @@ class TreeSync:
         def handle(proto: admin_execution_pb2.Execution) -> None:
             if proto != st.proto:
                 self._dirty = True
+                if st.proto is None or st.proto.closure.workflow_id != proto.closure.workflow_id:
+                    self._generation += 1  # its workflow (templates, kinds) may be known now: look at every node again
             st.proto = proto
             st.fetched_in = self._refresh_no
             st.wrapper._update(proto)
@@ -863,6 +952,7 @@ class TreeSync:
         def handle(iface: interface_pb2.TypedInterface | None) -> None:
             with self._cache.lock:
                 self._cache.task_interfaces[key] = iface
+                self._cache.generation += 1
 
         return handle
 
@@ -870,11 +960,17 @@ class TreeSync:
         def handle(wf: workflow_pb2.Workflow | None) -> None:
             with self._cache.lock:
                 self._cache.workflows[key] = Compiled.from_workflow(wf) if wf is not None else None
+                self._cache.generation += 1
 
         return handle
 
     def _on_list(
-        self, scope: _Scope, owner_version: tuple[int, ...] | None, refresh_no: int, filtered: bool
+        self,
+        scope: _Scope,
+        owner_version: tuple[int, ...] | None,
+        refresh_no: int,
+        filtered: bool,
+        started: list[float],
     ) -> Callable[[list[node_execution_pb2.NodeExecution]], None]:
         def handle(protos: list[node_execution_pb2.NodeExecution]) -> None:
             if filtered and self._filter_missed(scope, protos):
@@ -901,13 +997,26 @@ class TreeSync:
                     wrapper = FlyteNodeExecution(proto, remote=self.remote)
                     self._bump(wrapper)  # versioned from the start, so the model can cache its row
                     self._new_nodes += 1
-                    scope.nodes[node_id] = _NodeState(proto=proto, wrapper=wrapper, scope=scope)
+                    node = scope.nodes[node_id] = _NodeState(proto=proto, wrapper=wrapper, scope=scope)
+                    if scope.known is not None:  # else every node is taken in at the scope's first look
+                        self._touch(node)
                 elif node.proto != proto:
+                    if node.children is not None and node.proto.metadata != proto.metadata:
+                        node.children.known = None  # its children's kinds read its metadata (is_array)
                     node.proto = proto
                     node.wrapper._update(proto)
                     self._bump(node.wrapper)
+                    self._touch(node)
             if newest is not None and (mark is None or newest > (mark.seconds, mark.nanos)):
                 scope.watermark = timestamp_pb2.Timestamp(seconds=newest[0], nanos=newest[1])
+                # a newer event: stored by now, its margin runs from here
+                scope.mark_seen_at, scope.mark_covered = self.clock(), False
+            elif (
+                scope.mark_seen_at is not None
+                and started
+                and started[0] - scope.mark_seen_at >= WATERMARK_MARGIN.total_seconds()
+            ):
+                scope.mark_covered = True
 
         return handle
 
@@ -922,6 +1031,7 @@ class TreeSync:
                 node.proto = proto
                 node.wrapper._update(proto)
                 self._bump(node.wrapper)
+                self._touch(node)
 
         return handle
 
@@ -956,8 +1066,11 @@ class TreeSync:
             node.tasks_for = version
             node.tasks_in = self._refresh_no
             protos = sorted(protos, key=lambda t: t.id.retry_attempt)
+            if first:
+                self._touch(node)  # no longer pending
             if protos == node.tasks:
                 return
+            self._touch(node)
             if node.proto.metadata.is_array:
                 _observe_subtasks(node, protos, first)
             node.tasks = protos
@@ -1108,8 +1221,20 @@ class TreeSync:
             st.wrapper._node_executions = self._wire_scope(st.top)
 
     def _wire_scope(self, scope: _Scope) -> dict[str, FlyteNodeExecution]:
-        out: dict[str, FlyteNodeExecution] = {}
-        for node_id, node in scope.nodes.items():
+        """Wire the scope's new and changed nodes (and every parent, for its children); returns its wrappers by id,
+        the same dict as last time while no node was added (an unchanged level of 10,000 nodes costs nothing)."""
+        self._refill(scope)
+        if scope.wired is None or len(scope.wired) != len(scope.nodes):
+            scope.wired = {node_id: node.wrapper for node_id, node in scope.nodes.items()}
+        todo = scope.unwired
+        scope.unwired = {}
+        if len(todo) == len(scope.nodes):  # every node (a first paint)
+            visit: Iterable[_NodeState] = scope.nodes.values()
+        elif len(todo) * 4 > len(scope.nodes):
+            visit = [n for node_id, n in scope.nodes.items() if node_id in todo or n.children is not None]
+        else:  # new and changed nodes, then the parents (their order in the scope does not matter here)
+            visit = [*todo.values(), *(n for node_id, n in scope.parents.items() if node_id not in todo)]
+        for node in visit:
             w = node.wrapper
             info, iface = self._info(node)
             if w._template_info is not info and w._template_info != info:  # (a dataclass == has no identity check)
@@ -1135,8 +1260,7 @@ class TreeSync:
             if w._fx_planned is not node.planned:
                 w._fx_planned = node.planned
                 self._bump(w)
-            out[node_id] = w
-        return out
+        return scope.wired
 
     @staticmethod
     def _plans_nothing(node: _NodeState) -> bool:

@@ -344,6 +344,73 @@ def test_an_event_stored_late_is_not_lost(sandbox: Sandbox, spy: SpyRemote) -> N
     assert flatten(ex.node_executions) == visible_truth(sandbox, wf_id)
 
 
+def _floor(filters: str) -> dt.datetime:
+    """The time of a ``gte(node_execution_updated_at,<time>)`` filter."""
+    assert filters.startswith("gte(node_execution_updated_at,"), filters
+    return dt.datetime.strptime(filters.split(",", 1)[1].rstrip(")"), "%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def test_a_quiet_level_is_listed_from_its_newest_event_once_the_margin_has_passed(
+    sandbox: Sandbox, spy: SpyRemote
+) -> None:
+    """Re-listings ask from (newest seen - margin) while events reported before the newest may still be stored; once
+    a listing started a margin after the one that showed the newest came back, every such event is in, and a quiet
+    level is listed from the newest itself (not every node that ended within the margin of it, each refresh). A
+    newer event brings the margin back. Time here is the sync's own clock (monotonic), set by the test."""
+    wf_id = sandbox.launch("all-kinds")
+    sandbox.advance(25)  # the gates and slow_query wait: nothing happens until the test moves the sandbox clock
+    ex = fetch(spy, wf_id)
+    tree = TreeSync(spy, ex)
+    now = [1000.0]
+    tree.clock = lambda: now[0]
+    tree.refresh()  # shows the newest event W at t=1000
+
+    def top_filters() -> list[str]:
+        return [f for parent, f in spy.lists if parent == ""]
+
+    spy.lists.clear()
+    now[0] = 1002.0
+    tree.refresh()
+    (first,) = top_filters()
+    newest = _floor(first) + WATERMARK_MARGIN
+    # an event reported 2 s before the newest, stored only now (a slow event RPC): within the margin, still asked for
+    _send_node_event(
+        sandbox,
+        wf_id,
+        "slow-rpc",
+        NodePhase.RUNNING,
+        (newest - dt.timedelta(seconds=2)).replace(tzinfo=dt.timezone.utc),
+    )
+    now[0] = 1003.0
+    tree.refresh()
+    assert "slow-rpc" in ex.node_executions
+    assert _floor(top_filters()[-1]) == newest - WATERMARK_MARGIN
+
+    now[0] = 1005.0  # a margin after t=1000: this listing sees every event up to W; it still asks with the margin
+    tree.refresh()
+    assert _floor(top_filters()[-1]) == newest - WATERMARK_MARGIN
+    now[0] = 1006.0
+    tree.refresh()
+    assert _floor(top_filters()[-1]) == newest  # from the newest itself: the nodes updated at W, no more
+
+    # a newer event (slow_query times out): shown, and the margin is back for the new newest
+    sandbox.advance(10)
+    now[0] = 1007.0
+    tree.refresh()
+    assert NodePhase(ex.node_executions["n11"].phase) == NodePhase.TIMED_OUT
+    now[0] = 1008.0
+    tree.refresh()
+    later = _floor(top_filters()[-1])
+    assert later > newest - WATERMARK_MARGIN
+    assert flatten(ex.node_executions) == visible_truth(sandbox, wf_id)
+    now[0] = 1012.0
+    tree.refresh()
+    assert _floor(top_filters()[-1]) == later  # the listing at 1008 started less than a margin after 1007
+    now[0] = 1013.0
+    tree.refresh()
+    assert _floor(top_filters()[-1]) == later + WATERMARK_MARGIN
+
+
 def test_a_node_left_running_in_a_finished_execution_is_fetched_once_more_then_never(
     sandbox: Sandbox, spy: SpyRemote
 ) -> None:
