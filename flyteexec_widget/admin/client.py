@@ -12,6 +12,7 @@ import logging
 import ssl
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import Any, TypeVar
@@ -329,7 +330,11 @@ class AdminClient:
             if self._closed:
                 raise FlyteAssertion(f"{self!r} is closed")
             if self._executor is None:
-                self._executor = _CallerExecutor(self.max_workers, thread_name_prefix="flyteexec-rpc")
+                pool = self._executor = _CallerExecutor(self.max_workers, thread_name_prefix="flyteexec-rpc")
+                # A client dropped without close() (a notebook cell that makes a new Remote each run) must not
+                # leave its up to max_workers idle threads behind for the kernel's life: they reference the pool,
+                # not the client, so the pool is shut down when the client is collected.
+                weakref.finalize(self, pool.shutdown)
             return self._executor
 
     def close(self) -> None:

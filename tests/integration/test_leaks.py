@@ -199,3 +199,22 @@ def test_a_long_watch_keeps_memory_flat(sandbox: Sandbox, remote: Remote) -> Non
     assert growth < 256 * 1024, f"{growth:,} bytes more after 200 syncs"
     w.stop()
     sched.shutdown()
+
+
+def test_a_remote_dropped_without_close_leaves_no_pool_threads(sandbox: Sandbox) -> None:
+    """A notebook cell that makes a new Remote each time it runs, and never closes the old one: once the old one
+    is collected its RPC pool's threads end (they hold the pool, not the client, so nothing else would end them)."""
+    wf_id = sandbox.launch("demo")
+    sandbox.advance(1)
+    ref = f"{wf_id.project}:{wf_id.domain}:{wf_id.name}"
+    dropped = Remote.for_sandbox(sandbox.endpoint)
+    dropped.sync_execution(dropped.fetch_execution(ref))  # concurrent calls: its pool has started threads
+    threads = _pool_threads(dropped)
+    assert threads
+    client = weakref.ref(dropped)
+    del dropped
+    gc.collect()
+    assert client() is None
+    for t in threads:
+        t.join(10)
+    assert [t.name for t in threads if t.is_alive()] == []
