@@ -1214,11 +1214,23 @@ class TreeSync:
                 # What flytekit's sync sets too; the wrapper types workflow outputs with its interface.
                 st.wrapper._flyte_workflow = compiled.raw
             if compiled is not None and st.planned is None:
-                st.planned = planned_nodes(compiled.primary, compiled, "")
+                st.planned = () if self._all_started(st) else planned_nodes(compiled.primary, compiled, "")
             if st.wrapper._fx_planned is not st.planned:
                 st.wrapper._fx_planned = st.planned
                 self._dirty = True
             st.wrapper._node_executions = self._wire_scope(st.top)
+
+    def _all_started(self, st: _ExecState) -> bool:
+        """Whether every node the execution's workflow plans at its top level has a node execution: then it plans
+        no row (the rows show a planned node only until a node execution with its spec id is in its scope, and a
+        listed node stays), and a first paint of a wide level skips ordering and naming 1,000 template nodes only
+        to find each of them started. Conservative: anything it does not recognise (a failure node) says no."""
+        templates = self._scope_templates(st.top)
+        nodes = st.top.nodes
+        if templates is None or len(nodes) + 3 < len(templates):  # (start, end and failure nodes are not planned)
+            return False
+        started = {node.proto.metadata.spec_node_id or node_id for node_id, node in nodes.items()}
+        return all(t in started or t == START_NODE_ID or t == END_NODE_ID for t in templates)
 
     def _wire_scope(self, scope: _Scope) -> dict[str, FlyteNodeExecution]:
         """Wire the scope's new and changed nodes (and every parent, for its children); returns its wrappers by id,

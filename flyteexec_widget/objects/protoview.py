@@ -57,6 +57,8 @@ _UTC = datetime.timezone.utc
 _MIN_SECONDS = -62_135_596_800
 _MAX_SECONDS = 253_402_300_799
 _MAX_DURATION_SECONDS = 315_576_000_000
+#: The largest ``Duration.seconds`` a timedelta holds (+-10,000 years), for callers that check a duration inline.
+MAX_DURATION_SECONDS = _MAX_DURATION_SECONDS
 _MAX_NANOS = 999_999_999
 _EPOCH_UTC = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
