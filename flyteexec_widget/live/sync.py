@@ -1230,7 +1230,7 @@ class TreeSync:
         if templates is None or len(nodes) + 3 < len(templates):  # (start, end and failure nodes are not planned)
             return False
         started = {node.proto.metadata.spec_node_id or node_id for node_id, node in nodes.items()}
-        return all(t in started or t == START_NODE_ID or t == END_NODE_ID for t in templates)
+        return all(t in started or t in _START_OR_END for t in templates)
 
     def _wire_scope(self, scope: _Scope) -> dict[str, FlyteNodeExecution]:
         """Wire the scope's new and changed nodes (and every parent, for its children); returns its wrappers by id,
