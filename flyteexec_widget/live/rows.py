@@ -561,9 +561,11 @@ def _node_fields(
         own = _own_fields(proto, info)
     if not tasks:
         # No attempt adds logs, spans, an error or subtasks: the node's own part is the whole (it holds the same
-        # empty values); a copy, as the caller may set "attempts" and ``own`` stays kept on the wrapper. A first
-        # paint builds every row this way, so this skips building the same ~20 keys again for each of them.
-        return own.copy()  # type: ignore[return-value]
+        # empty values) but for the attempts it cannot know (0: listed, none); a copy, as the caller may set
+        # "attempts" and ``own`` stays kept on the wrapper.
+        fields = own.copy()
+        fields["attempts"] = 0
+        return fields  # type: ignore[return-value]
     phase = int(proto.closure.phase)
     logs, logs_omitted = _capped_logs([(t.id.retry_attempt, t.closure.logs) for t in tasks])
     error = own["error"]
@@ -592,7 +594,8 @@ def _node_fields(
 
 def _own_fields(proto: node_execution_pb2.NodeExecution, info: TemplateInfo | None) -> dict[str, Any]:
     """The fields a node's NodeExecution and template info alone decide (its attempts are not read), in the row's
-    field order; ``error`` is the node's own (None: none, an attempt's may stand in).
+    field order; ``error`` is the node's own (None: none, an attempt's may stand in), ``attempts`` None (unknown
+    from these: exactly what a row whose attempts are not listed yet says).
 
     Runs for every node of a first paint (10,000 at once), so each sub-message is read once and the common cases
     (a known phase, a time whose second was seen before) are table lookups."""
@@ -612,18 +615,28 @@ def _own_fields(proto: node_execution_pb2.NodeExecution, info: TemplateInfo | No
     # ListTaskExecutions, which returns it whole (flyteadmin's task_execution_manager.go): never flagged.
     error = _error(closure.error, from_list=True) if has("error") else None
     invalid: list[str] = []
-    # The two times are read once and kept for the queued time.
+    # Each time's seconds and nanos are read once (for its text and the queued time); a second seen before is a
+    # valid one, so its text is a lookup (_iso() when not: it validates, and caches the second).
     created_at = started_at = queued_s = duration_s = None
+    cs = cn = 0
     if has("created_at"):
         created = closure.created_at
-        created_at = _iso_or_invalid(created, "created_at", invalid)
-        if has("started_at"):
-            started = closure.started_at
+        cs, cn = created.seconds, created.nanos
+        prefix = _ISO_SECONDS.get(cs)
+        if prefix is not None and 0 <= cn <= _MAX_NANOS:
+            created_at = prefix + _MILLIS[cn // 1_000_000]
+        else:
+            created_at = _iso_or_invalid(created, "created_at", invalid)
+    if has("started_at"):
+        started = closure.started_at
+        ss, sn = started.seconds, started.nanos
+        prefix = _ISO_SECONDS.get(ss)
+        if prefix is not None and 0 <= sn <= _MAX_NANOS:
+            started_at = prefix + _MILLIS[sn // 1_000_000]
+        else:
             started_at = _iso_or_invalid(started, "started_at", invalid)
-            if created_at is not None and started_at is not None:
-                queued_s = _queued_s(created, started)
-    elif has("started_at"):
-        started_at = _iso_or_invalid(closure.started_at, "started_at", invalid)
+        if created_at is not None and started_at is not None:  # as _queued_s(), never negative
+            queued_s = max(0.0, float(ss - cs) + float(sn - cn) / 1e9)
     if has("duration"):  # as _seconds(): the range to_timedelta() accepts; the float keeps the nanoseconds
         d = closure.duration
         ds, dn = d.seconds, d.nanos
@@ -644,7 +657,7 @@ def _own_fields(proto: node_execution_pb2.NodeExecution, info: TemplateInfo | No
         "duration_s": duration_s,
         "queued_s": queued_s,
         "invalid_times": invalid,
-        "attempts": 0,
+        "attempts": None,
         "attempt_spans": [],
         "cache": _cache_text(closure.task_node_metadata.cache_status) if has("task_node_metadata") else "",
         "logs": [],
@@ -1137,10 +1150,15 @@ def _fields_of(w: FlyteNodeExecution) -> NodeFields:
                 w._fx_own_fields = (proto, info, version, own)
         elif kept is not None:
             w._fx_own_fields = None
-        fields = _node_fields(proto, _tasks(w) if w._task_executions else (), info, own)
         if w._fx_attempts_pending:
+            if not w._task_executions:
+                # A first paint's row: the node's own part is the whole, attempts unknown (None) as it says. Not
+                # copied: neither the row builder nor the node's later rows change it (they copy or spread it).
+                return own  # type: ignore[return-value]
+            fields = _node_fields(proto, _tasks(w), info, own)
             fields["attempts"] = None  # unknown yet, not 0
-        return fields
+            return fields
+        return _node_fields(proto, _tasks(w) if w._task_executions else (), info, own)
     except Exception as e:  # one node the builder cannot read must not take every other row with it
         log.warning("the row of %s could not be built; it shows the error instead", w._subject, exc_info=True)
         return _unreadable(w, e)
