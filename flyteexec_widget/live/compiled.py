@@ -7,7 +7,8 @@ message: no RPC, no state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from flyteidl.admin import workflow_pb2
 from flyteidl.core import identifier_pb2, interface_pb2, types_pb2
@@ -38,6 +39,10 @@ class Compiled:
     sub_workflows: dict[tuple[int, str, str, str, str], core_workflow_pb2.WorkflowTemplate]
     task_interfaces: dict[tuple[int, str, str, str, str], interface_pb2.TypedInterface]
     task_types: dict[tuple[int, str, str, str, str], str]
+    #: ``(task id key, dynamic) -> (TemplateInfo, interface)`` of task nodes, filled by the sync as it names them.
+    task_node_infos: dict[tuple[tuple[int, str, str, str, str], bool], tuple[TemplateInfo, Any]] = field(
+        default_factory=dict
+    )
 
     @classmethod
     def from_workflow(cls, wf: workflow_pb2.Workflow) -> Compiled:

@@ -37,7 +37,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
-from typing import Any, TypedDict, TypeVar
+from typing import Any, TypedDict, TypeVar, cast
 
 from flyteidl.admin import execution_pb2 as admin_execution_pb2
 from flyteidl.admin import node_execution_pb2, task_execution_pb2
@@ -563,9 +563,9 @@ def _node_fields(
         # No attempt adds logs, spans, an error or subtasks: the node's own part is the whole (it holds the same
         # empty values) but for the attempts it cannot know (0: listed, none); a copy, as the caller may set
         # "attempts" and ``own`` stays kept on the wrapper.
-        fields = own.copy()
-        fields["attempts"] = 0
-        return fields  # type: ignore[return-value]
+        copy = own.copy()
+        copy["attempts"] = 0
+        return copy  # type: ignore[return-value]
     phase = int(proto.closure.phase)
     logs, logs_omitted = _capped_logs([(t.id.retry_attempt, t.closure.logs) for t in tasks])
     error = own["error"]
@@ -1154,7 +1154,7 @@ def _fields_of(w: FlyteNodeExecution) -> NodeFields:
             if not w._task_executions:
                 # A first paint's row: the node's own part is the whole, attempts unknown (None) as it says. Not
                 # copied: neither the row builder nor the node's later rows change it (they copy or spread it).
-                return own  # type: ignore[return-value]
+                return cast(NodeFields, own)
             fields = _node_fields(proto, _tasks(w), info, own)
             fields["attempts"] = None  # unknown yet, not 0
             return fields

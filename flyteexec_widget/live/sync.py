@@ -76,7 +76,7 @@ from google.protobuf import timestamp_pb2
 from ..admin.errors import RpcFailure
 from ..objects.executions import FlyteNodeExecution, FlyteTaskExecution, FlyteWorkflowExecution, RemoteLike
 from ..objects.phases import TaskPhase, is_terminal, style
-from ..objects.protoview import is_valid_timestamp
+from ..objects.protoview import MAX_TIMESTAMP_SECONDS, MIN_TIMESTAMP_SECONDS, is_valid_timestamp
 from ..objects.templates import PlannedNode, TemplateInfo, node_kind, shared_info, unknown_kind
 from . import gcpause
 from .attempt_stream import Job, Priorities, stream
@@ -257,6 +257,11 @@ class _Scope:
     #: The scope's wrappers as last wired (``_node_executions`` / ``_subworkflow_node_executions``): kept while no
     #: node was added, so an unchanged level costs nothing to wire.
     wired: dict[str, FlyteNodeExecution] | None = None
+    #: No node of the scope can have anything below it to list: no listed message says parent, dynamic or child
+    #: execution, and no node has attempts (a running one whose attempt succeeded may be a parent) or children
+    #: yet. Set by the listing's handler; once False, for good. A publishing refresh's first phase (listing the
+    #: levels) then skips the scope's nodes instead of asking each (see :meth:`TreeSync._nothing_below`).
+    plain: bool = True
 
 
 @dataclass
@@ -264,6 +269,8 @@ class _NodeState:
     proto: node_execution_pb2.NodeExecution
     wrapper: FlyteNodeExecution
     scope: _Scope
+    #: ``metadata.spec_node_id`` or else the node id: the template's id (fixed for a node id)
+    spec_id: str = ""
     tasks: list[task_execution_pb2.TaskExecution] = field(default_factory=list)
     task_wrappers: dict[int, FlyteTaskExecution] = field(default_factory=dict)
     tasks_for: tuple[int, ...] | None = None
@@ -670,6 +677,8 @@ class TreeSync:
             # The nodes' own calls wait for the listing: then each node is seen in its newest state, and a node
             # that just finished has its attempts listed once (final), not once as running and again as done.
             return jobs
+        if self._rows_only and scope.plain:
+            return jobs  # every node a leaf (see _Scope.plain): a wide level's 1,000 nodes not asked one by one
         self._refill(scope)
         settled: list[str] = []
         for node_id, node in scope.active.items():
@@ -982,22 +991,32 @@ class TreeSync:
             # listing sorted by creation) cost more than the rest of this loop.
             mark = scope.watermark
             newest = (mark.seconds, mark.nanos) if mark is not None else None
+            # Every message's fields are read once here (a first paint takes 1,000 nodes in at once): what
+            # is_start_or_end() and is_valid_timestamp() read, inlined.
             for proto in protos:
-                ts = proto.closure.updated_at
+                closure = proto.closure
+                ts = closure.updated_at
+                seen = (ts.seconds, ts.nanos)
                 # A time out of range cannot be written as a filter: as the watermark it would fail every sync.
-                if is_valid_timestamp(ts) and (newest is None or (ts.seconds, ts.nanos) > newest):
-                    newest = (ts.seconds, ts.nanos)
-                if is_start_or_end(proto):
-                    continue
+                if (newest is None or seen > newest) and _valid_time(seen):
+                    newest = seen
                 node_id = proto.id.node_id
+                meta = proto.metadata
+                spec_id = meta.spec_node_id or node_id
+                if spec_id in _START_OR_END or node_id.endswith(_START_OR_END_SUFFIXES):
+                    continue  # (is_start_or_end)
                 node = scope.nodes.get(node_id)
                 if node is not None and node.full_error is not None:
                     proto = _with_full_error(proto, node.full_error)
+                if scope.plain and (
+                    meta.is_parent_node or meta.is_dynamic or closure.HasField("workflow_node_metadata")
+                ):
+                    scope.plain = False  # may have children, or a child execution
                 if node is None:
                     wrapper = FlyteNodeExecution(proto, remote=self.remote)
                     self._bump(wrapper)  # versioned from the start, so the model can cache its row
                     self._new_nodes += 1
-                    node = scope.nodes[node_id] = _NodeState(proto=proto, wrapper=wrapper, scope=scope)
+                    node = scope.nodes[node_id] = _NodeState(proto=proto, wrapper=wrapper, scope=scope, spec_id=spec_id)
                     if scope.known is not None:  # else every node is taken in at the scope's first look
                         self._touch(node)
                 elif node.proto != proto:
@@ -1074,6 +1093,8 @@ class TreeSync:
             if node.proto.metadata.is_array:
                 _observe_subtasks(node, protos, first)
             node.tasks = protos
+            if protos:
+                node.scope.plain = False  # a running node whose attempt succeeded may have children
             for proto in protos:
                 attempt = proto.id.retry_attempt
                 tw = node.task_wrappers.get(attempt)
@@ -1126,7 +1147,7 @@ class TreeSync:
         templates = self._scope_templates(node.scope)
         if templates is None:
             return None
-        spec = node.proto.metadata.spec_node_id or node.proto.id.node_id
+        spec = node.spec_id
         node.template = templates.get(spec) or templates.get(node.proto.id.node_id) or templates.get("*")
         return node.template
 
@@ -1198,9 +1219,22 @@ class TreeSync:
         if kept is not None and kept[0] is tmpl and kept[1] == dynamic:
             return kept[2], kept[3]  # the same template and flag: the same info (wired again every refresh)
         ref = tmpl.task_node.reference_id
-        iface = compiled.task_interfaces.get(id_key(ref)) if compiled else None
-        name = short_name(ref.name) or node.proto.metadata.spec_node_id or node.proto.id.node_id
-        info = shared_info("dynamic" if dynamic else "task", name)
+        if compiled is None:
+            iface = None
+            name = short_name(ref.name) or node.spec_id
+            info = shared_info("dynamic" if dynamic else "task", name)
+        else:
+            # A fan-out's nodes run one task: its info and interface are worked out once per task id and kind.
+            key = (id_key(ref), dynamic)
+            hit = compiled.task_node_infos.get(key)
+            if hit is None:
+                name = short_name(ref.name)
+                iface = compiled.task_interfaces.get(key[0])
+                info = shared_info("dynamic" if dynamic else "task", name or node.spec_id)
+                if name:  # (else the name is the node's own)
+                    compiled.task_node_infos[key] = (info, iface)
+            else:
+                info, iface = hit
         node.task_info = (tmpl, dynamic, info, iface)
         return info, iface
 
@@ -1229,7 +1263,7 @@ class TreeSync:
         nodes = st.top.nodes
         if templates is None or len(nodes) + 3 < len(templates):  # (start, end and failure nodes are not planned)
             return False
-        started = {node.proto.metadata.spec_node_id or node_id for node_id, node in nodes.items()}
+        started = {node.spec_id for node in nodes.values()}
         return all(t in started or t in _START_OR_END for t in templates)
 
     def _wire_scope(self, scope: _Scope) -> dict[str, FlyteNodeExecution]:
@@ -1266,9 +1300,12 @@ class TreeSync:
             if iface is not None:
                 w._interface = iface
             if node.planned is None and not node.no_planned:
-                node.planned = self._planned_children(node)
-                # a task node's template (most nodes) never plans children: not asked again every wiring
-                node.no_planned = node.planned is None and self._plans_nothing(node)
+                if node.task_info is not None and node.task_info[0] is node.template:
+                    node.no_planned = True  # a task node's template (most nodes) never plans children
+                else:
+                    node.planned = self._planned_children(node)
+                    # nor does any template but a workflow node's: not asked again every wiring
+                    node.no_planned = node.planned is None and self._plans_nothing(node)
             if w._fx_planned is not node.planned:
                 w._fx_planned = node.planned
                 self._bump(w)
@@ -1312,6 +1349,12 @@ def _observe_subtasks(node: _NodeState, protos: Sequence[task_execution_pb2.Task
             if end is None and is_terminal("task", res.phase):
                 end = at
             node.subtask_times[key] = (start, end)
+
+
+def _valid_time(seconds_nanos: tuple[int, int]) -> bool:
+    """:func:`~flyteexec_widget.objects.protoview.is_valid_timestamp` of a timestamp's (seconds, nanos)."""
+    seconds, nanos = seconds_nanos
+    return bool(MIN_TIMESTAMP_SECONDS <= seconds <= MAX_TIMESTAMP_SECONDS and 0 <= nanos <= 999_999_999)
 
 
 def _iso(ts: timestamp_pb2.Timestamp) -> str | None:

@@ -56,6 +56,9 @@ _UTC = datetime.timezone.utc
 # range too) and +-10,000 years; nanos within one second. A server may send anything in the int64/int32 fields.
 _MIN_SECONDS = -62_135_596_800
 _MAX_SECONDS = 253_402_300_799
+#: The range of ``Timestamp.seconds`` a datetime holds, for callers that check a time inline.
+MIN_TIMESTAMP_SECONDS = _MIN_SECONDS
+MAX_TIMESTAMP_SECONDS = _MAX_SECONDS
 _MAX_DURATION_SECONDS = 315_576_000_000
 #: The largest ``Duration.seconds`` a timedelta holds (+-10,000 years), for callers that check a duration inline.
 MAX_DURATION_SECONDS = _MAX_DURATION_SECONDS
