@@ -979,7 +979,7 @@ class RowBuilder:
             if planned and (latest is None or group is None or group == latest):
                 started.add(w.to_flyte_idl().metadata.spec_node_id or node_id)
             info = w._template_info
-            key = prefix + _key_part(node_id)
+            key = prefix + (node_id if len(node_id) <= MAX_NAME_CHARS else _key_part(node_id))
             if info is not None and info.kind == "subtask" and info.index is not None and parent:
                 # by index; a second node claiming the same index (bad data) keeps its id key instead of a clash
                 key = f"{parent}[{info.index}]" if f"{parent}[{info.index}]" not in rows else key
@@ -1043,7 +1043,18 @@ class RowBuilder:
             ):
                 rows[key] = prev
             else:
-                rows[key] = _row(key, parent, depth, fields, child, has_children, (group, groups, row_superseded))
+                # _row(), inlined (as above)
+                rows[key] = {  # type: ignore[typeddict-item]
+                    "key": key,
+                    "parent": parent,
+                    "depth": depth,
+                    **fields,
+                    "child": child,
+                    "has_children": has_children,
+                    "retry_group": group,
+                    "attempt_groups": list(groups),
+                    "superseded": row_superseded,
+                }
             nodes[key] = w
             for index, sub_fields in subtask_fields:
                 skey = f"{key}[{index}]"

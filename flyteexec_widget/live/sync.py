@@ -1283,10 +1283,11 @@ class TreeSync:
         for node in visit:
             w = node.wrapper
             info, iface = self._info(node)
-            if w._template_info is not info and w._template_info != info:  # (a dataclass == has no identity check)
+            old = w._template_info
+            if old is not info and (old is None or old != info):  # (a dataclass == has no identity check)
                 w._template_info = info
                 self._bump(w)
-            w._task_executions = [node.task_wrappers[t.id.retry_attempt] for t in node.tasks]
+            w._task_executions = [node.task_wrappers[t.id.retry_attempt] for t in node.tasks] if node.tasks else []
             pending = node.tasks_for is None and self._may_have_tasks(node)
             if w._fx_attempts_pending != pending:
                 w._fx_attempts_pending = pending
