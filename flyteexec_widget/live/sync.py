@@ -202,6 +202,7 @@ def _with_full_error(
 
 
 _START_OR_END = (START_NODE_ID, END_NODE_ID)
+_MAX_NANOS = 999_999_999
 _START_OR_END_SUFFIXES = ("-" + START_NODE_ID, "-" + END_NODE_ID)
 
 
@@ -991,41 +992,47 @@ class TreeSync:
             # listing sorted by creation) cost more than the rest of this loop.
             mark = scope.watermark
             newest = (mark.seconds, mark.nanos) if mark is not None else None
-            # Every message's fields are read once here (a first paint takes 1,000 nodes in at once): what
-            # is_start_or_end() and is_valid_timestamp() read, inlined.
+            # Every message's fields are read once here, and the scope's in locals (a first paint takes 1,000 nodes
+            # in at once): what is_start_or_end() and is_valid_timestamp() read, inlined.
+            nodes, plain, remote, added = scope.nodes, scope.plain, self.remote, 0
             for proto in protos:
                 closure = proto.closure
                 ts = closure.updated_at
                 seen = (ts.seconds, ts.nanos)
                 # A time out of range cannot be written as a filter: as the watermark it would fail every sync.
-                if (newest is None or seen > newest) and _valid_time(seen):
+                if (newest is None or seen > newest) and (
+                    MIN_TIMESTAMP_SECONDS <= seen[0] <= MAX_TIMESTAMP_SECONDS and 0 <= seen[1] <= _MAX_NANOS
+                ):
                     newest = seen
                 node_id = proto.id.node_id
                 meta = proto.metadata
                 spec_id = meta.spec_node_id or node_id
                 if spec_id in _START_OR_END or node_id.endswith(_START_OR_END_SUFFIXES):
                     continue  # (is_start_or_end)
-                node = scope.nodes.get(node_id)
-                if node is not None and node.full_error is not None:
-                    proto = _with_full_error(proto, node.full_error)
-                if scope.plain and (
-                    meta.is_parent_node or meta.is_dynamic or closure.HasField("workflow_node_metadata")
-                ):
-                    scope.plain = False  # may have children, or a child execution
+                if plain and (meta.is_parent_node or meta.is_dynamic or closure.HasField("workflow_node_metadata")):
+                    plain = False  # may have children, or a child execution
+                node = nodes.get(node_id)
                 if node is None:
-                    wrapper = FlyteNodeExecution(proto, remote=self.remote)
-                    self._bump(wrapper)  # versioned from the start, so the model can cache its row
-                    self._new_nodes += 1
-                    node = scope.nodes[node_id] = _NodeState(proto=proto, wrapper=wrapper, scope=scope, spec_id=spec_id)
+                    wrapper = FlyteNodeExecution(proto, remote=remote)
+                    wrapper._fx_version += 1  # versioned from the start, so the model can cache its row (_bump)
+                    added += 1
+                    node = nodes[node_id] = _NodeState(proto, wrapper, scope, spec_id)
                     if scope.known is not None:  # else every node is taken in at the scope's first look
                         self._touch(node)
-                elif node.proto != proto:
+                    continue
+                if node.full_error is not None:
+                    proto = _with_full_error(proto, node.full_error)
+                if node.proto != proto:
                     if node.children is not None and node.proto.metadata != proto.metadata:
                         node.children.known = None  # its children's kinds read its metadata (is_array)
                     node.proto = proto
                     node.wrapper._update(proto)
                     self._bump(node.wrapper)
                     self._touch(node)
+            scope.plain = plain
+            if added:
+                self._new_nodes += added
+                self._dirty = True  # (what _bump says for each)
             if newest is not None and (mark is None or newest > (mark.seconds, mark.nanos)):
                 scope.watermark = timestamp_pb2.Timestamp(seconds=newest[0], nanos=newest[1])
                 # a newer event: stored by now, its margin runs from here
@@ -1350,12 +1357,6 @@ def _observe_subtasks(node: _NodeState, protos: Sequence[task_execution_pb2.Task
             if end is None and is_terminal("task", res.phase):
                 end = at
             node.subtask_times[key] = (start, end)
-
-
-def _valid_time(seconds_nanos: tuple[int, int]) -> bool:
-    """:func:`~flyteexec_widget.objects.protoview.is_valid_timestamp` of a timestamp's (seconds, nanos)."""
-    seconds, nanos = seconds_nanos
-    return bool(MIN_TIMESTAMP_SECONDS <= seconds <= MAX_TIMESTAMP_SECONDS and 0 <= nanos <= 999_999_999)
 
 
 def _iso(ts: timestamp_pb2.Timestamp) -> str | None:
