@@ -1019,7 +1019,7 @@ class RowBuilder:
                     self._next[key] = (id(w), version, fields)
             subs = w._subworkflow_node_executions or {}
             child_execs = w._workflow_executions  # read only
-            subtask_fields: list[tuple[int, NodeFields]] = []
+            subtask_fields: Sequence[tuple[int, NodeFields]] = ()
             if fields["kind"] == "array" and not subs:
                 subtask_fields = self._cached(key + "[]", w, partial(_subtask_fields_of, w, fields["name"]))
             child: ChildLink | None = None
