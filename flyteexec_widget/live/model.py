@@ -224,6 +224,8 @@ class ExecutionModel(traitlets.HasTraits):
         """The header's ``failed_at``: the last one while neither the execution's error nor any failed row (before
         or after) changed, else worked out again over every row (a steady sync of 10,000 rows skips that walk)."""
         prev = self.header
+        if not old:  # a first paint: every row is new, so the earlier answer (no rows: none) cannot stand
+            return failed_at(header["error"], rows) if rows else None
         if (
             prev
             and rows
