@@ -39,6 +39,8 @@ class Compiled:
     sub_workflows: dict[tuple[int, str, str, str, str], core_workflow_pb2.WorkflowTemplate]
     task_interfaces: dict[tuple[int, str, str, str, str], interface_pb2.TypedInterface]
     task_types: dict[tuple[int, str, str, str, str], str]
+    #: ``template_nodes(primary)``, when the sync made it on receipt (see ``TreeSync._get_workflow``).
+    primary_nodes: dict[str, core_workflow_pb2.Node] | None = None
     #: ``(task id key, dynamic) -> (TemplateInfo, interface)`` of task nodes, filled by the sync as it names them.
     task_node_infos: dict[tuple[tuple[int, str, str, str, str], bool], tuple[TemplateInfo, Any]] = field(
         default_factory=dict

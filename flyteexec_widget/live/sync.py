@@ -860,15 +860,20 @@ class TreeSync:
 
     # ---- calls ---------------------------------------------------------------------------------------------------
 
-    def _get_workflow(self, ident: identifier_pb2.Identifier) -> workflow_pb2.Workflow | None:
-        """The workflow behind an execution; None when FlyteAdmin will not give it (kinds then come from metadata)."""
+    def _get_workflow(self, ident: identifier_pb2.Identifier) -> Compiled | None:
+        """The workflow behind an execution, indexed; None when FlyteAdmin will not give it (kinds then come from
+        metadata). Indexed here, on the worker thread, as soon as it came: a first paint's workflow comes before
+        the node listing it waits for, and the top level's index is then ready when the listing comes."""
         try:
-            return self.remote.get_workflow(ident)
+            wf = self.remote.get_workflow(ident)
         except RpcFailure as exc:
             if exc.transient or exc.server_error:  # may work next time: the sync is retried, nothing is cached
                 raise
             log.warning("cannot fetch workflow %s (%s); node kinds are inferred from node metadata", ident.name, exc)
             return None
+        compiled = Compiled.from_workflow(wf)
+        compiled.primary_nodes = template_nodes(compiled.primary)
+        return compiled
 
     def _get_node_error(
         self, node_id: identifier_pb2.NodeExecutionIdentifier
@@ -966,10 +971,10 @@ class TreeSync:
 
         return handle
 
-    def _on_workflow(self, key: tuple[int, str, str, str, str]) -> Callable[[workflow_pb2.Workflow | None], None]:
-        def handle(wf: workflow_pb2.Workflow | None) -> None:
+    def _on_workflow(self, key: tuple[int, str, str, str, str]) -> Callable[[Compiled | None], None]:
+        def handle(compiled: Compiled | None) -> None:
             with self._cache.lock:
-                self._cache.workflows[key] = Compiled.from_workflow(wf) if wf is not None else None
+                self._cache.workflows[key] = compiled
                 self._cache.generation += 1
 
         return handle
@@ -1135,7 +1140,9 @@ class TreeSync:
         if compiled is None:
             return None
         if scope.parent is None:
-            return template_nodes(compiled.primary)
+            if compiled.primary_nodes is None:  # (a compiled workflow a test put in the cache)
+                compiled.primary_nodes = template_nodes(compiled.primary)
+            return compiled.primary_nodes  # read only, as every scope's index: shared by executions of one workflow
         tmpl = self._template_for(scope.parent)
         if tmpl is None:
             return None
