@@ -25,10 +25,13 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Protocol
 
-#: At most this many answers are kept (one per distinct request: a complete tree of a 10,000-node execution lists
-#: every node's attempts, and a least-recently-used cache smaller than one such pass would miss every time).
-MAX_ENTRIES = 24_000
-#: ... and at most this many serialized bytes (a 10,000-node listing is ~3 MB).
+#: Answers smaller than this are not kept: building one (a node, an attempt listing) takes ~20 us of the ~0.5 ms
+#: gRPC Python spends on any call, while thousands of them (a complete tree lists every node's attempts, and so
+#: does flytekit's sync beside it) would push the big answers out of the cache.
+MIN_BYTES = 2048
+#: At most this many answers are kept ...
+MAX_ENTRIES = 4096
+#: ... and at most this many serialized bytes (a 10,000-node listing is ~3 MB, its workflow ~1.4 MB).
 MAX_BYTES = 64 * 1024 * 1024
 
 
@@ -47,8 +50,16 @@ class ResponseCache:
     :meth:`serializer` wraps a gRPC response serializer so that a cached answer goes out as its stored bytes.
     """
 
-    def __init__(self, store: _Versioned, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES) -> None:
+    def __init__(
+        self,
+        store: _Versioned,
+        max_entries: int = MAX_ENTRIES,
+        max_bytes: int = MAX_BYTES,
+        min_bytes: int = MIN_BYTES,
+    ) -> None:
         self._store = store
+        #: Answers smaller than this many bytes are computed every time (tests set 0 to keep every answer).
+        self.min_bytes = min_bytes
         self._max_entries = max_entries
         self._max_bytes = max_bytes
         self._lock = threading.Lock()
@@ -92,6 +103,8 @@ class ResponseCache:
         if generation != self._store.generation:
             return response  # written meanwhile: not worth keeping (nor serializing twice)
         data = response.SerializeToString()
+        if len(data) < self.min_bytes:
+            return response
         with self._lock:
             self._sync()
             if generation == self._generation and key not in self._entries:

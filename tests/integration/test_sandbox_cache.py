@@ -1,8 +1,9 @@
 """The sandbox keeps its read answers while the store is unchanged, and never serves one after a change.
 
-Each test first gets an answer twice (the second one from the cache: asserted by the cache's hit count, so the
-cached path is really taken), then changes the store the way it changes in use (player events, a registration, a
-test writing records under the store's lock) and checks the next answer shows the change.
+Every answer is kept here, however small (``min_bytes = 0``). Each test gets an answer twice (the second one from
+the cache: asserted by the cache's hit count where it matters, so the cached path is really taken), then changes
+the store the way it changes in use (player events, a registration, a test writing records under the store's
+lock) and checks the next answer shows the change.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ ASC = common_pb2.Sort.ASCENDING
 
 @pytest.fixture
 def stub(sandbox: Sandbox) -> Iterator[admin_pb2_grpc.AdminServiceStub]:
+    sandbox.answer_cache.min_bytes = 0  # keep every answer, however small: the strictest test of invalidation
     channel = grpc.insecure_channel(sandbox.endpoint)
     try:
         yield admin_pb2_grpc.AdminServiceStub(channel)

@@ -37,7 +37,7 @@ def _counting(answer: str) -> tuple[list[int], Callable[[], Any]]:
 
 def test_an_answer_is_kept_until_the_store_moves() -> None:
     store = FakeStore()
-    cache = ResponseCache(store)
+    cache = ResponseCache(store, min_bytes=0)
     calls, compute = _counting("a")
     first = cache.answer("Get", _req("x"), compute)
     assert cache.answer("Get", _req("x"), compute) is first
@@ -49,7 +49,7 @@ def test_an_answer_is_kept_until_the_store_moves() -> None:
 
 
 def test_requests_and_methods_each_have_their_own_answer() -> None:
-    cache = ResponseCache(FakeStore())
+    cache = ResponseCache(FakeStore(), min_bytes=0)
     a = cache.answer("Get", _req("x"), lambda: identifier_pb2.Identifier(name="x"))
     b = cache.answer("Get", _req("y"), lambda: identifier_pb2.Identifier(name="y"))
     c = cache.answer("List", _req("x"), lambda: identifier_pb2.Identifier(name="list x"))
@@ -58,7 +58,7 @@ def test_requests_and_methods_each_have_their_own_answer() -> None:
 
 
 def test_errors_are_not_kept() -> None:
-    cache = ResponseCache(FakeStore())
+    cache = ResponseCache(FakeStore(), min_bytes=0)
     outcomes: list[Any] = [StoreError(5, "missing"), identifier_pb2.Identifier(name="found")]  # type: ignore[arg-type]
 
     def compute() -> Any:
@@ -76,7 +76,7 @@ def test_an_answer_computed_across_a_write_is_not_kept() -> None:
     """The generation is read with the answer, under the store's lock: a write that lands meanwhile (here inside
     compute) makes the answer unservable later."""
     store = FakeStore()
-    cache = ResponseCache(store)
+    cache = ResponseCache(store, min_bytes=0)
 
     def racing() -> identifier_pb2.Identifier:
         store.generation += 1
@@ -87,20 +87,24 @@ def test_an_answer_computed_across_a_write_is_not_kept() -> None:
 
 
 def test_size_bounds_drop_the_oldest() -> None:
-    cache = ResponseCache(FakeStore(), max_entries=2)
+    cache = ResponseCache(FakeStore(), max_entries=2, min_bytes=0)
     for name in ("a", "b", "c"):
         cache.answer("Get", _req(name), lambda name=name: identifier_pb2.Identifier(name=name))
     assert len(cache) == 2
     calls, compute = _counting("a")
     cache.answer("Get", _req("a"), compute)
     assert calls == [1]  # "a" was dropped
-    small = ResponseCache(FakeStore(), max_bytes=50)
+    small = ResponseCache(FakeStore(), max_bytes=50, min_bytes=0)
     small.answer("Get", _req("big"), lambda: identifier_pb2.Identifier(name="x" * 100))
     assert len(small) == 0
+    default = ResponseCache(FakeStore())  # small answers are not kept by default: rebuilding them is cheaper
+    default.answer("Get", _req("tiny"), lambda: identifier_pb2.Identifier(name="tiny"))
+    default.answer("Get", _req("big"), lambda: identifier_pb2.Identifier(name="x" * default.min_bytes))
+    assert len(default) == 1
 
 
 def test_a_cached_answer_is_sent_as_its_stored_bytes_others_as_serialized() -> None:
-    cache = ResponseCache(FakeStore())
+    cache = ResponseCache(FakeStore(), min_bytes=0)
     msg = cache.answer("Get", _req("x"), lambda: identifier_pb2.Identifier(name="x", version="1"))
     seen: list[Any] = []
 
