@@ -16,16 +16,21 @@ the board only through :class:`BoardContext`. The actions:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from ..admin.refs import safe_url
 from ..live.board import BoardModel
 from .requests import RequestError
 
-if TYPE_CHECKING:
-    from .board import BoardWidget
+__all__ = ["HANDLERS", "BoardContext", "BoardHandler", "BoardTraits"]
 
-__all__ = ["HANDLERS", "BoardContext", "BoardHandler"]
+
+class BoardTraits(Protocol):
+    """The traits of the board's table a handler sets or reads (``BoardWidget``'s)."""
+
+    selected: list[str]
+    open_keys: list[str]
+    pinned: list[str]
 
 
 class BoardContext(Protocol):
@@ -38,8 +43,7 @@ class BoardContext(Protocol):
     def remote(self) -> Any: ...
 
     @property
-    def widget(self) -> BoardWidget:
-        """The table: its ``selected``, ``open_keys`` and ``pinned`` traits."""
+    def widget(self) -> BoardTraits: ...
 
     def open(self, key: str, *, pin: bool = False) -> Any: ...
 
