@@ -16,19 +16,17 @@ import pytest
 from flyteidl.core import interface_pb2, literals_pb2, types_pb2
 from google.protobuf import struct_pb2
 
-from flyteexec_widget.objects.literals import (
+from flyteexec_widget.objects.literal_refs import (
     BlobRef,
     LiteralError,
-    LiteralKeyError,
-    LiteralsResolver,
     OffloadedRef,
     StructuredDatasetRef,
     UnknownLiteral,
-    describe_type,
-    literal_kind,
-    to_literal,
-    to_python,
 )
+from flyteexec_widget.objects.literal_to_python import literal_kind, to_python
+from flyteexec_widget.objects.literal_types import describe_type
+from flyteexec_widget.objects.literals import LiteralKeyError, LiteralsResolver
+from flyteexec_widget.objects.python_to_literal import to_literal
 
 UTC = dt.timezone.utc
 L = literals_pb2
