@@ -1,4 +1,5 @@
-"""literals.py: every literal kind on hand-built flyteidl protos, the resolver's mapping contract and laziness,
+"""objects.literals and its sibling modules (literal_to_python, python_to_literal, coerce, literal_refs,
+literal_types): every literal kind on hand-built flyteidl protos, the resolver's mapping contract and laziness,
 as_type coercions, to_literal, and (marker ``flytekit``) the same values as flytekit's TypeEngine/LiteralsResolver.
 """
 
