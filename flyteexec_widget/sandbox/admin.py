@@ -1,11 +1,11 @@
 """The sandbox's gRPC servicers: AdminService, SignalService, DataProxyService and AuthMetadataService over
 :class:`~.store.Store`, behaving as FlyteAdmin does (see ``flyteadmin-semantics.md``).
 
-Methods not implemented here answer UNIMPLEMENTED (the generated base servicers do). The read methods that a
-watch repeats (Get/List of executions, nodes, attempts and entities) keep their answers, serialized, while the
-store has not changed (:mod:`.cache`). The admin never runs an
-execution itself: after CreateExecution / Relaunch / Recover / Terminate / SetSignal it calls the
-:class:`ExecutionDriver` (the player), which answers with events through the event RPCs, as propeller does.
+Methods not implemented here answer UNIMPLEMENTED (the generated base servicers do). The read methods a watch
+repeats (Get/List of executions, nodes, attempts and entities) keep their answers, serialized, while the store has
+not changed (:mod:`.cache`). The admin never runs an execution itself: after CreateExecution / Relaunch / Recover
+/ Terminate / SetSignal it calls the :class:`ExecutionDriver` (the player), which answers with events through the
+event RPCs, as propeller does.
 """
 
 from __future__ import annotations
