@@ -76,6 +76,8 @@ def _cold(res: Results, prefix: str, latency: float, label: str, target: bool) -
 
 
 def _cold_limit(res: Results) -> Row | None:
+    """How far a cold sync (every finished node's attempts listed: one call per node) is from depth x latency.
+    Shown for reference: issue 15 moved the ``<= 3x`` target to the first paint, which needs no attempt."""
     r = _find(res, "cold_sync", "wide-1000", 5.0)
     med = None if r is None else _med(r["ours"].get("wall_s"))
     if r is None or med is None or not r["limit_s"]:
@@ -86,7 +88,7 @@ def _cold_limit(res: Results) -> Row | None:
         f"{_ratio(times)} the limit",
         "",
         "",
-        f"<= 3x: {_met(times <= 3)}",
+        "reference (the 3x target is the first paint's)",
     ]
 
 

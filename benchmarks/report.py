@@ -470,8 +470,8 @@ def targets(res: list[dict[str, Any]]) -> list[str]:
         if sp is not None and med is not None:
             lines.append(
                 f"Cold sync, 1,000 nodes, 5 ms: {sp:.1f}x faster than flytekit (target >= 20x: {_verdict(sp >= 20)}); "
-                f"{_num(med, 's')} = {med / lim:.0f}x the depth x latency limit of {_num(lim, 's')} "
-                f"(target <= 3x: {_verdict(med <= 3 * lim)})."
+                f"{_num(med, 's')} = {med / lim:.0f}x the depth x latency limit of {_num(lim, 's')} (every attempt "
+                "listed; the 3x target is the first paint's, below)."
             )
     r = _find(res, "first_paint", "wide-1000", 5.0)
     if r and (r.get("first_paint_s") or {}).get("median") is not None:

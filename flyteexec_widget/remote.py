@@ -2,9 +2,9 @@
 
 :class:`~flyteexec_widget.admin.client.AdminClient` speaks protobufs; ``Remote`` adds what needs the layers above
 it: execution objects (``fetch_execution``), the sync engine (``sync_execution``), typed signal values
-(``set_signal``: the signal's ``LiteralType`` from ``ListSignals``, the literal from ``objects.literals.to_literal``)
-and relaunching with new inputs (``relaunch(..., inputs=)``: typed by the launch plan, ``objects.launch_inputs``).
-It sits above every layer it joins, so none of them imports it.
+(``set_signal``: the signal's ``LiteralType`` from ``ListSignals``, the literal from
+``objects.python_to_literal.to_literal``) and relaunching with new inputs (``relaunch(..., inputs=)``: typed by
+the launch plan, ``objects.launch_inputs``). It sits above every layer it joins, so none of them imports it.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from .admin.refs import parse_execution_ref
 from .live import sync
 from .objects.executions import DataNotInlineError, FlyteWorkflowExecution
 from .objects.launch_inputs import launch_inputs
-from .objects.literals import to_literal
+from .objects.python_to_literal import to_literal
 
 __all__ = ["Remote"]
 
@@ -60,7 +60,7 @@ class Remote(AdminClient):
         Without ``inputs``: ``RelaunchExecution`` (the same inputs, FlyteAdmin records where it came from). With
         ``inputs`` (name -> Python value, or a ``Literal``): ``CreateExecution`` of the execution's launch plan with
         this execution's inputs, those in ``inputs`` replaced; each value is built for the launch plan's declared
-        type (see :func:`~flyteexec_widget.objects.literals.to_literal`: ints, floats, str, bool, datetimes,
+        type (see :func:`~flyteexec_widget.objects.python_to_literal.to_literal`: ints, floats, str, bool, datetimes,
         timedeltas or seconds, enum values, lists, dicts, blobs and datasets by URI). A value that does not fit,
         an unknown or fixed input raise :class:`~flyteexec_widget.objects.launch_inputs.InputsError` naming each
         input, before anything is launched.
@@ -98,8 +98,8 @@ class Remote(AdminClient):
         """``SetSignal`` with ``value`` as the signal's own type (flytekit's ``set_signal`` guesses it from the value).
 
         A flyteidl ``Literal`` is sent as it is. Any other value becomes the literal of the signal's ``LiteralType``
-        (read with ``ListSignals``; see :func:`~flyteexec_widget.objects.literals.to_literal` for what each type
-        accepts), so a struct, an enum, a union, a list or a map arrives as FlyteAdmin checks it.
+        (read with ``ListSignals``; see :func:`~flyteexec_widget.objects.python_to_literal.to_literal` for what each
+        type accepts), so a struct, an enum, a union, a list or a map arrives as FlyteAdmin checks it.
 
         Raises ``InvalidArgumentError`` before any ``SetSignal`` when the value does not fit the type (naming the
         signal, the value and the type), and ``NotFoundError`` when the execution has no such signal yet: propeller

@@ -5,18 +5,9 @@ The board's table is an anywidget of its own (``static/board.js`` over ``static/
 as a trait (``rows``: the whole list, set from the sync thread, which reaches the page live also while a cell
 runs); the widget mirrors a :class:`~flyteexec_widget.live.board.BoardModel` kept fresh by one scheduler watch.
 
-Requests from the view use the execution widget's protocol (``{"type": "request", "id", "action", ...}``, answered
-``accepted`` then ``response``), on a worker thread:
-
-- ``open`` (``key``, ``pin``): the execution's tree widget (:class:`~.widget.ExecutionWidget`, watched like
-  ``watch()``) under the board; one at a time unless pinned (then side by side). ``close`` (``key``) closes one,
-  ``unpin`` (``key``) lets the next one opened replace it.
-- ``compare`` (``keys``: two): inputs and outputs side by side with the differing ones marked, and the top-level
-  nodes' durations side by side (two ``ListNodeExecutions``; inputs/outputs come from the board's cache or one
-  ``GetExecutionData`` each).
-- ``terminate`` (``keys``, ``cause``), ``relaunch``, ``recover`` (``keys``): the Remote's own methods, per
-  execution, each reported; the board then refreshes at once.
-- ``select`` (``keys``): what is ticked, readable as :attr:`Board.selected`.
+Requests from the view use the execution widget's protocol (:mod:`.requests`: ``{"type": "request", "id",
+"action", ...}``, answered ``accepted`` then ``response``), on a worker thread; the actions and their handlers are
+in :mod:`.board_requests`, the comparison in :mod:`.board_compare`.
 """
 
 from __future__ import annotations
@@ -35,12 +26,12 @@ import ipywidgets
 import traitlets
 from IPython.display import display
 
-from ..admin.refs import safe_url
 from ..live import scheduler as _scheduler
 from ..live.board import BoardIds, BoardModel, BoardQuery, BoardSync, Source
 from ..objects.executions import FlyteWorkflowExecution
-from . import assets, kernel
+from . import assets, board_compare, board_requests, kernel
 from .board_render import board_html, board_text
+from .requests import answer, request_id
 from .widget import SAVED_SNAPSHOT_EVERY_S, ExecutionWidget, phase_styles
 
 __all__ = ["Board", "BoardWidget", "board"]
@@ -159,9 +150,22 @@ class Board:
         """Open the tree widget of ``key`` under the board (replacing the unpinned one, unless ``pin``)."""
         return self._open_pane(key, pin)
 
+    def close_tree(self, key: str) -> None:
+        """Close the tree widget of ``key`` under the board (pinned or not; nothing when it is not open)."""
+        with self._lock:
+            w = self._open.pop(key, None)
+        if w is not None:
+            w.close()
+        self.widget.pinned = [k for k in self.widget.pinned if k != key]
+        self._sync_panes()
+
+    def unpin(self, key: str) -> None:
+        """Let the next tree opened replace the one of ``key`` (as if it was opened without ``pin``)."""
+        self.widget.pinned = [k for k in self.widget.pinned if k != key]
+
     def compare(self, a: str, b: str) -> dict[str, Any]:
         """Inputs, outputs and top-level node durations of executions ``a`` and ``b`` side by side."""
-        return self._compare(a, b)
+        return board_compare.compare(self.remote, self.sync, self.model.rows, a, b)
 
     def close(self) -> None:
         """Stop the refreshes and close the board's widgets (idempotent)."""
@@ -240,70 +244,14 @@ class Board:
         if not isinstance(content, dict) or content.get("type") != "request":
             logger.warning("board: ignored a message from the view: %r", content)
             return
-        req_id = content.get("id")
-        if not isinstance(req_id, (str, int)) or isinstance(req_id, bool):
+        if request_id(content) is None:
             logger.warning("board: ignored a request without an id: %r", content)
             return
-        self.widget.send({"type": "accepted", "id": req_id})
+        self.widget.send({"type": "accepted", "id": content["id"]})
         self._runner(lambda: self._answer(content))
 
     def _answer(self, request: Mapping[str, Any]) -> None:
-        action = request.get("action")
-        handler = _HANDLERS.get(action) if isinstance(action, str) else None
-        try:
-            if handler is None:
-                raise ValueError(f"unknown action {action!r}; valid: {', '.join(sorted(_HANDLERS))}")
-            response: dict[str, Any] = {"type": "response", "id": request.get("id"), "ok": True}
-            response["result"] = handler(self, request)
-        except Exception as e:
-            logger.warning("board request %r failed: %s", action, e, exc_info=True)
-            response = {
-                "type": "response",
-                "id": request.get("id"),
-                "ok": False,
-                "error": {"type": type(e).__name__, "message": str(e) or type(e).__name__},
-            }
-        if not self._closed:
-            self.widget.send(response)
-
-    def _keys(self, request: Mapping[str, Any], n: int | None = None) -> list[str]:
-        keys = request.get("keys")
-        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys) or not keys:
-            raise ValueError(f"keys must be a non-empty list of row keys, got {keys!r}")
-        if n is not None and len(keys) != n:
-            raise ValueError(f"this needs exactly {n} executions, got {len(keys)}")
-        for k in keys:
-            self.model.node(k)  # KeyError names a key not on the board
-        return list(keys)
-
-    def _handle_select(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        keys = request.get("keys")
-        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
-            raise ValueError(f"keys must be a list of row keys, got {keys!r}")
-        self.widget.selected = [k for k in keys if k in self.model.rows]
-        return {"selected": len(self.widget.selected)}
-
-    def _handle_open(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        key = request.get("key")
-        if not isinstance(key, str):
-            raise ValueError(f"key must be a row key, got {key!r}")
-        self._open_pane(key, bool(request.get("pin")))
-        return {"open": list(self.widget.open_keys)}
-
-    def _handle_close(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        key = request.get("key")
-        with self._lock:
-            w = self._open.pop(key, None) if isinstance(key, str) else None
-        if w is not None:
-            w.close()
-        self.widget.pinned = [k for k in self.widget.pinned if k != key]
-        self._sync_panes()
-        return {"open": list(self.widget.open_keys)}
-
-    def _handle_unpin(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        key = request.get("key")
-        self.widget.pinned = [k for k in self.widget.pinned if k != key]
-        return {"pinned": list(self.widget.pinned)}
+        answer(board_requests.HANDLERS, self, request, self.widget.send, closed=lambda: self._closed, log=logger)
 
     def _open_pane(self, key: str, pin: bool) -> ExecutionWidget:
         listed = self.model.node(key)
@@ -356,147 +304,6 @@ class Board:
         self.panes.children = tuple(boxes)
         self.widget.open_keys = [k for k, _ in items]
 
-    def _handle_compare(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        a, b = self._keys(request, 2)
-        return self._compare(a, b)
-
-    def _compare(self, a: str, b: str) -> dict[str, Any]:
-        ea, eb = self.sync.entry(a), self.sync.entry(b)
-        fa, fb = (
-            self.remote.executor.submit(_side, self.remote, ea),
-            self.remote.executor.submit(_side, self.remote, eb),
-        )
-        sa, sb = fa.result(), fb.result()
-
-        def pairs(x: Mapping[str, Any], y: Mapping[str, Any]) -> list[dict[str, Any]]:
-            names = list(dict.fromkeys([*x, *y]))
-            out = []
-            for n in names:
-                cx, cy = x.get(n), y.get(n)
-                out.append({"name": n, "a": cx, "b": cy, "differs": (cx or {}).get("text") != (cy or {}).get("text")})
-            return out
-
-        nodes = []
-        for node_id in dict.fromkeys([*sa["nodes"], *sb["nodes"]]):
-            na, nb = sa["nodes"].get(node_id), sb["nodes"].get(node_id)
-            da, db = (na or {}).get("duration_s"), (nb or {}).get("duration_s")
-            nodes.append(
-                {
-                    "node_id": node_id,
-                    "name": (na or nb or {}).get("name") or node_id,
-                    "a": na,
-                    "b": nb,
-                    "delta_s": None if da is None or db is None else db - da,
-                }
-            )
-        rows = self.model.rows
-        return {
-            "a": {
-                "key": a,
-                "name": rows[a]["name"],
-                "phase": rows[a]["phase"],
-                "label": rows[a]["label"],
-                "color": rows[a]["color"],
-            },
-            "b": {
-                "key": b,
-                "name": rows[b]["name"],
-                "phase": rows[b]["phase"],
-                "label": rows[b]["label"],
-                "color": rows[b]["color"],
-            },
-            "inputs": pairs(sa["inputs"], sb["inputs"]),
-            "outputs": pairs(sa["outputs"], sb["outputs"]),
-            "nodes": nodes,
-        }
-
-    def _actions(self, request: Mapping[str, Any], what: str) -> dict[str, Any]:
-        keys = self._keys(request)
-        cause = request.get("cause") or ""
-        if not isinstance(cause, str):
-            raise ValueError(f"cause must be a string, got {cause!r}")
-        results = []
-        for key in keys:
-            ex = self.model.node(key)
-            try:
-                if what == "terminate":
-                    self.remote.terminate(ex, cause)
-                    results.append({"key": key, "ok": True, "message": "Termination requested"})
-                else:
-                    new_id = getattr(self.remote, what)(ex)
-                    try:
-                        url = safe_url(self.remote.generate_console_url(new_id))
-                    except Exception:
-                        url = None
-                    verb = "Relaunched as" if what == "relaunch" else "Recovering as"
-                    results.append({"key": key, "ok": True, "message": verb, "name": new_id.name, "url": url})
-            except Exception as e:  # one refusal (e.g. already finished) must not stop the others
-                results.append({"key": key, "ok": False, "message": f"{type(e).__name__}: {e}"})
-        self.watch.sync_now(10.0)  # show the outcome (ABORTING, the new executions of a query) at once
-        done = sum(1 for r in results if r["ok"])
-        return {"results": results, "message": f"{what}: {done} of {len(results)} done"}
-
-    def _handle_terminate(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        return self._actions(request, "terminate")
-
-    def _handle_relaunch(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        return self._actions(request, "relaunch")
-
-    def _handle_recover(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        return self._actions(request, "recover")
-
-
-def _side(remote: Any, e: Any) -> dict[str, Any]:
-    """One execution's side of a comparison: inputs and outputs (cached by the board, else fetched) and the
-    top-level nodes (one listing)."""
-    from ..live.board import _cells  # the board's own cell conversion
-
-    inputs, outputs = e.inputs, e.outputs
-    if inputs is None or outputs is None:
-        resp = remote.get_execution_data(e.execution.to_flyte_idl().id)
-        inputs = _cells(resp.full_inputs, resp.inputs)
-        outputs = _cells(resp.full_outputs, resp.outputs)
-    nodes: dict[str, Any] = {}
-    for n in remote.list_node_executions(e.execution.to_flyte_idl().id):
-        node_id = n.id.node_id
-        if node_id in ("start-node", "end-node"):
-            continue
-        c = n.closure
-        nodes[node_id] = {
-            "name": node_id,
-            "phase": _phase_name(c.phase),
-            "duration_s": c.duration.ToTimedelta().total_seconds() if c.HasField("duration") else None,
-        }
-    names = _node_names(remote, e)
-    for node_id, info in nodes.items():
-        info["name"] = names.get(node_id, node_id)
-    return {"inputs": inputs or {}, "outputs": outputs or {}, "nodes": nodes}
-
-
-def _phase_name(phase: int) -> str:
-    from ..objects.phases import phase_name
-
-    return phase_name("node", phase)
-
-
-def _node_names(remote: Any, e: Any) -> dict[str, str]:
-    """Node id -> the task's short name, from the workflow (one ``GetWorkflow``; empty when it cannot be read)."""
-    wf = e.execution.to_flyte_idl().closure.workflow_id
-    if not wf.name:
-        return {}
-    try:
-        closure = remote.get_workflow(wf).closure.compiled_workflow
-    except Exception:
-        return {}
-    tasks = {t.template.id.name: t.template.id.name.rsplit(".", 1)[-1] for t in closure.tasks}
-    out = {}
-    for n in closure.primary.template.nodes:
-        if n.HasField("task_node"):
-            out[n.id] = tasks.get(n.task_node.reference_id.name, n.id)
-        elif n.metadata.name:
-            out[n.id] = n.metadata.name.rsplit(".", 1)[-1]
-    return out
-
 
 def _board_remote(remote: Any, items: list[Any]) -> Any:
     """The client a board uses, as :func:`~.notebook.watch` picks one: ``remote`` (flytekit's ``FlyteRemote``
@@ -513,18 +320,6 @@ def _board_remote(remote: Any, items: list[Any]) -> Any:
         elif callable(getattr(x, "to_flyte_idl", None)) and hasattr(x, "id"):  # flytekit's execution
             return _flytekit_remote(x)
     return _default_remote()
-
-
-_HANDLERS: dict[str, Callable[[Board, Mapping[str, Any]], Any]] = {
-    "select": Board._handle_select,
-    "open": Board._handle_open,
-    "close": Board._handle_close,
-    "unpin": Board._handle_unpin,
-    "compare": Board._handle_compare,
-    "terminate": Board._handle_terminate,
-    "relaunch": Board._handle_relaunch,
-    "recover": Board._handle_recover,
-}
 
 
 def board(

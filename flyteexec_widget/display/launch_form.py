@@ -38,7 +38,9 @@ from typing import Any
 from flyteidl.core import literals_pb2, types_pb2
 
 from ..objects.launch_inputs import InputsError, Parameter, fixed_of, launch_inputs, parameters_of
-from ..objects.literals import BlobRef, StructuredDatasetRef, describe_type, to_python
+from ..objects.literal_refs import BlobRef, StructuredDatasetRef
+from ..objects.literal_to_python import to_python
+from ..objects.literal_types import describe_type
 
 __all__ = ["form_fields", "kind_of", "literal_text", "parse_form", "parse_text"]
 

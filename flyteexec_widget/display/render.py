@@ -592,6 +592,22 @@ def _static_row(r: Row) -> list[str]:
     return out
 
 
+def _header_error(h: Mapping[str, Any], rows: Mapping[str, Row]) -> str:
+    """The header's error as the live view shows it (widget.js ``errorView``): the failure line
+    (:func:`failure_text`, propeller's lead-ins dropped) once, the whole message folded under it."""
+    err = h.get("error")
+    msg = (err.get("message") or err.get("code")) if isinstance(err, Mapping) else err
+    summary = failure_text(h, rows) or error_summary(msg)
+    capped = ""
+    if isinstance(err, Mapping) and err.get("capped"):
+        capped = f'<div class="fxw-more">… cut at {MAX_ERROR_BYTES // 1024} KB (the live view shows all)</div>'
+    return (
+        '<div class="fxw-header-error"><details class="fxw-errview">'
+        f'<summary class="fxw-error">{_e(summary)}</summary><pre class="fxw-error-full">{_e(msg)}</pre>{capped}'
+        "</details></div>"
+    )
+
+
 def html_snapshot(
     state: ExecutionState,
     *,
@@ -633,11 +649,7 @@ def html_snapshot(
         out.append(f'<div class="fxw-sync">{_e(sync)}</div>')
     err = h.get("error")
     if err:
-        msg = err.get("message") if isinstance(err, Mapping) else err
-        out.append(f'<div class="fxw-header-error fxw-error">{_e(failure_text(h, state.rows))}</div>')
-        out.append(f'<pre class="fxw-error-full">{_e(msg)}</pre>')
-        if isinstance(err, Mapping) and err.get("capped"):
-            out.append(f'<div class="fxw-more">… cut at {MAX_ERROR_BYTES // 1024} KB (the live view shows all)</div>')
+        out.append(_header_error(h, state.rows))
     out.append("</div>")
 
     rows = _listed(ordered_rows(state.rows))

@@ -11,15 +11,19 @@ looks ``action`` up in ``ExecutionWidget._HANDLERS`` and calls the handler on a 
 - :mod:`.requests_graph`: the compiled workflow the Graph view draws (``graph``).
 
 A handler returns the ``result`` (plain JSON) or raises: :class:`RequestError` for a request that cannot be served,
-any other exception for a failure on the way (an RPC); the widget logs it and sends it to the page as
+any other exception for a failure on the way (an RPC); :func:`answer` logs it and sends it to the page as
 :func:`error_data`, so nothing a handler raises reaches the comm. A handler reads the widget only through
 :class:`RequestContext` and never sends messages itself.
+
+The board (:mod:`.board`) speaks the same protocol with handlers of its own (:mod:`.board_requests`), served by
+the same :func:`request_id` and :func:`answer`.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from ..live.rows import Row
 from ..objects import phases
@@ -29,7 +33,9 @@ __all__ = [
     "RequestContext",
     "RequestError",
     "RequestModel",
+    "answer",
     "error_data",
+    "request_id",
     "require_execution",
     "require_remote",
     "target",
@@ -122,3 +128,48 @@ def error_data(e: BaseException) -> dict[str, Any]:
     if isinstance(fields, dict):
         data["fields"] = {str(k): str(v) for k, v in fields.items()}
     return data
+
+
+C = TypeVar("C")
+
+
+def request_id(content: Mapping[str, Any]) -> str | int | None:
+    """A request's ``id`` (a string or an integer), else None: a request without one cannot be answered."""
+    req_id = content.get("id")
+    return req_id if isinstance(req_id, (str, int)) and not isinstance(req_id, bool) else None
+
+
+def answer(
+    handlers: Mapping[str, Callable[[C, Mapping[str, Any]], Any]],
+    ctx: C,
+    request: Mapping[str, Any],
+    send: Callable[[dict[str, Any]], None],
+    *,
+    closed: Callable[[], bool],
+    log: logging.Logger,
+) -> None:
+    """Serve one request with the handler of its ``action`` and ``send`` the response (not once ``closed()``):
+    ``{"type": "response", "id", "ok": true, "result"}``, or ``"ok": false`` with the failure's
+    :func:`error_data`, logged to ``log``. A result the comm cannot send (not JSON) is answered with that failure,
+    so the page never waits for a reply that will not come."""
+    req_id = request.get("id")
+    action = request.get("action")
+    handler = handlers.get(action) if isinstance(action, str) else None
+    try:
+        if handler is None:
+            raise RequestError(f"unknown action {action!r}; valid: {', '.join(sorted(handlers))}")
+        result = handler(ctx, request)
+        response: dict[str, Any] = {"type": "response", "id": req_id, "ok": True, "result": result}
+    except Exception as e:
+        log.warning("request %s %r for %r failed: %s", req_id, action, request.get("key"), e, exc_info=True)
+        response = {"type": "response", "id": req_id, "ok": False, "error": error_data(e)}
+    if closed():
+        return
+    try:
+        send(response)
+    except Exception as e:
+        log.warning("the reply to request %s %r could not be sent: %s", req_id, action, e, exc_info=True)
+        try:
+            send({"type": "response", "id": req_id, "ok": False, "error": error_data(e)})
+        except Exception:  # the comm itself is gone: nobody waits for the reply any more
+            log.warning("request %s %r: no reply could be sent", req_id, action, exc_info=True)

@@ -15,7 +15,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..objects.literals import BlobRef, LiteralError, OffloadedRef, StructuredDatasetRef, UnknownLiteral, describe_type
+from ..objects.literal_refs import BlobRef, LiteralError, OffloadedRef, StructuredDatasetRef, UnknownLiteral
+from ..objects.literal_types import describe_type
 
 __all__ = ["FULL_LIMITS", "PREVIEW_LIMITS", "path_label", "resolve_path", "value_tree", "variable_type"]
 

@@ -63,7 +63,7 @@ from ..objects import phases
 from ..objects.executions import FlyteWorkflowExecution
 from . import assets, requests_actions, requests_data, requests_graph
 from .render import ExecutionState, render_html, render_saved_html, render_text
-from .requests import RequestError, error_data, require_execution, require_remote
+from .requests import RequestError, answer, request_id, require_execution, require_remote
 
 __all__ = [
     "ExecutionWidget",
@@ -659,8 +659,8 @@ class ExecutionWidget(anywidget.AnyWidget):
         if kind == "snapshot":
             self._push_snapshot()
         elif kind == "request":
-            req_id = content.get("id")
-            if not isinstance(req_id, (str, int)) or isinstance(req_id, bool):
+            req_id = request_id(content)
+            if req_id is None:
                 logger.warning("ignored a request without an id: %r", content)
                 return
             # The view says "waiting for the kernel" until this arrives: a running cell holds messages back.
@@ -671,27 +671,7 @@ class ExecutionWidget(anywidget.AnyWidget):
 
     def _answer(self, request: Mapping[str, Any]) -> None:
         """Serve one request and send the response; failures are logged and sent as data."""
-        req_id = request.get("id")
-        action = request.get("action")
-        handler = self._HANDLERS.get(action) if isinstance(action, str) else None
-        try:
-            if handler is None:
-                raise RequestError(f"unknown action {action!r}; valid: {', '.join(sorted(self._HANDLERS))}")
-            result = handler(self, request)
-            response: dict[str, Any] = {"type": "response", "id": req_id, "ok": True, "result": result}
-        except Exception as e:
-            logger.warning("request %s %r for %r failed: %s", req_id, action, request.get("key"), e, exc_info=True)
-            response = {"type": "response", "id": req_id, "ok": False, "error": error_data(e)}
-        if self._closed:
-            return
-        try:
-            self.send(response)
-        except Exception as e:  # a result the kernel's session cannot pack as JSON: the page must still get a reply
-            logger.warning("the reply to request %s %r could not be sent: %s", req_id, action, e, exc_info=True)
-            try:
-                self.send({"type": "response", "id": req_id, "ok": False, "error": error_data(e)})
-            except Exception:  # the comm itself is gone: nobody waits for the reply any more
-                logger.warning("request %s %r: no reply could be sent", req_id, action, exc_info=True)
+        answer(self._HANDLERS, self, request, self.send, closed=lambda: self._closed, log=logger)
 
     #: Request action -> its handler, ``handler(widget, request) -> result`` (the contract: :mod:`.requests`).
     _HANDLERS: dict[str, Callable[[ExecutionWidget, Mapping[str, Any]], Any]] = {

@@ -558,7 +558,7 @@ def _maybe_trimmed(message: str) -> bool:
 
 def _cells(full: Any, blob: Any) -> dict[str, Cell]:
     """A data response's literal map as cells; data too large to be inline shows its size."""
-    from ..objects.literals import to_python  # the literal conversion is only needed once data arrives
+    from ..objects.literal_to_python import to_python  # the literal conversion is only needed once data arrives
 
     if not full.literals and getattr(blob, "bytes", 0) > 0:
         return {"…": {"text": f"not inline ({int(blob.bytes):,} bytes)", "value": None}}

@@ -16,7 +16,8 @@ from typing import Any
 
 from flyteidl.core import literals_pb2
 
-from .literals import describe_type, to_literal
+from .literal_types import describe_type
+from .python_to_literal import to_literal
 
 __all__ = ["InputsError", "Parameter", "fixed_of", "launch_inputs", "parameters_of"]
 
@@ -70,7 +71,7 @@ def launch_inputs(
     """The ``LiteralMap`` to launch ``launch_plan`` with: ``base`` (e.g. the inputs of the execution being
     relaunched; fixed and unknown names in it are dropped) overlaid with ``values``, each a Python value (or a
     ``Literal``, taken as is) built for the input's declared type by
-    :func:`~flyteexec_widget.objects.literals.to_literal`.
+    :func:`~flyteexec_widget.objects.python_to_literal.to_literal`.
 
     Raises :class:`InputsError` naming every input that is unknown, fixed, does not fit its type (saying what
     the type is and what would fit) or is required and missing.

@@ -33,6 +33,7 @@ from .admin import (
     add_servicers,
     build_servicers,
 )
+from .cache import ResponseCache
 from .clock import Clock, RealClock, StepClock
 from .errors import StoreError
 from .knobs import INTERNAL_METADATA, KnobsInterceptor
@@ -355,7 +356,7 @@ class Sandbox:
     def truth(self, wf_id: identifier_pb2.WorkflowExecutionIdentifier | str) -> dict[str, NodePhase]:
         """Every node the sandbox knows for an execution (children included), unique node id -> phase."""
         try:
-            with self.store.lock:
+            with self.store.reading:
                 nodes = self.store.all_nodes(_wf_id(wf_id))
                 return {r.proto.id.node_id: NodePhase(r.proto.closure.phase) for r in nodes}
         except StoreError as err:
@@ -406,6 +407,11 @@ class Sandbox:
     def clear_failures(self) -> None:
         """Drop every pending injected failure."""
         self.knobs.clear_failures()
+
+    @property
+    def answer_cache(self) -> ResponseCache:
+        """The read answers kept while the store is unchanged (``hits``/``misses`` counts; see :mod:`.cache`)."""
+        return self._servicers.admin.cache
 
     def compare_timestamps_as_text(self, enabled: bool = True) -> None:
         """Answer timestamp filters as a SQLite-backed FlyteAdmin (single-binary sandboxes) does: flyteadmin passes

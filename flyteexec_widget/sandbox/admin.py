@@ -1,9 +1,11 @@
 """The sandbox's gRPC servicers: AdminService, SignalService, DataProxyService and AuthMetadataService over
 :class:`~.store.Store`, behaving as FlyteAdmin does (see ``flyteadmin-semantics.md``).
 
-Methods not implemented here answer UNIMPLEMENTED (the generated base servicers do). The admin never runs an
-execution itself: after CreateExecution / Relaunch / Recover / Terminate / SetSignal it calls the
-:class:`ExecutionDriver` (the player), which answers with events through the event RPCs, as propeller does.
+Methods not implemented here answer UNIMPLEMENTED (the generated base servicers do). The read methods a watch
+repeats (Get/List of executions, nodes, attempts and entities) keep their answers, serialized, while the store has
+not changed (:mod:`.cache`). The admin never runs an execution itself: after CreateExecution / Relaunch / Recover
+/ Terminate / SetSignal it calls the :class:`ExecutionDriver` (the player), which answers with events through the
+event RPCs, as propeller does.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 import grpc
 from flyteidl.admin import (
@@ -33,6 +35,7 @@ from flyteidl.service import admin_pb2_grpc, auth_pb2, auth_pb2_grpc, dataproxy_
 from google.protobuf import text_format
 
 from .. import __version__
+from .cache import ResponseCache
 from .castable import are_types_castable, literal_type_for_literal, validate_literal_type
 from .errors import StoreError
 from .knobs import AUTH_METADATA_KEY, INTERNAL_METADATA, bearer_token
@@ -95,6 +98,18 @@ def _rpc(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _cached(fn: F) -> F:
+    """A read RPC whose answer is a function of the request and the store: kept while the store does not change
+    (:class:`~.cache.ResponseCache`; errors are not kept)."""
+    name = fn.__name__
+
+    @functools.wraps(fn)
+    def wrapper(self: AdminServicer, request: Any, context: grpc.ServicerContext) -> Any:
+        return self.cache.answer(name, request, lambda: fn(self, request, context))
+
+    return wrapper  # type: ignore[return-value]
+
+
 def _invalid(message: str) -> StoreError:
     return StoreError(grpc.StatusCode.INVALID_ARGUMENT, message)
 
@@ -151,17 +166,22 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):  # type: ignore[misc]
     def __init__(self, ctx: AdminContext) -> None:
         self._ctx = ctx
         self._store = ctx.store
+        #: Answers of the read methods while the store is unchanged (see :mod:`.cache`).
+        self.cache = ResponseCache(ctx.store)
 
     # -- entities ---------------------------------------------------------------------------------------------
 
+    @_cached
     @_rpc
     def GetTask(self, request: common_pb2.ObjectGetRequest, context: grpc.ServicerContext) -> Any:
         return self._store.get_entity(request.id, identifier_pb2.TASK)
 
+    @_cached
     @_rpc
     def GetWorkflow(self, request: common_pb2.ObjectGetRequest, context: grpc.ServicerContext) -> Any:
         return self._store.get_entity(request.id, identifier_pb2.WORKFLOW)
 
+    @_cached
     @_rpc
     def GetLaunchPlan(self, request: common_pb2.ObjectGetRequest, context: grpc.ServicerContext) -> Any:
         return self._store.get_entity(request.id, identifier_pb2.LAUNCH_PLAN)
@@ -273,7 +293,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):  # type: ignore[misc]
         metadata: execution_pb2.ExecutionMetadata | None = None,
     ) -> execution_pb2.ExecutionCreateResponse:
         _require_exec_id(ref)
-        with self._store.lock:
+        with self._store.reading:
             original = self._store.execution_record(ref)
             spec = execution_pb2.ExecutionSpec()
             spec.CopyFrom(original.proto.spec)
@@ -301,11 +321,13 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):  # type: ignore[misc]
         md = request.metadata if request.HasField("metadata") else None
         return self._again(request.id, request.name, _MODE.RECOVERED, context, metadata=md)
 
+    @_cached
     @_rpc
     def GetExecution(self, request: execution_pb2.WorkflowExecutionGetRequest, context: grpc.ServicerContext) -> Any:
         _require_exec_id(request.id)
         return self._store.get_execution(request.id)
 
+    @_cached
     @_rpc
     def ListExecutions(self, request: common_pb2.ResourceListRequest, context: grpc.ServicerContext) -> Any:
         if not request.id.project or not request.id.domain:
@@ -327,7 +349,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):  # type: ignore[misc]
         self, request: execution_pb2.WorkflowExecutionGetDataRequest, context: grpc.ServicerContext
     ) -> Any:
         _require_exec_id(request.id)
-        with self._store.lock:
+        with self._store.reading:
             rec = self._store.execution_record(request.id)
             resp = execution_pb2.WorkflowExecutionGetDataResponse()
             _fill_data(resp, rec.inputs, rec.outputs)
@@ -349,6 +371,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):  # type: ignore[misc]
 
     # -- node executions --------------------------------------------------------------------------------------
 
+    @_cached
     @_rpc
     def GetNodeExecution(
         self, request: node_execution_pb2.NodeExecutionGetRequest, context: grpc.ServicerContext
@@ -356,6 +379,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):  # type: ignore[misc]
         _require_node_id(request.id)
         return self._store.get_node_execution(request.id)
 
+    @_cached
     @_rpc
     def ListNodeExecutions(
         self, request: node_execution_pb2.NodeExecutionListRequest, context: grpc.ServicerContext
@@ -371,6 +395,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):  # type: ignore[misc]
         )
         return node_execution_pb2.NodeExecutionList(node_executions=items, token=token)
 
+    @_cached
     @_rpc
     def ListNodeExecutionsForTask(
         self, request: node_execution_pb2.NodeExecutionForTaskListRequest, context: grpc.ServicerContext
@@ -390,7 +415,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):  # type: ignore[misc]
         self, request: node_execution_pb2.NodeExecutionGetDataRequest, context: grpc.ServicerContext
     ) -> Any:
         _require_node_id(request.id)
-        with self._store.lock:
+        with self._store.reading:
             rec = self._store.node_record(request.id)
             resp = node_execution_pb2.NodeExecutionGetDataResponse()
             _fill_data(resp, rec.inputs, rec.outputs)
@@ -413,7 +438,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):  # type: ignore[misc]
         self, request: node_execution_pb2.GetDynamicNodeWorkflowRequest, context: grpc.ServicerContext
     ) -> Any:
         _require_node_id(request.id)
-        with self._store.lock:
+        with self._store.reading:
             rec = self._store.node_record(request.id)
             if rec.dynamic is None:
                 raise StoreError(grpc.StatusCode.NOT_FOUND, "node does not contain dynamic workflow")
@@ -421,6 +446,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):  # type: ignore[misc]
 
     # -- task executions --------------------------------------------------------------------------------------
 
+    @_cached
     @_rpc
     def GetTaskExecution(
         self, request: task_execution_pb2.TaskExecutionGetRequest, context: grpc.ServicerContext
@@ -428,6 +454,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):  # type: ignore[misc]
         _require_node_id(request.id.node_execution_id)
         return self._store.get_task_execution(request.id)
 
+    @_cached
     @_rpc
     def ListTaskExecutions(
         self, request: task_execution_pb2.TaskExecutionListRequest, context: grpc.ServicerContext
@@ -447,7 +474,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):  # type: ignore[misc]
         self, request: task_execution_pb2.TaskExecutionGetDataRequest, context: grpc.ServicerContext
     ) -> Any:
         _require_node_id(request.id.node_execution_id)
-        with self._store.lock:
+        with self._store.reading:
             rec = self._store.task_record(request.id)
             resp = task_execution_pb2.TaskExecutionGetDataResponse()
             _fill_data(resp, rec.inputs, rec.outputs)
@@ -587,7 +614,7 @@ class DataProxyServicer(dataproxy_pb2_grpc.DataProxyServiceServicer):  # type: i
         if not timedelta(0) < expires_in <= DEFAULT_LINK_EXPIRY:
             raise _invalid(f"expires_in must be within (0, {DEFAULT_LINK_EXPIRY}], got {expires_in}")
         store = self._ctx.store
-        with store.lock:
+        with store.reading:
             try:
                 deck_uri = store.node_record(request.node_execution_id).proto.closure.deck_uri
             except StoreError as err:
@@ -669,9 +696,55 @@ def build_servicers(ctx: AdminContext, signer: BlobSigner, *, auth: bool) -> Ser
     return Servicers(AdminServicer(ctx), SignalServicer(ctx), DataProxyServicer(ctx, signer), auth_servicer)
 
 
+if TYPE_CHECKING:  # grpc-stubs make the handler generic; the runtime class is not subscriptable
+    _GenericRpcHandler = grpc.GenericRpcHandler[Any, Any]
+else:
+    _GenericRpcHandler = grpc.GenericRpcHandler
+
+
+class _CachedWire(_GenericRpcHandler):
+    """AdminService's handlers with response serializers that send a cached answer as its stored bytes."""
+
+    def __init__(self, inner: _GenericRpcHandler, cache: ResponseCache) -> None:
+        self._inner = inner
+        self._cache = cache
+        self._serializers: dict[Any, Callable[[Any], bytes]] = {}
+
+    def service(self, details: grpc.HandlerCallDetails) -> Any:
+        handler = self._inner.service(details)
+        if handler is None or handler.response_serializer is None:
+            return handler
+        default = handler.response_serializer
+        serialize = self._serializers.get(default)
+        if serialize is None:
+            serialize = self._serializers.setdefault(default, self._cache.serializer(default))
+        return cast(Any, handler)._replace(response_serializer=serialize)  # grpc's handlers are namedtuples
+
+
+class _Registrar:
+    """Stands in for the server while the generated code registers AdminService, to wrap its handlers."""
+
+    def __init__(self, server: grpc.Server, cache: ResponseCache) -> None:
+        self._server = server
+        self._cache = cache
+
+    def add_generic_rpc_handlers(self, handlers: Any) -> None:
+        self._server.add_generic_rpc_handlers(tuple(_CachedWire(h, self._cache) for h in handlers))
+
+    def add_registered_method_handlers(self, service: str, handlers: dict[str, Any]) -> None:
+        serializers: dict[Any, Callable[[Any], bytes]] = {}
+        wrapped = {}
+        for name, h in handlers.items():
+            default = h.response_serializer
+            if default is not None and default not in serializers:
+                serializers[default] = self._cache.serializer(default)
+            wrapped[name] = h._replace(response_serializer=serializers[default]) if default is not None else h
+        self._server.add_registered_method_handlers(service, wrapped)  # type: ignore[attr-defined]
+
+
 def add_servicers(server: grpc.Server, servicers: Servicers) -> None:
-    """Register every sandbox service on ``server``."""
-    admin_pb2_grpc.add_AdminServiceServicer_to_server(servicers.admin, server)
+    """Register every sandbox service on ``server`` (AdminService's cached answers go out as their stored bytes)."""
+    admin_pb2_grpc.add_AdminServiceServicer_to_server(servicers.admin, _Registrar(server, servicers.admin.cache))
     signal_pb2_grpc.add_SignalServiceServicer_to_server(servicers.signal, server)
     dataproxy_pb2_grpc.add_DataProxyServiceServicer_to_server(servicers.dataproxy, server)
     if servicers.auth is not None:

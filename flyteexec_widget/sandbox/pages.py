@@ -281,7 +281,7 @@ class Pages:
     def _record_names(self, task: task_execution_pb2.TaskExecution) -> tuple[list[str], list[str]]:
         """Names of the attempt's inputs and outputs (what flytekit logs when it loads and writes them)."""
         try:
-            with self.store.lock:
+            with self.store.reading:
                 rec = self.store.task_record(task.id)
                 ins = sorted(rec.inputs.literals) if rec.inputs is not None else []
                 outs = sorted(rec.outputs.literals) if rec.outputs is not None else []

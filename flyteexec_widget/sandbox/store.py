@@ -7,13 +7,16 @@ closure the way flyteadmin does: phase rules and sticky metadata flags here, the
 Listings are paged, filtered and sorted by :mod:`.listing`. Each record also keeps its row's write times on the
 admin's clock (``created_at``/``updated_at`` columns, distinct from the event times in its closure).
 
-Everything sits in memory behind one lock; with a ``path`` every change is also written through to SQLite (each
-record serialized, keyed by its id) and loaded back on open, so a restarted sandbox keeps its executions.
+Everything sits in memory behind one lock; :attr:`Store.generation` changes with every write (what lets the
+servicers keep the answers of a store that has not changed, :mod:`.cache`). With a ``path`` every change is also
+written through to SQLite (each record serialized, keyed by its id) and loaded back on open, so a restarted
+sandbox keeps its executions.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import itertools
 import json
 import os
@@ -22,7 +25,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 from flyteidl.admin import (
@@ -211,6 +214,46 @@ class _Persistence:
 # ---------------------------------------------------------------------------------------------------------------
 # the store
 
+W = TypeVar("W", bound=Callable[..., Any])
+
+
+def _writes(fn: W) -> W:
+    """A store method that may change state: runs under the lock and moves :attr:`Store.generation` when done
+    (also when it fails part way: an error after a partial write must not leave a cached answer standing)."""
+
+    @functools.wraps(fn)
+    def wrapper(self: Store, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            try:
+                return fn(self, *args, **kwargs)
+            finally:
+                self._generation += 1
+
+    return wrapper  # type: ignore[return-value]
+
+
+class _WriteLock:
+    """The store's lock as handed out to callers (:attr:`Store.lock`): whoever holds it may change records in
+    place, so releasing it moves the store's generation."""
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        return self._store._lock.acquire(blocking, timeout)
+
+    def release(self) -> None:
+        self._store._generation += 1  # still held: no reader sees the new state under the old generation
+        self._store._lock.release()
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
 
 class Store:
     """All sandbox state, projected from events. Thread safe: one lock around everything.
@@ -220,6 +263,9 @@ class Store:
 
     def __init__(self, path: str | os.PathLike[str] | None = None, now: Callable[[], datetime] | None = None) -> None:
         self._lock = threading.RLock()
+        self._write_lock = _WriteLock(self)
+        self._generation = 0
+        self._text_timestamps = False
         self._now = now or (lambda: datetime.now(timezone.utc))
         self._seq = itertools.count(1)
         self.executions: dict[ExecKey, ExecutionRecord] = {}
@@ -237,16 +283,38 @@ class Store:
         # 10,000 nodes would otherwise filter and sort all of them again for every page).
         self._node_writes: dict[ExecKey, int] = {}
         self._listings: dict[tuple[Any, ...], tuple[int, list[NodeRecord]]] = {}
-        #: Compare timestamp filters as a SQLite-backed FlyteAdmin does: stored text against the value's text.
-        self.text_timestamps = False
         self._db = _Persistence(path) if path else None
         if self._db is not None:
             self._load()
 
     @property
-    def lock(self) -> threading.RLock:
-        """The store's lock (reentrant), for callers that need several reads to agree."""
+    def lock(self) -> _WriteLock:
+        """The store's lock (reentrant), for callers that need several reads to agree or change records in place
+        (tests poisoning data): releasing it moves :attr:`generation`. Read-only code uses :attr:`reading`."""
+        return self._write_lock
+
+    @property
+    def reading(self) -> threading.RLock:
+        """The store's lock for reads only (it does not move :attr:`generation`): never change a record under it."""
         return self._lock
+
+    @property
+    def generation(self) -> int:
+        """A number that changes with every write to the store (events, registrations, terminations, signals, the
+        timestamp mode, anything done under :attr:`lock`): an answer computed at one generation is exact for as
+        long as the generation stays the same."""
+        return self._generation
+
+    @property
+    def text_timestamps(self) -> bool:
+        """Compare timestamp filters as a SQLite-backed FlyteAdmin does: stored text against the value's text."""
+        return self._text_timestamps
+
+    @text_timestamps.setter
+    def text_timestamps(self, enabled: bool) -> None:
+        with self._lock:
+            self._text_timestamps = bool(enabled)
+            self._generation += 1
 
     def now(self) -> datetime:
         """The admin's clock."""
@@ -397,6 +465,7 @@ class Store:
 
     # -- registration -----------------------------------------------------------------------------------------
 
+    @_writes
     def _put_entity(self, kind: str, entity: Any, resource_type: int) -> None:
         if not entity.id.name or not entity.id.version:
             raise ValueError(f"{kind} id needs a name and a version, got {entity.id}")
@@ -429,6 +498,7 @@ class Store:
         """Register a launch plan (admin LaunchPlan; ``spec.workflow_id`` names its workflow)."""
         self._put_entity("launch_plan", launch_plan, identifier_pb2.LAUNCH_PLAN)
 
+    @_writes
     def put_blob(self, uri: str, data: bytes, content_type: str = "text/html") -> None:
         """Store the bytes behind a URI an event points to (a deck's ``deck_uri``), served through signed URLs."""
         with self._lock:
@@ -460,6 +530,7 @@ class Store:
 
     # -- executions -------------------------------------------------------------------------------------------
 
+    @_writes
     def create_execution(
         self,
         wf_id: identifier_pb2.WorkflowExecutionIdentifier,
@@ -550,6 +621,7 @@ class Store:
             page, nxt = paginate(chosen, limit, token)
             return [trimmed(r.proto) for r in page], nxt
 
+    @_writes
     def terminate(
         self, wf_id: identifier_pb2.WorkflowExecutionIdentifier, cause: str, principal: str
     ) -> execution_pb2.Execution:
@@ -577,6 +649,7 @@ class Store:
         key = exec_key(rec.proto.id)
         self._node_writes[key] = self._node_writes.get(key, 0) + 1
 
+    @_writes
     def apply_workflow_event(self, ev: event_pb2.WorkflowExecutionEvent) -> None:
         """Project a WorkflowExecutionEvent (flyteadmin CreateWorkflowEvent + UpdateExecutionModelState)."""
         with self._lock:
@@ -744,6 +817,7 @@ class Store:
             self._execution(wf_id)
             return [self.nodes[k] for k in self._exec_nodes.get(exec_key(wf_id), [])]
 
+    @_writes
     def apply_node_event(self, ev: event_pb2.NodeExecutionEvent) -> None:
         """Project a NodeExecutionEvent (flyteadmin CreateNodeEvent + Create/UpdateNodeExecutionModel)."""
         with self._lock:
@@ -941,6 +1015,7 @@ class Store:
             page, nxt = paginate(chosen, limit, token)
             return [self._task_view(r) for r in page], nxt
 
+    @_writes
     def apply_task_event(self, ev: event_pb2.TaskExecutionEvent) -> None:
         """Project a TaskExecutionEvent (flyteadmin CreateTaskEvent + Create/UpdateTaskExecutionModel)."""
         with self._lock:
@@ -1059,6 +1134,7 @@ class Store:
                 sig = signal_pb2.Signal(id=sid, type=literal_type)
                 self._index_signal(sig)
                 self._save_simple("signal", key, sig)
+                self._generation += 1
             return self._copy(sig)
 
     def list_signals(
@@ -1080,6 +1156,7 @@ class Store:
             page, nxt = paginate(chosen, limit, token)
             return [self._copy(s) for s in page], nxt
 
+    @_writes
     def set_signal(self, sid: identifier_pb2.SignalIdentifier, value: literals_pb2.Literal) -> signal_pb2.Signal:
         """Store a signal's value (overwrites); INVALID_ARGUMENT if the signal is unknown. The value's type was
         checked by the servicer first (``castable.validate_literal_type``, as flyteadmin's signal validator)."""

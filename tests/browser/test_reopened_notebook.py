@@ -102,7 +102,12 @@ def test_after_a_kernel_restart_and_a_reload_the_last_state_shows(
     nb.reload()
     # A reloaded page cannot get the model back from the new kernel: the saved snapshot shows instead.
     _expect_saved_snapshot(nb, {"n0": "SUCCEEDED", "n1": "FAILED", "n2": "ABORTED", "n3": "NOT_STARTED"})
-    expect(nb.saved(".fxw-header-error").first).to_contain_text("Failed at transform (n1): KeyError")
+    header_error = nb.saved(".fxw-header-error").first
+    expect(header_error.locator("summary")).to_contain_text("Failed at transform (n1): KeyError")
+    # propeller's raw "failed at Node[n1]. USER: USER:KeyError" text is folded under that line, as in the live view
+    expect(header_error.locator("pre.fxw-error-full")).to_be_hidden()
+    header_error.locator("summary").click()
+    expect(header_error.locator("pre.fxw-error-full")).to_contain_text("failed at Node[n1]")
     nb.screenshot("restarted-kernel-reloaded")
     _assert_no_credentials(sb, lab_server.root_dir / name)
 

@@ -214,3 +214,51 @@ def test_a_query_is_ordered_by_the_indexed_unambiguous_execution_created_at(
 
     assert [(s.key, s.direction) for s in asked] == [("execution_created_at", common_pb2.Sort.DESCENDING)]
     assert [r["name"] for r in model.rows.values()] == [i.name for i in reversed(ids)]
+
+
+def test_the_views_open_pin_unpin_and_close_requests_and_bad_requests_are_answered(
+    sandbox: Sandbox, remote: Remote, sched: SyncScheduler, made: list[Any]
+) -> None:
+    """The board's requests as the page sends them (board.js): each acknowledged, then answered; a tree closed from
+    the view stops its watch; a request the board cannot serve comes back as an error naming what is valid."""
+    first, second = launch_sweep(sandbox, 2)
+    k1, k2 = (f"{P}:{D}:{x.name}" for x in (first, second))
+    b = _board(remote, sched)
+    sent: list[dict[str, Any]] = []
+    b.widget.send = lambda msg, buffers=None: sent.append(msg)  # type: ignore[method-assign]
+
+    def ask(req_id: str, action: str, **fields: Any) -> dict[str, Any]:
+        b._on_msg(b.widget, {"type": "request", "id": req_id, "action": action, **fields}, [])
+        assert sent[-2] == {"type": "accepted", "id": req_id}
+        assert sent[-1]["type"] == "response"
+        assert sent[-1]["id"] == req_id
+        return sent[-1]
+
+    try:
+        sched.sync_once()
+        assert ask("r1", "open", key=k1, pin=True)["result"] == {"open": [k1]}
+        assert ask("r2", "open", key=k2)["result"] == {"open": [k1, k2]}  # the pinned one stays beside it
+        assert b.widget.pinned == [k1]
+        assert ask("r3", "unpin", key=k1)["result"] == {"pinned": []}
+        assert ask("r4", "close", key=k1)["result"] == {"open": [k2]}
+        assert not made[0].watch.active  # the tree closed from the view polls no more
+        assert made[1].watch.active
+        assert ask("r5", "select", keys=[k2, "p:d:gone"])["result"] == {"selected": 1}
+        assert b.selected == [k2]
+
+        bad = ask("r6", "explode", key=k1)
+        assert bad["ok"] is False
+        assert "unknown action 'explode'" in bad["error"]["message"]
+        assert "compare" in bad["error"]["message"]  # the valid ones are named
+        bad = ask("r7", "close", key=["not", "a", "key"])
+        assert bad["ok"] is False
+        assert "key must be a row key" in bad["error"]["message"]
+        bad = ask("r8", "terminate", keys=["p:d:gone"])
+        assert bad["ok"] is False
+        assert "no execution 'p:d:gone' on this board" in bad["error"]["message"]
+        count = len(sent)
+        b._on_msg(b.widget, {"type": "request", "action": "select", "keys": []}, [])  # no id: nobody to answer
+        assert len(sent) == count
+    finally:
+        b.close()
+    assert not made[1].watch.active

@@ -32,7 +32,7 @@ from flyteexec_widget.admin.errors import (
 )
 from flyteexec_widget.admin.retry import RetryPolicy
 from flyteexec_widget.objects.executions import FlyteWorkflowExecution
-from flyteexec_widget.objects.literals import BlobRef
+from flyteexec_widget.objects.literal_refs import BlobRef
 from flyteexec_widget.objects.phases import NodePhase, TaskPhase, WorkflowPhase
 from flyteexec_widget.remote import Remote
 from flyteexec_widget.sandbox import Sandbox

@@ -23,8 +23,8 @@ from flyteexec_widget.live.scheduler import SyncScheduler
 from flyteexec_widget.live.sync import TreeSync
 from flyteexec_widget.objects.executions import FlyteWorkflowExecution
 from flyteexec_widget.objects.launch_inputs import InputsError, launch_inputs
-from flyteexec_widget.objects.literals import to_literal
 from flyteexec_widget.objects.phases import WorkflowPhase
+from flyteexec_widget.objects.python_to_literal import to_literal
 from flyteexec_widget.remote import Remote
 from flyteexec_widget.sandbox import Sandbox
 from tests.integration.test_typed_signals import RecordingComm

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from flyteidl.core import identifier_pb2
 
-from flyteexec_widget.objects.literals import to_python
+from flyteexec_widget.objects.literal_to_python import to_python
 from flyteexec_widget.objects.phases import WorkflowPhase
 from flyteexec_widget.remote import Remote
 from flyteexec_widget.sandbox import Sandbox

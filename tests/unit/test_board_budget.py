@@ -17,6 +17,8 @@ from flyteexec_widget.admin.retry import RetryPolicy
 from flyteexec_widget.live.board import BoardModel, BoardQuery, BoardSync
 from flyteexec_widget.live.scheduler import RPC_BURST, RPC_RATE, SyncScheduler
 
+from ._fake_clock import Clock
+
 RUNNING = execution_pb2.WorkflowExecution.RUNNING
 NODE_RUNNING = execution_pb2.NodeExecution.RUNNING
 NODE_SUCCEEDED = execution_pb2.NodeExecution.SUCCEEDED
@@ -58,14 +60,6 @@ class SweepAdmin:
 
     def generate_console_url(self, _: Any) -> str:
         return "http://console.example/x"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

@@ -5,9 +5,7 @@ the widget, its watch refreshes at once at its fastest interval. A fake clock, n
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
-from collections.abc import Iterator
 from typing import Any
 
 import grpc
@@ -16,25 +14,16 @@ from flyteidl.admin import execution_pb2 as admin_execution_pb2
 from flyteidl.core import execution_pb2, identifier_pb2
 
 from flyteexec_widget.admin.errors import UnavailableError
-from flyteexec_widget.admin.retry import RetryPolicy
 from flyteexec_widget.live import scheduler as scheduler_module
 from flyteexec_widget.live.model import ExecutionModel
 from flyteexec_widget.live.scheduler import END_CHECK_S, SyncScheduler, Watch
 from flyteexec_widget.objects.executions import FlyteWorkflowExecution
 
+from ._fake_clock import Clock
 from .test_widget import recording_comm  # noqa: F401  # autouse there: the widget test below records its comm
 
 RUNNING = execution_pb2.WorkflowExecution.RUNNING
 SUCCEEDED = execution_pb2.WorkflowExecution.SUCCEEDED
-WALL = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.timezone.utc)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Server:
@@ -72,23 +61,6 @@ class QuietTree:
         if self.server.check_error is not None:
             raise self.server.check_error
         return bool(self.execution.to_flyte_idl().closure.phase != self.server.phase)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def sched(clock: Clock) -> Iterator[SyncScheduler]:
-    s = SyncScheduler(
-        clock=clock,
-        wall_clock=lambda: WALL + dt.timedelta(seconds=clock.now - 100.0),
-        start_thread=False,
-        retry=RetryPolicy(initial_backoff=1.0, multiplier=2.0, max_backoff=8.0, jitter=0.0),
-    )
-    yield s
-    s.shutdown()
 
 
 def run_until(sched: SyncScheduler, clock: Clock, until: float) -> None:

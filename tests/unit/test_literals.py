@@ -1,4 +1,5 @@
-"""literals.py: every literal kind on hand-built flyteidl protos, the resolver's mapping contract and laziness,
+"""objects.literals and its sibling modules (literal_to_python, python_to_literal, coerce, literal_refs,
+literal_types): every literal kind on hand-built flyteidl protos, the resolver's mapping contract and laziness,
 as_type coercions, to_literal, and (marker ``flytekit``) the same values as flytekit's TypeEngine/LiteralsResolver.
 """
 
@@ -16,19 +17,17 @@ import pytest
 from flyteidl.core import interface_pb2, literals_pb2, types_pb2
 from google.protobuf import struct_pb2
 
-from flyteexec_widget.objects.literals import (
+from flyteexec_widget.objects.literal_refs import (
     BlobRef,
     LiteralError,
-    LiteralKeyError,
-    LiteralsResolver,
     OffloadedRef,
     StructuredDatasetRef,
     UnknownLiteral,
-    describe_type,
-    literal_kind,
-    to_literal,
-    to_python,
 )
+from flyteexec_widget.objects.literal_to_python import literal_kind, to_python
+from flyteexec_widget.objects.literal_types import describe_type
+from flyteexec_widget.objects.literals import LiteralKeyError, LiteralsResolver
+from flyteexec_widget.objects.python_to_literal import to_literal
 
 UTC = dt.timezone.utc
 L = literals_pb2

@@ -19,7 +19,8 @@ from flyteexec_widget.live.model import ExecutionModel
 from flyteexec_widget.live.on_done import FollowedOnDone
 from flyteexec_widget.objects.executions import FlyteWorkflowExecution
 from flyteexec_widget.objects.launch_inputs import InputsError, launch_inputs
-from flyteexec_widget.objects.literals import to_literal, to_python
+from flyteexec_widget.objects.literal_to_python import to_python
+from flyteexec_widget.objects.python_to_literal import to_literal
 from tests.unit.test_widget import FakeWatch, custom, recording_comm  # noqa: F401  (the fixture is used)
 
 T = types_pb2.LiteralType

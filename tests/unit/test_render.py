@@ -244,7 +244,7 @@ def test_html_escapes_every_server_string() -> None:
     parsed = Collector()
     parsed.feed(out)
     tags = {t for t, _ in parsed.tags}
-    assert tags <= {"div", "span", "a", "pre", "table", "thead", "tbody", "tr", "th", "td"}, tags
+    assert tags <= {"div", "span", "a", "pre", "details", "summary", "table", "thead", "tbody", "tr", "th", "td"}, tags
     assert not any(k.startswith("on") for _, attrs in parsed.tags for k in attrs)
     text = "".join(parsed.text)
     for needle in (EVIL, "<script>alert(6)</script>", "</td><script>alert(4)</script>", "<svg onload=alert(7)>"):
@@ -360,6 +360,36 @@ def test_the_header_error_names_the_node_without_repeating_the_kind() -> None:
     assert line in text_tree(s, now=NOW).splitlines()
     s.header["error"] = {"kind": "ABORTED", "code": "", "message": "stopped by alice", "trimmed": False}
     assert "error: Aborted: stopped by alice" in text_tree(s, now=NOW).splitlines()
+
+
+def test_the_saved_snapshot_shows_the_header_error_line_once_and_folds_the_raw_error_under_it() -> None:
+    """A reopened notebook's snapshot showed propeller's raw "failed at Node[n1]. USER: USER:KeyError" line under
+    the clean one. As the live view (widget.js errorView): the failure line is a <details> summary, the whole
+    message in a closed <pre> under it, both as escaped text."""
+    s = state([row("n10", phase="FAILED", name="explode")])
+    s.header.update(
+        phase="FAILED",
+        label="Failed",
+        terminal=True,
+        error={"kind": "USER", "code": "USER:ValueError", "message": _TRACE + " <b>", "trimmed": False},
+        failed_at={"key": "n10", "name": "explode", "node_id": "n10"},
+    )
+    page = html_snapshot(s, now=NOW, saved=True, include_css=False)
+    start = page.index('<div class="fxw-header-error">')
+    block = page[start : page.index("</details></div>", start)]
+    parsed = Collector()
+    parsed.feed(block)
+    assert [t for t, _ in parsed.tags] == ["div", "details", "summary", "pre"]
+    assert "open" not in parsed.tags[1][1]  # folded, as the live view starts
+    summary, full = parsed.text
+    assert summary == "Failed at explode (n10): ValueError: column 'price' has 1273 non-numeric values <b>"
+    assert full == _TRACE + " <b>"  # the whole text is there, as text
+    assert "<b>" not in block
+    # Outside the folded <pre>, the raw lead-in is nowhere, and the exception line is shown once.
+    outside = page.replace(block, block[: block.index("<pre")])
+    assert "USER: USER" not in outside
+    assert "failed at Node" not in outside
+    assert outside.count("ValueError: column") == 1
 
 
 def test_not_started_rows_count_in_the_progress_and_read_not_started() -> None:

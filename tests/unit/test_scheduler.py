@@ -7,7 +7,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -23,9 +23,10 @@ from flyteexec_widget.live.model import ExecutionModel
 from flyteexec_widget.live.scheduler import RPC_BURST, RPC_RATE, SERVER_ERROR_CHARS, SyncScheduler
 from flyteexec_widget.objects.executions import FlyteNodeExecution, FlyteWorkflowExecution
 
+from ._fake_clock import WALL, Clock
+
 RUNNING = execution_pb2.WorkflowExecution.RUNNING
 SUCCEEDED = execution_pb2.WorkflowExecution.SUCCEEDED
-WALL = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.timezone.utc)
 
 
 def make_execution(name: str = "abc") -> FlyteWorkflowExecution:
@@ -70,31 +71,6 @@ def _node(ex: FlyteWorkflowExecution, i: int) -> FlyteNodeExecution:
 
 def unavailable() -> UnavailableError:
     return UnavailableError("GetExecution: unavailable", code=grpc.StatusCode.UNAVAILABLE, method="GetExecution")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def sched(clock: Clock) -> Iterator[SyncScheduler]:
-    s = SyncScheduler(
-        clock=clock,
-        wall_clock=lambda: WALL + dt.timedelta(seconds=clock.now - 100.0),
-        start_thread=False,
-        retry=RetryPolicy(initial_backoff=1.0, multiplier=2.0, max_backoff=8.0, jitter=0.0),
-    )
-    yield s
-    s.shutdown()
 
 
 def watch_fake(sched: SyncScheduler, steps: list[Any], **kw: Any) -> tuple[Any, FakeTree, ExecutionModel]:

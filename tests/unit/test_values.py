@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from flyteexec_widget.display.values import resolve_path, value_tree
-from flyteexec_widget.objects.literals import BlobRef, LiteralError, StructuredDatasetRef
+from flyteexec_widget.objects.literal_refs import BlobRef, LiteralError, StructuredDatasetRef
 
 
 @dataclasses.dataclass

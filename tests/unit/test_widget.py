@@ -29,7 +29,8 @@ from flyteexec_widget.display.widget import ExecutionWidget, wire_row
 from flyteexec_widget.live.model import ExecutionModel
 from flyteexec_widget.live.rows import DERIVED_FIELDS, empty_row, row_defaults, row_style
 from flyteexec_widget.objects import phases
-from flyteexec_widget.objects.literals import LiteralsResolver, to_literal
+from flyteexec_widget.objects.literals import LiteralsResolver
+from flyteexec_widget.objects.python_to_literal import to_literal
 
 STATIC = Path(widget.__file__).parent / "static"
 
