@@ -37,7 +37,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
-from typing import Any, TypedDict, TypeVar, cast
+from typing import Any, TypedDict, TypeVar
 
 from flyteidl.admin import execution_pb2 as admin_execution_pb2
 from flyteidl.admin import node_execution_pb2, task_execution_pb2
@@ -603,7 +603,7 @@ def _own_fields(proto: node_execution_pb2.NodeExecution, info: TemplateInfo | No
     if info is None:
         meta = proto.metadata
         info = TemplateInfo(node_kind(proto), meta.spec_node_id or proto.id.node_id)
-    phase = int(closure.phase)
+    phase = closure.phase  # (an int: protobuf gives enum fields as ints)
     look = _NODE_LOOK.get(phase)
     if look is None or (phase == NodePhase.RUNNING and info.kind == "gate"):
         st = PAUSED_STYLE if info.kind == "gate" and phase == NodePhase.RUNNING else style("node", phase)
@@ -1165,7 +1165,8 @@ def _fields_of(w: FlyteNodeExecution) -> NodeFields:
             if not w._task_executions:
                 # A first paint's row: the node's own part is the whole, attempts unknown (None) as it says. Not
                 # copied: neither the row builder nor the node's later rows change it (they copy or spread it).
-                return cast(NodeFields, own)
+                first: NodeFields = own
+                return first
             fields = _node_fields(proto, _tasks(w), info, own)
             fields["attempts"] = None  # unknown yet, not 0
             return fields
