@@ -329,9 +329,19 @@ def test_wait_in_a_kernel_handles_widget_messages_and_runs_later_cells_after() -
         kc.execute(KERNEL_CELL)
         texts: list[str] = []
 
+        def dump_threads() -> None:
+            """The failure path only: the kernel's threads to its stderr (KERNEL_CELL registers the handler)."""
+            os.kill(km.provisioner.process.pid, signal.SIGUSR1)  # type: ignore[union-attr,attr-defined]
+            with contextlib.suppress(queue.Empty):  # let the dump reach stderr
+                kc.get_iopub_msg(timeout=2)
+
         def read_until(marker: str) -> None:
             while not any(marker in t for t in texts):
-                msg = kc.get_iopub_msg(timeout=90)
+                try:
+                    msg = kc.get_iopub_msg(timeout=90)
+                except queue.Empty as empty:
+                    dump_threads()
+                    raise AssertionError(f"no {marker!r} within 90 s; the kernel printed {texts!r}") from empty
                 # the interrupted cell's KeyboardInterrupt is asserted from its execute_reply below
                 if msg["msg_type"] == "error" and msg["content"]["ename"] != "KeyboardInterrupt":
                     raise AssertionError("\n".join(msg["content"]["traceback"]))
@@ -344,7 +354,7 @@ def test_wait_in_a_kernel_handles_widget_messages_and_runs_later_cells_after() -
             kc.session.msg("comm_open", {"comm_id": uuid.uuid4().hex, "target_name": "probe", "data": {}})
         )
         read_until("SECOND")
-        assert texts == ["WAITING", "DONE True 4", "SECOND True"]  # 4: SUCCEEDED
+        assert texts == ["WAITING", "DONE True 4", "SECOND True"], texts  # 4: SUCCEEDED
 
         # Ctrl-C (a kernel interrupt) during wait(): KeyboardInterrupt at once, the watch stopped
         texts.clear()
@@ -361,20 +371,19 @@ def test_wait_in_a_kernel_handles_widget_messages_and_runs_later_cells_after() -
             try:
                 reply = kc.get_shell_msg(timeout=60)
             except queue.Empty as empty:
-                os.kill(km.provisioner.process.pid, signal.SIGUSR1)  # type: ignore[union-attr,attr-defined]
-                with contextlib.suppress(queue.Empty):  # the failure path only: let the dump reach stderr
-                    kc.get_iopub_msg(timeout=2)
+                dump_threads()
                 message = "no reply 60 s after the interrupt (the kernel's threads: see stderr)"
                 raise AssertionError(message) from empty
             if reply["parent_header"].get("msg_id") == msg_id:
                 break
-        assert (reply["content"]["status"], reply["content"].get("ename")) == ("error", "KeyboardInterrupt")
+        content = reply["content"]
+        assert (content["status"], content.get("ename")) == ("error", "KeyboardInterrupt"), content
         kc.execute(
             "from flyteexec_widget.live.scheduler import default_scheduler\n"
             'print("AFTER", default_scheduler().watches, flush=True)'
         )
         read_until("AFTER")
-        assert texts[-1] == "AFTER []"
+        assert texts[-1] == "AFTER []", texts
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
