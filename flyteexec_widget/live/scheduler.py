@@ -108,9 +108,9 @@ END_CHECK_S = 0.5
 
 #: How long the execution must have been still (phase and update time unchanged, rows unchanged; counted from the
 #: wait()'s start or the last movement, whichever is later) before the end check's interval grows: a wait() that
-#: just started, or one on an execution that just moved, still sees the end within :data:`END_CHECK_S`. A minute
-#: covers the short runs where a user watches the end closely (the benchmarks' wait cases all end within it), and
-#: costs ~120 calls once per quiet spell.
+#: just started, or one on an execution that just moved, still sees the end within :data:`END_CHECK_S`. A minute:
+#: a run a user watches to the end closely (a test run, the last step of a pipeline) ends or moves within it and
+#: keeps the half-second delay; an hours-long quiet spell pays its ~120 calls once.
 END_CHECK_QUIET_S = 60.0
 
 #: The cap the end check's interval doubles to (from :data:`END_CHECK_S`, one doubling per quiet check: 1, 2, 4 s)
