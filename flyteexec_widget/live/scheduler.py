@@ -197,10 +197,12 @@ class Watch:
 
     @property
     def waited_on(self) -> bool:
-        """Whether a blocked ``wait()`` depends on it (its own unpaced watch, or a widget's it follows) and it
-        adapts its interval (a fixed ``poll_interval`` is the caller's choice): then its execution's phase is looked
-        at every :data:`END_CHECK_S` between refreshes (up to :data:`END_CHECK_MAX_S` after a quiet spell)."""
-        return (not self.paced or self.followers > 0) and self.min_interval != self.max_interval
+        """Whether a blocked ``wait()`` depends on it: its own unpaced watch, unless ``wait(poll_interval=...)`` fixed
+        its interval (the caller's choice), or a widget's it follows, whatever the widget's interval (a wait() with a
+        ``poll_interval`` never follows one: the widget's ``poll_interval=60`` is how often its tree refreshes, not
+        how late the wait() may see the end). Then its execution's phase is looked at every :data:`END_CHECK_S`
+        between refreshes (up to :data:`END_CHECK_MAX_S` after a quiet spell)."""
+        return self.followers > 0 or (not self.paced and self.min_interval != self.max_interval)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the watch ends (or ``timeout`` seconds); returns whether it ended."""

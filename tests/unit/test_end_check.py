@@ -177,6 +177,24 @@ def test_a_widgets_watch_makes_no_checks_unless_a_wait_follows_it(sched: SyncSch
     assert w.checks == checks
 
 
+def test_a_wait_following_a_widget_with_a_fixed_interval_sees_the_end_within_a_check(
+    sched: SyncScheduler, clock: Clock
+) -> None:
+    """watch(ex, poll_interval=60) then ex.wait(): the widget's tree refreshes every minute, but the wait() that
+    follows it sees the end within END_CHECK_S (it returned up to a minute late, as late as the widget's refresh)."""
+    w, server = watch_quiet(sched, poll_interval=60.0)
+    run_until(sched, clock, 130.0)
+    assert w.checks == 0  # the widget alone: its fixed interval, no checks
+    with w.followed():
+        run_until(sched, clock, 135.0)
+        server.phase = SUCCEEDED
+        ended = clock.now
+        while not w.finished.is_set() and clock.now < ended + 60.0:
+            run_until(sched, clock, clock.now + 0.05)
+        assert w.finished.is_set()
+        assert clock.now - ended <= END_CHECK_S + END_CHECK_S / 4
+
+
 def test_a_fixed_poll_interval_gets_no_checks(sched: SyncScheduler, clock: Clock) -> None:
     """wait(poll_interval=30): the caller chose how often FlyteAdmin is asked (flytekit's semantics)."""
     w, server = watch_quiet(sched, paced=False, poll_interval=30.0)

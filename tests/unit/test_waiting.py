@@ -68,6 +68,10 @@ class ScriptTree:
         self.execution._node_executions = nodes
         return self.execution
 
+    def execution_moved(self) -> bool:
+        """What TreeSync answers from one GetExecution: the server moved on while scripted steps are left."""
+        return self.calls < len(self.phases)
+
 
 class TreeScheduler(SyncScheduler):
     """A real scheduler (thread and all) whose watches sync through a scripted tree instead of a server."""
