@@ -201,7 +201,7 @@ def _gate_info(gate: core_workflow_pb2.GateNode) -> GateInfo:
     if which == "approve":
         return {"kind": "approve", "signal_id": signal_id, "type": "bool"}
     if which == "signal":
-        # The literals module's name of the type (``struct``, ``enum{a, b}``, ``list[int]``): the view picks its
+        # describe_type's name of the type (``struct``, ``enum{a, b}``, ``list[int]``): the view picks its
         # input by it, and Remote.set_signal builds the value with the signal's LiteralType itself.
         return {"kind": "signal", "signal_id": signal_id, "type": describe_type(gate.signal.type)}
     return {"kind": "sleep", "signal_id": "", "type": ""}
