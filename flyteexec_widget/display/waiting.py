@@ -6,7 +6,9 @@ Same signature and semantics as flytekit's ``FlyteWorkflowExecution.wait(timeout
 
 While it blocks, the execution is synced by the kernel-wide :class:`~flyteexec_widget.live.scheduler.SyncScheduler`
 (adaptive interval, reconnecting on transient errors; between refreshes its phase is looked at every
-:data:`~flyteexec_widget.live.scheduler.END_CHECK_S`, so the end is seen soon however long the refreshes backed off);
+:data:`~flyteexec_widget.live.scheduler.END_CHECK_S`, up to
+:data:`~flyteexec_widget.live.scheduler.END_CHECK_MAX_S` after a quiet minute, so the end is seen soon however long
+the refreshes backed off);
 this thread only waits, so Ctrl-C interrupts it promptly.
 At the timeout it asks for one last sync but waits at most :data:`FINAL_SYNC_S` for it, so ``wait(timeout=T)``
 returns within T plus a few seconds whatever the server does; a server that accepts calls and never answers gets

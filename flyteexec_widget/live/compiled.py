@@ -39,7 +39,7 @@ class Compiled:
     sub_workflows: dict[tuple[int, str, str, str, str], core_workflow_pb2.WorkflowTemplate]
     task_interfaces: dict[tuple[int, str, str, str, str], interface_pb2.TypedInterface]
     task_types: dict[tuple[int, str, str, str, str], str]
-    #: ``template_nodes(primary)``, when the sync made it on receipt (see ``TreeSync._get_workflow``).
+    #: ``template_nodes(primary)``, when the sync made it on receipt (see ``remote_calls.get_workflow``).
     primary_nodes: dict[str, core_workflow_pb2.Node] | None = None
     #: ``(task id key, dynamic) -> (TemplateInfo, interface)`` of task nodes, filled by the sync as it names them.
     task_node_infos: dict[tuple[tuple[int, str, str, str, str], bool], tuple[TemplateInfo, Any]] = field(
@@ -107,8 +107,8 @@ def graph_order(template: core_workflow_pb2.WorkflowTemplate) -> list[core_workf
 
 
 def planned_info(tmpl: core_workflow_pb2.Node, compiled: Compiled) -> TemplateInfo:
-    """Kind and name of a template node that has not run (as the sync engine's ``TreeSync._info`` names it once
-    it runs)."""
+    """Kind and name of a template node that has not run (as the sync engine's ``node_templates.node_info`` names it
+    once it runs)."""
     if tmpl.HasField("task_node"):  # most nodes: first, and without reading the name the others use
         return shared_info("task", short_name(tmpl.task_node.reference_id.name) or tmpl.id)
     name = tmpl.metadata.name or tmpl.id

@@ -10,7 +10,8 @@ watch wait longer than its ``max_interval``, and a fixed ``poll_interval`` is le
 A watch that a blocked ``wait()`` depends on (its own, unpaced, or a widget's it follows) is not held back by the
 budget, and between its refreshes its execution's phase is looked at every :data:`END_CHECK_S` (one
 ``GetExecution``): when it moved (the end), the refresh runs at once. A quiet stretch still backs the refreshes
-off, and the end is seen within half a second or so.
+off, and the end is seen within half a second or so; after a quiet minute (:data:`END_CHECK_QUIET_S`) the looks
+spread out to one every :data:`END_CHECK_MAX_S`, and are back at :data:`END_CHECK_S` as soon as it moves.
 
 Syncs run on a small pool of daemon threads of the scheduler's own (so one slow execution does not hold back the
 others, and 50 watches do not mean 50 threads); the RPCs inside a sync run on ``remote.executor``.
@@ -61,6 +62,8 @@ from .model import ExecutionModel
 from .sync import TreeSync, rpc_error_summary, tree_for
 
 __all__ = [
+    "END_CHECK_MAX_S",
+    "END_CHECK_QUIET_S",
     "END_CHECK_S",
     "RPC_BURST",
     "RPC_RATE",
@@ -100,7 +103,25 @@ RPC_BURST = 100.0
 #: alone, 0.02-4.0 s late (median 4.0 s at 0 ms) with 95-98 calls; a look every 1 s, 0.13-1.0 s late (the end lands
 #: just after a look: a second is not reliably under a second) with 96-100 calls; every 0.5 s, 0.02-0.62 s late with
 #: 106-110 calls. Two calls a second while a user blocks on the end; none for a widget alone (paced: RPC_RATE).
+#: After a quiet spell the looks spread out (:data:`END_CHECK_QUIET_S`, :data:`END_CHECK_MAX_S`).
 END_CHECK_S = 0.5
+
+#: How long the execution must have been still (phase and update time unchanged, rows unchanged; counted from the
+#: wait()'s start or the last movement, whichever is later) before the end check's interval grows: a wait() that
+#: just started, or one on an execution that just moved, still sees the end within :data:`END_CHECK_S`. A minute:
+#: a run a user watches to the end closely (a test run, the last step of a pipeline) ends or moves within it and
+#: keeps the half-second delay; an hours-long quiet spell pays its ~120 calls once.
+END_CHECK_QUIET_S = 60.0
+
+#: The cap the end check's interval doubles to (from :data:`END_CHECK_S`, one doubling per quiet check: 1, 2, 4 s)
+#: after :data:`END_CHECK_QUIET_S`; back to :data:`END_CHECK_S` as soon as the execution moves or a refresh sees a
+#: change. 4 s: a long-blocked wait() costs 0.25 GetExecution a second (100 notebooks blocked for hours on
+#: trainings: 25 calls a second, not 200; with the refreshes backed off to 15 s, ~0.4 calls a second per watcher,
+#: within issue 15's 1), and it sees the end at most 4 s (2 s on average) after a long quiet spell, which a user
+#: who left the cell blocking for an hour does not notice. flytekit's wait() sees it up to its poll interval late,
+#: 30 s by default, and pays a full sync (several calls) per poll (flytekit/remote/remote.py, FlyteRemote.wait:
+#: ``poll_interval = poll_interval or timedelta(seconds=30)``; flytekit 1.16).
+END_CHECK_MAX_S = 4.0
 
 
 class TreeLike(Protocol):
@@ -156,6 +177,8 @@ class Watch:
         self.paced = True  # keeps to the budget (SyncScheduler.watch(paced=False): not)
         self.followers = 0  # wait() calls following this watch: it is not paced while one blocks on it
         self.check_due = due  # when a wait() on it next looks at the execution's phase (see END_CHECK_S)
+        self.check_interval = scheduler.end_check  # between those looks: grows in a quiet spell (END_CHECK_MAX_S)
+        self.quiet_since = due  # since when the execution has not moved (or a wait() started on it)
         self.checks = 0  # those looks made (one GetExecution each)
         self._checking = False  # one in flight (never at the same time as a sync)
         self._soon = False  # refresh_soon() asked for a refresh: the sync that ends next must not push it back
@@ -176,7 +199,7 @@ class Watch:
     def waited_on(self) -> bool:
         """Whether a blocked ``wait()`` depends on it (its own unpaced watch, or a widget's it follows) and it
         adapts its interval (a fixed ``poll_interval`` is the caller's choice): then its execution's phase is looked
-        at every :data:`END_CHECK_S` between refreshes."""
+        at every :data:`END_CHECK_S` between refreshes (up to :data:`END_CHECK_MAX_S` after a quiet spell)."""
         return (not self.paced or self.followers > 0) and self.min_interval != self.max_interval
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -230,6 +253,7 @@ class Watch:
             self.followers += 1
         try:
             if self.active:
+                self._moved(self.scheduler._clock())  # a wait() that just started looks every END_CHECK_S
                 self.due = min(self.due, self.scheduler._clock())
                 self.scheduler._wake.set()
             yield
@@ -250,6 +274,12 @@ class Watch:
         auth.refresh(server, auth.token(), timeout=timeout, login_timeout=timeout)
         self.awaiting_login = False  # the token listener made the watch due: its next sync says how it went
         return True
+
+    def _moved(self, now: float) -> None:
+        """The execution moved (or a wait() started on it): its quiet spell starts again, and with it the end check's
+        shortest interval."""
+        self.quiet_since = now
+        self.check_interval = self.scheduler.end_check
 
     def _not_in_flight(self) -> None:
         with self._cond:
@@ -302,6 +332,8 @@ class SyncScheduler:
         rpc_rate: float = RPC_RATE,
         rpc_burst: float = RPC_BURST,
         end_check: float = END_CHECK_S,
+        end_check_max: float = END_CHECK_MAX_S,
+        end_check_quiet: float = END_CHECK_QUIET_S,
     ) -> None:
         if not 0 < min_interval <= max_interval:
             raise ValueError(
@@ -313,6 +345,10 @@ class SyncScheduler:
             raise ValueError(f"need rpc_rate > 0 and rpc_burst >= 0, got rpc_rate={rpc_rate}, rpc_burst={rpc_burst}")
         if not end_check > 0:
             raise ValueError(f"end_check must be a positive number of seconds, got {end_check!r}")
+        if not end_check_max >= end_check:
+            raise ValueError(f"end_check_max must be at least end_check ({end_check} s), got {end_check_max!r}")
+        if not end_check_quiet >= 0:
+            raise ValueError(f"end_check_quiet must be a number of seconds >= 0, got {end_check_quiet!r}")
         if not retry.initial_backoff > 0:  # a failing watch would sync in a busy loop
             raise ValueError(f"the watch retry policy needs initial_backoff > 0, got {retry.initial_backoff}")
         self._clock = clock
@@ -325,6 +361,8 @@ class SyncScheduler:
         self.rpc_rate = rpc_rate
         self.rpc_burst = rpc_burst
         self.end_check = end_check
+        self.end_check_max = end_check_max
+        self.end_check_quiet = end_check_quiet
         self._max_workers = max_workers
         self._rng = rng or random.Random()
         self._lock = threading.Lock()
@@ -579,7 +617,7 @@ class SyncScheduler:
     def _check_due(self, w: Watch) -> float | None:
         """When to look at the execution's phase before the watch's next refresh (None: no look is needed): only
         while a wait() depends on it, it syncs well, its next refresh is further off than that (by a quarter of
-        ``end_check``: looks are at most 1.25 ``end_check`` apart), and its tree can tell
+        ``end_check``: looks are at most ``check_interval`` plus that apart), and its tree can tell
         (:meth:`~flyteexec_widget.live.sync.TreeSync.execution_moved`)."""
         if not (w.active and w.waited_on and w.syncs and w.attempt == 0 and not w.final_pending):
             return None
@@ -613,9 +651,13 @@ class SyncScheduler:
             w._checking = False
         w.checks += 1
         now = self._clock() if now is None else now
-        w.check_due = now + self.end_check
         if moved:
+            w._moved(now)
             w.due = min(w.due, now)
+        elif now - w.quiet_since >= self.end_check_quiet:
+            # a long quiet spell (a training running for hours): look less often (END_CHECK_MAX_S)
+            w.check_interval = min(w.check_interval * 2, self.end_check_max)
+        w.check_due = now + w.check_interval
 
     def _run_in_pool(self, w: Watch) -> None:
         try:
@@ -684,13 +726,15 @@ class SyncScheduler:
             w.due = now  # one immediate final sync, then done
         else:
             soon = w._soon  # refresh_soon() while this sync ran: it may have read the tree before the change
+            if changed or soon:
+                w._moved(now)
             w.interval = w.min_interval if changed or soon else min(w.interval * 2, w.max_interval)
             cost = getattr(w.tree, "last_rpc_count", 0) if w.syncs > 1 else 0  # the first sync is free
             wait_s = max(w.interval, self._budget_wait(w, now, cost))
             w.due = now if soon else now + wait_s
             # a refresh looks at the phase too, in its first round: a long one (1,000 nodes ending) may have seen
             # it a while before it ends
-            w.check_due = started + self.end_check
+            w.check_due = started + w.check_interval
         w._set_running_status("live", synced_at=wall)
 
     def _budget_wait(self, w: Watch, now: float, cost: int) -> float:

@@ -56,50 +56,56 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
-import re
 import threading
 import time
-import weakref
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Executor, Future
-from dataclasses import dataclass, field
+from concurrent.futures import Future
 from functools import partial
-from typing import Any, Protocol
+from typing import Any
 
 from flyteidl.admin import execution_pb2 as admin_execution_pb2
-from flyteidl.admin import node_execution_pb2, task_execution_pb2, workflow_pb2
+from flyteidl.admin import node_execution_pb2, task_execution_pb2
 from flyteidl.core import execution_pb2 as core_execution_pb2
 from flyteidl.core import identifier_pb2, interface_pb2
-from flyteidl.core import workflow_pb2 as core_workflow_pb2
 from google.protobuf import timestamp_pb2
 
 from ..admin.errors import RpcFailure
-from ..objects.executions import FlyteNodeExecution, FlyteTaskExecution, FlyteWorkflowExecution, RemoteLike
-from ..objects.phases import TaskPhase, is_terminal, style
-from ..objects.protoview import MAX_TIMESTAMP_SECONDS, MIN_TIMESTAMP_SECONDS, is_valid_timestamp
-from ..objects.templates import PlannedNode, TemplateInfo, node_kind, shared_info, unknown_kind
+from ..objects.executions import FlyteNodeExecution, FlyteTaskExecution, FlyteWorkflowExecution
+from ..objects.phases import style
+from ..objects.protoview import MAX_TIMESTAMP_SECONDS, MIN_TIMESTAMP_SECONDS
 from . import gcpause
 from .attempt_stream import Job, Priorities, stream
-from .compiled import (
-    END_NODE_ID,
-    START_NODE_ID,
-    Compiled,
-    branch_nodes,
-    id_key,
-    list_interface,
-    planned_nodes,
-    short_name,
-    template_nodes,
+from .compiled import Compiled, id_key, planned_nodes
+from .node_rules import (
+    START_OR_END_SUFFIXES,
+    error_maybe_trimmed,
+    is_settled,
+    is_start_or_end,
+    may_become_parent,
+    may_have_children,
+    may_have_tasks,
+    nothing_below,
+    observe_subtasks,
+    with_full_error,
 )
+from .node_templates import (
+    START_OR_END,
+    all_started,
+    compiled_of,
+    node_info,
+    planned_children,
+    plans_nothing,
+    template_for,
+)
+from .remote_calls import SyncRemote, get_node_error, get_task_interface, get_workflow
+from .tree_state import ExecState, NodeState, Scope, cache_for, version_of
 
+# is_start_or_end lives in node_rules; it stays importable from here because this module's __all__ has always
+# offered it (public API). The rest of node_rules is imported where it is used.
 __all__ = ["TreeSync", "is_start_or_end", "rpc_error_summary", "sync_execution", "tree_for"]
 
 log = logging.getLogger(__name__)
 
-#: Task phases of a subtask that has not started running (its start is when it leaves them).
-_SUBTASK_WAITING = frozenset(
-    {TaskPhase.UNDEFINED, TaskPhase.QUEUED, TaskPhase.INITIALIZING, TaskPhase.WAITING_FOR_RESOURCES}
-)
 
 #: The column re-listings filter on. FlyteAdmin returns a node's ``closure.updated_at`` from the event's
 #: ``reported_at`` (propeller's clock) and stores the same value in ``node_execution_updated_at``; its ``updated_at``
@@ -135,228 +141,8 @@ FULL_ERRORS = 50
 #: than the extra publication saves.
 EARLY_PAINT_NEW_NODES = 16
 
-#: A listed error message this long (in UTF-8 bytes) may have been cut: FlyteAdmin trims list responses to 100
-#: bytes, backing off to a character boundary (``transformers.TrimErrorMessage``); a longer one is whole.
-TRIMMED_ERROR_MIN_BYTES = 97
-TRIMMED_ERROR_MAX_BYTES = 100
-
-#: The task type flytekit's ``@dynamic`` registers (``flytekit/core/dynamic_workflow_task.py``): such a node may
-#: become a parent that FlyteAdmin flags only from its children (see :meth:`TreeSync._may_become_parent`).
-DYNAMIC_TASK_TYPE = "dynamic-task"
-
-#: Array subtasks with event version 1 have the spec node id "n<index>" (propeller's array handler names its sub
-#: node so); their unique id is "<array>-<attempt>-n<index>", hashed past 20 characters, so the id is only a fallback
-#: (for events that carry no spec node id).
-_SUBTASK_SPEC_ID = re.compile(r"^n(\d+)$")
-_SUBTASK_ID = re.compile(r"-n(\d+)$")
-
-
-class _RemoteLike(RemoteLike, Protocol):
-    """What the sync calls on its remote (:class:`flyteexec_widget.Remote` is one): the RPCs below, and what the
-    wrappers it builds call (:class:`~flyteexec_widget.objects.executions.RemoteLike`)."""
-
-    @property
-    def executor(self) -> Executor: ...
-
-    def get_execution(self, wf_id: identifier_pb2.WorkflowExecutionIdentifier) -> admin_execution_pb2.Execution: ...
-
-    def list_node_executions(
-        self, wf_id: identifier_pb2.WorkflowExecutionIdentifier, *, unique_parent_id: str = "", filters: str = ""
-    ) -> list[node_execution_pb2.NodeExecution]: ...
-
-    def list_task_executions(
-        self, node_exec_id: identifier_pb2.NodeExecutionIdentifier
-    ) -> list[task_execution_pb2.TaskExecution]: ...
-
-    def get_workflow(self, identifier: identifier_pb2.Identifier) -> workflow_pb2.Workflow: ...
-
-    def get_task(self, identifier: identifier_pb2.Identifier) -> Any: ...
-
-    def get_node_execution(
-        self, node_exec_id: identifier_pb2.NodeExecutionIdentifier
-    ) -> node_execution_pb2.NodeExecution: ...
-
-
-def _error_maybe_trimmed(proto: node_execution_pb2.NodeExecution) -> bool:
-    """Whether a listed node's error message may have been cut by the list response."""
-    closure = proto.closure
-    if not closure.HasField("error"):
-        return False
-    return TRIMMED_ERROR_MIN_BYTES <= len(closure.error.message.encode()) <= TRIMMED_ERROR_MAX_BYTES
-
-
-def _with_full_error(
-    proto: node_execution_pb2.NodeExecution, full: core_execution_pb2.ExecutionError
-) -> node_execution_pb2.NodeExecution:
-    """``proto`` with the whole error message fetched earlier, if its listed message is that one cut short."""
-    closure = proto.closure
-    if not closure.HasField("error"):
-        return proto
-    listed = closure.error
-    if listed.message == full.message or listed.code != full.code or not full.message.startswith(listed.message):
-        return proto
-    out = node_execution_pb2.NodeExecution()
-    out.CopyFrom(proto)
-    out.closure.error.message = full.message
-    return out
-
-
-_START_OR_END = (START_NODE_ID, END_NODE_ID)
+#: Largest valid ``Timestamp.nanos`` (the listing handler's inlined range check).
 _MAX_NANOS = 999_999_999
-_START_OR_END_SUFFIXES = ("-" + START_NODE_ID, "-" + END_NODE_ID)
-
-
-def is_start_or_end(node: node_execution_pb2.NodeExecution) -> bool:
-    """Whether a node execution is a start/end marker (hidden, as flytekit and the console hide them)."""
-    node_id = node.id.node_id  # read once: asked of every listed node
-    spec = node.metadata.spec_node_id or node_id
-    return spec in _START_OR_END or node_id.endswith(_START_OR_END_SUFFIXES)
-
-
-# --------------------------------------------------------------------------------------------------------------
-# State kept between refreshes
-# --------------------------------------------------------------------------------------------------------------
-
-
-def _version(ts: timestamp_pb2.Timestamp, phase: int) -> tuple[int, int, int]:
-    """What "changed" means for a node or execution: its updated_at and phase."""
-    return (ts.seconds, ts.nanos, int(phase))
-
-
-@dataclass
-class _Scope:
-    """The nodes under one owner: an execution's top level, or a parent node's children."""
-
-    exec_state: _ExecState
-    parent_id: str
-    parent: _NodeState | None = None
-    nodes: dict[str, _NodeState] = field(default_factory=dict)  # node_id -> state, first-seen order
-    watermark: timestamp_pb2.Timestamp | None = None
-    #: ``TreeSync.clock()`` when a listing first showed the current watermark (its event was stored by then).
-    mark_seen_at: float | None = None
-    #: A listing started :data:`WATERMARK_MARGIN` or more after ``mark_seen_at`` came back with the same watermark:
-    #: every event up to it is stored and listed, so re-listings ask from the watermark itself (see
-    #: :data:`WATERMARK_MARGIN`).
-    mark_covered: bool = False
-    listed_for: tuple[int, ...] | None = None  # owner version when last listed
-    listed_in: int = -1  # refresh number of the last listing
-    filtered_listings: int = 0  # filtered listings since the last whole one
-    # Template nodes by id, built once per scope: rebuilding them for each node's first lookup made a sync
-    # quadratic in the number of nodes (10,000 nodes: minutes). A compiled workflow never changes once fetched.
-    templates: dict[str, core_workflow_pb2.Node] | None = None
-    #: The nodes planning still visits, in first-seen order: a finished node with nothing left to fetch leaves
-    #: (:meth:`TreeSync._settled`), so a steady refresh of 10,000 finished nodes plans only the running ones. A node
-    #: comes back when a listing changes it; all of them when what planning reads beyond the node may have changed
-    #: (``known``, see :meth:`TreeSync._knowledge`).
-    active: dict[str, _NodeState] = field(default_factory=dict)
-    #: The nodes whose wrappers wiring must update (new or changed since the last wiring); parents are always wired.
-    unwired: dict[str, _NodeState] = field(default_factory=dict)
-    #: The scope's nodes that have a scope of children (wired every time, for their children).
-    parents: dict[str, _NodeState] = field(default_factory=dict)
-    #: What ``active`` and ``unwired`` were last filled for (:meth:`TreeSync._knowledge`); None: never.
-    known: tuple[int, int] | None = None
-    #: The scope's wrappers as last wired (``_node_executions`` / ``_subworkflow_node_executions``): kept while no
-    #: node was added, so an unchanged level costs nothing to wire.
-    wired: dict[str, FlyteNodeExecution] | None = None
-    #: No node of the scope can have anything below it to list: no listed message says parent, dynamic or child
-    #: execution, and no node has attempts (a running one whose attempt succeeded may be a parent) or children
-    #: yet. Set by the listing's handler; once False, for good. A publishing refresh's first phase (listing the
-    #: levels) then skips the scope's nodes instead of asking each (see :meth:`TreeSync._nothing_below`).
-    plain: bool = True
-
-
-@dataclass
-class _NodeState:
-    proto: node_execution_pb2.NodeExecution
-    wrapper: FlyteNodeExecution
-    scope: _Scope
-    #: ``metadata.spec_node_id`` or else the node id: the template's id (fixed for a node id)
-    spec_id: str = ""
-    tasks: list[task_execution_pb2.TaskExecution] = field(default_factory=list)
-    task_wrappers: dict[int, FlyteTaskExecution] = field(default_factory=dict)
-    tasks_for: tuple[int, ...] | None = None
-    tasks_in: int = -1
-    children: _Scope | None = None
-    child_exec: _ExecState | None = None
-    template: core_workflow_pb2.Node | None = None
-    # An array node's subtask attempts: the phase last seen, and when they were seen to start and end.
-    subtask_phases: dict[tuple[int, int], int] = field(default_factory=dict)
-    subtask_times: dict[tuple[int, int], tuple[str | None, str | None]] = field(default_factory=dict)
-    #: A subworkflow node's planned children, once its template is known.
-    planned: tuple[PlannedNode, ...] | None = None
-    #: The whole error message (GetNodeExecution), kept over later listings that cut it again.
-    full_error: core_execution_pb2.ExecutionError | None = None
-    #: Its template is known and plans no children (not a subworkflow): ``planned`` stays None for good.
-    no_planned: bool = False
-    #: A task node's (template, dynamic, info, interface) as TreeSync._info last made them.
-    task_info: tuple[Any, bool, TemplateInfo, interface_pb2.TypedInterface | None] | None = None
-
-    @property
-    def version(self) -> tuple[int, int, int]:
-        return _version(self.proto.closure.updated_at, self.proto.closure.phase)
-
-    @property
-    def terminal(self) -> bool:
-        return is_terminal("node", self.proto.closure.phase)
-
-
-@dataclass
-class _ExecState:
-    wf_id: identifier_pb2.WorkflowExecutionIdentifier
-    wrapper: FlyteWorkflowExecution
-    proto: admin_execution_pb2.Execution | None
-    top: _Scope = field(init=False)
-    key: tuple[str, str, str] = field(init=False)
-    fetched_in: int = -1
-    terminal_before: bool = False  # terminal at the end of a previous refresh: never fetched again
-    planned: tuple[PlannedNode, ...] | None = None  # its top level's planned nodes, once the workflow is known
-    #: Its compiled workflow once known (TreeSync._compiled): looked up per node several times a paint, and a
-    #: registered workflow never changes once fetched.
-    compiled: Compiled | None = None
-
-    def __post_init__(self) -> None:
-        self.top = _Scope(self, "")
-        # (project, domain, name): part of every job key of its nodes, read from the message once
-        self.key = (self.wf_id.project, self.wf_id.domain, self.wf_id.name)
-
-    @property
-    def version(self) -> tuple[int, int, int] | None:
-        if self.proto is None:
-            return None
-        return _version(self.proto.closure.updated_at, self.proto.closure.phase)
-
-    @property
-    def terminal(self) -> bool:
-        return self.proto is not None and is_terminal("workflow", self.proto.closure.phase)
-
-
-class _EntityCache:
-    """Compiled workflows per remote (registered entities are immutable, so a cache never goes stale)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        #: None: the workflow could not be fetched (kinds then come from node metadata alone).
-        self.workflows: dict[tuple[int, str, str, str, str], Compiled | None] = {}
-        #: Task interfaces of single-task executions whose closure names no workflow (GetTask, once per id).
-        self.task_interfaces: dict[tuple[int, str, str, str, str], interface_pb2.TypedInterface | None] = {}
-        self.filters_unsupported = False
-        #: Bumped whenever a workflow or task interface is added: what planning and wiring read of them may change.
-        self.generation = 0
-
-
-_CACHES: weakref.WeakKeyDictionary[Any, _EntityCache] = weakref.WeakKeyDictionary()
-_CACHES_LOCK = threading.Lock()
-
-
-def _cache_for(remote: Any) -> _EntityCache:
-    with _CACHES_LOCK:
-        try:
-            return _CACHES[remote]
-        except KeyError:
-            cache = _CACHES[remote] = _EntityCache()
-            return cache
-        except TypeError:  # not weak-referenceable (a test double): a private cache
-            return _EntityCache()
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -370,19 +156,19 @@ class TreeSync:
     Thread-safe: refreshes are serialised (the RPCs of one refresh run concurrently on ``remote.executor``).
     """
 
-    def __init__(self, remote: _RemoteLike, execution: FlyteWorkflowExecution) -> None:
+    def __init__(self, remote: SyncRemote, execution: FlyteWorkflowExecution) -> None:
         self.remote = remote
         self.execution = execution
-        self._cache = _cache_for(remote)
+        self._cache = cache_for(remote)
         #: Held by each refresh; the scheduler holds it across refresh + model update, so a concurrent
         #: ``execution.sync()`` cannot change the wrappers while the model reads them.
         self.lock = threading.RLock()
         self._dirty = True  # something changed since the tree version was last bumped
         self._refresh_no = 0
         proto = execution.to_flyte_idl()
-        self._root = _ExecState(wf_id=proto.id, wrapper=execution, proto=proto if proto.HasField("closure") else None)
+        self._root = ExecState(wf_id=proto.id, wrapper=execution, proto=proto if proto.HasField("closure") else None)
         self._root.fetched_in = -1
-        self._execs: dict[tuple[str, str, str], _ExecState] = {self._exec_key(proto.id): self._root}
+        self._execs: dict[tuple[str, str, str], ExecState] = {self._exec_key(proto.id): self._root}
         #: Calls the last refresh issued (a listing of several pages counts once); the sandbox counts exactly.
         self.last_rpc_count = 0
         #: Attempt listings per refresh for running nodes that did not change (see the module docstring).
@@ -452,7 +238,7 @@ class TreeSync:
         now = self.remote.get_execution(self._root.wf_id)
         if seen is None:
             return True
-        return _version(now.closure.updated_at, now.closure.phase) != _version(
+        return version_of(now.closure.updated_at, now.closure.phase) != version_of(
             seen.closure.updated_at, seen.closure.phase
         )
 
@@ -536,12 +322,12 @@ class TreeSync:
         if self._painted:
             return self._new_nodes >= EARLY_PAINT_NEW_NODES
         return any(
-            node.tasks_for is None and self._may_have_tasks(node)
+            node.tasks_for is None and may_have_tasks(self._cache, node)
             for st in self._execs.values()
             for node in self._all_nodes(st.top)
         )
 
-    def _all_nodes(self, scope: _Scope) -> Iterable[_NodeState]:
+    def _all_nodes(self, scope: Scope) -> Iterable[NodeState]:
         for node in scope.nodes.values():
             yield node
             if node.children is not None:
@@ -582,7 +368,7 @@ class TreeSync:
             on_call=on_call,
         )
 
-    def _node_key(self, node: _NodeState) -> tuple[str, str, str, str]:
+    def _node_key(self, node: NodeState) -> tuple[str, str, str, str]:
         return (*node.scope.exec_state.key, node.proto.id.node_id)
 
     def _bump(self, wrapper: FlyteNodeExecution) -> None:
@@ -618,7 +404,7 @@ class TreeSync:
             jobs.extend(self._plan_exec(st, sync_nodes, refresh_no))
         return jobs
 
-    def _plan_exec(self, st: _ExecState, sync_nodes: bool, refresh_no: int) -> list[Job]:
+    def _plan_exec(self, st: ExecState, sync_nodes: bool, refresh_no: int) -> list[Job]:
         jobs: list[Job] = []
         ekey = self._exec_key(st.wf_id)
         if not st.terminal_before and st.fetched_in != refresh_no:
@@ -627,7 +413,7 @@ class TreeSync:
             ident = st.proto.closure.workflow_id
             wf_key = id_key(ident)
             if wf_key not in self._cache.workflows:
-                jobs.append(Job(("wf", *wf_key), partial(self._get_workflow, ident), self._on_workflow(wf_key)))
+                jobs.append(Job(("wf", *wf_key), partial(get_workflow, self.remote, ident), self._on_workflow(wf_key)))
         elif (
             not self._rows_only
             and st.proto is not None
@@ -638,14 +424,14 @@ class TreeSync:
             task_key = id_key(task_id)
             if task_key not in self._cache.task_interfaces:
                 jobs.append(
-                    Job(("task", *task_key), partial(self._get_task_interface, task_id), self._on_task(task_key))
+                    Job(("task", *task_key), partial(get_task_interface, self.remote, task_id), self._on_task(task_key))
                 )
         if sync_nodes:
             jobs.extend(self._plan_scope(st.top, st.version, st.terminal, refresh_no))
         return jobs
 
     def _plan_scope(
-        self, scope: _Scope, owner_version: tuple[int, ...] | None, owner_terminal: bool, refresh_no: int
+        self, scope: Scope, owner_version: tuple[int, ...] | None, owner_terminal: bool, refresh_no: int
     ) -> list[Job]:
         jobs: list[Job] = []
         # Listed while the owner runs (once per refresh), and once more, whole, after the owner was seen terminal:
@@ -679,14 +465,14 @@ class TreeSync:
             # that just finished has its attempts listed once (final), not once as running and again as done.
             return jobs
         if self._rows_only and scope.plain:
-            return jobs  # every node a leaf (see _Scope.plain): a wide level's 1,000 nodes not asked one by one
+            return jobs  # every node a leaf (see Scope.plain): a wide level's 1,000 nodes not asked one by one
         self._refill(scope)
         settled: list[str] = []
         for node_id, node in scope.active.items():
             node_jobs = self._plan_node(node, refresh_no)
             if node_jobs:
                 jobs.extend(node_jobs)
-            elif not self._rows_only and self._settled(node):
+            elif not self._rows_only and is_settled(node):
                 settled.append(node_id)
         for node_id in settled:
             del scope.active[node_id]
@@ -697,7 +483,7 @@ class TreeSync:
         workflow an execution runs); when it moves, every node is planned and wired again once."""
         return (self._cache.generation, self._generation)
 
-    def _refill(self, scope: _Scope) -> None:
+    def _refill(self, scope: Scope) -> None:
         """Every node of the scope active and unwired again if what they were settled against may have changed."""
         known = self._knowledge()
         if scope.known != known:
@@ -705,23 +491,14 @@ class TreeSync:
             scope.active = dict(scope.nodes)
             scope.unwired = dict(scope.nodes)
 
-    def _touch(self, node: _NodeState) -> None:
+    def _touch(self, node: NodeState) -> None:
         """The node changed (a listing, its attempts, its whole error): plan and wire it again."""
         node_id = node.proto.id.node_id
         node.scope.active[node_id] = node
         node.scope.unwired[node_id] = node
 
-    def _settled(self, node: _NodeState) -> bool:
-        """Whether a node that planned no call needs no further look until it changes: finished (or left running
-        in a finished execution, after its final look) and no parent (a parent's children are planned through it).
-        Everything else planning reads is the node's own state (a change comes back through :meth:`_touch`) or
-        :meth:`_knowledge`."""
-        if node.children is not None or self._may_have_children(node):
-            return False
-        return node.terminal or node.scope.exec_state.terminal
-
-    def _plan_node(self, node: _NodeState, refresh_no: int) -> list[Job]:
-        if self._rows_only and self._nothing_below(node):
+    def _plan_node(self, node: NodeState, refresh_no: int) -> list[Job]:
+        if self._rows_only and nothing_below(node):
             return []  # most nodes of a wide tree: listing the levels, nothing below them to list
         jobs: list[Job] = []
         version: tuple[int, ...] = node.version
@@ -736,29 +513,29 @@ class TreeSync:
         changed = node.tasks_for != version
         if self._rows_only:
             pass  # a publishing refresh lists the levels first: the node's own calls come after
-        elif self._may_have_tasks(node) and (changed or (not terminal and node.tasks_in != refresh_no)):
+        elif may_have_tasks(self._cache, node) and (changed or (not terminal and node.tasks_in != refresh_no)):
             key = ("tasks", *node.scope.exec_state.key, node.proto.id.node_id, version, refresh_no)
             call = partial(self.remote.list_task_executions, node.proto.id)
             # An array node's progress (its subtasks) lives only in its task's events: never left for later; nor is
-            # a dynamic task's success, after which its children are listed (see _may_become_parent).
-            needed = changed or node.proto.metadata.is_array or (not terminal and self._may_become_parent(node))
+            # a dynamic task's success, after which its children are listed (see node_rules.may_become_parent).
+            needed = changed or node.proto.metadata.is_array or (not terminal and may_become_parent(self._cache, node))
             jobs.append(
                 Job(key, call, self._on_tasks(node, version), None if needed else node.tasks_in, self._node_key(node))
             )
-        if not self._rows_only and node.tasks and node.template is None and self._template_for(node) is None:
+        if not self._rows_only and node.tasks and node.template is None and template_for(self._cache, node) is None:
             # No template (a node inside a dynamic one): the interface comes from its task, fetched once per id.
             task_id = node.tasks[-1].id.task_id
             task_key = id_key(task_id)
-            compiled = self._compiled(node.scope.exec_state)
+            compiled = compiled_of(self._cache, node.scope.exec_state)
             known = compiled is not None and task_key in compiled.task_interfaces
             if not known and task_key not in self._cache.task_interfaces:
-                job = Job(("task", *task_key), partial(self._get_task_interface, task_id), self._on_task(task_key))
-                jobs.append(job)
+                get_iface = partial(get_task_interface, self.remote, task_id)
+                jobs.append(Job(("task", *task_key), get_iface, self._on_task(task_key)))
         if not self._rows_only:
             jobs.extend(self._plan_full_error(node, terminal))
-        if self._may_have_children(node):
+        if may_have_children(node):
             if node.children is None:
-                node.children = _Scope(node.scope.exec_state, node.proto.id.node_id, parent=node)
+                node.children = Scope(node.scope.exec_state, node.proto.id.node_id, parent=node)
                 node.scope.parents[node.proto.id.node_id] = node
             jobs.extend(self._plan_scope(node.children, version, terminal, refresh_no))
         # the flag before the message: reading an unset sub-message builds an empty one, for every node of a plan
@@ -771,125 +548,31 @@ class TreeSync:
             child = self._execs.get(key3)
             if child is None:
                 wrapper = FlyteWorkflowExecution(admin_execution_pb2.Execution(id=child_id), remote=self.remote)
-                child = self._execs[key3] = _ExecState(wf_id=child_id, wrapper=wrapper, proto=None)
+                child = self._execs[key3] = ExecState(wf_id=child_id, wrapper=wrapper, proto=None)
             node.child_exec = child
             self._touch(node)
             # _plan() walks every known execution: the child's own jobs are planned there (next round).
         return jobs
 
-    def _nothing_below(self, node: _NodeState) -> bool:
-        """No children to list and no child execution not seen before: a leaf as far as the levels go."""
-        if self._may_have_children(node):
-            return False
-        return node.child_exec is not None or not node.proto.closure.HasField("workflow_node_metadata")
-
-    def _plan_full_error(self, node: _NodeState, terminal: bool) -> list[Job]:
+    def _plan_full_error(self, node: NodeState, terminal: bool) -> list[Job]:
         """GetNodeExecution once for a finished node whose listed error may be cut (the first FULL_ERRORS)."""
         # cheapest checks first: every finished node of a plan passes through here
         if not terminal or node.full_error is not None or not style("node", node.proto.closure.phase).failed:
             return []
-        if not _error_maybe_trimmed(node.proto):
+        if not error_maybe_trimmed(node.proto):
             return []
         key = (*node.scope.exec_state.key, node.proto.id.node_id)
         if key not in self._full_error_nodes:
             if len(self._full_error_nodes) >= FULL_ERRORS:
                 return []
             self._full_error_nodes.add(key)
-        call = partial(self._get_node_error, node.proto.id)
+        call = partial(get_node_error, self.remote, node.proto.id)
         return [Job(("error", *key), call, self._on_full_error(node), node_key=self._node_key(node))]
-
-    def _may_have_children(self, node: _NodeState) -> bool:
-        """Whether a node's children are listed: it is a parent, or may be one FlyteAdmin has not flagged yet.
-
-        FlyteAdmin derives ``is_parent_node`` from the children when no event set it, and its row does not move when
-        they appear, so a filtered listing would not show the flag: a running node whose latest attempt already
-        succeeded (a dynamic task whose workflow runs now) is asked for children every refresh until it ends. An
-        ``is_dynamic`` node always: one reporting with event version 1 ends with ``is_dynamic`` alone, and the
-        flag derivation stops (``transformers/node_execution.go`` ``FromNodeExecutionModel``).
-        """
-        meta = node.proto.metadata
-        if meta.is_parent_node or meta.is_dynamic:
-            return True
-        if node.children is not None and node.children.nodes:
-            return True
-        if node.terminal or not node.tasks:
-            return False
-        return int(node.tasks[-1].closure.phase) == TaskPhase.SUCCEEDED
-
-    def _may_become_parent(self, node: _NodeState) -> bool:
-        """Whether a running node's attempts are listed every refresh, outside the budget: a dynamic task (by its
-        template's task type, or its attempts' where no template is known) not yet seen as a parent.
-
-        Below event version 2 FlyteAdmin never hears such a node go DYNAMIC_RUNNING, and its row does not move when
-        its children appear: only its task attempt's success (:meth:`_may_have_children`) says to list children,
-        and asking for it once per refresh makes the children show in the refresh after they appear. Why only
-        ``dynamic-task`` and not every running task node (any task may return a dynamic workflow to propeller): on
-        a 10,000-node execution whose fan-out runs 800 task nodes at once, that would be 800 attempt listings every
-        refresh, the very cost :data:`ATTEMPTS_BUDGET` bounds; this costs one call per running flytekit dynamic
-        task until it has children (then its children's listing shows them). A dynamic workflow from another task
-        type (an older SDK's ``python-task``) is still seen within ``ceil(running / budget)`` refreshes, in the
-        next one while no more than ``budget`` unchanged nodes run, and at the latest at the periodic whole
-        listing (which shows FlyteAdmin's derived ``is_parent_node``).
-        """
-        if self._may_have_children(node):
-            return False  # its children are listed anyway
-        tmpl = self._template_for(node)
-        if tmpl is not None and tmpl.HasField("task_node"):
-            compiled = self._compiled(node.scope.exec_state)
-            if compiled is not None:
-                return compiled.task_types.get(id_key(tmpl.task_node.reference_id)) == DYNAMIC_TASK_TYPE
-        return bool(node.tasks) and node.tasks[-1].closure.task_type == DYNAMIC_TASK_TYPE
-
-    def _may_have_tasks(self, node: _NodeState) -> bool:
-        """Whether a node runs task attempts: not a pure container (subworkflow, branch), launch plan or gate."""
-        meta = node.proto.metadata
-        if meta.is_array:
-            return not meta.is_parent_node  # with event version 1 its subtasks are nodes, with their own attempts
-        if meta.is_dynamic:
-            return True
-        tmpl = self._template_for(node)
-        if tmpl is not None and tmpl.HasField("task_node"):
-            return True  # a dynamic task FlyteAdmin flagged as a parent from its children only
-        if meta.is_parent_node:
-            return False
-        if node.proto.closure.HasField("workflow_node_metadata"):
-            return False
-        if tmpl is not None:
-            return bool(tmpl.HasField("array_node"))
-        return True
 
     # ---- calls ---------------------------------------------------------------------------------------------------
 
-    def _get_workflow(self, ident: identifier_pb2.Identifier) -> Compiled | None:
-        """The workflow behind an execution, indexed; None when FlyteAdmin will not give it (kinds then come from
-        metadata). Indexed here, on the worker thread, as soon as it came: a first paint's workflow comes before
-        the node listing it waits for, and the top level's index is then ready when the listing comes."""
-        try:
-            wf = self.remote.get_workflow(ident)
-        except RpcFailure as exc:
-            if exc.transient or exc.server_error:  # may work next time: the sync is retried, nothing is cached
-                raise
-            log.warning("cannot fetch workflow %s (%s); node kinds are inferred from node metadata", ident.name, exc)
-            return None
-        compiled = Compiled.from_workflow(wf)
-        compiled.primary_nodes = template_nodes(compiled.primary)
-        return compiled
-
-    def _get_node_error(
-        self, node_id: identifier_pb2.NodeExecutionIdentifier
-    ) -> core_execution_pb2.ExecutionError | None:
-        """A node's whole error (None: it has none, or FlyteAdmin will not give it: the cut one stays)."""
-        try:
-            proto = self.remote.get_node_execution(node_id)
-        except RpcFailure as exc:
-            if exc.transient or exc.server_error:  # may work next time: asked again next refresh
-                raise
-            log.warning("cannot fetch the whole error of node %s (%s); its list message stays", node_id.node_id, exc)
-            return None
-        return proto.closure.error if proto.closure.HasField("error") else None
-
     def _lister(
-        self, scope: _Scope, filtered: bool, started: list[float]
+        self, scope: Scope, filtered: bool, started: list[float]
     ) -> Callable[[], list[node_execution_pb2.NodeExecution]]:
         wf_id, parent = scope.exec_state.wf_id, scope.parent_id
         filters = ""
@@ -941,7 +624,7 @@ class TreeSync:
 
     # ---- handlers --------------------------------------------------------------------------------------------------
 
-    def _on_exec(self, st: _ExecState) -> Callable[[admin_execution_pb2.Execution], None]:
+    def _on_exec(self, st: ExecState) -> Callable[[admin_execution_pb2.Execution], None]:
         def handle(proto: admin_execution_pb2.Execution) -> None:
             if proto != st.proto:
                 self._dirty = True
@@ -952,16 +635,6 @@ class TreeSync:
             st.wrapper._update(proto)
 
         return handle
-
-    def _get_task_interface(self, ident: identifier_pb2.Identifier) -> interface_pb2.TypedInterface | None:
-        try:
-            task = self.remote.get_task(ident)
-        except RpcFailure as exc:
-            if exc.transient or exc.server_error:
-                raise
-            log.warning("cannot fetch task %s (%s); its interface stays unknown", ident.name, exc)
-            return None
-        return task.closure.compiled_task.template.interface
 
     def _on_task(self, key: tuple[int, str, str, str, str]) -> Callable[[interface_pb2.TypedInterface | None], None]:
         def handle(iface: interface_pb2.TypedInterface | None) -> None:
@@ -981,7 +654,7 @@ class TreeSync:
 
     def _on_list(
         self,
-        scope: _Scope,
+        scope: Scope,
         owner_version: tuple[int, ...] | None,
         refresh_no: int,
         filtered: bool,
@@ -1012,7 +685,7 @@ class TreeSync:
                 node_id = proto.id.node_id
                 meta = proto.metadata
                 spec_id = meta.spec_node_id or node_id
-                if spec_id in _START_OR_END or node_id.endswith(_START_OR_END_SUFFIXES):
+                if spec_id in START_OR_END or node_id.endswith(START_OR_END_SUFFIXES):
                     continue  # (is_start_or_end)
                 if plain and (meta.is_parent_node or meta.is_dynamic or closure.HasField("workflow_node_metadata")):
                     plain = False  # may have children, or a child execution
@@ -1021,12 +694,12 @@ class TreeSync:
                     wrapper = FlyteNodeExecution(proto, remote=remote)
                     wrapper._fx_version += 1  # versioned from the start, so the model can cache its row (_bump)
                     added += 1
-                    node = nodes[node_id] = _NodeState(proto, wrapper, scope, spec_id)
+                    node = nodes[node_id] = NodeState(proto, wrapper, scope, spec_id)
                     if scope.known is not None:  # else every node is taken in at the scope's first look
                         self._touch(node)
                     continue
                 if node.full_error is not None:
-                    proto = _with_full_error(proto, node.full_error)
+                    proto = with_full_error(proto, node.full_error)
                 if node.proto != proto:
                     if node.children is not None and node.proto.metadata != proto.metadata:
                         node.children.known = None  # its children's kinds read its metadata (is_array)
@@ -1051,13 +724,13 @@ class TreeSync:
 
         return handle
 
-    def _on_full_error(self, node: _NodeState) -> Callable[[core_execution_pb2.ExecutionError | None], None]:
+    def _on_full_error(self, node: NodeState) -> Callable[[core_execution_pb2.ExecutionError | None], None]:
         def handle(error: core_execution_pb2.ExecutionError | None) -> None:
             # An empty error marks it as asked (not fetched again); the listed message then stays.
             node.full_error = error if error is not None else core_execution_pb2.ExecutionError()
             if error is None:
                 return
-            proto = _with_full_error(node.proto, error)
+            proto = with_full_error(node.proto, error)
             if proto is not node.proto:
                 node.proto = proto
                 node.wrapper._update(proto)
@@ -1066,7 +739,7 @@ class TreeSync:
 
         return handle
 
-    def _filter_missed(self, scope: _Scope, protos: list[node_execution_pb2.NodeExecution]) -> bool:
+    def _filter_missed(self, scope: Scope, protos: list[node_execution_pb2.NodeExecution]) -> bool:
         """Whether a filtered listing lacks the node that set the scope's watermark (its update time is at least the
         watermark, and update times never go back): then the server's filter is broken, e.g. a SQLite-backed
         FlyteAdmin compares the stored text ``2006-01-02 15:04:05`` with our RFC 3339 ``T`` value and can match
@@ -1090,7 +763,7 @@ class TreeSync:
         return True
 
     def _on_tasks(
-        self, node: _NodeState, version: tuple[int, ...]
+        self, node: NodeState, version: tuple[int, ...]
     ) -> Callable[[list[task_execution_pb2.TaskExecution]], None]:
         def handle(protos: list[task_execution_pb2.TaskExecution]) -> None:
             first = node.tasks_for is None
@@ -1103,7 +776,7 @@ class TreeSync:
                 return
             self._touch(node)
             if node.proto.metadata.is_array:
-                _observe_subtasks(node, protos, first)
+                observe_subtasks(node, protos, first)
             node.tasks = protos
             if protos:
                 node.scope.plain = False  # a running node whose attempt succeeded may have children
@@ -1120,167 +793,23 @@ class TreeSync:
 
     # ---- templates and wiring ----------------------------------------------------------------------------------
 
-    def _compiled(self, st: _ExecState) -> Compiled | None:
-        if st.compiled is not None:
-            return st.compiled
-        if st.proto is None or not st.proto.closure.HasField("workflow_id"):
-            return None
-        st.compiled = self._cache.workflows.get(id_key(st.proto.closure.workflow_id))
-        return st.compiled
-
-    def _scope_templates(self, scope: _Scope) -> dict[str, core_workflow_pb2.Node] | None:
-        """Template nodes of a scope, by id (cached on the scope); None when unknown (inside a dynamic node, or no
-        workflow yet)."""
-        if scope.templates is None:
-            scope.templates = self._build_scope_templates(scope)
-        return scope.templates
-
-    def _build_scope_templates(self, scope: _Scope) -> dict[str, core_workflow_pb2.Node] | None:
-        compiled = self._compiled(scope.exec_state)
-        if compiled is None:
-            return None
-        if scope.parent is None:
-            if compiled.primary_nodes is None:  # (a compiled workflow a test put in the cache)
-                compiled.primary_nodes = template_nodes(compiled.primary)
-            return compiled.primary_nodes  # read only, as every scope's index: shared by executions of one workflow
-        tmpl = self._template_for(scope.parent)
-        if tmpl is None:
-            return None
-        if tmpl.HasField("workflow_node") and tmpl.workflow_node.HasField("sub_workflow_ref"):
-            sub = compiled.sub_workflows.get(id_key(tmpl.workflow_node.sub_workflow_ref))
-            return template_nodes(sub) if sub is not None else None
-        if tmpl.HasField("branch_node"):
-            return branch_nodes(tmpl.branch_node)
-        if tmpl.HasField("array_node"):
-            return {"*": tmpl.array_node.node}
-        return None  # dynamic: the generated workflow is not fetched (it would cost a data call per node)
-
-    def _template_for(self, node: _NodeState) -> core_workflow_pb2.Node | None:
-        if node.template is not None:
-            return node.template
-        templates = self._scope_templates(node.scope)
-        if templates is None:
-            return None
-        spec = node.spec_id
-        node.template = templates.get(spec) or templates.get(node.proto.id.node_id) or templates.get("*")
-        return node.template
-
-    def _info(self, node: _NodeState) -> tuple[TemplateInfo, interface_pb2.TypedInterface | None]:
-        proto, meta = node.proto, node.proto.metadata
-        tmpl = self._template_for(node)
-        compiled = self._compiled(node.scope.exec_state)
-        parent = node.scope.parent
-        if (parent is None or not parent.proto.metadata.is_array) and tmpl is not None and tmpl.HasField("task_node"):
-            return self._task_node_info(node, tmpl, compiled)  # most nodes: the rest does not apply
-        spec_id = meta.spec_node_id or proto.id.node_id
-        task_name = short_name(node.tasks[-1].id.task_id.name) if node.tasks else ""
-        if parent is not None and parent.proto.metadata.is_array:
-            m = _SUBTASK_SPEC_ID.match(meta.spec_node_id) or _SUBTASK_ID.search(proto.id.node_id)
-            index = int(m.group(1)) if m else None
-            name = f"{task_name or spec_id}[{index}]" if index is not None else (task_name or spec_id)
-            return TemplateInfo("subtask", name, index=index), None
-        exec_proto = node.scope.exec_state.proto
-        if tmpl is None and node.scope.parent is None and exec_proto is not None and compiled is None:
-            lp = exec_proto.spec.launch_plan
-            if lp.resource_type == identifier_pb2.TASK:
-                return TemplateInfo("task", short_name(lp.name) or spec_id), self._cache.task_interfaces.get(id_key(lp))
-        if tmpl is None:
-            kind = node_kind(proto)
-            iface = None
-            if node.tasks and kind in ("task", "dynamic", "array"):  # e.g. inside a dynamic node
-                task_key = id_key(node.tasks[-1].id.task_id)
-                iface = (
-                    compiled.task_interfaces.get(task_key) if compiled else None
-                ) or self._cache.task_interfaces.get(task_key)
-                if iface is not None and kind == "array":
-                    iface = list_interface(iface)
-            return TemplateInfo(kind, task_name or spec_id), iface
-        if tmpl.HasField("workflow_node"):
-            wn = tmpl.workflow_node
-            if wn.HasField("launchplan_ref"):
-                child_iface = None
-                if node.child_exec is not None:
-                    child_compiled = self._compiled(node.child_exec)
-                    child_iface = child_compiled.primary.interface if child_compiled else None
-                return TemplateInfo("launch_plan", short_name(wn.launchplan_ref.name) or spec_id), child_iface
-            sub = compiled.sub_workflows.get(id_key(wn.sub_workflow_ref)) if compiled else None
-            return TemplateInfo("subworkflow", short_name(wn.sub_workflow_ref.name) or spec_id), (
-                sub.interface if sub is not None else None
-            )
-        if tmpl.HasField("branch_node"):
-            return TemplateInfo("branch", tmpl.metadata.name or spec_id), None
-        if tmpl.HasField("gate_node"):
-            return TemplateInfo("gate", tmpl.metadata.name or spec_id, tmpl.gate_node), None
-        if tmpl.HasField("array_node"):
-            sub_node = tmpl.array_node.node
-            iface = None
-            name = tmpl.metadata.name or spec_id
-            if sub_node.HasField("task_node") and compiled is not None:
-                ref = sub_node.task_node.reference_id
-                name = short_name(ref.name) or name
-                task_iface = compiled.task_interfaces.get(id_key(ref))
-                iface = list_interface(task_iface) if task_iface is not None else None
-            return TemplateInfo("array", name), iface
-        return TemplateInfo(unknown_kind(tmpl), spec_id), None  # a node type newer than this flyteidl
-
-    def _task_node_info(
-        self, node: _NodeState, tmpl: core_workflow_pb2.Node, compiled: Compiled | None
-    ) -> tuple[TemplateInfo, interface_pb2.TypedInterface | None]:
-        """:meth:`_info` of a node whose template is a task node (not an array's subtask)."""
-        # A task node with children is dynamic, flagged or not (event version 1 never flags it while it runs).
-        dynamic = node.proto.metadata.is_dynamic or (node.children is not None and bool(node.children.nodes))
-        kept = node.task_info
-        if kept is not None and kept[0] is tmpl and kept[1] == dynamic:
-            return kept[2], kept[3]  # the same template and flag: the same info (wired again every refresh)
-        ref = tmpl.task_node.reference_id
-        if compiled is None:
-            iface = None
-            name = short_name(ref.name) or node.spec_id
-            info = shared_info("dynamic" if dynamic else "task", name)
-        else:
-            # A fan-out's nodes run one task: its info and interface are worked out once per task id and kind.
-            key = (id_key(ref), dynamic)
-            hit = compiled.task_node_infos.get(key)
-            if hit is None:
-                name = short_name(ref.name)
-                iface = compiled.task_interfaces.get(key[0])
-                info = shared_info("dynamic" if dynamic else "task", name or node.spec_id)
-                if name:  # (else the name is the node's own)
-                    compiled.task_node_infos[key] = (info, iface)
-            else:
-                info, iface = hit
-        node.task_info = (tmpl, dynamic, info, iface)
-        return info, iface
-
     def _wire(self, sync_nodes: bool) -> None:
         """Point the wrappers at each other the way flytekit does, and attach what rows are built from."""
         if not sync_nodes:
             return
         for st in self._execs.values():
-            compiled = self._compiled(st)
+            compiled = compiled_of(self._cache, st)
             if compiled is not None and st.wrapper._flyte_workflow is None:
                 # What flytekit's sync sets too; the wrapper types workflow outputs with its interface.
                 st.wrapper._flyte_workflow = compiled.raw
             if compiled is not None and st.planned is None:
-                st.planned = () if self._all_started(st) else planned_nodes(compiled.primary, compiled, "")
+                st.planned = () if all_started(self._cache, st) else planned_nodes(compiled.primary, compiled, "")
             if st.wrapper._fx_planned is not st.planned:
                 st.wrapper._fx_planned = st.planned
                 self._dirty = True
             st.wrapper._node_executions = self._wire_scope(st.top)
 
-    def _all_started(self, st: _ExecState) -> bool:
-        """Whether every node the execution's workflow plans at its top level has a node execution: then it plans
-        no row (the rows show a planned node only until a node execution with its spec id is in its scope, and a
-        listed node stays), and a first paint of a wide level skips ordering and naming 1,000 template nodes only
-        to find each of them started. Conservative: anything it does not recognise (a failure node) says no."""
-        templates = self._scope_templates(st.top)
-        nodes = st.top.nodes
-        if templates is None or len(nodes) + 3 < len(templates):  # (start, end and failure nodes are not planned)
-            return False
-        started = {node.spec_id for node in nodes.values()}
-        return all(t in started or t in _START_OR_END for t in templates)
-
-    def _wire_scope(self, scope: _Scope) -> dict[str, FlyteNodeExecution]:
+    def _wire_scope(self, scope: Scope) -> dict[str, FlyteNodeExecution]:
         """Wire the scope's new and changed nodes (and every parent, for its children); returns its wrappers by id,
         the same dict as last time while no node was added (an unchanged level of 10,000 nodes costs nothing)."""
         self._refill(scope)
@@ -1289,20 +818,20 @@ class TreeSync:
         todo = scope.unwired
         scope.unwired = {}
         if len(todo) == len(scope.nodes):  # every node (a first paint)
-            visit: Iterable[_NodeState] = scope.nodes.values()
+            visit: Iterable[NodeState] = scope.nodes.values()
         elif len(todo) * 4 > len(scope.nodes):
             visit = [n for node_id, n in scope.nodes.items() if node_id in todo or n.children is not None]
         else:  # new and changed nodes, then the parents (their order in the scope does not matter here)
             visit = [*todo.values(), *(n for node_id, n in scope.parents.items() if node_id not in todo)]
         for node in visit:
             w = node.wrapper
-            info, iface = self._info(node)
+            info, iface = node_info(self._cache, node)
             old = w._template_info
             if old is not info and (old is None or old != info):  # (a dataclass == has no identity check)
                 w._template_info = info
                 self._bump(w)
             w._task_executions = [node.task_wrappers[t.id.retry_attempt] for t in node.tasks] if node.tasks else []
-            pending = node.tasks_for is None and self._may_have_tasks(node)
+            pending = node.tasks_for is None and may_have_tasks(self._cache, node)
             if w._fx_attempts_pending != pending:
                 w._fx_attempts_pending = pending
                 self._bump_attempts(w)
@@ -1318,63 +847,17 @@ class TreeSync:
                 if node.task_info is not None and node.task_info[0] is node.template:
                     node.no_planned = True  # a task node's template (most nodes) never plans children
                 else:
-                    node.planned = self._planned_children(node)
+                    node.planned = planned_children(self._cache, node)
                     # nor does any template but a workflow node's: not asked again every wiring
-                    node.no_planned = node.planned is None and self._plans_nothing(node)
+                    node.no_planned = node.planned is None and plans_nothing(node)
             if w._fx_planned is not node.planned:
                 w._fx_planned = node.planned
                 self._bump(w)
         return scope.wired
 
-    @staticmethod
-    def _plans_nothing(node: _NodeState) -> bool:
-        """Its template is known and is not a workflow node: it never has planned children."""
-        return node.template is not None and not node.template.HasField("workflow_node")
-
-    def _planned_children(self, node: _NodeState) -> tuple[PlannedNode, ...] | None:
-        """A subworkflow node's planned children (None while its template is unknown, or for any other kind)."""
-        tmpl = self._template_for(node)
-        compiled = self._compiled(node.scope.exec_state)
-        if tmpl is None or compiled is None or not tmpl.HasField("workflow_node"):
-            return None
-        ref = tmpl.workflow_node.sub_workflow_ref if tmpl.workflow_node.HasField("sub_workflow_ref") else None
-        sub = compiled.sub_workflows.get(id_key(ref)) if ref is not None else None
-        return planned_nodes(sub, compiled, node.proto.id.node_id) if sub is not None else None
-
-
-def _observe_subtasks(node: _NodeState, protos: Sequence[task_execution_pb2.TaskExecution], first: bool) -> None:
-    """Note when array subtask attempts were seen to start and end: FlyteAdmin keeps no times per subtask.
-
-    A subtask attempt's phase changed between two listings, so it changed at the latest at the ``updated_at`` of
-    the task execution now carrying it (the time of its last event): exact when the listing follows each event,
-    later by up to one refresh otherwise. Attempts already there at the first listing have no known start.
-    """
-    for t in protos:
-        at = _iso(t.closure.updated_at)
-        for res in t.closure.metadata.external_resources:
-            key = (res.index, res.retry_attempt)
-            before = node.subtask_phases.get(key)
-            node.subtask_phases[key] = res.phase
-            if first or before == res.phase:
-                continue
-            start, end = node.subtask_times.get(key, (None, None))
-            was_waiting = before is None or before in _SUBTASK_WAITING
-            if start is None and was_waiting and res.phase not in _SUBTASK_WAITING:
-                start = at
-            if end is None and is_terminal("task", res.phase):
-                end = at
-            node.subtask_times[key] = (start, end)
-
-
-def _iso(ts: timestamp_pb2.Timestamp) -> str | None:
-    """ISO-8601 UTC, or None for a time out of range (a hostile or broken server's)."""
-    if not is_valid_timestamp(ts):
-        return None
-    return ts.ToDatetime(tzinfo=_dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
 
 def sync_execution(
-    remote: _RemoteLike, execution: FlyteWorkflowExecution, sync_nodes: bool = True
+    remote: SyncRemote, execution: FlyteWorkflowExecution, sync_nodes: bool = True
 ) -> FlyteWorkflowExecution:
     """Sync ``execution`` (in place) with FlyteAdmin and return it, with its whole node tree if ``sync_nodes``.
 
@@ -1388,7 +871,7 @@ def sync_execution(
 _TREE_FOR_LOCK = threading.Lock()
 
 
-def tree_for(remote: _RemoteLike, execution: FlyteWorkflowExecution) -> TreeSync:
+def tree_for(remote: SyncRemote, execution: FlyteWorkflowExecution) -> TreeSync:
     """The :class:`TreeSync` of this execution object (kept on it as ``_tree_sync``), created on first use.
 
     Sharing it means ``execution.sync()``, ``wait()`` and a widget's watch of the same object refresh one tree,

@@ -635,16 +635,19 @@ def test_template_lookup_is_built_once_per_scope_not_per_node(
     sandbox: Sandbox, spy: SpyRemote, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A cold sync of a wide tree builds each level's template index once: per node it was quadratic."""
-    import flyteexec_widget.live.sync as tree_module  # patched where the sync engine looks it up
+    # patched where the sync engine looks it up: indexing a fetched workflow, and a scope's template index
+    import flyteexec_widget.live.node_templates as templates_module
+    import flyteexec_widget.live.remote_calls as calls_module
 
     builds: list[int] = []
-    real = tree_module.template_nodes
+    real = templates_module.template_nodes
 
     def counting(template: Any) -> Any:
         builds.append(1)
         return real(template)
 
-    monkeypatch.setattr(tree_module, "template_nodes", counting)
+    monkeypatch.setattr(templates_module, "template_nodes", counting)
+    monkeypatch.setattr(calls_module, "template_nodes", counting)
     wf_id = sandbox.launch("wide", size=200)
     sandbox.run_until_done(wf_id)
     ex = fetch(spy, wf_id)

@@ -1,6 +1,7 @@
 """Seeing a change soon without refreshing often. The end check of a watch a blocked wait() depends on: its
 refreshes back off in a quiet stretch, its execution's phase is still looked at every END_CHECK_S (one call), and
-the end is seen within that. refresh_soon(): after the user approved a gate (or sent a signal, or terminated) from
+the end is seen within that; after a quiet minute the looks spread out to END_CHECK_MAX_S, back to END_CHECK_S as
+soon as it moves. refresh_soon(): after the user approved a gate (or sent a signal, or terminated) from
 the widget, its watch refreshes at once at its fastest interval. A fake clock, no thread."""
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from flyteidl.core import execution_pb2, identifier_pb2
 from flyteexec_widget.admin.errors import UnavailableError
 from flyteexec_widget.live import scheduler as scheduler_module
 from flyteexec_widget.live.model import ExecutionModel
-from flyteexec_widget.live.scheduler import END_CHECK_S, SyncScheduler, Watch
+from flyteexec_widget.live.scheduler import END_CHECK_MAX_S, END_CHECK_QUIET_S, END_CHECK_S, SyncScheduler, Watch
 from flyteexec_widget.objects.executions import FlyteWorkflowExecution
 
-from ._fake_clock import Clock
+from ._fake_clock import Clock, threadless_scheduler
 from .test_widget import recording_comm  # noqa: F401  # autouse there: the widget test below records its comm
 
 RUNNING = execution_pb2.WorkflowExecution.RUNNING
@@ -215,6 +216,143 @@ def test_a_failing_check_hands_over_to_the_refresh_which_reconnects(sched: SyncS
 def test_end_check_must_be_positive() -> None:
     with pytest.raises(ValueError, match="end_check must be a positive number of seconds, got 0"):
         SyncScheduler(start_thread=False, end_check=0)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# a long-blocked wait(): the end check backs off after a quiet spell (END_CHECK_QUIET_S, END_CHECK_MAX_S)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def looks_after(server: Server, since: float) -> list[float]:
+    """When the execution's phase was looked at after ``since``: checks, and refreshes (they look too)."""
+    return [t for _kind, t in server.calls if t > since]
+
+
+def test_a_quiet_hour_the_checks_spread_out_to_the_cap_and_the_end_is_seen_within_it(
+    sched: SyncScheduler, clock: Clock
+) -> None:
+    """wait() on a training that runs for an hour without a node moving: a look every END_CHECK_S for the first
+    END_CHECK_QUIET_S, then 1, 2, 4 s apart and never more than END_CHECK_MAX_S (a look is never more than the
+    interval plus 1/8 s late: a check due right before a refresh is left to it). The end, after the hour, is seen
+    within END_CHECK_MAX_S."""
+    start = clock.now
+    w, server = watch_quiet(sched, paced=False)  # wait()'s own watch
+    run_until(sched, clock, start + 3600.0)
+    first_minute = [t for t in looks_after(server, start - 1) if t <= start + END_CHECK_QUIET_S]
+    assert max(gaps(first_minute)) <= END_CHECK_S
+    later = [t for kind, t in server.calls if kind == "check" and t > start + END_CHECK_QUIET_S]
+    assert gaps(later)[:3] == [1.0, 2.0, END_CHECK_MAX_S]  # doubling from END_CHECK_S to the cap
+    assert w.check_interval == END_CHECK_MAX_S
+    looks = looks_after(server, start + END_CHECK_QUIET_S)
+    assert max(gaps(looks)) <= END_CHECK_MAX_S + END_CHECK_S / 4
+    assert max(gaps(looks)) >= END_CHECK_MAX_S - END_CHECK_S / 4  # it did reach the cap
+    server.phase = SUCCEEDED
+    ended_at = clock.now
+    run_until(sched, clock, ended_at + END_CHECK_MAX_S + END_CHECK_S / 4)
+    assert w.finished.is_set()
+    assert w.model.header["phase"] == "SUCCEEDED"
+    seen = [t for kind, t in server.calls if kind == "refresh" and t > ended_at]
+    assert 0 < seen[0] - ended_at <= END_CHECK_MAX_S + END_CHECK_S / 4
+
+
+def test_a_quiet_hour_costs_under_a_seventh_of_the_get_execution_calls(clock: Clock) -> None:
+    """The GetExecution calls of the end check over a simulated quiet hour, against a look every END_CHECK_S all
+    hour (the interval before it backed off: 2 a second): ~120 in the first minute, then ~3 every 15 s refresh
+    (0.2 a second); with the refreshes (3 calls each here) the watcher stays under issue 15's 1 call a second."""
+    counts = {}
+    for name, cap in (("backing off", END_CHECK_MAX_S), ("every END_CHECK_S", END_CHECK_S)):
+        c = Clock()
+        sched = threadless_scheduler(c)
+        sched.end_check_max = cap
+        w, server = watch_quiet(sched, paced=False)
+        run_until(sched, c, c.now + 3600.0)
+        checks = [kind for kind, _ in server.calls].count("check")
+        refreshes = [kind for kind, _ in server.calls].count("refresh")
+        assert checks == w.checks
+        counts[name] = (checks, refreshes)
+        sched.shutdown()
+    checks, refreshes = counts["backing off"]
+    fixed_checks, fixed_refreshes = counts["every END_CHECK_S"]
+    assert refreshes == fixed_refreshes  # the refreshes back off as before: only the checks changed
+    assert fixed_checks > 6000  # 2 a second, less the ones left to a refresh
+    # the first minute's ~120, then per 15 s between two refreshes 2 or 3 (4, 8, 12 s after the first), never more
+    # than one every END_CHECK_MAX_S
+    assert 120 + 3540 / 15 * 2 <= checks <= 120 + 3540 / END_CHECK_MAX_S
+    assert checks * 7 < fixed_checks
+    per_second = (checks + 3 * refreshes) / 3600
+    assert per_second <= 0.5  # issue 15's budget: <= 1 RPC/s per watcher
+
+
+def test_movement_brings_the_checks_back_to_end_check_s(sched: SyncScheduler, clock: Clock) -> None:
+    """After a quiet spell the checks are END_CHECK_MAX_S apart; the execution moves (its phase changes: what
+    execution_moved() compares), the check sees it, the refresh runs at once, and the looks are END_CHECK_S apart
+    again, for a full quiet minute before they spread out again."""
+    w, server = watch_quiet(sched, paced=False)
+    run_until(sched, clock, 400.0)
+    assert w.check_interval == END_CHECK_MAX_S
+    server.phase = execution_pb2.WorkflowExecution.SUCCEEDING  # not terminal: it moved, it did not end
+    moved_at = clock.now
+    run_until(sched, clock, moved_at + END_CHECK_MAX_S + END_CHECK_S / 4)
+    after = [(kind, t) for kind, t in server.calls if t > moved_at]
+    assert [kind for kind, _ in after[:2]] == ["check", "refresh"]  # seen, and the refresh ran at once
+    assert after[1][1] == after[0][1]
+    assert w.model.header["phase"] == "SUCCEEDING"
+    assert w.check_interval == END_CHECK_S
+    seen_at = after[0][1]
+    run_until(sched, clock, seen_at + END_CHECK_QUIET_S)
+    assert max(gaps(looks_after(server, seen_at - END_CHECK_S / 2))) <= END_CHECK_S
+    run_until(sched, clock, seen_at + 2 * END_CHECK_QUIET_S)
+    assert w.check_interval == END_CHECK_MAX_S  # quiet again for a minute: spread out again
+
+
+def test_a_refresh_that_sees_rows_change_brings_the_checks_back(sched: SyncScheduler, clock: Clock) -> None:
+    """A node moved (a training's next epoch task started): the refresh sees its rows change though the
+    execution's own phase did not: the checks are END_CHECK_S apart again."""
+    w, server = watch_quiet(sched, paced=False)
+    run_until(sched, clock, 400.0)
+    assert w.check_interval == END_CHECK_MAX_S
+    tree: Any = w.tree
+    original = tree.refresh
+
+    def a_node_moved(sync_nodes: bool = True) -> Any:
+        result = original(sync_nodes)
+        w.model.rows_version += 1
+        tree.refresh = original  # once
+        return result
+
+    tree.refresh = a_node_moved
+    sched.sync_once(w)
+    refreshed_at = clock.now
+    assert w.check_interval == END_CHECK_S
+    assert w.check_due == refreshed_at + END_CHECK_S
+    run_until(sched, clock, refreshed_at + 30.0)
+    assert max(gaps(looks_after(server, refreshed_at - END_CHECK_S / 2))) <= END_CHECK_S
+
+
+def test_a_wait_that_just_started_checks_every_end_check_s(sched: SyncScheduler, clock: Clock) -> None:
+    """A first wait() on a widget's watch blocked long enough for the checks to spread out; a second wait() on the
+    same quiet execution, later, looks every END_CHECK_S from its start (its user is watching the end closely
+    now), and spreads out only after its own quiet minute."""
+    w, server = watch_quiet(sched)  # a widget's watch
+    with w.followed():
+        run_until(sched, clock, 400.0)
+        assert w.check_interval == END_CHECK_MAX_S
+    run_until(sched, clock, 500.0)
+    started = clock.now
+    with w.followed():
+        run_until(sched, clock, started + END_CHECK_QUIET_S)
+        looks = looks_after(server, started - END_CHECK_S / 2)
+        assert looks[0] == started  # followed(): the refresh is due at once
+        assert max(gaps(looks)) <= END_CHECK_S
+        run_until(sched, clock, started + 2 * END_CHECK_QUIET_S)
+        assert w.check_interval == END_CHECK_MAX_S
+
+
+def test_end_check_max_must_be_at_least_end_check() -> None:
+    with pytest.raises(ValueError, match=r"end_check_max must be at least end_check \(0.5 s\), got 0.25"):
+        SyncScheduler(start_thread=False, end_check_max=0.25)
+    with pytest.raises(ValueError, match="end_check_quiet must be a number of seconds >= 0, got -1"):
+        SyncScheduler(start_thread=False, end_check_quiet=-1)
 
 
 # ---------------------------------------------------------------------------------------------------------------
