@@ -3,7 +3,8 @@ nest), the caps a row keeps to, each field's empty value and the style a row's k
 
 :mod:`~flyteexec_widget.live.rows` builds these from wrappers (and is where the rest of the package imports them
 from); ``display/static/widget.js`` and ``display/render.py`` read them. Adding a field means adding it here (its
-type and its value in :func:`empty_fields`), in :mod:`~flyteexec_widget.live.node_fields` and showing it there.
+type and its value in :func:`empty_fields`), its value in :mod:`~flyteexec_widget.live.node_fields`, and showing it in
+those views.
 """
 
 from __future__ import annotations
