@@ -17,20 +17,9 @@ from flyteidl.admin import task_execution_pb2
 
 from ..objects.executions import FlyteNodeExecution
 from ..objects.phases import is_terminal, phase_name, style
-from .rows import (
-    MAX_LOGS_PER_ATTEMPT,
-    ErrorInfo,
-    LogLink,
-    _cache_text,
-    _capped_logs,
-    _clip,
-    _elapsed,
-    _error,
-    _queued,
-    _seconds,
-    _ts,
-    subtask_resources,
-)
+from .row_fields import _cache_text, _capped_logs, _clip, _elapsed, _error, _queued, _seconds, _ts
+from .row_schema import MAX_LOGS_PER_ATTEMPT, ErrorInfo, LogLink
+from .subtask_rows import subtask_resources
 
 __all__ = ["MAX_ATTEMPTS", "Attempt", "attempts_of"]
 

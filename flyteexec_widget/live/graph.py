@@ -27,7 +27,7 @@ from flyteidl.core import workflow_pb2 as core_workflow_pb2
 from ..objects.templates import child_node_id
 from .compiled import END_NODE_ID, START_NODE_ID, Compiled, branch_nodes, graph_order, id_key, planned_info
 from .node_rules import DYNAMIC_TASK_TYPE
-from .rows import _key_part as key_part  # the tree's own key parts: the graph names rows by them
+from .row_fields import _key_part as key_part  # the tree's own key parts: the graph names rows by them
 
 __all__ = ["MAX_GRAPH_DEPTH", "Graph", "GraphNode", "closure_graph", "count_nodes", "key_part", "workflow_graph"]
 

@@ -24,9 +24,6 @@ from .coerce import describe_value
 from .literal_to_python import literal_kind, to_python
 from .literal_types import as_proto
 
-# live/rows.py imports describe_type from here: re-exported until it imports .literal_types itself.
-from .literal_types import describe_type as describe_type
-
 __all__ = ["LiteralKeyError", "LiteralsResolver"]
 
 LiteralMap = literals_pb2.LiteralMap

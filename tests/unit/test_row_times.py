@@ -11,7 +11,7 @@ import random
 import pytest
 from google.protobuf import timestamp_pb2
 
-from flyteexec_widget.live import rows
+from flyteexec_widget.live import row_fields
 from flyteexec_widget.objects.protoview import InvalidTimeError, to_datetime
 
 MIN_S, MAX_S = -62135596800, 253402300799  # 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59Z
@@ -35,8 +35,8 @@ def _reference(seconds: int, nanos: int) -> str:
 )
 def test_iso_text(seconds: int, nanos: int, text: str) -> None:
     ts = timestamp_pb2.Timestamp(seconds=seconds, nanos=nanos)
-    assert rows._iso(ts) == text
-    assert rows._iso(ts) == text  # the second time from the cache of whole seconds
+    assert row_fields._iso(ts) == text
+    assert row_fields._iso(ts) == text  # the second time from the cache of whole seconds
 
 
 def test_iso_matches_isoformat_everywhere() -> None:
@@ -45,11 +45,11 @@ def test_iso_matches_isoformat_everywhere() -> None:
         seconds = rng.choice([rng.randint(MIN_S, MAX_S), rng.randint(1_765_000_000, 1_765_000_050)])
         nanos = rng.choice([0, 999_999_999, rng.randint(0, 999_999_999)])
         ts = timestamp_pb2.Timestamp(seconds=seconds, nanos=nanos)
-        assert rows._iso(ts) == _reference(seconds, nanos).replace("+00:00", "Z"), (seconds, nanos)
+        assert row_fields._iso(ts) == _reference(seconds, nanos).replace("+00:00", "Z"), (seconds, nanos)
 
 
 @pytest.mark.parametrize(("seconds", "nanos"), [(MAX_S + 1, 0), (MIN_S - 1, 0), (5, -1), (5, 1_000_000_000)])
 def test_iso_out_of_range_raises_even_for_a_cached_second(seconds: int, nanos: int) -> None:
-    rows._iso(timestamp_pb2.Timestamp(seconds=5, nanos=0))  # second 5 is cached now
+    row_fields._iso(timestamp_pb2.Timestamp(seconds=5, nanos=0))  # second 5 is cached now
     with pytest.raises(InvalidTimeError, match="not a valid time"):
-        rows._iso(timestamp_pb2.Timestamp(seconds=seconds, nanos=nanos))
+        row_fields._iso(timestamp_pb2.Timestamp(seconds=seconds, nanos=nanos))
