@@ -108,6 +108,9 @@ def test_after_a_kernel_restart_and_a_reload_the_last_state_shows(
     expect(header_error.locator("pre.fxw-error-full")).to_be_hidden()
     header_error.locator("summary").click()
     expect(header_error.locator("pre.fxw-error-full")).to_contain_text("failed at Node[n1]")
+    # in the live view's box (JupyterLab's own pre rule would take away its border and padding)
+    boxed = "e => [getComputedStyle(e).borderLeftStyle, getComputedStyle(e).paddingLeft]"
+    assert header_error.locator("pre.fxw-error-full").evaluate(boxed) == ["solid", "8px"]
     nb.screenshot("restarted-kernel-reloaded")
     _assert_no_credentials(sb, lab_server.root_dir / name)
 
