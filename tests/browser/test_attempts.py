@@ -3,22 +3,25 @@ behind the row's attempt switch, and counts of the latest attempt only."""
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 
 from flyteexec_widget.objects.phases import WorkflowPhase
 from flyteexec_widget.sandbox import Sandbox
 from tests.browser.conftest import OpenNotebook
+from tests.browser.lab import UI
 
 LONG_MS = 60_000
 
 
-def test_a_retried_dynamic_node_switches_between_its_attempts_children(open_notebook: OpenNotebook) -> None:
+@pytest.mark.parametrize("ui", ["lab", "notebook7"])
+def test_a_retried_dynamic_node_switches_between_its_attempts_children(open_notebook: OpenNotebook, ui: UI) -> None:
     with Sandbox(clock="stepped") as sb:
         wf_id = sb.launch("dynamic-retry")
         assert sb.run_until_done(wf_id) == WorkflowPhase.SUCCEEDED
         ref = f"{wf_id.project}:{wf_id.domain}:{wf_id.name}"
         nb = open_notebook(
-            "attempts.ipynb",
+            f"attempts-{ui}.ipynb",
             [
                 "from flyteexec_widget import Remote, watch\n"
                 f"remote = Remote.for_sandbox({sb.endpoint!r})\n"
@@ -26,6 +29,7 @@ def test_a_retried_dynamic_node_switches_between_its_attempts_children(open_note
                 "print('FETCHED', execution.id.name)\n"
                 "watch(execution)\n"
             ],
+            ui,
         )
         nb.run_all()
         nb.wait_for_output("FETCHED")

@@ -6,17 +6,20 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from flyteexec_widget.sandbox import Sandbox
 from flyteexec_widget.sandbox.clock import StepClock
 from flyteexec_widget.sandbox.sweep import accuracy, launch_sweep, trial_outcome
 from tests.browser.conftest import OpenNotebook
+from tests.browser.lab import UI
 
 LONG_MS = 60_000
 
 
-def test_a_sweep_board_updates_sorts_opens_and_compares(open_notebook: OpenNotebook) -> None:
+@pytest.mark.parametrize("ui", ["lab", "notebook7"])
+def test_a_sweep_board_updates_sorts_opens_and_compares(open_notebook: OpenNotebook, ui: UI) -> None:
     # sandbox time a few minutes behind the browser's clock, so start times and running durations read as real ones
     start = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=3)
     with Sandbox(clock=StepClock(start=start)) as sb:
@@ -24,7 +27,7 @@ def test_a_sweep_board_updates_sorts_opens_and_compares(open_notebook: OpenNoteb
         sb.advance(30)
         trial_of = {i.name: t for t, i in enumerate(ids)}
         nb = open_notebook(
-            "board.ipynb",
+            f"board-{ui}.ipynb",
             [
                 "from flyteexec_widget import Remote, board\n"
                 f"remote = Remote.for_sandbox({sb.endpoint!r})\n"
@@ -33,6 +36,7 @@ def test_a_sweep_board_updates_sorts_opens_and_compares(open_notebook: OpenNoteb
                 "print('BOARD')\n"
                 "b\n"
             ],
+            ui,
         )
         nb.run_all()
         nb.wait_for_output("BOARD")
@@ -129,9 +133,10 @@ def test_a_sweep_board_updates_sorts_opens_and_compares(open_notebook: OpenNoteb
         nb.output('.fxb-chip[data-phase=""]').click()
         expect(nb.output(f'tr[data-key="{target}"]')).to_have_attribute("data-phase", re.compile("ABORT"))
 
-        # dark theme in a 600 px window with the file browser open (the board gets about 230 px): what is wider
-        # (the table, the comparison's tables) scrolls inside its own box, nothing spills out of the board, the
-        # sticky heading keeps an opaque background (rows scroll under it) and the text stays light on dark
+        # dark theme in a 600 px window, in JupyterLab with the file browser open (the board gets about 230 px), in
+        # Notebook 7 (no side panel: about 560 px): what is wider (the table, the comparison's tables) scrolls
+        # inside its own box, nothing spills out of the board, the sticky heading keeps an opaque background (rows
+        # scroll under it) and the text stays light on dark
         nb.page.evaluate(
             "() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})"
         )
@@ -139,7 +144,8 @@ def test_a_sweep_board_updates_sorts_opens_and_compares(open_notebook: OpenNoteb
         nb.page.set_viewport_size({"width": 600, "height": 1000})
         board_el = nb.output(".fxb").first
         nb.page.wait_for_function(
-            "(id) => document.getElementById(id).querySelector('.fxb').clientWidth < 400", arg=nb.panel_id
+            "([id, most]) => document.getElementById(id).querySelector('.fxb').clientWidth < most",
+            arg=[nb.panel_id, 400 if ui == "lab" else 600],
         )
         board_el.scroll_into_view_if_needed()
         nb.screenshot("board-dark-600", board_el)

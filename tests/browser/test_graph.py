@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import re
 
+import pytest
 from flyteidl.core.identifier_pb2 import WorkflowExecutionIdentifier
 from playwright.sync_api import Locator, expect
 
@@ -15,7 +16,7 @@ from flyteexec_widget.objects.phases import NodePhase
 from flyteexec_widget.sandbox import Sandbox
 from flyteexec_widget.sandbox.clock import StepClock
 from tests.browser.conftest import OpenNotebook
-from tests.browser.lab import NotebookSession
+from tests.browser.lab import UI, NotebookSession
 
 LONG_MS = 60_000
 
@@ -52,7 +53,8 @@ def _node(nb: NotebookSession, key: str) -> Locator:
     return nb.output(f'.fxw-graph .fxw-gnode[data-key="{key}"]')
 
 
-def test_graph_of_all_kinds_live_expand_and_open_detail(open_notebook: OpenNotebook) -> None:
+@pytest.mark.parametrize("ui", ["lab", "notebook7"])
+def test_graph_of_all_kinds_live_expand_and_open_detail(open_notebook: OpenNotebook, ui: UI) -> None:
     # sandbox time a few minutes behind the browser's clock, so the header's elapsed time reads as a real one (the
     # expanded picture is the README's)
     start = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=4)
@@ -61,7 +63,7 @@ def test_graph_of_all_kinds_live_expand_and_open_detail(open_notebook: OpenNoteb
         _advance_until(sb, wf_id, "n0", NodePhase.RUNNING)  # "flaky" runs (three attempts) until the test advances
         ref = f"{wf_id.project}:{wf_id.domain}:{wf_id.name}"
         nb = open_notebook(
-            "graph.ipynb",
+            f"graph-{ui}.ipynb",
             [
                 "from flyteexec_widget import Remote, watch\n"
                 f"remote = Remote.for_sandbox({sb.endpoint!r})\n"
@@ -69,6 +71,7 @@ def test_graph_of_all_kinds_live_expand_and_open_detail(open_notebook: OpenNoteb
                 "print('FETCHED', execution.id.name)\n"
                 "watch(execution)\n"
             ],
+            ui,
         )
         try:
             nb.page.set_viewport_size({"width": 1400, "height": 1000})
@@ -137,7 +140,8 @@ def test_graph_of_all_kinds_live_expand_and_open_detail(open_notebook: OpenNoteb
             search.fill("")
             expect(nb.output(".fxw-graph .fxw-gdim")).to_have_count(0)
             expect(nb.output(".fxw-graph-note")).to_contain_text("at the top level")  # not the stale match count
-            _left_area(nb, False)
+            if ui == "lab":  # Notebook 7 has no side panel open beside the notebook
+                _left_area(nb, False)
             for theme in ("light", "dark"):
                 _set_theme(nb, theme)
                 for width in (1400, 600):
@@ -158,7 +162,8 @@ def test_graph_of_all_kinds_live_expand_and_open_detail(open_notebook: OpenNoteb
             expect(fit).to_have_attribute("aria-pressed", "false")
             assert not canvas.evaluate(fits)  # at 100% the graph is wider than 600 px: it scrolls
             _set_theme(nb, "light")  # a saved setting: later tests on this server expect the light one
-            _left_area(nb, True)
+            if ui == "lab":
+                _left_area(nb, True)
             nb.page.set_viewport_size({"width": 1400, "height": 1000})
 
             # A click on a node opens its detail: the tree, scrolled to the row, its detail open.
@@ -177,7 +182,8 @@ def test_graph_of_all_kinds_live_expand_and_open_detail(open_notebook: OpenNoteb
             nb.raise_on_error()
 
 
-def test_a_graph_too_big_to_draw_at_once_asks_first(open_notebook: OpenNotebook) -> None:
+@pytest.mark.parametrize("ui", ["lab", "notebook7"])
+def test_a_graph_too_big_to_draw_at_once_asks_first(open_notebook: OpenNotebook, ui: UI) -> None:
     """Past GRAPH_MAX_NODES (1,500) nodes the layout and SVG take seconds and the page would not answer: the view
     says how many nodes there are and draws them only when asked."""
     with Sandbox(clock="stepped") as sb:
@@ -185,7 +191,7 @@ def test_a_graph_too_big_to_draw_at_once_asks_first(open_notebook: OpenNotebook)
         sb.advance(1)
         ref = f"{wf_id.project}:{wf_id.domain}:{wf_id.name}"
         nb = open_notebook(
-            "graph-big.ipynb",
+            f"graph-big-{ui}.ipynb",
             [
                 "from flyteexec_widget import Remote, watch\n"
                 f"remote = Remote.for_sandbox({sb.endpoint!r})\n"
@@ -193,6 +199,7 @@ def test_a_graph_too_big_to_draw_at_once_asks_first(open_notebook: OpenNotebook)
                 "print('FETCHED', execution.id.name)\n"
                 "watch(execution)\n"
             ],
+            ui,
         )
         try:
             nb.page.set_viewport_size({"width": 1400, "height": 1000})

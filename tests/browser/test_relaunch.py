@@ -4,12 +4,14 @@ sandbox through the API, carry the edit), the link back to the original; Recover
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 
 from flyteexec_widget.objects.phases import WorkflowPhase
 from flyteexec_widget.remote import Remote
 from flyteexec_widget.sandbox import Sandbox
 from tests.browser.conftest import OpenNotebook
+from tests.browser.lab import UI
 from tests.browser.test_layout import _set_theme
 
 LONG_MS = 60_000
@@ -25,12 +27,13 @@ def cells(sb: Sandbox, ref: str) -> list[str]:
     ]
 
 
-def test_relaunch_with_an_edited_input_follows_the_new_execution(open_notebook: OpenNotebook) -> None:
+@pytest.mark.parametrize("ui", ["lab", "notebook7"])
+def test_relaunch_with_an_edited_input_follows_the_new_execution(open_notebook: OpenNotebook, ui: UI) -> None:
     with Sandbox(clock="stepped") as sb, Remote.for_sandbox(sb.endpoint) as api:
         wf_id = sb.launch("typed-inputs")
         assert sb.run_until_done(wf_id) == WorkflowPhase.SUCCEEDED
         ref = f"{wf_id.project}:{wf_id.domain}:{wf_id.name}"
-        nb = open_notebook("relaunch.ipynb", cells(sb, ref))
+        nb = open_notebook(f"relaunch-{ui}.ipynb", cells(sb, ref), ui)
         nb.run_all()
         nb.wait_for_output("WATCHING")
         root = nb.output(".fxw-live")
@@ -95,12 +98,13 @@ def test_relaunch_with_an_edited_input_follows_the_new_execution(open_notebook: 
         expect(header_name).to_have_text(new_name, timeout=LONG_MS)
 
 
-def test_recover_follows_the_recovered_execution(open_notebook: OpenNotebook) -> None:
+@pytest.mark.parametrize("ui", ["lab", "notebook7"])
+def test_recover_follows_the_recovered_execution(open_notebook: OpenNotebook, ui: UI) -> None:
     with Sandbox(clock="stepped") as sb:
         wf_id = sb.launch("failure")
         assert sb.run_until_done(wf_id) == WorkflowPhase.FAILED
         ref = f"{wf_id.project}:{wf_id.domain}:{wf_id.name}"
-        nb = open_notebook("recover.ipynb", cells(sb, ref))
+        nb = open_notebook(f"recover-{ui}.ipynb", cells(sb, ref), ui)
         nb.run_all()
         nb.wait_for_output("WATCHING")
         root = nb.output(".fxw-live")

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import urllib.request
 
+import pytest
 from playwright.sync_api import expect
 
 from flyteexec_widget.objects.phases import WorkflowPhase
 from flyteexec_widget.remote import Remote
 from flyteexec_widget.sandbox import Sandbox
 from tests.browser.conftest import OpenNotebook
+from tests.browser.lab import UI
 
 LONG_MS = 60_000
 
 
-def test_a_task_nodes_detail_shows_its_task_and_a_cache_hit_its_source(open_notebook: OpenNotebook) -> None:
+@pytest.mark.parametrize("ui", ["lab", "notebook7"])
+def test_a_task_nodes_detail_shows_its_task_and_a_cache_hit_its_source(open_notebook: OpenNotebook, ui: UI) -> None:
     with Sandbox(clock="stepped") as sb, Remote.for_sandbox(sb.endpoint) as remote:
         fill = sb.launch("cache-fill")
         assert sb.run_until_done(fill) == WorkflowPhase.SUCCEEDED
@@ -26,7 +29,7 @@ def test_a_task_nodes_detail_shows_its_task_and_a_cache_hit_its_source(open_note
         assert sb.run_until_done(wf_id) == WorkflowPhase.FAILED
         ref = f"{wf_id.project}:{wf_id.domain}:{wf_id.name}"
         nb = open_notebook(
-            "task_details.ipynb",
+            f"task_details-{ui}.ipynb",
             [
                 "from flyteexec_widget import Remote, watch\n"
                 f"remote = Remote.for_sandbox({sb.endpoint!r}, console_endpoint={sb.console_endpoint!r})\n"
@@ -34,6 +37,7 @@ def test_a_task_nodes_detail_shows_its_task_and_a_cache_hit_its_source(open_note
                 "print('FETCHED', execution.id.name)\n"
                 "watch(execution)\n"
             ],
+            ui,
         )
         nb.run_all()
         nb.wait_for_output("FETCHED")

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Locator, expect
 
 from flyteexec_widget.objects.phases import WorkflowPhase
 from flyteexec_widget.sandbox import Sandbox
 from tests.browser.conftest import OpenNotebook
-from tests.browser.lab import NotebookSession
+from tests.browser.lab import UI, NotebookSession
 
 LONG_MS = 90_000
 
@@ -50,12 +51,15 @@ def _wait_order(nb: NotebookSession, keys: list[str]) -> None:
     )
 
 
-def test_the_timeline_draws_attempts_zooms_sorts_and_opens_an_attempts_detail(open_notebook: OpenNotebook) -> None:
+@pytest.mark.parametrize("ui", ["lab", "notebook7"])
+def test_the_timeline_draws_attempts_zooms_sorts_and_opens_an_attempts_detail(
+    open_notebook: OpenNotebook, ui: UI
+) -> None:
     with Sandbox(clock="real", speed=2.0) as sb:
         wf_id = sb.launch("all-kinds")
         ref = f"{wf_id.project}:{wf_id.domain}:{wf_id.name}"
         nb = open_notebook(
-            "timeline.ipynb",
+            f"timeline-{ui}.ipynb",
             [
                 "from flyteexec_widget import Remote, watch\n"
                 f"remote = Remote.for_sandbox({sb.endpoint!r})\n"
@@ -63,6 +67,7 @@ def test_the_timeline_draws_attempts_zooms_sorts_and_opens_an_attempts_detail(op
                 "print('FETCHED', execution.id.name)\n"
                 "watch(execution)\n"
             ],
+            ui,
         )
         nb.run_all()
         nb.wait_for_output("FETCHED")
@@ -195,8 +200,9 @@ def test_the_timeline_draws_attempts_zooms_sorts_and_opens_an_attempts_detail(op
         expect(toggle).to_have_attribute("aria-expanded", "true")
 
 
+@pytest.mark.parametrize("ui", ["lab", "notebook7"])
 def test_a_segment_opened_before_its_attempts_are_listed_asks_for_them_and_shows_them_when_they_come(
-    open_notebook: OpenNotebook, tmp_path: Path
+    open_notebook: OpenNotebook, ui: UI, tmp_path: Path
 ) -> None:
     """First paint: rows come from the node listings, attempts after (null until listed). Opening a row from the
     timeline while its attempts are null says they are not listed yet (not "none reported"), asks the kernel to
@@ -210,7 +216,7 @@ def test_a_segment_opened_before_its_attempts_are_listed_asks_for_them_and_shows
         sb.fail_fraction(1.0, methods="ListTaskExecutions")
         ref = f"{wf_id.project}:{wf_id.domain}:{wf_id.name}"
         nb = open_notebook(
-            "timeline-first-paint.ipynb",
+            f"timeline-first-paint-{ui}.ipynb",
             [
                 "import pathlib\n"
                 "from flyteexec_widget import Remote, watch\n"
@@ -226,6 +232,7 @@ def test_a_segment_opened_before_its_attempts_are_listed_asks_for_them_and_shows
                 "print('FETCHED', execution.id.name)\n"
                 "watch(execution)\n"
             ],
+            ui,
         )
         nb.run_all()
         nb.wait_for_output("FETCHED")
