@@ -1,5 +1,5 @@
-"""A retried dynamic node in the real widget: its latest attempt's children by default, the earlier attempt's
-behind the row's attempt switch, and counts of the latest attempt only."""
+"""A retried dynamic node in the real widget (JupyterLab and Notebook 7): its latest attempt's children by default, the
+earlier attempt's behind the row's attempt switch, and counts of the latest attempt only."""
 
 from __future__ import annotations
 

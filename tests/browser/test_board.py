@@ -1,5 +1,5 @@
-"""The board in JupyterLab on a sweep of 20: live phase changes, new executions appearing, sorting by the metric,
-opening one execution's tree under the board, comparing two."""
+"""The board in JupyterLab and Notebook 7 on a sweep of 20: live phase changes, new executions appearing, sorting by the
+metric, opening one execution's tree under the board, comparing two."""
 
 from __future__ import annotations
 

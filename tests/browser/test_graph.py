@@ -1,6 +1,7 @@
-"""The Graph view in JupyterLab on all-kinds, while it runs: nodes and edges of the compiled workflow, phase colours
-that follow the execution live, a subworkflow that expands, and a click that opens the node's detail in the tree.
-Screenshots at 1,400 and 600 px, light and dark, land in ``test-artifacts/browser/`` (``lab-graph-*``)."""
+"""The Graph view in JupyterLab and Notebook 7 on all-kinds, while it runs: nodes and edges of the compiled workflow,
+phase colours that follow the execution live, a subworkflow that expands, and a click that opens the node's detail in
+the tree. Screenshots at 1,400 and 600 px, light and dark, land in ``test-artifacts/browser/`` (``lab-graph-*``,
+``notebook7-graph-*``)."""
 
 from __future__ import annotations
 

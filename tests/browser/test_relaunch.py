@@ -1,6 +1,6 @@
-"""Relaunch with new inputs, and Recover, in JupyterLab: the form built from the launch plan's types, an edited
-input checked as it is typed, the launch, the same widget following the new execution (whose inputs, read from the
-sandbox through the API, carry the edit), the link back to the original; Recover follows too."""
+"""Relaunch with new inputs, and Recover, in JupyterLab and Notebook 7: the form built from the launch plan's types, an
+edited input checked as it is typed, the launch, the same widget following the new execution (whose inputs, read from
+the sandbox through the API, carry the edit), the link back to the original; Recover follows too."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Task details in the real widget (JupyterLab): a task node's detail shows what its task declares, with console
-links, and a cache hit's detail links the execution that produced the cached value."""
+"""Task details in the real widget (JupyterLab and Notebook 7): a task node's detail shows what its task declares, with
+console links, and a cache hit's detail links the execution that produced the cached value."""
 
 from __future__ import annotations
 

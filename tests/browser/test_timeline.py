@@ -1,5 +1,5 @@
-"""The Timeline view and the attempts lists in JupyterLab, against the sandbox playing all-kinds live (a real clock
-at double speed, so bars grow and the "now" line moves as the watch follows it; its gates keep it running).
+"""The Timeline view and the attempts lists in JupyterLab and Notebook 7, against the sandbox playing all-kinds live (a
+real clock at double speed, so bars grow and the "now" line moves as the watch follows it; its gates keep it running).
 
 A retried node's bar has one segment per attempt in its phase colour, the cached node is marked, a waiting gate's
 bar ends at the "now" line; sorting by name and by duration reorders the rows; dragging on the axis zooms, a
