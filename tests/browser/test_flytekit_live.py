@@ -1,5 +1,5 @@
-"""flytekit's own objects, shown live, and being told when an execution ends: in JupyterLab, with flytekit's
-unmodified ``FlyteRemote`` in the kernel against a stepped sandbox in this test process.
+"""flytekit's own objects, shown live, and being told when an execution ends: in JupyterLab (the bell also in
+Notebook 7), with flytekit's unmodified ``FlyteRemote`` in the kernel against a stepped sandbox in this test process.
 
 The browser context grants the notification permission, and an init script records every ``new Notification``
 (the real constructor still runs) and lets the test say whether the tab is seen (``visibilityState``/``hasFocus``),
@@ -18,7 +18,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from flyteexec_widget.remote import Remote
 from flyteexec_widget.sandbox import Sandbox
-from tests.browser.lab import LabServer, NotebookSession, collect_page_errors, save_screenshot, write_notebook
+from tests.browser.lab import UI, LabServer, NotebookSession, collect_page_errors, save_screenshot, write_notebook
 
 pytest.importorskip("flytekit.remote")
 
@@ -81,9 +81,9 @@ def _flyte_remote_cell(sb: Sandbox) -> str:
     )
 
 
-def _open(page: Page, lab_server: LabServer, name: str, cells: list[str]) -> NotebookSession:
+def _open(page: Page, lab_server: LabServer, name: str, cells: list[str], ui: UI = "lab") -> NotebookSession:
     write_notebook(lab_server.root_dir, name, cells)
-    nb = NotebookSession(page, lab_server, name)
+    nb = NotebookSession(page, lab_server, name, ui)
     nb.open()
     nb.run_all()
     return nb
@@ -100,8 +100,9 @@ def _hide_tab(page: Page, hidden: bool) -> None:
     )
 
 
+@pytest.mark.parametrize("ui", ["lab", "notebook7"])
 def test_an_execute_result_is_shown_live_and_the_bell_tells_when_it_ends(
-    context: BrowserContext, lab_server: LabServer, sandbox: Sandbox
+    context: BrowserContext, lab_server: LabServer, sandbox: Sandbox, ui: UI
 ) -> None:
     lp = _launch_plan(sandbox, "deep")
     cell = _flyte_remote_cell(sandbox) + (
@@ -112,7 +113,7 @@ def test_an_execute_result_is_shown_live_and_the_bell_tells_when_it_ends(
     )
     page = context.new_page()
     errors = collect_page_errors(page)
-    nb = _open(page, lab_server, "flytekit-execute.ipynb", [cell])
+    nb = _open(page, lab_server, f"flytekit-execute-{ui}.ipynb", [cell], ui)
     try:
         nb.wait_for_output("EXECUTED flytekit.remote.executions")
         name = re.search(r"EXECUTED \S+ (\S+)", nb.output().filter(has_text="EXECUTED").first.inner_text())
@@ -154,7 +155,7 @@ def test_an_execute_result_is_shown_live_and_the_bell_tells_when_it_ends(
         assert page.evaluate("() => window.__fxwNotifications.length") == 1
         assert not errors, errors
     except BaseException:
-        save_screenshot(page, "FAILED-flytekit-execute")
+        save_screenshot(page, f"FAILED-flytekit-execute-{ui}")
         raise
     finally:
         nb.shutdown()
