@@ -112,6 +112,17 @@ def test_the_timeline_draws_attempts_zooms_sorts_and_opens_an_attempts_detail(
                 nb.screenshot(f"timeline-{width}-{theme}", view)
         _set_theme(nb, "light")
         nb.page.set_viewport_size({"width": 1400, "height": 1000})
+        # the rows' light guides fall under the axis's ticks (they were every quarter, off the ticks)
+        ticks = view.locator(".fxw-tv-tick")
+        expect(ticks.nth(1)).to_be_visible()
+        track = view.locator('.fxw-tv-row[data-key="n0"] .fxw-tv-track')
+        guides = track.evaluate(
+            "e => { const s = getComputedStyle(e);"
+            " return [s.backgroundSize.split(' ')[0], s.backgroundPositionX, e.getBoundingClientRect().x] }"
+        )
+        step = _box(ticks.nth(1))["x"] - _box(ticks.nth(0))["x"]
+        assert abs(float(guides[0].removesuffix("px")) - step) < 1, (guides, step)
+        assert abs(guides[2] + float(guides[1].removesuffix("px")) - _box(ticks.nth(0))["x"]) < 1, guides
 
         # sort: by name "cached" (n1) comes before "flaky" (n0); by duration the 12 s retried task leads the cache hit
         sort = view.locator("select.fxw-tv-sort")

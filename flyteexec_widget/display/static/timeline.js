@@ -793,6 +793,14 @@ export class TimelineView {
       tick.title = fmtUtc(new Date(t).toISOString());
       this.axis.append(tick);
     }
+    // the rows' light guides (.fxw-tv-track's background) under the ticks: the axis and the tracks share an origin
+    if (ticks.length) {
+      const stepPx = scale.x(ticks[0] + step) - scale.x(ticks[0]);
+      if (stepPx > 1) {
+        this.viewport.style.setProperty("--fxw-tv-grid-step", `${stepPx}px`);
+        this.viewport.style.setProperty("--fxw-tv-grid-start", `${scale.x(ticks[0])}px`);
+      }
+    }
   }
 
   /** @param {number} now */
